@@ -1,0 +1,40 @@
+# Octroi: two commands on a fresh machine with Python 3.11 and make.
+#   make demo   set everything up and run the product on its embedded default (SQLite)
+#   make test   the whole suite (lint, architecture contracts, tests on SQLite and PostgreSQL)
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint fuzz stack bench clean install
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/octroi demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check backend frontend security ml tests bench
+	$(BIN)/lint-imports
+
+test: lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+fuzz: $(STAMP)
+	OCTROI_FUZZ_EXAMPLES=$${OCTROI_FUZZ_EXAMPLES:-500} $(BIN)/python -m pytest -m fuzz tests
+
+stack: $(STAMP)
+	$(BIN)/python -m backend.stack
+
+bench: $(STAMP)
+	for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,61 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from backend.api import health
+from backend.api.router import api_router
+from backend.db import make_engine, make_sessionmaker
+from backend.errors import install_error_handlers
+from backend.logging import configure_logging
+from backend.middleware import RequestContextMiddleware
+from backend.settings import Settings, get_settings
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = (settings or get_settings()).ensure_secrets()
+    configure_logging(settings.log_level)
+    engine = make_engine(settings.effective_database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        for hook in app.state.startup_hooks:
+            hook(app)
+        try:
+            yield
+        finally:
+            for hook in reversed(app.state.shutdown_hooks):
+                hook(app)
+            engine.dispose()
+
+    app = FastAPI(
+        title="Octroi",
+        version="0.1.0",
+        description="Credit-scoring API: explainable scores, role-based access, audit trail.",
+        docs_url=None if settings.is_production else "/docs",
+        redoc_url=None,
+        openapi_url=None if settings.is_production else "/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    # Other domains register readiness checks (name -> callable raising on failure) and
+    # start/stop hooks here, so the health module needs to know none of them.
+    app.state.readiness_checks = {}
+    app.state.startup_hooks = []
+    app.state.shutdown_hooks = []
+
+    app.add_middleware(RequestContextMiddleware)
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(api_router, prefix=API_PREFIX)
+    health.register_database_checks(app)
+    return app
+
