@@ -10,6 +10,11 @@ from datetime import datetime
 from sqlalchemy import DateTime, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+# Each domain's tables (imported for their side effect of registering on Base.metadata).
+import backend.audit.models  # noqa: E402,F401
+import backend.auth.models  # noqa: E402,F401
+import backend.clients.models  # noqa: E402,F401
+import backend.users.models  # noqa: E402,F401
 from backend.db import Base
 
 

@@ -24,6 +24,9 @@ from sqlalchemy.engine import make_url
 from backend import migrations
 from backend.settings import Settings
 
+# Domain fixtures live in their own modules so each domain owns its file.
+pytest_plugins = ["tests.fixtures.auth", "tests.fixtures.ml", "tests.fixtures.clients"]
+
 PG_ADMIN_URL = os.environ.get(
     "OCTROI_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )

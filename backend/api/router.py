@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-api_router = APIRouter()
+from backend.audit.routes import router as audit_router
+from backend.auth.routes import router as auth_router
+from backend.clients.routes import router as clients_router
+from backend.portfolio.routes import router as portfolio_router
+from backend.scoring.routes import router as scoring_router
+from backend.users.routes import router as users_router
 
-# Domains add themselves here, e.g.:
-# from backend.auth.routes import router as auth_router
-# api_router.include_router(auth_router)
+api_router = APIRouter()
+api_router.include_router(auth_router)
+api_router.include_router(users_router)
+api_router.include_router(audit_router)
+api_router.include_router(clients_router)
+api_router.include_router(scoring_router)
+api_router.include_router(portfolio_router)

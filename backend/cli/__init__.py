@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from backend.cli import db, demo, serve
+from backend.cli import audit, clients, db, demo, ml, serve, users
 
 app = typer.Typer(
     name="octroi",
@@ -17,6 +17,12 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 app.add_typer(serve.app, name="serve")
+app.add_typer(users.app, name="users", help="Users and roles.")
+app.add_typer(audit.app, name="audit", help="Audit trail: verify, checkpoint.")
+app.add_typer(clients.app, name="clients", help="Client (applicant) data.")
+# `octroi data synth` and `octroi train` live in backend/cli/ml.py.
+app.add_typer(ml.data_app, name="data", help="Synthetic Home Credit data.")
+app.command(name="train")(ml.train)
 app.command(name="demo")(demo.demo)
 
 

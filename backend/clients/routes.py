@@ -1,0 +1,5 @@
+"""clients routes."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""portfolio routes."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""users routes."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
