@@ -124,6 +124,12 @@ def db_url(request: pytest.FixtureRequest, migrated_templates: dict[str, str], t
     yield from _fresh_database(request.param, migrated_templates, tmp_path)
 
 
+@pytest.fixture
+def pg_url(pg_available: bool, migrated_templates: dict[str, str], tmp_path: Path) -> Iterator[str]:
+    """A fresh PostgreSQL database at the latest migration, for PostgreSQL-only features."""
+    yield from _fresh_database("postgresql", migrated_templates, tmp_path)
+
+
 @pytest.fixture(params=ENGINES)
 def empty_db_url(request: pytest.FixtureRequest, pg_available: bool, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database (no migrations applied), on each engine."""

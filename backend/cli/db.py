@@ -41,3 +41,21 @@ def current() -> None:
     heads = migrations.head_revisions()
     state = "at head" if set(revisions) == set(heads) else f"behind (head is {', '.join(heads)})"
     typer.echo(f"{', '.join(revisions) or '(empty)'} {state}")
+
+
+@app.command("grant-app-role")
+def grant_app_role(role: str = typer.Argument(..., help="PostgreSQL role the API connects as.")) -> None:
+    """PostgreSQL: give the API's role SELECT/INSERT only on audit tables (run as owner)."""
+    settings = load_settings()
+    engine = make_engine(settings.effective_database_url)
+    try:
+        statements = migrations.grant_app_role(engine, role)
+    except ValueError as exc:
+        fail(str(exc))
+    except OperationalError as exc:
+        fail(f"database unreachable: {type(exc.orig).__name__}")
+    except Exception as exc:  # noqa: BLE001 - e.g. the role does not exist
+        fail(f"could not grant to {role!r}: {type(exc).__name__}")
+    finally:
+        engine.dispose()
+    typer.echo(f"granted {role}: {len(statements)} statements")

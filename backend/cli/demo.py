@@ -1,25 +1,161 @@
 """``octroi demo``: the embedded default on one machine (SQLite, in-process cache).
 
-Steps are idempotent so a second run reuses what the first one built.
+Every step drives the same ``octroi`` commands a user would type, and is skipped when its
+result already exists, so a second run starts in seconds. Development mode only: the demo
+users get random passwords written to ``<var_dir>/demo-users.json`` (git-ignored, 0600).
 """
 
 from __future__ import annotations
 
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
 import typer
 
-from backend import migrations
-from backend.cli.common import load_settings
+from backend.cli.common import fail, load_settings
+from backend.settings import Settings
+
+DEMO_TRAIN_ROWS = 50_000
+DEMO_SEED = 42
+DEMO_USERS = {
+    "conseiller": "advisor",
+    "comex": "comex",
+    "conformite": "compliance",
+    "admin": "admin",
+}
+
+
+def _octroi(
+    *args: str, stdin: str | None = None, capture: bool = False
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - our own CLI, fixed arguments
+        [sys.executable, "-m", "backend.cli", *args],
+        input=stdin,
+        text=True,
+        capture_output=capture,
+        check=False,
+    )
+
+
+def _step(number: int, total: int, message: str) -> None:
+    typer.secho(f"[{number}/{total}] {message}", fg=typer.colors.CYAN)
+
+
+def _run_or_fail(*args: str) -> None:
+    result = _octroi(*args)
+    if result.returncode != 0:
+        fail(f"`octroi {' '.join(args)}` failed (exit {result.returncode})")
+
+
+def _demo_passwords(settings: Settings) -> dict[str, str]:
+    path = settings.var_dir / "demo-users.json"
+    if path.exists():
+        return json.loads(path.read_text(encoding="utf-8"))
+    passwords = {name: "Demo-" + secrets.token_urlsafe(12) for name in DEMO_USERS}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(passwords, handle, indent=2)
+    return passwords
+
+
+def _wait_ready(url: str, timeout: float = 90.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    return False
 
 
 def demo(
-    host: str = typer.Option("127.0.0.1", help="Interface for the API."),
+    host: str = typer.Option("127.0.0.1", help="Interface for the API and the dashboard."),
     port: int = typer.Option(8000, min=1, max=65535, help="API port."),
+    dashboard_port: int = typer.Option(8501, min=1, max=65535, help="Dashboard port."),
+    rows: int = typer.Option(DEMO_TRAIN_ROWS, min=2_000, help="Synthetic training rows."),
 ) -> None:
     """Set up the embedded default and run it (Ctrl-C stops everything)."""
     settings = load_settings()
-    typer.echo("[1/2] migrating the database")
-    migrations.upgrade(settings.effective_database_url)
-    typer.echo(f"[2/2] API on http://{host}:{port} (docs at /docs); Ctrl-C to stop")
-    import uvicorn
+    if settings.is_production:
+        fail("`octroi demo` creates demo users with known passwords: development only")
+    total = 7
+    data_dir = settings.var_dir / "data"
+    model_dir = settings.effective_model_dir
 
-    uvicorn.run("backend.asgi:app", host=host, port=port, access_log=False, log_level="warning")
+    _step(1, total, f"synthetic Home Credit data in {data_dir}")
+    if (data_dir / "application_train.csv").exists():
+        typer.echo("      already there, kept")
+    else:
+        _run_or_fail("data", "synth", "--rows", str(rows), "--seed", str(DEMO_SEED),
+                     "--out", str(data_dir))
+
+    _step(2, total, f"model bundle in {model_dir}")
+    if (model_dir / "manifest.json").exists():
+        typer.echo("      already trained, kept (delete the folder to retrain)")
+    else:
+        _run_or_fail("train", "--data", str(data_dir), "--out", str(model_dir),
+                     "--seed", str(DEMO_SEED))
+
+    _step(3, total, "database migrations")
+    _run_or_fail("db", "upgrade")
+
+    _step(4, total, "importing the applicants (application_test.csv)")
+    _run_or_fail("clients", "import", str(data_dir / "application_test.csv"))
+
+    _step(5, total, "demo users (one per role)")
+    passwords = _demo_passwords(settings)
+    existing = _octroi("users", "list", capture=True)
+    for username, role in DEMO_USERS.items():
+        if username in (existing.stdout or "").split():
+            continue
+        created = _octroi("users", "create", username, "--role", role, "--password-stdin",
+                          stdin=passwords[username] + "\n", capture=True)
+        if created.returncode != 0:
+            fail(f"could not create demo user {username}: {created.stderr.strip()}")
+
+    _step(6, total, "starting the API and the dashboard")
+    env = os.environ.copy()
+    env.setdefault("OCTROI_API_URL", f"http://{host}:{port}")
+    api = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "backend.cli", "serve", "api", "--host", host, "--port", str(port)],
+        env=env,
+    )
+    dashboard = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "backend.cli", "serve", "dashboard", "--host", host,
+         "--port", str(dashboard_port)],
+        env=env,
+    )
+    children = [api, dashboard]
+    try:
+        if not _wait_ready(f"http://{host}:{port}/readyz"):
+            fail("the API did not become ready; see its log above")
+        _step(7, total, "ready")
+        typer.echo(f"\n  API        http://{host}:{port}   (docs: /docs)")
+        typer.echo(f"  Dashboard  http://{host}:{dashboard_port}\n")
+        typer.echo("  Logins (also in " + str(settings.var_dir / "demo-users.json") + "):")
+        for username, role in DEMO_USERS.items():
+            typer.echo(f"    {role:<11} {username:<11} {passwords[username]}")
+        typer.echo("\n  Ctrl-C stops everything.")
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        typer.echo("\nstopping")
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGINT)
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+

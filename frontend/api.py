@@ -1,0 +1,322 @@
+"""The dashboard's only way to the API: HTTP with the logged-in user's own tokens.
+
+``ApiClient`` knows nothing about Streamlit: the caller gives it the current ``Tokens`` and
+a callback that stores the new ones, so the tokens live only where the caller keeps them
+(``st.session_state``). Every failure becomes an ``ApiError`` with a ``kind`` the pages map
+to a sentence of the catalog: a user never sees a traceback, a status code or raw JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Any
+
+import httpx
+
+from frontend.config import DashboardConfig
+
+API_PREFIX = "/api/v1"
+
+
+class ErrorKind(StrEnum):
+    unreachable = "unreachable"
+    timeout = "timeout"
+    malformed = "malformed"
+    too_large = "too_large"
+    bad_credentials = "bad_credentials"
+    locked = "locked"
+    session_expired = "session_expired"
+    password_change_required = "password_change_required"
+    forbidden = "forbidden"
+    not_found = "not_found"
+    invalid = "invalid"
+    conflict = "conflict"
+    unavailable = "unavailable"
+    server = "server"
+
+
+class ApiError(Exception):
+    """A request that did not give a usable answer; ``kind`` says why."""
+
+    def __init__(
+        self,
+        kind: ErrorKind,
+        detail: str = "",
+        *,
+        status: int | None = None,
+        retry_after: int | None = None,
+    ) -> None:
+        super().__init__(f"{kind}: {detail}" if detail else str(kind))
+        self.kind = kind
+        self.detail = detail
+        self.status = status
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Tokens:
+    access_token: str
+    refresh_token: str
+    expires_at: float  # time.time() seconds
+    role: str
+    username: str
+    must_change_password: bool = False
+
+
+@dataclass(frozen=True)
+class Binary:
+    content: bytes
+    media_type: str
+    filename: str | None
+
+
+TokenSink = Callable[[Tokens | None], None]
+
+
+def _detail(response_body: bytes) -> str:
+    """The API's human message (``detail``), or nothing when the body has none."""
+    try:
+        body = json.loads(response_body)
+    except ValueError:
+        return ""
+    if isinstance(body, dict):
+        detail = body.get("detail")
+        if isinstance(detail, str):
+            return detail[:500]
+        if isinstance(detail, list):  # FastAPI's default validation shape
+            parts = []
+            for item in detail[:5]:
+                if isinstance(item, dict):
+                    loc = ".".join(str(p) for p in item.get("loc", [])[1:])
+                    parts.append(f"{loc}: {item.get('msg', '')}".strip(": "))
+            return "; ".join(parts)[:500]
+    return ""
+
+
+def _password_change_required(status: int, detail: str) -> bool:
+    text = detail.lower()
+    return status == 403 and "password" in text and ("change" in text or "one-time" in text)
+
+
+class ApiClient:
+    def __init__(
+        self,
+        config: DashboardConfig,
+        tokens: Tokens | None = None,
+        on_tokens: TokenSink | None = None,
+        *,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.config = config
+        self.tokens = tokens
+        self._on_tokens = on_tokens or (lambda _tokens: None)
+        self._transport = transport
+
+    # -- low level -------------------------------------------------------------------------
+
+    def _client(self) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.config.api_url,
+            timeout=httpx.Timeout(self.config.timeout_seconds, connect=min(5.0, self.config.timeout_seconds)),
+            transport=self._transport,
+            follow_redirects=False,
+        )
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json_body: Any = None,
+        form: Mapping[str, str] | None = None,
+        token: str | None = None,
+    ) -> tuple[int, httpx.Headers, bytes]:
+        headers = {"Accept": "application/json, application/pdf, text/csv, */*"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        clean_params = {k: v for k, v in (params or {}).items() if v not in (None, "")}
+        try:
+            with self._client() as client, client.stream(
+                method,
+                API_PREFIX + path,
+                params=clean_params,
+                json=json_body,
+                data=form,
+                headers=headers,
+            ) as response:
+                declared = response.headers.get("content-length")
+                if declared and declared.isdigit() and int(declared) > self.config.max_response_bytes:
+                    raise ApiError(ErrorKind.too_large, status=response.status_code)
+                chunks: list[bytes] = []
+                size = 0
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > self.config.max_response_bytes:
+                        raise ApiError(ErrorKind.too_large, status=response.status_code)
+                    chunks.append(chunk)
+                return response.status_code, response.headers, b"".join(chunks)
+        except httpx.TimeoutException as exc:
+            raise ApiError(ErrorKind.timeout) from exc
+        except httpx.TransportError as exc:
+            raise ApiError(ErrorKind.unreachable) from exc
+
+    @staticmethod
+    def _raise_for_status(status: int, headers: httpx.Headers, body: bytes) -> None:
+        if status < 400:
+            return
+        detail = _detail(body)
+        if status == 401:
+            raise ApiError(ErrorKind.session_expired, detail, status=status)
+        if _password_change_required(status, detail):
+            raise ApiError(ErrorKind.password_change_required, detail, status=status)
+        if status == 403:
+            raise ApiError(ErrorKind.forbidden, detail, status=status)
+        if status == 404:
+            raise ApiError(ErrorKind.not_found, detail, status=status)
+        if status == 409:
+            raise ApiError(ErrorKind.conflict, detail, status=status)
+        if status == 429:
+            retry = headers.get("retry-after", "")
+            raise ApiError(
+                ErrorKind.locked,
+                detail,
+                status=status,
+                retry_after=int(retry) if retry.isdigit() else None,
+            )
+        if 400 <= status < 500:
+            raise ApiError(ErrorKind.invalid, detail, status=status)
+        if status == 503:
+            raise ApiError(ErrorKind.unavailable, detail, status=status)
+        raise ApiError(ErrorKind.server, status=status)
+
+    @staticmethod
+    def _json(body: bytes) -> Any:
+        try:
+            return json.loads(body)
+        except ValueError as exc:
+            raise ApiError(ErrorKind.malformed) from exc
+
+    def _store(self, tokens: Tokens | None) -> None:
+        self.tokens = tokens
+        self._on_tokens(tokens)
+
+    def _tokens_from(self, body: Any, username: str) -> Tokens:
+        try:
+            access = str(body["access_token"])
+            refresh = str(body["refresh_token"])
+            expires_in = float(body.get("expires_in", 900))
+            role = str(body.get("role") or (self.tokens.role if self.tokens else ""))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ApiError(ErrorKind.malformed) from exc
+        if not access or not refresh or not role:
+            raise ApiError(ErrorKind.malformed)
+        must_change = bool(body.get("must_change_password") or body.get("password_change_required"))
+        return Tokens(
+            access_token=access,
+            refresh_token=refresh,
+            expires_at=time.time() + expires_in,
+            role=role,
+            username=username,
+            must_change_password=must_change,
+        )
+
+    # -- session ---------------------------------------------------------------------------
+
+    def login(self, username: str, password: str) -> Tokens:
+        status, headers, body = self._send(
+            "POST", "/auth/token", form={"username": username, "password": password}
+        )
+        if status in (400, 401):
+            raise ApiError(ErrorKind.bad_credentials, _detail(body), status=status)
+        self._raise_for_status(status, headers, body)
+        tokens = self._tokens_from(self._json(body), username)
+        self._store(tokens)
+        return tokens
+
+    def refresh(self) -> Tokens:
+        """Rotate the token pair; the session is over when the API refuses."""
+        if self.tokens is None:
+            raise ApiError(ErrorKind.session_expired)
+        status, headers, body = self._send(
+            "POST", "/auth/refresh", json_body={"refresh_token": self.tokens.refresh_token}
+        )
+        if status in (400, 401, 403):
+            self._store(None)
+            raise ApiError(ErrorKind.session_expired, _detail(body), status=status)
+        self._raise_for_status(status, headers, body)
+        tokens = self._tokens_from(self._json(body), self.tokens.username)
+        tokens = replace(tokens, must_change_password=self.tokens.must_change_password and tokens.must_change_password)
+        self._store(tokens)
+        return tokens
+
+    def logout(self) -> None:
+        """Revoke the refresh family; the local session ends whatever the API answers."""
+        tokens = self.tokens
+        self._store(None)
+        if tokens is None:
+            return
+        try:
+            self._send(
+                "POST",
+                "/auth/logout",
+                json_body={"refresh_token": tokens.refresh_token},
+                token=tokens.access_token,
+            )
+        except ApiError:
+            # The user asked to leave: an unreachable API must not keep them logged in here.
+            pass
+
+    def _fresh_access_token(self) -> str:
+        if self.tokens is None:
+            raise ApiError(ErrorKind.session_expired)
+        if self.tokens.expires_at - time.time() < self.config.refresh_margin_seconds:
+            self.refresh()
+        assert self.tokens is not None
+        return self.tokens.access_token
+
+    def _authorized(
+        self, method: str, path: str, **kwargs: Any
+    ) -> tuple[int, httpx.Headers, bytes]:
+        status, headers, body = self._send(method, path, token=self._fresh_access_token(), **kwargs)
+        if status == 401:
+            # The access token may have been revoked or expired early: one silent refresh.
+            self.refresh()
+            status, headers, body = self._send(method, path, token=self._fresh_access_token(), **kwargs)
+            if status == 401:
+                self._store(None)
+        self._raise_for_status(status, headers, body)
+        return status, headers, body
+
+    # -- public calls ----------------------------------------------------------------------
+
+    def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        _, _, body = self._authorized("GET", path, params=params)
+        return self._json(body)
+
+    def post(self, path: str, payload: Any = None, params: Mapping[str, Any] | None = None) -> Any:
+        _, _, body = self._authorized("POST", path, json_body=payload, params=params)
+        return self._json(body) if body else None
+
+    def patch(self, path: str, payload: Any) -> Any:
+        _, _, body = self._authorized("PATCH", path, json_body=payload)
+        return self._json(body) if body else None
+
+    def download(self, path: str, params: Mapping[str, Any] | None = None) -> Binary:
+        _, headers, body = self._authorized("GET", path, params=params)
+        disposition = headers.get("content-disposition", "")
+        filename = None
+        if "filename=" in disposition:
+            filename = disposition.split("filename=", 1)[1].strip().strip('"') or None
+        return Binary(body, headers.get("content-type", "application/octet-stream"), filename)
+
+    def change_password(self, current: str, new: str) -> None:
+        self._authorized(
+            "POST", "/auth/password", json_body={"current_password": current, "new_password": new}
+        )
+        if self.tokens is not None and self.tokens.must_change_password:
+            self._store(replace(self.tokens, must_change_password=False))

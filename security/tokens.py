@@ -1,0 +1,150 @@
+"""Signed JWTs (HS256) for access and refresh tokens, with every claim required.
+
+python-jose >= 3.4 (older ones have CVE-2024-33663/33664). Decoding always passes an explicit
+algorithm allow-list, so ``alg: none`` and algorithm-confusion tokens are refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from jose import jwt
+from jose.exceptions import ExpiredSignatureError, JOSEError, JWTClaimsError
+
+ALGORITHM = "HS256"
+ALLOWED_ALGORITHMS = [ALGORITHM]
+REQUIRED_CLAIMS = ("sub", "role", "iat", "exp", "jti", "iss", "aud")
+TokenType = Literal["access", "refresh"]
+
+
+class TokenError(Exception):
+    """The token is not acceptable; ``reason`` is safe to log (never the token itself)."""
+
+    def __init__(self, reason: str, claims: dict[str, Any] | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        # Set only when the signature was valid (e.g. an expired token): who it was for.
+        self.claims = claims
+
+
+@dataclass(frozen=True)
+class TokenConfig:
+    key: str
+    issuer: str = "octroi"
+    audience: str = "octroi-api"
+    access_ttl: timedelta = timedelta(minutes=15)
+    refresh_ttl: timedelta = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    jti: str
+    expires_at: datetime
+
+
+def _issue(
+    config: TokenConfig,
+    *,
+    subject: str,
+    role: str,
+    token_type: TokenType,
+    ttl: timedelta,
+    extra: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> IssuedToken:
+    issued = (now or datetime.now(UTC)).replace(microsecond=0)
+    expires = issued + ttl
+    jti = uuid.uuid4().hex
+    claims: dict[str, Any] = {
+        "sub": subject,
+        "role": role,
+        "typ": token_type,
+        "iat": int(issued.timestamp()),
+        "exp": int(expires.timestamp()),
+        "jti": jti,
+        "iss": config.issuer,
+        "aud": config.audience,
+    }
+    claims.update(extra or {})
+    return IssuedToken(jwt.encode(claims, config.key, algorithm=ALGORITHM), jti, expires)
+
+
+def issue_access_token(
+    config: TokenConfig, subject: str, role: str, *, now: datetime | None = None
+) -> IssuedToken:
+    return _issue(
+        config, subject=subject, role=role, token_type="access", ttl=config.access_ttl, now=now
+    )
+
+
+def issue_refresh_token(
+    config: TokenConfig, subject: str, role: str, family: str, *, now: datetime | None = None
+) -> IssuedToken:
+    return _issue(
+        config,
+        subject=subject,
+        role=role,
+        token_type="refresh",
+        ttl=config.refresh_ttl,
+        extra={"fam": family},
+        now=now,
+    )
+
+
+def decode_token(config: TokenConfig, token: str, expected_type: TokenType) -> dict[str, Any]:
+    """The verified claims of ``token``, or ``TokenError``."""
+    options = {f"require_{claim}": True for claim in ("iat", "exp", "jti", "iss", "aud", "sub")}
+    options["leeway"] = 0
+    try:
+        header = jwt.get_unverified_header(token)
+        if header.get("alg") not in ALLOWED_ALGORITHMS:
+            raise TokenError("algorithm not allowed")
+        claims = jwt.decode(
+            token,
+            config.key,
+            algorithms=ALLOWED_ALGORITHMS,
+            audience=config.audience,
+            issuer=config.issuer,
+            options=options,
+        )
+    except ExpiredSignatureError as exc:
+        expired = _claims_despite_expiry(config, token)
+        raise TokenError("token expired", expired) from exc
+    except JWTClaimsError as exc:
+        raise TokenError(f"invalid claims: {exc}") from exc
+    except JOSEError as exc:
+        raise TokenError("invalid token") from exc
+    for claim in REQUIRED_CLAIMS:
+        if claims.get(claim) in (None, ""):
+            raise TokenError(f"missing claim: {claim}")
+    if not isinstance(claims["sub"], str) or not isinstance(claims["role"], str):
+        raise TokenError("invalid claims: sub and role must be strings")
+    if claims.get("typ") != expected_type:
+        raise TokenError(f"not an {expected_type} token")
+    if expected_type == "refresh" and not claims.get("fam"):
+        raise TokenError("missing claim: fam")
+    return claims
+
+
+def _claims_despite_expiry(config: TokenConfig, token: str) -> dict[str, Any] | None:
+    try:
+        return jwt.decode(
+            token,
+            config.key,
+            algorithms=ALLOWED_ALGORITHMS,
+            audience=config.audience,
+            issuer=config.issuer,
+            options={"verify_exp": False},
+        )
+    except JOSEError:
+        return None
+
+
+def token_digest(token: str) -> str:
+    """What the database stores instead of a refresh token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
