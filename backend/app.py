@@ -12,7 +12,7 @@ from backend.api.router import api_router
 from backend.db import make_engine, make_sessionmaker
 from backend.errors import install_error_handlers
 from backend.logging import configure_logging
-from backend.middleware import RequestContextMiddleware
+from backend.middleware import RequestContextMiddleware, SecurityHeadersMiddleware
 from backend.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
@@ -52,6 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.startup_hooks = []
     app.state.shutdown_hooks = []
 
+    # Added last = outermost: the request id and access log wrap everything.
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
     app.include_router(health.router)

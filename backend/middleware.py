@@ -8,6 +8,7 @@ read back from the ASGI scope once the response is done.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import uuid
@@ -66,3 +67,88 @@ class RequestContextMiddleware:
                 user=state.get("user"),
                 role=state.get("role"),
             )
+
+
+# Every API answer is JSON or a file download: nothing may be framed, sniffed or cached.
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cache-control", b"no-store"),
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+)
+# The interactive docs load their own script and styles; they are off in production.
+_DOCS_PATHS = ("/docs", "/docs/oauth2-redirect")
+MAX_BODY_BYTES = 1_000_000
+
+
+class SecurityHeadersMiddleware:
+    """Security headers on every response, and a request body size limit (413)."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
+            await _too_large(send, self.max_body_bytes)
+            return
+        is_docs = scope.get("path") in _DOCS_PATHS
+        if declared is None and scope.get("method") in {"POST", "PUT", "PATCH"}:
+            # No length announced (chunked): read up to the limit before the app sees anything,
+            # so an oversized body is refused as 413, not half-parsed.
+            chunks: list[bytes] = []
+            size = 0
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":
+                    break
+                chunks.append(message.get("body", b""))
+                size += len(chunks[-1])
+                if size > self.max_body_bytes:
+                    await _too_large(send, self.max_body_bytes)
+                    return
+                if not message.get("more_body", False):
+                    break
+            replayed = False
+
+            async def replay() -> Message:
+                nonlocal replayed
+                if not replayed:
+                    replayed = True
+                    return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+                return await receive()
+
+            receive = replay
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                extra = [
+                    (name, value)
+                    for name, value in SECURITY_HEADERS
+                    if name not in present
+                    and not (is_docs and name == b"content-security-policy")
+                ]
+                message["headers"] = list(message.get("headers", [])) + extra
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    body = json.dumps({"detail": f"request body too large (limit {limit} bytes)"}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()), *SECURITY_HEADERS],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
