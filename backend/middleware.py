@@ -23,8 +23,13 @@ log = structlog.get_logger("octroi.access")
 
 
 def route_template(scope: Scope) -> str:
-    route = scope.get("route")
-    path = getattr(route, "path", None)
+    """The matched route's full template, e.g. ``/api/v1/clients/{client_id}``.
+
+    FastAPI keeps included routers nested: ``scope["route"]`` holds the path relative to its
+    router while the effective route context (present while the route runs) holds the full one.
+    """
+    effective = (scope.get("fastapi") or {}).get("effective_route_context")
+    path = getattr(effective, "path", None) or getattr(scope.get("route"), "path", None)
     return path if isinstance(path, str) else "<unmatched>"
 
 
@@ -44,11 +49,13 @@ class RequestContextMiddleware:
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         started = time.perf_counter()
-        status_holder = {"status": 500}
+        status_holder: dict[str, object] = {"status": 500, "route": None}
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
+                # Read while the route still runs: its context is gone once the app returns.
+                status_holder["route"] = route_template(scope)
                 headers = list(message.get("headers", []))
                 headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
                 message["headers"] = headers
@@ -61,7 +68,7 @@ class RequestContextMiddleware:
                 "request",
                 request_id=request_id,
                 method=scope.get("method"),
-                route=route_template(scope),
+                route=status_holder["route"] or route_template(scope),
                 status=status_holder["status"],
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
                 user=state.get("user"),

@@ -10,6 +10,7 @@ import sys
 import time
 
 import pytest
+from fastapi import APIRouter
 from fastapi.testclient import TestClient
 from sqlalchemy import inspect
 
@@ -106,13 +107,22 @@ def test_cli_db_upgrade_on_an_empty_sqlite_path_is_idempotent(tmp_path):
     assert "at head" in current.stdout
 
 
-def test_health_and_readiness_on_each_engine(db_url, make_settings):
-    with TestClient(create_app(make_settings(db_url))) as client:
+def test_health_and_readiness_on_each_engine(db_url, make_settings, trained_bundle_dir):
+    with TestClient(create_app(make_settings(db_url, model_dir=trained_bundle_dir))) as client:
         assert client.get("/healthz").json() == {"status": "ok"}
         ready = client.get("/readyz")
         assert ready.status_code == 200, ready.text
         assert ready.json()["checks"]["database"] == "ok"
         assert ready.json()["checks"]["migrations"] == "ok"
+        assert ready.json()["checks"]["model"] == "ok"
+
+
+def test_readiness_reports_a_missing_model_bundle(db_url, make_settings, tmp_path):
+    with TestClient(create_app(make_settings(db_url, model_dir=tmp_path / "no-model"))) as client:
+        ready = client.get("/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["model"].startswith("failed")
+        assert ready.json()["checks"]["database"] == "ok"
 
 
 def test_readiness_reports_migrations_behind(empty_db_url, make_settings):
@@ -122,7 +132,9 @@ def test_readiness_reports_migrations_behind(empty_db_url, make_settings):
         assert ready.json()["checks"]["migrations"].startswith("failed")
 
 
-def test_readiness_follows_the_database_going_down_and_coming_back(pg_available, make_settings):
+def test_readiness_follows_the_database_going_down_and_coming_back(
+    pg_available, make_settings, trained_bundle_dir
+):
     if not pg_available:
         pytest.skip("PostgreSQL unreachable")
     name = unique_name()
@@ -136,7 +148,7 @@ def test_readiness_follows_the_database_going_down_and_coming_back(pg_available,
         proxy = TcpProxy(real.host or "127.0.0.1", real.port or 5432)
         proxy.start()
         url = real.set(port=proxy.port).render_as_string(hide_password=False)
-        with TestClient(create_app(make_settings(url))) as client:
+        with TestClient(create_app(make_settings(url, model_dir=trained_bundle_dir))) as client:
             assert client.get("/readyz").status_code == 200
             proxy.stop()
             started = time.monotonic()
@@ -158,14 +170,17 @@ def test_readiness_follows_the_database_going_down_and_coming_back(pg_available,
 
 def test_request_log_has_route_template_request_id_and_no_raw_path(db_url, make_settings, capsys):
     app = create_app(make_settings(db_url))
+    router = APIRouter()
 
-    @app.get("/probe/{client_id}")
+    @router.get("/probe/{client_id}")
     def probe(client_id: str) -> dict[str, str]:
         return {"ok": "yes"}
 
+    app.include_router(router, prefix="/nested")
+
     with TestClient(app) as client:
         capsys.readouterr()
-        response = client.get("/probe/100002", headers={"X-Request-ID": "req-12345678"})
+        response = client.get("/nested/probe/100002", headers={"X-Request-ID": "req-12345678"})
         assert response.headers["x-request-id"] == "req-12345678"
         generated = client.get("/healthz").headers["x-request-id"]
         assert len(generated) == 32
@@ -174,7 +189,7 @@ def test_request_log_has_route_template_request_id_and_no_raw_path(db_url, make_
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
     access = [line for line in lines if line.get("event") == "request"]
     probe_line = next(line for line in access if line["request_id"] == "req-12345678")
-    assert probe_line["route"] == "/probe/{client_id}"
+    assert probe_line["route"] == "/nested/probe/{client_id}"
     assert probe_line["status"] == 200
     assert "duration_ms" in probe_line
     assert not any("100002" in json.dumps(line) for line in lines)
