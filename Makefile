@@ -21,7 +21,7 @@ demo: $(STAMP)
 	$(BIN)/octroi demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check backend frontend security ml tests bench
+	$(BIN)/ruff check backend frontend security ml tests bench deploy
 	$(BIN)/lint-imports
 
 test: lint
@@ -31,7 +31,7 @@ fuzz: $(STAMP)
 	OCTROI_FUZZ_EXAMPLES=$${OCTROI_FUZZ_EXAMPLES:-500} $(BIN)/python -m pytest -m fuzz tests
 
 stack: $(STAMP)
-	$(BIN)/python -m backend.stack
+	$(BIN)/python -m deploy.stack $(STACK_ARGS)
 
 bench: $(STAMP)
 	for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done

@@ -9,10 +9,14 @@ from fastapi import FastAPI
 
 from backend.api import health
 from backend.api.router import api_router
+from backend.audit.setup import install_audit
+from backend.auth.config import AuthSettings
+from backend.auth.setup import install_auth
 from backend.db import make_engine, make_sessionmaker
 from backend.errors import install_error_handlers
 from backend.logging import configure_logging
 from backend.middleware import RequestContextMiddleware, SecurityHeadersMiddleware
+from backend.scoring.model import install_model
 from backend.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
@@ -56,8 +60,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware)
     install_error_handlers(app)
+    auth_settings = AuthSettings()
+    install_auth(app, settings, auth_settings)
+    install_audit(app, settings, auth_settings.audit_checkpoint_every)
     app.include_router(health.router)
     app.include_router(api_router, prefix=API_PREFIX)
     health.register_database_checks(app)
+    # The model bundle: loaded at start-up, a "model" readiness check, 503s while missing.
+    install_model(app)
     return app
 

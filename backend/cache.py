@@ -6,9 +6,8 @@ Entries are keyed by (pseudonym, model version, kind) and expire after
 ``score_cache_ttl_seconds``. ``invalidate_pseudonym`` drops everything about one client
 (erasure, re-import); ``retain_model`` drops everything computed by another model version.
 
-Values are JSON-serializable dicts; Redis stores them as JSON with a TTL (``SET ... EX``), never
-on disk beyond what Redis itself is configured to keep — deployments run Redis without
-persistence (see docker-compose.yml).
+Values are JSON-serializable dicts; Redis stores them as JSON with a TTL (``SET ... EX``). Run
+that Redis without RDB/AOF persistence so scores never reach a disk there either.
 """
 
 from __future__ import annotations

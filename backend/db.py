@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, MetaData, create_engine, event, text
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapper, Session, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -26,6 +28,38 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+# SQLite keeps no offset, so ``DateTime(timezone=True)`` columns come back naive there (aware on
+# PostgreSQL). Every stored time is UTC: give loaded values their UTC offset back, so an API
+# answer carries the same RFC 3339 timestamp on both engines (found by tests/test_fuzz_api.py).
+_AWARE_KEYS: dict[object, tuple[str, ...]] = {}
+
+
+def _aware_keys(mapper: Mapper) -> tuple[str, ...]:
+    keys = _AWARE_KEYS.get(mapper)
+    if keys is None:
+        keys = tuple(
+            prop.key
+            for prop in mapper.column_attrs
+            if any(isinstance(c.type, DateTime) and c.type.timezone for c in prop.columns)
+        )
+        _AWARE_KEYS[mapper] = keys
+    return keys
+
+
+@event.listens_for(Base, "load", propagate=True)
+def _utc_on_load(target: object, _context: object) -> None:
+    state = inspect(target)
+    for key in _aware_keys(state.mapper):
+        value = state.dict.get(key)
+        if isinstance(value, datetime) and value.tzinfo is None:
+            set_committed_value(target, key, value.replace(tzinfo=UTC))
+
+
+@event.listens_for(Base, "refresh", propagate=True)
+def _utc_on_refresh(target: object, context: object, _attrs: object) -> None:
+    _utc_on_load(target, context)
 
 
 def is_sqlite(engine_or_url: Engine | str) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -51,9 +52,18 @@ class Settings(BaseSettings):
     jwt_key: SecretStr | None = None
     pseudonym_key: SecretStr | None = None
     audit_signing_key: SecretStr | None = None
+    # JWT key rotation: the retired key still verifies tokens until the end of its grace period.
+    jwt_previous_key: SecretStr | None = None
+    jwt_previous_key_until: datetime | None = None
+    # Audit signing key rotation: hex Ed25519 public keys of retired signing keys (not secrets),
+    # comma-separated, so checkpoints they signed still verify.
+    audit_previous_public_keys: str = ""
 
     audit_retention_days: int = Field(default=365, ge=1, le=3650)
     score_cache_ttl_seconds: int = Field(default=600, ge=1, le=86400)
+    # Abuse limits (backend/ratelimit.py), per user, shared by every API process.
+    rate_limit_scoring_per_minute: int = Field(default=60, ge=1, le=100_000)
+    rate_limit_export_per_hour: int = Field(default=10, ge=1, le=10_000)
     log_level: str = "INFO"
 
     @field_validator("database_url")

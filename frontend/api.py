@@ -30,7 +30,7 @@ class ErrorKind(StrEnum):
     bad_credentials = "bad_credentials"
     locked = "locked"
     session_expired = "session_expired"
-    password_change_required = "password_change_required"
+    password_change_required = "password_change_required"  # noqa: S105 - an error kind
     forbidden = "forbidden"
     not_found = "not_found"
     invalid = "invalid"
@@ -140,6 +140,9 @@ class ApiClient:
         if token:
             headers["Authorization"] = f"Bearer {token}"
         clean_params = {k: v for k, v in (params or {}).items() if v not in (None, "")}
+        # httpx bounds each read; this bounds the whole answer, so a server dribbling bytes
+        # just under the read timeout cannot hold a dashboard session.
+        deadline = time.monotonic() + self.config.timeout_seconds
         try:
             with self._client() as client, client.stream(
                 method,
@@ -155,6 +158,8 @@ class ApiClient:
                 chunks: list[bytes] = []
                 size = 0
                 for chunk in response.iter_bytes():
+                    if time.monotonic() > deadline:
+                        raise ApiError(ErrorKind.timeout, status=response.status_code)
                     size += len(chunk)
                     if size > self.config.max_response_bytes:
                         raise ApiError(ErrorKind.too_large, status=response.status_code)
@@ -236,6 +241,18 @@ class ApiClient:
         self._raise_for_status(status, headers, body)
         tokens = self._tokens_from(self._json(body), username)
         self._store(tokens)
+        if not tokens.must_change_password:
+            # The token answer may not say it; /auth/me does (or refuses with "change it").
+            try:
+                me = self.get("/auth/me")
+                pending = isinstance(me, dict) and bool(me.get("must_change_password"))
+            except ApiError as error:
+                if error.kind is not ErrorKind.password_change_required:
+                    raise
+                pending = True
+            if pending:
+                tokens = replace(tokens, must_change_password=True)
+                self._store(tokens)
         return tokens
 
     def refresh(self) -> Tokens:
@@ -304,6 +321,10 @@ class ApiClient:
 
     def patch(self, path: str, payload: Any) -> Any:
         _, _, body = self._authorized("PATCH", path, json_body=payload)
+        return self._json(body) if body else None
+
+    def delete(self, path: str) -> Any:
+        _, _, body = self._authorized("DELETE", path)
         return self._json(body) if body else None
 
     def download(self, path: str, params: Mapping[str, Any] | None = None) -> Binary:

@@ -2,6 +2,10 @@
 
 python-jose >= 3.4 (older ones have CVE-2024-33663/33664). Decoding always passes an explicit
 algorithm allow-list, so ``alg: none`` and algorithm-confusion tokens are refused.
+
+Key rotation: tokens are always signed with ``TokenConfig.key``; ``previous_keys`` lists
+retired keys that still verify tokens until their own ``valid_until`` (the grace period), so
+a rotation does not log everybody out, and a stolen old key stops working at a known time.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from jose import jwt
+from jose import jws, jwt
 from jose.exceptions import ExpiredSignatureError, JOSEError, JWTClaimsError
 
 ALGORITHM = "HS256"
@@ -32,12 +36,26 @@ class TokenError(Exception):
 
 
 @dataclass(frozen=True)
+class PreviousKey:
+    """A retired signing key, still accepted for verification until ``valid_until``."""
+
+    key: str
+    valid_until: datetime
+
+
+@dataclass(frozen=True)
 class TokenConfig:
     key: str
     issuer: str = "octroi"
     audience: str = "octroi-api"
     access_ttl: timedelta = timedelta(minutes=15)
     refresh_ttl: timedelta = timedelta(days=7)
+    previous_keys: tuple[PreviousKey, ...] = ()
+
+    def verification_keys(self, now: datetime | None = None) -> list[str]:
+        """The current key, then every previous key whose grace period has not ended."""
+        now = now or datetime.now(UTC)
+        return [self.key] + [p.key for p in self.previous_keys if now < p.valid_until]
 
 
 @dataclass(frozen=True)
@@ -75,10 +93,22 @@ def _issue(
 
 
 def issue_access_token(
-    config: TokenConfig, subject: str, role: str, *, now: datetime | None = None
+    config: TokenConfig,
+    subject: str,
+    role: str,
+    *,
+    family: str | None = None,
+    now: datetime | None = None,
 ) -> IssuedToken:
+    """``family`` (the login session) lets a server revoke the access token with its session."""
     return _issue(
-        config, subject=subject, role=role, token_type="access", ttl=config.access_ttl, now=now
+        config,
+        subject=subject,
+        role=role,
+        token_type="access",  # noqa: S106 - a token kind, not a secret
+        ttl=config.access_ttl,
+        extra={"fam": family} if family else None,
+        now=now,
     )
 
 
@@ -89,7 +119,7 @@ def issue_refresh_token(
         config,
         subject=subject,
         role=role,
-        token_type="refresh",
+        token_type="refresh",  # noqa: S106 - a token kind, not a secret
         ttl=config.refresh_ttl,
         extra={"fam": family},
         now=now,
@@ -104,16 +134,17 @@ def decode_token(config: TokenConfig, token: str, expected_type: TokenType) -> d
         header = jwt.get_unverified_header(token)
         if header.get("alg") not in ALLOWED_ALGORITHMS:
             raise TokenError("algorithm not allowed")
+        key = _signing_key(config, token)
         claims = jwt.decode(
             token,
-            config.key,
+            key,
             algorithms=ALLOWED_ALGORITHMS,
             audience=config.audience,
             issuer=config.issuer,
             options=options,
         )
     except ExpiredSignatureError as exc:
-        expired = _claims_despite_expiry(config, token)
+        expired = _claims_despite_expiry(config, key, token)
         raise TokenError("token expired", expired) from exc
     except JWTClaimsError as exc:
         raise TokenError(f"invalid claims: {exc}") from exc
@@ -131,11 +162,26 @@ def decode_token(config: TokenConfig, token: str, expected_type: TokenType) -> d
     return claims
 
 
-def _claims_despite_expiry(config: TokenConfig, token: str) -> dict[str, Any] | None:
+def _signing_key(config: TokenConfig, token: str) -> str:
+    """The acceptable key whose signature ``token`` carries (signature only, no claims yet).
+
+    A token signed with a previous key past its grace period matches none and is refused
+    exactly like a forged one.
+    """
+    for key in config.verification_keys():
+        try:
+            jws.verify(token, key, ALLOWED_ALGORITHMS)
+        except JOSEError:
+            continue
+        return key
+    raise TokenError("invalid token")
+
+
+def _claims_despite_expiry(config: TokenConfig, key: str, token: str) -> dict[str, Any] | None:
     try:
         return jwt.decode(
             token,
-            config.key,
+            key,
             algorithms=ALLOWED_ALGORITHMS,
             audience=config.audience,
             issuer=config.issuer,

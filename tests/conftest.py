@@ -25,7 +25,7 @@ from backend import migrations
 from backend.settings import Settings
 
 # Domain fixtures live in their own modules so each domain owns its file.
-pytest_plugins = ["tests.fixtures.auth", "tests.fixtures.ml", "tests.fixtures.clients"]
+pytest_plugins = ["tests.fixtures.auth", "tests.fixtures.ml", "tests.fixtures.clients", "tests.fixtures.live"]
 
 PG_ADMIN_URL = os.environ.get(
     "OCTROI_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"

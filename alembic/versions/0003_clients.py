@@ -28,6 +28,14 @@ def upgrade() -> None:
         sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("pseudonym", name="pk_clients"),
     )
+    if op.get_bind().dialect.name == "postgresql":
+        # lz4 TOAST compression halves the import time of ~3 KB feature objects against the
+        # default pglz. Servers without lz4 (or before PostgreSQL 14) keep the default.
+        op.execute(
+            "DO $$ BEGIN "
+            "EXECUTE 'ALTER TABLE clients ALTER COLUMN features SET COMPRESSION lz4'; "
+            "EXCEPTION WHEN others THEN NULL; END $$"
+        )
     op.create_table(
         "client_erasures",
         sa.Column("pseudonym", sa.String(64), nullable=False),

@@ -1,5 +1,172 @@
-"""audit routes."""
+"""``/audit``: read (``audit:read``), verify (``audit:verify``), export (``audit:export``).
 
-from fastapi import APIRouter
+Each call is itself audited, committed before any event is returned.
+"""
 
-router = APIRouter()
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.api.deps import get_db
+from backend.audit.models import AuditEvent
+from backend.audit.schemas import AuditEventOut, AuditPage, VerificationOut
+from backend.audit.service import OUTCOMES, commit_audited, event_dict, result_dict, verify_trail
+from backend.auth.deps import Principal, require
+from backend.ratelimit import RATE_LIMITED_RESPONSES, rate_limit
+from security.rbac import Permission
+
+router = APIRouter(prefix="/audit", tags=["audit"])
+MAX_PAGE = 500
+EXPORT_BATCH = 1000
+EXPORT_FIELDS = list(AuditEventOut.model_fields)
+
+
+class Outcome(StrEnum):
+    success = OUTCOMES[0]
+    denied = OUTCOMES[1]
+    error = OUTCOMES[2]
+
+
+class ExportFormat(StrEnum):
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+def _filters(
+    actor: str | None, action: str | None, outcome: Outcome | None,
+    start: datetime | None, end: datetime | None,
+) -> list[Any]:
+    conditions: list[Any] = []
+    if actor:
+        conditions.append(AuditEvent.actor == actor)
+    if action:
+        conditions.append(AuditEvent.action == action)
+    if outcome:
+        conditions.append(AuditEvent.outcome == outcome.value)
+    if start:
+        conditions.append(AuditEvent.ts >= start)
+    if end:
+        conditions.append(AuditEvent.ts < end)
+    return conditions
+
+
+@router.get("/events", response_model=AuditPage)
+def list_events(
+    request: Request,
+    actor: str | None = Query(None, max_length=64),
+    action: str | None = Query(None, max_length=64),
+    outcome: Outcome | None = None,
+    start: datetime | None = Query(None, alias="from", description="inclusive, ISO 8601"),
+    end: datetime | None = Query(None, alias="to", description="exclusive, ISO 8601"),
+    cursor: int | None = Query(None, ge=1, description="next_cursor of the previous page"),
+    limit: int = Query(100, ge=1, le=MAX_PAGE),
+    principal: Principal = Depends(require(Permission.audit_read)),
+    db: Session = Depends(get_db),
+) -> AuditPage:
+    """Newest first. Pass ``next_cursor`` back as ``cursor`` for the next page."""
+    conditions = _filters(actor, action, outcome, start, end)
+    if cursor is not None:
+        conditions.append(AuditEvent.seq < cursor)
+    rows = db.execute(
+        select(AuditEvent).where(*conditions).order_by(AuditEvent.seq.desc()).limit(limit + 1)
+    ).scalars().all()
+    page = [AuditEventOut(**event_dict(r) | {"ts": r.ts}) for r in rows[:limit]]
+    next_cursor = page[-1].seq if len(rows) > limit else None
+    commit_audited(
+        db, request, principal, action="audit.read",
+        details={"filters": {k: v for k, v in {
+            "actor": actor, "action": action, "outcome": outcome and outcome.value,
+            "from": start and start.isoformat(), "to": end and end.isoformat(), "cursor": cursor,
+        }.items() if v is not None}, "returned": len(page)},
+    )
+    return AuditPage(events=page, next_cursor=next_cursor)
+
+
+@router.get("/verify", response_model=VerificationOut)
+def verify(
+    request: Request,
+    principal: Principal = Depends(require(Permission.audit_verify)),
+    db: Session = Depends(get_db),
+) -> VerificationOut:
+    """Recompute the whole chain and check every signed checkpoint."""
+    result = verify_trail(db, request.app.state.checkpoint_signer, request.app.state.retired_audit_keys)
+    db.rollback()
+    commit_audited(
+        db, request, principal, action="audit.verify", outcome="success",
+        details={"valid": result.valid, "first_invalid_seq": result.first_invalid_seq},
+    )
+    return VerificationOut(**result_dict(result))
+
+
+@router.get("/export", response_class=StreamingResponse, responses=RATE_LIMITED_RESPONSES)
+def export(
+    request: Request,
+    format: ExportFormat = Query(ExportFormat.jsonl),  # noqa: A002 - the public parameter name
+    actor: str | None = Query(None, max_length=64),
+    action: str | None = Query(None, max_length=64),
+    outcome: Outcome | None = None,
+    start: datetime | None = Query(None, alias="from"),
+    end: datetime | None = Query(None, alias="to"),
+    principal: Principal = Depends(require(Permission.audit_export)),
+    _limit: None = Depends(rate_limit("export")),
+    db: Session = Depends(get_db),
+) -> StreamingResponse:
+    """Stream the events (oldest first) as JSON lines or CSV, up to the head at request time."""
+    exported = commit_audited(
+        db, request, principal, action="audit.export", details={"format": format.value},
+    )
+    # The export covers the chain up to and including its own audit event.
+    head = exported.seq
+    conditions = _filters(actor, action, outcome, start, end)
+    factory = request.app.state.sessionmaker
+
+    def rows() -> Iterator[dict[str, Any]]:
+        after = 0
+        with factory() as session:
+            while True:
+                batch = session.execute(
+                    select(AuditEvent)
+                    .where(AuditEvent.seq > after, AuditEvent.seq <= head, *conditions)
+                    .order_by(AuditEvent.seq)
+                    .limit(EXPORT_BATCH)
+                ).scalars().all()
+                session.rollback()  # release SQLite's write lock between batches
+                if not batch:
+                    return
+                for row in batch:
+                    yield event_dict(row)
+                after = batch[-1].seq
+
+    if format is ExportFormat.jsonl:
+        body: Iterator[str] = (json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows())
+        media, suffix = "application/x-ndjson", "jsonl"
+    else:
+        body = _csv_lines(rows())
+        media, suffix = "text/csv; charset=utf-8", "csv"
+    return StreamingResponse(
+        body, media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="audit-{head}.{suffix}"'},
+    )
+
+
+def _csv_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS)
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(row | {"details": json.dumps(row["details"], sort_keys=True)})
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue()

@@ -1,5 +1,181 @@
-"""auth routes."""
+"""``/auth``: login (OAuth2 password form), refresh, logout, me, change own password."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter()
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.security import OAuth2PasswordRequestForm
+from sqlalchemy.orm import Session
+
+from backend.api.deps import get_db
+from backend.audit.service import commit_audited
+from backend.auth.deps import UNAUTHORIZED_HEADERS, Principal, require
+from backend.auth.models import RefreshFamily
+from backend.auth.schemas import Me, Message, PasswordChange, RefreshRequest, TokenResponse
+from backend.auth.service import (
+    AccountLocked,
+    LoginFailed,
+    RefreshRefused,
+    authenticate_password,
+    issue_pair,
+    revoke_family,
+    rotate,
+)
+from backend.users.models import User
+from backend.users.service import UserError, change_own_password
+from security.rbac import Permission, permissions_for
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+LOGIN_FAILED = "Incorrect username or password"
+
+
+@router.post("/token", response_model=TokenResponse, responses={401: {}, 422: {}, 429: {}})
+def login(
+    request: Request,
+    form: OAuth2PasswordRequestForm = Depends(),
+    db: Session = Depends(get_db),
+) -> TokenResponse:
+    """OAuth2 password flow. 5 failures in a row lock the account for 15 minutes (429)."""
+    state = request.app.state
+    # No account can hold longer values (see PasswordChange, USERNAME_PATTERN); refusing them
+    # here keeps oversized input away from the hasher, which raises on it (a 500 otherwise).
+    for field, value, limit in (("username", form.username, 64), ("password", form.password, 256)):
+        if len(value) > limit:
+            raise RequestValidationError(
+                [{"loc": ("body", field), "msg": f"at most {limit} characters", "type": "value_error"}]
+            )
+    username = form.username.strip().lower()
+    try:
+        user = authenticate_password(db, state.password_hasher, state.auth_settings, username, form.password)
+    except LoginFailed as exc:
+        known = exc.user
+        commit_audited(
+            db,
+            request,
+            None,
+            action="auth.login",
+            outcome="denied",
+            # An unknown name may be a mistyped password: it is not recorded.
+            actor=known.username if known else None,
+            role=known.role if known else None,
+            details={"reason": exc.reason},
+        )
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, detail=LOGIN_FAILED, headers=UNAUTHORIZED_HEADERS
+        ) from exc
+    except AccountLocked as exc:
+        commit_audited(
+            db,
+            request,
+            None,
+            action="auth.login",
+            outcome="denied",
+            actor=exc.user.username,
+            role=exc.user.role,
+            details={"reason": "account locked"},
+        )
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            detail="Too many failed attempts; account locked, try again later",
+            headers={"Retry-After": str(exc.retry_after_seconds)},
+        ) from exc
+    pair = issue_pair(db, state.token_config, user)
+    commit_audited(
+        db, request, None, action="auth.login", actor=user.username, role=user.role,
+        details={"session": pair.family_id},
+    )
+    request.state.user, request.state.role = user.username, user.role
+    return TokenResponse(
+        access_token=pair.access_token,
+        refresh_token=pair.refresh_token,
+        expires_in=pair.expires_in,
+        role=pair.role,
+    )
+
+
+@router.post("/refresh", response_model=TokenResponse, responses={401: {}})
+def refresh(body: RefreshRequest, request: Request, db: Session = Depends(get_db)) -> TokenResponse:
+    """Exchange a refresh token for a new pair; the one presented stops working."""
+    try:
+        user, pair = rotate(db, request.app.state.token_config, body.refresh_token)
+    except RefreshRefused as exc:
+        if exc.user is not None:
+            commit_audited(
+                db, request, None, action="auth.refresh", outcome="denied",
+                actor=exc.user.username, role=exc.user.role,
+                details={"reason": exc.reason, "session": exc.family_id},
+            )
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, detail="Invalid refresh token", headers=UNAUTHORIZED_HEADERS
+        ) from exc
+    commit_audited(
+        db, request, None, action="auth.refresh", actor=user.username, role=user.role,
+        details={"session": pair.family_id},
+    )
+    request.state.user, request.state.role = user.username, user.role
+    return TokenResponse(
+        access_token=pair.access_token,
+        refresh_token=pair.refresh_token,
+        expires_in=pair.expires_in,
+        role=pair.role,
+    )
+
+
+@router.post("/logout", response_model=Message)
+def logout(
+    request: Request,
+    principal: Principal = Depends(require(Permission.self_manage, allow_pending_password_change=True)),
+    db: Session = Depends(get_db),
+) -> Message:
+    """End this session: its refresh tokens and access tokens stop working."""
+    if principal.family_id is not None:
+        family = db.get(RefreshFamily, principal.family_id)
+        if family is not None:
+            revoke_family(db, family, "logout")
+    commit_audited(db, request, principal, action="auth.logout", details={"session": principal.family_id})
+    return Message(detail="Signed out")
+
+
+@router.get("/me", response_model=Me)
+def me(
+    principal: Principal = Depends(require(Permission.self_manage, allow_pending_password_change=True)),
+    db: Session = Depends(get_db),
+) -> Me:
+    user = db.get(User, principal.user_id)
+    return Me(
+        username=principal.username,
+        full_name=user.full_name if user else "",
+        role=str(principal.role),
+        permissions=sorted(str(p) for p in permissions_for(principal.role)),
+        must_change_password=principal.must_change_password,
+    )
+
+
+@router.post("/password", response_model=Message, responses={400: {}, 422: {}})
+def change_password(
+    body: PasswordChange,
+    request: Request,
+    principal: Principal = Depends(require(Permission.self_manage, allow_pending_password_change=True)),
+    db: Session = Depends(get_db),
+) -> Message:
+    """Change your own password (needs the current one). Your other sessions end."""
+    try:
+        change_own_password(
+            db,
+            request.app.state.password_hasher,
+            principal.user_id,
+            body.current_password,
+            body.new_password,
+            principal.family_id,
+        )
+    except UserError as exc:
+        db.rollback()
+        if exc.field == "current_password":
+            commit_audited(
+                db, request, principal, action="auth.password_change", outcome="denied",
+                details={"reason": "wrong current password"},
+            )
+        raise HTTPException(exc.status_code, detail=str(exc)) from exc
+    commit_audited(db, request, principal, action="auth.password_change")
+    return Message(detail="Password changed")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from backend.cli import audit, clients, db, demo, ml, serve, users
+from backend.cli import audit, clients, db, demo, ml, privacy, serve, users
 
 app = typer.Typer(
     name="octroi",
@@ -20,6 +20,7 @@ app.add_typer(serve.app, name="serve")
 app.add_typer(users.app, name="users", help="Users and roles.")
 app.add_typer(audit.app, name="audit", help="Audit trail: verify, checkpoint.")
 app.add_typer(clients.app, name="clients", help="Client (applicant) data.")
+app.add_typer(privacy.app, name="privacy", help="RGPD retention purge and key rotation.")
 # `octroi data synth` and `octroi train` live in backend/cli/ml.py.
 app.add_typer(ml.data_app, name="data", help="Synthetic Home Credit data.")
 app.command(name="train")(ml.train)

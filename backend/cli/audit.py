@@ -1,5 +1,73 @@
-"""`octroi audit ...` commands."""
+"""``octroi audit verify`` (exit 0 valid, 1 broken) and ``octroi audit checkpoint``."""
+
+from __future__ import annotations
+
+import json
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
-app = typer.Typer(no_args_is_help=True)
+from backend.audit.service import result_dict, verify_trail, write_checkpoint
+from backend.audit.setup import cli_sessionmaker, retired_public_keys, signer_from_settings
+from backend.cli.common import fail, load_settings
+from backend.settings import ConfigurationError
+
+app = typer.Typer(no_args_is_help=True, help="Audit trail: verify, checkpoint.")
+
+
+@app.command()
+def verify(
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Recompute the hash chain and check every signed checkpoint; exit 1 naming the first bad seq."""
+    settings = load_settings()
+    try:
+        retired = retired_public_keys(settings)
+    except ConfigurationError as exc:
+        fail(f"configuration error: {exc}")
+    factory, engine = cli_sessionmaker(settings)
+    try:
+        with factory() as db:
+            result = verify_trail(db, signer_from_settings(settings), retired)
+    except SQLAlchemyError as exc:
+        fail(f"database unavailable ({type(exc).__name__})")
+    finally:
+        engine.dispose()
+    if as_json:
+        typer.echo(json.dumps(result_dict(result), sort_keys=True))
+    elif result.valid:
+        start = (
+            f" from seq {result.first_seq} (earlier events purged under retention, anchored "
+            f"by a signed checkpoint at seq {result.first_seq - 1})"
+            if result.first_seq > 1 else ""
+        )
+        typer.echo(
+            f"audit trail valid: {result.events_checked} events{start}, "
+            f"{result.checkpoints_checked} signed checkpoints"
+        )
+    else:
+        typer.echo(
+            f"audit trail INVALID at seq {result.first_invalid_seq}: {result.reason} "
+            f"({result.events_checked} events verified before it)",
+            err=True,
+        )
+    raise typer.Exit(0 if result.valid else 1)
+
+
+@app.command()
+def checkpoint() -> None:
+    """Sign the current head of the chain now."""
+    settings = load_settings()
+    factory, engine = cli_sessionmaker(settings)
+    try:
+        with factory() as db:
+            written = write_checkpoint(db, signer_from_settings(settings))
+            db.commit()
+    except SQLAlchemyError as exc:
+        fail(f"database unavailable ({type(exc).__name__})")
+    finally:
+        engine.dispose()
+    if written is None:
+        typer.echo("nothing to sign: the chain is empty or its head is already checkpointed")
+    else:
+        typer.echo(f"checkpoint signed at seq {written.seq} (key {written.key_id})")

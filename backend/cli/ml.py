@@ -1,10 +1,90 @@
-"""`octroi data synth` and `octroi train`."""
+"""`octroi data synth` and `octroi train`: thin wrappers over ``ml.synth`` and ``ml.train``."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from backend.cli.common import fail, load_settings
 
 data_app = typer.Typer(no_args_is_help=True)
+console = Console(stderr=True)
 
 
-def train() -> None:
-    """Train the model (not implemented yet)."""
-    raise typer.Exit(2)
+@data_app.command("synth")
+def synth(
+    rows: int = typer.Option(100_000, "--rows", min=10, help="Training rows (the test file gets rows/6)."),
+    seed: int = typer.Option(0, "--seed", help="Random seed: same seed, same files."),
+    out: Path | None = typer.Option(None, "--out", help="Output directory (default: <OCTROI_VAR_DIR>/data)."),
+) -> None:
+    """Write synthetic application_train.csv, application_test.csv and oracle_train.csv."""
+    from ml.synth import write
+
+    if out is None:
+        out = load_settings().var_dir / "data"
+
+    started = time.perf_counter()
+    try:
+        paths = write(out, rows=rows, seed=seed)
+    except OSError as exc:
+        fail(f"cannot write to {out}: {exc.strerror or exc}")
+    elapsed = time.perf_counter() - started
+    for role, path in paths.items():
+        typer.echo(f"{role:6} {path}")
+    typer.echo(f"{rows} training rows, seed {seed}, in {elapsed:.1f} s")
+
+
+def train(
+    data: Path = typer.Option(..., "--data", help="application_train.csv, or a directory holding it."),
+    out: Path | None = typer.Option(None, "--out", help="Bundle directory (default: OCTROI_MODEL_DIR)."),
+    folds: int = typer.Option(5, "--folds", min=2, max=20, help="Stratified cross-validation folds."),
+    seed: int = typer.Option(0, "--seed"),
+    cost_fn: float = typer.Option(10.0, "--cost-fn", min=0.0, help="Cost of approving a defaulter."),
+    cost_fp: float = typer.Option(1.0, "--cost-fp", min=0.0, help="Cost of refusing a good client."),
+) -> None:
+    """Train the credit-risk model and write a verified bundle with its report."""
+    from ml.data import DataValidationError
+    from ml.train import train as run_training
+
+    if cost_fn <= 0 or cost_fp <= 0:
+        fail("--cost-fn and --cost-fp must be positive")
+    target = out if out is not None else load_settings().effective_model_dir
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as bar:
+        task = bar.add_task("starting", total=1)
+
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=stage, completed=done, total=total)
+
+        try:
+            result = run_training(data, target, folds=folds, seed=seed, cost_fn=cost_fn, cost_fp=cost_fp, progress=progress)
+        except DataValidationError as exc:
+            fail(str(exc))
+        except ValueError as exc:
+            fail(f"{data}: {exc}")
+        except OSError as exc:
+            fail(f"cannot write the bundle to {target}: {exc.strerror or exc}")
+    m = result.report["model"]
+    lr = result.report["baselines"].get("logistic_regression", {"auc": float("nan")})
+    typer.echo(f"bundle    {result.out_dir} (version {result.manifest['version']})")
+    typer.echo(f"report    {result.out_dir / 'report.md'}")
+    typer.echo(
+        f"OOF AUC {m['auc']:.4f} (logistic regression {lr['auc']:.4f}), PR-AUC {m['pr_auc']:.4f}, "
+        f"Brier {m['brier']:.4f}"
+    )
+    typer.echo(
+        f"threshold {result.report['threshold']:.4f}: cost {m['business_cost']:.0f} "
+        f"(at 0.5: {m['business_cost_at_0_5']:.0f}), recall {m['recall']:.3f}, "
+        f"precision {m['precision']:.3f}, refusal rate {m['refusal_rate']:.3f}"
+    )
+    typer.echo(f"trained in {result.timings['total']:.1f} s")

@@ -49,5 +49,6 @@ def dashboard(
         "--server.address", host,
         "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
+        "--client.toolbarMode", "minimal",
     ]
     raise typer.Exit(subprocess.call(command, env=os.environ.copy()))  # noqa: S603

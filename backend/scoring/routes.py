@@ -1,5 +1,172 @@
-"""scoring routes."""
+"""Simulation and model endpoints: what-if scores for advisors, the model card for everyone.
 
-from fastapi import APIRouter
+``POST /scoring/simulate`` validates every field against the bundle's input spec (unknown
+name -> 422 listing the allowed ones; wrong type or out of range -> 422 naming the field
+and the range) and stores nothing: the audit event keeps only the input hash.
+"""
 
-router = APIRouter()
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from backend.api.deps import get_db
+from backend.audit.service import commit_audited
+from backend.auth.deps import Principal, require
+from backend.clients.routes import load_client
+from backend.clients.schemas import Explanation, Lang, Score, Simulation, SimulationRequest
+from backend.ratelimit import RATE_LIMITED_RESPONSES, rate_limit
+from backend.scoring import service as scoring
+from backend.scoring.model import get_bundle, get_keyring
+from security.pseudonym import PseudonymKeyRing
+from security.rbac import Permission
+
+router = APIRouter(tags=["scoring"])
+
+
+def _invalid(field: str, message: str) -> RequestValidationError:
+    return RequestValidationError([{"loc": ("body", *field.split(".", 1)), "msg": message, "type": "value_error"}])
+
+
+@router.post(
+    "/scoring/simulate",
+    response_model=Simulation,
+    responses={404: {"description": "Unknown client (what-if)"}, 422: {"description": "Invalid field"},
+               **RATE_LIMITED_RESPONSES},
+)
+def simulate(
+    body: SimulationRequest,
+    request: Request,
+    principal: Principal = Depends(require(Permission.scores_simulate)),
+    _limit: None = Depends(rate_limit("scoring")),
+    db: Session = Depends(get_db),
+    ring: PseudonymKeyRing = Depends(get_keyring),
+    bundle: Any = Depends(get_bundle),
+) -> Simulation:
+    """Score and explain a new applicant (``features``) or a what-if variant of a client
+    (``client_id`` + ``overrides``). Omitted fields are unknown (the model handles missing
+    values); nothing is stored."""
+    spec = bundle.input_spec()
+    if (body.features is None) == (body.client_id is None):
+        raise _invalid("features", "send either 'features' (new applicant) or 'client_id' with 'overrides'")
+    if body.features is not None and body.overrides is not None:
+        raise _invalid("overrides", "only allowed together with 'client_id'")
+    pseudonym = None
+    try:
+        if body.features is not None:
+            mode = "new"
+            features = scoring.validate_fields(body.features, spec, "features")
+            overridden: list[str] = []
+        else:
+            mode = "what_if"
+            overrides = scoring.validate_fields(body.overrides or {}, spec, "overrides")
+            client = load_client(db, request, principal, ring, body.client_id or "", "score.simulate")
+            pseudonym = client.pseudonym
+            features = {**client.features, **overrides}
+            overridden = sorted(overrides)
+    except scoring.SimulationError as exc:
+        raise _invalid(exc.field, exc.message) from None
+    except RequestValidationError as exc:
+        # A malformed client id in the body is reported on the body field, not the path.
+        errors = [{**e, "loc": ("body", *e["loc"][1:])} for e in exc.errors()]
+        raise RequestValidationError(errors) from None
+    score_value, explanation = scoring.score_and_explain(bundle, features, body.top, body.lang)
+    commit_audited(
+        db, request, principal, action="score.simulate", resource=pseudonym,
+        model_version=bundle.version, input_hash=bundle.input_hash(features),
+        details={"mode": mode, "overridden": overridden},
+    )
+    return Simulation(
+        mode=mode,
+        score=Score(pseudonym=pseudonym, **score_value),
+        explanation=Explanation(pseudonym=pseudonym, **explanation),
+        overridden=overridden,
+    )
+
+
+class FeatureInfo(BaseModel):
+    name: str
+    label: str
+    categorical: bool
+
+
+class ModelCard(BaseModel):
+    version: str
+    trained_at: str | None = Field(description="When the bundle was trained (ISO 8601, UTC)")
+    metrics: dict[str, Any]
+    threshold: float
+    cost_fn: float
+    cost_fp: float
+    training_data: dict[str, Any]
+    features: list[FeatureInfo]
+    fairness: dict[str, Any]
+    model_card: str = Field(description="The model card (Markdown)")
+    lang: Lang
+
+
+class Importance(BaseModel):
+    feature: str
+    label: str
+    mean_abs_shap: float
+
+
+class GlobalImportance(BaseModel):
+    model_version: str
+    lang: Lang
+    features: list[Importance]
+
+
+@router.get("/model", response_model=ModelCard)
+def model_card(
+    request: Request,
+    lang: Lang = "fr",
+    principal: Principal = Depends(require(Permission.model_read)),
+    db: Session = Depends(get_db),
+    bundle: Any = Depends(get_bundle),
+) -> ModelCard:
+    """The model card: version, training date, metrics, threshold, cost weights, features, fairness."""
+    manifest = bundle.manifest
+    labels = bundle.feature_labels(lang)
+    card = ModelCard(
+        version=bundle.version,
+        trained_at=manifest.get("created_at"),
+        metrics=manifest.get("metrics", {}),
+        threshold=bundle.threshold,
+        cost_fn=bundle.cost_fn,
+        cost_fp=bundle.cost_fp,
+        training_data=manifest.get("training_data", {}),
+        features=[
+            FeatureInfo(name=f["name"], label=labels.get(f["name"], f["name"]), categorical=f.get("dtype") == "category")
+            for f in manifest["features"]
+        ],
+        fairness=bundle.fairness,
+        model_card=bundle.model_card,
+        lang=lang,
+    )
+    commit_audited(db, request, principal, action="model.read", model_version=bundle.version,
+                   details={"view": "card"})
+    return card
+
+
+@router.get("/model/importance", response_model=GlobalImportance)
+def model_importance(
+    request: Request,
+    lang: Lang = "fr",
+    principal: Principal = Depends(require(Permission.model_read)),
+    db: Session = Depends(get_db),
+    bundle: Any = Depends(get_bundle),
+) -> GlobalImportance:
+    """Global feature importance (mean |SHAP| over the training sample)."""
+    rows = bundle.global_importance(lang)
+    result = GlobalImportance(
+        model_version=bundle.version,
+        lang=lang,
+        features=[Importance(feature=r["feature"], label=r["label"], mean_abs_shap=r["mean_abs_shap"]) for r in rows],
+    )
+    commit_audited(db, request, principal, action="model.read", model_version=bundle.version,
+                   details={"view": "importance"})
+    return result

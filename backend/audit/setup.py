@@ -1,0 +1,83 @@
+"""Wire the audit trail into the app: signer, 503 handler, checkpoint on shutdown."""
+
+from __future__ import annotations
+
+import structlog
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from backend.audit.service import (
+    AuditUnavailable,
+    configure_session_factory,
+    write_checkpoint,
+)
+from backend.auth.config import AuthSettings
+from backend.db import make_engine, make_sessionmaker
+from backend.settings import ConfigurationError, Settings
+from security.audit_chain import CheckpointSigner
+
+log = structlog.get_logger("octroi.audit")
+
+
+def signer_from_settings(settings: Settings) -> CheckpointSigner:
+    return CheckpointSigner(settings.secret("audit_signing_key"))
+
+
+def retired_public_keys(settings: Settings) -> list[Ed25519PublicKey]:
+    """``OCTROI_AUDIT_PREVIOUS_PUBLIC_KEYS``: public keys of retired signing keys (hex, comma-separated)."""
+    keys = []
+    for position, raw in enumerate(filter(None, (p.strip() for p in settings.audit_previous_public_keys.split(","))), 1):
+        try:
+            keys.append(Ed25519PublicKey.from_public_bytes(bytes.fromhex(raw)))
+        except ValueError as exc:
+            raise ConfigurationError(
+                f"OCTROI_AUDIT_PREVIOUS_PUBLIC_KEYS entry {position} is not a 64-hex-digit Ed25519 public key"
+            ) from exc
+    return keys
+
+
+def install_audit(app: FastAPI, settings: Settings, checkpoint_every: int) -> None:
+    signer = signer_from_settings(settings)
+    app.state.checkpoint_signer = signer
+    app.state.retired_audit_keys = retired_public_keys(settings)
+    configure_session_factory(app.state.sessionmaker, signer, checkpoint_every)
+
+    @app.exception_handler(AuditUnavailable)
+    async def _audit_unavailable(request: Request, exc: AuditUnavailable) -> JSONResponse:
+        log.error(
+            "audit_unavailable",
+            error=str(exc),
+            request_id=request.scope.get("state", {}).get("request_id"),
+        )
+        return JSONResponse(
+            status_code=503,
+            content={"detail": "The audit trail is unavailable; the request was not carried out."},
+            headers={"Retry-After": "5"},
+        )
+
+    def checkpoint_on_shutdown(app: FastAPI) -> None:
+        try:
+            with app.state.sessionmaker() as session:
+                written = write_checkpoint(session, app.state.checkpoint_signer)
+                session.commit()
+        except SQLAlchemyError as exc:
+            log.warning("audit_checkpoint_failed", error_type=type(exc).__name__)
+            return
+        if written is not None:
+            log.info("audit_checkpoint", seq=written.seq, key_id=written.key_id)
+
+    app.state.shutdown_hooks.append(checkpoint_on_shutdown)
+
+
+def cli_sessionmaker(settings: Settings) -> tuple[sessionmaker[Session], Engine]:
+    """A session factory for CLI commands, configured like the app's (audit signer included)."""
+    engine = make_engine(settings.effective_database_url, pool_size=1)
+    factory = make_sessionmaker(engine)
+    configure_session_factory(
+        factory, signer_from_settings(settings), AuthSettings().audit_checkpoint_every
+    )
+    return factory, engine

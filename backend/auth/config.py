@@ -1,0 +1,77 @@
+"""Identity settings that live beside ``backend.settings`` (same ``OCTROI_`` prefix).
+
+Kept here so the identity work does not widen the shared ``Settings`` class; the secrets
+themselves (JWT key, audit signing key) still come from ``Settings``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, timedelta
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from backend.settings import DEV_SECRET_PREFIX, MIN_SECRET_LENGTH, ConfigurationError, Settings
+from security.passwords import PRODUCTION_FLOOR, Argon2Params, PasswordHasher
+from security.tokens import PreviousKey, TokenConfig
+
+
+class AuthSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OCTROI_", extra="ignore")
+
+    argon2_time_cost: int = Field(default=3, ge=1, le=20)
+    argon2_memory_kib: int = Field(default=65536, ge=8, le=4 * 1024 * 1024)
+    argon2_parallelism: int = Field(default=4, ge=1, le=16)
+    access_token_minutes: int = Field(default=15, ge=1, le=60)
+    refresh_token_days: int = Field(default=7, ge=1, le=90)
+    jwt_issuer: str = "octroi"
+    jwt_audience: str = "octroi-api"
+    lockout_threshold: int = Field(default=5, ge=1, le=100)
+    lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    audit_checkpoint_every: int = Field(default=100, ge=1, le=1_000_000)
+
+    @property
+    def argon2(self) -> Argon2Params:
+        return Argon2Params(self.argon2_time_cost, self.argon2_memory_kib, self.argon2_parallelism)
+
+
+def password_hasher(settings: Settings, auth: AuthSettings) -> PasswordHasher:
+    params = auth.argon2
+    if settings.is_production and not params.at_least(PRODUCTION_FLOOR):
+        raise ConfigurationError(
+            "OCTROI_ARGON2_* parameters are below the production floor "
+            f"(time_cost>={PRODUCTION_FLOOR.time_cost}, memory_kib>={PRODUCTION_FLOOR.memory_kib})"
+        )
+    return PasswordHasher(params)
+
+
+def token_config(settings: Settings, auth: AuthSettings) -> TokenConfig:
+    return TokenConfig(
+        key=settings.secret("jwt_key"),
+        issuer=auth.jwt_issuer,
+        audience=auth.jwt_audience,
+        access_ttl=timedelta(minutes=auth.access_token_minutes),
+        refresh_ttl=timedelta(days=auth.refresh_token_days),
+        previous_keys=previous_jwt_keys(settings),
+    )
+
+
+def previous_jwt_keys(settings: Settings) -> tuple[PreviousKey, ...]:
+    """The retired JWT key and the end of its grace period (key rotation, SECURITY.md)."""
+    if settings.jwt_previous_key is None:
+        return ()
+    raw = settings.jwt_previous_key.get_secret_value()
+    until = settings.jwt_previous_key_until
+    if until is None:
+        # An open-ended grace period would keep a retired (maybe leaked) key alive for ever.
+        raise ConfigurationError(
+            "OCTROI_JWT_PREVIOUS_KEY_UNTIL is required when OCTROI_JWT_PREVIOUS_KEY is set "
+            "(ISO 8601 time at which the previous key stops verifying tokens)"
+        )
+    if until.tzinfo is None:
+        until = until.replace(tzinfo=UTC)
+    if settings.is_production and (len(raw) < MIN_SECRET_LENGTH or raw.startswith(DEV_SECRET_PREFIX)):
+        raise ConfigurationError("OCTROI_JWT_PREVIOUS_KEY is too short or a development value")
+    if raw == settings.secret("jwt_key"):
+        raise ConfigurationError("OCTROI_JWT_PREVIOUS_KEY equals OCTROI_JWT_KEY; set the new key")
+    return (PreviousKey(raw, until),)

@@ -1,0 +1,185 @@
+"""Login, lockout, refresh-token rotation and revocation. No HTTP here: routes map the
+exceptions to status codes, and the CLI or tests can call the same functions."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from backend.auth.config import AuthSettings
+from backend.auth.models import RefreshFamily, RefreshToken
+from backend.users.models import User
+from security.passwords import PasswordHasher
+from security.tokens import (
+    TokenConfig,
+    TokenError,
+    decode_token,
+    issue_access_token,
+    issue_refresh_token,
+    token_digest,
+)
+
+
+class LoginFailed(Exception):
+    """Wrong username or password, or a disabled account: one answer for all three."""
+
+    def __init__(self, reason: str, user: User | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.user = user
+
+
+class AccountLocked(Exception):
+    def __init__(self, user: User, retry_after_seconds: int) -> None:
+        super().__init__("account locked")
+        self.user = user
+        self.retry_after_seconds = retry_after_seconds
+
+
+class RefreshRefused(Exception):
+    def __init__(self, reason: str, user: User | None = None, family_id: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.user = user
+        self.family_id = family_id
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    role: str
+    family_id: str
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything Octroi writes is UTC.
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def authenticate_password(
+    db: Session,
+    hasher: PasswordHasher,
+    auth: AuthSettings,
+    username: str,
+    password: str,
+    *,
+    now: datetime | None = None,
+) -> User:
+    """The user when ``password`` is right; ``LoginFailed``/``AccountLocked`` otherwise.
+
+    The caller commits in every case: a failure counts toward the lockout.
+    """
+    now = now or utcnow()
+    # FOR UPDATE: two replicas counting failures for one user must not lose an increment.
+    user = db.execute(
+        select(User).where(User.username == username).with_for_update()
+    ).scalar_one_or_none()
+    if user is None:
+        hasher.burn(password)  # same time as a real user
+        raise LoginFailed("unknown user")
+    if user.locked_until is not None and as_utc(user.locked_until) > now:
+        hasher.burn(password)
+        remaining = (as_utc(user.locked_until) - now).total_seconds()
+        raise AccountLocked(user, max(1, math.ceil(remaining)))
+    matches, new_hash = hasher.verify(password, user.password_hash)
+    if not matches:
+        user.failed_attempts += 1
+        if user.failed_attempts >= auth.lockout_threshold:
+            user.locked_until = now + timedelta(minutes=auth.lockout_minutes)
+            user.failed_attempts = 0
+        user.updated_at = now
+        raise LoginFailed("wrong password", user)
+    if not user.active:
+        raise LoginFailed("account disabled", user)
+    if new_hash is not None:
+        user.password_hash = new_hash  # parameters changed since this hash was made
+    user.failed_attempts = 0
+    user.locked_until = None
+    user.updated_at = now
+    return user
+
+
+def issue_pair(
+    db: Session, config: TokenConfig, user: User, *, family_id: str | None = None
+) -> TokenPair:
+    """A new access + refresh token; a new family unless continuing ``family_id``."""
+    now = utcnow()
+    if family_id is None:
+        family_id = uuid.uuid4().hex
+        db.add(RefreshFamily(id=family_id, user_id=user.id, created_at=now))
+        db.flush()
+    # The access token names its family too, so logout and revocation reach it at once.
+    access = issue_access_token(config, user.username, user.role, family=family_id, now=now)
+    refresh = issue_refresh_token(config, user.username, user.role, family_id, now=now)
+    db.add(
+        RefreshToken(
+            family_id=family_id,
+            token_hash=token_digest(refresh.token),
+            issued_at=now,
+            expires_at=refresh.expires_at,
+        )
+    )
+    db.flush()
+    return TokenPair(
+        access_token=access.token,
+        refresh_token=refresh.token,
+        expires_in=int(config.access_ttl.total_seconds()),
+        role=user.role,
+        family_id=family_id,
+    )
+
+
+def rotate(db: Session, config: TokenConfig, refresh_token: str) -> tuple[User, TokenPair]:
+    """Exchange a refresh token for a new pair. Replaying a rotated one revokes its family."""
+    try:
+        claims = decode_token(config, refresh_token, "refresh")
+    except TokenError as exc:
+        raise RefreshRefused(exc.reason) from exc
+    row = db.execute(
+        select(RefreshToken).where(RefreshToken.token_hash == token_digest(refresh_token)).with_for_update()
+    ).scalar_one_or_none()
+    if row is None or row.family_id != claims["fam"]:
+        raise RefreshRefused("unknown refresh token")
+    family = db.get(RefreshFamily, row.family_id)
+    user = db.get(User, family.user_id) if family else None
+    if family is None or user is None:
+        raise RefreshRefused("unknown refresh token")
+    if family.revoked_at is not None:
+        raise RefreshRefused("session revoked", user, family.id)
+    if row.rotated_at is not None:
+        # Someone holds a token that was already exchanged: assume theft, end the session.
+        revoke_family(db, family, "refresh token replayed")
+        raise RefreshRefused("refresh token replayed; session revoked", user, family.id)
+    if not user.active or user.username != claims["sub"]:
+        revoke_family(db, family, "user disabled")
+        raise RefreshRefused("account disabled", user, family.id)
+    row.rotated_at = utcnow()
+    return user, issue_pair(db, config, user, family_id=family.id)
+
+
+def revoke_family(db: Session, family: RefreshFamily, reason: str) -> None:
+    if family.revoked_at is None:
+        family.revoked_at = utcnow()
+        family.revoked_reason = reason[:64]
+    db.flush()
+
+
+def revoke_user_families(db: Session, user_id: int, reason: str) -> int:
+    """Revoke every live session of a user (disabled, role changed, password reset)."""
+    result = db.execute(
+        update(RefreshFamily)
+        .where(RefreshFamily.user_id == user_id, RefreshFamily.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoked_reason=reason[:64])
+    )
+    return int(result.rowcount or 0)

@@ -1,0 +1,112 @@
+"""``octroi privacy ...``: the retention purge and key-rotation helpers."""
+
+from __future__ import annotations
+
+import json
+import secrets
+
+import typer
+from sqlalchemy.exc import SQLAlchemyError
+
+from backend.audit.service import AuditUnavailable
+from backend.audit.setup import cli_sessionmaker, signer_from_settings
+from backend.cli.common import fail, load_settings
+from backend.clients.service import keyring
+from backend.privacy.service import key_usage, purge
+from security.pseudonym import InvalidKeyRing
+
+app = typer.Typer(no_args_is_help=True, help="RGPD retention and key rotation.")
+
+
+@app.command("purge")
+def purge_command(
+    retention_days: int | None = typer.Option(
+        None, "--retention-days", min=1, max=3650,
+        help="Override OCTROI_AUDIT_RETENTION_DAYS for this run.",
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Report what would go, change nothing."),
+) -> None:
+    """Delete old audit events, ended sessions and stale lockouts (one audited transaction).
+
+    Audit events older than the retention period go after a signed checkpoint anchors the
+    rest, so `octroi audit verify` still passes. On PostgreSQL run it as the schema owner: the API's role cannot delete audit rows.
+    """
+    settings = load_settings()
+    days = retention_days or settings.audit_retention_days
+    factory, engine = cli_sessionmaker(settings)
+    try:
+        with factory() as db:
+            report = purge(db, signer_from_settings(settings), days)
+            if dry_run:
+                db.rollback()
+            else:
+                db.commit()
+    except (SQLAlchemyError, AuditUnavailable) as exc:
+        fail(f"purge failed, nothing was deleted ({type(exc).__name__})")
+    finally:
+        engine.dispose()
+    prefix = "dry run, nothing deleted: would purge" if dry_run else "purged"
+    events = (
+        f"{report.events_deleted} audit events up to seq {report.through_seq} "
+        f"(older than {report.cutoff:%Y-%m-%d %H:%M} UTC, {days} days)"
+        if report.through_seq is not None
+        else f"no audit event older than {report.cutoff:%Y-%m-%d %H:%M} UTC ({days} days)"
+    )
+    typer.echo(
+        f"{prefix} {events}; {report.sessions_deleted} ended sessions; "
+        f"{report.locks_cleared} expired locks, {report.counters_reset} stale failure counters. "
+        f"The chain now starts at seq {report.first_seq}."
+    )
+
+
+@app.command("key-status")
+def key_status() -> None:
+    """Rows per pseudonym key version (when an old version may leave the key ring).
+
+    An old version may leave OCTROI_PSEUDONYM_KEY only when no client and no erasure
+    tombstone still uses it (re-import the clients first)."""
+    settings = load_settings()
+    try:
+        ring = keyring(settings)
+    except InvalidKeyRing as exc:
+        fail(f"configuration error: {exc}")
+    factory, engine = cli_sessionmaker(settings)
+    try:
+        with factory() as db:
+            usage = key_usage(db)
+    except SQLAlchemyError as exc:
+        fail(f"database unavailable ({type(exc).__name__})")
+    finally:
+        engine.dispose()
+    rows = []
+    for version in dict.fromkeys([*ring.versions, *usage]):
+        counts = usage.get(version, {"clients": 0, "erasures": 0})
+        configured = version in ring.versions
+        rows.append({
+            "version": version,
+            "current": version == ring.current_version,
+            "configured": configured,
+            **counts,
+            "removable": configured and version != ring.current_version and not any(counts.values()),
+        })
+    typer.echo(json.dumps(rows, indent=2))
+    if any(not row["configured"] for row in rows):
+        fail("rows use a key version missing from OCTROI_PSEUDONYM_KEY: those clients are unreachable", 1)
+
+
+@app.command("audit-public-key")
+def audit_public_key() -> None:
+    """Print the public key of the current audit signing key (hex) and its key id.
+
+    Before rotating OCTROI_AUDIT_SIGNING_KEY, append this value to
+    OCTROI_AUDIT_PREVIOUS_PUBLIC_KEYS so checkpoints it signed keep verifying."""
+    signer = signer_from_settings(load_settings())
+    typer.echo(f"{signer.public_key_bytes().hex()}  (key id {signer.key_id})")
+
+
+@app.command("new-key")
+def new_key() -> None:
+    """Print a fresh random secret (64 url-safe characters).
+
+    For OCTROI_JWT_KEY, OCTROI_PSEUDONYM_KEY (as a new `vN:` entry) or OCTROI_AUDIT_SIGNING_KEY."""
+    typer.echo(secrets.token_urlsafe(48))

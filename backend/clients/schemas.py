@@ -1,0 +1,122 @@
+"""Request and response models of the client, scoring and model endpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Lang = Literal["fr", "en"]
+
+
+class ProfileField(BaseModel):
+    field: str
+    label: str
+    value: Any = None
+
+
+class ClientProfile(BaseModel):
+    pseudonym: str = Field(description="HMAC-SHA256 of the bank id; the bank id itself is never stored")
+    key_version: str
+    imported_at: datetime
+    profile: list[ProfileField]
+
+
+class Score(BaseModel):
+    pseudonym: str | None = None
+    probability: float = Field(description="Probability of default (0-1); never stored")
+    threshold: float
+    decision: Literal["approve", "refuse"]
+    confidence: float = Field(ge=0, le=1, description="0 at the threshold, 1 at the far end")
+    risk_band: str
+    risk_band_label: str
+    display_score: int = Field(ge=0, le=1000, description="Higher is safer; 500 at the threshold")
+    model_version: str
+
+
+class Contribution(BaseModel):
+    feature: str
+    label: str
+    value: Any = None
+    percentile: float | None = Field(default=None, description="Population percentile of the value")
+    shap: float = Field(description="Contribution in log-odds")
+    effect: float = Field(description="Effect in probability points (0-1 scale)")
+
+
+class OtherContributions(BaseModel):
+    shap: float
+    effect: float
+    count: int
+
+
+class Explanation(BaseModel):
+    pseudonym: str | None = None
+    model_version: str
+    probability: float
+    decision: Literal["approve", "refuse"]
+    base_value: float = Field(description="Expected log-odds over the training population")
+    base_probability: float
+    logit: float = Field(description="base_value + every contribution's shap")
+    contributions: list[Contribution]
+    other: OtherContributions = Field(description="The features outside the top ones, summed")
+    text: str
+    lang: Lang
+
+
+class FeatureComparison(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    feature: str
+    label: str
+    kind: str
+    value: Any = None
+    percentile: float | None = None
+    atypical: bool
+
+
+class Comparison(BaseModel):
+    pseudonym: str
+    model_version: str
+    lang: Lang
+    features: list[FeatureComparison]
+    atypical_features: list[str]
+    atypicality: float = Field(ge=0, le=1, description="Share of known numeric features outside p1-p99")
+    population_default_rate: float
+
+
+class Neighbour(BaseModel):
+    distance: float
+    target: int = Field(description="Known outcome: 1 = payment difficulties")
+    features: dict[str, float | None]
+
+
+class Similar(BaseModel):
+    pseudonym: str
+    model_version: str
+    k: int
+    features: list[str]
+    labels: dict[str, str]
+    client: dict[str, float | None]
+    neighbours: list[Neighbour]
+    default_rate: float
+    population_default_rate: float
+
+
+class SimulationRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    features: dict[str, Any] | None = Field(
+        default=None, description="A new applicant's application fields (missing ones stay empty)"
+    )
+    client_id: str | None = Field(default=None, description="A client to vary (what-if)")
+    overrides: dict[str, Any] | None = Field(default=None, description="Fields changed for the what-if")
+    top: int = Field(default=10, ge=1, le=50)
+    lang: Lang = "fr"
+
+
+class Simulation(BaseModel):
+    mode: Literal["new", "what_if"]
+    score: Score
+    explanation: Explanation
+    overridden: list[str] = Field(default_factory=list)

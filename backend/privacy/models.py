@@ -1,0 +1,34 @@
+"""Human-oversight decisions (schema: alembic 0004). Never a probability or a SHAP value."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Boolean, DateTime, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backend.db import Base
+
+
+class AdvisorDecision(Base):
+    """An advisor's final decision beside the model's recommendation (GDPR Art. 22, AI Act Art. 14).
+
+    ``pseudonym`` and ``reason`` are cleared when the client is erased; the rest stays so the
+    override statistics (automation-bias monitoring) do not change after an erasure.
+    """
+
+    __tablename__ = "advisor_decisions"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    pseudonym: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    decision: Mapped[str] = mapped_column(String(16))
+    recommendation: Mapped[str] = mapped_column(String(16))
+    is_override: Mapped[bool] = mapped_column(Boolean)
+    model_version: Mapped[str] = mapped_column(String(64))
+    input_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    advisor: Mapped[str] = mapped_column(String(64), index=True)
+    reason: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    anonymised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -1,0 +1,209 @@
+"""Data-subject rights, human oversight and the processing register.
+
+Every route is audited in its own transaction, fail-closed (503 when the audit write fails,
+and then nothing is erased, recorded or returned). The bank's client id arrives in the path
+and becomes a pseudonym first (``backend.clients.routes.load_client``); it is never stored,
+logged or echoed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy.orm import Session
+
+from backend.api.deps import get_db
+from backend.audit.service import commit_audited
+from backend.auth.deps import Principal, require
+from backend.cache import ResultCache
+from backend.clients.routes import load_client
+from backend.clients.schemas import Lang
+from backend.privacy import service
+from backend.privacy.register import build_register
+from backend.privacy.schemas import (
+    ClientExport,
+    DecisionRecord,
+    DecisionRequest,
+    ErasureResult,
+    OverridesReport,
+    ProcessingRegister,
+)
+from backend.scoring import service as scoring
+from backend.scoring.model import get_bundle, get_cache, get_keyring
+from security.pseudonym import PseudonymKeyRing, normalize_client_id
+from security.rbac import Permission
+
+router = APIRouter(tags=["privacy"])
+
+DEFAULT_OVERRIDES_DAYS = 30
+_CLIENT_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No current client under this id (never imported or erased)"},
+    422: {"description": "Malformed client id or parameter"},
+    503: {"description": "Audit trail (or, for decisions, the model) unavailable"},
+}
+
+
+def _candidates(ring: PseudonymKeyRing, client_id: str) -> list[str]:
+    # load_client has validated the id already; every key version is searched.
+    return [p.value for p in ring.candidates(client_id)]
+
+
+@router.get("/privacy/clients/{client_id}/export", response_model=ClientExport, responses=_CLIENT_ERRORS)
+def export_client(
+    client_id: str,
+    request: Request,
+    lang: Lang = "fr",
+    principal: Principal = Depends(require(Permission.privacy_manage)),
+    db: Session = Depends(get_db),
+    ring: PseudonymKeyRing = Depends(get_keyring),
+) -> ClientExport:
+    """Art. 15/20: stored features with labels, how the decision is made (model, threshold,
+    cost weights, current score and explanation computed now), decisions, audit events."""
+    client = load_client(db, request, principal, ring, client_id, "privacy.export")
+    bundle = request.app.state.model.loaded
+    export = service.build_export(
+        db, client, _candidates(ring, client_id), bundle, lang,
+        unavailable_reason="no model bundle is loaded; the stored data and history are complete",
+    )
+    # The export itself is not stored: the event says that it happened and on which inputs.
+    commit_audited(
+        db, request, principal, action="privacy.export", resource=client.pseudonym,
+        model_version=bundle.version if bundle else None,
+        input_hash=bundle.input_hash(client.features) if bundle else None,
+        details={"audit_events": len(export.audit_events), "decisions": len(export.human_decisions)},
+    )
+    return export
+
+
+@router.delete("/privacy/clients/{client_id}", response_model=ErasureResult, responses=_CLIENT_ERRORS)
+def erase_client_data(
+    client_id: str,
+    request: Request,
+    principal: Principal = Depends(require(Permission.privacy_manage)),
+    db: Session = Depends(get_db),
+    ring: PseudonymKeyRing = Depends(get_keyring),
+    cache: ResultCache = Depends(get_cache),
+) -> ErasureResult:
+    """Art. 17: delete the features and cached results, keep a tombstone of the pseudonym,
+    detach the client's decisions. Afterwards every client endpoint answers 404 for the id."""
+    client = load_client(db, request, principal, ring, client_id, "privacy.erase")
+    candidates = _candidates(ring, client_id)
+    erasure = service.erase(db, client, candidates)
+    # Before the commit: if the cache cannot be emptied, nothing is erased and the call fails.
+    for pseudonym in candidates:
+        cache.invalidate_pseudonym(pseudonym)
+    commit_audited(
+        db, request, principal, action="privacy.erase", resource=erasure.pseudonym,
+        details={"features_deleted": erasure.features_deleted,
+                 "decisions_anonymised": erasure.decisions_anonymised},
+    )
+    # Again after it: a read that raced the commit may have cached a result meanwhile.
+    for pseudonym in candidates:
+        cache.invalidate_pseudonym(pseudonym)
+    return ErasureResult(
+        pseudonym=erasure.pseudonym, erased_at=erasure.erased_at, features_deleted=erasure.features_deleted,
+        tombstone_kept=True, cache_invalidated=True, decisions_anonymised=erasure.decisions_anonymised,
+    )
+
+
+@router.post(
+    "/clients/{client_id}/decision", response_model=DecisionRecord, status_code=201,
+    responses=_CLIENT_ERRORS, tags=["oversight"],
+)
+def record_decision(
+    client_id: str,
+    body: DecisionRequest,
+    request: Request,
+    principal: Principal = Depends(require(Permission.decisions_record)),
+    db: Session = Depends(get_db),
+    ring: PseudonymKeyRing = Depends(get_keyring),
+    bundle: Any = Depends(get_bundle),
+    cache: ResultCache = Depends(get_cache),
+) -> DecisionRecord:
+    """The advisor's final decision (GDPR Art. 22, AI Act Art. 14). A reason is mandatory when
+    it departs from the model's recommendation. Stores the recommendation, never the probability."""
+    client = load_client(db, request, principal, ring, client_id, "decision.record")
+    if body.reason and str(normalize_client_id(client_id)) in body.reason:
+        # Invariant 1: the bank's id must not reach a table through free text either.
+        raise RequestValidationError(
+            [{"loc": ("body", "reason"), "msg": "must not contain the client id", "type": "value_error"}]
+        )
+    input_hash = bundle.input_hash(client.features)
+    # The same cached score the advisor was shown, so the recommendation matches the screen.
+    recommendation = scoring.client_score(
+        cache, bundle, client.pseudonym, client.features, input_hash, "fr"
+    )["decision"]
+    try:
+        row = service.record_decision(
+            db, pseudonym=client.pseudonym, decision=body.decision, recommendation=recommendation,
+            model_version=bundle.version, input_hash=input_hash, advisor=principal.username,
+            reason=body.reason,
+        )
+    except service.ReasonRequired as exc:
+        db.rollback()
+        commit_audited(
+            db, request, principal, action="decision.record", resource=client.pseudonym,
+            outcome="error", model_version=bundle.version, input_hash=input_hash,
+            details={"reason": "reason_required", "decision": body.decision},
+        )
+        raise RequestValidationError(
+            [{"loc": ("body", "reason"), "msg": str(exc), "type": "value_error"}]
+        ) from None
+    commit_audited(
+        db, request, principal, action="decision.record", resource=client.pseudonym,
+        model_version=bundle.version, input_hash=input_hash,
+        details={"decision": row.decision, "recommendation": row.recommendation, "override": row.is_override},
+    )
+    return DecisionRecord(
+        id=row.id, pseudonym=client.pseudonym, decision=row.decision,  # type: ignore[arg-type]
+        recommendation=row.recommendation, is_override=row.is_override,  # type: ignore[arg-type]
+        model_version=row.model_version, advisor=row.advisor, reason=row.reason, decided_at=row.decided_at,
+    )
+
+
+@router.get("/privacy/overrides", response_model=OverridesReport)
+def overrides(
+    request: Request,
+    start: datetime | None = Query(None, alias="from", description=f"inclusive, ISO 8601; default: "
+                                   f"{DEFAULT_OVERRIDES_DAYS} days before 'to'"),
+    end: datetime | None = Query(None, alias="to", description="exclusive, ISO 8601; default: now"),
+    principal: Principal = Depends(require(Permission.privacy_manage)),
+    db: Session = Depends(get_db),
+) -> OverridesReport:
+    """How often advisors depart from the model, per advisor and overall (automation bias)."""
+    end = _utc(end) if end else datetime.now(UTC)
+    start = _utc(start) if start else end - timedelta(days=DEFAULT_OVERRIDES_DAYS)
+    if start >= end:
+        raise RequestValidationError(
+            [{"loc": ("query", "from"), "msg": "must be earlier than 'to'", "type": "value_error"}]
+        )
+    report = service.overrides_report(db, start, end)
+    commit_audited(
+        db, request, principal, action="privacy.overrides",
+        details={"from": start.isoformat(), "to": end.isoformat(), "decisions": report.overall.decisions},
+    )
+    return report
+
+
+@router.get("/privacy/register", response_model=ProcessingRegister)
+def register(
+    request: Request,
+    principal: Principal = Depends(require(Permission.privacy_read)),
+    db: Session = Depends(get_db),
+) -> ProcessingRegister:
+    """The record of processing activities (GDPR Art. 30), built from the code's own metadata."""
+    state = request.app.state
+    result = build_register(
+        state.settings, state.auth_settings, state.model.loaded, state.pseudonym_ring.versions,
+        state.checkpoint_signer.key_id,
+    )
+    commit_audited(db, request, principal, action="privacy.register")
+    return result
+
+
+def _utc(value: datetime) -> datetime:
+    # SQLite compares stored UTC wall times as text: every bound must be UTC too.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -1,0 +1,192 @@
+"""Request and response models of the privacy, oversight and register endpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Verdict = Literal["approve", "refuse"]
+REASON_MAX = 1000
+
+
+# ----------------------------------------------------------------------------- export (Art. 15/20)
+
+
+class StoredFeature(BaseModel):
+    feature: str = Field(description="Column name in the application file")
+    label: str
+    value: Any = None
+
+
+class ExportSubject(BaseModel):
+    pseudonym: str = Field(description="HMAC-SHA256 of the bank id; the bank id itself is not held")
+    key_version: str
+    imported_at: datetime
+
+
+class ExportContribution(BaseModel):
+    feature: str
+    label: str
+    value: Any = None
+    shap: float = Field(description="Contribution in log-odds")
+    effect: float = Field(description="Effect in probability points (0-1 scale)")
+
+
+class ExportAutomatedDecision(BaseModel):
+    """How the model decides, and what it says now (computed for this export, never stored)."""
+
+    model_version: str
+    features_used: list[str]
+    threshold: float = Field(description="Refuse when the probability of default reaches it")
+    cost_fn: float = Field(description="Cost weight of granting a loan that defaults")
+    cost_fp: float = Field(description="Cost weight of refusing a loan that would be repaid")
+    probability: float
+    recommendation: Verdict
+    display_score: int
+    risk_band: str
+    explanation_text: str
+    contributions: list[ExportContribution]
+
+
+class ExportHumanDecision(BaseModel):
+    decision: Verdict
+    recommendation: Verdict
+    is_override: bool
+    model_version: str
+    reason: str | None
+    decided_at: datetime
+    decided_by_role: str = "advisor"
+
+
+class ExportAuditEvent(BaseModel):
+    ts: datetime
+    actor_role: str | None
+    action: str
+    outcome: str
+
+
+class ClientExport(BaseModel):
+    generated_at: datetime
+    lang: Literal["fr", "en"]
+    controller_note: str
+    subject: ExportSubject
+    stored_data: list[StoredFeature]
+    automated_decision: ExportAutomatedDecision | None = Field(
+        description="Null when no model is loaded (then see automated_decision_unavailable)"
+    )
+    automated_decision_unavailable: str | None = None
+    human_decisions: list[ExportHumanDecision]
+    audit_events: list[ExportAuditEvent]
+
+
+# ----------------------------------------------------------------------------- erasure (Art. 17)
+
+
+class ErasureResult(BaseModel):
+    pseudonym: str
+    erased_at: datetime
+    features_deleted: bool
+    tombstone_kept: bool
+    cache_invalidated: bool
+    decisions_anonymised: int
+
+
+# ----------------------------------------------------------------------------- human oversight
+
+
+class DecisionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Verdict = Field(description="The advisor's final decision")
+    reason: str | None = Field(
+        default=None,
+        max_length=REASON_MAX,
+        description="Why; mandatory when the decision departs from the model's recommendation",
+    )
+
+    @field_validator("reason")
+    @classmethod
+    def _strip(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        return value or None
+
+
+class DecisionRecord(BaseModel):
+    id: int
+    pseudonym: str
+    decision: Verdict
+    recommendation: Verdict = Field(description="The model's side of the threshold (no probability)")
+    is_override: bool
+    model_version: str
+    advisor: str
+    reason: str | None
+    decided_at: datetime
+
+
+class OverrideCounts(BaseModel):
+    decisions: int
+    overrides: int
+    override_rate: float | None = Field(description="overrides / decisions; null when no decision")
+    approved_against_refusal: int = Field(description="Model said refuse, advisor approved")
+    refused_against_approval: int = Field(description="Model said approve, advisor refused")
+
+
+class AdvisorOverrides(OverrideCounts):
+    advisor: str
+
+
+class OverridesReport(BaseModel):
+    period_from: datetime
+    period_to: datetime
+    overall: OverrideCounts
+    advisors: list[AdvisorOverrides]
+
+
+# ----------------------------------------------------------------------------- register (Art. 30)
+
+
+class RegisterRecipient(BaseModel):
+    role: str
+    permissions: list[str]
+    personal_data_access: str
+
+
+class RegisterRetention(BaseModel):
+    data: str
+    period: str
+    setting: str | None = Field(description="The environment variable that sets it, if any")
+    value: int | str | None = None
+
+
+class RegisterTable(BaseModel):
+    table: str
+    category: str
+    personal_data: bool
+    columns: list[str]
+
+
+class RegisterFeature(BaseModel):
+    name: str
+    label: str
+
+
+class ProcessingRegister(BaseModel):
+    controller: str
+    generated_at: datetime
+    system: dict[str, Any]
+    purposes: list[dict[str, str]]
+    legal_bases: list[str]
+    data_subjects: list[str]
+    data_categories: list[RegisterTable]
+    model_features: list[RegisterFeature]
+    model_version: str | None
+    recipients: list[RegisterRecipient]
+    retention: list[RegisterRetention]
+    security_measures: list[str]
+    processors: list[dict[str, str]]
+    transfers_outside_eu: str
+    automated_decision_making: dict[str, str]

@@ -1,0 +1,379 @@
+"""Data-subject rights, human oversight and retention. No HTTP here: routes and the CLI call it.
+
+Nothing in this module stores a probability or an explanation value: the export computes
+them for its response only, and an advisor decision keeps the model's *recommendation*
+(approve/refuse), the model version and the input hash.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, delete, func, or_, select, text, update
+from sqlalchemy.orm import Session
+
+from backend.audit.models import AuditCheckpoint, AuditEvent
+from backend.audit.service import ADVISORY_LOCK_KEY, PURGE_ACTION, record_event
+from backend.auth.models import RefreshFamily, RefreshToken
+from backend.clients.models import Client, ClientErasure
+from backend.clients.service import erase_client
+from backend.privacy.models import AdvisorDecision
+from backend.privacy.schemas import (
+    AdvisorOverrides,
+    ClientExport,
+    ExportAuditEvent,
+    ExportAutomatedDecision,
+    ExportContribution,
+    ExportHumanDecision,
+    ExportSubject,
+    OverrideCounts,
+    OverridesReport,
+    StoredFeature,
+)
+from backend.scoring import service as scoring
+from backend.users.models import User
+from ml.labels import label
+from security.audit_chain import CheckpointSigner
+
+EXPORT_TOP_CONTRIBUTIONS = 10
+CONTROLLER_NOTE = {
+    "fr": (
+        "Données détenues par Octroi sur ce client (RGPD art. 15 et 20). L'identifiant bancaire "
+        "n'est pas conservé : seul son pseudonyme l'est. Le score et l'explication ont été "
+        "calculés pour cet export et ne sont enregistrés nulle part ; la décision finale est "
+        "prise par un conseiller (art. 22)."
+    ),
+    "en": (
+        "Data Octroi holds on this client (GDPR Art. 15 and 20). The bank id is not kept: only "
+        "its pseudonym is. The score and explanation were computed for this export and are "
+        "stored nowhere; the final decision is taken by an advisor (Art. 22)."
+    ),
+}
+
+
+class ReasonRequired(ValueError):
+    """The advisor departs from the model's recommendation without saying why."""
+
+    def __init__(self, recommendation: str) -> None:
+        super().__init__(
+            f"required when the decision departs from the model's recommendation ({recommendation})"
+        )
+
+
+# ----------------------------------------------------------------------------- export
+
+
+def build_export(
+    db: Session, client: Client, candidates: list[str], bundle: Any | None, lang: str,
+    unavailable_reason: str | None = None,
+) -> ClientExport:
+    """Everything Octroi holds on one client, and how the decision about them is made."""
+    stored = [
+        StoredFeature(feature=name, label=label(name, lang), value=value)
+        for name, value in sorted(client.features.items())
+    ]
+    automated = _automated_decision(bundle, client.features, lang) if bundle is not None else None
+    decisions = db.scalars(
+        select(AdvisorDecision)
+        .where(AdvisorDecision.pseudonym.in_(candidates))
+        .order_by(AdvisorDecision.decided_at, AdvisorDecision.id)
+    ).all()
+    events = db.scalars(
+        select(AuditEvent).where(AuditEvent.resource.in_(candidates)).order_by(AuditEvent.seq)
+    ).all()
+    return ClientExport(
+        generated_at=datetime.now(UTC),
+        lang=lang,  # type: ignore[arg-type]
+        controller_note=CONTROLLER_NOTE[lang],
+        subject=ExportSubject(
+            pseudonym=client.pseudonym, key_version=client.key_version, imported_at=client.imported_at
+        ),
+        stored_data=stored,
+        automated_decision=automated,
+        automated_decision_unavailable=None if bundle is not None else unavailable_reason,
+        human_decisions=[
+            ExportHumanDecision(
+                decision=d.decision,  # type: ignore[arg-type]
+                recommendation=d.recommendation,  # type: ignore[arg-type]
+                is_override=d.is_override,
+                model_version=d.model_version,
+                reason=d.reason,
+                decided_at=d.decided_at,
+            )
+            for d in decisions
+        ],
+        # Time, role and action only: the names of the bank's staff are not the client's data.
+        audit_events=[
+            ExportAuditEvent(ts=e.ts, actor_role=e.role, action=e.action, outcome=e.outcome)
+            for e in events
+        ],
+    )
+
+
+def _automated_decision(bundle: Any, features: dict[str, Any], lang: str) -> ExportAutomatedDecision:
+    # Not through the score cache: an export must show what the model says now.
+    score, explanation = scoring.score_and_explain(bundle, features, EXPORT_TOP_CONTRIBUTIONS, lang)
+    return ExportAutomatedDecision(
+        model_version=bundle.version,
+        features_used=list(bundle.feature_names),
+        threshold=float(bundle.threshold),
+        cost_fn=float(bundle.cost_fn),
+        cost_fp=float(bundle.cost_fp),
+        probability=score["probability"],
+        recommendation=score["decision"],
+        display_score=score["display_score"],
+        risk_band=score["risk_band"],
+        explanation_text=explanation["text"],
+        contributions=[
+            ExportContribution(
+                feature=c["feature"], label=c["label"], value=c.get("value"), shap=c["shap"], effect=c["effect"]
+            )
+            for c in explanation["contributions"]
+        ],
+    )
+
+
+# ----------------------------------------------------------------------------- erasure
+
+
+@dataclass(frozen=True)
+class Erasure:
+    pseudonym: str
+    erased_at: datetime
+    features_deleted: bool
+    decisions_anonymised: int
+
+
+def erase(db: Session, client: Client, candidates: list[str]) -> Erasure:
+    """Delete the client's features, keep a tombstone, detach their decisions (caller commits).
+
+    Decisions stay as anonymous oversight statistics: their pseudonym and free-text reason
+    (which may describe the person) are cleared. The caller drops the cached results.
+    """
+    now = datetime.now(UTC)
+    deleted = erase_client(db, client.pseudonym, client.key_version)
+    # After a key rotation an older row or tombstone may exist under another version.
+    db.execute(delete(Client).where(Client.pseudonym.in_(candidates)))
+    anonymised = db.execute(
+        update(AdvisorDecision)
+        .where(AdvisorDecision.pseudonym.in_(candidates))
+        .values(pseudonym=None, reason=None, anonymised_at=now)
+    ).rowcount
+    db.flush()
+    return Erasure(client.pseudonym, now, deleted, int(anonymised or 0))
+
+
+# ----------------------------------------------------------------------------- human oversight
+
+
+def record_decision(
+    db: Session, *, pseudonym: str, decision: str, recommendation: str, model_version: str,
+    input_hash: str | None, advisor: str, reason: str | None,
+) -> AdvisorDecision:
+    """Add the advisor's decision (caller audits and commits); ``ReasonRequired`` on a silent override."""
+    is_override = decision != recommendation
+    if is_override and not reason:
+        raise ReasonRequired(recommendation)
+    row = AdvisorDecision(
+        pseudonym=pseudonym,
+        decision=decision,
+        recommendation=recommendation,
+        is_override=is_override,
+        model_version=model_version,
+        input_hash=input_hash,
+        advisor=advisor,
+        reason=reason,
+        decided_at=datetime.now(UTC),
+    )
+    db.add(row)
+    db.flush()
+    return row
+
+
+def overrides_report(db: Session, start: datetime, end: datetime) -> OverridesReport:
+    """Decisions and overrides per advisor and overall, ``start`` inclusive, ``end`` exclusive."""
+    approved_against = func.sum(case(
+        (AdvisorDecision.is_override & (AdvisorDecision.decision == "approve"), 1), else_=0))
+    refused_against = func.sum(case(
+        (AdvisorDecision.is_override & (AdvisorDecision.decision == "refuse"), 1), else_=0))
+    rows = db.execute(
+        select(
+            AdvisorDecision.advisor,
+            func.count(),
+            func.sum(case((AdvisorDecision.is_override, 1), else_=0)),
+            approved_against,
+            refused_against,
+        )
+        .where(AdvisorDecision.decided_at >= start, AdvisorDecision.decided_at < end)
+        .group_by(AdvisorDecision.advisor)
+        .order_by(AdvisorDecision.advisor)
+    ).all()
+    advisors = [
+        AdvisorOverrides(advisor=name, **_counts(int(n), int(o or 0), int(a or 0), int(r or 0)))
+        for name, n, o, a, r in rows
+    ]
+    overall = _counts(
+        sum(a.decisions for a in advisors),
+        sum(a.overrides for a in advisors),
+        sum(a.approved_against_refusal for a in advisors),
+        sum(a.refused_against_approval for a in advisors),
+    )
+    return OverridesReport(
+        period_from=start, period_to=end, overall=OverrideCounts(**overall), advisors=advisors
+    )
+
+
+def _counts(decisions: int, overrides: int, approved: int, refused: int) -> dict[str, Any]:
+    return {
+        "decisions": decisions,
+        "overrides": overrides,
+        "override_rate": round(overrides / decisions, 4) if decisions else None,
+        "approved_against_refusal": approved,
+        "refused_against_approval": refused,
+    }
+
+
+# ----------------------------------------------------------------------------- retention
+
+
+PURGE_ACTOR = "octroi privacy purge"
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    cutoff: datetime
+    through_seq: int | None  # last purged seq; None when no event was old enough
+    events_deleted: int
+    anchor_checkpoint_written: bool
+    sessions_deleted: int
+    locks_cleared: int
+    counters_reset: int
+    first_seq: int  # the oldest event left
+
+
+def purge(
+    db: Session, signer: CheckpointSigner, retention_days: int, *, now: datetime | None = None
+) -> PurgeReport:
+    """Apply the retention period in ``db``'s transaction (the caller commits, or rolls back).
+
+    1. Audit events: the longest prefix of the chain older than the cut-off is deleted
+       through the triggers' one documented opening, after a signed checkpoint anchors the
+       last purged event, so the remaining chain still verifies from there.
+    2. Sessions: refresh-token families that can no longer be used (revoked, or every token
+       expired) are deleted with their tokens.
+    3. Lockouts: locks that ended are cleared; failure counters untouched for longer than the
+       retention period are reset.
+    4. One ``audit.purge`` event records all this (and names the anchor for ``verify``).
+    """
+    now = now or datetime.now(UTC)
+    cutoff = now - timedelta(days=retention_days)
+    _lock_chain_head(db)
+    through = _purge_through(db, cutoff)
+    deleted = 0
+    anchored = False
+    if through is not None:
+        anchored = _ensure_anchor(db, signer, through)
+        with _audit_purge_door(db):
+            deleted = int(db.execute(delete(AuditEvent).where(AuditEvent.seq <= through)).rowcount or 0)
+
+    live = select(RefreshToken.family_id).where(RefreshToken.expires_at >= now)
+    sessions = int(db.execute(
+        delete(RefreshFamily).where(or_(RefreshFamily.revoked_at.is_not(None), RefreshFamily.id.not_in(live)))
+    ).rowcount or 0)
+    locks = int(db.execute(
+        update(User).where(User.locked_until.is_not(None), User.locked_until < now).values(locked_until=None)
+    ).rowcount or 0)
+    counters = int(db.execute(
+        update(User).where(User.failed_attempts > 0, User.updated_at < cutoff).values(failed_attempts=0)
+    ).rowcount or 0)
+    details: dict[str, Any] = {
+        "retention_days": retention_days,
+        "cutoff": cutoff.isoformat(),
+        "through_seq": through,
+        "events_deleted": deleted,
+        "sessions_deleted": sessions,
+        "locks_cleared": locks,
+        "counters_reset": counters,
+    }
+    record_event(db, None, None, action=PURGE_ACTION, actor=PURGE_ACTOR, details=details)
+    first_seq = int(db.scalar(select(func.min(AuditEvent.seq))) or 1)
+    return PurgeReport(cutoff, through, deleted, anchored, sessions, locks, counters, first_seq)
+
+
+def _lock_chain_head(db: Session) -> None:
+    # The same lock every audit writer takes (backend.audit.service): no event is appended
+    # while the prefix is being cut. SQLite: BEGIN IMMEDIATE already holds the write lock.
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+
+
+def _purge_through(db: Session, cutoff: datetime) -> int | None:
+    """The last seq of the longest prefix whose events are all older than ``cutoff``.
+
+    A prefix, not "every old event": timestamps are taken just before the head lock, so two
+    concurrent writers may commit slightly out of time order and the chain must stay gapless.
+    """
+    first = db.scalar(select(func.min(AuditEvent.seq)))
+    if first is None:
+        return None
+    first_recent = db.scalar(select(func.min(AuditEvent.seq)).where(AuditEvent.ts >= cutoff))
+    through = db.scalar(select(func.max(AuditEvent.seq))) if first_recent is None else first_recent - 1
+    return through if through is not None and through >= first else None
+
+
+def _ensure_anchor(db: Session, signer: CheckpointSigner, through: int) -> bool:
+    """A signed checkpoint at exactly ``through``; True when one had to be written."""
+    head_hash = db.scalar(select(AuditEvent.hash).where(AuditEvent.seq == through))
+    existing = db.scalar(
+        select(func.count()).select_from(AuditCheckpoint).where(
+            AuditCheckpoint.seq == through, AuditCheckpoint.head_hash == head_hash,
+            AuditCheckpoint.key_id == signer.key_id,
+        )
+    )
+    if existing:
+        return False
+    created = datetime.now(UTC)
+    db.add(AuditCheckpoint(
+        seq=through, head_hash=head_hash, created_at=created, key_id=signer.key_id,
+        signature=signer.sign(through, head_hash, created),
+    ))
+    db.flush()
+    return True
+
+
+class _audit_purge_door:  # noqa: N801 - used as a context manager, reads like a statement
+    """Open the append-only triggers for DELETE in this transaction only (migration 0002)."""
+
+    def __init__(self, db: Session) -> None:
+        self.db = db
+        self.postgresql = db.get_bind().dialect.name == "postgresql"
+
+    def __enter__(self) -> None:
+        if self.postgresql:
+            self.db.execute(text("SET LOCAL octroi.audit_purge = 'on'"))
+        else:
+            self.db.execute(text(
+                "INSERT INTO audit_purge_guard (id, reason) VALUES (1, 'retention purge')"))
+
+    def __exit__(self, *exc: object) -> None:
+        # Closed again at once: the purge event appended next must not run with the door open.
+        if self.postgresql:
+            self.db.execute(text("SET LOCAL octroi.audit_purge = 'off'"))
+        else:
+            self.db.execute(text("DELETE FROM audit_purge_guard"))
+
+
+# ----------------------------------------------------------------------------- key versions
+
+
+def key_usage(db: Session) -> dict[str, dict[str, int]]:
+    """Rows per pseudonym key version: a version can leave the key ring only at zero everywhere."""
+    usage: dict[str, dict[str, int]] = {}
+    for name, model in (("clients", Client), ("erasures", ClientErasure)):
+        for version, count in db.execute(
+            select(model.key_version, func.count()).group_by(model.key_version)
+        ).all():
+            usage.setdefault(version, {"clients": 0, "erasures": 0})[name] = int(count)
+    return usage

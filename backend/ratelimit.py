@@ -1,0 +1,323 @@
+"""Per-user rate limits shared by every API process: ``Depends(rate_limit("scoring"))``.
+
+Why: scoring thousands of variants of one profile would let a user reconstruct the model
+(OWASP API4/API6), and a bulk export is the cheapest way to walk off with the audit trail.
+Counters live in Redis when ``OCTROI_REDIS_URL`` is set, else in the ``rate_limit_counters``
+table: never in a process's memory, so N replicas do not give N times the budget.
+
+The algorithm is the sliding-window counter: the count of the current fixed window plus the
+previous window's count weighted by how much of it still overlaps the last ``window``
+seconds. It needs two integers per user, never allows a 2x burst at a window boundary (as a
+fixed window does) and is exact enough for an abuse limit. Only allowed requests are
+counted, so the limit is a throughput cap and ``Retry-After`` is the true wait.
+
+A refused request answers 429 with ``Retry-After`` and writes a ``rate.limited`` audit event
+(outcome ``denied``). If the counter store is down the request is refused with 503: an abuse
+control that fails open is no control.
+
+The dependency identifies the caller from ``request.state.user``, which the route's
+``require(...)`` dependency sets: declare it after the ``principal`` parameter, e.g.::
+
+    principal: Principal = Depends(require(Permission.scores_compute)),
+    _limit: None = Depends(rate_limit("scoring")),
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import structlog
+from fastapi import Depends, FastAPI, HTTPException, Request
+from sqlalchemy import BigInteger, Integer, String, delete, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+
+from backend.api.deps import get_db
+from backend.audit.service import commit_audited
+from backend.db import Base
+from backend.middleware import route_template
+from backend.settings import Settings
+
+log = structlog.get_logger("octroi.ratelimit")
+
+# scope -> (settings field holding the limit, window in seconds). One "scoring" budget covers
+# score, explanation and simulation: splitting it would multiply what a prober gets.
+SCOPES: dict[str, tuple[str, int]] = {
+    "scoring": ("rate_limit_scoring_per_minute", 60),
+    "export": ("rate_limit_export_per_hour", 3600),
+}
+REDIS_PREFIX = "octroi:rl"
+
+# For routes that carry the dependency: merge into the decorator's ``responses``.
+RATE_LIMITED_RESPONSES: dict[int | str, dict[str, Any]] = {
+    429: {"description": "Per-user rate limit exceeded; see the Retry-After header"},
+    503: {"description": "A dependency (rate limiter, model or audit trail) is unavailable"},
+}
+
+
+class RateLimitCounter(Base):
+    """Requests counted per (scope, user, window start in Unix seconds)."""
+
+    __tablename__ = "rate_limit_counters"
+
+    scope: Mapped[str] = mapped_column(String(32), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True, index=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class LimiterUnavailable(RuntimeError):
+    """The counter store could not be reached; the request must not go through."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    limit: int
+    window_seconds: int
+    retry_after: int = 0  # whole seconds, >= 1 when refused
+
+
+def estimate(previous: int, current: int, elapsed_fraction: float) -> float:
+    """The sliding-window estimate of requests in the last window."""
+    return previous * (1.0 - elapsed_fraction) + current
+
+
+def retry_after_seconds(previous: int, current: int, elapsed: float, limit: int, window: int) -> int:
+    """Seconds until one more request fits, given ``current`` counted (allowed) requests."""
+    # Still inside this window: the previous window's weight decays linearly.
+    if current + 1 <= limit and previous > 0:
+        needed_fraction = 1.0 - (limit - current - 1) / previous
+        wait = needed_fraction * window - elapsed
+        if wait <= window - elapsed:
+            return max(1, math.ceil(wait))
+    # Next window: this window's count becomes the decaying "previous" one.
+    wait = window - elapsed
+    if current > 0 and limit - 1 < current:
+        wait += (1.0 - (limit - 1) / current) * window
+    return max(1, math.ceil(wait))
+
+
+class CounterStore(Protocol):
+    def hit(self, scope: str, subject: str, window_start: int, window: int) -> tuple[int, int]:
+        """Count one request in ``window_start``; return (previous window's count, this one's)."""
+        ...
+
+    def undo(self, scope: str, subject: str, window_start: int) -> None:
+        """Take back the request just counted (it was refused)."""
+        ...
+
+
+class DatabaseCounters:
+    """Counters in ``rate_limit_counters``: one short transaction of its own per request."""
+
+    def __init__(self, factory: sessionmaker[Session]) -> None:
+        self.factory = factory
+
+    def _upsert(self, db: Session, scope: str, subject: str, window_start: int) -> int:
+        table = RateLimitCounter.__table__
+        if db.get_bind().dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        statement = (
+            insert(table)
+            .values(scope=scope, subject=subject, window_start=window_start, count=1)
+            .on_conflict_do_update(
+                index_elements=["scope", "subject", "window_start"],
+                set_={"count": table.c.count + 1},
+            )
+            .returning(table.c.count)
+        )
+        return int(db.execute(statement).scalar_one())
+
+    def hit(self, scope: str, subject: str, window_start: int, window: int) -> tuple[int, int]:
+        try:
+            with self.factory() as db, db.begin():
+                # The upsert takes the row lock first, so concurrent hits of one user serialize.
+                current = self._upsert(db, scope, subject, window_start)
+                previous = db.execute(
+                    select(RateLimitCounter.count).where(
+                        RateLimitCounter.scope == scope,
+                        RateLimitCounter.subject == subject,
+                        RateLimitCounter.window_start == window_start - window,
+                    )
+                ).scalar()
+                # Keep the table small: this user's windows older than the previous one are dead.
+                db.execute(
+                    delete(RateLimitCounter).where(
+                        RateLimitCounter.scope == scope,
+                        RateLimitCounter.subject == subject,
+                        RateLimitCounter.window_start < window_start - window,
+                    )
+                )
+        except SQLAlchemyError as exc:
+            raise LimiterUnavailable(f"rate-limit counters unavailable: {type(exc).__name__}") from exc
+        return int(previous or 0), current
+
+    def undo(self, scope: str, subject: str, window_start: int) -> None:
+        table = RateLimitCounter.__table__
+        try:
+            with self.factory() as db, db.begin():
+                db.execute(
+                    table.update()
+                    .where(
+                        table.c.scope == scope,
+                        table.c.subject == subject,
+                        table.c.window_start == window_start,
+                        table.c.count > 0,
+                    )
+                    .values(count=table.c.count - 1)
+                )
+        except SQLAlchemyError as exc:
+            raise LimiterUnavailable(f"rate-limit counters unavailable: {type(exc).__name__}") from exc
+
+
+class RedisCounters:
+    """Counters in Redis (``INCR`` + ``EXPIRE``): shared by every replica, gone after 2 windows."""
+
+    def __init__(self, url: str, prefix: str = REDIS_PREFIX) -> None:
+        import redis  # imported here: the embedded default never needs it
+
+        self.prefix = prefix
+        self._redis = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+
+    def _key(self, scope: str, subject: str, window_start: int) -> str:
+        return f"{self.prefix}:{scope}:{subject}:{window_start}"
+
+    def hit(self, scope: str, subject: str, window_start: int, window: int) -> tuple[int, int]:
+        from redis.exceptions import RedisError
+
+        key = self._key(scope, subject, window_start)
+        try:
+            pipe = self._redis.pipeline(transaction=True)
+            pipe.incr(key)
+            pipe.expire(key, 2 * window + 5)
+            pipe.get(self._key(scope, subject, window_start - window))
+            current, _, previous = pipe.execute()
+        except RedisError as exc:
+            raise LimiterUnavailable(f"rate-limit counters unavailable: {type(exc).__name__}") from exc
+        return int(previous or 0), int(current)
+
+    def undo(self, scope: str, subject: str, window_start: int) -> None:
+        from redis.exceptions import RedisError
+
+        try:
+            self._redis.decr(self._key(scope, subject, window_start))
+        except RedisError as exc:
+            raise LimiterUnavailable(f"rate-limit counters unavailable: {type(exc).__name__}") from exc
+
+
+class RateLimiter:
+    """Sliding-window decisions over a shared ``CounterStore``."""
+
+    def __init__(self, store: CounterStore, clock: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.clock = clock
+
+    def hit(self, scope: str, subject: str, limit: int, window: int) -> Decision:
+        now = self.clock()
+        window_start = int(now // window) * window
+        elapsed = now - window_start
+        previous, current = self.store.hit(scope, subject, window_start, window)
+        if estimate(previous, current, elapsed / window) <= limit:
+            return Decision(True, limit, window)
+        self.store.undo(scope, subject, window_start)
+        wait = retry_after_seconds(previous, current - 1, elapsed, limit, window)
+        return Decision(False, limit, window, wait)
+
+
+def make_limiter(settings: Settings, factory: sessionmaker[Session]) -> RateLimiter:
+    if settings.redis_url:
+        return RateLimiter(RedisCounters(settings.redis_url))
+    return RateLimiter(DatabaseCounters(factory))
+
+
+_install_lock = threading.Lock()
+
+
+def get_limiter(app: FastAPI) -> RateLimiter:
+    """The app's limiter, built on first use (``app.state.rate_limiter`` may be preset by tests)."""
+    limiter = getattr(app.state, "rate_limiter", None)
+    if limiter is None:
+        with _install_lock:
+            limiter = getattr(app.state, "rate_limiter", None)
+            if limiter is None:
+                limiter = make_limiter(app.state.settings, app.state.sessionmaker)
+                app.state.rate_limiter = limiter
+    return limiter
+
+
+def limit_for(settings: Settings, scope: str) -> tuple[int, int]:
+    """(limit, window seconds) configured for ``scope``."""
+    try:
+        field, window = SCOPES[scope]
+    except KeyError:
+        raise ValueError(f"unknown rate-limit scope {scope!r}; known: {sorted(SCOPES)}") from None
+    return int(getattr(settings, field)), window
+
+
+def _window_words(window: int) -> str:
+    return {60: "minute", 3600: "hour"}.get(window, f"{window} seconds")
+
+
+def rate_limit(scope: str, *, per_minute: int | None = None) -> Callable[..., None]:
+    """A dependency counting the caller's requests in ``scope`` (429 beyond the limit).
+
+    The limit comes from the settings (``SCOPES``) unless ``per_minute`` is given.
+    """
+    if per_minute is None and scope not in SCOPES:
+        raise ValueError(f"unknown rate-limit scope {scope!r}; known: {sorted(SCOPES)}")
+    if per_minute is not None and per_minute < 1:
+        raise ValueError("per_minute must be at least 1")
+
+    def dependency(request: Request, db: Session = Depends(get_db)) -> None:
+        subject = getattr(request.state, "user", None)
+        if not subject:
+            # A wiring mistake, not a client error: the route must authenticate first.
+            raise RuntimeError(f"rate_limit({scope!r}) runs before the route authenticated its caller")
+        if per_minute is not None:
+            limit, window = per_minute, 60
+        else:
+            limit, window = limit_for(request.app.state.settings, scope)
+        try:
+            decision = get_limiter(request.app).hit(scope, subject, limit, window)
+        except LimiterUnavailable as exc:
+            log.error("rate_limiter_unavailable", scope=scope, error=str(exc))
+            raise HTTPException(
+                status_code=503,
+                detail="The rate limiter is unavailable; the request was not carried out.",
+                headers={"Retry-After": "5"},
+            ) from None
+        if decision.allowed:
+            return
+        db.rollback()
+        commit_audited(
+            db,
+            request,
+            None,
+            action="rate.limited",
+            resource=route_template(request.scope),
+            outcome="denied",
+            actor=subject,
+            role=getattr(request.state, "role", None),
+            details={"scope": scope, "limit": limit, "window_seconds": window},
+        )
+        raise HTTPException(
+            status_code=429,
+            detail=(
+                f"rate limit exceeded: at most {limit} '{scope}' requests per "
+                f"{_window_words(window)} per user; retry in {decision.retry_after} s"
+            ),
+            headers={"Retry-After": str(decision.retry_after)},
+        )
+
+    # The OWASP suite walks the routes and reads this to prove which ones are limited.
+    dependency.rate_limit_scope = scope  # type: ignore[attr-defined]
+    dependency.__name__ = f"rate_limit_{scope}"
+    return dependency

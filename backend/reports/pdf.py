@@ -1,0 +1,227 @@
+"""The client report as a PDF, drawn with fpdf2 from the same answers the client endpoints
+give (profile, score, explanation, comparison). Pure: data in, bytes out; nothing written
+to disk, so the report exists only in the response that carries it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+
+LABELS: dict[str, dict[str, str]] = {
+    "title": {"fr": "Rapport de scoring crédit", "en": "Credit scoring report"},
+    "client": {"fr": "Client", "en": "Client"},
+    "generated": {"fr": "Généré le {when} par {who}", "en": "Generated on {when} by {who}"},
+    "score": {"fr": "Score et décision", "en": "Score and decision"},
+    "probability": {"fr": "Probabilité de défaut", "en": "Probability of default"},
+    "threshold": {"fr": "Seuil", "en": "Threshold"},
+    "decision": {"fr": "Décision", "en": "Decision"},
+    "confidence": {"fr": "Confiance", "en": "Confidence"},
+    "display_score": {"fr": "Score Octroi (0-1000)", "en": "Octroi score (0-1000)"},
+    "band": {"fr": "Classe de risque", "en": "Risk band"},
+    "approve": {"fr": "ACCORDÉ", "en": "APPROVED"},
+    "refuse": {"fr": "REFUSÉ", "en": "REFUSED"},
+    "profile": {"fr": "Profil", "en": "Profile"},
+    "explanation": {"fr": "Principaux facteurs de la décision", "en": "Main factors of the decision"},
+    "feature": {"fr": "Facteur", "en": "Factor"},
+    "value": {"fr": "Valeur", "en": "Value"},
+    "effect": {"fr": "Effet (points)", "en": "Effect (points)"},
+    "raises": {"fr": "augmente le risque", "en": "raises the risk"},
+    "lowers": {"fr": "diminue le risque", "en": "lowers the risk"},
+    "comparison": {"fr": "Comparaison avec la population", "en": "Comparison with the population"},
+    "percentile": {"fr": "Centile", "en": "Percentile"},
+    "atypical": {"fr": "Atypique", "en": "Atypical"},
+    "yes": {"fr": "oui", "en": "yes"},
+    "no": {"fr": "non", "en": "no"},
+    "footer": {
+        "fr": "Modèle {version}. Document généré à la demande ; Octroi ne le conserve pas. Empreinte des données : {hash}",
+        "en": "Model {version}. Generated on demand; Octroi does not keep it. Input fingerprint: {hash}",
+    },
+}
+
+_REPLACEMENTS = {"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-",
+                 "\u2026": "...", "\u202f": " ", "\u00a0": " ", "\u2212": "-", "\u2264": "<=", "\u2265": ">="}
+
+
+def _text(value: object) -> str:
+    """Core PDF fonts are Latin-1: French accents pass, typographic extras are folded."""
+    text = str(value)
+    for old, new in _REPLACEMENTS.items():
+        text = text.replace(old, new)
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
+def _label(key: str, lang: str, **values: object) -> str:
+    entry = LABELS[key]
+    return (entry.get(lang) or entry["fr"]).format(**values)
+
+
+def _fmt(value: Any, lang: str) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return _label("yes" if value else "no", lang)
+    if isinstance(value, float):
+        text = f"{value:,.2f}" if abs(value) < 1000 else f"{value:,.0f}"
+    elif isinstance(value, int):
+        text = f"{value:,}"
+    else:
+        return str(value)
+    return text.replace(",", " ").replace(".", ",") if lang == "fr" else text
+
+
+def _pct(value: float | None, lang: str) -> str:
+    if value is None:
+        return "-"
+    text = f"{value * 100:.1f}"
+    return f"{text.replace('.', ',')} %" if lang == "fr" else f"{text}%"
+
+
+def _get(mapping: Mapping[str, Any] | None, *names: str, default: Any = None) -> Any:
+    if not mapping:
+        return default
+    for name in names:
+        if mapping.get(name) is not None:
+            return mapping[name]
+    return default
+
+
+class _Report(FPDF):
+    footer_text = ""
+
+    def footer(self) -> None:
+        self.set_y(-14)
+        self.set_font("Helvetica", size=7)
+        self.set_text_color(90, 90, 90)
+        self.multi_cell(0, 3.5, _text(self.footer_text), align="C")
+
+
+def build_report(
+    *,
+    client_id: str,
+    profile: Sequence[Mapping[str, Any]],
+    score: Mapping[str, Any],
+    explanation: Mapping[str, Any],
+    comparison: Mapping[str, Any],
+    generated_by: str,
+    lang: str = "fr",
+    now: datetime | None = None,
+) -> bytes:
+    """The one-page report; ``profile`` is the list of ``{label, value}`` the client route gives."""
+    now = now or datetime.now(UTC)
+    pdf = _Report(format="A4")
+    pdf.footer_text = _label(
+        "footer", lang, version=_get(score, "model_version", default="-"), hash=str(_get(score, "input_hash", default="-"))[:16]
+    )
+    pdf.set_auto_page_break(auto=True, margin=16)
+    pdf.set_margins(14, 12, 14)
+    pdf.add_page()
+    width = pdf.epw
+
+    pdf.set_font("Helvetica", "B", 16)
+    pdf.cell(0, 8, _text(f"Octroi - {_label('title', lang)}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font("Helvetica", size=9)
+    pdf.cell(0, 5, _text(f"{_label('client', lang)} {client_id}   -   "
+                         + _label("generated", lang, when=now.strftime("%Y-%m-%d %H:%M UTC"), who=generated_by)),
+             new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(2)
+
+    # Score block: the decision in words, and a bar with the threshold marked.
+    probability = float(score["probability"])
+    threshold = float(score["threshold"])
+    decision = str(score["decision"])
+    refused = decision == "refuse"
+    pdf.set_font("Helvetica", "B", 12)
+    pdf.cell(0, 7, _text(_label("score", lang)), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_fill_color(*((207, 34, 46) if refused else (26, 127, 55)))
+    pdf.set_text_color(255, 255, 255)
+    pdf.cell(45, 9, _text(f"{_label('decision', lang)} : {_label(decision, lang) if decision in ('approve', 'refuse') else decision}"),
+             fill=True, align="C")
+    pdf.set_text_color(0, 0, 0)
+    pdf.set_font("Helvetica", size=9)
+    facts = [
+        (_label("probability", lang), _pct(probability, lang)),
+        (_label("threshold", lang), _pct(threshold, lang)),
+        (_label("confidence", lang), _pct(_get(score, "confidence"), lang)),
+        (_label("display_score", lang), _fmt(_get(score, "display_score"), lang)),
+        (_label("band", lang), _get(score, "risk_band_label", "risk_band", default="-")),
+    ]
+    pdf.cell(4, 9, "")
+    pdf.multi_cell(width - 49, 4.5, _text("   ".join(f"{k} : {v}" for k, v in facts)), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    bar_y = pdf.get_y() + 2
+    pdf.set_fill_color(230, 230, 230)
+    pdf.rect(pdf.l_margin, bar_y, width, 4, style="F")
+    pdf.set_fill_color(*((207, 34, 46) if refused else (26, 127, 55)))
+    pdf.rect(pdf.l_margin, bar_y, width * min(1.0, probability), 4, style="F")
+    pdf.set_draw_color(0, 0, 0)
+    pdf.set_line_width(0.6)
+    x_threshold = pdf.l_margin + width * threshold
+    pdf.line(x_threshold, bar_y - 1.5, x_threshold, bar_y + 5.5)
+    pdf.set_y(bar_y + 7)
+
+    # Profile, two columns of label: value.
+    pdf.set_font("Helvetica", "B", 12)
+    pdf.cell(0, 7, _text(_label("profile", lang)), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font("Helvetica", size=8.5)
+    items = [(str(_get(p, "label", "name", default="?")), _fmt(_get(p, "value"), lang)) for p in profile][:14]
+    for index in range(0, len(items), 2):
+        for label, value in items[index : index + 2]:
+            pdf.cell(width / 2, 4.5, _text(f"{label} : {value}"))
+        pdf.ln(4.5)
+    pdf.ln(1)
+
+    # Explanation: signed bars, then the plain-language text.
+    pdf.set_font("Helvetica", "B", 12)
+    pdf.cell(0, 7, _text(_label("explanation", lang)), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    rows = list(_get(explanation, "contributions", default=[]))[:8]
+    effects = [float(_get(r, "effect", "probability_effect", default=0.0)) for r in rows]
+    biggest = max((abs(e) for e in effects), default=0.0) or 1.0
+    pdf.set_font("Helvetica", size=8.5)
+    label_w, value_w, bar_w = width * 0.42, width * 0.18, width * 0.40
+    for row, effect in zip(rows, effects, strict=True):
+        y = pdf.get_y()
+        pdf.cell(label_w, 5, _text(str(_get(row, "label", "feature", default="?"))[:55]))
+        pdf.cell(value_w, 5, _text(_fmt(_get(row, "client_value", "value"), lang)))
+        centre = pdf.get_x() + bar_w / 2
+        length = (bar_w / 2 - 12) * abs(effect) / biggest
+        pdf.set_fill_color(*((207, 34, 46) if effect > 0 else (26, 127, 55)))
+        pdf.rect(centre if effect > 0 else centre - length, y + 1, length, 3, style="F")
+        pdf.set_xy(centre + (length + 1 if effect > 0 else -length - 11), y)
+        pdf.cell(10, 5, _text(f"{effect * 100:+.1f}"))
+        pdf.set_xy(pdf.l_margin, y + 5)
+    text = _get(explanation, "text", "summary")
+    if text:
+        pdf.ln(1)
+        pdf.set_font("Helvetica", "I", 8.5)
+        pdf.multi_cell(0, 4.2, _text(text if isinstance(text, str) else " ".join(map(str, text))),
+                       new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(1)
+
+    # Comparison: where the client stands on the top features.
+    pdf.set_font("Helvetica", "B", 12)
+    pdf.cell(0, 7, _text(_label("comparison", lang)), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font("Helvetica", "B", 8.5)
+    columns = (width * 0.46, width * 0.2, width * 0.17, width * 0.17)
+    for title, w in zip((_label("feature", lang), _label("value", lang), _label("percentile", lang), _label("atypical", lang)),
+                        columns, strict=True):
+        pdf.cell(w, 5, _text(title), border="B")
+    pdf.ln(5)
+    pdf.set_font("Helvetica", size=8.5)
+    for feature in list(_get(comparison, "features", default=[]))[:8]:
+        percentile = _get(feature, "percentile")
+        if isinstance(percentile, int | float) and percentile <= 1:
+            percentile = percentile * 100
+        cells = (
+            str(_get(feature, "label", "feature", default="?"))[:60],
+            _fmt(_get(feature, "client_value", "value"), lang),
+            "-" if percentile is None else f"{percentile:.0f}",
+            _label("yes" if _get(feature, "atypical", default=False) else "no", lang),
+        )
+        for value, w in zip(cells, columns, strict=True):
+            pdf.cell(w, 4.6, _text(value))
+        pdf.ln(4.6)
+    return bytes(pdf.output())

@@ -1,0 +1,97 @@
+"""``GET /clients/{client_id}/report.pdf``: the one-page client report for the credit file.
+
+Built from the same services as the other client endpoints (profile, score, explanation,
+comparison), drawn in memory and streamed: Octroi never stores it. Its generation is one
+``report.generate`` audit event (pseudonym, model version, input hash), committed before
+the first byte leaves, so a failed audit write means no report (503).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
+from sqlalchemy.orm import Session
+
+from backend.api.deps import get_db
+from backend.audit.service import commit_audited
+from backend.auth.deps import Principal, require
+from backend.cache import ResultCache
+from backend.clients.routes import _ERRORS, load_client
+from backend.clients.schemas import Lang
+from backend.ratelimit import RATE_LIMITED_RESPONSES, rate_limit
+from backend.clients.service import readable_profile
+from backend.reports.pdf import build_report
+from backend.scoring import service as scoring
+from backend.scoring.model import get_bundle, get_cache, get_keyring
+from security.pseudonym import PseudonymKeyRing
+from security.rbac import Permission
+
+router = APIRouter(prefix="/clients", tags=["reports"])
+
+PDF_CHUNK = 64 * 1024
+
+
+@router.get(
+    "/{client_id}/report.pdf",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"application/pdf": {}}, "description": "The report (PDF)"},
+        **_ERRORS,
+        **RATE_LIMITED_RESPONSES,
+    },
+)
+def client_report(
+    client_id: str,
+    request: Request,
+    lang: Lang = "fr",
+    top: int = Query(default=8, ge=3, le=15, description="Factors and features shown"),
+    principal: Principal = Depends(require(Permission.reports_generate)),
+    # The report carries the score: it shares the scoring budget, or it would be an oracle.
+    _limit: None = Depends(rate_limit("scoring")),
+    db: Session = Depends(get_db),
+    ring: PseudonymKeyRing = Depends(get_keyring),
+    bundle: Any = Depends(get_bundle),
+    cache: ResultCache = Depends(get_cache),
+) -> StreamingResponse:
+    """Score, decision, explanation and comparison of one client on one A4 page."""
+    client = load_client(db, request, principal, ring, client_id, "report.generate")
+    input_hash = bundle.input_hash(client.features)
+    score = scoring.client_score(cache, bundle, client.pseudonym, client.features, input_hash, lang)
+    explanation = scoring.client_explanation(
+        cache, bundle, client.pseudonym, client.features, input_hash, top, lang
+    )
+    comparison = scoring.comparison(bundle, client.features, lang, top)
+    now = datetime.now(UTC)
+    pdf = build_report(
+        client_id=client_id,
+        profile=readable_profile(client.features, lang),
+        score={**score, "input_hash": input_hash},
+        explanation=explanation,
+        comparison=comparison,
+        generated_by=principal.username,
+        lang=lang,
+        now=now,
+    )
+    commit_audited(
+        db, request, principal, action="report.generate", resource=client.pseudonym,
+        model_version=bundle.version, input_hash=input_hash, details={"lang": lang, "top": top},
+    )
+
+    def chunks() -> Any:
+        for start in range(0, len(pdf), PDF_CHUNK):
+            yield pdf[start : start + PDF_CHUNK]
+
+    # The file name carries no client id: downloads folders and proxies log file names.
+    filename = f"octroi-rapport-{now:%Y%m%d-%H%M%S}.pdf"
+    return StreamingResponse(
+        chunks(),
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+            "Content-Length": str(len(pdf)),
+        },
+    )

@@ -1,0 +1,167 @@
+"""Scores, explanations, comparisons, similar clients and simulations on the loaded bundle.
+
+Results are ephemeral (invariant 2): computed on demand, cached by (pseudonym, model
+version) for ``score_cache_ttl_seconds`` and never written anywhere else. A cached entry also
+carries the hash of the features it came from, so a client re-imported with new features is
+recomputed even when another replica still holds the old entry. Simulations are never cached.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+
+from backend.cache import ResultCache
+from ml.schema import APPLICATION_COLUMNS
+
+Bundle = Any  # ml.bundle.ModelBundle, imported lazily: the app starts without a model
+
+BAND_LABELS: dict[str, dict[str, str]] = {
+    "A": {"fr": "Risque très faible", "en": "Very low risk"},
+    "B": {"fr": "Risque faible", "en": "Low risk"},
+    "C": {"fr": "Risque modéré", "en": "Moderate risk"},
+    "D": {"fr": "Risque élevé", "en": "High risk"},
+    "E": {"fr": "Risque très élevé", "en": "Very high risk"},
+}
+
+
+class SimulationError(ValueError):
+    """A simulated field is unknown, of the wrong type or out of range."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
+def one_row(features: dict[str, Any]) -> pd.DataFrame:
+    """A client's stored features (JSON: None = missing) as a one-row frame, every column."""
+    return pd.DataFrame([[features.get(name) for name in APPLICATION_COLUMNS]], columns=APPLICATION_COLUMNS)
+
+
+def cached(
+    cache: ResultCache,
+    pseudonym: str,
+    model_version: str,
+    kind: str,
+    input_hash: str,
+    compute: Callable[[], dict[str, Any]],
+) -> dict[str, Any]:
+    """``compute()`` through the cache, checked against the current input hash."""
+    hit = cache.get(pseudonym, model_version, kind)
+    if hit is not None and hit.get("input_hash") == input_hash:
+        return hit["value"]
+    value = compute()
+    cache.set(pseudonym, model_version, kind, {"input_hash": input_hash, "value": value})
+    return value
+
+
+def _score_dict(frame: pd.DataFrame, bundle: Bundle, lang: str) -> dict[str, Any]:
+    row = frame.iloc[0]
+    band = str(row["risk_band"])
+    return {
+        "probability": float(row["probability"]),
+        "threshold": float(bundle.threshold),
+        "decision": str(row["decision"]),
+        "confidence": float(row["confidence"]),
+        "risk_band": band,
+        "risk_band_label": BAND_LABELS.get(band, {}).get(lang, band),
+        "display_score": int(row["display_score"]),
+        "model_version": bundle.version,
+    }
+
+
+def _explanation_dict(explanation: dict[str, Any], bundle: Bundle, lang: str) -> dict[str, Any]:
+    return {**explanation, "model_version": bundle.version, "lang": lang}
+
+
+def score(bundle: Bundle, features: dict[str, Any], lang: str = "fr") -> dict[str, Any]:
+    return _score_dict(bundle.score(one_row(features)), bundle, lang)
+
+
+def score_and_explain(
+    bundle: Bundle, features: dict[str, Any], top: int, lang: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    frame, explanations = bundle.score_and_explain(one_row(features), top=top, lang=lang)
+    return _score_dict(frame, bundle, lang), _explanation_dict(explanations[0], bundle, lang)
+
+
+def client_score(cache: ResultCache, bundle: Bundle, pseudonym: str, features: dict[str, Any],
+                 input_hash: str, lang: str) -> dict[str, Any]:
+    return cached(cache, pseudonym, bundle.version, f"score-{lang}", input_hash,
+                  lambda: score(bundle, features, lang))
+
+
+def client_explanation(cache: ResultCache, bundle: Bundle, pseudonym: str, features: dict[str, Any],
+                       input_hash: str, top: int, lang: str) -> dict[str, Any]:
+    def compute() -> dict[str, Any]:
+        score_value, explanation = score_and_explain(bundle, features, top, lang)
+        # One pred_contrib pass gave both: keep the score warm for the score endpoint too.
+        cache.set(pseudonym, bundle.version, f"score-{lang}", {"input_hash": input_hash, "value": score_value})
+        return explanation
+
+    return cached(cache, pseudonym, bundle.version, f"explanation-{top}-{lang}", input_hash, compute)
+
+
+def comparison(bundle: Bundle, features: dict[str, Any], lang: str, top: int | None) -> dict[str, Any]:
+    names = None
+    if top is not None:
+        names = [row["feature"] for row in bundle.global_importance(lang)[:top]]
+    result = bundle.compare(one_row(features), names)[0]
+    for entry in result["features"]:
+        entry["label"] = entry.get(f"label_{lang}", entry["feature"])
+    return result
+
+
+def similar(bundle: Bundle, features: dict[str, Any], k: int, lang: str) -> dict[str, Any]:
+    result = bundle.similar(one_row(features), k=k)[0]
+    labels = bundle.feature_labels(lang)
+    result["labels"] = {name: labels.get(name, name) for name in result["features"]}
+    return result
+
+
+# ----------------------------------------------------------------------------- simulation
+
+
+def _allowed_list(spec: dict[str, dict[str, Any]]) -> str:
+    return ", ".join(sorted(spec))
+
+
+def validate_fields(values: dict[str, Any], spec: dict[str, dict[str, Any]], prefix: str) -> dict[str, Any]:
+    """Check every field against ``bundle.input_spec()``; ``SimulationError`` names the first bad one."""
+    unknown = sorted(name for name in values if name not in spec)
+    if unknown:
+        raise SimulationError(
+            f"{prefix}.{unknown[0]}",
+            f"unknown feature {unknown[0]!r}" + (f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else "")
+            + f"; allowed features: {_allowed_list(spec)}",
+        )
+    clean: dict[str, Any] = {}
+    for name, value in values.items():
+        entry = spec[name]
+        field = f"{prefix}.{name}"
+        if value is None:
+            if not entry.get("nullable", True):
+                raise SimulationError(field, "a value is required (this field cannot be empty)")
+            clean[name] = None
+            continue
+        if entry["type"] == "category":
+            levels = entry["levels"]
+            if not isinstance(value, str) or value not in levels:
+                raise SimulationError(field, f"must be one of: {', '.join(levels)}")
+            clean[name] = value
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise SimulationError(field, f"must be a {'whole ' if entry['type'] == 'integer' else ''}number")
+        if entry["type"] == "integer" and float(value) != int(value):
+            raise SimulationError(field, "must be a whole number")
+        special = entry.get("special") or []
+        low, high = entry.get("min"), entry.get("max")
+        if value not in special and ((low is not None and value < low) or (high is not None and value > high)):
+            extra = f" (or {', '.join(str(s) for s in special)})" if special else ""
+            raise SimulationError(field, f"must be between {low:g} and {high:g}{extra}")
+        clean[name] = int(value) if entry["type"] == "integer" else float(value)
+    return clean

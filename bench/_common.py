@@ -1,0 +1,94 @@
+"""Shared set-up for the scoring and portfolio benchmarks: a scratch database, a bundle, clients.
+
+A fresh PostgreSQL database (``OCTROI_BENCH_PG_URL``, default the local server the tests use)
+is created and dropped around each run; ``--sqlite`` uses a file instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import statistics
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from sqlalchemy.engine import make_url
+
+from backend import migrations
+from backend.clients.service import import_clients, keyring, read_import_file
+from backend.db import make_engine, make_sessionmaker, session_scope
+from backend.settings import Settings
+
+PG_URL = os.environ.get("OCTROI_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@contextlib.contextmanager
+def scratch_database(tmp: Path, use_sqlite: bool) -> Iterator[str]:
+    if use_sqlite:
+        url = f"sqlite:///{tmp / 'bench.db'}"
+        migrations.upgrade(url)
+        yield url
+        return
+    name = f"octroi_bench_{uuid.uuid4().hex[:10]}"
+    admin = PG_URL.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = make_url(admin).set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
+    try:
+        migrations.upgrade(url)
+        yield url
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def settings_for(tmp: Path, url: str, model_dir: Path, **extra: object) -> Settings:
+    return Settings(env="development", var_dir=tmp / "var", database_url=url, model_dir=model_dir,
+                    **extra).ensure_secrets()  # type: ignore[arg-type]
+
+
+def train_bundle(data_dir: Path, out: Path, rounds: int = 150) -> Path:
+    from ml.train import train
+
+    train(data_dir, out, folds=2, seed=1, cost_fn=10, cost_fp=1,
+          params={"learning_rate": 0.1}, max_rounds=rounds, early_stopping_rounds=20, shap_sample=1000)
+    return out
+
+
+def import_csv(settings: Settings, path: Path) -> dict[str, float]:
+    """Import through the same functions as ``octroi clients import``; returns timings."""
+    started = time.perf_counter()
+    frame = read_import_file(path)
+    validated = time.perf_counter()
+    engine = make_engine(settings.effective_database_url)
+    try:
+        with session_scope(make_sessionmaker(engine)) as db:
+            import_clients(db, keyring(settings), frame)
+    finally:
+        engine.dispose()
+    done = time.perf_counter()
+    return {"read_validate_s": validated - started, "insert_commit_s": done - validated, "total_s": done - started,
+            "rows": float(len(frame))}
+
+
+def timed(fn: Callable[[], object], repeat: int) -> list[float]:
+    """Wall-clock milliseconds of ``repeat`` calls."""
+    out = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def p50(values: list[float]) -> float:
+    return statistics.median(values)

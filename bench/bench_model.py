@@ -1,0 +1,100 @@
+"""Serving latency through the bundle versus the bare LightGBM booster.
+
+1. one row, score + explain (``bundle.score_and_explain``: features, pred_contrib, score,
+   top-10 explanation and text) / bare ``booster.predict(x, pred_contrib=True)`` on the same
+   row's prebuilt feature vector, p50 over interleaved repeats (aim <= 1.3);
+2. batch scoring of ``--rows`` rows (``bundle.score`` from raw rows) / bare
+   ``booster.predict`` on the prebuilt matrix;
+3. ``bundle.similar`` p50 for one row against the bundle's reference set (one row per
+   training row: ``--rows`` of them when the bench trains its own bundle).
+
+Without ``--bundle`` it trains a quick bundle (2 folds, learning rate 0.2) on ``--rows``
+synthetic rows so the neighbour reference has that many rows.
+
+Rerun: .venv/bin/python bench/bench_model.py [--rows 300000] [--bundle DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from ml.bundle import ModelBundle  # noqa: E402
+from ml.features import build_matrix  # noqa: E402
+from ml.synth import generate  # noqa: E402
+from ml.train import train  # noqa: E402
+
+
+def _p50(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=300_000)
+    parser.add_argument("--bundle", type=Path, default=None)
+    parser.add_argument("--repeats", type=int, default=300)
+    args = parser.parse_args()
+    command = f".venv/bin/python bench/bench_model.py --rows {args.rows}" + (f" --bundle {args.bundle}" if args.bundle else "")
+
+    train_df, test_df, _ = generate(args.rows, seed=1)
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.bundle is None:
+            started = time.perf_counter()
+            train(train_df, Path(tmp) / "bundle", folds=2, seed=1, params={"learning_rate": 0.2}, max_rounds=150,
+                  early_stopping_rounds=20, logistic_baseline=False)
+            print(f"(quick bundle trained on {args.rows} rows in {time.perf_counter() - started:.0f} s)")
+            bundle = ModelBundle.load(Path(tmp) / "bundle")
+        else:
+            bundle = ModelBundle.load(args.bundle)
+    booster = bundle.booster
+    reference_rows = len(bundle._nn_target)
+
+    row = test_df.iloc[[0]]
+    x_row = build_matrix(row)
+    bundle.score_and_explain(row)
+    booster.predict(x_row, pred_contrib=True)
+    bare_times, bare1_times, bundle_times = [], [], []
+    for _ in range(args.repeats):  # interleaved so all three see the same machine load
+        bare_times.append(_p50(lambda: booster.predict(x_row, pred_contrib=True), 1))
+        bare1_times.append(_p50(lambda: booster.predict(x_row, pred_contrib=True, num_threads=1), 1))
+        bundle_times.append(_p50(lambda: bundle.score_and_explain(row, top=10), 1))
+    bare_one, bundle_one = statistics.median(bare_times), statistics.median(bundle_times)
+    bare1_one = statistics.median(bare1_times)
+
+    raw = train_df.drop(columns=["TARGET"])
+    x_all = build_matrix(raw)
+    bare_batch = _p50(lambda: booster.predict(x_all), 2)
+    bundle_batch = _p50(lambda: bundle.score(raw), 2)
+
+    started = time.perf_counter()
+    bundle.similar(row, k=10)
+    first_similar = time.perf_counter() - started
+    rows = [test_df.iloc[[i]] for i in range(100)]
+    similar_times = []
+    for r in rows:
+        started = time.perf_counter()
+        bundle.similar(r, k=10)
+        similar_times.append(time.perf_counter() - started)
+
+    print(f"bundle {bundle.version}: {bundle.booster.num_trees()} trees, {len(bundle.feature_names)} features")
+    print(f"[one row]   baseline bare predict(pred_contrib): {1000 * bare_one:.2f} ms | figure score+explain: {1000 * bundle_one:.2f} ms | ratio {bundle_one / bare_one:.2f} (aim <= 1.3)")
+    print(f"[one row]   baseline bare predict(pred_contrib, num_threads=1, as the bundle uses for small batches): {1000 * bare1_one:.2f} ms | ratio {bundle_one / bare1_one:.2f}")
+    print(f"[batch]     baseline bare predict on {len(raw)} rows: {bare_batch:.2f} s | figure bundle.score from raw rows: {bundle_batch:.2f} s | ratio {bundle_batch / bare_batch:.2f}")
+    print(f"[similar]   {reference_rows} reference rows: p50 {1000 * statistics.median(similar_times):.2f} ms, p95 {1000 * sorted(similar_times)[94]:.2f} ms (first call incl. index build {1000 * first_similar:.0f} ms)")
+    print(f"rerun: {command}")
+
+
+if __name__ == "__main__":
+    main()

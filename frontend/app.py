@@ -1,0 +1,67 @@
+"""Octroi dashboard entry point: ``streamlit run frontend/app.py`` (``octroi serve dashboard``).
+
+Builds the navigation from the session's role on every run: anonymous sessions get the login
+page only, a one-time-password session only the password form, everyone else their role's
+pages. The API base URL comes from ``OCTROI_API_URL``.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from frontend import i18n, ui
+from frontend.navigation import PageSpec, pages_for
+
+st.set_page_config(page_title="Octroi", page_icon=":material/credit_score:", layout="wide")
+
+
+def _page(spec: PageSpec, *, default: bool = False) -> st.Page:
+    return st.Page(spec.file, title=ui.t(spec.title_key), icon=spec.icon, url_path=spec.url_path, default=default)
+
+
+def _sidebar() -> None:
+    with st.sidebar:
+        st.radio(
+            "Langue / Language",
+            options=list(i18n.LANGUAGES),
+            format_func=lambda code: {"fr": "Français", "en": "English"}[code],
+            horizontal=True,
+            key=ui.LANG_KEY,
+        )
+        current = ui.tokens()
+        if current is not None:
+            st.markdown(ui.t("app.signed_in_as", username=current.username, role=ui.t(f"role.{current.role}")))
+            if st.button(ui.t("app.logout"), key="logout", icon=":material/logout:"):
+                ui.client().logout()
+                ui.end_session("app.logged_out")
+                st.rerun()
+
+
+def main() -> None:
+    if ui.LANG_KEY not in st.session_state:
+        st.session_state[ui.LANG_KEY] = i18n.DEFAULT_LANGUAGE
+    try:
+        ui.config()
+    except ValueError as exc:
+        st.error(ui.t("error.config", detail=str(exc)))
+        st.stop()
+    ui.keep_session_fresh()
+    _sidebar()
+    current = ui.tokens()
+    specs = pages_for(
+        current.role if current else None,
+        must_change_password=bool(current and current.must_change_password),
+    )
+    navigation = st.navigation([_page(spec, default=index == 0) for index, spec in enumerate(specs)])
+    message = ui.pop_flash()
+    if message:
+        st.info(ui.t(message))
+    try:
+        navigation.run()
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError):
+        # An answer that parsed as JSON but lacks what the page needs: the API and the
+        # dashboard disagree. Say so plainly instead of showing a traceback.
+        st.error(ui.t("error.malformed"))
+
+
+main()

@@ -1,0 +1,497 @@
+"""Every sentence the dashboard shows, in French (default) and English.
+
+One catalog so a reviewer can read (and a translator can fix) the whole interface in one
+place, and a test can check that both languages have every key with the same placeholders.
+Labels of features, explanations and executive summaries come from the API, which already
+speaks both languages (``lang=fr|en``).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+LANGUAGES: Final = ("fr", "en")
+DEFAULT_LANGUAGE: Final = "fr"
+
+CATALOG: Final[dict[str, dict[str, str]]] = {
+    # -- shell -----------------------------------------------------------------------------
+    "app.title": {"fr": "Octroi — scoring crédit", "en": "Octroi — credit scoring"},
+    "app.language": {"fr": "Langue", "en": "Language"},
+    "app.signed_in_as": {"fr": "Connecté : **{username}** ({role})", "en": "Signed in: **{username}** ({role})"},
+    "app.logout": {"fr": "Se déconnecter", "en": "Log out"},
+    "app.logged_out": {"fr": "Vous êtes déconnecté.", "en": "You are logged out."},
+    "role.advisor": {"fr": "conseiller", "en": "advisor"},
+    "role.comex": {"fr": "COMEX", "en": "executive"},
+    "role.compliance": {"fr": "conformité", "en": "compliance"},
+    "role.admin": {"fr": "administrateur", "en": "administrator"},
+    "nav.client": {"fr": "Dossier client", "en": "Client file"},
+    "nav.new_applicant": {"fr": "Nouvelle demande", "en": "New applicant"},
+    "nav.portfolio": {"fr": "Portefeuille", "en": "Portfolio"},
+    "nav.model": {"fr": "Modèle", "en": "Model"},
+    "nav.audit": {"fr": "Journal d'audit", "en": "Audit trail"},
+    "nav.users": {"fr": "Utilisateurs", "en": "Users"},
+    "nav.account": {"fr": "Mon compte", "en": "My account"},
+    "nav.login": {"fr": "Connexion", "en": "Sign in"},
+    "nav.change_password": {"fr": "Nouveau mot de passe", "en": "New password"},
+    # -- login and password ----------------------------------------------------------------
+    "login.title": {"fr": "Connexion à Octroi", "en": "Sign in to Octroi"},
+    "login.intro": {
+        "fr": "Identifiez-vous avec le compte fourni par votre administrateur.",
+        "en": "Sign in with the account your administrator gave you.",
+    },
+    "login.username": {"fr": "Identifiant", "en": "Username"},
+    "login.password": {"fr": "Mot de passe", "en": "Password"},
+    "login.submit": {"fr": "Se connecter", "en": "Sign in"},
+    "login.missing": {"fr": "Saisissez l'identifiant et le mot de passe.", "en": "Enter the username and the password."},
+    "login.failed": {"fr": "Identifiant ou mot de passe incorrect.", "en": "Wrong username or password."},
+    "login.locked": {
+        "fr": "Compte temporairement verrouillé après plusieurs échecs. Réessayez dans {minutes} min.",
+        "en": "Account temporarily locked after several failures. Try again in {minutes} min.",
+    },
+    "session.expired": {
+        "fr": "Votre session a expiré. Merci de vous reconnecter.",
+        "en": "Your session has expired. Please sign in again.",
+    },
+    "password.title": {"fr": "Changer le mot de passe", "en": "Change the password"},
+    "password.forced": {
+        "fr": "Vous utilisez un mot de passe à usage unique : choisissez votre mot de passe avant de continuer.",
+        "en": "You are using a one-time password: choose your own password before going on.",
+    },
+    "password.current": {"fr": "Mot de passe actuel", "en": "Current password"},
+    "password.new": {"fr": "Nouveau mot de passe", "en": "New password"},
+    "password.confirm": {"fr": "Confirmez le nouveau mot de passe", "en": "Confirm the new password"},
+    "password.rules": {
+        "fr": "Au moins 12 caractères, pas un mot de passe courant, sans votre identifiant.",
+        "en": "At least 12 characters, not a common password, without your username.",
+    },
+    "password.submit": {"fr": "Enregistrer", "en": "Save"},
+    "password.mismatch": {"fr": "Les deux nouveaux mots de passe diffèrent.", "en": "The two new passwords differ."},
+    "password.changed": {"fr": "Mot de passe modifié.", "en": "Password changed."},
+    # -- errors ----------------------------------------------------------------------------
+    "error.unreachable": {
+        "fr": "Le service Octroi est injoignable. Réessayez dans un instant ; si cela persiste, prévenez le support.",
+        "en": "The Octroi service cannot be reached. Try again in a moment; if it persists, tell support.",
+    },
+    "error.timeout": {
+        "fr": "Le service Octroi met trop de temps à répondre. Réessayez dans un instant.",
+        "en": "The Octroi service is taking too long to answer. Try again in a moment.",
+    },
+    "error.malformed": {
+        "fr": "Le service Octroi a renvoyé une réponse illisible. Prévenez le support.",
+        "en": "The Octroi service sent an unreadable answer. Please tell support.",
+    },
+    "error.too_large": {
+        "fr": "La réponse du service est trop volumineuse pour être affichée ; affinez la recherche.",
+        "en": "The service's answer is too large to show; narrow the search.",
+    },
+    "error.forbidden": {
+        "fr": "Votre rôle ne permet pas cette action.",
+        "en": "Your role does not allow this action.",
+    },
+    "error.not_found": {"fr": "Introuvable.", "en": "Not found."},
+    "error.invalid": {"fr": "Saisie refusée : {detail}", "en": "Input refused: {detail}"},
+    "error.conflict": {"fr": "Action refusée : {detail}", "en": "Action refused: {detail}"},
+    "error.unavailable": {
+        "fr": "Le service est momentanément indisponible (rien n'a été enregistré). Réessayez.",
+        "en": "The service is temporarily unavailable (nothing was recorded). Try again.",
+    },
+    "error.server": {
+        "fr": "Le service a rencontré une erreur interne. Réessayez ; si cela persiste, prévenez le support.",
+        "en": "The service hit an internal error. Try again; if it persists, tell support.",
+    },
+    "error.bad_credentials": {"fr": "Identifiant ou mot de passe incorrect.", "en": "Wrong username or password."},
+    "error.locked": {"fr": "Trop de tentatives ; réessayez plus tard.", "en": "Too many attempts; try again later."},
+    "error.session_expired": {
+        "fr": "Votre session a expiré. Merci de vous reconnecter.",
+        "en": "Your session has expired. Please sign in again.",
+    },
+    "error.password_change_required": {
+        "fr": "Changez d'abord votre mot de passe à usage unique.",
+        "en": "Change your one-time password first.",
+    },
+    "error.config": {
+        "fr": "Configuration du tableau de bord invalide : {detail}",
+        "en": "Invalid dashboard configuration: {detail}",
+    },
+    # -- advisor: client file --------------------------------------------------------------
+    "client.title": {"fr": "Dossier client", "en": "Client file"},
+    "client.lookup": {"fr": "Identifiant client de la banque", "en": "Bank client id"},
+    "client.lookup_help": {"fr": "Le numéro client (SK_ID_CURR), par exemple 100001.", "en": "The client number (SK_ID_CURR), e.g. 100001."},
+    "client.open": {"fr": "Ouvrir le dossier", "en": "Open the file"},
+    "client.bad_id": {
+        "fr": "L'identifiant client doit être un nombre entier positif.",
+        "en": "The client id must be a positive whole number.",
+    },
+    "client.unknown": {"fr": "Aucun client avec l'identifiant {client_id}.", "en": "No client with id {client_id}."},
+    "client.prompt": {"fr": "Saisissez un identifiant client pour ouvrir son dossier.", "en": "Enter a client id to open their file."},
+    "client.profile": {"fr": "Profil", "en": "Profile"},
+    "client.tab.decision": {"fr": "Décision et explication", "en": "Decision and explanation"},
+    "client.tab.comparison": {"fr": "Comparaison", "en": "Comparison"},
+    "client.tab.similar": {"fr": "Clients similaires", "en": "Similar clients"},
+    "client.tab.whatif": {"fr": "Simulation", "en": "What-if"},
+    "client.tab.report": {"fr": "Rapport PDF", "en": "PDF report"},
+    "score.title": {"fr": "Probabilité de défaut", "en": "Probability of default"},
+    "score.threshold": {"fr": "Seuil {threshold}", "en": "Threshold {threshold}"},
+    "score.decision": {"fr": "Décision", "en": "Decision"},
+    "score.confidence": {"fr": "Confiance", "en": "Confidence"},
+    "score.display": {"fr": "Score Octroi (0-1000)", "en": "Octroi score (0-1000)"},
+    "score.band": {"fr": "Classe de risque", "en": "Risk band"},
+    "score.model_version": {"fr": "Modèle {version}", "en": "Model {version}"},
+    "decision.approve": {"fr": "Accordé", "en": "Approved"},
+    "decision.refuse": {"fr": "Refusé", "en": "Refused"},
+    "risk.low": {"fr": "Risque faible", "en": "Low risk"},
+    "risk.medium": {"fr": "Risque modéré, proche du seuil", "en": "Moderate risk, near the threshold"},
+    "risk.high": {"fr": "Risque élevé", "en": "High risk"},
+    "score.gauge_text": {
+        "fr": "Probabilité de défaut {probability} pour un seuil de {threshold} : {label}.",
+        "en": "Probability of default {probability} against a threshold of {threshold}: {label}.",
+    },
+    "explanation.title": {"fr": "Ce qui a pesé dans la décision", "en": "What weighed in the decision"},
+    "explanation.axis": {"fr": "Effet sur la probabilité de défaut (points)", "en": "Effect on the probability of default (points)"},
+    "explanation.raises": {"fr": "augmente le risque", "en": "raises the risk"},
+    "explanation.lowers": {"fr": "diminue le risque", "en": "lowers the risk"},
+    "explanation.text": {"fr": "En clair", "en": "In plain words"},
+    "explanation.top": {"fr": "Nombre de facteurs", "en": "Number of factors"},
+    "comparison.feature": {"fr": "Caractéristique", "en": "Feature"},
+    "comparison.density": {"fr": "Distribution dans la population", "en": "Distribution in the population"},
+    "comparison.percentile": {
+        "fr": "Le client se situe au {percentile}e centile de la population.",
+        "en": "The client stands at the {percentile}th percentile of the population.",
+    },
+    "comparison.client": {"fr": "Client", "en": "Client"},
+    "comparison.population": {"fr": "Population", "en": "Population"},
+    "comparison.similar": {"fr": "Clients similaires", "en": "Similar clients"},
+    "comparison.median_default": {"fr": "Médiane des défaillants", "en": "Median of defaulters"},
+    "comparison.median_repaid": {"fr": "Médiane des bons payeurs", "en": "Median of repayers"},
+    "comparison.scatter": {"fr": "Deux caractéristiques croisées", "en": "Two features crossed"},
+    "comparison.x": {"fr": "Axe horizontal", "en": "Horizontal axis"},
+    "comparison.y": {"fr": "Axe vertical", "en": "Vertical axis"},
+    "comparison.outcome_default": {"fr": "Défaut", "en": "Defaulted"},
+    "comparison.outcome_repaid": {"fr": "Remboursé", "en": "Repaid"},
+    "comparison.radar": {"fr": "Profil comparé (centiles)", "en": "Profile compared (percentiles)"},
+    "comparison.atypical": {"fr": "Valeurs atypiques", "en": "Atypical values"},
+    "comparison.atypical_none": {"fr": "Aucune valeur atypique.", "en": "No atypical value."},
+    "comparison.atypical_item": {
+        "fr": "**{label}** : {value} (centile {percentile})",
+        "en": "**{label}**: {value} (percentile {percentile})",
+    },
+    "comparison.atypicality": {"fr": "Indice d'atypicité", "en": "Atypicality score"},
+    "comparison.no_points": {
+        "fr": "Pas assez de profils de référence pour ce croisement.",
+        "en": "Not enough reference profiles for this cross.",
+    },
+    "similar.k": {"fr": "Nombre de clients similaires", "en": "Number of similar clients"},
+    "similar.rate": {
+        "fr": "Taux de défaut des {k} profils les plus proches : {rate} (population : {population}).",
+        "en": "Default rate of the {k} closest profiles: {rate} (population: {population}).",
+    },
+    "similar.outcome": {"fr": "Issue connue", "en": "Known outcome"},
+    "similar.distance": {"fr": "Distance", "en": "Distance"},
+    "similar.note": {
+        "fr": "Profils de référence anonymes (historique d'entraînement), sans identifiant.",
+        "en": "Anonymous reference profiles (training history), with no identifier.",
+    },
+    "whatif.intro": {
+        "fr": "Modifiez les valeurs du client pour voir l'effet sur le score. Rien n'est enregistré.",
+        "en": "Change the client's values to see the effect on the score. Nothing is recorded.",
+    },
+    "whatif.submit": {"fr": "Simuler", "en": "Simulate"},
+    "whatif.result": {
+        "fr": "Nouvelle probabilité {probability} ({delta} points) : {decision}.",
+        "en": "New probability {probability} ({delta} points): {decision}.",
+    },
+    "whatif.unchanged": {"fr": "Aucune valeur modifiée.", "en": "No value changed."},
+    "report.intro": {
+        "fr": "Rapport d'une page pour le dossier de crédit (score, décision, explication, comparaison). Généré à la demande, jamais conservé par Octroi.",
+        "en": "One-page report for the credit file (score, decision, explanation, comparison). Generated on demand, never kept by Octroi.",
+    },
+    "report.generate": {"fr": "Générer le rapport", "en": "Generate the report"},
+    "report.download": {"fr": "Télécharger le PDF", "en": "Download the PDF"},
+    # -- advisor: new applicant ------------------------------------------------------------
+    "applicant.title": {"fr": "Nouvelle demande", "en": "New applicant"},
+    "applicant.intro": {
+        "fr": "Saisissez les informations du demandeur pour obtenir un score immédiat. Rien n'est enregistré.",
+        "en": "Enter the applicant's details for an immediate score. Nothing is recorded.",
+    },
+    "applicant.submit": {"fr": "Évaluer la demande", "en": "Score the application"},
+    # -- COMEX -----------------------------------------------------------------------------
+    "portfolio.title": {"fr": "Portefeuille", "en": "Portfolio"},
+    "kpi.applicants": {"fr": "Demandes", "en": "Applicants"},
+    "kpi.approval_rate": {"fr": "Taux d'accord", "en": "Approval rate"},
+    "kpi.expected_default": {"fr": "Défaut attendu (accordés)", "en": "Expected default (approved)"},
+    "kpi.expected_loss": {"fr": "Perte attendue (indicateur)", "en": "Expected loss (proxy)"},
+    "portfolio.distribution": {"fr": "Distribution des probabilités de défaut", "en": "Distribution of default probabilities"},
+    "portfolio.count": {"fr": "Demandes", "en": "Applicants"},
+    "portfolio.bands": {"fr": "Classes de risque", "en": "Risk bands"},
+    "portfolio.band": {"fr": "Classe", "en": "Band"},
+    "portfolio.share": {"fr": "Part", "en": "Share"},
+    "portfolio.summary": {"fr": "Synthèse", "en": "Executive summary"},
+    "segments.title": {"fr": "Segments", "en": "Segments"},
+    "segments.by": {"fr": "Segmenter par", "en": "Segment by"},
+    "segments.contract_type": {"fr": "Type de contrat", "en": "Contract type"},
+    "segments.gender": {"fr": "Genre", "en": "Gender"},
+    "segments.age_band": {"fr": "Tranche d'âge", "en": "Age band"},
+    "segments.income_type": {"fr": "Type de revenu", "en": "Income type"},
+    "segments.education": {"fr": "Éducation", "en": "Education"},
+    "segments.family_status": {"fr": "Situation familiale", "en": "Family status"},
+    "segments.segment": {"fr": "Segment", "en": "Segment"},
+    "segments.count": {"fr": "Demandes", "en": "Applicants"},
+    "segments.approval_rate": {"fr": "Taux d'accord", "en": "Approval rate"},
+    "segments.mean_probability": {"fr": "Probabilité moyenne", "en": "Mean probability"},
+    "segments.suppressed": {
+        "fr": "{count} segment(s) de moins de 10 demandes masqué(s).",
+        "en": "{count} segment(s) under 10 applicants hidden.",
+    },
+    "model.title": {"fr": "Le modèle", "en": "The model"},
+    "model.card": {"fr": "Fiche du modèle", "en": "Model card"},
+    "model.version": {"fr": "Version", "en": "Version"},
+    "model.trained_at": {"fr": "Entraîné le", "en": "Trained on"},
+    "model.threshold": {"fr": "Seuil de décision", "en": "Decision threshold"},
+    "model.costs": {"fr": "Coûts (faux négatif / faux positif)", "en": "Costs (false negative / false positive)"},
+    "model.metrics": {"fr": "Performances", "en": "Metrics"},
+    "model.fairness": {"fr": "Équité", "en": "Fairness"},
+    "model.features": {"fr": "Variables", "en": "Features"},
+    "model.importance": {"fr": "Importance globale des variables", "en": "Global feature importance"},
+    "model.importance_axis": {"fr": "Importance moyenne", "en": "Mean importance"},
+    # -- compliance ------------------------------------------------------------------------
+    "audit.title": {"fr": "Journal d'audit", "en": "Audit trail"},
+    "audit.verify": {"fr": "Vérifier la chaîne", "en": "Verify the chain"},
+    "audit.valid": {
+        "fr": "Chaîne intègre : {events} événements et {checkpoints} points de contrôle signés vérifiés.",
+        "en": "Chain intact: {events} events and {checkpoints} signed checkpoints verified.",
+    },
+    "audit.invalid": {
+        "fr": "Chaîne ALTÉRÉE à partir de l'événement n°{seq} : {reason}",
+        "en": "Chain TAMPERED from event #{seq}: {reason}",
+    },
+    "audit.filters": {"fr": "Filtres", "en": "Filters"},
+    "audit.actor": {"fr": "Acteur", "en": "Actor"},
+    "audit.action": {"fr": "Action", "en": "Action"},
+    "audit.outcome": {"fr": "Résultat", "en": "Outcome"},
+    "audit.any": {"fr": "(tous)", "en": "(any)"},
+    "audit.from": {"fr": "Du", "en": "From"},
+    "audit.to": {"fr": "Au", "en": "To"},
+    "audit.page_size": {"fr": "Événements par page", "en": "Events per page"},
+    "audit.search": {"fr": "Rechercher", "en": "Search"},
+    "audit.next": {"fr": "Page suivante", "en": "Next page"},
+    "audit.first": {"fr": "Première page", "en": "First page"},
+    "audit.page": {"fr": "Page {page}", "en": "Page {page}"},
+    "audit.empty": {"fr": "Aucun événement pour ces filtres.", "en": "No event for these filters."},
+    "audit.export": {"fr": "Exporter", "en": "Export"},
+    "audit.export_format": {"fr": "Format", "en": "Format"},
+    "audit.export_prepare": {"fr": "Préparer l'export", "en": "Prepare the export"},
+    "audit.export_download": {"fr": "Télécharger l'export", "en": "Download the export"},
+    # -- admin -----------------------------------------------------------------------------
+    "users.title": {"fr": "Utilisateurs", "en": "Users"},
+    "users.username": {"fr": "Identifiant", "en": "Username"},
+    "users.full_name": {"fr": "Nom complet", "en": "Full name"},
+    "users.role": {"fr": "Rôle", "en": "Role"},
+    "users.active": {"fr": "Actif", "en": "Active"},
+    "users.locked": {"fr": "Verrouillé", "en": "Locked"},
+    "users.create": {"fr": "Créer un utilisateur", "en": "Create a user"},
+    "users.create_submit": {"fr": "Créer", "en": "Create"},
+    "users.created": {
+        "fr": "Utilisateur **{username}** créé. Mot de passe à usage unique, affiché une seule fois :",
+        "en": "User **{username}** created. One-time password, shown only once:",
+    },
+    "users.otp_note": {
+        "fr": "Transmettez-le par un canal sûr ; il devra être changé à la première connexion.",
+        "en": "Hand it over through a safe channel; it must be changed at first sign-in.",
+    },
+    "users.manage": {"fr": "Gérer un utilisateur", "en": "Manage a user"},
+    "users.pick": {"fr": "Utilisateur", "en": "User"},
+    "users.change_role": {"fr": "Changer le rôle", "en": "Change the role"},
+    "users.disable": {"fr": "Désactiver", "en": "Disable"},
+    "users.enable": {"fr": "Réactiver", "en": "Enable"},
+    "users.unlock": {"fr": "Déverrouiller", "en": "Unlock"},
+    "users.reset": {"fr": "Réinitialiser le mot de passe", "en": "Reset the password"},
+    "users.done": {"fr": "Modification enregistrée pour {username}.", "en": "Change saved for {username}."},
+    "users.reset_done": {
+        "fr": "Nouveau mot de passe à usage unique de **{username}**, affiché une seule fois :",
+        "en": "New one-time password for **{username}**, shown only once:",
+    },
+    "users.empty_name": {"fr": "L'identifiant est obligatoire.", "en": "The username is required."},
+    # -- data-subject requests, oversight, register, model card (issue 7) -----------------
+    "nav.subject": {"fr": "Droits des personnes", "en": "Data-subject requests"},
+    "nav.overrides": {"fr": "Dérogations au modèle", "en": "Model overrides"},
+    "nav.register": {"fr": "Registre des traitements", "en": "Processing register"},
+    "nav.model_card": {"fr": "Fiche du modèle", "en": "Model card"},
+    "subject.title": {"fr": "Demandes des personnes concernées", "en": "Data-subject requests"},
+    "subject.intro": {
+        "fr": "Accès et portabilité (art. 15 et 20 RGPD) ou effacement (art. 17) des données d'un client. Chaque action est journalisée ; l'export n'est pas conservé par Octroi.",
+        "en": "Access and portability (GDPR Art. 15 and 20) or erasure (Art. 17) of a client's data. Every action is audited; Octroi does not keep the export.",
+    },
+    "subject.open": {"fr": "Rechercher", "en": "Look up"},
+    "subject.tab.export": {"fr": "Accès et portabilité", "en": "Access and portability"},
+    "subject.tab.erase": {"fr": "Effacement", "en": "Erasure"},
+    "subject.download": {"fr": "Télécharger l'export (JSON)", "en": "Download the export (JSON)"},
+    "subject.generated": {"fr": "Export généré le {ts} (UTC).", "en": "Export generated on {ts} (UTC)."},
+    "subject.pseudonym": {"fr": "Pseudonyme", "en": "Pseudonym"},
+    "subject.key_version": {"fr": "Version de clé", "en": "Key version"},
+    "subject.imported_at": {"fr": "Importé le", "en": "Imported on"},
+    "subject.stored": {"fr": "Données conservées", "en": "Stored data"},
+    "subject.stored_count": {"fr": "{count} variables conservées.", "en": "{count} stored features."},
+    "subject.automated": {"fr": "Décision automatisée", "en": "Automated decision"},
+    "subject.automated_none": {"fr": "Aucun modèle chargé : {reason}", "en": "No model loaded: {reason}"},
+    "subject.features_used": {"fr": "{count} variables utilisées par le modèle.", "en": "{count} features used by the model."},
+    "subject.human": {"fr": "Décisions des conseillers", "en": "Advisors' decisions"},
+    "subject.human_none": {"fr": "Aucune décision enregistrée.", "en": "No decision recorded."},
+    "subject.events": {"fr": "Événements d'audit le concernant", "en": "Audit events about the client"},
+    "subject.events_none": {"fr": "Aucun événement.", "en": "No event."},
+    "subject.erase_intro": {
+        "fr": "L'effacement supprime les données du client et tout résultat en cache. Seul un pseudonyme (tombstone) est gardé pour qu'un import ultérieur ne le réintroduise pas sans autorisation explicite. Cette action est irréversible.",
+        "en": "Erasure deletes the client's data and any cached result. Only a pseudonym (tombstone) is kept so a later import does not bring the client back without explicit approval. This cannot be undone.",
+    },
+    "subject.erase_retype": {"fr": "Retapez l'identifiant client pour confirmer", "en": "Type the client id again to confirm"},
+    "subject.erase_ack": {
+        "fr": "Je confirme l'effacement définitif des données de ce client.",
+        "en": "I confirm the permanent erasure of this client's data.",
+    },
+    "subject.erase_submit": {"fr": "Effacer les données", "en": "Erase the data"},
+    "subject.erase_mismatch": {
+        "fr": "Confirmation : l'identifiant retapé ne correspond pas à {client_id}. Rien n'a été effacé.",
+        "en": "Confirmation: the id typed again does not match {client_id}. Nothing was erased.",
+    },
+    "subject.erase_unchecked": {
+        "fr": "Confirmation : cochez la case pour confirmer. Rien n'a été effacé.",
+        "en": "Confirmation: tick the box to confirm. Nothing was erased.",
+    },
+    "subject.erased": {
+        "fr": "Données effacées le {ts} (UTC). Variables supprimées : {features} ; cache vidé : {cache} ; tombstone conservé : {tombstone} ; décisions anonymisées : {decisions}.",
+        "en": "Data erased on {ts} (UTC). Features deleted: {features}; cache emptied: {cache}; tombstone kept: {tombstone}; decisions anonymised: {decisions}.",
+    },
+    "field.feature": {"fr": "Variable", "en": "Feature"},
+    "field.label": {"fr": "Libellé", "en": "Label"},
+    "field.when": {"fr": "Date", "en": "When"},
+    "field.role": {"fr": "Rôle", "en": "Role"},
+    "field.action": {"fr": "Action", "en": "Action"},
+    "field.outcome": {"fr": "Résultat", "en": "Outcome"},
+    "field.decision": {"fr": "Décision", "en": "Decision"},
+    "field.recommendation": {"fr": "Recommandation du modèle", "en": "Model's recommendation"},
+    "field.override": {"fr": "Dérogation", "en": "Override"},
+    "field.reason": {"fr": "Motif", "en": "Reason"},
+    "field.model_version": {"fr": "Version du modèle", "en": "Model version"},
+    "field.effect": {"fr": "Effet (points)", "en": "Effect (points)"},
+    "final.title": {"fr": "Décision finale du conseiller", "en": "Advisor's final decision"},
+    "final.tab": {"fr": "Décision finale", "en": "Final decision"},
+    "final.intro": {
+        "fr": "Le modèle recommande : **{recommendation}**. La décision finale vous appartient (art. 22 RGPD) ; un motif est obligatoire si vous vous en écartez.",
+        "en": "The model recommends: **{recommendation}**. The final decision is yours (GDPR Art. 22); a reason is required if you depart from it.",
+    },
+    "final.decision": {"fr": "Votre décision", "en": "Your decision"},
+    "final.reason": {"fr": "Motif", "en": "Reason"},
+    "final.reason_help": {
+        "fr": "Obligatoire si la décision diffère de la recommandation. N'y écrivez pas l'identifiant du client.",
+        "en": "Required when the decision differs from the recommendation. Do not write the client id in it.",
+    },
+    "final.submit": {"fr": "Enregistrer la décision", "en": "Record the decision"},
+    "final.reason_required": {
+        "fr": "Motif obligatoire : votre décision ({decision}) s'écarte de la recommandation du modèle ({recommendation}). Rien n'a été enregistré.",
+        "en": "Reason required: your decision ({decision}) departs from the model's recommendation ({recommendation}). Nothing was recorded.",
+    },
+    "final.recorded": {
+        "fr": "Décision enregistrée le {ts} (UTC) : {decision} (recommandation du modèle : {recommendation}).",
+        "en": "Decision recorded on {ts} (UTC): {decision} (model's recommendation: {recommendation}).",
+    },
+    "final.override_note": {
+        "fr": "Cette décision est une dérogation au modèle ; elle apparaît dans le rapport de la conformité.",
+        "en": "This decision overrides the model; it appears in the compliance report.",
+    },
+    "overrides.title": {"fr": "Dérogations au modèle", "en": "Model overrides"},
+    "overrides.intro": {
+        "fr": "Fréquence à laquelle les conseillers s'écartent de la recommandation du modèle (surveillance du biais d'automatisation, art. 14 AI Act).",
+        "en": "How often advisors depart from the model's recommendation (automation-bias monitoring, AI Act Art. 14).",
+    },
+    "overrides.period": {"fr": "Période", "en": "Period"},
+    "overrides.bad_period": {
+        "fr": "Période : choisissez une date de début et une date de fin.",
+        "en": "Period: choose a start date and an end date.",
+    },
+    "overrides.range": {"fr": "Du {start} au {end} (inclus).", "en": "From {start} to {end} (inclusive)."},
+    "overrides.decisions": {"fr": "Décisions", "en": "Decisions"},
+    "overrides.overrides": {"fr": "Dérogations", "en": "Overrides"},
+    "overrides.rate": {"fr": "Taux de dérogation", "en": "Override rate"},
+    "overrides.approved_against": {"fr": "Accordés contre un refus du modèle", "en": "Approved against a refusal"},
+    "overrides.refused_against": {"fr": "Refusés contre un accord du modèle", "en": "Refused against an approval"},
+    "overrides.advisor": {"fr": "Conseiller", "en": "Advisor"},
+    "overrides.per_advisor": {"fr": "Par conseiller", "en": "Per advisor"},
+    "overrides.empty": {"fr": "Aucune décision sur cette période.", "en": "No decision in this period."},
+    "register.title": {"fr": "Registre des activités de traitement (art. 30)", "en": "Record of processing activities (Art. 30)"},
+    "register.intro": {
+        "fr": "Généré à partir des métadonnées du code et de la configuration en service, le {ts} (UTC).",
+        "en": "Generated from the code's metadata and the running configuration, on {ts} (UTC).",
+    },
+    "register.controller": {"fr": "Responsable de traitement", "en": "Controller"},
+    "register.system": {"fr": "Système", "en": "System"},
+    "register.purposes": {"fr": "Finalités", "en": "Purposes"},
+    "register.legal_bases": {"fr": "Bases légales", "en": "Legal bases"},
+    "register.subjects": {"fr": "Personnes concernées", "en": "Data subjects"},
+    "register.categories": {"fr": "Catégories de données (tables)", "en": "Data categories (tables)"},
+    "register.features": {"fr": "Variables du modèle ({count})", "en": "Model features ({count})"},
+    "register.recipients": {"fr": "Destinataires par rôle", "en": "Recipients by role"},
+    "register.retention": {"fr": "Durées de conservation", "en": "Retention periods"},
+    "register.security": {"fr": "Mesures de sécurité", "en": "Security measures"},
+    "register.processors": {"fr": "Sous-traitants", "en": "Processors"},
+    "register.transfers": {"fr": "Transferts hors UE", "en": "Transfers outside the EU"},
+    "register.automated": {"fr": "Décision automatisée", "en": "Automated decision-making"},
+    "register.col.table": {"fr": "Table", "en": "Table"},
+    "register.col.category": {"fr": "Catégorie", "en": "Category"},
+    "register.col.personal": {"fr": "Données personnelles", "en": "Personal data"},
+    "register.col.columns": {"fr": "Colonnes", "en": "Columns"},
+    "register.col.permissions": {"fr": "Permissions", "en": "Permissions"},
+    "register.col.access": {"fr": "Accès aux données personnelles", "en": "Personal-data access"},
+    "register.col.data": {"fr": "Données", "en": "Data"},
+    "register.col.period": {"fr": "Durée", "en": "Period"},
+    "register.col.setting": {"fr": "Réglage", "en": "Setting"},
+    "register.col.value": {"fr": "Valeur", "en": "Value"},
+    "card.title": {"fr": "Fiche du modèle", "en": "Model card"},
+    "card.fairness_intro": {
+        "fr": "Taux d'accord par groupe au seuil de décision. Règle des quatre cinquièmes : le groupe le moins accordé doit l'être au moins à 80 % du taux du groupe le plus accordé.",
+        "en": "Approval rate per group at the decision threshold. Four-fifths rule: the least-approved group must reach at least 80% of the most-approved group's rate.",
+    },
+    "card.attribute": {"fr": "Attribut : {name}", "en": "Attribute: {name}"},
+    "card.disparate_impact": {"fr": "Impact disparate", "en": "Disparate impact"},
+    "card.rule_met": {"fr": "Règle des 4/5 respectée", "en": "Four-fifths rule met"},
+    "card.rule_not_met": {"fr": "Règle des 4/5 NON respectée", "en": "Four-fifths rule NOT met"},
+    "card.group": {"fr": "Groupe", "en": "Group"},
+    "card.count": {"fr": "Clients", "en": "Clients"},
+    "card.approval_rate": {"fr": "Taux d'accord", "en": "Approval rate"},
+    "card.default_rate": {"fr": "Défaut observé", "en": "Observed default"},
+    "card.predicted_rate": {"fr": "Défaut prédit", "en": "Predicted default"},
+    "card.limits": {"fr": "Limites du modèle", "en": "Limits of the model"},
+    "card.no_fairness": {"fr": "Aucun indicateur d'équité dans ce modèle.", "en": "No fairness figure in this model."},
+    "card.full": {"fr": "Fiche complète", "en": "Full model card"},
+    # -- common ----------------------------------------------------------------------------
+    "common.yes": {"fr": "oui", "en": "yes"},
+    "common.no": {"fr": "non", "en": "no"},
+    "common.value": {"fr": "Valeur", "en": "Value"},
+    "common.loading": {"fr": "Chargement…", "en": "Loading…"},
+}
+
+
+def translate(lang: str, key: str, **values: object) -> str:
+    """The sentence ``key`` in ``lang`` (French when unknown), placeholders filled."""
+    entry = CATALOG.get(key)
+    if entry is None:
+        # A missing key is a bug, but showing the key beats crashing a page in a meeting.
+        return key
+    text = entry.get(lang) or entry[DEFAULT_LANGUAGE]
+    return text.format(**values) if values else text
+
+
+def percent(value: float | None, lang: str, digits: int = 1) -> str:
+    """``0.1234`` -> ``12,3 %`` (fr) or ``12.3%`` (en)."""
+    if value is None:
+        return "—"
+    text = f"{value * 100:.{digits}f}"
+    return f"{text.replace('.', ',')} %" if lang == "fr" else f"{text}%"
+
+
+def number(value: float | int | None, lang: str, digits: int = 0) -> str:
+    """Thousands separated the local way: ``1 234 567`` (fr), ``1,234,567`` (en)."""
+    if value is None:
+        return "—"
+    text = f"{value:,.{digits}f}"
+    if lang == "fr":
+        text = text.replace(",", "\u202f").replace(".", ",")
+    return text

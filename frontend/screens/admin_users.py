@@ -1,0 +1,3 @@
+from frontend.views.admin import users_page
+
+users_page()

@@ -1,0 +1,3 @@
+from frontend.views.advisor import client_page
+
+client_page()

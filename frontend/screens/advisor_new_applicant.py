@@ -1,0 +1,3 @@
+from frontend.views.advisor import new_applicant_page
+
+new_applicant_page()

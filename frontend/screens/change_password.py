@@ -1,0 +1,3 @@
+from frontend.views.session import change_password_page
+
+change_password_page(forced=True)

@@ -1,0 +1,3 @@
+from frontend.views.comex import model_page
+
+model_page()

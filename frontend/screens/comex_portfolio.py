@@ -1,0 +1,3 @@
+from frontend.views.comex import portfolio_page
+
+portfolio_page()

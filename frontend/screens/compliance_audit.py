@@ -1,0 +1,3 @@
+from frontend.views.compliance import audit_page
+
+audit_page()

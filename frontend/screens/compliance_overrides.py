@@ -1,0 +1,3 @@
+from frontend.views.privacy import overrides_page
+
+overrides_page()

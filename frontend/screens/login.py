@@ -1,0 +1,3 @@
+from frontend.views.session import login_page
+
+login_page()

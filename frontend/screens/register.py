@@ -1,0 +1,3 @@
+from frontend.views.privacy import register_page
+
+register_page()

@@ -1,0 +1,164 @@
+"""Streamlit glue shared by every page: language, session, API access, error display.
+
+Everything user-specific lives in ``st.session_state`` (one per browser session). Nothing
+here uses ``st.cache_data``/``st.cache_resource``: those are shared by every session of the
+process, and a cached answer fetched with one user's token must never reach another user.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import streamlit as st
+
+from frontend import i18n
+from frontend.api import ApiClient, ApiError, ErrorKind, Tokens
+from frontend.config import DashboardConfig, load_config
+
+TOKENS_KEY = "octroi_tokens"
+LANG_KEY = "octroi_lang"
+FLASH_KEY = "octroi_flash"
+
+T = TypeVar("T")
+
+
+def lang() -> str:
+    value = st.session_state.get(LANG_KEY, i18n.DEFAULT_LANGUAGE)
+    return value if value in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE
+
+
+def t(key: str, **values: object) -> str:
+    return i18n.translate(lang(), key, **values)
+
+
+def pct(value: float | None, digits: int = 1) -> str:
+    return i18n.percent(value, lang(), digits)
+
+
+def num(value: float | int | None, digits: int = 0) -> str:
+    return i18n.number(value, lang(), digits)
+
+
+def config() -> DashboardConfig:
+    return load_config()
+
+
+def tokens() -> Tokens | None:
+    value = st.session_state.get(TOKENS_KEY)
+    return value if isinstance(value, Tokens) else None
+
+
+def _store_tokens(value: Tokens | None) -> None:
+    if value is None:
+        st.session_state.pop(TOKENS_KEY, None)
+    else:
+        st.session_state[TOKENS_KEY] = value
+
+
+def client() -> ApiClient:
+    """An API client bound to this session's tokens (refreshed tokens are stored back)."""
+    return ApiClient(config(), tokens(), _store_tokens)
+
+
+def flash(message_key: str) -> None:
+    """A message shown once on the next page (e.g. after an expired session)."""
+    st.session_state[FLASH_KEY] = message_key
+
+
+def pop_flash() -> str | None:
+    return st.session_state.pop(FLASH_KEY, None)
+
+
+def end_session(message_key: str | None = None) -> None:
+    """Forget every user-specific value of this session, keeping only the language."""
+    keep = {LANG_KEY: st.session_state.get(LANG_KEY, i18n.DEFAULT_LANGUAGE)}
+    for key in list(st.session_state.keys()):
+        del st.session_state[key]
+    st.session_state.update(keep)
+    if message_key:
+        flash(message_key)
+
+
+def keep_session_fresh() -> None:
+    """Refresh an access token about to expire before the page runs, so a page that makes
+    no API call still notices a session that has ended (back to login, with a message)."""
+    current = tokens()
+    if current is None or current.expires_at - time.time() > config().refresh_margin_seconds:
+        return
+    try:
+        client().refresh()
+    except ApiError as error:
+        if error.kind is ErrorKind.session_expired:
+            end_session("session.expired")
+        # Unreachable or slow: keep the session; the page's own calls will say so.
+
+
+def error_message(error: ApiError) -> str:
+    if error.kind in (ErrorKind.invalid, ErrorKind.conflict):
+        return t(f"error.{error.kind}", detail=error.detail or "—")
+    if error.kind is ErrorKind.locked and error.retry_after:
+        return t("login.locked", minutes=max(1, round(error.retry_after / 60)))
+    return t(f"error.{error.kind}")
+
+
+def show_error(error: ApiError) -> None:
+    """Show ``error`` as a sentence; an expired session goes back to the login page."""
+    if error.kind is ErrorKind.session_expired:
+        end_session("session.expired")
+        st.rerun()
+    if error.kind is ErrorKind.password_change_required:
+        current = tokens()
+        if current is not None:
+            from dataclasses import replace
+
+            _store_tokens(replace(current, must_change_password=True))
+        st.rerun()
+    st.error(error_message(error))
+
+
+def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+    """Run an API call; on failure show the message and return None."""
+    try:
+        return fn(*args, **kwargs)
+    except ApiError as error:
+        show_error(error)
+        return None
+
+
+def fetch(path: str, **params: Any) -> Any:
+    """GET ``path`` with this session's token; None (message shown) on failure."""
+    with st.spinner(t("common.loading")):
+        return call(client().get, path, params or None)
+
+
+def require_mapping(value: Any) -> dict[str, Any] | None:
+    """The API answered, but not with an object: treat it as malformed, not as a crash."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        st.error(t("error.malformed"))
+        return None
+    return value
+
+
+def pick(mapping: Any, *names: str, default: Any = None) -> Any:
+    """The first of ``names`` present in ``mapping`` (API field names, tolerant of the
+    synonyms two teams may choose)."""
+    if not isinstance(mapping, dict):
+        return default
+    for name in names:
+        if name in mapping and mapping[name] is not None:
+            return mapping[name]
+    return default
+
+
+def show_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return t("common.yes") if value else t("common.no")
+    if isinstance(value, float):
+        return num(value, 2) if abs(value) < 1000 else num(value, 0)
+    if isinstance(value, int):
+        return num(value, 0)
+    return "—" if value is None else str(value)

@@ -1,0 +1,527 @@
+"""The model bundle: a directory of data files, verified at load, answering every question.
+
+Load once per process and share::
+
+    bundle = ModelBundle.load(directory)      # BundleIntegrityError if anything was changed
+
+Every method takes raw application rows as a ``pd.DataFrame`` (Kaggle columns, without
+``TARGET``; ``SK_ID_CURR`` may be present and is ignored), validated beforehand with
+``ml.data.validate_applications`` / ``validate_records``, and answers for all rows at once.
+
+Attributes
+    ``version`` (str), ``threshold`` (float: refuse when probability >= threshold),
+    ``cost_fn``/``cost_fp`` (float), ``manifest`` (dict), ``model_card`` (Markdown str),
+    ``report`` (dict) and ``report_markdown`` (str), ``feature_names`` (model features),
+    ``input_columns`` (the 120 raw columns the model reads), ``fairness`` (dict),
+    ``population_default_rate`` (float).
+
+Methods
+    ``feature_labels(lang)`` -> {feature: label} for "fr" or "en".
+    ``input_spec()`` -> {raw column: {type: number|integer|category, min, max | levels,
+        nullable, label_fr, label_en[, special]}} for simulations (422 naming the field).
+    ``score(raw)`` -> DataFrame ``probability``, ``decision`` ("approve"|"refuse"),
+        ``confidence`` (0-1: (p - t)/(1 - t) when refused, (t - p)/t when approved; 0 on the
+        threshold), ``risk_band`` ("A" < t/3 <= "B" < 2t/3 <= "C" < t <= "D" < 2t <= "E"),
+        ``display_score`` (0-1000, higher is safer, 500 at the threshold, 50 points per
+        doubling of the odds).
+    ``explain(raw, top=10, lang="fr")`` -> per row {probability, decision, base_value,
+        base_probability, logit, contributions: [{feature, label, value, percentile, shap,
+        effect}], other: {shap, effect, count}, text}. ``shap`` is in log-odds (exact
+        TreeSHAP from LightGBM's ``pred_contrib``): base_value + sum(top shap) + other.shap
+        == logit(probability). ``effect`` is in probability points: shap x the secant slope
+        (p - p_base) / (logit - base_value), so effects also add up to p - p_base.
+    ``score_and_explain(raw, top, lang)`` -> (score frame, explanations) from one
+        ``pred_contrib`` pass: what a "score + explain" request should call.
+    ``compare(raw, features=None)`` -> per row {features: [{feature, label, kind, value,
+        percentile, atypical, hist_edges, hist_defaulters, hist_repaid,
+        default_rate_by_bin, median_defaulters, median_repaid} (numbers) or {levels,
+        counts, default_rate, level_share} (categories)], atypical_features, atypicality}.
+        ``atypicality`` = share of the client's known numeric features outside the
+        population's 1st-99th percentile band (0 = typical, 1 = everything unusual).
+    ``similar(raw, k=10)`` -> per row {neighbours: [{distance, target, features}],
+        default_rate, population_default_rate, features}; k nearest training profiles on the
+        standardised top features (KD-tree, built once); no identifier anywhere.
+    ``global_importance(lang)`` -> [{feature, label, mean_abs_shap}] (computed at training).
+    ``input_hash(raw_row)`` -> SHA-256 hex of the canonical JSON of the row's model inputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import math
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from ml.cost import confidence, display_score, risk_band
+from ml.features import CATEGORICAL_FEATURES, FEATURE_NAMES, INPUT_COLUMNS, build_matrix
+from ml.labels import labels_for
+from ml.schema import COLUMN_BY_NAME, LEVELS
+
+BUNDLE_FORMAT = "octroi-bundle/1"
+MODEL_FILE = "model.txt"
+MANIFEST_FILE = "manifest.json"
+POPULATION_FILE = "population.json"
+IMPORTANCE_FILE = "importance.json"
+INPUT_SPEC_FILE = "input_spec.json"
+NEIGHBOURS_FILE = "neighbours.npz"
+REPORT_JSON = "report.json"
+REPORT_MD = "report.md"
+MODEL_CARD = "model_card.md"
+_PREDICT_THREADS = 2
+# Below this many rows one thread is faster: OpenMP start-up costs more than it saves.
+_SINGLE_THREAD_ROWS = 64
+
+
+class BundleIntegrityError(RuntimeError):
+    """The bundle is missing a file, a file does not match its SHA-256, or it is unreadable."""
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _json_bytes(obj: Any) -> bytes:
+    return json.dumps(obj, indent=1, ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+
+def write_bundle(
+    out_dir: Path,
+    *,
+    manifest: dict[str, Any],
+    model_text: str,
+    population: dict[str, Any],
+    importance: list[dict[str, Any]],
+    neighbour_arrays: dict[str, np.ndarray],
+    report: dict[str, Any],
+    input_spec: dict[str, dict[str, Any]],
+) -> Path:
+    """Write every file, then the manifest with their SHA-256 (written last)."""
+    from ml.report import model_card_markdown, report_markdown
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **neighbour_arrays)
+    labels = labels_for(FEATURE_NAMES, "en")
+    files: dict[str, bytes] = {
+        MODEL_FILE: model_text.encode("utf-8"),
+        POPULATION_FILE: _json_bytes(_nan_to_none(population)),
+        IMPORTANCE_FILE: _json_bytes(importance),
+        INPUT_SPEC_FILE: _json_bytes(input_spec),
+        NEIGHBOURS_FILE: buffer.getvalue(),
+        REPORT_JSON: _json_bytes(_nan_to_none(report)),
+        REPORT_MD: report_markdown(report).encode("utf-8"),
+        MODEL_CARD: model_card_markdown(report, importance, labels).encode("utf-8"),
+    }
+    # A stale manifest must not vouch for half-written files.
+    (out_dir / MANIFEST_FILE).unlink(missing_ok=True)
+    for name, data in files.items():
+        (out_dir / name).write_bytes(data)
+    full = {**manifest, "files": {name: _sha256(data) for name, data in files.items()}}
+    (out_dir / MANIFEST_FILE).write_bytes(_json_bytes(_nan_to_none(full)))
+    return out_dir
+
+
+def _nan_to_none(obj: Any) -> Any:
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _nan_to_none(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_nan_to_none(v) for v in obj]
+    if isinstance(obj, np.floating):
+        return _nan_to_none(float(obj))
+    if isinstance(obj, np.integer):
+        return int(obj)
+    return obj
+
+
+def _percentile(quantiles: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Population percentile (0-100) of each value from the 101 stored quantiles."""
+    left = np.searchsorted(quantiles, values, side="left")
+    right = np.searchsorted(quantiles, values, side="right")
+    return np.clip((left + right) / 2.0 - 0.5, 0.0, 100.0)
+
+
+class ModelBundle:
+    """A verified, loaded bundle; see the module docstring for the full interface."""
+
+    def __init__(self, directory: Path, manifest: dict[str, Any], blobs: dict[str, bytes]) -> None:
+        self.directory = directory
+        self.manifest = manifest
+        self.version: str = manifest["version"]
+        self.threshold: float = float(manifest["threshold"])
+        self.cost_fn: float = float(manifest["cost_fn"])
+        self.cost_fp: float = float(manifest["cost_fp"])
+        self.feature_names: list[str] = [f["name"] for f in manifest["features"]]
+        self.input_columns: list[str] = list(manifest["input_columns"])
+        if self.feature_names != FEATURE_NAMES or self.input_columns != INPUT_COLUMNS:
+            raise BundleIntegrityError(
+                f"{directory / MANIFEST_FILE}: the bundle's features do not match this code's "
+                "feature engineering; retrain the model"
+            )
+        self.booster = lgb.Booster(model_str=blobs[MODEL_FILE].decode("utf-8"))
+        self.population: dict[str, Any] = json.loads(blobs[POPULATION_FILE])
+        self._importance: list[dict[str, Any]] = json.loads(blobs[IMPORTANCE_FILE])
+        self._input_spec: dict[str, dict[str, Any]] = json.loads(blobs[INPUT_SPEC_FILE])
+        self.report: dict[str, Any] = json.loads(blobs[REPORT_JSON])
+        self.report_markdown: str = blobs[REPORT_MD].decode("utf-8")
+        self.model_card: str = blobs[MODEL_CARD].decode("utf-8")
+        with np.load(io.BytesIO(blobs[NEIGHBOURS_FILE]), allow_pickle=False) as npz:
+            self._nn_standardized = npz["standardized"]
+            self._nn_values = npz["values"]
+            self._nn_target = npz["target"]
+        self._nn_meta = manifest["neighbours"]
+        self._nn_index: Any = None
+        self._nn_lock = threading.Lock()
+        self.population_default_rate = float(self.population["default_rate"])
+        self._labels = {lang: labels_for(self.feature_names, lang) for lang in ("fr", "en")}
+        # Numeric reference arrays, prepared once for vectorised percentiles/atypicality.
+        self._numeric = [
+            name for name in self.feature_names
+            if name not in CATEGORICAL_FEATURES and self.population["features"][name].get("quantiles")
+        ]
+        self._numeric_idx = np.array([self.feature_names.index(n) for n in self._numeric])
+        self._quantiles = {
+            n: np.asarray(self.population["features"][n]["quantiles"], dtype=np.float64) for n in self._numeric
+        }
+        self._p01 = np.array([self._quantiles[n][1] for n in self._numeric])
+        self._p99 = np.array([self._quantiles[n][99] for n in self._numeric])
+
+    # ------------------------------------------------------------------ loading
+    @classmethod
+    def load(cls, directory: str | Path) -> ModelBundle:
+        """Read and verify a bundle; raise :class:`BundleIntegrityError` naming the file."""
+        directory = Path(directory)
+        manifest_path = directory / MANIFEST_FILE
+        if not manifest_path.is_file():
+            raise BundleIntegrityError(f"{manifest_path}: missing (no model bundle in {directory})")
+        try:
+            manifest = json.loads(manifest_path.read_bytes())
+        except (OSError, ValueError) as exc:
+            raise BundleIntegrityError(f"{manifest_path}: unreadable ({exc})") from exc
+        if not isinstance(manifest, dict) or manifest.get("format") != BUNDLE_FORMAT:
+            raise BundleIntegrityError(f"{manifest_path}: not an {BUNDLE_FORMAT} manifest")
+        expected = manifest.get("files")
+        required = {MODEL_FILE, POPULATION_FILE, IMPORTANCE_FILE, INPUT_SPEC_FILE, NEIGHBOURS_FILE,
+                    REPORT_JSON, REPORT_MD, MODEL_CARD}  # fmt: skip
+        if not isinstance(expected, dict) or not required <= set(expected):
+            missing = sorted(required - set(expected or {}))
+            raise BundleIntegrityError(f"{manifest_path}: does not list {', '.join(missing)}")
+        blobs: dict[str, bytes] = {}
+        for name, digest in expected.items():
+            path = directory / name
+            if Path(name).name != name:
+                raise BundleIntegrityError(f"{manifest_path}: invalid file name {name!r}")
+            if not path.is_file():
+                raise BundleIntegrityError(f"{path}: missing file listed in the manifest")
+            data = path.read_bytes()
+            # The bytes that were hashed are the bytes parsed: no window for a swap.
+            if _sha256(data) != digest:
+                raise BundleIntegrityError(f"{path}: SHA-256 mismatch, the file was modified")
+            blobs[name] = data
+        try:
+            return cls(directory, manifest, blobs)
+        except (KeyError, ValueError, lgb.basic.LightGBMError) as exc:
+            raise BundleIntegrityError(f"{directory}: inconsistent bundle ({exc})") from exc
+
+    # ------------------------------------------------------------------ metadata
+    @property
+    def fairness(self) -> dict[str, Any]:
+        return self.manifest["fairness"]
+
+    def feature_labels(self, lang: str = "fr") -> dict[str, str]:
+        if lang not in self._labels:
+            raise ValueError("lang must be 'fr' or 'en'")
+        return dict(self._labels[lang])
+
+    def input_spec(self) -> dict[str, dict[str, Any]]:
+        return json.loads(json.dumps(self._input_spec))
+
+    def global_importance(self, lang: str = "fr") -> list[dict[str, Any]]:
+        labels = self.feature_labels(lang)
+        return [{**row, "label": labels[row["feature"]]} for row in self._importance]
+
+    def input_hash(self, raw_row: Mapping[str, Any]) -> str:
+        """SHA-256 of the canonical JSON of one row's model inputs (sorted keys, numbers as
+        floats, categories as text, missing as null) so equal inputs hash equal."""
+        canonical: dict[str, Any] = {}
+        for name in self.input_columns:
+            value = raw_row.get(name)
+            if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
+                canonical[name] = None
+            elif COLUMN_BY_NAME[name].is_categorical:
+                canonical[name] = str(value)
+            else:
+                canonical[name] = float(value)
+        text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return _sha256(text.encode("utf-8"))
+
+    # ------------------------------------------------------------------ scoring
+    def _matrix(self, raw: pd.DataFrame) -> np.ndarray:
+        return build_matrix(raw)
+
+    def _score_frame(self, p: np.ndarray) -> pd.DataFrame:
+        t = self.threshold
+        return pd.DataFrame(
+            {
+                "probability": p,
+                "decision": np.where(p >= t, "refuse", "approve").astype(object),
+                "confidence": confidence(p, t),
+                "risk_band": risk_band(p, t),
+                "display_score": display_score(p, t),
+            }
+        )
+
+    def score(self, raw: pd.DataFrame) -> pd.DataFrame:
+        x = self._matrix(raw)
+        p = self.booster.predict(x, num_threads=_threads(len(x)))
+        return self._score_frame(np.asarray(p, dtype=np.float64))
+
+    def _contributions(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(self.booster.predict(x, pred_contrib=True, num_threads=_threads(len(x))), dtype=np.float64)
+
+    def explain(self, raw: pd.DataFrame, top: int = 10, lang: str = "fr") -> list[dict[str, Any]]:
+        return self.score_and_explain(raw, top=top, lang=lang)[1]
+
+    def score_and_explain(
+        self, raw: pd.DataFrame, top: int = 10, lang: str = "fr"
+    ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+        if lang not in self._labels:
+            raise ValueError("lang must be 'fr' or 'en'")
+        if top < 1:
+            raise ValueError("top must be at least 1")
+        x = self._matrix(raw)
+        contrib = self._contributions(x)
+        shap_values, base = contrib[:, :-1], contrib[:, -1]
+        logit = contrib.sum(axis=1)
+        p = 1.0 / (1.0 + np.exp(-logit))
+        scores = self._score_frame(p)
+        p_base = 1.0 / (1.0 + np.exp(-base))
+        delta = logit - base
+        with np.errstate(divide="ignore", invalid="ignore"):
+            slope = np.where(np.abs(delta) > 1e-9, (p - p_base) / delta, p_base * (1 - p_base))
+        k = min(top, len(self.feature_names))
+        order = np.argsort(-np.abs(shap_values), axis=1, kind="stable")[:, :k]
+        labels = self._labels[lang]
+        out = []
+        for i in range(len(x)):
+            contributions = []
+            for j in order[i]:
+                name = self.feature_names[j]
+                value = x[i, j]
+                contributions.append(
+                    {
+                        "feature": name,
+                        "label": labels[name],
+                        "value": _decode(name, value),
+                        "percentile": self._percentile_of(name, value),
+                        "shap": float(shap_values[i, j]),
+                        "effect": float(shap_values[i, j] * slope[i]),
+                    }
+                )
+            other = float(shap_values[i].sum() - shap_values[i, order[i]].sum())
+            explanation = {
+                "probability": float(p[i]),
+                "decision": scores.at[i, "decision"],
+                "base_value": float(base[i]),
+                "base_probability": float(p_base[i]),
+                "logit": float(logit[i]),
+                "contributions": contributions,
+                "other": {"shap": other, "effect": float(other * slope[i]), "count": len(self.feature_names) - k},
+            }
+            explanation["text"] = _explanation_text(explanation, self.threshold, lang)
+            out.append(explanation)
+        return scores, out
+
+    # ------------------------------------------------------------------ population
+    def _percentile_of(self, name: str, value: float) -> float | None:
+        q = self._quantiles.get(name)
+        if q is None or value is None or np.isnan(value):
+            return None
+        return float(_percentile(q, np.array([value]))[0])
+
+    def _atypicality(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        values = x[:, self._numeric_idx]
+        known = ~np.isnan(values)
+        with np.errstate(invalid="ignore"):
+            outside = known & ((values < self._p01) | (values > self._p99))
+        score = outside.sum(axis=1) / np.maximum(known.sum(axis=1), 1)
+        return outside, score
+
+    def compare(self, raw: pd.DataFrame, features: list[str] | None = None) -> list[dict[str, Any]]:
+        if features is None:
+            features = [row["feature"] for row in self._importance[:8]]
+        unknown = [f for f in features if f not in self.feature_names]
+        if unknown:
+            raise ValueError(f"unknown feature(s): {', '.join(unknown)}")
+        x = self._matrix(raw)
+        outside, atypicality = self._atypicality(x)
+        labels = self._labels["fr"], self._labels["en"]
+        out = []
+        for i in range(len(x)):
+            rows = []
+            for name in features:
+                j = self.feature_names.index(name)
+                ref = self.population["features"][name]
+                value = x[i, j]
+                entry: dict[str, Any] = {
+                    "feature": name,
+                    "label_fr": labels[0][name],
+                    "label_en": labels[1][name],
+                    "kind": ref["kind"],
+                    "value": _decode(name, value),
+                    "missing_rate": ref["missing_rate"],
+                }
+                if ref["kind"] == "category":
+                    counts = ref["counts"]
+                    total = sum(counts) or 1
+                    share = None if np.isnan(value) else counts[int(value)] / total
+                    entry.update(
+                        levels=ref["levels"],
+                        counts=counts,
+                        default_rate=ref["default_rate"],
+                        level_share=share,
+                        percentile=None,
+                        # A level held by under 1% of the population is unusual.
+                        atypical=bool(share is not None and share < 0.01),
+                    )
+                else:
+                    pct = self._percentile_of(name, value)
+                    q = ref.get("quantiles")
+                    atypical = bool(q is not None and not np.isnan(value) and (value < q[1] or value > q[99]))
+                    entry.update(
+                        percentile=pct,
+                        atypical=atypical,
+                        p01=None if q is None else q[1],
+                        p99=None if q is None else q[99],
+                        hist_edges=ref.get("hist_edges"),
+                        hist_defaulters=ref.get("hist_defaulters"),
+                        hist_repaid=ref.get("hist_repaid"),
+                        default_rate_by_bin=ref.get("default_rate_by_bin"),
+                        median_defaulters=ref.get("median_defaulters"),
+                        median_repaid=ref.get("median_repaid"),
+                    )
+                rows.append(entry)
+            out.append(
+                {
+                    "features": rows,
+                    "atypical_features": [self._numeric[j] for j in np.flatnonzero(outside[i])],
+                    "atypicality": float(atypicality[i]),
+                    "population_default_rate": self.population_default_rate,
+                }
+            )
+        return out
+
+    def _neighbour_index(self) -> Any:
+        # Built once per bundle, on first use, shared by all threads.
+        if self._nn_index is None:
+            with self._nn_lock:
+                if self._nn_index is None:
+                    from sklearn.neighbors import NearestNeighbors
+
+                    self._nn_index = NearestNeighbors(algorithm="kd_tree", leaf_size=40).fit(self._nn_standardized)
+        return self._nn_index
+
+    def similar(self, raw: pd.DataFrame, k: int = 10) -> list[dict[str, Any]]:
+        if k < 1:
+            raise ValueError("k must be at least 1")
+        k = min(k, len(self._nn_target))
+        names = self._nn_meta["features"]
+        cols = [self.feature_names.index(n) for n in names]
+        x = self._matrix(raw)[:, cols]
+        fill = np.asarray(self._nn_meta["fill"])
+        z = (np.where(np.isnan(x), fill, x) - np.asarray(self._nn_meta["mean"])) / np.asarray(self._nn_meta["std"])
+        distances, indices = self._neighbour_index().kneighbors(z.astype(np.float32), n_neighbors=k)
+        out = []
+        for i in range(len(x)):
+            neighbours = []
+            for d, idx in zip(distances[i], indices[i], strict=True):
+                values = self._nn_values[idx]
+                neighbours.append(
+                    {
+                        "distance": float(d),
+                        "target": int(self._nn_target[idx]),
+                        "features": {n: (None if np.isnan(v) else float(v)) for n, v in zip(names, values, strict=True)},
+                    }
+                )
+            out.append(
+                {
+                    "features": list(names),
+                    "client": {n: (None if np.isnan(v) else float(v)) for n, v in zip(names, x[i], strict=True)},
+                    "neighbours": neighbours,
+                    "default_rate": float(np.mean([nb["target"] for nb in neighbours])),
+                    "population_default_rate": self.population_default_rate,
+                }
+            )
+        return out
+
+
+def _threads(rows: int) -> int:
+    return 1 if rows <= _SINGLE_THREAD_ROWS else _PREDICT_THREADS
+
+
+def _decode(name: str, value: float) -> float | str | None:
+    if np.isnan(value):
+        return None
+    if name in CATEGORICAL_FEATURES:
+        return LEVELS[name][int(value)]
+    return float(value)
+
+
+def _format_value(value: Any, lang: str) -> str:
+    if value is None:
+        return "inconnu" if lang == "fr" else "unknown"
+    if isinstance(value, str):
+        return value
+    if abs(value) >= 1000:
+        text = f"{value:,.0f}"
+        return text.replace(",", "\u202f") if lang == "fr" else text
+    text = f"{value:.3g}" if abs(value) < 10 else f"{value:.1f}"
+    return text.replace(".", ",") if lang == "fr" else text
+
+
+def _pct_fr(value: float) -> str:
+    return f"{100 * value:.1f}".replace(".", ",") + "\u00a0%"
+
+
+def _points(effect: float, lang: str) -> str:
+    text = f"{100 * effect:+.1f}"
+    return (text.replace(".", ",") + " pts") if lang == "fr" else (text + " pts")
+
+
+def _explanation_text(e: dict[str, Any], threshold: float, lang: str) -> str:
+    p, decision = e["probability"], e["decision"]
+    top = e["contributions"][:3]
+    parts = []
+    for c in top:
+        value = _format_value(c["value"], lang)
+        pct = c["percentile"]
+        if lang == "fr":
+            where = f", {pct:.0f}e centile de la population" if pct is not None else ""
+            verb = "augmente" if c["shap"] > 0 else "réduit"
+            parts.append(f"{c['label']} = {value}{where} : {verb} le risque ({_points(c['effect'], lang)})")
+        else:
+            where = f", population percentile {pct:.0f}" if pct is not None else ""
+            verb = "raises" if c["shap"] > 0 else "lowers"
+            parts.append(f"{c['label']} = {value}{where}: {verb} the risk ({_points(c['effect'], lang)})")
+    if lang == "fr":
+        verdict = "demande refusée" if decision == "refuse" else "demande acceptée"
+        head = (
+            f"Risque de défaut estimé à {_pct_fr(p)} pour un seuil de {_pct_fr(threshold)} : "
+            f"{verdict}. Risque moyen de départ {_pct_fr(e['base_probability'])}."
+        )
+        return head + " Principaux facteurs : " + " ; ".join(parts) + "."
+    verdict = "application refused" if decision == "refuse" else "application approved"
+    head = (
+        f"Estimated default risk {100 * p:.1f}% against a threshold of {100 * threshold:.1f}%: "
+        f"{verdict}. Average starting risk {100 * e['base_probability']:.1f}%."
+    )
+    return head + " Main factors: " + "; ".join(parts) + "."

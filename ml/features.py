@@ -1,0 +1,199 @@
+"""Deterministic feature engineering, the same code at training and at serving.
+
+Input: raw application rows (Kaggle columns; ``SK_ID_CURR``/``TARGET`` ignored when present).
+Output: a float64 matrix in :data:`FEATURE_NAMES` order, categoricals as integer codes in the
+schema's level order (NaN = missing or unseen), which LightGBM treats natively as
+categorical features (:data:`CATEGORICAL_FEATURES`). A numpy matrix rather than a pandas
+frame: the encoding is fixed by ``ml.schema``, not by whatever levels a frame happened to
+hold, and one-row serving avoids pandas overhead.
+
+Engineered features:
+- ``AGE_YEARS`` and ``YEARS_EMPLOYED`` replace ``DAYS_BIRTH``/``DAYS_EMPLOYED`` (readable
+  units for explanations); ``DAYS_EMPLOYED = 365243`` becomes missing plus the flag
+  ``DAYS_EMPLOYED_ANOMALY``;
+- ratios: credit/income, annuity/income, annuity/credit, credit/goods price,
+  employment/age, income per family member;
+- ``EXT_SOURCE`` mean, min, max, std (population, ddof=0) and number missing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ml.schema import (
+    APPLICATION_COLUMNS,
+    CATEGORICAL_COLUMNS,
+    DAYS_EMPLOYED_SENTINEL,
+    LEVELS,
+)
+
+DAYS_PER_YEAR = 365.25
+REPLACED = ("DAYS_BIRTH", "DAYS_EMPLOYED")
+EXT_SOURCES = ("EXT_SOURCE_1", "EXT_SOURCE_2", "EXT_SOURCE_3")
+ENGINEERED = (
+    "AGE_YEARS",
+    "YEARS_EMPLOYED",
+    "DAYS_EMPLOYED_ANOMALY",
+    "CREDIT_INCOME_RATIO",
+    "ANNUITY_INCOME_RATIO",
+    "ANNUITY_CREDIT_RATIO",
+    "CREDIT_GOODS_RATIO",
+    "EMPLOYED_AGE_RATIO",
+    "INCOME_PER_PERSON",
+    "EXT_SOURCE_MEAN",
+    "EXT_SOURCE_MIN",
+    "EXT_SOURCE_MAX",
+    "EXT_SOURCE_STD",
+    "EXT_SOURCE_MISSING",
+)
+RAW_FEATURES: tuple[str, ...] = tuple(c for c in APPLICATION_COLUMNS if c not in REPLACED)
+FEATURE_NAMES: list[str] = [*RAW_FEATURES, *ENGINEERED]
+CATEGORICAL_FEATURES: list[str] = list(CATEGORICAL_COLUMNS)
+CATEGORICAL_INDEX: list[int] = [FEATURE_NAMES.index(c) for c in CATEGORICAL_FEATURES]
+# The raw columns the model reads: all 120 application columns.
+INPUT_COLUMNS: list[str] = list(APPLICATION_COLUMNS)
+_CODES: dict[str, dict[str, float]] = {
+    name: {level: float(i) for i, level in enumerate(levels)} for name, levels in LEVELS.items()
+}
+_NUMERIC_INPUTS: list[str] = [c for c in INPUT_COLUMNS if c not in CATEGORICAL_COLUMNS]
+_NUMERIC_POS = np.array([INPUT_COLUMNS.index(c) for c in _NUMERIC_INPUTS])
+_CATEGORICAL_POS = np.array([INPUT_COLUMNS.index(c) for c in CATEGORICAL_COLUMNS])
+_RAW_POS = {name: i for i, name in enumerate(FEATURE_NAMES)}
+_SMALL_BATCH = 256
+
+
+class MissingColumnsError(ValueError):
+    """The raw rows lack columns the model needs; ``columns`` lists them."""
+
+    def __init__(self, columns: list[str]) -> None:
+        self.columns = columns
+        super().__init__(f"missing input column(s): {', '.join(columns)}")
+
+
+def _encode_category(values: np.ndarray, name: str) -> np.ndarray:
+    codes = _CODES[name]
+    if len(values) <= _SMALL_BATCH:
+        return np.fromiter((codes.get(v, np.nan) for v in values), dtype=np.float64, count=len(values))
+    cat = pd.Categorical(values, categories=list(LEVELS[name]))
+    out = cat.codes.astype(np.float64)
+    out[out < 0] = np.nan
+    return out
+
+
+def build_matrix(raw: pd.DataFrame) -> np.ndarray:
+    """Feature matrix (n x len(FEATURE_NAMES), float64) for raw application rows."""
+    present = set(raw.columns)
+    missing = [c for c in INPUT_COLUMNS if c not in present]
+    if missing:
+        raise MissingColumnsError(missing)
+    n = len(raw)
+    if n <= _SMALL_BATCH:
+        # One object block then plain indexing: when serving one row this is ~10x cheaper
+        # than selecting 120 columns from the frame.
+        block = raw.to_numpy(dtype=object)
+        position = raw.columns.get_indexer(INPUT_COLUMNS)
+        numeric_obj = block[:, position[_NUMERIC_POS]]
+        try:
+            numbers = numeric_obj.astype(np.float64)
+        except (TypeError, ValueError):  # None or text numbers in a hand-made frame
+            numbers = pd.DataFrame(numeric_obj).apply(pd.to_numeric, errors="coerce").to_numpy(np.float64, na_value=np.nan)
+        texts = block[:, position[_CATEGORICAL_POS]]
+        columns = {name: numbers[:, i] for i, name in enumerate(_NUMERIC_INPUTS)}
+        columns.update({name: texts[:, i] for i, name in enumerate(CATEGORICAL_FEATURES)})
+    else:
+        columns = {name: raw[name].to_numpy() for name in INPUT_COLUMNS}
+    x = np.empty((n, len(FEATURE_NAMES)), dtype=np.float64)
+    categorical = set(CATEGORICAL_FEATURES)
+    for name in RAW_FEATURES:
+        values = columns[name]
+        if name in categorical:
+            x[:, _RAW_POS[name]] = _encode_category(values, name)
+        else:
+            x[:, _RAW_POS[name]] = _as_float(values)
+    _engineer(x, {c: _as_float(columns[c]) for c in REPLACED})
+    return x
+
+
+def _as_float(values: np.ndarray) -> np.ndarray:
+    if values.dtype == np.float64:
+        return values
+    if values.dtype != object:
+        return values.astype(np.float64)
+    return pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _col(x: np.ndarray, name: str) -> np.ndarray:
+    return x[:, _RAW_POS[name]]
+
+
+def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = a / b
+    out[~np.isfinite(out)] = np.nan
+    return out
+
+
+def _engineer(x: np.ndarray, replaced: dict[str, np.ndarray]) -> None:
+    days_birth = replaced["DAYS_BIRTH"]
+    days_employed = replaced["DAYS_EMPLOYED"].copy()
+    anomaly = days_employed == DAYS_EMPLOYED_SENTINEL
+    days_employed[anomaly] = np.nan
+    income = _col(x, "AMT_INCOME_TOTAL")
+    credit = _col(x, "AMT_CREDIT")
+    annuity = _col(x, "AMT_ANNUITY")
+    goods = _col(x, "AMT_GOODS_PRICE")
+    ext = np.column_stack([_col(x, c) for c in EXT_SOURCES])
+    ext_missing = np.isnan(ext).sum(axis=1).astype(np.float64)
+    any_ext = ext_missing < 3
+    ext_mean = np.full(len(x), np.nan)
+    ext_min = np.full(len(x), np.nan)
+    ext_max = np.full(len(x), np.nan)
+    ext_std = np.full(len(x), np.nan)
+    if any_ext.any():
+        sub = ext[any_ext]
+        ext_mean[any_ext] = np.nanmean(sub, axis=1)
+        ext_min[any_ext] = np.nanmin(sub, axis=1)
+        ext_max[any_ext] = np.nanmax(sub, axis=1)
+        ext_std[any_ext] = np.nanstd(sub, axis=1)
+    engineered = {
+        "AGE_YEARS": -days_birth / DAYS_PER_YEAR,
+        "YEARS_EMPLOYED": -days_employed / DAYS_PER_YEAR,
+        "DAYS_EMPLOYED_ANOMALY": anomaly.astype(np.float64),
+        "CREDIT_INCOME_RATIO": _ratio(credit, income),
+        "ANNUITY_INCOME_RATIO": _ratio(annuity, income),
+        "ANNUITY_CREDIT_RATIO": _ratio(annuity, credit),
+        "CREDIT_GOODS_RATIO": _ratio(credit, goods),
+        "EMPLOYED_AGE_RATIO": _ratio(days_employed, days_birth),
+        "INCOME_PER_PERSON": _ratio(income, _col(x, "CNT_FAM_MEMBERS")),
+        "EXT_SOURCE_MEAN": ext_mean,
+        "EXT_SOURCE_MIN": ext_min,
+        "EXT_SOURCE_MAX": ext_max,
+        "EXT_SOURCE_STD": ext_std,
+        "EXT_SOURCE_MISSING": ext_missing,
+    }
+    for name, values in engineered.items():
+        x[:, _RAW_POS[name]] = values
+
+
+def build_frame(raw: pd.DataFrame) -> pd.DataFrame:
+    """The same features as a frame (categoricals decoded to their levels), for reports."""
+    x = build_matrix(raw)
+    frame = pd.DataFrame(x, columns=FEATURE_NAMES)
+    for name in CATEGORICAL_FEATURES:
+        codes = frame[name].to_numpy()
+        levels = np.asarray(LEVELS[name], dtype=object)
+        decoded = np.full(len(codes), np.nan, dtype=object)
+        ok = ~np.isnan(codes)
+        decoded[ok] = levels[codes[ok].astype(int)]
+        frame[name] = decoded
+    return frame
+
+
+def decode_value(feature: str, value: float) -> float | str | None:
+    """A feature value as a person reads it: the level for a categorical, None if missing."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if feature in _CODES:
+        return LEVELS[feature][int(value)]
+    return float(value)

@@ -1,0 +1,118 @@
+"""End to end in a real browser: Debian's Chromium driven by Playwright (never a browser
+Playwright downloads), against ``octroi serve dashboard`` talking to the live test API.
+Screenshots land in ``test-artifacts/`` (git-ignored)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.live import LiveApi, free_port, stop, wait_until_ready
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+WAIT_MS = 60_000
+
+
+@pytest.fixture(scope="module")
+def dashboard_url(live_api: LiveApi) -> Iterator[str]:
+    port = free_port()
+    env = dict(live_api.env, OCTROI_API_URL=live_api.url, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    log = (live_api.tmp / "dashboard.log").open("wb")
+    process = subprocess.Popen(  # noqa: S603 - our own CLI
+        [sys.executable, "-m", "backend.cli", "serve", "dashboard", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_ready(url, process, "/_stcore/health")
+        yield url
+    finally:
+        stop(process)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def _login(page, url: str, username: str, password: str) -> None:
+    page.goto(url, wait_until="domcontentloaded")
+    page.get_by_role("textbox", name="Identifiant", exact=True).fill(username)
+    page.get_by_role("textbox", name="Mot de passe", exact=True).fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+
+
+def test_advisor_opens_a_client_and_sees_gauge_decision_and_explanation(browser, dashboard_url: str, live_api: LiveApi):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        started = time.perf_counter()
+        _login(page, dashboard_url, *live_api.credentials["advisor"])
+        lookup = page.get_by_label("Identifiant client de la banque", exact=True).and_(page.get_by_role("textbox"))
+        lookup.wait_for(timeout=WAIT_MS)
+        lookup.fill(live_api.client_id)
+        page.get_by_role("button", name="Ouvrir le dossier").click()
+        page.get_by_text("Ce qui a pesé dans la décision").wait_for(timeout=WAIT_MS)
+        # Two Plotly charts drawn in the first tab: the gauge and the contributions.
+        page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 2", timeout=WAIT_MS)
+        elapsed = time.perf_counter() - started
+        assert page.get_by_text("Décision :").first.is_visible()
+        assert page.get_by_text("En clair").is_visible()
+        # Streamlit scrolls inside its own container: a tall viewport shows the whole page.
+        page.set_viewport_size({"width": 1400, "height": 2200})
+        page.wait_for_timeout(800)  # let the charts finish their transition before the shot
+        page.screenshot(path=str(ARTIFACTS / "advisor-client.png"), full_page=True)
+        (ARTIFACTS / "advisor-login-to-explanation-seconds.txt").write_text(f"{elapsed:.2f}\n", encoding="utf-8")
+        print(f"advisor: login to rendered explanation in {elapsed:.2f} s")
+        page.get_by_role("tab", name="Comparaison").click()
+        page.get_by_text("Valeurs atypiques").wait_for(timeout=WAIT_MS)
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(ARTIFACTS / "advisor-comparison.png"), full_page=True)
+    finally:
+        page.close()
+
+
+def test_comex_logs_in_and_sees_the_kpis(browser, dashboard_url: str, live_api: LiveApi):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        _login(page, dashboard_url, *live_api.credentials["comex"])
+        page.get_by_text("Taux d'accord").first.wait_for(timeout=WAIT_MS)
+        for label in ("Demandes", "Défaut attendu (accordés)", "Perte attendue (indicateur)"):
+            assert page.get_by_text(label).first.is_visible()
+        page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 1", timeout=WAIT_MS)
+        page.set_viewport_size({"width": 1400, "height": 2000})
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(ARTIFACTS / "comex-portfolio.png"), full_page=True)
+        # The advisor's page is not in this session's navigation at all.
+        assert page.get_by_role("link", name="Dossier client").count() == 0
+    finally:
+        page.close()

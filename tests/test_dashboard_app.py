@@ -1,0 +1,226 @@
+"""The dashboard in Streamlit's AppTest, against a live Octroi API (``tests/fixtures/live.py``):
+login, role-built navigation, each role's pages rendering without exception, session
+expiry, the one-time-password detour, logout revoking the session, an unreachable API."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from frontend.api import Tokens
+from frontend.navigation import ROLE_PAGES
+from frontend.ui import TOKENS_KEY
+from frontend.views.advisor import CLIENT_KEY
+from tests.fixtures.live import LiveApi, api_token
+
+APP = str(Path(__file__).resolve().parents[1] / "frontend" / "app.py")
+TIMEOUT = 60
+
+
+def _app(monkeypatch: pytest.MonkeyPatch, url: str) -> AppTest:
+    monkeypatch.setenv("OCTROI_API_URL", url)
+    return AppTest.from_file(APP, default_timeout=TIMEOUT)
+
+
+def _login(at: AppTest, username: str, password: str) -> AppTest:
+    at.run()
+    at.text_input(key="login_username").input(username)
+    at.text_input(key="login_password").input(password)
+    next(b for b in at.button if b.label == "Se connecter").click().run()
+    return at
+
+
+def _logged_in(monkeypatch: pytest.MonkeyPatch, live: LiveApi, role: str) -> AppTest:
+    at = _login(_app(monkeypatch, live.url), *live.credentials[role])
+    assert not at.exception, at.exception
+    assert isinstance(at.session_state[TOKENS_KEY], Tokens)
+    return at
+
+
+def _errors(at: AppTest) -> list[str]:
+    """Error messages, leaving out a refused decision (shown in red too, with the gavel icon)."""
+    return [e.value for e in at.error if e.icon != ":material/gavel:"]
+
+
+def _texts(at: AppTest) -> str:
+    parts = [e.value for kind in ("title", "error", "warning", "info", "success", "markdown", "caption") for e in getattr(at, kind)]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_wrong_password_is_refused_and_stays_on_the_login_page(monkeypatch, live_api: LiveApi):
+    username, _ = live_api.credentials["advisor"]
+    at = _login(_app(monkeypatch, live_api.url), username, "not-the-password-at-all")
+    assert not at.exception
+    assert [e.value for e in at.error] == ["Identifiant ou mot de passe incorrect."]
+    assert TOKENS_KEY not in at.session_state
+    assert at.title[0].value == "Connexion à Octroi"
+
+
+def test_unreachable_api_says_so_instead_of_a_traceback(monkeypatch):
+    from tests.fixtures.live import free_port
+
+    at = _login(_app(monkeypatch, f"http://127.0.0.1:{free_port()}"), "someone", "whatever-password")
+    assert not at.exception
+    assert "injoignable" in at.error[0].value
+
+
+@pytest.mark.parametrize("role", sorted(ROLE_PAGES))
+def test_each_role_pages_render_without_exception_or_error(monkeypatch, live_api: LiveApi, role: str):
+    at = _logged_in(monkeypatch, live_api, role)
+    at.session_state[CLIENT_KEY] = live_api.client_id
+    for spec in ROLE_PAGES[role]:
+        at.switch_page(spec.file).run()
+        assert not at.exception, (spec.file, at.exception)
+        assert not _errors(at), (spec.file, _errors(at))
+    at.switch_page("screens/account.py").run()
+    assert not at.exception
+
+
+@pytest.mark.parametrize("role", sorted(ROLE_PAGES))
+def test_a_role_never_gets_another_roles_pages(monkeypatch, live_api: LiveApi, role: str):
+    at = _logged_in(monkeypatch, live_api, role)
+    for other, specs in ROLE_PAGES.items():
+        if other == role:
+            continue
+        for spec in specs:
+            with pytest.raises(ValueError, match="Could not find a navigation page"):
+                at.switch_page(spec.file)
+
+
+def test_advisor_sees_gauge_decision_and_explanation(monkeypatch, live_api: LiveApi):
+    at = _logged_in(monkeypatch, live_api, "advisor")
+    at.text_input(key="lookup_id").input(live_api.client_id)
+    next(b for b in at.button if b.label == "Ouvrir le dossier").click().run()
+    assert not at.exception and not _errors(at), _errors(at)
+    charts = at.get("plotly_chart")
+    assert len(charts) >= 2  # the gauge and the contributions at least
+    text = _texts(at)
+    assert "Décision" in text and ("Accordé" in text or "Refusé" in text)
+    assert "Probabilité de défaut" in text  # the gauge's text twin
+
+
+def test_english_switch_translates_the_page(monkeypatch, live_api: LiveApi):
+    at = _logged_in(monkeypatch, live_api, "comex")
+    at.radio(key="octroi_lang").set_value("en").run()
+    assert not at.exception
+    assert at.title[0].value == "Portfolio"
+
+
+def test_expired_session_returns_to_login_with_a_message(monkeypatch, live_api: LiveApi):
+    at = _app(monkeypatch, live_api.url)
+    at.session_state[TOKENS_KEY] = Tokens("expired", "revoked", time.time() - 5, "advisor", "live-advisor")
+    at.run()
+    assert not at.exception
+    assert TOKENS_KEY not in at.session_state
+    assert any("session a expiré" in i.value for i in at.info)
+    assert at.title[0].value == "Connexion à Octroi"
+
+
+def test_logout_revokes_the_refresh_family(monkeypatch, live_api: LiveApi):
+    at = _logged_in(monkeypatch, live_api, "compliance")
+    refresh_token = at.session_state[TOKENS_KEY].refresh_token
+    at.button(key="logout").click().run()
+    assert not at.exception
+    assert TOKENS_KEY not in at.session_state
+    answer = httpx.post(f"{live_api.url}/api/v1/auth/refresh", json={"refresh_token": refresh_token}, timeout=30)
+    assert answer.status_code == 401
+
+
+def test_one_time_password_user_must_change_it_first(monkeypatch, live_api: LiveApi):
+    admin = api_token(live_api, "admin")
+    created = httpx.post(
+        f"{live_api.url}/api/v1/users",
+        json={"username": f"otp-{int(time.time() * 1000) % 10**9}", "full_name": "New Advisor", "role": "advisor"},
+        headers={"Authorization": f"Bearer {admin}"},
+        timeout=30,
+    )
+    assert created.status_code == 201, created.text
+    username, one_time = created.json()["username"], created.json()["one_time_password"]
+    at = _login(_app(monkeypatch, live_api.url), username, one_time)
+    assert not at.exception
+    assert at.session_state[TOKENS_KEY].must_change_password
+    with pytest.raises(ValueError):
+        at.switch_page("screens/advisor_client.py")
+    new_password = "Brand-new-passphrase-42!"
+    inputs = at.text_input
+    inputs[0].input(one_time)
+    inputs[1].input(new_password)
+    inputs[2].input(new_password)
+    next(b for b in at.button if b.label == "Enregistrer").click().run()
+    assert not at.exception, at.exception
+    assert not at.session_state[TOKENS_KEY].must_change_password
+    assert at.title[0].value == "Dossier client"
+
+
+def test_client_report_pdf_is_generated_streamed_and_audited(live_api: LiveApi):
+    advisor = api_token(live_api, "advisor")
+    answer = httpx.get(
+        f"{live_api.url}/api/v1/clients/{live_api.client_id}/report.pdf",
+        params={"lang": "en"},
+        headers={"Authorization": f"Bearer {advisor}"},
+        timeout=60,
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"] == "application/pdf"
+    assert answer.content.startswith(b"%PDF-") and len(answer.content) > 1500
+    assert live_api.client_id not in answer.headers["content-disposition"]
+    assert answer.headers["cache-control"] == "no-store"
+    compliance = api_token(live_api, "compliance")
+    events = httpx.get(
+        f"{live_api.url}/api/v1/audit/events",
+        params={"action": "report.generate"},
+        headers={"Authorization": f"Bearer {compliance}"},
+        timeout=30,
+    ).json()["events"]
+    assert events and events[0]["outcome"] == "success" and events[0]["input_hash"]
+    assert live_api.client_id not in str(events[0])
+
+
+def test_client_report_needs_the_reports_permission_and_a_known_client(live_api: LiveApi):
+    comex = api_token(live_api, "comex")
+    denied = httpx.get(
+        f"{live_api.url}/api/v1/clients/{live_api.client_id}/report.pdf",
+        headers={"Authorization": f"Bearer {comex}"},
+        timeout=30,
+    )
+    assert denied.status_code == 403
+    advisor = api_token(live_api, "advisor")
+    unknown = httpx.get(
+        f"{live_api.url}/api/v1/clients/{live_api.unknown_client_id}/report.pdf",
+        headers={"Authorization": f"Bearer {advisor}"},
+        timeout=30,
+    )
+    assert unknown.status_code == 404
+    assert live_api.unknown_client_id not in unknown.text
+
+
+def test_advisor_comparison_similar_and_report_tabs_work(monkeypatch, live_api: LiveApi):
+    at = _logged_in(monkeypatch, live_api, "advisor")
+    at.session_state[CLIENT_KEY] = live_api.client_id
+    at.run()
+    assert not at.exception and not _errors(at)
+    assert len(at.get("plotly_chart")) >= 4  # gauge, contributions, density, scatter or radar
+    assert at.dataframe  # the similar-clients table
+    next(b for b in at.button if b.label == "Générer le rapport").click().run()
+    assert not at.exception and not _errors(at), _errors(at)
+    assert at.get("download_button")
+
+
+def test_what_if_and_new_applicant_forms_show_a_new_score(monkeypatch, live_api: LiveApi):
+    at = _logged_in(monkeypatch, live_api, "advisor")
+    at.session_state[CLIENT_KEY] = live_api.client_id
+    at.run()
+    field = next(n for n in at.number_input if n.key and n.key.startswith("whatif_"))
+    # Inside a form, the new value and the submit click travel in the same run.
+    field.set_value((field.value or 0) + 0.5)
+    next(b for b in at.button if b.label == "Simuler").click().run()
+    assert not at.exception and not _errors(at), _errors(at)
+    assert any("Nouvelle probabilité" in m.value for m in at.markdown), ([i.value for i in at.info], field.key, field.value)
+    at.switch_page("screens/advisor_new_applicant.py").run()
+    next(b for b in at.button if b.label == "Évaluer la demande").click().run()
+    assert not at.exception and not _errors(at), _errors(at)
+    assert any("Décision" in s.value for s in [*at.success, *at.error])

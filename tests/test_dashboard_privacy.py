@@ -1,0 +1,239 @@
+"""The dashboard's GDPR / AI Act pages in Streamlit's AppTest against the live API
+(``tests/fixtures/live.py``): data-subject export and erasure, the advisor's final decision,
+the overrides report, the Art. 30 register and the model card with fairness and limits.
+
+Client ids: the live fixture's ``client_id`` is the first imported applicant and other tests
+read it; the erasure uses the last applicant and the decisions the second and third, which no
+other test touches.
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from frontend.navigation import MODEL_CARD, REGISTER, ROLE_PAGES, pages_for
+from frontend.views.advisor import CLIENT_KEY, FINAL_KEY
+from frontend.views.privacy import ERASED_KEY, EXPORT_KEY, valid_client_id
+from frontend.views.transparency import limits_section
+from tests.fixtures.live import LiveApi, api_token
+from tests.test_dashboard_app import _errors, _logged_in
+from tests.test_dashboard_app import _texts as _body_texts
+
+SUBJECT_PAGE = "screens/compliance_subject.py"
+OVERRIDES_PAGE = "screens/compliance_overrides.py"
+
+
+def _texts(at: AppTest) -> str:
+    return "\n".join([_body_texts(at), *(h.value for h in at.subheader)])
+
+
+def _click(at: AppTest, label: str) -> AppTest:
+    next(b for b in at.button if b.label == label).click().run()
+    return at
+
+
+def _lookup(at: AppTest, client_id: str) -> AppTest:
+    at.switch_page(SUBJECT_PAGE).run()
+    at.text_input(key="subject_lookup_id").input(client_id)
+    return _click(at, "Rechercher")
+
+
+def _auth(live: LiveApi, role: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {api_token(live, role)}"}
+
+
+# ----------------------------------------------------------------------------- navigation
+
+
+def test_every_role_reads_the_register_and_the_model_card_but_only_compliance_gets_the_subject_pages():
+    for role in ROLE_PAGES:
+        files = [spec.file for spec in pages_for(role)]
+        assert REGISTER.file in files
+        # COMEX's own model page shows the same card; the others get the shared page.
+        assert (MODEL_CARD.file in files) == (role != "comex")
+        assert (SUBJECT_PAGE in files) == (role == "compliance")
+        assert (OVERRIDES_PAGE in files) == (role == "compliance")
+    assert REGISTER not in pages_for("advisor", must_change_password=True)
+
+
+@pytest.mark.parametrize("role", ["advisor", "comex", "admin"])
+def test_other_roles_cannot_reach_the_data_subject_pages_by_url(monkeypatch, live_api: LiveApi, role: str):
+    at = _logged_in(monkeypatch, live_api, role)
+    for page in (SUBJECT_PAGE, OVERRIDES_PAGE):
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page(page)
+
+
+def test_client_id_input_is_normalised_or_refused():
+    assert valid_client_id(" 0100002 ") == "100002"
+    assert valid_client_id("12a") is None
+    assert valid_client_id("0") is None
+    assert valid_client_id("-5") is None
+
+
+def test_limits_section_is_lifted_out_of_the_model_card():
+    card = "# Card\n## Fairness\nx\n## Limits\n- one\n- two\n## After\nz\n"
+    assert limits_section(card) == "- one\n- two"
+    assert limits_section("# Card\nno limits here") == ""
+
+
+# ----------------------------------------------------------------------------- shared pages
+
+
+@pytest.mark.parametrize("role", sorted(ROLE_PAGES))
+def test_register_and_model_card_render_for_every_role(monkeypatch, live_api: LiveApi, role: str):
+    at = _logged_in(monkeypatch, live_api, role)
+    at.switch_page(REGISTER.file).run()
+    assert not at.exception and not _errors(at), _errors(at)
+    text = _texts(at)
+    assert "Registre des activités de traitement" in text
+    assert "Durées de conservation" in text and "Destinataires par rôle" in text
+    recipients = next(d.value for d in at.dataframe if d.value.columns[0] == "Rôle")
+    assert {"advisor", "comex", "compliance", "admin"} <= set(recipients["Rôle"])
+    card_page = "screens/comex_model.py" if role == "comex" else MODEL_CARD.file
+    at.switch_page(card_page).run()
+    assert not at.exception and not _errors(at), _errors(at)
+    text = _texts(at)
+    assert "Équité" in text and "Attribut : CODE_GENDER" in text
+    assert [m for m in at.metric if m.label == "Impact disparate"]
+    assert "Limites du modèle" in text
+    assert any(w.value.startswith("- ") for w in at.warning)  # the card's list of limits
+
+
+# ----------------------------------------------------------------------------- data-subject requests
+
+
+def test_compliance_looks_a_client_up_and_sees_the_readable_export(monkeypatch, live_api: LiveApi):
+    at = _lookup(_logged_in(monkeypatch, live_api, "compliance"), live_api.client_id)
+    assert not at.exception and not _errors(at), _errors(at)
+    text = _texts(at)
+    for section in ("Décision automatisée", "Décisions des conseillers", "Événements d'audit le concernant"):
+        assert section in text
+    assert at.get("download_button"), "the JSON download is offered"
+    client_id, lang, export = at.session_state[EXPORT_KEY]
+    assert (client_id, lang) == (live_api.client_id, "fr")
+    assert export["stored_data"] and export["automated_decision"]["recommendation"] in ("approve", "refuse")
+    # Stored data (every feature, one row each) and the contributions at least; the audit
+    # events table depends on what other tests did with this client before.
+    assert len(at.dataframe) >= 2
+    assert len(at.dataframe[0].value) == len(export["stored_data"])
+    # The export is fetched once per look-up: another rerun does not export (and audit) again.
+    exports_before = _count_events(live_api, "privacy.export")
+    at.run()
+    assert _count_events(live_api, "privacy.export") == exports_before
+
+
+def test_unknown_client_lookup_says_so(monkeypatch, live_api: LiveApi):
+    at = _lookup(_logged_in(monkeypatch, live_api, "compliance"), live_api.unknown_client_id)
+    assert not at.exception and not _errors(at)
+    assert any(live_api.unknown_client_id in w.value for w in at.warning)
+    assert not at.get("download_button")
+
+
+def test_erasure_needs_both_confirmations_then_the_client_is_gone(monkeypatch, live_api: LiveApi, applicant_ids):
+    victim = str(applicant_ids[-1])
+    assert victim != live_api.client_id
+    at = _lookup(_logged_in(monkeypatch, live_api, "compliance"), victim)
+    assert not at.exception and not _errors(at), _errors(at)
+
+    at.text_input(key="erase_confirm_id").input(str(applicant_ids[-2]))
+    at.checkbox(key="erase_ack").check()
+    _click(at, "Effacer les données")
+    assert any("ne correspond pas" in e for e in _errors(at)), _errors(at)
+
+    at.text_input(key="erase_confirm_id").input(victim)
+    _click(at, "Effacer les données")  # the box was cleared with the form: still refused
+    assert any("cochez la case" in e for e in _errors(at)), _errors(at)
+    advisor = _auth(live_api, "advisor")
+    assert httpx.get(f"{live_api.url}/api/v1/clients/{victim}", headers=advisor, timeout=30).status_code == 200
+
+    at.text_input(key="erase_confirm_id").input(victim)
+    at.checkbox(key="erase_ack").check()
+    _click(at, "Effacer les données")
+    assert not at.exception and not _errors(at), _errors(at)
+    assert at.session_state[ERASED_KEY][0] == victim
+    assert any("Données effacées" in s.value and "tombstone conservé : oui" in s.value for s in at.success)
+    for path in ("", "/score", "/explanation"):
+        answer = httpx.get(f"{live_api.url}/api/v1/clients/{victim}{path}", headers=advisor, timeout=30)
+        assert answer.status_code == 404, (path, answer.status_code)
+    again = _lookup(at, victim)
+    assert any(victim in w.value for w in again.warning)
+
+
+# ----------------------------------------------------------------------------- human oversight
+
+
+def _open_decision_form(monkeypatch, live_api: LiveApi, client_id: str) -> tuple[AppTest, str]:
+    at = _logged_in(monkeypatch, live_api, "advisor")
+    at.session_state[CLIENT_KEY] = client_id
+    at.run()
+    assert not at.exception and not _errors(at), _errors(at)
+    recommendation = at.radio(key="final_decision_choice").value
+    assert recommendation in ("approve", "refuse")
+    return at, recommendation
+
+
+def test_decision_form_refuses_an_override_without_a_reason_with_a_clear_message(
+    monkeypatch, live_api: LiveApi, applicant_ids
+):
+    at, recommendation = _open_decision_form(monkeypatch, live_api, str(applicant_ids[1]))
+    other = "refuse" if recommendation == "approve" else "approve"
+    at.radio(key="final_decision_choice").set_value(other)
+    _click(at, "Enregistrer la décision")
+    assert not at.exception
+    refused = [e for e in _errors(at) if e.startswith("Motif obligatoire")]
+    assert refused, _errors(at)
+    assert "s'écarte de la recommandation du modèle" in refused[0]
+    assert FINAL_KEY not in at.session_state
+
+    at.radio(key="final_decision_choice").set_value(other)
+    at.text_area(key="final_reason").input("Revenus complémentaires justifiés par pièces.")
+    _click(at, "Enregistrer la décision")
+    assert not at.exception and not _errors(at), _errors(at)
+    record = at.session_state[FINAL_KEY][1]
+    assert record["decision"] == other and record["is_override"] is True
+    assert any(s.value.startswith("Décision enregistrée") for s in at.success)
+
+
+def test_decision_following_the_model_needs_no_reason(monkeypatch, live_api: LiveApi, applicant_ids):
+    at, recommendation = _open_decision_form(monkeypatch, live_api, str(applicant_ids[2]))
+    _click(at, "Enregistrer la décision")
+    assert not at.exception and not _errors(at), _errors(at)
+    record = at.session_state[FINAL_KEY][1]
+    assert record["decision"] == recommendation and record["is_override"] is False
+
+
+def test_overrides_report_renders_after_an_advisor_decision(monkeypatch, live_api: LiveApi, applicant_ids):
+    client_id = str(applicant_ids[3])
+    advisor = _auth(live_api, "advisor")
+    score = httpx.get(f"{live_api.url}/api/v1/clients/{client_id}/score", headers=advisor, timeout=60).json()
+    other = "refuse" if score["decision"] == "approve" else "approve"
+    recorded = httpx.post(
+        f"{live_api.url}/api/v1/clients/{client_id}/decision",
+        json={"decision": other, "reason": "Garantie personnelle apportée."},
+        headers=advisor,
+        timeout=60,
+    )
+    assert recorded.status_code == 201, recorded.text
+    at = _logged_in(monkeypatch, live_api, "compliance")
+    at.switch_page(OVERRIDES_PAGE).run()
+    assert not at.exception and not _errors(at), _errors(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert int(metrics["Dérogations"]) >= 1 and int(metrics["Décisions"]) >= 1
+    table = at.dataframe[0].value
+    row = table[table["Conseiller"] == live_api.credentials["advisor"][0]]
+    assert not row.empty and int(row["Dérogations"].iloc[0]) >= 1
+    assert at.get("plotly_chart"), "the chart of override rates"
+
+
+def _count_events(live: LiveApi, action: str) -> int:
+    answer = httpx.get(
+        f"{live.url}/api/v1/audit/events",
+        params={"action": action, "limit": 500},
+        headers=_auth(live, "compliance"),
+        timeout=30,
+    )
+    answer.raise_for_status()
+    return len(answer.json()["events"])

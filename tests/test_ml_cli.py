@@ -1,0 +1,69 @@
+"""`octroi data synth` and `octroi train` end to end, and their one-line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from backend.cli import app
+
+runner = CliRunner()
+KAGGLE_SAMPLE = Path(__file__).parent / "data" / "kaggle_sample_20.csv"
+
+
+def test_synth_then_train_writes_a_bundle_and_a_report(tmp_path):
+    data, model = tmp_path / "data", tmp_path / "model"
+    result = runner.invoke(app, ["data", "synth", "--rows", "900", "--seed", "3", "--out", str(data)])
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in data.iterdir()} == {"application_train.csv", "application_test.csv", "oracle_train.csv"}
+    result = runner.invoke(
+        app, ["train", "--data", str(data), "--out", str(model), "--folds", "2", "--seed", "3", "--cost-fn", "5", "--cost-fp", "1"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "OOF AUC" in result.output and "threshold" in result.output
+    manifest = json.loads((model / "manifest.json").read_text())
+    assert manifest["cost_fn"] == 5 and manifest["cost_fp"] == 1
+    assert (model / "report.md").read_text().startswith("# Training report")
+
+
+def test_train_default_out_is_the_settings_model_dir(tmp_path, monkeypatch, synthetic_data_dir):
+    from backend.settings import get_settings
+
+    monkeypatch.setenv("OCTROI_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("OCTROI_MODEL_DIR", str(tmp_path / "bundle"))
+    get_settings.cache_clear()
+    try:
+        small = tmp_path / "small.csv"
+        lines = (synthetic_data_dir / "application_train.csv").read_text().splitlines()[:801]
+        small.write_text("\n".join(lines) + "\n")
+        result = runner.invoke(app, ["train", "--data", str(small), "--folds", "2"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "bundle" / "manifest.json").is_file()
+
+
+def test_missing_data_path_fails_with_one_line_error(tmp_path):
+    result = runner.invoke(app, ["train", "--data", str(tmp_path / "nowhere"), "--out", str(tmp_path / "m")])
+    assert result.exit_code != 0
+    lines = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert lines == [f"error: {tmp_path / 'nowhere'}: file not found"]
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "m").exists()
+
+
+def test_invalid_file_fails_naming_file_line_and_column(tmp_path):
+    lines = KAGGLE_SAMPLE.read_text().splitlines()
+    header = lines[0].split(",")
+    column = header.index("AMT_CREDIT")
+    bad = lines[6].split(",")
+    bad[column] = "lots"
+    lines[6] = ",".join(bad)
+    path = tmp_path / "application_train.csv"
+    path.write_text("\n".join(lines) + "\n")
+    result = runner.invoke(app, ["train", "--data", str(path), "--out", str(tmp_path / "m")])
+    assert result.exit_code != 0
+    assert "error: application_train.csv, line 7, column AMT_CREDIT: 'lots' is not a number" in result.output
+    assert "Traceback" not in result.output

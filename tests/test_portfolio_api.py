@@ -1,0 +1,148 @@
+"""COMEX portfolio endpoints, the aggregates' arithmetic, and the app without a model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import select
+
+from backend.audit.models import AuditEvent
+from backend.clients.service import erase_client, keyring, load_population
+from backend.portfolio.service import (
+    MIN_SEGMENT,
+    compute_aggregates,
+    executive_summary,
+    segment_codes,
+)
+
+API = "/api/v1"
+
+
+@pytest.fixture
+def settings(db_url, make_settings, trained_bundle_dir):
+    return make_settings(db_url, model_dir=trained_bundle_dir)
+
+
+def test_summary_matches_a_direct_computation_on_the_imported_population(
+    app, client, auth_headers, imported_clients, model_bundle
+):
+    response = client.get(f"{API}/portfolio/summary", headers=auth_headers("comex"), params={"lang": "en"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    with app.state.sessionmaker() as db:
+        population = load_population(db)
+    p = model_bundle.score(population)["probability"].to_numpy()
+    approved = p < model_bundle.threshold
+    assert body["applicants"] == len(imported_clients) == len(p)
+    assert body["approval_rate"] == pytest.approx(approved.mean(), abs=1e-6)
+    assert body["expected_default_rate_approved"] == pytest.approx(p[approved].mean(), abs=1e-6)
+    credit = population["AMT_CREDIT"].to_numpy()
+    assert body["expected_loss"] == pytest.approx((p[approved] * credit[approved]).sum(), rel=1e-9)
+    assert sum(body["histogram"]["counts"]) == len(p) and len(body["histogram"]["edges"]) == 21
+    assert sum(b["count"] for b in body["risk_bands"]) == len(p)
+    assert "would be approved" in body["executive_summary"]
+    with app.state.sessionmaker() as db:
+        [event] = db.scalars(select(AuditEvent).where(AuditEvent.action == "portfolio.read")).all()
+    assert event.resource is None and event.details == {"view": "summary"}
+
+
+def test_population_loaded_from_the_database_scores_like_the_source_file(
+    app, imported_clients, applicants_csv, model_bundle
+):
+    from ml.data import load_applications
+
+    source = load_applications(applicants_csv, require_target=False)
+    with app.state.sessionmaker() as db:
+        population = load_population(db)
+    expected = np.sort(model_bundle.score(source)["probability"].to_numpy())
+    got = np.sort(model_bundle.score(population)["probability"].to_numpy())
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("by", ["contract_type", "gender", "age_band", "income_type", "education", "family_status"])
+def test_segments_suppress_groups_under_ten(client, auth_headers, imported_clients, by):
+    response = client.get(f"{API}/portfolio/segments", headers=auth_headers("comex"), params={"by": by})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["by"] == by and body["min_segment_size"] == MIN_SEGMENT
+    assert all(s["count"] >= MIN_SEGMENT for s in body["segments"])
+    assert sum(s["count"] for s in body["segments"]) <= len(imported_clients)
+
+
+def test_unknown_segmentation_is_422_naming_the_allowed_ones(client, auth_headers, imported_clients):
+    response = client.get(f"{API}/portfolio/segments", headers=auth_headers("comex"), params={"by": "postcode"})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "by" and "contract_type" in response.text
+
+
+@pytest.mark.parametrize("role", ["advisor", "compliance", "admin"])
+def test_only_comex_reads_the_portfolio(client, auth_headers, imported_clients, role):
+    for path in ("/portfolio/summary", "/portfolio/segments?by=gender"):
+        assert client.get(API + path, headers=auth_headers(role)).status_code == 403
+
+
+def test_aggregates_are_cached_and_recomputed_after_an_erasure(app, client, auth_headers, imported_clients):
+    headers = auth_headers("comex")
+    first = client.get(f"{API}/portfolio/summary", headers=headers).json()
+    assert client.get(f"{API}/portfolio/summary", headers=headers).json() == first
+    pseudonym = keyring(app.state.settings).pseudonymize(imported_clients[0])
+    with app.state.sessionmaker() as db:
+        erase_client(db, pseudonym.value, pseudonym.key_version)
+        db.commit()
+    after = client.get(f"{API}/portfolio/summary", headers=headers).json()
+    assert after["applicants"] == first["applicants"] - 1
+
+
+def test_compute_aggregates_counts_segments_and_suppresses_small_ones():
+    n = 35
+    population = pd.DataFrame({
+        "AMT_CREDIT": np.full(n, 1000.0),
+        "NAME_CONTRACT_TYPE": ["Cash loans"] * 30 + ["Revolving loans"] * 5,
+        "CODE_GENDER": ["F"] * 20 + ["M"] * 15,
+        "DAYS_BIRTH": np.full(n, -30 * 365.25),
+        "NAME_INCOME_TYPE": [None] * n,
+        "NAME_EDUCATION_TYPE": ["Higher education"] * n,
+        "NAME_FAMILY_STATUS": ["Married"] * n,
+    })
+    p = np.array([0.05] * 20 + [0.5] * 15)
+    result = compute_aggregates(population["AMT_CREDIT"].to_numpy(), segment_codes(population), p, 0.2, "v-test")
+    summary = result["summary"]
+    assert summary["approval_rate"] == pytest.approx(20 / 35)
+    assert summary["expected_default_rate_approved"] == pytest.approx(0.05)
+    assert summary["expected_loss"] == pytest.approx(20 * 0.05 * 1000)
+    contract = result["segments"]["contract_type"]
+    assert [s["segment"] for s in contract["segments"]] == ["Cash loans"] and contract["suppressed"] == 1
+    gender = {s["segment"]: s for s in result["segments"]["gender"]["segments"]}
+    assert gender["F"]["approval_rate"] == 1.0 and gender["M"]["mean_probability"] == pytest.approx(0.5)
+    assert result["segments"]["age_band"]["segments"][0]["segment"] == "25-34"
+    assert result["segments"]["income_type"]["segments"][0]["segment"] == "unknown"
+    assert "35 dossiers" in executive_summary(summary, "fr")
+
+
+def test_without_a_bundle_the_app_starts_readiness_says_so_and_model_routes_answer_503(
+    db_url, make_settings, tmp_path, cheap_argon2, imported_clients
+):
+    from fastapi.testclient import TestClient
+
+    from backend.app import create_app
+    from tests.fixtures.auth import login
+
+    app = create_app(make_settings(db_url, model_dir=tmp_path / "no-model"))
+    with TestClient(app) as client:
+        ready = client.get("/readyz")
+        assert ready.status_code == 503 and ready.json()["checks"]["model"].startswith("failed")
+        from backend.users.service import create_user
+
+        with app.state.sessionmaker() as db:
+            create_user(db, app.state.password_hasher, username="adv", role="advisor", password="Quiet-river-4821!zq",
+                        must_change_password=False)
+            db.commit()
+        token = login(client, "adv", "Quiet-river-4821!zq")["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        for path in (f"/clients/{imported_clients[0]}/score", "/model"):
+            response = client.get(API + path, headers=headers)
+            assert response.status_code == 503
+            assert "octroi train" in response.json()["detail"]
+        # The profile does not need the model.
+        assert client.get(f"{API}/clients/{imported_clients[0]}", headers=headers).status_code == 200

@@ -1,0 +1,296 @@
+"""Data-subject rights (export Art. 15/20, erasure Art. 17) and the Art. 30 register.
+
+Every test runs on SQLite and PostgreSQL (``db_url``), against the real app with a trained
+bundle and the small applicant file imported.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import func, select
+
+from backend.audit.models import AuditEvent
+from backend.clients.models import Client, ClientErasure
+from backend.clients.service import keyring
+from backend.db import Base
+from backend.privacy.models import AdvisorDecision
+from backend.privacy.register import TABLE_CATEGORIES
+from security.rbac import ROLE_PERMISSIONS, Permission, Role, has_permission
+from tests.fixtures.clients import import_file
+
+API = "/api/v1"
+
+
+@pytest.fixture
+def settings(db_url, make_settings, trained_bundle_dir):
+    return make_settings(db_url, model_dir=trained_bundle_dir)
+
+
+@pytest.fixture
+def advisor(client, auth_headers, imported_clients):
+    return auth_headers("advisor")
+
+
+@pytest.fixture
+def compliance(client, auth_headers):
+    return auth_headers("compliance")
+
+
+def _pseudonym(settings, raw: int) -> str:
+    return keyring(settings).pseudonymize(raw).value
+
+
+def _events(app, action: str) -> list[AuditEvent]:
+    with app.state.sessionmaker() as db:
+        return list(db.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)))
+
+
+def test_export_holds_labelled_features_model_logic_live_score_decisions_and_audit_history(
+    app, client, advisor, compliance, imported_clients, model_bundle, settings
+):
+    raw = imported_clients[0]
+    client.get(f"{API}/clients/{raw}/score", headers=advisor)
+    client.post(f"{API}/clients/{raw}/decision", headers=advisor,
+                json={"decision": "approve", "reason": "Stable income confirmed by payslips"})
+
+    response = client.get(f"{API}/privacy/clients/{raw}/export", headers=compliance, params={"lang": "en"})
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert str(raw) not in response.text
+    assert body["subject"]["pseudonym"] == _pseudonym(settings, raw)
+    stored = {f["feature"]: f for f in body["stored_data"]}
+    assert stored["AMT_INCOME_TOTAL"]["label"] == "Annual income" and stored["AMT_INCOME_TOTAL"]["value"] > 0
+    assert "SK_ID_CURR" not in stored and "TARGET" not in stored
+    model = body["automated_decision"]
+    assert model["model_version"] == model_bundle.version
+    assert model["features_used"] == model_bundle.feature_names
+    assert model["threshold"] == pytest.approx(model_bundle.threshold)
+    assert (model["cost_fn"], model["cost_fp"]) == (model_bundle.cost_fn, model_bundle.cost_fp)
+    assert model["recommendation"] == ("refuse" if model["probability"] >= model["threshold"] else "approve")
+    assert model["contributions"] and model["explanation_text"]
+    [decision] = body["human_decisions"]
+    assert decision["decision"] == "approve" and decision["reason"].startswith("Stable income")
+    # Audit history: time, role and action, never the staff member's name.
+    actions = [e["action"] for e in body["audit_events"]]
+    assert "score.compute" in actions and "decision.record" in actions
+    assert {e["actor_role"] for e in body["audit_events"]} == {"advisor"}
+    assert "advisor-user" not in response.text
+    # The export is audited but not stored: the event carries no score and no feature value.
+    [event] = _events(app, "privacy.export")
+    assert event.resource == body["subject"]["pseudonym"] and event.role == "compliance"
+    assert str(model["probability"]) not in str(event.details)
+
+
+def test_export_without_a_model_still_answers_with_the_stored_data(
+    db_url, make_settings, cheap_argon2, applicants_csv, applicant_ids, tmp_path
+):
+    from fastapi.testclient import TestClient
+
+    from backend.app import create_app
+    from tests.fixtures.auth import login
+
+    settings = make_settings(db_url, model_dir=tmp_path / "no-model")
+    import_file(settings, applicants_csv)
+    app = create_app(settings)
+    with TestClient(app) as http:
+        from backend.users.service import create_user
+
+        with app.state.sessionmaker() as db:
+            create_user(db, app.state.password_hasher, username="dpo", role="compliance",
+                        full_name="Dpo", password="Compliance-Officer-1!", must_change_password=False)
+            db.commit()
+        token = login(http, "dpo", "Compliance-Officer-1!")["access_token"]
+        response = http.get(f"{API}/privacy/clients/{applicant_ids[0]}/export",
+                            headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["automated_decision"] is None and "no model" in body["automated_decision_unavailable"]
+    assert len(body["stored_data"]) > 100
+
+
+def _client_routes(app) -> list[tuple[str, str, Permission]]:
+    """Every API route taking a bank client id, with its method and permission."""
+    from tests.test_rbac_routes import api_routes, declared_permissions
+
+    found = []
+    for method, route in api_routes(app):
+        if "{client_id}" in route.path:
+            found.append((method, route.path, next(iter(declared_permissions(route)))))
+    return found
+
+
+def _body_for(path: str) -> dict:
+    if path.endswith("/decision"):
+        return {"json": {"decision": "approve", "reason": "test"}}
+    return {}
+
+
+def test_erasure_removes_features_and_cache_keeps_a_tombstone_and_every_client_endpoint_then_404s(
+    app, client, advisor, compliance, auth_headers, imported_clients, settings
+):
+    raw, other = imported_clients[0], imported_clients[1]
+    pseudonym = _pseudonym(settings, raw)
+    assert client.get(f"{API}/clients/{raw}/score", headers=advisor).status_code == 200
+    assert client.get(f"{API}/clients/{raw}/explanation", headers=advisor).status_code == 200
+    client.post(f"{API}/clients/{raw}/decision", headers=advisor,
+                json={"decision": "refuse", "reason": "Applicant withdrew the request"})
+    client.get(f"{API}/clients/{other}/score", headers=advisor)
+    cache = app.state.result_cache
+    version = app.state.model.bundle.version
+    assert cache.get(pseudonym, version, "score-fr") is not None
+
+    response = client.delete(f"{API}/privacy/clients/{raw}", headers=compliance)
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["pseudonym"] == pseudonym and body["features_deleted"] and body["tombstone_kept"]
+    assert body["decisions_anonymised"] == 1
+    with app.state.sessionmaker() as db:
+        assert db.get(Client, pseudonym) is None
+        assert db.get(ClientErasure, pseudonym) is not None
+        assert db.scalar(select(func.count()).select_from(AdvisorDecision).where(
+            AdvisorDecision.pseudonym == pseudonym)) == 0
+        detached = db.scalars(select(AdvisorDecision)).one()
+        assert detached.reason is None and detached.anonymised_at is not None
+        features_left = [c.features for c in db.scalars(select(Client))]
+    assert len(features_left) == len(imported_clients) - 1
+    assert all(cache.get(pseudonym, version, kind) is None
+               for kind in ("score-fr", "score-en", "explanation-10-fr"))
+    assert cache.get(_pseudonym(settings, other), version, "score-fr") is not None  # others untouched
+    [event] = _events(app, "privacy.erase")
+    assert event.resource == pseudonym and event.role == "compliance"
+
+    routes = _client_routes(app)
+    assert len(routes) >= 8  # profile, score, explanation, comparison, similar, report, decision, export, erase
+    for method, path, permission in routes:
+        role = next(r for r in Role if has_permission(r, permission))
+        url = re.sub(r"\{client_id\}", str(raw), path)
+        answer = client.request(method, url, headers=auth_headers(role.value), **_body_for(path))
+        assert answer.status_code == 404, f"{method} {path} as {role}: {answer.status_code} {answer.text[:100]}"
+    simulated = client.post(f"{API}/scoring/simulate", headers=advisor,
+                            json={"client_id": str(raw), "overrides": {}})
+    assert simulated.status_code == 404
+
+
+def test_reimport_of_an_erased_client_is_refused_without_the_flag_and_audited_with_it(
+    app, client, compliance, imported_clients, settings, applicants_csv
+):
+    raw = imported_clients[0]
+    pseudonym = _pseudonym(settings, raw)
+    assert client.delete(f"{API}/privacy/clients/{raw}", headers=compliance).status_code == 200
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OCTROI_")}
+    env.update({"OCTROI_DATABASE_URL": settings.effective_database_url,
+                "OCTROI_VAR_DIR": str(settings.var_dir)})
+
+    def run(*extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "backend.cli", "clients", "import", str(applicants_csv), *extra],
+            env=env, capture_output=True, text=True, timeout=120,
+        )
+
+    refused = run()
+    assert refused.returncode == 0, refused.stderr
+    assert "1 skipped (erased)" in refused.stdout and "--allow-erased" in refused.stdout
+    with app.state.sessionmaker() as db:
+        assert db.get(Client, pseudonym) is None
+
+    restored = run("--allow-erased")
+    assert restored.returncode == 0, restored.stderr
+    assert "1 erased clients brought back" in restored.stdout
+    with app.state.sessionmaker() as db:
+        assert db.get(Client, pseudonym) is not None
+        assert db.get(ClientErasure, pseudonym) is None
+    [event] = _events(app, "client.reimport_erased")
+    assert event.resource == pseudonym and str(raw) not in str(event.details)
+
+
+def test_erasing_an_unknown_or_already_erased_client_is_404_and_changes_nothing(
+    app, client, compliance, imported_clients
+):
+    raw = imported_clients[0]
+    assert client.delete(f"{API}/privacy/clients/999999999991", headers=compliance).status_code == 404
+    assert client.delete(f"{API}/privacy/clients/{raw}", headers=compliance).status_code == 200
+    again = client.delete(f"{API}/privacy/clients/{raw}", headers=compliance)
+    assert again.status_code == 404
+    malformed = client.delete(f"{API}/privacy/clients/12ab", headers=compliance)
+    assert malformed.status_code == 422 and "client_id" in malformed.json()["detail"]
+    with app.state.sessionmaker() as db:
+        assert db.scalar(select(func.count()).select_from(ClientErasure)) == 1
+    assert len(_events(app, "privacy.erase")) == 3  # one success, two audited misses
+
+
+def test_only_compliance_may_export_or_erase(client, auth_headers, imported_clients):
+    raw = imported_clients[0]
+    for role in ("advisor", "comex", "admin"):
+        headers = auth_headers(role)
+        assert client.get(f"{API}/privacy/clients/{raw}/export", headers=headers).status_code == 403
+        assert client.delete(f"{API}/privacy/clients/{raw}", headers=headers).status_code == 403
+
+
+def test_register_lists_every_role_table_retention_setting_and_model_feature(
+    app, client, auth_headers, settings, model_bundle
+):
+    response = client.get(f"{API}/privacy/register", headers=auth_headers("comex"))
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    recipients = {r["role"]: r for r in body["recipients"]}
+    assert set(recipients) == {role.value for role in Role}
+    for role, permissions in ROLE_PERMISSIONS.items():
+        assert recipients[role.value]["permissions"] == sorted(p.value for p in permissions)
+    assert "aggregates only" in recipients["comex"]["personal_data_access"]
+    retention = {r["setting"]: r["value"] for r in body["retention"] if r["setting"]}
+    assert retention["OCTROI_AUDIT_RETENTION_DAYS"] == settings.audit_retention_days
+    assert retention["OCTROI_SCORE_CACHE_TTL_SECONDS"] == settings.score_cache_ttl_seconds
+    assert {"OCTROI_ACCESS_TOKEN_MINUTES", "OCTROI_REFRESH_TOKEN_DAYS", "OCTROI_LOCKOUT_MINUTES"} <= set(retention)
+    tables = {t["table"]: t for t in body["data_categories"]}
+    assert set(tables) == set(Base.metadata.tables)
+    assert "pseudonym" in tables["clients"]["columns"]
+    assert [f["name"] for f in body["model_features"]] == model_bundle.feature_names
+    assert body["model_version"] == model_bundle.version
+    assert len(_events(app, "privacy.register")) == 1
+
+
+def test_register_retention_follows_the_settings(db_url, make_settings, cheap_argon2, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from backend.app import create_app
+    from backend.users.service import create_user
+    from tests.fixtures.auth import login
+
+    app = create_app(make_settings(db_url, audit_retention_days=180, model_dir=tmp_path / "none"))
+    with TestClient(app) as http:
+        with app.state.sessionmaker() as db:
+            create_user(db, app.state.password_hasher, username="boss", role="admin", full_name="B",
+                        password="Administrator-Pass-1!", must_change_password=False)
+            db.commit()
+        token = login(http, "boss", "Administrator-Pass-1!")["access_token"]
+        body = http.get(f"{API}/privacy/register", headers={"Authorization": f"Bearer {token}"}).json()
+    [audit] = [r for r in body["retention"] if r["setting"] == "OCTROI_AUDIT_RETENTION_DAYS"]
+    assert audit["value"] == 180 and audit["period"] == "180 days"
+    assert body["model_features"] == [] and body["model_version"] is None
+
+
+def test_every_table_is_declared_in_the_register():
+    undeclared = set(Base.metadata.tables) - set(TABLE_CATEGORIES)
+    assert not undeclared, f"add these tables to backend/privacy/register.py TABLE_CATEGORIES: {undeclared}"
+
+
+def test_privacy_routes_declare_their_permissions(app):
+    expected = {
+        ("GET", "/api/v1/privacy/clients/{client_id}/export"): Permission.privacy_manage,
+        ("DELETE", "/api/v1/privacy/clients/{client_id}"): Permission.privacy_manage,
+        ("POST", "/api/v1/clients/{client_id}/decision"): Permission.decisions_record,
+        ("GET", "/api/v1/privacy/overrides"): Permission.privacy_manage,
+        ("GET", "/api/v1/privacy/register"): Permission.privacy_read,
+    }
+    from tests.test_rbac_routes import api_routes, declared_permissions
+
+    found = {(m, r.path): declared_permissions(r) for m, r in api_routes(app) if (m, r.path) in expected}
+    assert found == {key: {permission} for key, permission in expected.items()}

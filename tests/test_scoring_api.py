@@ -1,0 +1,233 @@
+"""Advisor endpoints: profile, score, explanation, comparison, similar, simulation, model card.
+
+Every test runs on SQLite and PostgreSQL (``db_url``), against the real app with a trained
+bundle and the small applicant file imported.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from sqlalchemy import select
+
+from backend.audit.models import AuditEvent
+
+API = "/api/v1"
+
+
+@pytest.fixture
+def settings(db_url, make_settings, trained_bundle_dir):
+    return make_settings(db_url, model_dir=trained_bundle_dir)
+
+
+@pytest.fixture
+def advisor(client, auth_headers, imported_clients):
+    return auth_headers("advisor")
+
+
+def _events(app, action):
+    with app.state.sessionmaker() as db:
+        return db.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)).all()
+
+
+def test_profile_shows_pseudonym_and_readable_fields_and_is_audited(app, client, advisor, imported_clients):
+    raw = imported_clients[0]
+    response = client.get(f"{API}/clients/{raw}", headers=advisor, params={"lang": "en"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert len(body["pseudonym"]) == 64 and str(raw) not in response.text
+    fields = {f["field"]: f for f in body["profile"]}
+    assert 18 <= fields["age_years"]["value"] <= 100
+    assert fields["income"]["label"] == "Annual income"
+    assert fields["contract_type"]["value"] in ("Cash loans", "Revolving loans")
+    [event] = _events(app, "client.read")
+    assert event.resource == body["pseudonym"] and event.outcome == "success"
+    assert event.model_version and len(event.input_hash) == 64
+
+
+def test_score_gives_decision_confidence_band_and_display_score(app, client, advisor, imported_clients, model_bundle):
+    response = client.get(f"{API}/clients/{imported_clients[1]}/score", headers=advisor)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    p, t = body["probability"], body["threshold"]
+    assert 0 < p < 1 and t == pytest.approx(model_bundle.threshold)
+    assert body["decision"] == ("refuse" if p >= t else "approve")
+    assert 0 <= body["confidence"] <= 1 and body["risk_band"] in "ABCDE"
+    assert (body["display_score"] > 500) == (body["decision"] == "approve")
+    assert body["model_version"] == model_bundle.version
+    [event] = _events(app, "score.compute")
+    assert event.resource == body["pseudonym"] and event.model_version == model_bundle.version
+    # The audit event lets compliance recompute the score: the hash of the stored features.
+    with app.state.sessionmaker() as db:
+        from backend.clients.models import Client
+
+        features = db.get(Client, body["pseudonym"]).features
+    assert event.input_hash == model_bundle.input_hash(features)
+
+
+def test_explanation_contributions_plus_base_value_give_back_the_score(client, advisor, imported_clients):
+    for raw in imported_clients[:3]:
+        score = client.get(f"{API}/clients/{raw}/score", headers=advisor).json()
+        response = client.get(f"{API}/clients/{raw}/explanation", headers=advisor, params={"top": 5, "lang": "en"})
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert len(body["contributions"]) == 5 and body["other"]["count"] > 0
+        logit = body["base_value"] + sum(c["shap"] for c in body["contributions"]) + body["other"]["shap"]
+        assert 1 / (1 + math.exp(-logit)) == pytest.approx(score["probability"], abs=1e-9)
+        effects = sum(c["effect"] for c in body["contributions"]) + body["other"]["effect"]
+        assert body["base_probability"] + effects == pytest.approx(score["probability"], abs=1e-9)
+        assert body["text"].startswith("Estimated default risk")
+
+
+def test_explanation_in_french_by_default_and_cached_answers_are_identical(client, advisor, imported_clients):
+    url = f"{API}/clients/{imported_clients[0]}/explanation"
+    first = client.get(url, headers=advisor)
+    second = client.get(url, headers=advisor)
+    assert first.json() == second.json()
+    assert first.json()["lang"] == "fr" and "Risque de défaut" in first.json()["text"]
+
+
+def test_comparison_gives_percentiles_histograms_and_atypicality(app, client, advisor, imported_clients):
+    response = client.get(f"{API}/clients/{imported_clients[0]}/comparison", headers=advisor, params={"top": 5})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert len(body["features"]) == 5 and 0 <= body["atypicality"] <= 1
+    numeric = [f for f in body["features"] if f["kind"] != "category"]
+    assert numeric and all("hist_edges" in f and "median_defaulters" in f for f in numeric)
+    assert _events(app, "client.compare")[0].resource == body["pseudonym"]
+
+
+def test_similar_lists_anonymous_reference_profiles_with_outcomes(app, client, advisor, imported_clients):
+    response = client.get(f"{API}/clients/{imported_clients[0]}/similar", headers=advisor, params={"k": 7})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["k"] == 7 and len(body["neighbours"]) == 7
+    distances = [n["distance"] for n in body["neighbours"]]
+    assert distances == sorted(distances)
+    assert body["default_rate"] == pytest.approx(sum(n["target"] for n in body["neighbours"]) / 7)
+    assert all(set(n) == {"distance", "target", "features"} for n in body["neighbours"])
+    assert _events(app, "client.similar")[0].details == {"k": 7}
+
+
+@pytest.mark.parametrize("suffix", ["", "/score", "/explanation", "/comparison", "/similar"])
+def test_unknown_and_malformed_ids_answer_404_and_422_without_echoing_the_id(client, advisor, suffix):
+    unknown = client.get(f"{API}/clients/999999999991{suffix}", headers=advisor)
+    assert unknown.status_code == 404 and unknown.json() == {"detail": "client not found"}
+    malformed = client.get(f"{API}/clients/12ab5{suffix}", headers=advisor)
+    assert malformed.status_code == 422
+    assert "client_id" in malformed.text and "12 digits" in malformed.text and "12ab5" not in malformed.text
+    too_long = client.get(f"{API}/clients/1234567890123{suffix}", headers=advisor)
+    assert too_long.status_code == 422 and "1234567890123" not in too_long.text
+
+
+def test_erased_client_gets_the_same_404_as_an_unknown_one(app, client, advisor, imported_clients):
+    from backend.clients.service import erase_client, keyring
+
+    raw = imported_clients[2]
+    assert client.get(f"{API}/clients/{raw}/score", headers=advisor).status_code == 200
+    pseudonym = keyring(app.state.settings).pseudonymize(raw)
+    with app.state.sessionmaker() as db:
+        erase_client(db, pseudonym.value, pseudonym.key_version)
+        db.commit()
+    app.state.result_cache.invalidate_pseudonym(pseudonym.value)
+    erased = client.get(f"{API}/clients/{raw}/score", headers=advisor)
+    unknown = client.get(f"{API}/clients/999999999991/score", headers=advisor)
+    assert erased.status_code == unknown.status_code == 404 and erased.json() == unknown.json()
+
+
+@pytest.mark.parametrize(
+    "method,path",
+    [
+        ("get", "/clients/{id}"),
+        ("get", "/clients/{id}/score"),
+        ("get", "/clients/{id}/explanation"),
+        ("get", "/clients/{id}/comparison"),
+        ("get", "/clients/{id}/similar"),
+        ("post", "/scoring/simulate"),
+    ],
+)
+def test_comex_is_refused_every_client_route(client, auth_headers, imported_clients, method, path):
+    url = API + path.format(id=imported_clients[0])
+    kwargs = {"json": {"client_id": str(imported_clients[0]), "overrides": {}}} if method == "post" else {}
+    response = getattr(client, method)(url, headers=auth_headers("comex"), **kwargs)
+    assert response.status_code == 403 and str(imported_clients[0]) not in response.text
+
+
+def test_client_routes_need_a_token(client, imported_clients):
+    assert client.get(f"{API}/clients/{imported_clients[0]}/score").status_code == 401
+
+
+def test_simulation_of_a_new_applicant_scores_without_storing(app, client, advisor, imported_clients):
+    features = {"AMT_INCOME_TOTAL": 120000.0, "AMT_CREDIT": 400000.0, "DAYS_BIRTH": -12000,
+                "NAME_CONTRACT_TYPE": "Cash loans", "EXT_SOURCE_2": 0.6, "CODE_GENDER": "F"}
+    response = client.post(f"{API}/scoring/simulate", headers=advisor, json={"features": features, "top": 4})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["mode"] == "new" and body["score"]["pseudonym"] is None
+    assert len(body["explanation"]["contributions"]) == 4
+    assert body["score"]["probability"] == pytest.approx(body["explanation"]["probability"])
+    [event] = _events(app, "score.simulate")
+    assert event.resource is None and event.details == {"mode": "new", "overridden": []}
+
+
+def test_what_if_changes_only_the_overridden_fields(app, client, advisor, imported_clients):
+    raw = imported_clients[0]
+    base = client.get(f"{API}/clients/{raw}/score", headers=advisor).json()
+    same = client.post(f"{API}/scoring/simulate", headers=advisor, json={"client_id": str(raw), "overrides": {}})
+    assert same.status_code == 200, same.text
+    assert same.json()["score"]["probability"] == pytest.approx(base["probability"])
+    better = client.post(
+        f"{API}/scoring/simulate", headers=advisor,
+        json={"client_id": str(raw), "overrides": {"EXT_SOURCE_2": 0.95, "EXT_SOURCE_3": 0.95}},
+    ).json()
+    assert better["mode"] == "what_if" and better["overridden"] == ["EXT_SOURCE_2", "EXT_SOURCE_3"]
+    assert better["score"]["probability"] < base["probability"]
+    assert _events(app, "score.simulate")[-1].resource == base["pseudonym"]
+
+
+@pytest.mark.parametrize(
+    "payload,field,fragment",
+    [
+        ({"features": {"INCOME": 1}}, "features.INCOME", "allowed features: AMT_ANNUITY"),
+        ({"features": {"AMT_CREDIT": "a lot"}}, "features.AMT_CREDIT", "must be a number"),
+        ({"features": {"AMT_CREDIT": -5}}, "features.AMT_CREDIT", "must be between 1 and 1e+07"),
+        ({"features": {"CNT_CHILDREN": 1.5}}, "features.CNT_CHILDREN", "whole number"),
+        ({"features": {"CODE_GENDER": "Z"}}, "features.CODE_GENDER", "must be one of: F, M, XNA"),
+        ({"features": {"FLAG_MOBIL": None}}, "features.FLAG_MOBIL", "a value is required"),
+        ({"client_id": "1", "overrides": {"DAYS_BIRTH": 10}}, "overrides.DAYS_BIRTH", "between -36500 and -6570"),
+        ({"client_id": "x1", "overrides": {}}, "client_id", "12 digits"),
+        ({}, "features", "either 'features'"),
+        ({"features": {}, "client_id": "5"}, "features", "either 'features'"),
+        ({"features": {}, "extra": 1}, "extra", "Extra inputs are not permitted"),
+    ],
+)
+def test_simulation_rejects_bad_fields_naming_field_and_range(app, client, advisor, payload, field, fragment):
+    before = len(_events(app, "score.simulate"))
+    response = client.post(f"{API}/scoring/simulate", headers=advisor, json=payload)
+    assert response.status_code == 422, response.text
+    errors = response.json()["errors"]
+    assert errors[0]["field"] == field and fragment in errors[0]["message"], errors
+    assert len(_events(app, "score.simulate")) == before
+
+
+def test_what_if_on_an_unknown_client_is_404(client, advisor):
+    response = client.post(f"{API}/scoring/simulate", headers=advisor,
+                           json={"client_id": "999999999991", "overrides": {}})
+    assert response.status_code == 404 and "999999999991" not in response.text
+
+
+@pytest.mark.parametrize("role", ["advisor", "comex", "compliance", "admin"])
+def test_every_role_reads_the_model_card_and_importance(app, client, auth_headers, model_bundle, role):
+    headers = auth_headers(role)
+    card = client.get(f"{API}/model", headers=headers, params={"lang": "en"})
+    assert card.status_code == 200, card.text
+    body = card.json()
+    assert body["version"] == model_bundle.version and body["trained_at"]
+    assert body["threshold"] == pytest.approx(model_bundle.threshold)
+    assert body["cost_fn"] == 10 and "auc" in body["metrics"] and body["fairness"]
+    assert len(body["features"]) == len(model_bundle.feature_names)
+    importance = client.get(f"{API}/model/importance", headers=headers).json()
+    values = [f["mean_abs_shap"] for f in importance["features"]]
+    assert values == sorted(values, reverse=True)
+    assert [e.details["view"] for e in _events(app, "model.read")] == ["card", "importance"]
