@@ -23,6 +23,8 @@ def configure_logging(level: str = "INFO") -> None:
     # Uvicorn's access log prints raw paths (which carry client ids): ours replaces it.
     logging.getLogger("uvicorn.access").disabled = True
     logging.getLogger("uvicorn.access").propagate = False
+    # Alembic's migration context announces itself on every readiness probe.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, select, text
+from sqlalchemy import String, any_, bindparam, delete, select, text
+from sqlalchemy.dialects.postgresql import ARRAY as PG_ARRAY
 from sqlalchemy.orm import Session
 
 from backend.clients.models import Client, ClientErasure
@@ -282,11 +283,8 @@ def _existing(db: Session, model: type[Client] | type[ClientErasure], values: li
     connection = db.connection()
     if connection.dialect.name == "postgresql":
         # One array parameter: compiling and planning 5,000-item IN lists cost more than the COPY.
-        table = model.__table__.name
-        yield from connection.exec_driver_sql(
-            f"SELECT pseudonym FROM {table} WHERE pseudonym = ANY(%(values)s)",  # noqa: S608 - table name is ours
-            {"values": values},
-        ).scalars()
+        as_array = bindparam("values", value=values, type_=PG_ARRAY(String))
+        yield from db.scalars(select(model.pseudonym).where(model.pseudonym == any_(as_array)))
         return
     for start in range(0, len(values), _CHUNK):
         chunk = values[start : start + _CHUNK]

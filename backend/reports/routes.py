@@ -21,8 +21,8 @@ from backend.auth.deps import Principal, require
 from backend.cache import ResultCache
 from backend.clients.routes import _ERRORS, load_client
 from backend.clients.schemas import Lang
-from backend.ratelimit import RATE_LIMITED_RESPONSES, rate_limit
 from backend.clients.service import readable_profile
+from backend.ratelimit import RATE_LIMITED_RESPONSES, rate_limit
 from backend.reports.pdf import build_report
 from backend.scoring import service as scoring
 from backend.scoring.model import get_bundle, get_cache, get_keyring
