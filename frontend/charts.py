@@ -134,15 +134,21 @@ def scatter(
     client_xy: tuple[float | None, float | None],
     labels: tuple[str, str],
     names: tuple[str, str, str],
+    overlay: tuple[Sequence[float | None], Sequence[float | None], str] | None = None,
 ) -> go.Figure:
     """Two features of the reference profiles, coloured AND shaped by outcome; the client a
-    large star."""
+    large star; ``overlay`` (xs, ys, name) adds other profiles (the similar clients) as
+    diamonds."""
     repaid_name, default_name, client_name = names
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=list(xs_repaid), y=list(ys_repaid), mode="markers", name=repaid_name,
-                             marker={"color": SAFE, "symbol": "circle", "size": 7, "opacity": 0.6}))
+                             marker={"color": SAFE, "symbol": "circle", "size": 6, "opacity": 0.45}))
     fig.add_trace(go.Scatter(x=list(xs_default), y=list(ys_default), mode="markers", name=default_name,
-                             marker={"color": RISK, "symbol": "x", "size": 8, "opacity": 0.8}))
+                             marker={"color": RISK, "symbol": "x", "size": 7, "opacity": 0.8}))
+    if overlay is not None:
+        fig.add_trace(go.Scatter(x=list(overlay[0]), y=list(overlay[1]), mode="markers", name=overlay[2],
+                                 marker={"color": WATCH, "symbol": "diamond", "size": 10,
+                                         "line": {"color": "#24292f", "width": 1}}))
     if client_xy[0] is not None and client_xy[1] is not None:
         fig.add_trace(go.Scatter(x=[client_xy[0]], y=[client_xy[1]], mode="markers", name=client_name,
                                  marker={"color": CLIENT, "symbol": "star", "size": 20, "line": {"color": "white", "width": 1}}))

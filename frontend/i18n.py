@@ -176,6 +176,15 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "en": "**{label}**: {value} (percentile {percentile})",
     },
     "comparison.atypicality": {"fr": "Indice d'atypicité", "en": "Atypicality score"},
+    "comparison.scatter_legend": {
+        "fr": "{n} profils anonymes de la population d'entraînement : ronds verts = remboursé, croix rouges = défaut ; étoile bleue = le client.",
+        "en": "{n} anonymous profiles from the training population: green circles = repaid, red crosses = defaulted; blue star = the client.",
+    },
+    "comparison.show_similar": {"fr": "Superposer les clients similaires", "en": "Overlay the similar clients"},
+    "comparison.similar_legend": {
+        "fr": "Losanges orange = les clients similaires.",
+        "en": "Orange diamonds = the similar clients.",
+    },
     "comparison.no_points": {
         "fr": "Pas assez de profils de référence pour ce croisement.",
         "en": "Not enough reference profiles for this cross.",
@@ -201,6 +210,12 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "en": "New probability {probability} ({delta} points): {decision}.",
     },
     "whatif.unchanged": {"fr": "Aucune valeur modifiée.", "en": "No value changed."},
+    "whatif.none": {
+        "fr": "Aucun des principaux facteurs de ce client n'est une donnée modifiable.",
+        "en": "None of this client's main factors is a field that can be changed.",
+    },
+    "form.unknown": {"fr": "— inconnu —", "en": "— unknown —"},
+    "form.range": {"fr": "Entre {low} et {high}", "en": "Between {low} and {high}"},
     "report.intro": {
         "fr": "Rapport d'une page pour le dossier de crédit (score, décision, explication, comparaison). Généré à la demande, jamais conservé par Octroi.",
         "en": "One-page report for the credit file (score, decision, explanation, comparison). Generated on demand, never kept by Octroi.",

@@ -41,6 +41,9 @@ Methods
     ``similar(raw, k=10)`` -> per row {neighbours: [{distance, target, features}],
         default_rate, population_default_rate, features}; k nearest training profiles on the
         standardised top features (KD-tree, built once); no identifier anywhere.
+    ``population_sample(n, features=None, seed=0)`` -> {features, rows, outcome}: n
+        reference rows (neighbour features only, known outcome, no identifier), the same
+        rows for the same seed.
     ``global_importance(lang)`` -> [{feature, label, mean_abs_shap}] (computed at training).
     ``input_hash(raw_row)`` -> SHA-256 hex of the canonical JSON of the row's model inputs.
 """
@@ -462,6 +465,30 @@ class ModelBundle:
                 }
             )
         return out
+
+    def population_sample(self, n: int, features: list[str] | None = None, seed: int = 0) -> dict[str, Any]:
+        """``n`` anonymous reference rows drawn without replacement (same ``seed``, same rows)
+        -> {features, rows: [[value | None, ...]], outcome: [0 | 1, ...]}.
+
+        Only the neighbour reference features exist per row (no identifier is kept), so
+        ``features`` is narrowed to those; a name that is not a model feature is a ValueError.
+        """
+        if n < 0:
+            raise ValueError("n must be at least 0")
+        available: list[str] = list(self._nn_meta["features"])
+        wanted = available if features is None else list(features)
+        unknown = [f for f in wanted if f not in self.feature_names]
+        if unknown:
+            raise ValueError(f"unknown feature(s): {', '.join(unknown)}")
+        names = [f for f in wanted if f in available]
+        total = len(self._nn_target)
+        rng = np.random.default_rng(seed)
+        # Sorted indices: the sample reads the reference in its stored order, whatever n is.
+        idx = np.sort(rng.choice(total, size=min(n, total), replace=False))
+        values = self._nn_values[np.ix_(idx, [available.index(f) for f in names])].astype(np.float64)
+        cells = values.astype(object)
+        cells[np.isnan(values)] = None
+        return {"features": names, "rows": cells.tolist(), "outcome": self._nn_target[idx].astype(int).tolist()}
 
 
 def _threads(rows: int) -> int:

@@ -12,6 +12,7 @@ from jose import jwt
 from sqlalchemy import select
 
 from backend.audit.models import AuditEvent
+from backend.auth.models import LoginThrottle
 from backend.users.models import User
 from security.passwords import Argon2Params, PasswordHasher, password_problems
 from tests.fixtures.auth import TOKEN_URL, login
@@ -144,6 +145,27 @@ def test_sixth_login_after_five_failures_is_locked_even_with_the_right_password(
         user.locked_until = datetime.now(UTC) - timedelta(seconds=1)
         db.commit()
     assert client.post(TOKEN_URL, data={"username": "alice", "password": "Correct-Horse-9-Staple"}).status_code == 200
+
+
+def test_a_lockout_does_not_reveal_whether_a_username_exists(app, client, make_user):
+    make_user("alice", "advisor", "Correct-Horse-9-Staple")
+
+    def answers(username: str) -> list[tuple[int, str, bool]]:
+        seen = []
+        for _ in range(7):
+            r = client.post(TOKEN_URL, data={"username": username, "password": "wrong-password-123"})
+            seen.append((r.status_code, r.json()["detail"], "retry-after" in r.headers))
+        return seen
+
+    known, unknown = answers("alice"), answers("mallory")
+    assert known == unknown
+    assert [status for status, _, _ in unknown] == [401] * 5 + [429] * 2
+    with app.state.sessionmaker() as db:
+        throttle = db.execute(select(LoginThrottle)).scalar_one()
+        assert throttle.locked_until is not None
+        assert "mallory" not in throttle.name_hash  # only a digest of the name is kept
+        events = db.execute(select(AuditEvent).where(AuditEvent.action == "auth.login")).scalars().all()
+        assert not any(e.actor == "mallory" for e in events)
 
 
 def test_unknown_user_gets_the_same_answer_through_the_dummy_hash(app, client, make_user, monkeypatch):

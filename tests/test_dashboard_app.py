@@ -4,6 +4,7 @@ expiry, the one-time-password detour, logout revoking the session, an unreachabl
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from frontend.api import Tokens
 from frontend.navigation import ROLE_PAGES
 from frontend.ui import TOKENS_KEY
-from frontend.views.advisor import CLIENT_KEY
+from frontend.views.advisor import APPLICANT_FIELDS, CLIENT_KEY, INPUTS_KEY, SAMPLE_SIZE
 from tests.fixtures.live import LiveApi, api_token
 
 APP = str(Path(__file__).resolve().parents[1] / "frontend" / "app.py")
@@ -210,13 +211,86 @@ def test_advisor_comparison_similar_and_report_tabs_work(monkeypatch, live_api: 
     assert at.get("download_button")
 
 
+def _scatter_traces(at: AppTest) -> list[dict]:
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    [scatter] = [c for c in charts if any(t.get("name") == "Remboursé" and t.get("type") == "scatter" for t in c["data"])]
+    return scatter["data"]
+
+
+def test_comparison_scatter_shows_the_population_by_outcome_with_the_client(monkeypatch, live_api: LiveApi):
+    at = _logged_in(monkeypatch, live_api, "advisor")
+    at.session_state[CLIENT_KEY] = live_api.client_id
+    at.run()
+    assert not at.exception and not _errors(at), _errors(at)
+    traces = {t["name"]: t for t in _scatter_traces(at)}
+    assert set(traces) == {"Remboursé", "Défaut", "Client"}
+    # The population sample, both outcomes, not the handful of similar clients.
+    assert len(traces["Remboursé"]["x"]) + len(traces["Défaut"]["x"]) == SAMPLE_SIZE
+    assert traces["Défaut"]["x"] and traces["Client"]["marker"]["symbol"] == "star"
+    assert any("profils anonymes" in c.value and "croix rouges = défaut" in c.value for c in at.caption)
+    at.checkbox(key="cmp_show_similar").check().run()
+    assert not at.exception
+    overlay = {t["name"]: t for t in _scatter_traces(at)}["Clients similaires"]
+    assert len(overlay["x"]) == 10  # the similar tab's default k
+
+
+def _spec(live: LiveApi) -> dict[str, dict]:
+    answer = httpx.get(f"{live.url}/api/v1/scoring/inputs", headers={"Authorization": f"Bearer {api_token(live, 'advisor')}"},
+                       timeout=30)
+    assert answer.status_code == 200, answer.text
+    return {f["name"]: f for f in answer.json()["fields"]}
+
+
+def _inputs_fetches(live: LiveApi) -> int:
+    """How many times the spec was served (the route records a model.read 'inputs' view)."""
+    events = httpx.get(f"{live.url}/api/v1/audit/events", params={"action": "model.read", "limit": 500},
+                       headers={"Authorization": f"Bearer {api_token(live, 'compliance')}"}, timeout=30).json()["events"]
+    return sum(1 for e in events if (e["details"] or {}).get("view") == "inputs")
+
+
+def _form_widgets(at: AppTest, prefix: str) -> list:
+    return [w for w in [*at.number_input, *at.selectbox] if w.key and w.key.startswith(prefix)]
+
+
+def test_what_if_and_new_applicant_forms_are_built_from_the_api_input_spec(monkeypatch, live_api: LiveApi):
+    spec = _spec(live_api)
+    at = _logged_in(monkeypatch, live_api, "advisor")
+    at.session_state[CLIENT_KEY] = live_api.client_id
+    before = _inputs_fetches(live_api)
+    at.run()
+    at.run()
+    assert not at.exception and not _errors(at), _errors(at)
+    # Fetched once for the session (kept in its session_state), not on every rerun.
+    assert _inputs_fetches(live_api) == before + 1
+    assert set(at.session_state[INPUTS_KEY]["fields"]) == set(spec)
+    whatif = _form_widgets(at, "whatif_")
+    at.switch_page("screens/advisor_new_applicant.py").run()
+    assert not at.exception and not _errors(at), _errors(at)
+    applicant = _form_widgets(at, "applicant_")
+    assert len(applicant) == APPLICANT_FIELDS
+    for prefix, widgets in (("whatif_", whatif), ("applicant_", applicant)):
+        assert widgets, prefix
+        for widget in widgets:
+            field = spec[widget.key.removeprefix(prefix)]  # only accepted inputs, never a computed feature
+            assert widget.label == field["label"]
+            if field["type"] == "category":
+                assert widget.type == "selectbox"
+                assert len(widget.options) == len(field["levels"]) + (1 if field["nullable"] else 0)
+            else:
+                assert widget.type == "number_input"
+                assert (widget.proto.min, widget.proto.max) == (field["min"], field["max"])
+    assert _inputs_fetches(live_api) == before + 1  # the new-applicant page reused it too
+
+
 def test_what_if_and_new_applicant_forms_show_a_new_score(monkeypatch, live_api: LiveApi):
+    spec = _spec(live_api)
     at = _logged_in(monkeypatch, live_api, "advisor")
     at.session_state[CLIENT_KEY] = live_api.client_id
     at.run()
     field = next(n for n in at.number_input if n.key and n.key.startswith("whatif_"))
+    bounds = spec[field.key.removeprefix("whatif_")]
     # Inside a form, the new value and the submit click travel in the same run.
-    field.set_value((field.value or 0) + 0.5)
+    field.set_value(bounds["max"] if field.value != bounds["max"] else bounds["min"])
     next(b for b in at.button if b.label == "Simuler").click().run()
     assert not at.exception and not _errors(at), _errors(at)
     assert any("Nouvelle probabilité" in m.value for m in at.markdown), ([i.value for i in at.info], field.key, field.value)

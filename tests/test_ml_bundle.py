@@ -200,6 +200,28 @@ def test_similar_profiles_have_known_outcomes_and_no_identifier(model_bundle, te
     assert ID_COLUMN not in json.dumps(result)
 
 
+def test_population_sample_is_deterministic_anonymous_and_drawn_from_the_reference(model_bundle):
+    first = model_bundle.population_sample(200, seed=3)
+    assert first == model_bundle.population_sample(200, seed=3)
+    assert first["rows"] != model_bundle.population_sample(200, seed=4)["rows"]
+    assert len(first["rows"]) == len(first["outcome"]) == 200
+    assert set(first["outcome"]) <= {0, 1} and all(len(r) == len(first["features"]) for r in first["rows"])
+    assert ID_COLUMN not in json.dumps(first)
+    # The whole reference (n is capped at its size) is the training population itself.
+    everything = model_bundle.population_sample(10**7)
+    assert np.mean(everything["outcome"]) == pytest.approx(model_bundle.population_default_rate)
+    name = everything["features"][0]
+    column = np.array([np.nan if r[0] is None else r[0] for r in everything["rows"]])
+    median = model_bundle.population["features"][name]["quantiles"][50]
+    assert np.nanmedian(column) == pytest.approx(median, rel=1e-4, abs=1e-6)
+    # Asked features are narrowed to the reference ones, in the asked order.
+    chosen = model_bundle.population_sample(5, [everything["features"][1], "CODE_GENDER", name])
+    assert chosen["features"] == [everything["features"][1], name]
+    with pytest.raises(ValueError, match="NOT_A_FEATURE"):
+        model_bundle.population_sample(5, ["NOT_A_FEATURE"])
+    assert model_bundle.population_sample(0)["rows"] == []
+
+
 def test_global_importance_and_fairness_come_from_training(model_bundle):
     importance = model_bundle.global_importance("en")
     assert [r["feature"] for r in importance][:1] != []

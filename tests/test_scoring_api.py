@@ -231,3 +231,49 @@ def test_every_role_reads_the_model_card_and_importance(app, client, auth_header
     values = [f["mean_abs_shap"] for f in importance["features"]]
     assert values == sorted(values, reverse=True)
     assert [e.details["view"] for e in _events(app, "model.read")] == ["card", "importance"]
+
+
+def test_simulation_inputs_publish_the_spec_to_advisors_only(app, client, auth_headers, model_bundle):
+    response = client.get(f"{API}/scoring/inputs", headers=auth_headers("advisor"), params={"lang": "en"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    spec = model_bundle.input_spec()
+    fields = {f["name"]: f for f in body["fields"]}
+    assert body["model_version"] == model_bundle.version and set(fields) == set(spec)
+    # Computed model features are not inputs: the form cannot set them.
+    assert "AGE_YEARS" not in fields and "EXT_SOURCE_MEAN" not in fields
+    credit = fields["AMT_CREDIT"]
+    assert credit["type"] == "number" and (credit["min"], credit["max"]) == (spec["AMT_CREDIT"]["min"], spec["AMT_CREDIT"]["max"])
+    assert credit["label"] == spec["AMT_CREDIT"]["label_en"]
+    assert fields["CODE_GENDER"]["levels"] == ["F", "M", "XNA"] and fields["CODE_GENDER"]["min"] is None
+    assert fields["FLAG_MOBIL"]["nullable"] is False
+    french = client.get(f"{API}/scoring/inputs", headers=auth_headers("advisor")).json()
+    assert french["lang"] == "fr" and {f["name"]: f["label"] for f in french["fields"]}["AMT_CREDIT"] == spec["AMT_CREDIT"]["label_fr"]
+    assert [e.details["view"] for e in _events(app, "model.read")] == ["inputs", "inputs"]
+    assert client.get(f"{API}/scoring/inputs", headers=auth_headers("comex")).status_code == 403
+    assert client.get(f"{API}/scoring/inputs", headers=auth_headers("advisor"), params={"lang": "de"}).status_code == 422
+
+
+def test_comparison_population_sample_is_anonymous_fixed_and_capped(app, client, advisor, imported_clients):
+    url = f"{API}/clients/{imported_clients[0]}/comparison"
+    plain = client.get(url, headers=advisor).json()
+    assert plain["sample"] is None
+    response = client.get(url, headers=advisor, params={"sample": 300, "lang": "en"})
+    assert response.status_code == 200, response.text
+    sample = response.json()["sample"]
+    assert set(sample) == {"features", "labels", "rows", "outcome"}
+    assert len(sample["rows"]) == len(sample["outcome"]) == 300 and set(sample["outcome"]) <= {0, 1}
+    assert all(len(row) == len(sample["features"]) for row in sample["rows"])
+    assert not any("SK_ID" in name or "pseudonym" in name.lower() for name in sample["features"])
+    assert set(sample["labels"]) == set(sample["features"])
+    # Another client sees the same population rows: the sample says nothing about the client.
+    other = client.get(f"{API}/clients/{imported_clients[1]}/comparison", headers=advisor,
+                       params={"sample": 300, "lang": "en"}).json()["sample"]
+    assert other == sample
+    assert _events(app, "client.compare")[-1].details == {"top": 8, "sample": 300}
+    before = len(_events(app, "client.compare"))
+    for bad in (2001, -1):
+        refused = client.get(url, headers=advisor, params={"sample": bad})
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["errors"][0]["field"] == "sample", refused.json()
+    assert len(_events(app, "client.compare")) == before

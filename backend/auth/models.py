@@ -34,3 +34,19 @@ class RefreshToken(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # Set when this token was exchanged for a new pair; presenting it again is a replay.
     rotated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class LoginThrottle(Base):
+    """Failure counter for a username that is not an account.
+
+    Real accounts keep their counter on ``users``; without this table an unknown name would
+    never be locked, and the 429 of a real account would tell an attacker which names exist.
+    Only a SHA-256 of the name is kept, and the purge removes rows once their lock is over.
+    """
+
+    __tablename__ = "login_throttles"
+
+    name_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -71,8 +71,9 @@ def login(
             None,
             action="auth.login",
             outcome="denied",
-            actor=exc.user.username,
-            role=exc.user.role,
+            # A locked name that is not an account is not recorded (it may be a typo).
+            actor=exc.user.username if exc.user else None,
+            role=exc.user.role if exc.user else None,
             details={"reason": "account locked"},
         )
         raise HTTPException(

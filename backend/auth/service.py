@@ -3,16 +3,19 @@ exceptions to status codes, and the CLI or tests can call the same functions."""
 
 from __future__ import annotations
 
+import hashlib
 import math
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from backend.auth.config import AuthSettings
-from backend.auth.models import RefreshFamily, RefreshToken
+from backend.auth.models import LoginThrottle, RefreshFamily, RefreshToken
 from backend.users.models import User
 from security.passwords import PasswordHasher
 from security.tokens import (
@@ -35,7 +38,9 @@ class LoginFailed(Exception):
 
 
 class AccountLocked(Exception):
-    def __init__(self, user: User, retry_after_seconds: int) -> None:
+    """Too many failures; ``user`` is None when the name is not an account (same answer)."""
+
+    def __init__(self, user: User | None, retry_after_seconds: int) -> None:
         super().__init__("account locked")
         self.user = user
         self.retry_after_seconds = retry_after_seconds
@@ -86,19 +91,18 @@ def authenticate_password(
         select(User).where(User.username == username).with_for_update()
     ).scalar_one_or_none()
     if user is None:
-        hasher.burn(password)  # same time as a real user
+        # Same time and the same lockout as a real account, so neither reveals a name.
+        throttle = _throttle_for_unknown_name(db, username, now)
+        hasher.burn(password)
+        _check_not_locked(throttle, now, None)
+        _count_failure(throttle, auth, now)
         raise LoginFailed("unknown user")
     if user.locked_until is not None and as_utc(user.locked_until) > now:
         hasher.burn(password)
-        remaining = (as_utc(user.locked_until) - now).total_seconds()
-        raise AccountLocked(user, max(1, math.ceil(remaining)))
+    _check_not_locked(user, now, user)
     matches, new_hash = hasher.verify(password, user.password_hash)
     if not matches:
-        user.failed_attempts += 1
-        if user.failed_attempts >= auth.lockout_threshold:
-            user.locked_until = now + timedelta(minutes=auth.lockout_minutes)
-            user.failed_attempts = 0
-        user.updated_at = now
+        _count_failure(user, auth, now)
         raise LoginFailed("wrong password", user)
     if not user.active:
         raise LoginFailed("account disabled", user)
@@ -108,6 +112,35 @@ def authenticate_password(
     user.locked_until = None
     user.updated_at = now
     return user
+
+
+def _check_not_locked(holder: User | LoginThrottle, now: datetime, user: User | None) -> None:
+    if holder.locked_until is not None and as_utc(holder.locked_until) > now:
+        remaining = (as_utc(holder.locked_until) - now).total_seconds()
+        raise AccountLocked(user, max(1, math.ceil(remaining)))
+
+
+def _count_failure(holder: User | LoginThrottle, auth: AuthSettings, now: datetime) -> None:
+    holder.failed_attempts += 1
+    if holder.failed_attempts >= auth.lockout_threshold:
+        holder.locked_until = now + timedelta(minutes=auth.lockout_minutes)
+        holder.failed_attempts = 0
+    holder.updated_at = now
+
+
+def _throttle_for_unknown_name(db: Session, username: str, now: datetime) -> LoginThrottle:
+    """The locked failure counter of a name that is not an account (created on first use)."""
+    name_hash = hashlib.sha256(b"octroi-login:" + username.encode("utf-8")).hexdigest()
+    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    # Insert-if-absent, then lock: two replicas counting the same name lose no increment.
+    db.execute(
+        insert(LoginThrottle)
+        .values(name_hash=name_hash, failed_attempts=0, locked_until=None, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["name_hash"])
+    )
+    return db.execute(
+        select(LoginThrottle).where(LoginThrottle.name_hash == name_hash).with_for_update()
+    ).scalar_one()
 
 
 def issue_pair(

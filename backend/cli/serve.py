@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -51,4 +50,6 @@ def dashboard(
         "--browser.gatherUsageStats", "false",
         "--client.toolbarMode", "minimal",
     ]
-    raise typer.Exit(subprocess.call(command, env=os.environ.copy()))  # noqa: S603
+    # Become Streamlit (exec, not a child): a signal sent to `octroi serve dashboard` then
+    # reaches the server itself, and stopping it leaves no orphan behind.
+    os.execv(sys.executable, command)  # noqa: S606

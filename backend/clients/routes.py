@@ -29,6 +29,8 @@ from security.rbac import Permission
 router = APIRouter(prefix="/clients", tags=["clients"])
 
 NOT_FOUND = "client not found"
+# Enough points for a readable scatter; more only makes the answer heavy.
+MAX_SAMPLE = 2000
 _ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "No current client under this id (never imported or erased)"},
     422: {"description": "Malformed client id or parameter"},
@@ -136,19 +138,24 @@ def client_comparison(
     client_id: str,
     request: Request,
     top: int = Query(default=8, ge=1, le=30, description="How many of the most important features"),
+    sample: int = Query(
+        default=0, ge=0, le=MAX_SAMPLE,
+        description="How many anonymous population rows (with outcome) to add for scatter plots",
+    ),
     lang: Lang = "fr",
     principal: Principal = Depends(require(Permission.clients_read)),
     db: Session = Depends(get_db),
     ring: PseudonymKeyRing = Depends(get_keyring),
     bundle: Any = Depends(get_bundle),
 ) -> Comparison:
-    """The client against the training population on the top features (percentiles, histograms)."""
+    """The client against the training population on the top features (percentiles,
+    histograms) and, with ``sample`` > 0, a fixed anonymous sample of the population."""
     client = load_client(db, request, principal, ring, client_id, "client.compare")
     input_hash = bundle.input_hash(client.features)
-    value = scoring.comparison(bundle, client.features, lang, top)
+    value = scoring.comparison(bundle, client.features, lang, top, sample)
     commit_audited(
         db, request, principal, action="client.compare", resource=client.pseudonym,
-        model_version=bundle.version, input_hash=input_hash, details={"top": top},
+        model_version=bundle.version, input_hash=input_hash, details={"top": top, "sample": sample},
     )
     return Comparison(pseudonym=client.pseudonym, model_version=bundle.version, lang=lang, **value)
 

@@ -75,6 +75,15 @@ class FeatureComparison(BaseModel):
     atypical: bool
 
 
+class PopulationSample(BaseModel):
+    """Anonymous reference rows: feature values and known outcome, no identifier of any kind."""
+
+    features: list[str] = Field(description="Column names of ``rows``")
+    labels: dict[str, str]
+    rows: list[list[float | None]] = Field(description="One row per reference profile, in ``features`` order")
+    outcome: list[int] = Field(description="Known outcome per row: 1 = payment difficulties")
+
+
 class Comparison(BaseModel):
     pseudonym: str
     model_version: str
@@ -83,6 +92,9 @@ class Comparison(BaseModel):
     atypical_features: list[str]
     atypicality: float = Field(ge=0, le=1, description="Share of known numeric features outside p1-p99")
     population_default_rate: float
+    sample: PopulationSample | None = Field(
+        default=None, description="Population sample for scatter plots (only when ``sample`` > 0)"
+    )
 
 
 class Neighbour(BaseModel):

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from backend.audit.models import AuditCheckpoint, AuditEvent
 from backend.audit.service import ADVISORY_LOCK_KEY, PURGE_ACTION, record_event
-from backend.auth.models import RefreshFamily, RefreshToken
+from backend.auth.models import LoginThrottle, RefreshFamily, RefreshToken
 from backend.clients.models import Client, ClientErasure
 from backend.clients.service import erase_client
 from backend.privacy.models import AdvisorDecision
@@ -288,6 +288,13 @@ def purge(
     counters = int(db.execute(
         update(User).where(User.failed_attempts > 0, User.updated_at < cutoff).values(failed_attempts=0)
     ).rowcount or 0)
+    # Counters of names that are not accounts: gone once no lock holds and they went quiet.
+    throttles = int(db.execute(
+        delete(LoginThrottle).where(
+            or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until < now),
+            LoginThrottle.updated_at < cutoff,
+        )
+    ).rowcount or 0)
     details: dict[str, Any] = {
         "retention_days": retention_days,
         "cutoff": cutoff.isoformat(),
@@ -296,6 +303,7 @@ def purge(
         "sessions_deleted": sessions,
         "locks_cleared": locks,
         "counters_reset": counters,
+        "login_throttles_deleted": throttles,
     }
     record_event(db, None, None, action=PURGE_ACTION, actor=PURGE_ACTOR, details=details)
     first_seq = int(db.scalar(select(func.min(AuditEvent.seq))) or 1)

@@ -1,5 +1,7 @@
 """Simulation and model endpoints: what-if scores for advisors, the model card for everyone.
 
+``GET /scoring/inputs`` publishes the simulation's input spec so forms are built from it.
+
 ``POST /scoring/simulate`` validates every field against the bundle's input spec (unknown
 name -> 422 listing the allowed ones; wrong type or out of range -> 422 naming the field
 and the range) and stores nothing: the audit event keeps only the input hash.
@@ -7,7 +9,7 @@ and the range) and stores nothing: the audit event keeps only the input hash.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
@@ -86,6 +88,44 @@ def simulate(
         explanation=Explanation(pseudonym=pseudonym, **explanation),
         overridden=overridden,
     )
+
+
+class InputField(BaseModel):
+    name: str = Field(description="Application column, as sent in 'features' or 'overrides'")
+    type: Literal["number", "integer", "category"]
+    label: str
+    nullable: bool = Field(description="Whether the field may be left empty (unknown)")
+    min: float | None = Field(default=None, description="Smallest accepted value (numbers)")
+    max: float | None = Field(default=None, description="Largest accepted value (numbers)")
+    levels: list[str] | None = Field(default=None, description="Accepted values (categories)")
+    special: list[float] | None = Field(default=None, description="Sentinel values accepted outside min-max")
+
+
+class InputSpec(BaseModel):
+    model_version: str
+    lang: Lang
+    fields: list[InputField]
+
+
+@router.get("/scoring/inputs", response_model=InputSpec)
+def simulation_inputs(
+    request: Request,
+    lang: Lang = "fr",
+    principal: Principal = Depends(require(Permission.scores_simulate)),
+    db: Session = Depends(get_db),
+    bundle: Any = Depends(get_bundle),
+) -> InputSpec:
+    """The fields ``POST /scoring/simulate`` accepts, with type, range or levels, label and
+    whether they may be empty; computed model features are not inputs and are not listed."""
+    spec = InputSpec(
+        model_version=bundle.version,
+        lang=lang,
+        fields=[InputField(**field) for field in scoring.input_fields(bundle, lang)],
+    )
+    # No personal data here, but it is model metadata: recorded like the model card.
+    commit_audited(db, request, principal, action="model.read", model_version=bundle.version,
+                   details={"view": "inputs"})
+    return spec
 
 
 class FeatureInfo(BaseModel):

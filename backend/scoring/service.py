@@ -106,14 +106,44 @@ def client_explanation(cache: ResultCache, bundle: Bundle, pseudonym: str, featu
     return cached(cache, pseudonym, bundle.version, f"explanation-{top}-{lang}", input_hash, compute)
 
 
-def comparison(bundle: Bundle, features: dict[str, Any], lang: str, top: int | None) -> dict[str, Any]:
+# A fixed seed: every client and every replica draws the same population sample, so the
+# scatter is stable between requests and says nothing about the client asking.
+SAMPLE_SEED = 0
+
+
+def comparison(
+    bundle: Bundle, features: dict[str, Any], lang: str, top: int | None, sample: int = 0
+) -> dict[str, Any]:
     names = None
     if top is not None:
         names = [row["feature"] for row in bundle.global_importance(lang)[:top]]
     result = bundle.compare(one_row(features), names)[0]
     for entry in result["features"]:
         entry["label"] = entry.get(f"label_{lang}", entry["feature"])
+    if sample > 0:
+        result["sample"] = bundle.population_sample(sample, seed=SAMPLE_SEED)
+        labels = bundle.feature_labels(lang)
+        result["sample"]["labels"] = {name: labels.get(name, name) for name in result["sample"]["features"]}
     return result
+
+
+def input_fields(bundle: Bundle, lang: str) -> list[dict[str, Any]]:
+    """``bundle.input_spec()`` as a list in column order, with the label in ``lang``."""
+    fields = []
+    for name, entry in bundle.input_spec().items():
+        fields.append(
+            {
+                "name": name,
+                "type": entry["type"],
+                "label": entry.get(f"label_{lang}") or name,
+                "nullable": bool(entry.get("nullable", True)),
+                "min": entry.get("min"),
+                "max": entry.get("max"),
+                "levels": entry.get("levels"),
+                "special": entry.get("special"),
+            }
+        )
+    return fields
 
 
 def similar(bundle: Bundle, features: dict[str, Any], k: int, lang: str) -> dict[str, Any]:

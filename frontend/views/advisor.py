@@ -3,6 +3,7 @@ PDF report) and the new-applicant form."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pandas as pd
@@ -14,19 +15,29 @@ from frontend.api import ApiError
 CLIENT_KEY = "advisor_client_id"
 REPORT_KEY = "advisor_report"
 FINAL_KEY = "advisor_final_decision"  # (client id, the API's decision record)
+INPUTS_KEY = "advisor_input_spec"  # {"lang": ..., "fields": {name: field}} from /scoring/inputs
 MAX_SIMILAR = 100
 APPLICANT_FIELDS = 16
-# Model features computed from the application fields (ratios, ages, external-score
-# aggregates): the what-if form cannot set them directly, only the fields they come from.
-# The API does not publish its simulation input spec yet; this mirrors ml/features.py.
-DERIVED_FEATURES = frozenset(
-    {
-        "AGE_YEARS", "YEARS_EMPLOYED", "DAYS_EMPLOYED_ANOMALY", "CREDIT_INCOME_RATIO",
-        "ANNUITY_INCOME_RATIO", "ANNUITY_CREDIT_RATIO", "CREDIT_GOODS_RATIO", "EMPLOYED_AGE_RATIO",
-        "INCOME_PER_PERSON", "EXT_SOURCE_MEAN", "EXT_SOURCE_MIN", "EXT_SOURCE_MAX", "EXT_SOURCE_STD",
-        "EXT_SOURCE_MISSING",
+# Population rows behind the comparison scatter: enough to see both outcomes' clouds, small
+# enough (~100 KB) to fetch on every rerun of the page.
+SAMPLE_SIZE = 1000
+
+
+def input_spec() -> dict[str, dict[str, Any]] | None:
+    """The fields the simulation accepts (``GET /scoring/inputs``) by name, fetched once per
+    session and language. Kept in ``st.session_state``: ``st.cache_data`` is shared by every
+    session of the process, and this answer was fetched with one user's token."""
+    stored = st.session_state.get(INPUTS_KEY)
+    if isinstance(stored, dict) and stored.get("lang") == ui.lang():
+        return stored["fields"]
+    answer = ui.require_mapping(ui.fetch("/scoring/inputs", lang=ui.lang()))
+    if answer is None:
+        return None
+    fields = {
+        str(f["name"]): f for f in ui.pick(answer, "fields", default=[]) if isinstance(f, dict) and f.get("name")
     }
-)
+    st.session_state[INPUTS_KEY] = {"lang": ui.lang(), "fields": fields}
+    return fields
 
 
 def _decision_label(decision: str) -> str:
@@ -164,30 +175,50 @@ def render_comparison(comparison: dict[str, Any], similar: dict[str, Any] | None
         st.markdown(ui.t("comparison.percentile", percentile=round(value * 100 if value <= 1 else value)))
 
     _atypical(comparison, features)
-    reference = _reference_points(comparison, similar)
-    st.subheader(ui.t("comparison.scatter"))
-    names = [n for n in by_label if any(isinstance(p.get(by_label[n].get("feature")), int | float) for p in reference)]
-    if len(names) >= 2 and reference:
-        cx, cy = st.columns(2)
-        x_label = cx.selectbox(ui.t("comparison.x"), names, index=0, key="cmp_x")
-        y_label = cy.selectbox(ui.t("comparison.y"), names, index=1, key="cmp_y")
-        fx, fy = by_label[x_label], by_label[y_label]
-        default = [p for p in reference if _defaulted(p)]
-        repaid = [p for p in reference if not _defaulted(p)]
-        key_x, key_y = fx.get("feature"), fy.get("feature")
-        st.plotly_chart(
-            charts.scatter(
-                [p.get(key_x) for p in default], [p.get(key_y) for p in default],
-                [p.get(key_x) for p in repaid], [p.get(key_y) for p in repaid],
-                (ui.pick(fx, "client_value", "value"), ui.pick(fy, "client_value", "value")),
-                (x_label, y_label),
-                (ui.t("comparison.outcome_repaid"), ui.t("comparison.outcome_default"), ui.t("comparison.client")),
-            ),
-            key="scatter",
-        )
-    else:
-        st.caption(ui.t("comparison.no_points"))
+    _scatter(comparison, features, similar)
     _radar(features, similar)
+
+
+def _scatter(comparison: dict[str, Any], features: list[dict[str, Any]], similar: dict[str, Any] | None) -> None:
+    """Two chosen features over the comparison's anonymous population sample, coloured by
+    outcome, with the client highlighted and the similar clients as an optional overlay."""
+    st.subheader(ui.t("comparison.scatter"))
+    sample = ui.pick(comparison, "sample", default={})
+    names = [str(n) for n in ui.pick(sample, "features", default=[])]
+    rows = [r for r in ui.pick(sample, "rows", default=[]) if isinstance(r, list) and len(r) == len(names)]
+    outcome = list(ui.pick(sample, "outcome", default=[]))
+    if len(names) < 2 or not rows or len(outcome) != len(rows):
+        st.caption(ui.t("comparison.no_points"))
+        return
+    labels = ui.pick(sample, "labels", default={})
+    label_of = {n: str(labels.get(n, n)) if isinstance(labels, dict) else n for n in names}
+    cx, cy = st.columns(2)
+    x_name = cx.selectbox(ui.t("comparison.x"), names, index=0, format_func=label_of.__getitem__, key="cmp_x")
+    y_name = cy.selectbox(ui.t("comparison.y"), names, index=1, format_func=label_of.__getitem__, key="cmp_y")
+    i, j = names.index(x_name), names.index(y_name)
+    default = [r for r, o in zip(rows, outcome, strict=True) if o == 1]
+    repaid = [r for r, o in zip(rows, outcome, strict=True) if o != 1]
+    # The client's values in the same (model feature) space: the similar answer carries them
+    # for exactly these features; the comparison's top features are the fallback.
+    client_values = {str(f.get("feature")): ui.pick(f, "value") for f in features}
+    if similar and isinstance(similar.get("client"), dict):
+        client_values.update(similar["client"])
+    overlay = None
+    neighbours = _similar_points(similar) if similar else []
+    if neighbours and st.checkbox(ui.t("comparison.show_similar"), key="cmp_show_similar"):
+        overlay = ([p.get(x_name) for p in neighbours], [p.get(y_name) for p in neighbours], ui.t("comparison.similar"))
+    st.plotly_chart(
+        charts.scatter(
+            [r[i] for r in default], [r[j] for r in default], [r[i] for r in repaid], [r[j] for r in repaid],
+            (client_values.get(x_name), client_values.get(y_name)),
+            (label_of[x_name], label_of[y_name]),
+            (ui.t("comparison.outcome_repaid"), ui.t("comparison.outcome_default"), ui.t("comparison.client")),
+            overlay,
+        ),
+        key="scatter",
+    )
+    legend = ui.t("comparison.scatter_legend", n=ui.num(len(rows)))
+    st.caption(legend + (" " + ui.t("comparison.similar_legend") if overlay else ""))
 
 
 def _defaulted(profile: dict[str, Any]) -> bool:
@@ -195,11 +226,9 @@ def _defaulted(profile: dict[str, Any]) -> bool:
     return outcome in (1, True, "default", "defaulted", "1")
 
 
-def _reference_points(comparison: dict[str, Any], similar: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """Anonymous reference profiles as flat ``{feature: value, "defaulted": bool}`` dicts:
-    the comparison's population sample when the API sends one, else the similar clients."""
-    sample = ui.pick(comparison, "sample", "points", "reference_sample", default=None)
-    rows = sample if isinstance(sample, list) else (ui.pick(similar, "clients", "neighbours", "neighbors", default=[]) if similar else [])
+def _similar_points(similar: dict[str, Any]) -> list[dict[str, Any]]:
+    """The similar clients as flat ``{feature: value, "defaulted": bool}`` dicts."""
+    rows = ui.pick(similar, "clients", "neighbours", "neighbors", default=[])
     flat = []
     for row in rows:
         if not isinstance(row, dict):
@@ -238,7 +267,7 @@ def _radar(features: list[dict[str, Any]], similar: dict[str, Any] | None) -> No
     axes: list[str] = []
     client_p: list[float] = []
     similar_p: list[float] = []
-    neighbours = _reference_points({}, similar) if similar else []
+    neighbours = _similar_points(similar) if similar else []
     for f in features:
         raw = ui.pick(f, "percentile", "population_percentile")
         if raw is None:
@@ -281,44 +310,76 @@ def render_similar(similar: dict[str, Any], k: int) -> None:
         st.dataframe(pd.DataFrame(table), hide_index=True)
 
 
-def _feature_inputs(
-    fields: list[tuple[str, str, Any]], prefix: str, categorical: Any = lambda _name: False
-) -> dict[str, Any]:
-    """One input per (feature, label, value): numbers as number inputs, the rest as text."""
+def _number_step(low: float, high: float) -> float:
+    """A +/- step of about a thousandth of the range: 0.001 on a 0-1 score, 10,000 on a credit."""
+    return float(10 ** math.floor(math.log10((high - low) / 1000)))
+
+
+def _field_input(column: Any, field: dict[str, Any], value: Any, key: str) -> Any:
+    """One widget as the API's input spec says: a selectbox of the levels for a category, a
+    number input bounded by min/max otherwise. An empty choice means "unknown"."""
+    label = str(field.get("label") or field["name"])
+    nullable = bool(field.get("nullable", True))
+    if field.get("type") == "category":
+        levels = [str(level) for level in field.get("levels") or []]
+        options: list[str | None] = list(levels)
+        if nullable or value not in levels:
+            options.insert(0, None)
+        return column.selectbox(
+            label, options, index=options.index(value) if value in options else 0, key=key,
+            format_func=lambda v: ui.t("form.unknown") if v is None else v,
+        )
+    integer = field.get("type") == "integer"
+    cast = int if integer else float
+    current = cast(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    low, high = field.get("min"), field.get("max")
+    options_: dict[str, Any] = {}
+    if low is not None and high is not None:
+        options_["help"] = ui.t("form.range", low=ui.num(low, 0 if integer else 2), high=ui.num(high, 0 if integer else 2))
+        # A special value outside the range (e.g. the "not employed" sentinel) is accepted by
+        # the API: the widget then drops its bounds rather than refuse to show the client.
+        if current is None or low <= current <= high:
+            options_.update(min_value=cast(low), max_value=cast(high))
+        if not integer and high > low:
+            options_["step"] = _number_step(low, high)
+    if integer:
+        return column.number_input(label, value=current, step=1, key=key, **options_)
+    number_format = "%.4f" if high is not None and abs(high) <= 10 else "%.2f"
+    return column.number_input(label, value=current, format=number_format, key=key, **options_)
+
+
+def _feature_inputs(fields: list[tuple[dict[str, Any], Any]], prefix: str) -> dict[str, Any]:
+    """One widget per (input spec field, current value), in two columns."""
     values: dict[str, Any] = {}
     columns = st.columns(2)
-    for index, (name, label, value) in enumerate(fields):
-        column = columns[index % 2]
-        if isinstance(value, bool):
-            values[name] = column.checkbox(label, value=value, key=f"{prefix}_{name}")
-        elif isinstance(value, int):
-            values[name] = int(column.number_input(label, value=value, step=1, key=f"{prefix}_{name}"))
-        elif isinstance(value, float):
-            values[name] = float(column.number_input(label, value=value, format="%.4g", key=f"{prefix}_{name}"))
-        elif value is None and not categorical(name):
-            values[name] = column.number_input(label, value=None, format="%.6g", key=f"{prefix}_{name}")
-        else:
-            values[name] = column.text_input(label, value="" if value is None else str(value), key=f"{prefix}_{name}")
+    for index, (field, value) in enumerate(fields):
+        name = str(field["name"])
+        values[name] = _field_input(columns[index % 2], field, value, f"{prefix}_{name}")
     return values
 
 
 def render_whatif(client_id: str, explanation: dict[str, Any], score: dict[str, Any]) -> None:
     st.caption(ui.t("whatif.intro"))
+    spec = input_spec()
+    if spec is None:
+        return
+    # The client's main factors that are application fields; computed features (ratios,
+    # ages, score aggregates) are not in the spec: they change through their inputs.
     fields = [
-        (str(ui.pick(r, "feature")), str(ui.pick(r, "label", "feature")), ui.pick(r, "client_value", "value"))
+        (spec[str(r["feature"])], ui.pick(r, "client_value", "value"))
         for r in explanation.get("contributions") or []
-        if ui.pick(r, "feature") and ui.pick(r, "feature") not in DERIVED_FEATURES
+        if isinstance(r, dict) and str(r.get("feature")) in spec
     ]
+    if not fields:
+        st.info(ui.t("whatif.none"))
+        return
     with st.form("whatif"):
         values = _feature_inputs(fields, "whatif")
         submitted = st.form_submit_button(ui.t("whatif.submit"), type="primary")
     if not submitted:
         return
-    original = {name: value for name, _, value in fields}
-    overrides = {
-        name: value for name, value in values.items()
-        if not (value == original.get(name) or (value == "" and original.get(name) is None))
-    }
+    original = {str(field["name"]): value for field, value in fields}
+    overrides = {name: value for name, value in values.items() if value != original.get(name)}
     if not overrides:
         st.info(ui.t("whatif.unchanged"))
         return
@@ -436,7 +497,7 @@ def client_page() -> None:
         if isinstance(similar, dict):
             render_similar(similar, k)
     with tabs[1]:
-        comparison = ui.fetch(f"/clients/{client_id}/comparison", lang=ui.lang())
+        comparison = ui.fetch(f"/clients/{client_id}/comparison", lang=ui.lang(), sample=SAMPLE_SIZE)
         if isinstance(comparison, dict):
             render_comparison(comparison, similar if isinstance(similar, dict) else None)
     with tabs[3]:
@@ -451,20 +512,19 @@ def client_page() -> None:
 def new_applicant_page() -> None:
     st.title(ui.t("applicant.title"))
     st.caption(ui.t("applicant.intro"))
-    importance = ui.require_mapping(ui.fetch("/model/importance", lang=ui.lang()))
-    if importance is None:
+    spec = input_spec()
+    importance = ui.require_mapping(ui.fetch("/model/importance", lang=ui.lang())) if spec is not None else None
+    if spec is None or importance is None:
         return
-    # The most important fields only: a form of every application column would hide what
+    # The most important application fields only: a form of every column would hide what
     # matters; the fields left empty are "unknown", which the model handles.
     fields = [
-        (str(row["feature"]), str(ui.pick(row, "label", default=row["feature"])), None)
+        (spec[str(row["feature"])], None)
         for row in ui.pick(importance, "features", default=[])
-        if isinstance(row, dict) and row.get("feature") not in DERIVED_FEATURES
+        if isinstance(row, dict) and str(row.get("feature")) in spec
     ][:APPLICANT_FIELDS]
-    card = ui.require_mapping(ui.fetch("/model", lang=ui.lang())) or {}
-    kinds = {str(f.get("name")): bool(f.get("categorical")) for f in ui.pick(card, "features", default=[]) if isinstance(f, dict)}
     with st.form("applicant"):
-        values = _feature_inputs(fields, "applicant", lambda name: kinds.get(name, False))
+        values = _feature_inputs(fields, "applicant")
         submitted = st.form_submit_button(ui.t("applicant.submit"), type="primary")
     if not submitted:
         return
