@@ -117,9 +117,13 @@ def density(
             hovertemplate="%{x:.3g}: %{y:.1%}<extra></extra>",
         )
     )
-    for name, value in medians:
+    # The client's label sits at the top; the medians' at the bottom, on alternate sides, so
+    # close lines do not print their labels on top of each other.
+    sides = ("bottom left", "bottom right")
+    for index, (name, value) in enumerate(medians):
         if value is not None:
-            fig.add_vline(x=value, line_dash="dot", line_color="#57606a", annotation_text=name, annotation_position="top left")
+            fig.add_vline(x=value, line_dash="dot", line_color="#57606a", annotation_text=name,
+                          annotation_position=sides[index % 2])
     if client_value is not None:
         fig.add_vline(x=client_value, line_color=CLIENT, line_width=3, annotation_text=client_label, annotation_position="top right")
     fig.update_layout(height=300, margin={"l": 10, "r": 10, "t": 40, "b": 30}, showlegend=False, title=title, yaxis_tickformat=".0%")
