@@ -149,13 +149,15 @@ class DatabaseCounters:
                     )
                 ).scalar()
                 # Keep the table small: this user's windows older than the previous one are dead.
-                db.execute(
-                    delete(RateLimitCounter).where(
-                        RateLimitCounter.scope == scope,
-                        RateLimitCounter.subject == subject,
-                        RateLimitCounter.window_start < window_start - window,
+                # Only the first hit of a window can find any, so the others skip the statement.
+                if current == 1:
+                    db.execute(
+                        delete(RateLimitCounter).where(
+                            RateLimitCounter.scope == scope,
+                            RateLimitCounter.subject == subject,
+                            RateLimitCounter.window_start < window_start - window,
+                        )
                     )
-                )
         except SQLAlchemyError as exc:
             raise LimiterUnavailable(f"rate-limit counters unavailable: {type(exc).__name__}") from exc
         return int(previous or 0), current

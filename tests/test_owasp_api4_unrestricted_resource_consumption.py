@@ -193,3 +193,30 @@ def test_redis_counters_are_shared_between_limiters():
     assert not a.hit("scoring", "alice", 2, 60).allowed and not b.hit("scoring", "alice", 2, 60).allowed
     assert b.hit("scoring", "bob", 2, 60).allowed
     assert 0 < first._redis.ttl("octroi-test:rl:scoring:alice:999960") <= 125
+
+
+def test_database_counters_keep_only_the_current_and_previous_window(db_url):
+    from backend.db import make_engine, make_sessionmaker
+    from backend.ratelimit import DatabaseCounters
+
+    engine = make_engine(db_url)
+    factory = make_sessionmaker(engine)
+    now = [1_000_020.0]
+    limiter = RateLimiter(DatabaseCounters(factory), clock=lambda: now[0])
+    try:
+        for minute in range(4):
+            now[0] = 1_000_020.0 + 60 * minute
+            for _ in range(3):
+                assert limiter.hit("scoring", "alice", 100, 60).allowed
+            assert limiter.hit("scoring", "bob", 100, 60).allowed
+            with factory() as db:
+                windows = db.scalars(
+                    select(RateLimitCounter.window_start).where(RateLimitCounter.subject == "alice")
+                ).all()
+            # Windows older than the previous one are deleted when a new window starts.
+            assert len(windows) == min(minute + 1, 2)
+        with factory() as db:
+            assert db.scalar(select(func.sum(RateLimitCounter.count)).where(
+                RateLimitCounter.subject == "alice")) == 6
+    finally:
+        engine.dispose()
