@@ -1,15 +1,98 @@
-"""Error responses: always JSON, never a stack trace."""
+"""Error responses: always JSON ``{"detail": ..., "code": ...}``, never a stack trace.
+
+``detail`` is for people (it names the field, the value and what is allowed); ``code`` is for
+programs: a stable, machine-readable kind from :class:`ErrorCode`. The dashboard branches on
+``code`` only, never on the prose. A route that needs a distinct kind raises :class:`ApiProblem`
+(an ``HTTPException`` that carries its code); a plain ``HTTPException`` gets its status's
+default code, and the 422 handler answers ``validation_error`` with one entry per field.
+"""
 
 from __future__ import annotations
 
+from enum import StrEnum
+from typing import Any
+
 import structlog
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend.middleware import SECURITY_HEADERS
 
 log = structlog.get_logger("octroi.errors")
+
+
+class ErrorCode(StrEnum):
+    """Every ``code`` an error body may carry (the OpenAPI enum ``ErrorCode``). Stable: add
+    members freely, never rename one (the dashboard and other consumers branch on them)."""
+
+    bad_request = "bad_request"
+    validation_error = "validation_error"
+    invalid_credentials = "invalid_credentials"
+    not_authenticated = "not_authenticated"
+    password_change_required = "password_change_required"  # noqa: S105 - an error code
+    forbidden = "forbidden"
+    not_found = "not_found"
+    method_not_allowed = "method_not_allowed"
+    conflict = "conflict"
+    payload_too_large = "payload_too_large"
+    unsupported_media_type = "unsupported_media_type"
+    account_locked = "account_locked"
+    rate_limited = "rate_limited"
+    audit_unavailable = "audit_unavailable"
+    model_unavailable = "model_unavailable"
+    service_unavailable = "service_unavailable"
+    internal_error = "internal_error"
+
+
+DEFAULT_CODES: dict[int, ErrorCode] = {
+    400: ErrorCode.bad_request,
+    401: ErrorCode.not_authenticated,
+    403: ErrorCode.forbidden,
+    404: ErrorCode.not_found,
+    405: ErrorCode.method_not_allowed,
+    409: ErrorCode.conflict,
+    413: ErrorCode.payload_too_large,
+    415: ErrorCode.unsupported_media_type,
+    422: ErrorCode.validation_error,
+    429: ErrorCode.rate_limited,
+    500: ErrorCode.internal_error,
+    503: ErrorCode.service_unavailable,
+}
+
+
+def default_code(status: int) -> ErrorCode:
+    if status in DEFAULT_CODES:
+        return DEFAULT_CODES[status]
+    return ErrorCode.internal_error if status >= 500 else ErrorCode.bad_request
+
+
+class ApiProblem(HTTPException):
+    """An HTTP error with its machine-readable ``code``."""
+
+    def __init__(
+        self,
+        status_code: int,
+        code: ErrorCode,
+        detail: str,
+        headers: dict[str, str] | None = None,
+        *,
+        field: str | None = None,
+    ) -> None:
+        super().__init__(status_code=status_code, detail=detail, headers=headers)
+        self.code = code
+        # A 422 names its field like the validation handler does (``errors``).
+        self.errors = [{"field": field, "message": detail.removeprefix(f"{field}: ")}] if field else []
+
+    @classmethod
+    def for_field(cls, status_code: int, field: str, detail: str) -> ApiProblem:
+        """A refusal about one field, with the status's default code."""
+        return cls(status_code, default_code(status_code), detail, field=field)
+
+
+def error_body(status: int, detail: str, code: ErrorCode | str | None = None, **extra: Any) -> dict:
+    return {"detail": detail, "code": str(code or default_code(status)), **extra}
 
 
 def _field_path(loc: tuple | list) -> str:
@@ -20,19 +103,40 @@ def _field_path(loc: tuple | list) -> str:
     return ".".join(parts) or "request"
 
 
+_CODE_SCHEMA: dict = {"$ref": "#/components/schemas/ErrorCode"}
+
+ERROR_CODE_SCHEMA: dict = {
+    "title": "ErrorCode",
+    "type": "string",
+    "enum": [code.value for code in ErrorCode],
+    "description": "Machine-readable kind of error; stable, branch on it rather than on `detail`.",
+}
+
+ERROR_BODY_SCHEMA: dict = {
+    "title": "ErrorBody",
+    "type": "object",
+    "required": ["detail", "code"],
+    "properties": {
+        "detail": {"type": "string", "description": "What is wrong, for a person"},
+        "code": _CODE_SCHEMA,
+    },
+}
+
 # The body the 422 handler below really sends; it replaces FastAPI's default
 # ``HTTPValidationError`` (``detail`` as a list) in the OpenAPI schema, so generated clients and
 # the schema fuzzer (tests/test_fuzz_api.py) see the truth.
 VALIDATION_ERROR_SCHEMA: dict = {
     "title": "HTTPValidationError",
     "type": "object",
-    "required": ["detail", "errors"],
+    "required": ["detail", "code", "errors"],
     "properties": {
         "detail": {"type": "string", "description": "Every problem as 'field: message; ...'"},
+        "code": _CODE_SCHEMA,
         "errors": {
             "type": "array",
             "items": {
                 "type": "object",
+                "title": "FieldError",
                 "required": ["field", "message"],
                 "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
             },
@@ -42,44 +146,75 @@ VALIDATION_ERROR_SCHEMA: dict = {
 
 
 AUTH_ERRORS = {
-    "401": "Missing, invalid or expired access token, or ended session",
-    "403": "The role lacks the route's permission, or a password change is pending",
+    "401": "Missing, invalid or expired access token, or ended session (`not_authenticated`)",
+    "403": "The role lacks the route's permission (`forbidden`), or a password change is "
+    "pending (`password_change_required`)",
 }
-_DETAIL = {"application/json": {"schema": {
-    "type": "object", "required": ["detail"], "properties": {"detail": {"type": "string"}},
-}}}
+_ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+_VALIDATION_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}}
 
 
-def _document_validation_errors(app: FastAPI) -> None:
+def _document_errors(schema: dict) -> None:
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components["ErrorCode"] = ERROR_CODE_SCHEMA
+    components["ErrorBody"] = ERROR_BODY_SCHEMA
+    components["HTTPValidationError"] = VALIDATION_ERROR_SCHEMA
+    components.pop("ValidationError", None)
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict):
+                continue
+            responses = operation.setdefault("responses", {})
+            if "requestBody" in operation:
+                # FastAPI answers 400 when a body cannot even be parsed (bad bytes).
+                responses.setdefault("400", {"description": "Unparseable request body"})
+            # Every route behind the bearer scheme can refuse a caller: say so in its contract.
+            if operation.get("security"):
+                for status, text in AUTH_ERRORS.items():
+                    responses.setdefault(status, {"description": text})
+            for status, response in responses.items():
+                if status[:1] not in {"4", "5"}:
+                    continue
+                if status == "422":
+                    response["content"] = _VALIDATION_CONTENT
+                elif not _documents_own_body(response):
+                    response["content"] = _ERROR_CONTENT
+
+
+def _documents_own_body(response: dict) -> bool:
+    """A response that names its own schema (e.g. readiness's 503) keeps it."""
+    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    ref = schema.get("$ref", "")
+    return bool(ref) and not ref.endswith(("/HTTPValidationError", "/ErrorBody"))
+
+
+def _install_openapi(app: FastAPI) -> None:
     generate = app.openapi
 
     def openapi() -> dict:
         fresh = app.openapi_schema is None
         schema = generate()
         if fresh:
-            components = schema.get("components", {}).get("schemas", {})
-            if "HTTPValidationError" in components:
-                components["HTTPValidationError"] = VALIDATION_ERROR_SCHEMA
-                components.pop("ValidationError", None)
-            # Every route behind the bearer scheme can refuse a caller: say so in its contract.
-            for path_item in schema.get("paths", {}).values():
-                for operation in path_item.values():
-                    if isinstance(operation, dict) and "requestBody" in operation:
-                        # FastAPI answers 400 when a body cannot even be parsed (bad bytes).
-                        operation.setdefault("responses", {}).setdefault(
-                            "400", {"description": "Unparseable request body", "content": _DETAIL}
-                        )
-                    if isinstance(operation, dict) and operation.get("security"):
-                        responses = operation.setdefault("responses", {})
-                        for code, text in AUTH_ERRORS.items():
-                            responses.setdefault(code, {"description": text, "content": _DETAIL})
+            _document_errors(schema)
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    _document_validation_errors(app)
+    _install_openapi(app)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> Response:
+        headers = getattr(exc, "headers", None)
+        if exc.status_code in (204, 304):  # no body allowed
+            return Response(status_code=exc.status_code, headers=headers)
+        code = getattr(exc, "code", None) or default_code(exc.status_code)
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        extra = {"errors": getattr(exc, "errors", [])} if exc.status_code == 422 else {}
+        return JSONResponse(
+            status_code=exc.status_code, content=error_body(exc.status_code, detail, code, **extra), headers=headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -88,7 +223,7 @@ def install_error_handlers(app: FastAPI) -> None:
             for err in exc.errors()
         ]
         summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-        return JSONResponse(status_code=422, content={"detail": summary, "errors": errors})
+        return JSONResponse(status_code=422, content=error_body(422, summary, ErrorCode.validation_error, errors=errors))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -100,4 +235,4 @@ def install_error_handlers(app: FastAPI) -> None:
         )
         # Starlette answers unhandled errors outside every middleware: add the headers here.
         headers = {name.decode(): value.decode() for name, value in SECURITY_HEADERS}
-        return JSONResponse(status_code=500, content={"detail": "Internal server error"}, headers=headers)
+        return JSONResponse(status_code=500, content=error_body(500, "Internal server error"), headers=headers)

@@ -149,7 +149,10 @@ class SecurityHeadersMiddleware:
 
 
 async def _too_large(send: Send, limit: int) -> None:
-    body = json.dumps({"detail": f"request body too large (limit {limit} bytes)"}).encode()
+    # The ErrorBody shape of backend/errors.py (which imports this module, hence the literal).
+    body = json.dumps(
+        {"detail": f"request body too large (limit {limit} bytes)", "code": "payload_too_large"}
+    ).encode()
     await send(
         {
             "type": "http.response.start",

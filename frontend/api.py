@@ -35,6 +35,7 @@ class ErrorKind(StrEnum):
     not_found = "not_found"
     invalid = "invalid"
     conflict = "conflict"
+    rate_limited = "rate_limited"
     unavailable = "unavailable"
     server = "server"
 
@@ -49,12 +50,16 @@ class ApiError(Exception):
         *,
         status: int | None = None,
         retry_after: int | None = None,
+        code: str | None = None,
+        fields: tuple[str, ...] = (),
     ) -> None:
         super().__init__(f"{kind}: {detail}" if detail else str(kind))
         self.kind = kind
-        self.detail = detail
+        self.detail = detail  # shown to the user (it names the field), never branched on
         self.status = status
         self.retry_after = retry_after
+        self.code = code  # the API's machine-readable ErrorCode
+        self.fields = fields  # the fields a validation_error names
 
 
 @dataclass(frozen=True)
@@ -77,29 +82,52 @@ class Binary:
 TokenSink = Callable[[Tokens | None], None]
 
 
-def _detail(response_body: bytes) -> str:
-    """The API's human message (``detail``), or nothing when the body has none."""
+@dataclass(frozen=True)
+class Problem:
+    """An error body as the contract defines it (``ErrorBody`` / ``HTTPValidationError``)."""
+
+    code: str | None
+    detail: str
+    fields: tuple[str, ...] = ()
+
+
+# The API's ``ErrorCode`` (docs/openapi.json) -> what the dashboard does about it. The
+# contract test checks that every code of the schema has an entry here.
+CODE_KINDS: dict[str, ErrorKind] = {
+    "bad_request": ErrorKind.invalid,
+    "validation_error": ErrorKind.invalid,
+    "invalid_credentials": ErrorKind.bad_credentials,
+    "not_authenticated": ErrorKind.session_expired,
+    "password_change_required": ErrorKind.password_change_required,
+    "forbidden": ErrorKind.forbidden,
+    "not_found": ErrorKind.not_found,
+    "method_not_allowed": ErrorKind.server,
+    "conflict": ErrorKind.conflict,
+    "payload_too_large": ErrorKind.too_large,
+    "unsupported_media_type": ErrorKind.server,
+    "account_locked": ErrorKind.locked,
+    "rate_limited": ErrorKind.rate_limited,
+    "audit_unavailable": ErrorKind.unavailable,
+    "model_unavailable": ErrorKind.unavailable,
+    "service_unavailable": ErrorKind.unavailable,
+    "internal_error": ErrorKind.server,
+}
+
+
+def _problem(response_body: bytes) -> Problem:
+    """The API's error body; an answer without one (e.g. a proxy's page) has no code."""
     try:
         body = json.loads(response_body)
     except ValueError:
-        return ""
-    if isinstance(body, dict):
-        detail = body.get("detail")
-        if isinstance(detail, str):
-            return detail[:500]
-        if isinstance(detail, list):  # FastAPI's default validation shape
-            parts = []
-            for item in detail[:5]:
-                if isinstance(item, dict):
-                    loc = ".".join(str(p) for p in item.get("loc", [])[1:])
-                    parts.append(f"{loc}: {item.get('msg', '')}".strip(": "))
-            return "; ".join(parts)[:500]
-    return ""
-
-
-def _password_change_required(status: int, detail: str) -> bool:
-    text = detail.lower()
-    return status == 403 and "password" in text and ("change" in text or "one-time" in text)
+        return Problem(None, "")
+    if not isinstance(body, dict):
+        return Problem(None, "")
+    code = body.get("code") if isinstance(body.get("code"), str) else None
+    detail = body.get("detail") if isinstance(body.get("detail"), str) else ""
+    fields = tuple(
+        str(item["field"]) for item in body.get("errors") or [] if isinstance(item, dict) and "field" in item
+    )
+    return Problem(code, detail[:500], fields)
 
 
 class ApiClient:
@@ -172,32 +200,24 @@ class ApiClient:
 
     @staticmethod
     def _raise_for_status(status: int, headers: httpx.Headers, body: bytes) -> None:
+        """Branch on the body's ``code`` only; an answer without a code is not the API's."""
         if status < 400:
             return
-        detail = _detail(body)
-        if status == 401:
-            raise ApiError(ErrorKind.session_expired, detail, status=status)
-        if _password_change_required(status, detail):
-            raise ApiError(ErrorKind.password_change_required, detail, status=status)
-        if status == 403:
-            raise ApiError(ErrorKind.forbidden, detail, status=status)
-        if status == 404:
-            raise ApiError(ErrorKind.not_found, detail, status=status)
-        if status == 409:
-            raise ApiError(ErrorKind.conflict, detail, status=status)
-        if status == 429:
-            retry = headers.get("retry-after", "")
-            raise ApiError(
-                ErrorKind.locked,
-                detail,
-                status=status,
-                retry_after=int(retry) if retry.isdigit() else None,
+        problem = _problem(body)
+        kind = CODE_KINDS.get(problem.code or "")
+        if kind is None:
+            kind = ErrorKind.unavailable if status in (502, 503, 504) else (
+                ErrorKind.server if status >= 500 else ErrorKind.malformed
             )
-        if 400 <= status < 500:
-            raise ApiError(ErrorKind.invalid, detail, status=status)
-        if status == 503:
-            raise ApiError(ErrorKind.unavailable, detail, status=status)
-        raise ApiError(ErrorKind.server, status=status)
+        retry = headers.get("retry-after", "")
+        raise ApiError(
+            kind,
+            problem.detail if kind in (ErrorKind.invalid, ErrorKind.conflict) else "",
+            status=status,
+            retry_after=int(retry) if retry.isdigit() else None,
+            code=problem.code,
+            fields=problem.fields,
+        )
 
     @staticmethod
     def _json(body: bytes) -> Any:
@@ -236,8 +256,6 @@ class ApiClient:
         status, headers, body = self._send(
             "POST", "/auth/token", form={"username": username, "password": password}
         )
-        if status in (400, 401):
-            raise ApiError(ErrorKind.bad_credentials, _detail(body), status=status)
         self._raise_for_status(status, headers, body)
         tokens = self._tokens_from(self._json(body), username)
         self._store(tokens)
@@ -262,10 +280,14 @@ class ApiClient:
         status, headers, body = self._send(
             "POST", "/auth/refresh", json_body={"refresh_token": self.tokens.refresh_token}
         )
-        if status in (400, 401, 403):
+        try:
+            self._raise_for_status(status, headers, body)
+        except ApiError as error:
+            if error.kind in (ErrorKind.unreachable, ErrorKind.timeout, ErrorKind.unavailable, ErrorKind.server):
+                raise
+            # Any refusal of the refresh token ends the session.
             self._store(None)
-            raise ApiError(ErrorKind.session_expired, _detail(body), status=status)
-        self._raise_for_status(status, headers, body)
+            raise ApiError(ErrorKind.session_expired, status=status, code=error.code) from error
         tokens = self._tokens_from(self._json(body), self.tokens.username)
         tokens = replace(tokens, must_change_password=self.tokens.must_change_password and tokens.must_change_password)
         self._store(tokens)

@@ -101,6 +101,12 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     },
     "error.bad_credentials": {"fr": "Identifiant ou mot de passe incorrect.", "en": "Wrong username or password."},
     "error.locked": {"fr": "Trop de tentatives ; réessayez plus tard.", "en": "Too many attempts; try again later."},
+    # -- issue 13: error codes ------------------------------------------------------------
+    "error.rate_limited": {
+        "fr": "Trop de demandes en peu de temps : réessayez dans {seconds} s.",
+        "en": "Too many requests in a short time: try again in {seconds} s.",
+    },
+    # -- end issue 13 -----------------------------------------------------------------------
     "error.session_expired": {
         "fr": "Votre session a expiré. Merci de vous reconnecter.",
         "en": "Your session has expired. Please sign in again.",

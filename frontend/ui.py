@@ -100,6 +100,8 @@ def error_message(error: ApiError) -> str:
         return t(f"error.{error.kind}", detail=error.detail or "—")
     if error.kind is ErrorKind.locked and error.retry_after:
         return t("login.locked", minutes=max(1, round(error.retry_after / 60)))
+    if error.kind is ErrorKind.rate_limited:
+        return t("error.rate_limited", seconds=error.retry_after or 60)
     return t(f"error.{error.kind}")
 
 

@@ -68,10 +68,10 @@ def test_token_answer_without_tokens_is_malformed():
 
 def test_wrong_credentials_and_lockout_are_distinguished():
     with pytest.raises(ApiError) as wrong:
-        _client(lambda r: httpx.Response(401, json={"detail": "Incorrect username or password"})).login("a", "b")
+        _client(lambda r: httpx.Response(401, json={"detail": "Incorrect username or password", "code": "invalid_credentials"})).login("a", "b")
     assert wrong.value.kind is ErrorKind.bad_credentials
     with pytest.raises(ApiError) as locked:
-        _client(lambda r: httpx.Response(429, json={"detail": "locked"}, headers={"Retry-After": "840"})).login("a", "b")
+        _client(lambda r: httpx.Response(429, json={"detail": "locked", "code": "account_locked"}, headers={"Retry-After": "840"})).login("a", "b")
     assert locked.value.kind is ErrorKind.locked and locked.value.retry_after == 840
 
 
@@ -101,7 +101,7 @@ def test_rejected_access_token_is_refreshed_once_then_retried():
         if request.url.path.endswith("/auth/refresh"):
             return httpx.Response(200, json={"access_token": "a2", "refresh_token": "r2", "expires_in": 900, "role": "advisor"})
         if request.headers["authorization"] == "Bearer a1":
-            return httpx.Response(401, json={"detail": "Invalid or expired token"})
+            return httpx.Response(401, json={"detail": "Invalid or expired token", "code": "not_authenticated"})
         return httpx.Response(200, json=[1, 2])
 
     assert _client(handler, _tokens()).get("/users") == [1, 2]
@@ -111,8 +111,8 @@ def test_rejected_access_token_is_refreshed_once_then_retried():
 def test_refused_refresh_ends_the_session():
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("/auth/refresh"):
-            return httpx.Response(401, json={"detail": "Invalid refresh token"})
-        return httpx.Response(401, json={"detail": "expired"})
+            return httpx.Response(401, json={"detail": "Invalid refresh token", "code": "not_authenticated"})
+        return httpx.Response(401, json={"detail": "expired", "code": "not_authenticated"})
 
     sink: list = []
     with pytest.raises(ApiError) as caught:
@@ -122,7 +122,7 @@ def test_refused_refresh_ends_the_session():
 
 
 def test_pending_password_change_is_recognised():
-    answer = {"detail": "Password change required: POST /api/v1/auth/password first"}
+    answer = {"detail": "Password change required: POST /api/v1/auth/password first", "code": "password_change_required"}
     with pytest.raises(ApiError) as caught:
         _client(lambda r: httpx.Response(403, json=answer), _tokens()).get("/model")
     assert caught.value.kind is ErrorKind.password_change_required
@@ -139,11 +139,32 @@ def test_logout_forgets_tokens_even_when_the_api_is_down():
 
 
 def test_validation_detail_is_kept_for_the_user():
-    answer = {"detail": "overrides.AMT_CREDIT: must be between 0 and 1e7"}
+    answer = {"detail": "overrides.AMT_CREDIT: must be between 0 and 1e7", "code": "validation_error",
+              "errors": [{"field": "overrides.AMT_CREDIT", "message": "must be between 0 and 1e7"}]}
     with pytest.raises(ApiError) as caught:
         _client(lambda r: httpx.Response(422, json=answer), _tokens()).post("/scoring/simulate", {})
     assert caught.value.kind is ErrorKind.invalid
     assert "AMT_CREDIT" in caught.value.detail
+    assert caught.value.fields == ("overrides.AMT_CREDIT",)
+
+
+def test_a_rate_limit_is_not_read_as_a_lockout_whatever_the_prose():
+    answer = {"detail": "Too many failed attempts; account locked", "code": "rate_limited"}
+    with pytest.raises(ApiError) as caught:
+        _client(lambda r: httpx.Response(429, json=answer, headers={"Retry-After": "12"}), _tokens()).get("/clients/1/score")
+    assert caught.value.kind is ErrorKind.rate_limited and caught.value.retry_after == 12
+
+
+def test_the_kind_comes_from_the_code_never_from_the_status_or_prose():
+    # Same status and prose as a pending password change, but the code says "forbidden".
+    answer = {"detail": "Password change required", "code": "forbidden"}
+    with pytest.raises(ApiError) as caught:
+        _client(lambda r: httpx.Response(403, json=answer), _tokens()).get("/users")
+    assert caught.value.kind is ErrorKind.forbidden
+    # An error without the contract's body (e.g. a proxy's HTML page) is not the API talking.
+    with pytest.raises(ApiError) as proxy:
+        _client(lambda r: httpx.Response(502, text="<html>Bad gateway</html>"), _tokens()).get("/users")
+    assert proxy.value.kind is ErrorKind.unavailable
 
 
 def test_api_url_must_be_http(monkeypatch):
@@ -194,3 +215,12 @@ def test_no_user_data_in_process_wide_streamlit_caches():
         text = path.read_text(encoding="utf-8")
         # Decorators and calls, not the docstring that explains why there are none.
         assert not re.search(r"st\.cache_(data|resource)\s*[(\n]|@st\.cache", text), path
+
+
+def test_the_dashboard_handles_every_error_code_of_the_committed_contract():
+    from pathlib import Path
+
+    from frontend.api import CODE_KINDS
+
+    contract = json.loads((Path(__file__).resolve().parents[1] / "docs" / "openapi.json").read_text(encoding="utf-8"))
+    assert set(CODE_KINDS) == set(contract["components"]["schemas"]["ErrorCode"]["enum"])

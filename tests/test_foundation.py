@@ -205,5 +205,5 @@ def test_unhandled_errors_are_json_without_a_stack_trace(db_url, make_settings):
     with TestClient(app, raise_server_exceptions=False) as client:
         response = client.get("/boom")
     assert response.status_code == 500
-    assert response.json() == {"detail": "Internal server error"}
+    assert response.json() == {"detail": "Internal server error", "code": "internal_error"}
     assert "100002" not in response.text and "Traceback" not in response.text

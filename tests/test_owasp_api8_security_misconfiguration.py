@@ -80,7 +80,7 @@ def test_no_cors_grant_for_any_origin_on_any_route(hardened):
 def test_an_unexpected_error_shows_no_stack_trace_and_no_exception_text(hardened, capsys):
     response = hardened.get("/boom")
     assert response.status_code == 500
-    assert response.json() == {"detail": "Internal server error"}
+    assert response.json() == {"detail": "Internal server error", "code": "internal_error"}
     for leak in ("Traceback", "RuntimeError", "postgresql://", "File \""):
         assert leak not in response.text
     # The log line names the exception type only: its message may carry secrets.

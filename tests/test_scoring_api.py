@@ -113,7 +113,7 @@ def test_similar_lists_anonymous_reference_profiles_with_outcomes(app, client, a
 @pytest.mark.parametrize("suffix", ["", "/score", "/explanation", "/comparison", "/similar"])
 def test_unknown_and_malformed_ids_answer_404_and_422_without_echoing_the_id(client, advisor, suffix):
     unknown = client.get(f"{API}/clients/999999999991{suffix}", headers=advisor)
-    assert unknown.status_code == 404 and unknown.json() == {"detail": "client not found"}
+    assert unknown.status_code == 404 and unknown.json() == {"detail": "client not found", "code": "not_found"}
     malformed = client.get(f"{API}/clients/12ab5{suffix}", headers=advisor)
     assert malformed.status_code == 422
     assert "client_id" in malformed.text and "12 digits" in malformed.text and "12ab5" not in malformed.text

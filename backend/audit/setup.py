@@ -17,6 +17,7 @@ from backend.audit.service import (
 )
 from backend.auth.config import AuthSettings
 from backend.db import make_engine, make_sessionmaker
+from backend.errors import ErrorCode, error_body
 from backend.settings import ConfigurationError, Settings
 from security.audit_chain import CheckpointSigner
 
@@ -55,7 +56,9 @@ def install_audit(app: FastAPI, settings: Settings, checkpoint_every: int) -> No
         )
         return JSONResponse(
             status_code=503,
-            content={"detail": "The audit trail is unavailable; the request was not carried out."},
+            content=error_body(
+                503, "The audit trail is unavailable; the request was not carried out.", ErrorCode.audit_unavailable
+            ),
             headers={"Retry-After": "5"},
         )
 

@@ -19,6 +19,7 @@ from backend.api.deps import get_db
 from backend.audit.service import commit_audited
 from backend.auth.models import RefreshFamily
 from backend.auth.principal import Principal
+from backend.errors import ApiProblem, ErrorCode
 from backend.middleware import route_template
 from backend.users.models import User
 from security.rbac import Permission, Role, has_permission
@@ -93,9 +94,10 @@ def require(
     ) -> Principal:
         principal = authenticate(request, token, db)
         if principal.must_change_password and not allow_pending_password_change:
-            raise HTTPException(
+            raise ApiProblem(
                 status.HTTP_403_FORBIDDEN,
-                detail="Password change required: POST /api/v1/auth/password first",
+                ErrorCode.password_change_required,
+                "Password change required: POST /api/v1/auth/password first",
             )
         if not has_permission(principal.role, permission):
             commit_audited(

@@ -21,6 +21,7 @@ from backend.auth.service import (
     revoke_family,
     rotate,
 )
+from backend.errors import ApiProblem, ErrorCode
 from backend.users.models import User
 from backend.users.service import UserError, change_own_password
 from security.rbac import Permission, permissions_for
@@ -61,8 +62,8 @@ def login(
             role=known.role if known else None,
             details={"reason": exc.reason},
         )
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED, detail=LOGIN_FAILED, headers=UNAUTHORIZED_HEADERS
+        raise ApiProblem(
+            status.HTTP_401_UNAUTHORIZED, ErrorCode.invalid_credentials, LOGIN_FAILED, headers=UNAUTHORIZED_HEADERS
         ) from exc
     except AccountLocked as exc:
         commit_audited(
@@ -76,9 +77,10 @@ def login(
             role=exc.user.role if exc.user else None,
             details={"reason": "account locked"},
         )
-        raise HTTPException(
+        raise ApiProblem(
             status.HTTP_429_TOO_MANY_REQUESTS,
-            detail="Too many failed attempts; account locked, try again later",
+            ErrorCode.account_locked,
+            "Too many failed attempts; account locked, try again later",
             headers={"Retry-After": str(exc.retry_after_seconds)},
         ) from exc
     pair = issue_pair(db, state.token_config, user)
@@ -177,6 +179,6 @@ def change_password(
                 db, request, principal, action="auth.password_change", outcome="denied",
                 details={"reason": "wrong current password"},
             )
-        raise HTTPException(exc.status_code, detail=str(exc)) from exc
+        raise ApiProblem.for_field(exc.status_code, exc.field, str(exc)) from exc
     commit_audited(db, request, principal, action="auth.password_change")
     return Message(detail="Password changed")

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 
 from backend.cache import ResultCache, make_cache
+from backend.errors import ApiProblem, ErrorCode
 from security.pseudonym import PseudonymKeyRing
 
 if TYPE_CHECKING:
@@ -101,7 +102,7 @@ def get_bundle(request: Request) -> ModelBundle:
     try:
         return request.app.state.model.bundle
     except ModelUnavailable as exc:
-        raise HTTPException(status_code=503, detail=f"model unavailable: {exc}") from None
+        raise ApiProblem(503, ErrorCode.model_unavailable, f"model unavailable: {exc}") from None
 
 
 def get_keyring(request: Request) -> PseudonymKeyRing:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from sqlalchemy.orm import Session
 
 from backend.api.deps import get_db
 from backend.audit.service import commit_audited
 from backend.auth.deps import Principal, require
+from backend.errors import ApiProblem
 from backend.users import service
 from backend.users.schemas import PasswordReset, UserCreate, UserCreated, UserOut, UserUpdate
 from security.rbac import Permission
@@ -17,9 +18,9 @@ manage = require(Permission.users_manage)
 UsernamePath = Path(max_length=64, description="the user's login name")
 
 
-def _refuse(db: Session, exc: service.UserError) -> HTTPException:
+def _refuse(db: Session, exc: service.UserError) -> ApiProblem:
     db.rollback()  # bad input changes nothing
-    return HTTPException(exc.status_code, detail=str(exc))
+    return ApiProblem.for_field(exc.status_code, exc.field, str(exc))
 
 
 @router.get("", response_model=list[UserOut])

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from frontend import charts, ui
-from frontend.api import ApiError
+from frontend.api import ApiError, ErrorKind
 
 CLIENT_KEY = "advisor_client_id"
 REPORT_KEY = "advisor_report"
@@ -431,7 +431,7 @@ def render_final_decision(client_id: str, score: dict[str, Any]) -> None:
         try:
             record = ui.client().post(f"/clients/{client_id}/decision", payload)
         except ApiError as error:
-            if error.kind.value == "invalid" and error.detail.startswith("reason") and not payload["reason"]:
+            if error.kind is ErrorKind.invalid and "reason" in error.fields and not payload["reason"]:
                 st.error(ui.t("final.reason_required", decision=_decision_label(decision),
                               recommendation=_decision_label(recommendation)), icon=":material/edit_note:")
             else:
@@ -477,7 +477,7 @@ def client_page() -> None:
             client = api.get(f"/clients/{client_id}", {"lang": ui.lang()})
             score = api.get(f"/clients/{client_id}/score")
     except ApiError as error:
-        if error.kind.value == "not_found":
+        if error.kind is ErrorKind.not_found:
             st.warning(ui.t("client.unknown", client_id=client_id))
             return
         ui.show_error(error)
