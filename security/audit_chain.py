@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -65,6 +65,40 @@ def checkpoint_message(seq: int, head_hash: str, created_at: datetime) -> bytes:
     return canonical_json({"seq": seq, "head_hash": head_hash, "created_at": canonical_ts(created_at)})
 
 
+ANCHOR_FIELDS = ("through_seq", "through_hash", "newest_purged_ts", "retention_days", "purged_at")
+
+
+def anchor_message(anchor: Mapping[str, Any]) -> bytes:
+    """What a retention purge signs: the purged range, its newest event, the retention in force."""
+    payload: dict[str, Any] = {"type": "purge_anchor"}
+    for name in ANCHOR_FIELDS:
+        value = anchor[name]
+        payload[name] = canonical_ts(value) if isinstance(value, datetime) else value
+    return canonical_json(payload)
+
+
+def anchor_problem(anchor: Mapping[str, Any], public_keys: Mapping[str, Ed25519PublicKey]) -> str | None:
+    """Why a purge anchor cannot be trusted, or None: signature, then the retention rule
+    (every purged event, hence the newest, was older than the retention when the purge ran)."""
+    key = public_keys.get(anchor["key_id"])
+    if key is None or not verify_message(key, anchor_message(anchor), anchor["signature"]):
+        return f"purge anchor through seq {anchor['through_seq']}: signature invalid or unknown key"
+    newest = _aware(anchor["newest_purged_ts"])
+    purged_at = _aware(anchor["purged_at"])
+    if newest > purged_at - timedelta(days=int(anchor["retention_days"])):
+        return (
+            f"purge anchor through seq {anchor['through_seq']}: purged events were not older "
+            f"than the {anchor['retention_days']}-day retention in force"
+        )
+    return None
+
+
+def _aware(value: datetime | str) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
 class CheckpointSigner:
     """Ed25519 key derived from a secret string: seed = SHA-256(secret)."""
 
@@ -76,6 +110,9 @@ class CheckpointSigner:
 
     def sign(self, seq: int, head_hash: str, created_at: datetime) -> str:
         return self._private.sign(checkpoint_message(seq, head_hash, created_at)).hex()
+
+    def sign_message(self, message: bytes) -> str:
+        return self._private.sign(message).hex()
 
     def public_key_bytes(self) -> bytes:
         return self.public_key.public_bytes(
@@ -91,8 +128,12 @@ def key_id_of(public_key: Ed25519PublicKey) -> str:
 def verify_signature(
     public_key: Ed25519PublicKey, seq: int, head_hash: str, created_at: datetime, signature: str
 ) -> bool:
+    return verify_message(public_key, checkpoint_message(seq, head_hash, created_at), signature)
+
+
+def verify_message(public_key: Ed25519PublicKey, message: bytes, signature: str) -> bool:
     try:
-        public_key.verify(bytes.fromhex(signature), checkpoint_message(seq, head_hash, created_at))
+        public_key.verify(bytes.fromhex(signature), message)
     except (InvalidSignature, ValueError):
         return False
     return True
@@ -107,6 +148,9 @@ class VerificationResult:
     reason: str | None = None
     # 1 unless the retention purge removed the oldest events; then the seq the chain resumes at.
     first_seq: int = 1
+    # Facts that do not make the trail invalid but an auditor should see (e.g. a checkpoint
+    # the witness never received because the process stopped right after the commit).
+    warnings: tuple[str, ...] = ()
 
 
 def verify_chain(

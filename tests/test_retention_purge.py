@@ -110,7 +110,7 @@ def test_deleting_old_events_without_the_purge_is_still_reported(app):
         db.commit()
     with app.state.sessionmaker() as db:
         result = audit_service.verify_trail(db, app.state.checkpoint_signer)
-    assert not result.valid and "no retention purge accounts for them" in result.reason
+    assert not result.valid and "no signed retention purge anchor accounts for them" in result.reason
     assert result.first_invalid_seq == 1
 
 

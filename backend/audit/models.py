@@ -41,3 +41,22 @@ class AuditCheckpoint(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     key_id: Mapped[str] = mapped_column(String(32))
     signature: Mapped[str] = mapped_column(String(128))
+
+
+class AuditAnchor(Base):
+    """A retention purge's signed statement (migration 0007): events up to ``through_seq``
+    were deleted, the newest of them dated ``newest_purged_ts``, under ``retention_days``.
+    Never updated or deleted (triggers)."""
+
+    __tablename__ = "audit_anchors"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    through_seq: Mapped[int] = mapped_column(BigInteger, index=True)
+    through_hash: Mapped[str] = mapped_column(String(64))
+    newest_purged_ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    retention_days: Mapped[int] = mapped_column(Integer)
+    purged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    key_id: Mapped[str] = mapped_column(String(32))
+    signature: Mapped[str] = mapped_column(String(128))

@@ -99,8 +99,12 @@ def verify(
     principal: Principal = Depends(require(Permission.audit_verify)),
     db: Session = Depends(get_db),
 ) -> VerificationOut:
-    """Recompute the whole chain and check every signed checkpoint."""
-    result = verify_trail(db, request.app.state.checkpoint_signer, request.app.state.retired_audit_keys)
+    """Recompute the whole chain, check every signed checkpoint and purge anchor, and compare
+    with the witness outside the database."""
+    result = verify_trail(
+        db, request.app.state.checkpoint_signer, request.app.state.retired_audit_keys,
+        request.app.state.audit_witness,
+    )
     db.rollback()
     commit_audited(
         db, request, principal, action="audit.verify", outcome="success",

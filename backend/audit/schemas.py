@@ -37,3 +37,4 @@ class VerificationOut(BaseModel):
     first_invalid_seq: int | None
     reason: str | None
     first_seq: int = 1  # > 1 after a retention purge: the oldest event still held
+    warnings: list[str] = []  # e.g. a checkpoint the witness never received; not tampering

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import structlog
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import FastAPI, Request
@@ -15,6 +17,7 @@ from backend.audit.service import (
     configure_session_factory,
     write_checkpoint,
 )
+from backend.audit.witness import Witness
 from backend.auth.config import AuthSettings
 from backend.db import make_engine, make_sessionmaker
 from backend.errors import ErrorCode, error_body
@@ -26,6 +29,11 @@ log = structlog.get_logger("octroi.audit")
 
 def signer_from_settings(settings: Settings) -> CheckpointSigner:
     return CheckpointSigner(settings.secret("audit_signing_key"))
+
+
+def witness_from_settings(settings: Settings, auth: AuthSettings | None = None) -> Witness:
+    auth = auth or AuthSettings()
+    return Witness(auth.audit_witness_dir or settings.var_dir / "audit-witness")
 
 
 def retired_public_keys(settings: Settings) -> list[Ed25519PublicKey]:
@@ -42,10 +50,16 @@ def retired_public_keys(settings: Settings) -> list[Ed25519PublicKey]:
 
 
 def install_audit(app: FastAPI, settings: Settings, checkpoint_every: int) -> None:
+    auth = AuthSettings()
     signer = signer_from_settings(settings)
     app.state.checkpoint_signer = signer
     app.state.retired_audit_keys = retired_public_keys(settings)
-    configure_session_factory(app.state.sessionmaker, signer, checkpoint_every)
+    app.state.audit_witness = witness_from_settings(settings, auth)
+    configure_session_factory(app.state.sessionmaker, signer, checkpoint_every, app.state.audit_witness)
+    if auth.audit_checkpoint_seconds:
+        timer = CheckpointTimer(app.state.sessionmaker, signer, auth.audit_checkpoint_seconds)
+        app.state.startup_hooks.append(lambda _app: timer.start())
+        app.state.shutdown_hooks.append(lambda _app: timer.stop())
 
     @app.exception_handler(AuditUnavailable)
     async def _audit_unavailable(request: Request, exc: AuditUnavailable) -> JSONResponse:
@@ -76,11 +90,47 @@ def install_audit(app: FastAPI, settings: Settings, checkpoint_every: int) -> No
     app.state.shutdown_hooks.append(checkpoint_on_shutdown)
 
 
+class CheckpointTimer:
+    """Signs the head at least every ``seconds`` while it moves (one daemon thread per process).
+
+    Idempotent across replicas: ``write_checkpoint`` takes the head lock and does nothing when
+    the head already has a checkpoint.
+    """
+
+    def __init__(self, factory: sessionmaker[Session], signer: CheckpointSigner, seconds: int) -> None:
+        self._factory, self._signer, self._seconds = factory, signer, seconds
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="audit-checkpoint-timer", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._seconds):
+            try:
+                with self._factory() as session:
+                    written = write_checkpoint(session, self._signer)
+                    session.commit()
+            except SQLAlchemyError as exc:
+                log.warning("audit_checkpoint_failed", error_type=type(exc).__name__)
+                continue
+            if written is not None:
+                log.info("audit_checkpoint", seq=written.seq, key_id=written.key_id, trigger="timer")
+
+
 def cli_sessionmaker(settings: Settings) -> tuple[sessionmaker[Session], Engine]:
     """A session factory for CLI commands, configured like the app's (audit signer included)."""
     engine = make_engine(settings.effective_database_url, pool_size=1)
     factory = make_sessionmaker(engine)
+    auth = AuthSettings()
     configure_session_factory(
-        factory, signer_from_settings(settings), AuthSettings().audit_checkpoint_every
+        factory, signer_from_settings(settings), auth.audit_checkpoint_every,
+        witness_from_settings(settings, auth),
     )
     return factory, engine

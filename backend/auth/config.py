@@ -7,6 +7,7 @@ themselves (JWT key, audit signing key) still come from ``Settings``.
 from __future__ import annotations
 
 from datetime import UTC, timedelta
+from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,6 +30,10 @@ class AuthSettings(BaseSettings):
     lockout_threshold: int = Field(default=5, ge=1, le=100)
     lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
     audit_checkpoint_every: int = Field(default=100, ge=1, le=1_000_000)
+    # A checkpoint at least this often while the head moves (0 turns the timer off).
+    audit_checkpoint_seconds: int = Field(default=300, ge=0, le=86_400)
+    # Where the witness writes (default <var dir>/audit-witness); point it at write-once storage.
+    audit_witness_dir: Path | None = None
 
     @property
     def argon2(self) -> Argon2Params:

@@ -8,7 +8,12 @@ import typer
 from sqlalchemy.exc import SQLAlchemyError
 
 from backend.audit.service import result_dict, verify_trail, write_checkpoint
-from backend.audit.setup import cli_sessionmaker, retired_public_keys, signer_from_settings
+from backend.audit.setup import (
+    cli_sessionmaker,
+    retired_public_keys,
+    signer_from_settings,
+    witness_from_settings,
+)
 from backend.cli.common import fail, load_settings
 from backend.settings import ConfigurationError
 
@@ -19,7 +24,8 @@ app = typer.Typer(no_args_is_help=True, help="Audit trail: verify, checkpoint.")
 def verify(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
-    """Recompute the hash chain and check every signed checkpoint; exit 1 naming the first bad seq."""
+    """Recompute the hash chain, check every signed checkpoint and purge anchor, compare with
+    the witness; exit 1 naming the first bad seq."""
     settings = load_settings()
     try:
         retired = retired_public_keys(settings)
@@ -28,7 +34,9 @@ def verify(
     factory, engine = cli_sessionmaker(settings)
     try:
         with factory() as db:
-            result = verify_trail(db, signer_from_settings(settings), retired)
+            result = verify_trail(
+                db, signer_from_settings(settings), retired, witness_from_settings(settings)
+            )
     except SQLAlchemyError as exc:
         fail(f"database unavailable ({type(exc).__name__})")
     finally:
@@ -38,13 +46,15 @@ def verify(
     elif result.valid:
         start = (
             f" from seq {result.first_seq} (earlier events purged under retention, anchored "
-            f"by a signed checkpoint at seq {result.first_seq - 1})"
+            f"by a signed purge anchor at seq {result.first_seq - 1})"
             if result.first_seq > 1 else ""
         )
         typer.echo(
             f"audit trail valid: {result.events_checked} events{start}, "
             f"{result.checkpoints_checked} signed checkpoints"
         )
+        for warning in result.warnings:
+            typer.echo(f"warning: {warning}", err=True)
     else:
         typer.echo(
             f"audit trail INVALID at seq {result.first_invalid_seq}: {result.reason} "

@@ -34,6 +34,7 @@ TABLE_CATEGORIES: dict[str, tuple[str, bool]] = {
     "refresh_tokens": ("Staff session tokens (SHA-256 digests only)", True),
     "audit_events": ("Audit trail: time, staff actor and role, action, pseudonym, IP address", True),
     "audit_checkpoints": ("Signed checkpoints of the audit chain (no personal data)", False),
+    "audit_anchors": ("Signed anchors of retention purges (no personal data)", False),
     "service_meta": ("Installation facts (no personal data)", False),
     "login_throttles": ("Failed-login counters for names that are not accounts (SHA-256 of the name)", True),
     "rate_limit_counters": ("Request counters per staff user and short time window (rate limits)", True),

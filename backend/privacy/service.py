@@ -15,7 +15,13 @@ from sqlalchemy import case, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from backend.audit.models import AuditCheckpoint, AuditEvent
-from backend.audit.service import ADVISORY_LOCK_KEY, PURGE_ACTION, record_event
+from backend.audit.service import (
+    ADVISORY_LOCK_KEY,
+    PURGE_ACTION,
+    insert_checkpoint,
+    record_event,
+    write_anchor,
+)
 from backend.auth.models import LoginThrottle, RefreshFamily, RefreshToken
 from backend.clients.models import Client, ClientErasure
 from backend.clients.service import erase_client
@@ -259,8 +265,10 @@ def purge(
     """Apply the retention period in ``db``'s transaction (the caller commits, or rolls back).
 
     1. Audit events: the longest prefix of the chain older than the cut-off is deleted
-       through the triggers' one documented opening, after a signed checkpoint anchors the
-       last purged event, so the remaining chain still verifies from there.
+       through the triggers' one documented opening (schema owner only), after a signed
+       purge anchor (range, newest purged event time, retention in force, time; also sent to
+       the witness) and a checkpoint mark the last purged event, so the remaining chain
+       still verifies from there and a forged purge does not.
     2. Sessions: refresh-token families that can no longer be used (revoked, or every token
        expired) are deleted with their tokens.
     3. Lockouts: locks that ended are cleared; failure counters untouched for longer than the
@@ -275,6 +283,12 @@ def purge(
     anchored = False
     if through is not None:
         anchored = _ensure_anchor(db, signer, through)
+        newest = db.scalar(select(func.max(AuditEvent.ts)).where(AuditEvent.seq <= through))
+        through_hash = db.scalar(select(AuditEvent.hash).where(AuditEvent.seq == through))
+        write_anchor(
+            db, signer, through_seq=through, through_hash=through_hash, newest_purged_ts=newest,
+            retention_days=retention_days, purged_at=now,
+        )
         with _audit_purge_door(db):
             deleted = int(db.execute(delete(AuditEvent).where(AuditEvent.seq <= through)).rowcount or 0)
 
@@ -342,12 +356,7 @@ def _ensure_anchor(db: Session, signer: CheckpointSigner, through: int) -> bool:
     )
     if existing:
         return False
-    created = datetime.now(UTC)
-    db.add(AuditCheckpoint(
-        seq=through, head_hash=head_hash, created_at=created, key_id=signer.key_id,
-        signature=signer.sign(through, head_hash, created),
-    ))
-    db.flush()
+    insert_checkpoint(db, signer, through, head_hash)
     return True
 
 
