@@ -14,25 +14,30 @@ WATCH = "#d29922"
 RISK = "#cf222e"
 CLIENT = "#0550ae"
 NEUTRAL = "#8c959f"
-# Within this many probability points of the threshold a decision is "near the threshold".
-NEAR_THRESHOLD = 0.05
 
 
-def risk_level(probability: float, threshold: float) -> str:
-    """``low`` / ``medium`` / ``high``: the text that goes with the gauge's colour."""
-    if probability >= threshold:
-        return "high"
-    if probability >= threshold - NEAR_THRESHOLD:
+def risk_level(decision: str, borderline: bool) -> str:
+    """``low`` / ``medium`` / ``high``: the gauge's colour from the API's decision and its
+    borderline flag (the API defines both; the dashboard keeps no risk wording of its own)."""
+    if borderline:
         return "medium"
-    return "low"
+    return "high" if decision == "refuse" else "low"
 
 
 def risk_colour(level: str) -> str:
     return {"low": SAFE, "medium": WATCH, "high": RISK}[level]
 
 
-def gauge(probability: float, threshold: float, title: str, label: str) -> go.Figure:
-    level = risk_level(probability, threshold)
+def gauge(
+    probability: float,
+    threshold: float,
+    title: str,
+    label: str,
+    level: str = "low",
+    borderline_interval: Sequence[float] | None = None,
+) -> go.Figure:
+    """``label`` is the API's grade wording; the yellow zone is the API's borderline interval."""
+    low, high = (borderline_interval or (threshold, threshold))[:2]
     # Zoom on the part of the scale where decisions happen (thresholds are often under 15 %),
     # keeping the client's probability and the threshold on the dial.
     upper = min(1.0, max(threshold * 3, probability * 1.15, 0.2))
@@ -46,9 +51,9 @@ def gauge(probability: float, threshold: float, title: str, label: str) -> go.Fi
                 "axis": {"range": [0, upper * 100], "ticksuffix": " %"},
                 "bar": {"color": risk_colour(level), "thickness": 0.35},
                 "steps": [
-                    {"range": [0, max(0.0, threshold - NEAR_THRESHOLD) * 100], "color": "#dafbe1"},
-                    {"range": [max(0.0, threshold - NEAR_THRESHOLD) * 100, threshold * 100], "color": "#fff8c5"},
-                    {"range": [threshold * 100, upper * 100], "color": "#ffebe9"},
+                    {"range": [0, low * 100], "color": "#dafbe1"},
+                    {"range": [low * 100, high * 100], "color": "#fff8c5"},
+                    {"range": [high * 100, upper * 100], "color": "#ffebe9"},
                 ],
                 "threshold": {"line": {"color": "#24292f", "width": 4}, "thickness": 0.9, "value": threshold * 100},
             },

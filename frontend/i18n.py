@@ -139,21 +139,20 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "score.title": {"fr": "Probabilité de défaut", "en": "Probability of default"},
     "score.threshold": {"fr": "Seuil {threshold}", "en": "Threshold {threshold}"},
     "score.decision": {"fr": "Décision", "en": "Decision"},
-    "score.confidence": {"fr": "Confiance", "en": "Confidence"},
     "score.display": {"fr": "Score Octroi (0-1000)", "en": "Octroi score (0-1000)"},
     "score.band": {"fr": "Classe de risque", "en": "Risk band"},
     "score.model_version": {"fr": "Modèle {version}", "en": "Model {version}"},
     "decision.approve": {"fr": "Accordé", "en": "Approved"},
     "decision.refuse": {"fr": "Refusé", "en": "Refused"},
-    "risk.low": {"fr": "Risque faible", "en": "Low risk"},
-    "risk.medium": {"fr": "Risque modéré, proche du seuil", "en": "Moderate risk, near the threshold"},
-    "risk.high": {"fr": "Risque élevé", "en": "High risk"},
     "score.gauge_text": {
         "fr": "Probabilité de défaut {probability} pour un seuil de {threshold} : {label}.",
         "en": "Probability of default {probability} against a threshold of {threshold}: {label}.",
     },
     "explanation.title": {"fr": "Ce qui a pesé dans la décision", "en": "What weighed in the decision"},
-    "explanation.axis": {"fr": "Effet sur la probabilité de défaut (points)", "en": "Effect on the probability of default (points)"},
+    "explanation.axis": {
+        "fr": "Effet sur la probabilité de défaut (points de probabilité)",
+        "en": "Effect on the probability of default (probability points)",
+    },
     "explanation.raises": {"fr": "augmente le risque", "en": "raises the risk"},
     "explanation.lowers": {"fr": "diminue le risque", "en": "lowers the risk"},
     "explanation.text": {"fr": "En clair", "en": "In plain words"},
@@ -487,6 +486,34 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "common.no": {"fr": "non", "en": "no"},
     "common.value": {"fr": "Valeur", "en": "Value"},
     "common.loading": {"fr": "Chargement…", "en": "Loading…"},
+
+    # -- issue 12: lawful and truthful figures (owned by the model lane) -----------------------
+    "score.borderline": {
+        "fr": "Cas limite : la recommandation change selon l'échantillon de validation. Revue humaine conseillée.",
+        "en": "Borderline: the recommendation changes with the validation sample. Human review advised.",
+    },
+    "score.display_help": {
+        "fr": "Correspondance fixe avec la probabilité de défaut : plus haut = plus sûr ; 600 pour 50 bons "
+        "payeurs pour 1 défaut, +40 points chaque fois que ce rapport double. Indépendant du seuil.",
+        "en": "Fixed mapping of the probability of default: higher is safer; 600 at 50 good payers per "
+        "defaulter, +40 points each time those odds double. Independent of the threshold.",
+    },
+    "score.band_help": {
+        "fr": "Classe de l'échelle de PD fixe de la banque (A à G) : elle ne change pas quand le modèle est "
+        "réentraîné. La décision se prend à part, contre le seuil.",
+        "en": "Grade on the bank's fixed PD master scale (A to G): it does not move when the model is retrained. "
+        "The decision is taken separately, against the threshold.",
+    },
+    "explanation.base": {
+        "fr": "Risque moyen de la population : {base}. Les effets s'additionnent à partir du point de référence "
+        "du modèle ({reference}) jusqu'à la probabilité du client ({probability}).",
+        "en": "Population average risk: {base}. The effects add up from the model's reference point "
+        "({reference}) to the client's probability ({probability}).",
+    },
+    "explanation.justified": {
+        "fr": "Attribut protégé utilisé avec justification (voir la fiche du modèle) ; jamais donné comme motif au client.",
+        "en": "Protected attribute used with a justification (see the model card); never given to the client as a reason.",
+    },
 }
 
 

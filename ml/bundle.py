@@ -19,17 +19,21 @@ Methods
     ``feature_labels(lang)`` -> {feature: label} for "fr" or "en".
     ``input_spec()`` -> {raw column: {type: number|integer|category, min, max | levels,
         nullable, label_fr, label_en[, special]}} for simulations (422 naming the field).
-    ``score(raw)`` -> DataFrame ``probability``, ``decision`` ("approve"|"refuse"),
-        ``confidence`` (0-1: (p - t)/(1 - t) when refused, (t - p)/t when approved; 0 on the
-        threshold), ``risk_band`` ("A" < t/3 <= "B" < 2t/3 <= "C" < t <= "D" < 2t <= "E"),
-        ``display_score`` (0-1000, higher is safer, 500 at the threshold, 50 points per
-        doubling of the odds).
+    ``score(raw)`` -> DataFrame ``probability``, ``decision`` ("approve"|"refuse", against
+        the threshold), ``borderline`` (bool: inside the bootstrap interval of the threshold,
+        see ``ml.grades``), ``risk_band`` (the fixed PD master-scale grade A-G of
+        ``ml.grades``, independent of the threshold), ``display_score`` (0-1000 fixed
+        scorecard mapping of the probability, higher is safer, see ``ml.grades``).
     ``explain(raw, top=10, lang="fr")`` -> per row {probability, decision, base_value,
-        base_probability, logit, contributions: [{feature, label, value, percentile, shap,
-        effect}], other: {shap, effect, count}, text}. ``shap`` is in log-odds (exact
-        TreeSHAP from LightGBM's ``pred_contrib``): base_value + sum(top shap) + other.shap
-        == logit(probability). ``effect`` is in probability points: shap x the secant slope
-        (p - p_base) / (logit - base_value), so effects also add up to p - p_base.
+        base_probability, reference_probability, logit, contributions: [{feature, label,
+        value, percentile, shap, effect}], other: {shap, effect, count}, text}.
+        ``base_probability`` is the training population's observed default rate (the
+        "average risk" a person can compare with). ``shap`` is in log-odds (exact TreeSHAP
+        from LightGBM's ``pred_contrib``): base_value + sum(top shap) + other.shap ==
+        logit(probability). ``effect`` is the same contribution converted to probability
+        points with the secant slope (p - p_ref) / (logit - base_value), where ``p_ref`` =
+        ``reference_probability`` = sigmoid(base_value) is the model's reference point: the
+        effects add up to p - reference_probability. ``percentile`` is on the 0-100 scale.
     ``score_and_explain(raw, top, lang)`` -> (score frame, explanations) from one
         ``pred_contrib`` pass: what a "score + explain" request should call.
     ``compare(raw, features=None)`` -> per row {features: [{feature, label, kind, value,
@@ -63,8 +67,8 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from ml.cost import confidence, display_score, risk_band
 from ml.features import CATEGORICAL_FEATURES, FEATURE_NAMES, INPUT_COLUMNS, build_matrix
+from ml.grades import borderline, display_score, grade
 from ml.labels import labels_for
 from ml.schema import COLUMN_BY_NAME, LEVELS
 
@@ -163,6 +167,8 @@ class ModelBundle:
         self.threshold: float = float(manifest["threshold"])
         self.cost_fn: float = float(manifest["cost_fn"])
         self.cost_fp: float = float(manifest["cost_fp"])
+        interval = manifest["threshold_interval"]
+        self.threshold_interval: tuple[float, float] = (float(interval["low"]), float(interval["high"]))
         self.feature_names: list[str] = [f["name"] for f in manifest["features"]]
         self.input_columns: list[str] = list(manifest["input_columns"])
         if self.feature_names != FEATURE_NAMES or self.input_columns != INPUT_COLUMNS:
@@ -277,9 +283,9 @@ class ModelBundle:
             {
                 "probability": p,
                 "decision": np.where(p >= t, "refuse", "approve").astype(object),
-                "confidence": confidence(p, t),
-                "risk_band": risk_band(p, t),
-                "display_score": display_score(p, t),
+                "borderline": borderline(p, self.threshold_interval),
+                "risk_band": grade(p),
+                "display_score": display_score(p),
             }
         )
 
@@ -335,7 +341,8 @@ class ModelBundle:
                 "probability": float(p[i]),
                 "decision": scores.at[i, "decision"],
                 "base_value": float(base[i]),
-                "base_probability": float(p_base[i]),
+                "base_probability": self.population_default_rate,
+                "reference_probability": float(p_base[i]),
                 "logit": float(logit[i]),
                 "contributions": contributions,
                 "other": {"shap": other, "effect": float(other * slope[i]), "count": len(self.feature_names) - k},
@@ -520,8 +527,9 @@ def _pct_fr(value: float) -> str:
 
 
 def _points(effect: float, lang: str) -> str:
+    # Probability points (percentage points of the default probability), not score points.
     text = f"{100 * effect:+.1f}"
-    return (text.replace(".", ",") + " pts") if lang == "fr" else (text + " pts")
+    return (text.replace(".", ",") + " pt de probabilité") if lang == "fr" else (text + " probability pts")
 
 
 def _explanation_text(e: dict[str, Any], threshold: float, lang: str) -> str:
@@ -543,12 +551,12 @@ def _explanation_text(e: dict[str, Any], threshold: float, lang: str) -> str:
         verdict = "demande refusée" if decision == "refuse" else "demande acceptée"
         head = (
             f"Risque de défaut estimé à {_pct_fr(p)} pour un seuil de {_pct_fr(threshold)} : "
-            f"{verdict}. Risque moyen de départ {_pct_fr(e['base_probability'])}."
+            f"{verdict}. Risque moyen de la population : {_pct_fr(e['base_probability'])}."
         )
         return head + " Principaux facteurs : " + " ; ".join(parts) + "."
     verdict = "application refused" if decision == "refuse" else "application approved"
     head = (
         f"Estimated default risk {100 * p:.1f}% against a threshold of {100 * threshold:.1f}%: "
-        f"{verdict}. Average starting risk {100 * e['base_probability']:.1f}%."
+        f"{verdict}. Population average risk: {100 * e['base_probability']:.1f}%."
     )
     return head + " Main factors: " + "; ".join(parts) + "."

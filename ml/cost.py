@@ -1,8 +1,9 @@
-"""Business cost, the cost-optimal threshold and the display scales derived from it.
+"""Business cost, the cost-optimal threshold and how stable it is.
 
 Decision rule everywhere: refuse when ``probability >= threshold``.
 Business cost = ``cost_fn x FN + cost_fp x FP`` where a false negative is an approved
-defaulter and a false positive a refused good client.
+defaulter and a false positive a refused good client. The figures shown to people (grades,
+0-1000 score, borderline flag) live in ``ml.grades`` and never move with the threshold.
 """
 
 from __future__ import annotations
@@ -10,12 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
-# Display score: 500 at the threshold, 50 points per doubling of the odds of repaying
-# (the usual "points to double the odds" of credit scorecards), clipped to 0-1000.
-SCORE_AT_THRESHOLD = 500.0
-POINTS_TO_DOUBLE_ODDS = 50.0
-RISK_BANDS = ("A", "B", "C", "D", "E")
 
 
 @dataclass(frozen=True)
@@ -84,29 +79,55 @@ def optimal_threshold(y: np.ndarray, p: np.ndarray, cost_fn: float, cost_fp: flo
     )
 
 
-def confidence(p: np.ndarray, threshold: float) -> np.ndarray:
-    """0-1: how far p is from the threshold, relative to the room on its side.
+def threshold_interval(
+    y: np.ndarray, p: np.ndarray, cost_fn: float, cost_fp: float, *, n_boot: int = 200, level: float = 0.90, seed: int = 0
+) -> dict[str, float | int]:
+    """Bootstrap the cost-optimal threshold: resample (y, p) with replacement ``n_boot``
+    times and take the optimum of each resample.
 
-    Refused: (p - t) / (1 - t); approved: (t - p) / t. 0 = on the threshold (a coin flip
-    between decisions), 1 = as far as a probability can be.
+    -> {low, high, median, mean, n_boot, level}: ``low``/``high`` are the central ``level``
+    quantiles of the resampled optima (the "borderline" zone of ``ml.grades``); ``median`` is
+    the threshold of the bootstrap-smoothed cost curve a validator can compare with the
+    single-sample optimum and with the analytic optimum ``analytic_threshold``.
     """
+    optima = bootstrap_thresholds(y, p, cost_fn, cost_fp, n_boot=n_boot, seed=seed)
+    tail = (1.0 - level) / 2.0
+    return {
+        "low": float(np.quantile(optima, tail)),
+        "high": float(np.quantile(optima, 1.0 - tail)),
+        "median": float(np.median(optima)),
+        "mean": float(optima.mean()),
+        "n_boot": int(n_boot),
+        "level": float(level),
+    }
+
+
+def bootstrap_thresholds(
+    y: np.ndarray, p: np.ndarray, cost_fn: float, cost_fp: float, *, n_boot: int = 200, seed: int = 0
+) -> np.ndarray:
+    """The cost-optimal threshold of each of ``n_boot`` resamples (with replacement) of (y, p)."""
+    y = np.asarray(y).astype(np.int64)
     p = np.asarray(p, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(p >= threshold, (p - threshold) / (1.0 - threshold), (threshold - p) / threshold)
-    return np.clip(np.nan_to_num(out, nan=0.0), 0.0, 1.0)
+    rng = np.random.default_rng(seed)
+    optima = np.empty(n_boot)
+    for b in range(n_boot):
+        idx = rng.integers(0, len(y), len(y))
+        optima[b] = optimal_threshold(y[idx], p[idx], cost_fn, cost_fp).threshold
+    return optima
 
 
-def risk_band(p: np.ndarray, threshold: float) -> np.ndarray:
-    """A (p < t/3), B (< 2t/3), C (< t): approved; D (< 2t), E (>= 2t): refused."""
+def analytic_threshold(cost_fn: float, cost_fp: float) -> float:
+    """The Bayes-optimal threshold for calibrated probabilities: refuse when
+    ``p x cost_fn >= (1 - p) x cost_fp``, i.e. ``p >= cost_fp / (cost_fp + cost_fn)``."""
+    return cost_fp / (cost_fp + cost_fn)
+
+
+def cost_curve(y: np.ndarray, p: np.ndarray, cost_fn: float, cost_fp: float, grid: np.ndarray) -> np.ndarray:
+    """Business cost per client at each threshold of ``grid`` (refuse when p >= t)."""
+    y = np.asarray(y).astype(bool)
     p = np.asarray(p, dtype=np.float64)
-    edges = np.array([threshold / 3.0, 2.0 * threshold / 3.0, threshold, 2.0 * threshold])
-    return np.asarray(RISK_BANDS, dtype=object)[np.searchsorted(edges, p, side="right")]
-
-
-def display_score(p: np.ndarray, threshold: float) -> np.ndarray:
-    """0-1000, higher is safer; 500 at the threshold, approved above 500."""
-    p = np.clip(np.asarray(p, dtype=np.float64), 1e-9, 1 - 1e-9)
-    logit = np.log(p / (1 - p))
-    t_logit = np.log(threshold / (1 - threshold))
-    score = SCORE_AT_THRESHOLD - POINTS_TO_DOUBLE_ODDS / np.log(2.0) * (logit - t_logit)
-    return np.clip(np.round(score), 0, 1000).astype(np.int64)
+    pos = np.sort(p[y])
+    neg = np.sort(p[~y])
+    fn = np.searchsorted(pos, grid, side="left")  # defaulters approved (p < t)
+    fp = len(neg) - np.searchsorted(neg, grid, side="left")  # good clients refused
+    return (cost_fn * fn + cost_fp * fp) / len(y)

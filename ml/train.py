@@ -43,7 +43,13 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from ml import bundle as bundle_mod
-from ml.cost import business_cost, confusion_at, optimal_threshold
+from ml.cost import (
+    analytic_threshold,
+    business_cost,
+    confusion_at,
+    optimal_threshold,
+    threshold_interval,
+)
 from ml.data import load_applications, resolve_train_file, validate_applications
 from ml.features import (
     CATEGORICAL_FEATURES,
@@ -52,6 +58,7 @@ from ml.features import (
     INPUT_COLUMNS,
     build_matrix,
 )
+from ml.grades import MASTER_SCALE_VERSION
 from ml.labels import label
 from ml.schema import COLUMN_BY_NAME, ID_COLUMN, LEVELS, TARGET_COLUMN
 
@@ -181,6 +188,26 @@ def _fairness(raw: pd.DataFrame, y: np.ndarray, p: np.ndarray, threshold: float)
     return out
 
 
+def calibration_report(y: np.ndarray, p: np.ndarray, bins: int = 10) -> dict[str, Any]:
+    """Reliability curve (equal-count bins), calibration-in-the-large and its ratio."""
+    from sklearn.calibration import calibration_curve
+
+    observed, predicted = calibration_curve(y, p, n_bins=bins, strategy="quantile")
+    edges = np.unique(np.quantile(p, np.linspace(0, 1, bins + 1)))
+    counts = np.histogram(p, bins=edges)[0] if len(edges) > 1 else np.array([len(p)])
+    return {
+        "observed_default_rate": float(np.mean(y)),
+        "mean_predicted_probability": float(np.mean(p)),
+        # > 0: the model over-predicts on average; a ratio near 1 is well calibrated.
+        "calibration_in_the_large": float(np.mean(p) - np.mean(y)),
+        "observed_to_expected": float(np.mean(y) / np.mean(p)) if np.mean(p) > 0 else None,
+        "reliability": [
+            {"mean_predicted": float(pp), "observed": float(oo), "count": int(c)}
+            for pp, oo, c in zip(predicted, observed, counts[: len(predicted)], strict=False)
+        ],
+    }
+
+
 def _population(features: np.ndarray, y: np.ndarray) -> dict[str, Any]:
     """Per-feature reference from the training rows (no row-level data)."""
     out: dict[str, Any] = {"rows": len(y), "default_rate": float(y.mean()), "features": {}}
@@ -281,6 +308,7 @@ def train(
     early_stopping_rounds: int = 100,
     shap_sample: int = 2000,
     logistic_baseline: bool = True,
+    threshold_bootstrap: int = 200,
 ) -> TrainResult:
     """Train, evaluate and write a bundle into ``out_dir``; see the module docstring."""
     if folds < 2:
@@ -345,6 +373,19 @@ def train(
     choice = optimal_threshold(y, oof, cost_fn, cost_fp)
     model_metrics = _metrics(y, oof, choice.threshold, cost_fn, cost_fp)
     model_metrics["fold_auc"] = fold_auc
+    interval = threshold_interval(y, oof, cost_fn, cost_fp, n_boot=threshold_bootstrap, seed=seed)
+    threshold_report = {
+        "chosen": choice.threshold,
+        "rule": "refuse when probability >= threshold",
+        "bootstrap": interval,
+        "analytic": analytic_threshold(cost_fn, cost_fp),
+        "cost_per_client": {
+            "chosen": business_cost(y, oof, choice.threshold, cost_fn, cost_fp) / len(y),
+            "bootstrap_median": business_cost(y, oof, interval["median"], cost_fn, cost_fp) / len(y),
+            "analytic": business_cost(y, oof, analytic_threshold(cost_fn, cost_fp), cost_fn, cost_fp) / len(y),
+        },
+    }
+    calibration = calibration_report(y, oof)
 
     tick("baselines")
     t0 = time.perf_counter()
@@ -402,6 +443,8 @@ def train(
         "cost_fn": cost_fn,
         "cost_fp": cost_fp,
         "threshold": choice.threshold,
+        "threshold_report": threshold_report,
+        "calibration": calibration,
         "class_imbalance": "no re-weighting; stratified folds and a cost-optimal threshold on out-of-fold probabilities",
         "best_iterations": best_iterations,
         "refit_rounds": rounds,
@@ -415,6 +458,9 @@ def train(
         "version": version,
         "created_at": created.isoformat(timespec="seconds"),
         "threshold": choice.threshold,
+        "threshold_interval": {"low": interval["low"], "high": interval["high"], "level": interval["level"],
+                               "n_boot": interval["n_boot"]},
+        "master_scale": MASTER_SCALE_VERSION,
         "cost_fn": cost_fn,
         "cost_fp": cost_fp,
         "metrics": {

@@ -90,13 +90,14 @@ def test_no_client_identifier_leaves_training(trained_bundle_dir, synthetic_data
 def test_kaggle_format_sample_scores(model_bundle):
     rows = load_applications(KAGGLE_SAMPLE, require_target=False)
     scores = model_bundle.score(rows)
-    assert list(scores.columns) == ["probability", "decision", "confidence", "risk_band", "display_score"]
+    assert list(scores.columns) == ["probability", "decision", "borderline", "risk_band", "display_score"]
     assert len(scores) == 20
     assert scores["probability"].between(0, 1).all()
     assert set(scores["decision"]) <= {"approve", "refuse"}
     assert ((scores["probability"] >= model_bundle.threshold) == (scores["decision"] == "refuse")).all()
-    assert scores["confidence"].between(0, 1).all()
-    assert set(scores["risk_band"]) <= set("ABCDE")
+    low, high = model_bundle.threshold_interval
+    assert (scores["borderline"] == scores["probability"].between(low, high, inclusive="left")).all()
+    assert set(scores["risk_band"]) <= set("ABCDEFG")
     assert scores["display_score"].between(0, 1000).all()
 
 
@@ -122,7 +123,7 @@ def test_explanation_adds_up_to_the_score(model_bundle, test_rows):
         total = e["base_value"] + sum(c["shap"] for c in e["contributions"]) + e["other"]["shap"]
         p = scores["probability"].iloc[i]
         assert total == pytest.approx(math.log(p / (1 - p)), abs=1e-9)
-        effects = e["base_probability"] + sum(c["effect"] for c in e["contributions"]) + e["other"]["effect"]
+        effects = e["reference_probability"] + sum(c["effect"] for c in e["contributions"]) + e["other"]["effect"]
         assert effects == pytest.approx(p, abs=1e-9)
         magnitudes = [abs(c["shap"]) for c in e["contributions"]]
         assert magnitudes == sorted(magnitudes, reverse=True)

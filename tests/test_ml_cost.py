@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ml.cost import business_cost, confidence, display_score, optimal_threshold, risk_band
+from ml.cost import (
+    analytic_threshold,
+    business_cost,
+    cost_curve,
+    optimal_threshold,
+    threshold_interval,
+)
 
 
 def test_threshold_minimises_cost_on_a_hand_computed_example():
@@ -48,18 +54,29 @@ def test_threshold_matches_brute_force_on_random_data():
     assert choice.cost == brute
 
 
-def test_confidence_is_zero_on_the_threshold_and_one_at_the_extremes():
-    t = 0.2
-    c = confidence(np.array([0.0, 0.1, 0.2, 0.6, 1.0]), t)
-    assert c.tolist() == pytest.approx([1.0, 0.5, 0.0, 0.5, 1.0])
+def test_bootstrap_threshold_interval_brackets_the_optimum_and_narrows_with_more_data():
+    rng = np.random.default_rng(1)
+
+    def sample(n: int) -> tuple[np.ndarray, np.ndarray]:
+        p = rng.beta(1, 10, n)
+        return (rng.random(n) < p).astype(int), p
+
+    y, p = sample(2000)
+    small = threshold_interval(y, p, 10, 1, n_boot=100, seed=0)
+    assert small["low"] <= small["median"] <= small["high"]
+    assert small["low"] <= optimal_threshold(y, p, 10, 1).threshold <= small["high"]
+    y, p = sample(40000)
+    large = threshold_interval(y, p, 10, 1, n_boot=100, seed=0)
+    assert large["high"] - large["low"] < small["high"] - small["low"]
+    # Calibrated probabilities: the analytic optimum cost_fp / (cost_fp + cost_fn) is inside.
+    assert analytic_threshold(10, 1) == pytest.approx(1 / 11)
+    assert large["low"] <= analytic_threshold(10, 1) <= large["high"]
 
 
-def test_risk_bands_and_display_score_follow_the_threshold():
-    t = 0.09
-    p = np.array([0.01, 0.04, 0.07, 0.1, 0.5])
-    assert risk_band(p, t).tolist() == ["A", "B", "C", "D", "E"]
-    scores = display_score(p, t)
-    assert display_score(np.array([t]), t)[0] == 500
-    assert list(scores) == sorted(scores, reverse=True)
-    assert all(s > 500 for s in scores[:3]) and all(s < 500 for s in scores[3:])
-    assert 0 <= scores.min() and scores.max() <= 1000
+def test_cost_curve_matches_business_cost_at_every_grid_point():
+    rng = np.random.default_rng(2)
+    p = rng.random(300)
+    y = (rng.random(300) < p).astype(int)
+    grid = np.linspace(0, 1, 21)
+    curve = cost_curve(y, p, 10, 1, grid)
+    assert curve.tolist() == pytest.approx([business_cost(y, p, t, 10, 1) / 300 for t in grid])

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from sqlalchemy import select
 
 from backend.audit.models import AuditEvent
+from ml import grades
 
 API = "/api/v1"
 
@@ -46,15 +48,19 @@ def test_profile_shows_pseudonym_and_readable_fields_and_is_audited(app, client,
     assert event.model_version and len(event.input_hash) == 64
 
 
-def test_score_gives_decision_confidence_band_and_display_score(app, client, advisor, imported_clients, model_bundle):
+def test_score_gives_decision_borderline_flag_grade_and_display_score(app, client, advisor, imported_clients, model_bundle):
     response = client.get(f"{API}/clients/{imported_clients[1]}/score", headers=advisor)
     assert response.status_code == 200, response.text
     body = response.json()
     p, t = body["probability"], body["threshold"]
     assert 0 < p < 1 and t == pytest.approx(model_bundle.threshold)
     assert body["decision"] == ("refuse" if p >= t else "approve")
-    assert 0 <= body["confidence"] <= 1 and body["risk_band"] in "ABCDE"
-    assert (body["display_score"] > 500) == (body["decision"] == "approve")
+    assert "confidence" not in body
+    low, high = body["borderline_interval"]
+    assert body["borderline"] == (low <= p < high)
+    assert body["risk_band_range"][0] <= p < body["risk_band_range"][1] and body["risk_band"] in "ABCDEFG"
+    assert body["display_score"] == grades.display_score(np.array([p]))[0]
+    assert body["decision_label"] == grades.decision_label(body["decision"], "fr")
     assert body["model_version"] == model_bundle.version
     [event] = _events(app, "score.compute")
     assert event.resource == body["pseudonym"] and event.model_version == model_bundle.version
@@ -66,7 +72,7 @@ def test_score_gives_decision_confidence_band_and_display_score(app, client, adv
     assert event.input_hash == model_bundle.input_hash(features)
 
 
-def test_explanation_contributions_plus_base_value_give_back_the_score(client, advisor, imported_clients):
+def test_explanation_contributions_plus_base_value_give_back_the_score(client, advisor, imported_clients, model_bundle):
     for raw in imported_clients[:3]:
         score = client.get(f"{API}/clients/{raw}/score", headers=advisor).json()
         response = client.get(f"{API}/clients/{raw}/explanation", headers=advisor, params={"top": 5, "lang": "en"})
@@ -76,7 +82,9 @@ def test_explanation_contributions_plus_base_value_give_back_the_score(client, a
         logit = body["base_value"] + sum(c["shap"] for c in body["contributions"]) + body["other"]["shap"]
         assert 1 / (1 + math.exp(-logit)) == pytest.approx(score["probability"], abs=1e-9)
         effects = sum(c["effect"] for c in body["contributions"]) + body["other"]["effect"]
-        assert body["base_probability"] + effects == pytest.approx(score["probability"], abs=1e-9)
+        assert body["reference_probability"] + effects == pytest.approx(score["probability"], abs=1e-9)
+        # The average risk shown is the training population's real default rate.
+        assert body["base_probability"] == pytest.approx(model_bundle.population_default_rate)
         assert body["text"].startswith("Estimated default risk")
 
 

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 import typer
@@ -41,6 +42,19 @@ def _octroi(
         capture_output=capture,
         check=False,
     )
+
+
+def _bundle_loads(model_dir: Path) -> bool:
+    """False for a bundle this code refuses (e.g. trained before a feature or policy change):
+    the demo then retrains instead of serving "model unavailable"."""
+    from ml.bundle import BundleIntegrityError, ModelBundle
+
+    try:
+        ModelBundle.load(model_dir)
+    except BundleIntegrityError as exc:
+        typer.echo(f"      existing bundle refused ({exc}); retraining")
+        return False
+    return True
 
 
 def _step(number: int, total: int, message: str) -> None:
@@ -99,7 +113,7 @@ def demo(
                      "--out", str(data_dir))
 
     _step(2, total, f"model bundle in {model_dir}")
-    if (model_dir / "manifest.json").exists():
+    if (model_dir / "manifest.json").exists() and _bundle_loads(model_dir):
         typer.echo("      already trained, kept (delete the folder to retrain)")
     else:
         _run_or_fail("train", "--data", str(data_dir), "--out", str(model_dir),

@@ -27,11 +27,23 @@ class Score(BaseModel):
     pseudonym: str | None = None
     probability: float = Field(description="Probability of default (0-1); never stored")
     threshold: float
-    decision: Literal["approve", "refuse"]
-    confidence: float = Field(ge=0, le=1, description="0 at the threshold, 1 at the far end")
-    risk_band: str
-    risk_band_label: str
-    display_score: int = Field(ge=0, le=1000, description="Higher is safer; 500 at the threshold")
+    decision: Literal["approve", "refuse"] = Field(description="Refuse when probability >= threshold")
+    decision_label: str = Field(description="The recommendation in words, in the request's language")
+    borderline: bool = Field(
+        description="True when the probability lies inside the bootstrap interval of the cost-optimal "
+        "threshold (borderline_interval): the recommendation depends on sampling noise, a human review is due"
+    )
+    borderline_interval: list[float] = Field(
+        min_length=2, max_length=2, description="[low, high): central 90 % of bootstrapped cost-optimal thresholds"
+    )
+    risk_band: str = Field(description="Grade on the fixed PD master scale (A lowest risk ... G highest); "
+                           "independent of the threshold, the same meaning for every model version")
+    risk_band_label: str = Field(description="The grade in words, in the request's language")
+    risk_band_range: list[float] = Field(min_length=2, max_length=2, description="[lowest, highest) probability of the grade")
+    display_score: int = Field(
+        ge=0, le=1000, description="Octroi score: fixed mapping of the probability, higher is safer; 600 at odds of "
+        "50 good clients per defaulter (PD 1.96 %), +40 points per doubling of those odds; not tied to the threshold"
+    )
     model_version: str
 
 
@@ -39,9 +51,14 @@ class Contribution(BaseModel):
     feature: str
     label: str
     value: Any = None
-    percentile: float | None = Field(default=None, description="Population percentile of the value")
+    percentile: float | None = Field(
+        default=None, ge=0, le=100, description="Population percentile of the value, on a 0-100 scale"
+    )
     shap: float = Field(description="Contribution in log-odds")
-    effect: float = Field(description="Effect in probability points (0-1 scale)")
+    effect: float = Field(
+        description="The contribution converted to probability (0-1 scale; x100 for percentage points); the "
+        "effects add up from reference_probability to probability"
+    )
 
 
 class OtherContributions(BaseModel):
@@ -56,7 +73,10 @@ class Explanation(BaseModel):
     probability: float
     decision: Literal["approve", "refuse"]
     base_value: float = Field(description="Expected log-odds over the training population")
-    base_probability: float
+    base_probability: float = Field(description="The training population's observed default rate (the average risk)")
+    reference_probability: float = Field(
+        description="sigmoid(base_value): the model's reference point from which the effects add up"
+    )
     logit: float = Field(description="base_value + every contribution's shap")
     contributions: list[Contribution]
     other: OtherContributions = Field(description="The features outside the top ones, summed")
@@ -71,7 +91,7 @@ class FeatureComparison(BaseModel):
     label: str
     kind: str
     value: Any = None
-    percentile: float | None = None
+    percentile: float | None = Field(default=None, ge=0, le=100, description="Population percentile, 0-100 scale")
     atypical: bool
 
 

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from backend.cache import ResultCache
 from backend.clients.service import clients_revision, load_population
-from ml.cost import RISK_BANDS, risk_band
 from ml.features import build_matrix
+from ml.grades import GRADE_NAMES, grade, grade_label
 
 MIN_SEGMENT = 10
 HISTOGRAM_BINS = 20
@@ -37,10 +37,6 @@ SEGMENTS: dict[str, str] = {
 }
 AGE_EDGES = (25, 35, 45, 55, 65)
 AGE_LABELS = ("<25", "25-34", "35-44", "45-54", "55-64", "65+")
-BAND_MEANING = {
-    "fr": {"A": "très faible", "B": "faible", "C": "modéré", "D": "élevé", "E": "très élevé"},
-    "en": {"A": "very low", "B": "low", "C": "moderate", "D": "high", "E": "very high"},
-}
 
 
 def age_bands(days_birth: np.ndarray) -> np.ndarray:
@@ -77,8 +73,9 @@ def compute_aggregates(
     approved = p < threshold
     n_approved = int(approved.sum())
     counts, edges = np.histogram(p, bins=HISTOGRAM_BINS, range=(0.0, 1.0))
-    bands = risk_band(p, threshold) if n else np.zeros(0, dtype=object)
-    band_counts = {band: int((bands == band).sum()) for band in RISK_BANDS}
+    # Grades of the fixed PD master scale (ml.grades), not bands around the threshold.
+    bands = grade(p) if n else np.zeros(0, dtype=object)
+    band_counts = {band: int((bands == band).sum()) for band in GRADE_NAMES}
     summary = {
         "model_version": model_version,
         "applicants": n,
@@ -90,7 +87,7 @@ def compute_aggregates(
         "histogram": {"edges": [round(float(e), 4) for e in edges], "counts": [int(c) for c in counts]},
         "risk_bands": [
             {"band": band, "count": band_counts[band], "share": round(band_counts[band] / n, 6) if n else 0.0}
-            for band in RISK_BANDS
+            for band in GRADE_NAMES
         ],
     }
     tables = {name: _segments(name, codes, labels, p, approved) for name, (codes, labels) in segments.items()}
@@ -135,13 +132,13 @@ def executive_summary(summary: dict[str, Any], lang: str) -> str:
             f"{fr(summary['threshold'], 3)}. Taux de défaut attendu parmi les acceptés : "
             f"{fr(default, 1)} %. Perte attendue (probabilité × crédit, acceptés) : {fr(loss)}. "
             f"Bande de risque la plus élevée représentée : {worst['band']} "
-            f"({BAND_MEANING['fr'][worst['band']]})."
+            f"({grade_label(worst['band'], 'fr').lower()})."
         )
     return (
         f"{n:,} applicants: {rate:.1f}% would be approved at the {summary['threshold']:.3f} threshold. "
         f"Expected default rate among approved: {default:.1f}%. "
         f"Expected loss (probability x credit, approved): {loss:,.0f}. "
-        f"Highest risk band present: {worst['band']} ({BAND_MEANING['en'][worst['band']]})."
+        f"Highest risk band present: {worst['band']} ({grade_label(worst['band'], 'en').lower()})."
     )
 
 

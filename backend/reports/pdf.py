@@ -20,16 +20,16 @@ LABELS: dict[str, dict[str, str]] = {
     "probability": {"fr": "Probabilité de défaut", "en": "Probability of default"},
     "threshold": {"fr": "Seuil", "en": "Threshold"},
     "decision": {"fr": "Décision", "en": "Decision"},
-    "confidence": {"fr": "Confiance", "en": "Confidence"},
-    "display_score": {"fr": "Score Octroi (0-1000)", "en": "Octroi score (0-1000)"},
-    "band": {"fr": "Classe de risque", "en": "Risk band"},
+    "borderline": {"fr": "Cas limite (revue humaine)", "en": "Borderline (human review)"},
+    "display_score": {"fr": "Score Octroi (0-1000, plus haut = plus sûr)", "en": "Octroi score (0-1000, higher is safer)"},
+    "band": {"fr": "Classe de risque (échelle fixe)", "en": "Risk grade (fixed scale)"},
     "approve": {"fr": "ACCORDÉ", "en": "APPROVED"},
     "refuse": {"fr": "REFUSÉ", "en": "REFUSED"},
     "profile": {"fr": "Profil", "en": "Profile"},
     "explanation": {"fr": "Principaux facteurs de la décision", "en": "Main factors of the decision"},
     "feature": {"fr": "Facteur", "en": "Factor"},
     "value": {"fr": "Valeur", "en": "Value"},
-    "effect": {"fr": "Effet (points)", "en": "Effect (points)"},
+    "effect": {"fr": "Effet (pts de probabilité)", "en": "Effect (probability pts)"},
     "raises": {"fr": "augmente le risque", "en": "raises the risk"},
     "lowers": {"fr": "diminue le risque", "en": "lowers the risk"},
     "comparison": {"fr": "Comparaison avec la population", "en": "Comparison with the population"},
@@ -90,6 +90,17 @@ def _get(mapping: Mapping[str, Any] | None, *names: str, default: Any = None) ->
     return default
 
 
+def _grade(score: Mapping[str, Any], lang: str) -> str:
+    """"D - Risque modéré (4,0-8,0 %)": the master-scale grade, its words and its PD range."""
+    band = _get(score, "risk_band", default="-")
+    label = _get(score, "risk_band_label", default="")
+    bounds = _get(score, "risk_band_range")
+    text = f"{band} - {label}" if label else str(band)
+    if isinstance(bounds, Sequence) and len(bounds) == 2:
+        text += f" ({_pct(bounds[0], lang)} - {_pct(bounds[1], lang)})"
+    return text
+
+
 class _Report(FPDF):
     footer_text = ""
 
@@ -146,9 +157,9 @@ def build_report(
     facts = [
         (_label("probability", lang), _pct(probability, lang)),
         (_label("threshold", lang), _pct(threshold, lang)),
-        (_label("confidence", lang), _pct(_get(score, "confidence"), lang)),
+        (_label("borderline", lang), _fmt(bool(_get(score, "borderline", default=False)), lang)),
         (_label("display_score", lang), _fmt(_get(score, "display_score"), lang)),
-        (_label("band", lang), _get(score, "risk_band_label", "risk_band", default="-")),
+        (_label("band", lang), _grade(score, lang)),
     ]
     pdf.cell(4, 9, "")
     pdf.multi_cell(width - 49, 4.5, _text("   ".join(f"{k} : {v}" for k, v in facts)), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -212,9 +223,8 @@ def build_report(
     pdf.ln(5)
     pdf.set_font("Helvetica", size=8.5)
     for feature in list(_get(comparison, "features", default=[]))[:8]:
+        # The API's percentiles are on the 0-100 scale: printed as they are.
         percentile = _get(feature, "percentile")
-        if isinstance(percentile, int | float) and percentile <= 1:
-            percentile = percentile * 100
         cells = (
             str(_get(feature, "label", "feature", default="?"))[:60],
             _fmt(_get(feature, "client_value", "value"), lang),

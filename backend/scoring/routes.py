@@ -24,6 +24,7 @@ from backend.clients.schemas import Explanation, Lang, Score, Simulation, Simula
 from backend.ratelimit import RATE_LIMITED_RESPONSES, rate_limit
 from backend.scoring import service as scoring
 from backend.scoring.model import get_bundle, get_keyring
+from ml import grades
 from security.pseudonym import PseudonymKeyRing
 from security.rbac import Permission
 
@@ -134,6 +135,13 @@ class FeatureInfo(BaseModel):
     categorical: bool
 
 
+class Grade(BaseModel):
+    grade: str
+    pd_min: float = Field(description="Lowest probability of default of the grade (inclusive)")
+    pd_max: float = Field(description="Highest probability of default of the grade (exclusive)")
+    label: str
+
+
 class ModelCard(BaseModel):
     version: str
     trained_at: str | None = Field(description="When the bundle was trained (ISO 8601, UTC)")
@@ -144,6 +152,10 @@ class ModelCard(BaseModel):
     training_data: dict[str, Any]
     features: list[FeatureInfo]
     fairness: dict[str, Any]
+    master_scale: list[Grade] = Field(description="The fixed PD master scale behind every risk grade")
+    borderline_interval: list[float] = Field(
+        min_length=2, max_length=2, description="[low, high): a probability inside is flagged borderline"
+    )
     model_card: str = Field(description="The model card (Markdown)")
     lang: Lang
 
@@ -184,6 +196,8 @@ def model_card(
             for f in manifest["features"]
         ],
         fairness=bundle.fairness,
+        master_scale=[Grade(**g) for g in grades.master_scale(lang)],
+        borderline_interval=list(bundle.threshold_interval),
         model_card=bundle.model_card,
         lang=lang,
     )

@@ -15,17 +15,10 @@ from typing import Any
 import pandas as pd
 
 from backend.cache import ResultCache
+from ml import grades
 from ml.schema import APPLICATION_COLUMNS
 
 Bundle = Any  # ml.bundle.ModelBundle, imported lazily: the app starts without a model
-
-BAND_LABELS: dict[str, dict[str, str]] = {
-    "A": {"fr": "Risque très faible", "en": "Very low risk"},
-    "B": {"fr": "Risque faible", "en": "Low risk"},
-    "C": {"fr": "Risque modéré", "en": "Moderate risk"},
-    "D": {"fr": "Risque élevé", "en": "High risk"},
-    "E": {"fr": "Risque très élevé", "en": "Very high risk"},
-}
 
 
 class SimulationError(ValueError):
@@ -62,13 +55,18 @@ def cached(
 def _score_dict(frame: pd.DataFrame, bundle: Bundle, lang: str) -> dict[str, Any]:
     row = frame.iloc[0]
     band = str(row["risk_band"])
+    decision = str(row["decision"])
+    low, high = grades.grade_range(band)
     return {
         "probability": float(row["probability"]),
         "threshold": float(bundle.threshold),
-        "decision": str(row["decision"]),
-        "confidence": float(row["confidence"]),
+        "decision": decision,
+        "decision_label": grades.decision_label(decision, lang),
+        "borderline": bool(row["borderline"]),
+        "borderline_interval": [float(v) for v in bundle.threshold_interval],
         "risk_band": band,
-        "risk_band_label": BAND_LABELS.get(band, {}).get(lang, band),
+        "risk_band_label": grades.grade_label(band, lang),
+        "risk_band_range": [low, high],
         "display_score": int(row["display_score"]),
         "model_version": bundle.version,
     }

@@ -44,18 +44,29 @@ def _decision_label(decision: str) -> str:
     return ui.t(f"decision.{decision}") if decision in ("approve", "refuse") else str(decision)
 
 
-def _risk_text(probability: float, threshold: float) -> str:
-    return ui.t(f"risk.{charts.risk_level(probability, threshold)}")
+def _grade_text(score: dict[str, Any]) -> str:
+    """The API's master-scale grade in words, e.g. "D · Risque modéré (4,0 %-8,0 %)"."""
+    grade = str(score.get("risk_band") or "—")
+    text = f"{grade} · {score.get('risk_band_label') or ''}".rstrip(" ·")
+    bounds = score.get("risk_band_range")
+    if isinstance(bounds, list) and len(bounds) == 2:
+        text += f" ({ui.pct(float(bounds[0]))}-{ui.pct(float(bounds[1]))})"
+    return text
 
 
 def render_score(score: dict[str, Any], key: str = "client") -> None:
     probability = float(score["probability"])
     threshold = float(score["threshold"])
-    label = _risk_text(probability, threshold)
+    borderline = bool(score.get("borderline", False))
+    label = str(score.get("risk_band_label") or "")
     left, right = st.columns([3, 2])
     with left:
         st.plotly_chart(
-            charts.gauge(probability, threshold, ui.t("score.title"), label),
+            charts.gauge(
+                probability, threshold, ui.t("score.title"), label,
+                level=charts.risk_level(str(score["decision"]), borderline),
+                borderline_interval=score.get("borderline_interval"),
+            ),
             key=f"{key}_gauge",
             config={"displayModeBar": False},
         )
@@ -67,15 +78,14 @@ def render_score(score: dict[str, Any], key: str = "client") -> None:
         decision = str(score["decision"])
         box = st.success if decision == "approve" else st.error
         box(f"**{ui.t('score.decision')} : {_decision_label(decision)}**", icon=":material/gavel:")
-        confidence = ui.pick(score, "confidence")
-        if confidence is not None:
-            st.metric(ui.t("score.confidence"), ui.pct(float(confidence), 0))
+        if borderline:
+            # A flag with one stated meaning (see the API's Score schema), not a percentage.
+            st.warning(ui.t("score.borderline"), icon=":material/rate_review:")
         display = ui.pick(score, "display_score", "score")
         if display is not None:
-            st.metric(ui.t("score.display"), ui.num(display))
-        band = ui.pick(score, "risk_band_label", "risk_band", "band")
-        if band is not None:
-            st.metric(ui.t("score.band"), str(band))
+            st.metric(ui.t("score.display"), ui.num(display), help=ui.t("score.display_help"))
+        if score.get("risk_band") is not None:
+            st.metric(ui.t("score.band"), _grade_text(score), help=ui.t("score.band_help"))
         version = ui.pick(score, "model_version")
         if version:
             st.caption(ui.t("score.model_version", version=version))
@@ -95,6 +105,10 @@ def render_explanation(explanation: dict[str, Any], key: str = "client") -> None
             key=f"{key}_contributions",
             config={"displayModeBar": False},
         )
+    base, reference = explanation.get("base_probability"), explanation.get("reference_probability")
+    if base is not None and reference is not None:
+        st.caption(ui.t("explanation.base", base=ui.pct(float(base)), reference=ui.pct(float(reference)),
+                        probability=ui.pct(float(explanation.get("probability") or 0.0))))
     text = ui.pick(explanation, "text", "summary", "plain_text")
     if text:
         st.markdown(f"**{ui.t('explanation.text')}**")
@@ -172,7 +186,8 @@ def render_comparison(comparison: dict[str, Any], similar: dict[str, Any] | None
     percentile = ui.pick(feature, "percentile", "population_percentile")
     if percentile is not None:
         value = float(percentile)
-        st.markdown(ui.t("comparison.percentile", percentile=round(value * 100 if value <= 1 else value)))
+        # The API's percentiles are on the 0-100 scale (ge=0, le=100 in its schema).
+        st.markdown(ui.t("comparison.percentile", percentile=round(value)))
 
     _atypical(comparison, features)
     _scatter(comparison, features, similar)
@@ -251,7 +266,7 @@ def _atypical(comparison: dict[str, Any], features: list[dict[str, Any]]) -> Non
     for f in flagged:
         raw = ui.pick(f, "percentile")
         # Categorical features have no percentile (a rare level is what makes them atypical).
-        percentile: Any = "—" if raw is None else round(float(raw) * 100 if float(raw) <= 1 else float(raw))
+        percentile: Any = "—" if raw is None else round(float(raw))
         st.warning(
             ui.t(
                 "comparison.atypical_item",
@@ -266,7 +281,7 @@ def _atypical(comparison: dict[str, Any], features: list[dict[str, Any]]) -> Non
 def _radar(features: list[dict[str, Any]], similar: dict[str, Any] | None) -> None:
     axes: list[str] = []
     client_p: list[float] = []
-    similar_p: list[float] = []
+    similar_p: list[float | None] = []
     neighbours = _similar_points(similar) if similar else []
     for f in features:
         raw = ui.pick(f, "percentile", "population_percentile")
@@ -277,16 +292,16 @@ def _radar(features: list[dict[str, Any]], similar: dict[str, Any] | None) -> No
         values = sorted(float(v) for v in values if isinstance(v, int | float))
         median = values[len(values) // 2] if values else None
         axes.append(str(ui.pick(f, "label", "feature")))
-        client_p.append(float(raw) * 100 if float(raw) <= 1 else float(raw))
-        similar_p.append(_percentile_in(edges, counts, median) or 50.0)
+        client_p.append(float(raw))
+        similar_p.append(_percentile_in(edges, counts, median))
     if len(axes) < 3:
         return
     st.subheader(ui.t("comparison.radar"))
-    series = [
-        (ui.t("comparison.population"), [50.0] * len(axes), charts.NEUTRAL),
-        (ui.t("comparison.similar"), similar_p, charts.WATCH),
-        (ui.t("comparison.client"), client_p, charts.CLIENT),
-    ]
+    series = [(ui.t("comparison.population"), [50.0] * len(axes), charts.NEUTRAL)]
+    # A missing percentile is left out, never drawn as the median.
+    if similar_p and all(v is not None for v in similar_p):
+        series.append((ui.t("comparison.similar"), [float(v) for v in similar_p if v is not None], charts.WATCH))
+    series.append((ui.t("comparison.client"), client_p, charts.CLIENT))
     st.plotly_chart(charts.radar(axes, series), key="radar")
 
 
