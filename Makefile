@@ -21,7 +21,7 @@ demo: $(STAMP)
 	$(BIN)/octroi demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check backend frontend security ml tests bench deploy
+	$(BIN)/ruff check backend frontend security ml tests bench deploy verifier
 	$(BIN)/lint-imports
 
 test: lint

@@ -303,3 +303,23 @@ def test_the_apis_database_role_cannot_open_the_purge_door_nor_delete_tombstones
             conn.rollback()
     finally:
         app_engine.dispose()
+
+
+def test_a_purge_of_every_event_continues_the_chain_after_its_anchor(app):
+    now = datetime.now(UTC)
+    with app.state.sessionmaker() as db:
+        for _ in range(3):
+            audit_service._append(db, {
+                "ts": now - timedelta(days=RETENTION + 5), "request_id": None, "actor": "a",
+                "role": "advisor", "action": "client.read", "resource": None, "outcome": "success",
+                "ip": None, "model_version": None, "input_hash": None, "details": None,
+            })
+        db.commit()
+    with app.state.sessionmaker() as db:
+        purge(db, app.state.checkpoint_signer, RETENTION, now=now)
+        db.commit()
+    _write_events(app, 1)
+    with app.state.sessionmaker() as db:
+        assert list(db.scalars(select(AuditEvent.seq).order_by(AuditEvent.seq))) == [4, 5]
+    result = _verify(app)
+    assert result.valid and result.first_seq == 4, result.reason

@@ -13,12 +13,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.api.deps import get_db
+from backend.audit.bundle import bundle_lines
 from backend.audit.models import AuditEvent
 from backend.audit.schemas import AuditEventOut, AuditPage, VerificationOut
 from backend.audit.service import OUTCOMES, commit_audited, event_dict, result_dict, verify_trail
@@ -41,6 +42,11 @@ class Outcome(StrEnum):
 class ExportFormat(StrEnum):
     jsonl = "jsonl"
     csv = "csv"
+    bundle = "bundle"  # events + checkpoints + purge anchors + public keys (docs/audit-format.md)
+
+
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _filters(
@@ -126,7 +132,17 @@ def export(
     _limit: None = Depends(rate_limit("export")),
     db: Session = Depends(get_db),
 ) -> StreamingResponse:
-    """Stream the events (oldest first) as JSON lines or CSV, up to the head at request time."""
+    """Stream the events (oldest first) as JSON lines or CSV, up to the head at request time.
+
+    ``bundle`` is the verifiable export: every event with the checkpoints, purge anchors and
+    public keys, for an offline verifier (``verifier/octroi_verify.py``); it takes no filter.
+    """
+    if format is ExportFormat.bundle and any(v is not None for v in (actor, action, outcome, start, end)):
+        raise HTTPException(
+            status_code=422,
+            detail="format=bundle exports the whole chain: filters (actor, action, outcome, "
+            "from, to) are not allowed with it",
+        )
     exported = commit_audited(
         db, request, principal, action="audit.export", details={"format": format.value},
     )
@@ -152,6 +168,13 @@ def export(
                     yield event_dict(row)
                 after = batch[-1].seq
 
+    if format is ExportFormat.bundle:
+        signer = request.app.state.checkpoint_signer
+        retired = request.app.state.retired_audit_keys
+        return StreamingResponse(
+            bundle_lines(factory, head, signer, retired), media_type="application/x-ndjson",
+            headers={"Content-Disposition": f'attachment; filename="audit-bundle-{head}.jsonl"'},
+        )
     if format is ExportFormat.jsonl:
         body: Iterator[str] = (json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows())
         media, suffix = "application/x-ndjson", "jsonl"
@@ -169,8 +192,19 @@ def _csv_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
     writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS)
     writer.writeheader()
     for row in rows:
-        writer.writerow(row | {"details": json.dumps(row["details"], sort_keys=True)})
+        cells = row | {"details": json.dumps(row["details"], sort_keys=True)}
+        writer.writerow({name: _neutralise(value) for name, value in cells.items()})
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
     yield buffer.getvalue()
+
+
+def _neutralise(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula gets a leading quote (OWASP advice).
+
+    The JSON lines and bundle exports keep the exact values: they are what the hash covers.
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value

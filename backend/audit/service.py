@@ -9,6 +9,8 @@ a transaction-scoped advisory lock on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite.
 
 from __future__ import annotations
 
+import getpass
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -63,6 +65,18 @@ class AuditUnavailable(RuntimeError):
     """The audit event could not be written; the action must not happen (503)."""
 
 
+CLI_ROLE = "operator"
+
+
+def cli_operator() -> str:
+    """Who runs a CLI command: ``cli:<os user>``, so CLI actions are audited under a name."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = f"uid{os.getuid()}"
+    return f"cli:{user}"[:64]
+
+
 def configure_session_factory(
     factory: Any, signer: CheckpointSigner, every: int, witness: Witness | None = None
 ) -> None:
@@ -86,7 +100,15 @@ def _head(db: Session) -> tuple[int, str]:
     row = db.execute(
         select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
     ).first()
-    return (row.seq, row.hash) if row else (0, GENESIS_HASH)
+    if row:
+        return row.seq, row.hash
+    # Empty table: either a new chain, or a retention purge took every event; then the chain
+    # goes on from the purge's signed anchor (never restarts at seq 1).
+    anchor = db.execute(
+        select(AuditAnchor.through_seq, AuditAnchor.through_hash)
+        .order_by(AuditAnchor.through_seq.desc()).limit(1)
+    ).first()
+    return (anchor.through_seq, anchor.through_hash) if anchor else (0, GENESIS_HASH)
 
 
 def _append(db: Session, fields: dict[str, Any]) -> AuditEvent:

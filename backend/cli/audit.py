@@ -1,13 +1,23 @@
-"""``octroi audit verify`` (exit 0 valid, 1 broken) and ``octroi audit checkpoint``."""
+"""``octroi audit verify`` (exit 0 valid, 1 broken), ``checkpoint`` and ``export`` (the bundle)."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
-from backend.audit.service import result_dict, verify_trail, write_checkpoint
+from backend.audit.bundle import bundle_lines
+from backend.audit.service import (
+    CLI_ROLE,
+    AuditUnavailable,
+    cli_operator,
+    commit_audited,
+    result_dict,
+    verify_trail,
+    write_checkpoint,
+)
 from backend.audit.setup import (
     cli_sessionmaker,
     retired_public_keys,
@@ -17,7 +27,7 @@ from backend.audit.setup import (
 from backend.cli.common import fail, load_settings
 from backend.settings import ConfigurationError
 
-app = typer.Typer(no_args_is_help=True, help="Audit trail: verify, checkpoint.")
+app = typer.Typer(no_args_is_help=True, help="Audit trail: verify, checkpoint, export.")
 
 
 @app.command()
@@ -62,6 +72,41 @@ def verify(
             err=True,
         )
     raise typer.Exit(0 if result.valid else 1)
+
+
+@app.command()
+def export(
+    out: Path = typer.Option(..., "--out", help="File to write (JSON lines, docs/audit-format.md)."),
+) -> None:
+    """Write the verifiable bundle: every event, checkpoint, purge anchor and public key.
+
+    Check it offline with `python verifier/octroi_verify.py FILE --trusted-key HEX`."""
+    settings = load_settings()
+    try:
+        retired = retired_public_keys(settings)
+    except ConfigurationError as exc:
+        fail(f"configuration error: {exc}")
+    signer = signer_from_settings(settings)
+    factory, engine = cli_sessionmaker(settings)
+    try:
+        with factory() as db:
+            exported = commit_audited(
+                db, None, None, action="audit.export", actor=cli_operator(), role=CLI_ROLE,
+                details={"format": "bundle", "via": "cli"},
+            )
+        head = exported.seq
+        with out.open("w", encoding="utf-8") as handle:
+            lines = 0
+            for line in bundle_lines(factory, head, signer, retired):
+                handle.write(line)
+                lines += 1
+    except (SQLAlchemyError, AuditUnavailable) as exc:
+        fail(f"export failed ({type(exc).__name__})")
+    except OSError as exc:
+        fail(f"cannot write {out}: {exc.strerror}")
+    finally:
+        engine.dispose()
+    typer.echo(f"exported the chain up to seq {head} to {out} ({lines} records)")
 
 
 @app.command()
