@@ -12,7 +12,7 @@ from backend.audit.service import AuditUnavailable
 from backend.audit.setup import cli_sessionmaker, signer_from_settings
 from backend.cli.common import fail, load_settings
 from backend.clients.service import keyring
-from backend.privacy.service import key_usage, purge
+from backend.privacy.service import erasures_only_under, key_usage, purge
 from security.pseudonym import InvalidKeyRing
 
 app = typer.Typer(no_args_is_help=True, help="RGPD retention and key rotation.")
@@ -63,8 +63,9 @@ def purge_command(
 def key_status() -> None:
     """Rows per pseudonym key version (when an old version may leave the key ring).
 
-    An old version may leave OCTROI_PSEUDONYM_KEY only when no client and no erasure
-    tombstone still uses it (re-import the clients first)."""
+    An old version may leave OCTROI_PSEUDONYM_KEY only when no client uses it and every
+    person erased under it also has a tombstone under the current version (re-import the
+    clients with both versions in the ring first: that re-keys clients and tombstones)."""
     settings = load_settings()
     try:
         ring = keyring(settings)
@@ -74,6 +75,7 @@ def key_status() -> None:
     try:
         with factory() as db:
             usage = key_usage(db)
+            only_under = erasures_only_under(db, ring.current_version)
     except SQLAlchemyError as exc:
         fail(f"database unavailable ({type(exc).__name__})")
     finally:
@@ -82,16 +84,24 @@ def key_status() -> None:
     for version in dict.fromkeys([*ring.versions, *usage]):
         counts = usage.get(version, {"clients": 0, "erasures": 0})
         configured = version in ring.versions
+        # Tombstones under an old version are fine to lose once the same people also have
+        # one under the current version; clients must have been re-keyed (re-import).
+        guarding = only_under.get(version, 0)
         rows.append({
             "version": version,
             "current": version == ring.current_version,
             "configured": configured,
             **counts,
-            "removable": configured and version != ring.current_version and not any(counts.values()),
+            "erasures_only_here": guarding,
+            "removable": configured and version != ring.current_version
+            and counts["clients"] == 0 and guarding == 0,
         })
     typer.echo(json.dumps(rows, indent=2))
-    if any(not row["configured"] for row in rows):
+    if any(not row["configured"] and row["clients"] for row in rows):
         fail("rows use a key version missing from OCTROI_PSEUDONYM_KEY: those clients are unreachable", 1)
+    if any(not row["configured"] and row["erasures_only_here"] for row in rows):
+        fail("erased people have tombstones only under a key version missing from "
+             "OCTROI_PSEUDONYM_KEY: put it back, or an import could bring them back", 1)
 
 
 @app.command("audit-public-key")

@@ -30,3 +30,5 @@ class ClientErasure(Base):
     pseudonym: Mapped[str] = mapped_column(String(64), primary_key=True)
     key_version: Mapped[str] = mapped_column(String(16))
     erased_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The tombstones of one person under each key version share it (migration 0008).
+    erasure_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)

@@ -55,6 +55,8 @@ class ImportReport:
     key_version: str
     # Pseudonyms of erased clients brought back on purpose (``allow_erased``); the caller audits.
     restored_erased: tuple[str, ...] = ()
+    # Tombstones added under the current key version for erased people seen in the file.
+    tombstones_rekeyed: int = 0
 
 
 def keyring(settings: Settings) -> PseudonymKeyRing:
@@ -100,15 +102,22 @@ def bump_clients_revision(db: Session) -> str:
     return value
 
 
-def erase_client(db: Session, pseudonym: str, key_version: str) -> bool:
+def erase_client(
+    db: Session, pseudonym: str, key_version: str, tombstones: Sequence[Pseudonym] = ()
+) -> bool:
     """Delete a client's features and keep a tombstone (for the privacy domain); caller commits.
 
+    ``tombstones``: the person's pseudonym under every configured key version, all kept under
+    one ``erasure_id`` so the erasure outlives the removal of any one version.
     Returns True when a row was deleted. Callers also drop the client's cached results
     (``backend.cache.ResultCache.invalidate_pseudonym``).
     """
     deleted = db.execute(delete(Client).where(Client.pseudonym == pseudonym)).rowcount
-    if db.get(ClientErasure, pseudonym) is None:
-        db.add(ClientErasure(pseudonym=pseudonym, key_version=key_version, erased_at=datetime.now(UTC)))
+    now = datetime.now(UTC)
+    erasure_id = uuid.uuid4().hex
+    for value, version in dict.fromkeys([(pseudonym, key_version), *((t.value, t.key_version) for t in tombstones)]):
+        if db.get(ClientErasure, value) is None:
+            db.add(ClientErasure(pseudonym=value, key_version=version, erased_at=now, erasure_id=erasure_id))
     bump_clients_revision(db)
     return bool(deleted)
 
@@ -240,18 +249,24 @@ def import_clients(
     del ids  # nothing below needs the bank's ids
     lines = _feature_json_lines(frame)
 
+    _refuse_orphaned_erasures(db, ring)
     all_candidates = [p.value for p in current] + [p.value for group in old for p in group]
     erased = set(_existing(db, ClientErasure, all_candidates))
     restored: tuple[str, ...] = ()
+    rekeyed = 0
     if allow_erased and erased:
         restored = tuple(
             p.value for i, p in enumerate(current)
             if p.value in erased or any(o.value in erased for o in (old[i] if old else []))
         )
-        for start in range(0, len(erased), _CHUNK):
-            chunk = sorted(erased)[start : start + _CHUNK]
-            db.execute(delete(ClientErasure).where(ClientErasure.pseudonym.in_(chunk)))
+        # Every tombstone of those people goes, under whichever version it was kept.
+        groups = _erasure_groups(db, sorted(erased))
+        ids = sorted({group for group, _ in groups.values()})
+        for start in range(0, len(ids), _CHUNK):
+            db.execute(delete(ClientErasure).where(ClientErasure.erasure_id.in_(ids[start : start + _CHUNK])))
         erased = set()
+    elif erased:
+        rekeyed = _rekey_tombstones(db, erased, current, old)
     existing = set(_existing(db, Client, all_candidates))
 
     keep = [
@@ -276,7 +291,61 @@ def import_clients(
         skipped_erased=len(current) - len(keep),
         key_version=ring.current_version,
         restored_erased=restored,
+        tombstones_rekeyed=rekeyed,
     )
+
+
+def _refuse_orphaned_erasures(db: Session, ring: PseudonymKeyRing) -> None:
+    """An erasure whose tombstones all use versions the ring no longer has cannot be matched:
+    importing would bring that person back. Refuse, saying how to recover."""
+    covered = select(ClientErasure.erasure_id).where(ClientErasure.key_version.in_(ring.versions))
+    rows = db.execute(
+        select(ClientErasure.key_version, ClientErasure.erasure_id)
+        .where(ClientErasure.erasure_id.not_in(covered))
+    ).all()
+    if rows:
+        versions = ", ".join(sorted({version for version, _ in rows}))
+        raise ImportFailed(
+            f"{len({group for _, group in rows})} erased clients have tombstones only under pseudonym "
+            f"key version(s) {versions}, missing from OCTROI_PSEUDONYM_KEY: an import could bring them "
+            "back. Put those versions back in the ring as old versions (re-import so the tombstones "
+            "are re-keyed) and remove a version only when `octroi privacy key-status` says removable"
+        )
+
+
+def _erasure_groups(db: Session, pseudonyms: list[str]) -> dict[str, tuple[str, datetime]]:
+    groups: dict[str, tuple[str, datetime]] = {}
+    for start in range(0, len(pseudonyms), _CHUNK):
+        for value, group, erased_at in db.execute(
+            select(ClientErasure.pseudonym, ClientErasure.erasure_id, ClientErasure.erased_at)
+            .where(ClientErasure.pseudonym.in_(pseudonyms[start : start + _CHUNK]))
+        ).all():
+            groups[value] = (group or value, erased_at)
+    return groups
+
+
+def _rekey_tombstones(
+    db: Session, erased: set[str], current: list[Pseudonym], old: list[list[Pseudonym]]
+) -> int:
+    """An erased person seen under a ring with more versions than their tombstones: add the
+    missing versions (same ``erasure_id``), so they stay erased once older versions go."""
+    groups = _erasure_groups(db, sorted(erased))
+    added = 0
+    for i, pseudonym in enumerate(current):
+        versions = [pseudonym, *(old[i] if old else [])]
+        match = next((groups[p.value] for p in versions if p.value in groups), None)
+        if match is None:
+            continue
+        group, erased_at = match
+        for p in versions:
+            if p.value not in erased:
+                db.add(ClientErasure(pseudonym=p.value, key_version=p.key_version, erased_at=erased_at,
+                                     erasure_id=group))
+                erased.add(p.value)
+                added += 1
+    if added:
+        db.flush()
+    return added
 
 
 def _existing(db: Session, model: type[Client] | type[ClientErasure], values: list[str]) -> Iterable[str]:

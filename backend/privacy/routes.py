@@ -91,7 +91,7 @@ def erase_client_data(
     detach the client's decisions. Afterwards every client endpoint answers 404 for the id."""
     client = load_client(db, request, principal, ring, client_id, "privacy.erase")
     candidates = _candidates(ring, client_id)
-    erasure = service.erase(db, client, candidates)
+    erasure = service.erase(db, client, candidates, ring.candidates(client_id))
     # Before the commit: if the cache cannot be emptied, nothing is erased and the call fails.
     for pseudonym in candidates:
         cache.invalidate_pseudonym(pseudonym)

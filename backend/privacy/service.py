@@ -7,6 +7,7 @@ them for its response only, and an advisor decision keeps the model's *recommend
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -42,6 +43,7 @@ from backend.scoring import service as scoring
 from backend.users.models import User
 from ml.labels import label
 from security.audit_chain import CheckpointSigner
+from security.pseudonym import Pseudonym
 
 EXPORT_TOP_CONTRIBUTIONS = 10
 CONTROLLER_NOTE = {
@@ -152,14 +154,19 @@ class Erasure:
     decisions_anonymised: int
 
 
-def erase(db: Session, client: Client, candidates: list[str]) -> Erasure:
-    """Delete the client's features, keep a tombstone, detach their decisions (caller commits).
+def erase(
+    db: Session, client: Client, candidates: list[str], tombstones: Sequence[Pseudonym] = ()
+) -> Erasure:
+    """Delete the client's features, keep tombstones, detach their decisions (caller commits).
 
-    Decisions stay as anonymous oversight statistics: their pseudonym and free-text reason
-    (which may describe the person) are cleared. The caller drops the cached results.
+    ``tombstones``: the person's pseudonym under every configured key version (the route
+    passes ``ring.candidates``), so the erasure holds through rotation and the removal of
+    any one version. Decisions stay as anonymous oversight statistics: their pseudonym and
+    free-text reason (which may describe the person) are cleared. The caller drops the
+    cached results.
     """
     now = datetime.now(UTC)
-    deleted = erase_client(db, client.pseudonym, client.key_version)
+    deleted = erase_client(db, client.pseudonym, client.key_version, tombstones)
     # After a key rotation an older row or tombstone may exist under another version.
     db.execute(delete(Client).where(Client.pseudonym.in_(candidates)))
     anonymised = db.execute(
@@ -386,7 +393,7 @@ class _audit_purge_door:  # noqa: N801 - used as a context manager, reads like a
 
 
 def key_usage(db: Session) -> dict[str, dict[str, int]]:
-    """Rows per pseudonym key version: a version can leave the key ring only at zero everywhere."""
+    """Rows per pseudonym key version (clients, erasure tombstones)."""
     usage: dict[str, dict[str, int]] = {}
     for name, model in (("clients", Client), ("erasures", ClientErasure)):
         for version, count in db.execute(
@@ -394,3 +401,15 @@ def key_usage(db: Session) -> dict[str, dict[str, int]]:
         ).all():
             usage.setdefault(version, {"clients": 0, "erasures": 0})[name] = int(count)
     return usage
+
+
+def erasures_only_under(db: Session, current_version: str) -> dict[str, int]:
+    """Per key version: erased people with a tombstone under it but none under the current
+    version. Removing such a version would let a later import bring them back."""
+    covered = select(ClientErasure.erasure_id).where(ClientErasure.key_version == current_version)
+    rows = db.execute(
+        select(ClientErasure.key_version, func.count(func.distinct(ClientErasure.erasure_id)))
+        .where(ClientErasure.erasure_id.not_in(covered))
+        .group_by(ClientErasure.key_version)
+    ).all()
+    return {version: int(count) for version, count in rows}
