@@ -14,7 +14,13 @@ import pytest
 from sqlalchemy import func, select
 
 from backend.clients.models import Client, ClientErasure
-from backend.clients.service import ImportFailed, find_client, import_clients, keyring, read_import_file
+from backend.clients.service import (
+    ImportFailed,
+    find_client,
+    import_clients,
+    keyring,
+    read_import_file,
+)
 from backend.db import make_engine, make_sessionmaker, session_scope
 from backend.privacy.service import erase, erasures_only_under
 from ml.schema import ID_COLUMN
