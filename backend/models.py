@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 import backend.audit.models  # noqa: E402,F401
 import backend.auth.models  # noqa: E402,F401
 import backend.clients.models  # noqa: E402,F401
+import backend.monitoring.models  # noqa: E402,F401
 import backend.privacy.models  # noqa: E402,F401
 import backend.ratelimit  # noqa: E402,F401
 import backend.users.models  # noqa: E402,F401

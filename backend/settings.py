@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     rate_limit_scoring_per_minute: int = Field(default=60, ge=1, le=100_000)
     rate_limit_export_per_hour: int = Field(default=10, ge=1, le=10_000)
     log_level: str = "INFO"
+    # Batch jobs (backend/jobs): a Dask scheduler (tcp://host:8786); empty = a local cluster.
+    dask_scheduler: str | None = None
+    # Run the jobs after an import, erasure or promotion (off in tests that do not need it).
+    jobs_after_change: bool = True
 
     @field_validator("database_url")
     @classmethod

@@ -82,6 +82,8 @@ NEIGHBOURS_FILE = "neighbours.npz"
 REPORT_JSON = "report.json"
 REPORT_MD = "report.md"
 MODEL_CARD = "model_card.md"
+# Optional (bundles from before monitoring lack it): the drift reference, see ml.monitoring.
+MONITORING_FILE = "monitoring_reference.json"
 _PREDICT_THREADS = 2
 # Below this many rows one thread is faster: OpenMP start-up costs more than it saves.
 _SINGLE_THREAD_ROWS = 64
@@ -109,6 +111,7 @@ def write_bundle(
     neighbour_arrays: dict[str, np.ndarray],
     report: dict[str, Any],
     input_spec: dict[str, dict[str, Any]],
+    monitoring: dict[str, Any] | None = None,
 ) -> Path:
     """Write every file, then the manifest with their SHA-256 (written last)."""
     from ml.report import model_card_markdown, report_markdown
@@ -127,6 +130,8 @@ def write_bundle(
         REPORT_MD: report_markdown(report).encode("utf-8"),
         MODEL_CARD: model_card_markdown(report, importance, labels).encode("utf-8"),
     }
+    if monitoring is not None:
+        files[MONITORING_FILE] = _json_bytes(_nan_to_none(monitoring))
     # A stale manifest must not vouch for half-written files.
     (out_dir / MANIFEST_FILE).unlink(missing_ok=True)
     for name, data in files.items():
@@ -183,6 +188,9 @@ class ModelBundle:
         self.report: dict[str, Any] = json.loads(blobs[REPORT_JSON])
         self.report_markdown: str = blobs[REPORT_MD].decode("utf-8")
         self.model_card: str = blobs[MODEL_CARD].decode("utf-8")
+        self.monitoring_reference: dict[str, Any] | None = (
+            json.loads(blobs[MONITORING_FILE]) if MONITORING_FILE in blobs else None
+        )
         with np.load(io.BytesIO(blobs[NEIGHBOURS_FILE]), allow_pickle=False) as npz:
             self._nn_standardized = npz["standardized"]
             self._nn_values = npz["values"]

@@ -60,6 +60,7 @@ from ml.features import (
 )
 from ml.grades import MASTER_SCALE_VERSION
 from ml.labels import label
+from ml.monitoring import training_reference
 from ml.schema import COLUMN_BY_NAME, ID_COLUMN, LEVELS, TARGET_COLUMN
 
 Progress = Callable[[str, int, int], None]
@@ -413,6 +414,8 @@ def train(
     fairness = _fairness(raw, y, oof, choice.threshold)
     population = _population(x, y)
     neighbour_meta, neighbour_arrays = _neighbour_reference(x, y, importance)
+    # Drift reference: OOF probabilities, what the model gives rows it has not seen.
+    monitoring = training_reference(raw, oof, INPUT_COLUMNS)
     timings["reference"] = time.perf_counter() - t0
 
     tick("write bundle")
@@ -491,6 +494,7 @@ def train(
         neighbour_arrays=neighbour_arrays,
         report=report,
         input_spec=_input_spec(),
+        monitoring=monitoring,
     )
     timings["total"] = time.perf_counter() - started
     report_progress("done", steps, steps)

@@ -24,6 +24,7 @@ class Permission(StrEnum):
     decisions_record = "decisions:record"
     reports_generate = "reports:generate"
     portfolio_read = "portfolio:read"
+    monitoring_read = "monitoring:read"  # drift and backtesting aggregates
     model_read = "model:read"
     audit_read = "audit:read"
     audit_verify = "audit:verify"
@@ -50,6 +51,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.comex: frozenset(
         {
             Permission.portfolio_read,
+            Permission.monitoring_read,
             Permission.model_read,
             Permission.privacy_read,
             Permission.self_manage,
@@ -57,6 +59,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     Role.compliance: frozenset(
         {
+            Permission.monitoring_read,
             Permission.audit_read,
             Permission.audit_verify,
             Permission.audit_export,

@@ -25,7 +25,9 @@ from backend import migrations
 from backend.settings import Settings
 
 # Domain fixtures live in their own modules so each domain owns its file.
-pytest_plugins = ["tests.fixtures.auth", "tests.fixtures.ml", "tests.fixtures.clients", "tests.fixtures.live"]
+pytest_plugins = [
+    "tests.fixtures.auth", "tests.fixtures.ml", "tests.fixtures.clients", "tests.fixtures.live", "tests.fixtures.jobs",
+]
 
 PG_ADMIN_URL = os.environ.get(
     "OCTROI_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -155,6 +157,8 @@ def make_settings(tmp_path: Path):
             "env": "development",
             "var_dir": tmp_path / "var",
             "database_url": database_url,
+            # Tests run the batch jobs themselves (tests/fixtures/jobs.py), never in the background.
+            "jobs_after_change": False,
         }
         values.update(overrides)
         return Settings(**values).ensure_secrets()  # type: ignore[arg-type]

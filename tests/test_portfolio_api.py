@@ -9,12 +9,7 @@ from sqlalchemy import select
 
 from backend.audit.models import AuditEvent
 from backend.clients.service import erase_client, keyring, load_population
-from backend.portfolio.service import (
-    MIN_SEGMENT,
-    compute_aggregates,
-    executive_summary,
-    segment_codes,
-)
+from backend.portfolio.service import MIN_SEGMENT, compute_aggregates, executive_summary
 
 API = "/api/v1"
 
@@ -24,8 +19,14 @@ def settings(db_url, make_settings, trained_bundle_dir):
     return make_settings(db_url, model_dir=trained_bundle_dir)
 
 
-def test_summary_matches_a_direct_computation_on_the_imported_population(
-    app, client, auth_headers, imported_clients, model_bundle
+@pytest.fixture
+def portfolio_job(settings, imported_clients, run_jobs, model_bundle):
+    """The portfolio job run on the imported clients (what an import triggers)."""
+    return run_jobs(settings, "portfolio")["portfolio"]
+
+
+def test_summary_computed_by_the_job_matches_a_direct_computation_on_the_imported_population(
+    app, client, auth_headers, imported_clients, model_bundle, portfolio_job
 ):
     response = client.get(f"{API}/portfolio/summary", headers=auth_headers("comex"), params={"lang": "en"})
     assert response.status_code == 200, response.text
@@ -42,6 +43,7 @@ def test_summary_matches_a_direct_computation_on_the_imported_population(
     assert sum(body["histogram"]["counts"]) == len(p) and len(body["histogram"]["edges"]) == 21
     assert sum(b["count"] for b in body["risk_bands"]) == len(p)
     assert "would be approved" in body["executive_summary"]
+    assert body["freshness"]["current"] is True and body["model_version"] == model_bundle.version
     with app.state.sessionmaker() as db:
         [event] = db.scalars(select(AuditEvent).where(AuditEvent.action == "portfolio.read")).all()
     assert event.resource is None and event.details == {"view": "summary"}
@@ -61,7 +63,7 @@ def test_population_loaded_from_the_database_scores_like_the_source_file(
 
 
 @pytest.mark.parametrize("by", ["contract_type", "gender", "age_band", "income_type", "education", "family_status"])
-def test_segments_suppress_groups_under_ten(client, auth_headers, imported_clients, by):
+def test_segments_suppress_groups_under_ten(client, auth_headers, imported_clients, portfolio_job, by):
     response = client.get(f"{API}/portfolio/segments", headers=auth_headers("comex"), params={"by": by})
     assert response.status_code == 200, response.text
     body = response.json()
@@ -77,21 +79,36 @@ def test_unknown_segmentation_is_422_naming_the_allowed_ones(client, auth_header
 
 
 @pytest.mark.parametrize("role", ["advisor", "compliance", "admin"])
-def test_only_comex_reads_the_portfolio(client, auth_headers, imported_clients, role):
+def test_only_comex_reads_the_portfolio(client, auth_headers, imported_clients, portfolio_job, role):
     for path in ("/portfolio/summary", "/portfolio/segments?by=gender"):
         assert client.get(API + path, headers=auth_headers(role)).status_code == 403
 
 
-def test_aggregates_are_cached_and_recomputed_after_an_erasure(app, client, auth_headers, imported_clients):
+def test_stored_aggregates_turn_stale_after_an_erasure_until_the_job_runs_again(
+    app, client, auth_headers, imported_clients, portfolio_job, run_jobs, settings
+):
     headers = auth_headers("comex")
     first = client.get(f"{API}/portfolio/summary", headers=headers).json()
-    assert client.get(f"{API}/portfolio/summary", headers=headers).json() == first
+    assert first["freshness"]["current"] is True
     pseudonym = keyring(app.state.settings).pseudonymize(imported_clients[0])
     with app.state.sessionmaker() as db:
         erase_client(db, pseudonym.value, pseudonym.key_version)
         db.commit()
+    stale = client.get(f"{API}/portfolio/summary", headers=headers).json()
+    assert stale["applicants"] == first["applicants"] and stale["freshness"]["current"] is False
+    run_jobs(settings, "portfolio")
     after = client.get(f"{API}/portfolio/summary", headers=headers).json()
-    assert after["applicants"] == first["applicants"] - 1
+    assert after["applicants"] == first["applicants"] - 1 and after["freshness"]["current"] is True
+
+
+def test_before_the_first_job_the_portfolio_answers_404_saying_which_job_to_run(client, auth_headers, imported_clients):
+    response = client.get(f"{API}/portfolio/summary", headers=auth_headers("comex"))
+    assert response.status_code == 404 and "octroi jobs run portfolio" in response.json()["detail"]
+
+
+def test_the_api_process_keeps_no_population_in_memory(app, client, auth_headers, imported_clients, portfolio_job):
+    assert client.get(f"{API}/portfolio/summary", headers=auth_headers("comex")).status_code == 200
+    assert not hasattr(app.state, "population_snapshots")
 
 
 def test_compute_aggregates_counts_segments_and_suppresses_small_ones():
@@ -106,7 +123,7 @@ def test_compute_aggregates_counts_segments_and_suppresses_small_ones():
         "NAME_FAMILY_STATUS": ["Married"] * n,
     })
     p = np.array([0.05] * 20 + [0.5] * 15)
-    result = compute_aggregates(population["AMT_CREDIT"].to_numpy(), segment_codes(population), p, 0.2, "v-test")
+    result = compute_aggregates(population, p, 0.2, "v-test")
     summary = result["summary"]
     assert summary["approval_rate"] == pytest.approx(20 / 35)
     assert summary["expected_default_rate_approved"] == pytest.approx(0.05)

@@ -51,9 +51,11 @@ def _dump_tables(engine) -> str:
 
 
 def test_no_raw_id_probability_or_shap_value_in_tables_logs_or_audit_export(
-    app, client, auth_headers, imported_clients, applicants_csv, caplog
+    app, client, auth_headers, imported_clients, applicants_csv, caplog, run_jobs
 ):
     caplog.set_level(logging.DEBUG)
+    # The batch jobs store the portfolio and drift aggregates the endpoints below serve.
+    run_jobs(app.state.settings, "portfolio", "drift")
     advisor, comex, compliance = auth_headers("advisor"), auth_headers("comex"), auth_headers("compliance")
     used = imported_clients[:4]
     probabilities: list[float] = []
@@ -86,6 +88,7 @@ def test_no_raw_id_probability_or_shap_value_in_tables_logs_or_audit_export(
         assert client.get(f"{API}/model/importance", headers=comex).status_code == 200
         assert client.get(f"{API}/portfolio/summary", headers=comex).status_code == 200
         assert client.get(f"{API}/portfolio/segments", headers=comex, params={"by": "gender"}).status_code == 200
+        assert client.get(f"{API}/monitoring/drift", headers=comex).status_code == 200
         export = client.get(f"{API}/audit/export", headers=compliance, params={"format": "jsonl"})
     assert export.status_code == 200, export.text
 

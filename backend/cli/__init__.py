@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from backend.cli import audit, clients, db, demo, ml, privacy, serve, users
+from backend.cli import audit, clients, db, demo, ml, monitoring, privacy, serve, users
 
 app = typer.Typer(
     name="octroi",
@@ -25,6 +25,9 @@ app.add_typer(privacy.app, name="privacy", help="RGPD retention purge and key ro
 app.add_typer(ml.data_app, name="data", help="Synthetic Home Credit data.")
 app.command(name="train")(ml.train)
 app.command(name="demo")(demo.demo)
+app.add_typer(monitoring.outcomes_app, name="outcomes", help="Realised outcomes (defaults) of clients.")
+app.add_typer(monitoring.monitor_app, name="monitor", help="Drift and backtesting of the model.")
+app.add_typer(monitoring.jobs_app, name="jobs", help="Batch jobs on Dask: portfolio, drift, backtest.")
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ from backend.audit.setup import cli_sessionmaker
 from backend.cli.common import fail, load_settings
 from backend.clients.service import ImportFailed, import_clients, keyring, read_import_file
 from backend.db import session_scope
+from backend.jobs.trigger import run_after_change
 from security.pseudonym import InvalidKeyRing
 
 app = typer.Typer(no_args_is_help=True)
@@ -24,6 +25,7 @@ def import_file(
         False, "--allow-erased",
         help="Also bring back clients erased under RGPD Art. 17 (each one is audited).",
     ),
+    jobs: bool = typer.Option(True, "--jobs/--no-jobs", help="Run the portfolio, drift and backtest jobs after."),
 ) -> None:
     """Import current applicants: ids become pseudonyms, one transaction, idempotent."""
     settings = load_settings()
@@ -55,3 +57,5 @@ def import_file(
         typer.echo(f"{len(report.restored_erased)} erased clients brought back (--allow-erased), audited")
     elif report.skipped_erased:
         typer.echo("erased clients were refused; pass --allow-erased to bring them back on purpose")
+    if jobs:
+        run_after_change(settings, ["portfolio", "drift", "backtest"], typer.echo)

@@ -1,68 +1,71 @@
-"""COMEX endpoints: portfolio aggregates (``portfolio:read``); no route here names a client."""
+"""COMEX endpoints: portfolio aggregates (``portfolio:read``); no route here names a client.
+
+The aggregates are computed by the portfolio batch job (``octroi jobs run portfolio``, also
+run after every import, erasure or promotion) and stored; these routes read the latest one
+for the serving model and say how fresh it is. No API process holds the population.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
 from backend.api.deps import get_db
 from backend.audit.service import commit_audited
 from backend.auth.deps import Principal, require
-from backend.cache import ResultCache
 from backend.clients.schemas import Lang
+from backend.monitoring import service as stored
 from backend.portfolio.schemas import PortfolioSummary, SegmentBy, Segments
-from backend.portfolio.service import (
-    MIN_SEGMENT,
-    PopulationSnapshots,
-    executive_summary,
-    portfolio_aggregates,
-)
-from backend.scoring.model import get_bundle, get_cache
+from backend.portfolio.service import MIN_SEGMENT, executive_summary
+from backend.scoring.model import get_bundle
 from security.rbac import Permission
 
 router = APIRouter(prefix="/portfolio", tags=["portfolio"])
+NOT_FOUND = {404: {"description": "The portfolio job has not run for the serving model yet"}}
 
 
-def get_snapshots(request: Request) -> PopulationSnapshots:
-    snapshots = getattr(request.app.state, "population_snapshots", None)
-    if snapshots is None:
-        snapshots = request.app.state.population_snapshots = PopulationSnapshots()
-    return snapshots
+def _latest(db: Session, version: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    row = stored.latest(db, "portfolio", version)
+    if row is None:
+        raise HTTPException(
+            status_code=404,
+            detail=f"no portfolio aggregates for model {version} yet: run `octroi jobs run portfolio`",
+        )
+    return row.payload, stored.freshness(db, row).as_dict()
 
 
-@router.get("/summary", response_model=PortfolioSummary)
+@router.get("/summary", response_model=PortfolioSummary, responses=NOT_FOUND)
 def summary(
     request: Request,
     lang: Lang = "fr",
     principal: Principal = Depends(require(Permission.portfolio_read)),
     db: Session = Depends(get_db),
     bundle: Any = Depends(get_bundle),
-    cache: ResultCache = Depends(get_cache),
-    snapshots: PopulationSnapshots = Depends(get_snapshots),
 ) -> PortfolioSummary:
     """Applicants, approval rate, expected default rate and loss, score histogram, risk bands."""
-    aggregates = portfolio_aggregates(db, bundle, cache, snapshots)["summary"]
-    result = PortfolioSummary(**aggregates, executive_summary=executive_summary(aggregates, lang), lang=lang)
+    payload, freshness = _latest(db, bundle.version)
+    aggregates = payload["summary"]
+    result = PortfolioSummary(**aggregates, executive_summary=executive_summary(aggregates, lang), lang=lang,
+                              freshness=freshness)
     commit_audited(db, request, principal, action="portfolio.read", model_version=bundle.version,
                    details={"view": "summary"})
     return result
 
 
-@router.get("/segments", response_model=Segments)
+@router.get("/segments", response_model=Segments, responses=NOT_FOUND)
 def segments(
     request: Request,
     by: SegmentBy,
     principal: Principal = Depends(require(Permission.portfolio_read)),
     db: Session = Depends(get_db),
     bundle: Any = Depends(get_bundle),
-    cache: ResultCache = Depends(get_cache),
-    snapshots: PopulationSnapshots = Depends(get_snapshots),
 ) -> Segments:
     """Per segment: count, approval rate, mean probability; segments under 10 are suppressed."""
-    table = portfolio_aggregates(db, bundle, cache, snapshots)["segments"][by]
-    result = Segments(model_version=bundle.version, min_segment_size=MIN_SEGMENT, **table)
+    payload, freshness = _latest(db, bundle.version)
+    result = Segments(model_version=bundle.version, min_segment_size=MIN_SEGMENT, freshness=freshness,
+                      **payload["segments"][by])
     commit_audited(db, request, principal, action="portfolio.read", model_version=bundle.version,
                    details={"view": "segments", "by": by})
     return result

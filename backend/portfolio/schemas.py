@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from backend.monitoring.schemas import Freshness
+
 SegmentBy = Literal["contract_type", "gender", "age_band", "income_type", "education", "family_status"]
 
 
@@ -32,6 +34,7 @@ class PortfolioSummary(BaseModel):
     risk_bands: list[BandCount]
     executive_summary: str
     lang: Literal["fr", "en"]
+    freshness: Freshness = Field(description="When the portfolio job computed this, on which population")
 
 
 class Segment(BaseModel):
@@ -47,3 +50,4 @@ class Segments(BaseModel):
     segments: list[Segment]
     suppressed: int = Field(description="Segments hidden because they hold fewer than 10 applicants")
     min_segment_size: int
+    freshness: Freshness

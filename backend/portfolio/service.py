@@ -1,31 +1,26 @@
-"""Portfolio aggregates for COMEX: computed from every current client, cached, never per client.
+"""Portfolio aggregates for COMEX: computed by a batch job, stored, never per client.
 
-One pass scores the whole population with the loaded bundle and computes the summary and
-every segmentation at once; the result (aggregates only, no individual row) is cached under
-(model version, clients revision), so the first request after an import, an erasure or a
-model change is "cold" and every later one, whatever the segmentation asked, is "warm".
-Segments with fewer than ``MIN_SEGMENT`` applicants are suppressed: small groups could
-single a person out.
+The portfolio job (``backend.jobs``) scores the population partition by partition on a Dask
+cluster; each partition is reduced here to additive partial sums (``partial_aggregates``),
+the partials are added and turned into the summary and every segmentation at once
+(``finish_aggregates``). The API only reads the latest stored result: API process memory does
+not depend on the number of clients. Segments with fewer than ``MIN_SEGMENT`` applicants are
+suppressed: small groups could single a person out.
 """
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy.orm import Session
 
-from backend.cache import ResultCache
-from backend.clients.service import clients_revision, load_population
-from ml.features import build_matrix
 from ml.grades import GRADE_NAMES, grade, grade_label
+from ml.schema import LEVELS
 
 MIN_SEGMENT = 10
 HISTOGRAM_BINS = 20
-CACHE_KEY = "_portfolio"  # not a pseudonym (those are 64 hex characters)
 
 SEGMENTS: dict[str, str] = {
     "contract_type": "NAME_CONTRACT_TYPE",
@@ -37,6 +32,7 @@ SEGMENTS: dict[str, str] = {
 }
 AGE_EDGES = (25, 35, 45, 55, 65)
 AGE_LABELS = ("<25", "25-34", "35-44", "45-54", "55-64", "65+")
+UNKNOWN = "unknown"
 
 
 def age_bands(days_birth: np.ndarray) -> np.ndarray:
@@ -44,72 +40,119 @@ def age_bands(days_birth: np.ndarray) -> np.ndarray:
     return np.asarray(AGE_LABELS, dtype=object)[np.searchsorted(AGE_EDGES, years, side="right")]
 
 
-SegmentCodes = dict[str, tuple[np.ndarray, list[str]]]
+def segment_labels(name: str) -> list[str]:
+    """Every label a segmentation can take, fixed in advance so partitions add up."""
+    if name == "age_band":
+        return list(AGE_LABELS)
+    return [*LEVELS[SEGMENTS[name]], UNKNOWN]
 
 
-def segment_codes(population: pd.DataFrame) -> SegmentCodes:
-    """Each segmentation as (integer code per applicant, label per code); missing = "unknown".
-
-    Independent of the model, so computed once per population snapshot; aggregating is then
-    a few ``bincount`` calls per model version.
-    """
-    out: SegmentCodes = {}
+def segment_values(population: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Each applicant's label in each segmentation (missing = "unknown")."""
+    out: dict[str, np.ndarray] = {}
     for name, column in SEGMENTS.items():
         if name == "age_band":
-            keys = age_bands(population[column].to_numpy())
+            out[name] = age_bands(population[column].to_numpy())
         else:
-            keys = population[column].astype(object).where(population[column].notna(), "unknown").to_numpy()
-        codes, labels = pd.factorize(keys, sort=True)
-        out[name] = (codes.astype(np.int64), [str(label) for label in labels])
+            out[name] = population[column].astype(object).where(population[column].notna(), UNKNOWN).to_numpy()
     return out
 
 
-def compute_aggregates(
-    credit: np.ndarray, segments: SegmentCodes, probabilities: np.ndarray, threshold: float, model_version: str
-) -> dict[str, Any]:
-    """Everything COMEX can ask for, from one scored population (aggregates only)."""
+def _codes(name: str, values: np.ndarray) -> np.ndarray:
+    index = {label: i for i, label in enumerate(segment_labels(name))}
+    return np.fromiter((index[v] for v in values), dtype=np.int64, count=len(values))
+
+
+def partial_aggregates(population: pd.DataFrame, probabilities: np.ndarray, threshold: float) -> dict[str, Any]:
+    """Additive sums over one partition of the population (no row survives this function)."""
     p = np.asarray(probabilities, dtype=np.float64)
-    n = int(p.size)
+    credit = population["AMT_CREDIT"].to_numpy(dtype=np.float64, na_value=np.nan)
     approved = p < threshold
-    n_approved = int(approved.sum())
-    counts, edges = np.histogram(p, bins=HISTOGRAM_BINS, range=(0.0, 1.0))
     # Grades of the fixed PD master scale (ml.grades), not bands around the threshold.
-    bands = grade(p) if n else np.zeros(0, dtype=object)
-    band_counts = {band: int((bands == band).sum()) for band in GRADE_NAMES}
+    bands = grade(p) if p.size else np.zeros(0, dtype=object)
+    segments: dict[str, Any] = {}
+    for name, values in segment_values(population).items():
+        codes = _codes(name, values)
+        size = len(segment_labels(name))
+        segments[name] = {
+            "count": np.bincount(codes, minlength=size).tolist(),
+            "approved": np.bincount(codes, weights=approved.astype(np.float64), minlength=size).tolist(),
+            "probability_sum": np.bincount(codes, weights=p, minlength=size).tolist(),
+        }
+    return {
+        "applicants": int(p.size),
+        "approved": int(approved.sum()),
+        "probability_sum_approved": float(p[approved].sum()),
+        "expected_loss": float(np.nansum(p[approved] * credit[approved])),
+        "approved_credit": float(np.nansum(credit[approved])),
+        "histogram": np.histogram(p, bins=HISTOGRAM_BINS, range=(0.0, 1.0))[0].tolist(),
+        "bands": [int((bands == band).sum()) for band in GRADE_NAMES],
+        "segments": segments,
+    }
+
+
+def add_partials(parts: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    total: dict[str, Any] | None = None
+    for part in parts:
+        if total is None:
+            total = part
+            continue
+        for key in ("applicants", "approved", "probability_sum_approved", "expected_loss", "approved_credit"):
+            total[key] += part[key]
+        for key in ("histogram", "bands"):
+            total[key] = [a + b for a, b in zip(total[key], part[key], strict=True)]
+        for name, sums in part["segments"].items():
+            into = total["segments"][name]
+            for key, values in sums.items():
+                into[key] = [a + b for a, b in zip(into[key], values, strict=True)]
+    if total is None:
+        return partial_aggregates(pd.DataFrame(columns=["AMT_CREDIT", *SEGMENTS.values()]), np.zeros(0), 1.0)
+    return total
+
+
+def finish_aggregates(total: dict[str, Any], threshold: float, model_version: str) -> dict[str, Any]:
+    """Everything COMEX can ask for, from the added partials (aggregates only)."""
+    n = total["applicants"]
+    n_approved = total["approved"]
+    edges = np.linspace(0.0, 1.0, HISTOGRAM_BINS + 1)
     summary = {
         "model_version": model_version,
         "applicants": n,
         "threshold": threshold,
         "approval_rate": round(n_approved / n, 6) if n else None,
-        "expected_default_rate_approved": round(float(p[approved].mean()), 6) if n_approved else None,
-        "expected_loss": round(float(np.nansum(p[approved] * credit[approved])), 2) if n_approved else 0.0,
-        "approved_credit": round(float(np.nansum(credit[approved])), 2) if n_approved else 0.0,
-        "histogram": {"edges": [round(float(e), 4) for e in edges], "counts": [int(c) for c in counts]},
+        "expected_default_rate_approved": round(total["probability_sum_approved"] / n_approved, 6) if n_approved else None,
+        "expected_loss": round(total["expected_loss"], 2) if n_approved else 0.0,
+        "approved_credit": round(total["approved_credit"], 2) if n_approved else 0.0,
+        "histogram": {"edges": [round(float(e), 4) for e in edges], "counts": [int(c) for c in total["histogram"]]},
         "risk_bands": [
-            {"band": band, "count": band_counts[band], "share": round(band_counts[band] / n, 6) if n else 0.0}
-            for band in GRADE_NAMES
+            {"band": band, "count": count, "share": round(count / n, 6) if n else 0.0}
+            for band, count in zip(GRADE_NAMES, total["bands"], strict=True)
         ],
     }
-    tables = {name: _segments(name, codes, labels, p, approved) for name, (codes, labels) in segments.items()}
+    tables = {name: _segments(name, sums) for name, sums in total["segments"].items()}
     return {"summary": summary, "segments": tables}
 
 
-def _segments(name: str, codes: np.ndarray, labels: list[str], p: np.ndarray, approved: np.ndarray) -> dict[str, Any]:
-    size = len(labels)
-    count = np.bincount(codes, minlength=size)
-    approved_count = np.bincount(codes, weights=approved.astype(np.float64), minlength=size)
-    probability_sum = np.bincount(codes, weights=p, minlength=size)
+def compute_aggregates(
+    population: pd.DataFrame, probabilities: np.ndarray, threshold: float, model_version: str
+) -> dict[str, Any]:
+    """One population in one piece (tests, small installations): the job's arithmetic."""
+    return finish_aggregates(partial_aggregates(population, probabilities, threshold), threshold, model_version)
+
+
+def _segments(name: str, sums: dict[str, list[float]]) -> dict[str, Any]:
     rows = []
     suppressed = 0
-    for index, label in enumerate(labels):
-        if count[index] < MIN_SEGMENT:
-            suppressed += int(count[index] > 0)
+    for index, label in sorted(enumerate(segment_labels(name)), key=lambda item: item[1]):
+        count = int(sums["count"][index])
+        if count < MIN_SEGMENT:
+            suppressed += int(count > 0)
             continue
         rows.append({
             "segment": label,
-            "count": int(count[index]),
-            "approval_rate": round(float(approved_count[index] / count[index]), 6),
-            "mean_probability": round(float(probability_sum[index] / count[index]), 6),
+            "count": count,
+            "approval_rate": round(float(sums["approved"][index] / count), 6),
+            "mean_probability": round(float(sums["probability_sum"][index] / count), 6),
         })
     return {"by": name, "segments": rows, "suppressed": suppressed}
 
@@ -140,69 +183,3 @@ def executive_summary(summary: dict[str, Any], lang: str) -> str:
         f"Expected loss (probability x credit, approved): {loss:,.0f}. "
         f"Highest risk band present: {worst['band']} ({grade_label(worst['band'], 'en').lower()})."
     )
-
-
-@dataclass(frozen=True)
-class PopulationSnapshot:
-    """The current clients as a model matrix plus the few columns aggregates need."""
-
-    revision: str
-    matrix: np.ndarray
-    credit: np.ndarray
-    segments: SegmentCodes
-
-    def __len__(self) -> int:
-        return len(self.credit)
-
-
-class PopulationSnapshots:
-    """One in-process snapshot per app, rebuilt when the clients revision changes.
-
-    Reading and parsing every client's JSON costs several times the model itself, so it is
-    paid once per import/erasure, not once per model version or cache expiry. Only the
-    latest snapshot is kept (about 1 KB per client). It is process memory, like the score
-    cache: never persisted, gone with the process.
-    """
-
-    def __init__(self) -> None:
-        self._current: PopulationSnapshot | None = None
-        self._lock = threading.Lock()
-
-    def get(self, db: Session, revision: str) -> PopulationSnapshot:
-        current = self._current
-        if current is not None and current.revision == revision:
-            return current
-        with self._lock:
-            current = self._current
-            if current is not None and current.revision == revision:
-                return current
-            population = load_population(db)
-            db.rollback()  # release the read transaction before the CPU-bound part
-            snapshot = PopulationSnapshot(
-                revision=revision,
-                matrix=build_matrix(population) if len(population) else np.zeros((0, 0)),
-                credit=population["AMT_CREDIT"].to_numpy(dtype=np.float64, na_value=np.nan),
-                segments=segment_codes(population),
-            )
-            self._current = snapshot
-            return snapshot
-
-
-def portfolio_aggregates(db: Session, bundle: Any, cache: ResultCache, snapshots: PopulationSnapshots) -> dict[str, Any]:
-    """Cached aggregates for the current (model version, client population)."""
-    revision = clients_revision(db)
-    kind = f"aggregates-{revision}"
-    cached = cache.get(CACHE_KEY, bundle.version, kind)
-    if cached is not None:
-        return cached
-    snapshot = snapshots.get(db, revision)
-    if len(snapshot):
-        # The matrix is ml.features.build_matrix output, exactly what bundle.score() predicts on.
-        probabilities = np.asarray(bundle.booster.predict(snapshot.matrix, num_threads=2), dtype=np.float64)
-    else:
-        probabilities = np.zeros(0)
-    aggregates = compute_aggregates(
-        snapshot.credit, snapshot.segments, probabilities, float(bundle.threshold), bundle.version
-    )
-    cache.set(CACHE_KEY, bundle.version, kind, aggregates)
-    return aggregates

@@ -38,6 +38,9 @@ TABLE_CATEGORIES: dict[str, tuple[str, bool]] = {
     "service_meta": ("Installation facts (no personal data)", False),
     "login_throttles": ("Failed-login counters for names that are not accounts (SHA-256 of the name)", True),
     "rate_limit_counters": ("Request counters per staff user and short time window (rate limits)", True),
+    "outcomes": ("Realised loan outcomes (default or not, date known) by client pseudonym; erased with the client", True),
+    "monitoring_aggregates": ("Batch-job aggregates (portfolio, drift, backtesting) over groups of 10 or more; "
+                              "no client, no individual score", False),
 }
 
 PURPOSES = [
@@ -46,6 +49,8 @@ PURPOSES = [
     {"purpose": "Human oversight of automated decisions",
      "detail": "Advisors record the final decision; overrides are monitored (GDPR Art. 22, AI Act Art. 14)"},
     {"purpose": "Portfolio steering", "detail": "Aggregates only, for the executive committee"},
+    {"purpose": "Model monitoring (EBA/GL/2020/06, AI Act Art. 72)",
+     "detail": "Drift and backtesting of the model against realised outcomes; aggregates only"},
     {"purpose": "Security and accountability",
      "detail": "Authentication, access control and a tamper-evident audit trail"},
     {"purpose": "Data-subject rights", "detail": "Access, portability and erasure requests"},
@@ -57,6 +62,7 @@ _ACCESS_BY_PERMISSION = {
     Permission.privacy_manage: "individual data for data-subject requests",
     Permission.audit_read: "audit events (pseudonyms, staff actions)",
     Permission.portfolio_read: "aggregates only",
+    Permission.monitoring_read: "monitoring aggregates only (drift, backtesting)",
     Permission.users_manage: "staff accounts only",
 }
 
@@ -100,6 +106,8 @@ def _retention(settings: Settings, auth: AuthSettings) -> list[RegisterRetention
                           f"after {settings.audit_retention_days} days without activity",
                           setting="OCTROI_LOCKOUT_MINUTES", value=auth.lockout_minutes),
         RegisterRetention(data="Client features", period="until erasure or replacement by a new import",
+                          setting=None, value=None),
+        RegisterRetention(data="Realised outcomes", period="until erasure of the client or replacement by a new import",
                           setting=None, value=None),
         RegisterRetention(data="Erasure tombstones", period="as long as the pseudonym key version is in use",
                           setting=None, value=None),

@@ -21,6 +21,7 @@ from backend.auth.deps import Principal, require
 from backend.cache import ResultCache
 from backend.clients.routes import load_client
 from backend.clients.schemas import Lang
+from backend.jobs.trigger import spawn_after_change
 from backend.privacy import service
 from backend.privacy.register import build_register
 from backend.privacy.schemas import (
@@ -103,6 +104,7 @@ def erase_client_data(
     # Again after it: a read that raced the commit may have cached a result meanwhile.
     for pseudonym in candidates:
         cache.invalidate_pseudonym(pseudonym)
+    spawn_after_change(request.app.state.settings, "erasure")  # aggregates recomputed off the API
     return ErasureResult(
         pseudonym=erasure.pseudonym, erased_at=erasure.erased_at, features_deleted=erasure.features_deleted,
         tombstone_kept=True, cache_invalidated=True, decisions_anonymised=erasure.decisions_anonymised,

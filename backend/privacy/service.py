@@ -26,6 +26,7 @@ from backend.audit.service import (
 from backend.auth.models import LoginThrottle, RefreshFamily, RefreshToken
 from backend.clients.models import Client, ClientErasure
 from backend.clients.service import erase_client
+from backend.monitoring.outcomes import delete_outcomes
 from backend.privacy.models import AdvisorDecision
 from backend.privacy.schemas import (
     AdvisorOverrides,
@@ -169,6 +170,7 @@ def erase(
     deleted = erase_client(db, client.pseudonym, client.key_version, tombstones)
     # After a key rotation an older row or tombstone may exist under another version.
     db.execute(delete(Client).where(Client.pseudonym.in_(candidates)))
+    delete_outcomes(db, [client.pseudonym, *candidates])  # realised outcomes go with the client
     anonymised = db.execute(
         update(AdvisorDecision)
         .where(AdvisorDecision.pseudonym.in_(candidates))

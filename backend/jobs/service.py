@@ -1,0 +1,163 @@
+"""Batch jobs: portfolio aggregates, drift and backtesting over the whole population, on Dask.
+
+``run_job(kind, settings)`` reads the population's revision, ships the champion model to the
+workers, maps one task per pseudonym range (``backend.jobs.tasks``), reduces the results and
+stores the aggregates with the model version, the population revision and the time
+(``backend.monitoring.service``), with one audit event. Nothing per client is stored.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from backend.audit.service import record_event
+from backend.audit.setup import cli_sessionmaker
+from backend.clients.models import Client
+from backend.db import session_scope
+from backend.jobs import tasks
+from backend.jobs.cluster import dask_client
+from backend.monitoring import service as stored
+from backend.monitoring.models import Outcome
+from backend.portfolio.service import add_partials, finish_aggregates
+from backend.settings import Settings
+from ml import monitoring
+
+if TYPE_CHECKING:
+    from distributed import Client as DaskClient
+
+    from ml.bundle import ModelBundle
+
+KINDS = stored.KINDS
+ROWS_PER_PARTITION = 20_000
+MAX_PARTITIONS = 512
+
+
+class JobFailed(RuntimeError):
+    """The job cannot run (no model, no drift reference, empty population...); nothing stored."""
+
+
+@dataclass(frozen=True)
+class JobResult:
+    kind: str
+    model_version: str
+    population_revision: str
+    rows: int
+    partitions: int
+    seconds: float
+    payload: dict[str, Any]
+    aggregate_id: int
+
+
+def _worker_url(settings: Settings) -> str:
+    """The database URL as a worker process sees it (SQLite paths made absolute)."""
+    url = make_url(settings.effective_database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        url = url.set(database=str(Path(url.database).resolve()))
+    return url.render_as_string(hide_password=False)
+
+
+def load_champion(settings: Settings) -> ModelBundle:
+    from ml.bundle import BundleIntegrityError, ModelBundle
+
+    try:
+        return ModelBundle.load(settings.effective_model_dir)
+    except BundleIntegrityError as exc:
+        raise JobFailed(f"no usable model bundle: {exc}") from None
+
+
+def run_job(
+    kind: str,
+    settings: Settings,
+    *,
+    client: DaskClient | None = None,
+    bundle: ModelBundle | None = None,
+    partitions: int | None = None,
+) -> JobResult:
+    """Run one job on ``client`` (or a cluster from the settings) and store its result."""
+    if kind not in KINDS:
+        raise JobFailed(f"unknown job {kind!r}; one of {', '.join(KINDS)}")
+    if client is None:
+        with dask_client(settings.dask_scheduler) as own:
+            return run_job(kind, settings, client=own, bundle=bundle, partitions=partitions)
+    bundle = bundle or load_champion(settings)
+    if kind == "drift" and bundle.monitoring_reference is None:
+        raise JobFailed(f"model {bundle.version} has no drift reference (trained before monitoring); retrain it")
+    started = time.perf_counter()
+    factory, engine = cli_sessionmaker(settings)
+    try:
+        with factory() as db:
+            revision = stored.population_revision(db, kind)
+            counted = Outcome if kind == "backtest" else Client
+            rows = int(db.scalar(select(func.count()).select_from(counted)) or 0)
+            previous = None
+            if kind == "drift":
+                last = stored.latest(db, "drift", bundle.version)
+                if last is not None and last.population_revision != revision:
+                    previous = last.payload.get("distribution")
+            db.rollback()
+        count = partitions or max(1, min(MAX_PARTITIONS, -(-rows // ROWS_PER_PARTITION)))
+        bounds = tasks.partition_bounds(count)
+        url = _worker_url(settings)
+        model = client.scatter({"version": bundle.version, "text": bundle.booster.model_to_string()},
+                               broadcast=True, hash=False)
+        lows, highs = [b[0] for b in bounds], [b[1] for b in bounds]
+        urls = [url] * len(bounds)
+        if kind == "portfolio":
+            futures = client.map(tasks.portfolio_task, urls, lows, highs, model=model,
+                                 threshold=float(bundle.threshold), pure=False)
+            total = add_partials(client.gather(futures))
+            payload = finish_aggregates(total, float(bundle.threshold), bundle.version)
+        elif kind == "drift":
+            reference = client.scatter(bundle.monitoring_reference, broadcast=True, hash=False)
+            futures = client.map(tasks.drift_task, urls, lows, highs, model=model, reference=reference, pure=False)
+            counts = monitoring.add_counts(client.gather(futures))
+            if counts["rows"] == 0:
+                raise JobFailed("no client imported: nothing to compare with the training reference")
+            payload = monitoring.drift_report(bundle.monitoring_reference, counts, previous)
+        else:
+            futures = client.map(tasks.backtest_task, urls, lows, highs, model=model, pure=False)
+            payload = _backtest(client.gather(futures))
+        rows = int(payload.get("rows", payload.get("n") or payload.get("summary", {}).get("applicants", 0)) or 0)
+        seconds = time.perf_counter() - started
+        with session_scope(factory) as db:
+            row = stored.store(db, kind, bundle.version, revision, payload, seconds)
+            record_event(db, None, None, action="monitoring.job", actor="octroi jobs run",
+                         model_version=bundle.version,
+                         details={"job": kind, "rows": rows, "partitions": len(bounds)})
+            aggregate_id = row.id
+    finally:
+        engine.dispose()
+    return JobResult(kind, bundle.version, revision, rows, len(bounds), seconds, payload, aggregate_id)
+
+
+def _backtest(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    parts = [part for part in parts if len(part["probability"])]
+    if not parts:
+        return monitoring.backtest(np.zeros(0), np.zeros(0), [])
+    p = np.concatenate([part["probability"] for part in parts])
+    y = np.concatenate([part["target"] for part in parts])
+    cohorts = np.concatenate([part["cohort"] for part in parts])
+    segments = {name: np.concatenate([part["segments"][name] for part in parts]) for name in parts[0]["segments"]}
+    return monitoring.backtest(y, p, cohorts, segments)
+
+
+def run_jobs(kinds: list[str], settings: Settings, **options: Any) -> list[JobResult | JobFailed]:
+    """Several jobs on one cluster; a job that cannot run is reported, the others still run."""
+    results: list[JobResult | JobFailed] = []
+    client = options.pop("client", None)
+    if client is None:
+        with dask_client(settings.dask_scheduler) as own:
+            return run_jobs(kinds, settings, client=own, **options)
+    for kind in kinds:
+        try:
+            results.append(run_job(kind, settings, client=client, **options))
+        except JobFailed as exc:
+            results.append(exc)
+    return results

@@ -1,0 +1,121 @@
+"""What runs on a Dask worker: read one partition of the population, score it, reduce it.
+
+A partition is a range of pseudonyms (they are uniformly spread hex digests, so equal
+ranges hold about equal numbers of clients). Each worker reads its own partition from the
+database (no client row passes through the process that started the job), scores it with
+the shipped model and returns only additive sums (portfolio, drift) or, for backtesting,
+the (probability, outcome, cohort, segment) arrays the driver needs for the AUC and its
+confidence interval; those live in memory for the length of the job and are never stored.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, Text, cast, create_engine, select
+from sqlalchemy.pool import NullPool
+
+from backend.clients.models import Client
+from backend.clients.service import population_from_json_lines
+from backend.monitoring.models import Outcome
+from backend.portfolio.service import partial_aggregates, segment_values
+from ml import monitoring
+from ml.features import build_matrix
+
+_SPACE = 16**4  # partitions split the first four hex digits of the pseudonym
+_engines: dict[str, Engine] = {}
+_boosters: dict[str, Any] = {}
+_lock = threading.Lock()
+
+
+def partition_bounds(count: int) -> list[tuple[str, str | None]]:
+    """``count`` pseudonym ranges [low, high) covering every pseudonym (high None = to the end)."""
+    count = max(1, min(count, _SPACE))
+    cuts = [f"{i * _SPACE // count:04x}" for i in range(count)]
+    return [(low, cuts[i + 1] if i + 1 < count else None) for i, low in enumerate(cuts)]
+
+
+def _engine(url: str) -> Engine:
+    with _lock:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = _engines[url] = create_engine(url, poolclass=NullPool)
+        return engine
+
+
+def _booster(model: dict[str, str]) -> Any:
+    with _lock:
+        booster = _boosters.get(model["version"])
+        if booster is None:
+            import lightgbm as lgb
+
+            _boosters.clear()  # one model at a time per worker
+            booster = _boosters[model["version"]] = lgb.Booster(model_str=model["text"])
+        return booster
+
+
+def read_partition(url: str, low: str, high: str | None, outcomes: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(features frame, extra columns) of one pseudonym range; with ``outcomes`` only clients
+    that have one, with their ``target`` and import ``cohort`` (YYYY-MM)."""
+    features = cast(Client.features, Text)
+    if outcomes:
+        query = select(features, Client.imported_at, Outcome.target).join(
+            Outcome, Outcome.pseudonym == Client.pseudonym
+        )
+    else:
+        query = select(features)
+    query = query.where(Client.pseudonym >= low)
+    if high is not None:
+        query = query.where(Client.pseudonym < high)
+    with _engine(url).connect() as connection:
+        rows = connection.execute(query).all()
+    frame = population_from_json_lines("\n".join(row[0] for row in rows).encode())
+    extra = pd.DataFrame()
+    if outcomes:
+        extra = pd.DataFrame({
+            "cohort": [str(row[1])[:7] for row in rows],
+            "target": np.fromiter((int(row[2]) for row in rows), dtype=np.int64, count=len(rows)),
+        })
+    return frame, extra
+
+
+def _score(model: dict[str, str], frame: pd.DataFrame) -> np.ndarray:
+    if not len(frame):
+        return np.zeros(0)
+    return np.asarray(_booster(model).predict(build_matrix(frame), num_threads=1), dtype=np.float64)
+
+
+def portfolio_task(url: str, low: str, high: str | None, model: dict[str, str], threshold: float) -> dict[str, Any]:
+    frame, _ = read_partition(url, low, high)
+    return partial_aggregates(frame, _score(model, frame), threshold)
+
+
+def drift_task(url: str, low: str, high: str | None, model: dict[str, str], reference: dict[str, Any]) -> dict[str, Any]:
+    frame, _ = read_partition(url, low, high)
+    return monitoring.count_partition(reference, frame, _score(model, frame))
+
+
+def backtest_task(url: str, low: str, high: str | None, model: dict[str, str]) -> dict[str, Any]:
+    frame, extra = read_partition(url, low, high, outcomes=True)
+    return {
+        "probability": _score(model, frame),
+        "target": extra["target"].to_numpy() if len(extra) else np.zeros(0, dtype=np.int64),
+        "cohort": extra["cohort"].to_numpy(dtype=object) if len(extra) else np.zeros(0, dtype=object),
+        "segments": segment_values(frame) if len(frame) else {},
+    }
+
+
+def matrix_portfolio_task(matrix: np.ndarray, credit: np.ndarray, model: dict[str, str], threshold: float) -> dict[str, Any]:
+    """The portfolio reduction on an already built matrix (bench/bench_jobs.py)."""
+    p = np.asarray(_booster(model).predict(matrix, num_threads=1), dtype=np.float64)
+    approved = p < threshold
+    return {
+        "applicants": int(p.size),
+        "approved": int(approved.sum()),
+        "probability_sum_approved": float(p[approved].sum()),
+        "expected_loss": float(np.nansum(p[approved] * credit[approved])),
+        "histogram": np.histogram(p, bins=20, range=(0.0, 1.0))[0].tolist(),
+    }

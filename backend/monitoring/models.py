@@ -1,0 +1,51 @@
+"""Monitoring tables (schema: alembic 0007): outcomes by pseudonym, batch-job aggregates."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backend.db import Base
+
+
+class Outcome(Base):
+    """What happened to a client's loan (1 = default), under the client's pseudonym."""
+
+    __tablename__ = "outcomes"
+    __table_args__ = (CheckConstraint("target IN (0, 1)", name="target_binary"),)
+
+    pseudonym: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_version: Mapped[str] = mapped_column(String(16))
+    target: Mapped[int] = mapped_column(SmallInteger)
+    observed_at: Mapped[date | None] = mapped_column(Date, nullable=True)
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class MonitoringAggregate(Base):
+    """One batch-job result: aggregates only (cells of at least 10 people), never a client."""
+
+    __tablename__ = "monitoring_aggregates"
+    __table_args__ = (
+        Index("ix_monitoring_aggregates_kind_version_time", "kind", "model_version", "computed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))  # portfolio | drift | backtest
+    model_version: Mapped[str] = mapped_column(String(64))
+    population_revision: Mapped[str] = mapped_column(String(64))
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    duration_seconds: Mapped[float] = mapped_column(Float)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)

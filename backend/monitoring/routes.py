@@ -1,0 +1,80 @@
+"""Monitoring endpoints for COMEX and compliance (``monitoring:read``): the latest stored
+drift and backtest results of the serving model, with their freshness and history.
+
+The API computes nothing here: the batch jobs (``octroi jobs run drift|backtest``) do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from sqlalchemy.orm import Session
+
+from backend.api.deps import get_db
+from backend.audit.service import commit_audited
+from backend.auth.deps import Principal, require
+from backend.monitoring import service
+from backend.monitoring.schemas import BacktestReport, DriftReport
+from backend.scoring.model import get_bundle
+from security.rbac import Permission
+
+router = APIRouter(prefix="/monitoring", tags=["monitoring"])
+NOT_FOUND = {404: {"description": "No stored result yet for the serving model: run the job"}}
+
+
+def _latest(db: Session, kind: str, version: str) -> Any:
+    row = service.latest(db, kind, version)
+    if row is None:
+        raise HTTPException(
+            status_code=404,
+            detail=f"no {kind} result for model {version} yet: run `octroi jobs run {kind}`",
+        )
+    return row
+
+
+@router.get("/drift", response_model=DriftReport, responses=NOT_FOUND)
+def drift(
+    request: Request,
+    principal: Principal = Depends(require(Permission.monitoring_read)),
+    db: Session = Depends(get_db),
+    bundle: Any = Depends(get_bundle),
+) -> DriftReport:
+    """Score PSI, input CSI and data quality against training and the previous run; alerts."""
+    row = _latest(db, "drift", bundle.version)
+    payload = {k: v for k, v in row.payload.items() if k != "distribution"}
+    history = [
+        {"computed_at": h.computed_at, "model_version": h.model_version, "rows": h.payload["rows"],
+         "score_psi": h.payload["score"]["psi"], "level": h.payload["level"], "alerts": len(h.payload["alerts"])}
+        for h in service.history(db, "drift")
+    ]
+    result = DriftReport(model_version=row.model_version, freshness=service.freshness(db, row).as_dict(),
+                         history=history, **payload)
+    commit_audited(db, request, principal, action="monitoring.read", model_version=bundle.version,
+                   details={"view": "drift"})
+    return result
+
+
+@router.get("/backtest", response_model=BacktestReport, responses=NOT_FOUND)
+def backtest(
+    request: Request,
+    principal: Principal = Depends(require(Permission.monitoring_read)),
+    db: Session = Depends(get_db),
+    bundle: Any = Depends(get_bundle),
+) -> BacktestReport:
+    """AUC/Gini with CIs, predicted vs observed by grade, calibration, cohorts and segments."""
+    row = _latest(db, "backtest", bundle.version)
+    history = []
+    for h in service.history(db, "backtest"):
+        auc = h.payload.get("auc") or {}
+        calibration = h.payload.get("calibration") or {}
+        history.append({
+            "computed_at": h.computed_at, "model_version": h.model_version, "n": h.payload.get("n"),
+            "auc": auc.get("auc"), "gini": auc.get("gini"),
+            "predicted_rate": calibration.get("predicted_rate"), "observed_rate": calibration.get("observed_rate"),
+        })
+    result = BacktestReport(model_version=row.model_version, freshness=service.freshness(db, row).as_dict(),
+                            history=history, **row.payload)
+    commit_audited(db, request, principal, action="monitoring.read", model_version=bundle.version,
+                   details={"view": "backtest"})
+    return result

@@ -1,0 +1,154 @@
+"""Monitoring responses: aggregates only (cells under 10 people suppressed), with freshness."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Level = Literal["ok", "watch", "act"]
+
+
+class Freshness(BaseModel):
+    computed_at: datetime = Field(description="When the batch job computed these aggregates")
+    age_seconds: float
+    population_revision: str = Field(description="Revision of the population (clients, outcomes) used")
+    current: bool = Field(description="False when clients or outcomes changed since: a job is due")
+
+
+class Thresholds(BaseModel):
+    watch: float
+    act: float
+
+
+class ScoreDrift(BaseModel):
+    psi: float = Field(description="Population stability index of the score against the training reference")
+    psi_previous_period: float | None = Field(description="PSI against the previous drift run (None for the first)")
+    status: Level | Literal["unknown"]
+    edges: list[float] = Field(description="Inner bin edges of the probability (training deciles)")
+    reference_shares: list[float]
+    current_shares: list[float]
+    mean_probability_training: float | None
+    mean_probability: float
+
+
+class InputDrift(BaseModel):
+    input: str
+    kind: Literal["number", "category"]
+    csi: float = Field(description="Characteristic stability index against the training reference")
+    csi_previous_period: float | None
+    status: Level | Literal["unknown"]
+    missing_share: float
+    missing_share_training: float
+    out_of_range_share: float = Field(description="Share outside the training minimum-maximum")
+    unseen_category_share: float
+    unseen_categories: list[str]
+
+
+class Alert(BaseModel):
+    subject: str = Field(description='"score" or an input column')
+    measure: Literal["psi", "csi"]
+    value: float
+    level: Literal["watch", "act"]
+    against: Literal["training", "previous_period"]
+
+
+class DriftHistoryPoint(BaseModel):
+    computed_at: datetime
+    model_version: str
+    rows: int
+    score_psi: float
+    level: Level
+    alerts: int
+
+
+class DriftReport(BaseModel):
+    model_version: str
+    freshness: Freshness
+    rows: int
+    thresholds: Thresholds
+    level: Level = Field(description="Highest alert level: ok, watch (>= 0.10) or act (>= 0.25)")
+    score: ScoreDrift
+    inputs: list[InputDrift]
+    alerts: list[Alert]
+    history: list[DriftHistoryPoint] = Field(description="Earlier drift runs, most recent first")
+
+
+class AucInterval(BaseModel):
+    auc: float
+    se: float
+    low: float
+    high: float
+    gini: float
+    gini_low: float
+    gini_high: float
+
+
+class Calibration(BaseModel):
+    predicted_rate: float
+    observed_rate: float
+    difference: float
+    ratio: float | None
+    z: float
+    p_value: float = Field(description="Two-sided test that observed defaults match the sum of probabilities")
+
+
+class GradeBacktest(BaseModel):
+    grade: str
+    n: int | None = Field(description="None when the cell holds fewer than 10 people (suppressed)")
+    suppressed: bool
+    defaults: int | None = None
+    observed_rate: float | None = None
+    predicted_rate: float | None = None
+    low: float | None = Field(default=None, description="Jeffreys interval of the observed rate")
+    high: float | None = None
+    p_value: float | None = Field(default=None, description="One-sided Jeffreys test; < 0.05: PD underestimated")
+    underestimated: bool | None = None
+
+
+class CohortBacktest(BaseModel):
+    cohort: str = Field(description="Month the client was imported (YYYY-MM)")
+    n: int | None
+    suppressed: bool
+    defaults: int | None = None
+    observed_rate: float | None = None
+    predicted_rate: float | None = None
+    auc: AucInterval | None = None
+    calibration: Calibration | None = None
+
+
+class SegmentBacktest(BaseModel):
+    segment: str
+    n: int | None
+    suppressed: bool
+    defaults: int | None = None
+    observed_rate: float | None = None
+    predicted_rate: float | None = None
+    auc: AucInterval | None = None
+
+
+class BacktestHistoryPoint(BaseModel):
+    computed_at: datetime
+    model_version: str
+    n: int | None
+    auc: float | None
+    gini: float | None
+    predicted_rate: float | None
+    observed_rate: float | None
+
+
+class BacktestReport(BaseModel):
+    model_version: str
+    freshness: Freshness
+    n: int | None = Field(description="Clients with a known outcome (None under 10: suppressed)")
+    suppressed: bool
+    min_cell: int
+    confidence: float | None = None
+    defaults: int | None = None
+    auc: AucInterval | None = None
+    calibration: Calibration | None = None
+    grades: list[GradeBacktest]
+    cohorts: list[CohortBacktest]
+    segments: dict[str, list[SegmentBacktest]]
+    history: list[BacktestHistoryPoint] = Field(description="Earlier backtests, most recent first")

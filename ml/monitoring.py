@@ -1,0 +1,416 @@
+"""Model monitoring computations: drift, data quality and backtesting (pure, no DB, no web).
+
+Drift is measured against a *training reference* written into the bundle at training time
+(``training_reference``): for the score and for each raw input column, the bins of the
+training distribution and their shares, the observed range, the missing share and the
+categories seen. A later population is summarised into counts in those same bins
+(``count_partition``, summable across partitions, so a batch job can compute it piece by
+piece on a cluster) and compared with the reference (``drift_report``).
+
+Population stability index: ``PSI = sum_i (c_i - r_i) * ln(c_i / r_i)`` over the bins, with
+shares floored at ``SHARE_FLOOR`` so an empty bin does not make it infinite. The same formula
+on an input column is the characteristic stability index (CSI). Conventional thresholds:
+below 0.10 stable, 0.10-0.25 watch, 0.25 and above act.
+
+Backtesting (``backtest``) compares predicted probabilities with realised outcomes: AUC with
+a DeLong confidence interval, Gini = 2 AUC - 1, predicted vs observed default rate per risk
+grade with a Jeffreys interval and the one-sided Jeffreys test (ECB instructions for
+reporting the validation of internal models: p-value = Beta(D + 1/2, N - D + 1/2) CDF at the
+predicted PD; small means the PD underestimates risk), and calibration-in-the-large (total
+observed defaults against the sum of probabilities, normal approximation of the
+Poisson-binomial). Every cell that holds fewer than ``MIN_CELL`` people is suppressed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ml.grades import GRADE_NAMES, grade
+from ml.schema import COLUMN_BY_NAME
+
+WATCH = 0.10
+ACT = 0.25
+SHARE_FLOOR = 1e-4
+SCORE_BINS = 10
+INPUT_BINS = 10
+MIN_CELL = 10
+CONFIDENCE = 0.95
+MISSING = "__missing__"
+REFERENCE_FORMAT = "octroi-monitoring-reference/1"
+
+
+# ----------------------------------------------------------------------------- reference
+
+
+def _quantile_edges(values: np.ndarray, bins: int) -> list[float]:
+    """Inner bin edges at the training quantiles (duplicates dropped: ties make fewer bins)."""
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return []
+    inner = np.quantile(finite, np.linspace(0, 1, bins + 1)[1:-1])
+    return [float(v) for v in np.unique(inner)]
+
+
+def _numeric_counts(values: np.ndarray, edges: Sequence[float]) -> np.ndarray:
+    """Counts per bin (len(edges) + 1 bins), then one last count for missing values."""
+    values = np.asarray(values, dtype=np.float64)
+    missing = ~np.isfinite(values)
+    bins = np.searchsorted(np.asarray(edges, dtype=np.float64), values[~missing], side="right")
+    counts = np.bincount(bins, minlength=len(edges) + 1).astype(np.int64)
+    return np.append(counts, int(missing.sum()))
+
+
+def training_reference(raw: pd.DataFrame, probabilities: np.ndarray, columns: Sequence[str]) -> dict[str, Any]:
+    """The reference a later population is compared with (shares, ranges, levels; no rows)."""
+    p = np.asarray(probabilities, dtype=np.float64)
+    score_edges = _quantile_edges(p, SCORE_BINS)
+    score_counts = _numeric_counts(p, score_edges)[:-1]
+    inputs: dict[str, Any] = {}
+    n = len(raw)
+    for name in columns:
+        spec = COLUMN_BY_NAME[name]
+        series = raw[name]
+        if spec.is_categorical:
+            keys = series.astype(object).where(series.notna(), MISSING)
+            counts = keys.value_counts()
+            inputs[name] = {
+                "kind": "category",
+                "levels": sorted(str(k) for k in counts.index if k != MISSING),
+                "shares": {str(k): float(v) / n for k, v in counts.items()},
+                "missing_share": float(counts.get(MISSING, 0)) / n,
+            }
+        else:
+            values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+            edges = _quantile_edges(values, INPUT_BINS)
+            counts = _numeric_counts(values, edges)
+            finite = values[np.isfinite(values)]
+            inputs[name] = {
+                "kind": "number",
+                "edges": edges,
+                "shares": [float(c) / n for c in counts],  # bins, then missing
+                "min": float(finite.min()) if finite.size else None,
+                "max": float(finite.max()) if finite.size else None,
+                "missing_share": float(counts[-1]) / n,
+            }
+    return {
+        "format": REFERENCE_FORMAT,
+        "rows": int(n),
+        "score": {"edges": score_edges, "shares": [float(c) / max(1, p.size) for c in score_counts],
+                  "mean": float(p.mean()) if p.size else None,
+                  "source": "out-of-fold probabilities of the training rows"},
+        "inputs": inputs,
+    }
+
+
+# ----------------------------------------------------------------------------- counting
+
+
+def count_partition(reference: Mapping[str, Any], raw: pd.DataFrame, probabilities: np.ndarray) -> dict[str, Any]:
+    """Counts of one partition of a population in the reference's bins (add partitions with
+    ``add_counts``). Out-of-range = outside the training min-max; unseen = a level the
+    training rows never held."""
+    p = np.asarray(probabilities, dtype=np.float64)
+    out: dict[str, Any] = {
+        "rows": int(len(raw)),
+        "score": _numeric_counts(p, reference["score"]["edges"])[:-1].tolist(),
+        "score_sum": float(p.sum()),
+        "inputs": {},
+    }
+    for name, ref in reference["inputs"].items():
+        series = raw[name]
+        if ref["kind"] == "category":
+            keys = series.astype(object).where(series.notna(), MISSING)
+            counts = {str(k): int(v) for k, v in keys.value_counts().items()}
+            unseen = sum(v for k, v in counts.items() if k != MISSING and k not in ref["shares"])
+            out["inputs"][name] = {"counts": counts, "missing": counts.get(MISSING, 0), "out_of_range": 0,
+                                   "unseen": int(unseen)}
+        else:
+            values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+            counts = _numeric_counts(values, ref["edges"])
+            finite = values[np.isfinite(values)]
+            outside = 0
+            if finite.size and ref["min"] is not None:
+                outside = int(((finite < ref["min"]) | (finite > ref["max"])).sum())
+            out["inputs"][name] = {"counts": counts.tolist(), "missing": int(counts[-1]),
+                                   "out_of_range": outside, "unseen": 0}
+    return out
+
+
+def add_counts(parts: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    total: dict[str, Any] | None = None
+    for part in parts:
+        if total is None:
+            total = {"rows": 0, "score": [0] * len(part["score"]), "score_sum": 0.0, "inputs": {}}
+        total["rows"] += part["rows"]
+        total["score"] = [a + b for a, b in zip(total["score"], part["score"], strict=True)]
+        total["score_sum"] += part["score_sum"]
+        for name, entry in part["inputs"].items():
+            into = total["inputs"].setdefault(
+                name, {"counts": {} if isinstance(entry["counts"], dict) else [0] * len(entry["counts"]),
+                       "missing": 0, "out_of_range": 0, "unseen": 0})
+            if isinstance(entry["counts"], dict):
+                for key, value in entry["counts"].items():
+                    into["counts"][key] = into["counts"].get(key, 0) + value
+            else:
+                into["counts"] = [a + b for a, b in zip(into["counts"], entry["counts"], strict=True)]
+            for key in ("missing", "out_of_range", "unseen"):
+                into[key] += entry[key]
+    if total is None:
+        raise ValueError("no partition to add")
+    return total
+
+
+# ----------------------------------------------------------------------------- drift
+
+
+def psi(reference_shares: Sequence[float], current_shares: Sequence[float]) -> float:
+    """Population stability index between two share vectors over the same bins."""
+    r = np.maximum(np.asarray(reference_shares, dtype=np.float64), SHARE_FLOOR)
+    c = np.maximum(np.asarray(current_shares, dtype=np.float64), SHARE_FLOOR)
+    return float(np.sum((c - r) * np.log(c / r)))
+
+
+def status(value: float | None) -> str:
+    if value is None:
+        return "unknown"
+    return "act" if value >= ACT else "watch" if value >= WATCH else "ok"
+
+
+def _shares(entry: Mapping[str, Any], reference: Mapping[str, Any], rows: int) -> tuple[list[float], list[float]]:
+    """(reference shares, current shares) over the same bins, missing included as a bin."""
+    if reference["kind"] == "category":
+        keys = sorted(set(reference["shares"]) | set(entry["counts"]))
+        ref = [reference["shares"].get(k, 0.0) for k in keys]
+        cur = [entry["counts"].get(k, 0) / rows for k in keys]
+        return ref, cur
+    return list(reference["shares"]), [c / rows for c in entry["counts"]]
+
+
+def distribution(counts: Mapping[str, Any]) -> dict[str, Any]:
+    """Shares of a counted population (what is stored to compare the next period with)."""
+    rows = max(1, counts["rows"])
+    inputs: dict[str, Any] = {}
+    for name, entry in counts["inputs"].items():
+        if isinstance(entry["counts"], dict):
+            inputs[name] = {k: v / rows for k, v in entry["counts"].items()}
+        else:
+            inputs[name] = [c / rows for c in entry["counts"]]
+    return {"rows": counts["rows"], "score": [c / rows for c in counts["score"]], "inputs": inputs}
+
+
+def _period_psi(previous: Any, current: Any) -> float | None:
+    if previous is None:
+        return None
+    if isinstance(current, dict):
+        keys = sorted(set(previous) | set(current))
+        return psi([previous.get(k, 0.0) for k in keys], [current.get(k, 0.0) for k in keys])
+    if len(previous) != len(current):
+        return None
+    return psi(previous, current)
+
+
+def drift_report(
+    reference: Mapping[str, Any], counts: Mapping[str, Any], previous: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """PSI of the score, CSI and data quality of every input, against the training reference
+    and (when ``previous`` is a stored ``distribution``) against the previous period."""
+    rows = counts["rows"]
+    if rows == 0:
+        raise ValueError("the population is empty: nothing to compare")
+    current = distribution(counts)
+    score_psi = psi(reference["score"]["shares"], current["score"])
+    score_prev = _period_psi(previous["score"], current["score"]) if previous else None
+    inputs = []
+    for name, ref in reference["inputs"].items():
+        entry = counts["inputs"][name]
+        ref_shares, cur_shares = _shares(entry, ref, rows)
+        csi = psi(ref_shares, cur_shares)
+        prev = _period_psi(previous["inputs"].get(name), current["inputs"][name]) if previous else None
+        unseen_levels = (
+            sorted(k for k in entry["counts"] if k != MISSING and k not in ref["shares"])
+            if ref["kind"] == "category" else []
+        )
+        inputs.append({
+            "input": name,
+            "kind": ref["kind"],
+            "csi": round(csi, 6),
+            "csi_previous_period": None if prev is None else round(prev, 6),
+            "status": status(max(csi, prev or 0.0)),
+            "missing_share": round(entry["missing"] / rows, 6),
+            "missing_share_training": round(ref["missing_share"], 6),
+            "out_of_range_share": round(entry["out_of_range"] / rows, 6),
+            "unseen_category_share": round(entry["unseen"] / rows, 6),
+            "unseen_categories": unseen_levels,
+        })
+    inputs.sort(key=lambda row: -max(row["csi"], row["csi_previous_period"] or 0.0))
+    alerts = []
+    if status(score_psi) != "ok":
+        alerts.append({"subject": "score", "measure": "psi", "value": round(score_psi, 6),
+                       "level": status(score_psi), "against": "training"})
+    if score_prev is not None and status(score_prev) != "ok":
+        alerts.append({"subject": "score", "measure": "psi", "value": round(score_prev, 6),
+                       "level": status(score_prev), "against": "previous_period"})
+    for row in inputs:
+        for value, against in ((row["csi"], "training"), (row["csi_previous_period"], "previous_period")):
+            if value is not None and status(value) != "ok":
+                alerts.append({"subject": row["input"], "measure": "csi", "value": value,
+                               "level": status(value), "against": against})
+    level = "act" if any(a["level"] == "act" for a in alerts) else "watch" if alerts else "ok"
+    return {
+        "rows": rows,
+        "thresholds": {"watch": WATCH, "act": ACT},
+        "score": {
+            "psi": round(score_psi, 6),
+            "psi_previous_period": None if score_prev is None else round(score_prev, 6),
+            "status": status(max(score_psi, score_prev or 0.0)),
+            "edges": reference["score"]["edges"],
+            "reference_shares": reference["score"]["shares"],
+            "current_shares": [round(s, 6) for s in current["score"]],
+            "mean_probability_training": reference["score"]["mean"],
+            "mean_probability": round(counts["score_sum"] / rows, 6),
+        },
+        "inputs": inputs,
+        "alerts": alerts,
+        "level": level,
+        "distribution": current,
+    }
+
+
+# ----------------------------------------------------------------------------- backtesting
+
+
+def auc_delong(y: np.ndarray, p: np.ndarray, confidence: float = CONFIDENCE) -> dict[str, float] | None:
+    """AUC with its DeLong standard error and confidence interval (None without both classes)."""
+    y = np.asarray(y, dtype=np.int64)
+    p = np.asarray(p, dtype=np.float64)
+    positives, negatives = p[y == 1], p[y == 0]
+    m, n = positives.size, negatives.size
+    if m == 0 or n == 0:
+        return None
+    # Midranks (DeLong, DeLong & Clarke-Pearson 1988; Sun & Xu 2014's fast algorithm).
+    all_ranks = stats.rankdata(np.concatenate([positives, negatives]))
+    pos_ranks = stats.rankdata(positives)
+    neg_ranks = stats.rankdata(negatives)
+    v10 = (all_ranks[:m] - pos_ranks) / n  # per positive: share of negatives ranked below
+    v01 = 1.0 - (all_ranks[m:] - neg_ranks) / m  # per negative: share of positives ranked above
+    auc = float(v10.mean())
+    s10 = float(v10.var(ddof=1)) if m > 1 else 0.0
+    s01 = float(v01.var(ddof=1)) if n > 1 else 0.0
+    se = math.sqrt(s10 / m + s01 / n)
+    z = float(stats.norm.ppf(0.5 + confidence / 2))
+    low, high = max(0.0, auc - z * se), min(1.0, auc + z * se)
+    return {"auc": auc, "se": se, "low": low, "high": high,
+            "gini": 2 * auc - 1, "gini_low": 2 * low - 1, "gini_high": 2 * high - 1}
+
+
+def jeffreys(defaults: int, n: int, predicted: float, confidence: float = CONFIDENCE) -> dict[str, float]:
+    """Jeffreys interval of the observed default rate and the one-sided test of the PD."""
+    a, b = defaults + 0.5, n - defaults + 0.5
+    tail = (1 - confidence) / 2
+    return {
+        "low": float(stats.beta.ppf(tail, a, b)) if defaults > 0 else 0.0,
+        "high": float(stats.beta.ppf(1 - tail, a, b)) if defaults < n else 1.0,
+        # Probability of seeing a default rate this high if the PD were right; < 5 % = underestimated.
+        "p_value": float(stats.beta.cdf(predicted, a, b)),
+    }
+
+
+def calibration_in_the_large(y: np.ndarray, p: np.ndarray) -> dict[str, float] | None:
+    y = np.asarray(y, dtype=np.float64)
+    p = np.asarray(p, dtype=np.float64)
+    if y.size == 0:
+        return None
+    expected = float(p.sum())
+    variance = float((p * (1 - p)).sum())
+    observed = float(y.sum())
+    z = (observed - expected) / math.sqrt(variance) if variance > 0 else 0.0
+    return {
+        "predicted_rate": expected / y.size,
+        "observed_rate": observed / y.size,
+        "difference": (observed - expected) / y.size,
+        "ratio": observed / expected if expected > 0 else None,
+        "z": z,
+        "p_value": float(2 * stats.norm.sf(abs(z))),
+    }
+
+
+def _rates(y: np.ndarray, p: np.ndarray) -> dict[str, Any]:
+    n = int(y.size)
+    if n < MIN_CELL:
+        return {"n": None, "suppressed": True}  # even the size of a small cell is withheld
+    defaults = int(y.sum())
+    predicted = float(p.mean())
+    return {"n": n, "suppressed": False, "defaults": defaults, "observed_rate": defaults / n,
+            "predicted_rate": predicted}
+
+
+def _round(obj: Any) -> Any:
+    if isinstance(obj, float):
+        return round(obj, 6)
+    if isinstance(obj, dict):
+        return {k: _round(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_round(v) for v in obj]
+    return obj
+
+
+def backtest(
+    y: np.ndarray,
+    p: np.ndarray,
+    cohorts: Sequence[str] | np.ndarray,
+    segments: Mapping[str, Sequence[str] | np.ndarray] | None = None,
+) -> dict[str, Any]:
+    """Discrimination and calibration of ``p`` against outcomes ``y``, overall, per grade of
+    the PD master scale (``ml.grades``), per cohort and per segment; cells under ``MIN_CELL`` people hold only their size."""
+    y = np.asarray(y, dtype=np.int64)
+    p = np.asarray(p, dtype=np.float64)
+    cohorts = np.asarray(cohorts, dtype=object)
+    n = int(y.size)
+    if n < MIN_CELL:
+        return {"n": None, "suppressed": True, "min_cell": MIN_CELL, "grades": [], "cohorts": [], "segments": {}}
+    grades_of = grade(p)
+    grades = []
+    for name in GRADE_NAMES:
+        mask = grades_of == name
+        row = {"grade": name, **_rates(y[mask], p[mask])}
+        if not row["suppressed"]:
+            row.update(jeffreys(row["defaults"], row["n"], row["predicted_rate"]))
+            row["underestimated"] = row["p_value"] < 1 - CONFIDENCE
+        grades.append(row)
+    cohort_rows = []
+    for cohort in sorted(set(cohorts.tolist())):
+        mask = cohorts == cohort
+        row = {"cohort": cohort, **_rates(y[mask], p[mask])}
+        if not row["suppressed"]:
+            row["auc"] = auc_delong(y[mask], p[mask])
+            row["calibration"] = calibration_in_the_large(y[mask], p[mask])
+        cohort_rows.append(row)
+    segment_tables: dict[str, list[dict[str, Any]]] = {}
+    for name, labels in (segments or {}).items():
+        labels = np.asarray(labels, dtype=object)
+        rows = []
+        for label in sorted(set(labels.tolist())):
+            mask = labels == label
+            row = {"segment": str(label), **_rates(y[mask], p[mask])}
+            if not row["suppressed"]:
+                row["auc"] = auc_delong(y[mask], p[mask])
+            rows.append(row)
+        segment_tables[name] = rows
+    return _round({
+        "n": n,
+        "suppressed": False,
+        "min_cell": MIN_CELL,
+        "confidence": CONFIDENCE,
+        "defaults": int(y.sum()),
+        "auc": auc_delong(y, p),
+        "calibration": calibration_in_the_large(y, p),
+        "grades": grades,
+        "cohorts": cohort_rows,
+        "segments": segment_tables,
+    })

@@ -1,0 +1,254 @@
+"""Outcomes import, batch jobs on a two-worker Dask cluster, and the monitoring API (both engines)."""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from backend.cli import app as cli_app
+from backend.clients.service import ImportFailed, keyring, load_population
+from backend.monitoring.models import MonitoringAggregate, Outcome
+from backend.monitoring.outcomes import import_outcomes, read_outcomes_file
+from backend.settings import get_settings
+from ml.schema import ID_COLUMN
+from tests.fixtures.clients import import_file
+
+API = "/api/v1"
+
+
+@pytest.fixture
+def settings(db_url, make_settings, trained_bundle_dir):
+    return make_settings(db_url, model_dir=trained_bundle_dir)
+
+
+def _outcomes_csv(tmp_path: Path, ids: list[int], model_bundle, app, seed: int = 3) -> Path:
+    """Outcomes drawn from the model's own probabilities (a calibrated model, by construction)."""
+    with app.state.sessionmaker() as db:
+        population = load_population(db)
+    p = model_bundle.score(population)["probability"].to_numpy()
+    # load_population has no ids: give outcomes in the order of a direct scoring of the file.
+    rng = np.random.default_rng(seed)
+    target = (rng.random(len(ids)) < np.sort(p)[np.argsort(np.argsort(rng.random(len(ids))))]).astype(int)
+    path = tmp_path / "outcomes.csv"
+    pd.DataFrame({ID_COLUMN: ids, "TARGET": target, "OBSERVED_AT": "2026-11-30"}).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def outcomes(app, settings, imported_clients, tmp_path, model_bundle):
+    path = _outcomes_csv(tmp_path, imported_clients, model_bundle, app)
+    with app.state.sessionmaker() as db:
+        report = import_outcomes(db, keyring(settings), read_outcomes_file(path))
+        db.commit()
+    return report
+
+
+@contextmanager
+def _session(app):
+    with app.state.sessionmaker() as db:
+        yield db
+
+
+# ----------------------------------------------------------------------------- outcomes import
+
+
+def test_outcomes_are_imported_by_pseudonym_and_the_raw_id_is_kept_nowhere(app, outcomes, imported_clients):
+    assert outcomes.inserted == len(imported_clients) and outcomes.skipped_unknown == 0
+    ring = keyring(app.state.settings)
+    with _session(app) as db:
+        stored = {row.pseudonym: row for row in db.scalars(select(Outcome))}
+    assert set(stored) == {ring.pseudonymize(i).value for i in imported_clients}
+    assert not any(str(i) in " ".join(stored) for i in imported_clients[:20])
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("SK_ID_CURR,TARGET\n100001,1\n100002,2\n", "line 3, column TARGET: must be 0 (repaid) or 1 (default)"),
+        ("SK_ID_CURR,TARGET\n100001,1\nabc,0\n", "line 3, column SK_ID_CURR: the client id must be a positive integer"),
+        ("SK_ID_CURR,TARGET\n100001,1\n100001,0\n", "line 3, column SK_ID_CURR: duplicate client id"),
+        ("SK_ID_CURR,TARGET,OBSERVED_AT\n100001,1,31/12/2025\n", "line 2, column OBSERVED_AT: must be a date YYYY-MM-DD"),
+        ("SK_ID_CURR,TARGET,OBSERVED_AT\n100001,1,2999-01-01\n", "line 2, column OBSERVED_AT: 2999-01-01 is in the future"),
+        ("SK_ID_CURR\n100001\n", "line 1: missing column TARGET"),
+        ("SK_ID_CURR,TARGET,AMT_CREDIT\n100001,1,5\n", "unexpected column(s) AMT_CREDIT"),
+        ("SK_ID_CURR,TARGET\n", "no outcome rows"),
+    ],
+)
+def test_a_bad_outcomes_file_names_line_and_column_and_imports_nothing(app, settings, tmp_path, content, message):
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    with pytest.raises(ImportFailed) as caught:
+        read_outcomes_file(path)
+    assert message in str(caught.value)
+    assert "abc" not in str(caught.value) and "100001" not in str(caught.value)
+    with _session(app) as db:
+        assert db.scalar(select(func.count()).select_from(Outcome)) == 0
+
+
+def test_the_cli_refuses_a_bad_file_with_exit_2_and_changes_nothing(app, settings, tmp_path, monkeypatch):
+    path = tmp_path / "bad.csv"
+    path.write_text("SK_ID_CURR,TARGET\n100001,7\n")
+    monkeypatch.setenv("OCTROI_DATABASE_URL", settings.effective_database_url)
+    monkeypatch.setenv("OCTROI_VAR_DIR", str(settings.var_dir))
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(cli_app, ["outcomes", "import", str(path), "--no-jobs"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2 and "column TARGET" in result.output and "nothing was imported" in result.output
+
+
+def test_outcomes_of_erased_or_unknown_clients_are_not_kept_and_erasure_deletes_them(
+    app, client, auth_headers, settings, imported_clients, outcomes, tmp_path
+):
+    erased = imported_clients[0]
+    response = client.delete(f"{API}/privacy/clients/{erased}", headers=auth_headers("compliance"))
+    assert response.status_code == 200, response.text
+    ring = keyring(settings)
+    with _session(app) as db:
+        assert db.get(Outcome, ring.pseudonymize(erased).value) is None
+    path = tmp_path / "again.csv"
+    path.write_text(f"SK_ID_CURR,TARGET\n{erased},1\n{imported_clients[1]},0\n999999999991,1\n")
+    with _session(app) as db:
+        report = import_outcomes(db, ring, read_outcomes_file(path))
+        db.commit()
+        assert db.get(Outcome, ring.pseudonymize(erased).value) is None
+    assert (report.skipped_erased, report.updated, report.skipped_unknown) == (1, 1, 1)
+
+
+def test_the_register_lists_outcomes_and_monitoring_aggregates(client, auth_headers):
+    body = client.get(f"{API}/privacy/register", headers=auth_headers("compliance")).json()
+    tables = {t["table"]: t for t in body["data_categories"]}
+    assert tables["outcomes"]["personal_data"] is True
+    assert tables["monitoring_aggregates"]["personal_data"] is False
+
+
+# ----------------------------------------------------------------------------- jobs and API
+
+
+def test_backtest_job_serves_auc_grades_and_cohorts_to_comex_and_compliance_only(
+    app, client, auth_headers, settings, outcomes, run_jobs, model_bundle
+):
+    result = run_jobs(settings, "backtest")["backtest"]
+    assert result.model_version == model_bundle.version and result.partitions == 4
+    for role in ("comex", "compliance"):
+        response = client.get(f"{API}/monitoring/backtest", headers=auth_headers(role))
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["n"] == outcomes.inserted and body["freshness"]["current"] is True
+        assert 0.5 < body["auc"]["auc"] < 1 and body["auc"]["low"] < body["auc"]["auc"] < body["auc"]["high"]
+        assert [c["cohort"] for c in body["cohorts"]] and all(c["n"] is None or c["n"] >= 10 for c in body["cohorts"])
+        assert all(g["n"] is None or g["n"] >= 10 for g in body["grades"])
+        assert body["history"][0]["auc"] == body["auc"]["auc"]
+    for role in ("advisor", "admin"):
+        assert client.get(f"{API}/monitoring/backtest", headers=auth_headers(role)).status_code == 403
+
+
+def test_backtest_turns_stale_when_new_outcomes_arrive(app, client, auth_headers, settings, outcomes, run_jobs, tmp_path,
+                                                       imported_clients):
+    run_jobs(settings, "backtest")
+    path = tmp_path / "more.csv"
+    path.write_text(f"SK_ID_CURR,TARGET\n{imported_clients[5]},1\n")
+    with _session(app) as db:
+        import_outcomes(db, keyring(settings), read_outcomes_file(path))
+        db.commit()
+    body = client.get(f"{API}/monitoring/backtest", headers=auth_headers("comex")).json()
+    assert body["freshness"]["current"] is False
+
+
+def test_drift_job_serves_psi_csi_and_quality_with_history(app, client, auth_headers, settings, imported_clients, run_jobs):
+    assert client.get(f"{API}/monitoring/drift", headers=auth_headers("comex")).status_code == 404
+    run_jobs(settings, "drift")
+    response = client.get(f"{API}/monitoring/drift", headers=auth_headers("compliance"))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["rows"] == len(imported_clients) and body["thresholds"] == {"watch": 0.1, "act": 0.25}
+    assert len(body["inputs"]) == 120 and body["score"]["psi_previous_period"] is None
+    assert "distribution" not in body and len(body["history"]) == 1
+
+
+def test_drift_compares_with_the_previous_period_after_an_import(app, settings, imported_clients, run_jobs, write_applicants):
+    run_jobs(settings, "drift")
+
+    def older(frame):
+        frame["DAYS_BIRTH"] = (frame["DAYS_BIRTH"].astype(int) - 12 * 365).astype(str)
+
+    import_file(settings, write_applicants(older))
+    report = run_jobs(settings, "drift")["drift"].payload
+    by_input = {row["input"]: row for row in report["inputs"]}
+    assert by_input["DAYS_BIRTH"]["csi_previous_period"] >= 0.25
+    assert any(a["subject"] == "DAYS_BIRTH" and a["against"] == "previous_period" for a in report["alerts"])
+
+
+def test_no_table_holds_a_per_client_score_after_every_job(app, settings, outcomes, run_jobs, model_bundle):
+    run_jobs(settings, "portfolio", "drift", "backtest")
+    with _session(app) as db:
+        population = load_population(db)
+        payloads = [row.payload for row in db.scalars(select(MonitoringAggregate))]
+    assert len(payloads) == 3
+    text = json.dumps(payloads)
+    probabilities = model_bundle.score(population)["probability"].to_numpy()
+    leaked = [p for p in probabilities if f"{p:.6f}" in text or repr(float(p)) in text]
+    assert not leaked, f"per-client probabilities stored: {leaked[:3]}"
+
+
+# ----------------------------------------------------------------------------- command line
+
+
+@pytest.fixture
+def cli(settings, monkeypatch, dask_cluster):
+    """``octroi ...`` against the test's database, its jobs on the session's Dask cluster."""
+    import backend.jobs.service as jobs_service
+
+    @contextmanager
+    def shared(*_args, **_kwargs):
+        yield dask_cluster
+
+    monkeypatch.setattr(jobs_service, "dask_client", shared)
+    monkeypatch.setattr("backend.jobs.cluster.dask_client", shared)
+    monkeypatch.setenv("OCTROI_DATABASE_URL", settings.effective_database_url)
+    monkeypatch.setenv("OCTROI_VAR_DIR", str(settings.var_dir))
+    monkeypatch.setenv("OCTROI_MODEL_DIR", str(settings.effective_model_dir))
+    get_settings.cache_clear()
+    runner = CliRunner()
+    yield lambda *args: runner.invoke(cli_app, list(args))
+    get_settings.cache_clear()
+
+
+def test_monitor_drift_exits_0_on_the_training_distribution_and_1_on_a_drifted_population(
+    cli, settings, synthetic_data_dir, tmp_path
+):
+    source = synthetic_data_dir / "application_test.csv"
+    import_file(settings, source)
+    quiet = cli("monitor", "drift", "--json")
+    assert quiet.exit_code == 0, quiet.output
+    assert json.loads(quiet.stdout)["level"] == "ok"
+
+    frame = pd.read_csv(source)
+    frame["DAYS_BIRTH"] = np.minimum(frame["DAYS_BIRTH"] + 5 * 365, -18 * 365 - 5)  # applicants stay adults
+    frame["EXT_SOURCE_3"] = frame["EXT_SOURCE_3"] * 0.85
+    frame["AMT_CREDIT"] = frame["AMT_CREDIT"] * 1.3
+    drifted = tmp_path / "drifted.csv"
+    frame.to_csv(drifted, index=False)
+    imported = cli("clients", "import", str(drifted))  # runs the jobs after the import
+    assert imported.exit_code == 0, imported.output
+    assert "job drift:" in imported.output and "job portfolio:" in imported.output
+    alarmed = cli("monitor", "drift")
+    assert alarmed.exit_code == 1, alarmed.output
+    assert "ACT" in alarmed.output and "EXT_SOURCE_3" in alarmed.output
+
+
+def test_jobs_run_all_and_monitor_backtest_from_the_command_line(cli, app, settings, outcomes):
+    result = cli("jobs", "run", "all")
+    assert result.exit_code == 0, result.output
+    assert all(f"{kind}:" in result.output for kind in ("portfolio", "drift", "backtest"))
+    report = cli("monitor", "backtest", "--json")
+    assert report.exit_code == 0, report.output
+    assert json.loads(report.stdout)["n"] == outcomes.inserted

@@ -1,0 +1,144 @@
+"""Drift and backtesting arithmetic (ml.monitoring), against figures computed by hand."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from sklearn.metrics import roc_auc_score
+
+from ml import monitoring
+from ml.data import load_applications
+
+
+def _hand_cohort() -> tuple[np.ndarray, np.ndarray]:
+    """20 people: 10 repaid at 0.1; 10 defaults, 5 at 0.8 and 5 at 0.1 (tied with the repaid).
+
+    By hand: AUC = (5 x 10 x 1 + 5 x 10 x 1/2) / (10 x 10) = 0.75, Gini 0.5. DeLong: each
+    default at 0.8 ranks above every repaid (1), each at 0.1 half (0.5): variance 0.0694;
+    each repaid is below 7.5 of 10 defaults (0.75): variance 0; se = sqrt(0.0694 / 10) = 1/12.
+    Expected defaults 10 x 0.1 + 5 x 0.8 + 5 x 0.1 = 5.5 against 10 observed;
+    variance 15 x 0.09 + 5 x 0.16 = 2.15, z = 4.5 / sqrt(2.15).
+    """
+    y = np.array([0] * 10 + [1] * 10)
+    p = np.array([0.1] * 10 + [0.8] * 5 + [0.1] * 5)
+    return y, p
+
+
+def test_backtest_reproduces_a_hand_computed_cohort():
+    y, p = _hand_cohort()
+    report = monitoring.backtest(y, p, cohorts=["2026-11"] * 20)
+    auc = report["auc"]
+    assert auc["auc"] == pytest.approx(0.75) == pytest.approx(roc_auc_score(y, p))
+    assert auc["gini"] == pytest.approx(0.5)
+    assert auc["se"] == pytest.approx(1 / 12, abs=1e-6)
+    z95 = stats.norm.ppf(0.975)
+    assert auc["low"] == pytest.approx(0.75 - z95 / 12, abs=1e-6)
+    assert auc["gini_high"] == pytest.approx(2 * (0.75 + z95 / 12) - 1, abs=1e-5)
+    calibration = report["calibration"]
+    assert calibration["predicted_rate"] == pytest.approx(5.5 / 20)
+    assert calibration["observed_rate"] == pytest.approx(0.5)
+    assert calibration["z"] == pytest.approx(4.5 / math.sqrt(2.15), abs=1e-5)
+    # Master scale (ml.grades): 0.1 is grade E (8-16 %), 0.8 is grade G (32 % and more).
+    grades = {g["grade"]: g for g in report["grades"]}
+    b = grades["E"]
+    assert (b["n"], b["defaults"]) == (15, 5)
+    assert b["observed_rate"] == pytest.approx(1 / 3) and b["predicted_rate"] == pytest.approx(0.1)
+    assert b["p_value"] == pytest.approx(stats.beta.cdf(0.1, 5.5, 10.5), abs=1e-6)
+    assert b["low"] == pytest.approx(stats.beta.ppf(0.025, 5.5, 10.5), abs=1e-6)
+    assert b["underestimated"] is True  # 5 defaults in 15 at a predicted 10 %
+    assert grades["G"] == {"grade": "G", "n": None, "suppressed": True}  # 5 people: under 10
+    assert grades["A"] == {"grade": "A", "n": None, "suppressed": True}  # nobody
+
+
+def test_cells_under_ten_people_are_suppressed_everywhere():
+    y, p = _hand_cohort()
+    cohorts = ["2026-10"] * 9 + ["2026-11"] * 11
+    segments = {"gender": np.array(["F"] * 12 + ["M"] * 8, dtype=object)}
+    report = monitoring.backtest(y, p, cohorts, segments)
+    cohort = {c["cohort"]: c for c in report["cohorts"]}
+    assert cohort["2026-10"] == {"cohort": "2026-10", "n": None, "suppressed": True}
+    assert cohort["2026-11"]["n"] == 11 and cohort["2026-11"]["suppressed"] is False
+    gender = {s["segment"]: s for s in report["segments"]["gender"]}
+    assert gender["M"]["suppressed"] and gender["M"]["n"] is None and "observed_rate" not in gender["M"]
+    small = monitoring.backtest(y[:9], p[:9], ["x"] * 9)
+    assert small["suppressed"] and small["n"] is None and small["grades"] == []
+
+
+def test_psi_matches_its_formula_and_thresholds_classify_it():
+    value = monitoring.psi([0.5, 0.5], [0.25, 0.75])
+    assert value == pytest.approx(-0.25 * math.log(0.5) + 0.25 * math.log(1.5))
+    assert monitoring.psi([0.2] * 5, [0.2] * 5) == 0.0
+    assert [monitoring.status(v) for v in (0.05, 0.10, 0.2499, 0.25)] == ["ok", "watch", "watch", "act"]
+
+
+def _drift(model_bundle, frame: pd.DataFrame, previous=None) -> dict:
+    p = model_bundle.score(frame)["probability"].to_numpy()
+    reference = model_bundle.monitoring_reference
+    half = len(frame) // 2  # counted in two partitions, as a job does
+    counts = monitoring.add_counts([
+        monitoring.count_partition(reference, frame.iloc[:half], p[:half]),
+        monitoring.count_partition(reference, frame.iloc[half:], p[half:]),
+    ])
+    return monitoring.drift_report(reference, counts, previous)
+
+
+def test_drift_stays_quiet_on_a_sample_from_the_training_distribution(model_bundle, synthetic_data_dir):
+    fresh = load_applications(synthetic_data_dir / "application_test.csv", require_target=False)
+    report = _drift(model_bundle, fresh)
+    assert report["level"] == "ok", report["alerts"]
+    assert report["score"]["psi"] < 0.05
+    # A rare level (held by a few in 10,000) may be new in a sample: it is reported, not alarming.
+    assert all(row["out_of_range_share"] < 0.01 and row["unseen_category_share"] < 0.01 for row in report["inputs"])
+
+
+def test_drift_detects_younger_applicants_lower_external_score_and_larger_credits(model_bundle, synthetic_data_dir):
+    fresh = load_applications(synthetic_data_dir / "application_test.csv", require_target=False)
+    drifted = fresh.copy()
+    drifted["DAYS_BIRTH"] = drifted["DAYS_BIRTH"] + 5 * 365
+    drifted["EXT_SOURCE_3"] = drifted["EXT_SOURCE_3"] * 0.85
+    drifted["AMT_CREDIT"] = drifted["AMT_CREDIT"] * 1.3
+    baseline = _drift(model_bundle, fresh)
+    report = _drift(model_bundle, drifted, previous=baseline["distribution"])
+    assert report["level"] == "act"
+    by_input = {row["input"]: row for row in report["inputs"]}
+    assert by_input["EXT_SOURCE_3"]["status"] == "act"
+    assert by_input["DAYS_BIRTH"]["csi"] >= monitoring.WATCH
+    assert by_input["AMT_CREDIT"]["csi"] >= monitoring.WATCH
+    assert report["score"]["psi"] >= monitoring.WATCH
+    # Against the previous period too: the same inputs moved between the two runs.
+    assert by_input["EXT_SOURCE_3"]["csi_previous_period"] >= monitoring.ACT
+    assert {a["subject"] for a in report["alerts"]} >= {"score", "EXT_SOURCE_3", "DAYS_BIRTH", "AMT_CREDIT"}
+    assert by_input["AMT_CREDIT"]["out_of_range_share"] > 0
+
+
+def test_missing_values_and_unseen_categories_are_measured(model_bundle, synthetic_data_dir):
+    fresh = load_applications(synthetic_data_dir / "application_test.csv", require_target=False)
+    edited = fresh.copy()
+    edited.loc[: len(edited) // 2, "AMT_ANNUITY"] = np.nan
+    reference = model_bundle.monitoring_reference
+    level = next(iter(set(edited["ORGANIZATION_TYPE"].dropna())))
+    reference = {**reference, "inputs": {**reference["inputs"], "ORGANIZATION_TYPE": {
+        **reference["inputs"]["ORGANIZATION_TYPE"],
+        "shares": {k: v for k, v in reference["inputs"]["ORGANIZATION_TYPE"]["shares"].items() if k != level},
+    }}}
+    p = model_bundle.score(edited)["probability"].to_numpy()
+    report = monitoring.drift_report(reference, monitoring.count_partition(reference, edited, p))
+    rows = {row["input"]: row for row in report["inputs"]}
+    assert rows["AMT_ANNUITY"]["missing_share"] > 0.45 and rows["AMT_ANNUITY"]["status"] == "act"
+    assert rows["ORGANIZATION_TYPE"]["unseen_categories"] == [level]
+    assert rows["ORGANIZATION_TYPE"]["unseen_category_share"] == pytest.approx(
+        (edited["ORGANIZATION_TYPE"] == level).mean(), abs=1e-6)
+
+
+def test_the_training_reference_in_the_bundle_holds_shares_not_rows(model_bundle):
+    reference = model_bundle.monitoring_reference
+    assert reference["format"] == monitoring.REFERENCE_FORMAT
+    assert sum(reference["score"]["shares"]) == pytest.approx(1.0)
+    assert set(reference["inputs"]) == set(model_bundle.input_columns)
+    for entry in reference["inputs"].values():
+        shares = entry["shares"].values() if entry["kind"] == "category" else entry["shares"]
+        assert sum(shares) == pytest.approx(1.0)
