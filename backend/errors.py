@@ -42,6 +42,8 @@ class ErrorCode(StrEnum):
     rate_limited = "rate_limited"
     audit_unavailable = "audit_unavailable"
     model_unavailable = "model_unavailable"
+    # Monitoring (#16): the batch job has not stored a result for the serving model yet.
+    aggregates_not_computed = "aggregates_not_computed"
     service_unavailable = "service_unavailable"
     internal_error = "internal_error"
 

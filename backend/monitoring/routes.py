@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 
 from backend.api.deps import get_db
 from backend.audit.service import commit_audited
 from backend.auth.deps import Principal, require
+from backend.errors import ApiProblem, ErrorCode
 from backend.monitoring import service
 from backend.monitoring.schemas import BacktestReport, DriftReport
 from backend.scoring.model import get_bundle
@@ -26,9 +27,9 @@ NOT_FOUND = {404: {"description": "No stored result yet for the serving model: r
 def _latest(db: Session, kind: str, version: str) -> Any:
     row = service.latest(db, kind, version)
     if row is None:
-        raise HTTPException(
-            status_code=404,
-            detail=f"no {kind} result for model {version} yet: run `octroi jobs run {kind}`",
+        raise ApiProblem(
+            404, ErrorCode.aggregates_not_computed,
+            f"no {kind} result for model {version} yet: run `octroi jobs run {kind}`",
         )
     return row
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 
 from backend.api.deps import get_db
 from backend.audit.service import commit_audited
 from backend.auth.deps import Principal, require
 from backend.clients.schemas import Lang
+from backend.errors import ApiProblem, ErrorCode
 from backend.monitoring import service as stored
 from backend.portfolio.schemas import PortfolioSummary, SegmentBy, Segments
 from backend.portfolio.service import MIN_SEGMENT, executive_summary
@@ -29,9 +30,9 @@ NOT_FOUND = {404: {"description": "The portfolio job has not run for the serving
 def _latest(db: Session, version: str) -> tuple[dict[str, Any], dict[str, Any]]:
     row = stored.latest(db, "portfolio", version)
     if row is None:
-        raise HTTPException(
-            status_code=404,
-            detail=f"no portfolio aggregates for model {version} yet: run `octroi jobs run portfolio`",
+        raise ApiProblem(
+            404, ErrorCode.aggregates_not_computed,
+            f"no portfolio aggregates for model {version} yet: run `octroi jobs run portfolio`",
         )
     return row.payload, stored.freshness(db, row).as_dict()
 
