@@ -1,7 +1,7 @@
 """Monitoring: realised outcomes by pseudonym, and batch-job aggregates.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-01
 
 ``outcomes`` holds what happened to a client's loan (``target`` 1 = default) under the same
@@ -14,8 +14,8 @@ time; never a per-client score.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
