@@ -84,7 +84,7 @@ BEHAVIOURS: dict[str, tuple[Behaviour, set[ErrorKind]]] = {
     "truncated_json": (lambda h: _send(h, 200, b'{"version": "1", "metrics": {'), {ErrorKind.malformed}),
     "invalid_utf8": (lambda h: _send(h, 200, b'{"version": "\xff\xfe"}'), {ErrorKind.malformed}),
     "deeply_nested": (lambda h: _send(h, 200, b"[" * 50_000 + b"]" * 50_000), {ErrorKind.malformed, ErrorKind.too_large}),
-    "error_with_html_body": (lambda h: _send(h, 502, b"<h1>Bad gateway</h1>", "text/html"), {ErrorKind.server}),
+    "error_with_html_body": (lambda h: _send(h, 502, b"<h1>Bad gateway</h1>", "text/html"), {ErrorKind.unavailable}),
     "length_lies_then_closes": (lambda h: (h.send_response(200), h.send_header("Content-Length", "5000"),
                                            h.end_headers(), h.wfile.write(b'{"a":'), h.wfile.flush(),
                                            h.connection.shutdown(socket.SHUT_RDWR)),
