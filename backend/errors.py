@@ -46,6 +46,10 @@ class ErrorCode(StrEnum):
     aggregates_not_computed = "aggregates_not_computed"
     service_unavailable = "service_unavailable"
     internal_error = "internal_error"
+    # issue 14 (four-eyes on access): the change needs a request a second admin approves;
+    # the admin who asked (or the person concerned) cannot decide it.
+    approval_required = "approval_required"
+    four_eyes = "four_eyes"
 
 
 DEFAULT_CODES: dict[int, ErrorCode] = {

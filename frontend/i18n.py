@@ -331,6 +331,43 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "en": "New one-time password for **{username}**, shown only once:",
     },
     "users.empty_name": {"fr": "L'identifiant est obligatoire.", "en": "The username is required."},
+    # -- four-eyes access requests (issue 14; frontend/views/admin.py) ----------------------
+    "access.title": {"fr": "Demandes d'accès en attente", "en": "Pending access requests"},
+    "access.none": {"fr": "Aucune demande en attente.", "en": "No pending request."},
+    "access.intro": {
+        "fr": "Un rôle qui donne accès aux données personnelles (conseiller, conformité) ou le rôle "
+              "administrateur est accordé par un second administrateur, jamais par celui qui l'a demandé.",
+        "en": "A role that reaches personal data (advisor, compliance) or the admin role is granted by "
+              "a second admin, never by the one who asked.",
+    },
+    "access.kind.create": {"fr": "nouveau compte", "en": "new account"},
+    "access.kind.role": {"fr": "changement de rôle", "en": "role change"},
+    "access.kind.enable": {"fr": "réactivation", "en": "re-enabling"},
+    "access.kind.reset": {"fr": "nouveau mot de passe", "en": "new password"},
+    "access.pick": {"fr": "Demande", "en": "Request"},
+    "access.label": {
+        "fr": "n° {id} : {kind} pour {username} ({role}), demandé par {requested_by}",
+        "en": "#{id}: {kind} for {username} ({role}), asked by {requested_by}",
+    },
+    "access.confirm": {"fr": "Je confirme ma décision", "en": "I confirm my decision"},
+    "access.approve": {"fr": "Approuver", "en": "Approve"},
+    "access.reject": {"fr": "Refuser", "en": "Reject"},
+    "access.rejected": {"fr": "Demande n° {id} refusée.", "en": "Request #{id} rejected."},
+    "access.approved_otp": {
+        "fr": "Accès accordé à **{username}**. Son mot de passe à usage unique, à lui remettre, affiché une seule fois :",
+        "en": "Access granted to **{username}**. Their one-time password, to hand over, shown only once:",
+    },
+    "access.pending_created": {
+        "fr": "Compte de {username} créé, désactivé jusqu'à l'accord d'un second administrateur.",
+        "en": "Account {username} created, disabled until a second admin approves.",
+    },
+    "access.pending_reset": {
+        "fr": "Demande envoyée : un second administrateur approuvera et recevra le mot de passe de {username}.",
+        "en": "Request sent: a second admin will approve and receive {username}'s password.",
+    },
+    "access.request_role": {"fr": "Demander ce rôle", "en": "Request this role"},
+    "access.request_enable": {"fr": "Demander la réactivation", "en": "Request re-enabling"},
+    "access.requested": {"fr": "Demande n° {id} envoyée pour {username}.", "en": "Request #{id} sent for {username}."},
     # -- data-subject requests, oversight, register, model card (issue 7) -----------------
     "nav.subject": {"fr": "Droits des personnes", "en": "Data-subject requests"},
     "nav.overrides": {"fr": "Dérogations au modèle", "en": "Model overrides"},

@@ -17,6 +17,11 @@ class Role(StrEnum):
     admin = "admin"
 
 
+# Four-eyes (issue 14): granting one of these roles, enabling such an account or resetting
+# its password takes a second admin's approval; they reach personal data or grant access.
+ROLES_NEEDING_APPROVAL: frozenset[Role] = frozenset({Role.advisor, Role.compliance, Role.admin})
+
+
 class Permission(StrEnum):
     clients_read = "clients:read"
     scores_compute = "scores:compute"

@@ -41,7 +41,7 @@ def test_a_scoring_rate_limit_is_rate_limited_not_a_lockout(client, auth_headers
 
 def test_a_pending_password_change_is_its_own_code_distinct_from_forbidden(client, auth_headers):
     admin = auth_headers("admin")
-    created = client.post(f"{API}/users", json={"username": "bob", "role": "advisor"}, headers=admin).json()
+    created = client.post(f"{API}/users", json={"username": "bob", "role": "comex"}, headers=admin).json()
     pending = {"Authorization": f"Bearer {login(client, 'bob', created['one_time_password'])['access_token']}"}
     blocked = client.get(f"{API}/users", headers=pending)
     assert blocked.status_code == 403 and _code(blocked) == "password_change_required"

@@ -27,19 +27,20 @@ def cli(settings, monkeypatch, cheap_argon2):
 
 def test_admin_creates_lists_and_updates_users_and_each_action_is_audited(app, client, auth_headers):
     admin = auth_headers("admin")
+    # No admin-chosen password (issue 14): a comex account gets a one-time password.
     created = client.post(
-        "/api/v1/users", json={"username": "carol", "full_name": "Carol D.", "role": "comex",
-                               "password": "Tulip-Orbit-42-Lantern"}, headers=admin,
+        "/api/v1/users", json={"username": "carol", "full_name": "Carol D.", "role": "comex"}, headers=admin,
     )
-    assert created.status_code == 201 and created.json()["one_time_password"] is None
+    assert created.status_code == 201 and created.json()["one_time_password"]
+    assert created.json()["must_change_password"] is True
     assert {u["username"] for u in client.get("/api/v1/users", headers=admin).json()} == {"admin-user", "carol"}
-    patched = client.patch("/api/v1/users/carol", json={"role": "compliance"}, headers=admin)
-    assert patched.status_code == 200 and patched.json()["role"] == "compliance"
+    patched = client.patch("/api/v1/users/carol", json={"active": False}, headers=admin)
+    assert patched.status_code == 200 and patched.json()["active"] is False
     with app.state.sessionmaker() as db:
         actions = db.execute(select(AuditEvent.action).where(AuditEvent.actor == "admin-user")).scalars().all()
         stored = db.execute(select(User.password_hash).where(User.username == "carol")).scalar_one()
     assert actions == ["auth.login", "user.create", "user.list", "user.update"]
-    assert stored.startswith("$argon2id$") and "Tulip" not in stored
+    assert stored.startswith("$argon2id$") and created.json()["one_time_password"] not in stored
 
 
 @pytest.mark.parametrize(
@@ -80,10 +81,16 @@ def test_unlock_and_reset_password_reopen_an_account(client, auth_headers, make_
     assert client.post("/api/v1/auth/token", data={"username": "erin", "password": "Tulip-Orbit-42-Lantern"}).status_code == 429
     assert client.post("/api/v1/users/erin/unlock", headers=admin).json()["locked_until"] is None
     old_session = login(client, "erin", "Tulip-Orbit-42-Lantern")
+    # An advisor's reset is a request (issue 14): a second admin approves and gets the password.
     reset = client.post("/api/v1/users/erin/reset-password", headers=admin).json()
+    assert reset["one_time_password"] is None and reset["access_request"]["status"] == "pending"
+    _, second_password = make_user("second-admin", "admin")
+    second = {"Authorization": f"Bearer {login(client, 'second-admin', second_password)['access_token']}"}
+    approved = client.post(f"/api/v1/users/access-requests/{reset['access_request']['id']}/approve", headers=second)
+    assert approved.status_code == 200, approved.text
     me = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {old_session['access_token']}"})
     assert me.status_code == 401  # a reset ends existing sessions
-    assert login(client, "erin", reset["one_time_password"])["role"] == "advisor"
+    assert login(client, "erin", approved.json()["one_time_password"])["role"] == "advisor"
 
 
 def test_cli_creates_users_with_a_one_time_password_or_from_stdin_and_lists_them(app, cli):

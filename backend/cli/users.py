@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
-from backend.audit.service import AuditUnavailable, commit_audited
+from backend.audit.service import CLI_ROLE, AuditUnavailable, cli_operator, commit_audited
 from backend.audit.setup import cli_sessionmaker
 from backend.auth.config import AuthSettings, password_hasher
 from backend.cli.common import fail, load_settings
@@ -28,8 +28,9 @@ def create(
         False, "--password-stdin", help="Read the password from standard input (one line)."
     ),
 ) -> None:
-    """Create a user. Without --password-stdin a one-time password is printed once; the user
-    must change it at first login."""
+    """Create a user (the operator's path, e.g. the first admin; audited under `cli:<os user>`).
+    Without --password-stdin a one-time password is printed once; the user must change it at
+    first login. Through the API, advisor, compliance and admin accounts need a second admin."""
     settings = load_settings()
     password = None
     if password_stdin:
@@ -47,7 +48,7 @@ def create(
             except service.UserError as exc:
                 fail(str(exc))
             commit_audited(
-                db, None, None, action="user.create", actor="cli", role=None,
+                db, None, None, action="user.create", actor=cli_operator(), role=CLI_ROLE,
                 resource=f"user:{user.username}",
                 details={"role": user.role, "one_time_password": one_time is not None, "via": "cli"},
             )

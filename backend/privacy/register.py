@@ -30,6 +30,7 @@ TABLE_CATEGORIES: dict[str, tuple[str, bool]] = {
     "client_erasures": ("Erasure tombstones: pseudonym of erased clients, erasure time", True),
     "advisor_decisions": ("Human-oversight decisions: advisor decision, model recommendation, reason", True),
     "users": ("Staff accounts: username, name, role, password hash (argon2id), lockout state", True),
+    "access_requests": ("Four-eyes access requests: staff usernames, role, requester, decider, times", True),
     "refresh_families": ("Staff login sessions", True),
     "refresh_tokens": ("Staff session tokens (SHA-256 digests only)", True),
     "audit_events": ("Audit trail: time, staff actor and role, action, pseudonym, IP address", True),

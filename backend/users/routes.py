@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Path, Request
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request
 from sqlalchemy.orm import Session
 
 from backend.api.deps import get_db
 from backend.audit.service import commit_audited
 from backend.auth.deps import Principal, require
-from backend.errors import ApiProblem
+from backend.errors import ApiProblem, ErrorCode
 from backend.users import service
-from backend.users.schemas import PasswordReset, UserCreate, UserCreated, UserOut, UserUpdate
+from backend.users.schemas import (
+    AccessDecision,
+    AccessRequestCreate,
+    AccessRequestOut,
+    PasswordReset,
+    UserCreate,
+    UserCreated,
+    UserOut,
+    UserUpdate,
+)
 from security.rbac import Permission
 
 router = APIRouter(prefix="/users", tags=["users"])
@@ -20,7 +31,15 @@ UsernamePath = Path(max_length=64, description="the user's login name")
 
 def _refuse(db: Session, exc: service.UserError) -> ApiProblem:
     db.rollback()  # bad input changes nothing
+    if isinstance(exc, service.ApprovalRequired):
+        return ApiProblem(409, ErrorCode.approval_required, str(exc), field=exc.field)
+    if isinstance(exc, service.FourEyes):
+        return ApiProblem(403, ErrorCode.four_eyes, str(exc), field=exc.field)
     return ApiProblem.for_field(exc.status_code, exc.field, str(exc))
+
+
+def _request_out(request: service.AccessRequest | None) -> AccessRequestOut | None:
+    return AccessRequestOut.model_validate(request) if request is not None else None
 
 
 @router.get("", response_model=list[UserOut])
@@ -39,22 +58,109 @@ def create_user(
     principal: Principal = Depends(manage),
     db: Session = Depends(get_db),
 ) -> UserCreated:
+    """A comex account is created at once with a one-time password. An advisor, compliance or
+    admin account is created disabled with a pending access request: another admin approves
+    it and receives the one-time password (four-eyes)."""
     try:
-        user, one_time = service.create_user(
-            db,
-            request.app.state.password_hasher,
-            username=body.username,
-            role=body.role,
-            full_name=body.full_name,
-            password=body.password,
+        user, one_time, pending = service.create_user_four_eyes(
+            db, request.app.state.password_hasher, principal.username,
+            username=body.username, role=body.role, full_name=body.full_name,
         )
     except service.UserError as exc:
         raise _refuse(db, exc) from exc
     commit_audited(
         db, request, principal, action="user.create", resource=f"user:{user.username}",
-        details={"role": user.role, "one_time_password": one_time is not None},
+        details={"role": user.role, "one_time_password": one_time is not None,
+                 "access_request": pending.id if pending else None},
     )
-    return UserCreated(**UserOut.model_validate(user).model_dump(), one_time_password=one_time)
+    return UserCreated(
+        **UserOut.model_validate(user).model_dump(), one_time_password=one_time,
+        access_request=_request_out(pending),
+    )
+
+
+@router.get("/access-requests", response_model=list[AccessRequestOut])
+def list_access_requests(
+    request: Request,
+    status: Literal["pending", "approved", "rejected"] | None = Query(None),
+    principal: Principal = Depends(manage),
+    db: Session = Depends(get_db),
+) -> list[AccessRequestOut]:
+    """Access requests, newest first (at most 500); ``status=pending`` for those to decide."""
+    rows = [AccessRequestOut.model_validate(r) for r in service.list_requests(db, status)]
+    commit_audited(db, request, principal, action="user.access_request_list",
+                   details={"status": status, "count": len(rows)})
+    return rows
+
+
+@router.post("/{username}/access-requests", response_model=AccessRequestOut, status_code=201,
+             responses={404: {}, 409: {}, 422: {}})
+def request_access(
+    body: AccessRequestCreate,
+    request: Request,
+    username: str = UsernamePath,
+    principal: Principal = Depends(manage),
+    db: Session = Depends(get_db),
+) -> AccessRequestOut:
+    """Ask for a role that reaches personal data (advisor, compliance) or admin, or for a
+    disabled such account to be enabled again; another admin decides."""
+    try:
+        pending = service.request_access(db, principal.username, username, body.kind, body.role)
+    except service.UserError as exc:
+        raise _refuse(db, exc) from exc
+    commit_audited(
+        db, request, principal, action="user.access_request", resource=f"user:{username}",
+        details={"request": pending.id, "kind": pending.kind, "role": pending.role},
+    )
+    return AccessRequestOut.model_validate(pending)
+
+
+def _decide(request: Request, principal: Principal, db: Session, request_id: int, approve: bool) -> AccessDecision:
+    try:
+        decided, one_time = service.decide_request(
+            db, request.app.state.password_hasher, principal.username, request_id, approve=approve
+        )
+    except service.UserError as exc:
+        if isinstance(exc, service.FourEyes):
+            # A refused attempt to decide one's own request is itself worth a trace.
+            db.rollback()
+            commit_audited(
+                db, request, principal, action="user.access_decide", outcome="denied",
+                resource=f"access_request:{request_id}", details={"reason": exc.message},
+            )
+        raise _refuse(db, exc) from exc
+    commit_audited(
+        db, request, principal, action="user.access_approve" if approve else "user.access_reject",
+        resource=f"user:{decided.username}",
+        details={"request": decided.id, "kind": decided.kind, "role": decided.role,
+                 "requested_by": decided.requested_by},
+    )
+    return AccessDecision(request=AccessRequestOut.model_validate(decided), one_time_password=one_time)
+
+
+@router.post("/access-requests/{request_id}/approve", response_model=AccessDecision,
+             responses={403: {}, 404: {}, 409: {}})
+def approve_access_request(
+    request: Request,
+    request_id: int = Path(ge=1),
+    principal: Principal = Depends(manage),
+    db: Session = Depends(get_db),
+) -> AccessDecision:
+    """A second admin approves: the access is granted and a fresh one-time password for the
+    account is returned, shown once, for the approver to hand over."""
+    return _decide(request, principal, db, request_id, approve=True)
+
+
+@router.post("/access-requests/{request_id}/reject", response_model=AccessDecision,
+             responses={403: {}, 404: {}, 409: {}})
+def reject_access_request(
+    request: Request,
+    request_id: int = Path(ge=1),
+    principal: Principal = Depends(manage),
+    db: Session = Depends(get_db),
+) -> AccessDecision:
+    """A second admin rejects: nothing is granted."""
+    return _decide(request, principal, db, request_id, approve=False)
 
 
 @router.patch("/{username}", response_model=UserOut, responses={404: {}, 409: {}, 422: {}})
@@ -92,17 +198,23 @@ def unlock_user(
     return UserOut.model_validate(user)
 
 
-@router.post("/{username}/reset-password", response_model=PasswordReset, responses={404: {}})
+@router.post("/{username}/reset-password", response_model=PasswordReset, responses={404: {}, 409: {}})
 def reset_password(
     request: Request,
     username: str = UsernamePath,
     principal: Principal = Depends(manage),
     db: Session = Depends(get_db),
 ) -> PasswordReset:
-    """A new one-time password, shown once; the user must change it at next login."""
+    """A comex account gets a new one-time password at once, shown once. An account that
+    reaches personal data gets a pending request: the approving admin receives the password."""
     try:
-        user, one_time = service.reset_password(db, request.app.state.password_hasher, username)
+        user, one_time, pending = service.reset_password_four_eyes(
+            db, request.app.state.password_hasher, principal.username, username
+        )
     except service.UserError as exc:
         raise _refuse(db, exc) from exc
-    commit_audited(db, request, principal, action="user.reset_password", resource=f"user:{username}")
-    return PasswordReset(username=user.username, one_time_password=one_time)
+    commit_audited(
+        db, request, principal, action="user.reset_password", resource=f"user:{username}",
+        details={"access_request": pending.id if pending else None},
+    )
+    return PasswordReset(username=user.username, one_time_password=one_time, access_request=_request_out(pending))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -23,22 +24,58 @@ class UserOut(BaseModel):
 
 
 class UserCreate(BaseModel):
+    """No password: an admin never sets one another person will use (one-time passwords only)."""
+
     model_config = ConfigDict(extra="forbid")
 
     username: str = Field(pattern=USERNAME_PATTERN, description="lowercase, 3-64 characters")
     full_name: str = Field(default="", max_length=200)
     role: Role
-    password: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=256,
-        description="Omit to get a one-time password the user must change at first login.",
-    )
+
+
+class AccessRequestOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: Literal["create", "role", "enable", "reset"]
+    username: str
+    role: Role
+    status: Literal["pending", "approved", "rejected"]
+    requested_by: str
+    requested_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
 
 
 class UserCreated(UserOut):
     one_time_password: str | None = Field(
-        default=None, description="Shown once; never stored in clear, never shown again."
+        default=None,
+        description="Shown once (comex accounts); for advisor, compliance and admin accounts it "
+        "goes to the admin who approves the request instead.",
+    )
+    access_request: AccessRequestOut | None = Field(
+        default=None, description="The pending request a second admin must approve, if any."
+    )
+
+
+class AccessRequestCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["role", "enable"]
+    role: Role | None = Field(default=None, description="required when kind is role")
+
+    @model_validator(mode="after")
+    def _role_for_a_grant(self) -> AccessRequestCreate:
+        if self.kind == "role" and self.role is None:
+            raise ValueError("role is required when kind is role")
+        return self
+
+
+class AccessDecision(BaseModel):
+    request: AccessRequestOut
+    one_time_password: str | None = Field(
+        default=None, description="Approved: the account's new one-time password, shown once, for "
+        "the approver to hand to its holder (who must change it at first login)."
     )
 
 
@@ -57,4 +94,7 @@ class UserUpdate(BaseModel):
 
 class PasswordReset(BaseModel):
     username: str
-    one_time_password: str
+    one_time_password: str | None = Field(
+        default=None, description="Comex accounts: shown once. Others: null, see access_request."
+    )
+    access_request: AccessRequestOut | None = None

@@ -6,14 +6,18 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from backend.auth.models import RefreshFamily
 from backend.auth.service import revoke_user_families, utcnow
-from backend.users.models import User
+from backend.users.models import AccessRequest, User
 from security.passwords import PasswordHasher, check_password_policy, generate_password
-from security.rbac import Role
+from security.rbac import ROLES_NEEDING_APPROVAL, Role
+
+# Serializes changes to who is an active admin across processes (PostgreSQL; SQLite's
+# BEGIN IMMEDIATE already does): "octroi-users" in ASCII.
+USERS_LOCK_KEY = 0x6F6374726F692D75
 
 USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{2,63}$"
 _USERNAME = re.compile(USERNAME_PATTERN)
@@ -27,6 +31,20 @@ class UserError(ValueError):
         self.field = field
         self.message = message
         self.status_code = status_code
+
+
+class ApprovalRequired(UserError):
+    """The change grants access to personal data: it must be requested, then approved."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(field, message, 409)
+
+
+class FourEyes(UserError):
+    """The admin who requested (or the person concerned) cannot decide the request."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("request", message, 403)
 
 
 class UserNotFound(UserError):
@@ -110,6 +128,10 @@ def _check_policy(password: str, username: str, field: str) -> None:
 
 
 def _active_admins(db: Session) -> int:
+    # Two admins disabling each other at once must not both see two admins left: the lock
+    # makes the second wait for the first's commit, then count again.
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": USERS_LOCK_KEY})
     return int(
         db.execute(
             select(func.count()).select_from(User).where(User.role == Role.admin.value, User.active)
@@ -125,6 +147,7 @@ def update_user(
     Any change revokes the user's sessions at once. The last active admin stays one.
     """
     user = get_user(db, username, for_update=True)
+    _refuse_while_pending(db, username)
     new_role = None
     if role is not None:
         try:
@@ -138,6 +161,16 @@ def update_user(
             "role" if demoted else "active",
             "the last active admin cannot be demoted or disabled",
             409,
+        )
+    if new_role is not None and new_role != user.role and new_role in ROLES_NEEDING_APPROVAL:
+        raise ApprovalRequired(
+            "role", f"granting {new_role} needs a second admin: POST /users/{username}/access-requests "
+            '{"kind": "role", "role": ...}'
+        )
+    if active is True and not user.active and user.role in ROLES_NEEDING_APPROVAL:
+        raise ApprovalRequired(
+            "active", f"enabling a {user.role} account needs a second admin: POST "
+            f'/users/{username}/access-requests {{"kind": "enable"}}'
         )
     changes: dict[str, list[object]] = {}
     if new_role is not None and new_role != user.role:
@@ -208,3 +241,133 @@ def change_own_password(
     )
     db.flush()
     return user
+
+
+# ----------------------------------------------------------------------------- four-eyes
+
+
+REQUEST_KINDS = ("create", "role", "enable", "reset")
+
+
+def _pending_for(db: Session, username: str) -> AccessRequest | None:
+    return db.execute(
+        select(AccessRequest).where(AccessRequest.username == username, AccessRequest.status == "pending")
+    ).scalars().first()
+
+
+def _refuse_while_pending(db: Session, username: str) -> None:
+    """No change beside a pending request: it would be approved on another account than the
+    one the approver saw (e.g. demoted, enabled and reset to learn its password)."""
+    pending = _pending_for(db, username)
+    if pending is not None:
+        raise UserError(
+            "username", f"{username!r} has a pending access request ({pending.id}): decide it first", 409
+        )
+
+
+def _new_request(db: Session, kind: str, user: User, role: str, requested_by: str) -> AccessRequest:
+    if _pending_for(db, user.username) is not None:
+        raise UserError("username", f"{user.username!r} already has a pending access request", 409)
+    request = AccessRequest(
+        kind=kind, username=user.username, role=role, status="pending",
+        requested_by=requested_by, requested_at=utcnow(),
+    )
+    db.add(request)
+    db.flush()
+    return request
+
+
+def create_user_four_eyes(
+    db: Session, hasher: PasswordHasher, requested_by: str, *, username: str, role: Role | str,
+    full_name: str = "",
+) -> tuple[User, str | None, AccessRequest | None]:
+    """What ``POST /users`` does: a comex account at once (one-time password for the creator
+    to hand over); an advisor, compliance or admin account disabled, with no usable password,
+    until another admin approves; the one-time password then goes to the approver, so no
+    admin alone both asks for an account and holds its login."""
+    try:
+        wanted = Role(role)
+    except ValueError as exc:
+        raise UserError("role", f"must be one of {', '.join(r.value for r in Role)}") from exc
+    if wanted not in ROLES_NEEDING_APPROVAL:
+        user, one_time = create_user(db, hasher, username=username, role=wanted, full_name=full_name)
+        return user, one_time, None
+    # A password nobody ever sees: the account cannot log in before the approval.
+    user, _ = create_user(db, hasher, username=username, role=wanted, full_name=full_name,
+                          must_change_password=True)
+    user.active = False
+    return user, None, _new_request(db, "create", user, wanted.value, requested_by)
+
+
+def request_access(
+    db: Session, requested_by: str, username: str, kind: str, role: Role | str | None = None
+) -> AccessRequest:
+    """A role grant (``role``) or the re-enabling of a disabled account (``enable``)."""
+    user = get_user(db, username, for_update=True)
+    if kind == "role":
+        if role is None:
+            raise UserError("role", "required when kind is role")
+        wanted = Role(role)
+        if wanted.value == user.role:
+            raise UserError("role", f"{username!r} already has the role {wanted.value}", 409)
+        if wanted not in ROLES_NEEDING_APPROVAL:
+            raise UserError("role", f"{wanted.value} needs no approval: use PATCH /users/{username}")
+        return _new_request(db, "role", user, wanted.value, requested_by)
+    if kind == "enable":
+        if user.active:
+            raise UserError("kind", f"{username!r} is already active", 409)
+        return _new_request(db, "enable", user, user.role, requested_by)
+    raise UserError("kind", "must be one of role, enable (create and reset come from their own routes)")
+
+
+def reset_password_four_eyes(
+    db: Session, hasher: PasswordHasher, requested_by: str, username: str
+) -> tuple[User, str | None, AccessRequest | None]:
+    """A comex account gets its one-time password at once; an account that reaches personal
+    data gets a request, and the approver receives the one-time password."""
+    user = get_user(db, username, for_update=True)
+    _refuse_while_pending(db, username)
+    if Role(user.role) not in ROLES_NEEDING_APPROVAL:
+        user, one_time = reset_password(db, hasher, username)
+        return user, one_time, None
+    return user, None, _new_request(db, "reset", user, user.role, requested_by)
+
+
+def list_requests(db: Session, status: str | None = None) -> Sequence[AccessRequest]:
+    query = select(AccessRequest).order_by(AccessRequest.id.desc())
+    if status is not None:
+        query = query.where(AccessRequest.status == status)
+    return db.execute(query.limit(500)).scalars().all()
+
+
+def decide_request(
+    db: Session, hasher: PasswordHasher, decided_by: str, request_id: int, *, approve: bool
+) -> tuple[AccessRequest, str | None]:
+    """Approve or reject (the caller audits and commits). Returns the one-time password that
+    an approved create or reset produces, for the approver to hand over."""
+    request = db.execute(
+        select(AccessRequest).where(AccessRequest.id == request_id).with_for_update()
+    ).scalar_one_or_none()
+    if request is None:
+        raise UserError("request_id", f"no access request {request_id}", 404)
+    if request.status != "pending":
+        raise UserError("request_id", f"access request {request_id} is already {request.status}", 409)
+    if decided_by == request.requested_by:
+        raise FourEyes("the admin who made the request cannot decide it: another admin must")
+    if decided_by == request.username:
+        raise FourEyes("nobody decides a request about their own account")
+    request.status = "approved" if approve else "rejected"
+    request.decided_by = decided_by
+    request.decided_at = utcnow()
+    one_time = None
+    if approve:
+        # Every approval comes with fresh credentials for the approver to hand over: whoever
+        # asked may know the account's current password (they may have created it as comex
+        # or reset it), and must not walk in with the access just granted.
+        user, one_time = reset_password(db, hasher, request.username)
+        user.role = request.role
+        if request.kind in ("create", "enable"):
+            user.active = True
+        revoke_user_families(db, user.id, "access granted")
+    db.flush()
+    return request, one_time

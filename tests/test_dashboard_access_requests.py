@@ -1,0 +1,51 @@
+"""The admin page's four-eyes addition (issue 14), in Streamlit's AppTest against a live API:
+a second admin sees the pending request, confirms, approves, and is shown the one-time
+password once; the first admin's own request cannot be approved by them."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import httpx
+from streamlit.testing.v1 import AppTest
+
+from tests.fixtures.live import LiveApi, api_token
+
+APP = str(Path(__file__).resolve().parents[1] / "frontend" / "app.py")
+
+
+def _admin_page(monkeypatch, live: LiveApi, who: str) -> AppTest:
+    monkeypatch.setenv("OCTROI_API_URL", live.url)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    username, password = live.credentials[who]
+    at.text_input(key="login_username").input(username)
+    at.text_input(key="login_password").input(password)
+    next(b for b in at.button if b.label == "Se connecter").click().run()
+    at.switch_page("screens/admin_users.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_second_admin_approves_a_pending_account_in_the_dashboard(monkeypatch, live_api: LiveApi):
+    username = f"dpo-{int(time.time() * 1000) % 10**9}"
+    created = httpx.post(
+        f"{live_api.url}/api/v1/users", json={"username": username, "role": "compliance"},
+        headers={"Authorization": f"Bearer {api_token(live_api, 'admin')}"}, timeout=30,
+    )
+    assert created.status_code == 201 and created.json()["one_time_password"] is None
+    request_id = created.json()["access_request"]["id"]
+
+    at = _admin_page(monkeypatch, live_api, "admin2")
+    assert any("Demandes d'accès en attente" in s.value for s in at.subheader)
+    at.selectbox(key="access_pick").select(request_id).run()
+    approve = next(b for b in at.button if b.label == "Approuver")
+    assert approve.disabled  # nothing happens without the confirmation
+    at.checkbox(key=f"access_confirm_{request_id}").check().run()
+    next(b for b in at.button if b.label == "Approuver").click().run()
+    assert not at.exception, at.exception
+    assert any(username in s.value and "Accès accordé" in s.value for s in at.success)
+    one_time = at.code[0].value
+    login = httpx.post(f"{live_api.url}/api/v1/auth/token", data={"username": username, "password": one_time}, timeout=30)
+    assert login.status_code == 200 and login.json()["role"] == "compliance"

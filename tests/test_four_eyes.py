@@ -1,0 +1,168 @@
+"""Four-eyes on access (issue 14): an admin never sets a password another person will use,
+and granting a role that reaches personal data (advisor, compliance) or admin is a request
+that a second admin approves or rejects. Both engines.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import select
+
+from backend.audit.models import AuditEvent
+from backend.db import make_engine, make_sessionmaker
+from backend.users import service
+from backend.users.models import User
+from tests.fixtures.auth import TOKEN_URL, login
+from tests.test_users import cli  # noqa: F401 - the cli fixture
+
+API = "/api/v1"
+
+
+@pytest.fixture
+def admins(client, make_user):
+    """Two admins' headers: the one who asks and the one who decides."""
+    headers = {}
+    for name in ("alice-admin", "bruno-admin"):
+        _, password = make_user(name, "admin")
+        headers[name] = {"Authorization": f"Bearer {login(client, name, password)['access_token']}"}
+    return headers["alice-admin"], headers["bruno-admin"]
+
+
+def _actions(app, *names: str) -> list[tuple[str, str, str]]:
+    with app.state.sessionmaker() as db:
+        rows = db.execute(
+            select(AuditEvent.actor, AuditEvent.action, AuditEvent.outcome)
+            .where(AuditEvent.action.in_(names)).order_by(AuditEvent.seq)
+        ).all()
+    return [tuple(r) for r in rows]
+
+
+def test_an_admin_chosen_password_is_refused_and_nothing_is_created(app, client, admins):
+    alice, _ = admins
+    refused = client.post(f"{API}/users", headers=alice, json={
+        "username": "puppet", "role": "advisor", "password": "Tulip-Orbit-42-Lantern"})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "password"
+    with app.state.sessionmaker() as db:
+        assert db.scalar(select(User).where(User.username == "puppet")) is None
+
+
+def test_a_new_advisor_waits_for_a_second_admin_who_receives_the_one_time_password(app, client, admins):
+    alice, bruno = admins
+    created = client.post(f"{API}/users", headers=alice, json={"username": "victor", "role": "advisor"})
+    assert created.status_code == 201
+    body = created.json()
+    assert body["active"] is False and body["one_time_password"] is None
+    request_id = body["access_request"]["id"]
+    assert body["access_request"] | {"requested_at": None} == {
+        "id": request_id, "kind": "create", "username": "victor", "role": "advisor", "status": "pending",
+        "requested_by": "alice-admin", "requested_at": None, "decided_by": None, "decided_at": None}
+    # The creator cannot approve her own request (refused and audited), nor enable the account.
+    own = client.post(f"{API}/users/access-requests/{request_id}/approve", headers=alice)
+    assert own.status_code == 403 and own.json()["code"] == "four_eyes"
+    enable = client.patch(f"{API}/users/victor", headers=alice, json={"active": True})
+    assert enable.status_code == 409
+    pending = client.get(f"{API}/users/access-requests", params={"status": "pending"}, headers=bruno).json()
+    assert [r["id"] for r in pending] == [request_id]
+
+    approved = client.post(f"{API}/users/access-requests/{request_id}/approve", headers=bruno)
+    assert approved.status_code == 200
+    decision = approved.json()
+    assert decision["request"]["status"] == "approved" and decision["request"]["decided_by"] == "bruno-admin"
+    tokens = login(client, "victor", decision["one_time_password"])
+    me = client.get(f"{API}/auth/me", headers={"Authorization": f"Bearer {tokens['access_token']}"}).json()
+    assert me["role"] == "advisor" and me["must_change_password"] is True
+    assert _actions(app, "user.create", "user.access_decide", "user.access_approve") == [
+        ("alice-admin", "user.create", "success"),
+        ("alice-admin", "user.access_decide", "denied"),
+        ("bruno-admin", "user.access_approve", "success"),
+    ]
+
+
+def test_a_rejected_request_grants_nothing(app, client, admins):
+    alice, bruno = admins
+    created = client.post(f"{API}/users", headers=alice, json={"username": "wendy", "role": "compliance"}).json()
+    rejected = client.post(f"{API}/users/access-requests/{created['access_request']['id']}/reject", headers=bruno)
+    assert rejected.status_code == 200 and rejected.json()["one_time_password"] is None
+    assert client.patch(f"{API}/users/wendy", headers=alice, json={"active": True}).json()["code"] == "approval_required"
+    again = client.post(f"{API}/users/access-requests/{created['access_request']['id']}/approve", headers=bruno)
+    assert again.status_code == 409
+    with app.state.sessionmaker() as db:
+        assert db.scalar(select(User.active).where(User.username == "wendy")) is False
+    assert _actions(app, "user.access_reject") == [("bruno-admin", "user.access_reject", "success")]
+
+
+def test_a_comex_account_the_creator_logged_into_does_not_become_an_advisor_login_for_them(app, client, admins):
+    alice, bruno = admins
+    # Alice creates a comex account, so she holds its one-time password, and sets her own.
+    created = client.post(f"{API}/users", headers=alice, json={"username": "xavier", "role": "comex"}).json()
+    tokens = login(client, "xavier", created["one_time_password"])
+    client.post(f"{API}/auth/password", headers={"Authorization": f"Bearer {tokens['access_token']}"},
+                json={"current_password": created["one_time_password"], "new_password": "Alice-knows-this-42!"})
+    patched = client.patch(f"{API}/users/xavier", headers=alice, json={"role": "advisor"})
+    assert patched.status_code == 409 and patched.json()["code"] == "approval_required"
+    asked = client.post(f"{API}/users/xavier/access-requests", headers=alice, json={"kind": "role", "role": "advisor"})
+    assert asked.status_code == 201
+    # While it is pending the account cannot be changed under the approver's feet.
+    assert client.post(f"{API}/users/xavier/reset-password", headers=alice).status_code == 409
+    approved = client.post(f"{API}/users/access-requests/{asked.json()['id']}/approve", headers=bruno).json()
+    # The grant comes with fresh credentials for the approver: Alice's password is void.
+    assert client.post(TOKEN_URL, data={"username": "xavier", "password": "Alice-knows-this-42!"}).status_code == 401
+    assert login(client, "xavier", approved["one_time_password"])["role"] == "advisor"
+
+
+def test_resetting_an_advisors_password_gives_the_requester_nothing(client, admins, make_user):
+    alice, bruno = admins
+    make_user("yvonne", "advisor")
+    reset = client.post(f"{API}/users/yvonne/reset-password", headers=alice).json()
+    assert reset["one_time_password"] is None and reset["access_request"]["kind"] == "reset"
+    nobody = client.post(f"{API}/users/access-requests/{reset['access_request']['id']}/approve",
+                         headers={"Authorization": "Bearer x"})
+    assert nobody.status_code == 401
+    approved = client.post(f"{API}/users/access-requests/{reset['access_request']['id']}/approve", headers=bruno)
+    assert login(client, "yvonne", approved.json()["one_time_password"])["role"] == "advisor"
+
+
+def test_cli_actions_are_audited_under_the_operators_name(app, cli):  # noqa: F811
+    result = cli("users", "create", "first-admin", "--role", "admin")
+    assert result.exit_code == 0, result.output
+    with app.state.sessionmaker() as db:
+        event = db.scalars(select(AuditEvent).where(AuditEvent.action == "user.create")).one()
+    assert event.actor.startswith("cli:") and event.actor != "cli:" and event.role == "operator"
+
+
+def test_two_admins_disabling_each_other_at_once_leave_one_active_admin(app, db_url):
+    with app.state.sessionmaker() as db:
+        for name in ("ann-admin", "ben-admin"):
+            service.create_user(db, app.state.password_hasher, username=name, role="admin",
+                                password="Tulip-Orbit-42-Lantern-x" + str(len(name)))
+        db.commit()
+    engine = make_engine(db_url)
+    sessions = make_sessionmaker(engine)
+    first, second = sessions(), sessions()
+    outcome: dict[str, object] = {}
+    try:
+        service.update_user(first, "ben-admin", active=False)  # holds its lock until commit
+
+        def other() -> None:
+            try:
+                service.update_user(second, "ann-admin", active=False)
+                second.commit()
+                outcome["second"] = "committed"
+            except service.UserError as exc:
+                second.rollback()
+                outcome["second"] = exc.status_code
+
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join(timeout=1.0)  # it waits for the first transaction
+        first.commit()
+        thread.join(timeout=60)
+    finally:
+        first.close()
+        second.close()
+        engine.dispose()
+    assert outcome["second"] == 409
+    with app.state.sessionmaker() as db:
+        assert db.scalars(select(User.username).where(User.role == "admin", User.active)).all() == ["ann-admin"]
