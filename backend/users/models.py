@@ -28,7 +28,7 @@ class User(Base):
 
 class AccessRequest(Base):
     """Four-eyes: granting personal-data access is requested by one admin, decided by another
-    (schema: alembic/versions/0009_access_requests.py)."""
+    (schema: alembic/versions/0010_access_requests.py)."""
 
     __tablename__ = "access_requests"
 

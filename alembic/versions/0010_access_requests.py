@@ -1,7 +1,7 @@
 """Four-eyes on access: a request that a second admin approves or rejects.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-01
 
 Granting a role that reaches personal data (advisor, compliance) or admin, enabling such an
@@ -12,8 +12,8 @@ of create, role, enable, reset; ``status`` pending, approved or rejected.
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
