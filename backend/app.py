@@ -16,6 +16,7 @@ from backend.db import make_engine, make_sessionmaker
 from backend.errors import install_error_handlers
 from backend.logging import configure_logging
 from backend.middleware import RequestContextMiddleware, SecurityHeadersMiddleware
+from backend.registry.live import install_registry
 from backend.scoring.model import install_model
 from backend.settings import Settings, get_settings
 
@@ -68,5 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     health.register_database_checks(app)
     # The model bundle: loaded at start-up, a "model" readiness check, 503s while missing.
     install_model(app)
+    # Champion/challenger from the registry, followed by every process (backend/registry).
+    install_registry(app)
     return app
 

@@ -14,9 +14,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 import backend.audit.models  # noqa: E402,F401
 import backend.auth.models  # noqa: E402,F401
 import backend.clients.models  # noqa: E402,F401
+import backend.decisions.models  # noqa: E402,F401
 import backend.monitoring.models  # noqa: E402,F401
 import backend.privacy.models  # noqa: E402,F401
 import backend.ratelimit  # noqa: E402,F401
+import backend.registry.models  # noqa: E402,F401
 import backend.users.models  # noqa: E402,F401
 from backend.db import Base
 

@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     var_dir: Path = Field(default=Path("var"), description="Local state folder (development).")
     database_url: str = ""
     model_dir: Path | None = None
+    # Model registry (backend/registry): where versions live, and how often each API process
+    # checks the database for a promotion.
+    registry_dir: Path | None = None
+    model_poll_seconds: float = Field(default=2.0, gt=0, le=300)
     redis_url: str | None = None
     api_url: str = "http://127.0.0.1:8000"
 
@@ -92,6 +96,10 @@ class Settings(BaseSettings):
     @property
     def effective_model_dir(self) -> Path:
         return self.model_dir if self.model_dir is not None else self.var_dir / "model"
+
+    @property
+    def effective_registry_dir(self) -> Path:
+        return self.registry_dir if self.registry_dir is not None else self.var_dir / "registry"
 
     def secret(self, name: str) -> str:
         """The value of one secret (``jwt_key``, ``pseudonym_key``, ``audit_signing_key``)."""

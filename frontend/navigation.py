@@ -48,13 +48,17 @@ ROLE_PAGES: dict[str, tuple[PageSpec, ...]] = {
 MODEL_CARD = PageSpec("screens/model_card.py", "nav.model_card", ":material/description:", "model-card")
 REGISTER = PageSpec("screens/register.py", "nav.register", ":material/menu_book:", "register")
 ROLES_WITH_OWN_MODEL_PAGE = frozenset({"comex"})
+# Model versions and the challenger's aggregates (issue 15; GET /model/challenger): COMEX and compliance.
+CHALLENGER = PageSpec("screens/model_challenger.py", "nav.challenger", ":material/compare_arrows:", "challenger")
+ROLES_WITH_CHALLENGER = frozenset({"comex", "compliance"})
 
 
 def shared_pages(role: str) -> tuple[PageSpec, ...]:
     if role not in ROLE_PAGES:
         return ()
     card = () if role in ROLES_WITH_OWN_MODEL_PAGE else (MODEL_CARD,)
-    return (*card, REGISTER)
+    challenger = (CHALLENGER,) if role in ROLES_WITH_CHALLENGER else ()
+    return (*card, *challenger, REGISTER)
 
 
 def pages_for(role: str | None, *, must_change_password: bool = False) -> tuple[PageSpec, ...]:

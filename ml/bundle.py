@@ -176,11 +176,18 @@ class ModelBundle:
         self.threshold_interval: tuple[float, float] = (float(interval["low"]), float(interval["high"]))
         self.feature_names: list[str] = [f["name"] for f in manifest["features"]]
         self.input_columns: list[str] = list(manifest["input_columns"])
-        if self.feature_names != FEATURE_NAMES or self.input_columns != INPUT_COLUMNS:
+        # The bundle carries its own feature list (any subset of the code's feature library, in
+        # its order), so versions with different features are served side by side.
+        known = set(FEATURE_NAMES)
+        if (any(name not in known for name in self.feature_names)
+                or self.feature_names != [n for n in FEATURE_NAMES if n in set(self.feature_names)]
+                or self.input_columns != INPUT_COLUMNS):
             raise BundleIntegrityError(
-                f"{directory / MANIFEST_FILE}: the bundle's features do not match this code's "
-                "feature engineering; retrain the model"
+                f"{directory / MANIFEST_FILE}: the bundle's features are not ones this code's "
+                "feature engineering computes; retrain the model"
             )
+        self._columns = (None if self.feature_names == FEATURE_NAMES
+                         else np.array([FEATURE_NAMES.index(n) for n in self.feature_names]))
         self.booster = lgb.Booster(model_str=blobs[MODEL_FILE].decode("utf-8"))
         self.population: dict[str, Any] = json.loads(blobs[POPULATION_FILE])
         self._importance: list[dict[str, Any]] = json.loads(blobs[IMPORTANCE_FILE])
@@ -283,7 +290,8 @@ class ModelBundle:
 
     # ------------------------------------------------------------------ scoring
     def _matrix(self, raw: pd.DataFrame) -> np.ndarray:
-        return build_matrix(raw)
+        x = build_matrix(raw)
+        return x if self._columns is None else np.ascontiguousarray(x[:, self._columns])
 
     def _score_frame(self, p: np.ndarray) -> pd.DataFrame:
         t = self.threshold

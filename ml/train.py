@@ -25,7 +25,7 @@ import hashlib
 import json
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,7 +53,6 @@ from ml.cost import (
 from ml.data import load_applications, resolve_train_file, validate_applications
 from ml.features import (
     CATEGORICAL_FEATURES,
-    CATEGORICAL_INDEX,
     FEATURE_NAMES,
     INPUT_COLUMNS,
     build_matrix,
@@ -127,9 +126,26 @@ def _metrics(y: np.ndarray, p: np.ndarray, threshold: float, cost_fn: float, cos
     }
 
 
-def _logistic_oof(raw: pd.DataFrame, y: np.ndarray, splits: list[tuple[np.ndarray, np.ndarray]], seed: int) -> np.ndarray:
-    features = pd.DataFrame(build_matrix(raw), columns=FEATURE_NAMES)
-    numeric = [c for c in FEATURE_NAMES if c not in CATEGORICAL_FEATURES]
+def feature_subset(features: Sequence[str] | None) -> list[str]:
+    """``features`` in the library's order, checked; all of ``FEATURE_NAMES`` when None."""
+    if features is None:
+        return list(FEATURE_NAMES)
+    wanted = set(features)
+    unknown = sorted(wanted - set(FEATURE_NAMES))
+    if unknown:
+        raise ValueError(f"unknown feature(s): {', '.join(unknown)}")
+    names = [n for n in FEATURE_NAMES if n in wanted]
+    if not names:
+        raise ValueError("at least one feature is needed")
+    return names
+
+
+def _logistic_oof(
+    raw: pd.DataFrame, y: np.ndarray, splits: list[tuple[np.ndarray, np.ndarray]], seed: int,
+    names: list[str] = FEATURE_NAMES,
+) -> np.ndarray:
+    features = pd.DataFrame(build_matrix(raw), columns=FEATURE_NAMES)[names]
+    numeric = [c for c in names if c not in CATEGORICAL_FEATURES]
     oof = np.zeros(len(y))
     for train_idx, valid_idx in splits:
         model = make_pipeline(
@@ -209,11 +225,11 @@ def calibration_report(y: np.ndarray, p: np.ndarray, bins: int = 10) -> dict[str
     }
 
 
-def _population(features: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+def _population(features: np.ndarray, y: np.ndarray, names: list[str] = FEATURE_NAMES) -> dict[str, Any]:
     """Per-feature reference from the training rows (no row-level data)."""
     out: dict[str, Any] = {"rows": len(y), "default_rate": float(y.mean()), "features": {}}
     qs = np.linspace(0, 100, 101)
-    for j, name in enumerate(FEATURE_NAMES):
+    for j, name in enumerate(names):
         col = features[:, j]
         seen = ~np.isnan(col)
         entry: dict[str, Any] = {"missing_rate": float(1 - seen.mean())}
@@ -262,23 +278,25 @@ def _population(features: np.ndarray, y: np.ndarray) -> dict[str, Any]:
     return out
 
 
-def _importance(booster: lgb.Booster, features: np.ndarray, seed: int, sample: int) -> list[dict[str, Any]]:
+def _importance(
+    booster: lgb.Booster, features: np.ndarray, seed: int, sample: int, names: list[str] = FEATURE_NAMES
+) -> list[dict[str, Any]]:
     rng = np.random.default_rng(seed)
     idx = rng.choice(len(features), size=min(sample, len(features)), replace=False)
     contrib = booster.predict(features[idx], pred_contrib=True)[:, :-1]
     mean_abs = np.abs(contrib).mean(axis=0)
     order = np.argsort(-mean_abs)
     return [
-        {"feature": FEATURE_NAMES[j], "mean_abs_shap": float(mean_abs[j])} for j in order
+        {"feature": names[j], "mean_abs_shap": float(mean_abs[j])} for j in order
     ]
 
 
 def _neighbour_reference(
-    features: np.ndarray, y: np.ndarray, importance: list[dict[str, Any]]
+    features: np.ndarray, y: np.ndarray, importance: list[dict[str, Any]], names: list[str] = FEATURE_NAMES
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     numeric = [r["feature"] for r in importance if r["feature"] not in CATEGORICAL_FEATURES]
     chosen = numeric[:NEIGHBOUR_FEATURES]
-    cols = [FEATURE_NAMES.index(c) for c in chosen]
+    cols = [names.index(c) for c in chosen]
     raw = features[:, cols]
     fill = np.nanmedian(raw, axis=0)
     fill = np.where(np.isnan(fill), 0.0, fill)
@@ -310,8 +328,16 @@ def train(
     shap_sample: int = 2000,
     logistic_baseline: bool = True,
     threshold_bootstrap: int = 200,
+    features: Sequence[str] | None = None,
 ) -> TrainResult:
-    """Train, evaluate and write a bundle into ``out_dir``; see the module docstring."""
+    """Train, evaluate and write a bundle into ``out_dir``; see the module docstring.
+
+    ``features``: the model features to use (a subset of ``ml.features.FEATURE_NAMES``, default
+    all of them). The bundle records its own list, so versions with different features coexist.
+    """
+    names = feature_subset(features)
+    columns = [FEATURE_NAMES.index(n) for n in names]
+    categorical_index = [names.index(c) for c in CATEGORICAL_FEATURES if c in names]
     if folds < 2:
         raise ValueError("folds must be at least 2")
     if cost_fn <= 0 or cost_fp <= 0:
@@ -345,6 +371,8 @@ def train(
     tick("features")
     t0 = time.perf_counter()
     x = build_matrix(raw)
+    if names != FEATURE_NAMES:
+        x = np.ascontiguousarray(x[:, columns])
     timings["features"] = time.perf_counter() - t0
 
     lgb_params = {**DEFAULT_PARAMS, **(params or {}), "seed": seed}
@@ -356,7 +384,7 @@ def train(
     t0 = time.perf_counter()
     for k, (train_idx, valid_idx) in enumerate(splits, start=1):
         tick(f"fold {k}/{folds}")
-        dtrain = lgb.Dataset(x[train_idx], y[train_idx], feature_name=FEATURE_NAMES, categorical_feature=CATEGORICAL_INDEX, free_raw_data=False)
+        dtrain = lgb.Dataset(x[train_idx], y[train_idx], feature_name=names, categorical_feature=categorical_index, free_raw_data=False)
         dvalid = lgb.Dataset(x[valid_idx], y[valid_idx], reference=dtrain)
         booster = lgb.train(
             lgb_params,
@@ -396,7 +424,7 @@ def train(
         "majority": _metrics(y, majority, 1.0, cost_fn, cost_fp),
     }
     if logistic_baseline:
-        lr_oof = _logistic_oof(raw, y, splits, seed)
+        lr_oof = _logistic_oof(raw, y, splits, seed, names)
         lr_choice = optimal_threshold(y, lr_oof, cost_fn, cost_fp)
         baselines["logistic_regression"] = _metrics(y, lr_oof, lr_choice.threshold, cost_fn, cost_fp)
     timings["baselines"] = time.perf_counter() - t0
@@ -404,16 +432,16 @@ def train(
     tick("refit")
     t0 = time.perf_counter()
     rounds = max(1, int(round(float(np.mean(best_iterations)))))
-    dall = lgb.Dataset(x, y, feature_name=FEATURE_NAMES, categorical_feature=CATEGORICAL_INDEX)
+    dall = lgb.Dataset(x, y, feature_name=names, categorical_feature=categorical_index)
     final = lgb.train(lgb_params, dall, num_boost_round=rounds)
     timings["refit"] = time.perf_counter() - t0
 
     tick("explanations and population reference")
     t0 = time.perf_counter()
-    importance = _importance(final, x, seed, shap_sample)
+    importance = _importance(final, x, seed, shap_sample, names)
     fairness = _fairness(raw, y, oof, choice.threshold)
-    population = _population(x, y)
-    neighbour_meta, neighbour_arrays = _neighbour_reference(x, y, importance)
+    population = _population(x, y, names)
+    neighbour_meta, neighbour_arrays = _neighbour_reference(x, y, importance, names)
     # Drift reference: OOF probabilities, what the model gives rows it has not seen.
     monitoring = training_reference(raw, oof, INPUT_COLUMNS)
     timings["reference"] = time.perf_counter() - t0
@@ -423,7 +451,7 @@ def train(
     model_text = final.model_to_string()
     version = f"{created:%Y%m%d-%H%M%S}-{hashlib.sha256(model_text.encode()).hexdigest()[:8]}"
     features_meta = []
-    for name in FEATURE_NAMES:
+    for name in names:
         entry: dict[str, Any] = {
             "name": name,
             "dtype": "category" if name in CATEGORICAL_FEATURES else "number",

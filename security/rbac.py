@@ -31,6 +31,7 @@ class Permission(StrEnum):
     portfolio_read = "portfolio:read"
     monitoring_read = "monitoring:read"  # drift and backtesting aggregates
     model_read = "model:read"
+    model_monitor = "model:monitor"  # champion/challenger aggregates (no client data)
     audit_read = "audit:read"
     audit_verify = "audit:verify"
     audit_export = "audit:export"
@@ -58,6 +59,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.portfolio_read,
             Permission.monitoring_read,
             Permission.model_read,
+            Permission.model_monitor,
             Permission.privacy_read,
             Permission.self_manage,
         }
@@ -71,6 +73,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.privacy_manage,
             Permission.privacy_read,
             Permission.model_read,
+            Permission.model_monitor,
             Permission.self_manage,
         }
     ),

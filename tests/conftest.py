@@ -27,6 +27,7 @@ from backend.settings import Settings
 # Domain fixtures live in their own modules so each domain owns its file.
 pytest_plugins = [
     "tests.fixtures.auth", "tests.fixtures.ml", "tests.fixtures.clients", "tests.fixtures.live", "tests.fixtures.jobs",
+    "tests.fixtures.lifecycle",
 ]
 
 PG_ADMIN_URL = os.environ.get(

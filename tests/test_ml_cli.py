@@ -28,11 +28,11 @@ def test_synth_then_train_writes_a_bundle_and_a_report(tmp_path):
     assert (model / "report.md").read_text().startswith("# Training report")
 
 
-def test_train_default_out_is_the_settings_model_dir(tmp_path, monkeypatch, synthetic_data_dir):
+def test_train_without_out_adds_an_immutable_version_to_the_registry(tmp_path, monkeypatch, synthetic_data_dir):
     from backend.settings import get_settings
 
     monkeypatch.setenv("OCTROI_VAR_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("OCTROI_MODEL_DIR", str(tmp_path / "bundle"))
+    monkeypatch.setenv("OCTROI_REGISTRY_DIR", str(tmp_path / "registry"))
     get_settings.cache_clear()
     try:
         small = tmp_path / "small.csv"
@@ -42,7 +42,10 @@ def test_train_default_out_is_the_settings_model_dir(tmp_path, monkeypatch, synt
     finally:
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "bundle" / "manifest.json").is_file()
+    [version] = [p for p in (tmp_path / "registry").iterdir()]
+    assert (version / "manifest.json").is_file() and not version.name.startswith(".")
+    assert json.loads((version / "manifest.json").read_text())["version"] == version.name
+    assert f"octroi model promote {version.name}" in result.output
 
 
 def test_missing_data_path_fails_with_one_line_error(tmp_path):

@@ -79,7 +79,8 @@ def test_following_the_model_needs_no_reason_and_keeps_recommendation_version_ad
         assert row.pseudonym == body["pseudonym"]
         assert row.input_hash == model_bundle.input_hash(db.get(Client, row.pseudonym).features)
         event = db.scalars(select(AuditEvent).where(AuditEvent.action == "decision.record")).one()
-    assert event.details == {"decision": recommendation, "recommendation": recommendation, "override": False}
+    assert event.details == {"decision": recommendation, "recommendation": recommendation, "override": False,
+                             "decision_id": row.id, "revises": None, "snapshot_id": row.snapshot_id}
     # No column of the decisions table holds the probability in any usual textual form.
     metadata = MetaData()
     metadata.reflect(app.state.engine, only=["advisor_decisions"])

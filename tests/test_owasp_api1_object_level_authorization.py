@@ -31,6 +31,10 @@ def _routes_with(app, name: str):
 
 
 def _body_for(method: str, path: str, client_id: str) -> dict:
+    if path.endswith("/contest"):
+        return {"json": {"statement": "I disagree with the refusal"}}
+    if path.endswith("/review"):
+        return {"json": {"outcome": "upheld", "reason": "checked the file by hand"}}
     if method in {"POST", "PUT", "PATCH"}:
         # A body valid for the known write routes (human decision); the id is only in the path.
         return {"json": {"decision": "approve", "reason": "checked the file by hand"}}

@@ -128,6 +128,10 @@ def _client_routes(app) -> list[tuple[str, str, Permission]]:
 def _body_for(path: str) -> dict:
     if path.endswith("/decision"):
         return {"json": {"decision": "approve", "reason": "test"}}
+    if path.endswith("/contest"):
+        return {"json": {"statement": "I disagree"}}
+    if path.endswith("/review"):
+        return {"json": {"outcome": "upheld", "reason": "test"}}
     return {}
 
 
@@ -170,7 +174,7 @@ def test_erasure_removes_features_and_cache_keeps_a_tombstone_and_every_client_e
     assert len(routes) >= 8  # profile, score, explanation, comparison, similar, report, decision, export, erase
     for method, path, permission in routes:
         role = next(r for r in Role if has_permission(r, permission))
-        url = re.sub(r"\{client_id\}", str(raw), path)
+        url = re.sub(r"\{client_id\}", str(raw), path).replace("{decision_id}", "1")
         answer = client.request(method, url, headers=auth_headers(role.value), **_body_for(path))
         assert answer.status_code == 404, f"{method} {path} as {role}: {answer.status_code} {answer.text[:100]}"
     simulated = client.post(f"{API}/scoring/simulate", headers=advisor,

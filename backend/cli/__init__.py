@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from backend.cli import audit, clients, db, demo, ml, monitoring, privacy, serve, users
+from backend.cli import audit, clients, db, demo, ml, model, monitoring, privacy, serve, users
 
 app = typer.Typer(
     name="octroi",
@@ -24,6 +24,7 @@ app.add_typer(privacy.app, name="privacy", help="RGPD retention purge and key ro
 # `octroi data synth` and `octroi train` live in backend/cli/ml.py.
 app.add_typer(ml.data_app, name="data", help="Synthetic Home Credit data.")
 app.command(name="train")(ml.train)
+app.add_typer(model.app, name="model", help="Model registry: list, promote, rollback, shadow.")
 app.command(name="demo")(demo.demo)
 app.add_typer(monitoring.outcomes_app, name="outcomes", help="Realised outcomes (defaults) of clients.")
 app.add_typer(monitoring.monitor_app, name="monitor", help="Drift and backtesting of the model.")

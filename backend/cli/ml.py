@@ -40,7 +40,9 @@ def synth(
 
 def train(
     data: Path = typer.Option(..., "--data", help="application_train.csv, or a directory holding it."),
-    out: Path | None = typer.Option(None, "--out", help="Bundle directory (default: OCTROI_MODEL_DIR)."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Write the bundle to this directory instead of adding a version to the registry."
+    ),
     folds: int = typer.Option(5, "--folds", min=2, max=20, help="Stratified cross-validation folds."),
     seed: int = typer.Option(0, "--seed"),
     cost_fn: float = typer.Option(10.0, "--cost-fn", min=0.0, help="Cost of approving a defaulter."),
@@ -52,7 +54,15 @@ def train(
 
     if cost_fn <= 0 or cost_fp <= 0:
         fail("--cost-fn and --cost-fp must be positive")
-    target = out if out is not None else load_settings().effective_model_dir
+    # Without --out the bundle is trained into a scratch directory, then added to the registry.
+    scratch = None
+    if out is None:
+        import tempfile
+
+        registry_root = load_settings().effective_registry_dir
+        registry_root.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(prefix=".training-", dir=registry_root))
+    target = out if out is not None else scratch
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -74,6 +84,19 @@ def train(
             fail(f"{data}: {exc}")
         except OSError as exc:
             fail(f"cannot write the bundle to {target}: {exc.strerror or exc}")
+    if scratch is not None:
+        from backend.registry.store import ModelRegistry, RegistryError
+
+        try:
+            info, _ = ModelRegistry(load_settings().effective_registry_dir).add(result.out_dir)
+        except RegistryError as exc:
+            fail(str(exc))
+        finally:
+            import shutil
+
+            shutil.rmtree(scratch, ignore_errors=True)
+        typer.echo(f"registered {info.version} in {info.path}; serve it with `octroi model promote {info.version}`")
+        result = type(result)(out_dir=info.path, manifest=result.manifest, report=result.report, timings=result.timings)
     m = result.report["model"]
     lr = result.report["baselines"].get("logistic_regression", {"auc": float("nan")})
     typer.echo(f"bundle    {result.out_dir} (version {result.manifest['version']})")

@@ -21,6 +21,7 @@ from backend.clients.models import Client
 from backend.clients.schemas import ClientProfile, Comparison, Explanation, Lang, Score, Similar
 from backend.clients.service import ClientNotFound, find_client, readable_profile
 from backend.ratelimit import RATE_LIMITED_RESPONSES, rate_limit
+from backend.registry.live import shadow_score
 from backend.scoring import service as scoring
 from backend.scoring.model import get_bundle, get_cache, get_keyring
 from security.pseudonym import MalformedClientId, PseudonymKeyRing
@@ -102,6 +103,7 @@ def client_score(
     client = load_client(db, request, principal, ring, client_id, "score.compute")
     input_hash = bundle.input_hash(client.features)
     value = scoring.client_score(cache, bundle, client.pseudonym, client.features, input_hash, lang)
+    shadow_score(request, client.features, value)  # the challenger, off the response path
     commit_audited(
         db, request, principal, action="score.compute", resource=client.pseudonym,
         model_version=bundle.version, input_hash=input_hash,
@@ -126,6 +128,7 @@ def client_explanation(
     client = load_client(db, request, principal, ring, client_id, "explanation.read")
     input_hash = bundle.input_hash(client.features)
     value = scoring.client_explanation(cache, bundle, client.pseudonym, client.features, input_hash, top, lang)
+    shadow_score(request, client.features, value)  # the challenger, off the response path
     commit_audited(
         db, request, principal, action="explanation.read", resource=client.pseudonym,
         model_version=bundle.version, input_hash=input_hash, details={"top": top},

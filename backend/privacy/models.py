@@ -32,3 +32,7 @@ class AdvisorDecision(Base):
     reason: Mapped[str | None] = mapped_column(String(1000), nullable=True)
     decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     anonymised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Model lifecycle (alembic 0007, backend/decisions): what the model saw, and the decision
+    # this row revises (a decision's history is the chain of its rows).
+    snapshot_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    revises_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)

@@ -42,6 +42,13 @@ TABLE_CATEGORIES: dict[str, tuple[str, bool]] = {
     "outcomes": ("Realised loan outcomes (default or not, date known) by client pseudonym; erased with the client", True),
     "monitoring_aggregates": ("Batch-job aggregates (portfolio, drift, backtesting) over groups of 10 or more; "
                               "no client, no individual score", False),
+    # Model lifecycle (backend/decisions, backend/registry).
+    "decision_snapshots": ("Decision snapshots: the application as the model saw it when an advisor "
+                           "decided (pseudonymized, immutable, erased under Art. 17)", True),
+    "decision_contests": ("Contests of decisions: the applicant's point of view, the review by another "
+                          "advisor (outcome, reason, dates)", True),
+    "model_deployments": ("Model promotions, rollbacks and challengers: version, operator, time", False),
+    "challenger_daily": ("Challenger vs champion daily aggregates (no client, no score)", False),
 }
 
 PURPOSES = [
@@ -115,6 +122,9 @@ def _retention(settings: Settings, auth: AuthSettings) -> list[RegisterRetention
         RegisterRetention(data="Advisor decisions",
                           period="linked to the client until erasure, then anonymised statistics",
                           setting=None, value=None),
+        RegisterRetention(data="Decision snapshots and contests",
+                          period="with the client's decisions; snapshots deleted and contests anonymised "
+                                 "on erasure", setting=None, value=None),
         RegisterRetention(data="Score, probability and explanation values",
                           period="never stored (response and TTL cache only)", setting=None, value=None),
     ]
@@ -168,7 +178,9 @@ def build_register(
             "human_oversight": "An advisor records the final decision; departing from the model "
                                "requires a reason; overrides are reported to compliance",
             "explanation": "Per-client SHAP contributions and a plain-language text",
-            "contest": "The client may ask the advisor for a human review and an explanation",
+            "contest": "The client may contest a decision and give their point of view; another advisor "
+                       "reviews it (upheld or revised, with a reason); every past decision can be "
+                       "reproduced from its snapshot and model version",
         },
     )
 

@@ -21,20 +21,18 @@ from backend.auth.deps import Principal, require
 from backend.cache import ResultCache
 from backend.clients.routes import load_client
 from backend.clients.schemas import Lang
+from backend.decisions import service as decisions_service
 from backend.jobs.trigger import spawn_after_change
 from backend.privacy import service
 from backend.privacy.register import build_register
 from backend.privacy.schemas import (
     ClientExport,
-    DecisionRecord,
-    DecisionRequest,
     ErasureResult,
     OverridesReport,
     ProcessingRegister,
 )
-from backend.scoring import service as scoring
-from backend.scoring.model import get_bundle, get_cache, get_keyring
-from security.pseudonym import PseudonymKeyRing, normalize_client_id
+from backend.scoring.model import get_cache, get_keyring
+from security.pseudonym import PseudonymKeyRing
 from security.rbac import Permission
 
 router = APIRouter(tags=["privacy"])
@@ -92,6 +90,8 @@ def erase_client_data(
     detach the client's decisions. Afterwards every client endpoint answers 404 for the id."""
     client = load_client(db, request, principal, ring, client_id, "privacy.erase")
     candidates = _candidates(ring, client_id)
+    # Decision snapshots go and contests lose their link first (backend/decisions), then the rest.
+    snapshots, contests = decisions_service.erase(db, candidates, datetime.now(UTC))
     erasure = service.erase(db, client, candidates, ring.candidates(client_id))
     # Before the commit: if the cache cannot be emptied, nothing is erased and the call fails.
     for pseudonym in candidates:
@@ -99,7 +99,8 @@ def erase_client_data(
     commit_audited(
         db, request, principal, action="privacy.erase", resource=erasure.pseudonym,
         details={"features_deleted": erasure.features_deleted,
-                 "decisions_anonymised": erasure.decisions_anonymised},
+                 "decisions_anonymised": erasure.decisions_anonymised,
+                 "snapshots_deleted": snapshots, "contests_anonymised": contests},
     )
     # Again after it: a read that raced the commit may have cached a result meanwhile.
     for pseudonym in candidates:
@@ -108,61 +109,7 @@ def erase_client_data(
     return ErasureResult(
         pseudonym=erasure.pseudonym, erased_at=erasure.erased_at, features_deleted=erasure.features_deleted,
         tombstone_kept=True, cache_invalidated=True, decisions_anonymised=erasure.decisions_anonymised,
-    )
-
-
-@router.post(
-    "/clients/{client_id}/decision", response_model=DecisionRecord, status_code=201,
-    responses=_CLIENT_ERRORS, tags=["oversight"],
-)
-def record_decision(
-    client_id: str,
-    body: DecisionRequest,
-    request: Request,
-    principal: Principal = Depends(require(Permission.decisions_record)),
-    db: Session = Depends(get_db),
-    ring: PseudonymKeyRing = Depends(get_keyring),
-    bundle: Any = Depends(get_bundle),
-    cache: ResultCache = Depends(get_cache),
-) -> DecisionRecord:
-    """The advisor's final decision (GDPR Art. 22, AI Act Art. 14). A reason is mandatory when
-    it departs from the model's recommendation. Stores the recommendation, never the probability."""
-    client = load_client(db, request, principal, ring, client_id, "decision.record")
-    if body.reason and str(normalize_client_id(client_id)) in body.reason:
-        # Invariant 1: the bank's id must not reach a table through free text either.
-        raise RequestValidationError(
-            [{"loc": ("body", "reason"), "msg": "must not contain the client id", "type": "value_error"}]
-        )
-    input_hash = bundle.input_hash(client.features)
-    # The same cached score the advisor was shown, so the recommendation matches the screen.
-    recommendation = scoring.client_score(
-        cache, bundle, client.pseudonym, client.features, input_hash, "fr"
-    )["decision"]
-    try:
-        row = service.record_decision(
-            db, pseudonym=client.pseudonym, decision=body.decision, recommendation=recommendation,
-            model_version=bundle.version, input_hash=input_hash, advisor=principal.username,
-            reason=body.reason,
-        )
-    except service.ReasonRequired as exc:
-        db.rollback()
-        commit_audited(
-            db, request, principal, action="decision.record", resource=client.pseudonym,
-            outcome="error", model_version=bundle.version, input_hash=input_hash,
-            details={"reason": "reason_required", "decision": body.decision},
-        )
-        raise RequestValidationError(
-            [{"loc": ("body", "reason"), "msg": str(exc), "type": "value_error"}]
-        ) from None
-    commit_audited(
-        db, request, principal, action="decision.record", resource=client.pseudonym,
-        model_version=bundle.version, input_hash=input_hash,
-        details={"decision": row.decision, "recommendation": row.recommendation, "override": row.is_override},
-    )
-    return DecisionRecord(
-        id=row.id, pseudonym=client.pseudonym, decision=row.decision,  # type: ignore[arg-type]
-        recommendation=row.recommendation, is_override=row.is_override,  # type: ignore[arg-type]
-        model_version=row.model_version, advisor=row.advisor, reason=row.reason, decided_at=row.decided_at,
+        snapshots_deleted=snapshots, contests_anonymised=contests,
     )
 
 

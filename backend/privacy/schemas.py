@@ -50,7 +50,28 @@ class ExportAutomatedDecision(BaseModel):
     contributions: list[ExportContribution]
 
 
+class ExportContest(BaseModel):
+    statement: str | None = Field(description="The applicant's point of view")
+    contested_at: datetime
+    status: Literal["open", "upheld", "revised"]
+    review_reason: str | None
+    reviewed_at: datetime | None
+
+
+class ExportSnapshot(BaseModel):
+    """What the model saw when a decision was taken (kept so it can be reproduced)."""
+
+    id: int
+    captured_at: datetime
+    input_hash: str
+    features: dict[str, Any]
+
+
 class ExportHumanDecision(BaseModel):
+    id: int | None = None
+    revises: int | None = Field(default=None, description="The decision this one revises")
+    snapshot_id: int | None = None
+    contests: list[ExportContest] = Field(default_factory=list)
     decision: Verdict
     recommendation: Verdict
     is_override: bool
@@ -78,6 +99,7 @@ class ClientExport(BaseModel):
     )
     automated_decision_unavailable: str | None = None
     human_decisions: list[ExportHumanDecision]
+    decision_snapshots: list[ExportSnapshot] = Field(default_factory=list)
     audit_events: list[ExportAuditEvent]
 
 
@@ -91,6 +113,8 @@ class ErasureResult(BaseModel):
     tombstone_kept: bool
     cache_invalidated: bool
     decisions_anonymised: int
+    snapshots_deleted: int = Field(default=0, description="Decision snapshots (inputs the model saw) deleted")
+    contests_anonymised: int = Field(default=0, description="Contests whose statement and link were cleared")
 
 
 # ----------------------------------------------------------------------------- human oversight
@@ -125,6 +149,7 @@ class DecisionRecord(BaseModel):
     advisor: str
     reason: str | None
     decided_at: datetime
+    revises: int | None = Field(default=None, description="The decision this one revises (null for a first decision)")
 
 
 class OverrideCounts(BaseModel):
@@ -139,11 +164,30 @@ class AdvisorOverrides(OverrideCounts):
     advisor: str
 
 
+class OverrideReason(BaseModel):
+    decision_id: int
+    advisor: str
+    decided_at: datetime
+    decision: Verdict
+    recommendation: Verdict
+    reason: str | None = Field(description="Null once the client was erased")
+
+
+class ContestCounts(BaseModel):
+    contests: int = Field(description="Contests received in the period")
+    open: int
+    upheld: int
+    revised: int
+    revisions: int = Field(description="Decisions revised in the period (after a contest or not)")
+
+
 class OverridesReport(BaseModel):
     period_from: datetime
     period_to: datetime
     overall: OverrideCounts
     advisors: list[AdvisorOverrides]
+    contests: ContestCounts | None = None
+    reasons: list[OverrideReason] = Field(default_factory=list, description="The overrides' reasons, newest first")
 
 
 # ----------------------------------------------------------------------------- register (Art. 30)

@@ -26,6 +26,7 @@ from backend.audit.service import (
 from backend.auth.models import LoginThrottle, RefreshFamily, RefreshToken
 from backend.clients.models import Client, ClientErasure
 from backend.clients.service import erase_client
+from backend.decisions import service as decisions_service
 from backend.monitoring.outcomes import delete_outcomes
 from backend.privacy.models import AdvisorDecision
 from backend.privacy.schemas import (
@@ -62,15 +63,6 @@ CONTROLLER_NOTE = {
 }
 
 
-class ReasonRequired(ValueError):
-    """The advisor departs from the model's recommendation without saying why."""
-
-    def __init__(self, recommendation: str) -> None:
-        super().__init__(
-            f"required when the decision departs from the model's recommendation ({recommendation})"
-        )
-
-
 # ----------------------------------------------------------------------------- export
 
 
@@ -92,6 +84,7 @@ def build_export(
     events = db.scalars(
         select(AuditEvent).where(AuditEvent.resource.in_(candidates)).order_by(AuditEvent.seq)
     ).all()
+    lifecycle = decisions_service.export_parts(db, candidates, [d.id for d in decisions])
     return ClientExport(
         generated_at=datetime.now(UTC),
         lang=lang,  # type: ignore[arg-type]
@@ -104,6 +97,8 @@ def build_export(
         automated_decision_unavailable=None if bundle is not None else unavailable_reason,
         human_decisions=[
             ExportHumanDecision(
+                id=d.id, revises=d.revises_id, snapshot_id=d.snapshot_id,
+                contests=lifecycle.contests.get(d.id, []),
                 decision=d.decision,  # type: ignore[arg-type]
                 recommendation=d.recommendation,  # type: ignore[arg-type]
                 is_override=d.is_override,
@@ -113,6 +108,7 @@ def build_export(
             )
             for d in decisions
         ],
+        decision_snapshots=lifecycle.snapshots,
         # Time, role and action only: the names of the bank's staff are not the client's data.
         audit_events=[
             ExportAuditEvent(ts=e.ts, actor_role=e.role, action=e.action, outcome=e.outcome)
@@ -183,30 +179,6 @@ def erase(
 # ----------------------------------------------------------------------------- human oversight
 
 
-def record_decision(
-    db: Session, *, pseudonym: str, decision: str, recommendation: str, model_version: str,
-    input_hash: str | None, advisor: str, reason: str | None,
-) -> AdvisorDecision:
-    """Add the advisor's decision (caller audits and commits); ``ReasonRequired`` on a silent override."""
-    is_override = decision != recommendation
-    if is_override and not reason:
-        raise ReasonRequired(recommendation)
-    row = AdvisorDecision(
-        pseudonym=pseudonym,
-        decision=decision,
-        recommendation=recommendation,
-        is_override=is_override,
-        model_version=model_version,
-        input_hash=input_hash,
-        advisor=advisor,
-        reason=reason,
-        decided_at=datetime.now(UTC),
-    )
-    db.add(row)
-    db.flush()
-    return row
-
-
 def overrides_report(db: Session, start: datetime, end: datetime) -> OverridesReport:
     """Decisions and overrides per advisor and overall, ``start`` inclusive, ``end`` exclusive."""
     approved_against = func.sum(case(
@@ -236,7 +208,9 @@ def overrides_report(db: Session, start: datetime, end: datetime) -> OverridesRe
         sum(a.refused_against_approval for a in advisors),
     )
     return OverridesReport(
-        period_from=start, period_to=end, overall=OverrideCounts(**overall), advisors=advisors
+        period_from=start, period_to=end, overall=OverrideCounts(**overall), advisors=advisors,
+        contests=decisions_service.contest_report(db, start, end),
+        reasons=decisions_service.override_reasons(db, start, end),
     )
 
 

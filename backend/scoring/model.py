@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 
 from backend.cache import ResultCache, make_cache
 from backend.errors import ApiProblem, ErrorCode
@@ -67,6 +67,16 @@ class ModelHolder:
                 self.cache.retain_model(bundle.version)
             log.info("model_loaded", model_version=bundle.version)
 
+    def use(self, bundle: ModelBundle) -> None:
+        """Serve ``bundle`` from now on (a promotion or rollback followed by ``backend.registry``)."""
+        with self._lock:
+            previous = self._bundle.version if self._bundle is not None else None
+            self._bundle = bundle
+            self._error = ""
+            if previous != bundle.version:
+                self.cache.retain_model(bundle.version)
+                log.info("model_switched", model_version=bundle.version, previous=previous)
+
     @property
     def loaded(self) -> ModelBundle | None:
         return self._bundle
@@ -97,12 +107,15 @@ def install_model(app: FastAPI) -> None:
     app.state.readiness_checks["model"] = ready
 
 
-def get_bundle(request: Request) -> ModelBundle:
-    """Dependency: the loaded bundle, or 503 naming the problem."""
+def get_bundle(request: Request, response: Response) -> ModelBundle:
+    """Dependency: the loaded bundle, or 503 naming the problem. The answer names the version
+    that produced it (``X-Model-Version``), read once so a promotion mid-request cannot mix two."""
     try:
-        return request.app.state.model.bundle
+        bundle = request.app.state.model.bundle
     except ModelUnavailable as exc:
         raise ApiProblem(503, ErrorCode.model_unavailable, f"model unavailable: {exc}") from None
+    response.headers["X-Model-Version"] = bundle.version
+    return bundle
 
 
 def get_keyring(request: Request) -> PseudonymKeyRing:

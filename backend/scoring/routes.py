@@ -22,6 +22,7 @@ from backend.auth.deps import Principal, require
 from backend.clients.routes import load_client
 from backend.clients.schemas import Explanation, Lang, Score, Simulation, SimulationRequest
 from backend.ratelimit import RATE_LIMITED_RESPONSES, rate_limit
+from backend.registry.live import shadow_score
 from backend.scoring import service as scoring
 from backend.scoring.model import get_bundle, get_keyring
 from ml import grades
@@ -78,6 +79,7 @@ def simulate(
         errors = [{**e, "loc": ("body", *e["loc"][1:])} for e in exc.errors()]
         raise RequestValidationError(errors) from None
     score_value, explanation = scoring.score_and_explain(bundle, features, body.top, body.lang)
+    shadow_score(request, features, score_value)  # the challenger, off the response path
     commit_audited(
         db, request, principal, action="score.simulate", resource=pseudonym,
         model_version=bundle.version, input_hash=bundle.input_hash(features),

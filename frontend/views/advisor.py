@@ -11,6 +11,7 @@ import streamlit as st
 
 from frontend import charts, ui
 from frontend.api import ApiError, ErrorKind
+from frontend.views import decisions as decisions_view
 
 CLIENT_KEY = "advisor_client_id"
 REPORT_KEY = "advisor_report"
@@ -427,49 +428,6 @@ def render_report(client_id: str) -> None:
         st.download_button(ui.t("report.download"), data=stored[1], file_name=stored[2], mime="application/pdf", key="report_download")
 
 
-def render_final_decision(client_id: str, score: dict[str, Any]) -> None:
-    """The advisor's final decision (GDPR Art. 22): the model only recommends. The API decides
-    whether a reason is needed and refuses a silent override with a 422 naming ``reason``."""
-    recommendation = str(score.get("decision", "approve"))
-    st.subheader(ui.t("final.title"))
-    st.markdown(ui.t("final.intro", recommendation=_decision_label(recommendation)))
-    options = ("approve", "refuse")
-    with st.form("final_decision"):
-        decision = st.radio(
-            ui.t("final.decision"), options, index=options.index(recommendation) if recommendation in options else 0,
-            format_func=_decision_label, horizontal=True, key="final_decision_choice",
-        )
-        reason = st.text_area(ui.t("final.reason"), help=ui.t("final.reason_help"), max_chars=1000, key="final_reason")
-        submitted = st.form_submit_button(ui.t("final.submit"), type="primary", icon=":material/how_to_reg:")
-    if submitted:
-        payload = {"decision": decision, "reason": reason.strip() or None}
-        try:
-            record = ui.client().post(f"/clients/{client_id}/decision", payload)
-        except ApiError as error:
-            if error.kind is ErrorKind.invalid and "reason" in error.fields and not payload["reason"]:
-                st.error(ui.t("final.reason_required", decision=_decision_label(decision),
-                              recommendation=_decision_label(recommendation)), icon=":material/edit_note:")
-            else:
-                ui.show_error(error)
-            return
-        if isinstance(record, dict):
-            st.session_state[FINAL_KEY] = (client_id, record)
-    stored = st.session_state.get(FINAL_KEY)
-    if stored and stored[0] == client_id:
-        record = stored[1]
-        st.success(
-            ui.t(
-                "final.recorded",
-                ts=str(ui.pick(record, "decided_at", default="—"))[:16].replace("T", " "),
-                decision=_decision_label(str(ui.pick(record, "decision", default="?"))),
-                recommendation=_decision_label(str(ui.pick(record, "recommendation", default="?"))),
-            ),
-            icon=":material/task_alt:",
-        )
-        if ui.pick(record, "is_override"):
-            st.caption(ui.t("final.override_note"))
-
-
 def client_page() -> None:
     st.title(ui.t("client.title"))
     with st.form("lookup"):
@@ -521,7 +479,7 @@ def client_page() -> None:
     with tabs[4]:
         render_report(client_id)
     with tabs[5]:
-        render_final_decision(client_id, score)
+        decisions_view.render_decision_section(client_id, score)
 
 
 def new_applicant_page() -> None:

@@ -17,6 +17,7 @@ import streamlit as st
 
 from frontend import charts, ui
 from frontend.api import ApiError, ErrorKind
+from frontend.views import decisions as decisions_view
 
 SUBJECT_KEY = "privacy_subject_id"
 EXPORT_KEY = "privacy_export"  # (client id, lang, export) of the last look-up
@@ -118,6 +119,7 @@ def render_export(export: dict[str, Any]) -> None:
         )
     _automated(export)
     _human_decisions(export)
+    decisions_view.render_reproduce(export)
     _audit_events(export)
 
 
@@ -331,6 +333,7 @@ def overrides_page() -> None:
         key="overrides_chart",
         config={"displayModeBar": False},
     )
+    decisions_view.render_override_extras(report)
 
 
 # ----------------------------------------------------------------------------- Art. 30 register

@@ -1,0 +1,261 @@
+"""Decision lifecycle endpoints: decide (or revise), history, contest, review; reproduce.
+
+Advisor routes are scoped by the bank's client id (pseudonymized on arrival): a decision id of
+another client answers the same 404 as an unknown one. Every call writes one audit event in
+its own transaction, fail-closed; a refused call is audited with ``outcome="error"`` and
+changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy.orm import Session
+
+from backend.api.deps import get_db
+from backend.audit.service import commit_audited
+from backend.auth.deps import Principal, require
+from backend.cache import ResultCache
+from backend.clients.models import Client
+from backend.clients.routes import load_client
+from backend.clients.schemas import Lang
+from backend.decisions import service
+from backend.decisions.models import DecisionContest
+from backend.decisions.schemas import (
+    ContestRecord,
+    ContestRequest,
+    DecisionEntry,
+    DecisionHistory,
+    Reproduction,
+    ReviewRequest,
+    ReviewResult,
+)
+from backend.privacy.models import AdvisorDecision
+from backend.privacy.schemas import DecisionRecord, DecisionRequest
+from backend.ratelimit import RATE_LIMITED_RESPONSES, rate_limit
+from backend.scoring import service as scoring
+from backend.scoring.model import get_bundle, get_cache, get_keyring
+from security.pseudonym import PseudonymKeyRing, normalize_client_id
+from security.rbac import Permission
+
+router = APIRouter(tags=["oversight"])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No current client under this id, or no such decision for this client"},
+    409: {"description": "The lifecycle refuses it now (contest open, decision superseded, ...)"},
+    422: {"description": "Malformed id or body; the field is named"},
+    503: {"description": "Audit trail (or the model) unavailable"},
+}
+DecisionId = Path(ge=1, le=2**53, description="A decision id, from the client's decision history")
+
+
+def _candidates(ring: PseudonymKeyRing, client_id: str) -> list[str]:
+    return [p.value for p in ring.candidates(client_id)]
+
+
+def _refuse(db: Session, request: Request, principal: Principal, action: str, resource: str | None,
+            exc: service.LifecycleError, **extra: Any) -> Exception:
+    """Audit the refusal (nothing else is kept) and turn it into the HTTP answer."""
+    db.rollback()
+    commit_audited(db, request, principal, action=action, resource=resource, outcome="error",
+                   details={"reason": exc.code, **extra})
+    if exc.status == 422:
+        return RequestValidationError([{"loc": ("body", exc.field or "request"), "msg": exc.message,
+                                        "type": "value_error"}])
+    return HTTPException(status_code=exc.status, detail=exc.message)
+
+
+def _no_client_id_in(text: str | None, client_id: str, field: str) -> None:
+    # Invariant 1: the bank's id must not reach a table through free text either.
+    if text and str(normalize_client_id(client_id)) in text:
+        raise RequestValidationError([{"loc": ("body", field), "msg": "must not contain the client id",
+                                       "type": "value_error"}])
+
+
+def _scored(request: Request, bundle: Any, cache: ResultCache, client: Client) -> service.Scored:
+    input_hash = bundle.input_hash(client.features)
+    # The same cached score the advisor was shown, so the recommendation matches the screen.
+    value = scoring.client_score(cache, bundle, client.pseudonym, client.features, input_hash, "fr")
+    return service.Scored(recommendation=value["decision"], model_version=bundle.version, input_hash=input_hash)
+
+
+def contest_record(row: DecisionContest) -> ContestRecord:
+    return ContestRecord(
+        id=row.id, decision_id=row.decision_id, statement=row.statement, contested_at=row.contested_at,
+        recorded_by=row.recorded_by, status=row.status,  # type: ignore[arg-type]
+        reviewer=row.reviewer, review_reason=row.review_reason, reviewed_at=row.reviewed_at,
+        revision_id=row.revision_id,
+    )
+
+
+def entry(row: AdvisorDecision, contests: list[DecisionContest], current: bool) -> DecisionEntry:
+    return DecisionEntry(
+        id=row.id, kind="revision" if row.revises_id else "decision", revises=row.revises_id,
+        decision=row.decision, recommendation=row.recommendation,  # type: ignore[arg-type]
+        is_override=row.is_override, model_version=row.model_version, input_hash=row.input_hash,
+        snapshot_id=row.snapshot_id, advisor=row.advisor, reason=row.reason, decided_at=row.decided_at,
+        current=current, contests=[contest_record(c) for c in contests],
+    )
+
+
+@router.post("/clients/{client_id}/decision", response_model=DecisionRecord, status_code=201, responses=_ERRORS)
+def record_decision(
+    client_id: str,
+    body: DecisionRequest,
+    request: Request,
+    principal: Principal = Depends(require(Permission.decisions_record)),
+    db: Session = Depends(get_db),
+    ring: PseudonymKeyRing = Depends(get_keyring),
+    bundle: Any = Depends(get_bundle),
+    cache: ResultCache = Depends(get_cache),
+) -> DecisionRecord:
+    """The advisor's final decision (GDPR Art. 22, AI Act Art. 14), with a snapshot of what the
+    model saw. A reason is mandatory when it departs from the model's recommendation, and when
+    the client already has a decision (then this one is a revision of it). Never the probability."""
+    client = load_client(db, request, principal, ring, client_id, "decision.record")
+    _no_client_id_in(body.reason, client_id, "reason")
+    scored = _scored(request, bundle, cache, client)
+    try:
+        row = service.decide(db, client=client, candidates=_candidates(ring, client_id), scored=scored,
+                             decision=body.decision, reason=body.reason, advisor=principal.username)
+    except service.LifecycleError as exc:
+        raise _refuse(db, request, principal, "decision.record", client.pseudonym, exc,
+                      decision=body.decision) from None
+    commit_audited(
+        db, request, principal, action="decision.record", resource=client.pseudonym,
+        model_version=scored.model_version, input_hash=scored.input_hash,
+        details={"decision_id": row.id, "decision": row.decision, "recommendation": row.recommendation,
+                 "override": row.is_override, "revises": row.revises_id, "snapshot_id": row.snapshot_id},
+    )
+    return DecisionRecord(
+        id=row.id, pseudonym=client.pseudonym, decision=row.decision,  # type: ignore[arg-type]
+        recommendation=row.recommendation, is_override=row.is_override,  # type: ignore[arg-type]
+        model_version=row.model_version, advisor=row.advisor, reason=row.reason, decided_at=row.decided_at,
+        revises=row.revises_id,
+    )
+
+
+@router.get("/clients/{client_id}/decisions", response_model=DecisionHistory, responses=_ERRORS)
+def decision_history(
+    client_id: str,
+    request: Request,
+    principal: Principal = Depends(require(Permission.decisions_record)),
+    db: Session = Depends(get_db),
+    ring: PseudonymKeyRing = Depends(get_keyring),
+) -> DecisionHistory:
+    """Every decision on this client, oldest first: who, when, decision, the model's
+    recommendation, reason; revisions name what they replace; contests and their reviews."""
+    client = load_client(db, request, principal, ring, client_id, "decision.history")
+    rows = service.history(db, _candidates(ring, client_id))
+    contests = service.contests_of(db, [r.id for r in rows])
+    entries = [entry(r, contests.get(r.id, []), i == len(rows) - 1) for i, r in enumerate(rows)]
+    result = DecisionHistory(pseudonym=client.pseudonym, current=entries[-1] if entries else None, entries=entries)
+    commit_audited(db, request, principal, action="decision.history", resource=client.pseudonym,
+                   details={"decisions": len(entries)})
+    return result
+
+
+@router.post("/clients/{client_id}/decisions/{decision_id}/contest", response_model=ContestRecord,
+             status_code=201, responses=_ERRORS)
+def contest_decision(
+    client_id: str,
+    body: ContestRequest,
+    request: Request,
+    decision_id: int = DecisionId,
+    principal: Principal = Depends(require(Permission.decisions_record)),
+    db: Session = Depends(get_db),
+    ring: PseudonymKeyRing = Depends(get_keyring),
+) -> ContestRecord:
+    """The applicant contests the decision in force and asks for a human review: their point
+    of view is recorded (Consumer Credit Directive 2023/2225 art. 18, GDPR art. 22(3))."""
+    client = load_client(db, request, principal, ring, client_id, "decision.contest")
+    _no_client_id_in(body.statement, client_id, "statement")
+    try:
+        row = service.contest(db, candidates=_candidates(ring, client_id), decision_id=decision_id,
+                              statement=body.statement, recorded_by=principal.username)
+    except service.LifecycleError as exc:
+        raise _refuse(db, request, principal, "decision.contest", client.pseudonym, exc,
+                      decision_id=decision_id) from None
+    commit_audited(db, request, principal, action="decision.contest", resource=client.pseudonym,
+                   details={"decision_id": decision_id, "contest_id": row.id})
+    return contest_record(row)
+
+
+@router.post("/clients/{client_id}/decisions/{decision_id}/review", response_model=ReviewResult,
+             responses={**_ERRORS, 403: {"description": "The reviewer took the contested decision"}})
+def review_decision(
+    client_id: str,
+    body: ReviewRequest,
+    request: Request,
+    decision_id: int = DecisionId,
+    principal: Principal = Depends(require(Permission.decisions_record)),
+    db: Session = Depends(get_db),
+    ring: PseudonymKeyRing = Depends(get_keyring),
+    bundle: Any = Depends(get_bundle),
+    cache: ResultCache = Depends(get_cache),
+) -> ReviewResult:
+    """Another advisor reviews the open contest: ``upheld`` keeps the decision, ``revised``
+    replaces it with ``decision`` (a revision with the reviewer's reason)."""
+    client = load_client(db, request, principal, ring, client_id, "decision.review")
+    _no_client_id_in(body.reason, client_id, "reason")
+    scored: list[service.Scored] = []
+
+    def score_now() -> service.Scored:
+        scored.append(_scored(request, bundle, cache, client))
+        return scored[-1]
+
+    try:
+        contest, revision = service.review(
+            db, client=client, candidates=_candidates(ring, client_id), decision_id=decision_id,
+            reviewer=principal.username, outcome=body.outcome, decision=body.decision, reason=body.reason,
+            scored=score_now,
+        )
+    except service.LifecycleError as exc:
+        raise _refuse(db, request, principal, "decision.review", client.pseudonym, exc,
+                      decision_id=decision_id) from None
+    commit_audited(
+        db, request, principal, action="decision.review", resource=client.pseudonym,
+        model_version=scored[-1].model_version if scored else None,
+        input_hash=scored[-1].input_hash if scored else None,
+        details={"decision_id": decision_id, "contest_id": contest.id, "outcome": contest.status,
+                 "revision_id": revision.id if revision is not None else None},
+    )
+    return ReviewResult(contest=contest_record(contest),
+                        revision=entry(revision, [], True) if revision is not None else None)
+
+
+@router.get("/privacy/decisions/{decision_id}/reproduce", response_model=Reproduction,
+            responses={**_ERRORS, **RATE_LIMITED_RESPONSES})
+def reproduce_decision(
+    request: Request,
+    decision_id: int = DecisionId,
+    lang: Lang = "fr",
+    top: int = Query(default=10, ge=1, le=50, description="How many contributions to list"),
+    principal: Principal = Depends(require(Permission.privacy_manage)),
+    # It answers a probability: it spends the one scoring budget like every such route.
+    _limit: None = Depends(rate_limit("scoring")),
+    db: Session = Depends(get_db),
+) -> Reproduction:
+    """Recompute a past decision's score and explanation from its snapshot with the model
+    version it was taken under (from the registry), check the input hash against the decision
+    and its audit event, and say "identical" or exactly what differs. Nothing is stored."""
+    follower = request.app.state.model_follower
+    try:
+        result = service.reproduce(db, decision_id, follower.bundle_for, lang, top)
+    except service.LifecycleError as exc:
+        db.rollback()
+        commit_audited(db, request, principal, action="decision.reproduce", outcome="error",
+                       details={"decision_id": decision_id, "reason": exc.code})
+        if exc.status == 422:
+            raise RequestValidationError([{"loc": ("path", "decision_id"), "msg": exc.message,
+                                           "type": "value_error"}]) from None
+        raise HTTPException(status_code=exc.status, detail=exc.message) from None
+    commit_audited(
+        db, request, principal, action="decision.reproduce", resource=result.pop("pseudonym"),
+        model_version=result["model_version"], input_hash=result.pop("input_hash"),
+        details={"decision_id": decision_id, "verdict": result["verdict"],
+                 "differences": [d["check"] for d in result["differences"]]},
+    )
+    return Reproduction(**result)

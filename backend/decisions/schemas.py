@@ -1,0 +1,115 @@
+"""Request and response models of the decision lifecycle and of reproduction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from backend.privacy.schemas import REASON_MAX, Verdict
+
+STATEMENT_MAX = 2000
+ContestStatus = Literal["open", "upheld", "revised"]
+
+
+class ContestRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    statement: str = Field(
+        min_length=1, max_length=STATEMENT_MAX,
+        description="The applicant's point of view, as they expressed it (they ask for a human review)",
+    )
+
+    @field_validator("statement")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be empty: record the applicant's point of view")
+        return value
+
+
+class ReviewRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal["upheld", "revised"] = Field(description="Keep the contested decision, or revise it")
+    decision: Verdict | None = Field(default=None, description="The new decision; required when revised")
+    reason: str = Field(min_length=1, max_length=REASON_MAX, description="Why (given to the applicant)")
+
+    @field_validator("reason")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be empty")
+        return value
+
+
+class ContestRecord(BaseModel):
+    id: int
+    decision_id: int = Field(description="The contested decision")
+    statement: str | None = Field(description="The applicant's point of view (null after erasure)")
+    contested_at: datetime
+    recorded_by: str = Field(description="The advisor who recorded the contest")
+    status: ContestStatus
+    reviewer: str | None
+    review_reason: str | None
+    reviewed_at: datetime | None
+    revision_id: int | None = Field(description="The decision the review made, when revised")
+
+
+class DecisionEntry(BaseModel):
+    id: int
+    kind: Literal["decision", "revision"] = Field(description="A first decision, or a revision of the previous one")
+    revises: int | None = Field(description="The decision this one replaces")
+    decision: Verdict
+    recommendation: Verdict = Field(description="The model's side of the threshold (no probability)")
+    is_override: bool
+    model_version: str
+    input_hash: str | None = Field(description="SHA-256 of the model inputs (the snapshot's)")
+    snapshot_id: int | None
+    advisor: str
+    reason: str | None
+    decided_at: datetime
+    current: bool = Field(description="The decision in force")
+    contests: list[ContestRecord]
+
+
+class DecisionHistory(BaseModel):
+    pseudonym: str
+    current: DecisionEntry | None
+    entries: list[DecisionEntry] = Field(description="Oldest first")
+
+
+class ReviewResult(BaseModel):
+    contest: ContestRecord
+    revision: DecisionEntry | None = Field(description="The new decision when the outcome is 'revised'")
+
+
+class ReproduceCheck(BaseModel):
+    check: str
+    recorded: Any = None
+    recomputed: Any = None
+    identical: bool
+
+
+class ReproducedScore(BaseModel):
+    probability: float
+    decision: Verdict
+    threshold: float
+    risk_band: str
+    display_score: int
+    explanation_text: str
+    contributions: list[dict[str, Any]]
+
+
+class Reproduction(BaseModel):
+    decision_id: int
+    model_version: str
+    verdict: Literal["identical", "differs"]
+    differences: list[ReproduceCheck] = Field(description="Every check that did not match (empty when identical)")
+    checks: list[ReproduceCheck]
+    snapshot_captured_at: datetime
+    recomputed: ReproducedScore = Field(description="Computed now from the snapshot with that version; stored nowhere")
+    lang: Literal["fr", "en"]

@@ -1,0 +1,393 @@
+"""Decisions with a lifecycle (no HTTP here: routes and tests call it; callers audit and commit).
+
+- ``decide``: the advisor's decision beside the model's recommendation, with a snapshot of the
+  application the model saw. When the client already has a decision the new one is a
+  *revision* of it and needs a reason; while a contest is open only its review may change it.
+- ``contest``: the applicant contests the decision in force (their point of view is recorded
+  by an advisor; Consumer Credit Directive 2023/2225 art. 18, GDPR art. 22(3)).
+- ``review``: another advisor than the one who took the contested decision upholds it or
+  revises it (a new decision, with the reviewer's reason).
+- ``reproduce``: recompute a past decision's score and explanation from its snapshot with its
+  model version and say "identical" or exactly what differs.
+
+Nothing here stores a probability or an explanation value (invariant 2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from backend.audit.models import AuditEvent
+from backend.clients.models import Client
+from backend.decisions.models import DecisionContest, DecisionSnapshot
+from backend.privacy.models import AdvisorDecision
+
+DECISION_ACTIONS = ("decision.record", "decision.review")
+
+
+class LifecycleError(ValueError):
+    """A request the lifecycle refuses: ``field`` names what is wrong, ``code`` is stable."""
+
+    def __init__(self, code: str, field: str | None, message: str, status: int = 422) -> None:
+        super().__init__(message)
+        self.code = code
+        self.field = field
+        self.message = message
+        self.status = status
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def history(db: Session, candidates: list[str]) -> list[AdvisorDecision]:
+    return list(db.scalars(
+        select(AdvisorDecision).where(AdvisorDecision.pseudonym.in_(candidates)).order_by(AdvisorDecision.id)
+    ).all())
+
+
+def contests_of(db: Session, decision_ids: list[int]) -> dict[int, list[DecisionContest]]:
+    out: dict[int, list[DecisionContest]] = {}
+    if not decision_ids:
+        return out
+    for row in db.scalars(
+        select(DecisionContest).where(DecisionContest.decision_id.in_(decision_ids)).order_by(DecisionContest.id)
+    ):
+        out.setdefault(row.decision_id, []).append(row)
+    return out
+
+
+def current_decision(db: Session, candidates: list[str]) -> AdvisorDecision | None:
+    return db.scalars(
+        select(AdvisorDecision).where(AdvisorDecision.pseudonym.in_(candidates))
+        .order_by(AdvisorDecision.id.desc()).limit(1)
+    ).first()
+
+
+def open_contest(db: Session, decision_id: int) -> DecisionContest | None:
+    return db.scalars(
+        select(DecisionContest).where(DecisionContest.decision_id == decision_id, DecisionContest.status == "open")
+    ).first()
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+def snapshot(db: Session, client: Client, input_hash: str) -> DecisionSnapshot:
+    """The client's application as the model sees it now (one row per distinct input)."""
+    existing = db.scalars(
+        select(DecisionSnapshot).where(
+            DecisionSnapshot.pseudonym == client.pseudonym, DecisionSnapshot.input_hash == input_hash
+        ).limit(1)
+    ).first()
+    if existing is not None:
+        return existing
+    row = DecisionSnapshot(
+        pseudonym=client.pseudonym, key_version=client.key_version, input_hash=input_hash,
+        features=dict(client.features), captured_at=datetime.now(UTC),
+    )
+    db.add(row)
+    db.flush()
+    return row
+
+
+@dataclass(frozen=True)
+class Scored:
+    """What the model said, as far as a decision keeps it (never the probability)."""
+
+    recommendation: str
+    model_version: str
+    input_hash: str
+
+
+def decide(
+    db: Session, *, client: Client, candidates: list[str], scored: Scored, decision: str,
+    reason: str | None, advisor: str,
+) -> AdvisorDecision:
+    """A first decision, or a revision of the one in force. ``LifecycleError`` when refused."""
+    previous = current_decision(db, candidates)
+    is_override = decision != scored.recommendation
+    if previous is not None:
+        if open_contest(db, previous.id) is not None:
+            raise LifecycleError(
+                "decision_contested", "decision",
+                f"decision {previous.id} is contested: another advisor must review it first", status=409,
+            )
+        if not reason:
+            raise LifecycleError(
+                "reason_required", "reason",
+                f"required to revise decision {previous.id} ({previous.decision}): say why it changes",
+            )
+    elif is_override and not reason:
+        raise LifecycleError(
+            "reason_required", "reason",
+            f"required when the decision departs from the model's recommendation ({scored.recommendation})",
+        )
+    shot = snapshot(db, client, scored.input_hash)
+    row = AdvisorDecision(
+        pseudonym=client.pseudonym, decision=decision, recommendation=scored.recommendation,
+        is_override=is_override, model_version=scored.model_version, input_hash=scored.input_hash,
+        advisor=advisor, reason=reason, decided_at=datetime.now(UTC), snapshot_id=shot.id,
+        revises_id=previous.id if previous is not None else None,
+    )
+    db.add(row)
+    db.flush()
+    return row
+
+
+def _decision_of_client(db: Session, candidates: list[str], decision_id: int) -> AdvisorDecision:
+    row = db.get(AdvisorDecision, decision_id)
+    if row is None or row.pseudonym not in candidates:
+        # Another client's decision gets the same answer as none at all.
+        raise LifecycleError("decision_not_found", "decision_id", "decision not found", status=404)
+    return row
+
+
+def contest(db: Session, *, candidates: list[str], decision_id: int, statement: str, recorded_by: str) -> DecisionContest:
+    row = _decision_of_client(db, candidates, decision_id)
+    current = current_decision(db, candidates)
+    if current is None or current.id != row.id:
+        raise LifecycleError(
+            "decision_superseded", "decision_id",
+            f"decision {decision_id} was revised by decision {current.id if current else '?'}; contest that one",
+            status=409,
+        )
+    if open_contest(db, row.id) is not None:
+        raise LifecycleError("contest_open", "decision_id", f"decision {decision_id} is already contested", status=409)
+    entry = DecisionContest(
+        decision_id=row.id, pseudonym=row.pseudonym, statement=statement, contested_at=datetime.now(UTC),
+        recorded_by=recorded_by, status="open",
+    )
+    db.add(entry)
+    db.flush()
+    return entry
+
+
+def review(
+    db: Session, *, client: Client, candidates: list[str], decision_id: int, reviewer: str, outcome: str,
+    decision: str | None, reason: str, scored: Callable[[], Scored],
+) -> tuple[DecisionContest, AdvisorDecision | None]:
+    """Close the open contest of ``decision_id``; ``scored()`` gives the model's view for a revision."""
+    row = _decision_of_client(db, candidates, decision_id)
+    entry = open_contest(db, row.id)
+    if entry is None:
+        raise LifecycleError("no_open_contest", "decision_id", f"decision {decision_id} has no open contest",
+                             status=409)
+    if reviewer == row.advisor:
+        raise LifecycleError(
+            "reviewer_is_decider", "reviewer",
+            "the review must be done by another advisor than the one who took the contested decision",
+            status=403,
+        )
+    revision = None
+    if outcome == "revised":
+        if decision is None:
+            raise LifecycleError("decision_required", "decision", "required when the outcome is 'revised'")
+        if decision == row.decision:
+            raise LifecycleError(
+                "decision_unchanged", "decision",
+                f"a revision must change the decision ({row.decision}); use outcome 'upheld' to keep it",
+            )
+        now_scored = scored()
+        shot = snapshot(db, client, now_scored.input_hash)
+        revision = AdvisorDecision(
+            pseudonym=row.pseudonym, decision=decision, recommendation=now_scored.recommendation,
+            is_override=decision != now_scored.recommendation, model_version=now_scored.model_version,
+            input_hash=now_scored.input_hash, advisor=reviewer, reason=reason, decided_at=datetime.now(UTC),
+            snapshot_id=shot.id, revises_id=row.id,
+        )
+        db.add(revision)
+        db.flush()
+    elif decision is not None and decision != row.decision:
+        raise LifecycleError("decision_unchanged", "decision", "an upheld decision keeps its verdict; omit 'decision'")
+    entry.status = outcome
+    entry.reviewer = reviewer
+    entry.review_reason = reason
+    entry.reviewed_at = datetime.now(UTC)
+    entry.revision_id = revision.id if revision is not None else None
+    db.flush()
+    return entry, revision
+
+
+# ----------------------------------------------------------------------------- reproduction
+
+
+def decision_event(db: Session, row: AdvisorDecision) -> AuditEvent | None:
+    """The audit event that recorded this decision (its details name the decision id)."""
+    if row.pseudonym is None:
+        return None
+    events = db.scalars(
+        select(AuditEvent).where(
+            AuditEvent.action.in_(DECISION_ACTIONS), AuditEvent.outcome == "success",
+            AuditEvent.resource == row.pseudonym,
+        )
+    ).all()
+    for event in events:
+        details = event.details or {}
+        if details.get("decision_id") == row.id or details.get("revision_id") == row.id:
+            return event
+    return None
+
+
+def reproduce(
+    db: Session, decision_id: int, bundle_for: Callable[[str], Any], lang: str, top: int = 10,
+) -> dict[str, Any]:
+    """Recompute a decision from its snapshot with its own model version; the differences."""
+    from backend.scoring import service as scoring
+
+    row = db.get(AdvisorDecision, decision_id)
+    if row is None:
+        raise LifecycleError("decision_not_found", "decision_id", "decision not found", status=404)
+    shot = db.get(DecisionSnapshot, row.snapshot_id) if row.snapshot_id is not None else None
+    if shot is None:
+        reason = ("the client was erased (GDPR Art. 17): the inputs are gone" if row.anonymised_at
+                  else "this decision predates snapshots: its inputs were not kept")
+        raise LifecycleError("snapshot_unavailable", "decision_id", f"cannot reproduce: {reason}", status=409)
+    try:
+        bundle = bundle_for(row.model_version)
+    except Exception as exc:  # noqa: BLE001 - missing or modified version: say which
+        raise LifecycleError(
+            "model_version_unavailable", "decision_id",
+            f"model version {row.model_version} cannot be loaded from the registry ({exc})", status=409,
+        ) from None
+    # The score as the score endpoint computes it (booster.predict), the explanation from TreeSHAP.
+    score = scoring.score(bundle, shot.features, lang)
+    _, explanation = scoring.score_and_explain(bundle, shot.features, top, lang)
+    recomputed_hash = bundle.input_hash(shot.features)
+    event = decision_event(db, row)
+    checks = [
+        _check("model_version", row.model_version, bundle.version),
+        _check("snapshot_input_hash", shot.input_hash, recomputed_hash),
+        _check("decision_input_hash", row.input_hash, recomputed_hash),
+        _check("audit_event", "present", "present" if event is not None else "missing"),
+    ]
+    if event is not None:
+        checks.append(_check("audit_input_hash", event.input_hash, recomputed_hash))
+        checks.append(_check("audit_model_version", event.model_version, bundle.version))
+    checks.append(_check("recommendation", row.recommendation, score["decision"]))
+    differences = [c for c in checks if not c["identical"]]
+    return {
+        "decision_id": row.id,
+        "model_version": row.model_version,
+        "verdict": "identical" if not differences else "differs",
+        "differences": differences,
+        "checks": checks,
+        "snapshot_captured_at": shot.captured_at,
+        "recomputed": {
+            "probability": score["probability"], "decision": score["decision"], "threshold": score["threshold"],
+            "risk_band": score["risk_band"], "display_score": score["display_score"],
+            "explanation_text": explanation["text"],
+            "contributions": [
+                {k: c.get(k) for k in ("feature", "label", "value", "shap", "effect")}
+                for c in explanation["contributions"]
+            ],
+        },
+        "lang": lang,
+        "pseudonym": row.pseudonym,
+        "input_hash": recomputed_hash,
+    }
+
+
+def _check(name: str, recorded: Any, recomputed: Any) -> dict[str, Any]:
+    return {"check": name, "recorded": recorded, "recomputed": recomputed, "identical": recorded == recomputed}
+
+
+# ----------------------------------------------------------------------------- erasure and reports
+
+
+def erase(db: Session, candidates: list[str], now: datetime) -> tuple[int, int]:
+    """Art. 17: delete the snapshots, clear the contests' link and statement (caller commits).
+    Returns (snapshots deleted, contests anonymised)."""
+    from sqlalchemy import delete, update
+
+    deleted = db.execute(delete(DecisionSnapshot).where(DecisionSnapshot.pseudonym.in_(candidates))).rowcount
+    anonymised = db.execute(
+        update(DecisionContest).where(DecisionContest.pseudonym.in_(candidates))
+        .values(pseudonym=None, statement=None, anonymised_at=now)
+    ).rowcount
+    db.execute(
+        update(AdvisorDecision).where(AdvisorDecision.pseudonym.in_(candidates)).values(snapshot_id=None)
+    )
+    return int(deleted or 0), int(anonymised or 0)
+
+
+def contest_counts(db: Session, start: datetime, end: datetime) -> dict[str, int]:
+    """Contests received in the period and how they ended (compliance report)."""
+    rows = db.execute(
+        select(DecisionContest.status, func.count())
+        .where(DecisionContest.contested_at >= start, DecisionContest.contested_at < end)
+        .group_by(DecisionContest.status)
+    ).all()
+    by_status = {status: int(n) for status, n in rows}
+    return {
+        "contests": sum(by_status.values()),
+        "open": by_status.get("open", 0),
+        "upheld": by_status.get("upheld", 0),
+        "revised": by_status.get("revised", 0),
+    }
+
+
+def revision_count(db: Session, start: datetime, end: datetime) -> int:
+    return int(db.scalar(
+        select(func.count()).select_from(AdvisorDecision).where(
+            AdvisorDecision.revises_id.is_not(None), AdvisorDecision.decided_at >= start,
+            AdvisorDecision.decided_at < end,
+        )
+    ) or 0)
+
+
+@dataclass(frozen=True)
+class ExportParts:
+    contests: dict[int, list[Any]]
+    snapshots: list[Any]
+
+
+def export_parts(db: Session, candidates: list[str], decision_ids: list[int]) -> ExportParts:
+    """The lifecycle's share of the Art. 15 export: contests per decision, and the snapshots."""
+    from backend.privacy.schemas import ExportContest, ExportSnapshot
+
+    contests = {
+        decision_id: [
+            ExportContest(statement=c.statement, contested_at=c.contested_at, status=c.status,  # type: ignore[arg-type]
+                          review_reason=c.review_reason, reviewed_at=c.reviewed_at)
+            for c in rows
+        ]
+        for decision_id, rows in contests_of(db, decision_ids).items()
+    }
+    snapshots = [
+        ExportSnapshot(id=s.id, captured_at=s.captured_at, input_hash=s.input_hash, features=s.features)
+        for s in db.scalars(
+            select(DecisionSnapshot).where(DecisionSnapshot.pseudonym.in_(candidates)).order_by(DecisionSnapshot.id)
+        )
+    ]
+    return ExportParts(contests, snapshots)
+
+
+def contest_report(db: Session, start: datetime, end: datetime) -> Any:
+    from backend.privacy.schemas import ContestCounts
+
+    return ContestCounts(**contest_counts(db, start, end), revisions=revision_count(db, start, end))
+
+
+OVERRIDE_REASONS_MAX = 500
+
+
+def override_reasons(db: Session, start: datetime, end: datetime) -> list[Any]:
+    """The reasons advisors gave for departing from the model, newest first (at most 500)."""
+    from backend.privacy.schemas import OverrideReason
+
+    rows = db.scalars(
+        select(AdvisorDecision).where(
+            AdvisorDecision.is_override, AdvisorDecision.decided_at >= start, AdvisorDecision.decided_at < end,
+        ).order_by(AdvisorDecision.decided_at.desc(), AdvisorDecision.id.desc()).limit(OVERRIDE_REASONS_MAX)
+    ).all()
+    return [
+        OverrideReason(decision_id=r.id, advisor=r.advisor, decided_at=r.decided_at,
+                       decision=r.decision, recommendation=r.recommendation, reason=r.reason)  # type: ignore[arg-type]
+        for r in rows
+    ]

@@ -1,0 +1,120 @@
+"""Registry endpoints: the versions and their status, and the challenger's daily aggregates."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.api.deps import get_db
+from backend.audit.service import commit_audited
+from backend.auth.deps import Principal, require
+from backend.registry import service
+from backend.registry.challenger import SHIFT_EDGES
+from backend.registry.models import ChallengerDaily
+from security.rbac import Permission
+
+router = APIRouter(tags=["model lifecycle"])
+# Days with fewer scored requests show counts only: a distribution of a handful of requests
+# says little and comes close to describing individual applicants.
+MIN_REQUESTS_FOR_DISTRIBUTION = 10
+
+
+class ModelVersion(BaseModel):
+    version: str
+    status: str = Field(description="champion, challenger, retired (was champion) or registered")
+    created_at: str | None
+    auc: float | None
+    business_cost_per_client: float | None
+    threshold: float | None
+    features: int = Field(description="How many model features this version reads")
+    training_data_sha256: str | None
+    training_rows: int | None
+
+
+class ModelVersions(BaseModel):
+    champion: str | None = Field(description="Null: OCTROI_MODEL_DIR is served (nothing promoted)")
+    challenger: str | None
+    serving: str | None = Field(description="The version this API process serves right now")
+    versions: list[ModelVersion]
+
+
+class ChallengerDay(BaseModel):
+    day: str = Field(description="UTC day, YYYY-MM-DD")
+    champion_version: str
+    challenger_version: str
+    requests: int = Field(description="Scoring requests also scored by the challenger")
+    agreement_rate: float | None = Field(description="Share of requests where both decide the same")
+    flips_to_refuse: int = Field(description="Champion approves, challenger would refuse")
+    flips_to_approve: int = Field(description="Champion refuses, challenger would approve")
+    mean_shift: float | None = Field(description="Mean of challenger - champion probability (null under 10 requests)")
+    mean_abs_shift: float | None = Field(description="Mean absolute shift (null under 10 requests)")
+    shift_counts: list[int] | None = Field(description="Requests per shift bin (null under 10 requests)")
+    dropped: int = Field(description="Requests not shadowed because the challenger queue was full")
+    errors: int = Field(description="Challenger failures (never seen by advisors)")
+
+
+class ChallengerReport(BaseModel):
+    champion: str | None
+    challenger: str | None
+    shift_edges: list[float] = Field(description="Bin edges of shift_counts; bins are open-ended at both ends")
+    days: list[ChallengerDay] = Field(description="Newest first")
+
+
+@router.get("/model/versions", response_model=ModelVersions)
+def model_versions(
+    request: Request,
+    principal: Principal = Depends(require(Permission.model_read)),
+    db: Session = Depends(get_db),
+) -> ModelVersions:
+    """Every registered version with its metrics, training-data fingerprint and status."""
+    follower = request.app.state.model_follower
+    now = service.state(db)
+    versions = []
+    for info in follower.registry.versions():
+        versions.append(ModelVersion(
+            version=info.version, status=service.status_of(info.version, now), created_at=info.created_at,
+            auc=info.metrics.get("auc"), business_cost_per_client=info.metrics.get("business_cost_per_client"),
+            threshold=info.threshold, features=len(info.features),
+            training_data_sha256=info.training_data.get("sha256"), training_rows=info.training_data.get("rows"),
+        ))
+    served = request.app.state.model.loaded
+    result = ModelVersions(champion=now.champion, challenger=now.challenger,
+                           serving=served.version if served is not None else None, versions=versions)
+    commit_audited(db, request, principal, action="model.read", details={"view": "versions"})
+    return result
+
+
+@router.get("/model/challenger", response_model=ChallengerReport)
+def challenger_report(
+    request: Request,
+    days: int = Query(default=30, ge=1, le=366, description="How many days back (UTC)"),
+    principal: Principal = Depends(require(Permission.model_monitor)),
+    db: Session = Depends(get_db),
+) -> ChallengerReport:
+    """The challenger beside the champion, by day: agreement, decision flips each way, the
+    distribution of probability shifts. Aggregates only; never a client or a score."""
+    now = service.state(db)
+    since = (datetime.now(UTC) - timedelta(days=days - 1)).date().isoformat()
+    rows = db.scalars(
+        select(ChallengerDaily).where(ChallengerDaily.day >= since)
+        .order_by(ChallengerDaily.day.desc(), ChallengerDaily.id.desc())
+    ).all()
+    out = []
+    for r in rows:
+        enough = r.requests >= MIN_REQUESTS_FOR_DISTRIBUTION
+        out.append(ChallengerDay(
+            day=r.day, champion_version=r.champion_version, challenger_version=r.challenger_version,
+            requests=r.requests, agreement_rate=round(r.agreements / r.requests, 4) if r.requests else None,
+            flips_to_refuse=r.flips_to_refuse, flips_to_approve=r.flips_to_approve,
+            mean_shift=r.shift_sum / r.requests if enough else None,
+            mean_abs_shift=r.shift_abs_sum / r.requests if enough else None,
+            shift_counts=list(r.shift_histogram) if enough else None, dropped=r.dropped, errors=r.errors,
+        ))
+    report = ChallengerReport(champion=now.champion, challenger=now.challenger, shift_edges=list(SHIFT_EDGES),
+                              days=out)
+    commit_audited(db, request, principal, action="model.challenger", details={"days": days})
+    return report

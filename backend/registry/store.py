@@ -1,0 +1,167 @@
+"""Registry storage: one immutable, hash-verified bundle directory per version.
+
+Layout: ``<OCTROI_REGISTRY_DIR>/<version>/`` holds the bundle's files exactly as training wrote
+them (``manifest.json`` lists the SHA-256 of every other file). A version is written once: it is
+copied into a hidden temporary directory, verified there, renamed into place (atomic on one
+file system) and made read-only. Adding the same version again is a no-op when the manifests
+are byte-identical and refused otherwise. Every load verifies every hash
+(``ml.bundle.ModelBundle.load``), so a modified file is refused, not served.
+
+The registry directory may be any shared file system every API process mounts (a volume,
+NFS); which version is champion or challenger lives in the database (``backend.registry.service``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import stat
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+MANIFEST = "manifest.json"  # ml.bundle.MANIFEST_FILE, without importing LightGBM here
+_VERSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+class RegistryError(RuntimeError):
+    """The registry cannot do what was asked; the message says why."""
+
+
+class VersionNotFound(RegistryError):
+    def __init__(self, version: str) -> None:
+        super().__init__(f"model version {version!r} is not in the registry")
+        self.version = version
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    version: str
+    created_at: str | None
+    manifest_sha256: str
+    metrics: dict[str, Any]
+    training_data: dict[str, Any]
+    features: list[str]
+    threshold: float | None
+    path: Path
+
+    @classmethod
+    def read(cls, path: Path) -> VersionInfo:
+        data = (path / MANIFEST).read_bytes()
+        manifest = json.loads(data)
+        return cls(
+            version=str(manifest["version"]),
+            created_at=manifest.get("created_at"),
+            manifest_sha256=hashlib.sha256(data).hexdigest(),
+            metrics=dict(manifest.get("metrics") or {}),
+            training_data=dict(manifest.get("training_data") or {}),
+            features=[f["name"] for f in manifest.get("features", [])],
+            threshold=manifest.get("threshold"),
+            path=path,
+        )
+
+
+def valid_version(version: str) -> bool:
+    return bool(_VERSION_RE.match(version))
+
+
+class ModelRegistry:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    # ------------------------------------------------------------------ reading
+    def path(self, version: str) -> Path:
+        if not valid_version(version):
+            raise VersionNotFound(version)
+        return self.root / version
+
+    def has(self, version: str) -> bool:
+        return valid_version(version) and (self.root / version / MANIFEST).is_file()
+
+    def info(self, version: str) -> VersionInfo:
+        if not self.has(version):
+            raise VersionNotFound(version)
+        return VersionInfo.read(self.path(version))
+
+    def versions(self) -> list[VersionInfo]:
+        """Every registered version, oldest first (by training time, then name)."""
+        if not self.root.is_dir():
+            return []
+        out = []
+        for child in self.root.iterdir():
+            if child.name.startswith(".") or not (child / MANIFEST).is_file():
+                continue
+            try:
+                out.append(VersionInfo.read(child))
+            except (OSError, ValueError, KeyError):
+                continue  # unreadable manifest: `octroi model list` shows it through verify()
+        return sorted(out, key=lambda v: (v.created_at or "", v.version))
+
+    def load(self, version: str) -> Any:
+        """The verified ``ml.bundle.ModelBundle`` of ``version``; ``VersionNotFound`` or
+        ``ml.bundle.BundleIntegrityError`` (a modified or missing file)."""
+        from ml.bundle import ModelBundle
+
+        if not self.has(version):
+            raise VersionNotFound(version)
+        bundle = ModelBundle.load(self.path(version))
+        if bundle.version != version:
+            raise RegistryError(f"{self.path(version)} holds version {bundle.version}, not {version}")
+        return bundle
+
+    def verify(self, version: str) -> str | None:
+        """None when every file matches its hash, else the reason."""
+        from ml.bundle import BundleIntegrityError
+
+        try:
+            self.load(version)
+        except (BundleIntegrityError, RegistryError) as exc:
+            return str(exc)
+        return None
+
+    # ------------------------------------------------------------------ writing
+    def add(self, bundle_dir: Path) -> tuple[VersionInfo, bool]:
+        """Copy a verified bundle in; returns (info, True when newly added)."""
+        from ml.bundle import ModelBundle
+
+        bundle = ModelBundle.load(bundle_dir)  # BundleIntegrityError before anything is copied
+        version = bundle.version
+        if not valid_version(version):
+            raise RegistryError(f"version {version!r} is not a valid registry name")
+        target = self.root / version
+        source_digest = hashlib.sha256((Path(bundle_dir) / MANIFEST).read_bytes()).hexdigest()
+        if (target / MANIFEST).is_file():
+            existing = VersionInfo.read(target)
+            if existing.manifest_sha256 != source_digest:
+                raise RegistryError(f"version {version} is already registered with different content; "
+                                    "versions are immutable")
+            return existing, False
+        self.root.mkdir(parents=True, exist_ok=True)
+        incoming = self.root / f".incoming-{uuid.uuid4().hex}"
+        try:
+            incoming.mkdir()
+            files = [MANIFEST, *bundle.manifest["files"]]
+            for name in files:
+                shutil.copyfile(Path(bundle_dir) / name, incoming / name)
+            ModelBundle.load(incoming)  # the copy itself verifies
+            for name in files:
+                os.chmod(incoming / name, stat.S_IRUSR)
+            os.rename(incoming, target)
+        except FileExistsError:
+            # Another process registered the same version meanwhile: theirs stands if identical.
+            return self.add(bundle_dir)
+        finally:
+            if incoming.exists():
+                _remove_tree(incoming)
+        os.chmod(target, stat.S_IRUSR | stat.S_IXUSR)  # read-only: versions are immutable
+        return VersionInfo.read(target), True
+
+
+def _remove_tree(path: Path) -> None:
+    for child in path.iterdir():
+        os.chmod(child, stat.S_IWUSR | stat.S_IRUSR)
+    shutil.rmtree(path, ignore_errors=True)

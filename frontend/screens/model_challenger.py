@@ -1,0 +1,3 @@
+from frontend.views.lifecycle import challenger_page
+
+challenger_page()

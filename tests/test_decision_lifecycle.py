@@ -1,0 +1,280 @@
+"""Decisions with a lifecycle: revisions, contests, reviews, snapshots, reproduction, erasure.
+
+Both engines (``db_url``), the real app with a trained bundle and the applicant file.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
+
+from backend.audit.models import AuditEvent
+from backend.clients.models import Client, ClientErasure
+from backend.decisions.models import DecisionContest, DecisionSnapshot
+from backend.privacy.models import AdvisorDecision
+from backend.registry import service as registry_service
+from backend.registry.store import ModelRegistry
+from tests.fixtures.clients import import_file
+
+API = "/api/v1"
+
+
+@pytest.fixture
+def settings(db_url, make_settings, trained_bundle_dir, tmp_path):
+    return make_settings(db_url, model_dir=trained_bundle_dir, registry_dir=tmp_path / "registry",
+                         model_poll_seconds=0.1)
+
+
+@pytest.fixture
+def advisors(client, make_user, imported_clients):
+    from tests.fixtures.auth import login
+
+    out = {}
+    for name in ("alice", "bruno"):
+        username, password = make_user(name, "advisor")
+        out[name] = {"Authorization": f"Bearer {login(client, username, password)['access_token']}"}
+    return out
+
+
+def _other(verdict: str) -> str:
+    return "refuse" if verdict == "approve" else "approve"
+
+
+def _score(client, headers, raw) -> dict:
+    response = client.get(f"{API}/clients/{raw}/score", headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _decide(client, headers, raw, decision, reason=None):
+    body = {"decision": decision} | ({"reason": reason} if reason is not None else {})
+    return client.post(f"{API}/clients/{raw}/decision", headers=headers, json=body)
+
+
+def _events(app, action):
+    with app.state.sessionmaker() as db:
+        return db.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)).all()
+
+
+def _count(app, model, *where):
+    with app.state.sessionmaker() as db:
+        return db.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def test_a_second_decision_is_a_revision_that_needs_a_reason_and_the_history_shows_both(
+    app, client, advisors, imported_clients
+):
+    raw = imported_clients[0]
+    score = _score(client, advisors["alice"], raw)
+    recommendation = score["decision"]
+    first = _decide(client, advisors["alice"], raw, recommendation)
+    assert first.status_code == 201 and first.json()["revises"] is None
+
+    silent = _decide(client, advisors["alice"], raw, _other(recommendation))
+    assert silent.status_code == 422 and silent.json()["errors"][0]["field"] == "reason"
+    assert "revise" in silent.json()["detail"]
+    assert _count(app, AdvisorDecision) == 1
+
+    revised = _decide(client, advisors["bruno"], raw, _other(recommendation), "Proof of income received")
+    assert revised.status_code == 201, revised.text
+    assert revised.json()["revises"] == first.json()["id"]
+
+    history = client.get(f"{API}/clients/{raw}/decisions", headers=advisors["alice"])
+    assert history.status_code == 200, history.text
+    body = history.json()
+    assert [e["kind"] for e in body["entries"]] == ["decision", "revision"]
+    assert [e["advisor"] for e in body["entries"]] == ["alice", "bruno"]
+    assert [e["current"] for e in body["entries"]] == [False, True]
+    assert body["current"]["id"] == revised.json()["id"] and body["current"]["revises"] == first.json()["id"]
+    assert body["current"]["reason"] == "Proof of income received"
+    assert {e["recommendation"] for e in body["entries"]} == {recommendation}
+    assert "probability" not in history.text and repr(score["probability"]) not in history.text
+    assert [e.outcome for e in _events(app, "decision.history")] == ["success"]
+
+
+def test_a_contest_goes_through_review_by_another_advisor_and_is_counted_for_compliance(
+    app, client, advisors, auth_headers, imported_clients
+):
+    raw, second = imported_clients[1], imported_clients[2]
+    alice, bruno = advisors["alice"], advisors["bruno"]
+    recommendation = _score(client, alice, raw)["decision"]
+    decision = _decide(client, alice, raw, recommendation).json()
+    base = f"{API}/clients/{raw}/decisions/{decision['id']}"
+
+    contest = client.post(f"{base}/contest", headers=alice,
+                          json={"statement": "  My income doubled last month; I ask for a human review.  "})
+    assert contest.status_code == 201, contest.text
+    assert contest.json()["status"] == "open"
+    assert contest.json()["statement"] == "My income doubled last month; I ask for a human review."
+    assert client.post(f"{base}/contest", headers=alice, json={"statement": "again"}).status_code == 409
+    empty = client.post(f"{base}/contest", headers=alice, json={"statement": "   "})
+    assert empty.status_code == 422 and empty.json()["errors"][0]["field"] == "statement"
+    # While contested, only the review may change the decision.
+    assert _decide(client, bruno, raw, _other(recommendation), "bypass").status_code == 409
+    # The advisor who decided cannot review their own decision.
+    own = client.post(f"{base}/review", headers=alice,
+                      json={"outcome": "revised", "decision": _other(recommendation), "reason": "ok"})
+    assert own.status_code == 403
+    unchanged = client.post(f"{base}/review", headers=bruno,
+                            json={"outcome": "revised", "decision": recommendation, "reason": "same"})
+    assert unchanged.status_code == 422 and unchanged.json()["errors"][0]["field"] == "decision"
+    missing = client.post(f"{base}/review", headers=bruno, json={"outcome": "revised", "reason": "no verdict"})
+    assert missing.status_code == 422 and missing.json()["errors"][0]["field"] == "decision"
+    assert _count(app, AdvisorDecision) == 1
+
+    review = client.post(f"{base}/review", headers=bruno, json={
+        "outcome": "revised", "decision": _other(recommendation), "reason": "New payslips confirm the income"})
+    assert review.status_code == 200, review.text
+    result = review.json()
+    assert result["contest"]["status"] == "revised" and result["contest"]["reviewer"] == "bruno"
+    assert result["contest"]["reviewed_at"] and result["contest"]["contested_at"]
+    assert result["revision"]["revises"] == decision["id"] and result["revision"]["advisor"] == "bruno"
+    assert result["revision"]["decision"] == _other(recommendation) and result["revision"]["is_override"] is True
+    assert client.post(f"{base}/review", headers=bruno,
+                       json={"outcome": "upheld", "reason": "twice"}).status_code == 409
+
+    history = client.get(f"{API}/clients/{raw}/decisions", headers=alice).json()
+    assert [e["kind"] for e in history["entries"]] == ["decision", "revision"]
+    [contested] = history["entries"][0]["contests"]
+    assert contested["revision_id"] == result["revision"]["id"]
+    assert history["current"]["reason"] == "New payslips confirm the income"
+
+    # A second contest, upheld this time.
+    other = _decide(client, bruno, second, _score(client, bruno, second)["decision"]).json()
+    path = f"{API}/clients/{second}/decisions/{other['id']}"
+    assert client.post(f"{path}/contest", headers=bruno, json={"statement": "I disagree"}).status_code == 201
+    upheld = client.post(f"{path}/review", headers=alice, json={"outcome": "upheld", "reason": "Debt ratio too high"})
+    assert upheld.status_code == 200 and upheld.json()["revision"] is None
+    assert upheld.json()["contest"]["status"] == "upheld"
+
+    assert [e.outcome for e in _events(app, "decision.contest")] == ["success", "error", "success"]
+    reviews = _events(app, "decision.review")
+    assert [e.outcome for e in reviews] == ["error", "error", "error", "success", "error", "success"]
+    assert reviews[3].details["revision_id"] == result["revision"]["id"]
+
+    report = client.get(f"{API}/privacy/overrides", headers=auth_headers("compliance")).json()
+    assert report["contests"] == {"contests": 2, "open": 0, "upheld": 1, "revised": 1, "revisions": 1}
+    reasons = [r["reason"] for r in report["reasons"]]
+    assert "New payslips confirm the income" in reasons
+    assert all(r["decision"] != r["recommendation"] for r in report["reasons"])
+
+
+def test_a_decision_of_another_client_is_not_found_and_nothing_changes(app, client, advisors, imported_clients):
+    mine, theirs = imported_clients[3], imported_clients[4]
+    decision = _decide(client, advisors["alice"], theirs, _score(client, advisors["alice"], theirs)["decision"]).json()
+    for suffix, body in (("contest", {"statement": "x"}), ("review", {"outcome": "upheld", "reason": "x"})):
+        response = client.post(f"{API}/clients/{mine}/decisions/{decision['id']}/{suffix}",
+                               headers=advisors["bruno"], json=body)
+        assert response.status_code == 404, response.text
+    assert _count(app, DecisionContest) == 0
+
+
+def test_decision_snapshots_are_immutable_in_the_database(app, client, advisors, imported_clients):
+    raw = imported_clients[5]
+    _decide(client, advisors["alice"], raw, _score(client, advisors["alice"], raw)["decision"])
+    with app.state.sessionmaker() as db:
+        snapshot = db.scalars(select(DecisionSnapshot)).one()
+        assert snapshot.input_hash == db.scalars(select(AdvisorDecision)).one().input_hash
+        with pytest.raises(DBAPIError):
+            db.execute(text("UPDATE decision_snapshots SET input_hash = 'forged'"))
+            db.commit()
+        db.rollback()
+        assert db.scalars(select(DecisionSnapshot)).one().input_hash == snapshot.input_hash
+
+
+def test_export_has_history_contests_and_snapshots_and_erasure_removes_snapshots_keeping_the_tombstone(
+    app, client, advisors, auth_headers, imported_clients
+):
+    raw = imported_clients[6]
+    alice = advisors["alice"]
+    decision = _decide(client, alice, raw, _score(client, alice, raw)["decision"]).json()
+    client.post(f"{API}/clients/{raw}/decisions/{decision['id']}/contest", headers=alice,
+                json={"statement": "Please look again"})
+    compliance = auth_headers("compliance")
+
+    export = client.get(f"{API}/privacy/clients/{raw}/export", headers=compliance)
+    assert export.status_code == 200, export.text
+    body = export.json()
+    [human] = body["human_decisions"]
+    assert human["id"] == decision["id"] and human["contests"][0]["statement"] == "Please look again"
+    [snapshot] = body["decision_snapshots"]
+    with app.state.sessionmaker() as db:
+        stored = db.get(Client, decision["pseudonym"]).features
+    assert snapshot["features"] == json.loads(json.dumps(stored)) and snapshot["id"] == human["snapshot_id"]
+
+    erased = client.delete(f"{API}/privacy/clients/{raw}", headers=compliance)
+    assert erased.status_code == 200, erased.text
+    assert erased.json()["snapshots_deleted"] == 1 and erased.json()["contests_anonymised"] == 1
+    with app.state.sessionmaker() as db:
+        assert db.scalar(select(func.count()).select_from(DecisionSnapshot)) == 0
+        contest = db.scalars(select(DecisionContest)).one()
+        assert contest.statement is None and contest.pseudonym is None and contest.anonymised_at is not None
+        assert db.get(ClientErasure, decision["pseudonym"]) is not None
+        assert db.get(AdvisorDecision, decision["id"]).snapshot_id is None
+    gone = client.get(f"{API}/privacy/decisions/{decision['id']}/reproduce", headers=compliance)
+    assert gone.status_code == 409 and "erased" in gone.json()["detail"]
+
+
+def _promote(app, version):
+    registry = ModelRegistry(app.state.settings.effective_registry_dir)
+    with app.state.sessionmaker() as db:
+        registry_service.promote(db, registry, version, "test")
+        db.commit()
+    app.state.model_follower.sync()
+    assert app.state.model.bundle.version == version
+
+
+def test_reproduce_is_identical_for_decisions_under_two_versions_after_the_features_were_reimported(
+    app, client, advisors, auth_headers, imported_clients, settings, write_applicants,
+    trained_bundle_dir, other_features_bundle_dir, model_bundle, other_bundle,
+):
+    registry = ModelRegistry(settings.effective_registry_dir)
+    registry.add(trained_bundle_dir)
+    registry.add(other_features_bundle_dir)
+    assert model_bundle.feature_names != other_bundle.feature_names
+    alice = advisors["alice"]
+    first, second = imported_clients[7], imported_clients[8]
+
+    _promote(app, model_bundle.version)
+    seen_first = _score(client, alice, first)
+    d1 = _decide(client, alice, first, seen_first["decision"]).json()
+    _promote(app, other_bundle.version)
+    seen_second = _score(client, alice, second)
+    assert seen_second["model_version"] == other_bundle.version
+    d2 = _decide(client, alice, second, seen_second["decision"]).json()
+    assert (d1["model_version"], d2["model_version"]) == (model_bundle.version, other_bundle.version)
+
+    def richer(frame):
+        frame["AMT_INCOME_TOTAL"] = [str(float(v) * 3) if v else v for v in frame["AMT_INCOME_TOTAL"]]
+        frame["EXT_SOURCE_2"] = ["0.99" if v else v for v in frame["EXT_SOURCE_2"]]
+
+    import_file(settings, write_applicants(richer))
+    assert _score(client, alice, first)["probability"] != seen_first["probability"]
+
+    compliance = auth_headers("compliance")
+    for decision, seen in ((d1, seen_first), (d2, seen_second)):
+        response = client.get(f"{API}/privacy/decisions/{decision['id']}/reproduce", headers=compliance)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["verdict"] == "identical" and body["differences"] == [], body["differences"]
+        assert body["model_version"] == decision["model_version"]
+        assert body["recomputed"]["probability"] == seen["probability"]
+        assert body["recomputed"]["decision"] == seen["decision"]
+        assert {c["check"] for c in body["checks"]} >= {"snapshot_input_hash", "audit_input_hash", "recommendation"}
+    [event, *_] = _events(app, "decision.reproduce")
+    assert event.details["verdict"] == "identical" and "probability" not in json.dumps(event.details)
+
+    # A recorded recommendation changed behind the API's back is reported, precisely.
+    with app.state.sessionmaker() as db:
+        db.execute(text("UPDATE advisor_decisions SET recommendation = :r WHERE id = :i"),
+                   {"r": _other(seen_first["decision"]), "i": d1["id"]})
+        db.commit()
+    tampered = client.get(f"{API}/privacy/decisions/{d1['id']}/reproduce", headers=compliance).json()
+    assert tampered["verdict"] == "differs"
+    assert [d["check"] for d in tampered["differences"]] == ["recommendation"]
+
+    assert client.get(f"{API}/privacy/decisions/999999/reproduce", headers=compliance).status_code == 404
+    assert client.get(f"{API}/privacy/decisions/{d1['id']}/reproduce", headers=alice).status_code == 403

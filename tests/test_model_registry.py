@@ -1,0 +1,267 @@
+"""The model registry: immutable hash-verified versions, audited promotion/rollback/shadow from
+the CLI, every API process following them without a restart, and the challenger off the
+response path. Database tests run on both engines."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from backend.audit.models import AuditEvent
+from backend.cli import app as cli
+from backend.registry import service
+from backend.registry.models import ChallengerDaily
+from backend.registry.store import ModelRegistry, RegistryError
+
+API = "/api/v1"
+runner = CliRunner()
+
+
+def test_a_registered_version_is_immutable_and_verified_at_every_load(tmp_path, trained_bundle_dir, model_bundle):
+    from ml.bundle import BundleIntegrityError
+
+    registry = ModelRegistry(tmp_path / "registry")
+    info, added = registry.add(trained_bundle_dir)
+    assert added and info.version == model_bundle.version
+    assert registry.add(trained_bundle_dir)[1] is False  # same bytes: nothing to do
+    assert registry.verify(info.version) is None
+
+    # Same version, other content: refused.
+    imposter = tmp_path / "imposter"
+    shutil.copytree(trained_bundle_dir, imposter)
+    manifest = json.loads((imposter / "manifest.json").read_text())
+    manifest["metrics"]["auc"] = 0.99
+    (imposter / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(RegistryError, match="immutable"):
+        registry.add(imposter)
+
+    # A file modified in place is refused at load, naming the file.
+    target = info.path / "model.txt"
+    target.chmod(0o600)
+    target.write_text(target.read_text() + "\n")
+    assert "SHA-256 mismatch" in (registry.verify(info.version) or "")
+    with pytest.raises(BundleIntegrityError):
+        registry.load(info.version)
+
+
+@pytest.fixture
+def cli_env(db_url, tmp_path, monkeypatch):
+    from backend.settings import get_settings
+
+    monkeypatch.setenv("OCTROI_DATABASE_URL", db_url)
+    monkeypatch.setenv("OCTROI_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("OCTROI_REGISTRY_DIR", str(tmp_path / "registry"))
+    get_settings.cache_clear()
+    yield tmp_path / "registry"
+    get_settings.cache_clear()
+
+
+def _invoke(*args: str):
+    return runner.invoke(cli, list(args))
+
+
+def test_model_commands_list_promote_shadow_and_roll_back_and_each_change_is_audited(
+    cli_env, db_url, trained_bundle_dir, other_features_bundle_dir, model_bundle, other_bundle
+):
+    from backend.db import make_engine, make_sessionmaker
+
+    v1, v2 = model_bundle.version, other_bundle.version
+    for directory in (trained_bundle_dir, other_features_bundle_dir):
+        result = _invoke("model", "add", str(directory))
+        assert result.exit_code == 0, result.output
+    assert _invoke("model", "rollback").exit_code == 2  # nothing promoted yet
+    unknown = _invoke("model", "promote", "no-such-version")
+    assert unknown.exit_code == 2 and "not in the registry" in unknown.output
+
+    assert _invoke("model", "promote", v1).exit_code == 0
+    assert _invoke("model", "shadow", v2).exit_code == 0
+    listing = json.loads(_invoke("model", "list", "--json").output)
+    assert (listing["champion"], listing["challenger"]) == (v1, v2)
+    statuses = {v["version"]: v for v in listing["versions"]}
+    assert statuses[v1]["status"] == "champion" and statuses[v2]["status"] == "challenger"
+    assert statuses[v2]["features"] < statuses[v1]["features"]
+    assert statuses[v1]["training_data_sha256"] and statuses[v1]["integrity"] == "verified"
+    assert statuses[v1]["auc"] == pytest.approx(model_bundle.manifest["metrics"]["auc"])
+
+    assert _invoke("model", "promote", v2).exit_code == 0  # the challenger becomes champion
+    listing = json.loads(_invoke("model", "list", "--json").output)
+    assert (listing["champion"], listing["challenger"]) == (v2, None)
+    assert {v["version"]: v["status"] for v in listing["versions"]}[v1] == "retired"
+    assert "is already the champion" in _invoke("model", "promote", v2).output
+
+    result = _invoke("model", "rollback")
+    assert result.exit_code == 0 and f"champion {v1}" in result.output
+    assert json.loads(_invoke("model", "list", "--json").output)["champion"] == v1
+    assert _invoke("model", "shadow", "--clear").exit_code == 2  # no challenger left
+    assert _invoke("model", "shadow").exit_code == 2
+
+    engine = make_engine(db_url)
+    try:
+        with make_sessionmaker(engine)() as db:
+            events = db.scalars(select(AuditEvent).where(AuditEvent.action.like("model.%")).order_by(AuditEvent.seq)).all()
+    finally:
+        engine.dispose()
+    assert [(e.action, e.model_version) for e in events] == [
+        ("model.promote", v1), ("model.shadow", v2), ("model.promote", v2), ("model.rollback", v1)]
+    assert all(e.actor.startswith("cli") and e.role == "operator" for e in events)
+    assert events[3].details == {"from": v2, "to": v1}
+
+
+@pytest.fixture
+def settings(db_url, make_settings, trained_bundle_dir, tmp_path):
+    return make_settings(db_url, model_dir=trained_bundle_dir, registry_dir=tmp_path / "registry",
+                         model_poll_seconds=0.05, rate_limit_scoring_per_minute=100_000)
+
+
+@pytest.fixture
+def registered(settings, trained_bundle_dir, other_features_bundle_dir, model_bundle, other_bundle):
+    registry = ModelRegistry(settings.effective_registry_dir)
+    registry.add(trained_bundle_dir)
+    registry.add(other_features_bundle_dir)
+    return registry, model_bundle.version, other_bundle.version
+
+
+def _change(app, registry, action, version=None):
+    with app.state.sessionmaker() as db:
+        if action == "promote":
+            service.promote(db, registry, version, "test")
+        elif action == "rollback":
+            service.rollback(db, registry, "test")
+        else:
+            service.shadow(db, registry, version, "test")
+        db.commit()
+
+
+def _wait_for(predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_promote_and_roll_back_while_requests_run_fail_no_request_and_each_answer_matches_its_audit_event(
+    app, client, auth_headers, imported_clients, registered
+):
+    registry, v1, v2 = registered
+    headers = auth_headers("advisor")
+    answers: list[tuple[int, str | None, str | None, str | None]] = []
+    stop = threading.Event()
+
+    def worker(offset: int) -> None:
+        i = offset
+        while not stop.is_set():
+            raw = imported_clients[i % len(imported_clients)]
+            response = client.get(f"{API}/clients/{raw}/score", headers=headers)
+            body = response.json() if response.status_code == 200 else {}
+            answers.append((response.status_code, body.get("model_version"),
+                            response.headers.get("X-Model-Version"), response.headers.get("X-Request-ID")))
+            i += 7
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(3)]
+    for t in threads:
+        t.start()
+    try:
+        for action, version, expected in (("promote", v1, v1), ("promote", v2, v2), ("rollback", None, v1),
+                                          ("promote", v2, v2)):
+            time.sleep(0.3)
+            _change(app, registry, action, version)
+            # Followed without a restart, within a few poll intervals.
+            assert _wait_for(lambda expected=expected: app.state.model.bundle.version == expected)
+        time.sleep(0.3)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+
+    assert len(answers) > 20
+    assert [a for a in answers if a[0] != 200] == []
+    assert all(a[1] == a[2] for a in answers)  # the body and the header name the same version
+    assert {a[1] for a in answers} == {v1, v2}
+    with app.state.sessionmaker() as db:
+        events = {e.request_id: e.model_version for e in db.scalars(
+            select(AuditEvent).where(AuditEvent.action == "score.compute"))}
+    assert all(events[request_id] == version for _, version, _, request_id in answers)
+
+
+def test_a_challenger_with_other_features_runs_beside_the_champion_and_only_daily_aggregates_are_kept(
+    app, client, auth_headers, imported_clients, registered
+):
+    registry, v1, v2 = registered
+    _change(app, registry, "promote", v1)
+    _change(app, registry, "shadow", v2)
+    follower = app.state.model_follower
+    follower.sync()
+    assert follower.challenger.version == v2 and app.state.model.bundle.version == v1
+    assert follower.challenger.feature_names != app.state.model.bundle.feature_names
+
+    advisor = auth_headers("advisor")
+    probabilities = []
+    for raw in imported_clients[:12]:
+        response = client.get(f"{API}/clients/{raw}/score", headers=advisor)
+        assert response.status_code == 200 and response.json()["model_version"] == v1
+        assert v2 not in response.text
+        probabilities.append(response.json()["probability"])
+    assert follower.monitor.drain()
+    follower.sync()  # the follower's tick flushes the counters
+
+    report = client.get(f"{API}/model/challenger", headers=auth_headers("comex"))
+    assert report.status_code == 200, report.text
+    body = report.json()
+    assert (body["champion"], body["challenger"]) == (v1, v2)
+    [day] = body["days"]
+    assert (day["champion_version"], day["challenger_version"], day["requests"]) == (v1, v2, 12)
+    assert day["flips_to_refuse"] + day["flips_to_approve"] == round(12 * (1 - day["agreement_rate"]))
+    assert sum(day["shift_counts"]) == 12 and len(day["shift_counts"]) == len(body["shift_edges"]) + 1
+    assert day["errors"] == 0 and day["dropped"] == 0
+    assert client.get(f"{API}/model/challenger", headers=auth_headers("compliance")).status_code == 200
+    for role in ("advisor", "admin"):
+        assert client.get(f"{API}/model/challenger", headers=auth_headers(role)).status_code == 403
+
+    # Nothing per client was kept: one aggregate row, no pseudonym, no probability.
+    with app.state.sessionmaker() as db:
+        rows = db.scalars(select(ChallengerDaily)).all()
+    assert len(rows) == 1
+    dumped = json.dumps([{c.name: str(getattr(r, c.name)) for c in ChallengerDaily.__table__.columns} for r in rows])
+    assert not any(repr(p) in dumped for p in probabilities)
+
+    versions = client.get(f"{API}/model/versions", headers=auth_headers("admin")).json()
+    assert {v["version"]: v["status"] for v in versions["versions"]} == {v1: "champion", v2: "challenger"}
+    assert versions["serving"] == v1
+
+
+def test_without_a_promotion_the_model_dir_bundle_is_served_as_before(app, client, auth_headers, model_bundle):
+    response = client.get(f"{API}/model", headers=auth_headers("comex"))
+    assert response.status_code == 200
+    assert response.json()["version"] == model_bundle.version
+    assert response.headers["X-Model-Version"] == model_bundle.version
+    assert app.state.model_follower.champion_version is None
+
+
+def test_a_champion_missing_from_this_machine_keeps_the_served_bundle(app, registered, settings):
+    registry, v1, _ = registered
+    _change(app, registry, "promote", v1)
+    app.state.model_follower.sync()
+    for child in Path(settings.effective_registry_dir).iterdir():
+        shutil.rmtree(child, ignore_errors=True)
+    _change_raw_promote(app, "vanished-version")
+    app.state.model_follower._safe_sync()
+    assert app.state.model.bundle.version == v1  # still serving, nothing failed
+
+
+def _change_raw_promote(app, version):
+    from datetime import UTC, datetime
+
+    from backend.registry.models import ModelDeployment
+
+    with app.state.sessionmaker() as db:
+        db.add(ModelDeployment(slot="champion", action="promote", version=version, actor="test", at=datetime.now(UTC)))
+        db.commit()
