@@ -69,7 +69,7 @@ def test_an_erased_client_and_an_unknown_client_are_indistinguishable(app, clien
     assert response.status_code == 200, response.text
     gone = client.get(f"{API}/clients/{erased}", headers=advisor)
     never = client.get(f"{API}/clients/{UNKNOWN_CLIENT}", headers=advisor)
-    assert (gone.status_code, gone.json()) == (never.status_code, never.json()) == (404, {"detail": "client not found"})
+    assert (gone.status_code, gone.json()) == (never.status_code, never.json()) == (404, {"detail": "client not found", "code": "not_found"})
 
 
 def test_malformed_client_ids_are_refused_without_being_echoed(client, auth_headers, imported_clients):
