@@ -58,6 +58,7 @@ def cli_env(db_url, tmp_path, monkeypatch):
     monkeypatch.setenv("OCTROI_DATABASE_URL", db_url)
     monkeypatch.setenv("OCTROI_VAR_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("OCTROI_REGISTRY_DIR", str(tmp_path / "registry"))
+    monkeypatch.setenv("OCTROI_JOBS_AFTER_CHANGE", "false")  # the batch jobs have their own tests
     get_settings.cache_clear()
     yield tmp_path / "registry"
     get_settings.cache_clear()
@@ -112,6 +113,12 @@ def test_model_commands_list_promote_shadow_and_roll_back_and_each_change_is_aud
         ("model.promote", v1), ("model.shadow", v2), ("model.promote", v2), ("model.rollback", v1)]
     assert all(e.actor.startswith("cli") and e.role == "operator" for e in events)
     assert events[3].details == {"from": v2, "to": v1}
+
+    # Batch jobs load the bundle the API serves: the champion's registry directory.
+    from backend.registry.service import champion_directory
+    from backend.settings import get_settings
+
+    assert champion_directory(get_settings()) == cli_env / v1
 
 
 @pytest.fixture

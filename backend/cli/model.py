@@ -50,6 +50,13 @@ def _in_transaction(work: Callable[[Any], T]) -> T:
         engine.dispose()
 
 
+def _refresh_aggregates() -> None:
+    """Portfolio, drift and backtest aggregates are per model version: recompute them now."""
+    from backend.jobs.trigger import run_after_change
+
+    run_after_change(load_settings(), ["portfolio", "drift", "backtest"], typer.echo)
+
+
 @app.command("list")
 def list_versions(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
     """Every registered version: status, training time, metrics, training-data fingerprint, integrity."""
@@ -107,6 +114,7 @@ def promote(version: str = typer.Argument(..., help="A registered version (see `
     reg = registry()
     previous = _in_transaction(lambda db: service.promote(db, reg, version, actor()))
     typer.echo(f"champion {version} (was {previous or 'OCTROI_MODEL_DIR'}); audited")
+    _refresh_aggregates()
 
 
 @app.command("rollback")
@@ -115,6 +123,7 @@ def rollback() -> None:
     reg = registry()
     current, target = _in_transaction(lambda db: service.rollback(db, reg, actor()))
     typer.echo(f"champion {target} (rolled back from {current}); audited")
+    _refresh_aggregates()
 
 
 @app.command("shadow")

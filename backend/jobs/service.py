@@ -64,10 +64,12 @@ def _worker_url(settings: Settings) -> str:
 
 
 def load_champion(settings: Settings) -> ModelBundle:
+    # The promoted registry version, else OCTROI_MODEL_DIR: the model the API answers with.
+    from backend.registry.service import champion_directory
     from ml.bundle import BundleIntegrityError, ModelBundle
 
     try:
-        return ModelBundle.load(settings.effective_model_dir)
+        return ModelBundle.load(champion_directory(settings))
     except BundleIntegrityError as exc:
         raise JobFailed(f"no usable model bundle: {exc}") from None
 

@@ -26,7 +26,9 @@ def run_after_change(settings: Settings, kinds: list[str], echo: Callable[[str],
     if not settings.jobs_after_change:
         echo("jobs not run (OCTROI_JOBS_AFTER_CHANGE=false): run `octroi jobs run all`")
         return
-    if not (settings.effective_model_dir / "manifest.json").is_file():
+    from backend.registry.service import champion_directory
+
+    if not (champion_directory(settings) / "manifest.json").is_file():
         echo(f"jobs not run: no model bundle in {settings.effective_model_dir} yet (`octroi train`)")
         return
     from backend.jobs.service import JobFailed, run_jobs

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from backend.audit.service import record_event
 from backend.registry.models import ModelDeployment
 from backend.registry.store import ModelRegistry, RegistryError
+from backend.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -120,3 +123,23 @@ def status_of(version: str, current: DeploymentState) -> str:
     if version in current.ever_champion:
         return "retired"
     return "registered"
+
+
+def champion_directory(settings: Settings) -> Path:
+    """The bundle directory every API process serves: the promoted registry version, else
+    ``OCTROI_MODEL_DIR`` (batch jobs load the same model the API answers with)."""
+    from backend.db import make_engine, make_sessionmaker
+
+    champion = None
+    engine = make_engine(settings.effective_database_url, pool_size=1)
+    try:
+        with make_sessionmaker(engine)() as db:
+            champion = state(db).champion
+    except SQLAlchemyError:
+        champion = None  # no database (or not migrated) yet: nothing can have been promoted
+    finally:
+        engine.dispose()
+    registry = ModelRegistry(settings.effective_registry_dir)
+    if champion is not None and registry.has(champion):
+        return registry.path(champion)
+    return settings.effective_model_dir
