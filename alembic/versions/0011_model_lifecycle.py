@@ -1,8 +1,8 @@
 """Model lifecycle: decision snapshots, revisions, contests and reviews; the registry's shared
 champion/challenger state; the challenger's daily aggregates.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-01
 
 - ``decision_snapshots``: the application exactly as the model saw it when an advisor decided
@@ -21,8 +21,8 @@ Create Date: 2026-12-01
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
