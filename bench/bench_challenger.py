@@ -52,16 +52,16 @@ def main() -> None:
     parser.add_argument("--sqlite", action="store_true")
     args = parser.parse_args()
 
-    work: list[float] = []
+    work: list[tuple[float, int]] = []  # (ms, requests) per batch the challenger scored
     original = ChallengerMonitor._score
 
     @functools.wraps(original)
-    def timed_score(self, *a, **k):  # type: ignore[no-untyped-def]
+    def timed_score(self, batch):  # type: ignore[no-untyped-def]
         started = time.perf_counter()
         try:
-            return original(self, *a, **k)
+            return original(self, batch)
         finally:
-            work.append((time.perf_counter() - started) * 1000)
+            work.append(((time.perf_counter() - started) * 1000, len(batch)))
 
     ChallengerMonitor._score = timed_score  # type: ignore[method-assign]
 
@@ -75,7 +75,7 @@ def main() -> None:
         v2 = registry.add(challenger_dir)[0].version
         with scratch_database(tmp, args.sqlite) as url:
             settings = settings_for(tmp, url, champion_dir, log_level="WARNING", registry_dir=tmp / "registry",
-                                    rate_limit_scoring_per_minute=1_000_000, model_poll_seconds=0.2)
+                                    rate_limit_scoring_per_minute=100_000, model_poll_seconds=0.2)
             import_csv(settings, paths["test"])
             ids = list(pd.read_csv(paths["test"], usecols=["SK_ID_CURR"])["SK_ID_CURR"])
             assert len(ids) >= 2 * args.clients + 10, "not enough applicants; lower --clients"
@@ -123,10 +123,12 @@ def main() -> None:
     print(f"  baseline: champion only           mean {statistics.mean(base):6.2f} ms   p50 {p50(base):6.2f} ms")
     print(f"  champion + challenger (shadow)    mean {statistics.mean(shadowed):6.2f} ms   p50 {p50(shadowed):6.2f} ms"
           f"   ratio mean {statistics.mean(shadowed) / statistics.mean(base):5.2f}  p50 {p50(shadowed) / p50(base):5.2f}")
-    if work:
-        print(f"  challenger work per request (background thread)  mean {statistics.mean(work):6.2f} ms"
-              f"   ratio to the baseline request {statistics.mean(work) / statistics.mean(base):5.2f}")
-    print(f"  requests shadowed {len(work)}, dropped (queue full) {dropped}; "
+    shadowed_requests = sum(n for _, n in work)
+    if shadowed_requests:
+        per_request = sum(ms for ms, _ in work) / shadowed_requests
+        print(f"  challenger work per request (background thread, {len(work)} batches)  {per_request:6.2f} ms"
+              f"   ratio to the baseline request {per_request / statistics.mean(base):5.2f}")
+    print(f"  requests shadowed {shadowed_requests}, dropped (queue full) {dropped}; "
           f"/model/challenger as advisor -> {report.status_code} (COMEX and compliance only)")
     command = "bench/bench_challenger.py" + (" --sqlite" if args.sqlite else "")
     print(f"\nrerun: .venv/bin/python {command}")

@@ -12,8 +12,8 @@ When the queue is full the request is counted as ``dropped`` instead of slowing 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -31,6 +31,8 @@ log = structlog.get_logger("octroi.challenger")
 SHIFT_EDGES: tuple[float, ...] = (-0.2, -0.1, -0.05, -0.02, -0.01, 0.0, 0.01, 0.02, 0.05, 0.1, 0.2)
 BINS = len(SHIFT_EDGES) + 1
 MAX_PENDING = 256
+# How long the worker waits for more requests before scoring a batch (never on the request path).
+BATCH_WINDOW_SECONDS = 0.05
 
 
 def shift_bin(shift: float) -> int:
@@ -61,13 +63,21 @@ class _Counts:
 
 
 class ChallengerMonitor:
-    def __init__(self, max_pending: int = MAX_PENDING) -> None:
+    """One background thread per process scores the queued requests in small batches (one
+    vectorised ``score`` per batch: the per-call overhead of building a frame is paid once)."""
+
+    def __init__(self, max_pending: int = MAX_PENDING, batch_window: float = BATCH_WINDOW_SECONDS) -> None:
         self.max_pending = max_pending
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="octroi-challenger")
+        self.batch_window = batch_window
         self._lock = threading.Lock()
-        self._pending = 0
+        self._wake = threading.Condition(self._lock)
         self._idle = threading.Condition(self._lock)
+        self._queue: list[tuple[tuple[str, str, str], Any, dict[str, Any], float, str]] = []
+        self._busy = False
+        self._closed = False
         self._counts: dict[tuple[str, str, str], _Counts] = {}
+        self._thread = threading.Thread(target=self._run, name="octroi-challenger", daemon=True)
+        self._thread.start()
 
     # ------------------------------------------------------------------ request path
     def observe(self, challenger: Any, champion_version: str, features: Mapping[str, Any],
@@ -75,48 +85,69 @@ class ChallengerMonitor:
         """Queue the challenger's score of ``features``; never blocks, never raises."""
         key = (datetime.now(UTC).date().isoformat(), champion_version, challenger.version)
         with self._lock:
-            if self._pending >= self.max_pending:
+            if self._closed:
+                return
+            if len(self._queue) >= self.max_pending:
                 self._counts.setdefault(key, _Counts()).dropped += 1
                 return
-            self._pending += 1
-        try:
-            self._executor.submit(self._score, key, challenger, dict(features), float(probability), decision)
-        except RuntimeError:  # shut down
-            with self._lock:
-                self._pending -= 1
+            self._queue.append((key, challenger, dict(features), float(probability), decision))
+            self._wake.notify()
 
     # ------------------------------------------------------------------ worker
-    def _score(self, key: tuple[str, str, str], challenger: Any, features: dict[str, Any],
-               probability: float, decision: str) -> None:
-        try:
-            from backend.scoring.service import one_row
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                while not self._queue and not self._closed:
+                    self._wake.wait()
+                if self._closed and not self._queue:
+                    return
+            # Let a few more requests arrive: one batch instead of one call per request.
+            time.sleep(self.batch_window)
+            with self._lock:
+                batch, self._queue = self._queue, []
+                self._busy = True
+            try:
+                self._score(batch)
+            finally:
+                with self._lock:
+                    self._busy = False
+                    if not self._queue:
+                        self._idle.notify_all()
 
-            row = challenger.score(one_row(features)).iloc[0]
-            shift = float(row["probability"]) - probability
-            other = str(row["decision"])
+    def _score(self, batch: list[tuple[tuple[str, str, str], Any, dict[str, Any], float, str]]) -> None:
+        groups: dict[int, list[tuple[tuple[str, str, str], Any, dict[str, Any], float, str]]] = {}
+        for item in batch:
+            groups.setdefault(id(item[1]), []).append(item)
+        for items in groups.values():
+            challenger = items[0][1]
+            try:
+                from backend.clients.service import features_frame
+
+                scores = challenger.score(features_frame([item[2] for item in items]))
+                probabilities = scores["probability"].to_numpy()
+                decisions = scores["decision"].to_numpy()
+            except Exception as exc:  # noqa: BLE001 - the challenger must never hurt the champion
+                log.warning("challenger_failed", error_type=type(exc).__name__)
+                with self._lock:
+                    for key, *_ in items:
+                        self._counts.setdefault(key, _Counts()).errors += 1
+                continue
             with self._lock:
-                counts = self._counts.setdefault(key, _Counts())
-                counts.requests += 1
-                counts.agreements += other == decision
-                counts.flips_to_refuse += decision == "approve" and other == "refuse"
-                counts.flips_to_approve += decision == "refuse" and other == "approve"
-                counts.shift_sum += shift
-                counts.shift_abs_sum += abs(shift)
-                counts.histogram[shift_bin(shift)] += 1
-        except Exception as exc:  # noqa: BLE001 - the challenger must never hurt the champion
-            log.warning("challenger_failed", error_type=type(exc).__name__)
-            with self._lock:
-                self._counts.setdefault(key, _Counts()).errors += 1
-        finally:
-            with self._lock:
-                self._pending -= 1
-                if self._pending == 0:
-                    self._idle.notify_all()
+                for (key, _, _, probability, decision), p, other in zip(items, probabilities, decisions, strict=True):
+                    shift = float(p) - probability
+                    counts = self._counts.setdefault(key, _Counts())
+                    counts.requests += 1
+                    counts.agreements += other == decision
+                    counts.flips_to_refuse += decision == "approve" and other == "refuse"
+                    counts.flips_to_approve += decision == "refuse" and other == "approve"
+                    counts.shift_sum += shift
+                    counts.shift_abs_sum += abs(shift)
+                    counts.histogram[shift_bin(shift)] += 1
 
     def drain(self, timeout: float = 10.0) -> bool:
         """Wait until every queued request was scored (tests, shutdown); True when idle."""
         with self._lock:
-            return self._idle.wait_for(lambda: self._pending == 0, timeout=timeout)
+            return self._idle.wait_for(lambda: not self._queue and not self._busy, timeout=timeout)
 
     # ------------------------------------------------------------------ storage
     def flush(self, db: Session) -> int:
@@ -138,7 +169,10 @@ class ChallengerMonitor:
         return len(counts)
 
     def shutdown(self) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=False)
+        with self._lock:
+            self._closed = True
+            self._wake.notify_all()
+        self._thread.join(timeout=10)
 
 
 def _add(db: Session, key: tuple[str, str, str], c: _Counts) -> None:
