@@ -109,6 +109,7 @@ CODE_KINDS: dict[str, ErrorKind] = {
     "rate_limited": ErrorKind.rate_limited,
     "audit_unavailable": ErrorKind.unavailable,
     "model_unavailable": ErrorKind.unavailable,
+    "aggregates_not_computed": ErrorKind.not_found,  # the monitoring page explains it
     "service_unavailable": ErrorKind.unavailable,
     "internal_error": ErrorKind.server,
 }

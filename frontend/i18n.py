@@ -678,6 +678,115 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "fr": "La distribution des écarts s'affiche à partir de 10 demandes par jour.",
         "en": "The shift distribution is shown from 10 requests a day.",
     },
+    # -- monitoring (issue #16): drift and backtesting, COMEX and compliance ----------------
+    "nav.monitoring": {"fr": "Surveillance du modèle", "en": "Model monitoring"},
+    "monitoring.title": {"fr": "Surveillance du modèle", "en": "Model monitoring"},
+    "monitoring.drift": {"fr": "Dérive de la population", "en": "Population drift"},
+    "monitoring.backtest": {"fr": "Backtesting", "en": "Backtesting"},
+    "monitoring.drift_missing": {
+        "fr": "La dérive n'a pas encore été calculée pour ce modèle. Elle l'est après chaque import ; "
+        "l'équipe technique peut aussi lancer « octroi jobs run drift ».",
+        "en": "Drift has not been computed for this model yet. It is after every import; "
+        "the technical team can also run `octroi jobs run drift`.",
+    },
+    "monitoring.backtest_missing": {
+        "fr": "Le backtesting n'a pas encore été calculé pour ce modèle : il faut importer des défauts "
+        "constatés (« octroi outcomes import »).",
+        "en": "Backtesting has not been computed for this model yet: realised outcomes must be imported "
+        "(`octroi outcomes import`).",
+    },
+    "monitoring.fresh": {"fr": "Calculé le {when} (UTC) sur la population actuelle.",
+                         "en": "Computed on {when} (UTC) on the current population."},
+    "monitoring.stale": {
+        "fr": "Calculé le {when} (UTC) : la population a changé depuis, un nouveau calcul est en attente.",
+        "en": "Computed on {when} (UTC): the population has changed since, a new computation is due.",
+    },
+    "monitoring.status": {"fr": "État", "en": "Status"},
+    "monitoring.level.ok": {"fr": "Stable", "en": "Stable"},
+    "monitoring.level.watch": {"fr": "À surveiller", "en": "Watch"},
+    "monitoring.level.act": {"fr": "Action requise", "en": "Action required"},
+    "monitoring.level.unknown": {"fr": "Inconnu", "en": "Unknown"},
+    "monitoring.score_psi": {"fr": "Stabilité du score (PSI)", "en": "Score stability (PSI)"},
+    "monitoring.score_psi_previous": {"fr": "PSI depuis le calcul précédent", "en": "PSI since the previous run"},
+    "monitoring.clients": {"fr": "Clients analysés", "en": "Clients analysed"},
+    "monitoring.thresholds_explained": {
+        "fr": "Indice de stabilité : sous 0,10 la population ressemble à celle de l'apprentissage ; de 0,10 à 0,25 "
+        "elle a bougé (à surveiller) ; à partir de 0,25 elle a nettement changé et le modèle doit être ré-examiné.",
+        "en": "Stability index: below 0.10 the population looks like the training one; from 0.10 to 0.25 it has "
+        "moved (watch); from 0.25 it has clearly changed and the model must be reviewed.",
+    },
+    "monitoring.alerts": {"fr": "Alertes", "en": "Alerts"},
+    "monitoring.more_alerts": {"fr": "… et {count} autres alertes.", "en": "… and {count} more alerts."},
+    "monitoring.no_alert": {"fr": "Aucune alerte : la population est stable.", "en": "No alert: the population is stable."},
+    "monitoring.alert.watch": {
+        "fr": "À surveiller : l'indice de stabilité de {subject} vaut {value} par rapport à {against} "
+        "(seuil 0,10). La population a bougé ; vérifier que les décisions restent cohérentes.",
+        "en": "Watch: the stability index of {subject} is {value} against {against} (threshold 0.10). "
+        "The population has moved; check that decisions remain consistent.",
+    },
+    "monitoring.alert.act": {
+        "fr": "Action requise : l'indice de stabilité de {subject} vaut {value} par rapport à {against} "
+        "(seuil 0,25). La population a nettement changé : faire ré-examiner ou ré-entraîner le modèle.",
+        "en": "Action required: the stability index of {subject} is {value} against {against} (threshold 0.25). "
+        "The population has clearly changed: have the model reviewed or retrained.",
+    },
+    "monitoring.against.training": {"fr": "la population d'apprentissage", "en": "the training population"},
+    "monitoring.against.previous_period": {"fr": "le calcul précédent", "en": "the previous run"},
+    "monitoring.the_score": {"fr": "la probabilité de défaut", "en": "the probability of default"},
+    "monitoring.psi_over_time": {"fr": "Stabilité du score dans le temps", "en": "Score stability over time"},
+    "monitoring.watch_line": {"fr": "à surveiller", "en": "watch"},
+    "monitoring.act_line": {"fr": "action", "en": "act"},
+    "monitoring.score_distribution": {"fr": "Répartition des probabilités", "en": "Distribution of probabilities"},
+    "monitoring.score_bins": {"fr": "Déciles de l'apprentissage", "en": "Training deciles"},
+    "monitoring.decile": {"fr": "D{n}", "en": "D{n}"},
+    "monitoring.training": {"fr": "Apprentissage", "en": "Training"},
+    "monitoring.current": {"fr": "Aujourd'hui", "en": "Today"},
+    "monitoring.inputs": {"fr": "Variables les plus instables", "en": "Least stable inputs"},
+    "monitoring.input": {"fr": "Variable", "en": "Input"},
+    "monitoring.csi": {"fr": "Stabilité (CSI)", "en": "Stability (CSI)"},
+    "monitoring.csi_previous": {"fr": "CSI depuis le calcul précédent", "en": "CSI since the previous run"},
+    "monitoring.missing": {"fr": "Valeurs manquantes", "en": "Missing values"},
+    "monitoring.out_of_range": {"fr": "Hors plage d'apprentissage", "en": "Outside the training range"},
+    "monitoring.unseen": {"fr": "Catégories inconnues", "en": "Unseen categories"},
+    "monitoring.too_few": {
+        "fr": "Moins de {minimum} défauts ou remboursements constatés : rien n'est affiché pour ne désigner personne.",
+        "en": "Fewer than {minimum} realised outcomes: nothing is shown so that no one can be singled out.",
+    },
+    "monitoring.outcomes": {"fr": "Dossiers avec issue connue", "en": "Files with a known outcome"},
+    "monitoring.interval": {"fr": "Intervalle de confiance à 95 % : {low} à {high}",
+                            "en": "95% confidence interval: {low} to {high}"},
+    "monitoring.observed_vs_predicted": {"fr": "Défaut constaté / prévu", "en": "Observed / predicted default"},
+    "monitoring.calibration_ok": {
+        "fr": "Le taux de défaut constaté est compatible avec celui que le modèle prévoyait.",
+        "en": "The observed default rate is consistent with what the model predicted.",
+    },
+    "monitoring.calibration_off": {
+        "fr": "Écart significatif : {observed} de défauts constatés pour {predicted} prévus. Le modèle doit être recalibré.",
+        "en": "Significant gap: {observed} observed defaults against {predicted} predicted. The model must be recalibrated.",
+    },
+    "monitoring.grade_underestimated": {
+        "fr": "Classe {grade} : {observed} de défauts constatés pour {predicted} prévus ; le risque de cette classe "
+        "est sous-estimé (test de Jeffreys, 5 %).",
+        "en": "Grade {grade}: {observed} observed defaults against {predicted} predicted; the risk of this grade "
+        "is underestimated (Jeffreys test, 5%).",
+    },
+    "monitoring.by_grade": {"fr": "Défaut prévu et constaté par classe", "en": "Predicted and observed default by grade"},
+    "monitoring.grades_explained": {
+        "fr": "Les traits donnent l'intervalle de Jeffreys à 95 % du taux constaté ; les classes de moins de 10 personnes "
+        "ne sont pas affichées.",
+        "en": "Whiskers give the 95% Jeffreys interval of the observed rate; grades with fewer than 10 people are not shown.",
+    },
+    "monitoring.grade": {"fr": "Classe de risque", "en": "Risk grade"},
+    "monitoring.predicted": {"fr": "Prévu", "en": "Predicted"},
+    "monitoring.observed": {"fr": "Constaté", "en": "Observed"},
+    "monitoring.auc_over_time": {"fr": "Pouvoir discriminant (AUC) dans le temps", "en": "Discrimination (AUC) over time"},
+    "monitoring.cohorts": {"fr": "Par mois d'import", "en": "By month of import"},
+    "monitoring.cohort": {"fr": "Mois", "en": "Month"},
+    "monitoring.suppression": {
+        "fr": "Toute case de moins de 10 personnes est masquée.",
+        "en": "Every cell of fewer than 10 people is hidden.",
+    },
+    # -- end of monitoring (issue #16) --------------------------------------------------------
 }
 
 

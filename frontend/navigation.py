@@ -51,6 +51,9 @@ ROLES_WITH_OWN_MODEL_PAGE = frozenset({"comex"})
 # Model versions and the challenger's aggregates (issue 15; GET /model/challenger): COMEX and compliance.
 CHALLENGER = PageSpec("screens/model_challenger.py", "nav.challenger", ":material/compare_arrows:", "challenger")
 ROLES_WITH_CHALLENGER = frozenset({"comex", "compliance"})
+# Drift and backtesting (GET /monitoring/*, permission monitoring:read): COMEX and compliance.
+MONITORING = PageSpec("screens/monitoring.py", "nav.monitoring", ":material/query_stats:", "monitoring")
+MONITORING_ROLES = frozenset({"comex", "compliance"})
 
 
 def shared_pages(role: str) -> tuple[PageSpec, ...]:
@@ -58,7 +61,8 @@ def shared_pages(role: str) -> tuple[PageSpec, ...]:
         return ()
     card = () if role in ROLES_WITH_OWN_MODEL_PAGE else (MODEL_CARD,)
     challenger = (CHALLENGER,) if role in ROLES_WITH_CHALLENGER else ()
-    return (*card, *challenger, REGISTER)
+    monitoring = (MONITORING,) if role in MONITORING_ROLES else ()
+    return (*monitoring, *card, *challenger, REGISTER)
 
 
 def pages_for(role: str | None, *, must_change_password: bool = False) -> tuple[PageSpec, ...]:

@@ -1,0 +1,3 @@
+from frontend.views.monitoring import monitoring_page
+
+monitoring_page()

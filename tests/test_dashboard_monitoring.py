@@ -1,0 +1,69 @@
+"""The monitoring page (drift and backtesting) in Streamlit's AppTest against a live API whose
+clients import ran the batch jobs; outcomes are imported with `octroi outcomes import`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from frontend.navigation import MONITORING, pages_for
+from ml.schema import ID_COLUMN
+from tests.fixtures.live import LiveApi, octroi
+
+APP = str(Path(__file__).resolve().parents[1] / "frontend" / "app.py")
+
+
+def _page(monkeypatch, live: LiveApi, role: str) -> AppTest:
+    monkeypatch.setenv("OCTROI_API_URL", live.url)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.text_input(key="login_username").input(live.credentials[role][0])
+    at.text_input(key="login_password").input(live.credentials[role][1])
+    next(b for b in at.button if b.label == "Se connecter").click().run()
+    at.switch_page(MONITORING.file).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _texts(at: AppTest) -> str:
+    kinds = ("title", "error", "warning", "info", "success", "markdown", "caption")
+    return "\n".join(str(e.value) for kind in kinds for e in getattr(at, kind))
+
+
+def test_only_comex_and_compliance_are_given_the_monitoring_page():
+    for role in ("advisor", "comex", "compliance", "admin"):
+        assert (MONITORING in pages_for(role)) == (role in ("comex", "compliance"))
+
+
+@pytest.fixture(scope="module")
+def live_with_outcomes(live_api: LiveApi, applicants_csv: Path) -> LiveApi:
+    ids = pd.read_csv(applicants_csv, usecols=[ID_COLUMN])[ID_COLUMN]
+    rng = np.random.default_rng(4)
+    path = live_api.tmp / "outcomes.csv"
+    pd.DataFrame({ID_COLUMN: ids, "TARGET": (rng.random(len(ids)) < 0.15).astype(int)}).to_csv(path, index=False)
+    output = octroi(live_api.env, "outcomes", "import", str(path))
+    assert "job backtest:" in output, output
+    return live_api
+
+
+@pytest.mark.parametrize("role", ["comex", "compliance"])
+def test_monitoring_page_shows_drift_and_backtesting_in_french_without_error(monkeypatch, live_with_outcomes, role):
+    at = _page(monkeypatch, live_with_outcomes, role)
+    text = _texts(at)
+    assert at.title[0].value == "Surveillance du modèle"
+    assert not [e.value for e in at.error if "Action requise" not in e.value and "sous-estimé" not in e.value]
+    assert "Indice de stabilité" in text and "Toute case de moins de 10 personnes est masquée." in text
+    labels = [m.label for m in at.metric]
+    assert "Stabilité du score (PSI)" in labels and "AUC" in labels and "Gini" in labels
+    assert len(at.get("plotly_chart")) >= 4  # PSI over time, score distribution, grades, AUC over time
+
+
+def test_monitoring_page_speaks_english_when_asked(monkeypatch, live_with_outcomes):
+    at = _page(monkeypatch, live_with_outcomes, "comex")
+    at.radio(key="octroi_lang").set_value("en").run()
+    assert not at.exception
+    assert at.title[0].value == "Model monitoring"
