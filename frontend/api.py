@@ -103,6 +103,8 @@ CODE_KINDS: dict[str, ErrorKind] = {
     "not_found": ErrorKind.not_found,
     "method_not_allowed": ErrorKind.server,
     "conflict": ErrorKind.conflict,
+    "approval_required": ErrorKind.conflict,  # four-eyes: the change waits for a second admin
+    "four_eyes": ErrorKind.forbidden,  # e.g. an admin approving their own request
     "payload_too_large": ErrorKind.too_large,
     "unsupported_media_type": ErrorKind.server,
     "account_locked": ErrorKind.locked,
