@@ -158,7 +158,7 @@ def _logistic_oof(
                             SimpleImputer(strategy="constant", fill_value=-1.0),
                             OneHotEncoder(handle_unknown="ignore", min_frequency=20),
                         ),
-                        CATEGORICAL_FEATURES,
+                        [c for c in CATEGORICAL_FEATURES if c in names],
                     ),
                 ]
             ),

@@ -70,3 +70,16 @@ def test_invalid_file_fails_naming_file_line_and_column(tmp_path):
     assert result.exit_code != 0
     assert "error: application_train.csv, line 7, column AMT_CREDIT: 'lots' is not a number" in result.output
     assert "Traceback" not in result.output
+
+
+def test_train_can_leave_features_out_and_names_an_unknown_one(tmp_path, synthetic_data_dir):
+    small = tmp_path / "small.csv"
+    lines = (synthetic_data_dir / "application_train.csv").read_text().splitlines()[:801]
+    small.write_text("\n".join(lines) + "\n")
+    bad = runner.invoke(app, ["train", "--data", str(small), "--out", str(tmp_path / "m"), "--drop-feature", "NOPE"])
+    assert bad.exit_code == 2 and "NOPE" in bad.output
+    result = runner.invoke(app, ["train", "--data", str(small), "--out", str(tmp_path / "m"), "--folds", "2",
+                                 "--drop-feature", "EXT_SOURCE_MEAN", "--drop-feature", "CODE_GENDER"])
+    assert result.exit_code == 0, result.output
+    names = [f["name"] for f in json.loads((tmp_path / "m" / "manifest.json").read_text())["features"]]
+    assert "EXT_SOURCE_MEAN" not in names and "CODE_GENDER" not in names and "EXT_SOURCE_MAX" in names

@@ -272,3 +272,19 @@ def _change_raw_promote(app, version):
     with app.state.sessionmaker() as db:
         db.add(ModelDeployment(slot="champion", action="promote", version=version, actor="test", at=datetime.now(UTC)))
         db.commit()
+
+
+def test_two_api_processes_on_one_database_both_follow_a_promotion_and_a_rollback(
+    app, client, settings, registered, cheap_argon2
+):
+    from fastapi.testclient import TestClient
+
+    from backend.app import create_app
+
+    registry, v1, v2 = registered
+    replica = create_app(settings)  # a second API process: its own holder, cache and follower
+    with TestClient(replica):
+        for action, version, expected in (("promote", v1, v1), ("promote", v2, v2), ("rollback", None, v1)):
+            _change(app, registry, action, version)
+            assert _wait_for(lambda expected=expected: app.state.model.bundle.version == expected
+                             and replica.state.model.bundle.version == expected)

@@ -38,6 +38,18 @@ def synth(
     typer.echo(f"{rows} training rows, seed {seed}, in {elapsed:.1f} s")
 
 
+def _kept_features(dropped: list[str]) -> list[str] | None:
+    if not dropped:
+        return None
+    from ml.features import FEATURE_NAMES
+
+    unknown = sorted(set(dropped) - set(FEATURE_NAMES))
+    if unknown:
+        fail(f"--drop-feature: unknown feature(s) {', '.join(unknown)}; the model features are listed in the "
+             "bundle's manifest.json")
+    return [name for name in FEATURE_NAMES if name not in set(dropped)]
+
+
 def train(
     data: Path = typer.Option(..., "--data", help="application_train.csv, or a directory holding it."),
     out: Path | None = typer.Option(
@@ -47,6 +59,10 @@ def train(
     seed: int = typer.Option(0, "--seed"),
     cost_fn: float = typer.Option(10.0, "--cost-fn", min=0.0, help="Cost of approving a defaulter."),
     cost_fp: float = typer.Option(1.0, "--cost-fp", min=0.0, help="Cost of refusing a good client."),
+    drop_feature: list[str] = typer.Option(
+        [], "--drop-feature",
+        help="Leave this model feature out (repeatable): a version with its own feature list, e.g. a challenger.",
+    ),
 ) -> None:
     """Train the credit-risk model and write a verified bundle with its report."""
     from ml.data import DataValidationError
@@ -77,7 +93,8 @@ def train(
             bar.update(task, description=stage, completed=done, total=total)
 
         try:
-            result = run_training(data, target, folds=folds, seed=seed, cost_fn=cost_fn, cost_fp=cost_fp, progress=progress)
+            result = run_training(data, target, folds=folds, seed=seed, cost_fn=cost_fn, cost_fp=cost_fp,
+                                  progress=progress, features=_kept_features(drop_feature))
         except DataValidationError as exc:
             fail(str(exc))
         except ValueError as exc:
