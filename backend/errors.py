@@ -50,6 +50,14 @@ class ErrorCode(StrEnum):
     # the admin who asked (or the person concerned) cannot decide it.
     approval_required = "approval_required"
     four_eyes = "four_eyes"
+    # issue 15 (decision lifecycle): why a decision, contest, review or reproduction is refused now.
+    decision_contested = "decision_contested"  # 409: a contest is open; only its review may change it
+    contest_open = "contest_open"  # 409: the decision is already contested
+    decision_superseded = "decision_superseded"  # 409: a revision replaced it; contest that one
+    no_open_contest = "no_open_contest"  # 409: nothing to review
+    reviewer_is_decider = "reviewer_is_decider"  # 403: another advisor must review
+    snapshot_unavailable = "snapshot_unavailable"  # 409: erased client, or a decision older than snapshots
+    model_version_unavailable = "model_version_unavailable"  # 409: the version is not in the registry
 
 
 DEFAULT_CODES: dict[int, ErrorCode] = {

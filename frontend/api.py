@@ -105,6 +105,14 @@ CODE_KINDS: dict[str, ErrorKind] = {
     "conflict": ErrorKind.conflict,
     "approval_required": ErrorKind.conflict,  # four-eyes: the change waits for a second admin
     "four_eyes": ErrorKind.forbidden,  # e.g. an admin approving their own request
+    # decision lifecycle (issue 15): the decision section explains each of these
+    "decision_contested": ErrorKind.conflict,
+    "contest_open": ErrorKind.conflict,
+    "decision_superseded": ErrorKind.conflict,
+    "no_open_contest": ErrorKind.conflict,
+    "reviewer_is_decider": ErrorKind.forbidden,
+    "snapshot_unavailable": ErrorKind.conflict,
+    "model_version_unavailable": ErrorKind.conflict,
     "payload_too_large": ErrorKind.too_large,
     "unsupported_media_type": ErrorKind.server,
     "account_locked": ErrorKind.locked,

@@ -109,18 +109,21 @@ def test_a_contest_goes_through_review_by_another_advisor_and_is_counted_for_com
     assert contest.status_code == 201, contest.text
     assert contest.json()["status"] == "open"
     assert contest.json()["statement"] == "My income doubled last month; I ask for a human review."
-    assert client.post(f"{base}/contest", headers=alice, json={"statement": "again"}).status_code == 409
+    again = client.post(f"{base}/contest", headers=alice, json={"statement": "again"})
+    assert (again.status_code, again.json()["code"]) == (409, "contest_open")
     empty = client.post(f"{base}/contest", headers=alice, json={"statement": "   "})
     assert empty.status_code == 422 and empty.json()["errors"][0]["field"] == "statement"
     # While contested, only the review may change the decision.
-    assert _decide(client, bruno, raw, _other(recommendation), "bypass").status_code == 409
+    bypass = _decide(client, bruno, raw, _other(recommendation), "bypass")
+    assert (bypass.status_code, bypass.json()["code"]) == (409, "decision_contested")
     # The advisor who decided cannot review their own decision.
     own = client.post(f"{base}/review", headers=alice,
                       json={"outcome": "revised", "decision": _other(recommendation), "reason": "ok"})
-    assert own.status_code == 403
+    assert (own.status_code, own.json()["code"]) == (403, "reviewer_is_decider")
     unchanged = client.post(f"{base}/review", headers=bruno,
                             json={"outcome": "revised", "decision": recommendation, "reason": "same"})
     assert unchanged.status_code == 422 and unchanged.json()["errors"][0]["field"] == "decision"
+    assert unchanged.json()["code"] == "validation_error"
     missing = client.post(f"{base}/review", headers=bruno, json={"outcome": "revised", "reason": "no verdict"})
     assert missing.status_code == 422 and missing.json()["errors"][0]["field"] == "decision"
     assert _count(app, AdvisorDecision) == 1
@@ -216,6 +219,7 @@ def test_export_has_history_contests_and_snapshots_and_erasure_removes_snapshots
         assert db.get(AdvisorDecision, decision["id"]).snapshot_id is None
     gone = client.get(f"{API}/privacy/decisions/{decision['id']}/reproduce", headers=compliance)
     assert gone.status_code == 409 and "erased" in gone.json()["detail"]
+    assert gone.json()["code"] == "snapshot_unavailable"
 
 
 def _promote(app, version):

@@ -32,6 +32,7 @@ from backend.decisions.schemas import (
     ReviewRequest,
     ReviewResult,
 )
+from backend.errors import ApiProblem, ErrorCode, default_code
 from backend.privacy.models import AdvisorDecision
 from backend.privacy.schemas import DecisionRecord, DecisionRequest
 from backend.ratelimit import RATE_LIMITED_RESPONSES, rate_limit
@@ -64,7 +65,16 @@ def _refuse(db: Session, request: Request, principal: Principal, action: str, re
     if exc.status == 422:
         return RequestValidationError([{"loc": ("body", exc.field or "request"), "msg": exc.message,
                                         "type": "value_error"}])
-    return HTTPException(status_code=exc.status, detail=exc.message)
+    return _problem(exc)
+
+
+def _problem(exc: service.LifecycleError) -> HTTPException:
+    """The lifecycle's refusal with its machine-readable code (``backend.errors.ErrorCode``)."""
+    try:
+        code = ErrorCode(exc.code)
+    except ValueError:
+        code = default_code(exc.status)
+    return ApiProblem(exc.status, code, exc.message)
 
 
 def _no_client_id_in(text: str | None, client_id: str, field: str) -> None:
@@ -251,7 +261,7 @@ def reproduce_decision(
         if exc.status == 422:
             raise RequestValidationError([{"loc": ("path", "decision_id"), "msg": exc.message,
                                            "type": "value_error"}]) from None
-        raise HTTPException(status_code=exc.status, detail=exc.message) from None
+        raise _problem(exc) from None
     commit_audited(
         db, request, principal, action="decision.reproduce", resource=result.pop("pseudonym"),
         model_version=result["model_version"], input_hash=result.pop("input_hash"),

@@ -144,7 +144,7 @@ def _decision_of_client(db: Session, candidates: list[str], decision_id: int) ->
     row = db.get(AdvisorDecision, decision_id)
     if row is None or row.pseudonym not in candidates:
         # Another client's decision gets the same answer as none at all.
-        raise LifecycleError("decision_not_found", "decision_id", "decision not found", status=404)
+        raise LifecycleError("not_found", "decision_id", "decision not found", status=404)
     return row
 
 
@@ -242,7 +242,7 @@ def reproduce(
 
     row = db.get(AdvisorDecision, decision_id)
     if row is None:
-        raise LifecycleError("decision_not_found", "decision_id", "decision not found", status=404)
+        raise LifecycleError("not_found", "decision_id", "decision not found", status=404)
     shot = db.get(DecisionSnapshot, row.snapshot_id) if row.snapshot_id is not None else None
     if shot is None:
         reason = ("the client was erased (GDPR Art. 17): the inputs are gone" if row.anonymised_at

@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from frontend import ui
-from frontend.api import ApiError, ErrorKind
+from frontend.api import ApiError
 
 HISTORY_KEY = "decision_history"  # (client id, the API's history)
 FINAL_KEY = "advisor_final_decision"  # (client id, the last decision recorded here); = views.advisor.FINAL_KEY
@@ -78,7 +78,7 @@ def _post(path: str, payload: dict[str, Any]) -> Any | None:
     try:
         return ui.client().post(path, payload)
     except ApiError as error:
-        if error.kind is ErrorKind.forbidden and path.endswith("/review"):
+        if error.code == "reviewer_is_decider":
             st.error(ui.t("lifecycle.review_self"), icon=":material/block:")
         else:
             ui.show_error(error)
