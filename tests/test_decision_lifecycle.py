@@ -158,6 +158,12 @@ def test_a_contest_goes_through_review_by_another_advisor_and_is_counted_for_com
     assert [e.outcome for e in reviews] == ["error", "error", "error", "success", "error", "success"]
     assert reviews[3].details["revision_id"] == result["revision"]["id"]
 
+    # Both the contested decision and the review's revision reproduce, each from its own event.
+    compliance = auth_headers("compliance")
+    for decision_id in (decision["id"], result["revision"]["id"]):
+        again = client.get(f"{API}/privacy/decisions/{decision_id}/reproduce", headers=compliance).json()
+        assert again["verdict"] == "identical", again["differences"]
+
     report = client.get(f"{API}/privacy/overrides", headers=auth_headers("compliance")).json()
     assert report["contests"] == {"contests": 2, "open": 0, "upheld": 1, "revised": 1, "revisions": 1}
     reasons = [r["reason"] for r in report["reasons"]]

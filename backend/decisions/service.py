@@ -225,11 +225,14 @@ def decision_event(db: Session, row: AdvisorDecision) -> AuditEvent | None:
         select(AuditEvent).where(
             AuditEvent.action.in_(DECISION_ACTIONS), AuditEvent.outcome == "success",
             AuditEvent.resource == row.pseudonym,
-        )
+        ).order_by(AuditEvent.seq)
     ).all()
     for event in events:
         details = event.details or {}
-        if details.get("decision_id") == row.id or details.get("revision_id") == row.id:
+        # A decision is recorded by decision.record (its id) or made by a review (revision_id);
+        # a review event also names the contested decision, which it did not record.
+        recorded = event.action == "decision.record" and details.get("decision_id") == row.id
+        if recorded or (event.action == "decision.review" and details.get("revision_id") == row.id):
             return event
     return None
 
