@@ -15,7 +15,11 @@ from backend.auth.setup import install_auth
 from backend.db import make_engine, make_sessionmaker
 from backend.errors import install_error_handlers
 from backend.logging import configure_logging
-from backend.middleware import RequestContextMiddleware, SecurityHeadersMiddleware
+from backend.middleware import (
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+    install_forwarded_headers,
+)
 from backend.registry.live import install_registry
 from backend.scoring.model import install_model
 from backend.settings import Settings, get_settings
@@ -60,6 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Added last = outermost: the request id and access log wrap everything.
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware)
+    # Outermost: the client address is settled before anything reads it.
+    install_forwarded_headers(app, settings.trusted_proxies)
     install_error_handlers(app)
     auth_settings = AuthSettings()
     install_auth(app, settings, auth_settings)

@@ -23,6 +23,10 @@ def configure_logging(level: str = "INFO") -> None:
     # Uvicorn's access log prints raw paths (which carry client ids): ours replaces it.
     logging.getLogger("uvicorn.access").disabled = True
     logging.getLogger("uvicorn.access").propagate = False
+    # The server logs an unhandled error with its traceback, whose message may carry data we
+    # must not log (our 500 handler logs the type): keep the line, drop the text (issue 14).
+    for name in ("uvicorn.error", "gunicorn.error"):
+        logging.getLogger(name).addFilter(_exception_type_only)
     # Alembic's migration context announces itself on every readiness probe.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     structlog.configure(
@@ -38,6 +42,15 @@ def configure_logging(level: str = "INFO") -> None:
         cache_logger_on_first_use=False,
     )
     _configured = True
+
+
+def _exception_type_only(record: logging.LogRecord) -> bool:
+    if record.exc_info and record.exc_info[0] is not None:
+        record.msg = f"{record.getMessage()} ({record.exc_info[0].__name__}; message withheld)"
+        record.args = None
+        record.exc_info = None
+        record.exc_text = None
+    return True
 
 
 def get_logger(name: str = "octroi") -> structlog.stdlib.BoundLogger:

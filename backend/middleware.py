@@ -12,9 +12,11 @@ import json
 import re
 import time
 import uuid
+from typing import Any
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 REQUEST_ID_HEADER = "x-request-id"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -162,3 +164,16 @@ async def _too_large(send: Send, limit: int) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+def install_forwarded_headers(app: Any, trusted_proxies: str) -> None:
+    """Believe ``X-Forwarded-For``/``-Proto`` only from the configured proxies (issue 14).
+
+    None by default, so the address an audit event records is the peer's own: a client
+    cannot write ``=HYPERLINK(...)`` or someone else's address there. The compose stack lists
+    its reverse proxy (``OCTROI_TRUSTED_PROXIES``). Uvicorn's own handling is turned off
+    (``octroi serve api``), so this is the only place the decision is made.
+    """
+    hosts = [entry.strip() for entry in trusted_proxies.split(",") if entry.strip()]
+    if hosts:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=hosts)

@@ -8,7 +8,9 @@ the variable.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import secrets
 from datetime import datetime
 from enum import StrEnum
@@ -28,6 +30,7 @@ SECRET_FIELDS: dict[str, str] = {
 # Values nobody should ever run a bank on.
 _WEAK_SECRETS = {"", "changeme", "change-me", "secret", "default", "password", "dev"}
 MIN_SECRET_LENGTH = 32
+_VERSIONED = re.compile(r"^[A-Za-z0-9_-]{1,16}:")
 
 
 class Environment(StrEnum):
@@ -40,7 +43,8 @@ class ConfigurationError(RuntimeError):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="OCTROI_", extra="ignore")
+    # An empty variable (``OCTROI_JWT_PREVIOUS_KEY=`` in a copied .env.example) means unset.
+    model_config = SettingsConfigDict(env_prefix="OCTROI_", extra="ignore", env_ignore_empty=True)
 
     env: Environment = Environment.development
     var_dir: Path = Field(default=Path("var"), description="Local state folder (development).")
@@ -68,7 +72,24 @@ class Settings(BaseSettings):
     # Abuse limits (backend/ratelimit.py), per user, shared by every API process.
     rate_limit_scoring_per_minute: int = Field(default=60, ge=1, le=100_000)
     rate_limit_export_per_hour: int = Field(default=10, ge=1, le=10_000)
+    # Failed logins per source address and minute, before any password hashing (issue 14).
+    rate_limit_login_failures_per_minute: int = Field(default=30, ge=1, le=100_000)
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed: IPs or CIDR networks,
+    # comma-separated. None by default: a client cannot choose the address the audit records.
+    trusted_proxies: str = ""
     log_level: str = "INFO"
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        for entry in filter(None, (part.strip() for part in value.split(","))):
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"OCTROI_TRUSTED_PROXIES: {entry!r} is not an IP address or CIDR network"
+                ) from None
+        return value
     # Batch jobs (backend/jobs): a Dask scheduler (tcp://host:8786); empty = a local cluster.
     dask_scheduler: str | None = None
     # Run the jobs after an import, erasure or promotion (off in tests that do not need it).
@@ -116,14 +137,19 @@ class Settings(BaseSettings):
                 raw = value.get_secret_value() if value is not None else ""
                 if not raw:
                     raise ConfigurationError(f"{variable} is required in production and is not set")
-                if raw.startswith(DEV_SECRET_PREFIX) or raw.strip().lower() in _WEAK_SECRETS:
-                    raise ConfigurationError(
-                        f"{variable} holds a development or default value; set a real secret"
-                    )
-                if len(_key_material(raw)) < MIN_SECRET_LENGTH:
-                    raise ConfigurationError(
-                        f"{variable} is too short (at least {MIN_SECRET_LENGTH} characters)"
-                    )
+                # A versioned value ("v2:key,v1:old") is checked entry by entry: an old
+                # version is as able to re-identify clients as the current one.
+                materials = _key_materials(raw) if name == "pseudonym_key" else [raw]
+                for position, material in enumerate(materials, 1):
+                    where = variable if position == 1 else f"{variable} entry {position}"
+                    if material.startswith(DEV_SECRET_PREFIX) or material.strip().lower() in _WEAK_SECRETS:
+                        raise ConfigurationError(
+                            f"{where} holds a development or default value; set a real secret"
+                        )
+                    if len(material) < MIN_SECRET_LENGTH:
+                        raise ConfigurationError(
+                            f"{where} is too short (at least {MIN_SECRET_LENGTH} characters)"
+                        )
             return self
         folder = self.var_dir / "secrets"
         for name in SECRET_FIELDS:
@@ -132,12 +158,12 @@ class Settings(BaseSettings):
         return self
 
 
-def _key_material(raw: str) -> str:
-    """The key part of a possibly versioned value (``v2:key,v1:old`` -> ``key``)."""
-    first = raw.split(",")[0].strip()
-    if ":" in first:
-        return first.split(":", 1)[1]
-    return first
+def _key_materials(raw: str) -> list[str]:
+    """Every key of a possibly versioned value (``v2:key,v1:old`` -> ``[key, old]``).
+
+    Only the pseudonym key is versioned; elsewhere a comma or colon is part of the secret."""
+    parts = [part.strip() for part in raw.split(",")]
+    return [part.split(":", 1)[1] if _VERSIONED.match(part) else part for part in parts]
 
 
 def _load_or_create_dev_secret(folder: Path, name: str) -> str:

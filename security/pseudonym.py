@@ -122,3 +122,12 @@ class PseudonymKeyRing:
         """The pseudonym under every key version, current first (for lookups after rotation)."""
         client_id = normalize_client_id(raw_client_id)
         return [Pseudonym(self._digest(key, client_id), version) for version, key in self._keys]
+
+
+_BETWEEN_DIGITS = re.compile(r"(?<=\d)[\s.,_/-]+(?=\d)")
+
+
+def digits_joined(text: str) -> str:
+    """``text`` with separators between digits removed, so a client id written "1 0 0 0 0 2"
+    or "100-002" still reads 100002 when free text is checked for it (issue 14)."""
+    return _BETWEEN_DIGITS.sub("", text)

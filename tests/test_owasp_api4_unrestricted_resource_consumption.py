@@ -124,8 +124,9 @@ def test_counter_store_failure_refuses_the_request_with_503(app, client, auth_he
         def undo(self, *args):  # pragma: no cover - never reached
             raise AssertionError
 
+    advisor = auth_headers("advisor")  # before the store breaks: logins spend a budget too (issue 14)
     app.state.rate_limiter = RateLimiter(Broken())
-    response = client.get(f"{API}/clients/{imported_clients[0]}/score", headers=auth_headers("advisor"))
+    response = client.get(f"{API}/clients/{imported_clients[0]}/score", headers=advisor)
     assert response.status_code == 503 and "rate limiter" in response.json()["detail"]
     assert _events(app, "score.compute") == []
 

@@ -6,7 +6,7 @@ themselves (JWT key, audit signing key) still come from ``Settings``.
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pydantic import Field
@@ -30,6 +30,8 @@ class AuthSettings(BaseSettings):
     lockout_threshold: int = Field(default=5, ge=1, le=100)
     lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
     audit_checkpoint_every: int = Field(default=100, ge=1, le=1_000_000)
+    # Failure counters of names that are not accounts: at most this many rows (issue 14).
+    login_throttle_max_rows: int = Field(default=100_000, ge=10, le=10_000_000)
     # A checkpoint at least this often while the head moves (0 turns the timer off).
     audit_checkpoint_seconds: int = Field(default=300, ge=0, le=86_400)
     # Where the witness writes (default <var dir>/audit-witness); point it at write-once storage.
@@ -57,12 +59,17 @@ def token_config(settings: Settings, auth: AuthSettings) -> TokenConfig:
         audience=auth.jwt_audience,
         access_ttl=timedelta(minutes=auth.access_token_minutes),
         refresh_ttl=timedelta(days=auth.refresh_token_days),
-        previous_keys=previous_jwt_keys(settings),
+        previous_keys=previous_jwt_keys(settings, max_grace=timedelta(days=auth.refresh_token_days)),
     )
 
 
-def previous_jwt_keys(settings: Settings) -> tuple[PreviousKey, ...]:
-    """The retired JWT key and the end of its grace period (key rotation, SECURITY.md)."""
+def previous_jwt_keys(
+    settings: Settings, max_grace: timedelta = timedelta(days=7)
+) -> tuple[PreviousKey, ...]:
+    """The retired JWT key and the end of its grace period (key rotation, SECURITY.md).
+
+    The grace period ends at most ``max_grace`` (the refresh-token lifetime) from now: no
+    token signed with the old key can need longer, and a leaked key must not live on."""
     if settings.jwt_previous_key is None:
         return ()
     raw = settings.jwt_previous_key.get_secret_value()
@@ -75,6 +82,11 @@ def previous_jwt_keys(settings: Settings) -> tuple[PreviousKey, ...]:
         )
     if until.tzinfo is None:
         until = until.replace(tzinfo=UTC)
+    if until > datetime.now(UTC) + max_grace:
+        raise ConfigurationError(
+            f"OCTROI_JWT_PREVIOUS_KEY_UNTIL is more than {max_grace.days} days ahead (the refresh-token "
+            "lifetime, OCTROI_REFRESH_TOKEN_DAYS): the previous key must not outlive the tokens it signed"
+        )
     if settings.is_production and (len(raw) < MIN_SECRET_LENGTH or raw.startswith(DEV_SECRET_PREFIX)):
         raise ConfigurationError("OCTROI_JWT_PREVIOUS_KEY is too short or a development value")
     if raw == settings.secret("jwt_key"):

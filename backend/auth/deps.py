@@ -94,6 +94,17 @@ def require(
     ) -> Principal:
         principal = authenticate(request, token, db)
         if principal.must_change_password and not allow_pending_password_change:
+            # Audited like any refusal (issue 14): a one-time password in the wrong hands
+            # probing the API shows up in the trail.
+            commit_audited(
+                db,
+                request,
+                principal,
+                action="access.denied",
+                resource=_route_template(request),
+                outcome="denied",
+                details={"reason": "password change required"},
+            )
             raise ApiProblem(
                 status.HTTP_403_FORBIDDEN,
                 ErrorCode.password_change_required,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import structlog
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import OAuth2PasswordRequestForm
@@ -17,11 +20,13 @@ from backend.auth.service import (
     LoginFailed,
     RefreshRefused,
     authenticate_password,
+    check_current_password,
     issue_pair,
     revoke_family,
     rotate,
 )
 from backend.errors import ApiProblem, ErrorCode
+from backend.ratelimit import LimiterUnavailable, get_limiter
 from backend.users.models import User
 from backend.users.service import UserError, change_own_password
 from security.rbac import Permission, permissions_for
@@ -29,6 +34,8 @@ from security.rbac import Permission, permissions_for
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 LOGIN_FAILED = "Incorrect username or password"
+LOGIN_SCOPE = "login"
+log = structlog.get_logger("octroi.auth")
 
 
 @router.post("/token", response_model=TokenResponse, responses={401: {}, 422: {}, 429: {}})
@@ -47,6 +54,7 @@ def login(
                 [{"loc": ("body", field), "msg": f"at most {limit} characters", "type": "value_error"}]
             )
     username = form.username.strip().lower()
+    source = _spend_login_budget(request)
     try:
         user = authenticate_password(db, state.password_hasher, state.auth_settings, username, form.password)
     except LoginFailed as exc:
@@ -88,6 +96,7 @@ def login(
         db, request, None, action="auth.login", actor=user.username, role=user.role,
         details={"session": pair.family_id},
     )
+    source.refund()  # the budget counts failures only
     request.state.user, request.state.role = user.username, user.role
     return TokenResponse(
         access_token=pair.access_token,
@@ -95,6 +104,44 @@ def login(
         expires_in=pair.expires_in,
         role=pair.role,
     )
+
+
+class _LoginBudget:
+    def __init__(self, limiter: Any, subject: str, window_start: int) -> None:
+        self.limiter, self.subject, self.window_start = limiter, subject, window_start
+
+    def refund(self) -> None:
+        try:
+            self.limiter.store.undo(LOGIN_SCOPE, self.subject, self.window_start)
+        except LimiterUnavailable:
+            log.warning("login_budget_refund_failed")
+
+
+def _spend_login_budget(request: Request) -> _LoginBudget:
+    """Failed logins per source address and minute, spent before any hashing or database row
+    (issue 14): a burst of bogus names costs one counter, not an argon2 run, a throttle row
+    and an audit event each. A success gives its unit back."""
+    limit = request.app.state.settings.rate_limit_login_failures_per_minute
+    host = request.client.host if request.client else "unknown"
+    limiter = get_limiter(request.app)
+    window_start = int(limiter.clock() // 60) * 60
+    try:
+        decision = limiter.hit(LOGIN_SCOPE, f"ip:{host}", limit, 60)
+    except LimiterUnavailable as exc:
+        log.error("rate_limiter_unavailable", scope=LOGIN_SCOPE, error_type=type(exc).__name__)
+        raise ApiProblem(503, ErrorCode.service_unavailable,
+                         "The rate limiter is unavailable; the request was not carried out.",
+                         headers={"Retry-After": "5"}) from None
+    if not decision.allowed:
+        # Logged, not audited: auditing each refusal would hand the flood to the audit trail.
+        log.warning("login_budget_exhausted", limit=limit)
+        raise ApiProblem(
+            status.HTTP_429_TOO_MANY_REQUESTS, ErrorCode.rate_limited,
+            f"too many failed logins from this address: at most {limit} per minute; "
+            f"retry in {decision.retry_after} s",
+            headers={"Retry-After": str(decision.retry_after)},
+        )
+    return _LoginBudget(limiter, f"ip:{host}", window_start)
 
 
 @router.post("/refresh", response_model=TokenResponse, responses={401: {}})
@@ -155,14 +202,37 @@ def me(
     )
 
 
-@router.post("/password", response_model=Message, responses={400: {}, 422: {}})
+@router.post("/password", response_model=Message, responses={400: {}, 422: {}, 429: {}})
 def change_password(
     body: PasswordChange,
     request: Request,
     principal: Principal = Depends(require(Permission.self_manage, allow_pending_password_change=True)),
     db: Session = Depends(get_db),
 ) -> Message:
-    """Change your own password (needs the current one). Your other sessions end."""
+    """Change your own password (needs the current one). Your other sessions end. Wrong
+    current passwords count toward the lockout like failed logins (429 once locked)."""
+    state = request.app.state
+    try:
+        right = check_current_password(
+            db, state.password_hasher, state.auth_settings, principal.user_id, body.current_password
+        )
+    except AccountLocked as exc:
+        db.rollback()
+        commit_audited(
+            db, request, principal, action="auth.password_change", outcome="denied",
+            details={"reason": "account locked"},
+        )
+        raise ApiProblem(
+            status.HTTP_429_TOO_MANY_REQUESTS, ErrorCode.account_locked,
+            "Too many failed attempts; account locked, try again later",
+            headers={"Retry-After": str(exc.retry_after_seconds)},
+        ) from exc
+    if not right:
+        commit_audited(
+            db, request, principal, action="auth.password_change", outcome="denied",
+            details={"reason": "wrong current password"},
+        )
+        raise ApiProblem.for_field(400, "current_password", "current_password: is not your current password")
     try:
         change_own_password(
             db,
@@ -171,6 +241,7 @@ def change_password(
             body.current_password,
             body.new_password,
             principal.family_id,
+            current_checked=True,
         )
     except UserError as exc:
         db.rollback()

@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -83,24 +83,37 @@ def authenticate_password(
 ) -> User:
     """The user when ``password`` is right; ``LoginFailed``/``AccountLocked`` otherwise.
 
-    The caller commits in every case: a failure counts toward the lockout.
+    The caller commits in every case: a failure counts toward the lockout. Argon2 runs
+    outside any database transaction (issue 14): on SQLite every transaction holds the
+    database's write lock, so hashing inside one stalled every request behind a burst of
+    bogus logins. The row is read, the hash checked, then the row locked and the outcome
+    applied to its state at that moment.
     """
     now = now or utcnow()
-    # FOR UPDATE: two replicas counting failures for one user must not lose an increment.
-    user = db.execute(
-        select(User).where(User.username == username).with_for_update()
-    ).scalar_one_or_none()
-    if user is None:
+    seen = db.execute(
+        select(User.id, User.password_hash, User.locked_until).where(User.username == username)
+    ).first()
+    db.rollback()  # release the read (and SQLite's write lock) before the slow part
+    if seen is None:
         # Same time and the same lockout as a real account, so neither reveals a name.
-        throttle = _throttle_for_unknown_name(db, username, now)
         hasher.burn(password)
+        throttle = _throttle_for_unknown_name(db, username, now, auth)
         _check_not_locked(throttle, now, None)
         _count_failure(throttle, auth, now)
         raise LoginFailed("unknown user")
-    if user.locked_until is not None and as_utc(user.locked_until) > now:
+    if seen.locked_until is not None and as_utc(seen.locked_until) > now:
         hasher.burn(password)
+        matches, new_hash = False, None
+    else:
+        matches, new_hash = hasher.verify(password, seen.password_hash)
+    # FOR UPDATE: two replicas counting failures for one user must not lose an increment.
+    user = db.execute(select(User).where(User.id == seen.id).with_for_update()).scalar_one_or_none()
+    if user is None:
+        raise LoginFailed("unknown user")
     _check_not_locked(user, now, user)
-    matches, new_hash = hasher.verify(password, user.password_hash)
+    if user.password_hash != seen.password_hash:
+        # Changed while we hashed (a reset or a change): the old hash decides nothing.
+        matches, new_hash = False, None
     if not matches:
         _count_failure(user, auth, now)
         raise LoginFailed("wrong password", user)
@@ -112,6 +125,34 @@ def authenticate_password(
     user.locked_until = None
     user.updated_at = now
     return user
+
+
+def check_current_password(
+    db: Session, hasher: PasswordHasher, auth: AuthSettings, user_id: int, password: str,
+    *, now: datetime | None = None,
+) -> bool:
+    """The password-change route's check of the current password, counted like a login:
+    wrong guesses lock the account (``AccountLocked``), argon2 runs outside the lock.
+    Returns True when right; the caller commits either way."""
+    now = now or utcnow()
+    seen = db.execute(select(User.password_hash, User.locked_until).where(User.id == user_id)).first()
+    db.rollback()
+    if seen is None:
+        return False
+    if seen.locked_until is not None and as_utc(seen.locked_until) > now:
+        hasher.burn(password)
+        matches = False
+    else:
+        matches, _ = hasher.verify(password, seen.password_hash)
+    user = db.execute(select(User).where(User.id == user_id).with_for_update()).scalar_one_or_none()
+    if user is None:
+        return False
+    _check_not_locked(user, now, user)
+    if matches and user.password_hash == seen.password_hash:
+        user.failed_attempts = 0
+        return True
+    _count_failure(user, auth, now)
+    return False
 
 
 def _check_not_locked(holder: User | LoginThrottle, now: datetime, user: User | None) -> None:
@@ -128,19 +169,44 @@ def _count_failure(holder: User | LoginThrottle, auth: AuthSettings, now: dateti
     holder.updated_at = now
 
 
-def _throttle_for_unknown_name(db: Session, username: str, now: datetime) -> LoginThrottle:
-    """The locked failure counter of a name that is not an account (created on first use)."""
+def _throttle_for_unknown_name(
+    db: Session, username: str, now: datetime, auth: AuthSettings
+) -> LoginThrottle:
+    """The locked failure counter of a name that is not an account (created on first use).
+
+    The table is bounded: a new name is only added after the oldest counters that hold no
+    lock were dropped, once it holds ``auth.login_throttle_max_rows`` rows.
+    """
     name_hash = hashlib.sha256(b"octroi-login:" + username.encode("utf-8")).hexdigest()
     insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
     # Insert-if-absent, then lock: two replicas counting the same name lose no increment.
-    db.execute(
+    created = db.execute(
         insert(LoginThrottle)
         .values(name_hash=name_hash, failed_attempts=0, locked_until=None, updated_at=now)
         .on_conflict_do_nothing(index_elements=["name_hash"])
-    )
+    ).rowcount
+    if created:
+        _bound_throttles(db, now, auth.login_throttle_max_rows, keep=name_hash)
     return db.execute(
         select(LoginThrottle).where(LoginThrottle.name_hash == name_hash).with_for_update()
     ).scalar_one()
+
+
+def _bound_throttles(db: Session, now: datetime, max_rows: int, keep: str) -> None:
+    rows = int(db.scalar(select(func.count()).select_from(LoginThrottle)) or 0)
+    excess = rows - max_rows
+    if excess <= 0:
+        return
+    oldest = (
+        select(LoginThrottle.name_hash)
+        .where(
+            LoginThrottle.name_hash != keep,
+            or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until < now),
+        )
+        .order_by(LoginThrottle.updated_at)
+        .limit(excess)
+    )
+    db.execute(delete(LoginThrottle).where(LoginThrottle.name_hash.in_(oldest.scalar_subquery())))
 
 
 def issue_pair(

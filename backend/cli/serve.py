@@ -30,7 +30,8 @@ def api(
         port=port,
         workers=workers,
         access_log=False,
-        proxy_headers=True,
+        # Forwarded headers are the app's decision (OCTROI_TRUSTED_PROXIES), not uvicorn's.
+        proxy_headers=False,
         log_level="warning",
     )
 

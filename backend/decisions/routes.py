@@ -38,7 +38,7 @@ from backend.privacy.schemas import DecisionRecord, DecisionRequest
 from backend.ratelimit import RATE_LIMITED_RESPONSES, rate_limit
 from backend.scoring import service as scoring
 from backend.scoring.model import get_bundle, get_cache, get_keyring
-from security.pseudonym import PseudonymKeyRing, normalize_client_id
+from security.pseudonym import PseudonymKeyRing, digits_joined, normalize_client_id
 from security.rbac import Permission
 
 router = APIRouter(tags=["oversight"])
@@ -79,7 +79,7 @@ def _problem(exc: service.LifecycleError) -> HTTPException:
 
 def _no_client_id_in(text: str | None, client_id: str, field: str) -> None:
     # Invariant 1: the bank's id must not reach a table through free text either.
-    if text and str(normalize_client_id(client_id)) in text:
+    if text and str(normalize_client_id(client_id)) in digits_joined(text):  # spaced ids too
         raise RequestValidationError([{"loc": ("body", field), "msg": "must not contain the client id",
                                        "type": "value_error"}])
 

@@ -31,6 +31,7 @@ from backend.privacy.schemas import (
     OverridesReport,
     ProcessingRegister,
 )
+from backend.ratelimit import RATE_LIMITED_RESPONSES, rate_limit
 from backend.scoring.model import get_cache, get_keyring
 from security.pseudonym import PseudonymKeyRing
 from security.rbac import Permission
@@ -50,12 +51,15 @@ def _candidates(ring: PseudonymKeyRing, client_id: str) -> list[str]:
     return [p.value for p in ring.candidates(client_id)]
 
 
-@router.get("/privacy/clients/{client_id}/export", response_model=ClientExport, responses=_CLIENT_ERRORS)
+@router.get("/privacy/clients/{client_id}/export", response_model=ClientExport,
+            responses={**_CLIENT_ERRORS, **RATE_LIMITED_RESPONSES})
 def export_client(
     client_id: str,
     request: Request,
     lang: Lang = "fr",
     principal: Principal = Depends(require(Permission.privacy_manage)),
+    # It computes a probability: it spends the export budget like the audit export (issue 14).
+    _limit: None = Depends(rate_limit("export")),
     db: Session = Depends(get_db),
     ring: PseudonymKeyRing = Depends(get_keyring),
 ) -> ClientExport:
@@ -124,7 +128,14 @@ def overrides(
 ) -> OverridesReport:
     """How often advisors depart from the model, per advisor and overall (automation bias)."""
     end = _utc(end) if end else datetime.now(UTC)
-    start = _utc(start) if start else end - timedelta(days=DEFAULT_OVERRIDES_DAYS)
+    start = _utc(start) if start else None
+    for name, value in (("to", end), ("from", start)):
+        if value is not None and not MIN_REPORT_DATE <= value <= MAX_REPORT_DATE:
+            raise RequestValidationError([{
+                "loc": ("query", name), "type": "value_error",
+                "msg": f"must be between {MIN_REPORT_DATE:%Y-%m-%d} and {MAX_REPORT_DATE:%Y-%m-%d}",
+            }])
+    start = start or end - timedelta(days=DEFAULT_OVERRIDES_DAYS)
     if start >= end:
         raise RequestValidationError(
             [{"loc": ("query", "from"), "msg": "must be earlier than 'to'", "type": "value_error"}]
@@ -151,6 +162,11 @@ def register(
     )
     commit_audited(db, request, principal, action="privacy.register")
     return result
+
+
+# Dates a report can mean; beyond them date arithmetic overflows (a 500 before issue 14).
+MIN_REPORT_DATE = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_REPORT_DATE = datetime(9000, 1, 1, tzinfo=UTC)
 
 
 def _utc(value: datetime) -> datetime:

@@ -142,7 +142,7 @@ def _decide(request: Request, principal: Principal, db: Session, request_id: int
              responses={403: {}, 404: {}, 409: {}})
 def approve_access_request(
     request: Request,
-    request_id: int = Path(ge=1),
+    request_id: int = Path(ge=1, le=2**63 - 1),
     principal: Principal = Depends(manage),
     db: Session = Depends(get_db),
 ) -> AccessDecision:
@@ -155,7 +155,7 @@ def approve_access_request(
              responses={403: {}, 404: {}, 409: {}})
 def reject_access_request(
     request: Request,
-    request_id: int = Path(ge=1),
+    request_id: int = Path(ge=1, le=2**63 - 1),
     principal: Principal = Depends(manage),
     db: Session = Depends(get_db),
 ) -> AccessDecision:

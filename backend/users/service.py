@@ -216,13 +216,18 @@ def change_own_password(
     current_password: str,
     new_password: str,
     keep_family: str | None,
+    *,
+    current_checked: bool = False,
 ) -> User:
+    """``current_checked``: the route already verified ``current_password`` the way a login
+    does (``backend.auth.service.check_current_password``), counting failures."""
     user = db.get(User, user_id, with_for_update=True)
     if user is None:
         raise UserError("username", "user no longer exists", 404)
-    matches, _ = hasher.verify(current_password, user.password_hash)
-    if not matches:
-        raise UserError("current_password", "is not your current password", 400)
+    if not current_checked:
+        matches, _ = hasher.verify(current_password, user.password_hash)
+        if not matches:
+            raise UserError("current_password", "is not your current password", 400)
     if current_password == new_password:
         raise UserError("new_password", "must differ from the current password")
     _check_policy(new_password, user.username, "new_password")
