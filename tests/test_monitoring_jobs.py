@@ -252,3 +252,30 @@ def test_jobs_run_all_and_monitor_backtest_from_the_command_line(cli, app, setti
     report = cli("monitor", "backtest", "--json")
     assert report.exit_code == 0, report.output
     assert json.loads(report.stdout)["n"] == outcomes.inserted
+
+
+def test_each_registered_model_version_is_backtested_and_served_on_its_own(
+    app, client, auth_headers, settings, outcomes, run_jobs, dask_cluster, trained_bundle_dir,
+    other_features_bundle_dir, other_bundle, model_bundle
+):
+    from backend.jobs.service import JobFailed, load_version, run_job
+    from backend.registry.store import ModelRegistry
+
+    registry = ModelRegistry(settings.effective_registry_dir)
+    registry.add(trained_bundle_dir)
+    registry.add(other_features_bundle_dir)
+    run_jobs(settings, "backtest")  # the serving model
+    other = run_job("backtest", settings, client=dask_cluster, bundle=load_version(settings, other_bundle.version))
+    assert other.model_version == other_bundle.version != model_bundle.version
+    comex = auth_headers("comex")
+    served = client.get(f"{API}/monitoring/backtest", headers=comex).json()
+    asked = client.get(f"{API}/monitoring/backtest", headers=comex, params={"model_version": other_bundle.version}).json()
+    assert served["model_version"] == model_bundle.version and asked["model_version"] == other_bundle.version
+    assert asked["n"] == served["n"] and asked["auc"]["auc"] != served["auc"]["auc"]
+    assert {h["model_version"] for h in asked["history"]} == {model_bundle.version, other_bundle.version}
+    unknown = client.get(f"{API}/monitoring/backtest", headers=comex, params={"model_version": "no-such-version"})
+    assert unknown.status_code == 404 and unknown.json()["code"] == "aggregates_not_computed"
+    bad = client.get(f"{API}/monitoring/backtest", headers=comex, params={"model_version": "../etc"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "model_version"
+    with pytest.raises(JobFailed, match="no registered model version"):
+        load_version(settings, "no-such-version")

@@ -77,15 +77,20 @@ def run(
     kind: JobKind = typer.Argument(..., help="portfolio, drift, backtest or all"),
     scheduler: str = typer.Option("", help="Dask scheduler address (default: OCTROI_DASK_SCHEDULER, else a local cluster)."),
     workers: int = typer.Option(2, min=1, max=64, help="Workers of the local cluster."),
+    version: str = typer.Option("", help="A registered model version (default: the champion)."),
 ) -> None:
     """Compute aggregates on Dask and store them (model version, population revision, time)."""
     from backend.jobs.cluster import dask_client
-    from backend.jobs.service import JobFailed, run_jobs
+    from backend.jobs.service import JobFailed, load_version, run_jobs
 
     settings = load_settings()
     failed = False
+    try:
+        bundle = load_version(settings, version) if version else None
+    except JobFailed as exc:
+        fail(str(exc))
     with dask_client(scheduler or settings.dask_scheduler, workers) as client:
-        for result in run_jobs(_kinds(kind), settings, client=client):
+        for result in run_jobs(_kinds(kind), settings, client=client, bundle=bundle):
             if isinstance(result, JobFailed):
                 failed = True
                 typer.secho(f"error: {result}", err=True, fg=typer.colors.RED)
@@ -98,10 +103,10 @@ def run(
         raise typer.Exit(2)
 
 
-def _run_one(kind: str, as_json: bool) -> Any:
+def _run_one(kind: str, as_json: bool, version: str = "") -> Any:
     import structlog
 
-    from backend.jobs.service import JobFailed, run_job
+    from backend.jobs.service import JobFailed, load_version, run_job
 
     settings = load_settings()
     previous = structlog.get_config()
@@ -109,7 +114,7 @@ def _run_one(kind: str, as_json: bool) -> Any:
         # stdout carries the report a scheduler parses; diagnostics (audit log lines) go to stderr.
         structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=sys.stderr))
     try:
-        return run_job(kind, settings)
+        return run_job(kind, settings, bundle=load_version(settings, version) if version else None)
     except JobFailed as exc:
         fail(str(exc))
     finally:
@@ -145,9 +150,12 @@ def drift(
 
 
 @monitor_app.command("backtest")
-def backtest(as_json: bool = typer.Option(False, "--json", help="Print the whole report as JSON.")) -> None:
+def backtest(
+    as_json: bool = typer.Option(False, "--json", help="Print the whole report as JSON."),
+    version: str = typer.Option("", help="A registered model version (default: the champion)."),
+) -> None:
     """Predicted against realised default: AUC/Gini with CIs, grades, calibration, cohorts."""
-    result = _run_one("backtest", as_json)
+    result = _run_one("backtest", as_json, version)
     report = result.payload
     if as_json:
         typer.echo(json.dumps(report | {"model_version": result.model_version}, indent=1))

@@ -74,6 +74,20 @@ def load_champion(settings: Settings) -> ModelBundle:
         raise JobFailed(f"no usable model bundle: {exc}") from None
 
 
+def load_version(settings: Settings, version: str) -> ModelBundle:
+    """A registered model version (``octroi model list``), e.g. to backtest a retired one."""
+    from backend.registry.store import ModelRegistry
+    from ml.bundle import BundleIntegrityError, ModelBundle
+
+    registry = ModelRegistry(settings.effective_registry_dir)
+    if not registry.has(version):
+        raise JobFailed(f"no registered model version {version!r} (see `octroi model list`)")
+    try:
+        return ModelBundle.load(registry.path(version))
+    except BundleIntegrityError as exc:
+        raise JobFailed(f"model version {version} cannot be loaded: {exc}") from None
+
+
 def run_job(
     kind: str,
     settings: Settings,
@@ -107,8 +121,7 @@ def run_job(
         count = partitions or max(1, min(MAX_PARTITIONS, -(-rows // ROWS_PER_PARTITION)))
         bounds = tasks.partition_bounds(count)
         url = _worker_url(settings)
-        model = client.scatter({"version": bundle.version, "text": bundle.booster.model_to_string()},
-                               broadcast=True, hash=False)
+        model = client.scatter(tasks.shipped_model(bundle), broadcast=True, hash=False)
         lows, highs = [b[0] for b in bounds], [b[1] for b in bounds]
         urls = [url] * len(bounds)
         if kind == "portfolio":

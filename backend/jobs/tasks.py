@@ -23,7 +23,7 @@ from backend.clients.service import population_from_json_lines
 from backend.monitoring.models import Outcome
 from backend.portfolio.service import partial_aggregates, segment_values
 from ml import monitoring
-from ml.features import build_matrix
+from ml.features import FEATURE_NAMES, build_matrix
 
 _SPACE = 16**4  # partitions split the first four hex digits of the pseudonym
 _engines: dict[str, Engine] = {}
@@ -82,10 +82,22 @@ def read_partition(url: str, low: str, high: str | None, outcomes: bool = False)
     return frame, extra
 
 
-def _score(model: dict[str, str], frame: pd.DataFrame) -> np.ndarray:
+def shipped_model(bundle: Any) -> dict[str, Any]:
+    """What the workers need to score like ``bundle.score``: the model text and, for a bundle
+    that uses a subset of today's features, which matrix columns it reads."""
+    columns = None
+    if list(bundle.feature_names) != FEATURE_NAMES:
+        columns = [FEATURE_NAMES.index(name) for name in bundle.feature_names]
+    return {"version": bundle.version, "text": bundle.booster.model_to_string(), "columns": columns}
+
+
+def _score(model: dict[str, Any], frame: pd.DataFrame) -> np.ndarray:
     if not len(frame):
         return np.zeros(0)
-    return np.asarray(_booster(model).predict(build_matrix(frame), num_threads=1), dtype=np.float64)
+    x = build_matrix(frame)
+    if model.get("columns") is not None:
+        x = x[:, model["columns"]]
+    return np.asarray(_booster(model).predict(x, num_threads=1), dtype=np.float64)
 
 
 def portfolio_task(url: str, low: str, high: str | None, model: dict[str, str], threshold: float) -> dict[str, Any]:

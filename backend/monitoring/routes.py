@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 
 from backend.api.deps import get_db
@@ -21,7 +21,11 @@ from backend.scoring.model import get_bundle
 from security.rbac import Permission
 
 router = APIRouter(prefix="/monitoring", tags=["monitoring"])
-NOT_FOUND = {404: {"description": "No stored result yet for the serving model: run the job"}}
+NOT_FOUND = {404: {"description": "No stored result yet for this model version: run the job"}}
+VersionQuery = Query(
+    None, max_length=64, pattern=r"^[A-Za-z0-9._-]+$",
+    description="A model version (default: the one the API serves), e.g. to compare with a retired one",
+)
 
 
 def _latest(db: Session, kind: str, version: str) -> Any:
@@ -37,12 +41,13 @@ def _latest(db: Session, kind: str, version: str) -> Any:
 @router.get("/drift", response_model=DriftReport, responses=NOT_FOUND)
 def drift(
     request: Request,
+    model_version: str | None = VersionQuery,
     principal: Principal = Depends(require(Permission.monitoring_read)),
     db: Session = Depends(get_db),
     bundle: Any = Depends(get_bundle),
 ) -> DriftReport:
     """Score PSI, input CSI and data quality against training and the previous run; alerts."""
-    row = _latest(db, "drift", bundle.version)
+    row = _latest(db, "drift", model_version or bundle.version)
     payload = {k: v for k, v in row.payload.items() if k != "distribution"}
     history = [
         {"computed_at": h.computed_at, "model_version": h.model_version, "rows": h.payload["rows"],
@@ -51,7 +56,7 @@ def drift(
     ]
     result = DriftReport(model_version=row.model_version, freshness=service.freshness(db, row).as_dict(),
                          history=history, **payload)
-    commit_audited(db, request, principal, action="monitoring.read", model_version=bundle.version,
+    commit_audited(db, request, principal, action="monitoring.read", model_version=row.model_version,
                    details={"view": "drift"})
     return result
 
@@ -59,12 +64,13 @@ def drift(
 @router.get("/backtest", response_model=BacktestReport, responses=NOT_FOUND)
 def backtest(
     request: Request,
+    model_version: str | None = VersionQuery,
     principal: Principal = Depends(require(Permission.monitoring_read)),
     db: Session = Depends(get_db),
     bundle: Any = Depends(get_bundle),
 ) -> BacktestReport:
     """AUC/Gini with CIs, predicted vs observed by grade, calibration, cohorts and segments."""
-    row = _latest(db, "backtest", bundle.version)
+    row = _latest(db, "backtest", model_version or bundle.version)
     history = []
     for h in service.history(db, "backtest"):
         auc = h.payload.get("auc") or {}
@@ -76,6 +82,6 @@ def backtest(
         })
     result = BacktestReport(model_version=row.model_version, freshness=service.freshness(db, row).as_dict(),
                             history=history, **row.payload)
-    commit_audited(db, request, principal, action="monitoring.read", model_version=bundle.version,
+    commit_audited(db, request, principal, action="monitoring.read", model_version=row.model_version,
                    details={"view": "backtest"})
     return result
