@@ -279,3 +279,34 @@ def test_each_registered_model_version_is_backtested_and_served_on_its_own(
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "model_version"
     with pytest.raises(JobFailed, match="no registered model version"):
         load_version(settings, "no-such-version")
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_an_erasure_from_the_api_starts_the_jobs_in_another_process_unless_turned_off(
+    db_url, make_settings, trained_bundle_dir, cheap_argon2, applicants_csv, applicant_ids, monkeypatch, enabled
+):
+    from fastapi.testclient import TestClient
+
+    import backend.jobs.trigger as trigger
+    from backend.app import create_app
+    from tests.fixtures.auth import login
+
+    started: list[list[str]] = []
+    monkeypatch.setattr(trigger.subprocess, "Popen", lambda args, **kwargs: started.append(list(args)))
+    settings = make_settings(db_url, model_dir=trained_bundle_dir, jobs_after_change=enabled)
+    import_file(settings, applicants_csv)
+    app = create_app(settings)
+    with TestClient(app) as client:
+        from backend.users.service import create_user
+
+        with app.state.sessionmaker() as db:
+            create_user(db, app.state.password_hasher, username="dpo", role="compliance",
+                        password="Quiet-river-4821!zq", must_change_password=False)
+            db.commit()
+        token = login(client, "dpo", "Quiet-river-4821!zq")["access_token"]
+        response = client.delete(f"{API}/privacy/clients/{applicant_ids[0]}", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200, response.text
+    if enabled:
+        assert [args[-4:] for args in started] == [["backend.cli", "jobs", "run", "all"]]
+    else:
+        assert started == []
