@@ -127,9 +127,13 @@ def test_resetting_an_advisors_password_gives_the_requester_nothing(client, admi
 def test_cli_actions_are_audited_under_the_operators_name(app, cli):  # noqa: F811
     result = cli("users", "create", "first-admin", "--role", "admin")
     assert result.exit_code == 0, result.output
+    assert cli("privacy", "purge").exit_code == 0
     with app.state.sessionmaker() as db:
-        event = db.scalars(select(AuditEvent).where(AuditEvent.action == "user.create")).one()
-    assert event.actor.startswith("cli:") and event.actor != "cli:" and event.role == "operator"
+        events = db.scalars(select(AuditEvent).where(AuditEvent.action.in_(("user.create", "audit.purge")))
+                            .order_by(AuditEvent.seq)).all()
+    assert [e.action for e in events] == ["user.create", "audit.purge"]
+    for event in events:
+        assert event.actor.startswith("cli:") and event.actor != "cli:" and event.role == "operator"
 
 
 def test_two_admins_disabling_each_other_at_once_leave_one_active_admin(app, db_url):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from backend.audit.service import record_event
+from backend.audit.service import CLI_ROLE, cli_operator, record_event
 from backend.audit.setup import cli_sessionmaker
 from backend.cli.common import fail, load_settings
 from backend.clients.service import ImportFailed, import_clients, keyring, read_import_file
@@ -45,7 +45,7 @@ def import_file(
             report = import_clients(db, ring, frame, allow_erased=allow_erased)
             for pseudonym in report.restored_erased:
                 record_event(db, None, None, action="client.reimport_erased", resource=pseudonym,
-                             actor="octroi clients import", details={"file": path.name})
+                             actor=cli_operator(), role=CLI_ROLE, details={"file": path.name})
     finally:
         engine.dispose()
     typer.echo(

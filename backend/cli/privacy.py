@@ -8,7 +8,7 @@ import secrets
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
-from backend.audit.service import AuditUnavailable
+from backend.audit.service import CLI_ROLE, AuditUnavailable, cli_operator
 from backend.audit.setup import cli_sessionmaker, signer_from_settings
 from backend.cli.common import fail, load_settings
 from backend.clients.service import keyring
@@ -36,7 +36,8 @@ def purge_command(
     factory, engine = cli_sessionmaker(settings)
     try:
         with factory() as db:
-            report = purge(db, signer_from_settings(settings), days)
+            # Audited under the operator's name (issue 14).
+            report = purge(db, signer_from_settings(settings), days, actor=cli_operator(), role=CLI_ROLE)
             if dry_run:
                 db.rollback()
             else:

@@ -243,7 +243,8 @@ class PurgeReport:
 
 
 def purge(
-    db: Session, signer: CheckpointSigner, retention_days: int, *, now: datetime | None = None
+    db: Session, signer: CheckpointSigner, retention_days: int, *, now: datetime | None = None,
+    actor: str = PURGE_ACTOR, role: str | None = None,
 ) -> PurgeReport:
     """Apply the retention period in ``db``'s transaction (the caller commits, or rolls back).
 
@@ -302,7 +303,7 @@ def purge(
         "counters_reset": counters,
         "login_throttles_deleted": throttles,
     }
-    record_event(db, None, None, action=PURGE_ACTION, actor=PURGE_ACTOR, details=details)
+    record_event(db, None, None, action=PURGE_ACTION, actor=actor, role=role, details=details)
     first_seq = int(db.scalar(select(func.min(AuditEvent.seq))) or 1)
     return PurgeReport(cutoff, through, deleted, anchored, sessions, locks, counters, first_seq)
 
