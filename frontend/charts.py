@@ -14,6 +14,15 @@ WATCH = "#d29922"
 RISK = "#cf222e"
 CLIENT = "#0550ae"
 NEUTRAL = "#8c959f"
+INK = "#24292f"  # chart text: 15:1 on white (WCAG asks 4.5:1)
+
+
+def readable(fig: go.Figure) -> go.Figure:
+    """Chart text in ``INK``: the default grey on ticks and titles fell to 3.7:1."""
+    fig.update_layout(font_color=INK, title_font_color=INK, legend_font_color=INK)
+    fig.update_xaxes(color=INK, tickfont_color=INK, title_font_color=INK)
+    fig.update_yaxes(color=INK, tickfont_color=INK, title_font_color=INK)
+    return fig
 
 
 def risk_level(decision: str, borderline: bool) -> str:
@@ -60,7 +69,7 @@ def gauge(
         )
     )
     fig.update_layout(height=280, margin={"l": 30, "r": 30, "t": 80, "b": 10})
-    return fig
+    return readable(fig)
 
 
 def contributions(
@@ -97,42 +106,45 @@ def contributions(
         yaxis={"automargin": True},
     )
     fig.add_vline(x=0, line_color="#24292f", line_width=1)
-    return fig
+    return readable(fig)
 
 
 def density(
     edges: Sequence[float],
-    counts: Sequence[float],
+    series: Sequence[tuple[str, Sequence[int], str]],
     client_value: float | None,
+    *,
     title: str,
+    x_title: str,
+    y_title: str,
     client_label: str,
     medians: Sequence[tuple[str, float | None]] = (),
 ) -> go.Figure:
-    """The population's histogram as a filled density curve with the client's value marked."""
-    centres = [(edges[i] + edges[i + 1]) / 2 for i in range(len(edges) - 1)] if len(edges) == len(counts) + 1 else list(edges)
-    total = float(sum(counts)) or 1.0
-    fig = go.Figure(
-        go.Scatter(
-            x=centres,
-            y=[c / total for c in counts],
-            mode="lines",
-            fill="tozeroy",
-            line={"color": NEUTRAL, "shape": "spline"},
-            name=title,
-            hovertemplate="%{x:.3g}: %{y:.1%}<extra></extra>",
-        )
-    )
-    # The client's label sits at the top; the medians' at the bottom, on alternate sides, so
-    # close lines do not print their labels on top of each other.
-    sides = ("bottom left", "bottom right")
+    """The population's distribution split by outcome: one curve per (name, counts, dash),
+    each normalised to its own total so the shapes compare; told apart by colour AND dash,
+    named in the legend. The client's value and the medians are vertical lines whose labels
+    sit in the legend (no text printed over each other)."""
+    centres = [(edges[i] + edges[i + 1]) / 2 for i in range(len(edges) - 1)]
+    colours = (SAFE, RISK)
+    fig = go.Figure()
+    for index, (name, counts, dash) in enumerate(series):
+        total = float(sum(counts)) or 1.0
+        fig.add_trace(go.Scatter(
+            x=centres, y=[c / total for c in counts], mode="lines", name=name,
+            line={"color": colours[index % 2], "dash": dash, "width": 3, "shape": "spline"},
+            hovertemplate="%{x:.3g}: %{y:.1%}<extra>" + name + "</extra>",
+        ))
+    top = max((c / (float(sum(counts)) or 1.0) for _, counts, _ in series for c in counts), default=1.0)
     for index, (name, value) in enumerate(medians):
         if value is not None:
-            fig.add_vline(x=value, line_dash="dot", line_color="#57606a", annotation_text=name,
-                          annotation_position=sides[index % 2])
+            fig.add_trace(go.Scatter(x=[value, value], y=[0, top], mode="lines", name=name,
+                                     line={"color": colours[index % 2], "dash": "dot", "width": 2}))
     if client_value is not None:
-        fig.add_vline(x=client_value, line_color=CLIENT, line_width=3, annotation_text=client_label, annotation_position="top right")
-    fig.update_layout(height=300, margin={"l": 10, "r": 10, "t": 40, "b": 30}, showlegend=False, title=title, yaxis_tickformat=".0%")
-    return fig
+        fig.add_trace(go.Scatter(x=[client_value, client_value], y=[0, top * 1.05], mode="lines+markers", name=client_label,
+                                 line={"color": CLIENT, "width": 4}, marker={"symbol": "star", "size": 14}))
+    fig.update_layout(height=340, margin={"l": 10, "r": 10, "t": 50, "b": 40}, title=title,
+                      xaxis_title=x_title, yaxis_title=y_title, yaxis_tickformat=".0%", legend={"orientation": "h", "y": -0.25})
+    return readable(fig)
 
 
 def scatter(
@@ -163,32 +175,62 @@ def scatter(
                                  marker={"color": CLIENT, "symbol": "star", "size": 20, "line": {"color": "white", "width": 1}}))
     fig.update_layout(xaxis_title=labels[0], yaxis_title=labels[1], height=380,
                       margin={"l": 10, "r": 10, "t": 20, "b": 40}, legend={"orientation": "h"})
-    return fig
+    return readable(fig)
 
 
-def radar(axes: Sequence[str], series: Sequence[tuple[str, Sequence[float], str]]) -> go.Figure:
-    """Percentiles (0-100) of several profiles on the same axes."""
+def percentile_dots(
+    rows: Sequence[tuple[str, float, float | None]],
+    *,
+    client_name: str,
+    similar_name: str,
+    x_title: str,
+    median_label: str,
+) -> go.Figure:
+    """One row per feature (label, client percentile, similar clients' median percentile) on
+    one 0-100 axis that reads the same way on every row: the client a star, the similar
+    clients a diamond (shape and colour), the population median a labelled line at 50."""
+    labels = [row[0] for row in rows]
     fig = go.Figure()
-    closed_axes = [*axes, axes[0]] if axes else []
-    for name, values, colour in series:
-        closed = [*values, values[0]] if values else []
-        fig.add_trace(go.Scatterpolar(r=closed, theta=closed_axes, name=name, line={"color": colour}, fill="toself", opacity=0.55))
-    fig.update_layout(polar={"radialaxis": {"range": [0, 100]}}, height=420, margin={"l": 40, "r": 40, "t": 30, "b": 30},
-                      legend={"orientation": "h"})
-    return fig
+    similar = [(row[0], row[2]) for row in rows if row[2] is not None]
+    if similar:
+        fig.add_trace(go.Scatter(x=[v for _, v in similar], y=[label for label, _ in similar], mode="markers", name=similar_name,
+                                 marker={"symbol": "diamond", "size": 12, "color": WATCH, "line": {"color": INK, "width": 1}},
+                                 hovertemplate="%{y}: %{x:.0f}<extra>" + similar_name + "</extra>"))
+    fig.add_trace(go.Scatter(x=[row[1] for row in rows], y=labels, mode="markers", name=client_name,
+                             marker={"symbol": "star", "size": 16, "color": CLIENT},
+                             hovertemplate="%{y}: %{x:.0f}<extra>" + client_name + "</extra>"))
+    fig.add_vline(x=50, line_color=INK, line_dash="dot", annotation_text=median_label, annotation_position="top")
+    fig.update_layout(xaxis={"range": [0, 100], "title": x_title}, yaxis={"automargin": True, "autorange": "reversed"},
+                      height=max(260, 34 * len(rows) + 120), margin={"l": 10, "r": 20, "t": 40, "b": 40},
+                      legend={"orientation": "h", "y": -0.2})
+    return readable(fig)
 
 
 def score_histogram(
-    edges: Sequence[float], counts: Sequence[float], threshold: float, x_title: str, y_title: str, threshold_label: str
+    edges: Sequence[float],
+    counts: Sequence[float],
+    threshold: float,
+    x_title: str,
+    y_title: str,
+    threshold_label: str,
+    names: tuple[str, str] = ("", ""),
 ) -> go.Figure:
-    centres = [(edges[i] + edges[i + 1]) / 2 * 100 for i in range(len(edges) - 1)] if len(edges) == len(counts) + 1 else [e * 100 for e in edges]
-    colours = [RISK if c / 100 >= threshold else SAFE for c in centres]
-    fig = go.Figure(go.Bar(x=centres, y=list(counts), marker_color=colours,
-                           hovertemplate="%{x:.1f} %: %{y}<extra></extra>"))
-    fig.add_vline(x=threshold * 100, line_color="#24292f", line_width=3, annotation_text=threshold_label, annotation_position="top right")
-    fig.update_layout(xaxis_title=x_title, yaxis_title=y_title, xaxis_ticksuffix=" %", bargap=0.05, height=340,
-                      margin={"l": 10, "r": 10, "t": 30, "b": 40})
-    return fig
+    """Applicants per probability bin; the bins at or above the threshold are red AND hatched
+    and named in the legend, so the split never rests on colour alone."""
+    centres = [(edges[i] + edges[i + 1]) / 2 * 100 for i in range(len(edges) - 1)]
+    below = [i for i, c in enumerate(centres) if c / 100 < threshold]
+    above = [i for i, c in enumerate(centres) if c / 100 >= threshold]
+    fig = go.Figure()
+    for name, index, colour, shape in ((names[0], below, SAFE, ""), (names[1], above, RISK, "/")):
+        fig.add_trace(go.Bar(x=[centres[i] for i in index], y=[counts[i] for i in index], name=name,
+                             marker={"color": colour, "pattern": {"shape": shape, "fgcolor": "white", "fillmode": "overlay"}},
+                             hovertemplate="%{x:.1f} %: %{y}<extra>" + name + "</extra>"))
+    fig.add_vline(x=threshold * 100, line_color=INK, line_width=3, annotation_text=threshold_label,
+                  annotation_position="top right")
+    fig.update_layout(xaxis_title=x_title, yaxis_title=y_title, xaxis_ticksuffix=" %", bargap=0.05, height=360,
+                      margin={"l": 10, "r": 10, "t": 30, "b": 40}, legend={"orientation": "h", "y": -0.25},
+                      barmode="overlay")
+    return readable(fig)
 
 
 def horizontal_bars(labels: Sequence[str], values: Sequence[float], x_title: str, *, percent: bool = False) -> go.Figure:
@@ -196,4 +238,4 @@ def horizontal_bars(labels: Sequence[str], values: Sequence[float], x_title: str
     fig = go.Figure(go.Bar(x=[values[i] for i in order], y=[labels[i] for i in order], orientation="h", marker_color=CLIENT))
     fig.update_layout(xaxis_title=x_title, height=max(260, 30 * len(labels) + 80), margin={"l": 10, "r": 20, "t": 20, "b": 40},
                       yaxis={"automargin": True}, xaxis_tickformat=".0%" if percent else None)
-    return fig
+    return readable(fig)

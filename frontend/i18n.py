@@ -8,7 +8,13 @@ speaks both languages (``lang=fr|en``).
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Final
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date, format_time
+from babel.numbers import format_currency, format_decimal, format_percent
 
 LANGUAGES: Final = ("fr", "en")
 DEFAULT_LANGUAGE: Final = "fr"
@@ -105,6 +111,150 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "error.rate_limited": {
         "fr": "Trop de demandes en peu de temps : réessayez dans {seconds} s.",
         "en": "Too many requests in a short time: try again in {seconds} s.",
+    },
+    "client.header": {
+        "fr": "Client {client_id} · {age} · recommandation du modèle : {decision}",
+        "en": "Client {client_id} · {age} · model recommendation: {decision}",
+    },
+    "client.age": {"fr": "{years} ans", "en": "aged {years}"},
+    "client.age_unknown": {"fr": "âge inconnu", "en": "age unknown"},
+    "client.imported": {"fr": "Dossier importé le {when} (heure de Paris).", "en": "File imported on {when} (Paris time)."},
+    "form.age_years": {"fr": "Âge (années)", "en": "Age (years)"},
+    "form.employed_years": {"fr": "Ancienneté dans l'emploi (années)", "en": "Time in current job (years)"},
+    "form.years_value": {"fr": "{years} ans", "en": "{years} years"},
+    "form.years_help": {"fr": "En années, entre {low} et {high}.", "en": "In years, between {low} and {high}."},
+    "form.required_help": {"fr": "Obligatoire.", "en": "Required."},
+    "form.required_note": {
+        "fr": "* obligatoire. Les champs laissés vides sont traités comme inconnus par le modèle.",
+        "en": "* required. Fields left empty are treated as unknown by the model.",
+    },
+    "form.missing": {
+        "fr": "Champs obligatoires à remplir : {fields}. Rien n'a été évalué.",
+        "en": "Required fields to fill in: {fields}. Nothing was scored.",
+    },
+    "form.refused": {
+        "fr": "Valeur refusée pour : {fields}. Vérifiez qu'elle est dans les limites indiquées. Rien n'a été évalué.",
+        "en": "Value refused for: {fields}. Check it lies within the limits shown. Nothing was scored.",
+    },
+    "comparison.density_title": {
+        "fr": "{label} : répartition des bons payeurs et des défaillants",
+        "en": "{label}: repayers and defaulters compared",
+    },
+    "comparison.density_axis": {"fr": "Part des clients du groupe", "en": "Share of the group's clients"},
+    "comparison.similar_median": {"fr": "Clients similaires (médiane)", "en": "Similar clients (median)"},
+    "comparison.percentile_axis": {
+        "fr": "Centile dans la population (0 = plus petite valeur, 100 = plus grande)",
+        "en": "Percentile in the population (0 = smallest value, 100 = largest)",
+    },
+    "comparison.population_median": {"fr": "Médiane de la population", "en": "Population median"},
+    "comparison.radar_note": {
+        "fr": "Chaque ligne situe la valeur du client parmi la population, de la plus petite (0) à la plus grande (100). "
+        "Une valeur haute n'est ni meilleure ni pire en soi : l'onglet « Décision et explication » dit ce qui pèse.",
+        "en": "Each row places the client's value in the population, from smallest (0) to largest (100). "
+        "A high value is neither better nor worse in itself: the 'Decision and explanation' tab says what weighs.",
+    },
+    "comparison.atypicality_help": {
+        "fr": "Part des caractéristiques connues du client hors de la plage habituelle (1er-99e centile).",
+        "en": "Share of the client's known features outside the usual range (1st-99th percentile).",
+    },
+    "kpi.approval_rate_help": {
+        "fr": "Part des demandes dont la probabilité de défaut est sous le seuil de décision ({threshold}).",
+        "en": "Share of applications whose default probability is below the decision threshold ({threshold}).",
+    },
+    "kpi.expected_default_help": {
+        "fr": "Probabilité de défaut moyenne des demandes accordées.",
+        "en": "Mean default probability of the approved applications.",
+    },
+    "kpi.expected_loss_help": {
+        "fr": "Somme, sur les demandes accordées, de la probabilité de défaut × le montant du crédit : "
+        "perte si rien n'est recouvré après un défaut (taux de perte en cas de défaut de 100 %).",
+        "en": "Sum over approved applications of default probability × credit amount: the loss if nothing "
+        "is recovered after a default (loss given default of 100 %).",
+    },
+    "kpi.approved_credit": {
+        "fr": "Encours accordé : {amount} ; la perte attendue en représente {loss_share}.",
+        "en": "Credit approved: {amount}; the expected loss is {loss_share} of it.",
+    },
+    "portfolio.pd_axis": {"fr": "Probabilité de défaut", "en": "Probability of default"},
+    "portfolio.below_threshold": {"fr": "Sous le seuil : accordées", "en": "Below the threshold: approved"},
+    "portfolio.above_threshold": {"fr": "Au-dessus du seuil : refusées (hachuré)", "en": "Above the threshold: refused (hatched)"},
+    "portfolio.distribution_note": {
+        "fr": "Chaque barre compte les demandes d'une tranche de probabilité ; le trait noir est le seuil de décision ({threshold}).",
+        "en": "Each bar counts the applications in a probability range; the black line is the decision threshold ({threshold}).",
+    },
+    "portfolio.band_meaning": {"fr": "Définition", "en": "Definition"},
+    "portfolio.band_range": {"fr": "{label} : défaut de {low} à {high}", "en": "{label}: default from {low} to {high}"},
+    "portfolio.bands_note": {
+        "fr": "Les classes sont l'échelle de notation fixe du modèle : chacune couvre une plage de probabilité de défaut.",
+        "en": "The classes are the model's fixed rating scale: each covers a range of default probability.",
+    },
+    "model.costs_text": {
+        "fr": "**Coûts retenus** : un défaut non détecté coûte {fn}, un bon client refusé coûte {fp}.",
+        "en": "**Costs used**: a missed default costs {fn}, a good client refused costs {fp}.",
+    },
+    "metric.name": {"fr": "Mesure", "en": "Measure"},
+    "metric.value": {"fr": "Valeur", "en": "Value"},
+    "metric.auc": {"fr": "AUC (capacité à classer, 0,5 = hasard, 1 = parfait)", "en": "AUC (ranking power, 0.5 = chance, 1 = perfect)"},
+    "metric.pr_auc": {"fr": "Aire sous la courbe précision-rappel", "en": "Area under the precision-recall curve"},
+    "metric.brier": {"fr": "Score de Brier (erreur des probabilités, plus bas = mieux)", "en": "Brier score (probability error, lower is better)"},
+    "metric.recall": {"fr": "Défauts détectés (rappel)", "en": "Defaults caught (recall)"},
+    "metric.precision": {"fr": "Refus justifiés (précision)", "en": "Refusals that were defaults (precision)"},
+    "metric.refusal_rate": {"fr": "Taux de refus", "en": "Refusal rate"},
+    "metric.business_cost_per_client": {"fr": "Coût métier moyen par client", "en": "Mean business cost per client"},
+    "metric.evaluation": {"fr": "Méthode d'évaluation", "en": "Evaluation method"},
+    "metric.evaluation_value": {
+        "fr": "Validation croisée (prédictions hors échantillon)",
+        "en": "Cross-validation (out-of-fold predictions)",
+    },
+    "attribute.CODE_GENDER": {"fr": "genre", "en": "gender"},
+    "attribute.age_band": {"fr": "tranche d'âge", "en": "age band"},
+    "attribute.AGE_BAND": {"fr": "tranche d'âge", "en": "age band"},
+    "attribute.NAME_FAMILY_STATUS": {"fr": "situation familiale", "en": "family status"},
+    "audit.action_help": {"fr": "Par exemple : auth.login, score.compute, user.update.", "en": "For example: auth.login, score.compute, user.update."},
+    "audit.col.seq": {"fr": "N°", "en": "No."},
+    "audit.col.when": {"fr": "Date (heure de Paris)", "en": "Date (Paris time)"},
+    "audit.col.resource": {"fr": "Ressource", "en": "Resource"},
+    "audit.col.ip": {"fr": "Adresse IP", "en": "IP address"},
+    "audit.col.model_version": {"fr": "Version du modèle", "en": "Model version"},
+    "audit.format.jsonl": {"fr": "JSON Lines", "en": "JSON Lines"},
+    "audit.format.csv": {"fr": "CSV", "en": "CSV"},
+    "audit.export_ready": {"fr": "Export prêt ({size} Kio).", "en": "Export ready ({size} KiB)."},
+    "outcome.success": {"fr": "Succès", "en": "Success"},
+    "outcome.denied": {"fr": "Refusé", "en": "Denied"},
+    "outcome.error": {"fr": "Erreur", "en": "Error"},
+    "users.current": {
+        "fr": "**{username}** — rôle actuel : **{role}** ; compte {state}.",
+        "en": "**{username}** — current role: **{role}**; account {state}.",
+    },
+    "users.state_active": {"fr": "actif", "en": "active"},
+    "users.state_disabled": {"fr": "désactivé", "en": "disabled"},
+    "users.new_role": {"fr": "Nouveau rôle", "en": "New role"},
+    "users.confirm_role": {
+        "fr": "Je confirme : {username} passe de « {old} » à « {new} ».",
+        "en": "I confirm: {username} goes from '{old}' to '{new}'.",
+    },
+    "users.confirm_disable": {"fr": "Je confirme la désactivation de {username}.", "en": "I confirm disabling {username}."},
+    "users.confirm_enable": {"fr": "Je confirme la réactivation de {username}.", "en": "I confirm enabling {username}."},
+    "users.confirm_reset": {
+        "fr": "Je confirme : l'ancien mot de passe de {username} cesse de fonctionner.",
+        "en": "I confirm: {username}'s old password stops working.",
+    },
+    "users.role_done": {"fr": "Le rôle de {username} est maintenant « {role} ».", "en": "{username}'s role is now '{role}'."},
+    "users.disabled_done": {
+        "fr": "Le compte {username} est désactivé : ses sessions sont closes.",
+        "en": "Account {username} is disabled: their sessions are ended.",
+    },
+    "users.enabled_done": {"fr": "Le compte {username} est réactivé.", "en": "Account {username} is enabled again."},
+    "users.unlocked_done": {
+        "fr": "Le compte {username} est déverrouillé : il peut se reconnecter.",
+        "en": "Account {username} is unlocked: they can sign in again.",
+    },
+    "users.locked_until": {"fr": "Verrouillé jusqu'au", "en": "Locked until"},
+    "users.must_change": {"fr": "Mot de passe à changer", "en": "Password to change"},
+    "users.created_at": {"fr": "Créé le", "en": "Created on"},
+    "users.unlock_note": {
+        "fr": "Lever le verrouillage de {username} après trop d'échecs de connexion.",
+        "en": "Lift {username}'s lock after too many failed sign-ins.",
     },
     # -- end issue 13 -----------------------------------------------------------------------
     "error.session_expired": {
@@ -239,7 +389,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "kpi.applicants": {"fr": "Demandes", "en": "Applicants"},
     "kpi.approval_rate": {"fr": "Taux d'accord", "en": "Approval rate"},
     "kpi.expected_default": {"fr": "Défaut attendu (accordés)", "en": "Expected default (approved)"},
-    "kpi.expected_loss": {"fr": "Perte attendue (indicateur)", "en": "Expected loss (proxy)"},
+    "kpi.expected_loss": {"fr": "Perte attendue", "en": "Expected loss"},
     "portfolio.distribution": {"fr": "Distribution des probabilités de défaut", "en": "Distribution of default probabilities"},
     "portfolio.count": {"fr": "Demandes", "en": "Applicants"},
     "portfolio.bands": {"fr": "Classes de risque", "en": "Risk bands"},
@@ -382,7 +532,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "subject.tab.export": {"fr": "Accès et portabilité", "en": "Access and portability"},
     "subject.tab.erase": {"fr": "Effacement", "en": "Erasure"},
     "subject.download": {"fr": "Télécharger l'export (JSON)", "en": "Download the export (JSON)"},
-    "subject.generated": {"fr": "Export généré le {ts} (UTC).", "en": "Export generated on {ts} (UTC)."},
+    "subject.generated": {"fr": "Export généré le {ts} (heure de Paris).", "en": "Export generated on {ts} (Paris time)."},
     "subject.pseudonym": {"fr": "Pseudonyme", "en": "Pseudonym"},
     "subject.key_version": {"fr": "Version de clé", "en": "Key version"},
     "subject.imported_at": {"fr": "Importé le", "en": "Imported on"},
@@ -414,8 +564,8 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "en": "Confirmation: tick the box to confirm. Nothing was erased.",
     },
     "subject.erased": {
-        "fr": "Données effacées le {ts} (UTC). Variables supprimées : {features} ; cache vidé : {cache} ; tombstone conservé : {tombstone} ; décisions anonymisées : {decisions}.",
-        "en": "Data erased on {ts} (UTC). Features deleted: {features}; cache emptied: {cache}; tombstone kept: {tombstone}; decisions anonymised: {decisions}.",
+        "fr": "Données effacées le {ts} (heure de Paris). Variables supprimées : {features} ; cache vidé : {cache} ; trace d'effacement conservée : {tombstone} ; décisions anonymisées : {decisions}.",
+        "en": "Data erased on {ts} (Paris time). Features deleted: {features}; cache emptied: {cache}; tombstone kept: {tombstone}; decisions anonymised: {decisions}.",
     },
     "field.feature": {"fr": "Variable", "en": "Feature"},
     "field.label": {"fr": "Libellé", "en": "Label"},
@@ -447,8 +597,8 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "en": "Reason required: your decision ({decision}) departs from the model's recommendation ({recommendation}). Nothing was recorded.",
     },
     "final.recorded": {
-        "fr": "Décision enregistrée le {ts} (UTC) : {decision} (recommandation du modèle : {recommendation}).",
-        "en": "Decision recorded on {ts} (UTC): {decision} (model's recommendation: {recommendation}).",
+        "fr": "Décision enregistrée le {ts} (heure de Paris) : {decision} (recommandation du modèle : {recommendation}).",
+        "en": "Decision recorded on {ts} (Paris time): {decision} (model's recommendation: {recommendation}).",
     },
     "final.override_note": {
         "fr": "Cette décision est une dérogation au modèle ; elle apparaît dans le rapport de la conformité.",
@@ -475,8 +625,8 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "overrides.empty": {"fr": "Aucune décision sur cette période.", "en": "No decision in this period."},
     "register.title": {"fr": "Registre des activités de traitement (art. 30)", "en": "Record of processing activities (Art. 30)"},
     "register.intro": {
-        "fr": "Généré à partir des métadonnées du code et de la configuration en service, le {ts} (UTC).",
-        "en": "Generated from the code's metadata and the running configuration, on {ts} (UTC).",
+        "fr": "Généré à partir des métadonnées du code et de la configuration en service, le {ts} (heure de Paris).",
+        "en": "Generated from the code's metadata and the running configuration, on {ts} (Paris time).",
     },
     "register.controller": {"fr": "Responsable de traitement", "en": "Controller"},
     "register.system": {"fr": "Système", "en": "System"},
@@ -800,19 +950,196 @@ def translate(lang: str, key: str, **values: object) -> str:
     return text.format(**values) if values else text
 
 
+# -- issue 13: numbers, amounts and dates through Babel (CLDR), times in Europe/Paris ---------
+LOCALES: Final = {"fr": "fr_FR", "en": "en_GB"}
+TIMEZONE: Final = ZoneInfo("Europe/Paris")
+
+
+def _locale(lang: str) -> Locale:
+    return Locale.parse(LOCALES.get(lang, LOCALES[DEFAULT_LANGUAGE]))
+
+
+def _with_digits(pattern: str, digits: int) -> str:
+    return pattern.replace("0", "0." + "0" * digits, 1) if digits > 0 else pattern
+
+
 def percent(value: float | None, lang: str, digits: int = 1) -> str:
-    """``0.1234`` -> ``12,3 %`` (fr) or ``12.3%`` (en)."""
+    """``0.1234`` -> ``12,3 %`` (fr, no-break space) or ``12.3%`` (en)."""
     if value is None:
         return "—"
-    text = f"{value * 100:.{digits}f}"
-    return f"{text.replace('.', ',')} %" if lang == "fr" else f"{text}%"
+    locale = _locale(lang)
+    pattern = _with_digits(locale.percent_formats[None].pattern, digits)
+    return format_percent(value, pattern, locale=locale, decimal_quantization=True)
 
 
 def number(value: float | int | None, lang: str, digits: int = 0) -> str:
-    """Thousands separated the local way: ``1 234 567`` (fr), ``1,234,567`` (en)."""
+    """Grouped and rounded the local way: ``1 234 567,8`` (fr), ``1,234,567.8`` (en)."""
     if value is None:
         return "—"
-    text = f"{value:,.{digits}f}"
-    if lang == "fr":
-        text = text.replace(",", "\u202f").replace(".", ",")
+    return format_decimal(value, _with_digits("#,##0", digits), locale=_locale(lang))
+
+
+def money(value: float | int | None, lang: str, digits: int = 0) -> str:
+    """An amount in euros: ``15 569 687 €`` (fr), ``€15,569,687`` (en)."""
+    if value is None:
+        return "—"
+    locale = _locale(lang)
+    pattern = locale.currency_formats["standard"].pattern
+    pattern = pattern.replace("#,##0.00", _with_digits("#,##0", digits))
+    return format_currency(value, "EUR", pattern, locale=locale, currency_digits=False)
+
+
+def when(value: datetime | str | None, lang: str, *, seconds: bool = False) -> str:
+    """A timestamp (aware, or ISO text from the API) as local Paris time in words:
+    ``1 déc. 2026, 11:53`` (fr), ``1 Dec 2026, 11:53`` (en)."""
+    if value is None or value == "":
+        return "—"
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    pattern = _locale(lang).datetime_formats["medium"]
+    date_part = format_date(moment.astimezone(TIMEZONE), "medium", locale=_locale(lang))
+    time_part = format_time(moment.astimezone(TIMEZONE), "HH:mm:ss" if seconds else "HH:mm", locale=_locale(lang))
+    return str(pattern).replace("{1}", date_part).replace("{0}", time_part)
+
+
+def day(value: date | None, lang: str) -> str:
+    return "—" if value is None else format_date(value, "long", locale=_locale(lang))
+
+
+# -- issue 13: category levels as the bank's data spells them -> words in each language ------
+# The API sends the raw levels (they are the model's inputs and must be sent back verbatim);
+# the dashboard shows them through this table and falls back to the raw value.
+LEVELS: Final[dict[str, tuple[str, str]]] = {
+    "Cash loans": ("Prêt personnel", "Cash loan"),
+    "Revolving loans": ("Crédit renouvelable", "Revolving credit"),
+    "F": ("Femme", "Female"),
+    "M": ("Homme", "Male"),
+    "XNA": ("Non renseigné", "Not given"),
+    "N": ("Non", "No"),
+    "Y": ("Oui", "Yes"),
+    "No": ("Non", "No"),
+    "Yes": ("Oui", "Yes"),
+    "Unaccompanied": ("Seul", "Alone"),
+    "Family": ("Famille", "Family"),
+    "Spouse, partner": ("Conjoint", "Spouse or partner"),
+    "Children": ("Enfants", "Children"),
+    "Other_A": ("Autre (A)", "Other (A)"),
+    "Other_B": ("Autre (B)", "Other (B)"),
+    "Group of people": ("Groupe de personnes", "Group of people"),
+    "Working": ("Salarié", "Employed"),
+    "Commercial associate": ("Associé commercial", "Commercial associate"),
+    "Pensioner": ("Retraité", "Pensioner"),
+    "State servant": ("Fonctionnaire", "Civil servant"),
+    "Unemployed": ("Sans emploi", "Unemployed"),
+    "Student": ("Étudiant", "Student"),
+    "Businessman": ("Chef d'entreprise", "Business owner"),
+    "Maternity leave": ("Congé maternité", "Maternity leave"),
+    "Secondary / secondary special": ("Secondaire", "Secondary"),
+    "Higher education": ("Supérieur", "Higher education"),
+    "Incomplete higher": ("Supérieur inachevé", "Incomplete higher education"),
+    "Lower secondary": ("Premier cycle du secondaire", "Lower secondary"),
+    "Academic degree": ("Diplôme universitaire de recherche", "Academic degree"),
+    "Married": ("Marié(e)", "Married"),
+    "Single / not married": ("Célibataire", "Single"),
+    "Civil marriage": ("Union civile", "Civil union"),
+    "Separated": ("Séparé(e)", "Separated"),
+    "Widow": ("Veuf ou veuve", "Widowed"),
+    "Unknown": ("Inconnu", "Unknown"),
+    "House / apartment": ("Maison ou appartement", "House or flat"),
+    "With parents": ("Chez les parents", "With parents"),
+    "Municipal apartment": ("Logement social", "Social housing"),
+    "Rented apartment": ("Location", "Rented flat"),
+    "Office apartment": ("Logement de fonction", "Company flat"),
+    "Co-op apartment": ("Coopérative d'habitation", "Housing co-operative"),
+    "Laborers": ("Ouvriers", "Labourers"),
+    "Sales staff": ("Vente", "Sales staff"),
+    "Core staff": ("Personnel administratif", "Core staff"),
+    "Managers": ("Cadres", "Managers"),
+    "Drivers": ("Chauffeurs", "Drivers"),
+    "High skill tech staff": ("Techniciens qualifiés", "High-skill technical staff"),
+    "Accountants": ("Comptables", "Accountants"),
+    "Medicine staff": ("Personnel médical", "Medical staff"),
+    "Security staff": ("Sécurité", "Security staff"),
+    "Cooking staff": ("Cuisine", "Cooking staff"),
+    "Cleaning staff": ("Nettoyage", "Cleaning staff"),
+    "Private service staff": ("Services à la personne", "Private service staff"),
+    "Low-skill Laborers": ("Ouvriers non qualifiés", "Low-skill labourers"),
+    "Waiters/barmen staff": ("Serveurs et barmans", "Waiters and bar staff"),
+    "Secretaries": ("Secrétariat", "Secretaries"),
+    "Realty agents": ("Agents immobiliers", "Estate agents"),
+    "HR staff": ("Ressources humaines", "HR staff"),
+    "IT staff": ("Informatique", "IT staff"),
+    "MONDAY": ("Lundi", "Monday"),
+    "TUESDAY": ("Mardi", "Tuesday"),
+    "WEDNESDAY": ("Mercredi", "Wednesday"),
+    "THURSDAY": ("Jeudi", "Thursday"),
+    "FRIDAY": ("Vendredi", "Friday"),
+    "SATURDAY": ("Samedi", "Saturday"),
+    "SUNDAY": ("Dimanche", "Sunday"),
+    "Self-employed": ("Indépendant", "Self-employed"),
+    "Other": ("Autre", "Other"),
+    "Medicine": ("Santé", "Medicine"),
+    "Government": ("Administration", "Government"),
+    "School": ("École", "School"),
+    "Kindergarten": ("Crèche", "Nursery"),
+    "Construction": ("BTP", "Construction"),
+    "Security": ("Sécurité", "Security"),
+    "Housing": ("Logement", "Housing"),
+    "Military": ("Armée", "Armed forces"),
+    "Bank": ("Banque", "Bank"),
+    "Agriculture": ("Agriculture", "Agriculture"),
+    "Police": ("Police", "Police"),
+    "Postal": ("Poste", "Postal services"),
+    "Security Ministries": ("Ministères régaliens", "Security ministries"),
+    "Restaurant": ("Restauration", "Restaurant"),
+    "Services": ("Services", "Services"),
+    "University": ("Université", "University"),
+    "Hotel": ("Hôtellerie", "Hotel"),
+    "Electricity": ("Énergie", "Electricity"),
+    "Insurance": ("Assurance", "Insurance"),
+    "Telecom": ("Télécommunications", "Telecoms"),
+    "Emergency": ("Secours", "Emergency services"),
+    "Advertising": ("Publicité", "Advertising"),
+    "Realtor": ("Immobilier", "Real estate"),
+    "Culture": ("Culture", "Culture"),
+    "Mobile": ("Téléphonie mobile", "Mobile"),
+    "Legal Services": ("Services juridiques", "Legal services"),
+    "Cleaning": ("Nettoyage", "Cleaning"),
+    "Religion": ("Culte", "Religion"),
+    "reg oper account": ("Compte d'exploitation", "Operating account"),
+    "reg oper spec account": ("Compte d'exploitation spécial", "Special operating account"),
+    "not specified": ("Non précisé", "Not specified"),
+    "org spec account": ("Compte spécial d'organisme", "Organisation's special account"),
+    "block of flats": ("Immeuble", "Block of flats"),
+    "specific housing": ("Logement spécifique", "Specific housing"),
+    "terraced house": ("Maison mitoyenne", "Terraced house"),
+    "Panel": ("Panneaux", "Panels"),
+    "Stone, brick": ("Pierre, brique", "Stone or brick"),
+    "Block": ("Parpaings", "Blocks"),
+    "Wooden": ("Bois", "Wood"),
+    "Mixed": ("Mixte", "Mixed"),
+    "Monolithic": ("Béton monolithe", "Monolithic concrete"),
+    "Others": ("Autres", "Others"),
+}
+# Numbered families ("Industry: type 9", "Business Entity Type 3"): the number is kept.
+LEVEL_FAMILIES: Final[dict[str, tuple[str, str]]] = {
+    "Industry: type ": ("Industrie (type {n})", "Industry (type {n})"),
+    "Trade: type ": ("Commerce (type {n})", "Trade (type {n})"),
+    "Transport: type ": ("Transport (type {n})", "Transport (type {n})"),
+    "Business Entity Type ": ("Entreprise (type {n})", "Business (type {n})"),
+}
+
+
+def level(value: object, lang: str) -> str:
+    """A category level in words in ``lang`` (the raw level when the table lacks it)."""
+    if value is None:
+        return "—"
+    text = str(value)
+    index = 0 if lang == "fr" else 1
+    if text in LEVELS:
+        return LEVELS[text][index]
+    for prefix, words in LEVEL_FAMILIES.items():
+        if text.startswith(prefix):
+            return words[index].format(n=text.removeprefix(prefix))
     return text

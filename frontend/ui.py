@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import streamlit as st
+from pydantic import TypeAdapter, ValidationError
 
 from frontend import i18n
 from frontend.api import ApiClient, ApiError, ErrorKind, Tokens
@@ -33,12 +34,38 @@ def t(key: str, **values: object) -> str:
     return i18n.translate(lang(), key, **values)
 
 
+def t_or(key: str, fallback: str) -> str:
+    """The catalog's sentence for ``key``, or ``fallback`` when the catalog lacks it (a name
+    the API added since)."""
+    return t(key) if key in i18n.CATALOG else fallback
+
+
 def pct(value: float | None, digits: int = 1) -> str:
     return i18n.percent(value, lang(), digits)
 
 
 def num(value: float | int | None, digits: int = 0) -> str:
     return i18n.number(value, lang(), digits)
+
+
+def money(value: float | int | None, digits: int = 0) -> str:
+    return i18n.money(value, lang(), digits)
+
+
+def when(value: Any, *, seconds: bool = False) -> str:
+    """A timestamp as local Paris time, the page's way."""
+    return i18n.when(value, lang(), seconds=seconds)
+
+
+def level(value: Any) -> str:
+    """A category level in the page's language."""
+    return i18n.level(value, lang())
+
+
+def plotly_chart(fig: Any, key: str, **kwargs: Any) -> None:
+    """A chart in the page's number format (``10,7 %`` in French), without Plotly's toolbar."""
+    fig.update_layout(separators=",\u202f" if lang() == "fr" else ".,")
+    st.plotly_chart(fig, key=key, config={"displayModeBar": False}, **kwargs)
 
 
 def config() -> DashboardConfig:
@@ -136,7 +163,8 @@ def fetch(path: str, **params: Any) -> Any:
 
 
 def require_mapping(value: Any) -> dict[str, Any] | None:
-    """The API answered, but not with an object: treat it as malformed, not as a crash."""
+    """The API answered, but not with an object: treat it as malformed, not as a crash.
+    (Kept for the decision pages of issue 15, which read their answers as mappings.)"""
     if value is None:
         return None
     if not isinstance(value, dict):
@@ -145,15 +173,26 @@ def require_mapping(value: Any) -> dict[str, Any] | None:
     return value
 
 
-def pick(mapping: Any, *names: str, default: Any = None) -> Any:
-    """The first of ``names`` present in ``mapping`` (API field names, tolerant of the
-    synonyms two teams may choose)."""
-    if not isinstance(mapping, dict):
-        return default
-    for name in names:
-        if name in mapping and mapping[name] is not None:
-            return mapping[name]
-    return default
+def parse(model: Any, value: Any) -> Any:
+    """``value`` (an API answer) as the contract's ``model`` (a class of ``frontend.contract``
+    or a type such as ``list[contract.UserOut]``); None, with a message, when it disagrees."""
+    if value is None:
+        return None
+    try:
+        return TypeAdapter(model).validate_python(value)
+    except ValidationError:
+        st.error(t("error.malformed"))
+        return None
+
+
+def fetch_as(model: Any, path: str, **params: Any) -> Any:
+    """GET ``path`` parsed as ``model``; None (message shown) on failure."""
+    return parse(model, fetch(path, **params))
+
+
+def call_as(model: Any, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run an API call and parse its answer as ``model``; None (message shown) on failure."""
+    return parse(model, call(fn, *args, **kwargs))
 
 
 def show_value(value: Any) -> str:

@@ -192,7 +192,7 @@ def test_every_catalog_key_used_by_the_dashboard_exists():
 
 def test_french_is_the_default_and_numbers_read_the_local_way():
     assert i18n.DEFAULT_LANGUAGE == "fr"
-    assert i18n.percent(0.1234, "fr") == "12,3 %"
+    assert i18n.percent(0.1234, "fr") == "12,3\xa0%"  # CLDR: a no-break space before %
     assert i18n.percent(0.1234, "en") == "12.3%"
     assert i18n.number(1234567, "fr") == "1\u202f234\u202f567"
 
@@ -224,3 +224,18 @@ def test_the_dashboard_handles_every_error_code_of_the_committed_contract():
 
     contract = json.loads((Path(__file__).resolve().parents[1] / "docs" / "openapi.json").read_text(encoding="utf-8"))
     assert set(CODE_KINDS) == set(contract["components"]["schemas"]["ErrorCode"]["enum"])
+
+
+def test_amounts_are_in_euros_and_times_in_paris_the_local_way():
+    assert i18n.money(15569687, "fr") == "15\u202f569\u202f687\xa0€"
+    assert i18n.money(15569687, "en") == "€15,569,687"
+    # 10:53 UTC is 11:53 in Paris in winter, 12:53 in summer.
+    assert i18n.when("2026-12-01T10:53:00Z", "fr") == "1 déc. 2026, 11:53"
+    assert i18n.when("2026-07-01T10:53:00+00:00", "en") == "1 Jul 2026, 12:53"
+
+
+def test_category_levels_are_shown_in_the_page_language_and_unknown_ones_kept():
+    assert i18n.level("Cash loans", "fr") == "Prêt personnel"
+    assert i18n.level("Working", "en") == "Employed"
+    assert i18n.level("Industry: type 9", "fr") == "Industrie (type 9)"
+    assert i18n.level("Something new", "fr") == "Something new"

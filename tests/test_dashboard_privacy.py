@@ -96,7 +96,7 @@ def test_register_and_model_card_render_for_every_role(monkeypatch, live_api: Li
     at.switch_page(card_page).run()
     assert not at.exception and not _errors(at), _errors(at)
     text = _texts(at)
-    assert "Équité" in text and "Attribut : CODE_GENDER" in text
+    assert "Équité" in text and "Attribut : genre" in text
     assert [m for m in at.metric if m.label == "Impact disparate"]
     assert "Limites du modèle" in text
     assert any(w.value.startswith("- ") for w in at.warning)  # the card's list of limits
@@ -114,11 +114,11 @@ def test_compliance_looks_a_client_up_and_sees_the_readable_export(monkeypatch, 
     assert at.get("download_button"), "the JSON download is offered"
     client_id, lang, export = at.session_state[EXPORT_KEY]
     assert (client_id, lang) == (live_api.client_id, "fr")
-    assert export["stored_data"] and export["automated_decision"]["recommendation"] in ("approve", "refuse")
+    assert export.stored_data and export.automated_decision.recommendation in ("approve", "refuse")
     # Stored data (every feature, one row each) and the contributions at least; the audit
     # events table depends on what other tests did with this client before.
     assert len(at.dataframe) >= 2
-    assert len(at.dataframe[0].value) == len(export["stored_data"])
+    assert len(at.dataframe[0].value) == len(export.stored_data)
     # The export is fetched once per look-up: another rerun does not export (and audit) again.
     exports_before = _count_events(live_api, "privacy.export")
     at.run()
@@ -154,7 +154,7 @@ def test_erasure_needs_both_confirmations_then_the_client_is_gone(monkeypatch, l
     _click(at, "Effacer les données")
     assert not at.exception and not _errors(at), _errors(at)
     assert at.session_state[ERASED_KEY][0] == victim
-    assert any("Données effacées" in s.value and "tombstone conservé : oui" in s.value for s in at.success)
+    assert any("Données effacées" in s.value and "trace d'effacement conservée : oui" in s.value for s in at.success)
     for path in ("", "/score", "/explanation"):
         answer = httpx.get(f"{live_api.url}/api/v1/clients/{victim}{path}", headers=advisor, timeout=30)
         assert answer.status_code == 404, (path, answer.status_code)

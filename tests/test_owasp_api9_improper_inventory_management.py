@@ -71,3 +71,7 @@ if __name__ == "__main__":
     SNAPSHOT.parent.mkdir(parents=True, exist_ok=True)
     SNAPSHOT.write_text(render(current_schema()), encoding="utf-8")
     print(f"wrote {SNAPSHOT.relative_to(ROOT)}", file=sys.stderr)
+    # The dashboard's typed models are generated from this snapshot (tests/test_dashboard_contract.py).
+    from tests.test_dashboard_contract import write_contract
+
+    write_contract()

@@ -93,6 +93,15 @@ class FeatureComparison(BaseModel):
     value: Any = None
     percentile: float | None = Field(default=None, ge=0, le=100, description="Population percentile, 0-100 scale")
     atypical: bool
+    # Documented so the dashboard reads them through the contract (issue 13), not as extras.
+    levels: list[str] | None = Field(default=None, description="Category levels (categories)")
+    counts: list[int] | None = Field(default=None, description="Population count per level (categories)")
+    default_rate: list[float | None] | None = Field(default=None, description="Default rate per level (categories)")
+    hist_edges: list[float] | None = Field(default=None, description="Histogram bin edges (numbers)")
+    hist_defaulters: list[int] | None = Field(default=None, description="Defaulters per bin (numbers)")
+    hist_repaid: list[int] | None = Field(default=None, description="Repaid clients per bin (numbers)")
+    median_defaulters: float | None = Field(default=None, description="Median among defaulters (numbers)")
+    median_repaid: float | None = Field(default=None, description="Median among repaid clients (numbers)")
 
 
 class PopulationSample(BaseModel):

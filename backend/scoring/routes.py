@@ -64,6 +64,12 @@ def simulate(
         if body.features is not None:
             mode = "new"
             features = scoring.validate_fields(body.features, spec, "features")
+            missing = scoring.missing_required(features, spec)
+            if missing:
+                raise RequestValidationError([
+                    {"loc": ("body", "features", name), "msg": "required for a new applicant", "type": "missing"}
+                    for name in missing
+                ])
             overridden: list[str] = []
         else:
             mode = "what_if"
@@ -102,6 +108,12 @@ class InputField(BaseModel):
     max: float | None = Field(default=None, description="Largest accepted value (numbers)")
     levels: list[str] | None = Field(default=None, description="Accepted values (categories)")
     special: list[float] | None = Field(default=None, description="Sentinel values accepted outside min-max")
+    required: bool = Field(
+        default=False, description="Must be given for a new applicant ('features'); 422 names it when missing"
+    )
+    form_order: int | None = Field(
+        default=None, description="Position in the new-applicant form an advisor fills; null when not asked there"
+    )
 
 
 class InputSpec(BaseModel):

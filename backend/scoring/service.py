@@ -125,6 +125,23 @@ def comparison(
     return result
 
 
+# What an advisor collects from a new applicant, in the order of the form (issue 13). The
+# model reads more columns; those are left unknown (the model handles missing values) or
+# changed in a what-if. A score needs at least income, credit amount and age: without them
+# an "empty" applicant would get a real, meaningless refusal.
+APPLICANT_FORM = (
+    "AMT_INCOME_TOTAL", "AMT_CREDIT", "AMT_ANNUITY", "AMT_GOODS_PRICE", "DAYS_BIRTH", "DAYS_EMPLOYED",
+    "NAME_INCOME_TYPE", "NAME_FAMILY_STATUS", "CNT_CHILDREN", "NAME_CONTRACT_TYPE", "NAME_HOUSING_TYPE",
+    "NAME_EDUCATION_TYPE",
+)
+APPLICANT_REQUIRED = ("AMT_INCOME_TOTAL", "AMT_CREDIT", "DAYS_BIRTH")
+
+
+def missing_required(features: dict[str, Any], spec: dict[str, dict[str, Any]]) -> list[str]:
+    """The minimum fields of a new applicant that ``features`` leaves empty, in form order."""
+    return [name for name in APPLICANT_REQUIRED if name in spec and features.get(name) in (None, "")]
+
+
 def input_fields(bundle: Bundle, lang: str) -> list[dict[str, Any]]:
     """``bundle.input_spec()`` as a list in column order, with the label in ``lang``."""
     fields = []
@@ -139,6 +156,8 @@ def input_fields(bundle: Bundle, lang: str) -> list[dict[str, Any]]:
                 "max": entry.get("max"),
                 "levels": entry.get("levels"),
                 "special": entry.get("special"),
+                "required": name in APPLICANT_REQUIRED,
+                "form_order": APPLICANT_FORM.index(name) if name in APPLICANT_FORM else None,
             }
         )
     return fields

@@ -1,5 +1,7 @@
 """Admin page: users and roles. One-time passwords are shown once and never kept in the
-session after the next action."""
+session after the next action. Granting access to personal data is a request a second admin
+approves (issue 14); every action that changes someone's access asks for a confirmation
+first and says what it did (issue 13)."""
 
 from __future__ import annotations
 
@@ -8,12 +10,13 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from frontend import ui
+from frontend import contract, ui
 
 ROLES = ("advisor", "comex", "compliance", "admin")
 # Roles granted only on a second admin's approval (security.rbac.ROLES_NEEDING_APPROVAL).
 APPROVED_ROLES = ("advisor", "compliance", "admin")
 OTP_STATE_KEY = "admin_one_time_password"  # noqa: S105 - a session-state key name
+DONE_KEY = "admin_done"
 
 
 def _show_one_time_password() -> None:
@@ -25,8 +28,15 @@ def _show_one_time_password() -> None:
         st.caption(ui.t("users.otp_note"))
 
 
-def _password_from(answer: Any) -> str | None:
-    return ui.pick(answer, "one_time_password", "password", "temporary_password")
+def _show_done() -> None:
+    done = st.session_state.pop(DONE_KEY, None)
+    if done:
+        st.success(done, icon=":material/task_alt:")
+
+
+def _done(message: str) -> None:
+    st.session_state[DONE_KEY] = message
+    st.rerun()
 
 
 def _create() -> None:
@@ -38,83 +48,106 @@ def _create() -> None:
             if not username.strip():
                 st.error(ui.t("users.empty_name"))
                 return
-            answer = ui.call(ui.client().post, "/users", {"username": username.strip(), "full_name": full_name.strip(), "role": role})
-            if answer is not None:
-                password = _password_from(answer)
-                if password:
-                    st.session_state[OTP_STATE_KEY] = ("users.created", username.strip(), password)
-                elif ui.pick(answer, "access_request"):
-                    st.toast(ui.t("access.pending_created", username=username.strip()))
+            answer = ui.call_as(contract.UserCreated, ui.client().post, "/users",
+                                {"username": username.strip(), "full_name": full_name.strip(), "role": role})
+            if answer is None:
+                return
+            if answer.one_time_password:
+                st.session_state[OTP_STATE_KEY] = ("users.created", answer.username, answer.one_time_password)
                 st.rerun()
-
-
-def _manage(users: list[dict[str, Any]]) -> None:
-    st.subheader(ui.t("users.manage"))
-    names = [str(u.get("username")) for u in users]
-    if not names:
-        return
-    username = st.selectbox(ui.t("users.pick"), names, key="manage_user")
-    user = next(u for u in users if u.get("username") == username)
-    api = ui.client()
-    a, b, c, d = st.columns(4)
-    with a:
-        current = str(user.get("role"))
-        role = st.selectbox(ui.t("users.role"), ROLES, index=ROLES.index(current) if current in ROLES else 0,
-                            format_func=lambda r: ui.t(f"role.{r}"), key="manage_role")
-        if role in APPROVED_ROLES and role != current:
-            # Four-eyes (issue 14): this role is a request another admin decides.
-            if st.button(ui.t("access.request_role"), key="manage_request_role"):
-                _request_access(username, {"kind": "role", "role": role})
-        elif st.button(ui.t("users.change_role"), key="manage_change_role") and ui.call(api.patch, f"/users/{username}", {"role": role}) is not None:
-            st.toast(ui.t("users.done", username=username))
+            if answer.access_request is not None:
+                _done(ui.t("access.pending_created", username=answer.username))
             st.rerun()
-    with b:
-        active = bool(user.get("active", True))
-        label = ui.t("users.disable") if active else ui.t("users.enable")
-        if not active and current in APPROVED_ROLES:
-            if st.button(ui.t("access.request_enable"), key="manage_request_enable"):
-                _request_access(username, {"kind": "enable"})
-        elif st.button(label, key="manage_active") and ui.call(api.patch, f"/users/{username}", {"active": not active}) is not None:
-            st.toast(ui.t("users.done", username=username))
-            st.rerun()
-    with c:
-        if st.button(ui.t("users.unlock"), key="manage_unlock") and ui.call(api.post, f"/users/{username}/unlock") is not None:
-            st.toast(ui.t("users.done", username=username))
-            st.rerun()
-    with d:
-        if st.button(ui.t("users.reset"), key="manage_reset"):
-            answer = ui.call(api.post, f"/users/{username}/reset-password")
-            password = _password_from(answer)
-            if password:
-                st.session_state[OTP_STATE_KEY] = ("users.reset_done", username, password)
-                st.rerun()
-            elif ui.pick(answer, "access_request"):
-                st.toast(ui.t("access.pending_reset", username=username))
 
 
-# -- four-eyes access requests (issue 14) ---------------------------------------------------
+def _patched(username: str, payload: dict, message: str) -> None:
+    if ui.call_as(contract.UserOut, ui.client().patch, f"/users/{username}", payload) is not None:
+        _done(message)
 
 
 def _request_access(username: str, body: dict[str, Any]) -> None:
-    answer = ui.call(ui.client().post, f"/users/{username}/access-requests", body)
+    answer = ui.call_as(contract.AccessRequestOut, ui.client().post, f"/users/{username}/access-requests", body)
     if answer is not None:
-        st.toast(ui.t("access.requested", id=ui.pick(answer, "id"), username=username))
-        st.rerun()
+        _done(ui.t("access.requested", id=answer.id, username=username))
+
+
+def _role_row(username: str, user: contract.UserOut) -> None:
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    # Keyed by user: the selector starts on the chosen user's current role, never on the value
+    # left by the previous user.
+    role = left.selectbox(ui.t("users.new_role"), ROLES, index=ROLES.index(user.role),
+                          format_func=lambda r: ui.t(f"role.{r}"), key=f"manage_role_{username}")
+    confirmed = role != user.role and left.checkbox(
+        ui.t("users.confirm_role", username=username, old=ui.t(f"role.{user.role}"), new=ui.t(f"role.{role}")),
+        key=f"confirm_role_{username}_{role}",
+    )
+    if role in APPROVED_ROLES and role != user.role:
+        # Four-eyes (issue 14): this role is a request another admin decides.
+        if right.button(ui.t("access.request_role"), key="manage_request_role", disabled=not confirmed):
+            _request_access(username, {"kind": "role", "role": role})
+    elif right.button(ui.t("users.change_role"), key="manage_change_role", disabled=not confirmed):
+        _patched(username, {"role": role}, ui.t("users.role_done", username=username, role=ui.t(f"role.{role}")))
+
+
+def _active_row(username: str, user: contract.UserOut) -> None:
+    left, right = st.columns([3, 1], vertical_alignment="center")
+    confirmed = left.checkbox(ui.t("users.confirm_disable" if user.active else "users.confirm_enable", username=username),
+                              key=f"confirm_active_{username}_{user.active}")
+    if not user.active and user.role in APPROVED_ROLES:
+        if right.button(ui.t("access.request_enable"), key="manage_request_enable", disabled=not confirmed):
+            _request_access(username, {"kind": "enable"})
+    elif right.button(ui.t("users.disable") if user.active else ui.t("users.enable"), key="manage_active",
+                      disabled=not confirmed):
+        message = ui.t("users.disabled_done" if user.active else "users.enabled_done", username=username)
+        _patched(username, {"active": not user.active}, message)
+
+
+def _manage(users: list[contract.UserOut]) -> None:
+    st.subheader(ui.t("users.manage"))
+    if not users:
+        return
+    by_name = {u.username: u for u in users}
+    # Plain names as options: a label that changes with the role would make Streamlit treat
+    # it as a new widget and jump back to the first user after a change.
+    username = st.selectbox(ui.t("users.pick"), list(by_name), key="manage_user")
+    user = by_name[username]
+    st.markdown(ui.t("users.current", username=user.username, role=ui.t(f"role.{user.role}"),
+                     state=ui.t("users.state_active") if user.active else ui.t("users.state_disabled")))
+    # One row per action: what it will do (confirmation box), then the button.
+    _role_row(username, user)
+    _active_row(username, user)
+    left, right = st.columns([3, 1], vertical_alignment="center")
+    left.markdown(ui.t("users.unlock_note", username=username))
+    if right.button(ui.t("users.unlock"), key="manage_unlock"):
+        if ui.call_as(contract.UserOut, ui.client().post, f"/users/{username}/unlock") is not None:
+            _done(ui.t("users.unlocked_done", username=username))
+    left, right = st.columns([3, 1], vertical_alignment="center")
+    confirmed = left.checkbox(ui.t("users.confirm_reset", username=username), key=f"confirm_reset_{username}")
+    if right.button(ui.t("users.reset"), key="manage_reset", disabled=not confirmed):
+        answer = ui.call_as(contract.PasswordReset, ui.client().post, f"/users/{username}/reset-password")
+        if answer is None:
+            return
+        if answer.one_time_password:
+            st.session_state[OTP_STATE_KEY] = ("users.reset_done", answer.username, answer.one_time_password)
+            st.rerun()
+        if answer.access_request is not None:
+            _done(ui.t("access.pending_reset", username=username))
+
+
+# -- four-eyes access requests (issue 14) ---------------------------------------------------
 
 
 def _pending_requests() -> None:
     """Approve or reject what another admin asked; the approver receives the new password."""
     st.subheader(ui.t("access.title"))
     st.caption(ui.t("access.intro"))
-    answer = ui.fetch("/users/access-requests", status="pending")
-    pending = [r for r in answer if isinstance(r, dict)] if isinstance(answer, list) else []
+    pending = ui.fetch_as(list[contract.AccessRequestOut], "/users/access-requests", status="pending") or []
     if not pending:
         st.info(ui.t("access.none"))
         return
     labels = {
-        int(r["id"]): ui.t("access.label", id=r["id"], kind=ui.t(f"access.kind.{r.get('kind')}"),
-                           username=r.get("username"), role=ui.t(f"role.{r.get('role')}"),
-                           requested_by=r.get("requested_by"))
+        r.id: ui.t("access.label", id=r.id, kind=ui.t(f"access.kind.{r.kind}"), username=r.username,
+                   role=ui.t(f"role.{r.role}"), requested_by=r.requested_by)
         for r in pending
     }
     chosen = st.selectbox(ui.t("access.pick"), list(labels), format_func=labels.__getitem__, key="access_pick")
@@ -129,28 +162,33 @@ def _pending_requests() -> None:
             decision = "reject"
     if decision is None:
         return
-    result = ui.call(ui.client().post, f"/users/access-requests/{chosen}/{decision}")
+    result = ui.call_as(contract.AccessDecision, ui.client().post, f"/users/access-requests/{chosen}/{decision}")
     if result is None:
         return
-    request = next(r for r in pending if int(r["id"]) == chosen)
-    password = _password_from(result)
-    if password:
-        st.session_state[OTP_STATE_KEY] = ("access.approved_otp", str(request.get("username")), password)
-    else:
-        st.toast(ui.t("access.rejected", id=chosen))
-    st.rerun()
+    if result.one_time_password:
+        st.session_state[OTP_STATE_KEY] = ("access.approved_otp", result.request.username, result.one_time_password)
+        st.rerun()
+    _done(ui.t("access.rejected", id=chosen))
 
 
 def users_page() -> None:
     st.title(ui.t("users.title"))
+    _show_done()
     _show_one_time_password()
-    answer = ui.fetch("/users")
-    users = answer if isinstance(answer, list) else ui.pick(answer, "users", "items", default=[])
-    users = [u for u in users if isinstance(u, dict)]
+    users = ui.fetch_as(list[contract.UserOut], "/users") or []
     if users:
-        frame = pd.DataFrame(users)
-        columns = [c for c in ("username", "full_name", "role", "active", "locked", "locked_until", "must_change_password", "created_at") if c in frame.columns]
-        st.dataframe(frame[columns], hide_index=True)
+        st.dataframe(
+            pd.DataFrame({
+                ui.t("users.username"): [u.username for u in users],
+                ui.t("users.full_name"): [u.full_name or "—" for u in users],
+                ui.t("users.role"): [ui.t(f"role.{u.role}") for u in users],
+                ui.t("users.active"): [ui.show_value(u.active) for u in users],
+                ui.t("users.locked_until"): [ui.when(u.locked_until) if u.locked_until else "—" for u in users],
+                ui.t("users.must_change"): [ui.show_value(u.must_change_password) for u in users],
+                ui.t("users.created_at"): [ui.when(u.created_at) for u in users],
+            }),
+            hide_index=True,
+        )
     _pending_requests()
     _create()
     _manage(users)

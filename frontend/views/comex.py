@@ -3,120 +3,109 @@ API about an individual client (the API refuses COMEX on every client route anyw
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 import streamlit as st
 
-from frontend import charts, ui
+from frontend import charts, contract, ui
 from frontend.views import transparency
 
 SEGMENT_AXES = ("contract_type", "gender", "age_band", "income_type", "education", "family_status")
 
 
-def _kpis(summary: dict[str, Any]) -> None:
+def _kpis(summary: contract.PortfolioSummary) -> None:
     cards = st.columns(4)
-    cards[0].metric(ui.t("kpi.applicants"), ui.num(ui.pick(summary, "applicants", "n_applicants", "count")), border=True)
-    cards[1].metric(ui.t("kpi.approval_rate"), ui.pct(ui.pick(summary, "approval_rate")), border=True)
-    cards[2].metric(
-        ui.t("kpi.expected_default"),
-        ui.pct(ui.pick(summary, "expected_default_rate", "expected_default_rate_approved")),
-        border=True,
-    )
-    cards[3].metric(ui.t("kpi.expected_loss"), ui.num(ui.pick(summary, "expected_loss", "expected_loss_proxy")), border=True)
+    cards[0].metric(ui.t("kpi.applicants"), ui.num(summary.applicants), border=True)
+    cards[1].metric(ui.t("kpi.approval_rate"), ui.pct(summary.approval_rate), border=True,
+                    help=ui.t("kpi.approval_rate_help", threshold=ui.pct(summary.threshold)))
+    cards[2].metric(ui.t("kpi.expected_default"), ui.pct(summary.expected_default_rate_approved), border=True,
+                    help=ui.t("kpi.expected_default_help"))
+    cards[3].metric(ui.t("kpi.expected_loss"), ui.money(summary.expected_loss), border=True,
+                    help=ui.t("kpi.expected_loss_help"))
+    st.caption(ui.t("kpi.approved_credit", amount=ui.money(summary.approved_credit),
+                    loss_share=ui.pct(summary.expected_loss / summary.approved_credit if summary.approved_credit else None)))
+
+
+def _grades(card: contract.ModelCard | None) -> dict[str, contract.Grade]:
+    return {grade.grade: grade for grade in card.master_scale} if card is not None else {}
 
 
 def portfolio_page() -> None:
     st.title(ui.t("portfolio.title"))
-    summary = ui.require_mapping(ui.fetch("/portfolio/summary", lang=ui.lang()))
+    summary = ui.fetch_as(contract.PortfolioSummary, "/portfolio/summary", lang=ui.lang())
     if summary is None:
         return
     _kpis(summary)
-    text = ui.pick(summary, "executive_summary", "summary")
-    if text:
-        st.subheader(ui.t("portfolio.summary"))
-        st.info(text if isinstance(text, str) else "\n\n".join(map(str, text)))
-    threshold = float(ui.pick(summary, "threshold", default=0.5))
-    histogram = ui.pick(summary, "histogram", "score_histogram", default={})
-    edges = [float(x) for x in ui.pick(histogram, "edges", "bins", "bin_edges", default=[])]
-    counts = [float(x) for x in ui.pick(histogram, "counts", "values", default=[])]
+    st.subheader(ui.t("portfolio.summary"))
+    st.info(summary.executive_summary)
     left, right = st.columns([3, 2])
     with left:
         st.subheader(ui.t("portfolio.distribution"))
-        if edges and counts:
-            st.plotly_chart(
-                charts.score_histogram(edges, counts, threshold, ui.t("score.title"), ui.t("portfolio.count"),
-                                       ui.t("score.threshold", threshold=ui.pct(threshold))),
-                key="histogram",
-            )
+        ui.plotly_chart(
+            charts.score_histogram(summary.histogram.edges, summary.histogram.counts, summary.threshold,
+                                   ui.t("portfolio.pd_axis"), ui.t("portfolio.count"),
+                                   ui.t("score.threshold", threshold=ui.pct(summary.threshold)),
+                                   (ui.t("portfolio.below_threshold"), ui.t("portfolio.above_threshold"))),
+            key="histogram",
+        )
+        st.caption(ui.t("portfolio.distribution_note", threshold=ui.pct(summary.threshold)))
     with right:
-        bands = ui.pick(summary, "risk_bands", "bands", default=[])
-        if bands:
-            st.subheader(ui.t("portfolio.bands"))
-            rows = [b for b in bands if isinstance(b, dict)] if isinstance(bands, list) else []
-            st.dataframe(
-                pd.DataFrame(
-                    {
-                        ui.t("portfolio.band"): [str(ui.pick(b, "label", "band", default="?")) for b in rows],
-                        ui.t("portfolio.count"): [ui.pick(b, "count", default=0) for b in rows],
-                        ui.t("portfolio.share"): [ui.pct(ui.pick(b, "share")) for b in rows],
-                    }
-                ),
-                hide_index=True,
-            )
+        st.subheader(ui.t("portfolio.bands"))
+        # The classes are the model's master scale: each one a fixed range of default risk.
+        grades = _grades(ui.fetch_as(contract.ModelCard, "/model", lang=ui.lang()))
+        st.dataframe(
+            pd.DataFrame({
+                ui.t("portfolio.band"): [b.band for b in summary.risk_bands],
+                ui.t("portfolio.band_meaning"): [
+                    ui.t("portfolio.band_range", label=grades[b.band].label, low=ui.pct(grades[b.band].pd_min),
+                         high=ui.pct(grades[b.band].pd_max)) if b.band in grades else "—"
+                    for b in summary.risk_bands
+                ],
+                ui.t("portfolio.count"): [ui.num(b.count) for b in summary.risk_bands],
+                ui.t("portfolio.share"): [ui.pct(b.share) for b in summary.risk_bands],
+            }),
+            hide_index=True,
+        )
+        st.caption(ui.t("portfolio.bands_note"))
     _segments()
 
 
 def _segments() -> None:
     st.subheader(ui.t("segments.title"))
     by = st.selectbox(ui.t("segments.by"), SEGMENT_AXES, format_func=lambda axis: ui.t(f"segments.{axis}"), key="segments_by")
-    data = ui.require_mapping(ui.fetch("/portfolio/segments", by=by, lang=ui.lang()))
+    data = ui.fetch_as(contract.Segments, "/portfolio/segments", by=by, lang=ui.lang())
     if data is None:
         return
-    rows = [r for r in ui.pick(data, "segments", default=[]) if isinstance(r, dict)]
-    if rows:
-        labels = [str(ui.pick(r, "label", "segment", "value", default="?")) for r in rows]
-        table = pd.DataFrame(
-            {
-                ui.t("segments.segment"): labels,
-                ui.t("segments.count"): [ui.pick(r, "count", "applicants", default=0) for r in rows],
-                ui.t("segments.approval_rate"): [ui.pct(ui.pick(r, "approval_rate")) for r in rows],
-                ui.t("segments.mean_probability"): [ui.pct(ui.pick(r, "mean_probability")) for r in rows],
-            }
-        )
+    if data.segments:
+        labels = [ui.level(r.segment) for r in data.segments]
+        table = pd.DataFrame({
+            ui.t("segments.segment"): labels,
+            ui.t("segments.count"): [ui.num(r.count) for r in data.segments],
+            ui.t("segments.approval_rate"): [ui.pct(r.approval_rate) for r in data.segments],
+            ui.t("segments.mean_probability"): [ui.pct(r.mean_probability) for r in data.segments],
+        })
         left, right = st.columns(2)
         left.dataframe(table, hide_index=True)
-        right.plotly_chart(
-            charts.horizontal_bars(labels, [float(ui.pick(r, "approval_rate", default=0.0)) for r in rows],
-                                   ui.t("segments.approval_rate"), percent=True),
-            key="segments_chart",
-        )
-    suppressed = ui.pick(data, "suppressed", "suppressed_segments", default=0)
-    count = len(suppressed) if isinstance(suppressed, list) else int(suppressed or 0)
-    if count:
-        st.caption(ui.t("segments.suppressed", count=count))
-
-
-def model_card(card: dict[str, Any]) -> None:
-    # The same card every role reads (fairness figures and limits included).
-    transparency.render_model_card(card)
+        with right:
+            ui.plotly_chart(
+                charts.horizontal_bars(labels, [r.approval_rate for r in data.segments], ui.t("segments.approval_rate"),
+                                       percent=True),
+                key="segments_chart",
+            )
+    if data.suppressed:
+        st.caption(ui.t("segments.suppressed", count=data.suppressed))
 
 
 def model_page() -> None:
     st.title(ui.t("model.title"))
-    card = ui.require_mapping(ui.fetch("/model", lang=ui.lang()))
+    card = ui.fetch_as(contract.ModelCard, "/model", lang=ui.lang())
     if card is not None:
-        model_card(card)
-    importance = ui.fetch("/model/importance", lang=ui.lang())
-    rows = ui.pick(importance, "features", "importance", default=importance if isinstance(importance, list) else [])
-    if rows:
+        # The same card every role reads (fairness figures and limits included).
+        transparency.render_model_card(card)
+    importance = ui.fetch_as(contract.GlobalImportance, "/model/importance", lang=ui.lang())
+    if importance is not None and importance.features:
         st.subheader(ui.t("model.importance"))
-        top = [r for r in rows if isinstance(r, dict)][:20]
-        st.plotly_chart(
-            charts.horizontal_bars(
-                [str(ui.pick(r, "label", "feature")) for r in top],
-                [float(ui.pick(r, "mean_abs_shap", "importance", default=0.0)) for r in top],
-                ui.t("model.importance_axis"),
-            ),
+        top = importance.features[:20]
+        ui.plotly_chart(
+            charts.horizontal_bars([r.label for r in top], [r.mean_abs_shap for r in top], ui.t("model.importance_axis")),
             key="importance",
         )

@@ -8,25 +8,33 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from frontend import ui
+from frontend import contract, ui
+from frontend.i18n import TIMEZONE
 
 CURSORS_KEY = "audit_cursors"
-FILTERS_KEY = "audit_filters"
+# Not the form's key: a session-state value named like a widget (the form "audit_filters")
+# cannot be set once that widget exists (StreamlitWidgetAlreadyInstantiatedError).
+FILTERS_KEY = "audit_applied_filters"
 EXPORT_KEY = "audit_export"
 OUTCOMES = ("", "success", "denied", "error")
 
 
 def _verify() -> None:
     if st.button(ui.t("audit.verify"), key="audit_verify", icon=":material/verified:"):
-        result = ui.require_mapping(ui.call(ui.client().get, "/audit/verify"))
+        result = ui.call_as(contract.VerificationOut, ui.client().get, "/audit/verify")
         if result is None:
             return
-        if result.get("valid"):
-            st.success(ui.t("audit.valid", events=ui.num(ui.pick(result, "events_checked", default=0)),
-                            checkpoints=ui.num(ui.pick(result, "checkpoints_checked", default=0))))
+        if result.valid:
+            st.success(ui.t("audit.valid", events=ui.num(result.events_checked), checkpoints=ui.num(result.checkpoints_checked)))
         else:
-            st.error(ui.t("audit.invalid", seq=ui.pick(result, "first_invalid_seq", default="?"),
-                          reason=ui.pick(result, "reason", default="—")))
+            st.error(ui.t("audit.invalid", seq=result.first_invalid_seq if result.first_invalid_seq is not None else "?",
+                          reason=result.reason or "—"))
+
+
+def _day_bound(day: dt.date, end: bool) -> str:
+    """A whole day in Paris time, as the instant the API filters on."""
+    moment = dt.datetime.combine(day + dt.timedelta(days=1) if end else day, dt.time.min, TIMEZONE)
+    return moment.astimezone(dt.UTC).isoformat()
 
 
 def _filters() -> dict[str, Any]:
@@ -34,19 +42,20 @@ def _filters() -> dict[str, Any]:
         st.markdown(f"**{ui.t('audit.filters')}**")
         a, b, c = st.columns(3)
         actor = a.text_input(ui.t("audit.actor"), key="audit_actor")
-        action = b.text_input(ui.t("audit.action"), key="audit_action")
-        outcome = c.selectbox(ui.t("audit.outcome"), OUTCOMES, format_func=lambda o: o or ui.t("audit.any"), key="audit_outcome")
+        action = b.text_input(ui.t("audit.action"), key="audit_action", help=ui.t("audit.action_help"))
+        outcome = c.selectbox(ui.t("audit.outcome"), OUTCOMES, format_func=lambda o: ui.t(f"outcome.{o}") if o else ui.t("audit.any"),
+                              key="audit_outcome")
         d, e, f = st.columns(3)
-        since = d.date_input(ui.t("audit.from"), value=None, key="audit_from")
-        until = e.date_input(ui.t("audit.to"), value=None, key="audit_to")
+        since = d.date_input(ui.t("audit.from"), value=None, key="audit_from", format="DD/MM/YYYY")
+        until = e.date_input(ui.t("audit.to"), value=None, key="audit_to", format="DD/MM/YYYY")
         limit = f.selectbox(ui.t("audit.page_size"), (25, 50, 100, 500), index=1, key="audit_limit")
         if st.form_submit_button(ui.t("audit.search"), type="primary"):
             st.session_state[FILTERS_KEY] = {
                 "actor": actor.strip() or None,
                 "action": action.strip() or None,
                 "outcome": outcome or None,
-                "from": dt.datetime.combine(since, dt.time.min, dt.UTC).isoformat() if since else None,
-                "to": dt.datetime.combine(until, dt.time.max, dt.UTC).isoformat() if until else None,
+                "from": _day_bound(since, end=False) if since else None,
+                "to": _day_bound(until, end=True) if until else None,
                 "limit": limit,
             }
             st.session_state[CURSORS_KEY] = [None]
@@ -55,36 +64,47 @@ def _filters() -> dict[str, Any]:
 
 def _events(filters: dict[str, Any]) -> None:
     cursors: list[str | None] = st.session_state.setdefault(CURSORS_KEY, [None])
-    page = ui.require_mapping(ui.fetch("/audit/events", **filters, cursor=cursors[-1]))
+    page = ui.fetch_as(contract.AuditPage, "/audit/events", **filters, cursor=cursors[-1])
     if page is None:
         return
-    events = [e for e in ui.pick(page, "events", "items", default=[]) if isinstance(e, dict)]
     st.caption(ui.t("audit.page", page=len(cursors)))
-    if not events:
+    if not page.events:
         st.info(ui.t("audit.empty"))
     else:
-        columns = ["seq", "ts", "actor", "role", "action", "resource", "outcome", "ip", "model_version", "request_id"]
-        frame = pd.DataFrame(events)
-        st.dataframe(frame[[c for c in columns if c in frame.columns]], hide_index=True)
+        st.dataframe(
+            pd.DataFrame({
+                ui.t("audit.col.seq"): [e.seq for e in page.events],
+                ui.t("audit.col.when"): [ui.when(e.ts, seconds=True) for e in page.events],
+                ui.t("audit.actor"): [e.actor or "—" for e in page.events],
+                ui.t("users.role"): [ui.t(f"role.{e.role}") if e.role else "—" for e in page.events],
+                ui.t("audit.action"): [e.action for e in page.events],
+                ui.t("audit.col.resource"): [e.resource or "—" for e in page.events],
+                ui.t("audit.outcome"): [ui.t_or(f"outcome.{e.outcome}", e.outcome) for e in page.events],
+                ui.t("audit.col.ip"): [e.ip or "—" for e in page.events],
+                ui.t("audit.col.model_version"): [e.model_version or "—" for e in page.events],
+            }),
+            hide_index=True,
+        )
     left, right = st.columns(2)
     if len(cursors) > 1 and left.button(ui.t("audit.first"), key="audit_first"):
         st.session_state[CURSORS_KEY] = [None]
         st.rerun()
-    next_cursor = ui.pick(page, "next_cursor", "cursor")
-    if next_cursor and right.button(ui.t("audit.next"), key="audit_next"):
-        cursors.append(str(next_cursor))
+    if page.next_cursor is not None and right.button(ui.t("audit.next"), key="audit_next"):
+        cursors.append(str(page.next_cursor))
         st.rerun()
 
 
 def _export(filters: dict[str, Any]) -> None:
     st.subheader(ui.t("audit.export"))
     left, right = st.columns([1, 3])
-    fmt = left.radio(ui.t("audit.export_format"), ("jsonl", "csv"), horizontal=True, key="audit_export_format")
+    fmt = left.radio(ui.t("audit.export_format"), ("jsonl", "csv"), horizontal=True, key="audit_export_format",
+                     format_func=lambda f: ui.t(f"audit.format.{f}"))
     if right.button(ui.t("audit.export_prepare"), key="audit_export_prepare", icon=":material/download:"):
         params = {k: v for k, v in filters.items() if k != "limit"}
         export = ui.call(ui.client().download, "/audit/export", {"format": fmt, **params})
         if export is not None:
             st.session_state[EXPORT_KEY] = (export.content, export.filename or f"octroi-audit.{fmt}", export.media_type)
+            st.success(ui.t("audit.export_ready", size=ui.num(len(export.content) / 1024, 1)))
     stored = st.session_state.get(EXPORT_KEY)
     if stored:
         st.download_button(ui.t("audit.export_download"), data=stored[0], file_name=stored[1], mime=stored[2], key="audit_export_download")

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from frontend import charts, ui
+from frontend import charts, contract, ui
 from frontend.api import ApiError, ErrorKind
 from frontend.views import decisions as decisions_view
 
@@ -34,9 +34,8 @@ def valid_client_id(raw: str) -> str | None:
 
 
 def _ts(value: Any) -> str:
-    """An ISO 8601 timestamp as ``YYYY-MM-DD HH:MM`` (the API answers in UTC)."""
-    text = str(value or "—")
-    return text[:16].replace("T", " ")
+    """A timestamp as local Paris time, the page's way (the API answers in UTC)."""
+    return ui.when(value)
 
 
 def _verdict(value: Any) -> str:
@@ -65,7 +64,7 @@ def _lookup() -> str | None:
     return st.session_state.get(SUBJECT_KEY)
 
 
-def _load_export(client_id: str) -> dict[str, Any] | None:
+def _load_export(client_id: str) -> contract.ClientExport | None:
     stored = st.session_state.get(EXPORT_KEY)
     if stored and stored[0] == client_id and stored[1] == ui.lang():
         return stored[2]
@@ -78,133 +77,133 @@ def _load_export(client_id: str) -> dict[str, Any] | None:
             return None
         ui.show_error(error)
         return None
-    export = ui.require_mapping(export)
+    export = ui.parse(contract.ClientExport, export)
     if export is not None:
         st.session_state[EXPORT_KEY] = (client_id, ui.lang(), export)
     return export
 
 
-def render_export(export: dict[str, Any]) -> None:
-    subject = ui.pick(export, "subject", default={})
-    st.caption(ui.t("subject.generated", ts=_ts(ui.pick(export, "generated_at"))))
-    pseudonym = str(ui.pick(subject, "pseudonym", default="—"))
+def render_export(export: contract.ClientExport) -> None:
+    subject = export.subject
+    st.caption(ui.t("subject.generated", ts=_ts(export.generated_at)))
+    pseudonym = str(subject.pseudonym)
     st.download_button(
         ui.t("subject.download"),
-        data=json.dumps(export, ensure_ascii=False, indent=2).encode("utf-8"),
+        data=export.model_dump_json(indent=2).encode("utf-8"),
         # Named after the pseudonym, not the bank id: the file may travel by e-mail.
         file_name=f"octroi-export-{pseudonym[:12]}.json",
         mime="application/json",
         key="subject_download",
         icon=":material/download:",
     )
-    note = ui.pick(export, "controller_note")
+    note = export.controller_note
     if note:
         st.info(str(note))
     cols = st.columns(3)
     cols[0].metric(ui.t("subject.pseudonym"), pseudonym[:12] + "…")
-    cols[1].metric(ui.t("subject.key_version"), str(ui.pick(subject, "key_version", default="—")))
-    cols[2].metric(ui.t("subject.imported_at"), _ts(ui.pick(subject, "imported_at"))[:10])
+    cols[1].metric(ui.t("subject.key_version"), str(subject.key_version))
+    cols[2].metric(ui.t("subject.imported_at"), ui.when(subject.imported_at))
 
-    stored = [f for f in ui.pick(export, "stored_data", default=[]) if isinstance(f, dict)]
+    stored = list(export.stored_data)
     with st.expander(f"{ui.t('subject.stored')} — {ui.t('subject.stored_count', count=len(stored))}", expanded=False):
         st.dataframe(
             _text_frame(
                 {
-                    ui.t("field.label"): [ui.pick(f, "label") for f in stored],
-                    ui.t("field.feature"): [ui.pick(f, "feature") for f in stored],
-                    ui.t("common.value"): [ui.pick(f, "value") for f in stored],
+                    ui.t("field.label"): [f.label for f in stored],
+                    ui.t("field.feature"): [f.feature for f in stored],
+                    ui.t("common.value"): [f.value for f in stored],
                 }
             ),
             hide_index=True,
         )
     _automated(export)
     _human_decisions(export)
-    decisions_view.render_reproduce(export)
+    decisions_view.render_reproduce(export.model_dump(mode="json"))
     _audit_events(export)
 
 
-def _automated(export: dict[str, Any]) -> None:
+def _automated(export: contract.ClientExport) -> None:
     st.subheader(ui.t("subject.automated"))
-    automated = ui.pick(export, "automated_decision")
-    if not isinstance(automated, dict):
-        st.info(ui.t("subject.automated_none", reason=ui.pick(export, "automated_decision_unavailable", default="—")))
+    automated = export.automated_decision
+    if automated is None:
+        st.info(ui.t("subject.automated_none", reason=export.automated_decision_unavailable))
         return
     cols = st.columns(4)
-    cols[0].metric(ui.t("field.recommendation"), _verdict(ui.pick(automated, "recommendation")))
-    cols[1].metric(ui.t("score.title"), ui.pct(ui.pick(automated, "probability")))
-    cols[2].metric(ui.t("model.threshold"), ui.pct(ui.pick(automated, "threshold")))
-    cols[3].metric(ui.t("score.display"), ui.num(ui.pick(automated, "display_score")))
+    cols[0].metric(ui.t("field.recommendation"), _verdict(automated.recommendation))
+    cols[1].metric(ui.t("score.title"), ui.pct(automated.probability))
+    cols[2].metric(ui.t("model.threshold"), ui.pct(automated.threshold))
+    cols[3].metric(ui.t("score.display"), ui.num(automated.display_score))
     st.caption(
-        f"{ui.t('score.model_version', version=ui.pick(automated, 'model_version', default='—'))} · "
-        f"{ui.t('model.costs')} : {ui.show_value(ui.pick(automated, 'cost_fn'))} / {ui.show_value(ui.pick(automated, 'cost_fp'))} · "
-        f"{ui.t('subject.features_used', count=len(ui.pick(automated, 'features_used', default=[])))}"
+        f"{ui.t('score.model_version', version=automated.model_version)} · "
+        f"{ui.t('model.costs')} : {ui.show_value(automated.cost_fn)} / {ui.show_value(automated.cost_fp)} · "
+        f"{ui.t('subject.features_used', count=len(automated.features_used))}"
     )
-    text = ui.pick(automated, "explanation_text")
+    text = automated.explanation_text
     if text:
         st.info(str(text))
-    rows = [r for r in ui.pick(automated, "contributions", default=[]) if isinstance(r, dict)]
+    rows = list(automated.contributions)
     if rows:
         st.dataframe(
             _text_frame(
                 {
-                    ui.t("field.label"): [ui.pick(r, "label") for r in rows],
-                    ui.t("common.value"): [ui.show_value(ui.pick(r, "value")) for r in rows],
-                    ui.t("field.effect"): [f"{float(ui.pick(r, 'effect', default=0.0)) * 100:+.1f}" for r in rows],
+                    ui.t("field.label"): [r.label for r in rows],
+                    ui.t("common.value"): [ui.show_value(r.value) for r in rows],
+                    ui.t("field.effect"): [f"{float(r.effect) * 100:+.1f}" for r in rows],
                 }
             ),
             hide_index=True,
         )
 
 
-def _human_decisions(export: dict[str, Any]) -> None:
+def _human_decisions(export: contract.ClientExport) -> None:
     st.subheader(ui.t("subject.human"))
-    rows = [r for r in ui.pick(export, "human_decisions", default=[]) if isinstance(r, dict)]
+    rows = list(export.human_decisions)
     if not rows:
         st.caption(ui.t("subject.human_none"))
         return
     st.dataframe(
         _text_frame(
             {
-                ui.t("field.when"): [_ts(ui.pick(r, "decided_at")) for r in rows],
-                ui.t("field.decision"): [_verdict(ui.pick(r, "decision")) for r in rows],
-                ui.t("field.recommendation"): [_verdict(ui.pick(r, "recommendation")) for r in rows],
-                ui.t("field.override"): [ui.show_value(bool(ui.pick(r, "is_override", default=False))) for r in rows],
-                ui.t("field.reason"): [ui.pick(r, "reason") for r in rows],
-                ui.t("field.model_version"): [ui.pick(r, "model_version") for r in rows],
+                ui.t("field.when"): [_ts(r.decided_at) for r in rows],
+                ui.t("field.decision"): [_verdict(r.decision) for r in rows],
+                ui.t("field.recommendation"): [_verdict(r.recommendation) for r in rows],
+                ui.t("field.override"): [ui.show_value(bool(r.is_override)) for r in rows],
+                ui.t("field.reason"): [r.reason for r in rows],
+                ui.t("field.model_version"): [r.model_version for r in rows],
             }
         ),
         hide_index=True,
     )
 
 
-def _audit_events(export: dict[str, Any]) -> None:
+def _audit_events(export: contract.ClientExport) -> None:
     st.subheader(ui.t("subject.events"))
-    rows = [r for r in ui.pick(export, "audit_events", default=[]) if isinstance(r, dict)]
+    rows = list(export.audit_events)
     if not rows:
         st.caption(ui.t("subject.events_none"))
         return
     st.dataframe(
         _text_frame(
             {
-                ui.t("field.when"): [_ts(ui.pick(r, "ts")) for r in rows],
-                ui.t("field.role"): [ui.pick(r, "actor_role") for r in rows],
-                ui.t("field.action"): [ui.pick(r, "action") for r in rows],
-                ui.t("field.outcome"): [ui.pick(r, "outcome") for r in rows],
+                ui.t("field.when"): [_ts(r.ts) for r in rows],
+                ui.t("field.role"): [r.actor_role for r in rows],
+                ui.t("field.action"): [r.action for r in rows],
+                ui.t("field.outcome"): [r.outcome for r in rows],
             }
         ),
         hide_index=True,
     )
 
 
-def _show_erasure(result: dict[str, Any]) -> None:
+def _show_erasure(result: contract.ErasureResult) -> None:
     st.success(
         ui.t(
             "subject.erased",
-            ts=_ts(ui.pick(result, "erased_at")),
-            features=ui.show_value(bool(ui.pick(result, "features_deleted", default=False))),
-            cache=ui.show_value(bool(ui.pick(result, "cache_invalidated", default=False))),
-            tombstone=ui.show_value(bool(ui.pick(result, "tombstone_kept", default=False))),
-            decisions=ui.num(ui.pick(result, "decisions_anonymised", default=0)),
+            ts=_ts(result.erased_at),
+            features=ui.show_value(bool(result.features_deleted)),
+            cache=ui.show_value(bool(result.cache_invalidated)),
+            tombstone=ui.show_value(bool(result.tombstone_kept)),
+            decisions=ui.num(result.decisions_anonymised),
         ),
         icon=":material/delete_forever:",
     )
@@ -234,7 +233,7 @@ def render_erasure(client_id: str) -> None:
             return
         ui.show_error(error)
         return
-    result = ui.require_mapping(result)
+    result = ui.parse(contract.ErasureResult, result)
     if result is None:
         return
     st.session_state.pop(EXPORT_KEY, None)
@@ -296,44 +295,43 @@ def overrides_page() -> None:
     if period is None:
         return
     start, end, first_day, last_day = period
-    report = ui.require_mapping(ui.fetch("/privacy/overrides", **{"from": start.isoformat(), "to": end.isoformat()}))
+    report = ui.fetch_as(contract.OverridesReport, "/privacy/overrides", **{"from": start.isoformat(), "to": end.isoformat()})
     if report is None:
         return
     st.caption(ui.t("overrides.range", start=first_day.isoformat(), end=last_day.isoformat()))
-    overall = ui.pick(report, "overall", default={})
+    overall = report.overall
     cards = st.columns(5)
-    cards[0].metric(ui.t("overrides.decisions"), ui.num(ui.pick(overall, "decisions", default=0)), border=True)
-    cards[1].metric(ui.t("overrides.overrides"), ui.num(ui.pick(overall, "overrides", default=0)), border=True)
-    cards[2].metric(ui.t("overrides.rate"), ui.pct(ui.pick(overall, "override_rate")), border=True)
-    cards[3].metric(ui.t("overrides.approved_against"), ui.num(ui.pick(overall, "approved_against_refusal", default=0)), border=True)
-    cards[4].metric(ui.t("overrides.refused_against"), ui.num(ui.pick(overall, "refused_against_approval", default=0)), border=True)
-    advisors = [a for a in ui.pick(report, "advisors", default=[]) if isinstance(a, dict)]
+    cards[0].metric(ui.t("overrides.decisions"), ui.num(overall.decisions), border=True)
+    cards[1].metric(ui.t("overrides.overrides"), ui.num(overall.overrides), border=True)
+    cards[2].metric(ui.t("overrides.rate"), ui.pct(overall.override_rate), border=True)
+    cards[3].metric(ui.t("overrides.approved_against"), ui.num(overall.approved_against_refusal), border=True)
+    cards[4].metric(ui.t("overrides.refused_against"), ui.num(overall.refused_against_approval), border=True)
+    advisors = list(report.advisors)
     if not advisors:
         st.info(ui.t("overrides.empty"))
         return
     st.subheader(ui.t("overrides.per_advisor"))
-    names = [str(ui.pick(a, "advisor", default="?")) for a in advisors]
+    names = [str(a.advisor) for a in advisors]
     left, right = st.columns([3, 2])
     left.dataframe(
         pd.DataFrame(
             {
                 ui.t("overrides.advisor"): names,
-                ui.t("overrides.decisions"): [int(ui.pick(a, "decisions", default=0)) for a in advisors],
-                ui.t("overrides.overrides"): [int(ui.pick(a, "overrides", default=0)) for a in advisors],
-                ui.t("overrides.rate"): [ui.pct(ui.pick(a, "override_rate")) for a in advisors],
-                ui.t("overrides.approved_against"): [int(ui.pick(a, "approved_against_refusal", default=0)) for a in advisors],
-                ui.t("overrides.refused_against"): [int(ui.pick(a, "refused_against_approval", default=0)) for a in advisors],
+                ui.t("overrides.decisions"): [int(a.decisions) for a in advisors],
+                ui.t("overrides.overrides"): [int(a.overrides) for a in advisors],
+                ui.t("overrides.rate"): [ui.pct(a.override_rate) for a in advisors],
+                ui.t("overrides.approved_against"): [int(a.approved_against_refusal) for a in advisors],
+                ui.t("overrides.refused_against"): [int(a.refused_against_approval) for a in advisors],
             }
         ),
         hide_index=True,
     )
-    right.plotly_chart(
-        charts.horizontal_bars(names, [float(ui.pick(a, "override_rate", default=0.0)) for a in advisors],
-                               ui.t("overrides.rate"), percent=True),
-        key="overrides_chart",
-        config={"displayModeBar": False},
-    )
-    decisions_view.render_override_extras(report)
+    with right:
+        ui.plotly_chart(
+            charts.horizontal_bars(names, [a.override_rate or 0.0 for a in advisors], ui.t("overrides.rate"), percent=True),
+            key="overrides_chart",
+        )
+    decisions_view.render_override_extras(report.model_dump(mode="json"))
 
 
 # ----------------------------------------------------------------------------- Art. 30 register
@@ -351,75 +349,75 @@ def _key_values(mapping: Any) -> None:
 
 def register_page() -> None:
     st.title(ui.t("register.title"))
-    register = ui.require_mapping(ui.fetch("/privacy/register"))
+    register = ui.fetch_as(contract.ProcessingRegister, "/privacy/register")
     if register is None:
         return
-    st.caption(ui.t("register.intro", ts=_ts(ui.pick(register, "generated_at"))))
-    st.markdown(f"**{ui.t('register.controller')}** : {ui.pick(register, 'controller', default='—')}")
+    st.caption(ui.t("register.intro", ts=_ts(register.generated_at)))
+    st.markdown(f"**{ui.t('register.controller')}** : {register.controller}")
     with st.expander(ui.t("register.system")):
-        _key_values(ui.pick(register, "system", default={}))
+        _key_values(register.system)
     st.subheader(ui.t("register.purposes"))
-    purposes = [p for p in ui.pick(register, "purposes", default=[]) if isinstance(p, dict)]
+    purposes = list(register.purposes)
     if purposes:
         st.dataframe(pd.DataFrame(purposes), hide_index=True)
     left, right = st.columns(2)
     with left:
         st.markdown(f"**{ui.t('register.legal_bases')}**")
-        _bullets(ui.pick(register, "legal_bases", default=[]))
+        _bullets(register.legal_bases)
     with right:
         st.markdown(f"**{ui.t('register.subjects')}**")
-        _bullets(ui.pick(register, "data_subjects", default=[]))
+        _bullets(register.data_subjects)
     st.subheader(ui.t("register.recipients"))
-    recipients = [r for r in ui.pick(register, "recipients", default=[]) if isinstance(r, dict)]
+    recipients = list(register.recipients)
     st.dataframe(
         _text_frame(
             {
-                ui.t("field.role"): [ui.pick(r, "role") for r in recipients],
-                ui.t("register.col.access"): [ui.pick(r, "personal_data_access") for r in recipients],
-                ui.t("register.col.permissions"): [", ".join(map(str, ui.pick(r, "permissions", default=[]))) for r in recipients],
+                ui.t("field.role"): [r.role for r in recipients],
+                ui.t("register.col.access"): [r.personal_data_access for r in recipients],
+                ui.t("register.col.permissions"): [", ".join(map(str, r.permissions)) for r in recipients],
             }
         ),
         hide_index=True,
     )
     st.subheader(ui.t("register.retention"))
-    retention = [r for r in ui.pick(register, "retention", default=[]) if isinstance(r, dict)]
+    retention = list(register.retention)
     st.dataframe(
         _text_frame(
             {
-                ui.t("register.col.data"): [ui.pick(r, "data") for r in retention],
-                ui.t("register.col.period"): [ui.pick(r, "period") for r in retention],
-                ui.t("register.col.setting"): [ui.pick(r, "setting") for r in retention],
-                ui.t("register.col.value"): [ui.pick(r, "value") for r in retention],
+                ui.t("register.col.data"): [r.data for r in retention],
+                ui.t("register.col.period"): [r.period for r in retention],
+                ui.t("register.col.setting"): [r.setting for r in retention],
+                ui.t("register.col.value"): [r.value for r in retention],
             }
         ),
         hide_index=True,
     )
     st.subheader(ui.t("register.categories"))
-    tables = [r for r in ui.pick(register, "data_categories", default=[]) if isinstance(r, dict)]
+    tables = list(register.data_categories)
     st.dataframe(
         _text_frame(
             {
-                ui.t("register.col.table"): [ui.pick(r, "table") for r in tables],
-                ui.t("register.col.category"): [ui.pick(r, "category") for r in tables],
-                ui.t("register.col.personal"): [ui.show_value(bool(ui.pick(r, "personal_data", default=False))) for r in tables],
-                ui.t("register.col.columns"): [", ".join(map(str, ui.pick(r, "columns", default=[]))) for r in tables],
+                ui.t("register.col.table"): [r.table for r in tables],
+                ui.t("register.col.category"): [r.category for r in tables],
+                ui.t("register.col.personal"): [ui.show_value(bool(r.personal_data)) for r in tables],
+                ui.t("register.col.columns"): [", ".join(map(str, r.columns)) for r in tables],
             }
         ),
         hide_index=True,
     )
-    features = [f for f in ui.pick(register, "model_features", default=[]) if isinstance(f, dict)]
+    features = list(register.model_features)
     with st.expander(ui.t("register.features", count=len(features))):
         st.dataframe(
-            _text_frame({ui.t("field.feature"): [ui.pick(f, "name") for f in features],
-                         ui.t("field.label"): [ui.pick(f, "label") for f in features]}),
+            _text_frame({ui.t("field.feature"): [f.name for f in features],
+                         ui.t("field.label"): [f.label for f in features]}),
             hide_index=True,
         )
     st.subheader(ui.t("register.security"))
-    _bullets(ui.pick(register, "security_measures", default=[]))
+    _bullets(register.security_measures)
     st.subheader(ui.t("register.processors"))
-    processors = [p for p in ui.pick(register, "processors", default=[]) if isinstance(p, dict)]
+    processors = list(register.processors)
     if processors:
         st.dataframe(pd.DataFrame(processors), hide_index=True)
-    st.markdown(f"**{ui.t('register.transfers')}** : {ui.pick(register, 'transfers_outside_eu', default='—')}")
+    st.markdown(f"**{ui.t('register.transfers')}** : {register.transfers_outside_eu}")
     st.subheader(ui.t("register.automated"))
-    _key_values(ui.pick(register, "automated_decision_making", default={}))
+    _key_values(register.automated_decision_making)

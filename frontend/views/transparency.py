@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from frontend import charts, ui
+from frontend import charts, contract, ui
 
 # The model card is Markdown written by the training step; its "Limits" section is the one
 # a reader must not miss, so it is lifted out and shown on its own.
@@ -31,24 +31,26 @@ def limits_section(markdown: str) -> str:
     return (rest[: following.start()] if following else rest).strip()
 
 
-def _fairness_groups(fairness: Any) -> dict[str, dict[str, Any]]:
-    groups = ui.pick(fairness, "groups", default={})
-    return {str(k): v for k, v in groups.items() if isinstance(v, dict)} if isinstance(groups, dict) else {}
+# The API's schema leaves ``fairness`` and ``metrics`` free-form objects (the training report
+# writes them); these are the keys that report writes (ml/train.py), read without guessing.
+METRICS = ("auc", "pr_auc", "brier", "recall", "precision", "refusal_rate", "business_cost_per_client", "evaluation")
+PERCENT_METRICS = frozenset({"recall", "precision", "refusal_rate"})
 
 
-def render_fairness(fairness: Any) -> None:
+def render_fairness(fairness: dict[str, Any]) -> None:
     st.subheader(ui.t("model.fairness"))
-    groups = _fairness_groups(fairness)
-    if not groups:
+    groups = fairness.get("groups")
+    if not isinstance(groups, dict) or not groups:
         st.caption(ui.t("card.no_fairness"))
         return
     st.caption(ui.t("card.fairness_intro"))
     for name, block in groups.items():
-        rows = [r for r in ui.pick(block, "rows", default=[]) if isinstance(r, dict)]
-        impact = ui.pick(block, "disparate_impact")
-        met = ui.pick(block, "four_fifths_rule_met")
-        st.markdown(f"**{ui.t('card.attribute', name=name)}**")
+        rows = [r for r in block.get("rows", []) if isinstance(r, dict)]
+        impact = block.get("disparate_impact")
+        met = block.get("four_fifths_rule_met")
+        st.markdown(f"**{ui.t('card.attribute', name=ui.t_or(f'attribute.{name}', name))}**")
         left, right = st.columns([2, 3])
+        groups_text = [ui.level(r.get("group")) for r in rows]
         with left:
             if impact is not None:
                 st.metric(ui.t("card.disparate_impact"), ui.num(float(impact), 3))
@@ -59,59 +61,62 @@ def render_fairness(fairness: Any) -> None:
                 else:
                     st.warning(ui.t("card.rule_not_met"), icon=":material/warning:")
             st.dataframe(
-                pd.DataFrame(
-                    {
-                        ui.t("card.group"): [str(ui.pick(r, "group", default="?")) for r in rows],
-                        ui.t("card.count"): [ui.num(ui.pick(r, "count")) for r in rows],
-                        ui.t("card.approval_rate"): [ui.pct(ui.pick(r, "approval_rate")) for r in rows],
-                        ui.t("card.default_rate"): [ui.pct(ui.pick(r, "default_rate")) for r in rows],
-                        ui.t("card.predicted_rate"): [ui.pct(ui.pick(r, "predicted_default_rate")) for r in rows],
-                    }
-                ),
+                pd.DataFrame({
+                    ui.t("card.group"): groups_text,
+                    ui.t("card.count"): [ui.num(r.get("count")) for r in rows],
+                    ui.t("card.approval_rate"): [ui.pct(r.get("approval_rate")) for r in rows],
+                    ui.t("card.default_rate"): [ui.pct(r.get("default_rate")) for r in rows],
+                    ui.t("card.predicted_rate"): [ui.pct(r.get("predicted_default_rate")) for r in rows],
+                }),
                 hide_index=True,
             )
         with right:
             if rows:
-                st.plotly_chart(
-                    charts.horizontal_bars(
-                        [str(ui.pick(r, "group", default="?")) for r in rows],
-                        [float(ui.pick(r, "approval_rate", default=0.0)) for r in rows],
-                        ui.t("card.approval_rate"),
-                        percent=True,
-                    ),
+                ui.plotly_chart(
+                    charts.horizontal_bars(groups_text, [float(r.get("approval_rate") or 0.0) for r in rows],
+                                           ui.t("card.approval_rate"), percent=True),
                     key=f"fairness_{name}",
-                    config={"displayModeBar": False},
                 )
 
 
-def render_model_card(card: dict[str, Any], *, heading: bool = True) -> None:
+def _metric_text(name: str, value: Any) -> str:
+    if name == "evaluation":
+        return ui.t("metric.evaluation_value")
+    if not isinstance(value, int | float):
+        return str(value)
+    return ui.pct(value) if name in PERCENT_METRICS else ui.num(value, 3 if abs(value) < 10 else 0)
+
+
+def render_model_card(card: contract.ModelCard, *, heading: bool = True) -> None:
     if heading:
         st.subheader(ui.t("model.card"))
     cols = st.columns(3)
-    cols[0].metric(ui.t("model.version"), str(ui.pick(card, "version", "model_version", default="—")))
-    cols[1].metric(ui.t("model.trained_at"), str(ui.pick(card, "trained_at", "training_date", default="—"))[:10])
-    threshold = ui.pick(card, "threshold")
-    cols[2].metric(ui.t("model.threshold"), ui.pct(float(threshold)) if threshold is not None else "—")
-    if ui.pick(card, "cost_fn") is not None:
-        st.markdown(f"**{ui.t('model.costs')}** : {ui.show_value(card['cost_fn'])} / {ui.show_value(ui.pick(card, 'cost_fp'))}")
-    metrics = ui.pick(card, "metrics")
-    if isinstance(metrics, dict) and metrics:
+    cols[0].metric(ui.t("model.version"), card.version)
+    cols[1].metric(ui.t("model.trained_at"), ui.when(card.trained_at) if card.trained_at else "—")
+    cols[2].metric(ui.t("model.threshold"), ui.pct(card.threshold))
+    st.markdown(ui.t("model.costs_text", fn=ui.num(card.cost_fn), fp=ui.num(card.cost_fp)))
+    shown = [name for name in METRICS if name in card.metrics]
+    if shown:
         st.markdown(f"**{ui.t('model.metrics')}**")
-        flat = {k: v for k, v in metrics.items() if isinstance(v, int | float | str)}
-        st.dataframe(pd.DataFrame([flat]), hide_index=True)
-    render_fairness(ui.pick(card, "fairness", "fairness_summary"))
-    text = ui.pick(card, "model_card")
-    if isinstance(text, str) and text.strip():
-        limits = limits_section(text)
+        st.dataframe(
+            pd.DataFrame({
+                ui.t("metric.name"): [ui.t_or(f"metric.{name}", name) for name in shown],
+                ui.t("metric.value"): [_metric_text(name, card.metrics[name]) for name in shown],
+            }),
+            hide_index=True,
+        )
+    render_fairness(card.fairness)
+    if card.model_card.strip():
+        limits = limits_section(card.model_card)
         if limits:
             st.subheader(ui.t("card.limits"))
             st.warning(limits, icon=":material/info:")
         with st.expander(ui.t("card.full")):
-            st.markdown(text)
+            st.markdown(card.model_card)
 
 
 def model_card_page() -> None:
     st.title(ui.t("card.title"))
-    card = ui.require_mapping(ui.fetch("/model", lang=ui.lang()))
+    card = ui.fetch_as(contract.ModelCard, "/model", lang=ui.lang())
     if card is not None:
         render_model_card(card, heading=False)  # the page title already says "model card"

@@ -4,63 +4,17 @@ Screenshots land in ``test-artifacts/`` (git-ignored)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.fixtures.live import LiveApi, free_port, stop, wait_until_ready
+from tests.fixtures.live import LiveApi
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 WAIT_MS = 60_000
-
-
-@pytest.fixture(scope="module")
-def dashboard_url(live_api: LiveApi) -> Iterator[str]:
-    port = free_port()
-    env = dict(live_api.env, OCTROI_API_URL=live_api.url, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
-    log = (live_api.tmp / "dashboard.log").open("wb")
-    process = subprocess.Popen(  # noqa: S603 - our own CLI
-        [sys.executable, "-m", "backend.cli", "serve", "dashboard", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_ready(url, process, "/_stcore/health")
-        yield url
-    finally:
-        stop(process)
-        log.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def _login(page, url: str, username: str, password: str) -> None:
@@ -106,7 +60,7 @@ def test_comex_logs_in_and_sees_the_kpis(browser, dashboard_url: str, live_api: 
     try:
         _login(page, dashboard_url, *live_api.credentials["comex"])
         page.get_by_text("Taux d'accord").first.wait_for(timeout=WAIT_MS)
-        for label in ("Demandes", "Défaut attendu (accordés)", "Perte attendue (indicateur)"):
+        for label in ("Demandes", "Défaut attendu (accordés)", "Perte attendue"):
             assert page.get_by_text(label).first.is_visible()
         page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 1", timeout=WAIT_MS)
         page.set_viewport_size({"width": 1400, "height": 2000})

@@ -1,0 +1,1419 @@
+"""Typed models of the API answers (docs/openapi.json), generated: do not edit.
+
+Regenerate with ``python -m tests.test_dashboard_contract`` (see that module).
+"""
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr
+from typing_extensions import TypeAliasType
+
+
+class AdvisorOverrides(BaseModel):
+    advisor: Annotated[str, Field(title="Advisor")]
+    approved_against_refusal: Annotated[int, Field(title="Approved Against Refusal")]
+    """
+    Model said refuse, advisor approved
+    """
+    decisions: Annotated[int, Field(title="Decisions")]
+    override_rate: Annotated[float | None, Field(title="Override Rate")]
+    """
+    overrides / decisions; null when no decision
+    """
+    overrides: Annotated[int, Field(title="Overrides")]
+    refused_against_approval: Annotated[int, Field(title="Refused Against Approval")]
+    """
+    Model said approve, advisor refused
+    """
+
+
+class Alert(BaseModel):
+    against: Annotated[Literal["training", "previous_period"], Field(title="Against")]
+    level: Annotated[Literal["watch", "act"], Field(title="Level")]
+    measure: Annotated[Literal["psi", "csi"], Field(title="Measure")]
+    subject: Annotated[str, Field(title="Subject")]
+    """
+    "score" or an input column
+    """
+    value: Annotated[float, Field(title="Value")]
+
+
+class AucInterval(BaseModel):
+    auc: Annotated[float, Field(title="Auc")]
+    gini: Annotated[float, Field(title="Gini")]
+    gini_high: Annotated[float, Field(title="Gini High")]
+    gini_low: Annotated[float, Field(title="Gini Low")]
+    high: Annotated[float, Field(title="High")]
+    low: Annotated[float, Field(title="Low")]
+    se: Annotated[float, Field(title="Se")]
+
+
+class AuditEventOut(BaseModel):
+    action: Annotated[str, Field(title="Action")]
+    actor: Annotated[str | None, Field(title="Actor")]
+    details: Annotated[dict[str, Any] | None, Field(title="Details")]
+    hash: Annotated[str, Field(title="Hash")]
+    input_hash: Annotated[str | None, Field(title="Input Hash")]
+    ip: Annotated[str | None, Field(title="Ip")]
+    model_version: Annotated[str | None, Field(title="Model Version")]
+    outcome: Annotated[str, Field(title="Outcome")]
+    prev_hash: Annotated[str, Field(title="Prev Hash")]
+    request_id: Annotated[str | None, Field(title="Request Id")]
+    resource: Annotated[str | None, Field(title="Resource")]
+    role: Annotated[str | None, Field(title="Role")]
+    seq: Annotated[int, Field(title="Seq")]
+    ts: Annotated[AwareDatetime, Field(title="Ts")]
+
+
+class AuditPage(BaseModel):
+    events: Annotated[list[AuditEventOut], Field(title="Events")]
+    next_cursor: Annotated[int | None, Field(title="Next Cursor")]
+
+
+class BacktestHistoryPoint(BaseModel):
+    auc: Annotated[float | None, Field(title="Auc")]
+    computed_at: Annotated[AwareDatetime, Field(title="Computed At")]
+    gini: Annotated[float | None, Field(title="Gini")]
+    model_version: Annotated[str, Field(title="Model Version")]
+    n: Annotated[int | None, Field(title="N")]
+    observed_rate: Annotated[float | None, Field(title="Observed Rate")]
+    predicted_rate: Annotated[float | None, Field(title="Predicted Rate")]
+
+
+class BandCount(BaseModel):
+    band: Annotated[str, Field(title="Band")]
+    count: Annotated[int, Field(title="Count")]
+    share: Annotated[float, Field(title="Share")]
+
+
+GrantType = TypeAliasType(
+    "GrantType", Annotated[str, Field(pattern="^password$", title="Grant Type")]
+)
+
+
+class BodyLoginApiV1AuthTokenPost(BaseModel):
+    client_id: Annotated[str | None, Field(title="Client Id")] = None
+    client_secret: Annotated[SecretStr | None, Field(title="Client Secret")] = None
+    grant_type: Annotated[GrantType | None, Field(title="Grant Type")] = None
+    password: Annotated[SecretStr, Field(title="Password")]
+    scope: Annotated[str | None, Field(title="Scope")] = ""
+    username: Annotated[str, Field(title="Username")]
+
+
+class Calibration(BaseModel):
+    difference: Annotated[float, Field(title="Difference")]
+    observed_rate: Annotated[float, Field(title="Observed Rate")]
+    p_value: Annotated[float, Field(title="P Value")]
+    """
+    Two-sided test that observed defaults match the sum of probabilities
+    """
+    predicted_rate: Annotated[float, Field(title="Predicted Rate")]
+    ratio: Annotated[float | None, Field(title="Ratio")]
+    z: Annotated[float, Field(title="Z")]
+
+
+class ChallengerDay(BaseModel):
+    agreement_rate: Annotated[float | None, Field(title="Agreement Rate")]
+    """
+    Share of requests where both decide the same
+    """
+    challenger_version: Annotated[str, Field(title="Challenger Version")]
+    champion_version: Annotated[str, Field(title="Champion Version")]
+    day: Annotated[str, Field(title="Day")]
+    """
+    UTC day, YYYY-MM-DD
+    """
+    dropped: Annotated[int, Field(title="Dropped")]
+    """
+    Requests not shadowed because the challenger queue was full
+    """
+    errors: Annotated[int, Field(title="Errors")]
+    """
+    Challenger failures (never seen by advisors)
+    """
+    flips_to_approve: Annotated[int, Field(title="Flips To Approve")]
+    """
+    Champion refuses, challenger would approve
+    """
+    flips_to_refuse: Annotated[int, Field(title="Flips To Refuse")]
+    """
+    Champion approves, challenger would refuse
+    """
+    mean_abs_shift: Annotated[float | None, Field(title="Mean Abs Shift")]
+    """
+    Mean absolute shift (null under 10 requests)
+    """
+    mean_shift: Annotated[float | None, Field(title="Mean Shift")]
+    """
+    Mean of challenger - champion probability (null under 10 requests)
+    """
+    requests: Annotated[int, Field(title="Requests")]
+    """
+    Scoring requests also scored by the challenger
+    """
+    shift_counts: Annotated[list[int] | None, Field(title="Shift Counts")]
+    """
+    Requests per shift bin (null under 10 requests)
+    """
+
+
+class ChallengerReport(BaseModel):
+    challenger: Annotated[str | None, Field(title="Challenger")]
+    champion: Annotated[str | None, Field(title="Champion")]
+    days: Annotated[list[ChallengerDay], Field(title="Days")]
+    """
+    Newest first
+    """
+    shift_edges: Annotated[list[float], Field(title="Shift Edges")]
+    """
+    Bin edges of shift_counts; bins are open-ended at both ends
+    """
+
+
+class CohortBacktest(BaseModel):
+    auc: AucInterval | None = None
+    calibration: Calibration | None = None
+    cohort: Annotated[str, Field(title="Cohort")]
+    """
+    Month the client was imported (YYYY-MM)
+    """
+    defaults: Annotated[int | None, Field(title="Defaults")] = None
+    n: Annotated[int | None, Field(title="N")]
+    observed_rate: Annotated[float | None, Field(title="Observed Rate")] = None
+    predicted_rate: Annotated[float | None, Field(title="Predicted Rate")] = None
+    suppressed: Annotated[bool, Field(title="Suppressed")]
+
+
+class ContestCounts(BaseModel):
+    contests: Annotated[int, Field(title="Contests")]
+    """
+    Contests received in the period
+    """
+    open: Annotated[int, Field(title="Open")]
+    revised: Annotated[int, Field(title="Revised")]
+    revisions: Annotated[int, Field(title="Revisions")]
+    """
+    Decisions revised in the period (after a contest or not)
+    """
+    upheld: Annotated[int, Field(title="Upheld")]
+
+
+class ContestRecord(BaseModel):
+    contested_at: Annotated[AwareDatetime, Field(title="Contested At")]
+    decision_id: Annotated[int, Field(title="Decision Id")]
+    """
+    The contested decision
+    """
+    id: Annotated[int, Field(title="Id")]
+    recorded_by: Annotated[str, Field(title="Recorded By")]
+    """
+    The advisor who recorded the contest
+    """
+    review_reason: Annotated[str | None, Field(title="Review Reason")]
+    reviewed_at: Annotated[AwareDatetime | None, Field(title="Reviewed At")]
+    reviewer: Annotated[str | None, Field(title="Reviewer")]
+    revision_id: Annotated[int | None, Field(title="Revision Id")]
+    """
+    The decision the review made, when revised
+    """
+    statement: Annotated[str | None, Field(title="Statement")]
+    """
+    The applicant's point of view (null after erasure)
+    """
+    status: Annotated[Literal["open", "upheld", "revised"], Field(title="Status")]
+
+
+class ContestRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    statement: Annotated[str, Field(max_length=2000, min_length=1, title="Statement")]
+    """
+    The applicant's point of view, as they expressed it (they ask for a human review)
+    """
+
+
+Percentile = TypeAliasType(
+    "Percentile", Annotated[float, Field(ge=0.0, le=100.0, title="Percentile")]
+)
+"""
+Population percentile of the value, on a 0-100 scale
+"""
+
+
+class Contribution(BaseModel):
+    effect: Annotated[float, Field(title="Effect")]
+    """
+    The contribution converted to probability (0-1 scale; x100 for percentage points); the effects add up from reference_probability to probability
+    """
+    feature: Annotated[str, Field(title="Feature")]
+    label: Annotated[str, Field(title="Label")]
+    percentile: Annotated[Percentile | None, Field(title="Percentile")] = None
+    """
+    Population percentile of the value, on a 0-100 scale
+    """
+    shap: Annotated[float, Field(title="Shap")]
+    """
+    Contribution in log-odds
+    """
+    value: Annotated[Any | None, Field(title="Value")] = None
+
+
+class DecisionEntry(BaseModel):
+    advisor: Annotated[str, Field(title="Advisor")]
+    contests: Annotated[list[ContestRecord], Field(title="Contests")]
+    current: Annotated[bool, Field(title="Current")]
+    """
+    The decision in force
+    """
+    decided_at: Annotated[AwareDatetime, Field(title="Decided At")]
+    decision: Annotated[Literal["approve", "refuse"], Field(title="Decision")]
+    id: Annotated[int, Field(title="Id")]
+    input_hash: Annotated[str | None, Field(title="Input Hash")]
+    """
+    SHA-256 of the model inputs (the snapshot's)
+    """
+    is_override: Annotated[bool, Field(title="Is Override")]
+    kind: Annotated[Literal["decision", "revision"], Field(title="Kind")]
+    """
+    A first decision, or a revision of the previous one
+    """
+    model_version: Annotated[str, Field(title="Model Version")]
+    reason: Annotated[str | None, Field(title="Reason")]
+    recommendation: Annotated[
+        Literal["approve", "refuse"], Field(title="Recommendation")
+    ]
+    """
+    The model's side of the threshold (no probability)
+    """
+    revises: Annotated[int | None, Field(title="Revises")]
+    """
+    The decision this one replaces
+    """
+    snapshot_id: Annotated[int | None, Field(title="Snapshot Id")]
+
+
+class DecisionHistory(BaseModel):
+    current: DecisionEntry | None
+    entries: Annotated[list[DecisionEntry], Field(title="Entries")]
+    """
+    Oldest first
+    """
+    pseudonym: Annotated[str, Field(title="Pseudonym")]
+
+
+class DecisionRecord(BaseModel):
+    advisor: Annotated[str, Field(title="Advisor")]
+    decided_at: Annotated[AwareDatetime, Field(title="Decided At")]
+    decision: Annotated[Literal["approve", "refuse"], Field(title="Decision")]
+    id: Annotated[int, Field(title="Id")]
+    is_override: Annotated[bool, Field(title="Is Override")]
+    model_version: Annotated[str, Field(title="Model Version")]
+    pseudonym: Annotated[str, Field(title="Pseudonym")]
+    reason: Annotated[str | None, Field(title="Reason")]
+    recommendation: Annotated[
+        Literal["approve", "refuse"], Field(title="Recommendation")
+    ]
+    """
+    The model's side of the threshold (no probability)
+    """
+    revises: Annotated[int | None, Field(title="Revises")] = None
+    """
+    The decision this one revises (null for a first decision)
+    """
+
+
+Reason = TypeAliasType("Reason", Annotated[str, Field(max_length=1000, title="Reason")])
+"""
+Why; mandatory when the decision departs from the model's recommendation
+"""
+
+
+class DecisionRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    decision: Annotated[Literal["approve", "refuse"], Field(title="Decision")]
+    """
+    The advisor's final decision
+    """
+    reason: Annotated[Reason | None, Field(title="Reason")] = None
+    """
+    Why; mandatory when the decision departs from the model's recommendation
+    """
+
+
+class DriftHistoryPoint(BaseModel):
+    alerts: Annotated[int, Field(title="Alerts")]
+    computed_at: Annotated[AwareDatetime, Field(title="Computed At")]
+    level: Annotated[Literal["ok", "watch", "act"], Field(title="Level")]
+    model_version: Annotated[str, Field(title="Model Version")]
+    rows: Annotated[int, Field(title="Rows")]
+    score_psi: Annotated[float, Field(title="Score Psi")]
+
+
+class ErasureResult(BaseModel):
+    cache_invalidated: Annotated[bool, Field(title="Cache Invalidated")]
+    contests_anonymised: Annotated[int | None, Field(title="Contests Anonymised")] = 0
+    """
+    Contests whose statement and link were cleared
+    """
+    decisions_anonymised: Annotated[int, Field(title="Decisions Anonymised")]
+    erased_at: Annotated[AwareDatetime, Field(title="Erased At")]
+    features_deleted: Annotated[bool, Field(title="Features Deleted")]
+    pseudonym: Annotated[str, Field(title="Pseudonym")]
+    snapshots_deleted: Annotated[int | None, Field(title="Snapshots Deleted")] = 0
+    """
+    Decision snapshots (inputs the model saw) deleted
+    """
+    tombstone_kept: Annotated[bool, Field(title="Tombstone Kept")]
+
+
+class ExportAuditEvent(BaseModel):
+    action: Annotated[str, Field(title="Action")]
+    actor_role: Annotated[str | None, Field(title="Actor Role")]
+    outcome: Annotated[str, Field(title="Outcome")]
+    ts: Annotated[AwareDatetime, Field(title="Ts")]
+
+
+class ExportContest(BaseModel):
+    contested_at: Annotated[AwareDatetime, Field(title="Contested At")]
+    review_reason: Annotated[str | None, Field(title="Review Reason")]
+    reviewed_at: Annotated[AwareDatetime | None, Field(title="Reviewed At")]
+    statement: Annotated[str | None, Field(title="Statement")]
+    """
+    The applicant's point of view
+    """
+    status: Annotated[Literal["open", "upheld", "revised"], Field(title="Status")]
+
+
+class ExportContribution(BaseModel):
+    effect: Annotated[float, Field(title="Effect")]
+    """
+    Effect in probability points (0-1 scale)
+    """
+    feature: Annotated[str, Field(title="Feature")]
+    label: Annotated[str, Field(title="Label")]
+    shap: Annotated[float, Field(title="Shap")]
+    """
+    Contribution in log-odds
+    """
+    value: Annotated[Any | None, Field(title="Value")] = None
+
+
+ExportFormat = TypeAliasType(
+    "ExportFormat",
+    Annotated[Literal["jsonl", "csv", "bundle"], Field(title="ExportFormat")],
+)
+
+
+class ExportHumanDecision(BaseModel):
+    contests: Annotated[list[ExportContest] | None, Field(title="Contests")] = None
+    decided_at: Annotated[AwareDatetime, Field(title="Decided At")]
+    decided_by_role: Annotated[str | None, Field(title="Decided By Role")] = "advisor"
+    decision: Annotated[Literal["approve", "refuse"], Field(title="Decision")]
+    id: Annotated[int | None, Field(title="Id")] = None
+    is_override: Annotated[bool, Field(title="Is Override")]
+    model_version: Annotated[str, Field(title="Model Version")]
+    reason: Annotated[str | None, Field(title="Reason")]
+    recommendation: Annotated[
+        Literal["approve", "refuse"], Field(title="Recommendation")
+    ]
+    revises: Annotated[int | None, Field(title="Revises")] = None
+    """
+    The decision this one revises
+    """
+    snapshot_id: Annotated[int | None, Field(title="Snapshot Id")] = None
+
+
+class ExportSnapshot(BaseModel):
+    captured_at: Annotated[AwareDatetime, Field(title="Captured At")]
+    features: Annotated[dict[str, Any], Field(title="Features")]
+    id: Annotated[int, Field(title="Id")]
+    input_hash: Annotated[str, Field(title="Input Hash")]
+
+
+class ExportSubject(BaseModel):
+    imported_at: Annotated[AwareDatetime, Field(title="Imported At")]
+    key_version: Annotated[str, Field(title="Key Version")]
+    pseudonym: Annotated[str, Field(title="Pseudonym")]
+    """
+    HMAC-SHA256 of the bank id; the bank id itself is not held
+    """
+
+
+Percentile1 = TypeAliasType(
+    "Percentile1", Annotated[float, Field(ge=0.0, le=100.0, title="Percentile")]
+)
+"""
+Population percentile, 0-100 scale
+"""
+
+
+class FeatureComparison(BaseModel):
+    model_config = ConfigDict(
+        extra="allow",
+    )
+    atypical: Annotated[bool, Field(title="Atypical")]
+    counts: Annotated[list[int] | None, Field(title="Counts")] = None
+    """
+    Population count per level (categories)
+    """
+    default_rate: Annotated[list[float | None] | None, Field(title="Default Rate")] = (
+        None
+    )
+    """
+    Default rate per level (categories)
+    """
+    feature: Annotated[str, Field(title="Feature")]
+    hist_defaulters: Annotated[list[int] | None, Field(title="Hist Defaulters")] = None
+    """
+    Defaulters per bin (numbers)
+    """
+    hist_edges: Annotated[list[float] | None, Field(title="Hist Edges")] = None
+    """
+    Histogram bin edges (numbers)
+    """
+    hist_repaid: Annotated[list[int] | None, Field(title="Hist Repaid")] = None
+    """
+    Repaid clients per bin (numbers)
+    """
+    kind: Annotated[str, Field(title="Kind")]
+    label: Annotated[str, Field(title="Label")]
+    levels: Annotated[list[str] | None, Field(title="Levels")] = None
+    """
+    Category levels (categories)
+    """
+    median_defaulters: Annotated[float | None, Field(title="Median Defaulters")] = None
+    """
+    Median among defaulters (numbers)
+    """
+    median_repaid: Annotated[float | None, Field(title="Median Repaid")] = None
+    """
+    Median among repaid clients (numbers)
+    """
+    percentile: Annotated[Percentile1 | None, Field(title="Percentile")] = None
+    """
+    Population percentile, 0-100 scale
+    """
+    value: Annotated[Any | None, Field(title="Value")] = None
+
+
+class FeatureInfo(BaseModel):
+    categorical: Annotated[bool, Field(title="Categorical")]
+    label: Annotated[str, Field(title="Label")]
+    name: Annotated[str, Field(title="Name")]
+
+
+class Freshness(BaseModel):
+    age_seconds: Annotated[float, Field(title="Age Seconds")]
+    computed_at: Annotated[AwareDatetime, Field(title="Computed At")]
+    """
+    When the batch job computed these aggregates
+    """
+    current: Annotated[bool, Field(title="Current")]
+    """
+    False when clients or outcomes changed since: a job is due
+    """
+    population_revision: Annotated[str, Field(title="Population Revision")]
+    """
+    Revision of the population (clients, outcomes) used
+    """
+
+
+class Grade(BaseModel):
+    grade: Annotated[str, Field(title="Grade")]
+    label: Annotated[str, Field(title="Label")]
+    pd_max: Annotated[float, Field(title="Pd Max")]
+    """
+    Highest probability of default of the grade (exclusive)
+    """
+    pd_min: Annotated[float, Field(title="Pd Min")]
+    """
+    Lowest probability of default of the grade (inclusive)
+    """
+
+
+class GradeBacktest(BaseModel):
+    defaults: Annotated[int | None, Field(title="Defaults")] = None
+    grade: Annotated[str, Field(title="Grade")]
+    high: Annotated[float | None, Field(title="High")] = None
+    low: Annotated[float | None, Field(title="Low")] = None
+    """
+    Jeffreys interval of the observed rate
+    """
+    n: Annotated[int | None, Field(title="N")]
+    """
+    None when the cell holds fewer than 10 people (suppressed)
+    """
+    observed_rate: Annotated[float | None, Field(title="Observed Rate")] = None
+    p_value: Annotated[float | None, Field(title="P Value")] = None
+    """
+    One-sided Jeffreys test; < 0.05: PD underestimated
+    """
+    predicted_rate: Annotated[float | None, Field(title="Predicted Rate")] = None
+    suppressed: Annotated[bool, Field(title="Suppressed")]
+    underestimated: Annotated[bool | None, Field(title="Underestimated")] = None
+
+
+class Error(BaseModel):
+    field: str
+    message: str
+
+
+class HTTPValidationError(BaseModel):
+    code: Annotated[
+        Literal["bad_request", "validation_error", "invalid_credentials", "not_authenticated", "password_change_required", "forbidden", "not_found", "method_not_allowed", "conflict", "payload_too_large", "unsupported_media_type", "account_locked", "rate_limited", "audit_unavailable", "model_unavailable", "aggregates_not_computed", "service_unavailable", "internal_error", "approval_required", "four_eyes", "decision_contested", "contest_open", "decision_superseded", "no_open_contest", "reviewer_is_decider", "snapshot_unavailable", "model_version_unavailable"],
+        Field(title="ErrorCode"),
+    ]
+    """
+    Machine-readable kind of error; stable, branch on it rather than on `detail`.
+    """
+    detail: str
+    """
+    Every problem as 'field: message; ...'
+    """
+    errors: list[Error]
+
+
+class Health(BaseModel):
+    status: Annotated[str, Field(title="Status")]
+
+
+class Histogram(BaseModel):
+    counts: Annotated[list[int], Field(title="Counts")]
+    edges: Annotated[list[float], Field(title="Edges")]
+    """
+    Probability bin edges (0-1)
+    """
+
+
+class Importance(BaseModel):
+    feature: Annotated[str, Field(title="Feature")]
+    label: Annotated[str, Field(title="Label")]
+    mean_abs_shap: Annotated[float, Field(title="Mean Abs Shap")]
+
+
+class InputDrift(BaseModel):
+    csi: Annotated[float, Field(title="Csi")]
+    """
+    Characteristic stability index against the training reference
+    """
+    csi_previous_period: Annotated[float | None, Field(title="Csi Previous Period")]
+    input: Annotated[str, Field(title="Input")]
+    kind: Annotated[Literal["number", "category"], Field(title="Kind")]
+    missing_share: Annotated[float, Field(title="Missing Share")]
+    missing_share_training: Annotated[float, Field(title="Missing Share Training")]
+    out_of_range_share: Annotated[float, Field(title="Out Of Range Share")]
+    """
+    Share outside the training minimum-maximum
+    """
+    status: Annotated[
+        Literal["ok", "watch", "act"] | Literal["unknown"], Field(title="Status")
+    ]
+    unseen_categories: Annotated[list[str], Field(title="Unseen Categories")]
+    unseen_category_share: Annotated[float, Field(title="Unseen Category Share")]
+
+
+class InputField(BaseModel):
+    form_order: Annotated[int | None, Field(title="Form Order")] = None
+    """
+    Position in the new-applicant form an advisor fills; null when not asked there
+    """
+    label: Annotated[str, Field(title="Label")]
+    levels: Annotated[list[str] | None, Field(title="Levels")] = None
+    """
+    Accepted values (categories)
+    """
+    max: Annotated[float | None, Field(title="Max")] = None
+    """
+    Largest accepted value (numbers)
+    """
+    min: Annotated[float | None, Field(title="Min")] = None
+    """
+    Smallest accepted value (numbers)
+    """
+    name: Annotated[str, Field(title="Name")]
+    """
+    Application column, as sent in 'features' or 'overrides'
+    """
+    nullable: Annotated[bool, Field(title="Nullable")]
+    """
+    Whether the field may be left empty (unknown)
+    """
+    required: Annotated[bool | None, Field(title="Required")] = False
+    """
+    Must be given for a new applicant ('features'); 422 names it when missing
+    """
+    special: Annotated[list[float] | None, Field(title="Special")] = None
+    """
+    Sentinel values accepted outside min-max
+    """
+    type: Annotated[Literal["number", "integer", "category"], Field(title="Type")]
+
+
+class InputSpec(BaseModel):
+    fields: Annotated[list[InputField], Field(title="Fields")]
+    lang: Annotated[Literal["fr", "en"], Field(title="Lang")]
+    model_version: Annotated[str, Field(title="Model Version")]
+
+
+class Me(BaseModel):
+    full_name: Annotated[str, Field(title="Full Name")]
+    must_change_password: Annotated[bool, Field(title="Must Change Password")]
+    permissions: Annotated[list[str], Field(title="Permissions")]
+    role: Annotated[str, Field(title="Role")]
+    username: Annotated[str, Field(title="Username")]
+
+
+class Message(BaseModel):
+    detail: Annotated[str, Field(title="Detail")]
+
+
+class ModelCard(BaseModel):
+    borderline_interval: Annotated[
+        list[float], Field(max_length=2, min_length=2, title="Borderline Interval")
+    ]
+    """
+    [low, high): a probability inside is flagged borderline
+    """
+    cost_fn: Annotated[float, Field(title="Cost Fn")]
+    cost_fp: Annotated[float, Field(title="Cost Fp")]
+    fairness: Annotated[dict[str, Any], Field(title="Fairness")]
+    features: Annotated[list[FeatureInfo], Field(title="Features")]
+    lang: Annotated[Literal["fr", "en"], Field(title="Lang")]
+    master_scale: Annotated[list[Grade], Field(title="Master Scale")]
+    """
+    The fixed PD master scale behind every risk grade
+    """
+    metrics: Annotated[dict[str, Any], Field(title="Metrics")]
+    model_card: Annotated[str, Field(title="Model Card")]
+    """
+    The model card (Markdown)
+    """
+    threshold: Annotated[float, Field(title="Threshold")]
+    trained_at: Annotated[str | None, Field(title="Trained At")]
+    """
+    When the bundle was trained (ISO 8601, UTC)
+    """
+    training_data: Annotated[dict[str, Any], Field(title="Training Data")]
+    version: Annotated[str, Field(title="Version")]
+
+
+class ModelVersion(BaseModel):
+    auc: Annotated[float | None, Field(title="Auc")]
+    business_cost_per_client: Annotated[
+        float | None, Field(title="Business Cost Per Client")
+    ]
+    created_at: Annotated[str | None, Field(title="Created At")]
+    features: Annotated[int, Field(title="Features")]
+    """
+    How many model features this version reads
+    """
+    status: Annotated[str, Field(title="Status")]
+    """
+    champion, challenger, retired (was champion) or registered
+    """
+    threshold: Annotated[float | None, Field(title="Threshold")]
+    training_data_sha256: Annotated[str | None, Field(title="Training Data Sha256")]
+    training_rows: Annotated[int | None, Field(title="Training Rows")]
+    version: Annotated[str, Field(title="Version")]
+
+
+class ModelVersions(BaseModel):
+    challenger: Annotated[str | None, Field(title="Challenger")]
+    champion: Annotated[str | None, Field(title="Champion")]
+    """
+    Null: OCTROI_MODEL_DIR is served (nothing promoted)
+    """
+    serving: Annotated[str | None, Field(title="Serving")]
+    """
+    The version this API process serves right now
+    """
+    versions: Annotated[list[ModelVersion], Field(title="Versions")]
+
+
+class Neighbour(BaseModel):
+    distance: Annotated[float, Field(title="Distance")]
+    features: Annotated[dict[str, float | None], Field(title="Features")]
+    target: Annotated[int, Field(title="Target")]
+    """
+    Known outcome: 1 = payment difficulties
+    """
+
+
+class OtherContributions(BaseModel):
+    count: Annotated[int, Field(title="Count")]
+    effect: Annotated[float, Field(title="Effect")]
+    shap: Annotated[float, Field(title="Shap")]
+
+
+Outcome = TypeAliasType(
+    "Outcome", Annotated[Literal["success", "denied", "error"], Field(title="Outcome")]
+)
+
+
+class OverrideCounts(BaseModel):
+    approved_against_refusal: Annotated[int, Field(title="Approved Against Refusal")]
+    """
+    Model said refuse, advisor approved
+    """
+    decisions: Annotated[int, Field(title="Decisions")]
+    override_rate: Annotated[float | None, Field(title="Override Rate")]
+    """
+    overrides / decisions; null when no decision
+    """
+    overrides: Annotated[int, Field(title="Overrides")]
+    refused_against_approval: Annotated[int, Field(title="Refused Against Approval")]
+    """
+    Model said approve, advisor refused
+    """
+
+
+class OverrideReason(BaseModel):
+    advisor: Annotated[str, Field(title="Advisor")]
+    decided_at: Annotated[AwareDatetime, Field(title="Decided At")]
+    decision: Annotated[Literal["approve", "refuse"], Field(title="Decision")]
+    decision_id: Annotated[int, Field(title="Decision Id")]
+    reason: Annotated[str | None, Field(title="Reason")]
+    """
+    Null once the client was erased
+    """
+    recommendation: Annotated[
+        Literal["approve", "refuse"], Field(title="Recommendation")
+    ]
+
+
+class OverridesReport(BaseModel):
+    advisors: Annotated[list[AdvisorOverrides], Field(title="Advisors")]
+    contests: ContestCounts | None = None
+    overall: OverrideCounts
+    period_from: Annotated[AwareDatetime, Field(title="Period From")]
+    period_to: Annotated[AwareDatetime, Field(title="Period To")]
+    reasons: Annotated[list[OverrideReason] | None, Field(title="Reasons")] = None
+    """
+    The overrides' reasons, newest first
+    """
+
+
+class PasswordChange(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    current_password: Annotated[
+        str, Field(max_length=256, min_length=1, title="Current Password")
+    ]
+    new_password: Annotated[
+        str, Field(max_length=256, min_length=1, title="New Password")
+    ]
+
+
+class PopulationSample(BaseModel):
+    features: Annotated[list[str], Field(title="Features")]
+    """
+    Column names of ``rows``
+    """
+    labels: Annotated[dict[str, str], Field(title="Labels")]
+    outcome: Annotated[list[int], Field(title="Outcome")]
+    """
+    Known outcome per row: 1 = payment difficulties
+    """
+    rows: Annotated[list[list[float | None]], Field(title="Rows")]
+    """
+    One row per reference profile, in ``features`` order
+    """
+
+
+class PortfolioSummary(BaseModel):
+    applicants: Annotated[int, Field(title="Applicants")]
+    approval_rate: Annotated[float | None, Field(title="Approval Rate")]
+    approved_credit: Annotated[float, Field(title="Approved Credit")]
+    executive_summary: Annotated[str, Field(title="Executive Summary")]
+    expected_default_rate_approved: Annotated[
+        float | None, Field(title="Expected Default Rate Approved")
+    ]
+    """
+    Mean probability among approved
+    """
+    expected_loss: Annotated[float, Field(title="Expected Loss")]
+    """
+    Sum of probability x credit over approved applicants
+    """
+    freshness: Freshness
+    """
+    When the portfolio job computed this, on which population
+    """
+    histogram: Histogram
+    lang: Annotated[Literal["fr", "en"], Field(title="Lang")]
+    model_version: Annotated[str, Field(title="Model Version")]
+    risk_bands: Annotated[list[BandCount], Field(title="Risk Bands")]
+    threshold: Annotated[float, Field(title="Threshold")]
+
+
+class ProfileField(BaseModel):
+    field: Annotated[str, Field(title="Field")]
+    label: Annotated[str, Field(title="Label")]
+    value: Annotated[Any | None, Field(title="Value")] = None
+
+
+class Readiness(BaseModel):
+    checks: Annotated[dict[str, str], Field(title="Checks")]
+    status: Annotated[str, Field(title="Status")]
+
+
+class RefreshRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    refresh_token: Annotated[
+        str, Field(max_length=4096, min_length=1, title="Refresh Token")
+    ]
+
+
+class RegisterFeature(BaseModel):
+    label: Annotated[str, Field(title="Label")]
+    name: Annotated[str, Field(title="Name")]
+
+
+class RegisterRecipient(BaseModel):
+    permissions: Annotated[list[str], Field(title="Permissions")]
+    personal_data_access: Annotated[str, Field(title="Personal Data Access")]
+    role: Annotated[str, Field(title="Role")]
+
+
+class RegisterRetention(BaseModel):
+    data: Annotated[str, Field(title="Data")]
+    period: Annotated[str, Field(title="Period")]
+    setting: Annotated[str | None, Field(title="Setting")]
+    """
+    The environment variable that sets it, if any
+    """
+    value: Annotated[int | str | None, Field(title="Value")] = None
+
+
+class RegisterTable(BaseModel):
+    category: Annotated[str, Field(title="Category")]
+    columns: Annotated[list[str], Field(title="Columns")]
+    personal_data: Annotated[bool, Field(title="Personal Data")]
+    table: Annotated[str, Field(title="Table")]
+
+
+class ReproduceCheck(BaseModel):
+    check: Annotated[str, Field(title="Check")]
+    identical: Annotated[bool, Field(title="Identical")]
+    recomputed: Annotated[Any | None, Field(title="Recomputed")] = None
+    recorded: Annotated[Any | None, Field(title="Recorded")] = None
+
+
+class ReproducedScore(BaseModel):
+    contributions: Annotated[list[dict[str, Any]], Field(title="Contributions")]
+    decision: Annotated[Literal["approve", "refuse"], Field(title="Decision")]
+    display_score: Annotated[int, Field(title="Display Score")]
+    explanation_text: Annotated[str, Field(title="Explanation Text")]
+    probability: Annotated[float, Field(title="Probability")]
+    risk_band: Annotated[str, Field(title="Risk Band")]
+    threshold: Annotated[float, Field(title="Threshold")]
+
+
+class Reproduction(BaseModel):
+    checks: Annotated[list[ReproduceCheck], Field(title="Checks")]
+    decision_id: Annotated[int, Field(title="Decision Id")]
+    differences: Annotated[list[ReproduceCheck], Field(title="Differences")]
+    """
+    Every check that did not match (empty when identical)
+    """
+    lang: Annotated[Literal["fr", "en"], Field(title="Lang")]
+    model_version: Annotated[str, Field(title="Model Version")]
+    recomputed: ReproducedScore
+    """
+    Computed now from the snapshot with that version; stored nowhere
+    """
+    snapshot_captured_at: Annotated[AwareDatetime, Field(title="Snapshot Captured At")]
+    verdict: Annotated[Literal["identical", "differs"], Field(title="Verdict")]
+
+
+class ReviewRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    decision: Annotated[
+        Literal["approve", "refuse"] | None, Field(title="Decision")
+    ] = None
+    """
+    The new decision; required when revised
+    """
+    outcome: Annotated[Literal["upheld", "revised"], Field(title="Outcome")]
+    """
+    Keep the contested decision, or revise it
+    """
+    reason: Annotated[str, Field(max_length=1000, min_length=1, title="Reason")]
+    """
+    Why (given to the applicant)
+    """
+
+
+class ReviewResult(BaseModel):
+    contest: ContestRecord
+    revision: DecisionEntry | None
+    """
+    The new decision when the outcome is 'revised'
+    """
+
+
+class Score(BaseModel):
+    borderline: Annotated[bool, Field(title="Borderline")]
+    """
+    True when the probability lies inside the bootstrap interval of the cost-optimal threshold (borderline_interval): the recommendation depends on sampling noise, a human review is due
+    """
+    borderline_interval: Annotated[
+        list[float], Field(max_length=2, min_length=2, title="Borderline Interval")
+    ]
+    """
+    [low, high): central 90 % of bootstrapped cost-optimal thresholds
+    """
+    decision: Annotated[Literal["approve", "refuse"], Field(title="Decision")]
+    """
+    Refuse when probability >= threshold
+    """
+    decision_label: Annotated[str, Field(title="Decision Label")]
+    """
+    The recommendation in words, in the request's language
+    """
+    display_score: Annotated[int, Field(ge=0, le=1000, title="Display Score")]
+    """
+    Octroi score: fixed mapping of the probability, higher is safer; 600 at odds of 50 good clients per defaulter (PD 1.96 %), +40 points per doubling of those odds; not tied to the threshold
+    """
+    model_version: Annotated[str, Field(title="Model Version")]
+    probability: Annotated[float, Field(title="Probability")]
+    """
+    Probability of default (0-1); never stored
+    """
+    pseudonym: Annotated[str | None, Field(title="Pseudonym")] = None
+    risk_band: Annotated[str, Field(title="Risk Band")]
+    """
+    Grade on the fixed PD master scale (A lowest risk ... G highest); independent of the threshold, the same meaning for every model version
+    """
+    risk_band_label: Annotated[str, Field(title="Risk Band Label")]
+    """
+    The grade in words, in the request's language
+    """
+    risk_band_range: Annotated[
+        list[float], Field(max_length=2, min_length=2, title="Risk Band Range")
+    ]
+    """
+    [lowest, highest) probability of the grade
+    """
+    threshold: Annotated[float, Field(title="Threshold")]
+
+
+class ScoreDrift(BaseModel):
+    current_shares: Annotated[list[float], Field(title="Current Shares")]
+    edges: Annotated[list[float], Field(title="Edges")]
+    """
+    Inner bin edges of the probability (training deciles)
+    """
+    mean_probability: Annotated[float, Field(title="Mean Probability")]
+    mean_probability_training: Annotated[
+        float | None, Field(title="Mean Probability Training")
+    ]
+    psi: Annotated[float, Field(title="Psi")]
+    """
+    Population stability index of the score against the training reference
+    """
+    psi_previous_period: Annotated[float | None, Field(title="Psi Previous Period")]
+    """
+    PSI against the previous drift run (None for the first)
+    """
+    reference_shares: Annotated[list[float], Field(title="Reference Shares")]
+    status: Annotated[
+        Literal["ok", "watch", "act"] | Literal["unknown"], Field(title="Status")
+    ]
+
+
+class Segment(BaseModel):
+    approval_rate: Annotated[float, Field(title="Approval Rate")]
+    count: Annotated[int, Field(title="Count")]
+    mean_probability: Annotated[float, Field(title="Mean Probability")]
+    segment: Annotated[str, Field(title="Segment")]
+
+
+class SegmentBacktest(BaseModel):
+    auc: AucInterval | None = None
+    defaults: Annotated[int | None, Field(title="Defaults")] = None
+    n: Annotated[int | None, Field(title="N")]
+    observed_rate: Annotated[float | None, Field(title="Observed Rate")] = None
+    predicted_rate: Annotated[float | None, Field(title="Predicted Rate")] = None
+    segment: Annotated[str, Field(title="Segment")]
+    suppressed: Annotated[bool, Field(title="Suppressed")]
+
+
+class Segments(BaseModel):
+    by: Annotated[
+        Literal["contract_type", "gender", "age_band", "income_type", "education", "family_status"],
+        Field(title="By"),
+    ]
+    freshness: Freshness
+    min_segment_size: Annotated[int, Field(title="Min Segment Size")]
+    model_version: Annotated[str, Field(title="Model Version")]
+    segments: Annotated[list[Segment], Field(title="Segments")]
+    suppressed: Annotated[int, Field(title="Suppressed")]
+    """
+    Segments hidden because they hold fewer than 10 applicants
+    """
+
+
+class Similar(BaseModel):
+    client: Annotated[dict[str, float | None], Field(title="Client")]
+    default_rate: Annotated[float, Field(title="Default Rate")]
+    features: Annotated[list[str], Field(title="Features")]
+    k: Annotated[int, Field(title="K")]
+    labels: Annotated[dict[str, str], Field(title="Labels")]
+    model_version: Annotated[str, Field(title="Model Version")]
+    neighbours: Annotated[list[Neighbour], Field(title="Neighbours")]
+    population_default_rate: Annotated[float, Field(title="Population Default Rate")]
+    pseudonym: Annotated[str, Field(title="Pseudonym")]
+
+
+class SimulationRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    client_id: Annotated[str | None, Field(title="Client Id")] = None
+    """
+    A client to vary (what-if)
+    """
+    features: Annotated[dict[str, Any] | None, Field(title="Features")] = None
+    """
+    A new applicant's application fields (missing ones stay empty)
+    """
+    lang: Annotated[Literal["fr", "en"] | None, Field(title="Lang")] = "fr"
+    overrides: Annotated[dict[str, Any] | None, Field(title="Overrides")] = None
+    """
+    Fields changed for the what-if
+    """
+    top: Annotated[int | None, Field(ge=1, le=50, title="Top")] = 10
+
+
+class StoredFeature(BaseModel):
+    feature: Annotated[str, Field(title="Feature")]
+    """
+    Column name in the application file
+    """
+    label: Annotated[str, Field(title="Label")]
+    value: Annotated[Any | None, Field(title="Value")] = None
+
+
+class Thresholds(BaseModel):
+    act: Annotated[float, Field(title="Act")]
+    watch: Annotated[float, Field(title="Watch")]
+
+
+class TokenResponse(BaseModel):
+    access_token: Annotated[str, Field(title="Access Token")]
+    expires_in: Annotated[int, Field(title="Expires In")]
+    """
+    Seconds the access token stays valid.
+    """
+    refresh_token: Annotated[str, Field(title="Refresh Token")]
+    role: Annotated[str, Field(title="Role")]
+    token_type: Annotated[str | None, Field(title="Token Type")] = "bearer"
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    full_name: Annotated[str | None, Field(max_length=200, title="Full Name")] = ""
+    role: Annotated[
+        Literal["advisor", "comex", "compliance", "admin"], Field(title="Role")
+    ]
+    username: Annotated[
+        str, Field(pattern="^[a-z0-9][a-z0-9._-]{2,63}$", title="Username")
+    ]
+    """
+    lowercase, 3-64 characters
+    """
+
+
+class UserOut(BaseModel):
+    active: Annotated[bool, Field(title="Active")]
+    created_at: Annotated[AwareDatetime, Field(title="Created At")]
+    full_name: Annotated[str, Field(title="Full Name")]
+    locked_until: Annotated[AwareDatetime | None, Field(title="Locked Until")]
+    must_change_password: Annotated[bool, Field(title="Must Change Password")]
+    role: Annotated[
+        Literal["advisor", "comex", "compliance", "admin"], Field(title="Role")
+    ]
+    username: Annotated[str, Field(title="Username")]
+
+
+class UserUpdate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    active: Annotated[bool | None, Field(title="Active")] = None
+    role: Literal["advisor", "comex", "compliance", "admin"] | None = None
+
+
+class VerificationOut(BaseModel):
+    checkpoints_checked: Annotated[int, Field(title="Checkpoints Checked")]
+    events_checked: Annotated[int, Field(title="Events Checked")]
+    first_invalid_seq: Annotated[int | None, Field(title="First Invalid Seq")]
+    first_seq: Annotated[int | None, Field(title="First Seq")] = 1
+    reason: Annotated[str | None, Field(title="Reason")]
+    valid: Annotated[bool, Field(title="Valid")]
+    warnings: Annotated[list[str] | None, Field(title="Warnings")] = []
+
+
+class AccessRequestCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    kind: Annotated[Literal["role", "enable"], Field(title="Kind")]
+    role: Literal["advisor", "comex", "compliance", "admin"] | None = None
+    """
+    required when kind is role
+    """
+
+
+class AccessRequestOut(BaseModel):
+    decided_at: Annotated[AwareDatetime | None, Field(title="Decided At")]
+    decided_by: Annotated[str | None, Field(title="Decided By")]
+    id: Annotated[int, Field(title="Id")]
+    kind: Annotated[Literal["create", "role", "enable", "reset"], Field(title="Kind")]
+    requested_at: Annotated[AwareDatetime, Field(title="Requested At")]
+    requested_by: Annotated[str, Field(title="Requested By")]
+    role: Annotated[
+        Literal["advisor", "comex", "compliance", "admin"], Field(title="Role")
+    ]
+    status: Annotated[Literal["pending", "approved", "rejected"], Field(title="Status")]
+    username: Annotated[str, Field(title="Username")]
+
+
+class BacktestReport(BaseModel):
+    auc: AucInterval | None = None
+    calibration: Calibration | None = None
+    cohorts: Annotated[list[CohortBacktest], Field(title="Cohorts")]
+    confidence: Annotated[float | None, Field(title="Confidence")] = None
+    defaults: Annotated[int | None, Field(title="Defaults")] = None
+    freshness: Freshness
+    grades: Annotated[list[GradeBacktest], Field(title="Grades")]
+    history: Annotated[list[BacktestHistoryPoint], Field(title="History")]
+    """
+    Earlier backtests, most recent first
+    """
+    min_cell: Annotated[int, Field(title="Min Cell")]
+    model_version: Annotated[str, Field(title="Model Version")]
+    n: Annotated[int | None, Field(title="N")]
+    """
+    Clients with a known outcome (None under 10: suppressed)
+    """
+    segments: Annotated[dict[str, list[SegmentBacktest]], Field(title="Segments")]
+    suppressed: Annotated[bool, Field(title="Suppressed")]
+
+
+class ClientProfile(BaseModel):
+    imported_at: Annotated[AwareDatetime, Field(title="Imported At")]
+    key_version: Annotated[str, Field(title="Key Version")]
+    profile: Annotated[list[ProfileField], Field(title="Profile")]
+    pseudonym: Annotated[str, Field(title="Pseudonym")]
+    """
+    HMAC-SHA256 of the bank id; the bank id itself is never stored
+    """
+
+
+class Comparison(BaseModel):
+    atypical_features: Annotated[list[str], Field(title="Atypical Features")]
+    atypicality: Annotated[float, Field(ge=0.0, le=1.0, title="Atypicality")]
+    """
+    Share of known numeric features outside p1-p99
+    """
+    features: Annotated[list[FeatureComparison], Field(title="Features")]
+    lang: Annotated[Literal["fr", "en"], Field(title="Lang")]
+    model_version: Annotated[str, Field(title="Model Version")]
+    population_default_rate: Annotated[float, Field(title="Population Default Rate")]
+    pseudonym: Annotated[str, Field(title="Pseudonym")]
+    sample: PopulationSample | None = None
+    """
+    Population sample for scatter plots (only when ``sample`` > 0)
+    """
+
+
+class DriftReport(BaseModel):
+    alerts: Annotated[list[Alert], Field(title="Alerts")]
+    freshness: Freshness
+    history: Annotated[list[DriftHistoryPoint], Field(title="History")]
+    """
+    Earlier drift runs, most recent first
+    """
+    inputs: Annotated[list[InputDrift], Field(title="Inputs")]
+    level: Annotated[Literal["ok", "watch", "act"], Field(title="Level")]
+    """
+    Highest alert level: ok, watch (>= 0.10) or act (>= 0.25)
+    """
+    model_version: Annotated[str, Field(title="Model Version")]
+    rows: Annotated[int, Field(title="Rows")]
+    score: ScoreDrift
+    thresholds: Thresholds
+
+
+class ErrorBody(BaseModel):
+    code: Annotated[
+        Literal["bad_request", "validation_error", "invalid_credentials", "not_authenticated", "password_change_required", "forbidden", "not_found", "method_not_allowed", "conflict", "payload_too_large", "unsupported_media_type", "account_locked", "rate_limited", "audit_unavailable", "model_unavailable", "aggregates_not_computed", "service_unavailable", "internal_error", "approval_required", "four_eyes", "decision_contested", "contest_open", "decision_superseded", "no_open_contest", "reviewer_is_decider", "snapshot_unavailable", "model_version_unavailable"],
+        Field(title="ErrorCode"),
+    ]
+    """
+    Machine-readable kind of error; stable, branch on it rather than on `detail`.
+    """
+    detail: str
+    """
+    What is wrong, for a person
+    """
+
+
+class Explanation(BaseModel):
+    base_probability: Annotated[float, Field(title="Base Probability")]
+    """
+    The training population's observed default rate (the average risk)
+    """
+    base_value: Annotated[float, Field(title="Base Value")]
+    """
+    Expected log-odds over the training population
+    """
+    contributions: Annotated[list[Contribution], Field(title="Contributions")]
+    decision: Annotated[Literal["approve", "refuse"], Field(title="Decision")]
+    lang: Annotated[Literal["fr", "en"], Field(title="Lang")]
+    logit: Annotated[float, Field(title="Logit")]
+    """
+    base_value + every contribution's shap
+    """
+    model_version: Annotated[str, Field(title="Model Version")]
+    other: OtherContributions
+    """
+    The features outside the top ones, summed
+    """
+    probability: Annotated[float, Field(title="Probability")]
+    pseudonym: Annotated[str | None, Field(title="Pseudonym")] = None
+    reference_probability: Annotated[float, Field(title="Reference Probability")]
+    """
+    sigmoid(base_value): the model's reference point from which the effects add up
+    """
+    text: Annotated[str, Field(title="Text")]
+
+
+class ExportAutomatedDecision(BaseModel):
+    contributions: Annotated[list[ExportContribution], Field(title="Contributions")]
+    cost_fn: Annotated[float, Field(title="Cost Fn")]
+    """
+    Cost weight of granting a loan that defaults
+    """
+    cost_fp: Annotated[float, Field(title="Cost Fp")]
+    """
+    Cost weight of refusing a loan that would be repaid
+    """
+    display_score: Annotated[int, Field(title="Display Score")]
+    explanation_text: Annotated[str, Field(title="Explanation Text")]
+    features_used: Annotated[list[str], Field(title="Features Used")]
+    model_version: Annotated[str, Field(title="Model Version")]
+    probability: Annotated[float, Field(title="Probability")]
+    recommendation: Annotated[
+        Literal["approve", "refuse"], Field(title="Recommendation")
+    ]
+    risk_band: Annotated[str, Field(title="Risk Band")]
+    threshold: Annotated[float, Field(title="Threshold")]
+    """
+    Refuse when the probability of default reaches it
+    """
+
+
+class GlobalImportance(BaseModel):
+    features: Annotated[list[Importance], Field(title="Features")]
+    lang: Annotated[Literal["fr", "en"], Field(title="Lang")]
+    model_version: Annotated[str, Field(title="Model Version")]
+
+
+class PasswordReset(BaseModel):
+    access_request: AccessRequestOut | None = None
+    one_time_password: Annotated[str | None, Field(title="One Time Password")] = None
+    """
+    Comex accounts: shown once. Others: null, see access_request.
+    """
+    username: Annotated[str, Field(title="Username")]
+
+
+class ProcessingRegister(BaseModel):
+    automated_decision_making: Annotated[
+        dict[str, str], Field(title="Automated Decision Making")
+    ]
+    controller: Annotated[str, Field(title="Controller")]
+    data_categories: Annotated[list[RegisterTable], Field(title="Data Categories")]
+    data_subjects: Annotated[list[str], Field(title="Data Subjects")]
+    generated_at: Annotated[AwareDatetime, Field(title="Generated At")]
+    legal_bases: Annotated[list[str], Field(title="Legal Bases")]
+    model_features: Annotated[list[RegisterFeature], Field(title="Model Features")]
+    model_version: Annotated[str | None, Field(title="Model Version")]
+    processors: Annotated[list[dict[str, str]], Field(title="Processors")]
+    purposes: Annotated[list[dict[str, str]], Field(title="Purposes")]
+    recipients: Annotated[list[RegisterRecipient], Field(title="Recipients")]
+    retention: Annotated[list[RegisterRetention], Field(title="Retention")]
+    security_measures: Annotated[list[str], Field(title="Security Measures")]
+    system: Annotated[dict[str, Any], Field(title="System")]
+    transfers_outside_eu: Annotated[str, Field(title="Transfers Outside Eu")]
+
+
+class Simulation(BaseModel):
+    explanation: Explanation
+    mode: Annotated[Literal["new", "what_if"], Field(title="Mode")]
+    overridden: Annotated[list[str] | None, Field(title="Overridden")] = None
+    score: Score
+
+
+class UserCreated(BaseModel):
+    access_request: AccessRequestOut | None = None
+    """
+    The pending request a second admin must approve, if any.
+    """
+    active: Annotated[bool, Field(title="Active")]
+    created_at: Annotated[AwareDatetime, Field(title="Created At")]
+    full_name: Annotated[str, Field(title="Full Name")]
+    locked_until: Annotated[AwareDatetime | None, Field(title="Locked Until")]
+    must_change_password: Annotated[bool, Field(title="Must Change Password")]
+    one_time_password: Annotated[str | None, Field(title="One Time Password")] = None
+    """
+    Shown once (comex accounts); for advisor, compliance and admin accounts it goes to the admin who approves the request instead.
+    """
+    role: Annotated[
+        Literal["advisor", "comex", "compliance", "admin"], Field(title="Role")
+    ]
+    username: Annotated[str, Field(title="Username")]
+
+
+class AccessDecision(BaseModel):
+    one_time_password: Annotated[str | None, Field(title="One Time Password")] = None
+    """
+    Approved: the account's new one-time password, shown once, for the approver to hand to its holder (who must change it at first login).
+    """
+    request: AccessRequestOut
+
+
+class ClientExport(BaseModel):
+    audit_events: Annotated[list[ExportAuditEvent], Field(title="Audit Events")]
+    automated_decision: ExportAutomatedDecision | None
+    """
+    Null when no model is loaded (then see automated_decision_unavailable)
+    """
+    automated_decision_unavailable: Annotated[
+        str | None, Field(title="Automated Decision Unavailable")
+    ] = None
+    controller_note: Annotated[str, Field(title="Controller Note")]
+    decision_snapshots: Annotated[
+        list[ExportSnapshot] | None, Field(title="Decision Snapshots")
+    ] = None
+    generated_at: Annotated[AwareDatetime, Field(title="Generated At")]
+    human_decisions: Annotated[
+        list[ExportHumanDecision], Field(title="Human Decisions")
+    ]
+    lang: Annotated[Literal["fr", "en"], Field(title="Lang")]
+    stored_data: Annotated[list[StoredFeature], Field(title="Stored Data")]
+    subject: ExportSubject

@@ -1,0 +1,305 @@
+"""The dashboard as its users live in it, driven in Debian's Chromium (helpers shared by the
+browser tests and by ``bench/dashboard_latency.py``).
+
+A page "passes" when it shows no exception box, no English in French mode and no serious or
+critical axe-core violation; every check leaves a screenshot in ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+from frontend import i18n
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+WAIT_MS = 60_000
+
+# English the French interface must never show: the catalog's English sentences, the raw
+# category levels of the bank's data, and Streamlit's own English defaults.
+_RAW_ENGLISH = (
+    "Choose an option", "No options to select", "yyyy/mm/dd", "YYYY/MM/DD", "Cash loans", "Revolving loans",
+    "Working", "Commercial associate", "Married", "Single / not married", "Secondary / secondary special",
+    "Higher education", "House / apartment", "Pensioner", "XNA", "Press Enter to apply", "Traceback",
+    "must_change_password", "ANNUITY_INCOME_RATIO", "Ask ChatGPT", "Ask Google",
+)
+
+
+def english_markers() -> tuple[str, ...]:
+    sentences = []
+    for entry in i18n.CATALOG.values():
+        english, french = entry.get("en", ""), entry.get("fr", "")
+        # Long, distinctive sentences only ("Client", "Segment" are both languages).
+        plain = re.split(r"\{|\*|\(|:", english)[0].strip()
+        if english != french and len(plain) >= 18 and plain not in french:
+            sentences.append(plain)
+    return (*_RAW_ENGLISH, *sentences)
+
+
+def settle(page, extra_ms: int = 600) -> None:
+    """Wait for Streamlit to finish the run (its "running" widget gone), then let charts draw."""
+    page.wait_for_timeout(300)
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while time.monotonic() < deadline:
+        # Running, or still showing elements of the previous run (marked stale).
+        if page.locator('[data-testid="stStatusWidget"]').count() == 0 and page.locator('[data-stale="true"]').count() == 0:
+            break
+        page.wait_for_timeout(200)
+    page.wait_for_timeout(extra_ms)
+
+
+def login(page, url: str, username: str, password: str) -> None:
+    page.goto(url, wait_until="domcontentloaded")
+    page.get_by_role("textbox", name="Identifiant", exact=True).fill(username)
+    page.get_by_role("textbox", name="Mot de passe", exact=True).fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+
+
+def main_text(page) -> str:
+    return page.locator("section.stMain, [data-testid='stMain']").first.inner_text()
+
+
+def problems(page, *, french: bool = True, axe: bool = True) -> list[str]:
+    """What is wrong on the page as a person would see it."""
+    found = []
+    if page.locator('[data-testid="stException"]').count():
+        found.append("exception box: " + page.locator('[data-testid="stException"]').first.inner_text()[:300])
+    text = page.locator("body").inner_text()
+    if french:
+        found += [f"English text: {marker!r}" for marker in english_markers() if marker in text]
+        lang = page.evaluate("document.documentElement.lang")
+        if lang != "fr":
+            found.append(f"<html lang={lang!r}> on a French page")
+    if axe:
+        from axe_playwright_python.sync_playwright import Axe
+
+        results = Axe().run(page)
+        for violation in results.response["violations"]:
+            if violation.get("impact") in ("serious", "critical"):
+                targets = [n["target"] for n in violation["nodes"][:3]]
+                found.append(f"axe {violation['impact']} {violation['id']}: {violation['help']} {targets}")
+    return found
+
+
+def shot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def nav_links(page) -> list[str]:
+    links = page.locator('[data-testid="stSidebarNavLink"]')
+    return [links.nth(i).inner_text().split("\n")[-1].strip() for i in range(links.count())]
+
+
+def open_page(page, title: str) -> None:
+    page.locator('[data-testid="stSidebarNavLink"]').filter(has_text=title).first.click()
+    settle(page)
+
+
+def tabs(page) -> list[str]:
+    found = page.get_by_role("tab")
+    return [found.nth(i).inner_text().strip() for i in range(found.count())]
+
+
+# -- the journeys (each returns its problems; the tests assert there are none) ----------------
+
+
+def visit_every_page_and_tab(page, prefix: str) -> list[str]:
+    """Every page of the role's navigation, every tab on it, checked and photographed."""
+    found: list[str] = []
+    for title in nav_links(page):
+        open_page(page, title)
+        found += [f"{title}: {p}" for p in problems(page)]
+        shot(page, f"{prefix}-{title}")
+        for index, name in enumerate(tabs(page)):
+            page.get_by_role("tab").nth(index).click()
+            settle(page, 800)
+            found += [f"{title} / {name}: {p}" for p in problems(page)]
+            shot(page, f"{prefix}-{title}-{index}")
+    return found
+
+
+def open_client(page, client_id: str) -> float:
+    """Type the id and press Enter; seconds until the gauge is drawn."""
+    lookup = page.get_by_label("Identifiant client de la banque", exact=True).and_(page.get_by_role("textbox"))
+    lookup.wait_for(timeout=WAIT_MS)
+    lookup.fill(client_id)
+    started = time.perf_counter()
+    lookup.press("Enter")
+    page.locator(".js-plotly-plot .indicatorlayer").first.wait_for(timeout=WAIT_MS)
+    return time.perf_counter() - started
+
+
+def advisor_journey(page, client_id: str, unknown_id: str) -> list[str]:
+    found: list[str] = []
+    open_client(page, client_id)
+    settle(page)
+    header = f"Client {client_id}"
+    if not page.get_by_text(header).count():
+        found.append("the open file does not name its client")
+    found += [f"client file: {p}" for p in problems(page)]
+    shot(page, "advisor-client-file")
+    for index, name in enumerate(tabs(page)):
+        page.get_by_role("tab").nth(index).click()
+        settle(page, 1000)
+        found += [f"tab {name}: {p}" for p in problems(page)]
+        shot(page, f"advisor-client-tab-{index}")
+    # What-if: change the income and simulate.
+    page.get_by_role("tab", name="Simulation").click()
+    settle(page)
+    income = page.get_by_label("Revenu annuel *", exact=True).and_(page.get_by_role("spinbutton"))
+    income.fill("250000")
+    page.get_by_role("button", name="Simuler").click()
+    settle(page, 1500)
+    if not page.get_by_text("Nouvelle probabilité").count() and not page.get_by_text("Aucune valeur modifiée").count():
+        found.append("what-if gave no result")
+    found += [f"what-if: {p}" for p in problems(page)]
+    shot(page, "advisor-whatif")
+    # PDF: generate, then a download button.
+    page.get_by_role("tab", name="Rapport PDF").click()
+    settle(page)
+    page.get_by_role("button", name="Générer le rapport").click()
+    page.get_by_role("button", name="Télécharger le PDF").wait_for(timeout=WAIT_MS)
+    # Final decision: departing from the model without a reason is refused, with one works.
+    page.get_by_role("tab", name="Décision finale").click()
+    settle(page)
+    recommendation_refuse = page.get_by_text("Le modèle recommande : Refusé").count() > 0
+    other = "Accordé" if recommendation_refuse else "Refusé"
+    page.get_by_role("radiogroup").get_by_text(other, exact=True).click()
+    page.get_by_role("button", name="Enregistrer la décision").click()
+    settle(page)
+    if not page.get_by_text("Motif obligatoire").count():
+        found.append("a decision departing from the model without a reason was not refused")
+    page.get_by_role("textbox", name="Motif").fill("Revenus complémentaires vérifiés sur pièces")
+    page.get_by_role("button", name="Enregistrer la décision").click()
+    settle(page)
+    if not page.get_by_text("Décision enregistrée").count():
+        found.append("the decision with a reason was not recorded")
+    found += [f"final decision: {p}" for p in problems(page)]
+    shot(page, "advisor-final-decision")
+    # A bad id after a good one: the previous file disappears under the error.
+    lookup = page.get_by_label("Identifiant client de la banque", exact=True).and_(page.get_by_role("textbox"))
+    lookup.fill("abc")
+    lookup.press("Enter")
+    settle(page)
+    if page.get_by_text(header).count() or page.locator(".js-plotly-plot").count():
+        found.append("the previous client's file stays on screen after a bad id")
+    if not page.get_by_text("identifiant client").count():
+        found.append("no message for a malformed id")
+    shot(page, "advisor-bad-id")
+    lookup.fill(unknown_id)
+    lookup.press("Enter")
+    settle(page)
+    if not page.get_by_text(f"Aucun client avec l'identifiant {unknown_id}").count():
+        found.append("no message for an unknown id")
+    found += [f"unknown id: {p}" for p in problems(page)]
+    return found
+
+
+def new_applicant_journey(page) -> list[str]:
+    found: list[str] = []
+    open_page(page, "Nouvelle demande")
+    page.get_by_role("button", name="Évaluer la demande").click()
+    settle(page)
+    if not page.get_by_text("Champs obligatoires à remplir").count():
+        found.append("an empty applicant was not refused with the missing fields")
+    if page.locator(".js-plotly-plot").count():
+        found.append("an empty applicant was scored")
+    shot(page, "advisor-new-applicant-empty")
+    page.get_by_label("Revenu annuel *", exact=True).and_(page.get_by_role("spinbutton")).fill("42000")
+    page.get_by_label("Montant du crédit *", exact=True).and_(page.get_by_role("spinbutton")).fill("150000")
+    page.get_by_label("Âge (années) *", exact=True).and_(page.get_by_role("spinbutton")).fill("38")
+    page.get_by_role("button", name="Évaluer la demande").click()
+    page.locator(".js-plotly-plot .indicatorlayer").first.wait_for(timeout=WAIT_MS)
+    settle(page, 1000)
+    found += [f"new applicant: {p}" for p in problems(page)]
+    shot(page, "advisor-new-applicant-scored")
+    return found
+
+
+def compliance_journey(page, client_id: str) -> list[str]:
+    found: list[str] = []
+    open_page(page, "Journal d'audit")
+    page.get_by_role("button", name="Rechercher").click()
+    settle(page)
+    found += [f"search without filter: {p}" for p in problems(page)]
+    page.get_by_label("Action", exact=True).fill("auth.login")
+    page.get_by_role("button", name="Rechercher").click()
+    settle(page)
+    found += [f"filtered search: {p}" for p in problems(page)]
+    shot(page, "compliance-audit-filtered")
+    page.get_by_role("button", name="Vérifier la chaîne").click()
+    settle(page)
+    if not page.get_by_text("Chaîne intègre").count():
+        found.append("chain verification said nothing readable")
+    page.get_by_role("button", name="Préparer l'export").click()
+    page.get_by_role("button", name="Télécharger l'export").wait_for(timeout=WAIT_MS)
+    found += [f"verify and export: {p}" for p in problems(page)]
+    shot(page, "compliance-audit-verified")
+    open_page(page, "Droits des personnes")
+    lookup = page.get_by_label("Identifiant client de la banque", exact=True).and_(page.get_by_role("textbox"))
+    lookup.fill(client_id)
+    page.get_by_role("button", name="Rechercher").click()
+    settle(page, 1000)
+    if not page.get_by_role("button", name="Télécharger l'export (JSON)").count():
+        found.append("no subject export to download")
+    found += [f"subject export: {p}" for p in problems(page)]
+    shot(page, "compliance-subject")
+    return found
+
+
+def admin_journey(page, username: str) -> list[str]:
+    found: list[str] = []
+    open_page(page, "Utilisateurs")
+    page.get_by_text("Créer un utilisateur").click()
+    page.get_by_label("Identifiant", exact=True).and_(page.get_by_role("textbox")).fill(username)
+    page.get_by_label("Nom complet", exact=True).fill("Agent Test")
+    page.get_by_role("button", name="Créer", exact=True).click()
+    settle(page)
+    if not page.locator("code").count():
+        found.append("no one-time password shown after creating a user")
+    shot(page, "admin-created")
+    # Pick the new user: the role selector shows their role (conseiller), not the last one.
+    page.get_by_label("Utilisateur", exact=True).click()
+    page.get_by_role("option", name=username, exact=True).click()
+    settle(page)
+    if not page.get_by_text(f"{username} — rôle actuel : conseiller").count():
+        found.append("the role selector does not show the selected user's current role")
+    page.get_by_label("Nouveau rôle", exact=True).click()
+    page.get_by_role("option", name="COMEX").click()
+    settle(page)
+    change = page.get_by_role("button", name="Changer le rôle")
+    if change.is_enabled():
+        found.append("the role change is not asking for confirmation")
+    page.get_by_text("Je confirme : " + username).first.click()
+    settle(page)
+    change.click()
+    settle(page)
+    if not page.get_by_text(f"Le rôle de {username} est maintenant « COMEX »").count():
+        found.append("the role change did not confirm what it did")
+    page.get_by_text(f"Je confirme la désactivation de {username}").click()
+    settle(page)
+    shot(page, "admin-confirm-disable")
+    page.get_by_role("button", name="Désactiver").click()
+    settle(page)
+    if not page.get_by_text(f"Le compte {username} est désactivé").count():
+        found.append("disabling did not confirm what it did")
+    page.get_by_text(f"Je confirme la réactivation de {username}").click()
+    settle(page)
+    page.get_by_role("button", name="Réactiver").click()
+    settle(page)
+    if not page.get_by_text(f"Le compte {username} est réactivé").count():
+        found.append("enabling did not confirm what it did")
+    page.get_by_role("button", name="Déverrouiller").click()
+    settle(page)
+    if not page.get_by_text(f"Le compte {username} est déverrouillé").count():
+        found.append("unlocking did not confirm what it did")
+    found += [f"admin: {p}" for p in problems(page)]
+    shot(page, "admin-managed")
+    return found

@@ -1,0 +1,69 @@
+"""Every role, every page, every tab and the main flows, in Debian's Chromium: the suite fails
+on any exception box, any English in the French interface, any serious or critical axe-core
+violation, or a flow that does not do what its user expects (tests/e2e/journeys.py says how
+each is checked). Screenshots land in ``test-artifacts/``; the two latencies a user feels are
+written there too (``browser-latency.txt``)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.e2e import journeys
+from tests.fixtures.live import LiveApi
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def page(browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1600})
+    page.set_default_timeout(journeys.WAIT_MS)
+    try:
+        yield page
+    finally:
+        page.close()
+
+
+def _signed_in(page, url: str, live_api: LiveApi, role: str) -> None:
+    journeys.login(page, url, *live_api.credentials[role])
+    page.locator('[data-testid="stSidebarNavLink"]').first.wait_for()
+    journeys.settle(page)
+
+
+@pytest.mark.parametrize("role", ["advisor", "comex", "compliance", "admin"])
+def test_every_page_and_tab_of_each_role_is_clean_in_french(page, dashboard_url: str, live_api: LiveApi, role: str):
+    _signed_in(page, dashboard_url, live_api, role)
+    assert journeys.visit_every_page_and_tab(page, f"{role}-page") == []
+
+
+def test_advisor_opens_a_client_then_a_bad_id_simulates_decides_and_gets_the_pdf(page, dashboard_url, live_api):
+    started = time.perf_counter()
+    _signed_in(page, dashboard_url, live_api, "advisor")
+    to_gauge = journeys.open_client(page, live_api.client_id)
+    page.get_by_text("Ce qui a pesé dans la décision").wait_for()
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 2")
+    login_to_explanation = time.perf_counter() - started
+    journeys.ARTIFACTS.mkdir(exist_ok=True)
+    (journeys.ARTIFACTS / "browser-latency.txt").write_text(
+        f"login to rendered explanation: {login_to_explanation:.2f} s\nclient id to gauge: {to_gauge:.2f} s\n",
+        encoding="utf-8",
+    )
+    print(f"login to rendered explanation {login_to_explanation:.2f} s; client id to gauge {to_gauge:.2f} s")
+    assert journeys.advisor_journey(page, live_api.client_id, live_api.unknown_client_id) == []
+
+
+def test_a_new_applicant_with_missing_fields_is_refused_then_scored_once_filled(page, dashboard_url, live_api):
+    _signed_in(page, dashboard_url, live_api, "advisor")
+    assert journeys.new_applicant_journey(page) == []
+
+
+def test_compliance_searches_verifies_exports_and_reads_a_subject_export(page, dashboard_url, live_api):
+    _signed_in(page, dashboard_url, live_api, "compliance")
+    assert journeys.compliance_journey(page, live_api.client_id) == []
+
+
+def test_admin_creates_changes_role_with_confirmation_disables_enables_and_unlocks(page, dashboard_url, live_api):
+    _signed_in(page, dashboard_url, live_api, "admin")
+    assert journeys.admin_journey(page, "agent-e2e") == []
