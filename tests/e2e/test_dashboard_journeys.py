@@ -64,6 +64,6 @@ def test_compliance_searches_verifies_exports_and_reads_a_subject_export(page, d
     assert journeys.compliance_journey(page, live_api.client_id) == []
 
 
-def test_admin_creates_changes_role_with_confirmation_disables_enables_and_unlocks(page, dashboard_url, live_api):
+def test_admin_creates_requests_a_role_with_confirmation_disables_enables_and_unlocks(page, dashboard_url, live_api):
     _signed_in(page, dashboard_url, live_api, "admin")
     assert journeys.admin_journey(page, "agent-e2e") == []
