@@ -275,18 +275,6 @@ def admin_journey(page, username: str) -> list[str]:
     settle(page)
     if not page.get_by_text(f"{username} — rôle actuel : COMEX").count():
         found.append("the page does not show the selected user's current role")
-    page.get_by_label("Nouveau rôle", exact=True).click()
-    page.get_by_role("option", name="conseiller").click()
-    settle(page)
-    request = page.get_by_role("button", name="Demander ce rôle")
-    if request.is_enabled():
-        found.append("the role request is not asking for confirmation")
-    page.get_by_text("Je confirme : " + username).first.click()
-    settle(page)
-    request.click()
-    settle(page)
-    if not page.get_by_text(f"envoyée pour {username}").count():
-        found.append("the role request did not confirm what it did")
     page.get_by_text(f"Je confirme la désactivation de {username}").click()
     settle(page)
     page.get_by_role("button", name="Désactiver").click()
@@ -303,6 +291,19 @@ def admin_journey(page, username: str) -> list[str]:
     settle(page)
     if not page.get_by_text(f"Le compte {username} est déverrouillé").count():
         found.append("unlocking did not confirm what it did")
+    # Last: a pending request blocks other changes to the account until another admin decides.
+    page.get_by_label("Nouveau rôle", exact=True).click()
+    page.get_by_role("option", name="conseiller").click()
+    settle(page)
+    request = page.get_by_role("button", name="Demander ce rôle")
+    if request.is_enabled():
+        found.append("the role request is not asking for confirmation")
+    page.get_by_text("Je confirme : " + username).first.click()
+    settle(page)
+    request.click()
+    settle(page)
+    if not page.get_by_text(f"envoyée pour {username}").count():
+        found.append("the role request did not confirm what it did")
     found += [f"admin: {p}" for p in problems(page)]
     shot(page, "admin-managed")
     return found
