@@ -36,9 +36,6 @@ class ErrorKind(StrEnum):
     invalid = "invalid"
     conflict = "conflict"
     rate_limited = "rate_limited"
-    approval_required = "approval_required"
-    four_eyes = "four_eyes"
-    not_computed = "not_computed"
     unavailable = "unavailable"
     server = "server"
 
@@ -125,9 +122,6 @@ CODE_KINDS: dict[str, ErrorKind] = {
     "aggregates_not_computed": ErrorKind.not_found,  # the monitoring page explains it
     "service_unavailable": ErrorKind.unavailable,
     "internal_error": ErrorKind.server,
-    "approval_required": ErrorKind.approval_required,
-    "four_eyes": ErrorKind.four_eyes,
-    "aggregates_not_computed": ErrorKind.not_computed,
 }
 
 

@@ -256,17 +256,10 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "fr": "Lever le verrouillage de {username} après trop d'échecs de connexion.",
         "en": "Lift {username}'s lock after too many failed sign-ins.",
     },
-    "error.approval_required": {
-        "fr": "Cette action doit être approuvée par un second administrateur : une demande est nécessaire.",
-        "en": "This action needs a second administrator's approval: a request is required.",
-    },
-    "error.four_eyes": {
-        "fr": "Vous ne pouvez pas décider une demande que vous avez faite ou qui vous concerne : un autre administrateur doit le faire.",
-        "en": "You cannot decide a request you made or that concerns you: another administrator must.",
-    },
-    "error.not_computed": {
-        "fr": "Ces chiffres ne sont pas encore calculés pour le modèle en service ; le traitement par lots les produira.",
-        "en": "These figures are not computed yet for the serving model; the batch job will produce them.",
+    "portfolio.not_computed": {
+        "fr": "Les chiffres du portefeuille ne sont pas encore calculés pour le modèle en service : "
+        "ils le seront au prochain passage du traitement par lots.",
+        "en": "The portfolio figures are not computed yet for the serving model: the next batch run will produce them.",
     },
     # -- end issue 13 -----------------------------------------------------------------------
     "error.session_expired": {

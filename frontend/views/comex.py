@@ -3,10 +3,13 @@ API about an individual client (the API refuses COMEX on every client route anyw
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
 from frontend import charts, contract, ui
+from frontend.api import ApiError
 from frontend.views import transparency
 
 SEGMENT_AXES = ("contract_type", "gender", "age_band", "income_type", "education", "family_status")
@@ -29,9 +32,22 @@ def _grades(card: contract.ModelCard | None) -> dict[str, contract.Grade]:
     return {grade.grade: grade for grade in card.master_scale} if card is not None else {}
 
 
+def _aggregates(model: Any, path: str, **params: Any) -> Any:
+    """A stored aggregate, or None with a sentence when the batch job has not produced it."""
+    try:
+        with st.spinner(ui.t("common.loading")):
+            return ui.parse(model, ui.client().get(path, params))
+    except ApiError as error:
+        if error.code == "aggregates_not_computed":
+            st.info(ui.t("portfolio.not_computed"), icon=":material/hourglass_empty:")
+        else:
+            ui.show_error(error)
+        return None
+
+
 def portfolio_page() -> None:
     st.title(ui.t("portfolio.title"))
-    summary = ui.fetch_as(contract.PortfolioSummary, "/portfolio/summary", lang=ui.lang())
+    summary = _aggregates(contract.PortfolioSummary, "/portfolio/summary", lang=ui.lang())
     if summary is None:
         return
     _kpis(summary)
@@ -72,7 +88,7 @@ def portfolio_page() -> None:
 def _segments() -> None:
     st.subheader(ui.t("segments.title"))
     by = st.selectbox(ui.t("segments.by"), SEGMENT_AXES, format_func=lambda axis: ui.t(f"segments.{axis}"), key="segments_by")
-    data = ui.fetch_as(contract.Segments, "/portfolio/segments", by=by, lang=ui.lang())
+    data = _aggregates(contract.Segments, "/portfolio/segments", by=by, lang=ui.lang())
     if data is None:
         return
     if data.segments:

@@ -84,7 +84,7 @@ def drift_tab() -> None:
     report = _get("/monitoring/drift", "monitoring.drift_missing")
     if report is None:
         return
-    _freshness(ui.pick(report, "freshness", default={}))
+    _freshness(report.get("freshness") or {})
     level = str(report.get("level", "ok"))
     score = report["score"]
     cards = st.columns(4)
@@ -144,7 +144,7 @@ def backtest_tab() -> None:
     report = _get("/monitoring/backtest", "monitoring.backtest_missing")
     if report is None:
         return
-    _freshness(ui.pick(report, "freshness", default={}))
+    _freshness(report.get("freshness") or {})
     if report.get("suppressed"):
         st.info(ui.t("monitoring.too_few", minimum=report.get("min_cell", 10)))
         return
