@@ -29,8 +29,10 @@ def dask_client(scheduler: str | None = None, workers: int = LOCAL_WORKERS) -> I
         return
     with (
         LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-            silence_logs=logging.ERROR,
+            # The scheduler's HTTP server starts anyway: on a free local port, not on 8787
+            # (which another cluster on the machine may hold).
+            n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+            dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR,
         ) as cluster,
         Client(cluster) as client,
     ):
