@@ -8,14 +8,33 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime
+from babel.numbers import format_decimal, format_percent
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+
+# Issue 13: numbers the local way (Babel/CLDR) and the bank's local time on the page.
+LOCALES = {"fr": "fr_FR", "en": "en_GB"}
+TIMEZONE = ZoneInfo("Europe/Paris")
 
 LABELS: dict[str, dict[str, str]] = {
     "title": {"fr": "Rapport de scoring crédit", "en": "Credit scoring report"},
     "client": {"fr": "Client", "en": "Client"},
-    "generated": {"fr": "Généré le {when} par {who}", "en": "Generated on {when} by {who}"},
+    "generated": {"fr": "Généré le {when} (heure de Paris) par {who}", "en": "Generated on {when} (Paris time) by {who}"},
+    "scale": {"fr": "Probabilité de défaut (échelle 0 - {upper})", "en": "Probability of default (scale 0 - {upper})"},
+    "threshold_mark": {"fr": "seuil {threshold}", "en": "threshold {threshold}"},
+    "advisor": {"fr": "Décision du conseiller", "en": "Advisor's decision"},
+    "advisor_recorded": {
+        "fr": "{decision} le {when} par {who} (recommandation du modèle : {recommendation}).",
+        "en": "{decision} on {when} by {who} (model recommendation: {recommendation}).",
+    },
+    "advisor_reason": {"fr": "Motif : {reason}", "en": "Reason: {reason}"},
+    "advisor_none": {
+        "fr": "Aucune décision enregistrée. Décision : [ ] Accordé  [ ] Refusé   Motif : ____________________   Signature : __________",
+        "en": "No decision recorded. Decision: [ ] Approved  [ ] Refused   Reason: ____________________   Signature: __________",
+    },
     "score": {"fr": "Score et décision", "en": "Score and decision"},
     "probability": {"fr": "Probabilité de défaut", "en": "Probability of default"},
     "threshold": {"fr": "Seuil", "en": "Threshold"},
@@ -60,25 +79,34 @@ def _label(key: str, lang: str, **values: object) -> str:
     return (entry.get(lang) or entry["fr"]).format(**values)
 
 
+def _locale(lang: str) -> str:
+    return LOCALES.get(lang, LOCALES["fr"])
+
+
 def _fmt(value: Any, lang: str) -> str:
     if value is None:
         return "-"
     if isinstance(value, bool):
         return _label("yes" if value else "no", lang)
     if isinstance(value, float):
-        text = f"{value:,.2f}" if abs(value) < 1000 else f"{value:,.0f}"
-    elif isinstance(value, int):
-        text = f"{value:,}"
-    else:
-        return str(value)
-    return text.replace(",", " ").replace(".", ",") if lang == "fr" else text
+        return format_decimal(value, "#,##0.00" if abs(value) < 1000 else "#,##0", locale=_locale(lang))
+    if isinstance(value, int):
+        return format_decimal(value, "#,##0", locale=_locale(lang))
+    return str(value)
 
 
 def _pct(value: float | None, lang: str) -> str:
     if value is None:
         return "-"
-    text = f"{value * 100:.1f}"
-    return f"{text.replace('.', ',')} %" if lang == "fr" else f"{text}%"
+    pattern = "#,##0.0\u00a0%" if lang == "fr" else "#,##0.0%"
+    return format_percent(value, pattern, locale=_locale(lang), decimal_quantization=True)
+
+
+def _when(moment: datetime, lang: str) -> str:
+    """Local Paris time: ``1 déc. 2026, 11:53``."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return format_datetime(moment.astimezone(TIMEZONE), "d MMM y, HH:mm", locale=_locale(lang))
 
 
 def _get(mapping: Mapping[str, Any] | None, *names: str, default: Any = None) -> Any:
@@ -121,6 +149,7 @@ def build_report(
     generated_by: str,
     lang: str = "fr",
     now: datetime | None = None,
+    advisor_decision: Mapping[str, Any] | None = None,
 ) -> bytes:
     """The one-page report; ``profile`` is the list of ``{label, value}`` the client route gives."""
     now = now or datetime.now(UTC)
@@ -137,7 +166,7 @@ def build_report(
     pdf.cell(0, 8, _text(f"Octroi - {_label('title', lang)}"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font("Helvetica", size=9)
     pdf.cell(0, 5, _text(f"{_label('client', lang)} {client_id}   -   "
-                         + _label("generated", lang, when=now.strftime("%Y-%m-%d %H:%M UTC"), who=generated_by)),
+                         + _label("generated", lang, when=_when(now, lang), who=generated_by)),
              new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(2)
 
@@ -163,16 +192,47 @@ def build_report(
     ]
     pdf.cell(4, 9, "")
     pdf.multi_cell(width - 49, 4.5, _text("   ".join(f"{k} : {v}" for k, v in facts)), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    bar_y = pdf.get_y() + 2
+    # The bar zooms on where decisions happen (as the dashboard's gauge), with its scale
+    # printed under it and the threshold named above its mark.
+    upper = min(1.0, max(threshold * 3, probability * 1.15, 0.2))
+    pdf.set_font("Helvetica", size=7.5)
+    pdf.cell(0, 5, _text(_label("scale", lang, upper=_pct(upper, lang))), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    bar_y = pdf.get_y() + 3
+    x_threshold = pdf.l_margin + width * threshold / upper
+    pdf.set_xy(x_threshold - 20, bar_y - 4.5)
+    pdf.cell(40, 3, _text(_label("threshold_mark", lang, threshold=_pct(threshold, lang))), align="C")
     pdf.set_fill_color(230, 230, 230)
     pdf.rect(pdf.l_margin, bar_y, width, 4, style="F")
     pdf.set_fill_color(*((207, 34, 46) if refused else (26, 127, 55)))
-    pdf.rect(pdf.l_margin, bar_y, width * min(1.0, probability), 4, style="F")
+    pdf.rect(pdf.l_margin, bar_y, width * min(1.0, probability / upper), 4, style="F")
     pdf.set_draw_color(0, 0, 0)
     pdf.set_line_width(0.6)
-    x_threshold = pdf.l_margin + width * threshold
     pdf.line(x_threshold, bar_y - 1.5, x_threshold, bar_y + 5.5)
-    pdf.set_y(bar_y + 7)
+    pdf.set_line_width(0.2)
+    for step in range(6):
+        x = pdf.l_margin + width * step / 5
+        pdf.line(x, bar_y + 4, x, bar_y + 5.5)
+        pdf.set_xy(x - 10, bar_y + 5.5)
+        pdf.cell(20, 3, _text(_pct(upper * step / 5, lang)), align="C")
+    pdf.set_y(bar_y + 10)
+
+    # The advisor's decision (GDPR Art. 22): the one recorded, or a place to write it.
+    pdf.set_font("Helvetica", "B", 12)
+    pdf.cell(0, 7, _text(_label("advisor", lang)), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font("Helvetica", size=8.5)
+    if advisor_decision:
+        verdict = str(advisor_decision["decision"])
+        recommended = str(advisor_decision["recommendation"])
+        pdf.multi_cell(0, 4.5, _text(_label(
+            "advisor_recorded", lang, decision=_label(verdict, lang), when=_when(advisor_decision["decided_at"], lang),
+            who=advisor_decision["advisor"], recommendation=_label(recommended, lang),
+        )), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        if advisor_decision.get("reason"):
+            pdf.multi_cell(0, 4.5, _text(_label("advisor_reason", lang, reason=advisor_decision["reason"])),
+                           new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    else:
+        pdf.multi_cell(0, 4.5, _text(_label("advisor_none", lang)), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(1)
 
     # Profile, two columns of label: value.
     pdf.set_font("Helvetica", "B", 12)

@@ -22,6 +22,7 @@ from backend.cache import ResultCache
 from backend.clients.routes import _ERRORS, load_client
 from backend.clients.schemas import Lang
 from backend.clients.service import readable_profile
+from backend.decisions import service as decisions
 from backend.ratelimit import RATE_LIMITED_RESPONSES, rate_limit
 from backend.reports.pdf import build_report
 from backend.scoring import service as scoring
@@ -64,6 +65,7 @@ def client_report(
         cache, bundle, client.pseudonym, client.features, input_hash, top, lang
     )
     comparison = scoring.comparison(bundle, client.features, lang, top)
+    current = decisions.current_decision(db, [p.value for p in ring.candidates(client_id)])
     now = datetime.now(UTC)
     pdf = build_report(
         client_id=client_id,
@@ -74,6 +76,10 @@ def client_report(
         generated_by=principal.username,
         lang=lang,
         now=now,
+        advisor_decision=None if current is None else {
+            "decision": current.decision, "recommendation": current.recommendation, "advisor": current.advisor,
+            "decided_at": current.decided_at, "reason": current.reason,
+        },
     )
     commit_audited(
         db, request, principal, action="report.generate", resource=client.pseudonym,

@@ -1,0 +1,54 @@
+"""The client report reads the French way: numbers and percentages in French format, the
+local (Paris) time, a score bar with its scale and the threshold named, and the advisor's
+recorded decision (or a place to write it)."""
+
+from __future__ import annotations
+
+import re
+import zlib
+from datetime import UTC, datetime
+
+from backend.reports.pdf import build_report
+
+SCORE = {"probability": 0.1071, "threshold": 0.0896, "decision": "refuse", "borderline": False, "display_score": 497,
+         "risk_band": "E", "risk_band_label": "Risque élevé", "risk_band_range": [0.08, 0.16], "model_version": "v1",
+         "input_hash": "ab" * 32}
+EXPLANATION = {"contributions": [{"feature": "AMT_ANNUITY", "label": "Annuité du prêt", "value": 50094.0,
+                                  "effect": 0.012}], "text": "Risque estimé."}
+COMPARISON = {"features": [{"feature": "AMT_ANNUITY", "label": "Annuité du prêt", "value": 50094.0, "percentile": 80.0,
+                            "atypical": False}]}
+
+
+def _text(pdf: bytes) -> str:
+    """Every string drawn on the page (fpdf2 deflates its content streams)."""
+    shown = []
+    for raw in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, flags=re.S):
+        try:
+            content = zlib.decompress(raw)
+        except zlib.error:
+            continue
+        shown += [m.decode("latin-1") for m in re.findall(rb"\((.*?)\) ?Tj", content, flags=re.S)]
+    return " ".join(shown).replace("\\(", "(").replace("\\)", ")")
+
+
+def _report(**kwargs) -> str:
+    return _text(build_report(client_id="100002", profile=[{"label": "Revenu annuel", "value": 173250.0}], score=SCORE,
+                              explanation=EXPLANATION, comparison=COMPARISON, generated_by="conseiller", lang="fr",
+                              now=datetime(2026, 12, 1, 10, 53, tzinfo=UTC), **kwargs))
+
+
+def test_the_report_prints_paris_time_french_numbers_and_a_scaled_bar_with_the_threshold():
+    text = _report()
+    assert "1 déc. 2026, 11:53" in text and "heure de Paris" in text and "UTC" not in text
+    assert "10,7 %" in text and "173 250" in text and "50 094" in text
+    assert "seuil 9,0 %" in text and "échelle 0 - 26,9 %" in text  # zoomed scale: 3 x the threshold
+    assert "0,0 %" in text and "26,9 %" in text  # tick labels under the bar
+
+
+def test_the_report_carries_the_advisors_recorded_decision_or_a_place_to_write_it():
+    assert "Aucune décision enregistrée" in _report()
+    recorded = _report(advisor_decision={"decision": "approve", "recommendation": "refuse", "advisor": "conseiller",
+                                         "decided_at": datetime(2026, 12, 1, 9, 0, tzinfo=UTC),
+                                         "reason": "Revenus complémentaires vérifiés"})
+    assert "ACCORDÉ le 1 déc. 2026, 10:00 par conseiller" in recorded
+    assert "Motif : Revenus complémentaires vérifiés" in recorded
