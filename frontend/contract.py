@@ -1013,6 +1013,10 @@ class ScoreDrift(BaseModel):
     """
     Inner bin edges of the probability (training deciles)
     """
+    expected_auc: Annotated[float | None, Field(title="Expected Auc")] = None
+    """
+    AUC a calibrated model should reach on this population, before any outcome
+    """
     mean_probability: Annotated[float, Field(title="Mean Probability")]
     mean_probability_training: Annotated[
         float | None, Field(title="Mean Probability Training")
@@ -1197,6 +1201,10 @@ class BacktestReport(BaseModel):
     cohorts: Annotated[list[CohortBacktest], Field(title="Cohorts")]
     confidence: Annotated[float | None, Field(title="Confidence")] = None
     defaults: Annotated[int | None, Field(title="Defaults")] = None
+    expected_auc: Annotated[float | None, Field(title="Expected Auc")] = None
+    """
+    AUC expected from the probabilities alone; far above the realised one: concept drift
+    """
     freshness: Freshness
     grades: Annotated[list[GradeBacktest], Field(title="Grades")]
     history: Annotated[list[BacktestHistoryPoint], Field(title="History")]

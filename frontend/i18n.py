@@ -941,6 +941,16 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "fr": "Toute case de moins de 10 personnes est masquée.",
         "en": "Every cell of fewer than 10 people is hidden.",
     },
+    "monitoring.expected_auc": {
+        "fr": "AUC attendue sur la population actuelle, avant tout défaut constaté (le modèle étant calibré) : {auc}.",
+        "en": "AUC expected on the current population, before any realised outcome (the model being calibrated): {auc}.",
+    },
+    "monitoring.expected_vs_realised": {
+        "fr": "AUC attendue d'après les probabilités : {expected} ; constatée : {realised}. Un écart net signifie que "
+        "le lien entre les données et le défaut a changé.",
+        "en": "AUC expected from the probabilities: {expected}; realised: {realised}. A clear gap means the link "
+        "between the data and default has changed.",
+    },
     # -- end of monitoring (issue #16) --------------------------------------------------------
 }
 

@@ -19,6 +19,13 @@ reporting the validation of internal models: p-value = Beta(D + 1/2, N - D + 1/2
 predicted PD; small means the PD underestimates risk), and calibration-in-the-large (total
 observed defaults against the sum of probabilities, normal approximation of the
 Poisson-binomial). Every cell that holds fewer than ``MIN_CELL`` people is suppressed.
+
+Performance before outcomes arrive (``expected_auc``): the probabilities are calibrated, so a
+client with probability p defaults with probability p, and the AUC the current population
+should show is ``sum_{i != j} p_i (1 - p_j) [s_i > s_j] / sum_{i != j} p_i (1 - p_j)`` (ties
+count one half). It is computed from additive moments of the score in ``AUC_BINS`` fine bins
+(pairs inside a bin count as ties). A realised AUC well below it, once outcomes arrive, means
+the relation between inputs and default has changed, not only the population.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ SHARE_FLOOR = 1e-4
 SCORE_BINS = 10
 INPUT_BINS = 10
 MIN_CELL = 10
+AUC_BINS = 1000
 CONFIDENCE = 0.95
 MISSING = "__missing__"
 REFERENCE_FORMAT = "octroi-monitoring-reference/1"
@@ -111,6 +119,28 @@ def training_reference(raw: pd.DataFrame, probabilities: np.ndarray, columns: Se
 # ----------------------------------------------------------------------------- counting
 
 
+def score_moments(probabilities: np.ndarray) -> dict[str, list[float]]:
+    """Count, sum of p and sum of p^2 per fine score bin (additive across partitions)."""
+    p = np.asarray(probabilities, dtype=np.float64)
+    index = np.clip((p * AUC_BINS).astype(np.int64), 0, AUC_BINS - 1)
+    return {
+        "n": np.bincount(index, minlength=AUC_BINS).astype(np.float64).tolist(),
+        "s1": np.bincount(index, weights=p, minlength=AUC_BINS).tolist(),
+        "s2": np.bincount(index, weights=p * p, minlength=AUC_BINS).tolist(),
+    }
+
+
+def expected_auc(moments: Mapping[str, Sequence[float]]) -> float | None:
+    """The AUC a calibrated model should reach on this population (see the module docstring)."""
+    n, s1, s2 = (np.asarray(moments[k], dtype=np.float64) for k in ("n", "s1", "s2"))
+    q = n - s1  # expected repaid clients per bin
+    below = np.cumsum(q) - q  # expected repaid clients in lower bins
+    cross = float(np.sum(s1 * below))
+    within = 0.5 * float(np.sum(s1 * q - (s1 - s2)))
+    pairs = float(s1.sum() * q.sum() - (s1.sum() - s2.sum()))
+    return (cross + within) / pairs if pairs > 0 else None
+
+
 def count_partition(reference: Mapping[str, Any], raw: pd.DataFrame, probabilities: np.ndarray) -> dict[str, Any]:
     """Counts of one partition of a population in the reference's bins (add partitions with
     ``add_counts``). Out-of-range = outside the training min-max; unseen = a level the
@@ -120,6 +150,7 @@ def count_partition(reference: Mapping[str, Any], raw: pd.DataFrame, probabiliti
         "rows": int(len(raw)),
         "score": _numeric_counts(p, reference["score"]["edges"])[:-1].tolist(),
         "score_sum": float(p.sum()),
+        "score_moments": score_moments(p),
         "inputs": {},
     }
     for name, ref in reference["inputs"].items():
@@ -146,8 +177,11 @@ def add_counts(parts: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     total: dict[str, Any] | None = None
     for part in parts:
         if total is None:
-            total = {"rows": 0, "score": [0] * len(part["score"]), "score_sum": 0.0, "inputs": {}}
+            total = {"rows": 0, "score": [0] * len(part["score"]), "score_sum": 0.0, "inputs": {},
+                     "score_moments": {k: [0.0] * AUC_BINS for k in ("n", "s1", "s2")}}
         total["rows"] += part["rows"]
+        for key, values in part["score_moments"].items():
+            total["score_moments"][key] = [a + b for a, b in zip(total["score_moments"][key], values, strict=True)]
         total["score"] = [a + b for a, b in zip(total["score"], part["score"], strict=True)]
         total["score_sum"] += part["score_sum"]
         for name, entry in part["inputs"].items():
@@ -274,6 +308,7 @@ def drift_report(
             "current_shares": [round(s, 6) for s in current["score"]],
             "mean_probability_training": reference["score"]["mean"],
             "mean_probability": round(counts["score_sum"] / rows, 6),
+            "expected_auc": _round(expected_auc(counts["score_moments"])),
         },
         "inputs": inputs,
         "alerts": alerts,
@@ -409,6 +444,7 @@ def backtest(
         "confidence": CONFIDENCE,
         "defaults": int(y.sum()),
         "auc": auc_delong(y, p),
+        "expected_auc": expected_auc(score_moments(p)),
         "calibration": calibration_in_the_large(y, p),
         "grades": grades,
         "cohorts": cohort_rows,

@@ -142,3 +142,34 @@ def test_the_training_reference_in_the_bundle_holds_shares_not_rows(model_bundle
     for entry in reference["inputs"].values():
         shares = entry["shares"].values() if entry["kind"] == "category" else entry["shares"]
         assert sum(shares) == pytest.approx(1.0)
+
+
+def test_expected_auc_matches_a_direct_pairwise_count():
+    rng = np.random.default_rng(0)
+    p = rng.beta(1, 8, 300)
+    q = 1 - p
+    greater = p[:, None] > p[None, :]
+    tie = (p[:, None] == p[None, :]) & ~np.eye(len(p), dtype=bool)
+    weights = p[:, None] * q[None, :]
+    direct = (weights * greater).sum() + 0.5 * (weights * tie).sum()
+    direct /= weights.sum() - (p * q).sum()
+    # Pairs that share one of the 1,000 fine bins count as ties: a small, bounded difference.
+    assert monitoring.expected_auc(monitoring.score_moments(p)) == pytest.approx(direct, abs=2e-3)
+
+
+def test_expected_auc_before_outcomes_matches_the_realised_auc_on_synthetic_outcomes(model_bundle, synthetic_data_dir):
+    fresh = load_applications(synthetic_data_dir / "application_test.csv", require_target=False)
+    p = model_bundle.score(fresh)["probability"].to_numpy()
+    expected = _drift(model_bundle, fresh)["score"]["expected_auc"]
+    rng = np.random.default_rng(7)
+    realised = []
+    for _ in range(30):
+        # Outcomes drawn from the probabilities: what a calibrated model's population does.
+        y = (rng.random(len(p)) < p).astype(int)
+        interval = monitoring.auc_delong(y, p)
+        realised.append(interval["auc"])
+    assert np.mean(realised) == pytest.approx(expected, abs=0.01)
+    assert interval["low"] <= expected <= interval["high"]
+    # The backtest reports the same estimate beside the realised AUC.
+    report = monitoring.backtest(y, p, ["2026-11"] * len(p))
+    assert report["expected_auc"] == pytest.approx(expected, abs=1e-6)

@@ -31,6 +31,8 @@ class ScoreDrift(BaseModel):
     current_shares: list[float]
     mean_probability_training: float | None
     mean_probability: float
+    expected_auc: float | None = Field(
+        default=None, description="AUC a calibrated model should reach on this population, before any outcome")
 
 
 class InputDrift(BaseModel):
@@ -147,6 +149,8 @@ class BacktestReport(BaseModel):
     confidence: float | None = None
     defaults: int | None = None
     auc: AucInterval | None = None
+    expected_auc: float | None = Field(
+        default=None, description="AUC expected from the probabilities alone; far above the realised one: concept drift")
     calibration: Calibration | None = None
     grades: list[GradeBacktest]
     cohorts: list[CohortBacktest]

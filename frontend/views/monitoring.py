@@ -94,6 +94,8 @@ def drift_tab() -> None:
     cards[2].metric(ui.t("monitoring.score_psi_previous"), "—" if previous is None else ui.num(previous, 3), border=True)
     cards[3].metric(ui.t("monitoring.clients"), ui.num(report.get("rows")), border=True)
     st.caption(ui.t("monitoring.thresholds_explained"))
+    if score.get("expected_auc") is not None:
+        st.caption(ui.t("monitoring.expected_auc", auc=ui.num(score["expected_auc"], 3)))
     alerts = report.get("alerts") or []
     if alerts:
         st.subheader(ui.t("monitoring.alerts"))
@@ -158,6 +160,9 @@ def backtest_tab() -> None:
                     help=ui.t("monitoring.interval", low=ui.num(auc.get("gini_low"), 3), high=ui.num(auc.get("gini_high"), 3)))
     cards[3].metric(ui.t("monitoring.observed_vs_predicted"),
                     f"{ui.pct(calibration.get('observed_rate'))} / {ui.pct(calibration.get('predicted_rate'))}", border=True)
+    if report.get("expected_auc") is not None and auc.get("auc") is not None:
+        st.caption(ui.t("monitoring.expected_vs_realised", expected=ui.num(report["expected_auc"], 3),
+                        realised=ui.num(auc["auc"], 3)))
     p_value = calibration.get("p_value")
     if p_value is not None and p_value < 0.05:
         st.warning(ui.t("monitoring.calibration_off", observed=ui.pct(calibration["observed_rate"]),
