@@ -37,7 +37,7 @@ RUN pip install --no-cache-dir --no-index --find-links /wheels octroi && rm -rf 
 WORKDIR /srv/octroi
 COPY alembic ./alembic
 COPY --from=model --chown=octroi:octroi /model ./model
-RUN mkdir -p var registry && chown -R octroi:octroi /srv/octroi
+RUN mkdir -p var registry witness && chown -R octroi:octroi /srv/octroi
 USER octroi
 EXPOSE 8000 8501
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
