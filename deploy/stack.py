@@ -640,7 +640,9 @@ class Workload:
                 new_user = f"stk-{self.run_id}-u{index}"
                 steps = [
                     lambda: get("/users", "users-list", 200, events=USERS),
-                    lambda: post("/users", "user-create", 201, {"username": new_user, "role": "advisor",
+                    # A comex account: created, reset and disabled by one admin. A role that reaches
+                    # personal data would wait for a second admin's approval (four-eyes).
+                    lambda: post("/users", "user-create", 201, {"username": new_user, "role": "comex",
                                                                  "full_name": "Stack workload"},
                                  events=USERS) is not None,
                     lambda: post(f"/users/{new_user}/reset-password", "user-reset-password", 200, {},
