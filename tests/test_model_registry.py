@@ -253,6 +253,11 @@ def test_without_a_promotion_the_model_dir_bundle_is_served_as_before(app, clien
     assert app.state.model_follower.champion_version is None
 
 
+def test_the_pdf_report_also_names_its_model_version(app, client, auth_headers, imported_clients, model_bundle):
+    response = client.get(f"{API}/clients/{imported_clients[0]}/report.pdf", headers=auth_headers("advisor"))
+    assert response.status_code == 200 and response.headers["X-Model-Version"] == model_bundle.version
+
+
 def test_a_champion_missing_from_this_machine_keeps_the_served_bundle(app, registered, settings):
     registry, v1, _ = registered
     _change(app, registry, "promote", v1)

@@ -99,5 +99,6 @@ def client_report(
             "Content-Disposition": f'attachment; filename="{filename}"',
             "Cache-Control": "no-store",
             "Content-Length": str(len(pdf)),
+            "X-Model-Version": bundle.version,  # every model answer names its version (issue 15)
         },
     )
