@@ -26,11 +26,14 @@ def compose() -> dict:
 
 def test_compose_has_every_service_with_a_healthcheck(compose):
     services = compose["services"]
-    assert set(services) == {"db", "redis", "migrate", "api", "dashboard", "proxy"}
-    for name in ("db", "redis", "api", "dashboard", "proxy"):
+    assert set(services) == {"db", "redis", "migrate", "api", "dashboard", "proxy", "dask-scheduler", "dask-worker"}
+    for name in ("db", "redis", "api", "dashboard", "proxy", "dask-scheduler", "dask-worker"):
         assert "test" in services[name]["healthcheck"], name
     assert services["db"]["image"].startswith("postgres:16")
     assert services["api"]["deploy"]["replicas"] >= 2
+    # Batch jobs run on the Dask cluster, not inside an API replica (issue 16).
+    assert services["api"]["environment"]["OCTROI_DASK_SCHEDULER"] == "tcp://dask-scheduler:8786"
+    assert services["dask-worker"]["deploy"]["replicas"] >= 2
 
 
 def test_compose_orders_startup_on_health_and_migrations(compose):
