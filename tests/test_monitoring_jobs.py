@@ -310,3 +310,17 @@ def test_an_erasure_from_the_api_starts_the_jobs_in_another_process_unless_turne
         assert [args[-4:] for args in started] == [["backend.cli", "jobs", "run", "all"]]
     else:
         assert started == []
+
+
+def test_on_a_real_cluster_workers_use_their_own_database_url_and_no_credential_travels(
+    app, settings, imported_clients, monkeypatch
+):
+    from backend.jobs import tasks
+    from backend.jobs.service import _worker_url
+
+    assert _worker_url(settings) is not None  # a local cluster: same machine, same settings
+    remote = settings.model_copy(update={"dask_scheduler": "tcp://scheduler.bank.internal:8786"})
+    assert _worker_url(remote) is None
+    monkeypatch.setenv("OCTROI_DATABASE_URL", settings.effective_database_url)
+    frame, _ = tasks.read_partition(None, "0000", None)  # what a remote worker does
+    assert len(frame) == len(imported_clients)

@@ -84,12 +84,14 @@ def run(
     from backend.jobs.service import JobFailed, load_version, run_jobs
 
     settings = load_settings()
+    if scheduler:
+        settings = settings.model_copy(update={"dask_scheduler": scheduler})
     failed = False
     try:
         bundle = load_version(settings, version) if version else None
     except JobFailed as exc:
         fail(str(exc))
-    with dask_client(scheduler or settings.dask_scheduler, workers) as client:
+    with dask_client(settings.dask_scheduler, workers) as client:
         for result in run_jobs(_kinds(kind), settings, client=client, bundle=bundle):
             if isinstance(result, JobFailed):
                 failed = True

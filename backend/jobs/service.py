@@ -55,8 +55,12 @@ class JobResult:
     aggregate_id: int
 
 
-def _worker_url(settings: Settings) -> str:
-    """The database URL as a worker process sees it (SQLite paths made absolute)."""
+def _worker_url(settings: Settings) -> str | None:
+    """The database URL as a local worker process sees it (SQLite paths made absolute); None
+    on a real cluster, whose workers use their own ``OCTROI_DATABASE_URL`` (no credentials
+    in the task graph)."""
+    if settings.dask_scheduler:
+        return None
     url = make_url(settings.effective_database_url)
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         url = url.set(database=str(Path(url.database).resolve()))

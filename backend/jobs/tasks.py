@@ -38,7 +38,12 @@ def partition_bounds(count: int) -> list[tuple[str, str | None]]:
     return [(low, cuts[i + 1] if i + 1 < count else None) for i, low in enumerate(cuts)]
 
 
-def _engine(url: str) -> Engine:
+def _engine(url: str | None) -> Engine:
+    if url is None:
+        # A real cluster: the worker's own OCTROI_DATABASE_URL (credentials never travel in tasks).
+        from backend.settings import Settings
+
+        url = Settings().effective_database_url
     with _lock:
         engine = _engines.get(url)
         if engine is None:
@@ -57,7 +62,7 @@ def _booster(model: dict[str, str]) -> Any:
         return booster
 
 
-def read_partition(url: str, low: str, high: str | None, outcomes: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+def read_partition(url: str | None, low: str, high: str | None, outcomes: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(features frame, extra columns) of one pseudonym range; with ``outcomes`` only clients
     that have one, with their ``target`` and import ``cohort`` (YYYY-MM)."""
     features = cast(Client.features, Text)
@@ -100,17 +105,17 @@ def _score(model: dict[str, Any], frame: pd.DataFrame) -> np.ndarray:
     return np.asarray(_booster(model).predict(x, num_threads=1), dtype=np.float64)
 
 
-def portfolio_task(url: str, low: str, high: str | None, model: dict[str, str], threshold: float) -> dict[str, Any]:
+def portfolio_task(url: str | None, low: str, high: str | None, model: dict[str, str], threshold: float) -> dict[str, Any]:
     frame, _ = read_partition(url, low, high)
     return partial_aggregates(frame, _score(model, frame), threshold)
 
 
-def drift_task(url: str, low: str, high: str | None, model: dict[str, str], reference: dict[str, Any]) -> dict[str, Any]:
+def drift_task(url: str | None, low: str, high: str | None, model: dict[str, str], reference: dict[str, Any]) -> dict[str, Any]:
     frame, _ = read_partition(url, low, high)
     return monitoring.count_partition(reference, frame, _score(model, frame))
 
 
-def backtest_task(url: str, low: str, high: str | None, model: dict[str, str]) -> dict[str, Any]:
+def backtest_task(url: str | None, low: str, high: str | None, model: dict[str, str]) -> dict[str, Any]:
     frame, extra = read_partition(url, low, high, outcomes=True)
     return {
         "probability": _score(model, frame),
