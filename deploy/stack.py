@@ -276,6 +276,9 @@ def stack_env(config: Config, database_url: str, redis_url: str, model_dir: Path
         # The workload is not an abuse test (tests/test_owasp_api4_* is): a budget it never
         # reaches keeps every expected status deterministic. Counters still go through Redis.
         OCTROI_RATE_LIMIT_SCORING_PER_MINUTE="100000",
+        # Every simulated intruder comes from 127.0.0.1: the per-address login budget
+        # (issue 14, tests/test_owasp_insider_findings.py) would refuse them unaudited.
+        OCTROI_RATE_LIMIT_LOGIN_FAILURES_PER_MINUTE="100000",
         OCTROI_LOG_LEVEL="WARNING",
     )
     return env
