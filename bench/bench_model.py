@@ -5,11 +5,11 @@
    row's prebuilt feature vector, p50 over interleaved repeats (aim <= 1.3);
 2. batch scoring of ``--rows`` rows (``bundle.score`` from raw rows) / bare
    ``booster.predict`` on the prebuilt matrix;
-3. ``bundle.similar`` p50 for one row against the bundle's reference set (one row per
-   training row: ``--rows`` of them when the bench trains its own bundle).
+3. ``bundle.similar`` p50 for one row against the bundle's anonymous prototypes (about one
+   per 60 training rows, at most 400).
 
 Without ``--bundle`` it trains a quick bundle (2 folds, learning rate 0.2) on ``--rows``
-synthetic rows so the neighbour reference has that many rows.
+synthetic rows.
 
 Rerun: .venv/bin/python bench/bench_model.py [--rows 300000] [--bundle DIR]
 """
@@ -59,10 +59,10 @@ def main() -> None:
         else:
             bundle = ModelBundle.load(args.bundle)
     booster = bundle.booster
-    reference_rows = len(bundle._nn_target)
+    reference_rows = len(bundle.prototypes.items)
 
     row = test_df.iloc[[0]]
-    x_row = build_matrix(row)
+    x_row = bundle.policy.model_matrix(build_matrix(row))
     bundle.score_and_explain(row)
     booster.predict(x_row, pred_contrib=True)
     bare_times, bare1_times, bundle_times = [], [], []
@@ -74,7 +74,7 @@ def main() -> None:
     bare1_one = statistics.median(bare1_times)
 
     raw = train_df.drop(columns=["TARGET"])
-    x_all = build_matrix(raw)
+    x_all = bundle.policy.model_matrix(build_matrix(raw))
     bare_batch = _p50(lambda: booster.predict(x_all), 2)
     bundle_batch = _p50(lambda: bundle.score(raw), 2)
 
@@ -92,7 +92,7 @@ def main() -> None:
     print(f"[one row]   baseline bare predict(pred_contrib): {1000 * bare_one:.2f} ms | figure score+explain: {1000 * bundle_one:.2f} ms | ratio {bundle_one / bare_one:.2f} (aim <= 1.3)")
     print(f"[one row]   baseline bare predict(pred_contrib, num_threads=1, as the bundle uses for small batches): {1000 * bare1_one:.2f} ms | ratio {bundle_one / bare1_one:.2f}")
     print(f"[batch]     baseline bare predict on {len(raw)} rows: {bare_batch:.2f} s | figure bundle.score from raw rows: {bundle_batch:.2f} s | ratio {bundle_batch / bare_batch:.2f}")
-    print(f"[similar]   {reference_rows} reference rows: p50 {1000 * statistics.median(similar_times):.2f} ms, p95 {1000 * sorted(similar_times)[94]:.2f} ms (first call incl. index build {1000 * first_similar:.0f} ms)")
+    print(f"[similar]   {reference_rows} prototypes: p50 {1000 * statistics.median(similar_times):.2f} ms, p95 {1000 * sorted(similar_times)[94]:.2f} ms (first call incl. index build {1000 * first_similar:.0f} ms)")
     print(f"rerun: {command}")
 
 

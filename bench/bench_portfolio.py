@@ -69,7 +69,7 @@ def main() -> int:
             # Baseline: the bare booster on the same matrix (what any portfolio view must pay).
             with sessions() as db:
                 population = load_population(db)
-            x = build_matrix(population)
+            x = bundle.policy.model_matrix(build_matrix(population))
 
             with dask_client(None, workers=2) as client:
                 run_job("portfolio", settings, client=client, bundle=bundle)  # warm-up: workers parse the model

@@ -27,7 +27,7 @@ from sklearn.metrics import roc_auc_score  # noqa: E402
 
 from ml.bundle import ModelBundle  # noqa: E402
 from ml.cost import business_cost  # noqa: E402
-from ml.features import CATEGORICAL_INDEX, FEATURE_NAMES, build_matrix  # noqa: E402
+from ml.features import build_matrix  # noqa: E402
 from ml.synth import generate  # noqa: E402
 from ml.train import train  # noqa: E402
 
@@ -53,11 +53,13 @@ def main() -> None:
         pipeline = time.perf_counter() - started
         bundle = ModelBundle.load(Path(tmp) / "bundle")
 
-    x = build_matrix(train_df)
+    x = bundle.policy.model_matrix(build_matrix(train_df))
+    names = bundle.feature_names
+    categorical = [names.index(c) for c in bundle.policy.categorical_features()]
     y = train_df["TARGET"].to_numpy()
     params = result.manifest["lightgbm"]["params"]
     started = time.perf_counter()
-    lgb.train(params, lgb.Dataset(x, y, feature_name=FEATURE_NAMES, categorical_feature=CATEGORICAL_INDEX), num_boost_round=result.manifest["lightgbm"]["rounds"])
+    lgb.train(params, lgb.Dataset(x, y, feature_name=names, categorical_feature=categorical), num_boost_round=result.manifest["lightgbm"]["rounds"])
     bare = time.perf_counter() - started
 
     y_hold = holdout["TARGET"].to_numpy()

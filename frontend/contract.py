@@ -253,6 +253,10 @@ class Contribution(BaseModel):
     """
     Population percentile of the value, on a 0-100 scale
     """
+    protected: Annotated[str | None, Field(title="Protected")] = None
+    """
+    The protected attribute this feature comes from when the fair-lending policy allows it with a justification (e.g. 'age'); such a contribution is for the advisor only, never a reason
+    """
     shap: Annotated[float, Field(title="Shap")]
     """
     Contribution in log-odds
@@ -690,7 +694,7 @@ class ModelCard(BaseModel):
     metrics: Annotated[dict[str, Any], Field(title="Metrics")]
     model_card: Annotated[str, Field(title="Model Card")]
     """
-    The model card (Markdown)
+    The model card (Markdown), in the request's language
     """
     threshold: Annotated[float, Field(title="Threshold")]
     trained_at: Annotated[str | None, Field(title="Trained At")]
@@ -732,15 +736,6 @@ class ModelVersions(BaseModel):
     The version this API process serves right now
     """
     versions: Annotated[list[ModelVersion], Field(title="Versions")]
-
-
-class Neighbour(BaseModel):
-    distance: Annotated[float, Field(title="Distance")]
-    features: Annotated[dict[str, float | None], Field(title="Features")]
-    target: Annotated[int, Field(title="Target")]
-    """
-    Known outcome: 1 = payment difficulties
-    """
 
 
 class OtherContributions(BaseModel):
@@ -810,18 +805,22 @@ class PasswordChange(BaseModel):
 
 
 class PopulationSample(BaseModel):
+    default_rate: Annotated[list[float], Field(title="Default Rate")]
+    """
+    Observed default rate of each prototype (0-1)
+    """
     features: Annotated[list[str], Field(title="Features")]
     """
     Column names of ``rows``
     """
     labels: Annotated[dict[str, str], Field(title="Labels")]
-    outcome: Annotated[list[int], Field(title="Outcome")]
-    """
-    Known outcome per row: 1 = payment difficulties
-    """
     rows: Annotated[list[list[float | None]], Field(title="Rows")]
     """
-    One row per reference profile, in ``features`` order
+    One row per prototype: its medians, in ``features`` order
+    """
+    size: Annotated[list[int], Field(title="Size")]
+    """
+    How many training clients each prototype summarises
     """
 
 
@@ -857,9 +856,60 @@ class ProfileField(BaseModel):
     value: Annotated[Any | None, Field(title="Value")] = None
 
 
+class PrototypeFeature(BaseModel):
+    median: Annotated[float | None, Field(title="Median")] = None
+    """
+    Numbers: median (3 significant digits)
+    """
+    missing_share: Annotated[float, Field(ge=0.0, le=1.0, title="Missing Share")]
+    mode: Annotated[str | None, Field(title="Mode")] = None
+    """
+    Categories: the most common level
+    """
+    mode_share: Annotated[float | None, Field(title="Mode Share")] = None
+    q25: Annotated[float | None, Field(title="Q25")] = None
+    q75: Annotated[float | None, Field(title="Q75")] = None
+
+
 class Readiness(BaseModel):
     checks: Annotated[dict[str, str], Field(title="Checks")]
     status: Annotated[str, Field(title="Status")]
+
+
+Percentile2 = TypeAliasType(
+    "Percentile2", Annotated[float, Field(ge=0.0, le=100.0, title="Percentile")]
+)
+"""
+0-100 (single numeric feature)
+"""
+
+
+class ReasonModel(BaseModel):
+    effect: Annotated[float, Field(title="Effect")]
+    """
+    Summed contribution in probability (0-1 scale)
+    """
+    features: Annotated[list[str], Field(title="Features")]
+    """
+    The model features this reason sums
+    """
+    key: Annotated[str, Field(title="Key")]
+    """
+    A model feature, or a family such as 'external_scores'
+    """
+    label: Annotated[str, Field(title="Label")]
+    percentile: Annotated[Percentile2 | None, Field(title="Percentile")] = None
+    """
+    0-100 (single numeric feature)
+    """
+    shap: Annotated[float, Field(title="Shap")]
+    """
+    Summed contribution in log-odds
+    """
+    value: Annotated[Any | None, Field(title="Value")] = None
+    """
+    The client's value (single-feature reasons only)
+    """
 
 
 class RefreshRequest(BaseModel):
@@ -1065,18 +1115,6 @@ class Segments(BaseModel):
     """
     Segments hidden because they hold fewer than 10 applicants
     """
-
-
-class Similar(BaseModel):
-    client: Annotated[dict[str, float | None], Field(title="Client")]
-    default_rate: Annotated[float, Field(title="Default Rate")]
-    features: Annotated[list[str], Field(title="Features")]
-    k: Annotated[int, Field(title="K")]
-    labels: Annotated[dict[str, str], Field(title="Labels")]
-    model_version: Annotated[str, Field(title="Model Version")]
-    neighbours: Annotated[list[Neighbour], Field(title="Neighbours")]
-    population_default_rate: Annotated[float, Field(title="Population Default Rate")]
-    pseudonym: Annotated[str, Field(title="Pseudonym")]
 
 
 class SimulationRequest(BaseModel):
@@ -1303,6 +1341,10 @@ class Explanation(BaseModel):
     """
     probability: Annotated[float, Field(title="Probability")]
     pseudonym: Annotated[str | None, Field(title="Pseudonym")] = None
+    reasons: Annotated[list[ReasonModel], Field(title="Reasons")]
+    """
+    What may be told to the client (text, PDF, data-subject export)
+    """
     reference_probability: Annotated[float, Field(title="Reference Probability")]
     """
     sigmoid(base_value): the model's reference point from which the effects add up
@@ -1368,6 +1410,47 @@ class ProcessingRegister(BaseModel):
     security_measures: Annotated[list[str], Field(title="Security Measures")]
     system: Annotated[dict[str, Any], Field(title="System")]
     transfers_outside_eu: Annotated[str, Field(title="Transfers Outside Eu")]
+
+
+class Prototype(BaseModel):
+    default_rate: Annotated[float, Field(ge=0.0, le=1.0, title="Default Rate")]
+    """
+    Their observed default rate
+    """
+    distance: Annotated[float, Field(title="Distance")]
+    """
+    Distance from the client in the similarity space
+    """
+    features: Annotated[dict[str, PrototypeFeature], Field(title="Features")]
+    size: Annotated[int, Field(ge=10, title="Size")]
+    """
+    How many training clients the prototype summarises
+    """
+
+
+class Similar(BaseModel):
+    client: Annotated[dict[str, float | str | None], Field(title="Client")]
+    """
+    The client's values of the numeric features
+    """
+    default_rate: Annotated[float, Field(title="Default Rate")]
+    """
+    Default rate of all the people in these prototypes (size-weighted)
+    """
+    features: Annotated[list[str], Field(title="Features")]
+    k: Annotated[int, Field(title="K")]
+    labels: Annotated[dict[str, str], Field(title="Labels")]
+    min_size: Annotated[int, Field(title="Min Size")]
+    """
+    Every prototype summarises at least this many clients
+    """
+    model_version: Annotated[str, Field(title="Model Version")]
+    population_default_rate: Annotated[float, Field(title="Population Default Rate")]
+    prototypes: Annotated[list[Prototype], Field(title="Prototypes")]
+    """
+    Nearest first
+    """
+    pseudonym: Annotated[str, Field(title="Pseudonym")]
 
 
 class Simulation(BaseModel):

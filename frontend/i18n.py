@@ -702,6 +702,26 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "en": "Population average risk: {base}. The effects add up from the model's reference point "
         "({reference}) to the client's probability ({probability}).",
     },
+    "comparison.group_below": {"fr": "Groupes sous la moyenne", "en": "Groups below average"},
+    "comparison.group_above": {"fr": "Groupes au-dessus de la moyenne", "en": "Groups above average"},
+    "comparison.prototype_legend": {
+        "fr": "{n} groupes anonymes de clients (médianes) : ronds verts = taux de défaut sous la moyenne "
+        "({average}), croix rouges = au-dessus ; étoile bleue = le client.",
+        "en": "{n} anonymous groups of clients (medians): green circles = default rate below average "
+        "({average}), red crosses = above; blue star = the client.",
+    },
+    "similar.prototypes_rate": {
+        "fr": "Taux de défaut des {k} groupes les plus proches ({people} personnes) : {rate} (population : {population}).",
+        "en": "Default rate of the {k} closest groups ({people} people): {rate} (population: {population}).",
+    },
+    "similar.prototypes_note": {
+        "fr": "Groupes anonymes d'au moins {min} clients de l'historique d'entraînement : aucune personne, "
+        "aucune ligne individuelle. Valeurs affichées : médianes du groupe.",
+        "en": "Anonymous groups of at least {min} clients from the training history: no person, no individual "
+        "row. Values shown: the group's medians.",
+    },
+    "similar.size": {"fr": "Taille du groupe", "en": "Group size"},
+    "similar.default_rate": {"fr": "Taux de défaut", "en": "Default rate"},
     "explanation.justified": {
         "fr": "Attribut protégé utilisé avec justification (voir la fiche du modèle) ; jamais donné comme motif au client.",
         "en": "Protected attribute used with a justification (see the model card); never given to the client as a reason.",

@@ -11,12 +11,16 @@ Every method takes raw application rows as a ``pd.DataFrame`` (Kaggle columns, w
 Attributes
     ``version`` (str), ``threshold`` (float: refuse when probability >= threshold),
     ``cost_fn``/``cost_fp`` (float), ``manifest`` (dict), ``model_card`` (Markdown str),
-    ``report`` (dict) and ``report_markdown`` (str), ``feature_names`` (model features),
-    ``input_columns`` (the 120 raw columns the model reads), ``fairness`` (dict),
+    ``report`` (dict) and ``report_markdown`` (str), ``feature_names`` (model features,
+    those the fair-lending policy allows), ``input_columns`` (the raw columns the model
+    reads), ``policy`` (``ml.policy.FairLendingPolicy``, enforced at load), ``fairness`` (dict),
+    ``threshold_interval`` ((low, high): the borderline zone),
     ``population_default_rate`` (float).
 
 Methods
     ``feature_labels(lang)`` -> {feature: label} for "fr" or "en".
+    ``model_card_for(lang)`` -> the model card in "en" or "fr" (Markdown).
+    ``predict_features(full_matrix)`` -> probabilities for a ``build_matrix`` output (batch jobs).
     ``input_spec()`` -> {raw column: {type: number|integer|category, min, max | levels,
         nullable, label_fr, label_en[, special]}} for simulations (422 naming the field).
     ``score(raw)`` -> DataFrame ``probability``, ``decision`` ("approve"|"refuse", against
@@ -42,12 +46,13 @@ Methods
         counts, default_rate, level_share} (categories)], atypical_features, atypicality}.
         ``atypicality`` = share of the client's known numeric features outside the
         population's 1st-99th percentile band (0 = typical, 1 = everything unusual).
-    ``similar(raw, k=10)`` -> per row {neighbours: [{distance, target, features}],
-        default_rate, population_default_rate, features}; k nearest training profiles on the
-        standardised top features (KD-tree, built once); no identifier anywhere.
-    ``population_sample(n, features=None, seed=0)`` -> {features, rows, outcome}: n
-        reference rows (neighbour features only, known outcome, no identifier), the same
-        rows for the same seed.
+    ``similar(raw, k=3)`` -> per row {prototypes: [{size, default_rate, distance,
+        features: {name: {median, q25, q75, missing_share} | {mode, mode_share,
+        missing_share}}}], default_rate (size-weighted over the k), population_default_rate,
+        features, client, min_size}: the k nearest anonymous prototypes (``ml.prototypes``),
+        each summarising at least ``min_size`` (>= 10) training clients; no row is stored.
+    ``population_sample(n, features=None, seed=0)`` -> {features, rows, size,
+        default_rate}: up to n prototypes as points (their medians), the same for the same seed.
     ``global_importance(lang)`` -> [{feature, label, mean_abs_shap}] (computed at training).
     ``input_hash(raw_row)`` -> SHA-256 hex of the canonical JSON of the row's model inputs.
 """
@@ -55,10 +60,8 @@ Methods
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import math
-import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -67,9 +70,11 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from ml.features import CATEGORICAL_FEATURES, FEATURE_NAMES, INPUT_COLUMNS, build_matrix
+from ml.features import CATEGORICAL_FEATURES, EXT_SOURCES, FEATURE_SOURCES, build_matrix
 from ml.grades import borderline, display_score, grade
 from ml.labels import labels_for
+from ml.policy import FairLendingPolicy, PolicyError
+from ml.prototypes import Prototypes
 from ml.schema import COLUMN_BY_NAME, LEVELS
 
 BUNDLE_FORMAT = "octroi-bundle/1"
@@ -78,12 +83,13 @@ MANIFEST_FILE = "manifest.json"
 POPULATION_FILE = "population.json"
 IMPORTANCE_FILE = "importance.json"
 INPUT_SPEC_FILE = "input_spec.json"
-NEIGHBOURS_FILE = "neighbours.npz"
+PROTOTYPES_FILE = "prototypes.json"
 REPORT_JSON = "report.json"
 REPORT_MD = "report.md"
 MODEL_CARD = "model_card.md"
 # Optional (bundles from before monitoring lack it): the drift reference, see ml.monitoring.
 MONITORING_FILE = "monitoring_reference.json"
+MODEL_CARD_FR = "model_card.fr.md"
 _PREDICT_THREADS = 2
 # Below this many rows one thread is faster: OpenMP start-up costs more than it saves.
 _SINGLE_THREAD_ROWS = 64
@@ -108,7 +114,7 @@ def write_bundle(
     model_text: str,
     population: dict[str, Any],
     importance: list[dict[str, Any]],
-    neighbour_arrays: dict[str, np.ndarray],
+    prototypes: dict[str, Any],
     report: dict[str, Any],
     input_spec: dict[str, dict[str, Any]],
     monitoring: dict[str, Any] | None = None,
@@ -117,18 +123,17 @@ def write_bundle(
     from ml.report import model_card_markdown, report_markdown
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **neighbour_arrays)
-    labels = labels_for(FEATURE_NAMES, "en")
+    labels = labels_for([f["name"] for f in manifest["features"]], "en")
     files: dict[str, bytes] = {
         MODEL_FILE: model_text.encode("utf-8"),
         POPULATION_FILE: _json_bytes(_nan_to_none(population)),
         IMPORTANCE_FILE: _json_bytes(importance),
         INPUT_SPEC_FILE: _json_bytes(input_spec),
-        NEIGHBOURS_FILE: buffer.getvalue(),
+        PROTOTYPES_FILE: _json_bytes(_nan_to_none(prototypes)),
         REPORT_JSON: _json_bytes(_nan_to_none(report)),
         REPORT_MD: report_markdown(report).encode("utf-8"),
         MODEL_CARD: model_card_markdown(report, importance, labels).encode("utf-8"),
+        MODEL_CARD_FR: model_card_markdown(report, importance, labels, lang="fr").encode("utf-8"),
     }
     if monitoring is not None:
         files[MONITORING_FILE] = _json_bytes(_nan_to_none(monitoring))
@@ -176,19 +181,26 @@ class ModelBundle:
         self.threshold_interval: tuple[float, float] = (float(interval["low"]), float(interval["high"]))
         self.feature_names: list[str] = [f["name"] for f in manifest["features"]]
         self.input_columns: list[str] = list(manifest["input_columns"])
-        # The bundle carries its own feature list (any subset of the code's feature library, in
-        # its order), so versions with different features are served side by side.
-        known = set(FEATURE_NAMES)
-        if (any(name not in known for name in self.feature_names)
-                or self.feature_names != [n for n in FEATURE_NAMES if n in set(self.feature_names)]
-                or self.input_columns != INPUT_COLUMNS):
+        # The fair-lending policy is enforced here, not only at training: a bundle whose model
+        # reads an excluded attribute (or a feature derived from one) is refused. Within what
+        # the policy allows, a bundle carries its own feature list (in the library's order), so
+        # versions with different features are served side by side.
+        try:
+            self.policy = FairLendingPolicy.from_dict(manifest.get("fairness_policy"))
+        except PolicyError as exc:
+            raise BundleIntegrityError(f"{directory / MANIFEST_FILE}: fairness policy refused ({exc})") from None
+        allowed = self.policy.features
+        if (not self.feature_names or any(name not in allowed for name in self.feature_names)
+                or self.feature_names != [n for n in allowed if n in set(self.feature_names)]
+                or self.input_columns != self.policy.input_columns):
             raise BundleIntegrityError(
-                f"{directory / MANIFEST_FILE}: the bundle's features are not ones this code's "
-                "feature engineering computes; retrain the model"
+                f"{directory / MANIFEST_FILE}: the bundle's features do not match its fairness policy "
+                "under this code's feature engineering; retrain the model"
             )
-        self._columns = (None if self.feature_names == FEATURE_NAMES
-                         else np.array([FEATURE_NAMES.index(n) for n in self.feature_names]))
         self.booster = lgb.Booster(model_str=blobs[MODEL_FILE].decode("utf-8"))
+        if self.booster.feature_name() != self.feature_names:
+            raise BundleIntegrityError(f"{directory / MODEL_FILE}: the model's inputs are not the policy's features")
+        self._protected = {name: self.policy.protected_attribute_of(name) for name in self.feature_names}
         self.population: dict[str, Any] = json.loads(blobs[POPULATION_FILE])
         self._importance: list[dict[str, Any]] = json.loads(blobs[IMPORTANCE_FILE])
         self._input_spec: dict[str, dict[str, Any]] = json.loads(blobs[INPUT_SPEC_FILE])
@@ -198,15 +210,12 @@ class ModelBundle:
         self.monitoring_reference: dict[str, Any] | None = (
             json.loads(blobs[MONITORING_FILE]) if MONITORING_FILE in blobs else None
         )
-        with np.load(io.BytesIO(blobs[NEIGHBOURS_FILE]), allow_pickle=False) as npz:
-            self._nn_standardized = npz["standardized"]
-            self._nn_values = npz["values"]
-            self._nn_target = npz["target"]
-        self._nn_meta = manifest["neighbours"]
-        self._nn_index: Any = None
-        self._nn_lock = threading.Lock()
+        self._model_card_fr: str = blobs[MODEL_CARD_FR].decode("utf-8")
+        # Anonymous groups of at least 10 people: the bundle holds no training row.
+        self.prototypes = Prototypes(json.loads(blobs[PROTOTYPES_FILE]))
         self.population_default_rate = float(self.population["default_rate"])
         self._labels = {lang: labels_for(self.feature_names, lang) for lang in ("fr", "en")}
+        self._reason_keys, self._reason_matrix = _reason_groups(self.feature_names, self._protected)
         # Numeric reference arrays, prepared once for vectorised percentiles/atypicality.
         self._numeric = [
             name for name in self.feature_names
@@ -234,8 +243,8 @@ class ModelBundle:
         if not isinstance(manifest, dict) or manifest.get("format") != BUNDLE_FORMAT:
             raise BundleIntegrityError(f"{manifest_path}: not an {BUNDLE_FORMAT} manifest")
         expected = manifest.get("files")
-        required = {MODEL_FILE, POPULATION_FILE, IMPORTANCE_FILE, INPUT_SPEC_FILE, NEIGHBOURS_FILE,
-                    REPORT_JSON, REPORT_MD, MODEL_CARD}  # fmt: skip
+        required = {MODEL_FILE, POPULATION_FILE, IMPORTANCE_FILE, INPUT_SPEC_FILE, PROTOTYPES_FILE,
+                    REPORT_JSON, REPORT_MD, MODEL_CARD, MODEL_CARD_FR}  # fmt: skip
         if not isinstance(expected, dict) or not required <= set(expected):
             missing = sorted(required - set(expected or {}))
             raise BundleIntegrityError(f"{manifest_path}: does not list {', '.join(missing)}")
@@ -260,6 +269,12 @@ class ModelBundle:
     @property
     def fairness(self) -> dict[str, Any]:
         return self.manifest["fairness"]
+
+    def model_card_for(self, lang: str = "en") -> str:
+        """The model card in English ("en") or French ("fr")."""
+        if lang not in ("fr", "en"):
+            raise ValueError("lang must be 'fr' or 'en'")
+        return self._model_card_fr if lang == "fr" else self.model_card
 
     def feature_labels(self, lang: str = "fr") -> dict[str, str]:
         if lang not in self._labels:
@@ -290,8 +305,13 @@ class ModelBundle:
 
     # ------------------------------------------------------------------ scoring
     def _matrix(self, raw: pd.DataFrame) -> np.ndarray:
-        x = build_matrix(raw)
-        return x if self._columns is None else np.ascontiguousarray(x[:, self._columns])
+        return self.policy.model_matrix(build_matrix(raw), self.feature_names)
+
+    def predict_features(self, full: np.ndarray) -> np.ndarray:
+        """Probabilities for a ``ml.features.build_matrix`` output (all features): the policy
+        and the bundle's feature list pick the model's columns. For batch jobs."""
+        x = self.policy.model_matrix(full, self.feature_names)
+        return np.asarray(self.booster.predict(x, num_threads=_threads(len(x))), dtype=np.float64)
 
     def _score_frame(self, p: np.ndarray) -> pd.DataFrame:
         t = self.threshold
@@ -350,6 +370,8 @@ class ModelBundle:
                         "percentile": self._percentile_of(name, value),
                         "shap": float(shap_values[i, j]),
                         "effect": float(shap_values[i, j] * slope[i]),
+                        # A justified protected attribute: shown to the advisor, marked, never a reason.
+                        "protected": self._protected[name],
                     }
                 )
             other = float(shap_values[i].sum() - shap_values[i, order[i]].sum())
@@ -363,9 +385,34 @@ class ModelBundle:
                 "contributions": contributions,
                 "other": {"shap": other, "effect": float(other * slope[i]), "count": len(self.feature_names) - k},
             }
+            explanation["reasons"] = self._reasons(x[i], shap_values[i], float(slope[i]), k, lang)
             explanation["text"] = _explanation_text(explanation, self.threshold, lang)
             out.append(explanation)
         return scores, out
+
+    def _reasons(self, x: np.ndarray, shap_row: np.ndarray, slope: float, top: int, lang: str) -> list[dict[str, Any]]:
+        """Reasons that can be given to a person: correlated families (the external scores)
+        summed into one, justified protected attributes left out, biggest first."""
+        grouped = shap_row @ self._reason_matrix
+        order = np.argsort(-np.abs(grouped), kind="stable")[:top]
+        out = []
+        for g in order:
+            key = self._reason_keys[g]
+            members = [self.feature_names[j] for j in np.flatnonzero(self._reason_matrix[:, g])]
+            single = members[0] if len(members) == 1 else None
+            value = _decode(single, x[self.feature_names.index(single)]) if single else None
+            out.append(
+                {
+                    "key": key,
+                    "label": self._labels[lang][single] if single else REASON_FAMILY_LABELS[key][lang],
+                    "features": members,
+                    "value": value,
+                    "percentile": self._percentile_of(single, x[self.feature_names.index(single)]) if single else None,
+                    "shap": float(grouped[g]),
+                    "effect": float(grouped[g] * slope),
+                }
+            )
+        return out
 
     # ------------------------------------------------------------------ population
     def _percentile_of(self, name: str, value: float) -> float | None:
@@ -446,72 +493,85 @@ class ModelBundle:
             )
         return out
 
-    def _neighbour_index(self) -> Any:
-        # Built once per bundle, on first use, shared by all threads.
-        if self._nn_index is None:
-            with self._nn_lock:
-                if self._nn_index is None:
-                    from sklearn.neighbors import NearestNeighbors
-
-                    self._nn_index = NearestNeighbors(algorithm="kd_tree", leaf_size=40).fit(self._nn_standardized)
-        return self._nn_index
-
-    def similar(self, raw: pd.DataFrame, k: int = 10) -> list[dict[str, Any]]:
+    def similar(self, raw: pd.DataFrame, k: int = 3) -> list[dict[str, Any]]:
+        """The ``k`` anonymous prototypes nearest each row (see ``ml.prototypes``)."""
         if k < 1:
             raise ValueError("k must be at least 1")
-        k = min(k, len(self._nn_target))
-        names = self._nn_meta["features"]
-        cols = [self.feature_names.index(n) for n in names]
-        x = self._matrix(raw)[:, cols]
-        fill = np.asarray(self._nn_meta["fill"])
-        z = (np.where(np.isnan(x), fill, x) - np.asarray(self._nn_meta["mean"])) / np.asarray(self._nn_meta["std"])
-        distances, indices = self._neighbour_index().kneighbors(z.astype(np.float32), n_neighbors=k)
+        x = self._matrix(raw)
+        indices, distances = self.prototypes.nearest(x, self.feature_names, k)
+        numeric = self.prototypes.space.numeric
+        names = self.prototypes.features
         out = []
         for i in range(len(x)):
-            neighbours = []
-            for d, idx in zip(distances[i], indices[i], strict=True):
-                values = self._nn_values[idx]
-                neighbours.append(
-                    {
-                        "distance": float(d),
-                        "target": int(self._nn_target[idx]),
-                        "features": {n: (None if np.isnan(v) else float(v)) for n, v in zip(names, values, strict=True)},
-                    }
-                )
+            chosen = []
+            for idx, d in zip(indices[i], distances[i], strict=True):
+                item = self.prototypes.items[idx]
+                chosen.append({"size": item["size"], "default_rate": item["default_rate"], "distance": float(d),
+                               "features": item["features"]})  # fmt: skip
+            sizes = np.array([c["size"] for c in chosen])
+            rates = np.array([c["default_rate"] for c in chosen])
             out.append(
                 {
                     "features": list(names),
-                    "client": {n: (None if np.isnan(v) else float(v)) for n, v in zip(names, x[i], strict=True)},
-                    "neighbours": neighbours,
-                    "default_rate": float(np.mean([nb["target"] for nb in neighbours])),
+                    "client": {n: _decode(n, x[i, self.feature_names.index(n)]) for n in numeric},
+                    "prototypes": chosen,
+                    # Size-weighted: the default rate of all the people in these groups.
+                    "default_rate": float((sizes * rates).sum() / sizes.sum()),
                     "population_default_rate": self.population_default_rate,
+                    "min_size": int(self.prototypes.reference["min_size"]),
                 }
             )
         return out
 
     def population_sample(self, n: int, features: list[str] | None = None, seed: int = 0) -> dict[str, Any]:
-        """``n`` anonymous reference rows drawn without replacement (same ``seed``, same rows)
-        -> {features, rows: [[value | None, ...]], outcome: [0 | 1, ...]}.
+        """Up to ``n`` anonymous prototypes as points (the median of each numeric prototype
+        feature), with their size and default rate -> {features, rows, size, default_rate};
+        the same prototypes for the same ``seed``. No training row exists in the bundle.
 
-        Only the neighbour reference features exist per row (no identifier is kept), so
-        ``features`` is narrowed to those; a name that is not a model feature is a ValueError.
+        ``features`` is narrowed to the prototypes' numeric features; a name that is not a
+        model feature is a ValueError.
         """
         if n < 0:
             raise ValueError("n must be at least 0")
-        available: list[str] = list(self._nn_meta["features"])
+        available = list(self.prototypes.space.numeric)
         wanted = available if features is None else list(features)
         unknown = [f for f in wanted if f not in self.feature_names]
         if unknown:
             raise ValueError(f"unknown feature(s): {', '.join(unknown)}")
         names = [f for f in wanted if f in available]
-        total = len(self._nn_target)
+        items = self.prototypes.items
         rng = np.random.default_rng(seed)
-        # Sorted indices: the sample reads the reference in its stored order, whatever n is.
-        idx = np.sort(rng.choice(total, size=min(n, total), replace=False))
-        values = self._nn_values[np.ix_(idx, [available.index(f) for f in names])].astype(np.float64)
-        cells = values.astype(object)
-        cells[np.isnan(values)] = None
-        return {"features": names, "rows": cells.tolist(), "outcome": self._nn_target[idx].astype(int).tolist()}
+        idx = np.sort(rng.choice(len(items), size=min(n, len(items)), replace=False))
+        return {
+            "features": names,
+            "rows": [[items[i]["features"][f]["median"] for f in names] for i in idx],
+            "size": [int(items[i]["size"]) for i in idx],
+            "default_rate": [float(items[i]["default_rate"]) for i in idx],
+        }
+
+
+REASON_FAMILY_LABELS = {
+    "external_scores": {"fr": "Scores externes (agences de notation de crédit)", "en": "External credit scores"},
+}
+
+
+def _reason_groups(features: list[str], protected: dict[str, str | None]) -> tuple[list[str], np.ndarray]:
+    """(reason keys, features x reasons 0/1 matrix): every feature computed only from the
+    external scores is one reason; a justified protected attribute is in none."""
+    keys: list[str] = []
+    for name in features:
+        if protected[name]:
+            continue
+        key = "external_scores" if set(FEATURE_SOURCES[name]) <= set(EXT_SOURCES) else name
+        if key not in keys:
+            keys.append(key)
+    matrix = np.zeros((len(features), len(keys)))
+    for j, name in enumerate(features):
+        if protected[name]:
+            continue
+        key = "external_scores" if set(FEATURE_SOURCES[name]) <= set(EXT_SOURCES) else name
+        matrix[j, keys.index(key)] = 1.0
+    return keys, matrix
 
 
 def _threads(rows: int) -> int:
@@ -550,19 +610,21 @@ def _points(effect: float, lang: str) -> str:
 
 def _explanation_text(e: dict[str, Any], threshold: float, lang: str) -> str:
     p, decision = e["probability"], e["decision"]
-    top = e["contributions"][:3]
+    # Reasons, not raw contributions: no protected attribute, external scores as one.
+    top = e["reasons"][:3]
     parts = []
     for c in top:
-        value = _format_value(c["value"], lang)
+        # A family (several features) has no single value to quote.
+        value = "" if len(c["features"]) > 1 else " = " + _format_value(c["value"], lang)
         pct = c["percentile"]
         if lang == "fr":
             where = f", {pct:.0f}e centile de la population" if pct is not None else ""
             verb = "augmente" if c["shap"] > 0 else "réduit"
-            parts.append(f"{c['label']} = {value}{where} : {verb} le risque ({_points(c['effect'], lang)})")
+            parts.append(f"{c['label']}{value}{where} : {verb} le risque ({_points(c['effect'], lang)})")
         else:
             where = f", population percentile {pct:.0f}" if pct is not None else ""
             verb = "raises" if c["shap"] > 0 else "lowers"
-            parts.append(f"{c['label']} = {value}{where}: {verb} the risk ({_points(c['effect'], lang)})")
+            parts.append(f"{c['label']}{value}{where}: {verb} the risk ({_points(c['effect'], lang)})")
     if lang == "fr":
         verdict = "demande refusée" if decision == "refuse" else "demande acceptée"
         head = (

@@ -47,9 +47,30 @@ ENGINEERED = (
     "EXT_SOURCE_STD",
     "EXT_SOURCE_MISSING",
 )
+# The raw columns each engineered feature is computed from: a fair-lending policy that
+# excludes a column also drops every feature derived from it (ml.policy).
+ENGINEERED_SOURCES: dict[str, tuple[str, ...]] = {
+    "AGE_YEARS": ("DAYS_BIRTH",),
+    "YEARS_EMPLOYED": ("DAYS_EMPLOYED",),
+    "DAYS_EMPLOYED_ANOMALY": ("DAYS_EMPLOYED",),
+    "CREDIT_INCOME_RATIO": ("AMT_CREDIT", "AMT_INCOME_TOTAL"),
+    "ANNUITY_INCOME_RATIO": ("AMT_ANNUITY", "AMT_INCOME_TOTAL"),
+    "ANNUITY_CREDIT_RATIO": ("AMT_ANNUITY", "AMT_CREDIT"),
+    "CREDIT_GOODS_RATIO": ("AMT_CREDIT", "AMT_GOODS_PRICE"),
+    "EMPLOYED_AGE_RATIO": ("DAYS_EMPLOYED", "DAYS_BIRTH"),
+    "INCOME_PER_PERSON": ("AMT_INCOME_TOTAL", "CNT_FAM_MEMBERS"),
+    "EXT_SOURCE_MEAN": EXT_SOURCES,
+    "EXT_SOURCE_MIN": EXT_SOURCES,
+    "EXT_SOURCE_MAX": EXT_SOURCES,
+    "EXT_SOURCE_STD": EXT_SOURCES,
+    "EXT_SOURCE_MISSING": EXT_SOURCES,
+}
 RAW_FEATURES: tuple[str, ...] = tuple(c for c in APPLICATION_COLUMNS if c not in REPLACED)
 FEATURE_NAMES: list[str] = [*RAW_FEATURES, *ENGINEERED]
 CATEGORICAL_FEATURES: list[str] = list(CATEGORICAL_COLUMNS)
+FEATURE_SOURCES: dict[str, tuple[str, ...]] = {
+    **{name: (name,) for name in RAW_FEATURES}, **ENGINEERED_SOURCES,
+}
 CATEGORICAL_INDEX: list[int] = [FEATURE_NAMES.index(c) for c in CATEGORICAL_FEATURES]
 # The raw columns the model reads: all 120 application columns.
 INPUT_COLUMNS: list[str] = list(APPLICATION_COLUMNS)

@@ -1,12 +1,35 @@
-"""The training report and the model card, rendered as Markdown from the report dict."""
+"""The training report and the model card (English and French), rendered as Markdown from
+the report dict. The model card states the fair-lending policy, every figure an advisor sees,
+the fairness and calibration evidence and the model's limits."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from ml import grades
+from ml.labels import labels_for
 
-def _pct(value: float) -> str:
-    return f"{100 * value:.1f} %"
+
+def _pct(value: float | None, lang: str = "en") -> str:
+    if value is None:
+        return "-"
+    text = f"{100 * value:.1f}"
+    return f"{text.replace('.', ',')} %" if lang == "fr" else f"{text} %"
+
+
+def _num(value: float | None, digits: int, lang: str) -> str:
+    if value is None:
+        return "-"
+    text = f"{value:.{digits}f}"
+    return text.replace(".", ",") if lang == "fr" else text
+
+
+def _ci(row: dict[str, Any], key: str, lang: str) -> str:
+    low, high = row.get(f"{key}_ci") or (None, None)
+    value = row.get(key)
+    if key == "predicted_to_observed":
+        return f"{_num(value, 2, lang)} [{_num(low, 2, lang)}; {_num(high, 2, lang)}]"
+    return f"{_pct(value, lang)} [{_pct(low, lang)}; {_pct(high, lang)}]"
 
 
 def _metric_rows(name: str, m: dict[str, Any]) -> str:
@@ -17,19 +40,191 @@ def _metric_rows(name: str, m: dict[str, Any]) -> str:
     )
 
 
-def _fairness_md(fairness: dict[str, Any]) -> str:
+T: dict[str, dict[str, str]] = {
+    "en": {
+        "group_head": "| group | clients | approval rate | observed default rate | predicted default rate | "
+        "true positive rate (defaulters refused) | false positive rate (good clients refused) | predicted / observed |",
+        "di": "disparate impact {di} (lowest / highest approval rate), four-fifths rule {met}",
+        "met": "met", "not_met": "NOT met",
+        "ci_note": "95 % intervals in brackets (Wilson for rates). Out-of-fold predictions at the threshold.",
+        "proxy_head": "| excluded attribute | question | AUC of the model's inputs |",
+        "proxy_note": "How well the model's own inputs predict each excluded attribute (3-fold LightGBM, "
+        "0.5 = no information). A high AUC means exclusion alone does not blind the model to the attribute: "
+        "the per-group figures above are what show whether it matters.",
+        "excl_head": "| model | AUC | cost per client | change from excluding (AUC, cost) |",
+        "excl_none": "Not measured in this training (`octroi train --measure-exclusions`, or `bench/bench_fairness.py`).",
+        "policy_name": "Policy `{name}`.",
+        "excluded": "Excluded (never a model input, nor any feature computed from them; kept apart for the fairness report only):",
+        "justified": "Used with a justification (never given to a client as a reason; the advisor's view marks them):",
+        "merged": "Levels merged before the model sees them: {merges}.",
+    },
+    "fr": {
+        "group_head": "| groupe | clients | taux d'accord | taux de défaut observé | taux de défaut prédit | "
+        "taux de vrais positifs (défaillants refusés) | taux de faux positifs (bons clients refusés) | prédit / observé |",
+        "di": "impact disparate {di} (taux d'accord le plus bas / le plus haut), règle des quatre cinquièmes {met}",
+        "met": "respectée", "not_met": "NON respectée",
+        "ci_note": "Intervalles à 95 % entre crochets (Wilson pour les taux). Prédictions hors échantillon, au seuil.",
+        "proxy_head": "| attribut exclu | question | AUC des variables du modèle |",
+        "proxy_note": "Capacité des variables du modèle à prédire chaque attribut exclu (LightGBM en 3 plis, "
+        "0,5 = aucune information). Une AUC élevée signifie que l'exclusion seule ne rend pas le modèle aveugle "
+        "à l'attribut : ce sont les chiffres par groupe ci-dessus qui disent si cela compte.",
+        "excl_head": "| modèle | AUC | coût par client | effet de l'exclusion (AUC, coût) |",
+        "excl_none": "Non mesuré lors de cet entraînement (`octroi train --measure-exclusions`, ou `bench/bench_fairness.py`).",
+        "policy_name": "Politique `{name}`.",
+        "excluded": "Exclus (jamais une entrée du modèle, ni aucune variable calculée à partir d'eux ; "
+        "conservés à part pour le seul rapport d'équité) :",
+        "justified": "Utilisés avec justification (jamais donnés comme motif au client ; la vue du conseiller "
+        "les signale) :",
+        "merged": "Modalités fusionnées avant que le modèle ne les voie : {merges}.",
+    },
+}
+GROUP_NAMES = {
+    "en": {"CODE_GENDER": "Sex", "age_band": "Age band", "NAME_FAMILY_STATUS": "Family status"},
+    "fr": {"CODE_GENDER": "Sexe", "age_band": "Tranche d'âge", "NAME_FAMILY_STATUS": "Situation familiale"},
+}
+
+
+def _fairness_md(fairness: dict[str, Any], lang: str = "en") -> str:
+    t = T[lang]
     lines = []
     for attribute, block in fairness["groups"].items():
-        lines.append(f"\n**{attribute}** (disparate impact {block['disparate_impact']:.3f}, "
-                     f"four-fifths rule {'met' if block['four_fifths_rule_met'] else 'NOT met'})\n")
-        lines.append("| group | clients | approval rate | observed default rate | predicted default rate |")
-        lines.append("|---|---:|---:|---:|---:|")
+        met = t["met"] if block["four_fifths_rule_met"] else t["not_met"]
+        name = GROUP_NAMES[lang].get(attribute, attribute)
+        lines.append(f"\n**{name}** — " + t["di"].format(di=_num(block["disparate_impact"], 3, lang), met=met) + "\n")
+        lines.append(t["group_head"])
+        lines.append("|---|---:|---:|---:|---:|---:|---:|---:|")
         for row in block["rows"]:
+            if "approval_rate_ci" not in row:  # a report from before intervals were added
+                lines.append(f"| {row['group']} | {row['count']} | {_pct(row['approval_rate'], lang)} | "
+                             f"{_pct(row['default_rate'], lang)} | {_pct(row['predicted_default_rate'], lang)} | | | |")
+                continue
             lines.append(
-                f"| {row['group']} | {row['count']} | {_pct(row['approval_rate'])} | "
-                f"{_pct(row['default_rate'])} | {_pct(row['predicted_default_rate'])} |"
+                f"| {row['group']} | {row['count']} | {_ci(row, 'approval_rate', lang)} | {_ci(row, 'default_rate', lang)} | "
+                f"{_ci(row, 'predicted_default_rate', lang)} | {_ci(row, 'true_positive_rate', lang)} | "
+                f"{_ci(row, 'false_positive_rate', lang)} | {_ci(row, 'predicted_to_observed', lang)} |"
             )
+    lines.append("\n" + t["ci_note"])
+    proxies = fairness.get("proxies")
+    if proxies:
+        lines.append("\n" + t["proxy_head"])
+        lines.append("|---|---|---:|")
+        for attribute, entry in proxies.items():
+            lines.append(f"| {attribute} | {entry['question']} | {_num(entry.get('auc'), 3, lang)} |")
+        lines.append("\n" + t["proxy_note"])
+    exclusions = fairness.get("exclusions")
+    lines.append("")
+    if exclusions:
+        base = exclusions["policy"]
+        lines.append(t["excl_head"])
+        lines.append("|---|---:|---:|---:|")
+        lines.append(f"| policy | {base['auc']:.4f} | {_num(base['cost_per_client'], 4, lang)} | |")
+        for attribute, entry in exclusions["with_attribute"].items():
+            lines.append(
+                f"| + {attribute} | {entry['auc']:.4f} | {_num(entry['cost_per_client'], 4, lang)} | "
+                f"{entry['auc_change_from_exclusion']:+.4f}, {entry['cost_change_from_exclusion']:+.4f} |"
+            )
+    else:
+        lines.append(t["excl_none"])
     return "\n".join(lines)
+
+
+def _policy_md(policy: dict[str, Any] | None, lang: str) -> str:
+    if not policy:
+        return "-"
+    t = T[lang]
+    excluded = [f"- **{a}**: {e['reason']}" for a, e in policy["attributes"].items() if e["treatment"] == "excluded"]
+    justified = [f"- **{a}**: {e['justification']}" for a, e in policy["attributes"].items() if e["treatment"] == "justified"]
+    merges = "; ".join(
+        f"`{column}` {', '.join(f'{a!r} -> {b!r}' for a, b in mapping.items())}"
+        for column, mapping in policy.get("merge_levels", {}).items()
+    )
+    parts = [t["policy_name"].format(name=policy["name"]), "", t["excluded"], *excluded, "", t["justified"], *justified]
+    if merges:
+        parts += ["", t["merged"].format(merges=merges)]
+    return "\n".join(parts)
+
+
+def _threshold_md(report: dict[str, Any], lang: str) -> str:
+    tr = report.get("threshold_report")
+    cal = report.get("calibration")
+    if not tr or not cal:
+        return "-"
+    b = tr["bootstrap"]
+    rel = "\n".join(
+        f"| {_pct(r['mean_predicted'], lang)} | {_pct(r['observed'], lang)} | {r['count']} |" for r in cal["reliability"]
+    )
+    if lang == "fr":
+        return f"""- seuil retenu (optimum du coût sur les prédictions hors échantillon) : **{_num(tr['chosen'], 4, lang)}** ;
+  médiane des optimums sur {b['n_boot']} rééchantillonnages bootstrap (courbe de coût lissée) :
+  {_num(b['median'], 4, lang)}, intervalle à {_pct(b['level'], lang)} [{_num(b['low'], 4, lang)} ; {_num(b['high'], 4, lang)}]
+  (zone « cas limite ») ; optimum analytique pour des probabilités calibrées cost_fp / (cost_fp + cost_fn) =
+  {_num(tr['analytic'], 4, lang)}.
+- coût par client : au seuil retenu {_num(tr['cost_per_client']['chosen'], 4, lang)}, à la médiane bootstrap
+  {_num(tr['cost_per_client']['bootstrap_median'], 4, lang)}, à l'optimum analytique {_num(tr['cost_per_client']['analytic'], 4, lang)}.
+- calibration globale : probabilité moyenne prédite {_pct(cal['mean_predicted_probability'], lang)}, taux observé
+  {_pct(cal['observed_default_rate'], lang)} (écart {_num(100 * cal['calibration_in_the_large'], 2, lang)} points,
+  rapport observé / attendu {_num(cal['observed_to_expected'], 3, lang)}).
+
+Courbe de fiabilité (déciles de probabilité prédite) :
+
+| probabilité moyenne prédite | taux de défaut observé | clients |
+|---:|---:|---:|
+{rel}
+
+La calibration par groupe est la colonne « prédit / observé » du rapport d'équité."""
+    return f"""- chosen threshold (cost optimum on out-of-fold predictions): **{tr['chosen']:.4f}**; median optimum
+  over {b['n_boot']} bootstrap resamples (smoothed cost curve): {b['median']:.4f}, {_pct(b['level'])} interval
+  [{b['low']:.4f}; {b['high']:.4f}] (the "borderline" zone); analytic optimum for calibrated probabilities
+  cost_fp / (cost_fp + cost_fn) = {tr['analytic']:.4f}.
+- cost per client: at the chosen threshold {tr['cost_per_client']['chosen']:.4f}, at the bootstrap median
+  {tr['cost_per_client']['bootstrap_median']:.4f}, at the analytic optimum {tr['cost_per_client']['analytic']:.4f}.
+- calibration-in-the-large: mean predicted probability {_pct(cal['mean_predicted_probability'])}, observed rate
+  {_pct(cal['observed_default_rate'])} (difference {100 * cal['calibration_in_the_large']:+.2f} points,
+  observed / expected {cal['observed_to_expected']:.3f}).
+
+Reliability curve (deciles of predicted probability):
+
+| mean predicted probability | observed default rate | clients |
+|---:|---:|---:|
+{rel}
+
+Per-group calibration is the "predicted / observed" column of the fairness report."""
+
+
+def _scale_md(lang: str) -> str:
+    rows = "\n".join(
+        f"| {g['grade']} | {_pct(g['pd_min'], lang)} | {_pct(g['pd_max'], lang)} | {g['label']} |"
+        for g in grades.master_scale(lang)
+    )
+    if lang == "fr":
+        return f"""| classe | PD min | PD max (exclue) | libellé |
+|---|---:|---:|---|
+{rows}
+
+- **Probabilité de défaut** : la probabilité du modèle (non repondéré, donc calibré).
+- **Décision** : refus recommandé quand probabilité ≥ seuil ; la classe ne décide rien.
+- **Cas limite** : la probabilité est dans l'intervalle bootstrap du seuil ci-dessus ; au moins 5 % des
+  rééchantillonnages prendraient l'autre décision : revue humaine. Il n'y a plus de « confiance ».
+- **Score Octroi 0-1000** : 600 points pour 50 bons payeurs pour 1 défaut (PD 1,96 %), +40 points chaque fois
+  que ce rapport double, plus haut = plus sûr ; indépendant du seuil.
+- **Risque moyen de la population** : le taux de défaut observé à l'entraînement.
+- **Effets (points de probabilité)** : contributions SHAP converties en probabilité ; elles s'additionnent du
+  point de référence du modèle (sigmoïde de la log-cote moyenne) jusqu'à la probabilité du client.
+- **Centiles** : 0-100 partout."""
+    return f"""| grade | PD from | PD to (excluded) | label |
+|---|---:|---:|---|
+{rows}
+
+- **Probability of default**: the model's probability (no re-weighting, so calibrated).
+- **Decision**: refusal recommended when probability >= threshold; the grade decides nothing.
+- **Borderline**: the probability lies inside the bootstrap interval of the threshold above; at least 5 % of
+  resamples would take the other decision: human review. There is no "confidence" figure.
+- **Octroi score 0-1000**: 600 points at 50 good payers per defaulter (PD 1.96 %), +40 points per doubling
+  of those odds, higher is safer; independent of the threshold.
+- **Population average risk**: the observed default rate at training.
+- **Effects (probability points)**: SHAP contributions converted to probability; they add up from the
+  model's reference point (sigmoid of the mean log-odds) to the client's probability.
+- **Percentiles**: 0-100 everywhere."""
 
 
 def report_markdown(report: dict[str, Any]) -> str:
@@ -52,6 +247,12 @@ def report_markdown(report: dict[str, Any]) -> str:
 
 Fold AUCs: {', '.join(f'{v:.4f}' for v in m['fold_auc'])}
 
+## Threshold and calibration
+{_threshold_md(report, 'en')}
+
+## Fair-lending policy
+{_policy_md(report.get('fairness_policy'), 'en')}
+
 ## Fairness at the threshold (out-of-fold)
 {_fairness_md(report['fairness'])}
 
@@ -61,12 +262,70 @@ Fold AUCs: {', '.join(f'{v:.4f}' for v in m['fold_auc'])}
 """
 
 
-def model_card_markdown(report: dict[str, Any], importance: list[dict[str, Any]], labels: dict[str, str]) -> str:
+def model_card_markdown(
+    report: dict[str, Any], importance: list[dict[str, Any]], labels: dict[str, str], lang: str = "en"
+) -> str:
+    """The model card in ``lang`` ("en" or "fr")."""
     m = report["model"]
+    names = [r["feature"] for r in importance[:10]]
+    local = labels if lang == "en" else labels_for(names, "fr")
     top = "\n".join(
-        f"{i}. {labels.get(r['feature'], r['feature'])} (`{r['feature']}`): {r['mean_abs_shap']:.3f}"
+        f"{i}. {local.get(r['feature'], r['feature'])} (`{r['feature']}`): {_num(r['mean_abs_shap'], 3, lang)}"
         for i, r in enumerate(importance[:10], start=1)
     )
+    lr_auc = report["baselines"].get("logistic_regression", {}).get("auc")
+    source = "synthetic" if report.get("synthetic") else "the supplied"
+    if lang == "fr":
+        source = "synthétiques" if report.get("synthetic") else "fournies"
+        return f"""# Fiche du modèle — modèle de risque de crédit Octroi {report['version']}
+
+## Objet
+Estimer la probabilité qu'un demandeur de crédit à la consommation ait des difficultés de
+paiement (Home Credit `TARGET = 1`), pour éclairer, non remplacer, la décision du conseiller.
+Le seuil minimise le coût {report['cost_fn']:g} × défaillant accepté + {report['cost_fp']:g} × bon client refusé.
+
+## Données
+{report['rows']} demandes au format Kaggle Home Credit `application_train.csv`, taux de défaut
+{_pct(report['default_rate'], 'fr')}. L'identifiant client est supprimé au chargement ; aucune ligne
+d'entraînement n'est conservée dans le modèle (les profils similaires sont des prototypes anonymes).
+
+## Modèle
+Arbres de gradient boosting LightGBM, {report.get('features_used', '?')} variables, {report['refit_rounds']} itérations,
+réentraîné sur toutes les lignes après une validation croisée stratifiée en {report['folds']} plis. Pas de
+repondération des classes : les probabilités restent calibrées.
+
+## Politique de prêt équitable
+{_policy_md(report.get('fairness_policy'), 'fr')}
+
+## Performances (hors échantillon)
+AUC {_num(m['auc'], 4, 'fr')} · PR-AUC {_num(m['pr_auc'], 4, 'fr')} · Brier {_num(m['brier'], 4, 'fr')} · seuil
+{_num(report['threshold'], 4, 'fr')} · rappel {_pct(m['recall'], 'fr')} · précision {_pct(m['precision'], 'fr')} ·
+taux de refus {_pct(m['refusal_rate'], 'fr')} · coût {m['business_cost']:.0f} (à 0,5 : {m['business_cost_at_0_5']:.0f}).
+AUC de la régression logistique de référence {_num(lr_auc, 4, 'fr')}.
+
+## Seuil et calibration
+{_threshold_md(report, 'fr')}
+
+## Classes de risque et chiffres montrés au conseiller
+Échelle de PD fixe ({grades.MASTER_SCALE_VERSION}), identique pour toutes les versions du modèle :
+
+{_scale_md('fr')}
+
+## Variables les plus influentes (|SHAP| moyen, log-cote)
+{top}
+
+## Équité
+{_fairness_md(report['fairness'], 'fr')}
+
+## Limites
+- Entraîné sur des données {source} : les chiffres décrivent cette population ; réentraîner et revérifier
+  sur les données de la banque.
+- L'exclusion d'un attribut n'empêche pas ses corrélats d'agir (voir l'analyse des proxys) : les écarts
+  par groupe doivent être revus par la validation avant toute mise en production.
+- L'âge et la taille du foyer sont utilisés avec justification ; ils ne sont jamais donnés comme motif.
+- Les explications (SHAP) décrivent le modèle, pas des causes dans le monde.
+- Une probabilité est une estimation pour une population de demandeurs semblables, pas une certitude.
+"""
     return f"""# Model card — Octroi credit-risk model {report['version']}
 
 ## Purpose
@@ -76,22 +335,32 @@ decision threshold minimises the business cost {report['cost_fn']:g} x missed de
 {report['cost_fp']:g} x refused good client.
 
 ## Data
-{report['rows']} application rows in the Kaggle Home Credit `application_train.csv` format
-(120 application columns), default rate {_pct(report['default_rate'])}. The client id is
-dropped at loading and never enters the model or this bundle.
+{report['rows']} application rows in the Kaggle Home Credit `application_train.csv` format,
+default rate {_pct(report['default_rate'])}. The client id is dropped at loading; no training row is
+kept in the bundle (similar profiles are anonymous prototypes).
 
 ## Model
-LightGBM gradient-boosted trees (native categorical features), {report['refit_rounds']}
-rounds, refit on all rows after {report['folds']}-fold stratified cross-validation with
+LightGBM gradient-boosted trees (native categorical features), {report.get('features_used', '?')} features,
+{report['refit_rounds']} rounds, refit on all rows after {report['folds']}-fold stratified cross-validation with
 early stopping. No class re-weighting: probabilities stay calibrated and the imbalance is
 handled by the cost-optimal threshold.
+
+## Fair-lending policy
+{_policy_md(report.get('fairness_policy'), 'en')}
 
 ## Metrics (out-of-fold)
 AUC {m['auc']:.4f} · PR-AUC {m['pr_auc']:.4f} · Brier {m['brier']:.4f} · threshold
 {report['threshold']:.4f} · recall {_pct(m['recall'])} · precision {_pct(m['precision'])} ·
 refusal rate {_pct(m['refusal_rate'])} · business cost {m['business_cost']:.0f}
-(at 0.5: {m['business_cost_at_0_5']:.0f}). Logistic-regression baseline AUC
-{report['baselines'].get('logistic_regression', {}).get('auc', float('nan')):.4f}.
+(at 0.5: {m['business_cost_at_0_5']:.0f}). Logistic-regression baseline AUC {_num(lr_auc, 4, 'en')}.
+
+## Threshold and calibration
+{_threshold_md(report, 'en')}
+
+## Risk grades and the figures an advisor sees
+Fixed PD master scale ({grades.MASTER_SCALE_VERSION}), the same for every model version:
+
+{_scale_md('en')}
 
 ## Most influential features (mean |SHAP|, log-odds)
 {top}
@@ -100,10 +369,11 @@ refusal rate {_pct(m['refusal_rate'])} · business cost {m['business_cost']:.0f}
 {_fairness_md(report['fairness'])}
 
 ## Limits
-- Trained on {('synthetic' if report.get('synthetic') else 'the supplied')} data: figures
-  describe that population only; re-train and re-check on the bank's own data.
-- Gender and age are model inputs (they are in the Home Credit data); the fairness table
-  shows their effect on approval rates and must be reviewed before any production use.
+- Trained on {source} data: figures describe that population only; re-train and re-check on
+  the bank's own data.
+- Excluding an attribute does not stop its correlates from acting (see the proxy analysis): the
+  per-group gaps must be reviewed by validation before any production use.
+- Age and household size are used with a justification; they are never given as a reason.
 - Explanations (SHAP) describe the model, not causes in the world.
 - A probability is an estimate for a population of similar applicants, not a certainty.
 """

@@ -8,10 +8,10 @@
 3. threshold = argmin of ``cost_fn x FN + cost_fp x FP`` on the OOF probabilities;
 4. baselines on the same folds: majority class and a logistic regression;
 5. refit on all rows with the mean best iteration count;
-6. global importance (mean |SHAP| on a sample), fairness by gender and age band,
+6. global importance (mean |SHAP| on a sample), the fairness report (ml.fairness),
    population reference (quantiles, histograms by outcome, default rate per bin) and the
-   neighbour reference (standardised top features of every training row, no identifier);
-7. write the bundle (``ml.bundle``): model.txt, JSON/NPZ files, report, model card and a
+   similar-profile prototypes (anonymous groups of >= 20 rows, ``ml.prototypes``; no row kept);
+7. write the bundle (``ml.bundle``): model.txt, JSON files, report, model cards (en, fr) and a
    manifest listing the SHA-256 of every file.
 
 Class imbalance (~8% defaults) is handled by the cost-sensitive threshold, not by
@@ -51,15 +51,17 @@ from ml.cost import (
     threshold_interval,
 )
 from ml.data import load_applications, resolve_train_file, validate_applications
+from ml.fairness import exclusion_impact, fairness_report
 from ml.features import (
     CATEGORICAL_FEATURES,
     FEATURE_NAMES,
-    INPUT_COLUMNS,
     build_matrix,
 )
 from ml.grades import MASTER_SCALE_VERSION
 from ml.labels import label
 from ml.monitoring import training_reference
+from ml.policy import FairLendingPolicy
+from ml.prototypes import fit_prototypes
 from ml.schema import COLUMN_BY_NAME, ID_COLUMN, LEVELS, TARGET_COLUMN
 
 Progress = Callable[[str, int, int], None]
@@ -80,8 +82,6 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "num_threads": 2,  # the machines are shared; never more
     "verbose": -1,
 }
-AGE_BANDS = (("<30", 0, 30), ("30-39", 30, 40), ("40-49", 40, 50), ("50-59", 50, 60), ("60+", 60, 200))
-NEIGHBOUR_FEATURES = 8
 HIST_BINS = 20
 
 
@@ -141,11 +141,11 @@ def feature_subset(features: Sequence[str] | None) -> list[str]:
 
 
 def _logistic_oof(
-    raw: pd.DataFrame, y: np.ndarray, splits: list[tuple[np.ndarray, np.ndarray]], seed: int,
-    names: list[str] = FEATURE_NAMES,
+    x: np.ndarray, names: list[str], y: np.ndarray, splits: list[tuple[np.ndarray, np.ndarray]], seed: int
 ) -> np.ndarray:
-    features = pd.DataFrame(build_matrix(raw), columns=FEATURE_NAMES)[names]
+    features = pd.DataFrame(x, columns=names)
     numeric = [c for c in names if c not in CATEGORICAL_FEATURES]
+    categorical = [c for c in names if c in CATEGORICAL_FEATURES]
     oof = np.zeros(len(y))
     for train_idx, valid_idx in splits:
         model = make_pipeline(
@@ -158,7 +158,7 @@ def _logistic_oof(
                             SimpleImputer(strategy="constant", fill_value=-1.0),
                             OneHotEncoder(handle_unknown="ignore", min_frequency=20),
                         ),
-                        [c for c in CATEGORICAL_FEATURES if c in names],
+                        categorical,
                     ),
                 ]
             ),
@@ -169,40 +169,12 @@ def _logistic_oof(
     return oof
 
 
-def _fairness(raw: pd.DataFrame, y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, Any]:
-    approved = p < threshold
-    age = -raw["DAYS_BIRTH"].to_numpy(dtype=np.float64) / 365.25
-    groups: dict[str, dict[str, np.ndarray]] = {
-        "CODE_GENDER": {g: (raw["CODE_GENDER"] == g).to_numpy() for g in LEVELS["CODE_GENDER"]},
-        "age_band": {name: (age >= lo) & (age < hi) for name, lo, hi in AGE_BANDS},
-    }
-    out: dict[str, Any] = {"threshold": threshold, "groups": {}}
-    for attribute, masks in groups.items():
-        rows = []
-        for name, mask in masks.items():
-            count = int(mask.sum())
-            if count == 0:
-                continue
-            rows.append(
-                {
-                    "group": name,
-                    "count": count,
-                    "approval_rate": float(approved[mask].mean()),
-                    "default_rate": float(y[mask].mean()),
-                    "predicted_default_rate": float(p[mask].mean()),
-                }
-            )
-        # Disparate impact: lowest approval rate / highest, over groups big enough to mean
-        # something (1% of rows or 30 clients); the "four-fifths rule" flags < 0.8.
-        big = [r for r in rows if r["count"] >= max(30, 0.01 * len(y))]
-        rates = [r["approval_rate"] for r in big]
-        ratio = min(rates) / max(rates) if rates and max(rates) > 0 else 1.0
-        out["groups"][attribute] = {
-            "rows": rows,
-            "disparate_impact": float(ratio),
-            "four_fifths_rule_met": bool(ratio >= 0.8),
-        }
-    return out
+def protected_frame(raw: pd.DataFrame) -> pd.DataFrame:
+    """The protected attributes' raw columns, apart from the model's inputs."""
+    from ml.policy import PROTECTED_ATTRIBUTES
+
+    columns = [c for cols in PROTECTED_ATTRIBUTES.values() for c in cols]
+    return raw[columns].copy()
 
 
 def calibration_report(y: np.ndarray, p: np.ndarray, bins: int = 10) -> dict[str, Any]:
@@ -225,7 +197,7 @@ def calibration_report(y: np.ndarray, p: np.ndarray, bins: int = 10) -> dict[str
     }
 
 
-def _population(features: np.ndarray, y: np.ndarray, names: list[str] = FEATURE_NAMES) -> dict[str, Any]:
+def _population(features: np.ndarray, y: np.ndarray, names: list[str]) -> dict[str, Any]:
     """Per-feature reference from the training rows (no row-level data)."""
     out: dict[str, Any] = {"rows": len(y), "default_rate": float(y.mean()), "features": {}}
     qs = np.linspace(0, 100, 101)
@@ -278,9 +250,7 @@ def _population(features: np.ndarray, y: np.ndarray, names: list[str] = FEATURE_
     return out
 
 
-def _importance(
-    booster: lgb.Booster, features: np.ndarray, seed: int, sample: int, names: list[str] = FEATURE_NAMES
-) -> list[dict[str, Any]]:
+def _importance(booster: lgb.Booster, features: np.ndarray, names: list[str], seed: int, sample: int) -> list[dict[str, Any]]:
     rng = np.random.default_rng(seed)
     idx = rng.choice(len(features), size=min(sample, len(features)), replace=False)
     contrib = booster.predict(features[idx], pred_contrib=True)[:, :-1]
@@ -289,28 +259,6 @@ def _importance(
     return [
         {"feature": names[j], "mean_abs_shap": float(mean_abs[j])} for j in order
     ]
-
-
-def _neighbour_reference(
-    features: np.ndarray, y: np.ndarray, importance: list[dict[str, Any]], names: list[str] = FEATURE_NAMES
-) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    numeric = [r["feature"] for r in importance if r["feature"] not in CATEGORICAL_FEATURES]
-    chosen = numeric[:NEIGHBOUR_FEATURES]
-    cols = [names.index(c) for c in chosen]
-    raw = features[:, cols]
-    fill = np.nanmedian(raw, axis=0)
-    fill = np.where(np.isnan(fill), 0.0, fill)
-    filled = np.where(np.isnan(raw), fill, raw)
-    mean = filled.mean(axis=0)
-    std = filled.std(axis=0)
-    std = np.where(std > 0, std, 1.0)
-    meta = {"features": chosen, "fill": fill.tolist(), "mean": mean.tolist(), "std": std.tolist()}
-    arrays = {
-        "standardized": ((filled - mean) / std).astype(np.float32),
-        "values": raw.astype(np.float32),
-        "target": y.astype(np.int8),
-    }
-    return meta, arrays
 
 
 def train(
@@ -329,15 +277,17 @@ def train(
     logistic_baseline: bool = True,
     threshold_bootstrap: int = 200,
     features: Sequence[str] | None = None,
+    fairness_policy: FairLendingPolicy | None = None,
+    measure_exclusions: bool = False,
 ) -> TrainResult:
     """Train, evaluate and write a bundle into ``out_dir``; see the module docstring.
 
     ``features``: the model features to use (a subset of ``ml.features.FEATURE_NAMES``, default
-    all of them). The bundle records its own list, so versions with different features coexist.
+    all of them), narrowed to what ``fairness_policy`` allows (default
+    ``FairLendingPolicy.default()``). The bundle records its own list, so versions with
+    different features coexist.
     """
-    names = feature_subset(features)
-    columns = [FEATURE_NAMES.index(n) for n in names]
-    categorical_index = [names.index(c) for c in CATEGORICAL_FEATURES if c in names]
+    requested = feature_subset(features)
     if folds < 2:
         raise ValueError("folds must be at least 2")
     if cost_fn <= 0 or cost_fp <= 0:
@@ -370,9 +320,16 @@ def train(
 
     tick("features")
     t0 = time.perf_counter()
-    x = build_matrix(raw)
-    if names != FEATURE_NAMES:
-        x = np.ascontiguousarray(x[:, columns])
+    policy = fairness_policy or FairLendingPolicy.default()
+    # Excluded and justified protected attributes, kept apart: for the fairness report only.
+    protected = protected_frame(raw)
+    full = build_matrix(raw)
+    # The model's features: what the policy allows, narrowed to ``features`` when given.
+    names = [n for n in policy.features if n in set(requested)]
+    if not names:
+        raise ValueError("no feature left: the fair-lending policy excludes every feature asked for")
+    x = policy.model_matrix(full, names)
+    categorical_index = [names.index(c) for c in CATEGORICAL_FEATURES if c in names]
     timings["features"] = time.perf_counter() - t0
 
     lgb_params = {**DEFAULT_PARAMS, **(params or {}), "seed": seed}
@@ -424,7 +381,7 @@ def train(
         "majority": _metrics(y, majority, 1.0, cost_fn, cost_fp),
     }
     if logistic_baseline:
-        lr_oof = _logistic_oof(raw, y, splits, seed, names)
+        lr_oof = _logistic_oof(x, names, y, splits, seed)
         lr_choice = optimal_threshold(y, lr_oof, cost_fn, cost_fp)
         baselines["logistic_regression"] = _metrics(y, lr_oof, lr_choice.threshold, cost_fn, cost_fp)
     timings["baselines"] = time.perf_counter() - t0
@@ -438,12 +395,15 @@ def train(
 
     tick("explanations and population reference")
     t0 = time.perf_counter()
-    importance = _importance(final, x, seed, shap_sample, names)
-    fairness = _fairness(raw, y, oof, choice.threshold)
+    importance = _importance(final, x, names, seed, shap_sample)
+    fairness = fairness_report(protected, y, oof, choice.threshold, x=x, names=names, policy=policy, seed=seed)
+    if measure_exclusions:
+        fairness["exclusions"] = exclusion_impact(full, y, policy, cost_fn=cost_fn, cost_fp=cost_fp,
+                                                  folds=min(folds, 3), seed=seed, params=params)
     population = _population(x, y, names)
-    neighbour_meta, neighbour_arrays = _neighbour_reference(x, y, importance, names)
+    prototypes = fit_prototypes(x, y, names, importance, seed=seed)
     # Drift reference: OOF probabilities, what the model gives rows it has not seen.
-    monitoring = training_reference(raw, oof, INPUT_COLUMNS)
+    monitoring = training_reference(raw, oof, policy.input_columns)
     timings["reference"] = time.perf_counter() - t0
 
     tick("write bundle")
@@ -475,6 +435,8 @@ def train(
         "cost_fp": cost_fp,
         "threshold": choice.threshold,
         "threshold_report": threshold_report,
+        "fairness_policy": policy.to_dict(),
+        "features_used": len(names),
         "calibration": calibration,
         "class_imbalance": "no re-weighting; stratified folds and a cost-optimal threshold on out-of-fold probabilities",
         "best_iterations": best_iterations,
@@ -507,9 +469,11 @@ def train(
         },
         "training_data": {"sha256": fingerprint, "rows": len(y), "default_rate": float(y.mean())},
         "features": features_meta,
-        "input_columns": list(INPUT_COLUMNS),
+        "input_columns": policy.input_columns,
+        "fairness_policy": policy.to_dict(),
         "fairness": fairness,
-        "neighbours": neighbour_meta,
+        "prototypes": {"count": len(prototypes["prototypes"]), "min_size": prototypes["min_size"],
+                       "features": prototypes["features"]},
         "lightgbm": {"version": lgb.__version__, "params": lgb_params, "rounds": rounds},
         "python": platform.python_version(),
     }
@@ -519,9 +483,9 @@ def train(
         model_text=model_text,
         population=population,
         importance=importance,
-        neighbour_arrays=neighbour_arrays,
+        prototypes=prototypes,
         report=report,
-        input_spec=_input_spec(),
+        input_spec=_input_spec(policy.input_columns),
         monitoring=monitoring,
     )
     timings["total"] = time.perf_counter() - started
@@ -529,10 +493,11 @@ def train(
     return TrainResult(out_dir=out, manifest=json.loads((out / "manifest.json").read_text()), report=report, timings=timings)
 
 
-def _input_spec() -> dict[str, dict[str, Any]]:
-    """What an advisor may set in a simulation, for every raw input column."""
+def _input_spec(columns: list[str]) -> dict[str, dict[str, Any]]:
+    """What an advisor may set in a simulation, for every raw column the model reads
+    (an attribute the fair-lending policy excludes is not an input)."""
     spec: dict[str, dict[str, Any]] = {}
-    for name in INPUT_COLUMNS:
+    for name in columns:
         col = COLUMN_BY_NAME[name]
         entry: dict[str, Any] = {
             "type": "category" if col.is_categorical else ("number" if col.kind == "number" else "integer"),

@@ -220,7 +220,7 @@ def test_advisor_comparison_similar_and_report_tabs_work(monkeypatch, live_api: 
 
 def _scatter_traces(at: AppTest) -> list[dict]:
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    [scatter] = [c for c in charts if any(t.get("name") == "Remboursé" and t.get("type") == "scatter" and t.get("mode") == "markers" for t in c["data"])]
+    [scatter] = [c for c in charts if any(t.get("name") == "Groupes sous la moyenne" and t.get("type") == "scatter" and t.get("mode") == "markers" for t in c["data"])]
     return scatter["data"]
 
 
@@ -230,11 +230,12 @@ def test_comparison_scatter_shows_the_population_by_outcome_with_the_client(monk
     at.run()
     assert not at.exception and not _errors(at), _errors(at)
     traces = {t["name"]: t for t in _scatter_traces(at)}
-    assert set(traces) == {"Remboursé", "Défaut", "Client"}
-    # The population sample, both outcomes, not the handful of similar clients.
-    assert len(traces["Remboursé"]["x"]) + len(traces["Défaut"]["x"]) == SAMPLE_SIZE
-    assert traces["Défaut"]["x"] and traces["Client"]["marker"]["symbol"] == "star"
-    assert any("profils anonymes" in c.value and "croix rouges = défaut" in c.value for c in at.caption)
+    below, above = "Groupes sous la moyenne", "Groupes au-dessus de la moyenne"
+    assert set(traces) == {below, above, "Client"}
+    # The anonymous prototypes (groups of clients), both sides of the average, not people.
+    assert 10 < len(traces[below]["x"]) + len(traces[above]["x"]) <= SAMPLE_SIZE
+    assert traces[above]["x"] and traces["Client"]["marker"]["symbol"] == "star"
+    assert any("groupes anonymes" in c.value and "croix rouges = au-dessus" in c.value for c in at.caption)
     at.checkbox(key="cmp_show_similar").check().run()
     assert not at.exception
     overlay = {t["name"]: t for t in _scatter_traces(at)}["Clients similaires"]

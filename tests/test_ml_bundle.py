@@ -14,9 +14,12 @@ import shap
 
 from ml.bundle import MANIFEST_FILE, BundleIntegrityError, ModelBundle
 from ml.data import load_applications
-from ml.features import CATEGORICAL_INDEX, FEATURE_NAMES, build_matrix
+from ml.features import CATEGORICAL_INDEX, build_matrix
 from ml.labels import LABELS
+from ml.policy import FairLendingPolicy
 from ml.schema import ID_COLUMN, TARGET_COLUMN
+
+FEATURE_NAMES = FairLendingPolicy.default().features
 
 KAGGLE_SAMPLE = Path(__file__).parent / "data" / "kaggle_sample_20.csv"
 
@@ -34,8 +37,10 @@ def test_bundle_holds_the_documented_files_and_metadata(model_bundle, trained_bu
     assert len(manifest["training_data"]["sha256"]) == 64
     assert 0 < model_bundle.threshold < 1
     assert model_bundle.feature_names == FEATURE_NAMES
-    assert len(model_bundle.input_columns) == 120
-    for name in ("model.txt", "report.md", "report.json", "model_card.md", "population.json", "neighbours.npz"):
+    # The default fair-lending policy removes sex, family status, children and place of residence.
+    assert len(model_bundle.input_columns) == 120 - 6
+    for name in ("model.txt", "report.md", "report.json", "model_card.md", "model_card.fr.md", "population.json",
+                 "prototypes.json"):
         assert name in manifest["files"] and (trained_bundle_dir / name).is_file()
     assert "## Limits" in model_bundle.model_card and "## Fairness" in model_bundle.model_card
 
@@ -67,8 +72,8 @@ def test_tampered_model_text_and_missing_file_are_refused(trained_bundle_dir, tm
     with pytest.raises(BundleIntegrityError, match=r"model\.txt: SHA-256 mismatch"):
         ModelBundle.load(copy)
     shutil.copy(trained_bundle_dir / "model.txt", model)
-    (copy / "neighbours.npz").unlink()
-    with pytest.raises(BundleIntegrityError, match=r"neighbours\.npz: missing file"):
+    (copy / "prototypes.json").unlink()
+    with pytest.raises(BundleIntegrityError, match=r"prototypes\.json: missing file"):
         ModelBundle.load(copy)
     (copy / MANIFEST_FILE).unlink()
     with pytest.raises(BundleIntegrityError, match="manifest.json: missing"):
@@ -83,8 +88,8 @@ def test_no_client_identifier_leaves_training(trained_bundle_dir, synthetic_data
             text = path.read_text()
             assert ID_COLUMN not in text, path.name
             assert not any(f'"{i}"' in text or f" {i}," in text for i in sample), path.name
-    with np.load(trained_bundle_dir / "neighbours.npz", allow_pickle=False) as npz:
-        assert set(npz.files) == {"standardized", "values", "target"}
+    # Data files only: no NumPy archive (the training rows it used to hold are gone).
+    assert not [p.name for p in trained_bundle_dir.iterdir() if p.suffix == ".npz"]
 
 
 def test_kaggle_format_sample_scores(model_bundle):
@@ -105,7 +110,7 @@ def test_scoring_ignores_the_id_column_and_is_the_boosters_prediction(model_bund
     with_id = model_bundle.score(test_rows)
     without = model_bundle.score(test_rows.drop(columns=[ID_COLUMN]))
     pd.testing.assert_frame_equal(with_id, without)
-    direct = model_bundle.booster.predict(build_matrix(test_rows))
+    direct = model_bundle.booster.predict(model_bundle.policy.model_matrix(build_matrix(test_rows)))
     np.testing.assert_allclose(with_id["probability"], direct, rtol=1e-12)
 
 
@@ -128,13 +133,13 @@ def test_explanation_adds_up_to_the_score(model_bundle, test_rows):
         magnitudes = [abs(c["shap"]) for c in e["contributions"]]
         assert magnitudes == sorted(magnitudes, reverse=True)
         assert e["text"].startswith("Estimated default risk")
-        assert e["contributions"][0]["label"] in e["text"]
+        assert e["reasons"][0]["label"] in e["text"]
     fr = model_bundle.explain(test_rows.head(1), top=3, lang="fr")[0]
     assert fr["text"].startswith("Risque de défaut estimé") and "centile" in fr["text"]
 
 
 def test_pred_contrib_equals_the_shap_package(model_bundle, test_rows):
-    x = build_matrix(test_rows)
+    x = model_bundle.policy.model_matrix(build_matrix(test_rows))
     explanations = model_bundle.explain(test_rows, top=len(FEATURE_NAMES))
     explainer = shap.TreeExplainer(model_bundle.booster)
     values = explainer.shap_values(x)
@@ -163,7 +168,7 @@ def test_lightgbm_tree_shap_equals_shaps_own_algorithm(synthetic_data_dir):
 
 
 def test_compare_gives_percentiles_histograms_and_atypicality(model_bundle, test_rows):
-    result = model_bundle.compare(test_rows.head(3), features=["AGE_YEARS", "CODE_GENDER", "EXT_SOURCE_MEAN"])
+    result = model_bundle.compare(test_rows.head(3), features=["AGE_YEARS", "NAME_INCOME_TYPE", "EXT_SOURCE_MEAN"])
     assert len(result) == 3
     age = result[0]["features"][0]
     assert age["feature"] == "AGE_YEARS" and 0 <= age["percentile"] <= 100
@@ -188,35 +193,36 @@ def test_extreme_client_is_flagged_atypical(model_bundle, test_rows):
     assert extreme["atypicality"] > typical["atypicality"]
 
 
-def test_similar_profiles_have_known_outcomes_and_no_identifier(model_bundle, test_rows):
+def test_similar_profiles_are_anonymous_prototypes_nearest_first(model_bundle, test_rows):
     result = model_bundle.similar(test_rows.head(2), k=7)
     assert len(result) == 2
     first = result[0]
-    assert len(first["neighbours"]) == 7
-    distances = [n["distance"] for n in first["neighbours"]]
+    assert len(first["prototypes"]) == 7
+    distances = [p["distance"] for p in first["prototypes"]]
     assert distances == sorted(distances)
-    assert all(n["target"] in (0, 1) for n in first["neighbours"])
-    assert first["default_rate"] == pytest.approx(np.mean([n["target"] for n in first["neighbours"]]))
+    assert all(p["size"] >= first["min_size"] >= 10 for p in first["prototypes"])
+    sizes = np.array([p["size"] for p in first["prototypes"]])
+    rates = np.array([p["default_rate"] for p in first["prototypes"]])
+    assert first["default_rate"] == pytest.approx((sizes * rates).sum() / sizes.sum())
     assert 0 < first["population_default_rate"] < 1
     assert ID_COLUMN not in json.dumps(result)
 
 
-def test_population_sample_is_deterministic_anonymous_and_drawn_from_the_reference(model_bundle):
-    first = model_bundle.population_sample(200, seed=3)
-    assert first == model_bundle.population_sample(200, seed=3)
-    assert first["rows"] != model_bundle.population_sample(200, seed=4)["rows"]
-    assert len(first["rows"]) == len(first["outcome"]) == 200
-    assert set(first["outcome"]) <= {0, 1} and all(len(r) == len(first["features"]) for r in first["rows"])
-    assert ID_COLUMN not in json.dumps(first)
-    # The whole reference (n is capped at its size) is the training population itself.
+def test_population_sample_is_deterministic_and_made_of_prototypes(model_bundle):
+    count = len(model_bundle.prototypes.items)
+    first = model_bundle.population_sample(20, seed=3)
+    assert first == model_bundle.population_sample(20, seed=3)
+    assert first["rows"] != model_bundle.population_sample(20, seed=4)["rows"]
+    assert len(first["rows"]) == len(first["size"]) == len(first["default_rate"]) == 20
+    assert all(len(r) == len(first["features"]) for r in first["rows"]) and min(first["size"]) >= 10
     everything = model_bundle.population_sample(10**7)
-    assert np.mean(everything["outcome"]) == pytest.approx(model_bundle.population_default_rate)
+    assert len(everything["rows"]) == count
+    # Every training client is in exactly one prototype: sizes add up to the training rows.
+    assert sum(everything["size"]) == model_bundle.manifest["training_data"]["rows"]
+    weighted = np.dot(everything["size"], everything["default_rate"]) / sum(everything["size"])
+    assert weighted == pytest.approx(model_bundle.population_default_rate)
     name = everything["features"][0]
-    column = np.array([np.nan if r[0] is None else r[0] for r in everything["rows"]])
-    median = model_bundle.population["features"][name]["quantiles"][50]
-    assert np.nanmedian(column) == pytest.approx(median, rel=1e-4, abs=1e-6)
-    # Asked features are narrowed to the reference ones, in the asked order.
-    chosen = model_bundle.population_sample(5, [everything["features"][1], "CODE_GENDER", name])
+    chosen = model_bundle.population_sample(5, [everything["features"][1], "NAME_INCOME_TYPE", name])
     assert chosen["features"] == [everything["features"][1], name]
     with pytest.raises(ValueError, match="NOT_A_FEATURE"):
         model_bundle.population_sample(5, ["NOT_A_FEATURE"])
@@ -229,7 +235,7 @@ def test_global_importance_and_fairness_come_from_training(model_bundle):
     assert importance == sorted(importance, key=lambda r: -r["mean_abs_shap"])
     assert {"feature", "label", "mean_abs_shap"} <= set(importance[0])
     fairness = model_bundle.fairness
-    assert set(fairness["groups"]) == {"CODE_GENDER", "age_band"}
+    assert set(fairness["groups"]) == {"CODE_GENDER", "age_band", "NAME_FAMILY_STATUS"}
     for block in fairness["groups"].values():
         assert 0 <= block["disparate_impact"] <= 1
         assert all({"approval_rate", "default_rate"} <= set(r) for r in block["rows"])
@@ -247,12 +253,14 @@ def test_input_hash_is_canonical(model_bundle, test_rows):
     assert len(model_bundle.input_hash(row)) == 64
 
 
-def test_input_spec_describes_every_raw_column(model_bundle):
+def test_input_spec_describes_every_raw_column_the_model_reads(model_bundle):
     spec = model_bundle.input_spec()
     assert set(spec) == set(model_bundle.input_columns)
     assert spec["AMT_CREDIT"]["type"] == "number" and spec["AMT_CREDIT"]["min"] > 0
-    assert spec["CNT_CHILDREN"]["type"] == "integer"
-    assert spec["CODE_GENDER"]["type"] == "category" and "XNA" in spec["CODE_GENDER"]["levels"]
+    assert spec["DAYS_BIRTH"]["type"] == "integer"
+    assert spec["FLAG_OWN_CAR"]["type"] == "category" and spec["FLAG_OWN_CAR"]["levels"] == ["N", "Y"]
+    # An attribute the fair-lending policy excludes is not an input a simulation may set.
+    assert not {"CODE_GENDER", "NAME_FAMILY_STATUS", "CNT_CHILDREN"} & set(spec)
     assert spec["DAYS_EMPLOYED"]["special"] == [365243]
     assert spec["AMT_CREDIT"]["label_fr"] and spec["AMT_CREDIT"]["label_en"]
 

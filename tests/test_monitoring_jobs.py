@@ -163,14 +163,16 @@ def test_backtest_turns_stale_when_new_outcomes_arrive(app, client, auth_headers
     assert body["freshness"]["current"] is False
 
 
-def test_drift_job_serves_psi_csi_and_quality_with_history(app, client, auth_headers, settings, imported_clients, run_jobs):
+def test_drift_job_serves_psi_csi_and_quality_with_history(app, client, auth_headers, settings, imported_clients, run_jobs,
+                                                           model_bundle):
     assert client.get(f"{API}/monitoring/drift", headers=auth_headers("comex")).status_code == 404
     run_jobs(settings, "drift")
     response = client.get(f"{API}/monitoring/drift", headers=auth_headers("compliance"))
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["rows"] == len(imported_clients) and body["thresholds"] == {"watch": 0.1, "act": 0.25}
-    assert len(body["inputs"]) == 120 and body["score"]["psi_previous_period"] is None
+    # Every model input (the fair-lending policy's excluded attributes are not inputs).
+    assert len(body["inputs"]) == len(model_bundle.input_columns) and body["score"]["psi_previous_period"] is None
     assert "distribution" not in body and len(body["history"]) == 1
 
 

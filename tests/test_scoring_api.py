@@ -106,15 +106,19 @@ def test_comparison_gives_percentiles_histograms_and_atypicality(app, client, ad
     assert _events(app, "client.compare")[0].resource == body["pseudonym"]
 
 
-def test_similar_lists_anonymous_reference_profiles_with_outcomes(app, client, advisor, imported_clients):
+def test_similar_lists_anonymous_prototypes_never_a_person(app, client, advisor, imported_clients):
     response = client.get(f"{API}/clients/{imported_clients[0]}/similar", headers=advisor, params={"k": 7})
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["k"] == 7 and len(body["neighbours"]) == 7
-    distances = [n["distance"] for n in body["neighbours"]]
+    assert body["k"] == 7 and len(body["prototypes"]) == 7
+    distances = [p["distance"] for p in body["prototypes"]]
     assert distances == sorted(distances)
-    assert body["default_rate"] == pytest.approx(sum(n["target"] for n in body["neighbours"]) / 7)
-    assert all(set(n) == {"distance", "target", "features"} for n in body["neighbours"])
+    sizes = [p["size"] for p in body["prototypes"]]
+    assert min(sizes) >= body["min_size"] >= 10
+    weighted = sum(p["size"] * p["default_rate"] for p in body["prototypes"]) / sum(sizes)
+    assert body["default_rate"] == pytest.approx(weighted)
+    assert all(set(p) == {"size", "default_rate", "distance", "features"} for p in body["prototypes"])
+    assert "target" not in response.text
     assert _events(app, "client.similar")[0].details == {"k": 7}
 
 
@@ -168,7 +172,7 @@ def test_client_routes_need_a_token(client, imported_clients):
 
 def test_simulation_of_a_new_applicant_scores_without_storing(app, client, advisor, imported_clients):
     features = {"AMT_INCOME_TOTAL": 120000.0, "AMT_CREDIT": 400000.0, "DAYS_BIRTH": -12000,
-                "NAME_CONTRACT_TYPE": "Cash loans", "EXT_SOURCE_2": 0.6, "CODE_GENDER": "F"}
+                "NAME_CONTRACT_TYPE": "Cash loans", "EXT_SOURCE_2": 0.6, "FLAG_OWN_CAR": "N"}
     response = client.post(f"{API}/scoring/simulate", headers=advisor, json={"features": features, "top": 4})
     assert response.status_code == 200, response.text
     body = response.json()
@@ -200,8 +204,10 @@ def test_what_if_changes_only_the_overridden_fields(app, client, advisor, import
         ({"features": {"INCOME": 1}}, "features.INCOME", "allowed features: AMT_ANNUITY"),
         ({"features": {"AMT_CREDIT": "a lot"}}, "features.AMT_CREDIT", "must be a number"),
         ({"features": {"AMT_CREDIT": -5}}, "features.AMT_CREDIT", "must be between 1 and 1e+07"),
-        ({"features": {"CNT_CHILDREN": 1.5}}, "features.CNT_CHILDREN", "whole number"),
-        ({"features": {"CODE_GENDER": "Z"}}, "features.CODE_GENDER", "must be one of: F, M, XNA"),
+        ({"features": {"DAYS_BIRTH": -12000.5}}, "features.DAYS_BIRTH", "whole number"),
+        ({"features": {"FLAG_OWN_CAR": "Z"}}, "features.FLAG_OWN_CAR", "must be one of: N, Y"),
+        ({"features": {"CODE_GENDER": "F"}}, "features.CODE_GENDER", "excluded by the fair-lending policy"),
+        ({"client_id": "1", "overrides": {"CNT_CHILDREN": 2}}, "overrides.CNT_CHILDREN", "excluded by the fair"),
         ({"features": {"FLAG_MOBIL": None}}, "features.FLAG_MOBIL", "a value is required"),
         ({"client_id": "1", "overrides": {"DAYS_BIRTH": 10}}, "overrides.DAYS_BIRTH", "between -36500 and -6570"),
         ({"client_id": "x1", "overrides": {}}, "client_id", "12 digits"),
@@ -253,7 +259,9 @@ def test_simulation_inputs_publish_the_spec_to_advisors_only(app, client, auth_h
     credit = fields["AMT_CREDIT"]
     assert credit["type"] == "number" and (credit["min"], credit["max"]) == (spec["AMT_CREDIT"]["min"], spec["AMT_CREDIT"]["max"])
     assert credit["label"] == spec["AMT_CREDIT"]["label_en"]
-    assert fields["CODE_GENDER"]["levels"] == ["F", "M", "XNA"] and fields["CODE_GENDER"]["min"] is None
+    assert fields["FLAG_OWN_CAR"]["levels"] == ["N", "Y"] and fields["FLAG_OWN_CAR"]["min"] is None
+    # The fair-lending policy's excluded attributes are not inputs.
+    assert not {"CODE_GENDER", "NAME_FAMILY_STATUS", "CNT_CHILDREN"} & set(fields)
     assert fields["FLAG_MOBIL"]["nullable"] is False
     french = client.get(f"{API}/scoring/inputs", headers=auth_headers("advisor")).json()
     assert french["lang"] == "fr" and {f["name"]: f["label"] for f in french["fields"]}["AMT_CREDIT"] == spec["AMT_CREDIT"]["label_fr"]
@@ -269,8 +277,10 @@ def test_comparison_population_sample_is_anonymous_fixed_and_capped(app, client,
     response = client.get(url, headers=advisor, params={"sample": 300, "lang": "en"})
     assert response.status_code == 200, response.text
     sample = response.json()["sample"]
-    assert set(sample) == {"features", "labels", "rows", "outcome"}
-    assert len(sample["rows"]) == len(sample["outcome"]) == 300 and set(sample["outcome"]) <= {0, 1}
+    assert set(sample) == {"features", "labels", "rows", "size", "default_rate"}
+    # Prototypes, not people: at most as many as exist, each a group of at least 10.
+    assert 0 < len(sample["rows"]) == len(sample["size"]) == len(sample["default_rate"]) <= 300
+    assert min(sample["size"]) >= 10
     assert all(len(row) == len(sample["features"]) for row in sample["rows"])
     assert not any("SK_ID" in name or "pseudonym" in name.lower() for name in sample["features"])
     assert set(sample["labels"]) == set(sample["features"])
@@ -285,3 +295,45 @@ def test_comparison_population_sample_is_anonymous_fixed_and_capped(app, client,
         assert refused.status_code == 422, refused.text
         assert refused.json()["errors"][0]["field"] == "sample", refused.json()
     assert len(_events(app, "client.compare")) == before
+
+
+def _pdf_text(pdf: bytes) -> str:
+    import re
+    import zlib
+
+    parts = []
+    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        try:
+            parts.append(zlib.decompress(stream).decode("latin-1"))
+        except zlib.error:
+            parts.append(stream.decode("latin-1"))
+    # PDF string literals escape parentheses and backslashes.
+    return "\n".join(parts).replace("\\(", "(").replace("\\)", ")")
+
+
+def test_pdf_and_data_subject_export_give_no_protected_attribute_as_a_reason(
+    client, advisor, auth_headers, imported_clients, model_bundle
+):
+    justified = {f for f in model_bundle.feature_names if model_bundle.policy.protected_attribute_of(f)}
+    assert justified  # age and household size are model inputs under the default policy
+    labels = model_bundle.feature_labels("en")
+    forbidden = {labels[f] for f in justified} | {"Gender", "Family status", "Number of children"}
+    compliance = auth_headers("compliance")
+    for raw in imported_clients[:5]:
+        explanation = client.get(f"{API}/clients/{raw}/explanation", headers=advisor,
+                                 params={"lang": "en", "top": 50}).json()
+        assert all(not set(r["features"]) & justified for r in explanation["reasons"])
+        assert not any(label in explanation["text"] for label in forbidden)
+        # The advisor's detailed view marks the justified attributes it shows.
+        assert all(c["protected"] for c in explanation["contributions"] if c["feature"] in justified)
+        pdf = client.get(f"{API}/clients/{raw}/report.pdf", headers=advisor, params={"lang": "en", "top": 15})
+        assert pdf.status_code == 200
+        text = _pdf_text(pdf.content)
+        factors = text[text.index("Main factors of the decision"): text.index("Comparison with the population")]
+        assert explanation["reasons"][0]["label"][:30] in factors  # the text search does read the PDF
+        assert not any(label in factors for label in forbidden), factors
+        export = client.get(f"{API}/privacy/clients/{raw}/export", headers=compliance, params={"lang": "en"}).json()
+        decision = export["automated_decision"]
+        assert not {c["feature"] for c in decision["contributions"]} & justified
+        assert not any(label in decision["explanation_text"] for label in forbidden)
+        assert not {"CODE_GENDER", "NAME_FAMILY_STATUS", "CNT_CHILDREN"} & set(decision["features_used"])

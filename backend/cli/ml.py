@@ -63,13 +63,26 @@ def train(
         [], "--drop-feature",
         help="Leave this model feature out (repeatable): a version with its own feature list, e.g. a challenger.",
     ),
+    fairness_policy: Path | None = typer.Option(
+        None, "--fairness-policy",
+        help="Fair-lending policy JSON (default: the built-in policy, also in docs/fairness-policy.json).",
+    ),
+    measure_exclusions: bool = typer.Option(
+        False, "--measure-exclusions",
+        help="Also retrain once per excluded attribute to report the AUC and cost of each exclusion (slower).",
+    ),
 ) -> None:
     """Train the credit-risk model and write a verified bundle with its report."""
     from ml.data import DataValidationError
+    from ml.policy import FairLendingPolicy, PolicyError
     from ml.train import train as run_training
 
     if cost_fn <= 0 or cost_fp <= 0:
         fail("--cost-fn and --cost-fp must be positive")
+    try:
+        policy = FairLendingPolicy.read(fairness_policy) if fairness_policy else FairLendingPolicy.default()
+    except PolicyError as exc:
+        fail(f"--fairness-policy {fairness_policy}: {exc}")
     # Without --out the bundle is trained into a scratch directory, then added to the registry.
     scratch = None
     if out is None:
@@ -94,7 +107,8 @@ def train(
 
         try:
             result = run_training(data, target, folds=folds, seed=seed, cost_fn=cost_fn, cost_fp=cost_fp,
-                                  progress=progress, features=_kept_features(drop_feature))
+                                  progress=progress, features=_kept_features(drop_feature),
+                                  fairness_policy=policy, measure_exclusions=measure_exclusions)
         except DataValidationError as exc:
             fail(str(exc))
         except ValueError as exc:

@@ -167,14 +167,15 @@ def client_comparison(
 def client_similar(
     client_id: str,
     request: Request,
-    k: int = Query(default=10, ge=1, le=100, description="How many reference profiles"),
+    k: int = Query(default=10, ge=1, le=100, description="How many anonymous prototypes (nearest first)"),
     lang: Lang = "fr",
     principal: Principal = Depends(require(Permission.clients_read)),
     db: Session = Depends(get_db),
     ring: PseudonymKeyRing = Depends(get_keyring),
     bundle: Any = Depends(get_bundle),
 ) -> Similar:
-    """The k nearest anonymous reference profiles (known outcome, distance; no identifier)."""
+    """The k nearest anonymous prototypes: groups of at least ``min_size`` training clients with
+    their size, default rate, distance and feature medians; no person, row or identifier."""
     client = load_client(db, request, principal, ring, client_id, "client.similar")
     input_hash = bundle.input_hash(client.features)
     value = scoring.similar(bundle, client.features, k, lang)
@@ -182,4 +183,4 @@ def client_similar(
         db, request, principal, action="client.similar", resource=client.pseudonym,
         model_version=bundle.version, input_hash=input_hash, details={"k": k},
     )
-    return Similar(pseudonym=client.pseudonym, model_version=bundle.version, k=len(value["neighbours"]), **value)
+    return Similar(pseudonym=client.pseudonym, model_version=bundle.version, k=len(value["prototypes"]), **value)

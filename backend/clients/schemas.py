@@ -59,6 +59,24 @@ class Contribution(BaseModel):
         description="The contribution converted to probability (0-1 scale; x100 for percentage points); the "
         "effects add up from reference_probability to probability"
     )
+    protected: str | None = Field(
+        default=None,
+        description="The protected attribute this feature comes from when the fair-lending policy allows it "
+        "with a justification (e.g. 'age'); such a contribution is for the advisor only, never a reason",
+    )
+
+
+class Reason(BaseModel):
+    """A reason that can be given to the client: never a protected attribute; correlated
+    features (the external scores) summed into one."""
+
+    key: str = Field(description="A model feature, or a family such as 'external_scores'")
+    label: str
+    features: list[str] = Field(description="The model features this reason sums")
+    value: Any = Field(default=None, description="The client's value (single-feature reasons only)")
+    percentile: float | None = Field(default=None, ge=0, le=100, description="0-100 (single numeric feature)")
+    shap: float = Field(description="Summed contribution in log-odds")
+    effect: float = Field(description="Summed contribution in probability (0-1 scale)")
 
 
 class OtherContributions(BaseModel):
@@ -80,6 +98,7 @@ class Explanation(BaseModel):
     logit: float = Field(description="base_value + every contribution's shap")
     contributions: list[Contribution]
     other: OtherContributions = Field(description="The features outside the top ones, summed")
+    reasons: list[Reason] = Field(description="What may be told to the client (text, PDF, data-subject export)")
     text: str
     lang: Lang
 
@@ -105,12 +124,13 @@ class FeatureComparison(BaseModel):
 
 
 class PopulationSample(BaseModel):
-    """Anonymous reference rows: feature values and known outcome, no identifier of any kind."""
+    """Anonymous prototypes as points (groups of at least 10 training clients; no person)."""
 
     features: list[str] = Field(description="Column names of ``rows``")
     labels: dict[str, str]
-    rows: list[list[float | None]] = Field(description="One row per reference profile, in ``features`` order")
-    outcome: list[int] = Field(description="Known outcome per row: 1 = payment difficulties")
+    rows: list[list[float | None]] = Field(description="One row per prototype: its medians, in ``features`` order")
+    size: list[int] = Field(description="How many training clients each prototype summarises")
+    default_rate: list[float] = Field(description="Observed default rate of each prototype (0-1)")
 
 
 class Comparison(BaseModel):
@@ -126,10 +146,22 @@ class Comparison(BaseModel):
     )
 
 
-class Neighbour(BaseModel):
-    distance: float
-    target: int = Field(description="Known outcome: 1 = payment difficulties")
-    features: dict[str, float | None]
+class PrototypeFeature(BaseModel):
+    missing_share: float = Field(ge=0, le=1)
+    median: float | None = Field(default=None, description="Numbers: median (3 significant digits)")
+    q25: float | None = None
+    q75: float | None = None
+    mode: str | None = Field(default=None, description="Categories: the most common level")
+    mode_share: float | None = None
+
+
+class Prototype(BaseModel):
+    """An anonymous group of training clients similar to each other (never one person)."""
+
+    size: int = Field(ge=10, description="How many training clients the prototype summarises")
+    default_rate: float = Field(ge=0, le=1, description="Their observed default rate")
+    distance: float = Field(description="Distance from the client in the similarity space")
+    features: dict[str, PrototypeFeature]
 
 
 class Similar(BaseModel):
@@ -138,10 +170,11 @@ class Similar(BaseModel):
     k: int
     features: list[str]
     labels: dict[str, str]
-    client: dict[str, float | None]
-    neighbours: list[Neighbour]
-    default_rate: float
+    client: dict[str, float | str | None] = Field(description="The client's values of the numeric features")
+    prototypes: list[Prototype] = Field(description="Nearest first")
+    default_rate: float = Field(description="Default rate of all the people in these prototypes (size-weighted)")
     population_default_rate: float
+    min_size: int = Field(description="Every prototype summarises at least this many clients")
 
 
 class SimulationRequest(BaseModel):

@@ -23,7 +23,8 @@ from backend.clients.service import population_from_json_lines
 from backend.monitoring.models import Outcome
 from backend.portfolio.service import partial_aggregates, segment_values
 from ml import monitoring
-from ml.features import FEATURE_NAMES, build_matrix
+from ml.features import build_matrix
+from ml.policy import FairLendingPolicy
 
 _SPACE = 16**4  # partitions split the first four hex digits of the pseudonym
 _engines: dict[str, Engine] = {}
@@ -88,20 +89,22 @@ def read_partition(url: str | None, low: str, high: str | None, outcomes: bool =
 
 
 def shipped_model(bundle: Any) -> dict[str, Any]:
-    """What the workers need to score like ``bundle.score``: the model text and, for a bundle
-    that uses a subset of today's features, which matrix columns it reads."""
-    columns = None
-    if list(bundle.feature_names) != FEATURE_NAMES:
-        columns = [FEATURE_NAMES.index(name) for name in bundle.feature_names]
-    return {"version": bundle.version, "text": bundle.booster.model_to_string(), "columns": columns}
+    """What the workers need to score like ``bundle.score``: the model text, the bundle's
+    fair-lending policy and its feature list (which columns of the matrix the model reads)."""
+    return {"version": bundle.version, "text": bundle.booster.model_to_string(),
+            "policy": bundle.policy.to_dict(), "features": list(bundle.feature_names)}
+
+
+def _model_matrix(model: dict[str, Any], full: np.ndarray) -> np.ndarray:
+    """The model's columns of a ``build_matrix`` output: the bundle's feature list, within what
+    its fair-lending policy allows."""
+    return FairLendingPolicy.from_dict(model["policy"]).model_matrix(full, model.get("features"))
 
 
 def _score(model: dict[str, Any], frame: pd.DataFrame) -> np.ndarray:
     if not len(frame):
         return np.zeros(0)
-    x = build_matrix(frame)
-    if model.get("columns") is not None:
-        x = x[:, model["columns"]]
+    x = _model_matrix(model, build_matrix(frame))
     return np.asarray(_booster(model).predict(x, num_threads=1), dtype=np.float64)
 
 
@@ -127,6 +130,8 @@ def backtest_task(url: str | None, low: str, high: str | None, model: dict[str, 
 
 def matrix_portfolio_task(matrix: np.ndarray, credit: np.ndarray, model: dict[str, str], threshold: float) -> dict[str, Any]:
     """The portfolio reduction on an already built matrix (bench/bench_jobs.py)."""
+    if matrix.shape[1] != _booster(model).num_feature():
+        matrix = _model_matrix(model, matrix)
     p = np.asarray(_booster(model).predict(matrix, num_threads=1), dtype=np.float64)
     approved = p < threshold
     return {

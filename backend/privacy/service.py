@@ -131,11 +131,13 @@ def _automated_decision(bundle: Any, features: dict[str, Any], lang: str) -> Exp
         display_score=score["display_score"],
         risk_band=score["risk_band"],
         explanation_text=explanation["text"],
+        # Reasons, not raw contributions: never a protected attribute (fair-lending policy),
+        # the external scores as one reason.
         contributions=[
             ExportContribution(
-                feature=c["feature"], label=c["label"], value=c.get("value"), shap=c["shap"], effect=c["effect"]
+                feature=r["key"], label=r["label"], value=r.get("value"), shap=r["shap"], effect=r["effect"]
             )
-            for c in explanation["contributions"]
+            for r in explanation["reasons"]
         ],
     )
 

@@ -248,7 +248,8 @@ def build_report(
     # Explanation: signed bars, then the plain-language text.
     pdf.set_font("Helvetica", "B", 12)
     pdf.cell(0, 7, _text(_label("explanation", lang)), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    rows = list(_get(explanation, "contributions", default=[]))[:8]
+    # Reasons that can be given (never a protected attribute; external scores grouped).
+    rows = list(_get(explanation, "reasons", default=[]))[:8]
     effects = [float(_get(r, "effect", "probability_effect", default=0.0)) for r in rows]
     biggest = max((abs(e) for e in effects), default=0.0) or 1.0
     pdf.set_font("Helvetica", size=8.5)

@@ -63,7 +63,7 @@ def simulate(
     try:
         if body.features is not None:
             mode = "new"
-            features = scoring.validate_fields(body.features, spec, "features")
+            features = scoring.validate_fields(body.features, spec, "features", bundle.policy.excluded_columns)
             missing = scoring.missing_required(features, spec)
             if missing:
                 raise RequestValidationError([
@@ -73,7 +73,7 @@ def simulate(
             overridden: list[str] = []
         else:
             mode = "what_if"
-            overrides = scoring.validate_fields(body.overrides or {}, spec, "overrides")
+            overrides = scoring.validate_fields(body.overrides or {}, spec, "overrides", bundle.policy.excluded_columns)
             client = load_client(db, request, principal, ring, body.client_id or "", "score.simulate")
             pseudonym = client.pseudonym
             features = {**client.features, **overrides}
@@ -170,7 +170,7 @@ class ModelCard(BaseModel):
     borderline_interval: list[float] = Field(
         min_length=2, max_length=2, description="[low, high): a probability inside is flagged borderline"
     )
-    model_card: str = Field(description="The model card (Markdown)")
+    model_card: str = Field(description="The model card (Markdown), in the request's language")
     lang: Lang
 
 
@@ -212,7 +212,7 @@ def model_card(
         fairness=bundle.fairness,
         master_scale=[Grade(**g) for g in grades.master_scale(lang)],
         borderline_interval=list(bundle.threshold_interval),
-        model_card=bundle.model_card,
+        model_card=bundle.model_card_for(lang),
         lang=lang,
     )
     commit_audited(db, request, principal, action="model.read", model_version=bundle.version,

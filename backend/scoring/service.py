@@ -177,8 +177,17 @@ def _allowed_list(spec: dict[str, dict[str, Any]]) -> str:
     return ", ".join(sorted(spec))
 
 
-def validate_fields(values: dict[str, Any], spec: dict[str, dict[str, Any]], prefix: str) -> dict[str, Any]:
-    """Check every field against ``bundle.input_spec()``; ``SimulationError`` names the first bad one."""
+def validate_fields(
+    values: dict[str, Any], spec: dict[str, dict[str, Any]], prefix: str, excluded: tuple[str, ...] | list[str] = ()
+) -> dict[str, Any]:
+    """Check every field against ``bundle.input_spec()``; ``SimulationError`` names the first bad one.
+    ``excluded``: the columns the bundle's fair-lending policy excludes (refused, saying why)."""
+    barred = sorted(name for name in values if name in excluded)
+    if barred:
+        raise SimulationError(
+            f"{prefix}.{barred[0]}",
+            f"{barred[0]!r} is excluded by the fair-lending policy: it is not a model input; leave it out",
+        )
     unknown = sorted(name for name in values if name not in spec)
     if unknown:
         raise SimulationError(

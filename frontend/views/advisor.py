@@ -107,11 +107,15 @@ def render_explanation(explanation: contract.Explanation, key: str = "client") -
     if rows:
         ui.plotly_chart(
             charts.contributions(
-                [r.label for r in rows], [r.effect for r in rows], [_value_text(r.value) for r in rows],
+                # A justified protected attribute (fair-lending policy) is shown to the advisor, marked.
+                [r.label + (" ⚖" if r.protected else "") for r in rows], [r.effect for r in rows],
+                [_value_text(r.value) for r in rows],
                 ui.t("explanation.axis"), ui.t("explanation.raises"), ui.t("explanation.lowers"),
             ),
             key=f"{key}_contributions",
         )
+    if any(r.protected for r in rows):
+        st.caption("⚖ " + ui.t("explanation.justified"))
     st.caption(ui.t("explanation.base", base=ui.pct(explanation.base_probability),
                     reference=ui.pct(explanation.reference_probability),
                     probability=ui.pct(explanation.probability)))
@@ -217,11 +221,14 @@ def render_comparison(comparison: contract.Comparison, similar: contract.Similar
 
 
 def _scatter(comparison: contract.Comparison, similar: contract.Similar | None) -> None:
-    """Two chosen features over the comparison's anonymous population sample, coloured and
-    shaped by outcome, with the client highlighted and the similar clients as an overlay."""
+    """Two chosen features over the anonymous prototypes (groups of clients, at their medians),
+    split by default rate against the population's, with the client highlighted and the
+    nearest prototypes as an overlay. The bundle holds no individual outcome."""
     st.subheader(ui.t("comparison.scatter"))
     sample = comparison.sample
-    if sample is None or len(sample.features) < 2 or not sample.rows or len(sample.outcome) != len(sample.rows):
+    average = comparison.population_default_rate
+    outcome = [1 if rate > average else 0 for rate in (sample.default_rate if sample else [])]
+    if sample is None or len(sample.features) < 2 or not sample.rows or len(outcome) != len(sample.rows):
         st.caption(ui.t("comparison.no_points"))
         return
     names = sample.features
@@ -230,29 +237,34 @@ def _scatter(comparison: contract.Comparison, similar: contract.Similar | None) 
     x_name = cx.selectbox(ui.t("comparison.x"), names, index=0, format_func=label_of.__getitem__, key="cmp_x")
     y_name = cy.selectbox(ui.t("comparison.y"), names, index=1, format_func=label_of.__getitem__, key="cmp_y")
     i, j = names.index(x_name), names.index(y_name)
-    default = [r for r, o in zip(sample.rows, sample.outcome, strict=True) if o == 1]
-    repaid = [r for r, o in zip(sample.rows, sample.outcome, strict=True) if o != 1]
+    default = [r for r, o in zip(sample.rows, outcome, strict=True) if o == 1]
+    repaid = [r for r, o in zip(sample.rows, outcome, strict=True) if o != 1]
     # The client's values in the same (model feature) space: the similar answer carries them
     # for exactly these features; the comparison's features are the fallback.
     client_values: dict[str, Any] = {f.feature: f.value for f in comparison.features}
     if similar is not None:
         client_values.update(similar.client)
     overlay = None
-    if similar is not None and similar.neighbours and st.checkbox(ui.t("comparison.show_similar"), key="cmp_show_similar"):
-        overlay = ([n.features.get(x_name) for n in similar.neighbours],
-                   [n.features.get(y_name) for n in similar.neighbours], ui.t("comparison.similar"))
+    if similar is not None and similar.prototypes and st.checkbox(ui.t("comparison.show_similar"), key="cmp_show_similar"):
+        overlay = ([_median(p, x_name) for p in similar.prototypes],
+                   [_median(p, y_name) for p in similar.prototypes], ui.t("comparison.similar"))
     ui.plotly_chart(
         charts.scatter(
             [r[i] for r in default], [r[j] for r in default], [r[i] for r in repaid], [r[j] for r in repaid],
             (client_values.get(x_name), client_values.get(y_name)),
             (label_of[x_name], label_of[y_name]),
-            (ui.t("comparison.outcome_repaid"), ui.t("comparison.outcome_default"), ui.t("comparison.client")),
+            (ui.t("comparison.group_below"), ui.t("comparison.group_above"), ui.t("comparison.client")),
             overlay,
         ),
         key="scatter",
     )
-    legend = ui.t("comparison.scatter_legend", n=ui.num(len(sample.rows)))
+    legend = ui.t("comparison.prototype_legend", n=ui.num(len(sample.rows)), average=ui.pct(average))
     st.caption(legend + (" " + ui.t("comparison.similar_legend") if overlay else ""))
+
+
+def _median(prototype: contract.Prototype, name: str) -> float | None:
+    summary = prototype.features.get(name)
+    return None if summary is None else summary.median
 
 
 def _atypical(comparison: contract.Comparison) -> None:
@@ -279,7 +291,7 @@ def _profile_chart(comparison: contract.Comparison, similar: contract.Similar | 
         if f.percentile is None or histograms is None:
             continue
         edges, defaulters, repaid = histograms
-        values = sorted(v for n in (similar.neighbours if similar else []) if (v := n.features.get(f.feature)) is not None)
+        values = sorted(v for p in (similar.prototypes if similar else []) if (v := _median(p, f.feature)) is not None)
         median = values[len(values) // 2] if values else None
         counts = [d + r for d, r in zip(defaulters, repaid, strict=True)]
         rows.append((f.label, f.percentile, _percentile_in(edges, counts, median)))
@@ -300,16 +312,20 @@ def _profile_chart(comparison: contract.Comparison, similar: contract.Similar | 
 
 
 def render_similar(similar: contract.Similar) -> None:
-    st.markdown(ui.t("similar.rate", k=len(similar.neighbours), rate=ui.pct(similar.default_rate),
-                     population=ui.pct(similar.population_default_rate)))
-    st.caption(ui.t("similar.note"))
+    people = sum(p.size for p in similar.prototypes)
+    st.markdown(ui.t("similar.prototypes_rate", k=len(similar.prototypes), people=ui.num(people),
+                     rate=ui.pct(similar.default_rate), population=ui.pct(similar.population_default_rate)))
+    st.caption(ui.t("similar.prototypes_note", min=similar.min_size))
     table = []
-    for row in similar.neighbours:
+    for row in similar.prototypes:
         item: dict[str, Any] = {
-            ui.t("similar.outcome"): ui.t("comparison.outcome_default") if row.target == 1 else ui.t("comparison.outcome_repaid"),
+            ui.t("similar.size"): row.size,
+            ui.t("similar.default_rate"): ui.pct(row.default_rate),
             ui.t("similar.distance"): ui.num(row.distance, 2),
         }
-        item.update({similar.labels.get(name, name): ui.show_value(value) for name, value in row.features.items()})
+        for name, summary in row.features.items():
+            value = summary.median if summary.mode is None else ui.level(summary.mode)
+            item[similar.labels.get(name, name)] = ui.show_value(value) if not isinstance(value, str) else value
         table.append(item)
     if table:
         st.dataframe(pd.DataFrame(table), hide_index=True)

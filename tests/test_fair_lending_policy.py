@@ -1,0 +1,196 @@
+"""The fair-lending policy (issue 12, invariant 9): chosen at training, stored in the bundle,
+enforced at load; no excluded attribute (nor a feature derived from it) reaches the model,
+no pregnancy marker survives, and no protected attribute is ever given as a reason."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from backend.cli import app as cli
+from ml.bundle import MANIFEST_FILE, BundleIntegrityError, ModelBundle
+from ml.data import load_applications
+from ml.features import FEATURE_SOURCES
+from ml.policy import DEFAULT_POLICY, PROTECTED_ATTRIBUTES, FairLendingPolicy, PolicyError
+
+from .fixtures.ml import FAST_TRAINING
+
+POLICY_FILE = Path(__file__).parent.parent / "docs" / "fairness-policy.json"
+EXCLUDED = ("CODE_GENDER", "NAME_FAMILY_STATUS", "CNT_CHILDREN", "REGION_POPULATION_RELATIVE",
+            "REGION_RATING_CLIENT", "REGION_RATING_CLIENT_W_CITY")  # fmt: skip
+JUSTIFIED_FEATURES = {"AGE_YEARS", "EMPLOYED_AGE_RATIO", "CNT_FAM_MEMBERS", "INCOME_PER_PERSON"}
+
+
+@pytest.fixture(scope="module")
+def rows(synthetic_data_dir: Path) -> pd.DataFrame:
+    return load_applications(synthetic_data_dir / "application_test.csv", require_target=False).head(300)
+
+
+def test_default_policy_excludes_sex_family_children_residence_and_is_the_documented_file():
+    policy = FairLendingPolicy.default()
+    assert set(policy.excluded_columns) == set(EXCLUDED)
+    assert set(policy.justified_columns) == {"DAYS_BIRTH", "CNT_FAM_MEMBERS"}
+    assert policy.merge_levels == {"NAME_INCOME_TYPE": {"Maternity leave": "Working"}}
+    assert json.loads(POLICY_FILE.read_text(encoding="utf-8")) == DEFAULT_POLICY
+
+
+def test_no_excluded_attribute_or_feature_derived_from_it_reaches_the_model(model_bundle, rows):
+    assert model_bundle.manifest["fairness_policy"] == FairLendingPolicy.default().to_dict()
+    for name in model_bundle.booster.feature_name():
+        assert not set(FEATURE_SOURCES[name]) & set(EXCLUDED), name
+    assert not set(EXCLUDED) & set(model_bundle.input_columns)
+    # Derived features go too: nothing computed from the number of children, say.
+    assert "CNT_CHILDREN" not in model_bundle.feature_names
+    # Changing every excluded attribute changes nothing in the score or the explanation.
+    changed = rows.copy()
+    changed["CODE_GENDER"] = np.where(rows["CODE_GENDER"] == "F", "M", "F")
+    changed["NAME_FAMILY_STATUS"] = "Widow"
+    changed["CNT_CHILDREN"] = 7
+    changed["REGION_POPULATION_RELATIVE"] = 0.072508
+    changed["REGION_RATING_CLIENT"] = 3
+    changed["REGION_RATING_CLIENT_W_CITY"] = 3
+    pd.testing.assert_frame_equal(model_bundle.score(rows), model_bundle.score(changed))
+    assert model_bundle.explain(rows.head(5)) == model_bundle.explain(changed.head(5))
+    assert model_bundle.input_hash(rows.iloc[0].to_dict()) == model_bundle.input_hash(changed.iloc[0].to_dict())
+
+
+def test_maternity_leave_is_scored_as_working_so_it_cannot_mark_a_pregnancy(model_bundle, rows):
+    working = rows.head(50).copy()
+    working["NAME_INCOME_TYPE"] = "Working"
+    leave = working.copy()
+    leave["NAME_INCOME_TYPE"] = "Maternity leave"
+    pd.testing.assert_frame_equal(model_bundle.score(working), model_bundle.score(leave))
+
+
+def test_excluded_attributes_are_kept_apart_for_the_fairness_report_only(model_bundle):
+    fairness = model_bundle.fairness
+    assert {r["group"] for r in fairness["groups"]["CODE_GENDER"]["rows"]} >= {"F", "M"}
+    assert fairness["groups"]["NAME_FAMILY_STATUS"]["rows"]
+    assert set(fairness["proxies"]) == {"sex", "family_status", "children", "place_of_residence"}
+    population = model_bundle.population["features"]
+    assert not set(EXCLUDED) & set(population)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda p: p["attributes"]["sex"].update(treatment="justified", justification="x" * 30), "attributes.sex.treatment"),
+        (lambda p: p["attributes"]["age"].update(justification=""), "attributes.age.justification"),
+        (lambda p: p["attributes"].pop("children"), "attributes"),
+        (lambda p: p["attributes"].update(religion={"treatment": "excluded", "reason": "x" * 30}), "attributes.religion"),
+        (lambda p: p["merge_levels"].pop("NAME_INCOME_TYPE"), "merge_levels.NAME_INCOME_TYPE"),
+        (lambda p: p["merge_levels"].update(CODE_GENDER={"F": "Q"}), "merge_levels.CODE_GENDER.F"),
+        (lambda p: p.update(format="other"), "format"),
+    ],
+)
+def test_a_policy_that_breaks_a_rule_is_refused_naming_the_field(change, field):
+    policy = copy.deepcopy(DEFAULT_POLICY)
+    change(policy)
+    with pytest.raises(PolicyError, match=rf"^{field}"):
+        FairLendingPolicy.from_dict(policy)
+
+
+def test_a_bundle_whose_policy_or_features_break_the_rules_is_refused_at_load(trained_bundle_dir, tmp_path):
+    bundle = tmp_path / "bundle"
+    shutil.copytree(trained_bundle_dir, bundle)
+    manifest = json.loads((bundle / MANIFEST_FILE).read_text())
+    # A policy edited to let sex in.
+    tampered = copy.deepcopy(manifest)
+    tampered["fairness_policy"]["attributes"]["sex"] = {"treatment": "justified", "justification": "y" * 40}
+    (bundle / MANIFEST_FILE).write_text(json.dumps(tampered))
+    with pytest.raises(BundleIntegrityError, match="attributes.sex.treatment"):
+        ModelBundle.load(bundle)
+    # A policy edited to exclude age while the model still reads it.
+    tampered = copy.deepcopy(manifest)
+    tampered["fairness_policy"]["attributes"]["age"] = {"treatment": "excluded", "reason": "z" * 40}
+    (bundle / MANIFEST_FILE).write_text(json.dumps(tampered))
+    with pytest.raises(BundleIntegrityError, match="do not match its fairness policy"):
+        ModelBundle.load(bundle)
+    (bundle / MANIFEST_FILE).write_text(json.dumps(manifest))
+    ModelBundle.load(bundle)
+
+
+def test_training_with_a_stricter_policy_file_drops_age_and_everything_derived(tmp_path, synthetic_data_dir):
+    strict = copy.deepcopy(DEFAULT_POLICY)
+    strict["name"] = "no-age"
+    strict["attributes"]["age"] = {"treatment": "excluded", "reason": "The bank chose not to use age at all."}
+    path = tmp_path / "policy.json"
+    path.write_text(json.dumps(strict))
+    frame = pd.read_csv(synthetic_data_dir / "application_train.csv").head(2000)
+    data = tmp_path / "train.csv"
+    frame.to_csv(data, index=False)
+    from ml.train import train
+
+    train(data, tmp_path / "model", folds=2, seed=1, fairness_policy=FairLendingPolicy.read(path),
+          threshold_bootstrap=20, logistic_baseline=False, **FAST_TRAINING)
+    bundle = ModelBundle.load(tmp_path / "model")
+    assert bundle.manifest["fairness_policy"]["name"] == "no-age"
+    assert not {"AGE_YEARS", "EMPLOYED_AGE_RATIO"} & set(bundle.feature_names)
+    assert "DAYS_BIRTH" not in bundle.input_columns
+    assert "The bank chose not to use age at all." in bundle.model_card
+
+
+def test_octroi_train_refuses_a_bad_policy_file_naming_the_field(tmp_path, synthetic_data_dir):
+    bad = copy.deepcopy(DEFAULT_POLICY)
+    bad["attributes"]["sex"] = {"treatment": "justified", "justification": "predictive " * 5}
+    path = tmp_path / "policy.json"
+    path.write_text(json.dumps(bad))
+    result = CliRunner().invoke(cli, ["train", "--data", str(synthetic_data_dir), "--out", str(tmp_path / "m"),
+                                      "--fairness-policy", str(path)])
+    assert result.exit_code != 0
+    assert "attributes.sex.treatment" in result.output and not (tmp_path / "m").exists()
+
+
+def test_no_protected_attribute_is_given_as_a_reason(model_bundle, rows):
+    protected_features = {f for f in model_bundle.feature_names if model_bundle.policy.protected_attribute_of(f)}
+    assert protected_features == JUSTIFIED_FEATURES
+    labels = {lang: model_bundle.feature_labels(lang) for lang in ("fr", "en")}
+    seen_in_contributions = set()
+    for lang in ("fr", "en"):
+        for e in model_bundle.explain(rows, top=len(model_bundle.feature_names), lang=lang):
+            seen_in_contributions |= {c["feature"] for c in e["contributions"] if c["protected"]}
+            assert all(not set(r["features"]) & protected_features for r in e["reasons"])
+            for feature in protected_features:
+                assert labels[lang][feature] not in e["text"]
+    # The advisor's detailed view does see them, marked as justified attributes.
+    assert seen_in_contributions == JUSTIFIED_FEATURES
+
+
+def test_external_scores_are_one_reason(model_bundle, rows):
+    for e in model_bundle.explain(rows.head(50), top=20):
+        keys = [r["key"] for r in e["reasons"]]
+        assert not any(k.startswith("EXT_SOURCE") for k in keys)
+        family = [r for r in e["reasons"] if r["key"] == "external_scores"]
+        if family:
+            members = set(family[0]["features"])
+            assert {"EXT_SOURCE_1", "EXT_SOURCE_2", "EXT_SOURCE_3", "EXT_SOURCE_MEAN"} <= members
+            shap = {c["feature"]: c["shap"] for c in e["contributions"]}
+            if members <= set(shap):
+                assert family[0]["shap"] == pytest.approx(sum(shap[m] for m in members))
+
+
+def test_every_protected_attribute_has_a_documented_treatment():
+    policy = FairLendingPolicy.default()
+    assert set(policy.attributes) == set(PROTECTED_ATTRIBUTES)
+
+
+def test_model_card_in_both_languages_states_the_policy_grades_fairness_and_limits(model_bundle):
+    en, fr = model_bundle.model_card_for("en"), model_bundle.model_card_for("fr")
+    for card, headings in (
+        (en, ("## Fair-lending policy", "## Threshold and calibration", "## Risk grades", "## Fairness", "## Limits")),
+        (fr, ("## Politique de prêt équitable", "## Seuil et calibration", "## Classes de risque", "## Équité",
+              "## Limites")),
+    ):
+        assert all(h in card for h in headings), [h for h in headings if h not in card]
+        for entry in DEFAULT_POLICY["attributes"].values():
+            assert entry.get("justification", entry.get("reason")) in card
+        assert "Maternity leave" in card and "| G |" in card
+    with pytest.raises(ValueError):
+        model_bundle.model_card_for("de")
