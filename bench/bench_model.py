@@ -1,8 +1,12 @@
 """Serving latency through the bundle versus the bare LightGBM booster.
 
-1. one row, score + explain (``bundle.score_and_explain``: features, pred_contrib, score,
-   top-10 explanation and text) / bare ``booster.predict(x, pred_contrib=True)`` on the same
-   row's prebuilt feature vector, p50 over interleaved repeats (aim <= 1.3);
+1. one row, score + explain through the one-row path the API uses
+   (``bundle.score_and_explain_one`` on the client's stored mapping: feature vector without
+   pandas, pred_contrib, score, top-10 explanation and text) / bare
+   ``booster.predict(x, pred_contrib=True)`` on the same row's prebuilt feature vector, p50
+   over interleaved repeats (aim <= 1.3); the frame path (``bundle.score_and_explain`` on a
+   one-row DataFrame, what the API called before) is timed in the same loop for comparison,
+   and so is the JSON encoding of the answer (the API's pydantic ``Explanation`` model);
 2. batch scoring of ``--rows`` rows (``bundle.score`` from raw rows) / bare
    ``booster.predict`` on the prebuilt matrix;
 3. ``bundle.similar`` p50 for one row against the bundle's anonymous prototypes (about one
@@ -25,6 +29,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from backend.clients.schemas import Explanation  # noqa: E402
 from ml.bundle import ModelBundle  # noqa: E402
 from ml.features import build_matrix  # noqa: E402
 from ml.synth import generate  # noqa: E402
@@ -61,17 +66,28 @@ def main() -> None:
     booster = bundle.booster
     reference_rows = len(bundle.prototypes.items)
 
-    row = test_df.iloc[[0]]
-    x_row = bundle.policy.model_matrix(build_matrix(row))
+    row = test_df.iloc[[0]].drop(columns=["TARGET"], errors="ignore")
+    # The client as the API holds it: stored JSON values, None for missing.
+    record = {k: (None if v != v else v) for k, v in row.iloc[0].to_dict().items()}
+    x_row = bundle._row(record)
     bundle.score_and_explain(row)
     booster.predict(x_row, pred_contrib=True)
-    bare_times, bare1_times, bundle_times = [], [], []
-    for _ in range(args.repeats):  # interleaved so all three see the same machine load
-        bare_times.append(_p50(lambda: booster.predict(x_row, pred_contrib=True), 1))
-        bare1_times.append(_p50(lambda: booster.predict(x_row, pred_contrib=True, num_threads=1), 1))
-        bundle_times.append(_p50(lambda: bundle.score_and_explain(row, top=10), 1))
-    bare_one, bundle_one = statistics.median(bare_times), statistics.median(bundle_times)
-    bare1_one = statistics.median(bare1_times)
+    _, answer = bundle.score_and_explain_one(record)
+    answer = {**answer, "model_version": bundle.version, "lang": "fr", "pseudonym": "p" * 64}
+
+    def encode() -> bytes:
+        return Explanation(**answer).model_dump_json().encode()
+
+    timings: dict[str, list[float]] = {k: [] for k in ("bare", "bare1", "one", "frame", "json")}
+    for _ in range(args.repeats):  # interleaved so all of them see the same machine load
+        timings["bare"].append(_p50(lambda: booster.predict(x_row, pred_contrib=True), 1))
+        timings["bare1"].append(_p50(lambda: booster.predict(x_row, pred_contrib=True, num_threads=1), 1))
+        timings["one"].append(_p50(lambda: bundle.score_and_explain_one(record, top=10), 1))
+        timings["frame"].append(_p50(lambda: bundle.score_and_explain(row, top=10), 1))
+        timings["json"].append(_p50(encode, 1))
+    bare_one, bare1_one, bundle_one, frame_one, json_one = (
+        statistics.median(timings[k]) for k in ("bare", "bare1", "one", "frame", "json")
+    )
 
     raw = train_df.drop(columns=["TARGET"])
     x_all = bundle.policy.model_matrix(build_matrix(raw))
@@ -91,6 +107,8 @@ def main() -> None:
     print(f"bundle {bundle.version}: {bundle.booster.num_trees()} trees, {len(bundle.feature_names)} features")
     print(f"[one row]   baseline bare predict(pred_contrib): {1000 * bare_one:.2f} ms | figure score+explain: {1000 * bundle_one:.2f} ms | ratio {bundle_one / bare_one:.2f} (aim <= 1.3)")
     print(f"[one row]   baseline bare predict(pred_contrib, num_threads=1, as the bundle uses for small batches): {1000 * bare1_one:.2f} ms | ratio {bundle_one / bare1_one:.2f}")
+    print(f"[one row]   before: frame path score_and_explain(one-row DataFrame): {1000 * frame_one:.2f} ms | ratio {frame_one / bare1_one:.2f} to the one-thread bare call ({frame_one / bundle_one:.1f}x the one-row path)")
+    print(f"[one row]   JSON encoding of the explanation (pydantic Explanation -> bytes): {1000 * json_one:.3f} ms | ratio {json_one / bare1_one:.2f} to the bare call, {json_one / bundle_one:.2f} to the one-row path")
     print(f"[batch]     baseline bare predict on {len(raw)} rows: {bare_batch:.2f} s | figure bundle.score from raw rows: {bundle_batch:.2f} s | ratio {bundle_batch / bare_batch:.2f}")
     print(f"[similar]   {reference_rows} prototypes: p50 {1000 * statistics.median(similar_times):.2f} ms, p95 {1000 * sorted(similar_times)[94]:.2f} ms (first call incl. index build {1000 * first_similar:.0f} ms)")
     print(f"rerun: {command}")

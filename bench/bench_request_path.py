@@ -5,7 +5,9 @@ imported, one advisor), then the real app in process (TestClient) answers score 
 explanation requests for distinct clients while each step is timed by wrapping the function
 the route calls: authentication (token, user and session reload), the rate-limit counter,
 loading the client, the model work, and the audit append + commit. The baseline is the model
-work itself; every other step is printed as a ratio to it, measured in the same run.
+work itself; every other step is printed as a ratio to it, measured in the same run. The
+model work is also printed as a ratio to the bare booster (``booster.predict(x,
+pred_contrib=True, num_threads=1)`` on the same clients' prebuilt feature rows).
 
     .venv/bin/python bench/bench_request_path.py [--clients 100] [--sqlite]
 """
@@ -30,6 +32,8 @@ import backend.scoring.service as scoring
 from backend.app import create_app
 from backend.users.service import create_user
 from ml import synth
+from ml.bundle import ModelBundle
+from ml.data import load_applications
 
 PASSWORD = "Octroi-chemin-4471!"  # noqa: S105 - a throwaway benchmark account
 STEPS = {
@@ -91,12 +95,24 @@ def main() -> None:
                     for suffix in ("/score", "/explanation"):
                         assert client.get(f"/api/v1/clients/{raw}{suffix}", headers=headers).status_code == 200
                 elapsed = (time.perf_counter() - started) * 1000
+            booster = ModelBundle.load(bundle_dir)
+            frame = load_applications(paths["test"]).iloc[10 : 10 + args.clients]
+            rows = booster._matrix(frame)
+            bare = []
+            for i in range(len(rows)):
+                one = rows[i : i + 1]
+                started = time.perf_counter()
+                booster.booster.predict(one, pred_contrib=True, num_threads=1)
+                bare.append((time.perf_counter() - started) * 1000)
 
     requests = 2 * args.clients
     model = (sum(timings["score"]) + sum(timings["explanation"])) / requests
     engine = "sqlite" if args.sqlite else "postgresql"
     print(f"request path, {args.clients} clients x (score + explanation), {engine}, nothing cached:")
-    print(f"  baseline: model work (score or explanation, incl. cache)   {model:6.2f} ms per request")
+    bare_mean = sum(bare) / len(bare)
+    print(f"  bare booster pred_contrib on one row (1 thread)           {bare_mean:6.2f} ms")
+    print(f"  baseline: model work (score or explanation, incl. cache)   {model:6.2f} ms per request"
+          f"   ratio to the bare booster {model / bare_mean:5.2f}")
     print(f"  whole request (TestClient, in process)                    {elapsed / requests:6.2f} ms"
           f"   ratio {elapsed / requests / model:5.2f}")
     for label in STEPS:

@@ -40,6 +40,9 @@ Methods
         effects add up to p - reference_probability. ``percentile`` is on the 0-100 scale.
     ``score_and_explain(raw, top, lang)`` -> (score frame, explanations) from one
         ``pred_contrib`` pass: what a "score + explain" request should call.
+    ``score_one(record)`` / ``score_and_explain_one(record, top, lang)`` -> the same for one
+        client given as a mapping of raw columns (None = missing), without pandas: a score
+        dict of Python values and one explanation. Every one-client request uses these.
     ``compare(raw, features=None)`` -> per row {features: [{feature, label, kind, value,
         percentile, atypical, hist_edges, hist_defaulters, hist_repaid,
         default_rate_by_bin, median_defaulters, median_repaid} (numbers) or {levels,
@@ -62,6 +65,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -70,7 +74,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from ml.features import CATEGORICAL_FEATURES, EXT_SOURCES, FEATURE_SOURCES, build_matrix
+from ml.features import CATEGORICAL_FEATURES, EXT_SOURCES, FEATURE_SOURCES, build_matrix, build_row
 from ml.grades import borderline, display_score, grade
 from ml.labels import labels_for
 from ml.policy import FairLendingPolicy, PolicyError
@@ -93,6 +97,7 @@ MODEL_CARD_FR = "model_card.fr.md"
 _PREDICT_THREADS = 2
 # Below this many rows one thread is faster: OpenMP start-up costs more than it saves.
 _SINGLE_THREAD_ROWS = 64
+_CATEGORICAL = frozenset(CATEGORICAL_FEATURES)
 
 
 class BundleIntegrityError(RuntimeError):
@@ -225,6 +230,7 @@ class ModelBundle:
         self._quantiles = {
             n: np.asarray(self.population["features"][n]["quantiles"], dtype=np.float64) for n in self._numeric
         }
+        self._quantile_lists = {n: q.tolist() for n, q in self._quantiles.items()}
         self._p01 = np.array([self._quantiles[n][1] for n in self._numeric])
         self._p99 = np.array([self._quantiles[n][99] for n in self._numeric])
 
@@ -313,22 +319,33 @@ class ModelBundle:
         x = self.policy.model_matrix(full, self.feature_names)
         return np.asarray(self.booster.predict(x, num_threads=_threads(len(x))), dtype=np.float64)
 
+    def _row(self, record: Mapping[str, Any]) -> np.ndarray:
+        # The same policy step as the batch path (column subset, merged levels), on one row.
+        return self.policy.model_matrix(build_row(record).reshape(1, -1), self.feature_names)
+
+    def _scores(self, p: np.ndarray) -> dict[str, np.ndarray]:
+        return {
+            "probability": p,
+            "decision": np.where(p >= self.threshold, "refuse", "approve").astype(object),
+            "borderline": borderline(p, self.threshold_interval),
+            "risk_band": grade(p),
+            "display_score": display_score(p),
+        }
+
     def _score_frame(self, p: np.ndarray) -> pd.DataFrame:
-        t = self.threshold
-        return pd.DataFrame(
-            {
-                "probability": p,
-                "decision": np.where(p >= t, "refuse", "approve").astype(object),
-                "borderline": borderline(p, self.threshold_interval),
-                "risk_band": grade(p),
-                "display_score": display_score(p),
-            }
-        )
+        return pd.DataFrame(self._scores(p))
 
     def score(self, raw: pd.DataFrame) -> pd.DataFrame:
         x = self._matrix(raw)
         p = self.booster.predict(x, num_threads=_threads(len(x)))
         return self._score_frame(np.asarray(p, dtype=np.float64))
+
+    def score_one(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """``score`` for one client given as a mapping of raw columns (None = missing), without
+        pandas: {probability, decision, borderline, risk_band, display_score} as Python values,
+        the same numbers as ``score`` gives for that row."""
+        p = np.asarray(self.booster.predict(self._row(record), num_threads=1), dtype=np.float64)
+        return _first(self._scores(p))
 
     def _contributions(self, x: np.ndarray) -> np.ndarray:
         return np.asarray(self.booster.predict(x, pred_contrib=True, num_threads=_threads(len(x))), dtype=np.float64)
@@ -339,16 +356,36 @@ class ModelBundle:
     def score_and_explain(
         self, raw: pd.DataFrame, top: int = 10, lang: str = "fr"
     ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+        self._check_explain_args(top, lang)
+        scores, out = self._explain_matrix(self._matrix(raw), top, lang)
+        return pd.DataFrame(scores), out
+
+    def score_and_explain_one(
+        self, record: Mapping[str, Any], top: int = 10, lang: str = "fr"
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """``score_and_explain`` for one client given as a mapping of raw columns (None =
+        missing), without pandas: (score dict as ``score_one``, explanation). Feature vector
+        built straight in the bundle's feature order, then one ``pred_contrib`` pass; the same
+        numbers as the batch path (``tests/test_ml_one_row.py``)."""
+        self._check_explain_args(top, lang)
+        scores, out = self._explain_matrix(self._row(record), top, lang)
+        return _first(scores), out[0]
+
+    def _check_explain_args(self, top: int, lang: str) -> None:
         if lang not in self._labels:
             raise ValueError("lang must be 'fr' or 'en'")
         if top < 1:
             raise ValueError("top must be at least 1")
-        x = self._matrix(raw)
+
+    def _explain_matrix(
+        self, x: np.ndarray, top: int, lang: str
+    ) -> tuple[dict[str, np.ndarray], list[dict[str, Any]]]:
+        """Shared by the batch and one-row paths, so both give the same bits."""
         contrib = self._contributions(x)
         shap_values, base = contrib[:, :-1], contrib[:, -1]
         logit = contrib.sum(axis=1)
         p = 1.0 / (1.0 + np.exp(-logit))
-        scores = self._score_frame(p)
+        scores = self._scores(p)
         p_base = 1.0 / (1.0 + np.exp(-base))
         delta = logit - base
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -356,36 +393,43 @@ class ModelBundle:
         k = min(top, len(self.feature_names))
         order = np.argsort(-np.abs(shap_values), axis=1, kind="stable")[:, :k]
         labels = self._labels[lang]
+        # Python floats once per row, rather than a numpy scalar conversion per field.
+        p_list, base_list, p_base_list, logit_list, slope_list = (
+            a.tolist() for a in (p, base, p_base, logit, slope)
+        )
+        decisions = scores["decision"]
         out = []
         for i in range(len(x)):
             contributions = []
-            for j in order[i]:
+            row_shap = shap_values[i]
+            s_i = slope_list[i]
+            picked = order[i].tolist()
+            for j, value, shap in zip(picked, x[i, picked].tolist(), row_shap[picked].tolist(), strict=True):
                 name = self.feature_names[j]
-                value = x[i, j]
                 contributions.append(
                     {
                         "feature": name,
                         "label": labels[name],
                         "value": _decode(name, value),
                         "percentile": self._percentile_of(name, value),
-                        "shap": float(shap_values[i, j]),
-                        "effect": float(shap_values[i, j] * slope[i]),
+                        "shap": shap,
+                        "effect": shap * s_i,
                         # A justified protected attribute: shown to the advisor, marked, never a reason.
                         "protected": self._protected[name],
                     }
                 )
-            other = float(shap_values[i].sum() - shap_values[i, order[i]].sum())
+            other = float(row_shap.sum() - row_shap[order[i]].sum())
             explanation = {
-                "probability": float(p[i]),
-                "decision": scores.at[i, "decision"],
-                "base_value": float(base[i]),
+                "probability": p_list[i],
+                "decision": decisions[i],
+                "base_value": base_list[i],
                 "base_probability": self.population_default_rate,
-                "reference_probability": float(p_base[i]),
-                "logit": float(logit[i]),
+                "reference_probability": p_base_list[i],
+                "logit": logit_list[i],
                 "contributions": contributions,
-                "other": {"shap": other, "effect": float(other * slope[i]), "count": len(self.feature_names) - k},
+                "other": {"shap": other, "effect": other * s_i, "count": len(self.feature_names) - k},
             }
-            explanation["reasons"] = self._reasons(x[i], shap_values[i], float(slope[i]), k, lang)
+            explanation["reasons"] = self._reasons(x[i], row_shap, s_i, k, lang)
             explanation["text"] = _explanation_text(explanation, self.threshold, lang)
             out.append(explanation)
         return scores, out
@@ -416,10 +460,12 @@ class ModelBundle:
 
     # ------------------------------------------------------------------ population
     def _percentile_of(self, name: str, value: float) -> float | None:
-        q = self._quantiles.get(name)
-        if q is None or value is None or np.isnan(value):
+        q = self._quantile_lists.get(name)
+        if q is None or value is None or value != value:
             return None
-        return float(_percentile(q, np.array([value]))[0])
+        # bisect on the stored quantiles as a list: the positions np.searchsorted gives
+        # (left/right, see ``_percentile``) without building arrays for one value.
+        return min(max((bisect_left(q, value) + bisect_right(q, value)) / 2.0 - 0.5, 0.0), 100.0)
 
     def _atypicality(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         values = x[:, self._numeric_idx]
@@ -574,14 +620,25 @@ def _reason_groups(features: list[str], protected: dict[str, str | None]) -> tup
     return keys, matrix
 
 
+def _first(scores: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Row 0 of a score dict of arrays as plain Python values (float, str, bool, int)."""
+    return {
+        "probability": float(scores["probability"][0]),
+        "decision": str(scores["decision"][0]),
+        "borderline": bool(scores["borderline"][0]),
+        "risk_band": str(scores["risk_band"][0]),
+        "display_score": int(scores["display_score"][0]),
+    }
+
+
 def _threads(rows: int) -> int:
     return 1 if rows <= _SINGLE_THREAD_ROWS else _PREDICT_THREADS
 
 
 def _decode(name: str, value: float) -> float | str | None:
-    if np.isnan(value):
+    if value != value:  # NaN
         return None
-    if name in CATEGORICAL_FEATURES:
+    if name in _CATEGORICAL:
         return LEVELS[name][int(value)]
     return float(value)
 

@@ -52,8 +52,7 @@ def cached(
     return value
 
 
-def _score_dict(frame: pd.DataFrame, bundle: Bundle, lang: str) -> dict[str, Any]:
-    row = frame.iloc[0]
+def _score_dict(row: dict[str, Any], bundle: Bundle, lang: str) -> dict[str, Any]:
     band = str(row["risk_band"])
     decision = str(row["decision"])
     low, high = grades.grade_range(band)
@@ -76,15 +75,17 @@ def _explanation_dict(explanation: dict[str, Any], bundle: Bundle, lang: str) ->
     return {**explanation, "model_version": bundle.version, "lang": lang}
 
 
+# Every one-client score or explanation goes through the bundle's one-row path (no pandas
+# frame: the frame cost more than the model on one row); the batch path gives the same numbers.
 def score(bundle: Bundle, features: dict[str, Any], lang: str = "fr") -> dict[str, Any]:
-    return _score_dict(bundle.score(one_row(features)), bundle, lang)
+    return _score_dict(bundle.score_one(features), bundle, lang)
 
 
 def score_and_explain(
     bundle: Bundle, features: dict[str, Any], top: int, lang: str
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    frame, explanations = bundle.score_and_explain(one_row(features), top=top, lang=lang)
-    return _score_dict(frame, bundle, lang), _explanation_dict(explanations[0], bundle, lang)
+    row, explanation = bundle.score_and_explain_one(features, top=top, lang=lang)
+    return _score_dict(row, bundle, lang), _explanation_dict(explanation, bundle, lang)
 
 
 def client_score(cache: ResultCache, bundle: Bundle, pseudonym: str, features: dict[str, Any],

@@ -1,0 +1,135 @@
+"""The bundle's one-row path (no pandas) gives exactly what the batch path gives."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ml.bundle import ModelBundle
+from ml.data import load_applications
+from ml.features import FEATURE_NAMES, build_matrix, build_row
+from ml.schema import DAYS_EMPLOYED_SENTINEL, LEVELS
+
+ROWS = 600
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as the API holds them: JSON values, None for missing."""
+    records = frame.to_dict("records")
+    return [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()} for r in records]
+
+
+@pytest.fixture(scope="module")
+def awkward_rows(synthetic_data_dir: Path) -> pd.DataFrame:
+    """Real test rows plus the cases that break naive encoders: missing values, unseen and
+    missing levels, a level the policy merges, the DAYS_EMPLOYED sentinel, zero denominators,
+    all EXT_SOURCE missing."""
+    frame = load_applications(synthetic_data_dir / "application_test.csv").head(ROWS).reset_index(drop=True)
+    frame = frame.astype({c: object for c in LEVELS})
+    rng = np.random.default_rng(17)
+    n = len(frame)
+    numeric = [c for c in frame.columns if c not in LEVELS and c != "SK_ID_CURR"]
+    # Blank out about 15 % of the numeric cells and 10 % of the categories at random.
+    for column in numeric:
+        frame.loc[rng.random(n) < 0.15, column] = np.nan
+    for column in LEVELS:
+        frame.loc[rng.random(n) < 0.10, column] = None
+        frame.loc[rng.random(n) < 0.05, column] = "a level nobody has seen"
+    frame.loc[rng.random(n) < 0.2, "DAYS_EMPLOYED"] = DAYS_EMPLOYED_SENTINEL
+    # A level the fair-lending policy merges into another one (ml.policy merge_levels).
+    frame.loc[rng.random(n) < 0.05, "NAME_INCOME_TYPE"] = "Maternity leave"
+    frame.loc[rng.random(n) < 0.05, "AMT_INCOME_TOTAL"] = 0.0
+    frame.loc[rng.random(n) < 0.05, "AMT_CREDIT"] = 0.0
+    frame.loc[rng.random(n) < 0.05, "CNT_FAM_MEMBERS"] = 0.0
+    frame.loc[rng.random(n) < 0.05, "DAYS_BIRTH"] = 0.0
+    frame.loc[rng.random(n) < 0.1, ["EXT_SOURCE_1", "EXT_SOURCE_2", "EXT_SOURCE_3"]] = np.nan
+    return frame
+
+
+def test_one_row_feature_vector_is_bit_identical_to_the_batch_matrix(awkward_rows):
+    records = _records(awkward_rows)
+    # The batch path takes another branch above 256 rows (pd.Categorical): compare with both.
+    for batch in (build_matrix(awkward_rows), np.vstack([build_matrix(awkward_rows.iloc[i : i + 50])
+                                                         for i in range(0, len(awkward_rows), 50)])):
+        one = np.vstack([build_row(r) for r in records])
+        assert one.shape == batch.shape == (len(records), len(FEATURE_NAMES))
+        same = (one.view(np.int64) == batch.view(np.int64)) | (np.isnan(one) & np.isnan(batch))
+        assert same.all(), [FEATURE_NAMES[j] for j in np.flatnonzero(~same.all(axis=0))]
+
+
+def test_one_row_reads_missing_columns_and_nan_cells_as_missing():
+    empty = build_row({})
+    assert np.isnan(empty[[FEATURE_NAMES.index(c) for c in ("AMT_CREDIT", "NAME_CONTRACT_TYPE", "AGE_YEARS")]]).all()
+    assert empty[FEATURE_NAMES.index("EXT_SOURCE_MISSING")] == 3.0
+    nan_cells = build_row({"AMT_CREDIT": float("nan"), "NAME_CONTRACT_TYPE": float("nan"), "AMT_INCOME_TOTAL": "oops"})
+    assert np.array_equal(empty, nan_cells, equal_nan=True)
+
+
+def _assert_same_scores(bundle: ModelBundle, frame: pd.DataFrame, records: list[dict[str, Any]]) -> None:
+    batch = bundle.score(frame)
+    for i, record in enumerate(records):
+        one = bundle.score_one(record)
+        assert one == {
+            "probability": float(batch.at[i, "probability"]),
+            "decision": batch.at[i, "decision"],
+            "borderline": bool(batch.at[i, "borderline"]),
+            "risk_band": batch.at[i, "risk_band"],
+            "display_score": int(batch.at[i, "display_score"]),
+        }
+
+
+def _assert_same_explanations(bundle: ModelBundle, frame: pd.DataFrame, records: list[dict[str, Any]],
+                              top: int, lang: str) -> None:
+    scores, explanations = bundle.score_and_explain(frame, top=top, lang=lang)
+    for i, record in enumerate(records):
+        score, explanation = bundle.score_and_explain_one(record, top=top, lang=lang)
+        assert explanation == explanations[i]
+        assert score["probability"] == scores.at[i, "probability"]
+        assert (score["decision"], score["risk_band"]) == (scores.at[i, "decision"], scores.at[i, "risk_band"])
+
+
+def test_one_row_score_and_explanation_equal_the_batch_path(model_bundle, awkward_rows):
+    records = _records(awkward_rows)
+    _assert_same_scores(model_bundle, awkward_rows, records)
+    _assert_same_explanations(model_bundle, awkward_rows, records, top=10, lang="fr")
+    _assert_same_explanations(model_bundle.__class__.load(model_bundle.directory), awkward_rows.head(50),
+                              records[:50], top=3, lang="en")
+
+
+def test_one_row_path_follows_a_bundle_with_its_own_feature_subset(synthetic_data_dir, tmp_path, awkward_rows):
+    from ml.train import train
+
+    from ml.features import CATEGORICAL_FEATURES
+
+    # Every other numeric feature; all categoricals (training's fairness report wants them).
+    numeric = [n for n in FEATURE_NAMES if n not in CATEGORICAL_FEATURES and not n.startswith("FLAG_DOCUMENT")]
+    subset = [*CATEGORICAL_FEATURES, *numeric[::2]]
+    train(synthetic_data_dir, tmp_path / "subset", folds=2, seed=3, features=subset,
+          params={"learning_rate": 0.3, "num_threads": 1}, max_rounds=40, early_stopping_rounds=10)
+    bundle = ModelBundle.load(tmp_path / "subset")
+    # The policy narrows the subset further (excluded attributes): the bundle's own list.
+    assert bundle.feature_names == [n for n in FEATURE_NAMES if n in set(bundle.feature_names)]
+    assert set(bundle.feature_names) <= set(subset) and len(bundle.feature_names) < len(model_bundle_features())
+    frame = awkward_rows.head(120)
+    records = _records(frame)
+    _assert_same_scores(bundle, frame, records)
+    _assert_same_explanations(bundle, frame, records, top=10, lang="fr")
+    assert {c["feature"] for c in bundle.score_and_explain_one(records[0], top=200)[1]["contributions"]} <= set(subset)
+
+
+def model_bundle_features() -> list[str]:
+    from ml.policy import FairLendingPolicy
+
+    return FairLendingPolicy.default().features
+
+
+def test_one_row_path_rejects_a_bad_language_or_top_like_the_batch_path(model_bundle):
+    with pytest.raises(ValueError, match="lang"):
+        model_bundle.score_and_explain_one({}, lang="de")
+    with pytest.raises(ValueError, match="top"):
+        model_bundle.score_and_explain_one({}, top=0)
