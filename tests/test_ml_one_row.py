@@ -12,7 +12,7 @@ import pytest
 
 from ml.bundle import ModelBundle
 from ml.data import load_applications
-from ml.features import FEATURE_NAMES, build_matrix, build_row
+from ml.features import CATEGORICAL_FEATURES, FEATURE_NAMES, build_matrix, build_row
 from ml.schema import DAYS_EMPLOYED_SENTINEL, LEVELS
 
 ROWS = 600
@@ -103,8 +103,6 @@ def test_one_row_score_and_explanation_equal_the_batch_path(model_bundle, awkwar
 
 def test_one_row_path_follows_a_bundle_with_its_own_feature_subset(synthetic_data_dir, tmp_path, awkward_rows):
     from ml.train import train
-
-    from ml.features import CATEGORICAL_FEATURES
 
     # Every other numeric feature; all categoricals (training's fairness report wants them).
     numeric = [n for n in FEATURE_NAMES if n not in CATEGORICAL_FEATURES and not n.startswith("FLAG_DOCUMENT")]
