@@ -40,6 +40,36 @@ def english_markers() -> tuple[str, ...]:
     return (*_RAW_ENGLISH, *sentences)
 
 
+def french_markers() -> tuple[str, ...]:
+    """The catalog's French sentences (long, distinctive ones) the English interface must not show."""
+    sentences = []
+    for entry in i18n.CATALOG.values():
+        english, french = entry.get("en", ""), entry.get("fr", "")
+        plain = re.split(r"\{|\*|\(|:", french)[0].strip()
+        if english != french and len(plain) >= 18 and plain not in english:
+            sentences.append(plain)
+    return tuple(sentences)
+
+
+def english_problems(page) -> list[str]:
+    text = page.locator("body").inner_text()
+    found = [f"French text in English mode: {marker!r}" for marker in french_markers() if marker in text]
+    if page.evaluate("document.documentElement.lang") != "en":
+        found.append("<html lang> is not 'en' in English mode")
+    return found
+
+
+def visit_every_page_in_english(page, prefix: str) -> list[str]:
+    page.get_by_text("English", exact=True).click()
+    settle(page)
+    found: list[str] = []
+    for title in nav_links(page):
+        open_page(page, title)
+        found += [f"{title}: {p}" for p in english_problems(page)]
+        shot(page, f"{prefix}-{title}")
+    return found
+
+
 def settle(page, extra_ms: int = 600) -> None:
     """Wait for Streamlit to finish the run (its "running" widget gone), then let charts draw."""
     page.wait_for_timeout(300)
@@ -132,7 +162,14 @@ def open_client(page, client_id: str) -> float:
     lookup.fill(client_id)
     started = time.perf_counter()
     lookup.press("Enter")
-    page.locator(".js-plotly-plot .indicatorlayer").first.wait_for(timeout=WAIT_MS)
+    # The new client's header first (a previous client's gauge may still be on screen), then
+    # a gauge that belongs to this run (not marked stale).
+    page.get_by_text(f"Client {client_id} ·").first.wait_for(timeout=WAIT_MS)
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('.js-plotly-plot .indicatorlayer')]
+                 .some(g => !g.closest('[data-stale="true"]'))""",
+        timeout=WAIT_MS,
+    )
     return time.perf_counter() - started
 
 

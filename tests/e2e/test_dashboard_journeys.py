@@ -38,6 +38,12 @@ def test_every_page_and_tab_of_each_role_is_clean_in_french(page, dashboard_url:
     assert journeys.visit_every_page_and_tab(page, f"{role}-page") == []
 
 
+@pytest.mark.parametrize("role", ["advisor", "comex", "compliance", "admin"])
+def test_the_english_interface_shows_no_french(page, dashboard_url: str, live_api: LiveApi, role: str):
+    _signed_in(page, dashboard_url, live_api, role)
+    assert journeys.visit_every_page_in_english(page, f"{role}-en") == []
+
+
 def test_advisor_opens_a_client_then_a_bad_id_simulates_decides_and_gets_the_pdf(page, dashboard_url, live_api):
     started = time.perf_counter()
     _signed_in(page, dashboard_url, live_api, "advisor")
