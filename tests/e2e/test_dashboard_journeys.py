@@ -32,6 +32,18 @@ def _signed_in(page, url: str, live_api: LiveApi, role: str) -> None:
     journeys.settle(page)
 
 
+# Runs first: after other sessions visited the users page, its role selector was not found
+# within the time limit (under investigation; see the lead's report).
+def test_admin_creates_requests_a_role_with_confirmation_disables_enables_and_unlocks(page, dashboard_url, live_api):
+    _signed_in(page, dashboard_url, live_api, "admin")
+    try:
+        found = journeys.admin_journey(page, "agent-e2e")
+    except Exception:
+        journeys.shot(page, "admin-journey-failure")  # what the admin saw when a step failed
+        raise
+    assert found == []
+
+
 @pytest.mark.parametrize("role", ["advisor", "comex", "compliance", "admin"])
 def test_every_page_and_tab_of_each_role_is_clean_in_french(page, dashboard_url: str, live_api: LiveApi, role: str):
     _signed_in(page, dashboard_url, live_api, role)
@@ -68,8 +80,3 @@ def test_a_new_applicant_with_missing_fields_is_refused_then_scored_once_filled(
 def test_compliance_searches_verifies_exports_and_reads_a_subject_export(page, dashboard_url, live_api):
     _signed_in(page, dashboard_url, live_api, "compliance")
     assert journeys.compliance_journey(page, live_api.client_id) == []
-
-
-def test_admin_creates_requests_a_role_with_confirmation_disables_enables_and_unlocks(page, dashboard_url, live_api):
-    _signed_in(page, dashboard_url, live_api, "admin")
-    assert journeys.admin_journey(page, "agent-e2e") == []
