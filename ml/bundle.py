@@ -74,7 +74,14 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from ml.features import CATEGORICAL_FEATURES, EXT_SOURCES, FEATURE_SOURCES, build_matrix, build_row
+from ml.features import (
+    CATEGORICAL_FEATURES,
+    EXT_SOURCES,
+    FEATURE_NAMES,
+    FEATURE_SOURCES,
+    build_matrix,
+    build_row,
+)
 from ml.grades import borderline, display_score, grade
 from ml.labels import labels_for
 from ml.policy import FairLendingPolicy, PolicyError
@@ -221,6 +228,20 @@ class ModelBundle:
         self.population_default_rate = float(self.population["default_rate"])
         self._labels = {lang: labels_for(self.feature_names, lang) for lang in ("fr", "en")}
         self._reason_keys, self._reason_matrix = _reason_groups(self.feature_names, self._protected)
+        # Per reason: its member features and, for a one-feature reason, that feature's column.
+        self._reason_members = [
+            (members, self.feature_names.index(members[0]))
+            for members in ([self.feature_names[j] for j in np.flatnonzero(self._reason_matrix[:, g])]
+                            for g in range(len(self._reason_keys)))
+        ]
+        # The policy's column choice and merged levels (``policy.model_matrix``) as lookups
+        # prepared once, for one row; the one-row test proves both give the same matrix.
+        self._row_columns = np.array([FEATURE_NAMES.index(f) for f in self.feature_names])
+        self._row_merges = [
+            (self.feature_names.index(column),
+             [(float(LEVELS[column].index(a)), float(LEVELS[column].index(b))) for a, b in mapping.items()])
+            for column, mapping in self.policy.merge_levels.items() if column in self.feature_names
+        ]
         # Numeric reference arrays, prepared once for vectorised percentiles/atypicality.
         self._numeric = [
             name for name in self.feature_names
@@ -321,7 +342,12 @@ class ModelBundle:
 
     def _row(self, record: Mapping[str, Any]) -> np.ndarray:
         # The same policy step as the batch path (column subset, merged levels), on one row.
-        return self.policy.model_matrix(build_row(record).reshape(1, -1), self.feature_names)
+        x = build_row(record)[self._row_columns]
+        for j, merges in self._row_merges:
+            for level, target in merges:  # in order, as model_matrix applies them
+                if x[j] == level:
+                    x[j] = target
+        return x.reshape(1, -1)
 
     def _scores(self, p: np.ndarray) -> dict[str, np.ndarray]:
         return {
@@ -440,18 +466,18 @@ class ModelBundle:
         grouped = shap_row @ self._reason_matrix
         order = np.argsort(-np.abs(grouped), kind="stable")[:top]
         out = []
-        for g in order:
+        for g in order.tolist():
             key = self._reason_keys[g]
-            members = [self.feature_names[j] for j in np.flatnonzero(self._reason_matrix[:, g])]
+            members, at = self._reason_members[g]
             single = members[0] if len(members) == 1 else None
-            value = _decode(single, x[self.feature_names.index(single)]) if single else None
+            value = _decode(single, x[at]) if single else None
             out.append(
                 {
                     "key": key,
                     "label": self._labels[lang][single] if single else REASON_FAMILY_LABELS[key][lang],
-                    "features": members,
+                    "features": list(members),
                     "value": value,
-                    "percentile": self._percentile_of(single, x[self.feature_names.index(single)]) if single else None,
+                    "percentile": self._percentile_of(single, x[at]) if single else None,
                     "shap": float(grouped[g]),
                     "effect": float(grouped[g] * slope),
                 }
