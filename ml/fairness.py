@@ -217,7 +217,8 @@ def proxy_analysis(
     x: np.ndarray, names: list[str], protected: pd.DataFrame, policy: FairLendingPolicy, *, seed: int = 0
 ) -> dict[str, Any]:
     """Cross-validated AUC with which the model's inputs predict each excluded attribute."""
-    categorical = [names.index(c) for c in policy.categorical_features()]
+    # A bundle may carry its own feature subset: only the categoricals it kept are in ``names``.
+    categorical = [names.index(c) for c in policy.categorical_features() if c in names]
     params = {"objective": "binary", "learning_rate": 0.1, "num_leaves": 15, "min_child_samples": 50,
               "num_threads": 1, "verbose": -1, "seed": seed}  # fmt: skip
     out: dict[str, Any] = {}

@@ -83,3 +83,16 @@ def test_train_can_leave_features_out_and_names_an_unknown_one(tmp_path, synthet
     assert result.exit_code == 0, result.output
     names = [f["name"] for f in json.loads((tmp_path / "m" / "manifest.json").read_text())["features"]]
     assert "EXT_SOURCE_MEAN" not in names and "CODE_GENDER" not in names and "EXT_SOURCE_MAX" in names
+
+
+def test_train_can_leave_a_categorical_feature_out(tmp_path, synthetic_data_dir):
+    # The fairness report's proxy analysis once indexed every categorical the policy allows,
+    # so leaving one out of a version's own feature list crashed training.
+    small = tmp_path / "small.csv"
+    lines = (synthetic_data_dir / "application_train.csv").read_text().splitlines()[:801]
+    small.write_text("\n".join(lines) + "\n")
+    result = runner.invoke(app, ["train", "--data", str(small), "--out", str(tmp_path / "m"), "--folds", "2",
+                                 "--drop-feature", "FLAG_OWN_REALTY", "--drop-feature", "NAME_CONTRACT_TYPE"])
+    assert result.exit_code == 0, result.output
+    names = [f["name"] for f in json.loads((tmp_path / "m" / "manifest.json").read_text())["features"]]
+    assert "FLAG_OWN_REALTY" not in names and "NAME_CONTRACT_TYPE" not in names
