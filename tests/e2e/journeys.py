@@ -298,6 +298,19 @@ def compliance_journey(page, client_id: str) -> list[str]:
     return found
 
 
+def choose(page, label: str, option: str) -> None:
+    """Pick ``option`` in the selectbox labelled ``label``. The first click after typing in a
+    form's text field may only move the focus: click again until the list is open."""
+    for _ in range(5):
+        page.get_by_label(label, exact=True).click()
+        try:
+            page.get_by_role("option", name=option, exact=True).wait_for(timeout=2000)
+            break
+        except Exception:  # noqa: BLE001 - a Playwright timeout: the list did not open yet
+            page.keyboard.press("Escape")
+    page.get_by_role("option", name=option, exact=True).click()
+
+
 def admin_journey(page, username: str) -> list[str]:
     """Create a COMEX account (no personal data: its one-time password is shown at once), ask
     for a role that needs a second admin (four-eyes, issue 14), disable, enable, unlock."""
@@ -306,16 +319,14 @@ def admin_journey(page, username: str) -> list[str]:
     page.get_by_text("Créer un utilisateur").click()
     page.get_by_label("Identifiant", exact=True).and_(page.get_by_role("textbox")).fill(username)
     page.get_by_label("Nom complet", exact=True).fill("Agent Test")
-    page.get_by_label("Rôle", exact=True).click()
-    page.get_by_role("option", name="COMEX", exact=True).click()
+    choose(page, "Rôle", "COMEX")
     page.get_by_role("button", name="Créer", exact=True).click()
     settle(page)
     if not page.locator("code").count():
         found.append("no one-time password shown after creating a COMEX user")
     shot(page, "admin-created")
     # Pick the new user: the role selector shows their role (COMEX), not the last one.
-    page.get_by_label("Utilisateur", exact=True).click()
-    page.get_by_role("option", name=username, exact=True).click()
+    choose(page, "Utilisateur", username)
     settle(page)
     if not page.get_by_text(f"{username} — rôle actuel : COMEX").count():
         found.append("the page does not show the selected user's current role")
@@ -336,8 +347,7 @@ def admin_journey(page, username: str) -> list[str]:
     if not page.get_by_text(f"Le compte {username} est déverrouillé").count():
         found.append("unlocking did not confirm what it did")
     # Last: a pending request blocks other changes to the account until another admin decides.
-    page.get_by_label("Nouveau rôle", exact=True).click()
-    page.get_by_role("option", name="conseiller", exact=True).click()
+    choose(page, "Nouveau rôle", "conseiller")
     settle(page)
     request = page.get_by_role("button", name="Demander ce rôle")
     if request.is_enabled():

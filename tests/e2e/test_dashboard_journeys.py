@@ -32,8 +32,6 @@ def _signed_in(page, url: str, live_api: LiveApi, role: str) -> None:
     journeys.settle(page)
 
 
-# Runs first: after other sessions visited the users page, its role selector was not found
-# within the time limit (under investigation; see the lead's report).
 def test_admin_creates_requests_a_role_with_confirmation_disables_enables_and_unlocks(page, dashboard_url, live_api):
     _signed_in(page, dashboard_url, live_api, "admin")
     try:
