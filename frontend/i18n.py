@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_time
-from babel.numbers import format_currency, format_decimal, format_percent
+from babel.numbers import format_compact_currency, format_currency, format_decimal, format_percent
 
 LANGUAGES: Final = ("fr", "en")
 DEFAULT_LANGUAGE: Final = "fr"
@@ -1022,6 +1022,13 @@ def money(value: float | int | None, lang: str, digits: int = 0) -> str:
     pattern = locale.currency_formats["standard"].pattern
     pattern = pattern.replace("#,##0.00", _with_digits("#,##0", digits))
     return format_currency(value, "EUR", pattern, locale=locale, currency_digits=False)
+
+
+def money_compact(value: float | int | None, lang: str) -> str:
+    """A large amount in euros that fits a tile: ``134,9 M €`` (fr), ``€134.9M`` (en)."""
+    if value is None:
+        return "—"
+    return format_compact_currency(value, "EUR", locale=_locale(lang), fraction_digits=1)
 
 
 def when(value: datetime | str | None, lang: str, *, seconds: bool = False) -> str:

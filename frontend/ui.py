@@ -52,6 +52,10 @@ def money(value: float | int | None, digits: int = 0) -> str:
     return i18n.money(value, lang(), digits)
 
 
+def money_compact(value: float | int | None) -> str:
+    return i18n.money_compact(value, lang())
+
+
 def when(value: Any, *, seconds: bool = False) -> str:
     """A timestamp as local Paris time, the page's way."""
     return i18n.when(value, lang(), seconds=seconds)

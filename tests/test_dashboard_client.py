@@ -229,6 +229,9 @@ def test_the_dashboard_handles_every_error_code_of_the_committed_contract():
 def test_amounts_are_in_euros_and_times_in_paris_the_local_way():
     assert i18n.money(15569687, "fr") == "15\u202f569\u202f687\xa0€"
     assert i18n.money(15569687, "en") == "€15,569,687"
+    # A tile shows the compact amount (millions), still in euros.
+    assert i18n.money_compact(134928866, "fr") == "134,9\xa0M\xa0€"
+    assert i18n.money_compact(134928866, "en") == "€134.9M"
     # 10:53 UTC is 11:53 in Paris in winter, 12:53 in summer.
     assert i18n.when("2026-12-01T10:53:00Z", "fr") == "1 déc. 2026, 11:53"
     assert i18n.when("2026-07-01T10:53:00+00:00", "en") == "1 Jul 2026, 12:53"

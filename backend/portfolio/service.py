@@ -172,14 +172,14 @@ def executive_summary(summary: dict[str, Any], lang: str) -> str:
 
         return (
             f"{fr(n)} dossiers : {fr(rate, 1)} % seraient acceptés au seuil de "
-            f"{fr(summary['threshold'], 3)}. Taux de défaut attendu parmi les acceptés : "
-            f"{fr(default, 1)} %. Perte attendue (probabilité × crédit, acceptés) : {fr(loss)}. "
+            f"{fr(summary['threshold'] * 100, 1)} %. Taux de défaut attendu parmi les acceptés : "
+            f"{fr(default, 1)} %. Perte attendue (probabilité × crédit, acceptés) : {fr(loss)} €. "
             f"Bande de risque la plus élevée représentée : {worst['band']} "
             f"({grade_label(worst['band'], 'fr').lower()})."
         )
     return (
-        f"{n:,} applicants: {rate:.1f}% would be approved at the {summary['threshold']:.3f} threshold. "
+        f"{n:,} applicants: {rate:.1f}% would be approved at the {summary['threshold'] * 100:.1f}% threshold. "
         f"Expected default rate among approved: {default:.1f}%. "
-        f"Expected loss (probability x credit, approved): {loss:,.0f}. "
+        f"Expected loss (probability x credit, approved): €{loss:,.0f}. "
         f"Highest risk band present: {worst['band']} ({grade_label(worst['band'], 'en').lower()})."
     )

@@ -22,8 +22,9 @@ def _kpis(summary: contract.PortfolioSummary) -> None:
                     help=ui.t("kpi.approval_rate_help", threshold=ui.pct(summary.threshold)))
     cards[2].metric(ui.t("kpi.expected_default"), ui.pct(summary.expected_default_rate_approved), border=True,
                     help=ui.t("kpi.expected_default_help"))
-    cards[3].metric(ui.t("kpi.expected_loss"), ui.money(summary.expected_loss), border=True,
-                    help=ui.t("kpi.expected_loss_help"))
+    # The tile holds the compact amount (a full one is cut off at this width); the caption the exact one.
+    cards[3].metric(ui.t("kpi.expected_loss"), ui.money_compact(summary.expected_loss), border=True,
+                    help=ui.t("kpi.expected_loss_help") + f" ({ui.money(summary.expected_loss)})")
     st.caption(ui.t("kpi.approved_credit", amount=ui.money(summary.approved_credit),
                     loss_share=ui.pct(summary.expected_loss / summary.approved_credit if summary.approved_credit else None)))
 
