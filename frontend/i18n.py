@@ -870,11 +870,11 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "en": "Backtesting has not been computed for this model yet: realised outcomes must be imported "
         "(`octroi outcomes import`).",
     },
-    "monitoring.fresh": {"fr": "Calculé le {when} (UTC) sur la population actuelle.",
-                         "en": "Computed on {when} (UTC) on the current population."},
+    "monitoring.fresh": {"fr": "Calculé le {when} (heure de Paris) sur la population actuelle.",
+                         "en": "Computed on {when} (Paris time) on the current population."},
     "monitoring.stale": {
-        "fr": "Calculé le {when} (UTC) : la population a changé depuis, un nouveau calcul est en attente.",
-        "en": "Computed on {when} (UTC): the population has changed since, a new computation is due.",
+        "fr": "Calculé le {when} (heure de Paris) : la population a changé depuis, un nouveau calcul est en attente.",
+        "en": "Computed on {when} (Paris time): the population has changed since, a new computation is due.",
     },
     "monitoring.status": {"fr": "État", "en": "Status"},
     "monitoring.level.ok": {"fr": "Stable", "en": "Stable"},

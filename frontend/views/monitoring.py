@@ -36,7 +36,7 @@ def _get(path: str, empty_key: str) -> dict[str, Any] | None:
 
 
 def _freshness(freshness: dict[str, Any]) -> None:
-    when = str(freshness.get("computed_at", ""))[:16].replace("T", " ")
+    when = ui.when(freshness.get("computed_at"))
     if freshness.get("current"):
         st.caption(ui.t("monitoring.fresh", when=when))
     else:
@@ -50,13 +50,15 @@ def _level_text(level: str) -> str:
 def _history_chart(points: list[dict[str, Any]], field: str, title: str, thresholds: bool) -> go.Figure:
     ordered = list(reversed(points))
     fig = go.Figure(go.Scatter(
-        x=[str(p["computed_at"])[:16].replace("T", " ") for p in ordered],
+        x=[ui.when(p["computed_at"]) for p in ordered],
         y=[p.get(field) for p in ordered], mode="lines+markers", line={"color": charts.CLIENT}, name=title,
     ))
     if thresholds:
         fig.add_hline(y=0.10, line_dash="dot", line_color=charts.WATCH, annotation_text=ui.t("monitoring.watch_line"))
         fig.add_hline(y=0.25, line_dash="dash", line_color=charts.RISK, annotation_text=ui.t("monitoring.act_line"))
-    fig.update_layout(yaxis_title=title, height=300, margin={"l": 10, "r": 10, "t": 30, "b": 40})
+    # Paris-time labels in the page's language, one per run (not a date axis in English).
+    fig.update_layout(yaxis_title=title, height=300, margin={"l": 10, "r": 10, "t": 30, "b": 40},
+                      xaxis={"type": "category"})
     return fig
 
 
@@ -66,7 +68,8 @@ def _score_distribution(score: dict[str, Any]) -> go.Figure:
         go.Bar(x=labels, y=score["reference_shares"], name=ui.t("monitoring.training"), marker_color=charts.NEUTRAL),
         go.Bar(x=labels, y=score["current_shares"], name=ui.t("monitoring.current"), marker_color=charts.CLIENT),
     ])
-    fig.update_layout(barmode="group", yaxis_tickformat=".0%", height=320, legend={"orientation": "h"},
+    fig.update_layout(barmode="group", yaxis_tickformat=".0%", height=320,
+                      legend={"orientation": "h", "y": 1.12, "x": 0},  # above the plot, clear of the axis title
                       xaxis_title=ui.t("monitoring.score_bins"), margin={"l": 10, "r": 10, "t": 30, "b": 40})
     return fig
 
