@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
+import pandas as pd
 import typer
+from sqlalchemy.orm import Session
 
 from backend.audit.service import CLI_ROLE, cli_operator, record_event
-from backend.audit.setup import cli_sessionmaker
-from backend.cli.common import fail, load_settings
-from backend.clients.service import ImportFailed, import_clients, keyring, read_import_file
-from backend.db import session_scope
+from backend.cli.common import import_pseudonymized
+from backend.clients.service import ImportReport, import_clients, read_import_file
 from backend.jobs.trigger import run_after_change
-from security.pseudonym import InvalidKeyRing
+from security.pseudonym import PseudonymKeyRing
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -28,28 +27,16 @@ def import_file(
     jobs: bool = typer.Option(True, "--jobs/--no-jobs", help="Run the portfolio, drift and backtest jobs after."),
 ) -> None:
     """Import current applicants: ids become pseudonyms, one transaction, idempotent."""
-    settings = load_settings()
-    try:
-        ring = keyring(settings)
-    except InvalidKeyRing as exc:
-        fail(f"configuration error: {exc}")
-    started = time.perf_counter()
-    try:
-        frame = read_import_file(path)
-    except ImportFailed as exc:
-        fail(f"{exc}; nothing was imported")
-    # The audit-configured factory: re-importing an erased client is audited in the same transaction.
-    factory, engine = cli_sessionmaker(settings)
-    try:
-        with session_scope(factory) as db:
-            report = import_clients(db, ring, frame, allow_erased=allow_erased)
-            for pseudonym in report.restored_erased:
-                record_event(db, None, None, action="client.reimport_erased", resource=pseudonym,
-                             actor=cli_operator(), role=CLI_ROLE, details={"file": path.name})
-    finally:
-        engine.dispose()
+    def apply(db: Session, ring: PseudonymKeyRing, frame: pd.DataFrame) -> ImportReport:
+        report = import_clients(db, ring, frame, allow_erased=allow_erased)
+        for pseudonym in report.restored_erased:
+            record_event(db, None, None, action="client.reimport_erased", resource=pseudonym,
+                         actor=cli_operator(), role=CLI_ROLE, details={"file": path.name})
+        return report
+
+    settings, report, seconds = import_pseudonymized(path, read_import_file, apply)
     typer.echo(
-        f"imported {report.rows} rows from {path.name} in {time.perf_counter() - started:.1f}s: "
+        f"imported {report.rows} rows from {path.name} in {seconds:.1f}s: "
         f"{report.inserted} new, {report.updated} updated, {report.skipped_erased} skipped (erased); "
         f"pseudonym key {report.key_version}"
     )

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from backend.cli.common import fail, load_settings
+from backend.cli.common import fail, import_pseudonymized, load_settings
 from backend.jobs.trigger import run_after_change
 
 outcomes_app = typer.Typer(no_args_is_help=True)
@@ -37,30 +36,11 @@ def import_outcomes_file(
     jobs: bool = typer.Option(True, "--jobs/--no-jobs", help="Run the backtest job after the import."),
 ) -> None:
     """Import realised outcomes: ids become pseudonyms, one transaction, idempotent."""
-    from backend.audit.setup import cli_sessionmaker
-    from backend.clients.service import ImportFailed, keyring
-    from backend.db import session_scope
     from backend.monitoring.outcomes import import_outcomes, read_outcomes_file
-    from security.pseudonym import InvalidKeyRing
 
-    settings = load_settings()
-    try:
-        ring = keyring(settings)
-    except InvalidKeyRing as exc:
-        fail(f"configuration error: {exc}")
-    started = time.perf_counter()
-    try:
-        rows = read_outcomes_file(path)
-    except ImportFailed as exc:
-        fail(f"{exc}; nothing was imported")
-    factory, engine = cli_sessionmaker(settings)
-    try:
-        with session_scope(factory) as db:
-            report = import_outcomes(db, ring, rows)
-    finally:
-        engine.dispose()
+    settings, report, seconds = import_pseudonymized(path, read_outcomes_file, import_outcomes)
     typer.echo(
-        f"imported {report.rows} outcomes from {path.name} in {time.perf_counter() - started:.1f}s: "
+        f"imported {report.rows} outcomes from {path.name} in {seconds:.1f}s: "
         f"{report.inserted} new, {report.updated} updated, {report.skipped_erased} skipped (erased), "
         f"{report.skipped_unknown} skipped (no such client); pseudonym key {report.key_version}"
     )
