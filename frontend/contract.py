@@ -930,6 +930,13 @@ class RegisterRecipient(BaseModel):
     permissions: Annotated[list[str], Field(title="Permissions")]
     personal_data_access: Annotated[str, Field(title="Personal Data Access")]
     role: Annotated[str, Field(title="Role")]
+    """
+    The role's code in the policy table (security/rbac.py)
+    """
+    role_label: Annotated[str, Field(title="Role Label")]
+    """
+    The role's name in the register's language
+    """
 
 
 class RegisterRetention(BaseModel):
@@ -1400,6 +1407,10 @@ class ProcessingRegister(BaseModel):
     data_categories: Annotated[list[RegisterTable], Field(title="Data Categories")]
     data_subjects: Annotated[list[str], Field(title="Data Subjects")]
     generated_at: Annotated[AwareDatetime, Field(title="Generated At")]
+    lang: Annotated[Literal["fr", "en"], Field(title="Lang")]
+    """
+    Language of every sentence and role name
+    """
     legal_bases: Annotated[list[str], Field(title="Legal Bases")]
     model_features: Annotated[list[RegisterFeature], Field(title="Model Features")]
     model_version: Annotated[str | None, Field(title="Model Version")]

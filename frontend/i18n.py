@@ -656,6 +656,18 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "register.col.period": {"fr": "Durée", "en": "Period"},
     "register.col.setting": {"fr": "Réglage", "en": "Setting"},
     "register.col.value": {"fr": "Valeur", "en": "Value"},
+    # The register's field names (the API writes the values in the page's language).
+    "register.system.name": {"fr": "Nom", "en": "Name"},
+    "register.system.environment": {"fr": "Environnement", "en": "Environment"},
+    "register.system.ai_act": {"fr": "Règlement sur l'IA", "en": "AI Act"},
+    "register.purpose.purpose": {"fr": "Finalité", "en": "Purpose"},
+    "register.purpose.detail": {"fr": "Détail", "en": "Detail"},
+    "register.processor.name": {"fr": "Sous-traitant", "en": "Processor"},
+    "register.processor.role": {"fr": "Rôle", "en": "Role"},
+    "register.automated.logic": {"fr": "Logique", "en": "Logic"},
+    "register.automated.human_oversight": {"fr": "Supervision humaine", "en": "Human oversight"},
+    "register.automated.explanation": {"fr": "Explication", "en": "Explanation"},
+    "register.automated.contest": {"fr": "Contestation", "en": "Contest"},
     "card.title": {"fr": "Fiche du modèle", "en": "Model card"},
     "card.fairness_intro": {
         "fr": "Taux d'accord par groupe au seuil de décision. Règle des quatre cinquièmes : le groupe le moins accordé doit l'être au moins à 80 % du taux du groupe le plus accordé.",

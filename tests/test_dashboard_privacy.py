@@ -91,7 +91,9 @@ def test_register_and_model_card_render_for_every_role(monkeypatch, live_api: Li
     assert "Registre des activités de traitement" in text
     assert "Durées de conservation" in text and "Destinataires par rôle" in text
     recipients = next(d.value for d in at.dataframe if d.value.columns[0] == "Rôle")
-    assert {"advisor", "comex", "compliance", "admin"} <= set(recipients["Rôle"])
+    # The roles by their French names, never the policy table's codes.
+    assert {"conseiller", "COMEX", "conformité", "administrateur"} <= set(recipients["Rôle"])
+    assert not {"advisor", "compliance", "admin"} & set(recipients["Rôle"])
     card_page = "screens/comex_model.py" if role == "comex" else MODEL_CARD.file
     at.switch_page(card_page).run()
     assert not at.exception and not _errors(at), _errors(at)

@@ -19,7 +19,7 @@ from backend.clients.models import Client, ClientErasure
 from backend.clients.service import keyring
 from backend.db import Base
 from backend.privacy.models import AdvisorDecision
-from backend.privacy.register import TABLE_CATEGORIES
+from backend.privacy.register import TABLE_CATEGORIES, TABLE_CATEGORIES_FR
 from security.rbac import ROLE_PERMISSIONS, Permission, Role, has_permission
 from tests.fixtures.clients import import_file
 
@@ -240,10 +240,11 @@ def test_only_compliance_may_export_or_erase(client, auth_headers, imported_clie
 def test_register_lists_every_role_table_retention_setting_and_model_feature(
     app, client, auth_headers, settings, model_bundle
 ):
-    response = client.get(f"{API}/privacy/register", headers=auth_headers("comex"))
+    response = client.get(f"{API}/privacy/register", headers=auth_headers("comex"), params={"lang": "en"})
 
     assert response.status_code == 200, response.text
     body = response.json()
+    assert body["lang"] == "en"
     recipients = {r["role"]: r for r in body["recipients"]}
     assert set(recipients) == {role.value for role in Role}
     for role, permissions in ROLE_PERMISSIONS.items():
@@ -277,13 +278,58 @@ def test_register_retention_follows_the_settings(db_url, make_settings, cheap_ar
         token = login(http, "boss", "Administrator-Pass-1!")["access_token"]
         body = http.get(f"{API}/privacy/register", headers={"Authorization": f"Bearer {token}"}).json()
     [audit] = [r for r in body["retention"] if r["setting"] == "OCTROI_AUDIT_RETENTION_DAYS"]
-    assert audit["value"] == 180 and audit["period"] == "180 days"
+    assert audit["value"] == 180 and audit["period"] == "180 jours"  # French by default
     assert body["model_features"] == [] and body["model_version"] is None
 
 
 def test_every_table_is_declared_in_the_register():
     undeclared = set(Base.metadata.tables) - set(TABLE_CATEGORIES)
     assert not undeclared, f"add these tables to backend/privacy/register.py TABLE_CATEGORIES: {undeclared}"
+    untranslated = set(Base.metadata.tables) - set(TABLE_CATEGORIES_FR)
+    assert not untranslated, f"add these tables to backend/privacy/register.py TABLE_CATEGORIES_FR: {untranslated}"
+
+
+def _prose(value, into: set[str]) -> set[str]:
+    """Every sentence-like string of a JSON answer (identifiers have no space)."""
+    if isinstance(value, dict):
+        for item in value.values():
+            _prose(item, into)
+    elif isinstance(value, list):
+        for item in value:
+            _prose(item, into)
+    elif isinstance(value, str) and " " in value.strip():
+        into.add(value)
+    return into
+
+
+def test_register_speaks_french_by_default_with_role_names_and_every_sentence_translated(
+    client, auth_headers, model_bundle
+):
+    headers = auth_headers("advisor")
+    french = client.get(f"{API}/privacy/register", headers=headers)
+    english = client.get(f"{API}/privacy/register", headers=headers, params={"lang": "en"})
+
+    assert french.status_code == english.status_code == 200, french.text
+    fr, en = french.json(), english.json()
+    assert (fr["lang"], en["lang"]) == ("fr", "en")
+    assert {r["role"]: r["role_label"] for r in fr["recipients"]} == {
+        "advisor": "conseiller", "comex": "COMEX", "compliance": "conformité", "admin": "administrateur"}
+    assert {r["role"]: r["role_label"] for r in en["recipients"]} == {
+        "advisor": "advisor", "comex": "executive", "compliance": "compliance", "admin": "administrator"}
+    # No English sentence left in the French register (feature labels come from the bundle's French).
+    english_sentences = _prose(en, set()) - _prose(fr, set())
+    leaked = [s for s in _prose(fr, set()) if s in _prose(en, set()) and not re.fullmatch(r"\d+ minutes", s)]
+    assert not leaked, leaked
+    assert english_sentences
+    assert "agrégats seulement" in {r["role"]: r for r in fr["recipients"]}["comex"]["personal_data_access"]
+    assert [t["table"] for t in fr["data_categories"]] == [t["table"] for t in en["data_categories"]]
+    assert [f["name"] for f in fr["model_features"]] == [f["name"] for f in en["model_features"]]
+
+
+def test_register_refuses_an_unknown_language_with_a_code(client, auth_headers):
+    response = client.get(f"{API}/privacy/register", headers=auth_headers("comex"), params={"lang": "de"})
+    assert response.status_code == 422
+    assert response.json()["code"] == "validation_error" and "lang" in response.text
 
 
 def test_privacy_routes_declare_their_permissions(app):

@@ -151,14 +151,16 @@ def overrides(
 @router.get("/privacy/register", response_model=ProcessingRegister)
 def register(
     request: Request,
+    lang: Lang = "fr",
     principal: Principal = Depends(require(Permission.privacy_read)),
     db: Session = Depends(get_db),
 ) -> ProcessingRegister:
-    """The record of processing activities (GDPR Art. 30), built from the code's own metadata."""
+    """The record of processing activities (GDPR Art. 30), built from the code's own metadata,
+    in ``lang`` (every sentence and role name; identifiers stay as the code names them)."""
     state = request.app.state
     result = build_register(
         state.settings, state.auth_settings, state.model.loaded, state.pseudonym_ring.versions,
-        state.checkpoint_signer.key_id,
+        state.checkpoint_signer.key_id, lang,
     )
     commit_audited(db, request, principal, action="privacy.register")
     return result

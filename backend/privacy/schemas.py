@@ -194,7 +194,8 @@ class OverridesReport(BaseModel):
 
 
 class RegisterRecipient(BaseModel):
-    role: str
+    role: str = Field(description="The role's code in the policy table (security/rbac.py)")
+    role_label: str = Field(description="The role's name in the register's language")
     permissions: list[str]
     personal_data_access: str
 
@@ -221,6 +222,7 @@ class RegisterFeature(BaseModel):
 class ProcessingRegister(BaseModel):
     controller: str
     generated_at: datetime
+    lang: Literal["fr", "en"] = Field(description="Language of every sentence and role name")
     system: dict[str, Any]
     purposes: list[dict[str, str]]
     legal_bases: list[str]

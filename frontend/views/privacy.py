@@ -9,7 +9,6 @@ the audit trail counts the exports a compliance officer actually asked for.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 import pandas as pd
@@ -342,24 +341,31 @@ def _bullets(items: Any) -> None:
         st.markdown(f"- {item}")
 
 
-def _key_values(mapping: Any) -> None:
-    for key, value in mapping.items() if isinstance(mapping, dict) else []:
-        st.markdown(f"- **{key}** : {ui.show_value(value) if not isinstance(value, list | dict) else json.dumps(value, ensure_ascii=False)}")
+def _key_values(mapping: dict[str, str], prefix: str) -> None:
+    # The API's keys are field names; the page names them from the catalog.
+    for key, value in mapping.items():
+        st.markdown(f"- **{ui.t_or(f'{prefix}.{key}', key)}** : {value}")
+
+
+def _records(rows: list[dict[str, str]], prefix: str) -> pd.DataFrame:
+    frame = pd.DataFrame(rows)
+    return frame.rename(columns={name: ui.t_or(f"{prefix}.{name}", name) for name in frame.columns})
 
 
 def register_page() -> None:
     st.title(ui.t("register.title"))
-    register = ui.fetch_as(contract.ProcessingRegister, "/privacy/register")
+    # Every sentence and role name comes from the API in the page's language.
+    register = ui.fetch_as(contract.ProcessingRegister, "/privacy/register", lang=ui.lang())
     if register is None:
         return
     st.caption(ui.t("register.intro", ts=_ts(register.generated_at)))
     st.markdown(f"**{ui.t('register.controller')}** : {register.controller}")
     with st.expander(ui.t("register.system")):
-        _key_values(register.system)
+        _key_values(register.system, "register.system")
     st.subheader(ui.t("register.purposes"))
     purposes = list(register.purposes)
     if purposes:
-        st.dataframe(pd.DataFrame(purposes), hide_index=True)
+        st.dataframe(_records(purposes, "register.purpose"), hide_index=True)
     left, right = st.columns(2)
     with left:
         st.markdown(f"**{ui.t('register.legal_bases')}**")
@@ -372,7 +378,7 @@ def register_page() -> None:
     st.dataframe(
         _text_frame(
             {
-                ui.t("field.role"): [r.role for r in recipients],
+                ui.t("field.role"): [r.role_label for r in recipients],
                 ui.t("register.col.access"): [r.personal_data_access for r in recipients],
                 ui.t("register.col.permissions"): [", ".join(map(str, r.permissions)) for r in recipients],
             }
@@ -417,7 +423,7 @@ def register_page() -> None:
     st.subheader(ui.t("register.processors"))
     processors = list(register.processors)
     if processors:
-        st.dataframe(pd.DataFrame(processors), hide_index=True)
+        st.dataframe(_records(processors, "register.processor"), hide_index=True)
     st.markdown(f"**{ui.t('register.transfers')}** : {register.transfers_outside_eu}")
     st.subheader(ui.t("register.automated"))
-    _key_values(register.automated_decision_making)
+    _key_values(register.automated_decision_making, "register.automated")

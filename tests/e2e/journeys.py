@@ -29,9 +29,6 @@ _RAW_ENGLISH = (
 )
 
 
-API_ENGLISH_PAGE = "Registre des traitements"
-
-
 def english_markers() -> tuple[str, ...]:
     sentences = []
     for entry in i18n.CATALOG.values():
@@ -150,9 +147,7 @@ def visit_every_page_and_tab(page, prefix: str) -> list[str]:
     found: list[str] = []
     for title in nav_links(page):
         open_page(page, title)
-        # The Art. 30 register is written by the API in English only (no ``lang`` yet): its
-        # page is still checked for exceptions, ``lang`` and axe, not for English prose.
-        found += [f"{title}: {p}" for p in problems(page, french=title != API_ENGLISH_PAGE)]
+        found += [f"{title}: {p}" for p in problems(page)]
         shot(page, f"{prefix}-{title}")
         for index, name in enumerate(tabs(page)):
             page.get_by_role("tab").nth(index).click()
