@@ -374,6 +374,21 @@ class ErasureResult(BaseModel):
     tombstone_kept: Annotated[bool, Field(title="Tombstone Kept")]
 
 
+class ErasureStatus(BaseModel):
+    erased_at: Annotated[AwareDatetime | None, Field(title="Erased At")]
+    """
+    When it was erased (UTC); null unless erased
+    """
+    key_versions_checked: Annotated[int, Field(title="Key Versions Checked")]
+    """
+    Pseudonym key versions the id was looked up under
+    """
+    status: Annotated[Literal["erased", "current", "unknown"], Field(title="Status")]
+    """
+    erased: a tombstone holds the id under some key version; current: a client is held under it; unknown: neither (never imported, or a typo)
+    """
+
+
 class ExportAuditEvent(BaseModel):
     action: Annotated[str, Field(title="Action")]
     actor_role: Annotated[str | None, Field(title="Actor Role")]

@@ -572,6 +572,14 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "fr": "Données effacées le {ts} (heure de Paris). Variables supprimées : {features} ; cache vidé : {cache} ; trace d'effacement conservée : {tombstone} ; décisions anonymisées : {decisions}.",
         "en": "Data erased on {ts} (Paris time). Features deleted: {features}; cache emptied: {cache}; tombstone kept: {tombstone}; decisions anonymised: {decisions}.",
     },
+    "subject.status_erased": {
+        "fr": "Le client {client_id} a été effacé le {ts} (heure de Paris) : ses données ne sont plus détenues, seule une trace d'effacement (pseudonyme) est conservée pour qu'il ne soit pas réimporté.",
+        "en": "Client {client_id} was erased on {ts} (Paris time): their data is no longer held, only an erasure tombstone (pseudonym) is kept so they are not imported again.",
+    },
+    "subject.status_unknown": {
+        "fr": "Aucun client avec l'identifiant {client_id}, ni aujourd'hui ni effacé (vérifié sous {versions} version(s) de clé de pseudonymisation).",
+        "en": "No client with id {client_id}, neither now nor erased (checked under {versions} pseudonym key version(s)).",
+    },
     "field.feature": {"fr": "Variable", "en": "Feature"},
     "field.label": {"fr": "Libellé", "en": "Label"},
     "field.when": {"fr": "Date", "en": "When"},

@@ -130,7 +130,8 @@ def test_compliance_looks_a_client_up_and_sees_the_readable_export(monkeypatch, 
 def test_unknown_client_lookup_says_so(monkeypatch, live_api: LiveApi):
     at = _lookup(_logged_in(monkeypatch, live_api, "compliance"), live_api.unknown_client_id)
     assert not at.exception and not _errors(at)
-    assert any(live_api.unknown_client_id in w.value for w in at.warning)
+    unknown = [w.value for w in at.warning if live_api.unknown_client_id in w.value]
+    assert unknown and "ni aujourd'hui ni effacé" in unknown[0], unknown
     assert not at.get("download_button")
 
 
@@ -160,8 +161,19 @@ def test_erasure_needs_both_confirmations_then_the_client_is_gone(monkeypatch, l
     for path in ("", "/score", "/explanation"):
         answer = httpx.get(f"{live_api.url}/api/v1/clients/{victim}{path}", headers=advisor, timeout=30)
         assert answer.status_code == 404, (path, answer.status_code)
+    # Looked up again: compliance is told it was erased, and when (Paris time), in French...
     again = _lookup(at, victim)
-    assert any(victim in w.value for w in again.warning)
+    assert not again.exception and not _errors(again), _errors(again)
+    erased = [w.value for w in again.warning if victim in w.value]
+    assert erased and "a été effacé le" in erased[0] and "(heure de Paris)" in erased[0], erased
+    assert not again.get("download_button")
+    statuses = _count_events(live_api, "privacy.erasure_status")
+    again.run()  # asked once per look-up: a rerun does not ask (and audit) again
+    assert _count_events(live_api, "privacy.erasure_status") == statuses
+    # ... and in English on request.
+    again.radio(key="octroi_lang").set_value("en").run()
+    english = [w.value for w in again.warning if victim in w.value]
+    assert english and "was erased on" in english[0] and "(Paris time)" in english[0], english
 
 
 # ----------------------------------------------------------------------------- human oversight

@@ -22,7 +22,7 @@ from backend.clients.service import (
     read_import_file,
 )
 from backend.db import make_engine, make_sessionmaker, session_scope
-from backend.privacy.service import erase, erasures_only_under
+from backend.privacy.service import erase, erasure_status, erasures_only_under
 from ml.schema import ID_COLUMN
 
 V1 = "v1:first-pseudonym-key-" + "1" * 20
@@ -125,3 +125,24 @@ def test_an_erasure_under_a_rotated_ring_keeps_a_tombstone_under_every_version(
     assert sorted(t.key_version for t in tombstones) == ["v1", "v2"]
     assert len({t.erasure_id for t in tombstones}) == 1
     assert _import(sessions, make_settings(db_url, pseudonym_key=V2), path).skipped_erased == 1
+
+
+def test_compliance_status_finds_an_erasure_made_under_an_older_key_version(
+    db_url, make_settings, write_applicants, sessions
+):
+    path = write_applicants(rows=3)
+    v1 = make_settings(db_url, pseudonym_key=V1)
+    _import(sessions, v1, path)
+    erased = _erase_first(sessions, v1, path)
+    kept = int(pd.read_csv(path, usecols=[ID_COLUMN])[ID_COLUMN][1])
+    # Rotated, nothing re-imported yet: the tombstone and the other client are under v1 only.
+    ring = keyring(make_settings(db_url, pseudonym_key=f"{V2},{V1}"))
+    with sessions() as db:
+        status, erased_at, pseudonym = erasure_status(db, ring.candidates(erased))
+        assert status == "erased" and erased_at is not None and erased_at.tzinfo is not None
+        assert pseudonym == keyring(v1).pseudonymize(erased).value
+        assert erasure_status(db, ring.candidates(kept))[0] == "current"
+        assert erasure_status(db, ring.candidates(999_999_999_991)) == ("unknown", None, None)
+    # Under the new version alone the old tombstone is out of reach: why key-status keeps v1.
+    with sessions() as db:
+        assert erasure_status(db, keyring(make_settings(db_url, pseudonym_key=V2)).candidates(erased))[0] == "unknown"

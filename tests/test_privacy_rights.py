@@ -173,6 +173,8 @@ def test_erasure_removes_features_and_cache_keeps_a_tombstone_and_every_client_e
     routes = _client_routes(app)
     assert len(routes) >= 8  # profile, score, explanation, comparison, similar, report, decision, export, erase
     for method, path, permission in routes:
+        if path.endswith("/erasure"):
+            continue  # compliance's "was it erased?" answers 200 erased (test below)
         role = next(r for r in Role if has_permission(r, permission))
         url = re.sub(r"\{client_id\}", str(raw), path).replace("{decision_id}", "1")
         answer = client.request(method, url, headers=auth_headers(role.value), **_body_for(path))
@@ -227,6 +229,40 @@ def test_erasing_an_unknown_or_already_erased_client_is_404_and_changes_nothing(
     with app.state.sessionmaker() as db:
         assert db.scalar(select(func.count()).select_from(ClientErasure)) == 1
     assert len(_events(app, "privacy.erase")) == 3  # one success, two audited misses
+
+
+def test_compliance_learns_whether_an_id_was_erased_and_when_without_the_id_echoed(
+    app, client, compliance, auth_headers, imported_clients
+):
+    raw, other, unknown = imported_clients[0], imported_clients[1], 999_999_999_991
+    erased = client.delete(f"{API}/privacy/clients/{raw}", headers=compliance).json()
+
+    answers = {name: client.get(f"{API}/privacy/clients/{value}/erasure", headers=compliance)
+               for name, value in (("erased", raw), ("current", other), ("unknown", unknown))}
+
+    for name, answer in answers.items():
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        assert body["status"] == name and body["key_versions_checked"] >= 1
+    assert answers["erased"].json()["erased_at"] is not None
+    assert answers["erased"].json()["erased_at"][:19] == erased["erased_at"][:19]
+    assert answers["current"].json()["erased_at"] is None and answers["unknown"].json()["erased_at"] is None
+    assert str(raw) not in answers["erased"].text
+    # The advisor still cannot tell an erased client from an unknown one.
+    assert client.get(f"{API}/clients/{raw}", headers=auth_headers("advisor")).status_code == 404
+    events = _events(app, "privacy.erasure_status")
+    assert [e.details["status"] for e in events] == ["erased", "current", "unknown"]
+    assert events[0].resource == erased["pseudonym"] and events[2].resource is None
+    assert all(str(value) not in str(e.details) for e in events for value in (raw, other, unknown))
+
+
+def test_erasure_status_refuses_a_malformed_id_and_other_roles(client, compliance, auth_headers, imported_clients):
+    malformed = client.get(f"{API}/privacy/clients/12ab/erasure", headers=compliance)
+    assert malformed.status_code == 422
+    assert malformed.json()["code"] == "validation_error" and "client_id" in malformed.text
+    for role in ("advisor", "comex", "admin"):
+        answer = client.get(f"{API}/privacy/clients/{imported_clients[0]}/erasure", headers=auth_headers(role))
+        assert answer.status_code == 403 and answer.json()["code"] == "forbidden"
 
 
 def test_only_compliance_may_export_or_erase(client, auth_headers, imported_clients):
@@ -336,6 +372,7 @@ def test_privacy_routes_declare_their_permissions(app):
     expected = {
         ("GET", "/api/v1/privacy/clients/{client_id}/export"): Permission.privacy_manage,
         ("DELETE", "/api/v1/privacy/clients/{client_id}"): Permission.privacy_manage,
+        ("GET", "/api/v1/privacy/clients/{client_id}/erasure"): Permission.privacy_manage,
         ("POST", "/api/v1/clients/{client_id}/decision"): Permission.decisions_record,
         ("GET", "/api/v1/privacy/overrides"): Permission.privacy_manage,
         ("GET", "/api/v1/privacy/register"): Permission.privacy_read,

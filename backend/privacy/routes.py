@@ -19,7 +19,7 @@ from backend.api.deps import get_db
 from backend.audit.service import commit_audited
 from backend.auth.deps import Principal, require
 from backend.cache import ResultCache
-from backend.clients.routes import load_client
+from backend.clients.routes import load_client, malformed_client_id
 from backend.clients.schemas import Lang
 from backend.decisions import service as decisions_service
 from backend.jobs.trigger import spawn_after_change
@@ -28,12 +28,13 @@ from backend.privacy.register import build_register
 from backend.privacy.schemas import (
     ClientExport,
     ErasureResult,
+    ErasureStatus,
     OverridesReport,
     ProcessingRegister,
 )
 from backend.ratelimit import RATE_LIMITED_RESPONSES, rate_limit
 from backend.scoring.model import get_cache, get_keyring
-from security.pseudonym import PseudonymKeyRing
+from security.pseudonym import MalformedClientId, PseudonymKeyRing
 from security.rbac import Permission
 
 router = APIRouter(tags=["privacy"])
@@ -115,6 +116,32 @@ def erase_client_data(
         tombstone_kept=True, cache_invalidated=True, decisions_anonymised=erasure.decisions_anonymised,
         snapshots_deleted=snapshots, contests_anonymised=contests,
     )
+
+
+@router.get("/privacy/clients/{client_id}/erasure", response_model=ErasureStatus,
+            responses={422: _CLIENT_ERRORS[422], 503: {"description": "Audit trail unavailable"}})
+def erasure_status(
+    client_id: str,
+    request: Request,
+    principal: Principal = Depends(require(Permission.privacy_manage)),
+    db: Session = Depends(get_db),
+    ring: PseudonymKeyRing = Depends(get_keyring),
+) -> ErasureStatus:
+    """Compliance only: was this bank id erased, and when? Erased, current client or unknown.
+
+    Every other client route answers 404 for both an erased and an unknown id (on purpose: an
+    advisor must not learn that someone was erased); compliance, which handles the erasure
+    requests, may ask. The id is pseudonymised under every key version, so an erasure made
+    before a key rotation is still found; the id itself is neither stored nor echoed."""
+    try:
+        candidates = ring.candidates(client_id)
+    except MalformedClientId as exc:
+        raise malformed_client_id(exc, "path") from None
+    status, erased_at, pseudonym = service.erasure_status(db, candidates)
+    commit_audited(db, request, principal, action="privacy.erasure_status", resource=pseudonym,
+                   details={"status": status})
+    return ErasureStatus(status=status, erased_at=erased_at,  # type: ignore[arg-type]
+                         key_versions_checked=len(candidates))
 
 
 @router.get("/privacy/overrides", response_model=OverridesReport)

@@ -117,6 +117,16 @@ class ErasureResult(BaseModel):
     contests_anonymised: int = Field(default=0, description="Contests whose statement and link were cleared")
 
 
+class ErasureStatus(BaseModel):
+    """Compliance's answer to "was this bank client id erased, and when?" (never the id itself)."""
+
+    status: Literal["erased", "current", "unknown"] = Field(
+        description="erased: a tombstone holds the id under some key version; current: a client is "
+                    "held under it; unknown: neither (never imported, or a typo)")
+    erased_at: datetime | None = Field(description="When it was erased (UTC); null unless erased")
+    key_versions_checked: int = Field(description="Pseudonym key versions the id was looked up under")
+
+
 # ----------------------------------------------------------------------------- human oversight
 
 

@@ -178,6 +178,26 @@ def erase(
     return Erasure(client.pseudonym, now, deleted, int(anonymised or 0))
 
 
+def erasure_status(db: Session, candidates: Sequence[Pseudonym]) -> tuple[str, datetime | None, str | None]:
+    """(status, erased_at, pseudonym) of one person from their pseudonym under every key version.
+
+    "current" when a client row exists under any version, else "erased" with the earliest
+    tombstone's time (the tombstones of one erasure share it), else "unknown". The pseudonym is
+    the one found (for the audit event), None when unknown.
+    """
+    values = [p.value for p in candidates]
+    held = db.scalars(select(Client.pseudonym).where(Client.pseudonym.in_(values))).first()
+    if held is not None:
+        return "current", None, held
+    tombstone = db.scalars(
+        select(ClientErasure).where(ClientErasure.pseudonym.in_(values)).order_by(ClientErasure.erased_at).limit(1)
+    ).first()
+    if tombstone is None:
+        return "unknown", None, None
+    erased_at = tombstone.erased_at if tombstone.erased_at.tzinfo else tombstone.erased_at.replace(tzinfo=UTC)
+    return "erased", erased_at, tombstone.pseudonym
+
+
 # ----------------------------------------------------------------------------- human oversight
 
 

@@ -21,6 +21,7 @@ from frontend.views import decisions as decisions_view
 SUBJECT_KEY = "privacy_subject_id"
 EXPORT_KEY = "privacy_export"  # (client id, lang, export) of the last look-up
 ERASED_KEY = "privacy_erased"  # (client id, erasure result)
+STATUS_KEY = "privacy_status"  # (client id, erasure status) when no current client holds the id
 OVERRIDES_DAYS = 30
 
 
@@ -60,19 +61,52 @@ def _lookup() -> str | None:
                 st.session_state[SUBJECT_KEY] = client_id
                 st.session_state.pop(EXPORT_KEY, None)
                 st.session_state.pop(ERASED_KEY, None)
+                st.session_state.pop(STATUS_KEY, None)
     return st.session_state.get(SUBJECT_KEY)
+
+
+def _show_status(client_id: str, status: contract.ErasureStatus) -> None:
+    if status.status == "erased":
+        st.warning(ui.t("subject.status_erased", client_id=client_id, ts=_ts(status.erased_at)),
+                   icon=":material/delete_forever:")
+    else:  # "unknown" (or a client imported between the two calls: the next look-up shows it)
+        st.warning(ui.t("subject.status_unknown", client_id=client_id, versions=ui.num(status.key_versions_checked)))
+
+
+def _erasure_status(client_id: str) -> None:
+    """No current client under the id: ask the API whether it was erased, and when (compliance
+    only; the other roles' pages only ever learn "not found"). Asked once per look-up."""
+    stored = st.session_state.get(STATUS_KEY)
+    if stored and stored[0] == client_id:
+        _show_status(client_id, stored[1])
+        return
+    try:
+        status = ui.parse(contract.ErasureStatus, ui.client().get(f"/privacy/clients/{client_id}/erasure"))
+    except ApiError as error:
+        if error.kind is ErrorKind.not_found:
+            st.warning(ui.t("client.unknown", client_id=client_id))
+        else:
+            ui.show_error(error)
+        return
+    if status is not None:
+        st.session_state[STATUS_KEY] = (client_id, status)
+        _show_status(client_id, status)
 
 
 def _load_export(client_id: str) -> contract.ClientExport | None:
     stored = st.session_state.get(EXPORT_KEY)
     if stored and stored[0] == client_id and stored[1] == ui.lang():
         return stored[2]
+    status = st.session_state.get(STATUS_KEY)
+    if status and status[0] == client_id:
+        _show_status(client_id, status[1])  # already known to hold no current client
+        return None
     try:
         with st.spinner(ui.t("common.loading")):
             export = ui.client().get(f"/privacy/clients/{client_id}/export", {"lang": ui.lang()})
     except ApiError as error:
         if error.kind is ErrorKind.not_found:
-            st.warning(ui.t("client.unknown", client_id=client_id))
+            _erasure_status(client_id)
             return None
         ui.show_error(error)
         return None
