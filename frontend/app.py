@@ -7,6 +7,8 @@ pages. The API base URL comes from ``OCTROI_API_URL``.
 
 from __future__ import annotations
 
+import json
+
 import streamlit as st
 
 from frontend import i18n, ui
@@ -44,12 +46,40 @@ _PAGE_FIX = """
   [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] * {{ color: #4a4f5c !important; opacity: 1 !important; }}
   [data-testid="stWidgetLabel"] p, [data-testid="stMetricLabel"] p {{ color: #262730; }}
 </style>
-<script>document.documentElement.lang = "{lang}";</script>
+<script>
+  document.documentElement.lang = "{lang}";
+  window.octroiLang = "{lang}";
+  window.octroiNames = {names};
+  window.octroiHelpFor = {help_for};
+  // Streamlit's own accessible names (help icons, sidebar, table toolbar) are English in every
+  // language and no option changes them: relabel them, both ways, whenever the page changes.
+  if (!window.octroiRelabel) {{
+    const relabel = () => {{
+      const french = window.octroiLang === "fr";
+      const [fromFor, toFor] = french ? window.octroiHelpFor : [...window.octroiHelpFor].reverse();
+      const names = french ? window.octroiNames
+        : Object.fromEntries(Object.entries(window.octroiNames).map(([en, fr]) => [fr, en]));
+      for (const attribute of ["aria-label", "title"]) {{
+        document.querySelectorAll("[" + attribute + "]").forEach((node) => {{
+          const text = node.getAttribute(attribute);
+          if (Object.hasOwn(names, text)) node.setAttribute(attribute, names[text]);
+          else if (text.startsWith(fromFor)) node.setAttribute(attribute, toFor + text.slice(fromFor.length));
+        }});
+      }}
+    }};
+    window.octroiRelabel = new MutationObserver(relabel);
+    window.octroiRelabel.observe(document.body, {{subtree: true, childList: true, attributes: true,
+                                                  attributeFilter: ["aria-label", "title"]}});
+    relabel();
+  }}
+</script>
 """
 
 
 def _page_language() -> None:
-    st.html(_PAGE_FIX.format(lang=ui.lang()), unsafe_allow_javascript=True)
+    help_for = [i18n.CATALOG["a11y.help_for"]["en"], i18n.CATALOG["a11y.help_for"]["fr"]]
+    st.html(_PAGE_FIX.format(lang=ui.lang(), names=json.dumps(i18n.accessible_names()), help_for=json.dumps(help_for)),
+            unsafe_allow_javascript=True)
 
 
 def main() -> None:

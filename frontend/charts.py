@@ -15,6 +15,32 @@ RISK = "#cf222e"
 CLIENT = "#0550ae"
 NEUTRAL = "#8c959f"
 INK = "#24292f"  # chart text: 15:1 on white (WCAG asks 4.5:1)
+# Percent axes and hovers are built in percentage points with this suffix; ``localise`` swaps
+# in the page language's (``20 %`` in French, ``20%`` in English). Plotly's own ``.0%`` format
+# cannot: d3 glues the sign to the number in every language.
+PERCENT = "%"
+
+
+def localise(fig: go.Figure, *, separators: str, percent: str) -> go.Figure:
+    """``fig`` in a language's number format: decimal and group separators, and ``percent``
+    (the text Babel puts after a percentage's digits) on every percent axis, gauge and hover."""
+    fig.update_layout(separators=separators)
+
+    def axis(ax: object) -> None:
+        if getattr(ax, "ticksuffix", None) == PERCENT:
+            ax.ticksuffix = percent  # type: ignore[attr-defined]
+
+    fig.for_each_xaxis(axis)
+    fig.for_each_yaxis(axis)
+    for trace in fig.data:
+        if isinstance(trace, go.Indicator):
+            if trace.number.suffix == PERCENT:
+                trace.number.suffix = percent
+            axis(trace.gauge.axis)
+        template = getattr(trace, "hovertemplate", None)
+        if isinstance(template, str):
+            trace.hovertemplate = template.replace("}" + PERCENT, "}" + percent)
+    return fig
 
 
 def readable(fig: go.Figure) -> go.Figure:
@@ -54,10 +80,10 @@ def gauge(
         go.Indicator(
             mode="gauge+number",
             value=probability * 100,
-            number={"suffix": " %", "valueformat": ".1f"},
+            number={"suffix": PERCENT, "valueformat": ".1f"},
             title={"text": f"{title}<br><span style='font-size:0.9em;color:{risk_colour(level)}'><b>{label}</b></span>"},
             gauge={
-                "axis": {"range": [0, upper * 100], "ticksuffix": " %"},
+                "axis": {"range": [0, upper * 100], "ticksuffix": PERCENT},
                 "bar": {"color": risk_colour(level), "thickness": 0.35},
                 "steps": [
                     {"range": [0, low * 100], "color": "#dafbe1"},
@@ -123,18 +149,18 @@ def density(
     """The population's distribution split by outcome: one curve per (name, counts, dash),
     each normalised to its own total so the shapes compare; told apart by colour AND dash,
     named in the legend. The client's value and the medians are vertical lines whose labels
-    sit in the legend (no text printed over each other)."""
+    sit in the legend (no text printed over each other). Shares are in percentage points."""
     centres = [(edges[i] + edges[i + 1]) / 2 for i in range(len(edges) - 1)]
     colours = (SAFE, RISK)
     fig = go.Figure()
     for index, (name, counts, dash) in enumerate(series):
         total = float(sum(counts)) or 1.0
         fig.add_trace(go.Scatter(
-            x=centres, y=[c / total for c in counts], mode="lines", name=name,
+            x=centres, y=[100 * c / total for c in counts], mode="lines", name=name,
             line={"color": colours[index % 2], "dash": dash, "width": 3, "shape": "spline"},
-            hovertemplate="%{x:.3g}: %{y:.1%}<extra>" + name + "</extra>",
+            hovertemplate="%{x:.3g}: %{y:.1f}" + PERCENT + "<extra>" + name + "</extra>",
         ))
-    top = max((c / (float(sum(counts)) or 1.0) for _, counts, _ in series for c in counts), default=1.0)
+    top = max((100 * c / (float(sum(counts)) or 1.0) for _, counts, _ in series for c in counts), default=100.0)
     for index, (name, value) in enumerate(medians):
         if value is not None:
             fig.add_trace(go.Scatter(x=[value, value], y=[0, top], mode="lines", name=name,
@@ -143,7 +169,7 @@ def density(
         fig.add_trace(go.Scatter(x=[client_value, client_value], y=[0, top * 1.05], mode="lines+markers", name=client_label,
                                  line={"color": CLIENT, "width": 4}, marker={"symbol": "star", "size": 14}))
     fig.update_layout(height=340, margin={"l": 10, "r": 10, "t": 50, "b": 40}, title=title,
-                      xaxis_title=x_title, yaxis_title=y_title, yaxis_tickformat=".0%", legend={"orientation": "h", "y": -0.25})
+                      xaxis_title=x_title, yaxis_title=y_title, yaxis_ticksuffix=PERCENT, legend={"orientation": "h", "y": -0.25})
     return readable(fig)
 
 
@@ -224,18 +250,48 @@ def score_histogram(
     for name, index, colour, shape in ((names[0], below, SAFE, ""), (names[1], above, RISK, "/")):
         fig.add_trace(go.Bar(x=[centres[i] for i in index], y=[counts[i] for i in index], name=name,
                              marker={"color": colour, "pattern": {"shape": shape, "fgcolor": "white", "fillmode": "overlay"}},
-                             hovertemplate="%{x:.1f} %: %{y}<extra>" + name + "</extra>"))
+                             hovertemplate="%{x:.1f}" + PERCENT + ": %{y}<extra>" + name + "</extra>"))
     fig.add_vline(x=threshold * 100, line_color=INK, line_width=3, annotation_text=threshold_label,
                   annotation_position="top right")
-    fig.update_layout(xaxis_title=x_title, yaxis_title=y_title, xaxis_ticksuffix=" %", bargap=0.05, height=360,
+    fig.update_layout(xaxis_title=x_title, yaxis_title=y_title, xaxis_ticksuffix=PERCENT, bargap=0.05, height=360,
                       margin={"l": 10, "r": 10, "t": 30, "b": 40}, legend={"orientation": "h", "y": -0.25},
                       barmode="overlay")
     return readable(fig)
 
 
 def horizontal_bars(labels: Sequence[str], values: Sequence[float], x_title: str, *, percent: bool = False) -> go.Figure:
+    """``percent``: ``values`` are shares (0-1), drawn in percentage points."""
     order = sorted(range(len(labels)), key=lambda i: values[i])
-    fig = go.Figure(go.Bar(x=[values[i] for i in order], y=[labels[i] for i in order], orientation="h", marker_color=CLIENT))
+    scale = 100.0 if percent else 1.0
+    fig = go.Figure(go.Bar(x=[values[i] * scale for i in order], y=[labels[i] for i in order], orientation="h",
+                           marker_color=CLIENT,
+                           hovertemplate="%{y}: %{x:.1f}" + PERCENT + "<extra></extra>" if percent else None))
     fig.update_layout(xaxis_title=x_title, height=max(260, 30 * len(labels) + 80), margin={"l": 10, "r": 20, "t": 20, "b": 40},
-                      yaxis={"automargin": True}, xaxis_tickformat=".0%" if percent else None)
+                      yaxis={"automargin": True}, xaxis_ticksuffix=PERCENT if percent else None)
+    return readable(fig)
+
+
+def grouped_shares(
+    categories: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float | None], str]],
+    *,
+    x_title: str,
+    y_title: str = "",
+    errors: tuple[Sequence[float], Sequence[float]] | None = None,
+) -> go.Figure:
+    """Side-by-side bars of shares (0-1) per category, in percentage points: one bar per
+    (name, shares, colour), named in the legend above the plot. ``errors`` (above, below) are
+    the last series' whiskers, as shares."""
+    fig = go.Figure()
+    for index, (name, shares, colour) in enumerate(series):
+        whiskers = None
+        if errors is not None and index == len(series) - 1:
+            whiskers = {"type": "data", "symmetric": False, "array": [100 * e for e in errors[0]],
+                        "arrayminus": [100 * e for e in errors[1]], "color": INK}
+        fig.add_trace(go.Bar(x=list(categories), y=[None if v is None else 100 * v for v in shares], name=name,
+                             marker_color=colour, error_y=whiskers,
+                             hovertemplate="%{x}: %{y:.1f}" + PERCENT + "<extra>" + name + "</extra>"))
+    fig.update_layout(barmode="group", yaxis_ticksuffix=PERCENT, height=330, xaxis_title=x_title, yaxis_title=y_title,
+                      legend={"orientation": "h", "y": 1.12, "x": 0},  # above the plot, clear of the axis title
+                      margin={"l": 10, "r": 10, "t": 30, "b": 40})
     return readable(fig)

@@ -28,17 +28,6 @@ class AdvisorOverrides(BaseModel):
     """
 
 
-class Alert(BaseModel):
-    against: Annotated[Literal["training", "previous_period"], Field(title="Against")]
-    level: Annotated[Literal["watch", "act"], Field(title="Level")]
-    measure: Annotated[Literal["psi", "csi"], Field(title="Measure")]
-    subject: Annotated[str, Field(title="Subject")]
-    """
-    "score" or an input column
-    """
-    value: Annotated[float, Field(title="Value")]
-
-
 class AucInterval(BaseModel):
     auc: Annotated[float, Field(title="Auc")]
     gini: Annotated[float, Field(title="Gini")]
@@ -614,27 +603,6 @@ class Importance(BaseModel):
     mean_abs_shap: Annotated[float, Field(title="Mean Abs Shap")]
 
 
-class InputDrift(BaseModel):
-    csi: Annotated[float, Field(title="Csi")]
-    """
-    Characteristic stability index against the training reference
-    """
-    csi_previous_period: Annotated[float | None, Field(title="Csi Previous Period")]
-    input: Annotated[str, Field(title="Input")]
-    kind: Annotated[Literal["number", "category"], Field(title="Kind")]
-    missing_share: Annotated[float, Field(title="Missing Share")]
-    missing_share_training: Annotated[float, Field(title="Missing Share Training")]
-    out_of_range_share: Annotated[float, Field(title="Out Of Range Share")]
-    """
-    Share outside the training minimum-maximum
-    """
-    status: Annotated[
-        Literal["ok", "watch", "act"] | Literal["unknown"], Field(title="Status")
-    ]
-    unseen_categories: Annotated[list[str], Field(title="Unseen Categories")]
-    unseen_category_share: Annotated[float, Field(title="Unseen Category Share")]
-
-
 class InputField(BaseModel):
     form_order: Annotated[int | None, Field(title="Form Order")] = None
     """
@@ -670,6 +638,11 @@ class InputField(BaseModel):
     Sentinel values accepted outside min-max
     """
     type: Annotated[Literal["number", "integer", "category"], Field(title="Type")]
+
+
+class InputLabel(BaseModel):
+    en: Annotated[str, Field(title="En")]
+    fr: Annotated[str, Field(title="Fr")]
 
 
 class InputSpec(BaseModel):
@@ -726,11 +699,17 @@ class ModelVersion(BaseModel):
         float | None, Field(title="Business Cost Per Client")
     ]
     created_at: Annotated[str | None, Field(title="Created At")]
+    """
+    When it was trained (ISO 8601, from its manifest)
+    """
     features: Annotated[int, Field(title="Features")]
     """
     How many model features this version reads
     """
-    status: Annotated[str, Field(title="Status")]
+    status: Annotated[
+        Literal["champion", "challenger", "retired", "registered"],
+        Field(title="Status"),
+    ]
     """
     champion, challenger, retired (was champion) or registered
     """
@@ -1255,6 +1234,21 @@ class AccessRequestOut(BaseModel):
     username: Annotated[str, Field(title="Username")]
 
 
+class Alert(BaseModel):
+    against: Annotated[Literal["training", "previous_period"], Field(title="Against")]
+    level: Annotated[Literal["watch", "act"], Field(title="Level")]
+    measure: Annotated[Literal["psi", "csi"], Field(title="Measure")]
+    subject: Annotated[str, Field(title="Subject")]
+    """
+    "score" or an input column
+    """
+    subject_label: InputLabel | None
+    """
+    The input's name for people (null when the subject is the score)
+    """
+    value: Annotated[float, Field(title="Value")]
+
+
 class BacktestReport(BaseModel):
     auc: AucInterval | None = None
     calibration: Calibration | None = None
@@ -1306,24 +1300,6 @@ class Comparison(BaseModel):
     """
     Population sample for scatter plots (only when ``sample`` > 0)
     """
-
-
-class DriftReport(BaseModel):
-    alerts: Annotated[list[Alert], Field(title="Alerts")]
-    freshness: Freshness
-    history: Annotated[list[DriftHistoryPoint], Field(title="History")]
-    """
-    Earlier drift runs, most recent first
-    """
-    inputs: Annotated[list[InputDrift], Field(title="Inputs")]
-    level: Annotated[Literal["ok", "watch", "act"], Field(title="Level")]
-    """
-    Highest alert level: ok, watch (>= 0.10) or act (>= 0.25)
-    """
-    model_version: Annotated[str, Field(title="Model Version")]
-    rows: Annotated[int, Field(title="Rows")]
-    score: ScoreDrift
-    thresholds: Thresholds
 
 
 class ErrorBody(BaseModel):
@@ -1403,6 +1379,31 @@ class GlobalImportance(BaseModel):
     features: Annotated[list[Importance], Field(title="Features")]
     lang: Annotated[Literal["fr", "en"], Field(title="Lang")]
     model_version: Annotated[str, Field(title="Model Version")]
+
+
+class InputDrift(BaseModel):
+    csi: Annotated[float, Field(title="Csi")]
+    """
+    Characteristic stability index against the training reference
+    """
+    csi_previous_period: Annotated[float | None, Field(title="Csi Previous Period")]
+    input: Annotated[str, Field(title="Input")]
+    kind: Annotated[Literal["number", "category"], Field(title="Kind")]
+    label: InputLabel
+    """
+    The input's name for people; `input` is the raw column
+    """
+    missing_share: Annotated[float, Field(title="Missing Share")]
+    missing_share_training: Annotated[float, Field(title="Missing Share Training")]
+    out_of_range_share: Annotated[float, Field(title="Out Of Range Share")]
+    """
+    Share outside the training minimum-maximum
+    """
+    status: Annotated[
+        Literal["ok", "watch", "act"] | Literal["unknown"], Field(title="Status")
+    ]
+    unseen_categories: Annotated[list[str], Field(title="Unseen Categories")]
+    unseen_category_share: Annotated[float, Field(title="Unseen Category Share")]
 
 
 class PasswordReset(BaseModel):
@@ -1534,3 +1535,21 @@ class ClientExport(BaseModel):
     lang: Annotated[Literal["fr", "en"], Field(title="Lang")]
     stored_data: Annotated[list[StoredFeature], Field(title="Stored Data")]
     subject: ExportSubject
+
+
+class DriftReport(BaseModel):
+    alerts: Annotated[list[Alert], Field(title="Alerts")]
+    freshness: Freshness
+    history: Annotated[list[DriftHistoryPoint], Field(title="History")]
+    """
+    Earlier drift runs, most recent first
+    """
+    inputs: Annotated[list[InputDrift], Field(title="Inputs")]
+    level: Annotated[Literal["ok", "watch", "act"], Field(title="Level")]
+    """
+    Highest alert level: ok, watch (>= 0.10) or act (>= 0.25)
+    """
+    model_version: Annotated[str, Field(title="Model Version")]
+    rows: Annotated[int, Field(title="Rows")]
+    score: ScoreDrift
+    thresholds: Thresholds

@@ -296,6 +296,8 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "score.decision": {"fr": "Décision", "en": "Decision"},
     "score.display": {"fr": "Score Octroi (0-1000)", "en": "Octroi score (0-1000)"},
     "score.band": {"fr": "Classe de risque", "en": "Risk band"},
+    "score.band_detail": {"fr": "{label} : probabilité de défaut de {low} à {high}",
+                          "en": "{label}: probability of default {low} to {high}"},
     "score.model_version": {"fr": "Modèle {version}", "en": "Model {version}"},
     "decision.approve": {"fr": "Accordé", "en": "Approved"},
     "decision.refuse": {"fr": "Refusé", "en": "Refused"},
@@ -991,8 +993,51 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "en": "AUC expected from the probabilities: {expected}; realised: {realised}. A clear gap means the link "
         "between the data and default has changed.",
     },
+    "monitoring.status_line": {"fr": "État : {level}", "en": "Status: {level}"},
+    "monitoring.column": {"fr": "Colonne source", "en": "Source column"},
+    "monitoring.observed_rate": {"fr": "Défaut constaté", "en": "Observed default"},
+    "monitoring.predicted_rate": {"fr": "Défaut prévu", "en": "Predicted default"},
+    "monitoring.interval_named": {"fr": "{name} : intervalle de confiance à 95 % de {low} à {high}",
+                                  "en": "{name}: 95% confidence interval {low} to {high}"},
     # -- end of monitoring (issue #16) --------------------------------------------------------
+    # -- Streamlit's own accessible names (aria-label, title), English in every language: the
+    # page relabels them from these entries (frontend/app.py); "en" is Streamlit's exact text.
+    "a11y.help": {"fr": "Aide", "en": "Help"},
+    "a11y.help_for": {"fr": "Aide : ", "en": "Help for "},  # a prefix, the widget's label follows
+    "a11y.collapse_sidebar": {"fr": "Replier le menu latéral", "en": "Collapse sidebar"},
+    "a11y.expand_sidebar": {"fr": "Déplier le menu latéral", "en": "Expand sidebar"},
+    "a11y.sidebar": {"fr": "Menu latéral", "en": "Sidebar"},
+    "a11y.app_pages": {"fr": "Pages de l'application", "en": "App pages"},
+    "a11y.main_menu": {"fr": "Menu principal", "en": "Main menu"},
+    "a11y.link_to_heading": {"fr": "Lien vers ce titre", "en": "Link to heading"},
+    "a11y.open": {"fr": "Ouvrir", "en": "Open"},
+    "a11y.close": {"fr": "Fermer", "en": "Close"},
+    "a11y.clear_value": {"fr": "Effacer la valeur", "en": "Clear value"},
+    "a11y.clear_all": {"fr": "Tout effacer", "en": "Clear all"},
+    "a11y.selected_values": {"fr": "Valeurs choisies", "en": "Selected values"},
+    "a11y.increment": {"fr": "Augmenter", "en": "Increment"},
+    "a11y.decrement": {"fr": "Diminuer", "en": "Decrement"},
+    "a11y.download_csv": {"fr": "Télécharger en CSV", "en": "Download as CSV"},
+    "a11y.fullscreen": {"fr": "Plein écran", "en": "Fullscreen"},
+    "a11y.close_fullscreen": {"fr": "Quitter le plein écran", "en": "Close fullscreen"},
+    "a11y.search": {"fr": "Rechercher", "en": "Search"},
+    "a11y.close_search": {"fr": "Fermer la recherche", "en": "Close Search"},
+    "a11y.show_hide_columns": {"fr": "Afficher ou masquer des colonnes", "en": "Show/hide columns"},
+    "a11y.column_menu": {"fr": "Menu de la colonne", "en": "Dataframe column menu"},
+    "a11y.choose_date": {"fr": "Choisir une date", "en": "Choose date"},
+    "a11y.previous_month": {"fr": "Mois précédent", "en": "Previous month"},
+    "a11y.next_month": {"fr": "Mois suivant", "en": "Next month"},
+    "a11y.scroll_tabs_left": {"fr": "Onglets précédents", "en": "Scroll tabs left"},
+    "a11y.scroll_tabs_right": {"fr": "Onglets suivants", "en": "Scroll tabs right"},
+    "a11y.running": {"fr": "Calcul en cours…", "en": "Running..."},
+    "a11y.stop_script": {"fr": "Arrêter", "en": "Stop script"},
 }
+
+
+def accessible_names() -> dict[str, str]:
+    """Streamlit's English accessible names -> French (the ``a11y.*`` entries, prefix aside)."""
+    return {entry["en"]: entry["fr"] for key, entry in CATALOG.items()
+            if key.startswith("a11y.") and key != "a11y.help_for"}
 
 
 def translate(lang: str, key: str, **values: object) -> str:

@@ -7,6 +7,7 @@ process, and a cached answer fetched with one user's token must never reach anot
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -14,7 +15,7 @@ from typing import Any, TypeVar
 import streamlit as st
 from pydantic import TypeAdapter, ValidationError
 
-from frontend import i18n
+from frontend import charts, i18n
 from frontend.api import ApiClient, ApiError, ErrorKind, Tokens
 from frontend.config import DashboardConfig, load_config
 
@@ -66,9 +67,16 @@ def level(value: Any) -> str:
     return i18n.level(value, lang())
 
 
+def percent_suffix() -> str:
+    """What Babel writes after a percentage's digits in the page's language (``20 %`` in
+    French: a no-break space, ``20%`` in English)."""
+    return re.sub(r"^[\d.,\s\u00a0\u202f]*\d", "", pct(0.2, 0))
+
+
 def plotly_chart(fig: Any, key: str, **kwargs: Any) -> None:
-    """A chart in the page's number format (``10,7 %`` in French), without Plotly's toolbar."""
-    fig.update_layout(separators=",\u202f" if lang() == "fr" else ".,")
+    """A chart in the page's number format (``10,7 %`` in French, ticks as the text on the page),
+    without Plotly's toolbar."""
+    charts.localise(fig, separators=",\u202f" if lang() == "fr" else ".,", percent=percent_suffix())
     st.plotly_chart(fig, key=key, config={"displayModeBar": False}, **kwargs)
 
 
@@ -164,17 +172,6 @@ def fetch(path: str, **params: Any) -> Any:
     """GET ``path`` with this session's token; None (message shown) on failure."""
     with st.spinner(t("common.loading")):
         return call(client().get, path, params or None)
-
-
-def require_mapping(value: Any) -> dict[str, Any] | None:
-    """The API answered, but not with an object: treat it as malformed, not as a crash.
-    (Kept for the decision pages of issue 15, which read their answers as mappings.)"""
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        st.error(t("error.malformed"))
-        return None
-    return value
 
 
 def parse(model: Any, value: Any) -> Any:

@@ -83,7 +83,7 @@ from ml.features import (
     build_row,
 )
 from ml.grades import borderline, display_score, grade
-from ml.labels import labels_for
+from ml.labels import level_label, labels_for
 from ml.policy import FairLendingPolicy, PolicyError
 from ml.prototypes import Prototypes
 from ml.schema import COLUMN_BY_NAME, LEVELS
@@ -673,7 +673,7 @@ def _format_value(value: Any, lang: str) -> str:
     if value is None:
         return "inconnu" if lang == "fr" else "unknown"
     if isinstance(value, str):
-        return value
+        return level_label(value, lang)
     if abs(value) >= 1000:
         text = f"{value:,.0f}"
         return text.replace(",", "\u202f") if lang == "fr" else text

@@ -5,9 +5,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
+
+from ml.labels import label
 
 Level = Literal["ok", "watch", "act"]
+
+
+class InputLabel(BaseModel):
+    """An input's name for people in each language of the dashboard (``ml.labels``)."""
+
+    fr: str
+    en: str
+
+    @classmethod
+    def of(cls, column: str) -> InputLabel:
+        return cls(fr=label(column, "fr"), en=label(column, "en"))
 
 
 class Freshness(BaseModel):
@@ -47,6 +60,11 @@ class InputDrift(BaseModel):
     unseen_category_share: float
     unseen_categories: list[str]
 
+    @computed_field(description="The input's name for people; `input` is the raw column")  # type: ignore[prop-decorator]
+    @property
+    def label(self) -> InputLabel:
+        return InputLabel.of(self.input)
+
 
 class Alert(BaseModel):
     subject: str = Field(description='"score" or an input column')
@@ -54,6 +72,11 @@ class Alert(BaseModel):
     value: float
     level: Literal["watch", "act"]
     against: Literal["training", "previous_period"]
+
+    @computed_field(description="The input's name for people (null when the subject is the score)")  # type: ignore[prop-decorator]
+    @property
+    def subject_label(self) -> InputLabel | None:
+        return None if self.subject == "score" else InputLabel.of(self.subject)
 
 
 class DriftHistoryPoint(BaseModel):

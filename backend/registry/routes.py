@@ -25,8 +25,8 @@ MIN_REQUESTS_FOR_DISTRIBUTION = 10
 
 class ModelVersion(BaseModel):
     version: str
-    status: str = Field(description="champion, challenger, retired (was champion) or registered")
-    created_at: str | None
+    status: service.VersionStatus = Field(description="champion, challenger, retired (was champion) or registered")
+    created_at: str | None = Field(description="When it was trained (ISO 8601, from its manifest)")
     auc: float | None
     business_cost_per_client: float | None
     threshold: float | None

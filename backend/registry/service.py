@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -115,7 +116,10 @@ def shadow(db: Session, registry: ModelRegistry, version: str | None, actor: str
     return before.challenger
 
 
-def status_of(version: str, current: DeploymentState) -> str:
+VersionStatus = Literal["champion", "challenger", "retired", "registered"]
+
+
+def status_of(version: str, current: DeploymentState) -> VersionStatus:
     if version == current.champion:
         return "champion"
     if version == current.challenger:

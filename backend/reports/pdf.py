@@ -15,6 +15,8 @@ from babel.numbers import format_decimal, format_percent
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from ml.labels import level_label
+
 # Issue 13: numbers the local way (Babel/CLDR) and the bank's local time on the page.
 LOCALES = {"fr": "fr_FR", "en": "en_GB"}
 TIMEZONE = ZoneInfo("Europe/Paris")
@@ -92,7 +94,8 @@ def _fmt(value: Any, lang: str) -> str:
         return format_decimal(value, "#,##0.00" if abs(value) < 1000 else "#,##0", locale=_locale(lang))
     if isinstance(value, int):
         return format_decimal(value, "#,##0", locale=_locale(lang))
-    return str(value)
+    # A category level ("Cash loans") in the report's language, as the dashboard shows it.
+    return level_label(value, lang)
 
 
 def _pct(value: float | None, lang: str) -> str:

@@ -64,11 +64,11 @@ def _decision_label(decision: str) -> str:
     return ui.t(f"decision.{decision}") if decision in ("approve", "refuse") else str(decision)
 
 
-def _grade_text(score: contract.Score) -> str:
-    """The API's master-scale grade in words, e.g. "D · Risque modéré (4,0 %-8,0 %)"."""
-    text = f"{score.risk_band} · {score.risk_band_label}".rstrip(" ·")
+def _grade_detail(score: contract.Score) -> str:
+    """The API's master-scale grade in words, e.g. "Risque modéré : probabilité de défaut de
+    4,0 % à 8,0 %" (under the tile, which shows the letter only and so reads whole)."""
     low, high = score.risk_band_range
-    return f"{text} ({ui.pct(low)}-{ui.pct(high)})"
+    return ui.t("score.band_detail", label=score.risk_band_label, low=ui.pct(low), high=ui.pct(high))
 
 
 def render_score(score: contract.Score, key: str = "client") -> None:
@@ -93,7 +93,8 @@ def render_score(score: contract.Score, key: str = "client") -> None:
             # A flag with one stated meaning (see the API's Score schema), not a percentage.
             st.warning(ui.t("score.borderline"), icon=":material/rate_review:")
         st.metric(ui.t("score.display"), ui.num(score.display_score), help=ui.t("score.display_help"))
-        st.metric(ui.t("score.band"), _grade_text(score), help=ui.t("score.band_help"))
+        st.metric(ui.t("score.band"), score.risk_band, help=ui.t("score.band_help"))
+        st.caption(_grade_detail(score))
         st.caption(ui.t("score.model_version", version=score.model_version))
 
 
@@ -529,7 +530,7 @@ def client_page() -> None:
         render_report(client_id)
     with tabs[5]:
         # The decision history, revision, contest and review (issue 15).
-        decisions_view.render_decision_section(client_id, score.model_dump(mode="json"))
+        decisions_view.render_decision_section(client_id, score)
 
 
 def new_applicant_page() -> None:

@@ -1,8 +1,10 @@
 """Model monitoring for COMEX and compliance: drift and backtesting over time.
 
-Everything here comes from ``GET /monitoring/drift`` and ``GET /monitoring/backtest``, which
-serve what the batch jobs stored (aggregates over at least 10 people). Every alert is said in
-plain words next to its figure; a colour is never the only signal.
+Everything here comes from ``GET /monitoring/drift`` and ``GET /monitoring/backtest`` (parsed
+with the contract's ``DriftReport`` and ``BacktestReport``), which serve what the batch jobs
+stored (aggregates over at least 10 people). Every alert is said in plain words next to its
+figure; a colour is never the only signal. Inputs are named by their label in the page's
+language (the API's ``label``), the raw column only as a secondary column.
 """
 
 from __future__ import annotations
@@ -13,16 +15,20 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from frontend import charts, ui
+from frontend import charts, contract, ui
 from frontend.api import ApiError
 
 NOT_COMPUTED = "aggregates_not_computed"
-LEVEL_COLOURS = {"ok": charts.SAFE, "watch": charts.WATCH, "act": charts.RISK, "unknown": charts.NEUTRAL}
 TOP_INPUTS = 15
+# The overall state as a banner (words, icon and colour), not as a tile: a tile's value must
+# stay short enough to read whole at 1400 px.
+LEVEL_BOX = {"ok": (st.success, ":material/check_circle:"), "watch": (st.warning, ":material/visibility:"),
+             "act": (st.error, ":material/report:")}
 
 
-def _get(path: str, empty_key: str) -> dict[str, Any] | None:
-    """The stored result, or None with a sentence (a job that never ran is not an error)."""
+def _get(model: Any, path: str, empty_key: str) -> Any:
+    """The stored result parsed as ``model``, or None with a sentence (a job that never ran
+    is not an error)."""
     try:
         with st.spinner(ui.t("common.loading")):
             answer = ui.client().get(path)
@@ -32,12 +38,12 @@ def _get(path: str, empty_key: str) -> dict[str, Any] | None:
             return None
         ui.show_error(error)
         return None
-    return ui.require_mapping(answer)
+    return ui.parse(model, answer)
 
 
-def _freshness(freshness: dict[str, Any]) -> None:
-    when = ui.when(freshness.get("computed_at"))
-    if freshness.get("current"):
+def _freshness(freshness: contract.Freshness) -> None:
+    when = ui.when(freshness.computed_at)
+    if freshness.current:
         st.caption(ui.t("monitoring.fresh", when=when))
     else:
         st.warning(ui.t("monitoring.stale", when=when))
@@ -47,11 +53,18 @@ def _level_text(level: str) -> str:
     return ui.t(f"monitoring.level.{level}")
 
 
-def _history_chart(points: list[dict[str, Any]], field: str, title: str, thresholds: bool) -> go.Figure:
-    ordered = list(reversed(points))
+def input_label(label: contract.InputLabel | None, raw: str) -> str:
+    """An input's name for people in the page's language (the raw column when unnamed)."""
+    if label is None:
+        return raw
+    return label.en if ui.lang() == "en" else label.fr
+
+
+def _history_chart(times: list[Any], values: list[float | None], title: str, thresholds: bool) -> go.Figure:
+    """Oldest run first; ``times`` and ``values`` come newest first, as the API gives them."""
     fig = go.Figure(go.Scatter(
-        x=[ui.when(p["computed_at"]) for p in ordered],
-        y=[p.get(field) for p in ordered], mode="lines+markers", line={"color": charts.CLIENT}, name=title,
+        x=[ui.when(moment) for moment in reversed(times)], y=list(reversed(values)),
+        mode="lines+markers", line={"color": charts.CLIENT}, name=title,
     ))
     if thresholds:
         fig.add_hline(y=0.10, line_dash="dot", line_color=charts.WATCH, annotation_text=ui.t("monitoring.watch_line"))
@@ -59,51 +72,53 @@ def _history_chart(points: list[dict[str, Any]], field: str, title: str, thresho
     # Paris-time labels in the page's language, one per run (not a date axis in English).
     fig.update_layout(yaxis_title=title, height=300, margin={"l": 10, "r": 10, "t": 30, "b": 40},
                       xaxis={"type": "category"})
-    return fig
+    return charts.readable(fig)
 
 
-def _score_distribution(score: dict[str, Any]) -> go.Figure:
-    labels = [ui.t("monitoring.decile", n=i + 1) for i in range(len(score["reference_shares"]))]
-    fig = go.Figure([
-        go.Bar(x=labels, y=score["reference_shares"], name=ui.t("monitoring.training"), marker_color=charts.NEUTRAL),
-        go.Bar(x=labels, y=score["current_shares"], name=ui.t("monitoring.current"), marker_color=charts.CLIENT),
-    ])
-    fig.update_layout(barmode="group", yaxis_tickformat=".0%", height=320,
-                      legend={"orientation": "h", "y": 1.12, "x": 0},  # above the plot, clear of the axis title
-                      xaxis_title=ui.t("monitoring.score_bins"), margin={"l": 10, "r": 10, "t": 30, "b": 40})
-    return fig
-
-
-def _alert_sentence(alert: dict[str, Any]) -> str:
-    subject = ui.t("monitoring.the_score") if alert["subject"] == "score" else alert["subject"]
-    return ui.t(
-        f"monitoring.alert.{alert['level']}",
-        subject=subject, value=ui.num(alert["value"], 2),
-        against=ui.t(f"monitoring.against.{alert['against']}"),
+def _score_distribution(score: contract.ScoreDrift) -> go.Figure:
+    labels = [ui.t("monitoring.decile", n=i + 1) for i in range(len(score.reference_shares))]
+    return charts.grouped_shares(
+        labels,
+        [(ui.t("monitoring.training"), score.reference_shares, charts.NEUTRAL),
+         (ui.t("monitoring.current"), score.current_shares, charts.CLIENT)],
+        x_title=ui.t("monitoring.score_bins"),
     )
 
 
+def _alert_sentence(alert: contract.Alert) -> str:
+    subject = ui.t("monitoring.the_score") if alert.subject == "score" else input_label(alert.subject_label, alert.subject)
+    return ui.t(
+        f"monitoring.alert.{alert.level}",
+        subject=subject, value=ui.num(alert.value, 2),
+        against=ui.t(f"monitoring.against.{alert.against}"),
+    )
+
+
+def _status_banner(level: str) -> None:
+    box, icon = LEVEL_BOX.get(level, (st.info, ":material/help:"))
+    box(f"**{ui.t('monitoring.status_line', level=_level_text(level))}**", icon=icon)
+
+
 def drift_tab() -> None:
-    report = _get("/monitoring/drift", "monitoring.drift_missing")
+    report: contract.DriftReport | None = _get(contract.DriftReport, "/monitoring/drift", "monitoring.drift_missing")
     if report is None:
         return
-    _freshness(report.get("freshness") or {})
-    level = str(report.get("level", "ok"))
-    score = report["score"]
-    cards = st.columns(4)
-    cards[0].metric(ui.t("monitoring.status"), _level_text(level), border=True)
-    cards[1].metric(ui.t("monitoring.score_psi"), ui.num(score["psi"], 3), border=True)
-    previous = score.get("psi_previous_period")
-    cards[2].metric(ui.t("monitoring.score_psi_previous"), "—" if previous is None else ui.num(previous, 3), border=True)
-    cards[3].metric(ui.t("monitoring.clients"), ui.num(report.get("rows")), border=True)
+    _freshness(report.freshness)
+    _status_banner(report.level)
+    score = report.score
+    cards = st.columns(3)
+    cards[0].metric(ui.t("monitoring.score_psi"), ui.num(score.psi, 3), border=True)
+    previous = score.psi_previous_period
+    cards[1].metric(ui.t("monitoring.score_psi_previous"), "—" if previous is None else ui.num(previous, 3), border=True)
+    cards[2].metric(ui.t("monitoring.clients"), ui.num(report.rows), border=True)
     st.caption(ui.t("monitoring.thresholds_explained"))
-    if score.get("expected_auc") is not None:
-        st.caption(ui.t("monitoring.expected_auc", auc=ui.num(score["expected_auc"], 3)))
-    alerts = report.get("alerts") or []
+    if score.expected_auc is not None:
+        st.caption(ui.t("monitoring.expected_auc", auc=ui.num(score.expected_auc, 3)))
+    alerts = report.alerts
     if alerts:
         st.subheader(ui.t("monitoring.alerts"))
         for alert in alerts[:10]:
-            (st.error if alert["level"] == "act" else st.warning)(_alert_sentence(alert))
+            (st.error if alert.level == "act" else st.warning)(_alert_sentence(alert))
         if len(alerts) > 10:
             st.caption(ui.t("monitoring.more_alerts", count=len(alerts) - 10))
     else:
@@ -111,88 +126,94 @@ def drift_tab() -> None:
     left, right = st.columns(2)
     with left:
         st.subheader(ui.t("monitoring.psi_over_time"))
-        st.plotly_chart(_history_chart(report.get("history") or [], "score_psi", ui.t("monitoring.score_psi"), True),
-                        key="drift_history")
+        history = report.history
+        ui.plotly_chart(_history_chart([p.computed_at for p in history], [p.score_psi for p in history],
+                                       ui.t("monitoring.score_psi"), True), key="drift_history")
     with right:
         st.subheader(ui.t("monitoring.score_distribution"))
-        st.plotly_chart(_score_distribution(score), key="drift_distribution")
+        ui.plotly_chart(_score_distribution(score), key="drift_distribution")
     st.subheader(ui.t("monitoring.inputs"))
-    rows = (report.get("inputs") or [])[:TOP_INPUTS]
+    rows = report.inputs[:TOP_INPUTS]
     st.dataframe(pd.DataFrame({
-        ui.t("monitoring.input"): [r["input"] for r in rows],
-        ui.t("monitoring.csi"): [ui.num(r["csi"], 3) for r in rows],
-        ui.t("monitoring.csi_previous"): ["—" if r["csi_previous_period"] is None else ui.num(r["csi_previous_period"], 3)
+        ui.t("monitoring.input"): [input_label(r.label, r.input) for r in rows],
+        ui.t("monitoring.csi"): [ui.num(r.csi, 3) for r in rows],
+        ui.t("monitoring.csi_previous"): ["—" if r.csi_previous_period is None else ui.num(r.csi_previous_period, 3)
                                           for r in rows],
-        ui.t("monitoring.status"): [_level_text(r["status"]) for r in rows],
-        ui.t("monitoring.missing"): [ui.pct(r["missing_share"]) for r in rows],
-        ui.t("monitoring.out_of_range"): [ui.pct(r["out_of_range_share"]) for r in rows],
-        ui.t("monitoring.unseen"): [", ".join(r["unseen_categories"]) or "—" for r in rows],
+        ui.t("monitoring.status"): [_level_text(r.status) for r in rows],
+        ui.t("monitoring.missing"): [ui.pct(r.missing_share) for r in rows],
+        ui.t("monitoring.out_of_range"): [ui.pct(r.out_of_range_share) for r in rows],
+        ui.t("monitoring.unseen"): [", ".join(ui.level(c) for c in r.unseen_categories) or "—" for r in rows],
+        ui.t("monitoring.column"): [r.input for r in rows],
     }), hide_index=True)
 
 
-def _grades_chart(grades: list[dict[str, Any]]) -> go.Figure:
-    shown = [g for g in grades if not g.get("suppressed")]
-    names = [g["grade"] for g in shown]
-    fig = go.Figure([
-        go.Bar(x=names, y=[g["predicted_rate"] for g in shown], name=ui.t("monitoring.predicted"), marker_color=charts.NEUTRAL),
-        go.Bar(x=names, y=[g["observed_rate"] for g in shown], name=ui.t("monitoring.observed"), marker_color=charts.CLIENT,
-               error_y={"type": "data", "symmetric": False,
-                        "array": [g["high"] - g["observed_rate"] for g in shown],
-                        "arrayminus": [g["observed_rate"] - g["low"] for g in shown]}),
-    ])
-    fig.update_layout(barmode="group", yaxis_tickformat=".0%", height=340, legend={"orientation": "h"},
-                      xaxis_title=ui.t("monitoring.grade"), margin={"l": 10, "r": 10, "t": 30, "b": 40})
-    return fig
+def _grades_chart(grades: list[contract.GradeBacktest]) -> go.Figure:
+    shown = [g for g in grades if not g.suppressed and g.observed_rate is not None]
+    observed = [g.observed_rate or 0.0 for g in shown]
+    return charts.grouped_shares(
+        [g.grade for g in shown],
+        [(ui.t("monitoring.predicted"), [g.predicted_rate for g in shown], charts.NEUTRAL),
+         (ui.t("monitoring.observed"), observed, charts.CLIENT)],
+        x_title=ui.t("monitoring.grade"),
+        errors=([(g.high if g.high is not None else o) - o for g, o in zip(shown, observed, strict=True)],
+                [o - (g.low if g.low is not None else o) for g, o in zip(shown, observed, strict=True)]),
+    )
 
 
 def backtest_tab() -> None:
-    report = _get("/monitoring/backtest", "monitoring.backtest_missing")
+    report: contract.BacktestReport | None = _get(contract.BacktestReport, "/monitoring/backtest",
+                                                  "monitoring.backtest_missing")
     if report is None:
         return
-    _freshness(report.get("freshness") or {})
-    if report.get("suppressed"):
-        st.info(ui.t("monitoring.too_few", minimum=report.get("min_cell", 10)))
+    _freshness(report.freshness)
+    if report.suppressed:
+        st.info(ui.t("monitoring.too_few", minimum=report.min_cell))
         return
-    auc = report.get("auc") or {}
-    calibration = report.get("calibration") or {}
-    cards = st.columns(4)
-    cards[0].metric(ui.t("monitoring.outcomes"), ui.num(report.get("n")), border=True)
-    cards[1].metric("AUC", ui.num(auc.get("auc"), 3), border=True,
-                    help=ui.t("monitoring.interval", low=ui.num(auc.get("low"), 3), high=ui.num(auc.get("high"), 3)))
-    cards[2].metric("Gini", ui.num(auc.get("gini"), 3), border=True,
-                    help=ui.t("monitoring.interval", low=ui.num(auc.get("gini_low"), 3), high=ui.num(auc.get("gini_high"), 3)))
-    cards[3].metric(ui.t("monitoring.observed_vs_predicted"),
-                    f"{ui.pct(calibration.get('observed_rate'))} / {ui.pct(calibration.get('predicted_rate'))}", border=True)
-    if report.get("expected_auc") is not None and auc.get("auc") is not None:
-        st.caption(ui.t("monitoring.expected_vs_realised", expected=ui.num(report["expected_auc"], 3),
-                        realised=ui.num(auc["auc"], 3)))
-    p_value = calibration.get("p_value")
-    if p_value is not None and p_value < 0.05:
-        st.warning(ui.t("monitoring.calibration_off", observed=ui.pct(calibration["observed_rate"]),
-                        predicted=ui.pct(calibration["predicted_rate"])))
+    auc, calibration = report.auc, report.calibration
+    cards = st.columns(5)
+    cards[0].metric(ui.t("monitoring.outcomes"), ui.num(report.n), border=True)
+    cards[1].metric("AUC", ui.num(auc.auc if auc else None, 3), border=True)
+    cards[2].metric("Gini", ui.num(auc.gini if auc else None, 3), border=True)
+    cards[3].metric(ui.t("monitoring.observed_rate"), ui.pct(calibration.observed_rate if calibration else None), border=True)
+    cards[4].metric(ui.t("monitoring.predicted_rate"), ui.pct(calibration.predicted_rate if calibration else None), border=True)
+    if auc is not None:
+        # The intervals in words under the tiles (a tooltip would hide them from a print and
+        # carries Streamlit's own accessible text).
+        st.caption(" · ".join((
+            ui.t("monitoring.interval_named", name="AUC", low=ui.num(auc.low, 3), high=ui.num(auc.high, 3)),
+            ui.t("monitoring.interval_named", name="Gini", low=ui.num(auc.gini_low, 3), high=ui.num(auc.gini_high, 3)),
+        )))
+    if report.expected_auc is not None and auc is not None:
+        st.caption(ui.t("monitoring.expected_vs_realised", expected=ui.num(report.expected_auc, 3),
+                        realised=ui.num(auc.auc, 3)))
+    if calibration is not None and calibration.p_value < 0.05:
+        st.warning(ui.t("monitoring.calibration_off", observed=ui.pct(calibration.observed_rate),
+                        predicted=ui.pct(calibration.predicted_rate)))
     else:
         st.success(ui.t("monitoring.calibration_ok"))
-    for grade in report.get("grades") or []:
-        if grade.get("underestimated"):
-            st.error(ui.t("monitoring.grade_underestimated", grade=grade["grade"], observed=ui.pct(grade["observed_rate"]),
-                          predicted=ui.pct(grade["predicted_rate"])))
+    for grade in report.grades:
+        if grade.underestimated:
+            st.error(ui.t("monitoring.grade_underestimated", grade=grade.grade, observed=ui.pct(grade.observed_rate),
+                          predicted=ui.pct(grade.predicted_rate)))
     left, right = st.columns(2)
     with left:
         st.subheader(ui.t("monitoring.by_grade"))
-        st.plotly_chart(_grades_chart(report.get("grades") or []), key="backtest_grades")
+        ui.plotly_chart(_grades_chart(report.grades), key="backtest_grades")
         st.caption(ui.t("monitoring.grades_explained"))
     with right:
         st.subheader(ui.t("monitoring.auc_over_time"))
-        st.plotly_chart(_history_chart(report.get("history") or [], "auc", "AUC", False), key="backtest_history")
-    cohorts = [c for c in report.get("cohorts") or [] if not c.get("suppressed")]
+        history = report.history
+        ui.plotly_chart(_history_chart([p.computed_at for p in history], [p.auc for p in history], "AUC", False),
+                        key="backtest_history")
+    cohorts = [c for c in report.cohorts if not c.suppressed]
     if cohorts:
         st.subheader(ui.t("monitoring.cohorts"))
         st.dataframe(pd.DataFrame({
-            ui.t("monitoring.cohort"): [c["cohort"] for c in cohorts],
-            ui.t("monitoring.outcomes"): [c["n"] for c in cohorts],
-            ui.t("monitoring.observed"): [ui.pct(c["observed_rate"]) for c in cohorts],
-            ui.t("monitoring.predicted"): [ui.pct(c["predicted_rate"]) for c in cohorts],
-            "AUC": [ui.num((c.get("auc") or {}).get("auc"), 3) for c in cohorts],
+            ui.t("monitoring.cohort"): [c.cohort for c in cohorts],
+            ui.t("monitoring.outcomes"): [ui.num(c.n) for c in cohorts],
+            ui.t("monitoring.observed"): [ui.pct(c.observed_rate) for c in cohorts],
+            ui.t("monitoring.predicted"): [ui.pct(c.predicted_rate) for c in cohorts],
+            "AUC": [ui.num(c.auc.auc if c.auc else None, 3) for c in cohorts],
         }), hide_index=True)
     st.caption(ui.t("monitoring.suppression"))
 

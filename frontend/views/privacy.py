@@ -151,7 +151,7 @@ def render_export(export: contract.ClientExport) -> None:
         )
     _automated(export)
     _human_decisions(export)
-    decisions_view.render_reproduce(export.model_dump(mode="json"))
+    decisions_view.render_reproduce(export)
     _audit_events(export)
 
 
@@ -364,7 +364,7 @@ def overrides_page() -> None:
             charts.horizontal_bars(names, [a.override_rate or 0.0 for a in advisors], ui.t("overrides.rate"), percent=True),
             key="overrides_chart",
         )
-    decisions_view.render_override_extras(report.model_dump(mode="json"))
+    decisions_view.render_override_extras(report)
 
 
 # ----------------------------------------------------------------------------- Art. 30 register
