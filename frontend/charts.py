@@ -199,8 +199,10 @@ def scatter(
     if client_xy[0] is not None and client_xy[1] is not None:
         fig.add_trace(go.Scatter(x=[client_xy[0]], y=[client_xy[1]], mode="markers", name=client_name,
                                  marker={"color": CLIENT, "symbol": "star", "size": 20, "line": {"color": "white", "width": 1}}))
-    fig.update_layout(xaxis_title=labels[0], yaxis_title=labels[1], height=380,
-                      margin={"l": 10, "r": 10, "t": 20, "b": 40}, legend={"orientation": "h"})
+    # The legend above the plot: below, it ran over the horizontal axis title.
+    fig.update_layout(xaxis_title=labels[0], yaxis_title=labels[1], height=400,
+                      margin={"l": 10, "r": 10, "t": 40, "b": 40},
+                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
     return readable(fig)
 
 

@@ -633,8 +633,9 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "overrides.decisions": {"fr": "Décisions", "en": "Decisions"},
     "overrides.overrides": {"fr": "Dérogations", "en": "Overrides"},
     "overrides.rate": {"fr": "Taux de dérogation", "en": "Override rate"},
-    "overrides.approved_against": {"fr": "Accordés contre un refus du modèle", "en": "Approved against a refusal"},
-    "overrides.refused_against": {"fr": "Refusés contre un accord du modèle", "en": "Refused against an approval"},
+    # Tile labels: short enough to read whole in a fifth of the page at 1400 px.
+    "overrides.approved_against": {"fr": "Accordés malgré refus", "en": "Approved over refusal"},
+    "overrides.refused_against": {"fr": "Refusés malgré accord", "en": "Refused over approval"},
     "overrides.advisor": {"fr": "Conseiller", "en": "Advisor"},
     "overrides.per_advisor": {"fr": "Par conseiller", "en": "Per advisor"},
     "overrides.empty": {"fr": "Aucune décision sur cette période.", "en": "No decision in this period."},
@@ -808,7 +809,12 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "lifecycle.count_contests": {"fr": "Contestations", "en": "Contests"},
     "lifecycle.count_open": {"fr": "En attente", "en": "Awaiting review"},
     "lifecycle.count_upheld": {"fr": "Maintenues", "en": "Upheld"},
-    "lifecycle.count_revised": {"fr": "Révisées après contestation", "en": "Revised after a contest"},
+    "lifecycle.count_revised": {"fr": "Révisées", "en": "Revised"},
+    "lifecycle.counts_note": {
+        "fr": "Maintenues, révisées : issue du réexamen des contestations. Révisions (toutes) : décisions remplacées, "
+        "contestées ou non.",
+        "en": "Upheld, revised: outcome of the contests' review. Revisions (all): decisions replaced, contested or not.",
+    },
     "lifecycle.count_revisions": {"fr": "Révisions (toutes)", "en": "Revisions (all)"},
     "lifecycle.reasons": {"fr": "Motifs des dérogations", "en": "Reasons for the overrides"},
     "lifecycle.reasons_none": {"fr": "Aucune dérogation sur cette période.", "en": "No override in this period."},
@@ -996,6 +1002,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "monitoring.status_line": {"fr": "État : {level}", "en": "Status: {level}"},
     "monitoring.column": {"fr": "Colonne source", "en": "Source column"},
     "monitoring.observed_rate": {"fr": "Défaut constaté", "en": "Observed default"},
+    "monitoring.outcomes_short": {"fr": "Issues connues", "en": "Known outcomes"},
     "monitoring.predicted_rate": {"fr": "Défaut prévu", "en": "Predicted default"},
     "monitoring.interval_named": {"fr": "{name} : intervalle de confiance à 95 % de {low} à {high}",
                                   "en": "{name}: 95% confidence interval {low} to {high}"},

@@ -83,7 +83,7 @@ from ml.features import (
     build_row,
 )
 from ml.grades import borderline, display_score, grade
-from ml.labels import level_label, labels_for
+from ml.labels import labels_for, level_label
 from ml.policy import FairLendingPolicy, PolicyError
 from ml.prototypes import Prototypes
 from ml.schema import COLUMN_BY_NAME, LEVELS

@@ -102,6 +102,11 @@ def test_advisor_sees_gauge_decision_and_explanation(monkeypatch, live_api: Live
     text = _texts(at)
     assert "Décision" in text and ("Accordé" in text or "Refusé" in text)
     assert "Probabilité de défaut" in text  # the gauge's text twin
+    # Tiles hold short values (they are cut at 1400 px otherwise): the grade's letter, its
+    # words and probability range in the caption under it.
+    grade = next(m for m in at.metric if m.label == "Classe de risque").value
+    assert grade in "ABCDEFG" and len(grade) == 1
+    assert any(c.value.startswith("Risque") and "probabilité de défaut de" in c.value for c in at.caption)
 
 
 def test_english_switch_translates_the_page(monkeypatch, live_api: LiveApi):

@@ -35,7 +35,7 @@ def test_advisor_sees_the_history_before_the_form_then_records_a_contest_that_an
     assert not at.exception and not _errors(at), _errors(at)
     assert at.session_state[FINAL_KEY][0] == client_id
     history = at.session_state[HISTORY_KEY][1]
-    assert [e["kind"] for e in history["entries"]] == ["decision"]
+    assert [e.kind for e in history.entries] == ["decision"]
     table = at.dataframe[-1].value
     assert list(table["Conseiller"]) == [live_api.credentials["advisor"][0]] and list(table["En vigueur"]) == ["oui"]
 

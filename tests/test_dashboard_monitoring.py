@@ -3,6 +3,7 @@ clients import ran the batch jobs; outcomes are imported with `octroi outcomes i
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +61,14 @@ def test_monitoring_page_shows_drift_and_backtesting_in_french_without_error(mon
     labels = [m.label for m in at.metric]
     assert "Stabilité du score (PSI)" in labels and "AUC" in labels and "Gini" in labels
     assert len(at.get("plotly_chart")) >= 4  # PSI over time, score distribution, grades, AUC over time
+    # Tiles hold short values (they are cut at 1400 px otherwise); the state is a banner.
+    assert all(len(str(m.value)) <= 10 for m in at.metric), [m.value for m in at.metric]
+    assert any(box.value.startswith("**État : ") for kind in ("success", "warning", "error") for box in getattr(at, kind))
+    # Inputs by their label in French; the raw column only in its own, last column.
+    drift = at.dataframe[0].value
+    assert list(drift.columns)[0] == "Variable" and list(drift.columns)[-1] == "Colonne source"
+    assert not [name for name in drift["Variable"] if re.fullmatch(r"[A-Z0-9_]+", name)], list(drift["Variable"])
+    assert all(re.fullmatch(r"[A-Z0-9_]+", name) for name in drift["Colonne source"])
 
 
 def test_monitoring_page_speaks_english_when_asked(monkeypatch, live_with_outcomes):
@@ -67,3 +76,6 @@ def test_monitoring_page_speaks_english_when_asked(monkeypatch, live_with_outcom
     at.radio(key="octroi_lang").set_value("en").run()
     assert not at.exception
     assert at.title[0].value == "Model monitoring"
+    drift = at.dataframe[0].value
+    assert list(drift.columns)[0] == "Input" and list(drift.columns)[-1] == "Source column"
+    assert not [name for name in drift["Input"] if re.fullmatch(r"[A-Z0-9_]+", name)], list(drift["Input"])

@@ -207,7 +207,7 @@ def test_decision_form_refuses_an_override_without_a_reason_with_a_clear_message
     _click(at, "Enregistrer la décision")
     assert not at.exception and not _errors(at), _errors(at)
     record = at.session_state[FINAL_KEY][1]
-    assert record["decision"] == other and record["is_override"] is True
+    assert record.decision == other and record.is_override is True
     assert any(s.value.startswith("Décision enregistrée") for s in at.success)
 
 
@@ -216,7 +216,7 @@ def test_decision_following_the_model_needs_no_reason(monkeypatch, live_api: Liv
     _click(at, "Enregistrer la décision")
     assert not at.exception and not _errors(at), _errors(at)
     record = at.session_state[FINAL_KEY][1]
-    assert record["decision"] == recommendation and record["is_override"] is False
+    assert record.decision == recommendation and record.is_override is False
 
 
 def test_overrides_report_renders_after_an_advisor_decision(monkeypatch, live_api: LiveApi, applicant_ids):

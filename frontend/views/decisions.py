@@ -186,6 +186,7 @@ def render_override_extras(report: contract.OverridesReport) -> None:
                   ("revised", contests.revised), ("revisions", contests.revisions))
         for col, (key, count) in zip(st.columns(5), counts, strict=True):
             col.metric(ui.t(f"lifecycle.count_{key}"), ui.num(count), border=True)
+        st.caption(ui.t("lifecycle.counts_note"))
     reasons = report.reasons or []
     st.subheader(ui.t("lifecycle.reasons"))
     if not reasons:

@@ -50,9 +50,10 @@ def challenger_page() -> None:
     report = ui.fetch_as(contract.ChallengerReport, "/model/challenger", days=days)
     if report is None:
         return
-    cols = st.columns(2)
-    cols[0].metric(ui.t("challenger.champion"), report.champion or ui.t("challenger.model_dir"))
-    cols[1].metric(ui.t("challenger.challenger"), report.challenger or ui.t("challenger.none"))
+    # Version ids are 24 characters: said in a line, where they read whole (a tile cuts them).
+    cols = st.columns(2, border=True)
+    cols[0].markdown(f"**{ui.t('challenger.champion')}**  \n{report.champion or ui.t('challenger.model_dir')}")
+    cols[1].markdown(f"**{ui.t('challenger.challenger')}**  \n{report.challenger or ui.t('challenger.none')}")
     rows = report.days
     if not rows:
         st.info(ui.t("challenger.empty"))

@@ -171,7 +171,7 @@ def backtest_tab() -> None:
         return
     auc, calibration = report.auc, report.calibration
     cards = st.columns(5)
-    cards[0].metric(ui.t("monitoring.outcomes"), ui.num(report.n), border=True)
+    cards[0].metric(ui.t("monitoring.outcomes_short"), ui.num(report.n), border=True)
     cards[1].metric("AUC", ui.num(auc.auc if auc else None, 3), border=True)
     cards[2].metric("Gini", ui.num(auc.gini if auc else None, 3), border=True)
     cards[3].metric(ui.t("monitoring.observed_rate"), ui.pct(calibration.observed_rate if calibration else None), border=True)

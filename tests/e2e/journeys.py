@@ -51,6 +51,26 @@ def french_markers() -> tuple[str, ...]:
     return tuple(sentences)
 
 
+def accessible_names(page) -> set[str]:
+    """Every aria-label and title on the page: what a screen reader says, hidden from the eye."""
+    return set(page.evaluate(
+        "Array.from(document.querySelectorAll('[aria-label],[title]'))"
+        ".flatMap(e => [e.getAttribute('aria-label'), e.getAttribute('title')]).filter(Boolean)"
+    ))
+
+
+def english_accessible_names(page) -> list[str]:
+    """Streamlit's English accessible names ("Help for …", "Collapse sidebar") or the catalog's
+    English in a French page's aria-labels and titles."""
+    streamlit_names = set(i18n.accessible_names())
+    markers = english_markers()
+    return [
+        f"English accessible name: {name!r}" for name in sorted(accessible_names(page))
+        if name in streamlit_names or name.startswith(i18n.CATALOG["a11y.help_for"]["en"])
+        or any(marker in name for marker in markers)
+    ]
+
+
 def english_problems(page) -> list[str]:
     text = page.locator("body").inner_text()
     found = [f"French text in English mode: {marker!r}" for marker in french_markers() if marker in text]
@@ -103,6 +123,7 @@ def problems(page, *, french: bool = True, axe: bool = True) -> list[str]:
     text = page.locator("body").inner_text()
     if french:
         found += [f"English text: {marker!r}" for marker in english_markers() if marker in text]
+        found += english_accessible_names(page)
         lang = page.evaluate("document.documentElement.lang")
         if lang != "fr":
             found.append(f"<html lang={lang!r}> on a French page")

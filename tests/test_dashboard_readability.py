@@ -1,0 +1,148 @@
+"""What a French reader sees, without a server: percent ticks written as Babel writes them
+("20 %", not "20%"), category levels in words in the PDF report as on screen, drift inputs
+named by their label, Streamlit's own accessible names in the page's language."""
+
+from __future__ import annotations
+
+import re
+import zlib
+from datetime import UTC, datetime
+
+import plotly.graph_objects as go
+import pytest
+
+from backend.monitoring.schemas import Alert, InputDrift
+from backend.reports.pdf import build_report
+from frontend import charts, contract, i18n, ui
+from frontend.views import monitoring
+from ml import labels as ml_labels
+from ml.bundle import _format_value
+
+FRENCH_PERCENT = i18n.percent(0.2, "fr", 0).removeprefix("20")  # what Babel puts after the digits
+
+
+def _percent_figures() -> list[go.Figure]:
+    return [
+        charts.gauge(0.107, 0.09, "Probabilité", "Risque élevé"),
+        charts.density([0.0, 1.0, 2.0], [("Remboursé", [3, 1], "solid"), ("Défaut", [1, 3], "dash")], 1.2,
+                       title="t", x_title="x", y_title="y", client_label="client"),
+        charts.score_histogram([0.0, 0.1, 0.2], [5, 3], 0.12, "x", "y", "seuil", ("sous", "au-dessus")),
+        charts.horizontal_bars(["a", "b"], [0.2, 0.35], "Taux", percent=True),
+        charts.grouped_shares(["D1", "D2"], [("Apprentissage", [0.1, 0.2], charts.NEUTRAL),
+                                             ("Aujourd'hui", [0.15, 0.25], charts.CLIENT)],
+                              x_title="Déciles", errors=([0.01, 0.02], [0.01, 0.02])),
+    ]
+
+
+def _suffixes(fig: go.Figure) -> list[str]:
+    found: list[str] = []
+    fig.for_each_xaxis(lambda ax: found.append(ax.ticksuffix or ""))
+    fig.for_each_yaxis(lambda ax: found.append(ax.ticksuffix or ""))
+    for trace in fig.data:
+        if isinstance(trace, go.Indicator):
+            found += [trace.number.suffix or "", trace.gauge.axis.ticksuffix or ""]
+    return [s for s in found if "%" in s]
+
+
+@pytest.mark.parametrize(("lang", "expected"), [("fr", FRENCH_PERCENT), ("en", "%")])
+def test_every_percent_axis_reads_as_babel_writes_a_percentage(lang, expected, monkeypatch):
+    monkeypatch.setattr(ui, "lang", lambda: lang)
+    assert ui.percent_suffix() == expected
+    assert FRENCH_PERCENT in ("\u00a0%", "\u202f%")  # a no-break space in French, never glued
+    for fig in _percent_figures():
+        charts.localise(fig, separators=",\u202f", percent=ui.percent_suffix())
+        assert _suffixes(fig), f"{fig.layout.title.text or fig.data[0].type}: no percent axis"
+        assert set(_suffixes(fig)) == {expected}
+        # d3's "%" format glues the sign to the number in every language: never used.
+        formats: list[str] = []
+        fig.for_each_xaxis(lambda ax: formats.append(ax.tickformat or ""))
+        fig.for_each_yaxis(lambda ax: formats.append(ax.tickformat or ""))
+        assert not [f for f in formats if "%" in f]
+        if lang == "fr":  # hovers too: no percentage glued to its number
+            assert not [t.hovertemplate for t in fig.data if "}%" in (getattr(t, "hovertemplate", None) or "")]
+
+
+def test_percent_charts_are_drawn_in_percentage_points():
+    fig = charts.horizontal_bars(["a"], [0.2], "Taux", percent=True)
+    assert list(fig.data[0].x) == [pytest.approx(20.0)]
+    shares = charts.grouped_shares(["D1"], [("x", [0.1], charts.CLIENT)], x_title="")
+    assert list(shares.data[0].y) == [pytest.approx(10.0)]
+
+
+def test_the_report_and_the_dashboard_name_category_levels_from_the_same_table():
+    assert ml_labels.LEVELS == dict(i18n.LEVELS)
+    assert ml_labels.LEVEL_FAMILIES == dict(i18n.LEVEL_FAMILIES)
+    for raw in ("Cash loans", "Working", "Business Entity Type 3", "not in the table"):
+        for lang in ("fr", "en"):
+            assert ml_labels.level_label(raw, lang) == i18n.level(raw, lang)
+
+
+def _pdf_text(pdf: bytes) -> str:
+    shown = []
+    for raw in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, flags=re.S):
+        try:
+            content = zlib.decompress(raw)
+        except zlib.error:
+            continue
+        shown += [m.decode("latin-1") for m in re.findall(rb"\((.*?)\) ?Tj", content, flags=re.S)]
+    return " ".join(shown).replace("\\(", "(").replace("\\)", ")")
+
+
+ENGLISH_LEVELS = ("Cash loans", "Working", "Secondary / secondary special", "Married", "House / apartment")
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_the_pdf_report_prints_category_levels_in_its_language(lang):
+    profile = [{"label": "Type de contrat", "value": "Cash loans"}, {"label": "Type de revenu", "value": "Working"},
+               {"label": "Niveau d'études", "value": "Secondary / secondary special"},
+               {"label": "Situation familiale", "value": "Married"}, {"label": "Logement", "value": "House / apartment"}]
+    score = {"probability": 0.05, "threshold": 0.09, "decision": "approve", "risk_band": "D",
+             "risk_band_label": "Risque modéré", "risk_band_range": [0.04, 0.08], "model_version": "v1",
+             "input_hash": "ab" * 32}
+    explanation = {"reasons": [{"label": "Type de revenu", "value": "Working", "effect": 0.01}]}
+    comparison = {"features": [{"label": "Type de contrat", "value": "Cash loans", "percentile": None, "atypical": False}]}
+    text = _pdf_text(build_report(client_id="100002", profile=profile, score=score, explanation=explanation,
+                                  comparison=comparison, generated_by="conseiller", lang=lang,
+                                  now=datetime(2026, 12, 1, 10, 0, tzinfo=UTC)))
+    for raw in ENGLISH_LEVELS:
+        assert i18n.level(raw, lang) in text
+        if lang == "fr":
+            assert raw not in text
+    if lang == "fr":
+        assert "Prêt personnel" in text and "Salarié" in text and "Secondaire" in text
+
+
+def test_the_explanation_sentence_names_a_category_level_in_its_language():
+    assert _format_value("Working", "fr") == "Salarié"
+    assert _format_value("Working", "en") == "Employed"
+
+
+def test_drift_inputs_and_alerts_carry_their_label_in_both_languages():
+    row = InputDrift(input="ORGANIZATION_TYPE", kind="category", csi=0.3, csi_previous_period=None, status="act",
+                     missing_share=0.0, missing_share_training=0.0, out_of_range_share=0.0,
+                     unseen_category_share=0.0, unseen_categories=[])
+    assert row.model_dump()["label"] == {"fr": "Secteur de l'employeur", "en": "Employer's sector"}
+    alert = Alert(subject="ORGANIZATION_TYPE", measure="csi", value=0.3, level="act", against="training")
+    assert alert.model_dump()["subject_label"]["fr"] == "Secteur de l'employeur"
+    score_alert = Alert(subject="score", measure="psi", value=0.3, level="act", against="training")
+    assert score_alert.model_dump()["subject_label"] is None
+
+
+@pytest.mark.parametrize(("lang", "expected"), [("fr", "Secteur de l'employeur"), ("en", "Employer's sector")])
+def test_the_monitoring_page_names_a_drifting_input_by_its_label(lang, expected, monkeypatch):
+    monkeypatch.setattr(ui, "lang", lambda: lang)
+    alert = contract.Alert.model_validate(
+        Alert(subject="ORGANIZATION_TYPE", measure="csi", value=0.31, level="act", against="training").model_dump())
+    sentence = monitoring._alert_sentence(alert)
+    assert expected in sentence and "ORGANIZATION_TYPE" not in sentence
+
+
+def test_streamlit_accessible_names_have_a_french_name_and_help_keeps_the_label():
+    names = i18n.accessible_names()
+    assert names["Collapse sidebar"] == "Replier le menu latéral" and names["Help"] == "Aide"
+    assert all(french and french != english for english, french in names.items())
+    assert i18n.CATALOG["a11y.help_for"]["en"] == "Help for "  # Streamlit's exact prefix
+
+
+def test_no_answer_is_read_as_a_bare_mapping_any_more():
+    assert not hasattr(ui, "require_mapping")
