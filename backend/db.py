@@ -3,6 +3,13 @@
 The schema is owned by Alembic (``alembic/``); ``Base.metadata`` only describes it for the ORM
 and for autogenerate. On SQLite every transaction starts with ``BEGIN IMMEDIATE`` so writers are
 serialized (the audit chain head must be), foreign keys are enforced and WAL lets readers go on.
+
+A request that only reads before its audit event opens a *read-first* session
+(``read_first_session``): on SQLite its transaction begins deferred (a WAL snapshot, no write
+lock), and ``begin_write`` ends it before the audited write, which begins ``BEGIN IMMEDIATE`` as
+always. Upgrading the read transaction in place would fail with ``SQLITE_BUSY_SNAPSHOT``
+whenever another process committed in between; ending it first cannot. On PostgreSQL both
+are one transaction. Any session not opened read-first keeps ``BEGIN IMMEDIATE``.
 """
 
 from __future__ import annotations
@@ -107,11 +114,53 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):  # type: ignore[no-untyped-def]
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(READ_FIRST):
+            connection.exec_driver_sql("BEGIN")  # deferred: a snapshot, no write lock
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+
+
+# The execution option that makes an SQLite transaction begin deferred, and the session info
+# key holding the engine its write part must use.
+READ_FIRST = "octroi_read_first"
+_WRITE_BIND = "octroi_write_bind"
+
+
+def read_first_session(factory: sessionmaker[Session]) -> Session:
+    """A session whose reads take no write lock until ``begin_write`` (SQLite); a plain
+    session elsewhere (PostgreSQL readers never block writers)."""
+    engine = factory.kw["bind"]
+    if not is_sqlite(engine):
+        return factory()
+    reader = engine.__dict__.get(READ_FIRST)
+    if reader is None:
+        # One option view per engine, kept on it: it shares the engine's pool and events.
+        reader = engine.__dict__[READ_FIRST] = engine.execution_options(**{READ_FIRST: True})
+    session = factory(bind=reader)
+    session.info[_WRITE_BIND] = engine
+    return session
+
+
+def begin_write(db: Session) -> None:
+    """Make the next statement of a read-first session begin the write transaction.
+
+    SQLite: the read transaction ends here (nothing was written: it commits nothing and keeps
+    loaded objects loaded) and the session is rebound to the engine that begins ``BEGIN
+    IMMEDIATE``. A no-op for any other session, so on PostgreSQL the request stays one
+    transaction. Unflushed changes in a read-first session are a programming error: the route
+    should not have been declared read-only.
+    """
+    engine = db.info.pop(_WRITE_BIND, None)
+    if engine is None:
+        return
+    if db.new or db.dirty or db.deleted:
+        raise RuntimeError("a read-first session has pending changes: declare the route as writing")
+    db.commit()
+    db.bind = engine
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""Per-user rate limits shared by every API process: ``Depends(rate_limit("scoring"))``.
+"""Per-user rate limits shared by every API process, spent by a route's guard (``rate="scoring"``).
 
 Why: scoring thousands of variants of one profile would let a user reconstruct the model
 (OWASP API4/API6), and a bulk export is the cheapest way to walk off with the audit trail.
@@ -15,11 +15,17 @@ A refused request answers 429 with ``Retry-After`` and writes a ``rate.limited``
 (outcome ``denied``). If the counter store is down the request is refused with 503: an abuse
 control that fails open is no control.
 
-The dependency identifies the caller from ``request.state.user``, which the route's
-``require(...)`` dependency sets: declare it after the ``principal`` parameter, e.g.::
+A route declares its budget in its guard, which hands this module the authenticated
+principal explicitly (``spend``)::
 
-    principal: Principal = Depends(require(Permission.scores_compute)),
-    _limit: None = Depends(rate_limit("scoring")),
+    ctx: ClientContext = Depends(client_guard(Permission.scores_compute, AuditAction.score_compute,
+                                              rate="scoring"))
+
+With Redis the request is counted up front (one atomic ``INCR``). With the database it costs
+no transaction of its own: the guard reads the two windows in the request's read part and
+refuses an exhausted budget at once; the count itself is an upsert in the request's audited
+write transaction, which checks the budget again and refuses (429, nothing answered) a
+request that a concurrent one pushed over it. Either way only allowed requests are counted.
 """
 
 from __future__ import annotations
@@ -32,13 +38,14 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import structlog
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import FastAPI, HTTPException, Request
 from sqlalchemy import BigInteger, Integer, String, delete, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from backend.api.deps import get_db
-from backend.audit.service import commit_audited
+from backend.api.deps import commit_write
+from backend.audit.actions import AuditAction
+from backend.auth.principal import Principal
 from backend.db import Base
 from backend.middleware import route_template
 from backend.settings import Settings
@@ -139,28 +146,44 @@ class DatabaseCounters:
     def hit(self, scope: str, subject: str, window_start: int, window: int) -> tuple[int, int]:
         try:
             with self.factory() as db, db.begin():
-                # The upsert takes the row lock first, so concurrent hits of one user serialize.
-                current = self._upsert(db, scope, subject, window_start)
-                previous = db.execute(
-                    select(RateLimitCounter.count).where(
-                        RateLimitCounter.scope == scope,
-                        RateLimitCounter.subject == subject,
-                        RateLimitCounter.window_start == window_start - window,
-                    )
-                ).scalar()
-                # Keep the table small: this user's windows older than the previous one are dead.
-                # Only the first hit of a window can find any, so the others skip the statement.
-                if current == 1:
-                    db.execute(
-                        delete(RateLimitCounter).where(
-                            RateLimitCounter.scope == scope,
-                            RateLimitCounter.subject == subject,
-                            RateLimitCounter.window_start < window_start - window,
-                        )
-                    )
+                return self.hit_in(db, scope, subject, window_start, window)
         except SQLAlchemyError as exc:
             raise LimiterUnavailable(f"rate-limit counters unavailable: {type(exc).__name__}") from exc
+
+    def hit_in(self, db: Session, scope: str, subject: str, window_start: int, window: int) -> tuple[int, int]:
+        """``hit`` inside the caller's (write) transaction: it commits or rolls back with it."""
+        # The upsert takes the row lock first, so concurrent hits of one user serialize.
+        current = self._upsert(db, scope, subject, window_start)
+        previous = db.execute(
+            select(RateLimitCounter.count).where(
+                RateLimitCounter.scope == scope,
+                RateLimitCounter.subject == subject,
+                RateLimitCounter.window_start == window_start - window,
+            )
+        ).scalar()
+        # Keep the table small: this user's windows older than the previous one are dead.
+        # Only the first hit of a window can find any, so the others skip the statement.
+        if current == 1:
+            db.execute(
+                delete(RateLimitCounter).where(
+                    RateLimitCounter.scope == scope,
+                    RateLimitCounter.subject == subject,
+                    RateLimitCounter.window_start < window_start - window,
+                )
+            )
         return int(previous or 0), current
+
+    def read(self, db: Session, scope: str, subject: str, window_start: int, window: int) -> tuple[int, int]:
+        """(previous window's count, this one's) as committed, in the caller's transaction."""
+        rows = db.execute(
+            select(RateLimitCounter.window_start, RateLimitCounter.count).where(
+                RateLimitCounter.scope == scope,
+                RateLimitCounter.subject == subject,
+                RateLimitCounter.window_start.in_((window_start - window, window_start)),
+            )
+        ).all()
+        counts = {int(row.window_start): int(row.count) for row in rows}
+        return counts.get(window_start - window, 0), counts.get(window_start, 0)
 
     def undo(self, scope: str, subject: str, window_start: int) -> None:
         table = RateLimitCounter.__table__
@@ -233,6 +256,34 @@ class RateLimiter:
         wait = retry_after_seconds(previous, current - 1, elapsed, limit, window)
         return Decision(False, limit, window, wait)
 
+    @property
+    def counts_in_request(self) -> bool:
+        """Whether requests are counted in their own database transaction (no Redis)."""
+        return isinstance(self.store, DatabaseCounters)
+
+    def _window(self, window: int) -> tuple[int, float]:
+        now = self.clock()
+        window_start = int(now // window) * window
+        return window_start, now - window_start
+
+    def peek(self, db: Session, scope: str, subject: str, limit: int, window: int) -> Decision:
+        """Would one more request fit? Reads the committed counts, counts nothing."""
+        assert isinstance(self.store, DatabaseCounters)
+        window_start, elapsed = self._window(window)
+        previous, current = self.store.read(db, scope, subject, window_start, window)
+        if estimate(previous, current + 1, elapsed / window) <= limit:
+            return Decision(True, limit, window)
+        return Decision(False, limit, window, retry_after_seconds(previous, current, elapsed, limit, window))
+
+    def hit_in(self, db: Session, scope: str, subject: str, limit: int, window: int) -> Decision:
+        """Count one request in ``db``'s transaction; when refused the caller rolls it back."""
+        assert isinstance(self.store, DatabaseCounters)
+        window_start, elapsed = self._window(window)
+        previous, current = self.store.hit_in(db, scope, subject, window_start, window)
+        if estimate(previous, current, elapsed / window) <= limit:
+            return Decision(True, limit, window)
+        return Decision(False, limit, window, retry_after_seconds(previous, current - 1, elapsed, limit, window))
+
 
 def make_limiter(settings: Settings, factory: sessionmaker[Session]) -> RateLimiter:
     if settings.redis_url:
@@ -268,58 +319,95 @@ def _window_words(window: int) -> str:
     return {60: "minute", 3600: "hour"}.get(window, f"{window} seconds")
 
 
-def rate_limit(scope: str, *, per_minute: int | None = None) -> Callable[..., None]:
-    """A dependency counting the caller's requests in ``scope`` (429 beyond the limit).
+@dataclass(frozen=True)
+class RateBudget:
+    """A per-user budget a route's guard spends: a scope of ``SCOPES`` or a fixed per-minute limit."""
 
-    The limit comes from the settings (``SCOPES``) unless ``per_minute`` is given.
-    """
+    scope: str
+    per_minute: int | None = None
+
+    def limit(self, settings: Settings) -> tuple[int, int]:
+        if self.per_minute is not None:
+            return self.per_minute, 60
+        return limit_for(settings, self.scope)
+
+
+def rate_limit(scope: str, *, per_minute: int | None = None) -> RateBudget:
+    """The budget ``scope`` (limit from the settings unless ``per_minute``); unknown scopes fail
+    at import, where the guard is declared."""
     if per_minute is None and scope not in SCOPES:
         raise ValueError(f"unknown rate-limit scope {scope!r}; known: {sorted(SCOPES)}")
     if per_minute is not None and per_minute < 1:
         raise ValueError("per_minute must be at least 1")
+    return RateBudget(scope, per_minute)
 
-    def dependency(request: Request, db: Session = Depends(get_db)) -> None:
-        subject = getattr(request.state, "user", None)
-        if not subject:
-            # A wiring mistake, not a client error: the route must authenticate first.
-            raise RuntimeError(f"rate_limit({scope!r}) runs before the route authenticated its caller")
-        if per_minute is not None:
-            limit, window = per_minute, 60
-        else:
-            limit, window = limit_for(request.app.state.settings, scope)
+
+@dataclass(frozen=True)
+class PendingCount:
+    """A request allowed by a read of the database counters, to be counted in its audited write."""
+
+    budget: RateBudget
+    limit: int
+    window: int
+
+    def count(self, request: Request, db: Session, principal: Principal) -> None:
+        """Count the request in ``db``'s write transaction (just begun); 429 if it no longer fits."""
         try:
-            decision = get_limiter(request.app).hit(scope, subject, limit, window)
-        except LimiterUnavailable as exc:
-            log.error("rate_limiter_unavailable", scope=scope, error=str(exc))
-            raise HTTPException(
-                status_code=503,
-                detail="The rate limiter is unavailable; the request was not carried out.",
-                headers={"Retry-After": "5"},
-            ) from None
-        if decision.allowed:
-            return
-        db.rollback()
-        commit_audited(
-            db,
-            request,
-            None,
-            action="rate.limited",
-            resource=route_template(request.scope),
-            outcome="denied",
-            actor=subject,
-            role=getattr(request.state, "role", None),
-            details={"scope": scope, "limit": limit, "window_seconds": window},
-        )
-        raise HTTPException(
-            status_code=429,
-            detail=(
-                f"rate limit exceeded: at most {limit} '{scope}' requests per "
-                f"{_window_words(window)} per user; retry in {decision.retry_after} s"
-            ),
-            headers={"Retry-After": str(decision.retry_after)},
-        )
+            decision = get_limiter(request.app).hit_in(db, self.budget.scope, principal.username,
+                                                       self.limit, self.window)
+        except SQLAlchemyError as exc:
+            db.rollback()
+            raise _unavailable(self.budget.scope, LimiterUnavailable(type(exc).__name__)) from None
+        if not decision.allowed:
+            db.rollback()  # the count and whatever the route did: nothing of it happened
+            _refuse(request, db, principal, self.budget, decision)
 
-    # The OWASP suite walks the routes and reads this to prove which ones are limited.
-    dependency.rate_limit_scope = scope  # type: ignore[attr-defined]
-    dependency.__name__ = f"rate_limit_{scope}"
-    return dependency
+
+def spend(request: Request, db: Session, principal: Principal, budget: RateBudget) -> PendingCount | None:
+    """The guard's rate check for ``principal``: 429 (audited) when the budget is spent, 503 when
+    the counters cannot be reached. Returns what is left to count in the audited write."""
+    limit, window = budget.limit(request.app.state.settings)
+    limiter = get_limiter(request.app)
+    try:
+        if limiter.counts_in_request:
+            decision = limiter.peek(db, budget.scope, principal.username, limit, window)
+            pending = PendingCount(budget, limit, window) if decision.allowed else None
+        else:
+            decision = limiter.hit(budget.scope, principal.username, limit, window)
+            pending = None
+    except SQLAlchemyError as exc:
+        raise _unavailable(budget.scope, LimiterUnavailable(type(exc).__name__)) from None
+    except LimiterUnavailable as exc:
+        raise _unavailable(budget.scope, exc) from None
+    if not decision.allowed:
+        db.rollback()
+        _refuse(request, db, principal, budget, decision)
+    return pending
+
+
+def _unavailable(scope: str, exc: LimiterUnavailable) -> HTTPException:
+    log.error("rate_limiter_unavailable", scope=scope, error=str(exc))
+    return HTTPException(
+        status_code=503,
+        detail="The rate limiter is unavailable; the request was not carried out.",
+        headers={"Retry-After": "5"},
+    )
+
+
+def _refuse(request: Request, db: Session, principal: Principal, budget: RateBudget, decision: Decision) -> None:
+    limit, window = decision.limit, decision.window_seconds
+    commit_write(
+        db, request, principal,
+        action=AuditAction.rate_limited.value,
+        resource=route_template(request.scope),
+        outcome="denied",
+        details={"scope": budget.scope, "limit": limit, "window_seconds": window},
+    )
+    raise HTTPException(
+        status_code=429,
+        detail=(
+            f"rate limit exceeded: at most {limit} '{budget.scope}' requests per "
+            f"{_window_words(window)} per user; retry in {decision.retry_after} s"
+        ),
+        headers={"Retry-After": str(decision.retry_after)},
+    )

@@ -4,7 +4,8 @@ Set-up as bench_api.py (synthetic data, a quick bundle, a scratch database, appl
 imported, one advisor), then the real app in process (TestClient) answers score and
 explanation requests for distinct clients while each step is timed by wrapping the function
 the route calls: authentication (token, user and session reload), the rate-limit counter,
-loading the client, the model work, and the audit append + commit. The baseline is the model
+loading the client, the model work, and the audited write (rate count + audit append +
+commit, one transaction). The baseline is the model
 work itself; every other step is printed as a ratio to it, measured in the same run. The
 model work is also printed as a ratio to the bare booster (``booster.predict(x,
 pred_contrib=True, num_threads=1)`` on the same clients' prebuilt feature rows).
@@ -26,7 +27,7 @@ from _common import import_csv, scratch_database, settings_for, train_bundle
 from fastapi.testclient import TestClient
 
 import backend.auth.deps as auth_deps
-import backend.clients.routes as client_routes
+import backend.clients.guard as client_guard
 import backend.ratelimit as ratelimit
 import backend.scoring.service as scoring
 from backend.app import create_app
@@ -37,10 +38,10 @@ from ml.data import load_applications
 
 PASSWORD = "Octroi-chemin-4471!"  # noqa: S105 - a throwaway benchmark account
 STEPS = {
-    "authenticate": (auth_deps, "authenticate"),
-    "rate-limit counter": (ratelimit.RateLimiter, "hit"),
-    "load client": (client_routes, "load_client"),
-    "audit append + commit": (client_routes, "commit_audited"),
+    "authenticate (token, user + session in one query)": (auth_deps, "authenticate"),
+    "rate-limit read (the guard)": (ratelimit.RateLimiter, "peek"),
+    "load client": (client_guard, "load_client"),
+    "rate count + audit append + commit (one transaction)": (auth_deps.RequestContext, "audit"),
 }
 MODEL_STEPS = {"score": (scoring, "client_score"), "explanation": (scoring, "client_explanation")}
 

@@ -106,6 +106,33 @@ def test_every_route_declares_exactly_one_permission(app):
     assert route_permission(_calls(next(r for _, r in api_routes(app) if r.path == "/api/v1/users").dependant)) is Permission.users_manage
 
 
+# Routes whose guard records no audit action: reading one's own account touches nobody's data.
+UNAUDITED_ROUTES = {("GET", "/api/v1/auth/me")}
+
+
+def test_every_route_has_one_guard_naming_its_permission_and_audit_action(app):
+    from backend.audit.actions import AuditAction
+
+    problems = []
+    for method, route in api_routes(app):
+        if (method, route.path) in PUBLIC_ROUTES:
+            continue
+        guards = [c for c in _calls(route.dependant) if getattr(c, "is_guard", False)]
+        if len(guards) != 1:
+            problems.append(f"{method} {route.path}: {len(guards)} guards")
+            continue
+        action = guards[0].audit_action
+        if (method, route.path) in UNAUDITED_ROUTES:
+            if action is not None:
+                problems.append(f"{method} {route.path}: listed as unaudited but records {action}")
+        elif not isinstance(action, AuditAction):
+            problems.append(f"{method} {route.path}: no audit action")
+        if any(getattr(c, "__name__", "") == "get_db" for c in _calls(route.dependant)):
+            # The guard opens the request's one session; a second one would be a second transaction.
+            problems.append(f"{method} {route.path}: a session besides the guard's")
+    assert not problems, problems
+
+
 def test_policy_keeps_admin_away_from_client_data_and_comex_away_from_individuals():
     assert not any(p.value.startswith(("clients:", "scores:", "audit:")) for p in ROLE_PERMISSIONS[Role.admin])
     assert not any(p.value.startswith(("clients:", "scores:", "decisions:", "reports:")) for p in ROLE_PERMISSIONS[Role.comex])

@@ -13,18 +13,17 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from backend.api.deps import get_db
+from backend.audit.actions import AuditAction
 from backend.audit.bundle import bundle_lines
 from backend.audit.models import AuditEvent
 from backend.audit.schemas import AuditEventOut, AuditPage, VerificationOut
-from backend.audit.service import OUTCOMES, commit_audited, event_dict, result_dict, verify_trail
-from backend.auth.deps import Principal, require
-from backend.ratelimit import RATE_LIMITED_RESPONSES, rate_limit
+from backend.audit.service import OUTCOMES, event_dict, result_dict, verify_trail
+from backend.auth.deps import RequestContext, guard
+from backend.ratelimit import RATE_LIMITED_RESPONSES
 from security.rbac import Permission
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -69,7 +68,6 @@ def _filters(
 
 @router.get("/events", response_model=AuditPage)
 def list_events(
-    request: Request,
     actor: str | None = Query(None, max_length=64),
     action: str | None = Query(None, max_length=64),
     outcome: Outcome | None = None,
@@ -77,20 +75,18 @@ def list_events(
     end: datetime | None = Query(None, alias="to", description="exclusive, ISO 8601"),
     cursor: int | None = Query(None, ge=1, description="next_cursor of the previous page"),
     limit: int = Query(100, ge=1, le=MAX_PAGE),
-    principal: Principal = Depends(require(Permission.audit_read)),
-    db: Session = Depends(get_db),
+    ctx: RequestContext = Depends(guard(Permission.audit_read, AuditAction.audit_read)),
 ) -> AuditPage:
     """Newest first. Pass ``next_cursor`` back as ``cursor`` for the next page."""
     conditions = _filters(actor, action, outcome, start, end)
     if cursor is not None:
         conditions.append(AuditEvent.seq < cursor)
-    rows = db.execute(
+    rows = ctx.db.execute(
         select(AuditEvent).where(*conditions).order_by(AuditEvent.seq.desc()).limit(limit + 1)
     ).scalars().all()
     page = [AuditEventOut(**event_dict(r) | {"ts": r.ts}) for r in rows[:limit]]
     next_cursor = page[-1].seq if len(rows) > limit else None
-    commit_audited(
-        db, request, principal, action="audit.read",
+    ctx.audit(
         details={"filters": {k: v for k, v in {
             "actor": actor, "action": action, "outcome": outcome and outcome.value,
             "from": start and start.isoformat(), "to": end and end.isoformat(), "cursor": cursor,
@@ -101,36 +97,28 @@ def list_events(
 
 @router.get("/verify", response_model=VerificationOut)
 def verify(
-    request: Request,
-    principal: Principal = Depends(require(Permission.audit_verify)),
-    db: Session = Depends(get_db),
+    ctx: RequestContext = Depends(guard(Permission.audit_verify, AuditAction.audit_verify)),
 ) -> VerificationOut:
     """Recompute the whole chain, check every signed checkpoint and purge anchor, and compare
     with the witness outside the database."""
     result = verify_trail(
-        db, request.app.state.checkpoint_signer, request.app.state.retired_audit_keys,
-        request.app.state.audit_witness,
+        ctx.db, ctx.request.app.state.checkpoint_signer, ctx.request.app.state.retired_audit_keys,
+        ctx.request.app.state.audit_witness,
     )
-    db.rollback()
-    commit_audited(
-        db, request, principal, action="audit.verify", outcome="success",
-        details={"valid": result.valid, "first_invalid_seq": result.first_invalid_seq},
-    )
+    ctx.db.rollback()
+    ctx.audit(outcome="success", details={"valid": result.valid, "first_invalid_seq": result.first_invalid_seq})
     return VerificationOut(**result_dict(result))
 
 
 @router.get("/export", response_class=StreamingResponse, responses=RATE_LIMITED_RESPONSES)
 def export(
-    request: Request,
     format: ExportFormat = Query(ExportFormat.jsonl),  # noqa: A002 - the public parameter name
     actor: str | None = Query(None, max_length=64),
     action: str | None = Query(None, max_length=64),
     outcome: Outcome | None = None,
     start: datetime | None = Query(None, alias="from"),
     end: datetime | None = Query(None, alias="to"),
-    principal: Principal = Depends(require(Permission.audit_export)),
-    _limit: None = Depends(rate_limit("export")),
-    db: Session = Depends(get_db),
+    ctx: RequestContext = Depends(guard(Permission.audit_export, AuditAction.audit_export, rate="export")),
 ) -> StreamingResponse:
     """Stream the events (oldest first) as JSON lines or CSV, up to the head at request time.
 
@@ -143,13 +131,11 @@ def export(
             detail="format=bundle exports the whole chain: filters (actor, action, outcome, "
             "from, to) are not allowed with it",
         )
-    exported = commit_audited(
-        db, request, principal, action="audit.export", details={"format": format.value},
-    )
+    exported = ctx.audit(details={"format": format.value})
     # The export covers the chain up to and including its own audit event.
     head = exported.seq
     conditions = _filters(actor, action, outcome, start, end)
-    factory = request.app.state.sessionmaker
+    factory = ctx.request.app.state.sessionmaker
 
     def rows() -> Iterator[dict[str, Any]]:
         after = 0
@@ -169,8 +155,8 @@ def export(
                 after = batch[-1].seq
 
     if format is ExportFormat.bundle:
-        signer = request.app.state.checkpoint_signer
-        retired = request.app.state.retired_audit_keys
+        signer = ctx.request.app.state.checkpoint_signer
+        retired = ctx.request.app.state.retired_audit_keys
         return StreamingResponse(
             bundle_lines(factory, head, signer, retired), media_type="application/x-ndjson",
             headers={"Content-Disposition": f'attachment; filename="audit-bundle-{head}.jsonl"'},

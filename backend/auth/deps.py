@@ -1,31 +1,48 @@
-"""``require(Permission.X)``: the one dependency through which every route declares its permission.
+"""``guard(Permission.X, AuditAction.Y)``: the one dependency through which every route declares
+what it needs and what it records.
 
-It authenticates the bearer access token, reloads the user (a disabled user, a changed role
-or a revoked session stops working at once, not 15 minutes later), checks the permission in
-``security.rbac`` and returns the ``Principal``. 401 for a missing or bad token, 403 for a
-missing permission (audited as ``denied``) or a pending one-time-password change.
+A reader of a route sees both in its signature::
+
+    ctx: RequestContext = Depends(guard(Permission.audit_read, AuditAction.audit_read))
+
+The guard authenticates the bearer access token and, in the same query, reloads the user and
+the login session (a disabled user, a changed role or a revoked session stops working at
+once, in every process, not 15 minutes later), checks the permission in ``security.rbac``,
+spends the route's rate budget for that principal when it has one (``backend.ratelimit``),
+and hands the route a ``RequestContext``: the principal, the request's one session and
+``ctx.audit(...)``, which commits the route's work with its audit event. 401 for a missing or
+bad token, 403 for a missing permission (audited as ``denied``) or a pending one-time-password
+change. ``backend.clients.guard.client_guard`` adds the client and the model for client routes.
+
+The request's session: a route whose action changes nothing but the trail
+(``AuditAction.reads_only``) reads without SQLite's write lock until ``ctx.audit`` begins the
+write; any other route is one ``BEGIN IMMEDIATE`` transaction (``backend.db``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy import select
+from sqlalchemy import and_, false, select
 from sqlalchemy.orm import Session
 
-from backend.api.deps import get_db
-from backend.audit.service import commit_audited
+from backend.api.deps import commit_write, open_session
+from backend.audit.actions import AuditAction
+from backend.audit.models import AuditEvent
 from backend.auth.models import RefreshFamily
 from backend.auth.principal import Principal
+from backend.db import begin_write
 from backend.errors import ApiProblem, ErrorCode
 from backend.middleware import route_template
+from backend.ratelimit import PendingCount, RateBudget, rate_limit, spend
 from backend.users.models import User
 from security.rbac import Permission, Role, has_permission
 from security.tokens import TokenError, decode_token
 
-__all__ = ["Principal", "require", "oauth2_scheme", "UNAUTHORIZED_HEADERS"]
+__all__ = ["Principal", "RequestContext", "guard", "oauth2_scheme", "UNAUTHORIZED_HEADERS"]
 
 TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 - a route, not a secret
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
@@ -42,7 +59,8 @@ def _route_template(request: Request) -> str:
 
 
 def authenticate(request: Request, token: str | None, db: Session) -> Principal:
-    """The principal behind a bearer access token, or 401."""
+    """The principal behind a bearer access token, or 401. One query reads the user and the
+    token's login session, so revocation, a disabled account or a new role apply at once."""
     if not token:
         raise _unauthorized()
     try:
@@ -50,11 +68,11 @@ def authenticate(request: Request, token: str | None, db: Session) -> Principal:
     except TokenError as exc:
         if exc.claims and isinstance(exc.claims.get("sub"), str):
             # A genuine but expired token names a known user: that denial is audited.
-            commit_audited(
+            commit_write(
                 db,
                 request,
                 None,
-                action="auth.token",
+                action=AuditAction.auth_token.value,
                 resource=_route_template(request),
                 outcome="denied",
                 actor=exc.claims["sub"][:64],
@@ -62,74 +80,134 @@ def authenticate(request: Request, token: str | None, db: Session) -> Principal:
                 details={"reason": exc.reason},
             )
         raise _unauthorized("Invalid or expired token") from exc
-    user = db.execute(select(User).where(User.username == claims["sub"])).scalar_one_or_none()
-    if user is None or not user.active or user.role != claims["role"]:
-        raise _unauthorized("Invalid or expired token")
     family_id = claims.get("fam")
-    if family_id is not None:
-        family = db.get(RefreshFamily, family_id)
-        if family is None or family.revoked_at is not None or family.user_id != user.id:
-            raise _unauthorized("Session ended; sign in again")
+    session_matches = (
+        and_(RefreshFamily.id == family_id, RefreshFamily.user_id == User.id) if family_id is not None else false()
+    )
+    row = db.execute(
+        select(User.id, User.username, User.role, User.active, User.must_change_password,
+               RefreshFamily.id.label("family"), RefreshFamily.revoked_at)
+        .outerjoin(RefreshFamily, session_matches)
+        .where(User.username == claims["sub"])
+    ).first()
+    if row is None or not row.active or row.role != claims["role"]:
+        raise _unauthorized("Invalid or expired token")
+    if family_id is not None and (row.family is None or row.revoked_at is not None):
+        raise _unauthorized("Session ended; sign in again")
     principal = Principal(
-        user_id=user.id,
-        username=user.username,
-        role=Role(user.role),
-        must_change_password=user.must_change_password,
+        user_id=row.id,
+        username=row.username,
+        role=Role(row.role),
+        must_change_password=row.must_change_password,
         family_id=family_id,
     )
+    # For the access log only; nothing else reads it (the rate limit is handed the principal).
     request.state.user = principal.username
     request.state.role = str(principal.role)
     return principal
 
 
-def require(
-    permission: Permission, *, allow_pending_password_change: bool = False
-) -> Callable[..., Principal]:
-    """A dependency granting access to holders of ``permission``; see the module docstring."""
+class RequestContext:
+    """What a guarded route gets: who calls, the request's session, and the audited commit."""
 
-    def dependency(
-        request: Request,
-        token: str | None = Depends(oauth2_scheme),
-        db: Session = Depends(get_db),
-    ) -> Principal:
-        principal = authenticate(request, token, db)
-        if principal.must_change_password and not allow_pending_password_change:
-            # Audited like any refusal (issue 14): a one-time password in the wrong hands
-            # probing the API shows up in the trail.
-            commit_audited(
-                db,
-                request,
-                principal,
-                action="access.denied",
-                resource=_route_template(request),
-                outcome="denied",
-                details={"reason": "password change required"},
-            )
-            raise ApiProblem(
-                status.HTTP_403_FORBIDDEN,
-                ErrorCode.password_change_required,
-                "Password change required: POST /api/v1/auth/password first",
-            )
-        if not has_permission(principal.role, permission):
-            commit_audited(
-                db,
-                request,
-                principal,
-                action="access.denied",
-                resource=_route_template(request),
-                outcome="denied",
-                details={"permission": str(permission)},
-            )
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN,
-                detail=f"Role '{principal.role}' lacks the permission '{permission}'",
-            )
-        db.rollback()  # end the read transaction: the route starts its own, short one
-        return principal
+    def __init__(self, request: Request, db: Session, principal: Principal, action: AuditAction | None,
+                 pending_count: PendingCount | None = None) -> None:
+        self.request = request
+        self.db = db
+        self.principal = principal
+        self.action = action
+        self._pending_count = pending_count
 
-    # The route walk reads this to prove every route declares a permission.
+    def audit(
+        self,
+        *,
+        action: AuditAction | None = None,
+        outcome: str = "success",
+        resource: str | None = None,
+        model_version: str | None = None,
+        input_hash: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> AuditEvent:
+        """Commit the route's work and one audit event together (the guard's action unless
+        another member of the vocabulary is named): fail-closed, ``AuditUnavailable`` -> 503.
+        A route with a database-counted rate budget is counted in this same transaction."""
+        recorded = action or self.action
+        if recorded is None:
+            raise RuntimeError("this route's guard declares no audit action")
+        if self._pending_count is not None:
+            begin_write(self.db)
+            pending, self._pending_count = self._pending_count, None
+            pending.count(self.request, self.db, self.principal)
+        return commit_write(
+            self.db, self.request, self.principal, action=AuditAction(recorded).value, resource=resource,
+            outcome=outcome, model_version=model_version, input_hash=input_hash, details=details,
+        )
+
+    def refuse(self, **event: Any) -> AuditEvent:
+        """Roll back whatever the route did, then record the refusal (``outcome`` given)."""
+        self.db.rollback()
+        return self.audit(**event)
+
+
+def _authorize(request: Request, db: Session, token: str | None, permission: Permission,
+               allow_pending_password_change: bool) -> Principal:
+    principal = authenticate(request, token, db)
+    if principal.must_change_password and not allow_pending_password_change:
+        # Audited like any refusal (issue 14): a one-time password in the wrong hands
+        # probing the API shows up in the trail.
+        commit_write(
+            db, request, principal, action=AuditAction.access_denied.value, resource=_route_template(request),
+            outcome="denied", details={"reason": "password change required"},
+        )
+        raise ApiProblem(
+            status.HTTP_403_FORBIDDEN,
+            ErrorCode.password_change_required,
+            "Password change required: POST /api/v1/auth/password first",
+        )
+    if not has_permission(principal.role, permission):
+        commit_write(
+            db, request, principal, action=AuditAction.access_denied.value, resource=_route_template(request),
+            outcome="denied", details={"permission": str(permission)},
+        )
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail=f"Role '{principal.role}' lacks the permission '{permission}'",
+        )
+    return principal
+
+
+def guard(
+    permission: Permission,
+    action: AuditAction | None,
+    *,
+    rate: str | RateBudget | None = None,
+    allow_pending_password_change: bool = False,
+) -> Callable[..., Iterator[RequestContext]]:
+    """The dependency of a route needing ``permission`` and recording ``action`` (``None``
+    only for a route that records nothing: reading one's own account), spending ``rate``
+    (a ``backend.ratelimit.SCOPES`` name) per user; see the module docstring."""
+    if action is not None and not isinstance(action, AuditAction):
+        raise TypeError("the audit action is an AuditAction member, not a free string")
+    budget = rate_limit(rate) if isinstance(rate, str) else rate
+    read_first = action is None or action.reads_only
+
+    def dependency(request: Request, token: str | None = Depends(oauth2_scheme)) -> Iterator[RequestContext]:
+        db = open_session(request, read_first=read_first)
+        try:
+            principal = _authorize(request, db, token, permission, allow_pending_password_change)
+            pending = spend(request, db, principal, budget) if budget is not None else None
+            yield RequestContext(request, db, principal, action, pending)
+        finally:
+            # close() rolls back what was not committed; a failing rollback must not mask the answer.
+            db.close()
+
+    # The route walk reads these to prove every route declares a permission and an action.
     dependency.permission = permission  # type: ignore[attr-defined]
-    dependency.__name__ = f"require_{permission.name}"
+    dependency.audit_action = action  # type: ignore[attr-defined]
+    dependency.is_guard = True  # type: ignore[attr-defined]
+    if budget is not None:
+        dependency.rate_limit_scope = budget.scope  # type: ignore[attr-defined]
+    dependency.__name__ = f"guard_{permission.name}_{action.name if action else 'unaudited'}"
     return dependency
 
 

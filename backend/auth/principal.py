@@ -1,4 +1,4 @@
-"""Who is calling: what ``require(...)`` hands to a route."""
+"""Who is calling: what a route's guard (``backend.auth.deps.guard``) hands to it."""
 
 from __future__ import annotations
 

@@ -11,8 +11,9 @@ from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy.orm import Session
 
 from backend.api.deps import get_db
+from backend.audit.actions import AuditAction
 from backend.audit.service import commit_audited
-from backend.auth.deps import UNAUTHORIZED_HEADERS, Principal, require
+from backend.auth.deps import UNAUTHORIZED_HEADERS, RequestContext, guard
 from backend.auth.models import RefreshFamily
 from backend.auth.schemas import Me, Message, PasswordChange, RefreshRequest, TokenResponse
 from backend.auth.service import (
@@ -63,7 +64,7 @@ def login(
             db,
             request,
             None,
-            action="auth.login",
+            action=AuditAction.auth_login.value,
             outcome="denied",
             # An unknown name may be a mistyped password: it is not recorded.
             actor=known.username if known else None,
@@ -78,7 +79,7 @@ def login(
             db,
             request,
             None,
-            action="auth.login",
+            action=AuditAction.auth_login.value,
             outcome="denied",
             # A locked name that is not an account is not recorded (it may be a typo).
             actor=exc.user.username if exc.user else None,
@@ -93,7 +94,7 @@ def login(
         ) from exc
     pair = issue_pair(db, state.token_config, user)
     commit_audited(
-        db, request, None, action="auth.login", actor=user.username, role=user.role,
+        db, request, None, action=AuditAction.auth_login.value, actor=user.username, role=user.role,
         details={"session": pair.family_id},
     )
     source.refund()  # the budget counts failures only
@@ -152,7 +153,7 @@ def refresh(body: RefreshRequest, request: Request, db: Session = Depends(get_db
     except RefreshRefused as exc:
         if exc.user is not None:
             commit_audited(
-                db, request, None, action="auth.refresh", outcome="denied",
+                db, request, None, action=AuditAction.auth_refresh.value, outcome="denied",
                 actor=exc.user.username, role=exc.user.role,
                 details={"reason": exc.reason, "session": exc.family_id},
             )
@@ -160,7 +161,7 @@ def refresh(body: RefreshRequest, request: Request, db: Session = Depends(get_db
             status.HTTP_401_UNAUTHORIZED, detail="Invalid refresh token", headers=UNAUTHORIZED_HEADERS
         ) from exc
     commit_audited(
-        db, request, None, action="auth.refresh", actor=user.username, role=user.role,
+        db, request, None, action=AuditAction.auth_refresh.value, actor=user.username, role=user.role,
         details={"session": pair.family_id},
     )
     request.state.user, request.state.role = user.username, user.role
@@ -172,27 +173,30 @@ def refresh(body: RefreshRequest, request: Request, db: Session = Depends(get_db
     )
 
 
+SELF = Permission.self_manage
+
+
 @router.post("/logout", response_model=Message)
 def logout(
-    request: Request,
-    principal: Principal = Depends(require(Permission.self_manage, allow_pending_password_change=True)),
-    db: Session = Depends(get_db),
+    ctx: RequestContext = Depends(guard(SELF, AuditAction.auth_logout, allow_pending_password_change=True)),
 ) -> Message:
     """End this session: its refresh tokens and access tokens stop working."""
-    if principal.family_id is not None:
-        family = db.get(RefreshFamily, principal.family_id)
+    family_id = ctx.principal.family_id
+    if family_id is not None:
+        family = ctx.db.get(RefreshFamily, family_id)
         if family is not None:
-            revoke_family(db, family, "logout")
-    commit_audited(db, request, principal, action="auth.logout", details={"session": principal.family_id})
+            revoke_family(ctx.db, family, "logout")
+    ctx.audit(details={"session": family_id})
     return Message(detail="Signed out")
 
 
 @router.get("/me", response_model=Me)
 def me(
-    principal: Principal = Depends(require(Permission.self_manage, allow_pending_password_change=True)),
-    db: Session = Depends(get_db),
+    # Reading one's own account records nothing: it touches no one's personal data but the caller's.
+    ctx: RequestContext = Depends(guard(SELF, None, allow_pending_password_change=True)),
 ) -> Me:
-    user = db.get(User, principal.user_id)
+    principal = ctx.principal
+    user = ctx.db.get(User, principal.user_id)
     return Me(
         username=principal.username,
         full_name=user.full_name if user else "",
@@ -205,38 +209,29 @@ def me(
 @router.post("/password", response_model=Message, responses={400: {}, 422: {}, 429: {}})
 def change_password(
     body: PasswordChange,
-    request: Request,
-    principal: Principal = Depends(require(Permission.self_manage, allow_pending_password_change=True)),
-    db: Session = Depends(get_db),
+    ctx: RequestContext = Depends(guard(SELF, AuditAction.auth_password_change, allow_pending_password_change=True)),
 ) -> Message:
     """Change your own password (needs the current one). Your other sessions end. Wrong
     current passwords count toward the lockout like failed logins (429 once locked)."""
-    state = request.app.state
+    state, db, principal = ctx.request.app.state, ctx.db, ctx.principal
     try:
         right = check_current_password(
             db, state.password_hasher, state.auth_settings, principal.user_id, body.current_password
         )
     except AccountLocked as exc:
-        db.rollback()
-        commit_audited(
-            db, request, principal, action="auth.password_change", outcome="denied",
-            details={"reason": "account locked"},
-        )
+        ctx.refuse(outcome="denied", details={"reason": "account locked"})
         raise ApiProblem(
             status.HTTP_429_TOO_MANY_REQUESTS, ErrorCode.account_locked,
             "Too many failed attempts; account locked, try again later",
             headers={"Retry-After": str(exc.retry_after_seconds)},
         ) from exc
     if not right:
-        commit_audited(
-            db, request, principal, action="auth.password_change", outcome="denied",
-            details={"reason": "wrong current password"},
-        )
+        ctx.audit(outcome="denied", details={"reason": "wrong current password"})
         raise ApiProblem.for_field(400, "current_password", "current_password: is not your current password")
     try:
         change_own_password(
             db,
-            request.app.state.password_hasher,
+            state.password_hasher,
             principal.user_id,
             body.current_password,
             body.new_password,
@@ -246,10 +241,7 @@ def change_password(
     except UserError as exc:
         db.rollback()
         if exc.field == "current_password":
-            commit_audited(
-                db, request, principal, action="auth.password_change", outcome="denied",
-                details={"reason": "wrong current password"},
-            )
+            ctx.audit(outcome="denied", details={"reason": "wrong current password"})
         raise ApiProblem.for_field(exc.status_code, exc.field, str(exc)) from exc
-    commit_audited(db, request, principal, action="auth.password_change")
+    ctx.audit()
     return Message(detail="Password changed")

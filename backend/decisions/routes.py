@@ -10,16 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.orm import Session
 
-from backend.api.deps import get_db
-from backend.audit.service import commit_audited
-from backend.auth.deps import Principal, require
-from backend.cache import ResultCache
-from backend.clients.models import Client
-from backend.clients.routes import load_client
+from backend.audit.actions import AuditAction
+from backend.auth.deps import RequestContext, guard
+from backend.clients.guard import ClientContext, client_guard
 from backend.clients.schemas import Lang
 from backend.decisions import service
 from backend.decisions.models import DecisionContest
@@ -35,10 +31,9 @@ from backend.decisions.schemas import (
 from backend.errors import ApiProblem, ErrorCode, default_code
 from backend.privacy.models import AdvisorDecision
 from backend.privacy.schemas import DecisionRecord, DecisionRequest
-from backend.ratelimit import RATE_LIMITED_RESPONSES, rate_limit
+from backend.ratelimit import RATE_LIMITED_RESPONSES
 from backend.scoring import service as scoring
-from backend.scoring.model import get_bundle, get_cache, get_keyring
-from security.pseudonym import PseudonymKeyRing, digits_joined, normalize_client_id
+from security.pseudonym import digits_joined, normalize_client_id
 from security.rbac import Permission
 
 router = APIRouter(tags=["oversight"])
@@ -52,16 +47,9 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 DecisionId = Path(ge=1, le=2**53, description="A decision id, from the client's decision history")
 
 
-def _candidates(ring: PseudonymKeyRing, client_id: str) -> list[str]:
-    return [p.value for p in ring.candidates(client_id)]
-
-
-def _refuse(db: Session, request: Request, principal: Principal, action: str, resource: str | None,
-            exc: service.LifecycleError, **extra: Any) -> Exception:
+def _refuse(ctx: RequestContext, resource: str | None, exc: service.LifecycleError, **extra: Any) -> Exception:
     """Audit the refusal (nothing else is kept) and turn it into the HTTP answer."""
-    db.rollback()
-    commit_audited(db, request, principal, action=action, resource=resource, outcome="error",
-                   details={"reason": exc.code, **extra})
+    ctx.refuse(resource=resource, outcome="error", details={"reason": exc.code, **extra})
     if exc.status == 422:
         return RequestValidationError([{"loc": ("body", exc.field or "request"), "msg": exc.message,
                                         "type": "value_error"}])
@@ -84,7 +72,8 @@ def _no_client_id_in(text: str | None, client_id: str, field: str) -> None:
                                        "type": "value_error"}])
 
 
-def _scored(request: Request, bundle: Any, cache: ResultCache, client: Client) -> service.Scored:
+def _scored(ctx: ClientContext) -> service.Scored:
+    client, bundle, cache = ctx.client, ctx.model, ctx.cache
     input_hash = bundle.input_hash(client.features)
     # The same cached score the advisor was shown, so the recommendation matches the screen.
     value = scoring.client_score(cache, bundle, client.pseudonym, client.features, input_hash, "fr")
@@ -114,27 +103,21 @@ def entry(row: AdvisorDecision, contests: list[DecisionContest], current: bool) 
 def record_decision(
     client_id: str,
     body: DecisionRequest,
-    request: Request,
-    principal: Principal = Depends(require(Permission.decisions_record)),
-    db: Session = Depends(get_db),
-    ring: PseudonymKeyRing = Depends(get_keyring),
-    bundle: Any = Depends(get_bundle),
-    cache: ResultCache = Depends(get_cache),
+    ctx: ClientContext = Depends(client_guard(Permission.decisions_record, AuditAction.decision_record)),
 ) -> DecisionRecord:
     """The advisor's final decision (GDPR Art. 22, AI Act Art. 14), with a snapshot of what the
     model saw. A reason is mandatory when it departs from the model's recommendation, and when
     the client already has a decision (then this one is a revision of it). Never the probability."""
-    client = load_client(db, request, principal, ring, client_id, "decision.record")
+    client = ctx.client
     _no_client_id_in(body.reason, client_id, "reason")
-    scored = _scored(request, bundle, cache, client)
+    scored = _scored(ctx)
     try:
-        row = service.decide(db, client=client, candidates=_candidates(ring, client_id), scored=scored,
-                             decision=body.decision, reason=body.reason, advisor=principal.username)
+        row = service.decide(ctx.db, client=client, candidates=ctx.candidates(client_id), scored=scored,
+                             decision=body.decision, reason=body.reason, advisor=ctx.principal.username)
     except service.LifecycleError as exc:
-        raise _refuse(db, request, principal, "decision.record", client.pseudonym, exc,
-                      decision=body.decision) from None
-    commit_audited(
-        db, request, principal, action="decision.record", resource=client.pseudonym,
+        raise _refuse(ctx, client.pseudonym, exc, decision=body.decision) from None
+    ctx.audit(
+        resource=client.pseudonym,
         model_version=scored.model_version, input_hash=scored.input_hash,
         details={"decision_id": row.id, "decision": row.decision, "recommendation": row.recommendation,
                  "override": row.is_override, "revises": row.revises_id, "snapshot_id": row.snapshot_id},
@@ -150,20 +133,18 @@ def record_decision(
 @router.get("/clients/{client_id}/decisions", response_model=DecisionHistory, responses=_ERRORS)
 def decision_history(
     client_id: str,
-    request: Request,
-    principal: Principal = Depends(require(Permission.decisions_record)),
-    db: Session = Depends(get_db),
-    ring: PseudonymKeyRing = Depends(get_keyring),
+    ctx: ClientContext = Depends(
+        client_guard(Permission.decisions_record, AuditAction.decision_history, model="none")
+    ),
 ) -> DecisionHistory:
     """Every decision on this client, oldest first: who, when, decision, the model's
     recommendation, reason; revisions name what they replace; contests and their reviews."""
-    client = load_client(db, request, principal, ring, client_id, "decision.history")
-    rows = service.history(db, _candidates(ring, client_id))
-    contests = service.contests_of(db, [r.id for r in rows])
+    client = ctx.client
+    rows = service.history(ctx.db, ctx.candidates(client_id))
+    contests = service.contests_of(ctx.db, [r.id for r in rows])
     entries = [entry(r, contests.get(r.id, []), i == len(rows) - 1) for i, r in enumerate(rows)]
     result = DecisionHistory(pseudonym=client.pseudonym, current=entries[-1] if entries else None, entries=entries)
-    commit_audited(db, request, principal, action="decision.history", resource=client.pseudonym,
-                   details={"decisions": len(entries)})
+    ctx.audit(resource=client.pseudonym, details={"decisions": len(entries)})
     return result
 
 
@@ -172,24 +153,21 @@ def decision_history(
 def contest_decision(
     client_id: str,
     body: ContestRequest,
-    request: Request,
     decision_id: int = DecisionId,
-    principal: Principal = Depends(require(Permission.decisions_record)),
-    db: Session = Depends(get_db),
-    ring: PseudonymKeyRing = Depends(get_keyring),
+    ctx: ClientContext = Depends(
+        client_guard(Permission.decisions_record, AuditAction.decision_contest, model="none")
+    ),
 ) -> ContestRecord:
     """The applicant contests the decision in force and asks for a human review: their point
     of view is recorded (Consumer Credit Directive 2023/2225 art. 18, GDPR art. 22(3))."""
-    client = load_client(db, request, principal, ring, client_id, "decision.contest")
+    client = ctx.client
     _no_client_id_in(body.statement, client_id, "statement")
     try:
-        row = service.contest(db, candidates=_candidates(ring, client_id), decision_id=decision_id,
-                              statement=body.statement, recorded_by=principal.username)
+        row = service.contest(ctx.db, candidates=ctx.candidates(client_id), decision_id=decision_id,
+                              statement=body.statement, recorded_by=ctx.principal.username)
     except service.LifecycleError as exc:
-        raise _refuse(db, request, principal, "decision.contest", client.pseudonym, exc,
-                      decision_id=decision_id) from None
-    commit_audited(db, request, principal, action="decision.contest", resource=client.pseudonym,
-                   details={"decision_id": decision_id, "contest_id": row.id})
+        raise _refuse(ctx, client.pseudonym, exc, decision_id=decision_id) from None
+    ctx.audit(resource=client.pseudonym, details={"decision_id": decision_id, "contest_id": row.id})
     return contest_record(row)
 
 
@@ -198,35 +176,29 @@ def contest_decision(
 def review_decision(
     client_id: str,
     body: ReviewRequest,
-    request: Request,
     decision_id: int = DecisionId,
-    principal: Principal = Depends(require(Permission.decisions_record)),
-    db: Session = Depends(get_db),
-    ring: PseudonymKeyRing = Depends(get_keyring),
-    bundle: Any = Depends(get_bundle),
-    cache: ResultCache = Depends(get_cache),
+    ctx: ClientContext = Depends(client_guard(Permission.decisions_record, AuditAction.decision_review)),
 ) -> ReviewResult:
     """Another advisor reviews the open contest: ``upheld`` keeps the decision, ``revised``
     replaces it with ``decision`` (a revision with the reviewer's reason)."""
-    client = load_client(db, request, principal, ring, client_id, "decision.review")
+    client = ctx.client
     _no_client_id_in(body.reason, client_id, "reason")
     scored: list[service.Scored] = []
 
     def score_now() -> service.Scored:
-        scored.append(_scored(request, bundle, cache, client))
+        scored.append(_scored(ctx))
         return scored[-1]
 
     try:
         contest, revision = service.review(
-            db, client=client, candidates=_candidates(ring, client_id), decision_id=decision_id,
-            reviewer=principal.username, outcome=body.outcome, decision=body.decision, reason=body.reason,
+            ctx.db, client=client, candidates=ctx.candidates(client_id), decision_id=decision_id,
+            reviewer=ctx.principal.username, outcome=body.outcome, decision=body.decision, reason=body.reason,
             scored=score_now,
         )
     except service.LifecycleError as exc:
-        raise _refuse(db, request, principal, "decision.review", client.pseudonym, exc,
-                      decision_id=decision_id) from None
-    commit_audited(
-        db, request, principal, action="decision.review", resource=client.pseudonym,
+        raise _refuse(ctx, client.pseudonym, exc, decision_id=decision_id) from None
+    ctx.audit(
+        resource=client.pseudonym,
         model_version=scored[-1].model_version if scored else None,
         input_hash=scored[-1].input_hash if scored else None,
         details={"decision_id": decision_id, "contest_id": contest.id, "outcome": contest.status,
@@ -239,31 +211,26 @@ def review_decision(
 @router.get("/privacy/decisions/{decision_id}/reproduce", response_model=Reproduction,
             responses={**_ERRORS, **RATE_LIMITED_RESPONSES})
 def reproduce_decision(
-    request: Request,
     decision_id: int = DecisionId,
     lang: Lang = "fr",
     top: int = Query(default=10, ge=1, le=50, description="How many contributions to list"),
-    principal: Principal = Depends(require(Permission.privacy_manage)),
     # It answers a probability: it spends the one scoring budget like every such route.
-    _limit: None = Depends(rate_limit("scoring")),
-    db: Session = Depends(get_db),
+    ctx: RequestContext = Depends(guard(Permission.privacy_manage, AuditAction.decision_reproduce, rate="scoring")),
 ) -> Reproduction:
     """Recompute a past decision's score and explanation from its snapshot with the model
     version it was taken under (from the registry), check the input hash against the decision
     and its audit event, and say "identical" or exactly what differs. Nothing is stored."""
-    follower = request.app.state.model_follower
+    follower = ctx.request.app.state.model_follower
     try:
-        result = service.reproduce(db, decision_id, follower.bundle_for, lang, top)
+        result = service.reproduce(ctx.db, decision_id, follower.bundle_for, lang, top)
     except service.LifecycleError as exc:
-        db.rollback()
-        commit_audited(db, request, principal, action="decision.reproduce", outcome="error",
-                       details={"decision_id": decision_id, "reason": exc.code})
+        ctx.refuse(outcome="error", details={"decision_id": decision_id, "reason": exc.code})
         if exc.status == 422:
             raise RequestValidationError([{"loc": ("path", "decision_id"), "msg": exc.message,
                                            "type": "value_error"}]) from None
         raise _problem(exc) from None
-    commit_audited(
-        db, request, principal, action="decision.reproduce", resource=result.pop("pseudonym"),
+    ctx.audit(
+        resource=result.pop("pseudonym"),
         model_version=result["model_version"], input_hash=result.pop("input_hash"),
         details={"decision_id": decision_id, "verdict": result["verdict"],
                  "differences": [d["check"] for d in result["differences"]]},

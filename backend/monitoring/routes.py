@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
-from backend.api.deps import get_db
-from backend.audit.service import commit_audited
-from backend.auth.deps import Principal, require
+from backend.audit.actions import AuditAction
+from backend.auth.deps import RequestContext, guard
 from backend.errors import ApiProblem, ErrorCode
 from backend.monitoring import service
 from backend.monitoring.schemas import BacktestReport, DriftReport
@@ -40,39 +39,34 @@ def _latest(db: Session, kind: str, version: str) -> Any:
 
 @router.get("/drift", response_model=DriftReport, responses=NOT_FOUND)
 def drift(
-    request: Request,
     model_version: str | None = VersionQuery,
-    principal: Principal = Depends(require(Permission.monitoring_read)),
-    db: Session = Depends(get_db),
+    ctx: RequestContext = Depends(guard(Permission.monitoring_read, AuditAction.monitoring_read)),
     bundle: Any = Depends(get_bundle),
 ) -> DriftReport:
     """Score PSI, input CSI and data quality against training and the previous run; alerts."""
-    row = _latest(db, "drift", model_version or bundle.version)
+    row = _latest(ctx.db, "drift", model_version or bundle.version)
     payload = {k: v for k, v in row.payload.items() if k != "distribution"}
     history = [
         {"computed_at": h.computed_at, "model_version": h.model_version, "rows": h.payload["rows"],
          "score_psi": h.payload["score"]["psi"], "level": h.payload["level"], "alerts": len(h.payload["alerts"])}
-        for h in service.history(db, "drift")
+        for h in service.history(ctx.db, "drift")
     ]
-    result = DriftReport(model_version=row.model_version, freshness=service.freshness(db, row).as_dict(),
+    result = DriftReport(model_version=row.model_version, freshness=service.freshness(ctx.db, row).as_dict(),
                          history=history, **payload)
-    commit_audited(db, request, principal, action="monitoring.read", model_version=row.model_version,
-                   details={"view": "drift"})
+    ctx.audit(model_version=row.model_version, details={"view": "drift"})
     return result
 
 
 @router.get("/backtest", response_model=BacktestReport, responses=NOT_FOUND)
 def backtest(
-    request: Request,
     model_version: str | None = VersionQuery,
-    principal: Principal = Depends(require(Permission.monitoring_read)),
-    db: Session = Depends(get_db),
+    ctx: RequestContext = Depends(guard(Permission.monitoring_read, AuditAction.monitoring_read)),
     bundle: Any = Depends(get_bundle),
 ) -> BacktestReport:
     """AUC/Gini with CIs, predicted vs observed by grade, calibration, cohorts and segments."""
-    row = _latest(db, "backtest", model_version or bundle.version)
+    row = _latest(ctx.db, "backtest", model_version or bundle.version)
     history = []
-    for h in service.history(db, "backtest"):
+    for h in service.history(ctx.db, "backtest"):
         auc = h.payload.get("auc") or {}
         calibration = h.payload.get("calibration") or {}
         history.append({
@@ -80,8 +74,7 @@ def backtest(
             "auc": auc.get("auc"), "gini": auc.get("gini"),
             "predicted_rate": calibration.get("predicted_rate"), "observed_rate": calibration.get("observed_rate"),
         })
-    result = BacktestReport(model_version=row.model_version, freshness=service.freshness(db, row).as_dict(),
+    result = BacktestReport(model_version=row.model_version, freshness=service.freshness(ctx.db, row).as_dict(),
                             history=history, **row.payload)
-    commit_audited(db, request, principal, action="monitoring.read", model_version=row.model_version,
-                   details={"view": "backtest"})
+    ctx.audit(model_version=row.model_version, details={"view": "backtest"})
     return result

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from sqlalchemy.orm import Session
 
-from backend.api.deps import get_db
-from backend.audit.service import commit_audited
-from backend.auth.deps import Principal, require
+from backend.audit.actions import AuditAction
+from backend.auth.deps import RequestContext, guard
 from backend.clients.schemas import Lang
 from backend.errors import ApiProblem, ErrorCode
 from backend.monitoring import service as stored
@@ -39,34 +38,28 @@ def _latest(db: Session, version: str) -> tuple[dict[str, Any], dict[str, Any]]:
 
 @router.get("/summary", response_model=PortfolioSummary, responses=NOT_FOUND)
 def summary(
-    request: Request,
     lang: Lang = "fr",
-    principal: Principal = Depends(require(Permission.portfolio_read)),
-    db: Session = Depends(get_db),
+    ctx: RequestContext = Depends(guard(Permission.portfolio_read, AuditAction.portfolio_read)),
     bundle: Any = Depends(get_bundle),
 ) -> PortfolioSummary:
     """Applicants, approval rate, expected default rate and loss, score histogram, risk bands."""
-    payload, freshness = _latest(db, bundle.version)
+    payload, freshness = _latest(ctx.db, bundle.version)
     aggregates = payload["summary"]
     result = PortfolioSummary(**aggregates, executive_summary=executive_summary(aggregates, lang), lang=lang,
                               freshness=freshness)
-    commit_audited(db, request, principal, action="portfolio.read", model_version=bundle.version,
-                   details={"view": "summary"})
+    ctx.audit(model_version=bundle.version, details={"view": "summary"})
     return result
 
 
 @router.get("/segments", response_model=Segments, responses=NOT_FOUND)
 def segments(
-    request: Request,
     by: SegmentBy,
-    principal: Principal = Depends(require(Permission.portfolio_read)),
-    db: Session = Depends(get_db),
+    ctx: RequestContext = Depends(guard(Permission.portfolio_read, AuditAction.portfolio_read)),
     bundle: Any = Depends(get_bundle),
 ) -> Segments:
     """Per segment: count, approval rate, mean probability; segments under 10 are suppressed."""
-    payload, freshness = _latest(db, bundle.version)
+    payload, freshness = _latest(ctx.db, bundle.version)
     result = Segments(model_version=bundle.version, min_segment_size=MIN_SEGMENT, freshness=freshness,
                       **payload["segments"][by])
-    commit_audited(db, request, principal, action="portfolio.read", model_version=bundle.version,
-                   details={"view": "segments", "by": by})
+    ctx.audit(model_version=bundle.version, details={"view": "segments", "by": by})
     return result

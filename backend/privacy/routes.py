@@ -2,7 +2,7 @@
 
 Every route is audited in its own transaction, fail-closed (503 when the audit write fails,
 and then nothing is erased, recorded or returned). The bank's client id arrives in the path
-and becomes a pseudonym first (``backend.clients.routes.load_client``); it is never stored,
+and becomes a pseudonym first (``backend.clients.guard``); it is never stored,
 logged or echoed.
 """
 
@@ -11,15 +11,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.orm import Session
 
-from backend.api.deps import get_db
-from backend.audit.service import commit_audited
-from backend.auth.deps import Principal, require
-from backend.cache import ResultCache
-from backend.clients.routes import load_client, malformed_client_id
+from backend.audit.actions import AuditAction
+from backend.auth.deps import RequestContext, guard
+from backend.clients.guard import ClientContext, client_guard, malformed_client_id
 from backend.clients.schemas import Lang
 from backend.decisions import service as decisions_service
 from backend.jobs.trigger import spawn_after_change
@@ -32,8 +29,8 @@ from backend.privacy.schemas import (
     OverridesReport,
     ProcessingRegister,
 )
-from backend.ratelimit import RATE_LIMITED_RESPONSES, rate_limit
-from backend.scoring.model import get_cache, get_keyring
+from backend.ratelimit import RATE_LIMITED_RESPONSES
+from backend.scoring.model import get_keyring
 from security.pseudonym import MalformedClientId, PseudonymKeyRing
 from security.rbac import Permission
 
@@ -47,34 +44,26 @@ _CLIENT_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _candidates(ring: PseudonymKeyRing, client_id: str) -> list[str]:
-    # load_client has validated the id already; every key version is searched.
-    return [p.value for p in ring.candidates(client_id)]
-
-
 @router.get("/privacy/clients/{client_id}/export", response_model=ClientExport,
             responses={**_CLIENT_ERRORS, **RATE_LIMITED_RESPONSES})
 def export_client(
     client_id: str,
-    request: Request,
     lang: Lang = "fr",
-    principal: Principal = Depends(require(Permission.privacy_manage)),
     # It computes a probability: it spends the export budget like the audit export (issue 14).
-    _limit: None = Depends(rate_limit("export")),
-    db: Session = Depends(get_db),
-    ring: PseudonymKeyRing = Depends(get_keyring),
+    ctx: ClientContext = Depends(
+        client_guard(Permission.privacy_manage, AuditAction.privacy_export, rate="export", model="loaded")
+    ),
 ) -> ClientExport:
     """Art. 15/20: stored features with labels, how the decision is made (model, threshold,
     cost weights, current score and explanation computed now), decisions, audit events."""
-    client = load_client(db, request, principal, ring, client_id, "privacy.export")
-    bundle = request.app.state.model.loaded
+    client, bundle = ctx.client, ctx.bundle
     export = service.build_export(
-        db, client, _candidates(ring, client_id), bundle, lang,
+        ctx.db, client, ctx.candidates(client_id), bundle, lang,
         unavailable_reason="no model bundle is loaded; the stored data and history are complete",
     )
     # The export itself is not stored: the event says that it happened and on which inputs.
-    commit_audited(
-        db, request, principal, action="privacy.export", resource=client.pseudonym,
+    ctx.audit(
+        resource=client.pseudonym,
         model_version=bundle.version if bundle else None,
         input_hash=bundle.input_hash(client.features) if bundle else None,
         details={"audit_events": len(export.audit_events), "decisions": len(export.human_decisions)},
@@ -85,24 +74,20 @@ def export_client(
 @router.delete("/privacy/clients/{client_id}", response_model=ErasureResult, responses=_CLIENT_ERRORS)
 def erase_client_data(
     client_id: str,
-    request: Request,
-    principal: Principal = Depends(require(Permission.privacy_manage)),
-    db: Session = Depends(get_db),
-    ring: PseudonymKeyRing = Depends(get_keyring),
-    cache: ResultCache = Depends(get_cache),
+    ctx: ClientContext = Depends(client_guard(Permission.privacy_manage, AuditAction.privacy_erase, model="none")),
 ) -> ErasureResult:
     """Art. 17: delete the features and cached results, keep a tombstone of the pseudonym,
     detach the client's decisions. Afterwards every client endpoint answers 404 for the id."""
-    client = load_client(db, request, principal, ring, client_id, "privacy.erase")
-    candidates = _candidates(ring, client_id)
+    client, cache = ctx.client, ctx.cache
+    candidates = ctx.candidates(client_id)
     # Decision snapshots go and contests lose their link first (backend/decisions), then the rest.
-    snapshots, contests = decisions_service.erase(db, candidates, datetime.now(UTC))
-    erasure = service.erase(db, client, candidates, ring.candidates(client_id))
+    snapshots, contests = decisions_service.erase(ctx.db, candidates, datetime.now(UTC))
+    erasure = service.erase(ctx.db, client, candidates, ctx.ring.candidates(client_id))
     # Before the commit: if the cache cannot be emptied, nothing is erased and the call fails.
     for pseudonym in candidates:
         cache.invalidate_pseudonym(pseudonym)
-    commit_audited(
-        db, request, principal, action="privacy.erase", resource=erasure.pseudonym,
+    ctx.audit(
+        resource=erasure.pseudonym,
         details={"features_deleted": erasure.features_deleted,
                  "decisions_anonymised": erasure.decisions_anonymised,
                  "snapshots_deleted": snapshots, "contests_anonymised": contests},
@@ -110,7 +95,7 @@ def erase_client_data(
     # Again after it: a read that raced the commit may have cached a result meanwhile.
     for pseudonym in candidates:
         cache.invalidate_pseudonym(pseudonym)
-    spawn_after_change(request.app.state.settings, "erasure")  # aggregates recomputed off the API
+    spawn_after_change(ctx.request.app.state.settings, "erasure")  # aggregates recomputed off the API
     return ErasureResult(
         pseudonym=erasure.pseudonym, erased_at=erasure.erased_at, features_deleted=erasure.features_deleted,
         tombstone_kept=True, cache_invalidated=True, decisions_anonymised=erasure.decisions_anonymised,
@@ -122,9 +107,7 @@ def erase_client_data(
             responses={422: _CLIENT_ERRORS[422], 503: {"description": "Audit trail unavailable"}})
 def erasure_status(
     client_id: str,
-    request: Request,
-    principal: Principal = Depends(require(Permission.privacy_manage)),
-    db: Session = Depends(get_db),
+    ctx: RequestContext = Depends(guard(Permission.privacy_manage, AuditAction.privacy_erasure_status)),
     ring: PseudonymKeyRing = Depends(get_keyring),
 ) -> ErasureStatus:
     """Compliance only: was this bank id erased, and when? Erased, current client or unknown.
@@ -137,21 +120,18 @@ def erasure_status(
         candidates = ring.candidates(client_id)
     except MalformedClientId as exc:
         raise malformed_client_id(exc, "path") from None
-    status, erased_at, pseudonym = service.erasure_status(db, candidates)
-    commit_audited(db, request, principal, action="privacy.erasure_status", resource=pseudonym,
-                   details={"status": status})
+    status, erased_at, pseudonym = service.erasure_status(ctx.db, candidates)
+    ctx.audit(resource=pseudonym, details={"status": status})
     return ErasureStatus(status=status, erased_at=erased_at,  # type: ignore[arg-type]
                          key_versions_checked=len(candidates))
 
 
 @router.get("/privacy/overrides", response_model=OverridesReport)
 def overrides(
-    request: Request,
     start: datetime | None = Query(None, alias="from", description=f"inclusive, ISO 8601; default: "
                                    f"{DEFAULT_OVERRIDES_DAYS} days before 'to'"),
     end: datetime | None = Query(None, alias="to", description="exclusive, ISO 8601; default: now"),
-    principal: Principal = Depends(require(Permission.privacy_manage)),
-    db: Session = Depends(get_db),
+    ctx: RequestContext = Depends(guard(Permission.privacy_manage, AuditAction.privacy_overrides)),
 ) -> OverridesReport:
     """How often advisors depart from the model, per advisor and overall (automation bias)."""
     end = _utc(end) if end else datetime.now(UTC)
@@ -167,9 +147,8 @@ def overrides(
         raise RequestValidationError(
             [{"loc": ("query", "from"), "msg": "must be earlier than 'to'", "type": "value_error"}]
         )
-    report = service.overrides_report(db, start, end)
-    commit_audited(
-        db, request, principal, action="privacy.overrides",
+    report = service.overrides_report(ctx.db, start, end)
+    ctx.audit(
         details={"from": start.isoformat(), "to": end.isoformat(), "decisions": report.overall.decisions},
     )
     return report
@@ -177,19 +156,17 @@ def overrides(
 
 @router.get("/privacy/register", response_model=ProcessingRegister)
 def register(
-    request: Request,
     lang: Lang = "fr",
-    principal: Principal = Depends(require(Permission.privacy_read)),
-    db: Session = Depends(get_db),
+    ctx: RequestContext = Depends(guard(Permission.privacy_read, AuditAction.privacy_register)),
 ) -> ProcessingRegister:
     """The record of processing activities (GDPR Art. 30), built from the code's own metadata,
     in ``lang`` (every sentence and role name; identifiers stay as the code names them)."""
-    state = request.app.state
+    state = ctx.request.app.state
     result = build_register(
         state.settings, state.auth_settings, state.model.loaded, state.pseudonym_ring.versions,
         state.checkpoint_signer.key_id, lang,
     )
-    commit_audited(db, request, principal, action="privacy.register")
+    ctx.audit()
     return result
 
 

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from backend.api.deps import get_db
-from backend.audit.service import commit_audited
-from backend.auth.deps import Principal, require
+from backend.audit.actions import AuditAction
+from backend.auth.deps import RequestContext, guard
 from backend.registry import service
 from backend.registry.challenger import SHIFT_EDGES
 from backend.registry.models import ChallengerDaily
@@ -66,13 +64,11 @@ class ChallengerReport(BaseModel):
 
 @router.get("/model/versions", response_model=ModelVersions)
 def model_versions(
-    request: Request,
-    principal: Principal = Depends(require(Permission.model_read)),
-    db: Session = Depends(get_db),
+    ctx: RequestContext = Depends(guard(Permission.model_read, AuditAction.model_read)),
 ) -> ModelVersions:
     """Every registered version with its metrics, training-data fingerprint and status."""
-    follower = request.app.state.model_follower
-    now = service.state(db)
+    follower = ctx.request.app.state.model_follower
+    now = service.state(ctx.db)
     versions = []
     for info in follower.registry.versions():
         versions.append(ModelVersion(
@@ -81,25 +77,23 @@ def model_versions(
             threshold=info.threshold, features=len(info.features),
             training_data_sha256=info.training_data.get("sha256"), training_rows=info.training_data.get("rows"),
         ))
-    served = request.app.state.model.loaded
+    served = ctx.request.app.state.model.loaded
     result = ModelVersions(champion=now.champion, challenger=now.challenger,
                            serving=served.version if served is not None else None, versions=versions)
-    commit_audited(db, request, principal, action="model.read", details={"view": "versions"})
+    ctx.audit(details={"view": "versions"})
     return result
 
 
 @router.get("/model/challenger", response_model=ChallengerReport)
 def challenger_report(
-    request: Request,
     days: int = Query(default=30, ge=1, le=366, description="How many days back (UTC)"),
-    principal: Principal = Depends(require(Permission.model_monitor)),
-    db: Session = Depends(get_db),
+    ctx: RequestContext = Depends(guard(Permission.model_monitor, AuditAction.model_challenger)),
 ) -> ChallengerReport:
     """The challenger beside the champion, by day: agreement, decision flips each way, the
     distribution of probability shifts. Aggregates only; never a client or a score."""
-    now = service.state(db)
+    now = service.state(ctx.db)
     since = (datetime.now(UTC) - timedelta(days=days - 1)).date().isoformat()
-    rows = db.scalars(
+    rows = ctx.db.scalars(
         select(ChallengerDaily).where(ChallengerDaily.day >= since)
         .order_by(ChallengerDaily.day.desc(), ChallengerDaily.id.desc())
     ).all()
@@ -116,5 +110,5 @@ def challenger_report(
         ))
     report = ChallengerReport(champion=now.champion, challenger=now.challenger, shift_edges=list(SHIFT_EDGES),
                               days=out)
-    commit_audited(db, request, principal, action="model.challenger", details={"days": days})
+    ctx.audit(details={"days": days})
     return report

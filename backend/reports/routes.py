@@ -11,23 +11,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
-from sqlalchemy.orm import Session
 
-from backend.api.deps import get_db
-from backend.audit.service import commit_audited
-from backend.auth.deps import Principal, require
-from backend.cache import ResultCache
-from backend.clients.routes import _ERRORS, load_client
+from backend.audit.actions import AuditAction
+from backend.clients.guard import ClientContext, client_guard
+from backend.clients.routes import _ERRORS
 from backend.clients.schemas import Lang
 from backend.clients.service import readable_profile
 from backend.decisions import service as decisions
-from backend.ratelimit import RATE_LIMITED_RESPONSES, rate_limit
+from backend.ratelimit import RATE_LIMITED_RESPONSES
 from backend.reports.pdf import build_report
 from backend.scoring import service as scoring
-from backend.scoring.model import get_bundle, get_cache, get_keyring
-from security.pseudonym import PseudonymKeyRing
 from security.rbac import Permission
 
 router = APIRouter(prefix="/clients", tags=["reports"])
@@ -46,26 +41,22 @@ PDF_CHUNK = 64 * 1024
 )
 def client_report(
     client_id: str,
-    request: Request,
     lang: Lang = "fr",
     top: int = Query(default=8, ge=3, le=15, description="Factors and features shown"),
-    principal: Principal = Depends(require(Permission.reports_generate)),
     # The report carries the score: it shares the scoring budget, or it would be an oracle.
-    _limit: None = Depends(rate_limit("scoring")),
-    db: Session = Depends(get_db),
-    ring: PseudonymKeyRing = Depends(get_keyring),
-    bundle: Any = Depends(get_bundle),
-    cache: ResultCache = Depends(get_cache),
+    ctx: ClientContext = Depends(
+        client_guard(Permission.reports_generate, AuditAction.report_generate, rate="scoring")
+    ),
 ) -> StreamingResponse:
     """Score, decision, explanation and comparison of one client on one A4 page."""
-    client = load_client(db, request, principal, ring, client_id, "report.generate")
+    client, bundle, cache = ctx.client, ctx.model, ctx.cache
     input_hash = bundle.input_hash(client.features)
     score = scoring.client_score(cache, bundle, client.pseudonym, client.features, input_hash, lang)
     explanation = scoring.client_explanation(
         cache, bundle, client.pseudonym, client.features, input_hash, top, lang
     )
     comparison = scoring.comparison(bundle, client.features, lang, top)
-    current = decisions.current_decision(db, [p.value for p in ring.candidates(client_id)])
+    current = decisions.current_decision(ctx.db, ctx.candidates(client_id))
     now = datetime.now(UTC)
     pdf = build_report(
         client_id=client_id,
@@ -73,7 +64,7 @@ def client_report(
         score={**score, "input_hash": input_hash},
         explanation=explanation,
         comparison=comparison,
-        generated_by=principal.username,
+        generated_by=ctx.principal.username,
         lang=lang,
         now=now,
         advisor_decision=None if current is None else {
@@ -81,10 +72,8 @@ def client_report(
             "decided_at": current.decided_at, "reason": current.reason,
         },
     )
-    commit_audited(
-        db, request, principal, action="report.generate", resource=client.pseudonym,
-        model_version=bundle.version, input_hash=input_hash, details={"lang": lang, "top": top},
-    )
+    ctx.audit(resource=client.pseudonym, model_version=bundle.version, input_hash=input_hash,
+              details={"lang": lang, "top": top})
 
     def chunks() -> Any:
         for start in range(0, len(pdf), PDF_CHUNK):

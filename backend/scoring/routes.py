@@ -11,17 +11,15 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
 
-from backend.api.deps import get_db
-from backend.audit.service import commit_audited
-from backend.auth.deps import Principal, require
-from backend.clients.routes import load_client
+from backend.audit.actions import AuditAction
+from backend.auth.deps import RequestContext, guard
+from backend.clients.guard import load_client
 from backend.clients.schemas import Explanation, Lang, Score, Simulation, SimulationRequest
-from backend.ratelimit import RATE_LIMITED_RESPONSES, rate_limit
+from backend.ratelimit import RATE_LIMITED_RESPONSES
 from backend.registry.live import shadow_score
 from backend.scoring import service as scoring
 from backend.scoring.model import get_bundle, get_keyring
@@ -44,10 +42,7 @@ def _invalid(field: str, message: str) -> RequestValidationError:
 )
 def simulate(
     body: SimulationRequest,
-    request: Request,
-    principal: Principal = Depends(require(Permission.scores_simulate)),
-    _limit: None = Depends(rate_limit("scoring")),
-    db: Session = Depends(get_db),
+    ctx: RequestContext = Depends(guard(Permission.scores_simulate, AuditAction.score_simulate, rate="scoring")),
     ring: PseudonymKeyRing = Depends(get_keyring),
     bundle: Any = Depends(get_bundle),
 ) -> Simulation:
@@ -74,7 +69,7 @@ def simulate(
         else:
             mode = "what_if"
             overrides = scoring.validate_fields(body.overrides or {}, spec, "overrides", bundle.policy.excluded_columns)
-            client = load_client(db, request, principal, ring, body.client_id or "", "score.simulate")
+            client = load_client(ctx, ring, body.client_id or "")
             pseudonym = client.pseudonym
             features = {**client.features, **overrides}
             overridden = sorted(overrides)
@@ -85,9 +80,9 @@ def simulate(
         errors = [{**e, "loc": ("body", *e["loc"][1:])} for e in exc.errors()]
         raise RequestValidationError(errors) from None
     score_value, explanation = scoring.score_and_explain(bundle, features, body.top, body.lang)
-    shadow_score(request, features, score_value)  # the challenger, off the response path
-    commit_audited(
-        db, request, principal, action="score.simulate", resource=pseudonym,
+    shadow_score(ctx.request, features, score_value)  # the challenger, off the response path
+    ctx.audit(
+        resource=pseudonym,
         model_version=bundle.version, input_hash=bundle.input_hash(features),
         details={"mode": mode, "overridden": overridden},
     )
@@ -124,10 +119,8 @@ class InputSpec(BaseModel):
 
 @router.get("/scoring/inputs", response_model=InputSpec)
 def simulation_inputs(
-    request: Request,
     lang: Lang = "fr",
-    principal: Principal = Depends(require(Permission.scores_simulate)),
-    db: Session = Depends(get_db),
+    ctx: RequestContext = Depends(guard(Permission.scores_simulate, AuditAction.model_read)),
     bundle: Any = Depends(get_bundle),
 ) -> InputSpec:
     """The fields ``POST /scoring/simulate`` accepts, with type, range or levels, label and
@@ -138,8 +131,7 @@ def simulation_inputs(
         fields=[InputField(**field) for field in scoring.input_fields(bundle, lang)],
     )
     # No personal data here, but it is model metadata: recorded like the model card.
-    commit_audited(db, request, principal, action="model.read", model_version=bundle.version,
-                   details={"view": "inputs"})
+    ctx.audit(model_version=bundle.version, details={"view": "inputs"})
     return spec
 
 
@@ -188,10 +180,8 @@ class GlobalImportance(BaseModel):
 
 @router.get("/model", response_model=ModelCard)
 def model_card(
-    request: Request,
     lang: Lang = "fr",
-    principal: Principal = Depends(require(Permission.model_read)),
-    db: Session = Depends(get_db),
+    ctx: RequestContext = Depends(guard(Permission.model_read, AuditAction.model_read)),
     bundle: Any = Depends(get_bundle),
 ) -> ModelCard:
     """The model card: version, training date, metrics, threshold, cost weights, features, fairness."""
@@ -215,17 +205,14 @@ def model_card(
         model_card=bundle.model_card_for(lang),
         lang=lang,
     )
-    commit_audited(db, request, principal, action="model.read", model_version=bundle.version,
-                   details={"view": "card"})
+    ctx.audit(model_version=bundle.version, details={"view": "card"})
     return card
 
 
 @router.get("/model/importance", response_model=GlobalImportance)
 def model_importance(
-    request: Request,
     lang: Lang = "fr",
-    principal: Principal = Depends(require(Permission.model_read)),
-    db: Session = Depends(get_db),
+    ctx: RequestContext = Depends(guard(Permission.model_read, AuditAction.model_read)),
     bundle: Any = Depends(get_bundle),
 ) -> GlobalImportance:
     """Global feature importance (mean |SHAP| over the training sample)."""
@@ -235,6 +222,5 @@ def model_importance(
         lang=lang,
         features=[Importance(feature=r["feature"], label=r["label"], mean_abs_shap=r["mean_abs_shap"]) for r in rows],
     )
-    commit_audited(db, request, principal, action="model.read", model_version=bundle.version,
-                   details={"view": "importance"})
+    ctx.audit(model_version=bundle.version, details={"view": "importance"})
     return result

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy.orm import Session
 
-from backend.api.deps import get_db
-from backend.audit.service import commit_audited
-from backend.auth.deps import Principal, require
+from backend.audit.actions import AuditAction
+from backend.auth.deps import RequestContext, guard
 from backend.errors import ApiProblem, ErrorCode
 from backend.users import service
 from backend.users.schemas import (
@@ -25,7 +24,6 @@ from backend.users.schemas import (
 from security.rbac import Permission
 
 router = APIRouter(prefix="/users", tags=["users"])
-manage = require(Permission.users_manage)
 UsernamePath = Path(max_length=64, description="the user's login name")
 
 
@@ -44,32 +42,30 @@ def _request_out(request: service.AccessRequest | None) -> AccessRequestOut | No
 
 @router.get("", response_model=list[UserOut])
 def list_users(
-    request: Request, principal: Principal = Depends(manage), db: Session = Depends(get_db)
+    ctx: RequestContext = Depends(guard(Permission.users_manage, AuditAction.user_list)),
 ) -> list[UserOut]:
-    users = [UserOut.model_validate(u) for u in service.list_users(db)]
-    commit_audited(db, request, principal, action="user.list", details={"count": len(users)})
+    users = [UserOut.model_validate(u) for u in service.list_users(ctx.db)]
+    ctx.audit(details={"count": len(users)})
     return users
 
 
 @router.post("", response_model=UserCreated, status_code=201, responses={409: {}, 422: {}})
 def create_user(
     body: UserCreate,
-    request: Request,
-    principal: Principal = Depends(manage),
-    db: Session = Depends(get_db),
+    ctx: RequestContext = Depends(guard(Permission.users_manage, AuditAction.user_create)),
 ) -> UserCreated:
     """A comex account is created at once with a one-time password. An advisor, compliance or
     admin account is created disabled with a pending access request: another admin approves
     it and receives the one-time password (four-eyes)."""
     try:
         user, one_time, pending = service.create_user_four_eyes(
-            db, request.app.state.password_hasher, principal.username,
+            ctx.db, ctx.request.app.state.password_hasher, ctx.principal.username,
             username=body.username, role=body.role, full_name=body.full_name,
         )
     except service.UserError as exc:
-        raise _refuse(db, exc) from exc
-    commit_audited(
-        db, request, principal, action="user.create", resource=f"user:{user.username}",
+        raise _refuse(ctx.db, exc) from exc
+    ctx.audit(
+        resource=f"user:{user.username}",
         details={"role": user.role, "one_time_password": one_time is not None,
                  "access_request": pending.id if pending else None},
     )
@@ -81,15 +77,12 @@ def create_user(
 
 @router.get("/access-requests", response_model=list[AccessRequestOut])
 def list_access_requests(
-    request: Request,
     status: Literal["pending", "approved", "rejected"] | None = Query(None),
-    principal: Principal = Depends(manage),
-    db: Session = Depends(get_db),
+    ctx: RequestContext = Depends(guard(Permission.users_manage, AuditAction.user_access_request_list)),
 ) -> list[AccessRequestOut]:
     """Access requests, newest first (at most 500); ``status=pending`` for those to decide."""
-    rows = [AccessRequestOut.model_validate(r) for r in service.list_requests(db, status)]
-    commit_audited(db, request, principal, action="user.access_request_list",
-                   details={"status": status, "count": len(rows)})
+    rows = [AccessRequestOut.model_validate(r) for r in service.list_requests(ctx.db, status)]
+    ctx.audit(details={"status": status, "count": len(rows)})
     return rows
 
 
@@ -97,40 +90,34 @@ def list_access_requests(
              responses={404: {}, 409: {}, 422: {}})
 def request_access(
     body: AccessRequestCreate,
-    request: Request,
     username: str = UsernamePath,
-    principal: Principal = Depends(manage),
-    db: Session = Depends(get_db),
+    ctx: RequestContext = Depends(guard(Permission.users_manage, AuditAction.user_access_request)),
 ) -> AccessRequestOut:
     """Ask for a role that reaches personal data (advisor, compliance) or admin, or for a
     disabled such account to be enabled again; another admin decides."""
     try:
-        pending = service.request_access(db, principal.username, username, body.kind, body.role)
+        pending = service.request_access(ctx.db, ctx.principal.username, username, body.kind, body.role)
     except service.UserError as exc:
-        raise _refuse(db, exc) from exc
-    commit_audited(
-        db, request, principal, action="user.access_request", resource=f"user:{username}",
+        raise _refuse(ctx.db, exc) from exc
+    ctx.audit(
+        resource=f"user:{username}",
         details={"request": pending.id, "kind": pending.kind, "role": pending.role},
     )
     return AccessRequestOut.model_validate(pending)
 
 
-def _decide(request: Request, principal: Principal, db: Session, request_id: int, approve: bool) -> AccessDecision:
+def _decide(ctx: RequestContext, request_id: int, approve: bool) -> AccessDecision:
     try:
         decided, one_time = service.decide_request(
-            db, request.app.state.password_hasher, principal.username, request_id, approve=approve
+            ctx.db, ctx.request.app.state.password_hasher, ctx.principal.username, request_id, approve=approve
         )
     except service.UserError as exc:
         if isinstance(exc, service.FourEyes):
             # A refused attempt to decide one's own request is itself worth a trace.
-            db.rollback()
-            commit_audited(
-                db, request, principal, action="user.access_decide", outcome="denied",
-                resource=f"access_request:{request_id}", details={"reason": exc.message},
-            )
-        raise _refuse(db, exc) from exc
-    commit_audited(
-        db, request, principal, action="user.access_approve" if approve else "user.access_reject",
+            ctx.refuse(action=AuditAction.user_access_decide, outcome="denied",
+                       resource=f"access_request:{request_id}", details={"reason": exc.message})
+        raise _refuse(ctx.db, exc) from exc
+    ctx.audit(
         resource=f"user:{decided.username}",
         details={"request": decided.id, "kind": decided.kind, "role": decided.role,
                  "requested_by": decided.requested_by},
@@ -141,43 +128,37 @@ def _decide(request: Request, principal: Principal, db: Session, request_id: int
 @router.post("/access-requests/{request_id}/approve", response_model=AccessDecision,
              responses={403: {}, 404: {}, 409: {}})
 def approve_access_request(
-    request: Request,
     request_id: int = Path(ge=1, le=2**63 - 1),
-    principal: Principal = Depends(manage),
-    db: Session = Depends(get_db),
+    ctx: RequestContext = Depends(guard(Permission.users_manage, AuditAction.user_access_approve)),
 ) -> AccessDecision:
     """A second admin approves: the access is granted and a fresh one-time password for the
     account is returned, shown once, for the approver to hand over."""
-    return _decide(request, principal, db, request_id, approve=True)
+    return _decide(ctx, request_id, approve=True)
 
 
 @router.post("/access-requests/{request_id}/reject", response_model=AccessDecision,
              responses={403: {}, 404: {}, 409: {}})
 def reject_access_request(
-    request: Request,
     request_id: int = Path(ge=1, le=2**63 - 1),
-    principal: Principal = Depends(manage),
-    db: Session = Depends(get_db),
+    ctx: RequestContext = Depends(guard(Permission.users_manage, AuditAction.user_access_reject)),
 ) -> AccessDecision:
     """A second admin rejects: nothing is granted."""
-    return _decide(request, principal, db, request_id, approve=False)
+    return _decide(ctx, request_id, approve=False)
 
 
 @router.patch("/{username}", response_model=UserOut, responses={404: {}, 409: {}, 422: {}})
 def update_user(
     body: UserUpdate,
-    request: Request,
     username: str = UsernamePath,
-    principal: Principal = Depends(manage),
-    db: Session = Depends(get_db),
+    ctx: RequestContext = Depends(guard(Permission.users_manage, AuditAction.user_update)),
 ) -> UserOut:
     """Change role and/or active. Sessions of the user end at once."""
     try:
-        user, changes = service.update_user(db, username, role=body.role, active=body.active)
+        user, changes = service.update_user(ctx.db, username, role=body.role, active=body.active)
     except service.UserError as exc:
-        raise _refuse(db, exc) from exc
-    commit_audited(
-        db, request, principal, action="user.update", resource=f"user:{username}",
+        raise _refuse(ctx.db, exc) from exc
+    ctx.audit(
+        resource=f"user:{username}",
         details={"changes": changes},
     )
     return UserOut.model_validate(user)
@@ -185,36 +166,32 @@ def update_user(
 
 @router.post("/{username}/unlock", response_model=UserOut, responses={404: {}})
 def unlock_user(
-    request: Request,
     username: str = UsernamePath,
-    principal: Principal = Depends(manage),
-    db: Session = Depends(get_db),
+    ctx: RequestContext = Depends(guard(Permission.users_manage, AuditAction.user_unlock)),
 ) -> UserOut:
     try:
-        user = service.unlock_user(db, username)
+        user = service.unlock_user(ctx.db, username)
     except service.UserError as exc:
-        raise _refuse(db, exc) from exc
-    commit_audited(db, request, principal, action="user.unlock", resource=f"user:{username}")
+        raise _refuse(ctx.db, exc) from exc
+    ctx.audit(resource=f"user:{username}")
     return UserOut.model_validate(user)
 
 
 @router.post("/{username}/reset-password", response_model=PasswordReset, responses={404: {}, 409: {}})
 def reset_password(
-    request: Request,
     username: str = UsernamePath,
-    principal: Principal = Depends(manage),
-    db: Session = Depends(get_db),
+    ctx: RequestContext = Depends(guard(Permission.users_manage, AuditAction.user_reset_password)),
 ) -> PasswordReset:
     """A comex account gets a new one-time password at once, shown once. An account that
     reaches personal data gets a pending request: the approving admin receives the password."""
     try:
         user, one_time, pending = service.reset_password_four_eyes(
-            db, request.app.state.password_hasher, principal.username, username
+            ctx.db, ctx.request.app.state.password_hasher, ctx.principal.username, username
         )
     except service.UserError as exc:
-        raise _refuse(db, exc) from exc
-    commit_audited(
-        db, request, principal, action="user.reset_password", resource=f"user:{username}",
+        raise _refuse(ctx.db, exc) from exc
+    ctx.audit(
+        resource=f"user:{username}",
         details={"access_request": pending.id if pending else None},
     )
     return PasswordReset(username=user.username, one_time_password=one_time, access_request=_request_out(pending))

@@ -1,0 +1,290 @@
+"""The secured request path over HTTP against its physical floor, per engine (one run, ratios).
+
+For each engine (SQLite file, then a scratch PostgreSQL database): synthetic data, a quick
+bundle (~150 trees), the applicants imported, one advisor. In the same run:
+
+- physical floor = model floor + audit floor. Model floor: LightGBM's own ``pred_contrib``
+  + ``predict`` on one prebuilt row, the better of default threads and one thread (median
+  over the clients). Audit floor: one audited append + commit on the same engine through
+  ``commit_audited`` (lock, read the head, insert, commit; median);
+- latency: ``octroi serve api --workers 2`` on a free port, one keep-alive client, a valid
+  advisor token, ``GET /clients/{id}/explanation`` (authenticated, permission, rate limit,
+  pseudonymize, load, score + SHAP, audit event committed) on distinct clients, nothing
+  cached: p50 and p95, and the p50's ratio to the floor (aim <= 2.0x);
+- throughput: 8 concurrent clients (threads, each its own token and connection) on the same
+  2 workers for ``--seconds``, every request a different (client, top, lang) so nothing is
+  served from the cache; share of compute capacity = throughput / (2 cores / model floor)
+  (aim >= 25 %).
+
+The abuse limits are raised for the run (scoring per minute); each client logs in once.
+
+    .venv/bin/python bench/bench_http_path.py [--engines sqlite,postgresql] [--clients 300] [--seconds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from _common import import_csv, p50, pct, scratch_database, settings_for
+
+from backend.app import create_app
+from backend.audit.service import commit_audited
+from backend.clients.service import find_client, keyring
+from backend.users.service import create_user
+from ml import synth
+from ml.bundle import ModelBundle
+from ml.schema import ID_COLUMN
+
+PASSWORD = "Quiet-harbour-lantern-73!"  # noqa: S105 - a throwaway benchmark account
+USERNAME = "bench-http"
+CONCURRENCY = 8
+WORKERS = 2
+CORES = 2
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(env: dict[str, str], workers: int) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    process = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "backend.cli", "serve", "api", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(workers)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/readyz")
+            if conn.getresponse().status == 200:
+                conn.close()
+                return process, port
+        except OSError:
+            pass
+        time.sleep(0.3)
+    process.terminate()
+    raise RuntimeError("the API did not become ready")
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+class Client:
+    """A keep-alive HTTP/1.1 connection with its own bearer token (http.client: the lightest
+    Python client, so the load generator takes as little of the 2 cores as possible)."""
+
+    def __init__(self, port: int) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        body = urllib.parse.urlencode({"username": USERNAME, "password": PASSWORD})
+        self.conn.request("POST", "/api/v1/auth/token", body=body,
+                          headers={"Content-Type": "application/x-www-form-urlencoded"})
+        response = self.conn.getresponse()
+        payload = response.read()
+        assert response.status == 200, payload
+        self.headers = {"Authorization": f"Bearer {json.loads(payload)['access_token']}"}
+
+    def get(self, path: str) -> int:
+        self.conn.request("GET", path, headers=self.headers)
+        response = self.conn.getresponse()
+        response.read()
+        return response.status
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def model_floor(bundle: ModelBundle, rows: np.ndarray) -> tuple[float, int | None]:
+    """Median ms of pred_contrib + predict on one row, better of default threads and 1 thread."""
+    best: tuple[float, int | None] = (float("inf"), None)
+    for threads in (None, 1):
+        kwargs = {} if threads is None else {"num_threads": threads}
+        for i in range(min(20, len(rows))):  # warm-up
+            bundle.booster.predict(rows[i : i + 1], pred_contrib=True, **kwargs)
+        times = []
+        for i in range(len(rows)):
+            x = rows[i : i + 1]
+            started = time.perf_counter()
+            bundle.booster.predict(x, pred_contrib=True, **kwargs)
+            bundle.booster.predict(x, **kwargs)
+            times.append((time.perf_counter() - started) * 1000)
+        best = min(best, (p50(times), threads), key=lambda t: t[0])
+    return best
+
+
+def audit_floor(app, repeat: int) -> float:
+    """Median ms of one audited append + commit on the app's engine."""
+    times = []
+    for i in range(repeat):
+        with app.state.sessionmaker() as db:
+            started = time.perf_counter()
+            commit_audited(db, None, None, action="bench.floor", actor="bench", role="operator",
+                           details={"i": i})
+            times.append((time.perf_counter() - started) * 1000)
+    return p50(times[5:])
+
+
+def latency(port: int, ids: list[int]) -> list[float]:
+    client = Client(port)
+    try:
+        client.get(f"/api/v1/clients/{ids[-1]}/explanation")  # warm the connection and code paths
+        out = []
+        for raw in ids[:-1]:
+            started = time.perf_counter()
+            status = client.get(f"/api/v1/clients/{raw}/explanation?top=10&lang=fr")
+            out.append((time.perf_counter() - started) * 1000)
+            assert status == 200, status
+        return out
+    finally:
+        client.close()
+
+
+def throughput(port: int, ids: list[int], seconds: float) -> tuple[float, int, int]:
+    """(requests/s, requests, non-200 answers) with CONCURRENCY clients."""
+    # Every request a different (client, top, lang): nothing comes from the result cache.
+    combos = [(raw, top, lang) for top in range(1, 51) for lang in ("fr", "en") for raw in ids]
+    random.Random(3).shuffle(combos)
+    feed = iter(combos)
+    lock = threading.Lock()
+    clients = [Client(port) for _ in range(CONCURRENCY)]
+    counts = [0] * CONCURRENCY
+    errors = [0] * CONCURRENCY
+    start = threading.Barrier(CONCURRENCY + 1)
+    stop_at = [0.0]
+
+    def worker(n: int) -> None:
+        start.wait()
+        while time.monotonic() < stop_at[0]:
+            with lock:
+                raw, top, lang = next(feed)
+            status = clients[n].get(f"/api/v1/clients/{raw}/explanation?top={top}&lang={lang}")
+            counts[n] += 1
+            errors[n] += status != 200
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(CONCURRENCY)]
+    for thread in threads:
+        thread.start()
+    stop_at[0] = time.monotonic() + seconds
+    started = time.monotonic()
+    start.wait()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    for client in clients:
+        client.close()
+    return sum(counts) / elapsed, sum(counts), sum(errors)
+
+
+def run_engine(engine: str, tmp: Path, paths: dict[str, Path], bundle_dir: Path, bundle: ModelBundle,
+               args: argparse.Namespace) -> dict[str, float]:
+    with scratch_database(tmp / engine, engine == "sqlite") as url:
+        settings = settings_for(tmp / engine, url, bundle_dir, log_level="WARNING")
+        import_csv(settings, paths["test"])
+        ids = [int(v) for v in pd.read_csv(paths["test"], usecols=[ID_COLUMN])[ID_COLUMN]]
+        random.Random(1).shuffle(ids)
+        app = create_app(settings)
+        ring = keyring(settings)
+        with app.state.sessionmaker() as db:
+            create_user(db, app.state.password_hasher, username=USERNAME, role="advisor",
+                        password=PASSWORD, must_change_password=False)
+            db.commit()
+            features = [dict(find_client(db, ring, raw).features) for raw in ids[: args.clients]]
+        rows = np.vstack([bundle._row(f) for f in features])
+        floor_model, threads = model_floor(bundle, rows)
+        floor_audit = audit_floor(app, 105)
+
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OCTROI_")}
+        env.update({"OCTROI_DATABASE_URL": url, "OCTROI_MODEL_DIR": str(bundle_dir),
+                    "OCTROI_VAR_DIR": str(settings.var_dir), "OCTROI_LOG_LEVEL": "WARNING",
+                    # The per-user abuse limit (60/min) would stop a benchmark; it is still
+                    # counted on every request.
+                    "OCTROI_RATE_LIMIT_SCORING_PER_MINUTE": "100000",
+                    "OCTROI_RATE_LIMIT_LOGIN_FAILURES_PER_MINUTE": "100000"})
+        process, port = start_server(env, WORKERS)
+        try:
+            lat = latency(port, ids[: args.clients + 1])
+            rps, done, errors = throughput(port, ids[args.clients + 1 :] or ids, args.seconds)
+        finally:
+            stop_server(process)
+    floor = floor_model + floor_audit
+    capacity = CORES / (floor_model / 1000)
+    return {"floor_model": floor_model, "threads": threads or 0, "floor_audit": floor_audit, "floor": floor,
+            "p50": p50(lat), "p95": pct(lat, 95), "ratio": p50(lat) / floor, "rps": rps, "requests": done,
+            "errors": errors, "capacity": capacity, "share": rps / capacity}
+
+
+def _train(data_dir: Path, out: Path) -> Path:
+    """A bundle of ~150 trees (the size the issue measured), quickly: no early stop, small
+    bootstrap and SHAP sample."""
+    from ml.train import train
+
+    train(data_dir, out, folds=2, seed=1, cost_fn=10, cost_fp=1, params={"learning_rate": 0.03},
+          max_rounds=150, early_stopping_rounds=150, shap_sample=500, threshold_bootstrap=20,
+          logistic_baseline=False)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--engines", default="sqlite,postgresql")
+    parser.add_argument("--clients", type=int, default=300, help="distinct clients in the latency run")
+    parser.add_argument("--seconds", type=float, default=10.0, help="duration of the throughput run")
+    args = parser.parse_args()
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    command = "bench/bench_http_path.py" + (f" --engines {args.engines}" if args.engines != "sqlite,postgresql"
+                                             else "") + (f" --clients {args.clients}" if args.clients != 300
+                                                         else "") + (f" --seconds {args.seconds:g}"
+                                                                     if args.seconds != 10 else "")
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        paths = synth.write(tmp / "data", rows=12_000, seed=5)
+        bundle_dir = _train(tmp / "data", tmp / "model")
+        bundle = ModelBundle.load(bundle_dir)
+        for engine in engines:
+            results[engine] = run_engine(engine, tmp, paths, bundle_dir, bundle, args)
+
+    trees = bundle.booster.num_trees()
+    print(f"GET /clients/{{id}}/explanation over HTTP, {WORKERS} workers, {trees}-tree model on "
+          f"{len(bundle.feature_names)} features, nothing cached:")
+    print(f"{'engine':<11}{'model':>8}{'audit':>8}{'floor':>8}{'p50':>9}{'p95':>9}{'ratio':>8}"
+          f"{'8 clients':>12}{'capacity':>11}{'share':>8}")
+    for engine, r in results.items():
+        print(f"{engine:<11}{r['floor_model']:7.2f} {r['floor_audit']:7.2f} {r['floor']:7.2f} "
+              f"{r['p50']:8.2f} {r['p95']:8.2f} {r['ratio']:6.1f}x {r['rps']:8.0f}/s {r['capacity']:8.0f}/s "
+              f"{100 * r['share']:6.1f}%")
+    print("(times in ms; model = pred_contrib + predict on one row, best of default and one thread;"
+          " audit = one audited append + commit;")
+    print(" aims: ratio <= 2.0x, share of capacity (2 cores / model floor) >= 25 %)")
+    for engine, r in results.items():
+        print(f"  {engine}: model floor with {'one thread' if r['threads'] else 'default threads'}, "
+              f"{r['requests']:.0f} requests in the throughput run, {r['errors']:.0f} errors")
+    print(f"\nrerun: .venv/bin/python {command}")
+    return 0
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    sys.exit(main())

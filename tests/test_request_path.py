@@ -1,0 +1,263 @@
+"""The secured request path: one guard per route, one transaction per request, and every
+revocation, lockout and rate limit still taking effect at once across API processes.
+
+"Another process" is a second app instance on the same database: its own engine, pool,
+caches and memory, as a second replica has; nothing is shared but the database.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import event, func, select, text
+
+from backend.app import create_app
+from backend.audit.actions import AuditAction
+from backend.audit.models import AuditEvent
+from backend.db import (
+    READ_FIRST,
+    begin_write,
+    is_sqlite,
+    make_engine,
+    make_sessionmaker,
+    read_first_session,
+)
+from backend.ratelimit import RateLimitCounter
+from tests.fixtures.auth import login
+
+API = "/api/v1"
+ROOT = Path(__file__).resolve().parents[1]
+SCORING_LIMIT = 4
+
+
+@pytest.fixture
+def settings(db_url, make_settings, trained_bundle_dir):
+    return make_settings(db_url, model_dir=trained_bundle_dir, rate_limit_scoring_per_minute=SCORING_LIMIT)
+
+
+@pytest.fixture
+def other(settings, cheap_argon2):
+    """A second API process on the same database."""
+    with TestClient(create_app(settings)) as replica:
+        yield replica
+
+
+def _events(app, action: str) -> list[AuditEvent]:
+    with app.state.sessionmaker() as db:
+        return list(db.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)))
+
+
+# --- one guard per route --------------------------------------------------------------------
+
+
+def test_no_route_module_names_an_audit_action_as_a_free_string():
+    offenders = []
+    for path in sorted((ROOT / "backend").rglob("routes.py")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if re.search(r"""action\s*=\s*["']""", line) or re.search(r"""load_client\(.*["'][a-z]+\.[a-z_]+["']""", line):
+                offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert not offenders, offenders
+
+
+def test_audit_actions_keep_the_stored_strings():
+    # The trail, the docs and the offline verifier read these values: they never change.
+    assert AuditAction.score_compute == "score.compute" and AuditAction.client_read.value == "client.read"
+    assert AuditAction("explanation.read") is AuditAction.explanation_read
+    assert len({a.value for a in AuditAction}) == len(AuditAction)
+    assert AuditAction.score_compute.reads_only and not AuditAction.decision_record.reads_only
+    assert not AuditAction.privacy_erase.reads_only and not AuditAction.user_update.reads_only
+
+
+# --- one transaction per request ------------------------------------------------------------
+
+
+class Recorder:
+    """Every transaction begun on an engine (read-first or not) and the statements in each."""
+
+    def __init__(self, engine) -> None:
+        self.transactions: list[dict] = []
+        self._current: dict[int, dict] = {}
+        self.engine = engine
+        event.listen(engine, "begin", self._begin)
+        event.listen(engine, "before_cursor_execute", self._statement)
+
+    def _begin(self, connection) -> None:
+        tx = {"read_first": bool(connection.get_execution_options().get(READ_FIRST)), "statements": []}
+        self.transactions.append(tx)
+        self._current[id(connection.connection.dbapi_connection)] = tx
+
+    def _statement(self, connection, _cursor, statement, *_args) -> None:
+        tx = self._current.get(id(connection.connection.dbapi_connection))
+        statement = " ".join(statement.split()).lower()
+        if tx is not None and not statement.startswith("begin"):  # the next transaction's own BEGIN
+            tx["statements"].append(statement)
+
+    def clear(self) -> None:
+        self.transactions.clear()
+        self._current.clear()
+
+    def close(self) -> None:
+        event.remove(self.engine, "begin", self._begin)
+        event.remove(self.engine, "before_cursor_execute", self._statement)
+
+
+def test_a_score_request_reads_without_the_write_lock_and_writes_once(app, client, auth_headers, imported_clients):
+    headers = auth_headers("advisor")
+    url = f"{API}/clients/{imported_clients[0]}/explanation"
+    recorder = Recorder(app.state.engine)
+    try:
+        assert client.get(url, headers=headers).status_code == 200
+        transactions = [t for t in recorder.transactions if t["statements"]]
+    finally:
+        recorder.close()
+    statements = [s for t in transactions for s in t["statements"]]
+    # The user and the login session in one query.
+    sessions = [s for s in statements if "refresh_families" in s]
+    assert len(sessions) == 1 and " users" in sessions[0]
+    writes = [t for t in transactions if any(s.startswith(("insert", "update", "delete")) for s in t["statements"])]
+    assert len(writes) == 1, "the audit event and the rate count commit in one transaction"
+    write = writes[0]["statements"]
+    assert any(s.startswith("insert into audit") for s in write)
+    assert any("rate_limit_counters" in s for s in write), "the rate count is in the audited transaction"
+    if is_sqlite(app.state.engine):
+        # A deferred read part (no write lock while the model works), then the one write.
+        assert [t["read_first"] for t in transactions] == [True, False]
+        assert all(s.startswith("select") for s in transactions[0]["statements"]), transactions[0]["statements"]
+    else:
+        assert len(transactions) == 1, "PostgreSQL: the whole request is one transaction"
+
+
+def test_a_changing_route_is_one_immediate_transaction(app, client, auth_headers, make_user):
+    headers = auth_headers("admin")
+    make_user("to-disable", "comex")
+    recorder = Recorder(app.state.engine)
+    try:
+        assert client.patch(f"{API}/users/to-disable", json={"active": False}, headers=headers).status_code == 200
+        transactions = [t for t in recorder.transactions if t["statements"]]
+    finally:
+        recorder.close()
+    assert len(transactions) == 1 and not transactions[0]["read_first"]
+
+
+def test_a_read_first_session_reads_while_another_process_writes(db_url):
+    if not is_sqlite(db_url):
+        pytest.skip("PostgreSQL readers never take a write lock")
+    engine = make_engine(db_url)
+    factory = make_sessionmaker(engine)
+    try:
+        writer = factory()
+        writer.execute(text("UPDATE rate_limit_counters SET count = count WHERE 1 = 0"))  # holds the lock
+        reader = read_first_session(factory)
+        reader.execute(text("PRAGMA busy_timeout=50"))
+        assert reader.execute(select(func.count()).select_from(RateLimitCounter)).scalar() == 0
+        writer.commit()
+        # After a concurrent commit, an in-place upgrade would be SQLITE_BUSY_SNAPSHOT;
+        # begin_write ends the snapshot first, so the write goes through.
+        other = factory()
+        other.add(RateLimitCounter(scope="scoring", subject="x", window_start=0, count=1))
+        other.commit()
+        other.close()
+        begin_write(reader)
+        reader.add(RateLimitCounter(scope="scoring", subject="y", window_start=0, count=1))
+        reader.commit()
+        assert reader.execute(select(func.count()).select_from(RateLimitCounter)).scalar() == 2
+        reader.close()
+        writer.close()
+    finally:
+        engine.dispose()
+
+
+def test_concurrent_score_requests_on_two_processes_all_answer_and_are_all_audited(
+    app, client, other, make_user, imported_clients, settings
+):
+    users = [make_user(f"advisor-{i}", "advisor") for i in range(4)]
+    tokens = [login(client, u, p)["access_token"] for u, p in users]
+    statuses: Counter[int] = Counter()
+    lock = threading.Lock()
+
+    def work(n: int) -> None:
+        target = client if n % 2 == 0 else other
+        headers = {"Authorization": f"Bearer {tokens[n % len(tokens)]}"}
+        for i in range(3):
+            raw = imported_clients[(n * 3 + i) % len(imported_clients)]
+            status = target.get(f"{API}/clients/{raw}/explanation?top={1 + i}", headers=headers).status_code
+            with lock:
+                statuses[status] += 1
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # 4 users x 6 requests; each user's budget is 4: exactly 16 answers, 8 refusals, no 503.
+    assert statuses == {200: 4 * SCORING_LIMIT, 429: 8}
+    assert len(_events(app, "explanation.read")) == 4 * SCORING_LIMIT
+    assert len(_events(app, "rate.limited")) == 8
+    with app.state.sessionmaker() as db:
+        assert db.scalar(select(func.sum(RateLimitCounter.count))) == 4 * SCORING_LIMIT
+
+
+# --- revocation, lockout and rate limits across processes -----------------------------------
+
+
+def test_a_user_disabled_in_one_process_is_refused_at_once_in_another(
+    client, other, auth_headers, make_user, imported_clients
+):
+    admin = auth_headers("admin")
+    username, password = make_user("leaving-advisor", "advisor")
+    token = login(other, username, password)["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    url = f"{API}/clients/{imported_clients[0]}/score"
+    assert other.get(url, headers=headers).status_code == 200
+    assert client.patch(f"{API}/users/{username}", json={"active": False}, headers=admin).status_code == 200
+    assert other.get(url, headers=headers).status_code == 401
+    assert other.get(f"{API}/auth/me", headers=headers).status_code == 401
+
+
+def test_a_role_changed_in_one_process_ends_the_old_tokens_in_another(client, other, auth_headers, make_user):
+    admin = auth_headers("admin")
+    username, password = make_user("moving-advisor", "advisor")
+    headers = {"Authorization": f"Bearer {login(other, username, password)['access_token']}"}
+    assert other.get(f"{API}/auth/me", headers=headers).status_code == 200
+    assert client.patch(f"{API}/users/{username}", json={"role": "comex"}, headers=admin).status_code == 200
+    assert other.get(f"{API}/auth/me", headers=headers).status_code == 401
+
+
+def test_a_session_ended_in_one_process_is_refused_at_once_in_another(client, other, make_user, imported_clients):
+    username, password = make_user("short-session", "advisor")
+    tokens = login(client, username, password)
+    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    url = f"{API}/clients/{imported_clients[0]}/score"
+    assert other.get(url, headers=headers).status_code == 200
+    assert client.post(f"{API}/auth/logout", headers=headers).status_code == 200
+    response = other.get(url, headers=headers)
+    assert response.status_code == 401 and "Session ended" in response.json()["detail"]
+    # The refresh token of the ended session is refused by the other process too.
+    assert other.post(f"{API}/auth/refresh", json={"refresh_token": tokens["refresh_token"]}).status_code == 401
+
+
+def test_a_lockout_in_one_process_holds_in_another(app, client, other, make_user):
+    username, password = make_user("locked-out", "advisor")
+    failures = app.state.auth_settings.lockout_threshold
+    for i in range(failures):
+        target = client if i % 2 == 0 else other
+        assert target.post(f"{API}/auth/token", data={"username": username, "password": "wrong-Password-1!"}).status_code == 401
+    response = other.post(f"{API}/auth/token", data={"username": username, "password": password})
+    assert response.status_code == 429 and response.json()["code"] == "account_locked"
+    assert client.post(f"{API}/auth/token", data={"username": username, "password": password}).status_code == 429
+
+
+def test_the_scoring_budget_is_counted_across_processes(app, client, other, auth_headers, imported_clients):
+    headers = auth_headers("advisor")
+    url = f"{API}/clients/{imported_clients[0]}/explanation"
+    answers = [(client if i % 2 == 0 else other).get(url, headers=headers).status_code for i in range(SCORING_LIMIT + 2)]
+    assert answers == [200] * SCORING_LIMIT + [429, 429]
+    with app.state.sessionmaker() as db:
+        assert db.scalar(select(func.sum(RateLimitCounter.count))) == SCORING_LIMIT
+    refused = _events(app, "rate.limited")
+    assert len(refused) == 2 and refused[0].actor == "advisor-user"
