@@ -958,7 +958,6 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "monitoring.outcomes": {"fr": "Dossiers avec issue connue", "en": "Files with a known outcome"},
     "monitoring.interval": {"fr": "Intervalle de confiance à 95 % : {low} à {high}",
                             "en": "95% confidence interval: {low} to {high}"},
-    "monitoring.observed_vs_predicted": {"fr": "Défaut constaté / prévu", "en": "Observed / predicted default"},
     "monitoring.calibration_ok": {
         "fr": "Le taux de défaut constaté est compatible avec celui que le modèle prévoyait.",
         "en": "The observed default rate is consistent with what the model predicted.",

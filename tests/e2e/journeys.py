@@ -74,6 +74,9 @@ def english_accessible_names(page) -> list[str]:
 def english_problems(page) -> list[str]:
     text = page.locator("body").inner_text()
     found = [f"French text in English mode: {marker!r}" for marker in french_markers() if marker in text]
+    french_names = set(i18n.accessible_names().values())
+    found += [f"French accessible name in English mode: {name!r}" for name in sorted(accessible_names(page))
+              if name in french_names or name.startswith(i18n.CATALOG["a11y.help_for"]["fr"])]
     if page.evaluate("document.documentElement.lang") != "en":
         found.append("<html lang> is not 'en' in English mode")
     return found
