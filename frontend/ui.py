@@ -7,6 +7,7 @@ process, and a cached answer fetched with one user's token must never reach anot
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
 from collections.abc import Callable
@@ -60,6 +61,19 @@ def money_compact(value: float | int | None) -> str:
 def when(value: Any, *, seconds: bool = False) -> str:
     """A timestamp as local Paris time, the page's way."""
     return i18n.when(value, lang(), seconds=seconds)
+
+
+TIMEZONE = i18n.TIMEZONE
+
+
+def day(value: Any) -> str:
+    """A calendar day (a ``date`` or ``YYYY-MM-DD``) the page's way (``1 décembre 2026``)."""
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    return i18n.day(value, lang())
 
 
 def level(value: Any) -> str:

@@ -60,7 +60,7 @@ def challenger_page() -> None:
         return
     st.dataframe(
         pd.DataFrame({
-            ui.t("challenger.day"): [r.day for r in rows],
+            ui.t("challenger.day"): [ui.day(r.day) for r in rows],
             ui.t("challenger.pair"): [f"{r.champion_version} / {r.challenger_version}" for r in rows],
             ui.t("challenger.requests"): [ui.num(r.requests) for r in rows],
             ui.t("challenger.agreement"): [ui.pct(r.agreement_rate) for r in rows],
@@ -74,7 +74,7 @@ def challenger_page() -> None:
     )
     latest = next((r for r in rows if r.shift_counts is not None), None)
     if latest is not None and latest.shift_counts is not None:
-        st.subheader(ui.t("challenger.shift_title", day=latest.day))
+        st.subheader(ui.t("challenger.shift_title", day=ui.day(latest.day)))
         chart = pd.DataFrame({ui.t("challenger.shift_axis"): _bins(report.shift_edges),
                               ui.t("challenger.requests"): latest.shift_counts})
         st.bar_chart(chart, x=ui.t("challenger.shift_axis"), y=ui.t("challenger.requests"))

@@ -299,23 +299,24 @@ def subject_request_page() -> None:
 
 
 def _period() -> tuple[dt.datetime, dt.datetime, dt.date, dt.date] | None:
-    today = dt.datetime.now(dt.UTC).date()
+    today = dt.datetime.now(ui.TIMEZONE).date()
     picked = st.date_input(
         ui.t("overrides.period"),
         value=(today - dt.timedelta(days=OVERRIDES_DAYS), today),
         max_value=today,
         key="overrides_period",
+        format="DD/MM/YYYY",
     )
     if not isinstance(picked, tuple | list) or len(picked) != 2:
         # Streamlit hands back one date while the second one is still being picked.
         st.info(ui.t("overrides.bad_period"))
         return None
     start, end = picked
-    # Whole days: from the first day's midnight to the midnight after the last day (the API's
-    # upper bound is exclusive).
+    # Whole days in Paris time: from the first day's midnight to the midnight after the last
+    # day (the API's upper bound is exclusive).
     return (
-        dt.datetime.combine(start, dt.time.min, dt.UTC),
-        dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, dt.UTC),
+        dt.datetime.combine(start, dt.time.min, ui.TIMEZONE),
+        dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, ui.TIMEZONE),
         start,
         end,
     )
@@ -331,7 +332,7 @@ def overrides_page() -> None:
     report = ui.fetch_as(contract.OverridesReport, "/privacy/overrides", **{"from": start.isoformat(), "to": end.isoformat()})
     if report is None:
         return
-    st.caption(ui.t("overrides.range", start=first_day.isoformat(), end=last_day.isoformat()))
+    st.caption(ui.t("overrides.range", start=ui.day(first_day), end=ui.day(last_day)))
     overall = report.overall
     cards = st.columns(5)
     cards[0].metric(ui.t("overrides.decisions"), ui.num(overall.decisions), border=True)
