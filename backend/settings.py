@@ -90,6 +90,10 @@ class Settings(BaseSettings):
                     f"OCTROI_TRUSTED_PROXIES: {entry!r} is not an IP address or CIDR network"
                 ) from None
         return value
+    # Loss given default of the COMEX expected loss (sum over approved applicants of PD x LGD x
+    # credit amount). 45 %: the regulatory value for senior unsecured exposures without eligible
+    # collateral (CRR Art. 161(1)(a), foundation IRB); a bank with its own LGD estimate sets it.
+    lgd: float = Field(default=0.45, ge=0.0, le=1.0, description="Loss given default, 0-1 (OCTROI_LGD)")
     # Batch jobs (backend/jobs): a Dask scheduler (tcp://host:8786); empty = a local cluster.
     dask_scheduler: str | None = None
     # Run the jobs after an import, erasure or promotion (off in tests that do not need it).

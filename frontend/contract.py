@@ -818,6 +818,21 @@ class PopulationSample(BaseModel):
     """
 
 
+class PortfolioPrevious(BaseModel):
+    applicants: Annotated[int, Field(title="Applicants")]
+    approval_rate: Annotated[float | None, Field(title="Approval Rate")]
+    approved_credit: Annotated[float, Field(title="Approved Credit")]
+    computed_at: Annotated[AwareDatetime, Field(title="Computed At")]
+    expected_default_rate_approved: Annotated[
+        float | None, Field(title="Expected Default Rate Approved")
+    ]
+    expected_loss: Annotated[float, Field(title="Expected Loss")]
+    """
+    As expected_loss, with the same loss given default
+    """
+    model_version: Annotated[str, Field(title="Model Version")]
+
+
 class PortfolioSummary(BaseModel):
     applicants: Annotated[int, Field(title="Applicants")]
     approval_rate: Annotated[float | None, Field(title="Approval Rate")]
@@ -831,7 +846,7 @@ class PortfolioSummary(BaseModel):
     """
     expected_loss: Annotated[float, Field(title="Expected Loss")]
     """
-    Sum of probability x credit over approved applicants
+    Sum over approved applicants of probability of default x loss given default (lgd) x credit amount (the exposure), in euros
     """
     freshness: Freshness
     """
@@ -839,7 +854,15 @@ class PortfolioSummary(BaseModel):
     """
     histogram: Histogram
     lang: Annotated[Literal["fr", "en"], Field(title="Lang")]
+    lgd: Annotated[float, Field(title="Lgd")]
+    """
+    Loss given default used by expected_loss, 0-1 (setting OCTROI_LGD)
+    """
     model_version: Annotated[str, Field(title="Model Version")]
+    previous: PortfolioPrevious | None = None
+    """
+    The latest earlier run to compare with: another model version, or the same model on a population that changed by at least 10 applicants (never a change of one person); null when there is none
+    """
     risk_bands: Annotated[list[BandCount], Field(title="Risk Bands")]
     threshold: Annotated[float, Field(title="Threshold")]
 

@@ -166,10 +166,26 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "en": "Mean default probability of the approved applications.",
     },
     "kpi.expected_loss_help": {
-        "fr": "Somme, sur les demandes accordées, de la probabilité de défaut × le montant du crédit : "
-        "perte si rien n'est recouvré après un défaut (taux de perte en cas de défaut de 100 %).",
-        "en": "Sum over approved applications of default probability × credit amount: the loss if nothing "
-        "is recovered after a default (loss given default of 100 %).",
+        "fr": "Somme, sur les demandes accordées, de la probabilité de défaut × la perte en cas de défaut ({lgd}) "
+        "× le montant du crédit. La perte en cas de défaut est la part du crédit perdue après un défaut, "
+        "une fois les recouvrements faits ; c'est un réglage de l'installation (OCTROI_LGD).",
+        "en": "Sum over approved applications of default probability × loss given default ({lgd}) × credit "
+        "amount. The loss given default is the share of the credit lost after a default, once recoveries "
+        "are made; it is a setting of the installation (OCTROI_LGD).",
+    },
+    "kpi.lgd": {"fr": "Perte en cas de défaut : {lgd}", "en": "Loss given default: {lgd}"},
+    "portfolio.delta_vs": {"fr": "vs calcul du {day}", "en": "vs run of {day}"},
+    "portfolio.previous": {
+        "fr": "Variations par rapport au calcul du {ts} (heure de Paris) : modèle {version}, {count} demandes ; "
+        "la perte attendue des deux calculs avec la même perte en cas de défaut.",
+        "en": "Changes since the run of {ts} (Paris time): model {version}, {count} applicants; the expected "
+        "loss of both runs with the same loss given default.",
+    },
+    "portfolio.no_previous": {
+        "fr": "Pas de chiffre précédent à comparer : aucun calcul antérieur d'un autre modèle, ni du même modèle "
+        "sur une population différente d'au moins 10 demandes (une comparaison plus fine isolerait des personnes).",
+        "en": "No previous figure to compare with: no earlier run of another model, nor of the same model on a "
+        "population at least 10 applicants different (a finer comparison would single people out).",
     },
     "kpi.approved_credit": {
         "fr": "Encours accordé : {amount} ; la perte attendue en représente {loss_share}.",
@@ -1118,6 +1134,16 @@ def when(value: datetime | str | None, lang: str, *, seconds: bool = False) -> s
 
 def day(value: date | None, lang: str) -> str:
     return "—" if value is None else format_date(value, "long", locale=_locale(lang))
+
+
+def short_day(value: datetime | str | None, lang: str) -> str:
+    """The Paris day of a timestamp, short enough for a tile: ``12 nov.`` (fr), ``12 Nov`` (en)."""
+    if value is None or value == "":
+        return "—"
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return format_date(moment.astimezone(TIMEZONE), "d MMM", locale=_locale(lang))
 
 
 # -- issue 13: category levels as the bank's data spells them -> words in each language ------

@@ -76,6 +76,11 @@ def day(value: Any) -> str:
     return i18n.day(value, lang())
 
 
+def short_day(value: Any) -> str:
+    """The Paris day of a timestamp, short enough for a tile (``12 nov.``)."""
+    return i18n.short_day(value, lang())
+
+
 def level(value: Any) -> str:
     """A category level in the page's language."""
     return i18n.level(value, lang())

@@ -9,7 +9,9 @@ from sqlalchemy import select
 
 from backend.audit.models import AuditEvent
 from backend.clients.service import erase_client, keyring, load_population
-from backend.portfolio.service import MIN_SEGMENT, compute_aggregates, executive_summary
+from backend.monitoring.models import MonitoringAggregate
+from backend.portfolio.service import MIN_SEGMENT, compute_aggregates, executive_summary, with_lgd
+from backend.settings import Settings
 
 API = "/api/v1"
 
@@ -39,7 +41,9 @@ def test_summary_computed_by_the_job_matches_a_direct_computation_on_the_importe
     assert body["approval_rate"] == pytest.approx(approved.mean(), abs=1e-6)
     assert body["expected_default_rate_approved"] == pytest.approx(p[approved].mean(), abs=1e-6)
     credit = population["AMT_CREDIT"].to_numpy()
-    assert body["expected_loss"] == pytest.approx((p[approved] * credit[approved]).sum(), rel=1e-9)
+    # The meaning of the figure: sum over approved applicants of PD x LGD x exposure (credit).
+    assert body["lgd"] == app.state.settings.lgd == 0.45  # the documented default (OCTROI_LGD)
+    assert body["expected_loss"] == pytest.approx((p[approved] * 0.45 * credit[approved]).sum(), rel=1e-6)
     assert sum(body["histogram"]["counts"]) == len(p) and len(body["histogram"]["edges"]) == 21
     assert sum(b["count"] for b in body["risk_bands"]) == len(p)
     assert "would be approved" in body["executive_summary"]
@@ -163,3 +167,101 @@ def test_without_a_bundle_the_app_starts_readiness_says_so_and_model_routes_answ
             assert "octroi train" in response.json()["detail"]
         # The profile does not need the model.
         assert client.get(f"{API}/clients/{imported_clients[0]}", headers=headers).status_code == 200
+
+
+# ----------------------------------------------------------------------------- loss given default
+
+
+def test_expected_loss_is_pd_times_lgd_times_exposure_over_approved_applicants():
+    n = 30
+    population = pd.DataFrame({
+        "AMT_CREDIT": np.array([1000.0] * 10 + [2000.0] * 10 + [5000.0] * 10),
+        "NAME_CONTRACT_TYPE": ["Cash loans"] * n, "CODE_GENDER": ["F"] * n, "DAYS_BIRTH": np.full(n, -40 * 365.25),
+        "NAME_INCOME_TYPE": ["Working"] * n, "NAME_EDUCATION_TYPE": ["Higher education"] * n,
+        "NAME_FAMILY_STATUS": ["Married"] * n,
+    })
+    p = np.array([0.02] * 10 + [0.10] * 10 + [0.60] * 10)  # the last ten are refused at 0.3
+    stored = compute_aggregates(population, p, 0.3, "v-test")["summary"]
+    served = with_lgd(stored, 0.45)
+    assert served["expected_loss"] == pytest.approx(10 * 0.02 * 0.45 * 1000 + 10 * 0.10 * 0.45 * 2000)
+    assert served["lgd"] == 0.45 and served["approved_credit"] == 30_000  # exposure is not scaled
+    assert with_lgd(stored, 1.0)["expected_loss"] == pytest.approx(stored["expected_loss"])
+    assert with_lgd(stored, 0.0)["expected_loss"] == 0.0
+    assert "perte en cas de défaut de 45 %" in executive_summary(served, "fr")
+    assert "45% loss given default" in executive_summary(served, "en")
+
+
+def test_lgd_setting_is_read_from_the_environment_and_refused_outside_zero_to_one(monkeypatch):
+    from pydantic import ValidationError
+
+    monkeypatch.setenv("OCTROI_LGD", "0.6")
+    assert Settings().lgd == 0.6
+    for bad in ("1.5", "-0.1", "forty"):
+        monkeypatch.setenv("OCTROI_LGD", bad)
+        with pytest.raises(ValidationError, match="lgd"):
+            Settings()
+
+
+def test_the_served_expected_loss_follows_the_lgd_setting(
+    db_url, make_settings, trained_bundle_dir, cheap_argon2, imported_clients, run_jobs, settings
+):
+    from fastapi.testclient import TestClient
+
+    from backend.app import create_app
+    from backend.users.service import create_user
+    from tests.fixtures.auth import login
+
+    run_jobs(settings, "portfolio")
+    app = create_app(make_settings(db_url, model_dir=trained_bundle_dir, lgd=0.6))
+    with TestClient(app) as http:
+        with app.state.sessionmaker() as db:
+            create_user(db, app.state.password_hasher, username="board", role="comex", full_name="B",
+                        password="Executive-Pass-12!", must_change_password=False)
+            db.commit()
+            stored = db.scalars(select(MonitoringAggregate)).one().payload["summary"]["expected_loss"]
+        token = login(http, "board", "Executive-Pass-12!")["access_token"]
+        body = http.get(f"{API}/portfolio/summary", headers={"Authorization": f"Bearer {token}"}).json()
+    assert body["lgd"] == 0.6 and body["expected_loss"] == pytest.approx(stored * 0.6, abs=0.01)
+
+
+# ----------------------------------------------------------------------------- previous run
+
+
+def _earlier_run(app, version: str, minutes_ago: int, **changes) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    with app.state.sessionmaker() as db:
+        current = db.scalars(select(MonitoringAggregate).order_by(MonitoringAggregate.id.desc())).first()
+        payload = {**current.payload, "summary": {**current.payload["summary"], "model_version": version, **changes}}
+        db.add(MonitoringAggregate(kind="portfolio", model_version=version, population_revision="older",
+                                   computed_at=datetime.now(UTC) - timedelta(minutes=minutes_ago),
+                                   duration_seconds=1.0, payload=payload))
+        db.commit()
+
+
+def test_previous_run_is_given_for_another_model_or_a_population_changed_by_ten_never_by_one(
+    app, client, auth_headers, imported_clients, model_bundle, portfolio_job
+):
+    headers = auth_headers("comex")
+    first = client.get(f"{API}/portfolio/summary", headers=headers).json()
+    assert first["previous"] is None  # the first run: nothing to compare with
+
+    n = first["applicants"]
+    # One applicant fewer, same model: comparing would single that person out.
+    _earlier_run(app, model_bundle.version, 10, applicants=n - 1, expected_loss=1.0)
+    assert client.get(f"{API}/portfolio/summary", headers=headers).json()["previous"] is None
+
+    # Ten more applicants before an erasure wave, same model: comparable (older than the one above).
+    _earlier_run(app, model_bundle.version, 60, applicants=n + MIN_SEGMENT, approval_rate=0.5,
+                 expected_loss=20_000.0)
+    previous = client.get(f"{API}/portfolio/summary", headers=headers).json()["previous"]
+    assert previous["applicants"] == n + MIN_SEGMENT and previous["approval_rate"] == 0.5
+    assert previous["expected_loss"] == pytest.approx(20_000.0 * 0.45)  # read with the same LGD
+    assert previous["model_version"] == model_bundle.version
+
+    # A run of another model version, more recent than that: the one to compare with.
+    _earlier_run(app, "older-model", 30, applicants=n)
+    previous = client.get(f"{API}/portfolio/summary", headers=headers).json()["previous"]
+    assert previous["model_version"] == "older-model" and previous["applicants"] == n
+    assert set(previous) == {"computed_at", "model_version", "applicants", "approval_rate",
+                             "expected_default_rate_approved", "expected_loss", "approved_credit"}

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from backend.clients.service import clients_revision
@@ -78,6 +78,20 @@ def history(db: Session, kind: str, model_version: str | None = None, limit: int
         query = query.where(MonitoringAggregate.model_version == model_version)
     query = query.order_by(MonitoringAggregate.computed_at.desc(), MonitoringAggregate.id.desc()).limit(limit)
     return list(db.scalars(query))
+
+
+def earlier(db: Session, row: MonitoringAggregate, limit: int = 100) -> list[MonitoringAggregate]:
+    """Results of the same kind computed before ``row`` (any model version), most recent first."""
+    return list(db.scalars(
+        select(MonitoringAggregate)
+        .where(
+            MonitoringAggregate.kind == row.kind,
+            or_(MonitoringAggregate.computed_at < row.computed_at,
+                and_(MonitoringAggregate.computed_at == row.computed_at, MonitoringAggregate.id < row.id)),
+        )
+        .order_by(MonitoringAggregate.computed_at.desc(), MonitoringAggregate.id.desc())
+        .limit(limit)
+    ))
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ for the serving model and say how fresh it is. No API process holds the populati
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -17,8 +18,9 @@ from backend.auth.deps import RequestContext, guard
 from backend.clients.schemas import Lang
 from backend.errors import ApiProblem, ErrorCode
 from backend.monitoring import service as stored
-from backend.portfolio.schemas import PortfolioSummary, SegmentBy, Segments
-from backend.portfolio.service import MIN_SEGMENT, executive_summary
+from backend.monitoring.models import MonitoringAggregate
+from backend.portfolio.schemas import PortfolioPrevious, PortfolioSummary, SegmentBy, Segments
+from backend.portfolio.service import MIN_SEGMENT, comparable, executive_summary, with_lgd
 from backend.scoring.model import get_bundle
 from security.rbac import Permission
 
@@ -26,14 +28,31 @@ router = APIRouter(prefix="/portfolio", tags=["portfolio"])
 NOT_FOUND = {404: {"description": "The portfolio job has not run for the serving model yet"}}
 
 
-def _latest(db: Session, version: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def _latest_row(db: Session, version: str) -> MonitoringAggregate:
     row = stored.latest(db, "portfolio", version)
     if row is None:
         raise ApiProblem(
             404, ErrorCode.aggregates_not_computed,
             f"no portfolio aggregates for model {version} yet: run `octroi jobs run portfolio`",
         )
+    return row
+
+
+def _latest(db: Session, version: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    row = _latest_row(db, version)
     return row.payload, stored.freshness(db, row).as_dict()
+
+
+def _previous(db: Session, row: MonitoringAggregate, lgd: float) -> PortfolioPrevious | None:
+    """The latest earlier run COMEX may compare with (``portfolio.service.comparable``)."""
+    current = row.payload["summary"]
+    for candidate in stored.earlier(db, row):
+        summary = candidate.payload["summary"]
+        if comparable(current, summary):
+            computed = candidate.computed_at if candidate.computed_at.tzinfo else candidate.computed_at.replace(tzinfo=UTC)
+            return PortfolioPrevious(computed_at=computed, **{
+                key: with_lgd(summary, lgd)[key] for key in PortfolioPrevious.model_fields if key != "computed_at"})
+    return None
 
 
 @router.get("/summary", response_model=PortfolioSummary, responses=NOT_FOUND)
@@ -42,11 +61,13 @@ def summary(
     ctx: RequestContext = Depends(guard(Permission.portfolio_read, AuditAction.portfolio_read)),
     bundle: Any = Depends(get_bundle),
 ) -> PortfolioSummary:
-    """Applicants, approval rate, expected default rate and loss, score histogram, risk bands."""
-    payload, freshness = _latest(ctx.db, bundle.version)
-    aggregates = payload["summary"]
+    """Applicants, approval rate, expected default rate and loss (PD x LGD x credit), score histogram,
+    risk bands, and the previous comparable run's headline figures (``previous``)."""
+    row = _latest_row(ctx.db, bundle.version)
+    lgd = ctx.request.app.state.settings.lgd
+    aggregates = with_lgd(row.payload["summary"], lgd)
     result = PortfolioSummary(**aggregates, executive_summary=executive_summary(aggregates, lang), lang=lang,
-                              freshness=freshness)
+                              freshness=stored.freshness(ctx.db, row).as_dict(), previous=_previous(ctx.db, row, lgd))
     ctx.audit(model_version=bundle.version, details={"view": "summary"})
     return result
 

@@ -157,6 +157,30 @@ def _segments(name: str, sums: dict[str, list[float]]) -> dict[str, Any]:
     return {"by": name, "segments": rows, "suppressed": suppressed}
 
 
+def with_lgd(summary: dict[str, Any], lgd: float) -> dict[str, Any]:
+    """The summary as served: expected loss = sum over approved applicants of PD x LGD x exposure.
+
+    The job stores the LGD-free sum of PD x exposure (credit amount) under ``expected_loss``;
+    the loss given default (``OCTROI_LGD``) is applied here, when the figure is read, so
+    changing the setting needs no job run and every stored run is read with the same LGD.
+    """
+    return {**summary, "expected_loss": round(summary["expected_loss"] * lgd, 2), "lgd": lgd}
+
+
+def comparable(current: dict[str, Any], candidate: dict[str, Any]) -> bool:
+    """May COMEX see ``candidate`` (an earlier run's summary) beside ``current``?
+
+    Another model version: the change is the model's, over the whole population. The same
+    model: only when the population changed by at least ``MIN_SEGMENT`` applicants, since two
+    runs around one import or one erasure would give that one person's figures by subtraction
+    (|A Δ B| ≥ ||A| − |B||, so the change is a group of ten or more). A rerun on the same
+    population changes nothing and is skipped for the same reason.
+    """
+    if candidate["model_version"] != current["model_version"]:
+        return True
+    return abs(candidate["applicants"] - current["applicants"]) >= MIN_SEGMENT
+
+
 def executive_summary(summary: dict[str, Any], lang: str) -> str:
     n = summary["applicants"]
     if not n:
@@ -164,6 +188,7 @@ def executive_summary(summary: dict[str, Any], lang: str) -> str:
     rate = summary["approval_rate"] * 100
     default = (summary["expected_default_rate_approved"] or 0.0) * 100
     loss = summary["expected_loss"]
+    lgd = summary.get("lgd", 1.0) * 100
     worst = max(summary["risk_bands"], key=lambda b: b["band"] if b["count"] else "")
     if lang == "fr":
         # French typography: a (narrow) space between thousands, a comma for decimals.
@@ -173,13 +198,14 @@ def executive_summary(summary: dict[str, Any], lang: str) -> str:
         return (
             f"{fr(n)} dossiers : {fr(rate, 1)} % seraient acceptés au seuil de "
             f"{fr(summary['threshold'] * 100, 1)} %. Taux de défaut attendu parmi les acceptés : "
-            f"{fr(default, 1)} %. Perte attendue (probabilité × crédit, acceptés) : {fr(loss)} €. "
+            f"{fr(default, 1)} %. Perte attendue (probabilité × perte en cas de défaut de {fr(lgd)} % × "
+            f"crédit, acceptés) : {fr(loss)} €. "
             f"Bande de risque la plus élevée représentée : {worst['band']} "
             f"({grade_label(worst['band'], 'fr').lower()})."
         )
     return (
         f"{n:,} applicants: {rate:.1f}% would be approved at the {summary['threshold'] * 100:.1f}% threshold. "
         f"Expected default rate among approved: {default:.1f}%. "
-        f"Expected loss (probability x credit, approved): €{loss:,.0f}. "
+        f"Expected loss (probability x {lgd:.0f}% loss given default x credit, approved): €{loss:,.0f}. "
         f"Highest risk band present: {worst['band']} ({grade_label(worst['band'], 'en').lower()})."
     )

@@ -15,18 +15,61 @@ from frontend.views import transparency
 SEGMENT_AXES = ("contract_type", "gender", "age_band", "income_type", "education", "family_status")
 
 
+def _delta(change: float, text: str, color: str) -> dict[str, Any]:
+    """A tile's delta: signed text (Streamlit reads the direction from a leading "-"), an arrow
+    and a colour unless nothing changed; "inverse" where a rise is bad news (default, loss)."""
+    if not change:
+        return {"delta": f"={text}", "delta_arrow": "off", "delta_color": "off"}
+    return {"delta": f"{'-' if change < 0 else '+'}{text}", "delta_color": color}
+
+
+def _deltas(summary: contract.PortfolioSummary) -> list[dict[str, Any]]:
+    """Per tile, the change since the previous comparable run (``previous``), or nothing."""
+    before = summary.previous
+    if before is None:
+        return [{}] * 4
+
+    def points(now: float | None, then: float | None, worse_when_up: bool) -> dict[str, Any]:
+        if now is None or then is None:
+            return {}
+        change = round((now - then) * 100, 1)
+        return _delta(change, f"{ui.num(abs(change), 1)}\u00a0pt", "inverse" if worse_when_up else "off")
+
+    count = summary.applicants - before.applicants
+    loss = round(summary.expected_loss - before.expected_loss)
+    tiles = [
+        _delta(count, ui.num(abs(count)), "off"),
+        points(summary.approval_rate, before.approval_rate, worse_when_up=False),
+        points(summary.expected_default_rate_approved, before.expected_default_rate_approved, worse_when_up=True),
+        _delta(loss, ui.money_compact(abs(loss)), "inverse"),
+    ]
+    since = ui.t("portfolio.delta_vs", day=ui.short_day(before.computed_at))
+    return [{**tile, "delta_description": since} if tile else tile for tile in tiles]
+
+
 def _kpis(summary: contract.PortfolioSummary) -> None:
+    deltas = _deltas(summary)
     cards = st.columns(4)
-    cards[0].metric(ui.t("kpi.applicants"), ui.num(summary.applicants), border=True)
+    cards[0].metric(ui.t("kpi.applicants"), ui.num(summary.applicants), border=True, **deltas[0])
     cards[1].metric(ui.t("kpi.approval_rate"), ui.pct(summary.approval_rate), border=True,
-                    help=ui.t("kpi.approval_rate_help", threshold=ui.pct(summary.threshold)))
+                    help=ui.t("kpi.approval_rate_help", threshold=ui.pct(summary.threshold)), **deltas[1])
     cards[2].metric(ui.t("kpi.expected_default"), ui.pct(summary.expected_default_rate_approved), border=True,
-                    help=ui.t("kpi.expected_default_help"))
+                    help=ui.t("kpi.expected_default_help"), **deltas[2])
     # The tile holds the compact amount (a full one is cut off at this width); the caption the exact one.
     cards[3].metric(ui.t("kpi.expected_loss"), ui.money_compact(summary.expected_loss), border=True,
-                    help=ui.t("kpi.expected_loss_help") + f" ({ui.money(summary.expected_loss)})")
-    st.caption(ui.t("kpi.approved_credit", amount=ui.money(summary.approved_credit),
-                    loss_share=ui.pct(summary.expected_loss / summary.approved_credit if summary.approved_credit else None)))
+                    help=ui.t("kpi.expected_loss_help", lgd=ui.pct(summary.lgd, 0)) + f" ({ui.money(summary.expected_loss)})",
+                    **deltas[3])
+    st.caption(" · ".join((
+        ui.t("kpi.lgd", lgd=ui.pct(summary.lgd, 0)),
+        ui.t("kpi.approved_credit", amount=ui.money(summary.approved_credit),
+             loss_share=ui.pct(summary.expected_loss / summary.approved_credit if summary.approved_credit else None)),
+    )))
+    before = summary.previous
+    if before is None:
+        st.caption(ui.t("portfolio.no_previous"))
+    else:
+        st.caption(ui.t("portfolio.previous", ts=ui.when(before.computed_at), version=before.model_version,
+                        count=ui.num(before.applicants)))
 
 
 def _grades(card: contract.ModelCard | None) -> dict[str, contract.Grade]:

@@ -1,0 +1,79 @@
+"""The COMEX portfolio page in Streamlit's AppTest against the live API
+(``tests/fixtures/live.py``): the loss given default said on the page, and the tiles' change
+since the previous comparable run (or a plain sentence when there is none)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from streamlit.testing.v1 import AppTest
+
+from backend.db import make_engine, make_sessionmaker
+from backend.monitoring.models import MonitoringAggregate
+from tests.fixtures.live import LiveApi, octroi
+from tests.test_dashboard_app import _errors, _logged_in, _texts
+
+
+def _portfolio(monkeypatch, live_api: LiveApi, lang: str = "fr") -> AppTest:
+    at = _logged_in(monkeypatch, live_api, "comex")  # the portfolio is COMEX's first page
+    assert at.title[0].value == "Portefeuille"
+    if lang != "fr":
+        at.radio(key="octroi_lang").set_value(lang).run()
+    assert not at.exception and not _errors(at), _errors(at)
+    return at
+
+
+def _captions(at: AppTest) -> str:
+    return "\n".join(c.value for c in at.caption)
+
+
+def _older_run(live_api: LiveApi, approval_rate_change: float) -> None:
+    """An earlier run of another model version, just before the latest one (aggregates only)."""
+    engine = make_engine(live_api.env["OCTROI_DATABASE_URL"])
+    try:
+        with make_sessionmaker(engine)() as db:
+            latest = db.scalars(select(MonitoringAggregate).where(MonitoringAggregate.kind == "portfolio")
+                                .order_by(MonitoringAggregate.computed_at.desc())).first()
+            summary = latest.payload["summary"]
+            older = {**summary, "model_version": "comex-test-older", "applicants": summary["applicants"] - 25,
+                     "approval_rate": summary["approval_rate"] - approval_rate_change,
+                     "expected_loss": summary["expected_loss"] * 0.9}
+            db.add(MonitoringAggregate(kind="portfolio", model_version="comex-test-older",
+                                       population_revision="comex-test", computed_at=latest.computed_at - timedelta(seconds=1),
+                                       duration_seconds=0.1, payload={**latest.payload, "summary": older}))
+            db.commit()
+    finally:
+        engine.dispose()
+
+
+def test_portfolio_page_says_the_loss_given_default_and_then_the_change_since_the_previous_run(
+    monkeypatch, live_api: LiveApi
+):
+    octroi(live_api.env, "jobs", "run", "portfolio")
+    at = _portfolio(monkeypatch, live_api)
+    captions = _captions(at)
+    assert "Perte en cas de défaut : 45\xa0%" in captions, captions
+    loss = next(m for m in at.metric if m.label == "Perte attendue")
+    assert "perte en cas de défaut (45\xa0%)" in loss.help and "OCTROI_LGD" in loss.help
+    assert "perte en cas de défaut de 45 %" in "\n".join(i.value for i in at.info)  # the summary
+    if "Pas de chiffre précédent" in captions:  # no earlier comparable run yet: said, no delta shown
+        assert all(not m.delta for m in at.metric)
+
+    _older_run(live_api, approval_rate_change=0.004)
+    at.run()
+    assert not at.exception and not _errors(at), _errors(at)
+    captions = _captions(at)
+    assert "Variations par rapport au calcul du" in captions and "comex-test-older" in captions, captions
+    tiles = {m.label: m for m in at.metric}
+    assert tiles["Demandes"].delta == "+25"
+    assert tiles["Taux d'accord"].delta == "+0,4\u00a0pt"
+    assert tiles["Perte attendue"].delta.startswith("+") and "€" in tiles["Perte attendue"].delta
+    assert tiles["Taux d'accord"].proto.delta_description.startswith("vs calcul du ")
+    assert tiles["Défaut attendu (accordés)"].delta.startswith("=")  # unchanged: said, no arrow
+
+    english = _portfolio(monkeypatch, live_api, "en")
+    captions = _captions(english)
+    assert "Loss given default: 45%" in captions and "Changes since the run of" in captions, captions
+    assert {m.label: m for m in english.metric}["Approval rate"].delta == "+0.4\u00a0pt"
+    assert "Perte" not in _texts(english)
