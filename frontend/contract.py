@@ -378,6 +378,30 @@ class ErasureStatus(BaseModel):
     """
 
 
+class ExclusionChange(BaseModel):
+    auc: Annotated[float, Field(title="Auc")]
+    auc_change_from_exclusion: Annotated[
+        float, Field(title="Auc Change From Exclusion")
+    ]
+    """
+    Policy AUC minus the AUC with the attribute
+    """
+    cost_change_from_exclusion: Annotated[
+        float, Field(title="Cost Change From Exclusion")
+    ]
+    """
+    Policy cost per client minus the cost with it
+    """
+    cost_per_client: Annotated[float, Field(title="Cost Per Client")]
+    features: Annotated[int, Field(title="Features")]
+
+
+class ExclusionResult(BaseModel):
+    auc: Annotated[float, Field(title="Auc")]
+    cost_per_client: Annotated[float, Field(title="Cost Per Client")]
+    features: Annotated[int, Field(title="Features")]
+
+
 class ExportAuditEvent(BaseModel):
     action: Annotated[str, Field(title="Action")]
     actor_role: Annotated[str | None, Field(title="Actor Role")]
@@ -449,6 +473,55 @@ class ExportSubject(BaseModel):
     """
     HMAC-SHA256 of the bank id; the bank id itself is not held
     """
+
+
+class FairnessGroup(BaseModel):
+    approval_rate: Annotated[float | None, Field(title="Approval Rate")] = None
+    approval_rate_ci: Annotated[
+        list[float | None] | None, Field(title="Approval Rate Ci")
+    ] = None
+    count: Annotated[int, Field(title="Count")]
+    default_rate: Annotated[float | None, Field(title="Default Rate")] = None
+    """
+    Observed default rate
+    """
+    default_rate_ci: Annotated[
+        list[float | None] | None, Field(title="Default Rate Ci")
+    ] = None
+    false_positive_rate: Annotated[float | None, Field(title="False Positive Rate")] = (
+        None
+    )
+    false_positive_rate_ci: Annotated[
+        list[float | None] | None, Field(title="False Positive Rate Ci")
+    ] = None
+    group: Annotated[str, Field(title="Group")]
+    """
+    The group's level as the data spells it (e.g. F, M, unknown)
+    """
+    predicted_default_rate: Annotated[
+        float | None, Field(title="Predicted Default Rate")
+    ] = None
+    """
+    Mean predicted probability of default
+    """
+    predicted_default_rate_ci: Annotated[
+        list[float | None] | None, Field(title="Predicted Default Rate Ci")
+    ] = None
+    predicted_to_observed: Annotated[
+        float | None, Field(title="Predicted To Observed")
+    ] = None
+    """
+    predicted / observed default rate
+    """
+    predicted_to_observed_ci: Annotated[
+        list[float | None] | None, Field(title="Predicted To Observed Ci")
+    ] = None
+    true_positive_rate: Annotated[float | None, Field(title="True Positive Rate")] = (
+        None
+    )
+    true_positive_rate_ci: Annotated[
+        list[float | None] | None, Field(title="True Positive Rate Ci")
+    ] = None
 
 
 Percentile1 = TypeAliasType(
@@ -663,34 +736,45 @@ class Message(BaseModel):
     detail: Annotated[str, Field(title="Detail")]
 
 
-class ModelCard(BaseModel):
-    borderline_interval: Annotated[
-        list[float], Field(max_length=2, min_length=2, title="Borderline Interval")
-    ]
+class ModelMetrics(BaseModel):
+    auc: Annotated[float | None, Field(title="Auc")] = None
     """
-    [low, high): a probability inside is flagged borderline
+    Area under the ROC curve (0.5 = chance, 1 = perfect)
     """
-    cost_fn: Annotated[float, Field(title="Cost Fn")]
-    cost_fp: Annotated[float, Field(title="Cost Fp")]
-    fairness: Annotated[dict[str, Any], Field(title="Fairness")]
-    features: Annotated[list[FeatureInfo], Field(title="Features")]
-    lang: Annotated[Literal["fr", "en"], Field(title="Lang")]
-    master_scale: Annotated[list[Grade], Field(title="Master Scale")]
+    brier: Annotated[float | None, Field(title="Brier")] = None
     """
-    The fixed PD master scale behind every risk grade
+    Brier score: mean squared error of the probability
     """
-    metrics: Annotated[dict[str, Any], Field(title="Metrics")]
-    model_card: Annotated[str, Field(title="Model Card")]
+    business_cost: Annotated[float | None, Field(title="Business Cost")] = None
     """
-    The model card (Markdown), in the request's language
+    Total cost at the threshold: cost_fn per missed default + cost_fp per refused good client
     """
-    threshold: Annotated[float, Field(title="Threshold")]
-    trained_at: Annotated[str | None, Field(title="Trained At")]
+    business_cost_per_client: Annotated[
+        float | None, Field(title="Business Cost Per Client")
+    ] = None
     """
-    When the bundle was trained (ISO 8601, UTC)
+    business_cost / applicants
     """
-    training_data: Annotated[dict[str, Any], Field(title="Training Data")]
-    version: Annotated[str, Field(title="Version")]
+    evaluation: Annotated[str | None, Field(title="Evaluation")] = None
+    """
+    How the figures were obtained (e.g. out-of-fold, 5 folds)
+    """
+    pr_auc: Annotated[float | None, Field(title="Pr Auc")] = None
+    """
+    Average precision (area under precision-recall)
+    """
+    precision: Annotated[float | None, Field(title="Precision")] = None
+    """
+    Share of refusals that are defaults (0-1)
+    """
+    recall: Annotated[float | None, Field(title="Recall")] = None
+    """
+    Share of defaults the model refuses (0-1)
+    """
+    refusal_rate: Annotated[float | None, Field(title="Refusal Rate")] = None
+    """
+    Share of applicants refused (0-1)
+    """
 
 
 class ModelVersion(BaseModel):
@@ -886,6 +970,16 @@ class PrototypeFeature(BaseModel):
     mode_share: Annotated[float | None, Field(title="Mode Share")] = None
     q25: Annotated[float | None, Field(title="Q25")] = None
     q75: Annotated[float | None, Field(title="Q75")] = None
+
+
+class ProxyCheck(BaseModel):
+    auc: Annotated[float | None, Field(title="Auc")] = None
+    """
+    Null when too few people to measure
+    """
+    columns: Annotated[list[str] | None, Field(title="Columns")] = None
+    question: Annotated[str, Field(title="Question")]
+    rows: Annotated[int, Field(title="Rows")]
 
 
 class Readiness(BaseModel):
@@ -1339,6 +1433,14 @@ class ErrorBody(BaseModel):
     """
 
 
+class ExclusionImpact(BaseModel):
+    folds: Annotated[int, Field(title="Folds")]
+    policy: ExclusionResult
+    with_attribute: Annotated[
+        dict[str, ExclusionChange] | None, Field(title="With Attribute")
+    ] = None
+
+
 class Explanation(BaseModel):
     base_probability: Annotated[float, Field(title="Base Probability")]
     """
@@ -1398,6 +1500,31 @@ class ExportAutomatedDecision(BaseModel):
     """
 
 
+class FairnessAttribute(BaseModel):
+    disparate_impact: Annotated[float | None, Field(title="Disparate Impact")] = None
+    """
+    Lowest / highest approval rate among groups of at least 30 (and 1 %)
+    """
+    four_fifths_rule_met: Annotated[
+        bool | None, Field(title="Four Fifths Rule Met")
+    ] = None
+    """
+    disparate_impact >= 0.8
+    """
+    rows: Annotated[list[FairnessGroup] | None, Field(title="Rows")] = None
+
+
+class FairnessReport(BaseModel):
+    exclusions: ExclusionImpact | None = None
+    groups: Annotated[dict[str, FairnessAttribute] | None, Field(title="Groups")] = None
+    """
+    Per protected attribute (sex, age, ...): groups and disparate impact
+    """
+    method: Annotated[str | None, Field(title="Method")] = None
+    proxies: Annotated[dict[str, ProxyCheck] | None, Field(title="Proxies")] = None
+    threshold: Annotated[float | None, Field(title="Threshold")] = None
+
+
 class GlobalImportance(BaseModel):
     features: Annotated[list[Importance], Field(title="Features")]
     lang: Annotated[Literal["fr", "en"], Field(title="Lang")]
@@ -1427,6 +1554,36 @@ class InputDrift(BaseModel):
     ]
     unseen_categories: Annotated[list[str], Field(title="Unseen Categories")]
     unseen_category_share: Annotated[float, Field(title="Unseen Category Share")]
+
+
+class ModelCard(BaseModel):
+    borderline_interval: Annotated[
+        list[float], Field(max_length=2, min_length=2, title="Borderline Interval")
+    ]
+    """
+    [low, high): a probability inside is flagged borderline
+    """
+    cost_fn: Annotated[float, Field(title="Cost Fn")]
+    cost_fp: Annotated[float, Field(title="Cost Fp")]
+    fairness: FairnessReport
+    features: Annotated[list[FeatureInfo], Field(title="Features")]
+    lang: Annotated[Literal["fr", "en"], Field(title="Lang")]
+    master_scale: Annotated[list[Grade], Field(title="Master Scale")]
+    """
+    The fixed PD master scale behind every risk grade
+    """
+    metrics: ModelMetrics
+    model_card: Annotated[str, Field(title="Model Card")]
+    """
+    The model card (Markdown), in the request's language
+    """
+    threshold: Annotated[float, Field(title="Threshold")]
+    trained_at: Annotated[str | None, Field(title="Trained At")]
+    """
+    When the bundle was trained (ISO 8601, UTC)
+    """
+    training_data: Annotated[dict[str, Any], Field(title="Training Data")]
+    version: Annotated[str, Field(title="Version")]
 
 
 class PasswordReset(BaseModel):

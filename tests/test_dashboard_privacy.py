@@ -104,6 +104,27 @@ def test_register_and_model_card_render_for_every_role(monkeypatch, live_api: Li
     assert any(w.value.startswith("- ") for w in at.warning)  # the card's list of limits
 
 
+def test_register_and_model_card_in_english_on_request(monkeypatch, live_api: LiveApi):
+    at = _logged_in(monkeypatch, live_api, "compliance")
+    at.switch_page(REGISTER.file).run()
+    at.radio(key="octroi_lang").set_value("en").run()  # on a page without a selectbox (AppTest limit)
+    assert not at.exception and not _errors(at), _errors(at)
+    text = _texts(at)
+    assert "Retention periods" in text and "**Controller**: The bank operating Octroi" in text
+    assert "Durées" not in text and "Responsable" not in text
+    retention = next(d.value for d in at.dataframe if d.value.columns[0] == "Data")
+    assert "Audit events" in set(retention["Data"]) and "365 days" in set(retention["Period"])
+    recipients = next(d.value for d in at.dataframe if d.value.columns[0] == "Role")
+    assert {"advisor", "executive", "compliance", "administrator"} <= set(recipients["Role"])
+    at.switch_page(MODEL_CARD.file).run()
+    assert not at.exception and not _errors(at), _errors(at)
+    text = _texts(at)
+    assert "Fairness" in text and "Attribute: gender" in text
+    metrics = next(d.value for d in at.dataframe if d.value.columns[0] == "Measure")
+    assert any(name.startswith("AUC (ranking power") for name in metrics["Measure"])
+    assert [m for m in at.metric if m.label == "Disparate impact"]
+
+
 # ----------------------------------------------------------------------------- data-subject requests
 
 

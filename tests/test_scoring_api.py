@@ -247,6 +247,36 @@ def test_every_role_reads_the_model_card_and_importance(app, client, auth_header
     assert [e.details["view"] for e in _events(app, "model.read")] == ["card", "importance"]
 
 
+def test_model_card_metrics_and_fairness_are_typed_in_the_contract_and_carry_the_training_report(
+    client, auth_headers, model_bundle
+):
+    from frontend import contract
+
+    schemas = client.app.openapi()["components"]["schemas"]
+    card_schema = schemas["ModelCard"]["properties"]
+    assert card_schema["metrics"]["$ref"].endswith("/ModelMetrics")
+    assert card_schema["fairness"]["$ref"].endswith("/FairnessReport")
+    assert {"auc", "brier", "recall", "business_cost_per_client"} <= set(schemas["ModelMetrics"]["properties"])
+    assert {"group", "count", "approval_rate", "default_rate"} <= set(schemas["FairnessGroup"]["properties"])
+
+    body = client.get(f"{API}/model", headers=auth_headers("comex")).json()
+    card = contract.ModelCard.model_validate(body)  # the dashboard's own parse
+    report = model_bundle.fairness
+    assert card.metrics.auc == pytest.approx(model_bundle.manifest["metrics"]["auc"])
+    assert card.metrics.evaluation == model_bundle.manifest["metrics"]["evaluation"]
+    assert set(card.fairness.groups) == set(report["groups"])
+    sex = card.fairness.groups["CODE_GENDER"]
+    assert sex.disparate_impact == pytest.approx(report["groups"]["CODE_GENDER"]["disparate_impact"])
+    assert [r.group for r in sex.rows] == [r["group"] for r in report["groups"]["CODE_GENDER"]["rows"]]
+    assert sum(r.count for r in sex.rows) == sum(r["count"] for r in report["groups"]["CODE_GENDER"]["rows"])
+    assert set(card.fairness.proxies) == set(report.get("proxies", {}))
+
+
+def test_model_card_refuses_an_unknown_language_with_a_code(client, auth_headers, model_bundle):
+    response = client.get(f"{API}/model", headers=auth_headers("comex"), params={"lang": "xx"})
+    assert response.status_code == 422 and response.json()["code"] == "validation_error" and "lang" in response.text
+
+
 def test_simulation_inputs_publish_the_spec_to_advisors_only(app, client, auth_headers, model_bundle):
     response = client.get(f"{API}/scoring/inputs", headers=auth_headers("advisor"), params={"lang": "en"})
     assert response.status_code == 200, response.text

@@ -22,6 +22,7 @@ from backend.clients.schemas import Explanation, Lang, Score, Simulation, Simula
 from backend.ratelimit import RATE_LIMITED_RESPONSES
 from backend.registry.live import shadow_score
 from backend.scoring import service as scoring
+from backend.scoring.card import FairnessReport, ModelMetrics, fairness_report, model_metrics
 from backend.scoring.model import get_bundle, get_keyring
 from ml import grades
 from security.pseudonym import PseudonymKeyRing
@@ -151,13 +152,13 @@ class Grade(BaseModel):
 class ModelCard(BaseModel):
     version: str
     trained_at: str | None = Field(description="When the bundle was trained (ISO 8601, UTC)")
-    metrics: dict[str, Any]
+    metrics: ModelMetrics
     threshold: float
     cost_fn: float
     cost_fp: float
     training_data: dict[str, Any]
     features: list[FeatureInfo]
-    fairness: dict[str, Any]
+    fairness: FairnessReport
     master_scale: list[Grade] = Field(description="The fixed PD master scale behind every risk grade")
     borderline_interval: list[float] = Field(
         min_length=2, max_length=2, description="[low, high): a probability inside is flagged borderline"
@@ -190,7 +191,7 @@ def model_card(
     card = ModelCard(
         version=bundle.version,
         trained_at=manifest.get("created_at"),
-        metrics=manifest.get("metrics", {}),
+        metrics=model_metrics(manifest.get("metrics")),
         threshold=bundle.threshold,
         cost_fn=bundle.cost_fn,
         cost_fp=bundle.cost_fp,
@@ -199,7 +200,7 @@ def model_card(
             FeatureInfo(name=f["name"], label=labels.get(f["name"], f["name"]), categorical=f.get("dtype") == "category")
             for f in manifest["features"]
         ],
-        fairness=bundle.fairness,
+        fairness=fairness_report(bundle.fairness),
         master_scale=[Grade(**g) for g in grades.master_scale(lang)],
         borderline_interval=list(bundle.threshold_interval),
         model_card=bundle.model_card_for(lang),

@@ -376,10 +376,15 @@ def _bullets(items: Any) -> None:
         st.markdown(f"- {item}")
 
 
+def _colon() -> str:
+    # French sets a (no-break) space before the colon; English does not.
+    return "\u00a0: " if ui.lang() == "fr" else ": "
+
+
 def _key_values(mapping: dict[str, str], prefix: str) -> None:
     # The API's keys are field names; the page names them from the catalog.
     for key, value in mapping.items():
-        st.markdown(f"- **{ui.t_or(f'{prefix}.{key}', key)}** : {value}")
+        st.markdown(f"- **{ui.t_or(f'{prefix}.{key}', key)}**{_colon()}{value}")
 
 
 def _records(rows: list[dict[str, str]], prefix: str) -> pd.DataFrame:
@@ -394,7 +399,7 @@ def register_page() -> None:
     if register is None:
         return
     st.caption(ui.t("register.intro", ts=_ts(register.generated_at)))
-    st.markdown(f"**{ui.t('register.controller')}** : {register.controller}")
+    st.markdown(f"**{ui.t('register.controller')}**{_colon()}{register.controller}")
     with st.expander(ui.t("register.system")):
         _key_values(register.system, "register.system")
     st.subheader(ui.t("register.purposes"))
@@ -459,6 +464,6 @@ def register_page() -> None:
     processors = list(register.processors)
     if processors:
         st.dataframe(_records(processors, "register.processor"), hide_index=True)
-    st.markdown(f"**{ui.t('register.transfers')}** : {register.transfers_outside_eu}")
+    st.markdown(f"**{ui.t('register.transfers')}**{_colon()}{register.transfers_outside_eu}")
     st.subheader(ui.t("register.automated"))
     _key_values(register.automated_decision_making, "register.automated")

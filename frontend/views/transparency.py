@@ -8,7 +8,6 @@ reads the same card.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -31,59 +30,56 @@ def limits_section(markdown: str) -> str:
     return (rest[: following.start()] if following else rest).strip()
 
 
-# The API's schema leaves ``fairness`` and ``metrics`` free-form objects (the training report
-# writes them); these are the keys that report writes (ml/train.py), read without guessing.
+# The metrics the card shows, in this order (``contract.ModelMetrics`` fields; the total
+# business cost depends on the training set's size and is left to the training report).
 METRICS = ("auc", "pr_auc", "brier", "recall", "precision", "refusal_rate", "business_cost_per_client", "evaluation")
 PERCENT_METRICS = frozenset({"recall", "precision", "refusal_rate"})
 
 
-def render_fairness(fairness: dict[str, Any]) -> None:
+def render_fairness(fairness: contract.FairnessReport) -> None:
     st.subheader(ui.t("model.fairness"))
-    groups = fairness.get("groups")
-    if not isinstance(groups, dict) or not groups:
+    if not fairness.groups:
         st.caption(ui.t("card.no_fairness"))
         return
     st.caption(ui.t("card.fairness_intro"))
-    for name, block in groups.items():
-        rows = [r for r in block.get("rows", []) if isinstance(r, dict)]
-        impact = block.get("disparate_impact")
-        met = block.get("four_fifths_rule_met")
+    for name, block in fairness.groups.items():
+        rows = block.rows
         st.markdown(f"**{ui.t('card.attribute', name=ui.t_or(f'attribute.{name}', name))}**")
         left, right = st.columns([2, 3])
-        groups_text = [ui.level(r.get("group")) for r in rows]
+        groups_text = [ui.level(r.group) for r in rows]
         with left:
-            if impact is not None:
-                st.metric(ui.t("card.disparate_impact"), ui.num(float(impact), 3))
-            if met is not None:
+            if block.disparate_impact is not None:
+                st.metric(ui.t("card.disparate_impact"), ui.num(block.disparate_impact, 3))
+            if block.four_fifths_rule_met is not None:
                 # Icon and words as well as colour: the verdict survives a grey-scale print.
-                if met:
+                if block.four_fifths_rule_met:
                     st.success(ui.t("card.rule_met"), icon=":material/check_circle:")
                 else:
                     st.warning(ui.t("card.rule_not_met"), icon=":material/warning:")
             st.dataframe(
                 pd.DataFrame({
                     ui.t("card.group"): groups_text,
-                    ui.t("card.count"): [ui.num(r.get("count")) for r in rows],
-                    ui.t("card.approval_rate"): [ui.pct(r.get("approval_rate")) for r in rows],
-                    ui.t("card.default_rate"): [ui.pct(r.get("default_rate")) for r in rows],
-                    ui.t("card.predicted_rate"): [ui.pct(r.get("predicted_default_rate")) for r in rows],
+                    ui.t("card.count"): [ui.num(r.count) for r in rows],
+                    ui.t("card.approval_rate"): [ui.pct(r.approval_rate) for r in rows],
+                    ui.t("card.default_rate"): [ui.pct(r.default_rate) for r in rows],
+                    ui.t("card.predicted_rate"): [ui.pct(r.predicted_default_rate) for r in rows],
                 }),
                 hide_index=True,
             )
         with right:
             if rows:
                 ui.plotly_chart(
-                    charts.horizontal_bars(groups_text, [float(r.get("approval_rate") or 0.0) for r in rows],
+                    charts.horizontal_bars(groups_text, [r.approval_rate or 0.0 for r in rows],
                                            ui.t("card.approval_rate"), percent=True),
                     key=f"fairness_{name}",
                 )
 
 
-def _metric_text(name: str, value: Any) -> str:
+def _metric_text(name: str, value: float | str) -> str:
     if name == "evaluation":
         return ui.t("metric.evaluation_value")
-    if not isinstance(value, int | float):
-        return str(value)
+    if isinstance(value, str):
+        return value
     return ui.pct(value) if name in PERCENT_METRICS else ui.num(value, 3 if abs(value) < 10 else 0)
 
 
@@ -95,13 +91,14 @@ def render_model_card(card: contract.ModelCard, *, heading: bool = True) -> None
     cols[1].metric(ui.t("model.trained_at"), ui.when(card.trained_at) if card.trained_at else "—")
     cols[2].metric(ui.t("model.threshold"), ui.pct(card.threshold))
     st.markdown(ui.t("model.costs_text", fn=ui.num(card.cost_fn), fp=ui.num(card.cost_fp)))
-    shown = [name for name in METRICS if name in card.metrics]
+    values = card.metrics.model_dump()
+    shown = [name for name in METRICS if values.get(name) is not None]
     if shown:
         st.markdown(f"**{ui.t('model.metrics')}**")
         st.dataframe(
             pd.DataFrame({
-                ui.t("metric.name"): [ui.t_or(f"metric.{name}", name) for name in shown],
-                ui.t("metric.value"): [_metric_text(name, card.metrics[name]) for name in shown],
+                ui.t("metric.name"): [ui.t(f"metric.{name}") for name in shown],
+                ui.t("metric.value"): [_metric_text(name, values[name]) for name in shown],
             }),
             hide_index=True,
         )
