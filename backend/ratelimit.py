@@ -39,7 +39,7 @@ from typing import Any, Protocol
 
 import structlog
 from fastapi import FastAPI, HTTPException, Request
-from sqlalchemy import BigInteger, Integer, String, delete, select
+from sqlalchemy import BigInteger, Integer, String, bindparam, delete, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
@@ -76,6 +76,39 @@ class RateLimitCounter(Base):
     subject: Mapped[str] = mapped_column(String(64), primary_key=True)
     window_start: Mapped[int] = mapped_column(BigInteger, primary_key=True, index=True)
     count: Mapped[int] = mapped_column(Integer)
+
+
+# Statements built once (building SQL expressions costs more than running them), run with Core
+# on the session's connection, in its transaction.
+_counters = RateLimitCounter.__table__
+_SAME_SUBJECT = (_counters.c.scope == bindparam("scope"), _counters.c.subject == bindparam("subject"))
+_COUNT_OF_WINDOW = select(_counters.c.count).where(*_SAME_SUBJECT,
+                                                   _counters.c.window_start == bindparam("window_start"))
+_DELETE_OLDER_WINDOWS = delete(_counters).where(*_SAME_SUBJECT,
+                                                _counters.c.window_start < bindparam("window_start"))
+_COUNTS_OF_TWO_WINDOWS = select(_counters.c.window_start, _counters.c.count).where(
+    *_SAME_SUBJECT, _counters.c.window_start.in_((bindparam("previous"), bindparam("current")))
+)
+_UPSERTS: dict[str, Any] = {}
+
+
+def _upsert_statement(dialect: str) -> Any:
+    statement = _UPSERTS.get(dialect)
+    if statement is None:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        statement = _UPSERTS[dialect] = (
+            insert(_counters)
+            .values(scope=bindparam("scope"), subject=bindparam("subject"),
+                    window_start=bindparam("window_start"), count=1)
+            .on_conflict_do_update(
+                index_elements=["scope", "subject", "window_start"], set_={"count": _counters.c.count + 1}
+            )
+            .returning(_counters.c.count)
+        )
+    return statement
 
 
 class LimiterUnavailable(RuntimeError):
@@ -127,21 +160,11 @@ class DatabaseCounters:
         self.factory = factory
 
     def _upsert(self, db: Session, scope: str, subject: str, window_start: int) -> int:
-        table = RateLimitCounter.__table__
-        if db.get_bind().dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        statement = (
-            insert(table)
-            .values(scope=scope, subject=subject, window_start=window_start, count=1)
-            .on_conflict_do_update(
-                index_elements=["scope", "subject", "window_start"],
-                set_={"count": table.c.count + 1},
-            )
-            .returning(table.c.count)
-        )
-        return int(db.execute(statement).scalar_one())
+        connection = db.connection()
+        statement = _upsert_statement(connection.dialect.name)
+        return int(connection.execute(
+            statement, {"scope": scope, "subject": subject, "window_start": window_start}
+        ).scalar_one())
 
     def hit(self, scope: str, subject: str, window_start: int, window: int) -> tuple[int, int]:
         try:
@@ -154,33 +177,20 @@ class DatabaseCounters:
         """``hit`` inside the caller's (write) transaction: it commits or rolls back with it."""
         # The upsert takes the row lock first, so concurrent hits of one user serialize.
         current = self._upsert(db, scope, subject, window_start)
-        previous = db.execute(
-            select(RateLimitCounter.count).where(
-                RateLimitCounter.scope == scope,
-                RateLimitCounter.subject == subject,
-                RateLimitCounter.window_start == window_start - window,
-            )
-        ).scalar()
+        connection = db.connection()
+        keys = {"scope": scope, "subject": subject, "window_start": window_start - window}
+        previous = connection.execute(_COUNT_OF_WINDOW, keys).scalar()
         # Keep the table small: this user's windows older than the previous one are dead.
         # Only the first hit of a window can find any, so the others skip the statement.
         if current == 1:
-            db.execute(
-                delete(RateLimitCounter).where(
-                    RateLimitCounter.scope == scope,
-                    RateLimitCounter.subject == subject,
-                    RateLimitCounter.window_start < window_start - window,
-                )
-            )
+            connection.execute(_DELETE_OLDER_WINDOWS, keys)
         return int(previous or 0), current
 
     def read(self, db: Session, scope: str, subject: str, window_start: int, window: int) -> tuple[int, int]:
         """(previous window's count, this one's) as committed, in the caller's transaction."""
-        rows = db.execute(
-            select(RateLimitCounter.window_start, RateLimitCounter.count).where(
-                RateLimitCounter.scope == scope,
-                RateLimitCounter.subject == subject,
-                RateLimitCounter.window_start.in_((window_start - window, window_start)),
-            )
+        rows = db.connection().execute(
+            _COUNTS_OF_TWO_WINDOWS,
+            {"scope": scope, "subject": subject, "previous": window_start - window, "current": window_start},
         ).all()
         counts = {int(row.window_start): int(row.count) for row in rows}
         return counts.get(window_start - window, 0), counts.get(window_start, 0)

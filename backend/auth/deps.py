@@ -26,7 +26,7 @@ from typing import Any
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy import and_, false, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from backend.api.deps import commit_write, open_session
@@ -81,14 +81,9 @@ def authenticate(request: Request, token: str | None, db: Session) -> Principal:
             )
         raise _unauthorized("Invalid or expired token") from exc
     family_id = claims.get("fam")
-    session_matches = (
-        and_(RefreshFamily.id == family_id, RefreshFamily.user_id == User.id) if family_id is not None else false()
-    )
-    row = db.execute(
-        select(User.id, User.username, User.role, User.active, User.must_change_password,
-               RefreshFamily.id.label("family"), RefreshFamily.revoked_at)
-        .outerjoin(RefreshFamily, session_matches)
-        .where(User.username == claims["sub"])
+    # Core, on the session's connection (same transaction), with a statement built once.
+    row = db.connection().execute(
+        _USER_AND_SESSION, {"username": claims["sub"], "family_id": family_id}
     ).first()
     if row is None or not row.active or row.role != claims["role"]:
         raise _unauthorized("Invalid or expired token")
@@ -105,6 +100,16 @@ def authenticate(request: Request, token: str | None, db: Session) -> Principal:
     request.state.user = principal.username
     request.state.role = str(principal.role)
     return principal
+
+
+# The user and the token's login session in one query (no session: family_id is NULL and the
+# join matches nothing). Built once: building SQL expressions costs more than running them.
+_USER_AND_SESSION = (
+    select(User.id, User.username, User.role, User.active, User.must_change_password,
+           RefreshFamily.id.label("family"), RefreshFamily.revoked_at)
+    .outerjoin(RefreshFamily, and_(RefreshFamily.id == bindparam("family_id"), RefreshFamily.user_id == User.id))
+    .where(User.username == bindparam("username"))
+)
 
 
 class RequestContext:

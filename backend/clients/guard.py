@@ -96,9 +96,10 @@ def client_guard(
         request: Request,
         response: Response,
         ctx: RequestContext = Depends(base),
-        ring: PseudonymKeyRing = Depends(get_keyring),
-        cache: ResultCache = Depends(get_cache),
     ) -> ClientContext:
+        # Read here rather than as dependencies of their own: each sync dependency is a hop
+        # through the thread pool, which costs more than these lookups.
+        ring, cache = get_keyring(request), get_cache(request)
         bundle = None
         if model == "required":
             bundle = get_bundle(request, response)

@@ -66,10 +66,14 @@ def keyring(settings: Settings) -> PseudonymKeyRing:
 # ----------------------------------------------------------------------------- lookup
 
 
+# Built once: on the request path, building the expression cost more than running it.
+_CLIENTS_BY_PSEUDONYM = select(Client).where(Client.pseudonym.in_(bindparam("candidates", expanding=True)))
+
+
 def find_client(db: Session, ring: PseudonymKeyRing, raw_client_id: object) -> Client:
     """The client row for a bank id under any key version; ``MalformedClientId`` / ``ClientNotFound``."""
     candidates = [p.value for p in ring.candidates(raw_client_id)]
-    rows = db.scalars(select(Client).where(Client.pseudonym.in_(candidates))).all()
+    rows = db.scalars(_CLIENTS_BY_PSEUDONYM, {"candidates": candidates}).all()
     if not rows:
         raise ClientNotFound()
     # After a rotation and a re-import only the current-key row remains; prefer it anyway.
