@@ -49,13 +49,17 @@ def is_at_head(engine: Engine) -> bool:
 APPEND_ONLY_PREFIX = "audit_"
 # Erasure tombstones: the API adds them and never takes one away (migration 0007).
 INSERT_ONLY_TABLES = frozenset({"client_erasures"})
+# The audit sequencer removes the pending events it chained; the table's triggers refuse to
+# remove any other (migration 0012).
+SEQUENCER_QUEUE = "audit_pending"
 
 
 def grant_app_role(engine: Engine, role: str) -> list[str]:
     """Give ``role`` what the API needs on PostgreSQL, and no more.
 
     Ordinary tables: SELECT, INSERT, UPDATE, DELETE. Audit tables (``audit_*``): SELECT and
-    INSERT only, so even a compromised API process cannot rewrite history; erasure
+    INSERT only, so even a compromised API process cannot rewrite history (``audit_pending``
+    also DELETE, which its triggers allow only for chained events); erasure
     tombstones (``client_erasures``) likewise. Returns the
     statements run. Run it as the schema owner after every upgrade.
     """
@@ -68,7 +72,9 @@ def grant_app_role(engine: Engine, role: str) -> list[str]:
     for table in sorted(inspect(engine).get_table_names()):
         name = preparer.quote(table)
         statements.append(f"REVOKE ALL ON {name} FROM {quoted_role}")
-        if table.startswith(APPEND_ONLY_PREFIX) or table in INSERT_ONLY_TABLES:
+        if table == SEQUENCER_QUEUE:
+            statements.append(f"GRANT SELECT, INSERT, DELETE ON {name} TO {quoted_role}")
+        elif table.startswith(APPEND_ONLY_PREFIX) or table in INSERT_ONLY_TABLES:
             statements.append(f"GRANT SELECT, INSERT ON {name} TO {quoted_role}")
         else:
             statements.append(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {name} TO {quoted_role}")

@@ -16,6 +16,7 @@ from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -68,6 +69,10 @@ class Settings(BaseSettings):
     audit_previous_public_keys: str = ""
 
     audit_retention_days: int = Field(default=365, ge=1, le=3650)
+    # How events join the hash chain (docs/decisions/0012-audit-sequencer.md): "sequencer"
+    # (requests commit to a pending table, one sequencer chains behind them) or "inline"
+    # (each request chains under the global head lock; the benchmark's baseline).
+    audit_chain: Literal["sequencer", "inline"] = "sequencer"
     score_cache_ttl_seconds: int = Field(default=600, ge=1, le=86400)
     # Abuse limits (backend/ratelimit.py), per user, shared by every API process.
     rate_limit_scoring_per_minute: int = Field(default=60, ge=1, le=100_000)

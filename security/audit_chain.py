@@ -151,6 +151,10 @@ class VerificationResult:
     # Facts that do not make the trail invalid but an auditor should see (e.g. a checkpoint
     # the witness never received because the process stopped right after the commit).
     warnings: tuple[str, ...] = ()
+    # The audit sequencer (docs/decisions/0012-audit-sequencer.md): events committed but not
+    # chained yet when verification started, and how long the oldest of them had waited.
+    unchained_events: int = 0
+    sequencer_lag_seconds: float = 0.0
 
 
 def verify_chain(

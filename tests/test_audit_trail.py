@@ -185,6 +185,8 @@ def test_audit_failure_fails_the_request_with_503_and_leaves_no_trace(app, clien
 def test_each_event_is_emitted_as_a_json_log_line_once_committed(app, client, auth_headers):
     with structlog.testing.capture_logs() as logs:
         client.get("/api/v1/users", headers=auth_headers("admin"))
+        # Emitted once chained (by this process's sequencer thread, or right here).
+        audit_service.chain_committed(app.state.sessionmaker)
     audit_lines = [line for line in logs if line["event"] == "audit_event"]
     assert [line["action"] for line in audit_lines] == ["auth.login", "user.list"]
     with app.state.sessionmaker() as db:

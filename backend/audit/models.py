@@ -1,4 +1,4 @@
-"""The append-only audit tables. Triggers (migration 0002) refuse UPDATE/DELETE/TRUNCATE."""
+"""The append-only audit tables. Triggers (migrations 0002, 0007, 0012) refuse UPDATE/DELETE/TRUNCATE."""
 
 from __future__ import annotations
 
@@ -28,6 +28,8 @@ class AuditEvent(Base):
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The pending row it was chained from (migration 0012); None for an event appended inline.
+    pending_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, unique=True)
 
 
 class AuditCheckpoint(Base):
@@ -60,3 +62,27 @@ class AuditAnchor(Base):
     purged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     key_id: Mapped[str] = mapped_column(String(32))
     signature: Mapped[str] = mapped_column(String(128))
+
+
+class AuditPending(Base):
+    """An event a request committed, waiting for the sequencer to chain it (migration 0012).
+
+    Never updated; deleted only once an ``audit_events`` row names it (triggers)."""
+
+    __tablename__ = "audit_pending"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    actor: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    role: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    action: Mapped[str] = mapped_column(String(64))
+    resource: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    model_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    input_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)

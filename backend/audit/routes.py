@@ -21,7 +21,7 @@ from backend.audit.actions import AuditAction
 from backend.audit.bundle import bundle_lines
 from backend.audit.models import AuditEvent
 from backend.audit.schemas import AuditEventOut, AuditPage, VerificationOut
-from backend.audit.service import OUTCOMES, event_dict, result_dict, verify_trail
+from backend.audit.service import OUTCOMES, chained_seq, event_dict, result_dict, verify_trail
 from backend.auth.deps import RequestContext, guard
 from backend.ratelimit import RATE_LIMITED_RESPONSES
 from security.rbac import Permission
@@ -100,7 +100,9 @@ def verify(
     ctx: RequestContext = Depends(guard(Permission.audit_verify, AuditAction.audit_verify)),
 ) -> VerificationOut:
     """Recompute the whole chain, check every signed checkpoint and purge anchor, and compare
-    with the witness outside the database."""
+    with the witness outside the database. Events committed but not chained yet are counted
+    (``unchained_events``, ``sequencer_lag_seconds``), chained, then verified too."""
+    ctx.db.rollback()  # end the authentication's read: the sequencer chains on its own connection
     result = verify_trail(
         ctx.db, ctx.request.app.state.checkpoint_signer, ctx.request.app.state.retired_audit_keys,
         ctx.request.app.state.audit_witness,
@@ -133,7 +135,7 @@ def export(
         )
     exported = ctx.audit(details={"format": format.value})
     # The export covers the chain up to and including its own audit event.
-    head = exported.seq
+    head = chained_seq(ctx.db, exported)
     conditions = _filters(actor, action, outcome, start, end)
     factory = ctx.request.app.state.sessionmaker
 

@@ -38,3 +38,7 @@ class VerificationOut(BaseModel):
     reason: str | None
     first_seq: int = 1  # > 1 after a retention purge: the oldest event still held
     warnings: list[str] = []  # e.g. a checkpoint the witness never received; not tampering
+    # Events committed but not yet chained by the audit sequencer when verification started
+    # (then chained and verified), and how long the oldest of them had waited, in seconds.
+    unchained_events: int = 0
+    sequencer_lag_seconds: float = 0.0

@@ -1,30 +1,46 @@
 """Writing and reading the audit trail.
 
 A route does its work, then ``commit_audited(db, request, principal, action=...)``: the
-event is appended to the hash chain in the route's own transaction and both commit together.
-If the audit write or the commit fails, nothing is committed and ``AuditUnavailable``
-becomes a 503 (fail-closed, invariant 3). The chain head is serialized across processes:
-a transaction-scoped advisory lock on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite.
+event is written in the route's own transaction and both commit together. If the audit write
+or the commit fails, nothing is committed and ``AuditUnavailable`` becomes a 503 (fail-closed,
+invariant 3).
+
+Two ways to chain (``OCTROI_AUDIT_CHAIN``, docs/decisions/0012-audit-sequencer.md):
+
+- ``sequencer`` (default): the request inserts its event into ``audit_pending`` without any
+  global lock; the sequencer (``backend.audit.sequencer``, one at a time cluster-wide) chains
+  committed pending events in id order into ``audit_events`` with gapless seq, checkpoints as
+  before, and removes them from ``audit_pending`` in the same transaction. Every reader of
+  the trail first chains what is committed (``catch_up``; automatic for ORM reads of the
+  audit tables through an Octroi session), so what it sees is what was committed.
+- ``inline``: the event is chained in the request's transaction under the chain-head lock
+  (the original design, kept as the benchmark's baseline).
+
+The chain head is serialized across processes: an advisory lock on PostgreSQL,
+``BEGIN IMMEDIATE`` on SQLite.
 """
 
 from __future__ import annotations
 
 import getpass
 import os
+import time
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
+from enum import Enum
 from typing import Any
 
 import structlog
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import Request
+from sqlalchemy import Engine, Join, Select, TextClause, delete, insert, text
 from sqlalchemy import event as sa_event
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session
 
-from backend.audit.models import AuditAnchor, AuditCheckpoint, AuditEvent
+from backend.audit.models import AuditAnchor, AuditCheckpoint, AuditEvent, AuditPending
 from backend.audit.witness import (
     ANCHOR,
     CHECKPOINT,
@@ -59,6 +75,20 @@ _PENDING_INFO_KEY = "octroi_audit_pending"
 WITNESS_INFO_KEY = "octroi_audit_witness"
 _WITNESS_PENDING_KEY = "octroi_audit_witness_pending"
 DEFAULT_CHECKPOINT_EVERY = 100
+CHAIN_INFO_KEY = "octroi_audit_chain"
+WAKE_INFO_KEY = "octroi_audit_wake"  # called after a commit that wrote pending events
+_WROTE_PENDING_KEY = "octroi_audit_wrote_pending"
+_CAUGHT_UP_KEY = "octroi_audit_caught_up"
+_CHAINING_KEY = "octroi_audit_chaining"
+_CONFIG_KEYS = (SIGNER_INFO_KEY, CHECKPOINT_EVERY_INFO_KEY, WITNESS_INFO_KEY, CHAIN_INFO_KEY, WAKE_INFO_KEY)
+SEQUENCER, INLINE = "sequencer", "inline"
+CHAIN_MODES = (SEQUENCER, INLINE)
+# Events chained per INSERT statement (15 bind parameters each, far below both engines' limits).
+CHAIN_BATCH = 200
+EVENT_FIELDS = (
+    "ts", "request_id", "actor", "role", "action", "resource", "outcome", "ip",
+    "model_version", "input_hash", "details",
+)
 
 
 class AuditUnavailable(RuntimeError):
@@ -78,15 +108,23 @@ def cli_operator() -> str:
 
 
 def configure_session_factory(
-    factory: Any, signer: CheckpointSigner, every: int, witness: Witness | None = None
+    factory: Any, signer: CheckpointSigner, every: int, witness: Witness | None = None,
+    *, chain: str = SEQUENCER,
 ) -> None:
-    """Give every session of ``factory`` the checkpoint signer, cadence and witness."""
+    """Give every session of ``factory`` the checkpoint signer, cadence, witness and chain mode."""
+    if chain not in CHAIN_MODES:
+        raise ValueError(f"chain must be one of {CHAIN_MODES}, not {chain!r}")
     info = dict(factory.kw.get("info") or {})
     info[SIGNER_INFO_KEY] = signer
     info[CHECKPOINT_EVERY_INFO_KEY] = every
+    info[CHAIN_INFO_KEY] = chain
     if witness is not None:
         info[WITNESS_INFO_KEY] = witness
     factory.configure(info=info)
+
+
+def _chain_mode(db: Session) -> str:
+    return str(db.info.get(CHAIN_INFO_KEY, SEQUENCER))
 
 
 def _lock_head(db: Session) -> None:
@@ -94,6 +132,18 @@ def _lock_head(db: Session) -> None:
         db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
     # SQLite: the transaction already began with BEGIN IMMEDIATE (backend/db.py), so this
     # connection holds the database's single write lock until commit or rollback.
+
+
+def _try_lock_head(db: Session, wait_seconds: float) -> bool:
+    """The chain-head lock for ``db``'s transaction, waiting at most ``wait_seconds``."""
+    if db.get_bind().dialect.name != "postgresql":
+        return True  # BEGIN IMMEDIATE (backend/db.py) holds SQLite's single write lock
+    deadline = time.monotonic() + wait_seconds
+    while not db.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY}).scalar():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.005)
+    return True
 
 
 def _head(db: Session) -> tuple[int, str]:
@@ -111,8 +161,22 @@ def _head(db: Session) -> tuple[int, str]:
     return (anchor.through_seq, anchor.through_hash) if anchor else (0, GENESIS_HASH)
 
 
-def _append(db: Session, fields: dict[str, Any]) -> AuditEvent:
-    """Lock the head, chain and insert one event (the one step tests make fail)."""
+def _append(db: Session, fields: dict[str, Any]) -> AuditEvent | AuditPending:
+    """Write one event in ``db``'s transaction (the one step tests make fail).
+
+    Sequencer mode: one INSERT into ``audit_pending``, no lock. Inline mode: chained at once."""
+    if _chain_mode(db) == INLINE:
+        return _append_inline(db, fields)
+    pending = AuditPending(**fields)
+    db.add(pending)
+    db.flush()
+    db.info[_WROTE_PENDING_KEY] = True
+    db.info.pop(_CAUGHT_UP_KEY, None)  # a later read in this transaction chains it too
+    return pending
+
+
+def _append_inline(db: Session, fields: dict[str, Any]) -> AuditEvent:
+    """Lock the head, chain and insert one event."""
     _lock_head(db)
     last_seq, prev_hash = _head(db)
     fields = {**fields, "seq": last_seq + 1}
@@ -131,7 +195,7 @@ def record_event(
     request: Request | None,
     principal: Principal | None,
     *,
-    action: str,
+    action: str | Enum,
     resource: str | None = None,
     outcome: str = "success",
     model_version: str | None = None,
@@ -139,11 +203,12 @@ def record_event(
     details: dict[str, Any] | None = None,
     actor: str | None = None,
     role: str | None = None,
-) -> AuditEvent:
-    """Append one event in ``db``'s transaction (the caller commits). ``AuditUnavailable`` on failure.
+) -> AuditEvent | AuditPending:
+    """Write one event in ``db``'s transaction (the caller commits). ``AuditUnavailable`` on failure.
 
     ``actor``/``role`` name the subject when there is no principal yet (a failed login).
-    Never pass a score, a raw client id, a token or a password in any field.
+    Never pass a score, a raw client id, a token or a password in any field. Returns the
+    pending event (sequencer mode; ``chained_seq`` gives its seq) or the chained one (inline).
     """
     if outcome not in OUTCOMES:
         raise ValueError(f"outcome must be one of {OUTCOMES}, not {outcome!r}")
@@ -155,7 +220,7 @@ def record_event(
         "request_id": _request_id(request),
         "actor": principal.username if principal else actor,
         "role": str(principal.role) if principal else role,
-        "action": action,
+        "action": action.value if isinstance(action, Enum) else str(action),
         "resource": resource,
         "outcome": outcome,
         "ip": request.client.host if request is not None and request.client else None,
@@ -169,7 +234,8 @@ def record_event(
         raise
     except SQLAlchemyError as exc:
         raise AuditUnavailable(f"audit write failed: {type(exc).__name__}") from exc
-    db.info.setdefault(_PENDING_INFO_KEY, []).append(event_dict(event))
+    if isinstance(event, AuditEvent):
+        db.info.setdefault(_PENDING_INFO_KEY, []).append(event_dict(event))
     return event
 
 
@@ -178,7 +244,7 @@ def commit_audited(
     request: Request | None,
     principal: Principal | None,
     **event: Any,
-) -> AuditEvent:
+) -> AuditEvent | AuditPending:
     """``record_event`` then ``db.commit()``; any database failure becomes ``AuditUnavailable``."""
     try:
         recorded = record_event(db, request, principal, **event)
@@ -229,6 +295,11 @@ def event_dict(event: AuditEvent) -> dict[str, Any]:
 # log never shows an event the database does not have.
 @sa_event.listens_for(Session, "after_commit")
 def _emit_committed(session: Session) -> None:
+    session.info.pop(_CAUGHT_UP_KEY, None)
+    if session.info.pop(_WROTE_PENDING_KEY, False):
+        wake = session.info.get(WAKE_INFO_KEY)
+        if wake is not None:
+            wake()
     for payload in session.info.pop(_PENDING_INFO_KEY, []):
         log.info("audit_event", **payload)
     witnessed = session.info.pop(_WITNESS_PENDING_KEY, [])
@@ -239,6 +310,8 @@ def _emit_committed(session: Session) -> None:
 
 @sa_event.listens_for(Session, "after_rollback")
 def _drop_rolled_back(session: Session) -> None:
+    session.info.pop(_CAUGHT_UP_KEY, None)
+    session.info.pop(_WROTE_PENDING_KEY, None)
     session.info.pop(_PENDING_INFO_KEY, None)
     session.info.pop(_WITNESS_PENDING_KEY, None)
 
@@ -246,6 +319,209 @@ def _drop_rolled_back(session: Session) -> None:
 def _witness_later(db: Session, record: dict[str, Any]) -> None:
     if db.info.get(WITNESS_INFO_KEY) is not None:
         db.info.setdefault(_WITNESS_PENDING_KEY, []).append(record)
+
+
+# --- the sequencer: chaining committed pending events ------------------------------------
+
+
+def chain_pending(db: Session, limit: int | None = None) -> int:
+    """Chain committed pending events in id order into ``audit_events`` (the caller holds the
+    chain-head lock and commits): gapless seq, hash chained, a checkpoint at every multiple of
+    the cadence, and the chained pending rows removed in the same transaction."""
+    pending, events = AuditPending.__table__, AuditEvent.__table__
+    signer = db.info.get(SIGNER_INFO_KEY)
+    every = int(db.info.get(CHECKPOINT_EVERY_INFO_KEY, DEFAULT_CHECKPOINT_EVERY))
+    chained = 0
+    seq, prev_hash = _head(db)
+    while limit is None or chained < limit:
+        size = CHAIN_BATCH if limit is None else min(CHAIN_BATCH, limit - chained)
+        rows = db.execute(select(pending).order_by(pending.c.id).limit(size)).mappings().all()
+        if not rows:
+            break
+        values = []
+        for row in rows:
+            seq += 1
+            fields = {name: row[name] for name in EVENT_FIELDS} | {"seq": seq}
+            digest = chain_hash(prev_hash, fields)
+            values.append(fields | {"prev_hash": prev_hash, "hash": digest, "pending_id": row["id"]})
+            prev_hash = digest
+        db.execute(insert(events).values(values))
+        for value in values:
+            if signer is not None and value["seq"] % every == 0:
+                insert_checkpoint(db, signer, value["seq"], value["hash"])
+        _batch_chained(db, len(values))
+        db.execute(delete(pending).where(pending.c.id.in_([row["id"] for row in rows])))
+        db.info.setdefault(_PENDING_INFO_KEY, []).extend(_log_payload(v) for v in values)
+        chained += len(rows)
+        if len(rows) < size:
+            break
+    return chained
+
+
+def _batch_chained(db: Session, count: int) -> None:
+    """Between inserting a batch's events and removing its pending rows (a seam for the
+    ``kill -9`` mid-batch test)."""
+
+
+def _log_payload(value: dict[str, Any]) -> dict[str, Any]:
+    return {name: value[name] for name in ("seq", *EVENT_FIELDS, "prev_hash", "hash")} | {
+        "ts": canonical_ts(value["ts"])
+    }
+
+
+def _config_info(info: dict[str, Any]) -> dict[str, Any]:
+    return {key: info[key] for key in _CONFIG_KEYS if key in info}
+
+
+def sequence_once(bind: Engine, info: dict[str, Any], limit: int = 5 * CHAIN_BATCH) -> int | None:
+    """One sequencer transaction of at most ``limit`` events, committed; None when another
+    process holds the chain right now.
+
+    PostgreSQL: a session-level advisory lock is taken first, then the batch runs in a
+    REPEATABLE READ transaction, so its snapshot holds every event chained before and the
+    in-order trigger judges exactly the pending events this batch could see. SQLite: the
+    batch's BEGIN IMMEDIATE is the lock.
+    """
+    config = _config_info(info) | {_CHAINING_KEY: True}  # its own reads must not catch up again
+    if bind.dialect.name != "postgresql":
+        with Session(bind=bind, info=config) as db:
+            count = chain_pending(db, limit)
+            db.commit()
+        return count
+    with bind.connect() as conn:
+        if not conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY}).scalar():
+            conn.rollback()
+            return None
+        conn.commit()
+        try:
+            conn.execution_options(isolation_level="REPEATABLE READ")
+            with Session(bind=conn, info=config) as db:
+                count = chain_pending(db, limit)
+                db.commit()
+        finally:
+            conn.rollback()
+            conn.execution_options(isolation_level="READ COMMITTED")
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY})
+            conn.commit()
+    return count
+
+
+def sequence_now(bind: Engine, info: dict[str, Any], wait_seconds: float = 30.0) -> int:
+    """Chain everything committed so far (waiting for another process's batch if needed)."""
+    deadline = time.monotonic() + wait_seconds
+    total = 0
+    while True:
+        count = sequence_once(bind, info)
+        if count is None:
+            if time.monotonic() >= deadline:
+                raise AuditUnavailable("the audit chain stayed locked by another process")
+            time.sleep(0.005)
+            continue
+        total += count
+        if count < 5 * CHAIN_BATCH:
+            return total
+
+
+def chain_committed(factory: Any) -> int:
+    """``sequence_now`` for a session factory: every event committed so far is chained."""
+    return sequence_now(factory.kw["bind"], factory.kw.get("info") or {})
+
+
+def catch_up(db: Session) -> int:
+    """Chain every committed pending event before ``db`` reads the trail.
+
+    Outside a transaction: a committed sequencer run on its own connection. Inside one (a
+    request that already read or wrote): in ``db``'s transaction, under a savepoint, so a
+    failure leaves the reader as it was (it then sees the chain without the newest events).
+    """
+    if _chain_mode(db) == INLINE or db.info.get(_CHAINING_KEY):
+        return 0
+    db.info[_CHAINING_KEY] = True
+    try:
+        if db.in_transaction():
+            count = _chain_in_place(db)
+        else:
+            try:
+                count = sequence_now(db.get_bind(), db.info)
+            except (SQLAlchemyError, AuditUnavailable) as exc:
+                log.warning("audit_catch_up_failed", error_type=type(exc).__name__)
+                count = 0
+    finally:
+        db.info.pop(_CHAINING_KEY, None)
+    db.info[_CAUGHT_UP_KEY] = True
+    return count
+
+
+def _chain_in_place(db: Session, attempts: int = 3, wait_seconds: float = 5.0) -> int:
+    # READ COMMITTED: an older pending event may commit between this batch's SELECT and its
+    # INSERT, which the in-order trigger refuses; the next attempt sees and chains it.
+    for _ in range(attempts):
+        marks = {key: len(db.info.get(key, [])) for key in (_PENDING_INFO_KEY, _WITNESS_PENDING_KEY)}
+        try:
+            with db.begin_nested():
+                if db.execute(select(AuditPending.id).limit(1)).first() is None:
+                    return 0
+                if not _try_lock_head(db, wait_seconds):
+                    log.warning("audit_catch_up_skipped", reason="chain locked")
+                    return 0
+                return chain_pending(db)
+        except SQLAlchemyError as exc:
+            for key, mark in marks.items():
+                del db.info.get(key, [])[mark:]
+            log.warning("audit_catch_up_failed", error_type=type(exc).__name__)
+    return 0
+
+
+_CHAINED_TABLES = frozenset({AuditEvent.__table__, AuditCheckpoint.__table__})
+_CHAINED_NAMES = tuple(table.name for table in _CHAINED_TABLES)
+
+
+def _reads_chain(statement: Any) -> bool:
+    def touches(from_: Any) -> bool:
+        if isinstance(from_, Join):
+            return touches(from_.left) or touches(from_.right)
+        return from_ in _CHAINED_TABLES
+
+    if isinstance(statement, TextClause):  # hand-written SQL (operators, insider tests)
+        return any(name in statement.text for name in _CHAINED_NAMES)
+    return isinstance(statement, Select) and any(touches(f) for f in statement.get_final_froms())
+
+
+@sa_event.listens_for(Session, "do_orm_execute")
+def _chain_before_reading(state: ORMExecuteState) -> None:
+    """Whoever reads events or checkpoints through a session sees every committed event."""
+    info = state.session.info
+    if (
+        info.get(_CAUGHT_UP_KEY) or info.get(_CHAINING_KEY)
+        or _chain_mode(state.session) == INLINE or not _reads_chain(state.statement)
+    ):
+        return
+    catch_up(state.session)
+
+
+def chained_seq(db: Session, recorded: AuditEvent | AuditPending) -> int:
+    """The seq of an event ``commit_audited`` returned, chaining it first if it is pending."""
+    if isinstance(recorded, AuditEvent):
+        return recorded.seq
+    catch_up(db)
+    seq = db.scalar(select(AuditEvent.seq).where(AuditEvent.pending_id == recorded.id))
+    db.rollback()  # ends the read (releases SQLite's write lock)
+    if seq is None:
+        raise AuditUnavailable("the audit sequencer could not chain the event")
+    return int(seq)
+
+
+def chain_backlog(db: Session) -> tuple[int, float]:
+    """Events committed but not chained yet, and the age in seconds of the oldest of them."""
+    began = db.in_transaction()
+    count, oldest = db.execute(select(func.count(), func.min(AuditPending.ts))).one()
+    if not began:
+        db.rollback()
+    if not count or oldest is None:
+        return 0, 0.0
+    if oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)
+    return int(count), max(0.0, (datetime.now(UTC) - oldest).total_seconds())
 
 
 # --- checkpoints and verification ---------------------------------------------------------
@@ -294,6 +570,7 @@ def write_anchor(
 def write_checkpoint(db: Session, signer: CheckpointSigner) -> AuditCheckpoint | None:
     """Sign the current head (the caller commits). None when the chain is empty or the head
     already has a checkpoint."""
+    catch_up(db)
     _lock_head(db)
     seq, head_hash = _head(db)
     if seq == 0:
@@ -330,8 +607,29 @@ def verify_trail(
 ) -> VerificationResult:
     """Verify the chain, every checkpoint and purge anchor, then compare with the witness.
 
-    ``retired_keys`` verify what was signed before an audit signing key rotation.
+    ``retired_keys`` verify what was signed before an audit signing key rotation. Events
+    committed but not chained yet are counted first (``unchained_events``, and the age of
+    the oldest: ``sequencer_lag_seconds``), then chained, so they are verified too; any
+    that could not be chained is reported as a warning.
     """
+    if _chain_mode(db) == INLINE:
+        return _verify_chained(db, signer, retired_keys, witness)
+    unchained, lag = chain_backlog(db)
+    catch_up(db)
+    result = _verify_chained(db, signer, retired_keys, witness)
+    left, _ = chain_backlog(db)
+    warnings = result.warnings
+    if left:
+        warnings = (*warnings, f"{left} committed events are not chained yet (the sequencer is behind or failing)")
+    return replace(result, unchained_events=unchained, sequencer_lag_seconds=round(lag, 3), warnings=warnings)
+
+
+def _verify_chained(
+    db: Session,
+    signer: CheckpointSigner,
+    retired_keys: Iterable[Ed25519PublicKey] = (),
+    witness: Witness | None = None,
+) -> VerificationResult:
     public_keys = {key_id_of(key): key for key in retired_keys} | {signer.key_id: signer.public_key}
     checkpoints = checkpoint_dicts(db)
     anchors = anchor_dicts(db)

@@ -12,7 +12,10 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from backend.audit.sequencer import Sequencer
 from backend.audit.service import (
+    SEQUENCER,
+    WAKE_INFO_KEY,
     AuditUnavailable,
     configure_session_factory,
     write_checkpoint,
@@ -55,7 +58,11 @@ def install_audit(app: FastAPI, settings: Settings, checkpoint_every: int) -> No
     app.state.checkpoint_signer = signer
     app.state.retired_audit_keys = retired_public_keys(settings)
     app.state.audit_witness = witness_from_settings(settings, auth)
-    configure_session_factory(app.state.sessionmaker, signer, checkpoint_every, app.state.audit_witness)
+    configure_session_factory(
+        app.state.sessionmaker, signer, checkpoint_every, app.state.audit_witness, chain=settings.audit_chain,
+    )
+    if settings.audit_chain == SEQUENCER:
+        install_sequencer(app)
     if auth.audit_checkpoint_seconds:
         timer = CheckpointTimer(app.state.sessionmaker, signer, auth.audit_checkpoint_seconds)
         app.state.startup_hooks.append(lambda _app: timer.start())
@@ -88,6 +95,19 @@ def install_audit(app: FastAPI, settings: Settings, checkpoint_every: int) -> No
             log.info("audit_checkpoint", seq=written.seq, key_id=written.key_id)
 
     app.state.shutdown_hooks.append(checkpoint_on_shutdown)
+
+
+def install_sequencer(app: FastAPI) -> None:
+    """Start this process's audit sequencer with the app; woken by every local commit that
+    wrote audit events (the session factory's wake hook)."""
+    factory = app.state.sessionmaker
+    sequencer = Sequencer(factory.kw["bind"], factory.kw["info"])
+    app.state.audit_sequencer = sequencer
+    app.state.startup_hooks.append(lambda _app: sequencer.start())
+    # Shutdown hooks run in reverse: the shutdown checkpoint (which chains what is left) runs
+    # before this stop.
+    app.state.shutdown_hooks.append(lambda _app: sequencer.stop())
+    factory.configure(info=factory.kw["info"] | {WAKE_INFO_KEY: sequencer.notify})
 
 
 class CheckpointTimer:
@@ -131,6 +151,6 @@ def cli_sessionmaker(settings: Settings) -> tuple[sessionmaker[Session], Engine]
     auth = AuthSettings()
     configure_session_factory(
         factory, signer_from_settings(settings), auth.audit_checkpoint_every,
-        witness_from_settings(settings, auth),
+        witness_from_settings(settings, auth), chain=settings.audit_chain,
     )
     return factory, engine

@@ -12,6 +12,7 @@ from backend.audit.bundle import bundle_lines
 from backend.audit.service import (
     CLI_ROLE,
     AuditUnavailable,
+    chained_seq,
     cli_operator,
     commit_audited,
     result_dict,
@@ -63,6 +64,10 @@ def verify(
             f"audit trail valid: {result.events_checked} events{start}, "
             f"{result.checkpoints_checked} signed checkpoints"
         )
+        typer.echo(
+            f"sequencer: {result.unchained_events} committed events were waiting to be chained "
+            f"(oldest for {result.sequencer_lag_seconds:.3f} s); chained and verified now"
+        )
         for warning in result.warnings:
             typer.echo(f"warning: {warning}", err=True)
     else:
@@ -94,7 +99,7 @@ def export(
                 db, None, None, action="audit.export", actor=cli_operator(), role=CLI_ROLE,
                 details={"format": "bundle", "via": "cli"},
             )
-        head = exported.seq
+            head = chained_seq(db, exported)
         with out.open("w", encoding="utf-8") as handle:
             lines = 0
             for line in bundle_lines(factory, head, signer, retired):
