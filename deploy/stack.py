@@ -730,7 +730,14 @@ def run_workload(
 # ----------------------------------------------------------------------------- audit matching
 
 
+def chain_committed_events(env: dict[str, str]) -> None:
+    """Every committed audit event into the chain (the sequencer runs behind the requests,
+    docs/decisions/0012-audit-sequencer.md); ``octroi audit checkpoint`` chains, then signs."""
+    octroi(env, "audit", "checkpoint")
+
+
 def check_audit(db_url: str, env: dict[str, str], recorder: Recorder, baseline_seq: int) -> tuple[list[Check], dict[str, Any]]:
+    chain_committed_events(env)
     engine = create_engine(db_url)
     try:
         with engine.connect() as conn:
@@ -913,6 +920,7 @@ def run(config: Config) -> StackResult:
 
             recorder = Recorder(run_id)
             cluster = Cluster({1: services[0].url, 2: services[1].url}, recorder)
+            chain_committed_events(env)
             baseline_seq = audit_head(db_url)
             rng = random.Random(config.seed)  # noqa: S311 - picks test clients
             reserved = rng.sample(ids, 2)

@@ -1322,6 +1322,10 @@ class VerificationOut(BaseModel):
     first_invalid_seq: Annotated[int | None, Field(title="First Invalid Seq")]
     first_seq: Annotated[int | None, Field(title="First Seq")] = 1
     reason: Annotated[str | None, Field(title="Reason")]
+    sequencer_lag_seconds: Annotated[
+        float | None, Field(title="Sequencer Lag Seconds")
+    ] = 0.0
+    unchained_events: Annotated[int | None, Field(title="Unchained Events")] = 0
     valid: Annotated[bool, Field(title="Valid")]
     warnings: Annotated[list[str] | None, Field(title="Warnings")] = []
 

@@ -161,11 +161,12 @@ def test_no_raw_id_or_returned_probability_lands_in_tables_logs_or_audit_export(
     assert hits == [], "\n".join(hits[:20])
     assert summary["tables_scanned"] >= 8 and summary["log_lines"] > calls
     # The scan can fail: plant one returned probability in an audit event and scan again.
-    from backend.audit.service import commit_audited
+    from backend.audit.service import chain_committed, commit_audited
 
     planted = sorted(values)[len(values) // 2]
     with app.state.sessionmaker() as db:
         commit_audited(db, None, None, action="planted", actor="scan", details={"p": planted})
+    chain_committed(app.state.sessionmaker)  # from audit_pending into the chain
     with app.state.engine.connect() as connection:
         table = metadata.tables["audit_events"]
         rows = [json.dumps(list(row), default=str) for row in connection.execute(select(table))]

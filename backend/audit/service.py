@@ -34,9 +34,8 @@ from typing import Any
 import structlog
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import Request
-from sqlalchemy import Engine, Join, Select, TextClause, delete, insert, text
+from sqlalchemy import Engine, Join, Select, TextClause, delete, func, insert, select, text
 from sqlalchemy import event as sa_event
-from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import ORMExecuteState, Session
 
@@ -484,7 +483,11 @@ def _reads_chain(statement: Any) -> bool:
 
     if isinstance(statement, TextClause):  # hand-written SQL (operators, insider tests)
         return any(name in statement.text for name in _CHAINED_NAMES)
-    return isinstance(statement, Select) and any(touches(f) for f in statement.get_final_froms())
+    if not isinstance(statement, Select):
+        return False
+    # The columns' tables and select_from()'s: cheap on every query, unlike get_final_froms().
+    froms = (*statement.columns_clause_froms, *getattr(statement, "_from_obj", ()))
+    return any(touches(f) for f in froms)
 
 
 @sa_event.listens_for(Session, "do_orm_execute")

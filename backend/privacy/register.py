@@ -37,6 +37,10 @@ TABLE_CATEGORIES: dict[str, tuple[str, bool]] = {
     "refresh_families": ("Staff login sessions", True),
     "refresh_tokens": ("Staff session tokens (SHA-256 digests only)", True),
     "audit_events": ("Audit trail: time, staff actor and role, action, pseudonym, IP address", True),
+    "audit_pending": (
+        "Audit events committed by requests, until the audit sequencer chains them into audit_events "
+        "(seconds); same fields", True,
+    ),
     "audit_checkpoints": ("Signed checkpoints of the audit chain (no personal data)", False),
     "audit_anchors": ("Signed anchors of retention purges (no personal data)", False),
     "service_meta": ("Installation facts (no personal data)", False),

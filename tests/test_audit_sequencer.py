@@ -1,0 +1,297 @@
+"""The audit sequencer: requests commit events without the global lock; one sequencer chains
+them behind, gapless and verifiable, under concurrent writers and after ``kill -9`` of any
+process (writer or sequencer), on SQLite and PostgreSQL.
+
+Counts of pending rows and of chained events are read through plain connections here (not
+through an Octroi session, which would chain first), so each test sees the state as it is.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
+from typer.testing import CliRunner
+
+import backend.audit.service as audit_service
+from backend.audit.models import AuditEvent, AuditPending
+from backend.audit.sequencer import Sequencer
+from backend.audit.service import chain_committed, commit_audited, verify_trail
+from backend.cli import app as cli_app
+from backend.settings import get_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _commit(app, marker: str, **details: object) -> None:
+    with app.state.sessionmaker() as db:
+        commit_audited(db, None, None, action="test.event", actor="writer", details={"m": marker, **details})
+
+
+def _state(app) -> tuple[int, list[int], list[str]]:
+    """(pending rows, chained seqs, chained markers) as stored, without chaining anything."""
+    with app.state.engine.connect() as conn:
+        pending = conn.execute(select(func.count()).select_from(AuditPending.__table__)).scalar_one()
+        rows = conn.execute(
+            select(AuditEvent.__table__.c.seq, AuditEvent.__table__.c.details).order_by(AuditEvent.__table__.c.seq)
+        ).all()
+    markers = [r.details["m"] for r in rows if isinstance(r.details, dict) and "m" in r.details]
+    return pending, [r.seq for r in rows], markers
+
+
+def _verify(app):
+    with app.state.sessionmaker() as db:
+        return verify_trail(db, app.state.checkpoint_signer, witness=app.state.audit_witness)
+
+
+def _child_env(settings) -> dict[str, str]:
+    return {
+        **os.environ,
+        "OCTROI_DATABASE_URL": settings.effective_database_url,
+        "OCTROI_VAR_DIR": str(settings.var_dir),
+        "OCTROI_LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+def test_a_request_commits_its_event_pending_and_the_sequencer_chains_it_in_order(app):
+    for i in range(5):
+        _commit(app, f"e{i}")
+    assert _state(app) == (5, [], [])  # committed durably, nothing chained, no lock taken
+    assert chain_committed(app.state.sessionmaker) == 5
+    assert _state(app) == (0, [1, 2, 3, 4, 5], [f"e{i}" for i in range(5)])
+    with app.state.engine.connect() as conn:
+        pending_ids = conn.execute(select(AuditEvent.__table__.c.pending_id).order_by(AuditEvent.__table__.c.seq)).scalars().all()
+    assert pending_ids == sorted(pending_ids)
+    result = _verify(app)
+    assert result.valid and result.events_checked == 5
+
+
+def test_any_read_of_the_trail_through_a_session_sees_every_committed_event(app):
+    for i in range(3):
+        _commit(app, f"r{i}")
+    with app.state.sessionmaker() as db:
+        assert db.scalars(select(AuditEvent.seq).order_by(AuditEvent.seq)).all() == [1, 2, 3]
+
+
+def test_verify_reports_events_committed_but_not_chained_and_the_lag(app, settings, monkeypatch):
+    for i in range(3):
+        _commit(app, f"v{i}")
+    result = _verify(app)
+    assert result.valid
+    assert result.unchained_events == 3 and result.sequencer_lag_seconds >= 0
+    assert result.events_checked == 3  # chained by verify itself, then verified
+    _commit(app, "v3")
+    monkeypatch.setenv("OCTROI_DATABASE_URL", settings.effective_database_url)
+    monkeypatch.setenv("OCTROI_VAR_DIR", str(settings.var_dir))
+    get_settings.cache_clear()
+    try:
+        output = CliRunner().invoke(cli_app, ["audit", "verify"]).output
+    finally:
+        get_settings.cache_clear()
+    assert "audit trail valid: 4 events" in output
+    assert "sequencer: 1 committed events were waiting to be chained" in output
+    again = _verify(app)
+    assert again.unchained_events == 0 and again.sequencer_lag_seconds == 0
+
+
+def test_the_verify_route_reports_the_sequencer_backlog(app, auth_headers, client):
+    response = client.get("/api/v1/audit/verify", headers=auth_headers("compliance"))
+    body = response.json()
+    assert response.status_code == 200 and body["valid"]
+    assert {"unchained_events", "sequencer_lag_seconds"} <= set(body)
+    assert body["unchained_events"] >= 0 and body["sequencer_lag_seconds"] >= 0
+
+
+def test_concurrent_writer_threads_with_a_running_sequencer_leave_one_gapless_valid_chain(app):
+    sequencer = Sequencer(app.state.engine, app.state.sessionmaker.kw["info"], idle_seconds=0.05)
+    sequencer.start()
+    errors: list[BaseException] = []
+
+    def write(thread: int) -> None:
+        try:
+            for i in range(40):
+                _commit(app, f"t{thread}-{i}")
+                sequencer.notify()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    sequencer.stop()
+    assert not errors, errors
+    chain_committed(app.state.sessionmaker)
+    pending, seqs, markers = _state(app)
+    assert pending == 0 and seqs == list(range(1, 241))
+    assert sorted(markers) == sorted(f"t{t}-{i}" for t in range(6) for i in range(40))
+    result = _verify(app)
+    assert result.valid and result.events_checked == 240 and result.checkpoints_checked >= 2
+
+
+WRITER = """
+import sys, time
+from backend.app import create_app
+from backend.audit.service import commit_audited
+from backend.settings import Settings
+name, count = sys.argv[1], int(sys.argv[2])
+app = create_app(Settings().ensure_secrets())
+for hook in app.state.startup_hooks:  # this process's own sequencer thread, as in the API
+    hook(app)
+for i in range(count):
+    with app.state.sessionmaker() as db:
+        commit_audited(db, None, None, action="test.event", actor="writer", details={"m": f"{name}-{i}"})
+    print(f"answered {name}-{i}", flush=True)  # the event is committed
+for hook in reversed(app.state.shutdown_hooks):
+    hook(app)
+"""
+
+
+def _answered(output: str) -> list[str]:
+    return [line.split()[1] for line in output.splitlines() if line.startswith("answered ")]
+
+
+@pytest.mark.slow
+def test_writer_processes_with_one_killed_mid_way_lose_no_answered_event(app, settings):
+    env = _child_env(settings)
+    survivors = [
+        subprocess.Popen([sys.executable, "-c", WRITER, f"p{n}", "150"], cwd=ROOT, env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for n in range(2)
+    ]
+    victim = subprocess.Popen([sys.executable, "-c", WRITER, "victim", "100000"], cwd=ROOT, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    answered: list[str] = []
+    assert victim.stdout is not None
+    while len(answered) < 60:
+        line = victim.stdout.readline()
+        assert line, victim.stderr.read() if victim.stderr else "victim ended"
+        answered += _answered(line)
+    os.kill(victim.pid, signal.SIGKILL)
+    answered += _answered(victim.stdout.read())
+    victim.wait()
+    for process in survivors:
+        out, err = process.communicate(timeout=300)
+        assert process.returncode == 0, err[-2000:]
+        answered += _answered(out)
+    assert len(answered) >= 360
+    chain_committed(app.state.sessionmaker)
+    pending, seqs, markers = _state(app)
+    assert pending == 0 and seqs == list(range(1, len(seqs) + 1))
+    assert len(markers) == len(set(markers))
+    missing = set(answered) - set(markers)
+    assert not missing, sorted(missing)[:5]
+    in_doubt = set(markers) - set(answered)  # committed by the victim as it was killed
+    assert len(in_doubt) <= 1 and all(m.startswith("victim-") for m in in_doubt)
+    result = _verify(app)
+    assert result.valid and result.events_checked == len(seqs), result.reason
+
+
+SEQUENCER_KILLED_MID_BATCH = """
+import sys, time
+import backend.audit.service as audit_service
+from backend.app import create_app
+from backend.settings import Settings
+
+def stall(db, count):
+    print(f"inserted {count}", flush=True)  # the batch's events are written, not committed
+    time.sleep(600)
+
+audit_service._batch_chained = stall
+app = create_app(Settings().ensure_secrets())
+audit_service.chain_committed(app.state.sessionmaker)
+"""
+
+
+def test_a_sequencer_killed_mid_batch_loses_nothing_and_the_next_run_chains_all(app, settings):
+    for i in range(250):
+        _commit(app, f"k{i}")
+    process = subprocess.Popen([sys.executable, "-c", SEQUENCER_KILLED_MID_BATCH], cwd=ROOT,
+                               env=_child_env(settings), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    assert line.startswith("inserted"), process.stderr.read() if process.stderr else line
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert _state(app) == (250, [], [])  # its uncommitted batch vanished with it
+    deadline = time.monotonic() + 30
+    while True:  # PostgreSQL notices the dead connection and releases its lock
+        try:
+            chain_committed(app.state.sessionmaker)
+            break
+        except audit_service.AuditUnavailable:
+            assert time.monotonic() < deadline
+    pending, seqs, markers = _state(app)
+    assert pending == 0 and seqs == list(range(1, 251))
+    assert markers == [f"k{i}" for i in range(250)]
+    result = _verify(app)
+    assert result.valid and result.events_checked == 250 and result.checkpoints_checked == 2
+
+
+def _refusal(app, statement: str, params: dict[str, object] | None = None) -> str | None:
+    """The database's refusal of ``statement`` (rolled back either way), or None if it passed."""
+    with app.state.engine.connect() as conn:
+        try:
+            conn.execute(text(statement), params or {})
+        except DBAPIError as exc:
+            return str(exc.orig)
+        finally:
+            conn.rollback()
+    return None
+
+
+def test_an_insider_cannot_alter_remove_or_reorder_pending_events(app, db_url):
+    for i in range(3):
+        _commit(app, f"i{i}")
+    with app.state.engine.connect() as conn:
+        first, second, third = conn.execute(
+            select(AuditPending.__table__).order_by(AuditPending.__table__.c.id)
+        ).mappings().all()
+    append_only = "audit trail is append-only"
+    assert append_only in _refusal(app, "UPDATE audit_pending SET outcome = 'denied'")
+    assert append_only in _refusal(app, "UPDATE audit_pending SET id = id + 100")
+    assert append_only in _refusal(app, "DELETE FROM audit_pending")
+    assert append_only in _refusal(app, "DELETE FROM audit_pending WHERE id = :id", {"id": first["id"]})
+    if not db_url.startswith("sqlite"):
+        assert append_only in _refusal(app, "TRUNCATE audit_pending")
+    columns = ("seq, ts, request_id, actor, role, action, resource, outcome, ip, model_version, input_hash, "
+               "details, prev_hash, hash, pending_id")
+    values = (":seq, :ts, :request_id, :actor, :role, :action, :resource, :outcome, :ip, :model_version, "
+              ":input_hash, :details, :prev, :hash, :id")
+
+    def chain(row, **changes: object) -> str | None:
+        params = dict(row) | {
+            "seq": 1, "prev": "0" * 64, "hash": "f" * 64, "details": json.dumps(row["details"]),
+        } | changes
+        return _refusal(app, f"INSERT INTO audit_events ({columns}) VALUES ({values})", params)
+
+    assert chain(first) is None  # the faithful copy of the oldest passes (rolled back here)
+    assert "in order" in chain(second)  # a younger one cannot jump the queue
+    assert "differs" in chain(first, actor="someone-else")
+    assert "differs" in chain(first, outcome="error")
+    assert "differs" in chain(first, details='{"m": "forged"}')
+    assert _state(app) == (3, [], [])
+    assert chain_committed(app.state.sessionmaker) == 3
+    assert _state(app) == (0, [1, 2, 3], ["i0", "i1", "i2"])
+    assert third["id"] > second["id"] > first["id"]
+    assert _verify(app).valid
+
+
+def test_the_inline_mode_chains_in_the_request_transaction_as_before(make_settings, db_url, cheap_argon2):
+    from backend.app import create_app
+
+    app = create_app(make_settings(db_url, audit_chain="inline"))
+    _commit(app, "inline")
+    assert _state(app) == (0, [1], ["inline"])
+    assert _verify(app).valid
