@@ -101,12 +101,19 @@ def install_sequencer(app: FastAPI) -> None:
     """Start this process's audit sequencer with the app; woken by every local commit that
     wrote audit events (the session factory's wake hook)."""
     factory = app.state.sessionmaker
-    sequencer = Sequencer(factory.kw["bind"], factory.kw["info"])
+    # Its own engine (one connection): never takes a request's pooled connection.
+    engine = make_engine(app.state.engine.url.render_as_string(hide_password=False), pool_size=1)
+    sequencer = Sequencer(engine, factory.kw["info"])
     app.state.audit_sequencer = sequencer
+
+    def stop(_app: FastAPI) -> None:
+        sequencer.stop()
+        engine.dispose()
+
     app.state.startup_hooks.append(lambda _app: sequencer.start())
     # Shutdown hooks run in reverse: the shutdown checkpoint (which chains what is left) runs
     # before this stop.
-    app.state.shutdown_hooks.append(lambda _app: sequencer.stop())
+    app.state.shutdown_hooks.append(stop)
     factory.configure(info=factory.kw["info"] | {WAKE_INFO_KEY: sequencer.notify})
 
 
