@@ -68,6 +68,10 @@ TABLE_CATEGORIES_FR: dict[str, str] = {
     "refresh_families": "Sessions de connexion du personnel",
     "refresh_tokens": "Jetons de session du personnel (empreintes SHA-256 seulement)",
     "audit_events": "Journal d'audit : date, membre du personnel et rôle, action, pseudonyme, adresse IP",
+    "audit_pending": (
+        "Événements d'audit validés par les requêtes, en attente (quelques secondes) que le séquenceur "
+        "les chaîne dans audit_events ; mêmes champs"
+    ),
     "audit_checkpoints": "Points de contrôle signés de la chaîne d'audit (aucune donnée personnelle)",
     "audit_anchors": "Ancres signées des purges de conservation (aucune donnée personnelle)",
     "service_meta": "Informations d'installation (aucune donnée personnelle)",
