@@ -1042,7 +1042,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "a11y.download_csv": {"fr": "Télécharger en CSV", "en": "Download as CSV"},
     "a11y.fullscreen": {"fr": "Plein écran", "en": "Fullscreen"},
     "a11y.close_fullscreen": {"fr": "Quitter le plein écran", "en": "Close fullscreen"},
-    "a11y.search": {"fr": "Rechercher", "en": "Search"},
+    "a11y.search": {"fr": "Rechercher dans le tableau", "en": "Search"},
     "a11y.close_search": {"fr": "Fermer la recherche", "en": "Close Search"},
     "a11y.show_hide_columns": {"fr": "Afficher ou masquer des colonnes", "en": "Show/hide columns"},
     "a11y.column_menu": {"fr": "Menu de la colonne", "en": "Dataframe column menu"},
