@@ -119,7 +119,8 @@ def contributions(
             y=ys,
             orientation="h",
             marker_color=colours,
-            text=[f"{x:+.1f}" for x in xs],
+            # Plotly formats the labels with the figure's separators (``-1,0`` in French).
+            texttemplate="%{x:+.1f}",
             textposition="outside",
             customdata=words,
             hovertemplate="%{y}<br>%{x:+.2f} pts — %{customdata}<extra></extra>",

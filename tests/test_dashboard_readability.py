@@ -146,3 +146,14 @@ def test_streamlit_accessible_names_have_a_french_name_and_help_keeps_the_label(
 
 def test_no_answer_is_read_as_a_bare_mapping_any_more():
     assert not hasattr(ui, "require_mapping")
+
+
+def test_contribution_bar_labels_follow_the_page_separators():
+    """The numbers printed on the explanation's bars are formatted by Plotly with the figure's
+    separators (``-1,0`` on a French page), never by Python with a dot."""
+    fig = charts.contributions(["a", "b"], [-0.0104, 0.0052], ["1", "2"], "x", "hausse", "baisse")
+    bar = fig.data[0]
+    assert bar.text is None
+    assert bar.texttemplate == "%{x:+.1f}"
+    charts.localise(fig, separators=",\u202f", percent=FRENCH_PERCENT)
+    assert fig.layout.separators == ",\u202f"
