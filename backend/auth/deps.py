@@ -22,6 +22,7 @@ write; any other route is one ``BEGIN IMMEDIATE`` transaction (``backend.db``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from fastapi import Depends, HTTPException, Request, status
@@ -181,6 +182,43 @@ def _authorize(request: Request, db: Session, token: str | None, permission: Per
     return principal
 
 
+class GuardSpec:
+    """What a guard declares: permission, audit action, rate budget. ``enter`` runs it."""
+
+    def __init__(self, permission: Permission, action: AuditAction | None, rate: str | RateBudget | None,
+                 allow_pending_password_change: bool) -> None:
+        if action is not None and not isinstance(action, AuditAction):
+            raise TypeError("the audit action is an AuditAction member, not a free string")
+        self.permission = permission
+        self.action = action
+        self.budget = rate_limit(rate) if isinstance(rate, str) else rate
+        self.allow_pending_password_change = allow_pending_password_change
+        self.read_first = action is None or action.reads_only
+
+    @contextmanager
+    def enter(self, request: Request, token: str | None) -> Iterator[RequestContext]:
+        """The request's session, the authorized principal and the spent budget, as a context."""
+        db = open_session(request, read_first=self.read_first)
+        try:
+            principal = _authorize(request, db, token, self.permission, self.allow_pending_password_change)
+            pending = spend(request, db, principal, self.budget) if self.budget is not None else None
+            yield RequestContext(request, db, principal, self.action, pending)
+        finally:
+            # close() rolls back what was not committed; a failing rollback must not mask the answer.
+            db.close()
+
+    def mark(self, dependency: Callable[..., Any], name: str) -> None:
+        """Label ``dependency`` as this guard: the route walk reads these attributes to prove
+        every route declares a permission, an action (and which routes spend which budget)."""
+        dependency.permission = self.permission  # type: ignore[attr-defined]
+        dependency.audit_action = self.action  # type: ignore[attr-defined]
+        dependency.is_guard = True  # type: ignore[attr-defined]
+        if self.budget is not None:
+            dependency.rate_limit_scope = self.budget.scope  # type: ignore[attr-defined]
+        action = self.action.name if self.action else "unaudited"
+        dependency.__name__ = f"{name}_{self.permission.name}_{action}"
+
+
 def guard(
     permission: Permission,
     action: AuditAction | None,
@@ -191,28 +229,13 @@ def guard(
     """The dependency of a route needing ``permission`` and recording ``action`` (``None``
     only for a route that records nothing: reading one's own account), spending ``rate``
     (a ``backend.ratelimit.SCOPES`` name) per user; see the module docstring."""
-    if action is not None and not isinstance(action, AuditAction):
-        raise TypeError("the audit action is an AuditAction member, not a free string")
-    budget = rate_limit(rate) if isinstance(rate, str) else rate
-    read_first = action is None or action.reads_only
+    spec = GuardSpec(permission, action, rate, allow_pending_password_change)
 
     def dependency(request: Request, token: str | None = Depends(oauth2_scheme)) -> Iterator[RequestContext]:
-        db = open_session(request, read_first=read_first)
-        try:
-            principal = _authorize(request, db, token, permission, allow_pending_password_change)
-            pending = spend(request, db, principal, budget) if budget is not None else None
-            yield RequestContext(request, db, principal, action, pending)
-        finally:
-            # close() rolls back what was not committed; a failing rollback must not mask the answer.
-            db.close()
+        with spec.enter(request, token) as ctx:
+            yield ctx
 
-    # The route walk reads these to prove every route declares a permission and an action.
-    dependency.permission = permission  # type: ignore[attr-defined]
-    dependency.audit_action = action  # type: ignore[attr-defined]
-    dependency.is_guard = True  # type: ignore[attr-defined]
-    if budget is not None:
-        dependency.rate_limit_scope = budget.scope  # type: ignore[attr-defined]
-    dependency.__name__ = f"guard_{permission.name}_{action.name if action else 'unaudited'}"
+    spec.mark(dependency, "guard")
     return dependency
 
 

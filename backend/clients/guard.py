@@ -11,14 +11,14 @@ the model when the route needs it (503 naming the problem when there is none)::
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Literal
 
 from fastapi import Depends, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 
 from backend.audit.actions import AuditAction
-from backend.auth.deps import RequestContext, guard
+from backend.auth.deps import GuardSpec, RequestContext, oauth2_scheme
 from backend.cache import ResultCache
 from backend.clients.models import Client
 from backend.clients.service import ClientNotFound, find_client
@@ -87,28 +87,28 @@ def client_guard(
     *,
     rate: str | RateBudget | None = None,
     model: ModelNeed = "required",
-) -> Callable[..., ClientContext]:
-    """``guard`` + the client of the ``{client_id}`` path parameter (+ the model); see above."""
-    base = guard(permission, action, rate=rate)
+) -> Callable[..., Iterator[ClientContext]]:
+    """``guard`` + the client of the ``{client_id}`` path parameter (+ the model); see above.
+    One dependency (one trip through the thread pool), not a guard plus a client loader."""
+    spec = GuardSpec(permission, action, rate, allow_pending_password_change=False)
 
     def dependency(
         client_id: str,
         request: Request,
         response: Response,
-        ctx: RequestContext = Depends(base),
-    ) -> ClientContext:
-        # Read here rather than as dependencies of their own: each sync dependency is a hop
-        # through the thread pool, which costs more than these lookups.
-        ring, cache = get_keyring(request), get_cache(request)
-        bundle = None
-        if model == "required":
-            bundle = get_bundle(request, response)
-        elif model == "loaded":
-            bundle = request.app.state.model.loaded
-        client = load_client(ctx, ring, client_id)
-        return ClientContext.of(ctx, client, ring, bundle, cache)
+        token: str | None = Depends(oauth2_scheme),
+    ) -> Iterator[ClientContext]:
+        with spec.enter(request, token) as ctx:
+            # Read here rather than as dependencies of their own: each sync dependency is a
+            # hop through the thread pool, which costs more than these lookups.
+            ring, cache = get_keyring(request), get_cache(request)
+            bundle = None
+            if model == "required":
+                bundle = get_bundle(request, response)
+            elif model == "loaded":
+                bundle = request.app.state.model.loaded
+            client = load_client(ctx, ring, client_id)
+            yield ClientContext.of(ctx, client, ring, bundle, cache)
 
-    dependency.permission = permission  # type: ignore[attr-defined]
-    dependency.audit_action = action  # type: ignore[attr-defined]
-    dependency.__name__ = f"client_guard_{permission.name}_{action.name}"
+    spec.mark(dependency, "client_guard")
     return dependency
