@@ -67,7 +67,26 @@ def _worker(url: str, var_dir: str, mode: str, threads: int, seconds: float, rea
         hook(app)
 
 
-def measure(url: str, var_dir: str, mode: str, processes: int, threads: int, seconds: float) -> tuple[float, int]:
+def backlog(url: str) -> tuple[int, float]:
+    """Events committed but not chained yet, and the oldest one's age in ms (the sequencer's lag)."""
+    from sqlalchemy import create_engine
+
+    from backend.audit.models import AuditPending
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.connect() as conn:
+            count, oldest = conn.execute(select(func.count(), func.min(AuditPending.__table__.c.ts))).one()
+            now = conn.execute(select(func.now())).scalar_one() if engine.dialect.name == "postgresql" else None
+    finally:
+        engine.dispose()
+    if not count or oldest is None or now is None:
+        return int(count or 0), 0.0
+    return int(count), (now - oldest).total_seconds() * 1000
+
+
+def measure(url: str, var_dir: str, mode: str, processes: int, threads: int,
+            seconds: float) -> tuple[float, int, tuple[int, float]]:
     ctx = mp.get_context("spawn")
     ready, go, counts = ctx.Barrier(processes + 1), ctx.Barrier(processes + 1), ctx.Queue()
     children = [ctx.Process(target=_worker, args=(url, var_dir, mode, threads, seconds, ready, go, counts))
@@ -76,10 +95,12 @@ def measure(url: str, var_dir: str, mode: str, processes: int, threads: int, sec
         child.start()
     ready.wait()
     go.wait()
+    time.sleep(seconds * 0.75)
+    lag = backlog(url)  # while the writers run
     total = sum(counts.get(timeout=seconds + 120) for _ in children)
     for child in children:
         child.join(timeout=60)
-    return total / seconds, total
+    return total / seconds, total, lag
 
 
 def check_trail(url: str, var_dir: str, expected: int) -> str:
@@ -110,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--threads", type=int, default=4, help="concurrent requests per process")
     parser.add_argument("--processes", default="1,2,4")
+    parser.add_argument("--modes", default="inline,sequencer")
     args = parser.parse_args(argv)
     counts = [int(n) for n in args.processes.split(",")]
     engine_name = "SQLite" if args.sqlite else "PostgreSQL"
@@ -117,18 +139,21 @@ def main(argv: list[str] | None = None) -> int:
           f"{os.cpu_count()} cores")
     figures: dict[tuple[str, int], float] = {}
     ok = True
-    for mode in ("inline", "sequencer"):
+    modes = args.modes.split(",")
+    for mode in modes:
         for processes in counts:
             with tempfile.TemporaryDirectory() as tmp, scratch_database(Path(tmp), args.sqlite) as url:
                 var_dir = str(Path(tmp) / "var")
-                rate, total = measure(url, var_dir, mode, processes, args.threads, args.seconds)
+                rate, total, (pending, lag_ms) = measure(url, var_dir, mode, processes, args.threads, args.seconds)
                 trail = check_trail(url, var_dir, total)
             ok = ok and "exact" in trail and "verify valid" in trail
             figures[(mode, processes)] = rate
             print(f"{mode:>9} {processes} process(es): {rate:8.0f}/s  "
-                  f"x{rate / figures[(mode, counts[0])]:.2f} vs {counts[0]}  audit {trail}")
+                  f"x{rate / figures[(mode, counts[0])]:.2f} vs {counts[0]}  "
+                  + (f"backlog mid-run {pending} (oldest {lag_ms:.0f} ms)  " if mode == "sequencer" else "")
+                  + f"audit {trail}")
     print()
-    for processes in counts:
+    for processes in counts if len(modes) == 2 else ():
         print(f"{processes} process(es): sequencer / inline = "
               f"{figures[('sequencer', processes)] / figures[('inline', processes)]:.2f}")
     print("aim: sequencer at 2 and 4 processes >= 1.7x and 3x one process")

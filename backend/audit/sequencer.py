@@ -3,8 +3,8 @@
 Requests commit their events to ``audit_pending`` and wake the local thread; it chains what
 is committed (``backend.audit.service.sequence_once``) in batches. Only one process chains at
 a time (an advisory lock on PostgreSQL, the write lock on SQLite); a process that finds the
-chain busy retries shortly, since the running batch may have started before its events were
-committed. Every process also polls while idle, so events left by a process that died
+chain busy retries a little later (the running batch may have started before its events were
+committed), while the process holding the chain drains it batch after batch. Every process also polls while idle, so events left by a process that died
 (``kill -9``) are chained by the others. A killed sequencer loses nothing: its batch
 transaction is rolled back and the pending events stay where they were.
 """
@@ -31,7 +31,7 @@ class Sequencer:
 
     def __init__(
         self, engine: Engine, info: dict[str, Any], *, idle_seconds: float = 1.0,
-        linger_seconds: float = 0.002, busy_seconds: float = 0.005,
+        linger_seconds: float = 0.002, busy_seconds: float = 0.02,
     ) -> None:
         self._engine, self._info = engine, info
         self._idle, self._linger, self._busy = idle_seconds, linger_seconds, busy_seconds
@@ -73,6 +73,7 @@ class Sequencer:
                 self._stop.wait(self._busy)
                 self._wake.set()
             elif count:
+                # Drain: the process holding the chain keeps it while there is work, the others
+                # stay out of the way (busy_seconds) instead of contending for every batch.
                 self.chained += count
-                if count >= BATCH_LIMIT:
-                    self._wake.set()
+                self._wake.set()
