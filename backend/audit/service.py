@@ -328,7 +328,7 @@ def chain_pending(db: Session, limit: int | None = None) -> int:
     """Chain committed pending events in id order into ``audit_events`` (the caller holds the
     chain-head lock and commits): gapless seq, hash chained, a checkpoint at every multiple of
     the cadence, and the chained pending rows removed in the same transaction."""
-    pending, events = AuditPending.__table__, AuditEvent.__table__
+    pending = AuditPending.__table__
     signer = db.info.get(SIGNER_INFO_KEY)
     every = int(db.info.get(CHECKPOINT_EVERY_INFO_KEY, DEFAULT_CHECKPOINT_EVERY))
     chained = 0
@@ -364,10 +364,10 @@ _EVENT_COLUMNS = ("seq", *EVENT_FIELDS, "prev_hash", "hash", "pending_id")
 _PG_TYPES = {
     "seq": "bigint", "ts": "timestamptz", "details": "json", "pending_id": "bigint",
 }
+_COLUMN_LIST = ", ".join(_EVENT_COLUMNS)
+_ARRAY_LIST = ", ".join(f"CAST(:{c} AS {_PG_TYPES.get(c, 'varchar')}[])" for c in _EVENT_COLUMNS)
 _PG_INSERT_BATCH = text(
-    f"INSERT INTO audit_events ({', '.join(_EVENT_COLUMNS)}) SELECT * FROM unnest("
-    + ", ".join(f"CAST(:{c} AS {_PG_TYPES.get(c, 'varchar')}[])" for c in _EVENT_COLUMNS)
-    + ")"
+    f"INSERT INTO audit_events ({_COLUMN_LIST}) SELECT * FROM unnest({_ARRAY_LIST})"  # noqa: S608 - constant names
 )
 
 
