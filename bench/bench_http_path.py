@@ -146,6 +146,29 @@ def audit_floor(app, repeat: int) -> float:
     return p50(times[5:])
 
 
+def encoding_ms(port: int, raw: int) -> float:
+    """Median ms FastAPI spends on one explanation answer's encoding: validating the returned
+    model against the response model, then pydantic-core's ``dump_json`` (its fast path)."""
+    from pydantic import TypeAdapter
+
+    from backend.clients.schemas import Explanation
+
+    client = Client(port)
+    try:
+        client.conn.request("GET", f"/api/v1/clients/{raw}/explanation?top=10&lang=fr", headers=client.headers)
+        body = client.conn.getresponse().read()
+    finally:
+        client.close()
+    answer = Explanation.model_validate_json(body)
+    adapter = TypeAdapter(Explanation)
+    times = []
+    for _ in range(200):
+        started = time.perf_counter()
+        adapter.dump_json(adapter.validate_python(answer))
+        times.append((time.perf_counter() - started) * 1000)
+    return p50(times)
+
+
 def latency(port: int, ids: list[int]) -> list[float]:
     client = Client(port)
     try:
@@ -225,6 +248,7 @@ def run_engine(engine: str, tmp: Path, paths: dict[str, Path], bundle_dir: Path,
         process, port = start_server(env, WORKERS)
         try:
             lat = latency(port, ids[: args.clients + 1])
+            encoding = encoding_ms(port, ids[0])
             rps, done, errors = throughput(port, ids[args.clients + 1 :] or ids, args.seconds)
         finally:
             stop_server(process)
@@ -232,7 +256,7 @@ def run_engine(engine: str, tmp: Path, paths: dict[str, Path], bundle_dir: Path,
     capacity = CORES / (floor_model / 1000)
     return {"floor_model": floor_model, "threads": threads or 0, "floor_audit": floor_audit, "floor": floor,
             "p50": p50(lat), "p95": pct(lat, 95), "ratio": p50(lat) / floor, "rps": rps, "requests": done,
-            "errors": errors, "capacity": capacity, "share": rps / capacity}
+            "errors": errors, "capacity": capacity, "share": rps / capacity, "encoding": encoding}
 
 
 def _train(data_dir: Path, out: Path) -> Path:
@@ -280,7 +304,8 @@ def main() -> int:
     print(" aims: ratio <= 2.0x, share of capacity (2 cores / model floor) >= 25 %)")
     for engine, r in results.items():
         print(f"  {engine}: model floor with {'one thread' if r['threads'] else 'default threads'}, "
-              f"{r['requests']:.0f} requests in the throughput run, {r['errors']:.0f} errors")
+              f"{r['requests']:.0f} requests in the throughput run, {r['errors']:.0f} errors; response "
+              f"encoding (validate + dump_json) {r['encoding']:.3f} ms = {100 * r['encoding'] / r['p50']:.1f} % of p50")
     print(f"\nrerun: .venv/bin/python {command}")
     return 0
 
