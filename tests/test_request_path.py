@@ -261,3 +261,31 @@ def test_the_scoring_budget_is_counted_across_processes(app, client, other, auth
         assert db.scalar(select(func.sum(RateLimitCounter.count))) == SCORING_LIMIT
     refused = _events(app, "rate.limited")
     assert len(refused) == 2 and refused[0].actor == "advisor-user"
+
+
+def test_with_redis_the_budget_is_counted_there_across_processes(
+    db_url, make_settings, trained_bundle_dir, make_user, imported_clients
+):
+    import os
+    import uuid
+
+    import redis
+
+    url = os.environ.get("OCTROI_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError as exc:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"Redis unreachable in CI: {exc}")
+        pytest.skip(f"Redis unreachable: {exc}")
+    username, password = make_user(f"redis-{uuid.uuid4().hex[:8]}", "advisor")  # a fresh Redis key
+    settings = make_settings(db_url, model_dir=trained_bundle_dir, redis_url=url,
+                             rate_limit_scoring_per_minute=SCORING_LIMIT)
+    first, second = create_app(settings), create_app(settings)
+    with TestClient(first) as a, TestClient(second) as b:
+        headers = {"Authorization": f"Bearer {login(a, username, password)['access_token']}"}
+        score = f"{API}/clients/{imported_clients[0]}/score"
+        answers = [(a if i % 2 == 0 else b).get(score, headers=headers).status_code for i in range(SCORING_LIMIT + 1)]
+    assert answers == [200] * SCORING_LIMIT + [429]
+    with first.state.sessionmaker() as db:
+        assert db.scalar(select(func.count()).select_from(RateLimitCounter)) == 0, "counted in Redis only"
