@@ -295,3 +295,37 @@ def test_the_inline_mode_chains_in_the_request_transaction_as_before(make_settin
     _commit(app, "inline")
     assert _state(app) == (0, [1], ["inline"])
     assert _verify(app).valid
+
+
+def test_complete_readers_see_committed_events_the_sequencer_has_not_chained(app, monkeypatch):
+    """A data subject's export and the event behind a decision read the chain and the pending
+    events: a read-only session that cannot chain first (SQLite, another writer) still misses
+    nothing, and an event chained between the two reads is counted once."""
+    with app.state.sessionmaker() as db:
+        commit_audited(db, None, None, action="test.event", actor="writer", resource="p-1", details={"m": "a"})
+    chain_committed(app.state.sessionmaker)
+    _commit(app, "unrelated")
+    with app.state.sessionmaker() as db:
+        commit_audited(db, None, None, action="test.event", actor="writer", resource="p-1", details={"m": "b"})
+    monkeypatch.setattr(audit_service, "catch_up", lambda db: 0)  # the stale-read corner
+    with app.state.sessionmaker() as db:
+        found = audit_service.events_where(db, lambda table: [table.resource == "p-1"])
+        assert [e.details["m"] for e in found] == ["a", "b"]
+        assert isinstance(found[0], AuditEvent) and isinstance(found[1], AuditPending)
+
+    if app.state.engine.dialect.name != "postgresql":
+        return  # SQLite reads one snapshot: nothing can be chained between the two reads
+    real_scalars = type(db).scalars
+    calls = {"n": 0}
+
+    def chain_between(session, statement, *args, **kwargs):  # the sequencer runs between the reads
+        calls["n"] += 1
+        if calls["n"] == 2:
+            chain_committed(app.state.sessionmaker)
+        return real_scalars(session, statement, *args, **kwargs)
+
+    monkeypatch.setattr(type(db), "scalars", chain_between)
+    with app.state.sessionmaker() as db:
+        found = audit_service.events_where(db, lambda table: [table.resource == "p-1"])
+    assert [e.details["m"] for e in found] == ["a", "b"]
+    assert _state(app)[0] == 0

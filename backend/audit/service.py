@@ -26,7 +26,7 @@ import getpass
 import json
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from enum import Enum
@@ -535,6 +535,27 @@ def chained_seq(db: Session, recorded: AuditEvent | AuditPending) -> int:
     if seq is None:
         raise AuditUnavailable("the audit sequencer could not chain the event")
     return int(seq)
+
+
+def events_where(
+    db: Session, criteria: Callable[[type[AuditEvent] | type[AuditPending]], list[Any]]
+) -> list[AuditEvent | AuditPending]:
+    """Every recorded event matching ``criteria``, chained or not yet chained, in chain order.
+
+    For readers that must be complete (a data subject's export, the event behind a decision):
+    an answered request's event is committed, but may still wait for the sequencer, and a
+    read-only session cannot always chain it first. Pending rows are read before the chain:
+    a row chained in between is then seen twice and kept once (by ``pending_id``), never
+    missed. ``criteria(model)`` returns the WHERE clauses for either table.
+    """
+    pending = db.scalars(
+        select(AuditPending).where(*criteria(AuditPending)).order_by(AuditPending.id)
+    ).all()
+    chained = db.scalars(
+        select(AuditEvent).where(*criteria(AuditEvent)).order_by(AuditEvent.seq)
+    ).all()
+    seen = {event.pending_id for event in chained if event.pending_id is not None}
+    return [*chained, *(row for row in pending if row.id not in seen)]
 
 
 def chain_backlog(db: Session) -> tuple[int, float]:

@@ -23,7 +23,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from backend.audit.models import AuditEvent
+from backend.audit.models import AuditEvent, AuditPending
+from backend.audit.service import events_where
 from backend.clients.models import Client
 from backend.decisions.models import DecisionContest, DecisionSnapshot
 from backend.privacy.models import AdvisorDecision
@@ -217,16 +218,14 @@ def review(
 # ----------------------------------------------------------------------------- reproduction
 
 
-def decision_event(db: Session, row: AdvisorDecision) -> AuditEvent | None:
-    """The audit event that recorded this decision (its details name the decision id)."""
+def decision_event(db: Session, row: AdvisorDecision) -> AuditEvent | AuditPending | None:
+    """The audit event that recorded this decision (its details name the decision id),
+    chained or still waiting for the sequencer."""
     if row.pseudonym is None:
         return None
-    events = db.scalars(
-        select(AuditEvent).where(
-            AuditEvent.action.in_(DECISION_ACTIONS), AuditEvent.outcome == "success",
-            AuditEvent.resource == row.pseudonym,
-        ).order_by(AuditEvent.seq)
-    ).all()
+    events = events_where(db, lambda table: [
+        table.action.in_(DECISION_ACTIONS), table.outcome == "success", table.resource == row.pseudonym,
+    ])
     for event in events:
         details = event.details or {}
         # A decision is recorded by decision.record (its id) or made by a review (revision_id);

@@ -19,6 +19,7 @@ from backend.audit.models import AuditCheckpoint, AuditEvent
 from backend.audit.service import (
     ADVISORY_LOCK_KEY,
     PURGE_ACTION,
+    events_where,
     insert_checkpoint,
     record_event,
     write_anchor,
@@ -81,9 +82,7 @@ def build_export(
         .where(AdvisorDecision.pseudonym.in_(candidates))
         .order_by(AdvisorDecision.decided_at, AdvisorDecision.id)
     ).all()
-    events = db.scalars(
-        select(AuditEvent).where(AuditEvent.resource.in_(candidates)).order_by(AuditEvent.seq)
-    ).all()
+    events = events_where(db, lambda table: [table.resource.in_(candidates)])
     lifecycle = decisions_service.export_parts(db, candidates, [d.id for d in decisions])
     return ClientExport(
         generated_at=datetime.now(UTC),
