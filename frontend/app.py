@@ -51,7 +51,8 @@ _PAGE_FIX = """
   window.octroiLang = "{lang}";
   window.octroiNames = {names};
   window.octroiHelpFor = {help_for};
-  // Streamlit's own accessible names (help icons, sidebar, table toolbar) are English in every
+  // Streamlit's own accessible names (help icons, sidebar, table toolbar, a selectbox's
+  // placeholder) are English in every
   // language and no option changes them: relabel them, both ways, whenever the page changes.
   if (!window.octroiRelabel) {{
     const relabel = () => {{
@@ -59,7 +60,7 @@ _PAGE_FIX = """
       const [fromFor, toFor] = french ? window.octroiHelpFor : [...window.octroiHelpFor].reverse();
       const names = french ? window.octroiNames
         : Object.fromEntries(Object.entries(window.octroiNames).map(([en, fr]) => [fr, en]));
-      for (const attribute of ["aria-label", "title"]) {{
+      for (const attribute of ["aria-label", "title", "placeholder"]) {{
         document.querySelectorAll("[" + attribute + "]").forEach((node) => {{
           const text = node.getAttribute(attribute);
           if (Object.hasOwn(names, text)) node.setAttribute(attribute, names[text]);
@@ -69,7 +70,7 @@ _PAGE_FIX = """
     }};
     window.octroiRelabel = new MutationObserver(relabel);
     window.octroiRelabel.observe(document.body, {{subtree: true, childList: true, attributes: true,
-                                                  attributeFilter: ["aria-label", "title"]}});
+                                                  attributeFilter: ["aria-label", "title", "placeholder"]}});
     relabel();
   }}
 </script>

@@ -453,6 +453,14 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "fr": "Chaîne intègre : {events} événements et {checkpoints} points de contrôle signés vérifiés.",
         "en": "Chain intact: {events} events and {checkpoints} signed checkpoints verified.",
     },
+    "audit.backlog": {
+        "fr": "Séquenceur : {count} événements enregistrés attendaient d'être chaînés (le plus ancien depuis {seconds} s) ; chaînés puis vérifiés.",
+        "en": "Sequencer: {count} recorded events were waiting to be chained (the oldest for {seconds} s); chained, then verified.",
+    },
+    "audit.no_backlog": {
+        "fr": "Séquenceur : aucun événement en attente de chaînage.",
+        "en": "Sequencer: no event waiting to be chained.",
+    },
     "audit.invalid": {
         "fr": "Chaîne ALTÉRÉE à partir de l'événement n°{seq} : {reason}",
         "en": "Chain TAMPERED from event #{seq}: {reason}",
@@ -1047,6 +1055,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "a11y.show_hide_columns": {"fr": "Afficher ou masquer des colonnes", "en": "Show/hide columns"},
     "a11y.column_menu": {"fr": "Menu de la colonne", "en": "Dataframe column menu"},
     "a11y.choose_date": {"fr": "Choisir une date", "en": "Choose date"},
+    "a11y.choose_option": {"fr": "Choisir une option", "en": "Choose an option"},
     "a11y.previous_month": {"fr": "Mois précédent", "en": "Previous month"},
     "a11y.next_month": {"fr": "Mois suivant", "en": "Next month"},
     "a11y.scroll_tabs_left": {"fr": "Onglets précédents", "en": "Scroll tabs left"},

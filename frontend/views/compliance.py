@@ -29,6 +29,12 @@ def _verify() -> None:
         else:
             st.error(ui.t("audit.invalid", seq=result.first_invalid_seq if result.first_invalid_seq is not None else "?",
                           reason=result.reason or "—"))
+        # Events are committed by the requests and chained behind them by the sequencer.
+        if result.unchained_events:
+            st.caption(ui.t("audit.backlog", count=ui.num(result.unchained_events),
+                            seconds=ui.num(result.sequencer_lag_seconds or 0, 1)))
+        else:
+            st.caption(ui.t("audit.no_backlog"))
 
 
 def _day_bound(day: dt.date, end: bool) -> str:

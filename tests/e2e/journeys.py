@@ -52,10 +52,12 @@ def french_markers() -> tuple[str, ...]:
 
 
 def accessible_names(page) -> set[str]:
-    """Every aria-label and title on the page: what a screen reader says, hidden from the eye."""
+    """Every aria-label, title and placeholder on the page: what a screen reader says, hidden
+    from the eye."""
     return set(page.evaluate(
-        "Array.from(document.querySelectorAll('[aria-label],[title]'))"
-        ".flatMap(e => [e.getAttribute('aria-label'), e.getAttribute('title')]).filter(Boolean)"
+        "Array.from(document.querySelectorAll('[aria-label],[title],[placeholder]'))"
+        ".flatMap(e => [e.getAttribute('aria-label'), e.getAttribute('title'), e.getAttribute('placeholder')])"
+        ".filter(Boolean)"
     ))
 
 
@@ -301,6 +303,8 @@ def compliance_journey(page, client_id: str) -> list[str]:
     settle(page)
     if not page.get_by_text("Chaîne intègre").count():
         found.append("chain verification said nothing readable")
+    if not page.get_by_text("Séquenceur :").count():
+        found.append("chain verification did not say what waits for the sequencer")
     page.get_by_role("button", name="Préparer l'export").click()
     page.get_by_role("button", name="Télécharger l'export").wait_for(timeout=WAIT_MS)
     found += [f"verify and export: {p}" for p in problems(page)]
