@@ -7,8 +7,12 @@ is created and dropped around each run; ``--sqlite`` uses a file instead.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
+import socket
 import statistics
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -92,3 +96,41 @@ def pct(values: list[float], q: float) -> float:
 
 def p50(values: list[float]) -> float:
     return statistics.median(values)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_api(env: dict[str, str], workers: int, ready_seconds: float = 120) -> tuple[subprocess.Popen[bytes], int]:
+    """``octroi serve api`` on a free port with ``workers`` processes, once ``/readyz`` answers 200."""
+    port = free_port()
+    process = subprocess.Popen(  # noqa: S603 - our own CLI
+        [sys.executable, "-m", "backend.cli", "serve", "api", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(workers)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + ready_seconds
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/readyz")
+            ready = conn.getresponse().status == 200
+            conn.close()
+            if ready:
+                return process, port
+        except OSError:
+            pass
+        time.sleep(0.3)
+    stop_api(process)
+    raise RuntimeError("the API did not become ready")
+
+
+def stop_api(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()

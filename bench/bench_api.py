@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,7 +29,17 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pandas as pd
-from _common import import_csv, p50, pct, scratch_database, settings_for, timed, train_bundle
+from _common import (
+    import_csv,
+    p50,
+    pct,
+    scratch_database,
+    settings_for,
+    start_api,
+    stop_api,
+    timed,
+    train_bundle,
+)
 
 from backend.app import create_app
 from backend.clients.models import Client
@@ -44,38 +53,9 @@ from ml.schema import ID_COLUMN
 PASSWORD = "Quiet-harbour-lantern-73!"  # noqa: S105 - a throwaway benchmark account
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(env: dict[str, str], workers: int) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    process = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "backend.cli", "serve", "api", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(workers)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return process, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    process.terminate()
-    raise RuntimeError("the API did not become ready")
-
-
-def stop_server(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+def _start(env: dict[str, str], workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    process, port = start_api(env, workers)
+    return process, f"http://127.0.0.1:{port}"
 
 
 def main() -> int:
@@ -123,7 +103,7 @@ def main() -> int:
                          # The per-user abuse limit (60/min) would stop a benchmark; its
                          # counter transaction is still paid on every request.
                          "OCTROI_RATE_LIMIT_SCORING_PER_MINUTE": "100000"})
-            process, base_url = start_server(env, workers=1)
+            process, base_url = _start(env, 1)
             try:
                 with httpx.Client(base_url=base_url, timeout=30) as http:
                     login_ms, headers = _login(http)
@@ -137,13 +117,13 @@ def main() -> int:
                     cold_ms = [timed(lambda r=r: pair(r), 1)[0] for r in measured]
                     warm_ms = [timed(lambda r=r: pair(r), 1)[0] for r in measured]
             finally:
-                stop_server(process)
+                stop_api(process)
 
-            process, base_url = start_server(env, workers=2)
+            process, base_url = _start(env, 2)
             try:
                 rps, errors = _throughput(base_url, ids, args.seconds, concurrency=4)
             finally:
-                stop_server(process)
+                stop_api(process)
 
     base = p50(baseline_ms)
     engine = "sqlite" if args.sqlite else "postgresql"

@@ -28,8 +28,6 @@ import http.client
 import json
 import os
 import random
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -39,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _common import import_csv, p50, pct, scratch_database, settings_for
+from _common import import_csv, p50, pct, scratch_database, settings_for, start_api, stop_api
 
 from backend.app import create_app
 from backend.audit.service import commit_audited
@@ -54,42 +52,6 @@ USERNAME = "bench-http"
 CONCURRENCY = 8
 WORKERS = 2
 CORES = 2
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(env: dict[str, str], workers: int) -> tuple[subprocess.Popen[bytes], int]:
-    port = free_port()
-    process = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "backend.cli", "serve", "api", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(workers)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/readyz")
-            if conn.getresponse().status == 200:
-                conn.close()
-                return process, port
-        except OSError:
-            pass
-        time.sleep(0.3)
-    process.terminate()
-    raise RuntimeError("the API did not become ready")
-
-
-def stop_server(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
 class Client:
@@ -245,13 +207,13 @@ def run_engine(engine: str, tmp: Path, paths: dict[str, Path], bundle_dir: Path,
                     # counted on every request.
                     "OCTROI_RATE_LIMIT_SCORING_PER_MINUTE": "100000",
                     "OCTROI_RATE_LIMIT_LOGIN_FAILURES_PER_MINUTE": "100000"})
-        process, port = start_server(env, WORKERS)
+        process, port = start_api(env, WORKERS)
         try:
             lat = latency(port, ids[: args.clients + 1])
             encoding = encoding_ms(port, ids[0])
             rps, done, errors = throughput(port, ids[args.clients + 1 :] or ids, args.seconds)
         finally:
-            stop_server(process)
+            stop_api(process)
     floor = floor_model + floor_audit
     capacity = CORES / (floor_model / 1000)
     return {"floor_model": floor_model, "threads": threads or 0, "floor_audit": floor_audit, "floor": floor,
