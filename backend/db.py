@@ -145,6 +145,12 @@ def read_first_session(factory: sessionmaker[Session]) -> Session:
     return session
 
 
+def read_first_writer(db: Session) -> Engine | None:
+    """The engine a read-first SQLite session still in its read part will write through
+    (``BEGIN IMMEDIATE``); None for any other session."""
+    return db.info.get(_WRITE_BIND)
+
+
 def begin_write(db: Session) -> None:
     """Make the next statement of a read-first session begin the write transaction.
 

@@ -329,3 +329,22 @@ def test_complete_readers_see_committed_events_the_sequencer_has_not_chained(app
         found = audit_service.events_where(db, lambda table: [table.resource == "p-1"])
     assert [e.details["m"] for e in found] == ["a", "b"]
     assert _state(app)[0] == 0
+
+
+def test_a_read_first_snapshot_older_than_the_sequencer_batch_still_sees_the_event(app):
+    """SQLite: a read-only request's snapshot began before the sequencer committed the chain,
+    so it cannot chain in place (its snapshot is stale for writing); it must still see the
+    event an earlier request committed (the audit search once showed an empty page here)."""
+    from backend.db import read_first_session
+
+    if app.state.engine.dialect.name != "sqlite":
+        return  # PostgreSQL reads commit-by-commit: no stale snapshot to upgrade
+    _commit(app, "denied-earlier")
+    db = read_first_session(app.state.sessionmaker)
+    try:
+        assert db.scalars(select(AuditPending.id)).all()  # the snapshot begins, the event pending
+        chain_committed(app.state.sessionmaker)  # the background sequencer commits meanwhile
+        markers = [d["m"] for d in db.scalars(select(AuditEvent.details)).all() if d and "m" in d]
+        assert markers == ["denied-earlier"]
+    finally:
+        db.close()

@@ -50,6 +50,7 @@ from backend.audit.witness import (
     write_quietly,
 )
 from backend.auth.principal import Principal
+from backend.db import read_first_writer
 from security.audit_chain import (
     GENESIS_HASH,
     CheckpointSigner,
@@ -461,18 +462,30 @@ def catch_up(db: Session) -> int:
         return 0
     db.info[_CHAINING_KEY] = True
     try:
-        if db.in_transaction():
+        if db.in_transaction() and read_first_writer(db) is not None and not (db.new or db.dirty or db.deleted):
+            # A read-first SQLite snapshot cannot take the write lock once another writer (the
+            # sequencer itself) committed after it began: end the read (it wrote nothing), chain
+            # on the sequencer's own connection, and let the read begin a fresh snapshot.
+            db.commit()
+            count = _sequence_quietly(db)
+        elif db.in_transaction():
             count = _chain_in_place(db)
         else:
-            try:
-                count = sequence_now(db.get_bind(), db.info)
-            except (SQLAlchemyError, AuditUnavailable) as exc:
-                log.warning("audit_catch_up_failed", error_type=type(exc).__name__)
-                count = 0
+            count = _sequence_quietly(db)
     finally:
         db.info.pop(_CHAINING_KEY, None)
     db.info[_CAUGHT_UP_KEY] = True
     return count
+
+
+def _sequence_quietly(db: Session) -> int:
+    # A read-first session's own bind begins deferred: the sequencer writes through the other.
+    bind = read_first_writer(db) or db.get_bind()
+    try:
+        return sequence_now(bind, db.info)
+    except (SQLAlchemyError, AuditUnavailable) as exc:
+        log.warning("audit_catch_up_failed", error_type=type(exc).__name__)
+        return 0
 
 
 def _chain_in_place(db: Session, attempts: int = 3, wait_seconds: float = 5.0) -> int:
