@@ -103,6 +103,11 @@ class Config:
     applicants_csv: Path | None = None  # an existing application_test.csv
     dashboard: bool = True
     out: Callable[[str], None] = print
+    # --scale (deploy/stack_scale.py): process counts to measure instead of the checks above.
+    scale: tuple[int, ...] = ()
+    scale_seconds: float = 12.0
+    scale_warmup: float = 3.0
+    scale_clients: int = 16
 
 
 # ----------------------------------------------------------------------------- processes
@@ -182,10 +187,10 @@ def wait_ready(service: Service, path: str) -> None:
     raise StackError(f"{service.name} not ready at {service.url}{path} after {READY_TIMEOUT_SECONDS:.0f}s: {last}")
 
 
-def gunicorn_command(port: int) -> list[str]:
+def gunicorn_command(port: int, workers: int = 2) -> list[str]:
     return [
         sys.executable, "-m", "gunicorn", "backend.asgi:app",
-        "-k", "uvicorn_worker.UvicornWorker", "--workers", "2",
+        "-k", "uvicorn_worker.UvicornWorker", "--workers", str(workers),
         "--bind", f"127.0.0.1:{port}", "--graceful-timeout", "10", "--log-level", "warning",
     ]
 
@@ -1036,15 +1041,33 @@ def parse_args(argv: list[str] | None) -> Config:
     parser.add_argument("--redis-db", type=int, default=DEFAULT_REDIS_DB, help="Redis database number used (emptied)")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database afterwards")
     parser.add_argument("--no-dashboard", action="store_true")
+    scaling = parser.add_argument_group(
+        "scaling mode", "audited throughput with 1, 2, 4... API processes of one worker each, instead of the "
+        "checks above (deploy/stack_scale.py, docs/decisions/0022-stack-scaling.md)")
+    scaling.add_argument("--scale", metavar="COUNTS", help="process counts to measure in turn, e.g. 1,2,4")
+    scaling.add_argument("--seconds", type=float, default=12.0, help="measured seconds per process count")
+    scaling.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds before each measurement")
+    scaling.add_argument("--clients", type=int, default=16, help="concurrent keep-alive HTTP clients")
     args = parser.parse_args(argv)
     if not 0 < args.kill_at < 1:
         parser.error("--kill-at must be between 0 and 1 (exclusive)")
     if args.requests < 50:
         parser.error("--requests must be at least 50")
+    scale: tuple[int, ...] = ()
+    if args.scale is not None:
+        from deploy.stack_scale import parse_counts
+
+        try:
+            scale = parse_counts(args.scale)
+        except ValueError as exc:
+            parser.error(str(exc))
+        if args.seconds <= 0 or args.warmup < 0 or args.clients < 1:
+            parser.error("--seconds must be positive, --warmup not negative, --clients at least 1")
     return Config(
         work_dir=args.work_dir, rows=args.rows, folds=args.folds, requests=args.requests, threads=args.threads,
         time_limit=args.time_limit, kill_at=args.kill_at, pg_admin_url=args.pg_url, redis_url=args.redis_url,
-        redis_db=args.redis_db, keep=args.keep, dashboard=not args.no_dashboard,
+        redis_db=args.redis_db, keep=args.keep, dashboard=not args.no_dashboard, scale=scale,
+        scale_seconds=args.seconds, scale_warmup=args.warmup, scale_clients=args.clients,
     )
 
 
@@ -1056,6 +1079,8 @@ def main(argv: list[str] | None = None) -> int:
 
     # SIGTERM (e.g. from make or CI) unwinds like Ctrl-C, so the finally blocks stop everything.
     signal.signal(signal.SIGTERM, terminate)
+    if config.scale:
+        return main_scale(config)
     try:
         result = run(config)
     except StackError as exc:
@@ -1065,6 +1090,21 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted; everything started was stopped", file=sys.stderr)
         return 130
     print_report(result)
+    return 0 if result.ok else 1
+
+
+def main_scale(config: Config) -> int:
+    from deploy.stack_scale import print_scale_report, run_scale
+
+    try:
+        result = run_scale(config)
+    except StackError as exc:
+        print(f"stack setup failed: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; everything started was stopped", file=sys.stderr)
+        return 130
+    print_scale_report(result, config)
     return 0 if result.ok else 1
 
 

@@ -9,13 +9,14 @@ match. Without PostgreSQL or Redis this skips locally and fails when ``CI=true``
 from __future__ import annotations
 
 import os
+from collections import Counter
 from pathlib import Path
 
 import psycopg
 import pytest
 import redis
 
-from deploy import stack
+from deploy import stack, stack_scale
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_ADMIN_URL = os.environ.get("OCTROI_TEST_PG_URL", stack.DEFAULT_PG_ADMIN_URL)
@@ -114,3 +115,68 @@ def test_expected_events_follow_the_answer_and_allow_a_cut_off_request_either_wa
     assert call(transport=stack.TRANSPORT_CONNECT).expected_events() == (0, 0)
     assert call(transport=stack.TRANSPORT_NO_ANSWER).expected_events() == (0, 1)
     assert sum(stack.SESSION_SIZES[k] for k in stack.plan_sessions(150)) >= 150
+
+
+# ----------------------------------------------------------------------------- --scale (deploy/stack_scale.py)
+
+
+def test_scale_mode_parses_its_process_counts_and_keeps_the_default_run_unchanged() -> None:
+    assert stack.parse_args([]).scale == ()  # no flag: the checks above, as before
+    config = stack.parse_args(["--scale", "1,2,4", "--seconds", "10", "--clients", "12"])
+    assert (config.scale, config.scale_seconds, config.scale_warmup, config.scale_clients) == ((1, 2, 4), 10, 3, 12)
+    assert stack_scale.rerun_command(config) == 'make stack STACK_ARGS="--scale 1,2,4 --seconds 10 --clients 12"'
+    for wrong in ("", "0,1", "2,1", "1,1", "one"):
+        with pytest.raises(ValueError):
+            stack_scale.parse_counts(wrong)
+    with pytest.raises(SystemExit):
+        stack.parse_args(["--scale", "4,2"])
+    assert stack.gunicorn_command(8000)[stack.gunicorn_command(8000).index("--workers") + 1] == "2"
+    assert stack.gunicorn_command(8000, workers=1)[stack.gunicorn_command(8000).index("--workers") + 1] == "1"
+
+
+def test_scale_plan_gives_every_request_its_own_cache_entry() -> None:
+    plan = stack_scale.plan_requests([str(n) for n in range(100, 150)], seed=1)
+    assert len(plan) == len(set(plan)) == 50 * 4
+    assert {op for op, _ in plan} == {"score", "explanation"}
+    # Thread i walks plan[i::clients]: no two threads ever ask the same thing.
+    slices = [set(plan[i::16]) for i in range(16)]
+    assert sum(len(s) for s in slices) == len(plan)
+
+
+def test_scale_accounting_is_exact_only_when_every_answer_has_exactly_its_event() -> None:
+    def call(rid: str, **kw: object) -> stack.Call:
+        return stack.Call(rid, 1, "score", frozenset({200}), stack.AUDITED, **kw)  # type: ignore[arg-type]
+
+    calls = [call("stk-a-1", status=200), call("stk-a-2", status=200),
+             call("stk-a-3", transport=stack.TRANSPORT_NO_ANSWER)]
+    exact = stack_scale.account(calls, Counter({"stk-a-1": 1, "stk-a-2": 1}))
+    assert exact.exact and (exact.expected, exact.found, exact.in_doubt_found) == (2, 2, 0)
+    assert stack_scale.account(calls, Counter({"stk-a-1": 1, "stk-a-2": 1, "stk-a-3": 1})).exact  # all of a cut-off
+    missing = stack_scale.account(calls, Counter({"stk-a-1": 1}))
+    assert not missing.exact and "stk-a-2" in missing.mismatches[0]
+    # A lost event made up for by a duplicate: the totals agree, the request-by-request match does not.
+    swapped = stack_scale.account(calls, Counter({"stk-a-1": 2}))
+    assert swapped.found == swapped.expected and not swapped.exact
+    assert not stack_scale.account(calls, Counter({"stk-a-1": 1, "stk-a-2": 1, "other": 1})).exact
+
+
+def test_scale_window_and_cpu_ceiling_are_ratios_of_what_was_measured() -> None:
+    def call(rid: str, sent: float, done: float, status: int = 200, op: str = "score") -> stack.Call:
+        return stack.Call(rid, 1, op, frozenset({200}), stack.AUDITED, status=status, sent_at=sent, done_at=done)
+
+    calls = [call("l", 0.0, 0.5, op="login"), call("w", 0.5, 0.9),  # before the window
+             call("a", 1.0, 1.1), call("b", 1.0, 1.3), call("c", 2.0, 2.2), call("d", 2.5, 2.6, status=503),
+             call("late", 2.9, 3.5)]  # after it
+    measured = stack_scale.window(calls, 1.0, 3.0)
+    assert (measured.answered, measured.audited, dict(measured.other)) == (4, 3, {"503": 1})
+    assert measured.rate == pytest.approx(1.5)
+    assert measured.p50_ms == pytest.approx(200) and measured.p95_ms == pytest.approx(300)
+
+    start = stack_scale.CpuSample(at=0.0, api=10.0, generator=1.0, database={7: 2.0}, machine_busy=100.0, backlog=0)
+    end = stack_scale.CpuSample(at=10.0, api=16.0, generator=2.0, database={7: 3.5, 8: 0.5}, machine_busy=118.0,
+                                backlog=3)
+    use = stack_scale.cpu_between(start, end)
+    assert (use.api, use.generator, use.database, use.machine, use.seconds) == (6.0, 1.0, 2.0, 18.0, 10.0)
+    # 9 CPU seconds for 300 requests: 30 ms each, so 2 cores answer at most 66.7 per second.
+    assert stack_scale.cpu_ceiling(use, 300, cores=2) == pytest.approx(2 / 0.03)
+    assert stack_scale.cpu_ceiling(use, 0, cores=2) == 0.0
