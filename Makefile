@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint fuzz stack bench clean install
+.PHONY: demo test lint fuzz stack stack-scale bench clean install
 
 install: $(STAMP)
 
@@ -32,6 +32,10 @@ fuzz: $(STAMP)
 
 stack: $(STAMP)
 	$(BIN)/python -m deploy.stack $(STACK_ARGS)
+
+# Audited throughput with 1, 2 and 4 API processes (same as make stack STACK_ARGS="--scale 1,2,4").
+stack-scale: $(STAMP)
+	$(BIN)/python -m deploy.stack --scale 1,2,4 $(STACK_ARGS)
 
 bench: $(STAMP)
 	for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done

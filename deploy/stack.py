@@ -38,6 +38,7 @@ import json
 import os
 import random
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -108,6 +109,7 @@ class Config:
     scale_seconds: float = 12.0
     scale_warmup: float = 3.0
     scale_clients: int = 16
+    scale_repeat: int = 1
 
 
 # ----------------------------------------------------------------------------- processes
@@ -261,11 +263,19 @@ def base_env() -> dict[str, str]:
     return env
 
 
-def stack_env(config: Config, database_url: str, redis_url: str, model_dir: Path) -> dict[str, str]:
+def run_var_dir(config: Config, run_id: str | None) -> Path:
+    """The API's var dir (the audit witness among others): one per run, like its database, so a
+    run never meets checkpoints another run signed with other keys."""
+    return config.work_dir / "run" / run_id if run_id else config.work_dir / "run"
+
+
+def stack_env(
+    config: Config, database_url: str, redis_url: str, model_dir: Path, run_id: str | None = None
+) -> dict[str, str]:
     env = base_env()
     env.update(
         OCTROI_ENV="production",
-        OCTROI_VAR_DIR=str(config.work_dir / "run"),
+        OCTROI_VAR_DIR=str(run_var_dir(config, run_id)),
         OCTROI_DATABASE_URL=database_url,
         OCTROI_REDIS_URL=redis_url,
         OCTROI_MODEL_DIR=str(model_dir),
@@ -843,6 +853,12 @@ def postgres_database(config: Config, name: str) -> Iterator[str]:
                 conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
+def remove_run_var_dir(config: Config, run_id: str) -> None:
+    """The run's witness goes with its database (kept with ``--keep``)."""
+    if not config.keep:
+        shutil.rmtree(run_var_dir(config, run_id), ignore_errors=True)
+
+
 def clear_octroi_keys(store: redis.Redis) -> int:
     removed = 0
     batch = list(store.scan_iter(match="octroi:*", count=500))
@@ -896,7 +912,7 @@ def run(config: Config) -> StackResult:
     db_name = f"octroi_stack_{run_id}"
     try:
         with postgres_database(config, db_name) as db_url:
-            env = stack_env(config, db_url, redis_url, model_dir)
+            env = stack_env(config, db_url, redis_url, model_dir, run_id)
             started = time.monotonic()
             octroi(env, "db", "upgrade")
             imported = octroi(env, "clients", "import", str(applicants)).strip().splitlines()[-1]
@@ -1001,6 +1017,7 @@ def run(config: Config) -> StackResult:
         with contextlib.suppress(redis.RedisError):
             clear_octroi_keys(store)
         store.close()
+        remove_run_var_dir(config, run_id)
 
 
 def print_report(result: StackResult, out: Callable[[str], None] = print) -> None:
@@ -1048,6 +1065,7 @@ def parse_args(argv: list[str] | None) -> Config:
     scaling.add_argument("--seconds", type=float, default=12.0, help="measured seconds per process count")
     scaling.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds before each measurement")
     scaling.add_argument("--clients", type=int, default=16, help="concurrent keep-alive HTTP clients")
+    scaling.add_argument("--repeat", type=int, default=1, help="rounds of the whole sequence (medians reported)")
     args = parser.parse_args(argv)
     if not 0 < args.kill_at < 1:
         parser.error("--kill-at must be between 0 and 1 (exclusive)")
@@ -1061,13 +1079,13 @@ def parse_args(argv: list[str] | None) -> Config:
             scale = parse_counts(args.scale)
         except ValueError as exc:
             parser.error(str(exc))
-        if args.seconds <= 0 or args.warmup < 0 or args.clients < 1:
-            parser.error("--seconds must be positive, --warmup not negative, --clients at least 1")
+        if args.seconds <= 0 or args.warmup < 0 or args.clients < 1 or args.repeat < 1:
+            parser.error("--seconds must be positive, --warmup not negative, --clients and --repeat at least 1")
     return Config(
         work_dir=args.work_dir, rows=args.rows, folds=args.folds, requests=args.requests, threads=args.threads,
         time_limit=args.time_limit, kill_at=args.kill_at, pg_admin_url=args.pg_url, redis_url=args.redis_url,
         redis_db=args.redis_db, keep=args.keep, dashboard=not args.no_dashboard, scale=scale,
-        scale_seconds=args.seconds, scale_warmup=args.warmup, scale_clients=args.clients,
+        scale_seconds=args.seconds, scale_warmup=args.warmup, scale_clients=args.clients, scale_repeat=args.repeat,
     )
 
 

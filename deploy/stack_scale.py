@@ -39,6 +39,7 @@ import json
 import os
 import random
 import secrets
+import statistics
 import subprocess
 import sys
 import threading
@@ -78,6 +79,7 @@ from deploy.stack import (
     postgres_database,
     prepare_data,
     read_ids,
+    remove_run_var_dir,
     stack_env,
     start_service,
     wait_ready,
@@ -106,6 +108,7 @@ def rerun_command(config: Config) -> str:
         ("--seconds", config.scale_seconds, defaults.scale_seconds),
         ("--warmup", config.scale_warmup, defaults.scale_warmup),
         ("--clients", config.scale_clients, defaults.scale_clients),
+        ("--repeat", config.scale_repeat, defaults.scale_repeat),
     ):
         if value != default:
             args.append(f"{flag} {value:g}")
@@ -382,6 +385,7 @@ class ScaleRun:
     drain_seconds: float
     chain: dict[str, Any]
     checks: list[Check]
+    round: int = 1
 
     @property
     def ok(self) -> bool:
@@ -523,7 +527,7 @@ def run_scale(config: Config) -> ScaleResult:
     runs: list[ScaleRun] = []
     try:
         with postgres_database(config, db_name) as db_url:
-            env = stack_env(config, db_url, redis_url, model_dir)
+            env = stack_env(config, db_url, redis_url, model_dir, run_id)
             # The shortest TTL: a (client, answer, language) comes back only after the whole plan,
             # so every answer is computed, as for a bank's advisors reading distinct clients.
             env["OCTROI_SCORE_CACHE_TTL_SECONDS"] = "1"
@@ -537,14 +541,18 @@ def run_scale(config: Config) -> ScaleResult:
                 f"logs in {logs}")
             out(f"each run: {config.scale_clients} keep-alive clients, {config.scale_warmup:g}s warm-up, "
                 f"{config.scale_seconds:g}s measured")
-            for processes in config.scale:
-                run = run_one(config, processes, env, db_url, plan, username, password, run_id, logs)
-                runs.append(run)
-                out(f"  {describe(run, runs[0])}")
+            for round_ in range(1, config.scale_repeat + 1):
+                for processes in config.scale:
+                    run = run_one(config, processes, env, db_url, plan, username, password, f"{run_id}r{round_}",
+                                  logs)
+                    run.round = round_
+                    runs.append(run)
+                    out(f"  {describe(run, runs[0])}")
     finally:
         with contextlib.suppress(redis.RedisError):
             clear_octroi_keys(store)
         store.close()
+        remove_run_var_dir(config, run_id)
     return ScaleResult(runs, cores, {"run_id": run_id, "plan": len(plan)})
 
 
@@ -558,12 +566,23 @@ def ms(seconds: float, requests: int) -> float:
     return 1000 * seconds / requests if requests else 0.0
 
 
+def median_rates(runs: Sequence[ScaleRun]) -> dict[int, float]:
+    """Process count -> median audited rate over the rounds."""
+    by_count: dict[int, list[float]] = {}
+    for run in runs:
+        by_count.setdefault(run.processes, []).append(run.window.rate)
+    return {n: statistics.median(rates) for n, rates in by_count.items()}
+
+
 def print_scale_report(result: ScaleResult, config: Config, out: Callable[[str], None] = print) -> None:
     runs, cores = result.runs, result.cores
     if not runs:
         out("no run")
         return
-    base = runs[0].window.rate
+    medians = median_rates(runs)
+    first = runs[0].processes
+    base = medians[first]
+    rounds = config.scale_repeat > 1
 
     def to_base(value: float) -> float:
         return value / base if base else 0.0
@@ -571,32 +590,44 @@ def print_scale_report(result: ScaleResult, config: Config, out: Callable[[str],
     out("")
     out(f"audited requests over HTTP (scores and explanations of distinct clients) on PostgreSQL + Redis, "
         f"{config.scale_clients} keep-alive clients, {config.scale_seconds:g}s measured per run, {cores} cores:")
-    out(f"{'API processes':>13} {'audited req/s':>14} {'ratio':>7} {'p50 ms':>8} {'p95 ms':>8}   aim")
+    out(("round " if rounds else "") + f"{'API processes':>13} {'audited req/s':>14} {'ratio':>7} {'p50 ms':>8} "
+        f"{'p95 ms':>8}   aim")
     for run in runs:
         aim = AIMS.get(run.processes)
-        out(f"{run.processes:>13} {run.window.rate:>14.1f} {to_base(run.window.rate):>6.2f}x "
-            f"{run.window.p50_ms or 0:>8.1f} {run.window.p95_ms or 0:>8.1f}   " + (f">= {aim}x" if aim else ""))
+        out((f"{run.round:>5} " if rounds else "") + f"{run.processes:>13} {run.window.rate:>14.1f} "
+            f"{to_base(run.window.rate):>6.2f}x {run.window.p50_ms or 0:>8.1f} {run.window.p95_ms or 0:>8.1f}   "
+            + (f">= {aim}x" if aim else ""))
+    if rounds:
+        for processes, rate in medians.items():
+            out(f"{'median':>5} {processes:>13} {rate:>14.1f} {to_base(rate):>6.2f}x")
     out("")
     out("where the CPU went during each window (CPU ms per answered request; cores = CPU seconds per second):")
-    out(f"{'API processes':>13} {'API':>7} {'load gen':>9} {'postgres':>9} {'all':>7} {'stack cores':>12} "
-        f"{'machine cores':>14} {'CPU ceiling':>12} {'ratio':>7}")
+    out(("round " if rounds else "") + f"{'API processes':>13} {'API':>7} {'load gen':>9} {'postgres':>9} "
+        f"{'all':>7} {'stack cores':>12} {'machine cores':>14} {'CPU ceiling':>12} {'ratio':>7}")
     for run in runs:
         n, use = run.window.audited, run.cpu
         per_second = use.seconds or 1.0
-        out(f"{run.processes:>13} {ms(use.api, n):>7.2f} {ms(use.generator, n):>9.2f} {ms(use.database, n):>9.2f} "
+        out((f"{run.round:>5} " if rounds else "") + f"{run.processes:>13} {ms(use.api, n):>7.2f} {ms(use.generator, n):>9.2f} {ms(use.database, n):>9.2f} "
             f"{ms(use.stack, n):>7.2f} {use.stack / per_second:>12.2f} {use.machine / per_second:>14.2f} "
             f"{run.ceiling:>10.1f}/s {to_base(run.ceiling):>6.2f}x")
     out(f"(CPU ceiling = {cores} cores / all CPU per request: the rate if the stack had every core and only the CPU "
-        f"limited it; its ratio is to the first run's measured rate. machine cores counts every process on the "
+        f"limited it; ratios are to the single process's "
+        f"{'median ' if rounds else ''}measured rate. machine cores counts every process on the "
         f"machine, other users included)")
-    for run in runs[1:]:
-        allowed = min(to_base(run.ceiling), run.processes / runs[0].processes)
-        out(f"{run.processes} processes: x{to_base(run.window.rate):.2f}"
+    for run in runs:
+        if run.processes == first:
+            continue
+        allowed = min(to_base(run.ceiling), run.processes / first)
+        single = next(r for r in runs if r.round == run.round and r.processes == first)
+        more_cpu, cheaper = decompose(run, single)
+        out((f"round {run.round}, " if rounds else "") + f"{run.processes} processes: x{to_base(run.window.rate):.2f}"
             + (f" (aim x{AIMS[run.processes]})" if run.processes in AIMS else "")
-            + f"; the CPU allows at most x{allowed:.2f} on {cores} cores; " + verdict(run, cores))
+            + f"; the CPU allows at most x{allowed:.2f} on {cores} cores; " + verdict(run, cores)
+            + f"; vs {first} process(es): x{more_cpu:.2f} the cores used by the stack, x{cheaper:.2f} the requests "
+            f"per CPU second")
     out("")
     for run in runs:
-        out(f"{run.processes} process(es): {run.requests} requests in all ({run.window.answered} answered in the "
+        out((f"round {run.round}, " if rounds else "") + f"{run.processes} process(es): {run.requests} requests in all ({run.window.answered} answered in the "
             f"window{', others: ' + str(dict(run.window.other)) if run.window.other else ''}), sequencer backlog "
             f"at the window's end {run.backlog_at_end} events, drained {run.drain_seconds:.2f}s after the load "
             f"stopped")
@@ -605,6 +636,20 @@ def print_scale_report(result: ScaleResult, config: Config, out: Callable[[str],
     out("")
     out("scaling audit " + ("exact in every run" if result.ok else "FAILED"))
     out(f"rerun: {rerun_command(config)}")
+
+
+def decompose(run: ScaleRun, single: ScaleRun) -> tuple[float, float]:
+    """rate ratio = (cores the stack used, ratio) x (requests per CPU second, ratio): more CPU
+    obtained, and what each request cost in it (1.0 = as cheap as with one process)."""
+    def cores_used(r: ScaleRun) -> float:
+        return r.cpu.stack / r.cpu.seconds if r.cpu.seconds else 0.0
+
+    def per_cpu_second(r: ScaleRun) -> float:
+        return r.window.audited / r.cpu.stack if r.cpu.stack else 0.0
+
+    more_cpu = cores_used(run) / cores_used(single) if cores_used(single) else 0.0
+    cheaper = per_cpu_second(run) / per_cpu_second(single) if per_cpu_second(single) else 0.0
+    return more_cpu, cheaper
 
 
 def verdict(run: ScaleRun, cores: int) -> str:

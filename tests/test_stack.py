@@ -125,6 +125,7 @@ def test_scale_mode_parses_its_process_counts_and_keeps_the_default_run_unchange
     config = stack.parse_args(["--scale", "1,2,4", "--seconds", "10", "--clients", "12"])
     assert (config.scale, config.scale_seconds, config.scale_warmup, config.scale_clients) == ((1, 2, 4), 10, 3, 12)
     assert stack_scale.rerun_command(config) == 'make stack STACK_ARGS="--scale 1,2,4 --seconds 10 --clients 12"'
+    assert stack.parse_args(["--scale", "1,2", "--repeat", "2"]).scale_repeat == 2
     for wrong in ("", "0,1", "2,1", "1,1", "one"):
         with pytest.raises(ValueError):
             stack_scale.parse_counts(wrong)
@@ -180,3 +181,18 @@ def test_scale_window_and_cpu_ceiling_are_ratios_of_what_was_measured() -> None:
     # 9 CPU seconds for 300 requests: 30 ms each, so 2 cores answer at most 66.7 per second.
     assert stack_scale.cpu_ceiling(use, 300, cores=2) == pytest.approx(2 / 0.03)
     assert stack_scale.cpu_ceiling(use, 0, cores=2) == 0.0
+
+
+def test_scale_ratio_splits_into_cpu_obtained_and_cpu_per_request() -> None:
+    def run_of(processes: int, audited: int, stack_cpu: float) -> stack_scale.ScaleRun:
+        use = stack_scale.CpuUse(api=stack_cpu, generator=0.0, database=0.0, machine=20.0, seconds=10.0)
+        measured = stack_scale.Window(audited, audited, Counter(), audited / 10.0, 1.0, 2.0)
+        return stack_scale.ScaleRun(processes, measured, use, 0.0, stack_scale.Accounting([], 0, 0, 0, 0), audited,
+                                    0, 0.0, {}, [])
+
+    one, two = run_of(1, 1000, 9.0), run_of(2, 1200, 13.5)
+    more_cpu, cheaper = stack_scale.decompose(two, one)
+    assert (more_cpu, cheaper) == (pytest.approx(1.5), pytest.approx(0.8))
+    assert more_cpu * cheaper == pytest.approx(two.window.rate / one.window.rate)
+    assert stack_scale.verdict(two, cores=2).startswith("CPU-bound")  # 20 CPU s in 10 s on 2 cores
+    assert stack_scale.median_rates([one, two, run_of(1, 800, 9.0), run_of(1, 900, 9.0)]) == {1: 90.0, 2: 120.0}
