@@ -472,9 +472,12 @@ def run_one(config: Config, processes: int, env: dict[str, str], db_url: str, pl
             service.stop()
     gapless = total == 0 or (low == 1 and high == total)
     statuses = Counter(str(c.status or c.transport) for c in calls)
+    by_process = Counter(c.process for c in calls if first.at <= c.done_at <= last.at)
     checks = [
         Check(f"{processes}p: every request answered 200", set(statuses) == {"200"} and not driver.errors,
-              f"{dict(statuses)}" + (f"; {driver.errors[:3]}" if driver.errors else "")),
+              f"{dict(statuses)}; answered in the window by process: "
+              + ", ".join(f"api-{n} {by_process[n]}" for n in sorted(by_process))
+              + (f"; {driver.errors[:3]}" if driver.errors else "")),
         Check(f"{processes}p: sequencers drained the backlog", drained,
               f"audit_pending empty {drain_seconds:.2f}s after the load stopped (backlog at the window's end: "
               f"{last.backlog})"),
