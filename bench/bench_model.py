@@ -10,12 +10,21 @@
 2. batch scoring of ``--rows`` rows (``bundle.score`` from raw rows) / bare
    ``booster.predict`` on the prebuilt matrix;
 3. ``bundle.similar`` p50 for one row against the bundle's anonymous prototypes (about one
-   per 60 training rows, at most 400).
+   per 60 training rows, at most 400);
+4. the explanation route's model work, step by step, on ``--clients`` distinct clients held
+   as the API holds them (JSON values, None for missing), interleaved with the physical
+   floor: LightGBM's own ``pred_contrib`` + ``predict`` on the same client's prebuilt numpy
+   row (best of one thread and the default threads, as issue 17 defines it). Steps: input
+   hash, feature row, the bundle's ``pred_contrib`` call, the rest of the explanation
+   (scores, top contributions, reasons, text), the scoring service around it (cache miss:
+   get + two sets), then the ``Explanation`` pydantic object validated and encoded as
+   FastAPI does for a ``response_model``; "route model work" is all of them timed as one.
+   ``--route-only`` runs this part alone (with ``--bundle``: seconds).
 
 Without ``--bundle`` it trains a quick bundle (2 folds, learning rate 0.2) on ``--rows``
 synthetic rows.
 
-Rerun: .venv/bin/python bench/bench_model.py [--rows 300000] [--bundle DIR]
+Rerun: .venv/bin/python bench/bench_model.py [--rows 300000] [--bundle DIR] [--route-only] [--clients 300]
 """
 
 from __future__ import annotations
@@ -29,6 +38,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import json  # noqa: E402
+
+from pydantic import TypeAdapter  # noqa: E402
+
+import backend.scoring.service as scoring  # noqa: E402
+from backend.cache import MemoryCache  # noqa: E402
 from backend.clients.schemas import Explanation  # noqa: E402
 from ml.bundle import ModelBundle  # noqa: E402
 from ml.features import build_matrix  # noqa: E402
@@ -50,21 +65,43 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=300_000)
     parser.add_argument("--bundle", type=Path, default=None)
     parser.add_argument("--repeats", type=int, default=300)
+    parser.add_argument(
+        "--route-only", action="store_true", help="only part 4, the explanation route's model work"
+    )
+    parser.add_argument("--clients", type=int, default=300, help="distinct clients for part 4")
     args = parser.parse_args()
-    command = f".venv/bin/python bench/bench_model.py --rows {args.rows}" + (f" --bundle {args.bundle}" if args.bundle else "")
+    command = (
+        f".venv/bin/python bench/bench_model.py --rows {args.rows}"
+        + (f" --bundle {args.bundle}" if args.bundle else "")
+        + (f" --route-only --clients {args.clients}" if args.route_only else "")
+    )
 
     train_df, test_df, _ = generate(args.rows, seed=1)
     with tempfile.TemporaryDirectory() as tmp:
         if args.bundle is None:
             started = time.perf_counter()
-            train(train_df, Path(tmp) / "bundle", folds=2, seed=1, params={"learning_rate": 0.2}, max_rounds=150,
-                  early_stopping_rounds=20, logistic_baseline=False)
-            print(f"(quick bundle trained on {args.rows} rows in {time.perf_counter() - started:.0f} s)")
+            train(
+                train_df,
+                Path(tmp) / "bundle",
+                folds=2,
+                seed=1,
+                params={"learning_rate": 0.2},
+                max_rounds=150,
+                early_stopping_rounds=20,
+                logistic_baseline=False,
+            )
+            print(
+                f"(quick bundle trained on {args.rows} rows in {time.perf_counter() - started:.0f} s)"
+            )
             bundle = ModelBundle.load(Path(tmp) / "bundle")
         else:
             bundle = ModelBundle.load(args.bundle)
     booster = bundle.booster
     reference_rows = len(bundle.prototypes.items)
+    if args.route_only:
+        route_breakdown(bundle, test_df, args.clients)
+        print(f"rerun: {command}")
+        return
 
     row = test_df.iloc[[0]].drop(columns=["TARGET"], errors="ignore")
     # The client as the API holds it: stored JSON values, None for missing.
@@ -81,7 +118,9 @@ def main() -> None:
     timings: dict[str, list[float]] = {k: [] for k in ("bare", "bare1", "one", "frame", "json")}
     for _ in range(args.repeats):  # interleaved so all of them see the same machine load
         timings["bare"].append(_p50(lambda: booster.predict(x_row, pred_contrib=True), 1))
-        timings["bare1"].append(_p50(lambda: booster.predict(x_row, pred_contrib=True, num_threads=1), 1))
+        timings["bare1"].append(
+            _p50(lambda: booster.predict(x_row, pred_contrib=True, num_threads=1), 1)
+        )
         timings["one"].append(_p50(lambda: bundle.score_and_explain_one(record, top=10), 1))
         timings["frame"].append(_p50(lambda: bundle.score_and_explain(row, top=10), 1))
         timings["json"].append(_p50(encode, 1))
@@ -104,14 +143,124 @@ def main() -> None:
         bundle.similar(r, k=10)
         similar_times.append(time.perf_counter() - started)
 
-    print(f"bundle {bundle.version}: {bundle.booster.num_trees()} trees, {len(bundle.feature_names)} features")
-    print(f"[one row]   baseline bare predict(pred_contrib): {1000 * bare_one:.2f} ms | figure score+explain: {1000 * bundle_one:.2f} ms | ratio {bundle_one / bare_one:.2f} (aim <= 1.3)")
-    print(f"[one row]   baseline bare predict(pred_contrib, num_threads=1, as the bundle uses for small batches): {1000 * bare1_one:.2f} ms | ratio {bundle_one / bare1_one:.2f}")
-    print(f"[one row]   before: frame path score_and_explain(one-row DataFrame): {1000 * frame_one:.2f} ms | ratio {frame_one / bare1_one:.2f} to the one-thread bare call ({frame_one / bundle_one:.1f}x the one-row path)")
-    print(f"[one row]   JSON encoding of the explanation (pydantic Explanation -> bytes): {1000 * json_one:.3f} ms | ratio {json_one / bare1_one:.2f} to the bare call, {json_one / bundle_one:.2f} to the one-row path")
-    print(f"[batch]     baseline bare predict on {len(raw)} rows: {bare_batch:.2f} s | figure bundle.score from raw rows: {bundle_batch:.2f} s | ratio {bundle_batch / bare_batch:.2f}")
-    print(f"[similar]   {reference_rows} prototypes: p50 {1000 * statistics.median(similar_times):.2f} ms, p95 {1000 * sorted(similar_times)[94]:.2f} ms (first call incl. index build {1000 * first_similar:.0f} ms)")
+    print(
+        f"bundle {bundle.version}: {bundle.booster.num_trees()} trees, {len(bundle.feature_names)} features"
+    )
+    print(
+        f"[one row]   baseline bare predict(pred_contrib): {1000 * bare_one:.2f} ms | figure score+explain: {1000 * bundle_one:.2f} ms | ratio {bundle_one / bare_one:.2f} (aim <= 1.3)"
+    )
+    print(
+        f"[one row]   baseline bare predict(pred_contrib, num_threads=1, as the bundle uses for small batches): {1000 * bare1_one:.2f} ms | ratio {bundle_one / bare1_one:.2f}"
+    )
+    print(
+        f"[one row]   before: frame path score_and_explain(one-row DataFrame): {1000 * frame_one:.2f} ms | ratio {frame_one / bare1_one:.2f} to the one-thread bare call ({frame_one / bundle_one:.1f}x the one-row path)"
+    )
+    print(
+        f"[one row]   JSON encoding of the explanation (pydantic Explanation -> bytes): {1000 * json_one:.3f} ms | ratio {json_one / bare1_one:.2f} to the bare call, {json_one / bundle_one:.2f} to the one-row path"
+    )
+    print(
+        f"[batch]     baseline bare predict on {len(raw)} rows: {bare_batch:.2f} s | figure bundle.score from raw rows: {bundle_batch:.2f} s | ratio {bundle_batch / bare_batch:.2f}"
+    )
+    print(
+        f"[similar]   {reference_rows} prototypes: p50 {1000 * statistics.median(similar_times):.2f} ms, p95 {1000 * sorted(similar_times)[94]:.2f} ms (first call incl. index build {1000 * first_similar:.0f} ms)"
+    )
+    route_breakdown(bundle, test_df, args.clients)
     print(f"rerun: {command}")
+
+
+PSEUDONYM = "p" * 64
+ROUTE_STEPS = {
+    "input hash (bundle.input_hash)": "hash",
+    "feature row (bundle._row)": "row",
+    "booster pred_contrib through the bundle": "contrib",
+    "explanation assembly (scores, top, reasons, text)": "assembly",
+    "scoring service around it (dicts, cache miss)": "service",
+    "Explanation object + validate + dump_json": "encode",
+}
+
+
+def route_breakdown(
+    bundle: ModelBundle, test_df, clients: int, rounds: int = 3
+) -> dict[str, float]:
+    """Part 4: the explanation route's model work against the booster floor, same run."""
+    booster = bundle.booster
+    frame = test_df.drop(columns=["TARGET"], errors="ignore").head(clients).reset_index(drop=True)
+    # As the API holds a client: the stored JSON (numbers, text, None for missing).
+    records = json.loads(frame.to_json(orient="records"))
+    rows = [bundle._row(r) for r in records]
+    adapter = TypeAdapter(Explanation)
+
+    def route(record):
+        # What GET /clients/{id}/explanation does besides the guard and the audit event.
+        input_hash = bundle.input_hash(record)
+        value = scoring.client_explanation(
+            MemoryCache(60), bundle, PSEUDONYM, record, input_hash, 10, "fr"
+        )
+        answer = adapter.validate_python(Explanation(pseudonym=PSEUDONYM, **value))
+        return adapter.dump_json(answer, by_alias=True)
+
+    values = [
+        scoring.client_explanation(MemoryCache(60), bundle, PSEUDONYM, r, "h", 10, "fr")
+        for r in records
+    ]
+    ones = [bundle.score_and_explain_one(r, 10, "fr") for r in records]
+
+    def service(i):
+        # client_explanation's own work on a computed answer: cache miss, score + explanation dicts, two sets.
+        cache = MemoryCache(60)
+        row, explanation = ones[i]
+
+        def compute():
+            score = scoring._score_dict(row, bundle, "fr")
+            cache.set(PSEUDONYM, bundle.version, "score-fr", {"input_hash": "h", "value": score})
+            return scoring._explanation_dict(explanation, bundle, "fr")
+
+        return scoring.cached(cache, PSEUDONYM, bundle.version, "explanation-10-fr", "h", compute)
+
+    fns = {
+        "floor1": lambda i: (
+            booster.predict(rows[i], pred_contrib=True, num_threads=1),
+            booster.predict(rows[i], num_threads=1),
+        ),
+        "floord": lambda i: (booster.predict(rows[i], pred_contrib=True), booster.predict(rows[i])),
+        "hash": lambda i: bundle.input_hash(records[i]),
+        "row": lambda i: bundle._row(records[i]),
+        "contrib": lambda i: bundle._contributions(rows[i]),
+        "explain": lambda i: bundle._explain_matrix(rows[i], 10, "fr"),
+        "service": service,
+        "encode": lambda i: adapter.dump_json(
+            adapter.validate_python(Explanation(pseudonym=PSEUDONYM, **values[i]))
+        ),
+        "route": lambda i: route(records[i]),
+    }
+    for i in range(min(20, len(records))):  # warm every path
+        for fn in fns.values():
+            fn(i)
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    for _ in range(rounds):
+        for i in range(len(records)):  # interleaved: every step sees the same machine load
+            for key, fn in fns.items():
+                started = time.perf_counter()
+                fn(i)
+                times[key].append(time.perf_counter() - started)
+    med = {k: 1000 * statistics.median(v) for k, v in times.items()}
+    med["assembly"] = med["explain"] - med["contrib"]
+    floor = min(med["floor1"], med["floord"])
+    print(
+        f"[route]     GET /clients/{{id}}/explanation model work, {len(records)} clients x {rounds}, p50 per step "
+        f"({booster.num_trees()} trees, {len(bundle.feature_names)} features):"
+    )
+    print(
+        f"            floor pred_contrib + predict on a prebuilt row: 1 thread {med['floor1']:.3f} ms, "
+        f"default threads {med['floord']:.3f} ms -> floor {floor:.3f} ms"
+    )
+    for label, key in ROUTE_STEPS.items():
+        print(f"            {label:<52}{med[key]:7.3f} ms  {med[key] / floor:5.2f}x floor")
+    print(
+        f"            {'route model work (all of the above, timed as one)':<52}{med['route']:7.3f} ms  "
+        f"{med['route'] / floor:5.2f}x floor"
+    )
+    return med
 
 
 if __name__ == "__main__":
