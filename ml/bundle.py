@@ -80,7 +80,7 @@ from ml.features import (
     FEATURE_NAMES,
     FEATURE_SOURCES,
     build_matrix,
-    build_row,
+    build_row_values,
 )
 from ml.grades import borderline, display_score, grade
 from ml.labels import labels_for, level_label
@@ -105,10 +105,25 @@ _PREDICT_THREADS = 2
 # Below this many rows one thread is faster: OpenMP start-up costs more than it saves.
 _SINGLE_THREAD_ROWS = 64
 _CATEGORICAL = frozenset(CATEGORICAL_FEATURES)
+_INF = float("inf")
+# A string as json.dumps(..., ensure_ascii=False) writes it (the same C function).
+_json_str = json.encoder.encode_basestring
 
 
 class BundleIntegrityError(RuntimeError):
     """The bundle is missing a file, a file does not match its SHA-256, or it is unreadable."""
+
+
+def _json_float(value: float) -> str:
+    """A float as ``json.dumps`` writes it (``float.__repr__``; NaN and infinities as the
+    encoder's default ``allow_nan=True`` spells them)."""
+    if value != value:
+        return "NaN"
+    if value == _INF:
+        return "Infinity"
+    if value == -_INF:
+        return "-Infinity"
+    return float.__repr__(value)
 
 
 def _sha256(data: bytes) -> str:
@@ -236,7 +251,7 @@ class ModelBundle:
         ]
         # The policy's column choice and merged levels (``policy.model_matrix``) as lookups
         # prepared once, for one row; the one-row test proves both give the same matrix.
-        self._row_columns = np.array([FEATURE_NAMES.index(f) for f in self.feature_names])
+        self._row_column_list = [FEATURE_NAMES.index(f) for f in self.feature_names]
         self._row_merges = [
             (self.feature_names.index(column),
              [(float(LEVELS[column].index(a)), float(LEVELS[column].index(b))) for a, b in mapping.items()])
@@ -254,6 +269,11 @@ class ModelBundle:
         self._quantile_lists = {n: q.tolist() for n, q in self._quantiles.items()}
         self._p01 = np.array([self._quantiles[n][1] for n in self._numeric])
         self._p99 = np.array([self._quantiles[n][99] for n in self._numeric])
+        # input_hash's canonical JSON in pieces: '"NAME":' already encoded, in sorted order.
+        self._hash_columns = [
+            (_json_str(name) + ":", COLUMN_BY_NAME[name].is_categorical, name)
+            for name in sorted(dict.fromkeys(self.input_columns))
+        ]
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -317,18 +337,24 @@ class ModelBundle:
 
     def input_hash(self, raw_row: Mapping[str, Any]) -> str:
         """SHA-256 of the canonical JSON of one row's model inputs (sorted keys, numbers as
-        floats, categories as text, missing as null) so equal inputs hash equal."""
-        canonical: dict[str, Any] = {}
-        for name in self.input_columns:
-            value = raw_row.get(name)
-            if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
-                canonical[name] = None
-            elif COLUMN_BY_NAME[name].is_categorical:
-                canonical[name] = str(value)
+        floats, categories as text, missing as null) so equal inputs hash equal.
+
+        The text is exactly ``json.dumps(canonical, sort_keys=True, separators=(",", ":"),
+        ensure_ascii=False)`` (audit events carry this hash: it must never change), written
+        from per-bundle pieces prepared at load (sorted keys already encoded, one kind per
+        column) instead of a dict handed to the encoder; ``tests/test_ml_one_row.py`` proves
+        the two texts equal on awkward rows."""
+        get = raw_row.get
+        parts = []
+        for key, categorical, name in self._hash_columns:
+            value = get(name)
+            if value is None or (isinstance(value, float) and value != value) or value == "":
+                parts.append(key + "null")
+            elif categorical:
+                parts.append(key + _json_str(str(value)))
             else:
-                canonical[name] = float(value)
-        text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        return _sha256(text.encode("utf-8"))
+                parts.append(key + _json_float(float(value)))
+        return _sha256(("{" + ",".join(parts) + "}").encode("utf-8"))
 
     # ------------------------------------------------------------------ scoring
     def _matrix(self, raw: pd.DataFrame) -> np.ndarray:
@@ -341,13 +367,15 @@ class ModelBundle:
         return np.asarray(self.booster.predict(x, num_threads=_threads(len(x))), dtype=np.float64)
 
     def _row(self, record: Mapping[str, Any]) -> np.ndarray:
-        # The same policy step as the batch path (column subset, merged levels), on one row.
-        x = build_row(record)[self._row_columns]
+        # The same policy step as the batch path (column subset, merged levels), on one row,
+        # on Python floats: one array built at the end rather than numpy scalar reads/writes.
+        values = build_row_values(record)
+        x = [values[j] for j in self._row_column_list]
         for j, merges in self._row_merges:
             for level, target in merges:  # in order, as model_matrix applies them
                 if x[j] == level:
                     x[j] = target
-        return x.reshape(1, -1)
+        return np.array([x], dtype=np.float64)
 
     def _scores(self, p: np.ndarray) -> dict[str, np.ndarray]:
         return {
@@ -425,26 +453,31 @@ class ModelBundle:
         )
         decisions = scores["decision"]
         out = []
+        names, protected, percentile_of = self.feature_names, self._protected, self._percentile_of
         for i in range(len(x)):
             contributions = []
             row_shap = shap_values[i]
+            # The row as Python floats: percentiles bisect lists of floats, and a numpy scalar
+            # costs several times more per comparison than a float (same values, same order).
+            row_x = x[i].tolist()
             s_i = slope_list[i]
-            picked = order[i].tolist()
-            for j, value, shap in zip(picked, x[i, picked].tolist(), row_shap[picked].tolist(), strict=True):
-                name = self.feature_names[j]
+            picked = order[i]
+            for j, shap in zip(picked.tolist(), row_shap[picked].tolist(), strict=True):
+                name = names[j]
+                value = row_x[j]
                 contributions.append(
                     {
                         "feature": name,
                         "label": labels[name],
                         "value": _decode(name, value),
-                        "percentile": self._percentile_of(name, value),
+                        "percentile": percentile_of(name, value),
                         "shap": shap,
                         "effect": shap * s_i,
                         # A justified protected attribute: shown to the advisor, marked, never a reason.
-                        "protected": self._protected[name],
+                        "protected": protected[name],
                     }
                 )
-            other = float(row_shap.sum() - row_shap[order[i]].sum())
+            other = float(row_shap.sum() - row_shap[picked].sum())
             explanation = {
                 "probability": p_list[i],
                 "decision": decisions[i],
@@ -455,31 +488,34 @@ class ModelBundle:
                 "contributions": contributions,
                 "other": {"shap": other, "effect": other * s_i, "count": len(self.feature_names) - k},
             }
-            explanation["reasons"] = self._reasons(x[i], row_shap, s_i, k, lang)
+            explanation["reasons"] = self._reasons(row_x, row_shap, s_i, k, lang)
             explanation["text"] = _explanation_text(explanation, self.threshold, lang)
             out.append(explanation)
         return scores, out
 
-    def _reasons(self, x: np.ndarray, shap_row: np.ndarray, slope: float, top: int, lang: str) -> list[dict[str, Any]]:
+    def _reasons(self, x: list[float], shap_row: np.ndarray, slope: float, top: int, lang: str) -> list[dict[str, Any]]:
         """Reasons that can be given to a person: correlated families (the external scores)
-        summed into one, justified protected attributes left out, biggest first."""
+        summed into one, justified protected attributes left out, biggest first. ``x`` is
+        the row as Python floats."""
         grouped = shap_row @ self._reason_matrix
         order = np.argsort(-np.abs(grouped), kind="stable")[:top]
+        grouped_list = grouped.tolist()
+        labels = self._labels[lang]
         out = []
         for g in order.tolist():
             key = self._reason_keys[g]
             members, at = self._reason_members[g]
             single = members[0] if len(members) == 1 else None
-            value = _decode(single, x[at]) if single else None
+            shap = grouped_list[g]
             out.append(
                 {
                     "key": key,
-                    "label": self._labels[lang][single] if single else REASON_FAMILY_LABELS[key][lang],
+                    "label": labels[single] if single else REASON_FAMILY_LABELS[key][lang],
                     "features": list(members),
-                    "value": value,
+                    "value": _decode(single, x[at]) if single else None,
                     "percentile": self._percentile_of(single, x[at]) if single else None,
-                    "shap": float(grouped[g]),
-                    "effect": float(grouped[g] * slope),
+                    "shap": shap,
+                    "effect": shap * slope,
                 }
             )
         return out

@@ -233,14 +233,20 @@ def build_row(record: Mapping[str, Any]) -> np.ndarray:
     which costs more than the model itself for one row. ``tests/test_ml_one_row.py`` proves
     the two paths agree on many rows (missing values, unseen levels, special values).
     """
-    x = np.empty(len(FEATURE_NAMES), dtype=np.float64)
+    return np.array(build_row_values(record), dtype=np.float64)
+
+
+def build_row_values(record: Mapping[str, Any]) -> list[float]:
+    """``build_row`` as a list of Python floats (the same values): callers that pick columns
+    or look values up do it on a list, cheaper than numpy scalar reads and writes."""
+    x: list[float] = [_NAN] * len(FEATURE_NAMES)
     get = record.get
     for name, pos in _NUMERIC_RAW:
         x[pos] = _number(get(name))
     for name, pos, codes in _CATEGORICAL_RAW:
         value = get(name)
         try:
-            x[pos] = codes.get(value, _NAN)
+            x[pos] = codes.get(value, _NAN)  # the codes are floats already
         except TypeError:  # an unhashable cell is no level
             x[pos] = _NAN
     days_birth = _number(get("DAYS_BIRTH"))
@@ -248,12 +254,12 @@ def build_row(record: Mapping[str, Any]) -> np.ndarray:
     anomaly = days_employed == DAYS_EMPLOYED_SENTINEL
     if anomaly:
         days_employed = _NAN
-    income = x[_RAW_POS["AMT_INCOME_TOTAL"]].item()
-    credit = x[_RAW_POS["AMT_CREDIT"]].item()
-    annuity = x[_RAW_POS["AMT_ANNUITY"]].item()
-    goods = x[_RAW_POS["AMT_GOODS_PRICE"]].item()
-    family = x[_RAW_POS["CNT_FAM_MEMBERS"]].item()
-    known = [v for v in (x[_RAW_POS[c]].item() for c in EXT_SOURCES) if v == v]
+    income = x[_RAW_POS["AMT_INCOME_TOTAL"]]
+    credit = x[_RAW_POS["AMT_CREDIT"]]
+    annuity = x[_RAW_POS["AMT_ANNUITY"]]
+    goods = x[_RAW_POS["AMT_GOODS_PRICE"]]
+    family = x[_RAW_POS["CNT_FAM_MEMBERS"]]
+    known = [v for v in (x[_RAW_POS[c]] for c in EXT_SOURCES) if v == v]
     if known:
         # The same operations in the same order as numpy's nanmean/nanstd on three values
         # (missing ones add 0.0), so the results are the same bits.

@@ -87,6 +87,27 @@ def test_display_score_is_the_documented_fixed_mapping():
     assert grades.probability_of_score(600) == pytest.approx(1 / 51)
 
 
+def test_display_score_and_grade_give_what_clip_and_round_gave():
+    """``display_score`` avoids np.clip/np.round's Python wrappers (one-row cost): the same
+    integers on a dense grid, on each score's half-point boundaries and at the extremes."""
+    rng = np.random.default_rng(13)
+    halves = [grades.probability_of_score(s + 0.5) for s in range(1000)]
+    p = np.concatenate([rng.random(200_000), rng.random(20_000) ** 8, 1 - rng.random(20_000) ** 8, halves,
+                        np.nextafter(halves, 0), np.nextafter(halves, 1),
+                        [0.0, 1.0, 1e-9, 1 - 1e-9, 0.5, 1e-300, np.nextafter(0, 1)]])  # fmt: skip
+    clipped = np.clip(p, 1e-9, 1 - 1e-9)
+    raw = grades.SCORE_ANCHOR + grades.POINTS_TO_DOUBLE_ODDS * np.log2(
+        (1 - clipped) / clipped / grades.SCORE_ANCHOR_ODDS
+    )
+    assert np.array_equal(grades.display_score(p), np.clip(np.round(raw), 0, 1000).astype(np.int64))
+    edges = np.array([g[2] for g in grades.GRADES[:-1]])
+    names = np.asarray(grades.GRADE_NAMES, dtype=object)
+    assert np.array_equal(grades.grade(p), names[np.searchsorted(edges, p, side="right")])
+    grade = grades.grade(p[:3])
+    grade[0] = "Z"  # a fresh array each call: the shared level table is never written
+    assert grades.grade(p[:1])[0] != "Z"
+
+
 def test_borderline_means_at_least_5_percent_of_bootstrap_optimal_thresholds_take_the_other_decision():
     rng = np.random.default_rng(5)
     p = rng.beta(1, 11, 3000)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+import random
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +15,14 @@ import pytest
 
 from ml.bundle import ModelBundle
 from ml.data import load_applications
-from ml.features import CATEGORICAL_FEATURES, FEATURE_NAMES, build_matrix, build_row
-from ml.schema import DAYS_EMPLOYED_SENTINEL, LEVELS
+from ml.features import (
+    CATEGORICAL_FEATURES,
+    FEATURE_NAMES,
+    build_matrix,
+    build_row,
+    build_row_values,
+)
+from ml.schema import COLUMN_BY_NAME, DAYS_EMPLOYED_SENTINEL, LEVELS
 
 ROWS = 600
 
@@ -57,6 +66,7 @@ def test_one_row_feature_vector_is_bit_identical_to_the_batch_matrix(awkward_row
     for batch in (build_matrix(awkward_rows), np.vstack([build_matrix(awkward_rows.iloc[i : i + 50])
                                                          for i in range(0, len(awkward_rows), 50)])):
         one = np.vstack([build_row(r) for r in records])
+        assert np.array_equal(one, np.array([build_row_values(r) for r in records]), equal_nan=True)
         assert one.shape == batch.shape == (len(records), len(FEATURE_NAMES))
         same = (one.view(np.int64) == batch.view(np.int64)) | (np.isnan(one) & np.isnan(batch))
         assert same.all(), [FEATURE_NAMES[j] for j in np.flatnonzero(~same.all(axis=0))]
@@ -131,3 +141,59 @@ def test_one_row_path_rejects_a_bad_language_or_top_like_the_batch_path(model_bu
         model_bundle.score_and_explain_one({}, lang="de")
     with pytest.raises(ValueError, match="top"):
         model_bundle.score_and_explain_one({}, top=0)
+
+
+def _reference_input_hash(bundle: ModelBundle, raw_row: dict[str, Any]) -> str:
+    """The input hash as first written: audit events carry it, so it must never change."""
+    canonical: dict[str, Any] = {}
+    for name in bundle.input_columns:
+        value = raw_row.get(name)
+        if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
+            canonical[name] = None
+        elif COLUMN_BY_NAME[name].is_categorical:
+            canonical[name] = str(value)
+        else:
+            canonical[name] = float(value)
+    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def test_input_hash_is_the_reference_canonical_json_on_awkward_values(model_bundle, awkward_rows):
+    odd = [None, "", float("nan"), float("inf"), -float("inf"), 0, -0.0, 5e-324, 1e300, 2**60, True,
+           "12.5", "nan", 'é "\\ \u2028 \x00', np.float64(3.25), np.int64(7), 1.0000000000000002]  # fmt: skip
+    rng = random.Random(17)
+    checked = 0
+    for record in _records(awkward_rows):
+        mutated = dict(record)
+        for _ in range(4):
+            mutated[rng.choice(model_bundle.input_columns)] = rng.choice(odd)
+        for row in (record, mutated):
+            try:
+                expected = _reference_input_hash(model_bundle, row)
+            except (TypeError, ValueError) as exc:  # text in a numeric column: refused alike
+                with pytest.raises(type(exc)):
+                    model_bundle.input_hash(row)
+                continue
+            assert model_bundle.input_hash(row) == expected
+            checked += 1
+    assert checked > len(awkward_rows)
+
+
+def test_probability_from_the_one_pred_contrib_pass_equals_predict(model_bundle, awkward_rows, synthetic_data_dir):
+    """One booster call per explanation: the probability is sigmoid(sum of pred_contrib),
+    which is LightGBM's predict within float rounding, with the same decision, borderline
+    flag, risk band and 0-1000 score on every row (both paths use it, so they agree bit
+    for bit; ``test_one_row_score_and_explanation_equal_the_batch_path``)."""
+    test_rows = load_applications(synthetic_data_dir / "application_test.csv")
+    x = np.vstack([model_bundle._matrix(awkward_rows), model_bundle._matrix(test_rows)])
+    contrib = model_bundle.booster.predict(x, pred_contrib=True)
+    logit = contrib.sum(axis=1)
+    np.testing.assert_allclose(logit, model_bundle.booster.predict(x, raw_score=True), rtol=0, atol=1e-12)
+    derived = 1.0 / (1.0 + np.exp(-logit))
+    predicted = model_bundle.booster.predict(x)
+    np.testing.assert_allclose(derived, predicted, rtol=1e-12, atol=0)
+    ours, theirs = model_bundle._scores(derived), model_bundle._scores(predicted)
+    for key in ("decision", "borderline", "risk_band", "display_score"):
+        assert np.array_equal(ours[key], theirs[key]), key
+    _, explanations = model_bundle.score_and_explain(awkward_rows.head(50))
+    assert [e["probability"] for e in explanations] == derived[:50].tolist()
