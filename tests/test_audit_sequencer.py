@@ -348,3 +348,48 @@ def test_a_read_first_snapshot_older_than_the_sequencer_batch_still_sees_the_eve
         assert markers == ["denied-earlier"]
     finally:
         db.close()
+
+
+def _wait_for(predicate, seconds: float = 60.0) -> None:
+    """Poll until ``predicate()`` (a timeout only guards against a hang; nothing is timed)."""
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, "the sequencer did not get there"
+        time.sleep(0.01)
+
+
+def test_under_a_steady_stream_events_are_chained_in_batches_not_one_by_one(app):
+    """Pacing: after a batch, the next starts at most one interval later, so the events that
+    arrive one at a time meanwhile (each waking the sequencer) form one batch."""
+    sequencer = Sequencer(app.state.engine, app.state.sessionmaker.kw["info"], interval_seconds=5.0)
+    sequencer.start()
+    try:
+        _commit(app, "first")
+        sequencer.notify()  # after a quiet spell: chained after the short linger, alone
+        _wait_for(lambda: sequencer.chained == 1)
+        for i in range(20):  # one at a time, each waking the sequencer, like sequential requests
+            _commit(app, f"s{i}")
+            sequencer.notify()
+        _wait_for(lambda: sequencer.chained == 21)
+    finally:
+        sequencer.stop()
+    assert (sequencer.batches, sequencer.largest_batch) == (2, 20)
+    assert _state(app) == (0, list(range(1, 22)), ["first", *(f"s{i}" for i in range(20))])
+    assert _verify(app).valid
+
+
+def test_a_full_batch_means_a_backlog_drained_without_pacing(app):
+    for i in range(35):
+        _commit(app, f"b{i}")
+    sequencer = Sequencer(
+        app.state.engine, app.state.sessionmaker.kw["info"], interval_seconds=3600.0, batch_limit=10,
+    )
+    sequencer.start()
+    try:
+        sequencer.notify()
+        _wait_for(lambda: sequencer.chained == 35)  # long before the (hour-long) interval
+    finally:
+        sequencer.stop()
+    assert (sequencer.batches, sequencer.largest_batch) == (4, 10)
+    assert _state(app) == (0, list(range(1, 36)), [f"b{i}" for i in range(35)])
+    assert _verify(app).valid

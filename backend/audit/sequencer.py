@@ -1,12 +1,21 @@
 """The audit sequencer's background thread: one per API process, one batch at a time cluster-wide.
 
 Requests commit their events to ``audit_pending`` and wake the local thread; it chains what
-is committed (``backend.audit.service.sequence_once``) in batches. Only one process chains at
-a time (an advisory lock on PostgreSQL, the write lock on SQLite); a process that finds the
-chain busy retries a little later (the running batch may have started before its events were
-committed), while the process holding the chain drains it batch after batch. Every process also polls while idle, so events left by a process that died
-(``kill -9``) are chained by the others. A killed sequencer loses nothing: its batch
-transaction is rolled back and the pending events stay where they were.
+is committed (``backend.audit.service.sequence_on``) in batches, on one connection it keeps.
+Only one process chains at a time (an advisory lock on PostgreSQL, the write lock on SQLite);
+a process that finds the chain busy retries at its next turn, while a process that finds a
+full batch drains the backlog batch after batch. Every process also polls while idle, so
+events left by a process that died (``kill -9``) are chained by the others. A killed
+sequencer loses nothing: its batch transaction is rolled back and the pending events stay
+where they were.
+
+Pacing (docs/decisions/0021-audit-sequencer-pacing.md): a batch starts at most once per
+``interval_seconds`` while events keep arriving (the first one after a quiet spell waits only
+``linger_seconds``), so under a steady stream the events of one interval form one batch
+instead of one batch (and one lock, one commit) per event. The sequencer's fixed cost is
+thus bounded by one batch per interval, whatever the request rate; a full batch means a
+backlog, which is drained at once. An event waits at most about one interval for its seq;
+readers that need the newest events chain them themselves (``catch_up``).
 """
 
 from __future__ import annotations
@@ -16,10 +25,10 @@ import time
 from typing import Any
 
 import structlog
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from backend.audit.service import CHAIN_BATCH, sequence_once
+from backend.audit.service import CHAIN_BATCH, sequence_on
 
 log = structlog.get_logger("octroi.audit")
 
@@ -31,14 +40,19 @@ class Sequencer:
 
     def __init__(
         self, engine: Engine, info: dict[str, Any], *, idle_seconds: float = 1.0,
-        linger_seconds: float = 0.002, busy_seconds: float = 0.02,
+        linger_seconds: float = 0.002, interval_seconds: float = 0.025, batch_limit: int = BATCH_LIMIT,
     ) -> None:
         self._engine, self._info = engine, info
-        self._idle, self._linger, self._busy = idle_seconds, linger_seconds, busy_seconds
+        self._idle, self._linger, self._interval = idle_seconds, linger_seconds, interval_seconds
+        self._limit = batch_limit
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.chained = 0
+        self._conn: Connection | None = None
+        self._last_start = float("-inf")
+        self.chained = 0  # events chained by this thread
+        self.batches = 0  # batches that chained at least one event
+        self.largest_batch = 0
 
     def notify(self) -> None:
         """A local transaction committed pending events (called from the commit listener)."""
@@ -53,16 +67,24 @@ class Sequencer:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        self._close()
 
     def _run(self) -> None:
+        backlog = False
         while not self._stop.is_set():
-            self._wake.wait(self._idle)
+            woken = self._wake.wait(self._idle)
             if self._stop.is_set():
                 return
             self._wake.clear()
-            time.sleep(self._linger)  # let a burst of commits join one batch
+            if woken and not backlog:
+                # Let the events of this interval join one batch (a burst, or a steady stream).
+                delay = max(self._linger, self._last_start + self._interval - time.monotonic())
+                if self._stop.wait(delay):
+                    return
+                self._wake.clear()  # what woke us meanwhile is in this batch
+            self._last_start = time.monotonic()
             try:
-                count = sequence_once(self._engine, self._info, BATCH_LIMIT)
+                count = self._batch()
             except SQLAlchemyError as exc:
                 # The batch rolled back; its events stay pending and are retried.
                 log.warning("audit_sequencer_failed", error_type=type(exc).__name__)
@@ -70,10 +92,31 @@ class Sequencer:
                 self._wake.set()
                 continue
             if count is None:  # another process is chaining: its batch may miss ours
-                self._stop.wait(self._busy)
-                self._wake.set()
-            elif count:
-                # Drain: the process holding the chain keeps it while there is work, the others
-                # stay out of the way (busy_seconds) instead of contending for every batch.
+                backlog = False
+                self._wake.set()  # retried at the next turn (one interval later)
+                continue
+            if count:
                 self.chained += count
-                self._wake.set()
+                self.batches += 1
+                self.largest_batch = max(self.largest_batch, count)
+            backlog = count >= self._limit
+            if backlog:
+                self._wake.set()  # a full batch: drain the rest now, no pacing
+
+    def _batch(self) -> int | None:
+        """One batch on the connection this thread keeps (no pool checkout, no ping per batch)."""
+        if self._conn is None:
+            self._conn = self._engine.connect()
+        try:
+            return sequence_on(self._conn, self._info, self._limit)
+        except SQLAlchemyError:
+            self._close()  # a broken connection is replaced at the next batch
+            raise
+
+    def _close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except SQLAlchemyError:
+                log.warning("audit_sequencer_close_failed")

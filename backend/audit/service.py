@@ -27,7 +27,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
@@ -35,7 +35,20 @@ from typing import Any
 import structlog
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import Request
-from sqlalchemy import Engine, Join, Select, TextClause, delete, func, insert, select, text
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Integer,
+    Join,
+    Select,
+    TextClause,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy import event as sa_event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import ORMExecuteState, Session
@@ -81,7 +94,6 @@ WAKE_INFO_KEY = "octroi_audit_wake"  # called after a commit that wrote pending 
 _WROTE_PENDING_KEY = "octroi_audit_wrote_pending"
 _CAUGHT_UP_KEY = "octroi_audit_caught_up"
 _CHAINING_KEY = "octroi_audit_chaining"
-_CONFIG_KEYS = (SIGNER_INFO_KEY, CHECKPOINT_EVERY_INFO_KEY, WITNESS_INFO_KEY, CHAIN_INFO_KEY, WAKE_INFO_KEY)
 SEQUENCER, INLINE = "sequencer", "inline"
 CHAIN_MODES = (SEQUENCER, INLINE)
 # Events chained per batch (one executemany INSERT, one DELETE).
@@ -90,6 +102,29 @@ EVENT_FIELDS = (
     "ts", "request_id", "actor", "role", "action", "resource", "outcome", "ip",
     "model_version", "input_hash", "details",
 )
+
+
+@dataclass(frozen=True, slots=True)
+class PendingEvent:
+    """An event committed to ``audit_pending`` (what ``commit_audited`` returns in sequencer
+    mode): its fields and its pending ``id``; ``chained_seq`` gives its place in the chain."""
+
+    id: int
+    ts: datetime
+    request_id: str | None
+    actor: str | None
+    role: str | None
+    action: str
+    resource: str | None
+    outcome: str
+    ip: str | None
+    model_version: str | None
+    input_hash: str | None
+    details: dict[str, Any] | None
+
+
+# The request's append: one Core INSERT built once (compiled once, from the statement cache).
+_INSERT_PENDING = insert(AuditPending.__table__)
 
 
 class AuditUnavailable(RuntimeError):
@@ -162,18 +197,19 @@ def _head(db: Session) -> tuple[int, str]:
     return (anchor.through_seq, anchor.through_hash) if anchor else (0, GENESIS_HASH)
 
 
-def _append(db: Session, fields: dict[str, Any]) -> AuditEvent | AuditPending:
+def _append(db: Session, fields: dict[str, Any]) -> AuditEvent | PendingEvent:
     """Write one event in ``db``'s transaction (the one step tests make fail).
 
     Sequencer mode: one INSERT into ``audit_pending``, no lock. Inline mode: chained at once."""
     if _chain_mode(db) == INLINE:
         return _append_inline(db, fields)
-    pending = AuditPending(**fields)
-    db.add(pending)
-    db.flush()
+    # One prebuilt Core INSERT on the request's own connection (its transaction): no ORM unit
+    # of work, no extra round trip (the new id comes back with it: RETURNING on PostgreSQL,
+    # the rowid on SQLite).
+    result = db.connection().execute(_INSERT_PENDING, fields)
     db.info[_WROTE_PENDING_KEY] = True
     db.info.pop(_CAUGHT_UP_KEY, None)  # a later read in this transaction chains it too
-    return pending
+    return PendingEvent(id=int(result.inserted_primary_key[0]), **fields)
 
 
 def _append_inline(db: Session, fields: dict[str, Any]) -> AuditEvent:
@@ -204,7 +240,7 @@ def record_event(
     details: dict[str, Any] | None = None,
     actor: str | None = None,
     role: str | None = None,
-) -> AuditEvent | AuditPending:
+) -> AuditEvent | PendingEvent:
     """Write one event in ``db``'s transaction (the caller commits). ``AuditUnavailable`` on failure.
 
     ``actor``/``role`` name the subject when there is no principal yet (a failed login).
@@ -245,7 +281,7 @@ def commit_audited(
     request: Request | None,
     principal: Principal | None,
     **event: Any,
-) -> AuditEvent | AuditPending:
+) -> AuditEvent | PendingEvent:
     """``record_event`` then ``db.commit()``; any database failure becomes ``AuditUnavailable``."""
     try:
         recorded = record_event(db, request, principal, **event)
@@ -323,40 +359,109 @@ def _witness_later(db: Session, record: dict[str, Any]) -> None:
 
 
 # --- the sequencer: chaining committed pending events ------------------------------------
+#
+# Every statement below is built once at import and run through Core on one connection: the
+# compiled form comes from SQLAlchemy's statement cache, and no ORM unit of work, identity map
+# or session is involved. A batch is: take the chain (advisory lock on PostgreSQL, BEGIN
+# IMMEDIATE on SQLite), read the head and the oldest committed pending events in one
+# statement, insert the chained events (one statement), sign a checkpoint when a multiple of
+# the cadence is crossed, delete the chained pending rows (one statement), commit. Nothing in
+# it reads or scales with the length of the chain (the head is one index probe).
+
+_EVENTS = AuditEvent.__table__
+_PENDING = AuditPending.__table__
+_CHECKPOINTS = AuditCheckpoint.__table__
+
+
+def _head_of(column: Any) -> Any:
+    return select(column).order_by(_EVENTS.c.seq.desc()).limit(1).scalar_subquery()
+
+
+# The head rides along with every pending row (an uncorrelated subquery: evaluated once).
+_READ_BATCH = (
+    select(_head_of(_EVENTS.c.seq).label("head_seq"), _head_of(_EVENTS.c.hash).label("head_hash"), *_PENDING.c)
+    .order_by(_PENDING.c.id)
+    .limit(bindparam("size", type_=Integer))
+)
+_DELETE_CHAINED = delete(_PENDING).where(_PENDING.c.id.in_(bindparam("ids", expanding=True)))
+_INSERT_CHECKPOINT = insert(_CHECKPOINTS)
+_TRY_LOCK = text("SELECT pg_try_advisory_lock(:key)").bindparams(key=ADVISORY_LOCK_KEY)
+_UNLOCK = text("SELECT pg_advisory_unlock(:key)").bindparams(key=ADVISORY_LOCK_KEY)
 
 
 def chain_pending(db: Session, limit: int | None = None) -> int:
-    """Chain committed pending events in id order into ``audit_events`` (the caller holds the
-    chain-head lock and commits): gapless seq, hash chained, a checkpoint at every multiple of
-    the cadence, and the chained pending rows removed in the same transaction."""
-    pending = AuditPending.__table__
-    signer = db.info.get(SIGNER_INFO_KEY)
-    every = int(db.info.get(CHECKPOINT_EVERY_INFO_KEY, DEFAULT_CHECKPOINT_EVERY))
+    """Chain committed pending events in id order into ``audit_events`` in ``db``'s
+    transaction (the caller holds the chain-head lock and commits): gapless seq, hash chained,
+    a checkpoint at every multiple of the cadence, and the chained pending rows removed in the
+    same transaction. Log lines and witness records follow the session's commit."""
+    count, payloads, witnessed = _chain_rows(db.connection(), db.info, limit)
+    db.info.setdefault(_PENDING_INFO_KEY, []).extend(payloads)
+    for record in witnessed:
+        _witness_later(db, record)
+    return count
+
+
+def _chain_rows(
+    conn: Connection, info: dict[str, Any], limit: int | None
+) -> tuple[int, list[dict[str, Any]], list[dict[str, Any]]]:
+    """The chaining itself, on ``conn``'s open transaction: (events chained, their log
+    payloads, the witness records of the checkpoints signed)."""
+    signer = info.get(SIGNER_INFO_KEY)
+    every = int(info.get(CHECKPOINT_EVERY_INFO_KEY, DEFAULT_CHECKPOINT_EVERY))
+    payloads: list[dict[str, Any]] = []
+    witnessed: list[dict[str, Any]] = []
     chained = 0
-    seq, prev_hash = _head(db)
+    head: tuple[int, str] | None = None
     while limit is None or chained < limit:
         size = CHAIN_BATCH if limit is None else min(CHAIN_BATCH, limit - chained)
-        rows = db.execute(select(pending).order_by(pending.c.id).limit(size)).mappings().all()
+        rows = conn.execute(_READ_BATCH, {"size": size}).mappings().all()
         if not rows:
             break
+        if head is None:
+            first = rows[0]
+            head = (int(first["head_seq"]), first["head_hash"]) if first["head_seq"] is not None else _anchor_head(conn)
+        seq, prev_hash = head
         values = []
         for row in rows:
             seq += 1
-            fields = {name: row[name] for name in EVENT_FIELDS} | {"seq": seq}
+            fields = {name: row[name] for name in EVENT_FIELDS}
+            fields["seq"] = seq
             digest = chain_hash(prev_hash, fields)
             values.append(fields | {"prev_hash": prev_hash, "hash": digest, "pending_id": row["id"]})
             prev_hash = digest
-        _insert_events(db, values)
-        for value in values:
-            if signer is not None and value["seq"] % every == 0:
-                insert_checkpoint(db, signer, value["seq"], value["hash"])
-        _batch_chained(db, len(values))
-        db.execute(delete(pending).where(pending.c.id.in_([row["id"] for row in rows])))
-        db.info.setdefault(_PENDING_INFO_KEY, []).extend(_log_payload(v) for v in values)
+        _insert_events(conn, values)
+        if signer is not None:
+            for value in values:
+                if value["seq"] % every == 0:
+                    witnessed.append(_insert_checkpoint_row(conn, signer, value["seq"], value["hash"]))
+        _batch_chained(conn, len(values))
+        conn.execute(_DELETE_CHAINED, {"ids": [row["id"] for row in rows]})
+        payloads.extend(_log_payload(v) for v in values)
+        head = (seq, prev_hash)
         chained += len(rows)
         if len(rows) < size:
             break
-    return chained
+    return chained, payloads, witnessed
+
+
+def _anchor_head(conn: Connection) -> tuple[int, str]:
+    # Empty chain: either a new one, or a retention purge took every event; then the chain
+    # goes on from the purge's signed anchor (never restarts at seq 1).
+    anchors = AuditAnchor.__table__
+    anchor = conn.execute(
+        select(anchors.c.through_seq, anchors.c.through_hash).order_by(anchors.c.through_seq.desc()).limit(1)
+    ).first()
+    return (int(anchor.through_seq), anchor.through_hash) if anchor else (0, GENESIS_HASH)
+
+
+def _insert_checkpoint_row(conn: Connection, signer: CheckpointSigner, seq: int, head_hash: str) -> dict[str, Any]:
+    """``insert_checkpoint`` through Core; returns the record for the witness."""
+    created = datetime.now(UTC)
+    signature = signer.sign(seq, head_hash, created)
+    conn.execute(_INSERT_CHECKPOINT, {
+        "seq": seq, "head_hash": head_hash, "created_at": created, "key_id": signer.key_id, "signature": signature,
+    })
+    return checkpoint_record(seq, head_hash, canonical_ts(created), signer.key_id, signature)
 
 
 # PostgreSQL: the whole batch in one statement (one array per column), so the in-order
@@ -371,18 +476,19 @@ _PG_INSERT_BATCH = text(
     # Built from the constant column names above, never from input.
     f"INSERT INTO audit_events ({_COLUMN_LIST}) SELECT * FROM unnest({_ARRAY_LIST})"  # noqa: S608  # nosec B608
 )
+_INSERT_EVENTS = insert(_EVENTS)
 
 
-def _insert_events(db: Session, values: list[dict[str, Any]]) -> None:
-    if db.get_bind().dialect.name != "postgresql":
-        db.execute(insert(AuditEvent.__table__), values)  # executemany, one cached statement
+def _insert_events(conn: Connection, values: list[dict[str, Any]]) -> None:
+    if conn.dialect.name != "postgresql":
+        conn.execute(_INSERT_EVENTS, values)  # executemany, one cached statement
         return
     columns: dict[str, list[Any]] = {c: [v[c] for v in values] for c in _EVENT_COLUMNS}
     columns["details"] = [None if d is None else json.dumps(d) for d in columns["details"]]
-    db.execute(_PG_INSERT_BATCH, columns)
+    conn.execute(_PG_INSERT_BATCH, columns)
 
 
-def _batch_chained(db: Session, count: int) -> None:
+def _batch_chained(conn: Connection, count: int) -> None:
     """Between inserting a batch's events and removing its pending rows (a seam for the
     ``kill -9`` mid-batch test)."""
 
@@ -393,40 +499,52 @@ def _log_payload(value: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _config_info(info: dict[str, Any]) -> dict[str, Any]:
-    return {key: info[key] for key in _CONFIG_KEYS if key in info}
+def _after_commit(info: dict[str, Any], payloads: list[dict[str, Any]], witnessed: list[dict[str, Any]]) -> None:
+    """What a committed batch owes the outside: one log line per event, the witness records."""
+    for payload in payloads:
+        log.info("audit_event", **payload)
+    witness = info.get(WITNESS_INFO_KEY)
+    if witnessed and witness is not None:
+        write_quietly(witness, witnessed)
 
 
 def sequence_once(bind: Engine, info: dict[str, Any], limit: int = 5 * CHAIN_BATCH) -> int | None:
-    """One sequencer transaction of at most ``limit`` events, committed; None when another
-    process holds the chain right now.
-
-    PostgreSQL: a session-level advisory lock is taken first, then the batch runs in a
-    REPEATABLE READ transaction, so its snapshot holds every event chained before and the
-    in-order trigger judges exactly the pending events this batch could see. SQLite: the
-    batch's BEGIN IMMEDIATE is the lock.
-    """
-    config = _config_info(info) | {_CHAINING_KEY: True}  # its own reads must not catch up again
-    if bind.dialect.name != "postgresql":
-        with Session(bind=bind, info=config) as db:
-            count = chain_pending(db, limit)
-            db.commit()
-        return count
+    """One sequencer transaction of at most ``limit`` events on a connection of its own,
+    committed; None when another process holds the chain right now."""
     with bind.connect() as conn:
-        if not conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY}).scalar():
+        return sequence_on(conn, info, limit)
+
+
+def sequence_on(conn: Connection, info: dict[str, Any], limit: int = 5 * CHAIN_BATCH) -> int | None:
+    """One sequencer transaction of at most ``limit`` events on ``conn`` (outside any
+    transaction), committed; None when another process holds the chain right now.
+
+    PostgreSQL: a session-level advisory lock is taken first (autocommit: no transaction
+    around it), then the batch runs in a REPEATABLE READ transaction, so its snapshot holds
+    every event chained before and the in-order trigger judges exactly the pending events
+    this batch could see. SQLite: the batch's BEGIN IMMEDIATE is the lock.
+    """
+    if conn.dialect.name != "postgresql":
+        with conn.begin():
+            count, payloads, witnessed = _chain_rows(conn, info, limit)
+        _after_commit(info, payloads, witnessed)
+        return count
+    conn.execution_options(isolation_level="AUTOCOMMIT")
+    locked = conn.execute(_TRY_LOCK).scalar()
+    conn.commit()  # ends SQLAlchemy's autobegun block (nothing is sent in autocommit)
+    if not locked:
+        return None
+    try:
+        conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            count, payloads, witnessed = _chain_rows(conn, info, limit)
+    finally:
+        if conn.in_transaction():
             conn.rollback()
-            return None
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+        conn.execute(_UNLOCK)
         conn.commit()
-        try:
-            conn.execution_options(isolation_level="REPEATABLE READ")
-            with Session(bind=conn, info=config) as db:
-                count = chain_pending(db, limit)
-                db.commit()
-        finally:
-            conn.rollback()
-            conn.execution_options(isolation_level="READ COMMITTED")
-            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY})
-            conn.commit()
+    _after_commit(info, payloads, witnessed)
     return count
 
 
@@ -539,7 +657,7 @@ def _chain_before_reading(state: ORMExecuteState) -> None:
     catch_up(state.session)
 
 
-def chained_seq(db: Session, recorded: AuditEvent | AuditPending) -> int:
+def chained_seq(db: Session, recorded: AuditEvent | PendingEvent) -> int:
     """The seq of an event ``commit_audited`` returned, chaining it first if it is pending."""
     if isinstance(recorded, AuditEvent):
         return recorded.seq
