@@ -82,7 +82,7 @@ from ml.features import (
     build_matrix,
     build_row_values,
 )
-from ml.grades import borderline, display_score, grade
+from ml.grades import borderline, display_score, display_score_of, grade, grade_of
 from ml.labels import labels_for, level_label
 from ml.policy import FairLendingPolicy, PolicyError
 from ml.prototypes import Prototypes
@@ -422,8 +422,7 @@ class ModelBundle:
         built straight in the bundle's feature order, then one ``pred_contrib`` pass; the same
         numbers as the batch path (``tests/test_ml_one_row.py``)."""
         self._check_explain_args(top, lang)
-        scores, out = self._explain_matrix(self._row(record), top, lang)
-        return _first(scores), out[0]
+        return self._explain_one(self._row(record), top, lang)
 
     def _check_explain_args(self, top: int, lang: str) -> None:
         if lang not in self._labels:
@@ -434,10 +433,17 @@ class ModelBundle:
     def _explain_matrix(
         self, x: np.ndarray, top: int, lang: str
     ) -> tuple[dict[str, np.ndarray], list[dict[str, Any]]]:
-        """Shared by the batch and one-row paths, so both give the same bits."""
-        contrib = self._contributions(x)
+        """The batch path: one ``pred_contrib`` pass, vectorised probabilities and slopes,
+        then ``_explanation`` per row (shared with the one-row path, so both give the same bits)."""
+        return self._explain_contributions(self._contributions(x), x, top, lang)
+
+    def _explain_contributions(
+        self, contrib: np.ndarray, x: np.ndarray, top: int, lang: str
+    ) -> tuple[dict[str, np.ndarray], list[dict[str, Any]]]:
         shap_values, base = contrib[:, :-1], contrib[:, -1]
         logit = contrib.sum(axis=1)
+        # The probability from the same pass (sigmoid of the raw-score sum): predict's within
+        # float rounding (tests/test_ml_one_row.py), one booster call instead of two.
         p = 1.0 / (1.0 + np.exp(-logit))
         scores = self._scores(p)
         p_base = 1.0 / (1.0 + np.exp(-base))
@@ -446,52 +452,88 @@ class ModelBundle:
             slope = np.where(np.abs(delta) > 1e-9, (p - p_base) / delta, p_base * (1 - p_base))
         k = min(top, len(self.feature_names))
         order = np.argsort(-np.abs(shap_values), axis=1, kind="stable")[:, :k]
-        labels = self._labels[lang]
         # Python floats once per row, rather than a numpy scalar conversion per field.
         p_list, base_list, p_base_list, logit_list, slope_list = (
             a.tolist() for a in (p, base, p_base, logit, slope)
         )
         decisions = scores["decision"]
-        out = []
-        names, protected, percentile_of = self.feature_names, self._protected, self._percentile_of
-        for i in range(len(x)):
-            contributions = []
-            row_shap = shap_values[i]
-            # The row as Python floats: percentiles bisect lists of floats, and a numpy scalar
-            # costs several times more per comparison than a float (same values, same order).
-            row_x = x[i].tolist()
-            s_i = slope_list[i]
-            picked = order[i]
-            for j, shap in zip(picked.tolist(), row_shap[picked].tolist(), strict=True):
-                name = names[j]
-                value = row_x[j]
-                contributions.append(
-                    {
-                        "feature": name,
-                        "label": labels[name],
-                        "value": _decode(name, value),
-                        "percentile": percentile_of(name, value),
-                        "shap": shap,
-                        "effect": shap * s_i,
-                        # A justified protected attribute: shown to the advisor, marked, never a reason.
-                        "protected": protected[name],
-                    }
-                )
-            other = float(row_shap.sum() - row_shap[picked].sum())
-            explanation = {
-                "probability": p_list[i],
-                "decision": decisions[i],
-                "base_value": base_list[i],
-                "base_probability": self.population_default_rate,
-                "reference_probability": p_base_list[i],
-                "logit": logit_list[i],
-                "contributions": contributions,
-                "other": {"shap": other, "effect": other * s_i, "count": len(self.feature_names) - k},
-            }
-            explanation["reasons"] = self._reasons(row_x, row_shap, s_i, k, lang)
-            explanation["text"] = _explanation_text(explanation, self.threshold, lang)
-            out.append(explanation)
+        out = [
+            self._explanation(x[i].tolist(), shap_values[i], order[i], p_list[i], decisions[i], base_list[i],
+                              p_base_list[i], logit_list[i], slope_list[i], lang)
+            for i in range(len(x))
+        ]  # fmt: skip
         return scores, out
+
+    def _explain_one(self, x: np.ndarray, top: int, lang: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The one-row path: the batch path's arithmetic on Python floats instead of
+        one-element arrays (a numpy call on one value costs more than the value), the same
+        IEEE operations in the same order, numpy's own exp and sums: the same bits
+        (``tests/test_ml_one_row.py`` compares them on many rows and on made-up contributions)."""
+        return self._explain_contributions_one(self._contributions(x), x, top, lang)
+
+    def _explain_contributions_one(
+        self, contrib: np.ndarray, x: np.ndarray, top: int, lang: str
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        shap_row = contrib[0, :-1]
+        logit = contrib.sum(axis=1).item()  # numpy's pairwise sum, as the batch path
+        base = contrib[0, -1].item()
+        p = 1.0 / (1.0 + np.exp(-logit).item())
+        p_base = 1.0 / (1.0 + np.exp(-base).item())
+        delta = logit - base
+        slope = (p - p_base) / delta if abs(delta) > 1e-9 else p_base * (1 - p_base)
+        decision = "refuse" if p >= self.threshold else "approve"
+        low, high = self.threshold_interval
+        score = {
+            "probability": p,
+            "decision": decision,
+            "borderline": low <= p < high,
+            "risk_band": grade_of(p),
+            "display_score": display_score_of(p),
+        }
+        k = min(top, len(self.feature_names))
+        order = np.argsort(-np.abs(shap_row), kind="stable")[:k]
+        return score, self._explanation(x[0].tolist(), shap_row, order, p, decision, base, p_base, logit, slope, lang)
+
+    def _explanation(
+        self, row_x: list[float], row_shap: np.ndarray, picked: np.ndarray, p: float, decision: str,
+        base: float, p_base: float, logit: float, slope: float, lang: str,
+    ) -> dict[str, Any]:  # fmt: skip
+        """One row's explanation from its probability and contributions (Python floats, the
+        row's SHAP values and their top-k order), shared by the batch and one-row paths.
+        ``row_x`` is the row as Python floats: percentiles bisect lists of floats, and a numpy
+        scalar costs several times more per comparison than a float (same values, same order)."""
+        labels, names, protected, percentile_of = self._labels[lang], self.feature_names, self._protected, self._percentile_of
+        contributions = []
+        for j, shap in zip(picked.tolist(), row_shap[picked].tolist(), strict=True):
+            name = names[j]
+            value = row_x[j]
+            contributions.append(
+                {
+                    "feature": name,
+                    "label": labels[name],
+                    "value": _decode(name, value),
+                    "percentile": percentile_of(name, value),
+                    "shap": shap,
+                    "effect": shap * slope,
+                    # A justified protected attribute: shown to the advisor, marked, never a reason.
+                    "protected": protected[name],
+                }
+            )
+        other = float(row_shap.sum() - row_shap[picked].sum())
+        k = len(picked)
+        explanation = {
+            "probability": p,
+            "decision": decision,
+            "base_value": base,
+            "base_probability": self.population_default_rate,
+            "reference_probability": p_base,
+            "logit": logit,
+            "contributions": contributions,
+            "other": {"shap": other, "effect": other * slope, "count": len(names) - k},
+        }
+        explanation["reasons"] = self._reasons(row_x, row_shap, slope, k, lang)
+        explanation["text"] = _explanation_text(explanation, self.threshold, lang)
+        return explanation
 
     def _reasons(self, x: list[float], shap_row: np.ndarray, slope: float, top: int, lang: str) -> list[dict[str, Any]]:
         """Reasons that can be given to a person: correlated families (the external scores)

@@ -24,6 +24,7 @@ review is due. It is a flag with that one meaning, not a "confidence" percentage
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from typing import Any
 
 import numpy as np
@@ -41,6 +42,7 @@ GRADES: tuple[tuple[str, float, float, str, str], ...] = (
 GRADE_NAMES: tuple[str, ...] = tuple(g[0] for g in GRADES)
 _UPPER_EDGES = np.array([g[2] for g in GRADES[:-1]])
 _GRADE_ARRAY = np.asarray(GRADE_NAMES, dtype=object)  # indexed, never written
+_UPPER_EDGE_LIST: list[float] = _UPPER_EDGES.tolist()
 MASTER_SCALE_VERSION = "octroi-master-scale/1"
 
 SCORE_ANCHOR = 600.0  # points at the anchor odds
@@ -58,6 +60,11 @@ def grade(p: np.ndarray) -> np.ndarray:
     """The master-scale grade of each probability (``A`` lowest risk ... ``G`` highest)."""
     p = np.asarray(p, dtype=np.float64)
     return _GRADE_ARRAY[np.searchsorted(_UPPER_EDGES, p, side="right")]
+
+
+def grade_of(p: float) -> str:
+    """``grade`` for one probability (a float): the same grade, without arrays."""
+    return GRADE_NAMES[bisect_right(_UPPER_EDGE_LIST, p)]
 
 
 def grade_label(name: str, lang: str) -> str:
@@ -91,6 +98,14 @@ def display_score(p: np.ndarray) -> np.ndarray:
     odds_good = (1 - p) / p
     score = SCORE_ANCHOR + POINTS_TO_DOUBLE_ODDS * np.log2(odds_good / SCORE_ANCHOR_ODDS)
     return np.minimum(np.maximum(np.rint(score), 0), 1000).astype(np.int64)
+
+
+def display_score_of(p: float) -> int:
+    """``display_score`` for one probability (a float), the same integer: the same IEEE
+    operations in the same order, numpy's own log2 (not the C library's), round half to even."""
+    p = min(max(p, 1e-9), 1 - 1e-9)
+    score = SCORE_ANCHOR + POINTS_TO_DOUBLE_ODDS * float(np.log2((1 - p) / p / SCORE_ANCHOR_ODDS))
+    return int(min(max(round(score), 0), 1000))
 
 
 def borderline(p: np.ndarray, interval: tuple[float, float]) -> np.ndarray:

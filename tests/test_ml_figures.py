@@ -88,8 +88,9 @@ def test_display_score_is_the_documented_fixed_mapping():
 
 
 def test_display_score_and_grade_give_what_clip_and_round_gave():
-    """``display_score`` avoids np.clip/np.round's Python wrappers (one-row cost): the same
-    integers on a dense grid, on each score's half-point boundaries and at the extremes."""
+    """``display_score`` avoids np.clip/np.round's Python wrappers (one-row cost), and
+    ``grade_of``/``display_score_of`` do one float without arrays: the same values on a dense
+    grid, on each score's half-point boundaries and at the extremes."""
     rng = np.random.default_rng(13)
     halves = [grades.probability_of_score(s + 0.5) for s in range(1000)]
     p = np.concatenate([rng.random(200_000), rng.random(20_000) ** 8, 1 - rng.random(20_000) ** 8, halves,
@@ -103,6 +104,9 @@ def test_display_score_and_grade_give_what_clip_and_round_gave():
     edges = np.array([g[2] for g in grades.GRADES[:-1]])
     names = np.asarray(grades.GRADE_NAMES, dtype=object)
     assert np.array_equal(grades.grade(p), names[np.searchsorted(edges, p, side="right")])
+    # The one-row path's scalar twins give the same grade and score on every one of them.
+    assert [grades.grade_of(v) for v in p.tolist()] == grades.grade(p).tolist()
+    assert [grades.display_score_of(v) for v in p.tolist()] == grades.display_score(p).tolist()
     grade = grades.grade(p[:3])
     grade[0] = "Z"  # a fresh array each call: the shared level table is never written
     assert grades.grade(p[:1])[0] != "Z"

@@ -197,3 +197,32 @@ def test_probability_from_the_one_pred_contrib_pass_equals_predict(model_bundle,
         assert np.array_equal(ours[key], theirs[key]), key
     _, explanations = model_bundle.score_and_explain(awkward_rows.head(50))
     assert [e["probability"] for e in explanations] == derived[:50].tolist()
+
+
+def test_one_row_arithmetic_equals_the_batch_arithmetic_on_made_up_contributions(model_bundle, awkward_rows):
+    """The one-row path computes probabilities, slopes and scores on Python floats, the
+    batch path on arrays: the same bits, also where real rows rarely go (logit equal to the
+    base value, huge logits, ties and zeros among the contributions)."""
+    rng = np.random.default_rng(23)
+    x = model_bundle._matrix(awkward_rows.head(200))
+    n = len(model_bundle.feature_names)
+    contrib = rng.normal(0, 0.3, size=(len(x), n + 1))
+    contrib[:, -1] = rng.normal(-2.5, 1.0, size=len(x))
+    contrib[0, :-1] = 0.0  # logit == base value: the slope's other branch
+    contrib[1, :-1] = 1e-12
+    contrib[2, :-1] = np.round(contrib[2, :-1], 1)  # many ties: the stable order decides
+    contrib[3, :-1] *= 400  # sigmoid saturates at 0 or 1
+    contrib[4, :-1] = -contrib[4, :-1] * 400
+    contrib[5, 3] = 50.0
+    for top in (1, 10, n + 5):
+        scores, batch = model_bundle._explain_contributions(contrib, x, top, "fr")
+        for i in range(len(x)):
+            score, one = model_bundle._explain_contributions_one(contrib[i : i + 1], x[i : i + 1], top, "fr")
+            assert one == batch[i]
+            assert score == {
+                "probability": scores["probability"][i].item(),
+                "decision": scores["decision"][i],
+                "borderline": bool(scores["borderline"][i]),
+                "risk_band": scores["risk_band"][i],
+                "display_score": int(scores["display_score"][i]),
+            }
