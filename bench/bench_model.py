@@ -176,7 +176,7 @@ PSEUDONYM = "p" * 64
 ROUTE_STEPS = {
     "input hash (bundle.input_hash)": "hash",
     "feature row (bundle._row)": "row",
-    "booster pred_contrib through the bundle": "contrib",
+    "pred_contrib as the bundle calls it (single-row API)": "contrib",
     "explanation assembly (scores, top, reasons, text)": "assembly",
     "scoring service around it (dicts, cache miss)": "service",
     "Explanation object + validate + dump_json": "encode",
@@ -195,6 +195,7 @@ def route_breakdown(
     adapter = TypeAdapter(Explanation)
     # The one-row explanation after the row is built (before issue 17 it was the batch code).
     explain_one = getattr(bundle, "_explain_one", bundle._explain_matrix)
+    contributions_one = getattr(bundle, "_contributions_one", bundle._contributions)
 
     def route(record):
         # What GET /clients/{id}/explanation does besides the guard and the audit event.
@@ -230,7 +231,7 @@ def route_breakdown(
         ),
         "hash": lambda i: bundle.input_hash(records[i]),
         "row": lambda i: bundle._row(records[i]),
-        "contrib": lambda i: bundle._contributions(rows[i]),
+        "contrib": lambda i: contributions_one(rows[i]),
         "explain": lambda i: explain_one(rows[i], 10, "fr"),
         "service": service,
         "encode": lambda i: adapter.dump_json(

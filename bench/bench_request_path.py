@@ -7,8 +7,10 @@ the route calls: authentication (token, user and session reload), the rate-limit
 loading the client, the model work, and the audited write (rate count + audit append +
 commit, one transaction). The baseline is the model
 work itself; every other step is printed as a ratio to it, measured in the same run. The
-model work is also printed as a ratio to the bare booster (``booster.predict(x,
-pred_contrib=True, num_threads=1)`` on the same clients' prebuilt feature rows).
+model work is also printed as a ratio to the bare booster, issue 17's model floor
+(``booster.predict(x, pred_contrib=True, num_threads=1)`` + ``booster.predict(x,
+num_threads=1)`` on the same clients' prebuilt feature rows). ``bench_model.py
+--route-only`` breaks the explanation's model work down step by step.
 
     .venv/bin/python bench/bench_request_path.py [--clients 100] [--sqlite]
 """
@@ -103,7 +105,9 @@ def main() -> None:
                         assert client.get(f"/api/v1/clients/{raw}{suffix}", headers=headers).status_code == 200
                     elapsed += (time.perf_counter() - started) * 1000
                     started = time.perf_counter()
+                    # Issue 17's model floor: LightGBM's own pred_contrib + predict on the row.
                     model_bundle.booster.predict(rows[i : i + 1], pred_contrib=True, num_threads=1)
+                    model_bundle.booster.predict(rows[i : i + 1], num_threads=1)
                     bare.append((time.perf_counter() - started) * 1000)
 
     requests = 2 * args.clients
@@ -111,7 +115,7 @@ def main() -> None:
     engine = "sqlite" if args.sqlite else "postgresql"
     print(f"request path, {args.clients} clients x (score + explanation), {engine}, nothing cached:")
     bare_mean = sum(bare) / len(bare)
-    print(f"  bare booster pred_contrib on one row (1 thread)           {bare_mean:6.2f} ms")
+    print(f"  bare booster pred_contrib + predict on one row (1 thread) {bare_mean:6.2f} ms")
     print(f"  baseline: model work (score or explanation, incl. cache)   {model:6.2f} ms per request"
           f"   ratio to the bare booster {model / bare_mean:5.2f}")
     print(f"  whole request (TestClient, in process)                    {elapsed / requests:6.2f} ms"

@@ -62,9 +62,11 @@ Methods
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import math
+import weakref
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 from pathlib import Path
@@ -194,6 +196,59 @@ def _percentile(quantiles: np.ndarray, values: np.ndarray) -> np.ndarray:
     return np.clip((left + right) / 2.0 - 0.5, 0.0, 100.0)
 
 
+_C_API_PREDICT_CONTRIB = 3  # LightGBM's c_api.h
+_C_API_DTYPE_FLOAT64 = 1
+
+
+def _free_fast_config(lib: Any, handle: ctypes.c_void_p) -> None:
+    lib.LGBM_FastConfigFree(handle)
+
+
+class _OneRowContributions:
+    """``booster.predict(x, pred_contrib=True, num_threads=1)`` for one row through
+    LightGBM's own single-row API (``LGBM_BoosterPredictForMatSingleRowFast``): the same
+    TreeSHAP code and numbers (``tests/test_ml_one_row.py`` compares them bit for bit), with
+    the set-up (parameters, predictor) done once per bundle rather than per call. LightGBM
+    guards the shared single-row predictor with a mutex: safe from the API's threads."""
+
+    def __init__(self, booster: lgb.Booster, ncol: int) -> None:
+        from lightgbm.basic import _LIB, _c_str, _safe_call
+
+        self._booster = booster  # the handle below points into it: keep it alive
+        self._ncol = ncol
+        self._lib, self._check = _LIB, _safe_call
+        self._handle = ctypes.c_void_p()
+        # As booster.predict picks the iterations by default (start 0, best iteration or all).
+        _safe_call(_LIB.LGBM_BoosterPredictForMatSingleRowFastInit(
+            booster._handle, ctypes.c_int(_C_API_PREDICT_CONTRIB), ctypes.c_int(0),
+            ctypes.c_int(booster.best_iteration), ctypes.c_int(_C_API_DTYPE_FLOAT64), ctypes.c_int32(ncol),
+            _c_str("num_threads=1"), ctypes.byref(self._handle),
+        ))  # fmt: skip
+        weakref.finalize(self, _free_fast_config, _LIB, self._handle)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        row = np.ascontiguousarray(x, dtype=np.float64)
+        if row.shape != (1, self._ncol):
+            raise ValueError(f"one row of {self._ncol} features expected, got shape {row.shape}")
+        out = np.empty((1, self._ncol + 1), dtype=np.float64)
+        out_len = ctypes.c_int64()
+        self._check(self._lib.LGBM_BoosterPredictForMatSingleRowFast(
+            self._handle, row.ctypes.data_as(ctypes.c_void_p), ctypes.byref(out_len),
+            out.ctypes.data_as(ctypes.POINTER(ctypes.c_double)),
+        ))  # fmt: skip
+        if out_len.value != self._ncol + 1:
+            raise RuntimeError(f"LightGBM wrote {out_len.value} contributions, expected {self._ncol + 1}")
+        return out
+
+
+def _one_row_contributions(booster: lgb.Booster, ncol: int) -> Any:
+    """The single-row fast path, or ``booster.predict`` if this LightGBM lacks it."""
+    try:
+        return _OneRowContributions(booster, ncol)
+    except (AttributeError, ImportError, lgb.basic.LightGBMError):
+        return lambda x: np.asarray(booster.predict(x, pred_contrib=True, num_threads=1), dtype=np.float64)
+
+
 class ModelBundle:
     """A verified, loaded bundle; see the module docstring for the full interface."""
 
@@ -228,6 +283,7 @@ class ModelBundle:
         if self.booster.feature_name() != self.feature_names:
             raise BundleIntegrityError(f"{directory / MODEL_FILE}: the model's inputs are not the policy's features")
         self._protected = {name: self.policy.protected_attribute_of(name) for name in self.feature_names}
+        self._contributions_one = _one_row_contributions(self.booster, len(self.feature_names))
         self.population: dict[str, Any] = json.loads(blobs[POPULATION_FILE])
         self._importance: list[dict[str, Any]] = json.loads(blobs[IMPORTANCE_FILE])
         self._input_spec: dict[str, dict[str, Any]] = json.loads(blobs[INPUT_SPEC_FILE])
@@ -469,7 +525,7 @@ class ModelBundle:
         one-element arrays (a numpy call on one value costs more than the value), the same
         IEEE operations in the same order, numpy's own exp and sums: the same bits
         (``tests/test_ml_one_row.py`` compares them on many rows and on made-up contributions)."""
-        return self._explain_contributions_one(self._contributions(x), x, top, lang)
+        return self._explain_contributions_one(self._contributions_one(x), x, top, lang)
 
     def _explain_contributions_one(
         self, contrib: np.ndarray, x: np.ndarray, top: int, lang: str
