@@ -16,7 +16,7 @@
    floor: LightGBM's own ``pred_contrib`` + ``predict`` on the same client's prebuilt numpy
    row with one thread, timed among the steps (the default threads are timed apart and
    printed: their OpenMP workers keep spinning after a call and would slow what follows;
-   on one row they are no faster and use more CPU). Times are the p50 CPU time of the step
+   on one row they swing with the machine's load, one thread does not). Times are the p50 CPU time of the step
    (the default threads: the process's CPU time, every OpenMP thread), robust to other jobs
    on a shared machine; wall times are printed too. Steps: input
    hash, feature row, the bundle's ``pred_contrib`` call, the rest of the explanation
