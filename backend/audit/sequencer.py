@@ -9,13 +9,14 @@ events left by a process that died (``kill -9``) are chained by the others. A ki
 sequencer loses nothing: its batch transaction is rolled back and the pending events stay
 where they were.
 
-Pacing (docs/decisions/0021-audit-sequencer-pacing.md): a batch starts at most once per
-``interval_seconds`` while events keep arriving (the first one after a quiet spell waits only
-``linger_seconds``), so under a steady stream the events of one interval form one batch
-instead of one batch (and one lock, one commit) per event. The sequencer's fixed cost is
-thus bounded by one batch per interval, whatever the request rate; a full batch means a
-backlog, which is drained at once. An event waits at most about one interval for its seq;
-readers that need the newest events chain them themselves (``catch_up``).
+Pacing (docs/decisions/0021-audit-sequencer-pacing.md): while events keep arriving, a batch
+starts at most once per interval (the first one after a quiet spell waits only
+``linger_seconds``), so the events of one interval form one batch instead of one batch (one
+lock, one commit) per event. The interval is ``duty`` times the CPU time the thread spent on
+its last batch, between ``interval_seconds`` and ``max_interval_seconds``: while pacing, the
+sequencer uses at most about 1/``duty`` of a core whatever the request rate, and an event
+waits at most about ``max_interval_seconds`` for its seq. A full batch means a backlog, which
+is drained at once. Readers that need the newest events chain them themselves (``catch_up``).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import structlog
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from backend.audit.service import CHAIN_BATCH, sequence_on
+from backend.audit.service import CHAIN_BATCH, AuditUnavailable, sequence_on
 
 log = structlog.get_logger("octroi.audit")
 
@@ -40,10 +41,13 @@ class Sequencer:
 
     def __init__(
         self, engine: Engine, info: dict[str, Any], *, idle_seconds: float = 1.0,
-        linger_seconds: float = 0.002, interval_seconds: float = 0.025, batch_limit: int = BATCH_LIMIT,
+        linger_seconds: float = 0.002, interval_seconds: float = 0.025, max_interval_seconds: float = 0.25,
+        duty: float = 40.0, batch_limit: int = BATCH_LIMIT,
     ) -> None:
         self._engine, self._info = engine, info
-        self._idle, self._linger, self._interval = idle_seconds, linger_seconds, interval_seconds
+        self._idle, self._linger = idle_seconds, linger_seconds
+        self._min_interval = self._interval = interval_seconds
+        self._max_interval, self._duty = max(max_interval_seconds, interval_seconds), duty
         self._limit = batch_limit
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -83,9 +87,10 @@ class Sequencer:
                     return
                 self._wake.clear()  # what woke us meanwhile is in this batch
             self._last_start = time.monotonic()
+            cpu = time.thread_time()
             try:
                 count = self._batch()
-            except SQLAlchemyError as exc:
+            except (SQLAlchemyError, AuditUnavailable) as exc:
                 # The batch rolled back; its events stay pending and are retried.
                 log.warning("audit_sequencer_failed", error_type=type(exc).__name__)
                 self._stop.wait(0.5)
@@ -99,6 +104,8 @@ class Sequencer:
                 self.chained += count
                 self.batches += 1
                 self.largest_batch = max(self.largest_batch, count)
+                spent = self._duty * (time.thread_time() - cpu)
+                self._interval = min(self._max_interval, max(self._min_interval, spent))
             backlog = count >= self._limit
             if backlog:
                 self._wake.set()  # a full batch: drain the rest now, no pacing
@@ -109,7 +116,7 @@ class Sequencer:
             self._conn = self._engine.connect()
         try:
             return sequence_on(self._conn, self._info, self._limit)
-        except SQLAlchemyError:
+        except (SQLAlchemyError, AuditUnavailable):
             self._close()  # a broken connection is replaced at the next batch
             raise
 

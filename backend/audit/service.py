@@ -23,7 +23,6 @@ The chain head is serialized across processes: an advisory lock on PostgreSQL,
 from __future__ import annotations
 
 import getpass
-import json
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -464,28 +463,34 @@ def _insert_checkpoint_row(conn: Connection, signer: CheckpointSigner, seq: int,
     return checkpoint_record(seq, head_hash, canonical_ts(created), signer.key_id, signature)
 
 
-# PostgreSQL: the whole batch in one statement (one array per column), so the in-order
-# trigger runs once per batch rather than once per event, and the statement is prepared once.
-_EVENT_COLUMNS = ("seq", *EVENT_FIELDS, "prev_hash", "hash", "pending_id")
-_PG_TYPES = {
-    "seq": "bigint", "ts": "timestamptz", "details": "json", "pending_id": "bigint",
-}
-_COLUMN_LIST = ", ".join(_EVENT_COLUMNS)
-_ARRAY_LIST = ", ".join(f"CAST(:{c} AS {_PG_TYPES.get(c, 'varchar')}[])" for c in _EVENT_COLUMNS)
+# The events are copied by the database from their pending rows: only seq, prev_hash, hash
+# and the pending id travel (what the sequencer computed), never the fields again.
+_COPIED = ", ".join(f"p.{name}" for name in EVENT_FIELDS)
+_EVENT_COLUMNS = ", ".join(("seq", *EVENT_FIELDS, "prev_hash", "hash", "pending_id"))
+# PostgreSQL: the whole batch in one statement (one array per computed column), so the
+# in-order trigger runs once per batch rather than once per event; prepared once.
 _PG_INSERT_BATCH = text(
     # Built from the constant column names above, never from input.
-    f"INSERT INTO audit_events ({_COLUMN_LIST}) SELECT * FROM unnest({_ARRAY_LIST})"  # noqa: S608  # nosec B608
+    f"INSERT INTO audit_events ({_EVENT_COLUMNS}) SELECT c.seq, {_COPIED}, c.prev_hash, c.hash, p.id "  # noqa: S608  # nosec B608
+    "FROM unnest(CAST(:seq AS bigint[]), CAST(:prev_hash AS varchar[]), CAST(:hash AS varchar[]), "
+    "CAST(:pending_id AS bigint[])) AS c(seq, prev_hash, hash, pending_id) "
+    "JOIN audit_pending p ON p.id = c.pending_id"
 )
-_INSERT_EVENTS = insert(_EVENTS)
+# SQLite: executemany of one cached statement.
+_INSERT_ONE = text(
+    f"INSERT INTO audit_events ({_EVENT_COLUMNS}) SELECT :seq, {_COPIED}, :prev_hash, :hash, p.id "  # noqa: S608  # nosec B608
+    "FROM audit_pending p WHERE p.id = :pending_id"
+)
+_COMPUTED = ("seq", "prev_hash", "hash", "pending_id")
 
 
 def _insert_events(conn: Connection, values: list[dict[str, Any]]) -> None:
-    if conn.dialect.name != "postgresql":
-        conn.execute(_INSERT_EVENTS, values)  # executemany, one cached statement
-        return
-    columns: dict[str, list[Any]] = {c: [v[c] for v in values] for c in _EVENT_COLUMNS}
-    columns["details"] = [None if d is None else json.dumps(d) for d in columns["details"]]
-    conn.execute(_PG_INSERT_BATCH, columns)
+    if conn.dialect.name == "postgresql":
+        inserted = conn.execute(_PG_INSERT_BATCH, {c: [v[c] for v in values] for c in _COMPUTED}).rowcount
+    else:
+        inserted = conn.execute(_INSERT_ONE, [{c: v[c] for c in _COMPUTED} for v in values]).rowcount
+    if inserted != len(values):  # a pending row read in this transaction vanished: refuse
+        raise AuditUnavailable(f"audit sequencer: {inserted} of {len(values)} events copied")
 
 
 def _batch_chained(conn: Connection, count: int) -> None:
@@ -619,7 +624,7 @@ def _chain_in_place(db: Session, attempts: int = 3, wait_seconds: float = 5.0) -
                     log.warning("audit_catch_up_skipped", reason="chain locked")
                     return 0
                 return chain_pending(db)
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, AuditUnavailable) as exc:
             for key, mark in marks.items():
                 del db.info.get(key, [])[mark:]
             log.warning("audit_catch_up_failed", error_type=type(exc).__name__)
