@@ -107,7 +107,6 @@ _PREDICT_THREADS = 2
 # Below this many rows one thread is faster: OpenMP start-up costs more than it saves.
 _SINGLE_THREAD_ROWS = 64
 _CATEGORICAL = frozenset(CATEGORICAL_FEATURES)
-_INF = float("inf")
 # A string as json.dumps(..., ensure_ascii=False) writes it (the same C function).
 _json_str = json.encoder.encode_basestring
 
@@ -119,13 +118,11 @@ class BundleIntegrityError(RuntimeError):
 def _json_float(value: float) -> str:
     """A float as ``json.dumps`` writes it (``float.__repr__``; NaN and infinities as the
     encoder's default ``allow_nan=True`` spells them)."""
+    if value - value == 0.0:  # finite
+        return float.__repr__(value)
     if value != value:
         return "NaN"
-    if value == _INF:
-        return "Infinity"
-    if value == -_INF:
-        return "-Infinity"
-    return float.__repr__(value)
+    return "Infinity" if value > 0 else "-Infinity"
 
 
 def _sha256(data: bytes) -> str:
@@ -404,12 +401,23 @@ class ModelBundle:
         parts = []
         for key, categorical, name in self._hash_columns:
             value = get(name)
-            if value is None or (isinstance(value, float) and value != value) or value == "":
-                parts.append(key + "null")
+            kind = type(value)
+            # The stored JSON's own types first (float, int, str), then anything else.
+            if value is None:
+                text = "null"
+            elif kind is float and not categorical:
+                text = "null" if value != value else _json_float(value)
+            elif kind is int and not categorical:
+                text = _json_float(float(value))
+            elif kind is str and categorical:
+                text = "null" if value == "" else _json_str(value)
+            elif (isinstance(value, float) and value != value) or value == "":
+                text = "null"
             elif categorical:
-                parts.append(key + _json_str(str(value)))
+                text = _json_str(str(value))
             else:
-                parts.append(key + _json_float(float(value)))
+                text = _json_float(float(value))
+            parts.append(key + text)
         return _sha256(("{" + ",".join(parts) + "}").encode("utf-8"))
 
     # ------------------------------------------------------------------ scoring
