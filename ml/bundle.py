@@ -193,7 +193,8 @@ def _percentile(quantiles: np.ndarray, values: np.ndarray) -> np.ndarray:
     return np.clip((left + right) / 2.0 - 0.5, 0.0, 100.0)
 
 
-_C_API_PREDICT_CONTRIB = 3  # LightGBM's c_api.h
+_C_API_PREDICT_NORMAL = 0  # LightGBM's c_api.h
+_C_API_PREDICT_CONTRIB = 3
 _C_API_DTYPE_FLOAT64 = 1
 
 
@@ -201,23 +202,24 @@ def _free_fast_config(lib: Any, handle: ctypes.c_void_p) -> None:
     lib.LGBM_FastConfigFree(handle)
 
 
-class _OneRowContributions:
-    """``booster.predict(x, pred_contrib=True, num_threads=1)`` for one row through
-    LightGBM's own single-row API (``LGBM_BoosterPredictForMatSingleRowFast``): the same
-    TreeSHAP code and numbers (``tests/test_ml_one_row.py`` compares them bit for bit), with
+class _OneRowPredictor:
+    """``booster.predict(x, num_threads=1)`` (``contrib``: with ``pred_contrib=True``) for one
+    row through LightGBM's own single-row API (``LGBM_BoosterPredictForMatSingleRowFast``):
+    the same code and numbers (``tests/test_ml_one_row.py`` compares them bit for bit), with
     the set-up (parameters, predictor) done once per bundle rather than per call. LightGBM
     guards the shared single-row predictor with a mutex: safe from the API's threads."""
 
-    def __init__(self, booster: lgb.Booster, ncol: int) -> None:
+    def __init__(self, booster: lgb.Booster, ncol: int, contrib: bool) -> None:
         from lightgbm.basic import _LIB, _c_str, _safe_call
 
         self._booster = booster  # the handle below points into it: keep it alive
         self._ncol = ncol
+        self._nout = ncol + 1 if contrib else 1
         self._lib, self._check = _LIB, _safe_call
         self._handle = ctypes.c_void_p()
         # As booster.predict picks the iterations by default (start 0, best iteration or all).
         _safe_call(_LIB.LGBM_BoosterPredictForMatSingleRowFastInit(
-            booster._handle, ctypes.c_int(_C_API_PREDICT_CONTRIB), ctypes.c_int(0),
+            booster._handle, ctypes.c_int(_C_API_PREDICT_CONTRIB if contrib else _C_API_PREDICT_NORMAL), ctypes.c_int(0),
             ctypes.c_int(booster.best_iteration), ctypes.c_int(_C_API_DTYPE_FLOAT64), ctypes.c_int32(ncol),
             _c_str("num_threads=1"), ctypes.byref(self._handle),
         ))  # fmt: skip
@@ -227,23 +229,25 @@ class _OneRowContributions:
         row = np.ascontiguousarray(x, dtype=np.float64)
         if row.shape != (1, self._ncol):
             raise ValueError(f"one row of {self._ncol} features expected, got shape {row.shape}")
-        out = np.empty((1, self._ncol + 1), dtype=np.float64)
+        out = np.empty((1, self._nout), dtype=np.float64)
         out_len = ctypes.c_int64()
         self._check(self._lib.LGBM_BoosterPredictForMatSingleRowFast(
             self._handle, row.ctypes.data_as(ctypes.c_void_p), ctypes.byref(out_len),
             out.ctypes.data_as(ctypes.POINTER(ctypes.c_double)),
         ))  # fmt: skip
-        if out_len.value != self._ncol + 1:
-            raise RuntimeError(f"LightGBM wrote {out_len.value} contributions, expected {self._ncol + 1}")
+        if out_len.value != self._nout:
+            raise RuntimeError(f"LightGBM wrote {out_len.value} values, expected {self._nout}")
         return out
 
 
-def _one_row_contributions(booster: lgb.Booster, ncol: int) -> Any:
-    """The single-row fast path, or ``booster.predict`` if this LightGBM lacks it."""
+def _one_row_predictor(booster: lgb.Booster, ncol: int, contrib: bool) -> Any:
+    """The single-row fast path, or ``booster.predict`` if this LightGBM lacks it: a function
+    of a (1, ncol) row giving a (1, ncol + 1) contributions row or a (1, 1) probability."""
     try:
-        return _OneRowContributions(booster, ncol)
+        return _OneRowPredictor(booster, ncol, contrib)
     except (AttributeError, ImportError, lgb.basic.LightGBMError):
-        return lambda x: np.asarray(booster.predict(x, pred_contrib=True, num_threads=1), dtype=np.float64)
+        return lambda x: np.asarray(booster.predict(x, pred_contrib=contrib, num_threads=1),
+                                    dtype=np.float64).reshape(1, -1)
 
 
 class ModelBundle:
@@ -280,7 +284,8 @@ class ModelBundle:
         if self.booster.feature_name() != self.feature_names:
             raise BundleIntegrityError(f"{directory / MODEL_FILE}: the model's inputs are not the policy's features")
         self._protected = {name: self.policy.protected_attribute_of(name) for name in self.feature_names}
-        self._contributions_one = _one_row_contributions(self.booster, len(self.feature_names))
+        self._contributions_one = _one_row_predictor(self.booster, len(self.feature_names), contrib=True)
+        self._probability_one = _one_row_predictor(self.booster, len(self.feature_names), contrib=False)
         self.population: dict[str, Any] = json.loads(blobs[POPULATION_FILE])
         self._importance: list[dict[str, Any]] = json.loads(blobs[IMPORTANCE_FILE])
         self._input_spec: dict[str, dict[str, Any]] = json.loads(blobs[INPUT_SPEC_FILE])
@@ -462,8 +467,16 @@ class ModelBundle:
         """``score`` for one client given as a mapping of raw columns (None = missing), without
         pandas: {probability, decision, borderline, risk_band, display_score} as Python values,
         the same numbers as ``score`` gives for that row."""
-        p = np.asarray(self.booster.predict(self._row(record), num_threads=1), dtype=np.float64)
-        return _first(self._scores(p))
+        p = self._probability_one(self._row(record)).item()
+        # The batch path's _scores on one float (grades.grade_of/display_score_of: same values).
+        low, high = self.threshold_interval
+        return {
+            "probability": p,
+            "decision": "refuse" if p >= self.threshold else "approve",
+            "borderline": low <= p < high,
+            "risk_band": grade_of(p),
+            "display_score": display_score_of(p),
+        }
 
     def _contributions(self, x: np.ndarray) -> np.ndarray:
         return np.asarray(self.booster.predict(x, pred_contrib=True, num_threads=_threads(len(x))), dtype=np.float64)
@@ -786,17 +799,6 @@ def _reason_groups(features: list[str], protected: dict[str, str | None]) -> tup
         key = "external_scores" if set(FEATURE_SOURCES[name]) <= set(EXT_SOURCES) else name
         matrix[j, keys.index(key)] = 1.0
     return keys, matrix
-
-
-def _first(scores: dict[str, np.ndarray]) -> dict[str, Any]:
-    """Row 0 of a score dict of arrays as plain Python values (float, str, bool, int)."""
-    return {
-        "probability": float(scores["probability"][0]),
-        "decision": str(scores["decision"][0]),
-        "borderline": bool(scores["borderline"][0]),
-        "risk_band": str(scores["risk_band"][0]),
-        "display_score": int(scores["display_score"][0]),
-    }
 
 
 def _threads(rows: int) -> int:

@@ -228,15 +228,17 @@ def test_one_row_arithmetic_equals_the_batch_arithmetic_on_made_up_contributions
             }
 
 
-def test_single_row_contributions_are_the_boosters_bit_for_bit_also_from_many_threads(model_bundle, awkward_rows):
-    """The one-row path calls LightGBM's single-row API (set up once per bundle): the same
-    contributions as ``booster.predict(pred_contrib=True)``, also when the API's threads call
+@pytest.mark.parametrize("contrib", [True, False], ids=["pred_contrib", "probability"])
+def test_single_row_predictions_are_the_boosters_bit_for_bit_also_from_many_threads(model_bundle, awkward_rows,
+                                                                                    contrib):
+    """The one-row paths call LightGBM's single-row API (set up once per bundle): the same
+    contributions and probabilities as ``booster.predict``, also when the API's threads call
     it at once (LightGBM serialises them on its own mutex)."""
     from concurrent.futures import ThreadPoolExecutor
 
     x = model_bundle._matrix(awkward_rows)
-    expected = model_bundle.booster.predict(x, pred_contrib=True)
-    one = model_bundle._contributions_one
+    expected = model_bundle.booster.predict(x, pred_contrib=contrib).reshape(len(x), -1)
+    one = model_bundle._contributions_one if contrib else model_bundle._probability_one
     assert all(np.array_equal(one(x[i : i + 1])[0], expected[i]) for i in range(len(x)))
     with ThreadPoolExecutor(max_workers=6) as pool:
         results = list(pool.map(lambda i: one(x[i : i + 1])[0], [i % len(x) for i in range(3 * len(x))]))
