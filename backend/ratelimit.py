@@ -173,18 +173,23 @@ class DatabaseCounters:
         except SQLAlchemyError as exc:
             raise LimiterUnavailable(f"rate-limit counters unavailable: {type(exc).__name__}") from exc
 
-    def hit_in(self, db: Session, scope: str, subject: str, window_start: int, window: int) -> tuple[int, int]:
-        """``hit`` inside the caller's (write) transaction: it commits or rolls back with it."""
+    def hit_in(
+        self, db: Session, scope: str, subject: str, window_start: int, window: int, previous: int | None = None
+    ) -> tuple[int, int]:
+        """``hit`` inside the caller's (write) transaction: it commits or rolls back with it.
+        ``previous``: the previous window's count when the caller read it already (a closed
+        window no longer changes), which spares one statement."""
         # The upsert takes the row lock first, so concurrent hits of one user serialize.
         current = self._upsert(db, scope, subject, window_start)
         connection = db.connection()
         keys = {"scope": scope, "subject": subject, "window_start": window_start - window}
-        previous = connection.execute(_COUNT_OF_WINDOW, keys).scalar()
+        if previous is None:
+            previous = int(connection.execute(_COUNT_OF_WINDOW, keys).scalar() or 0)
         # Keep the table small: this user's windows older than the previous one are dead.
         # Only the first hit of a window can find any, so the others skip the statement.
         if current == 1:
             connection.execute(_DELETE_OLDER_WINDOWS, keys)
-        return int(previous or 0), current
+        return previous, current
 
     def read(self, db: Session, scope: str, subject: str, window_start: int, window: int) -> tuple[int, int]:
         """(previous window's count, this one's) as committed, in the caller's transaction."""
@@ -276,20 +281,26 @@ class RateLimiter:
         window_start = int(now // window) * window
         return window_start, now - window_start
 
-    def peek(self, db: Session, scope: str, subject: str, limit: int, window: int) -> Decision:
-        """Would one more request fit? Reads the committed counts, counts nothing."""
+    def peek(self, db: Session, scope: str, subject: str, limit: int, window: int) -> tuple[Decision, WindowRead]:
+        """Would one more request fit? Reads the committed counts, counts nothing; also returns
+        what it read of the previous window, which ``hit_in`` reuses."""
         assert isinstance(self.store, DatabaseCounters)
         window_start, elapsed = self._window(window)
         previous, current = self.store.read(db, scope, subject, window_start, window)
+        read = WindowRead(window_start, previous)
         if estimate(previous, current + 1, elapsed / window) <= limit:
-            return Decision(True, limit, window)
-        return Decision(False, limit, window, retry_after_seconds(previous, current, elapsed, limit, window))
+            return Decision(True, limit, window), read
+        return Decision(False, limit, window, retry_after_seconds(previous, current, elapsed, limit, window)), read
 
-    def hit_in(self, db: Session, scope: str, subject: str, limit: int, window: int) -> Decision:
-        """Count one request in ``db``'s transaction; when refused the caller rolls it back."""
+    def hit_in(
+        self, db: Session, scope: str, subject: str, limit: int, window: int, read: WindowRead | None = None
+    ) -> Decision:
+        """Count one request in ``db``'s transaction; when refused the caller rolls it back.
+        ``read``: the guard's peek, whose previous-window count still holds in the same window."""
         assert isinstance(self.store, DatabaseCounters)
         window_start, elapsed = self._window(window)
-        previous, current = self.store.hit_in(db, scope, subject, window_start, window)
+        known = read.previous if read is not None and read.window_start == window_start else None
+        previous, current = self.store.hit_in(db, scope, subject, window_start, window, known)
         if estimate(previous, current, elapsed / window) <= limit:
             return Decision(True, limit, window)
         return Decision(False, limit, window, retry_after_seconds(previous, current - 1, elapsed, limit, window))
@@ -353,18 +364,27 @@ def rate_limit(scope: str, *, per_minute: int | None = None) -> RateBudget:
 
 
 @dataclass(frozen=True)
+class WindowRead:
+    """What a peek read: the current window's start and the previous window's count."""
+
+    window_start: int
+    previous: int
+
+
+@dataclass(frozen=True)
 class PendingCount:
     """A request allowed by a read of the database counters, to be counted in its audited write."""
 
     budget: RateBudget
     limit: int
     window: int
+    read: WindowRead | None = None
 
     def count(self, request: Request, db: Session, principal: Principal) -> None:
         """Count the request in ``db``'s write transaction (just begun); 429 if it no longer fits."""
         try:
             decision = get_limiter(request.app).hit_in(db, self.budget.scope, principal.username,
-                                                       self.limit, self.window)
+                                                       self.limit, self.window, self.read)
         except SQLAlchemyError as exc:
             db.rollback()
             raise _unavailable(self.budget.scope, LimiterUnavailable(type(exc).__name__)) from None
@@ -380,8 +400,8 @@ def spend(request: Request, db: Session, principal: Principal, budget: RateBudge
     limiter = get_limiter(request.app)
     try:
         if limiter.counts_in_request:
-            decision = limiter.peek(db, budget.scope, principal.username, limit, window)
-            pending = PendingCount(budget, limit, window) if decision.allowed else None
+            decision, read = limiter.peek(db, budget.scope, principal.username, limit, window)
+            pending = PendingCount(budget, limit, window, read) if decision.allowed else None
         else:
             decision = limiter.hit(budget.scope, principal.username, limit, window)
             pending = None

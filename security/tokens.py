@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from jose import jws, jwt
+from jose import jwt
 from jose.exceptions import ExpiredSignatureError, JOSEError, JWTClaimsError
 
 ALGORITHM = "HS256"
@@ -134,22 +134,9 @@ def decode_token(config: TokenConfig, token: str, expected_type: TokenType) -> d
         header = jwt.get_unverified_header(token)
         if header.get("alg") not in ALLOWED_ALGORITHMS:
             raise TokenError("algorithm not allowed")
-        key = _signing_key(config, token)
-        claims = jwt.decode(
-            token,
-            key,
-            algorithms=ALLOWED_ALGORITHMS,
-            audience=config.audience,
-            issuer=config.issuer,
-            options=options,
-        )
-    except ExpiredSignatureError as exc:
-        expired = _claims_despite_expiry(config, key, token)
-        raise TokenError("token expired", expired) from exc
-    except JWTClaimsError as exc:
-        raise TokenError(f"invalid claims: {exc}") from exc
     except JOSEError as exc:
         raise TokenError("invalid token") from exc
+    claims = _verified_claims(config, token, options)
     for claim in REQUIRED_CLAIMS:
         if claims.get(claim) in (None, ""):
             raise TokenError(f"missing claim: {claim}")
@@ -162,18 +149,26 @@ def decode_token(config: TokenConfig, token: str, expected_type: TokenType) -> d
     return claims
 
 
-def _signing_key(config: TokenConfig, token: str) -> str:
-    """The acceptable key whose signature ``token`` carries (signature only, no claims yet).
+def _verified_claims(config: TokenConfig, token: str, options: dict[str, Any]) -> dict[str, Any]:
+    """The claims of ``token`` under the acceptable key that signed it, each signature checked
+    once: the current key first (almost every token), then the keys in their grace period.
 
-    A token signed with a previous key past its grace period matches none and is refused
-    exactly like a forged one.
+    python-jose checks the signature before any claim, so an expired token or a wrong claim
+    means the key was right. A token signed with a previous key past its grace period matches
+    none and is refused exactly like a forged one.
     """
     for key in config.verification_keys():
         try:
-            jws.verify(token, key, ALLOWED_ALGORITHMS)
+            return jwt.decode(
+                token, key, algorithms=ALLOWED_ALGORITHMS, audience=config.audience, issuer=config.issuer,
+                options=options,
+            )
+        except ExpiredSignatureError as exc:
+            raise TokenError("token expired", _claims_despite_expiry(config, key, token)) from exc
+        except JWTClaimsError as exc:
+            raise TokenError(f"invalid claims: {exc}") from exc
         except JOSEError:
-            continue
-        return key
+            continue  # not this key's signature (or not a token at all)
     raise TokenError("invalid token")
 
 

@@ -20,7 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from backend.audit.actions import AuditAction
 from backend.auth.deps import GuardSpec, RequestContext, oauth2_scheme
 from backend.cache import ResultCache
-from backend.clients.models import Client
+from backend.clients.models import StoredClient
 from backend.clients.service import ClientNotFound, find_client
 from backend.ratelimit import RateBudget
 from backend.scoring.model import get_bundle, get_cache, get_keyring
@@ -42,7 +42,7 @@ def malformed_client_id(exc: MalformedClientId, *where: str) -> RequestValidatio
     )
 
 
-def load_client(ctx: RequestContext, ring: PseudonymKeyRing, client_id: str) -> Client:
+def load_client(ctx: RequestContext, ring: PseudonymKeyRing, client_id: str) -> StoredClient:
     """The client, or 422 (malformed id) / 404 (unknown or erased: one answer for both)."""
     try:
         return find_client(ctx.db, ring, client_id)
@@ -57,13 +57,13 @@ def load_client(ctx: RequestContext, ring: PseudonymKeyRing, client_id: str) -> 
 class ClientContext(RequestContext):
     """A ``RequestContext`` with the client of the path, the key ring, the model and the cache."""
 
-    client: Client
+    client: StoredClient
     ring: PseudonymKeyRing
     bundle: ModelBundle | None
     cache: ResultCache
 
     @classmethod
-    def of(cls, ctx: RequestContext, client: Client, ring: PseudonymKeyRing, bundle: ModelBundle | None,
+    def of(cls, ctx: RequestContext, client: StoredClient, ring: PseudonymKeyRing, bundle: ModelBundle | None,
            cache: ResultCache) -> ClientContext:
         self = cls.__new__(cls)
         self.__dict__.update(ctx.__dict__)

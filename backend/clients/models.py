@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, String
@@ -20,6 +21,24 @@ class Client(Base):
     key_version: Mapped[str] = mapped_column(String(16))
     features: Mapped[dict[str, Any]] = mapped_column(JSON)
     imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+@dataclass(frozen=True, slots=True)
+class StoredClient:
+    """A client row as the request path reads it (one Core query, no ORM identity): what every
+    client route uses, nothing it could write back by accident."""
+
+    pseudonym: str
+    key_version: str
+    features: dict[str, Any]
+    imported_at: datetime
+
+    @classmethod
+    def of_row(cls, row: Any) -> StoredClient:
+        imported_at = row.imported_at
+        if imported_at.tzinfo is None:  # SQLite keeps no offset; every stored time is UTC
+            imported_at = imported_at.replace(tzinfo=UTC)
+        return cls(row.pseudonym, row.key_version, row.features, imported_at)
 
 
 class ClientErasure(Base):

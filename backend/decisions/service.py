@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from backend.audit.models import AuditEvent, AuditPending
 from backend.audit.service import events_where
-from backend.clients.models import Client
+from backend.clients.models import StoredClient
 from backend.decisions.models import DecisionContest, DecisionSnapshot
 from backend.privacy.models import AdvisorDecision
 
@@ -79,7 +79,7 @@ def open_contest(db: Session, decision_id: int) -> DecisionContest | None:
 # ----------------------------------------------------------------------------- writing
 
 
-def snapshot(db: Session, client: Client, input_hash: str) -> DecisionSnapshot:
+def snapshot(db: Session, client: StoredClient, input_hash: str) -> DecisionSnapshot:
     """The client's application as the model sees it now (one row per distinct input)."""
     existing = db.scalars(
         select(DecisionSnapshot).where(
@@ -107,7 +107,7 @@ class Scored:
 
 
 def decide(
-    db: Session, *, client: Client, candidates: list[str], scored: Scored, decision: str,
+    db: Session, *, client: StoredClient, candidates: list[str], scored: Scored, decision: str,
     reason: str | None, advisor: str,
 ) -> AdvisorDecision:
     """A first decision, or a revision of the one in force. ``LifecycleError`` when refused."""
@@ -170,7 +170,7 @@ def contest(db: Session, *, candidates: list[str], decision_id: int, statement: 
 
 
 def review(
-    db: Session, *, client: Client, candidates: list[str], decision_id: int, reviewer: str, outcome: str,
+    db: Session, *, client: StoredClient, candidates: list[str], decision_id: int, reviewer: str, outcome: str,
     decision: str | None, reason: str, scored: Callable[[], Scored],
 ) -> tuple[DecisionContest, AdvisorDecision | None]:
     """Close the open contest of ``decision_id``; ``scored()`` gives the model's view for a revision."""

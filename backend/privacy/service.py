@@ -25,7 +25,7 @@ from backend.audit.service import (
     write_anchor,
 )
 from backend.auth.models import LoginThrottle, RefreshFamily, RefreshToken
-from backend.clients.models import Client, ClientErasure
+from backend.clients.models import Client, ClientErasure, StoredClient
 from backend.clients.service import erase_client
 from backend.decisions import service as decisions_service
 from backend.monitoring.outcomes import delete_outcomes
@@ -68,7 +68,7 @@ CONTROLLER_NOTE = {
 
 
 def build_export(
-    db: Session, client: Client, candidates: list[str], bundle: Any | None, lang: str,
+    db: Session, client: StoredClient, candidates: list[str], bundle: Any | None, lang: str,
     unavailable_reason: str | None = None,
 ) -> ClientExport:
     """Everything Octroi holds on one client, and how the decision about them is made."""
@@ -153,7 +153,7 @@ class Erasure:
 
 
 def erase(
-    db: Session, client: Client, candidates: list[str], tombstones: Sequence[Pseudonym] = ()
+    db: Session, client: StoredClient, candidates: list[str], tombstones: Sequence[Pseudonym] = ()
 ) -> Erasure:
     """Delete the client's features, keep tombstones, detach their decisions (caller commits).
 
