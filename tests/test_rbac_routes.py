@@ -130,6 +130,9 @@ def test_every_route_has_one_guard_naming_its_permission_and_audit_action(app):
         if any(getattr(c, "__name__", "") == "get_db" for c in _calls(route.dependant)):
             # The guard opens the request's one session; a second one would be a second transaction.
             problems.append(f"{method} {route.path}: a session besides the guard's")
+        if not getattr(route.dependant.call, "one_trip", False):
+            # Registered without GuardedRoute, the route would get the guard's admission only.
+            problems.append(f"{method} {route.path}: guard and route not run in one trip (GuardedRoute)")
     assert not problems, problems
 
 

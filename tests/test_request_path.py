@@ -132,6 +132,41 @@ def test_a_score_request_reads_without_the_write_lock_and_writes_once(app, clien
         assert len(transactions) == 1, "PostgreSQL: the whole request is one transaction"
 
 
+def test_a_guarded_request_makes_one_thread_pool_trip(app, client, auth_headers, imported_clients, monkeypatch):
+    """Guard (session, user, rate budget, client, model) and route run in one trip, not four
+    (a generator dependency in and out, the route, the answer's validation)."""
+    import anyio.to_thread
+
+    headers = auth_headers("advisor")
+    trips: list[str] = []
+    real = anyio.to_thread.run_sync
+
+    async def counting(func, *args, **kwargs):
+        called = getattr(func, "func", func)  # starlette hands a functools.partial
+        trips.append(getattr(called, "__name__", repr(called)))
+        return await real(func, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counting)
+    for path in (f"/clients/{imported_clients[0]}/explanation", f"/clients/{imported_clients[0]}", "/model"):
+        trips.clear()
+        response = client.get(API + path, headers=headers)
+        assert response.status_code == 200, response.text
+        assert trips == ["run"], (path, trips)
+    assert response.headers["X-Model-Version"]  # set by the model lookup inside the trip
+
+
+def test_the_guard_answers_401_and_403_before_parameters_are_validated(app, client, auth_headers, imported_clients):
+    """The token and the role's permission are checked before the route's parameters: a caller
+    who may not call a route learns nothing of its parameters, and the refusal is audited."""
+    bad = f"{API}/clients/{imported_clients[0]}/explanation?top=999"
+    assert client.get(bad).status_code == 401
+    assert client.get(bad, headers={"Authorization": "Bearer not-a-token"}).status_code == 401
+    before = len(_events(app, AuditAction.access_denied.value))
+    assert client.get(bad, headers=auth_headers("comex")).status_code == 403
+    assert len(_events(app, AuditAction.access_denied.value)) == before + 1
+    assert client.get(bad, headers=auth_headers("advisor")).status_code == 422
+
+
 def test_a_changing_route_is_one_immediate_transaction(app, client, auth_headers, make_user):
     headers = auth_headers("admin")
     make_user("to-disable", "comex")

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
+from backend.api.routing import GuardedRoute
 from backend.audit.actions import AuditAction
 from backend.audit.bundle import bundle_lines
 from backend.audit.models import AuditEvent
@@ -26,7 +27,7 @@ from backend.auth.deps import RequestContext, guard
 from backend.ratelimit import RATE_LIMITED_RESPONSES
 from security.rbac import Permission
 
-router = APIRouter(prefix="/audit", tags=["audit"])
+router = APIRouter(prefix="/audit", tags=["audit"], route_class=GuardedRoute)
 MAX_PAGE = 500
 EXPORT_BATCH = 1000
 EXPORT_FIELDS = list(AuditEventOut.model_fields)

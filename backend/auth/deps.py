@@ -21,7 +21,7 @@ write; any other route is one ``BEGIN IMMEDIATE`` transaction (``backend.db``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -29,6 +29,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from backend.api.deps import commit_write, open_session
 from backend.audit.actions import AuditAction
@@ -43,7 +44,9 @@ from backend.users.models import User
 from security.rbac import Permission, Role, has_permission
 from security.tokens import TokenError, decode_token
 
-__all__ = ["Principal", "RequestContext", "guard", "oauth2_scheme", "UNAUTHORIZED_HEADERS"]
+_ROLE_NAMES = frozenset(role.value for role in Role)
+
+__all__ = ["GuardCall", "Principal", "RequestContext", "guard", "oauth2_scheme", "UNAUTHORIZED_HEADERS"]
 
 TOKEN_URL = "/api/v1/auth/token"  # noqa: S105 - a route, not a secret
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
@@ -59,28 +62,48 @@ def _route_template(request: Request) -> str:
     return route_template(request.scope)
 
 
-def authenticate(request: Request, token: str | None, db: Session) -> Principal:
-    """The principal behind a bearer access token, or 401. One query reads the user and the
-    token's login session, so revocation, a disabled account or a new role apply at once."""
+def verified_claims(request: Request, token: str | None) -> dict[str, Any]:
+    """The claims of a valid bearer access token, or 401 (CPU only: no database). A genuine
+    but expired token is returned inside the ``TokenError`` so its denial can be audited."""
     if not token:
         raise _unauthorized()
+    return decode_token(request.app.state.token_config, token, "access")
+
+
+def record_expired(request: Request, db: Session, exc: TokenError) -> None:
+    """Audit the use of a genuine but expired token (it names a known user)."""
+    assert exc.claims is not None
+    commit_write(
+        db,
+        request,
+        None,
+        action=AuditAction.auth_token.value,
+        resource=_route_template(request),
+        outcome="denied",
+        actor=exc.claims["sub"][:64],
+        role=str(exc.claims.get("role", ""))[:32] or None,
+        details={"reason": exc.reason},
+    )
+
+
+def is_expired_known_user(exc: TokenError) -> bool:
+    return bool(exc.claims) and isinstance(exc.claims.get("sub"), str)  # type: ignore[union-attr]
+
+
+def authenticate(request: Request, token: str | None, db: Session) -> Principal:
+    """The principal behind a bearer access token, or 401 (token, then user and session)."""
     try:
-        claims = decode_token(request.app.state.token_config, token, "access")
+        claims = verified_claims(request, token)
     except TokenError as exc:
-        if exc.claims and isinstance(exc.claims.get("sub"), str):
-            # A genuine but expired token names a known user: that denial is audited.
-            commit_write(
-                db,
-                request,
-                None,
-                action=AuditAction.auth_token.value,
-                resource=_route_template(request),
-                outcome="denied",
-                actor=exc.claims["sub"][:64],
-                role=str(exc.claims.get("role", ""))[:32] or None,
-                details={"reason": exc.reason},
-            )
+        if is_expired_known_user(exc):
+            record_expired(request, db, exc)
         raise _unauthorized("Invalid or expired token") from exc
+    return principal_of(request, claims, db)
+
+
+def principal_of(request: Request, claims: dict[str, Any], db: Session) -> Principal:
+    """The principal of verified ``claims``, or 401. One query reads the user and the token's
+    login session, so revocation, a disabled account or a new role apply at once."""
     family_id = claims.get("fam")
     # Core, on the session's connection (same transaction), with a statement built once.
     row = db.connection().execute(
@@ -155,9 +178,9 @@ class RequestContext:
         return self.audit(**event)
 
 
-def _authorize(request: Request, db: Session, token: str | None, permission: Permission,
+def _authorize(request: Request, db: Session, claims: dict[str, Any], permission: Permission,
                allow_pending_password_change: bool) -> Principal:
-    principal = authenticate(request, token, db)
+    principal = principal_of(request, claims, db)
     if principal.must_change_password and not allow_pending_password_change:
         # Audited like any refusal (issue 14): a one-time password in the wrong hands
         # probing the API shows up in the trail.
@@ -195,12 +218,41 @@ class GuardSpec:
         self.allow_pending_password_change = allow_pending_password_change
         self.read_first = action is None or action.reads_only
 
+    async def admit(self, request: Request, token: str | None) -> dict[str, Any]:
+        """The part of the guard that needs no database, run before the route's parameters are
+        validated (so a caller without a valid token or role gets 401/403, never 422): the
+        token's signature and claims, and the permission of the role it claims. What needs the
+        database (the audited refusals) goes through the thread pool, off this event loop."""
+        try:
+            claims = verified_claims(request, token)
+        except TokenError as exc:
+            if is_expired_known_user(exc):
+                await run_in_threadpool(self._with_session, request, lambda db, exc=exc: record_expired(request, db, exc))
+            raise _unauthorized("Invalid or expired token") from exc
+        role = claims["role"]
+        if role not in _ROLE_NAMES or not has_permission(Role(role), self.permission):
+            # Refused as before: the user and session are checked first (401 when the claim is
+            # stale), then the refusal is audited (403); ``_authorize`` raises either.
+            await run_in_threadpool(self._with_session, request, lambda db: self._authorize(request, db, claims))
+            raise _unauthorized("Invalid or expired token")  # not reached: the role lacks the permission
+        return claims
+
+    def _authorize(self, request: Request, db: Session, claims: dict[str, Any]) -> Principal:
+        return _authorize(request, db, claims, self.permission, self.allow_pending_password_change)
+
+    def _with_session(self, request: Request, work: Callable[[Session], object]) -> None:
+        db = open_session(request, read_first=True)
+        try:
+            work(db)
+        finally:
+            db.close()
+
     @contextmanager
-    def enter(self, request: Request, token: str | None) -> Iterator[RequestContext]:
+    def enter(self, request: Request, claims: dict[str, Any]) -> Iterator[RequestContext]:
         """The request's session, the authorized principal and the spent budget, as a context."""
         db = open_session(request, read_first=self.read_first)
         try:
-            principal = _authorize(request, db, token, self.permission, self.allow_pending_password_change)
+            principal = self._authorize(request, db, claims)
             pending = spend(request, db, principal, self.budget) if self.budget is not None else None
             yield RequestContext(request, db, principal, self.action, pending)
         finally:
@@ -225,18 +277,42 @@ def guard(
     *,
     rate: str | RateBudget | None = None,
     allow_pending_password_change: bool = False,
-) -> Callable[..., Iterator[RequestContext]]:
+) -> Callable[..., Awaitable[GuardCall]]:
     """The dependency of a route needing ``permission`` and recording ``action`` (``None``
     only for a route that records nothing: reading one's own account), spending ``rate``
     (a ``backend.ratelimit.SCOPES`` name) per user; see the module docstring."""
     spec = GuardSpec(permission, action, rate, allow_pending_password_change)
 
-    def dependency(request: Request, token: str | None = Depends(oauth2_scheme)) -> Iterator[RequestContext]:
-        with spec.enter(request, token) as ctx:
-            yield ctx
+    async def dependency(request: Request, token: str | None = Depends(oauth2_scheme)) -> GuardCall:
+        return GuardCall(spec, request, await spec.admit(request, token))
 
     spec.mark(dependency, "guard")
     return dependency
+
+
+class GuardCall:
+    """What a guard's dependency hands over once the token is admitted; the rest of the guard
+    (user and session, rate budget, the request's session) and the route itself then run
+    together in one trip through the thread pool (``backend.api.routing.GuardedRoute``)."""
+
+    def __init__(self, spec: GuardSpec, request: Request, claims: dict[str, Any]) -> None:
+        self.spec, self.request, self.claims = spec, request, claims
+
+    @contextmanager
+    def context(self) -> Iterator[RequestContext]:
+        with self.spec.enter(self.request, self.claims) as ctx:
+            yield ctx
+
+    def run(self, endpoint: Callable[..., Any], values: dict[str, Any], name: str) -> Any:
+        """Call ``endpoint`` with its guard parameter ``name`` bound to the entered context."""
+        with self.context() as ctx:
+            return endpoint(**{**values, name: ctx})
+
+    def __getattr__(self, name: str) -> Any:
+        raise TypeError(
+            f"a guarded route was registered without GuardedRoute, so it got the guard's admission, not its "
+            f"context (asked for {name!r}); create its router with route_class=GuardedRoute"
+        )
 
 
 def route_permission(dependant_calls: list[Callable[..., object]]) -> Permission | None:

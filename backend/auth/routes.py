@@ -11,6 +11,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy.orm import Session
 
 from backend.api.deps import get_db
+from backend.api.routing import GuardedRoute
 from backend.audit.actions import AuditAction
 from backend.audit.service import commit_audited
 from backend.auth.deps import UNAUTHORIZED_HEADERS, RequestContext, guard
@@ -32,7 +33,7 @@ from backend.users.models import User
 from backend.users.service import UserError, change_own_password
 from security.rbac import Permission, permissions_for
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix="/auth", tags=["auth"], route_class=GuardedRoute)
 
 LOGIN_FAILED = "Incorrect username or password"
 LOGIN_SCOPE = "login"

@@ -11,19 +11,20 @@ the model when the route needs it (503 naming the problem when there is none)::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import Depends, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 
 from backend.audit.actions import AuditAction
-from backend.auth.deps import GuardSpec, RequestContext, oauth2_scheme
+from backend.auth.deps import GuardCall, GuardSpec, RequestContext, oauth2_scheme
 from backend.cache import ResultCache
 from backend.clients.models import StoredClient
 from backend.clients.service import ClientNotFound, find_client
 from backend.ratelimit import RateBudget
-from backend.scoring.model import get_bundle, get_cache, get_keyring
+from backend.scoring.model import bundle_of, cache_of, keyring_of
 from security.pseudonym import MalformedClientId, PseudonymKeyRing
 from security.rbac import Permission
 
@@ -87,28 +88,40 @@ def client_guard(
     *,
     rate: str | RateBudget | None = None,
     model: ModelNeed = "required",
-) -> Callable[..., Iterator[ClientContext]]:
+) -> Callable[..., Awaitable[ClientGuardCall]]:
     """``guard`` + the client of the ``{client_id}`` path parameter (+ the model); see above.
-    One dependency (one trip through the thread pool), not a guard plus a client loader."""
+    One dependency, and with the route one trip through the thread pool."""
     spec = GuardSpec(permission, action, rate, allow_pending_password_change=False)
 
-    def dependency(
+    async def dependency(
         client_id: str,
         request: Request,
         response: Response,
         token: str | None = Depends(oauth2_scheme),
-    ) -> Iterator[ClientContext]:
-        with spec.enter(request, token) as ctx:
-            # Read here rather than as dependencies of their own: each sync dependency is a
-            # hop through the thread pool, which costs more than these lookups.
-            ring, cache = get_keyring(request), get_cache(request)
-            bundle = None
-            if model == "required":
-                bundle = get_bundle(request, response)
-            elif model == "loaded":
-                bundle = request.app.state.model.loaded
-            client = load_client(ctx, ring, client_id)
-            yield ClientContext.of(ctx, client, ring, bundle, cache)
+    ) -> ClientGuardCall:
+        return ClientGuardCall(spec, request, await spec.admit(request, token), client_id, response, model)
 
     spec.mark(dependency, "client_guard")
     return dependency
+
+
+class ClientGuardCall(GuardCall):
+    """A ``GuardCall`` that also loads the client of the path and the model, in the same trip."""
+
+    def __init__(self, spec: GuardSpec, request: Request, claims: dict[str, Any], client_id: str,
+                 response: Response, model: ModelNeed) -> None:
+        super().__init__(spec, request, claims)
+        self.client_id, self.response, self.model = client_id, response, model
+
+    @contextmanager
+    def context(self) -> Iterator[ClientContext]:
+        request = self.request
+        with self.spec.enter(request, self.claims) as ctx:
+            ring, cache = keyring_of(request), cache_of(request)
+            bundle = None
+            if self.model == "required":
+                bundle = bundle_of(request, self.response)
+            elif self.model == "loaded":
+                bundle = request.app.state.model.loaded
+            client = load_client(ctx, ring, self.client_id)
+            yield ClientContext.of(ctx, client, ring, bundle, cache)

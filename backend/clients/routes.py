@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query
 
+from backend.api.routing import GuardedRoute
 from backend.audit.actions import AuditAction
 from backend.clients.guard import ClientContext, client_guard
 from backend.clients.schemas import ClientProfile, Comparison, Explanation, Lang, Score, Similar
@@ -20,7 +21,7 @@ from backend.registry.live import shadow_score
 from backend.scoring import service as scoring
 from security.rbac import Permission
 
-router = APIRouter(prefix="/clients", tags=["clients"])
+router = APIRouter(prefix="/clients", tags=["clients"], route_class=GuardedRoute)
 
 # Enough points for a readable scatter; more only makes the answer heavy.
 MAX_SAMPLE = 2000

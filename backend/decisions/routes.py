@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from fastapi.exceptions import RequestValidationError
 
+from backend.api.routing import GuardedRoute
 from backend.audit.actions import AuditAction
 from backend.auth.deps import RequestContext, guard
 from backend.clients.guard import ClientContext, client_guard
@@ -36,7 +37,7 @@ from backend.scoring import service as scoring
 from security.pseudonym import digits_joined, normalize_client_id
 from security.rbac import Permission
 
-router = APIRouter(tags=["oversight"])
+router = APIRouter(tags=["oversight"], route_class=GuardedRoute)
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "No current client under this id, or no such decision for this client"},

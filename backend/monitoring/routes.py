@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
+from backend.api.routing import GuardedRoute
 from backend.audit.actions import AuditAction
 from backend.auth.deps import RequestContext, guard
 from backend.errors import ApiProblem, ErrorCode
@@ -19,7 +20,7 @@ from backend.monitoring.schemas import BacktestReport, DriftReport
 from backend.scoring.model import get_bundle
 from security.rbac import Permission
 
-router = APIRouter(prefix="/monitoring", tags=["monitoring"])
+router = APIRouter(prefix="/monitoring", tags=["monitoring"], route_class=GuardedRoute)
 NOT_FOUND = {404: {"description": "No stored result yet for this model version: run the job"}}
 VersionQuery = Query(
     None, max_length=64, pattern=r"^[A-Za-z0-9._-]+$",

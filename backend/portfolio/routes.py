@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from sqlalchemy.orm import Session
 
+from backend.api.routing import GuardedRoute
 from backend.audit.actions import AuditAction
 from backend.auth.deps import RequestContext, guard
 from backend.clients.schemas import Lang
@@ -24,7 +25,7 @@ from backend.portfolio.service import MIN_SEGMENT, comparable, executive_summary
 from backend.scoring.model import get_bundle
 from security.rbac import Permission
 
-router = APIRouter(prefix="/portfolio", tags=["portfolio"])
+router = APIRouter(prefix="/portfolio", tags=["portfolio"], route_class=GuardedRoute)
 NOT_FOUND = {404: {"description": "The portfolio job has not run for the serving model yet"}}
 
 

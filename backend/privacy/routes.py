@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.exceptions import RequestValidationError
 
+from backend.api.routing import GuardedRoute
 from backend.audit.actions import AuditAction
 from backend.auth.deps import RequestContext, guard
 from backend.clients.guard import ClientContext, client_guard, malformed_client_id
@@ -34,7 +35,7 @@ from backend.scoring.model import get_keyring
 from security.pseudonym import MalformedClientId, PseudonymKeyRing
 from security.rbac import Permission
 
-router = APIRouter(tags=["privacy"])
+router = APIRouter(tags=["privacy"], route_class=GuardedRoute)
 
 DEFAULT_OVERRIDES_DAYS = 30
 _CLIENT_ERRORS: dict[int | str, dict[str, Any]] = {

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from backend.api.routing import GuardedRoute
 from backend.audit.actions import AuditAction
 from backend.auth.deps import RequestContext, guard
 from backend.registry import service
@@ -15,7 +16,7 @@ from backend.registry.challenger import SHIFT_EDGES
 from backend.registry.models import ChallengerDaily
 from security.rbac import Permission
 
-router = APIRouter(tags=["model lifecycle"])
+router = APIRouter(tags=["model lifecycle"], route_class=GuardedRoute)
 # Days with fewer scored requests show counts only: a distribution of a handful of requests
 # says little and comes close to describing individual applicants.
 MIN_REQUESTS_FOR_DISTRIBUTION = 10

@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
+from backend.api.routing import GuardedRoute
 from backend.audit.actions import AuditAction
 from backend.clients.guard import ClientContext, client_guard
 from backend.clients.routes import _ERRORS
@@ -25,7 +26,7 @@ from backend.reports.pdf import build_report
 from backend.scoring import service as scoring
 from security.rbac import Permission
 
-router = APIRouter(prefix="/clients", tags=["reports"])
+router = APIRouter(prefix="/clients", tags=["reports"], route_class=GuardedRoute)
 
 PDF_CHUNK = 64 * 1024
 

@@ -107,9 +107,9 @@ def install_model(app: FastAPI) -> None:
     app.state.readiness_checks["model"] = ready
 
 
-def get_bundle(request: Request, response: Response) -> ModelBundle:
-    """Dependency: the loaded bundle, or 503 naming the problem. The answer names the version
-    that produced it (``X-Model-Version``), read once so a promotion mid-request cannot mix two."""
+def bundle_of(request: Request, response: Response) -> ModelBundle:
+    """The loaded bundle, or 503 naming the problem. The answer names the version that
+    produced it (``X-Model-Version``), read once so a promotion mid-request cannot mix two."""
     try:
         bundle = request.app.state.model.bundle
     except ModelUnavailable as exc:
@@ -118,12 +118,22 @@ def get_bundle(request: Request, response: Response) -> ModelBundle:
     return bundle
 
 
-def get_keyring(request: Request) -> PseudonymKeyRing:
+def keyring_of(request: Request) -> PseudonymKeyRing:
     """The pseudonym key ring, parsed once at start-up from ``OCTROI_PSEUDONYM_KEY``."""
     ring: PseudonymKeyRing = request.app.state.pseudonym_ring
     return ring
 
 
-def get_cache(request: Request) -> ResultCache:
+def cache_of(request: Request) -> ResultCache:
     cache: Any = request.app.state.result_cache
     return cache
+
+
+# The same as dependencies. Coroutines, because they only read memory: a plain ``def``
+# dependency would cost a trip through the thread pool each (backend.api.routing).
+async def get_bundle(request: Request, response: Response) -> ModelBundle:
+    return bundle_of(request, response)
+
+
+async def get_keyring(request: Request) -> PseudonymKeyRing:
+    return keyring_of(request)

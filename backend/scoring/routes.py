@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 
+from backend.api.routing import GuardedRoute
 from backend.audit.actions import AuditAction
 from backend.auth.deps import RequestContext, guard
 from backend.clients.guard import load_client
@@ -28,7 +29,7 @@ from ml import grades
 from security.pseudonym import PseudonymKeyRing
 from security.rbac import Permission
 
-router = APIRouter(tags=["scoring"])
+router = APIRouter(tags=["scoring"], route_class=GuardedRoute)
 
 
 def _invalid(field: str, message: str) -> RequestValidationError:

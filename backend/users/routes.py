@@ -7,6 +7,7 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy.orm import Session
 
+from backend.api.routing import GuardedRoute
 from backend.audit.actions import AuditAction
 from backend.auth.deps import RequestContext, guard
 from backend.errors import ApiProblem, ErrorCode
@@ -23,7 +24,7 @@ from backend.users.schemas import (
 )
 from security.rbac import Permission
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = APIRouter(prefix="/users", tags=["users"], route_class=GuardedRoute)
 UsernamePath = Path(max_length=64, description="the user's login name")
 
 

@@ -1,0 +1,65 @@
+"""``GuardedRoute``: a guarded route runs its guard and its body in one trip through the thread pool.
+
+FastAPI runs every plain ``def`` in the thread pool, one trip each: a generator dependency on
+the way in and again on the way out, the route, then the validation of its answer. Each trip
+costs about as much as a database query on the request path, and the route does nothing
+between them that needs the event loop. So the guard's dependency (``backend.auth.deps``) only
+admits the token (signature, claims, the role's permission: no database, before the route's
+parameters are validated, so 401/403 still come before 422) and hands over a ``GuardCall``;
+this route class turns the plain ``def`` route into a coroutine with the same signature that
+makes one trip: the rest of the guard (the request's session, user and login session, rate
+budget, client and model), the route's body and the session's end. The answer is then
+validated on the event loop, as FastAPI does for a coroutine (pydantic-core, microseconds).
+
+Every router under ``/api/v1`` is created with ``route_class=GuardedRoute``; the route walk in
+``tests/test_rbac_routes.py`` proves it. Routes without a guard are left as they are.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from fastapi.params import Depends
+from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
+
+from backend.auth.deps import GuardCall
+
+
+def guard_parameter(endpoint: Callable[..., Any]) -> str | None:
+    """The name of the endpoint's parameter whose default is a guard's ``Depends``, if any."""
+    names = [
+        name
+        for name, parameter in inspect.signature(endpoint).parameters.items()
+        if isinstance(parameter.default, Depends) and getattr(parameter.default.dependency, "is_guard", False)
+    ]
+    if len(names) > 1:
+        raise TypeError(f"{endpoint.__qualname__} declares {len(names)} guards; a route has one")
+    return names[0] if names else None
+
+
+def one_trip(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """``endpoint`` as a coroutine that runs its guard and its body in one thread-pool trip."""
+    name = guard_parameter(endpoint)
+    if name is None:
+        return endpoint
+    if inspect.iscoroutinefunction(endpoint):
+        raise TypeError(f"{endpoint.__qualname__}: a guarded route is a plain def (its guard queries the database)")
+
+    @functools.wraps(endpoint)
+    async def route(**values: Any) -> Any:
+        call: GuardCall = values[name]
+        return await run_in_threadpool(call.run, endpoint, values, name)
+
+    route.one_trip = True  # type: ignore[attr-defined]
+    return route
+
+
+class GuardedRoute(APIRoute):
+    """An ``APIRoute`` whose guarded plain-``def`` endpoint makes one thread-pool trip."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, one_trip(endpoint), **kwargs)
