@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from backend.api import health
-from backend.api.router import api_router
+from backend.api import router as api_router
 from backend.audit.setup import install_audit
 from backend.auth.config import AuthSettings
 from backend.auth.setup import install_auth
@@ -71,7 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_auth(app, settings, auth_settings)
     install_audit(app, settings, auth_settings.audit_checkpoint_every)
     app.include_router(health.router)
-    app.include_router(api_router, prefix=API_PREFIX)
+    api_router.include(app, API_PREFIX)
     health.register_database_checks(app)
     # The model bundle: loaded at start-up, a "model" readiness check, 503s while missing.
     install_model(app)
