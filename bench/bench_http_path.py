@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import itertools
 import json
 import os
 import random
+import subprocess
 import sys
 import tempfile
 import threading
@@ -37,7 +39,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _common import import_csv, p50, pct, scratch_database, settings_for, start_api, stop_api
+from _common import (
+    free_port,
+    import_csv,
+    p50,
+    pct,
+    scratch_database,
+    settings_for,
+    start_api,
+    stop_api,
+)
 
 from backend.app import create_app
 from backend.audit.service import commit_audited
@@ -58,8 +69,11 @@ class Client:
     """A keep-alive HTTP/1.1 connection with its own bearer token (http.client: the lightest
     Python client, so the load generator takes as little of the 2 cores as possible)."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, token: str | None = None) -> None:
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        if token is not None:  # no login (the bare transport): the same header, not checked
+            self.headers = {"Authorization": f"Bearer {token}"}
+            return
         body = urllib.parse.urlencode({"username": USERNAME, "password": PASSWORD})
         self.conn.request("POST", "/api/v1/auth/token", body=body,
                           headers={"Content-Type": "application/x-www-form-urlencoded"})
@@ -131,8 +145,8 @@ def encoding_ms(port: int, raw: int) -> float:
     return p50(times)
 
 
-def latency(port: int, ids: list[int]) -> list[float]:
-    client = Client(port)
+def latency(port: int, ids: list[int], token: str | None = None) -> list[float]:
+    client = Client(port, token)
     try:
         client.get(f"/api/v1/clients/{ids[-1]}/explanation")  # warm the connection and code paths
         out = []
@@ -146,14 +160,15 @@ def latency(port: int, ids: list[int]) -> list[float]:
         client.close()
 
 
-def throughput(port: int, ids: list[int], seconds: float) -> tuple[float, int, int]:
+def throughput(port: int, ids: list[int], seconds: float, token: str | None = None) -> tuple[float, int, int]:
     """(requests/s, requests, non-200 answers) with CONCURRENCY clients."""
-    # Every request a different (client, top, lang): nothing comes from the result cache.
+    # Every request a different (client, top, lang): nothing comes from the result cache (with
+    # the default --clients; the bare transport, much faster, may go round the list again).
     combos = [(raw, top, lang) for top in range(1, 51) for lang in ("fr", "en") for raw in ids]
     random.Random(3).shuffle(combos)
-    feed = iter(combos)
+    feed = itertools.cycle(combos)
     lock = threading.Lock()
-    clients = [Client(port) for _ in range(CONCURRENCY)]
+    clients = [Client(port, token) for _ in range(CONCURRENCY)]
     counts = [0] * CONCURRENCY
     errors = [0] * CONCURRENCY
     start = threading.Barrier(CONCURRENCY + 1)
@@ -180,6 +195,43 @@ def throughput(port: int, ids: list[int], seconds: float) -> tuple[float, int, i
     for client in clients:
         client.close()
     return sum(counts) / elapsed, sum(counts), sum(errors)
+
+
+def transport_floor(tmp: Path, port: int, raw: int, ids: list[int], seconds: float) -> dict[str, float]:
+    """p50 and 8-client throughput of the bare transport (``transport_app.py``: the same
+    uvicorn, workers and client, answering a stored explanation's bytes without any work)."""
+    client = Client(port)
+    try:
+        client.conn.request("GET", f"/api/v1/clients/{raw}/explanation?top=10&lang=fr", headers=client.headers)
+        body = client.conn.getresponse().read()
+    finally:
+        client.close()
+    token = client.headers["Authorization"].removeprefix("Bearer ")
+    (tmp / "body.json").write_bytes(body)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OCTROI_")}
+    env["OCTROI_BENCH_BODY"] = str(tmp / "body.json")
+    free = free_port()
+    process = subprocess.Popen(  # noqa: S603 - uvicorn on the bench's own app
+        [sys.executable, "-m", "uvicorn", "--app-dir", str(Path(__file__).parent), "transport_app:app",
+         "--host", "127.0.0.1", "--port", str(free), "--workers", str(WORKERS), "--no-access-log",
+         "--log-level", "warning"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                http.client.HTTPConnection("127.0.0.1", free, timeout=2).request("GET", "/")
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        lat = latency(free, ids, token)
+        rps, _, _ = throughput(free, ids, seconds, token)
+    finally:
+        stop_api(process)
+    return {"p50": p50(lat), "rps": rps}
 
 
 def run_engine(engine: str, tmp: Path, paths: dict[str, Path], bundle_dir: Path, bundle: ModelBundle,
@@ -212,13 +264,15 @@ def run_engine(engine: str, tmp: Path, paths: dict[str, Path], bundle_dir: Path,
             lat = latency(port, ids[: args.clients + 1])
             encoding = encoding_ms(port, ids[0])
             rps, done, errors = throughput(port, ids[args.clients + 1 :] or ids, args.seconds)
+            transport = transport_floor(tmp / engine, port, ids[0], ids[: args.clients + 1], args.seconds)
         finally:
             stop_api(process)
     floor = floor_model + floor_audit
     capacity = CORES / (floor_model / 1000)
     return {"floor_model": floor_model, "threads": threads or 0, "floor_audit": floor_audit, "floor": floor,
             "p50": p50(lat), "p95": pct(lat, 95), "ratio": p50(lat) / floor, "rps": rps, "requests": done,
-            "errors": errors, "capacity": capacity, "share": rps / capacity, "encoding": encoding}
+            "errors": errors, "capacity": capacity, "share": rps / capacity, "encoding": encoding,
+            "transport_p50": transport["p50"], "transport_rps": transport["rps"]}
 
 
 def _train(data_dir: Path, out: Path) -> Path:
@@ -268,6 +322,12 @@ def main() -> int:
         print(f"  {engine}: model floor with {'one thread' if r['threads'] else 'default threads'}, "
               f"{r['requests']:.0f} requests in the throughput run, {r['errors']:.0f} errors; response "
               f"encoding (validate + dump_json) {r['encoding']:.3f} ms = {100 * r['encoding'] / r['p50']:.1f} % of p50")
+    print("the bare transport (same uvicorn, workers and client; a fixed answer, no work: transport_app.py):")
+    for engine, r in results.items():
+        beyond = r["p50"] - r["transport_p50"]
+        print(f"  {engine}: p50 {r['transport_p50']:.2f} ms, 8 clients {r['transport_rps']:.0f}/s; the secured "
+              f"path above it: {beyond:.2f} ms = {beyond / r['floor']:.1f}x the floor; (floor + transport) "
+              f"{r['floor'] + r['transport_p50']:.2f} ms -> ratio {r['p50'] / (r['floor'] + r['transport_p50']):.1f}x")
     print(f"\nrerun: .venv/bin/python {command}")
     return 0
 
