@@ -16,6 +16,10 @@ bundle (~150 trees), the applicants imported, one advisor. In the same run:
   served from the cache; share of compute capacity = throughput / (2 cores / model floor)
   (aim >= 25 %).
 
+- the bare transport: the same uvicorn, workers, client and load answering a stored explanation
+  with no work at all (``transport_app.py``): what any Python API on this server pays per
+  request, printed beside the secured path so the part above it is visible.
+
 The abuse limits are raised for the run (scoring per minute); each client logs in once.
 
     .venv/bin/python bench/bench_http_path.py [--engines sqlite,postgresql] [--clients 300] [--seconds 10]
