@@ -126,6 +126,17 @@ def audit_floor(app, repeat: int) -> float:
     return p50(times[5:])
 
 
+def one_explanation(port: int, raw: int) -> tuple[bytes, str]:
+    """One explanation answer's bytes, and the token that asked for it."""
+    client = Client(port)
+    try:
+        client.conn.request("GET", f"/api/v1/clients/{raw}/explanation?top=10&lang=fr", headers=client.headers)
+        body = client.conn.getresponse().read()
+    finally:
+        client.close()
+    return body, client.headers["Authorization"].removeprefix("Bearer ")
+
+
 def encoding_ms(port: int, raw: int) -> float:
     """Median ms FastAPI spends on one explanation answer's encoding: validating the returned
     model against the response model, then pydantic-core's ``dump_json`` (its fast path)."""
@@ -133,13 +144,7 @@ def encoding_ms(port: int, raw: int) -> float:
 
     from backend.clients.schemas import Explanation
 
-    client = Client(port)
-    try:
-        client.conn.request("GET", f"/api/v1/clients/{raw}/explanation?top=10&lang=fr", headers=client.headers)
-        body = client.conn.getresponse().read()
-    finally:
-        client.close()
-    answer = Explanation.model_validate_json(body)
+    answer = Explanation.model_validate_json(one_explanation(port, raw)[0])
     adapter = TypeAdapter(Explanation)
     times = []
     for _ in range(200):
@@ -204,13 +209,7 @@ def throughput(port: int, ids: list[int], seconds: float, token: str | None = No
 def transport_floor(tmp: Path, port: int, raw: int, ids: list[int], seconds: float) -> dict[str, float]:
     """p50 and 8-client throughput of the bare transport (``transport_app.py``: the same
     uvicorn, workers and client, answering a stored explanation's bytes without any work)."""
-    client = Client(port)
-    try:
-        client.conn.request("GET", f"/api/v1/clients/{raw}/explanation?top=10&lang=fr", headers=client.headers)
-        body = client.conn.getresponse().read()
-    finally:
-        client.close()
-    token = client.headers["Authorization"].removeprefix("Bearer ")
+    body, token = one_explanation(port, raw)
     (tmp / "body.json").write_bytes(body)
     env = {k: v for k, v in os.environ.items() if not k.startswith("OCTROI_")}
     env["OCTROI_BENCH_BODY"] = str(tmp / "body.json")
