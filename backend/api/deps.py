@@ -9,7 +9,7 @@ from fastapi import Request
 from sqlalchemy.orm import Session
 
 from backend.audit.models import AuditEvent
-from backend.audit.service import commit_audited
+from backend.audit.service import PendingEvent, commit_audited
 from backend.auth.principal import Principal
 from backend.db import begin_write, read_first_session
 
@@ -31,7 +31,7 @@ def open_session(request: Request, *, read_first: bool) -> Session:
     return read_first_session(factory) if read_first else factory()
 
 
-def commit_write(db: Session, request: Request | None, principal: Principal | None, **event: Any) -> AuditEvent:
+def commit_write(db: Session, request: Request | None, principal: Principal | None, **event: Any) -> AuditEvent | PendingEvent:
     """The request's audited write: ``begin_write`` (ends a read-first transaction on SQLite),
     then ``commit_audited`` (the event and whatever the route changed commit together)."""
     begin_write(db)

@@ -34,6 +34,7 @@ from starlette.concurrency import run_in_threadpool
 from backend.api.deps import commit_write, open_session
 from backend.audit.actions import AuditAction
 from backend.audit.models import AuditEvent
+from backend.audit.service import PendingEvent
 from backend.auth.models import RefreshFamily
 from backend.auth.principal import Principal
 from backend.db import begin_write
@@ -156,7 +157,7 @@ class RequestContext:
         model_version: str | None = None,
         input_hash: str | None = None,
         details: dict[str, Any] | None = None,
-    ) -> AuditEvent:
+    ) -> AuditEvent | PendingEvent:
         """Commit the route's work and one audit event together (the guard's action unless
         another member of the vocabulary is named): fail-closed, ``AuditUnavailable`` -> 503.
         A route with a database-counted rate budget is counted in this same transaction."""
@@ -172,7 +173,7 @@ class RequestContext:
             outcome=outcome, model_version=model_version, input_hash=input_hash, details=details,
         )
 
-    def refuse(self, **event: Any) -> AuditEvent:
+    def refuse(self, **event: Any) -> AuditEvent | PendingEvent:
         """Roll back whatever the route did, then record the refusal (``outcome`` given)."""
         self.db.rollback()
         return self.audit(**event)
