@@ -38,7 +38,7 @@ stack-scale: $(STAMP)
 	$(BIN)/python -m deploy.stack --scale 1,2,4 $(STACK_ARGS)
 
 bench: $(STAMP)
-	for script in bench/bench_*.py; do $(BIN)/python $$script || exit 1; done
+	for script in bench/bench_*.py; do PYTHONPATH=. $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
