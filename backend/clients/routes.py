@@ -60,7 +60,7 @@ def client_score(
     lang: Lang = "fr",
     ctx: ClientContext = Depends(client_guard(Permission.scores_compute, AuditAction.score_compute, rate="scoring")),
 ) -> Score:
-    """Probability of default, decision at the threshold, confidence, risk band, 0-1000 score."""
+    """Probability of default, decision at the threshold, borderline flag, risk grade, 0-1000 score."""
     client, bundle = ctx.client, ctx.model
     input_hash = bundle.input_hash(client.features)
     value = scoring.client_score(ctx.cache, bundle, client.pseudonym, client.features, input_hash, lang)
