@@ -9,8 +9,8 @@ and the stack's Redis database, then for each count N in ``--scale`` (1, 2, 4 by
 - ``--clients`` keep-alive HTTP clients (``http.client`` threads: the lightest load generator
   Python has), spread round-robin over the processes like a connection-level load balancer,
   each logged in once as an advisor, asking for scores and explanations of distinct clients
-  (the score cache's TTL is 1 s and a (client, answer, language) comes back only after the
-  whole list, so every answer is computed);
+  (the score cache's TTL is 1 s and a thread asks the same (client, answer, language) again
+  only after its whole slice of the list, seconds later, so every answer is computed);
 - ``--warmup`` seconds unmeasured, then ``--seconds`` measured: answered audited requests per
   second, the ratio to one process, p50 and p95;
 - the CPU seconds the run spent per answered request, read from ``/proc`` through psutil: API
@@ -531,7 +531,7 @@ def run_scale(config: Config) -> ScaleResult:
     try:
         with postgres_database(config, db_name) as db_url:
             env = stack_env(config, db_url, redis_url, model_dir, run_id)
-            # The shortest TTL: a (client, answer, language) comes back only after the whole plan,
+            # The shortest TTL: a thread asks the same thing again only after its whole slice of the plan,
             # so every answer is computed, as for a bank's advisors reading distinct clients.
             env["OCTROI_SCORE_CACHE_TTL_SECONDS"] = "1"
             started = time.monotonic()
