@@ -5,10 +5,13 @@ A reader of a route sees both in its signature::
 
     ctx: RequestContext = Depends(guard(Permission.audit_read, AuditAction.audit_read))
 
-The guard authenticates the bearer access token and, in the same query, reloads the user and
-the login session (a disabled user, a changed role or a revoked session stops working at
-once, in every process, not 15 minutes later), checks the permission in ``security.rbac``,
-spends the route's rate budget for that principal when it has one (``backend.ratelimit``),
+The guard's dependency admits the request on the event loop, with no database: the bearer
+access token's signature and claims, and the permission of the role it claims (so 401/403
+come before any 422). ``backend.api.routing.GuardedRoute`` then runs the rest of the guard and
+the route in one thread-pool trip: it reloads the user and the login session in one query
+(a disabled user, a changed role or a revoked session stops working at once, in every
+process, not 15 minutes later), checks the permission in ``security.rbac``, spends the
+route's rate budget for that principal when it has one (``backend.ratelimit``),
 and hands the route a ``RequestContext``: the principal, the request's one session and
 ``ctx.audit(...)``, which commits the route's work with its audit event. 401 for a missing or
 bad token, 403 for a missing permission (audited as ``denied``) or a pending one-time-password
@@ -73,7 +76,7 @@ def verified_claims(request: Request, token: str | None) -> dict[str, Any]:
 
 def record_expired(request: Request, db: Session, exc: TokenError) -> None:
     """Audit the use of a genuine but expired token (it names a known user)."""
-    assert exc.claims is not None
+    claims = exc.claims or {}
     commit_write(
         db,
         request,
@@ -81,25 +84,14 @@ def record_expired(request: Request, db: Session, exc: TokenError) -> None:
         action=AuditAction.auth_token.value,
         resource=_route_template(request),
         outcome="denied",
-        actor=exc.claims["sub"][:64],
-        role=str(exc.claims.get("role", ""))[:32] or None,
+        actor=str(claims.get("sub", ""))[:64],
+        role=str(claims.get("role", ""))[:32] or None,
         details={"reason": exc.reason},
     )
 
 
 def is_expired_known_user(exc: TokenError) -> bool:
     return bool(exc.claims) and isinstance(exc.claims.get("sub"), str)  # type: ignore[union-attr]
-
-
-def authenticate(request: Request, token: str | None, db: Session) -> Principal:
-    """The principal behind a bearer access token, or 401 (token, then user and session)."""
-    try:
-        claims = verified_claims(request, token)
-    except TokenError as exc:
-        if is_expired_known_user(exc):
-            record_expired(request, db, exc)
-        raise _unauthorized("Invalid or expired token") from exc
-    return principal_of(request, claims, db)
 
 
 def principal_of(request: Request, claims: dict[str, Any], db: Session) -> Principal:
@@ -310,9 +302,10 @@ class GuardCall:
             return endpoint(**{**values, name: ctx})
 
     def __getattr__(self, name: str) -> Any:
-        raise TypeError(
-            f"a guarded route was registered without GuardedRoute, so it got the guard's admission, not its "
-            f"context (asked for {name!r}); create its router with route_class=GuardedRoute"
+        # Only reached for a missing attribute: a route used this as its context.
+        raise AttributeError(
+            f"{name!r}: a guarded route was registered without GuardedRoute, so it got the guard's admission, "
+            f"not its context; create its router with route_class=GuardedRoute"
         )
 
 
