@@ -31,11 +31,11 @@ fuzz: $(STAMP)
 	OCTROI_FUZZ_EXAMPLES=$${OCTROI_FUZZ_EXAMPLES:-500} $(BIN)/python -m pytest -m fuzz tests
 
 stack: $(STAMP)
-	$(BIN)/python -m deploy.stack $(STACK_ARGS)
+	$(BIN)/python -m deploy $(STACK_ARGS)
 
 # Audited throughput with 1, 2 and 4 API processes (same as make stack STACK_ARGS="--scale 1,2,4").
 stack-scale: $(STAMP)
-	$(BIN)/python -m deploy.stack --scale 1,2,4 $(STACK_ARGS)
+	$(BIN)/python -m deploy --scale 1,2,4 $(STACK_ARGS)
 
 bench: $(STAMP)
 	for script in bench/bench_*.py; do PYTHONPATH=. $(BIN)/python $$script || exit 1; done

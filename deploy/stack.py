@@ -1043,6 +1043,17 @@ def print_report(result: StackResult, out: Callable[[str], None] = print) -> Non
     out("stack check " + ("passed" if result.ok else "FAILED"))
 
 
+def parse_counts(text: str) -> tuple[int, ...]:
+    """``"1,2,4"`` -> (1, 2, 4): positive, strictly increasing, the first one the baseline."""
+    try:
+        counts = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError as exc:
+        raise ValueError(f"--scale wants process counts like 1,2,4, got {text!r}") from exc
+    if not counts or any(n < 1 for n in counts) or list(counts) != sorted(set(counts)):
+        raise ValueError(f"--scale wants increasing positive process counts like 1,2,4, got {text!r}")
+    return counts
+
+
 def parse_args(argv: list[str] | None) -> Config:
     parser = argparse.ArgumentParser(prog="make stack", description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=400, help="workload size (requests planned)")
@@ -1073,8 +1084,6 @@ def parse_args(argv: list[str] | None) -> Config:
         parser.error("--requests must be at least 50")
     scale: tuple[int, ...] = ()
     if args.scale is not None:
-        from deploy.stack_scale import parse_counts
-
         try:
             scale = parse_counts(args.scale)
         except ValueError as exc:
@@ -1089,16 +1098,26 @@ def parse_args(argv: list[str] | None) -> Config:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    config = parse_args(argv)
+def unwind_on_sigterm() -> None:
+    """SIGTERM (e.g. from make or CI) unwinds like Ctrl-C, so the finally blocks stop everything."""
 
     def terminate(signum: int, _frame: object) -> None:
         raise KeyboardInterrupt(f"signal {signum}")
 
-    # SIGTERM (e.g. from make or CI) unwinds like Ctrl-C, so the finally blocks stop everything.
     signal.signal(signal.SIGTERM, terminate)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The checks (``python -m deploy`` dispatches ``--scale`` to ``deploy.stack_scale``)."""
+    config = parse_args(argv)
     if config.scale:
-        return main_scale(config)
+        print("--scale: run `python -m deploy` (make stack), which measures it", file=sys.stderr)
+        return 2
+    unwind_on_sigterm()
+    return run_checks(config)
+
+
+def run_checks(config: Config) -> int:
     try:
         result = run(config)
     except StackError as exc:
@@ -1108,21 +1127,6 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted; everything started was stopped", file=sys.stderr)
         return 130
     print_report(result)
-    return 0 if result.ok else 1
-
-
-def main_scale(config: Config) -> int:
-    from deploy.stack_scale import print_scale_report, run_scale
-
-    try:
-        result = run_scale(config)
-    except StackError as exc:
-        print(f"stack setup failed: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted; everything started was stopped", file=sys.stderr)
-        return 130
-    print_scale_report(result, config)
     return 0 if result.ok else 1
 
 

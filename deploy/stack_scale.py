@@ -90,17 +90,6 @@ DRAIN_TIMEOUT_SECONDS = 120.0
 LANGS = ("fr", "en")
 
 
-def parse_counts(text: str) -> tuple[int, ...]:
-    """``"1,2,4"`` -> (1, 2, 4): positive, strictly increasing, the first one the baseline."""
-    try:
-        counts = tuple(int(part) for part in text.split(",") if part.strip())
-    except ValueError as exc:
-        raise ValueError(f"--scale wants process counts like 1,2,4, got {text!r}") from exc
-    if not counts or any(n < 1 for n in counts) or list(counts) != sorted(set(counts)):
-        raise ValueError(f"--scale wants increasing positive process counts like 1,2,4, got {text!r}")
-    return counts
-
-
 def rerun_command(config: Config) -> str:
     args = [f"--scale {','.join(map(str, config.scale))}"]
     defaults = Config()
@@ -664,3 +653,17 @@ def verdict(run: ScaleRun, cores: int) -> str:
                 f"({stack:.2f} cores for this stack)")
     return (f"not CPU-bound: the machine's cores were {100 * busy / cores:.0f} % busy; a lock, the database's "
             f"commits or the load generator limits this run")
+
+
+def main_scale(config: Config) -> int:
+    """``make stack STACK_ARGS="--scale 1,2,4"``: the scaling run and its report."""
+    try:
+        result = run_scale(config)
+    except StackError as exc:
+        print(f"stack setup failed: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; everything started was stopped", file=sys.stderr)
+        return 130
+    print_scale_report(result, config)
+    return 0 if result.ok else 1

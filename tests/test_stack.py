@@ -128,7 +128,7 @@ def test_scale_mode_parses_its_process_counts_and_keeps_the_default_run_unchange
     assert stack.parse_args(["--scale", "1,2", "--repeat", "2"]).scale_repeat == 2
     for wrong in ("", "0,1", "2,1", "1,1", "one"):
         with pytest.raises(ValueError):
-            stack_scale.parse_counts(wrong)
+            stack.parse_counts(wrong)
     with pytest.raises(SystemExit):
         stack.parse_args(["--scale", "4,2"])
     assert stack.gunicorn_command(8000)[stack.gunicorn_command(8000).index("--workers") + 1] == "2"
