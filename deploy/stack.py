@@ -1118,15 +1118,21 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_checks(config: Config) -> int:
+    return run_and_report(lambda: run(config), print_report)
+
+
+def run_and_report(work: Callable[[], Any], report: Callable[[Any], None]) -> int:
+    """Exit status of a stack run: 0 when its result is ok, 1 when a check failed, 2 when the
+    stack could not be set up, 130 when interrupted (everything started is stopped either way)."""
     try:
-        result = run(config)
+        result = work()
     except StackError as exc:
         print(f"stack setup failed: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted; everything started was stopped", file=sys.stderr)
         return 130
-    print_report(result)
+    report(result)
     return 0 if result.ok else 1
 
 

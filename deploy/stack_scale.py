@@ -80,6 +80,7 @@ from deploy.stack import (
     prepare_data,
     read_ids,
     remove_run_var_dir,
+    run_and_report,
     stack_env,
     start_service,
     wait_ready,
@@ -657,13 +658,4 @@ def verdict(run: ScaleRun, cores: int) -> str:
 
 def main_scale(config: Config) -> int:
     """``make stack STACK_ARGS="--scale 1,2,4"``: the scaling run and its report."""
-    try:
-        result = run_scale(config)
-    except StackError as exc:
-        print(f"stack setup failed: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted; everything started was stopped", file=sys.stderr)
-        return 130
-    print_scale_report(result, config)
-    return 0 if result.ok else 1
+    return run_and_report(lambda: run_scale(config), lambda result: print_scale_report(result, config))
