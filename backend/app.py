@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -32,16 +33,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging(settings.log_level)
     engine = make_engine(settings.effective_database_url)
 
+    # How many servers run this app right now. A second one on a running app (a test client
+    # opened by a schema loader, a server embedding it) shares what the first started: the
+    # hooks start the background threads on the first start and stop them on the last stop.
+    running = {"count": 0}
+    running_lock = threading.Lock()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        for hook in app.state.startup_hooks:
-            hook(app)
+        with running_lock:
+            if running["count"] == 0:
+                for hook in app.state.startup_hooks:
+                    hook(app)
+            running["count"] += 1
         try:
             yield
         finally:
-            for hook in reversed(app.state.shutdown_hooks):
-                hook(app)
-            engine.dispose()
+            with running_lock:
+                running["count"] -= 1
+                if running["count"] == 0:
+                    for hook in reversed(app.state.shutdown_hooks):
+                        hook(app)
+                    engine.dispose()
 
     app = FastAPI(
         title="Octroi",

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
@@ -110,6 +111,55 @@ def test_the_verify_route_reports_the_sequencer_backlog(app, auth_headers, clien
     assert response.status_code == 200 and body["valid"]
     assert {"unchained_events", "sequencer_lag_seconds"} <= set(body)
     assert body["unchained_events"] >= 0 and body["sequencer_lag_seconds"] >= 0
+
+
+def _sequencer_threads() -> int:
+    return sum(t.name == "audit-sequencer" and t.is_alive() for t in threading.enumerate())
+
+
+def _chained_within(app, expected: int, seconds: float = 10.0) -> tuple[int, list[int], list[str]]:
+    deadline = time.monotonic() + seconds
+    while (state := _state(app))[0] or len(state[1]) < expected:
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    return state
+
+
+def test_an_app_started_twice_runs_one_sequencer_until_its_last_stop(app):
+    # The fuzz test's schema loader (schemathesis.openapi.from_asgi) opens a client of its own
+    # on an app already serving: the second start once began a second thread on the same
+    # sequencer and connection, whose interleaved batches left an event chained and still
+    # pending, after which every chaining failed (UNIQUE pending_id) and exports answered 503.
+    before = _sequencer_threads()
+    with TestClient(app):
+        with TestClient(app):
+            assert _sequencer_threads() == before + 1
+        # The inner stop stopped nothing the outer client still uses.
+        assert _sequencer_threads() == before + 1
+        for i in range(30):
+            _commit(app, f"e{i}")
+        pending, seqs, markers = _chained_within(app, 30)
+        assert pending == 0 and markers == [f"e{i}" for i in range(30)]
+        assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))  # gapless
+    assert _sequencer_threads() == before
+    assert _verify(app).valid
+
+
+def test_starting_a_running_sequencer_again_starts_no_second_thread_and_a_stopped_one_restarts(app):
+    sequencer = Sequencer(app.state.engine, app.state.sessionmaker.kw["info"], idle_seconds=0.05)
+    before = _sequencer_threads()
+    sequencer.start()
+    sequencer.start()
+    assert _sequencer_threads() == before + 1
+    sequencer.stop()
+    assert _sequencer_threads() == before
+    sequencer.start()  # a restarted app restarts its sequencer
+    _commit(app, "after-restart")
+    sequencer.notify()
+    pending, _, markers = _chained_within(app, 1)
+    sequencer.stop()
+    assert pending == 0 and markers == ["after-restart"]
 
 
 def test_concurrent_writer_threads_with_a_running_sequencer_leave_one_gapless_valid_chain(app):

@@ -52,6 +52,7 @@ class Sequencer:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._lifecycle = threading.Lock()  # start and stop, from whichever thread calls them
         self._conn: Connection | None = None
         self._last_start = float("-inf")
         self.chained = 0  # events chained by this thread
@@ -63,15 +64,25 @@ class Sequencer:
         self._wake.set()
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="audit-sequencer", daemon=True)
-        self._thread.start()
+        """Start the thread; a no-op while it runs (two threads would share one connection)."""
+        with self._lifecycle:
+            if self._thread is not None and self._thread.is_alive():
+                return
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="audit-sequencer", daemon=True)
+            self._thread.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        self._close()
+        with self._lifecycle:
+            self._stop.set()
+            self._wake.set()
+            if self._thread is not None:
+                self._thread.join(timeout=10)
+                if self._thread.is_alive():  # stuck in a batch: it keeps its connection
+                    log.warning("audit_sequencer_stop_timeout")
+                    return
+            self._thread = None
+            self._close()
 
     def _run(self) -> None:
         backlog = False
