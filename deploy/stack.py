@@ -47,7 +47,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -334,6 +334,44 @@ class Call:
         # The connection died with the request in the server: its transaction committed whole
         # or not at all, so either no event or all of those its expected answer writes.
         return 0, max(self.events_by_status.get(s, 0) for s in self.expected_statuses)
+
+
+@dataclass
+class Accounting:
+    """Each request of a run against the audit events carrying its X-Request-ID."""
+
+    mismatches: list[str]
+    expected: int  # events the answered requests must have written
+    found: int  # events found for them
+    in_doubt_found: int  # events of requests whose connection died (0 or all allowed)
+    in_doubt_max: int  # the most those requests may have written
+    strangers: int  # events whose request_id is none of ours
+
+    @property
+    def exact(self) -> bool:
+        return not self.mismatches and self.strangers == 0 and self.found == self.expected
+
+
+def account(calls: Iterable[Call], found: Counter[str]) -> Accounting:
+    """Each request against the events carrying its X-Request-ID (``found``: request_id -> count)."""
+    ours: set[str] = set()
+    mismatches: list[str] = []
+    expected = got = doubt = doubt_max = 0
+    for call in calls:
+        ours.add(call.request_id)
+        low, high = call.expected_events()
+        n = found.get(call.request_id, 0)
+        if call.status is not None:
+            expected += low
+            got += n
+        else:
+            doubt += n
+            doubt_max += high
+        if not low <= n <= high:
+            mismatches.append(f"{call.request_id} {call.op} -> {call.status or call.transport}: {n} events, "
+                              f"expected {low}..{high}")
+    strangers = sum(n for rid, n in found.items() if rid not in ours)
+    return Accounting(mismatches, expected, got, doubt, doubt_max, strangers)
 
 
 # Audit events written per answer. Every audited route writes one event on success; a refused
@@ -766,23 +804,8 @@ def check_audit(db_url: str, env: dict[str, str], recorder: Recorder, baseline_s
     finally:
         engine.dispose()
     found = Counter(r.request_id for r in rows)
-    ours = {c.request_id: c for c in recorder.calls}
-    strangers = sum(n for rid, n in found.items() if rid not in ours)
-    wrong: list[str] = []
-    answered_expected = answered_found = doubt_found = doubt_max = 0
-    for call in recorder.calls:
-        low_n, high_n = call.expected_events()
-        n = found.get(call.request_id, 0)
-        if call.status is not None:
-            answered_expected += low_n
-            answered_found += n
-        else:
-            doubt_max += high_n
-            doubt_found += n
-        if not low_n <= n <= high_n:
-            wrong.append(f"{call.request_id} {call.op} -> {call.status or call.transport}: {n} events, "
-                         f"expected {low_n}..{high_n}")
-    expected_total = answered_expected + doubt_found
+    accounting = account(recorder.calls, found)
+    expected_total = accounting.expected + accounting.in_doubt_found
     verify = subprocess.run(  # noqa: S603 - our own CLI
         [sys.executable, "-m", "backend.cli", "audit", "verify", "--json"],
         env=env, text=True, capture_output=True, timeout=300, check=False, cwd=ROOT,
@@ -794,15 +817,18 @@ def check_audit(db_url: str, env: dict[str, str], recorder: Recorder, baseline_s
     gapless = total == 0 or (low == 1 and high == total)
     figures = {
         "events_total": total, "events_in_run": len(rows), "expected_in_run": expected_total,
-        "answered_expected": answered_expected, "answered_found": answered_found,
-        "in_doubt_found": doubt_found, "in_doubt_max": doubt_max, "strangers": strangers,
+        "answered_expected": accounting.expected, "answered_found": accounting.found,
+        "in_doubt_found": accounting.in_doubt_found, "in_doubt_max": accounting.in_doubt_max,
+        "strangers": accounting.strangers,
         "verify": result,
     }
     checks = [
-        Check("every request has exactly its events", not wrong and strangers == 0 and len(rows) == expected_total,
-              f"answered requests: {answered_found} events for {answered_expected} expected; requests cut off by "
-              f"the kill: {doubt_found} of at most {doubt_max} committed; events of no request of ours: {strangers}"
-              + (f"; mismatches: {wrong[:5]}" if wrong else "")),
+        Check("every request has exactly its events",
+              not accounting.mismatches and accounting.strangers == 0 and len(rows) == expected_total,
+              f"answered requests: {accounting.found} events for {accounting.expected} expected; requests cut off "
+              f"by the kill: {accounting.in_doubt_found} of at most {accounting.in_doubt_max} committed; events of "
+              f"no request of ours: {accounting.strangers}"
+              + (f"; mismatches: {accounting.mismatches[:5]}" if accounting.mismatches else "")),
         Check("one valid gapless chain (octroi audit verify)",
               verify.returncode == 0 and bool(result.get("valid")) and result.get("events_checked") == total
               and gapless,
@@ -859,6 +885,18 @@ def remove_run_var_dir(config: Config, run_id: str) -> None:
         shutil.rmtree(run_var_dir(config, run_id), ignore_errors=True)
 
 
+def open_redis(config: Config) -> tuple[str, redis.Redis]:
+    """The run's Redis database (its URL and a client), reachable and cleared of Octroi's keys."""
+    redis_url = f"{config.redis_url.rstrip('/')}/{config.redis_db}"
+    store = redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
+    try:
+        store.ping()
+    except redis.RedisError as exc:
+        raise StackError(f"Redis unreachable at {redis_url}: {exc}") from exc
+    clear_octroi_keys(store)
+    return redis_url, store
+
+
 def clear_octroi_keys(store: redis.Redis) -> int:
     removed = 0
     batch = list(store.scan_iter(match="octroi:*", count=500))
@@ -901,13 +939,7 @@ def run(config: Config) -> StackResult:
     unknown_id = next(str(n) for n in range(999_000_001, 999_999_999) if str(n) not in known)
     new_features, overrides = simulation_inputs(model_dir)
 
-    redis_url = f"{config.redis_url.rstrip('/')}/{config.redis_db}"
-    store = redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
-    try:
-        store.ping()
-    except redis.RedisError as exc:
-        raise StackError(f"Redis unreachable at {redis_url}: {exc}") from exc
-    clear_octroi_keys(store)
+    redis_url, store = open_redis(config)
     services: list[Service] = []
     db_name = f"octroi_stack_{run_id}"
     try:

@@ -65,16 +65,18 @@ from deploy.stack import (
     ROOT,
     TRANSPORT_CONNECT,
     TRANSPORT_NO_ANSWER,
+    Accounting,
     Call,
     Check,
     Config,
     Service,
-    StackError,
+    account,
     audit_head,
     clear_octroi_keys,
     free_port,
     gunicorn_command,
     octroi,
+    open_redis,
     pg_conninfo,
     postgres_database,
     prepare_data,
@@ -293,43 +295,6 @@ def cpu_ceiling(use: CpuUse, requests: int, cores: int) -> float:
     return cores / (use.stack / requests)
 
 
-# ----------------------------------------------------------------------------- accounting
-
-
-@dataclass
-class Accounting:
-    mismatches: list[str]
-    expected: int  # events the answered requests must have written
-    found: int  # events found for them
-    in_doubt_found: int  # events of requests whose connection died (0 or all allowed)
-    strangers: int  # events whose request_id is none of ours
-
-    @property
-    def exact(self) -> bool:
-        return not self.mismatches and self.strangers == 0 and self.found == self.expected
-
-
-def account(calls: Iterable[Call], found: Counter[str]) -> Accounting:
-    """Each request against the events carrying its X-Request-ID (``found``: request_id -> count)."""
-    ours: set[str] = set()
-    mismatches: list[str] = []
-    expected = got = doubt = 0
-    for call in calls:
-        ours.add(call.request_id)
-        low, high = call.expected_events()
-        n = found.get(call.request_id, 0)
-        if call.status is not None:
-            expected += low
-            got += n
-        else:
-            doubt += n
-        if not low <= n <= high:
-            mismatches.append(f"{call.request_id} {call.op} -> {call.status or call.transport}: {n} events, "
-                              f"expected {low}..{high}")
-    strangers = sum(n for rid, n in found.items() if rid not in ours)
-    return Accounting(mismatches, expected, got, doubt, strangers)
-
-
 @dataclass
 class Window:
     """The answers completed inside the measured window."""
@@ -508,13 +473,7 @@ def run_scale(config: Config) -> ScaleResult:
     model_dir, applicants = prepare_data(config)
     ids = read_ids(applicants)
     plan = plan_requests(ids, config.seed)
-    redis_url = f"{config.redis_url.rstrip('/')}/{config.redis_db}"
-    store = redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
-    try:
-        store.ping()
-    except redis.RedisError as exc:
-        raise StackError(f"Redis unreachable at {redis_url}: {exc}") from exc
-    clear_octroi_keys(store)
+    redis_url, store = open_redis(config)
     cores = psutil.cpu_count() or os.cpu_count() or 1
     db_name = f"octroi_stack_{run_id}"
     runs: list[ScaleRun] = []

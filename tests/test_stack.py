@@ -150,15 +150,15 @@ def test_scale_accounting_is_exact_only_when_every_answer_has_exactly_its_event(
 
     calls = [call("stk-a-1", status=200), call("stk-a-2", status=200),
              call("stk-a-3", transport=stack.TRANSPORT_NO_ANSWER)]
-    exact = stack_scale.account(calls, Counter({"stk-a-1": 1, "stk-a-2": 1}))
-    assert exact.exact and (exact.expected, exact.found, exact.in_doubt_found) == (2, 2, 0)
-    assert stack_scale.account(calls, Counter({"stk-a-1": 1, "stk-a-2": 1, "stk-a-3": 1})).exact  # all of a cut-off
-    missing = stack_scale.account(calls, Counter({"stk-a-1": 1}))
+    exact = stack.account(calls, Counter({"stk-a-1": 1, "stk-a-2": 1}))
+    assert exact.exact and (exact.expected, exact.found, exact.in_doubt_found, exact.in_doubt_max) == (2, 2, 0, 1)
+    assert stack.account(calls, Counter({"stk-a-1": 1, "stk-a-2": 1, "stk-a-3": 1})).exact  # all of a cut-off
+    missing = stack.account(calls, Counter({"stk-a-1": 1}))
     assert not missing.exact and "stk-a-2" in missing.mismatches[0]
     # A lost event made up for by a duplicate: the totals agree, the request-by-request match does not.
-    swapped = stack_scale.account(calls, Counter({"stk-a-1": 2}))
+    swapped = stack.account(calls, Counter({"stk-a-1": 2}))
     assert swapped.found == swapped.expected and not swapped.exact
-    assert not stack_scale.account(calls, Counter({"stk-a-1": 1, "stk-a-2": 1, "other": 1})).exact
+    assert not stack.account(calls, Counter({"stk-a-1": 1, "stk-a-2": 1, "other": 1})).exact
 
 
 def test_scale_window_and_cpu_ceiling_are_ratios_of_what_was_measured() -> None:
@@ -187,7 +187,7 @@ def test_scale_ratio_splits_into_cpu_obtained_and_cpu_per_request() -> None:
     def run_of(processes: int, audited: int, stack_cpu: float) -> stack_scale.ScaleRun:
         use = stack_scale.CpuUse(api=stack_cpu, generator=0.0, database=0.0, machine=20.0, seconds=10.0)
         measured = stack_scale.Window(audited, audited, Counter(), audited / 10.0, 1.0, 2.0)
-        return stack_scale.ScaleRun(processes, measured, use, 0.0, stack_scale.Accounting([], 0, 0, 0, 0), audited,
+        return stack_scale.ScaleRun(processes, measured, use, 0.0, stack.Accounting([], 0, 0, 0, 0, 0), audited,
                                     0, 0.0, {}, [])
 
     one, two = run_of(1, 1000, 9.0), run_of(2, 1200, 13.5)
