@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
+import structlog.testing
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
@@ -336,6 +337,39 @@ def test_an_insider_cannot_alter_remove_or_reorder_pending_events(app, db_url):
     assert _state(app) == (0, [1, 2, 3], ["i0", "i1", "i2"])
     assert third["id"] > second["id"] > first["id"]
     assert _verify(app).valid
+
+
+def test_an_event_chained_by_hand_stops_the_chain_visibly_and_the_warning_names_why(app, db_url):
+    # An insider (or a bug, as the second sequencer thread once was) chains a pending event
+    # outside the sequencer: a faithful copy with a seq and hash of their own, committed. The
+    # pending row stays; the sequencer cannot chain it again (pending_id is unique), so the
+    # chain stops there, answers keep being committed as pending events, verify says the
+    # chain is invalid, and the warning says what the database refused.
+    _commit(app, "first")
+    with app.state.engine.connect() as conn:
+        row = conn.execute(select(AuditPending.__table__)).mappings().one()
+    columns = ("seq, ts, request_id, actor, role, action, resource, outcome, ip, model_version, input_hash, "
+               "details, prev_hash, hash, pending_id")
+    with app.state.engine.begin() as conn:
+        conn.execute(text(
+            f"INSERT INTO audit_events ({columns}) VALUES (:seq, :ts, :request_id, :actor, :role, :action, "
+            ":resource, :outcome, :ip, :model_version, :input_hash, :details, :prev, :hash, :id)"
+        ), dict(row) | {"seq": 1, "prev": "0" * 64, "hash": "f" * 64, "details": json.dumps(row["details"])})
+    _commit(app, "second")
+    with structlog.testing.capture_logs() as logs:
+        sequencer = Sequencer(app.state.engine, app.state.sessionmaker.kw["info"], idle_seconds=0.05)
+        sequencer.start()
+        sequencer.notify()
+        deadline = time.monotonic() + 10
+        while not any(e["event"] == "audit_sequencer_failed" for e in logs) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        sequencer.stop()
+    failed = [e for e in logs if e["event"] == "audit_sequencer_failed"]
+    assert failed and "pending_id" in failed[0]["reason"]
+    assert "INSERT" not in failed[0]["reason"] and row["actor"] not in failed[0]["reason"]
+    assert _state(app)[:2] == (2, [1])  # both answers' events kept, nothing chained after the forgery
+    result = _verify(app)
+    assert not result.valid and result.first_invalid_seq == 1
 
 
 def test_the_inline_mode_chains_in_the_request_transaction_as_before(make_settings, db_url, cheap_argon2):

@@ -29,7 +29,7 @@ import structlog
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from backend.audit.service import CHAIN_BATCH, AuditUnavailable, sequence_on
+from backend.audit.service import CHAIN_BATCH, AuditUnavailable, failure_reason, sequence_on
 
 log = structlog.get_logger("octroi.audit")
 
@@ -103,7 +103,7 @@ class Sequencer:
                 count = self._batch()
             except (SQLAlchemyError, AuditUnavailable) as exc:
                 # The batch rolled back; its events stay pending and are retried.
-                log.warning("audit_sequencer_failed", error_type=type(exc).__name__)
+                log.warning("audit_sequencer_failed", error_type=type(exc).__name__, reason=failure_reason(exc))
                 self._stop.wait(0.5)
                 self._wake.set()
                 continue

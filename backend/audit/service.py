@@ -601,13 +601,21 @@ def catch_up(db: Session) -> int:
     return count
 
 
+def failure_reason(exc: BaseException) -> str:
+    """What a failed chaining tells an operator: the database's own first line (a trigger's
+    refusal, a constraint's name), never the statement or its parameters."""
+    orig = getattr(exc, "orig", None)
+    text_ = str(orig if orig is not None else exc).strip()
+    return text_.splitlines()[0][:300] if text_ else type(exc).__name__
+
+
 def _sequence_quietly(db: Session) -> int:
     # A read-first session's own bind begins deferred: the sequencer writes through the other.
     bind = read_first_writer(db) or db.get_bind()
     try:
         return sequence_now(bind, db.info)
     except (SQLAlchemyError, AuditUnavailable) as exc:
-        log.warning("audit_catch_up_failed", error_type=type(exc).__name__)
+        log.warning("audit_catch_up_failed", error_type=type(exc).__name__, reason=failure_reason(exc))
         return 0
 
 
@@ -627,7 +635,7 @@ def _chain_in_place(db: Session, attempts: int = 3, wait_seconds: float = 5.0) -
         except (SQLAlchemyError, AuditUnavailable) as exc:
             for key, mark in marks.items():
                 del db.info.get(key, [])[mark:]
-            log.warning("audit_catch_up_failed", error_type=type(exc).__name__)
+            log.warning("audit_catch_up_failed", error_type=type(exc).__name__, reason=failure_reason(exc))
     return 0
 
 
