@@ -302,6 +302,20 @@ def _refusal(app, statement: str, params: dict[str, object] | None = None) -> st
     return None
 
 
+# An insider's INSERT of a pending event into the chain, bypassing the sequencer.
+CHAIN_BY_HAND = (
+    "INSERT INTO audit_events (seq, ts, request_id, actor, role, action, resource, outcome, ip, model_version, "
+    "input_hash, details, prev_hash, hash, pending_id) VALUES (:seq, :ts, :request_id, :actor, :role, :action, "
+    ":resource, :outcome, :ip, :model_version, :input_hash, :details, :prev, :hash, :id)"
+)
+
+
+def _chained_by_hand(row, **changes: object) -> dict[str, object]:
+    """Parameters of ``CHAIN_BY_HAND`` for pending ``row``: a faithful copy at seq 1 with a
+    made-up hash, unless ``changes`` say otherwise."""
+    return dict(row) | {"seq": 1, "prev": "0" * 64, "hash": "f" * 64, "details": json.dumps(row["details"])} | changes
+
+
 def test_an_insider_cannot_alter_remove_or_reorder_pending_events(app, db_url):
     for i in range(3):
         _commit(app, f"i{i}")
@@ -316,16 +330,8 @@ def test_an_insider_cannot_alter_remove_or_reorder_pending_events(app, db_url):
     assert append_only in _refusal(app, "DELETE FROM audit_pending WHERE id = :id", {"id": first["id"]})
     if not db_url.startswith("sqlite"):
         assert append_only in _refusal(app, "TRUNCATE audit_pending")
-    columns = ("seq, ts, request_id, actor, role, action, resource, outcome, ip, model_version, input_hash, "
-               "details, prev_hash, hash, pending_id")
-    values = (":seq, :ts, :request_id, :actor, :role, :action, :resource, :outcome, :ip, :model_version, "
-              ":input_hash, :details, :prev, :hash, :id")
-
     def chain(row, **changes: object) -> str | None:
-        params = dict(row) | {
-            "seq": 1, "prev": "0" * 64, "hash": "f" * 64, "details": json.dumps(row["details"]),
-        } | changes
-        return _refusal(app, f"INSERT INTO audit_events ({columns}) VALUES ({values})", params)
+        return _refusal(app, CHAIN_BY_HAND, _chained_by_hand(row, **changes))
 
     assert chain(first) is None  # the faithful copy of the oldest passes (rolled back here)
     assert "in order" in chain(second)  # a younger one cannot jump the queue
@@ -339,7 +345,7 @@ def test_an_insider_cannot_alter_remove_or_reorder_pending_events(app, db_url):
     assert _verify(app).valid
 
 
-def test_an_event_chained_by_hand_stops_the_chain_visibly_and_the_warning_names_why(app, db_url):
+def test_an_event_chained_by_hand_stops_the_chain_visibly_and_the_warning_names_why(app):
     # An insider (or a bug, as the second sequencer thread once was) chains a pending event
     # outside the sequencer: a faithful copy with a seq and hash of their own, committed. The
     # pending row stays; the sequencer cannot chain it again (pending_id is unique), so the
@@ -348,13 +354,8 @@ def test_an_event_chained_by_hand_stops_the_chain_visibly_and_the_warning_names_
     _commit(app, "first")
     with app.state.engine.connect() as conn:
         row = conn.execute(select(AuditPending.__table__)).mappings().one()
-    columns = ("seq, ts, request_id, actor, role, action, resource, outcome, ip, model_version, input_hash, "
-               "details, prev_hash, hash, pending_id")
     with app.state.engine.begin() as conn:
-        conn.execute(text(
-            f"INSERT INTO audit_events ({columns}) VALUES (:seq, :ts, :request_id, :actor, :role, :action, "
-            ":resource, :outcome, :ip, :model_version, :input_hash, :details, :prev, :hash, :id)"
-        ), dict(row) | {"seq": 1, "prev": "0" * 64, "hash": "f" * 64, "details": json.dumps(row["details"])})
+        conn.execute(text(CHAIN_BY_HAND), _chained_by_hand(row))
     _commit(app, "second")
     with structlog.testing.capture_logs() as logs:
         sequencer = Sequencer(app.state.engine, app.state.sessionmaker.kw["info"], idle_seconds=0.05)
