@@ -3,7 +3,7 @@
 Set-up as bench_api.py (synthetic data, a quick bundle, a scratch database, applicants
 imported, one advisor), then the real app in process (TestClient) answers score and
 explanation requests for distinct clients while each step is timed by wrapping the function
-the route calls: authentication (token, user and session reload), the rate-limit counter,
+the route calls: the token's admission, the user and login session reload, the rate-limit read,
 loading the client, the model work, and the audited write (rate count + audit append +
 commit, one transaction). The baseline is the model
 work itself; every other step is printed as a ratio to it, measured in the same run. The
@@ -40,7 +40,8 @@ from ml.data import load_applications
 
 PASSWORD = "Octroi-chemin-4471!"  # noqa: S105 - a throwaway benchmark account
 STEPS = {
-    "authenticate (token, user + session in one query)": (auth_deps, "authenticate"),
+    "token admission (signature and claims, event loop)": (auth_deps, "verified_claims"),
+    "user + login session (one query)": (auth_deps, "principal_of"),
     "rate-limit read (the guard)": (ratelimit.RateLimiter, "peek"),
     "load client": (client_guard, "load_client"),
     "rate count + audit append + commit (one transaction)": (auth_deps.RequestContext, "audit"),

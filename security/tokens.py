@@ -3,6 +3,11 @@
 python-jose >= 3.4 (older ones have CVE-2024-33663/33664). Decoding always passes an explicit
 algorithm allow-list, so ``alg: none`` and algorithm-confusion tokens are refused.
 
+Verification is cached per process (``_signed_claims``): a token's signature and its static
+claims (issuer, audience, required claims) are checked once under a given key; expiry, the
+key's grace period and the token type are checked again on every use. Only tokens that passed
+are kept, so a forged or tampered token is verified (and refused) every time.
+
 Key rotation: tokens are always signed with ``TokenConfig.key``; ``previous_keys`` lists
 retired keys that still verify tokens until their own ``valid_until`` (the grace period), so
 a rotation does not log everybody out, and a stolen old key stops working at a known time.
@@ -10,14 +15,18 @@ a rotation does not log everybody out, and a stolen old key stops working at a k
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import uuid
+from calendar import timegm
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
 from typing import Any, Literal
 
 from jose import jwt
-from jose.exceptions import ExpiredSignatureError, JOSEError, JWTClaimsError
+from jose.exceptions import JOSEError, JWTClaimsError
 
 ALGORITHM = "HS256"
 ALLOWED_ALGORITHMS = [ALGORITHM]
@@ -128,15 +137,7 @@ def issue_refresh_token(
 
 def decode_token(config: TokenConfig, token: str, expected_type: TokenType) -> dict[str, Any]:
     """The verified claims of ``token``, or ``TokenError``."""
-    options = {f"require_{claim}": True for claim in ("iat", "exp", "jti", "iss", "aud", "sub")}
-    options["leeway"] = 0
-    try:
-        header = jwt.get_unverified_header(token)
-        if header.get("alg") not in ALLOWED_ALGORITHMS:
-            raise TokenError("algorithm not allowed")
-    except JOSEError as exc:
-        raise TokenError("invalid token") from exc
-    claims = _verified_claims(config, token, options)
+    claims = _verified_claims(config, token)
     for claim in REQUIRED_CLAIMS:
         if claims.get(claim) in (None, ""):
             raise TokenError(f"missing claim: {claim}")
@@ -149,41 +150,58 @@ def decode_token(config: TokenConfig, token: str, expected_type: TokenType) -> d
     return claims
 
 
-def _verified_claims(config: TokenConfig, token: str, options: dict[str, Any]) -> dict[str, Any]:
+def _verified_claims(config: TokenConfig, token: str) -> dict[str, Any]:
     """The claims of ``token`` under the acceptable key that signed it, each signature checked
     once: the current key first (almost every token), then the keys in their grace period.
 
-    python-jose checks the signature before any claim, so an expired token or a wrong claim
-    means the key was right. A token signed with a previous key past its grace period matches
-    none and is refused exactly like a forged one.
+    python-jose checks the signature before any claim, so a wrong claim means the key was
+    right. A token signed with a previous key past its grace period matches none and is
+    refused exactly like a forged one (its cached verification is never consulted again).
     """
     for key in config.verification_keys():
         try:
-            return jwt.decode(
-                token, key, algorithms=ALLOWED_ALGORITHMS, audience=config.audience, issuer=config.issuer,
-                options=options,
-            )
-        except ExpiredSignatureError as exc:
-            raise TokenError("token expired", _claims_despite_expiry(config, key, token)) from exc
+            claims = _signed_claims(token, key, config.issuer, config.audience)
         except JWTClaimsError as exc:
             raise TokenError(f"invalid claims: {exc}") from exc
         except JOSEError:
             continue  # not this key's signature (or not a token at all)
+        return _unexpired(claims)
     raise TokenError("invalid token")
 
 
-def _claims_despite_expiry(config: TokenConfig, key: str, token: str) -> dict[str, Any] | None:
+# Checked once per (token, key): everything but the expiry, which changes with the clock.
+# ``require_exp`` would make python-jose check the expiry too; ``_unexpired`` requires it.
+_STATIC_CHECKS = {f"require_{claim}": True for claim in ("iat", "jti", "iss", "aud", "sub")}
+VERIFIED_CACHE_SIZE = 4096
+
+
+@functools.lru_cache(maxsize=VERIFIED_CACHE_SIZE)
+def _signed_claims(token: str, key: str, issuer: str, audience: str) -> Mapping[str, Any]:
+    """The claims of ``token`` if ``key`` signed it (allowed algorithm only) and its static
+    claims hold; raises otherwise (and nothing is cached). Read-only: callers get copies."""
     try:
-        return jwt.decode(
-            token,
-            key,
-            algorithms=ALLOWED_ALGORITHMS,
-            audience=config.audience,
-            issuer=config.issuer,
-            options={"verify_exp": False},
-        )
-    except JOSEError:
-        return None
+        header = jwt.get_unverified_header(token)
+    except JOSEError as exc:
+        raise TokenError("invalid token") from exc
+    if header.get("alg") not in ALLOWED_ALGORITHMS:
+        raise TokenError("algorithm not allowed")
+    options: dict[str, Any] = {**_STATIC_CHECKS, "verify_exp": False, "leeway": 0}
+    claims = jwt.decode(token, key, algorithms=ALLOWED_ALGORITHMS, audience=audience, issuer=issuer, options=options)
+    return MappingProxyType(claims)
+
+
+def _unexpired(claims: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of verified ``claims`` unless expired (python-jose's rule: refused once the clock,
+    in whole seconds, is past ``exp``); an expired token's claims ride on the ``TokenError``."""
+    if "exp" not in claims:
+        raise TokenError("invalid token")  # as python-jose refuses a token missing a required claim
+    try:
+        expires = int(claims["exp"])
+    except (TypeError, ValueError) as exc:
+        raise TokenError("invalid claims: Expiration Time claim (exp) must be an integer.") from exc
+    if expires < timegm(datetime.now(UTC).utctimetuple()):
+        raise TokenError("token expired", dict(claims))
+    return dict(claims)
 
 
 def token_digest(token: str) -> str:
