@@ -48,6 +48,7 @@ from backend.audit.actions import AuditAction
 from backend.auth.principal import Principal
 from backend.db import Base
 from backend.middleware import route_template
+from backend.prepared import Prepared
 from backend.settings import Settings
 
 log = structlog.get_logger("octroi.ratelimit")
@@ -82,24 +83,25 @@ class RateLimitCounter(Base):
 # on the session's connection, in its transaction.
 _counters = RateLimitCounter.__table__
 _SAME_SUBJECT = (_counters.c.scope == bindparam("scope"), _counters.c.subject == bindparam("subject"))
-_COUNT_OF_WINDOW = select(_counters.c.count).where(*_SAME_SUBJECT,
-                                                   _counters.c.window_start == bindparam("window_start"))
-_DELETE_OLDER_WINDOWS = delete(_counters).where(*_SAME_SUBJECT,
-                                                _counters.c.window_start < bindparam("window_start"))
-_COUNTS_OF_TWO_WINDOWS = select(_counters.c.window_start, _counters.c.count).where(
+# (straight on the cursor: backend.prepared).
+_COUNT_OF_WINDOW = Prepared(select(_counters.c.count).where(*_SAME_SUBJECT,
+                                                            _counters.c.window_start == bindparam("window_start")))
+_DELETE_OLDER_WINDOWS = Prepared(delete(_counters).where(*_SAME_SUBJECT,
+                                                         _counters.c.window_start < bindparam("window_start")))
+_COUNTS_OF_TWO_WINDOWS = Prepared(select(_counters.c.window_start, _counters.c.count).where(
     *_SAME_SUBJECT, _counters.c.window_start.in_((bindparam("previous"), bindparam("current")))
-)
-_UPSERTS: dict[str, Any] = {}
+))
+_UPSERTS: dict[str, Prepared] = {}
 
 
-def _upsert_statement(dialect: str) -> Any:
+def _upsert_statement(dialect: str) -> Prepared:
     statement = _UPSERTS.get(dialect)
     if statement is None:
         if dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert
         else:
             from sqlalchemy.dialects.sqlite import insert
-        statement = _UPSERTS[dialect] = (
+        statement = _UPSERTS[dialect] = Prepared(
             insert(_counters)
             .values(scope=bindparam("scope"), subject=bindparam("subject"),
                     window_start=bindparam("window_start"), count=1)
@@ -162,9 +164,7 @@ class DatabaseCounters:
     def _upsert(self, db: Session, scope: str, subject: str, window_start: int) -> int:
         connection = db.connection()
         statement = _upsert_statement(connection.dialect.name)
-        return int(connection.execute(
-            statement, {"scope": scope, "subject": subject, "window_start": window_start}
-        ).scalar_one())
+        return int(statement.scalar(connection, {"scope": scope, "subject": subject, "window_start": window_start}))
 
     def hit(self, scope: str, subject: str, window_start: int, window: int) -> tuple[int, int]:
         try:
@@ -184,19 +184,19 @@ class DatabaseCounters:
         connection = db.connection()
         keys = {"scope": scope, "subject": subject, "window_start": window_start - window}
         if previous is None:
-            previous = int(connection.execute(_COUNT_OF_WINDOW, keys).scalar() or 0)
+            previous = int(_COUNT_OF_WINDOW.scalar(connection, keys) or 0)
         # Keep the table small: this user's windows older than the previous one are dead.
         # Only the first hit of a window can find any, so the others skip the statement.
         if current == 1:
-            connection.execute(_DELETE_OLDER_WINDOWS, keys)
+            _DELETE_OLDER_WINDOWS.execute(connection, keys)
         return previous, current
 
     def read(self, db: Session, scope: str, subject: str, window_start: int, window: int) -> tuple[int, int]:
         """(previous window's count, this one's) as committed, in the caller's transaction."""
-        rows = db.connection().execute(
-            _COUNTS_OF_TWO_WINDOWS,
+        rows = _COUNTS_OF_TWO_WINDOWS.all(
+            db.connection(),
             {"scope": scope, "subject": subject, "previous": window_start - window, "current": window_start},
-        ).all()
+        )
         counts = {int(row.window_start): int(row.count) for row in rows}
         return counts.get(window_start - window, 0), counts.get(window_start, 0)
 

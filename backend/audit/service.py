@@ -63,6 +63,7 @@ from backend.audit.witness import (
 )
 from backend.auth.principal import Principal
 from backend.db import read_first_writer
+from backend.prepared import Prepared
 from security.audit_chain import (
     GENESIS_HASH,
     CheckpointSigner,
@@ -122,8 +123,9 @@ class PendingEvent:
     details: dict[str, Any] | None
 
 
-# The request's append: one Core INSERT built once (compiled once, from the statement cache).
-_INSERT_PENDING = insert(AuditPending.__table__)
+# The request's append: one INSERT built once, run straight on the cursor (backend.prepared);
+# the new id comes back with it (RETURNING, both engines).
+_INSERT_PENDING = Prepared(insert(AuditPending.__table__).returning(AuditPending.__table__.c.id), keys=EVENT_FIELDS)
 
 
 class AuditUnavailable(RuntimeError):
@@ -205,10 +207,10 @@ def _append(db: Session, fields: dict[str, Any]) -> AuditEvent | PendingEvent:
     # One prebuilt Core INSERT on the request's own connection (its transaction): no ORM unit
     # of work, no extra round trip (the new id comes back with it: RETURNING on PostgreSQL,
     # the rowid on SQLite).
-    result = db.connection().execute(_INSERT_PENDING, fields)
+    new_id = _INSERT_PENDING.scalar(db.connection(), fields)
     db.info[_WROTE_PENDING_KEY] = True
     db.info.pop(_CAUGHT_UP_KEY, None)  # a later read in this transaction chains it too
-    return PendingEvent(id=int(result.inserted_primary_key[0]), **fields)
+    return PendingEvent(id=int(new_id), **fields)
 
 
 def _append_inline(db: Session, fields: dict[str, Any]) -> AuditEvent:

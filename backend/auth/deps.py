@@ -43,6 +43,7 @@ from backend.auth.principal import Principal
 from backend.db import begin_write
 from backend.errors import ApiProblem, ErrorCode
 from backend.middleware import route_template
+from backend.prepared import Prepared
 from backend.ratelimit import PendingCount, RateBudget, rate_limit, spend
 from backend.users.models import User
 from security.rbac import Permission, Role, has_permission
@@ -98,10 +99,8 @@ def principal_of(request: Request, claims: dict[str, Any], db: Session) -> Princ
     """The principal of verified ``claims``, or 401. One query reads the user and the token's
     login session, so revocation, a disabled account or a new role apply at once."""
     family_id = claims.get("fam")
-    # Core, on the session's connection (same transaction), with a statement built once.
-    row = db.connection().execute(
-        _USER_AND_SESSION, {"username": claims["sub"], "family_id": family_id}
-    ).first()
+    # On the session's connection (same transaction), straight on its cursor (backend.prepared).
+    row = _USER_AND_SESSION.first(db.connection(), {"username": claims["sub"], "family_id": family_id})
     if row is None or not row.active or row.role != claims["role"]:
         raise _unauthorized("Invalid or expired token")
     if family_id is not None and (row.family is None or row.revoked_at is not None):
@@ -121,7 +120,7 @@ def principal_of(request: Request, claims: dict[str, Any], db: Session) -> Princ
 
 # The user and the token's login session in one query (no session: family_id is NULL and the
 # join matches nothing). Built once: building SQL expressions costs more than running them.
-_USER_AND_SESSION = (
+_USER_AND_SESSION = Prepared(
     select(User.id, User.username, User.role, User.active, User.must_change_password,
            RefreshFamily.id.label("family"), RefreshFamily.revoked_at)
     .outerjoin(RefreshFamily, and_(RefreshFamily.id == bindparam("family_id"), RefreshFamily.user_id == User.id))

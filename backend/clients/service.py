@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from backend.clients.models import Client, ClientErasure, StoredClient
 from backend.models import ServiceMeta
+from backend.prepared import Prepared
 from backend.settings import Settings
 from ml.data import DataValidationError, load_applications
 from ml.schema import APPLICATION_COLUMNS, DAYS_EMPLOYED_SENTINEL, ID_COLUMN
@@ -73,10 +74,21 @@ _CLIENTS_BY_PSEUDONYM = select(
 ).where(Client.pseudonym.in_(bindparam("candidates", expanding=True)))
 
 
+# One key version (no rotation under way): one pseudonym, straight on the cursor (backend.prepared).
+_CLIENT_BY_PSEUDONYM = Prepared(select(
+    Client.pseudonym, Client.key_version, Client.features, Client.imported_at
+).where(Client.pseudonym == bindparam("pseudonym")))
+
+
 def find_client(db: Session, ring: PseudonymKeyRing, raw_client_id: object) -> StoredClient:
     """The client for a bank id under any key version (read-only, in the session's
     transaction); ``MalformedClientId`` / ``ClientNotFound``."""
     candidates = [p.value for p in ring.candidates(raw_client_id)]
+    if len(candidates) == 1:
+        found = _CLIENT_BY_PSEUDONYM.first(db.connection(), {"pseudonym": candidates[0]})
+        if found is None:
+            raise ClientNotFound()
+        return StoredClient.of_row(found)
     rows = [StoredClient.of_row(row) for row in db.connection().execute(_CLIENTS_BY_PSEUDONYM, {"candidates": candidates})]
     if not rows:
         raise ClientNotFound()
