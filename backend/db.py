@@ -7,9 +7,9 @@ serialized (the audit chain head must be), foreign keys are enforced and WAL let
 A request that only reads before its audit event opens a *read-first* session
 (``read_first_session``): on SQLite its transaction begins deferred (a WAL snapshot, no write
 lock), and ``begin_write`` ends it before the audited write, which begins ``BEGIN IMMEDIATE`` as
-always. Upgrading the read transaction in place would fail with ``SQLITE_BUSY_SNAPSHOT``
-whenever another process committed in between; ending it first cannot. On PostgreSQL both
-are one transaction. Any session not opened read-first keeps ``BEGIN IMMEDIATE``.
+always, on the same connection. Upgrading the read transaction in place would fail with
+``SQLITE_BUSY_SNAPSHOT`` whenever another process committed in between; ending it first
+cannot. On PostgreSQL both are one transaction. Any session not opened read-first keeps ``BEGIN IMMEDIATE``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import DeclarativeBase, Mapper, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapper, Session, SessionTransaction, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
 NAMING_CONVENTION = {
@@ -150,21 +150,42 @@ def read_first_writer(db: Session) -> Engine | None:
 
 
 def begin_write(db: Session) -> None:
-    """Make the next statement of a read-first session begin the write transaction.
+    """Make the rest of a read-first session's transaction the write transaction.
 
     SQLite: the read transaction ends here (nothing was written: it commits nothing and keeps
-    loaded objects loaded) and the session is rebound to the engine that begins ``BEGIN
-    IMMEDIATE``. A no-op for any other session, so on PostgreSQL the request stays one
-    transaction. Unflushed changes in a read-first session are a programming error: the route
-    should not have been declared read-only.
+    loaded objects loaded) and ``BEGIN IMMEDIATE`` takes the write lock, on the same
+    connection and in the same session transaction (no second checkout, no second begin);
+    once that transaction ends the session is rebound to the engine that begins ``BEGIN
+    IMMEDIATE``, so whatever it does next writes under the lock too. A no-op for any other
+    session, so on PostgreSQL the request stays one transaction. Unflushed changes in a
+    read-first session are a programming error: the route should not have been declared
+    read-only.
     """
     engine = db.info.pop(_WRITE_BIND, None)
     if engine is None:
         return
     if db.new or db.dirty or db.deleted:
         raise RuntimeError("a read-first session has pending changes: declare the route as writing")
-    db.commit()
-    db.bind = engine
+    if not db.in_transaction():
+        db.bind = engine
+        return
+    connection = db.connection()
+    # Ending the snapshot first cannot fail with SQLITE_BUSY_SNAPSHOT (an in-place upgrade of
+    # the read would, whenever another process committed meanwhile).
+    connection.exec_driver_sql("COMMIT")
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    db.info[_REBIND_AFTER] = engine
+
+
+_REBIND_AFTER = "octroi_rebind_after"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _rebind_to_writer(session: Session, transaction: SessionTransaction) -> None:
+    """After the transaction ``begin_write`` upgraded in place: the session's next transactions
+    begin with ``BEGIN IMMEDIATE``."""
+    if transaction.parent is None and _REBIND_AFTER in session.info:
+        session.bind = session.info.pop(_REBIND_AFTER)
 
 
 @contextmanager

@@ -8,6 +8,7 @@ caches and memory, as a second replica has; nothing is shared but the database.
 from __future__ import annotations
 
 import re
+import sqlite3
 import threading
 from collections import Counter
 from pathlib import Path
@@ -124,12 +125,14 @@ def test_a_score_request_reads_without_the_write_lock_and_writes_once(app, clien
     write = writes[0]["statements"]
     assert any(s.startswith("insert into audit") for s in write)
     assert any("rate_limit_counters" in s for s in write), "the rate count is in the audited transaction"
+    assert len(transactions) == 1, "one session transaction, one connection"
     if is_sqlite(app.state.engine):
-        # A deferred read part (no write lock while the model works), then the one write.
-        assert [t["read_first"] for t in transactions] == [True, False]
-        assert all(s.startswith("select") for s in transactions[0]["statements"]), transactions[0]["statements"]
-    else:
-        assert len(transactions) == 1, "PostgreSQL: the whole request is one transaction"
+        # A deferred read part (no write lock while the model works), its end, then the one write
+        # under BEGIN IMMEDIATE (the Recorder leaves out BEGIN statements) on the same connection.
+        assert transactions[0]["read_first"]
+        end = statements.index("commit")
+        assert all(s.startswith("select") for s in statements[:end]), statements
+        assert all(s.startswith(("insert", "delete")) for s in statements[end + 1 :]), statements
 
 
 def test_a_guarded_request_makes_one_thread_pool_trip(app, client, auth_headers, imported_clients, monkeypatch):
@@ -204,6 +207,36 @@ def test_a_read_first_session_reads_while_another_process_writes(db_url):
         reader.close()
         writer.close()
     finally:
+        engine.dispose()
+
+
+def test_begin_write_takes_the_write_lock_on_the_same_connection_and_keeps_it_for_what_follows(db_url):
+    if not is_sqlite(db_url):
+        pytest.skip("PostgreSQL: begin_write does nothing, the request is one transaction")
+    engine = make_engine(db_url)
+    factory = make_sessionmaker(engine)
+    recorder = Recorder(engine)
+    try:
+        reader = read_first_session(factory)
+        assert reader.execute(select(func.count()).select_from(RateLimitCounter)).scalar() == 0
+        read_connection = reader.connection().connection.dbapi_connection
+        begin_write(reader)
+        assert reader.connection().connection.dbapi_connection is read_connection
+        # Another writer now waits for the lock (and gives up after its short busy timeout).
+        other = sqlite3.connect(engine.url.database, timeout=0.05, isolation_level=None)
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+        other.close()
+        reader.add(RateLimitCounter(scope="scoring", subject="x", window_start=0, count=1))
+        reader.commit()
+        # The session's next transaction writes under BEGIN IMMEDIATE too.
+        reader.add(RateLimitCounter(scope="scoring", subject="y", window_start=0, count=1))
+        reader.commit()
+        reader.close()
+        begun = [t["read_first"] for t in recorder.transactions if t["statements"]]
+        assert begun[0] is True and begun[-1] is False, begun
+    finally:
+        recorder.close()
         engine.dispose()
 
 
