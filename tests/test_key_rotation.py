@@ -114,7 +114,7 @@ def test_previous_jwt_key_verifies_only_until_its_grace_period_ends():
     now = datetime.now(UTC)
 
     in_grace = TokenConfig(key=NEW_JWT, previous_keys=(PreviousKey(OLD_JWT, now + timedelta(hours=1)),))
-    assert decode_token(in_grace, token, "access")["sub"] == "alice"
+    assert decode_token(in_grace, token, "access")["sub"] == "alice"  # now in the verified-token cache
     after_grace = TokenConfig(key=NEW_JWT, previous_keys=(PreviousKey(OLD_JWT, now - timedelta(seconds=1)),))
     with pytest.raises(TokenError, match="invalid token"):
         decode_token(after_grace, token, "access")
