@@ -14,8 +14,6 @@ cannot. On PostgreSQL both are one transaction. Any session not opened read-firs
 
 from __future__ import annotations
 
-import sqlite3
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -23,7 +21,6 @@ from pathlib import Path
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapper, Session, SessionTransaction, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -86,7 +83,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         # No pre-ping: a file database has no server to lose the connection, and the ping was
         # one more statement on every request.
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_SECONDS})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         _configure_sqlite(engine)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
@@ -110,7 +107,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
+        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -118,37 +115,7 @@ def _configure_sqlite(engine: Engine) -> None:
         if connection.get_execution_options().get(READ_FIRST):
             connection.exec_driver_sql("BEGIN")  # deferred: a snapshot, no write lock
         else:
-            begin_immediate(connection.connection.driver_connection)
-
-
-# How long a statement waits for SQLite's locks before failing ("database is locked").
-BUSY_TIMEOUT_SECONDS = 30.0
-# Waiting for the write lock: SQLite's own busy handler sleeps 1, 2, 5, 10, ... ms between
-# tries, while a request holds the lock for about 0.2 ms (rate count, audit append, commit):
-# under load most of the wait was oversleeping. ``begin_immediate`` polls itself instead,
-# from 50 us doubling up to 1 ms, until the same deadline.
-_FIRST_WAIT, _LONGEST_WAIT = 0.00005, 0.001
-
-
-def begin_immediate(raw: sqlite3.Connection, timeout: float | None = None) -> None:
-    """``BEGIN IMMEDIATE`` on the driver connection ``raw``: the write lock, waited for in short
-    steps (see above) up to ``timeout`` (default ``BUSY_TIMEOUT_SECONDS``); then SQLAlchemy's
-    ``OperationalError`` as when SQLite's own handler gives up, so callers fail closed as before."""
-    deadline = time.monotonic() + (BUSY_TIMEOUT_SECONDS if timeout is None else timeout)
-    wait = _FIRST_WAIT
-    raw.execute("PRAGMA busy_timeout=0")  # this statement only: fail at once when locked
-    try:
-        while True:
-            try:
-                raw.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as exc:
-                if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or time.monotonic() + wait > deadline:
-                    raise OperationalError("BEGIN IMMEDIATE", None, exc) from exc
-            time.sleep(wait)
-            wait = min(2 * wait, _LONGEST_WAIT)
-    finally:
-        raw.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
@@ -206,7 +173,7 @@ def begin_write(db: Session) -> None:
     # Ending the snapshot first cannot fail with SQLITE_BUSY_SNAPSHOT (an in-place upgrade of
     # the read would, whenever another process committed meanwhile).
     connection.exec_driver_sql("COMMIT")
-    begin_immediate(connection.connection.driver_connection)
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
     db.info[_REBIND_AFTER] = engine
 
 

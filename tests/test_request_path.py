@@ -16,15 +16,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event, func, select, text
-from sqlalchemy.exc import OperationalError
 
 from backend.app import create_app
 from backend.audit.actions import AuditAction
 from backend.audit.models import AuditEvent
 from backend.db import (
-    BUSY_TIMEOUT_SECONDS,
     READ_FIRST,
-    begin_immediate,
     begin_write,
     is_sqlite,
     make_engine,
@@ -284,7 +281,6 @@ def test_a_user_disabled_in_one_process_is_refused_at_once_in_another(
     token = login(other, username, password)["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
     url = f"{API}/clients/{imported_clients[0]}/score"
-    # Verified once, the token is now in the verified-token cache: revocation never relies on it.
     assert other.get(url, headers=headers).status_code == 200
     assert client.patch(f"{API}/users/{username}", json={"active": False}, headers=admin).status_code == 200
     assert other.get(url, headers=headers).status_code == 401
@@ -361,48 +357,3 @@ def test_with_redis_the_budget_is_counted_there_across_processes(
     assert answers == [200] * SCORING_LIMIT + [429]
     with first.state.sessionmaker() as db:
         assert db.scalar(select(func.count()).select_from(RateLimitCounter)) == 0, "counted in Redis only"
-
-
-# --- waiting for SQLite's write lock --------------------------------------------------------
-
-
-def _held_lock(path: str) -> sqlite3.Connection:
-    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    holder.execute("BEGIN IMMEDIATE")
-    return holder
-
-
-def test_begin_immediate_waits_for_a_held_write_lock_and_takes_it_once_released(tmp_path):
-    path = str(tmp_path / "lock.db")
-    holder = _held_lock(path)
-    waiter = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-    release = threading.Timer(0.2, holder.commit)
-    release.start()
-    try:
-        begin_immediate(waiter)  # would fail at once with busy_timeout 0; waits instead
-        assert waiter.in_transaction
-        assert waiter.execute("PRAGMA busy_timeout").fetchone()[0] == int(BUSY_TIMEOUT_SECONDS * 1000)
-    finally:
-        release.join()
-        waiter.rollback()
-        waiter.close()
-        holder.close()
-
-
-def test_begin_immediate_gives_up_as_sqlalchemy_error_and_restores_the_busy_timeout(tmp_path):
-    path = str(tmp_path / "lock.db")
-    holder = _held_lock(path)
-    waiter = sqlite3.connect(path, isolation_level=None)
-    try:
-        with pytest.raises(OperationalError, match="locked"):  # a SQLAlchemyError: callers fail closed
-            begin_immediate(waiter, timeout=0.05)
-        assert not waiter.in_transaction
-        assert waiter.execute("PRAGMA busy_timeout").fetchone()[0] == int(BUSY_TIMEOUT_SECONDS * 1000)
-        # Any other refusal is not waited on.
-        holder.commit()
-        begin_immediate(waiter)
-        with pytest.raises(OperationalError, match="within a transaction"):
-            begin_immediate(waiter)
-    finally:
-        waiter.close()
-        holder.close()
