@@ -281,6 +281,7 @@ def test_a_user_disabled_in_one_process_is_refused_at_once_in_another(
     token = login(other, username, password)["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
     url = f"{API}/clients/{imported_clients[0]}/score"
+    # Verified once, the token is now in the verified-token cache: revocation never relies on it.
     assert other.get(url, headers=headers).status_code == 200
     assert client.patch(f"{API}/users/{username}", json={"active": False}, headers=admin).status_code == 200
     assert other.get(url, headers=headers).status_code == 401

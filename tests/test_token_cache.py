@@ -1,7 +1,8 @@
 """The per-process cache of verified tokens (``security.tokens._signed_claims``): it spares the
 signature check of a token already verified, and nothing else. Expiry, the signing key's grace
 period and the token type are checked on every use; a forged or altered token is never served
-from it."""
+from it. Revocation (disabled user, new role, ended session) is read from the database on every
+request and takes effect at once, cached token or not: tests/test_request_path.py."""
 
 from __future__ import annotations
 
