@@ -16,10 +16,11 @@ was a third of the work. ``Prepared`` keeps what matters of it and drops the res
 - a DBAPI error is raised as SQLAlchemy's own exception class (``DBAPIError.instance``), so
   callers still catch ``SQLAlchemyError`` and fail closed;
 - ``before_cursor_execute`` / ``after_cursor_execute`` listeners of the engine still see every
-  statement (tests and tracing rely on them).
+  statement (tests and tracing rely on them); a listener registered with ``retval=True`` is
+  called but cannot rewrite the statement.
 
-Not supported (``TypeError`` when built): expanding ``IN`` parameters and statements without a
-fixed list of parameters; those keep ``Connection.execute``.
+Not supported (``TypeError`` when first run on a dialect): expanding ``IN`` parameters; those
+statements keep ``Connection.execute``.
 """
 
 from __future__ import annotations

@@ -204,9 +204,8 @@ def _append(db: Session, fields: dict[str, Any]) -> AuditEvent | PendingEvent:
     Sequencer mode: one INSERT into ``audit_pending``, no lock. Inline mode: chained at once."""
     if _chain_mode(db) == INLINE:
         return _append_inline(db, fields)
-    # One prebuilt Core INSERT on the request's own connection (its transaction): no ORM unit
-    # of work, no extra round trip (the new id comes back with it: RETURNING on PostgreSQL,
-    # the rowid on SQLite).
+    # One prebuilt INSERT on the request's own connection (its transaction): no ORM unit of
+    # work, no extra round trip (the new id comes back with it: RETURNING on both engines).
     new_id = _INSERT_PENDING.scalar(db.connection(), fields)
     db.info[_WROTE_PENDING_KEY] = True
     db.info.pop(_CAUGHT_UP_KEY, None)  # a later read in this transaction chains it too
