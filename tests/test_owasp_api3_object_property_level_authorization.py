@@ -101,7 +101,8 @@ def test_no_answer_to_any_role_carries_a_hash_a_raw_client_id_or_a_stored_score(
             for marker in (*SECRET_MARKERS, *stored):
                 if marker in text:
                     leaks.append(f"{role.value} GET {route.path}: {marker}")
-            if re.search(rf"(?<![0-9A-Za-z]){raw}(?![0-9A-Za-z])", text):
+            # Not digits after a decimal point (a float such as 0.100028 is not an id).
+            if re.search(rf"(?<![0-9A-Za-z])(?<![0-9]\.){raw}(?![0-9A-Za-z])", text):
                 leaks.append(f"{role.value} GET {route.path}: raw client id")
     assert leaks == []
 
