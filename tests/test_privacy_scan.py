@@ -114,7 +114,9 @@ def test_no_raw_id_probability_or_shap_value_in_tables_logs_or_audit_export(
     assert id_pattern.search(f"id={probe}.") and not id_pattern.search(f"0.{probe} 20:21:15.{probe}")
     forms = set().union(*(_float_forms(p) for p in probabilities)) | {repr(s) for s in shap_values if abs(s) > 1e-6}
     for where, text in haystacks.items():
-        leaked_ids = set(id_pattern.findall(text))
-        assert not leaked_ids, f"raw client id(s) in {where}"
+        hits = list(id_pattern.finditer(text))
+        # Where each hit sits, so a failure says whether it is a leak or a new kind of false alarm.
+        assert not hits, f"raw client id(s) in {where}: " + " | ".join(
+            repr(text[max(0, m.start() - 60) : m.end() + 20]) for m in hits[:3])
         leaked = [form for form in forms if form in text]
         assert not leaked, f"probability/SHAP value(s) {leaked[:3]} in {where}"
