@@ -79,11 +79,10 @@ class RateLimitCounter(Base):
     count: Mapped[int] = mapped_column(Integer)
 
 
-# Statements built once (building SQL expressions costs more than running them), run with Core
-# on the session's connection, in its transaction.
+# Statements built once (building SQL expressions costs more than running them), run straight
+# on the cursor of the session's connection, in its transaction (backend.prepared).
 _counters = RateLimitCounter.__table__
 _SAME_SUBJECT = (_counters.c.scope == bindparam("scope"), _counters.c.subject == bindparam("subject"))
-# (straight on the cursor: backend.prepared).
 _COUNT_OF_WINDOW = Prepared(select(_counters.c.count).where(*_SAME_SUBJECT,
                                                             _counters.c.window_start == bindparam("window_start")))
 _DELETE_OLDER_WINDOWS = Prepared(delete(_counters).where(*_SAME_SUBJECT,

@@ -69,15 +69,10 @@ def keyring(settings: Settings) -> PseudonymKeyRing:
 
 # Built once: on the request path, building the expression cost more than running it. Core,
 # not the ORM: a read-only record costs a third of a mapped object to load.
-_CLIENTS_BY_PSEUDONYM = select(
-    Client.pseudonym, Client.key_version, Client.features, Client.imported_at
-).where(Client.pseudonym.in_(bindparam("candidates", expanding=True)))
-
-
+_STORED_CLIENT = select(Client.pseudonym, Client.key_version, Client.features, Client.imported_at)
+_CLIENTS_BY_PSEUDONYM = _STORED_CLIENT.where(Client.pseudonym.in_(bindparam("candidates", expanding=True)))
 # One key version (no rotation under way): one pseudonym, straight on the cursor (backend.prepared).
-_CLIENT_BY_PSEUDONYM = Prepared(select(
-    Client.pseudonym, Client.key_version, Client.features, Client.imported_at
-).where(Client.pseudonym == bindparam("pseudonym")))
+_CLIENT_BY_PSEUDONYM = Prepared(_STORED_CLIENT.where(Client.pseudonym == bindparam("pseudonym")))
 
 
 def find_client(db: Session, ring: PseudonymKeyRing, raw_client_id: object) -> StoredClient:
