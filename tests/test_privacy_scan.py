@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 
 import pandas as pd
 import pytest
@@ -15,6 +14,7 @@ from sqlalchemy import MetaData, select
 from structlog.testing import capture_logs
 
 from ml.schema import ID_COLUMN
+from tests.fixtures.clients import raw_id_pattern
 
 API = "/api/v1"
 UNKNOWN_ID = "999999999991"
@@ -48,6 +48,16 @@ def _dump_tables(engine) -> str:
                 for value in row:
                     chunks.append(json.dumps(value, default=str) if isinstance(value, dict | list) else str(value))
     return "\n".join(chunks)
+
+
+def test_the_raw_id_pattern_finds_ids_and_not_decimal_digits():
+    # With ids near 100000 and default rates near 0.10, digits after a decimal point did match
+    # (a false alarm in one CI run): a stored 0.100028 or a timestamp's microseconds is no id.
+    pattern = raw_id_pattern(["100028"])
+    for leak in ("/clients/100028/score", '"client": "100028"', "id=100028.", "100028"):
+        assert pattern.search(leak), leak
+    for other in ("0.100028", "20:21:15.100028", "1100028", "100028x", "v100028"):
+        assert not pattern.search(other), other
 
 
 def test_no_raw_id_probability_or_shap_value_in_tables_logs_or_audit_export(
@@ -105,13 +115,7 @@ def test_no_raw_id_probability_or_shap_value_in_tables_logs_or_audit_export(
 
     raw_ids = [*_ids_safe_to_scan(applicants_csv, used), UNKNOWN_ID, MALFORMED_ID]
     assert len(raw_ids) >= 4
-    # Not the digits after a decimal point: a stored aggregate such as 0.100028 or a timestamp's
-    # microseconds (20:21:15.100028) is not an id, and with ids near 100000 and default rates
-    # near 0.10 such digits did turn up (a false alarm in one CI run).
-    id_pattern = re.compile(r"(?<![0-9A-Za-z])(?<![0-9]\.)(" + "|".join(map(re.escape, raw_ids)) + r")(?![0-9A-Za-z])")
-    probe = raw_ids[0]
-    assert id_pattern.search(f"/clients/{probe}/score") and id_pattern.search(f'"client": "{probe}"')
-    assert id_pattern.search(f"id={probe}.") and not id_pattern.search(f"0.{probe} 20:21:15.{probe}")
+    id_pattern = raw_id_pattern(raw_ids)
     forms = set().union(*(_float_forms(p) for p in probabilities)) | {repr(s) for s in shap_values if abs(s) > 1e-6}
     for where, text in haystacks.items():
         hits = list(id_pattern.finditer(text))
