@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from backend.api import health
 from backend.api import router as api_router
+from backend.api.routing import install_request_threads
 from backend.audit.setup import install_audit
 from backend.auth.config import AuthSettings
 from backend.auth.setup import install_auth
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    install_request_threads(app, settings.request_threads)
     # Other domains register readiness checks (name -> callable raising on failure) and
     # start/stop hooks here, so the health module needs to know none of them.
     app.state.readiness_checks = {}

@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     # (each request chains under the global head lock; the benchmark's baseline).
     audit_chain: Literal["sequencer", "inline"] = "sequencer"
     score_cache_ttl_seconds: int = Field(default=600, ge=1, le=86400)
+    # How many guarded requests one API process works on at once (backend/api/routing.py): its
+    # own thread pool, so a logins' burst cannot take it, and small, because the work is CPU
+    # bound and more threads only contend (docs/decisions/0026-request-threads.md).
+    request_threads: int = Field(default=2, ge=1, le=256)
     # Abuse limits (backend/ratelimit.py), per user, shared by every API process.
     rate_limit_scoring_per_minute: int = Field(default=60, ge=1, le=100_000)
     rate_limit_export_per_hour: int = Field(default=10, ge=1, le=10_000)

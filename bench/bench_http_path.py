@@ -20,9 +20,12 @@ bundle (~150 trees), the applicants imported, one advisor. In the same run:
   with no work at all (``transport_app.py``): what any Python API on this server pays per
   request, printed beside the secured path so the part above it is visible.
 
-The abuse limits are raised for the run (scoring per minute); each client logs in once.
+The abuse limits are raised for the run (scoring per minute); each client logs in once. The API
+runs with the product's default ``OCTROI_REQUEST_THREADS`` unless ``--request-threads`` says
+otherwise (40 is FastAPI's shared pool, what guarded requests ran on before issue 17's pool).
 
     .venv/bin/python bench/bench_http_path.py [--engines sqlite,postgresql] [--clients 300] [--seconds 10]
+        [--request-threads N]
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ from _common import (
 from backend.app import create_app
 from backend.audit.service import commit_audited
 from backend.clients.service import find_client, keyring
+from backend.settings import Settings
 from backend.users.service import create_user
 from ml import synth
 from ml.bundle import ModelBundle
@@ -262,6 +266,8 @@ def run_engine(engine: str, tmp: Path, paths: dict[str, Path], bundle_dir: Path,
                     # counted on every request.
                     "OCTROI_RATE_LIMIT_SCORING_PER_MINUTE": "100000",
                     "OCTROI_RATE_LIMIT_LOGIN_FAILURES_PER_MINUTE": "100000"})
+        if args.request_threads:
+            env["OCTROI_REQUEST_THREADS"] = str(args.request_threads)
         process, port = start_api(env, WORKERS)
         try:
             lat = latency(port, ids[: args.clients + 1])
@@ -294,12 +300,15 @@ def main() -> int:
     parser.add_argument("--engines", default="sqlite,postgresql")
     parser.add_argument("--clients", type=int, default=300, help="distinct clients in the latency run")
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of the throughput run")
+    parser.add_argument("--request-threads", type=int, default=0,
+                        help="OCTROI_REQUEST_THREADS of the API (default: the product's default)")
     args = parser.parse_args()
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     command = "bench/bench_http_path.py" + (f" --engines {args.engines}" if args.engines != "sqlite,postgresql"
                                              else "") + (f" --clients {args.clients}" if args.clients != 300
                                                          else "") + (f" --seconds {args.seconds:g}"
-                                                                     if args.seconds != 10 else "")
+                                                                     if args.seconds != 10 else "") + (
+        f" --request-threads {args.request_threads}" if args.request_threads else "")
     results = {}
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -310,8 +319,9 @@ def main() -> int:
             results[engine] = run_engine(engine, tmp, paths, bundle_dir, bundle, args)
 
     trees = bundle.booster.num_trees()
-    print(f"GET /clients/{{id}}/explanation over HTTP, {WORKERS} workers, {trees}-tree model on "
-          f"{len(bundle.feature_names)} features, nothing cached:")
+    threads = args.request_threads or Settings.model_fields["request_threads"].default
+    print(f"GET /clients/{{id}}/explanation over HTTP, {WORKERS} workers x {threads} request threads, {trees}-tree "
+          f"model on {len(bundle.feature_names)} features, nothing cached:")
     print(f"{'engine':<11}{'model':>8}{'audit':>8}{'floor':>8}{'p50':>9}{'p95':>9}{'ratio':>8}"
           f"{'8 clients':>12}{'capacity':>11}{'share':>8}")
     for engine, r in results.items():

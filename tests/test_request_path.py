@@ -158,6 +158,104 @@ def test_a_guarded_request_makes_one_thread_pool_trip(app, client, auth_headers,
     assert response.headers["X-Model-Version"]  # set by the model lookup inside the trip
 
 
+class HeldClientLoads:
+    """Every client lookup inside a guarded request waits for ``release`` (counted meanwhile)."""
+
+    def __init__(self, monkeypatch) -> None:
+        import backend.clients.guard as client_guard
+
+        self.active = self.peak = 0
+        self.lock, self.release = threading.Lock(), threading.Event()
+        real = client_guard.load_client
+
+        def held(*args, **kwargs):
+            with self.lock:
+                self.active += 1
+                self.peak = max(self.peak, self.active)
+            try:
+                self.release.wait(10)
+                return real(*args, **kwargs)
+            finally:
+                with self.lock:
+                    self.active -= 1
+
+        monkeypatch.setattr(client_guard, "load_client", held)
+
+    def wait_for(self, count: int) -> None:
+        for _ in range(500):
+            if self.active >= count:
+                break
+            threading.Event().wait(0.01)
+        threading.Event().wait(0.3)  # the others had time to get in, had there been room
+
+
+def _explanations(client, headers, ids) -> tuple[list[threading.Thread], list[int]]:
+    statuses: list[int] = []
+
+    def ask(raw: int) -> None:
+        statuses.append(client.get(f"{API}/clients/{raw}/explanation", headers=headers).status_code)
+
+    askers = [threading.Thread(target=ask, args=(raw,)) for raw in ids]
+    for asker in askers:
+        asker.start()
+    return askers, statuses
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_guarded_requests_share_the_apps_own_pool_of_request_threads(
+    settings, imported_clients, make_user, monkeypatch, threads
+):
+    """``OCTROI_REQUEST_THREADS`` bounds how many guarded requests one process works on at once;
+    the others wait their turn and are all answered. Logins run on FastAPI's own pool, so they
+    still answer while every request thread is taken."""
+    from pydantic import ValidationError
+
+    from backend.settings import Settings
+
+    with pytest.raises(ValidationError, match="request_threads"):
+        Settings(request_threads=0)
+    app = create_app(settings.model_copy(update={"request_threads": threads}))
+    assert app.state.request_limiter.total_tokens == threads
+    held = HeldClientLoads(monkeypatch)
+    username, password = make_user("pooled-advisor", "advisor")
+    with TestClient(app) as client:
+        headers = {"Authorization": f"Bearer {login(client, username, password)['access_token']}"}
+        askers, statuses = _explanations(client, headers, imported_clients[:SCORING_LIMIT])
+        try:
+            held.wait_for(threads)
+            assert held.peak == threads
+            assert login(client, username, password)["access_token"]  # not on the request pool
+        finally:
+            held.release.set()
+            for asker in askers:
+                asker.join()
+    assert statuses == [200] * SCORING_LIMIT
+
+
+def test_a_long_running_route_does_not_wait_for_a_request_thread(settings, imported_clients, make_user, monkeypatch):
+    """The trail's verification (long_running: it grows with the trail) runs on FastAPI's pool:
+    it answers while the only request thread is taken, and never takes that thread itself."""
+    app = create_app(settings.model_copy(update={"request_threads": 1}))
+    held = HeldClientLoads(monkeypatch)
+    advisor, compliance = make_user("held-advisor", "advisor"), make_user("verifying-officer", "compliance")
+    with TestClient(app) as client:
+        headers = {"Authorization": f"Bearer {login(client, *advisor)['access_token']}"}
+        officer = {"Authorization": f"Bearer {login(client, *compliance)['access_token']}"}
+        askers, statuses = _explanations(client, headers, imported_clients[:1])
+        try:
+            held.wait_for(1)
+            assert app.state.request_limiter.borrowed_tokens == 1
+            verified = client.get(f"{API}/audit/verify", headers=officer)
+            assert verified.status_code == 200, verified.text
+            assert verified.json()["valid"] is True
+            assert held.active == 1  # answered while the explanation still held the thread
+        finally:
+            held.release.set()
+            for asker in askers:
+                asker.join()
+    assert statuses == [200]
+
+
 def test_the_guard_answers_401_and_403_before_parameters_are_validated(app, client, auth_headers, imported_clients):
     """The token and the role's permission are checked before the route's parameters: a caller
     who may not call a route learns nothing of its parameters, and the refusal is audited."""

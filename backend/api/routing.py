@@ -11,6 +11,16 @@ makes one trip: the rest of the guard (the request's session, user and login ses
 budget, client and model), the route's body and the session's end. The answer is then
 validated on the event loop, as FastAPI does for a coroutine (pydantic-core, microseconds).
 
+That trip runs on the app's own pool of ``OCTROI_REQUEST_THREADS`` threads (default 2;
+``install_request_threads``), not on the thread pool FastAPI shares with every other plain
+``def`` (40 threads): the work of a guarded request is CPU bound, so more threads in one
+process only contend for the interpreter and SQLite's write lock (8 clients on 2 workers,
+SQLite: median throughput +11 % with 2 threads, PostgreSQL unchanged;
+``docs/decisions/0026-request-threads.md``), and a burst of logins (argon2, on FastAPI's pool)
+cannot hold the threads guarded requests need. A route
+whose work grows with the data (``guard(..., long_running=True)``: the whole trail's
+verification) runs on FastAPI's pool instead, so it never holds a request thread for seconds.
+
 Every router under ``/api/v1`` is created with ``route_class=GuardedRoute``; the route walk in
 ``tests/test_rbac_routes.py`` proves it. Routes without a guard are left as they are.
 """
@@ -22,11 +32,20 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+import anyio.to_thread
+from anyio import CapacityLimiter
+from fastapi import FastAPI
 from fastapi.params import Depends
 from fastapi.routing import APIRoute
-from starlette.concurrency import run_in_threadpool
 
 from backend.auth.deps import GuardCall
+
+REQUEST_LIMITER = "request_limiter"
+
+
+def install_request_threads(app: FastAPI, threads: int) -> None:
+    """Give ``app`` its pool of ``threads`` for guarded requests (per process: each worker has its own)."""
+    setattr(app.state, REQUEST_LIMITER, CapacityLimiter(threads))
 
 
 def guard_parameter(endpoint: Callable[..., Any]) -> str | None:
@@ -52,7 +71,9 @@ def one_trip(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(endpoint)
     async def route(**values: Any) -> Any:
         call: GuardCall = values[name]
-        return await run_in_threadpool(call.run, endpoint, values, name)
+        # FastAPI's shared pool for a long-running route, or an app not built by create_app.
+        limiter = None if call.spec.long_running else getattr(call.request.app.state, REQUEST_LIMITER, None)
+        return await anyio.to_thread.run_sync(call.run, endpoint, values, name, limiter=limiter)
 
     route.one_trip = True  # type: ignore[attr-defined]
     return route

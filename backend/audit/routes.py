@@ -98,7 +98,7 @@ def list_events(
 
 @router.get("/verify", response_model=VerificationOut)
 def verify(
-    ctx: RequestContext = Depends(guard(Permission.audit_verify, AuditAction.audit_verify)),
+    ctx: RequestContext = Depends(guard(Permission.audit_verify, AuditAction.audit_verify, long_running=True)),
 ) -> VerificationOut:
     """Recompute the whole chain, check every signed checkpoint and purge anchor, and compare
     with the witness outside the database. Events committed but not chained yet are counted

@@ -201,13 +201,16 @@ class GuardSpec:
     """What a guard declares: permission, audit action, rate budget. ``enter`` runs it."""
 
     def __init__(self, permission: Permission, action: AuditAction | None, rate: str | RateBudget | None,
-                 allow_pending_password_change: bool) -> None:
+                 allow_pending_password_change: bool, long_running: bool = False) -> None:
         if action is not None and not isinstance(action, AuditAction):
             raise TypeError("the audit action is an AuditAction member, not a free string")
         self.permission = permission
         self.action = action
         self.budget = rate_limit(rate) if isinstance(rate, str) else rate
         self.allow_pending_password_change = allow_pending_password_change
+        # Seconds of work growing with the data (the whole trail's verification): run on
+        # FastAPI's shared pool, never holding one of the process's few request threads.
+        self.long_running = long_running
         self.read_first = action is None or action.reads_only
 
     async def admit(self, request: Request, token: str | None) -> dict[str, Any]:
@@ -269,11 +272,13 @@ def guard(
     *,
     rate: str | RateBudget | None = None,
     allow_pending_password_change: bool = False,
+    long_running: bool = False,
 ) -> Callable[..., Awaitable[GuardCall]]:
     """The dependency of a route needing ``permission`` and recording ``action`` (``None``
     only for a route that records nothing: reading one's own account), spending ``rate``
-    (a ``backend.ratelimit.SCOPES`` name) per user; see the module docstring."""
-    spec = GuardSpec(permission, action, rate, allow_pending_password_change)
+    (a ``backend.ratelimit.SCOPES`` name) per user; ``long_running`` for a route whose work grows
+    with the data (``backend.api.routing``: not on the request threads); see the module docstring."""
+    spec = GuardSpec(permission, action, rate, allow_pending_password_change, long_running)
 
     async def dependency(request: Request, token: str | None = Depends(oauth2_scheme)) -> GuardCall:
         return GuardCall(spec, request, await spec.admit(request, token))
