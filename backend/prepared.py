@@ -92,10 +92,11 @@ class Prepared:
             plan = self._plans[dialect.name] = _Plan(self.statement, dialect, self.keys)
         return plan
 
-    def _run(self, connection: Connection, values: Mapping[str, Any], fetch: Callable[[Any], Any]) -> Any:
+    def _run(self, connection: Connection, values: Mapping[str, Any], fetch: Callable[[Any], Any],
+             begin: bool = True) -> Any:
         plan = self._plan(connection.dialect)
         parameters = plan.parameters(values)
-        if not connection.in_transaction():
+        if begin and not connection.in_transaction():
             connection.begin()  # as Connection.execute autobegins (and BEGIN IMMEDIATE on SQLite)
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         dispatch = connection.dispatch
@@ -130,6 +131,7 @@ class Prepared:
         row = self.first(connection, values)
         return None if row is None else row[0]
 
-    def execute(self, connection: Connection, values: Mapping[str, Any]) -> None:
-        """Run a statement that returns nothing."""
-        self._run(connection, values, lambda cursor: None)
+    def execute(self, connection: Connection, values: Mapping[str, Any], *, begin: bool = True) -> None:
+        """Run a statement that returns nothing. ``begin=False``: never begin a transaction
+        first (the statement is the transaction control itself, in the engine's ``begin`` event)."""
+        self._run(connection, values, lambda cursor: None, begin)

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event, func, select, text
+from sqlalchemy.exc import OperationalError
 
 from backend.app import create_app
 from backend.audit.actions import AuditAction
@@ -305,6 +306,39 @@ def test_a_read_first_session_reads_while_another_process_writes(db_url):
         reader.close()
         writer.close()
     finally:
+        engine.dispose()
+
+
+def test_a_write_lock_held_elsewhere_is_sqlalchemys_error_at_begin_and_at_begin_write(db_url):
+    """SQLite's transaction control runs on the cursor (backend.db): a write lock it cannot get
+    is still SQLAlchemy's ``OperationalError`` (callers fail closed), the engine's listeners
+    still see the statement, and nothing is left half begun."""
+    if not is_sqlite(db_url):
+        pytest.skip("SQLite's transaction control; PostgreSQL begins through its driver")
+    engine = make_engine(db_url)
+    seen: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *args: seen.append(args[2]))
+    holder = sqlite3.connect(engine.url.database, isolation_level=None)
+    try:
+        reader = read_first_session(make_sessionmaker(engine))
+        reader.connection().connection.driver_connection.execute("PRAGMA busy_timeout=50")
+        assert reader.execute(select(func.count()).select_from(RateLimitCounter)).scalar() == 0
+        holder.execute("BEGIN IMMEDIATE")
+        with pytest.raises(OperationalError, match="locked"):
+            begin_write(reader)
+        assert seen[-1] == "BEGIN IMMEDIATE"
+        reader.close()
+        with engine.connect() as connection:
+            connection.connection.driver_connection.execute("PRAGMA busy_timeout=50")
+            with pytest.raises(OperationalError, match="locked"):
+                connection.begin()
+            assert not connection.in_transaction()
+        holder.execute("ROLLBACK")
+        with engine.begin() as connection:  # the lock is free again: a write goes through
+            connection.execute(RateLimitCounter.__table__.insert(), {"scope": "s", "subject": "x", "window_start": 0,
+                                                                      "count": 1})
+    finally:
+        holder.close()
         engine.dispose()
 
 
