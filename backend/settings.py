@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     audit_chain: Literal["sequencer", "inline"] = "sequencer"
     score_cache_ttl_seconds: int = Field(default=600, ge=1, le=86400)
     # How many guarded requests one API process works on at once (backend/api/routing.py): its
-    # own thread pool, so a logins' burst cannot take it, and small, because the work is CPU
+    # own thread pool, so a burst of logins cannot take it, and small, because the work is CPU
     # bound and more threads only contend (docs/decisions/0026-request-threads.md).
     request_threads: int = Field(default=2, ge=1, le=256)
     # Abuse limits (backend/ratelimit.py), per user, shared by every API process.

@@ -17,9 +17,9 @@ That trip runs on the app's own pool of ``OCTROI_REQUEST_THREADS`` threads (defa
 process only contend for the interpreter and SQLite's write lock (8 clients on 2 workers,
 SQLite: median throughput +11 % with 2 threads, PostgreSQL unchanged;
 ``docs/decisions/0026-request-threads.md``), and a burst of logins (argon2, on FastAPI's pool)
-cannot hold the threads guarded requests need. A route
-whose work grows with the data (``guard(..., long_running=True)``: the whole trail's
-verification) runs on FastAPI's pool instead, so it never holds a request thread for seconds.
+cannot hold the threads guarded requests need. A route whose work grows with the data
+(``guard(..., long_running=True)``: the whole trail's verification) runs on FastAPI's pool
+instead, so it never holds a request thread for seconds.
 
 Every router under ``/api/v1`` is created with ``route_class=GuardedRoute``; the route walk in
 ``tests/test_rbac_routes.py`` proves it. Routes without a guard are left as they are.
