@@ -449,6 +449,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     # -- compliance ------------------------------------------------------------------------
     "audit.title": {"fr": "Journal d'audit", "en": "Audit trail"},
     "audit.verify": {"fr": "Vérifier la chaîne", "en": "Verify the chain"},
+    "audit.verified_at": {"fr": "Dernière vérification : {when} (heure de Paris)", "en": "Last verification: {when} (Paris time)"},
     "audit.valid": {
         "fr": "Chaîne intègre : {events} événements et {checkpoints} points de contrôle signés vérifiés.",
         "en": "Chain intact: {events} events and {checkpoints} signed checkpoints verified.",

@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from frontend.navigation import MODEL_CARD, REGISTER, ROLE_PAGES, pages_for
 from frontend.views.advisor import CLIENT_KEY, FINAL_KEY
+from frontend.views.compliance import VERIFICATION_KEY
 from frontend.views.privacy import ERASED_KEY, EXPORT_KEY, valid_client_id
 from frontend.views.transparency import limits_section
 from tests.fixtures.live import LiveApi, api_token
@@ -23,6 +24,7 @@ from tests.test_dashboard_app import _texts as _body_texts
 
 SUBJECT_PAGE = "screens/compliance_subject.py"
 OVERRIDES_PAGE = "screens/compliance_overrides.py"
+AUDIT_PAGE = "screens/compliance_audit.py"
 
 
 def _texts(at: AppTest) -> str:
@@ -146,6 +148,52 @@ def test_compliance_looks_a_client_up_and_sees_the_readable_export(monkeypatch, 
     exports_before = _count_events(live_api, "privacy.export")
     at.run()
     assert _count_events(live_api, "privacy.export") == exports_before
+
+
+def test_the_chains_verification_stays_on_the_audit_page_while_the_officer_exports(monkeypatch, live_api: LiveApi):
+    """Verify, then prepare the export: the verification's result and its time are still on
+    the page (a rerun does not verify, nor audit, again), until the next verification."""
+    at = _logged_in(monkeypatch, live_api, "compliance")
+    at.switch_page(AUDIT_PAGE).run()
+    verified_before = _count_events(live_api, "audit.verify")
+    _click(at, "Vérifier la chaîne")
+    assert not at.exception and not _errors(at), _errors(at)
+    assert _count_events(live_api, "audit.verify") == verified_before + 1
+    result, verified_at = at.session_state[VERIFICATION_KEY]
+    assert result.valid and verified_at.tzinfo is not None
+    _click(at, "Préparer l'export")
+    assert not at.exception and not _errors(at), _errors(at)
+    text = _texts(at)
+    assert "Chaîne intègre" in text and "Dernière vérification :" in text and "(heure de Paris)" in text
+    assert _count_events(live_api, "audit.verify") == verified_before + 1
+    _click(at, "Vérifier la chaîne")
+    assert at.session_state[VERIFICATION_KEY][1] >= verified_at
+    assert _count_events(live_api, "audit.verify") == verified_before + 2
+
+
+def test_the_audit_filters_still_say_what_the_table_shows_after_another_page(monkeypatch, live_api: LiveApi):
+    """Streamlit forgets the form's widgets on another page while the applied filters stay:
+    coming back, the form shows the filters the table is filtered by, not an empty form."""
+    import datetime as dt
+
+    at = _logged_in(monkeypatch, live_api, "compliance")
+    at.switch_page(AUDIT_PAGE).run()
+    today = dt.date.today()
+    at.text_input(key="audit_action").input("auth.login")
+    at.selectbox(key="audit_outcome_fr").select("success")
+    at.date_input(key="audit_from").set_value(today - dt.timedelta(days=1))
+    at.selectbox(key="audit_limit").select(25)
+    _click(at, "Rechercher")
+    at.switch_page(SUBJECT_PAGE).run()
+    at.switch_page(AUDIT_PAGE).run()
+    assert not at.exception and not _errors(at) and not at.warning, (_errors(at), [w.value for w in at.warning])
+    assert at.text_input(key="audit_action").value == "auth.login"
+    assert at.selectbox(key="audit_outcome_fr").value == "success"
+    assert at.date_input(key="audit_from").value == today - dt.timedelta(days=1)
+    assert at.date_input(key="audit_to").value is None and at.text_input(key="audit_actor").value == ""
+    assert at.selectbox(key="audit_limit").value == 25
+    shown = at.dataframe[0].value
+    assert len(shown) and set(shown["Action"]) == {"auth.login"} and set(shown["Résultat"]) == {"Succès"}
 
 
 def test_unknown_client_lookup_says_so(monkeypatch, live_api: LiveApi):

@@ -16,14 +16,27 @@ CURSORS_KEY = "audit_cursors"
 # cannot be set once that widget exists (StreamlitWidgetAlreadyInstantiatedError).
 FILTERS_KEY = "audit_applied_filters"
 EXPORT_KEY = "audit_export"
+VERIFICATION_KEY = "audit_verification"
+FORM_KEY = "audit_applied_form"
 OUTCOMES = ("", "success", "denied", "error")
+PAGE_SIZES = (25, 50, 100, 500)
 
 
 def _verify() -> None:
+    """The button, then the last verification's result and when it was made: it stays on the
+    page while the officer searches and exports, until the next verification (or sign-out)."""
     if st.button(ui.t("audit.verify"), key="audit_verify", icon=":material/verified:"):
         result = ui.call_as(contract.VerificationOut, ui.client().get, "/audit/verify")
-        if result is None:
-            return
+        if result is not None:
+            st.session_state[VERIFICATION_KEY] = (result, dt.datetime.now(dt.UTC))
+    stored = st.session_state.get(VERIFICATION_KEY)
+    if stored is not None:
+        _show_verification(*stored)
+
+
+def _show_verification(result: contract.VerificationOut, verified_at: dt.datetime) -> None:
+    with st.container(border=True):
+        st.caption(ui.t("audit.verified_at", when=ui.when(verified_at, seconds=True)))
         if result.valid:
             st.success(ui.t("audit.valid", events=ui.num(result.events_checked), checkpoints=ui.num(result.checkpoints_checked)))
         else:
@@ -46,16 +59,26 @@ def _day_bound(day: dt.date, end: bool) -> str:
 def _filters() -> dict[str, Any]:
     with st.form("audit_filters"):
         st.markdown(f"**{ui.t('audit.filters')}**")
+        # Streamlit forgets a widget's value once a run does not draw it (the officer went to
+        # another page): the form starts from the filters the table is filtered by, so it
+        # always says what the table shows.
+        applied = st.session_state.get(FORM_KEY, {})
         a, b, c = st.columns(3)
-        actor = a.text_input(ui.t("audit.actor"), key="audit_actor")
-        action = b.text_input(ui.t("audit.action"), key="audit_action", help=ui.t("audit.action_help"))
-        outcome = c.selectbox(ui.t("audit.outcome"), OUTCOMES, format_func=lambda o: ui.t(f"outcome.{o}") if o else ui.t("audit.any"),
-                              key="audit_outcome")
+        actor = a.text_input(ui.t("audit.actor"), value=applied.get("actor", ""), key="audit_actor")
+        action = b.text_input(ui.t("audit.action"), value=applied.get("action", ""), key="audit_action",
+                              help=ui.t("audit.action_help"))
+        # Keyed by language: a kept selectbox would go on showing its option in the other one.
+        outcome = c.selectbox(ui.t("audit.outcome"), OUTCOMES, index=OUTCOMES.index(applied.get("outcome", "")),
+                              format_func=lambda o: ui.t(f"outcome.{o}") if o else ui.t("audit.any"),
+                              key=f"audit_outcome_{ui.lang()}")
         d, e, f = st.columns(3)
-        since = d.date_input(ui.t("audit.from"), value=None, key="audit_from", format="DD/MM/YYYY")
-        until = e.date_input(ui.t("audit.to"), value=None, key="audit_to", format="DD/MM/YYYY")
-        limit = f.selectbox(ui.t("audit.page_size"), (25, 50, 100, 500), index=1, key="audit_limit")
+        since = d.date_input(ui.t("audit.from"), value=applied.get("since"), key="audit_from", format="DD/MM/YYYY")
+        until = e.date_input(ui.t("audit.to"), value=applied.get("until"), key="audit_to", format="DD/MM/YYYY")
+        limit = f.selectbox(ui.t("audit.page_size"), PAGE_SIZES, index=PAGE_SIZES.index(applied.get("limit", 50)),
+                            key="audit_limit")
         if st.form_submit_button(ui.t("audit.search"), type="primary"):
+            st.session_state[FORM_KEY] = {"actor": actor, "action": action, "outcome": outcome, "since": since,
+                                          "until": until, "limit": limit}
             st.session_state[FILTERS_KEY] = {
                 "actor": actor.strip() or None,
                 "action": action.strip() or None,
