@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -186,8 +187,8 @@ class HeldClientLoads:
         for _ in range(500):
             if self.active >= count:
                 break
-            threading.Event().wait(0.01)
-        threading.Event().wait(0.3)  # the others had time to get in, had there been room
+            time.sleep(0.01)
+        time.sleep(0.3)  # the others had time to get in, had there been room
 
 
 def _explanations(client, headers, ids) -> tuple[list[threading.Thread], list[int]]:

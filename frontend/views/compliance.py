@@ -12,12 +12,12 @@ from frontend import contract, ui
 from frontend.i18n import TIMEZONE
 
 CURSORS_KEY = "audit_cursors"
-# Not the form's key: a session-state value named like a widget (the form "audit_filters")
-# cannot be set once that widget exists (StreamlitWidgetAlreadyInstantiatedError).
-FILTERS_KEY = "audit_applied_filters"
+# The form's values as last submitted (the table's filters derive from them). Not the form's
+# key: a session-state value named like a widget (the form "audit_filters") cannot be set once
+# that widget exists (StreamlitWidgetAlreadyInstantiatedError).
+APPLIED_KEY = "audit_applied_filters"
 EXPORT_KEY = "audit_export"
 VERIFICATION_KEY = "audit_verification"
-FORM_KEY = "audit_applied_form"
 OUTCOMES = ("", "success", "denied", "error")
 PAGE_SIZES = (25, 50, 100, 500)
 
@@ -62,7 +62,7 @@ def _filters() -> dict[str, Any]:
         # Streamlit forgets a widget's value once a run does not draw it (the officer went to
         # another page): the form starts from the filters the table is filtered by, so it
         # always says what the table shows.
-        applied = st.session_state.get(FORM_KEY, {})
+        applied = st.session_state.get(APPLIED_KEY, {})
         a, b, c = st.columns(3)
         actor = a.text_input(ui.t("audit.actor"), value=applied.get("actor", ""), key="audit_actor")
         action = b.text_input(ui.t("audit.action"), value=applied.get("action", ""), key="audit_action",
@@ -77,18 +77,23 @@ def _filters() -> dict[str, Any]:
         limit = f.selectbox(ui.t("audit.page_size"), PAGE_SIZES, index=PAGE_SIZES.index(applied.get("limit", 50)),
                             key="audit_limit")
         if st.form_submit_button(ui.t("audit.search"), type="primary"):
-            st.session_state[FORM_KEY] = {"actor": actor, "action": action, "outcome": outcome, "since": since,
-                                          "until": until, "limit": limit}
-            st.session_state[FILTERS_KEY] = {
-                "actor": actor.strip() or None,
-                "action": action.strip() or None,
-                "outcome": outcome or None,
-                "from": _day_bound(since, end=False) if since else None,
-                "to": _day_bound(until, end=True) if until else None,
-                "limit": limit,
-            }
+            applied = st.session_state[APPLIED_KEY] = {"actor": actor, "action": action, "outcome": outcome,
+                                                       "since": since, "until": until, "limit": limit}
             st.session_state[CURSORS_KEY] = [None]
-    return st.session_state.get(FILTERS_KEY, {"limit": 50})
+    return _api_filters(applied)
+
+
+def _api_filters(applied: dict[str, Any]) -> dict[str, Any]:
+    """The submitted form as the API's query parameters (a whole Paris day for each date)."""
+    since, until = applied.get("since"), applied.get("until")
+    return {
+        "actor": (applied.get("actor") or "").strip() or None,
+        "action": (applied.get("action") or "").strip() or None,
+        "outcome": applied.get("outcome") or None,
+        "from": _day_bound(since, end=False) if since else None,
+        "to": _day_bound(until, end=True) if until else None,
+        "limit": applied.get("limit", 50),
+    }
 
 
 def _events(filters: dict[str, Any]) -> None:
