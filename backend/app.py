@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 
 from backend.api import health
 from backend.api import router as api_router
@@ -27,6 +28,15 @@ from backend.scoring.model import install_model
 from backend.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
+
+# FastAPI's native OpenTelemetry, off. Left on, it starts recording as soon as any tracer, meter
+# or logger provider is set in the process (an operator's `opentelemetry-instrument`, or
+# FASTAPI_OTEL_AUTO_CONFIGURE=true): every request's path and query (raw client ids), the
+# validation failures with their input and the exceptions' messages, sent to whatever collector
+# is configured. The API's telemetry is its access log (route templates, never paths:
+# backend/middleware.py) and the audit trail. docs/decisions/0027-no-native-telemetry.md.
+TELEMETRY_OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False,
+                 "auto_configure": False}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -65,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url=None if settings.is_production else "/openapi.json",
         lifespan=lifespan,
+        telemetry=TELEMETRY_OFF,
     )
     app.state.settings = settings
     app.state.engine = engine

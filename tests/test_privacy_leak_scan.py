@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -171,3 +172,60 @@ def test_no_raw_id_or_returned_probability_lands_in_tables_logs_or_audit_export(
         table = metadata.tables["audit_events"]
         rows = [json.dumps(list(row), default=str) for row in connection.execute(select(table))]
     assert any(patterns[f"value {planted!r}"].search(row) for row in rows)
+
+
+@pytest.fixture
+def telemetry_recorder(monkeypatch: pytest.MonkeyPatch) -> Callable[[], list[str]]:
+    """OpenTelemetry tracer and logger providers set for the process, as an operator's
+    ``opentelemetry-instrument`` would; returns what they recorded (one JSON text per span or log)."""
+    from opentelemetry import _logs, trace
+    from opentelemetry.sdk._logs import LoggerProvider
+    from opentelemetry.sdk._logs.export import InMemoryLogExporter, SimpleLogRecordProcessor
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    spans, logs = InMemorySpanExporter(), InMemoryLogExporter()
+    tracer_provider, logger_provider = TracerProvider(), LoggerProvider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(spans))
+    logger_provider.add_log_record_processor(SimpleLogRecordProcessor(logs))
+    monkeypatch.setattr(trace, "get_tracer_provider", lambda: tracer_provider)
+    monkeypatch.setattr(_logs, "get_logger_provider", lambda: logger_provider)
+
+    def recorded() -> list[str]:
+        return [span.to_json() for span in spans.get_finished_spans()] + [
+            log.to_json() for log in logs.get_finished_logs()
+        ]
+
+    return recorded
+
+
+def test_fastapi_native_telemetry_records_nothing_even_with_providers_set(
+    app, client, make_user, imported_clients, telemetry_recorder
+):
+    """FastAPI (0.165) traces every request once a provider is set, with the raw path (client ids
+    in it) and the validation failures' input. Octroi's app turns it off (backend/app.py)."""
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from tests.fixtures.auth import login
+
+    raw = str(imported_clients[0])
+    username, password = make_user("otel-advisor", "advisor")
+    headers = {"Authorization": f"Bearer {login(client, username, password)['access_token']}"}
+    for path in (f"{API}/clients/{raw}/explanation", f"{API}/clients/{raw}x/score", f"{API}/clients/{UNKNOWN_ID}"):
+        assert client.get(path, headers=headers, params={"lang": "en"}).status_code in {200, 404, 422}
+    assert telemetry_recorder() == []
+
+    # The recorder does catch it: FastAPI with its defaults puts the raw id in its spans.
+    library_default = FastAPI()
+
+    @library_default.get("/clients/{client_id}")
+    def one(client_id: int) -> dict[str, int]:
+        return {"id": client_id}
+
+    with TestClient(library_default) as bare:
+        assert bare.get(f"/clients/{raw}").status_code == 200
+        assert bare.get(f"/clients/{raw}x").status_code == 422
+    recorded = telemetry_recorder()
+    assert any(raw in text for text in recorded), recorded
