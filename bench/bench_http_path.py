@@ -14,7 +14,10 @@ bundle (~150 trees), the applicants imported, one advisor. In the same run:
 - throughput: 8 concurrent clients (threads, each its own token and connection) on the same
   2 workers for ``--seconds``, every request a different (client, top, lang) so nothing is
   served from the cache; share of compute capacity = throughput / (2 cores / model floor)
-  (aim >= 25 %).
+  (aim >= 25 %); and where the 2 cores went meanwhile, in CPU ms per request: the API
+  workers' event loops (main threads), their other threads (request threads, the audit
+  sequencer, background threads), the load generator (this process), and the share of the
+  cores left idle (waiting: SQLite's write lock, hand-offs);
 
 - the bare transport: the same uvicorn, workers, client and load answering a stored explanation
   with no work at all (``transport_app.py``): what any Python API on this server pays per
@@ -46,6 +49,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import psutil
 from _common import (
     free_port,
     import_csv,
@@ -173,8 +177,33 @@ def latency(port: int, ids: list[int], token: str | None = None) -> list[float]:
         client.close()
 
 
-def throughput(port: int, ids: list[int], seconds: float, token: str | None = None) -> tuple[float, int, int]:
-    """(requests/s, requests, non-200 answers) with CONCURRENCY clients."""
+def cpu_snapshot(server_pid: int | None) -> dict[str, float]:
+    """CPU seconds so far: the API workers' main threads (their event loops), their other threads
+    (request threads, the sequencer and the other background threads), the supervisor, this
+    process (the load generator), and the machine's idle time (all cores)."""
+    out = {"loops": 0.0, "threads": 0.0, "supervisor": 0.0, "idle": psutil.cpu_times().idle}
+    me = psutil.Process().cpu_times()
+    out["client"] = me.user + me.system
+    if server_pid is None:
+        return out
+    supervisor = psutil.Process(server_pid)
+    for process in [supervisor, *supervisor.children(recursive=True)]:
+        try:
+            if process.pid == server_pid:
+                times = process.cpu_times()
+                out["supervisor"] += times.user + times.system
+                continue
+            for thread in process.threads():
+                out["loops" if thread.id == process.pid else "threads"] += thread.user_time + thread.system_time
+        except psutil.NoSuchProcess:
+            continue
+    return out
+
+
+def throughput(port: int, ids: list[int], seconds: float, token: str | None = None,
+               server_pid: int | None = None) -> tuple[float, int, int, dict[str, float]]:
+    """(requests/s, requests, non-200 answers, CPU ms per request by ``cpu_snapshot``'s parts
+    and the machine's idle share) with CONCURRENCY clients; their logins are not counted."""
     # Every request a different (client, top, lang): nothing comes from the result cache (with
     # the default --clients; the bare transport, much faster, may go round the list again).
     combos = [(raw, top, lang) for top in range(1, 51) for lang in ("fr", "en") for raw in ids]
@@ -199,15 +228,20 @@ def throughput(port: int, ids: list[int], seconds: float, token: str | None = No
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(CONCURRENCY)]
     for thread in threads:
         thread.start()
+    before = cpu_snapshot(server_pid)
     stop_at[0] = time.monotonic() + seconds
     started = time.monotonic()
     start.wait()
     for thread in threads:
         thread.join()
     elapsed = time.monotonic() - started
+    after = cpu_snapshot(server_pid)
     for client in clients:
         client.close()
-    return sum(counts) / elapsed, sum(counts), sum(errors)
+    done = sum(counts)
+    cpu = {part: (after[part] - before[part]) * 1000 / max(done, 1) for part in ("loops", "threads", "supervisor", "client")}
+    cpu["idle_share"] = (after["idle"] - before["idle"]) / (elapsed * CORES)
+    return done / elapsed, done, sum(errors), cpu
 
 
 def transport_floor(tmp: Path, port: int, raw: int, ids: list[int], seconds: float) -> dict[str, float]:
@@ -235,7 +269,7 @@ def transport_floor(tmp: Path, port: int, raw: int, ids: list[int], seconds: flo
                     raise
                 time.sleep(0.2)
         lat = latency(free, ids, token)
-        rps, _, _ = throughput(free, ids, seconds, token)
+        rps, _, _, _ = throughput(free, ids, seconds, token)
     finally:
         stop_api(process)
     return {"p50": p50(lat), "rps": rps}
@@ -272,7 +306,8 @@ def run_engine(engine: str, tmp: Path, paths: dict[str, Path], bundle_dir: Path,
         try:
             lat = latency(port, ids[: args.clients + 1])
             encoding = encoding_ms(port, ids[0])
-            rps, done, errors = throughput(port, ids[args.clients + 1 :] or ids, args.seconds)
+            rps, done, errors, cpu = throughput(port, ids[args.clients + 1 :] or ids, args.seconds,
+                                                server_pid=process.pid)
             transport = transport_floor(tmp / engine, port, ids[0], ids[: args.clients + 1], args.seconds)
         finally:
             stop_api(process)
@@ -281,7 +316,7 @@ def run_engine(engine: str, tmp: Path, paths: dict[str, Path], bundle_dir: Path,
     return {"floor_model": floor_model, "threads": threads or 0, "floor_audit": floor_audit, "floor": floor,
             "p50": p50(lat), "p95": pct(lat, 95), "ratio": p50(lat) / floor, "rps": rps, "requests": done,
             "errors": errors, "capacity": capacity, "share": rps / capacity, "encoding": encoding,
-            "transport_p50": transport["p50"], "transport_rps": transport["rps"]}
+            "transport_p50": transport["p50"], "transport_rps": transport["rps"], "cpu": cpu}
 
 
 def _train(data_dir: Path, out: Path) -> Path:
@@ -335,6 +370,14 @@ def main() -> int:
         print(f"  {engine}: model floor with {'one thread' if r['threads'] else 'default threads'}, "
               f"{r['requests']:.0f} requests in the throughput run, {r['errors']:.0f} errors; response "
               f"encoding (validate + dump_json) {r['encoding']:.3f} ms = {100 * r['encoding'] / r['p50']:.1f} % of p50")
+    print("where the 2 cores went in the 8-client run (CPU ms per request; event loops = the workers' main"
+          " threads; other threads = request threads + sequencer + background):")
+    for engine, r in results.items():
+        c = r["cpu"]
+        server = c["loops"] + c["threads"] + c["supervisor"]
+        print(f"  {engine}: API {server:.2f} (event loops {c['loops']:.2f}, other threads {c['threads']:.2f}), load "
+              f"generator {c['client']:.2f}, cores idle {100 * c['idle_share']:.0f} %"
+              + ("" if engine == "sqlite" else " (the database server's processes: the rest)"))
     print("the bare transport (same uvicorn, workers and client; a fixed answer, no work: transport_app.py):")
     for engine, r in results.items():
         beyond = r["p50"] - r["transport_p50"]
