@@ -141,6 +141,26 @@ def test_compute_aggregates_counts_segments_and_suppresses_small_ones():
     assert "35 dossiers" in executive_summary(summary, "fr")
 
 
+def test_segments_come_in_their_own_order_not_sorted_as_text():
+    """Age bands youngest first ("<25" sorted as text came after "65+"), levels in the schema's
+    order, "unknown" last: the order a COMEX table is read in."""
+    ages = [20, 30, 40, 50, 60, 70]
+    n = 10 * len(ages)
+    population = pd.DataFrame({
+        "AMT_CREDIT": np.full(n, 1000.0),
+        "NAME_CONTRACT_TYPE": ["Revolving loans", "Cash loans"] * (n // 2),
+        "CODE_GENDER": ["M", "F"] * (n // 2),
+        "DAYS_BIRTH": np.repeat([-a * 365.25 for a in ages], 10),
+        "NAME_INCOME_TYPE": ["Working", None, "Commercial associate"] * (n // 3),
+        "NAME_EDUCATION_TYPE": ["Higher education"] * n,
+        "NAME_FAMILY_STATUS": ["Married"] * n,
+    })
+    result = compute_aggregates(population, np.full(n, 0.05), 0.2, "v-test")["segments"]
+    assert [s["segment"] for s in result["age_band"]["segments"]] == ["<25", "25-34", "35-44", "45-54", "55-64", "65+"]
+    assert [s["segment"] for s in result["contract_type"]["segments"]] == ["Cash loans", "Revolving loans"]
+    assert [s["segment"] for s in result["income_type"]["segments"]] == ["Working", "Commercial associate", "unknown"]
+
+
 def test_without_a_bundle_the_app_starts_readiness_says_so_and_model_routes_answer_503(
     db_url, make_settings, tmp_path, cheap_argon2, imported_clients
 ):

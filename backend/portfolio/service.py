@@ -143,7 +143,9 @@ def compute_aggregates(
 def _segments(name: str, sums: dict[str, list[float]]) -> dict[str, Any]:
     rows = []
     suppressed = 0
-    for index, label in sorted(enumerate(segment_labels(name)), key=lambda item: item[1]):
+    # In the segmentation's own order (age bands youngest first, the schema's levels, "unknown"
+    # last): sorting the labels as text put "<25" after "65+".
+    for index, label in enumerate(segment_labels(name)):
         count = int(sums["count"][index])
         if count < MIN_SEGMENT:
             suppressed += int(count > 0)
