@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import streamlit as st
@@ -84,6 +84,34 @@ def short_day(value: Any) -> str:
 def level(value: Any) -> str:
     """A category level in the page's language."""
     return i18n.level(value, lang())
+
+
+def choice(widget: Callable[..., Any], label: str, options: Sequence[T], *, key: str,
+           format_func: Callable[[T], str], index: int = 0, **kwargs: Any) -> T:
+    """``widget`` (``st.selectbox``/``st.radio``, or a column's) whose option labels are in the
+    page's language, drawn so that a language switch shows the truth.
+
+    The browser keeps a keyed widget's choice as its label: after a switch it went on showing
+    the other language's label (a selectbox) or no option at all (a radio), while the page used
+    the choice, or the default, unseen; an advisor could record a decision no option showed.
+    The widget is keyed by language (``{key}.{lang}``, a new one after a switch) and starts from
+    the option the page last used, kept under ``key``; ``index`` is the choice before any.
+    ``forget(key)`` drops both."""
+    options = list(options)
+    start = options.index(st.session_state[key]) if key in st.session_state and st.session_state[key] in options else index
+    # The labels of this run, in this run's language: Streamlit may format an option again
+    # outside the run (its test harness does), where the session's language is not at hand.
+    labels = [format_func(option) for option in options]
+    value = widget(label, options, index=start, format_func=lambda option: labels[options.index(option)],
+                   key=f"{key}.{lang()}", **kwargs)
+    st.session_state[key] = value
+    return value
+
+
+def forget(*prefixes: str) -> None:
+    """Drop every session value (widgets included) whose key starts with one of ``prefixes``."""
+    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefixes)]:
+        del st.session_state[key]
 
 
 def percent_suffix() -> str:

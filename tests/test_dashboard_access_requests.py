@@ -39,7 +39,7 @@ def test_a_second_admin_approves_a_pending_account_in_the_dashboard(monkeypatch,
 
     at = _admin_page(monkeypatch, live_api, "admin2")
     assert any("Demandes d'accès en attente" in s.value for s in at.subheader)
-    at.selectbox(key="access_pick").select(request_id).run()
+    at.selectbox(key="access_pick.fr").select(request_id).run()
     approve = next(b for b in at.button if b.label == "Approuver")
     assert approve.disabled  # nothing happens without the confirmation
     at.checkbox(key=f"access_confirm_{request_id}").check().run()

@@ -265,6 +265,12 @@ def _form_widgets(at: AppTest, prefix: str) -> list:
     return [w for w in [*at.number_input, *at.selectbox] if w.key and w.key.startswith(prefix)]
 
 
+def _field(widget, prefix: str) -> str:
+    """The input a form widget asks for: its key without the form's prefix and, for a choice, the
+    language suffix (``ui.choice`` keys it by language)."""
+    return widget.key.removeprefix(prefix).removesuffix(".fr").removesuffix(".en")
+
+
 def test_what_if_and_new_applicant_forms_are_built_from_the_api_input_spec(monkeypatch, live_api: LiveApi):
     spec = _spec(live_api)
     at = _logged_in(monkeypatch, live_api, "advisor")
@@ -282,13 +288,13 @@ def test_what_if_and_new_applicant_forms_are_built_from_the_api_input_spec(monke
     applicant = _form_widgets(at, "applicant_")
     # The form an advisor fills: the spec's form fields, in its order, the same in the what-if.
     asked = sorted((f["form_order"], name) for name, f in spec.items() if f["form_order"] is not None)
-    assert [w.key.removeprefix("applicant_") for w in sorted(applicant, key=lambda w: asked.index(
-        (spec[w.key.removeprefix("applicant_")]["form_order"], w.key.removeprefix("applicant_"))))] == [n for _, n in asked]
-    assert {w.key.removeprefix("whatif_") for w in whatif} == {n for _, n in asked}
+    assert [_field(w, "applicant_") for w in sorted(applicant, key=lambda w: asked.index(
+        (spec[_field(w, "applicant_")]["form_order"], _field(w, "applicant_"))))] == [n for _, n in asked]
+    assert {_field(w, "whatif_") for w in whatif} == {n for _, n in asked}
     for prefix, widgets in (("whatif_", whatif), ("applicant_", applicant)):
         assert widgets, prefix
         for widget in widgets:
-            name = widget.key.removeprefix(prefix)
+            name = _field(widget, prefix)
             field = spec[name]  # only accepted inputs, never a computed feature
             if name in YEARS_FIELDS:
                 continue  # asked in years (tests/e2e checks the conversion end to end)
@@ -300,6 +306,65 @@ def test_what_if_and_new_applicant_forms_are_built_from_the_api_input_spec(monke
                 assert widget.type == "number_input"
                 assert (widget.proto.min, widget.proto.max) == (field["min"], field["max"])
     assert _inputs_fetches(live_api) == before + 1  # the new-applicant page reused it too
+
+
+def _open(at: AppTest, client_id: str) -> AppTest:
+    """The advisor types an id and opens the file, as in the page (the lookup's callback)."""
+    at.text_input(key="lookup_id").input(client_id)
+    next(b for b in at.button if b.key == "lookup_open").click().run()
+    assert not at.exception and not _errors(at), _errors(at)
+    return at
+
+
+def test_another_client_opens_with_its_own_values_in_the_what_if_and_decision_forms(
+    monkeypatch, live_api: LiveApi, applicant_ids
+):
+    """A keyed widget keeps its value whatever its new default: opening a second client showed
+    the first one's income and age in the what-if form, and its choice in the decision form
+    (found in Chromium). Each client's forms start from that client's own values."""
+    first, second = live_api.client_id, next(str(i) for i in applicant_ids if str(i) != live_api.client_id)
+    fresh = _open(_logged_in(monkeypatch, live_api, "advisor"), second)
+    own_income = fresh.number_input(key="whatif_AMT_INCOME_TOTAL").value
+    own_choice = fresh.radio(key="final_decision_choice.fr").value
+
+    at = _open(_logged_in(monkeypatch, live_api, "advisor"), first)
+    income = at.number_input(key="whatif_AMT_INCOME_TOTAL")
+    typed = 123_457.0 if income.value != 123_457.0 else 123_458.0
+    income.set_value(typed)
+    next(b for b in at.button if b.label == "Simuler").click().run()
+    assert at.number_input(key="whatif_AMT_INCOME_TOTAL").value == typed
+    choice = at.radio(key="final_decision_choice.fr")
+    other = "refuse" if choice.value == "approve" else "approve"
+    choice.set_value(other)
+    _click_label(at, "Enregistrer la décision")  # refused: no reason given; the choice stays
+    assert at.radio(key="final_decision_choice.fr").value == other
+
+    _open(at, second)
+    assert at.number_input(key="whatif_AMT_INCOME_TOTAL").value == own_income != typed
+    assert at.radio(key="final_decision_choice.fr").value == own_choice
+
+
+def test_a_choice_follows_a_language_switch_and_keeps_what_the_page_used(monkeypatch, live_api: LiveApi):
+    """After a switch to English the decision radio is drawn anew, in English, on the option the
+    page was using (the kept radio showed no option checked while one would be recorded)."""
+    at = _open(_logged_in(monkeypatch, live_api, "advisor"), live_api.client_id)
+    choice = at.radio(key="final_decision_choice.fr")
+    other = "refuse" if choice.value == "approve" else "approve"
+    choice.set_value(other)
+    _click_label(at, "Enregistrer la décision")
+    at.radio(key="octroi_lang").set_value("en").run()
+    assert not at.exception and not _errors(at), _errors(at)
+    english = at.radio(key="final_decision_choice.en")
+    assert english.value == other and set(english.options) == {"Approved", "Refused"}
+    assert not [r for r in at.radio if r.key == "final_decision_choice.fr"]
+    at.radio(key="octroi_lang").set_value("fr").run()
+    assert at.radio(key="final_decision_choice.fr").value == other
+
+
+def _click_label(at: AppTest, label: str) -> AppTest:
+    next(b for b in at.button if b.label == label).click().run()
+    assert not at.exception
+    return at
 
 
 def test_what_if_and_new_applicant_forms_show_a_new_score(monkeypatch, live_api: LiveApi):

@@ -77,3 +77,21 @@ def test_portfolio_page_says_the_loss_given_default_and_then_the_change_since_th
     assert "Loss given default: 45%" in captions and "Changes since the run of" in captions, captions
     assert {m.label: m for m in english.metric}["Approval rate"].delta == "+0.4\u00a0pt"
     assert "Perte" not in _texts(english)
+
+
+def test_segments_keep_their_axis_across_a_language_switch_in_their_own_order(monkeypatch, live_api: LiveApi):
+    """The axis chosen stays chosen after a switch to English, on a selectbox drawn anew (its
+    label in English: the kept one went on showing "Tranche d'âge"), and age bands come youngest
+    first."""
+    octroi(live_api.env, "jobs", "run", "portfolio")
+    at = _portfolio(monkeypatch, live_api)
+    at.selectbox(key="segments_by.fr").select("age_band").run()
+    assert not at.exception and not _errors(at), _errors(at)
+    french = at.dataframe[-1].value.iloc[:, 0].tolist()
+    at.radio(key="octroi_lang").set_value("en").run()
+    assert not at.exception and not _errors(at), _errors(at)
+    axis = at.selectbox(key="segments_by.en")
+    assert axis.value == "age_band" and axis.options[axis.index] == "Age band"
+    assert not [s for s in at.selectbox if s.key == "segments_by.fr"]
+    english = at.dataframe[-1].value.iloc[:, 0].tolist()
+    assert english == french and english == sorted(english, key=lambda band: (band != "<25", band)), english

@@ -43,7 +43,7 @@ def _create() -> None:
     with st.expander(ui.t("users.create")), st.form("create_user", clear_on_submit=True):
         username = st.text_input(ui.t("users.username"), key="new_username")
         full_name = st.text_input(ui.t("users.full_name"), key="new_full_name")
-        role = st.selectbox(ui.t("users.role"), ROLES, format_func=lambda r: ui.t(f"role.{r}"), key="new_role")
+        role = ui.choice(st.selectbox, ui.t("users.role"), ROLES, format_func=lambda r: ui.t(f"role.{r}"), key="new_role")
         if st.form_submit_button(ui.t("users.create_submit"), type="primary"):
             if not username.strip():
                 st.error(ui.t("users.empty_name"))
@@ -52,6 +52,7 @@ def _create() -> None:
                                 {"username": username.strip(), "full_name": full_name.strip(), "role": role})
             if answer is None:
                 return
+            ui.forget("new_role")  # the form starts empty again, its role included
             if answer.one_time_password:
                 st.session_state[OTP_STATE_KEY] = ("users.created", answer.username, answer.one_time_password)
                 st.rerun()
@@ -75,8 +76,8 @@ def _role_row(username: str, user: contract.UserOut) -> None:
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     # Keyed by user: the selector starts on the chosen user's current role, never on the value
     # left by the previous user.
-    role = left.selectbox(ui.t("users.new_role"), ROLES, index=ROLES.index(user.role),
-                          format_func=lambda r: ui.t(f"role.{r}"), key=f"manage_role_{username}")
+    role = ui.choice(left.selectbox, ui.t("users.new_role"), ROLES, index=ROLES.index(user.role),
+                     format_func=lambda r: ui.t(f"role.{r}"), key=f"manage_role_{username}")
     confirmed = role != user.role and left.checkbox(
         ui.t("users.confirm_role", username=username, old=ui.t(f"role.{user.role}"), new=ui.t(f"role.{role}")),
         key=f"confirm_role_{username}_{role}",
@@ -150,7 +151,7 @@ def _pending_requests() -> None:
                    role=ui.t(f"role.{r.role}"), requested_by=r.requested_by)
         for r in pending
     }
-    chosen = st.selectbox(ui.t("access.pick"), list(labels), format_func=labels.__getitem__, key="access_pick")
+    chosen = ui.choice(st.selectbox, ui.t("access.pick"), list(labels), format_func=labels.__getitem__, key="access_pick")
     confirmed = st.checkbox(ui.t("access.confirm"), key=f"access_confirm_{chosen}")
     approve, reject = st.columns(2)
     decision = None

@@ -22,6 +22,7 @@ BAD_ID_KEY = "advisor_bad_id"
 LOOKUP_KEY = "lookup_id"
 REPORT_KEY = "advisor_report"
 FINAL_KEY = "advisor_final_decision"  # (client id, the API's decision record)
+WHATIF_PREFIX = "whatif"  # the what-if form's widgets: whatif_<feature>
 INPUTS_KEY = "advisor_input_spec"  # {"lang": ..., "spec": InputSpec} from /scoring/inputs
 MAX_SIMILAR = 100
 # Population rows behind the comparison scatter: enough to see both outcomes' clouds, small
@@ -235,8 +236,8 @@ def _scatter(comparison: contract.Comparison, similar: contract.Similar | None) 
     names = sample.features
     label_of = {n: sample.labels.get(n, n) for n in names}
     cx, cy = st.columns(2)
-    x_name = cx.selectbox(ui.t("comparison.x"), names, index=0, format_func=label_of.__getitem__, key="cmp_x")
-    y_name = cy.selectbox(ui.t("comparison.y"), names, index=1, format_func=label_of.__getitem__, key="cmp_y")
+    x_name = ui.choice(cx.selectbox, ui.t("comparison.x"), names, index=0, format_func=label_of.__getitem__, key="cmp_x")
+    y_name = ui.choice(cy.selectbox, ui.t("comparison.y"), names, index=1, format_func=label_of.__getitem__, key="cmp_y")
     i, j = names.index(x_name), names.index(y_name)
     default = [r for r, o in zip(sample.rows, outcome, strict=True) if o == 1]
     repaid = [r for r, o in zip(sample.rows, outcome, strict=True) if o != 1]
@@ -357,8 +358,8 @@ def _field_input(column: Any, field: contract.InputField, value: Any, key: str) 
         options: list[str | None] = list(levels)
         if field.nullable or value not in levels:
             options.insert(0, None)
-        return column.selectbox(
-            label, options, index=options.index(value) if value in options else 0, key=key,
+        return ui.choice(
+            column.selectbox, label, options, index=options.index(value) if value in options else 0, key=key,
             format_func=lambda v: ui.t("form.unknown") if v is None else ui.level(v),
             help=ui.t("form.required_help") if field.required else None,
         )
@@ -417,7 +418,7 @@ def render_whatif(client_id: str, profile: contract.ClientProfile, score: contra
     # The same fields as the new-applicant form, pre-filled with the client's values.
     fields = [(field, _input_value(profile, field)) for field in form_fields(spec)]
     with st.form("whatif"):
-        values = _feature_inputs(fields, "whatif")
+        values = _feature_inputs(fields, WHATIF_PREFIX)
         submitted = st.form_submit_button(ui.t("whatif.submit"), type="primary")
     if not submitted:
         return
@@ -463,9 +464,12 @@ def render_report(client_id: str) -> None:
 
 
 def _forget_client() -> None:
-    """Nothing of the previous client stays on screen once the id changes."""
+    """Nothing of the previous client stays on screen once the id changes: neither its answers
+    nor what its forms held (a keyed widget keeps its value whatever its new default: the what-if
+    form showed the previous client's income and age, the decision form its choice and reason)."""
     for key in (CLIENT_KEY, REPORT_KEY, FINAL_KEY, BAD_ID_KEY, decisions_view.HISTORY_KEY):
         st.session_state.pop(key, None)
+    ui.forget(f"{WHATIF_PREFIX}_", *decisions_view.FORM_PREFIXES)
 
 
 def _open_client() -> None:

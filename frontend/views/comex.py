@@ -131,7 +131,8 @@ def portfolio_page() -> None:
 
 def _segments() -> None:
     st.subheader(ui.t("segments.title"))
-    by = st.selectbox(ui.t("segments.by"), SEGMENT_AXES, format_func=lambda axis: ui.t(f"segments.{axis}"), key="segments_by")
+    by = ui.choice(st.selectbox, ui.t("segments.by"), SEGMENT_AXES, format_func=lambda axis: ui.t(f"segments.{axis}"),
+                   key="segments_by")
     data = _aggregates(contract.Segments, "/portfolio/segments", by=by, lang=ui.lang())
     if data is None:
         return

@@ -19,6 +19,8 @@ import streamlit as st
 from frontend import contract, ui
 from frontend.api import ApiError
 
+# The widgets of the decision, revision and review forms (about the client on screen).
+FORM_PREFIXES = ("final_", "revise_", "review_")
 HISTORY_KEY = "decision_history"  # (client id, contract.DecisionHistory)
 FINAL_KEY = "advisor_final_decision"  # (client id, contract.DecisionRecord); = views.advisor.FINAL_KEY
 REPRODUCE_KEY = "decision_reproduce"  # (decision id, contract.Reproduction)
@@ -120,8 +122,8 @@ def render_decision_section(client_id: str, score: contract.Score) -> None:
 def _decision_form(client_id: str, recommendation: str, preset: str, *, revision: bool) -> bool:
     key = "revise" if revision else "final"
     with st.form(f"{key}_decision"):
-        decision = st.radio(ui.t("final.decision"), OPTIONS, index=OPTIONS.index(preset) if preset in OPTIONS else 0,
-                            format_func=_verdict, horizontal=True, key=f"{key}_decision_choice")
+        decision = ui.choice(st.radio, ui.t("final.decision"), OPTIONS, index=OPTIONS.index(preset) if preset in OPTIONS else 0,
+                             format_func=_verdict, horizontal=True, key=f"{key}_decision_choice")
         reason = st.text_area(ui.t("final.reason"), max_chars=1000, key=f"{key}_reason")
         st.caption(ui.t("lifecycle.revise_reason_help" if revision else "final.reason_help"))
         submitted = st.form_submit_button(ui.t("lifecycle.revise_submit" if revision else "final.submit"),
@@ -157,8 +159,8 @@ def _contest_form(client_id: str, current: contract.DecisionEntry) -> bool:
 def _review_form(client_id: str, current: contract.DecisionEntry) -> bool:
     st.warning(ui.t("lifecycle.review_intro", advisor=current.advisor), icon=":material/gavel:")
     with st.form("review_contest"):
-        outcome = st.radio(ui.t("lifecycle.outcome"), ("upheld", "revised"), horizontal=True,
-                           format_func=lambda v: ui.t(f"lifecycle.status_{v}"), key="review_outcome")
+        outcome = ui.choice(st.radio, ui.t("lifecycle.outcome"), ("upheld", "revised"), horizontal=True,
+                            format_func=lambda v: ui.t(f"lifecycle.status_{v}"), key="review_outcome")
         other = "refuse" if current.decision == "approve" else "approve"
         st.caption(ui.t("lifecycle.review_new_decision", decision=_verdict(other)))
         reason = st.text_area(ui.t("final.reason"), max_chars=1000, key="review_reason")
