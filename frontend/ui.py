@@ -23,6 +23,7 @@ from frontend.config import DashboardConfig, load_config
 TOKENS_KEY = "octroi_tokens"
 LANG_KEY = "octroi_lang"
 FLASH_KEY = "octroi_flash"
+SUBJECT_KEY = "octroi_subject"  # how many clients this session put on screen (``about_subject``)
 
 T = TypeVar("T")
 
@@ -106,6 +107,20 @@ def choice(widget: Callable[..., Any], label: str, options: Sequence[T], *, key:
                    key=f"{key}.{lang()}", **kwargs)
     st.session_state[key] = value
     return value
+
+
+def new_subject() -> None:
+    """Another client is on screen: the widgets keyed by ``about_subject`` start anew."""
+    st.session_state[SUBJECT_KEY] = st.session_state.get(SUBJECT_KEY, 0) + 1
+
+
+def about_subject(key: str) -> str:
+    """``key`` for a widget about the client on screen, different for every client opened.
+
+    A keyed widget keeps its value whatever its new default, and in the browser too: dropping its
+    state on the server does not reach the browser, which sends the old value back with the next
+    interaction. Only a new key starts it from the new client's values."""
+    return f"{key}@{st.session_state.get(SUBJECT_KEY, 0)}"
 
 
 def forget(*prefixes: str) -> None:

@@ -5,6 +5,7 @@ expiry, the one-time-password detour, logout revoking the session, an unreachabl
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -265,10 +266,21 @@ def _form_widgets(at: AppTest, prefix: str) -> list:
     return [w for w in [*at.number_input, *at.selectbox] if w.key and w.key.startswith(prefix)]
 
 
+_SUFFIXES = re.compile(r"(@\d+)?(\.(fr|en))?$")
+
+
 def _field(widget, prefix: str) -> str:
-    """The input a form widget asks for: its key without the form's prefix and, for a choice, the
-    language suffix (``ui.choice`` keys it by language)."""
-    return widget.key.removeprefix(prefix).removesuffix(".fr").removesuffix(".en")
+    """The input a form widget asks for: its key without the form's prefix, the client it is about
+    (``ui.about_subject``: ``@n``) and, for a choice, the language (``ui.choice``: ``.fr``)."""
+    return _SUFFIXES.sub("", widget.key.removeprefix(prefix))
+
+
+def widget(at: AppTest, kind: str, base: str):
+    """The one widget of ``kind`` (``"radio"``, ``"text_area"``...) keyed ``base``, whichever
+    client and language suffix its key carries."""
+    found = [w for w in getattr(at, kind) if w.key and w.key.startswith(base) and _SUFFIXES.sub("", w.key) == base]
+    assert len(found) == 1, (base, [w.key for w in getattr(at, kind)])
+    return found[0]
 
 
 def test_what_if_and_new_applicant_forms_are_built_from_the_api_input_spec(monkeypatch, live_api: LiveApi):
@@ -324,41 +336,40 @@ def test_another_client_opens_with_its_own_values_in_the_what_if_and_decision_fo
     (found in Chromium). Each client's forms start from that client's own values."""
     first, second = live_api.client_id, next(str(i) for i in applicant_ids if str(i) != live_api.client_id)
     fresh = _open(_logged_in(monkeypatch, live_api, "advisor"), second)
-    own_income = fresh.number_input(key="whatif_AMT_INCOME_TOTAL").value
-    own_choice = fresh.radio(key="final_decision_choice.fr").value
+    own_income = widget(fresh, "number_input", "whatif_AMT_INCOME_TOTAL").value
+    own_choice = widget(fresh, "radio", "final_decision_choice").value
 
     at = _open(_logged_in(monkeypatch, live_api, "advisor"), first)
-    income = at.number_input(key="whatif_AMT_INCOME_TOTAL")
+    income = widget(at, "number_input", "whatif_AMT_INCOME_TOTAL")
     typed = 123_457.0 if income.value != 123_457.0 else 123_458.0
     income.set_value(typed)
     next(b for b in at.button if b.label == "Simuler").click().run()
-    assert at.number_input(key="whatif_AMT_INCOME_TOTAL").value == typed
-    choice = at.radio(key="final_decision_choice.fr")
+    assert widget(at, "number_input", "whatif_AMT_INCOME_TOTAL").value == typed
+    choice = widget(at, "radio", "final_decision_choice")
     other = "refuse" if choice.value == "approve" else "approve"
     choice.set_value(other)
     _click_label(at, "Enregistrer la décision")  # refused: no reason given; the choice stays
-    assert at.radio(key="final_decision_choice.fr").value == other
+    assert widget(at, "radio", "final_decision_choice").value == other
 
     _open(at, second)
-    assert at.number_input(key="whatif_AMT_INCOME_TOTAL").value == own_income != typed
-    assert at.radio(key="final_decision_choice.fr").value == own_choice
+    assert widget(at, "number_input", "whatif_AMT_INCOME_TOTAL").value == own_income != typed
+    assert widget(at, "radio", "final_decision_choice").value == own_choice
 
 
 def test_a_choice_follows_a_language_switch_and_keeps_what_the_page_used(monkeypatch, live_api: LiveApi):
     """After a switch to English the decision radio is drawn anew, in English, on the option the
     page was using (the kept radio showed no option checked while one would be recorded)."""
     at = _open(_logged_in(monkeypatch, live_api, "advisor"), live_api.client_id)
-    choice = at.radio(key="final_decision_choice.fr")
+    choice = widget(at, "radio", "final_decision_choice")
     other = "refuse" if choice.value == "approve" else "approve"
     choice.set_value(other)
     _click_label(at, "Enregistrer la décision")
     at.radio(key="octroi_lang").set_value("en").run()
     assert not at.exception and not _errors(at), _errors(at)
-    english = at.radio(key="final_decision_choice.en")
-    assert english.value == other and set(english.options) == {"Approved", "Refused"}
-    assert not [r for r in at.radio if r.key == "final_decision_choice.fr"]
+    english = widget(at, "radio", "final_decision_choice")
+    assert english.key.endswith(".en") and english.value == other and set(english.options) == {"Approved", "Refused"}
     at.radio(key="octroi_lang").set_value("fr").run()
-    assert at.radio(key="final_decision_choice.fr").value == other
+    assert widget(at, "radio", "final_decision_choice").value == other
 
 
 def _click_label(at: AppTest, label: str) -> AppTest:
@@ -373,7 +384,7 @@ def test_what_if_and_new_applicant_forms_show_a_new_score(monkeypatch, live_api:
     at.session_state[CLIENT_KEY] = live_api.client_id
     at.run()
     field = next(n for n in at.number_input if n.key and n.key.startswith("whatif_"))
-    bounds = spec[field.key.removeprefix("whatif_")]
+    bounds = spec[_field(field, "whatif_")]
     # Inside a form, the new value and the submit click travel in the same run.
     field.set_value(bounds["max"] if field.value != bounds["max"] else bounds["min"])
     next(b for b in at.button if b.label == "Simuler").click().run()

@@ -10,7 +10,7 @@ from frontend.navigation import pages_for
 from frontend.views.advisor import CLIENT_KEY, FINAL_KEY
 from frontend.views.decisions import HISTORY_KEY
 from tests.fixtures.live import LiveApi
-from tests.test_dashboard_app import _errors, _logged_in
+from tests.test_dashboard_app import _errors, _logged_in, widget
 from tests.test_dashboard_privacy import _click, _lookup
 
 CHALLENGER_PAGE = "screens/model_challenger.py"
@@ -48,7 +48,7 @@ def test_advisor_sees_the_history_before_the_form_then_records_a_contest_that_an
     assert not at.exception and not _errors(at), _errors(at)
     assert any("Contestation du" in w.value and "en attente de réexamen" in w.value for w in at.warning)
 
-    at.text_area(key="review_reason").input("Dossier revu.")
+    widget(at, "text_area", "review_reason").input("Dossier revu.")
     _click(at, "Enregistrer le réexamen")
     assert any("un autre conseiller doit la réexaminer" in e.value for e in at.error)
 

@@ -19,7 +19,7 @@ from frontend.views.compliance import VERIFICATION_KEY
 from frontend.views.privacy import ERASED_KEY, EXPORT_KEY, valid_client_id
 from frontend.views.transparency import limits_section
 from tests.fixtures.live import LiveApi, api_token
-from tests.test_dashboard_app import _errors, _logged_in
+from tests.test_dashboard_app import _errors, _logged_in, widget
 from tests.test_dashboard_app import _texts as _body_texts
 
 SUBJECT_PAGE = "screens/compliance_subject.py"
@@ -253,7 +253,7 @@ def _open_decision_form(monkeypatch, live_api: LiveApi, client_id: str) -> tuple
     at.session_state[CLIENT_KEY] = client_id
     at.run()
     assert not at.exception and not _errors(at), _errors(at)
-    recommendation = at.radio(key="final_decision_choice.fr").value
+    recommendation = widget(at, "radio", "final_decision_choice").value
     assert recommendation in ("approve", "refuse")
     return at, recommendation
 
@@ -263,7 +263,7 @@ def test_decision_form_refuses_an_override_without_a_reason_with_a_clear_message
 ):
     at, recommendation = _open_decision_form(monkeypatch, live_api, str(applicant_ids[1]))
     other = "refuse" if recommendation == "approve" else "approve"
-    at.radio(key="final_decision_choice.fr").set_value(other)
+    widget(at, "radio", "final_decision_choice").set_value(other)
     _click(at, "Enregistrer la décision")
     assert not at.exception
     refused = [e for e in _errors(at) if e.startswith("Motif obligatoire")]
@@ -271,8 +271,8 @@ def test_decision_form_refuses_an_override_without_a_reason_with_a_clear_message
     assert "s'écarte de la recommandation du modèle" in refused[0]
     assert FINAL_KEY not in at.session_state
 
-    at.radio(key="final_decision_choice.fr").set_value(other)
-    at.text_area(key="final_reason").input("Revenus complémentaires justifiés par pièces.")
+    widget(at, "radio", "final_decision_choice").set_value(other)
+    widget(at, "text_area", "final_reason").input("Revenus complémentaires justifiés par pièces.")
     _click(at, "Enregistrer la décision")
     assert not at.exception and not _errors(at), _errors(at)
     record = at.session_state[FINAL_KEY][1]

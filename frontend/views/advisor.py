@@ -388,12 +388,15 @@ def _field_input(column: Any, field: contract.InputField, value: Any, key: str) 
     return column.number_input(label, value=current, format=number_format, key=key, **options_)
 
 
-def _feature_inputs(fields: list[tuple[contract.InputField, Any]], prefix: str) -> dict[str, Any]:
-    """One widget per (input spec field, current value), in two columns."""
+def _feature_inputs(fields: list[tuple[contract.InputField, Any]], prefix: str, *,
+                    about_client: bool = False) -> dict[str, Any]:
+    """One widget per (input spec field, current value), in two columns; ``about_client``: the
+    widgets are the open client's (``ui.about_subject``)."""
     values: dict[str, Any] = {}
     columns = st.columns(2)
     for index, (field, value) in enumerate(fields):
-        values[field.name] = _field_input(columns[index % 2], field, value, f"{prefix}_{field.name}")
+        key = f"{prefix}_{field.name}"
+        values[field.name] = _field_input(columns[index % 2], field, value, ui.about_subject(key) if about_client else key)
     return values
 
 
@@ -418,7 +421,7 @@ def render_whatif(client_id: str, profile: contract.ClientProfile, score: contra
     # The same fields as the new-applicant form, pre-filled with the client's values.
     fields = [(field, _input_value(profile, field)) for field in form_fields(spec)]
     with st.form("whatif"):
-        values = _feature_inputs(fields, WHATIF_PREFIX)
+        values = _feature_inputs(fields, WHATIF_PREFIX, about_client=True)
         submitted = st.form_submit_button(ui.t("whatif.submit"), type="primary")
     if not submitted:
         return
@@ -465,11 +468,13 @@ def render_report(client_id: str) -> None:
 
 def _forget_client() -> None:
     """Nothing of the previous client stays on screen once the id changes: neither its answers
-    nor what its forms held (a keyed widget keeps its value whatever its new default: the what-if
-    form showed the previous client's income and age, the decision form its choice and reason)."""
+    nor what its forms held. Their widgets are keyed by client (``ui.about_subject``): with one
+    key, the what-if form showed the previous client's income and age, the decision form its
+    choice and reason."""
     for key in (CLIENT_KEY, REPORT_KEY, FINAL_KEY, BAD_ID_KEY, decisions_view.HISTORY_KEY):
         st.session_state.pop(key, None)
-    ui.forget(f"{WHATIF_PREFIX}_", *decisions_view.FORM_PREFIXES)
+    ui.forget(f"{WHATIF_PREFIX}_", *decisions_view.FORM_PREFIXES)  # the previous client's choices
+    ui.new_subject()
 
 
 def _open_client() -> None:

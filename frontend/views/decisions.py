@@ -123,8 +123,8 @@ def _decision_form(client_id: str, recommendation: str, preset: str, *, revision
     key = "revise" if revision else "final"
     with st.form(f"{key}_decision"):
         decision = ui.choice(st.radio, ui.t("final.decision"), OPTIONS, index=OPTIONS.index(preset) if preset in OPTIONS else 0,
-                             format_func=_verdict, horizontal=True, key=f"{key}_decision_choice")
-        reason = st.text_area(ui.t("final.reason"), max_chars=1000, key=f"{key}_reason")
+                             format_func=_verdict, horizontal=True, key=ui.about_subject(f"{key}_decision_choice"))
+        reason = st.text_area(ui.t("final.reason"), max_chars=1000, key=ui.about_subject(f"{key}_reason"))
         st.caption(ui.t("lifecycle.revise_reason_help" if revision else "final.reason_help"))
         submitted = st.form_submit_button(ui.t("lifecycle.revise_submit" if revision else "final.submit"),
                                           type="primary", icon=":material/how_to_reg:")
@@ -160,10 +160,10 @@ def _review_form(client_id: str, current: contract.DecisionEntry) -> bool:
     st.warning(ui.t("lifecycle.review_intro", advisor=current.advisor), icon=":material/gavel:")
     with st.form("review_contest"):
         outcome = ui.choice(st.radio, ui.t("lifecycle.outcome"), ("upheld", "revised"), horizontal=True,
-                            format_func=lambda v: ui.t(f"lifecycle.status_{v}"), key="review_outcome")
+                            format_func=lambda v: ui.t(f"lifecycle.status_{v}"), key=ui.about_subject("review_outcome"))
         other = "refuse" if current.decision == "approve" else "approve"
         st.caption(ui.t("lifecycle.review_new_decision", decision=_verdict(other)))
-        reason = st.text_area(ui.t("final.reason"), max_chars=1000, key="review_reason")
+        reason = st.text_area(ui.t("final.reason"), max_chars=1000, key=ui.about_subject("review_reason"))
         submitted = st.form_submit_button(ui.t("lifecycle.review_submit"), type="primary", icon=":material/gavel:")
     if not submitted:
         return False

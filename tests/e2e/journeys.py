@@ -239,6 +239,17 @@ def advisor_journey(page, client_id: str, unknown_id: str) -> list[str]:
     settle(page)
     if not page.get_by_text("Motif obligatoire").count():
         found.append("a decision departing from the model without a reason was not refused")
+    # Switched to English and back, the radio shows the option the page would record (a kept
+    # radio showed none checked after a switch).
+    for language, tab, option in (("English", "Final decision", {"Accordé": "Approved", "Refusé": "Refused"}[other]),
+                                  ("Français", "Décision finale", other)):
+        page.get_by_text(language, exact=True).click()
+        settle(page)
+        page.get_by_role("tab", name=tab).click()
+        settle(page)
+        if not page.get_by_role("radio", name=option, exact=True).is_checked():
+            found.append(f"after switching to {language}, the decision radio does not show {option!r}")
+    shot(page, "advisor-final-decision-after-switch")
     page.get_by_role("textbox", name="Motif").fill("Revenus complémentaires vérifiés sur pièces")
     page.get_by_role("button", name="Enregistrer la décision").click()
     settle(page)
