@@ -43,7 +43,7 @@ def test_advisor_sees_the_history_before_the_form_then_records_a_contest_that_an
     _click(at, "Enregistrer la révision")
     assert any(e.value.startswith("Le motif est obligatoire pour réviser") for e in at.error)
 
-    at.text_area(key="contest_statement").input("Mes revenus ont changé ; je demande un réexamen.")
+    widget(at, "text_area", "contest_statement").input("Mes revenus ont changé ; je demande un réexamen.")
     _click(at, "Enregistrer la contestation")
     assert not at.exception and not _errors(at), _errors(at)
     assert any("Contestation du" in w.value and "en attente de réexamen" in w.value for w in at.warning)

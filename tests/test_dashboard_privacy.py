@@ -210,19 +210,19 @@ def test_erasure_needs_both_confirmations_then_the_client_is_gone(monkeypatch, l
     at = _lookup(_logged_in(monkeypatch, live_api, "compliance"), victim)
     assert not at.exception and not _errors(at), _errors(at)
 
-    at.text_input(key="erase_confirm_id").input(str(applicant_ids[-2]))
-    at.checkbox(key="erase_ack").check()
+    widget(at, "text_input", "erase_confirm_id").input(str(applicant_ids[-2]))
+    widget(at, "checkbox", "erase_ack").check()
     _click(at, "Effacer les données")
     assert any("ne correspond pas" in e for e in _errors(at)), _errors(at)
 
-    at.text_input(key="erase_confirm_id").input(victim)
+    widget(at, "text_input", "erase_confirm_id").input(victim)
     _click(at, "Effacer les données")  # the box was cleared with the form: still refused
     assert any("cochez la case" in e for e in _errors(at)), _errors(at)
     advisor = _auth(live_api, "advisor")
     assert httpx.get(f"{live_api.url}/api/v1/clients/{victim}", headers=advisor, timeout=30).status_code == 200
 
-    at.text_input(key="erase_confirm_id").input(victim)
-    at.checkbox(key="erase_ack").check()
+    widget(at, "text_input", "erase_confirm_id").input(victim)
+    widget(at, "checkbox", "erase_ack").check()
     _click(at, "Effacer les données")
     assert not at.exception and not _errors(at), _errors(at)
     assert at.session_state[ERASED_KEY][0] == victim

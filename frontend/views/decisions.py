@@ -20,7 +20,7 @@ from frontend import contract, ui
 from frontend.api import ApiError
 
 # The widgets of the decision, revision and review forms (about the client on screen).
-FORM_PREFIXES = ("final_", "revise_", "review_")
+FORM_PREFIXES = ("final_", "revise_", "review_", "contest_")
 HISTORY_KEY = "decision_history"  # (client id, contract.DecisionHistory)
 FINAL_KEY = "advisor_final_decision"  # (client id, contract.DecisionRecord); = views.advisor.FINAL_KEY
 REPRODUCE_KEY = "decision_reproduce"  # (decision id, contract.Reproduction)
@@ -145,7 +145,7 @@ def _decision_form(client_id: str, recommendation: str, preset: str, *, revision
 def _contest_form(client_id: str, current: contract.DecisionEntry) -> bool:
     st.caption(ui.t("lifecycle.contest_intro"))
     with st.form("contest_decision"):
-        statement = st.text_area(ui.t("lifecycle.statement"), max_chars=2000, key="contest_statement")
+        statement = st.text_area(ui.t("lifecycle.statement"), max_chars=2000, key=ui.about_subject("contest_statement"))
         submitted = st.form_submit_button(ui.t("lifecycle.contest_submit"), icon=":material/forum:")
     if not submitted:
         return False

@@ -59,6 +59,7 @@ def _lookup() -> str | None:
                 st.error(ui.t("client.bad_id"))
             else:
                 st.session_state[SUBJECT_KEY] = client_id
+                ui.new_subject()
                 st.session_state.pop(EXPORT_KEY, None)
                 st.session_state.pop(ERASED_KEY, None)
                 st.session_state.pop(STATUS_KEY, None)
@@ -245,8 +246,9 @@ def _show_erasure(result: contract.ErasureResult) -> None:
 def render_erasure(client_id: str) -> None:
     st.warning(ui.t("subject.erase_intro"), icon=":material/warning:")
     with st.form("subject_erase", clear_on_submit=True):
-        retyped = st.text_input(ui.t("subject.erase_retype"), key="erase_confirm_id")
-        acknowledged = st.checkbox(ui.t("subject.erase_ack"), key="erase_ack")
+        # Keyed by the subject looked up: another subject's erasure starts unconfirmed.
+        retyped = st.text_input(ui.t("subject.erase_retype"), key=ui.about_subject("erase_confirm_id"))
+        acknowledged = st.checkbox(ui.t("subject.erase_ack"), key=ui.about_subject("erase_ack"))
         submitted = st.form_submit_button(ui.t("subject.erase_submit"), type="primary", icon=":material/delete_forever:")
     if not submitted:
         return
