@@ -364,10 +364,16 @@ def test_a_choice_follows_a_language_switch_and_keeps_what_the_page_used(monkeyp
     other = "refuse" if choice.value == "approve" else "approve"
     choice.set_value(other)
     _click_label(at, "Enregistrer la décision")
+    axis = widget(at, "selectbox", "cmp_x")
+    picked = widget(at, "selectbox", "cmp_y").value  # another feature's name (the y axis's)
+    axis.select(picked).run()
+    french_label = widget(at, "selectbox", "cmp_x").options[widget(at, "selectbox", "cmp_x").index]
     at.radio(key="octroi_lang").set_value("en").run()
     assert not at.exception and not _errors(at), _errors(at)
     english = widget(at, "radio", "final_decision_choice")
     assert english.key.endswith(".en") and english.value == other and set(english.options) == {"Approved", "Refused"}
+    axis = widget(at, "selectbox", "cmp_x")
+    assert axis.key.endswith(".en") and axis.value == picked and axis.options[axis.index] != french_label
     at.radio(key="octroi_lang").set_value("fr").run()
     assert widget(at, "radio", "final_decision_choice").value == other
 

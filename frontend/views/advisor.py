@@ -195,9 +195,10 @@ def _percentile_in(edges: list[float], counts: list[int], value: float | None) -
 def render_comparison(comparison: contract.Comparison, similar: contract.Similar | None) -> None:
     numeric = [f for f in comparison.features if _histograms(f) is not None]
     if numeric:
-        by_label = {f.label: f for f in numeric}
-        chosen = st.selectbox(ui.t("comparison.feature"), list(by_label), key="cmp_feature")
-        feature = by_label[chosen]
+        by_name = {f.feature: f for f in numeric}
+        chosen = ui.choice(st.selectbox, ui.t("comparison.feature"), list(by_name),
+                           format_func=lambda name: by_name[name].label, key="cmp_feature")
+        feature = by_name[chosen]
         edges, defaulters, repaid = _histograms(feature) or ([], [], [])
         client_value = feature.value if isinstance(feature.value, int | float) else None
         ui.plotly_chart(
