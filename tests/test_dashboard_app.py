@@ -334,7 +334,8 @@ def test_another_client_opens_with_its_own_values_in_the_what_if_and_decision_fo
     """A keyed widget keeps its value whatever its new default: opening a second client showed
     the first one's income and age in the what-if form, and its choice in the decision form
     (found in Chromium). Each client's forms start from that client's own values."""
-    first, second = live_api.client_id, next(str(i) for i in applicant_ids if str(i) != live_api.client_id)
+    # Clients no other test records a decision for: each shows the first decision's form.
+    first, second = str(applicant_ids[11]), str(applicant_ids[12])
     fresh = _open(_logged_in(monkeypatch, live_api, "advisor"), second)
     own_income = widget(fresh, "number_input", "whatif_AMT_INCOME_TOTAL").value
     own_choice = widget(fresh, "radio", "final_decision_choice").value
@@ -356,10 +357,12 @@ def test_another_client_opens_with_its_own_values_in_the_what_if_and_decision_fo
     assert widget(at, "radio", "final_decision_choice").value == own_choice
 
 
-def test_a_choice_follows_a_language_switch_and_keeps_what_the_page_used(monkeypatch, live_api: LiveApi):
+def test_a_choice_follows_a_language_switch_and_keeps_what_the_page_used(
+    monkeypatch, live_api: LiveApi, applicant_ids
+):
     """After a switch to English the decision radio is drawn anew, in English, on the option the
     page was using (the kept radio showed no option checked while one would be recorded)."""
-    at = _open(_logged_in(monkeypatch, live_api, "advisor"), live_api.client_id)
+    at = _open(_logged_in(monkeypatch, live_api, "advisor"), str(applicant_ids[13]))
     choice = widget(at, "radio", "final_decision_choice")
     other = "refuse" if choice.value == "approve" else "approve"
     choice.set_value(other)
