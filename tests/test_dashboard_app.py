@@ -17,7 +17,7 @@ from frontend.api import Tokens
 from frontend.navigation import ROLE_PAGES
 from frontend.ui import TOKENS_KEY
 from frontend.views.advisor import CLIENT_KEY, INPUTS_KEY, SAMPLE_SIZE, YEARS_FIELDS
-from tests.fixtures.live import LiveApi, api_token
+from tests.fixtures.live import LIVE_PASSWORD, LiveApi, api_token, octroi
 
 APP = str(Path(__file__).resolve().parents[1] / "frontend" / "app.py")
 TIMEOUT = 60
@@ -320,6 +320,17 @@ def test_what_if_and_new_applicant_forms_are_built_from_the_api_input_spec(monke
     assert _inputs_fetches(live_api) == before + 1  # the new-applicant page reused it too
 
 
+def _own_advisor(monkeypatch: pytest.MonkeyPatch, live: LiveApi, name: str) -> AppTest:
+    """Signed in as an advisor of the test's own, created on the live API: opening several
+    files spends the per-user scoring budget (60 a minute), which the other dashboard tests
+    share as ``live-advisor``."""
+    password = LIVE_PASSWORD.format(role="own-advisor")
+    octroi(live.env, "users", "create", name, "--role", "advisor", "--password-stdin", stdin=password + "\n")
+    at = _login(_app(monkeypatch, live.url), name, password)
+    assert isinstance(at.session_state[TOKENS_KEY], Tokens)
+    return at
+
+
 def _open(at: AppTest, client_id: str) -> AppTest:
     """The advisor types an id and opens the file, as in the page (the lookup's callback)."""
     at.text_input(key="lookup_id").input(client_id)
@@ -336,11 +347,11 @@ def test_another_client_opens_with_its_own_values_in_the_what_if_and_decision_fo
     (found in Chromium). Each client's forms start from that client's own values."""
     # Clients no other test records a decision for: each shows the first decision's form.
     first, second = str(applicant_ids[11]), str(applicant_ids[12])
-    fresh = _open(_logged_in(monkeypatch, live_api, "advisor"), second)
+    fresh = _open(_own_advisor(monkeypatch, live_api, "forms-fresh"), second)
     own_income = widget(fresh, "number_input", "whatif_AMT_INCOME_TOTAL").value
     own_choice = widget(fresh, "radio", "final_decision_choice").value
 
-    at = _open(_logged_in(monkeypatch, live_api, "advisor"), first)
+    at = _open(_own_advisor(monkeypatch, live_api, "forms-two-clients"), first)
     income = widget(at, "number_input", "whatif_AMT_INCOME_TOTAL")
     typed = 123_457.0 if income.value != 123_457.0 else 123_458.0
     income.set_value(typed)
@@ -362,7 +373,7 @@ def test_a_choice_follows_a_language_switch_and_keeps_what_the_page_used(
 ):
     """After a switch to English the decision radio is drawn anew, in English, on the option the
     page was using (the kept radio showed no option checked while one would be recorded)."""
-    at = _open(_logged_in(monkeypatch, live_api, "advisor"), str(applicant_ids[13]))
+    at = _open(_own_advisor(monkeypatch, live_api, "forms-language"), str(applicant_ids[13]))
     choice = widget(at, "radio", "final_decision_choice")
     other = "refuse" if choice.value == "approve" else "approve"
     choice.set_value(other)
