@@ -305,18 +305,18 @@ def test_what_if_and_new_applicant_forms_are_built_from_the_api_input_spec(monke
     assert {_field(w, "whatif_") for w in whatif} == {n for _, n in asked}
     for prefix, widgets in (("whatif_", whatif), ("applicant_", applicant)):
         assert widgets, prefix
-        for widget in widgets:
-            name = _field(widget, prefix)
+        for box in widgets:
+            name = _field(box, prefix)
             field = spec[name]  # only accepted inputs, never a computed feature
             if name in YEARS_FIELDS:
                 continue  # asked in years (tests/e2e checks the conversion end to end)
-            assert widget.label == field["label"] + (" *" if field["required"] else "")
+            assert box.label == field["label"] + (" *" if field["required"] else "")
             if field["type"] == "category":
-                assert widget.type == "selectbox"
-                assert len(widget.options) == len(field["levels"]) + (1 if field["nullable"] else 0)
+                assert box.type == "selectbox"
+                assert len(box.options) == len(field["levels"]) + (1 if field["nullable"] else 0)
             else:
-                assert widget.type == "number_input"
-                assert (widget.proto.min, widget.proto.max) == (field["min"], field["max"])
+                assert box.type == "number_input"
+                assert (box.proto.min, box.proto.max) == (field["min"], field["max"])
     assert _inputs_fetches(live_api) == before + 1  # the new-applicant page reused it too
 
 
