@@ -67,10 +67,8 @@ def _filters() -> dict[str, Any]:
         actor = a.text_input(ui.t("audit.actor"), value=applied.get("actor", ""), key="audit_actor")
         action = b.text_input(ui.t("audit.action"), value=applied.get("action", ""), key="audit_action",
                               help=ui.t("audit.action_help"))
-        # Keyed by language: a kept selectbox would go on showing its option in the other one.
-        outcome = c.selectbox(ui.t("audit.outcome"), OUTCOMES, index=OUTCOMES.index(applied.get("outcome", "")),
-                              format_func=lambda o: ui.t(f"outcome.{o}") if o else ui.t("audit.any"),
-                              key=f"audit_outcome_{ui.lang()}")
+        outcome = ui.choice(c.selectbox, ui.t("audit.outcome"), OUTCOMES, index=OUTCOMES.index(applied.get("outcome", "")),
+                            format_func=lambda o: ui.t(f"outcome.{o}") if o else ui.t("audit.any"), key="audit_outcome")
         d, e, f = st.columns(3)
         since = d.date_input(ui.t("audit.from"), value=applied.get("since"), key="audit_from", format="DD/MM/YYYY")
         until = e.date_input(ui.t("audit.to"), value=applied.get("until"), key="audit_to", format="DD/MM/YYYY")
