@@ -76,8 +76,10 @@ class Settings(BaseSettings):
     score_cache_ttl_seconds: int = Field(default=600, ge=1, le=86400)
     # How many guarded requests one API process works on at once (backend/api/routing.py): its
     # own thread pool, so a burst of logins cannot take it, and small, because the work is CPU
-    # bound and more threads only contend (docs/decisions/0026-request-threads.md).
-    request_threads: int = Field(default=2, ge=1, le=256)
+    # bound and more threads only contend (docs/decisions/0026-request-threads.md). 0: no
+    # thread, the event loop runs them itself, one at a time (faster; the loop then waits on
+    # the database: docs/decisions/0028-requests-on-the-event-loop.md).
+    request_threads: int = Field(default=2, ge=0, le=256)
     # Abuse limits (backend/ratelimit.py), per user, shared by every API process.
     rate_limit_scoring_per_minute: int = Field(default=60, ge=1, le=100_000)
     rate_limit_export_per_hour: int = Field(default=10, ge=1, le=10_000)

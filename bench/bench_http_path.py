@@ -25,7 +25,8 @@ bundle (~150 trees), the applicants imported, one advisor. In the same run:
 
 The abuse limits are raised for the run (scoring per minute); each client logs in once. The API
 runs with the product's default ``OCTROI_REQUEST_THREADS`` unless ``--request-threads`` says
-otherwise (40 is FastAPI's shared pool, what guarded requests ran on before issue 17's pool).
+otherwise (40 is FastAPI's shared pool, what guarded requests ran on before issue 17's pool; 0
+runs them on the event loop itself).
 
     .venv/bin/python bench/bench_http_path.py [--engines sqlite,postgresql] [--clients 300] [--seconds 10]
         [--request-threads N]
@@ -300,7 +301,7 @@ def run_engine(engine: str, tmp: Path, paths: dict[str, Path], bundle_dir: Path,
                     # counted on every request.
                     "OCTROI_RATE_LIMIT_SCORING_PER_MINUTE": "100000",
                     "OCTROI_RATE_LIMIT_LOGIN_FAILURES_PER_MINUTE": "100000"})
-        if args.request_threads:
+        if args.request_threads is not None:
             env["OCTROI_REQUEST_THREADS"] = str(args.request_threads)
         process, port = start_api(env, WORKERS)
         try:
@@ -335,15 +336,15 @@ def main() -> int:
     parser.add_argument("--engines", default="sqlite,postgresql")
     parser.add_argument("--clients", type=int, default=300, help="distinct clients in the latency run")
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of the throughput run")
-    parser.add_argument("--request-threads", type=int, default=0,
-                        help="OCTROI_REQUEST_THREADS of the API (default: the product's default)")
+    parser.add_argument("--request-threads", type=int, default=None,
+                        help="OCTROI_REQUEST_THREADS of the API (default: the product's default; 0: on the event loop)")
     args = parser.parse_args()
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     command = "bench/bench_http_path.py" + (f" --engines {args.engines}" if args.engines != "sqlite,postgresql"
                                              else "") + (f" --clients {args.clients}" if args.clients != 300
                                                          else "") + (f" --seconds {args.seconds:g}"
                                                                      if args.seconds != 10 else "") + (
-        f" --request-threads {args.request_threads}" if args.request_threads else "")
+        f" --request-threads {args.request_threads}" if args.request_threads is not None else "")
     results = {}
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -354,8 +355,9 @@ def main() -> int:
             results[engine] = run_engine(engine, tmp, paths, bundle_dir, bundle, args)
 
     trees = bundle.booster.num_trees()
-    threads = args.request_threads or Settings.model_fields["request_threads"].default
-    print(f"GET /clients/{{id}}/explanation over HTTP, {WORKERS} workers x {threads} request threads, {trees}-tree "
+    threads = Settings.model_fields["request_threads"].default if args.request_threads is None else args.request_threads
+    where = f"{threads} request threads" if threads else "no request thread (on the event loop)"
+    print(f"GET /clients/{{id}}/explanation over HTTP, {WORKERS} workers x {where}, {trees}-tree "
           f"model on {len(bundle.feature_names)} features, nothing cached:")
     print(f"{'engine':<11}{'model':>8}{'audit':>8}{'floor':>8}{'p50':>9}{'p95':>9}{'ratio':>8}"
           f"{'8 clients':>12}{'capacity':>11}{'share':>8}")

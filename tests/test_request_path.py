@@ -215,7 +215,7 @@ def test_guarded_requests_share_the_apps_own_pool_of_request_threads(
     from backend.settings import Settings
 
     with pytest.raises(ValidationError, match="request_threads"):
-        Settings(request_threads=0)
+        Settings(request_threads=-1)
     app = create_app(settings.model_copy(update={"request_threads": threads}))
     assert app.state.request_limiter.total_tokens == threads
     held = HeldClientLoads(monkeypatch)
@@ -232,6 +232,59 @@ def test_guarded_requests_share_the_apps_own_pool_of_request_threads(
             for asker in askers:
                 asker.join()
     assert statuses == [200] * SCORING_LIMIT
+
+
+class WhereItRan:
+    """Records, for each call of ``module.name``, whether it ran on the event loop's thread."""
+
+    def __init__(self, monkeypatch, module, name: str) -> None:
+        import asyncio
+
+        self.on_loop: list[bool] = []
+        real = getattr(module, name)
+
+        def spied(*args, **kwargs):
+            try:
+                asyncio.get_running_loop()
+                self.on_loop.append(True)
+            except RuntimeError:  # a thread of a pool: no loop runs there
+                self.on_loop.append(False)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, spied)
+
+
+def test_with_no_request_threads_the_event_loop_runs_guarded_requests_with_the_same_answers(
+    settings, imported_clients, make_user, monkeypatch
+):
+    """``OCTROI_REQUEST_THREADS=0``: the trip runs on the event loop itself (no thread), with the
+    same answers and audit events as on the request threads; the trail's verification
+    (long-running) and logins still run on FastAPI's pool."""
+    import backend.audit.routes as audit_routes
+    import backend.clients.guard as client_guard
+
+    loads = WhereItRan(monkeypatch, client_guard, "load_client")
+    verifications = WhereItRan(monkeypatch, audit_routes, "verify_trail")
+    advisor, officer = make_user("looping-advisor", "advisor"), make_user("looping-officer", "compliance")
+    answers = {}
+    for threads in (2, 0):
+        app = create_app(settings.model_copy(update={"request_threads": threads}))
+        assert (app.state.request_limiter is None) == (threads == 0)
+        with TestClient(app) as client:
+            headers = {"Authorization": f"Bearer {login(client, *advisor)['access_token']}"}
+            answer = client.get(f"{API}/clients/{imported_clients[0]}/explanation?top=5", headers=headers)
+            assert answer.status_code == 200, answer.text
+            answers[threads] = answer.json()
+            officer_headers = {"Authorization": f"Bearer {login(client, *officer)['access_token']}"}
+            verified = client.get(f"{API}/audit/verify", headers=officer_headers)
+            assert verified.status_code == 200, verified.text
+            assert verified.json()["valid"] is True
+    assert loads.on_loop == [False, True]
+    assert verifications.on_loop == [False, False]
+    assert answers[0] == answers[2]
+    events = _events(app, AuditAction.explanation_read.value)
+    assert [e.actor for e in events] == ["looping-advisor", "looping-advisor"]
+    assert events[0].resource == events[1].resource == answers[0]["pseudonym"]
 
 
 def test_a_long_running_route_does_not_wait_for_a_request_thread(settings, imported_clients, make_user, monkeypatch):

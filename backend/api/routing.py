@@ -21,6 +21,14 @@ cannot hold the threads guarded requests need. A route whose work grows with the
 (``guard(..., long_running=True)``: the whole trail's verification) runs on FastAPI's pool
 instead, so it never holds a request thread for seconds.
 
+``OCTROI_REQUEST_THREADS=0``: no request thread at all; the event loop runs the trip itself,
+one guarded request at a time per process. The hand-off between the loop and a thread is then
+gone (8 clients on 2 workers: about 15 % more requests a second and 13 % lower p50 on SQLite,
+``docs/decisions/0028-requests-on-the-event-loop.md``), but while a trip waits on the database
+(SQLite's write lock held by another process, a PostgreSQL round trip) the process answers
+nothing else, ``/healthz`` included. Long-running routes, logins and audited refusals keep
+their threads.
+
 Every router under ``/api/v1`` is created with ``route_class=GuardedRoute``; the route walk in
 ``tests/test_rbac_routes.py`` proves it. Routes without a guard are left as they are.
 """
@@ -41,11 +49,14 @@ from fastapi.routing import APIRoute
 from backend.auth.deps import GuardCall
 
 REQUEST_LIMITER = "request_limiter"
+ON_THE_LOOP = "requests_on_the_loop"
 
 
 def install_request_threads(app: FastAPI, threads: int) -> None:
-    """Give ``app`` its pool of ``threads`` for guarded requests (per process: each worker has its own)."""
-    setattr(app.state, REQUEST_LIMITER, CapacityLimiter(threads))
+    """Give ``app`` its pool of ``threads`` for guarded requests (per process: each worker has
+    its own); 0: the event loop runs them itself."""
+    setattr(app.state, REQUEST_LIMITER, CapacityLimiter(threads) if threads else None)
+    setattr(app.state, ON_THE_LOOP, threads == 0)
 
 
 def guard_parameter(endpoint: Callable[..., Any]) -> str | None:
@@ -71,8 +82,14 @@ def one_trip(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(endpoint)
     async def route(**values: Any) -> Any:
         call: GuardCall = values[name]
-        # FastAPI's shared pool for a long-running route, or an app not built by create_app.
-        limiter = None if call.spec.long_running else getattr(call.request.app.state, REQUEST_LIMITER, None)
+        state = call.request.app.state
+        if call.spec.long_running:
+            limiter = None  # FastAPI's shared pool
+        elif getattr(state, ON_THE_LOOP, False):
+            return call.run(endpoint, values, name)
+        else:
+            # The app's request threads (FastAPI's shared pool for an app not built by create_app).
+            limiter = getattr(state, REQUEST_LIMITER, None)
         return await anyio.to_thread.run_sync(call.run, endpoint, values, name, limiter=limiter)
 
     route.one_trip = True  # type: ignore[attr-defined]
