@@ -23,7 +23,7 @@ instead, so it never holds a request thread for seconds.
 
 ``OCTROI_REQUEST_THREADS=0``: no request thread at all; the event loop runs the trip itself,
 one guarded request at a time per process. The hand-off between the loop and a thread is then
-gone (8 clients on 2 workers: about 15 % more requests a second and 13 % lower p50 on SQLite,
+gone (8 clients on 2 workers, SQLite: 14-19 % more requests a second, p50 8-18 % lower,
 ``docs/decisions/0028-requests-on-the-event-loop.md``), but while a trip waits on the database
 (SQLite's write lock held by another process, a PostgreSQL round trip) the process answers
 nothing else, ``/healthz`` included. Long-running routes, logins and audited refusals keep
