@@ -17,7 +17,9 @@ bundle (~150 trees), the applicants imported, one advisor. In the same run:
   (aim >= 25 %); and where the 2 cores went meanwhile, in CPU ms per request: the API
   workers' event loops (main threads), their other threads (request threads, the audit
   sequencer, background threads), the load generator (this process), and the share of the
-  cores left idle (waiting: SQLite's write lock, hand-offs);
+  cores left idle (waiting: SQLite's write lock, hand-offs); and each request's time under that
+  load: p50, p99 and the longest (a pause of the whole process, such as a full pass of the
+  garbage collector, shows there);
 
 - the bare transport: the same uvicorn, workers, client and load answering a stored explanation
   with no work at all (``transport_app.py``): what any Python API on this server pays per
@@ -202,9 +204,10 @@ def cpu_snapshot(server_pid: int | None) -> dict[str, float]:
 
 
 def throughput(port: int, ids: list[int], seconds: float, token: str | None = None,
-               server_pid: int | None = None) -> tuple[float, int, int, dict[str, float]]:
+               server_pid: int | None = None) -> tuple[float, int, int, dict[str, float], list[float]]:
     """(requests/s, requests, non-200 answers, CPU ms per request by ``cpu_snapshot``'s parts
-    and the machine's idle share) with CONCURRENCY clients; their logins are not counted."""
+    and the machine's idle share, each request's time in ms) with CONCURRENCY clients; their
+    logins are not counted."""
     # Every request a different (client, top, lang): nothing comes from the result cache (with
     # the default --clients; the bare transport, much faster, may go round the list again).
     combos = [(raw, top, lang) for top in range(1, 51) for lang in ("fr", "en") for raw in ids]
@@ -214,6 +217,7 @@ def throughput(port: int, ids: list[int], seconds: float, token: str | None = No
     clients = [Client(port, token) for _ in range(CONCURRENCY)]
     counts = [0] * CONCURRENCY
     errors = [0] * CONCURRENCY
+    times: list[list[float]] = [[] for _ in range(CONCURRENCY)]
     start = threading.Barrier(CONCURRENCY + 1)
     stop_at = [0.0]
 
@@ -222,7 +226,9 @@ def throughput(port: int, ids: list[int], seconds: float, token: str | None = No
         while time.monotonic() < stop_at[0]:
             with lock:
                 raw, top, lang = next(feed)
+            started = time.perf_counter()
             status = clients[n].get(f"/api/v1/clients/{raw}/explanation?top={top}&lang={lang}")
+            times[n].append((time.perf_counter() - started) * 1000)
             counts[n] += 1
             errors[n] += status != 200
 
@@ -242,7 +248,7 @@ def throughput(port: int, ids: list[int], seconds: float, token: str | None = No
     done = sum(counts)
     cpu = {part: (after[part] - before[part]) * 1000 / max(done, 1) for part in ("loops", "threads", "supervisor", "client")}
     cpu["idle_share"] = (after["idle"] - before["idle"]) / (elapsed * CORES)
-    return done / elapsed, done, sum(errors), cpu
+    return done / elapsed, done, sum(errors), cpu, [t for per_client in times for t in per_client]
 
 
 def transport_floor(tmp: Path, port: int, raw: int, ids: list[int], seconds: float) -> dict[str, float]:
@@ -270,7 +276,7 @@ def transport_floor(tmp: Path, port: int, raw: int, ids: list[int], seconds: flo
                     raise
                 time.sleep(0.2)
         lat = latency(free, ids, token)
-        rps, _, _, _ = throughput(free, ids, seconds, token)
+        rps, *_ = throughput(free, ids, seconds, token)
     finally:
         stop_api(process)
     return {"p50": p50(lat), "rps": rps}
@@ -307,7 +313,7 @@ def run_engine(engine: str, tmp: Path, paths: dict[str, Path], bundle_dir: Path,
         try:
             lat = latency(port, ids[: args.clients + 1])
             encoding = encoding_ms(port, ids[0])
-            rps, done, errors, cpu = throughput(port, ids[args.clients + 1 :] or ids, args.seconds,
+            rps, done, errors, cpu, loaded = throughput(port, ids[args.clients + 1 :] or ids, args.seconds,
                                                 server_pid=process.pid)
             transport = transport_floor(tmp / engine, port, ids[0], ids[: args.clients + 1], args.seconds)
         finally:
@@ -317,7 +323,8 @@ def run_engine(engine: str, tmp: Path, paths: dict[str, Path], bundle_dir: Path,
     return {"floor_model": floor_model, "threads": threads or 0, "floor_audit": floor_audit, "floor": floor,
             "p50": p50(lat), "p95": pct(lat, 95), "ratio": p50(lat) / floor, "rps": rps, "requests": done,
             "errors": errors, "capacity": capacity, "share": rps / capacity, "encoding": encoding,
-            "transport_p50": transport["p50"], "transport_rps": transport["rps"], "cpu": cpu}
+            "transport_p50": transport["p50"], "transport_rps": transport["rps"], "cpu": cpu,
+            "loaded_p50": p50(loaded), "loaded_p99": pct(loaded, 99), "loaded_max": max(loaded)}
 
 
 def _train(data_dir: Path, out: Path) -> Path:
@@ -380,6 +387,10 @@ def main() -> int:
         print(f"  {engine}: API {server:.2f} (event loops {c['loops']:.2f}, other threads {c['threads']:.2f}), load "
               f"generator {c['client']:.2f}, cores idle {100 * c['idle_share']:.0f} %"
               + ("" if engine == "sqlite" else " (the database server's processes: the rest)"))
+    print("each request's time in the 8-client run (queueing included; the longest shows pauses such as the"
+          " garbage collector's):")
+    for engine, r in results.items():
+        print(f"  {engine}: p50 {r['loaded_p50']:.2f} ms, p99 {r['loaded_p99']:.2f} ms, longest {r['loaded_max']:.1f} ms")
     print("the bare transport (same uvicorn, workers and client; a fixed answer, no work: transport_app.py):")
     for engine, r in results.items():
         beyond = r["p50"] - r["transport_p50"]

@@ -258,6 +258,29 @@ def test_the_pdf_report_also_names_its_model_version(app, client, auth_headers, 
     assert response.status_code == 200 and response.headers["X-Model-Version"] == model_bundle.version
 
 
+def test_a_change_of_model_thaws_the_settled_heap_so_the_bundle_let_go_can_be_freed(
+    app, client, registered, monkeypatch
+):
+    """A serving process froze its start-up objects, the first bundle among them
+    (``backend.heap``); the follower resettles when the served or shadow bundle changes, and
+    only then."""
+    from backend import heap
+
+    registry, v1, v2 = registered
+    follower = app.state.model_follower
+    changes: list[tuple[str, str | None]] = []
+    monkeypatch.setattr(heap, "resettle", lambda: changes.append(follower._versions()))
+    _change(app, registry, "promote", v1)  # the bundle already served: nothing let go
+    time.sleep(0.3)  # several polls
+    assert follower.champion_version == v1 and changes == []
+    _change(app, registry, "promote", v2)
+    assert _wait_for(lambda: changes == [(v2, None)])
+    _change(app, registry, "shadow", v1)
+    assert _wait_for(lambda: len(changes) == 2)
+    time.sleep(0.3)
+    assert changes == [(v2, None), (v2, v1)]
+
+
 def test_a_champion_missing_from_this_machine_keeps_the_served_bundle(app, registered, settings):
     registry, v1, _ = registered
     _change(app, registry, "promote", v1)

@@ -20,6 +20,7 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Request
 
+from backend import heap
 from backend.registry.challenger import ChallengerMonitor
 from backend.registry.service import current_versions
 from backend.registry.store import ModelRegistry, RegistryError, VersionNotFound
@@ -89,6 +90,7 @@ class ModelFollower:
                 self.monitor.flush(db)
             except Exception as exc:  # noqa: BLE001 - counters stay in memory for the next tick
                 log.warning("challenger_flush_failed", error_type=type(exc).__name__)
+        before = self._versions()
         if champion is not None:
             served = self.holder.loaded
             if served is None or served.version != champion:
@@ -101,6 +103,13 @@ class ModelFollower:
             self.challenger = None
         elif self.challenger is None or self.challenger.version != challenger:
             self.challenger = self.bundle_for(challenger)
+        if self._versions() != before:
+            heap.resettle()  # a bundle let go may have been frozen with the settled heap
+
+    def _versions(self) -> tuple[str | None, str | None]:
+        served = self.holder.loaded
+        return (served.version if served is not None else None,
+                self.challenger.version if self.challenger is not None else None)
 
     def _safe_sync(self) -> None:
         try:
