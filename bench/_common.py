@@ -105,7 +105,8 @@ def free_port() -> int:
 
 
 def start_api(env: dict[str, str], workers: int, ready_seconds: float = 120) -> tuple[subprocess.Popen[bytes], int]:
-    """``octroi serve api`` on a free port with ``workers`` processes, once ``/readyz`` answers 200."""
+    """``octroi serve api`` on a free port with ``workers`` processes, once ``/readyz`` answers 200
+    and every worker has finished starting."""
     port = free_port()
     process = subprocess.Popen(  # noqa: S603 - our own CLI
         [sys.executable, "-m", "backend.cli", "serve", "api", "--host", "127.0.0.1", "--port", str(port),
@@ -120,12 +121,37 @@ def start_api(env: dict[str, str], workers: int, ready_seconds: float = 120) -> 
             ready = conn.getresponse().status == 200
             conn.close()
             if ready:
+                wait_until_idle(process.pid, deadline)
                 return process, port
         except OSError:
             pass
         time.sleep(0.3)
     stop_api(process)
     raise RuntimeError("the API did not become ready")
+
+
+def wait_until_idle(pid: int, deadline: float, window: float = 0.5, busy: float = 0.05) -> None:
+    """Until the server's processes spend less than ``busy`` CPU seconds in ``window`` (or the
+    deadline): ``/readyz`` answers as soon as one worker has started, and another still loading
+    its model would otherwise take none of the first connections and pause the first requests."""
+    import psutil
+
+    def cpu() -> float:
+        total = 0.0
+        root = psutil.Process(pid)
+        for process in [root, *root.children(recursive=True)]:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                times = process.cpu_times()
+                total += times.user + times.system
+        return total
+
+    before = cpu()
+    while time.monotonic() < deadline:
+        time.sleep(window)
+        now = cpu()
+        if now - before < busy:
+            return
+        before = now
 
 
 def stop_api(process: subprocess.Popen[bytes]) -> None:
