@@ -19,7 +19,7 @@ bundle (~150 trees), the applicants imported, one advisor. In the same run:
   sequencer, background threads), the load generator (this process), and the share of the
   cores left idle (waiting: SQLite's write lock, hand-offs); and each request's time under that
   load: p50, p99 and the longest (a pause of the whole process, such as a full pass of the
-  garbage collector, shows there);
+  garbage collector, shows there); this process's own collector is off while it measures;
 
 - the bare transport: the same uvicorn, workers, client and load answering a stored explanation
   with no work at all (``transport_app.py``): what any Python API on this server pays per
@@ -56,6 +56,7 @@ import psutil
 from _common import (
     free_port,
     import_csv,
+    load_generator_collector_off,
     p50,
     pct,
     scratch_database,
@@ -170,11 +171,12 @@ def latency(port: int, ids: list[int], token: str | None = None) -> list[float]:
     try:
         client.get(f"/api/v1/clients/{ids[-1]}/explanation")  # warm the connection and code paths
         out = []
-        for raw in ids[:-1]:
-            started = time.perf_counter()
-            status = client.get(f"/api/v1/clients/{raw}/explanation?top=10&lang=fr")
-            out.append((time.perf_counter() - started) * 1000)
-            assert status == 200, status
+        with load_generator_collector_off():
+            for raw in ids[:-1]:
+                started = time.perf_counter()
+                status = client.get(f"/api/v1/clients/{raw}/explanation?top=10&lang=fr")
+                out.append((time.perf_counter() - started) * 1000)
+                assert status == 200, status
         return out
     finally:
         client.close()
@@ -235,13 +237,14 @@ def throughput(port: int, ids: list[int], seconds: float, token: str | None = No
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(CONCURRENCY)]
     for thread in threads:
         thread.start()
-    before = cpu_snapshot(server_pid)
-    stop_at[0] = time.monotonic() + seconds
-    started = time.monotonic()
-    start.wait()
-    for thread in threads:
-        thread.join()
-    elapsed = time.monotonic() - started
+    with load_generator_collector_off():
+        before = cpu_snapshot(server_pid)
+        stop_at[0] = time.monotonic() + seconds
+        started = time.monotonic()
+        start.wait()
+        for thread in threads:
+            thread.join()
+        elapsed = time.monotonic() - started
     after = cpu_snapshot(server_pid)
     for client in clients:
         client.close()
