@@ -400,8 +400,8 @@ def run_one(config: Config, processes: int, env: dict[str, str], db_url: str, pl
             wait_ready(service, "/readyz")
         out(f"  {processes} API process(es) ready in {time.monotonic() - started:.1f}s "
             f"(pids {', '.join(str(s.process.pid) for s in services)})")
-        # What the processes recorded as they started (and anything committed before) is chained
-        # first, so the accounting after the baseline holds exactly this run's requests.
+        # What was committed before (the set-up's import and user, from the CLI, which chains
+        # nothing) is chained first: after the baseline, exactly this run's requests.
         drain(db_url)
         baseline_seq = audit_head(db_url)
         driver = Driver([int(s.url.rsplit(":", 1)[1]) for s in services], config.scale_clients, username, password,
