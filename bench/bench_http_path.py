@@ -63,6 +63,7 @@ from _common import (
     settings_for,
     start_api,
     stop_api,
+    wait_until_idle,
 )
 
 from backend.app import create_app
@@ -72,6 +73,7 @@ from backend.settings import Settings
 from backend.users.service import create_user
 from ml import synth
 from ml.bundle import ModelBundle
+from ml.data import load_applications
 from ml.schema import ID_COLUMN
 
 PASSWORD = "Quiet-harbour-lantern-73!"  # noqa: S105 - a throwaway benchmark account
@@ -261,28 +263,56 @@ def transport_floor(tmp: Path, port: int, raw: int, ids: list[int], seconds: flo
     (tmp / "body.json").write_bytes(body)
     env = {k: v for k, v in os.environ.items() if not k.startswith("OCTROI_")}
     env["OCTROI_BENCH_BODY"] = str(tmp / "body.json")
-    free = free_port()
-    process = subprocess.Popen(  # noqa: S603 - uvicorn on the bench's own app
-        [sys.executable, "-m", "uvicorn", "--app-dir", str(Path(__file__).parent), "transport_app:app",
-         "--host", "127.0.0.1", "--port", str(free), "--workers", str(WORKERS), "--no-access-log",
-         "--log-level", "warning"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    process, free = _serve_bench_app("transport_app:app", env)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                http.client.HTTPConnection("127.0.0.1", free, timeout=2).request("GET", "/")
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
         lat = latency(free, ids, token)
         rps, *_ = throughput(free, ids, seconds, token)
     finally:
         stop_api(process)
     return {"p50": p50(lat), "rps": rps}
+
+
+def unsecured_reference(tmp: Path, bundle_dir: Path, bundle: ModelBundle, ids: list[int], rows: np.ndarray,
+                        args: argparse.Namespace) -> dict[str, float]:
+    """p50 and 8-client throughput of the unsecured reference (``unsecured_app.py``: FastAPI,
+    rows in memory, one ``shap.TreeExplainer``, no security, no database) on the same uvicorn,
+    workers, client, clients and load."""
+    np.savez(tmp / "rows.npz", ids=np.asarray(ids), rows=rows, names=np.asarray(bundle.feature_names),
+             threshold=np.float64(bundle.threshold))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OCTROI_")}
+    env.update({"OCTROI_BENCH_ROWS": str(tmp / "rows.npz"), "OCTROI_BENCH_MODEL": str(bundle_dir / "model.txt")})
+    process, port = _serve_bench_app("unsecured_app:app", env)
+    try:
+        lat = latency(port, ids[: args.clients + 1], "unused")  # the clients of the secured runs
+        rps, done, errors, *_ = throughput(port, ids[args.clients + 1 :] or ids, args.seconds, "unused")
+        assert errors == 0, f"{errors} of {done} requests failed on the unsecured reference"
+    finally:
+        stop_api(process)
+    return {"p50": p50(lat), "p95": pct(lat, 95), "rps": rps}
+
+
+def _serve_bench_app(target: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:
+    """uvicorn with WORKERS processes on one of this folder's apps, once it answers and every
+    worker has finished starting."""
+    free = free_port()
+    process = subprocess.Popen(  # noqa: S603 - uvicorn on the bench's own app
+        [sys.executable, "-m", "uvicorn", "--app-dir", str(Path(__file__).parent), target,
+         "--host", "127.0.0.1", "--port", str(free), "--workers", str(WORKERS), "--no-access-log",
+         "--log-level", "warning"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            http.client.HTTPConnection("127.0.0.1", free, timeout=2).request("GET", "/")
+            break
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                stop_api(process)
+                raise RuntimeError(f"{target} did not start") from None
+            time.sleep(0.2)
+    wait_until_idle(process.pid, deadline)
+    return process, free
 
 
 def run_engine(engine: str, tmp: Path, paths: dict[str, Path], bundle_dir: Path, bundle: ModelBundle,
@@ -363,6 +393,12 @@ def main() -> int:
         bundle = ModelBundle.load(bundle_dir)
         for engine in engines:
             results[engine] = run_engine(engine, tmp, paths, bundle_dir, bundle, args)
+        applicants = load_applications(paths["test"])
+        ids = [int(v) for v in applicants[ID_COLUMN]]
+        order = list(range(len(ids)))
+        random.Random(1).shuffle(order)  # the secured runs' order: the same clients in the latency run
+        reference = unsecured_reference(tmp, bundle_dir, bundle, [ids[i] for i in order],
+                                        bundle._matrix(applicants)[order], args)
 
     trees = bundle.booster.num_trees()
     threads = Settings.model_fields["request_threads"].default if args.request_threads is None else args.request_threads
@@ -400,6 +436,12 @@ def main() -> int:
         print(f"  {engine}: p50 {r['transport_p50']:.2f} ms, 8 clients {r['transport_rps']:.0f}/s; the secured "
               f"path above it: {beyond:.2f} ms = {beyond / r['floor']:.1f}x the floor; (floor + transport) "
               f"{r['floor'] + r['transport_p50']:.2f} ms -> ratio {r['p50'] / (r['floor'] + r['transport_p50']):.1f}x")
+    print("the unsecured reference (unsecured_app.py: FastAPI, rows in memory, one shap.TreeExplainer, predict +"
+          " shap_values; no authentication, rate limit, database or audit; same uvicorn, workers, client and clients):")
+    print(f"  p50 {reference['p50']:.2f} ms, p95 {reference['p95']:.2f} ms, 8 clients {reference['rps']:.0f}/s")
+    for engine, r in results.items():
+        print(f"  secured on {engine}: p50 {r['p50'] / reference['p50']:.2f}x the reference's, 8 clients "
+              f"{r['rps'] / reference['rps']:.2f}x its throughput")
     print(f"\nrerun: .venv/bin/python {command}")
     return 0
 
