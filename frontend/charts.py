@@ -242,21 +242,32 @@ def score_histogram(
     x_title: str,
     y_title: str,
     threshold_label: str,
-    names: tuple[str, str] = ("", ""),
+    names: tuple[str, ...] = ("", ""),
 ) -> go.Figure:
-    """Applicants per probability bin; the bins at or above the threshold are red AND hatched
-    and named in the legend, so the split never rests on colour alone."""
-    centres = [(edges[i] + edges[i + 1]) / 2 * 100 for i in range(len(edges) - 1)]
-    below = [i for i, c in enumerate(centres) if c / 100 < threshold]
-    above = [i for i, c in enumerate(centres) if c / 100 >= threshold]
+    """Applicants per probability bin, each bar as wide as its bin; the bins at or above the
+    threshold are red AND hatched and named in the legend, so the split never rests on colour
+    alone. The API makes the threshold a bin edge; a bin that still straddles it (aggregates
+    stored before that) is grey, named as such, never counted on either side."""
+    sides: dict[str, list[int]] = {"below": [], "above": [], "mixed": []}
+    for i in range(len(edges) - 1):
+        low, high = edges[i], edges[i + 1]
+        sides["above" if low >= threshold else "below" if high <= threshold else "mixed"].append(i)
     fig = go.Figure()
-    for name, index, colour, shape in ((names[0], below, SAFE, ""), (names[1], above, RISK, "/")):
-        fig.add_trace(go.Bar(x=[centres[i] for i in index], y=[counts[i] for i in index], name=name,
-                             marker={"color": colour, "pattern": {"shape": shape, "fgcolor": "white", "fillmode": "overlay"}},
-                             hovertemplate="%{x:.1f}" + PERCENT + ": %{y}<extra>" + name + "</extra>"))
+    looks = (("below", SAFE, ""), ("above", RISK, "/"), ("mixed", NEUTRAL, "."))
+    for (side, colour, shape), name in zip(looks, (*names, "", "", "")[:3], strict=True):
+        index = sides[side]
+        if not index:
+            continue
+        fig.add_trace(go.Bar(
+            x=[(edges[i] + edges[i + 1]) / 2 * 100 for i in index], y=[counts[i] for i in index],
+            width=[(edges[i + 1] - edges[i]) * 100 * 0.95 for i in index], name=name,
+            customdata=[[edges[i] * 100, edges[i + 1] * 100] for i in index],
+            marker={"color": colour, "pattern": {"shape": shape, "fgcolor": "white", "fillmode": "overlay"}},
+            hovertemplate="%{customdata[0]:.1f}–%{customdata[1]:.1f}" + PERCENT + ": %{y}<extra>" + name + "</extra>",
+        ))
     fig.add_vline(x=threshold * 100, line_color=INK, line_width=3, annotation_text=threshold_label,
                   annotation_position="top right")
-    fig.update_layout(xaxis_title=x_title, yaxis_title=y_title, xaxis_ticksuffix=PERCENT, bargap=0.05, height=360,
+    fig.update_layout(xaxis_title=x_title, yaxis_title=y_title, xaxis_ticksuffix=PERCENT, xaxis_range=[0, 100], height=360,
                       margin={"l": 10, "r": 10, "t": 30, "b": 40}, legend={"orientation": "h", "y": -0.25},
                       barmode="overlay")
     return readable(fig)

@@ -666,7 +666,7 @@ class Histogram(BaseModel):
     counts: Annotated[list[int], Field(title="Counts")]
     edges: Annotated[list[float], Field(title="Edges")]
     """
-    Probability bin edges (0-1)
+    Probability bin edges (0-1): 20 equal bins, the decision threshold added as an edge (no bin holds both approved and refused applicants)
     """
 
 

@@ -194,6 +194,8 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "portfolio.pd_axis": {"fr": "Probabilité de défaut", "en": "Probability of default"},
     "portfolio.below_threshold": {"fr": "Sous le seuil : accordées", "en": "Below the threshold: approved"},
     "portfolio.above_threshold": {"fr": "Au-dessus du seuil : refusées (hachuré)", "en": "Above the threshold: refused (hatched)"},
+    "portfolio.straddling_threshold": {"fr": "À cheval sur le seuil (calcul antérieur, à relancer)",
+                                       "en": "Straddling the threshold (earlier computation, to be run again)"},
     "portfolio.distribution_note": {
         "fr": "Chaque barre compte les demandes d'une tranche de probabilité ; le trait noir est le seuil de décision ({threshold}).",
         "en": "Each bar counts the applications in a probability range; the black line is the decision threshold ({threshold}).",

@@ -4,6 +4,7 @@ since the previous comparable run (or a plain sentence when there is none)."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -77,6 +78,51 @@ def test_portfolio_page_says_the_loss_given_default_and_then_the_change_since_th
     assert "Loss given default: 45%" in captions and "Changes since the run of" in captions, captions
     assert {m.label: m for m in english.metric}["Approval rate"].delta == "+0.4\u00a0pt"
     assert "Perte" not in _texts(english)
+
+
+def _histogram_bars(at: AppTest) -> dict[str, float]:
+    """The portfolio histogram's bars added up per legend entry."""
+    [figure] = [spec for spec in (json.loads(c.proto.spec) for c in at.get("plotly_chart"))
+                if any(trace.get("type") == "bar" and trace.get("customdata") for trace in spec["data"])]
+    return {trace["name"]: sum(trace["y"]) for trace in figure["data"]}
+
+
+def test_the_histogram_s_green_bars_count_the_approved_and_its_red_bars_the_refused(monkeypatch, live_api: LiveApi):
+    octroi(live_api.env, "jobs", "run", "portfolio")
+    at = _portfolio(monkeypatch, live_api)
+    tiles = {m.label: m.value for m in at.metric}
+    applicants = int(tiles["Demandes"].replace("\u202f", "").replace("\xa0", "").replace(" ", ""))
+    engine = make_engine(live_api.env["OCTROI_DATABASE_URL"])
+    try:
+        with make_sessionmaker(engine)() as db:
+            summary = db.scalars(select(MonitoringAggregate).where(MonitoringAggregate.kind == "portfolio")
+                                 .order_by(MonitoringAggregate.computed_at.desc())).first().payload["summary"]
+    finally:
+        engine.dispose()
+    approved = round(summary["approval_rate"] * summary["applicants"])
+    bars = _histogram_bars(at)
+    assert bars == {"Sous le seuil : accordées": approved, "Au-dessus du seuil : refusées (hachuré)": applicants - approved}
+
+    # Aggregates stored before the threshold became an edge: the bin that straddles it is its
+    # own grey bar, named, counted on neither side.
+    edges = [i / 20 for i in range(21)]
+    straddling = next(i for i in range(20) if edges[i] < summary["threshold"] < edges[i + 1])
+    engine = make_engine(live_api.env["OCTROI_DATABASE_URL"])
+    try:
+        with make_sessionmaker(engine)() as db:
+            latest = db.scalars(select(MonitoringAggregate).where(MonitoringAggregate.kind == "portfolio")
+                                .order_by(MonitoringAggregate.computed_at.desc())).first()
+            counts = [10] * 20
+            latest.payload = {**latest.payload, "summary": {**summary, "histogram": {"edges": edges, "counts": counts}}}
+            db.commit()
+    finally:
+        engine.dispose()
+    at.run()
+    bars = _histogram_bars(at)
+    assert bars["À cheval sur le seuil (calcul antérieur, à relancer)"] == 10
+    assert bars["Sous le seuil : accordées"] == 10 * straddling
+    assert bars["Au-dessus du seuil : refusées (hachuré)"] == 10 * (19 - straddling)
+    octroi(live_api.env, "jobs", "run", "portfolio")  # the page's true figures for the next tests
 
 
 def test_segments_keep_their_axis_across_a_language_switch_in_their_own_order(monkeypatch, live_api: LiveApi):

@@ -44,7 +44,12 @@ def test_summary_computed_by_the_job_matches_a_direct_computation_on_the_importe
     # The meaning of the figure: sum over approved applicants of PD x LGD x exposure (credit).
     assert body["lgd"] == app.state.settings.lgd == 0.45  # the documented default (OCTROI_LGD)
     assert body["expected_loss"] == pytest.approx((p[approved] * 0.45 * credit[approved]).sum(), rel=1e-6)
-    assert sum(body["histogram"]["counts"]) == len(p) and len(body["histogram"]["edges"]) == 21
+    edges, counts = body["histogram"]["edges"], body["histogram"]["counts"]
+    assert sum(counts) == len(p) and len(counts) == len(edges) - 1
+    # The histogram's split is the decision's: the threshold is a bin edge, no bin holds both
+    # approved and refused applicants, and the bins below it count exactly the approved.
+    assert model_bundle.threshold in edges and set(np.linspace(0, 1, 21).round(6)) <= {round(e, 6) for e in edges}
+    assert sum(c for c, low in zip(counts, edges, strict=False) if low < model_bundle.threshold) == approved.sum()
     assert sum(b["count"] for b in body["risk_bands"]) == len(p)
     assert "would be approved" in body["executive_summary"]
     assert body["freshness"]["current"] is True and body["model_version"] == model_bundle.version

@@ -131,7 +131,7 @@ def run_job(
         if kind == "portfolio":
             futures = client.map(tasks.portfolio_task, urls, lows, highs, model=model,
                                  threshold=float(bundle.threshold), pure=False)
-            total = add_partials(client.gather(futures))
+            total = add_partials(client.gather(futures), float(bundle.threshold))
             payload = finish_aggregates(total, float(bundle.threshold), bundle.version)
         elif kind == "drift":
             reference = client.scatter(bundle.monitoring_reference, broadcast=True, hash=False)

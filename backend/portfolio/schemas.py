@@ -13,7 +13,10 @@ SegmentBy = Literal["contract_type", "gender", "age_band", "income_type", "educa
 
 
 class Histogram(BaseModel):
-    edges: list[float] = Field(description="Probability bin edges (0-1)")
+    edges: list[float] = Field(
+        description="Probability bin edges (0-1): 20 equal bins, the decision threshold added as an edge (no bin "
+                    "holds both approved and refused applicants)"
+    )
     counts: list[int]
 
 

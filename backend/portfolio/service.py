@@ -63,6 +63,13 @@ def _codes(name: str, values: np.ndarray) -> np.ndarray:
     return np.fromiter((index[v] for v in values), dtype=np.int64, count=len(values))
 
 
+def histogram_edges(threshold: float) -> np.ndarray:
+    """HISTOGRAM_BINS equal bins over [0, 1], the threshold added as an edge: every bin is then
+    wholly approved (below it) or wholly refused (at or above it), so the chart's split agrees
+    with the approval count."""
+    return np.union1d(np.linspace(0.0, 1.0, HISTOGRAM_BINS + 1), [min(max(float(threshold), 0.0), 1.0)])
+
+
 def partial_aggregates(population: pd.DataFrame, probabilities: np.ndarray, threshold: float) -> dict[str, Any]:
     """Additive sums over one partition of the population (no row survives this function)."""
     p = np.asarray(probabilities, dtype=np.float64)
@@ -85,13 +92,13 @@ def partial_aggregates(population: pd.DataFrame, probabilities: np.ndarray, thre
         "probability_sum_approved": float(p[approved].sum()),
         "expected_loss": float(np.nansum(p[approved] * credit[approved])),
         "approved_credit": float(np.nansum(credit[approved])),
-        "histogram": np.histogram(p, bins=HISTOGRAM_BINS, range=(0.0, 1.0))[0].tolist(),
+        "histogram": np.histogram(p, bins=histogram_edges(threshold))[0].tolist(),
         "bands": [int((bands == band).sum()) for band in GRADE_NAMES],
         "segments": segments,
     }
 
 
-def add_partials(parts: Iterable[dict[str, Any]]) -> dict[str, Any]:
+def add_partials(parts: Iterable[dict[str, Any]], threshold: float) -> dict[str, Any]:
     total: dict[str, Any] | None = None
     for part in parts:
         if total is None:
@@ -106,7 +113,7 @@ def add_partials(parts: Iterable[dict[str, Any]]) -> dict[str, Any]:
             for key, values in sums.items():
                 into[key] = [a + b for a, b in zip(into[key], values, strict=True)]
     if total is None:
-        return partial_aggregates(pd.DataFrame(columns=["AMT_CREDIT", *SEGMENTS.values()]), np.zeros(0), 1.0)
+        return partial_aggregates(pd.DataFrame(columns=["AMT_CREDIT", *SEGMENTS.values()]), np.zeros(0), threshold)
     return total
 
 
@@ -114,7 +121,9 @@ def finish_aggregates(total: dict[str, Any], threshold: float, model_version: st
     """Everything COMEX can ask for, from the added partials (aggregates only)."""
     n = total["applicants"]
     n_approved = total["approved"]
-    edges = np.linspace(0.0, 1.0, HISTOGRAM_BINS + 1)
+    edges = histogram_edges(threshold)
+    if len(total["histogram"]) != len(edges) - 1:
+        raise ValueError("the partial histograms were not counted on this threshold's bins")
     summary = {
         "model_version": model_version,
         "applicants": n,
@@ -123,7 +132,7 @@ def finish_aggregates(total: dict[str, Any], threshold: float, model_version: st
         "expected_default_rate_approved": round(total["probability_sum_approved"] / n_approved, 6) if n_approved else None,
         "expected_loss": round(total["expected_loss"], 2) if n_approved else 0.0,
         "approved_credit": round(total["approved_credit"], 2) if n_approved else 0.0,
-        "histogram": {"edges": [round(float(e), 4) for e in edges], "counts": [int(c) for c in total["histogram"]]},
+        "histogram": {"edges": [float(e) for e in edges], "counts": [int(c) for c in total["histogram"]]},
         "risk_bands": [
             {"band": band, "count": count, "share": round(count / n, 6) if n else 0.0}
             for band, count in zip(GRADE_NAMES, total["bands"], strict=True)

@@ -104,7 +104,8 @@ def portfolio_page() -> None:
             charts.score_histogram(summary.histogram.edges, summary.histogram.counts, summary.threshold,
                                    ui.t("portfolio.pd_axis"), ui.t("portfolio.count"),
                                    ui.t("score.threshold", threshold=ui.pct(summary.threshold)),
-                                   (ui.t("portfolio.below_threshold"), ui.t("portfolio.above_threshold"))),
+                                   (ui.t("portfolio.below_threshold"), ui.t("portfolio.above_threshold"),
+                                    ui.t("portfolio.straddling_threshold"))),
             key="histogram",
         )
         st.caption(ui.t("portfolio.distribution_note", threshold=ui.pct(summary.threshold)))
