@@ -105,14 +105,20 @@ def contributions(
     axis_title: str,
     raises: str,
     lowers: str,
+    rest: tuple[str, float] | None = None,
 ) -> go.Figure:
     """Signed horizontal bars, biggest effect on top; red raises the risk, green lowers it,
-    and the hover text says so in words."""
+    and the hover text says so in words. ``rest`` (label, effect): the features not listed,
+    one grey bar at the bottom, so the bars add up to the client's probability minus the
+    model's reference point."""
     order = sorted(range(len(labels)), key=lambda i: abs(effects[i]))
     ys = [f"{labels[i]} = {values[i]}" for i in order]
     xs = [effects[i] * 100 for i in order]
     colours = [RISK if x > 0 else SAFE for x in xs]
     words = [raises if x > 0 else lowers for x in xs]
+    if rest is not None:
+        ys, xs = [rest[0], *ys], [rest[1] * 100, *xs]
+        colours, words = [NEUTRAL, *colours], [raises if rest[1] > 0 else lowers, *words]
     fig = go.Figure(
         go.Bar(
             x=xs,

@@ -746,6 +746,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "en": "Grade on the bank's fixed PD master scale (A to G): it does not move when the model is retrained. "
         "The decision is taken separately, against the threshold.",
     },
+    "explanation.rest": {"fr": "Les {count} autres facteurs, ensemble", "en": "The {count} other factors, together"},
     "explanation.base": {
         "fr": "Risque moyen de la population : {base}. Les effets s'additionnent à partir du point de référence "
         "du modèle ({reference}) jusqu'à la probabilité du client ({probability}).",

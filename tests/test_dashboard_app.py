@@ -224,6 +224,28 @@ def test_advisor_comparison_similar_and_report_tabs_work(monkeypatch, live_api: 
     assert at.get("download_button")
 
 
+def test_the_contribution_bars_add_up_to_the_client_s_probability_from_the_reference_point(
+    monkeypatch, live_api: LiveApi
+):
+    """The caption says the effects add up from the model's reference point to the client's
+    probability: the chart shows the features not listed as one grey bar, so they do."""
+    at = _logged_in(monkeypatch, live_api, "advisor")
+    at.session_state[CLIENT_KEY] = live_api.client_id
+    at.run()
+    assert not at.exception and not _errors(at), _errors(at)
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    [bars] = [t for c in charts for t in c["data"] if t.get("type") == "bar" and t.get("orientation") == "h"
+              and any(" = " in y for y in t["y"])]
+    [rest] = [i for i, y in enumerate(bars["y"]) if y.startswith("Les ") and y.endswith(" autres facteurs, ensemble")]
+    assert rest == 0 and bars["marker"]["color"][0] == "#8c959f"  # the bottom bar, grey
+    explanation = httpx.get(f"{live_api.url}/api/v1/clients/{live_api.client_id}/explanation",
+                            headers={"Authorization": f"Bearer {api_token(live_api, 'advisor')}"},
+                            params={"top": 10}, timeout=30).json()
+    assert len(bars["x"]) == 11 and bars["y"][0] == f"Les {explanation['other']['count']} autres facteurs, ensemble"
+    points = 100 * (explanation["probability"] - explanation["reference_probability"])
+    assert sum(bars["x"]) == pytest.approx(points, abs=1e-9)
+
+
 def _scatter_traces(at: AppTest) -> list[dict]:
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     [scatter] = [c for c in charts if any(t.get("name") == "Groupes sous la moyenne" and t.get("type") == "scatter" and t.get("mode") == "markers" for t in c["data"])]

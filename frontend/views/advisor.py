@@ -113,6 +113,8 @@ def render_explanation(explanation: contract.Explanation, key: str = "client") -
                 [r.label + (" ⚖" if r.protected else "") for r in rows], [r.effect for r in rows],
                 [_value_text(r.value) for r in rows],
                 ui.t("explanation.axis"), ui.t("explanation.raises"), ui.t("explanation.lowers"),
+                rest=(ui.t("explanation.rest", count=ui.num(explanation.other.count)), explanation.other.effect)
+                if explanation.other.count else None,
             ),
             key=f"{key}_contributions",
         )
