@@ -369,7 +369,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "fr": "Pas assez de profils de référence pour ce croisement.",
         "en": "Not enough reference profiles for this cross.",
     },
-    "similar.k": {"fr": "Nombre de clients similaires", "en": "Number of similar clients"},
+    "similar.k": {"fr": "Nombre de groupes similaires", "en": "Number of similar groups"},
     "similar.rate": {
         "fr": "Taux de défaut des {k} profils les plus proches : {rate} (population : {population}).",
         "en": "Default rate of the {k} closest profiles: {rate} (population: {population}).",

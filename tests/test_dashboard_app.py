@@ -13,6 +13,7 @@ import httpx
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from frontend import i18n
 from frontend.api import Tokens
 from frontend.navigation import ROLE_PAGES
 from frontend.ui import TOKENS_KEY
@@ -219,6 +220,13 @@ def test_advisor_comparison_similar_and_report_tabs_work(monkeypatch, live_api: 
     assert not at.exception and not _errors(at)
     assert len(at.get("plotly_chart")) >= 4  # gauge, contributions, density, scatter or radar
     assert at.dataframe  # the similar-clients table
+    # The slider counts what the table lists: anonymous groups, one row each (not clients).
+    slider = at.slider(key="similar_k")
+    table = next(d.value for d in at.dataframe if "Taille du groupe" in d.value.columns)
+    assert slider.label == "Nombre de groupes similaires" and len(table) == slider.value == 10
+    sizes = sum(int(str(v).replace("\u202f", "").replace("\xa0", "")) for v in table["Taille du groupe"])
+    assert any(f"Taux de défaut des 10 groupes les plus proches ({i18n.number(sizes, 'fr')} personnes)" in m.value
+               for m in at.markdown), [m.value for m in at.markdown]
     next(b for b in at.button if b.label == "Générer le rapport").click().run()
     assert not at.exception and not _errors(at), _errors(at)
     assert at.get("download_button")
