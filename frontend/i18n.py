@@ -271,8 +271,12 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "users.must_change": {"fr": "Mot de passe à changer", "en": "Password to change"},
     "users.created_at": {"fr": "Créé le", "en": "Created on"},
     "users.unlock_note": {
-        "fr": "Lever le verrouillage de {username} après trop d'échecs de connexion.",
-        "en": "Lift {username}'s lock after too many failed sign-ins.",
+        "fr": "{username} est verrouillé jusqu'au {until} après trop d'échecs de connexion : lever le verrouillage.",
+        "en": "{username} is locked until {until} after too many failed sign-ins: lift the lock.",
+    },
+    "users.not_locked": {
+        "fr": "{username} n'est pas verrouillé : rien à déverrouiller.",
+        "en": "{username} is not locked: nothing to unlock.",
     },
     "portfolio.not_computed": {
         "fr": "Les chiffres du portefeuille ne sont pas encore calculés pour le modèle en service : "

@@ -171,6 +171,34 @@ def test_one_time_password_user_must_change_it_first(monkeypatch, live_api: Live
     assert at.title[0].value == "Dossier client"
 
 
+def test_admin_unlocks_only_a_locked_account_and_the_page_says_until_when(monkeypatch, live_api: LiveApi):
+    admin = {"Authorization": f"Bearer {api_token(live_api, 'admin')}"}
+    username = f"lock-{int(time.time() * 1000) % 10**9}"
+    created = httpx.post(f"{live_api.url}/api/v1/users", json={"username": username, "full_name": "Locked Out",
+                                                                "role": "comex"}, headers=admin, timeout=30)
+    assert created.status_code == 201, created.text
+    at = _logged_in(monkeypatch, live_api, "admin")
+    at.selectbox(key="manage_user").set_value(username).run()
+    assert not at.exception and not _errors(at), _errors(at)
+    assert at.button(key="manage_unlock").disabled  # nothing to unlock: not offered
+    assert any(f"{username} n'est pas verrouillé" in m.value for m in at.markdown)
+
+    for _ in range(5):  # the lockout threshold
+        failed = httpx.post(f"{live_api.url}/api/v1/auth/token", data={"username": username, "password": "wrong"},
+                            timeout=30)
+        assert failed.status_code == 401, failed.text
+    at.run()
+    assert not at.button(key="manage_unlock").disabled
+    assert any(f"{username} est verrouillé jusqu'au " in m.value for m in at.markdown), [m.value for m in at.markdown]
+    table = next(d.value for d in at.dataframe if "Verrouillé jusqu'au" in d.value.columns)
+    assert table.set_index("Identifiant").loc[username, "Verrouillé jusqu'au"] != "—"
+    at.button(key="manage_unlock").click().run()
+    assert not at.exception and not _errors(at), _errors(at)
+    assert any(f"Le compte {username} est déverrouillé" in s.value for s in at.success)
+    users = httpx.get(f"{live_api.url}/api/v1/users", headers=admin, timeout=30).json()
+    assert next(u for u in users if u["username"] == username)["locked_until"] is None
+
+
 def test_client_report_pdf_is_generated_streamed_and_audited(live_api: LiveApi):
     advisor = api_token(live_api, "advisor")
     answer = httpx.get(

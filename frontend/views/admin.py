@@ -5,6 +5,7 @@ first and says what it did (issue 13)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -103,6 +104,11 @@ def _active_row(username: str, user: contract.UserOut) -> None:
         _patched(username, {"active": not user.active}, message)
 
 
+def _locked(user: contract.UserOut) -> bool:
+    """Locked now (after too many failed sign-ins); a lock whose time has passed no longer is."""
+    return user.locked_until is not None and user.locked_until > datetime.now(UTC)
+
+
 def _manage(users: list[contract.UserOut]) -> None:
     st.subheader(ui.t("users.manage"))
     if not users:
@@ -118,8 +124,10 @@ def _manage(users: list[contract.UserOut]) -> None:
     _role_row(username, user)
     _active_row(username, user)
     left, right = st.columns([3, 1], vertical_alignment="center")
-    left.markdown(ui.t("users.unlock_note", username=username))
-    if right.button(ui.t("users.unlock"), key="manage_unlock"):
+    locked = _locked(user)
+    left.markdown(ui.t("users.unlock_note", username=username, until=ui.when(user.locked_until)) if locked
+                  else ui.t("users.not_locked", username=username))
+    if right.button(ui.t("users.unlock"), key="manage_unlock", disabled=not locked):
         if ui.call_as(contract.UserOut, ui.client().post, f"/users/{username}/unlock") is not None:
             _done(ui.t("users.unlocked_done", username=username))
     left, right = st.columns([3, 1], vertical_alignment="center")
@@ -184,7 +192,7 @@ def users_page() -> None:
                 ui.t("users.full_name"): [u.full_name or "—" for u in users],
                 ui.t("users.role"): [ui.t(f"role.{u.role}") for u in users],
                 ui.t("users.active"): [ui.show_value(u.active) for u in users],
-                ui.t("users.locked_until"): [ui.when(u.locked_until) if u.locked_until else "—" for u in users],
+                ui.t("users.locked_until"): [ui.when(u.locked_until) if _locked(u) else "—" for u in users],
                 ui.t("users.must_change"): [ui.show_value(u.must_change_password) for u in users],
                 ui.t("users.created_at"): [ui.when(u.created_at) for u in users],
             }),
