@@ -9,6 +9,7 @@ default code, and the 422 handler answers ``validation_error`` with one entry pe
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -93,16 +94,20 @@ class ApiProblem(HTTPException):
         headers: dict[str, str] | None = None,
         *,
         field: str | None = None,
+        reasons: Sequence[str] = (),
     ) -> None:
         super().__init__(status_code=status_code, detail=detail, headers=headers)
         self.code = code
-        # A 422 names its field like the validation handler does (``errors``).
-        self.errors = [{"field": field, "message": detail.removeprefix(f"{field}: ")}] if field else []
+        # Names its field like the validation handler does (``errors``), one entry per broken
+        # rule with its machine-readable ``reason`` (the dashboard words it in its language).
+        message = detail.removeprefix(f"{field}: ")
+        self.errors = [{"field": field, "message": message, "reason": reason} for reason in reasons or ("invalid",)
+                       ] if field else []
 
     @classmethod
-    def for_field(cls, status_code: int, field: str, detail: str) -> ApiProblem:
+    def for_field(cls, status_code: int, field: str, detail: str, reasons: Sequence[str] = ()) -> ApiProblem:
         """A refusal about one field, with the status's default code."""
-        return cls(status_code, default_code(status_code), detail, field=field)
+        return cls(status_code, default_code(status_code), detail, field=field, reasons=reasons)
 
 
 def error_body(status: int, detail: str, code: ErrorCode | str | None = None, **extra: Any) -> dict:
@@ -133,6 +138,21 @@ ERROR_BODY_SCHEMA: dict = {
     "properties": {
         "detail": {"type": "string", "description": "What is wrong, for a person"},
         "code": _CODE_SCHEMA,
+        "errors": {"type": "array", "items": {"$ref": "#/components/schemas/FieldError"},
+                   "description": "When the refusal is about a field: which, and why"},
+    },
+}
+
+FIELD_ERROR_SCHEMA: dict = {
+    "type": "object",
+    "title": "FieldError",
+    "required": ["field", "message", "reason"],
+    "properties": {
+        "field": {"type": "string"},
+        "message": {"type": "string", "description": "What is wrong, in English, for a person"},
+        "reason": {"type": "string", "description": (
+            "Machine-readable rule the value breaks: pydantic's error type (missing, string_too_long, ...) or "
+            "Octroi's own (contains_client_id, password_too_short, username_taken, ...); stable, word it from this")},
     },
 }
 
@@ -146,15 +166,7 @@ VALIDATION_ERROR_SCHEMA: dict = {
     "properties": {
         "detail": {"type": "string", "description": "Every problem as 'field: message; ...'"},
         "code": _CODE_SCHEMA,
-        "errors": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "title": "FieldError",
-                "required": ["field", "message"],
-                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
-            },
-        },
+        "errors": {"type": "array", "items": {"$ref": "#/components/schemas/FieldError"}},
     },
 }
 
@@ -173,6 +185,7 @@ def _document_errors(schema: dict) -> None:
     components["ErrorCode"] = ERROR_CODE_SCHEMA
     components["ErrorBody"] = ERROR_BODY_SCHEMA
     components["HTTPValidationError"] = VALIDATION_ERROR_SCHEMA
+    components["FieldError"] = FIELD_ERROR_SCHEMA
     components.pop("ValidationError", None)
     for path_item in schema.get("paths", {}).values():
         for operation in path_item.values():
@@ -225,7 +238,8 @@ def install_error_handlers(app: FastAPI) -> None:
             return Response(status_code=exc.status_code, headers=headers)
         code = getattr(exc, "code", None) or default_code(exc.status_code)
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-        extra = {"errors": getattr(exc, "errors", [])} if exc.status_code == 422 else {}
+        errors = getattr(exc, "errors", [])
+        extra = {"errors": errors} if errors or exc.status_code == 422 else {}
         return JSONResponse(
             status_code=exc.status_code, content=error_body(exc.status_code, detail, code, **extra), headers=headers
         )
@@ -233,7 +247,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"field": _field_path(err.get("loc", ())), "message": err.get("msg", "invalid")}
+            {"field": _field_path(err.get("loc", ())), "message": err.get("msg", "invalid"),
+             "reason": str(err.get("type", "invalid"))}
             for err in exc.errors()
         ]
         summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)

@@ -52,6 +52,7 @@ class ApiError(Exception):
         retry_after: int | None = None,
         code: str | None = None,
         fields: tuple[str, ...] = (),
+        reasons: tuple[tuple[str, str], ...] = (),
     ) -> None:
         super().__init__(f"{kind}: {detail}" if detail else str(kind))
         self.kind = kind
@@ -60,6 +61,7 @@ class ApiError(Exception):
         self.retry_after = retry_after
         self.code = code  # the API's machine-readable ErrorCode
         self.fields = fields  # the fields a validation_error names
+        self.reasons = reasons  # (field, machine-readable rule) of each FieldError: worded by the dashboard
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,7 @@ class Problem:
     code: str | None
     detail: str
     fields: tuple[str, ...] = ()
+    reasons: tuple[tuple[str, str], ...] = ()
 
 
 # The API's ``ErrorCode`` (docs/openapi.json) -> what the dashboard does about it. The
@@ -135,10 +138,10 @@ def _problem(response_body: bytes) -> Problem:
         return Problem(None, "")
     code = body.get("code") if isinstance(body.get("code"), str) else None
     detail = body.get("detail") if isinstance(body.get("detail"), str) else ""
-    fields = tuple(
-        str(item["field"]) for item in body.get("errors") or [] if isinstance(item, dict) and "field" in item
-    )
-    return Problem(code, detail[:500], fields)
+    items = [item for item in body.get("errors") or [] if isinstance(item, dict) and "field" in item]
+    fields = tuple(str(item["field"]) for item in items)
+    reasons = tuple((str(item["field"]), str(item.get("reason") or "invalid")) for item in items)
+    return Problem(code, detail[:500], fields, reasons)
 
 
 class ApiClient:
@@ -228,6 +231,7 @@ class ApiClient:
             retry_after=int(retry) if retry.isdigit() else None,
             code=problem.code,
             fields=problem.fields,
+            reasons=problem.reasons,
         )
 
     @staticmethod

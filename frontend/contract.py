@@ -587,6 +587,18 @@ class FeatureInfo(BaseModel):
     name: Annotated[str, Field(title="Name")]
 
 
+class FieldError(BaseModel):
+    field: str
+    message: str
+    """
+    What is wrong, in English, for a person
+    """
+    reason: str
+    """
+    Machine-readable rule the value breaks: pydantic's error type (missing, string_too_long, ...) or Octroi's own (contains_client_id, password_too_short, username_taken, ...); stable, word it from this
+    """
+
+
 class Freshness(BaseModel):
     age_seconds: Annotated[float, Field(title="Age Seconds")]
     computed_at: Annotated[AwareDatetime, Field(title="Computed At")]
@@ -638,11 +650,6 @@ class GradeBacktest(BaseModel):
     underestimated: Annotated[bool | None, Field(title="Underestimated")] = None
 
 
-class Error(BaseModel):
-    field: str
-    message: str
-
-
 class HTTPValidationError(BaseModel):
     code: Annotated[
         Literal["bad_request", "validation_error", "invalid_credentials", "not_authenticated", "password_change_required", "forbidden", "not_found", "method_not_allowed", "conflict", "payload_too_large", "unsupported_media_type", "account_locked", "rate_limited", "audit_unavailable", "model_unavailable", "aggregates_not_computed", "service_unavailable", "internal_error", "approval_required", "four_eyes", "decision_contested", "contest_open", "decision_superseded", "no_open_contest", "reviewer_is_decider", "snapshot_unavailable", "model_version_unavailable"],
@@ -655,7 +662,7 @@ class HTTPValidationError(BaseModel):
     """
     Every problem as 'field: message; ...'
     """
-    errors: list[Error]
+    errors: list[FieldError]
 
 
 class Health(BaseModel):
@@ -1434,6 +1441,10 @@ class ErrorBody(BaseModel):
     detail: str
     """
     What is wrong, for a person
+    """
+    errors: list[FieldError] | None = None
+    """
+    When the refusal is about a field: which, and why
     """
 
 

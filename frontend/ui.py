@@ -198,12 +198,34 @@ def keep_session_fresh() -> None:
 
 def error_message(error: ApiError) -> str:
     if error.kind in (ErrorKind.invalid, ErrorKind.conflict):
-        return t(f"error.{error.kind}", detail=error.detail or "—")
+        return t(f"error.{error.kind}", detail=refusal_detail(error) or "—")
     if error.kind is ErrorKind.locked and error.retry_after:
         return t("login.locked", minutes=max(1, round(error.retry_after / 60)))
     if error.kind is ErrorKind.rate_limited:
         return t("error.rate_limited", seconds=error.retry_after or 60)
     return t(f"error.{error.kind}")
+
+
+def refusal_detail(error: ApiError) -> str:
+    """What a refused input breaks, in the page's language: each field by its label and the
+    rule by the API's machine-readable reason (``FieldError.reason``), never the API's English
+    in a French page. A rule the catalog does not know yet: its English words in English, a
+    plain "invalid value" in French."""
+    if not error.reasons:  # a refusal about the state of things: its code says which
+        code = f"problem.{error.code}"
+        if code in i18n.CATALOG:
+            return t(code)
+        return error.detail if lang() == "en" else t(f"problem.{error.kind}")
+    parts = []
+    for field, reason in error.reasons:
+        name = field.rsplit(".", 1)[-1]
+        label = t_or(f"field.{name}", name)
+        known = f"problem.{reason}" in i18n.CATALOG
+        if known or lang() != "en":
+            parts.append(t("error.field_problem", field=label, problem=t(f"problem.{reason}" if known else "problem.invalid")))
+        else:
+            return error.detail
+    return t("error.problems_joined").join(dict.fromkeys(parts))
 
 
 def show_error(error: ApiError) -> None:

@@ -34,29 +34,42 @@ COMMON_PASSWORDS = frozenset(
 
 
 class PasswordPolicyError(ValueError):
-    """The password breaks the policy; the message says which rule."""
+    """The password breaks the policy; the message says which rules, ``reasons`` names them
+    (``password_too_short``, ``password_too_long``, ``password_too_common``,
+    ``password_contains_username``)."""
+
+    def __init__(self, message: str, reasons: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.reasons = reasons
+
+
+def broken_password_rules(password: str, username: str | None = None) -> list[tuple[str, str]]:
+    """Every rule ``password`` breaks, as (machine-readable reason, plain words); empty when
+    it is acceptable."""
+    broken: list[tuple[str, str]] = []
+    if len(password) < MIN_LENGTH:
+        broken.append(("password_too_short", f"must be at least {MIN_LENGTH} characters long"))
+    if len(password) > MAX_LENGTH:
+        broken.append(("password_too_long", f"must be at most {MAX_LENGTH} characters long"))
+    lowered = password.lower()
+    core = lowered.rstrip(string.digits + string.punctuation + " ")
+    if lowered in COMMON_PASSWORDS or core in COMMON_PASSWORDS or len(set(lowered)) <= 2:
+        broken.append(("password_too_common", "is too common or too repetitive"))
+    if username and username.strip() and username.strip().lower() in lowered:
+        broken.append(("password_contains_username", "must not contain the username"))
+    return broken
 
 
 def password_problems(password: str, username: str | None = None) -> list[str]:
     """Every rule ``password`` breaks, in plain words (empty when it is acceptable)."""
-    problems: list[str] = []
-    if len(password) < MIN_LENGTH:
-        problems.append(f"must be at least {MIN_LENGTH} characters long")
-    if len(password) > MAX_LENGTH:
-        problems.append(f"must be at most {MAX_LENGTH} characters long")
-    lowered = password.lower()
-    core = lowered.rstrip(string.digits + string.punctuation + " ")
-    if lowered in COMMON_PASSWORDS or core in COMMON_PASSWORDS or len(set(lowered)) <= 2:
-        problems.append("is too common or too repetitive")
-    if username and username.strip() and username.strip().lower() in lowered:
-        problems.append("must not contain the username")
-    return problems
+    return [words for _, words in broken_password_rules(password, username)]
 
 
 def check_password_policy(password: str, username: str | None = None) -> None:
-    problems = password_problems(password, username)
-    if problems:
-        raise PasswordPolicyError("password " + "; ".join(problems))
+    broken = broken_password_rules(password, username)
+    if broken:
+        raise PasswordPolicyError("password " + "; ".join(words for _, words in broken),
+                                  tuple(reason for reason, _ in broken))
 
 
 def generate_password(nbytes: int = 18) -> str:

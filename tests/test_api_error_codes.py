@@ -4,6 +4,9 @@ permission, without reading English prose."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from backend.errors import ErrorCode
@@ -94,3 +97,52 @@ def test_a_refused_user_field_is_a_validation_error_naming_the_field(client, aut
                           headers=auth_headers("admin"))
     assert refused.status_code == 422 and _code(refused) == "validation_error"
     assert [e["field"] for e in refused.json()["errors"]] == ["password"]
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _octroi_reasons() -> set[str]:
+    """Every machine-readable ``FieldError.reason`` Octroi itself sends (pydantic's own types
+    aside), read from where each is raised."""
+    def read(path: str) -> str:
+        return (ROOT / path).read_text(encoding="utf-8")
+
+    return {
+        *re.findall(r'(?:reason=|\b\d{3},\s*)"([a-z_]+)"', read("backend/users/service.py")),
+        *re.findall(r'\("(password_[a-z_]+)"', read("security/passwords.py")),
+        *re.findall(r'LifecycleError\(\s*"([a-z_]+)"', read("backend/decisions/service.py")),
+        *re.findall(r'PydanticCustomError\("([a-z_]+)"', read("backend/decisions/schemas.py")),
+        *re.findall(r'"type": "([a-z_]+)"', read("backend/decisions/routes.py")),
+    }
+
+
+def test_every_reason_octroi_sends_is_worded_in_both_languages_by_the_dashboard():
+    from frontend import i18n
+
+    reasons = _octroi_reasons()
+    assert {"username_taken", "password_too_short", "contains_client_id", "empty", "reason_required"} <= reasons
+    missing = sorted(r for r in reasons if not {"fr", "en"} <= set(i18n.CATALOG.get(f"problem.{r}", {})))
+    assert not missing, missing
+
+
+def test_a_refusal_names_the_rule_each_field_breaks(client, auth_headers, make_user):
+    make_user("erin", "comex", "Quiet-Harbour-Lantern-7")
+    taken = client.post(f"{API}/users", json={"username": "erin", "full_name": "Again", "role": "comex"},
+                        headers=auth_headers("admin"))
+    assert taken.status_code == 409 and _code(taken) == "conflict"
+    assert taken.json()["errors"] == [{"field": "username", "message": "'erin' already exists", "reason": "username_taken"}]
+    malformed = client.post(f"{API}/users", json={"username": "Bad Name!", "full_name": "X", "role": "comex"},
+                            headers=auth_headers("admin"))
+    assert malformed.status_code == 422 and [e["reason"] for e in malformed.json()["errors"]] == ["string_pattern_mismatch"]
+
+    make_user("dora", "advisor", "Tulip-Orbit-42-Lantern")
+    token = client.post(TOKEN_URL, data={"username": "dora", "password": "Tulip-Orbit-42-Lantern"}).json()["access_token"]
+    weak = client.post(f"{API}/auth/password", json={"current_password": "Tulip-Orbit-42-Lantern", "new_password": "dora-1"},
+                       headers={"Authorization": f"Bearer {token}"})
+    assert weak.status_code == 422, weak.text
+    assert {(e["field"], e["reason"]) for e in weak.json()["errors"]} == {
+        ("new_password", "password_too_short"), ("new_password", "password_contains_username")}
+    # pydantic's own rules keep pydantic's names
+    short = client.get(f"{API}/audit/events", params={"limit": 0}, headers=auth_headers("compliance"))
+    assert short.status_code == 422 and short.json()["errors"][0]["reason"] == "greater_than_equal"

@@ -1,5 +1,5 @@
 """The decision lifecycle and the challenger view in the dashboard (Streamlit AppTest against
-the live API of ``tests/fixtures/live.py``). Uses applicants 5 and 6, which no other dashboard
+the live API of ``tests/fixtures/live.py``). Uses applicants 5, 6 and 7, which no other dashboard
 test touches."""
 
 from __future__ import annotations
@@ -51,6 +51,26 @@ def test_advisor_sees_the_history_before_the_form_then_records_a_contest_that_an
     widget(at, "text_area", "review_reason").input("Dossier revu.")
     _click(at, "Enregistrer le réexamen")
     assert any("un autre conseiller doit la réexaminer" in e.value for e in at.error)
+
+
+def test_a_refused_reason_is_said_in_the_page_s_language_never_in_the_api_s_english(
+    monkeypatch, live_api: LiveApi, applicant_ids
+):
+    client_id = str(applicant_ids[7])
+    at = _section(monkeypatch, live_api, client_id)
+    widget(at, "text_area", "final_reason").input(f"Client {client_id} connu de l'agence")
+    _click(at, "Enregistrer la décision")
+    errors = [e.value for e in at.error]
+    assert any(e == "Saisie refusée : Motif — ne doit pas contenir l'identifiant du client (il n'est conservé "
+               "que sous pseudonyme)" for e in errors), errors
+    assert not any("must not" in e or "reason:" in e for e in errors), errors
+    assert HISTORY_KEY not in at.session_state or not at.session_state[HISTORY_KEY][1].entries  # nothing recorded
+
+    at.radio(key="octroi_lang").set_value("en").run()
+    widget(at, "text_area", "final_reason").input(f"Client {client_id} known to the branch")
+    _click(at, "Record the decision")
+    assert any(e.value == "Input refused: Reason — must not contain the client id (it is only kept under a pseudonym)"
+               for e in at.error), [e.value for e in at.error]
 
 
 def test_compliance_reproduces_a_past_decision_and_reads_the_challenger_page(

@@ -228,7 +228,8 @@ def change_password(
         ) from exc
     if not right:
         ctx.audit(outcome="denied", details={"reason": "wrong current password"})
-        raise ApiProblem.for_field(400, "current_password", "current_password: is not your current password")
+        raise ApiProblem.for_field(400, "current_password", "current_password: is not your current password",
+                                   ("wrong_current_password",))
     try:
         change_own_password(
             db,
@@ -243,6 +244,6 @@ def change_password(
         db.rollback()
         if exc.field == "current_password":
             ctx.audit(outcome="denied", details={"reason": "wrong current password"})
-        raise ApiProblem.for_field(exc.status_code, exc.field, str(exc)) from exc
+        raise ApiProblem.for_field(exc.status_code, exc.field, str(exc), exc.reasons) from exc
     ctx.audit()
     return Message(detail="Password changed")

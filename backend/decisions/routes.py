@@ -53,7 +53,7 @@ def _refuse(ctx: RequestContext, resource: str | None, exc: service.LifecycleErr
     ctx.refuse(resource=resource, outcome="error", details={"reason": exc.code, **extra})
     if exc.status == 422:
         return RequestValidationError([{"loc": ("body", exc.field or "request"), "msg": exc.message,
-                                        "type": "value_error"}])
+                                        "type": exc.code}])
     return _problem(exc)
 
 
@@ -70,7 +70,7 @@ def _no_client_id_in(text: str | None, client_id: str, field: str) -> None:
     # Invariant 1: the bank's id must not reach a table through free text either.
     if text and str(normalize_client_id(client_id)) in digits_joined(text):  # spaced ids too
         raise RequestValidationError([{"loc": ("body", field), "msg": "must not contain the client id",
-                                       "type": "value_error"}])
+                                       "type": "contains_client_id"}])
 
 
 def _scored(ctx: ClientContext) -> service.Scored:
@@ -228,7 +228,7 @@ def reproduce_decision(
         ctx.refuse(outcome="error", details={"decision_id": decision_id, "reason": exc.code})
         if exc.status == 422:
             raise RequestValidationError([{"loc": ("path", "decision_id"), "msg": exc.message,
-                                           "type": "value_error"}]) from None
+                                           "type": exc.code}]) from None
         raise _problem(exc) from None
     ctx.audit(
         resource=result.pop("pseudonym"),

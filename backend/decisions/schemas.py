@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from backend.privacy.schemas import REASON_MAX, Verdict
 
@@ -26,7 +27,7 @@ class ContestRequest(BaseModel):
     def _strip(cls, value: str) -> str:
         value = value.strip()
         if not value:
-            raise ValueError("must not be empty: record the applicant's point of view")
+            raise PydanticCustomError("empty", "must not be empty: record the applicant's point of view")
         return value
 
 
@@ -42,7 +43,7 @@ class ReviewRequest(BaseModel):
     def _strip(cls, value: str) -> str:
         value = value.strip()
         if not value:
-            raise ValueError("must not be empty")
+            raise PydanticCustomError("empty", "must not be empty")
         return value
 
 

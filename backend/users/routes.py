@@ -31,10 +31,10 @@ UsernamePath = Path(max_length=64, description="the user's login name")
 def _refuse(db: Session, exc: service.UserError) -> ApiProblem:
     db.rollback()  # bad input changes nothing
     if isinstance(exc, service.ApprovalRequired):
-        return ApiProblem(409, ErrorCode.approval_required, str(exc), field=exc.field)
+        return ApiProblem(409, ErrorCode.approval_required, str(exc), field=exc.field, reasons=exc.reasons)
     if isinstance(exc, service.FourEyes):
-        return ApiProblem(403, ErrorCode.four_eyes, str(exc), field=exc.field)
-    return ApiProblem.for_field(exc.status_code, exc.field, str(exc))
+        return ApiProblem(403, ErrorCode.four_eyes, str(exc), field=exc.field, reasons=exc.reasons)
+    return ApiProblem.for_field(exc.status_code, exc.field, str(exc), exc.reasons)
 
 
 def _request_out(request: service.AccessRequest | None) -> AccessRequestOut | None:

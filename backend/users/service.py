@@ -12,7 +12,12 @@ from sqlalchemy.orm import Session
 from backend.auth.models import RefreshFamily
 from backend.auth.service import revoke_user_families, utcnow
 from backend.users.models import AccessRequest, User
-from security.passwords import PasswordHasher, check_password_policy, generate_password
+from security.passwords import (
+    PasswordHasher,
+    PasswordPolicyError,
+    check_password_policy,
+    generate_password,
+)
 from security.rbac import ROLES_NEEDING_APPROVAL, Role
 
 # Serializes changes to who is an active admin across processes (PostgreSQL; SQLite's
@@ -24,32 +29,34 @@ _USERNAME = re.compile(USERNAME_PATTERN)
 
 
 class UserError(ValueError):
-    """A request about users that cannot be carried out; ``field`` names the culprit."""
+    """A request about users that cannot be carried out; ``field`` names the culprit and
+    ``reasons`` the rules it breaks, machine-readable (the API's ``FieldError.reason``)."""
 
-    def __init__(self, field: str, message: str, status_code: int = 422) -> None:
+    def __init__(self, field: str, message: str, status_code: int = 422, reason: str | tuple[str, ...] = "invalid") -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
         self.status_code = status_code
+        self.reasons = (reason,) if isinstance(reason, str) else reason
 
 
 class ApprovalRequired(UserError):
     """The change grants access to personal data: it must be requested, then approved."""
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(field, message, 409)
+        super().__init__(field, message, 409, "approval_required")
 
 
 class FourEyes(UserError):
     """The admin who requested (or the person concerned) cannot decide the request."""
 
     def __init__(self, message: str) -> None:
-        super().__init__("request", message, 403)
+        super().__init__("request", message, 403, "four_eyes")
 
 
 class UserNotFound(UserError):
     def __init__(self, username: str) -> None:
-        super().__init__("username", f"no user named {username!r}", 404)
+        super().__init__("username", f"no user named {username!r}", 404, "unknown_user")
 
 
 def validate_username(username: str) -> str:
@@ -58,6 +65,7 @@ def validate_username(username: str) -> str:
             "username",
             "3 to 64 characters: lowercase letters, digits, '.', '_' or '-', "
             "starting with a letter or digit",
+            reason="username_format",
         )
     return username
 
@@ -94,7 +102,7 @@ def create_user(
     except ValueError as exc:
         raise UserError("role", f"must be one of {', '.join(r.value for r in Role)}") from exc
     if db.execute(select(User.id).where(User.username == username)).first():
-        raise UserError("username", f"{username!r} already exists", 409)
+        raise UserError("username", f"{username!r} already exists", 409, "username_taken")
     one_time = None
     if password is None:
         password = one_time = generate_password()
@@ -123,8 +131,8 @@ def create_user(
 def _check_policy(password: str, username: str, field: str) -> None:
     try:
         check_password_policy(password, username)
-    except ValueError as exc:
-        raise UserError(field, str(exc)) from exc
+    except PasswordPolicyError as exc:
+        raise UserError(field, str(exc), reason=exc.reasons) from exc
 
 
 def _active_admins(db: Session) -> int:
@@ -161,6 +169,7 @@ def update_user(
             "role" if demoted else "active",
             "the last active admin cannot be demoted or disabled",
             409,
+            "last_admin",
         )
     if new_role is not None and new_role != user.role and new_role in ROLES_NEEDING_APPROVAL:
         raise ApprovalRequired(
@@ -223,13 +232,13 @@ def change_own_password(
     does (``backend.auth.service.check_current_password``), counting failures."""
     user = db.get(User, user_id, with_for_update=True)
     if user is None:
-        raise UserError("username", "user no longer exists", 404)
+        raise UserError("username", "user no longer exists", 404, "unknown_user")
     if not current_checked:
         matches, _ = hasher.verify(current_password, user.password_hash)
         if not matches:
-            raise UserError("current_password", "is not your current password", 400)
+            raise UserError("current_password", "is not your current password", 400, "wrong_current_password")
     if current_password == new_password:
-        raise UserError("new_password", "must differ from the current password")
+        raise UserError("new_password", "must differ from the current password", reason="password_unchanged")
     _check_policy(new_password, user.username, "new_password")
     user.password_hash = hasher.hash(new_password)
     user.must_change_password = False
@@ -266,13 +275,14 @@ def _refuse_while_pending(db: Session, username: str) -> None:
     pending = _pending_for(db, username)
     if pending is not None:
         raise UserError(
-            "username", f"{username!r} has a pending access request ({pending.id}): decide it first", 409
+            "username", f"{username!r} has a pending access request ({pending.id}): decide it first", 409,
+            "request_pending",
         )
 
 
 def _new_request(db: Session, kind: str, user: User, role: str, requested_by: str) -> AccessRequest:
     if _pending_for(db, user.username) is not None:
-        raise UserError("username", f"{user.username!r} already has a pending access request", 409)
+        raise UserError("username", f"{user.username!r} already has a pending access request", 409, "request_pending")
     request = AccessRequest(
         kind=kind, username=user.username, role=role, status="pending",
         requested_by=requested_by, requested_at=utcnow(),
@@ -314,13 +324,13 @@ def request_access(
             raise UserError("role", "required when kind is role")
         wanted = Role(role)
         if wanted.value == user.role:
-            raise UserError("role", f"{username!r} already has the role {wanted.value}", 409)
+            raise UserError("role", f"{username!r} already has the role {wanted.value}", 409, "role_unchanged")
         if wanted not in ROLES_NEEDING_APPROVAL:
             raise UserError("role", f"{wanted.value} needs no approval: use PATCH /users/{username}")
         return _new_request(db, "role", user, wanted.value, requested_by)
     if kind == "enable":
         if user.active:
-            raise UserError("kind", f"{username!r} is already active", 409)
+            raise UserError("kind", f"{username!r} is already active", 409, "already_active")
         return _new_request(db, "enable", user, user.role, requested_by)
     raise UserError("kind", "must be one of role, enable (create and reset come from their own routes)")
 
@@ -354,9 +364,10 @@ def decide_request(
         select(AccessRequest).where(AccessRequest.id == request_id).with_for_update()
     ).scalar_one_or_none()
     if request is None:
-        raise UserError("request_id", f"no access request {request_id}", 404)
+        raise UserError("request_id", f"no access request {request_id}", 404, "unknown_request")
     if request.status != "pending":
-        raise UserError("request_id", f"access request {request_id} is already {request.status}", 409)
+        raise UserError("request_id", f"access request {request_id} is already {request.status}", 409,
+                        "request_decided")
     if decided_by == request.requested_by:
         raise FourEyes("the admin who made the request cannot decide it: another admin must")
     if decided_by == request.username:
