@@ -216,16 +216,16 @@ def refusal_detail(error: ApiError) -> str:
         if code in i18n.CATALOG:
             return t(code)
         return error.detail if lang() == "en" else t(f"problem.{error.kind}")
-    parts = []
+    problems: dict[str, dict[str, None]] = {}  # field label -> its problems, in order, once each
     for field, reason in error.reasons:
-        name = field.rsplit(".", 1)[-1]
-        label = t_or(f"field.{name}", name)
         known = f"problem.{reason}" in i18n.CATALOG
-        if known or lang() != "en":
-            parts.append(t("error.field_problem", field=label, problem=t(f"problem.{reason}" if known else "problem.invalid")))
-        else:
+        if not known and lang() == "en":
             return error.detail
-    return t("error.problems_joined").join(dict.fromkeys(parts))
+        label = t_or(f"field.{field.rsplit('.', 1)[-1]}", field)
+        problems.setdefault(label, {})[t(f"problem.{reason}" if known else "problem.invalid")] = None
+    return t("error.problems_joined").join(
+        t("error.field_problem", field=label, problem=", ".join(found)) for label, found in problems.items()
+    )
 
 
 def show_error(error: ApiError) -> None:

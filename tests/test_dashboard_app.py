@@ -199,6 +199,23 @@ def test_admin_unlocks_only_a_locked_account_and_the_page_says_until_when(monkey
     assert next(u for u in users if u["username"] == username)["locked_until"] is None
 
 
+def test_a_refused_new_password_says_every_broken_rule_in_french(monkeypatch, live_api: LiveApi):
+    password = live_api.credentials["comex"][1]
+    at = _logged_in(monkeypatch, live_api, "comex")
+    at.switch_page("screens/account.py").run()
+    weak = "password12"  # too short, and too common
+    inputs = at.text_input
+    inputs[0].input(password)
+    inputs[1].input(weak)
+    inputs[2].input(weak)
+    next(b for b in at.button if b.label == "Enregistrer").click().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [
+        "Saisie refusée : Nouveau mot de passe — trop court (12 caractères au moins), trop courant ou trop "
+        "répétitif"]
+    assert api_token(live_api, "comex")  # nothing changed: the old password still signs in
+
+
 def test_client_report_pdf_is_generated_streamed_and_audited(live_api: LiveApi):
     advisor = api_token(live_api, "advisor")
     answer = httpx.get(
