@@ -553,7 +553,7 @@ def new_applicant_page() -> None:
         return
     with st.form("applicant"):
         values = _feature_inputs([(field, None) for field in form_fields(spec)], "applicant")
-        st.caption(ui.t("form.required_note"))
+        st.caption(ui.t("form.required_note").replace("*", "\\*"))  # a star, not a Markdown list
         submitted = st.form_submit_button(ui.t("applicant.submit"), type="primary")
     if not submitted:
         return

@@ -279,6 +279,9 @@ def advisor_journey(page, client_id: str, unknown_id: str) -> list[str]:
 def new_applicant_journey(page) -> list[str]:
     found: list[str] = []
     open_page(page, "Nouvelle demande")
+    # The form's note explains the star of the required fields, as a star (not a list bullet).
+    if not page.get_by_text("* obligatoire. Les champs laissés vides", exact=False).count():
+        found.append("the note on required fields does not show its star")
     page.get_by_role("button", name="Évaluer la demande").click()
     settle(page)
     if not page.get_by_text("Champs obligatoires à remplir").count():
