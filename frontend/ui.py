@@ -206,14 +206,18 @@ def error_message(error: ApiError) -> str:
     return t(f"error.{error.kind}")
 
 
+# Codes that name a status, not a rule: the English page keeps the API's own words for them.
+_GENERIC_CODES = frozenset({"bad_request", "validation_error", "conflict"})
+
+
 def refusal_detail(error: ApiError) -> str:
     """What a refused input breaks, in the page's language: each field by its label and the
     rule by the API's machine-readable reason (``FieldError.reason``), never the API's English
     in a French page. A rule the catalog does not know yet: its English words in English, a
     plain "invalid value" in French."""
-    if not error.reasons:  # a refusal about the state of things: its code says which
+    if not error.reasons:  # a refusal about the state of things: a specific code says which
         code = f"problem.{error.code}"
-        if code in i18n.CATALOG:
+        if error.code not in _GENERIC_CODES and code in i18n.CATALOG:
             return t(code)
         return error.detail if lang() == "en" else t(f"problem.{error.kind}")
     problems: dict[str, dict[str, None]] = {}  # field label -> its problems, in order, once each

@@ -132,7 +132,9 @@ def finish_aggregates(total: dict[str, Any], threshold: float, model_version: st
         "expected_default_rate_approved": round(total["probability_sum_approved"] / n_approved, 6) if n_approved else None,
         "expected_loss": round(total["expected_loss"], 2) if n_approved else 0.0,
         "approved_credit": round(total["approved_credit"], 2) if n_approved else 0.0,
-        "histogram": {"edges": [float(e) for e in edges], "counts": [int(c) for c in total["histogram"]]},
+        # The equal edges read as such (0.15, not 0.15000000000000002); the threshold exactly.
+        "histogram": {"edges": [float(e) if e == threshold else round(float(e), 6) for e in edges],
+                      "counts": [int(c) for c in total["histogram"]]},
         "risk_bands": [
             {"band": band, "count": count, "share": round(count / n, 6) if n else 0.0}
             for band, count in zip(GRADE_NAMES, total["bands"], strict=True)
