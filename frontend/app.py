@@ -43,6 +43,7 @@ def _sidebar() -> None:
 # 60 % opacity (under 4.5:1 on white): say the page's language and darken faded text.
 _PAGE_FIX = """
 <style>
+  {date_placeholders}
   [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] * {{ color: #4a4f5c !important; opacity: 1 !important; }}
   [data-testid="stWidgetLabel"] p, [data-testid="stMetricLabel"] p {{ color: #262730; }}
 </style>
@@ -50,36 +51,50 @@ _PAGE_FIX = """
   document.documentElement.lang = "{lang}";
   window.octroiLang = "{lang}";
   window.octroiNames = {names};
-  window.octroiHelpFor = {help_for};
+  window.octroiPrefixes = {prefixes};
   // Streamlit's own accessible names (help icons, sidebar, table toolbar, a selectbox's
   // placeholder) are English in every
   // language and no option changes them: relabel them, both ways, whenever the page changes.
   if (!window.octroiRelabel) {{
     const relabel = () => {{
       const french = window.octroiLang === "fr";
-      const [fromFor, toFor] = french ? window.octroiHelpFor : [...window.octroiHelpFor].reverse();
+      const prefixes = window.octroiPrefixes.map(([en, fr]) => french ? [en, fr] : [fr, en]);
       const names = french ? window.octroiNames
         : Object.fromEntries(Object.entries(window.octroiNames).map(([en, fr]) => [fr, en]));
-      for (const attribute of ["aria-label", "title", "placeholder"]) {{
+      for (const attribute of ["aria-label", "title", "placeholder", "aria-valuetext"]) {{
         document.querySelectorAll("[" + attribute + "]").forEach((node) => {{
           const text = node.getAttribute(attribute);
-          if (Object.hasOwn(names, text)) node.setAttribute(attribute, names[text]);
-          else if (text.startsWith(fromFor)) node.setAttribute(attribute, toFor + text.slice(fromFor.length));
+          if (Object.hasOwn(names, text)) {{ node.setAttribute(attribute, names[text]); return; }}
+          const prefix = prefixes.find(([from]) => text.startsWith(from));
+          if (prefix) node.setAttribute(attribute, prefix[1] + text.slice(prefix[0].length));
         }});
       }}
     }};
     window.octroiRelabel = new MutationObserver(relabel);
     window.octroiRelabel.observe(document.body, {{subtree: true, childList: true, attributes: true,
-                                                  attributeFilter: ["aria-label", "title", "placeholder"]}});
+                                                  attributeFilter: ["aria-label", "title", "placeholder", "aria-valuetext"]}});
     relabel();
   }}
 </script>
 """
 
 
+# An empty date field shows its segments' placeholders (dd / mm / yyyy), English whatever the
+# browser's language: on a French page they read jj / mm / aaaa. Drawn by CSS over the
+# hidden English (the segments' text belongs to the date field's own code, never rewritten).
+_FRENCH_DATE_PLACEHOLDERS = "\n".join(
+    f'[data-testid="stDateInput"] [data-placeholder="true"][data-type="{segment}"] {{ position: relative; '
+    f'color: transparent !important; }}\n'
+    f'[data-testid="stDateInput"] [data-placeholder="true"][data-type="{segment}"]::after {{ content: "{french}"; '
+    f'position: absolute; left: 0; color: #6b7080; }}'
+    for segment, french in (("day", "jj"), ("month", "mm"), ("year", "aaaa"))
+)
+
+
 def _page_language() -> None:
-    help_for = [i18n.CATALOG["a11y.help_for"]["en"], i18n.CATALOG["a11y.help_for"]["fr"]]
-    st.html(_PAGE_FIX.format(lang=ui.lang(), names=json.dumps(i18n.accessible_names()), help_for=json.dumps(help_for)),
+    st.html(_PAGE_FIX.format(lang=ui.lang(), names=json.dumps(i18n.accessible_names()),
+                             prefixes=json.dumps(i18n.accessible_prefixes()),
+                             date_placeholders=_FRENCH_DATE_PLACEHOLDERS if ui.lang() == "fr" else ""),
             unsafe_allow_javascript=True)
 
 

@@ -1124,6 +1124,11 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     # page relabels them from these entries (frontend/app.py); "en" is Streamlit's exact text.
     "a11y.help": {"fr": "Aide", "en": "Help"},
     "a11y.help_for": {"fr": "Aide : ", "en": "Help for "},  # a prefix, the widget's label follows
+    # A date field's segments: "day, Du" (prefixes, the field's label follows).
+    "a11y.prefix_day": {"fr": "jour, ", "en": "day, "},
+    "a11y.prefix_month": {"fr": "mois, ", "en": "month, "},
+    "a11y.prefix_year": {"fr": "année, ", "en": "year, "},
+    "a11y.empty": {"fr": "Vide", "en": "Empty"},  # an empty date segment's value
     "a11y.collapse_sidebar": {"fr": "Replier le menu latéral", "en": "Collapse sidebar"},
     "a11y.expand_sidebar": {"fr": "Déplier le menu latéral", "en": "Expand sidebar"},
     "a11y.sidebar": {"fr": "Menu latéral", "en": "Sidebar"},
@@ -1156,9 +1161,17 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
 
 
 def accessible_names() -> dict[str, str]:
-    """Streamlit's English accessible names -> French (the ``a11y.*`` entries, prefix aside)."""
+    """Streamlit's English accessible names -> French (the ``a11y.*`` entries, prefixes aside)."""
     return {entry["en"]: entry["fr"] for key, entry in CATALOG.items()
-            if key.startswith("a11y.") and key != "a11y.help_for"}
+            if key.startswith("a11y.") and key not in _A11Y_PREFIXES}
+
+
+_A11Y_PREFIXES = ("a11y.help_for", "a11y.prefix_day", "a11y.prefix_month", "a11y.prefix_year")
+
+
+def accessible_prefixes() -> list[tuple[str, str]]:
+    """Streamlit's English prefixes of accessible names (the widget's label follows) and French."""
+    return [(CATALOG[key]["en"], CATALOG[key]["fr"]) for key in _A11Y_PREFIXES]
 
 
 def translate(lang: str, key: str, **values: object) -> str:

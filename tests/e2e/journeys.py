@@ -68,9 +68,20 @@ def english_accessible_names(page) -> list[str]:
     markers = english_markers()
     return [
         f"English accessible name: {name!r}" for name in sorted(accessible_names(page))
-        if name in streamlit_names or name.startswith(i18n.CATALOG["a11y.help_for"]["en"])
+        if name in streamlit_names or name.startswith(tuple(en for en, _ in i18n.accessible_prefixes()))
         or any(marker in name for marker in markers)
     ]
+
+
+def english_date_placeholders(page) -> list[str]:
+    """An empty date field's segments as a person sees them: Streamlit writes dd / mm / yyyy
+    whatever the language; a French page must draw jj / mm / aaaa over them."""
+    return page.evaluate("""Array.from(document.querySelectorAll(
+        '[data-testid=stDateInput] [data-placeholder=true][data-type=day], '
+        + '[data-testid=stDateInput] [data-placeholder=true][data-type=year]'))
+      .filter(e => !['"jj"', '"aaaa"'].includes(getComputedStyle(e, '::after').content)
+                   || getComputedStyle(e).color !== 'rgba(0, 0, 0, 0)')
+      .map(e => e.textContent)""")
 
 
 def english_problems(page) -> list[str]:
@@ -78,7 +89,7 @@ def english_problems(page) -> list[str]:
     found = [f"French text in English mode: {marker!r}" for marker in french_markers() if marker in text]
     french_names = set(i18n.accessible_names().values())
     found += [f"French accessible name in English mode: {name!r}" for name in sorted(accessible_names(page))
-              if name in french_names or name.startswith(i18n.CATALOG["a11y.help_for"]["fr"])]
+              if name in french_names or name.startswith(tuple(fr for _, fr in i18n.accessible_prefixes()))]
     if page.evaluate("document.documentElement.lang") != "en":
         found.append("<html lang> is not 'en' in English mode")
     return found
@@ -127,6 +138,7 @@ def problems(page, *, french: bool = True, axe: bool = True) -> list[str]:
     if french:
         found += [f"English text: {marker!r}" for marker in english_markers() if marker in text]
         found += english_accessible_names(page)
+        found += [f"English date placeholder: {shown!r}" for shown in english_date_placeholders(page)]
         lang = page.evaluate("document.documentElement.lang")
         if lang != "fr":
             found.append(f"<html lang={lang!r}> on a French page")
