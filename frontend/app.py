@@ -41,11 +41,16 @@ def _sidebar() -> None:
 
 # Streamlit's page is ``<html lang="en">`` whatever it shows, and its captions are grey at
 # 60 % opacity (under 4.5:1 on white): say the page's language and darken faded text.
+# Static tables wrap long words.
 _PAGE_FIX = """
 <style>
   {date_placeholders}
   [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] * {{ color: #4a4f5c !important; opacity: 1 !important; }}
   [data-testid="stWidgetLabel"] p, [data-testid="stMetricLabel"] p {{ color: #262730; }}
+  /* A static table (ui.table) wraps whatever a cell holds, a 64-character pseudonym included,
+     rather than letting one cell scroll on its own (unreachable from the keyboard). */
+  [data-testid="stTable"] td, [data-testid="stTable"] th,
+  [data-testid="stTable"] td *, [data-testid="stTable"] th * {{ overflow-wrap: anywhere !important; }}
 </style>
 <script>
   document.documentElement.lang = "{lang}";

@@ -51,6 +51,11 @@ def num(value: float | int | None, digits: int = 0) -> str:
     return i18n.number(value, lang(), digits)
 
 
+def signed(value: float, digits: int = 0) -> str:
+    """A change with its sign, in the page's number format: ``+12,6`` / ``-1,3`` in French."""
+    return ("+" if value > 0 else "") + num(value, digits)
+
+
 def money(value: float | int | None, digits: int = 0) -> str:
     return i18n.money(value, lang(), digits)
 
@@ -140,6 +145,34 @@ def plotly_chart(fig: Any, key: str, **kwargs: Any) -> None:
     without Plotly's toolbar."""
     charts.localise(fig, separators=",\u202f" if lang() == "fr" else ".,", percent=percent_suffix())
     st.plotly_chart(fig, key=key, config={"displayModeBar": False}, **kwargs)
+
+
+# st.table reads every cell as Markdown (and ``:name[...]`` directives, ``$...$`` formulas):
+# any ASCII punctuation written with a backslash is shown as itself.
+_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def literal(text: object) -> str:
+    """``text`` as Markdown that shows exactly those characters."""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", str(text))
+
+
+def identifiers(names: Sequence[object]) -> str:
+    """Technical names (columns, settings) as inline code, for :func:`table`'s ``code`` columns."""
+    return ", ".join(f"`{name}`" for name in names) or "—"
+
+
+def table(frame: Any, *, code: Sequence[str] = ()) -> None:
+    """A table to read: every column and the whole of every cell on screen, wrapped to the
+    page's width. ``st.dataframe`` draws a canvas that hides what does not fit behind a
+    scroll (a COMEX reader saw "Dema" for "Demandes"); it stays for long lists to scroll.
+    Cells are shown as written, except the ``code`` columns (built with :func:`identifiers`)."""
+    shown = frame.copy()
+    for name in frame.columns:
+        if name not in code:
+            shown[name] = frame[name].map(literal)
+    shown.columns = [literal(name) for name in frame.columns]
+    st.table(shown, hide_index=True)
 
 
 def config() -> DashboardConfig:

@@ -143,6 +143,15 @@ def group_metrics(y: np.ndarray, p: np.ndarray, threshold: float, groups: pd.Ser
     return rows
 
 
+def in_reading_order(attribute: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Age bands youngest first ("<30" sorts after "60+" as text, as Fairlearn returns them),
+    "unknown" last; the other groupings as computed."""
+    if attribute != "age_band":
+        return rows
+    order = {name: i for i, (name, _, _) in enumerate(AGE_BANDS)}
+    return sorted(rows, key=lambda row: order.get(row["group"], len(order)))
+
+
 def _finite(value: Any) -> float | None:
     value = float(value)
     return value if np.isfinite(value) else None
@@ -166,7 +175,7 @@ def fairness_report(
         "groups": {},
     }
     for attribute, labels in group_labels(protected).items():
-        rows = group_metrics(y, p, threshold, labels)
+        rows = in_reading_order(attribute, group_metrics(y, p, threshold, labels))
         big = [r for r in rows if r["count"] >= max(30, 0.01 * len(y)) and r["group"] != "unknown"]
         rates = [r["approval_rate"] for r in big]
         ratio = min(rates) / max(rates) if rates and max(rates) > 0 else 1.0

@@ -24,8 +24,9 @@ _BASE: dict[str, tuple[str, str]] = {
     "REGION_POPULATION_RELATIVE": ("Densité de population de la région", "Region population density"),
     "DAYS_BIRTH": ("Âge (jours, négatif)", "Age (days, negative)"),
     "DAYS_EMPLOYED": ("Ancienneté dans l'emploi (jours, négatif)", "Time employed (days, negative)"),
-    "DAYS_REGISTRATION": ("Ancienneté de l'enregistrement (jours)", "Days since registration change"),
-    "DAYS_ID_PUBLISH": ("Ancienneté de la pièce d'identité (jours)", "Days since ID document change"),
+    # Kaggle counts days before the application, as negative numbers: the label says so.
+    "DAYS_REGISTRATION": ("Ancienneté de l'enregistrement (jours, négatif)", "Days since registration change (negative)"),
+    "DAYS_ID_PUBLISH": ("Ancienneté de la pièce d'identité (jours, négatif)", "Days since ID document change (negative)"),
     "OWN_CAR_AGE": ("Âge de la voiture (années)", "Age of the car (years)"),
     "FLAG_MOBIL": ("A un téléphone mobile", "Has a mobile phone"),
     "FLAG_EMP_PHONE": ("A un téléphone professionnel", "Has an employer phone"),
@@ -58,7 +59,7 @@ _BASE: dict[str, tuple[str, str]] = {
     "DEF_30_CNT_SOCIAL_CIRCLE": ("Entourage en défaut (30 j)", "Social circle defaulted (30 days)"),
     "OBS_60_CNT_SOCIAL_CIRCLE": ("Entourage observé (60 j de retard)", "Social circle observed (60 days past due)"),
     "DEF_60_CNT_SOCIAL_CIRCLE": ("Entourage en défaut (60 j)", "Social circle defaulted (60 days)"),
-    "DAYS_LAST_PHONE_CHANGE": ("Jours depuis le changement de téléphone", "Days since phone change"),
+    "DAYS_LAST_PHONE_CHANGE": ("Jours depuis le changement de téléphone (négatif)", "Days since phone change (negative)"),
     # Engineered features.
     "AGE_YEARS": ("Âge (années)", "Age (years)"),
     "YEARS_EMPLOYED": ("Ancienneté dans l'emploi (années)", "Years employed"),

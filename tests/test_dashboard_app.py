@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -47,6 +48,20 @@ def _logged_in(monkeypatch: pytest.MonkeyPatch, live: LiveApi, role: str) -> App
 def _errors(at: AppTest) -> list[str]:
     """Error messages, leaving out a refused decision (shown in red too, with the gavel icon)."""
     return [e.value for e in at.error if e.icon != ":material/gavel:"]
+
+
+def tables(at: AppTest) -> list[pd.DataFrame]:
+    """Every table on the page as a reader sees it: interactive ones as they are, static ones
+    (``ui.table``: Markdown cells) without their escapes and code marks."""
+    def plain(value: object) -> str:
+        return re.sub(r"\\(.)", r"\1", str(value)).replace("`", "")
+
+    static = []
+    for element in at.table:
+        frame = element.value.map(plain)
+        frame.columns = [plain(name) for name in frame.columns]
+        static.append(frame)
+    return [d.value for d in at.dataframe] + static
 
 
 def _texts(at: AppTest) -> str:
@@ -264,10 +279,9 @@ def test_advisor_comparison_similar_and_report_tabs_work(monkeypatch, live_api: 
     at.run()
     assert not at.exception and not _errors(at)
     assert len(at.get("plotly_chart")) >= 4  # gauge, contributions, density, scatter or radar
-    assert at.dataframe  # the similar-clients table
     # The slider counts what the table lists: anonymous groups, one row each (not clients).
     slider = at.slider(key="similar_k")
-    table = next(d.value for d in at.dataframe if "Taille du groupe" in d.value.columns)
+    table = next(d for d in tables(at) if "Taille du groupe" in d.columns)
     assert slider.label == "Nombre de groupes similaires" and len(table) == slider.value == 10
     sizes = sum(int(str(v).replace("\u202f", "").replace("\xa0", "")) for v in table["Taille du groupe"])
     assert any(f"Taux de défaut des 10 groupes les plus proches ({i18n.number(sizes, 'fr')} personnes)" in m.value

@@ -10,7 +10,7 @@ from frontend.navigation import pages_for
 from frontend.views.advisor import CLIENT_KEY, FINAL_KEY
 from frontend.views.decisions import HISTORY_KEY
 from tests.fixtures.live import LiveApi
-from tests.test_dashboard_app import _errors, _logged_in, widget
+from tests.test_dashboard_app import _errors, _logged_in, tables, widget
 from tests.test_dashboard_privacy import _click, _lookup
 
 CHALLENGER_PAGE = "screens/model_challenger.py"
@@ -36,7 +36,7 @@ def test_advisor_sees_the_history_before_the_form_then_records_a_contest_that_an
     assert at.session_state[FINAL_KEY][0] == client_id
     history = at.session_state[HISTORY_KEY][1]
     assert [e.kind for e in history.entries] == ["decision"]
-    table = at.dataframe[-1].value
+    table = next(d for d in tables(at) if "En vigueur" in d.columns)
     assert list(table["Conseiller"]) == [live_api.credentials["advisor"][0]] and list(table["En vigueur"]) == ["oui"]
 
     # A revision without a reason is refused before anything is sent.

@@ -13,13 +13,14 @@ import httpx
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from frontend import i18n
 from frontend.navigation import MODEL_CARD, REGISTER, ROLE_PAGES, pages_for
 from frontend.views.advisor import CLIENT_KEY, FINAL_KEY
 from frontend.views.compliance import VERIFICATION_KEY
 from frontend.views.privacy import ERASED_KEY, EXPORT_KEY, valid_client_id
 from frontend.views.transparency import limits_section
 from tests.fixtures.live import LiveApi, api_token
-from tests.test_dashboard_app import _errors, _logged_in, widget
+from tests.test_dashboard_app import _errors, _logged_in, tables, widget
 from tests.test_dashboard_app import _texts as _body_texts
 
 SUBJECT_PAGE = "screens/compliance_subject.py"
@@ -92,10 +93,16 @@ def test_register_and_model_card_render_for_every_role(monkeypatch, live_api: Li
     text = _texts(at)
     assert "Registre des activités de traitement" in text
     assert "Durées de conservation" in text and "Destinataires par rôle" in text
-    recipients = next(d.value for d in at.dataframe if d.value.columns[0] == "Rôle")
+    recipients = next(d for d in tables(at) if d.columns[0] == "Rôle")
     # The roles by their French names, never the policy table's codes.
     assert {"conseiller", "COMEX", "conformité", "administrateur"} <= set(recipients["Rôle"])
     assert not {"advisor", "compliance", "admin"} & set(recipients["Rôle"])
+    # A register is read, not scrolled: every table static, wrapped, whole (st.dataframe hid the
+    # columns past 940 px and cut each long sentence), setting and column names exactly as stored.
+    assert not at.dataframe and len(at.table) >= 5
+    retention = next(d for d in tables(at) if d.columns[0] == "Données")
+    assert "OCTROI_AUDIT_RETENTION_DAYS" in set(retention["Réglage"])
+    assert any(str(cell) == "`OCTROI_AUDIT_RETENTION_DAYS`" for t in at.table for cell in t.value.to_numpy().ravel())
     card_page = "screens/comex_model.py" if role == "comex" else MODEL_CARD.file
     at.switch_page(card_page).run()
     assert not at.exception and not _errors(at), _errors(at)
@@ -114,15 +121,15 @@ def test_register_and_model_card_in_english_on_request(monkeypatch, live_api: Li
     text = _texts(at)
     assert "Retention periods" in text and "**Controller**: The bank operating Octroi" in text
     assert "Durées" not in text and "Responsable" not in text
-    retention = next(d.value for d in at.dataframe if d.value.columns[0] == "Data")
+    retention = next(d for d in tables(at) if d.columns[0] == "Data")
     assert "Audit events" in set(retention["Data"]) and "365 days" in set(retention["Period"])
-    recipients = next(d.value for d in at.dataframe if d.value.columns[0] == "Role")
+    recipients = next(d for d in tables(at) if d.columns[0] == "Role")
     assert {"advisor", "executive", "compliance", "administrator"} <= set(recipients["Role"])
     at.switch_page(MODEL_CARD.file).run()
     assert not at.exception and not _errors(at), _errors(at)
     text = _texts(at)
     assert "Fairness" in text and "Attribute: gender" in text
-    metrics = next(d.value for d in at.dataframe if d.value.columns[0] == "Measure")
+    metrics = next(d for d in tables(at) if d.columns[0] == "Measure")
     assert any(name.startswith("AUC (ranking power") for name in metrics["Measure"])
     assert [m for m in at.metric if m.label == "Disparate impact"]
 
@@ -142,12 +149,27 @@ def test_compliance_looks_a_client_up_and_sees_the_readable_export(monkeypatch, 
     assert export.stored_data and export.automated_decision.recommendation in ("approve", "refuse")
     # Stored data (every feature, one row each) and the contributions at least; the audit
     # events table depends on what other tests did with this client before.
-    assert len(at.dataframe) >= 2
+    assert len(tables(at)) >= 2
     assert len(at.dataframe[0].value) == len(export.stored_data)
+    # The officer reads the export in French: category levels as the explanation names them,
+    # effects in French numbers, roles and outcomes in words (they showed "Drivers", "+12.6",
+    # "compliance", "success").
+    automated = export.automated_decision
+    effects = next(d for d in tables(at) if "Effet (points)" in d.columns)
+    for row, shown in zip(automated.contributions, effects.itertuples(index=False), strict=True):
+        expected = 100 * float(row.effect)
+        assert shown[2] == ("+" if expected > 0 else "") + i18n.number(expected, "fr", 1), (shown, row.effect)
+        if isinstance(row.value, str):
+            assert shown[1] == i18n.level(row.value, "fr"), (shown, row.value)
     # The export is fetched once per look-up: another rerun does not export (and audit) again.
     exports_before = _count_events(live_api, "privacy.export")
     at.run()
     assert _count_events(live_api, "privacy.export") == exports_before
+    # A second look-up lists the first one among the client's events.
+    at = _lookup(at, live_api.client_id)
+    events = next(d for d in tables(at) if list(d.columns) == ["Date", "Rôle", "Action", "Résultat"])
+    assert "conformité" in set(events["Rôle"]) and "Succès" in set(events["Résultat"])
+    assert not {"compliance", "advisor", "success", "denied"} & (set(events["Rôle"]) | set(events["Résultat"]))
 
 
 def test_the_chains_verification_stays_on_the_audit_page_while_the_officer_exports(monkeypatch, live_api: LiveApi):
@@ -192,7 +214,7 @@ def test_the_audit_filters_still_say_what_the_table_shows_after_another_page(mon
     assert at.date_input(key="audit_from").value == today - dt.timedelta(days=1)
     assert at.date_input(key="audit_to").value is None and at.text_input(key="audit_actor").value == ""
     assert at.selectbox(key="audit_limit").value == 25
-    shown = at.dataframe[0].value
+    shown = next(d for d in tables(at) if "Action" in d.columns)
     assert len(shown) and set(shown["Action"]) == {"auth.login"} and set(shown["Résultat"]) == {"Succès"}
 
 

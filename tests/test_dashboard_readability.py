@@ -4,6 +4,7 @@ named by their label, Streamlit's own accessible names in the page's language.""
 
 from __future__ import annotations
 
+import html
 import re
 import zlib
 from datetime import UTC, datetime
@@ -157,3 +158,29 @@ def test_contribution_bar_labels_follow_the_page_separators():
     assert bar.texttemplate == "%{x:+.1f}"
     charts.localise(fig, separators=",\u202f", percent=FRENCH_PERCENT)
     assert fig.layout.separators == ",\u202f"
+
+
+@pytest.mark.parametrize("text", [
+    "OCTROI_AUDIT_RETENTION_DAYS", "*gras* et _italique_", "[lien](https://exemple.fr)", ":red[rouge] :material/home:",
+    "$x$ = 3,5 %", "`code`", "1. pas une liste", "- pas une puce", "# pas un titre", "<b>pas du HTML</b>",
+    "a \\ b | c ~~d~~", "Veuf ou veuve", "",
+])
+def test_a_static_table_cell_shows_exactly_what_was_written(text):
+    """``ui.table`` cells are Markdown (st.table): whatever a register sentence or a setting name
+    holds is escaped, so the reader sees those characters, never formatting, a link or a formula."""
+    from markdown_it import MarkdownIt
+
+    rendered = MarkdownIt("commonmark").renderInline(ui.literal(text))
+    assert rendered == html.escape(text, quote=True).replace("&#x27;", "'"), rendered
+    assert ui.identifiers(["a_b", "c"]) == "`a_b`, `c`" and ui.identifiers([]) == "—"
+
+
+def test_the_audit_log_shows_a_client_pseudonym_short_and_other_resources_whole():
+    """64 hex characters made the resource column a scroll of its own (axe: unreachable from the
+    keyboard); the subject page shows the same 12 first characters, the export every one."""
+    from frontend.views.compliance import _short
+
+    pseudonym = "6dac131983610ee48c3d29a35d5db6eeaf777db2bf3fec0f51aad9d8772dd1c3"
+    assert _short(pseudonym) == "6dac13198361…"
+    assert _short("user:conseiller") == "user:conseiller" and _short("/api/v1/audit/events") == "/api/v1/audit/events"
+    assert _short(None) == "—"

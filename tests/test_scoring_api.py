@@ -272,6 +272,29 @@ def test_model_card_metrics_and_fairness_are_typed_in_the_contract_and_carry_the
     assert set(card.fairness.proxies) == set(report.get("proxies", {}))
 
 
+def test_model_card_lists_age_bands_youngest_first_even_from_a_bundle_stored_in_text_order(
+    client, auth_headers, model_bundle
+):
+    """Fairlearn returns groups sorted as text: "<30" after "60+". The card reads youngest first,
+    for new bundles (ml.fairness) and for bundles already trained (the API orders them)."""
+    from backend.scoring.card import fairness_report
+    from ml.fairness import AGE_BANDS
+
+    bands = [name for name, _, _ in AGE_BANDS]
+    body = client.get(f"{API}/model", headers=auth_headers("comex")).json()
+    shown = [row["group"] for row in body["fairness"]["groups"]["age_band"]["rows"]]
+    assert shown == [band for band in bands if band in shown] and len(shown) >= 4, shown
+    assert [row["group"] for row in model_bundle.fairness["groups"]["age_band"]["rows"]] == shown
+
+    stored = {"groups": {
+        "age_band": {"rows": [{"group": g, "count": 50} for g in ("30-39", "60+", "<30", "unknown", "40-49")]},
+        "CODE_GENDER": {"rows": [{"group": g, "count": 50} for g in ("M", "F")]},
+    }}
+    report = fairness_report(stored)
+    assert [r.group for r in report.groups["age_band"].rows] == ["<30", "30-39", "40-49", "60+", "unknown"]
+    assert [r.group for r in report.groups["CODE_GENDER"].rows] == ["M", "F"]  # other groupings as computed
+
+
 def test_model_card_refuses_an_unknown_language_with_a_code(client, auth_headers, model_bundle):
     response = client.get(f"{API}/model", headers=auth_headers("comex"), params={"lang": "xx"})
     assert response.status_code == 422 and response.json()["code"] == "validation_error" and "lang" in response.text

@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from ml.fairness import in_reading_order
+
 Interval = list[float | None]  # [low, high] of a 95 % interval; a bound may be unknown
 
 
@@ -95,7 +97,13 @@ class FairnessReport(BaseModel):
 
 
 def fairness_report(raw: dict[str, Any] | None) -> FairnessReport:
-    return FairnessReport.model_validate(raw or {})
+    raw = dict(raw or {})
+    # Bundles trained before ml.fairness.in_reading_order list "<30" after "60+".
+    raw["groups"] = {
+        attribute: {**block, "rows": in_reading_order(attribute, list(block.get("rows") or []))}
+        for attribute, block in (raw.get("groups") or {}).items()
+    }
+    return FairnessReport.model_validate(raw)
 
 
 def model_metrics(raw: dict[str, Any] | None) -> ModelMetrics:

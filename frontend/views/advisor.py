@@ -333,7 +333,7 @@ def render_similar(similar: contract.Similar) -> None:
             item[similar.labels.get(name, name)] = ui.show_value(value) if not isinstance(value, str) else value
         table.append(item)
     if table:
-        st.dataframe(pd.DataFrame(table), hide_index=True)
+        ui.table(pd.DataFrame(table))
 
 
 def _number_step(field: contract.InputField) -> float:

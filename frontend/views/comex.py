@@ -113,7 +113,7 @@ def portfolio_page() -> None:
         st.subheader(ui.t("portfolio.bands"))
         # The classes are the model's master scale: each one a fixed range of default risk.
         grades = _grades(ui.fetch_as(contract.ModelCard, "/model", lang=ui.lang()))
-        st.dataframe(
+        ui.table(
             pd.DataFrame({
                 ui.t("portfolio.band"): [b.band for b in summary.risk_bands],
                 ui.t("portfolio.band_meaning"): [
@@ -124,7 +124,6 @@ def portfolio_page() -> None:
                 ui.t("portfolio.count"): [ui.num(b.count) for b in summary.risk_bands],
                 ui.t("portfolio.share"): [ui.pct(b.share) for b in summary.risk_bands],
             }),
-            hide_index=True,
         )
         st.caption(ui.t("portfolio.bands_note"))
     _segments()

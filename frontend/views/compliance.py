@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pandas as pd
@@ -94,6 +95,14 @@ def _api_filters(applied: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _short(resource: str | None) -> str:
+    """A client's 64-character pseudonym as its first 12 (the subject page shows the same; the
+    export keeps every character); other resources (``user:...``, routes) whole."""
+    if resource is None:
+        return "—"
+    return resource[:12] + "…" if re.fullmatch(r"[0-9a-f]{64}", resource) else resource
+
+
 def _events(filters: dict[str, Any]) -> None:
     cursors: list[str | None] = st.session_state.setdefault(CURSORS_KEY, [None])
     page = ui.fetch_as(contract.AuditPage, "/audit/events", **filters, cursor=cursors[-1])
@@ -103,19 +112,18 @@ def _events(filters: dict[str, Any]) -> None:
     if not page.events:
         st.info(ui.t("audit.empty"))
     else:
-        st.dataframe(
+        ui.table(
             pd.DataFrame({
                 ui.t("audit.col.seq"): [e.seq for e in page.events],
                 ui.t("audit.col.when"): [ui.when(e.ts, seconds=True) for e in page.events],
                 ui.t("audit.actor"): [e.actor or "—" for e in page.events],
                 ui.t("users.role"): [ui.t(f"role.{e.role}") if e.role else "—" for e in page.events],
                 ui.t("audit.action"): [e.action for e in page.events],
-                ui.t("audit.col.resource"): [e.resource or "—" for e in page.events],
+                ui.t("audit.col.resource"): [_short(e.resource) for e in page.events],
                 ui.t("audit.outcome"): [ui.t_or(f"outcome.{e.outcome}", e.outcome) for e in page.events],
                 ui.t("audit.col.ip"): [e.ip or "—" for e in page.events],
                 ui.t("audit.col.model_version"): [e.model_version or "—" for e in page.events],
             }),
-            hide_index=True,
         )
     left, right = st.columns(2)
     if len(cursors) > 1 and left.button(ui.t("audit.first"), key="audit_first"):

@@ -48,7 +48,7 @@ def render_history(history: contract.DecisionHistory) -> None:
     if not entries:
         st.caption(ui.t("lifecycle.history_none"))
         return
-    st.dataframe(
+    ui.table(
         pd.DataFrame({
             ui.t("lifecycle.when"): [ui.when(e.decided_at) for e in entries],
             ui.t("lifecycle.kind"): [ui.t(f"lifecycle.kind_{e.kind}") for e in entries],
@@ -59,7 +59,6 @@ def render_history(history: contract.DecisionHistory) -> None:
             ui.t("field.model_version"): [e.model_version for e in entries],
             ui.t("lifecycle.in_force"): [ui.show_value(e.current) for e in entries],
         }).astype(str),
-        hide_index=True,
     )
     for e in entries:
         for c in e.contests:
@@ -234,10 +233,10 @@ def render_reproduce(export: contract.ClientExport) -> None:
                    icon=":material/verified:")
     else:
         st.error(ui.t("lifecycle.differs", version=answer.model_version), icon=":material/report:")
-        st.dataframe(pd.DataFrame({
+        ui.table(pd.DataFrame({
             ui.t("lifecycle.check"): [d.check for d in answer.differences],
             ui.t("lifecycle.recorded"): [_check_value(d.recorded) for d in answer.differences],
             ui.t("lifecycle.recomputed"): [_check_value(d.recomputed) for d in answer.differences],
-        }).astype(str), hide_index=True)
+        }).astype(str))
     if recomputed.explanation_text:
         st.caption(recomputed.explanation_text)

@@ -134,7 +134,7 @@ def drift_tab() -> None:
         ui.plotly_chart(_score_distribution(score), key="drift_distribution")
     st.subheader(ui.t("monitoring.inputs"))
     rows = report.inputs[:TOP_INPUTS]
-    st.dataframe(pd.DataFrame({
+    ui.table(pd.DataFrame({
         ui.t("monitoring.input"): [input_label(r.label, r.input) for r in rows],
         ui.t("monitoring.csi"): [ui.num(r.csi, 3) for r in rows],
         ui.t("monitoring.csi_previous"): ["—" if r.csi_previous_period is None else ui.num(r.csi_previous_period, 3)
@@ -143,8 +143,8 @@ def drift_tab() -> None:
         ui.t("monitoring.missing"): [ui.pct(r.missing_share) for r in rows],
         ui.t("monitoring.out_of_range"): [ui.pct(r.out_of_range_share) for r in rows],
         ui.t("monitoring.unseen"): [", ".join(ui.level(c) for c in r.unseen_categories) or "—" for r in rows],
-        ui.t("monitoring.column"): [r.input for r in rows],
-    }), hide_index=True)
+        ui.t("monitoring.column"): [ui.identifiers([r.input]) for r in rows],
+    }), code=(ui.t("monitoring.column"),))
 
 
 def _grades_chart(grades: list[contract.GradeBacktest]) -> go.Figure:
@@ -208,13 +208,13 @@ def backtest_tab() -> None:
     cohorts = [c for c in report.cohorts if not c.suppressed]
     if cohorts:
         st.subheader(ui.t("monitoring.cohorts"))
-        st.dataframe(pd.DataFrame({
+        ui.table(pd.DataFrame({
             ui.t("monitoring.cohort"): [c.cohort for c in cohorts],
             ui.t("monitoring.outcomes"): [ui.num(c.n) for c in cohorts],
             ui.t("monitoring.observed"): [ui.pct(c.observed_rate) for c in cohorts],
             ui.t("monitoring.predicted"): [ui.pct(c.predicted_rate) for c in cohorts],
             "AUC": [ui.num(c.auc.auc if c.auc else None, 3) for c in cohorts],
-        }), hide_index=True)
+        }))
     st.caption(ui.t("monitoring.suppression"))
 
 

@@ -177,15 +177,16 @@ def _automated(export: contract.ClientExport) -> None:
         st.info(str(text))
     rows = list(automated.contributions)
     if rows:
-        st.dataframe(
+        ui.table(
             _text_frame(
                 {
                     ui.t("field.label"): [r.label for r in rows],
-                    ui.t("common.value"): [ui.show_value(r.value) for r in rows],
-                    ui.t("field.effect"): [f"{float(r.effect) * 100:+.1f}" for r in rows],
+                    # Category levels in the page's language, as in the explanation sentence above.
+                    ui.t("common.value"): [ui.level(r.value) if isinstance(r.value, str) else ui.show_value(r.value)
+                                           for r in rows],
+                    ui.t("field.effect"): [ui.signed(100 * float(r.effect), 1) for r in rows],
                 }
             ),
-            hide_index=True,
         )
 
 
@@ -195,7 +196,7 @@ def _human_decisions(export: contract.ClientExport) -> None:
     if not rows:
         st.caption(ui.t("subject.human_none"))
         return
-    st.dataframe(
+    ui.table(
         _text_frame(
             {
                 ui.t("field.when"): [_ts(r.decided_at) for r in rows],
@@ -206,7 +207,6 @@ def _human_decisions(export: contract.ClientExport) -> None:
                 ui.t("field.model_version"): [r.model_version for r in rows],
             }
         ),
-        hide_index=True,
     )
 
 
@@ -220,9 +220,9 @@ def _audit_events(export: contract.ClientExport) -> None:
         _text_frame(
             {
                 ui.t("field.when"): [_ts(r.ts) for r in rows],
-                ui.t("field.role"): [r.actor_role for r in rows],
+                ui.t("field.role"): [ui.t_or(f"role.{r.actor_role}", r.actor_role or "—") for r in rows],
                 ui.t("field.action"): [r.action for r in rows],
-                ui.t("field.outcome"): [r.outcome for r in rows],
+                ui.t("field.outcome"): [ui.t_or(f"outcome.{r.outcome}", r.outcome) for r in rows],
             }
         ),
         hide_index=True,
@@ -407,7 +407,7 @@ def register_page() -> None:
     st.subheader(ui.t("register.purposes"))
     purposes = list(register.purposes)
     if purposes:
-        st.dataframe(_records(purposes, "register.purpose"), hide_index=True)
+        ui.table(_records(purposes, "register.purpose"))
     left, right = st.columns(2)
     with left:
         st.markdown(f"**{ui.t('register.legal_bases')}**")
@@ -417,55 +417,55 @@ def register_page() -> None:
         _bullets(register.data_subjects)
     st.subheader(ui.t("register.recipients"))
     recipients = list(register.recipients)
-    st.dataframe(
+    ui.table(
         _text_frame(
             {
                 ui.t("field.role"): [r.role_label for r in recipients],
                 ui.t("register.col.access"): [r.personal_data_access for r in recipients],
-                ui.t("register.col.permissions"): [", ".join(map(str, r.permissions)) for r in recipients],
+                ui.t("register.col.permissions"): [ui.identifiers(r.permissions) for r in recipients],
             }
         ),
-        hide_index=True,
+        code=(ui.t("register.col.permissions"),),
     )
     st.subheader(ui.t("register.retention"))
     retention = list(register.retention)
-    st.dataframe(
+    ui.table(
         _text_frame(
             {
                 ui.t("register.col.data"): [r.data for r in retention],
                 ui.t("register.col.period"): [r.period for r in retention],
-                ui.t("register.col.setting"): [r.setting for r in retention],
+                ui.t("register.col.setting"): [ui.identifiers([r.setting] if r.setting else []) for r in retention],
                 ui.t("register.col.value"): [r.value for r in retention],
             }
         ),
-        hide_index=True,
+        code=(ui.t("register.col.setting"),),
     )
     st.subheader(ui.t("register.categories"))
     tables = list(register.data_categories)
-    st.dataframe(
+    ui.table(
         _text_frame(
             {
-                ui.t("register.col.table"): [r.table for r in tables],
+                ui.t("register.col.table"): [ui.identifiers([r.table]) for r in tables],
                 ui.t("register.col.category"): [r.category for r in tables],
                 ui.t("register.col.personal"): [ui.show_value(bool(r.personal_data)) for r in tables],
-                ui.t("register.col.columns"): [", ".join(map(str, r.columns)) for r in tables],
+                ui.t("register.col.columns"): [ui.identifiers(r.columns) for r in tables],
             }
         ),
-        hide_index=True,
+        code=(ui.t("register.col.table"), ui.t("register.col.columns")),
     )
     features = list(register.model_features)
     with st.expander(ui.t("register.features", count=len(features))):
-        st.dataframe(
-            _text_frame({ui.t("field.feature"): [f.name for f in features],
+        ui.table(
+            _text_frame({ui.t("field.feature"): [ui.identifiers([f.name]) for f in features],
                          ui.t("field.label"): [f.label for f in features]}),
-            hide_index=True,
+            code=(ui.t("field.feature"),),
         )
     st.subheader(ui.t("register.security"))
     _bullets(register.security_measures)
     st.subheader(ui.t("register.processors"))
     processors = list(register.processors)
     if processors:
-        st.dataframe(_records(processors, "register.processor"), hide_index=True)
+        ui.table(_records(processors, "register.processor"))
     st.markdown(f"**{ui.t('register.transfers')}**{_colon()}{register.transfers_outside_eu}")
     st.subheader(ui.t("register.automated"))
     _key_values(register.automated_decision_making, "register.automated")

@@ -56,7 +56,7 @@ def render_fairness(fairness: contract.FairnessReport) -> None:
                     st.success(ui.t("card.rule_met"), icon=":material/check_circle:")
                 else:
                     st.warning(ui.t("card.rule_not_met"), icon=":material/warning:")
-            st.dataframe(
+            ui.table(
                 pd.DataFrame({
                     ui.t("card.group"): groups_text,
                     ui.t("card.count"): [ui.num(r.count) for r in rows],
@@ -64,7 +64,6 @@ def render_fairness(fairness: contract.FairnessReport) -> None:
                     ui.t("card.default_rate"): [ui.pct(r.default_rate) for r in rows],
                     ui.t("card.predicted_rate"): [ui.pct(r.predicted_default_rate) for r in rows],
                 }),
-                hide_index=True,
             )
         with right:
             if rows:
@@ -86,7 +85,8 @@ def _metric_text(name: str, value: float | str) -> str:
 def render_model_card(card: contract.ModelCard, *, heading: bool = True) -> None:
     if heading:
         st.subheader(ui.t("model.card"))
-    cols = st.columns(3)
+    # The version is what reproduces a decision: wide enough to be read whole, never "20261205-1204…".
+    cols = st.columns([2, 1.3, 1])
     cols[0].metric(ui.t("model.version"), card.version)
     cols[1].metric(ui.t("model.trained_at"), ui.when(card.trained_at) if card.trained_at else "—")
     cols[2].metric(ui.t("model.threshold"), ui.pct(card.threshold))
@@ -95,12 +95,11 @@ def render_model_card(card: contract.ModelCard, *, heading: bool = True) -> None
     shown = [name for name in METRICS if values.get(name) is not None]
     if shown:
         st.markdown(f"**{ui.t('model.metrics')}**")
-        st.dataframe(
+        ui.table(
             pd.DataFrame({
                 ui.t("metric.name"): [ui.t(f"metric.{name}") for name in shown],
                 ui.t("metric.value"): [_metric_text(name, values[name]) for name in shown],
             }),
-            hide_index=True,
         )
     render_fairness(card.fairness)
     if card.model_card.strip():

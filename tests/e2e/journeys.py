@@ -85,8 +85,10 @@ def english_date_placeholders(page) -> list[str]:
 
 
 def english_problems(page) -> list[str]:
-    text = page.locator("body").inner_text()
+    text = prose(page)
     found = [f"French text in English mode: {marker!r}" for marker in french_markers() if marker in text]
+    found += [f"table wider than its place: {head!r}" for head in clipped_tables(page)]
+    found += [f"figure cut short: {value!r}" for value in cut_values(page)]
     french_names = set(i18n.accessible_names().values())
     found += [f"French accessible name in English mode: {name!r}" for name in sorted(accessible_names(page))
               if name in french_names or name.startswith(tuple(fr for _, fr in i18n.accessible_prefixes()))]
@@ -129,12 +131,50 @@ def main_text(page) -> str:
     return page.locator("section.stMain, [data-testid='stMain']").first.inner_text()
 
 
+def clipped_tables(page) -> list[str]:
+    """The header of every table whose content is wider than its box: a reader sees "Dema" for
+    "Demandes", and a column past the edge not at all (st.dataframe draws on a canvas)."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('[data-testid="stDataFrame"], [data-testid="stTable"]')]
+             .filter(e => !e.closest('[data-stale="true"]') && e.offsetParent !== null)
+             // 16 px: a long list's vertical scroll bar takes that much from a grid sized to its box.
+             .filter(e => { const s = e.querySelector('.dvn-scroller') || e; return s.scrollWidth > s.clientWidth + 16; })
+             .map(e => (e.getAttribute('aria-label') || e.innerText || '').slice(0, 60))"""
+    )
+
+
+def cut_values(page) -> list[str]:
+    """Every figure drawn with an ellipsis because its card is too narrow ("20261205-1204…")."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('[data-testid="stMetricValue"]')]
+             .filter(e => !e.closest('[data-stale="true"]') && e.offsetParent !== null)
+             .filter(e => [e, ...e.querySelectorAll('*')].some(n => n.scrollWidth > n.clientWidth + 1))
+             .map(e => e.innerText)"""
+    )
+
+
+def prose(page) -> str:
+    """The page's text without technical names shown as code (table and column names in the
+    processing register are what they are in every language)."""
+    return page.evaluate(
+        """() => { const codes = [...document.querySelectorAll('code')];
+                   const shown = codes.map(c => c.style.display);
+                   codes.forEach(c => { c.style.display = 'none'; });
+                   const text = document.body.innerText;
+                   codes.forEach((c, i) => { c.style.display = shown[i]; });
+                   return text; }"""
+    )
+
+
 def problems(page, *, french: bool = True, axe: bool = True) -> list[str]:
     """What is wrong on the page as a person would see it."""
     found = []
     if page.locator('[data-testid="stException"]').count():
         found.append("exception box: " + page.locator('[data-testid="stException"]').first.inner_text()[:300])
-    text = page.locator("body").inner_text()
+    found += [f"table wider than its place (columns or text hidden behind a scroll): {head!r}"
+              for head in clipped_tables(page)]
+    found += [f"figure cut short: {value!r}" for value in cut_values(page)]
+    text = prose(page)
     if french:
         found += [f"English text: {marker!r}" for marker in english_markers() if marker in text]
         found += english_accessible_names(page)
