@@ -34,6 +34,9 @@ from ml.schema import (
 TRAIN_FILE = "application_train.csv"
 TEST_FILE = "application_test.csv"
 ORACLE_FILE = "oracle_train.csv"
+# Synthetic data only: what later happened to each applicant of TEST_FILE (SK_ID_CURR, TARGET),
+# in the format of `octroi outcomes import`, so a demo has a backtest to show.
+OUTCOMES_FILE = "outcomes_test.csv"
 
 
 class DataValidationError(ValueError):

@@ -2,7 +2,9 @@
 
 ``generate(rows, seed)`` returns ``(train_df, test_df, oracle_df)`` with the 122 Kaggle
 columns (test: ``rows // 6`` rows, no ``TARGET``) and each training row's true default
-probability ``PD`` (oracle: ``SK_ID_CURR``, ``PD``). Vectorised numpy: 300,000 rows take a
+probability ``PD`` (oracle: ``SK_ID_CURR``, ``PD``). ``write`` also writes what later happened
+to each test applicant (``outcomes_test.csv``: ``SK_ID_CURR``, ``TARGET``, drawn from the same
+world), the file ``octroi outcomes import`` takes. Vectorised numpy: 300,000 rows take a
 few seconds. Same seed, same rows.
 
 How the world is built. Marginals follow public statistics of the real
@@ -23,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, ndtr
 
-from ml.data import ORACLE_FILE, TEST_FILE, TRAIN_FILE
+from ml.data import ORACLE_FILE, OUTCOMES_FILE, TEST_FILE, TRAIN_FILE
 from ml.schema import (
     ALL_COLUMNS,
     BUILDING_STEMS,
@@ -279,6 +281,12 @@ def _ids(rng: np.random.Generator, n: int) -> np.ndarray:
 
 def generate(rows: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(train with TARGET, test without, oracle with SK_ID_CURR and PD); reproducible per seed."""
+    return _world(rows, seed)[:3]
+
+
+def _world(rows: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """:func:`generate`'s frames and the test applicants' own realised outcomes (SK_ID_CURR,
+    TARGET), drawn with everyone's in one go: the same rows as before they were kept."""
     if rows < 10:
         raise ValueError("rows must be at least 10")
     rng = np.random.default_rng(seed)
@@ -293,20 +301,22 @@ def generate(rows: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, pd.D
     train = frame[~is_test].reset_index(drop=True)
     test = frame[is_test][TEST_COLUMNS].reset_index(drop=True)
     oracle = pd.DataFrame({ID_COLUMN: ids[~is_test], "PD": pd_true[~is_test]})
-    return train, test, oracle
+    outcomes = pd.DataFrame({ID_COLUMN: ids[is_test], TARGET_COLUMN: target[is_test]})
+    return train, test, oracle, outcomes
 
 
 def write(out_dir: str | Path, rows: int, seed: int = 0) -> dict[str, Path]:
-    """Generate and write the three CSV files; returns their paths by role."""
+    """Generate and write the four CSV files; returns their paths by role."""
     import pyarrow as pa
     from pyarrow import csv as pa_csv
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    train, test, oracle = generate(rows, seed)
-    paths = {"train": out / TRAIN_FILE, "test": out / TEST_FILE, "oracle": out / ORACLE_FILE}
+    train, test, oracle, outcomes = _world(rows, seed)
+    paths = {"train": out / TRAIN_FILE, "test": out / TEST_FILE, "oracle": out / ORACLE_FILE,
+             "outcomes": out / OUTCOMES_FILE}
     options = pa_csv.WriteOptions(quoting_style="needed", include_header=False)
-    for role, frame in (("train", train), ("test", test), ("oracle", oracle)):
+    for role, frame in (("train", train), ("test", test), ("oracle", oracle), ("outcomes", outcomes)):
         # pyarrow writes an empty cell for a missing value, like the Kaggle files, and
         # is several times faster than DataFrame.to_csv on 300k x 122. The header is
         # written by hand because pyarrow quotes every header name.

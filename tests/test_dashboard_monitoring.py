@@ -83,3 +83,18 @@ def test_monitoring_page_speaks_english_when_asked(monkeypatch, live_with_outcom
     said = [box.value for kind in ("info", "warning", "error") for box in getattr(at, kind)]
     assert list(drift.columns)[0] == "Input" and list(drift.columns)[-1] == "Source column", said
     assert not [name for name in drift["Input"] if re.fullmatch(r"[A-Z0-9_]+", name)], list(drift["Input"])
+
+
+def test_the_auc_history_draws_only_runs_with_an_auc_on_an_axis_an_auc_can_take():
+    """Backtests run before any outcome have no AUC: they were empty dates on the axis, and the
+    axis went to 1.5 for a figure that cannot pass 1."""
+    from datetime import UTC, datetime, timedelta
+
+    from frontend.views.monitoring import _history_chart
+
+    start = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    times = [start + timedelta(hours=h) for h in (3, 2, 1, 0)]  # newest first, as the API answers
+    fig = _history_chart(times, [0.74, None, 0.76, None], "AUC", False, y_range=(0.5, 1.0))
+    (trace,) = fig.data
+    assert list(trace.y) == [0.76, 0.74] and len(trace.x) == 2  # oldest first, no empty run
+    assert tuple(fig.layout.yaxis.range) == (0.5, 1.0)

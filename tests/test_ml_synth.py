@@ -42,6 +42,24 @@ def test_files_have_the_kaggle_columns_and_validate(tmp_path):
     assert paths["train"].read_text().splitlines()[0] == ",".join(ALL_COLUMNS)
 
 
+def test_the_applicants_outcomes_come_from_the_same_world_in_the_import_format(tmp_path):
+    """``outcomes_test.csv`` (what the demo imports for its backtest): one realised outcome per
+    test applicant, in the test file's order, at the training population's default rate, and
+    the other files unchanged by its writing (same seed, same bytes)."""
+    from backend.monitoring.outcomes import read_outcomes_file
+
+    paths = write(tmp_path / "a", rows=12_000, seed=2)
+    test = pd.read_csv(paths["test"], usecols=["SK_ID_CURR"])
+    outcomes = pd.read_csv(paths["outcomes"])
+    assert list(outcomes.columns) == ["SK_ID_CURR", "TARGET"]
+    assert outcomes["SK_ID_CURR"].tolist() == test["SK_ID_CURR"].tolist()
+    assert set(outcomes["TARGET"]) <= {0, 1} and 0.05 < outcomes["TARGET"].mean() < 0.12
+    assert len(read_outcomes_file(paths["outcomes"])) == len(test)  # what `octroi outcomes import` accepts
+    train, test_frame, _ = generate(12_000, seed=2)
+    assert test_frame["SK_ID_CURR"].tolist() == test["SK_ID_CURR"].tolist()
+    assert pd.read_csv(paths["train"])["TARGET"].tolist() == train["TARGET"].tolist()
+
+
 def test_realism_figures_hold_within_tolerance(big):
     train, _, oracle = big
     y = train["TARGET"]

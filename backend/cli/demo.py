@@ -21,6 +21,7 @@ import typer
 
 from backend.cli.common import fail, load_settings
 from backend.settings import Settings
+from ml.data import OUTCOMES_FILE
 
 DEMO_TRAIN_ROWS = 50_000
 DEMO_SEED = 42
@@ -101,7 +102,7 @@ def demo(
     settings = load_settings()
     if settings.is_production:
         fail("`octroi demo` creates demo users with known passwords: development only")
-    total = 7
+    total = 8
     data_dir = settings.var_dir / "data"
     model_dir = settings.effective_model_dir
 
@@ -125,7 +126,14 @@ def demo(
     _step(4, total, "importing the applicants (application_test.csv)")
     _run_or_fail("clients", "import", str(data_dir / "application_test.csv"))
 
-    _step(5, total, "demo users (one per role)")
+    _step(5, total, "observed outcomes of the applicants (synthetic), for the backtest")
+    outcomes = data_dir / OUTCOMES_FILE
+    if outcomes.exists():
+        _run_or_fail("outcomes", "import", str(outcomes))
+    else:  # data generated before the generator wrote them: the backtest waits for real ones
+        typer.echo(f"      {outcomes.name} not in {data_dir} (older data): skipped, the backtest stays empty")
+
+    _step(6, total, "demo users (one per role)")
     passwords = _demo_passwords(settings)
     existing = _octroi("users", "list", capture=True)
     for username, role in DEMO_USERS.items():
@@ -136,7 +144,7 @@ def demo(
         if created.returncode != 0:
             fail(f"could not create demo user {username}: {created.stderr.strip()}")
 
-    _step(6, total, "starting the API and the dashboard")
+    _step(7, total, "starting the API and the dashboard")
     env = os.environ.copy()
     env.setdefault("OCTROI_API_URL", f"http://{host}:{port}")
     api = subprocess.Popen(  # noqa: S603
@@ -152,7 +160,7 @@ def demo(
     try:
         if not _wait_ready(f"http://{host}:{port}/readyz"):
             fail("the API did not become ready; see its log above")
-        _step(7, total, "ready")
+        _step(8, total, "ready")
         typer.echo(f"\n  API        http://{host}:{port}   (docs: /docs)")
         typer.echo(f"  Dashboard  http://{host}:{dashboard_port}\n")
         typer.echo("  Logins (also in " + str(settings.var_dir / "demo-users.json") + "):")

@@ -60,10 +60,13 @@ def input_label(label: contract.InputLabel | None, raw: str) -> str:
     return label.en if ui.lang() == "en" else label.fr
 
 
-def _history_chart(times: list[Any], values: list[float | None], title: str, thresholds: bool) -> go.Figure:
-    """Oldest run first; ``times`` and ``values`` come newest first, as the API gives them."""
+def _history_chart(times: list[Any], values: list[float | None], title: str, thresholds: bool,
+                   y_range: tuple[float, float] | None = None) -> go.Figure:
+    """Oldest run first; ``times`` and ``values`` come newest first, as the API gives them. A run
+    with no figure (a backtest before any outcome) is left out, not drawn as an empty date."""
+    runs = [(moment, value) for moment, value in reversed(list(zip(times, values, strict=True))) if value is not None]
     fig = go.Figure(go.Scatter(
-        x=[ui.when(moment) for moment in reversed(times)], y=list(reversed(values)),
+        x=[ui.when(moment) for moment, _ in runs], y=[value for _, value in runs],
         mode="lines+markers", line={"color": charts.CLIENT}, name=title,
     ))
     if thresholds:
@@ -72,6 +75,8 @@ def _history_chart(times: list[Any], values: list[float | None], title: str, thr
     # Paris-time labels in the page's language, one per run (not a date axis in English).
     fig.update_layout(yaxis_title=title, height=300, margin={"l": 10, "r": 10, "t": 30, "b": 40},
                       xaxis={"type": "category"})
+    if y_range is not None:
+        fig.update_yaxes(range=list(y_range))
     return charts.readable(fig)
 
 
@@ -203,7 +208,11 @@ def backtest_tab() -> None:
     with right:
         st.subheader(ui.t("monitoring.auc_over_time"))
         history = report.history
-        ui.plotly_chart(_history_chart([p.computed_at for p in history], [p.auc for p in history], "AUC", False),
+        aucs = [p.auc for p in history if p.auc is not None]
+        # An AUC lies between 0 and 1, 0.5 being chance: the axis shows that span (it went to 1.5).
+        floor = min([0.5, *(value - 0.05 for value in aucs)])
+        ui.plotly_chart(_history_chart([p.computed_at for p in history], [p.auc for p in history], "AUC", False,
+                                       y_range=(floor, 1.0)),
                         key="backtest_history")
     cohorts = [c for c in report.cohorts if not c.suppressed]
     if cohorts:
