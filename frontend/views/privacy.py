@@ -349,19 +349,19 @@ def overrides_page() -> None:
     st.subheader(ui.t("overrides.per_advisor"))
     names = [str(a.advisor) for a in advisors]
     left, right = st.columns([3, 2])
-    left.dataframe(
-        pd.DataFrame(
-            {
-                ui.t("overrides.advisor"): names,
-                ui.t("overrides.decisions"): [int(a.decisions) for a in advisors],
-                ui.t("overrides.overrides"): [int(a.overrides) for a in advisors],
-                ui.t("overrides.rate"): [ui.pct(a.override_rate) for a in advisors],
-                ui.t("overrides.approved_against"): [int(a.approved_against_refusal) for a in advisors],
-                ui.t("overrides.refused_against"): [int(a.refused_against_approval) for a in advisors],
-            }
-        ),
-        hide_index=True,
-    )
+    with left:
+        ui.table(
+            pd.DataFrame(
+                {
+                    ui.t("overrides.advisor"): names,
+                    ui.t("overrides.decisions"): [ui.num(a.decisions) for a in advisors],
+                    ui.t("overrides.overrides"): [ui.num(a.overrides) for a in advisors],
+                    ui.t("overrides.rate"): [ui.pct(a.override_rate) for a in advisors],
+                    ui.t("overrides.approved_against"): [ui.num(a.approved_against_refusal) for a in advisors],
+                    ui.t("overrides.refused_against"): [ui.num(a.refused_against_approval) for a in advisors],
+                }
+            ),
+        )
     with right:
         ui.plotly_chart(
             charts.horizontal_bars(names, [a.override_rate or 0.0 for a in advisors], ui.t("overrides.rate"), percent=True),

@@ -390,13 +390,21 @@ def compliance_journey(page, client_id: str) -> list[str]:
 def choose(page, label: str, option: str) -> None:
     """Pick ``option`` in the selectbox labelled ``label``. The first click after typing in a
     form's text field may only move the focus: click again until the list is open."""
-    for _ in range(5):
+    # Until the page's own wait runs out (not five tries: a loaded CI machine took longer).
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while True:
         page.get_by_label(label, exact=True).click()
         try:
             page.get_by_role("option", name=option, exact=True).wait_for(timeout=2000)
             break
         except Exception:  # noqa: BLE001 - a Playwright timeout: the list did not open yet
+            if time.monotonic() > deadline:
+                # What was open instead, for the next reader of a failure (and its picture).
+                shot(page, f"choose-{option}-failed")
+                listed = page.get_by_role("option").all_inner_texts()
+                raise AssertionError(f"no option {option!r} under {label!r}; the open list showed {listed}") from None
             page.keyboard.press("Escape")
+            settle(page, 300)
     page.get_by_role("option", name=option, exact=True).click()
 
 
