@@ -52,3 +52,16 @@ def test_the_report_carries_the_advisors_recorded_decision_or_a_place_to_write_i
                                          "reason": "Revenus complémentaires vérifiés"})
     assert "ACCORDÉ le 1 déc. 2026, 10:00 par conseiller" in recorded
     assert "Motif : Revenus complémentaires vérifiés" in recorded
+
+
+def test_the_factors_effects_are_printed_in_the_report_s_number_format():
+    """The bars' figures said "+1.2" / "-0.7" in a French report whose text says "+1,2 pt"."""
+    reasons = [{"label": "Annuité du prêt", "value": 50094.0, "effect": 0.012},
+               {"label": "Taux d'effort (annuité / revenu)", "value": 0.1, "effect": -0.0074}]
+    explanation = {**EXPLANATION, "reasons": reasons}
+    french = _text(build_report(client_id="100002", profile=[], score=SCORE, explanation=explanation,
+                                comparison=COMPARISON, generated_by="conseiller", lang="fr"))
+    assert "+1,2" in french and "-0,7" in french and "+1.2" not in french and "-0.7" not in french
+    english = _text(build_report(client_id="100002", profile=[], score=SCORE, explanation=explanation,
+                                 comparison=COMPARISON, generated_by="conseiller", lang="en"))
+    assert "+1.2" in english and "-0.7" in english

@@ -85,6 +85,11 @@ def _locale(lang: str) -> str:
     return LOCALES.get(lang, LOCALES["fr"])
 
 
+def _signed(value: float, lang: str) -> str:
+    """A change with its sign, one decimal, in the report's language (``+0,2`` / ``-0,7`` in French)."""
+    return ("+" if value > 0 else "") + format_decimal(round(value, 1), "0.0", locale=_locale(lang))
+
+
 def _fmt(value: Any, lang: str) -> str:
     if value is None:
         return "-"
@@ -266,7 +271,7 @@ def build_report(
         pdf.set_fill_color(*((207, 34, 46) if effect > 0 else (26, 127, 55)))
         pdf.rect(centre if effect > 0 else centre - length, y + 1, length, 3, style="F")
         pdf.set_xy(centre + (length + 1 if effect > 0 else -length - 11), y)
-        pdf.cell(10, 5, _text(f"{effect * 100:+.1f}"))
+        pdf.cell(10, 5, _text(_signed(effect * 100, lang)))
         pdf.set_xy(pdf.l_margin, y + 5)
     text = _get(explanation, "text", "summary")
     if text:
