@@ -244,7 +244,8 @@ def simulation_inputs(model_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
         return int(value) if entry["type"] == "integer" else value
 
     features = {name: middle(entry) for name, entry in spec.items() if not entry.get("nullable", True)}
-    for name, value in (("AMT_INCOME_TOTAL", 180000.0), ("AMT_CREDIT", 450000.0), ("EXT_SOURCE_2", 0.55)):
+    for name, value in (("AMT_INCOME_TOTAL", 180000.0), ("AMT_CREDIT", 450000.0), ("AMT_ANNUITY", 24000.0),
+                        ("EXT_SOURCE_2", 0.55)):
         if name in spec:
             features[name] = value
     overrides = {"AMT_CREDIT": 300000.0} if "AMT_CREDIT" in spec else {}

@@ -506,6 +506,11 @@ def test_what_if_and_new_applicant_forms_show_a_new_score(monkeypatch, live_api:
     at.number_input(key="applicant_AMT_INCOME_TOTAL").set_value(42000.0)
     at.number_input(key="applicant_AMT_CREDIT").set_value(150000.0)
     at.number_input(key="applicant_DAYS_BIRTH").set_value(38.0)
+    # The annuity is asked for: left blank it read as "unknown" and lowered most applicants' risk.
+    next(b for b in at.button if b.label == "Évaluer la demande").click().run()
+    assert any("Champs obligatoires à remplir" in e.value and "Annuité du prêt" in e.value for e in at.error), \
+        [e.value for e in at.error]
+    at.number_input(key="applicant_AMT_ANNUITY").set_value(9000.0)
     next(b for b in at.button if b.label == "Évaluer la demande").click().run()
     assert not at.exception and not _errors(at), _errors(at)
     assert any("Décision" in s.value for s in [*at.success, *at.error])

@@ -171,7 +171,7 @@ def test_client_routes_need_a_token(client, imported_clients):
 
 
 def test_simulation_of_a_new_applicant_scores_without_storing(app, client, advisor, imported_clients):
-    features = {"AMT_INCOME_TOTAL": 120000.0, "AMT_CREDIT": 400000.0, "DAYS_BIRTH": -12000,
+    features = {"AMT_INCOME_TOTAL": 120000.0, "AMT_CREDIT": 400000.0, "AMT_ANNUITY": 21000.0, "DAYS_BIRTH": -12000,
                 "NAME_CONTRACT_TYPE": "Cash loans", "EXT_SOURCE_2": 0.6, "FLAG_OWN_CAR": "N"}
     response = client.post(f"{API}/scoring/simulate", headers=advisor, json={"features": features, "top": 4})
     assert response.status_code == 200, response.text

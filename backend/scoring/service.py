@@ -138,7 +138,12 @@ APPLICANT_FORM = (
     "NAME_INCOME_TYPE", "CNT_FAM_MEMBERS", "NAME_CONTRACT_TYPE", "NAME_HOUSING_TYPE",
     "NAME_EDUCATION_TYPE",
 )
-APPLICANT_REQUIRED = ("AMT_INCOME_TOTAL", "AMT_CREDIT", "DAYS_BIRTH")
+# The loan's annuity too: the model's first feature (annuity / income) is built from it, and it
+# is (almost) never missing in training, so "unknown" lands in a branch learned from nothing.
+# Measured on the demo's 3,000 first applicants: leaving it blank lowered the probability for
+# 77 % of them (-2.4 points on average) and flipped 11 % of the decisions, as much as a blank
+# income. docs/decisions/0030-required-applicant-fields.md.
+APPLICANT_REQUIRED = ("AMT_INCOME_TOTAL", "AMT_CREDIT", "AMT_ANNUITY", "DAYS_BIRTH")
 
 
 def missing_required(features: dict[str, Any], spec: dict[str, dict[str, Any]]) -> list[str]:

@@ -343,6 +343,7 @@ def new_applicant_journey(page) -> list[str]:
     shot(page, "advisor-new-applicant-empty")
     page.get_by_label("Revenu annuel *", exact=True).and_(page.get_by_role("spinbutton")).fill("42000")
     page.get_by_label("Montant du crédit *", exact=True).and_(page.get_by_role("spinbutton")).fill("150000")
+    page.get_by_label("Annuité du prêt *", exact=True).and_(page.get_by_role("spinbutton")).fill("9000")
     page.get_by_label("Âge (années) *", exact=True).and_(page.get_by_role("spinbutton")).fill("38")
     page.get_by_role("button", name="Évaluer la demande").click()
     page.locator(".js-plotly-plot .indicatorlayer").first.wait_for(timeout=WAIT_MS)
