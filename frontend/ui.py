@@ -51,6 +51,11 @@ def num(value: float | int | None, digits: int = 0) -> str:
     return i18n.number(value, lang(), digits)
 
 
+def colon() -> str:
+    """A label's colon in the page's language: French sets a no-break space before it."""
+    return "\u00a0: " if lang() == "fr" else ": "
+
+
 def signed(value: float, digits: int = 0) -> str:
     """A change with its sign, in the page's number format: ``+12,6`` / ``-1,3`` in French."""
     return ("+" if value > 0 else "") + num(value, digits)

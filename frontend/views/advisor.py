@@ -89,7 +89,7 @@ def render_score(score: contract.Score, key: str = "client") -> None:
                         threshold=ui.pct(score.threshold), label=label))
     with right:
         box = st.success if score.decision == "approve" else st.error
-        box(f"**{ui.t('score.decision')} : {_decision_label(score.decision)}**", icon=":material/gavel:")
+        box(f"**{ui.t('score.decision')}{ui.colon()}{_decision_label(score.decision)}**", icon=":material/gavel:")
         if score.borderline:
             # A flag with one stated meaning (see the API's Score schema), not a percentage.
             st.warning(ui.t("score.borderline"), icon=":material/rate_review:")

@@ -169,7 +169,7 @@ def _automated(export: contract.ClientExport) -> None:
     cols[3].metric(ui.t("score.display"), ui.num(automated.display_score))
     st.caption(
         f"{ui.t('score.model_version', version=automated.model_version)} · "
-        f"{ui.t('model.costs')} : {ui.show_value(automated.cost_fn)} / {ui.show_value(automated.cost_fp)} · "
+        f"{ui.t('model.costs')}{ui.colon()}{ui.show_value(automated.cost_fn)} / {ui.show_value(automated.cost_fp)} · "
         f"{ui.t('subject.features_used', count=len(automated.features_used))}"
     )
     text = automated.explanation_text
@@ -378,15 +378,10 @@ def _bullets(items: Any) -> None:
         st.markdown(f"- {item}")
 
 
-def _colon() -> str:
-    # French sets a (no-break) space before the colon; English does not.
-    return "\u00a0: " if ui.lang() == "fr" else ": "
-
-
 def _key_values(mapping: dict[str, str], prefix: str) -> None:
     # The API's keys are field names; the page names them from the catalog.
     for key, value in mapping.items():
-        st.markdown(f"- **{ui.t_or(f'{prefix}.{key}', key)}**{_colon()}{value}")
+        st.markdown(f"- **{ui.t_or(f'{prefix}.{key}', key)}**{ui.colon()}{value}")
 
 
 def _records(rows: list[dict[str, str]], prefix: str) -> pd.DataFrame:
@@ -401,7 +396,7 @@ def register_page() -> None:
     if register is None:
         return
     st.caption(ui.t("register.intro", ts=_ts(register.generated_at)))
-    st.markdown(f"**{ui.t('register.controller')}**{_colon()}{register.controller}")
+    st.markdown(f"**{ui.t('register.controller')}**{ui.colon()}{register.controller}")
     with st.expander(ui.t("register.system")):
         _key_values(register.system, "register.system")
     st.subheader(ui.t("register.purposes"))
@@ -466,6 +461,6 @@ def register_page() -> None:
     processors = list(register.processors)
     if processors:
         ui.table(_records(processors, "register.processor"))
-    st.markdown(f"**{ui.t('register.transfers')}**{_colon()}{register.transfers_outside_eu}")
+    st.markdown(f"**{ui.t('register.transfers')}**{ui.colon()}{register.transfers_outside_eu}")
     st.subheader(ui.t("register.automated"))
     _key_values(register.automated_decision_making, "register.automated")

@@ -89,6 +89,8 @@ def english_problems(page) -> list[str]:
     found = [f"French text in English mode: {marker!r}" for marker in french_markers() if marker in text]
     found += [f"table wider than its place: {head!r}" for head in clipped_tables(page)]
     found += [f"figure cut short: {value!r}" for value in cut_values(page)]
+    # French typography in English: "Decision : Approved".
+    found += [f"a French colon in English: {m.group(0)!r}" for m in re.finditer(r"\w+[\u00a0 ]:[\u00a0 ]\w+", text)]
     french_names = set(i18n.accessible_names().values())
     found += [f"French accessible name in English mode: {name!r}" for name in sorted(accessible_names(page))
               if name in french_names or name.startswith(tuple(fr for _, fr in i18n.accessible_prefixes()))]
