@@ -372,6 +372,20 @@ def widget(at: AppTest, kind: str, base: str):
     return found[0]
 
 
+def test_the_what_if_starts_from_every_value_the_client_file_holds(monkeypatch, live_api: LiveApi, applicants_csv):
+    """Each field of the what-if is pre-filled with the client's own value when the file has one
+    (the family size stayed empty, "unknown", for every client)."""
+    stored = pd.read_csv(applicants_csv)
+    stored = stored[stored["SK_ID_CURR"] == int(live_api.client_id)].iloc[0]
+    at = _logged_in(monkeypatch, live_api, "advisor")
+    at.session_state[CLIENT_KEY] = live_api.client_id
+    at.run()
+    assert not at.exception and not _errors(at), _errors(at)
+    empty = [_field(w, "whatif_") for w in _form_widgets(at, "whatif_")
+             if w.value is None and pd.notna(stored[_field(w, "whatif_")])]
+    assert not empty, f"left empty although the file holds a value: {empty}"
+
+
 def test_what_if_and_new_applicant_forms_are_built_from_the_api_input_spec(monkeypatch, live_api: LiveApi):
     spec = _spec(live_api)
     at = _logged_in(monkeypatch, live_api, "advisor")

@@ -37,7 +37,8 @@ YEARS_FIELDS = {"DAYS_BIRTH": "form.age_years", "DAYS_EMPLOYED": "form.employed_
 PROFILE_OF_INPUT = {
     "AMT_INCOME_TOTAL": "income", "AMT_CREDIT": "credit", "AMT_ANNUITY": "annuity", "AMT_GOODS_PRICE": "goods_price",
     "DAYS_BIRTH": "age_years", "DAYS_EMPLOYED": "employment_years", "NAME_INCOME_TYPE": "income_type",
-    "NAME_FAMILY_STATUS": "family_status", "CNT_CHILDREN": "children", "NAME_CONTRACT_TYPE": "contract_type",
+    "NAME_FAMILY_STATUS": "family_status", "CNT_CHILDREN": "children", "CNT_FAM_MEMBERS": "family_members",
+    "NAME_CONTRACT_TYPE": "contract_type",
     "NAME_HOUSING_TYPE": "housing", "NAME_EDUCATION_TYPE": "education",
 }
 
