@@ -386,6 +386,18 @@ def test_the_what_if_starts_from_every_value_the_client_file_holds(monkeypatch, 
     assert not empty, f"left empty although the file holds a value: {empty}"
 
 
+def test_the_profile_shows_amounts_in_euros_and_durations_in_years(monkeypatch, live_api: LiveApi):
+    """It read "Revenu annuel 83 250" and "Âge (ans) 34,20"."""
+    at = _logged_in(monkeypatch, live_api, "advisor")
+    at.session_state[CLIENT_KEY] = live_api.client_id
+    at.run()
+    assert not at.exception and not _errors(at), _errors(at)
+    shown = {m.value.split("**")[1]: m.value.split("\n", 1)[1] for m in at.markdown
+             if m.value.startswith("**") and "  \n" in m.value}
+    assert re.fullmatch(r"[\d\u202f\u00a0]+\u00a0€", shown["Revenu annuel"]), shown
+    assert re.fullmatch(r"\d+,\d", shown["Âge (ans)"]), shown
+
+
 def test_what_if_and_new_applicant_forms_are_built_from_the_api_input_spec(monkeypatch, live_api: LiveApi):
     spec = _spec(live_api)
     at = _logged_in(monkeypatch, live_api, "advisor")

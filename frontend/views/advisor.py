@@ -100,6 +100,21 @@ def render_score(score: contract.Score, key: str = "client") -> None:
         st.caption(ui.t("score.model_version", version=score.model_version))
 
 
+# The profile's amounts are euros and its durations years (GET /clients/{id}: readable_profile).
+PROFILE_AMOUNTS = frozenset({"income", "credit", "annuity", "goods_price"})
+PROFILE_YEARS = frozenset({"age_years", "employment_years"})
+
+
+def _profile_text(item: contract.ProfileField) -> str:
+    """"83 250 €", "34,2" years: the unit the label promises (it read "83 250" and "34,20")."""
+    if isinstance(item.value, int | float) and not isinstance(item.value, bool):
+        if item.field in PROFILE_AMOUNTS:
+            return ui.money(item.value)
+        if item.field in PROFILE_YEARS:
+            return ui.num(item.value, 1)
+    return _value_text(item.value)
+
+
 def _value_text(value: Any) -> str:
     return ui.level(value) if isinstance(value, str) else ui.show_value(value)
 
@@ -160,9 +175,7 @@ def _profile(profile: contract.ClientProfile) -> None:
     with st.expander(ui.t("client.profile"), expanded=False):
         columns = st.columns(3)
         for index, item in enumerate(profile.profile):
-            value = item.value
-            text = _value_text(value)
-            columns[index % 3].markdown(f"**{item.label}**  \n{text}")
+            columns[index % 3].markdown(f"**{item.label}**  \n{_profile_text(item)}")
 
 
 def _to_years(days: Any) -> float | None:
