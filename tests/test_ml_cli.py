@@ -17,7 +17,8 @@ def test_synth_then_train_writes_a_bundle_and_a_report(tmp_path):
     data, model = tmp_path / "data", tmp_path / "model"
     result = runner.invoke(app, ["data", "synth", "--rows", "900", "--seed", "3", "--out", str(data)])
     assert result.exit_code == 0, result.output
-    assert {p.name for p in data.iterdir()} == {"application_train.csv", "application_test.csv", "oracle_train.csv"}
+    assert {p.name for p in data.iterdir()} == {"application_train.csv", "application_test.csv", "oracle_train.csv",
+                                              "outcomes_test.csv"}
     result = runner.invoke(
         app, ["train", "--data", str(data), "--out", str(model), "--folds", "2", "--seed", "3", "--cost-fn", "5", "--cost-fp", "1"]
     )

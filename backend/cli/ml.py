@@ -21,7 +21,8 @@ def synth(
     seed: int = typer.Option(0, "--seed", help="Random seed: same seed, same files."),
     out: Path | None = typer.Option(None, "--out", help="Output directory (default: <OCTROI_VAR_DIR>/data)."),
 ) -> None:
-    """Write synthetic application_train.csv, application_test.csv and oracle_train.csv."""
+    """Write synthetic application_train.csv, application_test.csv, oracle_train.csv and
+    outcomes_test.csv (what later happened to each test applicant: `octroi outcomes import`)."""
     from ml.synth import write
 
     if out is None:
