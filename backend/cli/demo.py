@@ -30,6 +30,8 @@ DEMO_USERS = {
     "comex": "comex",
     "conformite": "compliance",
     "admin": "admin",
+    # A second administrator: role changes that open personal data need two (four-eyes).
+    "admin2": "admin",
 }
 
 
@@ -69,14 +71,16 @@ def _run_or_fail(*args: str) -> None:
 
 
 def _demo_passwords(settings: Settings) -> dict[str, str]:
+    """The demo users' passwords, kept across runs; a user added to DEMO_USERS since the file
+    was written gets one too."""
     path = settings.var_dir / "demo-users.json"
-    if path.exists():
-        return json.loads(path.read_text(encoding="utf-8"))
-    passwords = {name: "Demo-" + secrets.token_urlsafe(12) for name in DEMO_USERS}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(passwords, handle, indent=2)
+    kept = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    passwords = {name: kept.get(name) or "Demo-" + secrets.token_urlsafe(12) for name in DEMO_USERS}
+    if passwords != kept:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(passwords, handle, indent=2)
     return passwords
 
 
