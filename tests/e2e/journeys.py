@@ -392,15 +392,16 @@ def compliance_journey(page, client_id: str) -> list[str]:
 
 def choose(page, label: str, option: str) -> None:
     """Pick ``option`` in the selectbox labelled ``label``. The first click after typing in a
-    form's text field may only move the focus: click again until the list is open."""
-    # Until the page's own wait runs out (not five tries: a loaded CI machine took longer).
+    form's text field may only move the focus, and a rerun of the page may close the list
+    between seeing the option and clicking it (CI saw both): open and click again, until the
+    page's own wait runs out."""
     deadline = time.monotonic() + WAIT_MS / 1000
     while True:
         page.get_by_label(label, exact=True).click()
         try:
-            page.get_by_role("option", name=option, exact=True).wait_for(timeout=2000)
-            break
-        except Exception:  # noqa: BLE001 - a Playwright timeout: the list did not open yet
+            page.get_by_role("option", name=option, exact=True).click(timeout=3000)
+            return
+        except Exception:  # noqa: BLE001 - a Playwright timeout: the list is not open (any more)
             if time.monotonic() > deadline:
                 # What was open instead, for the next reader of a failure (and its picture).
                 shot(page, f"choose-{option}-failed")
@@ -408,7 +409,6 @@ def choose(page, label: str, option: str) -> None:
                 raise AssertionError(f"no option {option!r} under {label!r}; the open list showed {listed}") from None
             page.keyboard.press("Escape")
             settle(page, 300)
-    page.get_by_role("option", name=option, exact=True).click()
 
 
 def admin_journey(page, username: str) -> list[str]:
