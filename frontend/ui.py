@@ -164,7 +164,8 @@ def literal(text: object) -> str:
 
 def identifiers(names: Sequence[object]) -> str:
     """Technical names (columns, settings) as inline code, for :func:`table`'s ``code`` columns."""
-    return ", ".join(f"`{name}`" for name in names) or "—"
+    # A backtick would end the code span early and let the rest be read as Markdown.
+    return ", ".join(f"`{str(name).replace('`', chr(39))}`" for name in names) or "—"
 
 
 def table(frame: Any, *, code: Sequence[str] = ()) -> None:

@@ -173,6 +173,7 @@ def test_a_static_table_cell_shows_exactly_what_was_written(text):
     rendered = MarkdownIt("commonmark").renderInline(ui.literal(text))
     assert rendered == html.escape(text, quote=True).replace("&#x27;", "'"), rendered
     assert ui.identifiers(["a_b", "c"]) == "`a_b`, `c`" and ui.identifiers([]) == "—"
+    assert MarkdownIt("commonmark").renderInline(ui.identifiers(["x` *y* `z"])) == "<code>x' *y* 'z</code>"
 
 
 def test_the_audit_log_shows_a_client_pseudonym_short_and_other_resources_whole():
