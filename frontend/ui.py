@@ -176,7 +176,8 @@ def table(frame: Any, *, code: Sequence[str] = ()) -> None:
     shown = frame.copy()
     for name in frame.columns:
         if name not in code:
-            shown[name] = frame[name].map(literal)
+            # A missing value reads as a dash, as everywhere else on the pages (not "None").
+            shown[name] = frame[name].map(lambda v: "—" if v is None or (isinstance(v, float) and v != v) else literal(v))
     shown.columns = [literal(name) for name in frame.columns]
     st.table(shown, hide_index=True)
 

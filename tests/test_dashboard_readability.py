@@ -185,3 +185,12 @@ def test_the_audit_log_shows_a_client_pseudonym_short_and_other_resources_whole(
     assert _short(pseudonym) == "6dac13198361…"
     assert _short("user:conseiller") == "user:conseiller" and _short("/api/v1/audit/events") == "/api/v1/audit/events"
     assert _short(None) == "—"
+
+
+def test_a_static_table_shows_a_missing_value_as_a_dash(monkeypatch):
+    import pandas as pd
+
+    drawn = []
+    monkeypatch.setattr(ui.st, "table", lambda frame, **_: drawn.append(frame))
+    ui.table(pd.DataFrame({"Groupe": ["a_b", None], "Taux": [float("nan"), "8,3 %"]}))
+    assert drawn[0].to_dict("list") == {"Groupe": ["a\\_b", "—"], "Taux": ["—", "8\\,3 \\%"]}
