@@ -41,7 +41,6 @@ def _sidebar() -> None:
 
 # Streamlit's page is ``<html lang="en">`` whatever it shows, and its captions are grey at
 # 60 % opacity (under 4.5:1 on white): say the page's language and darken faded text.
-# Static tables wrap long words.
 _PAGE_FIX = """
 <style>
   {date_placeholders}

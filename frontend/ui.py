@@ -324,6 +324,19 @@ def call_as(model: Any, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> An
     return parse(model, call(fn, *args, **kwargs))
 
 
+def value_text(value: Any) -> str:
+    """A stored value as read on a page: a category level in words, a number or flag formatted."""
+    return level(value) if isinstance(value, str) else show_value(value)
+
+
+def short_resource(resource: str | None) -> str:
+    """A client's 64-character pseudonym as its first 12 characters ("6dac13198361…": exports
+    keep every one); any other resource (``user:...``, a route) whole."""
+    if resource is None:
+        return "—"
+    return resource[:12] + "…" if re.fullmatch(r"[0-9a-f]{64}", resource) else resource
+
+
 def show_value(value: Any) -> str:
     if isinstance(value, bool):
         return t("common.yes") if value else t("common.no")

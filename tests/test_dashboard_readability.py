@@ -179,12 +179,10 @@ def test_a_static_table_cell_shows_exactly_what_was_written(text):
 def test_the_audit_log_shows_a_client_pseudonym_short_and_other_resources_whole():
     """64 hex characters made the resource column a scroll of its own (axe: unreachable from the
     keyboard); the subject page shows the same 12 first characters, the export every one."""
-    from frontend.views.compliance import _short
-
     pseudonym = "6dac131983610ee48c3d29a35d5db6eeaf777db2bf3fec0f51aad9d8772dd1c3"
-    assert _short(pseudonym) == "6dac13198361…"
-    assert _short("user:conseiller") == "user:conseiller" and _short("/api/v1/audit/events") == "/api/v1/audit/events"
-    assert _short(None) == "—"
+    assert ui.short_resource(pseudonym) == "6dac13198361…"
+    assert ui.short_resource("user:conseiller") == "user:conseiller" and ui.short_resource("/api/v1/audit/events") == "/api/v1/audit/events"
+    assert ui.short_resource(None) == "—"
 
 
 def test_a_static_table_shows_a_missing_value_as_a_dash(monkeypatch):

@@ -112,11 +112,7 @@ def _profile_text(item: contract.ProfileField) -> str:
             return ui.money(item.value)
         if item.field in PROFILE_YEARS:
             return ui.num(item.value, 1)
-    return _value_text(item.value)
-
-
-def _value_text(value: Any) -> str:
-    return ui.level(value) if isinstance(value, str) else ui.show_value(value)
+    return ui.value_text(item.value)
 
 
 def render_explanation(explanation: contract.Explanation, key: str = "client") -> None:
@@ -127,7 +123,7 @@ def render_explanation(explanation: contract.Explanation, key: str = "client") -
             charts.contributions(
                 # A justified protected attribute (fair-lending policy) is shown to the advisor, marked.
                 [r.label + (" ⚖" if r.protected else "") for r in rows], [r.effect for r in rows],
-                [_value_text(r.value) for r in rows],
+                [ui.value_text(r.value) for r in rows],
                 ui.t("explanation.axis"), ui.t("explanation.raises"), ui.t("explanation.lowers"),
                 rest=(ui.t("explanation.rest", count=ui.num(explanation.other.count)), explanation.other.effect)
                 if explanation.other.count else None,
@@ -296,7 +292,7 @@ def _atypical(comparison: contract.Comparison) -> None:
         # Categorical features have no percentile (a rare level is what makes them atypical).
         percentile: Any = "—" if f.percentile is None else round(f.percentile)
         st.warning(
-            ui.t("comparison.atypical_item", label=f.label, value=_value_text(f.value), percentile=percentile),
+            ui.t("comparison.atypical_item", label=f.label, value=ui.value_text(f.value), percentile=percentile),
             icon=":material/warning:",
         )
 

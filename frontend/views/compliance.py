@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 import pandas as pd
@@ -95,14 +94,6 @@ def _api_filters(applied: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _short(resource: str | None) -> str:
-    """A client's 64-character pseudonym as its first 12 (the subject page shows the same; the
-    export keeps every character); other resources (``user:...``, routes) whole."""
-    if resource is None:
-        return "—"
-    return resource[:12] + "…" if re.fullmatch(r"[0-9a-f]{64}", resource) else resource
-
-
 def _events(filters: dict[str, Any]) -> None:
     cursors: list[str | None] = st.session_state.setdefault(CURSORS_KEY, [None])
     page = ui.fetch_as(contract.AuditPage, "/audit/events", **filters, cursor=cursors[-1])
@@ -119,7 +110,7 @@ def _events(filters: dict[str, Any]) -> None:
                 ui.t("audit.actor"): [e.actor or "—" for e in page.events],
                 ui.t("users.role"): [ui.t(f"role.{e.role}") if e.role else "—" for e in page.events],
                 ui.t("audit.action"): [e.action for e in page.events],
-                ui.t("audit.col.resource"): [_short(e.resource) for e in page.events],
+                ui.t("audit.col.resource"): [ui.short_resource(e.resource) for e in page.events],
                 ui.t("audit.outcome"): [ui.t_or(f"outcome.{e.outcome}", e.outcome) for e in page.events],
                 ui.t("audit.col.ip"): [e.ip or "—" for e in page.events],
                 ui.t("audit.col.model_version"): [e.model_version or "—" for e in page.events],

@@ -205,10 +205,6 @@ def render_override_extras(report: contract.OverridesReport) -> None:
     )
 
 
-def _check_value(value: Any) -> str:
-    return ui.level(value) if isinstance(value, str) else ui.show_value(value)
-
-
 def render_reproduce(export: contract.ClientExport) -> None:
     """Compliance: recompute a past decision with its own model version (nothing stored)."""
     ids = [d.id for d in export.human_decisions if d.id]
@@ -235,8 +231,8 @@ def render_reproduce(export: contract.ClientExport) -> None:
         st.error(ui.t("lifecycle.differs", version=answer.model_version), icon=":material/report:")
         ui.table(pd.DataFrame({
             ui.t("lifecycle.check"): [d.check for d in answer.differences],
-            ui.t("lifecycle.recorded"): [_check_value(d.recorded) for d in answer.differences],
-            ui.t("lifecycle.recomputed"): [_check_value(d.recomputed) for d in answer.differences],
+            ui.t("lifecycle.recorded"): [ui.value_text(d.recorded) for d in answer.differences],
+            ui.t("lifecycle.recomputed"): [ui.value_text(d.recomputed) for d in answer.differences],
         }).astype(str))
     if recomputed.explanation_text:
         st.caption(recomputed.explanation_text)

@@ -134,7 +134,7 @@ def render_export(export: contract.ClientExport) -> None:
     if note:
         st.info(str(note))
     cols = st.columns(3)
-    cols[0].metric(ui.t("subject.pseudonym"), pseudonym[:12] + "…")
+    cols[0].metric(ui.t("subject.pseudonym"), ui.short_resource(pseudonym))
     cols[1].metric(ui.t("subject.key_version"), str(subject.key_version))
     cols[2].metric(ui.t("subject.imported_at"), ui.when(subject.imported_at))
 
@@ -182,8 +182,7 @@ def _automated(export: contract.ClientExport) -> None:
                 {
                     ui.t("field.label"): [r.label for r in rows],
                     # Category levels in the page's language, as in the explanation sentence above.
-                    ui.t("common.value"): [ui.level(r.value) if isinstance(r.value, str) else ui.show_value(r.value)
-                                           for r in rows],
+                    ui.t("common.value"): [ui.value_text(r.value) for r in rows],
                     ui.t("field.effect"): [ui.signed(100 * float(r.effect), 1) for r in rows],
                 }
             ),
