@@ -11,6 +11,7 @@ import json
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -25,6 +26,13 @@ from ml.data import OUTCOMES_FILE
 
 DEMO_TRAIN_ROWS = 50_000
 DEMO_SEED = 42
+# The demo's challenger: the same data without the four summaries of the external scores (their
+# mean, min, max and spread), the question a credit team asks of derived features ("does the
+# model need them?"). Shadowed beside the champion, so the model-lifecycle pages have something
+# to compare from the advisors' first requests on.
+DEMO_CHALLENGER_DROPS = ("EXT_SOURCE_MEAN", "EXT_SOURCE_MIN", "EXT_SOURCE_MAX", "EXT_SOURCE_STD")
+DEMO_CHALLENGER_SEED = 43
+DEMO_CHALLENGER_FOLDS = 3
 DEMO_USERS = {
     "conseiller": "advisor",
     "comex": "comex",
@@ -84,12 +92,56 @@ def _demo_passwords(settings: Settings) -> dict[str, str]:
     return passwords
 
 
-def _wait_ready(url: str, timeout: float = 90.0) -> bool:
+def _registry_state() -> dict:
+    listed = _octroi("model", "list", "--json", capture=True)
+    if listed.returncode != 0:
+        fail(f"`octroi model list` failed: {listed.stderr.strip()}")
+    return json.loads(listed.stdout)
+
+
+def _demo_registry(data_dir: Path, model_dir: Path) -> None:
+    """The demo bundle registered and promoted (the champion), and a challenger in shadow: what a
+    bank has from its second model on. Each part is skipped when already in place."""
+    from ml.bundle import ModelBundle
+
+    served = ModelBundle.load(model_dir).version
+    _run_or_fail("model", "add", str(model_dir))
+    state = _registry_state()
+    if state["champion"] != served:
+        _run_or_fail("model", "promote", served)
+    if state["challenger"] is not None:
+        typer.echo(f"      challenger {state['challenger']} kept")
+        return
+    others = [v["version"] for v in state["versions"] if v["version"] != served]
+    if not others:
+        drops = [arg for name in DEMO_CHALLENGER_DROPS for arg in ("--drop-feature", name)]
+        _run_or_fail("train", "--data", str(data_dir), "--seed", str(DEMO_CHALLENGER_SEED),
+                     "--folds", str(DEMO_CHALLENGER_FOLDS), *drops)
+        others = [v["version"] for v in _registry_state()["versions"] if v["version"] != served]
+    _run_or_fail("model", "shadow", max(others))  # a version starts with its training time
+
+
+def _port_in_use(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # `kill PID` stops the demo and its children, as Ctrl-C does
+
+
+def _wait_ready(url: str, api: subprocess.Popen, timeout: float = 90.0) -> bool:
+    """True once *our* API answers: another process answering on the port does not count."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and api.poll() is None:
         try:
             if httpx.get(url, timeout=2).status_code == 200:
-                return True
+                return api.poll() is None
         except httpx.HTTPError:
             pass
         time.sleep(0.5)
@@ -106,7 +158,11 @@ def demo(
     settings = load_settings()
     if settings.is_production:
         fail("`octroi demo` creates demo users with known passwords: development only")
-    total = 8
+    for name, busy in (("--port", port), ("--dashboard-port", dashboard_port)):
+        if _port_in_use(host, busy):
+            fail(f"{name}: {host}:{busy} is already in use (another demo running?); stop it or choose "
+                 f"another port, e.g. `octroi demo {name} {busy + 1}`")
+    total = 9
     data_dir = settings.var_dir / "data"
     model_dir = settings.effective_model_dir
 
@@ -127,17 +183,20 @@ def demo(
     _step(3, total, "database migrations")
     _run_or_fail("db", "upgrade")
 
-    _step(4, total, "importing the applicants (application_test.csv)")
+    _step(4, total, "model registry: the demo model as champion, a challenger in shadow")
+    _demo_registry(data_dir, model_dir)
+
+    _step(5, total, "importing the applicants (application_test.csv)")
     _run_or_fail("clients", "import", str(data_dir / "application_test.csv"))
 
-    _step(5, total, "observed outcomes of the applicants (synthetic), for the backtest")
+    _step(6, total, "observed outcomes of the applicants (synthetic), for the backtest")
     outcomes = data_dir / OUTCOMES_FILE
     if outcomes.exists():
         _run_or_fail("outcomes", "import", str(outcomes))
     else:  # data generated before the generator wrote them: the backtest waits for real ones
         typer.echo(f"      {outcomes.name} not in {data_dir} (older data): skipped, the backtest stays empty")
 
-    _step(6, total, "demo users (one per role)")
+    _step(7, total, "demo users (one per role)")
     passwords = _demo_passwords(settings)
     existing = _octroi("users", "list", capture=True)
     for username, role in DEMO_USERS.items():
@@ -148,7 +207,7 @@ def demo(
         if created.returncode != 0:
             fail(f"could not create demo user {username}: {created.stderr.strip()}")
 
-    _step(7, total, "starting the API and the dashboard")
+    _step(8, total, "starting the API and the dashboard")
     env = os.environ.copy()
     env.setdefault("OCTROI_API_URL", f"http://{host}:{port}")
     api = subprocess.Popen(  # noqa: S603
@@ -161,10 +220,12 @@ def demo(
         env=env,
     )
     children = [api, dashboard]
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # also when started in the background
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
-        if not _wait_ready(f"http://{host}:{port}/readyz"):
+        if not _wait_ready(f"http://{host}:{port}/readyz", api):
             fail("the API did not become ready; see its log above")
-        _step(8, total, "ready")
+        _step(9, total, "ready")
         typer.echo(f"\n  API        http://{host}:{port}   (docs: /docs)")
         typer.echo(f"  Dashboard  http://{host}:{dashboard_port}\n")
         typer.echo("  Logins (also in " + str(settings.var_dir / "demo-users.json") + "):")
@@ -173,6 +234,8 @@ def demo(
         typer.echo("\n  Ctrl-C stops everything.")
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
+        stopped = "API" if api.poll() is not None else "dashboard"
+        fail(f"the {stopped} stopped on its own; see its log above")
     except KeyboardInterrupt:
         typer.echo("\nstopping")
     finally:
