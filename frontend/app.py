@@ -47,9 +47,11 @@ _PAGE_FIX = """
   [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] * {{ color: #4a4f5c !important; opacity: 1 !important; }}
   [data-testid="stWidgetLabel"] p, [data-testid="stMetricLabel"] p {{ color: #262730; }}
   /* A static table (ui.table) wraps whatever a cell holds, a 64-character pseudonym included,
-     rather than letting one cell scroll on its own (unreachable from the keyboard). */
-  [data-testid="stTable"] td, [data-testid="stTable"] th,
-  [data-testid="stTable"] td *, [data-testid="stTable"] th * {{ overflow-wrap: anywhere !important; }}
+     rather than letting one cell scroll on its own (unreachable from the keyboard). A header
+     breaks between its words only: its longest word sets the column's narrowest width
+     ("Demandes", not "Deman" over "des"). */
+  [data-testid="stTable"] td, [data-testid="stTable"] td * {{ overflow-wrap: anywhere !important; }}
+  [data-testid="stTable"] th, [data-testid="stTable"] th * {{ overflow-wrap: normal !important; }}
 </style>
 <script>
   document.documentElement.lang = "{lang}";

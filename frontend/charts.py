@@ -315,3 +315,13 @@ def grouped_shares(
                       legend={"orientation": "h", "y": 1.12, "x": 0},  # above the plot, clear of the axis title
                       margin={"l": 10, "r": 10, "t": 30, "b": 40})
     return readable(fig)
+
+
+def shift_bars(bins: Sequence[str], counts: Sequence[int], x_title: str, y_title: str) -> go.Figure:
+    """Requests per band of probability shift, the bands in the order given (lowest shift
+    first): Plotly would otherwise sort text categories and put "[+0 ; +1)" before "[-1 ; 0)"."""
+    fig = go.Figure(go.Bar(x=list(bins), y=list(counts), marker_color=CLIENT,
+                           hovertemplate="%{x}: %{y}<extra></extra>"))
+    fig.update_layout(xaxis={"title": x_title, "type": "category", "categoryorder": "array", "categoryarray": list(bins)},
+                      yaxis_title=y_title, height=330, margin={"l": 10, "r": 10, "t": 20, "b": 40})
+    return readable(fig)

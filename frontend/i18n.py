@@ -985,11 +985,14 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "challenger.mean_shift": {"fr": "Écart moyen", "en": "Mean shift"},
     "challenger.mean_abs_shift": {"fr": "Écart absolu moyen", "en": "Mean absolute shift"},
     "challenger.dropped": {"fr": "Non notées (file pleine)", "en": "Not scored (queue full)"},
+    "challenger.errors": {"fr": "Erreurs du challenger", "en": "Challenger errors"},
+    "challenger.threshold": {"fr": "Seuil de décision", "en": "Decision threshold"},
+    "challenger.cost": {"fr": "Coût métier moyen par client", "en": "Mean business cost per client"},
     "challenger.shift_title": {"fr": "Écarts de probabilité le {day}", "en": "Probability shifts on {day}"},
-    "challenger.shift_axis": {"fr": "Écart challenger − production", "en": "Challenger − champion shift"},
+    "challenger.shift_axis": {"fr": "Écart challenger − production (points)", "en": "Challenger − champion shift (points)"},
     "challenger.shift_caption": {
-        "fr": "Nombre de demandes par tranche d'écart de probabilité de défaut (en points de probabilité, 0,01 = 1 point).",
-        "en": "Requests per band of probability-of-default shift (probability units, 0.01 = 1 point).",
+        "fr": "Nombre de demandes par tranche d'écart de probabilité de défaut, en points (de 8 % à 9 % : +1 point) ; à gauche de 0, le challenger voit moins de risque que le modèle en production.",
+        "en": "Requests per band of probability-of-default shift, in points (from 8% to 9%: +1 point); left of 0, the challenger sees less risk than the production model.",
     },
     "challenger.too_few": {
         "fr": "La distribution des écarts s'affiche à partir de 10 demandes par jour.",

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
+from frontend import charts, contract
 from frontend.navigation import pages_for
+from frontend.views import lifecycle
 from frontend.views.advisor import CLIENT_KEY, FINAL_KEY
 from frontend.views.decisions import HISTORY_KEY
 from tests.fixtures.live import LiveApi
@@ -100,3 +102,46 @@ def test_compliance_reproduces_a_past_decision_and_reads_the_challenger_page(
     at.switch_page(CHALLENGER_PAGE).run()
     assert not at.exception and not _errors(at), _errors(at)
     assert any("Aucune demande notée par un challenger" in i.value for i in at.info)
+
+
+CURRENT = ("20261205-164619-a268ebd7", "20261205-165055-69a26907")
+
+
+def _day(**counts) -> contract.ChallengerDay:
+    base = dict(day="2026-12-05", champion_version="20261205-164619-a268ebd7",
+                challenger_version="20261205-165055-69a26907", requests=40, agreement_rate=0.95,
+                flips_to_refuse=1, flips_to_approve=1, mean_shift=0.001, mean_abs_shift=0.0125,
+                shift_counts=None, dropped=0, errors=3)
+    return contract.ChallengerDay(**{**base, **counts})
+
+
+def test_the_shift_bands_read_lowest_first_in_the_points_of_the_mean_shift_beside_them():
+    from backend.registry.challenger import SHIFT_EDGES
+
+    labels = lifecycle.bins(list(SHIFT_EDGES))
+    assert labels == ["< -20", "[-20 ; -10)", "[-10 ; -5)", "[-5 ; -2)", "[-2 ; -1)", "[-1 ; 0)", "[0 ; +1)",
+                      "[+1 ; +2)", "[+2 ; +5)", "[+5 ; +10)", "[+10 ; +20)", "≥ +20"]
+    # Plotly sorts text categories unless told: "[+1 ; +2)" came before "[-1 ; 0)" on the page.
+    fig = charts.shift_bars(labels, list(range(12)), "Écart", "Demandes")
+    assert list(fig.layout.xaxis.categoryarray) == labels and fig.layout.xaxis.categoryorder == "array"
+    assert list(fig.data[0].x) == labels and list(fig.data[0].y) == list(range(12))
+    # A day's mean shift of 0.001 in probability is +0,10 point, the unit of the bands.
+    table = lifecycle.day_rows([_day()], CURRENT)
+    assert table["Écart moyen"].tolist() == ["+0,10 pts"] and table["Écart absolu moyen"].tolist() == ["1,25 pts"]
+
+
+def test_the_version_pair_is_a_column_only_when_a_day_compared_other_versions_than_those_named_above():
+    assert "Production / challenger" not in lifecycle.day_rows([_day()], CURRENT).columns
+    earlier = _day(day="2026-12-04", challenger_version="20261201-090000-00aa11bb")
+    table = lifecycle.day_rows([_day(), earlier], CURRENT)
+    assert table["Production / challenger"].tolist() == [" / ".join(CURRENT), f"{CURRENT[0]} / 20261201-090000-00aa11bb"]
+
+
+def test_a_challenger_s_errors_and_each_version_s_threshold_and_cost_are_on_the_page():
+    assert lifecycle.day_rows([_day()], CURRENT)["Erreurs du challenger"].tolist() == ["3"]
+    version = contract.ModelVersion(version="v1", status="challenger", created_at="2026-12-05T16:50:55+00:00",
+                                    auc=0.7726, business_cost_per_client=0.514, threshold=0.0833, features=122,
+                                    training_data_sha256=None, training_rows=50000)
+    row = lifecycle.version_rows([version]).iloc[0]
+    assert (row["AUC"], row["Seuil de décision"], row["Coût métier moyen par client"], row["Variables"]) == (
+        "0,773", "8,3\u00a0%", "0,514", "122")

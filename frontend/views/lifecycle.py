@@ -10,27 +10,57 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from frontend import contract, ui
+from frontend import charts, contract, ui
 
 
-def _signed(value: float) -> str:
-    """A signed number the page's way (``+0,05`` / ``+0.05``)."""
-    text = ui.num(value, 2)
-    return text if text.startswith(("-", "−")) else "+" + text
-
-
-def _bins(edges: list[float]) -> list[str]:
-    """The shift bins in probability units (the caption says 0,01 = 1 point); both ends are open."""
+def bins(edges: list[float]) -> list[str]:
+    """The shift bands in probability points, as the mean shifts beside them (a probability
+    0.01 higher is +1 point), lowest first; both ends are open."""
     if not edges:
         return []
-    labels = [f"< {_signed(edges[0])}"]
-    labels += [f"[{_signed(a)} ; {_signed(b)})" for a, b in zip(edges, edges[1:], strict=False)]
-    labels.append(f"≥ {_signed(edges[-1])}")
+    points = [ui.signed(100 * edge) for edge in edges]
+    labels = [f"< {points[0]}"]
+    labels += [f"[{a} ; {b})" for a, b in zip(points, points[1:], strict=False)]
+    labels.append(f"≥ {points[-1]}")
     return labels
 
 
-def _points(value: float | None) -> str:
-    return "—" if value is None else f"{_signed(100 * value)} pts"
+def _points(value: float | None, *, sign: bool = True) -> str:
+    if value is None:
+        return "—"
+    return f"{ui.signed(100 * value, 2) if sign else ui.num(100 * value, 2)} pts"
+
+
+def day_rows(rows: list[contract.ChallengerDay], current: tuple[str | None, str | None]) -> pd.DataFrame:
+    """One line per day and version pair, as the page shows it (errors included: a challenger
+    that fails is a finding, even if no advisor ever sees it). The pair is a column only when
+    some day compared other versions than ``current`` (named above the table)."""
+    pairs = [(r.champion_version, r.challenger_version) for r in rows]
+    frame = pd.DataFrame({ui.t("challenger.day"): [ui.day(r.day) for r in rows]})
+    if any(pair != current for pair in pairs):
+        frame[ui.t("challenger.pair")] = [f"{a} / {b}" for a, b in pairs]
+    return frame.assign(**{
+        ui.t("challenger.requests"): [ui.num(r.requests) for r in rows],
+        ui.t("challenger.agreement"): [ui.pct(r.agreement_rate) for r in rows],
+        ui.t("challenger.flips_to_refuse"): [ui.num(r.flips_to_refuse) for r in rows],
+        ui.t("challenger.flips_to_approve"): [ui.num(r.flips_to_approve) for r in rows],
+        ui.t("challenger.mean_shift"): [_points(r.mean_shift) for r in rows],
+        ui.t("challenger.mean_abs_shift"): [_points(r.mean_abs_shift, sign=False) for r in rows],
+        ui.t("challenger.dropped"): [ui.num(r.dropped) for r in rows],
+        ui.t("challenger.errors"): [ui.num(r.errors) for r in rows],
+    })
+
+
+def version_rows(rows: list[contract.ModelVersion]) -> pd.DataFrame:
+    return pd.DataFrame({
+        ui.t("challenger.version"): [v.version for v in rows],
+        ui.t("challenger.status"): [ui.t(f"challenger.status_{v.status}") for v in rows],
+        ui.t("challenger.trained"): [_trained(v.created_at) for v in rows],
+        "AUC": [ui.num(v.auc, 3) for v in rows],
+        ui.t("challenger.threshold"): [ui.pct(v.threshold) for v in rows],
+        ui.t("challenger.cost"): [ui.num(v.business_cost_per_client, 3) for v in rows],
+        ui.t("challenger.features"): [ui.num(v.features) for v in rows],
+    })
 
 
 def _trained(value: str | None) -> str:
@@ -58,26 +88,13 @@ def challenger_page() -> None:
     if not rows:
         st.info(ui.t("challenger.empty"))
         return
-    st.dataframe(
-        pd.DataFrame({
-            ui.t("challenger.day"): [ui.day(r.day) for r in rows],
-            ui.t("challenger.pair"): [f"{r.champion_version} / {r.challenger_version}" for r in rows],
-            ui.t("challenger.requests"): [ui.num(r.requests) for r in rows],
-            ui.t("challenger.agreement"): [ui.pct(r.agreement_rate) for r in rows],
-            ui.t("challenger.flips_to_refuse"): [ui.num(r.flips_to_refuse) for r in rows],
-            ui.t("challenger.flips_to_approve"): [ui.num(r.flips_to_approve) for r in rows],
-            ui.t("challenger.mean_shift"): [_points(r.mean_shift) for r in rows],
-            ui.t("challenger.mean_abs_shift"): [_points(r.mean_abs_shift) for r in rows],
-            ui.t("challenger.dropped"): [ui.num(r.dropped) for r in rows],
-        }).astype(str),
-        hide_index=True,
-    )
+    ui.table(day_rows(rows, (report.champion, report.challenger)))
     latest = next((r for r in rows if r.shift_counts is not None), None)
     if latest is not None and latest.shift_counts is not None:
         st.subheader(ui.t("challenger.shift_title", day=ui.day(latest.day)))
-        chart = pd.DataFrame({ui.t("challenger.shift_axis"): _bins(report.shift_edges),
-                              ui.t("challenger.requests"): latest.shift_counts})
-        st.bar_chart(chart, x=ui.t("challenger.shift_axis"), y=ui.t("challenger.requests"))
+        ui.plotly_chart(charts.shift_bars(bins(report.shift_edges), latest.shift_counts,
+                                          ui.t("challenger.shift_axis"), ui.t("challenger.requests")),
+                        key="challenger_shifts")
         st.caption(ui.t("challenger.shift_caption"))
     else:
         st.caption(ui.t("challenger.too_few"))
@@ -89,13 +106,4 @@ def _versions(versions: contract.ModelVersions) -> None:
     if not rows:
         st.caption(ui.t("challenger.no_versions", serving=versions.serving or "—"))
         return
-    st.dataframe(
-        pd.DataFrame({
-            ui.t("challenger.version"): [v.version for v in rows],
-            ui.t("challenger.status"): [ui.t(f"challenger.status_{v.status}") for v in rows],
-            ui.t("challenger.trained"): [_trained(v.created_at) for v in rows],
-            "AUC": [ui.num(v.auc, 3) for v in rows],
-            ui.t("challenger.features"): [ui.num(v.features) for v in rows],
-        }).astype(str),
-        hide_index=True,
-    )
+    ui.table(version_rows(rows))
