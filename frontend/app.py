@@ -46,12 +46,12 @@ _PAGE_FIX = """
   {date_placeholders}
   [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] * {{ color: #4a4f5c !important; opacity: 1 !important; }}
   [data-testid="stWidgetLabel"] p, [data-testid="stMetricLabel"] p {{ color: #262730; }}
-  /* A static table (ui.table) wraps whatever a cell holds, a 64-character pseudonym included,
-     rather than letting one cell scroll on its own (unreachable from the keyboard). A header
-     breaks between its words only: its longest word sets the column's narrowest width
-     ("Demandes", not "Deman" over "des"). */
-  [data-testid="stTable"] td, [data-testid="stTable"] td * {{ overflow-wrap: anywhere !important; }}
-  [data-testid="stTable"] th, [data-testid="stTable"] th * {{ overflow-wrap: normal !important; }}
+  /* A static table (ui.table) breaks lines between words, so a column is at least as wide as
+     its longest word ("Secondaire", not "Secondai" over "re"); only a word longer than the
+     whole column (a hash, a long setting name) is broken, rather than making one cell scroll
+     on its own (unreachable from the keyboard). */
+  [data-testid="stTable"] td, [data-testid="stTable"] td *,
+  [data-testid="stTable"] th, [data-testid="stTable"] th * {{ overflow-wrap: break-word !important; }}
 </style>
 <script>
   document.documentElement.lang = "{lang}";

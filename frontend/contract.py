@@ -1653,7 +1653,7 @@ class Prototype(BaseModel):
 class Similar(BaseModel):
     client: Annotated[dict[str, float | str | None], Field(title="Client")]
     """
-    The client's values of the numeric features
+    The client's value of each feature: a number, or a category's level
     """
     default_rate: Annotated[float, Field(title="Default Rate")]
     """

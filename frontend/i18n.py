@@ -446,16 +446,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "en": "Not enough reference profiles for this cross.",
     },
     "similar.k": {"fr": "Nombre de groupes similaires", "en": "Number of similar groups"},
-    "similar.rate": {
-        "fr": "Taux de défaut des {k} profils les plus proches : {rate} (population : {population}).",
-        "en": "Default rate of the {k} closest profiles: {rate} (population: {population}).",
-    },
-    "similar.outcome": {"fr": "Issue connue", "en": "Known outcome"},
     "similar.distance": {"fr": "Distance", "en": "Distance"},
-    "similar.note": {
-        "fr": "Profils de référence anonymes (historique d'entraînement), sans identifiant.",
-        "en": "Anonymous reference profiles (training history), with no identifier.",
-    },
     "whatif.intro": {
         "fr": "Modifiez les valeurs du client pour voir l'effet sur le score. Rien n'est enregistré.",
         "en": "Change the client's values to see the effect on the score. Nothing is recorded.",
@@ -853,10 +844,16 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     },
     "similar.prototypes_note": {
         "fr": "Groupes anonymes d'au moins {min} clients de l'historique d'entraînement : aucune personne, "
-        "aucune ligne individuelle. Valeurs affichées : médianes du groupe.",
+        "aucune ligne individuelle. Valeurs affichées : la médiane du groupe (nombres) ou sa catégorie la plus "
+        "fréquente, sous celles du client. Distance : proximité au client dans l'espace des variables "
+        "comparées (0 = identique).",
         "en": "Anonymous groups of at least {min} clients from the training history: no person, no individual "
-        "row. Values shown: the group's medians.",
+        "row. Values shown: the group's median (numbers) or its most common category, under the client's. "
+        "Distance: closeness to the client in the space of the compared features (0 = identical).",
     },
+    "similar.who": {"fr": "Profil", "en": "Profile"},
+    "similar.this_client": {"fr": "Ce client", "en": "This client"},
+    "similar.group": {"fr": "Groupe {n}", "en": "Group {n}"},
     "similar.size": {"fr": "Taille du groupe", "en": "Group size"},
     "similar.default_rate": {"fr": "Taux de défaut", "en": "Default rate"},
     "explanation.justified": {

@@ -726,7 +726,6 @@ class ModelBundle:
             raise ValueError("k must be at least 1")
         x = self._matrix(raw)
         indices, distances = self.prototypes.nearest(x, self.feature_names, k)
-        numeric = self.prototypes.space.numeric
         names = self.prototypes.features
         out = []
         for i in range(len(x)):
@@ -740,7 +739,8 @@ class ModelBundle:
             out.append(
                 {
                     "features": list(names),
-                    "client": {n: _decode(n, x[i, self.feature_names.index(n)]) for n in numeric},
+                    # The client's own values beside the groups' medians and modes.
+                    "client": {n: _decode(n, x[i, self.feature_names.index(n)]) for n in names},
                     "prototypes": chosen,
                     # Size-weighted: the default rate of all the people in these groups.
                     "default_rate": float((sizes * rates).sum() / sizes.sum()),

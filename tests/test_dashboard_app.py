@@ -282,8 +282,25 @@ def test_advisor_comparison_similar_and_report_tabs_work(monkeypatch, live_api: 
     # The slider counts what the table lists: anonymous groups, one row each (not clients).
     slider = at.slider(key="similar_k")
     table = next(d for d in tables(at) if "Taille du groupe" in d.columns)
-    assert slider.label == "Nombre de groupes similaires" and len(table) == slider.value == 10
-    sizes = sum(int(str(v).replace("\u202f", "").replace("\xa0", "")) for v in table["Taille du groupe"])
+    assert slider.label == "Nombre de groupes similaires" and len(table) == 1 + slider.value == 11
+    # The client's own values head the table, in the columns the groups' medians fill.
+    assert list(table["Profil"]) == ["Ce client"] + [f"Groupe {n}" for n in range(1, 11)]
+    assert table["Taille du groupe"].iloc[0] == "—"
+    groups = table.iloc[1:]
+    sizes = sum(int(str(v).replace("\u202f", "").replace("\xa0", "")) for v in groups["Taille du groupe"])
+    # Each value in the unit its label promises: years to one decimal, amounts in euros,
+    # categories in words ("Âge 32,20", "Annuité 18 500", "Secondary / ..." before).
+    for value in table["Âge (années)"]:
+        assert re.fullmatch(r"\d+,\d", value), value
+    for value in table["Annuité du prêt"]:
+        assert value.endswith("\xa0€"), value
+    from ml.labels import level_label
+    from ml.schema import LEVELS
+
+    for category, name in (("Profession", "OCCUPATION_TYPE"), ("Secteur de l'employeur", "ORGANIZATION_TYPE")):
+        raw = {level for level in LEVELS[name] if level_label(level, "fr") != level}
+        assert not raw.intersection(table[category]), list(table[category])
+    assert table["Profession"].iloc[0] not in ("", "—") or table["Secteur de l'employeur"].iloc[0] not in ("", "—")
     assert any(f"Taux de défaut des 10 groupes les plus proches ({i18n.number(sizes, 'fr')} personnes)" in m.value
                for m in at.markdown), [m.value for m in at.markdown]
     next(b for b in at.button if b.label == "Générer le rapport").click().run()

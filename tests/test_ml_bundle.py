@@ -206,6 +206,12 @@ def test_similar_profiles_are_anonymous_prototypes_nearest_first(model_bundle, t
     assert first["default_rate"] == pytest.approx((sizes * rates).sum() / sizes.sum())
     assert 0 < first["population_default_rate"] < 1
     assert ID_COLUMN not in json.dumps(result)
+    # The client's own value of every compared feature: numbers, and categories as their level.
+    assert set(first["client"]) == set(first["features"])
+    for name in first["features"]:
+        summary = first["prototypes"][0]["features"][name]
+        value = first["client"][name]
+        assert value is None or isinstance(value, str if summary.get("mode") is not None else float), (name, value)
 
 
 def test_population_sample_is_deterministic_and_made_of_prototypes(model_bundle):

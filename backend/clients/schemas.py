@@ -170,7 +170,9 @@ class Similar(BaseModel):
     k: int
     features: list[str]
     labels: dict[str, str]
-    client: dict[str, float | str | None] = Field(description="The client's values of the numeric features")
+    client: dict[str, float | str | None] = Field(
+        description="The client's value of each feature: a number, or a category's level"
+    )
     prototypes: list[Prototype] = Field(description="Nearest first")
     default_rate: float = Field(description="Default rate of all the people in these prototypes (size-weighted)")
     population_default_rate: float

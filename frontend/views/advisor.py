@@ -326,24 +326,47 @@ def _profile_chart(comparison: contract.Comparison, similar: contract.Similar | 
     st.caption(ui.t("comparison.radar_note"))
 
 
+def feature_text(name: str, value: Any) -> str:
+    """A model feature's value in the unit its label promises: an amount in euros, an age or a
+    duration in years to one decimal, a category in words, a ratio or score to two decimals."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if name.startswith("AMT_"):
+            return ui.money(value)
+        if name.endswith("_YEARS"):
+            return ui.num(value, 1)
+    return ui.value_text(value)
+
+
+def similar_rows(similar: contract.Similar) -> pd.DataFrame:
+    """The client first, then each group (nearest first) at its medians (numbers) or its most
+    common level (categories), in the same columns: what the advisor compares."""
+    names = list(similar.features)
+    client: dict[str, Any] = {ui.t("similar.who"): ui.t("similar.this_client"), ui.t("similar.size"): "—",
+                              ui.t("similar.default_rate"): "—", ui.t("similar.distance"): "—"}
+    client.update({similar.labels.get(n, n): feature_text(n, similar.client.get(n)) for n in names})
+    table = [client]
+    for index, row in enumerate(similar.prototypes, start=1):
+        item: dict[str, Any] = {
+            ui.t("similar.who"): ui.t("similar.group", n=index),
+            ui.t("similar.size"): ui.num(row.size),
+            ui.t("similar.default_rate"): ui.pct(row.default_rate),
+            ui.t("similar.distance"): ui.num(row.distance, 2),
+        }
+        for name in names:
+            summary = row.features.get(name)
+            value = None if summary is None else summary.median if summary.mode is None else summary.mode
+            item[similar.labels.get(name, name)] = feature_text(name, value)
+        table.append(item)
+    return pd.DataFrame(table)
+
+
 def render_similar(similar: contract.Similar) -> None:
     people = sum(p.size for p in similar.prototypes)
     st.markdown(ui.t("similar.prototypes_rate", k=len(similar.prototypes), people=ui.num(people),
                      rate=ui.pct(similar.default_rate), population=ui.pct(similar.population_default_rate)))
     st.caption(ui.t("similar.prototypes_note", min=similar.min_size))
-    table = []
-    for row in similar.prototypes:
-        item: dict[str, Any] = {
-            ui.t("similar.size"): row.size,
-            ui.t("similar.default_rate"): ui.pct(row.default_rate),
-            ui.t("similar.distance"): ui.num(row.distance, 2),
-        }
-        for name, summary in row.features.items():
-            value = summary.median if summary.mode is None else ui.level(summary.mode)
-            item[similar.labels.get(name, name)] = ui.show_value(value) if not isinstance(value, str) else value
-        table.append(item)
-    if table:
-        ui.table(pd.DataFrame(table))
+    if similar.prototypes:
+        ui.table(similar_rows(similar))
 
 
 def _number_step(field: contract.InputField) -> float:
