@@ -245,6 +245,7 @@ def simulation_inputs(model_dir: Path) -> tuple[dict[str, Any], dict[str, Any]]:
 
     features = {name: middle(entry) for name, entry in spec.items() if not entry.get("nullable", True)}
     for name, value in (("AMT_INCOME_TOTAL", 180000.0), ("AMT_CREDIT", 450000.0), ("AMT_ANNUITY", 24000.0),
+                        ("NAME_CONTRACT_TYPE", "Cash loans"),
                         ("EXT_SOURCE_2", 0.55)):
         if name in spec:
             features[name] = value

@@ -20,7 +20,8 @@ def settings(db_url, make_settings, trained_bundle_dir):
 def test_the_input_spec_marks_the_minimum_set_and_the_advisor_form_order(client, auth_headers):
     spec = client.get(f"{API}/scoring/inputs", headers=auth_headers("advisor")).json()
     fields = {f["name"]: f for f in spec["fields"]}
-    assert {n for n, f in fields.items() if f["required"]} == {"AMT_INCOME_TOTAL", "AMT_CREDIT", "AMT_ANNUITY", "DAYS_BIRTH"}
+    assert {n for n, f in fields.items() if f["required"]} == {
+        "AMT_INCOME_TOTAL", "AMT_CREDIT", "AMT_ANNUITY", "DAYS_BIRTH", "NAME_CONTRACT_TYPE"}
     form = sorted((f["form_order"], n) for n, f in fields.items() if f["form_order"] is not None)
     assert [n for _, n in form][:4] == ["AMT_INCOME_TOTAL", "AMT_CREDIT", "AMT_ANNUITY", "AMT_GOODS_PRICE"]
     asked = {n for _, n in form}
@@ -34,14 +35,16 @@ def test_the_input_spec_marks_the_minimum_set_and_the_advisor_form_order(client,
 def test_an_empty_new_applicant_gets_422_naming_every_missing_field_and_is_not_scored(app, client, auth_headers):
     advisor = auth_headers("advisor")
     refused = client.post(f"{API}/scoring/simulate", headers=advisor,
-                          json={"features": {"EXT_SOURCE_2": 0.5, "NAME_CONTRACT_TYPE": "Cash loans"}})
+                          json={"features": {"EXT_SOURCE_2": 0.5}})
     assert refused.status_code == 422 and refused.json()["code"] == "validation_error"
     assert [e["field"] for e in refused.json()["errors"]] == [
-        "features.AMT_INCOME_TOTAL", "features.AMT_CREDIT", "features.AMT_ANNUITY", "features.DAYS_BIRTH"]
+        "features.AMT_INCOME_TOTAL", "features.AMT_CREDIT", "features.AMT_ANNUITY", "features.DAYS_BIRTH",
+        "features.NAME_CONTRACT_TYPE"]
     with app.state.sessionmaker() as db:
         assert db.scalars(select(AuditEvent).where(AuditEvent.action == "score.simulate")).all() == []
     scored = client.post(f"{API}/scoring/simulate", headers=advisor, json={"features": {
-        "AMT_INCOME_TOTAL": 54000.0, "AMT_CREDIT": 250000.0, "AMT_ANNUITY": 15000.0, "DAYS_BIRTH": -12000}})
+        "AMT_INCOME_TOTAL": 54000.0, "AMT_CREDIT": 250000.0, "AMT_ANNUITY": 15000.0, "DAYS_BIRTH": -12000,
+        "NAME_CONTRACT_TYPE": "Revolving loans"}})
     assert scored.status_code == 200, scored.text
 
 

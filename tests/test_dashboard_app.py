@@ -554,6 +554,11 @@ def test_what_if_and_new_applicant_forms_show_a_new_score(monkeypatch, live_api:
     assert any("Champs obligatoires à remplir" in e.value and "Annuité du prêt" in e.value for e in at.error), \
         [e.value for e in at.error]
     at.number_input(key="applicant_AMT_ANNUITY").set_value(9000.0)
+    # So is the contract type: never missing in training, "unknown" lowered most applicants' risk.
+    next(b for b in at.button if b.label == "Évaluer la demande").click().run()
+    assert any("Champs obligatoires à remplir" in e.value and "Type de contrat" in e.value for e in at.error), \
+        [e.value for e in at.error]
+    at.selectbox(key="applicant_NAME_CONTRACT_TYPE.fr").set_value("Cash loans")
     next(b for b in at.button if b.label == "Évaluer la demande").click().run()
     assert not at.exception and not _errors(at), _errors(at)
     assert any("Décision" in s.value for s in [*at.success, *at.error])

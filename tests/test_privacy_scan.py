@@ -90,7 +90,7 @@ def test_no_raw_id_probability_or_shap_value_in_tables_logs_or_audit_export(
         new = client.post(f"{API}/scoring/simulate", headers=advisor,
                           json={"features": {"AMT_CREDIT": 300000.0, "EXT_SOURCE_3": 0.4,
                                         "AMT_INCOME_TOTAL": 90000.0, "AMT_ANNUITY": 16000.0,
-                                        "DAYS_BIRTH": -14000}}).json()
+                                        "DAYS_BIRTH": -14000, "NAME_CONTRACT_TYPE": "Cash loans"}}).json()
         probabilities.append(new["score"]["probability"])
         assert client.get(f"{API}/clients/{UNKNOWN_ID}/score", headers=advisor).status_code == 404
         assert client.get(f"{API}/clients/{MALFORMED_ID}", headers=advisor).status_code == 422

@@ -142,8 +142,10 @@ APPLICANT_FORM = (
 # is (almost) never missing in training, so "unknown" lands in a branch learned from nothing.
 # Measured on the demo's 3,000 first applicants: leaving it blank lowered the probability for
 # 77 % of them (-2.4 points on average) and flipped 11 % of the decisions, as much as a blank
-# income. docs/decisions/0030-required-applicant-fields.md.
-APPLICANT_REQUIRED = ("AMT_INCOME_TOTAL", "AMT_CREDIT", "AMT_ANNUITY", "DAYS_BIRTH")
+# income. The contract type likewise: never missing in training, a blank lowered the probability
+# of 88 % of them and flipped 5.3 % of the decisions, and the product applied for is always known.
+# docs/decisions/0030-required-applicant-fields.md.
+APPLICANT_REQUIRED = ("AMT_INCOME_TOTAL", "AMT_CREDIT", "AMT_ANNUITY", "DAYS_BIRTH", "NAME_CONTRACT_TYPE")
 
 
 def missing_required(features: dict[str, Any], spec: dict[str, dict[str, Any]]) -> list[str]:

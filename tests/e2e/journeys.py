@@ -347,6 +347,7 @@ def new_applicant_journey(page) -> list[str]:
     page.get_by_label("Montant du crédit *", exact=True).and_(page.get_by_role("spinbutton")).fill("150000")
     page.get_by_label("Annuité du prêt *", exact=True).and_(page.get_by_role("spinbutton")).fill("9000")
     page.get_by_label("Âge (années) *", exact=True).and_(page.get_by_role("spinbutton")).fill("38")
+    choose(page, "Type de contrat *", "Prêt personnel")
     page.get_by_role("button", name="Évaluer la demande").click()
     page.locator(".js-plotly-plot .indicatorlayer").first.wait_for(timeout=WAIT_MS)
     settle(page, 1000)
