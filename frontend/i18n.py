@@ -13,7 +13,7 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_skeleton, format_time
 from babel.numbers import format_compact_currency, format_currency, format_decimal, format_percent
 
 LANGUAGES: Final = ("fr", "en")
@@ -1246,6 +1246,18 @@ def when(value: datetime | str | None, lang: str, *, seconds: bool = False) -> s
 
 def day(value: date | None, lang: str) -> str:
     return "—" if value is None else format_date(value, "long", locale=_locale(lang))
+
+
+def month(value: str | None, lang: str) -> str:
+    """A calendar month given as ``YYYY-MM`` the page's way: ``décembre 2026``, ``December 2026``
+    (anything else is shown as it came)."""
+    if not value:
+        return "—"
+    try:
+        first = date.fromisoformat(f"{value}-01")
+    except ValueError:
+        return value
+    return format_skeleton("yMMMM", first, locale=_locale(lang))
 
 
 def short_day(value: datetime | str | None, lang: str) -> str:

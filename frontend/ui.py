@@ -87,6 +87,11 @@ def day(value: Any) -> str:
     return i18n.day(value, lang())
 
 
+def month(value: str | None) -> str:
+    """A ``YYYY-MM`` month the page's way (``décembre 2026``)."""
+    return i18n.month(value, lang())
+
+
 def short_day(value: Any) -> str:
     """The Paris day of a timestamp, short enough for a tile (``12 nov.``)."""
     return i18n.short_day(value, lang())

@@ -235,6 +235,9 @@ def test_amounts_are_in_euros_and_times_in_paris_the_local_way():
     # 10:53 UTC is 11:53 in Paris in winter, 12:53 in summer.
     assert i18n.when("2026-12-01T10:53:00Z", "fr") == "1 déc. 2026, 11:53"
     assert i18n.when("2026-07-01T10:53:00+00:00", "en") == "1 Jul 2026, 12:53"
+    # A backtesting cohort (month of import) in words, not "2026-12".
+    assert i18n.month("2026-12", "fr") == "décembre 2026" and i18n.month("2026-12", "en") == "December 2026"
+    assert i18n.month("unknown", "fr") == "unknown" and i18n.month(None, "fr") == "—"
 
 
 def test_category_levels_are_shown_in_the_page_language_and_unknown_ones_kept():

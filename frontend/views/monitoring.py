@@ -218,7 +218,7 @@ def backtest_tab() -> None:
     if cohorts:
         st.subheader(ui.t("monitoring.cohorts"))
         ui.table(pd.DataFrame({
-            ui.t("monitoring.cohort"): [c.cohort for c in cohorts],
+            ui.t("monitoring.cohort"): [ui.month(c.cohort) for c in cohorts],
             ui.t("monitoring.outcomes"): [ui.num(c.n) for c in cohorts],
             ui.t("monitoring.observed"): [ui.pct(c.observed_rate) for c in cohorts],
             ui.t("monitoring.predicted"): [ui.pct(c.predicted_rate) for c in cohorts],
