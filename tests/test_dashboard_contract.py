@@ -85,3 +85,25 @@ def test_the_dashboard_reads_api_answers_only_through_contract_models():
 
 if __name__ == "__main__":
     write_contract()
+
+
+def test_every_call_to_an_endpoint_that_speaks_two_languages_asks_in_the_page_s_language():
+    """An answer with labels (``lang``) fetched without it comes in French: the English similar
+    clients table was headed "Âge (années)". Each line that calls such a path passes ``lang``."""
+    import json
+    import re
+
+    spec = json.loads(SNAPSHOT.read_text(encoding="utf-8"))
+    speaking = [path.removeprefix("/api/v1") for path, ops in spec["paths"].items()
+                for op in ops.values() if any(p["name"] == "lang" for p in op.get("parameters", []))]
+    assert "/clients/{client_id}/similar" in speaking
+    calls = 0
+    for source in (ROOT / "frontend").rglob("*.py"):
+        for number, line in enumerate(source.read_text(encoding="utf-8").splitlines(), start=1):
+            for path in speaking:
+                pattern = re.escape(path).replace(r"\{", "{").replace(r"\}", "}")
+                pattern = re.sub(r"\{[^}]+\}", r"\\{[^}]+\\}", pattern)
+                if re.search(f'"{pattern}"', line):
+                    calls += 1
+                    assert "lang" in line, f"{source.relative_to(ROOT)}:{number} calls {path} without lang"
+    assert calls >= 8

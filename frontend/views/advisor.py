@@ -562,7 +562,7 @@ def client_page() -> None:
             render_explanation(explanation)
     with tabs[2]:
         k = st.slider(ui.t("similar.k"), 3, MAX_SIMILAR, 10, key="similar_k")
-        similar = ui.fetch_as(contract.Similar, f"/clients/{client_id}/similar", k=k)
+        similar = ui.fetch_as(contract.Similar, f"/clients/{client_id}/similar", k=k, lang=ui.lang())
         if similar is not None:
             render_similar(similar)
     with tabs[1]:
