@@ -58,6 +58,44 @@ def test_reimporting_the_same_file_is_idempotent(settings, sessions, applicants_
     assert after == before
 
 
+def test_an_unchanged_row_is_not_rewritten_and_a_changed_one_is_counted_as_updated(
+    settings, sessions, applicants_csv, imported_clients, tmp_path
+):
+    """Re-importing the same file changes nothing: no row rewritten (each keeps its import
+    time), the clients revision (what caches key on) unmoved; one changed row is one update."""
+    import pandas as pd
+
+    from backend.clients.service import clients_revision
+
+    def import_now(path):
+        with session_scope(make_sessionmaker(engine)) as db:
+            return import_clients(db, keyring(settings), read_import_file(path))
+
+    engine = make_engine(settings.effective_database_url)
+    try:
+        with sessions() as db:
+            times, revision = dict(db.execute(select(Client.pseudonym, Client.imported_at)).all()), clients_revision(db)
+        again = import_now(applicants_csv)
+        assert (again.inserted, again.updated, again.unchanged, again.changed) == (0, 0, len(imported_clients), False)
+        with sessions() as db:
+            assert dict(db.execute(select(Client.pseudonym, Client.imported_at)).all()) == times
+            assert clients_revision(db) == revision
+
+        frame = pd.read_csv(applicants_csv)
+        frame.loc[0, "AMT_INCOME_TOTAL"] = float(frame.loc[0, "AMT_INCOME_TOTAL"]) + 1000.0
+        changed = tmp_path / "changed.csv"
+        frame.to_csv(changed, index=False)
+        report = import_now(changed)
+        assert (report.inserted, report.updated, report.unchanged, report.changed) == (
+            0, 1, len(imported_clients) - 1, True)
+        with sessions() as db:
+            client = find_client(db, keyring(settings), str(imported_clients[0]))
+            assert client.features["AMT_INCOME_TOTAL"] == float(frame.loc[0, "AMT_INCOME_TOTAL"])
+            assert clients_revision(db) != revision
+    finally:
+        engine.dispose()
+
+
 @pytest.mark.parametrize(
     "column,value,reason",
     [
@@ -147,6 +185,14 @@ def test_cli_import_reports_counts_then_a_bad_file_exits_non_zero(settings, writ
     )
     assert result.returncode == 0, result.stderr
     assert "imported 30 rows" in result.stdout and "30 new" in result.stdout
+    # The same file again: nothing changed, so no job recomputes the same figures.
+    result = subprocess.run(
+        [sys.executable, "-m", "backend.cli", "clients", "import", str(good)],
+        env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "0 new, 0 updated, 30 unchanged" in result.stdout and "nothing changed" in result.stdout
+    assert "job " not in result.stdout
 
     def corrupt(frame):
         frame.loc[2, "AMT_ANNUITY"] = "-3"

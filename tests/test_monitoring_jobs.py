@@ -72,6 +72,37 @@ def test_outcomes_are_imported_by_pseudonym_and_the_raw_id_is_kept_nowhere(app, 
     assert all(len(key) == 64 and set(key) <= set("0123456789abcdef") for key in stored)
 
 
+def test_reimporting_the_same_outcomes_changes_nothing_and_a_corrected_one_is_one_update(
+    app, settings, outcomes, imported_clients, tmp_path
+):
+    ring = keyring(settings)
+    first, second = (ring.pseudonymize(i).value for i in imported_clients[:2])
+    with _session(app) as db:
+        target, kept_since = db.get(Outcome, first).target, db.get(Outcome, second).imported_at
+    path = tmp_path / "again.csv"
+    rows = [f"{i},{t},2026-11-30" for i, t in zip(imported_clients, _targets(app, imported_clients), strict=True)]
+    path.write_text("SK_ID_CURR,TARGET,OBSERVED_AT\n" + "\n".join(rows) + "\n")
+    with _session(app) as db:
+        again = import_outcomes(db, ring, read_outcomes_file(path))
+        db.commit()
+    assert (again.inserted, again.updated, again.unchanged, again.changed) == (0, 0, len(imported_clients), False)
+    # One outcome corrected (a default recorded by mistake, say): one update, the rest untouched.
+    rows[0] = f"{imported_clients[0]},{1 - target},2026-11-30"
+    path.write_text("SK_ID_CURR,TARGET,OBSERVED_AT\n" + "\n".join(rows) + "\n")
+    with _session(app) as db:
+        fixed = import_outcomes(db, ring, read_outcomes_file(path))
+        db.commit()
+        assert db.get(Outcome, first).target == 1 - target
+        assert db.get(Outcome, second).imported_at == kept_since  # never rewritten
+    assert (fixed.updated, fixed.unchanged, fixed.changed) == (1, len(imported_clients) - 1, True)
+
+
+def _targets(app, ids: list[int]) -> list[int]:
+    ring = keyring(app.state.settings)
+    with _session(app) as db:
+        return [db.get(Outcome, ring.pseudonymize(i).value).target for i in ids]
+
+
 @pytest.mark.parametrize(
     "content, message",
     [

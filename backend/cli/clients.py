@@ -37,12 +37,14 @@ def import_file(
     settings, report, seconds = import_pseudonymized(path, read_import_file, apply)
     typer.echo(
         f"imported {report.rows} rows from {path.name} in {seconds:.1f}s: "
-        f"{report.inserted} new, {report.updated} updated, {report.skipped_erased} skipped (erased); "
-        f"pseudonym key {report.key_version}"
+        f"{report.inserted} new, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{report.skipped_erased} skipped (erased); pseudonym key {report.key_version}"
     )
     if report.restored_erased:
         typer.echo(f"{len(report.restored_erased)} erased clients brought back (--allow-erased), audited")
     elif report.skipped_erased:
         typer.echo("erased clients were refused; pass --allow-erased to bring them back on purpose")
-    if jobs:
+    if jobs and report.changed:
         run_after_change(settings, ["portfolio", "drift", "backtest"], typer.echo)
+    elif jobs:
+        typer.echo("nothing changed: the portfolio, drift and backtest figures stand (`octroi jobs run all` recomputes)")

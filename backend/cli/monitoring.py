@@ -41,11 +41,14 @@ def import_outcomes_file(
     settings, report, seconds = import_pseudonymized(path, read_outcomes_file, import_outcomes)
     typer.echo(
         f"imported {report.rows} outcomes from {path.name} in {seconds:.1f}s: "
-        f"{report.inserted} new, {report.updated} updated, {report.skipped_erased} skipped (erased), "
-        f"{report.skipped_unknown} skipped (no such client); pseudonym key {report.key_version}"
+        f"{report.inserted} new, {report.updated} updated, {report.unchanged} unchanged, "
+        f"{report.skipped_erased} skipped (erased), {report.skipped_unknown} skipped (no such client); "
+        f"pseudonym key {report.key_version}"
     )
-    if jobs:
+    if jobs and report.changed:
         run_after_change(settings, ["backtest"], typer.echo)
+    elif jobs:
+        typer.echo("nothing changed: the backtest stands (`octroi jobs run backtest` recomputes)")
 
 
 def _kinds(kind: JobKind) -> list[str]:

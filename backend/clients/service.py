@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import String, any_, bindparam, delete, select, text
+from sqlalchemy import String, Text, any_, bindparam, cast, delete, select, text
 from sqlalchemy.dialects.postgresql import ARRAY as PG_ARRAY
 from sqlalchemy.orm import Session
 
@@ -58,6 +58,13 @@ class ImportReport:
     restored_erased: tuple[str, ...] = ()
     # Tombstones added under the current key version for erased people seen in the file.
     tombstones_rekeyed: int = 0
+    # Rows already stored exactly as in the file (current key, same fields): not written again.
+    unchanged: int = 0
+
+    @property
+    def changed(self) -> bool:
+        """Whether the import changed what the portfolio, drift and backtest jobs read."""
+        return bool(self.inserted or self.updated or self.restored_erased)
 
 
 def keyring(settings: Settings) -> PseudonymKeyRing:
@@ -283,30 +290,40 @@ def import_clients(
     elif erased:
         rekeyed = _rekey_tombstones(db, erased, current, old)
     existing = set(_existing(db, Client, all_candidates))
+    stored = dict(_stored_features(db, [p.value for p in current if p.value in existing]))
 
     keep = [
         i for i, p in enumerate(current)
         if p.value not in erased and not any(o.value in erased for o in (old[i] if old else []))
     ]
-    stale = [p for p in all_candidates if p in existing]
+    # A row stored under the current key with the same fields as the file is left as it is
+    # (and keeps its import time): re-importing an unchanged file changes nothing.
+    unchanged = {
+        i for i in keep
+        if stored.get(current[i].value) == lines[i] and not any(o.value in existing for o in (old[i] if old else []))
+    }
+    write = [i for i in keep if i not in unchanged]
+    stale = [p.value for i, group in enumerate(current) if i not in unchanged
+             for p in (group, *(old[i] if old else [])) if p.value in existing]
     updated = sum(
-        1 for i in keep
+        1 for i in write
         if current[i].value in existing or any(o.value in existing for o in (old[i] if old else []))
     )
     if stale:
         _delete_clients(db, stale)
     now = datetime.now(UTC)
-    rows = ((current[i].value, current[i].key_version, lines[i]) for i in keep)
-    _bulk_insert(db, rows, now)
-    bump_clients_revision(db)
+    _bulk_insert(db, ((current[i].value, current[i].key_version, lines[i]) for i in write), now)
+    if write:
+        bump_clients_revision(db)
     return ImportReport(
         rows=len(current),
-        inserted=len(keep) - updated,
+        inserted=len(write) - updated,
         updated=updated,
         skipped_erased=len(current) - len(keep),
         key_version=ring.current_version,
         restored_erased=restored,
         tombstones_rekeyed=rekeyed,
+        unchanged=len(unchanged),
     )
 
 
@@ -373,6 +390,14 @@ def _existing(db: Session, model: type[Client] | type[ClientErasure], values: li
     for start in range(0, len(values), _CHUNK):
         chunk = values[start : start + _CHUNK]
         yield from db.scalars(select(model.pseudonym).where(model.pseudonym.in_(chunk)))
+
+
+def _stored_features(db: Session, pseudonyms: list[str]) -> Iterable[tuple[str, str]]:
+    """(pseudonym, features as the JSON text stored) of these clients."""
+    as_text = cast(Client.features, Text)
+    for start in range(0, len(pseudonyms), _CHUNK):
+        chunk = pseudonyms[start : start + _CHUNK]
+        yield from db.execute(select(Client.pseudonym, as_text).where(Client.pseudonym.in_(chunk))).tuples()
 
 
 def _delete_clients(db: Session, pseudonyms: list[str]) -> None:

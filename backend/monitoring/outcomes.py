@@ -46,6 +46,12 @@ class OutcomesReport:
     skipped_erased: int
     skipped_unknown: int
     key_version: str
+    # Outcomes already stored as the file gives them (same client row, target and date).
+    unchanged: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.inserted or self.updated)
 
 
 def read_outcomes_file(path: str | Path, today: date | None = None) -> list[OutcomeRow]:
@@ -135,9 +141,9 @@ def import_outcomes(db: Session, ring: PseudonymKeyRing, rows: list[OutcomeRow])
     every = [value for group in candidates for value in group]
     clients = _existing(db, Client.pseudonym, every)
     erased = _existing(db, ClientErasure.pseudonym, every)
-    stored = _existing(db, Outcome.pseudonym, every)
+    stored = _stored(db, every)
     now = datetime.now(UTC)
-    inserted = updated = skipped_erased = skipped_unknown = 0
+    inserted = updated = skipped_erased = skipped_unknown = unchanged = 0
     replace: list[str] = []
     new_rows: list[Outcome] = []
     for group, (target, observed) in zip(candidates, targets, strict=True):
@@ -150,6 +156,9 @@ def import_outcomes(db: Session, ring: PseudonymKeyRing, rows: list[OutcomeRow])
             skipped_unknown += 1
             continue
         previous = [value for value in group if value in stored]
+        if previous == [client] and stored[client] == (target, observed):
+            unchanged += 1  # left as it is, with its import time
+            continue
         replace.extend(previous)
         if previous:
             updated += 1
@@ -164,7 +173,18 @@ def import_outcomes(db: Session, ring: PseudonymKeyRing, rows: list[OutcomeRow])
     db.flush()
     if new_rows or replace:
         bump_outcomes_revision(db)
-    return OutcomesReport(len(candidates), inserted, updated, skipped_erased, skipped_unknown, ring.current_version)
+    return OutcomesReport(len(candidates), inserted, updated, skipped_erased, skipped_unknown, ring.current_version,
+                          unchanged)
+
+
+def _stored(db: Session, values: list[str]) -> dict[str, tuple[int, date | None]]:
+    """pseudonym -> (target, observed_at) of the outcomes stored under these pseudonyms."""
+    found: dict[str, tuple[int, date | None]] = {}
+    for start in range(0, len(values), _CHUNK):
+        chunk = values[start : start + _CHUNK]
+        rows = db.execute(select(Outcome.pseudonym, Outcome.target, Outcome.observed_at).where(Outcome.pseudonym.in_(chunk)))
+        found.update({pseudonym: (int(target), observed) for pseudonym, target, observed in rows})
+    return found
 
 
 def _version_of(ring: PseudonymKeyRing, group: list[str], value: str) -> str:
