@@ -250,10 +250,13 @@ def score_histogram(
     threshold_label: str,
     names: tuple[str, ...] = ("", ""),
 ) -> go.Figure:
-    """Applicants per probability bin, each bar as wide as its bin; the bins at or above the
-    threshold are red AND hatched and named in the legend, so the split never rests on colour
-    alone. The API makes the threshold a bin edge; a bin that still straddles it (aggregates
-    stored before that) is grey, named as such, never counted on either side."""
+    """Applicants per probability bin, each bar as wide as its bin and as high as its applicants
+    per percentage point (``y_title`` says so): the bins are not all equally wide (the threshold
+    is an edge), so a bar's *area* is its count, and a narrow bin beside the threshold no longer
+    looks like a dip. The count is in the hover. The bins at or above the threshold are red AND
+    hatched and named in the legend, so the split never rests on colour alone. The API makes
+    the threshold a bin edge; a bin that still straddles it (aggregates stored before that) is
+    grey, named as such, never counted on either side."""
     sides: dict[str, list[int]] = {"below": [], "above": [], "mixed": []}
     for i in range(len(edges) - 1):
         low, high = edges[i], edges[i + 1]
@@ -265,11 +268,12 @@ def score_histogram(
         if not index:
             continue
         fig.add_trace(go.Bar(
-            x=[(edges[i] + edges[i + 1]) / 2 * 100 for i in index], y=[counts[i] for i in index],
+            x=[(edges[i] + edges[i + 1]) / 2 * 100 for i in index],
+            y=[counts[i] / ((edges[i + 1] - edges[i]) * 100) for i in index],
             width=[(edges[i + 1] - edges[i]) * 100 * 0.95 for i in index], name=name,
-            customdata=[[edges[i] * 100, edges[i + 1] * 100] for i in index],
+            customdata=[[edges[i] * 100, edges[i + 1] * 100, counts[i]] for i in index],
             marker={"color": colour, "pattern": {"shape": shape, "fgcolor": "white", "fillmode": "overlay"}},
-            hovertemplate="%{customdata[0]:.1f}–%{customdata[1]:.1f}" + PERCENT + ": %{y}<extra>" + name + "</extra>",
+            hovertemplate="%{customdata[0]:.1f}–%{customdata[1]:.1f}" + PERCENT + ": %{customdata[2]:,}<extra>" + name + "</extra>",
         ))
     fig.add_vline(x=threshold * 100, line_color=INK, line_width=3, annotation_text=threshold_label,
                   annotation_position="top right")

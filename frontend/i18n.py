@@ -269,8 +269,8 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "portfolio.straddling_threshold": {"fr": "À cheval sur le seuil (calcul antérieur, à relancer)",
                                        "en": "Straddling the threshold (earlier computation, to be run again)"},
     "portfolio.distribution_note": {
-        "fr": "Chaque barre compte les demandes d'une tranche de probabilité ; le trait noir est le seuil de décision ({threshold}).",
-        "en": "Each bar counts the applications in a probability range; the black line is the decision threshold ({threshold}).",
+        "fr": "La surface de chaque barre compte les demandes d'une tranche de probabilité (les tranches n'ont pas toutes la même largeur : la hauteur est en demandes par point de pourcentage ; le nombre s'affiche au survol) ; le trait noir est le seuil de décision ({threshold}).",
+        "en": "Each bar's area counts the applications in a probability range (the ranges are not all equally wide: the height is in applications per percentage point; hover for the count); the black line is the decision threshold ({threshold}).",
     },
     "portfolio.band_meaning": {"fr": "Définition", "en": "Definition"},
     "portfolio.band_range": {"fr": "{label} : défaut de {low} à {high}", "en": "{label}: default from {low} to {high}"},
@@ -484,6 +484,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "kpi.expected_loss": {"fr": "Perte attendue", "en": "Expected loss"},
     "portfolio.distribution": {"fr": "Distribution des probabilités de défaut", "en": "Distribution of default probabilities"},
     "portfolio.count": {"fr": "Demandes", "en": "Applicants"},
+    "portfolio.density": {"fr": "Demandes par point de %", "en": "Applications per % point"},
     "portfolio.bands": {"fr": "Classes de risque", "en": "Risk bands"},
     "portfolio.band": {"fr": "Classe", "en": "Band"},
     "portfolio.share": {"fr": "Part", "en": "Share"},

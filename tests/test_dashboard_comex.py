@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
@@ -81,10 +82,17 @@ def test_portfolio_page_says_the_loss_given_default_and_then_the_change_since_th
 
 
 def _histogram_bars(at: AppTest) -> dict[str, float]:
-    """The portfolio histogram's bars added up per legend entry."""
+    """The portfolio histogram's applicants added up per legend entry: each bar's area (its
+    height, applicants per percentage point, times its bin's width), which its hover also says."""
     [figure] = [spec for spec in (json.loads(c.proto.spec) for c in at.get("plotly_chart"))
                 if any(trace.get("type") == "bar" and trace.get("customdata") for trace in spec["data"])]
-    return {trace["name"]: sum(trace["y"]) for trace in figure["data"]}
+    assert figure["layout"]["yaxis"]["title"]["text"] == "Demandes par point de %"
+    totals = {}
+    for trace in figure["data"]:
+        areas = [y * (high - low) for y, (low, high, _) in zip(trace["y"], trace["customdata"], strict=True)]
+        assert areas == pytest.approx([count for _, _, count in trace["customdata"]])
+        totals[trace["name"]] = round(sum(areas), 6)
+    return totals
 
 
 def test_the_histogram_s_green_bars_count_the_approved_and_its_red_bars_the_refused(monkeypatch, live_api: LiveApi):

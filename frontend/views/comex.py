@@ -102,7 +102,7 @@ def portfolio_page() -> None:
         st.subheader(ui.t("portfolio.distribution"))
         ui.plotly_chart(
             charts.score_histogram(summary.histogram.edges, summary.histogram.counts, summary.threshold,
-                                   ui.t("portfolio.pd_axis"), ui.t("portfolio.count"),
+                                   ui.t("portfolio.pd_axis"), ui.t("portfolio.density"),
                                    ui.t("score.threshold", threshold=ui.pct(summary.threshold)),
                                    (ui.t("portfolio.below_threshold"), ui.t("portfolio.above_threshold"),
                                     ui.t("portfolio.straddling_threshold"))),
