@@ -334,6 +334,23 @@ def value_text(value: Any) -> str:
     return level(value) if isinstance(value, str) else show_value(value)
 
 
+# The model features counted in euros or in years. Not every name says it: the
+# AMT_REQ_CREDIT_BUREAU_* are numbers of enquiries, the YEARS_BUILD_* normalised building scores.
+MONEY_FEATURES = frozenset({"AMT_INCOME_TOTAL", "AMT_CREDIT", "AMT_ANNUITY", "AMT_GOODS_PRICE"})
+YEAR_FEATURES = frozenset({"AGE_YEARS", "YEARS_EMPLOYED"})
+
+
+def feature_text(name: str, value: Any) -> str:
+    """A model feature's value in the unit its label promises: an amount in euros, an age or a
+    time in years to one decimal, a category in words, other numbers as :func:`value_text`."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if name in MONEY_FEATURES:
+            return money(value)
+        if name in YEAR_FEATURES:
+            return num(value, 1)
+    return value_text(value)
+
+
 def short_resource(resource: str | None) -> str:
     """A client's 64-character pseudonym as its first 12 characters ("6dac13198361…": exports
     keep every one); any other resource (``user:...``, a route) whole."""

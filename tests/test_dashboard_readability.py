@@ -192,3 +192,16 @@ def test_a_static_table_shows_a_missing_value_as_a_dash(monkeypatch):
     monkeypatch.setattr(ui.st, "table", lambda frame, **_: drawn.append(frame))
     ui.table(pd.DataFrame({"Groupe": ["a_b", None], "Taux": [float("nan"), "8,3 %"]}))
     assert drawn[0].to_dict("list") == {"Groupe": ["a\\_b", "—"], "Taux": ["—", "8\\,3 \\%"]}
+
+
+def test_a_feature_value_reads_in_the_unit_its_label_promises_and_only_then():
+    """Euros and years where the feature is one (the annuity read "11 246", a time in a job
+    "9,95"); the names that only look like it keep their own unit: AMT_REQ_CREDIT_BUREAU_* count
+    enquiries, YEARS_BUILD_* are normalised building scores."""
+    assert ui.feature_text("AMT_ANNUITY", 11245.5) == "11\u202f246\xa0€"
+    assert ui.feature_text("YEARS_EMPLOYED", 9.9512) == "10,0"
+    assert ui.feature_text("AGE_YEARS", 34.26) == "34,3"
+    assert ui.feature_text("AMT_REQ_CREDIT_BUREAU_YEAR", 2.0) == "2,00"
+    assert ui.feature_text("YEARS_BUILD_AVG", 0.7552) == "0,76"
+    assert ui.feature_text("NAME_EDUCATION_TYPE", "Secondary / secondary special") == "Secondaire"
+    assert ui.feature_text("AMT_CREDIT", None) == "—"

@@ -123,7 +123,7 @@ def render_explanation(explanation: contract.Explanation, key: str = "client") -
             charts.contributions(
                 # A justified protected attribute (fair-lending policy) is shown to the advisor, marked.
                 [r.label + (" ⚖" if r.protected else "") for r in rows], [r.effect for r in rows],
-                [ui.value_text(r.value) for r in rows],
+                [ui.feature_text(r.feature, r.value) for r in rows],
                 ui.t("explanation.axis"), ui.t("explanation.raises"), ui.t("explanation.lowers"),
                 rest=(ui.t("explanation.rest", count=ui.num(explanation.other.count)), explanation.other.effect)
                 if explanation.other.count else None,
@@ -292,7 +292,7 @@ def _atypical(comparison: contract.Comparison) -> None:
         # Categorical features have no percentile (a rare level is what makes them atypical).
         percentile: Any = "—" if f.percentile is None else round(f.percentile)
         st.warning(
-            ui.t("comparison.atypical_item", label=f.label, value=ui.value_text(f.value), percentile=percentile),
+            ui.t("comparison.atypical_item", label=f.label, value=ui.feature_text(f.feature, f.value), percentile=percentile),
             icon=":material/warning:",
         )
 
@@ -326,24 +326,13 @@ def _profile_chart(comparison: contract.Comparison, similar: contract.Similar | 
     st.caption(ui.t("comparison.radar_note"))
 
 
-def feature_text(name: str, value: Any) -> str:
-    """A model feature's value in the unit its label promises: an amount in euros, an age or a
-    duration in years to one decimal, a category in words, a ratio or score to two decimals."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if name.startswith("AMT_"):
-            return ui.money(value)
-        if name.endswith("_YEARS"):
-            return ui.num(value, 1)
-    return ui.value_text(value)
-
-
 def similar_rows(similar: contract.Similar) -> pd.DataFrame:
     """The client first, then each group (nearest first) at its medians (numbers) or its most
     common level (categories), in the same columns: what the advisor compares."""
     names = list(similar.features)
     client: dict[str, Any] = {ui.t("similar.who"): ui.t("similar.this_client"), ui.t("similar.size"): "—",
                               ui.t("similar.default_rate"): "—", ui.t("similar.distance"): "—"}
-    client.update({similar.labels.get(n, n): feature_text(n, similar.client.get(n)) for n in names})
+    client.update({similar.labels.get(n, n): ui.feature_text(n, similar.client.get(n)) for n in names})
     table = [client]
     for index, row in enumerate(similar.prototypes, start=1):
         item: dict[str, Any] = {
@@ -355,7 +344,7 @@ def similar_rows(similar: contract.Similar) -> pd.DataFrame:
         for name in names:
             summary = row.features.get(name)
             value = None if summary is None else summary.median if summary.mode is None else summary.mode
-            item[similar.labels.get(name, name)] = feature_text(name, value)
+            item[similar.labels.get(name, name)] = ui.feature_text(name, value)
         table.append(item)
     return pd.DataFrame(table)
 
