@@ -449,6 +449,9 @@ def test_what_if_and_new_applicant_forms_are_built_from_the_api_input_spec(monke
             else:
                 assert box.type == "number_input"
                 assert (box.proto.min, box.proto.max) == (field["min"], field["max"])
+                if name.startswith("CNT_"):  # a number of people: "2", whole steps (it read "2.000")
+                    assert (box.proto.step, box.proto.format) == (1, "%.0f"), (name, box.proto.format)
+    assert "CNT_FAM_MEMBERS" in {_field(w, "applicant_") for w in applicant}
     assert _inputs_fetches(live_api) == before + 1  # the new-applicant page reused it too
 
 

@@ -399,17 +399,20 @@ def _field_input(column: Any, field: contract.InputField, value: Any, key: str) 
         )
         return None if entered is None else -round(float(entered) * DAYS_PER_YEAR)
     integer = field.type == "integer"
+    # A count kept as a decimal in the bank's file (the family size, CNT_FAM_MEMBERS: "2.0"):
+    # whole steps, shown as a whole number ("2", not "2.000").
+    count = not integer and field.name.startswith("CNT_")
     cast = int if integer else float
     current = cast(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-    options_: dict[str, Any] = {"step": 1 if integer else _number_step(field)}
+    options_: dict[str, Any] = {"step": 1 if integer else 1.0 if count else _number_step(field)}
     if field.min is not None and field.max is not None:
-        digits = 0 if integer or field.name.startswith("AMT_") else 2
+        digits = 0 if integer or count or field.name.startswith("AMT_") else 2
         options_["help"] = ui.t("form.range", low=ui.num(field.min, digits), high=ui.num(field.max, digits))
         # A special value outside the range (e.g. the "not employed" sentinel) is accepted by
         # the API: the widget then drops its bounds rather than refuse to show the client.
         if current is None or field.min <= current <= field.max:
             options_.update(min_value=cast(field.min), max_value=cast(field.max))
-    number_format = "%d" if integer else ("%.0f" if field.name.startswith("AMT_") else "%.3f")
+    number_format = "%d" if integer else ("%.0f" if count or field.name.startswith("AMT_") else "%.3f")
     return column.number_input(label, value=current, format=number_format, key=key, **options_)
 
 
