@@ -1680,6 +1680,12 @@ class Simulation(BaseModel):
     mode: Annotated[Literal["new", "what_if"], Field(title="Mode")]
     overridden: Annotated[list[str] | None, Field(title="Overridden")] = None
     score: Score
+    unlearned_unknowns: Annotated[
+        list[str] | None, Field(title="Unlearned Unknowns")
+    ] = None
+    """
+    Inputs left unknown that the training data (almost) never lacked (under 1 % of rows): the model learned what 'unknown' means for them from almost no one, so their effect on this score is not reliable. The new-applicant form's fields first (form order), then the inputs the form does not ask (the model's most important first)
+    """
 
 
 class UserCreated(BaseModel):

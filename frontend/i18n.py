@@ -447,6 +447,14 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     },
     "similar.k": {"fr": "Nombre de groupes similaires", "en": "Number of similar groups"},
     "similar.distance": {"fr": "Distance", "en": "Distance"},
+    "simulation.unlearned": {
+        "fr": "Laissés vides, mais presque jamais manquants dans les données d'apprentissage : {fields}. Le modèle n'a pas appris ce que « inconnu » y signifie ; leur effet sur ce score n'est pas fiable : renseignez-les.",
+        "en": "Left empty, but almost never missing in the training data: {fields}. The model has not learned what \"unknown\" means there; their effect on this score is not reliable: fill them in.",
+    },
+    "simulation.unlearned_others": {
+        "fr": "Inconnues aussi, et presque jamais manquantes à l'apprentissage : {count} variables que le formulaire ne demande pas (dont {examples}). Ce score est indicatif.",
+        "en": "Also unknown, and almost never missing in training: {count} inputs the form does not ask (including {examples}). This score is indicative.",
+    },
     "whatif.intro": {
         "fr": "Modifiez les valeurs du client pour voir l'effet sur le score. Rien n'est enregistré.",
         "en": "Change the client's values to see the effect on the score. Nothing is recorded.",

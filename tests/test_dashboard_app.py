@@ -564,4 +564,10 @@ def test_what_if_and_new_applicant_forms_show_a_new_score(monkeypatch, live_api:
     at.selectbox(key="applicant_NAME_CONTRACT_TYPE.fr").set_value("Cash loans")
     next(b for b in at.button if b.label == "Évaluer la demande").click().run()
     assert not at.exception and not _errors(at), _errors(at)
+    # Scored, and told which blanks the model never learned (decision 0030), by their labels.
+    unlearned = [w.value for w in at.warning if w.value.startswith("Laissés vides")]
+    assert len(unlearned) == 1 and "Prix du bien financé" in unlearned[0] and "GOODS" not in unlearned[0], unlearned
+    # And what the form does not ask, counted: the score of a new applicant is indicative.
+    assert re.search(r"Inconnues aussi.*: \d+ variables que le formulaire ne demande pas \(dont [^_]+\)\. "
+                     r"Ce score est indicatif\.", unlearned[0]), unlearned[0]
     assert any("Décision" in s.value for s in [*at.success, *at.error])

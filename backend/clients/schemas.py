@@ -196,3 +196,10 @@ class Simulation(BaseModel):
     score: Score
     explanation: Explanation
     overridden: list[str] = Field(default_factory=list)
+    unlearned_unknowns: list[str] = Field(
+        default_factory=list,
+        description="Inputs left unknown that the training data (almost) never lacked (under 1 % of rows): "
+        "the model learned what 'unknown' means for them from almost no one, so their effect on this score "
+        "is not reliable. The new-applicant form's fields first (form order), then the inputs the form does "
+        "not ask (the model's most important first)",
+    )

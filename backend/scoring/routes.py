@@ -93,6 +93,7 @@ def simulate(
         score=Score(pseudonym=pseudonym, **score_value),
         explanation=Explanation(pseudonym=pseudonym, **explanation),
         overridden=overridden,
+        unlearned_unknowns=scoring.unlearned_unknowns(bundle, features, spec),
     )
 
 

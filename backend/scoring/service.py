@@ -147,6 +147,28 @@ APPLICANT_FORM = (
 APPLICANT_REQUIRED = ("AMT_INCOME_TOTAL", "AMT_CREDIT", "AMT_ANNUITY", "DAYS_BIRTH", "NAME_CONTRACT_TYPE")
 
 
+# A form field left unknown that training lacked in under 1 % of rows: the model's branch for
+# "unknown" was learned from (almost) no one, so its effect on the score is an artefact
+# (decision 0030). The answer names such fields; the advisor fills them or knows.
+UNLEARNED_MISSING_SHARE = 0.01
+
+
+def unlearned_unknowns(bundle: Bundle, features: dict[str, Any], spec: dict[str, dict[str, Any]]) -> list[str]:
+    """The inputs of ``spec`` that ``features`` leaves unknown and the bundle's training data
+    (almost) never lacked: the form's fields first, in form order, then the others (which the
+    form does not ask: a new applicant lacks them all), the model's most important first. None
+    for a bundle without a monitoring reference."""
+    reference = (getattr(bundle, "monitoring_reference", None) or {}).get("inputs", {})
+    rank = {row["feature"]: i for i, row in enumerate(bundle.global_importance())}
+    others = sorted((n for n in spec if n not in APPLICANT_FORM), key=lambda n: rank.get(n, len(rank)))
+    order = [*(n for n in APPLICANT_FORM if n in spec), *others]
+    return [
+        name for name in order
+        if name in reference and features.get(name) in (None, "")
+        and float(reference[name].get("missing_share", 1.0)) < UNLEARNED_MISSING_SHARE
+    ]
+
+
 def missing_required(features: dict[str, Any], spec: dict[str, dict[str, Any]]) -> list[str]:
     """The minimum fields of a new applicant that ``features`` leaves empty, in form order."""
     return [name for name in APPLICANT_REQUIRED if name in spec and features.get(name) in (None, "")]

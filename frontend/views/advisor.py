@@ -480,7 +480,26 @@ def _simulation_result(result: contract.Simulation, before: float | None) -> Non
         st.markdown(ui.t("whatif.result", probability=ui.pct(scored.probability), delta=delta,
                          decision=_decision_label(scored.decision)))
     render_score(scored, "simulation")
+    if result.unlearned_unknowns:
+        _unlearned(result.unlearned_unknowns)
     render_explanation(result.explanation, "simulation")
+
+
+def _unlearned(names: list[str]) -> None:
+    """Blanks the model never learned (decision 0030): the form's, by label, to fill in; the
+    others (inputs the form does not ask, e.g. the bureau scores) counted, the score then said
+    to be indicative."""
+    spec = input_spec()
+    fields = {f.name: f for f in (spec.fields if spec else [])}
+    asked = [fields[n] for n in names if n in fields and fields[n].form_order is not None]
+    others = [n for n in names if n not in fields or fields[n].form_order is None]
+    lines = []
+    if asked:
+        lines.append(ui.t("simulation.unlearned", fields=", ".join(_label(f).removesuffix(" *") for f in asked)))
+    if others:
+        examples = ", ".join(fields[n].label if n in fields else n for n in others[:3])
+        lines.append(ui.t("simulation.unlearned_others", count=ui.num(len(others)), examples=examples))
+    st.warning("\n\n".join(lines), icon=":material/help:")
 
 
 def render_report(client_id: str) -> None:
