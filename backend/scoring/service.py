@@ -147,9 +147,9 @@ APPLICANT_FORM = (
 APPLICANT_REQUIRED = ("AMT_INCOME_TOTAL", "AMT_CREDIT", "AMT_ANNUITY", "DAYS_BIRTH", "NAME_CONTRACT_TYPE")
 
 
-# A form field left unknown that training lacked in under 1 % of rows: the model's branch for
+# An input left unknown that training lacked in under 1 % of rows: the model's branch for
 # "unknown" was learned from (almost) no one, so its effect on the score is an artefact
-# (decision 0030). The answer names such fields; the advisor fills them or knows.
+# (decision 0030). A simulation's answer names such inputs; the advisor fills them or knows.
 UNLEARNED_MISSING_SHARE = 0.01
 
 
