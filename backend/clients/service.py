@@ -289,8 +289,8 @@ def import_clients(
         erased = set()
     elif erased:
         rekeyed = _rekey_tombstones(db, erased, current, old)
-    existing = set(_existing(db, Client, all_candidates))
-    stored = dict(_stored_features(db, [p.value for p in current if p.value in existing]))
+    stored = dict(_stored_features(db, all_candidates))
+    existing = set(stored)
 
     keep = [
         i for i, p in enumerate(current)
@@ -380,24 +380,26 @@ def _rekey_tombstones(
     return added
 
 
-def _existing(db: Session, model: type[Client] | type[ClientErasure], values: list[str]) -> Iterable[str]:
+def _by_pseudonym(db: Session, query: Any, column: Any, values: list[str]) -> Iterable[Any]:
+    """The rows of ``query`` whose ``column`` (a pseudonym) is one of ``values``."""
     connection = db.connection()
     if connection.dialect.name == "postgresql":
         # One array parameter: compiling and planning 5,000-item IN lists cost more than the COPY.
         as_array = bindparam("values", value=values, type_=PG_ARRAY(String))
-        yield from db.scalars(select(model.pseudonym).where(model.pseudonym == any_(as_array)))
+        yield from db.execute(query.where(column == any_(as_array)))
         return
     for start in range(0, len(values), _CHUNK):
-        chunk = values[start : start + _CHUNK]
-        yield from db.scalars(select(model.pseudonym).where(model.pseudonym.in_(chunk)))
+        yield from db.execute(query.where(column.in_(values[start : start + _CHUNK])))
+
+
+def _existing(db: Session, model: type[Client] | type[ClientErasure], values: list[str]) -> Iterable[str]:
+    return (row[0] for row in _by_pseudonym(db, select(model.pseudonym), model.pseudonym, values))
 
 
 def _stored_features(db: Session, pseudonyms: list[str]) -> Iterable[tuple[str, str]]:
-    """(pseudonym, features as the JSON text stored) of these clients."""
-    as_text = cast(Client.features, Text)
-    for start in range(0, len(pseudonyms), _CHUNK):
-        chunk = pseudonyms[start : start + _CHUNK]
-        yield from db.execute(select(Client.pseudonym, as_text).where(Client.pseudonym.in_(chunk))).tuples()
+    """(pseudonym, features as the JSON text stored) of those of these clients that exist."""
+    query = select(Client.pseudonym, cast(Client.features, Text))
+    return ((row[0], row[1]) for row in _by_pseudonym(db, query, Client.pseudonym, pseudonyms))
 
 
 def _delete_clients(db: Session, pseudonyms: list[str]) -> None:
