@@ -250,6 +250,13 @@ class Contribution(BaseModel):
     """
     Contribution in log-odds
     """
+    unit: Annotated[
+        Literal["money", "years", "flag", "integer", "number", "category"],
+        Field(title="Unit"),
+    ]
+    """
+    What the value is counted in: money (euros), years, flag (0/1: no/yes), integer (a whole count, days or hours, even when stored as 2.0), number (a ratio or score), category (a level)
+    """
     value: Annotated[Any | None, Field(title="Value")] = None
 
 
@@ -431,6 +438,13 @@ class ExportContribution(BaseModel):
     """
     Contribution in log-odds
     """
+    unit: Annotated[
+        Literal["money", "years", "flag", "integer", "number", "category"] | None,
+        Field(title="Unit"),
+    ] = None
+    """
+    What the value is counted in: money (euros), years, flag (0/1: no/yes), integer (a whole count, days or hours, even when stored as 2.0), number (a ratio or score), category (a level) (single-feature reasons only)
+    """
     value: Annotated[Any | None, Field(title="Value")] = None
 
 
@@ -577,6 +591,13 @@ class FeatureComparison(BaseModel):
     percentile: Annotated[Percentile1 | None, Field(title="Percentile")] = None
     """
     Population percentile, 0-100 scale
+    """
+    unit: Annotated[
+        Literal["money", "years", "flag", "integer", "number", "category"],
+        Field(title="Unit"),
+    ]
+    """
+    What the value is counted in: money (euros), years, flag (0/1: no/yes), integer (a whole count, days or hours, even when stored as 2.0), number (a ratio or score), category (a level)
     """
     value: Annotated[Any | None, Field(title="Value")] = None
 
@@ -961,6 +982,13 @@ class PortfolioSummary(BaseModel):
 class ProfileField(BaseModel):
     field: Annotated[str, Field(title="Field")]
     label: Annotated[str, Field(title="Label")]
+    unit: Annotated[
+        Literal["money", "years", "flag", "integer", "number", "category"],
+        Field(title="Unit"),
+    ]
+    """
+    What the value is counted in: money (euros), years, flag (0/1: no/yes), integer (a whole count, days or hours, even when stored as 2.0), number (a ratio or score), category (a level)
+    """
     value: Annotated[Any | None, Field(title="Value")] = None
 
 
@@ -1023,6 +1051,13 @@ class ReasonModel(BaseModel):
     shap: Annotated[float, Field(title="Shap")]
     """
     Summed contribution in log-odds
+    """
+    unit: Annotated[
+        Literal["money", "years", "flag", "integer", "number", "category"] | None,
+        Field(title="Unit"),
+    ] = None
+    """
+    What the value is counted in: money (euros), years, flag (0/1: no/yes), integer (a whole count, days or hours, even when stored as 2.0), number (a ratio or score), category (a level) (single-feature reasons only)
     """
     value: Annotated[Any | None, Field(title="Value")] = None
     """
@@ -1673,6 +1708,13 @@ class Similar(BaseModel):
     Nearest first
     """
     pseudonym: Annotated[str, Field(title="Pseudonym")]
+    units: Annotated[
+        dict[str, Literal["money", "years", "flag", "integer", "number", "category"]],
+        Field(title="Units"),
+    ]
+    """
+    Each feature's unit. What the value is counted in: money (euros), years, flag (0/1: no/yes), integer (a whole count, days or hours, even when stored as 2.0), number (a ratio or score), category (a level)
+    """
 
 
 class Simulation(BaseModel):

@@ -8,6 +8,7 @@ speaks both languages (``lang=fr|en``).
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -1220,6 +1221,21 @@ def number(value: float | int | None, lang: str, digits: int = 0) -> str:
     if value is None:
         return "—"
     return format_decimal(value, _with_digits("#,##0", digits), locale=_locale(lang))
+
+
+def significant(value: float | int | None, lang: str) -> str:
+    """Three significant digits, no trailing zero (``0,0937``, ``1,34``, ``0,3``; ``17,1`` and
+    ``1 234`` from ten and a thousand up), as the model's plain-language text writes a value."""
+    if value is None:
+        return "—"
+    size = abs(value)
+    if size >= 1000 or size == 0:
+        digits = 0
+    elif size >= 10:
+        digits = 1
+    else:
+        digits = 2 - math.floor(math.log10(size))
+    return format_decimal(value, "#,##0" + ("." + "#" * digits if digits else ""), locale=_locale(lang))
 
 
 def money(value: float | int | None, lang: str, digits: int = 0) -> str:

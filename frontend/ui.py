@@ -334,21 +334,22 @@ def value_text(value: Any) -> str:
     return level(value) if isinstance(value, str) else show_value(value)
 
 
-# The model features counted in euros or in years. Not every name says it: the
-# AMT_REQ_CREDIT_BUREAU_* are numbers of enquiries, the YEARS_BUILD_* normalised building scores.
-MONEY_FEATURES = frozenset({"AMT_INCOME_TOTAL", "AMT_CREDIT", "AMT_ANNUITY", "AMT_GOODS_PRICE"})
-YEAR_FEATURES = frozenset({"AGE_YEARS", "YEARS_EMPLOYED"})
-
-
-def feature_text(name: str, value: Any) -> str:
-    """A model feature's value in the unit its label promises: an amount in euros, an age or a
-    time in years to one decimal, a category in words, other numbers as :func:`value_text`."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if name in MONEY_FEATURES:
-            return money(value)
-        if name in YEAR_FEATURES:
-            return num(value, 1)
-    return value_text(value)
+def feature_text(value: Any, unit: str | None) -> str:
+    """A model feature's value in the unit the API gives beside it (``unit``): euros, years to
+    one decimal, a 0/1 flag as no/yes, a whole count ("2", not "2,00"), a category in words,
+    other numbers to three significant digits ("0,0937"), as the plain-language text writes
+    them. A group's median between two whole values (a flag's 0.5) stays a number."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return value_text(value)
+    if unit == "money":
+        return money(value)
+    if unit == "years":
+        return num(value, 1)
+    if unit == "flag" and value in (0, 1):
+        return t("common.yes") if value else t("common.no")
+    if unit in ("flag", "integer") and value == round(value):
+        return num(value, 0)
+    return i18n.significant(value, lang())
 
 
 def short_resource(resource: str | None) -> str:

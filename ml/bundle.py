@@ -83,6 +83,7 @@ from ml.features import (
     FEATURE_SOURCES,
     build_matrix,
     build_row_values,
+    value_unit,
 )
 from ml.grades import borderline, display_score, display_score_of, grade, grade_of
 from ml.labels import labels_for, level_label
@@ -589,6 +590,7 @@ class ModelBundle:
                     "feature": name,
                     "label": labels[name],
                     "value": _decode(name, value),
+                    "unit": value_unit(name),
                     "percentile": percentile_of(name, value),
                     "shap": shap,
                     "effect": shap * slope,
@@ -632,6 +634,7 @@ class ModelBundle:
                     "label": labels[single] if single else REASON_FAMILY_LABELS[key][lang],
                     "features": list(members),
                     "value": _decode(single, x[at]) if single else None,
+                    "unit": value_unit(single) if single else None,
                     "percentile": self._percentile_of(single, x[at]) if single else None,
                     "shap": shap,
                     "effect": shap * slope,
@@ -678,6 +681,7 @@ class ModelBundle:
                     "label_en": labels[1][name],
                     "kind": ref["kind"],
                     "value": _decode(name, value),
+                    "unit": value_unit(name),
                     "missing_rate": ref["missing_rate"],
                 }
                 if ref["kind"] == "category":
@@ -741,6 +745,7 @@ class ModelBundle:
                     "features": list(names),
                     # The client's own values beside the groups' medians and modes.
                     "client": {n: _decode(n, x[i, self.feature_names.index(n)]) for n in names},
+                    "units": {n: value_unit(n) for n in names},
                     "prototypes": chosen,
                     # Size-weighted: the default rate of all the people in these groups.
                     "default_rate": float((sizes * rates).sum() / sizes.sum()),
@@ -813,16 +818,26 @@ def _decode(name: str, value: float) -> float | str | None:
     return float(value)
 
 
-def _format_value(value: Any, lang: str) -> str:
+def format_value(value: Any, lang: str, unit: str = "number") -> str:
+    """A feature's value in words, in its unit (``ml.features.VALUE_UNITS``), as the dashboard
+    writes it: ``450 000 €`` (fr) / ``€450,000`` (en), ``oui``/``yes``, a whole count, years to
+    one decimal, other numbers to three significant digits."""
+    fr = lang == "fr"
     if value is None:
-        return "inconnu" if lang == "fr" else "unknown"
+        return "inconnu" if fr else "unknown"
     if isinstance(value, str):
         return level_label(value, lang)
-    if abs(value) >= 1000:
+    if unit == "flag":
+        return ("oui" if value else "non") if fr else ("yes" if value else "no")
+    if unit in ("money", "integer") or abs(value) >= 1000:
         text = f"{value:,.0f}"
-        return text.replace(",", "\u202f") if lang == "fr" else text
-    text = f"{value:.3g}" if abs(value) < 10 else f"{value:.1f}"
-    return text.replace(".", ",") if lang == "fr" else text
+        if fr:
+            text = text.replace(",", "\u202f")
+        if unit == "money":
+            text = text + "\u00a0€" if fr else "€" + text
+        return text
+    text = f"{value:.1f}" if unit == "years" or abs(value) >= 10 else f"{value:.3g}"
+    return text.replace(".", ",") if fr else text
 
 
 def _pct_fr(value: float) -> str:
@@ -842,7 +857,7 @@ def _explanation_text(e: dict[str, Any], threshold: float, lang: str) -> str:
     parts = []
     for c in top:
         # A family (several features) has no single value to quote.
-        value = "" if len(c["features"]) > 1 else " = " + _format_value(c["value"], lang)
+        value = "" if len(c["features"]) > 1 else " = " + format_value(c["value"], lang, c["unit"])
         pct = c["percentile"]
         if lang == "fr":
             where = f", {pct:.0f}e centile de la population" if pct is not None else ""

@@ -27,7 +27,9 @@ import pandas as pd
 
 from ml.schema import (
     APPLICATION_COLUMNS,
+    BUREAU_REQUESTS,
     CATEGORICAL_COLUMNS,
+    COLUMN_BY_NAME,
     DAYS_EMPLOYED_SENTINEL,
     LEVELS,
 )
@@ -76,6 +78,30 @@ FEATURE_SOURCES: dict[str, tuple[str, ...]] = {
     **{name: (name,) for name in RAW_FEATURES}, **ENGINEERED_SOURCES,
 }
 CATEGORICAL_INDEX: list[int] = [FEATURE_NAMES.index(c) for c in CATEGORICAL_FEATURES]
+# What a feature's value is counted in, so every reader writes it the same way: the API gives
+# it beside each value (``unit``), the dashboard and the plain-language text format by it.
+# ``money`` euros; ``years``; ``flag`` 0/1 read as no/yes; ``integer`` a whole number (counts,
+# days, hours, ratings: some are kept as decimals in the bank's file, "2.0" enquiries);
+# ``number`` any other quantity (ratios, scores); ``category`` a level.
+VALUE_UNITS = ("money", "years", "flag", "integer", "number", "category")
+_KIND_UNITS = {"category": "category", "flag": "flag", "integer": "integer"}
+FEATURE_UNITS: dict[str, str] = {
+    **{name: _KIND_UNITS.get(COLUMN_BY_NAME[name].kind, "number") for name in APPLICATION_COLUMNS},
+    **dict.fromkeys(ENGINEERED, "number"),
+    **dict.fromkeys(("CNT_FAM_MEMBERS", "OBS_30_CNT_SOCIAL_CIRCLE", "DEF_30_CNT_SOCIAL_CIRCLE",
+                     "OBS_60_CNT_SOCIAL_CIRCLE", "DEF_60_CNT_SOCIAL_CIRCLE", "DAYS_REGISTRATION",
+                     "DAYS_LAST_PHONE_CHANGE", "EXT_SOURCE_MISSING", *BUREAU_REQUESTS), "integer"),
+    **dict.fromkeys(("AMT_INCOME_TOTAL", "AMT_CREDIT", "AMT_ANNUITY", "AMT_GOODS_PRICE", "INCOME_PER_PERSON"), "money"),
+    **dict.fromkeys(("AGE_YEARS", "YEARS_EMPLOYED", "OWN_CAR_AGE"), "years"),
+    "DAYS_EMPLOYED_ANOMALY": "flag",
+}
+
+
+def value_unit(feature: str) -> str:
+    """The unit of a feature's or raw column's value (:data:`VALUE_UNITS`)."""
+    return FEATURE_UNITS.get(feature, "number")
+
+
 # The raw columns the model reads: all 120 application columns.
 INPUT_COLUMNS: list[str] = list(APPLICATION_COLUMNS)
 _CODES: dict[str, dict[str, float]] = {

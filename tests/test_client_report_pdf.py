@@ -65,3 +65,52 @@ def test_the_factors_effects_are_printed_in_the_report_s_number_format():
     english = _text(build_report(client_id="100002", profile=[], score=SCORE, explanation=explanation,
                                  comparison=COMPARISON, generated_by="conseiller", lang="en"))
     assert "+1.2" in english and "-0.7" in english
+
+
+def test_the_report_writes_each_factor_in_its_unit():
+    """A flag printed "1,00", a count of bureau enquiries "2,00", a ratio "0,09" beside a text
+    saying "0,0937": the report writes each value in the unit the API gives beside it, euros
+    spelled out (the PDF's core fonts have no euro sign, in the text too). The label's "≠" was
+    printed "?"."""
+    reasons = [{"label": "Annuité du prêt", "value": 50094.0, "unit": "money", "effect": 0.012},
+               {"label": "Ville d'adresse ≠ ville de travail", "value": 1.0, "unit": "flag", "effect": 0.004},
+               {"label": "Demandes au bureau de crédit", "value": 2.0, "unit": "integer", "effect": 0.002},
+               {"label": "Taux d'effort", "value": 0.0937, "unit": "number", "effect": -0.007}]
+    comparison = {"features": [{"label": "Ville d'adresse ≠ ville de travail", "value": 0.0, "unit": "flag",
+                                "percentile": None, "atypical": False}]}
+    explanation = {**EXPLANATION, "reasons": reasons, "text": "Annuité du prêt = 50\u202f094\u00a0€ : augmente le risque."}
+    text = _text(build_report(client_id="100002", profile=[], score=SCORE, explanation=explanation,
+                              comparison=comparison, generated_by="conseiller", lang="fr"))
+    assert "50 094 EUR" in text and "oui" in text and "non" in text and "0,0937" in text
+    assert "1,00" not in text and "2,00" not in text and "?" not in text
+    assert "Ville d'adresse <> ville de travail" in text
+
+
+def test_every_label_and_level_the_report_can_print_survives_its_latin_1_fonts():
+    """A character outside Latin-1 prints as "?" in the PDF (the "≠" of two flags' labels did)."""
+    from backend.reports.pdf import LABELS, _text
+    from ml.features import FEATURE_NAMES
+    from ml.labels import label, level_label
+    from ml.schema import LEVELS
+
+    for lang in ("fr", "en"):
+        shown = [label(name, lang) for name in FEATURE_NAMES]
+        shown += [level_label(level, lang) for levels in LEVELS.values() for level in levels]
+        shown += [entry.get(lang) or entry["fr"] for entry in LABELS.values()]
+        assert [s for s in shown if _text(s).count("?") > s.count("?")] == []
+
+
+def test_the_profile_reads_in_the_units_the_api_gives():
+    """"Âge (ans) : 54,80" and "Revenu annuel : 108 000" in the report, "54,8" and "108 000 €"
+    on the page: both now write the profile in the unit each field carries."""
+    from backend.clients.service import readable_profile
+
+    profile = readable_profile({"DAYS_BIRTH": -20028, "AMT_INCOME_TOTAL": 108000.0, "CNT_FAM_MEMBERS": 3.0,
+                                "AMT_CREDIT": 949100.0, "NAME_CONTRACT_TYPE": "Cash loans"}, "fr")
+    units = {p["field"]: p["unit"] for p in profile}
+    assert units["age_years"] == "years" and units["income"] == "money" and units["family_members"] == "integer"
+    assert units["contract_type"] == "category" and units["credit_to_income"] == "number"
+    text = _text(build_report(client_id="100002", profile=profile, score=SCORE, explanation=EXPLANATION,
+                              comparison=COMPARISON, generated_by="conseiller", lang="fr"))
+    assert "Âge (ans) : 54,8 " in text and "Revenu annuel : 108 000 EUR" in text and "Personnes au foyer : 3" in text
+    assert "54,80" not in text

@@ -17,7 +17,8 @@ from backend.reports.pdf import build_report
 from frontend import charts, contract, i18n, ui
 from frontend.views import monitoring
 from ml import labels as ml_labels
-from ml.bundle import _format_value
+from ml.bundle import format_value
+from ml.features import value_unit
 
 FRENCH_PERCENT = i18n.percent(0.2, "fr", 0).removeprefix("20")  # what Babel puts after the digits
 
@@ -114,8 +115,8 @@ def test_the_pdf_report_prints_category_levels_in_its_language(lang):
 
 
 def test_the_explanation_sentence_names_a_category_level_in_its_language():
-    assert _format_value("Working", "fr") == "Salarié"
-    assert _format_value("Working", "en") == "Employed"
+    assert format_value("Working", "fr") == "Salarié"
+    assert format_value("Working", "en") == "Employed"
 
 
 def test_drift_inputs_and_alerts_carry_their_label_in_both_languages():
@@ -194,14 +195,30 @@ def test_a_static_table_shows_a_missing_value_as_a_dash(monkeypatch):
     assert drawn[0].to_dict("list") == {"Groupe": ["a\\_b", "—"], "Taux": ["—", "8\\,3 \\%"]}
 
 
-def test_a_feature_value_reads_in_the_unit_its_label_promises_and_only_then():
+def test_a_feature_value_reads_in_the_unit_the_api_gives_beside_it():
     """Euros and years where the feature is one (the annuity read "11 246", a time in a job
-    "9,95"); the names that only look like it keep their own unit: AMT_REQ_CREDIT_BUREAU_* count
-    enquiries, YEARS_BUILD_* are normalised building scores."""
-    assert ui.feature_text("AMT_ANNUITY", 11245.5) == "11\u202f246\xa0€"
-    assert ui.feature_text("YEARS_EMPLOYED", 9.9512) == "10,0"
-    assert ui.feature_text("AGE_YEARS", 34.26) == "34,3"
-    assert ui.feature_text("AMT_REQ_CREDIT_BUREAU_YEAR", 2.0) == "2,00"
-    assert ui.feature_text("YEARS_BUILD_AVG", 0.7552) == "0,76"
-    assert ui.feature_text("NAME_EDUCATION_TYPE", "Secondary / secondary special") == "Secondaire"
-    assert ui.feature_text("AMT_CREDIT", None) == "—"
+    "9,95"); a flag as yes/no ("Ville d'adresse ≠ ville de travail = 1,00" before), a count whole
+    (bureau enquiries "2,00"), other numbers to three significant digits as the plain-language
+    text writes them (the bars said "0,09" beside a text saying "0,0937"). The names that only
+    look like it keep their own unit: AMT_REQ_CREDIT_BUREAU_* count enquiries, YEARS_BUILD_*
+    are normalised building scores."""
+
+    def shown(name: str, value: object) -> str:
+        return ui.feature_text(value, value_unit(name))
+
+    assert shown("AMT_ANNUITY", 11245.5) == "11\u202f246\xa0€"
+    assert shown("INCOME_PER_PERSON", 67500.0) == "67\u202f500\xa0€"
+    assert shown("YEARS_EMPLOYED", 9.9512) == "10,0"
+    assert shown("AGE_YEARS", 34.26) == "34,3"
+    assert shown("AMT_REQ_CREDIT_BUREAU_YEAR", 2.0) == "2"
+    assert shown("REG_CITY_NOT_WORK_CITY", 1.0) == "oui"
+    assert shown("DAYS_EMPLOYED_ANOMALY", 0.0) == "non"
+    assert shown("ANNUITY_INCOME_RATIO", 0.0937) == "0,0937"
+    assert shown("YEARS_BUILD_AVG", 0.7552) == "0,755"
+    assert shown("NAME_EDUCATION_TYPE", "Secondary / secondary special") == "Secondaire"
+    assert shown("AMT_CREDIT", None) == "—"
+    # A group's median between two whole values stays what it is.
+    assert shown("REG_CITY_NOT_WORK_CITY", 0.5) == "0,5" and shown("CNT_FAM_MEMBERS", 2.5) == "2,5"
+    for name, value in (("ANNUITY_INCOME_RATIO", 0.0937), ("AMT_REQ_CREDIT_BUREAU_YEAR", 3.0),
+                        ("CREDIT_GOODS_RATIO", 1.3412), ("AGE_YEARS", 54.83), ("YEARS_EMPLOYED", 17.12)):
+        assert shown(name, value) == format_value(value, "fr", value_unit(name)), name

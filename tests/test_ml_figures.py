@@ -128,3 +128,45 @@ def test_borderline_means_at_least_5_percent_of_bootstrap_optimal_thresholds_tak
     # Outside the interval at most 5 % of resamples disagree; inside, at least ~5 % do.
     assert flip_share[~flagged].max() <= tail + 1 / 400
     assert flip_share[flagged].min() >= tail - 1 / 400
+
+
+def test_every_value_shown_carries_the_unit_it_is_counted_in(model_bundle, test_rows):
+    """A flag read "Ville d'adresse ≠ ville de travail = 1,00" and a count of bureau enquiries
+    "2,00": each value the explanation, the comparison and the similar groups give now comes
+    with its unit, from the schema's kinds (every 0/1 column a flag, every integer column whole)."""
+    from ml.features import FEATURE_NAMES, VALUE_UNITS, value_unit
+    from ml.schema import COLUMN_BY_NAME
+
+    assert {value_unit(name) for name in FEATURE_NAMES} <= set(VALUE_UNITS)
+    for name in FEATURE_NAMES:
+        kind = COLUMN_BY_NAME[name].kind if name in COLUMN_BY_NAME else None
+        if kind in ("flag", "category"):
+            assert value_unit(name) == kind, name
+        if kind == "integer":
+            assert value_unit(name) == "integer", name
+    assert value_unit("AMT_REQ_CREDIT_BUREAU_YEAR") == "integer"  # kept as 2.0 in the file
+    assert value_unit("INCOME_PER_PERSON") == "money" and value_unit("OWN_CAR_AGE") == "years"
+    assert value_unit("YEARS_BUILD_AVG") == "number"  # a normalised score, not years
+
+    explained = model_bundle.explain(test_rows.head(50), top=30)
+    rows = [c for e in explained for c in e["contributions"]]
+    assert all(c["unit"] == value_unit(c["feature"]) for c in rows)
+    assert {"flag", "money", "number"} <= {c["unit"] for c in rows}
+    for reason in (r for e in explained for r in e["reasons"]):
+        assert reason["unit"] == (value_unit(reason["features"][0]) if len(reason["features"]) == 1 else None)
+    compared = model_bundle.compare(test_rows.head(3))
+    assert all(f["unit"] == value_unit(f["feature"]) for c in compared for f in c["features"])
+    similar = model_bundle.similar(test_rows.head(2))
+    assert all(s["units"] == {n: value_unit(n) for n in s["features"]} for s in similar)
+
+
+def test_the_plain_language_text_writes_a_value_in_its_unit():
+    from ml.bundle import format_value
+
+    assert format_value(1.0, "fr", "flag") == "oui" and format_value(0.0, "en", "flag") == "no"
+    assert format_value(2.0, "fr", "integer") == "2"
+    assert format_value(450000.0, "fr", "money") == "450\u202f000\u00a0€"
+    assert format_value(450000.0, "en", "money") == "€450,000"
+    assert format_value(54.83, "fr", "years") == "54,8"
+    assert format_value(0.0937, "fr", "number") == "0,0937"
+    assert format_value(None, "fr", "money") == "inconnu"

@@ -8,12 +8,17 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Lang = Literal["fr", "en"]
+# What a feature's value is counted in (ml.features.VALUE_UNITS): how to write it for a person.
+Unit = Literal["money", "years", "flag", "integer", "number", "category"]
+UNIT_DESCRIPTION = ("What the value is counted in: money (euros), years, flag (0/1: no/yes), integer (a whole "
+                    "count, days or hours, even when stored as 2.0), number (a ratio or score), category (a level)")
 
 
 class ProfileField(BaseModel):
     field: str
     label: str
     value: Any = None
+    unit: Unit = Field(description=UNIT_DESCRIPTION)
 
 
 class ClientProfile(BaseModel):
@@ -51,6 +56,7 @@ class Contribution(BaseModel):
     feature: str
     label: str
     value: Any = None
+    unit: Unit = Field(description=UNIT_DESCRIPTION)
     percentile: float | None = Field(
         default=None, ge=0, le=100, description="Population percentile of the value, on a 0-100 scale"
     )
@@ -74,6 +80,7 @@ class Reason(BaseModel):
     label: str
     features: list[str] = Field(description="The model features this reason sums")
     value: Any = Field(default=None, description="The client's value (single-feature reasons only)")
+    unit: Unit | None = Field(default=None, description=UNIT_DESCRIPTION + " (single-feature reasons only)")
     percentile: float | None = Field(default=None, ge=0, le=100, description="0-100 (single numeric feature)")
     shap: float = Field(description="Summed contribution in log-odds")
     effect: float = Field(description="Summed contribution in probability (0-1 scale)")
@@ -110,6 +117,7 @@ class FeatureComparison(BaseModel):
     label: str
     kind: str
     value: Any = None
+    unit: Unit = Field(description=UNIT_DESCRIPTION)
     percentile: float | None = Field(default=None, ge=0, le=100, description="Population percentile, 0-100 scale")
     atypical: bool
     # Documented so the dashboard reads them through the contract (issue 13), not as extras.
@@ -173,6 +181,7 @@ class Similar(BaseModel):
     client: dict[str, float | str | None] = Field(
         description="The client's value of each feature: a number, or a category's level"
     )
+    units: dict[str, Unit] = Field(description="Each feature's unit. " + UNIT_DESCRIPTION)
     prototypes: list[Prototype] = Field(description="Nearest first")
     default_rate: float = Field(description="Default rate of all the people in these prototypes (size-weighted)")
     population_default_rate: float

@@ -177,6 +177,11 @@ def _clean(value: Any) -> Any:
     return value
 
 
+# Each profile kind's unit, as the API gives it beside every value (ml.features.VALUE_UNITS).
+_PROFILE_UNITS = {"years": "years", "employment": "years", "amount": "money", "count": "integer",
+                  "ratio": "number", "text": "category"}
+
+
 def readable_profile(features: dict[str, Any], lang: str) -> list[dict[str, Any]]:
     """The advisor's view of the file: a few well-known fields in human units, with labels."""
     out: list[dict[str, Any]] = []
@@ -194,7 +199,7 @@ def readable_profile(features: dict[str, Any], lang: str) -> list[dict[str, Any]
             value = int(raw)
         elif kind == "amount" and raw is not None:
             value = round(float(raw), 2)
-        out.append({"field": key, "label": fr if lang == "fr" else en, "value": value})
+        out.append({"field": key, "label": fr if lang == "fr" else en, "value": value, "unit": _PROFILE_UNITS[kind]})
     return out
 
 

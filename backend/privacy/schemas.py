@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from backend.clients.schemas import UNIT_DESCRIPTION, Unit
+
 Verdict = Literal["approve", "refuse"]
 REASON_MAX = 1000
 
@@ -30,6 +32,7 @@ class ExportContribution(BaseModel):
     feature: str
     label: str
     value: Any = None
+    unit: Unit | None = Field(default=None, description=UNIT_DESCRIPTION + " (single-feature reasons only)")
     shap: float = Field(description="Contribution in log-odds")
     effect: float = Field(description="Effect in probability points (0-1 scale)")
 

@@ -134,7 +134,8 @@ def _automated_decision(bundle: Any, features: dict[str, Any], lang: str) -> Exp
         # the external scores as one reason.
         contributions=[
             ExportContribution(
-                feature=r["key"], label=r["label"], value=r.get("value"), shap=r["shap"], effect=r["effect"]
+                feature=r["key"], label=r["label"], value=r.get("value"), unit=r.get("unit"), shap=r["shap"],
+                effect=r["effect"],
             )
             for r in explanation["reasons"]
         ],

@@ -5,6 +5,7 @@ to disk, so the report exists only in the response that carries it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +16,7 @@ from babel.numbers import format_decimal, format_percent
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from ml.bundle import format_value
 from ml.labels import level_label
 
 # Issue 13: numbers the local way (Babel/CLDR) and the bank's local time on the page.
@@ -65,12 +67,14 @@ LABELS: dict[str, dict[str, str]] = {
 }
 
 _REPLACEMENTS = {"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-",
-                 "\u2026": "...", "\u202f": " ", "\u00a0": " ", "\u2212": "-", "\u2264": "<=", "\u2265": ">="}
+                 "\u2026": "...", "\u202f": " ", "\u00a0": " ", "\u2212": "-", "\u2264": "<=", "\u2265": ">=",
+                 "\u2260": "<>"}
 
 
 def _text(value: object) -> str:
     """Core PDF fonts are Latin-1: French accents pass, typographic extras are folded."""
-    text = str(value)
+    # No euro sign in Latin-1: "450 000 EUR", "EUR 450,000".
+    text = re.sub("€(?=[0-9])", "EUR ", str(value)).replace("€", "EUR")
     for old, new in _REPLACEMENTS.items():
         text = text.replace(old, new)
     return text.encode("latin-1", "replace").decode("latin-1")
@@ -90,9 +94,15 @@ def _signed(value: float, lang: str) -> str:
     return ("+" if value > 0 else "") + format_decimal(round(value, 1), "0.0", locale=_locale(lang))
 
 
-def _fmt(value: Any, lang: str) -> str:
+def _fmt(value: Any, lang: str, unit: str | None = None) -> str:
     if value is None:
         return "-"
+    if unit is not None and isinstance(value, int | float) and not isinstance(value, bool):
+        # A model feature's value in its unit, as the dashboard and the explanation text write
+        # it; euros spelled out (the core fonts are Latin-1, which has no euro sign).
+        if unit == "money":
+            return format_decimal(value, "#,##0", locale=_locale(lang)) + " EUR"
+        return format_value(value, lang, unit)
     if isinstance(value, bool):
         return _label("yes" if value else "no", lang)
     if isinstance(value, float):
@@ -246,7 +256,7 @@ def build_report(
     pdf.set_font("Helvetica", "B", 12)
     pdf.cell(0, 7, _text(_label("profile", lang)), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font("Helvetica", size=8.5)
-    items = [(str(_get(p, "label", "name", default="?")), _fmt(_get(p, "value"), lang)) for p in profile][:14]
+    items = [(str(_get(p, "label", "name", default="?")), _fmt(_get(p, "value"), lang, _get(p, "unit"))) for p in profile][:14]
     for index in range(0, len(items), 2):
         for label, value in items[index : index + 2]:
             pdf.cell(width / 2, 4.5, _text(f"{label} : {value}"))
@@ -265,7 +275,7 @@ def build_report(
     for row, effect in zip(rows, effects, strict=True):
         y = pdf.get_y()
         pdf.cell(label_w, 5, _text(str(_get(row, "label", "feature", default="?"))[:55]))
-        pdf.cell(value_w, 5, _text(_fmt(_get(row, "client_value", "value"), lang)))
+        pdf.cell(value_w, 5, _text(_fmt(_get(row, "client_value", "value"), lang, _get(row, "unit"))))
         centre = pdf.get_x() + bar_w / 2
         length = (bar_w / 2 - 12) * abs(effect) / biggest
         pdf.set_fill_color(*((207, 34, 46) if effect > 0 else (26, 127, 55)))
@@ -296,7 +306,7 @@ def build_report(
         percentile = _get(feature, "percentile")
         cells = (
             str(_get(feature, "label", "feature", default="?"))[:60],
-            _fmt(_get(feature, "client_value", "value"), lang),
+            _fmt(_get(feature, "client_value", "value"), lang, _get(feature, "unit")),
             "-" if percentile is None else f"{percentile:.0f}",
             _label("yes" if _get(feature, "atypical", default=False) else "no", lang),
         )

@@ -100,21 +100,6 @@ def render_score(score: contract.Score, key: str = "client") -> None:
         st.caption(ui.t("score.model_version", version=score.model_version))
 
 
-# The profile's amounts are euros and its durations years (GET /clients/{id}: readable_profile).
-PROFILE_AMOUNTS = frozenset({"income", "credit", "annuity", "goods_price"})
-PROFILE_YEARS = frozenset({"age_years", "employment_years"})
-
-
-def _profile_text(item: contract.ProfileField) -> str:
-    """"83 250 €", "34,2" years: the unit the label promises (it read "83 250" and "34,20")."""
-    if isinstance(item.value, int | float) and not isinstance(item.value, bool):
-        if item.field in PROFILE_AMOUNTS:
-            return ui.money(item.value)
-        if item.field in PROFILE_YEARS:
-            return ui.num(item.value, 1)
-    return ui.value_text(item.value)
-
-
 def render_explanation(explanation: contract.Explanation, key: str = "client") -> None:
     st.subheader(ui.t("explanation.title"))
     rows = explanation.contributions
@@ -123,7 +108,7 @@ def render_explanation(explanation: contract.Explanation, key: str = "client") -
             charts.contributions(
                 # A justified protected attribute (fair-lending policy) is shown to the advisor, marked.
                 [r.label + (" ⚖" if r.protected else "") for r in rows], [r.effect for r in rows],
-                [ui.feature_text(r.feature, r.value) for r in rows],
+                [ui.feature_text(r.value, r.unit) for r in rows],
                 ui.t("explanation.axis"), ui.t("explanation.raises"), ui.t("explanation.lowers"),
                 rest=(ui.t("explanation.rest", count=ui.num(explanation.other.count)), explanation.other.effect)
                 if explanation.other.count else None,
@@ -171,7 +156,7 @@ def _profile(profile: contract.ClientProfile) -> None:
     with st.expander(ui.t("client.profile"), expanded=False):
         columns = st.columns(3)
         for index, item in enumerate(profile.profile):
-            columns[index % 3].markdown(f"**{item.label}**  \n{_profile_text(item)}")
+            columns[index % 3].markdown(f"**{item.label}**  \n{ui.feature_text(item.value, item.unit)}")
 
 
 def _to_years(days: Any) -> float | None:
@@ -292,7 +277,7 @@ def _atypical(comparison: contract.Comparison) -> None:
         # Categorical features have no percentile (a rare level is what makes them atypical).
         percentile: Any = "—" if f.percentile is None else round(f.percentile)
         st.warning(
-            ui.t("comparison.atypical_item", label=f.label, value=ui.feature_text(f.feature, f.value), percentile=percentile),
+            ui.t("comparison.atypical_item", label=f.label, value=ui.feature_text(f.value, f.unit), percentile=percentile),
             icon=":material/warning:",
         )
 
@@ -332,7 +317,7 @@ def similar_rows(similar: contract.Similar) -> pd.DataFrame:
     names = list(similar.features)
     client: dict[str, Any] = {ui.t("similar.who"): ui.t("similar.this_client"), ui.t("similar.size"): "—",
                               ui.t("similar.default_rate"): "—", ui.t("similar.distance"): "—"}
-    client.update({similar.labels.get(n, n): ui.feature_text(n, similar.client.get(n)) for n in names})
+    client.update({similar.labels.get(n, n): ui.feature_text(similar.client.get(n), similar.units.get(n)) for n in names})
     table = [client]
     for index, row in enumerate(similar.prototypes, start=1):
         item: dict[str, Any] = {
@@ -344,7 +329,7 @@ def similar_rows(similar: contract.Similar) -> pd.DataFrame:
         for name in names:
             summary = row.features.get(name)
             value = None if summary is None else summary.median if summary.mode is None else summary.mode
-            item[similar.labels.get(name, name)] = ui.feature_text(name, value)
+            item[similar.labels.get(name, name)] = ui.feature_text(value, similar.units.get(name))
         table.append(item)
     return pd.DataFrame(table)
 

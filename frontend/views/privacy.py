@@ -182,7 +182,7 @@ def _automated(export: contract.ClientExport) -> None:
                 {
                     ui.t("field.label"): [r.label for r in rows],
                     # Category levels in the page's language, as in the explanation sentence above.
-                    ui.t("common.value"): [ui.feature_text(r.feature, r.value) for r in rows],
+                    ui.t("common.value"): [ui.feature_text(r.value, r.unit) for r in rows],
                     ui.t("field.effect"): [ui.signed(100 * float(r.effect), 1) for r in rows],
                 }
             ),
