@@ -1215,6 +1215,12 @@ class Score(BaseModel):
     [lowest, highest) probability of the grade
     """
     threshold: Annotated[float, Field(title="Threshold")]
+    unlearned_unknowns: Annotated[
+        list[str] | None, Field(title="Unlearned Unknowns")
+    ] = None
+    """
+    Inputs the scored file leaves unknown that the training data (almost) never lacked (under 1 % of rows): the model learned what 'unknown' means for them from almost no one, so their effect on this score is not reliable and the score is indicative until the file is completed. The new-applicant form's fields first (form order), then the others (the model's most important first)
+    """
 
 
 class ScoreDrift(BaseModel):

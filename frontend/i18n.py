@@ -452,6 +452,10 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "fr": "Laissés vides, mais presque jamais manquants dans les données d'apprentissage : {fields}. Le modèle n'a pas appris ce que « inconnu » y signifie ; leur effet sur ce score n'est pas fiable : renseignez-les.",
         "en": "Left empty, but almost never missing in the training data: {fields}. The model has not learned what \"unknown\" means there; their effect on this score is not reliable: fill them in.",
     },
+    "score.unlearned": {
+        "fr": "Inconnues dans ce dossier, et presque jamais manquantes dans les données d'apprentissage : {fields}. Le modèle n'a pas appris ce que « inconnu » y signifie : ce score est indicatif ; complétez le dossier.",
+        "en": "Unknown in this file, and almost never missing in the training data: {fields}. The model has not learned what \"unknown\" means there: this score is indicative; complete the file.",
+    },
     "simulation.unlearned_others": {
         "fr": "Inconnues aussi, et presque jamais manquantes à l'apprentissage : {count} variables que le formulaire ne demande pas (dont {examples}). Ce score est indicatif.",
         "en": "Also unknown, and almost never missing in training: {count} inputs the form does not ask (including {examples}). This score is indicative.",

@@ -84,3 +84,30 @@ def test_a_blank_field_the_training_data_never_lacked_is_named_in_the_answer(cli
     blanked = client.post(f"{API}/scoring/simulate", headers=advisor,
                           json={"client_id": str(imported_clients[0]), "overrides": {"AMT_GOODS_PRICE": None}}).json()
     assert blanked["unlearned_unknowns"] == ["AMT_GOODS_PRICE"]
+
+
+def test_a_stored_file_with_a_blank_the_training_data_never_lacked_is_named_with_its_score(
+        client, auth_headers, app, settings, write_applicants, applicant_ids):
+    """The simulations named such blanks, a stored client's score did not: a real file lacking the
+    goods price or external score 2 was scored as if "unknown" were learned there. The score
+    now names them (not through the score cache: the list follows the file); a complete file
+    has none."""
+    from tests.fixtures.clients import import_file
+
+    def blank(frame):
+        frame.loc[0, ["AMT_GOODS_PRICE", "EXT_SOURCE_2", "EXT_SOURCE_1"]] = ""
+        return frame
+
+    import_file(settings, write_applicants(blank, rows=2))
+    advisor = auth_headers("advisor")
+    reference = app.state.model.loaded.monitoring_reference["inputs"]
+    assert reference["EXT_SOURCE_1"]["missing_share"] >= 0.01  # learned: not named
+    for _ in range(2):  # the second answer comes from the score cache
+        lacking = client.get(f"{API}/clients/{applicant_ids[0]}/score", headers=advisor)
+        assert lacking.status_code == 200, lacking.text
+        assert lacking.json()["unlearned_unknowns"] == ["AMT_GOODS_PRICE", "EXT_SOURCE_2"]
+    complete = client.get(f"{API}/clients/{applicant_ids[1]}/score", headers=advisor).json()
+    assert complete["unlearned_unknowns"] == []
+    simulated = client.post(f"{API}/scoring/simulate", headers=advisor,
+                            json={"client_id": str(applicant_ids[0]), "overrides": {}}).json()
+    assert simulated["score"]["unlearned_unknowns"] == simulated["unlearned_unknowns"] == ["AMT_GOODS_PRICE", "EXT_SOURCE_2"]

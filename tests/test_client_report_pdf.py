@@ -114,3 +114,11 @@ def test_the_profile_reads_in_the_units_the_api_gives():
                               comparison=COMPARISON, generated_by="conseiller", lang="fr"))
     assert "Âge (ans) : 54,8 " in text and "Revenu annuel : 108 000 EUR" in text and "Personnes au foyer : 3" in text
     assert "54,80" not in text
+
+
+def test_the_report_says_the_score_is_indicative_when_the_file_lacks_what_training_never_lacked():
+    assert "Score indicatif" not in _report()
+    text = _text(build_report(client_id="100002", profile=[], score={**SCORE, "unlearned_labels": [
+        "Prix du bien financé", "Score externe 2"]}, explanation=EXPLANATION, comparison=COMPARISON,
+        generated_by="conseiller", lang="fr"))
+    assert "Score indicatif : inconnues dans ce dossier" in text and "Prix du bien financé, Score externe 2" in text

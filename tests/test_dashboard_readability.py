@@ -222,3 +222,22 @@ def test_a_feature_value_reads_in_the_unit_the_api_gives_beside_it():
     for name, value in (("ANNUITY_INCOME_RATIO", 0.0937), ("AMT_REQ_CREDIT_BUREAU_YEAR", 3.0),
                         ("CREDIT_GOODS_RATIO", 1.3412), ("AGE_YEARS", 54.83), ("YEARS_EMPLOYED", 17.12)):
         assert shown(name, value) == format_value(value, "fr", value_unit(name)), name
+
+
+def test_the_client_file_names_each_blank_the_model_never_learned(monkeypatch):
+    """A stored file lacking the goods price and external score 2 (never missing in training)
+    was scored without a word; the file now names each, by label, and says the score is
+    indicative."""
+    from frontend.views import advisor
+
+    fields = [contract.InputField(name="AMT_GOODS_PRICE", type="number", label="Prix du bien financé", nullable=True,
+                                  required=False, form_order=5),
+              contract.InputField(name="EXT_SOURCE_2", type="number", label="Score externe 2", nullable=True,
+                                  required=False)]
+    monkeypatch.setattr(advisor, "input_spec", lambda: contract.InputSpec(model_version="v1", lang="fr", fields=fields))
+    shown: list[str] = []
+    monkeypatch.setattr(advisor.st, "warning", lambda text, **_: shown.append(text))
+    advisor._unlearned_in_file(["AMT_GOODS_PRICE", "EXT_SOURCE_2"])
+    assert len(shown) == 1
+    assert "Prix du bien financé, Score externe 2" in shown[0] and "ce score est indicatif" in shown[0]
+    assert "GOODS" not in shown[0] and "EXT_SOURCE" not in shown[0]

@@ -66,7 +66,8 @@ def client_score(
     value = scoring.client_score(ctx.cache, bundle, client.pseudonym, client.features, input_hash, lang)
     shadow_score(ctx.request, client.features, value)  # the challenger, off the response path
     ctx.audit(resource=client.pseudonym, model_version=bundle.version, input_hash=input_hash)
-    return Score(pseudonym=client.pseudonym, **value)
+    # Not cached with the score: the list follows the stored file, not the cache's key.
+    return Score(pseudonym=client.pseudonym, unlearned_unknowns=scoring.unlearned_unknowns(bundle, client.features), **value)
 
 
 @router.get("/{client_id}/explanation", response_model=Explanation, responses={**_ERRORS, **RATE_LIMITED_RESPONSES})

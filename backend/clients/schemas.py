@@ -50,6 +50,13 @@ class Score(BaseModel):
         "50 good clients per defaulter (PD 1.96 %), +40 points per doubling of those odds; not tied to the threshold"
     )
     model_version: str
+    unlearned_unknowns: list[str] = Field(
+        default_factory=list,
+        description="Inputs the scored file leaves unknown that the training data (almost) never lacked (under "
+        "1 % of rows): the model learned what 'unknown' means for them from almost no one, so their effect on "
+        "this score is not reliable and the score is indicative until the file is completed. The new-applicant "
+        "form's fields first (form order), then the others (the model's most important first)",
+    )
 
 
 class Contribution(BaseModel):

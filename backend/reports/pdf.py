@@ -46,6 +46,10 @@ LABELS: dict[str, dict[str, str]] = {
     "borderline": {"fr": "Cas limite (revue humaine)", "en": "Borderline (human review)"},
     "display_score": {"fr": "Score Octroi (0-1000, plus haut = plus sûr)", "en": "Octroi score (0-1000, higher is safer)"},
     "band": {"fr": "Classe de risque (échelle fixe)", "en": "Risk grade (fixed scale)"},
+    "unlearned": {"fr": "Score indicatif : inconnues dans ce dossier, et presque jamais manquantes dans les données "
+                        "d'apprentissage : {fields}. Le modèle n'a pas appris ce que « inconnu » y signifie.",
+                  "en": "Indicative score: unknown in this file, and almost never missing in the training data: {fields}. "
+                        "The model has not learned what \"unknown\" means there."},
     "approve": {"fr": "ACCORDÉ", "en": "APPROVED"},
     "refuse": {"fr": "REFUSÉ", "en": "REFUSED"},
     "profile": {"fr": "Profil", "en": "Profile"},
@@ -233,6 +237,12 @@ def build_report(
         pdf.set_xy(x - 10, bar_y + 5.5)
         pdf.cell(20, 3, _text(_pct(upper * step / 5, lang)), align="C")
     pdf.set_y(bar_y + 10)
+    unlearned = list(_get(score, "unlearned_labels", default=[]))
+    if unlearned:
+        # As under the dashboard's gauge: the blanks the model never learned (GET .../score).
+        pdf.set_font("Helvetica", "I", 8.5)
+        pdf.multi_cell(0, 4.2, _text(_label("unlearned", lang, fields=", ".join(unlearned))),
+                       new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     # The advisor's decision (GDPR Art. 22): the one recorded, or a place to write it.
     pdf.set_font("Helvetica", "B", 12)

@@ -57,12 +57,17 @@ def client_report(
         cache, bundle, client.pseudonym, client.features, input_hash, top, lang
     )
     comparison = scoring.comparison(bundle, client.features, lang, top)
+    # The file's blanks the model never learned, by label, as the dashboard names them.
+    unlearned = scoring.unlearned_unknowns(bundle, client.features)
+    if unlearned:
+        spec = bundle.input_spec()
+        unlearned = [spec.get(name, {}).get(f"label_{lang}") or name for name in unlearned]
     current = decisions.current_decision(ctx.db, ctx.candidates(client_id))
     now = datetime.now(UTC)
     pdf = build_report(
         client_id=client_id,
         profile=readable_profile(client.features, lang),
-        score={**score, "input_hash": input_hash},
+        score={**score, "input_hash": input_hash, "unlearned_labels": unlearned},
         explanation=explanation,
         comparison=comparison,
         generated_by=ctx.principal.username,

@@ -88,12 +88,13 @@ def simulate(
         model_version=bundle.version, input_hash=bundle.input_hash(features),
         details={"mode": mode, "overridden": overridden},
     )
+    unlearned = scoring.unlearned_unknowns(bundle, features, spec)
     return Simulation(
         mode=mode,
-        score=Score(pseudonym=pseudonym, **score_value),
+        score=Score(pseudonym=pseudonym, unlearned_unknowns=unlearned, **score_value),
         explanation=Explanation(pseudonym=pseudonym, **explanation),
         overridden=overridden,
-        unlearned_unknowns=scoring.unlearned_unknowns(bundle, features, spec),
+        unlearned_unknowns=unlearned,
     )
 
 

@@ -158,11 +158,12 @@ UNLEARNED_MISSING_SHARE = 0.01
 _RARELY_MISSING: weakref.WeakKeyDictionary[Any, tuple[str, ...]] = weakref.WeakKeyDictionary()
 
 
-def _rarely_missing(bundle: Bundle, spec: dict[str, dict[str, Any]]) -> tuple[str, ...]:
+def _rarely_missing(bundle: Bundle, spec: dict[str, dict[str, Any]] | None) -> tuple[str, ...]:
     """The inputs of ``spec`` the bundle's training data lacked in under 1 % of rows: the form's
     fields first, in form order, then the others, the model's most important first."""
     found = _RARELY_MISSING.get(bundle)
     if found is None:
+        spec = bundle.input_spec() if spec is None else spec
         reference = (getattr(bundle, "monitoring_reference", None) or {}).get("inputs", {})
         rank = {row["feature"]: i for i, row in enumerate(bundle.global_importance())}
         others = sorted((n for n in spec if n not in APPLICANT_FORM), key=lambda n: rank.get(n, len(rank)))
@@ -174,7 +175,7 @@ def _rarely_missing(bundle: Bundle, spec: dict[str, dict[str, Any]]) -> tuple[st
     return found
 
 
-def unlearned_unknowns(bundle: Bundle, features: dict[str, Any], spec: dict[str, dict[str, Any]]) -> list[str]:
+def unlearned_unknowns(bundle: Bundle, features: dict[str, Any], spec: dict[str, dict[str, Any]] | None = None) -> list[str]:
     """The inputs of ``spec`` that ``features`` leaves unknown and the bundle's training data
     (almost) never lacked: the form's fields first, in form order, then the others (which the
     form does not ask: a new applicant lacks them all), the model's most important first. None

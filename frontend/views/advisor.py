@@ -487,6 +487,15 @@ def _unlearned(names: list[str]) -> None:
     st.warning("\n\n".join(lines), icon=":material/help:")
 
 
+def _unlearned_in_file(names: list[str]) -> None:
+    """The stored file's blanks the model never learned, each named: the score is indicative
+    until the file is completed (a simulation names the form's and counts the rest)."""
+    spec = input_spec()
+    fields = {f.name: f for f in (spec.fields if spec else [])}
+    named = [_label(fields[n]).removesuffix(" *") if n in fields else n for n in names]
+    st.warning(ui.t("score.unlearned", fields=", ".join(named)), icon=":material/help:")
+
+
 def render_report(client_id: str) -> None:
     st.caption(ui.t("report.intro"))
     if st.button(ui.t("report.generate"), key="report_generate", icon=":material/picture_as_pdf:"):
@@ -552,6 +561,8 @@ def client_page() -> None:
                     ui.t("client.tab.whatif"), ui.t("client.tab.report"), ui.t("final.tab")])
     with tabs[0]:
         render_score(score)
+        if score.unlearned_unknowns:
+            _unlearned_in_file(score.unlearned_unknowns)
         top = st.slider(ui.t("explanation.top"), 3, 20, 10, key="explain_top")
         explanation = ui.fetch_as(contract.Explanation, f"/clients/{client_id}/explanation", top=top, lang=ui.lang())
         if explanation is not None:
