@@ -489,6 +489,14 @@ class ExportSubject(BaseModel):
     """
 
 
+class ExportUnknown(BaseModel):
+    feature: Annotated[str, Field(title="Feature")]
+    """
+    Column name in the application file
+    """
+    label: Annotated[str, Field(title="Label")]
+
+
 class FairnessGroup(BaseModel):
     approval_rate: Annotated[float | None, Field(title="Approval Rate")] = None
     approval_rate_ci: Annotated[
@@ -1553,6 +1561,12 @@ class ExportAutomatedDecision(BaseModel):
     threshold: Annotated[float, Field(title="Threshold")]
     """
     Refuse when the probability of default reaches it
+    """
+    unlearned_unknowns: Annotated[
+        list[ExportUnknown] | None, Field(title="Unlearned Unknowns")
+    ] = None
+    """
+    Inputs the stored file leaves unknown that the training data (almost) never lacked: the model learned what 'unknown' means for them from almost no one, so this score is indicative
     """
 
 

@@ -381,3 +381,23 @@ def test_privacy_routes_declare_their_permissions(app):
 
     found = {(m, r.path): declared_permissions(r) for m, r in api_routes(app) if (m, r.path) in expected}
     assert found == {key: {permission} for key, permission in expected.items()}
+
+
+def test_export_says_the_score_is_indicative_when_the_file_lacks_what_training_never_lacked(
+    client, compliance, settings, write_applicants, applicant_ids
+):
+    """As the advisor's file: the export's live score names, by label, the blanks the model
+    never learned (the goods price), so the data subject reads that the score is indicative."""
+    from tests.fixtures.clients import import_file
+
+    def blank(frame):
+        frame.loc[0, "AMT_GOODS_PRICE"] = ""
+        return frame
+
+    import_file(settings, write_applicants(blank, rows=2))
+    lacking = client.get(f"{API}/privacy/clients/{applicant_ids[0]}/export", headers=compliance, params={"lang": "en"})
+    assert lacking.status_code == 200, lacking.text
+    assert lacking.json()["automated_decision"]["unlearned_unknowns"] == [
+        {"feature": "AMT_GOODS_PRICE", "label": "Price of the goods financed"}]
+    complete = client.get(f"{API}/privacy/clients/{applicant_ids[1]}/export", headers=compliance).json()
+    assert complete["automated_decision"]["unlearned_unknowns"] == []

@@ -37,6 +37,11 @@ class ExportContribution(BaseModel):
     effect: float = Field(description="Effect in probability points (0-1 scale)")
 
 
+class ExportUnknown(BaseModel):
+    feature: str = Field(description="Column name in the application file")
+    label: str
+
+
 class ExportAutomatedDecision(BaseModel):
     """How the model decides, and what it says now (computed for this export, never stored)."""
 
@@ -51,6 +56,11 @@ class ExportAutomatedDecision(BaseModel):
     risk_band: str
     explanation_text: str
     contributions: list[ExportContribution]
+    unlearned_unknowns: list[ExportUnknown] = Field(
+        default_factory=list,
+        description="Inputs the stored file leaves unknown that the training data (almost) never lacked: the "
+        "model learned what 'unknown' means for them from almost no one, so this score is indicative",
+    )
 
 
 class ExportContest(BaseModel):

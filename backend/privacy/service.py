@@ -38,6 +38,7 @@ from backend.privacy.schemas import (
     ExportContribution,
     ExportHumanDecision,
     ExportSubject,
+    ExportUnknown,
     OverrideCounts,
     OverridesReport,
     StoredFeature,
@@ -139,7 +140,14 @@ def _automated_decision(bundle: Any, features: dict[str, Any], lang: str) -> Exp
             )
             for r in explanation["reasons"]
         ],
+        unlearned_unknowns=_unlearned(bundle, features, lang),
     )
+
+
+def _unlearned(bundle: Any, features: dict[str, Any], lang: str) -> list[ExportUnknown]:
+    names = scoring.unlearned_unknowns(bundle, features)
+    spec = bundle.input_spec() if names else {}
+    return [ExportUnknown(feature=n, label=spec.get(n, {}).get(f"label_{lang}") or n) for n in names]
 
 
 # ----------------------------------------------------------------------------- erasure

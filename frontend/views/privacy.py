@@ -172,6 +172,10 @@ def _automated(export: contract.ClientExport) -> None:
         f"{ui.t('model.costs')}{ui.colon()}{ui.show_value(automated.cost_fn)} / {ui.show_value(automated.cost_fp)} · "
         f"{ui.t('subject.features_used', count=len(automated.features_used))}"
     )
+    if automated.unlearned_unknowns:
+        # As on the advisor's file: blanks the model never learned make the score indicative.
+        st.warning(ui.t("score.unlearned", fields=", ".join(u.label for u in automated.unlearned_unknowns)),
+                   icon=":material/help:")
     text = automated.explanation_text
     if text:
         st.info(str(text))
