@@ -106,7 +106,7 @@ def test_the_profile_reads_in_the_units_the_api_gives():
     from backend.clients.service import readable_profile
 
     profile = readable_profile({"DAYS_BIRTH": -20028, "AMT_INCOME_TOTAL": 108000.0, "CNT_FAM_MEMBERS": 3.0,
-                                "AMT_CREDIT": 949100.0, "NAME_CONTRACT_TYPE": "Cash loans"}, "fr")
+                                "AMT_CREDIT": 949100.0, "NAME_CONTRACT_TYPE": "Cash loans"}, "fr", ())
     units = {p["field"]: p["unit"] for p in profile}
     assert units["age_years"] == "years" and units["income"] == "money" and units["family_members"] == "integer"
     assert units["contract_type"] == "category" and units["credit_to_income"] == "number"

@@ -401,3 +401,36 @@ def test_export_says_the_score_is_indicative_when_the_file_lacks_what_training_n
         {"feature": "AMT_GOODS_PRICE", "label": "Price of the goods financed"}]
     complete = client.get(f"{API}/privacy/clients/{applicant_ids[1]}/export", headers=compliance).json()
     assert complete["automated_decision"]["unlearned_unknowns"] == []
+
+
+def test_the_advisor_never_sees_what_the_fair_lending_policy_keeps_from_the_model(
+    client, advisor, compliance, imported_clients, applicants_csv
+):
+    """Decision 0031: the model may not use sex, family status or children; the client file and
+    its PDF showed them to the person taking the final decision. The profile and the report now
+    leave out every column the policy excludes; the data subject's export still holds them."""
+    import pandas as pd
+
+    from backend.clients.service import readable_profile
+    from ml.policy import FairLendingPolicy
+    from tests.test_client_report_pdf import _text
+
+    raw = imported_clients[0]
+    stored = pd.read_csv(applicants_csv).set_index("SK_ID_CURR").loc[raw]
+    assert pd.notna(stored["CODE_GENDER"]) and pd.notna(stored["NAME_FAMILY_STATUS"])
+    excluded = set(FairLendingPolicy.default().excluded_columns)
+    assert {"CODE_GENDER", "NAME_FAMILY_STATUS", "CNT_CHILDREN"} <= excluded
+    for lang, words in (("fr", ("Genre", "Situation familiale", "Enfants")), ("en", ("Gender", "Family status", "Children"))):
+        profile = client.get(f"{API}/clients/{raw}", headers=advisor, params={"lang": lang}).json()["profile"]
+        assert not {"gender", "family_status", "children"} & {p["field"] for p in profile}
+        assert {"age_years", "income", "family_members"} <= {p["field"] for p in profile}  # age, household: justified
+        report = client.get(f"{API}/clients/{raw}/report.pdf", headers=advisor, params={"lang": lang})
+        assert report.status_code == 200
+        text = _text(report.content)
+        assert not [w for w in words if f"{w} :" in text], text
+    # The profile follows the policy, not a list of its own.
+    features = {"CODE_GENDER": "F", "NAME_FAMILY_STATUS": "Married", "CNT_CHILDREN": 1}
+    assert {p["field"] for p in readable_profile(features, "fr", ())} >= {"gender", "family_status", "children"}
+    # The data subject's own export still gives every stored column.
+    export = client.get(f"{API}/privacy/clients/{raw}/export", headers=compliance).json()
+    assert {"CODE_GENDER", "NAME_FAMILY_STATUS", "CNT_CHILDREN"} <= {f["feature"] for f in export["stored_data"]}

@@ -19,6 +19,7 @@ from backend.clients.service import readable_profile
 from backend.ratelimit import RATE_LIMITED_RESPONSES
 from backend.registry.live import shadow_score
 from backend.scoring import service as scoring
+from ml.policy import FairLendingPolicy
 from security.rbac import Permission
 
 router = APIRouter(prefix="/clients", tags=["clients"], route_class=GuardedRoute)
@@ -44,7 +45,8 @@ def read_client(
         pseudonym=client.pseudonym,
         key_version=client.key_version,
         imported_at=client.imported_at,
-        profile=readable_profile(client.features, lang),
+        # Not what the model may not use (decision 0031); the default policy without a model.
+        profile=readable_profile(client.features, lang, (bundle.policy if bundle else FairLendingPolicy.default()).excluded_columns),
     )
     ctx.audit(
         resource=client.pseudonym,

@@ -10,7 +10,7 @@ import io
 import json
 import math
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -182,10 +182,13 @@ _PROFILE_UNITS = {"years": "years", "employment": "years", "amount": "money", "c
                   "ratio": "number", "text": "category"}
 
 
-def readable_profile(features: dict[str, Any], lang: str) -> list[dict[str, Any]]:
-    """The advisor's view of the file: a few well-known fields in human units, with labels."""
+def readable_profile(features: dict[str, Any], lang: str, hidden: Collection[str]) -> list[dict[str, Any]]:
+    """The advisor's view of the file: a few well-known fields in human units, with labels;
+    none of the ``hidden`` columns (those the fair-lending policy excludes: decision 0031)."""
     out: list[dict[str, Any]] = []
     for key, column, fr, en, kind in PROFILE_FIELDS:
+        if column in hidden:
+            continue
         raw = _clean(features.get(column))
         value: Any = raw
         if kind == "years" and raw is not None:

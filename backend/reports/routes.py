@@ -66,7 +66,7 @@ def client_report(
     now = datetime.now(UTC)
     pdf = build_report(
         client_id=client_id,
-        profile=readable_profile(client.features, lang),
+        profile=readable_profile(client.features, lang, bundle.policy.excluded_columns),
         score={**score, "input_hash": input_hash, "unlearned_labels": unlearned},
         explanation=explanation,
         comparison=comparison,
