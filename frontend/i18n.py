@@ -614,6 +614,14 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "fr": "n° {id} : {kind} pour {username} ({role}), demandé par {requested_by}",
         "en": "#{id}: {kind} for {username} ({role}), asked by {requested_by}",
     },
+    "access.waiting": {
+        "fr": "En attente d'un second administrateur (vous ne pouvez pas la décider) :",
+        "en": "Waiting for a second admin (you cannot decide it):",
+    },
+    "access.none_to_decide": {
+        "fr": "Aucune demande d'un autre administrateur à décider.",
+        "en": "No request from another admin to decide.",
+    },
     "access.confirm": {"fr": "Je confirme ma décision", "en": "I confirm my decision"},
     "access.approve": {"fr": "Approuver", "en": "Approve"},
     "access.reject": {"fr": "Refuser", "en": "Reject"},

@@ -49,3 +49,23 @@ def test_a_second_admin_approves_a_pending_account_in_the_dashboard(monkeypatch,
     one_time = at.code[0].value
     login = httpx.post(f"{live_api.url}/api/v1/auth/token", data={"username": username, "password": one_time}, timeout=30)
     assert login.status_code == 200 and login.json()["role"] == "compliance"
+
+
+def test_the_admin_who_asked_sees_the_request_waiting_and_is_not_offered_to_decide_it(monkeypatch, live_api: LiveApi):
+    """The requester was offered "Approuver" and "Refuser" on their own request, which the API
+    then refused (403 four_eyes): it is listed as waiting for a second admin instead."""
+    username = f"auditor-{int(time.time() * 1000) % 10**9}"
+    created = httpx.post(
+        f"{live_api.url}/api/v1/users", json={"username": username, "role": "compliance"},
+        headers={"Authorization": f"Bearer {api_token(live_api, 'admin')}"}, timeout=30,
+    )
+    request_id = created.json()["access_request"]["id"]
+    at = _admin_page(monkeypatch, live_api, "admin")
+    waiting = [m.value for m in at.markdown if m.value.startswith("En attente d'un second administrateur")]
+    assert len(waiting) == 1 and f"n° {request_id} :" in waiting[0] and username in waiting[0], waiting
+    offered = [s for s in at.selectbox if s.key == "access_pick.fr"]
+    assert not offered or not [o for o in offered[0].options if o.startswith(f"n° {request_id} :")], offered
+    # The second admin is offered it.
+    other = _admin_page(monkeypatch, live_api, "admin2")
+    options = next(s for s in other.selectbox if s.key == "access_pick.fr").options
+    assert [o for o in options if o.startswith(f"n° {request_id} :")], options

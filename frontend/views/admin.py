@@ -159,6 +159,15 @@ def _pending_requests() -> None:
                    role=ui.t(f"role.{r.role}"), requested_by=r.requested_by)
         for r in pending
     }
+    # What this admin asked for, or what concerns their own account, another admin decides
+    # (the API refuses it, 403 four_eyes): listed as waiting, never offered to decide.
+    me = current.username if (current := ui.tokens()) is not None else None
+    mine = [r.id for r in pending if me in (r.requested_by, r.username)]
+    if mine:
+        st.markdown(ui.t("access.waiting") + "\n" + "\n".join(f"- {labels.pop(i)}" for i in mine))
+    if not labels:
+        st.info(ui.t("access.none_to_decide"))
+        return
     chosen = ui.choice(st.selectbox, ui.t("access.pick"), list(labels), format_func=labels.__getitem__, key="access_pick")
     confirmed = st.checkbox(ui.t("access.confirm"), key=f"access_confirm_{chosen}")
     approve, reject = st.columns(2)
