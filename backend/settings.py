@@ -13,7 +13,7 @@ import os
 import re
 import secrets
 from datetime import datetime
-from enum import StrEnum
+from enum import Enum, StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -136,6 +136,27 @@ class Settings(BaseSettings):
     @property
     def effective_registry_dir(self) -> Path:
         return self.registry_dir if self.registry_dir is not None else self.var_dir / "registry"
+
+    def as_environment(self) -> dict[str, str]:
+        """These settings as the ``OCTROI_*`` variables that give them back: what a child
+        process (``octroi jobs run all`` after an erasure) is started with, so it works on the
+        parent's database, model and keys whatever the parent's own environment holds (an app
+        built from explicit settings, as the tests build theirs, sent its jobs to ``var/``)."""
+        out: dict[str, str] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if value is None or value == "":
+                continue
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            elif isinstance(value, Enum):
+                value = value.value
+            elif isinstance(value, bool):
+                value = "true" if value else "false"
+            elif isinstance(value, datetime):
+                value = value.isoformat()
+            out[f"OCTROI_{name.upper()}"] = str(value)
+        return out
 
     def secret(self, name: str) -> str:
         """The value of one secret (``jwt_key``, ``pseudonym_key``, ``audit_signing_key``)."""

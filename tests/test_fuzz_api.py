@@ -80,6 +80,8 @@ def fuzz_env(
             model_dir=trained_bundle_dir,
             # The abuse limits have their own tests; here they would only end the run early.
             rate_limit_scoring_per_minute=100_000, rate_limit_export_per_hour=10_000,
+            # An erasure would start the batch jobs in a process of their own; tests run them themselves.
+            jobs_after_change=False,
         ).ensure_secrets()
         import_file(settings, applicants_csv)
         app = create_app(settings)

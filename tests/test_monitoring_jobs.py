@@ -329,7 +329,13 @@ def test_an_erasure_from_the_api_starts_the_jobs_in_another_process_unless_turne
     from tests.fixtures.auth import login
 
     started: list[list[str]] = []
-    monkeypatch.setattr(trigger.subprocess, "Popen", lambda args, **kwargs: started.append(list(args)))
+    environments: list[dict[str, str]] = []
+    monkeypatch.setattr(trigger.subprocess, "Popen",
+                        lambda args, **kwargs: (started.append(list(args)), environments.append(kwargs["env"])))
+    # The API's environment names another database (as a developer's shell or a test runner
+    # may): the jobs must still run on the app's own (they recomputed the demo's figures).
+    monkeypatch.setenv("OCTROI_DATABASE_URL", "sqlite:////nonexistent/elsewhere.db")
+    monkeypatch.delenv("OCTROI_VAR_DIR", raising=False)
     settings = make_settings(db_url, model_dir=trained_bundle_dir, jobs_after_change=enabled)
     import_file(settings, applicants_csv)
     app = create_app(settings)
@@ -345,6 +351,18 @@ def test_an_erasure_from_the_api_starts_the_jobs_in_another_process_unless_turne
     assert response.status_code == 200, response.text
     if enabled:
         assert [args[-4:] for args in started] == [["backend.cli", "jobs", "run", "all"]]
+        [env] = environments
+        assert env["OCTROI_DATABASE_URL"] == settings.effective_database_url
+        assert env["OCTROI_VAR_DIR"] == str(settings.var_dir)
+        assert env["OCTROI_MODEL_DIR"] == str(trained_bundle_dir)
+        assert env["OCTROI_PSEUDONYM_KEY"] == settings.secret("pseudonym_key")
+        # What the child reads back is the app's configuration.
+        from backend.settings import Settings
+
+        monkeypatch.setattr("os.environ", env)
+        again = Settings()
+        assert again.effective_database_url == settings.effective_database_url and again.env == settings.env
+        assert again.jwt_key == settings.jwt_key and again.jobs_after_change is True
     else:
         assert started == []
 

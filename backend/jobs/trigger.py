@@ -10,6 +10,7 @@ aggregates are stale).
 
 from __future__ import annotations
 
+import os
 import subprocess  # noqa: S404 - a fixed argument list, no shell
 import sys
 from collections.abc import Callable
@@ -50,10 +51,12 @@ def spawn_after_change(settings: Settings, reason: str) -> None:
     if not settings.jobs_after_change:
         return
     try:
+        # The API's own settings, not whatever its environment says: the same database and model.
+        inherited = {key: value for key, value in os.environ.items() if not key.startswith("OCTROI_")}
         subprocess.Popen(  # noqa: S603 - our own interpreter and module, fixed arguments
             [sys.executable, "-m", "backend.cli", "jobs", "run", "all"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True,
+            start_new_session=True, env={**inherited, **settings.as_environment()},
         )
         log.info("jobs_started", reason=reason)
     except OSError as exc:
