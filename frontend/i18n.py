@@ -1046,7 +1046,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "monitoring.level.act": {"fr": "Action requise", "en": "Action required"},
     "monitoring.level.unknown": {"fr": "Inconnu", "en": "Unknown"},
     "monitoring.score_psi": {"fr": "Stabilité du score (PSI)", "en": "Score stability (PSI)"},
-    "monitoring.score_psi_previous": {"fr": "PSI depuis le calcul précédent", "en": "PSI since the previous run"},
+    "monitoring.score_psi_previous": {"fr": "PSI vs population précédente", "en": "PSI vs previous population"},
     "monitoring.clients": {"fr": "Clients analysés", "en": "Clients analysed"},
     "monitoring.thresholds_explained": {
         "fr": "Indice de stabilité : sous 0,10 la population ressemble à celle de l'apprentissage ; de 0,10 à 0,25 "
@@ -1070,7 +1070,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "The population has clearly changed: have the model reviewed or retrained.",
     },
     "monitoring.against.training": {"fr": "la population d'apprentissage", "en": "the training population"},
-    "monitoring.against.previous_period": {"fr": "le calcul précédent", "en": "the previous run"},
+    "monitoring.against.previous_period": {"fr": "la population précédente", "en": "the previous population"},
     "monitoring.the_score": {"fr": "la probabilité de défaut", "en": "the probability of default"},
     "monitoring.psi_over_time": {"fr": "Stabilité du score dans le temps", "en": "Score stability over time"},
     "monitoring.watch_line": {"fr": "à surveiller", "en": "watch"},
@@ -1083,7 +1083,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "monitoring.inputs": {"fr": "Variables les plus instables", "en": "Least stable inputs"},
     "monitoring.input": {"fr": "Variable", "en": "Input"},
     "monitoring.csi": {"fr": "Stabilité (CSI)", "en": "Stability (CSI)"},
-    "monitoring.csi_previous": {"fr": "CSI depuis le calcul précédent", "en": "CSI since the previous run"},
+    "monitoring.csi_previous": {"fr": "CSI vs population précédente", "en": "CSI vs previous population"},
     "monitoring.missing": {"fr": "Valeurs manquantes", "en": "Missing values"},
     "monitoring.out_of_range": {"fr": "Hors plage d'apprentissage", "en": "Outside the training range"},
     "monitoring.unseen": {"fr": "Catégories inconnues", "en": "Unseen categories"},

@@ -222,6 +222,12 @@ def test_drift_compares_with_the_previous_period_after_an_import(app, settings, 
     by_input = {row["input"]: row for row in report["inputs"]}
     assert by_input["DAYS_BIRTH"]["csi_previous_period"] >= 0.25
     assert any(a["subject"] == "DAYS_BIRTH" and a["against"] == "previous_period" for a in report["alerts"])
+    # Rerun on the same population (a scheduler's next pass): still against the previous
+    # period, not "—" (it compared only with a run on another population, the newest one).
+    again = run_jobs(settings, "drift")["drift"].payload
+    rerun = {row["input"]: row for row in again["inputs"]}
+    assert rerun["DAYS_BIRTH"]["csi_previous_period"] == by_input["DAYS_BIRTH"]["csi_previous_period"]
+    assert again["score"]["psi_previous_period"] == report["score"]["psi_previous_period"] is not None
 
 
 def test_no_table_holds_a_per_client_score_after_every_job(app, settings, outcomes, run_jobs, model_bundle):

@@ -118,8 +118,10 @@ def run_job(
             rows = int(db.scalar(select(func.count()).select_from(counted)) or 0)
             previous = None
             if kind == "drift":
-                last = stored.latest(db, "drift", bundle.version)
-                if last is not None and last.population_revision != revision:
+                # The previous period: the newest run on another population (a rerun on the same
+                # one, from a scheduler, compared nothing and showed "—").
+                last = stored.latest(db, "drift", bundle.version, population_other_than=revision)
+                if last is not None:
                     previous = last.payload.get("distribution")
             db.rollback()
         count = partitions or max(1, min(MAX_PARTITIONS, -(-rows // ROWS_PER_PARTITION)))

@@ -62,12 +62,17 @@ def store(
     return row
 
 
-def latest(db: Session, kind: str, model_version: str) -> MonitoringAggregate | None:
+def latest(db: Session, kind: str, model_version: str, *, population_other_than: str | None = None
+           ) -> MonitoringAggregate | None:
+    """The newest result of ``kind`` for the model; with ``population_other_than``, the newest
+    computed on another population (the previous period, however often the same one was rerun)."""
+    query = select(MonitoringAggregate).where(
+        MonitoringAggregate.kind == kind, MonitoringAggregate.model_version == model_version
+    )
+    if population_other_than is not None:
+        query = query.where(MonitoringAggregate.population_revision != population_other_than)
     return db.scalars(
-        select(MonitoringAggregate)
-        .where(MonitoringAggregate.kind == kind, MonitoringAggregate.model_version == model_version)
-        .order_by(MonitoringAggregate.computed_at.desc(), MonitoringAggregate.id.desc())
-        .limit(1)
+        query.order_by(MonitoringAggregate.computed_at.desc(), MonitoringAggregate.id.desc()).limit(1)
     ).first()
 
 
