@@ -1240,14 +1240,18 @@ def significant(value: float | int | None, lang: str) -> str:
     ``1 234`` from ten and a thousand up), as the model's plain-language text writes a value."""
     if value is None:
         return "—"
+    digits = significant_decimals(value)
+    return format_decimal(value, "#,##0" + ("." + "#" * digits if digits else ""), locale=_locale(lang))
+
+
+def significant_decimals(value: float | int) -> int:
+    """The decimals :func:`significant` writes ``value`` with (before dropping trailing zeros)."""
     size = abs(value)
     if size >= 1000 or size == 0:
-        digits = 0
-    elif size >= 10:
-        digits = 1
-    else:
-        digits = 2 - math.floor(math.log10(size))
-    return format_decimal(value, "#,##0" + ("." + "#" * digits if digits else ""), locale=_locale(lang))
+        return 0
+    if size >= 10:
+        return 1
+    return 2 - math.floor(math.log10(size))
 
 
 def money(value: float | int | None, lang: str, digits: int = 0) -> str:

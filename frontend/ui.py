@@ -352,6 +352,21 @@ def feature_text(value: Any, unit: str | None) -> str:
     return i18n.significant(value, lang())
 
 
+def feature_column(values: list[Any], unit: str | None) -> list[str]:
+    """One table column of a feature's values (the client, then each group), as
+    :func:`feature_text` writes them, except that numbers share one precision: three
+    significant digits for the largest need, at most three decimals ("0,790" above "0,089", not
+    "0,79" above "0,0892")."""
+    def is_number(value: Any) -> bool:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+
+    numbers = [v for v in values if is_number(v)]
+    if unit != "number" or not numbers:
+        return [feature_text(v, unit) for v in values]
+    digits = max(min(i18n.significant_decimals(v), 3) for v in numbers)
+    return [num(v, digits) if is_number(v) else feature_text(v, unit) for v in values]
+
+
 def short_resource(resource: str | None) -> str:
     """A client's 64-character pseudonym as its first 12 characters ("6dac13198361…": exports
     keep every one); any other resource (``user:...``, a route) whole."""

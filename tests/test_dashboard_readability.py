@@ -241,3 +241,14 @@ def test_the_client_file_names_each_blank_the_model_never_learned(monkeypatch):
     assert len(shown) == 1
     assert "Prix du bien financé, Score externe 2" in shown[0] and "ce score est indicatif" in shown[0]
     assert "GOODS" not in shown[0] and "EXT_SOURCE" not in shown[0]
+
+
+def test_a_column_of_similar_groups_shares_one_precision():
+    """The groups' medians at three significant digits each read "0,79" above "0,0892" and "1"
+    above "1,16" in one column: a column now shares the precision its values need, three
+    decimals at most; other units keep their own writing."""
+    assert ui.feature_column([0.79, 0.0892, 0.843], "number") == ["0,790", "0,089", "0,843"]
+    assert ui.feature_column([1.0, 1.16, None], "number") == ["1,00", "1,16", "—"]
+    assert ui.feature_column([23.04, 33.2], "years") == ["23,0", "33,2"]
+    assert ui.feature_column([1.0, 0.5], "flag") == ["oui", "0,5"]
+    assert ui.feature_column(["Working", None], "category") == ["Salarié", "—"]

@@ -315,22 +315,22 @@ def similar_rows(similar: contract.Similar) -> pd.DataFrame:
     """The client first, then each group (nearest first) at its medians (numbers) or its most
     common level (categories), in the same columns: what the advisor compares."""
     names = list(similar.features)
-    client: dict[str, Any] = {ui.t("similar.who"): ui.t("similar.this_client"), ui.t("similar.size"): "—",
-                              ui.t("similar.default_rate"): "—", ui.t("similar.distance"): "—"}
-    client.update({similar.labels.get(n, n): ui.feature_text(similar.client.get(n), similar.units.get(n)) for n in names})
-    table = [client]
+    table: list[dict[str, Any]] = [{ui.t("similar.who"): ui.t("similar.this_client"), ui.t("similar.size"): "—",
+                                    ui.t("similar.default_rate"): "—", ui.t("similar.distance"): "—"}]
     for index, row in enumerate(similar.prototypes, start=1):
-        item: dict[str, Any] = {
+        table.append({
             ui.t("similar.who"): ui.t("similar.group", n=index),
             ui.t("similar.size"): ui.num(row.size),
             ui.t("similar.default_rate"): ui.pct(row.default_rate),
             ui.t("similar.distance"): ui.num(row.distance, 2),
-        }
-        for name in names:
+        })
+    for name in names:
+        values = [similar.client.get(name)]
+        for row in similar.prototypes:
             summary = row.features.get(name)
-            value = None if summary is None else summary.median if summary.mode is None else summary.mode
-            item[similar.labels.get(name, name)] = ui.feature_text(value, similar.units.get(name))
-        table.append(item)
+            values.append(None if summary is None else summary.median if summary.mode is None else summary.mode)
+        for item, text in zip(table, ui.feature_column(values, similar.units.get(name)), strict=True):
+            item[similar.labels.get(name, name)] = text
     return pd.DataFrame(table)
 
 
