@@ -334,12 +334,16 @@ def value_text(value: Any) -> str:
     return level(value) if isinstance(value, str) else show_value(value)
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def feature_text(value: Any, unit: str | None) -> str:
     """A model feature's value in the unit the API gives beside it (``unit``): euros, years to
     one decimal, a 0/1 flag as no/yes, a whole count ("2", not "2,00"), a category in words,
     other numbers to three significant digits ("0,0937"), as the plain-language text writes
     them. A group's median between two whole values (a flag's 0.5) stays a number."""
-    if not isinstance(value, int | float) or isinstance(value, bool):
+    if not _is_number(value):
         return value_text(value)
     if unit == "money":
         return money(value)
@@ -357,14 +361,11 @@ def feature_column(values: list[Any], unit: str | None) -> list[str]:
     :func:`feature_text` writes them, except that numbers share one precision: three
     significant digits for the largest need, at most three decimals ("0,790" above "0,089", not
     "0,79" above "0,0892")."""
-    def is_number(value: Any) -> bool:
-        return isinstance(value, int | float) and not isinstance(value, bool)
-
-    numbers = [v for v in values if is_number(v)]
+    numbers = [v for v in values if _is_number(v)]
     if unit != "number" or not numbers:
         return [feature_text(v, unit) for v in values]
     digits = max(min(i18n.significant_decimals(v), 3) for v in numbers)
-    return [num(v, digits) if is_number(v) else feature_text(v, unit) for v in values]
+    return [num(v, digits) if _is_number(v) else feature_text(v, unit) for v in values]
 
 
 def short_resource(resource: str | None) -> str:

@@ -140,14 +140,11 @@ def _automated_decision(bundle: Any, features: dict[str, Any], lang: str) -> Exp
             )
             for r in explanation["reasons"]
         ],
-        unlearned_unknowns=_unlearned(bundle, features, lang),
+        unlearned_unknowns=[
+            ExportUnknown(feature=name, label=label)
+            for name, label in scoring.unlearned_labelled(bundle, features, lang)
+        ],
     )
-
-
-def _unlearned(bundle: Any, features: dict[str, Any], lang: str) -> list[ExportUnknown]:
-    names = scoring.unlearned_unknowns(bundle, features)
-    spec = bundle.input_spec() if names else {}
-    return [ExportUnknown(feature=n, label=spec.get(n, {}).get(f"label_{lang}") or n) for n in names]
 
 
 # ----------------------------------------------------------------------------- erasure

@@ -103,9 +103,7 @@ def _fmt(value: Any, lang: str, unit: str | None = None) -> str:
         return "-"
     if unit is not None and isinstance(value, int | float) and not isinstance(value, bool):
         # A model feature's value in its unit, as the dashboard and the explanation text write
-        # it; euros spelled out (the core fonts are Latin-1, which has no euro sign).
-        if unit == "money":
-            return format_decimal(value, "#,##0", locale=_locale(lang)) + " EUR"
+        # it (``_text`` spells the euro sign out: the core fonts are Latin-1).
         return format_value(value, lang, unit)
     if isinstance(value, bool):
         return _label("yes" if value else "no", lang)

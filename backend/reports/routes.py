@@ -58,10 +58,7 @@ def client_report(
     )
     comparison = scoring.comparison(bundle, client.features, lang, top)
     # The file's blanks the model never learned, by label, as the dashboard names them.
-    unlearned = scoring.unlearned_unknowns(bundle, client.features)
-    if unlearned:
-        spec = bundle.input_spec()
-        unlearned = [spec.get(name, {}).get(f"label_{lang}") or name for name in unlearned]
+    unlearned = [label for _, label in scoring.unlearned_labelled(bundle, client.features, lang)]
     current = decisions.current_decision(ctx.db, ctx.candidates(client_id))
     now = datetime.now(UTC)
     pdf = build_report(

@@ -183,6 +183,13 @@ def unlearned_unknowns(bundle: Bundle, features: dict[str, Any], spec: dict[str,
     return [name for name in _rarely_missing(bundle, spec) if features.get(name) in (None, "")]
 
 
+def unlearned_labelled(bundle: Bundle, features: dict[str, Any], lang: str) -> list[tuple[str, str]]:
+    """:func:`unlearned_unknowns` with each input's label in ``lang`` (the PDF, the export)."""
+    names = unlearned_unknowns(bundle, features)
+    spec = bundle.input_spec() if names else {}
+    return [(name, spec.get(name, {}).get(f"label_{lang}") or name) for name in names]
+
+
 def missing_required(features: dict[str, Any], spec: dict[str, dict[str, Any]]) -> list[str]:
     """The minimum fields of a new applicant that ``features`` leaves empty, in form order."""
     return [name for name in APPLICANT_REQUIRED if name in spec and features.get(name) in (None, "")]
