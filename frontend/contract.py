@@ -111,7 +111,7 @@ class ChallengerDay(BaseModel):
     champion_version: Annotated[str, Field(title="Champion Version")]
     day: Annotated[str, Field(title="Day")]
     """
-    UTC day, YYYY-MM-DD
+    Day in the bank's time zone (Europe/Paris), YYYY-MM-DD
     """
     dropped: Annotated[int, Field(title="Dropped")]
     """

@@ -247,7 +247,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "are made; it is a setting of the installation (OCTROI_LGD).",
     },
     "kpi.lgd": {"fr": "Perte en cas de défaut : {lgd}", "en": "Loss given default: {lgd}"},
-    "portfolio.delta_vs": {"fr": "vs calcul du {day}", "en": "vs run of {day}"},
+    "portfolio.delta_vs": {"fr": "vs {day}", "en": "vs {day}"},
     "portfolio.previous": {
         "fr": "Variations par rapport au calcul du {ts} (heure de Paris) : modèle {version}, {count} demandes ; "
         "la perte attendue des deux calculs avec la même perte en cas de défaut.",
@@ -995,7 +995,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "challenger.model_dir": {"fr": "répertoire du modèle (aucune promotion)", "en": "model directory (nothing promoted)"},
     "challenger.none": {"fr": "aucun", "en": "none"},
     "challenger.empty": {"fr": "Aucune demande notée par un challenger sur cette période.", "en": "No request scored by a challenger in this period."},
-    "challenger.day": {"fr": "Jour (UTC)", "en": "Day (UTC)"},
+    "challenger.day": {"fr": "Jour", "en": "Day"},
     "challenger.pair": {"fr": "Production / challenger", "en": "Champion / challenger"},
     "challenger.requests": {"fr": "Demandes", "en": "Requests"},
     "challenger.agreement": {"fr": "Accord", "en": "Agreement"},

@@ -71,7 +71,9 @@ def test_portfolio_page_says_the_loss_given_default_and_then_the_change_since_th
     assert tiles["Demandes"].delta == "+25"
     assert tiles["Taux d'accord"].delta == "+0,4\u00a0pt"
     assert tiles["Perte attendue"].delta.startswith("+") and "€" in tiles["Perte attendue"].delta
-    assert tiles["Taux d'accord"].proto.delta_description.startswith("vs calcul du ")
+    # The day only: "vs calcul du 5 déc." was cut short beside a loss in millions ("vs calcul du 5 d…").
+    assert tiles["Taux d'accord"].proto.delta_description.startswith("vs ")
+    assert len(tiles["Taux d'accord"].proto.delta_description) <= len("vs 30 sept.")
     assert tiles["Défaut attendu (accordés)"].delta.startswith("=")  # unchanged: said, no arrow
 
     english = _portfolio(monkeypatch, live_api, "en")

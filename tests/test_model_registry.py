@@ -8,6 +8,7 @@ import json
 import shutil
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from backend.cli import app as cli
 from backend.registry import service
 from backend.registry.models import ChallengerDaily
 from backend.registry.store import ModelRegistry, RegistryError
+from backend.timezone import bank_day
 
 API = "/api/v1"
 runner = CliRunner()
@@ -226,6 +228,9 @@ def test_a_challenger_with_other_features_runs_beside_the_champion_and_only_dail
     assert (body["champion"], body["challenger"]) == (v1, v2)
     [day] = body["days"]
     assert (day["champion_version"], day["challenger_version"], day["requests"]) == (v1, v2, 12)
+    assert day["day"] == bank_day()  # the day in Paris, as every page shows it
+    one_day = client.get(f"{API}/model/challenger?days=1", headers=auth_headers("comex")).json()["days"]
+    assert [d["day"] for d in one_day] == [bank_day()]  # "today" is Paris's today
     assert day["flips_to_refuse"] + day["flips_to_approve"] == round(12 * (1 - day["agreement_rate"]))
     assert sum(day["shift_counts"]) == 12 and len(day["shift_counts"]) == len(body["shift_edges"]) + 1
     assert day["errors"] == 0 and day["dropped"] == 0
@@ -316,3 +321,12 @@ def test_two_api_processes_on_one_database_both_follow_a_promotion_and_a_rollbac
             _change(app, registry, action, version)
             assert _wait_for(lambda expected=expected: app.state.model.bundle.version == expected
                              and replica.state.model.bundle.version == expected)
+
+
+def test_a_daily_figure_belongs_to_the_day_in_paris_not_in_utc():
+    """The challenger's counters are kept per day: a request at 00:30 in Paris belongs to that
+    day, not to the previous one in UTC (winter +1 h, summer +2 h)."""
+    assert bank_day(datetime(2026, 12, 5, 23, 30, tzinfo=UTC)) == "2026-12-06"
+    assert bank_day(datetime(2026, 12, 5, 22, 59, tzinfo=UTC)) == "2026-12-05"
+    assert bank_day(datetime(2026, 7, 1, 22, 30, tzinfo=UTC)) == "2026-07-02"
+    assert bank_day(datetime(2026, 7, 1, 21, 59, tzinfo=UTC)) == "2026-07-01"

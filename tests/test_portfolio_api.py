@@ -290,3 +290,8 @@ def test_previous_run_is_given_for_another_model_or_a_population_changed_by_ten_
     assert previous["model_version"] == "older-model" and previous["applicants"] == n
     assert set(previous) == {"computed_at", "model_version", "applicants", "approval_rate",
                              "expected_default_rate_approved", "expected_loss", "approved_credit"}
+
+    # A more recent run over no applicant (the jobs run when a model is registered, before any
+    # import): no figure to compare with, so the run before it stays the baseline.
+    _earlier_run(app, "newer-empty", 5, applicants=0, approval_rate=None, expected_loss=0.0)
+    assert client.get(f"{API}/portfolio/summary", headers=headers).json()["previous"]["model_version"] == "older-model"

@@ -187,8 +187,12 @@ def comparable(current: dict[str, Any], candidate: dict[str, Any]) -> bool:
     model: only when the population changed by at least ``MIN_SEGMENT`` applicants, since two
     runs around one import or one erasure would give that one person's figures by subtraction
     (|A Δ B| ≥ ||A| − |B||, so the change is a group of ten or more). A rerun on the same
-    population changes nothing and is skipped for the same reason.
+    population changes nothing and is skipped for the same reason. A run over no applicant at all
+    (the jobs after a model is registered, before any import) has no figure to compare with: the
+    first import would read "+8,333 applicants, +60 M EUR of expected loss".
     """
+    if not candidate["applicants"]:
+        return False
     if candidate["model_version"] != current["model_version"]:
         return True
     return abs(candidate["applicants"] - current["applicants"]) >= MIN_SEGMENT

@@ -3,7 +3,7 @@
 A scoring route hands the champion's answer to :meth:`ChallengerMonitor.observe`, which queues
 the challenger's work on one background thread and returns at once: the advisor's answer never
 waits for, nor contains, the challenger. The worker compares the two decisions and the shift
-of probability, and adds them to in-memory counters per (UTC day, champion, challenger); the
+of probability, and adds them to in-memory counters per (day in Paris, champion, challenger); the
 follower thread flushes those counters into ``challenger_daily`` every poll (adding to the row
 other replicas write too). No pseudonym, no probability, no per-request row is ever kept.
 When the queue is full the request is counted as ``dropped`` instead of slowing the API.
@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend.registry.models import ChallengerDaily
+from backend.timezone import bank_day
 
 log = structlog.get_logger("octroi.challenger")
 
@@ -83,7 +84,7 @@ class ChallengerMonitor:
     def observe(self, challenger: Any, champion_version: str, features: Mapping[str, Any],
                 probability: float, decision: str) -> None:
         """Queue the challenger's score of ``features``; never blocks, never raises."""
-        key = (datetime.now(UTC).date().isoformat(), champion_version, challenger.version)
+        key = (bank_day(), champion_version, challenger.version)
         with self._lock:
             if self._closed:
                 return

@@ -27,7 +27,7 @@ class ModelDeployment(Base):
 
 
 class ChallengerDaily(Base):
-    """The challenger against the champion, one row per UTC day and version pair."""
+    """The challenger against the champion, one row per day (Europe/Paris) and version pair."""
 
     __tablename__ = "challenger_daily"
     __table_args__ = (UniqueConstraint("day", "champion_version", "challenger_version", name="uq_challenger_daily_key"),)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import date, timedelta
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
@@ -14,6 +14,7 @@ from backend.auth.deps import RequestContext, guard
 from backend.registry import service
 from backend.registry.challenger import SHIFT_EDGES
 from backend.registry.models import ChallengerDaily
+from backend.timezone import bank_day
 from security.rbac import Permission
 
 router = APIRouter(tags=["model lifecycle"], route_class=GuardedRoute)
@@ -42,7 +43,7 @@ class ModelVersions(BaseModel):
 
 
 class ChallengerDay(BaseModel):
-    day: str = Field(description="UTC day, YYYY-MM-DD")
+    day: str = Field(description="Day in the bank's time zone (Europe/Paris), YYYY-MM-DD")
     champion_version: str
     challenger_version: str
     requests: int = Field(description="Scoring requests also scored by the challenger")
@@ -87,13 +88,13 @@ def model_versions(
 
 @router.get("/model/challenger", response_model=ChallengerReport)
 def challenger_report(
-    days: int = Query(default=30, ge=1, le=366, description="How many days back (UTC)"),
+    days: int = Query(default=30, ge=1, le=366, description="How many days back (days in Europe/Paris, today included)"),
     ctx: RequestContext = Depends(guard(Permission.model_monitor, AuditAction.model_challenger)),
 ) -> ChallengerReport:
     """The challenger beside the champion, by day: agreement, decision flips each way, the
     distribution of probability shifts. Aggregates only; never a client or a score."""
     now = service.state(ctx.db)
-    since = (datetime.now(UTC) - timedelta(days=days - 1)).date().isoformat()
+    since = (date.fromisoformat(bank_day()) - timedelta(days=days - 1)).isoformat()
     rows = ctx.db.scalars(
         select(ChallengerDaily).where(ChallengerDaily.day >= since)
         .order_by(ChallengerDaily.day.desc(), ChallengerDaily.id.desc())

@@ -9,19 +9,18 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 from babel.numbers import format_decimal, format_percent
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from backend.timezone import BANK_TIMEZONE
 from ml.bundle import format_value
 from ml.labels import level_label
 
 # Issue 13: numbers the local way (Babel/CLDR) and the bank's local time on the page.
 LOCALES = {"fr": "fr_FR", "en": "en_GB"}
-TIMEZONE = ZoneInfo("Europe/Paris")
 
 LABELS: dict[str, dict[str, str]] = {
     "title": {"fr": "Rapport de scoring crédit", "en": "Credit scoring report"},
@@ -126,7 +125,7 @@ def _when(moment: datetime, lang: str) -> str:
     """Local Paris time: ``1 déc. 2026, 11:53``."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return format_datetime(moment.astimezone(TIMEZONE), "d MMM y, HH:mm", locale=_locale(lang))
+    return format_datetime(moment.astimezone(BANK_TIMEZONE), "d MMM y, HH:mm", locale=_locale(lang))
 
 
 def _get(mapping: Mapping[str, Any] | None, *names: str, default: Any = None) -> Any:

@@ -146,9 +146,10 @@ def clipped_tables(page) -> list[str]:
 
 
 def cut_values(page) -> list[str]:
-    """Every figure drawn with an ellipsis because its card is too narrow ("20261205-1204…")."""
+    """Every figure, or its change, drawn with an ellipsis because its card is too narrow
+    ("20261205-1204…", "+60,7 M € vs calcul du 5 d…")."""
     return page.evaluate(
-        """() => [...document.querySelectorAll('[data-testid="stMetricValue"]')]
+        """() => [...document.querySelectorAll('[data-testid="stMetricValue"], [data-testid="stMetricDelta"]')]
              .filter(e => !e.closest('[data-stale="true"]') && e.offsetParent !== null)
              .filter(e => [e, ...e.querySelectorAll('*')].some(n => n.scrollWidth > n.clientWidth + 1))
              .map(e => e.innerText)"""
