@@ -32,7 +32,7 @@ def _sidebar() -> None:
         )
         current = ui.tokens()
         if current is not None:
-            st.markdown(ui.t("app.signed_in_as", username=current.username, role=ui.t(f"role.{current.role}")))
+            st.markdown(ui.t("app.signed_in_as", username=current.username, role=ui.role(current.role)))
             if st.button(ui.t("app.logout"), key="logout", icon=":material/logout:"):
                 ui.client().logout()
                 ui.end_session("app.logged_out")

@@ -31,6 +31,9 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "role.comex": {"fr": "COMEX", "en": "executive"},
     "role.compliance": {"fr": "conformité", "en": "compliance"},
     "role.admin": {"fr": "administrateur", "en": "administrator"},
+    # Who acted from the command line on the server (`octroi ...`): a model promotion, a user
+    # created at set-up. The trail holds it beside the four roles.
+    "role.operator": {"fr": "exploitant (ligne de commande)", "en": "operator (command line)"},
     "nav.client": {"fr": "Dossier client", "en": "Client file"},
     "nav.new_applicant": {"fr": "Nouvelle demande", "en": "New applicant"},
     "nav.portfolio": {"fr": "Portefeuille", "en": "Portfolio"},

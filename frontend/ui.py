@@ -37,6 +37,12 @@ def t(key: str, **values: object) -> str:
     return i18n.translate(lang(), key, **values)
 
 
+def role(name: str | None) -> str:
+    """A role in the page's language ("conseiller"), a role the catalog does not know as sent,
+    no role as a dash."""
+    return t_or(f"role.{name}", name) if name else "—"
+
+
 def t_or(key: str, fallback: str) -> str:
     """The catalog's sentence for ``key``, or ``fallback`` when the catalog lacks it (a name
     the API added since)."""

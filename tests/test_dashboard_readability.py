@@ -186,6 +186,21 @@ def test_the_audit_log_shows_a_client_pseudonym_short_and_other_resources_whole(
     assert ui.short_resource(None) == "—"
 
 
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_every_role_the_audit_trail_can_hold_reads_as_a_word(lang, monkeypatch):
+    """The audit page printed "role.operator" for what was done from the command line (a
+    promotion, the users created at set-up): every role an event can carry has a label."""
+    from backend.audit.service import CLI_ROLE
+    from security.rbac import Role
+
+    monkeypatch.setattr(ui, "lang", lambda: lang)
+    for role in [*Role, CLI_ROLE]:
+        shown = ui.role(role)
+        assert shown and "role." not in shown and shown == i18n.translate(lang, f"role.{role}"), role
+    assert ui.role("operator") == {"fr": "exploitant (ligne de commande)", "en": "operator (command line)"}[lang]
+    assert ui.role(None) == "—" and ui.role("auditor") == "auditor"  # a role added since: as sent
+
+
 def test_a_static_table_shows_a_missing_value_as_a_dash(monkeypatch):
     import pandas as pd
 

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from backend.audit.service import record_event
+from backend.audit.service import CLI_ROLE, record_event
 from backend.registry.models import ModelDeployment
 from backend.registry.store import ModelRegistry, RegistryError
 from backend.settings import Settings
@@ -79,7 +79,7 @@ def promote(db: Session, registry: ModelRegistry, version: str, actor: str) -> s
         # A champion does not shadow itself.
         _append(db, "challenger", "clear", None, actor)
         details["challenger_cleared"] = True
-    record_event(db, None, None, action="model.promote", actor=actor, role="operator",
+    record_event(db, None, None, action="model.promote", actor=actor, role=CLI_ROLE,
                  model_version=version, details=details)
     return before.champion
 
@@ -94,7 +94,7 @@ def rollback(db: Session, registry: ModelRegistry, actor: str) -> tuple[str, str
     _append(db, "champion", "rollback", target, actor)
     if before.challenger == target:
         _append(db, "challenger", "clear", None, actor)
-    record_event(db, None, None, action="model.rollback", actor=actor, role="operator",
+    record_event(db, None, None, action="model.rollback", actor=actor, role=CLI_ROLE,
                  model_version=target, details={"from": current, "to": target})
     return current, target
 
@@ -112,7 +112,7 @@ def shadow(db: Session, registry: ModelRegistry, version: str | None, actor: str
             raise RegistryError("there is no challenger to clear")
         _append(db, "challenger", "clear", None, actor)
     record_event(db, None, None, action="model.shadow" if version else "model.shadow_clear", actor=actor,
-                 role="operator", model_version=version, details={"previous": before.challenger})
+                 role=CLI_ROLE, model_version=version, details={"previous": before.challenger})
     return before.challenger
 
 

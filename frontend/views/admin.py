@@ -44,7 +44,7 @@ def _create() -> None:
     with st.expander(ui.t("users.create")), st.form("create_user", clear_on_submit=True):
         username = st.text_input(ui.t("users.username"), key="new_username")
         full_name = st.text_input(ui.t("users.full_name"), key="new_full_name")
-        role = ui.choice(st.selectbox, ui.t("users.role"), ROLES, format_func=lambda r: ui.t(f"role.{r}"), key="new_role")
+        role = ui.choice(st.selectbox, ui.t("users.role"), ROLES, format_func=ui.role, key="new_role")
         if st.form_submit_button(ui.t("users.create_submit"), type="primary"):
             if not username.strip():
                 st.error(ui.t("users.empty_name"))
@@ -78,9 +78,9 @@ def _role_row(username: str, user: contract.UserOut) -> None:
     # Keyed by user: the selector starts on the chosen user's current role, never on the value
     # left by the previous user.
     role = ui.choice(left.selectbox, ui.t("users.new_role"), ROLES, index=ROLES.index(user.role),
-                     format_func=lambda r: ui.t(f"role.{r}"), key=f"manage_role_{username}")
+                     format_func=ui.role, key=f"manage_role_{username}")
     confirmed = role != user.role and left.checkbox(
-        ui.t("users.confirm_role", username=username, old=ui.t(f"role.{user.role}"), new=ui.t(f"role.{role}")),
+        ui.t("users.confirm_role", username=username, old=ui.role(user.role), new=ui.role(role)),
         key=f"confirm_role_{username}_{role}",
     )
     if role in APPROVED_ROLES and role != user.role:
@@ -88,7 +88,7 @@ def _role_row(username: str, user: contract.UserOut) -> None:
         if right.button(ui.t("access.request_role"), key="manage_request_role", disabled=not confirmed):
             _request_access(username, {"kind": "role", "role": role})
     elif right.button(ui.t("users.change_role"), key="manage_change_role", disabled=not confirmed):
-        _patched(username, {"role": role}, ui.t("users.role_done", username=username, role=ui.t(f"role.{role}")))
+        _patched(username, {"role": role}, ui.t("users.role_done", username=username, role=ui.role(role)))
 
 
 def _active_row(username: str, user: contract.UserOut) -> None:
@@ -118,7 +118,7 @@ def _manage(users: list[contract.UserOut]) -> None:
     # it as a new widget and jump back to the first user after a change.
     username = st.selectbox(ui.t("users.pick"), list(by_name), key="manage_user")
     user = by_name[username]
-    st.markdown(ui.t("users.current", username=user.username, role=ui.t(f"role.{user.role}"),
+    st.markdown(ui.t("users.current", username=user.username, role=ui.role(user.role),
                      state=ui.t("users.state_active") if user.active else ui.t("users.state_disabled")))
     # One row per action: what it will do (confirmation box), then the button.
     _role_row(username, user)
@@ -156,7 +156,7 @@ def _pending_requests() -> None:
         return
     labels = {
         r.id: ui.t("access.label", id=r.id, kind=ui.t(f"access.kind.{r.kind}"), username=r.username,
-                   role=ui.t(f"role.{r.role}"), requested_by=r.requested_by)
+                   role=ui.role(r.role), requested_by=r.requested_by)
         for r in pending
     }
     # What this admin asked for, or what concerns their own account, another admin decides
@@ -199,7 +199,7 @@ def users_page() -> None:
             pd.DataFrame({
                 ui.t("users.username"): [u.username for u in users],
                 ui.t("users.full_name"): [u.full_name or "—" for u in users],
-                ui.t("users.role"): [ui.t(f"role.{u.role}") for u in users],
+                ui.t("users.role"): [ui.role(u.role) for u in users],
                 ui.t("users.active"): [ui.show_value(u.active) for u in users],
                 ui.t("users.locked_until"): [ui.when(u.locked_until) if _locked(u) else "—" for u in users],
                 ui.t("users.must_change"): [ui.show_value(u.must_change_password) for u in users],

@@ -108,7 +108,7 @@ def _events(filters: dict[str, Any]) -> None:
                 ui.t("audit.col.seq"): [e.seq for e in page.events],
                 ui.t("audit.col.when"): [ui.when(e.ts, seconds=True) for e in page.events],
                 ui.t("audit.actor"): [e.actor or "—" for e in page.events],
-                ui.t("users.role"): [ui.t(f"role.{e.role}") if e.role else "—" for e in page.events],
+                ui.t("users.role"): [ui.role(e.role) for e in page.events],
                 ui.t("audit.action"): [e.action for e in page.events],
                 ui.t("audit.col.resource"): [ui.short_resource(e.resource) for e in page.events],
                 ui.t("audit.outcome"): [ui.t_or(f"outcome.{e.outcome}", e.outcome) for e in page.events],

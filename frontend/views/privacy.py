@@ -223,7 +223,7 @@ def _audit_events(export: contract.ClientExport) -> None:
         _text_frame(
             {
                 ui.t("field.when"): [_ts(r.ts) for r in rows],
-                ui.t("field.role"): [ui.t_or(f"role.{r.actor_role}", r.actor_role or "—") for r in rows],
+                ui.t("field.role"): [ui.role(r.actor_role) for r in rows],
                 ui.t("field.action"): [r.action for r in rows],
                 ui.t("field.outcome"): [ui.t_or(f"outcome.{r.outcome}", r.outcome) for r in rows],
             }
