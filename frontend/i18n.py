@@ -565,6 +565,10 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "audit.first": {"fr": "Première page", "en": "First page"},
     "audit.page": {"fr": "Page {page}", "en": "Page {page}"},
     "audit.empty": {"fr": "Aucun événement pour ces filtres.", "en": "No event for these filters."},
+    "audit.bad_period": {
+        "fr": "La date « Du » est après la date « Au » : corrigez la période pour rechercher.",
+        "en": "The 'From' date is after the 'To' date: correct the period to search.",
+    },
     "audit.export": {"fr": "Exporter", "en": "Export"},
     "audit.export_format": {"fr": "Format", "en": "Format"},
     "audit.export_prepare": {"fr": "Préparer l'export", "en": "Prepare the export"},

@@ -215,6 +215,43 @@ def test_denied_request_is_audited_and_events_page_with_filters_and_cursor(app, 
     assert len(reads.json()["events"]) >= 3  # reading the trail is itself on the trail
 
 
+def test_a_period_sent_in_paris_time_finds_what_it_finds_in_utc_and_a_reversed_one_is_refused(
+    app, client, auth_headers
+):
+    """SQLite compares stored UTC times as text: "from=...T22:45+01:00" used to be compared as
+    22:45 UTC, so a search in Paris time answered for another hour (here: nothing at all)."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    compliance = auth_headers("compliance")
+    _write_events(app, 5)
+    listed = client.get("/api/v1/audit/events", params={"limit": 500}, headers=compliance).json()["events"]
+    times = sorted(datetime.fromisoformat(e["ts"]) for e in listed)
+    start, end = times[0], times[-1] + timedelta(microseconds=1)  # every listed event, none after
+
+    def seqs(**period: str) -> list[int]:
+        answer = client.get("/api/v1/audit/events", params={"limit": 500, **period}, headers=compliance)
+        assert answer.status_code == 200, answer.text
+        return [e["seq"] for e in answer.json()["events"]]
+
+    in_utc = seqs(**{"from": start.isoformat(), "to": end.isoformat()})
+    assert sorted(in_utc) == sorted(e["seq"] for e in listed)
+    paris = ZoneInfo("Europe/Paris")
+    assert seqs(**{"from": start.astimezone(paris).isoformat(), "to": end.astimezone(paris).isoformat()}) == in_utc
+    naive = {"from": start.replace(tzinfo=None).isoformat(), "to": end.replace(tzinfo=None).isoformat()}
+    assert seqs(**naive) == in_utc  # no offset: UTC, as documented
+
+    # A period that ends before it starts is a mistake, not "nothing happened": 422 on 'from'.
+    for path in ("/api/v1/audit/events", "/api/v1/audit/export"):
+        reversed_ = client.get(path, params={"from": end.isoformat(), "to": start.isoformat()}, headers=compliance)
+        assert reversed_.status_code == 422, reversed_.text
+        body = reversed_.json()
+        assert body["code"] == "validation_error" and body["errors"][0]["field"] == "from"
+        assert "earlier than 'to'" in body["detail"]
+    beyond = client.get("/api/v1/audit/events", params={"to": "9999-12-31T00:00:00Z"}, headers=compliance)
+    assert beyond.status_code == 422 and beyond.json()["errors"][0]["field"] == "to"
+
+
 def test_verify_and_export_endpoints_are_audited_and_export_streams_the_chain(app, client, auth_headers):
     compliance = auth_headers("compliance")
     verified = client.get("/api/v1/audit/verify", headers=compliance).json()

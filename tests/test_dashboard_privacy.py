@@ -218,6 +218,23 @@ def test_the_audit_filters_still_say_what_the_table_shows_after_another_page(mon
     assert len(shown) and set(shown["Action"]) == {"auth.login"} and set(shown["Résultat"]) == {"Succès"}
 
 
+def test_an_audit_period_that_ends_before_it_starts_is_said_not_shown_as_empty(monkeypatch, live_api: LiveApi):
+    import datetime as dt
+
+    at = _logged_in(monkeypatch, live_api, "compliance")
+    at.switch_page(AUDIT_PAGE).run()
+    today = dt.date.today()
+    at.date_input(key="audit_from").set_value(today)
+    at.date_input(key="audit_to").set_value(today - dt.timedelta(days=1))
+    _click(at, "Rechercher")
+    assert not at.exception
+    assert [e.value for e in at.error] == ["La date « Du » est après la date « Au » : corrigez la période pour rechercher."]
+    assert not any("Action" in d.columns for d in tables(at))  # no table that would read "nothing happened"
+    at.date_input(key="audit_to").set_value(today)  # one whole day: a period
+    _click(at, "Rechercher")
+    assert not at.error and any("Action" in d.columns for d in tables(at))
+
+
 def test_unknown_client_lookup_says_so(monkeypatch, live_api: LiveApi):
     at = _lookup(_logged_in(monkeypatch, live_api, "compliance"), live_api.unknown_client_id)
     assert not at.exception and not _errors(at)

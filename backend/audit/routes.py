@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
+from backend.api.period import utc_period
 from backend.api.routing import GuardedRoute
 from backend.audit.actions import AuditAction
 from backend.audit.bundle import bundle_lines
@@ -31,6 +32,8 @@ router = APIRouter(prefix="/audit", tags=["audit"], route_class=GuardedRoute)
 MAX_PAGE = 500
 EXPORT_BATCH = 1000
 EXPORT_FIELDS = list(AuditEventOut.model_fields)
+FROM_HELP = "inclusive, ISO 8601; with its offset, or UTC without one; earlier than 'to'"
+TO_HELP = "exclusive, ISO 8601; with its offset, or UTC without one"
 
 
 class Outcome(StrEnum):
@@ -53,6 +56,7 @@ def _filters(
     actor: str | None, action: str | None, outcome: Outcome | None,
     start: datetime | None, end: datetime | None,
 ) -> list[Any]:
+    start, end = utc_period(start, end)
     conditions: list[Any] = []
     if actor:
         conditions.append(AuditEvent.actor == actor)
@@ -72,8 +76,8 @@ def list_events(
     actor: str | None = Query(None, max_length=64),
     action: str | None = Query(None, max_length=64),
     outcome: Outcome | None = None,
-    start: datetime | None = Query(None, alias="from", description="inclusive, ISO 8601"),
-    end: datetime | None = Query(None, alias="to", description="exclusive, ISO 8601"),
+    start: datetime | None = Query(None, alias="from", description=FROM_HELP),
+    end: datetime | None = Query(None, alias="to", description=TO_HELP),
     cursor: int | None = Query(None, ge=1, description="next_cursor of the previous page"),
     limit: int = Query(100, ge=1, le=MAX_PAGE),
     ctx: RequestContext = Depends(guard(Permission.audit_read, AuditAction.audit_read)),
@@ -119,8 +123,8 @@ def export(
     actor: str | None = Query(None, max_length=64),
     action: str | None = Query(None, max_length=64),
     outcome: Outcome | None = None,
-    start: datetime | None = Query(None, alias="from"),
-    end: datetime | None = Query(None, alias="to"),
+    start: datetime | None = Query(None, alias="from", description=FROM_HELP),
+    end: datetime | None = Query(None, alias="to", description=TO_HELP),
     ctx: RequestContext = Depends(guard(Permission.audit_export, AuditAction.audit_export, rate="export")),
 ) -> StreamingResponse:
     """Stream the events (oldest first) as JSON lines or CSV, up to the head at request time.

@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.exceptions import RequestValidationError
 
+from backend.api.period import utc_period
 from backend.api.routing import GuardedRoute
 from backend.audit.actions import AuditAction
 from backend.auth.deps import RequestContext, guard
@@ -135,19 +135,10 @@ def overrides(
     ctx: RequestContext = Depends(guard(Permission.privacy_manage, AuditAction.privacy_overrides)),
 ) -> OverridesReport:
     """How often advisors depart from the model, per advisor and overall (automation bias)."""
-    end = _utc(end) if end else datetime.now(UTC)
-    start = _utc(start) if start else None
-    for name, value in (("to", end), ("from", start)):
-        if value is not None and not MIN_REPORT_DATE <= value <= MAX_REPORT_DATE:
-            raise RequestValidationError([{
-                "loc": ("query", name), "type": "value_error",
-                "msg": f"must be between {MIN_REPORT_DATE:%Y-%m-%d} and {MAX_REPORT_DATE:%Y-%m-%d}",
-            }])
-    start = start or end - timedelta(days=DEFAULT_OVERRIDES_DAYS)
-    if start >= end:
-        raise RequestValidationError(
-            [{"loc": ("query", "from"), "msg": "must be earlier than 'to'", "type": "value_error"}]
-        )
+    start, end = utc_period(start, end)
+    end = end or datetime.now(UTC)
+    # A given start is checked against the default end too (a start in the future: 422).
+    start, end = utc_period(start, end) if start else (end - timedelta(days=DEFAULT_OVERRIDES_DAYS), end)
     report = service.overrides_report(ctx.db, start, end)
     ctx.audit(
         details={"from": start.isoformat(), "to": end.isoformat(), "decisions": report.overall.decisions},
@@ -170,12 +161,3 @@ def register(
     ctx.audit()
     return result
 
-
-# Dates a report can mean; beyond them date arithmetic overflows (a 500 before issue 14).
-MIN_REPORT_DATE = datetime(1970, 1, 1, tzinfo=UTC)
-MAX_REPORT_DATE = datetime(9000, 1, 1, tzinfo=UTC)
-
-
-def _utc(value: datetime) -> datetime:
-    # SQLite compares stored UTC wall times as text: every bound must be UTC too.
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

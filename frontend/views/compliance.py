@@ -145,5 +145,9 @@ def audit_page() -> None:
     st.title(ui.t("audit.title"))
     _verify()
     filters = _filters()
+    if filters["from"] and filters["to"] and filters["from"] >= filters["to"]:
+        # "Du" after "Au": said here, not an empty table that would read "nothing happened".
+        st.error(ui.t("audit.bad_period"))
+        return
     _events(filters)
     _export(filters)
