@@ -1003,6 +1003,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "challenger.none": {"fr": "aucun", "en": "none"},
     "challenger.empty": {"fr": "Aucune demande notée par un challenger sur cette période.", "en": "No request scored by a challenger in this period."},
     "challenger.day": {"fr": "Jour", "en": "Day"},
+    "challenger.band": {"fr": "[{low} ; {high}[", "en": "[{low}, {high})"},
     "challenger.pair": {"fr": "Production / challenger", "en": "Champion / challenger"},
     "challenger.requests": {"fr": "Demandes", "en": "Requests"},
     "challenger.agreement": {"fr": "Accord", "en": "Agreement"},

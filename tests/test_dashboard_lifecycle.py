@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from frontend import charts, contract
+from frontend import charts, contract, ui
 from frontend.navigation import pages_for
 from frontend.views import lifecycle
 from frontend.views.advisor import CLIENT_KEY, FINAL_KEY
@@ -115,13 +115,17 @@ def _day(**counts) -> contract.ChallengerDay:
     return contract.ChallengerDay(**{**base, **counts})
 
 
-def test_the_shift_bands_read_lowest_first_in_the_points_of_the_mean_shift_beside_them():
+def test_the_shift_bands_read_lowest_first_in_the_points_of_the_mean_shift_beside_them(monkeypatch):
     from backend.registry.challenger import SHIFT_EDGES
 
     labels = lifecycle.bins(list(SHIFT_EDGES))
-    assert labels == ["< -20", "[-20 ; -10)", "[-10 ; -5)", "[-5 ; -2)", "[-2 ; -1)", "[-1 ; 0)", "[0 ; +1)",
-                      "[+1 ; +2)", "[+2 ; +5)", "[+5 ; +10)", "[+10 ; +20)", "≥ +20"]
-    # Plotly sorts text categories unless told: "[+1 ; +2)" came before "[-1 ; 0)" on the page.
+    # A half-open interval as each language writes it ("[+1 ; +2)" mixed the two).
+    assert labels == ["< -20", "[-20 ; -10[", "[-10 ; -5[", "[-5 ; -2[", "[-2 ; -1[", "[-1 ; 0[", "[0 ; +1[",
+                      "[+1 ; +2[", "[+2 ; +5[", "[+5 ; +10[", "[+10 ; +20[", "≥ +20"]
+    monkeypatch.setattr(ui, "lang", lambda: "en")
+    assert lifecycle.bins(list(SHIFT_EDGES))[1:3] == ["[-20, -10)", "[-10, -5)"]
+    monkeypatch.undo()
+    # Plotly sorts text categories unless told: "[+1 ; +2[" came before "[-1 ; 0[" on the page.
     fig = charts.shift_bars(labels, list(range(12)), "Écart", "Demandes")
     assert list(fig.layout.xaxis.categoryarray) == labels and fig.layout.xaxis.categoryorder == "array"
     assert list(fig.data[0].x) == labels and list(fig.data[0].y) == list(range(12))

@@ -15,12 +15,14 @@ from frontend import charts, contract, ui
 
 def bins(edges: list[float]) -> list[str]:
     """The shift bands in probability points, as the mean shifts beside them (a probability
-    0.01 higher is +1 point), lowest first; both ends are open."""
+    0.01 higher is +1 point), lowest first; both ends are open. A band reads as its language
+    writes a half-open interval: "[+1 ; +2[" in French (its decimal comma needs the semicolon),
+    "[+1, +2)" in English."""
     if not edges:
         return []
     points = [ui.signed(100 * edge) for edge in edges]
     labels = [f"< {points[0]}"]
-    labels += [f"[{a} ; {b})" for a, b in zip(points, points[1:], strict=False)]
+    labels += [ui.t("challenger.band", low=a, high=b) for a, b in zip(points, points[1:], strict=False)]
     labels.append(f"≥ {points[-1]}")
     return labels
 
