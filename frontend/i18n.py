@@ -646,6 +646,12 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "en": "Request sent: a second admin will approve and receive {username}'s password.",
     },
     "access.request_role": {"fr": "Demander ce rôle", "en": "Request this role"},
+    "users.pending_block": {
+        "fr": "Demande n° {id} ({kind}) en attente pour {username} : aucune autre modification de ce compte "
+        "avant qu'un second administrateur l'ait approuvée ou refusée.",
+        "en": "Request #{id} ({kind}) is pending for {username}: no other change to this account until a "
+        "second administrator approves or rejects it.",
+    },
     "access.request_enable": {"fr": "Demander la réactivation", "en": "Request re-enabling"},
     "access.requested": {"fr": "Demande n° {id} envoyée pour {username}.", "en": "Request #{id} sent for {username}."},
     # -- data-subject requests, oversight, register, model card (issue 7) -----------------

@@ -69,3 +69,30 @@ def test_the_admin_who_asked_sees_the_request_waiting_and_is_not_offered_to_deci
     other = _admin_page(monkeypatch, live_api, "admin2")
     options = next(s for s in other.selectbox if s.key == "access_pick.fr").options
     assert [o for o in options if o.startswith(f"n° {request_id} :")], options
+
+
+def test_an_account_with_a_pending_request_offers_no_other_change_until_it_is_decided(monkeypatch, live_api: LiveApi):
+    """Every change beside a pending request is refused by the API (409 request_pending); the
+    page offered them all the same ("Demander ce rôle" again, "Désactiver", "Réinitialiser"),
+    each ending in an error. It now says why and offers none."""
+    username = f"pending-{int(time.time() * 1000) % 10**9}"
+    created = httpx.post(
+        f"{live_api.url}/api/v1/users", json={"username": username, "role": "compliance"},
+        headers={"Authorization": f"Bearer {api_token(live_api, 'admin')}"}, timeout=30,
+    )
+    request_id = created.json()["access_request"]["id"]
+    at = _admin_page(monkeypatch, live_api, "admin2")
+    at.selectbox(key="manage_user").select(username).run()
+    assert not at.exception and not at.error, at.exception
+    said = [i.value for i in at.info if f"Demande n° {request_id} (nouveau compte) en attente pour {username}" in i.value]
+    assert said, [i.value for i in at.info]
+    labels = {b.label for b in at.button}
+    assert not labels & {"Demander ce rôle", "Changer le rôle", "Désactiver", "Demander la réactivation", "Réactiver",
+                         "Réinitialiser le mot de passe"}, labels
+    # Once decided, the account is managed as any other.
+    at.selectbox(key="access_pick.fr").select(request_id).run()
+    at.checkbox(key=f"access_confirm_{request_id}").check().run()
+    next(b for b in at.button if b.label == "Refuser").click().run()
+    at.selectbox(key="manage_user").select(username).run()
+    assert not at.exception and not [i for i in at.info if "en attente pour" in i.value]
+    assert "Réinitialiser le mot de passe" in {b.label for b in at.button}

@@ -109,7 +109,7 @@ def _locked(user: contract.UserOut) -> bool:
     return user.locked_until is not None and user.locked_until > datetime.now(UTC)
 
 
-def _manage(users: list[contract.UserOut]) -> None:
+def _manage(users: list[contract.UserOut], pending: list[contract.AccessRequestOut]) -> None:
     st.subheader(ui.t("users.manage"))
     if not users:
         return
@@ -120,9 +120,16 @@ def _manage(users: list[contract.UserOut]) -> None:
     user = by_name[username]
     st.markdown(ui.t("users.current", username=user.username, role=ui.role(user.role),
                      state=ui.t("users.state_active") if user.active else ui.t("users.state_disabled")))
-    # One row per action: what it will do (confirmation box), then the button.
-    _role_row(username, user)
-    _active_row(username, user)
+    waiting = next((r for r in pending if r.username == username), None)
+    if waiting is not None:
+        # The API refuses every change beside a pending request (409 request_pending): the
+        # approver must decide on the account as it was asked for. Said, not offered.
+        st.info(ui.t("users.pending_block", id=waiting.id, kind=ui.t(f"access.kind.{waiting.kind}"),
+                     username=username))
+    else:
+        # One row per action: what it will do (confirmation box), then the button.
+        _role_row(username, user)
+        _active_row(username, user)
     left, right = st.columns([3, 1], vertical_alignment="center")
     locked = _locked(user)
     left.markdown(ui.t("users.unlock_note", username=username, until=ui.when(user.locked_until)) if locked
@@ -130,6 +137,8 @@ def _manage(users: list[contract.UserOut]) -> None:
     if right.button(ui.t("users.unlock"), key="manage_unlock", disabled=not locked):
         if ui.call_as(contract.UserOut, ui.client().post, f"/users/{username}/unlock") is not None:
             _done(ui.t("users.unlocked_done", username=username))
+    if waiting is not None:
+        return
     left, right = st.columns([3, 1], vertical_alignment="center")
     confirmed = left.checkbox(ui.t("users.confirm_reset", username=username), key=f"confirm_reset_{username}")
     if right.button(ui.t("users.reset"), key="manage_reset", disabled=not confirmed):
@@ -146,14 +155,15 @@ def _manage(users: list[contract.UserOut]) -> None:
 # -- four-eyes access requests (issue 14) ---------------------------------------------------
 
 
-def _pending_requests() -> None:
-    """Approve or reject what another admin asked; the approver receives the new password."""
+def _pending_requests() -> list[contract.AccessRequestOut]:
+    """Approve or reject what another admin asked; the approver receives the new password.
+    Returns the pending requests (no change is offered on their accounts meanwhile)."""
     st.subheader(ui.t("access.title"))
     st.caption(ui.t("access.intro"))
     pending = ui.fetch_as(list[contract.AccessRequestOut], "/users/access-requests", status="pending") or []
     if not pending:
         st.info(ui.t("access.none"))
-        return
+        return pending
     labels = {
         r.id: ui.t("access.label", id=r.id, kind=ui.t(f"access.kind.{r.kind}"), username=r.username,
                    role=ui.role(r.role), requested_by=r.requested_by)
@@ -167,7 +177,7 @@ def _pending_requests() -> None:
         st.markdown(ui.t("access.waiting") + "\n" + "\n".join(f"- {labels.pop(i)}" for i in mine))
     if not labels:
         st.info(ui.t("access.none_to_decide"))
-        return
+        return pending
     chosen = ui.choice(st.selectbox, ui.t("access.pick"), list(labels), format_func=labels.__getitem__, key="access_pick")
     confirmed = st.checkbox(ui.t("access.confirm"), key=f"access_confirm_{chosen}")
     approve, reject = st.columns(2)
@@ -178,8 +188,12 @@ def _pending_requests() -> None:
     with reject:
         if st.button(ui.t("access.reject"), key="access_reject", disabled=not confirmed):
             decision = "reject"
-    if decision is None:
-        return
+    if decision is not None:
+        _decide(chosen, decision)
+    return pending
+
+
+def _decide(chosen: int, decision: str) -> None:
     result = ui.call_as(contract.AccessDecision, ui.client().post, f"/users/access-requests/{chosen}/{decision}")
     if result is None:
         return
@@ -207,6 +221,6 @@ def users_page() -> None:
             }),
             hide_index=True,
         )
-    _pending_requests()
+    pending = _pending_requests()
     _create()
-    _manage(users)
+    _manage(users, pending)
