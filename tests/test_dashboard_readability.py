@@ -267,3 +267,13 @@ def test_a_column_of_similar_groups_shares_one_precision():
     assert ui.feature_column([23.04, 33.2], "years") == ["23,0", "33,2"]
     assert ui.feature_column([1.0, 0.5], "flag") == ["oui", "0,5"]
     assert ui.feature_column(["Working", None], "category") == ["Salarié", "—"]
+
+
+def test_the_browser_walks_catch_a_catalog_key_shown_untranslated():
+    """The page checks of the browser tests (tests/e2e/journeys.py) flag "role.operator" as the
+    audit page showed it, and leave the audit actions the trail names by their code."""
+    from tests.e2e.journeys import untranslated_keys
+
+    assert untranslated_keys("cli:root role.operator user.create") == ["role.operator"]
+    assert untranslated_keys("audit.read decision.record outcome.maybe") == ["outcome.maybe"]
+    assert untranslated_keys("Rôle : conseiller · Résultat : Succès") == []

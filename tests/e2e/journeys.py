@@ -51,6 +51,19 @@ def french_markers() -> tuple[str, ...]:
     return tuple(sentences)
 
 
+def untranslated_keys(text: str) -> list[str]:
+    """Catalog keys shown as they are: ``ui.t`` answers with the key when the catalog lacks it
+    (the audit page showed "role.operator"). A word of a catalog family ("role", "outcome",
+    ...) followed by a dot and a name is one, unless it is an audit action the trail names by
+    its code ("decision.record")."""
+    from backend.audit.actions import AuditAction
+
+    families = sorted({key.rsplit(".", 1)[0] for key in i18n.CATALOG if "." in key}, key=len, reverse=True)
+    word = r"[a-z][a-z_]*"
+    pattern = re.compile(rf"(?<![\w./-])(?:{'|'.join(map(re.escape, families))})\.{word}(?![\w./-])")
+    return sorted({m.group(0) for m in pattern.finditer(text)} - {str(action) for action in AuditAction})
+
+
 def accessible_names(page) -> set[str]:
     """Every aria-label, title and placeholder on the page: what a screen reader says, hidden
     from the eye."""
@@ -87,6 +100,7 @@ def english_date_placeholders(page) -> list[str]:
 def english_problems(page) -> list[str]:
     text = prose(page)
     found = [f"French text in English mode: {marker!r}" for marker in french_markers() if marker in text]
+    found += [f"catalog key shown untranslated: {key!r}" for key in untranslated_keys(text)]
     found += [f"table wider than its place: {head!r}" for head in clipped_tables(page)]
     found += [f"figure cut short: {value!r}" for value in cut_values(page)]
     # French typography in English: "Decision : Approved".
@@ -178,6 +192,7 @@ def problems(page, *, french: bool = True, axe: bool = True) -> list[str]:
               for head in clipped_tables(page)]
     found += [f"figure cut short: {value!r}" for value in cut_values(page)]
     text = prose(page)
+    found += [f"catalog key shown untranslated: {key!r}" for key in untranslated_keys(text)]
     if french:
         found += [f"English text: {marker!r}" for marker in english_markers() if marker in text]
         found += english_accessible_names(page)
