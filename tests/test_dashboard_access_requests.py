@@ -28,14 +28,21 @@ def _admin_page(monkeypatch, live: LiveApi, who: str) -> AppTest:
     return at
 
 
-def test_a_second_admin_approves_a_pending_account_in_the_dashboard(monkeypatch, live_api: LiveApi):
-    username = f"dpo-{int(time.time() * 1000) % 10**9}"
+def _asked_for(live: LiveApi, prefix: str) -> tuple[str, dict]:
+    """A compliance account asked for by ``admin``: a pending request another admin decides."""
+    username = f"{prefix}-{int(time.time() * 1000) % 10**9}"
     created = httpx.post(
-        f"{live_api.url}/api/v1/users", json={"username": username, "role": "compliance"},
-        headers={"Authorization": f"Bearer {api_token(live_api, 'admin')}"}, timeout=30,
+        f"{live.url}/api/v1/users", json={"username": username, "role": "compliance"},
+        headers={"Authorization": f"Bearer {api_token(live, 'admin')}"}, timeout=30,
     )
-    assert created.status_code == 201 and created.json()["one_time_password"] is None
-    request_id = created.json()["access_request"]["id"]
+    assert created.status_code == 201, created.text
+    return username, created.json()
+
+
+def test_a_second_admin_approves_a_pending_account_in_the_dashboard(monkeypatch, live_api: LiveApi):
+    username, created = _asked_for(live_api, "dpo")
+    assert created["one_time_password"] is None
+    request_id = created["access_request"]["id"]
 
     at = _admin_page(monkeypatch, live_api, "admin2")
     assert any("Demandes d'accès en attente" in s.value for s in at.subheader)
@@ -54,12 +61,8 @@ def test_a_second_admin_approves_a_pending_account_in_the_dashboard(monkeypatch,
 def test_the_admin_who_asked_sees_the_request_waiting_and_is_not_offered_to_decide_it(monkeypatch, live_api: LiveApi):
     """The requester was offered "Approuver" and "Refuser" on their own request, which the API
     then refused (403 four_eyes): it is listed as waiting for a second admin instead."""
-    username = f"auditor-{int(time.time() * 1000) % 10**9}"
-    created = httpx.post(
-        f"{live_api.url}/api/v1/users", json={"username": username, "role": "compliance"},
-        headers={"Authorization": f"Bearer {api_token(live_api, 'admin')}"}, timeout=30,
-    )
-    request_id = created.json()["access_request"]["id"]
+    username, created = _asked_for(live_api, "auditor")
+    request_id = created["access_request"]["id"]
     at = _admin_page(monkeypatch, live_api, "admin")
     waiting = [m.value for m in at.markdown if m.value.startswith("En attente d'un second administrateur")]
     assert len(waiting) == 1 and f"n° {request_id} :" in waiting[0] and username in waiting[0], waiting
@@ -75,12 +78,8 @@ def test_an_account_with_a_pending_request_offers_no_other_change_until_it_is_de
     """Every change beside a pending request is refused by the API (409 request_pending); the
     page offered them all the same ("Demander ce rôle" again, "Désactiver", "Réinitialiser"),
     each ending in an error. It now says why and offers none."""
-    username = f"pending-{int(time.time() * 1000) % 10**9}"
-    created = httpx.post(
-        f"{live_api.url}/api/v1/users", json={"username": username, "role": "compliance"},
-        headers={"Authorization": f"Bearer {api_token(live_api, 'admin')}"}, timeout=30,
-    )
-    request_id = created.json()["access_request"]["id"]
+    username, created = _asked_for(live_api, "pending")
+    request_id = created["access_request"]["id"]
     at = _admin_page(monkeypatch, live_api, "admin2")
     at.selectbox(key="manage_user").select(username).run()
     assert not at.exception and not at.error, at.exception
