@@ -937,6 +937,12 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "lifecycle.statement": {"fr": "Point de vue du client", "en": "The client's point of view"},
     "lifecycle.statement_required": {"fr": "Le point de vue du client est obligatoire.", "en": "The client's point of view is mandatory."},
     "lifecycle.contest_submit": {"fr": "Enregistrer la contestation", "en": "Record the contest"},
+    "lifecycle.review_by_another": {
+        "fr": "Cette décision est contestée. Vous l'avez prise ({advisor}) : son réexamen revient à un autre "
+        "conseiller, qui le verra en ouvrant ce dossier.",
+        "en": "This decision is contested. You made it ({advisor}): another advisor reviews it, and will see "
+        "the contest on opening this file.",
+    },
     "lifecycle.review_intro": {
         "fr": "Cette décision est contestée. Le réexamen doit être fait par un autre conseiller que {advisor}.",
         "en": "This decision is contested. The review must be done by another advisor than {advisor}.",

@@ -50,9 +50,21 @@ def test_advisor_sees_the_history_before_the_form_then_records_a_contest_that_an
     assert not at.exception and not _errors(at), _errors(at)
     assert any("Contestation du" in w.value and "en attente de réexamen" in w.value for w in at.warning)
 
-    widget(at, "text_area", "review_reason").input("Dossier revu.")
-    _click(at, "Enregistrer le réexamen")
-    assert any("un autre conseiller doit la réexaminer" in e.value for e in at.error)
+    # The advisor who decided is not offered the review the API would refuse them (403
+    # reviewer_is_decider): the page says who reviews it.
+    assert any("son réexamen revient à un autre conseiller" in i.value for i in at.info), [i.value for i in at.info]
+    assert "Enregistrer le réexamen" not in {b.label for b in at.button}
+
+    # Another advisor opens the same file and reviews it: the decision is upheld, by them.
+    other = _logged_in(monkeypatch, live_api, "advisor2")
+    other.session_state[CLIENT_KEY] = client_id
+    other.run()
+    assert any("Le réexamen doit être fait par un autre conseiller" in w.value for w in other.warning)
+    widget(other, "text_area", "review_reason").input("Revenus actualisés vérifiés.")
+    _click(other, "Enregistrer le réexamen")
+    assert not other.exception and not _errors(other), _errors(other)
+    [entry] = other.session_state[HISTORY_KEY][1].entries
+    assert [(c.status, c.reviewer) for c in entry.contests] == [("upheld", live_api.credentials["advisor2"][0])]
 
 
 def test_a_refused_reason_is_said_in_the_page_s_language_never_in_the_api_s_english(

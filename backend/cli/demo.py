@@ -35,6 +35,8 @@ DEMO_CHALLENGER_SEED = 43
 DEMO_CHALLENGER_FOLDS = 3
 DEMO_USERS = {
     "conseiller": "advisor",
+    # A second advisor: a contested decision is reviewed by another advisor than its own.
+    "conseiller2": "advisor",
     "comex": "comex",
     "conformite": "compliance",
     "admin": "admin",

@@ -156,6 +156,11 @@ def _contest_form(client_id: str, current: contract.DecisionEntry) -> bool:
 
 
 def _review_form(client_id: str, current: contract.DecisionEntry) -> bool:
+    me = signed_in.username if (signed_in := ui.tokens()) is not None else None
+    if me == current.advisor:
+        # The API refuses the decider's own review (403 reviewer_is_decider): said, not offered.
+        st.info(ui.t("lifecycle.review_by_another", advisor=current.advisor), icon=":material/gavel:")
+        return False
     st.warning(ui.t("lifecycle.review_intro", advisor=current.advisor), icon=":material/gavel:")
     with st.form("review_contest"):
         outcome = ui.choice(st.radio, ui.t("lifecycle.outcome"), ("upheld", "revised"), horizontal=True,
