@@ -232,7 +232,7 @@ def demo(
         typer.echo(f"  Dashboard  http://{host}:{dashboard_port}\n")
         typer.echo("  Logins (also in " + str(settings.var_dir / "demo-users.json") + "):")
         for username, role in DEMO_USERS.items():
-            typer.echo(f"    {role:<11} {username:<11} {passwords[username]}")
+            typer.echo(f"    {role:<11} {username:<12} {passwords[username]}")
         typer.echo("\n  Ctrl-C stops everything.")
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
