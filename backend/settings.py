@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     audit_previous_public_keys: str = ""
 
     audit_retention_days: int = Field(default=365, ge=1, le=3650)
+    # How long an applicant's data stay once nothing happens in their file (no import change,
+    # decision or contest): `octroi privacy purge` then deletes them as an erasure would, without
+    # a tombstone (RGPD Art. 5(1)(e)). Five years by default, the bank's own choice to set: the
+    # backtest needs the outcomes of loans granted a year or two earlier.
+    client_retention_days: int = Field(default=1825, ge=30, le=36500)
     # How events join the hash chain (docs/decisions/0012-audit-sequencer.md): "sequencer"
     # (requests commit to a pending table, one sequencer chains behind them) or "inline"
     # (each request chains under the global head lock; the benchmark's baseline).

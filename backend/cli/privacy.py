@@ -12,6 +12,7 @@ from backend.audit.service import CLI_ROLE, AuditUnavailable, cli_operator
 from backend.audit.setup import cli_sessionmaker, signer_from_settings
 from backend.cli.common import fail, load_settings
 from backend.clients.service import keyring
+from backend.jobs.trigger import run_after_change
 from backend.privacy.service import erasures_only_under, key_usage, purge
 from security.pseudonym import InvalidKeyRing
 
@@ -24,20 +25,27 @@ def purge_command(
         None, "--retention-days", min=1, max=3650,
         help="Override OCTROI_AUDIT_RETENTION_DAYS for this run.",
     ),
+    client_retention_days: int | None = typer.Option(
+        None, "--client-retention-days", min=30, max=36500,
+        help="Override OCTROI_CLIENT_RETENTION_DAYS for this run.",
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Report what would go, change nothing."),
 ) -> None:
-    """Delete old audit events, ended sessions and stale lockouts (one audited transaction).
+    """Delete old audit events, ended sessions, stale lockouts and the data of applicants whose
+    file saw nothing for the retention period (one audited transaction).
 
     Audit events older than the retention period go after a signed checkpoint anchors the
     rest, so `octroi audit verify` still passes. On PostgreSQL run it as the schema owner: the API's role cannot delete audit rows.
     """
     settings = load_settings()
     days = retention_days or settings.audit_retention_days
+    client_days = client_retention_days or settings.client_retention_days
     factory, engine = cli_sessionmaker(settings)
     try:
         with factory() as db:
             # Audited under the operator's name (issue 14).
-            report = purge(db, signer_from_settings(settings), days, actor=cli_operator(), role=CLI_ROLE)
+            report = purge(db, signer_from_settings(settings), days, actor=cli_operator(), role=CLI_ROLE,
+                           client_retention_days=client_days)
             if dry_run:
                 db.rollback()
             else:
@@ -58,6 +66,16 @@ def purge_command(
         f"{report.locks_cleared} expired locks, {report.counters_reset} stale failure counters. "
         f"The chain now starts at seq {report.first_seq}."
     )
+    expired = report.clients
+    if expired is not None:
+        typer.echo(
+            f"{'would delete' if dry_run else 'deleted'} the data of {expired.clients_deleted} applicants with "
+            f"nothing in their file since {expired.cutoff:%Y-%m-%d} ({client_days} days): "
+            f"{expired.outcomes_deleted} outcomes, {expired.snapshots_deleted} decision snapshots; "
+            f"{expired.decisions_anonymised} decisions and {expired.contests_anonymised} contests anonymised"
+        )
+        if expired.clients_deleted and not dry_run:
+            run_after_change(settings, ["portfolio", "drift", "backtest"], typer.echo)
 
 
 @app.command("key-status")

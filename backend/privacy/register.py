@@ -185,24 +185,29 @@ def _retention(settings: Settings, auth: AuthSettings, lang: str) -> list[Regist
          f"{auth.lockout_minutes} minutes ; compteurs remis à zéro après {days} jours sans activité" if fr
          else f"{auth.lockout_minutes} minutes; counters reset after {days} days without activity",
          "OCTROI_LOCKOUT_MINUTES", auth.lockout_minutes),
+        ({"en": "Client features and realised outcomes", "fr": "Caractéristiques des clients et issues réelles"},
+         f"{settings.client_retention_days} jours sans activité dans le dossier (import modifié, décision, "
+         "contestation), puis supprimés par la purge ; plus tôt à l'effacement (art. 17) ; remplacés par "
+         "un nouvel import" if fr
+         else f"{settings.client_retention_days} days without activity in the file (changed by an import, "
+         "decision, contest), then deleted by the purge; earlier on erasure (Art. 17); replaced by a new "
+         "import",
+         "OCTROI_CLIENT_RETENTION_DAYS", settings.client_retention_days),
     ]
     fixed: list[tuple[Text, Text]] = [
-        ({"en": "Client features", "fr": "Caractéristiques des clients"},
-         {"en": "until erasure or replacement by a new import",
-          "fr": "jusqu'à l'effacement ou au remplacement par un nouvel import"}),
-        ({"en": "Realised outcomes", "fr": "Issues réelles des prêts"},
-         {"en": "until erasure of the client or replacement by a new import",
-          "fr": "jusqu'à l'effacement du client ou au remplacement par un nouvel import"}),
         ({"en": "Erasure tombstones", "fr": "Traces d'effacement"},
          {"en": "as long as the pseudonym key version is in use",
           "fr": "tant que la version de clé de pseudonymisation est en service"}),
         ({"en": "Advisor decisions", "fr": "Décisions des conseillers"},
-         {"en": "linked to the client until erasure, then anonymised statistics",
-          "fr": "liées au client jusqu'à l'effacement, puis statistiques anonymisées"}),
+         {"en": "linked to the client until erasure or the end of the retention period, then anonymised "
+                "statistics",
+          "fr": "liées au client jusqu'à l'effacement ou la fin de la durée de conservation, puis statistiques "
+                "anonymisées"}),
         ({"en": "Decision snapshots and contests", "fr": "Instantanés de décision et contestations"},
-         {"en": "with the client's decisions; snapshots deleted and contests anonymised on erasure",
+         {"en": "with the client's decisions; snapshots deleted and contests anonymised on erasure or at "
+                "the end of the retention period",
           "fr": "avec les décisions du client ; instantanés supprimés et contestations anonymisées à "
-                "l'effacement"}),
+                "l'effacement ou à la fin de la durée de conservation"}),
         ({"en": "Score, probability and explanation values", "fr": "Scores, probabilités et explications"},
          {"en": "never stored (response and TTL cache only)",
           "fr": "jamais enregistrés (réponse et cache à durée limitée seulement)"}),

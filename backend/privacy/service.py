@@ -26,8 +26,9 @@ from backend.audit.service import (
 )
 from backend.auth.models import LoginThrottle, RefreshFamily, RefreshToken
 from backend.clients.models import Client, ClientErasure, StoredClient
-from backend.clients.service import erase_client
+from backend.clients.service import bump_clients_revision, erase_client
 from backend.decisions import service as decisions_service
+from backend.decisions.models import DecisionContest
 from backend.monitoring.outcomes import delete_outcomes
 from backend.privacy.models import AdvisorDecision
 from backend.privacy.schemas import (
@@ -258,6 +259,18 @@ PURGE_ACTOR = "octroi privacy purge"
 
 
 @dataclass(frozen=True)
+class ClientRetention:
+    """What the end of the applicants' retention period removed (``expire_clients``)."""
+
+    cutoff: datetime
+    clients_deleted: int
+    outcomes_deleted: int
+    decisions_anonymised: int
+    snapshots_deleted: int
+    contests_anonymised: int
+
+
+@dataclass(frozen=True)
 class PurgeReport:
     cutoff: datetime
     through_seq: int | None  # last purged seq; None when no event was old enough
@@ -267,11 +280,60 @@ class PurgeReport:
     locks_cleared: int
     counters_reset: int
     first_seq: int  # the oldest event left
+    clients: ClientRetention | None = None  # None when the run left the applicants' data alone
+
+
+_RETENTION_BATCH = 500  # pseudonyms per statement (an IN list, on both engines)
+
+
+def expire_clients(db: Session, retention_days: int, now: datetime) -> ClientRetention:
+    """The end of the applicants' retention period (RGPD Art. 5(1)(e)); the caller commits.
+
+    A person's data go once nothing happened in their file for ``retention_days``: stored (or
+    changed by an import) before the cut-off, and no decision, revision, contest or review
+    since. What goes is what an erasure removes: the features, realised outcomes and decision
+    snapshots are deleted, the decisions and contests kept as anonymous statistics (pseudonym,
+    reason and statement cleared). Unlike an erasure no tombstone is kept: the person may
+    apply again and be imported anew. Decisions older than the cut-off whose person is no
+    longer held (a pseudonym of an earlier key version) are anonymised the same way.
+    """
+    cutoff = now - timedelta(days=retention_days)
+    recent = select(AdvisorDecision.pseudonym).where(
+        AdvisorDecision.pseudonym.is_not(None), AdvisorDecision.decided_at >= cutoff,
+    ).union(select(DecisionContest.pseudonym).where(
+        DecisionContest.pseudonym.is_not(None),
+        or_(DecisionContest.contested_at >= cutoff, DecisionContest.reviewed_at >= cutoff),
+    ))
+    active = set(db.scalars(recent))
+    stale = [p for p in db.scalars(select(Client.pseudonym).where(Client.imported_at < cutoff)) if p not in active]
+    held = select(Client.pseudonym)
+    orphans = [p for p in db.scalars(
+        select(AdvisorDecision.pseudonym).distinct().where(
+            AdvisorDecision.pseudonym.is_not(None), AdvisorDecision.decided_at < cutoff,
+            AdvisorDecision.pseudonym.not_in(held),
+        )
+    ) if p not in active]
+    clients = outcomes = decisions = snapshots = contests = 0
+    people = [*stale, *orphans]
+    for start in range(0, len(people), _RETENTION_BATCH):
+        batch = people[start : start + _RETENTION_BATCH]
+        shots, anonymous = decisions_service.erase(db, batch, now)
+        snapshots, contests = snapshots + shots, contests + anonymous
+        outcomes += delete_outcomes(db, batch)
+        decisions += int(db.execute(
+            update(AdvisorDecision).where(AdvisorDecision.pseudonym.in_(batch))
+            .values(pseudonym=None, reason=None, anonymised_at=now)
+        ).rowcount or 0)
+        clients += int(db.execute(delete(Client).where(Client.pseudonym.in_(batch))).rowcount or 0)
+    if clients:
+        bump_clients_revision(db)  # the aggregates and caches keyed on the population are stale
+    db.flush()
+    return ClientRetention(cutoff, clients, outcomes, decisions, snapshots, contests)
 
 
 def purge(
     db: Session, signer: CheckpointSigner, retention_days: int, *, now: datetime | None = None,
-    actor: str = PURGE_ACTOR, role: str | None = None,
+    actor: str = PURGE_ACTOR, role: str | None = None, client_retention_days: int | None = None,
 ) -> PurgeReport:
     """Apply the retention period in ``db``'s transaction (the caller commits, or rolls back).
 
@@ -284,7 +346,8 @@ def purge(
        expired) are deleted with their tokens.
     3. Lockouts: locks that ended are cleared; failure counters untouched for longer than the
        retention period are reset.
-    4. One ``audit.purge`` event records all this (and names the anchor for ``verify``).
+    4. Applicants (``client_retention_days``, unless None): ``expire_clients``.
+    5. One ``audit.purge`` event records all this (and names the anchor for ``verify``).
     """
     now = now or datetime.now(UTC)
     cutoff = now - timedelta(days=retention_days)
@@ -330,9 +393,17 @@ def purge(
         "counters_reset": counters,
         "login_throttles_deleted": throttles,
     }
+    clients = None
+    if client_retention_days is not None:
+        clients = expire_clients(db, client_retention_days, now)
+        details["clients"] = {"retention_days": client_retention_days, "cutoff": clients.cutoff.isoformat(),
+                              "deleted": clients.clients_deleted, "outcomes_deleted": clients.outcomes_deleted,
+                              "decisions_anonymised": clients.decisions_anonymised,
+                              "snapshots_deleted": clients.snapshots_deleted,
+                              "contests_anonymised": clients.contests_anonymised}
     record_event(db, None, None, action=PURGE_ACTION, actor=actor, role=role, details=details)
     first_seq = int(db.scalar(select(func.min(AuditEvent.seq))) or 1)
-    return PurgeReport(cutoff, through, deleted, anchored, sessions, locks, counters, first_seq)
+    return PurgeReport(cutoff, through, deleted, anchored, sessions, locks, counters, first_seq, clients)
 
 
 def _lock_chain_head(db: Session) -> None:
