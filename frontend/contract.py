@@ -1151,6 +1151,56 @@ class Reproduction(BaseModel):
     verdict: Annotated[Literal["identical", "differs"], Field(title="Verdict")]
 
 
+class RetentionPurge(BaseModel):
+    actor: Annotated[str, Field(title="Actor")]
+    """
+    Who ran it (cli:<os user>)
+    """
+    at: Annotated[AwareDatetime, Field(title="At")]
+    """
+    When the purge ran (its audit event)
+    """
+    clients_deleted: Annotated[int | None, Field(title="Clients Deleted")]
+    """
+    Applicants whose data it deleted; null for a purge that left the applicants' data alone
+    """
+    events_deleted: Annotated[int, Field(title="Events Deleted")]
+    """
+    Audit events past their retention period it deleted
+    """
+
+
+class RetentionStatus(BaseModel):
+    audit_retention_days: Annotated[int, Field(title="Audit Retention Days")]
+    """
+    OCTROI_AUDIT_RETENTION_DAYS
+    """
+    client_retention_days: Annotated[int, Field(title="Client Retention Days")]
+    """
+    OCTROI_CLIENT_RETENTION_DAYS: an applicant's data go after this long without activity in their file
+    """
+    clients_due: Annotated[int, Field(title="Clients Due")]
+    """
+    Applicants the purge would delete now
+    """
+    clients_due_soon: Annotated[int, Field(title="Clients Due Soon")]
+    """
+    Applicants who reach the end of the period within notice_days (beyond those due now), unless their file sees activity
+    """
+    clients_held: Annotated[int, Field(title="Clients Held")]
+    """
+    Applicants whose data are held
+    """
+    last_purge: RetentionPurge | None
+    """
+    The last purge the audit trail holds; null if none
+    """
+    notice_days: Annotated[int, Field(title="Notice Days")]
+    """
+    The window of clients_due_soon
+    """
+
+
 class ReviewRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",

@@ -660,6 +660,39 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "nav.register": {"fr": "Registre des traitements", "en": "Processing register"},
     "nav.model_card": {"fr": "Fiche du modèle", "en": "Model card"},
     "subject.title": {"fr": "Demandes des personnes concernées", "en": "Data-subject requests"},
+    "retention.title": {"fr": "Durée de conservation des dossiers", "en": "Retention of applicants' files"},
+    "retention.period": {"fr": "Durée sans activité", "en": "Period without activity"},
+    "retention.days": {"fr": "{days} jours", "en": "{days} days"},
+    "retention.period_help": {
+        "fr": "Les données d'un demandeur sont supprimées, comme à un effacement mais sans trace d'effacement, "
+        "quand son dossier n'a connu ni import modifié, ni décision, ni contestation pendant cette durée "
+        "(OCTROI_CLIENT_RETENTION_DAYS). Ses décisions restent en statistiques anonymes.",
+        "en": "An applicant's data are deleted, as on erasure but without a tombstone, once their file saw no "
+        "changed import, decision or contest for this long (OCTROI_CLIENT_RETENTION_DAYS). Their decisions "
+        "stay as anonymous statistics.",
+    },
+    "retention.held": {"fr": "Dossiers conservés", "en": "Files held"},
+    "retention.due": {"fr": "À supprimer maintenant", "en": "Due for deletion now"},
+    "retention.due_help": {
+        "fr": "Dossiers arrivés au terme de la durée : la prochaine purge les supprime.",
+        "en": "Files past the period: the next purge deletes them.",
+    },
+    "retention.due_soon": {"fr": "Terme dans {days} jours", "en": "Due within {days} days"},
+    "retention.never": {
+        "fr": "Aucune purge dans le journal d'audit.",
+        "en": "No purge in the audit trail.",
+    },
+    "retention.last": {
+        "fr": "Dernière purge le {when} (heure de Paris) par {actor} : {clients} dossiers supprimés, {events} "
+        "événements d'audit.",
+        "en": "Last purge on {when} (Paris time) by {actor}: {clients} files deleted, {events} audit events.",
+    },
+    "retention.run": {
+        "fr": "{count} dossiers ont dépassé la durée de conservation : l'exploitant les supprime avec "
+        "« octroi privacy purge » (à planifier chaque jour).",
+        "en": "{count} files are past the retention period: the operator deletes them with "
+        "'octroi privacy purge' (to be scheduled daily).",
+    },
     "subject.intro": {
         "fr": "Accès et portabilité (art. 15 et 20 RGPD) ou effacement (art. 17) des données d'un client. Chaque action est journalisée ; l'export n'est pas conservé par Octroi.",
         "en": "Access and portability (GDPR Art. 15 and 20) or erasure (Art. 17) of a client's data. Every action is audited; Octroi does not keep the export.",

@@ -102,3 +102,40 @@ def test_the_purge_s_dry_run_says_which_applicants_would_go_and_keeps_them(app, 
         assert db.scalar(select(func.count()).select_from(Client)) == held
     refused = _octroi(settings, "privacy", "purge", "--client-retention-days", "7")
     assert refused.returncode != 0 and "--client-retention-days" in refused.stderr + refused.stdout
+
+
+def test_compliance_sees_how_many_files_are_due_and_the_last_purge_counts_only(
+    app, client, auth_headers, imported_clients
+):
+    compliance = auth_headers("compliance")
+    first = client.get("/api/v1/privacy/retention", headers=compliance)
+    assert first.status_code == 200, first.text
+    body = first.json()
+    held = body["clients_held"]
+    assert (body["client_retention_days"], body["notice_days"]) == (1825, 30)
+    assert (body["clients_due"], body["clients_due_soon"], body["last_purge"]) == (0, 0, None)
+
+    now = datetime.now(UTC)
+    with app.state.sessionmaker() as db:
+        rows = list(db.scalars(select(Client.pseudonym).order_by(Client.pseudonym)))
+        # Three files past the period, two within the notice window, the rest recent.
+        for pseudonym, days in [*((p, 1900) for p in rows[:3]), *((p, 1810) for p in rows[3:5])]:
+            db.execute(text("UPDATE clients SET imported_at = :t WHERE pseudonym = :p"),
+                       {"t": now - timedelta(days=days), "p": pseudonym})
+        db.commit()
+    body = client.get("/api/v1/privacy/retention", headers=compliance).json()
+    assert (body["clients_held"], body["clients_due"], body["clients_due_soon"]) == (held, 3, 2)
+    assert set(body) == {"client_retention_days", "audit_retention_days", "notice_days", "clients_held",
+                         "clients_due", "clients_due_soon", "last_purge"}  # counts, never a client
+
+    with app.state.sessionmaker() as db:
+        purge(db, app.state.checkpoint_signer, RETENTION, client_retention_days=1825, actor="cli:ops")
+        db.commit()
+    body = client.get("/api/v1/privacy/retention", headers=compliance).json()
+    assert (body["clients_held"], body["clients_due"], body["clients_due_soon"]) == (held - 3, 0, 2)
+    assert body["last_purge"]["actor"] == "cli:ops" and body["last_purge"]["clients_deleted"] == 3
+    for role in ("advisor", "comex", "admin"):
+        assert client.get("/api/v1/privacy/retention", headers=auth_headers(role)).status_code == 403
+    with app.state.sessionmaker() as db:
+        reads = db.scalars(select(AuditEvent).where(AuditEvent.action == "privacy.retention")).all()
+    assert len(reads) == 3 and reads[-1].details == {"clients_due": 0, "clients_due_soon": 2}

@@ -359,3 +359,16 @@ def _count_events(live: LiveApi, action: str) -> int:
     )
     answer.raise_for_status()
     return len(answer.json()["events"])
+
+
+def test_the_subject_page_says_the_retention_period_and_how_many_files_it_will_delete(monkeypatch, live_api: LiveApi):
+    at = _logged_in(monkeypatch, live_api, "compliance")
+    at.switch_page(SUBJECT_PAGE).run()
+    assert not at.exception and not _errors(at), _errors(at)
+    assert any(s.value == "Durée de conservation des dossiers" for s in at.subheader)
+    tiles = {m.label: m.value for m in at.metric}
+    assert tiles["Durée sans activité"] == "1\u202f825 jours" and tiles["À supprimer maintenant"] == "0"
+    assert int(tiles["Dossiers conservés"].replace("\u202f", "")) > 0
+    assert "Terme dans 30 jours" in tiles
+    captions = " ".join(c.value for c in at.caption)
+    assert "Aucune purge dans le journal d'audit." in captions or "Dernière purge le" in captions

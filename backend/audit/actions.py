@@ -52,6 +52,7 @@ class AuditAction(StrEnum):
     privacy_erase = "privacy.erase"
     privacy_erasure_status = "privacy.erasure_status"
     privacy_overrides = "privacy.overrides"
+    privacy_retention = "privacy.retention"
     privacy_register = "privacy.register"
     # Users (admins)
     user_list = "user.list"
@@ -81,5 +82,6 @@ _READ_ONLY = frozenset({
     AuditAction.model_read, AuditAction.model_challenger, AuditAction.portfolio_read,
     AuditAction.monitoring_read, AuditAction.audit_read, AuditAction.audit_verify,
     AuditAction.audit_export, AuditAction.privacy_export, AuditAction.privacy_erasure_status, AuditAction.privacy_overrides,
+    AuditAction.privacy_retention,
     AuditAction.privacy_register, AuditAction.user_list, AuditAction.user_access_request_list,
 })

@@ -29,6 +29,7 @@ from backend.privacy.schemas import (
     ErasureStatus,
     OverridesReport,
     ProcessingRegister,
+    RetentionStatus,
 )
 from backend.ratelimit import RATE_LIMITED_RESPONSES
 from backend.scoring.model import get_keyring
@@ -144,6 +145,20 @@ def overrides(
         details={"from": start.isoformat(), "to": end.isoformat(), "decisions": report.overall.decisions},
     )
     return report
+
+
+@router.get("/privacy/retention", response_model=RetentionStatus)
+def retention(
+    ctx: RequestContext = Depends(guard(Permission.privacy_manage, AuditAction.privacy_retention)),
+) -> RetentionStatus:
+    """The retention periods and what they mean today: how many applicants' files the purge
+    (``octroi privacy purge``, run by the operator) would delete now and within the notice
+    period, and the last purge. Counts only."""
+    settings = ctx.request.app.state.settings
+    result = service.retention_status(ctx.db, settings.client_retention_days, settings.audit_retention_days,
+                                      datetime.now(UTC))
+    ctx.audit(details={"clients_due": result.clients_due, "clients_due_soon": result.clients_due_soon})
+    return result
 
 
 @router.get("/privacy/register", response_model=ProcessingRegister)

@@ -140,6 +140,28 @@ class ErasureStatus(BaseModel):
     key_versions_checked: int = Field(description="Pseudonym key versions the id was looked up under")
 
 
+class RetentionPurge(BaseModel):
+    at: datetime = Field(description="When the purge ran (its audit event)")
+    actor: str = Field(description="Who ran it (cli:<os user>)")
+    events_deleted: int = Field(description="Audit events past their retention period it deleted")
+    clients_deleted: int | None = Field(description="Applicants whose data it deleted; null for a purge "
+                                                    "that left the applicants' data alone")
+
+
+class RetentionStatus(BaseModel):
+    """The retention periods and what they mean today: counts only, never a client."""
+
+    client_retention_days: int = Field(description="OCTROI_CLIENT_RETENTION_DAYS: an applicant's data go "
+                                                   "after this long without activity in their file")
+    audit_retention_days: int = Field(description="OCTROI_AUDIT_RETENTION_DAYS")
+    notice_days: int = Field(description="The window of clients_due_soon")
+    clients_held: int = Field(description="Applicants whose data are held")
+    clients_due: int = Field(description="Applicants the purge would delete now")
+    clients_due_soon: int = Field(description="Applicants who reach the end of the period within notice_days "
+                                              "(beyond those due now), unless their file sees activity")
+    last_purge: RetentionPurge | None = Field(description="The last purge the audit trail holds; null if none")
+
+
 # ----------------------------------------------------------------------------- human oversight
 
 

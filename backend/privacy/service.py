@@ -42,6 +42,8 @@ from backend.privacy.schemas import (
     ExportUnknown,
     OverrideCounts,
     OverridesReport,
+    RetentionPurge,
+    RetentionStatus,
     StoredFeature,
 )
 from backend.scoring import service as scoring
@@ -284,6 +286,45 @@ class PurgeReport:
 
 
 _RETENTION_BATCH = 500  # pseudonyms per statement (an IN list, on both engines)
+RETENTION_NOTICE_DAYS = 30  # how far ahead compliance is told which files will go
+
+
+def _active_since(cutoff: datetime) -> Any:
+    """Pseudonyms with a decision, revision, contest or review at or after ``cutoff``."""
+    return select(AdvisorDecision.pseudonym).where(
+        AdvisorDecision.pseudonym.is_not(None), AdvisorDecision.decided_at >= cutoff,
+    ).union(select(DecisionContest.pseudonym).where(
+        DecisionContest.pseudonym.is_not(None),
+        or_(DecisionContest.contested_at >= cutoff, DecisionContest.reviewed_at >= cutoff),
+    ))
+
+
+def _expired_clients(cutoff: datetime) -> Any:
+    """The held applicants whose file saw nothing since ``cutoff``."""
+    return select(Client.pseudonym).where(Client.imported_at < cutoff, Client.pseudonym.not_in(_active_since(cutoff)))
+
+
+def retention_status(db: Session, client_days: int, audit_days: int, now: datetime) -> RetentionStatus:
+    """Counts only: the files the purge would delete now and within the notice period, and the
+    last purge the trail holds."""
+    def count(cutoff: datetime) -> int:
+        return int(db.scalar(select(func.count()).select_from(_expired_clients(cutoff).subquery())) or 0)
+
+    due = count(now - timedelta(days=client_days))
+    soon = count(now - timedelta(days=client_days - RETENTION_NOTICE_DAYS)) - due
+    last = db.scalars(select(AuditEvent).where(AuditEvent.action == PURGE_ACTION)
+                      .order_by(AuditEvent.seq.desc()).limit(1)).first()
+    purged = None
+    if last is not None:
+        details = last.details or {}
+        at = last.ts if last.ts.tzinfo else last.ts.replace(tzinfo=UTC)
+        purged = RetentionPurge(at=at, actor=last.actor or "", events_deleted=int(details.get("events_deleted") or 0),
+                                clients_deleted=(details.get("clients") or {}).get("deleted"))
+    return RetentionStatus(
+        client_retention_days=client_days, audit_retention_days=audit_days, notice_days=RETENTION_NOTICE_DAYS,
+        clients_held=int(db.scalar(select(func.count()).select_from(Client)) or 0),
+        clients_due=due, clients_due_soon=soon, last_purge=purged,
+    )
 
 
 def expire_clients(db: Session, retention_days: int, now: datetime) -> ClientRetention:
@@ -298,21 +339,14 @@ def expire_clients(db: Session, retention_days: int, now: datetime) -> ClientRet
     longer held (a pseudonym of an earlier key version) are anonymised the same way.
     """
     cutoff = now - timedelta(days=retention_days)
-    recent = select(AdvisorDecision.pseudonym).where(
-        AdvisorDecision.pseudonym.is_not(None), AdvisorDecision.decided_at >= cutoff,
-    ).union(select(DecisionContest.pseudonym).where(
-        DecisionContest.pseudonym.is_not(None),
-        or_(DecisionContest.contested_at >= cutoff, DecisionContest.reviewed_at >= cutoff),
-    ))
-    active = set(db.scalars(recent))
-    stale = [p for p in db.scalars(select(Client.pseudonym).where(Client.imported_at < cutoff)) if p not in active]
-    held = select(Client.pseudonym)
-    orphans = [p for p in db.scalars(
+    stale = list(db.scalars(_expired_clients(cutoff)))
+    orphans = list(db.scalars(
         select(AdvisorDecision.pseudonym).distinct().where(
             AdvisorDecision.pseudonym.is_not(None), AdvisorDecision.decided_at < cutoff,
-            AdvisorDecision.pseudonym.not_in(held),
+            AdvisorDecision.pseudonym.not_in(select(Client.pseudonym)),
+            AdvisorDecision.pseudonym.not_in(_active_since(cutoff)),
         )
-    ) if p not in active]
+    ))
     clients = outcomes = decisions = snapshots = contests = 0
     people = [*stale, *orphans]
     for start in range(0, len(people), _RETENTION_BATCH):

@@ -282,6 +282,35 @@ def render_erasure(client_id: str) -> None:
 def subject_request_page() -> None:
     st.title(ui.t("subject.title"))
     st.caption(ui.t("subject.intro"))
+    _subject_request()
+    _retention()
+
+
+def _retention() -> None:
+    """The applicants' retention period and what it means today (counts only); the purge
+    itself is the operator's command."""
+    st.subheader(ui.t("retention.title"))
+    status = ui.fetch_as(contract.RetentionStatus, "/privacy/retention")
+    if status is None:
+        return
+    cards = st.columns(4)
+    cards[0].metric(ui.t("retention.period"), ui.t("retention.days", days=ui.num(status.client_retention_days)),
+                    border=True, help=ui.t("retention.period_help"))
+    cards[1].metric(ui.t("retention.held"), ui.num(status.clients_held), border=True)
+    cards[2].metric(ui.t("retention.due"), ui.num(status.clients_due), border=True, help=ui.t("retention.due_help"))
+    cards[3].metric(ui.t("retention.due_soon", days=status.notice_days), ui.num(status.clients_due_soon), border=True)
+    last = status.last_purge
+    if last is None:
+        st.caption(ui.t("retention.never"))
+    else:
+        clients = ui.num(last.clients_deleted) if last.clients_deleted is not None else "—"
+        st.caption(ui.t("retention.last", when=ui.when(last.at), actor=last.actor, clients=clients,
+                        events=ui.num(last.events_deleted)))
+    if status.clients_due:
+        st.warning(ui.t("retention.run", count=ui.num(status.clients_due)), icon=":material/auto_delete:")
+
+
+def _subject_request() -> None:
     client_id = _lookup()
     if not client_id:
         st.info(ui.t("client.prompt"))
