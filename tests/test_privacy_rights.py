@@ -305,7 +305,8 @@ def test_register_retention_follows_the_settings(db_url, make_settings, cheap_ar
     from backend.users.service import create_user
     from tests.fixtures.auth import login
 
-    app = create_app(make_settings(db_url, audit_retention_days=180, model_dir=tmp_path / "none"))
+    app = create_app(make_settings(db_url, audit_retention_days=180, client_retention_days=2555,
+                                   model_dir=tmp_path / "none"))
     with TestClient(app) as http:
         with app.state.sessionmaker() as db:
             create_user(db, app.state.password_hasher, username="boss", role="admin", full_name="B",
@@ -315,6 +316,9 @@ def test_register_retention_follows_the_settings(db_url, make_settings, cheap_ar
         body = http.get(f"{API}/privacy/register", headers={"Authorization": f"Bearer {token}"}).json()
     [audit] = [r for r in body["retention"] if r["setting"] == "OCTROI_AUDIT_RETENTION_DAYS"]
     assert audit["value"] == 180 and audit["period"] == "180 jours"  # French by default
+    [clients] = [r for r in body["retention"] if r["setting"] == "OCTROI_CLIENT_RETENTION_DAYS"]
+    assert clients["value"] == 2555 and clients["period"].startswith("2\u202f555 jours sans activité dans le dossier")
+    assert clients["data"] == "Caractéristiques des clients et issues réelles"
     assert body["model_features"] == [] and body["model_version"] is None
 
 

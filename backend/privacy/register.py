@@ -15,6 +15,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from babel.numbers import format_decimal
+
 from backend.auth.config import AuthSettings
 from backend.db import Base
 from backend.privacy.schemas import (
@@ -186,10 +188,11 @@ def _retention(settings: Settings, auth: AuthSettings, lang: str) -> list[Regist
          else f"{auth.lockout_minutes} minutes; counters reset after {days} days without activity",
          "OCTROI_LOCKOUT_MINUTES", auth.lockout_minutes),
         ({"en": "Client features and realised outcomes", "fr": "Caractéristiques des clients et issues réelles"},
-         f"{settings.client_retention_days} jours sans activité dans le dossier (import modifié, décision, "
+         f"{format_decimal(settings.client_retention_days, locale='fr_FR')} jours sans activité dans le dossier "
+         "(import modifié, décision, "
          "contestation), puis supprimés par la purge ; plus tôt à l'effacement (art. 17) ; remplacés par "
          "un nouvel import" if fr
-         else f"{settings.client_retention_days} days without activity in the file (changed by an import, "
+         else f"{settings.client_retention_days:,} days without activity in the file (changed by an import, "
          "decision, contest), then deleted by the purge; earlier on erasure (Art. 17); replaced by a new "
          "import",
          "OCTROI_CLIENT_RETENTION_DAYS", settings.client_retention_days),
