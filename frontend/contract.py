@@ -520,6 +520,14 @@ class FairnessGroup(BaseModel):
     """
     The group's level as the data spells it (e.g. F, M, unknown)
     """
+    in_ratio: Annotated[bool | None, Field(title="In Ratio")] = None
+    """
+    Whether the group enters the disparate impact (at least min_group_size people, not unknown)
+    """
+    masked: Annotated[bool | None, Field(title="Masked")] = False
+    """
+    Fewer than 10 people: rates and intervals left out (null)
+    """
     predicted_default_rate: Annotated[
         float | None, Field(title="Predicted Default Rate")
     ] = None
@@ -1623,13 +1631,17 @@ class ExportAutomatedDecision(BaseModel):
 class FairnessAttribute(BaseModel):
     disparate_impact: Annotated[float | None, Field(title="Disparate Impact")] = None
     """
-    Lowest / highest approval rate among groups of at least 30 (and 1 %)
+    Lowest / highest approval rate among the groups with in_ratio
     """
     four_fifths_rule_met: Annotated[
         bool | None, Field(title="Four Fifths Rule Met")
     ] = None
     """
     disparate_impact >= 0.8
+    """
+    min_group_size: Annotated[int | None, Field(title="Min Group Size")] = None
+    """
+    The smallest group the disparate impact counts: 30 people and 1 % of all
     """
     rows: Annotated[list[FairnessGroup] | None, Field(title="Rows")] = None
 

@@ -862,6 +862,13 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "card.rule_not_met": {"fr": "Règle des 4/5 NON respectée", "en": "Four-fifths rule NOT met"},
     "card.group": {"fr": "Groupe", "en": "Group"},
     "card.count": {"fr": "Clients", "en": "Clients"},
+    "card.in_ratio": {"fr": "Dans le ratio", "en": "In the ratio"},
+    "card.ratio_groups": {
+        "fr": "L'impact disparate compare les groupes d'au moins {count} clients (1 % de tous), hors « non "
+        "renseigné » ; un groupe de moins de 10 personnes n'est montré que par son effectif.",
+        "en": "The disparate impact compares groups of at least {count} clients (1% of all), \"unknown\" left "
+        "out; a group of fewer than 10 people is shown by its count only.",
+    },
     "card.approval_rate": {"fr": "Taux d'accord", "en": "Approval rate"},
     "card.default_rate": {"fr": "Défaut observé", "en": "Observed default"},
     "card.predicted_rate": {"fr": "Défaut prédit", "en": "Predicted default"},

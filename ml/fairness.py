@@ -32,6 +32,13 @@ from ml.policy import PROTECTED_ATTRIBUTES, FairLendingPolicy
 
 AGE_BANDS = (("<30", 0, 30), ("30-39", 30, 40), ("40-49", 40, 50), ("50-59", 50, 60), ("60+", 60, 200))
 CI_QUANTILES = [0.025, 0.975]
+# The disparate impact compares groups large enough for a rate to mean something: at least
+# RATIO_MIN_COUNT people and RATIO_MIN_SHARE of all, never "unknown". A group under
+# SMALL_GROUP people is shown with its count only (its rates would describe a handful of
+# people, the rule every other figure of the product follows).
+RATIO_MIN_COUNT = 30
+RATIO_MIN_SHARE = 0.01
+SMALL_GROUP = 10
 METRICS = ("approval_rate", "default_rate", "predicted_default_rate", "true_positive_rate",
            "false_positive_rate", "predicted_to_observed")  # fmt: skip
 
@@ -176,7 +183,7 @@ def fairness_report(
     }
     for attribute, labels in group_labels(protected).items():
         rows = in_reading_order(attribute, group_metrics(y, p, threshold, labels))
-        big = [r for r in rows if r["count"] >= max(30, 0.01 * len(y)) and r["group"] != "unknown"]
+        big = [r for r in rows if counted_in_ratio(r["group"], r["count"], len(y))]
         rates = [r["approval_rate"] for r in big]
         ratio = min(rates) / max(rates) if rates and max(rates) > 0 else 1.0
         out["groups"][attribute] = {
@@ -187,6 +194,16 @@ def fairness_report(
     if x is not None and names is not None and policy is not None:
         out["proxies"] = proxy_analysis(x, names, protected, policy, seed=seed)
     return out
+
+
+def ratio_min_count(total: int) -> int:
+    """The smallest group the disparate impact counts, for ``total`` people."""
+    return max(RATIO_MIN_COUNT, int(np.ceil(RATIO_MIN_SHARE * total)))
+
+
+def counted_in_ratio(group: str, count: int, total: int) -> bool:
+    """Whether a group of ``count`` among ``total`` people enters the disparate impact."""
+    return group != "unknown" and count >= ratio_min_count(total)
 
 
 def _proxy_target(attribute: str, protected: pd.DataFrame) -> np.ndarray | None:

@@ -109,6 +109,10 @@ def test_register_and_model_card_render_for_every_role(monkeypatch, live_api: Li
     text = _texts(at)
     assert "Équité" in text and "Attribut : genre" in text
     assert [m for m in at.metric if m.label == "Impact disparate"]
+    # Which groups the ratio compares, in the table and in words.
+    groups = [d for d in tables(at) if "Dans le ratio" in d.columns]
+    assert groups and all(set(d["Dans le ratio"]) <= {"oui", "non", "—"} for d in groups)
+    assert "L'impact disparate compare les groupes d'au moins" in " ".join(c.value for c in at.caption)
     assert "Limites du modèle" in text
     assert any(w.value.startswith("- ") for w in at.warning)  # the card's list of limits
 

@@ -194,3 +194,39 @@ def test_model_card_in_both_languages_states_the_policy_grades_fairness_and_limi
         assert "Maternity leave" in card and "| G |" in card
     with pytest.raises(ValueError):
         model_bundle.model_card_for("de")
+
+
+def test_the_disparate_impact_is_what_the_groups_marked_in_the_ratio_give_and_small_groups_show_a_count_only(
+    model_bundle,
+):
+    """The model card showed "Veuf ou veuve" (374 of 50,000, under 1 %) at 86.9 % approval and a
+    3-person "Non renseigné" beside a ratio of 0.987 "respectée": dividing the table's extremes
+    gave 0.77. Each group now says whether the ratio counts it, and the ratio is exactly what
+    those groups give; a group under 10 people shows its count only."""
+    from backend.scoring.card import fairness_report
+
+    report = fairness_report(model_bundle.fairness)
+    assert report.groups
+    for block in report.groups.values():
+        counted = [r.approval_rate for r in block.rows if r.in_ratio]
+        assert counted and block.disparate_impact == pytest.approx(min(counted) / max(counted))
+        total = sum(r.count for r in block.rows)
+        assert block.min_group_size == max(30, -(-total // 100))
+        for row in block.rows:
+            assert row.in_ratio == (row.group != "unknown" and row.count >= block.min_group_size)
+            assert row.masked == (row.count < 10)
+            if row.masked:
+                assert (row.approval_rate, row.default_rate, row.predicted_default_rate, row.approval_rate_ci) == (
+                    None, None, None, None)
+
+    raw = {"groups": {"NAME_FAMILY_STATUS": {"disparate_impact": 0.98, "four_fifths_rule_met": True, "rows": [
+        {"group": "Married", "count": 33_000, "approval_rate": 0.68},
+        {"group": "Widow", "count": 374, "approval_rate": 0.87},
+        {"group": "unknown", "count": 3, "approval_rate": 0.67, "default_rate": 0.0},
+        {"group": "Single / not married", "count": 16_623, "approval_rate": 0.69},
+    ]}}}
+    block = fairness_report(raw).groups["NAME_FAMILY_STATUS"]
+    assert block.min_group_size == 500
+    assert {r.group: (r.in_ratio, r.masked) for r in block.rows} == {
+        "Married": (True, False), "Widow": (False, False), "unknown": (False, True), "Single / not married": (True, False)}
+    assert [r.default_rate for r in block.rows if r.group == "unknown"] == [None]

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from ml.fairness import in_reading_order
+from ml.fairness import SMALL_GROUP, counted_in_ratio, in_reading_order, ratio_min_count
 
 Interval = list[float | None]  # [low, high] of a 95 % interval; a bound may be unknown
 
@@ -50,12 +50,17 @@ class FairnessGroup(BaseModel):
     true_positive_rate_ci: Interval | None = None
     false_positive_rate_ci: Interval | None = None
     predicted_to_observed_ci: Interval | None = None
+    in_ratio: bool | None = Field(default=None, description="Whether the group enters the disparate impact "
+                                                             "(at least min_group_size people, not unknown)")
+    masked: bool = Field(default=False, description="Fewer than 10 people: rates and intervals left out (null)")
 
 
 class FairnessAttribute(BaseModel):
     rows: list[FairnessGroup] = Field(default_factory=list)
+    min_group_size: int | None = Field(default=None, description="The smallest group the disparate impact "
+                                                                 "counts: 30 people and 1 % of all")
     disparate_impact: float | None = Field(
-        default=None, description="Lowest / highest approval rate among groups of at least 30 (and 1 %)")
+        default=None, description="Lowest / highest approval rate among the groups with in_ratio")
     four_fifths_rule_met: bool | None = Field(default=None, description="disparate_impact >= 0.8")
 
 
@@ -99,11 +104,22 @@ class FairnessReport(BaseModel):
 def fairness_report(raw: dict[str, Any] | None) -> FairnessReport:
     raw = dict(raw or {})
     # Bundles trained before ml.fairness.in_reading_order list "<30" after "60+".
-    raw["groups"] = {
-        attribute: {**block, "rows": in_reading_order(attribute, list(block.get("rows") or []))}
-        for attribute, block in (raw.get("groups") or {}).items()
-    }
+    raw["groups"] = {attribute: _readable_block(attribute, block) for attribute, block in (raw.get("groups") or {}).items()}
     return FairnessReport.model_validate(raw)
+
+
+def _readable_block(attribute: str, block: dict[str, Any]) -> dict[str, Any]:
+    """The groups in reading order, each saying whether the disparate impact counts it, and a
+    group of fewer than ``SMALL_GROUP`` people reduced to its count."""
+    rows = in_reading_order(attribute, list(block.get("rows") or []))
+    total = sum(int(r.get("count") or 0) for r in rows)
+    shown = []
+    for row in rows:
+        count = int(row.get("count") or 0)
+        small = count < SMALL_GROUP
+        kept = {"group": row["group"], "count": count} if small else dict(row)
+        shown.append({**kept, "in_ratio": counted_in_ratio(str(row["group"]), count, total), "masked": small})
+    return {**block, "rows": shown, "min_group_size": ratio_min_count(total) if total else None}
 
 
 def model_metrics(raw: dict[str, Any] | None) -> ModelMetrics:

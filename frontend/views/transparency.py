@@ -63,12 +63,18 @@ def render_fairness(fairness: contract.FairnessReport) -> None:
                     ui.t("card.approval_rate"): [ui.pct(r.approval_rate) for r in rows],
                     ui.t("card.default_rate"): [ui.pct(r.default_rate) for r in rows],
                     ui.t("card.predicted_rate"): [ui.pct(r.predicted_default_rate) for r in rows],
+                    ui.t("card.in_ratio"): [ui.show_value(r.in_ratio) if r.in_ratio is not None else "—" for r in rows],
                 }),
             )
+            if block.min_group_size is not None:
+                # The ratio leaves small groups out: said, or a reader dividing the table's
+                # extremes finds another verdict than the one above.
+                st.caption(ui.t("card.ratio_groups", count=ui.num(block.min_group_size)))
         with right:
-            if rows:
+            drawn = [(text, r.approval_rate) for text, r in zip(groups_text, rows, strict=True) if not r.masked]
+            if drawn:
                 ui.plotly_chart(
-                    charts.horizontal_bars(groups_text, [r.approval_rate or 0.0 for r in rows],
+                    charts.horizontal_bars([t for t, _ in drawn], [rate or 0.0 for _, rate in drawn],
                                            ui.t("card.approval_rate"), percent=True),
                     key=f"fairness_{name}",
                 )
