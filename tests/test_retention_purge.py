@@ -175,3 +175,36 @@ def test_purge_dry_run_changes_nothing(app, settings):
     assert f"would purge {OLD} audit events up to seq {OLD}" in result.stdout
     with app.state.sessionmaker() as db:
         assert db.scalar(select(func.count()).select_from(AuditEvent)) == OLD + RECENT
+
+
+def test_a_purge_rolled_back_leaves_no_log_line_nor_witness_record_of_events_it_never_kept(app, settings):
+    """SQLAlchemy calls after_commit when a SAVEPOINT is released too; the audit catch-up chains
+    in one, so a dry-run purge logged an ``audit_event`` (seq, hash) the database never kept,
+    and a log shipper would later see two different events under that seq."""
+    import structlog
+
+    now = datetime.now(UTC)
+    _seed_chain(app, now)
+    witness = settings.var_dir / "audit-witness"
+    before = sorted(p.read_bytes() for p in witness.rglob("*") if p.is_file()) if witness.exists() else []
+    with structlog.testing.capture_logs() as logs, app.state.sessionmaker() as db:
+        report = purge(db, app.state.checkpoint_signer, RETENTION, now=now)
+        assert report.events_deleted == OLD  # what a real run would do, anchor included
+        db.rollback()
+    # Events the sequencer chained meanwhile (the seeded ones) are logged, as they committed;
+    # nothing of the purge's own transaction is.
+    with app.state.sessionmaker() as db:
+        kept = {(e.seq, e.hash) for e in db.scalars(select(AuditEvent))}
+    logged = [(line["seq"], line["hash"], line["action"]) for line in logs if line["event"] == "audit_event"]
+    assert [entry for entry in logged if entry[:2] not in kept] == [], "a log line of an event the database does not hold"
+    assert "audit.purge" not in {action for *_, action in logged}
+    after = sorted(p.read_bytes() for p in witness.rglob("*") if p.is_file()) if witness.exists() else []
+    assert after == before
+
+    with structlog.testing.capture_logs() as logs, app.state.sessionmaker() as db:
+        purge(db, app.state.checkpoint_signer, RETENTION, now=now)
+        db.commit()
+    logged = [line for line in logs if line["event"] == "audit_event"]
+    with app.state.sessionmaker() as db:
+        last = db.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
+    assert [(line["action"], line["seq"], line["hash"]) for line in logged][-1] == ("audit.purge", last.seq, last.hash)

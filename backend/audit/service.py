@@ -332,6 +332,11 @@ def event_dict(event: AuditEvent) -> dict[str, Any]:
 # log never shows an event the database does not have.
 @sa_event.listens_for(Session, "after_commit")
 def _emit_committed(session: Session) -> None:
+    if session.in_nested_transaction():
+        # SQLAlchemy also calls after_commit when a SAVEPOINT is released (the catch-up chains
+        # in one): the outer transaction may still roll back, as a dry-run purge does, and the
+        # log and the witness would then hold an event, seq and hash the database never kept.
+        return
     session.info.pop(_CAUGHT_UP_KEY, None)
     if session.info.pop(_WROTE_PENDING_KEY, False):
         wake = session.info.get(WAKE_INFO_KEY)
