@@ -283,3 +283,25 @@ def test_checkpoints_are_signed_every_n_events_and_on_shutdown(settings, cheap_a
         assert db.execute(select(AuditCheckpoint.seq).order_by(AuditCheckpoint.id)).scalars().all() == [3, 6, 7]
         result = verify_trail(db, app.state.checkpoint_signer)
     assert result.valid and result.checkpoints_checked == 3 and result.events_checked == 7
+
+
+def test_a_savepoint_neither_emits_nor_drops_what_its_outer_transaction_owes_the_log(app):
+    """SQLAlchemy calls the commit and rollback hooks for SAVEPOINTs too: released, the outer
+    transaction's events were logged before it committed; rolled back, they were dropped and
+    never logged once it did."""
+    owed = {"seq": 0, "action": "test.owed", "hash": "0" * 64}
+    with structlog.testing.capture_logs() as logs, app.state.sessionmaker() as db:
+        db.execute(select(1))
+        db.info.setdefault(audit_service._PENDING_INFO_KEY, []).append(owed)
+        with db.begin_nested():
+            db.execute(select(1))
+        assert not [line for line in logs if line["event"] == "audit_event"]  # released: not yet
+        try:
+            with db.begin_nested():
+                db.execute(select(1))
+                raise RuntimeError("the savepoint fails")
+        except RuntimeError:
+            pass
+        assert db.info[audit_service._PENDING_INFO_KEY] == [owed]  # rolled back: still owed
+        db.commit()
+    assert [line["action"] for line in logs if line["event"] == "audit_event"] == ["test.owed"]

@@ -208,3 +208,4 @@ def test_a_purge_rolled_back_leaves_no_log_line_nor_witness_record_of_events_it_
     with app.state.sessionmaker() as db:
         last = db.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
     assert [(line["action"], line["seq"], line["hash"]) for line in logged][-1] == ("audit.purge", last.seq, last.hash)
+

@@ -352,6 +352,11 @@ def _emit_committed(session: Session) -> None:
 
 @sa_event.listens_for(Session, "after_rollback")
 def _drop_rolled_back(session: Session) -> None:
+    if session.in_nested_transaction():
+        # A SAVEPOINT rolled back (SQLAlchemy calls this hook for those too): what the outer
+        # transaction chained before it still commits with it and is still owed its log lines
+        # and witness records; the savepoint's opener trims what it added (_chain_in_place).
+        return
     session.info.pop(_CAUGHT_UP_KEY, None)
     session.info.pop(_WROTE_PENDING_KEY, None)
     session.info.pop(_PENDING_INFO_KEY, None)
