@@ -42,7 +42,19 @@ def test_the_report_prints_paris_time_french_numbers_and_a_scaled_bar_with_the_t
     assert "1 déc. 2026, 11:53" in text and "heure de Paris" in text and "UTC" not in text
     assert "10,7 %" in text and "173 250" in text and "50 094" in text
     assert "seuil 9,0 %" in text and "échelle 0 - 26,9 %" in text  # zoomed scale: 3 x the threshold
-    assert "0,0 %" in text and "26,9 %" in text  # tick labels under the bar
+    # Round marks under the bar, as the gauge draws them (were 0,0 / 5,4 / 10,8 ... / 26,9 %).
+    marks = re.findall(r"\b(\d+) %", text)
+    assert {"0", "5", "10", "15", "20", "25"} <= set(marks) and "5,4 %" not in text and "10,8 %" not in text
+
+
+def test_the_bar_s_marks_are_round_whatever_the_scale():
+    from backend.reports.pdf import _ticks
+
+    assert _ticks(0.25) == [0, 0.05, 0.1, 0.15, 0.2, 0.25]
+    assert _ticks(0.2689) == [0, 0.05, 0.1, 0.15, 0.2, 0.25]
+    assert _ticks(0.439) == [0, 0.1, 0.2, 0.3, 0.4]
+    assert _ticks(1.0) == [0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    assert _ticks(0.2) == [0, 0.05, 0.1, 0.15, 0.2]
 
 
 def test_the_report_carries_the_advisors_recorded_decision_or_a_place_to_write_it():

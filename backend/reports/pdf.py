@@ -114,10 +114,11 @@ def _fmt(value: Any, lang: str, unit: str | None = None) -> str:
     return level_label(value, lang)
 
 
-def _pct(value: float | None, lang: str) -> str:
+def _pct(value: float | None, lang: str, digits: int = 1) -> str:
     if value is None:
         return "-"
-    pattern = "#,##0.0\u00a0%" if lang == "fr" else "#,##0.0%"
+    decimals = "." + "0" * digits if digits else ""
+    pattern = f"#,##0{decimals}\u00a0%" if lang == "fr" else f"#,##0{decimals}%"
     return format_percent(value, pattern, locale=_locale(lang), decimal_quantization=True)
 
 
@@ -135,6 +136,13 @@ def _get(mapping: Mapping[str, Any] | None, *names: str, default: Any = None) ->
         if mapping.get(name) is not None:
             return mapping[name]
     return default
+
+
+def _ticks(upper: float) -> list[float]:
+    """Round marks under the bar (0, 10, 20 ... %), at most six, as the dashboard's gauge draws
+    them: the scale's own end (43.9 %) is printed above the bar, not as a mark."""
+    step = next(s for s in (0.01, 0.02, 0.05, 0.1, 0.2, 0.25) if upper / s <= 6 + 1e-9)
+    return [round(i * step, 4) for i in range(int(upper / step + 1e-9) + 1)]
 
 
 def _grade(score: Mapping[str, Any], lang: str) -> str:
@@ -228,11 +236,11 @@ def build_report(
     pdf.set_line_width(0.6)
     pdf.line(x_threshold, bar_y - 1.5, x_threshold, bar_y + 5.5)
     pdf.set_line_width(0.2)
-    for step in range(6):
-        x = pdf.l_margin + width * step / 5
+    for tick in _ticks(upper):
+        x = pdf.l_margin + width * tick / upper
         pdf.line(x, bar_y + 4, x, bar_y + 5.5)
         pdf.set_xy(x - 10, bar_y + 5.5)
-        pdf.cell(20, 3, _text(_pct(upper * step / 5, lang)), align="C")
+        pdf.cell(20, 3, _text(_pct(tick, lang, 0)), align="C")
     pdf.set_y(bar_y + 10)
     unlearned = list(_get(score, "unlearned_labels", default=[]))
     if unlearned:
