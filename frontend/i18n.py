@@ -294,7 +294,8 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "metric.recall": {"fr": "Défauts détectés (rappel)", "en": "Defaults caught (recall)"},
     "metric.precision": {"fr": "Refus justifiés (précision)", "en": "Refusals that were defaults (precision)"},
     "metric.refusal_rate": {"fr": "Taux de refus", "en": "Refusal rate"},
-    "metric.business_cost_per_client": {"fr": "Coût métier moyen par client", "en": "Mean business cost per client"},
+    "metric.business_cost_per_client": {"fr": "Coût métier moyen par client (1 = un bon client refusé)",
+                 "en": "Mean business cost per client (1 = one good client refused)"},
     "metric.evaluation": {"fr": "Méthode d'évaluation", "en": "Evaluation method"},
     "metric.evaluation_value": {
         "fr": "Validation croisée (prédictions hors échantillon)",
@@ -1066,7 +1067,8 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "challenger.dropped": {"fr": "Non notées (file pleine)", "en": "Not scored (queue full)"},
     "challenger.errors": {"fr": "Erreurs du challenger", "en": "Challenger errors"},
     "challenger.threshold": {"fr": "Seuil de décision", "en": "Decision threshold"},
-    "challenger.cost": {"fr": "Coût métier moyen par client", "en": "Mean business cost per client"},
+    "challenger.cost": {"fr": "Coût métier moyen par client (1 = un bon client refusé)",
+                 "en": "Mean business cost per client (1 = one good client refused)"},
     "challenger.shift_title": {"fr": "Écarts de probabilité le {day}", "en": "Probability shifts on {day}"},
     "challenger.shift_axis": {"fr": "Écart challenger − production (points)", "en": "Challenger − champion shift (points)"},
     "challenger.shift_caption": {
