@@ -1146,7 +1146,8 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "monitoring.input": {"fr": "Variable", "en": "Input"},
     "monitoring.csi": {"fr": "Stabilité (CSI)", "en": "Stability (CSI)"},
     "monitoring.csi_previous": {"fr": "CSI vs population précédente", "en": "CSI vs previous population"},
-    "monitoring.missing": {"fr": "Valeurs manquantes", "en": "Missing values"},
+    "monitoring.missing": {"fr": "Valeurs manquantes : aujourd'hui (apprentissage)",
+                           "en": "Missing values: today (training)"},
     "monitoring.out_of_range": {"fr": "Hors plage d'apprentissage", "en": "Outside the training range"},
     "monitoring.unseen": {"fr": "Catégories inconnues", "en": "Unseen categories"},
     "monitoring.too_few": {

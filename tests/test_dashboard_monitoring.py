@@ -72,6 +72,9 @@ def test_monitoring_page_shows_drift_and_backtesting_in_french_without_error(mon
     assert list(drift.columns)[0] == "Variable" and list(drift.columns)[-1] == "Colonne source"
     assert not [name for name in drift["Variable"] if re.fullmatch(r"[A-Z0-9_]+", name)], list(drift["Variable"])
     assert all(re.fullmatch(r"[A-Z0-9_]+", name) for name in drift["Colonne source"])
+    # Missing values today beside training's: a share alone did not say whether it changed.
+    missing = drift["Valeurs manquantes : aujourd'hui (apprentissage)"]
+    assert len(missing) and all(re.fullmatch(r"\d+,\d\u00a0% \(\d+,\d\u00a0%\)", cell) for cell in missing), list(missing)
 
 
 def test_monitoring_page_speaks_english_when_asked(monkeypatch, live_with_outcomes):

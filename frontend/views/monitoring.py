@@ -145,7 +145,8 @@ def drift_tab() -> None:
         ui.t("monitoring.csi_previous"): ["—" if r.csi_previous_period is None else ui.num(r.csi_previous_period, 3)
                                           for r in rows],
         ui.t("monitoring.status"): [_level_text(r.status) for r in rows],
-        ui.t("monitoring.missing"): [ui.pct(r.missing_share) for r in rows],
+        # Today's share beside training's: "57,0 %" alone did not say whether it changed.
+        ui.t("monitoring.missing"): [f"{ui.pct(r.missing_share)} ({ui.pct(r.missing_share_training)})" for r in rows],
         ui.t("monitoring.out_of_range"): [ui.pct(r.out_of_range_share) for r in rows],
         ui.t("monitoring.unseen"): [", ".join(ui.level(c) for c in r.unseen_categories) or "—" for r in rows],
         ui.t("monitoring.column"): [ui.identifiers([r.input]) for r in rows],
