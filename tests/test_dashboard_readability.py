@@ -5,8 +5,6 @@ named by their label, Streamlit's own accessible names in the page's language.""
 from __future__ import annotations
 
 import html
-import re
-import zlib
 from datetime import UTC, datetime
 
 import plotly.graph_objects as go
@@ -19,6 +17,7 @@ from frontend.views import monitoring
 from ml import labels as ml_labels
 from ml.bundle import format_value
 from ml.features import value_unit
+from tests.fixtures.pdf import drawn_strings
 
 FRENCH_PERCENT = i18n.percent(0.2, "fr", 0).removeprefix("20")  # what Babel puts after the digits
 
@@ -80,14 +79,7 @@ def test_the_report_and_the_dashboard_name_category_levels_from_the_same_table()
 
 
 def _pdf_text(pdf: bytes) -> str:
-    shown = []
-    for raw in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, flags=re.S):
-        try:
-            content = zlib.decompress(raw)
-        except zlib.error:
-            continue
-        shown += [m.decode("latin-1") for m in re.findall(rb"\((.*?)\) ?Tj", content, flags=re.S)]
-    return " ".join(shown).replace("\\(", "(").replace("\\)", ")")
+    return " ".join(drawn_strings(pdf))
 
 
 ENGLISH_LEVELS = ("Cash loans", "Working", "Secondary / secondary special", "Married", "House / apartment")

@@ -351,17 +351,10 @@ def test_comparison_population_sample_is_anonymous_fixed_and_capped(app, client,
 
 
 def _pdf_text(pdf: bytes) -> str:
-    import re
-    import zlib
+    from tests.fixtures.pdf import content_streams
 
-    parts = []
-    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
-        try:
-            parts.append(zlib.decompress(stream).decode("latin-1"))
-        except zlib.error:
-            parts.append(stream.decode("latin-1"))
     # PDF string literals escape parentheses and backslashes.
-    return "\n".join(parts).replace("\\(", "(").replace("\\)", ")")
+    return "\n".join(c.decode("latin-1") for c in content_streams(pdf)).replace("\\(", "(").replace("\\)", ")")
 
 
 def test_pdf_and_data_subject_export_give_no_protected_attribute_as_a_reason(
