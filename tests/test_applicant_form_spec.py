@@ -27,6 +27,9 @@ def test_the_input_spec_marks_the_minimum_set_and_the_advisor_form_order(client,
     asked = {n for _, n in form}
     assert {"NAME_CONTRACT_TYPE", "NAME_HOUSING_TYPE", "NAME_EDUCATION_TYPE", "NAME_INCOME_TYPE",
             "DAYS_EMPLOYED", "CNT_FAM_MEMBERS"} <= asked
+    # The credit bureaus' scores, the model's strongest inputs, optional and last.
+    assert [n for _, n in form][-3:] == ["EXT_SOURCE_1", "EXT_SOURCE_2", "EXT_SOURCE_3"]
+    assert not any(fields[n]["required"] for n in ("EXT_SOURCE_1", "EXT_SOURCE_2", "EXT_SOURCE_3"))
     # What the fair-lending policy excludes is never asked for (docs/fairness-policy.json):
     # sex, family status, number of children, place of residence.
     assert not {"CODE_GENDER", "NAME_FAMILY_STATUS", "CNT_CHILDREN", "REGION_RATING_CLIENT"} & set(fields)
@@ -69,12 +72,14 @@ def test_a_blank_field_the_training_data_never_lacked_is_named_in_the_answer(cli
     named = answer["unlearned_unknowns"]
     assert named[:len(expected)] == expected  # the form's own blanks first, in form order
     assert "AMT_GOODS_PRICE" in expected and "DAYS_EMPLOYED" in expected
+    assert "EXT_SOURCE_2" in expected  # the bureau's score, now asked by the form: named as the form's own
     # Then what the form does not ask, that training always had (a new applicant lacks it all).
     assert set(named[len(expected):]) == {n for n in spec if n not in form and reference[n]["missing_share"] < 0.01}
     # A field often missing in training (external score 1, 3) is not named: "unknown" was learned there.
     assert not {n for n in named if reference[n]["missing_share"] >= 0.01}
 
     full = {**minimal, "AMT_GOODS_PRICE": 225000.0, "DAYS_EMPLOYED": -2000, "CNT_FAM_MEMBERS": 2.0,
+            "EXT_SOURCE_1": 0.5, "EXT_SOURCE_2": 0.6, "EXT_SOURCE_3": 0.55,
             **{n: spec[n]["levels"][0] for n in form if spec[n]["type"] == "category" and n not in minimal}}
     answer = client.post(f"{API}/scoring/simulate", headers=advisor, json={"features": full}).json()
     assert not set(answer["unlearned_unknowns"]) & set(form)

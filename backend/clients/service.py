@@ -166,6 +166,11 @@ PROFILE_FIELDS: tuple[tuple[str, str, str, str, str], ...] = (
     ("owns_car", "FLAG_OWN_CAR", "Possède une voiture", "Owns a car", "text"),
     ("owns_realty", "FLAG_OWN_REALTY", "Propriétaire", "Owns real estate", "text"),
     ("credit_to_income", "AMT_CREDIT", "Crédit / revenu", "Credit / income", "ratio"),
+    # The credit bureaus' scores (0-1): the model's strongest inputs, so the advisor sees them,
+    # and the what-if starts from them.
+    ("external_score_1", "EXT_SOURCE_1", "Score externe 1", "External score 1", "score"),
+    ("external_score_2", "EXT_SOURCE_2", "Score externe 2", "External score 2", "score"),
+    ("external_score_3", "EXT_SOURCE_3", "Score externe 3", "External score 3", "score"),
 )
 
 
@@ -179,7 +184,7 @@ def _clean(value: Any) -> Any:
 
 # Each profile kind's unit, as the API gives it beside every value (ml.features.VALUE_UNITS).
 _PROFILE_UNITS = {"years": "years", "employment": "years", "amount": "money", "count": "integer",
-                  "ratio": "number", "text": "category"}
+                  "ratio": "number", "text": "category", "score": "number"}
 
 
 def readable_profile(features: dict[str, Any], lang: str, hidden: Collection[str]) -> list[dict[str, Any]]:
@@ -202,6 +207,8 @@ def readable_profile(features: dict[str, Any], lang: str, hidden: Collection[str
             value = int(raw)
         elif kind == "amount" and raw is not None:
             value = round(float(raw), 2)
+        elif kind == "score" and raw is not None:
+            value = round(float(raw), 3)
         out.append({"field": key, "label": fr if lang == "fr" else en, "value": value, "unit": _PROFILE_UNITS[kind]})
     return out
 

@@ -135,6 +135,10 @@ def comparison(
 APPLICANT_FORM = (
     "AMT_INCOME_TOTAL", "AMT_CREDIT", "AMT_ANNUITY", "AMT_GOODS_PRICE", "DAYS_BIRTH", "NAME_CONTRACT_TYPE",
     "DAYS_EMPLOYED", "NAME_INCOME_TYPE", "CNT_FAM_MEMBERS", "NAME_HOUSING_TYPE", "NAME_EDUCATION_TYPE",
+    # The credit bureaus' scores, optional: the model's strongest inputs. Left blank, a new
+    # applicant was scored mostly on "unknown" external scores (+7.5 points for their minimum
+    # alone on the demo); an advisor who has the bureau's answer now types it.
+    "EXT_SOURCE_1", "EXT_SOURCE_2", "EXT_SOURCE_3",
 )  # the required ones (APPLICANT_REQUIRED) in the first three rows of the two-column form
 # A score needs at least income, credit amount and age: without them an "empty" applicant would
 # get a real, meaningless refusal. The loan's annuity too: the model's first feature (annuity /

@@ -40,6 +40,7 @@ PROFILE_OF_INPUT = {
     "NAME_FAMILY_STATUS": "family_status", "CNT_CHILDREN": "children", "CNT_FAM_MEMBERS": "family_members",
     "NAME_CONTRACT_TYPE": "contract_type",
     "NAME_HOUSING_TYPE": "housing", "NAME_EDUCATION_TYPE": "education",
+    "EXT_SOURCE_1": "external_score_1", "EXT_SOURCE_2": "external_score_2", "EXT_SOURCE_3": "external_score_3",
 }
 
 
