@@ -48,6 +48,7 @@ class AuditAction(StrEnum):
     audit_read = "audit.read"
     audit_verify = "audit.verify"
     audit_export = "audit.export"
+    audit_purge = "audit.purge"  # `octroi privacy purge`: the retention periods applied
     privacy_export = "privacy.export"
     privacy_erase = "privacy.erase"
     privacy_erasure_status = "privacy.erasure_status"

@@ -52,6 +52,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from backend.audit.actions import AuditAction
 from backend.audit.models import AuditAnchor, AuditCheckpoint, AuditEvent, AuditPending
 from backend.audit.witness import (
     ANCHOR,
@@ -799,7 +800,7 @@ def iter_events(db: Session, batch: int = 1000) -> Iterator[dict[str, Any]]:
         db.expunge_all()
 
 
-PURGE_ACTION = "audit.purge"
+PURGE_ACTION = AuditAction.audit_purge
 
 
 def verify_trail(
