@@ -136,10 +136,9 @@ def overrides(
     ctx: RequestContext = Depends(guard(Permission.privacy_manage, AuditAction.privacy_overrides)),
 ) -> OverridesReport:
     """How often advisors depart from the model, per advisor and overall (automation bias)."""
-    start, end = utc_period(start, end)
-    end = end or datetime.now(UTC)
     # A given start is checked against the default end too (a start in the future: 422).
-    start, end = utc_period(start, end) if start else (end - timedelta(days=DEFAULT_OVERRIDES_DAYS), end)
+    start, end = utc_period(start, end or datetime.now(UTC))
+    start = start or end - timedelta(days=DEFAULT_OVERRIDES_DAYS)
     report = service.overrides_report(ctx.db, start, end)
     ctx.audit(
         details={"from": start.isoformat(), "to": end.isoformat(), "decisions": report.overall.decisions},

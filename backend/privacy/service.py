@@ -161,6 +161,20 @@ class Erasure:
     decisions_anonymised: int
 
 
+def _forget(db: Session, pseudonyms: list[str], now: datetime) -> tuple[int, int, int]:
+    """What an erasure and the end of the retention period share (caller commits): the
+    features and realised outcomes of ``pseudonyms`` deleted, their decisions kept as anonymous
+    oversight statistics (pseudonym and free-text reason, which may describe the person,
+    cleared). Returns (clients deleted, outcomes deleted, decisions anonymised)."""
+    clients = db.execute(delete(Client).where(Client.pseudonym.in_(pseudonyms))).rowcount
+    outcomes = delete_outcomes(db, pseudonyms)
+    decisions = db.execute(
+        update(AdvisorDecision).where(AdvisorDecision.pseudonym.in_(pseudonyms))
+        .values(pseudonym=None, reason=None, anonymised_at=now)
+    ).rowcount
+    return int(clients or 0), outcomes, int(decisions or 0)
+
+
 def erase(
     db: Session, client: StoredClient, candidates: list[str], tombstones: Sequence[Pseudonym] = ()
 ) -> Erasure:
@@ -174,14 +188,8 @@ def erase(
     """
     now = datetime.now(UTC)
     deleted = erase_client(db, client.pseudonym, client.key_version, tombstones)
-    # After a key rotation an older row or tombstone may exist under another version.
-    db.execute(delete(Client).where(Client.pseudonym.in_(candidates)))
-    delete_outcomes(db, [client.pseudonym, *candidates])  # realised outcomes go with the client
-    anonymised = db.execute(
-        update(AdvisorDecision)
-        .where(AdvisorDecision.pseudonym.in_(candidates))
-        .values(pseudonym=None, reason=None, anonymised_at=now)
-    ).rowcount
+    # After a key rotation an older row may exist under another version: it goes too.
+    _, _, anonymised = _forget(db, [client.pseudonym, *candidates], now)
     db.flush()
     return Erasure(client.pseudonym, now, deleted, int(anonymised or 0))
 
@@ -352,13 +360,9 @@ def expire_clients(db: Session, retention_days: int, now: datetime) -> ClientRet
     for start in range(0, len(people), _RETENTION_BATCH):
         batch = people[start : start + _RETENTION_BATCH]
         shots, anonymous = decisions_service.erase(db, batch, now)
+        gone, lost, detached = _forget(db, batch, now)
         snapshots, contests = snapshots + shots, contests + anonymous
-        outcomes += delete_outcomes(db, batch)
-        decisions += int(db.execute(
-            update(AdvisorDecision).where(AdvisorDecision.pseudonym.in_(batch))
-            .values(pseudonym=None, reason=None, anonymised_at=now)
-        ).rowcount or 0)
-        clients += int(db.execute(delete(Client).where(Client.pseudonym.in_(batch))).rowcount or 0)
+        clients, outcomes, decisions = clients + gone, outcomes + lost, decisions + detached
     if clients:
         bump_clients_revision(db)  # the aggregates and caches keyed on the population are stale
     db.flush()
