@@ -9,13 +9,21 @@ speaks both languages (``lang=fr|en``).
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, date, datetime
 from typing import Final
 from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_skeleton, format_time
-from babel.numbers import format_compact_currency, format_currency, format_decimal, format_percent
+from babel.numbers import (
+    NumberFormatError,
+    format_compact_currency,
+    format_currency,
+    format_decimal,
+    format_percent,
+    parse_decimal,
+)
 
 LANGUAGES: Final = ("fr", "en")
 DEFAULT_LANGUAGE: Final = "fr"
@@ -208,6 +216,17 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "fr": "Champs obligatoires à remplir : {fields}. Rien n'a été évalué.",
         "en": "Required fields to fill in: {fields}. Nothing was scored.",
     },
+    "form.unreadable": {"fr": "Valeurs à corriger (rien n'a été évalué) :", "en": "Values to correct (nothing was scored):"},
+    "entry.not_a_number": {
+        "fr": "« {text} » n'est pas un nombre (par exemple 42 000 ou 0,62)",
+        "en": "“{text}” is not a number (for instance 42,000 or 0.62)",
+    },
+    "entry.ambiguous": {
+        "fr": "« {text} » est ambigu : les milliers s'écrivent avec une espace (42 000), les décimales après une virgule (0,62)",
+        "en": "“{text}” is ambiguous: write thousands with a comma (42,000) and decimals with a point (0.62)",
+    },
+    "entry.whole": {"fr": "{value} n'est pas un nombre entier", "en": "{value} is not a whole number"},
+    "entry.range": {"fr": "{value} n'est pas entre {low} et {high}", "en": "{value} is not between {low} and {high}"},
     "form.refused": {
         "fr": "Valeur refusée pour : {fields}. Vérifiez qu'elle est dans les limites indiquées. Rien n'a été évalué.",
         "en": "Value refused for: {fields}. Check it lies within the limits shown. Nothing was scored.",
@@ -1315,6 +1334,62 @@ def significant_decimals(value: float | int) -> int:
     if size >= 10:
         return 1
     return 2 - math.floor(math.log10(size))
+
+
+class EntryError(ValueError):
+    """A typed number that cannot be read without guessing; ``key`` is the catalog's sentence
+    saying why (``entry.*``)."""
+
+    def __init__(self, key: str, text: str) -> None:
+        super().__init__(f"{key}: {text!r}")
+        self.key, self.text = key, text
+
+
+_BLANKS: Final = re.compile(r"[\s\u00a0\u202f\u2009\u2007]+")
+# "42.000", "1,250": thousands, or decimals? (a comma groups thousands in English only)
+_THREE_DECIMALS: Final = re.compile(r"-?[1-9]\d{0,2}([.,])\d{3}(\1\d{3})*")
+
+
+def entry_text(value: float | int | None, lang: str, digits: int) -> str:
+    """``value`` as a form field shows it for typing: grouped the local way, at most ``digits``
+    decimals and no trailing zero (``42 000``, ``0,62``; ``42,000``, ``0.62``)."""
+    if value is None:
+        return ""
+    return format_decimal(value, "#,##0" + ("." + "#" * digits if digits else ""), locale=_locale(lang))
+
+
+def parse_entry(text: str, lang: str) -> float | None:
+    """A number typed the local way, or None for a blank: in French ``42 000,5`` (any kind of
+    space between thousands, a comma before the decimals; a point is read as the decimal mark
+    too, ``0.62``), in English ``42,000.5``. Raises :class:`EntryError` rather than guess:
+    ``42.000`` or ``42,000`` in French and ``42.000`` in English (42 or 42 thousand?), ``0,62``
+    in English (Babel's strict reading refuses a misplaced grouping comma), a letter or an
+    exponent.
+
+    Streamlit's number input reads none of this: in a French browser it dropped the comma of
+    ``42000,5`` and kept 420005 (streamlit#5686; decision 0033)."""
+    raw = text.strip().removesuffix("€").strip()
+    if not raw:
+        return None
+    if any(c.isalpha() for c in raw):
+        raise EntryError("entry.not_a_number", text.strip())
+    compact = _BLANKS.sub("", raw)
+    three = _THREE_DECIMALS.fullmatch(compact)
+    if three and (lang == "fr" or three.group(1) == "."):
+        raise EntryError("entry.ambiguous", text.strip())
+    candidate = compact
+    if lang == "fr":
+        if "," in compact and "." in compact:
+            raise EntryError("entry.not_a_number", text.strip())
+        candidate = compact.replace(".", ",")
+    locale = _locale(lang)
+    try:
+        parsed = parse_decimal(candidate, locale=locale, strict=True)
+    except NumberFormatError:
+        raise EntryError("entry.not_a_number", text.strip()) from None
+    if not parsed.is_finite():
+        raise EntryError("entry.not_a_number", text.strip())
+    return float(parsed)
 
 
 def money(value: float | int | None, lang: str, digits: int = 0) -> str:

@@ -11,6 +11,7 @@ import datetime as dt
 import re
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import streamlit as st
@@ -128,6 +129,54 @@ def choice(widget: Callable[..., Any], label: str, options: Sequence[T], *, key:
                    key=f"{key}.{lang()}", **kwargs)
     st.session_state[key] = value
     return value
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """What a number field holds when it cannot be used: why, in the page's language."""
+
+    reason: str
+
+
+def number_entry(widget: Callable[..., str], label: str, value: float | None, *, key: str, digits: int,
+                 low: float | None = None, high: float | None = None, whole: bool = False,
+                 **kwargs: Any) -> float | None | Unreadable:
+    """A number typed the page's way (``42 000,5`` in French, ``42,000.5`` in English) in a text
+    field (``widget``: ``st.text_input`` or a column's), read with ``i18n.parse_entry``; blank
+    is None. Streamlit's number input would keep an English decimal point and, in a French
+    browser, silently drop a typed comma (decision 0033).
+
+    The field shows ``value`` (at most ``digits`` decimals); left as shown it gives ``value``
+    back exactly (its rounding is not an edit) and is not checked against the bounds, so a
+    client's own special value can be shown. Anything typed must lie in [``low``, ``high``]
+    and, with ``whole``, be a whole number, or an :class:`Unreadable` says why. As
+    ``choice``, the field is keyed by language and starts from the value the page last used,
+    kept under ``key``; ``forget(key)`` drops it all."""
+    language = lang()
+    field_key = f"{key}.{language}"
+    seed_key = f"{field_key}.shown"
+    if field_key not in st.session_state or seed_key not in st.session_state:
+        start = st.session_state.get(key, value)
+        shown = i18n.entry_text(start, language, digits)
+        st.session_state[field_key] = shown
+        st.session_state[seed_key] = (shown, start)
+    text = widget(label, key=field_key, **kwargs) or ""
+    shown, start = st.session_state[seed_key]
+    if text.strip() == shown:
+        st.session_state[key] = start
+        return start
+    try:
+        number = i18n.parse_entry(text, language)
+    except i18n.EntryError as error:
+        return Unreadable(t(error.key, text=error.text))
+    if number is not None:
+        if whole and not number.is_integer():
+            return Unreadable(t("entry.whole", value=text.strip()))
+        if (low is not None and number < low) or (high is not None and number > high):
+            low_text, high_text = (i18n.entry_text(v, language, digits) or "…" for v in (low, high))
+            return Unreadable(t("entry.range", value=text.strip(), low=low_text, high=high_text))
+    st.session_state[key] = number
+    return number
 
 
 def new_subject() -> None:

@@ -369,7 +369,7 @@ def _inputs_fetches(live: LiveApi) -> int:
 
 
 def _form_widgets(at: AppTest, prefix: str) -> list:
-    return [w for w in [*at.number_input, *at.selectbox] if w.key and w.key.startswith(prefix)]
+    return [w for w in [*at.text_input, *at.selectbox] if w.key and w.key.startswith(prefix)]
 
 
 _SUFFIXES = re.compile(r"(@\d+)?(\.(fr|en))?$")
@@ -399,7 +399,7 @@ def test_the_what_if_starts_from_every_value_the_client_file_holds(monkeypatch, 
     at.run()
     assert not at.exception and not _errors(at), _errors(at)
     empty = [_field(w, "whatif_") for w in _form_widgets(at, "whatif_")
-             if w.value is None and pd.notna(stored[_field(w, "whatif_")])]
+             if w.value in (None, "") and pd.notna(stored[_field(w, "whatif_")])]
     assert not empty, f"left empty although the file holds a value: {empty}"
 
 
@@ -427,6 +427,8 @@ def test_what_if_and_new_applicant_forms_are_built_from_the_api_input_spec(monke
     assert _inputs_fetches(live_api) == before + 1
     assert {f.name for f in at.session_state[INPUTS_KEY]["spec"].fields} == set(spec)
     whatif = _form_widgets(at, "whatif_")
+    family = [w.value for w in whatif if _field(w, "whatif_") == "CNT_FAM_MEMBERS"]
+    assert re.fullmatch(r"\d+", family[0]), family  # a number of people: "2", not "2.000"
     at.switch_page("screens/advisor_new_applicant.py").run()
     assert not at.exception and not _errors(at), _errors(at)
     applicant = _form_widgets(at, "applicant_")
@@ -447,10 +449,11 @@ def test_what_if_and_new_applicant_forms_are_built_from_the_api_input_spec(monke
                 assert box.type == "selectbox"
                 assert len(box.options) == len(field["levels"]) + (1 if field["nullable"] else 0)
             else:
-                assert box.type == "number_input"
-                assert (box.proto.min, box.proto.max) == (field["min"], field["max"])
-                if name.startswith("CNT_"):  # a number of people: "2", whole steps (it read "2.000")
-                    assert (box.proto.step, box.proto.format) == (1, "%.0f"), (name, box.proto.format)
+                # Typed the French way in a text field (Streamlit's number input dropped a comma).
+                assert box.type == "text_input"
+                digits = 0 if name.startswith("AMT_") or field["type"] == "integer" or name.startswith("CNT_") else 2
+                bounds = (i18n.number(field["min"], "fr", digits), i18n.number(field["max"], "fr", digits))
+                assert box.help == f"Entre {bounds[0]} et {bounds[1]}", (name, box.help)
     assert "CNT_FAM_MEMBERS" in {_field(w, "applicant_") for w in applicant}
     assert _inputs_fetches(live_api) == before + 1  # the new-applicant page reused it too
 
@@ -483,15 +486,15 @@ def test_another_client_opens_with_its_own_values_in_the_what_if_and_decision_fo
     # Clients no other test records a decision for: each shows the first decision's form.
     first, second = str(applicant_ids[11]), str(applicant_ids[12])
     fresh = _open(_own_advisor(monkeypatch, live_api, "forms-fresh"), second)
-    own_income = widget(fresh, "number_input", "whatif_AMT_INCOME_TOTAL").value
+    own_income = widget(fresh, "text_input", "whatif_AMT_INCOME_TOTAL").value
     own_choice = widget(fresh, "radio", "final_decision_choice").value
 
     at = _open(_own_advisor(monkeypatch, live_api, "forms-two-clients"), first)
-    income = widget(at, "number_input", "whatif_AMT_INCOME_TOTAL")
-    typed = 123_457.0 if income.value != 123_457.0 else 123_458.0
-    income.set_value(typed)
+    income = widget(at, "text_input", "whatif_AMT_INCOME_TOTAL")
+    typed = "123 457" if income.value != "123\u202f457" else "123 458"
+    income.input(typed)
     next(b for b in at.button if b.label == "Simuler").click().run()
-    assert widget(at, "number_input", "whatif_AMT_INCOME_TOTAL").value == typed
+    assert widget(at, "text_input", "whatif_AMT_INCOME_TOTAL").value == typed
     choice = widget(at, "radio", "final_decision_choice")
     other = "refuse" if choice.value == "approve" else "approve"
     choice.set_value(other)
@@ -499,7 +502,7 @@ def test_another_client_opens_with_its_own_values_in_the_what_if_and_decision_fo
     assert widget(at, "radio", "final_decision_choice").value == other
 
     _open(at, second)
-    assert widget(at, "number_input", "whatif_AMT_INCOME_TOTAL").value == own_income != typed
+    assert widget(at, "text_input", "whatif_AMT_INCOME_TOTAL").value == own_income != typed
     assert widget(at, "radio", "final_decision_choice").value == own_choice
 
 
@@ -534,29 +537,28 @@ def _click_label(at: AppTest, label: str) -> AppTest:
 
 
 def test_what_if_and_new_applicant_forms_show_a_new_score(monkeypatch, live_api: LiveApi):
-    spec = _spec(live_api)
     at = _logged_in(monkeypatch, live_api, "advisor")
     at.session_state[CLIENT_KEY] = live_api.client_id
     at.run()
-    field = next(n for n in at.number_input if n.key and n.key.startswith("whatif_"))
-    bounds = spec[_field(field, "whatif_")]
-    # Inside a form, the new value and the submit click travel in the same run.
-    field.set_value(bounds["max"] if field.value != bounds["max"] else bounds["min"])
+    income = widget(at, "text_input", "whatif_AMT_INCOME_TOTAL")
+    # Inside a form, the new value and the submit click travel in the same run. Typed the French
+    # way: Streamlit's number input, in a French browser, dropped the comma (420005 for 42000,5).
+    income.input("95 000,5" if income.value != "95\u202f000,5" else "96 000,5")
     next(b for b in at.button if b.label == "Simuler").click().run()
     assert not at.exception and not _errors(at), _errors(at)
-    assert any("Nouvelle probabilité" in m.value for m in at.markdown), ([i.value for i in at.info], field.key, field.value)
+    assert any("Nouvelle probabilité" in m.value for m in at.markdown), ([i.value for i in at.info], income.value)
     at.switch_page("screens/advisor_new_applicant.py").run()
     next(b for b in at.button if b.label == "Évaluer la demande").click().run()
     assert not at.exception
     assert any("Champs obligatoires à remplir" in e.value for e in at.error), "an empty applicant is not scored"
-    at.number_input(key="applicant_AMT_INCOME_TOTAL").set_value(42000.0)
-    at.number_input(key="applicant_AMT_CREDIT").set_value(150000.0)
-    at.number_input(key="applicant_DAYS_BIRTH").set_value(38.0)
+    at.text_input(key="applicant_AMT_INCOME_TOTAL.fr").input("42 000")
+    at.text_input(key="applicant_AMT_CREDIT.fr").input("150\u202f000")
+    at.text_input(key="applicant_DAYS_BIRTH.fr").input("38,5")
     # The annuity is asked for: left blank it read as "unknown" and lowered most applicants' risk.
     next(b for b in at.button if b.label == "Évaluer la demande").click().run()
     assert any("Champs obligatoires à remplir" in e.value and "Annuité du prêt" in e.value for e in at.error), \
         [e.value for e in at.error]
-    at.number_input(key="applicant_AMT_ANNUITY").set_value(9000.0)
+    at.text_input(key="applicant_AMT_ANNUITY.fr").input("9000")
     # So is the contract type: never missing in training, "unknown" lowered most applicants' risk.
     next(b for b in at.button if b.label == "Évaluer la demande").click().run()
     assert any("Champs obligatoires à remplir" in e.value and "Type de contrat" in e.value for e in at.error), \

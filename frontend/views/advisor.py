@@ -7,7 +7,6 @@ Every API answer is parsed with the contract's models (``frontend.contract``, ge
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import pandas as pd
@@ -344,17 +343,6 @@ def render_similar(similar: contract.Similar) -> None:
         ui.table(similar_rows(similar))
 
 
-def _number_step(field: contract.InputField) -> float:
-    """A sensible +/- step: 100 € on amounts, 0,01 on a 0-1 score, a thousandth of the range
-    otherwise."""
-    if field.name.startswith("AMT_"):
-        return 100.0
-    low, high = field.min, field.max
-    if low is None or high is None or high <= low:
-        return 1.0
-    return float(10 ** math.floor(math.log10((high - low) / 100)))
-
-
 def _label(field: contract.InputField) -> str:
     label = ui.t(YEARS_FIELDS[field.name]) if field.name in YEARS_FIELDS else field.label
     return f"{label} *" if field.required else label
@@ -375,31 +363,32 @@ def _field_input(column: Any, field: contract.InputField, value: Any, key: str) 
             help=ui.t("form.required_help") if field.required else None,
         )
     if field.name in YEARS_FIELDS:
-        years = _to_years(value)
         low_years = _to_years(field.max) if field.max is not None else 0.0
         high_years = _to_years(field.min) if field.min is not None else 100.0
-        entered = column.number_input(
-            label, value=round(years, 1) if years is not None else None, min_value=round(low_years or 0.0, 1),
-            max_value=round(high_years or 100.0, 1), step=1.0, format="%.1f", key=key,
-            help=ui.t("form.years_help", low=ui.num(low_years, 0), high=ui.num(high_years, 0)),
+        low_years, high_years = round(low_years or 0.0, 1), round(high_years or 100.0, 1)
+        years = _to_years(value)
+        entered = ui.number_entry(
+            column.text_input, label, round(years, 1) if years is not None else None, key=key, digits=1,
+            low=low_years, high=high_years, help=ui.t("form.years_help", low=ui.num(low_years, 0), high=ui.num(high_years, 0)),
         )
-        return None if entered is None else -round(float(entered) * DAYS_PER_YEAR)
-    integer = field.type == "integer"
+        if entered is None or isinstance(entered, ui.Unreadable):
+            return entered
+        # Shown as the client's own value: the exact days back, not the rounded years.
+        return value if years is not None and entered == round(years, 1) else -round(float(entered) * DAYS_PER_YEAR)
     # A count kept as a decimal in the bank's file (the family size, CNT_FAM_MEMBERS: "2.0"):
-    # whole steps, shown as a whole number ("2", not "2.000").
-    count = not integer and field.name.startswith("CNT_")
-    cast = int if integer else float
-    current = cast(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-    options_: dict[str, Any] = {"step": 1 if integer else 1.0 if count else _number_step(field)}
+    # a whole number, shown as one ("2", not "2.000").
+    whole = field.type == "integer" or field.name.startswith("CNT_")
+    digits = 0 if whole else 2 if field.name.startswith("AMT_") else 3
+    current = float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    options: dict[str, Any] = {}
     if field.min is not None and field.max is not None:
-        digits = 0 if integer or count or field.name.startswith("AMT_") else 2
-        options_["help"] = ui.t("form.range", low=ui.num(field.min, digits), high=ui.num(field.max, digits))
-        # A special value outside the range (e.g. the "not employed" sentinel) is accepted by
-        # the API: the widget then drops its bounds rather than refuse to show the client.
-        if current is None or field.min <= current <= field.max:
-            options_.update(min_value=cast(field.min), max_value=cast(field.max))
-    number_format = "%d" if integer else ("%.0f" if count or field.name.startswith("AMT_") else "%.3f")
-    return column.number_input(label, value=current, format=number_format, key=key, **options_)
+        shown = 0 if whole or field.name.startswith("AMT_") else 2
+        options["help"] = ui.t("form.range", low=ui.num(field.min, shown), high=ui.num(field.max, shown))
+    entered = ui.number_entry(column.text_input, label, current, key=key, digits=digits, low=field.min,
+                              high=field.max, whole=whole, **options)
+    if field.type == "integer" and isinstance(entered, float):
+        return int(entered)
+    return entered
 
 
 def _feature_inputs(fields: list[tuple[contract.InputField, Any]], prefix: str, *,
@@ -412,6 +401,16 @@ def _feature_inputs(fields: list[tuple[contract.InputField, Any]], prefix: str, 
         key = f"{prefix}_{field.name}"
         values[field.name] = _field_input(columns[index % 2], field, value, ui.about_subject(key) if about_client else key)
     return values
+
+
+def _unreadable(fields: list[contract.InputField], values: dict[str, Any]) -> bool:
+    """Say which typed values cannot be used (not a number, ambiguous, out of bounds), each by
+    its label; True when there is one and nothing may be sent."""
+    problems = [f"- {ui.literal(_label(field).removesuffix(' *') + ui.colon() + value.reason)}"
+                for field in fields if isinstance(value := values.get(field.name), ui.Unreadable)]
+    if problems:
+        st.error("\n".join([ui.t("form.unreadable"), *problems]))
+    return bool(problems)
 
 
 def _refusal_text(error: ApiError, spec: contract.InputSpec) -> str:
@@ -437,7 +436,7 @@ def render_whatif(client_id: str, profile: contract.ClientProfile, score: contra
     with st.form("whatif"):
         values = _feature_inputs(fields, WHATIF_PREFIX, about_client=True)
         submitted = st.form_submit_button(ui.t("whatif.submit"), type="primary")
-    if not submitted:
+    if not submitted or _unreadable([field for field, _ in fields], values):
         return
     original = {field.name: value for field, value in fields}
     overrides = {name: value for name, value in values.items() if value != original.get(name)}
@@ -596,7 +595,7 @@ def new_applicant_page() -> None:
         values = _feature_inputs([(field, None) for field in form_fields(spec)], "applicant")
         st.caption(ui.t("form.required_note").replace("*", "\\*"))  # a star, not a Markdown list
         submitted = st.form_submit_button(ui.t("applicant.submit"), type="primary")
-    if not submitted:
+    if not submitted or _unreadable(form_fields(spec), values):
         return
     features = {name: value for name, value in values.items() if value not in ("", None)}
     missing = [f for f in form_fields(spec) if f.required and f.name not in features]

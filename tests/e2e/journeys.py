@@ -286,8 +286,8 @@ def advisor_journey(page, client_id: str, unknown_id: str) -> list[str]:
     # What-if: change the income and simulate.
     page.get_by_role("tab", name="Simulation").click()
     settle(page)
-    income = page.get_by_label("Revenu annuel *", exact=True).and_(page.get_by_role("spinbutton"))
-    income.fill("250000")
+    income = page.get_by_label("Revenu annuel *", exact=True).and_(page.get_by_role("textbox"))
+    income.fill("250 000,5")
     page.get_by_role("button", name="Simuler").click()
     settle(page, 1500)
     if not page.get_by_text("Nouvelle probabilité").count() and not page.get_by_text("Aucune valeur modifiée").count():
@@ -348,6 +348,10 @@ def advisor_journey(page, client_id: str, unknown_id: str) -> list[str]:
 
 def new_applicant_journey(page) -> list[str]:
     found: list[str] = []
+
+    def field(label: str):
+        return page.get_by_label(label, exact=True).and_(page.get_by_role("textbox"))
+
     open_page(page, "Nouvelle demande")
     # The form's note explains the star of the required fields, as a star (not a list bullet).
     if not page.get_by_text("* obligatoire. Les champs laissés vides", exact=False).count():
@@ -359,11 +363,18 @@ def new_applicant_journey(page) -> list[str]:
     if page.locator(".js-plotly-plot").count():
         found.append("an empty applicant was scored")
     shot(page, "advisor-new-applicant-empty")
-    page.get_by_label("Revenu annuel *", exact=True).and_(page.get_by_role("spinbutton")).fill("42000")
-    page.get_by_label("Montant du crédit *", exact=True).and_(page.get_by_role("spinbutton")).fill("150000")
-    page.get_by_label("Annuité du prêt *", exact=True).and_(page.get_by_role("spinbutton")).fill("9000")
-    page.get_by_label("Âge (années) *", exact=True).and_(page.get_by_role("spinbutton")).fill("38")
+    # Typed as a French advisor types (a number input kept 420005 for "42000,5"); an ambiguous
+    # "42.000" is refused, saying why, before anything is scored.
+    field("Revenu annuel *").fill("42.000")
+    field("Montant du crédit *").fill("150 000")
+    field("Annuité du prêt *").fill("9000,5")
+    field("Âge (années) *").fill("38,5")
     choose(page, "Type de contrat *", "Prêt personnel")
+    page.get_by_role("button", name="Évaluer la demande").click()
+    settle(page)
+    if not page.get_by_text("« 42.000 » est ambigu").count() or page.locator(".js-plotly-plot").count():
+        found.append("an ambiguous income was not refused, or was scored")
+    field("Revenu annuel *").fill("42 000")
     page.get_by_role("button", name="Évaluer la demande").click()
     page.locator(".js-plotly-plot .indicatorlayer").first.wait_for(timeout=WAIT_MS)
     settle(page, 1000)
