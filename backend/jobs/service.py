@@ -8,7 +8,9 @@ stores the aggregates with the model version, the population revision and the ti
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,6 +39,9 @@ if TYPE_CHECKING:
 KINDS = stored.KINDS
 ROWS_PER_PARTITION = 20_000
 MAX_PARTITIONS = 512
+LOST_INPUTS_ATTEMPTS = 2  # a graph cancelled for lost inputs is submitted once more (_on_cluster)
+
+logger = logging.getLogger(__name__)
 
 
 class JobFailed(RuntimeError):
@@ -127,24 +132,7 @@ def run_job(
         count = partitions or max(1, min(MAX_PARTITIONS, -(-rows // ROWS_PER_PARTITION)))
         bounds = tasks.partition_bounds(count)
         url = _worker_url(settings)
-        model = client.scatter(tasks.shipped_model(bundle), broadcast=True, hash=False)
-        lows, highs = [b[0] for b in bounds], [b[1] for b in bounds]
-        urls = [url] * len(bounds)
-        if kind == "portfolio":
-            futures = client.map(tasks.portfolio_task, urls, lows, highs, model=model,
-                                 threshold=float(bundle.threshold), pure=False)
-            total = add_partials(client.gather(futures), float(bundle.threshold))
-            payload = finish_aggregates(total, float(bundle.threshold), bundle.version)
-        elif kind == "drift":
-            reference = client.scatter(bundle.monitoring_reference, broadcast=True, hash=False)
-            futures = client.map(tasks.drift_task, urls, lows, highs, model=model, reference=reference, pure=False)
-            counts = monitoring.add_counts(client.gather(futures))
-            if counts["rows"] == 0:
-                raise JobFailed("no client imported: nothing to compare with the training reference")
-            payload = monitoring.drift_report(bundle.monitoring_reference, counts, previous)
-        else:
-            futures = client.map(tasks.backtest_task, urls, lows, highs, model=model, pure=False)
-            payload = _backtest(client.gather(futures))
+        payload = _on_cluster(lambda: _compute(kind, client, bundle, bounds, url, previous))
         rows = int(payload.get("rows", payload.get("n") or payload.get("summary", {}).get("applicants", 0)) or 0)
         seconds = time.perf_counter() - started
         with session_scope(factory) as db:
@@ -156,6 +144,49 @@ def run_job(
     finally:
         engine.dispose()
     return JobResult(kind, bundle.version, revision, rows, len(bounds), seconds, payload, aggregate_id)
+
+
+def _compute(kind: str, client: DaskClient, bundle: ModelBundle, bounds: list[tuple[str, str | None]],
+             url: str | None, previous: dict[str, Any] | None) -> dict[str, Any]:
+    """Ship the model (and the drift reference) to the workers, map one task per partition and
+    reduce the results into the job's payload."""
+    model = client.scatter(tasks.shipped_model(bundle), broadcast=True, hash=False)
+    lows, highs = [b[0] for b in bounds], [b[1] for b in bounds]
+    urls = [url] * len(bounds)
+    if kind == "portfolio":
+        futures = client.map(tasks.portfolio_task, urls, lows, highs, model=model,
+                             threshold=float(bundle.threshold), pure=False)
+        total = add_partials(client.gather(futures), float(bundle.threshold))
+        return finish_aggregates(total, float(bundle.threshold), bundle.version)
+    if kind == "drift":
+        reference = client.scatter(bundle.monitoring_reference, broadcast=True, hash=False)
+        futures = client.map(tasks.drift_task, urls, lows, highs, model=model, reference=reference, pure=False)
+        counts = monitoring.add_counts(client.gather(futures))
+        if counts["rows"] == 0:
+            raise JobFailed("no client imported: nothing to compare with the training reference")
+        return monitoring.drift_report(bundle.monitoring_reference, counts, previous)
+    futures = client.map(tasks.backtest_task, urls, lows, highs, model=model, pure=False)
+    return _backtest(client.gather(futures))
+
+
+def _on_cluster(compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """``compute()``, once more if the cluster lost what was scattered for it.
+
+    The scheduler cancels a graph whose inputs it no longer holds ("lost dependencies": a worker
+    holding the scattered model gone, or the key released before the tasks were submitted); the
+    tasks never ran, nothing was stored, and scattering again is all it takes. Seen once in CI
+    on the tests' long-lived local cluster. Any other failure, or a second loss, is raised."""
+    from distributed.client import FutureCancelledError
+
+    attempt = 1
+    while True:
+        try:
+            return compute()
+        except FutureCancelledError as exc:
+            if getattr(exc, "reason", None) != "lost dependencies" or attempt >= LOST_INPUTS_ATTEMPTS:
+                raise
+            attempt += 1
+            logger.warning("job inputs lost on the cluster (%s); scattering them again", exc)
 
 
 def _backtest(parts: list[dict[str, Any]]) -> dict[str, Any]:
