@@ -168,6 +168,52 @@ def test_readiness_follows_the_database_going_down_and_coming_back(
     assert PG_ADMIN_URL
 
 
+def test_a_pooled_connection_is_pinged_only_after_sitting_idle_and_a_dead_one_is_replaced(pg_url, monkeypatch):
+    """``pool_pre_ping`` cost every request a round trip; now only a connection idle for
+    ``PING_AFTER_IDLE_SECONDS`` is checked, and one the server dropped meanwhile is replaced
+    before the request sees it. One dropped within the delay fails that request only."""
+    from sqlalchemy import exc as sa_exc
+    from sqlalchemy import text
+
+    from backend import db as db_module
+
+    engine = make_engine(pg_url, pool_size=1)
+    admin = make_engine(pg_url, pool_size=1)
+    pings: list[bool] = []
+    real_ping = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda connection: pings.append(True) or real_ping(connection))
+    pid_of = text("SELECT pg_backend_pid()")
+
+    def kill(pid: int) -> None:
+        with admin.connect() as connection:
+            assert connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar() is True
+        time.sleep(0.2)
+
+    try:
+        with engine.connect() as connection:
+            first = connection.execute(pid_of).scalar()
+        for _ in range(3):  # reused at once, as under load: no ping
+            with engine.connect() as connection:
+                assert connection.execute(pid_of).scalar() == first
+        assert pings == []
+
+        kill(first)
+        monkeypatch.setattr(db_module, "PING_AFTER_IDLE_SECONDS", 0.0)  # it sat idle past the delay
+        with engine.connect() as connection:
+            second = connection.execute(pid_of).scalar()  # replaced before use: no error
+        assert second != first and pings == [True]
+
+        monkeypatch.setattr(db_module, "PING_AFTER_IDLE_SECONDS", 3600.0)  # dropped while "in use"
+        kill(second)
+        with pytest.raises(sa_exc.OperationalError), engine.connect() as connection:
+            connection.execute(pid_of)
+        with engine.connect() as connection:  # the pool replaced it: the next request works
+            assert connection.execute(pid_of).scalar() not in (first, second)
+    finally:
+        engine.dispose()
+        admin.dispose()
+
+
 def test_request_log_has_route_template_request_id_and_no_raw_path(db_url, make_settings, capsys):
     app = create_app(make_settings(db_url))
     router = APIRouter()
