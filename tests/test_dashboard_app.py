@@ -19,6 +19,7 @@ from frontend.api import Tokens
 from frontend.navigation import ROLE_PAGES
 from frontend.ui import TOKENS_KEY
 from frontend.views.advisor import CLIENT_KEY, INPUTS_KEY, SAMPLE_SIZE, YEARS_FIELDS
+from ml.schema import ID_COLUMN
 from tests.fixtures.live import LIVE_PASSWORD, LiveApi, api_token, octroi
 
 APP = str(Path(__file__).resolve().parents[1] / "frontend" / "app.py")
@@ -573,3 +574,30 @@ def test_what_if_and_new_applicant_forms_show_a_new_score(monkeypatch, live_api:
     assert re.search(r"Inconnues aussi.*: \d+ variables que le formulaire ne demande pas \(dont [^_]+\)\. "
                      r"Ce score est indicatif\.", unlearned[0]), unlearned[0]
     assert any("Décision" in s.value for s in [*at.success, *at.error])
+
+
+def test_a_what_if_sends_only_what_the_advisor_changed_even_for_a_pensioner(
+    monkeypatch, live_api: LiveApi, applicants_csv
+):
+    """An income typed the French way is sent as that number (a French browser's number input
+    made 420005 of 42000,5), and nothing else: a pensioner's employment, the "not employed"
+    value the form cannot show in years, is left empty and is not sent as "unknown"."""
+    from frontend.api import ApiClient
+
+    frame = pd.read_csv(applicants_csv, usecols=[ID_COLUMN, "DAYS_EMPLOYED"])
+    pensioner = str(int(frame.loc[frame["DAYS_EMPLOYED"] == 365243, ID_COLUMN].iloc[0]))
+    sent: list[dict] = []
+    post = ApiClient.post
+
+    def recording(self, path, payload=None, params=None):
+        if path == "/scoring/simulate":
+            sent.append(payload)
+        return post(self, path, payload, params)
+
+    monkeypatch.setattr(ApiClient, "post", recording)
+    at = _open(_own_advisor(monkeypatch, live_api, "whatif-pensioner"), pensioner)
+    assert widget(at, "text_input", "whatif_DAYS_EMPLOYED").value == ""
+    widget(at, "text_input", "whatif_AMT_INCOME_TOTAL").input("42 000,5")
+    next(b for b in at.button if b.label == "Simuler").click().run()
+    assert not at.exception and not _errors(at), _errors(at)
+    assert [s["overrides"] for s in sent] == [{"AMT_INCOME_TOTAL": 42000.5}]
