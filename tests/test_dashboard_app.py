@@ -559,6 +559,13 @@ def test_what_if_and_new_applicant_forms_show_a_new_score(monkeypatch, live_api:
     next(b for b in at.button if b.label == "Évaluer la demande").click().run()
     assert any("Champs obligatoires à remplir" in e.value and "Annuité du prêt" in e.value for e in at.error), \
         [e.value for e in at.error]
+    # Beyond the field's bounds (the API's input spec: at most 1 000 000): named, nothing scored.
+    at.text_input(key="applicant_AMT_ANNUITY.fr").input("2 000 000")
+    next(b for b in at.button if b.label == "Évaluer la demande").click().run()
+    assert any("Valeurs à corriger" in e.value and "Annuité du prêt" in e.value
+               and "est pas entre 1 et 1\u202f000\u202f000" in e.value for e in at.error), \
+        [e.value for e in at.error]
+    assert not any("Décision" in s.value for s in at.success)
     at.text_input(key="applicant_AMT_ANNUITY.fr").input("9000")
     # So is the contract type: never missing in training, "unknown" lowered most applicants' risk.
     next(b for b in at.button if b.label == "Évaluer la demande").click().run()
