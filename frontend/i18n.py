@@ -1322,8 +1322,7 @@ def significant(value: float | int | None, lang: str) -> str:
     ``1 234`` from ten and a thousand up), as the model's plain-language text writes a value."""
     if value is None:
         return "—"
-    digits = significant_decimals(value)
-    return format_decimal(value, "#,##0" + ("." + "#" * digits if digits else ""), locale=_locale(lang))
+    return entry_text(value, lang, significant_decimals(value))
 
 
 def significant_decimals(value: float | int) -> int:

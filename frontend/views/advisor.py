@@ -343,9 +343,14 @@ def render_similar(similar: contract.Similar) -> None:
         ui.table(similar_rows(similar))
 
 
+def _name(field: contract.InputField) -> str:
+    """A form field's name in sentences (no required star)."""
+    return ui.t(YEARS_FIELDS[field.name]) if field.name in YEARS_FIELDS else field.label
+
+
 def _label(field: contract.InputField) -> str:
-    label = ui.t(YEARS_FIELDS[field.name]) if field.name in YEARS_FIELDS else field.label
-    return f"{label} *" if field.required else label
+    """A form field's label: its name, starred when required."""
+    return f"{_name(field)} *" if field.required else _name(field)
 
 
 def _field_input(column: Any, field: contract.InputField, value: Any, key: str) -> Any:
@@ -406,7 +411,7 @@ def _feature_inputs(fields: list[tuple[contract.InputField, Any]], prefix: str, 
 def _unreadable(fields: list[contract.InputField], values: dict[str, Any]) -> bool:
     """Say which typed values cannot be used (not a number, ambiguous, out of bounds), each by
     its label; True when there is one and nothing may be sent."""
-    problems = [f"- {ui.literal(_label(field).removesuffix(' *') + ui.colon() + value.reason)}"
+    problems = [f"- {ui.literal(_name(field) + ui.colon() + value.reason)}"
                 for field in fields if isinstance(value := values.get(field.name), ui.Unreadable)]
     if problems:
         st.error("\n".join([ui.t("form.unreadable"), *problems]))
@@ -422,8 +427,8 @@ def _refusal_text(error: ApiError, spec: contract.InputSpec) -> str:
         return ui.error_message(error)
     missing = [f for f in named if f.required]
     if len(missing) == len(named):
-        return ui.t("form.missing", fields=", ".join(_label(f).removesuffix(" *") for f in missing))
-    return ui.t("form.refused", fields=", ".join(_label(f).removesuffix(" *") for f in named))
+        return ui.t("form.missing", fields=", ".join(_name(f) for f in missing))
+    return ui.t("form.refused", fields=", ".join(_name(f) for f in named))
 
 
 def render_whatif(client_id: str, profile: contract.ClientProfile, score: contract.Score) -> None:
@@ -480,7 +485,7 @@ def _unlearned(names: list[str]) -> None:
     others = [n for n in names if n not in fields or fields[n].form_order is None]
     lines = []
     if asked:
-        lines.append(ui.t("simulation.unlearned", fields=", ".join(_label(f).removesuffix(" *") for f in asked)))
+        lines.append(ui.t("simulation.unlearned", fields=", ".join(_name(f) for f in asked)))
     if others:
         examples = ", ".join(fields[n].label if n in fields else n for n in others[:3])
         lines.append(ui.t("simulation.unlearned_others", count=ui.num(len(others)), examples=examples))
@@ -492,7 +497,7 @@ def _unlearned_in_file(names: list[str]) -> None:
     until the file is completed (a simulation names the form's and counts the rest)."""
     spec = input_spec()
     fields = {f.name: f for f in (spec.fields if spec else [])}
-    named = [_label(fields[n]).removesuffix(" *") if n in fields else n for n in names]
+    named = [_name(fields[n]) if n in fields else n for n in names]
     st.warning(ui.t("score.unlearned", fields=", ".join(named)), icon=":material/help:")
 
 
@@ -601,7 +606,7 @@ def new_applicant_page() -> None:
     missing = [f for f in form_fields(spec) if f.required and f.name not in features]
     if missing:
         # Said at once, in the page's language; the API would refuse the same way (422).
-        st.error(ui.t("form.missing", fields=", ".join(_label(f).removesuffix(" *") for f in missing)))
+        st.error(ui.t("form.missing", fields=", ".join(_name(f) for f in missing)))
         return
     try:
         answer = ui.client().post("/scoring/simulate", {"features": features, "lang": ui.lang()})
