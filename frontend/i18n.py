@@ -398,8 +398,8 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "client.lookup_help": {"fr": "Le numéro client (SK_ID_CURR), par exemple 100001.", "en": "The client number (SK_ID_CURR), e.g. 100001."},
     "client.open": {"fr": "Ouvrir le dossier", "en": "Open the file"},
     "client.bad_id": {
-        "fr": "L'identifiant client doit être un nombre entier positif.",
-        "en": "The client id must be a positive whole number.",
+        "fr": "L'identifiant client est un nombre entier positif d'au plus 12 chiffres, par exemple 100001.",
+        "en": "The client id is a positive whole number of at most 12 digits, e.g. 100001.",
     },
     "client.unknown": {"fr": "Aucun client avec l'identifiant {client_id}.", "en": "No client with id {client_id}."},
     "client.prompt": {"fr": "Saisissez un identifiant client pour ouvrir son dossier.", "en": "Enter a client id to open their file."},
@@ -1068,6 +1068,16 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "challenger.status_registered": {"fr": "enregistré", "en": "registered"},
     "challenger.trained": {"fr": "Entraîné le", "en": "Trained"},
     "challenger.features": {"fr": "Variables", "en": "Features"},
+    # The registry's figures come from each version's training (out-of-fold predictions), not
+    # from the applicants' observed outcomes: a COMEX reader saw 0,772 here and 0,759 under
+    # Backtesting with the same "AUC" above both.
+    "challenger.auc": {"fr": "AUC (validation croisée)", "en": "AUC (cross-validation)"},
+    "challenger.measured": {
+        "fr": "AUC, seuil et coût : mesurés à l'entraînement de chaque version, en validation croisée (prédictions hors échantillon). "
+        "L'AUC sur les défauts réellement constatés est sous Surveillance du modèle, onglet Backtesting.",
+        "en": "AUC, threshold and cost: measured when each version was trained, by cross-validation (out-of-fold predictions). "
+        "The AUC on the defaults actually observed is under Model monitoring, Backtesting tab.",
+    },
     "challenger.days": {"fr": "Jours affichés", "en": "Days shown"},
     "challenger.champion": {"fr": "En production", "en": "Champion"},
     "challenger.challenger": {"fr": "Challenger", "en": "Challenger"},

@@ -179,6 +179,22 @@ def number_entry(widget: Callable[..., str], label: str, value: float | None, *,
     return number
 
 
+# The API's bound on a bank client id (``security.pseudonym.MAX_CLIENT_ID_DIGITS``; a test pins
+# them equal): a longer id is refused here, in the page's words, not by the API's 422.
+CLIENT_ID_DIGITS = 12
+
+
+def valid_client_id(raw: object) -> str | None:
+    """The bank client id typed in a look-up as the API expects it (ASCII digits, no leading
+    zeros, at most ``CLIENT_ID_DIGITS``), or None. ``str.isdigit`` alone also admits "²" (a key
+    of the French keyboard), which ``int`` then refuses with an exception on the page."""
+    candidate = str(raw).strip()
+    if not (candidate.isascii() and candidate.isdigit()):
+        return None
+    normalized = str(int(candidate))
+    return normalized if normalized != "0" and len(normalized) <= CLIENT_ID_DIGITS else None
+
+
 def new_subject() -> None:
     """Another client is on screen: the widgets keyed by ``about_subject`` start anew."""
     st.session_state[SUBJECT_KEY] = st.session_state.get(SUBJECT_KEY, 0) + 1

@@ -127,6 +127,19 @@ def test_advisor_sees_gauge_decision_and_explanation(monkeypatch, live_api: Live
     assert any(c.value.startswith("Risque") and "probabilité de défaut de" in c.value for c in at.caption)
 
 
+def test_a_mistyped_client_id_is_refused_in_words_and_closes_the_previous_file(monkeypatch, live_api: LiveApi):
+    """"²" (a key of the French keyboard) passed ``str.isdigit`` and ``int`` then raised on the
+    page; an id longer than the API takes came back as "client_id — valeur non valide"."""
+    at = _open(_logged_in(monkeypatch, live_api, "advisor"), live_api.client_id)
+    for typed in ("²", "10²", "99999999999999999999999", "-1"):
+        at.text_input(key="lookup_id").input(typed)
+        next(b for b in at.button if b.key == "lookup_open").click().run()
+        assert not at.exception, (typed, at.exception)
+        assert [e.value for e in at.error] == [i18n.translate("fr", "client.bad_id")], typed
+        assert not at.get("plotly_chart") and not at.metric, f"{typed}: the previous file is still on screen"
+    _open(at, live_api.client_id)
+
+
 def test_english_switch_translates_the_page(monkeypatch, live_api: LiveApi):
     at = _logged_in(monkeypatch, live_api, "comex")
     at.radio(key="octroi_lang").set_value("en").run()

@@ -159,5 +159,5 @@ def test_a_challenger_s_errors_and_each_version_s_threshold_and_cost_are_on_the_
                                     auc=0.7726, business_cost_per_client=0.514, threshold=0.0833, features=122,
                                     training_data_sha256=None, training_rows=50000)
     row = lifecycle.version_rows([version]).iloc[0]
-    assert (row["AUC"], row["Seuil de décision"], row["Coût métier moyen par client (1 = un bon client refusé)"], row["Variables"]) == (
+    assert (row["AUC (validation croisée)"], row["Seuil de décision"], row["Coût métier moyen par client (1 = un bon client refusé)"], row["Variables"]) == (
         "0,773", "8,3\u00a0%", "0,514", "122")

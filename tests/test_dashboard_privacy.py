@@ -15,10 +15,12 @@ from streamlit.testing.v1 import AppTest
 
 from frontend import i18n
 from frontend.navigation import MODEL_CARD, REGISTER, ROLE_PAGES, pages_for
+from frontend.ui import CLIENT_ID_DIGITS, valid_client_id
 from frontend.views.advisor import CLIENT_KEY, FINAL_KEY
 from frontend.views.compliance import VERIFICATION_KEY
-from frontend.views.privacy import ERASED_KEY, EXPORT_KEY, valid_client_id
+from frontend.views.privacy import ERASED_KEY, EXPORT_KEY
 from frontend.views.transparency import limits_section
+from security.pseudonym import MAX_CLIENT_ID_DIGITS
 from tests.fixtures.live import LiveApi, api_token
 from tests.test_dashboard_app import _errors, _logged_in, tables, widget
 from tests.test_dashboard_app import _texts as _body_texts
@@ -71,9 +73,36 @@ def test_other_roles_cannot_reach_the_data_subject_pages_by_url(monkeypatch, liv
 
 def test_client_id_input_is_normalised_or_refused():
     assert valid_client_id(" 0100002 ") == "100002"
-    assert valid_client_id("12a") is None
-    assert valid_client_id("0") is None
-    assert valid_client_id("-5") is None
+    assert valid_client_id("0000000000000100002") == "100002"  # zeros first do not count
+    assert valid_client_id("9" * CLIENT_ID_DIGITS) == "9" * CLIENT_ID_DIGITS
+    # The API's own bound: a longer id is refused here, in words, not by a 422 naming
+    # "client_id" (as "99999999999999999999999" was).
+    assert CLIENT_ID_DIGITS == MAX_CLIENT_ID_DIGITS
+    for refused in ("12a", "0", "000", "-5", "+5", "", "   ", "100 055", "100055.0", "1e5", "1" * (CLIENT_ID_DIGITS + 1),
+                    # str.isdigit() admits these; int("²") raised on the page (² is a key of the
+                    # French keyboard), int("١٢٣") read 123.
+                    "²", "10²", "١٢٣", "１２３"):
+        assert valid_client_id(refused) is None, refused
+
+
+def test_a_refused_id_takes_the_previous_subject_off_the_screen(monkeypatch, live_api: LiveApi):
+    """A valid look-up, then a mistyped one: the error, and nothing of the previous subject (its
+    export stayed on screen, erasure tab included, under the refused id); then "²" and an id
+    beyond the API's bound are refused in words, with no exception and no API error."""
+    at = _lookup(_logged_in(monkeypatch, live_api, "compliance"), live_api.client_id)
+    assert at.get("download_button") and EXPORT_KEY in at.session_state
+    for typed in ("-1", "²", "99999999999999999999999"):
+        at.text_input(key="subject_lookup_id").input(typed)
+        _click(at, "Rechercher")
+        assert not at.exception, (typed, at.exception)
+        assert [e.value for e in at.error] == [i18n.translate("fr", "client.bad_id")], typed
+        assert not at.get("download_button") and not at.tabs, typed
+        assert EXPORT_KEY not in at.session_state, typed
+        assert not [i.value for i in at.info if i.value == i18n.translate("fr", "client.prompt")], "the prompt beside the error"
+    # The next valid look-up opens as usual.
+    at.text_input(key="subject_lookup_id").input(live_api.client_id)
+    _click(at, "Rechercher")
+    assert not at.exception and not _errors(at) and at.get("download_button")
 
 
 def test_limits_section_is_lifted_out_of_the_model_card():

@@ -528,10 +528,11 @@ def _open_client() -> None:
     candidate = str(st.session_state.get(LOOKUP_KEY, "")).strip()
     if not candidate:
         return
-    if not candidate.isdigit() or int(candidate) <= 0:
+    client_id = ui.valid_client_id(candidate)
+    if client_id is None:
         st.session_state[BAD_ID_KEY] = True
     else:
-        st.session_state[CLIENT_KEY] = str(int(candidate))
+        st.session_state[CLIENT_KEY] = client_id
 
 
 def client_page() -> None:

@@ -58,7 +58,7 @@ def version_rows(rows: list[contract.ModelVersion]) -> pd.DataFrame:
         ui.t("challenger.version"): [v.version for v in rows],
         ui.t("challenger.status"): [ui.t(f"challenger.status_{v.status}") for v in rows],
         ui.t("challenger.trained"): [_trained(v.created_at) for v in rows],
-        "AUC": [ui.num(v.auc, 3) for v in rows],
+        ui.t("challenger.auc"): [ui.num(v.auc, 3) for v in rows],
         ui.t("challenger.threshold"): [ui.pct(v.threshold) for v in rows],
         ui.t("challenger.cost"): [ui.num(v.business_cost_per_client, 3) for v in rows],
         ui.t("challenger.features"): [ui.num(v.features) for v in rows],
@@ -109,3 +109,4 @@ def _versions(versions: contract.ModelVersions) -> None:
         st.caption(ui.t("challenger.no_versions", serving=versions.serving or "—"))
         return
     ui.table(version_rows(rows))
+    st.caption(ui.t("challenger.measured"))

@@ -25,14 +25,6 @@ STATUS_KEY = "privacy_status"  # (client id, erasure status) when no current cli
 OVERRIDES_DAYS = 30
 
 
-def valid_client_id(raw: str) -> str | None:
-    """The bank id as the API expects it (digits, no leading zeros), or None."""
-    candidate = raw.strip()
-    if not candidate.isdigit() or int(candidate) <= 0:
-        return None
-    return str(int(candidate))
-
-
 def _ts(value: Any) -> str:
     """A timestamp as local Paris time, the page's way (the API answers in UTC)."""
     return ui.when(value)
@@ -50,20 +42,22 @@ def _text_frame(columns: dict[str, list[Any]]) -> pd.DataFrame:
 # ----------------------------------------------------------------------------- data-subject requests
 
 
-def _lookup() -> str | None:
+def _lookup() -> tuple[str | None, bool]:
+    """The subject on screen, and whether the id just typed was refused. Any new look-up,
+    refused or not, first forgets the previous subject: nothing of it (its export, its erasure
+    tab, an error about it) stays under an id it is not."""
     with st.form("subject_lookup"):
         raw = st.text_input(ui.t("client.lookup"), help=ui.t("client.lookup_help"), key="subject_lookup_id")
         if st.form_submit_button(ui.t("subject.open"), type="primary"):
-            client_id = valid_client_id(raw)
+            for key in (SUBJECT_KEY, EXPORT_KEY, ERASED_KEY, STATUS_KEY):
+                st.session_state.pop(key, None)
+            ui.new_subject()
+            client_id = ui.valid_client_id(raw)
             if client_id is None:
                 st.error(ui.t("client.bad_id"))
-            else:
-                st.session_state[SUBJECT_KEY] = client_id
-                ui.new_subject()
-                st.session_state.pop(EXPORT_KEY, None)
-                st.session_state.pop(ERASED_KEY, None)
-                st.session_state.pop(STATUS_KEY, None)
-    return st.session_state.get(SUBJECT_KEY)
+                return None, True
+            st.session_state[SUBJECT_KEY] = client_id
+    return st.session_state.get(SUBJECT_KEY), False
 
 
 def _show_status(client_id: str, status: contract.ErasureStatus) -> None:
@@ -256,7 +250,7 @@ def render_erasure(client_id: str) -> None:
     if not submitted:
         return
     # Both confirmations, checked before any call: a slip of the finger changes nothing.
-    if valid_client_id(retyped) != client_id:
+    if ui.valid_client_id(retyped) != client_id:
         st.error(ui.t("subject.erase_mismatch", client_id=client_id))
         return
     if not acknowledged:
@@ -311,9 +305,10 @@ def _retention() -> None:
 
 
 def _subject_request() -> None:
-    client_id = _lookup()
+    client_id, refused = _lookup()
     if not client_id:
-        st.info(ui.t("client.prompt"))
+        if not refused:
+            st.info(ui.t("client.prompt"))
         return
     erased = st.session_state.get(ERASED_KEY)
     if erased and erased[0] == client_id:
