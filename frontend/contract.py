@@ -1322,6 +1322,9 @@ class Segment(BaseModel):
     count: Annotated[int, Field(title="Count")]
     mean_probability: Annotated[float, Field(title="Mean Probability")]
     segment: Annotated[str, Field(title="Segment")]
+    """
+    The level, or "pooled": the segments under 10 applicants together, with the smallest others when needed so that the pool holds at least 10
+    """
 
 
 class SegmentBacktest(BaseModel):
@@ -1345,7 +1348,7 @@ class Segments(BaseModel):
     segments: Annotated[list[Segment], Field(title="Segments")]
     suppressed: Annotated[int, Field(title="Suppressed")]
     """
-    Segments hidden because they hold fewer than 10 applicants
+    Segments not shown on their own but in the "pooled" row: those under 10 applicants, and the smallest others the pool needed to reach 10 (else the total minus the rows shown would give the figures of fewer people)
     """
 
 

@@ -18,7 +18,9 @@ grade with a Jeffreys interval and the one-sided Jeffreys test (ECB instructions
 reporting the validation of internal models: p-value = Beta(D + 1/2, N - D + 1/2) CDF at the
 predicted PD; small means the PD underestimates risk), and calibration-in-the-large (total
 observed defaults against the sum of probabilities, normal approximation of the
-Poisson-binomial). Every cell that holds fewer than ``MIN_CELL`` people is suppressed.
+Poisson-binomial). Every cell that holds fewer than ``MIN_CELL`` people is suppressed, with the
+smallest others when needed (``ml.disclosure``: the totals minus the cells shown never give
+fewer people's outcomes).
 
 Performance before outcomes arrive (``expected_auc``): the probabilities are calibrated, so a
 client with probability p defaults with probability p, and the AUC the current population
@@ -38,6 +40,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ml.disclosure import MIN_CELL, pooled_cells
 from ml.grades import GRADE_NAMES, grade
 from ml.schema import COLUMN_BY_NAME
 
@@ -46,7 +49,6 @@ ACT = 0.25
 SHARE_FLOOR = 1e-4
 SCORE_BINS = 10
 INPUT_BINS = 10
-MIN_CELL = 10
 AUC_BINS = 1000
 CONFIDENCE = 0.95
 MISSING = "__missing__"
@@ -395,6 +397,17 @@ def _round(obj: Any) -> Any:
     return obj
 
 
+def _protected(labels: Sequence[Any], values: np.ndarray) -> list[tuple[Any, np.ndarray]]:
+    """Each label with the mask of its people; a cell ``ml.disclosure`` pools (under
+    ``MIN_CELL``, or the smallest others its pool needs) gets an empty mask, which ``_rates``
+    suppresses: the overall count and defaults minus the cells shown never give fewer than
+    ``MIN_CELL`` people's outcomes."""
+    masks = [values == label for label in labels]
+    _, pooled = pooled_cells([int(mask.sum()) for mask in masks])
+    empty = np.zeros(len(values), dtype=bool)
+    return [(label, empty if i in pooled else mask) for i, (label, mask) in enumerate(zip(labels, masks, strict=True))]
+
+
 def backtest(
     y: np.ndarray,
     p: np.ndarray,
@@ -411,16 +424,14 @@ def backtest(
         return {"n": None, "suppressed": True, "min_cell": MIN_CELL, "grades": [], "cohorts": [], "segments": {}}
     grades_of = grade(p)
     grades = []
-    for name in GRADE_NAMES:
-        mask = grades_of == name
+    for name, mask in _protected(GRADE_NAMES, grades_of):
         row = {"grade": name, **_rates(y[mask], p[mask])}
         if not row["suppressed"]:
             row.update(jeffreys(row["defaults"], row["n"], row["predicted_rate"]))
             row["underestimated"] = row["p_value"] < 1 - CONFIDENCE
         grades.append(row)
     cohort_rows = []
-    for cohort in sorted(set(cohorts.tolist())):
-        mask = cohorts == cohort
+    for cohort, mask in _protected(sorted(set(cohorts.tolist())), cohorts):
         row = {"cohort": cohort, **_rates(y[mask], p[mask])}
         if not row["suppressed"]:
             row["auc"] = auc_delong(y[mask], p[mask])
@@ -430,8 +441,7 @@ def backtest(
     for name, labels in (segments or {}).items():
         labels = np.asarray(labels, dtype=object)
         rows = []
-        for label in sorted(set(labels.tolist())):
-            mask = labels == label
+        for label, mask in _protected(sorted(set(labels.tolist())), labels):
             row = {"segment": str(label), **_rates(y[mask], p[mask])}
             if not row["suppressed"]:
                 row["auc"] = auc_delong(y[mask], p[mask])

@@ -183,6 +183,13 @@ def test_backtest_job_serves_auc_grades_and_cohorts_to_comex_and_compliance_only
         assert [c["cohort"] for c in body["cohorts"]] and all(c["n"] is None or c["n"] >= 10 for c in body["cohorts"])
         assert all(g["n"] is None or g["n"] >= 10 for g in body["grades"])
         assert body["history"][0]["auc"] == body["auc"]["auc"]
+        # What the overall figures minus a table's rows give is nobody, or ten people or more
+        # (ml.disclosure): never the outcomes of a person in a small cell.
+        tables = [body["grades"], body["cohorts"], *body["segments"].values()]
+        for rows in tables:
+            shown = [r for r in rows if not r["suppressed"]]
+            left = body["n"] - sum(r["n"] for r in shown)
+            assert left == 0 or left >= 10, (rows, left)
     for role in ("advisor", "admin"):
         assert client.get(f"{API}/monitoring/backtest", headers=auth_headers(role)).status_code == 403
 

@@ -42,8 +42,13 @@ def test_backtest_reproduces_a_hand_computed_cohort():
     assert calibration["predicted_rate"] == pytest.approx(5.5 / 20)
     assert calibration["observed_rate"] == pytest.approx(0.5)
     assert calibration["z"] == pytest.approx(4.5 / math.sqrt(2.15), abs=1e-5)
-    # Master scale (ml.grades): 0.1 is grade E (8-16 %), 0.8 is grade G (32 % and more).
+    # Master scale (ml.grades): 0.1 is grade E (8-16 %), 0.8 is grade G (32 % and more). G's 5
+    # people are too few, and the overall figures minus E's would give theirs: E goes too.
+    assert {g["grade"] for g in report["grades"] if not g["suppressed"]} == set()
+    # Ten more people in grade C (0.03, no default) complete G's pool instead: E is shown.
+    report = monitoring.backtest(np.r_[y, np.zeros(10, dtype=int)], np.r_[p, np.full(10, 0.03)], ["2026-11"] * 30)
     grades = {g["grade"]: g for g in report["grades"]}
+    assert grades["C"] == {"grade": "C", "n": None, "suppressed": True}
     b = grades["E"]
     assert (b["n"], b["defaults"]) == (15, 5)
     assert b["observed_rate"] == pytest.approx(1 / 3) and b["predicted_rate"] == pytest.approx(0.1)
@@ -61,9 +66,19 @@ def test_cells_under_ten_people_are_suppressed_everywhere():
     report = monitoring.backtest(y, p, cohorts, segments)
     cohort = {c["cohort"]: c for c in report["cohorts"]}
     assert cohort["2026-10"] == {"cohort": "2026-10", "n": None, "suppressed": True}
-    assert cohort["2026-11"]["n"] == 11 and cohort["2026-11"]["suppressed"] is False
+    # Shown, the 11 of November would give October's 9 by subtraction from the overall figures.
+    assert cohort["2026-11"] == {"cohort": "2026-11", "n": None, "suppressed": True}
     gender = {s["segment"]: s for s in report["segments"]["gender"]}
     assert gender["M"]["suppressed"] and gender["M"]["n"] is None and "observed_rate" not in gender["M"]
+    assert gender["F"]["suppressed"] and "observed_rate" not in gender["F"]
+    # A third cohort of ten completes October's pool: November is shown, and the overall
+    # figures minus November's are a group of 19.
+    y3, p3 = np.r_[y, y[:10]], np.r_[p, p[:10]]
+    report = monitoring.backtest(y3, p3, cohorts + ["2026-12"] * 10)
+    cohort = {c["cohort"]: c for c in report["cohorts"]}
+    assert cohort["2026-11"]["n"] == 11 and not cohort["2026-11"]["suppressed"]
+    assert cohort["2026-10"]["suppressed"] and cohort["2026-12"]["suppressed"]
+    assert report["n"] - cohort["2026-11"]["n"] == 19
     small = monitoring.backtest(y[:9], p[:9], ["x"] * 9)
     assert small["suppressed"] and small["n"] is None and small["grades"] == []
 

@@ -10,7 +10,13 @@ from sqlalchemy import select
 from backend.audit.models import AuditEvent
 from backend.clients.service import erase_client, keyring, load_population
 from backend.monitoring.models import MonitoringAggregate
-from backend.portfolio.service import MIN_SEGMENT, compute_aggregates, executive_summary, with_lgd
+from backend.portfolio.service import (
+    MIN_SEGMENT,
+    POOLED,
+    compute_aggregates,
+    executive_summary,
+    with_lgd,
+)
 from backend.settings import Settings
 
 API = "/api/v1"
@@ -78,7 +84,33 @@ def test_segments_suppress_groups_under_ten(client, auth_headers, imported_clien
     body = response.json()
     assert body["by"] == by and body["min_segment_size"] == MIN_SEGMENT
     assert all(s["count"] >= MIN_SEGMENT for s in body["segments"])
-    assert sum(s["count"] for s in body["segments"]) <= len(imported_clients)
+    # The small segments are pooled, not dropped: the rows add up to the portfolio, so nothing
+    # is left over for a subtraction from its total (ml.disclosure).
+    assert sum(s["count"] for s in body["segments"]) == len(imported_clients)
+    assert [s["segment"] for s in body["segments"]].count(POOLED) == (1 if body["suppressed"] else 0)
+
+
+def test_no_subtraction_from_the_portfolio_gives_a_hidden_person_s_figures(
+    client, auth_headers, imported_clients, portfolio_job
+):
+    """The insider's attack, as a COMEX member with the API: the portfolio's total minus the
+    segments shown was the hidden segments. With one family status given by one applicant it
+    gave that person's decision and probability of default (found on the demo: one approved
+    applicant, PD 1,95 %). Every segmentation must leave either nothing or a group of at least
+    ten to a subtraction, here and in the demo's kind of population below."""
+    comex = auth_headers("comex")
+    summary = client.get(f"{API}/portfolio/summary", headers=comex).json()
+    hidden_somewhere = False
+    for by in ("contract_type", "gender", "age_band", "income_type", "education", "family_status"):
+        body = client.get(f"{API}/portfolio/segments", headers=comex, params={"by": by}).json()
+        rows = body["segments"]
+        left = summary["applicants"] - sum(r["count"] for r in rows)
+        approvals_left = summary["applicants"] * summary["approval_rate"] - sum(r["count"] * r["approval_rate"] for r in rows)
+        assert left == 0 and abs(approvals_left) < 0.01, (by, left, approvals_left)
+        pooled = [r for r in rows if r["segment"] == POOLED]
+        assert all(r["count"] >= MIN_SEGMENT for r in pooled), (by, pooled)
+        hidden_somewhere |= bool(body["suppressed"])
+    assert hidden_somewhere, "the fixture's population has no segment under ten: the test proves nothing"
 
 
 def test_unknown_segmentation_is_422_naming_the_allowed_ones(client, auth_headers, imported_clients):
@@ -138,7 +170,10 @@ def test_compute_aggregates_counts_segments_and_suppresses_small_ones():
     assert summary["expected_default_rate_approved"] == pytest.approx(0.05)
     assert summary["expected_loss"] == pytest.approx(20 * 0.05 * 1000)
     contract = result["segments"]["contract_type"]
-    assert [s["segment"] for s in contract["segments"]] == ["Cash loans"] and contract["suppressed"] == 1
+    # Five revolving loans are too few; shown alone, the 30 cash loans would give them by
+    # subtraction from the total: both go to the pool, which is then the whole portfolio.
+    assert [(s["segment"], s["count"]) for s in contract["segments"]] == [(POOLED, 35)] and contract["suppressed"] == 2
+    assert contract["segments"][0]["approval_rate"] == pytest.approx(20 / 35)
     gender = {s["segment"]: s for s in result["segments"]["gender"]["segments"]}
     assert gender["F"]["approval_rate"] == 1.0 and gender["M"]["mean_probability"] == pytest.approx(0.5)
     assert result["segments"]["age_band"]["segments"][0]["segment"] == "25-34"

@@ -62,7 +62,8 @@ class PortfolioSummary(BaseModel):
 
 
 class Segment(BaseModel):
-    segment: str
+    segment: str = Field(description='The level, or "pooled": the segments under 10 applicants together, with the '
+                                     "smallest others when needed so that the pool holds at least 10")
     count: int
     approval_rate: float
     mean_probability: float
@@ -72,6 +73,8 @@ class Segments(BaseModel):
     model_version: str
     by: SegmentBy
     segments: list[Segment]
-    suppressed: int = Field(description="Segments hidden because they hold fewer than 10 applicants")
+    suppressed: int = Field(description='Segments not shown on their own but in the "pooled" row: those under 10 '
+                                        "applicants, and the smallest others the pool needed to reach 10 (else the "
+                                        "total minus the rows shown would give the figures of fewer people)")
     min_segment_size: int
     freshness: Freshness

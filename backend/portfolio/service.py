@@ -5,7 +5,7 @@ cluster; each partition is reduced here to additive partial sums (``partial_aggr
 the partials are added and turned into the summary and every segmentation at once
 (``finish_aggregates``). The API only reads the latest stored result: API process memory does
 not depend on the number of clients. Segments with fewer than ``MIN_SEGMENT`` applicants are
-suppressed: small groups could single a person out.
+pooled (``ml.disclosure``): small groups could single a person out, even by subtraction.
 """
 
 from __future__ import annotations
@@ -16,10 +16,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ml.disclosure import MIN_CELL, pooled_cells
 from ml.grades import GRADE_NAMES, grade, grade_label
 from ml.schema import LEVELS
 
-MIN_SEGMENT = 10
+MIN_SEGMENT = MIN_CELL
+POOLED = "pooled"  # the row of the segments too small to be shown on their own (never a level)
 HISTOGRAM_BINS = 20
 
 SEGMENTS: dict[str, str] = {
@@ -152,22 +154,30 @@ def compute_aggregates(
 
 
 def _segments(name: str, sums: dict[str, list[float]]) -> dict[str, Any]:
-    rows = []
-    suppressed = 0
-    # In the segmentation's own order (age bands youngest first, the schema's levels, "unknown"
-    # last): sorting the labels as text put "<25" after "65+".
-    for index, label in enumerate(segment_labels(name)):
-        count = int(sums["count"][index])
-        if count < MIN_SEGMENT:
-            suppressed += int(count > 0)
-            continue
-        rows.append({
+    """A segmentation's rows, in its own order (age bands youngest first, the schema's levels,
+    "unknown" last: sorting the labels as text put "<25" after "65+"), then the pooled row.
+
+    Segments under ``MIN_SEGMENT`` applicants are not shown on their own but pooled under
+    ``POOLED``, with the smallest shown segments when needed, so the pool holds at least
+    ``MIN_SEGMENT`` applicants (``ml.disclosure``): the rows add up to the portfolio, and no
+    subtraction from its total gives the figures of fewer people."""
+    labels = segment_labels(name)
+    counts = [int(c) for c in sums["count"]]
+    shown, pooled = pooled_cells(counts, MIN_SEGMENT)
+
+    def row(label: str, cells: list[int]) -> dict[str, Any]:
+        count = sum(counts[i] for i in cells)
+        return {
             "segment": label,
             "count": count,
-            "approval_rate": round(float(sums["approved"][index] / count), 6),
-            "mean_probability": round(float(sums["probability_sum"][index] / count), 6),
-        })
-    return {"by": name, "segments": rows, "suppressed": suppressed}
+            "approval_rate": round(float(sum(sums["approved"][i] for i in cells) / count), 6),
+            "mean_probability": round(float(sum(sums["probability_sum"][i] for i in cells) / count), 6),
+        }
+
+    rows = [row(labels[i], [i]) for i in shown]
+    if sum(counts[i] for i in pooled) >= MIN_SEGMENT:
+        rows.append(row(POOLED, pooled))
+    return {"by": name, "segments": rows, "suppressed": len(pooled)}
 
 
 def with_lgd(summary: dict[str, Any], lgd: float) -> dict[str, Any]:

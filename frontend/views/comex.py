@@ -153,7 +153,7 @@ def _segments() -> None:
                 key="segments_chart",
             )
     if data.suppressed:
-        st.caption(ui.t("segments.suppressed", count=data.suppressed))
+        st.caption(ui.t("segments.suppressed" if data.segments else "segments.suppressed_all", count=data.suppressed))
 
 
 def model_page() -> None:
