@@ -15,6 +15,7 @@ from backend.portfolio.service import (
     POOLED,
     compute_aggregates,
     executive_summary,
+    protect_stored,
     with_lgd,
 )
 from backend.settings import Settings
@@ -330,3 +331,36 @@ def test_previous_run_is_given_for_another_model_or_a_population_changed_by_ten_
     # import): no figure to compare with, so the run before it stays the baseline.
     _earlier_run(app, "newer-empty", 5, applicants=0, approval_rate=None, expected_loss=0.0)
     assert client.get(f"{API}/portfolio/summary", headers=headers).json()["previous"]["model_version"] == "older-model"
+
+
+def test_a_run_stored_before_pooling_is_served_without_what_a_subtraction_would_give(
+    app, client, auth_headers, imported_clients, portfolio_job
+):
+    """A result the job stored before small segments were pooled dropped them: served as
+    stored, the total minus its rows gave the hidden applicants' figures until the jobs ran
+    again. The smallest rows now go too, at read time."""
+    old = {"by": "family_status", "suppressed": 1, "segments": [
+        {"segment": "Married", "count": 40, "approval_rate": 0.5, "mean_probability": 0.1},
+        {"segment": "Widow", "count": 12, "approval_rate": 0.75, "mean_probability": 0.05},
+        {"segment": "Separated", "count": 11, "approval_rate": 0.5, "mean_probability": 0.2},
+    ]}
+    served = protect_stored(old, 64)  # one applicant missing from the rows: one person
+    assert [r["segment"] for r in served["segments"]] == ["Married", "Widow"] and served["suppressed"] == 2
+    assert protect_stored(old, 63) == old and protect_stored(old, 80) == old  # nothing, or 17 to subtract
+
+    with app.state.sessionmaker() as db:
+        row = db.scalars(select(MonitoringAggregate).where(MonitoringAggregate.kind == "portfolio")
+                         .order_by(MonitoringAggregate.id.desc())).first()
+        table = row.payload["segments"]["family_status"]
+        kept = [r for r in table["segments"] if r["segment"] != POOLED]
+        applicants = row.payload["summary"]["applicants"]
+        biggest = max(kept, key=lambda r: r["count"])
+        # As the old job stored it: no pooled row, and the rows one applicant short of the total.
+        one_short = {**biggest, "count": biggest["count"] + (applicants - sum(r["count"] for r in kept)) - 1}
+        stale = [one_short if r is biggest else r for r in kept]
+        row.payload = {**row.payload, "segments": {**row.payload["segments"],
+                                                   "family_status": {"by": "family_status", "segments": stale, "suppressed": 1}}}
+        db.commit()
+    body = client.get(f"{API}/portfolio/segments", headers=auth_headers("comex"), params={"by": "family_status"}).json()
+    left = applicants - sum(r["count"] for r in body["segments"])
+    assert left >= MIN_SEGMENT and body["suppressed"] >= 2, body

@@ -21,7 +21,13 @@ from backend.errors import ApiProblem, ErrorCode
 from backend.monitoring import service as stored
 from backend.monitoring.models import MonitoringAggregate
 from backend.portfolio.schemas import PortfolioPrevious, PortfolioSummary, SegmentBy, Segments
-from backend.portfolio.service import MIN_SEGMENT, comparable, executive_summary, with_lgd
+from backend.portfolio.service import (
+    MIN_SEGMENT,
+    comparable,
+    executive_summary,
+    protect_stored,
+    with_lgd,
+)
 from backend.scoring.model import get_bundle
 from security.rbac import Permission
 
@@ -79,9 +85,9 @@ def segments(
     ctx: RequestContext = Depends(guard(Permission.portfolio_read, AuditAction.portfolio_read)),
     bundle: Any = Depends(get_bundle),
 ) -> Segments:
-    """Per segment: count, approval rate, mean probability; segments under 10 are suppressed."""
+    """Per segment: count, approval rate, mean probability; segments under 10 are pooled."""
     payload, freshness = _latest(ctx.db, bundle.version)
-    result = Segments(model_version=bundle.version, min_segment_size=MIN_SEGMENT, freshness=freshness,
-                      **payload["segments"][by])
+    table = protect_stored(payload["segments"][by], payload["summary"]["applicants"])
+    result = Segments(model_version=bundle.version, min_segment_size=MIN_SEGMENT, freshness=freshness, **table)
     ctx.audit(model_version=bundle.version, details={"view": "segments", "by": by})
     return result

@@ -180,6 +180,22 @@ def _segments(name: str, sums: dict[str, list[float]]) -> dict[str, Any]:
     return {"by": name, "segments": rows, "suppressed": len(pooled)}
 
 
+def protect_stored(table: dict[str, Any], applicants: int) -> dict[str, Any]:
+    """A stored segmentation as it may be served. One computed before small segments were
+    pooled dropped them, and the portfolio's total minus its rows gives them: the smallest rows
+    go too until what is left to subtract holds ``MIN_SEGMENT`` applicants (its pool cannot be
+    rebuilt from the stored rows; the next job run stores it). Anything else is served as is."""
+    rows = list(table["segments"])
+    left = applicants - sum(r["count"] for r in rows)
+    suppressed = table["suppressed"]
+    while 0 < left < MIN_SEGMENT and rows:
+        smallest = min(rows, key=lambda r: r["count"])
+        rows.remove(smallest)
+        left += smallest["count"]
+        suppressed += 1
+    return {**table, "segments": rows, "suppressed": suppressed}
+
+
 def with_lgd(summary: dict[str, Any], lgd: float) -> dict[str, Any]:
     """The summary as served: expected loss = sum over approved applicants of PD x LGD x exposure.
 
