@@ -547,6 +547,13 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "smallest others, so that the group holds at least 10: no figure is about fewer than 10 people, not even by "
         "subtraction from the portfolio's total.",
     },
+    "segments.hidden": {
+        "fr": "{count} segments ne sont pas affichés : ceux de moins de 10 demandes et, s'il le faut, les plus petits "
+        "des autres, pour qu'aucun chiffre ne porte sur moins de 10 personnes, pas même par différence avec le total "
+        "du portefeuille.",
+        "en": "{count} segments are not shown: those under 10 applicants and, when needed, the smallest others, so that "
+        "no figure is about fewer than 10 people, not even by subtraction from the portfolio's total.",
+    },
     "segments.suppressed_all": {
         "fr": "Trop peu de demandes pour un segment d'au moins 10 : aucun segment n'est affiché.",
         "en": "Too few applicants for a segment of at least 10: no segment is shown.",

@@ -155,3 +155,20 @@ def test_segments_keep_their_axis_across_a_language_switch_in_their_own_order(mo
         assert french[-1] == "Autres segments, regroupés" and english[-1] == "Other segments, pooled"
         french, english = french[:-1], english[:-1]
     assert english == french and english == sorted(english, key=lambda band: (band != "<25", band)), english
+
+
+def test_the_segments_too_small_to_show_are_one_pooled_row_that_the_page_explains(monkeypatch, live_api: LiveApi):
+    """The rows add up to the portfolio (nothing left for a subtraction to find): the small
+    segments are one row, named in words, and the caption says why."""
+    octroi(live_api.env, "jobs", "run", "portfolio")
+    at = _portfolio(monkeypatch, live_api)
+    seen = False
+    for axis in ("income_type", "education", "family_status", "age_band"):
+        at.selectbox(key="segments_by.fr").select(axis).run()
+        assert not at.exception and not _errors(at), _errors(at)
+        labels = at.dataframe[-1].value.iloc[:, 0].tolist()
+        if "Autres segments, regroupés" in labels:
+            seen = True
+            assert labels[-1] == "Autres segments, regroupés" and "pooled" not in labels
+            assert any(c.value.startswith("« Autres segments, regroupés » réunit") for c in at.caption)
+    assert seen, "no segmentation of the test population pooled anything: the test proves nothing"

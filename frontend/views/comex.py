@@ -13,6 +13,7 @@ from frontend.api import ApiError
 from frontend.views import transparency
 
 SEGMENT_AXES = ("contract_type", "gender", "age_band", "income_type", "education", "family_status")
+POOLED = "pooled"  # the API's row of the segments too small to be shown alone (backend.portfolio.service)
 
 
 def _delta(change: float, text: str, color: str) -> dict[str, Any]:
@@ -153,7 +154,10 @@ def _segments() -> None:
                 key="segments_chart",
             )
     if data.suppressed:
-        st.caption(ui.t("segments.suppressed" if data.segments else "segments.suppressed_all", count=data.suppressed))
+        # A pooled row, or (a result stored before pooling) the small and smallest rows left out.
+        pooled = any(r.segment == POOLED for r in data.segments)
+        key = "segments.suppressed" if pooled else "segments.hidden" if data.segments else "segments.suppressed_all"
+        st.caption(ui.t(key, count=ui.num(data.suppressed)))
 
 
 def model_page() -> None:
