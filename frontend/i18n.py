@@ -540,10 +540,10 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     # Segments too small to be shown alone are pooled, with the smallest others when the pool
     # needs them to hold 10 (a hidden segment was the total minus the rows shown: ml.disclosure).
     "segments.suppressed": {
-        "fr": "« Autres segments, regroupés » réunit {count} segments : ceux de moins de 10 demandes et, s'il le faut, "
+        "fr": "« Autres (regroupés) » réunit {count} segments : ceux de moins de 10 demandes et, s'il le faut, "
         "les plus petits des autres, pour que le groupe en compte au moins 10 : aucun chiffre ne porte sur moins de "
         "10 personnes, pas même par différence avec le total du portefeuille.",
-        "en": "\"Other segments, pooled\" holds {count} segments: those under 10 applicants and, when needed, the "
+        "en": "\"Other (pooled)\" holds {count} segments: those under 10 applicants and, when needed, the "
         "smallest others, so that the group holds at least 10: no figure is about fewer than 10 people, not even by "
         "subtraction from the portfolio's total.",
     },
@@ -1484,7 +1484,7 @@ LEVELS: Final[dict[str, tuple[str, str]]] = {
     "F": ("Femme", "Female"),
     "M": ("Homme", "Male"),
     "XNA": ("Non renseigné", "Not given"),
-    "pooled": ("Autres segments, regroupés", "Other segments, pooled"),  # backend.portfolio.service.POOLED
+    "pooled": ("Autres (regroupés)", "Other (pooled)"),  # backend.portfolio.service.POOLED
     "N": ("Non", "No"),
     "Y": ("Oui", "Yes"),
     "No": ("Non", "No"),

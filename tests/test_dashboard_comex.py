@@ -151,8 +151,8 @@ def test_segments_keep_their_axis_across_a_language_switch_in_their_own_order(mo
     assert not [s for s in at.selectbox if s.key == "segments_by.fr"]
     english = at.dataframe[-1].value.iloc[:, 0].tolist()
     # The bands too small to be shown alone come last, pooled, in words of the page's language.
-    if "Autres segments, regroupés" in french:
-        assert french[-1] == "Autres segments, regroupés" and english[-1] == "Other segments, pooled"
+    if "Autres (regroupés)" in french:
+        assert french[-1] == "Autres (regroupés)" and english[-1] == "Other (pooled)"
         french, english = french[:-1], english[:-1]
     assert english == french and english == sorted(english, key=lambda band: (band != "<25", band)), english
 
@@ -167,8 +167,8 @@ def test_the_segments_too_small_to_show_are_one_pooled_row_that_the_page_explain
         at.selectbox(key="segments_by.fr").select(axis).run()
         assert not at.exception and not _errors(at), _errors(at)
         labels = at.dataframe[-1].value.iloc[:, 0].tolist()
-        if "Autres segments, regroupés" in labels:
+        if "Autres (regroupés)" in labels:
             seen = True
-            assert labels[-1] == "Autres segments, regroupés" and "pooled" not in labels
-            assert any(c.value.startswith("« Autres segments, regroupés » réunit") for c in at.caption)
+            assert labels[-1] == "Autres (regroupés)" and "pooled" not in labels
+            assert any(c.value.startswith("« Autres (regroupés) » réunit") for c in at.caption)
     assert seen, "no segmentation of the test population pooled anything: the test proves nothing"
