@@ -547,6 +547,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "smallest others, so that the group holds at least 10: no figure is about fewer than 10 people, not even by "
         "subtraction from the portfolio's total.",
     },
+    "segments.pooled": {"fr": "Autres (regroupés)", "en": "Other (pooled)"},  # the API's "pooled" row
     "segments.hidden": {
         "fr": "{count} segments ne sont pas affichés : ceux de moins de 10 demandes et, s'il le faut, les plus petits "
         "des autres, pour qu'aucun chiffre ne porte sur moins de 10 personnes, pas même par différence avec le total "
@@ -1484,7 +1485,6 @@ LEVELS: Final[dict[str, tuple[str, str]]] = {
     "F": ("Femme", "Female"),
     "M": ("Homme", "Male"),
     "XNA": ("Non renseigné", "Not given"),
-    "pooled": ("Autres (regroupés)", "Other (pooled)"),  # backend.portfolio.service.POOLED
     "N": ("Non", "No"),
     "Y": ("Oui", "Yes"),
     "No": ("Non", "No"),

@@ -138,7 +138,7 @@ def _segments() -> None:
     if data is None:
         return
     if data.segments:
-        labels = [ui.level(r.segment) for r in data.segments]
+        labels = [ui.t("segments.pooled") if r.segment == POOLED else ui.level(r.segment) for r in data.segments]
         table = pd.DataFrame({
             ui.t("segments.segment"): labels,
             ui.t("segments.count"): [ui.num(r.count) for r in data.segments],
