@@ -130,7 +130,7 @@ def test_advisor_sees_gauge_decision_and_explanation(monkeypatch, live_api: Live
 def test_a_mistyped_client_id_is_refused_in_words_and_closes_the_previous_file(monkeypatch, live_api: LiveApi):
     """"²" (a key of the French keyboard) passed ``str.isdigit`` and ``int`` then raised on the
     page; an id longer than the API takes came back as "client_id — valeur non valide"."""
-    at = _open(_logged_in(monkeypatch, live_api, "advisor"), live_api.client_id)
+    at = _open(_own_advisor(monkeypatch, live_api, "mistyped-id"), live_api.client_id)
     for typed in ("²", "10²", "99999999999999999999999", "-1"):
         at.text_input(key="lookup_id").input(typed)
         next(b for b in at.button if b.key == "lookup_open").click().run()
@@ -472,15 +472,20 @@ def test_what_if_and_new_applicant_forms_are_built_from_the_api_input_spec(monke
     assert _inputs_fetches(live_api) == before + 1  # the new-applicant page reused it too
 
 
-def _own_advisor(monkeypatch: pytest.MonkeyPatch, live: LiveApi, name: str) -> AppTest:
-    """Signed in as an advisor of the test's own, created on the live API: opening several
-    files spends the per-user scoring budget (60 a minute), which the other dashboard tests
-    share as ``live-advisor``."""
-    password = LIVE_PASSWORD.format(role="own-advisor")
-    octroi(live.env, "users", "create", name, "--role", "advisor", "--password-stdin", stdin=password + "\n")
+def _own_user(monkeypatch: pytest.MonkeyPatch, live: LiveApi, name: str, role: str) -> AppTest:
+    """Signed in as a user of the test's own, created on the live API: the per-user budgets
+    (scoring, 60 a minute; compliance's exports, 10 an hour) are not the ones the other
+    dashboard tests share as ``live-<role>``."""
+    password = LIVE_PASSWORD.format(role=f"own-{role}")
+    octroi(live.env, "users", "create", name, "--role", role, "--password-stdin", stdin=password + "\n")
     at = _login(_app(monkeypatch, live.url), name, password)
     assert isinstance(at.session_state[TOKENS_KEY], Tokens)
     return at
+
+
+def _own_advisor(monkeypatch: pytest.MonkeyPatch, live: LiveApi, name: str) -> AppTest:
+    """An advisor of the test's own: opening several files spends the scoring budget."""
+    return _own_user(monkeypatch, live, name, "advisor")
 
 
 def _open(at: AppTest, client_id: str) -> AppTest:
