@@ -541,11 +541,11 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     # needs them to hold 10 (a hidden segment was the total minus the rows shown: ml.disclosure).
     "segments.suppressed": {
         "fr": "« Autres (regroupés) » réunit {count} segments : ceux de moins de 10 demandes et, s'il le faut, "
-        "les plus petits des autres, pour que le groupe en compte au moins 10 : aucun chiffre ne porte sur moins de "
-        "10 personnes, pas même par différence avec le total du portefeuille.",
+        "les plus petits des autres, pour que le groupe compte au moins 10 demandes. Ainsi, aucun chiffre ne porte sur "
+        "moins de 10 personnes, pas même par différence avec le total du portefeuille.",
         "en": "\"Other (pooled)\" holds {count} segments: those under 10 applicants and, when needed, the "
-        "smallest others, so that the group holds at least 10: no figure is about fewer than 10 people, not even by "
-        "subtraction from the portfolio's total.",
+        "smallest others, so that the group holds at least 10 applicants. No figure is thus about fewer than 10 people, "
+        "not even by subtraction from the portfolio's total.",
     },
     "segments.pooled": {"fr": "Autres (regroupés)", "en": "Other (pooled)"},  # the API's "pooled" row
     "segments.hidden": {
