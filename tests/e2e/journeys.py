@@ -322,9 +322,13 @@ def advisor_journey(page, client_id: str, unknown_id: str) -> list[str]:
     shot(page, "advisor-final-decision-after-switch")
     page.get_by_role("textbox", name="Motif").fill("Revenus complémentaires vérifiés sur pièces")
     page.get_by_role("button", name="Enregistrer la décision").click()
-    settle(page)
-    if not page.get_by_text("Décision enregistrée").count():
+    # Recorded, the page reruns itself (st.rerun) to show the history: settle() can look between
+    # the two runs, so wait for the confirmation itself (CI once saw it not yet drawn).
+    try:
+        page.get_by_text("Décision enregistrée").first.wait_for(timeout=WAIT_MS)
+    except Exception:  # noqa: BLE001 - a Playwright timeout: no confirmation on the page
         found.append("the decision with a reason was not recorded")
+    settle(page)
     found += [f"final decision: {p}" for p in problems(page)]
     shot(page, "advisor-final-decision")
     # A bad id after a good one: the previous file disappears under the error.
