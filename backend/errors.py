@@ -45,6 +45,8 @@ class ErrorCode(StrEnum):
     model_unavailable = "model_unavailable"
     # Monitoring (#16): the batch job has not stored a result for the serving model yet.
     aggregates_not_computed = "aggregates_not_computed"
+    # Its results are held: 1 to 9 people from a published one (ml.disclosure).
+    aggregates_held = "aggregates_held"
     service_unavailable = "service_unavailable"
     internal_error = "internal_error"
     # issue 14 (four-eyes on access): the change needs a request a second admin approves;

@@ -123,6 +123,7 @@ CODE_KINDS: dict[str, ErrorKind] = {
     "audit_unavailable": ErrorKind.unavailable,
     "model_unavailable": ErrorKind.unavailable,
     "aggregates_not_computed": ErrorKind.not_found,  # the monitoring page explains it
+    "aggregates_held": ErrorKind.not_found,  # so does it (ui.stored_result)
     "service_unavailable": ErrorKind.unavailable,
     "internal_error": ErrorKind.server,
 }

@@ -646,6 +646,10 @@ class Freshness(BaseModel):
     """
     False when clients or outcomes changed since: a job is due
     """
+    pending_changes: Annotated[int | None, Field(title="Pending Changes")] = None
+    """
+    A newer result on today's population is held: its population is this many people (1 to 9) from a published one; it is published once 10 have changed
+    """
     population_revision: Annotated[str, Field(title="Population Revision")]
     """
     Revision of the population (clients, outcomes) used
@@ -689,7 +693,7 @@ class GradeBacktest(BaseModel):
 
 class HTTPValidationError(BaseModel):
     code: Annotated[
-        Literal["bad_request", "validation_error", "invalid_credentials", "not_authenticated", "password_change_required", "forbidden", "not_found", "method_not_allowed", "conflict", "payload_too_large", "unsupported_media_type", "account_locked", "rate_limited", "audit_unavailable", "model_unavailable", "aggregates_not_computed", "service_unavailable", "internal_error", "approval_required", "four_eyes", "decision_contested", "contest_open", "decision_superseded", "no_open_contest", "reviewer_is_decider", "snapshot_unavailable", "model_version_unavailable"],
+        Literal["bad_request", "validation_error", "invalid_credentials", "not_authenticated", "password_change_required", "forbidden", "not_found", "method_not_allowed", "conflict", "payload_too_large", "unsupported_media_type", "account_locked", "rate_limited", "audit_unavailable", "model_unavailable", "aggregates_not_computed", "aggregates_held", "service_unavailable", "internal_error", "approval_required", "four_eyes", "decision_contested", "contest_open", "decision_superseded", "no_open_contest", "reviewer_is_decider", "snapshot_unavailable", "model_version_unavailable"],
         Field(title="ErrorCode"),
     ]
     """
@@ -1542,7 +1546,7 @@ class Comparison(BaseModel):
 
 class ErrorBody(BaseModel):
     code: Annotated[
-        Literal["bad_request", "validation_error", "invalid_credentials", "not_authenticated", "password_change_required", "forbidden", "not_found", "method_not_allowed", "conflict", "payload_too_large", "unsupported_media_type", "account_locked", "rate_limited", "audit_unavailable", "model_unavailable", "aggregates_not_computed", "service_unavailable", "internal_error", "approval_required", "four_eyes", "decision_contested", "contest_open", "decision_superseded", "no_open_contest", "reviewer_is_decider", "snapshot_unavailable", "model_version_unavailable"],
+        Literal["bad_request", "validation_error", "invalid_credentials", "not_authenticated", "password_change_required", "forbidden", "not_found", "method_not_allowed", "conflict", "payload_too_large", "unsupported_media_type", "account_locked", "rate_limited", "audit_unavailable", "model_unavailable", "aggregates_not_computed", "aggregates_held", "service_unavailable", "internal_error", "approval_required", "four_eyes", "decision_contested", "contest_open", "decision_superseded", "no_open_contest", "reviewer_is_decider", "snapshot_unavailable", "model_version_unavailable"],
         Field(title="ErrorCode"),
     ]
     """

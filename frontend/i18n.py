@@ -1145,6 +1145,22 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     },
     "monitoring.fresh": {"fr": "Calculé le {when} (heure de Paris) sur la population actuelle.",
                          "en": "Computed on {when} (Paris time) on the current population."},
+    "monitoring.held": {
+        "fr": "Calculé le {when} (heure de Paris). Un calcul plus récent n'est pas publié : sa population diffère "
+        "de moins de 10 personnes ({count}) d'un calcul publié, et comparer les deux isolerait leurs chiffres. "
+        "Il le sera dès que 10 personnes auront changé.",
+        "en": "Computed on {when} (Paris time). A newer computation is not published: its population differs from "
+        "a published one by fewer than 10 people ({count}), and comparing the two would single their figures out. "
+        "It will be once 10 people have changed.",
+    },
+    "aggregates.held": {
+        "fr": "Ces chiffres ne sont pas encore publiés : leur population diffère de moins de 10 personnes d'un "
+        "calcul publié (ou d'une population vide), et comparer les deux isolerait leurs chiffres. Ils le seront "
+        "dès que 10 personnes auront changé.",
+        "en": "These figures are not published yet: their population differs from a published computation (or "
+        "from an empty population) by fewer than 10 people, and comparing the two would single their figures "
+        "out. They will be once 10 people have changed.",
+    },
     "monitoring.stale": {
         "fr": "Calculé le {when} (heure de Paris) : la population a changé depuis, un nouveau calcul est en attente.",
         "en": "Computed on {when} (Paris time): the population has changed since, a new computation is due.",

@@ -400,6 +400,40 @@ def call_as(model: Any, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> An
     return parse(model, call(fn, *args, **kwargs))
 
 
+# A batch job's result that cannot be shown (not an error): never computed, or held.
+NOT_COMPUTED, HELD = "aggregates_not_computed", "aggregates_held"
+
+
+def stored_result(model: Any, path: str, missing_key: str, **params: Any) -> Any:
+    """A batch job's stored result parsed as ``model``, or None with a sentence: the job has
+    not run (``missing_key``), or its results are held (too few people changed since the one
+    published, ``aggregates.held``)."""
+    try:
+        with st.spinner(t("common.loading")):
+            answer = client().get(path, params or None)
+    except ApiError as error:
+        if error.code == NOT_COMPUTED:
+            st.info(t(missing_key), icon=":material/hourglass_empty:")
+        elif error.code == HELD:
+            st.info(t("aggregates.held"), icon=":material/group:")
+        else:
+            show_error(error)
+        return None
+    return parse(model, answer)
+
+
+def freshness(value: Any) -> None:
+    """When a stored result was computed, and whether the population changed since (a
+    ``contract.Freshness``)."""
+    computed = when(value.computed_at)
+    if value.current:
+        st.caption(t("monitoring.fresh", when=computed))
+    elif value.pending_changes:
+        st.info(t("monitoring.held", when=computed, count=value.pending_changes), icon=":material/group:")
+    else:
+        st.warning(t("monitoring.stale", when=computed))
+
+
 def value_text(value: Any) -> str:
     """A stored value as read on a page: a category level in words, a number or flag formatted."""
     return level(value) if isinstance(value, str) else show_value(value)

@@ -9,13 +9,25 @@ of API calls. So the hidden cells are *pooled*, and when the pool itself holds f
 (complementary suppression, as statistical offices do): what a reader can derive is then a
 group of at least ``MIN_CELL`` people, never fewer.
 
-Pure arithmetic on counts: ``backend.portfolio`` (segments) and ``ml.monitoring`` (backtest
-rows) use it.
+The same holds across time: two results published around one import or one erasure differ
+by that one person, and a reader who kept the first reads the person's figures off the second
+(the backtest's history served both at once). A batch job therefore publishes a result only
+when its population differs from every published one by no one or by at least ``MIN_CELL``
+people (``changed_people``); in between, the result is held and the published one stays
+served. Populations are compared through a digest of each row's content (``row_digests``): no
+pseudonym or id is kept, a key rotation changes nothing, and confirming that a given person was
+counted takes that person's whole row.
+
+Pure arithmetic on counts: ``backend.portfolio`` (segments), ``ml.monitoring`` (backtest
+rows) and ``backend.jobs`` (publication) use it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Iterable, Sequence
+
+import numpy as np
 
 MIN_CELL = 10
 
@@ -38,3 +50,38 @@ def pooled_cells(counts: Sequence[int], min_cell: int = MIN_CELL) -> tuple[list[
         size += counts[smallest]
     pooled_set = set(pooled)
     return [i for i in shown if i not in pooled_set], sorted(pooled)
+
+
+def row_digests(rows: Iterable[str]) -> np.ndarray:
+    """One 64-bit digest of each row's content (uint64, in the rows' order)."""
+    return np.fromiter(
+        (int.from_bytes(hashlib.blake2b(row.encode(), digest_size=8).digest(), "little") for row in rows),
+        dtype=np.uint64,
+    )
+
+
+def changed_people(before: np.ndarray, after: np.ndarray) -> int:
+    """A lower bound on how many people differ between two populations given as row digests.
+
+    A row only in ``before`` is someone gone or changed, a row only in ``after`` someone new or
+    changed; one person changed counts on both sides, so the larger side is the bound (exact
+    for imports alone or erasures alone). Rows are a multiset: two people with the same row
+    count twice.
+    """
+    keys_before, counts_before = np.unique(np.asarray(before, dtype=np.uint64), return_counts=True)
+    keys_after, counts_after = np.unique(np.asarray(after, dtype=np.uint64), return_counts=True)
+    keys = np.union1d(keys_before, keys_after)
+    n_before = np.zeros(keys.size, dtype=np.int64)
+    n_after = np.zeros(keys.size, dtype=np.int64)
+    n_before[np.searchsorted(keys, keys_before)] = counts_before
+    n_after[np.searchsorted(keys, keys_after)] = counts_after
+    gone = int(np.clip(n_before - n_after, 0, None).sum())
+    new = int(np.clip(n_after - n_before, 0, None).sum())
+    return max(gone, new)
+
+
+def publishable(changes: Iterable[int], min_cell: int = MIN_CELL) -> bool:
+    """May a result be published beside results whose populations differ from its own by
+    ``changes`` people (one figure per published result)? Only if none differs by 1 to
+    ``min_cell - 1``: a subtraction between the two would give those few people's figures."""
+    return all(change == 0 or change >= min_cell for change in changes)

@@ -172,3 +172,42 @@ def test_the_segments_too_small_to_show_are_one_pooled_row_that_the_page_explain
             assert labels[-1] == "Autres (regroupés)" and "pooled" not in labels
             assert any(c.value.startswith("« Autres (regroupés) » réunit") for c in at.caption)
     assert seen, "no segmentation of the test population pooled anything: the test proves nothing"
+
+
+def test_a_held_run_leaves_the_published_figures_on_the_page_saying_why(monkeypatch, live_api: LiveApi):
+    """A newer run on today's population, 1 to 9 people from the published one, is held
+    (``ml.disclosure``): the page still shows the published figures, says when they were
+    computed and why the newer ones are not shown, instead of "a new computation is due"."""
+    from backend.clients.service import CLIENTS_REVISION_KEY
+    from backend.models import ServiceMeta
+
+    octroi(live_api.env, "jobs", "run", "portfolio")
+    engine = make_engine(live_api.env["OCTROI_DATABASE_URL"])
+    factory = make_sessionmaker(engine)
+    try:
+        with factory() as db:
+            revision = db.get(ServiceMeta, CLIENTS_REVISION_KEY)
+            today = revision.value
+            served = db.scalars(select(MonitoringAggregate).where(MonitoringAggregate.kind == "portfolio",
+                                                                  MonitoringAggregate.published.is_(True))
+                                .order_by(MonitoringAggregate.id.desc())).first()
+            revision.value = "comex-test-held"  # the population changed since the published run
+            held = MonitoringAggregate(kind="portfolio", model_version=served.model_version,
+                                       population_revision="comex-test-held", computed_at=served.computed_at,
+                                       duration_seconds=0.1, payload=served.payload, published=False, changed_people=3)
+            db.add(held)
+            db.commit()
+        try:
+            at = _portfolio(monkeypatch, live_api)
+            notes = "\n".join(i.value for i in at.info)
+            assert "Un calcul plus récent n'est pas publié" in notes and "(3)" in notes, notes
+            assert not any("nouveau calcul est en attente" in w.value for w in at.warning)
+            english = _portfolio(monkeypatch, live_api, "en")
+            assert "A newer computation is not published" in "\n".join(i.value for i in english.info)
+        finally:
+            with factory() as db:
+                db.delete(db.get(MonitoringAggregate, held.id))
+                db.get(ServiceMeta, CLIENTS_REVISION_KEY).value = today
+                db.commit()
+    finally:
+        engine.dispose()

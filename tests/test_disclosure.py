@@ -1,12 +1,14 @@
-"""``ml.disclosure.pooled_cells``: what is hidden can never be a group of fewer than ten, not
-even as the table's total minus the cells shown."""
+"""``ml.disclosure``: what is hidden can never be a group of fewer than ten, not even as the
+table's total minus the cells shown (``pooled_cells``) or as one published result minus another
+(``changed_people``, ``publishable``)."""
 
 from __future__ import annotations
 
+import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ml.disclosure import MIN_CELL, pooled_cells
+from ml.disclosure import MIN_CELL, changed_people, pooled_cells, publishable, row_digests
 
 
 def test_small_cells_are_pooled_and_the_pool_is_completed_by_the_smallest_shown_cells():
@@ -29,3 +31,37 @@ def test_no_subtraction_gives_fewer_than_ten_people(counts):
     assert left_over == 0 or left_over >= MIN_CELL or not shown, (counts, shown, pooled)
     if pooled and sum(counts) >= MIN_CELL:
         assert sum(counts[i] for i in pooled) >= MIN_CELL
+
+
+def _population(rows: dict[int, str]) -> np.ndarray:
+    return row_digests(f"{who}:{row}" for who, row in rows.items())
+
+
+def test_changed_people_counts_imports_erasures_and_updates_not_the_order_of_rows():
+    base = {i: "a" for i in range(50)}
+    assert changed_people(_population(base), _population(dict(reversed(base.items())))) == 0
+    assert changed_people(_population(base), _population({**base, 50: "b", 51: "c"})) == 2  # two imported
+    assert changed_people(_population(base), _population({i: "a" for i in range(47)})) == 3  # three erased
+    assert changed_people(_population(base), _population({**base, 7: "changed"})) == 1  # one updated
+    # The same row twice (two people alike) is two people: erasing one of them is a change.
+    twins = np.concatenate([_population(base), row_digests(["0:a"])])
+    assert changed_people(twins, _population(base)) == 1
+    assert changed_people(np.zeros(0, dtype=np.uint64), _population(base)) == 50
+
+
+def test_a_result_is_publishable_only_if_every_published_one_is_zero_or_ten_people_apart():
+    assert publishable([]) and publishable([0]) and publishable([MIN_CELL, 0, 500])
+    assert not publishable([MIN_CELL, 1]) and not publishable([MIN_CELL - 1])
+
+
+@given(st.integers(0, 40), st.integers(0, 12), st.integers(0, 12), st.integers(0, 12))
+def test_changed_people_never_counts_more_people_than_changed(size, erased, imported, updated):
+    """A lower bound (never more than the people who changed): publishing at 10 or more is then
+    safe; exact when only imports or only erasures happened."""
+    erased, updated = min(erased, size), min(updated, max(size - erased, 0))
+    before = {i: "row" for i in range(size)}
+    after = {i: "row" for i in range(erased, size)}
+    after.update({i: "updated" for i in range(erased, erased + updated)})
+    after.update({size + i: "new" for i in range(imported)})
+    bound = changed_people(_population(before), _population(after))
+    assert max(erased + updated, imported + updated) == bound <= erased + imported + updated

@@ -206,6 +206,39 @@ def test_backtest_turns_stale_when_new_outcomes_arrive(app, client, auth_headers
     assert body["freshness"]["current"] is False
 
 
+def test_one_corrected_outcome_is_not_published_so_the_history_never_gives_it_away(
+    app, client, auth_headers, settings, outcomes, run_jobs, tmp_path, imported_clients
+):
+    """The backtest's history served each run's n and observed default rate: one outcome
+    corrected between two runs, and the difference was that client's outcome. A run 1 to 9
+    people from a published one is now held: neither served nor in the history."""
+    headers = auth_headers("comex")
+    run_jobs(settings, "backtest")
+    before = client.get(f"{API}/monitoring/backtest", headers=headers).json()
+    target = _targets(app, imported_clients[:1])[0]
+    path = tmp_path / "corrected.csv"
+    path.write_text(f"SK_ID_CURR,TARGET\n{imported_clients[0]},{1 - target}\n")
+    with _session(app) as db:
+        import_outcomes(db, keyring(settings), read_outcomes_file(path))
+        db.commit()
+    held = run_jobs(settings, "backtest")["backtest"]
+    assert not held.published and held.changed_people == 1
+    after = client.get(f"{API}/monitoring/backtest", headers=headers).json()
+    assert (after["n"], after["defaults"]) == (before["n"], before["defaults"])
+    assert [h["computed_at"] for h in after["history"]] == [h["computed_at"] for h in before["history"]]
+    assert after["freshness"]["pending_changes"] == 1
+    # The same population again (a scheduler's next pass): still held, still one person.
+    assert run_jobs(settings, "backtest")["backtest"].changed_people == 1
+    # Changed back: the population is the published one again (0 apart) and is published.
+    path.write_text(f"SK_ID_CURR,TARGET\n{imported_clients[0]},{target}\n")
+    with _session(app) as db:
+        import_outcomes(db, keyring(settings), read_outcomes_file(path))
+        db.commit()
+    back = run_jobs(settings, "backtest")["backtest"]
+    assert back.published and back.changed_people == 0
+    assert client.get(f"{API}/monitoring/backtest", headers=headers).json()["freshness"]["current"] is True
+
+
 def test_drift_job_serves_psi_csi_and_quality_with_history(app, client, auth_headers, settings, imported_clients, run_jobs,
                                                            model_bundle):
     assert client.get(f"{API}/monitoring/drift", headers=auth_headers("comex")).status_code == 404

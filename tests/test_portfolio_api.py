@@ -126,21 +126,79 @@ def test_only_comex_reads_the_portfolio(client, auth_headers, imported_clients, 
         assert client.get(API + path, headers=auth_headers(role)).status_code == 403
 
 
+def _erase(app, client_ids) -> None:
+    ring = keyring(app.state.settings)
+    with app.state.sessionmaker() as db:
+        for client_id in client_ids:
+            pseudonym = ring.pseudonymize(client_id)
+            erase_client(db, pseudonym.value, pseudonym.key_version)
+        db.commit()
+
+
 def test_stored_aggregates_turn_stale_after_an_erasure_until_the_job_runs_again(
     app, client, auth_headers, imported_clients, portfolio_job, run_jobs, settings
 ):
     headers = auth_headers("comex")
     first = client.get(f"{API}/portfolio/summary", headers=headers).json()
-    assert first["freshness"]["current"] is True
-    pseudonym = keyring(app.state.settings).pseudonymize(imported_clients[0])
-    with app.state.sessionmaker() as db:
-        erase_client(db, pseudonym.value, pseudonym.key_version)
-        db.commit()
+    assert first["freshness"]["current"] is True and first["freshness"]["pending_changes"] is None
+    _erase(app, imported_clients[:MIN_SEGMENT])
     stale = client.get(f"{API}/portfolio/summary", headers=headers).json()
     assert stale["applicants"] == first["applicants"] and stale["freshness"]["current"] is False
-    run_jobs(settings, "portfolio")
+    assert stale["freshness"]["pending_changes"] is None  # no job has run since: one is due
+    assert run_jobs(settings, "portfolio")["portfolio"].published
     after = client.get(f"{API}/portfolio/summary", headers=headers).json()
-    assert after["applicants"] == first["applicants"] - 1 and after["freshness"]["current"] is True
+    assert after["applicants"] == first["applicants"] - MIN_SEGMENT and after["freshness"]["current"] is True
+
+
+def test_a_result_one_erasure_away_is_held_so_no_two_published_figures_give_that_person(
+    app, client, auth_headers, imported_clients, portfolio_job, run_jobs, settings
+):
+    """A COMEX reader who kept the figures before an erasure (or an import) read the person's
+    own figures off the next run by subtraction. The job now holds a result 1 to 9 people from
+    a published one: the published figures stay served, saying why, until 10 have changed."""
+    headers = auth_headers("comex")
+    first = client.get(f"{API}/portfolio/summary", headers=headers).json()
+    segments = client.get(f"{API}/portfolio/segments?by=gender", headers=headers).json()
+    _erase(app, imported_clients[:1])
+    held = run_jobs(settings, "portfolio")["portfolio"]
+    assert not held.published and held.changed_people == 1
+    same = client.get(f"{API}/portfolio/summary", headers=headers).json()
+    assert {k: v for k, v in same.items() if k != "freshness"} == {k: v for k, v in first.items() if k != "freshness"}
+    assert same["freshness"]["current"] is False and same["freshness"]["pending_changes"] == 1
+    assert same["freshness"]["computed_at"] == first["freshness"]["computed_at"]
+    assert client.get(f"{API}/portfolio/segments?by=gender", headers=headers).json()["segments"] == segments["segments"]
+
+    # Eight more: nine since the published run (what a held run saw does not count).
+    _erase(app, imported_clients[1:MIN_SEGMENT - 1])
+    again = run_jobs(settings, "portfolio")["portfolio"]
+    assert not again.published and again.changed_people == MIN_SEGMENT - 1
+    assert client.get(f"{API}/portfolio/summary", headers=headers).json()["applicants"] == first["applicants"]
+
+    _erase(app, imported_clients[MIN_SEGMENT - 1:MIN_SEGMENT])
+    published = run_jobs(settings, "portfolio")["portfolio"]
+    assert published.published and published.changed_people == MIN_SEGMENT
+    after = client.get(f"{API}/portfolio/summary", headers=headers).json()
+    assert after["applicants"] == first["applicants"] - MIN_SEGMENT
+    assert after["freshness"]["current"] is True and after["freshness"]["pending_changes"] is None
+    # The audit trail says which runs were held.
+    with app.state.sessionmaker() as db:
+        jobs = [e.details for e in db.scalars(select(AuditEvent).where(AuditEvent.action == "monitoring.job")
+                                                .order_by(AuditEvent.seq))]
+    assert [d["published"] for d in jobs if d["job"] == "portfolio"] == [True, False, False, True]
+
+
+def test_a_first_result_over_fewer_than_ten_people_is_held_and_the_api_says_so(
+    client, auth_headers, settings, write_applicants, run_jobs
+):
+    """Against no published result, the population is compared with the empty one: five
+    applicants' portfolio would be their own figures."""
+    from tests.fixtures.clients import import_file
+
+    import_file(settings, write_applicants(rows=5))
+    assert run_jobs(settings, "portfolio")["portfolio"].published is False
+    response = client.get(f"{API}/portfolio/summary", headers=auth_headers("comex"))
+    assert response.status_code == 404 and response.json()["code"] == "aggregates_held"
+    assert "fewer than 10" in response.json()["detail"]
 
 
 def test_before_the_first_job_the_portfolio_answers_404_saying_which_job_to_run(client, auth_headers, imported_clients):

@@ -12,6 +12,7 @@ import typer
 
 from backend.cli.common import fail, import_pseudonymized, load_settings
 from backend.jobs.trigger import run_after_change
+from ml.disclosure import MIN_CELL
 
 outcomes_app = typer.Typer(no_args_is_help=True)
 monitor_app = typer.Typer(no_args_is_help=True)
@@ -83,9 +84,15 @@ def run(
                 typer.echo(
                     f"{result.kind}: {result.rows} rows in {result.partitions} partitions, model "
                     f"{result.model_version}, population {result.population_revision[:12]}, {result.seconds:.1f}s"
+                    + ("" if result.published else f"; {_held(result)}")
                 )
     if failed:
         raise typer.Exit(2)
+
+
+def _held(result: Any) -> str:
+    return (f"held, not served: {result.changed_people} people from a published result "
+            f"(published once {MIN_CELL} have changed)")
 
 
 def _run_one(kind: str, as_json: bool, version: str = "") -> Any:
@@ -99,11 +106,14 @@ def _run_one(kind: str, as_json: bool, version: str = "") -> Any:
         # stdout carries the report a scheduler parses; diagnostics (audit log lines) go to stderr.
         structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=sys.stderr))
     try:
-        return run_job(kind, settings, bundle=load_version(settings, version) if version else None)
+        result = run_job(kind, settings, bundle=load_version(settings, version) if version else None)
     except JobFailed as exc:
         fail(str(exc))
     finally:
         structlog.configure(**previous)
+    if not result.published:
+        typer.secho(_held(result), err=True, fg=typer.colors.YELLOW)
+    return result
 
 
 @monitor_app.command("drift")

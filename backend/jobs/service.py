@@ -3,7 +3,8 @@
 ``run_job(kind, settings)`` reads the population's revision, ships the champion model to the
 workers, maps one task per pseudonym range (``backend.jobs.tasks``), reduces the results and
 stores the aggregates with the model version, the population revision and the time
-(``backend.monitoring.service``), with one audit event. Nothing per client is stored.
+(``backend.monitoring.service``), with one audit event. Nothing per client is stored. A result
+1 to 9 people from a published one is stored held, not served (``ml.disclosure``).
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ class JobResult:
     seconds: float
     payload: dict[str, Any]
     aggregate_id: int
+    published: bool = True  # False: held, 1 to 9 people from a published result (ml.disclosure)
+    changed_people: int | None = None
 
 
 def _worker_url(settings: Settings) -> str | None:
@@ -132,41 +135,56 @@ def run_job(
         count = partitions or max(1, min(MAX_PARTITIONS, -(-rows // ROWS_PER_PARTITION)))
         bounds = tasks.partition_bounds(count)
         url = _worker_url(settings)
-        payload = _on_cluster(lambda: _compute(kind, client, bundle, bounds, url, previous))
-        rows = int(payload.get("rows", payload.get("n") or payload.get("summary", {}).get("applicants", 0)) or 0)
+        payload, members = _on_cluster(lambda: _compute(kind, client, bundle, bounds, url, previous))
+        rows = stored.population_size(payload)
         seconds = time.perf_counter() - started
         with session_scope(factory) as db:
-            row = stored.store(db, kind, bundle.version, revision, payload, seconds)
+            publication = stored.publication(db, kind, members)
+            row = stored.store(db, kind, bundle.version, revision, payload, seconds, publication)
             record_event(db, None, None, action="monitoring.job", actor="octroi jobs run",
                          model_version=bundle.version,
-                         details={"job": kind, "rows": rows, "partitions": len(bounds)})
+                         details={"job": kind, "rows": rows, "partitions": len(bounds),
+                                  "published": publication.published})
             aggregate_id = row.id
     finally:
         engine.dispose()
-    return JobResult(kind, bundle.version, revision, rows, len(bounds), seconds, payload, aggregate_id)
+    if not publication.published:
+        logger.info("%s result held: %s people from a published one", kind, publication.changed_people)
+    return JobResult(kind, bundle.version, revision, rows, len(bounds), seconds, payload, aggregate_id,
+                     publication.published, publication.changed_people)
 
 
 def _compute(kind: str, client: DaskClient, bundle: ModelBundle, bounds: list[tuple[str, str | None]],
-             url: str | None, previous: dict[str, Any] | None) -> dict[str, Any]:
+             url: str | None, previous: dict[str, Any] | None) -> tuple[dict[str, Any], np.ndarray]:
     """Ship the model (and the drift reference) to the workers, map one task per partition and
-    reduce the results into the job's payload."""
+    reduce the results into the job's payload; with the digests of the rows it was computed on."""
     model = client.scatter(tasks.shipped_model(bundle), broadcast=True, hash=False)
     lows, highs = [b[0] for b in bounds], [b[1] for b in bounds]
     urls = [url] * len(bounds)
     if kind == "portfolio":
         futures = client.map(tasks.portfolio_task, urls, lows, highs, model=model,
                              threshold=float(bundle.threshold), pure=False)
-        total = add_partials(client.gather(futures), float(bundle.threshold))
-        return finish_aggregates(total, float(bundle.threshold), bundle.version)
+        parts, members = _split(client.gather(futures))
+        total = add_partials(parts, float(bundle.threshold))
+        return finish_aggregates(total, float(bundle.threshold), bundle.version), members
     if kind == "drift":
         reference = client.scatter(bundle.monitoring_reference, broadcast=True, hash=False)
         futures = client.map(tasks.drift_task, urls, lows, highs, model=model, reference=reference, pure=False)
-        counts = monitoring.add_counts(client.gather(futures))
+        parts, members = _split(client.gather(futures))
+        counts = monitoring.add_counts(parts)
         if counts["rows"] == 0:
             raise JobFailed("no client imported: nothing to compare with the training reference")
-        return monitoring.drift_report(bundle.monitoring_reference, counts, previous)
+        return monitoring.drift_report(bundle.monitoring_reference, counts, previous), members
     futures = client.map(tasks.backtest_task, urls, lows, highs, model=model, pure=False)
-    return _backtest(client.gather(futures))
+    parts, members = _split(client.gather(futures))
+    return _backtest(parts), members
+
+
+def _split(results: list[tasks.Digested]) -> tuple[list[dict[str, Any]], np.ndarray]:
+    """The partitions' results, and all their rows' digests in one array."""
+    parts = [part for part, _ in results]
+    digests = [digest for _, digest in results]
+    return parts, np.concatenate(digests) if digests else np.zeros(0, dtype=np.uint64)
 
 
 def _on_cluster(compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:

@@ -6,6 +6,8 @@ database (no client row passes through the process that started the job), scores
 the shipped model and returns only additive sums (portfolio, drift) or, for backtesting,
 the (probability, outcome, cohort, segment) arrays the driver needs for the AUC and its
 confidence interval; those live in memory for the length of the job and are never stored.
+Each also returns a digest of each of its rows' content (no pseudonym): the job publishes its
+result only if no published one was computed on a population 1 to 9 people apart.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from backend.clients.service import population_from_json_lines
 from backend.monitoring.models import Outcome
 from backend.portfolio.service import partial_aggregates, segment_values
 from ml import monitoring
+from ml.disclosure import row_digests
 from ml.features import build_matrix
 from ml.policy import FairLendingPolicy
 
@@ -65,7 +68,9 @@ def _booster(model: dict[str, str]) -> Any:
 
 def read_partition(url: str | None, low: str, high: str | None, outcomes: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(features frame, extra columns) of one pseudonym range; with ``outcomes`` only clients
-    that have one, with their ``target`` and import ``cohort`` (YYYY-MM)."""
+    that have one, with their ``target`` and import ``cohort`` (YYYY-MM). ``extra["digest"]``:
+    each row's content digest (features, and the outcome and cohort when read), by which the
+    job compares its population with the published ones (``ml.disclosure``)."""
     features = cast(Client.features, Text)
     if outcomes:
         query = select(features, Client.imported_at, Outcome.target).join(
@@ -79,12 +84,13 @@ def read_partition(url: str | None, low: str, high: str | None, outcomes: bool =
     with _engine(url).connect() as connection:
         rows = connection.execute(query).all()
     frame = population_from_json_lines("\n".join(row[0] for row in rows).encode())
-    extra = pd.DataFrame()
     if outcomes:
-        extra = pd.DataFrame({
-            "cohort": [str(row[1])[:7] for row in rows],
-            "target": np.fromiter((int(row[2]) for row in rows), dtype=np.int64, count=len(rows)),
-        })
+        cohorts = [str(row[1])[:7] for row in rows]
+        targets = np.fromiter((int(row[2]) for row in rows), dtype=np.int64, count=len(rows))
+        contents = (f"{row[0]}\x1f{target}\x1f{cohort}" for row, target, cohort in zip(rows, targets, cohorts, strict=True))
+        extra = pd.DataFrame({"cohort": cohorts, "target": targets, "digest": row_digests(contents)})
+    else:
+        extra = pd.DataFrame({"digest": row_digests(row[0] for row in rows)})
     return frame, extra
 
 
@@ -108,24 +114,28 @@ def _score(model: dict[str, Any], frame: pd.DataFrame) -> np.ndarray:
     return np.asarray(_booster(model).predict(x, num_threads=1), dtype=np.float64)
 
 
-def portfolio_task(url: str | None, low: str, high: str | None, model: dict[str, str], threshold: float) -> dict[str, Any]:
-    frame, _ = read_partition(url, low, high)
-    return partial_aggregates(frame, _score(model, frame), threshold)
+# Each task returns its partition's result and its rows' digests (uint64).
+Digested = tuple[dict[str, Any], np.ndarray]
 
 
-def drift_task(url: str | None, low: str, high: str | None, model: dict[str, str], reference: dict[str, Any]) -> dict[str, Any]:
-    frame, _ = read_partition(url, low, high)
-    return monitoring.count_partition(reference, frame, _score(model, frame))
+def portfolio_task(url: str | None, low: str, high: str | None, model: dict[str, str], threshold: float) -> Digested:
+    frame, extra = read_partition(url, low, high)
+    return partial_aggregates(frame, _score(model, frame), threshold), extra["digest"].to_numpy(dtype=np.uint64)
 
 
-def backtest_task(url: str | None, low: str, high: str | None, model: dict[str, str]) -> dict[str, Any]:
+def drift_task(url: str | None, low: str, high: str | None, model: dict[str, str], reference: dict[str, Any]) -> Digested:
+    frame, extra = read_partition(url, low, high)
+    return monitoring.count_partition(reference, frame, _score(model, frame)), extra["digest"].to_numpy(dtype=np.uint64)
+
+
+def backtest_task(url: str | None, low: str, high: str | None, model: dict[str, str]) -> Digested:
     frame, extra = read_partition(url, low, high, outcomes=True)
     return {
         "probability": _score(model, frame),
-        "target": extra["target"].to_numpy() if len(extra) else np.zeros(0, dtype=np.int64),
-        "cohort": extra["cohort"].to_numpy(dtype=object) if len(extra) else np.zeros(0, dtype=object),
+        "target": extra["target"].to_numpy(),
+        "cohort": extra["cohort"].to_numpy(dtype=object),
         "segments": segment_values(frame) if len(frame) else {},
-    }
+    }, extra["digest"].to_numpy(dtype=np.uint64)
 
 
 def matrix_portfolio_task(matrix: np.ndarray, credit: np.ndarray, model: dict[str, str], threshold: float) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Monitoring tables (schema: alembic 0007): outcomes by pseudonym, batch-job aggregates."""
+"""Monitoring tables (schema: alembic 0009, 0013): outcomes by pseudonym, batch-job aggregates."""
 
 from __future__ import annotations
 
@@ -7,16 +7,19 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
     Float,
     Index,
     Integer,
+    LargeBinary,
     SmallInteger,
     String,
+    true,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from backend.db import Base
 
@@ -35,7 +38,11 @@ class Outcome(Base):
 
 
 class MonitoringAggregate(Base):
-    """One batch-job result: aggregates only (cells of at least 10 people), never a client."""
+    """One batch-job result: aggregates only (cells of at least 10 people), never a client.
+
+    Served only when ``published``: a result whose population differs from a published one by
+    1 to 9 people is held (``ml.disclosure.publishable``); ``members`` holds the digests of its
+    population's rows to compare the next results with (never loaded with the row)."""
 
     __tablename__ = "monitoring_aggregates"
     __table_args__ = (
@@ -49,3 +56,6 @@ class MonitoringAggregate(Base):
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     duration_seconds: Mapped[float] = mapped_column(Float)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    published: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    changed_people: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    members: Mapped[bytes | None] = deferred(mapped_column(LargeBinary, nullable=True))

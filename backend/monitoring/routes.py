@@ -1,5 +1,6 @@
 """Monitoring endpoints for COMEX and compliance (``monitoring:read``): the latest stored
-drift and backtest results of the serving model, with their freshness and history.
+drift and backtest results of the serving model, with their freshness and history. Only
+published results are served (``backend.monitoring.service``).
 
 The API computes nothing here: the batch jobs (``octroi jobs run drift|backtest``) do.
 """
@@ -16,26 +17,38 @@ from backend.audit.actions import AuditAction
 from backend.auth.deps import RequestContext, guard
 from backend.errors import ApiProblem, ErrorCode
 from backend.monitoring import service
+from backend.monitoring.models import MonitoringAggregate
 from backend.monitoring.schemas import BacktestReport, DriftReport
 from backend.scoring.model import get_bundle
+from ml.disclosure import MIN_CELL
 from security.rbac import Permission
 
 router = APIRouter(prefix="/monitoring", tags=["monitoring"], route_class=GuardedRoute)
-NOT_FOUND = {404: {"description": "No stored result yet for this model version: run the job"}}
+NOT_FOUND = {404: {"description": "No published result yet for this model version: the job has not run "
+                                  "(aggregates_not_computed) or its results are held (aggregates_held)"}}
 VersionQuery = Query(
     None, max_length=64, pattern=r"^[A-Za-z0-9._-]+$",
     description="A model version (default: the one the API serves), e.g. to compare with a retired one",
 )
 
 
-def _latest(db: Session, kind: str, version: str) -> Any:
+def served(db: Session, kind: str, version: str) -> MonitoringAggregate:
+    """The newest published result of ``kind`` for the model, or a 404 saying why there is none:
+    the job never ran, or its results are held (1 to 9 people from a published one)."""
     row = service.latest(db, kind, version)
-    if row is None:
+    if row is not None:
+        return row
+    held = service.held(db, kind, version)
+    if held is not None:
         raise ApiProblem(
-            404, ErrorCode.aggregates_not_computed,
-            f"no {kind} result for model {version} yet: run `octroi jobs run {kind}`",
+            404, ErrorCode.aggregates_held,
+            f"the {kind} result for model {version} is held: its population is {held.changed_people} "
+            f"people from a published one, fewer than {MIN_CELL}; it is published once {MIN_CELL} have changed",
         )
-    return row
+    raise ApiProblem(
+        404, ErrorCode.aggregates_not_computed,
+        f"no {kind} result for model {version} yet: run `octroi jobs run {kind}`",
+    )
 
 
 @router.get("/drift", response_model=DriftReport, responses=NOT_FOUND)
@@ -45,7 +58,7 @@ def drift(
     bundle: Any = Depends(get_bundle),
 ) -> DriftReport:
     """Score PSI, input CSI and data quality against training and the previous run; alerts."""
-    row = _latest(ctx.db, "drift", model_version or bundle.version)
+    row = served(ctx.db, "drift", model_version or bundle.version)
     payload = {k: v for k, v in row.payload.items() if k != "distribution"}
     history = [
         {"computed_at": h.computed_at, "model_version": h.model_version, "rows": h.payload["rows"],
@@ -65,7 +78,7 @@ def backtest(
     bundle: Any = Depends(get_bundle),
 ) -> BacktestReport:
     """AUC/Gini with CIs, predicted vs observed by grade, calibration, cohorts and segments."""
-    row = _latest(ctx.db, "backtest", model_version or bundle.version)
+    row = served(ctx.db, "backtest", model_version or bundle.version)
     history = []
     for h in service.history(ctx.db, "backtest"):
         auc = h.payload.get("auc") or {}

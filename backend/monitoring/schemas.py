@@ -28,6 +28,9 @@ class Freshness(BaseModel):
     age_seconds: float
     population_revision: str = Field(description="Revision of the population (clients, outcomes) used")
     current: bool = Field(description="False when clients or outcomes changed since: a job is due")
+    pending_changes: int | None = Field(
+        None, description="A newer result on today's population is held: its population is this many people "
+                          "(1 to 9) from a published one; it is published once 10 have changed")
 
 
 class Thresholds(BaseModel):

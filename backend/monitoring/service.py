@@ -3,6 +3,12 @@
 A result is keyed by kind (portfolio, drift, backtest), model version and the revision of
 the population it was computed on. It is "current" when that revision is still the
 population's; otherwise the API still serves it and says it is stale (a job is due).
+
+Only published results are served. A result whose population differs from a published one
+(of its kind, any model version) by 1 to 9 people is stored held: a subtraction between the
+two would give those people's figures (``ml.disclosure``). The published one stays served and
+its freshness says how many people wait (``pending_changes``); the next run that finds 10 or
+more changed publishes.
 """
 
 from __future__ import annotations
@@ -13,14 +19,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session
+import numpy as np
+from sqlalchemy import and_, or_, select, text
+from sqlalchemy.orm import Session, undefer
 
 from backend.clients.service import clients_revision
 from backend.models import ServiceMeta
 from backend.monitoring.models import MonitoringAggregate
+from ml.disclosure import MIN_CELL, changed_people, publishable
 
 KINDS = ("portfolio", "drift", "backtest")
+# Two jobs deciding publication at once could each find the other's population 1 person away
+# unpublished, and both publish: one decides at a time (SQLite: BEGIN IMMEDIATE already).
+PUBLICATION_LOCK_KEY = 0x6F6374726F692D70
 # Changes whenever outcomes are imported or erased; backtests depend on it too.
 OUTCOMES_REVISION_KEY = "outcomes_revision"
 
@@ -50,12 +61,57 @@ def population_revision(db: Session, kind: str) -> str:
     return hashlib.sha256(f"{clients}:{outcomes_revision(db)}".encode()).hexdigest()[:32]
 
 
+def population_size(payload: dict[str, Any]) -> int:
+    """How many rows a stored payload was computed on (drift: rows, backtest: n, portfolio:
+    applicants)."""
+    return int(payload.get("rows", payload.get("n") or payload.get("summary", {}).get("applicants", 0)) or 0)
+
+
+@dataclass(frozen=True)
+class Publication:
+    published: bool
+    changed_people: int | None  # held: the change that holds it (1-9); else since the latest published
+    members: np.ndarray  # the sorted row digests of the population it was computed on
+
+
+def publication(db: Session, kind: str, digests: np.ndarray) -> Publication:
+    """May a result computed on the population of ``digests`` be published?
+
+    Compared with every published result of the kind, whatever its model version (the counts
+    in a table do not depend on the model): each must be 0 or at least ``MIN_CELL`` people
+    away. With none published yet, with the empty population (a first result over 5 people
+    would give them). A result stored before digests were kept is compared by its size. Call it
+    in the transaction that stores the result: it holds the publication lock until commit."""
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PUBLICATION_LOCK_KEY})
+    members = np.sort(np.asarray(digests, dtype=np.uint64))
+    earlier_rows = list(db.scalars(
+        select(MonitoringAggregate).options(undefer(MonitoringAggregate.members))
+        .where(MonitoringAggregate.kind == kind, MonitoringAggregate.published.is_(True))
+        .order_by(MonitoringAggregate.computed_at.desc(), MonitoringAggregate.id.desc())
+    ))
+    changes = [
+        changed_people(np.frombuffer(row.members, dtype=np.uint64), members) if row.members is not None
+        else abs(population_size(row.payload) - members.size)
+        for row in earlier_rows
+    ] or [int(members.size)]
+    if publishable(changes, MIN_CELL):
+        return Publication(True, changes[0] if earlier_rows else None, members)
+    return Publication(False, max(c for c in changes if 0 < c < MIN_CELL), members)
+
+
 def store(
-    db: Session, kind: str, model_version: str, revision: str, payload: dict[str, Any], duration: float
+    db: Session, kind: str, model_version: str, revision: str, payload: dict[str, Any], duration: float,
+    publication: Publication | None = None,
 ) -> MonitoringAggregate:
+    """Store a result; published (with its population's digests) unless ``publication`` holds it."""
+    published = publication is None or publication.published
     row = MonitoringAggregate(
         kind=kind, model_version=model_version, population_revision=revision,
         computed_at=datetime.now(UTC), duration_seconds=round(duration, 3), payload=payload,
+        published=published, changed_people=publication.changed_people if publication else None,
+        # A held result is never compared with: its digests are not kept.
+        members=publication.members.tobytes() if publication is not None and published else None,
     )
     db.add(row)
     db.flush()
@@ -64,10 +120,12 @@ def store(
 
 def latest(db: Session, kind: str, model_version: str, *, population_other_than: str | None = None
            ) -> MonitoringAggregate | None:
-    """The newest result of ``kind`` for the model; with ``population_other_than``, the newest
-    computed on another population (the previous period, however often the same one was rerun)."""
+    """The newest published result of ``kind`` for the model; with ``population_other_than``,
+    the newest computed on another population (the previous period, however often the same one
+    was rerun)."""
     query = select(MonitoringAggregate).where(
-        MonitoringAggregate.kind == kind, MonitoringAggregate.model_version == model_version
+        MonitoringAggregate.kind == kind, MonitoringAggregate.model_version == model_version,
+        MonitoringAggregate.published.is_(True),
     )
     if population_other_than is not None:
         query = query.where(MonitoringAggregate.population_revision != population_other_than)
@@ -77,8 +135,8 @@ def latest(db: Session, kind: str, model_version: str, *, population_other_than:
 
 
 def history(db: Session, kind: str, model_version: str | None = None, limit: int = 50) -> list[MonitoringAggregate]:
-    """Most recent first, every model version unless one is given."""
-    query = select(MonitoringAggregate).where(MonitoringAggregate.kind == kind)
+    """Published results, most recent first, every model version unless one is given."""
+    query = select(MonitoringAggregate).where(MonitoringAggregate.kind == kind, MonitoringAggregate.published.is_(True))
     if model_version is not None:
         query = query.where(MonitoringAggregate.model_version == model_version)
     query = query.order_by(MonitoringAggregate.computed_at.desc(), MonitoringAggregate.id.desc()).limit(limit)
@@ -86,11 +144,13 @@ def history(db: Session, kind: str, model_version: str | None = None, limit: int
 
 
 def earlier(db: Session, row: MonitoringAggregate, limit: int = 100) -> list[MonitoringAggregate]:
-    """Results of the same kind computed before ``row`` (any model version), most recent first."""
+    """Published results of the same kind computed before ``row`` (any model version), most
+    recent first."""
     return list(db.scalars(
         select(MonitoringAggregate)
         .where(
             MonitoringAggregate.kind == row.kind,
+            MonitoringAggregate.published.is_(True),
             or_(MonitoringAggregate.computed_at < row.computed_at,
                 and_(MonitoringAggregate.computed_at == row.computed_at, MonitoringAggregate.id < row.id)),
         )
@@ -105,17 +165,40 @@ class Freshness:
     age_seconds: float
     population_revision: str
     current: bool  # computed on today's population (no import, erasure or outcome since)
+    pending_changes: int | None = None  # a newer result on today's population, held: 1-9 people
 
     def as_dict(self) -> dict[str, Any]:
         return {"computed_at": self.computed_at, "age_seconds": round(self.age_seconds, 1),
-                "population_revision": self.population_revision, "current": self.current}
+                "population_revision": self.population_revision, "current": self.current,
+                "pending_changes": self.pending_changes}
 
 
 def freshness(db: Session, row: MonitoringAggregate) -> Freshness:
     computed = row.computed_at if row.computed_at.tzinfo else row.computed_at.replace(tzinfo=UTC)
+    today = population_revision(db, row.kind)
+    pending = None
+    if row.population_revision != today:
+        pending = db.scalar(
+            select(MonitoringAggregate.changed_people)
+            .where(MonitoringAggregate.kind == row.kind, MonitoringAggregate.model_version == row.model_version,
+                   MonitoringAggregate.published.is_(False), MonitoringAggregate.population_revision == today,
+                   MonitoringAggregate.id > row.id)
+            .order_by(MonitoringAggregate.id.desc()).limit(1)
+        )
     return Freshness(
         computed_at=computed,
         age_seconds=(datetime.now(UTC) - computed).total_seconds(),
         population_revision=row.population_revision,
-        current=row.population_revision == population_revision(db, row.kind),
+        current=row.population_revision == today,
+        pending_changes=pending,
     )
+
+
+def held(db: Session, kind: str, model_version: str) -> MonitoringAggregate | None:
+    """The newest held result of ``kind`` for the model (none published for it yet, say)."""
+    return db.scalars(
+        select(MonitoringAggregate)
+        .where(MonitoringAggregate.kind == kind, MonitoringAggregate.model_version == model_version,
+               MonitoringAggregate.published.is_(False))
+        .order_by(MonitoringAggregate.id.desc()).limit(1)
+    ).first()

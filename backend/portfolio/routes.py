@@ -17,9 +17,9 @@ from backend.api.routing import GuardedRoute
 from backend.audit.actions import AuditAction
 from backend.auth.deps import RequestContext, guard
 from backend.clients.schemas import Lang
-from backend.errors import ApiProblem, ErrorCode
 from backend.monitoring import service as stored
 from backend.monitoring.models import MonitoringAggregate
+from backend.monitoring.routes import served
 from backend.portfolio.schemas import PortfolioPrevious, PortfolioSummary, SegmentBy, Segments
 from backend.portfolio.service import (
     MIN_SEGMENT,
@@ -32,17 +32,12 @@ from backend.scoring.model import get_bundle
 from security.rbac import Permission
 
 router = APIRouter(prefix="/portfolio", tags=["portfolio"], route_class=GuardedRoute)
-NOT_FOUND = {404: {"description": "The portfolio job has not run for the serving model yet"}}
+NOT_FOUND = {404: {"description": "No published portfolio result for the serving model: the job has not run "
+                                  "(aggregates_not_computed) or its results are held (aggregates_held)"}}
 
 
 def _latest_row(db: Session, version: str) -> MonitoringAggregate:
-    row = stored.latest(db, "portfolio", version)
-    if row is None:
-        raise ApiProblem(
-            404, ErrorCode.aggregates_not_computed,
-            f"no portfolio aggregates for model {version} yet: run `octroi jobs run portfolio`",
-        )
-    return row
+    return served(db, "portfolio", version)
 
 
 def _latest(db: Session, version: str) -> tuple[dict[str, Any], dict[str, Any]]:

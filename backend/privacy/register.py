@@ -50,7 +50,9 @@ TABLE_CATEGORIES: dict[str, tuple[str, bool]] = {
     "rate_limit_counters": ("Request counters per staff user and short time window (rate limits)", True),
     "outcomes": ("Realised loan outcomes (default or not, date known) by client pseudonym; erased with the client", True),
     "monitoring_aggregates": ("Batch-job aggregates (portfolio, drift, backtesting) over groups of 10 or more; "
-                              "no client, no individual score", False),
+                              "no client, no individual score; for each published result a 64-bit digest of "
+                              "each row's content (no pseudonym, no id: linking one to a person takes that "
+                              "person's whole row), to hold results 1 to 9 people apart", False),
     # Model lifecycle (backend/decisions, backend/registry).
     "decision_snapshots": ("Decision snapshots: the application as the model saw it when an advisor "
                            "decided (pseudonymized, immutable, erased under Art. 17)", True),
@@ -81,7 +83,10 @@ TABLE_CATEGORIES_FR: dict[str, str] = {
     "rate_limit_counters": "Compteurs de requêtes par membre du personnel et courte fenêtre de temps (limites de débit)",
     "outcomes": "Issues réelles des prêts (défaut ou non, date connue) par pseudonyme ; effacées avec le client",
     "monitoring_aggregates": "Agrégats des traitements par lots (portefeuille, dérive, backtesting) sur des groupes "
-                             "de 10 personnes ou plus ; aucun client, aucun score individuel",
+                             "de 10 personnes ou plus ; aucun client, aucun score individuel ; pour chaque résultat "
+                             "publié, une empreinte de 64 bits du contenu de chaque ligne (ni pseudonyme ni "
+                             "identifiant : la relier à une personne demande toute sa ligne), pour retenir les "
+                             "résultats distants de 1 à 9 personnes",
     "decision_snapshots": "Instantanés de décision : la demande telle que le modèle l'a vue quand un conseiller a "
                           "décidé (pseudonymisée, immuable, effacée au titre de l'art. 17)",
     "decision_contests": "Contestations de décisions : le point de vue du demandeur, le réexamen par un autre "

@@ -9,7 +9,6 @@ import pandas as pd
 import streamlit as st
 
 from frontend import charts, contract, ui
-from frontend.api import ApiError
 from frontend.views import transparency
 
 SEGMENT_AXES = ("contract_type", "gender", "age_band", "income_type", "education", "family_status")
@@ -77,24 +76,12 @@ def _grades(card: contract.ModelCard | None) -> dict[str, contract.Grade]:
     return {grade.grade: grade for grade in card.master_scale} if card is not None else {}
 
 
-def _aggregates(model: Any, path: str, **params: Any) -> Any:
-    """A stored aggregate, or None with a sentence when the batch job has not produced it."""
-    try:
-        with st.spinner(ui.t("common.loading")):
-            return ui.parse(model, ui.client().get(path, params))
-    except ApiError as error:
-        if error.code == "aggregates_not_computed":
-            st.info(ui.t("portfolio.not_computed"), icon=":material/hourglass_empty:")
-        else:
-            ui.show_error(error)
-        return None
-
-
 def portfolio_page() -> None:
     st.title(ui.t("portfolio.title"))
-    summary = _aggregates(contract.PortfolioSummary, "/portfolio/summary", lang=ui.lang())
+    summary = ui.stored_result(contract.PortfolioSummary, "/portfolio/summary", "portfolio.not_computed", lang=ui.lang())
     if summary is None:
         return
+    ui.freshness(summary.freshness)
     _kpis(summary)
     st.subheader(ui.t("portfolio.summary"))
     st.info(summary.executive_summary)
@@ -134,7 +121,7 @@ def _segments() -> None:
     st.subheader(ui.t("segments.title"))
     by = ui.choice(st.selectbox, ui.t("segments.by"), SEGMENT_AXES, format_func=lambda axis: ui.t(f"segments.{axis}"),
                    key="segments_by")
-    data = _aggregates(contract.Segments, "/portfolio/segments", by=by, lang=ui.lang())
+    data = ui.stored_result(contract.Segments, "/portfolio/segments", "portfolio.not_computed", by=by, lang=ui.lang())
     if data is None:
         return
     if data.segments:

@@ -16,37 +16,12 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from frontend import charts, contract, ui
-from frontend.api import ApiError
 
-NOT_COMPUTED = "aggregates_not_computed"
 TOP_INPUTS = 15
 # The overall state as a banner (words, icon and colour), not as a tile: a tile's value must
 # stay short enough to read whole at 1400 px.
 LEVEL_BOX = {"ok": (st.success, ":material/check_circle:"), "watch": (st.warning, ":material/visibility:"),
              "act": (st.error, ":material/report:")}
-
-
-def _get(model: Any, path: str, empty_key: str) -> Any:
-    """The stored result parsed as ``model``, or None with a sentence (a job that never ran
-    is not an error)."""
-    try:
-        with st.spinner(ui.t("common.loading")):
-            answer = ui.client().get(path)
-    except ApiError as error:
-        if error.code == NOT_COMPUTED:
-            st.info(ui.t(empty_key))
-            return None
-        ui.show_error(error)
-        return None
-    return ui.parse(model, answer)
-
-
-def _freshness(freshness: contract.Freshness) -> None:
-    when = ui.when(freshness.computed_at)
-    if freshness.current:
-        st.caption(ui.t("monitoring.fresh", when=when))
-    else:
-        st.warning(ui.t("monitoring.stale", when=when))
 
 
 def _level_text(level: str) -> str:
@@ -105,10 +80,10 @@ def _status_banner(level: str) -> None:
 
 
 def drift_tab() -> None:
-    report: contract.DriftReport | None = _get(contract.DriftReport, "/monitoring/drift", "monitoring.drift_missing")
+    report: contract.DriftReport | None = ui.stored_result(contract.DriftReport, "/monitoring/drift", "monitoring.drift_missing")
     if report is None:
         return
-    _freshness(report.freshness)
+    ui.freshness(report.freshness)
     _status_banner(report.level)
     score = report.score
     cards = st.columns(3)
@@ -167,11 +142,11 @@ def _grades_chart(grades: list[contract.GradeBacktest]) -> go.Figure:
 
 
 def backtest_tab() -> None:
-    report: contract.BacktestReport | None = _get(contract.BacktestReport, "/monitoring/backtest",
+    report: contract.BacktestReport | None = ui.stored_result(contract.BacktestReport, "/monitoring/backtest",
                                                   "monitoring.backtest_missing")
     if report is None:
         return
-    _freshness(report.freshness)
+    ui.freshness(report.freshness)
     if report.suppressed:
         st.info(ui.t("monitoring.too_few", minimum=report.min_cell))
         return
