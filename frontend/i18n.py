@@ -493,6 +493,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "en": "New probability {probability} ({delta} points): {decision}.",
     },
     "whatif.unchanged": {"fr": "Aucune valeur modifiée.", "en": "No value changed."},
+    "whatif.changes": {"fr": "Valeurs simulées (dossier → simulation) :", "en": "Values simulated (file → simulation):"},
     "whatif.none": {
         "fr": "Aucun des principaux facteurs de ce client n'est une donnée modifiable.",
         "en": "None of this client's main factors is a field that can be changed.",
@@ -916,6 +917,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     # -- common ----------------------------------------------------------------------------
     "common.yes": {"fr": "oui", "en": "yes"},
     "common.no": {"fr": "non", "en": "no"},
+    "common.unknown": {"fr": "inconnu", "en": "unknown"},
     "common.value": {"fr": "Valeur", "en": "Value"},
     "common.loading": {"fr": "Chargement…", "en": "Loading…"},
 

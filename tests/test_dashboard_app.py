@@ -626,3 +626,10 @@ def test_a_what_if_sends_only_what_the_advisor_changed_even_for_a_pensioner(
     next(b for b in at.button if b.label == "Simuler").click().run()
     assert not at.exception and not _errors(at), _errors(at)
     assert [s["overrides"] for s in sent] == [{"AMT_INCOME_TOTAL": 42000.5}]
+    # Read back beside the result as understood, the file's value first: only what changed.
+    from frontend.i18n import money
+
+    echo = next(m.value for m in at.markdown if m.value.startswith("Valeurs simulées")).replace("\\", "")
+    lines = echo.splitlines()[1:]
+    assert len(lines) == 1 and lines[0].startswith("- Revenu annuel") and "→" in lines[0], echo
+    assert lines[0].endswith(f"**{money(42000.5, 'fr', 2)}**"), echo
