@@ -201,6 +201,18 @@ def test_a_first_result_over_fewer_than_ten_people_is_held_and_the_api_says_so(
     assert "fewer than 10" in response.json()["detail"]
 
 
+def test_a_population_shrunk_under_ten_is_not_published_however_many_left(
+    app, client, auth_headers, imported_clients, portfolio_job, run_jobs, settings
+):
+    """Hundreds erased at once are far from the published run, but the five left are a group
+    of five: their result would be their own figures."""
+    first = client.get(f"{API}/portfolio/summary", headers=auth_headers("comex")).json()
+    _erase(app, imported_clients[5:])
+    held = run_jobs(settings, "portfolio")["portfolio"]
+    assert not held.published and held.changed_people == 5
+    assert client.get(f"{API}/portfolio/summary", headers=auth_headers("comex")).json()["applicants"] == first["applicants"]
+
+
 def test_before_the_first_job_the_portfolio_answers_404_saying_which_job_to_run(client, auth_headers, imported_clients):
     response = client.get(f"{API}/portfolio/summary", headers=auth_headers("comex"))
     assert response.status_code == 404 and "octroi jobs run portfolio" in response.json()["detail"]

@@ -79,8 +79,8 @@ def publication(db: Session, kind: str, digests: np.ndarray) -> Publication:
 
     Compared with every published result of the kind, whatever its model version (the counts
     in a table do not depend on the model): each must be 0 or at least ``MIN_CELL`` people
-    away. With none published yet, with the empty population (a first result over 5 people
-    would give them). A result stored before digests were kept is compared by its size. Call it
+    away; so must the empty population (a result over 5 people gives their figures, even after
+    ten erasures from 15). A result stored before digests were kept is compared by its size. Call it
     in the transaction that stores the result: it holds the publication lock until commit."""
     if db.get_bind().dialect.name == "postgresql":
         db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PUBLICATION_LOCK_KEY})
@@ -94,10 +94,11 @@ def publication(db: Session, kind: str, digests: np.ndarray) -> Publication:
         changed_people(np.frombuffer(row.members, dtype=np.uint64), members) if row.members is not None
         else abs(population_size(row.payload) - members.size)
         for row in earlier_rows
-    ] or [int(members.size)]
-    if publishable(changes, MIN_CELL):
-        return Publication(True, changes[0] if earlier_rows else None, members)
-    return Publication(False, max(c for c in changes if 0 < c < MIN_CELL), members)
+    ]
+    # The empty population too: a result over 1 to 9 people is those people's figures.
+    if publishable([*changes, int(members.size)], MIN_CELL):
+        return Publication(True, changes[0] if changes else None, members)
+    return Publication(False, max(c for c in [*changes, int(members.size)] if 0 < c < MIN_CELL), members)
 
 
 def store(
