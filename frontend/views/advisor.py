@@ -7,6 +7,7 @@ Every API answer is parsed with the contract's models (``frontend.contract``, ge
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -458,9 +459,8 @@ def render_whatif(client_id: str, profile: contract.ClientProfile, score: contra
         return
     result = ui.parse(contract.Simulation, answer)
     if result is not None:
-        _simulation_result(result, score.probability)
-        _simulated_changes([(field, original.get(field.name), overrides[field.name])
-                            for field, _ in fields if field.name in overrides])
+        _simulation_result(result, score.probability, [(field, original.get(field.name), overrides[field.name])
+                                                        for field, _ in fields if field.name in overrides])
 
 
 def _form_value(field: contract.InputField, value: Any) -> str:
@@ -486,7 +486,9 @@ def _simulated_changes(changes: list[tuple[contract.InputField, Any, Any]]) -> N
     st.markdown("\n".join([ui.t("whatif.changes"), *lines]))
 
 
-def _simulation_result(result: contract.Simulation, before: float | None) -> None:
+def _simulation_result(result: contract.Simulation, before: float | None,
+                       changes: Sequence[tuple[contract.InputField, Any, Any]] = ()) -> None:
+    """The simulated score; for a what-if, its change from the file's and what was changed."""
     scored = result.score
     if before is not None:
         delta = ui.num((scored.probability - before) * 100, 1)
@@ -494,6 +496,8 @@ def _simulation_result(result: contract.Simulation, before: float | None) -> Non
             delta = "+" + delta
         st.markdown(ui.t("whatif.result", probability=ui.pct(scored.probability), delta=delta,
                          decision=_decision_label(scored.decision)))
+    if changes:
+        _simulated_changes(changes)
     render_score(scored, "simulation")
     if result.unlearned_unknowns:
         _unlearned(result.unlearned_unknowns)
