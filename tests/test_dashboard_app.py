@@ -633,3 +633,7 @@ def test_a_what_if_sends_only_what_the_advisor_changed_even_for_a_pensioner(
     lines = echo.splitlines()[1:]
     assert len(lines) == 1 and lines[0].startswith("- Revenu annuel") and "→" in lines[0], echo
     assert lines[0].endswith(f"**{money(42000.5, 'fr', 2)}**"), echo
+    # Right under the new probability, not after the explanation.
+    shown = [m.value for m in at.markdown]
+    result = next(i for i, value in enumerate(shown) if value.startswith("Nouvelle probabilité"))
+    assert shown[result + 1].startswith("Valeurs simulées"), shown[result:result + 3]
