@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import and_, or_, select, text
-from sqlalchemy.orm import Session, undefer
+from sqlalchemy.orm import Session, defer, undefer
 
 from backend.clients.service import clients_revision
 from backend.models import ServiceMeta
@@ -86,7 +86,8 @@ def publication(db: Session, kind: str, digests: np.ndarray) -> Publication:
         db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PUBLICATION_LOCK_KEY})
     members = np.sort(np.asarray(digests, dtype=np.uint64))
     earlier_rows = list(db.scalars(
-        select(MonitoringAggregate).options(undefer(MonitoringAggregate.members))
+        # Digests loaded, payloads not (read only for a result stored before digests were kept).
+        select(MonitoringAggregate).options(undefer(MonitoringAggregate.members), defer(MonitoringAggregate.payload))
         .where(MonitoringAggregate.kind == kind, MonitoringAggregate.published.is_(True))
         .order_by(MonitoringAggregate.computed_at.desc(), MonitoringAggregate.id.desc())
     ))
