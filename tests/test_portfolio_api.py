@@ -403,6 +403,46 @@ def test_previous_run_is_given_for_another_model_or_a_population_changed_by_ten_
     assert client.get(f"{API}/portfolio/summary", headers=headers).json()["previous"]["model_version"] == "older-model"
 
 
+def test_two_jobs_deciding_at_once_never_both_publish_populations_one_person_apart(
+    app, imported_clients, portfolio_job, settings
+):
+    """Two jobs (two schedulers, two replicas) finishing together each compared with what was
+    published before either stored: both would publish, one person apart. The decision and
+    the store hold one lock (an advisory lock on PostgreSQL, BEGIN IMMEDIATE on SQLite)."""
+    import threading
+
+    from backend.audit.setup import cli_sessionmaker
+    from backend.monitoring import service as stored
+    from ml.disclosure import row_digests
+
+    base = [f"row-{i}" for i in range(200)]
+    factory, engine = cli_sessionmaker(settings)
+    first_stored, second_done, outcome = threading.Event(), threading.Event(), {}
+
+    def second() -> None:
+        first_stored.wait(10)
+        with factory() as db:
+            decided = stored.publication(db, "portfolio", row_digests([*base, "row-new"]))  # waits for the first
+            stored.store(db, "portfolio", "v-race", "r2", {"summary": {"applicants": 201}}, 0.1, decided)
+            db.commit()
+            outcome["second"] = decided
+        second_done.set()
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    try:
+        with factory() as db:
+            decided = stored.publication(db, "portfolio", row_digests(base))
+            stored.store(db, "portfolio", "v-race", "r1", {"summary": {"applicants": 200}}, 0.1, decided)
+            first_stored.set()
+            assert not second_done.wait(1.0), "the second job decided while the first held the lock"
+            db.commit()
+        thread.join(20)
+    finally:
+        engine.dispose()
+    assert decided.published and outcome["second"].published is False and outcome["second"].changed_people == 1
+
+
 def test_a_run_stored_before_digests_were_kept_is_compared_by_its_size(
     app, client, auth_headers, imported_clients, model_bundle, portfolio_job, run_jobs, settings
 ):
