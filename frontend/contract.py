@@ -518,7 +518,7 @@ class FairnessGroup(BaseModel):
     ] = None
     group: Annotated[str, Field(title="Group")]
     """
-    The group's level as the data spells it (e.g. F, M, unknown)
+    The group's level as the data spells it (e.g. F, M, unknown); 'pooled' for the row of the pooled groups
     """
     in_ratio: Annotated[bool | None, Field(title="In Ratio")] = None
     """
@@ -526,7 +526,11 @@ class FairnessGroup(BaseModel):
     """
     masked: Annotated[bool | None, Field(title="Masked")] = False
     """
-    Fewer than 10 people: rates and intervals left out (null)
+    Rates and intervals left out (null): fewer than 10 people, or pooled
+    """
+    pooled: Annotated[bool | None, Field(title="Pooled")] = False
+    """
+    Counted in the 'pooled' row: under 10 people, or the smallest shown groups completing the pool to 10
     """
     predicted_default_rate: Annotated[
         float | None, Field(title="Predicted Default Rate")

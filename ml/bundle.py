@@ -301,6 +301,14 @@ class ModelBundle:
         self.prototypes = Prototypes(json.loads(blobs[PROTOTYPES_FILE]))
         self.population_default_rate = float(self.population["default_rate"])
         self._labels = {lang: labels_for(self.feature_names, lang) for lang in ("fr", "en")}
+        # The Markdown (card and report) rendered again from the report the manifest vouches
+        # for, by today's rules: one written before small fairness groups were pooled printed
+        # a group of 3 people's rates (ml.fairness.disclosed).
+        from ml.report import model_card_markdown, report_markdown
+
+        self.report_markdown = report_markdown(self.report)
+        self.model_card = model_card_markdown(self.report, self._importance, self._labels["en"])
+        self._model_card_fr = model_card_markdown(self.report, self._importance, self._labels["en"], lang="fr")
         self._reason_keys, self._reason_matrix = _reason_groups(self.feature_names, self._protected)
         # Per reason: its member features and, for a one-feature reason, that feature's column.
         self._reason_members = [

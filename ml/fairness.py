@@ -28,6 +28,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
 from ml.cost import business_cost, optimal_threshold
+from ml.disclosure import MIN_CELL, pooled_cells
 from ml.policy import PROTECTED_ATTRIBUTES, FairLendingPolicy
 
 AGE_BANDS = (("<30", 0, 30), ("30-39", 30, 40), ("40-49", 40, 50), ("50-59", 50, 60), ("60+", 60, 200))
@@ -38,7 +39,8 @@ CI_QUANTILES = [0.025, 0.975]
 # people, the rule every other figure of the product follows).
 RATIO_MIN_COUNT = 30
 RATIO_MIN_SHARE = 0.01
-SMALL_GROUP = 10
+SMALL_GROUP = MIN_CELL
+POOLED = "pooled"  # the row of the groups pooled so that none is under SMALL_GROUP (``disclosed``)
 METRICS = ("approval_rate", "default_rate", "predicted_default_rate", "true_positive_rate",
            "false_positive_rate", "predicted_to_observed")  # fmt: skip
 
@@ -157,6 +159,79 @@ def in_reading_order(attribute: str, rows: list[dict[str, Any]]) -> list[dict[st
         return rows
     order = {name: i for i, (name, _, _) in enumerate(AGE_BANDS)}
     return sorted(rows, key=lambda row: order.get(row["group"], len(order)))
+
+
+def disclosed(attribute: str, block: dict[str, Any]) -> dict[str, Any]:
+    """One attribute's table as it may be shown to anyone: no figure of fewer than
+    ``SMALL_GROUP`` people, not even by subtraction.
+
+    A small group's rates were left out but the other groups' were shown, and the training
+    population's totals are published (any other attribute's table adds up to them): a group of
+    3 applicants (gender "XNA" on the demo) had its approvals and defaults as the total minus
+    the rows shown, and the Markdown card printed them outright. The groups are pooled as the
+    portfolio's segments are (``ml.disclosure.pooled_cells``: small groups, then the smallest
+    shown ones until the pool holds ``SMALL_GROUP``): each pooled group keeps its count only
+    (``masked``, ``pooled``) and one ``POOLED`` row gives the pool's figures, computed from the
+    groups' own, so the rows still add up. The disparate impact is recomputed over the rows
+    shown (a ratio between a shown group and a pooled one gives the pooled one's rate back)."""
+    rows = in_reading_order(attribute, [dict(r) for r in block.get("rows") or []])
+    total = sum(int(r.get("count") or 0) for r in rows)
+    counts = [int(r.get("count") or 0) for r in rows]
+    _, pooled = pooled_cells(counts, SMALL_GROUP)
+    out = []
+    for index, row in enumerate(rows):
+        count = counts[index]
+        if index in pooled:
+            out.append({"group": row["group"], "count": count, "masked": True, "pooled": True})
+        else:
+            out.append({**row, "count": count, "masked": count < SMALL_GROUP, "pooled": False})
+    members = [rows[i] for i in pooled]
+    if sum(counts[i] for i in pooled) >= SMALL_GROUP:
+        out.append(_pooled_row(members))
+    for row in out:
+        row["in_ratio"] = not row["masked"] and counted_in_ratio(str(row["group"]), row["count"], total)
+    rates = [r["approval_rate"] for r in out if r["in_ratio"] and r.get("approval_rate") is not None]
+    ratio = min(rates) / max(rates) if rates and max(rates) > 0 else None
+    return {
+        **{k: v for k, v in block.items() if k != "rows"},
+        "rows": out,
+        "disparate_impact": float(ratio) if ratio is not None else None,
+        "four_fifths_rule_met": bool(ratio >= 0.8) if ratio is not None else None,
+        "min_group_size": ratio_min_count(total) if total else None,
+    }
+
+
+def _pooled_row(members: list[dict[str, Any]]) -> dict[str, Any]:
+    """The figures of several groups together, from each group's count and rates (a rate times
+    its count is a count of people: approvals, defaults, refused defaulters...)."""
+    n = sum(int(r["count"]) for r in members)
+
+    def total(key: str, weight: Any) -> float:
+        return float(sum((r.get(key) or 0.0) * weight(r) for r in members))
+
+    approvals = round(total("approval_rate", lambda r: r["count"]))
+    defaults = round(total("default_rate", lambda r: r["count"]))
+    predicted = total("predicted_default_rate", lambda r: r["count"]) / n
+    positives, negatives = defaults, n - defaults
+    refused_defaulters = round(total("true_positive_rate", lambda r: r["count"] * (r.get("default_rate") or 0.0)))
+    refused_payers = round(total("false_positive_rate", lambda r: r["count"] * (1 - (r.get("default_rate") or 0.0))))
+    default_ci = wilson_interval(defaults, n)
+    low, high = default_ci
+    return {
+        "group": POOLED, "count": n, "masked": False, "pooled": False,
+        "approval_rate": approvals / n,
+        "default_rate": defaults / n,
+        "predicted_default_rate": predicted,
+        "true_positive_rate": refused_defaulters / positives if positives else None,
+        "false_positive_rate": refused_payers / negatives if negatives else None,
+        "predicted_to_observed": predicted / (defaults / n) if defaults else None,
+        "approval_rate_ci": wilson_interval(approvals, n),
+        "default_rate_ci": default_ci,
+        "predicted_default_rate_ci": None,  # the groups' spreads are not kept
+        "true_positive_rate_ci": wilson_interval(refused_defaulters, positives) if positives else None,
+        "false_positive_rate_ci": wilson_interval(refused_payers, negatives) if negatives else None,
+        "predicted_to_observed_ci": [predicted / high if high else None, predicted / low if low else None],
+    }
 
 
 def _finite(value: Any) -> float | None:

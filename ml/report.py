@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ml import grades
+from ml.fairness import POOLED, SMALL_GROUP, disclosed
 from ml.labels import labels_for
 
 
@@ -47,6 +48,10 @@ T: dict[str, dict[str, str]] = {
         "di": "disparate impact {di} (lowest / highest approval rate), four-fifths rule {met}",
         "met": "met", "not_met": "NOT met",
         "ci_note": "95 % intervals in brackets (Wilson for rates). Out-of-fold predictions at the threshold.",
+        "pooled": "Other (pooled)",
+        "pooled_cell": "in \"Other (pooled)\"",
+        "pooled_note": ("\"Other (pooled)\" holds the groups of fewer than {n} people and, so that no subtraction "
+                        "from the totals singles them out, the smallest groups shown beside them: {groups}."),
         "proxy_head": "| excluded attribute | question | AUC of the model's inputs |",
         "proxy_note": "How well the model's own inputs predict each excluded attribute (3-fold LightGBM, "
         "0.5 = no information). A high AUC means exclusion alone does not blind the model to the attribute: "
@@ -64,6 +69,10 @@ T: dict[str, dict[str, str]] = {
         "di": "impact disparate {di} (taux d'accord le plus bas / le plus haut), règle des quatre cinquièmes {met}",
         "met": "respectée", "not_met": "NON respectée",
         "ci_note": "Intervalles à 95 % entre crochets (Wilson pour les taux). Prédictions hors échantillon, au seuil.",
+        "pooled": "Autres (regroupés)",
+        "pooled_cell": "dans « Autres (regroupés) »",
+        "pooled_note": ("« Autres (regroupés) » réunit les groupes de moins de {n} personnes et, pour qu'aucune "
+                        "soustraction depuis les totaux ne les isole, les plus petits groupes affichés à côté : {groups}."),
         "proxy_head": "| attribut exclu | question | AUC des variables du modèle |",
         "proxy_note": "Capacité des variables du modèle à prédire chaque attribut exclu (LightGBM en 3 plis, "
         "0,5 = aucune information). Une AUC élevée signifie que l'exclusion seule ne rend pas le modèle aveugle "
@@ -87,22 +96,33 @@ GROUP_NAMES = {
 def _fairness_md(fairness: dict[str, Any], lang: str = "en") -> str:
     t = T[lang]
     lines = []
-    for attribute, block in fairness["groups"].items():
-        met = t["met"] if block["four_fifths_rule_met"] else t["not_met"]
+    for attribute, raw in fairness["groups"].items():
+        block = disclosed(attribute, raw)  # no group under SMALL_GROUP people, even by subtraction
         name = GROUP_NAMES[lang].get(attribute, attribute)
-        lines.append(f"\n**{name}** — " + t["di"].format(di=_num(block["disparate_impact"], 3, lang), met=met) + "\n")
+        if block["disparate_impact"] is None:
+            lines.append(f"\n**{name}**\n")
+        else:
+            met = t["met"] if block["four_fifths_rule_met"] else t["not_met"]
+            lines.append(f"\n**{name}** — " + t["di"].format(di=_num(block["disparate_impact"], 3, lang), met=met) + "\n")
         lines.append(t["group_head"])
         lines.append("|---|---:|---:|---:|---:|---:|---:|---:|")
         for row in block["rows"]:
-            if "approval_rate_ci" not in row:  # a report from before intervals were added
-                lines.append(f"| {row['group']} | {row['count']} | {_pct(row['approval_rate'], lang)} | "
-                             f"{_pct(row['default_rate'], lang)} | {_pct(row['predicted_default_rate'], lang)} | | | |")
-                continue
-            lines.append(
-                f"| {row['group']} | {row['count']} | {_ci(row, 'approval_rate', lang)} | {_ci(row, 'default_rate', lang)} | "
-                f"{_ci(row, 'predicted_default_rate', lang)} | {_ci(row, 'true_positive_rate', lang)} | "
-                f"{_ci(row, 'false_positive_rate', lang)} | {_ci(row, 'predicted_to_observed', lang)} |"
-            )
+            group = t["pooled"] if row["group"] == POOLED else row["group"]
+            if row["masked"]:
+                cell = t["pooled_cell"] if row["pooled"] else "-"
+                lines.append(f"| {group} | {row['count']} | {cell} | | | | | |")
+            elif "approval_rate_ci" not in row:  # a report from before intervals were added
+                lines.append(f"| {group} | {row['count']} | {_pct(row.get('approval_rate'), lang)} | "
+                             f"{_pct(row.get('default_rate'), lang)} | {_pct(row.get('predicted_default_rate'), lang)} | | | |")
+            else:
+                lines.append(
+                    f"| {group} | {row['count']} | {_ci(row, 'approval_rate', lang)} | {_ci(row, 'default_rate', lang)} | "
+                    f"{_ci(row, 'predicted_default_rate', lang)} | {_ci(row, 'true_positive_rate', lang)} | "
+                    f"{_ci(row, 'false_positive_rate', lang)} | {_ci(row, 'predicted_to_observed', lang)} |"
+                )
+        pooled = [str(r["group"]) for r in block["rows"] if r["pooled"]]
+        if pooled:
+            lines.append("\n" + t["pooled_note"].format(n=SMALL_GROUP, groups=", ".join(pooled)))
     lines.append("\n" + t["ci_note"])
     proxies = fairness.get("proxies")
     if proxies:

@@ -202,19 +202,20 @@ def test_the_disparate_impact_is_what_the_groups_marked_in_the_ratio_give_and_sm
     """The model card showed "Veuf ou veuve" (374 of 50,000, under 1 %) at 86.9 % approval and a
     3-person "Non renseigné" beside a ratio of 0.987 "respectée": dividing the table's extremes
     gave 0.77. Each group now says whether the ratio counts it, and the ratio is exactly what
-    those groups give; a group under 10 people shows its count only."""
+    those groups give; a group under 10 people shows its count only, pooled."""
     from backend.scoring.card import fairness_report
+    from ml.fairness import POOLED
 
     report = fairness_report(model_bundle.fairness)
     assert report.groups
     for block in report.groups.values():
         counted = [r.approval_rate for r in block.rows if r.in_ratio]
         assert counted and block.disparate_impact == pytest.approx(min(counted) / max(counted))
-        total = sum(r.count for r in block.rows)
+        total = sum(r.count for r in block.rows if r.group != POOLED)
         assert block.min_group_size == max(30, -(-total // 100))
         for row in block.rows:
-            assert row.in_ratio == (row.group != "unknown" and row.count >= block.min_group_size)
-            assert row.masked == (row.count < 10)
+            assert row.in_ratio == (row.group != "unknown" and row.count >= block.min_group_size and not row.masked)
+            assert row.masked == (row.count < 10 or row.pooled)
             if row.masked:
                 assert (row.approval_rate, row.default_rate, row.predicted_default_rate, row.approval_rate_ci) == (
                     None, None, None, None)
@@ -227,6 +228,94 @@ def test_the_disparate_impact_is_what_the_groups_marked_in_the_ratio_give_and_sm
     ]}}}
     block = fairness_report(raw).groups["NAME_FAMILY_STATUS"]
     assert block.min_group_size == 500
+    # The 3 are pooled with the smallest group shown (alone, the widows' row would give them away).
     assert {r.group: (r.in_ratio, r.masked) for r in block.rows} == {
-        "Married": (True, False), "Widow": (False, False), "unknown": (False, True), "Single / not married": (True, False)}
-    assert [r.default_rate for r in block.rows if r.group == "unknown"] == [None]
+        "Married": (True, False), "Widow": (False, True), "unknown": (False, True), "Single / not married": (True, False),
+        POOLED: (False, False)}
+    assert [r.default_rate for r in block.rows if r.group in ("unknown", "Widow")] == [None, None]
+    pooled = next(r for r in block.rows if r.group == POOLED)
+    assert pooled.count == 377 and pooled.approval_rate == pytest.approx(round(374 * 0.87 + 3 * 0.67) / 377)
+
+
+# The demo's training applicants: three gave gender "XNA". Their rates were masked in the table,
+# but the totals (any other table, the headline refusal rate) minus the rows shown gave them,
+# and the Markdown card printed them outright: 2 of 3 approved out of fold, none defaulted.
+GENDER = {"groups": {"CODE_GENDER": {"disparate_impact": 0.974, "four_fifths_rule_met": True, "rows": [
+    {"group": "F", "count": 33_072, "approval_rate": 22_497 / 33_072, "default_rate": 2_470 / 33_072,
+     "predicted_default_rate": 0.0838, "true_positive_rate": 1_713 / 2_470, "false_positive_rate": 8_862 / 30_602},
+    {"group": "M", "count": 16_925, "approval_rate": 11_821 / 16_925, "default_rate": 1_680 / 16_925,
+     "predicted_default_rate": 0.0798, "true_positive_rate": 1_151 / 1_680, "false_positive_rate": 3_953 / 15_245},
+    {"group": "XNA", "count": 3, "approval_rate": 2 / 3, "default_rate": 0.0, "predicted_default_rate": 0.095,
+     "true_positive_rate": None, "false_positive_rate": 1 / 3},
+]}, "age_band": {"disparate_impact": 1.0, "four_fifths_rule_met": True, "rows": [
+    {"group": "<30", "count": 20_000, "approval_rate": 13_728 / 20_000, "default_rate": 1_660 / 20_000},
+    {"group": "30-39", "count": 30_000, "approval_rate": 20_592 / 30_000, "default_rate": 2_490 / 30_000},
+]}}}
+
+
+def test_no_subtraction_from_the_fairness_tables_gives_a_group_of_fewer_than_ten():
+    from backend.scoring.card import fairness_report
+    from ml.fairness import POOLED
+
+    report = fairness_report(GENDER)
+    approvals = sum(r.count * r.approval_rate for r in report.groups["age_band"].rows)
+    defaults = sum(r.count * r.default_rate for r in report.groups["age_band"].rows)
+    gender = report.groups["CODE_GENDER"].rows
+    assert {r.group: (r.masked, r.pooled) for r in gender} == {
+        "F": (False, False), "M": (True, True), "XNA": (True, True), POOLED: (False, False)}
+    shown = [r for r in gender if not r.masked]
+    # What the other table's totals minus the rows shown give: nobody.
+    assert sum(r.count for r in shown) == 50_000
+    assert sum(r.count * r.approval_rate for r in shown) == pytest.approx(approvals)
+    assert sum(r.count * r.default_rate for r in shown) == pytest.approx(defaults)
+    # The ratio compares what is shown: F against the pool (M's own rate would give XNA back).
+    pool = next(r for r in gender if r.group == POOLED)
+    assert report.groups["CODE_GENDER"].disparate_impact == pytest.approx(
+        min(pool.approval_rate, shown[0].approval_rate) / max(pool.approval_rate, shown[0].approval_rate))
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_the_markdown_card_prints_no_rate_of_a_small_group(lang):
+    from ml.report import _fairness_md
+
+    text = _fairness_md(GENDER, lang)
+    xna = next(line for line in text.splitlines() if line.startswith("| XNA |"))
+    male = next(line for line in text.splitlines() if line.startswith("| M |"))
+    assert "%" not in xna and "%" not in male and "66" not in xna, xna
+    assert ("Autres (regroupés)" if lang == "fr" else "Other (pooled)") in text
+    assert "M, XNA" in text  # the note names what the pool holds
+
+
+def test_a_bundle_written_before_pooling_serves_a_card_rendered_by_today_s_rules(model_bundle):
+    """The Markdown is rendered again at load from the report the manifest vouches for."""
+    from ml.report import model_card_markdown
+
+    assert model_bundle.model_card_for("fr") == model_card_markdown(
+        model_bundle.report, model_bundle.global_importance("en"), model_bundle.feature_labels("en"), lang="fr")
+
+def _fairness_page(report: dict) -> None:
+    from frontend import contract
+    from frontend.views.transparency import render_fairness
+
+    render_fairness(contract.FairnessReport.model_validate(report))
+
+
+@pytest.mark.parametrize(("lang", "pooled", "in_pool"), [("fr", "Autres (regroupés)", "regroupé"),
+                                                        ("en", "Other (pooled)", "pooled")])
+def test_the_model_card_page_names_the_pool_and_what_it_holds(lang, pooled, in_pool):
+    from streamlit.testing.v1 import AppTest
+
+    from backend.scoring.card import fairness_report
+
+    report = fairness_report(GENDER).model_dump(mode="json")
+    at = AppTest.from_function(_fairness_page, args=(report,))
+    at.session_state["octroi_lang"] = lang
+    at.run()
+    assert not at.exception
+    table = at.table[0].value if at.table else None
+    text = "\n".join(m.value for m in at.markdown) + "\n".join(c.value for c in at.caption)
+    shown = (table.to_string() if table is not None else text).replace("\\", "")
+    assert pooled in shown and in_pool in shown, shown
+    members = "Homme, Non renseigné" if lang == "fr" else "Male, Not given"
+    assert any(c.value.startswith(f"« {pooled} »" if lang == "fr" else f'"{pooled}"') and members in c.value
+               for c in at.caption), [c.value for c in at.caption]

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from ml.fairness import SMALL_GROUP, counted_in_ratio, in_reading_order, ratio_min_count
+from ml.fairness import POOLED, SMALL_GROUP, disclosed
 
 Interval = list[float | None]  # [low, high] of a 95 % interval; a bound may be unknown
 
@@ -36,7 +36,8 @@ class ModelMetrics(BaseModel):
 class FairnessGroup(BaseModel):
     """One group of a protected attribute (fairlearn MetricFrame, out-of-fold predictions)."""
 
-    group: str = Field(description="The group's level as the data spells it (e.g. F, M, unknown)")
+    group: str = Field(description="The group's level as the data spells it (e.g. F, M, unknown); "
+                                   f"'{POOLED}' for the row of the pooled groups")
     count: int
     approval_rate: float | None = None
     default_rate: float | None = Field(default=None, description="Observed default rate")
@@ -52,7 +53,10 @@ class FairnessGroup(BaseModel):
     predicted_to_observed_ci: Interval | None = None
     in_ratio: bool | None = Field(default=None, description="Whether the group enters the disparate impact "
                                                              "(at least min_group_size people, not unknown)")
-    masked: bool = Field(default=False, description="Fewer than 10 people: rates and intervals left out (null)")
+    masked: bool = Field(default=False, description="Rates and intervals left out (null): fewer than 10 people, "
+                                                    "or pooled")
+    pooled: bool = Field(default=False, description=f"Counted in the '{POOLED}' row: under {SMALL_GROUP} people, or "
+                                                    "the smallest shown groups completing the pool to 10")
 
 
 class FairnessAttribute(BaseModel):
@@ -109,17 +113,10 @@ def fairness_report(raw: dict[str, Any] | None) -> FairnessReport:
 
 
 def _readable_block(attribute: str, block: dict[str, Any]) -> dict[str, Any]:
-    """The groups in reading order, each saying whether the disparate impact counts it, and a
-    group of fewer than ``SMALL_GROUP`` people reduced to its count."""
-    rows = in_reading_order(attribute, list(block.get("rows") or []))
-    total = sum(int(r.get("count") or 0) for r in rows)
-    shown = []
-    for row in rows:
-        count = int(row.get("count") or 0)
-        small = count < SMALL_GROUP
-        kept = {"group": row["group"], "count": count} if small else dict(row)
-        shown.append({**kept, "in_ratio": counted_in_ratio(str(row["group"]), count, total), "masked": small})
-    return {**block, "rows": shown, "min_group_size": ratio_min_count(total) if total else None}
+    """The groups in reading order, each saying whether the disparate impact counts it; groups
+    under ``SMALL_GROUP`` people pooled so that none can be read, even by subtraction
+    (``ml.fairness.disclosed``)."""
+    return disclosed(attribute, block)
 
 
 def model_metrics(raw: dict[str, Any] | None) -> ModelMetrics:

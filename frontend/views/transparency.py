@@ -34,6 +34,7 @@ def limits_section(markdown: str) -> str:
 # business cost depends on the training set's size and is left to the training report).
 METRICS = ("auc", "pr_auc", "brier", "recall", "precision", "refusal_rate", "business_cost_per_client", "evaluation")
 PERCENT_METRICS = frozenset({"recall", "precision", "refusal_rate"})
+POOLED = "pooled"  # the API's row of the groups pooled so that none is under 10 people
 
 
 def render_fairness(fairness: contract.FairnessReport) -> None:
@@ -46,7 +47,7 @@ def render_fairness(fairness: contract.FairnessReport) -> None:
         rows = block.rows
         st.markdown(f"**{ui.t('card.attribute', name=ui.t_or(f'attribute.{name}', name))}**")
         left, right = st.columns([2, 3])
-        groups_text = [ui.level(r.group) for r in rows]
+        groups_text = [ui.t("segments.pooled") if r.group == POOLED else ui.level(r.group) for r in rows]
         with left:
             if block.disparate_impact is not None:
                 st.metric(ui.t("card.disparate_impact"), ui.num(block.disparate_impact, 3))
@@ -60,7 +61,8 @@ def render_fairness(fairness: contract.FairnessReport) -> None:
                 pd.DataFrame({
                     ui.t("card.group"): groups_text,
                     ui.t("card.count"): [ui.num(r.count) for r in rows],
-                    ui.t("card.approval_rate"): [ui.pct(r.approval_rate) for r in rows],
+                    ui.t("card.approval_rate"): [ui.t("card.in_pool") if r.pooled else ui.pct(r.approval_rate)
+                                                 for r in rows],
                     ui.t("card.default_rate"): [ui.pct(r.default_rate) for r in rows],
                     ui.t("card.predicted_rate"): [ui.pct(r.predicted_default_rate) for r in rows],
                     ui.t("card.in_ratio"): [ui.show_value(r.in_ratio) if r.in_ratio is not None else "—" for r in rows],
@@ -70,6 +72,9 @@ def render_fairness(fairness: contract.FairnessReport) -> None:
                 # The ratio leaves small groups out: said, or a reader dividing the table's
                 # extremes finds another verdict than the one above.
                 st.caption(ui.t("card.ratio_groups", count=ui.num(block.min_group_size)))
+            pooled = [text for text, r in zip(groups_text, rows, strict=True) if r.pooled]
+            if pooled:
+                st.caption(ui.t("card.pooled", groups=", ".join(pooled)))
         with right:
             drawn = [(text, r.approval_rate) for text, r in zip(groups_text, rows, strict=True) if not r.masked]
             if drawn:
