@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,6 +36,18 @@ PG_ADMIN_URL = os.environ.get(
 )
 IN_CI = os.environ.get("CI", "").lower() == "true"
 ENGINES = ("sqlite", "postgresql")
+
+
+@pytest.fixture(autouse=True)
+def _keep_main_module() -> Iterator[None]:
+    """Streamlit's AppTest leaves its script as ``__main__``, and every process spawned later
+    (the Dask workers of the job tests) runs ``__main__`` again: a script given arguments
+    (``AppTest.from_function(f, args=...)``) then fails there and no worker starts (seen in
+    CI: 64 job tests errored). Each test gets the ``__main__`` it started with back."""
+    main = sys.modules.get("__main__")
+    yield
+    if main is not None:
+        sys.modules["__main__"] = main
 
 
 def _pg_conninfo(database: str | None = None) -> str:

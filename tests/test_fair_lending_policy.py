@@ -303,6 +303,7 @@ def _fairness_page(report: dict) -> None:
 @pytest.mark.parametrize(("lang", "pooled", "in_pool"), [("fr", "Autres (regroupés)", "regroupé"),
                                                         ("en", "Other (pooled)", "pooled")])
 def test_the_model_card_page_names_the_pool_and_what_it_holds(lang, pooled, in_pool):
+    """(``tests/conftest.py: _keep_main_module`` gives ``__main__`` back after the AppTest.)"""
     from streamlit.testing.v1 import AppTest
 
     from backend.scoring.card import fairness_report

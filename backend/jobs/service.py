@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 from sqlalchemy import func, select
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from ml.bundle import ModelBundle
 
 KINDS = stored.KINDS
+T = TypeVar("T")
 ROWS_PER_PARTITION = 20_000
 MAX_PARTITIONS = 512
 LOST_INPUTS_ATTEMPTS = 2  # a graph cancelled for lost inputs is submitted once more (_on_cluster)
@@ -187,7 +188,7 @@ def _split(results: list[tasks.Digested]) -> tuple[list[dict[str, Any]], np.ndar
     return parts, np.concatenate(digests) if digests else np.zeros(0, dtype=np.uint64)
 
 
-def _on_cluster(compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+def _on_cluster(compute: Callable[[], T]) -> T:
     """``compute()``, once more if the cluster lost what was scattered for it.
 
     The scheduler cancels a graph whose inputs it no longer holds ("lost dependencies": a worker
