@@ -88,7 +88,14 @@ def test_the_report_writes_each_factor_in_its_unit():
                               comparison=comparison, generated_by="conseiller", lang="fr"))
     assert "50 094 EUR" in text and "oui" in text and "non" in text and "0,0937" in text
     assert "1,00" not in text and "2,00" not in text and "?" not in text
-    assert "Ville d'adresse <> ville de travail" in text
+    assert "Ville d'adresse autre que ville de travail" in text and "<>" not in text
+
+
+def test_the_english_report_says_other_than_where_the_label_says_not_equal():
+    reasons = [{"label": "Registered city ≠ work city", "value": 1.0, "unit": "flag", "effect": 0.004}]
+    text = _text(build_report(client_id="100002", profile=[], score=SCORE, explanation={**EXPLANATION, "reasons": reasons},
+                              comparison={"features": []}, generated_by="advisor", lang="en"))
+    assert "Registered city other than work city" in text and "<>" not in text
 
 
 def test_every_label_and_level_the_report_can_print_survives_its_latin_1_fonts():

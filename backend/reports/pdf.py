@@ -74,10 +74,17 @@ _REPLACEMENTS = {"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u
                  "\u2260": "<>"}
 
 
-def _text(value: object) -> str:
+# "≠" in words (a client reads the report): the labels' two sides are of one gender in French
+# ("Ville d'adresse autre que ville de travail"); a symbol left to the generic fold read "<>".
+_NOT_EQUAL = {"fr": " autre que ", "en": " other than "}
+
+
+def _text(value: object, lang: str | None = None) -> str:
     """Core PDF fonts are Latin-1: French accents pass, typographic extras are folded."""
     # No euro sign in Latin-1: "450 000 EUR", "EUR 450,000".
     text = re.sub("€(?=[0-9])", "EUR ", str(value)).replace("€", "EUR")
+    if lang is not None:
+        text = text.replace(" \u2260 ", _NOT_EQUAL.get(lang, _NOT_EQUAL["fr"]))
     for old, new in _REPLACEMENTS.items():
         text = text.replace(old, new)
     return text.encode("latin-1", "replace").decode("latin-1")
@@ -274,7 +281,7 @@ def build_report(
     items = [(str(_get(p, "label", "name", default="?")), _fmt(_get(p, "value"), lang, _get(p, "unit"))) for p in profile][:14]
     for index in range(0, len(items), 2):
         for label, value in items[index : index + 2]:
-            pdf.cell(width / 2, 4.5, _text(f"{label} : {value}"))
+            pdf.cell(width / 2, 4.5, _text(f"{label} : {value}", lang))
         pdf.ln(4.5)
     pdf.ln(1)
 
@@ -289,7 +296,7 @@ def build_report(
     label_w, value_w, bar_w = width * 0.42, width * 0.18, width * 0.40
     for row, effect in zip(rows, effects, strict=True):
         y = pdf.get_y()
-        pdf.cell(label_w, 5, _text(str(_get(row, "label", "feature", default="?"))[:55]))
+        pdf.cell(label_w, 5, _text(str(_get(row, "label", "feature", default="?"))[:55], lang))
         pdf.cell(value_w, 5, _text(_fmt(_get(row, "client_value", "value"), lang, _get(row, "unit"))))
         centre = pdf.get_x() + bar_w / 2
         length = (bar_w / 2 - 12) * abs(effect) / biggest
@@ -302,7 +309,7 @@ def build_report(
     if text:
         pdf.ln(1)
         pdf.set_font("Helvetica", "I", 8.5)
-        pdf.multi_cell(0, 4.2, _text(text if isinstance(text, str) else " ".join(map(str, text))),
+        pdf.multi_cell(0, 4.2, _text(text if isinstance(text, str) else " ".join(map(str, text)), lang),
                        new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(1)
 
@@ -326,6 +333,6 @@ def build_report(
             _label("yes" if _get(feature, "atypical", default=False) else "no", lang),
         )
         for value, w in zip(cells, columns, strict=True):
-            pdf.cell(w, 4.6, _text(value))
+            pdf.cell(w, 4.6, _text(value, lang))
         pdf.ln(4.6)
     return bytes(pdf.output())
