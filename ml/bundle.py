@@ -63,6 +63,7 @@ Methods
 from __future__ import annotations
 
 import ctypes
+import functools
 import hashlib
 import json
 import math
@@ -291,24 +292,13 @@ class ModelBundle:
         self._importance: list[dict[str, Any]] = json.loads(blobs[IMPORTANCE_FILE])
         self._input_spec: dict[str, dict[str, Any]] = json.loads(blobs[INPUT_SPEC_FILE])
         self.report: dict[str, Any] = json.loads(blobs[REPORT_JSON])
-        self.report_markdown: str = blobs[REPORT_MD].decode("utf-8")
-        self.model_card: str = blobs[MODEL_CARD].decode("utf-8")
         self.monitoring_reference: dict[str, Any] | None = (
             json.loads(blobs[MONITORING_FILE]) if MONITORING_FILE in blobs else None
         )
-        self._model_card_fr: str = blobs[MODEL_CARD_FR].decode("utf-8")
         # Anonymous groups of at least 10 people: the bundle holds no training row.
         self.prototypes = Prototypes(json.loads(blobs[PROTOTYPES_FILE]))
         self.population_default_rate = float(self.population["default_rate"])
         self._labels = {lang: labels_for(self.feature_names, lang) for lang in ("fr", "en")}
-        # The Markdown (card and report) rendered again from the report the manifest vouches
-        # for, by today's rules: one written before small fairness groups were pooled printed
-        # a group of 3 people's rates (ml.fairness.disclosed).
-        from ml.report import model_card_markdown, report_markdown
-
-        self.report_markdown = report_markdown(self.report)
-        self.model_card = model_card_markdown(self.report, self._importance, self._labels["en"])
-        self._model_card_fr = model_card_markdown(self.report, self._importance, self._labels["en"], lang="fr")
         self._reason_keys, self._reason_matrix = _reason_groups(self.feature_names, self._protected)
         # Per reason: its member features and, for a one-feature reason, that feature's column.
         self._reason_members = [
@@ -383,6 +373,30 @@ class ModelBundle:
     @property
     def fairness(self) -> dict[str, Any]:
         return self.manifest["fairness"]
+
+    # The Markdown (card and report) is rendered from the report the manifest vouches for, by
+    # today's rules, when first asked: the files written at training are checked, not served
+    # (one written before small fairness groups were pooled printed a group of 3 people's rates,
+    # ml.fairness.disclosed).
+    @functools.cached_property
+    def report_markdown(self) -> str:
+        from ml.report import report_markdown
+
+        return report_markdown(self.report)
+
+    @functools.cached_property
+    def model_card(self) -> str:
+        """The model card in English."""
+        return self._render_card("en")
+
+    @functools.cached_property
+    def _model_card_fr(self) -> str:
+        return self._render_card("fr")
+
+    def _render_card(self, lang: str) -> str:
+        from ml.report import model_card_markdown
+
+        return model_card_markdown(self.report, self._importance, self._labels["en"], lang=lang)
 
     def model_card_for(self, lang: str = "en") -> str:
         """The model card in English ("en") or French ("fr")."""

@@ -175,8 +175,8 @@ def disclosed(attribute: str, block: dict[str, Any]) -> dict[str, Any]:
     groups' own, so the rows still add up. The disparate impact is recomputed over the rows
     shown (a ratio between a shown group and a pooled one gives the pooled one's rate back)."""
     rows = in_reading_order(attribute, [dict(r) for r in block.get("rows") or []])
-    total = sum(int(r.get("count") or 0) for r in rows)
     counts = [int(r.get("count") or 0) for r in rows]
+    total = sum(counts)
     _, pooled = pooled_cells(counts, SMALL_GROUP)
     out = []
     for index, row in enumerate(rows):

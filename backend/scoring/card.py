@@ -107,16 +107,10 @@ class FairnessReport(BaseModel):
 
 def fairness_report(raw: dict[str, Any] | None) -> FairnessReport:
     raw = dict(raw or {})
-    # Bundles trained before ml.fairness.in_reading_order list "<30" after "60+".
-    raw["groups"] = {attribute: _readable_block(attribute, block) for attribute, block in (raw.get("groups") or {}).items()}
+    # Groups in reading order (bundles trained before in_reading_order list "<30" after "60+"),
+    # each saying whether the disparate impact counts it; small ones pooled (ml.fairness.disclosed).
+    raw["groups"] = {attribute: disclosed(attribute, block) for attribute, block in (raw.get("groups") or {}).items()}
     return FairnessReport.model_validate(raw)
-
-
-def _readable_block(attribute: str, block: dict[str, Any]) -> dict[str, Any]:
-    """The groups in reading order, each saying whether the disparate impact counts it; groups
-    under ``SMALL_GROUP`` people pooled so that none can be read, even by subtraction
-    (``ml.fairness.disclosed``)."""
-    return disclosed(attribute, block)
 
 
 def model_metrics(raw: dict[str, Any] | None) -> ModelMetrics:
