@@ -25,6 +25,8 @@ TOKENS_KEY = "octroi_tokens"
 LANG_KEY = "octroi_lang"
 FLASH_KEY = "octroi_flash"
 SUBJECT_KEY = "octroi_subject"  # how many clients this session put on screen (``about_subject``)
+# The API's row of the small groups pooled together (portfolio segments, fairness groups; ml.disclosure).
+POOLED = "pooled"
 
 T = TypeVar("T")
 
@@ -105,8 +107,9 @@ def short_day(value: Any) -> str:
 
 
 def level(value: Any) -> str:
-    """A category level in the page's language."""
-    return i18n.level(value, lang())
+    """A category level in the page's language; the API's row of pooled small groups
+    (``POOLED``: portfolio segments, fairness groups) as *Autres (regroupés)*."""
+    return t("segments.pooled") if value == POOLED else i18n.level(value, lang())
 
 
 def choice(widget: Callable[..., Any], label: str, options: Sequence[T], *, key: str,

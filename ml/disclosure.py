@@ -30,6 +30,8 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 MIN_CELL = 10
+# The one row of the cells pooled by ``pooled_cells`` (portfolio segments, fairness groups): never a level.
+POOLED = "pooled"
 
 
 def pooled_cells(counts: Sequence[int], min_cell: int = MIN_CELL) -> tuple[list[int], list[int]]:

@@ -28,7 +28,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
 from ml.cost import business_cost, optimal_threshold
-from ml.disclosure import MIN_CELL, pooled_cells
+from ml.disclosure import MIN_CELL, POOLED, pooled_cells
 from ml.policy import PROTECTED_ATTRIBUTES, FairLendingPolicy
 
 AGE_BANDS = (("<30", 0, 30), ("30-39", 30, 40), ("40-49", 40, 50), ("50-59", 50, 60), ("60+", 60, 200))
@@ -40,7 +40,6 @@ CI_QUANTILES = [0.025, 0.975]
 RATIO_MIN_COUNT = 30
 RATIO_MIN_SHARE = 0.01
 SMALL_GROUP = MIN_CELL
-POOLED = "pooled"  # the row of the groups pooled so that none is under SMALL_GROUP (``disclosed``)
 METRICS = ("approval_rate", "default_rate", "predicted_default_rate", "true_positive_rate",
            "false_positive_rate", "predicted_to_observed")  # fmt: skip
 

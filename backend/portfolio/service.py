@@ -16,12 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ml.disclosure import MIN_CELL, pooled_cells
+from ml.disclosure import MIN_CELL, POOLED, pooled_cells
 from ml.grades import GRADE_NAMES, grade, grade_label
 from ml.schema import LEVELS
 
 MIN_SEGMENT = MIN_CELL
-POOLED = "pooled"  # the row of the segments too small to be shown on their own (never a level)
 HISTOGRAM_BINS = 20
 
 SEGMENTS: dict[str, str] = {

@@ -12,7 +12,6 @@ from frontend import charts, contract, ui
 from frontend.views import transparency
 
 SEGMENT_AXES = ("contract_type", "gender", "age_band", "income_type", "education", "family_status")
-POOLED = "pooled"  # the API's row of the segments too small to be shown alone (backend.portfolio.service)
 
 
 def _delta(change: float, text: str, color: str) -> dict[str, Any]:
@@ -125,7 +124,7 @@ def _segments() -> None:
     if data is None:
         return
     if data.segments:
-        labels = [ui.t("segments.pooled") if r.segment == POOLED else ui.level(r.segment) for r in data.segments]
+        labels = [ui.level(r.segment) for r in data.segments]
         table = pd.DataFrame({
             ui.t("segments.segment"): labels,
             ui.t("segments.count"): [ui.num(r.count) for r in data.segments],
@@ -142,7 +141,7 @@ def _segments() -> None:
             )
     if data.suppressed:
         # A pooled row, or (a result stored before pooling) the small and smallest rows left out.
-        pooled = any(r.segment == POOLED for r in data.segments)
+        pooled = any(r.segment == ui.POOLED for r in data.segments)
         key = "segments.suppressed" if pooled else "segments.hidden" if data.segments else "segments.suppressed_all"
         st.caption(ui.t(key, count=ui.num(data.suppressed)))
 

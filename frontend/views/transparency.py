@@ -34,7 +34,6 @@ def limits_section(markdown: str) -> str:
 # business cost depends on the training set's size and is left to the training report).
 METRICS = ("auc", "pr_auc", "brier", "recall", "precision", "refusal_rate", "business_cost_per_client", "evaluation")
 PERCENT_METRICS = frozenset({"recall", "precision", "refusal_rate"})
-POOLED = "pooled"  # the API's row of the groups pooled so that none is under 10 people
 
 
 def render_fairness(fairness: contract.FairnessReport) -> None:
@@ -47,7 +46,7 @@ def render_fairness(fairness: contract.FairnessReport) -> None:
         rows = block.rows
         st.markdown(f"**{ui.t('card.attribute', name=ui.t_or(f'attribute.{name}', name))}**")
         left, right = st.columns([2, 3])
-        groups_text = [ui.t("segments.pooled") if r.group == POOLED else ui.level(r.group) for r in rows]
+        groups_text = [ui.level(r.group) for r in rows]
         with left:
             if block.disparate_impact is not None:
                 st.metric(ui.t("card.disparate_impact"), ui.num(block.disparate_impact, 3))
