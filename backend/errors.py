@@ -61,6 +61,10 @@ class ErrorCode(StrEnum):
     reviewer_is_decider = "reviewer_is_decider"  # 403: another advisor must review
     snapshot_unavailable = "snapshot_unavailable"  # 409: erased client, or a decision older than snapshots
     model_version_unavailable = "model_version_unavailable"  # 409: the version is not in the registry
+    # Insider review (findings 3, 4): an admin's unlock refused after too many wrong passwords
+    # in 24 h (409); a login session past OCTROI_SESSION_MAX_HOURS (401, sign in again).
+    too_many_failures = "too_many_failures"
+    session_expired = "session_expired"
 
 
 DEFAULT_CODES: dict[int, ErrorCode] = {
@@ -174,7 +178,8 @@ VALIDATION_ERROR_SCHEMA: dict = {
 
 
 AUTH_ERRORS = {
-    "401": "Missing, invalid or expired access token, or ended session (`not_authenticated`)",
+    "401": "Missing, invalid or expired access token, or ended session (`not_authenticated`); a "
+    "session past its absolute lifetime (`session_expired`)",
     "403": "The role lacks the route's permission (`forbidden`), or a password change is "
     "pending (`password_change_required`)",
 }

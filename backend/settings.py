@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     rate_limit_export_per_hour: int = Field(default=10, ge=1, le=10_000)
     # Failed logins per source address and minute, before any password hashing (issue 14).
     rate_limit_login_failures_per_minute: int = Field(default=30, ge=1, le=100_000)
+    # Absolute lifetime of a login session (a refresh-token family), whatever its rotations:
+    # past it, refresh and the session's access tokens are refused (401 ``session_expired``)
+    # and the user signs in again. A working day by default; at most 30 days.
+    session_max_hours: int = Field(default=12, ge=1, le=720)
     # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed: IPs or CIDR networks,
     # comma-separated. None by default: a client cannot choose the address the audit records.
     trusted_proxies: str = ""

@@ -116,6 +116,8 @@ CODE_KINDS: dict[str, ErrorKind] = {
     "reviewer_is_decider": ErrorKind.forbidden,
     "snapshot_unavailable": ErrorKind.conflict,
     "model_version_unavailable": ErrorKind.conflict,
+    "too_many_failures": ErrorKind.conflict,  # an admin's unlock after too many wrong passwords
+    "session_expired": ErrorKind.session_expired,  # past OCTROI_SESSION_MAX_HOURS: sign in again
     "payload_too_large": ErrorKind.too_large,
     "unsupported_media_type": ErrorKind.server,
     "account_locked": ErrorKind.locked,
@@ -374,8 +376,15 @@ class ApiClient:
         return Binary(body, headers.get("content-type", "application/octet-stream"), filename)
 
     def change_password(self, current: str, new: str) -> None:
-        self._authorized(
+        """The change ends every session of the user, this one too: the answer carries the new
+        token pair the dashboard continues with (whoever copied the old tokens holds nothing)."""
+        _, _, body = self._authorized(
             "POST", "/auth/password", json_body={"current_password": current, "new_password": new}
         )
-        if self.tokens is not None and self.tokens.must_change_password:
+        if self.tokens is None:
+            return
+        answer = self._json(body) if body else None
+        if isinstance(answer, dict) and "access_token" in answer:
+            self._store(self._tokens_from(answer, self.tokens.username))  # must_change_password: False
+        elif self.tokens.must_change_password:
             self._store(replace(self.tokens, must_change_password=False))

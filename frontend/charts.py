@@ -252,8 +252,9 @@ def score_histogram(
 ) -> go.Figure:
     """Applicants per probability bin, each bar as wide as its bin and as high as its applicants
     per percentage point (``y_title`` says so): the bins are not all equally wide (the threshold
-    is an edge), so a bar's *area* is its count, and a narrow bin beside the threshold no longer
-    looks like a dip. The count is in the hover. The bins at or above the threshold are red AND
+    is an edge, and the API merges every bin of fewer than 10 applicants with its neighbours),
+    so a bar's *area* is its count: a narrow bin beside the threshold does not look like a dip,
+    nor a wide merged one like a peak. The bin's range and count are in the hover. The bins at or above the threshold are red AND
     hatched and named in the legend, so the split never rests on colour alone. The API makes
     the threshold a bin edge; a bin that still straddles it (aggregates stored before that) is
     grey, named as such, never counted on either side."""

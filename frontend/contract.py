@@ -105,7 +105,11 @@ class Calibration(BaseModel):
 class ChallengerDay(BaseModel):
     agreement_rate: Annotated[float | None, Field(title="Agreement Rate")]
     """
-    Share of requests where both decide the same
+    Share of applicants on whom both decide the same (null unless sealed with 10 applicants or more)
+    """
+    applicants: Annotated[int, Field(title="Applicants")]
+    """
+    Applicants whose file was scored by both that day, each counted once however often it was opened (simulations are not shadowed)
     """
     challenger_version: Annotated[str, Field(title="Challenger Version")]
     champion_version: Annotated[str, Field(title="Champion Version")]
@@ -121,29 +125,33 @@ class ChallengerDay(BaseModel):
     """
     Challenger failures (never seen by advisors)
     """
-    flips_to_approve: Annotated[int, Field(title="Flips To Approve")]
+    flips_to_approve: Annotated[int | None, Field(title="Flips To Approve")]
     """
-    Champion refuses, challenger would approve
+    Champion refuses, challenger would approve (null as agreement_rate)
     """
-    flips_to_refuse: Annotated[int, Field(title="Flips To Refuse")]
+    flips_to_refuse: Annotated[int | None, Field(title="Flips To Refuse")]
     """
-    Champion approves, challenger would refuse
+    Champion approves, challenger would refuse (null as agreement_rate)
+    """
+    late: Annotated[int, Field(title="Late")]
+    """
+    Applicants scored after the day was sealed: counted, not compared
     """
     mean_abs_shift: Annotated[float | None, Field(title="Mean Abs Shift")]
     """
-    Mean absolute shift (null under 10 requests)
+    Mean absolute shift (null as agreement_rate)
     """
     mean_shift: Annotated[float | None, Field(title="Mean Shift")]
     """
-    Mean of challenger - champion probability (null under 10 requests)
+    Mean of challenger - champion probability (null as agreement_rate)
     """
-    requests: Annotated[int, Field(title="Requests")]
+    sealed: Annotated[bool, Field(title="Sealed")]
     """
-    Scoring requests also scored by the challenger
+    The day is over and its figures final; false: today (or just past midnight), whose outcomes are withheld until it is sealed
     """
     shift_counts: Annotated[list[int] | None, Field(title="Shift Counts")]
     """
-    Requests per shift bin (null under 10 requests)
+    Applicants per shift bin (null as agreement_rate)
     """
 
 
@@ -688,7 +696,7 @@ class GradeBacktest(BaseModel):
     observed_rate: Annotated[float | None, Field(title="Observed Rate")] = None
     p_value: Annotated[float | None, Field(title="P Value")] = None
     """
-    One-sided Jeffreys test; < 0.05: PD underestimated
+    One-sided Jeffreys test; < 0.025 (the predicted rate below the 95 % interval): PD underestimated
     """
     predicted_rate: Annotated[float | None, Field(title="Predicted Rate")] = None
     suppressed: Annotated[bool, Field(title="Suppressed")]
@@ -697,7 +705,7 @@ class GradeBacktest(BaseModel):
 
 class HTTPValidationError(BaseModel):
     code: Annotated[
-        Literal["bad_request", "validation_error", "invalid_credentials", "not_authenticated", "password_change_required", "forbidden", "not_found", "method_not_allowed", "conflict", "payload_too_large", "unsupported_media_type", "account_locked", "rate_limited", "audit_unavailable", "model_unavailable", "aggregates_not_computed", "aggregates_held", "service_unavailable", "internal_error", "approval_required", "four_eyes", "decision_contested", "contest_open", "decision_superseded", "no_open_contest", "reviewer_is_decider", "snapshot_unavailable", "model_version_unavailable"],
+        Literal["bad_request", "validation_error", "invalid_credentials", "not_authenticated", "password_change_required", "forbidden", "not_found", "method_not_allowed", "conflict", "payload_too_large", "unsupported_media_type", "account_locked", "rate_limited", "audit_unavailable", "model_unavailable", "aggregates_not_computed", "aggregates_held", "service_unavailable", "internal_error", "approval_required", "four_eyes", "decision_contested", "contest_open", "decision_superseded", "no_open_contest", "reviewer_is_decider", "snapshot_unavailable", "model_version_unavailable", "too_many_failures", "session_expired"],
         Field(title="ErrorCode"),
     ]
     """
@@ -716,9 +724,12 @@ class Health(BaseModel):
 
 class Histogram(BaseModel):
     counts: Annotated[list[int], Field(title="Counts")]
+    """
+    Applicants per bin: 0 or at least 10, adding up to applicants. Draw count / width, not count
+    """
     edges: Annotated[list[float], Field(title="Edges")]
     """
-    Probability bin edges (0-1): 20 equal bins, the decision threshold added as an edge (no bin holds both approved and refused applicants)
+    Probability bin edges (0-1): 20 equal bins, the decision threshold added as an edge (no bin holds both approved and refused applicants), then every bin of 1 to 9 applicants merged with its neighbours until it holds at least 10, so the bins are not all equally wide (a side of the threshold with fewer than 10 applicants in all joins the bin across it)
     """
 
 
@@ -932,6 +943,18 @@ class PasswordChange(BaseModel):
     new_password: Annotated[
         str, Field(max_length=256, min_length=1, title="New Password")
     ]
+
+
+class PasswordChanged(BaseModel):
+    access_token: Annotated[str, Field(title="Access Token")]
+    detail: Annotated[str, Field(title="Detail")]
+    expires_in: Annotated[int, Field(title="Expires In")]
+    """
+    Seconds the access token stays valid.
+    """
+    refresh_token: Annotated[str, Field(title="Refresh Token")]
+    role: Annotated[str, Field(title="Role")]
+    token_type: Annotated[str | None, Field(title="Token Type")] = "bearer"
 
 
 class PopulationSample(BaseModel):
@@ -1550,7 +1573,7 @@ class Comparison(BaseModel):
 
 class ErrorBody(BaseModel):
     code: Annotated[
-        Literal["bad_request", "validation_error", "invalid_credentials", "not_authenticated", "password_change_required", "forbidden", "not_found", "method_not_allowed", "conflict", "payload_too_large", "unsupported_media_type", "account_locked", "rate_limited", "audit_unavailable", "model_unavailable", "aggregates_not_computed", "aggregates_held", "service_unavailable", "internal_error", "approval_required", "four_eyes", "decision_contested", "contest_open", "decision_superseded", "no_open_contest", "reviewer_is_decider", "snapshot_unavailable", "model_version_unavailable"],
+        Literal["bad_request", "validation_error", "invalid_credentials", "not_authenticated", "password_change_required", "forbidden", "not_found", "method_not_allowed", "conflict", "payload_too_large", "unsupported_media_type", "account_locked", "rate_limited", "audit_unavailable", "model_unavailable", "aggregates_not_computed", "aggregates_held", "service_unavailable", "internal_error", "approval_required", "four_eyes", "decision_contested", "contest_open", "decision_superseded", "no_open_contest", "reviewer_is_decider", "snapshot_unavailable", "model_version_unavailable", "too_many_failures", "session_expired"],
         Field(title="ErrorCode"),
     ]
     """
@@ -1686,17 +1709,50 @@ class InputDrift(BaseModel):
     """
     The input's name for people; `input` is the raw column
     """
-    missing_share: Annotated[float, Field(title="Missing Share")]
-    missing_share_training: Annotated[float, Field(title="Missing Share Training")]
-    out_of_range_share: Annotated[float, Field(title="Out Of Range Share")]
+    missing_share: Annotated[float | None, Field(title="Missing Share")]
     """
-    Share outside the training minimum-maximum
+    Share of missing values; null when 1 to 9 people (missing_suppressed): never an exact share of fewer than 10 people, 0 when none
+    """
+    missing_share_training: Annotated[float, Field(title="Missing Share Training")]
+    missing_suppressed: Annotated[bool | None, Field(title="Missing Suppressed")] = (
+        False
+    )
+    """
+    1 to 9 people: the share is not served
+    """
+    out_of_range_share: Annotated[float | None, Field(title="Out Of Range Share")]
+    """
+    Share outside the training minimum-maximum; null when 1 to 9 people (out_of_range_suppressed), 0 when none
+    """
+    out_of_range_suppressed: Annotated[
+        bool | None, Field(title="Out Of Range Suppressed")
+    ] = False
+    """
+    1 to 9 people: the share is not served
     """
     status: Annotated[
         Literal["ok", "watch", "act"] | Literal["unknown"], Field(title="Status")
     ]
     unseen_categories: Annotated[list[str], Field(title="Unseen Categories")]
-    unseen_category_share: Annotated[float, Field(title="Unseen Category Share")]
+    """
+    The unseen levels held by at least 10 people each
+    """
+    unseen_categories_suppressed: Annotated[
+        int | None, Field(title="Unseen Categories Suppressed")
+    ] = 0
+    """
+    Unseen levels not named: each held by fewer than 10 people
+    """
+    unseen_category_share: Annotated[float | None, Field(title="Unseen Category Share")]
+    """
+    Share with a level the training rows never held; null when 1 to 9 people (unseen_category_suppressed), 0 when none
+    """
+    unseen_category_suppressed: Annotated[
+        bool | None, Field(title="Unseen Category Suppressed")
+    ] = False
+    """
+    1 to 9 people: the share is not served
+    """
 
 
 class ModelCard(BaseModel):
@@ -1884,6 +1940,10 @@ class DriftReport(BaseModel):
     level: Annotated[Literal["ok", "watch", "act"], Field(title="Level")]
     """
     Highest alert level: ok, watch (>= 0.10) or act (>= 0.25)
+    """
+    min_cell: Annotated[int | None, Field(title="Min Cell")] = 10
+    """
+    Shares of fewer people than this are not served exactly
     """
     model_version: Annotated[str, Field(title="Model Version")]
     rows: Annotated[int, Field(title="Rows")]

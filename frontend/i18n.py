@@ -181,6 +181,12 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "fr": "un autre administrateur doit décider (ni le demandeur, ni la personne concernée)",
         "en": "another admin must decide (neither the requester nor the person concerned)",
     },
+    "problem.too_many_failures": {
+        "fr": "trop de mots de passe erronés en 24 heures pour un déverrouillage : le verrou cesse de lui-même, "
+        "ou réinitialisez le mot de passe (avec un second administrateur)",
+        "en": "too many wrong passwords in 24 hours for an unlock: the lock ends by itself, "
+        "or reset the password (with a second admin)",
+    },
     "error.unavailable": {
         "fr": "Le service est momentanément indisponible (rien n'a été enregistré). Réessayez.",
         "en": "The service is temporarily unavailable (nothing was recorded). Try again.",
@@ -291,6 +297,12 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "portfolio.above_threshold": {"fr": "Au-dessus du seuil : refusées (hachuré)", "en": "Above the threshold: refused (hatched)"},
     "portfolio.straddling_threshold": {"fr": "À cheval sur le seuil (calcul antérieur, à relancer)",
                                        "en": "Straddling the threshold (earlier computation, to be run again)"},
+    "portfolio.straddling_merged": {"fr": "À cheval sur le seuil (moins de 10 demandes d'un côté, regroupées)",
+                                    "en": "Straddling the threshold (fewer than 10 applications on one side, merged)"},
+    "portfolio.merged_bins": {
+        "fr": "Les tranches de moins de {minimum} demandes sont regroupées avec leurs voisines, pour ne désigner personne : une barre plus large réunit plusieurs tranches et sa hauteur reste en demandes par point de pourcentage (le survol donne l'intervalle et le nombre).",
+        "en": "Ranges of fewer than {minimum} applications are merged with their neighbours so that no one can be singled out: a wider bar covers several ranges and its height is still in applications per percentage point (hover for the range and the count).",
+    },
     "portfolio.distribution_note": {
         "fr": "La surface de chaque barre compte les demandes d'une tranche de probabilité (les tranches n'ont pas toutes la même largeur : la hauteur est en demandes par point de pourcentage ; le nombre s'affiche au survol) ; le trait noir est le seuil de décision ({threshold}).",
         "en": "Each bar's area counts the applications in a probability range (the ranges are not all equally wide: the height is in applications per percentage point; hover for the count); the black line is the decision threshold ({threshold}).",
@@ -411,7 +423,9 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "client.tab.report": {"fr": "Rapport PDF", "en": "PDF report"},
     "score.title": {"fr": "Probabilité de défaut", "en": "Probability of default"},
     "score.threshold": {"fr": "Seuil {threshold}", "en": "Threshold {threshold}"},
-    "score.decision": {"fr": "Décision", "en": "Decision"},
+    "score.decision": {"fr": "Recommandation du modèle", "en": "Model recommendation"},
+    "recommendation.approve": {"fr": "Accord", "en": "Approve"},
+    "recommendation.refuse": {"fr": "Refus", "en": "Refuse"},
     "score.display": {"fr": "Score Octroi (0-1000)", "en": "Octroi score (0-1000)"},
     "score.band": {"fr": "Classe de risque", "en": "Risk band"},
     "score.band_detail": {"fr": "{label} : probabilité de défaut de {low} à {high}",
@@ -420,9 +434,13 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "decision.approve": {"fr": "Accordé", "en": "Approved"},
     "decision.refuse": {"fr": "Refusé", "en": "Refused"},
     "score.gauge_text": {
-        "fr": "Probabilité de défaut {probability} pour un seuil de {threshold} : {label}.",
-        "en": "Probability of default {probability} against a threshold of {threshold}: {label}.",
+        "fr": "Probabilité de défaut {probability}, {side} : {label}.",
+        "en": "Probability of default {probability}, {side}: {label}.",
     },
+    # Which side of the threshold, in words as well as figures (the decision turns on it).
+    "score.side_above": {"fr": "au-dessus du seuil de {threshold}", "en": "above the threshold of {threshold}"},
+    "score.side_at": {"fr": "égale au seuil de {threshold}", "en": "equal to the threshold of {threshold}"},
+    "score.side_below": {"fr": "sous le seuil de {threshold}", "en": "below the threshold of {threshold}"},
     "explanation.title": {"fr": "Ce qui a pesé dans la décision", "en": "What weighed in the decision"},
     "explanation.axis": {
         "fr": "Effet sur la probabilité de défaut (points de probabilité)",
@@ -1081,8 +1099,8 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "nav.challenger": {"fr": "Modèle challenger", "en": "Challenger model"},
     "challenger.title": {"fr": "Versions du modèle et challenger", "en": "Model versions and challenger"},
     "challenger.intro": {
-        "fr": "Le challenger note chaque demande en parallèle du modèle en production, sans jamais être montré aux conseillers ; seuls des agrégats par jour sont conservés.",
-        "en": "The challenger scores every request beside the production model and is never shown to advisors; only daily aggregates are kept.",
+        "fr": "Le challenger note chaque dossier client ouvert par un conseiller en parallèle du modèle en production, sans jamais être montré aux conseillers ; chaque demandeur compte une fois par jour, les simulations ne sont pas notées, seuls des agrégats par jour sont conservés.",
+        "en": "The challenger scores every client file an advisor opens beside the production model and is never shown to advisors; each applicant counts once a day, simulations are not scored, only daily aggregates are kept.",
     },
     "challenger.versions": {"fr": "Versions enregistrées", "en": "Registered versions"},
     "challenger.no_versions": {
@@ -1112,11 +1130,17 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "challenger.challenger": {"fr": "Challenger", "en": "Challenger"},
     "challenger.model_dir": {"fr": "répertoire du modèle (aucune promotion)", "en": "model directory (nothing promoted)"},
     "challenger.none": {"fr": "aucun", "en": "none"},
-    "challenger.empty": {"fr": "Aucune demande notée par un challenger sur cette période.", "en": "No request scored by a challenger in this period."},
+    "challenger.empty": {"fr": "Aucun dossier noté par un challenger sur cette période.", "en": "No file scored by a challenger in this period."},
+    "challenger.open": {"fr": "en cours", "en": "open"},
+    "challenger.late": {"fr": "Après clôture", "en": "After closing"},
+    "challenger.publication": {
+        "fr": "Les résultats d'un jour (accord, bascules, écarts) sont publiés une fois la journée close (minuit à Paris, plus 10 minutes), puis ne changent plus, et à partir de 10 demandeurs : deux lectures d'un compteur en cours donneraient, par différence, le résultat d'un seul client. Avant, seul le nombre de demandeurs s'affiche.",
+        "en": "A day's results (agreement, flips, shifts) are published once the day is closed (midnight in Paris, plus 10 minutes), never change after, and only from 10 applicants: two readings of a running counter would give one client's result by difference. Until then, only the number of applicants is shown.",
+    },
     "challenger.day": {"fr": "Jour", "en": "Day"},
     "challenger.band": {"fr": "[{low} ; {high}[", "en": "[{low}, {high})"},
     "challenger.pair": {"fr": "Production / challenger", "en": "Champion / challenger"},
-    "challenger.requests": {"fr": "Demandes", "en": "Requests"},
+    "challenger.requests": {"fr": "Demandeurs", "en": "Applicants"},
     "challenger.agreement": {"fr": "Accord", "en": "Agreement"},
     "challenger.flips_to_refuse": {"fr": "Accord → refus", "en": "Approve → refuse"},
     "challenger.flips_to_approve": {"fr": "Refus → accord", "en": "Refuse → approve"},
@@ -1130,12 +1154,12 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "challenger.shift_title": {"fr": "Écarts de probabilité le {day}", "en": "Probability shifts on {day}"},
     "challenger.shift_axis": {"fr": "Écart challenger − production (points)", "en": "Challenger − champion shift (points)"},
     "challenger.shift_caption": {
-        "fr": "Nombre de demandes par tranche d'écart de probabilité de défaut, en points (de 8 % à 9 % : +1 point) ; à gauche de 0, le challenger voit moins de risque que le modèle en production.",
-        "en": "Requests per band of probability-of-default shift, in points (from 8% to 9%: +1 point); left of 0, the challenger sees less risk than the production model.",
+        "fr": "Nombre de demandeurs par tranche d'écart de probabilité de défaut, en points (de 8 % à 9 % : +1 point) ; à gauche de 0, le challenger voit moins de risque que le modèle en production.",
+        "en": "Applicants per band of probability-of-default shift, in points (from 8% to 9%: +1 point); left of 0, the challenger sees less risk than the production model.",
     },
     "challenger.too_few": {
-        "fr": "La distribution des écarts s'affiche à partir de 10 demandes par jour.",
-        "en": "The shift distribution is shown from 10 requests a day.",
+        "fr": "La distribution des écarts s'affiche pour un jour clos d'au moins 10 demandeurs.",
+        "en": "The shift distribution is shown for a closed day of 10 applicants or more.",
     },
     # -- monitoring (issue #16): drift and backtesting, COMEX and compliance ----------------
     "nav.monitoring": {"fr": "Surveillance du modèle", "en": "Model monitoring"},
@@ -1224,6 +1248,13 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
                            "en": "Missing values: today (training)"},
     "monitoring.out_of_range": {"fr": "Hors plage d'apprentissage", "en": "Outside the training range"},
     "monitoring.unseen": {"fr": "Catégories inconnues", "en": "Unseen categories"},
+    "monitoring.fewer_than": {"fr": "<\u00a0{minimum}\u00a0pers.", "en": "fewer than {minimum}"},
+    "monitoring.unseen_hidden": {"fr": "{count} de moins de {minimum} pers. chacune, non nommée(s)",
+                                 "en": "{count} held by fewer than {minimum} people each, not named"},
+    "monitoring.small_shares": {
+        "fr": "«\u00a0<\u00a0{minimum}\u00a0pers.\u00a0» : de 1 à {most} personnes ; la part exacte n'est pas affichée, pour ne désigner personne.",
+        "en": "“fewer than {minimum}”: 1 to {most} people; the exact share is not shown so that no one can be singled out.",
+    },
     "monitoring.too_few": {
         "fr": "Moins de {minimum} défauts ou remboursements constatés : rien n'est affiché pour ne désigner personne.",
         "en": "Fewer than {minimum} realised outcomes: nothing is shown so that no one can be singled out.",
@@ -1241,9 +1272,9 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     },
     "monitoring.grade_underestimated": {
         "fr": "Classe {grade} : {observed} de défauts constatés pour {predicted} prévus ; le risque de cette classe "
-        "est sous-estimé (test de Jeffreys, 5 %).",
+        "est sous-estimé (le taux prévu est sous l'intervalle de Jeffreys à 95 %).",
         "en": "Grade {grade}: {observed} observed defaults against {predicted} predicted; the risk of this grade "
-        "is underestimated (Jeffreys test, 5%).",
+        "is underestimated (the predicted rate lies below the 95% Jeffreys interval).",
     },
     "monitoring.by_grade": {"fr": "Défaut prévu et constaté par classe", "en": "Predicted and observed default by grade"},
     "monitoring.grades_explained": {
@@ -1363,6 +1394,15 @@ def percent(value: float | None, lang: str, digits: int = 1) -> str:
     locale = _locale(lang)
     pattern = _with_digits(locale.percent_formats[None].pattern, digits)
     return format_percent(value, pattern, locale=locale, decimal_quantization=True)
+
+
+def distinct_digits(a: float, b: float, digits: int = 1, most: int = 4) -> int:
+    """The fewest decimals from ``digits`` (up to ``most``) at which two probabilities shown as
+    percentages read differently: 8,33 % against a threshold of 8,33 %, not 8,3 % against 8,3 %
+    (one refused, the other approved, at the same figure)."""
+    while digits < most and round(100 * a, digits) == round(100 * b, digits) and a != b:
+        digits += 1
+    return digits
 
 
 def number(value: float | int | None, lang: str, digits: int = 0) -> str:

@@ -86,7 +86,18 @@ from ml.features import (
     build_row_values,
     value_unit,
 )
-from ml.grades import borderline, display_score, display_score_of, grade, grade_of
+from ml.grades import (
+    DECISION_LABELS,
+    THRESHOLD_SIDE,
+    borderline,
+    decision_label,
+    display_score,
+    display_score_of,
+    distinct_digits,
+    grade,
+    grade_of,
+    threshold_side,
+)
 from ml.labels import labels_for, level_label
 from ml.policy import FairLendingPolicy, PolicyError
 from ml.prototypes import Prototypes
@@ -862,8 +873,8 @@ def format_value(value: Any, lang: str, unit: str = "number") -> str:
     return text.replace(".", ",") if fr else text
 
 
-def _pct_fr(value: float) -> str:
-    return f"{100 * value:.1f}".replace(".", ",") + "\u00a0%"
+def _pct_fr(value: float, digits: int = 1) -> str:
+    return f"{100 * value:.{digits}f}".replace(".", ",") + "\u00a0%"
 
 
 def _points(effect: float, lang: str) -> str:
@@ -889,16 +900,21 @@ def _explanation_text(e: dict[str, Any], threshold: float, lang: str) -> str:
             where = f", population percentile {pct:.0f}" if pct is not None else ""
             verb = "raises" if c["shap"] > 0 else "lowers"
             parts.append(f"{c['label']}{value}{where}: {verb} the risk ({_points(c['effect'], lang)})")
+    # The model recommends, the advisor decides: never "application refused". Enough decimals
+    # for the probability and the threshold to read differently, and the side in words.
+    digits = distinct_digits(p, threshold)
+    verdict = decision_label(decision, lang) if decision in DECISION_LABELS else str(decision)
+    verdict = verdict[0].lower() + verdict[1:]
     if lang == "fr":
-        verdict = "demande refusée" if decision == "refuse" else "demande acceptée"
+        side = THRESHOLD_SIDE[threshold_side(p, threshold)]["fr"].format(threshold=_pct_fr(threshold, digits))
         head = (
-            f"Risque de défaut estimé à {_pct_fr(p)} pour un seuil de {_pct_fr(threshold)} : "
+            f"Risque de défaut estimé à {_pct_fr(p, digits)}, {side} : "
             f"{verdict}. Risque moyen de la population : {_pct_fr(e['base_probability'])}."
         )
         return head + " Principaux facteurs : " + " ; ".join(parts) + "."
-    verdict = "application refused" if decision == "refuse" else "application approved"
+    side = THRESHOLD_SIDE[threshold_side(p, threshold)]["en"].format(threshold=f"{100 * threshold:.{digits}f}%")
     head = (
-        f"Estimated default risk {100 * p:.1f}% against a threshold of {100 * threshold:.1f}%: "
+        f"Estimated default risk {100 * p:.{digits}f}%, {side}: "
         f"{verdict}. Population average risk: {100 * e['base_probability']:.1f}%."
     )
     return head + " Main factors: " + "; ".join(parts) + "."

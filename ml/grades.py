@@ -123,3 +123,24 @@ def probability_of_score(score: float) -> float:
     """The PD a score stands for (inverse of :func:`display_score`, before rounding)."""
     odds_good = SCORE_ANCHOR_ODDS * 2 ** ((score - SCORE_ANCHOR) / POINTS_TO_DOUBLE_ODDS)
     return 1.0 / (1.0 + odds_good) if math.isfinite(odds_good) else 0.0
+
+
+def distinct_digits(a: float, b: float, digits: int = 1, most: int = 4) -> int:
+    """The fewest decimals from ``digits`` (up to ``most``) at which two probabilities shown as
+    percentages read differently: 8,33 % against a threshold of 8,33 %, never 8,3 % against 8,3 %
+    (the one refused, the other approved, at the same figure)."""
+    while digits < most and round(100 * a, digits) == round(100 * b, digits) and a != b:
+        digits += 1
+    return digits
+
+
+# Which side of the threshold, in words (the recommendation turns on it).
+THRESHOLD_SIDE: dict[str, dict[str, str]] = {
+    "above": {"fr": "au-dessus du seuil de {threshold}", "en": "above the threshold of {threshold}"},
+    "at": {"fr": "égal au seuil de {threshold}", "en": "equal to the threshold of {threshold}"},
+    "below": {"fr": "sous le seuil de {threshold}", "en": "below the threshold of {threshold}"},
+}
+
+
+def threshold_side(p: float, threshold: float) -> str:
+    return "at" if p == threshold else "above" if p > threshold else "below"

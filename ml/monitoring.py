@@ -251,6 +251,41 @@ def _period_psi(previous: Any, current: Any) -> float | None:
     return psi(previous, current)
 
 
+# Each input's shares of people, and the flag saying one is not served exactly (``served_share``).
+SMALL_SHARES = (("missing_share", "missing_suppressed"), ("out_of_range_share", "out_of_range_suppressed"),
+                ("unseen_category_share", "unseen_category_suppressed"))
+
+
+def served_share(count: int, rows: int, min_cell: int = MIN_CELL) -> tuple[float | None, bool]:
+    """(share, suppressed) of ``count`` people among ``rows``: 0 and ``min_cell`` or more people
+    exactly; 1 to ``min_cell - 1`` people not at all (None, True), since "1 / 8,333 outside the
+    training range" points at one person."""
+    if 0 < count < min_cell:
+        return None, True
+    return round(count / rows, 6), False
+
+
+def protected_input(row: Mapping[str, Any], rows: int, min_cell: int = MIN_CELL) -> dict[str, Any]:
+    """A drift report's input row as it may be served, also when it was stored before small
+    shares were suppressed: a share of 1 to ``min_cell - 1`` people (read back from the share
+    and ``rows``) becomes None with its flag set; an unseen level held by fewer than
+    ``min_cell`` people is not named. A stored row that did not count its levels names none
+    unless one level holds the whole unseen count (their counts are gone; the next drift run
+    names them again). Idempotent."""
+    out = dict(row)
+    for share_key, flag_key in SMALL_SHARES:
+        share = out.get(share_key)
+        if share is not None and share > 0 and round(share * rows) < min_cell:
+            out[share_key], out[flag_key] = None, True
+        else:
+            out[flag_key] = bool(out.get(flag_key)) or share is None
+    if "unseen_categories_suppressed" not in out:
+        levels = list(out.get("unseen_categories") or [])
+        if out["unseen_category_suppressed"] or len(levels) > 1:
+            out["unseen_categories"], out["unseen_categories_suppressed"] = [], len(levels)
+    return out
+
+
 def drift_report(
     reference: Mapping[str, Any], counts: Mapping[str, Any], previous: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -269,20 +304,25 @@ def drift_report(
         csi = psi(ref_shares, cur_shares)
         prev = _period_psi(previous["inputs"].get(name), current["inputs"][name]) if previous else None
         unseen_levels = (
-            sorted(k for k in entry["counts"] if k != MISSING and k not in ref["shares"])
-            if ref["kind"] == "category" else []
+            {k: v for k, v in entry["counts"].items() if k != MISSING and k not in ref["shares"]}
+            if ref["kind"] == "category" else {}
         )
+        # Shares of 1 to MIN_CELL - 1 people, and levels held by so few, are not served (served_share).
+        shares = {}
+        for (share_key, flag_key), count in zip(
+            SMALL_SHARES, (entry["missing"], entry["out_of_range"], entry["unseen"]), strict=True
+        ):
+            shares[share_key], shares[flag_key] = served_share(count, rows)
         inputs.append({
             "input": name,
             "kind": ref["kind"],
             "csi": round(csi, 6),
             "csi_previous_period": None if prev is None else round(prev, 6),
             "status": status(max(csi, prev or 0.0)),
-            "missing_share": round(entry["missing"] / rows, 6),
             "missing_share_training": round(ref["missing_share"], 6),
-            "out_of_range_share": round(entry["out_of_range"] / rows, 6),
-            "unseen_category_share": round(entry["unseen"] / rows, 6),
-            "unseen_categories": unseen_levels,
+            **shares,
+            "unseen_categories": sorted(k for k, v in unseen_levels.items() if v >= MIN_CELL),
+            "unseen_categories_suppressed": sum(1 for v in unseen_levels.values() if v < MIN_CELL),
         })
     inputs.sort(key=lambda row: -max(row["csi"], row["csi_previous_period"] or 0.0))
     alerts = []
@@ -353,7 +393,8 @@ def jeffreys(defaults: int, n: int, predicted: float, confidence: float = CONFID
     return {
         "low": float(stats.beta.ppf(tail, a, b)) if defaults > 0 else 0.0,
         "high": float(stats.beta.ppf(1 - tail, a, b)) if defaults < n else 1.0,
-        # Probability of seeing a default rate this high if the PD were right; < 5 % = underestimated.
+        # Probability of seeing a default rate this high if the PD were right; under (1 - confidence) / 2
+        # exactly when ``predicted`` lies below ``low``: the PD is underestimated.
         "p_value": float(stats.beta.cdf(predicted, a, b)),
     }
 
@@ -428,7 +469,9 @@ def backtest(
         row = {"grade": name, **_rates(y[mask], p[mask])}
         if not row["suppressed"]:
             row.update(jeffreys(row["defaults"], row["n"], row["predicted_rate"]))
-            row["underestimated"] = row["p_value"] < 1 - CONFIDENCE
+            # The predicted rate below the interval drawn beside it (one-sided at half the
+            # complement: 2.5 %), so the flag and the chart never disagree about a grade.
+            row["underestimated"] = row["p_value"] < (1 - CONFIDENCE) / 2
         grades.append(row)
     cohort_rows = []
     for cohort, mask in _protected(sorted(set(cohorts.tolist())), cohorts):

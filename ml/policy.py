@@ -89,6 +89,53 @@ DEFAULT_POLICY: dict[str, Any] = {
     },
     "merge_levels": {"NAME_INCOME_TYPE": {"Maternity leave": "Working"}},
 }
+# The same texts in French, per attribute: the French model card prints them where a policy's
+# text is the default's, word for word (``attribute_text``); a text the bank wrote in its own
+# policy file is printed as written. Not in DEFAULT_POLICY itself: that is the policy file
+# (docs/fairness-policy.json repeats it), and a policy's texts are in one language.
+DEFAULT_TEXTS_FR: dict[str, str] = {
+    "sex": "Discrimination directe fondée sur le sexe (Code pénal, art. 225-1 et 225-2) ; jamais une entrée "
+    "du modèle, quelle que soit sa valeur prédictive.",
+    "age": "L'âge borne l'horizon de remboursement (un prêt doit s'achever avant que les revenus de "
+    "l'emprunteur ne baissent à la retraite) et constitue un élément objectif de solvabilité admis en crédit "
+    "à la consommation ; il est suivi par tranche d'âge dans le rapport d'équité et n'est jamais donné comme "
+    "motif au client.",
+    "family_status": "La situation de famille est un critère de l'art. 225-1 ; la capacité de remboursement "
+    "est déjà mesurée par le revenu par membre du foyer.",
+    "children": "Le nombre d'enfants n'ajoute rien à la taille du foyer pour mesurer la capacité de "
+    "remboursement et sert d'indicateur indirect de la situation de famille et de la grossesse.",
+    "household_size": "Le nombre de personnes qui vivent du revenu fait partie de l'évaluation de la "
+    "solvabilité qu'exige la directive (UE) 2023/2225 relative aux contrats de crédit aux consommateurs "
+    "(revenu par membre du foyer) ; il n'est jamais donné comme motif au client.",
+    "place_of_residence": "Le lieu de résidence est un critère de l'art. 225-1 ; les notes de région et la "
+    "densité de population feraient payer à chacun l'endroit où il vit (discrimination territoriale).",
+}
+# Each protected attribute in words (French, English); the policy file names it by its key.
+ATTRIBUTE_LABELS: dict[str, tuple[str, str]] = {
+    "sex": ("Sexe", "Sex"),
+    "age": ("Âge", "Age"),
+    "family_status": ("Situation familiale", "Family status"),
+    "children": ("Enfants", "Children"),
+    "household_size": ("Taille du foyer", "Household size"),
+    "place_of_residence": ("Lieu de résidence", "Place of residence"),
+}
+
+
+def attribute_label(attribute: str, lang: str = "en") -> str:
+    """A protected attribute in words in ``lang`` (its key when unknown)."""
+    fr, en = ATTRIBUTE_LABELS.get(attribute, (attribute, attribute))
+    return fr if lang == "fr" else en
+
+
+def attribute_text(attribute: str, entry: dict[str, str], lang: str = "en") -> str:
+    """The reason (excluded) or justification (justified) of a policy entry, in ``lang`` when
+    it is the default policy's text (:data:`DEFAULT_TEXTS_FR`), else as the policy wrote it."""
+    key = "justification" if entry["treatment"] == "justified" else "reason"
+    text = entry[key]
+    default = DEFAULT_POLICY["attributes"].get(attribute, {})
+    if lang == "fr" and default.get("treatment") == entry["treatment"] and text == default.get(key):
+        return DEFAULT_TEXTS_FR[attribute]
+    return text
 
 
 class PolicyError(ValueError):

@@ -7,8 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from ml import grades
-from ml.fairness import POOLED, SMALL_GROUP, disclosed
-from ml.labels import labels_for
+from ml.fairness import POOLED, PROXY_QUESTIONS, SMALL_GROUP, disclosed
+from ml.labels import label, labels_for, level_label
+from ml.policy import attribute_label, attribute_text
 
 
 def _pct(value: float | None, lang: str = "en") -> str:
@@ -28,9 +29,10 @@ def _num(value: float | None, digits: int, lang: str) -> str:
 def _ci(row: dict[str, Any], key: str, lang: str) -> str:
     low, high = row.get(f"{key}_ci") or (None, None)
     value = row.get(key)
+    sep = " ; " if lang == "fr" else "; "
     if key == "predicted_to_observed":
-        return f"{_num(value, 2, lang)} [{_num(low, 2, lang)}; {_num(high, 2, lang)}]"
-    return f"{_pct(value, lang)} [{_pct(low, lang)}; {_pct(high, lang)}]"
+        return f"{_num(value, 2, lang)} [{_num(low, 2, lang)}{sep}{_num(high, 2, lang)}]"
+    return f"{_pct(value, lang)} [{_pct(low, lang)}{sep}{_pct(high, lang)}]"
 
 
 def _metric_rows(name: str, m: dict[str, Any]) -> str:
@@ -49,6 +51,9 @@ T: dict[str, dict[str, str]] = {
         "met": "met", "not_met": "NOT met",
         "ci_note": "95 % intervals in brackets (Wilson for rates). Out-of-fold predictions at the threshold.",
         "pooled": "Other (pooled)",
+        "unknown": "unknown",
+        "policy_row": "policy",
+        "colon": ":",
         "pooled_cell": "in \"Other (pooled)\"",
         "pooled_note": ("\"Other (pooled)\" holds the groups of fewer than {n} people and, so that no subtraction "
                         "from the totals singles them out, the smallest groups shown beside them: {groups}."),
@@ -62,6 +67,7 @@ T: dict[str, dict[str, str]] = {
         "excluded": "Excluded (never a model input, nor any feature computed from them; kept apart for the fairness report only):",
         "justified": "Used with a justification (never given to a client as a reason; the advisor's view marks them):",
         "merged": "Levels merged before the model sees them: {merges}.",
+        "merge": "{column} (`{code}`) — {pairs}",
     },
     "fr": {
         "group_head": "| groupe | clients | taux d'accord | taux de défaut observé | taux de défaut prédit | "
@@ -70,6 +76,9 @@ T: dict[str, dict[str, str]] = {
         "met": "respectée", "not_met": "NON respectée",
         "ci_note": "Intervalles à 95 % entre crochets (Wilson pour les taux). Prédictions hors échantillon, au seuil.",
         "pooled": "Autres (regroupés)",
+        "unknown": "inconnu",
+        "policy_row": "politique",
+        "colon": " :",
         "pooled_cell": "dans « Autres (regroupés) »",
         "pooled_note": ("« Autres (regroupés) » réunit les groupes de moins de {n} personnes et, pour qu'aucune "
                         "soustraction depuis les totaux ne les isole, les plus petits groupes affichés à côté : {groups}."),
@@ -85,12 +94,37 @@ T: dict[str, dict[str, str]] = {
         "justified": "Utilisés avec justification (jamais donnés comme motif au client ; la vue du conseiller "
         "les signale) :",
         "merged": "Modalités fusionnées avant que le modèle ne les voie : {merges}.",
+        "merge": "{column} (`{code}`) — {pairs}",
     },
 }
 GROUP_NAMES = {
     "en": {"CODE_GENDER": "Sex", "age_band": "Age band", "NAME_FAMILY_STATUS": "Family status"},
     "fr": {"CODE_GENDER": "Sexe", "age_band": "Tranche d'âge", "NAME_FAMILY_STATUS": "Situation familiale"},
 }
+# The French of ``ml.fairness.PROXY_QUESTIONS``, keyed by the English a report stores: a
+# question worded otherwise (another version's) is printed as the report has it.
+PROXY_QUESTIONS_FR = {
+    PROXY_QUESTIONS["sex"]: "femmes contre hommes",
+    PROXY_QUESTIONS["family_status"]: "mariés ou en union civile contre les autres",
+    PROXY_QUESTIONS["children"]: "au moins un enfant contre aucun",
+    PROXY_QUESTIONS["place_of_residence"]: "région notée 3 (la moins favorable) contre 1 ou 2",
+    PROXY_QUESTIONS["age"]: "50 ans ou plus contre moins de 50 ans",
+    PROXY_QUESTIONS["household_size"]: "3 personnes ou plus contre 1 ou 2",
+}
+
+
+def _group(value: Any, lang: str) -> str:
+    """A fairness group in words: the level as the dashboard names it (``ml.labels``), the pool
+    and the missing value in ``lang``; age bands ("<30", "60+") as they are."""
+    if value == POOLED:
+        return T[lang]["pooled"]
+    if value == "unknown":  # ml.fairness.group_labels: a missing value
+        return T[lang]["unknown"]
+    return level_label(value, lang)
+
+
+def _question(question: str, lang: str) -> str:
+    return PROXY_QUESTIONS_FR.get(question, question) if lang == "fr" else question
 
 
 def _fairness_md(fairness: dict[str, Any], lang: str = "en") -> str:
@@ -107,7 +141,7 @@ def _fairness_md(fairness: dict[str, Any], lang: str = "en") -> str:
         lines.append(t["group_head"])
         lines.append("|---|---:|---:|---:|---:|---:|---:|---:|")
         for row in block["rows"]:
-            group = t["pooled"] if row["group"] == POOLED else row["group"]
+            group = _group(row["group"], lang)
             if row["masked"]:
                 cell = t["pooled_cell"] if row["pooled"] else "-"
                 lines.append(f"| {group} | {row['count']} | {cell} | | | | | |")
@@ -120,7 +154,7 @@ def _fairness_md(fairness: dict[str, Any], lang: str = "en") -> str:
                     f"{_ci(row, 'predicted_default_rate', lang)} | {_ci(row, 'true_positive_rate', lang)} | "
                     f"{_ci(row, 'false_positive_rate', lang)} | {_ci(row, 'predicted_to_observed', lang)} |"
                 )
-        pooled = [str(r["group"]) for r in block["rows"] if r["pooled"]]
+        pooled = [_group(r["group"], lang) for r in block["rows"] if r["pooled"]]
         if pooled:
             lines.append("\n" + t["pooled_note"].format(n=SMALL_GROUP, groups=", ".join(pooled)))
     lines.append("\n" + t["ci_note"])
@@ -129,7 +163,8 @@ def _fairness_md(fairness: dict[str, Any], lang: str = "en") -> str:
         lines.append("\n" + t["proxy_head"])
         lines.append("|---|---|---:|")
         for attribute, entry in proxies.items():
-            lines.append(f"| {attribute} | {entry['question']} | {_num(entry.get('auc'), 3, lang)} |")
+            lines.append(f"| {attribute_label(attribute, lang)} | {_question(entry['question'], lang)} | "
+                         f"{_num(entry.get('auc'), 3, lang)} |")
         lines.append("\n" + t["proxy_note"])
     exclusions = fairness.get("exclusions")
     lines.append("")
@@ -137,25 +172,46 @@ def _fairness_md(fairness: dict[str, Any], lang: str = "en") -> str:
         base = exclusions["policy"]
         lines.append(t["excl_head"])
         lines.append("|---|---:|---:|---:|")
-        lines.append(f"| policy | {base['auc']:.4f} | {_num(base['cost_per_client'], 4, lang)} | |")
+        lines.append(f"| {t['policy_row']} | {_num(base['auc'], 4, lang)} | {_num(base['cost_per_client'], 4, lang)} | |")
+        sep = " ; " if lang == "fr" else ", "
         for attribute, entry in exclusions["with_attribute"].items():
             lines.append(
-                f"| + {attribute} | {entry['auc']:.4f} | {_num(entry['cost_per_client'], 4, lang)} | "
-                f"{entry['auc_change_from_exclusion']:+.4f}, {entry['cost_change_from_exclusion']:+.4f} |"
+                f"| + {attribute_label(attribute, lang)} | {_num(entry['auc'], 4, lang)} | "
+                f"{_num(entry['cost_per_client'], 4, lang)} | {_signed(entry['auc_change_from_exclusion'], lang)}"
+                f"{sep}{_signed(entry['cost_change_from_exclusion'], lang)} |"
             )
     else:
         lines.append(t["excl_none"])
     return "\n".join(lines)
 
 
+def _signed(value: float, lang: str) -> str:
+    text = f"{value:+.4f}"
+    return text.replace(".", ",") if lang == "fr" else text
+
+
+def _level_with_code(value: str, lang: str) -> str:
+    """A level in words, quoted, then as the policy file spells it when that differs."""
+    words = level_label(value, lang)
+    quoted = f"« {words} »" if lang == "fr" else f'"{words}"'
+    return quoted if words == value else f"{quoted} (`{value}`)"
+
+
 def _policy_md(policy: dict[str, Any] | None, lang: str) -> str:
     if not policy:
         return "-"
     t = T[lang]
-    excluded = [f"- **{a}**: {e['reason']}" for a, e in policy["attributes"].items() if e["treatment"] == "excluded"]
-    justified = [f"- **{a}**: {e['justification']}" for a, e in policy["attributes"].items() if e["treatment"] == "justified"]
-    merges = "; ".join(
-        f"`{column}` {', '.join(f'{a!r} -> {b!r}' for a, b in mapping.items())}"
+
+    def item(attribute: str, entry: dict[str, str]) -> str:
+        return (f"- **{attribute_label(attribute, lang)}** (`{attribute}`){t['colon']} "
+                f"{attribute_text(attribute, entry, lang)}")
+
+    excluded = [item(a, e) for a, e in policy["attributes"].items() if e["treatment"] == "excluded"]
+    justified = [item(a, e) for a, e in policy["attributes"].items() if e["treatment"] == "justified"]
+    arrow = " → " if lang == "fr" else " -> "
+    merges = (" ; " if lang == "fr" else "; ").join(
+        t["merge"].format(column=label(column, lang), code=column, pairs=", ".join(
+            f"{_level_with_code(a, lang)}{arrow}{_level_with_code(b, lang)}" for a, b in mapping.items()))
         for column, mapping in policy.get("merge_levels", {}).items()
     )
     parts = [t["policy_name"].format(name=policy["name"]), "", t["excluded"], *excluded, "", t["justified"], *justified]
@@ -290,7 +346,8 @@ def model_card_markdown(
     names = [r["feature"] for r in importance[:10]]
     local = labels if lang == "en" else labels_for(names, "fr")
     top = "\n".join(
-        f"{i}. {local.get(r['feature'], r['feature'])} (`{r['feature']}`): {_num(r['mean_abs_shap'], 3, lang)}"
+        f"{i}. {local.get(r['feature'], r['feature'])} (`{r['feature']}`){T[lang]['colon']} "
+        f"{_num(r['mean_abs_shap'], 3, lang)}"
         for i, r in enumerate(importance[:10], start=1)
     )
     lr_auc = report["baselines"].get("logistic_regression", {}).get("auc")

@@ -323,3 +323,148 @@ def test_a_purge_of_every_event_continues_the_chain_after_its_anchor(app):
         assert list(db.scalars(select(AuditEvent.seq).order_by(AuditEvent.seq))) == [4, 5]
     result = _verify(app)
     assert result.valid and result.first_seq == 4, result.reason
+
+
+# ------------------------------------------- the purge verifies what it deletes (review-insider 1)
+
+
+def _owner_sql(db_url: str, *statements: str) -> None:
+    """The database owner bypasses the triggers for these statements only, then restores them."""
+    import sqlite3
+
+    url = make_url(db_url)
+    if url.get_backend_name() == "sqlite":
+        conn = sqlite3.connect(url.database)
+        saved = conn.execute("SELECT name, sql FROM sqlite_master WHERE type='trigger'").fetchall()
+        for name, _ in saved:
+            conn.execute(f"DROP TRIGGER {name}")
+        for statement in statements:
+            conn.execute(statement)
+        for _, sql in saved:
+            conn.execute(sql)
+        conn.commit()
+        conn.close()
+        return
+    with psycopg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False)) as conn:
+        conn.execute("SET session_replication_role = replica")
+        for statement in statements:
+            conn.execute(statement)
+
+
+def _incriminating_trail(app, *, checkpoint_at_5: bool = True) -> None:
+    """Recent events 1-10: seq 6 is the one to hide; checkpoints (database and witness) at 5
+    (unless told otherwise) and at 9."""
+    _write_events(app, 5)
+    if checkpoint_at_5:
+        _checkpoint(app)
+    with app.state.sessionmaker() as db:
+        audit_service.commit_audited(db, None, None, action="client.export", actor="mallory",
+                                     resource="p" * 64, details={"note": "incriminating"})
+    _write_events(app, 3)
+    _checkpoint(app)
+    _write_events(app, 1)
+
+
+def _backdated(days: int = RETENTION + 30) -> str:
+    return (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _rehash_from_1(app, through_backdated: int) -> list[str]:
+    """UPDATEs that backdate seq 1..``through_backdated`` and re-hash the whole chain."""
+    with app.state.sessionmaker() as db:
+        events = [audit_service.event_dict(e) for e in db.scalars(select(AuditEvent).order_by(AuditEvent.seq))]
+    ts = _backdated()
+    iso = datetime.strptime(ts, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+    statements, prev = [], "0" * 64
+    for event in events:
+        if event["seq"] <= through_backdated:
+            event["ts"] = iso
+        event["prev_hash"], event["hash"] = prev, chain_hash(prev, event)
+        prev = event["hash"]
+        new_ts = f"ts = '{ts}', " if event["seq"] <= through_backdated else ""
+        statements.append(f"UPDATE audit_events SET {new_ts}prev_hash = '{event['prev_hash']}', "
+                          f"hash = '{event['hash']}' WHERE seq = {event['seq']}")
+    return statements
+
+
+def _purge_refused(app):
+    from backend.privacy.service import PurgeRefused
+
+    with app.state.sessionmaker() as db:
+        with pytest.raises(PurgeRefused) as refused:
+            purge(db, app.state.checkpoint_signer, RETENTION)
+        db.rollback()
+    return refused.value
+
+
+def _nothing_purged(app, witness_before: list[str]) -> None:
+    with app.state.sessionmaker() as db:
+        assert list(db.scalars(select(AuditEvent.seq).order_by(AuditEvent.seq))) == list(range(1, 11))
+        assert db.scalar(select(AuditEvent.seq).where(AuditEvent.actor == "mallory")) == 6
+        assert db.scalars(select(AuditAnchor)).all() == []
+        assert db.scalars(select(AuditEvent).where(AuditEvent.action == "audit.purge")).all() == []
+    assert sorted(p.name for p in app.state.audit_witness.directory.iterdir()) == witness_before
+
+
+def test_a_purge_refuses_recent_events_whose_timestamps_the_owner_backdated(app, db_url, settings):
+    from tests.test_retention_purge import _octroi
+
+    _incriminating_trail(app)
+    _owner_sql(db_url, f"UPDATE audit_events SET ts = '{_backdated()}' WHERE seq <= 6")
+    witness_before = sorted(p.name for p in app.state.audit_witness.directory.iterdir())
+    refused = _purge_refused(app)
+    assert refused.seq == 1 and "content does not match its hash" in refused.reason
+    _nothing_purged(app, witness_before)
+    # The operator's routine run: exit 1 naming the first bad seq, nothing deleted or signed.
+    result = _octroi(settings, "privacy", "purge")
+    assert result.returncode == 1, result.stdout
+    assert "purge refused, nothing was deleted or signed" in result.stderr
+    assert "does not verify at seq 1" in result.stderr
+    dry = _octroi(settings, "privacy", "purge", "--dry-run")
+    assert dry.returncode == 1 and "seq 1" in dry.stderr
+    _nothing_purged(app, witness_before)
+    assert not _verify(app).valid
+
+
+def test_a_purge_refuses_a_backdated_prefix_rehashed_once_the_database_checkpoints_are_gone(app, db_url):
+    """Re-hashing the chain and deleting the database's checkpoints: the witness's checkpoint
+    at seq 5, inside the range to purge, still disagrees."""
+    _incriminating_trail(app)
+    _owner_sql(db_url, *_rehash_from_1(app, 6), "DELETE FROM audit_checkpoints")
+    witness_before = sorted(p.name for p in app.state.audit_witness.directory.iterdir())
+    refused = _purge_refused(app)
+    assert refused.seq == 5 and "hash differs from the signed checkpoint" in refused.reason
+    _nothing_purged(app, witness_before)
+
+
+def test_a_purge_refuses_a_rehashed_prefix_with_no_checkpoint_inside_it(app, db_url):
+    """No checkpoint among seq 1-6: the purge verifies on to the next signed checkpoint (seq 9),
+    which the re-hashed chain no longer matches."""
+    _incriminating_trail(app, checkpoint_at_5=False)
+    _owner_sql(db_url, *_rehash_from_1(app, 6))
+    witness_before = sorted(p.name for p in app.state.audit_witness.directory.iterdir())
+    refused = _purge_refused(app)
+    assert refused.seq == 9 and "hash differs from the signed checkpoint" in refused.reason
+    _nothing_purged(app, witness_before)
+
+
+def test_a_purge_after_an_earlier_purge_verifies_from_its_anchor(app):
+    """The second purge starts from the first one's signed anchor, not the genesis."""
+    now = datetime.now(UTC)
+    with app.state.sessionmaker() as db:
+        for n in range(6):
+            audit_service._append(db, {
+                "ts": now - timedelta(days=RETENTION + 20 - n), "request_id": None, "actor": "a",
+                "role": "advisor", "action": "client.read", "resource": None, "outcome": "success",
+                "ip": None, "model_version": None, "input_hash": None, "details": None,
+            })
+        db.commit()
+    _write_events(app, 2)
+    with app.state.sessionmaker() as db:
+        assert purge(db, app.state.checkpoint_signer, RETENTION, now=now - timedelta(days=17)).through_seq == 3
+        db.commit()
+    with app.state.sessionmaker() as db:
+        assert purge(db, app.state.checkpoint_signer, RETENTION, now=now).through_seq == 6
+        db.commit()
+    result = _verify(app)
+    assert result.valid and result.first_seq == 7, result.reason

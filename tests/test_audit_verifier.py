@@ -208,3 +208,147 @@ def test_csv_export_neutralises_cells_that_a_spreadsheet_would_run_as_formulas(a
     actors = [r["actor"] for r in rows]
     assert "'=HYPERLINK(\"http://x.example\")" in actors
     assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row.values())
+
+
+# ------------------------------- a cut tail, with and without the witness (review-insider 2)
+
+
+def _witness_dir(app) -> str:
+    return str(app.state.audit_witness.directory)
+
+
+def _ten_events_checkpointed_at_4_and_10(app) -> None:
+    for count in (4, 6):
+        _write_events(app, count)
+        with app.state.sessionmaker() as db:
+            audit_service.write_checkpoint(db, app.state.checkpoint_signer)
+            db.commit()
+
+
+def _cut(records: list[dict], after: int, *, format_1: bool = False) -> list[dict]:
+    """What the holder of the file can do: drop the tail, its checkpoints, fix the header."""
+    kept = [r for r in records if not (r["record"] in ("event", "checkpoint") and int(r["seq"]) > after)]
+    kept[0]["head_seq"] = after
+    if format_1:
+        for name in ("head_hash", "key_id", "signature"):
+            kept[0].pop(name, None)
+        kept[0]["format"] = "octroi-audit-bundle/1"
+    return kept
+
+
+def test_the_export_signs_its_head_as_a_witnessed_checkpoint(app, cli, tmp_path):  # noqa: F811
+    _ten_events_checkpointed_at_4_and_10(app)
+    records = _records(_export(cli, tmp_path))
+    header = records[0]
+    assert header["format"] == "octroi-audit-bundle/2" and header["head_seq"] == 11  # the export's event
+    assert header["head_hash"] == _event(records, 11)["hash"]
+    head = [r for r in records if r["record"] == "checkpoint" and r["seq"] == 11]
+    assert [c["created_at"] for c in head] == [header["exported_at"]]
+    witnessed = {(r["seq"], r["signature"]) for r in app.state.audit_witness.records()}
+    assert (11, head[0]["signature"]) in witnessed
+
+
+def test_a_tail_cut_in_the_database_before_the_export_is_invalid_with_the_witness(app, cli, db_url, tmp_path):  # noqa: F811
+    from tests.test_audit_trail import _raw
+
+    _ten_events_checkpointed_at_4_and_10(app)
+    _raw(db_url, "DELETE FROM audit_events WHERE seq > 4", "DELETE FROM audit_checkpoints WHERE seq > 4")
+    bundle = _export(cli, tmp_path)  # its own event becomes seq 5
+    result = _run_verifier(bundle, "--trusted-key", _public_key_hex(app), "--witness", _witness_dir(app))
+    assert result.returncode == 1, result.stdout
+    assert "INVALID at seq 6" in result.stderr and "head shortened" in result.stderr
+    assert "checkpoint at seq 10" in result.stderr
+    # Without the witness nothing outside the database remembers seq 10: valid, as documented.
+    assert _run_verifier(bundle, "--trusted-key", _public_key_hex(app)).returncode == 0
+
+
+@pytest.mark.parametrize("witness", [True, False])
+def test_a_bundle_cut_by_its_holder_is_invalid(app, cli, tmp_path, witness):  # noqa: F811
+    _ten_events_checkpointed_at_4_and_10(app)
+    bundle = _export(cli, tmp_path)
+    args = ["--trusted-key", _public_key_hex(app)] + (["--witness", _witness_dir(app)] if witness else [])
+    assert _run_verifier(bundle, *args).returncode == 0
+    _write(bundle, _cut(_records(bundle), 4))
+    result = _run_verifier(bundle, *args)
+    assert result.returncode == 1 and "INVALID at seq 5" in result.stderr
+    assert "signed export head" in result.stderr
+
+
+def test_a_cut_bundle_passed_off_as_format_1_is_not_valid_against_the_witness(app, cli, tmp_path):  # noqa: F811
+    _ten_events_checkpointed_at_4_and_10(app)
+    bundle = _export(cli, tmp_path)
+    _write(bundle, _cut(_records(bundle), 4, format_1=True))
+    result = _run_verifier(bundle, "--trusted-key", _public_key_hex(app), "--witness", _witness_dir(app))
+    assert result.returncode == 3, (result.stdout, result.stderr)
+    assert "UNPROVEN" in result.stderr and "valid:" not in result.stdout
+    # Without the witness a format-1 bundle proves nothing about its tail, and says so.
+    alone = _run_verifier(bundle, "--trusted-key", _public_key_hex(app))
+    assert alone.returncode == 0 and "without a signed export head" in alone.stderr
+
+
+def test_an_older_format_1_bundle_still_verifies_with_a_warning(app, cli, tmp_path):  # noqa: F811
+    _ten_events_checkpointed_at_4_and_10(app)
+    bundle = _export(cli, tmp_path)
+    records = _records(bundle)
+    _write(bundle, _cut(records, records[0]["head_seq"], format_1=True))
+    result = _run_verifier(bundle, "--trusted-key", _public_key_hex(app), "--witness", _witness_dir(app))
+    assert result.returncode == 0, result.stderr
+    assert "without a signed export head" in result.stderr
+    # Later activity cannot be told from a cut tail without a signed export time.
+    _ten_events_checkpointed_at_4_and_10(app)
+    later = _run_verifier(bundle, "--trusted-key", _public_key_hex(app), "--witness", _witness_dir(app))
+    assert later.returncode == 3 and "UNPROVEN" in later.stderr
+
+
+def test_activity_after_the_export_is_a_warning_not_a_cut(app, cli, tmp_path):  # noqa: F811
+    _ten_events_checkpointed_at_4_and_10(app)
+    bundle = _export(cli, tmp_path)
+    _ten_events_checkpointed_at_4_and_10(app)  # seq 12..21, checkpoints at 15 and 21
+    result = _run_verifier(bundle, "--trusted-key", _public_key_hex(app), "--witness", _witness_dir(app))
+    assert result.returncode == 0, result.stderr
+    assert "valid: 11 events from seq 1 to 11" in result.stdout
+    assert "2 witness records (seq 15 to 21) were signed after the export" in result.stderr
+
+
+@pytest.mark.parametrize("format_1", [False, True])
+def test_an_empty_bundle_is_invalid_against_a_witness_that_holds_checkpoints(app, cli, tmp_path, format_1):  # noqa: F811
+    _ten_events_checkpointed_at_4_and_10(app)
+    bundle = _export(cli, tmp_path)
+    records = [r for r in _records(bundle) if r["record"] in ("header", "public_key")]
+    records[0]["head_seq"] = 0
+    records[0]["head_hash"] = "0" * 64
+    if format_1:
+        records = _cut(records, 0, format_1=True)
+    _write(bundle, records)
+    result = _run_verifier(bundle, "--trusted-key", _public_key_hex(app), "--witness", _witness_dir(app))
+    assert result.returncode == 1 and "INVALID at seq 1" in result.stderr, result.stderr
+    assert "holds no event but the witness holds" in result.stderr
+
+
+def test_a_witness_purge_anchor_missing_from_the_bundle_is_invalid(app, cli, db_url, tmp_path):  # noqa: F811
+    from tests.test_audit_trail import _raw
+
+    _trail_with_a_purge(app)  # an anchor through seq 3, in the database and the witness
+    now = datetime.now(UTC)
+    with app.state.sessionmaker() as db:  # a second, genuine anchor (through seq 0)
+        audit_service.write_anchor(
+            db, app.state.checkpoint_signer, through_seq=0, through_hash="0" * 64,
+            newest_purged_ts=now - timedelta(days=RETENTION + 1), retention_days=RETENTION, purged_at=now,
+        )
+        db.commit()
+    _raw(db_url, "DELETE FROM audit_anchors WHERE through_seq = 0")
+    bundle = _export(cli, tmp_path)
+    result = _run_verifier(bundle, "--trusted-key", _public_key_hex(app), "--witness", _witness_dir(app))
+    assert result.returncode == 1, result.stdout
+    assert "INVALID at seq 1: purge anchor through seq 0 is in the witness but missing from the bundle" in result.stderr
+
+
+def test_an_export_covers_events_chained_after_the_head_its_caller_saw(app, tmp_path):
+    from backend.audit.bundle import bundle_lines
+
+    _write_events(app, 5)
+    bundle = tmp_path / "late.jsonl"
+    bundle.write_text("".join(bundle_lines(app.state.sessionmaker, 3, app.state.checkpoint_signer)), encoding="utf-8")
+    assert _records(bundle)[0]["head_seq"] == 5
+    result = _run_verifier(bundle, "--trusted-key", _public_key_hex(app), "--witness", _witness_dir(app))
+    assert result.returncode == 0 and "valid: 5 events from seq 1 to 5" in result.stdout, result.stderr

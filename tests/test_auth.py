@@ -202,6 +202,9 @@ def test_one_time_password_must_be_changed_before_anything_else(client, make_use
     changed = client.post("/api/v1/auth/password", headers=headers,
                           json={"current_password": one_time, "new_password": "Tulip-Orbit-42-Lantern"})
     assert changed.status_code == 200
+    # A password change ends every session, this one too: the answer carries the pair to go on with.
+    assert client.get(ME, headers=headers).status_code == 401
+    headers = {"Authorization": f"Bearer {changed.json()['access_token']}"}
     assert client.get(ME, headers=headers).json()["must_change_password"] is False
     assert login(client, "bob", "Tulip-Orbit-42-Lantern")["role"] == "comex"
 

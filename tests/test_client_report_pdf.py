@@ -145,3 +145,36 @@ def test_a_page_whose_deflated_stream_ends_in_a_carriage_return_is_read_whole():
     data = next(d for d in (zlib.compress(f"BT (Page {i}) Tj ET".encode()) for i in range(5000)) if d.endswith(b"\r"))
     page = zlib.decompress(data).decode()
     assert drawn_strings(b"%PDF-1.3\n1 0 obj <<>> stream\n" + data + b"\nendstream endobj") == [page[4:-7]]
+
+
+def test_the_report_gives_the_model_s_recommendation_as_such_and_the_advisor_s_decision_as_the_one_in_force():
+    """The box at the top read "Décision : REFUSÉ" above "Décision du conseiller : ACCORDÉ" for a
+    client the advisor approved against the model: the document handed to the client
+    contradicted itself. The model recommends, the advisor decides."""
+    recorded = _report(advisor_decision={"decision": "approve", "recommendation": "refuse", "advisor": "conseiller",
+                                         "decided_at": datetime(2026, 12, 1, 9, 0, tzinfo=UTC), "reason": "Garant"})
+    assert "Recommandation du modèle : REFUS" in recorded and "Décision :" not in recorded.split("Décision du")[0]
+    assert "ACCORDÉ le 1 déc. 2026, 10:00 par conseiller (recommandation du modèle : REFUS)" in recorded
+    assert "REFUSÉ" not in recorded
+    english = _text(build_report(client_id="100002", profile=[], score=SCORE, explanation=EXPLANATION,
+                                 comparison=COMPARISON, generated_by="conseiller", lang="en"))
+    assert "Model recommendation : REFUSE" in english or "Model recommendation: REFUSE" in english
+
+
+def test_a_probability_and_a_threshold_that_round_alike_are_printed_with_the_decimals_that_tell_them_apart():
+    """8,3 % against a threshold of 8,3 %, once refused and once approved: the figures that decide
+    must read differently (the rounding is what hid it)."""
+    from ml.grades import distinct_digits
+
+    assert distinct_digits(0.08336, 0.08332) == 2 and distinct_digits(0.1071, 0.0896) == 1
+    assert distinct_digits(0.083334, 0.083324) == 3
+    assert distinct_digits(0.0833, 0.0833) == 1  # equal: nothing to tell apart
+
+    def report(**score):
+        return _text(build_report(client_id="100002", profile=[], score={**SCORE, **score}, explanation=EXPLANATION,
+                                  comparison=COMPARISON, generated_by="conseiller", lang="fr"))
+
+    refused = report(probability=0.08336, threshold=0.08332)
+    assert "8,34 %" in refused and "8,33 %" in refused and "8,3 %" not in refused
+    approved = report(probability=0.083055, threshold=0.083325, decision="approve")
+    assert "8,31 %" in approved and "8,33 %" in approved and "Recommandation du modèle : ACCORD" in approved

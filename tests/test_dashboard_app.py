@@ -118,8 +118,9 @@ def test_advisor_sees_gauge_decision_and_explanation(monkeypatch, live_api: Live
     charts = at.get("plotly_chart")
     assert len(charts) >= 2  # the gauge and the contributions at least
     text = _texts(at)
-    assert "Décision" in text and ("Accordé" in text or "Refusé" in text)
-    assert "Probabilité de défaut" in text  # the gauge's text twin
+    # The model recommends (the advisor's decision is the "Décision finale" tab's).
+    assert "**Recommandation du modèle\u00a0: Accord**" in text or "**Recommandation du modèle\u00a0: Refus**" in text
+    assert "Probabilité de défaut" in text and "seuil de" in text  # the gauge's text twin
     # Tiles hold short values (they are cut at 1400 px otherwise): the grade's letter, its
     # words and probability range in the caption under it.
     grade = next(m for m in at.metric if m.label == "Classe de risque").value

@@ -113,7 +113,7 @@ def test_compliance_reproduces_a_past_decision_and_reads_the_challenger_page(
     assert CHALLENGER_PAGE not in [p.file for p in pages_for("advisor")]
     at.switch_page(CHALLENGER_PAGE).run()
     assert not at.exception and not _errors(at), _errors(at)
-    assert any("Aucune demande notée par un challenger" in i.value for i in at.info)
+    assert any("Aucun dossier noté par un challenger" in i.value for i in at.info)
 
 
 CURRENT = ("20261205-164619-a268ebd7", "20261205-165055-69a26907")
@@ -121,9 +121,9 @@ CURRENT = ("20261205-164619-a268ebd7", "20261205-165055-69a26907")
 
 def _day(**counts) -> contract.ChallengerDay:
     base = dict(day="2026-12-05", champion_version="20261205-164619-a268ebd7",
-                challenger_version="20261205-165055-69a26907", requests=40, agreement_rate=0.95,
+                challenger_version="20261205-165055-69a26907", sealed=True, applicants=40, agreement_rate=0.95,
                 flips_to_refuse=1, flips_to_approve=1, mean_shift=0.001, mean_abs_shift=0.0125,
-                shift_counts=None, dropped=0, errors=3)
+                shift_counts=None, late=0, dropped=0, errors=3)
     return contract.ChallengerDay(**{**base, **counts})
 
 
@@ -144,6 +144,25 @@ def test_the_shift_bands_read_lowest_first_in_the_points_of_the_mean_shift_besid
     # A day's mean shift of 0.001 in probability is +0,10 point, the unit of the bands.
     table = lifecycle.day_rows([_day()], CURRENT)
     assert table["Écart moyen"].tolist() == ["+0,10 pts"] and table["Écart absolu moyen"].tolist() == ["1,25 pts"]
+
+
+def test_a_day_still_open_or_of_fewer_than_ten_applicants_shows_its_applicants_and_no_outcome(monkeypatch):
+    """Today's row says "en cours" where the outcomes go (the API withholds them until the day
+    is sealed: two readings of live counters gave one client's result); a sealed day of fewer
+    than 10 applicants shows "—"; applicants counted after the closing get a column then."""
+    withheld = dict(agreement_rate=None, flips_to_refuse=None, flips_to_approve=None, mean_shift=None,
+                    mean_abs_shift=None)
+    today = _day(day="2026-12-06", sealed=False, applicants=12, **withheld)
+    small = _day(day="2026-12-04", applicants=7, **withheld)
+    table = lifecycle.day_rows([today, _day(late=2), small], CURRENT)
+    assert table["Demandeurs"].tolist() == ["12", "40", "7"]
+    assert table["Accord"].tolist() == ["en cours", "95,0\u00a0%", "—"]
+    assert table["Accord → refus"].tolist() == ["en cours", "1", "—"]
+    assert table["Écart moyen"].tolist() == ["en cours", "+0,10 pts", "—"]
+    assert table["Après clôture"].tolist() == ["0", "2", "0"]
+    assert "Après clôture" not in lifecycle.day_rows([_day()], CURRENT).columns
+    monkeypatch.setattr(ui, "lang", lambda: "en")
+    assert lifecycle.day_rows([today], CURRENT)["Agreement"].tolist() == ["open"]
 
 
 def test_the_version_pair_is_a_column_only_when_a_day_compared_other_versions_than_those_named_above():

@@ -269,3 +269,26 @@ def test_the_browser_walks_catch_a_catalog_key_shown_untranslated():
     assert untranslated_keys("cli:root role.operator user.create") == ["role.operator"]
     assert untranslated_keys("audit.read decision.record outcome.maybe") == ["outcome.maybe"]
     assert untranslated_keys("Rôle : conseiller · Résultat : Succès") == []
+
+
+@pytest.mark.parametrize("probability, threshold, decision, french, english", [
+    (0.083334, 0.083324, "refuse", "8,333\u00a0%, au-dessus du seuil de 8,332\u00a0%",
+     "8.333%, above the threshold of 8.332%"),
+    (0.083055, 0.083325, "approve", "8,31\u00a0%, sous le seuil de 8,33\u00a0%", "8.31%, below the threshold of 8.33%"),
+    (0.1071, 0.0896, "refuse", "10,7\u00a0%, au-dessus du seuil de 9,0\u00a0%", "10.7%, above the threshold of 9.0%"),
+])
+def test_the_gauge_s_words_tell_a_probability_from_the_threshold_it_is_held_against(
+    monkeypatch, probability, threshold, decision, french, english
+):
+    """44 applicants of the demo read "8,3 % pour un seuil de 8,3 %", four refused and forty
+    approved: the figures that decide are written with the decimals that tell them apart, and
+    the side of the threshold in words."""
+    from frontend.views import advisor
+
+    score = contract.Score(borderline=False, borderline_interval=[0.07, 0.1], decision=decision, decision_label="", display_score=513,
+                           model_version="v1", probability=probability, risk_band="E", risk_band_label="Risque élevé",
+                           risk_band_range=[0.08, 0.16], threshold=threshold)
+    monkeypatch.setattr(ui, "lang", lambda: "fr")
+    assert advisor.gauge_text(score) == f"Probabilité de défaut {french} : Risque élevé."
+    monkeypatch.setattr(ui, "lang", lambda: "en")
+    assert advisor.gauge_text(score) == f"Probability of default {english}: Risque élevé."

@@ -93,7 +93,7 @@ def test_the_demo_sets_everything_up_serves_every_role_and_stops_on_sigterm(tmp_
         while time.monotonic() < deadline and not days:
             days = httpx.get(f"{api}/api/v1/model/challenger", headers=comex, timeout=30).json()["days"]
             time.sleep(0.5)
-        assert days and days[0]["requests"] >= 1 and days[0]["challenger_version"] == versions["challenger"]
+        assert days and days[0]["applicants"] >= 1 and not days[0]["sealed"] and days[0]["challenger_version"] == versions["challenger"]
 
         # The backtest has the demo's outcomes, and the dashboard answers.
         assert "imported" in text.split("[6/9]")[1].split("[7/9]")[0]

@@ -18,7 +18,13 @@ from backend.cli import app as cli
 from ml.bundle import MANIFEST_FILE, BundleIntegrityError, ModelBundle
 from ml.data import load_applications
 from ml.features import FEATURE_SOURCES
-from ml.policy import DEFAULT_POLICY, PROTECTED_ATTRIBUTES, FairLendingPolicy, PolicyError
+from ml.policy import (
+    DEFAULT_POLICY,
+    DEFAULT_TEXTS_FR,
+    PROTECTED_ATTRIBUTES,
+    FairLendingPolicy,
+    PolicyError,
+)
 
 from .fixtures.ml import FAST_TRAINING
 
@@ -189,8 +195,9 @@ def test_model_card_in_both_languages_states_the_policy_grades_fairness_and_limi
               "## Limites")),
     ):
         assert all(h in card for h in headings), [h for h in headings if h not in card]
-        for entry in DEFAULT_POLICY["attributes"].values():
-            assert entry.get("justification", entry.get("reason")) in card
+        for attribute, entry in DEFAULT_POLICY["attributes"].items():
+            # The French card prints the French of the default policy's texts (ml.policy.DEFAULT_TEXTS_FR).
+            assert (DEFAULT_TEXTS_FR[attribute] if card is fr else entry.get("justification", entry.get("reason"))) in card
         assert "Maternity leave" in card and "| G |" in card
     with pytest.raises(ValueError):
         model_bundle.model_card_for("de")
@@ -279,11 +286,13 @@ def test_the_markdown_card_prints_no_rate_of_a_small_group(lang):
     from ml.report import _fairness_md
 
     text = _fairness_md(GENDER, lang)
-    xna = next(line for line in text.splitlines() if line.startswith("| XNA |"))
-    male = next(line for line in text.splitlines() if line.startswith("| M |"))
+    # Groups in words, as the dashboard names them (ml.labels): M and XNA are "Homme" and "Non renseigné".
+    male_words, xna_words = ("Homme", "Non renseigné") if lang == "fr" else ("Male", "Not given")
+    xna = next(line for line in text.splitlines() if line.startswith(f"| {xna_words} |"))
+    male = next(line for line in text.splitlines() if line.startswith(f"| {male_words} |"))
     assert "%" not in xna and "%" not in male and "66" not in xna, xna
     assert ("Autres (regroupés)" if lang == "fr" else "Other (pooled)") in text
-    assert "M, XNA" in text  # the note names what the pool holds
+    assert f"{male_words}, {xna_words}" in text  # the note names what the pool holds
 
 
 def test_a_bundle_written_before_pooling_serves_a_card_rendered_by_today_s_rules(model_bundle):

@@ -227,10 +227,15 @@ def test_a_challenger_with_other_features_runs_beside_the_champion_and_only_dail
     body = report.json()
     assert (body["champion"], body["challenger"]) == (v1, v2)
     [day] = body["days"]
-    assert (day["champion_version"], day["challenger_version"], day["requests"]) == (v1, v2, 12)
+    assert (day["champion_version"], day["challenger_version"], day["applicants"]) == (v1, v2, 12)
     assert day["day"] == bank_day()  # the day in Paris, as every page shows it
+    assert not day["sealed"] and day["agreement_rate"] is None  # today's outcomes: once the day is over
     one_day = client.get(f"{API}/model/challenger?days=1", headers=auth_headers("comex")).json()["days"]
     assert [d["day"] for d in one_day] == [bank_day()]  # "today" is Paris's today
+
+    _seal_today(app, follower)
+    [day] = client.get(f"{API}/model/challenger", headers=auth_headers("comex")).json()["days"]
+    assert day["sealed"] and day["applicants"] == 12
     assert day["flips_to_refuse"] + day["flips_to_approve"] == round(12 * (1 - day["agreement_rate"]))
     assert sum(day["shift_counts"]) == 12 and len(day["shift_counts"]) == len(body["shift_edges"]) + 1
     assert day["errors"] == 0 and day["dropped"] == 0
@@ -297,6 +302,16 @@ def test_a_champion_missing_from_this_machine_keeps_the_served_bundle(app, regis
     assert app.state.model.bundle.version == v1  # still serving, nothing failed
 
 
+def _seal_today(app, follower):
+    """Flush as the follower would just after the day's grace: today's rows are sealed."""
+    from datetime import timedelta
+
+    from backend.registry.challenger import SEAL_GRACE
+
+    with app.state.sessionmaker() as db:
+        follower.monitor.flush(db, now=datetime.now(UTC) + timedelta(days=1) + SEAL_GRACE)
+
+
 def _change_raw_promote(app, version):
     from datetime import UTC, datetime
 
@@ -330,3 +345,103 @@ def test_a_daily_figure_belongs_to_the_day_in_paris_not_in_utc():
     assert bank_day(datetime(2026, 12, 5, 22, 59, tzinfo=UTC)) == "2026-12-05"
     assert bank_day(datetime(2026, 7, 1, 22, 30, tzinfo=UTC)) == "2026-07-02"
     assert bank_day(datetime(2026, 7, 1, 21, 59, tzinfo=UTC)) == "2026-07-01"
+
+
+def _challenger_days(client, auth_headers):
+    response = client.get(f"{API}/model/challenger", headers=auth_headers("comex"))
+    assert response.status_code == 200, response.text
+    return response.json()["days"]
+
+
+def _shadowed(app, follower, client, advisor, raws, route="score"):
+    for raw in raws:
+        assert client.get(f"{API}/clients/{raw}/{route}", headers=advisor).status_code == 200
+    assert follower.monitor.drain()
+    with app.state.sessionmaker() as db:
+        follower.monitor.flush(db)
+
+
+OUTCOMES = ("agreement_rate", "flips_to_refuse", "flips_to_approve", "mean_shift", "mean_abs_shift", "shift_counts")
+
+
+def test_comex_cannot_read_one_applicants_challenger_result_off_two_readings(
+    app, client, auth_headers, imported_clients, registered
+):
+    """The insider: a COMEX member reads the challenger page, an advisor opens one more file,
+    the member reads again. With live counters the two readings gave that applicant's challenger
+    decision (a flip counter +1) and exact probability shift (from the mean). Today's outcomes are
+    now withheld until the day is sealed, and a sealed day never changes: applicants reaching it
+    late are counted in ``late`` only."""
+    registry, v1, v2 = registered
+    _change(app, registry, "promote", v1)
+    _change(app, registry, "shadow", v2)
+    follower = app.state.model_follower
+    follower.sync()
+    advisor = auth_headers("advisor")
+
+    _shadowed(app, follower, client, advisor, imported_clients[:11])
+    [before] = _challenger_days(client, auth_headers)
+    _shadowed(app, follower, client, advisor, imported_clients[11:12])
+    [after] = _challenger_days(client, auth_headers)
+    assert (before["applicants"], after["applicants"]) == (11, 12)
+    assert all(before[name] is None and after[name] is None for name in OUTCOMES)
+
+    _seal_today(app, follower)
+    [sealed] = _challenger_days(client, auth_headers)
+    assert sealed["sealed"] and sealed["applicants"] == 12 and sealed["late"] == 0
+    assert sum(sealed["shift_counts"]) == 12
+    assert sealed["flips_to_refuse"] + sealed["flips_to_approve"] == round(12 * (1 - sealed["agreement_rate"]))
+
+    # One more file opened today reaches a row already sealed (and maybe read): counted, not compared.
+    _shadowed(app, follower, client, advisor, imported_clients[12:13])
+    [again] = _challenger_days(client, auth_headers)
+    assert again["late"] == 1
+    assert {k: v for k, v in again.items() if k != "late"} == {k: v for k, v in sealed.items() if k != "late"}
+
+
+def test_an_applicant_counts_once_a_day_across_routes_and_replicas_and_simulations_are_not_shadowed(
+    app, client, settings, auth_headers, imported_clients, registered, cheap_argon2
+):
+    """One applicant whose file is opened (score, then explanation), reopened, simulated and
+    opened in another API process is one applicant of the day; the digests that make this hold
+    across replicas are gone once the day is sealed, and no table keeps the pseudonym."""
+    from fastapi.testclient import TestClient
+
+    from backend.app import create_app
+    from backend.clients.service import keyring
+    from backend.registry.models import ChallengerSeen
+
+    registry, v1, v2 = registered
+    _change(app, registry, "promote", v1)
+    _change(app, registry, "shadow", v2)
+    follower = app.state.model_follower
+    follower.sync()
+    advisor = auth_headers("advisor")
+    raw = imported_clients[0]
+    _shadowed(app, follower, client, advisor, [raw, raw], "score")
+    _shadowed(app, follower, client, advisor, [raw], "explanation")
+    simulated = client.post(f"{API}/scoring/simulate", headers=advisor,
+                            json={"client_id": str(raw), "overrides": {"AMT_INCOME_TOTAL": 99_000}})
+    assert simulated.status_code == 200, simulated.text
+    replica = create_app(settings)  # another API process: its own monitor
+    with TestClient(replica) as other:
+        replica.state.model_follower.sync()
+        _shadowed(replica, replica.state.model_follower, other, advisor, [raw], "explanation")
+    assert follower.monitor.drain()
+    with app.state.sessionmaker() as db:
+        follower.monitor.flush(db)
+        pseudonym = db.scalars(select(ChallengerSeen.subject)).all()
+    [day] = _challenger_days(client, auth_headers)
+    assert day["applicants"] == 1 and day["late"] == 0
+    assert len(pseudonym) == 1
+
+    _seal_today(app, follower)
+    with app.state.sessionmaker() as db:
+        assert db.scalars(select(ChallengerSeen)).all() == []
+        rows = db.scalars(select(ChallengerDaily)).all()
+    [day] = _challenger_days(client, auth_headers)
+    assert day["sealed"] and all(day[name] is None for name in OUTCOMES)  # one applicant: counts only
+    real = keyring(settings).pseudonymize(str(raw)).value
+    assert real not in pseudonym
+    dumped = json.dumps([{c.name: str(getattr(r, c.name)) for c in ChallengerDaily.__table__.columns} for r in rows])
+    assert real not in dumped

@@ -209,3 +209,50 @@ def test_a_purge_rolled_back_leaves_no_log_line_nor_witness_record_of_events_it_
         last = db.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
     assert [(line["action"], line["seq"], line["hash"]) for line in logged][-1] == ("audit.purge", last.seq, last.hash)
 
+
+
+# ----------------------------------------------- the purge verifies what it deletes first
+
+
+def _refused(app, signer=None, retired=()):
+    from backend.privacy.service import PurgeRefused
+
+    with app.state.sessionmaker() as db:
+        with pytest.raises(PurgeRefused) as refused:
+            purge(db, signer or app.state.checkpoint_signer, RETENTION, retired_keys=retired)
+        db.rollback()
+    with app.state.sessionmaker() as db:
+        assert db.scalar(select(func.count()).select_from(AuditEvent)) == OLD + RECENT
+        assert db.scalar(select(func.count()).select_from(AuditCheckpoint).where(AuditCheckpoint.seq == OLD)) == 0
+    return refused.value
+
+
+@pytest.mark.parametrize("seq", [2, OLD + 1])  # an event to purge; the first kept one (the link)
+def test_purge_refuses_when_an_event_it_would_delete_or_link_to_was_edited(app, db_url, settings, seq):
+    from tests.test_audit_insider import _owner_sql
+
+    _seed_chain(app, datetime.now(UTC))
+    with app.state.sessionmaker() as db:  # reading chains what the sequencer has not yet
+        assert db.scalar(select(func.count()).select_from(AuditEvent)) == OLD + RECENT
+    _owner_sql(db_url, f"UPDATE audit_events SET actor = 'someone-else' WHERE seq = {seq}")
+    refused = _refused(app)
+    assert refused.seq == seq and "content does not match its hash" in refused.reason
+    result = _octroi(settings, "privacy", "purge")
+    assert result.returncode == 1
+    assert f"does not verify at seq {seq}" in result.stderr and "nothing was deleted" in result.stderr
+
+
+def test_purge_checks_checkpoints_signed_before_a_key_rotation_with_the_retired_keys(app):
+    from security.audit_chain import CheckpointSigner
+
+    _seed_chain(app, datetime.now(UTC))  # the checkpoint at seq 3 is signed with the old key
+    new = CheckpointSigner("the rotated audit key " + uuid.uuid4().hex)
+    refused = _refused(app, new)
+    assert refused.seq == 3 and "unknown key" in refused.reason
+    with app.state.sessionmaker() as db:
+        report = purge(db, new, RETENTION, retired_keys=[app.state.checkpoint_signer.public_key])
+        db.commit()
+    assert report.events_deleted == OLD
+    with app.state.sessionmaker() as db:
+        result = audit_service.verify_trail(db, new, [app.state.checkpoint_signer.public_key])
+    assert result.valid, result.reason

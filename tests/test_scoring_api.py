@@ -48,6 +48,17 @@ def test_profile_shows_pseudonym_and_readable_fields_and_is_audited(app, client,
     assert event.model_version and len(event.input_hash) == 64
 
 
+def test_ages_and_seniority_are_completed_years_as_a_person_states_them():
+    """28.98 years read "29,0" in the profile and "29 ans" in the header (410 of the demo's
+    applicants one year older than they are): completed years, to one decimal, rounded down."""
+    from backend.clients.service import completed_years, readable_profile
+
+    assert completed_years(-10584) == 28.9  # 28.977 years
+    assert completed_years(-365.25 * 30) == 30.0 and completed_years(-1) == 0.0
+    fields = {f["field"]: f["value"] for f in readable_profile({"DAYS_BIRTH": -10584, "DAYS_EMPLOYED": -730}, "fr", ())}
+    assert fields["age_years"] == 28.9 and int(fields["age_years"]) == 28 and fields["employment_years"] == 1.9
+
+
 def test_score_gives_decision_borderline_flag_grade_and_display_score(app, client, advisor, imported_clients, model_bundle):
     response = client.get(f"{API}/clients/{imported_clients[1]}/score", headers=advisor)
     assert response.status_code == 200, response.text
@@ -94,13 +105,21 @@ def test_explanation_in_french_by_default_and_cached_answers_are_identical(clien
     second = client.get(url, headers=advisor)
     assert first.json() == second.json()
     assert first.json()["lang"] == "fr" and "Risque de défaut" in first.json()["text"]
+    # The model recommends, the advisor decides: the text (given to clients in the PDF and the
+    # Art. 15 export) never says the application was refused or approved.
+    text = first.json()["text"]
+    assert ("refus recommandé" in text) != ("accord recommandé" in text)
+    assert "demande refusée" not in text and "demande acceptée" not in text
+    assert ("au-dessus du seuil de" in text) == ("refus recommandé" in text)
 
 
 def test_comparison_gives_percentiles_histograms_and_atypicality(app, client, advisor, imported_clients):
     response = client.get(f"{API}/clients/{imported_clients[0]}/comparison", headers=advisor, params={"top": 5})
     assert response.status_code == 200, response.text
     body = response.json()
-    assert len(body["features"]) == 5 and 0 <= body["atypicality"] <= 1
+    # The top 5, then any feature the atypicality index counted beyond them.
+    extra = [name for name in body["atypical_features"] if name not in [f["feature"] for f in body["features"][:5]]]
+    assert len(body["features"]) == 5 + len(extra) and 0 <= body["atypicality"] <= 1
     numeric = [f for f in body["features"] if f["kind"] != "category"]
     assert numeric and all("hist_edges" in f and "median_defaulters" in f for f in numeric)
     assert _events(app, "client.compare")[0].resource == body["pseudonym"]
@@ -375,7 +394,7 @@ def test_pdf_and_data_subject_export_give_no_protected_attribute_as_a_reason(
         pdf = client.get(f"{API}/clients/{raw}/report.pdf", headers=advisor, params={"lang": "en", "top": 15})
         assert pdf.status_code == 200
         text = _pdf_text(pdf.content)
-        factors = text[text.index("Main factors of the decision"): text.index("Comparison with the population")]
+        factors = text[text.index("Main factors of the recommendation"): text.index("Comparison with the population")]
         assert explanation["reasons"][0]["label"][:30] in factors  # the text search does read the PDF
         assert not any(label in factors for label in forbidden), factors
         export = client.get(f"{API}/privacy/clients/{raw}/export", headers=compliance, params={"lang": "en"}).json()
@@ -383,3 +402,18 @@ def test_pdf_and_data_subject_export_give_no_protected_attribute_as_a_reason(
         assert not {c["feature"] for c in decision["contributions"]} & justified
         assert not any(label in decision["explanation_text"] for label in forbidden)
         assert not {"CODE_GENDER", "NAME_FAMILY_STATUS", "CNT_CHILDREN"} & set(decision["features_used"])
+
+
+def test_every_feature_counted_in_the_atypicality_index_is_shown_with_its_flag(client, advisor, imported_clients):
+    """The index counts every numeric feature, the page listed the flagged ones among the top 8
+    only: "Indice d'atypicité 11 %" stood above "Aucune valeur atypique" for 754 of the demo's
+    first 3,000 applicants. Each feature the index counts now comes with the top ones."""
+    seen = 0
+    for raw in imported_clients[:40]:
+        body = client.get(f"{API}/clients/{raw}/comparison", headers=advisor, params={"top": 3}).json()
+        shown = {f["feature"]: f for f in body["features"]}
+        assert len(shown) >= 3
+        assert all(shown[name]["atypical"] for name in body["atypical_features"])
+        assert (body["atypicality"] > 0) == bool(body["atypical_features"])
+        seen += bool(set(body["atypical_features"]) - set(list(shown)[:3]))
+    assert seen  # some client's index counted a feature outside the top 3

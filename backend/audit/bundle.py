@@ -3,13 +3,18 @@
 JSON lines, one typed record per line (``"record"``: ``header``, ``public_key``, ``anchor``,
 ``checkpoint``, ``event``), events last and oldest first so the file streams in flat memory.
 ``docs/audit-format.md`` specifies it; ``verifier/octroi_verify.py`` checks it offline.
+
+Format 2: before anything is read, a fresh checkpoint is signed at the chain's head under the
+chain-head lock (and goes to the witness like any checkpoint), and the header carries a signed
+*export head* (head seq, head hash, export time = that checkpoint's time). The holder of the
+file cannot cut its tail without breaking that signature, and a witness checkpoint past the
+head signed before the export proves the database's tail was cut before the export.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
@@ -18,16 +23,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.audit.models import AuditCheckpoint, AuditEvent
-from backend.audit.service import anchor_dicts, event_dict
+from backend.audit.service import anchor_dicts, event_dict, write_head_checkpoint
 from security.audit_chain import (
     GENESIS_HASH,
     HASHED_FIELDS,
     CheckpointSigner,
+    canonical_json,
     canonical_ts,
     key_id_of,
 )
 
-BUNDLE_FORMAT = "octroi-audit-bundle/1"
+BUNDLE_FORMAT = "octroi-audit-bundle/2"
+EXPORT_HEAD_FIELDS = ("head_seq", "head_hash", "exported_at")
 _BATCH = 1000
 
 
@@ -39,18 +46,49 @@ def _raw_hex(key: Ed25519PublicKey) -> str:
     return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()
 
 
+def export_head_message(header: dict[str, Any]) -> bytes:
+    """What an export signs: the head it covers and when (docs/audit-format.md)."""
+    return canonical_json({"type": "export_head", **{name: header[name] for name in EXPORT_HEAD_FIELDS}})
+
+
+def sign_export_head(factory: sessionmaker[Session], signer: CheckpointSigner) -> dict[str, Any]:
+    """Sign a checkpoint at the current head (committed, then witnessed) and the export head."""
+    with factory() as db:
+        seq, head_hash, signed_at, _ = write_head_checkpoint(db, signer)
+        db.commit()
+    header: dict[str, Any] = {"head_seq": seq, "head_hash": head_hash, "exported_at": canonical_ts(signed_at)}
+    return header | {"key_id": signer.key_id, "signature": signer.sign_message(export_head_message(header))}
+
+
 def bundle_lines(
     factory: sessionmaker[Session],
     head: int,
     signer: CheckpointSigner,
     retired_keys: Iterable[Ed25519PublicKey] = (),
 ) -> Iterator[str]:
-    """Every line of a bundle covering the chain up to ``head`` (inclusive)."""
+    """Every line of a bundle covering the chain up to its head (inclusive).
+
+    The head is signed here, before the first line is produced (so a failure is raised to the
+    caller, not in the middle of a stream): the chain's head at that moment, ``head`` (the
+    export's own event) or later when events were chained since."""
+    # ``head`` is what the caller saw; the bundle covers what the chain holds when signed (a
+    # shorter chain than ``head`` was cut meanwhile: the verifier's witness check reports it).
+    del head
+    export_head = sign_export_head(factory, signer)
+    return _bundle_lines(factory, export_head, signer, list(retired_keys))
+
+
+def _bundle_lines(
+    factory: sessionmaker[Session],
+    export_head: dict[str, Any],
+    signer: CheckpointSigner,
+    retired_keys: list[Ed25519PublicKey],
+) -> Iterator[str]:
+    head = int(export_head["head_seq"])
     yield _line({
         "record": "header",
         "format": BUNDLE_FORMAT,
-        "head_seq": head,
-        "exported_at": canonical_ts(datetime.now(UTC)),
+        **export_head,
         "genesis_hash": GENESIS_HASH,
         "hashed_fields": list(HASHED_FIELDS),
     })

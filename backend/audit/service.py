@@ -785,12 +785,31 @@ def write_checkpoint(db: Session, signer: CheckpointSigner) -> AuditCheckpoint |
     return insert_checkpoint(db, signer, seq, head_hash)
 
 
-def iter_events(db: Session, batch: int = 1000) -> Iterator[dict[str, Any]]:
-    """Every event by ascending seq, read in keyset pages so memory stays flat."""
+def write_head_checkpoint(db: Session, signer: CheckpointSigner) -> tuple[int, str, datetime, bool]:
+    """Sign a fresh checkpoint at the current head, under the chain-head lock (the caller commits;
+    the witness gets it after the commit): ``(seq, head hash, signing time, checkpoint written)``.
+
+    For the verifiable export: while the lock is held no checkpoint beyond the head exists, so a
+    witness checkpoint past the export's head signed at or before this time means the tail was
+    cut. Always a new checkpoint (an older one at the same seq would date the export too early).
+    An empty chain gets no checkpoint (its head is the genesis or the last purge anchor)."""
+    catch_up(db)
+    _lock_head(db)
+    seq, head_hash = _head(db)
+    if db.scalar(select(AuditEvent.seq).where(AuditEvent.seq == seq)) is None:
+        return seq, head_hash, datetime.now(UTC), False
+    checkpoint = insert_checkpoint(db, signer, seq, head_hash)
+    return seq, head_hash, checkpoint.created_at, True
+
+
+def iter_events(db: Session, batch: int = 1000, *, through: int | None = None) -> Iterator[dict[str, Any]]:
+    """Every event (up to ``through`` when given) by ascending seq, read in keyset pages so
+    memory stays flat."""
     after = 0
+    bound = () if through is None else (AuditEvent.seq <= through,)
     while True:
         rows = db.execute(
-            select(AuditEvent).where(AuditEvent.seq > after).order_by(AuditEvent.seq).limit(batch)
+            select(AuditEvent).where(AuditEvent.seq > after, *bound).order_by(AuditEvent.seq).limit(batch)
         ).scalars().all()
         if not rows:
             return
@@ -856,7 +875,65 @@ def _verify_chained(
     return compare_with_witness(db, result, checkpoints, anchors, witness, public_keys)
 
 
-def checkpoint_dicts(db: Session) -> list[dict[str, Any]]:
+def verify_prefix(
+    db: Session,
+    signer: CheckpointSigner,
+    through: int,
+    retired_keys: Iterable[Ed25519PublicKey] = (),
+    witness: Witness | None = None,
+) -> VerificationResult:
+    """Verify the oldest part of the chain before a retention purge deletes it (the caller holds
+    the chain-head lock).
+
+    From where the chain starts (the genesis, or the last purge anchor: signed, within its
+    retention and declared by an ``audit.purge`` event, as for ``verify_trail``) every event's
+    hash is recomputed from its stored content and the previous link, through ``through``, its
+    link to the first kept event, and on to the first signed checkpoint after ``through`` (at
+    most one checkpoint interval: re-hashing the kept tail to hide a rewritten prefix then needs
+    the signing key too). Every checkpoint in that range, in the database and in the witness
+    (when given), must be signed under a known key and equal the chain. A rewritten event,
+    hence a backdated ``ts``, fails here: its stored hash no longer matches its content.
+    """
+    public_keys = {key_id_of(key): key for key in retired_keys} | {signer.key_id: signer.public_key}
+    anchors = anchor_dicts(db)
+    for anchor in anchors:
+        problem = anchor_problem(anchor, public_keys)
+        if problem is not None:
+            return VerificationResult(False, 0, 0, int(anchor["through_seq"]) + 1, problem)
+    first_seq, genesis = _purge_anchor(db, anchors)
+    if genesis is None:
+        return VerificationResult(
+            False, 0, 0, 1,
+            f"events before seq {first_seq} are missing and no signed retention purge anchor "
+            "accounts for them",
+        )
+    head = int(db.scalar(select(func.max(AuditEvent.seq))) or 0)
+    following = db.scalar(select(func.min(AuditCheckpoint.seq)).where(AuditCheckpoint.seq > through))
+    # The link to the first kept event, and on to the next checkpoint; one past the head stays
+    # in range, so verify_chain reports the cut tail.
+    end = int(following) if following is not None else min(through + 1, head)
+    checkpoints = checkpoint_dicts(db, first_seq, end)
+    if witness is not None:
+        for record in witness.records_between(first_seq, end):
+            if record.get("type") == "unreadable":
+                return VerificationResult(
+                    False, 0, 0, first_seq, f"witness file {record.get('file')} is unreadable")
+            if record.get("type") != CHECKPOINT:
+                continue
+            created = datetime.fromisoformat(str(record["created_at"]).replace("Z", "+00:00"))
+            checkpoints.append({
+                "seq": int(record["seq"]), "head_hash": record["head_hash"], "created_at": created,
+                "key_id": record.get("key_id"), "signature": record["signature"],
+            })
+    return verify_chain(
+        iter_events(db, through=end), checkpoints, public_keys, first_seq=first_seq, genesis_hash=genesis,
+    )
+
+
+def checkpoint_dicts(db: Session, low: int | None = None, high: int | None = None) -> list[dict[str, Any]]:
+    bounds = [AuditCheckpoint.seq >= low] if low is not None else []
+    if high is not None:
+        bounds.append(AuditCheckpoint.seq <= high)
     return [
         {
             "seq": c.seq,
@@ -865,7 +942,7 @@ def checkpoint_dicts(db: Session) -> list[dict[str, Any]]:
             "key_id": c.key_id,
             "signature": c.signature,
         }
-        for c in db.execute(select(AuditCheckpoint).order_by(AuditCheckpoint.id)).scalars()
+        for c in db.execute(select(AuditCheckpoint).where(*bounds).order_by(AuditCheckpoint.id)).scalars()
     ]
 
 

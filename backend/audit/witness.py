@@ -51,7 +51,29 @@ class Witness:
     def records(self) -> Iterator[dict[str, Any]]:
         if not self.directory.is_dir():
             return
+        yield from self._read(sorted(self.directory.glob("*.json")))
+
+    def records_between(self, low: int, high: int) -> Iterator[dict[str, Any]]:
+        """The records whose ``seq`` lies in ``[low, high]``, picked by file name (which holds
+        the seq), so only those files are read. A file whose name does not parse is read."""
+        if not self.directory.is_dir():
+            return
+        picked = []
         for path in sorted(self.directory.glob("*.json")):
+            parts = path.name.split("-")
+            seq = int(parts[1]) if len(parts) == 3 and parts[1].isdigit() else None
+            if seq is None or low <= seq <= high:
+                picked.append(path)
+        for record in self._read(picked):
+            seq = record.get("seq")
+            if not isinstance(seq, int):
+                yield {"type": "unreadable", "file": record.get("file")}
+            elif low <= seq <= high:
+                yield record
+
+    @staticmethod
+    def _read(paths: list[Path]) -> Iterator[dict[str, Any]]:
+        for path in paths:
             try:
                 record = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError):

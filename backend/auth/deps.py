@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 from fastapi import Depends, HTTPException, Request, status
@@ -38,6 +39,7 @@ from backend.api.deps import commit_write, open_session
 from backend.audit.actions import AuditAction
 from backend.audit.models import AuditEvent
 from backend.audit.service import PendingEvent
+from backend.auth import service as auth_service
 from backend.auth.models import RefreshFamily
 from backend.auth.principal import Principal
 from backend.db import begin_write
@@ -105,6 +107,13 @@ def principal_of(request: Request, claims: dict[str, Any], db: Session) -> Princ
         raise _unauthorized("Invalid or expired token")
     if family_id is not None and (row.family is None or row.revoked_at is not None):
         raise _unauthorized("Session ended; sign in again")
+    if family_id is not None:
+        max_hours = request.app.state.settings.session_max_hours
+        if auth_service.session_ended_by_age(row.family_created_at, timedelta(hours=max_hours)):
+            # Past OCTROI_SESSION_MAX_HOURS: its access tokens end with its refresh tokens.
+            raise ApiProblem(status.HTTP_401_UNAUTHORIZED, ErrorCode.session_expired,
+                             f"This session is more than {max_hours} hours old; sign in again",
+                             headers=UNAUTHORIZED_HEADERS)
     principal = Principal(
         user_id=row.id,
         username=row.username,
@@ -122,7 +131,8 @@ def principal_of(request: Request, claims: dict[str, Any], db: Session) -> Princ
 # join matches nothing). Built once: building SQL expressions costs more than running them.
 _USER_AND_SESSION = Prepared(
     select(User.id, User.username, User.role, User.active, User.must_change_password,
-           RefreshFamily.id.label("family"), RefreshFamily.revoked_at)
+           RefreshFamily.id.label("family"), RefreshFamily.revoked_at,
+           RefreshFamily.created_at.label("family_created_at"))
     .outerjoin(RefreshFamily, and_(RefreshFamily.id == bindparam("family_id"), RefreshFamily.user_id == User.id))
     .where(User.username == bindparam("username"))
 )

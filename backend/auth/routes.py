@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import structlog
@@ -16,11 +17,19 @@ from backend.audit.actions import AuditAction
 from backend.audit.service import commit_audited
 from backend.auth.deps import UNAUTHORIZED_HEADERS, RequestContext, guard
 from backend.auth.models import RefreshFamily
-from backend.auth.schemas import Me, Message, PasswordChange, RefreshRequest, TokenResponse
+from backend.auth.schemas import (
+    Me,
+    Message,
+    PasswordChange,
+    PasswordChanged,
+    RefreshRequest,
+    TokenResponse,
+)
 from backend.auth.service import (
     AccountLocked,
     LoginFailed,
     RefreshRefused,
+    SessionExpired,
     authenticate_password,
     check_current_password,
     issue_pair,
@@ -148,9 +157,13 @@ def _spend_login_budget(request: Request) -> _LoginBudget:
 
 @router.post("/refresh", response_model=TokenResponse, responses={401: {}})
 def refresh(body: RefreshRequest, request: Request, db: Session = Depends(get_db)) -> TokenResponse:
-    """Exchange a refresh token for a new pair; the one presented stops working."""
+    """Exchange a refresh token for a new pair; the one presented stops working. A login
+    session lasts at most ``OCTROI_SESSION_MAX_HOURS`` whatever its rotations: past it,
+    401 ``session_expired`` and the user signs in again."""
+    max_hours = request.app.state.settings.session_max_hours
     try:
-        user, pair = rotate(db, request.app.state.token_config, body.refresh_token)
+        user, pair = rotate(db, request.app.state.token_config, body.refresh_token,
+                            max_age=timedelta(hours=max_hours))
     except RefreshRefused as exc:
         if exc.user is not None:
             commit_audited(
@@ -158,6 +171,11 @@ def refresh(body: RefreshRequest, request: Request, db: Session = Depends(get_db
                 actor=exc.user.username, role=exc.user.role,
                 details={"reason": exc.reason, "session": exc.family_id},
             )
+        if isinstance(exc, SessionExpired):
+            raise ApiProblem(
+                status.HTTP_401_UNAUTHORIZED, ErrorCode.session_expired,
+                f"This session is more than {max_hours} hours old; sign in again", headers=UNAUTHORIZED_HEADERS,
+            ) from exc
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, detail="Invalid refresh token", headers=UNAUTHORIZED_HEADERS
         ) from exc
@@ -207,13 +225,14 @@ def me(
     )
 
 
-@router.post("/password", response_model=Message, responses={400: {}, 422: {}, 429: {}})
+@router.post("/password", response_model=PasswordChanged, responses={400: {}, 422: {}, 429: {}})
 def change_password(
     body: PasswordChange,
     ctx: RequestContext = Depends(guard(SELF, AuditAction.auth_password_change, allow_pending_password_change=True)),
-) -> Message:
-    """Change your own password (needs the current one). Your other sessions end. Wrong
-    current passwords count toward the lockout like failed logins (429 once locked)."""
+) -> PasswordChanged:
+    """Change your own password (needs the current one). Every session of yours ends, this
+    one too (its tokens may have been copied): continue with the new token pair of the answer.
+    Wrong current passwords count toward the lockout like failed logins (429 once locked)."""
     state, db, principal = ctx.request.app.state, ctx.db, ctx.principal
     try:
         right = check_current_password(
@@ -231,13 +250,12 @@ def change_password(
         raise ApiProblem.for_field(400, "current_password", "current_password: is not your current password",
                                    ("wrong_current_password",))
     try:
-        change_own_password(
+        user, ended = change_own_password(
             db,
             state.password_hasher,
             principal.user_id,
             body.current_password,
             body.new_password,
-            principal.family_id,
             current_checked=True,
         )
     except UserError as exc:
@@ -245,5 +263,13 @@ def change_password(
         if exc.field == "current_password":
             ctx.audit(outcome="denied", details={"reason": "wrong current password"})
         raise ApiProblem.for_field(exc.status_code, exc.field, str(exc), exc.reasons) from exc
-    ctx.audit()
-    return Message(detail="Password changed")
+    # A fresh session the holder of an old token does not have.
+    pair = issue_pair(db, state.token_config, user)
+    ctx.audit(details={"sessions_ended": ended, "session": pair.family_id})
+    return PasswordChanged(
+        detail="Password changed; every session ended: continue with these tokens",
+        access_token=pair.access_token,
+        refresh_token=pair.refresh_token,
+        expires_in=pair.expires_in,
+        role=pair.role,
+    )

@@ -13,6 +13,12 @@ class TokenResponse(BaseModel):
     role: str
 
 
+class PasswordChanged(TokenResponse):
+    """Every session of the user ended, this one too: continue with this new pair."""
+
+    detail: str
+
+
 class RefreshRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     refresh_token: str = Field(min_length=1, max_length=4096)

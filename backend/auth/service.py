@@ -54,6 +54,10 @@ class RefreshRefused(Exception):
         self.family_id = family_id
 
 
+class SessionExpired(RefreshRefused):
+    """The login session (refresh family) is older than its absolute lifetime: sign in again."""
+
+
 @dataclass(frozen=True)
 class TokenPair:
     access_token: str
@@ -239,8 +243,19 @@ def issue_pair(
     )
 
 
-def rotate(db: Session, config: TokenConfig, refresh_token: str) -> tuple[User, TokenPair]:
-    """Exchange a refresh token for a new pair. Replaying a rotated one revokes its family."""
+def session_ended_by_age(created_at: datetime, max_age: timedelta | None, now: datetime | None = None) -> bool:
+    """True when a login session begun at ``created_at`` is past its absolute lifetime."""
+    return max_age is not None and as_utc(created_at) + max_age <= (now or utcnow())
+
+
+def rotate(
+    db: Session, config: TokenConfig, refresh_token: str, *, max_age: timedelta | None = None
+) -> tuple[User, TokenPair]:
+    """Exchange a refresh token for a new pair. Replaying a rotated one revokes its family.
+
+    ``max_age`` (``OCTROI_SESSION_MAX_HOURS``): a family older than that is revoked and the
+    refresh refused (``SessionExpired``), however recently its tokens were rotated; each
+    rotation renews the refresh token's own expiry, never the session's."""
     try:
         claims = decode_token(config, refresh_token, "refresh")
     except TokenError as exc:
@@ -263,6 +278,9 @@ def rotate(db: Session, config: TokenConfig, refresh_token: str) -> tuple[User, 
     if not user.active or user.username != claims["sub"]:
         revoke_family(db, family, "user disabled")
         raise RefreshRefused("account disabled", user, family.id)
+    if session_ended_by_age(family.created_at, max_age):
+        revoke_family(db, family, "session lifetime exceeded")
+        raise SessionExpired("session lifetime exceeded", user, family.id)
     row.rotated_at = utcnow()
     return user, issue_pair(db, config, user, family_id=family.id)
 

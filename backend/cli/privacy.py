@@ -9,11 +9,12 @@ import typer
 from sqlalchemy.exc import SQLAlchemyError
 
 from backend.audit.service import CLI_ROLE, AuditUnavailable, cli_operator
-from backend.audit.setup import cli_sessionmaker, signer_from_settings
+from backend.audit.setup import cli_sessionmaker, retired_public_keys, signer_from_settings
 from backend.cli.common import fail, load_settings
 from backend.clients.service import keyring
 from backend.jobs.trigger import run_after_change
-from backend.privacy.service import erasures_only_under, key_usage, purge
+from backend.privacy.service import PurgeRefused, erasures_only_under, key_usage, purge
+from backend.settings import ConfigurationError
 from security.pseudonym import InvalidKeyRing
 
 app = typer.Typer(no_args_is_help=True, help="RGPD retention and key rotation.")
@@ -35,21 +36,38 @@ def purge_command(
     file saw nothing for the retention period (one audited transaction).
 
     Audit events older than the retention period go after a signed checkpoint anchors the
-    rest, so `octroi audit verify` still passes. On PostgreSQL run it as the schema owner: the API's role cannot delete audit rows.
+    rest, so `octroi audit verify` still passes. The events about to go are verified first
+    (hashes, links, checkpoints, witness): if they do not verify, nothing at all is deleted
+    and the command exits 1 naming the first bad seq. On PostgreSQL run it as the schema
+    owner: the API's role cannot delete audit rows.
     """
     settings = load_settings()
     days = retention_days or settings.audit_retention_days
     client_days = client_retention_days or settings.client_retention_days
+    try:
+        retired = retired_public_keys(settings)
+    except ConfigurationError as exc:
+        fail(f"configuration error: {exc}")
     factory, engine = cli_sessionmaker(settings)
     try:
         with factory() as db:
             # Audited under the operator's name (issue 14).
-            report = purge(db, signer_from_settings(settings), days, actor=cli_operator(), role=CLI_ROLE,
-                           client_retention_days=client_days)
+            try:
+                report = purge(db, signer_from_settings(settings), days, actor=cli_operator(), role=CLI_ROLE,
+                               client_retention_days=client_days, retired_keys=retired)
+            except PurgeRefused:
+                db.rollback()
+                raise
             if dry_run:
                 db.rollback()
             else:
                 db.commit()
+    except PurgeRefused as exc:
+        fail(
+            f"purge refused, nothing was deleted or signed: the audit chain does not verify at seq {exc.seq}: "
+            f"{exc.reason}. Run `octroi audit verify` and investigate before purging.",
+            1,
+        )
     except (SQLAlchemyError, AuditUnavailable) as exc:
         fail(f"purge failed, nothing was deleted ({type(exc).__name__})")
     finally:

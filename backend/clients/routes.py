@@ -66,7 +66,7 @@ def client_score(
     client, bundle = ctx.client, ctx.model
     input_hash = bundle.input_hash(client.features)
     value = scoring.client_score(ctx.cache, bundle, client.pseudonym, client.features, input_hash, lang)
-    shadow_score(ctx.request, client.features, value)  # the challenger, off the response path
+    shadow_score(ctx.request, client.pseudonym, client.features, value)  # the challenger, off the response path
     ctx.audit(resource=client.pseudonym, model_version=bundle.version, input_hash=input_hash)
     # Not cached with the score: the list follows the stored file, not the cache's key.
     return Score(pseudonym=client.pseudonym, unlearned_unknowns=scoring.unlearned_unknowns(bundle, client.features), **value)
@@ -85,7 +85,7 @@ def client_explanation(
     client, bundle = ctx.client, ctx.model
     input_hash = bundle.input_hash(client.features)
     value = scoring.client_explanation(ctx.cache, bundle, client.pseudonym, client.features, input_hash, top, lang)
-    shadow_score(ctx.request, client.features, value)  # the challenger, off the response path
+    shadow_score(ctx.request, client.pseudonym, client.features, value)  # the challenger, off the response path
     ctx.audit(resource=client.pseudonym, model_version=bundle.version, input_hash=input_hash, details={"top": top})
     return Explanation(pseudonym=client.pseudonym, **value)
 
@@ -93,7 +93,8 @@ def client_explanation(
 @router.get("/{client_id}/comparison", response_model=Comparison, responses=_ERRORS)
 def client_comparison(
     client_id: str,
-    top: int = Query(default=8, ge=1, le=30, description="How many of the most important features"),
+    top: int = Query(default=8, ge=1, le=30, description="How many of the most important features; "
+                     "every atypical feature (counted in ``atypicality``) is added after them"),
     sample: int = Query(
         default=0, ge=0, le=MAX_SAMPLE,
         description="How many anonymous population rows (with outcome) to add for scatter plots",

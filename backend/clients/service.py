@@ -187,6 +187,12 @@ _PROFILE_UNITS = {"years": "years", "employment": "years", "amount": "money", "c
                   "ratio": "number", "text": "category", "score": "number"}
 
 
+def completed_years(days_before: Any) -> float:
+    """Negative days before the application as completed years, to one decimal (rounded down):
+    someone 28.98 years old is 28.9 (their header read "29 ans")."""
+    return math.floor(-float(days_before) / 365.25 * 10 + 1e-9) / 10
+
+
 def readable_profile(features: dict[str, Any], lang: str, hidden: Collection[str]) -> list[dict[str, Any]]:
     """The advisor's view of the file: a few well-known fields in human units, with labels;
     none of the ``hidden`` columns (those the fair-lending policy excludes: decision 0031)."""
@@ -197,9 +203,9 @@ def readable_profile(features: dict[str, Any], lang: str, hidden: Collection[str
         raw = _clean(features.get(column))
         value: Any = raw
         if kind == "years" and raw is not None:
-            value = round(-float(raw) / 365.25, 1)
+            value = completed_years(raw)
         elif kind == "employment":
-            value = None if raw is None or raw == DAYS_EMPLOYED_SENTINEL else round(-float(raw) / 365.25, 1)
+            value = None if raw is None or raw == DAYS_EMPLOYED_SENTINEL else completed_years(raw)
         elif kind == "ratio":
             income = _clean(features.get("AMT_INCOME_TOTAL"))
             value = round(float(raw) / float(income), 2) if raw is not None and income else None

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, computed_field
+from pydantic import BaseModel, Field, computed_field, model_validator
 
+from ml.disclosure import MIN_CELL
 from ml.labels import label
+from ml.monitoring import protected_input
 
 Level = Literal["ok", "watch", "act"]
 
@@ -57,11 +59,22 @@ class InputDrift(BaseModel):
     csi: float = Field(description="Characteristic stability index against the training reference")
     csi_previous_period: float | None
     status: Level | Literal["unknown"]
-    missing_share: float
+    missing_share: float | None = Field(
+        description="Share of missing values; null when 1 to 9 people (missing_suppressed): never an exact share "
+                    "of fewer than 10 people, 0 when none")
+    missing_suppressed: bool = Field(False, description="1 to 9 people: the share is not served")
     missing_share_training: float
-    out_of_range_share: float = Field(description="Share outside the training minimum-maximum")
-    unseen_category_share: float
-    unseen_categories: list[str]
+    out_of_range_share: float | None = Field(
+        description="Share outside the training minimum-maximum; null when 1 to 9 people (out_of_range_suppressed), "
+                    "0 when none")
+    out_of_range_suppressed: bool = Field(False, description="1 to 9 people: the share is not served")
+    unseen_category_share: float | None = Field(
+        description="Share with a level the training rows never held; null when 1 to 9 people "
+                    "(unseen_category_suppressed), 0 when none")
+    unseen_category_suppressed: bool = Field(False, description="1 to 9 people: the share is not served")
+    unseen_categories: list[str] = Field(description="The unseen levels held by at least 10 people each")
+    unseen_categories_suppressed: int = Field(
+        0, description="Unseen levels not named: each held by fewer than 10 people")
 
     @computed_field(description="The input's name for people; `input` is the raw column")  # type: ignore[prop-decorator]
     @property
@@ -95,12 +108,23 @@ class DriftReport(BaseModel):
     model_version: str
     freshness: Freshness
     rows: int
+    min_cell: int = Field(MIN_CELL, description="Shares of fewer people than this are not served exactly")
     thresholds: Thresholds
     level: Level = Field(description="Highest alert level: ok, watch (>= 0.10) or act (>= 0.25)")
     score: ScoreDrift
     inputs: list[InputDrift]
     alerts: list[Alert]
     history: list[DriftHistoryPoint] = Field(description="Earlier drift runs, most recent first")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _small_shares(cls, data: Any) -> Any:
+        """Every input's shares as they may be served (``ml.monitoring.protected_input``), also
+        for a report stored before shares of fewer than 10 people were suppressed."""
+        if isinstance(data, dict) and isinstance(data.get("inputs"), list) and data.get("rows"):
+            data = {**data, "inputs": [protected_input(row, data["rows"]) if isinstance(row, dict) else row
+                                       for row in data["inputs"]]}
+        return data
 
 
 class AucInterval(BaseModel):
@@ -131,7 +155,7 @@ class GradeBacktest(BaseModel):
     predicted_rate: float | None = None
     low: float | None = Field(default=None, description="Jeffreys interval of the observed rate")
     high: float | None = None
-    p_value: float | None = Field(default=None, description="One-sided Jeffreys test; < 0.05: PD underestimated")
+    p_value: float | None = Field(default=None, description="One-sided Jeffreys test; < 0.025 (the predicted rate below the 95 % interval): PD underestimated")
     underestimated: bool | None = None
 
 

@@ -15,9 +15,12 @@ SegmentBy = Literal["contract_type", "gender", "age_band", "income_type", "educa
 class Histogram(BaseModel):
     edges: list[float] = Field(
         description="Probability bin edges (0-1): 20 equal bins, the decision threshold added as an edge (no bin "
-                    "holds both approved and refused applicants)"
+                    "holds both approved and refused applicants), then every bin of 1 to 9 applicants merged with "
+                    "its neighbours until it holds at least 10, so the bins are not all equally wide (a side of the "
+                    "threshold with fewer than 10 applicants in all joins the bin across it)"
     )
-    counts: list[int]
+    counts: list[int] = Field(
+        description="Applicants per bin: 0 or at least 10, adding up to applicants. Draw count / width, not count")
 
 
 class BandCount(BaseModel):

@@ -5,7 +5,9 @@ cluster; each partition is reduced here to additive partial sums (``partial_aggr
 the partials are added and turned into the summary and every segmentation at once
 (``finish_aggregates``). The API only reads the latest stored result: API process memory does
 not depend on the number of clients. Segments with fewer than ``MIN_SEGMENT`` applicants are
-pooled (``ml.disclosure``): small groups could single a person out, even by subtraction.
+pooled (``ml.disclosure``): small groups could single a person out, even by subtraction. The
+histogram of probabilities is stored in fine bins and served with its small bins merged
+(``disclosed_histogram``, applied in ``with_lgd``).
 """
 
 from __future__ import annotations
@@ -69,6 +71,66 @@ def histogram_edges(threshold: float) -> np.ndarray:
     wholly approved (below it) or wholly refused (at or above it), so the chart's split agrees
     with the approval count."""
     return np.union1d(np.linspace(0.0, 1.0, HISTOGRAM_BINS + 1), [min(max(float(threshold), 0.0), 1.0)])
+
+
+def disclosed_histogram(histogram: dict[str, Any], threshold: float, min_cell: int = MIN_CELL) -> dict[str, Any]:
+    """A stored histogram as COMEX may see it: no non-empty bin holds fewer than ``min_cell``
+    applicants. The counts still add up to the portfolio and each bin keeps its true edges (a
+    merged bin is wider; the chart draws applicants per percentage point, so it does not look
+    taller).
+
+    The rule, deterministic: while some bin holds 1 to ``min_cell - 1`` applicants, the smallest
+    such bin (leftmost on a tie) is merged with its nearer non-empty neighbour on each side,
+    whichever holds fewer (the left one on a tie), the empty bins between them included: a
+    sparse tail is thus walked inward until it holds ``min_cell``. The threshold stays an edge
+    (no bin holds both approved and refused applicants) unless one side of it holds fewer than
+    ``min_cell`` applicants in all: that side then joins its neighbour across the threshold,
+    whose bin straddles it. Empty bins with no small bin beyond them stay as they are (an
+    empty tail is shown empty). A portfolio of fewer than ``min_cell`` applicants is one bin
+    over the whole range. Idempotent: a histogram served merged is served the same."""
+    if len(histogram["counts"]) != len(histogram["edges"]) - 1:
+        raise ValueError("a histogram has one count fewer than edges")
+    # A threshold on a grid edge (0.35) was stored twice once rounded: a bin of no width, dropped.
+    edges, counts = [float(histogram["edges"][0])], []
+    for high, count in zip(histogram["edges"][1:], histogram["counts"], strict=True):
+        if float(high) > edges[-1] or not counts:
+            edges.append(float(high))
+            counts.append(int(count))
+        else:
+            counts[-1] += int(count)
+    total = sum(counts)
+    if 0 < total < min_cell:
+        return {"edges": [edges[0], edges[-1]], "counts": [total]}
+    # Groups of adjacent bins: [first bin, last bin + 1, applicants].
+    groups = [[i, i + 1, c] for i, c in enumerate(counts)]
+    barrier = next((i for i in range(1, len(edges) - 1) if edges[i] == threshold), None)
+
+    def crosses(start: int, end: int) -> bool:
+        return barrier is not None and start < barrier < end
+
+    def neighbour(i: int, step: int, across: bool) -> int | None:
+        j = i + step
+        while 0 <= j < len(groups) and groups[j][2] == 0:
+            j += step
+        if not 0 <= j < len(groups):
+            return None
+        span = (min(groups[i][0], groups[j][0]), max(groups[i][1], groups[j][1]))
+        return j if across or not crosses(*span) else None
+
+    for across in (False, True):
+        while True:
+            small = sorted((g[2], i) for i, g in enumerate(groups) if 0 < g[2] < min_cell)
+            merge = None
+            for _, i in small:
+                sides = [j for j in (neighbour(i, -1, across), neighbour(i, 1, across)) if j is not None]
+                if sides:
+                    merge = (i, min(sides, key=lambda j: (groups[j][2], j)))
+                    break
+            if merge is None:
+                break
+            low, high = sorted(merge)
+            groups[low:high + 1] = [[groups[low][0], groups[high][1], sum(g[2] for g in groups[low:high + 1])]]
+    return {"edges": [edges[g[0]] for g in groups] + [edges[-1]], "counts": [g[2] for g in groups]}
 
 
 def partial_aggregates(population: pd.DataFrame, probabilities: np.ndarray, threshold: float) -> dict[str, Any]:
@@ -196,13 +258,17 @@ def protect_stored(table: dict[str, Any], applicants: int) -> dict[str, Any]:
 
 
 def with_lgd(summary: dict[str, Any], lgd: float) -> dict[str, Any]:
-    """The summary as served: expected loss = sum over approved applicants of PD x LGD x exposure.
+    """The summary as served: expected loss = sum over approved applicants of PD x LGD x exposure,
+    and the histogram's small bins merged (``disclosed_histogram``).
 
     The job stores the LGD-free sum of PD x exposure (credit amount) under ``expected_loss``;
     the loss given default (``OCTROI_LGD``) is applied here, when the figure is read, so
-    changing the setting needs no job run and every stored run is read with the same LGD.
+    changing the setting needs no job run and every stored run is read with the same LGD. The
+    job stores the histogram in its fine bins; they are merged here too, so a result stored
+    before bins were merged is served merged as well.
     """
-    return {**summary, "expected_loss": round(summary["expected_loss"] * lgd, 2), "lgd": lgd}
+    return {**summary, "expected_loss": round(summary["expected_loss"] * lgd, 2), "lgd": lgd,
+            "histogram": disclosed_histogram(summary["histogram"], summary["threshold"])}
 
 
 def comparable(current: dict[str, Any], candidate: dict[str, Any]) -> bool:

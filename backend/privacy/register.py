@@ -59,7 +59,11 @@ TABLE_CATEGORIES: dict[str, tuple[str, bool]] = {
     "decision_contests": ("Contests of decisions: the applicant's point of view, the review by another "
                           "advisor (outcome, reason, dates)", True),
     "model_deployments": ("Model promotions, rollbacks and challengers: version, operator, time", False),
-    "challenger_daily": ("Challenger vs champion daily aggregates (no client, no score)", False),
+    "challenger_daily": ("Challenger vs champion daily aggregates of applicants, served once the day is "
+                         "sealed, outcomes from 10 applicants (no client, no score)", False),
+    "challenger_seen": ("SHA-256 digests of (day, model versions, pseudonym) of the applicants the challenger "
+                        "counted on a day not yet sealed, so each counts once; deleted when the day is sealed "
+                        "(the next day)", True),
 }
 
 # table -> French category (same order of ideas as TABLE_CATEGORIES; a test fails when one is missing).
@@ -92,7 +96,11 @@ TABLE_CATEGORIES_FR: dict[str, str] = {
     "decision_contests": "Contestations de décisions : le point de vue du demandeur, le réexamen par un autre "
                          "conseiller (issue, motif, dates)",
     "model_deployments": "Promotions, retours arrière et challengers des modèles : version, opérateur, date",
-    "challenger_daily": "Agrégats quotidiens challenger contre champion (aucun client, aucun score)",
+    "challenger_daily": "Agrégats quotidiens challenger contre champion par demandeur, servis une fois la journée "
+                        "close, résultats à partir de 10 demandeurs (aucun client, aucun score)",
+    "challenger_seen": "Empreintes SHA-256 de (jour, versions du modèle, pseudonyme) des demandeurs comptés par le "
+                       "challenger un jour non encore clos, pour que chacun compte une fois ; supprimées à la "
+                       "clôture du jour (le lendemain)",
 }
 
 Text = dict[str, str]  # {"fr": ..., "en": ...}

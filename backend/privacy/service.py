@@ -7,11 +7,12 @@ them for its response only, and an advisor decision keeps the model's *recommend
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import case, delete, func, or_, select, text, update
 from sqlalchemy.orm import Session
 
@@ -19,9 +20,11 @@ from backend.audit.models import AuditCheckpoint, AuditEvent
 from backend.audit.service import (
     ADVISORY_LOCK_KEY,
     PURGE_ACTION,
+    WITNESS_INFO_KEY,
     events_where,
     insert_checkpoint,
     record_event,
+    verify_prefix,
     write_anchor,
 )
 from backend.auth.models import LoginThrottle, RefreshFamily, RefreshToken
@@ -280,6 +283,18 @@ class ClientRetention:
     contests_anonymised: int
 
 
+class PurgeRefused(RuntimeError):
+    """The prefix the purge would delete does not verify: nothing was deleted nor signed.
+
+    ``seq`` is the first bad sequence number, ``reason`` what is wrong there."""
+
+    def __init__(self, seq: int, reason: str) -> None:
+        reason = reason.removeprefix(f"seq {seq}: ")
+        super().__init__(f"the audit chain does not verify at seq {seq}: {reason}")
+        self.seq = seq
+        self.reason = reason
+
+
 @dataclass(frozen=True)
 class PurgeReport:
     cutoff: datetime
@@ -372,6 +387,7 @@ def expire_clients(db: Session, retention_days: int, now: datetime) -> ClientRet
 def purge(
     db: Session, signer: CheckpointSigner, retention_days: int, *, now: datetime | None = None,
     actor: str = PURGE_ACTOR, role: str | None = None, client_retention_days: int | None = None,
+    retired_keys: Iterable[Ed25519PublicKey] = (),
 ) -> PurgeReport:
     """Apply the retention period in ``db``'s transaction (the caller commits, or rolls back).
 
@@ -379,7 +395,12 @@ def purge(
        through the triggers' one documented opening (schema owner only), after a signed
        purge anchor (range, newest purged event time, retention in force, time; also sent to
        the witness) and a checkpoint mark the last purged event, so the remaining chain
-       still verifies from there and a forged purge does not.
+       still verifies from there and a forged purge does not. Before anything is signed, the
+       prefix is verified (``verify_prefix``: every hash recomputed from the stored content,
+       the link to the first kept event, the checkpoints in range, in the database and in the
+       session's witness; ``retired_keys`` for those signed before a key rotation): a rewritten
+       event, such as a backdated ``ts``, raises ``PurgeRefused`` and the caller rolls back,
+       so nothing is deleted or signed.
     2. Sessions: refresh-token families that can no longer be used (revoked, or every token
        expired) are deleted with their tokens.
     3. Lockouts: locks that ended are cleared; failure counters untouched for longer than the
@@ -394,6 +415,9 @@ def purge(
     deleted = 0
     anchored = False
     if through is not None:
+        checked = verify_prefix(db, signer, through, retired_keys, db.info.get(WITNESS_INFO_KEY))
+        if not checked.valid:
+            raise PurgeRefused(int(checked.first_invalid_seq or 1), checked.reason or "invalid")
         anchored = _ensure_anchor(db, signer, through)
         newest = db.scalar(select(func.max(AuditEvent.ts)).where(AuditEvent.seq <= through))
         through_hash = db.scalar(select(AuditEvent.hash).where(AuditEvent.seq == through))

@@ -140,11 +140,11 @@ class ModelFollower:
             log.warning("challenger_flush_failed", error_type=type(exc).__name__)
 
     # ------------------------------------------------------------------ challenger
-    def observe(self, features: Mapping[str, Any], champion_version: str, probability: float,
+    def observe(self, pseudonym: str, features: Mapping[str, Any], champion_version: str, probability: float,
                 decision: str) -> None:
         challenger = self.challenger
         if challenger is not None and challenger.version != champion_version:
-            self.monitor.observe(challenger, champion_version, features, probability, decision)
+            self.monitor.observe(challenger, champion_version, pseudonym, features, probability, decision)
 
 
 def install_registry(app: FastAPI) -> None:
@@ -154,9 +154,10 @@ def install_registry(app: FastAPI) -> None:
     app.state.shutdown_hooks.append(lambda app: app.state.model_follower.stop())
 
 
-def shadow_score(request: Request, features: Mapping[str, Any], result: Mapping[str, Any]) -> None:
-    """Called by scoring routes after the champion answered: queue the challenger (if any)."""
+def shadow_score(request: Request, pseudonym: str, features: Mapping[str, Any], result: Mapping[str, Any]) -> None:
+    """Called by client routes after the champion answered about the applicant ``pseudonym``:
+    queue the challenger (if any). Simulations are hypotheses, not applications: not shadowed."""
     follower: ModelFollower | None = getattr(request.app.state, "model_follower", None)
     if follower is not None and follower.challenger is not None:
-        follower.observe(features, str(result["model_version"]), float(result["probability"]),
+        follower.observe(pseudonym, features, str(result["model_version"]), float(result["probability"]),
                          str(result["decision"]))

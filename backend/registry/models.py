@@ -1,4 +1,5 @@
-"""Deployment history and challenger aggregates (schema: alembic 0007). No per-client value."""
+"""Deployment history and challenger aggregates (schema: alembic 0007, 0014). No per-client value
+is kept beyond the day: ``challenger_seen`` (digests) goes when its day is sealed."""
 
 from __future__ import annotations
 
@@ -46,6 +47,25 @@ class ChallengerDaily(Base):
     dropped: Mapped[int] = mapped_column(BigInteger, default=0)
     errors: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Set once the day is over (``backend.registry.challenger.SEAL_GRACE``): only sealed rows are
+    # served, and they never change again; applicants reaching a sealed row count in ``late`` only.
+    sealed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    late: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-__all__ = ["ChallengerDaily", "ModelDeployment"]
+class ChallengerSeen(Base):
+    """The applicants already counted in an open day's row, so that each counts once a day
+    across replicas: a digest of (day, versions, pseudonym), deleted when the day is sealed."""
+
+    __tablename__ = "challenger_seen"
+    __table_args__ = (UniqueConstraint("day", "champion_version", "challenger_version", "subject",
+                                       name="uq_challenger_seen"),)
+
+    id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
+    day: Mapped[str] = mapped_column(String(10), index=True)
+    champion_version: Mapped[str] = mapped_column(String(64))
+    challenger_version: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(64))
+
+
+__all__ = ["ChallengerDaily", "ChallengerSeen", "ModelDeployment"]

@@ -15,12 +15,13 @@ from backend.registry import service
 from backend.registry.challenger import SHIFT_EDGES
 from backend.registry.models import ChallengerDaily
 from backend.timezone import bank_day
+from ml.disclosure import MIN_CELL
 from security.rbac import Permission
 
 router = APIRouter(tags=["model lifecycle"], route_class=GuardedRoute)
-# Days with fewer scored requests show counts only: a distribution of a handful of requests
-# says little and comes close to describing individual applicants.
-MIN_REQUESTS_FOR_DISTRIBUTION = 10
+# A sealed day with fewer applicants shows counts only: its agreement, flips and shifts would
+# describe a handful of people (``ml.disclosure``).
+MIN_APPLICANTS = MIN_CELL
 
 
 class ModelVersion(BaseModel):
@@ -46,13 +47,18 @@ class ChallengerDay(BaseModel):
     day: str = Field(description="Day in the bank's time zone (Europe/Paris), YYYY-MM-DD")
     champion_version: str
     challenger_version: str
-    requests: int = Field(description="Scoring requests also scored by the challenger")
-    agreement_rate: float | None = Field(description="Share of requests where both decide the same")
-    flips_to_refuse: int = Field(description="Champion approves, challenger would refuse")
-    flips_to_approve: int = Field(description="Champion refuses, challenger would approve")
-    mean_shift: float | None = Field(description="Mean of challenger - champion probability (null under 10 requests)")
-    mean_abs_shift: float | None = Field(description="Mean absolute shift (null under 10 requests)")
-    shift_counts: list[int] | None = Field(description="Requests per shift bin (null under 10 requests)")
+    sealed: bool = Field(description="The day is over and its figures final; false: today (or just past "
+                                     "midnight), whose outcomes are withheld until it is sealed")
+    applicants: int = Field(description="Applicants whose file was scored by both that day, each counted once "
+                                        "however often it was opened (simulations are not shadowed)")
+    agreement_rate: float | None = Field(description="Share of applicants on whom both decide the same "
+                                                     "(null unless sealed with 10 applicants or more)")
+    flips_to_refuse: int | None = Field(description="Champion approves, challenger would refuse (null as agreement_rate)")
+    flips_to_approve: int | None = Field(description="Champion refuses, challenger would approve (null as agreement_rate)")
+    mean_shift: float | None = Field(description="Mean of challenger - champion probability (null as agreement_rate)")
+    mean_abs_shift: float | None = Field(description="Mean absolute shift (null as agreement_rate)")
+    shift_counts: list[int] | None = Field(description="Applicants per shift bin (null as agreement_rate)")
+    late: int = Field(description="Applicants scored after the day was sealed: counted, not compared")
     dropped: int = Field(description="Requests not shadowed because the challenger queue was full")
     errors: int = Field(description="Challenger failures (never seen by advisors)")
 
@@ -92,7 +98,9 @@ def challenger_report(
     ctx: RequestContext = Depends(guard(Permission.model_monitor, AuditAction.model_challenger)),
 ) -> ChallengerReport:
     """The challenger beside the champion, by day: agreement, decision flips each way, the
-    distribution of probability shifts. Aggregates only; never a client or a score."""
+    distribution of probability shifts, over the applicants whose file was opened. Aggregates
+    only, never a client or a score: a day's outcomes are served once it is sealed (never
+    changing after, so two readings give no one's result by difference) and from 10 applicants."""
     now = service.state(ctx.db)
     since = (date.fromisoformat(bank_day()) - timedelta(days=days - 1)).isoformat()
     rows = ctx.db.scalars(
@@ -101,14 +109,18 @@ def challenger_report(
     ).all()
     out = []
     for r in rows:
-        enough = r.requests >= MIN_REQUESTS_FOR_DISTRIBUTION
+        sealed = r.sealed_at is not None
+        shown = sealed and r.requests >= MIN_APPLICANTS
         out.append(ChallengerDay(
             day=r.day, champion_version=r.champion_version, challenger_version=r.challenger_version,
-            requests=r.requests, agreement_rate=round(r.agreements / r.requests, 4) if r.requests else None,
-            flips_to_refuse=r.flips_to_refuse, flips_to_approve=r.flips_to_approve,
-            mean_shift=r.shift_sum / r.requests if enough else None,
-            mean_abs_shift=r.shift_abs_sum / r.requests if enough else None,
-            shift_counts=list(r.shift_histogram) if enough else None, dropped=r.dropped, errors=r.errors,
+            sealed=sealed, applicants=r.requests,
+            agreement_rate=round(r.agreements / r.requests, 4) if shown else None,
+            flips_to_refuse=r.flips_to_refuse if shown else None,
+            flips_to_approve=r.flips_to_approve if shown else None,
+            mean_shift=r.shift_sum / r.requests if shown else None,
+            mean_abs_shift=r.shift_abs_sum / r.requests if shown else None,
+            shift_counts=list(r.shift_histogram) if shown else None, late=r.late or 0, dropped=r.dropped,
+            errors=r.errors,
         ))
     report = ChallengerReport(champion=now.champion, challenger=now.challenger, shift_edges=list(SHIFT_EDGES),
                               days=out)

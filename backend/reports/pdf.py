@@ -17,6 +17,7 @@ from fpdf.enums import XPos, YPos
 
 from backend.timezone import BANK_TIMEZONE
 from ml.bundle import format_value
+from ml.grades import distinct_digits
 from ml.labels import level_label
 
 # Issue 13: numbers the local way (Babel/CLDR) and the bank's local time on the page.
@@ -38,10 +39,13 @@ LABELS: dict[str, dict[str, str]] = {
         "fr": "Aucune décision enregistrée. Décision : [ ] Accordé  [ ] Refusé   Motif : ____________________   Signature : __________",
         "en": "No decision recorded. Decision: [ ] Approved  [ ] Refused   Reason: ____________________   Signature: __________",
     },
-    "score": {"fr": "Score et décision", "en": "Score and decision"},
+    "score": {"fr": "Score et recommandation du modèle", "en": "Score and model recommendation"},
     "probability": {"fr": "Probabilité de défaut", "en": "Probability of default"},
     "threshold": {"fr": "Seuil", "en": "Threshold"},
-    "decision": {"fr": "Décision", "en": "Decision"},
+    # The model recommends; the advisor's decision, the one in force, is its own block below.
+    "recommendation": {"fr": "Recommandation du modèle", "en": "Model recommendation"},
+    "recommend_approve": {"fr": "ACCORD", "en": "APPROVE"},
+    "recommend_refuse": {"fr": "REFUS", "en": "REFUSE"},
     "borderline": {"fr": "Cas limite (revue humaine)", "en": "Borderline (human review)"},
     "display_score": {"fr": "Score Octroi (0-1000, plus haut = plus sûr)", "en": "Octroi score (0-1000, higher is safer)"},
     "band": {"fr": "Classe de risque (échelle fixe)", "en": "Risk grade (fixed scale)"},
@@ -52,7 +56,7 @@ LABELS: dict[str, dict[str, str]] = {
     "approve": {"fr": "ACCORDÉ", "en": "APPROVED"},
     "refuse": {"fr": "REFUSÉ", "en": "REFUSED"},
     "profile": {"fr": "Profil", "en": "Profile"},
-    "explanation": {"fr": "Principaux facteurs de la décision", "en": "Main factors of the decision"},
+    "explanation": {"fr": "Principaux facteurs de la recommandation", "en": "Main factors of the recommendation"},
     "feature": {"fr": "Facteur", "en": "Factor"},
     "value": {"fr": "Valeur", "en": "Value"},
     "effect": {"fr": "Effet (pts de probabilité)", "en": "Effect (probability pts)"},
@@ -204,28 +208,31 @@ def build_report(
              new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(2)
 
-    # Score block: the decision in words, and a bar with the threshold marked.
+    # Score block: the model's recommendation in words (never "the decision": the advisor's is
+    # the block below), and a bar with the threshold marked.
     probability = float(score["probability"])
     threshold = float(score["threshold"])
     decision = str(score["decision"])
     refused = decision == "refuse"
+    digits = distinct_digits(probability, threshold)  # 8,33 % against 8,32 %, never 8,3 % against 8,3 %
     pdf.set_font("Helvetica", "B", 12)
     pdf.cell(0, 7, _text(_label("score", lang)), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_fill_color(*((207, 34, 46) if refused else (26, 127, 55)))
     pdf.set_text_color(255, 255, 255)
-    pdf.cell(45, 9, _text(f"{_label('decision', lang)} : {_label(decision, lang) if decision in ('approve', 'refuse') else decision}"),
-             fill=True, align="C")
+    pdf.set_font("Helvetica", "B", 10)
+    verdict = _label(f"recommend_{decision}", lang) if decision in ("approve", "refuse") else decision
+    pdf.cell(60, 9, _text(f"{_label('recommendation', lang)} : {verdict}"), fill=True, align="C")
     pdf.set_text_color(0, 0, 0)
     pdf.set_font("Helvetica", size=9)
     facts = [
-        (_label("probability", lang), _pct(probability, lang)),
-        (_label("threshold", lang), _pct(threshold, lang)),
+        (_label("probability", lang), _pct(probability, lang, digits)),
+        (_label("threshold", lang), _pct(threshold, lang, digits)),
         (_label("borderline", lang), _fmt(bool(_get(score, "borderline", default=False)), lang)),
         (_label("display_score", lang), _fmt(_get(score, "display_score"), lang)),
         (_label("band", lang), _grade(score, lang)),
     ]
     pdf.cell(4, 9, "")
-    pdf.multi_cell(width - 49, 4.5, _text("   ".join(f"{k} : {v}" for k, v in facts)), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(width - 64, 4.5, _text("   ".join(f"{k} : {v}" for k, v in facts)), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     # The bar zooms on where decisions happen (as the dashboard's gauge), with its scale
     # printed under it and the threshold named above its mark.
     upper = min(1.0, max(threshold * 3, probability * 1.15, 0.2))
@@ -234,7 +241,7 @@ def build_report(
     bar_y = pdf.get_y() + 3
     x_threshold = pdf.l_margin + width * threshold / upper
     pdf.set_xy(x_threshold - 20, bar_y - 4.5)
-    pdf.cell(40, 3, _text(_label("threshold_mark", lang, threshold=_pct(threshold, lang))), align="C")
+    pdf.cell(40, 3, _text(_label("threshold_mark", lang, threshold=_pct(threshold, lang, digits))), align="C")
     pdf.set_fill_color(230, 230, 230)
     pdf.rect(pdf.l_margin, bar_y, width, 4, style="F")
     pdf.set_fill_color(*((207, 34, 46) if refused else (26, 127, 55)))
@@ -265,7 +272,7 @@ def build_report(
         recommended = str(advisor_decision["recommendation"])
         pdf.multi_cell(0, 4.5, _text(_label(
             "advisor_recorded", lang, decision=_label(verdict, lang), when=_when(advisor_decision["decided_at"], lang),
-            who=advisor_decision["advisor"], recommendation=_label(recommended, lang),
+            who=advisor_decision["advisor"], recommendation=_label(f"recommend_{recommended}", lang),
         )), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         if advisor_decision.get("reason"):
             pdf.multi_cell(0, 4.5, _text(_label("advisor_reason", lang, reason=advisor_decision["reason"])),

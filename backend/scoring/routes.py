@@ -21,7 +21,6 @@ from backend.auth.deps import RequestContext, guard
 from backend.clients.guard import load_client
 from backend.clients.schemas import Explanation, Lang, Score, Simulation, SimulationRequest
 from backend.ratelimit import RATE_LIMITED_RESPONSES
-from backend.registry.live import shadow_score
 from backend.scoring import service as scoring
 from backend.scoring.card import FairnessReport, ModelMetrics, fairness_report, model_metrics
 from backend.scoring.model import get_bundle, get_keyring
@@ -82,7 +81,6 @@ def simulate(
         errors = [{**e, "loc": ("body", *e["loc"][1:])} for e in exc.errors()]
         raise RequestValidationError(errors) from None
     score_value, explanation = scoring.score_and_explain(bundle, features, body.top, body.lang)
-    shadow_score(ctx.request, features, score_value)  # the challenger, off the response path
     ctx.audit(
         resource=pseudonym,
         model_version=bundle.version, input_hash=bundle.input_hash(features),

@@ -34,6 +34,8 @@ def _refuse(db: Session, exc: service.UserError) -> ApiProblem:
         return ApiProblem(409, ErrorCode.approval_required, str(exc), field=exc.field, reasons=exc.reasons)
     if isinstance(exc, service.FourEyes):
         return ApiProblem(403, ErrorCode.four_eyes, str(exc), field=exc.field, reasons=exc.reasons)
+    if isinstance(exc, service.TooManyFailures):
+        return ApiProblem(409, ErrorCode.too_many_failures, str(exc), field=exc.field, reasons=exc.reasons)
     return ApiProblem.for_field(exc.status_code, exc.field, str(exc), exc.reasons)
 
 
@@ -165,17 +167,27 @@ def update_user(
     return UserOut.model_validate(user)
 
 
-@router.post("/{username}/unlock", response_model=UserOut, responses={404: {}})
+@router.post("/{username}/unlock", response_model=UserOut, responses={404: {}, 409: {}})
 def unlock_user(
     username: str = UsernamePath,
     ctx: RequestContext = Depends(guard(Permission.users_manage, AuditAction.user_unlock)),
 ) -> UserOut:
+    """Lift a lock (and the count of failures in a row). Refused, 409 ``too_many_failures``,
+    once the account saw twice the lockout threshold of wrong passwords in the last 24 hours:
+    the lock then ends by itself, or with a password reset (four-eyes for accounts reaching
+    personal data). The event records what the unlock cleared."""
+    ceiling = service.unlock_ceiling(ctx.request.app.state.auth_settings.lockout_threshold)
     try:
-        user = service.unlock_user(ctx.db, username)
+        unlocked = service.unlock_user(ctx.db, username, ceiling=ceiling)
     except service.UserError as exc:
+        if isinstance(exc, service.TooManyFailures):
+            # A refused unlock is worth a trace: an admin may be lifting locks to keep guessing.
+            ctx.refuse(outcome="denied", resource=f"user:{username}",
+                       details={"reason": "too many failures", "wrong_passwords_24h": exc.wrong_passwords,
+                                "ceiling": ceiling})
         raise _refuse(ctx.db, exc) from exc
-    ctx.audit(resource=f"user:{username}")
-    return UserOut.model_validate(user)
+    ctx.audit(resource=f"user:{username}", details=unlocked.details())
+    return UserOut.model_validate(unlocked.user)
 
 
 @router.post("/{username}/reset-password", response_model=PasswordReset, responses={404: {}, 409: {}})

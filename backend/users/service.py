@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from backend.auth.models import RefreshFamily
-from backend.auth.service import revoke_user_families, utcnow
+from backend.audit.actions import AuditAction
+from backend.audit.service import events_where
+from backend.auth.service import as_utc, revoke_user_families, utcnow
 from backend.users.models import AccessRequest, User
 from security.passwords import (
     PasswordHasher,
@@ -52,6 +55,14 @@ class FourEyes(UserError):
 
     def __init__(self, message: str) -> None:
         super().__init__("request", message, 403, "four_eyes")
+
+
+class TooManyFailures(UserError):
+    """An admin's unlock refused: the account had too many wrong passwords lately."""
+
+    def __init__(self, message: str, wrong_passwords: int) -> None:
+        super().__init__("username", message, 409, "too_many_failures")
+        self.wrong_passwords = wrong_passwords
 
 
 class UserNotFound(UserError):
@@ -195,13 +206,77 @@ def update_user(
     return user, changes
 
 
-def unlock_user(db: Session, username: str) -> User:
+# An admin's unlock looks back this far: the wrong passwords it cannot erase.
+UNLOCK_WINDOW = timedelta(hours=24)
+# The audit reasons of a real guess (a wrong password tried), at login and at a password
+# change; attempts refused while locked test nothing and are not counted.
+_GUESS_EVENTS = {
+    AuditAction.auth_login.value: "wrong password",
+    AuditAction.auth_password_change.value: "wrong current password",
+}
+
+
+def unlock_ceiling(lockout_threshold: int) -> int:
+    """Wrong passwords in ``UNLOCK_WINDOW`` past which an admin can no longer unlock: two
+    lockouts' worth (10 by default), so a user who locked themselves out once is helped, and an
+    admin lifting locks to keep guessing gets at most this many guesses a day on top of the
+    lockout's own pace."""
+    return 2 * lockout_threshold
+
+
+def recent_wrong_passwords(db: Session, username: str, since: datetime) -> int:
+    """Wrong passwords tried on ``username``'s account since ``since``, counted from the audit
+    trail (chained or still pending): each failure is committed with its event, and no unlock
+    or counter reset erases an event."""
+    rows = events_where(db, lambda m: [
+        m.actor == username, m.outcome == "denied", m.action.in_(tuple(_GUESS_EVENTS)), m.ts >= since,
+    ])
+    return sum(1 for row in rows if (row.details or {}).get("reason") == _GUESS_EVENTS[row.action])
+
+
+@dataclass(frozen=True)
+class Unlocked:
+    """What an unlock cleared, for its audit event."""
+
+    user: User
+    was_locked_until: datetime | None
+    failed_attempts_cleared: int
+    wrong_passwords_24h: int
+    ceiling: int
+
+    def details(self) -> dict[str, object]:
+        return {
+            "was_locked_until": self.was_locked_until.isoformat() if self.was_locked_until else None,
+            "failed_attempts_cleared": self.failed_attempts_cleared,
+            "wrong_passwords_24h": self.wrong_passwords_24h,
+            "ceiling": self.ceiling,
+        }
+
+
+def unlock_user(db: Session, username: str, *, ceiling: int, now: datetime | None = None) -> Unlocked:
+    """Lift a lock and its failure count (the caller audits ``Unlocked.details()``).
+
+    Refused (``TooManyFailures``, nothing changed) once the account saw ``ceiling`` wrong
+    passwords in the last 24 hours: an admin must not lift locks at will to keep guessing a
+    colleague's password. The lock then ends by itself (``OCTROI_LOCKOUT_MINUTES``) or with a
+    password reset, which for an account reaching personal data is a four-eyes request."""
+    now = now or utcnow()
     user = get_user(db, username, for_update=True)
+    wrong = recent_wrong_passwords(db, username, now - UNLOCK_WINDOW)
+    if wrong >= ceiling:
+        raise TooManyFailures(
+            f"{username!r} had {wrong} wrong passwords in the last 24 hours ({ceiling} or more: no admin "
+            "unlock): the lock ends by itself, or reset the password (a four-eyes request for advisor, "
+            "compliance and admin accounts)",
+            wrong,
+        )
+    locked = as_utc(user.locked_until) if user.locked_until is not None and as_utc(user.locked_until) > now else None
+    unlocked = Unlocked(user, locked, user.failed_attempts, wrong, ceiling)
     user.failed_attempts = 0
     user.locked_until = None
-    user.updated_at = utcnow()
+    user.updated_at = now
     db.flush()
-    return user
+    return unlocked
 
 
 def reset_password(db: Session, hasher: PasswordHasher, username: str) -> tuple[User, str]:
@@ -224,11 +299,14 @@ def change_own_password(
     user_id: int,
     current_password: str,
     new_password: str,
-    keep_family: str | None,
     *,
     current_checked: bool = False,
-) -> User:
-    """``current_checked``: the route already verified ``current_password`` the way a login
+) -> tuple[User, int]:
+    """The user and how many sessions ended. Every session of the user ends, the current one
+    too (its refresh token may have been copied: the thief must not outlive the change); the
+    caller gives the user a fresh session (``backend.auth.service.issue_pair``).
+
+    ``current_checked``: the route already verified ``current_password`` the way a login
     does (``backend.auth.service.check_current_password``), counting failures."""
     user = db.get(User, user_id, with_for_update=True)
     if user is None:
@@ -243,18 +321,9 @@ def change_own_password(
     user.password_hash = hasher.hash(new_password)
     user.must_change_password = False
     user.updated_at = utcnow()
-    # Other sessions (maybe someone who knew the old password) end; this one goes on.
-    db.execute(
-        RefreshFamily.__table__.update()
-        .where(
-            RefreshFamily.user_id == user.id,
-            RefreshFamily.revoked_at.is_(None),
-            RefreshFamily.id != (keep_family or ""),
-        )
-        .values(revoked_at=utcnow(), revoked_reason="password changed")
-    )
+    ended = revoke_user_families(db, user.id, "password changed")
     db.flush()
-    return user
+    return user, ended
 
 
 # ----------------------------------------------------------------------------- four-eyes

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from frontend import charts, contract, ui
+from frontend import charts, contract, i18n, ui
 from frontend.api import ApiError, ErrorKind
 from frontend.views import decisions as decisions_view
 
@@ -63,8 +63,19 @@ def form_fields(spec: contract.InputSpec) -> list[contract.InputField]:
     return sorted(asked, key=lambda f: f.form_order or 0)
 
 
-def _decision_label(decision: str) -> str:
-    return ui.t(f"decision.{decision}") if decision in ("approve", "refuse") else str(decision)
+def _recommendation_label(decision: str) -> str:
+    """The model's side as a recommendation (*Refus*), never as a decision taken (*Refusé*)."""
+    return ui.t(f"recommendation.{decision}") if decision in ("approve", "refuse") else str(decision)
+
+
+def gauge_text(score: contract.Score) -> str:
+    """The gauge in words: the probability, which side of the threshold in words, both with
+    enough decimals to differ (8,33 % above 8,33 %, never 8,3 % against 8,3 %), the grade."""
+    digits = i18n.distinct_digits(score.probability, score.threshold)
+    side = ("score.side_at" if score.probability == score.threshold
+            else "score.side_above" if score.probability > score.threshold else "score.side_below")
+    return ui.t("score.gauge_text", probability=ui.pct(score.probability, digits),
+                side=ui.t(side, threshold=ui.pct(score.threshold, digits)), label=score.risk_band_label)
 
 
 def _grade_detail(score: contract.Score) -> str:
@@ -87,11 +98,12 @@ def render_score(score: contract.Score, key: str = "client") -> None:
             key=f"{key}_gauge",
         )
         # The same facts in words: a screen reader or a grey-scale print loses nothing.
-        st.caption(ui.t("score.gauge_text", probability=ui.pct(score.probability),
-                        threshold=ui.pct(score.threshold), label=label))
+        st.caption(gauge_text(score))
     with right:
+        # The model recommends; the advisor decides (the "Décision finale" tab records it).
         box = st.success if score.decision == "approve" else st.error
-        box(f"**{ui.t('score.decision')}{ui.colon()}{_decision_label(score.decision)}**", icon=":material/gavel:")
+        box(f"**{ui.t('score.decision')}{ui.colon()}{_recommendation_label(score.decision)}**",
+            icon=":material/gavel:")
         if score.borderline:
             # A flag with one stated meaning (see the API's Score schema), not a percentage.
             st.warning(ui.t("score.borderline"), icon=":material/rate_review:")
@@ -149,7 +161,7 @@ def _header(client_id: str, profile: contract.ClientProfile, score: contract.Sco
     age = _age(profile)
     st.subheader(ui.t("client.header", client_id=client_id,
                       age=ui.t("client.age", years=age) if age is not None else ui.t("client.age_unknown"),
-                      decision=_decision_label(score.decision)))
+                      decision=_recommendation_label(score.decision)))
     st.caption(ui.t("client.imported", when=ui.when(profile.imported_at)))
 
 
@@ -495,7 +507,7 @@ def _simulation_result(result: contract.Simulation, before: float | None,
         if scored.probability >= before:
             delta = "+" + delta
         st.markdown(ui.t("whatif.result", probability=ui.pct(scored.probability), delta=delta,
-                         decision=_decision_label(scored.decision)))
+                         decision=_recommendation_label(scored.decision)))
     if changes:
         _simulated_changes(changes)
     render_score(scored, "simulation")

@@ -12,6 +12,9 @@ from frontend import charts, contract, ui
 from frontend.views import transparency
 
 SEGMENT_AXES = ("contract_type", "gender", "age_band", "income_type", "education", "family_status")
+# The API's histogram: 20 equal bins (split at the threshold), those under MIN_CELL applicants merged.
+FINE_BIN = 0.05
+MIN_CELL = 10
 
 
 def _delta(change: float, text: str, color: str) -> dict[str, Any]:
@@ -71,6 +74,21 @@ def _kpis(summary: contract.PortfolioSummary) -> None:
                         count=ui.num(before.applicants)))
 
 
+def _histogram_notes(summary: contract.PortfolioSummary) -> tuple[str, str | None]:
+    """The name of a bin straddling the threshold, and a note when bins were merged (or None).
+
+    The API merges every bin of fewer than ``MIN_CELL`` applicants with its neighbours; it
+    merges across the threshold only when a side of it holds fewer than ``MIN_CELL`` in all.
+    A straddling bin is otherwise a result stored before the threshold became an edge."""
+    edges, counts = summary.histogram.edges, summary.histogram.counts
+    approved = round((summary.approval_rate or 0.0) * summary.applicants)
+    small_side = any(0 < side < MIN_CELL for side in (approved, summary.applicants - approved))
+    straddling = ui.t("portfolio.straddling_merged" if small_side else "portfolio.straddling_threshold")
+    merged = any(count and high - low > FINE_BIN + 1e-9
+                 for low, high, count in zip(edges, edges[1:], counts, strict=False))
+    return straddling, ui.t("portfolio.merged_bins", minimum=MIN_CELL) if merged else None
+
+
 def _grades(card: contract.ModelCard | None) -> dict[str, contract.Grade]:
     return {grade.grade: grade for grade in card.master_scale} if card is not None else {}
 
@@ -87,15 +105,17 @@ def portfolio_page() -> None:
     left, right = st.columns([3, 2])
     with left:
         st.subheader(ui.t("portfolio.distribution"))
+        straddling, merged = _histogram_notes(summary)
         ui.plotly_chart(
             charts.score_histogram(summary.histogram.edges, summary.histogram.counts, summary.threshold,
                                    ui.t("portfolio.pd_axis"), ui.t("portfolio.density"),
                                    ui.t("score.threshold", threshold=ui.pct(summary.threshold)),
-                                   (ui.t("portfolio.below_threshold"), ui.t("portfolio.above_threshold"),
-                                    ui.t("portfolio.straddling_threshold"))),
+                                   (ui.t("portfolio.below_threshold"), ui.t("portfolio.above_threshold"), straddling)),
             key="histogram",
         )
         st.caption(ui.t("portfolio.distribution_note", threshold=ui.pct(summary.threshold)))
+        if merged:
+            st.caption(merged)
     with right:
         st.subheader(ui.t("portfolio.bands"))
         # The classes are the model's master scale: each one a fixed range of default risk.

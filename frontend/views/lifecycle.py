@@ -1,7 +1,8 @@
 """COMEX and compliance: the model versions and the challenger beside the champion (issue 15).
 
-Aggregates only (``GET /model/challenger``): agreement, decision flips each way and the
-distribution of probability shifts, by day; never a client or a score. Both answers are
+Aggregates only (``GET /model/challenger``): applicants, agreement, decision flips each way and
+the distribution of probability shifts, by day, the outcomes once the day is sealed and from 10
+applicants; never a client or a score. Both answers are
 parsed with the contract's models (``ModelVersions``, ``ChallengerReport``).
 """
 
@@ -41,16 +42,27 @@ def day_rows(rows: list[contract.ChallengerDay], current: tuple[str | None, str 
     frame = pd.DataFrame({ui.t("challenger.day"): [ui.day(r.day) for r in rows]})
     if any(pair != current for pair in pairs):
         frame[ui.t("challenger.pair")] = [f"{a} / {b}" for a, b in pairs]
+    frame = frame.assign(**{
+        ui.t("challenger.requests"): [ui.num(r.applicants) for r in rows],
+        ui.t("challenger.agreement"): [_withheld(r, ui.pct(r.agreement_rate)) for r in rows],
+        ui.t("challenger.flips_to_refuse"): [_withheld(r, ui.num(r.flips_to_refuse)) for r in rows],
+        ui.t("challenger.flips_to_approve"): [_withheld(r, ui.num(r.flips_to_approve)) for r in rows],
+        ui.t("challenger.mean_shift"): [_withheld(r, _points(r.mean_shift)) for r in rows],
+        ui.t("challenger.mean_abs_shift"): [_withheld(r, _points(r.mean_abs_shift, sign=False)) for r in rows],
+    })
+    if any(r.late for r in rows):
+        frame[ui.t("challenger.late")] = [ui.num(r.late) for r in rows]
     return frame.assign(**{
-        ui.t("challenger.requests"): [ui.num(r.requests) for r in rows],
-        ui.t("challenger.agreement"): [ui.pct(r.agreement_rate) for r in rows],
-        ui.t("challenger.flips_to_refuse"): [ui.num(r.flips_to_refuse) for r in rows],
-        ui.t("challenger.flips_to_approve"): [ui.num(r.flips_to_approve) for r in rows],
-        ui.t("challenger.mean_shift"): [_points(r.mean_shift) for r in rows],
-        ui.t("challenger.mean_abs_shift"): [_points(r.mean_abs_shift, sign=False) for r in rows],
         ui.t("challenger.dropped"): [ui.num(r.dropped) for r in rows],
         ui.t("challenger.errors"): [ui.num(r.errors) for r in rows],
     })
+
+
+def _withheld(row: contract.ChallengerDay, text: str) -> str:
+    """A day's outcome as shown: "en cours" while the day is open, "—" under 10 applicants."""
+    if not row.sealed:
+        return ui.t("challenger.open")
+    return "—" if row.agreement_rate is None else text
 
 
 def version_rows(rows: list[contract.ModelVersion]) -> pd.DataFrame:
@@ -91,6 +103,7 @@ def challenger_page() -> None:
         st.info(ui.t("challenger.empty"))
         return
     ui.table(day_rows(rows, (report.champion, report.challenger)))
+    st.caption(ui.t("challenger.publication"))
     latest = next((r for r in rows if r.shift_counts is not None), None)
     if latest is not None and latest.shift_counts is not None:
         st.subheader(ui.t("challenger.shift_title", day=ui.day(latest.day)))

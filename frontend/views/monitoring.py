@@ -65,6 +65,20 @@ def _score_distribution(score: contract.ScoreDrift) -> go.Figure:
     )
 
 
+def _share(value: float | None, minimum: int) -> str:
+    """A share of people as the API serves it: None is 1 to ``minimum - 1`` people, not served
+    exactly so that no one is singled out ("< 10 pers." / "fewer than 10")."""
+    return ui.t("monitoring.fewer_than", minimum=minimum) if value is None else ui.pct(value)
+
+
+def _unseen(row: contract.InputDrift, minimum: int) -> str:
+    """The unseen levels held by at least ``minimum`` people, and how many others are not named."""
+    named = [ui.level(c) for c in row.unseen_categories]
+    if row.unseen_categories_suppressed:
+        named.append(ui.t("monitoring.unseen_hidden", count=ui.num(row.unseen_categories_suppressed), minimum=minimum))
+    return ", ".join(named) or "—"
+
+
 def _alert_sentence(alert: contract.Alert) -> str:
     subject = ui.t("monitoring.the_score") if alert.subject == "score" else input_label(alert.subject_label, alert.subject)
     return ui.t(
@@ -114,6 +128,7 @@ def drift_tab() -> None:
         ui.plotly_chart(_score_distribution(score), key="drift_distribution")
     st.subheader(ui.t("monitoring.inputs"))
     rows = report.inputs[:TOP_INPUTS]
+    minimum = report.min_cell or 10  # the API's MIN_CELL (ml.disclosure)
     ui.table(pd.DataFrame({
         ui.t("monitoring.input"): [input_label(r.label, r.input) for r in rows],
         ui.t("monitoring.csi"): [ui.num(r.csi, 3) for r in rows],
@@ -121,11 +136,15 @@ def drift_tab() -> None:
                                           for r in rows],
         ui.t("monitoring.status"): [_level_text(r.status) for r in rows],
         # Today's share beside training's: "57,0 %" alone did not say whether it changed.
-        ui.t("monitoring.missing"): [f"{ui.pct(r.missing_share)} ({ui.pct(r.missing_share_training)})" for r in rows],
-        ui.t("monitoring.out_of_range"): [ui.pct(r.out_of_range_share) for r in rows],
-        ui.t("monitoring.unseen"): [", ".join(ui.level(c) for c in r.unseen_categories) or "—" for r in rows],
+        ui.t("monitoring.missing"): [f"{_share(r.missing_share, minimum)} ({ui.pct(r.missing_share_training)})"
+                                     for r in rows],
+        ui.t("monitoring.out_of_range"): [_share(r.out_of_range_share, minimum) for r in rows],
+        ui.t("monitoring.unseen"): [_unseen(r, minimum) for r in rows],
         ui.t("monitoring.column"): [ui.identifiers([r.input]) for r in rows],
     }), code=(ui.t("monitoring.column"),))
+    if any(share is None for r in rows for share in (r.missing_share, r.out_of_range_share, r.unseen_category_share)) \
+            or any(r.unseen_categories_suppressed for r in rows):
+        st.caption(ui.t("monitoring.small_shares", minimum=minimum, most=minimum - 1))
 
 
 def _grades_chart(grades: list[contract.GradeBacktest]) -> go.Figure:

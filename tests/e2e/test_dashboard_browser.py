@@ -38,7 +38,7 @@ def test_advisor_opens_a_client_and_sees_gauge_decision_and_explanation(browser,
         # Two Plotly charts drawn in the first tab: the gauge and the contributions.
         page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 2", timeout=WAIT_MS)
         elapsed = time.perf_counter() - started
-        assert page.get_by_text("Décision :").first.is_visible()
+        assert page.get_by_text("Recommandation du modèle").first.is_visible()
         assert page.get_by_text("En clair").is_visible()
         # Streamlit scrolls inside its own container: a tall viewport shows the whole page.
         page.set_viewport_size({"width": 1400, "height": 2200})

@@ -1,0 +1,334 @@
+"""No figure COMEX reads holds a cell of 1 to 9 people (``ml.disclosure.MIN_CELL``): the
+portfolio's histogram of probabilities of default merges its small bins (variable widths, true
+edges, drawn as applicants per percentage point), and the drift report serves no exact share
+of 1 to 9 people nor names a level so few hold. Results stored before are served the same way."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import select
+
+from backend.monitoring.models import MonitoringAggregate
+from backend.monitoring.schemas import DriftReport
+from backend.portfolio.service import (
+    compute_aggregates,
+    disclosed_histogram,
+    histogram_edges,
+    with_lgd,
+)
+from frontend import charts
+from ml import monitoring
+from ml.disclosure import MIN_CELL
+
+API = "/api/v1"
+
+
+# ----------------------------------------------------------------------------- histogram
+
+
+def _population(p: np.ndarray) -> pd.DataFrame:
+    n = len(p)
+    return pd.DataFrame({
+        "AMT_CREDIT": np.full(n, 1000.0), "NAME_CONTRACT_TYPE": ["Cash loans"] * n, "CODE_GENDER": ["F"] * n,
+        "DAYS_BIRTH": np.full(n, -40 * 365.25), "NAME_INCOME_TYPE": ["Working"] * n,
+        "NAME_EDUCATION_TYPE": ["Higher education"] * n, "NAME_FAMILY_STATUS": ["Married"] * n,
+    })
+
+
+def _sparse_tails() -> np.ndarray:
+    """A bulk at low probabilities and a sparse right tail (8, 1, 3, 1 applicants), the left
+    tail sparse too (2 applicants under 5 %): the demo's kind of portfolio."""
+    groups = [(0.03, 2), (0.07, 200), (0.12, 150), (0.18, 60), (0.27, 40), (0.33, 25), (0.42, 12),
+              (0.52, 8), (0.67, 1), (0.81, 3), (0.97, 1)]
+    return np.concatenate([np.full(count, value) for value, count in groups])
+
+
+def _bins(histogram: dict) -> list[tuple[float, float, int]]:
+    edges, counts = histogram["edges"], histogram["counts"]
+    return list(zip(edges, edges[1:], counts, strict=False))
+
+
+def _check_served(histogram: dict, p: np.ndarray, threshold: float, *, split: bool = True) -> None:
+    edges, counts = histogram["edges"], histogram["counts"]
+    assert len(counts) == len(edges) - 1
+    assert all(c == 0 or c >= MIN_CELL for c in counts), counts
+    assert sum(counts) == len(p)
+    assert edges[0] == 0.0 and edges[-1] == 1.0 and all(a < b for a, b in zip(edges, edges[1:], strict=False))
+    # True edges: every bin counts exactly the applicants inside it.
+    for low, high, count in _bins(histogram):
+        inside = (p >= low) & ((p < high) if high < 1.0 else (p <= high))
+        assert inside.sum() == count, (low, high, count)
+    fine = {round(float(e), 6) for e in histogram_edges(threshold)}
+    assert {round(e, 6) for e in edges} <= fine  # merged bins end where fine bins did
+    if split:  # the threshold stays an edge: no bin holds both approved and refused applicants
+        assert threshold in edges
+
+
+def test_the_served_histogram_has_no_bin_of_fewer_than_ten_and_still_counts_everyone():
+    p, threshold = _sparse_tails(), 0.35
+    stored = compute_aggregates(_population(p), p, threshold, "v-test")["summary"]
+    assert any(0 < c < MIN_CELL for c in stored["histogram"]["counts"])  # the job's fine bins have small ones
+    served = with_lgd(stored, 0.45)["histogram"]
+    _check_served(served, p, threshold)
+    # The sparse right tail walked inward: 8 + 1 + 3 + 1 = 13 applicants from 50 % to 100 %, the
+    # two under 5 % with the 200 of the next bin; the bulk keeps its 5-point bins.
+    assert (0.5, 1.0, 13) in _bins(served) and (0.0, 0.1, 202) in _bins(served)
+    assert (0.1, 0.15, 150) in _bins(served)
+    assert disclosed_histogram(served, threshold) == served  # idempotent
+
+
+def test_a_side_of_the_threshold_under_ten_joins_the_bin_across_it():
+    """At a 60 % threshold the refused are 5: a bin of their own would be a cell of 5."""
+    p, threshold = _sparse_tails(), 0.6
+    served = with_lgd(compute_aggregates(_population(p), p, threshold, "v-test")["summary"], 0.45)["histogram"]
+    _check_served(served, p, threshold, split=False)
+    [straddling] = [(low, high, c) for low, high, c in _bins(served) if low < threshold < high]
+    assert straddling[2] >= MIN_CELL
+
+
+@pytest.mark.parametrize("counts", [
+    [0] * 20, [5] + [0] * 19, [1] * 20, [10] * 20, [0, 0, 3, 0, 50, 0, 0, 9, 0, 1] + [0] * 10,
+    [400, 300, 9, 300, 9, 9, 200, 2, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1],
+])
+def test_the_merge_rule_on_stored_equal_bins(counts):
+    """Results stored before: 20 equal bins (some without the threshold as an edge)."""
+    edges = [round(i / 20, 6) for i in range(21)]
+    served = disclosed_histogram({"edges": edges, "counts": counts}, 0.33)
+    assert sum(served["counts"]) == sum(counts)
+    assert served["edges"][0] == 0.0 and served["edges"][-1] == 1.0
+    if sum(counts) >= MIN_CELL:
+        assert all(c == 0 or c >= MIN_CELL for c in served["counts"]), served
+    else:
+        assert len([c for c in served["counts"] if c]) <= 1
+    # Each served bin adds up the stored bins it covers.
+    for low, high, count in _bins(served):
+        assert count == sum(c for (a, b, c) in _bins({"edges": edges, "counts": counts}) if a >= low and b <= high)
+
+
+def test_the_chart_draws_a_merged_bin_as_applicants_per_point_with_its_range_in_the_hover():
+    p, threshold = _sparse_tails(), 0.35
+    served = with_lgd(compute_aggregates(_population(p), p, threshold, "v-test")["summary"], 0.45)["histogram"]
+    fig = charts.score_histogram(served["edges"], served["counts"], threshold, "x", "y", "seuil",
+                                 ("sous", "au-dessus", "à cheval"))
+    drawn = []
+    for trace in fig.data:
+        for y, (low, high, count) in zip(trace.y, trace.customdata, strict=True):
+            assert y * (high - low) == pytest.approx(count)  # area = applicants
+            drawn.append((round(low, 6), round(high, 6), count))
+    assert (50.0, 100.0, 13) in drawn and sum(c for _, _, c in drawn) == len(p)
+    merged = next(t for t in fig.data if any(row[2] == 13 for row in t.customdata))
+    height = merged.y[[row[2] for row in merged.customdata].index(13)]
+    assert height == pytest.approx(13 / 50)  # 13 applicants over 50 points: a low bar, not a peak
+    assert "customdata[0]" in merged.hovertemplate and "customdata[2]" in merged.hovertemplate
+
+
+# ----------------------------------------------------------------------------- drift
+
+
+def _reference() -> dict:
+    rng = np.random.default_rng(1)
+    n = 2000
+    raw = pd.DataFrame({
+        "AMT_INCOME_TOTAL": rng.uniform(50_000, 150_000, n),
+        "ORGANIZATION_TYPE": rng.choice(["Business Entity Type 3", "School", "Medicine"], n),
+    })
+    return monitoring.training_reference(raw, rng.uniform(0, 1, n), ["AMT_INCOME_TOTAL", "ORGANIZATION_TYPE"])
+
+
+def _today(outside: int, unseen: dict[str, int], missing: int, n: int = 600) -> dict:
+    rng = np.random.default_rng(2)
+    income = rng.uniform(60_000, 140_000, n)
+    income[:outside] = 1_000_000.0
+    income[outside:outside + missing] = np.nan
+    organisation = rng.choice(["Business Entity Type 3", "School"], n).astype(object)
+    start = 0
+    for level, count in unseen.items():
+        organisation[start:start + count] = level
+        start += count
+    raw = pd.DataFrame({"AMT_INCOME_TOTAL": income, "ORGANIZATION_TYPE": organisation})
+    reference = _reference()
+    counts = monitoring.count_partition(reference, raw, rng.uniform(0, 1, n))
+    return monitoring.drift_report(reference, counts)
+
+
+@pytest.mark.parametrize("people", [0, 1, 2, 9, 10, 37])
+def test_a_drift_share_of_one_to_nine_people_is_not_served_exactly(people):
+    report = _today(outside=people, unseen={"Unseen A": people}, missing=people)
+    rows = {r["input"]: r for r in report["inputs"]}
+    income, organisation = rows["AMT_INCOME_TOTAL"], rows["ORGANIZATION_TYPE"]
+    small = 0 < people < MIN_CELL
+    for row, share, flag in ((income, "out_of_range_share", "out_of_range_suppressed"),
+                             (income, "missing_share", "missing_suppressed"),
+                             (organisation, "unseen_category_share", "unseen_category_suppressed")):
+        if small:
+            assert row[share] is None and row[flag] is True
+        else:
+            assert row[share] == pytest.approx(people / report["rows"], abs=1e-6) and row[flag] is False
+    assert organisation["unseen_categories"] == ([] if people < MIN_CELL else ["Unseen A"])
+    assert organisation["unseen_categories_suppressed"] == (1 if small else 0)
+    served = DriftReport(**_served(report)).model_dump()
+    assert served["inputs"] == [{**r, "label": served_row["label"]} for r, served_row in zip(
+        report["inputs"], served["inputs"], strict=True)]  # the schema leaves a new report as it is
+
+
+def test_unseen_levels_are_named_only_when_ten_people_hold_each():
+    report = _today(outside=0, unseen={"Big level": 12, "Tiny level": 3}, missing=0)
+    organisation = next(r for r in report["inputs"] if r["input"] == "ORGANIZATION_TYPE")
+    assert organisation["unseen_categories"] == ["Big level"] and organisation["unseen_categories_suppressed"] == 1
+    assert organisation["unseen_category_share"] == pytest.approx(15 / report["rows"], abs=1e-6)
+
+
+def _served(report: dict) -> dict:
+    return {**{k: v for k, v in report.items() if k != "distribution"}, "model_version": "v-test", "history": [],
+            "freshness": {"computed_at": "2026-12-01T10:00:00Z", "age_seconds": 1.0, "population_revision": "r",
+                          "current": True}}
+
+
+def _legacy(report: dict) -> dict:
+    """The report as stored before small shares were suppressed: every share exact, no flag."""
+    rows = report["rows"]
+    exact = {"AMT_INCOME_TOTAL": {"out_of_range_share": round(1 / rows, 6), "missing_share": round(2 / rows, 6)},
+             "ORGANIZATION_TYPE": {"unseen_category_share": round(13 / rows, 6),
+                                   "unseen_categories": ["Tiny level", "Unseen A"]}}
+    inputs = []
+    for row in report["inputs"]:
+        old = {k: v for k, v in row.items() if not k.endswith("_suppressed")}
+        inputs.append({**old, **exact.get(row["input"], {})})
+    return {**report, "inputs": inputs}
+
+
+def test_a_drift_report_stored_before_is_served_without_its_small_shares():
+    report = _today(outside=0, unseen={}, missing=0)
+    served = DriftReport(**_served(_legacy(report)))
+    rows = {r.input: r for r in served.inputs}
+    income, organisation = rows["AMT_INCOME_TOTAL"], rows["ORGANIZATION_TYPE"]
+    assert income.out_of_range_share is None and income.out_of_range_suppressed
+    assert income.missing_share is None and income.missing_suppressed
+    # 13 people, exact; their two levels' counts are not stored: neither is named.
+    assert organisation.unseen_category_share == pytest.approx(13 / report["rows"], abs=1e-6)
+    assert organisation.unseen_categories == [] and organisation.unseen_categories_suppressed == 2
+    assert DriftReport(**served.model_dump()) == served  # idempotent
+
+
+# ----------------------------------------------------------------------------- the API
+
+
+@pytest.fixture
+def settings(db_url, make_settings, trained_bundle_dir):
+    return make_settings(db_url, model_dir=trained_bundle_dir)
+
+
+def _latest(db, kind: str) -> MonitoringAggregate:
+    return db.scalars(select(MonitoringAggregate).where(MonitoringAggregate.kind == kind)
+                      .order_by(MonitoringAggregate.id.desc())).first()
+
+
+def test_the_api_serves_the_merged_histogram_and_no_small_drift_share_also_for_results_stored_before(
+    app, client, auth_headers, imported_clients, run_jobs, settings
+):
+    run_jobs(settings, "portfolio", "drift")
+    comex = auth_headers("comex")
+    body = client.get(f"{API}/portfolio/summary", headers=comex).json()
+    counts = body["histogram"]["counts"]
+    assert all(c == 0 or c >= MIN_CELL for c in counts) and sum(counts) == body["applicants"] == len(imported_clients)
+    assert body["histogram"]["edges"][0] == 0.0 and body["histogram"]["edges"][-1] == 1.0
+    drift = client.get(f"{API}/monitoring/drift", headers=comex).json()
+    assert drift["min_cell"] == MIN_CELL
+    for row in drift["inputs"]:
+        for share in ("missing_share", "out_of_range_share", "unseen_category_share"):
+            value = row[share]
+            assert (value is None) == row[share.replace("_share", "_suppressed")]
+            assert value is None or value == 0 or round(value * drift["rows"]) >= MIN_CELL, (row["input"], share, value)
+
+    # Results stored before the change: a bin of one applicant, a share of one person.
+    with app.state.sessionmaker() as db:
+        portfolio = _latest(db, "portfolio")
+        summary = portfolio.payload["summary"]
+        edges = [i / 20 for i in range(21)]
+        stored = [summary["applicants"] - 1 - 9 * 19] + [9] * 18 + [1]
+        portfolio.payload = {**portfolio.payload, "summary": {**summary, "histogram": {"edges": edges, "counts": stored}}}
+        drift_row = _latest(db, "drift")
+        payload = json.loads(json.dumps(drift_row.payload))
+        first = payload["inputs"][0]
+        for key in [k for k in first if k.endswith("_suppressed")]:
+            del first[key]
+        first["out_of_range_share"] = round(1 / payload["rows"], 6)
+        drift_row.payload = payload
+        db.commit()
+    body = client.get(f"{API}/portfolio/summary", headers=comex).json()
+    assert all(c == 0 or c >= MIN_CELL for c in body["histogram"]["counts"]) and sum(body["histogram"]["counts"]) == sum(stored)
+    drift = client.get(f"{API}/monitoring/drift", headers=comex).json()
+    assert drift["inputs"][0]["out_of_range_share"] is None and drift["inputs"][0]["out_of_range_suppressed"] is True
+
+
+# ----------------------------------------------------------------------------- the pages
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_the_portfolio_page_draws_the_merged_histogram_in_both_languages(monkeypatch, live_api, lang):
+    from tests.fixtures.live import octroi
+    from tests.test_dashboard_app import _errors, _logged_in
+
+    octroi(live_api.env, "jobs", "run", "portfolio")
+    at = _logged_in(monkeypatch, live_api, "comex")
+    if lang != "fr":
+        at.radio(key="octroi_lang").set_value(lang).run()
+    assert not at.exception and not _errors(at), _errors(at)
+    [figure] = [spec for spec in (json.loads(c.proto.spec) for c in at.get("plotly_chart"))
+                if any(trace.get("type") == "bar" and trace.get("customdata") for trace in spec["data"])]
+    assert figure["layout"]["yaxis"]["title"]["text"] == ("Demandes par point de %" if lang == "fr"
+                                                         else "Applications per % point")
+    counts = [count for trace in figure["data"] for _, _, count in trace["customdata"]]
+    assert all(c == 0 or c >= MIN_CELL for c in counts), counts
+    for trace in figure["data"]:
+        for y, (low, high, count) in zip(trace["y"], trace["customdata"], strict=True):
+            assert y * (high - low) == pytest.approx(count)
+    captions = "\n".join(c.value for c in at.caption)
+    if any(high - low > 5.0 + 1e-6 and count for t in figure["data"] for low, high, count in t["customdata"]):
+        assert ("regroupées avec leurs voisines" if lang == "fr" else "merged with their neighbours") in captions
+    if lang == "en":
+        assert "regroup" not in captions and "Demandes" not in captions
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_the_monitoring_page_shows_small_shares_as_fewer_than_ten(monkeypatch, live_api, lang):
+    """A stored report with one person out of range: the page says "< 10 pers." / "fewer than 10"."""
+    from backend.db import make_engine, make_sessionmaker
+    from frontend.navigation import MONITORING
+    from tests.fixtures.live import octroi
+    from tests.test_dashboard_app import _logged_in, tables
+
+    octroi(live_api.env, "jobs", "run", "drift")
+    engine = make_engine(live_api.env["OCTROI_DATABASE_URL"])
+    try:
+        with make_sessionmaker(engine)() as db:
+            row = _latest(db, "drift")
+            payload = json.loads(json.dumps(row.payload))
+            first = next(r for r in payload["inputs"][:15] if r["kind"] == "number")  # among the rows shown
+            first.update(out_of_range_share=round(1 / payload["rows"], 6))
+            first.pop("out_of_range_suppressed", None)
+            row.payload = payload
+            db.commit()
+            column = first["input"]
+    finally:
+        engine.dispose()
+    at = _logged_in(monkeypatch, live_api, "comex")
+    at.switch_page(MONITORING.file).run()
+    if lang != "fr":
+        at.radio(key="octroi_lang").set_value(lang).run()
+    assert not at.exception, at.exception
+    first_column = "Variable" if lang == "fr" else "Input"
+    drift = next(d for d in tables(at) if d.columns[0] == first_column)
+    source = "Colonne source" if lang == "fr" else "Source column"
+    out_of_range = "Hors plage d'apprentissage" if lang == "fr" else "Outside the training range"
+    [cell] = drift.loc[drift[source] == column, out_of_range]
+    assert cell == ("<\u00a010\u00a0pers." if lang == "fr" else "fewer than 10")
+    captions = "\n".join(c.value for c in at.caption)
+    assert ("de 1 à 9 personnes" if lang == "fr" else "1 to 9 people") in captions
+    if lang == "en":
+        assert "pers." not in "\n".join(drift[out_of_range])
+    octroi(live_api.env, "jobs", "run", "drift")  # the true figures for the next tests
