@@ -361,6 +361,15 @@ def _shadowed(app, follower, client, advisor, raws, route="score"):
         follower.monitor.flush(db)
 
 
+def _champion_and_challenger(app, registered):
+    """v1 promoted, v2 shadowed, the follower synchronised: the app's follower."""
+    registry, v1, v2 = registered
+    _change(app, registry, "promote", v1)
+    _change(app, registry, "shadow", v2)
+    app.state.model_follower.sync()
+    return app.state.model_follower
+
+
 OUTCOMES = ("agreement_rate", "flips_to_refuse", "flips_to_approve", "mean_shift", "mean_abs_shift", "shift_counts")
 
 
@@ -372,11 +381,7 @@ def test_comex_cannot_read_one_applicants_challenger_result_off_two_readings(
     decision (a flip counter +1) and exact probability shift (from the mean). Today's outcomes are
     now withheld until the day is sealed, and a sealed day never changes: applicants reaching it
     late are counted in ``late`` only."""
-    registry, v1, v2 = registered
-    _change(app, registry, "promote", v1)
-    _change(app, registry, "shadow", v2)
-    follower = app.state.model_follower
-    follower.sync()
+    follower = _champion_and_challenger(app, registered)
     advisor = auth_headers("advisor")
 
     _shadowed(app, follower, client, advisor, imported_clients[:11])
@@ -411,11 +416,7 @@ def test_an_applicant_counts_once_a_day_across_routes_and_replicas_and_simulatio
     from backend.clients.service import keyring
     from backend.registry.models import ChallengerSeen
 
-    registry, v1, v2 = registered
-    _change(app, registry, "promote", v1)
-    _change(app, registry, "shadow", v2)
-    follower = app.state.model_follower
-    follower.sync()
+    follower = _champion_and_challenger(app, registered)
     advisor = auth_headers("advisor")
     raw = imported_clients[0]
     _shadowed(app, follower, client, advisor, [raw, raw], "score")

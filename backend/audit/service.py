@@ -847,15 +847,10 @@ def verify_trail(
     return replace(result, unchained_events=unchained, sequencer_lag_seconds=round(lag, 3), warnings=warnings)
 
 
-def _verify_chained(
-    db: Session,
-    signer: CheckpointSigner,
-    retired_keys: Iterable[Ed25519PublicKey] = (),
-    witness: Witness | None = None,
-) -> VerificationResult:
-    public_keys = {key_id_of(key): key for key in retired_keys} | {signer.key_id: signer.public_key}
-    checkpoints = checkpoint_dicts(db)
-    anchors = anchor_dicts(db)
+def _chain_start(db: Session, anchors: list[dict[str, Any]],
+                 public_keys: dict[str, Ed25519PublicKey]) -> tuple[int, str] | VerificationResult:
+    """Where the chain starts (first seq, previous hash): the genesis, or the last purge anchor
+    once every anchor is signed and within its retention; else the failed result to return."""
     for anchor in anchors:
         problem = anchor_problem(anchor, public_keys)
         if problem is not None:
@@ -867,6 +862,22 @@ def _verify_chained(
             f"events before seq {first_seq} are missing and no signed retention purge anchor "
             "accounts for them",
         )
+    return first_seq, genesis
+
+
+def _verify_chained(
+    db: Session,
+    signer: CheckpointSigner,
+    retired_keys: Iterable[Ed25519PublicKey] = (),
+    witness: Witness | None = None,
+) -> VerificationResult:
+    public_keys = {key_id_of(key): key for key in retired_keys} | {signer.key_id: signer.public_key}
+    checkpoints = checkpoint_dicts(db)
+    anchors = anchor_dicts(db)
+    start = _chain_start(db, anchors, public_keys)
+    if isinstance(start, VerificationResult):
+        return start
+    first_seq, genesis = start
     result = verify_chain(
         iter_events(db), checkpoints, public_keys, first_seq=first_seq, genesis_hash=genesis,
     )
@@ -896,17 +907,10 @@ def verify_prefix(
     """
     public_keys = {key_id_of(key): key for key in retired_keys} | {signer.key_id: signer.public_key}
     anchors = anchor_dicts(db)
-    for anchor in anchors:
-        problem = anchor_problem(anchor, public_keys)
-        if problem is not None:
-            return VerificationResult(False, 0, 0, int(anchor["through_seq"]) + 1, problem)
-    first_seq, genesis = _purge_anchor(db, anchors)
-    if genesis is None:
-        return VerificationResult(
-            False, 0, 0, 1,
-            f"events before seq {first_seq} are missing and no signed retention purge anchor "
-            "accounts for them",
-        )
+    start = _chain_start(db, anchors, public_keys)
+    if isinstance(start, VerificationResult):
+        return start
+    first_seq, genesis = start
     head = int(db.scalar(select(func.max(AuditEvent.seq))) or 0)
     following = db.scalar(select(func.min(AuditCheckpoint.seq)).where(AuditCheckpoint.seq > through))
     # The link to the first kept event, and on to the next checkpoint; one past the head stays
