@@ -72,7 +72,17 @@ class BacktestHistoryPoint(BaseModel):
 
 class BandCount(BaseModel):
     band: Annotated[str, Field(title="Band")]
+    """
+    A grade of the PD master scale (A lowest risk ... G highest), or adjacent grades merged ("F-G") when a grade holds 1 to 9 applicants
+    """
     count: Annotated[int, Field(title="Count")]
+    """
+    Applicants in the row: 0 or at least 10
+    """
+    grades: Annotated[list[str] | None, Field(title="Grades")] = None
+    """
+    The grades the row covers, in order (one unless merged)
+    """
     share: Annotated[float, Field(title="Share")]
 
 
@@ -235,7 +245,7 @@ Percentile = TypeAliasType(
     "Percentile", Annotated[float, Field(ge=0.0, le=100.0, title="Percentile")]
 )
 """
-Population percentile of the value, on a 0-100 scale
+Population percentile of the value, on a 0-100 scale: share of the population below it plus half the share equal to it; none for a yes/no
 """
 
 
@@ -248,7 +258,7 @@ class Contribution(BaseModel):
     label: Annotated[str, Field(title="Label")]
     percentile: Annotated[Percentile | None, Field(title="Percentile")] = None
     """
-    Population percentile of the value, on a 0-100 scale
+    Population percentile of the value, on a 0-100 scale: share of the population below it plus half the share equal to it; none for a yes/no
     """
     protected: Annotated[str | None, Field(title="Protected")] = None
     """
@@ -574,6 +584,14 @@ Population percentile, 0-100 scale
 """
 
 
+SameShare = TypeAliasType(
+    "SameShare", Annotated[float, Field(ge=0.0, le=1.0, title="Same Share")]
+)
+"""
+A yes/no (unit flag, no percentile): the share of the population with the same answer (0-1)
+"""
+
+
 class FeatureComparison(BaseModel):
     model_config = ConfigDict(
         extra="allow",
@@ -619,6 +637,14 @@ class FeatureComparison(BaseModel):
     percentile: Annotated[Percentile1 | None, Field(title="Percentile")] = None
     """
     Population percentile, 0-100 scale
+    """
+    quantiles: Annotated[list[float] | None, Field(title="Quantiles")] = None
+    """
+    The population's 101 quantiles (0th to 100th) in the unit the value is shown in (numbers): the percentile of any value is read from them (share below plus half the share equal, linear between quantiles), as the API reads the client's
+    """
+    same_share: Annotated[SameShare | None, Field(title="Same Share")] = None
+    """
+    A yes/no (unit flag, no percentile): the share of the population with the same answer (0-1)
     """
     unit: Annotated[
         Literal["money", "years", "flag", "integer", "number", "category"],
@@ -980,14 +1006,17 @@ class PopulationSample(BaseModel):
 class PortfolioPrevious(BaseModel):
     applicants: Annotated[int, Field(title="Applicants")]
     approval_rate: Annotated[float | None, Field(title="Approval Rate")]
-    approved_credit: Annotated[float, Field(title="Approved Credit")]
+    """
+    Null when a side of the threshold held 1 to 9 applicants
+    """
+    approved_credit: Annotated[float | None, Field(title="Approved Credit")]
     computed_at: Annotated[AwareDatetime, Field(title="Computed At")]
     expected_default_rate_approved: Annotated[
         float | None, Field(title="Expected Default Rate Approved")
     ]
-    expected_loss: Annotated[float, Field(title="Expected Loss")]
+    expected_loss: Annotated[float | None, Field(title="Expected Loss")]
     """
-    As expected_loss, with the same loss given default
+    As expected_loss, with the same loss given default; null when 1 to 9 were approved
     """
     model_version: Annotated[str, Field(title="Model Version")]
 
@@ -995,17 +1024,23 @@ class PortfolioPrevious(BaseModel):
 class PortfolioSummary(BaseModel):
     applicants: Annotated[int, Field(title="Applicants")]
     approval_rate: Annotated[float | None, Field(title="Approval Rate")]
-    approved_credit: Annotated[float, Field(title="Approved Credit")]
+    """
+    Share of applicants below the threshold; null without applicants, or when a side of the threshold holds 1 to 9 applicants (split_withheld): the rate times applicants would give that side's exact count
+    """
+    approved_credit: Annotated[float | None, Field(title="Approved Credit")]
+    """
+    Credit amount over approved applicants; null when 1 to 9 are approved (split_withheld)
+    """
     executive_summary: Annotated[str, Field(title="Executive Summary")]
     expected_default_rate_approved: Annotated[
         float | None, Field(title="Expected Default Rate Approved")
     ]
     """
-    Mean probability among approved
+    Mean probability among approved; null without approved, or when 1 to 9 are (split_withheld)
     """
-    expected_loss: Annotated[float, Field(title="Expected Loss")]
+    expected_loss: Annotated[float | None, Field(title="Expected Loss")]
     """
-    Sum over approved applicants of probability of default x loss given default (lgd) x credit amount (the exposure), in euros
+    Sum over approved applicants of probability of default x loss given default (lgd) x credit amount (the exposure), in euros; null when 1 to 9 are approved (split_withheld)
     """
     freshness: Freshness
     """
@@ -1023,6 +1058,15 @@ class PortfolioSummary(BaseModel):
     The latest earlier run to compare with: another model version, or the same model on a population that changed by at least 10 applicants (never a change of one person); null when there is none
     """
     risk_bands: Annotated[list[BandCount], Field(title="Risk Bands")]
+    """
+    Applicants per grade of the PD master scale, lowest risk first; a grade of 1 to 9 applicants merged with its neighbour grade (the one holding fewer) until every row holds 0 or at least 10
+    """
+    split_withheld: Annotated[
+        Literal["approved", "refused", "both"] | None, Field(title="Split Withheld")
+    ] = None
+    """
+    The side of the threshold holding 1 to 9 applicants (approved, refused or both), whose split is not served: approval_rate is null and, when the approved side is small, so are every figure over the approved (expected default rate, expected loss, approved credit); null otherwise
+    """
     threshold: Annotated[float, Field(title="Threshold")]
 
 
@@ -1073,7 +1117,15 @@ Percentile2 = TypeAliasType(
     "Percentile2", Annotated[float, Field(ge=0.0, le=100.0, title="Percentile")]
 )
 """
-0-100 (single numeric feature)
+0-100 (single numeric feature, not a yes/no): share of the population below the value plus half the share equal to it
+"""
+
+
+SameShare1 = TypeAliasType(
+    "SameShare1", Annotated[float, Field(ge=0.0, le=1.0, title="Same Share")]
+)
+"""
+A yes/no (unit flag) has no percentile: the share of the population with the same answer (0-1)
 """
 
 
@@ -1093,7 +1145,11 @@ class ReasonModel(BaseModel):
     label: Annotated[str, Field(title="Label")]
     percentile: Annotated[Percentile2 | None, Field(title="Percentile")] = None
     """
-    0-100 (single numeric feature)
+    0-100 (single numeric feature, not a yes/no): share of the population below the value plus half the share equal to it
+    """
+    same_share: Annotated[SameShare1 | None, Field(title="Same Share")] = None
+    """
+    A yes/no (unit flag) has no percentile: the share of the population with the same answer (0-1)
     """
     shap: Annotated[float, Field(title="Shap")]
     """
@@ -1321,7 +1377,17 @@ class Score(BaseModel):
 
 
 class ScoreDrift(BaseModel):
-    current_shares: Annotated[list[float], Field(title="Current Shares")]
+    current_shares: Annotated[list[float | None], Field(title="Current Shares")]
+    """
+    Today's share per training decile; null when withheld (current_withheld): never an exact share of fewer than 10 people, nor one that 1 minus the others would give
+    """
+    current_withheld: Annotated[
+        list[Literal["small", "complement"] | None] | None,
+        Field(title="Current Withheld"),
+    ] = None
+    """
+    Per decile, why its current share is null: "small" (1 to 9 people), "complement" (the smallest other deciles, withheld with them until the withheld ones hold at least 10 people, since the shares add up to 1); null when served
+    """
     edges: Annotated[list[float], Field(title="Edges")]
     """
     Inner bin edges of the probability (training deciles)

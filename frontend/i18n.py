@@ -213,6 +213,18 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "form.employed_years": {"fr": "Ancienneté dans l'emploi (années)", "en": "Time in current job (years)"},
     "form.years_value": {"fr": "{years} ans", "en": "{years} years"},
     "form.years_help": {"fr": "En années, entre {low} et {high}.", "en": "In years, between {low} and {high}."},
+    "form.not_employed": {"fr": "Sans emploi (retraité, etc.)", "en": "Not employed (pensioner, etc.)"},
+    "form.not_employed_help": {
+        "fr": "Cochez pour un client sans emploi (retraité, chômeur…) et laissez l'ancienneté vide : "
+              "la banque le code ainsi, et le modèle l'a appris. Laissée vide sans cocher, l'ancienneté est inconnue.",
+        "en": "Tick for a client without a job (pensioner, unemployed…) and leave the time in job empty: "
+              "the bank codes them so, and the model learned it. Left empty and unticked, the time in job is unknown.",
+    },
+    "form.not_employed_value": {"fr": "sans emploi", "en": "not employed"},
+    "form.not_employed_conflict": {
+        "fr": "« Sans emploi » est coché et une ancienneté est saisie : videz l'une ou décochez l'autre",
+        "en": "“Not employed” is ticked and a time in job is typed: clear one or untick the other",
+    },
     "form.required_help": {"fr": "Obligatoire.", "en": "Required."},
     "form.required_note": {
         "fr": "* obligatoire. Les champs laissés vides sont traités comme inconnus par le modèle.",
@@ -247,6 +259,22 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "fr": "Centile dans la population (0 = plus petite valeur, 100 = plus grande)",
         "en": "Percentile in the population (0 = smallest value, 100 = largest)",
     },
+    # One percentile definition everywhere (ml.bundle.percentile_rank): share below + half the ties.
+    "comparison.percentile_axis_rank": {
+        "fr": "Centile dans la population (part en dessous + moitié des ex æquo)",
+        "en": "Population percentile (share below + half of those equal)",
+    },
+    "comparison.radar_note_rank": {
+        "fr": "Chaque ligne situe une valeur parmi la population : la part de la population en dessous, plus la "
+        "moitié de ceux qui ont la même valeur (une valeur partagée par beaucoup se place au milieu d'eux : la plus "
+        "petite valeur, si 80 % des clients l'ont, se lit 40). Le client et les clients similaires sont placés de la même "
+        "façon. Les réponses oui/non ne figurent pas. Une valeur haute n'est ni meilleure ni pire en soi : l'onglet "
+        "« Décision et explication » dit ce qui pèse.",
+        "en": "Each row places a value in the population: the share of the population below it, plus half of those "
+        "with the same value (a value many share sits in their middle: the smallest value, held by "
+        "80% of clients, reads 40). The client and the similar clients are placed the same way. Yes/no answers are left out. "
+        "A high value is neither better nor worse in itself: the 'Decision and explanation' tab says what weighs.",
+    },
     "comparison.population_median": {"fr": "Médiane de la population", "en": "Population median"},
     "comparison.radar_note": {
         "fr": "Chaque ligne situe la valeur du client parmi la population, de la plus petite (0) à la plus grande (100). "
@@ -275,6 +303,31 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "are made; it is a setting of the installation (OCTROI_LGD).",
     },
     "kpi.lgd": {"fr": "Perte en cas de défaut : {lgd}", "en": "Loss given default: {lgd}"},
+    "kpi.withheld": {"fr": "Non publié", "en": "Not published"},
+    "portfolio.split_withheld.approved": {
+        "fr": "Moins de {minimum} demandes seraient accordées : le taux d'accord, le défaut attendu, la perte attendue "
+        "et le crédit accordé ne sont pas publiés, pour ne désigner personne.",
+        "en": "Fewer than {minimum} applications would be approved: the approval rate, expected default, expected "
+        "loss and approved credit are not published, so that no one is singled out.",
+    },
+    "portfolio.split_withheld.refused": {
+        "fr": "Moins de {minimum} demandes seraient refusées : le taux d'accord n'est pas publié, pour ne désigner "
+        "personne.",
+        "en": "Fewer than {minimum} applications would be refused: the approval rate is not published, so that no "
+        "one is singled out.",
+    },
+    "portfolio.split_withheld.both": {
+        "fr": "Moins de {minimum} demandes seraient accordées, et moins de {minimum} refusées : le taux d'accord, le "
+        "défaut attendu, la perte attendue et le crédit accordé ne sont pas publiés, pour ne désigner personne.",
+        "en": "Fewer than {minimum} applications would be approved, and fewer than {minimum} refused: the approval "
+        "rate, expected default, expected loss and approved credit are not published, so that no one is singled out.",
+    },
+    "portfolio.merged_bands": {
+        "fr": "Une classe de moins de {minimum} demandes est regroupée avec sa voisine (par exemple « F-G ») : "
+        "la ligne couvre la plage de défaut des deux.",
+        "en": "A class of fewer than {minimum} applications is merged with its neighbour (for example \"F-G\"): "
+        "the row covers the default range of both.",
+    },
     "portfolio.delta_vs": {"fr": "vs {day}", "en": "vs {day}"},
     "portfolio.previous": {
         "fr": "Variations par rapport au calcul du {ts} (heure de Paris) : modèle {version}, {count} demandes ; "
@@ -1238,6 +1291,15 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "monitoring.score_distribution": {"fr": "Répartition des probabilités", "en": "Distribution of probabilities"},
     "monitoring.score_bins": {"fr": "Déciles de l'apprentissage", "en": "Training deciles"},
     "monitoring.decile": {"fr": "D{n}", "en": "D{n}"},
+    "monitoring.decile_withheld": {"fr": "non publié", "en": "not published"},
+    "monitoring.small_deciles": {
+        "fr": "Aujourd'hui, un décile de 1 à {most} personnes n'est pas publié (« <\u00a0{minimum}\u00a0pers. »), ni "
+        "les plus petits autres déciles qu'il faut taire avec lui (« non publié ») : les parts font 100\u00a0% et "
+        "le reste donnerait sinon le nombre exact.",
+        "en": "Today, a decile of 1 to {most} people is not published (\"fewer than {minimum}\"), nor the smallest "
+        "other deciles withheld with it (\"not published\"): the shares add up to 100% and the rest would "
+        "otherwise give the exact number.",
+    },
     "monitoring.training": {"fr": "Apprentissage", "en": "Training"},
     "monitoring.current": {"fr": "Aujourd'hui", "en": "Today"},
     "monitoring.inputs": {"fr": "Variables les plus instables", "en": "Least stable inputs"},

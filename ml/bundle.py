@@ -37,14 +37,20 @@ Methods
         logit(probability). ``effect`` is the same contribution converted to probability
         points with the secant slope (p - p_ref) / (logit - base_value), where ``p_ref`` =
         ``reference_probability`` = sigmoid(base_value) is the model's reference point: the
-        effects add up to p - reference_probability. ``percentile`` is on the 0-100 scale.
+        effects add up to p - reference_probability. ``percentile`` is on the 0-100 scale
+        (``percentile_rank``: share below plus half the share equal), None for a yes/no;
+        ``reasons`` (what may be told to the client) also carry ``same_share`` for a yes/no
+        (0-1: the population with the same answer). Values are shown as the labels read them:
+        the durations of ``ml.features.DISPLAY_NEGATED`` as positive days since (the model's
+        inputs and SHAP values are unchanged).
     ``score_and_explain(raw, top, lang)`` -> (score frame, explanations) from one
         ``pred_contrib`` pass: what a "score + explain" request should call.
     ``score_one(record)`` / ``score_and_explain_one(record, top, lang)`` -> the same for one
         client given as a mapping of raw columns (None = missing), without pandas: a score
         dict of Python values and one explanation. Every one-client request uses these.
     ``compare(raw, features=None)`` -> per row {features: [{feature, label, kind, value,
-        percentile, atypical, hist_edges, hist_defaulters, hist_repaid,
+        percentile, atypical, quantiles (the 101 population quantiles in the shown unit, for
+        ``percentile_rank``), same_share (yes/no), hist_edges, hist_defaulters, hist_repaid,
         default_rate_by_bin, median_defaulters, median_repaid} (numbers) or {levels,
         counts, default_rate, level_share} (categories)], atypical_features, atypicality}.
         ``atypicality`` = share of the client's known numeric features outside the
@@ -79,11 +85,13 @@ import pandas as pd
 
 from ml.features import (
     CATEGORICAL_FEATURES,
+    DISPLAY_NEGATED,
     EXT_SOURCES,
     FEATURE_NAMES,
     FEATURE_SOURCES,
     build_matrix,
     build_row_values,
+    display_value,
     value_unit,
 )
 from ml.grades import (
@@ -199,11 +207,66 @@ def _nan_to_none(obj: Any) -> Any:
     return obj
 
 
-def _percentile(quantiles: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Population percentile (0-100) of each value from the 101 stored quantiles."""
-    left = np.searchsorted(quantiles, values, side="left")
-    right = np.searchsorted(quantiles, values, side="right")
-    return np.clip((left + right) / 2.0 - 0.5, 0.0, 100.0)
+def percentile_rank(quantiles: list[float], value: float) -> float:
+    """The population percentile (0-100) of ``value``: the share of the population strictly
+    below it plus half the share equal to it (the mid-rank), read from the stored quantiles
+    ``q_0 .. q_n`` (``q_k`` = ``np.percentile(population, 100 k / n)``, n = 100 in a bundle):
+
+    - below ``q_0`` 0, above ``q_n`` 100;
+    - equal to ``q_a .. q_b`` (a value many people share, or a single quantile when a = b):
+      the middle of them, ``100 (a + b) / 2n``; the population's smallest value reads 0 only
+      when few people share it (0 relatives in default, held by 87 %, reads 43.5);
+    - strictly between ``q_k`` and ``q_k+1``: linear between them, the exact inverse of the
+      quantiles (``np.percentile`` interpolates linearly).
+
+    The same definition for every number an answer places on a 0-100 scale (the client's
+    value, the similar clients' median on the dashboard), and symmetric: the percentile of
+    ``-v`` among the negated quantiles is 100 minus that of ``v``."""
+    n = len(quantiles) - 1
+    left = bisect_left(quantiles, value)
+    right = bisect_right(quantiles, value)
+    if n <= 0:
+        return 50.0
+    if right > left:
+        return 100.0 * (left + right - 1) / (2.0 * n)
+    if left == 0:
+        return 0.0
+    if left > n:
+        return 100.0
+    low, high = quantiles[left - 1], quantiles[left]
+    return 100.0 * (left - 1 + (value - low) / (high - low)) / n
+
+
+def _display_quantiles(name: str, quantiles: list[float]) -> list[float]:
+    """The stored quantiles of a feature in the unit its answers show (ascending)."""
+    if name in DISPLAY_NEGATED:
+        return [0.0 - q for q in reversed(quantiles)]
+    return list(quantiles)
+
+
+def _display_histogram(name: str, ref: dict[str, Any]) -> dict[str, Any]:
+    """The population's histogram and medians of a feature in the unit its answers show: the
+    negated durations mirrored (edges negated and reversed, bins reversed)."""
+    keys = ("hist_edges", "hist_defaulters", "hist_repaid", "default_rate_by_bin")
+    out: dict[str, Any] = {key: ref.get(key) for key in keys}
+    out.update(median_defaulters=ref.get("median_defaulters"), median_repaid=ref.get("median_repaid"))
+    if name in DISPLAY_NEGATED:
+        for key in keys:
+            if out[key] is not None:
+                out[key] = list(reversed(out[key]))
+        if out["hist_edges"] is not None:
+            out["hist_edges"] = [0.0 - e for e in out["hist_edges"]]
+        for key in ("median_defaulters", "median_repaid"):
+            out[key] = display_value(name, out[key])
+    return out
+
+
+def _display_summary(name: str, summary: dict[str, Any]) -> dict[str, Any]:
+    """A prototype's summary of a feature in the unit its answers show (a copy when changed)."""
+    if name not in DISPLAY_NEGATED:
+        return summary
+    return {**summary, "median": display_value(name, summary.get("median")),
+            "q25": display_value(name, summary.get("q75")), "q75": display_value(name, summary.get("q25"))}
 
 
 _C_API_PREDICT_NORMAL = 0  # LightGBM's c_api.h
@@ -334,7 +397,14 @@ class ModelBundle:
         self._quantiles = {
             n: np.asarray(self.population["features"][n]["quantiles"], dtype=np.float64) for n in self._numeric
         }
-        self._quantile_lists = {n: q.tolist() for n, q in self._quantiles.items()}
+        # Percentiles are of the value as shown (positive days since for DISPLAY_NEGATED).
+        self._quantile_lists = {n: _display_quantiles(n, q.tolist()) for n, q in self._quantiles.items()}
+        # A yes/no has no percentile: its sentences give the share with the same answer.
+        self._flags = frozenset(n for n in self.feature_names if value_unit(n) == "flag")
+        self._yes_share = {
+            n: float(self.population["features"][n]["mean"]) for n in self._flags
+            if self.population["features"][n].get("mean") is not None
+        }
         self._p01 = np.array([self._quantiles[n][1] for n in self._numeric])
         self._p99 = np.array([self._quantiles[n][99] for n in self._numeric])
         # input_hash's canonical JSON in pieces: '"NAME":' already encoded, in sorted order.
@@ -617,7 +687,7 @@ class ModelBundle:
         contributions = []
         for j, shap in zip(picked.tolist(), row_shap[picked].tolist(), strict=True):
             name = names[j]
-            value = row_x[j]
+            value = display_value(name, row_x[j])
             contributions.append(
                 {
                     "feature": name,
@@ -661,14 +731,16 @@ class ModelBundle:
             members, at = self._reason_members[g]
             single = members[0] if len(members) == 1 else None
             shap = grouped_list[g]
+            value = display_value(single, x[at]) if single else None
             out.append(
                 {
                     "key": key,
                     "label": labels[single] if single else REASON_FAMILY_LABELS[key][lang],
                     "features": list(members),
-                    "value": _decode(single, x[at]) if single else None,
+                    "value": _decode(single, value) if single else None,
                     "unit": value_unit(single) if single else None,
-                    "percentile": self._percentile_of(single, x[at]) if single else None,
+                    "percentile": self._percentile_of(single, value) if single else None,
+                    "same_share": self._same_share(single, value) if single else None,
                     "shap": shap,
                     "effect": shap * slope,
                 }
@@ -677,12 +749,20 @@ class ModelBundle:
 
     # ------------------------------------------------------------------ population
     def _percentile_of(self, name: str, value: float) -> float | None:
+        """:func:`percentile_rank` of a value as shown (``ml.features.display_value``); None
+        for a yes/no (a percentile of a flag means nothing), a category or a missing value."""
         q = self._quantile_lists.get(name)
-        if q is None or value is None or value != value:
+        if q is None or value is None or value != value or name in self._flags:
             return None
-        # bisect on the stored quantiles as a list: the positions np.searchsorted gives
-        # (left/right, see ``_percentile``) without building arrays for one value.
-        return min(max((bisect_left(q, value) + bisect_right(q, value)) / 2.0 - 0.5, 0.0), 100.0)
+        # bisect on the stored quantiles as a list of floats: no array for one value.
+        return percentile_rank(q, value)
+
+    def _same_share(self, name: str, value: float) -> float | None:
+        """For a yes/no: the share of the population (0-1) with the same answer; else None."""
+        yes = self._yes_share.get(name)
+        if yes is None or value is None or value != value:
+            return None
+        return yes if value else 1.0 - yes
 
     def _atypicality(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         values = x[:, self._numeric_idx]
@@ -707,13 +787,14 @@ class ModelBundle:
             for name in features:
                 j = self.feature_names.index(name)
                 ref = self.population["features"][name]
-                value = x[i, j]
+                value = float(x[i, j])
+                shown = display_value(name, value)
                 entry: dict[str, Any] = {
                     "feature": name,
                     "label_fr": labels[0][name],
                     "label_en": labels[1][name],
                     "kind": ref["kind"],
-                    "value": _decode(name, value),
+                    "value": _decode(name, shown),
                     "unit": value_unit(name),
                     "missing_rate": ref["missing_rate"],
                 }
@@ -731,20 +812,20 @@ class ModelBundle:
                         atypical=bool(share is not None and share < 0.01),
                     )
                 else:
-                    pct = self._percentile_of(name, value)
+                    pct = self._percentile_of(name, shown)
                     q = ref.get("quantiles")
                     atypical = bool(q is not None and not np.isnan(value) and (value < q[1] or value > q[99]))
+                    # Everything in the unit the value is shown in (DISPLAY_NEGATED mirrored).
+                    shown_q = self._quantile_lists.get(name)
                     entry.update(
                         percentile=pct,
                         atypical=atypical,
-                        p01=None if q is None else q[1],
-                        p99=None if q is None else q[99],
-                        hist_edges=ref.get("hist_edges"),
-                        hist_defaulters=ref.get("hist_defaulters"),
-                        hist_repaid=ref.get("hist_repaid"),
-                        default_rate_by_bin=ref.get("default_rate_by_bin"),
-                        median_defaulters=ref.get("median_defaulters"),
-                        median_repaid=ref.get("median_repaid"),
+                        p01=None if shown_q is None else shown_q[1],
+                        p99=None if shown_q is None else shown_q[99],
+                        # The page places the similar clients' median with percentile_rank on these.
+                        quantiles=None if shown_q is None else list(shown_q),
+                        same_share=self._same_share(name, value),
+                        **_display_histogram(name, ref),
                     )
                 rows.append(entry)
             out.append(
@@ -770,14 +851,14 @@ class ModelBundle:
             for idx, d in zip(indices[i], distances[i], strict=True):
                 item = self.prototypes.items[idx]
                 chosen.append({"size": item["size"], "default_rate": item["default_rate"], "distance": float(d),
-                               "features": item["features"]})  # fmt: skip
+                               "features": {n: _display_summary(n, v) for n, v in item["features"].items()}})  # fmt: skip
             sizes = np.array([c["size"] for c in chosen])
             rates = np.array([c["default_rate"] for c in chosen])
             out.append(
                 {
                     "features": list(names),
                     # The client's own values beside the groups' medians and modes.
-                    "client": {n: _decode(n, x[i, self.feature_names.index(n)]) for n in names},
+                    "client": {n: _decode(n, display_value(n, float(x[i, self.feature_names.index(n)]))) for n in names},
                     "units": {n: value_unit(n) for n in names},
                     "prototypes": chosen,
                     # Size-weighted: the default rate of all the people in these groups.
@@ -809,7 +890,7 @@ class ModelBundle:
         idx = np.sort(rng.choice(len(items), size=min(n, len(items)), replace=False))
         return {
             "features": names,
-            "rows": [[items[i]["features"][f]["median"] for f in names] for i in idx],
+            "rows": [[display_value(f, items[i]["features"][f]["median"]) for f in names] for i in idx],
             "size": [int(items[i]["size"]) for i in idx],
             "default_rate": [float(items[i]["default_rate"]) for i in idx],
         }
@@ -891,13 +972,19 @@ def _explanation_text(e: dict[str, Any], threshold: float, lang: str) -> str:
     for c in top:
         # A family (several features) has no single value to quote.
         value = "" if len(c["features"]) > 1 else " = " + format_value(c["value"], lang, c["unit"])
-        pct = c["percentile"]
+        # A yes/no has no percentile: the share of the population with the same answer.
+        pct, same = c["percentile"], c.get("same_share")
         if lang == "fr":
-            where = f", {pct:.0f}e centile de la population" if pct is not None else ""
+            rank = f"{pct:.0f}" if pct is not None else ""
+            where = f", {rank}{'er' if rank == '1' else 'e'} centile de la population" if pct is not None else ""
+            if same is not None:
+                where = f", même réponse que {_pct_fr(same, 0)} de la population"
             verb = "augmente" if c["shap"] > 0 else "réduit"
             parts.append(f"{c['label']}{value}{where} : {verb} le risque ({_points(c['effect'], lang)})")
         else:
             where = f", population percentile {pct:.0f}" if pct is not None else ""
+            if same is not None:
+                where = f", the same answer as {100 * same:.0f}% of the population"
             verb = "raises" if c["shap"] > 0 else "lowers"
             parts.append(f"{c['label']}{value}{where}: {verb} the risk ({_points(c['effect'], lang)})")
     # The model recommends, the advisor decides: never "application refused". Enough decimals

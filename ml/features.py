@@ -102,6 +102,23 @@ def value_unit(feature: str) -> str:
     return FEATURE_UNITS.get(feature, "number")
 
 
+# Durations the bank's file counts as negative days before the application and the model
+# reads as they are (its inputs never change for display). Every answer shows them as the
+# positive number of days since (``display_value``), with the percentile of that positive
+# duration, the histograms mirrored: "ID document issued 136 days ago" is near the bottom of
+# the scale, not at its 100th percentile. AGE_YEARS/YEARS_EMPLOYED are converted in the model
+# itself (they replace DAYS_BIRTH/DAYS_EMPLOYED); these three are a display-side transform.
+DISPLAY_NEGATED: frozenset[str] = frozenset(("DAYS_REGISTRATION", "DAYS_ID_PUBLISH", "DAYS_LAST_PHONE_CHANGE"))
+
+
+def display_value(feature: str, value: Any) -> Any:
+    """A model feature's value as the answers show it: the positive days since for the
+    :data:`DISPLAY_NEGATED` durations (0 not -0), anything else unchanged."""
+    if feature in DISPLAY_NEGATED and isinstance(value, int | float) and not isinstance(value, bool):
+        return 0.0 - value
+    return value
+
+
 # The raw columns the model reads: all 120 application columns.
 INPUT_COLUMNS: list[str] = list(APPLICATION_COLUMNS)
 _CODES: dict[str, dict[str, float]] = {

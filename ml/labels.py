@@ -119,15 +119,33 @@ def _all_labels() -> dict[str, tuple[str, str]]:
 LABELS: dict[str, tuple[str, str]] = _all_labels()
 
 
+# The model features whose answers show the positive days since (``ml.features.DISPLAY_NEGATED``):
+# their label as a feature, beside that positive value and its percentile. ``label`` keeps the
+# raw column's label (an input typed as negative days says so).
+FEATURE_LABELS: dict[str, tuple[str, str]] = {
+    "DAYS_REGISTRATION": ("Ancienneté de l'enregistrement (jours)", "Days since registration change"),
+    "DAYS_ID_PUBLISH": ("Ancienneté de la pièce d'identité (jours)", "Days since ID document change"),
+    "DAYS_LAST_PHONE_CHANGE": ("Jours depuis le changement de téléphone", "Days since phone change"),
+}
+
+
 def label(name: str, lang: str = "fr") -> str:
+    """A raw column's (or feature's) label, as the bank's file holds the value."""
     fr, en = LABELS.get(name, (name, name))
     return en if lang == "en" else fr
 
 
+def feature_label(name: str, lang: str = "fr") -> str:
+    """A model feature's label as the answers show its value (explanations, comparisons)."""
+    fr, en = FEATURE_LABELS.get(name) or LABELS.get(name, (name, name))
+    return en if lang == "en" else fr
+
+
 def labels_for(names: list[str], lang: str = "fr") -> dict[str, str]:
+    """Model features' labels (:func:`feature_label`) in ``lang``."""
     if lang not in ("fr", "en"):
         raise ValueError("lang must be 'fr' or 'en'")
-    return {name: label(name, lang) for name in names}
+    return {name: feature_label(name, lang) for name in names}
 
 
 # Category levels as the bank's data spells them -> words in each language. The dashboard

@@ -286,6 +286,34 @@ def protected_input(row: Mapping[str, Any], rows: int, min_cell: int = MIN_CELL)
     return out
 
 
+# Why a score decile's current share is not served (``protected_score``).
+SMALL = "small"  # 1 to MIN_CELL - 1 people
+COMPLEMENT = "complement"  # withheld with the small ones: the shares add up to 1
+
+
+def protected_score(score: Mapping[str, Any], rows: int, min_cell: int = MIN_CELL) -> dict[str, Any]:
+    """A drift report's score block as it may be served, also when it was stored before: the
+    current share of a training decile held by 1 to ``min_cell - 1`` people is None
+    (``current_withheld`` says ``"small"``, as ``served_share`` does for an input). The shares
+    add up to 1, so one withheld share is 1 minus the others: the smallest other deciles are
+    withheld with them (``"complement"``) until the withheld ones hold ``min_cell`` people or
+    more (``ml.disclosure.pooled_cells``). Counts are read back from the shares and ``rows``.
+    Idempotent: a block that says what it withheld is served as is."""
+    out = dict(score)
+    if "current_withheld" in out or not rows:
+        out.setdefault("current_withheld", [None] * len(out["current_shares"]))
+        return out
+    shares: list[float | None] = list(out["current_shares"])
+    counts = [round(share * rows) for share in shares]
+    _, pooled = pooled_cells(counts, min_cell)
+    withheld: list[str | None] = [None] * len(shares)
+    for i in pooled:
+        withheld[i] = SMALL if counts[i] < min_cell else COMPLEMENT
+        shares[i] = None
+    out["current_shares"], out["current_withheld"] = shares, withheld
+    return out
+
+
 def drift_report(
     reference: Mapping[str, Any], counts: Mapping[str, Any], previous: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -341,7 +369,8 @@ def drift_report(
     return {
         "rows": rows,
         "thresholds": {"watch": WATCH, "act": ACT},
-        "score": {
+        # Deciles of 1 to MIN_CELL - 1 people, and the smallest others with them, not served.
+        "score": protected_score({
             "psi": round(score_psi, 6),
             "psi_previous_period": None if score_prev is None else round(score_prev, 6),
             "status": status(max(score_psi, score_prev or 0.0)),
@@ -351,7 +380,7 @@ def drift_report(
             "mean_probability_training": reference["score"]["mean"],
             "mean_probability": round(counts["score_sum"] / rows, 6),
             "expected_auc": _round(expected_auc(counts["score_moments"])),
-        },
+        }, rows),
         "inputs": inputs,
         "alerts": alerts,
         "level": level,

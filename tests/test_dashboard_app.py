@@ -584,7 +584,7 @@ def test_what_if_and_new_applicant_forms_show_a_new_score(monkeypatch, live_api:
     assert any("Valeurs à corriger" in e.value and "Annuité du prêt" in e.value
                and "est pas entre 1 et 1\u202f000\u202f000" in e.value for e in at.error), \
         [e.value for e in at.error]
-    assert not any("Décision" in s.value for s in at.success)
+    assert not any("Recommandation du modèle" in s.value for s in at.success)
     at.text_input(key="applicant_AMT_ANNUITY.fr").input("9000")
     # So is the contract type: never missing in training, "unknown" lowered most applicants' risk.
     next(b for b in at.button if b.label == "Évaluer la demande").click().run()
@@ -599,7 +599,7 @@ def test_what_if_and_new_applicant_forms_show_a_new_score(monkeypatch, live_api:
     # And what the form does not ask, counted: the score of a new applicant is indicative.
     assert re.search(r"Inconnues aussi.*: \d+ variables que le formulaire ne demande pas \(dont [^_]+\)\. "
                      r"Ce score est indicatif\.", unlearned[0]), unlearned[0]
-    assert any("Décision" in s.value for s in [*at.success, *at.error])
+    assert any("Recommandation du modèle" in s.value for s in [*at.success, *at.error])
 
 
 def test_a_what_if_sends_only_what_the_advisor_changed_even_for_a_pensioner(

@@ -332,3 +332,144 @@ def test_the_monitoring_page_shows_small_shares_as_fewer_than_ten(monkeypatch, l
     if lang == "en":
         assert "pers." not in "\n".join(drift[out_of_range])
     octroi(live_api.env, "jobs", "run", "drift")  # the true figures for the next tests
+
+
+# ----------------------------------------------------------------------------- risk bands, split, score deciles
+
+
+def _bands(counts: list[int]) -> list[dict]:
+    return [{"band": g, "count": c, "share": 0.0} for g, c in zip("ABCDEFG", counts, strict=True)]
+
+
+@pytest.mark.parametrize("counts", [
+    [100, 0, 50, 40, 20, 8, 3], [3, 50, 50, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0], [5, 0, 0, 0, 0, 0, 3],
+    [9, 9, 9, 9, 9, 9, 9], [10, 10, 10, 10, 10, 10, 10], [400, 1, 400, 2, 400, 0, 1],
+])
+def test_a_risk_grade_of_one_to_nine_is_merged_with_its_neighbour_grade(counts):
+    from backend.portfolio.service import disclosed_bands
+
+    n = sum(counts)
+    served = disclosed_bands(_bands(counts), n)
+    assert sum(r["count"] for r in served) == n  # nothing left to subtract from the total
+    if n >= MIN_CELL:
+        assert all(r["count"] == 0 or r["count"] >= MIN_CELL for r in served), served
+    # Adjacent grades, in order, each once: every row a range of the master scale.
+    assert [g for r in served for g in r["grades"]] == list("ABCDEFG")
+    for row in served:
+        assert row["band"] == (row["grades"][0] if len(row["grades"]) == 1 else f"{row['grades'][0]}-{row['grades'][-1]}")
+        assert row["count"] == sum(c for g, c in zip("ABCDEFG", counts, strict=True) if g in row["grades"])
+    assert disclosed_bands(served, n) == served  # idempotent
+
+
+def test_the_portfolio_s_bands_and_summary_never_name_a_grade_of_three():
+    p = np.concatenate([np.full(100, 0.005), np.full(50, 0.03), np.full(40, 0.06), np.full(20, 0.1),
+                        np.full(8, 0.2), np.full(3, 0.5)])  # grade G holds 3
+    stored = compute_aggregates(_population(p), p, 0.6, "v-test")["summary"]
+    assert stored["risk_bands"][-1] == {"band": "G", "count": 3, "share": pytest.approx(3 / len(p), abs=1e-6)}
+    served = with_lgd(stored, 0.45)
+    assert [(b["band"], b["count"]) for b in served["risk_bands"]][-1] == ("F-G", 11)
+    from backend.portfolio.service import executive_summary
+
+    assert "Highest risk band present: F-G (very high risk to critical risk)." in executive_summary(served, "en")
+    assert "Bande de risque la plus élevée représentée : F-G" in executive_summary(served, "fr")
+    assert "present: F-G (" in executive_summary(stored, "en")  # the stored grades are read merged too
+
+
+@pytest.mark.parametrize(("approved", "withheld"), [
+    (0, None), (3, "approved"), (9, "approved"), (10, None), (30, None), (31, "refused"), (37, "refused"), (40, None),
+])
+def test_the_approval_rate_is_withheld_when_a_side_of_the_threshold_holds_one_to_nine(approved, withheld):
+    from backend.portfolio.service import executive_summary
+
+    n = 40
+    p = np.concatenate([np.full(approved, 0.05), np.full(n - approved, 0.5)])
+    stored = compute_aggregates(_population(p), p, 0.3, "v-test")["summary"]
+    served = with_lgd(stored, 0.45)
+    assert served["split_withheld"] == withheld
+    if withheld is None:
+        assert served["approval_rate"] == pytest.approx(approved / n)
+    else:
+        assert served["approval_rate"] is None
+        assert all(served[key] is None for key in ("expected_default_rate_approved", "expected_loss", "approved_credit")) \
+            == (withheld == "approved")
+        assert "would be approved at" not in executive_summary(served, "en")
+        assert f"fewer than {MIN_CELL} would be {withheld}" in executive_summary(served, "en")
+        assert "le taux d'accord n'est pas publié" in executive_summary(served, "fr")
+        # The histogram agrees: no bin of the small side on its own.
+        assert all(c == 0 or c >= MIN_CELL for c in served["histogram"]["counts"])
+    assert with_lgd({**stored, **{k: served[k] for k in ("approval_rate", "split_withheld")}}, 0.45)["split_withheld"] \
+        == withheld  # idempotent
+
+
+def _score_report(n: int, scores: np.ndarray) -> dict:
+    reference = _reference()
+    rng = np.random.default_rng(3)
+    raw = pd.DataFrame({"AMT_INCOME_TOTAL": rng.uniform(60_000, 140_000, n),
+                        "ORGANIZATION_TYPE": rng.choice(["School", "Medicine"], n)})
+    return monitoring.drift_report(reference, monitoring.count_partition(reference, raw, scores))
+
+
+def _check_deciles(score: dict, rows: int) -> None:
+    shares, withheld = score["current_shares"], score["current_withheld"]
+    assert len(withheld) == len(shares)
+    for share, why in zip(shares, withheld, strict=True):
+        assert (share is None) == (why is not None)
+        assert share is None or share == 0 or round(share * rows) >= MIN_CELL
+    # What 1 minus the served shares gives is 0 or a group of at least MIN_CELL people.
+    left = rows - sum(round(s * rows) for s in shares if s is not None)
+    assert left == 0 or left >= MIN_CELL
+
+
+def test_a_score_decile_of_one_to_nine_people_is_withheld_with_the_smallest_others():
+    reference = _reference()
+    edges = reference["score"]["edges"]
+    # 40 people in the first decile, 30 in the fifth, 3 in the last.
+    scores = np.concatenate([np.full(40, edges[0] / 2), np.full(30, (edges[3] + edges[4]) / 2),
+                             np.full(3, (edges[-1] + 1) / 2)])
+    report = _score_report(len(scores), scores)
+    score = report["score"]
+    _check_deciles(score, report["rows"])
+    assert score["current_withheld"][-1] == "small" and score["current_withheld"][4] == "complement"
+    assert score["current_shares"][0] == pytest.approx(40 / 73, abs=1e-6)
+    served = DriftReport(**_served(report))
+    assert served.score.current_shares == score["current_shares"]
+
+
+def test_a_score_distribution_stored_before_is_served_without_its_small_deciles():
+    p = np.random.default_rng(4).uniform(0, 1, 600)
+    report = _score_report(600, p)
+    assert not any(report["score"]["current_withheld"])
+    legacy = {**report, "score": {k: v for k, v in report["score"].items() if k != "current_withheld"}}
+    legacy["score"]["current_shares"] = [round(c / 600, 6) for c in [100, 100, 100, 100, 100, 50, 40, 5, 3, 2]]
+    served = DriftReport(**_served(legacy)).model_dump()
+    _check_deciles(served["score"], 600)
+    assert served["score"]["current_withheld"][-3:] == ["small"] * 3 and served["score"]["current_shares"][:7] == \
+        legacy["score"]["current_shares"][:7]
+    assert DriftReport(**_served(served)).model_dump()["score"] == served["score"]  # idempotent
+
+
+def test_the_api_serves_merged_bands_and_withholds_a_small_side_also_for_results_stored_before(
+    app, client, auth_headers, imported_clients, run_jobs, settings
+):
+    run_jobs(settings, "portfolio")
+    comex = auth_headers("comex")
+    body = client.get(f"{API}/portfolio/summary", headers=comex, params={"lang": "en"}).json()
+    assert all(b["count"] == 0 or b["count"] >= MIN_CELL for b in body["risk_bands"])
+    assert sum(b["count"] for b in body["risk_bands"]) == body["applicants"]
+    with app.state.sessionmaker() as db:
+        portfolio = _latest(db, "portfolio")
+        summary = portfolio.payload["summary"]
+        n = summary["applicants"]
+        bands = [{"band": g, "count": c, "share": round(c / n, 6)}
+                 for g, c in zip("ABCDEFG", [n - 3 - 40, 10, 10, 10, 10, 0, 3], strict=True)]
+        portfolio.payload = {**portfolio.payload, "summary": {
+            **summary, "risk_bands": bands, "approval_rate": round((n - 4) / n, 6)}}  # 4 refused
+        db.commit()
+    body = client.get(f"{API}/portfolio/summary", headers=comex, params={"lang": "en"}).json()
+    # G's 3 with E's 10 (F is empty, between them): "E-G", 13.
+    assert [(b["band"], b["grades"], b["count"]) for b in body["risk_bands"]][-1] == ("E-G", ["E", "F", "G"], 13)
+    assert all(b["count"] == 0 or b["count"] >= MIN_CELL for b in body["risk_bands"])
+    assert body["risk_bands"][-1]["band"].endswith("-G")
+    assert body["approval_rate"] is None and body["split_withheld"] == "refused"
+    assert body["expected_loss"] is not None and "would be approved at" not in body["executive_summary"]
+    assert "Highest risk band present: " + body["risk_bands"][-1]["band"] in body["executive_summary"]

@@ -65,7 +65,8 @@ class Contribution(BaseModel):
     value: Any = None
     unit: Unit = Field(description=UNIT_DESCRIPTION)
     percentile: float | None = Field(
-        default=None, ge=0, le=100, description="Population percentile of the value, on a 0-100 scale"
+        default=None, ge=0, le=100, description="Population percentile of the value, on a 0-100 scale: share of the "
+        "population below it plus half the share equal to it; none for a yes/no"
     )
     shap: float = Field(description="Contribution in log-odds")
     effect: float = Field(
@@ -88,7 +89,15 @@ class Reason(BaseModel):
     features: list[str] = Field(description="The model features this reason sums")
     value: Any = Field(default=None, description="The client's value (single-feature reasons only)")
     unit: Unit | None = Field(default=None, description=UNIT_DESCRIPTION + " (single-feature reasons only)")
-    percentile: float | None = Field(default=None, ge=0, le=100, description="0-100 (single numeric feature)")
+    percentile: float | None = Field(
+        default=None, ge=0, le=100,
+        description="0-100 (single numeric feature, not a yes/no): share of the population below the value plus "
+        "half the share equal to it",
+    )
+    same_share: float | None = Field(
+        default=None, ge=0, le=1,
+        description="A yes/no (unit flag) has no percentile: the share of the population with the same answer (0-1)",
+    )
     shap: float = Field(description="Summed contribution in log-odds")
     effect: float = Field(description="Summed contribution in probability (0-1 scale)")
 
@@ -131,6 +140,16 @@ class FeatureComparison(BaseModel):
     levels: list[str] | None = Field(default=None, description="Category levels (categories)")
     counts: list[int] | None = Field(default=None, description="Population count per level (categories)")
     default_rate: list[float | None] | None = Field(default=None, description="Default rate per level (categories)")
+    quantiles: list[float] | None = Field(
+        default=None,
+        description="The population's 101 quantiles (0th to 100th) in the unit the value is shown in (numbers): "
+        "the percentile of any value is read from them (share below plus half the share equal, linear between "
+        "quantiles), as the API reads the client's",
+    )
+    same_share: float | None = Field(
+        default=None, ge=0, le=1, description="A yes/no (unit flag, no percentile): the share of the population "
+        "with the same answer (0-1)",
+    )
     hist_edges: list[float] | None = Field(default=None, description="Histogram bin edges (numbers)")
     hist_defaulters: list[int] | None = Field(default=None, description="Defaulters per bin (numbers)")
     hist_repaid: list[int] | None = Field(default=None, description="Repaid clients per bin (numbers)")

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, computed_field, model_validator
 
 from ml.disclosure import MIN_CELL
 from ml.labels import label
-from ml.monitoring import protected_input
+from ml.monitoring import protected_input, protected_score
 
 Level = Literal["ok", "watch", "act"]
 
@@ -46,7 +46,14 @@ class ScoreDrift(BaseModel):
     status: Level | Literal["unknown"]
     edges: list[float] = Field(description="Inner bin edges of the probability (training deciles)")
     reference_shares: list[float]
-    current_shares: list[float]
+    current_shares: list[float | None] = Field(
+        description="Today's share per training decile; null when withheld (current_withheld): never an exact "
+                    "share of fewer than 10 people, nor one that 1 minus the others would give")
+    current_withheld: list[Literal["small", "complement"] | None] = Field(
+        default_factory=list,
+        description='Per decile, why its current share is null: "small" (1 to 9 people), "complement" (the '
+                    "smallest other deciles, withheld with them until the withheld ones hold at least 10 people, "
+                    "since the shares add up to 1); null when served")
     mean_probability_training: float | None
     mean_probability: float
     expected_auc: float | None = Field(
@@ -119,11 +126,15 @@ class DriftReport(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _small_shares(cls, data: Any) -> Any:
-        """Every input's shares as they may be served (``ml.monitoring.protected_input``), also
+        """Every input's shares and the score's deciles as they may be served (``ml.monitoring.protected_input``), also
         for a report stored before shares of fewer than 10 people were suppressed."""
         if isinstance(data, dict) and isinstance(data.get("inputs"), list) and data.get("rows"):
             data = {**data, "inputs": [protected_input(row, data["rows"]) if isinstance(row, dict) else row
                                        for row in data["inputs"]]}
+        # The score's deciles likewise (``ml.monitoring.protected_score``).
+        if isinstance(data, dict) and isinstance(data.get("score"), dict) and data.get("rows") \
+                and isinstance(data["score"].get("current_shares"), list):
+            data = {**data, "score": protected_score(data["score"], data["rows"])}
         return data
 
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from backend.monitoring.schemas import Freshness
 
+SplitWithheld = Literal["approved", "refused", "both"]
 SegmentBy = Literal["contract_type", "gender", "age_band", "income_type", "education", "family_status"]
 
 
@@ -24,8 +25,11 @@ class Histogram(BaseModel):
 
 
 class BandCount(BaseModel):
-    band: str
-    count: int
+    band: str = Field(description='A grade of the PD master scale (A lowest risk ... G highest), or adjacent grades '
+                                  'merged ("F-G") when a grade holds 1 to 9 applicants')
+    grades: list[str] = Field(default_factory=list,
+                              description="The grades the row covers, in order (one unless merged)")
+    count: int = Field(description="Applicants in the row: 0 or at least 10")
     share: float
 
 
@@ -35,25 +39,38 @@ class PortfolioPrevious(BaseModel):
     computed_at: datetime
     model_version: str
     applicants: int
-    approval_rate: float | None
+    approval_rate: float | None = Field(description="Null when a side of the threshold held 1 to 9 applicants")
     expected_default_rate_approved: float | None
-    expected_loss: float = Field(description="As expected_loss, with the same loss given default")
-    approved_credit: float
+    expected_loss: float | None = Field(
+        description="As expected_loss, with the same loss given default; null when 1 to 9 were approved")
+    approved_credit: float | None
 
 
 class PortfolioSummary(BaseModel):
     model_version: str
     applicants: int
     threshold: float
-    approval_rate: float | None
-    expected_default_rate_approved: float | None = Field(description="Mean probability among approved")
-    expected_loss: float = Field(
+    approval_rate: float | None = Field(
+        description="Share of applicants below the threshold; null without applicants, or when a side of the "
+                    "threshold holds 1 to 9 applicants (split_withheld): the rate times applicants would give "
+                    "that side's exact count")
+    split_withheld: SplitWithheld | None = Field(
+        default=None,
+        description="The side of the threshold holding 1 to 9 applicants (approved, refused or both), whose split "
+                    "is not served: approval_rate is null and, when the approved side is small, so are every figure "
+                    "over the approved (expected default rate, expected loss, approved credit); null otherwise")
+    expected_default_rate_approved: float | None = Field(
+        description="Mean probability among approved; null without approved, or when 1 to 9 are (split_withheld)")
+    expected_loss: float | None = Field(
         description="Sum over approved applicants of probability of default x loss given default (lgd) x "
-                    "credit amount (the exposure), in euros")
+                    "credit amount (the exposure), in euros; null when 1 to 9 are approved (split_withheld)")
     lgd: float = Field(description="Loss given default used by expected_loss, 0-1 (setting OCTROI_LGD)")
-    approved_credit: float
+    approved_credit: float | None = Field(
+        description="Credit amount over approved applicants; null when 1 to 9 are approved (split_withheld)")
     histogram: Histogram
-    risk_bands: list[BandCount]
+    risk_bands: list[BandCount] = Field(
+        description="Applicants per grade of the PD master scale, lowest risk first; a grade of 1 to 9 applicants "
+                    "merged with its neighbour grade (the one holding fewer) until every row holds 0 or at least 10")
     executive_summary: str
     lang: Literal["fr", "en"]
     freshness: Freshness = Field(description="When the portfolio job computed this, on which population")

@@ -7,7 +7,10 @@ the partials are added and turned into the summary and every segmentation at onc
 not depend on the number of clients. Segments with fewer than ``MIN_SEGMENT`` applicants are
 pooled (``ml.disclosure``): small groups could single a person out, even by subtraction. The
 histogram of probabilities is stored in fine bins and served with its small bins merged
-(``disclosed_histogram``, applied in ``with_lgd``).
+(``disclosed_histogram``), the risk grades with a grade of 1 to 9 applicants merged with its
+neighbour grade (``disclosed_bands``), and the headline figures without the approved / refused
+split when one side of the threshold holds 1 to 9 applicants (``disclosed_split``): all three
+applied in ``with_lgd``, where the served answer is built, so stored results are served the same.
 """
 
 from __future__ import annotations
@@ -131,6 +134,67 @@ def disclosed_histogram(histogram: dict[str, Any], threshold: float, min_cell: i
             low, high = sorted(merge)
             groups[low:high + 1] = [[groups[low][0], groups[high][1], sum(g[2] for g in groups[low:high + 1])]]
     return {"edges": [edges[g[0]] for g in groups] + [edges[-1]], "counts": [g[2] for g in groups]}
+
+
+def _adjacent_groups(counts: list[int], min_cell: int = MIN_CELL) -> list[tuple[int, int, int]]:
+    """Ordered cells as groups of adjacent cells, (first, last + 1, people), by the histogram's
+    rule (``disclosed_histogram`` without a threshold): no non-empty group under ``min_cell``."""
+    merged = disclosed_histogram({"edges": list(range(len(counts) + 1)), "counts": counts}, -1.0, min_cell)
+    edges = [int(e) for e in merged["edges"]]
+    return list(zip(edges, edges[1:], merged["counts"], strict=False))
+
+
+def band_grades(band: dict[str, Any]) -> list[str]:
+    """The master-scale grades a served risk-band row covers ("F-G": F and G)."""
+    if band.get("grades"):
+        return list(band["grades"])
+    first, _, last = str(band["band"]).partition("-")
+    names = list(GRADE_NAMES)
+    return names[names.index(first):names.index(last or first) + 1]
+
+
+def disclosed_bands(bands: list[dict[str, Any]], applicants: int, min_cell: int = MIN_CELL) -> list[dict[str, Any]]:
+    """The risk grades as COMEX may see them: a grade of 1 to ``min_cell - 1`` applicants is
+    merged with its neighbour grade (the one holding fewer, the lower grade on a tie; empty grades
+    between them included) until every row holds 0 or at least ``min_cell``; a merged row is
+    named by its first and last grade ("F-G") and lists them in ``grades``.
+
+    Adjacent grades, not a pool: the grades are ordered ranges of default risk, so "F-G" is
+    still a range of the scale (16 % to 100 %) an executive can read, where a pool of the
+    smallest grades ("A, D, G") would mean nothing. The rows add up to the portfolio, so no
+    subtraction from its total gives fewer than ``min_cell`` people. Idempotent."""
+    counts = [int(b["count"]) for b in bands]
+    rows = []
+    for start, end, count in _adjacent_groups(counts, min_cell):
+        grades = [g for b in bands[start:end] for g in band_grades(b)]
+        rows.append({"band": grades[0] if len(grades) == 1 else f"{grades[0]}-{grades[-1]}", "grades": grades,
+                     "count": count, "share": round(count / applicants, 6) if applicants else 0.0})
+    return rows
+
+
+APPROVED_FIGURES = ("expected_default_rate_approved", "expected_loss", "approved_credit")
+
+
+def disclosed_split(summary: dict[str, Any], min_cell: int = MIN_CELL) -> dict[str, Any]:
+    """The headline figures as COMEX may see them: when a side of the threshold holds 1 to
+    ``min_cell - 1`` applicants, the approval rate is withheld (None; ``split_withheld`` names
+    the side), since it times the applicants gives that side's exact count; when that side is
+    the approved one, the figures over the approved (expected default rate, expected loss,
+    approved credit: one approved applicant's PD and credit amount) are withheld too. The same
+    rule as the histogram, which merges across the threshold when a side holds fewer than
+    ``min_cell``. A portfolio of fewer than ``min_cell`` applicants is withheld the same way
+    (the publication gate holds such results anyway). Idempotent."""
+    n, rate = summary["applicants"], summary["approval_rate"]
+    if summary.get("split_withheld") or not n or rate is None:
+        return {**summary, "split_withheld": summary.get("split_withheld")}
+    approved = round(rate * n)
+    small = [side for side, count in (("approved", approved), ("refused", n - approved)) if 0 < count < min_cell]
+    if not small:
+        return {**summary, "split_withheld": None}
+    out = {**summary, "approval_rate": None, "split_withheld": "both" if len(small) == 2 else small[0]}
+    if "approved" in small:
+        out.update(dict.fromkeys(APPROVED_FIGURES))
+    return out
 
 
 def partial_aggregates(population: pd.DataFrame, probabilities: np.ndarray, threshold: float) -> dict[str, Any]:
@@ -259,16 +323,21 @@ def protect_stored(table: dict[str, Any], applicants: int) -> dict[str, Any]:
 
 def with_lgd(summary: dict[str, Any], lgd: float) -> dict[str, Any]:
     """The summary as served: expected loss = sum over approved applicants of PD x LGD x exposure,
-    and the histogram's small bins merged (``disclosed_histogram``).
+    the histogram's small bins merged (``disclosed_histogram``), the risk grades' small ones
+    merged with their neighbours (``disclosed_bands``) and the approved / refused split withheld
+    when a side holds 1 to 9 applicants (``disclosed_split``).
 
     The job stores the LGD-free sum of PD x exposure (credit amount) under ``expected_loss``;
     the loss given default (``OCTROI_LGD``) is applied here, when the figure is read, so
     changing the setting needs no job run and every stored run is read with the same LGD. The
     job stores the histogram in its fine bins; they are merged here too, so a result stored
-    before bins were merged is served merged as well.
+    before bins were merged is served merged as well; so are the grades and the split.
     """
-    return {**summary, "expected_loss": round(summary["expected_loss"] * lgd, 2), "lgd": lgd,
-            "histogram": disclosed_histogram(summary["histogram"], summary["threshold"])}
+    served = disclosed_split(summary)
+    loss = served["expected_loss"]
+    return {**served, "expected_loss": None if loss is None else round(loss * lgd, 2), "lgd": lgd,
+            "histogram": disclosed_histogram(summary["histogram"], summary["threshold"]),
+            "risk_bands": disclosed_bands(summary["risk_bands"], summary["applicants"])}
 
 
 def comparable(current: dict[str, Any], candidate: dict[str, Any]) -> bool:
@@ -293,27 +362,44 @@ def executive_summary(summary: dict[str, Any], lang: str) -> str:
     n = summary["applicants"]
     if not n:
         return "Aucun dossier en portefeuille." if lang == "fr" else "No applicants in the portfolio."
-    rate = summary["approval_rate"] * 100
-    default = (summary["expected_default_rate_approved"] or 0.0) * 100
-    loss = summary["expected_loss"]
+    summary = disclosed_split(summary)
     lgd = summary.get("lgd", 1.0) * 100
-    worst = max(summary["risk_bands"], key=lambda b: b["band"] if b["count"] else "")
+    # The served rows (disclosed_bands): the highest one holding anyone, merged when small.
+    bands = disclosed_bands(summary["risk_bands"], n)
+    worst = [b for b in bands if b["count"]][-1]
+    grades = band_grades(worst)
+
+    def meaning(language: str) -> str:
+        labels = [grade_label(g, language).lower() for g in (grades[0], grades[-1])]
+        return labels[0] if len(grades) == 1 else f" {'à' if language == 'fr' else 'to'} ".join(labels)
+
+    withheld = summary["split_withheld"]
     if lang == "fr":
         # French typography: a (narrow) space between thousands, a comma for decimals.
         def fr(value: float, decimals: int = 0) -> str:
             return f"{value:,.{decimals}f}".replace(",", "\u202f").replace(".", ",")
 
-        return (
-            f"{fr(n)} dossiers : {fr(rate, 1)} % seraient acceptés au seuil de "
-            f"{fr(summary['threshold'] * 100, 1)} %. Taux de défaut attendu parmi les acceptés : "
-            f"{fr(default, 1)} %. Perte attendue (probabilité × perte en cas de défaut de {fr(lgd)} % × "
-            f"crédit, acceptés) : {fr(loss)} €. "
-            f"Bande de risque la plus élevée représentée : {worst['band']} "
-            f"({grade_label(worst['band'], 'fr').lower()})."
-        )
-    return (
-        f"{n:,} applicants: {rate:.1f}% would be approved at the {summary['threshold'] * 100:.1f}% threshold. "
-        f"Expected default rate among approved: {default:.1f}%. "
-        f"Expected loss (probability x {lgd:.0f}% loss given default x credit, approved): €{loss:,.0f}. "
-        f"Highest risk band present: {worst['band']} ({grade_label(worst['band'], 'en').lower()})."
-    )
+        threshold = f"{fr(summary['threshold'] * 100, 1)} %"
+        if withheld:
+            side = {"approved": "accordés", "refused": "refusés", "both": "accordés ou refusés"}[withheld]
+            split = (f"{fr(n)} dossiers au seuil de {threshold} : moins de {MIN_CELL} seraient {side}, "
+                     f"le taux d'accord n'est pas publié pour ne désigner personne. ")
+        else:
+            split = f"{fr(n)} dossiers : {fr(summary['approval_rate'] * 100, 1)} % seraient acceptés au seuil de {threshold}. "
+        if summary["expected_loss"] is not None:
+            default = (summary["expected_default_rate_approved"] or 0.0) * 100
+            split += (f"Taux de défaut attendu parmi les acceptés : {fr(default, 1)} %. Perte attendue (probabilité × "
+                      f"perte en cas de défaut de {fr(lgd)} % × crédit, acceptés) : {fr(summary['expected_loss'])} €. ")
+        return f"{split}Bande de risque la plus élevée représentée : {worst['band']} ({meaning('fr')})."
+    threshold = f"{summary['threshold'] * 100:.1f}%"
+    if withheld:
+        side = {"approved": "approved", "refused": "refused", "both": "approved or refused"}[withheld]
+        split = (f"{n:,} applicants at the {threshold} threshold: fewer than {MIN_CELL} would be {side}, so the "
+                 f"approval rate is not published (no one is singled out). ")
+    else:
+        split = f"{n:,} applicants: {summary['approval_rate'] * 100:.1f}% would be approved at the {threshold} threshold. "
+    if summary["expected_loss"] is not None:
+        default = (summary["expected_default_rate_approved"] or 0.0) * 100
+        split += (f"Expected default rate among approved: {default:.1f}%. Expected loss (probability x {lgd:.0f}% "
+                  f"loss given default x credit, approved): €{summary['expected_loss']:,.0f}. ")
+    return f"{split}Highest risk band present: {worst['band']} ({meaning('en')})."

@@ -7,6 +7,7 @@ Every API answer is parsed with the contract's models (``frontend.contract``, ge
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from typing import Any
 
@@ -147,12 +148,22 @@ def _age(profile: contract.ClientProfile) -> int | None:
     return int(years) if isinstance(years, int | float) else None
 
 
-def _input_value(profile: contract.ClientProfile, field: contract.InputField) -> Any:
+def _input_value(profile: contract.ClientProfile, field: contract.InputField, unknown: Sequence[str] = ()) -> Any:
     """The client's value of an input field, in the unit the simulation takes (days for the
-    year fields, rounded the way the form shows them so an untouched field is unchanged)."""
-    value = _profile_value(profile, PROFILE_OF_INPUT.get(field.name, field.name))
+    year fields, rounded the way the form shows them so an untouched field is unchanged).
+    ``unknown``: the inputs the file's score names as left blank (``Score.unlearned_unknowns``).
+
+    The profile shows no employment (None) for the bank's "not employed" code as for a blank;
+    the import refuses a blank ``DAYS_EMPLOYED`` (``ml.schema``), and the score would name one,
+    so a file's empty employment not named blank is that code: the what-if starts from it."""
+    name = PROFILE_OF_INPUT.get(field.name, field.name)
+    value = _profile_value(profile, name)
     if field.name in YEARS_FIELDS:
-        return -round(round(float(value), 1) * DAYS_PER_YEAR) if isinstance(value, int | float) else None
+        if isinstance(value, int | float):
+            return -round(round(float(value), 1) * DAYS_PER_YEAR)
+        special = _no_employment(field)
+        shown = any(p.field == name for p in profile.profile)
+        return special if special is not None and shown and field.name not in unknown else None
     return value
 
 
@@ -187,19 +198,24 @@ def _histograms(feature: contract.FeatureComparison) -> tuple[list[float], list[
     return edges, defaulters, repaid
 
 
-def _percentile_in(edges: list[float], counts: list[int], value: float | None) -> float | None:
-    """Where ``value`` falls in a histogram (linear inside its bin), 0-100."""
-    if value is None or len(edges) != len(counts) + 1 or not counts:
+def _percentile_in(quantiles: list[float] | None, value: float | None) -> float | None:
+    """The population percentile (0-100) of ``value`` from the API's quantiles (a comparison
+    feature's ``quantiles``, in the unit its value is shown in): the API's own definition,
+    ``ml.bundle.percentile_rank`` line for line (the page may not import ``ml``; a test pins the
+    two equal), so the similar clients' median and the client sit on one scale: share below
+    plus half the share equal, linear between quantiles."""
+    if value is None or not quantiles or len(quantiles) < 2:
         return None
-    total = float(sum(counts)) or 1.0
-    below = 0.0
-    for i, count in enumerate(counts):
-        lo, hi = edges[i], edges[i + 1]
-        if value >= hi:
-            below += count
-        elif value > lo:
-            below += count * (value - lo) / ((hi - lo) or 1.0)
-    return max(0.0, min(100.0, 100.0 * below / total))
+    n = len(quantiles) - 1
+    left, right = bisect.bisect_left(quantiles, value), bisect.bisect_right(quantiles, value)
+    if right > left:
+        return 100.0 * (left + right - 1) / (2.0 * n)
+    if left == 0:
+        return 0.0
+    if left > n:
+        return 100.0
+    low, high = quantiles[left - 1], quantiles[left]
+    return 100.0 * (left - 1 + (value - low) / (high - low)) / n
 
 
 def render_comparison(comparison: contract.Comparison, similar: contract.Similar | None) -> None:
@@ -300,14 +316,13 @@ def _profile_chart(comparison: contract.Comparison, similar: contract.Similar | 
     feature, on one 0-100 percentile scale that reads the same way on every row."""
     rows: list[tuple[str, float, float | None]] = []
     for f in comparison.features:
-        histograms = _histograms(f)
-        if f.percentile is None or histograms is None:
+        # No percentile for a category or a yes/no (the API gives none): not on this scale.
+        if f.percentile is None or _histograms(f) is None:
             continue
-        edges, defaulters, repaid = histograms
         values = sorted(v for p in (similar.prototypes if similar else []) if (v := _median(p, f.feature)) is not None)
         median = values[len(values) // 2] if values else None
-        counts = [d + r for d, r in zip(defaulters, repaid, strict=True)]
-        rows.append((f.label, f.percentile, _percentile_in(edges, counts, median)))
+        # The API's quantiles and definition: the same value reads the same percentile.
+        rows.append((f.label, f.percentile, _percentile_in(getattr(f, "quantiles", None), median)))
     if len(rows) < 2:
         return
     st.subheader(ui.t("comparison.radar"))
@@ -316,12 +331,12 @@ def _profile_chart(comparison: contract.Comparison, similar: contract.Similar | 
             rows,
             client_name=ui.t("comparison.client"),
             similar_name=ui.t("comparison.similar_median"),
-            x_title=ui.t("comparison.percentile_axis"),
+            x_title=ui.t("comparison.percentile_axis_rank"),
             median_label=ui.t("comparison.population_median"),
         ),
         key="percentiles",
     )
-    st.caption(ui.t("comparison.radar_note"))
+    st.caption(ui.t("comparison.radar_note_rank"))
 
 
 def similar_rows(similar: contract.Similar) -> pd.DataFrame:
@@ -366,9 +381,22 @@ def _label(field: contract.InputField) -> str:
     return f"{_name(field)} *" if field.required else _name(field)
 
 
+# The year fields whose special value (``InputField.special``, outside the bounds) means "no
+# such period": the form offers it as a checkbox beside the years, worded by these keys.
+NO_PERIOD_FIELDS = {"DAYS_EMPLOYED": ("form.not_employed", "form.not_employed_help", "form.not_employed_value")}
+
+
+def _no_employment(field: contract.InputField) -> int | float | None:
+    """The value the API takes for "not employed" (the bank's 365243), None for another field."""
+    if field.name not in NO_PERIOD_FIELDS or not field.special:
+        return None
+    return int(field.special[0]) if float(field.special[0]).is_integer() else field.special[0]
+
+
 def _field_input(column: Any, field: contract.InputField, value: Any, key: str) -> Any:
     """One widget as the API's input spec says: a selectbox of the levels (in words) for a
-    category, a bounded number input otherwise. An empty choice means "unknown"."""
+    category, a bounded number input otherwise. An empty choice means "unknown". The employment
+    has a "not employed" checkbox beside its years (the API's special value, ticked for it)."""
     label = _label(field)
     if field.type == "category":
         levels = list(field.levels or [])
@@ -384,11 +412,17 @@ def _field_input(column: Any, field: contract.InputField, value: Any, key: str) 
         low_years = _to_years(field.max) if field.max is not None else 0.0
         high_years = _to_years(field.min) if field.min is not None else 100.0
         low_years, high_years = round(low_years or 0.0, 1), round(high_years or 100.0, 1)
-        years = _to_years(value)
+        special = _no_employment(field)
+        years = None if special is not None and value == special else _to_years(value)
         entered = ui.number_entry(
             column.text_input, label, round(years, 1) if years is not None else None, key=key, digits=1,
             low=low_years, high=high_years, help=ui.t("form.years_help", low=ui.num(low_years, 0), high=ui.num(high_years, 0)),
         )
+        if special is not None:
+            words, help_key, _ = NO_PERIOD_FIELDS[field.name]
+            ticked = column.checkbox(ui.t(words), value=value == special, key=f"{key}.none", help=ui.t(help_key))
+            if ticked:
+                return special if entered is None else ui.Unreadable(ui.t("form.not_employed_conflict"))
         if entered is None or isinstance(entered, ui.Unreadable):
             return entered
         # Shown as the client's own value: the exact days back, not the rounded years.
@@ -450,7 +484,7 @@ def render_whatif(client_id: str, profile: contract.ClientProfile, score: contra
     if spec is None:
         return
     # The same fields as the new-applicant form, pre-filled with the client's values.
-    fields = [(field, _input_value(profile, field)) for field in form_fields(spec)]
+    fields = [(field, _input_value(profile, field, score.unlearned_unknowns or ())) for field in form_fields(spec)]
     with st.form("whatif"):
         values = _feature_inputs(fields, WHATIF_PREFIX, about_client=True)
         submitted = st.form_submit_button(ui.t("whatif.submit"), type="primary")
@@ -476,10 +510,12 @@ def render_whatif(client_id: str, profile: contract.ClientProfile, score: contra
 
 
 def _form_value(field: contract.InputField, value: Any) -> str:
-    """A form field's value as the advisor reads it back: years for the day counts, words for a
-    category, euros for an amount, unknown for a blank."""
+    """A form field's value as the advisor reads it back: years for the day counts ("not
+    employed" for the bank's code), words for a category, euros for an amount, unknown for a blank."""
     if value is None or value == "":
         return ui.t("common.unknown")
+    if field.name in NO_PERIOD_FIELDS and value == _no_employment(field):
+        return ui.t(NO_PERIOD_FIELDS[field.name][2])
     if field.name in YEARS_FIELDS:
         years = _to_years(value)
         return ui.t("common.unknown") if years is None else ui.t("form.years_value", years=ui.num(years, 1))

@@ -38,12 +38,14 @@ def _deltas(summary: contract.PortfolioSummary) -> list[dict[str, Any]]:
         return _delta(change, f"{ui.num(abs(change), 1)}\u00a0pt", "inverse" if worse_when_up else "off")
 
     count = summary.applicants - before.applicants
-    loss = round(summary.expected_loss - before.expected_loss)
+    # A figure withheld (1 to 9 on a side of the threshold) now or then: no change to show.
+    loss = None if summary.expected_loss is None or before.expected_loss is None else \
+        round(summary.expected_loss - before.expected_loss)
     tiles = [
         _delta(count, ui.num(abs(count)), "off"),
         points(summary.approval_rate, before.approval_rate, worse_when_up=False),
         points(summary.expected_default_rate_approved, before.expected_default_rate_approved, worse_when_up=True),
-        _delta(loss, ui.money_compact(abs(loss)), "inverse"),
+        {} if loss is None else _delta(loss, ui.money_compact(abs(loss)), "inverse"),
     ]
     since = ui.t("portfolio.delta_vs", day=ui.short_day(before.computed_at))
     return [{**tile, "delta_description": since} if tile else tile for tile in tiles]
@@ -51,20 +53,29 @@ def _deltas(summary: contract.PortfolioSummary) -> list[dict[str, Any]]:
 
 def _kpis(summary: contract.PortfolioSummary) -> None:
     deltas = _deltas(summary)
+    withheld = summary.split_withheld  # a side of the threshold holds 1 to 9 applicants
+    small_approved = withheld in ("approved", "both")
+
+    def shown(value: str, hidden: bool) -> str:
+        return ui.t("kpi.withheld") if hidden else value
+
     cards = st.columns(4)
     cards[0].metric(ui.t("kpi.applicants"), ui.num(summary.applicants), border=True, **deltas[0])
-    cards[1].metric(ui.t("kpi.approval_rate"), ui.pct(summary.approval_rate), border=True,
+    cards[1].metric(ui.t("kpi.approval_rate"), shown(ui.pct(summary.approval_rate), withheld is not None), border=True,
                     help=ui.t("kpi.approval_rate_help", threshold=ui.pct(summary.threshold)), **deltas[1])
-    cards[2].metric(ui.t("kpi.expected_default"), ui.pct(summary.expected_default_rate_approved), border=True,
-                    help=ui.t("kpi.expected_default_help"), **deltas[2])
+    cards[2].metric(ui.t("kpi.expected_default"), shown(ui.pct(summary.expected_default_rate_approved), small_approved),
+                    border=True, help=ui.t("kpi.expected_default_help"), **deltas[2])
     # The tile holds the compact amount (a full one is cut off at this width); the caption the exact one.
-    cards[3].metric(ui.t("kpi.expected_loss"), ui.money_compact(summary.expected_loss), border=True,
+    cards[3].metric(ui.t("kpi.expected_loss"), shown(ui.money_compact(summary.expected_loss), small_approved), border=True,
                     help=ui.t("kpi.expected_loss_help", lgd=ui.pct(summary.lgd, 0)) + f" ({ui.money(summary.expected_loss)})",
                     **deltas[3])
+    if withheld is not None:
+        st.caption(ui.t(f"portfolio.split_withheld.{withheld}", minimum=MIN_CELL))
     st.caption(" · ".join((
         ui.t("kpi.lgd", lgd=ui.pct(summary.lgd, 0)),
         ui.t("kpi.approved_credit", amount=ui.money(summary.approved_credit),
-             loss_share=ui.pct(summary.expected_loss / summary.approved_credit if summary.approved_credit else None)),
+             loss_share=ui.pct(summary.expected_loss / summary.approved_credit
+                               if summary.approved_credit and summary.expected_loss is not None else None)),
     )))
     before = summary.previous
     if before is None:
@@ -81,8 +92,8 @@ def _histogram_notes(summary: contract.PortfolioSummary) -> tuple[str, str | Non
     merges across the threshold only when a side of it holds fewer than ``MIN_CELL`` in all.
     A straddling bin is otherwise a result stored before the threshold became an edge."""
     edges, counts = summary.histogram.edges, summary.histogram.counts
-    approved = round((summary.approval_rate or 0.0) * summary.applicants)
-    small_side = any(0 < side < MIN_CELL for side in (approved, summary.applicants - approved))
+    # The API withholds the split exactly when a side holds 1 to MIN_CELL - 1 (split_withheld).
+    small_side = summary.split_withheld is not None
     straddling = ui.t("portfolio.straddling_merged" if small_side else "portfolio.straddling_threshold")
     merged = any(count and high - low > FINE_BIN + 1e-9
                  for low, high, count in zip(edges, edges[1:], counts, strict=False))
@@ -91,6 +102,17 @@ def _histogram_notes(summary: contract.PortfolioSummary) -> tuple[str, str | Non
 
 def _grades(card: contract.ModelCard | None) -> dict[str, contract.Grade]:
     return {grade.grade: grade for grade in card.master_scale} if card is not None else {}
+
+
+def _band_meaning(band: contract.BandCount, grades: dict[str, contract.Grade]) -> str:
+    """A row's definition: its grade's range, or for merged grades ("F-G") from the first's
+    lower bound to the last's upper bound, their labels joined."""
+    covered = band.grades or [band.band]
+    if not all(g in grades for g in covered):
+        return "—"
+    first, last = grades[covered[0]], grades[covered[-1]]
+    label = first.label if first is last else f"{first.label} – {last.label}"
+    return ui.t("portfolio.band_range", label=label, low=ui.pct(first.pd_min), high=ui.pct(last.pd_max))
 
 
 def portfolio_page() -> None:
@@ -123,16 +145,14 @@ def portfolio_page() -> None:
         ui.table(
             pd.DataFrame({
                 ui.t("portfolio.band"): [b.band for b in summary.risk_bands],
-                ui.t("portfolio.band_meaning"): [
-                    ui.t("portfolio.band_range", label=grades[b.band].label, low=ui.pct(grades[b.band].pd_min),
-                         high=ui.pct(grades[b.band].pd_max)) if b.band in grades else "—"
-                    for b in summary.risk_bands
-                ],
+                ui.t("portfolio.band_meaning"): [_band_meaning(b, grades) for b in summary.risk_bands],
                 ui.t("portfolio.count"): [ui.num(b.count) for b in summary.risk_bands],
                 ui.t("portfolio.share"): [ui.pct(b.share) for b in summary.risk_bands],
             }),
         )
         st.caption(ui.t("portfolio.bands_note"))
+        if any(len(b.grades or []) > 1 for b in summary.risk_bands):
+            st.caption(ui.t("portfolio.merged_bands", minimum=MIN_CELL))
     _segments()
 
 

@@ -55,8 +55,19 @@ def _history_chart(times: list[Any], values: list[float | None], title: str, thr
     return charts.readable(fig)
 
 
-def _score_distribution(score: contract.ScoreDrift) -> go.Figure:
-    labels = [ui.t("monitoring.decile", n=i + 1) for i in range(len(score.reference_shares))]
+def _score_distribution(score: contract.ScoreDrift, minimum: int) -> go.Figure:
+    """Training and today's shares per training decile; a decile whose share today is withheld
+    (``current_withheld``) has no bar today and says why under its name: "< 10 pers." (1 to 9
+    people) or "not published" (withheld with those, since the shares add up to 100 %)."""
+    withheld = list(score.current_withheld or []) + [None] * len(score.reference_shares)
+    labels = []
+    for i in range(len(score.reference_shares)):
+        label = ui.t("monitoring.decile", n=i + 1)
+        if withheld[i] is not None:
+            why = ui.t("monitoring.fewer_than", minimum=minimum) if withheld[i] == "small" \
+                else ui.t("monitoring.decile_withheld")
+            label = f"{label}<br>{why}"
+        labels.append(label)
     return charts.grouped_shares(
         labels,
         [(ui.t("monitoring.training"), score.reference_shares, charts.NEUTRAL),
@@ -117,6 +128,7 @@ def drift_tab() -> None:
             st.caption(ui.t("monitoring.more_alerts", count=len(alerts) - 10))
     else:
         st.success(ui.t("monitoring.no_alert"))
+    minimum = report.min_cell or 10  # the API's MIN_CELL (ml.disclosure)
     left, right = st.columns(2)
     with left:
         st.subheader(ui.t("monitoring.psi_over_time"))
@@ -125,10 +137,11 @@ def drift_tab() -> None:
                                        ui.t("monitoring.score_psi"), True), key="drift_history")
     with right:
         st.subheader(ui.t("monitoring.score_distribution"))
-        ui.plotly_chart(_score_distribution(score), key="drift_distribution")
+        ui.plotly_chart(_score_distribution(score, minimum), key="drift_distribution")
+        if any(score.current_withheld or []):
+            st.caption(ui.t("monitoring.small_deciles", minimum=minimum, most=minimum - 1))
     st.subheader(ui.t("monitoring.inputs"))
     rows = report.inputs[:TOP_INPUTS]
-    minimum = report.min_cell or 10  # the API's MIN_CELL (ml.disclosure)
     ui.table(pd.DataFrame({
         ui.t("monitoring.input"): [input_label(r.label, r.input) for r in rows],
         ui.t("monitoring.csi"): [ui.num(r.csi, 3) for r in rows],
