@@ -153,12 +153,12 @@ def test_the_report_gives_the_model_s_recommendation_as_such_and_the_advisor_s_d
     contradicted itself. The model recommends, the advisor decides."""
     recorded = _report(advisor_decision={"decision": "approve", "recommendation": "refuse", "advisor": "conseiller",
                                          "decided_at": datetime(2026, 12, 1, 9, 0, tzinfo=UTC), "reason": "Garant"})
-    assert "Recommandation du modèle : REFUS" in recorded and "Décision :" not in recorded.split("Décision du")[0]
+    assert "Recommandation : REFUS" in recorded and "Décision :" not in recorded.split("Décision du")[0]
     assert "ACCORDÉ le 1 déc. 2026, 10:00 par conseiller (recommandation du modèle : REFUS)" in recorded
     assert "REFUSÉ" not in recorded
     english = _text(build_report(client_id="100002", profile=[], score=SCORE, explanation=EXPLANATION,
                                  comparison=COMPARISON, generated_by="conseiller", lang="en"))
-    assert "Model recommendation : REFUSE" in english or "Model recommendation: REFUSE" in english
+    assert "Recommendation: REFUSE" in english
 
 
 def test_a_probability_and_a_threshold_that_round_alike_are_printed_with_the_decimals_that_tell_them_apart():
@@ -177,4 +177,4 @@ def test_a_probability_and_a_threshold_that_round_alike_are_printed_with_the_dec
     refused = report(probability=0.08336, threshold=0.08332)
     assert "8,34 %" in refused and "8,33 %" in refused and "8,3 %" not in refused
     approved = report(probability=0.083055, threshold=0.083325, decision="approve")
-    assert "8,31 %" in approved and "8,33 %" in approved and "Recommandation du modèle : ACCORD" in approved
+    assert "8,31 %" in approved and "8,33 %" in approved and "Recommandation : ACCORD" in approved

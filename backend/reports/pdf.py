@@ -43,7 +43,7 @@ LABELS: dict[str, dict[str, str]] = {
     "probability": {"fr": "Probabilité de défaut", "en": "Probability of default"},
     "threshold": {"fr": "Seuil", "en": "Threshold"},
     # The model recommends; the advisor's decision, the one in force, is its own block below.
-    "recommendation": {"fr": "Recommandation du modèle", "en": "Model recommendation"},
+    "recommendation": {"fr": "Recommandation", "en": "Recommendation"},  # under "... recommandation du modèle"
     "recommend_approve": {"fr": "ACCORD", "en": "APPROVE"},
     "recommend_refuse": {"fr": "REFUS", "en": "REFUSE"},
     "borderline": {"fr": "Cas limite (revue humaine)", "en": "Borderline (human review)"},
@@ -221,7 +221,9 @@ def build_report(
     pdf.set_text_color(255, 255, 255)
     pdf.set_font("Helvetica", "B", 10)
     verdict = _label(f"recommend_{decision}", lang) if decision in ("approve", "refuse") else decision
-    pdf.cell(60, 9, _text(f"{_label('recommendation', lang)} : {verdict}"), fill=True, align="C")
+    box = _text(f"{_label('recommendation', lang)}{' : ' if lang == 'fr' else ': '}{verdict}")
+    box_width = pdf.get_string_width(box) + 8  # the words whole, whatever the language
+    pdf.cell(box_width, 9, box, fill=True, align="C")
     pdf.set_text_color(0, 0, 0)
     pdf.set_font("Helvetica", size=9)
     facts = [
@@ -232,7 +234,7 @@ def build_report(
         (_label("band", lang), _grade(score, lang)),
     ]
     pdf.cell(4, 9, "")
-    pdf.multi_cell(width - 64, 4.5, _text("   ".join(f"{k} : {v}" for k, v in facts)), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(width - box_width - 4, 4.5, _text("   ".join(f"{k} : {v}" for k, v in facts)), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     # The bar zooms on where decisions happen (as the dashboard's gauge), with its scale
     # printed under it and the threshold named above its mark.
     upper = min(1.0, max(threshold * 3, probability * 1.15, 0.2))
