@@ -7,7 +7,8 @@ Create Date: 2026-12-06
 ``challenger_daily`` gains ``sealed_at`` (the day is over and its row never changes again:
 only sealed rows are served, so two readings can no longer be subtracted around one request)
 and ``late`` (applicants that reached a sealed row, counted without their outcome). Rows
-written before are left unsealed: the first flush after the upgrade seals the past days.
+written before are left unsealed: the first flush after the upgrade seals the past days. What
+they counted until then were requests (a file opened twice counted twice), not applicants.
 ``challenger_seen`` holds a digest of each applicant counted in a day not yet sealed, so that
 replicas count an applicant once; its rows go when the day is sealed.
 """
