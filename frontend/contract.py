@@ -727,6 +727,9 @@ class GradeBacktest(BaseModel):
     predicted_rate: Annotated[float | None, Field(title="Predicted Rate")] = None
     suppressed: Annotated[bool, Field(title="Suppressed")]
     underestimated: Annotated[bool | None, Field(title="Underestimated")] = None
+    """
+    The predicted rate lies below the interval [low, high]: the grade's risk is underestimated
+    """
 
 
 class HTTPValidationError(BaseModel):

@@ -208,3 +208,15 @@ def test_expected_auc_before_outcomes_matches_the_realised_auc_on_synthetic_outc
     # The backtest reports the same estimate beside the realised AUC.
     report = monitoring.backtest(y, p, ["2026-11"] * len(p))
     assert report["expected_auc"] == pytest.approx(expected, abs=1e-6)
+
+
+def test_a_backtest_stored_with_the_old_flag_is_served_with_the_flag_the_chart_draws():
+    """Results stored before the flag matched the interval keep their old ``underestimated``:
+    the served answer reads it off the interval itself."""
+    from backend.monitoring.schemas import GradeBacktest
+
+    stored = {"grade": "D", "n": 1000, "suppressed": False, "defaults": 66, "observed_rate": 0.066,
+              "predicted_rate": 0.057, "low": 0.0561, "high": 0.0767, "p_value": 0.039, "underestimated": True}
+    assert GradeBacktest.model_validate(stored).underestimated is False
+    assert GradeBacktest.model_validate({**stored, "predicted_rate": 0.05}).underestimated is True
+    assert GradeBacktest.model_validate({"grade": "G", "n": None, "suppressed": True}).underestimated is None

@@ -167,7 +167,17 @@ class GradeBacktest(BaseModel):
     low: float | None = Field(default=None, description="Jeffreys interval of the observed rate")
     high: float | None = None
     p_value: float | None = Field(default=None, description="One-sided Jeffreys test; < 0.025 (the predicted rate below the 95 % interval): PD underestimated")
-    underestimated: bool | None = None
+    underestimated: bool | None = Field(default=None, description="The predicted rate lies below the interval "
+                                                                  "[low, high]: the grade's risk is underestimated")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flag_as_drawn(cls, data: Any) -> Any:
+        """The flag the page shows beside the interval it draws, also for a result stored while
+        it came from a one-sided 5 % test (the demo's grade D was flagged inside its whiskers)."""
+        if isinstance(data, dict) and data.get("low") is not None and data.get("predicted_rate") is not None:
+            data = {**data, "underestimated": data["predicted_rate"] < data["low"]}
+        return data
 
 
 class CohortBacktest(BaseModel):
