@@ -772,7 +772,11 @@ class ModelBundle:
         score = outside.sum(axis=1) / np.maximum(known.sum(axis=1), 1)
         return outside, score
 
-    def compare(self, raw: pd.DataFrame, features: list[str] | None = None) -> list[dict[str, Any]]:
+    def compare(self, raw: pd.DataFrame, features: list[str] | None = None, *,
+                with_atypical: bool = False) -> list[dict[str, Any]]:
+        """See the module docstring; ``with_atypical``: each row's ``features`` continue with every
+        feature its ``atypicality`` counts that ``features`` does not name (so a page that shows
+        the index can list what makes it)."""
         if features is None:
             features = [row["feature"] for row in self._importance[:8]]
         unknown = [f for f in features if f not in self.feature_names]
@@ -784,7 +788,9 @@ class ModelBundle:
         out = []
         for i in range(len(x)):
             rows = []
-            for name in features:
+            atypical_names = [self._numeric[j] for j in np.flatnonzero(outside[i])]
+            shown_names = features + [n for n in atypical_names if n not in features] if with_atypical else features
+            for name in shown_names:
                 j = self.feature_names.index(name)
                 ref = self.population["features"][name]
                 value = float(x[i, j])
@@ -831,7 +837,7 @@ class ModelBundle:
             out.append(
                 {
                     "features": rows,
-                    "atypical_features": [self._numeric[j] for j in np.flatnonzero(outside[i])],
+                    "atypical_features": atypical_names,
                     "atypicality": float(atypicality[i]),
                     "population_default_rate": self.population_default_rate,
                 }

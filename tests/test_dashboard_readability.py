@@ -292,3 +292,12 @@ def test_the_gauge_s_words_tell_a_probability_from_the_threshold_it_is_held_agai
     assert advisor.gauge_text(score) == f"Probabilité de défaut {french} : Risque élevé."
     monkeypatch.setattr(ui, "lang", lambda: "en")
     assert advisor.gauge_text(score) == f"Probability of default {english}: Risque élevé."
+
+
+def test_the_page_and_the_api_pick_the_same_decimals_for_a_probability_and_its_threshold():
+    """``frontend.i18n.distinct_digits`` copies ``ml.grades.distinct_digits`` (the dashboard
+    imports nothing from ``ml``): the gauge's words and the PDF must print the same figures."""
+    from ml import grades
+
+    pairs = [(0.1071, 0.0896), (0.08336, 0.08332), (0.083334, 0.083324), (0.0833, 0.0833), (0.5, 0.49999999)]
+    assert [i18n.distinct_digits(a, b) for a, b in pairs] == [grades.distinct_digits(a, b) for a, b in pairs]

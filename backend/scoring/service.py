@@ -115,15 +115,11 @@ def comparison(
     bundle: Bundle, features: dict[str, Any], lang: str, top: int | None, sample: int = 0
 ) -> dict[str, Any]:
     names = None
-    frame = one_row(features)
     if top is not None:
         names = [row["feature"] for row in bundle.global_importance(lang)[:top]]
-    result = bundle.compare(frame, names)[0]
-    extra = [name for name in result["atypical_features"] if names is not None and name not in names]
-    if extra:
-        # The atypicality index counts every numeric feature: each one that makes it is shown
-        # with the top ones (the page said "no atypical value" under an index of 11 %).
-        result = bundle.compare(frame, [*(names or []), *extra])[0]
+    # The atypicality index counts every numeric feature: each one that makes it is shown with
+    # the top ones (the page said "no atypical value" under an index of 11 %).
+    result = bundle.compare(one_row(features), names, with_atypical=True)[0]
     for entry in result["features"]:
         entry["label"] = entry.get(f"label_{lang}", entry["feature"])
     if sample > 0:
