@@ -1418,7 +1418,10 @@ class ScoreDrift(BaseModel):
 
 
 class Segment(BaseModel):
-    approval_rate: Annotated[float, Field(title="Approval Rate")]
+    approval_rate: Annotated[float | None, Field(title="Approval Rate")]
+    """
+    Share of the segment's applicants under the threshold; null when withheld: it would give 1 to 9 approved or refused applicants, or come back by subtraction from the portfolio's approvals once another one is withheld (see rates_withheld)
+    """
     count: Annotated[int, Field(title="Count")]
     mean_probability: Annotated[float, Field(title="Mean Probability")]
     segment: Annotated[str, Field(title="Segment")]
@@ -1445,6 +1448,10 @@ class Segments(BaseModel):
     freshness: Freshness
     min_segment_size: Annotated[int, Field(title="Min Segment Size")]
     model_version: Annotated[str, Field(title="Model Version")]
+    rates_withheld: Annotated[int | None, Field(title="Rates Withheld")] = 0
+    """
+    Rows whose approval rate is withheld (null): those with 1 to 9 approved or refused applicants, the smallest others needed so that the withheld rows hold 0 or at least 10 of each, or every row when the portfolio's own approval rate is withheld
+    """
     segments: Annotated[list[Segment], Field(title="Segments")]
     suppressed: Annotated[int, Field(title="Suppressed")]
     """

@@ -611,6 +611,14 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "segments.mean_probability": {"fr": "Probabilité moyenne", "en": "Mean probability"},
     # Segments too small to be shown alone are pooled, with the smallest others when the pool
     # needs them to hold 10 (a hidden segment was the total minus the rows shown: ml.disclosure).
+    "segments.rates_withheld": {
+        "fr": "Taux d'accord non publié pour {count} segment(s) : multiplié par le nombre de demandes, il donnerait "
+        "le nombre exact d'accords ou de refus de moins de {minimum} personnes, directement ou par différence avec le "
+        "taux du portefeuille.",
+        "en": "Approval rate not published for {count} segment(s): times the number of applicants it would give the "
+        "exact number approved or refused of fewer than {minimum} people, directly or by difference with the "
+        "portfolio's rate.",
+    },
     "segments.suppressed": {
         "fr": "« Autres (regroupés) » réunit {count} segments : ceux de moins de 10 demandes et, s'il le faut, "
         "les plus petits des autres, pour que le groupe compte au moins 10 demandes. Ainsi, aucun chiffre ne porte sur "

@@ -24,6 +24,7 @@ from backend.portfolio.schemas import PortfolioPrevious, PortfolioSummary, Segme
 from backend.portfolio.service import (
     MIN_SEGMENT,
     comparable,
+    disclosed_rates,
     executive_summary,
     protect_stored,
     with_lgd,
@@ -80,9 +81,11 @@ def segments(
     ctx: RequestContext = Depends(guard(Permission.portfolio_read, AuditAction.portfolio_read)),
     bundle: Any = Depends(get_bundle),
 ) -> Segments:
-    """Per segment: count, approval rate, mean probability; segments under 10 are pooled."""
+    """Per segment: count, approval rate, mean probability; segments under 10 are pooled, and a rate
+    that would give 1 to 9 approved or refused applicants is withheld (null)."""
     payload, freshness = _latest(ctx.db, bundle.version)
-    table = protect_stored(payload["segments"][by], payload["summary"]["applicants"])
+    summary = payload["summary"]
+    table = disclosed_rates(protect_stored(payload["segments"][by], summary["applicants"]), summary)
     result = Segments(model_version=bundle.version, min_segment_size=MIN_SEGMENT, freshness=freshness, **table)
     ctx.audit(model_version=bundle.version, details={"view": "segments", "by": by})
     return result

@@ -85,7 +85,10 @@ class Segment(BaseModel):
     segment: str = Field(description='The level, or "pooled": the segments under 10 applicants together, with the '
                                      "smallest others when needed so that the pool holds at least 10")
     count: int
-    approval_rate: float
+    approval_rate: float | None = Field(description="Share of the segment's applicants under the threshold; null when "
+                                                    "withheld: it would give 1 to 9 approved or refused applicants, or "
+                                                    "come back by subtraction from the portfolio's approvals once "
+                                                    "another one is withheld (see rates_withheld)")
     mean_probability: float
 
 
@@ -96,5 +99,9 @@ class Segments(BaseModel):
     suppressed: int = Field(description='Segments not shown on their own but in the "pooled" row: those under 10 '
                                         "applicants, and the smallest others the pool needed to reach 10 (else the "
                                         "total minus the rows shown would give the figures of fewer people)")
+    rates_withheld: int = Field(0, description="Rows whose approval rate is withheld (null): those with 1 to 9 "
+                                                "approved or refused applicants, the smallest others needed so that "
+                                                "the withheld rows hold 0 or at least 10 of each, or every row when "
+                                                "the portfolio's own approval rate is withheld")
     min_segment_size: int
     freshness: Freshness

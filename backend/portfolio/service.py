@@ -321,6 +321,38 @@ def protect_stored(table: dict[str, Any], applicants: int) -> dict[str, Any]:
     return {**table, "segments": rows, "suppressed": suppressed}
 
 
+def disclosed_rates(table: dict[str, Any], summary: dict[str, Any], min_cell: int = MIN_CELL) -> dict[str, Any]:
+    """A segmentation's approval rates as COMEX may see them. A rate times its segment's count is
+    that segment's exact approved (and refused) count: a rate is withheld (None) when either
+    holds 1 to ``min_cell - 1`` applicants. The rows add up to the portfolio, whose approved
+    count the headline gives, so one withheld rate would come back by subtraction: the smallest
+    shown rows are withheld with it until the withheld rows' approved and refused applicants are
+    each 0 or at least ``min_cell`` (or no row is left). When the headline split itself is
+    withheld (``disclosed_split``), so is every rate (the rows would add up to it).
+    ``rates_withheld`` counts the rows concerned. Idempotent."""
+    rows = [dict(r) for r in table["segments"]]
+    withheld: set[int] = set()
+    if disclosed_split(summary, min_cell)["split_withheld"]:
+        withheld = set(range(len(rows)))
+    else:
+        def split(i: int) -> tuple[int, int]:
+            approved = round(rows[i]["approval_rate"] * rows[i]["count"])
+            return approved, rows[i]["count"] - approved
+
+        def small(*counts: int) -> bool:
+            return any(0 < c < min_cell for c in counts)
+
+        withheld = {i for i, r in enumerate(rows) if r["approval_rate"] is None or small(*split(i))}
+        # A rate already withheld (the rule applied before) leaves its counts unknown: as served.
+        while withheld and len(withheld) < len(rows) and all(rows[i]["approval_rate"] is not None for i in withheld):
+            if not small(*(sum(split(i)[side] for i in withheld) for side in (0, 1))):
+                break
+            withheld.add(min(set(range(len(rows))) - withheld, key=lambda i: (rows[i]["count"], i)))
+    for i in withheld:
+        rows[i]["approval_rate"] = None
+    return {**table, "segments": rows, "rates_withheld": len(withheld)}
+
+
 def with_lgd(summary: dict[str, Any], lgd: float) -> dict[str, Any]:
     """The summary as served: expected loss = sum over approved applicants of PD x LGD x exposure,
     the histogram's small bins merged (``disclosed_histogram``), the risk grades' small ones

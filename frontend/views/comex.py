@@ -168,17 +168,24 @@ def _segments() -> None:
         table = pd.DataFrame({
             ui.t("segments.segment"): labels,
             ui.t("segments.count"): [ui.num(r.count) for r in data.segments],
-            ui.t("segments.approval_rate"): [ui.pct(r.approval_rate) for r in data.segments],
+            ui.t("segments.approval_rate"): [ui.t("kpi.withheld") if r.approval_rate is None else ui.pct(r.approval_rate)
+                                             for r in data.segments],
             ui.t("segments.mean_probability"): [ui.pct(r.mean_probability) for r in data.segments],
         })
         left, right = st.columns(2)
         left.dataframe(table, hide_index=True)
         with right:
-            ui.plotly_chart(
-                charts.horizontal_bars(labels, [r.approval_rate for r in data.segments], ui.t("segments.approval_rate"),
-                                       percent=True),
-                key="segments_chart",
-            )
+            # A withheld rate is not drawn (a bar of 0 % would read as "nobody approved").
+            drawn = [(label, r.approval_rate) for label, r in zip(labels, data.segments, strict=True)
+                     if r.approval_rate is not None]
+            if drawn:
+                ui.plotly_chart(
+                    charts.horizontal_bars([d[0] for d in drawn], [d[1] for d in drawn], ui.t("segments.approval_rate"),
+                                           percent=True),
+                    key="segments_chart",
+                )
+        if data.rates_withheld:
+            st.caption(ui.t("segments.rates_withheld", count=ui.num(data.rates_withheld), minimum=MIN_CELL))
     if data.suppressed:
         # A pooled row, or (a result stored before pooling) the small and smallest rows left out.
         pooled = any(r.segment == ui.POOLED for r in data.segments)
