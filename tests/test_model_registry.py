@@ -446,3 +446,31 @@ def test_an_applicant_counts_once_a_day_across_routes_and_replicas_and_simulatio
     assert real not in pseudonym
     dumped = json.dumps([{c.name: str(getattr(r, c.name)) for c in ChallengerDaily.__table__.columns} for r in rows])
     assert real not in dumped
+
+
+def test_an_erasure_drops_the_challenger_s_digest_of_the_person_for_the_open_day(
+    app, client, auth_headers, imported_clients, registered
+):
+    """Until its day was sealed, ``challenger_seen`` kept a digest of (day, versions, pseudonym)
+    of an erased person: whoever holds the pseudonym key could still tell they had been scored
+    today. The erasure deletes it; the day's count keeps them (a count names no one)."""
+    from backend.registry.challenger import subject_digest
+    from backend.registry.models import ChallengerSeen
+
+    follower = _champion_and_challenger(app, registered)
+    advisor = auth_headers("advisor")
+    kept, erased = imported_clients[:2]
+    _shadowed(app, follower, client, advisor, [kept, erased])
+    with app.state.sessionmaker() as db:
+        follower.monitor.flush(db)
+        assert len(db.scalars(select(ChallengerSeen)).all()) == 2
+    response = client.delete(f"{API}/privacy/clients/{erased}", headers=auth_headers("compliance"))
+    assert response.status_code == 200, response.text
+    pseudonym = response.json()["pseudonym"]
+    with app.state.sessionmaker() as db:
+        rows = db.scalars(select(ChallengerSeen)).all()
+    assert len(rows) == 1
+    assert rows[0].subject != subject_digest((rows[0].day, rows[0].champion_version, rows[0].challenger_version),
+                                             pseudonym)
+    [day] = _challenger_days(client, auth_headers)
+    assert day["applicants"] == 2

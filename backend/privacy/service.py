@@ -34,6 +34,7 @@ from backend.decisions import service as decisions_service
 from backend.decisions.models import DecisionContest
 from backend.monitoring.outcomes import delete_outcomes
 from backend.privacy.models import AdvisorDecision
+from backend.registry.challenger import forget_subjects
 from backend.privacy.schemas import (
     AdvisorOverrides,
     ClientExport,
@@ -168,9 +169,11 @@ def _forget(db: Session, pseudonyms: list[str], now: datetime) -> tuple[int, int
     """What an erasure and the end of the retention period share (caller commits): the
     features and realised outcomes of ``pseudonyms`` deleted, their decisions kept as anonymous
     oversight statistics (pseudonym and free-text reason, which may describe the person,
-    cleared). Returns (clients deleted, outcomes deleted, decisions anonymised)."""
+    cleared), and the challenger's digest of them for the days still open dropped. Returns
+    (clients deleted, outcomes deleted, decisions anonymised)."""
     clients = db.execute(delete(Client).where(Client.pseudonym.in_(pseudonyms))).rowcount
     outcomes = delete_outcomes(db, pseudonyms)
+    forget_subjects(db, pseudonyms)
     decisions = db.execute(
         update(AdvisorDecision).where(AdvisorDecision.pseudonym.in_(pseudonyms))
         .values(pseudonym=None, reason=None, anonymised_at=now)

@@ -30,7 +30,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -69,6 +69,22 @@ def shift_bin(shift: float) -> int:
 def subject_digest(key: Key, pseudonym: str) -> str:
     """What ``challenger_seen`` keeps of an applicant counted on a day: no pseudonym as such."""
     return hashlib.sha256("|".join((*key, pseudonym)).encode()).hexdigest()
+
+
+def forget_subjects(db: Session, pseudonyms: Iterable[str]) -> int:
+    """Delete what ``challenger_seen`` holds of ``pseudonyms`` (an erasure, the end of the
+    retention period; caller commits): their digest under every (day, versions) still open.
+    The counts already added to a day's row stay (a count says nothing of the person). Returns
+    the rows deleted."""
+    keys = db.execute(select(ChallengerSeen.day, ChallengerSeen.champion_version,
+                             ChallengerSeen.challenger_version).distinct()).all()
+    people = list(pseudonyms)
+    digests = [subject_digest(tuple(key), p) for key in keys for p in people]
+    deleted = 0
+    for start in range(0, len(digests), 500):
+        result = db.execute(delete(ChallengerSeen).where(ChallengerSeen.subject.in_(digests[start:start + 500])))
+        deleted += int(result.rowcount or 0)
+    return deleted
 
 
 def sealed_before(now: datetime | None = None) -> str:

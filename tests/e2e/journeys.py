@@ -1,7 +1,7 @@
 """The dashboard as its users live in it, driven in Debian's Chromium (helpers shared by the
 browser tests and by ``bench/dashboard_latency.py``).
 
-A page "passes" when it shows no exception box, no English in French mode and no serious or
+A page "passes" when it shows no exception box, no box saying the service failed it, no English in French mode and no serious or
 critical axe-core violation; every check leaves a screenshot in ``test-artifacts/``.
 """
 
@@ -103,6 +103,7 @@ def english_problems(page) -> list[str]:
     found += [f"catalog key shown untranslated: {key!r}" for key in untranslated_keys(text)]
     found += [f"table wider than its place: {head!r}" for head in clipped_tables(page)]
     found += [f"figure cut short: {value!r}" for value in cut_values(page)]
+    found += [f"the service failed the page: {text!r}" for text in service_failure_boxes(page)]
     # French typography in English: "Decision : Approved".
     found += [f"a French colon in English: {m.group(0)!r}" for m in re.finditer(r"\w+[\u00a0 ]:[\u00a0 ]\w+", text)]
     french_names = set(i18n.accessible_names().values())
@@ -183,11 +184,27 @@ def prose(page) -> str:
     )
 
 
+# The messages a page shows when the service failed it (unreachable, an unreadable answer, a
+# route its role may not call, an internal error): never the right answer to anything a user
+# did, unlike a refused input or an unknown client. Each as its text before any placeholder.
+SERVICE_FAILURES = ("error.unreachable", "error.timeout", "error.malformed", "error.forbidden", "error.unavailable",
+                    "error.server", "error.config")
+
+
+def service_failure_boxes(page) -> list[str]:
+    """The error boxes on the page that say the service failed it (``SERVICE_FAILURES``)."""
+    starts = [i18n.CATALOG[key][lang].split("{")[0].strip() for key in SERVICE_FAILURES for lang in ("fr", "en")]
+    boxes = page.locator('[data-testid="stAlert"]')
+    texts = [boxes.nth(i).inner_text() for i in range(boxes.count()) if boxes.nth(i).is_visible()]
+    return [text[:200] for text in texts if any(start and start in text for start in starts)]
+
+
 def problems(page, *, french: bool = True, axe: bool = True) -> list[str]:
     """What is wrong on the page as a person would see it."""
     found = []
     if page.locator('[data-testid="stException"]').count():
         found.append("exception box: " + page.locator('[data-testid="stException"]').first.inner_text()[:300])
+    found += [f"the service failed the page: {text!r}" for text in service_failure_boxes(page)]
     found += [f"table wider than its place (columns or text hidden behind a scroll): {head!r}"
               for head in clipped_tables(page)]
     found += [f"figure cut short: {value!r}" for value in cut_values(page)]

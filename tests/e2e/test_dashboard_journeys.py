@@ -26,6 +26,21 @@ def page(browser):
         page.close()
 
 
+def test_a_page_the_service_failed_is_a_problem_and_a_legitimate_error_box_is_not(page):
+    """A page showing "le service ... injoignable" or "réponse illisible" (seen once on a
+    running demo, the suite said nothing) fails the walk; a backtest grade flagged in red, or a
+    refused input, is what the page is for."""
+    from frontend import i18n
+
+    failure = i18n.CATALOG["error.malformed"]["fr"]
+    legit = i18n.CATALOG["client.bad_id"]["fr"]
+    page.set_content(f'<main><div data-testid="stAlert">{failure}</div><div data-testid="stAlert">{legit}</div></main>')
+    assert journeys.service_failure_boxes(page) == [failure]
+    assert any("the service failed the page" in p for p in journeys.problems(page, axe=False))
+    page.set_content(f'<main><div data-testid="stAlert">{legit}</div></main>')
+    assert journeys.service_failure_boxes(page) == []
+
+
 def _signed_in(page, url: str, live_api: LiveApi, role: str) -> None:
     journeys.login(page, url, *live_api.credentials[role])
     page.locator('[data-testid="stSidebarNavLink"]').first.wait_for()
