@@ -343,12 +343,20 @@ def test_a_witness_purge_anchor_missing_from_the_bundle_is_invalid(app, cli, db_
     assert "INVALID at seq 1: purge anchor through seq 0 is in the witness but missing from the bundle" in result.stderr
 
 
-def test_an_export_covers_events_chained_after_the_head_its_caller_saw(app, tmp_path):
+def test_an_export_is_named_by_the_head_it_signed(app, client, auth_headers, tmp_path):
+    """The file's name and the CLI's message gave the head the caller saw, a few events short of
+    the one the bundle signed when others were chained meanwhile: a compliance officer filing
+    "audit-bundle-3" held a bundle up to seq 5."""
     from backend.audit.bundle import bundle_lines
 
     _write_events(app, 5)
+    head, lines = bundle_lines(app.state.sessionmaker, app.state.checkpoint_signer)
     bundle = tmp_path / "late.jsonl"
-    bundle.write_text("".join(bundle_lines(app.state.sessionmaker, 3, app.state.checkpoint_signer)), encoding="utf-8")
-    assert _records(bundle)[0]["head_seq"] == 5
+    bundle.write_text("".join(lines), encoding="utf-8")
+    assert head == _records(bundle)[0]["head_seq"] == 5
+    response = client.get("/api/v1/audit/export", headers=auth_headers("compliance"), params={"format": "bundle"})
+    assert response.status_code == 200, response.text
+    signed = json.loads(response.text.splitlines()[0])["head_seq"]
+    assert response.headers["content-disposition"] == f'attachment; filename="audit-bundle-{signed}.jsonl"'
     result = _run_verifier(bundle, "--trusted-key", _public_key_hex(app), "--witness", _witness_dir(app))
     assert result.returncode == 0 and "valid: 5 events from seq 1 to 5" in result.stdout, result.stderr

@@ -62,20 +62,17 @@ def sign_export_head(factory: sessionmaker[Session], signer: CheckpointSigner) -
 
 def bundle_lines(
     factory: sessionmaker[Session],
-    head: int,
     signer: CheckpointSigner,
     retired_keys: Iterable[Ed25519PublicKey] = (),
-) -> Iterator[str]:
-    """Every line of a bundle covering the chain up to its head (inclusive).
+) -> tuple[int, Iterator[str]]:
+    """The head a bundle covers and every line of it (the head inclusive).
 
     The head is signed here, before the first line is produced (so a failure is raised to the
-    caller, not in the middle of a stream): the chain's head at that moment, ``head`` (the
-    export's own event) or later when events were chained since."""
-    # ``head`` is what the caller saw; the bundle covers what the chain holds when signed (a
-    # shorter chain than ``head`` was cut meanwhile: the verifier's witness check reports it).
-    del head
+    caller, not in the middle of a stream): the chain's head at that moment, which holds the
+    export's own event when the caller chained it first, and events chained since. That seq,
+    not the one the caller saw, names the file."""
     export_head = sign_export_head(factory, signer)
-    return _bundle_lines(factory, export_head, signer, list(retired_keys))
+    return int(export_head["head_seq"]), _bundle_lines(factory, export_head, signer, list(retired_keys))
 
 
 def _bundle_lines(

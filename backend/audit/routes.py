@@ -164,9 +164,10 @@ def export(
     if format is ExportFormat.bundle:
         signer = ctx.request.app.state.checkpoint_signer
         retired = ctx.request.app.state.retired_audit_keys
+        signed, lines = bundle_lines(factory, signer, retired)
         return StreamingResponse(
-            bundle_lines(factory, head, signer, retired), media_type="application/x-ndjson",
-            headers={"Content-Disposition": f'attachment; filename="audit-bundle-{head}.jsonl"'},
+            lines, media_type="application/x-ndjson",
+            headers={"Content-Disposition": f'attachment; filename="audit-bundle-{signed}.jsonl"'},
         )
     if format is ExportFormat.jsonl:
         body: Iterator[str] = (json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows())

@@ -99,10 +99,11 @@ def export(
                 db, None, None, action="audit.export", actor=cli_operator(), role=CLI_ROLE,
                 details={"format": "bundle", "via": "cli"},
             )
-            head = chained_seq(db, exported)
+            chained_seq(db, exported)  # the bundle holds the export's own event
+        head, bundle = bundle_lines(factory, signer, retired)
         with out.open("w", encoding="utf-8") as handle:
             lines = 0
-            for line in bundle_lines(factory, head, signer, retired):
+            for line in bundle:
                 handle.write(line)
                 lines += 1
     except (SQLAlchemyError, AuditUnavailable) as exc:

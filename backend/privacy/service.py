@@ -34,7 +34,6 @@ from backend.decisions import service as decisions_service
 from backend.decisions.models import DecisionContest
 from backend.monitoring.outcomes import delete_outcomes
 from backend.privacy.models import AdvisorDecision
-from backend.registry.challenger import forget_subjects
 from backend.privacy.schemas import (
     AdvisorOverrides,
     ClientExport,
@@ -50,6 +49,7 @@ from backend.privacy.schemas import (
     RetentionStatus,
     StoredFeature,
 )
+from backend.registry.challenger import forget_subjects
 from backend.scoring import service as scoring
 from backend.users.models import User
 from ml.labels import label
