@@ -74,8 +74,8 @@ def test_the_factors_effects_are_printed_in_the_report_s_number_format():
 
 def test_the_report_writes_each_factor_in_its_unit():
     """A flag printed "1,00", a count of bureau enquiries "2,00", a ratio "0,09" beside a text
-    saying "0,0937": the report writes each value in the unit the API gives beside it, euros
-    spelled out (the PDF's core fonts have no euro sign, in the text too). The label's "≠" was
+    saying "0,0937": the report writes each value in the unit the API gives beside it, with the
+    euro sign (in the text too). The label's "≠" was
     printed "?"."""
     reasons = [{"label": "Annuité du prêt", "value": 50094.0, "unit": "money", "effect": 0.012},
                {"label": "Ville d'adresse ≠ ville de travail", "value": 1.0, "unit": "flag", "effect": 0.004},
@@ -86,7 +86,7 @@ def test_the_report_writes_each_factor_in_its_unit():
     explanation = {**EXPLANATION, "reasons": reasons, "text": "Annuité du prêt = 50\u202f094\u00a0€ : augmente le risque."}
     text = _text(build_report(client_id="100002", profile=[], score=SCORE, explanation=explanation,
                               comparison=comparison, generated_by="conseiller", lang="fr"))
-    assert "50 094 EUR" in text and "oui" in text and "non" in text and "0,0937" in text
+    assert "50 094 €" in text and "oui" in text and "non" in text and "0,0937" in text
     assert "1,00" not in text and "2,00" not in text and "?" not in text
     assert "Ville d'adresse autre que ville de travail" in text and "<>" not in text
 
@@ -124,7 +124,7 @@ def test_the_profile_reads_in_the_units_the_api_gives():
     assert units["contract_type"] == "category" and units["credit_to_income"] == "number"
     text = _text(build_report(client_id="100002", profile=profile, score=SCORE, explanation=EXPLANATION,
                               comparison=COMPARISON, generated_by="conseiller", lang="fr"))
-    assert "Âge (ans) : 54,8 " in text and "Revenu annuel : 108 000 EUR" in text and "Personnes au foyer : 3" in text
+    assert "Âge (ans) : 54,8 " in text and "Revenu annuel : 108 000 €" in text and "Personnes au foyer : 3" in text
     assert "54,80" not in text
 
 
@@ -178,3 +178,25 @@ def test_a_probability_and_a_threshold_that_round_alike_are_printed_with_the_dec
     assert "8,34 %" in refused and "8,33 %" in refused and "8,3 %" not in refused
     approved = report(probability=0.083055, threshold=0.083325, decision="approve")
     assert "8,31 %" in approved and "8,33 %" in approved and "Recommandation : ACCORD" in approved
+
+
+def test_amounts_print_the_euro_sign_and_stay_whole():
+    """The report handed to a client wrote "50 094 EUR" (the core fonts were read as Latin-1,
+    which has no euro sign); now "50 094 €", the number and its sign joined by no-break spaces
+    so a line never cuts "50" from "094 €"."""
+    from backend.reports.pdf import _Report, _text
+
+    reasons = [{"label": "Annuité du prêt", "value": 50094.0, "unit": "money", "effect": 0.012}]
+    explanation = {**EXPLANATION, "reasons": reasons, "text": "Annuité du prêt = 50\u202f094\u00a0€ : augmente le risque."}
+    pdf = build_report(client_id="100002", profile=[], score=SCORE, explanation=explanation, comparison=COMPARISON,
+                       generated_by="conseiller", lang="fr")
+    drawn = drawn_strings(pdf)
+    assert not re.search(r"\bEUR\b", " ".join(drawn))
+    assert sum("50 094 €" in s for s in drawn) == 2  # the factor's value and the text
+    narrow = _Report()
+    narrow.add_page()
+    narrow.set_font("Helvetica", size=10)
+    for width in range(26, 44):
+        narrow.multi_cell(width, 5, _text("montant de 50\u202f094\u00a0€ : risque", "fr"))
+    lines = drawn_strings(bytes(narrow.output()))
+    assert all("50 094 €" in line for line in lines if "094" in line or "50" in line), lines

@@ -5,7 +5,6 @@ to disk, so the report exists only in the response that carries it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -73,9 +72,11 @@ LABELS: dict[str, dict[str, str]] = {
     },
 }
 
-_REPLACEMENTS = {"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-",
-                 "\u2026": "...", "\u202f": " ", "\u00a0": " ", "\u2212": "-", "\u2264": "<=", "\u2265": ">=",
-                 "\u2260": "<>"}
+# The core fonts are encoded as Windows-1252 (``_Report``): the euro sign, typographic quotes,
+# dashes, the ellipsis and "œ" pass as they are; what that code page lacks is folded. The narrow
+# no-break space of French thousands becomes a no-break space (a number is never cut in two).
+_REPLACEMENTS = {"\u202f": "\u00a0", "\u2212": "-", "\u2264": "<=", "\u2265": ">=", "\u2260": "<>"}
+ENCODING = "windows-1252"
 
 
 # "≠" in words (a client reads the report): the labels' two sides are of one gender in French
@@ -84,14 +85,14 @@ _NOT_EQUAL = {"fr": " autre que ", "en": " other than "}
 
 
 def _text(value: object, lang: str | None = None) -> str:
-    """Core PDF fonts are Latin-1: French accents pass, typographic extras are folded."""
-    # No euro sign in Latin-1: "450 000 EUR", "EUR 450,000".
-    text = re.sub("€(?=[0-9])", "EUR ", str(value)).replace("€", "EUR")
+    """Text the core fonts can draw (``ENCODING``): French accents and the euro sign pass,
+    what the code page lacks is folded."""
+    text = str(value)
     if lang is not None:
         text = text.replace(" \u2260 ", _NOT_EQUAL.get(lang, _NOT_EQUAL["fr"]))
     for old, new in _REPLACEMENTS.items():
         text = text.replace(old, new)
-    return text.encode("latin-1", "replace").decode("latin-1")
+    return text.encode(ENCODING, "replace").decode(ENCODING)
 
 
 def _label(key: str, lang: str, **values: object) -> str:
@@ -113,7 +114,7 @@ def _fmt(value: Any, lang: str, unit: str | None = None) -> str:
         return "-"
     if unit is not None and isinstance(value, int | float) and not isinstance(value, bool):
         # A model feature's value in its unit, as the dashboard and the explanation text write
-        # it (``_text`` spells the euro sign out: the core fonts are Latin-1).
+        # it.
         return format_value(value, lang, unit)
     if isinstance(value, bool):
         return _label("yes" if value else "no", lang)
@@ -169,6 +170,10 @@ def _grade(score: Mapping[str, Any], lang: str) -> str:
 
 class _Report(FPDF):
     footer_text = ""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.core_fonts_encoding = ENCODING  # the euro sign, typographic quotes and dashes
 
     def footer(self) -> None:
         self.set_y(-14)
