@@ -252,7 +252,7 @@ def test_the_api_serves_the_merged_histogram_and_no_small_drift_share_also_for_r
         portfolio = _latest(db, "portfolio")
         summary = portfolio.payload["summary"]
         edges = [i / 20 for i in range(21)]
-        stored = [summary["applicants"] - 1 - 9 * 19] + [9] * 18 + [1]
+        stored = [summary["applicants"] - 1 - 9 * 18] + [9] * 18 + [1]
         portfolio.payload = {**portfolio.payload, "summary": {**summary, "histogram": {"edges": edges, "counts": stored}}}
         drift_row = _latest(db, "drift")
         payload = json.loads(json.dumps(drift_row.payload))
@@ -476,3 +476,62 @@ def test_the_api_serves_merged_bands_and_withholds_a_small_side_also_for_results
     assert body["approval_rate"] is None and body["split_withheld"] == "refused"
     assert body["expected_loss"] is not None and "would be approved at" not in body["executive_summary"]
     assert "Highest risk band present: " + body["risk_bands"][-1]["band"] in body["executive_summary"]
+
+
+# ----------------------------------------------------------------------------- histogram and grades together
+
+
+def _ranges_read_together(served: dict) -> list[tuple[float, float, int]]:
+    """What a reader works out from the served histogram, grades and approval rate together:
+    the applicants under every edge any of them gives, hence between any two neighbouring ones."""
+    from ml.grades import grade_range
+
+    under = {0.0: 0}
+    total = 0
+    for high, count in zip(served["histogram"]["edges"][1:], served["histogram"]["counts"], strict=True):
+        total += count
+        under[float(high)] = total
+    total = 0
+    for band in served["risk_bands"]:
+        total += band["count"]
+        under[grade_range(band["grades"][-1])[1]] = total
+    if served["approval_rate"] is not None:
+        under[served["threshold"]] = round(served["approval_rate"] * served["applicants"])
+    edges = sorted(under)
+    return [(low, high, under[high] - under[low]) for low, high in zip(edges, edges[1:], strict=False)]
+
+
+def test_the_histogram_and_the_grades_together_give_no_range_of_one_to_nine():
+    """The grades say how many lie under 32 %, the histogram how many under 30 %: with 3 people
+    between 30 % and 32 % each chart was safe and their difference was those 3."""
+    p = np.concatenate([np.full(300, 0.05), np.full(60, 0.12), np.full(40, 0.2), np.full(30, 0.27),
+                        np.full(3, 0.31), np.full(12, 0.33), np.full(15, 0.45)])
+    result = compute_aggregates(_population(p), p, 0.1, "v")
+    summary = result["summary"]
+    naive = {**summary, "histogram": disclosed_histogram(summary["histogram"], 0.1)}
+    from backend.portfolio.service import disclosed_bands
+    naive["risk_bands"] = disclosed_bands(summary["risk_bands"], summary["applicants"])
+    assert (0.3, 0.32, 3) in _ranges_read_together(naive)  # the leak, before
+    served = with_lgd(summary, 1.0)
+    assert all(count == 0 or count >= MIN_CELL for _, _, count in _ranges_read_together(served)), served
+    assert sum(served["histogram"]["counts"]) == sum(b["count"] for b in served["risk_bands"]) == len(p)
+    assert 0.1 in served["histogram"]["edges"]  # the threshold stays an edge
+    # The histogram gave way (a wider bar), the grades F and G are still apart.
+    assert [b["band"] for b in served["risk_bands"]][-2:] == ["F", "G"]
+    again = with_lgd({**summary, "histogram": served["histogram"], "risk_bands": served["risk_bands"]}, 1.0)
+    assert (again["histogram"], again["risk_bands"]) == (served["histogram"], served["risk_bands"])
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_no_reading_of_the_portfolio_gives_one_to_nine_people(seed):
+    """Random portfolios, dense and sparse, any threshold: no range between two edges any served
+    figure gives holds 1 to 9 applicants, and everything still adds up."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(15, 400))
+    p = np.concatenate([rng.beta(1.2, rng.uniform(3, 25), n), rng.uniform(0, 1, int(rng.integers(0, 12)))])
+    threshold = float(rng.choice([0.05, 0.08, 0.0833, 0.1, 0.2, 0.32, 0.5]))
+    served = with_lgd(compute_aggregates(_population(p), p, threshold, "v")["summary"], 1.0)
+    assert all(count == 0 or count >= MIN_CELL for _, _, count in _ranges_read_together(served)), (seed, served)
+    assert sum(served["histogram"]["counts"]) == sum(b["count"] for b in served["risk_bands"]) == len(p)
+    assert all(c == 0 or c >= MIN_CELL for c in served["histogram"]["counts"])
+    assert all(b["count"] == 0 or b["count"] >= MIN_CELL for b in served["risk_bands"])

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ml.disclosure import MIN_CELL, POOLED, pooled_cells
-from ml.grades import GRADE_NAMES, grade, grade_label
+from ml.grades import GRADE_NAMES, grade, grade_label, grade_range
 from ml.schema import LEVELS
 
 MIN_SEGMENT = MIN_CELL
@@ -353,6 +353,74 @@ def disclosed_rates(table: dict[str, Any], summary: dict[str, Any], min_cell: in
     return {**table, "segments": rows, "rates_withheld": len(withheld)}
 
 
+def aligned_cells(
+    histogram: dict[str, Any], bands: list[dict[str, Any]], summary: dict[str, Any], min_cell: int = MIN_CELL
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The served histogram and risk grades, merged further until no range of probabilities
+    the two give together holds 1 to ``min_cell - 1`` applicants.
+
+    Each is safe alone, but their edges differ: the grades give how many applicants lie under
+    32 % (F's upper edge), the histogram how many under 30 %, so their difference is the count
+    in [30 %, 32 %), a few people in a sparse tail. The threshold is an edge of both readings
+    whenever the approval rate is published. The rule, deterministic: over all the edges
+    (histogram, grades, threshold), while some range between neighbouring edges holds 1 to
+    ``min_cell - 1`` applicants, the smallest (the lowest on a tie) loses one of its bounding
+    edges: a histogram edge before a grade edge (a wider bar costs a reader less than two grades
+    read as one), then the one whose range on the other side holds fewer; the range [0, 1] and
+    the published threshold keep theirs (a side of the threshold under ``min_cell`` already
+    withholds the split). Counts only merge, so every bin and grade still holds 0 or at least
+    ``min_cell``. Idempotent."""
+    cumulative: dict[float, int] = {0.0: 0}
+    total = 0
+    for high, count in zip(histogram["edges"][1:], histogram["counts"], strict=True):
+        total += int(count)
+        cumulative[float(high)] = total
+    uppers = []
+    total = 0
+    for band in bands:
+        total += int(band["count"])
+        uppers.append(grade_range(band_grades(band)[-1])[1])
+        cumulative.setdefault(uppers[-1], total)  # the histogram's own count at a shared edge
+    bins = {float(e) for e in histogram["edges"][1:-1]}
+    grades = set(uppers[:-1])
+    fixed = {0.0, 1.0}
+    if disclosed_split(summary, min_cell)["split_withheld"] is None and summary["approval_rate"] is not None:
+        threshold = float(summary["threshold"])
+        fixed.add(threshold)
+        cumulative.setdefault(threshold, round(summary["approval_rate"] * summary["applicants"]))
+
+    while True:
+        edges = sorted(fixed | bins | grades)
+        ranges = [cumulative[high] - cumulative[low] for low, high in zip(edges, edges[1:], strict=False)]
+        small = [i for i, count in enumerate(ranges) if 0 < count < min_cell]
+        if not small:
+            break
+        i = min(small, key=lambda k: (ranges[k], k))
+        options = [(edge in grades and edge not in bins, ranges[j], edge)
+                   for edge, j in ((edges[i], i - 1), (edges[i + 1], i + 1)) if edge not in fixed]
+        if not options:
+            break  # a whole side of the threshold: its split is withheld
+        _, _, edge = min(options)
+        bins.discard(edge)
+        grades.discard(edge)
+
+    kept = [0.0, *sorted(bins), float(histogram["edges"][-1])]
+    served_histogram = {"edges": [e for e in histogram["edges"] if float(e) in kept],
+                        "counts": [cumulative[high] - cumulative[low] for low, high in zip(kept, kept[1:], strict=False)]}
+    applicants = sum(int(b["count"]) for b in bands)
+    served_bands: list[dict[str, Any]] = []
+    group: list[str] = []
+    count = 0
+    for band, upper in zip(bands, uppers, strict=True):
+        group += band_grades(band)
+        count += int(band["count"])
+        if upper in grades or upper == uppers[-1]:
+            served_bands.append({"band": group[0] if len(group) == 1 else f"{group[0]}-{group[-1]}", "grades": group,
+                                 "count": count, "share": round(count / applicants, 6) if applicants else 0.0})
+            group, count = [], 0
+    return served_histogram, served_bands
+
+
 def with_lgd(summary: dict[str, Any], lgd: float) -> dict[str, Any]:
     """The summary as served: expected loss = sum over approved applicants of PD x LGD x exposure,
     the histogram's small bins merged (``disclosed_histogram``), the risk grades' small ones
@@ -367,9 +435,10 @@ def with_lgd(summary: dict[str, Any], lgd: float) -> dict[str, Any]:
     """
     served = disclosed_split(summary)
     loss = served["expected_loss"]
+    histogram, bands = aligned_cells(disclosed_histogram(summary["histogram"], summary["threshold"]),
+                                     disclosed_bands(summary["risk_bands"], summary["applicants"]), summary)
     return {**served, "expected_loss": None if loss is None else round(loss * lgd, 2), "lgd": lgd,
-            "histogram": disclosed_histogram(summary["histogram"], summary["threshold"]),
-            "risk_bands": disclosed_bands(summary["risk_bands"], summary["applicants"])}
+            "histogram": histogram, "risk_bands": bands}
 
 
 def comparable(current: dict[str, Any], candidate: dict[str, Any]) -> bool:
