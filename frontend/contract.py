@@ -368,7 +368,10 @@ class DriftHistoryPoint(BaseModel):
     level: Annotated[Literal["ok", "watch", "act"], Field(title="Level")]
     model_version: Annotated[str, Field(title="Model Version")]
     rows: Annotated[int, Field(title="Rows")]
-    score_psi: Annotated[float, Field(title="Score Psi")]
+    score_psi: Annotated[float | None, Field(title="Score Psi")]
+    """
+    null when that run's PSI is withheld (ScoreDrift.psi)
+    """
 
 
 class ErasureResult(BaseModel):
@@ -1403,13 +1406,25 @@ class ScoreDrift(BaseModel):
     mean_probability_training: Annotated[
         float | None, Field(title="Mean Probability Training")
     ]
-    psi: Annotated[float, Field(title="Psi")]
+    psi: Annotated[float | None, Field(title="Psi")]
     """
-    Population stability index of the score against the training reference
+    Population stability index of the score against the training reference; null when a decile's share is withheld (it would solve for it): psi_level says its range
+    """
+    psi_level: Annotated[
+        Literal["ok", "watch", "act"] | None, Field(title="Psi Level")
+    ] = None
+    """
+    The range psi lies in: ok (< 0.10), watch (0.10 to 0.25), act (>= 0.25); given also when psi is withheld
+    """
+    psi_previous_level: Annotated[
+        Literal["ok", "watch", "act"] | None, Field(title="Psi Previous Level")
+    ] = None
+    """
+    The same for psi_previous_period (null for the first run)
     """
     psi_previous_period: Annotated[float | None, Field(title="Psi Previous Period")]
     """
-    PSI against the previous drift run (None for the first)
+    PSI against the previous drift run (null for the first, or withheld as psi is)
     """
     reference_shares: Annotated[list[float], Field(title="Reference Shares")]
     status: Annotated[
@@ -1591,7 +1606,10 @@ class Alert(BaseModel):
     """
     The input's name for people (null when the subject is the score)
     """
-    value: Annotated[float, Field(title="Value")]
+    value: Annotated[float | None, Field(title="Value")]
+    """
+    The index; null for the score's PSI when it is withheld (see ScoreDrift.psi): the level still says its range
+    """
 
 
 class BacktestReport(BaseModel):

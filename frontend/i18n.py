@@ -1276,6 +1276,21 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "moved (watch); from 0.25 it has clearly changed and the model must be reviewed.",
     },
     "monitoring.alerts": {"fr": "Alertes", "en": "Alerts"},
+    "monitoring.psi_range.ok": {"fr": "moins de 0,10 (valeur exacte non publiée)",
+                                "en": "under 0.10 (exact value not published)"},
+    "monitoring.psi_range.watch": {"fr": "entre 0,10 et 0,25 (valeur exacte non publiée)",
+                                   "en": "between 0.10 and 0.25 (exact value not published)"},
+    "monitoring.psi_range.act": {"fr": "au moins 0,25 (valeur exacte non publiée)",
+                                 "en": "at least 0.25 (exact value not published)"},
+    "monitoring.psi_card.ok": {"fr": "< 0,10", "en": "< 0.10"},
+    "monitoring.psi_card.watch": {"fr": "0,10 à 0,25", "en": "0.10 to 0.25"},
+    "monitoring.psi_card.act": {"fr": "≥ 0,25", "en": "≥ 0.25"},
+    "monitoring.psi_withheld": {
+        "fr": "Indice de stabilité donné par sa plage : une tranche de score compte moins de {minimum} personnes, "
+        "et la valeur exacte, avec les parts publiées, permettrait de la retrouver.",
+        "en": "Stability index given by its range: a score decile holds fewer than {minimum} people, and the exact "
+        "value, with the shares published, would give it back.",
+    },
     "monitoring.more_alerts": {"fr": "… et {count} autres alertes.", "en": "… and {count} more alerts."},
     "monitoring.no_alert": {"fr": "Aucune alerte : la population est stable.", "en": "No alert: the population is stable."},
     "monitoring.alert.watch": {

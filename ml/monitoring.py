@@ -298,7 +298,8 @@ def protected_score(score: Mapping[str, Any], rows: int, min_cell: int = MIN_CEL
     add up to 1, so one withheld share is 1 minus the others: the smallest other deciles are
     withheld with them (``"complement"``) until the withheld ones hold ``min_cell`` people or
     more (``ml.disclosure.pooled_cells``). Counts are read back from the shares and ``rows``.
-    Idempotent: a block that says what it withheld is served as is."""
+    Idempotent: a block that says what it withheld is served as is. The PSI is kept (the
+    operator's ``octroi monitor drift`` prints it); ``served_score`` withholds it."""
     out = dict(score)
     if "current_withheld" in out or not rows:
         out.setdefault("current_withheld", [None] * len(out["current_shares"]))
@@ -311,6 +312,22 @@ def protected_score(score: Mapping[str, Any], rows: int, min_cell: int = MIN_CEL
         withheld[i] = SMALL if counts[i] < min_cell else COMPLEMENT
         shares[i] = None
     out["current_shares"], out["current_withheld"] = shares, withheld
+    return out
+
+
+def served_score(score: Mapping[str, Any], rows: int, min_cell: int = MIN_CELL) -> dict[str, Any]:
+    """The score block as COMEX may read it: ``protected_score``, and with a decile's share
+    withheld, the PSI withheld too (``psi`` and ``psi_previous_period`` None). With the shares
+    shown and the withheld ones' total, the PSI is one more equation, and two withheld deciles are
+    two unknowns (a decile of 1 person and one of 2 give PSIs 0.07 apart). Their levels are served
+    instead (``psi_level``, ``psi_previous_level``, always given: the range each lies in).
+    Idempotent."""
+    out = protected_score(score, rows, min_cell)
+    for value, level in (("psi", "psi_level"), ("psi_previous_period", "psi_previous_level")):
+        if level not in out:
+            out[level] = None if out.get(value) is None else status(out[value])
+    if any(out["current_withheld"]):
+        out["psi"] = out["psi_previous_period"] = None
     return out
 
 

@@ -337,6 +337,49 @@ def test_the_monitoring_page_shows_small_shares_as_fewer_than_ten(monkeypatch, l
     octroi(live_api.env, "jobs", "run", "drift")  # the true figures for the next tests
 
 
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_the_monitoring_page_gives_a_withheld_psi_by_its_range(monkeypatch, live_api, lang):
+    from backend.db import make_engine, make_sessionmaker
+    from frontend.navigation import MONITORING
+    from ml.monitoring import status
+    from tests.fixtures.live import octroi
+    from tests.test_dashboard_app import _logged_in
+
+    octroi(live_api.env, "jobs", "run", "drift")
+    engine = make_engine(live_api.env["OCTROI_DATABASE_URL"])
+    try:
+        with make_sessionmaker(engine)() as db:
+            row = _latest(db, "drift")
+            payload = json.loads(json.dumps(row.payload))
+            rows, score = payload["rows"], payload["score"]
+            # Stored before deciles were withheld: one person in the last decile.
+            counts = [round(s * rows) for s in score["current_shares"] if s is not None]
+            counts = counts + [0] * (len(score["current_shares"]) - len(counts))
+            counts[-2] += counts[-1] - 1
+            counts[-1] = 1
+            score["current_shares"] = [round(c / rows, 6) for c in counts]
+            score.pop("current_withheld", None)
+            level = status(score["psi"])
+            row.payload = payload
+            db.commit()
+    finally:
+        engine.dispose()
+    try:
+        at = _logged_in(monkeypatch, live_api, "comex")
+        at.switch_page(MONITORING.file).run()
+        if lang != "fr":
+            at.radio(key="octroi_lang").set_value(lang).run()
+        assert not at.exception, at.exception
+        cards = {m.label: m.value for m in at.metric}
+        expected = {"ok": ("< 0,10", "< 0.10"), "watch": ("0,10 à 0,25", "0.10 to 0.25"),
+                    "act": ("≥ 0,25", "≥ 0.25")}[level][0 if lang == "fr" else 1]
+        assert expected in cards.values(), cards
+        captions = "\n".join(c.value for c in at.caption)
+        assert ("donné par sa plage" if lang == "fr" else "given by its range") in captions
+    finally:
+        octroi(live_api.env, "jobs", "run", "drift")  # the true figures for the next tests
+
+
 # ----------------------------------------------------------------------------- risk bands, split, score deciles
 
 
@@ -436,6 +479,44 @@ def test_a_score_decile_of_one_to_nine_people_is_withheld_with_the_smallest_othe
     assert score["current_shares"][0] == pytest.approx(40 / 73, abs=1e-6)
     served = DriftReport(**_served(report))
     assert served.score.current_shares == score["current_shares"]
+
+
+def test_the_psi_is_withheld_with_a_decile_since_it_would_solve_for_it():
+    """Two deciles withheld (3 people and 30 with them) are two unknowns whose total the served
+    shares give; the exact PSI was the second equation: solving it gave the 3 back. The PSI is
+    then served by its range (its level), the alerts without their value; the stored report
+    keeps it for the operator's CLI."""
+    from scipy.optimize import brentq
+
+    reference = _reference()
+    edges = reference["score"]["edges"]
+    scores = np.concatenate([np.full(40, edges[0] / 2), np.full(30, (edges[3] + edges[4]) / 2),
+                             np.full(3, (edges[-1] + 1) / 2)])
+    report = _score_report(len(scores), scores)
+    rows, stored = report["rows"], report["score"]
+    assert stored["psi"] is not None and stored["psi"] >= monitoring.ACT  # kept where it is stored
+    # The attack on the stored figure: the withheld deciles hold 33 together; which split fits?
+    shown = [s for s in stored["current_shares"] if s is not None]
+    hidden = [i for i, s in enumerate(stored["current_shares"]) if s is None]
+    together = 1 - sum(shown)
+
+    def psi_if(small: float) -> float:
+        current = list(stored["current_shares"])
+        current[hidden[-1]], current[hidden[0]] = small, together - small
+        return monitoring.psi(stored["reference_shares"], current) - stored["psi"]
+
+    solved = brentq(psi_if, 0.5 / rows, together / 2)
+    assert round(solved * rows) == 3  # what the exact PSI gave
+    served = DriftReport(**_served(report)).model_dump()
+    assert served["score"]["psi"] is None and served["score"]["psi_previous_period"] is None
+    assert served["score"]["psi_level"] == "act"
+    assert all(a["value"] is None for a in served["alerts"] if a["subject"] == "score")
+    assert any(a["value"] is not None for a in served["alerts"] if a["subject"] != "score") or \
+        not [a for a in served["alerts"] if a["subject"] != "score"]
+    assert DriftReport(**_served(served)).model_dump()["score"] == served["score"]  # idempotent
+    # Nothing withheld: the PSI is served, with its level.
+    plain = DriftReport(**_served(_score_report(600, np.random.default_rng(4).uniform(0, 1, 600)))).score
+    assert plain.psi is not None and plain.psi_level == monitoring.status(plain.psi)
 
 
 def test_a_score_distribution_stored_before_is_served_without_its_small_deciles():

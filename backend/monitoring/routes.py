@@ -21,6 +21,7 @@ from backend.monitoring.models import MonitoringAggregate
 from backend.monitoring.schemas import BacktestReport, DriftReport
 from backend.scoring.model import get_bundle
 from ml.disclosure import MIN_CELL
+from ml.monitoring import served_score
 from security.rbac import Permission
 
 router = APIRouter(prefix="/monitoring", tags=["monitoring"], route_class=GuardedRoute)
@@ -62,7 +63,8 @@ def drift(
     payload = {k: v for k, v in row.payload.items() if k != "distribution"}
     history = [
         {"computed_at": h.computed_at, "model_version": h.model_version, "rows": h.payload["rows"],
-         "score_psi": h.payload["score"]["psi"], "level": h.payload["level"], "alerts": len(h.payload["alerts"])}
+         "score_psi": served_score(h.payload["score"], h.payload["rows"])["psi"], "level": h.payload["level"],
+         "alerts": len(h.payload["alerts"])}
         for h in service.history(ctx.db, "drift")
     ]
     result = DriftReport(model_version=row.model_version, freshness=service.freshness(ctx.db, row).as_dict(),

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, computed_field, model_validator
 
 from ml.disclosure import MIN_CELL
 from ml.labels import label
-from ml.monitoring import protected_input, protected_score
+from ml.monitoring import protected_input, served_score
 
 Level = Literal["ok", "watch", "act"]
 
@@ -41,8 +41,15 @@ class Thresholds(BaseModel):
 
 
 class ScoreDrift(BaseModel):
-    psi: float = Field(description="Population stability index of the score against the training reference")
-    psi_previous_period: float | None = Field(description="PSI against the previous drift run (None for the first)")
+    psi: float | None = Field(description="Population stability index of the score against the training reference; "
+                                          "null when a decile's share is withheld (it would solve for it): "
+                                          "psi_level says its range")
+    psi_previous_period: float | None = Field(description="PSI against the previous drift run (null for the first, "
+                                                          "or withheld as psi is)")
+    psi_level: Level | None = Field(None, description="The range psi lies in: ok (< 0.10), watch (0.10 to 0.25), "
+                                                      "act (>= 0.25); given also when psi is withheld")
+    psi_previous_level: Level | None = Field(None, description="The same for psi_previous_period (null for the "
+                                                               "first run)")
     status: Level | Literal["unknown"]
     edges: list[float] = Field(description="Inner bin edges of the probability (training deciles)")
     reference_shares: list[float]
@@ -92,7 +99,8 @@ class InputDrift(BaseModel):
 class Alert(BaseModel):
     subject: str = Field(description='"score" or an input column')
     measure: Literal["psi", "csi"]
-    value: float
+    value: float | None = Field(description="The index; null for the score's PSI when it is withheld (see ScoreDrift."
+                                            "psi): the level still says its range")
     level: Literal["watch", "act"]
     against: Literal["training", "previous_period"]
 
@@ -106,7 +114,7 @@ class DriftHistoryPoint(BaseModel):
     computed_at: datetime
     model_version: str
     rows: int
-    score_psi: float
+    score_psi: float | None = Field(description="null when that run's PSI is withheld (ScoreDrift.psi)")
     level: Level
     alerts: int
 
@@ -131,10 +139,16 @@ class DriftReport(BaseModel):
         if isinstance(data, dict) and isinstance(data.get("inputs"), list) and data.get("rows"):
             data = {**data, "inputs": [protected_input(row, data["rows"]) if isinstance(row, dict) else row
                                        for row in data["inputs"]]}
-        # The score's deciles likewise (``ml.monitoring.protected_score``).
+        # The score's deciles likewise, and its PSI when they are withheld (``ml.monitoring.served_score``).
         if isinstance(data, dict) and isinstance(data.get("score"), dict) and data.get("rows") \
                 and isinstance(data["score"].get("current_shares"), list):
-            data = {**data, "score": protected_score(data["score"], data["rows"])}
+            data = {**data, "score": served_score(data["score"], data["rows"])}
+            # The alerts repeat the PSI: not when it is withheld.
+            hidden = {"training": data["score"]["psi"] is None, "previous_period": data["score"]["psi_previous_period"] is None}
+            if isinstance(data.get("alerts"), list):
+                data["alerts"] = [{**a, "value": None} if isinstance(a, dict) and a.get("subject") == "score"
+                                  and a.get("measure") == "psi" and hidden.get(a.get("against"), False) else a
+                                  for a in data["alerts"]]
         return data
 
 

@@ -92,11 +92,20 @@ def _unseen(row: contract.InputDrift, minimum: int) -> str:
 
 def _alert_sentence(alert: contract.Alert) -> str:
     subject = ui.t("monitoring.the_score") if alert.subject == "score" else input_label(alert.subject_label, alert.subject)
-    return ui.t(
-        f"monitoring.alert.{alert.level}",
-        subject=subject, value=ui.num(alert.value, 2),
-        against=ui.t(f"monitoring.against.{alert.against}"),
-    )
+    value = ui.num(alert.value, 2) if alert.value is not None else _psi_range(alert.level)
+    return ui.t(f"monitoring.alert.{alert.level}", subject=subject, value=value,
+                against=ui.t(f"monitoring.against.{alert.against}"))
+
+
+def _psi_range(level: str | None) -> str:
+    """A withheld PSI by the range its level gives ("au moins 0,25")."""
+    return ui.t(f"monitoring.psi_range.{level or 'ok'}")
+
+
+def _psi_card(value: float | None, level: str | None) -> str:
+    if value is not None:
+        return ui.num(value, 3)
+    return "—" if level is None else ui.t(f"monitoring.psi_card.{level}")
 
 
 def _status_banner(level: str) -> None:
@@ -112,11 +121,13 @@ def drift_tab() -> None:
     _status_banner(report.level)
     score = report.score
     cards = st.columns(3)
-    cards[0].metric(ui.t("monitoring.score_psi"), ui.num(score.psi, 3), border=True)
-    previous = score.psi_previous_period
-    cards[1].metric(ui.t("monitoring.score_psi_previous"), "—" if previous is None else ui.num(previous, 3), border=True)
+    cards[0].metric(ui.t("monitoring.score_psi"), _psi_card(score.psi, score.psi_level), border=True)
+    cards[1].metric(ui.t("monitoring.score_psi_previous"), _psi_card(score.psi_previous_period, score.psi_previous_level),
+                    border=True)
     cards[2].metric(ui.t("monitoring.clients"), ui.num(report.rows), border=True)
     st.caption(ui.t("monitoring.thresholds_explained"))
+    if score.psi is None:
+        st.caption(ui.t("monitoring.psi_withheld", minimum=report.min_cell or 10))
     if score.expected_auc is not None:
         st.caption(ui.t("monitoring.expected_auc", auc=ui.num(score.expected_auc, 3)))
     alerts = report.alerts
