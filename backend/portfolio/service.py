@@ -392,14 +392,14 @@ def aligned_cells(
     while True:
         edges = sorted(fixed | bins | grades)
         ranges = [cumulative[high] - cumulative[low] for low, high in zip(edges, edges[1:], strict=False)]
-        small = [i for i, count in enumerate(ranges) if 0 < count < min_cell]
-        if not small:
-            break
-        i = min(small, key=lambda k: (ranges[k], k))
-        options = [(edge in grades and edge not in bins, ranges[j], edge)
-                   for edge, j in ((edges[i], i - 1), (edges[i + 1], i + 1)) if edge not in fixed]
+        options = []
+        for i in sorted((k for k, count in enumerate(ranges) if 0 < count < min_cell), key=lambda k: (ranges[k], k)):
+            options = [(edge in grades and edge not in bins, ranges[j], edge)
+                       for edge, j in ((edges[i], i - 1), (edges[i + 1], i + 1)) if edge not in fixed]
+            if options:
+                break
         if not options:
-            break  # a whole side of the threshold: its split is withheld
+            break  # none, or only a whole side of the threshold, whose split is then withheld
         _, _, edge = min(options)
         bins.discard(edge)
         grades.discard(edge)
