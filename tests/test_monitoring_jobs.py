@@ -190,6 +190,12 @@ def test_backtest_job_serves_auc_grades_and_cohorts_to_comex_and_compliance_only
             shown = [r for r in rows if not r["suppressed"]]
             left = body["n"] - sum(r["n"] for r in shown)
             assert left == 0 or left >= 10, (rows, left)
+        # Each segmentation in its own order, as the portfolio's ("<25" came after "65+").
+        from backend.portfolio.service import segment_labels
+
+        for name, rows in body["segments"].items():
+            order = segment_labels(name)
+            assert [order.index(r["segment"]) for r in rows] == sorted(order.index(r["segment"]) for r in rows), name
     for role in ("advisor", "admin"):
         assert client.get(f"{API}/monitoring/backtest", headers=auth_headers(role)).status_code == 403
 

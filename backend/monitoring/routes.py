@@ -19,6 +19,7 @@ from backend.errors import ApiProblem, ErrorCode
 from backend.monitoring import service
 from backend.monitoring.models import MonitoringAggregate
 from backend.monitoring.schemas import BacktestReport, DriftReport
+from backend.portfolio.service import SEGMENTS, segment_labels
 from backend.scoring.model import get_bundle
 from ml.disclosure import MIN_CELL
 from ml.monitoring import served_score
@@ -90,7 +91,19 @@ def backtest(
             "auc": auc.get("auc"), "gini": auc.get("gini"),
             "predicted_rate": calibration.get("predicted_rate"), "observed_rate": calibration.get("observed_rate"),
         })
+    payload = {**row.payload, "segments": {name: _in_segment_order(name, rows)
+                                           for name, rows in (row.payload.get("segments") or {}).items()}}
     result = BacktestReport(model_version=row.model_version, freshness=service.freshness(ctx.db, row).as_dict(),
-                            history=history, **row.payload)
+                            history=history, **payload)
     ctx.audit(model_version=row.model_version, details={"view": "backtest"})
     return result
+
+
+def _in_segment_order(name: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A segmentation's rows in its own order, as the portfolio gives them (age bands youngest
+    first, the schema's levels, "unknown" last), also for a result stored sorted as text ("<25"
+    came after "65+")."""
+    if name not in SEGMENTS:
+        return rows
+    order = {label: i for i, label in enumerate(segment_labels(name))}
+    return sorted(rows, key=lambda r: (order.get(r.get("segment"), len(order)), str(r.get("segment"))))
