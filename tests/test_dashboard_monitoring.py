@@ -75,6 +75,18 @@ def test_monitoring_page_shows_drift_and_backtesting_in_french_without_error(mon
     # Missing values today beside training's: a share alone did not say whether it changed.
     missing = drift["Valeurs manquantes : aujourd'hui (apprentissage)"]
     assert len(missing) and all(re.fullmatch(r"\d+,\d\u00a0% \(\d+,\d\u00a0%\)", cell) for cell in missing), list(missing)
+    # A category has no training range, a number no levels: "—" there, not "0,0 %" (the two
+    # columns read the wrong way round for the employer's sector).
+    from ml.schema import LEVELS
+
+    assert any(source in LEVELS for source in drift["Colonne source"]) and \
+        any(source not in LEVELS for source in drift["Colonne source"]), list(drift["Colonne source"])
+    for source, outside, unseen in zip(drift["Colonne source"], drift["Hors plage d'apprentissage"],
+                                       drift["Catégories inconnues"], strict=True):
+        if source in LEVELS:
+            assert outside == "—" and re.match(r"\d+,\d\u00a0%|<", unseen), (source, outside, unseen)
+        else:
+            assert unseen == "—" and outside != "—", (source, outside, unseen)
 
 
 def test_monitoring_page_speaks_english_when_asked(monkeypatch, live_with_outcomes):

@@ -371,7 +371,7 @@ def test_the_monitoring_page_gives_a_withheld_psi_by_its_range(monkeypatch, live
             at.radio(key="octroi_lang").set_value(lang).run()
         assert not at.exception, at.exception
         cards = {m.label: m.value for m in at.metric}
-        expected = {"ok": ("< 0,10", "< 0.10"), "watch": ("0,10 à 0,25", "0.10 to 0.25"),
+        expected = {"ok": ("< 0,10", "< 0.10"), "watch": ("0,10–0,25", "0.10–0.25"),
                     "act": ("≥ 0,25", "≥ 0.25")}[level][0 if lang == "fr" else 1]
         assert expected in cards.values(), cards
         captions = "\n".join(c.value for c in at.caption)

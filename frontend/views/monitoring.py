@@ -83,11 +83,21 @@ def _share(value: float | None, minimum: int) -> str:
 
 
 def _unseen(row: contract.InputDrift, minimum: int) -> str:
-    """The unseen levels held by at least ``minimum`` people, and how many others are not named."""
+    """A category's share of levels training never saw, with those held by at least ``minimum``
+    people named and how many others are not; "—" for a number, which has no levels (a category
+    read "—" here beside "0,0 %" outside the training range, which a category has none of)."""
+    if row.kind != "category":
+        return "—"
     named = [ui.level(c) for c in row.unseen_categories]
     if row.unseen_categories_suppressed:
         named.append(ui.t("monitoring.unseen_hidden", count=ui.num(row.unseen_categories_suppressed), minimum=minimum))
-    return ", ".join(named) or "—"
+    share = _share(row.unseen_category_share, minimum)
+    return f"{share} ({', '.join(named)})" if named else share
+
+
+def _out_of_range(row: contract.InputDrift, minimum: int) -> str:
+    """A number's share outside the training range; "—" for a category (no range)."""
+    return _share(row.out_of_range_share, minimum) if row.kind == "number" else "—"
 
 
 def _alert_sentence(alert: contract.Alert) -> str:
@@ -162,7 +172,7 @@ def drift_tab() -> None:
         # Today's share beside training's: "57,0 %" alone did not say whether it changed.
         ui.t("monitoring.missing"): [f"{_share(r.missing_share, minimum)} ({ui.pct(r.missing_share_training)})"
                                      for r in rows],
-        ui.t("monitoring.out_of_range"): [_share(r.out_of_range_share, minimum) for r in rows],
+        ui.t("monitoring.out_of_range"): [_out_of_range(r, minimum) for r in rows],
         ui.t("monitoring.unseen"): [_unseen(r, minimum) for r in rows],
         ui.t("monitoring.column"): [ui.identifiers([r.input]) for r in rows],
     }), code=(ui.t("monitoring.column"),))
