@@ -1283,7 +1283,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "monitoring.psi_range.act": {"fr": "au moins 0,25 (valeur exacte non publiée)",
                                  "en": "at least 0.25 (exact value not published)"},
     "monitoring.psi_card.ok": {"fr": "< 0,10", "en": "< 0.10"},
-    "monitoring.psi_card.watch": {"fr": "0,10 à 0,25", "en": "0.10 to 0.25"},
+    "monitoring.psi_card.watch": {"fr": "0,10–0,25", "en": "0.10–0.25"},
     "monitoring.psi_card.act": {"fr": "≥ 0,25", "en": "≥ 0.25"},
     "monitoring.psi_withheld": {
         "fr": "Indice de stabilité donné par sa plage : une tranche de score compte moins de {minimum} personnes, "
