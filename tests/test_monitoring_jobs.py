@@ -242,7 +242,11 @@ def test_one_corrected_outcome_is_not_published_so_the_history_never_gives_it_aw
         db.commit()
     back = run_jobs(settings, "backtest")["backtest"]
     assert back.published and back.changed_people == 0
-    assert client.get(f"{API}/monitoring/backtest", headers=headers).json()["freshness"]["current"] is True
+    again = client.get(f"{API}/monitoring/backtest", headers=headers).json()
+    assert again["freshness"]["current"] is True
+    # The same people as the run before: its figures again, not a second point in the history
+    # (a clients import reran the backtest on unchanged outcomes and drew the AUC twice).
+    assert [h["computed_at"] for h in again["history"]] == [h["computed_at"] for h in before["history"]]
 
 
 def test_drift_job_serves_psi_csi_and_quality_with_history(app, client, auth_headers, settings, imported_clients, run_jobs,

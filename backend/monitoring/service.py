@@ -137,12 +137,19 @@ def latest(db: Session, kind: str, model_version: str, *, population_other_than:
 
 
 def history(db: Session, kind: str, model_version: str | None = None, limit: int = 50) -> list[MonitoringAggregate]:
-    """Published results, most recent first, every model version unless one is given."""
+    """Published results, most recent first, every model version unless one is given: one per
+    real change. A rerun of the same model on the same people (``changed_people`` 0 from the
+    result before it: a clients import reruns the backtest on unchanged outcomes) repeats its
+    figures and is left out; the first of the run stays, dated when those figures appeared."""
     query = select(MonitoringAggregate).where(MonitoringAggregate.kind == kind, MonitoringAggregate.published.is_(True))
-    if model_version is not None:
-        query = query.where(MonitoringAggregate.model_version == model_version)
     query = query.order_by(MonitoringAggregate.computed_at.desc(), MonitoringAggregate.id.desc()).limit(limit)
-    return list(db.scalars(query))
+    rows = list(db.scalars(query))
+    kept: list[MonitoringAggregate] = []
+    for older, row in zip([None, *rows[::-1]], rows[::-1], strict=False):
+        if older is not None and row.changed_people == 0 and row.model_version == older.model_version:
+            continue
+        kept.append(row)
+    return [row for row in kept[::-1] if model_version is None or row.model_version == model_version]
 
 
 def earlier(db: Session, row: MonitoringAggregate, limit: int = 100) -> list[MonitoringAggregate]:
