@@ -124,10 +124,36 @@ class PseudonymKeyRing:
         return [Pseudonym(self._digest(key, client_id), version) for version, key in self._keys]
 
 
+_DIGIT_RUN = re.compile(r"\d+(?:[\s.,_/-]+\d+)*")
+_CHUNK = re.compile(r"\d+")
+
+
+def mentions_client_id(text: str, client_id: int | str) -> bool:
+    """Does ``text`` write the client id, whole or split by separators ("100002", "100 002",
+    "1 0 0 0 0 2", "100-002"), as a number of its own (issue 14)?
+
+    Every run of digit groups in the text is checked: the id is any consecutive groups of a run
+    read together. Numbers next to it do not hide it ("106202 le 11/06/2026"), and it is never
+    read across other numbers' digits: the date "11/06/2026" holds "106202" only by gluing its
+    day, month and year, which the old check did, refusing a reason for client 106202."""
+    wanted = str(client_id)
+    for run in _DIGIT_RUN.finditer(text):
+        chunks = _CHUNK.findall(run.group(0))
+        for start in range(len(chunks)):
+            joined = ""
+            for chunk in chunks[start:]:
+                joined += chunk
+                if joined == wanted:
+                    return True
+                if len(joined) >= len(wanted):
+                    break
+    return False
+
+
 _BETWEEN_DIGITS = re.compile(r"(?<=\d)[\s.,_/-]+(?=\d)")
 
 
 def digits_joined(text: str) -> str:
-    """``text`` with separators between digits removed, so a client id written "1 0 0 0 0 2"
-    or "100-002" still reads 100002 when free text is checked for it (issue 14)."""
+    """``text`` with separators between digits removed (superseded by ``mentions_client_id``,
+    which does not read a date's digits as an id)."""
     return _BETWEEN_DIGITS.sub("", text)

@@ -1,0 +1,24 @@
+"""A free-text reason may not write the client's id (issue 14), however it is split, but a date
+or another number that only holds its digits when glued to its neighbours is not the id."""
+
+from __future__ import annotations
+
+import pytest
+
+from security.pseudonym import mentions_client_id
+
+
+@pytest.mark.parametrize("text", [
+    "client 106202", "106202", "dossier 106 202 vu", "1 0 6 2 0 2", "106-202.", "réf.106202,", "106_202",
+    "106202 le 11/06/2026", "vu le 11/06/2026 : 106 202",
+])
+def test_the_id_written_whole_or_split_is_found(text):
+    assert mentions_client_id(text, 106202)
+
+
+@pytest.mark.parametrize("text", [
+    "Bulletins de salaire reçus le 11/06/2026, revenus stables",  # was refused: 11|06|2026 glued
+    "revenu 1 062 021 €", "1062021", "tél. 0610 62 02", "aucun chiffre",
+])
+def test_a_date_or_other_number_is_not_the_id(text):
+    assert not mentions_client_id(text, 106202)
