@@ -94,6 +94,13 @@ _FRENCH_DATE_PLACEHOLDERS = "\n".join(
     f'[data-testid="stDateInput"] [data-placeholder="true"][data-type="{segment}"]::after {{ content: "{french}"; '
     f'position: absolute; left: 0; color: #6b7080; }}'
     for segment, french in (("day", "jj"), ("month", "mm"), ("year", "aaaa"))
+) + (
+    # A field being typed in says "Press Enter to submit form" (Ctrl+Enter in a text area),
+    # English whatever the page's language: hidden, its French drawn in its place.
+    '\n[data-testid="InputInstructions"] { visibility: hidden; position: relative; }'
+    '\n[data-testid="InputInstructions"]::after { visibility: visible; content: "Entrée pour valider"; '
+    'position: absolute; right: 0; top: 0; white-space: nowrap; }'
+    '\n[data-testid="stTextArea"] [data-testid="InputInstructions"]::after { content: "Ctrl+Entrée pour valider"; }'
 )
 
 

@@ -24,7 +24,7 @@ WAIT_MS = 60_000
 _RAW_ENGLISH = (
     "Choose an option", "No options to select", "yyyy/mm/dd", "YYYY/MM/DD", "Cash loans", "Revolving loans",
     "Working", "Commercial associate", "Married", "Single / not married", "Secondary / secondary special",
-    "Higher education", "House / apartment", "Pensioner", "XNA", "Press Enter to apply", "Press Enter to submit form", "Traceback",
+    "Higher education", "House / apartment", "Pensioner", "XNA", "Press Enter to apply", "Press Enter to submit form", "Press Ctrl+Enter to submit form", "Traceback",
     "must_change_password", "ANNUITY_INCOME_RATIO", "Ask ChatGPT", "Ask Google",
 )
 

@@ -41,6 +41,20 @@ def test_a_page_the_service_failed_is_a_problem_and_a_legitimate_error_box_is_no
     assert journeys.service_failure_boxes(page) == []
 
 
+def test_a_field_being_typed_in_says_how_to_validate_in_french(page, dashboard_url, live_api):
+    """Streamlit's "Press Enter to apply" under a field being typed in was English on French
+    pages (the walk never typed without submitting, so never saw it)."""
+    _signed_in(page, dashboard_url, live_api, "advisor")
+    lookup = page.get_by_label("Identifiant client de la banque", exact=True).and_(page.get_by_role("textbox"))
+    lookup.fill("1000")  # typed, not submitted
+    hint = page.locator('[data-testid="InputInstructions"]').first
+    hint.wait_for(state="attached")
+    assert "Press" not in journeys.prose(page)
+    drawn = page.evaluate("""el => getComputedStyle(el, '::after').content""", hint.element_handle())
+    assert drawn == '"Entrée pour valider"', drawn
+    journeys.shot(page, "advisor-typing-hint")
+
+
 def _signed_in(page, url: str, live_api: LiveApi, role: str) -> None:
     journeys.login(page, url, *live_api.credentials[role])
     page.locator('[data-testid="stSidebarNavLink"]').first.wait_for()
