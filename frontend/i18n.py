@@ -649,7 +649,8 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "model.fairness": {"fr": "Équité", "en": "Fairness"},
     "model.features": {"fr": "Variables", "en": "Features"},
     "model.importance": {"fr": "Importance globale des variables", "en": "Global feature importance"},
-    "model.importance_axis": {"fr": "Importance moyenne", "en": "Mean importance"},
+    "model.importance_axis": {"fr": "Importance moyenne (|SHAP| moyen, en logit)",
+                              "en": "Mean importance (mean |SHAP|, in log-odds)"},
     # -- compliance ------------------------------------------------------------------------
     "audit.title": {"fr": "Journal d'audit", "en": "Audit trail"},
     "audit.verify": {"fr": "Vérifier la chaîne", "en": "Verify the chain"},
