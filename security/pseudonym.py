@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import unicodedata
 from dataclasses import dataclass
 
 MAX_CLIENT_ID_DIGITS = 12
@@ -124,20 +125,29 @@ class PseudonymKeyRing:
         return [Pseudonym(self._digest(key, client_id), version) for version, key in self._keys]
 
 
-_DIGIT_RUN = re.compile(r"\d+(?:[\s.,_/-]+\d+)*")
+# Digit groups apart by anything but a letter ("100 017", "100'017", "100:017", "100-017").
+_DIGIT_RUN = re.compile(r"\d+(?:(?:[^\w]|_)+\d+)*")
 _CHUNK = re.compile(r"\d+")
+
+
+def visible_text(text: str) -> str:
+    """``text`` as a reader sees it: compatibility forms folded (full-width "１００" is "100") and
+    invisible format characters (zero-width space, soft hyphen, joiners) and controls removed."""
+    folded = unicodedata.normalize("NFKC", text)
+    return "".join(c for c in folded if unicodedata.category(c) not in ("Cf", "Cc") or c in "\t\n\r")
 
 
 def mentions_client_id(text: str, client_id: int | str) -> bool:
     """Does ``text`` write the client id, whole or split by separators ("100002", "100 002",
-    "1 0 0 0 0 2", "100-002"), as a number of its own (issue 14)?
+    "1 0 0 0 0 2", "100-002", "100'002"), in full-width digits or with invisible characters
+    inside ("100\u200b002"), as a number of its own (issue 14)?
 
     Every run of digit groups in the text is checked: the id is any consecutive groups of a run
     read together. Numbers next to it do not hide it ("106202 le 11/06/2026"), and it is never
     read across other numbers' digits: the date "11/06/2026" holds "106202" only by gluing its
     day, month and year, which the old check did, refusing a reason for client 106202."""
     wanted = str(client_id)
-    for run in _DIGIT_RUN.finditer(text):
+    for run in _DIGIT_RUN.finditer(visible_text(text)):
         chunks = _CHUNK.findall(run.group(0))
         for start in range(len(chunks)):
             joined = ""

@@ -11,6 +11,7 @@ from security.pseudonym import mentions_client_id
 @pytest.mark.parametrize("text", [
     "client 106202", "106202", "dossier 106 202 vu", "1 0 6 2 0 2", "106-202.", "réf.106202,", "106_202",
     "106202 le 11/06/2026", "vu le 11/06/2026 : 106 202",
+    "dossier 106'202 vu", "106:202", "106\u200b202", "１０６２０２", "106\u00ad202",
 ])
 def test_the_id_written_whole_or_split_is_found(text):
     assert mentions_client_id(text, 106202)
@@ -22,3 +23,10 @@ def test_the_id_written_whole_or_split_is_found(text):
 ])
 def test_a_date_or_other_number_is_not_the_id(text):
     assert not mentions_client_id(text, 106202)
+
+
+def test_what_a_reader_sees_has_no_invisible_characters():
+    from security.pseudonym import visible_text
+
+    assert visible_text("\u200b\u00ad\x00") == "" and visible_text("ａｂ１") == "ab1"
+    assert visible_text("ligne 1\nligne 2") == "ligne 1\nligne 2"
