@@ -143,6 +143,14 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "fr": "la version du modèle de cette décision n'est plus au registre",
         "en": "the model version of this decision is no longer in the registry",
     },
+    "problem.decision_changed": {
+        "fr": "le dossier a changé entre-temps : relisez l'historique des décisions",
+        "en": "the file changed meanwhile: read the decision history again",
+    },
+    "problem.review_final": {
+        "fr": "l'issue du réexamen d'une contestation de votre décision revient à un autre conseiller",
+        "en": "the outcome of a review of your decision is for another advisor to change",
+    },
     "problem.missing": {"fr": "obligatoire", "en": "required"},
     "problem.empty": {"fr": "ne doit pas être vide", "en": "must not be empty"},
     "problem.string_too_short": {"fr": "trop court", "en": "too short"},
@@ -525,6 +533,11 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "comparison.atypical_item": {
         "fr": "**{label}** : {value} (centile {percentile})",
         "en": "**{label}**: {value} (percentile {percentile})",
+    },
+    # A yes/no or a level: no percentile, the share with the same answer (as the explanation text).
+    "comparison.atypical_item_same": {
+        "fr": "**{label}**\u00a0: {value} (même réponse que {share} de la population)",
+        "en": "**{label}**: {value} (the same answer as {share} of the population)",
     },
     "comparison.atypicality": {"fr": "Indice d'atypicité", "en": "Atypicality score"},
     "comparison.scatter_legend": {
@@ -1127,6 +1140,30 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "fr": "Vous avez pris la décision contestée : un autre conseiller doit la réexaminer.",
         "en": "You took the contested decision: another advisor must review it.",
     },
+    # Two advisors on one file (the API's decision_changed, review_final): frontend/views/decisions.py
+    "lifecycle.decision_changed": {
+        "fr": "Un autre conseiller a enregistré une décision entre-temps : relisez l'historique ci-dessous. "
+        "Votre saisie n'a pas été enregistrée.",
+        "en": "Another advisor recorded a decision meanwhile: read the history below. Your entry was not recorded.",
+    },
+    "lifecycle.history_reread": {
+        "fr": "L'historique ci-dessous est à jour : relisez-le.",
+        "en": "The history below is up to date: read it again.",
+    },
+    "lifecycle.review_final": {
+        "fr": "La décision en vigueur ({decision}) est l'issue du réexamen d'une contestation de votre décision : "
+        "seul un autre conseiller peut la réviser, ou la réexaminer si le client la conteste à nouveau.",
+        "en": "The decision in force ({decision}) is the outcome of a review of a contest of your decision: only "
+        "another advisor may revise it, or review it if the client contests it again.",
+    },
+    "lifecycle.review_final_refused": {
+        "fr": "La décision en vigueur est l'issue du réexamen d'une contestation de votre décision : un autre "
+        "conseiller doit s'en charger. Rien n'a été enregistré ; l'historique ci-dessous est à jour.",
+        "en": "The decision in force is the outcome of a review of a contest of your decision: another advisor "
+        "must handle it. Nothing was recorded; the history below is up to date.",
+    },
+    "lifecycle.revise_to": {"fr": "Nouvelle décision : **{decision}**.", "en": "New decision: **{decision}**."},
+    "lifecycle.refresh": {"fr": "Actualiser l'historique", "en": "Refresh the history"},
     "lifecycle.count_contests": {"fr": "Contestations", "en": "Contests"},
     "lifecycle.count_open": {"fr": "En attente", "en": "Awaiting review"},
     "lifecycle.count_upheld": {"fr": "Maintenues", "en": "Upheld"},

@@ -8,6 +8,7 @@ process, and a cached answer fetched with one user's token must never reach anot
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -68,6 +69,22 @@ def colon() -> str:
 def signed(value: float, digits: int = 0) -> str:
     """A change with its sign, in the page's number format: ``+12,6`` / ``-1,3`` in French."""
     return ("+" if value > 0 else "") + num(value, digits)
+
+
+def completed_years(years: float) -> float:
+    """Years as every page writes them: completed years, to one decimal, rounded down (48.9993
+    years is 48,9 and "48 ans", never 49,0), as the profile states them. A copy of
+    ``ml.features.completed_years_of`` (the dashboard imports nothing from ``ml``; a test pins
+    the two equal)."""
+    return math.floor(years * 10 + 1e-9) / 10
+
+
+def same_share(share: float) -> str:
+    """The share of the population (0-1) with the same answer, as the plain-language text writes
+    it (``ml.bundle.share_digits``, pinned by a test): whole percents, unless that would read
+    0 % or 100 % without being so (``0,01 %``), at most two decimals."""
+    digits = max(i18n.distinct_digits(share, 0.0, 0, 2), i18n.distinct_digits(share, 1.0, 0, 2))
+    return pct(share, digits)
 
 
 def money(value: float | int | None, digits: int = 0) -> str:
@@ -447,16 +464,17 @@ def _is_number(value: Any) -> bool:
 
 
 def feature_text(value: Any, unit: str | None) -> str:
-    """A model feature's value in the unit the API gives beside it (``unit``): euros, years to
-    one decimal, a 0/1 flag as no/yes, a whole count ("2", not "2,00"), a category in words,
-    other numbers to three significant digits ("0,0937"), as the plain-language text writes
-    them. A group's median between two whole values (a flag's 0.5) stays a number."""
+    """A model feature's value in the unit the API gives beside it (``unit``): euros, completed
+    years to one decimal (:func:`completed_years`), a 0/1 flag as no/yes, a whole count ("2",
+    not "2,00"), a category in words, other numbers to three significant digits ("0,0937"), as
+    the plain-language text writes them. A group's median between two whole values (a flag's
+    0.5) stays a number."""
     if not _is_number(value):
         return value_text(value)
     if unit == "money":
         return money(value)
     if unit == "years":
-        return num(value, 1)
+        return num(completed_years(value), 1)
     if unit == "flag" and value in (0, 1):
         return t("common.yes") if value else t("common.no")
     if unit in ("flag", "integer") and value == round(value):

@@ -91,6 +91,7 @@ from ml.features import (
     FEATURE_SOURCES,
     build_matrix,
     build_row_values,
+    completed_years_of,
     display_value,
     value_unit,
 )
@@ -940,8 +941,9 @@ def _decode(name: str, value: float) -> float | str | None:
 
 def format_value(value: Any, lang: str, unit: str = "number") -> str:
     """A feature's value in words, in its unit (``ml.features.VALUE_UNITS``), as the dashboard
-    writes it: ``450 000 €`` (fr) / ``€450,000`` (en), ``oui``/``yes``, a whole count, years to
-    one decimal, other numbers to three significant digits."""
+    writes it: ``450 000 €`` (fr) / ``€450,000`` (en), ``oui``/``yes``, a whole count, completed
+    years to one decimal (``ml.features.completed_years_of``: 48.9993 is 48,9), other numbers to
+    three significant digits, written out (never ``6,67e-09``)."""
     fr = lang == "fr"
     if value is None:
         return "inconnu" if fr else "unknown"
@@ -956,8 +958,33 @@ def format_value(value: Any, lang: str, unit: str = "number") -> str:
         if unit == "money":
             text = text + "\u00a0€" if fr else "€" + text
         return text
-    text = f"{value:.1f}" if unit == "years" or abs(value) >= 10 else f"{value:.3g}"
+    if unit == "years":
+        # Completed years, as the profile and the header ("48 ans") state an age: never 49,0.
+        text = f"{completed_years_of(value):.1f}"
+    elif abs(value) >= 10:
+        text = f"{value:.1f}"
+    else:
+        text = _significant(value)
     return text.replace(".", ",") if fr else text
+
+
+def _significant(value: float) -> str:
+    """Three significant digits written out, without an exponent and without trailing zeros
+    (``0.0937``, ``1.34``, ``0.3``, ``0.00000000667`` where ``.3g`` wrote ``6.67e-09``), as the
+    dashboard's ``i18n.significant`` writes a value below ten."""
+    if value == 0:
+        return "0"
+    decimals = max(0, 2 - math.floor(math.log10(abs(value))))
+    text = f"{value:.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def share_digits(share: float) -> int:
+    """The decimals a share of the population (0-1) is written with, as a percentage: none,
+    unless it would then read 0 % or 100 % without being so (a yes held by 0.012 % of the
+    population is "0,01 %", not "0 %"), at most two. The dashboard's ``ui.same_share`` writes
+    the same figure (a test pins them)."""
+    return max(distinct_digits(share, 0.0, 0, 2), distinct_digits(share, 1.0, 0, 2))
 
 
 def _pct_fr(value: float, digits: int = 1) -> str:
@@ -984,13 +1011,13 @@ def _explanation_text(e: dict[str, Any], threshold: float, lang: str) -> str:
             rank = f"{pct:.0f}" if pct is not None else ""
             where = f", {rank}{'er' if rank == '1' else 'e'} centile de la population" if pct is not None else ""
             if same is not None:
-                where = f", même réponse que {_pct_fr(same, 0)} de la population"
+                where = f", même réponse que {_pct_fr(same, share_digits(same))} de la population"
             verb = "augmente" if c["shap"] > 0 else "réduit"
             parts.append(f"{c['label']}{value}{where} : {verb} le risque ({_points(c['effect'], lang)})")
         else:
             where = f", population percentile {pct:.0f}" if pct is not None else ""
             if same is not None:
-                where = f", the same answer as {100 * same:.0f}% of the population"
+                where = f", the same answer as {100 * same:.{share_digits(same)}f}% of the population"
             verb = "raises" if c["shap"] > 0 else "lowers"
             parts.append(f"{c['label']}{value}{where}: {verb} the risk ({_points(c['effect'], lang)})")
     # The model recommends, the advisor decides: never "application refused". Enough decimals

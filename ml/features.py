@@ -111,6 +111,15 @@ def value_unit(feature: str) -> str:
 DISPLAY_NEGATED: frozenset[str] = frozenset(("DAYS_REGISTRATION", "DAYS_ID_PUBLISH", "DAYS_LAST_PHONE_CHANGE"))
 
 
+def completed_years_of(years: float) -> float:
+    """Years (``AGE_YEARS``, ``YEARS_EMPLOYED``, any value of unit ``years``) as every answer
+    writes them: completed years, to one decimal, rounded down, as a person states their age
+    (48.9993 years is 48,9 and "48 ans", never 49,0). The profile's ``completed_years`` (from
+    days) and the dashboard's copy (``frontend.ui.completed_years``) give the same figure; a
+    test pins them. The tolerance keeps a value computed as 48.2 (48.199999...) at 48.2."""
+    return math.floor(years * 10 + 1e-9) / 10
+
+
 def display_value(feature: str, value: Any) -> Any:
     """A model feature's value as the answers show it: the positive days since for the
     :data:`DISPLAY_NEGATED` durations (0 not -0), anything else unchanged."""

@@ -215,8 +215,9 @@ def test_a_feature_value_reads_in_the_unit_the_api_gives_beside_it():
 
     assert shown("AMT_ANNUITY", 11245.5) == "11\u202f246\xa0€"
     assert shown("INCOME_PER_PERSON", 67500.0) == "67\u202f500\xa0€"
-    assert shown("YEARS_EMPLOYED", 9.9512) == "10,0"
-    assert shown("AGE_YEARS", 34.26) == "34,3"
+    # Completed years, as the profile and the header state them (9.9512 years in a job is not 10).
+    assert shown("YEARS_EMPLOYED", 9.9512) == "9,9"
+    assert shown("AGE_YEARS", 34.26) == "34,2"
     assert shown("AMT_REQ_CREDIT_BUREAU_YEAR", 2.0) == "2"
     assert shown("REG_CITY_NOT_WORK_CITY", 1.0) == "oui"
     assert shown("DAYS_EMPLOYED_ANOMALY", 0.0) == "non"

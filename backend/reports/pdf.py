@@ -30,12 +30,13 @@ LABELS: dict[str, dict[str, str]] = {
     "threshold_mark": {"fr": "seuil {threshold}", "en": "threshold {threshold}"},
     "advisor": {"fr": "Décision du conseiller", "en": "Advisor's decision"},
     "advisor_recorded": {
-        "fr": "{decision} le {when} par {who} (recommandation du modèle : {recommendation}).",
+        "fr": "{decision} le {when} par {who} (recommandation du modèle\u00a0: {recommendation}).",
         "en": "{decision} on {when} by {who} (model recommendation: {recommendation}).",
     },
-    "advisor_reason": {"fr": "Motif : {reason}", "en": "Reason: {reason}"},
+    "advisor_reason": {"fr": "Motif\u00a0: {reason}", "en": "Reason: {reason}"},
     "advisor_none": {
-        "fr": "Aucune décision enregistrée. Décision : [ ] Accordé  [ ] Refusé   Motif : ____________________   Signature : __________",
+        "fr": "Aucune décision enregistrée. Décision\u00a0: [ ] Accordé  [ ] Refusé   Motif\u00a0: ____________________   "
+              "Signature\u00a0: __________",
         "en": "No decision recorded. Decision: [ ] Approved  [ ] Refused   Reason: ____________________   Signature: __________",
     },
     "score": {"fr": "Score et recommandation du modèle", "en": "Score and model recommendation"},
@@ -48,8 +49,8 @@ LABELS: dict[str, dict[str, str]] = {
     "borderline": {"fr": "Cas limite (revue humaine)", "en": "Borderline (human review)"},
     "display_score": {"fr": "Score Octroi (0-1000, plus haut = plus sûr)", "en": "Octroi score (0-1000, higher is safer)"},
     "band": {"fr": "Classe de risque (échelle fixe)", "en": "Risk grade (fixed scale)"},
-    "unlearned": {"fr": "Score indicatif : inconnues dans ce dossier, et presque jamais manquantes dans les données "
-                        "d'apprentissage : {fields}. Le modèle n'a pas appris ce que « inconnu » y signifie.",
+    "unlearned": {"fr": "Score indicatif\u00a0: inconnues dans ce dossier, et presque jamais manquantes dans les données "
+                        "d'apprentissage\u00a0: {fields}. Le modèle n'a pas appris ce que « inconnu » y signifie.",
                   "en": "Indicative score: unknown in this file, and almost never missing in the training data: {fields}. "
                         "The model has not learned what \"unknown\" means there."},
     "approve": {"fr": "ACCORDÉ", "en": "APPROVED"},
@@ -67,7 +68,7 @@ LABELS: dict[str, dict[str, str]] = {
     "yes": {"fr": "oui", "en": "yes"},
     "no": {"fr": "non", "en": "no"},
     "footer": {
-        "fr": "Modèle {version}. Document généré à la demande ; Octroi ne le conserve pas. Empreinte des données : {hash}",
+        "fr": "Modèle {version}. Document généré à la demande\u00a0; Octroi ne le conserve pas. Empreinte des données\u00a0: {hash}",
         "en": "Model {version}. Generated on demand; Octroi does not keep it. Input fingerprint: {hash}",
     },
 }
@@ -98,6 +99,12 @@ def _text(value: object, lang: str | None = None) -> str:
 def _label(key: str, lang: str, **values: object) -> str:
     entry = LABELS[key]
     return (entry.get(lang) or entry["fr"]).format(**values)
+
+
+def _colon(lang: str) -> str:
+    """A label's colon: French sets a no-break space before it (never alone at a line's start),
+    English glues it to the word ("Probability of default: 16.1%")."""
+    return "\u00a0: " if lang == "fr" else ": "
 
 
 def _locale(lang: str) -> str:
@@ -226,7 +233,7 @@ def build_report(
     pdf.set_text_color(255, 255, 255)
     pdf.set_font("Helvetica", "B", 10)
     verdict = _label(f"recommend_{decision}", lang) if decision in ("approve", "refuse") else decision
-    box = _text(f"{_label('recommendation', lang)}{' : ' if lang == 'fr' else ': '}{verdict}")
+    box = _text(f"{_label('recommendation', lang)}{_colon(lang)}{verdict}")
     box_width = pdf.get_string_width(box) + 8  # the words whole, whatever the language
     pdf.cell(box_width, 9, box, fill=True, align="C")
     pdf.set_text_color(0, 0, 0)
@@ -239,7 +246,7 @@ def build_report(
         (_label("band", lang), _grade(score, lang)),
     ]
     pdf.cell(4, 9, "")
-    pdf.multi_cell(width - box_width - 4, 4.5, _text("   ".join(f"{k} : {v}" for k, v in facts)), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(width - box_width - 4, 4.5, _text("   ".join(f"{k}{_colon(lang)}{v}" for k, v in facts)), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     # The bar zooms on where decisions happen (as the dashboard's gauge), with its scale
     # printed under it and the threshold named above its mark.
     upper = min(1.0, max(threshold * 3, probability * 1.15, 0.2))
@@ -295,7 +302,7 @@ def build_report(
     items = [(str(_get(p, "label", "name", default="?")), _fmt(_get(p, "value"), lang, _get(p, "unit"))) for p in profile][:14]
     for index in range(0, len(items), 2):
         for label, value in items[index : index + 2]:
-            pdf.cell(width / 2, 4.5, _text(f"{label} : {value}", lang))
+            pdf.cell(width / 2, 4.5, _text(f"{label}{_colon(lang)}{value}", lang))
         pdf.ln(4.5)
     pdf.ln(1)
 

@@ -8,6 +8,7 @@ Every API answer is parsed with the contract's models (``frontend.contract``, ge
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -145,7 +146,8 @@ def _profile_value(profile: contract.ClientProfile, field: str) -> Any:
 
 def _age(profile: contract.ClientProfile) -> int | None:
     years = _profile_value(profile, "age_years")
-    return int(years) if isinstance(years, int | float) else None
+    # Whole completed years, as the profile's figure rounded down: 48,9 is "48 ans".
+    return int(ui.completed_years(years)) if isinstance(years, int | float) else None
 
 
 def _input_value(profile: contract.ClientProfile, field: contract.InputField, unknown: Sequence[str] = ()) -> Any:
@@ -160,7 +162,7 @@ def _input_value(profile: contract.ClientProfile, field: contract.InputField, un
     value = _profile_value(profile, name)
     if field.name in YEARS_FIELDS:
         if isinstance(value, int | float):
-            return -round(round(float(value), 1) * DAYS_PER_YEAR)
+            return _to_days(ui.completed_years(float(value)))
         special = _no_employment(field)
         shown = any(p.field == name for p in profile.profile)
         return special if special is not None and shown and field.name not in unknown else None
@@ -189,6 +191,13 @@ def _to_years(days: Any) -> float | None:
     if not isinstance(days, int | float) or days > 0:
         return None
     return -float(days) / DAYS_PER_YEAR
+
+
+def _to_days(years: float) -> int:
+    """Completed years -> the (negative) days before the application that read back as those
+    years (``ui.completed_years``): the fewest whole days that complete them. Rounded to the
+    nearest day, 48,2 years became 17 605 days, 48,199 years, read back 48,1."""
+    return -math.ceil(years * DAYS_PER_YEAR - 1e-9)
 
 
 def _histograms(feature: contract.FeatureComparison) -> tuple[list[float], list[int], list[int]] | None:
@@ -227,6 +236,8 @@ def render_comparison(comparison: contract.Comparison, similar: contract.Similar
         feature = by_name[chosen]
         edges, defaulters, repaid = _histograms(feature) or ([], [], [])
         client_value = feature.value if isinstance(feature.value, int | float) else None
+        if client_value is not None and feature.unit == "years":
+            client_value = ui.completed_years(client_value)  # its hover reads the figure shown elsewhere
         ui.plotly_chart(
             charts.density(
                 edges,
@@ -303,12 +314,30 @@ def _atypical(comparison: contract.Comparison) -> None:
     if not flagged:
         st.caption(ui.t("comparison.atypical_none"))
     for f in flagged:
-        # Categorical features have no percentile (a rare level is what makes them atypical).
-        percentile: Any = "—" if f.percentile is None else round(f.percentile)
-        st.warning(
-            ui.t("comparison.atypical_item", label=f.label, value=ui.feature_text(f.value, f.unit), percentile=percentile),
-            icon=":material/warning:",
-        )
+        value = ui.feature_text(f.value, f.unit)
+        # A yes/no or a level has no percentile (a rare answer is what makes it atypical): the
+        # share of the population with the same answer, as the plain-language text says it.
+        share = _same_share(f)
+        if f.percentile is None and share is not None:
+            text = ui.t("comparison.atypical_item_same", label=f.label, value=value, share=ui.same_share(share))
+        else:
+            percentile: Any = "—" if f.percentile is None else round(f.percentile)
+            text = ui.t("comparison.atypical_item", label=f.label, value=value, percentile=percentile)
+        st.warning(text, icon=":material/warning:")
+
+
+def _same_share(feature: contract.FeatureComparison) -> float | None:
+    """The share of the population (0-1) with the feature's answer: the API's ``same_share``
+    for a yes/no, the level's count over all counts for a category (as the API counts a
+    level's share); None when unknown."""
+    if feature.same_share is not None:
+        return feature.same_share
+    levels, counts = feature.levels, feature.counts
+    if not isinstance(feature.value, str) or not levels or not counts or feature.value not in levels:
+        return None
+    total = sum(counts)
+    index = levels.index(feature.value)
+    return counts[index] / total if total and index < len(counts) else None
 
 
 def _profile_chart(comparison: contract.Comparison, similar: contract.Similar | None) -> None:
@@ -413,9 +442,11 @@ def _field_input(column: Any, field: contract.InputField, value: Any, key: str) 
         high_years = _to_years(field.min) if field.min is not None else 100.0
         low_years, high_years = round(low_years or 0.0, 1), round(high_years or 100.0, 1)
         special = _no_employment(field)
-        years = None if special is not None and value == special else _to_years(value)
+        exact = None if special is not None and value == special else _to_years(value)
+        # Completed years, as the profile and the header state them (48,9 beside "48 ans", not 49).
+        years = None if exact is None else ui.completed_years(exact)
         entered = ui.number_entry(
-            column.text_input, label, round(years, 1) if years is not None else None, key=key, digits=1,
+            column.text_input, label, years, key=key, digits=1,
             low=low_years, high=high_years, help=ui.t("form.years_help", low=ui.num(low_years, 0), high=ui.num(high_years, 0)),
         )
         if special is not None:
@@ -426,7 +457,7 @@ def _field_input(column: Any, field: contract.InputField, value: Any, key: str) 
         if entered is None or isinstance(entered, ui.Unreadable):
             return entered
         # Shown as the client's own value: the exact days back, not the rounded years.
-        return value if years is not None and entered == round(years, 1) else -round(float(entered) * DAYS_PER_YEAR)
+        return value if years is not None and entered == years else _to_days(float(entered))
     # A count kept as a decimal in the bank's file (the family size, CNT_FAM_MEMBERS: "2.0"):
     # a whole number, shown as one ("2", not "2.000").
     whole = field.type == "integer" or field.name.startswith("CNT_")
@@ -518,7 +549,7 @@ def _form_value(field: contract.InputField, value: Any) -> str:
         return ui.t(NO_PERIOD_FIELDS[field.name][2])
     if field.name in YEARS_FIELDS:
         years = _to_years(value)
-        return ui.t("common.unknown") if years is None else ui.t("form.years_value", years=ui.num(years, 1))
+        return ui.t("common.unknown") if years is None else ui.t("form.years_value", years=ui.num(ui.completed_years(years), 1))
     if field.type == "category":
         return ui.level(value)
     if field.name.startswith("AMT_"):
