@@ -165,6 +165,10 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "problem.password_too_common": {"fr": "trop courant ou trop répétitif", "en": "too common or too repetitive"},
     "problem.password_contains_username": {"fr": "ne doit pas contenir l'identifiant", "en": "must not contain the username"},
     "problem.password_unchanged": {"fr": "doit différer du mot de passe actuel", "en": "must differ from the current password"},
+    "problem.password_reused": {
+        "fr": "ne doit pas être un mot de passe à usage unique : un administrateur l'a vu",
+        "en": "must not be a one-time password: an admin has seen it",
+    },
     "problem.wrong_current_password": {"fr": "ce n'est pas votre mot de passe actuel", "en": "is not your current password"},
     "problem.username_format": {
         "fr": "3 à 64 caractères : minuscules, chiffres, « . », « _ » ou « - », en commençant par une lettre ou un chiffre",
@@ -684,6 +688,95 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "fr": "Chaîne ALTÉRÉE à partir de l'événement n°{seq} : {reason}",
         "en": "Chain TAMPERED from event #{seq}: {reason}",
     },
+    # Why a verification failed (the API's reason_code); the API's `reason` stays English.
+    "audit.reason.sequence_gap": {
+        "fr": "un événement manque dans la séquence (supprimé ?).",
+        "en": "an event is missing from the sequence (deleted?).",
+    },
+    "audit.reason.sequence_disorder": {
+        "fr": "les événements ne se suivent plus dans l'ordre (réordonnés ?).",
+        "en": "the events are no longer in order (reordered?).",
+    },
+    "audit.reason.link_broken": {
+        "fr": "son lien vers l'événement précédent est rompu (événement inséré ou supprimé ?).",
+        "en": "its link to the previous event is broken (an event inserted or removed?).",
+    },
+    "audit.reason.content_edited": {
+        "fr": "son contenu ne correspond plus à son empreinte (modifié ?).",
+        "en": "its content no longer matches its hash (edited?).",
+    },
+    "audit.reason.checkpoint_signature": {
+        "fr": "un point de contrôle porte une signature invalide ou d'une clé inconnue.",
+        "en": "a checkpoint's signature is invalid or from an unknown key.",
+    },
+    "audit.reason.checkpoint_mismatch": {
+        "fr": "la chaîne diffère ici du point de contrôle signé (réécrite ?).",
+        "en": "the chain differs here from the signed checkpoint (rewritten?).",
+    },
+    "audit.reason.tail_truncated": {
+        "fr": "un point de contrôle signé se trouve au-delà de la fin de la chaîne : la fin du journal a été supprimée.",
+        "en": "a signed checkpoint lies past the end of the chain: the end of the trail was cut.",
+    },
+    "audit.reason.anchor_signature": {
+        "fr": "une ancre de purge porte une signature invalide ou d'une clé inconnue.",
+        "en": "a purge anchor's signature is invalid or from an unknown key.",
+    },
+    "audit.reason.anchor_retention": {
+        "fr": "une purge a supprimé des événements plus récents que la durée de conservation.",
+        "en": "a purge removed events younger than the retention period.",
+    },
+    "audit.reason.purge_unanchored": {
+        "fr": "les premiers événements manquent sans ancre de purge signée qui en rende compte.",
+        "en": "the first events are missing and no signed purge anchor accounts for them.",
+    },
+    "audit.reason.witness_unreadable": {
+        "fr": "un fichier du témoin (hors de la base) est illisible.",
+        "en": "a file of the witness (outside the database) is unreadable.",
+    },
+    "audit.reason.witness_checkpoint_signature": {
+        "fr": "un point de contrôle du témoin porte une signature invalide ou d'une clé inconnue.",
+        "en": "a witness checkpoint's signature is invalid or from an unknown key.",
+    },
+    "audit.reason.witness_anchor_invalid": {
+        "fr": "une ancre de purge du témoin est invalide (signature ou durée de conservation).",
+        "en": "a witness purge anchor is invalid (signature or retention period).",
+    },
+    "audit.reason.head_shortened": {
+        "fr": "le témoin détient un point de contrôle signé au-delà de la fin de la chaîne : la fin du journal a été supprimée.",
+        "en": "the witness holds a signed checkpoint past the end of the chain: the end of the trail was cut.",
+    },
+    "audit.reason.witness_rewritten": {
+        "fr": "la chaîne diffère du témoin (réécrite).",
+        "en": "the chain differs from the witness (rewritten).",
+    },
+    "audit.reason.witness_checkpoint_missing": {
+        "fr": "un point de contrôle du témoin manque dans la base (supprimé).",
+        "en": "a witness checkpoint is missing from the database (deleted).",
+    },
+    "audit.reason.witness_anchor_missing": {
+        "fr": "une ancre de purge du témoin manque dans la base (supprimée).",
+        "en": "a witness purge anchor is missing from the database (deleted).",
+    },
+    "audit.reason.ts_backdated": {
+        "fr": "il est daté bien avant l'événement qui le précède (inséré avec une fausse date ?).",
+        "en": "it is dated well before the event chained before it (inserted with a false date?).",
+    },
+    "audit.reason.ts_future": {
+        "fr": "il est daté après cette vérification (inséré avec une fausse date ?).",
+        "en": "it is dated after this verification (inserted with a false date?).",
+    },
+    "audit.reason.ts_not_canonical": {
+        "fr": "sa date est enregistrée sous une autre forme que celle des autres événements : les recherches et exports par date ne le trouvent plus (réécrite ?).",
+        "en": "its date is stored in another form than the other events': searches and exports by date no longer find it (rewritten?).",
+    },
+    "audit.reason.erasure_undone": {
+        "fr": "l'effacement qu'il enregistre a été défait hors d'Octroi (trace d'effacement supprimée, ou client de nouveau présent).",
+        "en": "the erasure it records was undone outside Octroi (tombstone deleted, or the client back).",
+    },
+    "audit.reason.other": {
+        "fr": "raison que ce tableau de bord ne connaît pas ; « octroi audit verify » la détaille.",
+        "en": "a reason this dashboard does not know; `octroi audit verify` details it.",
+    },
     "audit.filters": {"fr": "Filtres", "en": "Filters"},
     "audit.actor": {"fr": "Acteur", "en": "Actor"},
     "audit.action": {"fr": "Action", "en": "Action"},
@@ -876,6 +969,33 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "fr": "Aucun client avec l'identifiant {client_id}, ni aujourd'hui ni effacé (vérifié sous {versions} version(s) de clé de pseudonymisation).",
         "en": "No client with id {client_id}, neither now nor erased (checked under {versions} pseudonym key version(s)).",
     },
+    # -- data-subject page without the export (budget spent), language switch ---------------
+    "subject.tab.reproduce": {"fr": "Reproduire une décision", "en": "Reproduce a decision"},
+    "subject.raw_value": {"fr": "Valeur dans le fichier de la banque", "en": "Value in the bank's file"},
+    "subject.export_retry": {"fr": "Réessayer l'export", "en": "Try the export again"},
+    "subject.export_in_lang": {"fr": "Générer l'export en français", "en": "Generate the export in English"},
+    "subject.export_other_lang": {
+        "fr": "Export en {lang}, généré avant le changement de langue : il n'est généré à nouveau (et journalisé) "
+              "que sur demande.",
+        "en": "Export in {lang}, generated before the language switch: it is generated again (and audited) only "
+              "on request.",
+    },
+    "subject.lang.fr": {"fr": "français", "en": "French"},
+    "subject.lang.en": {"fr": "anglais", "en": "English"},
+    "subject.reproduce_by_id": {
+        "fr": "Sans l'export, la liste des décisions du client n'est pas connue : saisissez le numéro de la "
+              "décision (journal d'audit, rapport des dérogations).",
+        "en": "Without the export the client's decisions are not listed: type the decision's number (audit "
+              "trail, overrides report).",
+    },
+    "error.rate_limited_wait": {
+        "fr": "Trop de demandes en peu de temps : réessayez dans {wait}.",
+        "en": "Too many requests in a short time: try again in {wait}.",
+    },
+    "wait.seconds": {"fr": "{seconds} s", "en": "{seconds} s"},
+    "wait.minutes": {"fr": "{minutes} min", "en": "{minutes} min"},
+    "wait.hours": {"fr": "{hours} h", "en": "{hours} h"},
+    "wait.hours_minutes": {"fr": "{hours} h {minutes} min", "en": "{hours} h {minutes} min"},
     "field.feature": {"fr": "Variable", "en": "Feature"},
     "field.label": {"fr": "Libellé", "en": "Label"},
     "field.when": {"fr": "Date", "en": "When"},

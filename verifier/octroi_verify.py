@@ -35,6 +35,9 @@ HASHED_FIELDS = (
     "model_version", "input_hash", "details",
 )
 ANCHOR_FIELDS = ("through_seq", "through_hash", "newest_purged_ts", "retention_days", "purged_at")
+# The API dates each event just before the database numbers it: one dated more than this before
+# the event chained just before it (or after the signed export time) was not dated by the API.
+TS_TOLERANCE = timedelta(seconds=60)
 
 
 class Invalid(Exception):
@@ -92,6 +95,14 @@ def signed(keys: dict, record: dict, message: bytes) -> bool:
 def utc(text: str) -> datetime:
     value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def span(delta: timedelta) -> str:
+    seconds = delta.total_seconds()
+    for unit, size in (("days", 86_400), ("hours", 3_600), ("minutes", 60)):
+        if seconds >= size:
+            return f"{round(seconds / size)} {unit}"
+    return f"{round(seconds)} seconds"
 
 
 def load(path: Path) -> dict:
@@ -264,6 +275,7 @@ def verify(parts: dict, keys: dict, witness: list[dict] | None = None,
     # 3. The chain: gapless, each event linked to and hashed with the previous one.
     hashes = {}
     expected = first
+    dated: list[tuple[int, datetime]] = []
     for event in events:
         seq = int(event["seq"])
         if seq != expected:
@@ -273,12 +285,18 @@ def verify(parts: dict, keys: dict, witness: list[dict] | None = None,
         if event_hash(prev, event) != event["hash"]:
             raise Invalid(seq, f"seq {seq}: content does not match its hash (edited?)")
         hashes[seq] = prev = event["hash"]
+        dated.append((seq, utc(event["ts"])))
         expected += 1
     last = expected - 1
     if last != head:
         raise Invalid(last + 1, f"the header says the export ends at seq {head}, the events at seq {last}")
-    # 4. The bundle's checkpoints: signed, inside the chain, equal to the chain.
+    # 4. The dates: none well before the event chained just before it.
     problems: list[tuple[int, str]] = []
+    for (before, earlier), (seq, ts) in zip(dated, dated[1:], strict=False):
+        if ts < earlier - TS_TOLERANCE:
+            problems.append((seq, f"seq {seq} is dated {span(earlier - ts)} before seq {before} "
+                                  "(an event inserted with a false date?)"))
+    # 4b. The bundle's checkpoints: signed, inside the chain, equal to the chain.
     for checkpoint in parts["checkpoint"]:
         seq = int(checkpoint["seq"])
         if not signed(keys, checkpoint, checkpoint_message(checkpoint)):
@@ -291,6 +309,9 @@ def verify(parts: dict, keys: dict, witness: list[dict] | None = None,
     exported_at = None
     if header["format"] == FORMAT:
         exported_at = export_head(header, keys, last, prev, parts["checkpoint"], problems)
+        if exported_at is not None:
+            problems.extend((seq, f"seq {seq} is dated after the signed export time (an event inserted with a "
+                                  "false date?)") for seq, ts in dated if ts > exported_at + TS_TOLERANCE)
     else:
         warnings.append(f"{header['format']}: an older bundle without a signed export head; a tail cut after "
                         "its last checkpoint cannot be detected (export again with a current Octroi)")

@@ -9,11 +9,13 @@ import csv
 import io
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, Query
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
@@ -32,6 +34,9 @@ router = APIRouter(prefix="/audit", tags=["audit"], route_class=GuardedRoute)
 MAX_PAGE = 500
 EXPORT_BATCH = 1000
 EXPORT_FIELDS = list(AuditEventOut.model_fields)
+# Like every id the API takes: the largest integer a JSON number carries exactly (2^53); a
+# larger cursor overflowed the database's integer (a 500 before).
+CURSOR_MAX = 2**53
 FROM_HELP = "inclusive, ISO 8601; with its offset, or UTC without one; earlier than 'to'"
 TO_HELP = "exclusive, ISO 8601; with its offset, or UTC without one"
 
@@ -78,7 +83,7 @@ def list_events(
     outcome: Outcome | None = None,
     start: datetime | None = Query(None, alias="from", description=FROM_HELP),
     end: datetime | None = Query(None, alias="to", description=TO_HELP),
-    cursor: int | None = Query(None, ge=1, description="next_cursor of the previous page"),
+    cursor: int | None = Query(None, ge=1, le=CURSOR_MAX, description="next_cursor of the previous page"),
     limit: int = Query(100, ge=1, le=MAX_PAGE),
     ctx: RequestContext = Depends(guard(Permission.audit_read, AuditAction.audit_read)),
 ) -> AuditPage:
@@ -117,31 +122,52 @@ def verify(
     return VerificationOut(**result_dict(result))
 
 
-@router.get("/export", response_class=StreamingResponse, responses=RATE_LIMITED_RESPONSES)
-def export(
+@dataclass(frozen=True)
+class ExportQuery:
+    """An export's parameters, validated."""
+
+    format: ExportFormat
+    conditions: list[Any]
+
+
+async def export_query(
     format: ExportFormat = Query(ExportFormat.jsonl),  # noqa: A002 - the public parameter name
     actor: str | None = Query(None, max_length=64),
     action: str | None = Query(None, max_length=64),
     outcome: Outcome | None = None,
     start: datetime | None = Query(None, alias="from", description=FROM_HELP),
     end: datetime | None = Query(None, alias="to", description=TO_HELP),
+) -> ExportQuery:
+    """The export's parameters, or a 422 naming each bad field. A dependency solved after the
+    guard admitted the token (401/403 first) and before the guard's database part runs: a
+    refused export is neither audited nor counted against the export budget (whichever
+    limiter counts it)."""
+    given = {"actor": actor, "action": action, "outcome": outcome, "from": start, "to": end}
+    if format is ExportFormat.bundle and any(v is not None for v in given.values()):
+        raise RequestValidationError([
+            {"loc": ("query", name), "type": "not_allowed_with_bundle",
+             "msg": "filters are not allowed with format=bundle, which exports the whole chain"}
+            for name, value in given.items() if value is not None
+        ])
+    return ExportQuery(format, _filters(actor, action, outcome, start, end))
+
+
+@router.get("/export", response_class=StreamingResponse, responses=RATE_LIMITED_RESPONSES)
+def export(
     ctx: RequestContext = Depends(guard(Permission.audit_export, AuditAction.audit_export, rate="export")),
+    query: ExportQuery = Depends(export_query),
 ) -> StreamingResponse:
     """Stream the events (oldest first) as JSON lines or CSV, up to the head at request time.
 
     ``bundle`` is the verifiable export: every event with the checkpoints, purge anchors and
     public keys, for an offline verifier (``verifier/octroi_verify.py``); it takes no filter.
+    A refused request (a bad period, a filter with ``bundle``) changes nothing: not audited,
+    not counted against the export budget.
     """
-    if format is ExportFormat.bundle and any(v is not None for v in (actor, action, outcome, start, end)):
-        raise HTTPException(
-            status_code=422,
-            detail="format=bundle exports the whole chain: filters (actor, action, outcome, "
-            "from, to) are not allowed with it",
-        )
-    exported = ctx.audit(details={"format": format.value})
+    fmt, conditions = query.format, query.conditions
+    exported = ctx.audit(details={"format": fmt.value})
     # The export covers the chain up to and including its own audit event.
     head = chained_seq(ctx.db, exported)
-    conditions = _filters(actor, action, outcome, start, end)
     factory = ctx.request.app.state.sessionmaker
 
     def rows() -> Iterator[dict[str, Any]]:
@@ -161,7 +187,7 @@ def export(
                     yield event_dict(row)
                 after = batch[-1].seq
 
-    if format is ExportFormat.bundle:
+    if fmt is ExportFormat.bundle:
         signer = ctx.request.app.state.checkpoint_signer
         retired = ctx.request.app.state.retired_audit_keys
         signed, lines = bundle_lines(factory, signer, retired)
@@ -169,7 +195,7 @@ def export(
             lines, media_type="application/x-ndjson",
             headers={"Content-Disposition": f'attachment; filename="audit-bundle-{signed}.jsonl"'},
         )
-    if format is ExportFormat.jsonl:
+    if fmt is ExportFormat.jsonl:
         body: Iterator[str] = (json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in rows())
         media, suffix = "application/x-ndjson", "jsonl"
     else:

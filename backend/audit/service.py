@@ -54,6 +54,18 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from backend.audit.actions import AuditAction
 from backend.audit.models import AuditAnchor, AuditCheckpoint, AuditEvent, AuditPending
+from backend.audit.schemas import VerificationCode
+from backend.audit.verification import (
+    TS_TOLERANCE,
+    AuditVerification,
+    DateWatch,
+    Problem,
+    coded,
+    erasure_problems,
+    failed,
+    stored_ts_problems,
+    with_problems,
+)
 from backend.audit.witness import (
     ANCHOR,
     CHECKPOINT,
@@ -252,6 +264,16 @@ def record_event(
         raise ValueError(f"outcome must be one of {OUTCOMES}, not {outcome!r}")
     if details is not None:
         canonical_json(details)  # fails early (TypeError/ValueError) on what JSON cannot hold
+    try:
+        # Dated once the transaction began (SQLite: BEGIN IMMEDIATE, under the write lock;
+        # inline: under the chain-head lock), so events are dated in about the order they are
+        # numbered and chained: verify reports one dated well before its predecessor.
+        if _chain_mode(db) == INLINE:
+            _lock_head(db)
+        else:
+            db.connection()
+    except SQLAlchemyError as exc:
+        raise AuditUnavailable(f"audit write failed: {type(exc).__name__}") from exc
     now = datetime.now(UTC)
     fields: dict[str, Any] = {
         "ts": now,
@@ -390,7 +412,8 @@ def _head_of(column: Any) -> Any:
 
 # The head rides along with every pending row (an uncorrelated subquery: evaluated once).
 _READ_BATCH = (
-    select(_head_of(_EVENTS.c.seq).label("head_seq"), _head_of(_EVENTS.c.hash).label("head_hash"), *_PENDING.c)
+    select(_head_of(_EVENTS.c.seq).label("head_seq"), _head_of(_EVENTS.c.hash).label("head_hash"),
+           _head_of(_EVENTS.c.ts).label("head_ts"), *_PENDING.c)
     .order_by(_PENDING.c.id)
     .limit(bindparam("size", type_=Integer))
 )
@@ -423,6 +446,7 @@ def _chain_rows(
     witnessed: list[dict[str, Any]] = []
     chained = 0
     head: tuple[int, str] | None = None
+    last_ts: datetime | None = None
     while limit is None or chained < limit:
         size = CHAIN_BATCH if limit is None else min(CHAIN_BATCH, limit - chained)
         rows = conn.execute(_READ_BATCH, {"size": size}).mappings().all()
@@ -431,10 +455,12 @@ def _chain_rows(
         if head is None:
             first = rows[0]
             head = (int(first["head_seq"]), first["head_hash"]) if first["head_seq"] is not None else _anchor_head(conn)
+            last_ts = first["head_ts"]
         seq, prev_hash = head
         values = []
         for row in rows:
             seq += 1
+            last_ts = _flag_backdated(seq, row, last_ts)
             fields = {name: row[name] for name in EVENT_FIELDS}
             fields["seq"] = seq
             digest = chain_hash(prev_hash, fields)
@@ -453,6 +479,21 @@ def _chain_rows(
         if len(rows) < size:
             break
     return chained, payloads, witnessed
+
+
+def _flag_backdated(seq: int, row: Any, previous: datetime | None) -> datetime | None:
+    """Log a pending event dated well before the event chained just before it (``verify``
+    reports it too: backend.audit.verification); returns its time."""
+    ts = row["ts"]
+    if ts is None:
+        return previous
+    ts = ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)
+    if previous is not None:
+        previous = previous if previous.tzinfo is not None else previous.replace(tzinfo=UTC)
+        if ts < previous - TS_TOLERANCE:
+            log.warning("audit_event_backdated", seq=seq, pending_id=row["id"],
+                        earlier_by_seconds=round((previous - ts).total_seconds(), 3))
+    return ts
 
 
 def _anchor_head(conn: Connection) -> tuple[int, str]:
@@ -827,8 +868,10 @@ def verify_trail(
     signer: CheckpointSigner,
     retired_keys: Iterable[Ed25519PublicKey] = (),
     witness: Witness | None = None,
-) -> VerificationResult:
-    """Verify the chain, every checkpoint and purge anchor, then compare with the witness.
+) -> AuditVerification:
+    """Verify the chain, every checkpoint and purge anchor, then compare with the witness, then
+    the events' dates and the erasures they record with the database
+    (``backend.audit.verification``). A failure carries its ``reason_code``.
 
     ``retired_keys`` verify what was signed before an audit signing key rotation. Events
     committed but not chained yet are counted first (``unchained_events``, and the age of
@@ -848,19 +891,18 @@ def verify_trail(
 
 
 def _chain_start(db: Session, anchors: list[dict[str, Any]],
-                 public_keys: dict[str, Ed25519PublicKey]) -> tuple[int, str] | VerificationResult:
+                 public_keys: dict[str, Ed25519PublicKey]) -> tuple[int, str] | AuditVerification:
     """Where the chain starts (first seq, previous hash): the genesis, or the last purge anchor
     once every anchor is signed and within its retention; else the failed result to return."""
     for anchor in anchors:
         problem = anchor_problem(anchor, public_keys)
         if problem is not None:
-            return VerificationResult(False, 0, 0, int(anchor["through_seq"]) + 1, problem)
+            return coded(VerificationResult(False, 0, 0, int(anchor["through_seq"]) + 1, problem))
     first_seq, genesis = _purge_anchor(db, anchors)
     if genesis is None:
-        return VerificationResult(
-            False, 0, 0, 1,
-            f"events before seq {first_seq} are missing and no signed retention purge anchor "
-            "accounts for them",
+        return failed(
+            1, f"events before seq {first_seq} are missing and no signed retention purge anchor "
+            "accounts for them", VerificationCode.purge_unanchored,
         )
     return first_seq, genesis
 
@@ -870,20 +912,26 @@ def _verify_chained(
     signer: CheckpointSigner,
     retired_keys: Iterable[Ed25519PublicKey] = (),
     witness: Witness | None = None,
-) -> VerificationResult:
+) -> AuditVerification:
     public_keys = {key_id_of(key): key for key in retired_keys} | {signer.key_id: signer.public_key}
+    dates = DateWatch(datetime.now(UTC))
     checkpoints = checkpoint_dicts(db)
     anchors = anchor_dicts(db)
     start = _chain_start(db, anchors, public_keys)
-    if isinstance(start, VerificationResult):
+    if isinstance(start, AuditVerification):
         return start
     first_seq, genesis = start
-    result = verify_chain(
-        iter_events(db), checkpoints, public_keys, first_seq=first_seq, genesis_hash=genesis,
-    )
-    if not result.valid or witness is None:
+    result = coded(verify_chain(
+        dates.watch(iter_events(db)), checkpoints, public_keys, first_seq=first_seq, genesis_hash=genesis,
+    ))
+    if not result.valid:
         return result
-    return compare_with_witness(db, result, checkpoints, anchors, witness, public_keys)
+    if witness is not None:
+        result = compare_with_witness(db, result, checkpoints, anchors, witness, public_keys)
+    # The chain is what was hashed; now whether it was dated by the API and whether the
+    # database still agrees with it (a failure found here never hides the witness's).
+    problems: list[Problem] = [*stored_ts_problems(db), *dates.problems, *erasure_problems(db)]
+    return with_problems(result, problems)
 
 
 def verify_prefix(
@@ -994,13 +1042,13 @@ def compare_with_witness(
     anchors: list[dict[str, Any]],
     witness: Witness,
     public_keys: dict[str, Ed25519PublicKey],
-) -> VerificationResult:
+) -> AuditVerification:
     """The database against the witness: what the witness holds must be in the database and
     agree with the chain; a database checkpoint the witness lacks is only a warning."""
     last_seq = result.first_seq + result.events_checked - 1
     in_db = {(c["seq"], c["signature"]) for c in checkpoints}
     anchors_in_db = {(a["through_seq"], a["signature"]) for a in anchors}
-    problems: list[tuple[int, str]] = []
+    problems: list[Problem] = []
     witnessed: set[tuple[int, str]] = set()
     for record in witness.records():
         kind = record.get("type")
@@ -1011,24 +1059,24 @@ def compare_with_witness(
             problem = anchor_problem(record, public_keys)
             seq = int(record["through_seq"])
             if problem is not None:
-                problems.append((seq + 1, f"witness {problem}"))
+                problems.append(Problem(seq + 1, VerificationCode.witness_anchor_invalid, f"witness {problem}"))
             elif (seq, record["signature"]) not in anchors_in_db:
-                problems.append((seq + 1, f"purge anchor through seq {seq} is in the witness but missing from the database"))
+                problems.append(Problem(seq + 1, VerificationCode.witness_anchor_missing,
+                                        f"purge anchor through seq {seq} is in the witness but missing from the database"))
             witnessed.add((seq, str(record["signature"])))
         else:
-            problems.append((1, f"witness file {record.get('file')} is unreadable"))
+            problems.append(Problem(1, VerificationCode.witness_unreadable,
+                                    f"witness file {record.get('file')} is unreadable"))
     if problems:
-        seq, reason = min(problems)
-        return VerificationResult(
-            False, result.events_checked, result.checkpoints_checked, seq, reason,
-            first_seq=result.first_seq,
-        )
+        seq, code, reason = min(problems, key=lambda p: (p.seq, p.reason))
+        return failed(seq, reason, code, events=result.events_checked, checkpoints=result.checkpoints_checked,
+                      first_seq=result.first_seq)
     warnings = tuple(
         f"checkpoint at seq {seq} is not in the witness (written before the witness existed, "
         "or the process stopped before writing it)"
         for seq, signature in sorted(in_db) if (seq, signature) not in witnessed
     )
-    return VerificationResult(
+    return AuditVerification(
         True, result.events_checked, result.checkpoints_checked, first_seq=result.first_seq,
         warnings=warnings,
     )
@@ -1037,23 +1085,30 @@ def compare_with_witness(
 def _witness_checkpoint_problems(
     db: Session, record: dict[str, Any], first_seq: int, last_seq: int,
     in_db: set[tuple[int, str]], public_keys: dict[str, Ed25519PublicKey],
-) -> list[tuple[int, str]]:
+) -> list[Problem]:
     seq = int(record["seq"])
     key = public_keys.get(str(record.get("key_id")))
     created = datetime.fromisoformat(str(record["created_at"]).replace("Z", "+00:00"))
     if key is None or not verify_signature(key, seq, record["head_hash"], created, record["signature"]):
-        return [(seq, f"witness checkpoint at seq {seq}: signature invalid or unknown key")]
+        return [Problem(seq, VerificationCode.witness_checkpoint_signature,
+                        f"witness checkpoint at seq {seq}: signature invalid or unknown key")]
     if seq > last_seq:
-        return [(last_seq + 1, f"the witness holds a signed checkpoint at seq {seq} but the chain "
-                 f"ends at seq {last_seq} (head shortened)")]
+        return [Problem(last_seq + 1, VerificationCode.head_shortened,
+                        f"the witness holds a signed checkpoint at seq {seq} but the chain "
+                        f"ends at seq {last_seq} (head shortened)")]
     if seq >= first_seq:
         stored = db.scalar(select(AuditEvent.hash).where(AuditEvent.seq == seq))
         if stored != record["head_hash"]:
-            return [(seq, f"seq {seq}: the chain differs from the witness (rewritten)")]
+            return [Problem(seq, VerificationCode.witness_rewritten,
+                            f"seq {seq}: the chain differs from the witness (rewritten)")]
     if (seq, record["signature"]) not in in_db:
-        return [(seq, f"checkpoint at seq {seq} is in the witness but missing from the database")]
+        return [Problem(seq, VerificationCode.witness_checkpoint_missing,
+                        f"checkpoint at seq {seq} is in the witness but missing from the database")]
     return []
 
 
 def result_dict(result: VerificationResult) -> dict[str, Any]:
-    return asdict(result) | {"warnings": list(result.warnings)}
+    """The result as the API and ``octroi audit verify --json`` give it (``reason_code`` too)."""
+    return asdict(result) | {
+        "warnings": list(result.warnings), "reason_code": getattr(result, "reason_code", None),
+    }

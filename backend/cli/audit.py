@@ -36,7 +36,8 @@ def verify(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Recompute the hash chain, check every signed checkpoint and purge anchor, compare with
-    the witness; exit 1 naming the first bad seq."""
+    the witness, check the events' dates and that every erasure the trail records still holds;
+    exit 1 naming the first bad seq."""
     settings = load_settings()
     try:
         retired = retired_public_keys(settings)
@@ -76,6 +77,9 @@ def verify(
             f"({result.events_checked} events verified before it)",
             err=True,
         )
+        # Every other problem found (each undone erasure, each backdated event) is named too.
+        for warning in result.warnings:
+            typer.echo(f"warning: {warning}", err=True)
     raise typer.Exit(0 if result.valid else 1)
 
 

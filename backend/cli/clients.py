@@ -8,6 +8,7 @@ import pandas as pd
 import typer
 from sqlalchemy.orm import Session
 
+from backend.audit.erasures import ERASURES_UNDONE_KEY
 from backend.audit.service import CLI_ROLE, cli_operator, record_event
 from backend.cli.common import import_pseudonymized
 from backend.clients.service import ImportReport, import_clients, read_import_file
@@ -30,8 +31,12 @@ def import_file(
     def apply(db: Session, ring: PseudonymKeyRing, frame: pd.DataFrame) -> ImportReport:
         report = import_clients(db, ring, frame, allow_erased=allow_erased)
         for pseudonym in report.restored_erased:
+            # Names every pseudonym whose erasure this undoes: `octroi audit verify` then knows
+            # why their tombstones are gone.
+            undone = list(report.erasures_undone.get(pseudonym, (pseudonym,)))
             record_event(db, None, None, action="client.reimport_erased", resource=pseudonym,
-                         actor=cli_operator(), role=CLI_ROLE, details={"file": path.name})
+                         actor=cli_operator(), role=CLI_ROLE,
+                         details={"file": path.name, ERASURES_UNDONE_KEY: undone})
         return report
 
     settings, report, seconds = import_pseudonymized(path, read_import_file, apply)
@@ -40,6 +45,12 @@ def import_file(
         f"{report.inserted} new, {report.updated} updated, {report.unchanged} unchanged, "
         f"{report.skipped_erased} skipped (erased); pseudonym key {report.key_version}"
     )
+    if report.erased_without_tombstone:
+        typer.echo(
+            f"{report.erased_without_tombstone} of the skipped clients have no tombstone left, but the audit "
+            "trail records the erasure: they stay out; run `octroi audit verify` (it names each erasure "
+            "undone outside Octroi)", err=True,
+        )
     if report.restored_erased:
         typer.echo(f"{len(report.restored_erased)} erased clients brought back (--allow-erased), audited")
     elif report.skipped_erased:

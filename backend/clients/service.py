@@ -11,7 +11,7 @@ import json
 import math
 import uuid
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from sqlalchemy import String, Text, any_, bindparam, cast, delete, select, text
 from sqlalchemy.dialects.postgresql import ARRAY as PG_ARRAY
 from sqlalchemy.orm import Session
 
+from backend.audit.erasures import standing_erasures
 from backend.clients.models import Client, ClientErasure, StoredClient
 from backend.models import ServiceMeta
 from backend.prepared import Prepared
@@ -60,6 +61,12 @@ class ImportReport:
     tombstones_rekeyed: int = 0
     # Rows already stored exactly as in the file (current key, same fields): not written again.
     unchanged: int = 0
+    # Of ``skipped_erased``: people the audit trail records as erased whose tombstones are gone
+    # (deleted outside Octroi: ``octroi audit verify`` names the erasure).
+    erased_without_tombstone: int = 0
+    # For each of ``restored_erased``: every pseudonym whose erasure the import undid (the
+    # person under each key version, as tombstoned or as the trail names it), for its event.
+    erasures_undone: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def changed(self) -> bool:
@@ -284,7 +291,10 @@ def import_clients(
 
     Idempotent: importing the same file twice leaves the same rows. A client stored under an
     older key version is re-keyed to the current one. Erased clients are skipped unless
-    ``allow_erased`` (then their tombstones go and ``restored_erased`` names them).
+    ``allow_erased`` (then their tombstones go and ``restored_erased`` names them). Erased
+    means a tombstone under any key version, or a ``privacy.erase`` event the audit trail still
+    holds (chained or pending) that no restore undid, even if the database owner deleted the
+    tombstone (``backend.audit.erasures``; the trail's word lasts as long as its retention).
     """
     ids = [int(v) for v in frame[ID_COLUMN].to_numpy()]
     current = [ring.pseudonymize(i) for i in ids]
@@ -295,28 +305,43 @@ def import_clients(
     _refuse_orphaned_erasures(db, ring)
     all_candidates = [p.value for p in current] + [p.value for group in old for p in group]
     erased = set(_existing(db, ClientErasure, all_candidates))
+    # What the trail says, for a tombstone the database owner may have deleted.
+    recorded = standing_erasures(db.connection(), pending=True)
+    untombstoned = {p for p in all_candidates if p in recorded} - erased
     restored: tuple[str, ...] = ()
+    undone: dict[str, tuple[str, ...]] = {}
     rekeyed = 0
-    if allow_erased and erased:
-        restored = tuple(
-            p.value for i, p in enumerate(current)
-            if p.value in erased or any(o.value in erased for o in (old[i] if old else []))
-        )
+
+    def versions(i: int) -> list[Pseudonym]:
+        return [current[i], *(old[i] if old else [])]
+
+    if allow_erased and (erased or untombstoned):
+        refused = erased | untombstoned
+        people = [i for i in range(len(current)) if any(p.value in refused for p in versions(i))]
+        restored = tuple(current[i].value for i in people)
         # Every tombstone of those people goes, under whichever version it was kept.
         groups = _erasure_groups(db, sorted(erased))
         ids = sorted({group for group, _ in groups.values()})
+        members = _erasure_members(db, ids)
+        for i in people:
+            names = {p.value for p in versions(i) if p.value in refused}
+            for name in list(names):
+                if name in groups:
+                    names |= members.get(groups[name][0], set())
+            undone[current[i].value] = tuple(sorted(names))
         for start in range(0, len(ids), _CHUNK):
             db.execute(delete(ClientErasure).where(ClientErasure.erasure_id.in_(ids[start : start + _CHUNK])))
-        erased = set()
+        erased, untombstoned = set(), set()
     elif erased:
         rekeyed = _rekey_tombstones(db, erased, current, old)
     stored = dict(_stored_features(db, all_candidates))
     existing = set(stored)
 
-    keep = [
-        i for i, p in enumerate(current)
-        if p.value not in erased and not any(o.value in erased for o in (old[i] if old else []))
-    ]
+    keep = [i for i in range(len(current)) if not any(p.value in erased or p.value in untombstoned for p in versions(i))]
+    without_tombstone = sum(
+        1 for i in range(len(current))
+        if any(p.value in untombstoned for p in versions(i)) and not any(p.value in erased for p in versions(i))
+    )
     # A row stored under the current key with the same fields as the file is left as it is
     # (and keeps its import time): re-importing an unchanged file changes nothing.
     unchanged = {
@@ -345,6 +370,8 @@ def import_clients(
         restored_erased=restored,
         tombstones_rekeyed=rekeyed,
         unchanged=len(unchanged),
+        erased_without_tombstone=without_tombstone,
+        erasures_undone=undone,
     )
 
 
@@ -375,6 +402,18 @@ def _erasure_groups(db: Session, pseudonyms: list[str]) -> dict[str, tuple[str, 
         ).all():
             groups[value] = (group or value, erased_at)
     return groups
+
+
+def _erasure_members(db: Session, groups: list[str]) -> dict[str, set[str]]:
+    """The pseudonyms kept under each of these erasure groups (a person under each key version)."""
+    members: dict[str, set[str]] = {}
+    for start in range(0, len(groups), _CHUNK):
+        for value, group in db.execute(
+            select(ClientErasure.pseudonym, ClientErasure.erasure_id)
+            .where(ClientErasure.erasure_id.in_(groups[start : start + _CHUNK]))
+        ).all():
+            members.setdefault(group, set()).add(value)
+    return members
 
 
 def _rekey_tombstones(

@@ -41,13 +41,20 @@ def _show_verification(result: contract.VerificationOut, verified_at: dt.datetim
             st.success(ui.t("audit.valid", events=ui.num(result.events_checked), checkpoints=ui.num(result.checkpoints_checked)))
         else:
             st.error(ui.t("audit.invalid", seq=result.first_invalid_seq if result.first_invalid_seq is not None else "?",
-                          reason=result.reason or "—"))
+                          reason=_reason(result.reason_code)))
         # Events are committed by the requests and chained behind them by the sequencer.
         if result.unchained_events:
             st.caption(ui.t("audit.backlog", count=ui.num(result.unchained_events),
                             seconds=ui.num(result.sequencer_lag_seconds or 0, 1)))
         else:
             st.caption(ui.t("audit.no_backlog"))
+
+
+def _reason(code: str | None) -> str:
+    """Why the verification failed, in the page's language, from the answer's ``reason_code``
+    (its ``reason`` is English, for people reading the API and the CLI)."""
+    other = ui.t("audit.reason.other")
+    return ui.t_or(f"audit.reason.{code}", other) if code else other
 
 
 def _day_bound(day: dt.date, end: bool) -> str:

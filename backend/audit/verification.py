@@ -1,0 +1,229 @@
+"""What ``verify`` checks beyond the hash chain, and the machine-readable reason of a failure.
+
+The hash chain, checkpoints and anchors (``security.audit_chain``) prove that no event was
+edited, removed or reordered after it was hashed. They cannot say that an event was true when
+it was chained, nor that the rest of the database still agrees with the trail. So the online
+verification (``GET /audit/verify``, ``octroi audit verify``) also checks:
+
+- **Dates.** Every event is dated by the API (``datetime.now`` once its transaction began: on
+  SQLite under the write lock) just before the database numbers it, and the sequencer chains in
+  that order. An event dated more than ``TS_TOLERANCE`` before the event chained just before it,
+  or after the verification itself, was not dated by the API that way: typically a row the
+  database owner inserted into ``audit_pending`` (the API's role may INSERT there) with a false
+  date. The tolerance covers writers that dated their event and then waited for SQLite's write
+  lock (busy timeout 30 s) or for the chain-head lock (inline mode), and clocks of API hosts a
+  little apart (keep them on NTP); backdating by less than that is not detected.
+- **The stored form of ``ts`` (SQLite).** SQLite keeps times as text and dated searches compare
+  that text: ``2026-12-01 10:38:32.123456``. Another spelling of the same instant
+  (``2026-12-01T10:38:32.123456``) hashes the same (the hash covers the parsed time) but escapes
+  searches and exports by date.
+- **Erasures.** Every ``privacy.erase`` the trail records (and no ``client.reimport_erased``
+  undid) must still have its tombstone, and its person must not be back in ``clients``
+  (``backend.audit.erasures``).
+
+Each failure carries a ``reason_code`` (``backend.audit.schemas.VerificationCode``) beside its
+English ``reason``; a failure found after the first one is listed in ``warnings``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from backend.audit.erasures import standing_erasures
+from backend.audit.schemas import VerificationCode
+from backend.clients.models import Client, ClientErasure
+from security.audit_chain import VerificationResult, canonical_ts
+
+# How much earlier than the event chained before it an event may be dated (see above).
+TS_TOLERANCE = timedelta(seconds=60)
+_CHUNK = 5_000
+
+
+@dataclass(frozen=True)
+class AuditVerification(VerificationResult):
+    """A ``VerificationResult`` with the machine-readable reason of its failure."""
+
+    reason_code: str | None = None
+
+
+class Problem(NamedTuple):
+    seq: int
+    code: VerificationCode
+    reason: str
+
+
+# The reasons ``security.audit_chain`` gives (verify_chain, anchor_problem), by their wording.
+_CHAIN_REASONS: tuple[tuple[re.Pattern[str], VerificationCode], ...] = tuple(
+    (re.compile(pattern), code) for pattern, code in (
+        (r"^sequence gap:", VerificationCode.sequence_gap),
+        (r"^sequence out of order:", VerificationCode.sequence_disorder),
+        (r"^seq \d+: prev_hash does not match", VerificationCode.link_broken),
+        (r"^seq \d+: content does not match its hash", VerificationCode.content_edited),
+        (r"^checkpoint at seq \d+: signature invalid", VerificationCode.checkpoint_signature),
+        (r"^signed checkpoint at seq \d+ but the chain ends", VerificationCode.tail_truncated),
+        (r"^seq \d+: hash differs from the signed checkpoint", VerificationCode.checkpoint_mismatch),
+        (r"^purge anchor through seq \d+: signature invalid", VerificationCode.anchor_signature),
+        (r"^purge anchor through seq \d+: purged events were not older", VerificationCode.anchor_retention),
+    )
+)
+
+
+def code_of_chain_reason(reason: str | None) -> str:
+    """The code of a reason worded by ``security.audit_chain``; ``other`` for one it does not know."""
+    for pattern, code in _CHAIN_REASONS:
+        if reason and pattern.search(reason):
+            return code.value
+    return VerificationCode.other.value
+
+
+def coded(result: VerificationResult, code: str | None = None) -> AuditVerification:
+    """``result`` with its reason code (``code``, or read from a chain reason's wording)."""
+    if isinstance(result, AuditVerification) and (code is None or result.reason_code == code):
+        return result
+    if result.valid:
+        code = None
+    elif code is None:
+        code = code_of_chain_reason(result.reason)
+    fields = {name: getattr(result, name) for name in VerificationResult.__dataclass_fields__}
+    return AuditVerification(**fields, reason_code=code)
+
+
+def failed(seq: int, reason: str, code: VerificationCode, *, events: int = 0, checkpoints: int = 0,
+           first_seq: int = 1) -> AuditVerification:
+    return AuditVerification(False, events, checkpoints, seq, reason, first_seq=first_seq, reason_code=code.value)
+
+
+def with_problems(result: AuditVerification, problems: Iterable[Problem]) -> AuditVerification:
+    """The result once these problems are known: the first (by seq) makes a valid result
+    invalid; every other one is listed in ``warnings``, so none hides another."""
+    ordered = sorted(problems, key=lambda p: p.seq)  # stable: a seq's problems in the order found
+    if not ordered:
+        return result
+    if result.valid:
+        first, ordered = ordered[0], ordered[1:]
+        result = replace(result, valid=False, first_invalid_seq=first.seq, reason=first.reason,
+                         reason_code=first.code.value)
+    return replace(result, warnings=(*result.warnings, *(f"also invalid: {p.reason}" for p in ordered)))
+
+
+# --------------------------------------------------------------------------------- dates
+
+
+def _aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def _span(delta: timedelta) -> str:
+    seconds = delta.total_seconds()
+    for unit, size in (("days", 86_400), ("hours", 3_600), ("minutes", 60)):
+        if seconds >= size:
+            return f"{round(seconds / size)} {unit}"
+    return f"{round(seconds)} seconds"
+
+
+class DateWatch:
+    """Watches the events ``verify_chain`` reads (one pass, nothing kept but the previous one):
+    an event dated more than ``TS_TOLERANCE`` before its predecessor, or after ``now``."""
+
+    def __init__(self, now: datetime) -> None:
+        self.problems: list[Problem] = []
+        self._latest_allowed = _aware(now) + TS_TOLERANCE
+        self._previous: tuple[int, datetime] | None = None
+
+    def watch(self, events: Iterable[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
+        for event in events:
+            seq, ts = int(event["seq"]), event["ts"]
+            if isinstance(ts, datetime):
+                self._check(seq, _aware(ts))
+            yield event
+
+    def _check(self, seq: int, ts: datetime) -> None:
+        if ts > self._latest_allowed:
+            self.problems.append(Problem(seq, VerificationCode.ts_future, (
+                f"seq {seq} is dated {canonical_ts(ts)}, after this verification (an event "
+                "inserted with a false date?)")))
+        if self._previous is not None:
+            before, previous_ts = self._previous
+            if ts < previous_ts - TS_TOLERANCE:
+                self.problems.append(Problem(seq, VerificationCode.ts_backdated, (
+                    f"seq {seq} is dated {_span(previous_ts - ts)} before seq {before} "
+                    f"({canonical_ts(ts)} after {canonical_ts(previous_ts)}): the API dates events "
+                    "in the order it chains them (an event inserted with a false date?)")))
+        self._previous = (seq, ts)
+
+
+# SQLite keeps a time as this text (SQLAlchemy's form); searches compare it as text.
+_SQLITE_TS_GLOB = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9][0-9][0-9][0-9]"
+_NON_CANONICAL_TS = text(
+    "SELECT seq, CAST(ts AS TEXT) AS ts FROM audit_events "
+    "WHERE typeof(ts) != 'text' OR NOT (ts GLOB :pattern) ORDER BY seq"
+)
+
+
+def stored_ts_problems(db: Session) -> list[Problem]:
+    """SQLite: every event whose stored ``ts`` is not in the text form searches compare."""
+    if db.get_bind().dialect.name != "sqlite":
+        return []  # PostgreSQL stores timestamptz, not text
+    return [
+        Problem(int(row.seq), VerificationCode.ts_not_canonical, (
+            f"seq {row.seq}: its time is stored as {str(row.ts)[:40]!r}, not in the form "
+            "'YYYY-MM-DD HH:MM:SS.ffffff' every event is written in (same instant, so the hash "
+            "still matches, but searches and exports by date miss it: rewritten in place?)"))
+        for row in db.execute(_NON_CANONICAL_TS, {"pattern": _SQLITE_TS_GLOB})
+    ]
+
+
+# ----------------------------------------------------------------------------- erasures
+
+
+def _chunks(values: list[str]) -> Iterator[list[str]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+def erasure_problems(db: Session) -> list[Problem]:
+    """Every erasure the chain records that the database no longer honours: its tombstone is
+    gone, or its person (under any pseudonym of its tombstones) is back in ``clients``."""
+    standing = standing_erasures(db.connection(), pending=False)
+    if not standing:
+        return []
+    erased = list(standing)
+    group_of: dict[str, str] = {}
+    for chunk in _chunks(erased):
+        for pseudonym, group in db.execute(
+            select(ClientErasure.pseudonym, ClientErasure.erasure_id).where(ClientErasure.pseudonym.in_(chunk))
+        ):
+            group_of[pseudonym] = group or pseudonym
+    members: dict[str, set[str]] = {}
+    groups = sorted(set(group_of.values()))
+    for chunk in _chunks(groups):
+        for pseudonym, group in db.execute(
+            select(ClientErasure.pseudonym, ClientErasure.erasure_id).where(ClientErasure.erasure_id.in_(chunk))
+        ):
+            members.setdefault(group, set()).add(pseudonym)
+    names = sorted(set(erased).union(*members.values()))
+    back: set[str] = set()
+    for chunk in _chunks(names):
+        back.update(db.scalars(select(Client.pseudonym).where(Client.pseudonym.in_(chunk))))
+    problems = []
+    for pseudonym, seq in standing.items():
+        if seq is None:
+            continue
+        person = {pseudonym} | members.get(group_of.get(pseudonym, ""), set())
+        returned = " and the client is back in the clients table" if person & back else ""
+        if pseudonym not in group_of:
+            problems.append(Problem(seq, VerificationCode.erasure_undone, (
+                f"seq {seq}: the erasure of client {pseudonym} has no tombstone in client_erasures"
+                f"{returned} (erasure undone outside Octroi?)")))
+        elif returned:
+            problems.append(Problem(seq, VerificationCode.erasure_undone, (
+                f"seq {seq}: the client {pseudonym} erased here is back in the clients table "
+                "(erasure undone outside Octroi?)")))
+    return problems
