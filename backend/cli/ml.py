@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 
@@ -18,7 +19,7 @@ console = Console(stderr=True)
 @data_app.command("synth")
 def synth(
     rows: int = typer.Option(100_000, "--rows", min=10, help="Training rows (the test file gets rows/6)."),
-    seed: int = typer.Option(0, "--seed", help="Random seed: same seed, same files."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Random seed (0 or more): same seed, same files."),
     out: Path | None = typer.Option(None, "--out", help="Output directory (default: <OCTROI_VAR_DIR>/data)."),
 ) -> None:
     """Write synthetic application_train.csv, application_test.csv, oracle_train.csv and
@@ -57,7 +58,7 @@ def train(
         None, "--out", help="Write the bundle to this directory instead of adding a version to the registry."
     ),
     folds: int = typer.Option(5, "--folds", min=2, max=20, help="Stratified cross-validation folds."),
-    seed: int = typer.Option(0, "--seed"),
+    seed: int = typer.Option(0, "--seed", min=0, max=2**32 - 1, help="Random seed (0 to 2**32-1, numpy's range)."),
     cost_fn: float = typer.Option(10.0, "--cost-fn", min=0.0, help="Cost of approving a defaulter."),
     cost_fp: float = typer.Option(1.0, "--cost-fp", min=0.0, help="Cost of refusing a good client."),
     drop_feature: list[str] = typer.Option(
@@ -78,8 +79,9 @@ def train(
     from ml.policy import FairLendingPolicy, PolicyError
     from ml.train import train as run_training
 
-    if cost_fn <= 0 or cost_fp <= 0:
-        fail("--cost-fn and --cost-fp must be positive")
+    # Not finite ("inf", "nan", 1e400): the threshold search then refused everyone, or no one.
+    if not (math.isfinite(cost_fn) and math.isfinite(cost_fp)) or cost_fn <= 0 or cost_fp <= 0:
+        fail("--cost-fn and --cost-fp must be positive finite numbers")
     try:
         policy = FairLendingPolicy.read(fairness_policy) if fairness_policy else FairLendingPolicy.default()
     except PolicyError as exc:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
-from backend.users.service import USERNAME_PATTERN
+from backend.users.service import FULL_NAME_MAX_LENGTH, USERNAME_RULE, UserError, validate_username
 from security.rbac import Role
 
 
@@ -28,9 +29,23 @@ class UserCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    username: str = Field(pattern=USERNAME_PATTERN, description="lowercase, 3-64 characters")
-    full_name: str = Field(default="", max_length=200)
+    username: str = Field(
+        max_length=256,
+        description=f"{USERNAME_RULE}; read in NFKC form (full-width 'ｒｖｂ' is 'rvb'), control and "
+        "format characters refused. A name breaking the rule is refused with reason `username_format`.",
+    )
+    full_name: str = Field(default="", max_length=FULL_NAME_MAX_LENGTH)
     role: Role
+
+    @field_validator("username")
+    @classmethod
+    def _username_rule(cls, value: str) -> str:
+        # The service's check, so the refusal names the rule (reason username_format) rather than
+        # a regular expression (string_pattern_mismatch): a pattern here answered first.
+        try:
+            return validate_username(value)
+        except UserError as exc:
+            raise PydanticCustomError("username_format", exc.message) from None
 
 
 class AccessRequestOut(BaseModel):
@@ -83,7 +98,8 @@ class UserUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Role | None = None
-    active: bool | None = None
+    # Strict: "no", "off", "f", 0 or 0.0 used to disable the account (pydantic's lax booleans).
+    active: StrictBool | None = None
 
     @model_validator(mode="after")
     def _something_to_change(self) -> UserUpdate:

@@ -3,7 +3,11 @@ password. No HTTP: the routes and ``octroi users`` both call these."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,13 +17,14 @@ from sqlalchemy.orm import Session
 
 from backend.audit.actions import AuditAction
 from backend.audit.service import events_where
+from backend.auth.password_policy import check_password_policy, seen
 from backend.auth.service import as_utc, revoke_user_families, utcnow
 from backend.users.models import AccessRequest, User
 from security.passwords import (
     PasswordHasher,
     PasswordPolicyError,
-    check_password_policy,
     generate_password,
+    password_problems,
 )
 from security.rbac import ROLES_NEEDING_APPROVAL, Role
 
@@ -29,6 +34,10 @@ USERS_LOCK_KEY = 0x6F6374726F692D75
 
 USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{2,63}$"
 _USERNAME = re.compile(USERNAME_PATTERN)
+USERNAME_RULE = (
+    "3 to 64 characters: lowercase letters, digits, '.', '_' or '-', starting with a letter or digit"
+)
+FULL_NAME_MAX_LENGTH = 200  # the users.full_name column
 
 
 class UserError(ValueError):
@@ -71,14 +80,60 @@ class UserNotFound(UserError):
 
 
 def validate_username(username: str) -> str:
-    if not _USERNAME.match(username):
-        raise UserError(
-            "username",
-            "3 to 64 characters: lowercase letters, digits, '.', '_' or '-', "
-            "starting with a letter or digit",
-            reason="username_format",
-        )
-    return username
+    """The name as stored, or ``UserError`` (reason ``username_format``, the rule in words).
+
+    NFKC first: the full-width "ｒｖｂ＿ｃｘ１" a Japanese keyboard types is the name "rvb_cx1", not
+    a second look-alike account. A control or format character (zero-width space, bidi
+    override, NUL, a trailing newline) is refused by name: it shows nothing, so two accounts
+    would look the same to the admins and in the audit trail."""
+    normalised = unicodedata.normalize("NFKC", username)
+    hidden = next((ch for ch in normalised if unicodedata.category(ch) in ("Cc", "Cf")), None)
+    if hidden is not None:
+        raise UserError("username", f"{USERNAME_RULE} (U+{ord(hidden):04X} is an invisible character)",
+                        reason="username_format")
+    if not _USERNAME.fullmatch(normalised):
+        raise UserError("username", USERNAME_RULE, reason="username_format")
+    return normalised
+
+
+def validate_full_name(full_name: str) -> str:
+    """The API's limit (``UserCreate.full_name``) for every caller, the CLI included: the column
+    is ``VARCHAR(200)``, and PostgreSQL would refuse a longer name with an error, SQLite keep it."""
+    if len(full_name) > FULL_NAME_MAX_LENGTH:
+        raise UserError("full_name", f"at most {FULL_NAME_MAX_LENGTH} characters ({len(full_name)} given)",
+                        reason="string_too_long")
+    return full_name
+
+
+# One-time passwords carry a check suffix: a password change recognises any of them, the one an
+# admin handed out years ago included, without keeping a history of hashes. The suffix is no
+# secret (a password of this shape is only ever refused, never let in): it only makes a one-time
+# password recognisable. A password a manager generates has one chance in 2**36 to be taken for one.
+_ONE_TIME_TAG_LENGTH = 6
+
+
+def _one_time_tag(body: str) -> str:
+    digest = hashlib.sha256(b"octroi one-time password\x00" + body.encode("utf-8", "surrogatepass")).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii")[:_ONE_TIME_TAG_LENGTH]
+
+
+def new_one_time_password() -> str:
+    """A random one-time password (24 random URL-safe characters and a 6-character check suffix)."""
+    while True:
+        body = generate_password()
+        candidate = body + _one_time_tag(body)
+        if not password_problems(candidate):
+            return candidate
+
+
+def is_one_time_password(password: str) -> bool:
+    """Whether ``password`` (as typed, or as seen once normalised) is a one-time password this
+    service generated, for any account."""
+    for form in {password, seen(password)}:
+        body, tag = form[:-_ONE_TIME_TAG_LENGTH], form[-_ONE_TIME_TAG_LENGTH:]
+        if len(body) >= 16 and hmac.compare_digest(_one_time_tag(body).encode(), tag.encode("utf-8", "surrogatepass")):
+            return True
+    return False
 
 
 def get_user(db: Session, username: str, *, for_update: bool = False) -> User:
@@ -106,8 +161,10 @@ def create_user(
     must_change_password: bool | None = None,
 ) -> tuple[User, str | None]:
     """Add a user (the caller commits). Without ``password`` a one-time password is generated,
-    returned once, and must be changed at first login."""
-    validate_username(username)
+    returned once, and must be changed at first login. The username is stored as
+    ``validate_username`` reads it (NFKC); the full name is at most 200 characters."""
+    username = validate_username(username)
+    full_name = validate_full_name(full_name)
     try:
         role = Role(role)
     except ValueError as exc:
@@ -116,7 +173,7 @@ def create_user(
         raise UserError("username", f"{username!r} already exists", 409, "username_taken")
     one_time = None
     if password is None:
-        password = one_time = generate_password()
+        password = one_time = new_one_time_password()
     else:
         _check_policy(password, username, "password")
     now = utcnow()
@@ -164,6 +221,14 @@ def update_user(
     """Change role and/or active; returns the user and ``{field: [old, new]}``.
 
     Any change revokes the user's sessions at once. The last active admin stays one.
+
+    Granting (a role reaching personal data, or admin) and enabling such an account take a
+    second admin (``ApprovalRequired``). Taking access away (demoting to comex, disabling) is
+    immediate, for an admin too: a leaver or a compromised account must be stopped now, and a
+    four-eyes request would let no one stop one of two admins (nobody decides about their own
+    account). The takeover that followed a demotion (reset the colleague's password, receive
+    it, sign in as them) is closed in ``reset_password_four_eyes`` instead: resetting an account
+    that held such a role in the last 90 days is a request another admin approves.
     """
     user = get_user(db, username, for_update=True)
     _refuse_while_pending(db, username)
@@ -173,7 +238,9 @@ def update_user(
             new_role = Role(role).value
         except ValueError as exc:
             raise UserError("role", f"must be one of {', '.join(r.value for r in Role)}") from exc
-    demoted = new_role is not None and user.role == Role.admin.value and new_role != Role.admin.value
+    # A disabled admin is no active admin: demoting one leaves the count as it is.
+    demoted = (new_role is not None and user.role == Role.admin.value and new_role != Role.admin.value
+               and user.active)
     disabled = active is False and user.role == Role.admin.value and user.active
     if (demoted or disabled) and _active_admins(db) <= 1:
         raise UserError(
@@ -282,7 +349,7 @@ def unlock_user(db: Session, username: str, *, ceiling: int, now: datetime | Non
 def reset_password(db: Session, hasher: PasswordHasher, username: str) -> tuple[User, str]:
     """A new one-time password (returned once); sessions revoked, change forced at next login."""
     user = get_user(db, username, for_update=True)
-    one_time = generate_password()
+    one_time = new_one_time_password()
     user.password_hash = hasher.hash(one_time)
     user.must_change_password = True
     user.failed_attempts = 0
@@ -302,9 +369,15 @@ def change_own_password(
     *,
     current_checked: bool = False,
 ) -> tuple[User, int]:
-    """The user and how many sessions ended. Every session of the user ends, the current one
-    too (its refresh token may have been copied: the thief must not outlive the change); the
-    caller gives the user a fresh session (``backend.auth.service.issue_pair``).
+    """The user and how many sessions ended. The new password must follow the policy as seen
+    (``backend.auth.password_policy``), differ from the current one (also once normalised: a
+    zero-width space added is the same password to the eye) and be no one-time password: not
+    the one an admin handed out, nor any earlier one (``is_one_time_password``), so two
+    changes in a row no longer lead back to a password an admin knew.
+
+    Every session of the user ends, the current one too (its refresh token may have been
+    copied: the thief must not outlive the change); the caller gives the user a fresh session
+    (``backend.auth.service.issue_pair``).
 
     ``current_checked``: the route already verified ``current_password`` the way a login
     does (``backend.auth.service.check_current_password``), counting failures."""
@@ -315,9 +388,14 @@ def change_own_password(
         matches, _ = hasher.verify(current_password, user.password_hash)
         if not matches:
             raise UserError("current_password", "is not your current password", 400, "wrong_current_password")
-    if current_password == new_password:
+    if current_password == new_password or seen(current_password) == seen(new_password):
         raise UserError("new_password", "must differ from the current password", reason="password_unchanged")
     _check_policy(new_password, user.username, "new_password")
+    if is_one_time_password(new_password):
+        # An admin, or the approver of a request, saw it: whoever handed it out would still
+        # hold the account after the change the first login forces.
+        raise UserError("new_password", "must not be a one-time password: an admin has seen it",
+                        reason="password_reused")
     user.password_hash = hasher.hash(new_password)
     user.must_change_password = False
     user.updated_at = utcnow()
@@ -404,14 +482,49 @@ def request_access(
     raise UserError("kind", "must be one of role, enable (create and reset come from their own routes)")
 
 
+# How long an account taken out of a personal-data or admin role keeps the four-eyes reset.
+PRIVILEGE_MEMORY = timedelta(days=90)
+_PRIVILEGED = frozenset(role.value for role in ROLES_NEEDING_APPROVAL)
+
+
+def former_privileged_role(db: Session, username: str, since: datetime) -> str | None:
+    """The advisor, compliance or admin role ``username`` was taken out of since ``since``
+    (the latest), or None; read from the audit trail's ``user.update`` events (chained or
+    pending), which every role change through ``update_user`` writes and no admin can erase."""
+    rows = events_where(db, lambda m: [
+        m.action == AuditAction.user_update.value, m.resource == f"user:{username}", m.outcome == "success",
+        m.ts >= since,
+    ])
+    former = None
+    for row in rows:
+        role = ((row.details or {}).get("changes") or {}).get("role")
+        if isinstance(role, list) and role and role[0] in _PRIVILEGED:
+            former = str(role[0])
+    return former
+
+
 def reset_password_four_eyes(
-    db: Session, hasher: PasswordHasher, requested_by: str, username: str
+    db: Session, hasher: PasswordHasher, requested_by: str, username: str, *, now: datetime | None = None
 ) -> tuple[User, str | None, AccessRequest | None]:
     """A comex account gets its one-time password at once; an account that reaches personal
-    data gets a request, and the approver receives the one-time password."""
+    data gets a request, and the approver receives the one-time password.
+
+    So does an account taken out of an advisor, compliance or admin role in the last
+    ``PRIVILEGE_MEMORY`` (90 days). Demoting and disabling stay immediate for one admin
+    (``update_user``): they take access away, and a bank must be able to stop a rogue or
+    compromised admin at once, which a four-eyes request would make impossible with two admins
+    (the other admin could not decide about their own account). What one admin must not do
+    alone is take over the account afterwards: demote a colleague to comex, reset the password
+    and receive it, then sign in as them. The reset of a former holder is therefore decided by
+    a second admin, who receives the password; if no second admin is left, the operator's path
+    (``octroi users create NAME --role admin``) brings one. Ninety days later the account is
+    an ordinary comex account; its holder has long noticed the demotion."""
+    now = now or utcnow()
     user = get_user(db, username, for_update=True)
     _refuse_while_pending(db, username)
-    if Role(user.role) not in ROLES_NEEDING_APPROVAL:
+    if Role(user.role) not in ROLES_NEEDING_APPROVAL and former_privileged_role(
+        db, username, now - PRIVILEGE_MEMORY
+    ) is None:
         user, one_time = reset_password(db, hasher, username)
         return user, one_time, None
     return user, None, _new_request(db, "reset", user, user.role, requested_by)

@@ -18,6 +18,14 @@ ROLES = ("advisor", "comex", "compliance", "admin")
 APPROVED_ROLES = ("advisor", "compliance", "admin")
 OTP_STATE_KEY = "admin_one_time_password"  # noqa: S105 - a session-state key name
 DONE_KEY = "admin_done"
+# Whether "Créer un utilisateur" is open, kept by the server (a stateful expander): an unkeyed
+# expander's state lived in the browser at its place on the page, and when the message above it
+# went (a one-time password shown once), the browser took it for a new, closed one: the next
+# error ("déjà utilisé") was drawn inside it, unseen.
+CREATE_OPEN_KEY = "admin_create_open"
+# The request and decision an admin clicked, set by the button itself: the page reruns before
+# acting on a click, and the list it fetches then may no longer hold that request.
+CLICKED_DECISION_KEY = "admin_access_clicked"
 
 
 def _show_one_time_password() -> None:
@@ -41,7 +49,8 @@ def _done(message: str) -> None:
 
 
 def _create() -> None:
-    with st.expander(ui.t("users.create")), st.form("create_user", clear_on_submit=True):
+    with (st.expander(ui.t("users.create"), key=CREATE_OPEN_KEY, on_change="rerun"),
+          st.form("create_user", clear_on_submit=True)):
         username = st.text_input(ui.t("users.username"), key="new_username")
         full_name = st.text_input(ui.t("users.full_name"), key="new_full_name")
         role = ui.choice(st.selectbox, ui.t("users.role"), ROLES, format_func=ui.role, key="new_role")
@@ -160,6 +169,11 @@ def _pending_requests() -> list[contract.AccessRequestOut]:
     Returns the pending requests (no change is offered on their accounts meanwhile)."""
     st.subheader(ui.t("access.title"))
     st.caption(ui.t("access.intro"))
+    clicked = st.session_state.pop(CLICKED_DECISION_KEY, None)
+    if clicked is not None:
+        # Sent even if the request left the list meanwhile (another admin decided it): the API
+        # then says so (409 request_decided), where the click used to vanish without a word.
+        _decide(*clicked)
     pending = ui.fetch_as(list[contract.AccessRequestOut], "/users/access-requests", status="pending") or []
     if not pending:
         st.info(ui.t("access.none"))
@@ -181,16 +195,16 @@ def _pending_requests() -> list[contract.AccessRequestOut]:
     chosen = ui.choice(st.selectbox, ui.t("access.pick"), list(labels), format_func=labels.__getitem__, key="access_pick")
     confirmed = st.checkbox(ui.t("access.confirm"), key=f"access_confirm_{chosen}")
     approve, reject = st.columns(2)
-    decision = None
-    with approve:
-        if st.button(ui.t("access.approve"), key="access_approve", type="primary", disabled=not confirmed):
-            decision = "approve"
-    with reject:
-        if st.button(ui.t("access.reject"), key="access_reject", disabled=not confirmed):
-            decision = "reject"
-    if decision is not None:
-        _decide(chosen, decision)
+    # The click keeps the request shown with it; it is decided at the top of the next run.
+    approve.button(ui.t("access.approve"), key="access_approve", type="primary", disabled=not confirmed,
+                   on_click=_clicked, args=(chosen, "approve"))
+    reject.button(ui.t("access.reject"), key="access_reject", disabled=not confirmed,
+                  on_click=_clicked, args=(chosen, "reject"))
     return pending
+
+
+def _clicked(chosen: int, decision: str) -> None:
+    st.session_state[CLICKED_DECISION_KEY] = (chosen, decision)
 
 
 def _decide(chosen: int, decision: str) -> None:
