@@ -114,6 +114,8 @@ CODE_KINDS: dict[str, ErrorKind] = {
     "decision_superseded": ErrorKind.conflict,
     "no_open_contest": ErrorKind.conflict,
     "reviewer_is_decider": ErrorKind.forbidden,
+    "decision_changed": ErrorKind.conflict,  # the file changed since it was read: the page reads it again
+    "review_final": ErrorKind.forbidden,  # a review of this advisor's decision made the one in force
     "snapshot_unavailable": ErrorKind.conflict,
     "model_version_unavailable": ErrorKind.conflict,
     "too_many_failures": ErrorKind.conflict,  # an admin's unlock after too many wrong passwords

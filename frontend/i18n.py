@@ -153,6 +153,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     },
     "problem.missing": {"fr": "obligatoire", "en": "required"},
     "problem.empty": {"fr": "ne doit pas être vide", "en": "must not be empty"},
+    "problem.no_words": {"fr": "dites pourquoi avec des mots", "en": "say why in words"},
     "problem.string_too_short": {"fr": "trop court", "en": "too short"},
     "problem.string_too_long": {"fr": "trop long", "en": "too long"},
     "problem.string_pattern_mismatch": {"fr": "format non valide", "en": "invalid format"},
@@ -975,9 +976,9 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "subject.export_retry": {"fr": "Réessayer l'export", "en": "Try the export again"},
     "subject.export_in_lang": {"fr": "Générer l'export en français", "en": "Generate the export in English"},
     "subject.export_other_lang": {
-        "fr": "Export en {lang}, généré avant le changement de langue : il n'est généré à nouveau (et journalisé) "
+        "fr": "Export en {language}, généré avant le changement de langue : il n'est généré à nouveau (et journalisé) "
               "que sur demande.",
-        "en": "Export in {lang}, generated before the language switch: it is generated again (and audited) only "
+        "en": "Export in {language}, generated before the language switch: it is generated again (and audited) only "
               "on request.",
     },
     "subject.lang.fr": {"fr": "français", "en": "French"},

@@ -159,11 +159,3 @@ def mentions_client_id(text: str, client_id: int | str) -> bool:
                     break
     return False
 
-
-_BETWEEN_DIGITS = re.compile(r"(?<=\d)[\s.,_/-]+(?=\d)")
-
-
-def digits_joined(text: str) -> str:
-    """``text`` with separators between digits removed (superseded by ``mentions_client_id``,
-    which does not read a date's digits as an id)."""
-    return _BETWEEN_DIGITS.sub("", text)

@@ -37,7 +37,7 @@ def test_the_purge_deletes_the_data_of_applicants_whose_file_saw_nothing_for_the
     recent_decision, old_decision, recent_contest, *others = [str(i) for i in imported_clients[:6]]
 
     def decide(raw: str) -> int:
-        answer = client.post(f"/api/v1/clients/{raw}/decision", json={"decision": "approve", "reason": "Dossier complet."},
+        answer = client.post(f"/api/v1/clients/{raw}/decision", json={"decision": "approve", "reason": "Dossier complet.", "revises": None},
                              headers=advisor)
         assert answer.status_code == 201, answer.text
         return answer.json()["id"]

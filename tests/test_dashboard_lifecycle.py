@@ -98,7 +98,7 @@ def test_compliance_reproduces_a_past_decision_and_reads_the_challenger_page(
     advisor = {"Authorization": f"Bearer {api_token(live_api, 'advisor')}"}
     score = httpx.get(f"{live_api.url}/api/v1/clients/{client_id}/score", headers=advisor, timeout=60).json()
     recorded = httpx.post(f"{live_api.url}/api/v1/clients/{client_id}/decision", headers=advisor,
-                          json={"decision": score["decision"]}, timeout=60)
+                          json={"decision": score["decision"], "revises": None}, timeout=60)
     assert recorded.status_code == 201, recorded.text
 
     at = _logged_in(monkeypatch, live_api, "compliance")

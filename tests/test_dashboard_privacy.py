@@ -372,7 +372,7 @@ def test_overrides_report_renders_after_an_advisor_decision(monkeypatch, live_ap
     other = "refuse" if score["decision"] == "approve" else "approve"
     recorded = httpx.post(
         f"{live_api.url}/api/v1/clients/{client_id}/decision",
-        json={"decision": other, "reason": "Garantie personnelle apportée."},
+        json={"decision": other, "reason": "Garantie personnelle apportée.", "revises": None},
         headers=advisor,
         timeout=60,
     )

@@ -33,7 +33,7 @@ def advisors(client, make_user, imported_clients):
     from tests.fixtures.auth import login
 
     out = {}
-    for name in ("alice", "bruno"):
+    for name in ("alice", "bruno", "carla"):
         username, password = make_user(name, "advisor")
         out[name] = {"Authorization": f"Bearer {login(client, username, password)['access_token']}"}
     return out
@@ -49,9 +49,20 @@ def _score(client, headers, raw) -> dict:
     return response.json()
 
 
-def _decide(client, headers, raw, decision, reason=None):
-    body = {"decision": decision} | ({"reason": reason} if reason is not None else {})
+def _decide(client, headers, raw, decision, reason=None, revises=None):
+    """``revises``: the decision the advisor read as in force (None: none, a first decision)."""
+    body = {"decision": decision, "revises": revises} | ({"reason": reason} if reason is not None else {})
     return client.post(f"{API}/clients/{raw}/decision", headers=headers, json=body)
+
+
+def _rule(response) -> tuple[int, str]:
+    """The status and the machine-readable rule of a refusal: the ``code``, or for a status's
+    generic code the ``FieldError.reason`` that names the rule (``backend.decisions.routes``)."""
+    body = response.json()
+    reasons = [e["reason"] for e in body.get("errors") or []]
+    if body["code"] in ("conflict", "forbidden", "validation_error") and reasons:
+        return response.status_code, reasons[0]
+    return response.status_code, body["code"]
 
 
 def _events(app, action):
@@ -73,12 +84,13 @@ def test_a_second_decision_is_a_revision_that_needs_a_reason_and_the_history_sho
     first = _decide(client, advisors["alice"], raw, recommendation)
     assert first.status_code == 201 and first.json()["revises"] is None
 
-    silent = _decide(client, advisors["alice"], raw, _other(recommendation))
+    silent = _decide(client, advisors["alice"], raw, _other(recommendation), revises=first.json()["id"])
     assert silent.status_code == 422 and silent.json()["errors"][0]["field"] == "reason"
     assert "revise" in silent.json()["detail"]
     assert _count(app, AdvisorDecision) == 1
 
-    revised = _decide(client, advisors["bruno"], raw, _other(recommendation), "Proof of income received")
+    revised = _decide(client, advisors["bruno"], raw, _other(recommendation), "Proof of income received",
+                      revises=first.json()["id"])
     assert revised.status_code == 201, revised.text
     assert revised.json()["revises"] == first.json()["id"]
 
@@ -114,7 +126,7 @@ def test_a_contest_goes_through_review_by_another_advisor_and_is_counted_for_com
     empty = client.post(f"{base}/contest", headers=alice, json={"statement": "   "})
     assert empty.status_code == 422 and empty.json()["errors"][0]["field"] == "statement"
     # While contested, only the review may change the decision.
-    bypass = _decide(client, bruno, raw, _other(recommendation), "bypass")
+    bypass = _decide(client, bruno, raw, _other(recommendation), "bypass", revises=decision["id"])
     assert (bypass.status_code, bypass.json()["code"]) == (409, "decision_contested")
     # The advisor who decided cannot review their own decision.
     own = client.post(f"{base}/review", headers=alice,
@@ -169,6 +181,134 @@ def test_a_contest_goes_through_review_by_another_advisor_and_is_counted_for_com
     reasons = [r["reason"] for r in report["reasons"]]
     assert "New payslips confirm the income" in reasons
     assert all(r["decision"] != r["recommendation"] for r in report["reasons"])
+
+
+def _report(client, auth_headers) -> dict:
+    return client.get(f"{API}/privacy/overrides", headers=auth_headers("compliance")).json()["contests"]
+
+
+def test_a_decision_taken_on_a_stale_view_is_refused_as_decision_changed_and_changes_nothing(
+    app, client, advisors, imported_clients
+):
+    """Alice's screen says "no decision"; Bruno refuses meanwhile. Alice agreeing with the model
+    is not told "reason required" (and a reason added does not silently overturn Bruno): 409
+    decision_changed names the decision in force, nothing changes, the refusal is audited."""
+    raw = imported_clients[9]
+    alice, bruno = advisors["alice"], advisors["bruno"]
+    recommendation = _score(client, alice, raw)["decision"]
+    refused = _decide(client, bruno, raw, "refuse", "Debt ratio too high")
+    assert refused.status_code == 201, refused.text
+    in_force = refused.json()["id"]
+
+    for reason in (None, "I agree with the model"):
+        stale = _decide(client, alice, raw, recommendation, reason)  # revises: none, as Alice read it
+        assert _rule(stale) == (409, "decision_changed"), stale.text
+        assert f"decision {in_force} (refuse) is in force now" in stale.json()["detail"]
+    assert _count(app, AdvisorDecision) == 1
+    records = _events(app, "decision.record")
+    assert [e.outcome for e in records] == ["success", "error", "error"]
+    assert records[1].details == {"reason": "decision_changed", "decision": recommendation, "revises": None,
+                                  "in_force": in_force}
+
+    # An old client that does not say what it read is refused, naming the field.
+    silent = client.post(f"{API}/clients/{raw}/decision", headers=alice, json={"decision": "approve", "reason": "x"})
+    assert silent.status_code == 422 and [e["field"] for e in silent.json()["errors"]] == ["revises"]
+    # A decision id that is not the one in force (an older one, or another client's) is the same conflict.
+    assert _rule(_decide(client, alice, raw, "approve", "Guarantor added", revises=in_force + 1000)) == (
+        409, "decision_changed")
+
+    # Having read Bruno's refusal, Alice may revise it: a revision of it, by name.
+    revised = _decide(client, alice, raw, "approve", "Guarantor added", revises=in_force)
+    assert revised.status_code == 201, revised.text
+    assert revised.json()["revises"] == in_force
+    # Bruno, still looking at his own refusal, cannot revise Alice's approval unseen.
+    again = _decide(client, bruno, raw, "refuse", "Debt ratio too high", revises=in_force)
+    assert _rule(again) == (409, "decision_changed")
+    assert _count(app, AdvisorDecision) == 2
+
+
+def test_a_revision_that_keeps_the_verdict_is_refused_as_unchanged_and_not_counted(
+    app, client, advisors, auth_headers, imported_clients
+):
+    raw = imported_clients[10]
+    alice, bruno = advisors["alice"], advisors["bruno"]
+    first = _decide(client, alice, raw, "refuse", "Debt ratio too high").json()
+    same = _decide(client, bruno, raw, "refuse", "idem", revises=first["id"])
+    assert _rule(same) == (422, "decision_unchanged"), same.text
+    assert same.json()["errors"][0]["field"] == "decision"
+    # Checked before the reason: there is nothing to revise, with or without one.
+    assert _rule(_decide(client, bruno, raw, "refuse", revises=first["id"])) == (422, "decision_unchanged")
+    assert _count(app, AdvisorDecision) == 1
+    assert _report(client, auth_headers)["revisions"] == 0
+    assert [e.details["reason"] for e in _events(app, "decision.record") if e.outcome == "error"] == [
+        "decision_unchanged", "decision_unchanged"]
+
+
+def test_the_advisor_whose_decision_was_contested_cannot_undo_the_review_another_advisor_may_revise_it(
+    app, client, advisors, auth_headers, imported_clients
+):
+    raw, second = imported_clients[11], imported_clients[12]
+    alice, bruno, carla = advisors["alice"], advisors["bruno"], advisors["carla"]
+
+    # Revised by the review: Alice refused, Bruno approved on review.
+    refused = _decide(client, alice, raw, "refuse", "Debt ratio too high").json()
+    base = f"{API}/clients/{raw}/decisions/{refused['id']}"
+    contest = client.post(f"{base}/contest", headers=alice, json={"statement": "My income doubled"}).json()
+    review = client.post(f"{base}/review", headers=bruno, json={
+        "outcome": "revised", "decision": "approve", "reason": "Payslips confirm the income", "contest": contest["id"]})
+    assert review.status_code == 200, review.text
+    approved = review.json()["revision"]["id"]
+
+    undo = _decide(client, alice, raw, "refuse", "I still think the debt ratio is too high", revises=approved)
+    assert _rule(undo) == (403, "review_final"), undo.text
+    assert _count(app, AdvisorDecision) == 2
+    # Nor can she review a new contest of the review's outcome.
+    path = f"{API}/clients/{raw}/decisions/{approved}"
+    assert client.post(f"{path}/contest", headers=alice, json={"statement": "Terms too costly"}).status_code == 201
+    own = client.post(f"{path}/review", headers=alice, json={"outcome": "revised", "decision": "refuse", "reason": "x"})
+    assert _rule(own) == (403, "review_final")
+    closed = client.post(f"{path}/review", headers=carla, json={"outcome": "upheld", "reason": "Terms are standard"})
+    assert closed.status_code == 200, closed.text
+    # Another advisor may revise it, with a reason (a second pair of eyes, like any revision).
+    other = _decide(client, carla, raw, "refuse", "The guarantor withdrew", revises=approved)
+    assert other.status_code == 201, other.text
+
+    # Upheld by the review: Bruno's own decision, kept by Alice's review, is not his to revise.
+    kept = _decide(client, bruno, second, "refuse", "Debt ratio too high").json()
+    path = f"{API}/clients/{second}/decisions/{kept['id']}"
+    client.post(f"{path}/contest", headers=bruno, json={"statement": "I disagree"})
+    assert client.post(f"{path}/review", headers=alice, json={"outcome": "upheld", "reason": "Ratio checked"}
+                       ).status_code == 200
+    assert _rule(_decide(client, bruno, second, "approve", "Changed my mind", revises=kept["id"])) == (
+        403, "review_final")
+    assert _decide(client, alice, second, "approve", "New guarantor", revises=kept["id"]).status_code == 201
+
+    records = [e for e in _events(app, "decision.record") if e.outcome == "error"]
+    assert [e.details["reason"] for e in records] == ["review_final", "review_final"]
+    assert [e.details["reason"] for e in _events(app, "decision.review") if e.outcome == "error"] == ["review_final"]
+    assert _report(client, auth_headers) == {"contests": 3, "open": 0, "upheld": 2, "revised": 1, "revisions": 3}
+
+
+def test_a_review_of_a_contest_the_reviewer_did_not_read_is_refused_as_decision_changed(
+    app, client, advisors, imported_clients
+):
+    raw = imported_clients[13]
+    alice, bruno, carla = advisors["alice"], advisors["bruno"], advisors["carla"]
+    decision = _decide(client, alice, raw, "refuse", "Debt ratio too high").json()
+    base = f"{API}/clients/{raw}/decisions/{decision['id']}"
+    first = client.post(f"{base}/contest", headers=alice, json={"statement": "First statement"}).json()
+    # Bruno and Carla both read the first contest; Carla upholds it; the applicant contests anew.
+    assert client.post(f"{base}/review", headers=carla, json={"outcome": "upheld", "reason": "Checked",
+                                                              "contest": first["id"]}).status_code == 200
+    second = client.post(f"{base}/contest", headers=alice, json={"statement": "New payslips"}).json()
+    stale = client.post(f"{base}/review", headers=bruno, json={
+        "outcome": "revised", "decision": "approve", "reason": "Income fine", "contest": first["id"]})
+    assert _rule(stale) == (409, "decision_changed"), stale.text
+    assert f"contest {second['id']} is" in stale.json()["detail"]
+    assert _count(app, AdvisorDecision) == 1
+    assert _count(app, DecisionContest, DecisionContest.status == "open") == 1
+    [refusal] = [e for e in _events(app, "decision.review") if e.outcome == "error"]
+    assert refusal.details == {"reason": "decision_changed", "decision_id": decision["id"], "open_contest": second["id"]}
 
 
 def test_a_decision_of_another_client_is_not_found_and_nothing_changes(app, client, advisors, imported_clients):

@@ -49,7 +49,7 @@ def test_override_without_a_reason_is_refused_with_422_naming_the_field_and_reco
     recommendation, _ = _recommendation(client, advisor, raw)
 
     for reason in (None, "", "   "):
-        body = {"decision": _other(recommendation)} | ({"reason": reason} if reason is not None else {})
+        body = {"decision": _other(recommendation), "revises": None} | ({"reason": reason} if reason is not None else {})
         response = client.post(f"{API}/clients/{raw}/decision", headers=advisor, json=body)
         assert response.status_code == 422, response.text
         assert response.json()["errors"][0]["field"] == "reason"
@@ -67,7 +67,7 @@ def test_following_the_model_needs_no_reason_and_keeps_recommendation_version_ad
     raw = imported_clients[1]
     recommendation, probability = _recommendation(client, advisor, raw)
 
-    response = client.post(f"{API}/clients/{raw}/decision", headers=advisor, json={"decision": recommendation})
+    response = client.post(f"{API}/clients/{raw}/decision", headers=advisor, json={"decision": recommendation, "revises": None})
 
     assert response.status_code == 201, response.text
     body = response.json()
@@ -95,7 +95,8 @@ def test_override_with_a_reason_is_recorded_and_audited(app, client, advisor, im
     raw = imported_clients[2]
     recommendation, _ = _recommendation(client, advisor, raw)
     response = client.post(f"{API}/clients/{raw}/decision", headers=advisor,
-                           json={"decision": _other(recommendation), "reason": "  Guarantor added to the file  "})
+                           json={"decision": _other(recommendation), "reason": "  Guarantor added to the file  ",
+                                 "revises": None})
     assert response.status_code == 201, response.text
     assert response.json()["is_override"] is True and response.json()["reason"] == "Guarantor added to the file"
 
@@ -105,7 +106,7 @@ def test_a_reason_quoting_the_bank_client_id_is_refused_so_the_id_never_reaches_
 ):
     raw = imported_clients[3]
     response = client.post(f"{API}/clients/{raw}/decision", headers=advisor,
-                           json={"decision": "approve", "reason": f"Client {raw} called back"})
+                           json={"decision": "approve", "reason": f"Client {raw} called back", "revises": None})
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "reason"
     assert str(raw) not in response.text
     assert _count(app, AdvisorDecision) == 0
@@ -113,18 +114,19 @@ def test_a_reason_quoting_the_bank_client_id_is_refused_so_the_id_never_reaches_
 
 def test_decision_body_is_validated_and_only_advisors_may_decide(client, advisor, auth_headers, imported_clients):
     raw = imported_clients[0]
-    bad = client.post(f"{API}/clients/{raw}/decision", headers=advisor, json={"decision": "maybe"})
+    bad = client.post(f"{API}/clients/{raw}/decision", headers=advisor, json={"decision": "maybe", "revises": None})
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "decision"
     long = client.post(f"{API}/clients/{raw}/decision", headers=advisor,
-                       json={"decision": "approve", "reason": "x" * 1001})
+                       json={"decision": "approve", "reason": "x" * 1001, "revises": None})
     assert long.status_code == 422 and long.json()["errors"][0]["field"] == "reason"
     extra = client.post(f"{API}/clients/{raw}/decision", headers=advisor,
-                        json={"decision": "approve", "probability": 0.1})
+                        json={"decision": "approve", "revises": None, "probability": 0.1})
     assert extra.status_code == 422
     for role in ("comex", "compliance", "admin"):
-        denied = client.post(f"{API}/clients/{raw}/decision", headers=auth_headers(role), json={"decision": "approve"})
+        denied = client.post(f"{API}/clients/{raw}/decision", headers=auth_headers(role), json={"decision": "approve", "revises": None})
         assert denied.status_code == 403
-    unknown = client.post(f"{API}/clients/999999999991/decision", headers=advisor, json={"decision": "approve"})
+    unknown = client.post(f"{API}/clients/999999999991/decision", headers=advisor,
+                          json={"decision": "approve", "revises": None})
     assert unknown.status_code == 404
 
 
@@ -148,7 +150,7 @@ def test_overrides_report_counts_per_advisor_and_overall_within_the_period(
             if override:
                 key = "approved_against_refusal" if decision == "approve" else "refused_against_approval"
                 expected_direction[key] += 1
-            body = {"decision": decision, "reason": "Documented exception"} if override else {"decision": decision}
+            body = {"decision": decision, "revises": None} | ({"reason": "Documented exception"} if override else {})
             assert client.post(f"{API}/clients/{raw}/decision", headers=headers[name], json=body).status_code == 201
     compliance = auth_headers("compliance")
 

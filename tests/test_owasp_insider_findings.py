@@ -253,7 +253,24 @@ def test_a_decision_reason_with_the_client_id_written_with_spaces_is_refused(
                         password="Tulip-Orbit-42-Lantern", must_change_password=False)
             db.commit()
         headers = {"Authorization": f"Bearer {login(http, 'adv-user', 'Tulip-Orbit-42-Lantern')['access_token']}"}
-        for reason in (f"Client {spaced} called back", f"ref {raw[:3]}-{raw[3:]}"):
+        full_width = "".join(chr(ord(c) + 0xFEE0) for c in raw)
+        for reason in (f"Client {spaced} called back", f"ref {raw[:3]}-{raw[3:]}", f"dossier {raw[:3]}'{raw[3:]} vu",
+                       f"réf {raw[:3]}:{raw[3:]}", f"vu {raw[:3]}\u200b{raw[3:]}", f"dossier {full_width}"):
             response = http.post(f"{API}/clients/{raw}/decision", headers=headers,
-                                 json={"decision": "approve", "reason": reason})
-            assert response.status_code == 422 and response.json()["errors"][0]["field"] == "reason"
+                                 json={"decision": "approve", "reason": reason, "revises": None})
+            assert response.status_code == 422 and response.json()["errors"][0]["field"] == "reason", reason
+            assert response.json()["errors"][0]["reason"] == "contains_client_id", reason
+        # A date that holds the id's digits only when glued is not the id.
+        date = f"{raw[:2]}/{raw[2:4]}/20{raw[4:]}"
+        response = http.post(f"{API}/clients/{raw}/decision", headers=headers,
+                             json={"decision": "approve", "reason": f"Bulletins reçus le {date}, revenus stables",
+                                   "revises": None})
+        assert response.status_code == 201, response.text
+        current = response.json()["id"]
+        # Nothing a reader sees, or no word, is no reason (each counted as the one a revision needs).
+        for reason, why in (("\u200b", "reason_required"), ("\u00ad", "reason_required"), ("...", "no_words"),
+                            ("1234", "no_words")):
+            response = http.post(f"{API}/clients/{raw}/decision", headers=headers,
+                                 json={"decision": "refuse", "reason": reason, "revises": current})
+            assert response.status_code == 422 and response.json()["errors"][0]["field"] == "reason", response.text
+            assert response.json()["errors"][0]["reason"] == why, response.text

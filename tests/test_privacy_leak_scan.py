@@ -51,7 +51,7 @@ def _body(method: str, path: str, raw: str) -> dict[str, Any]:
     if path.endswith("/scoring/simulate"):
         return {"json": {"client_id": raw, "overrides": {"AMT_INCOME_TOTAL": 123_456.0}}}
     if path.endswith("/decision"):
-        return {"json": {"decision": "refuse", "reason": "income could not be verified by phone"}}
+        return {"json": {"decision": "refuse", "reason": "income could not be verified by phone", "revises": None}}
     if path.endswith("/users") and method == "POST":
         return {"json": {"username": f"scan-{len(raw)}-{abs(hash(raw)) % 10_000}", "role": "comex"}}
     if "/users/" in path and method == "PATCH":

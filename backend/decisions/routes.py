@@ -4,6 +4,10 @@ Advisor routes are scoped by the bank's client id (pseudonymized on arrival): a 
 another client answers the same 404 as an unknown one. Every call writes one audit event in
 its own transaction, fail-closed; a refused call is audited with ``outcome="error"`` and
 changes nothing.
+
+A write names what its advisor read (the decision in force, the contested decision, the open
+contest): when the file moved on meanwhile it is refused with 409 ``decision_changed``
+(``backend.decisions.service``), so nobody overturns a decision they have not seen.
 """
 
 from __future__ import annotations
@@ -25,23 +29,25 @@ from backend.decisions.schemas import (
     ContestRequest,
     DecisionEntry,
     DecisionHistory,
+    DecisionRequest,
     Reproduction,
     ReviewRequest,
     ReviewResult,
 )
-from backend.errors import ApiProblem, ErrorCode, default_code
+from backend.errors import AUTH_ERRORS, ApiProblem, ErrorCode, default_code
 from backend.privacy.models import AdvisorDecision
-from backend.privacy.schemas import DecisionRecord, DecisionRequest
+from backend.privacy.schemas import DecisionRecord
 from backend.ratelimit import RATE_LIMITED_RESPONSES
 from backend.scoring import service as scoring
-from security.pseudonym import digits_joined, normalize_client_id
+from security.pseudonym import mentions_client_id, normalize_client_id
 from security.rbac import Permission
 
 router = APIRouter(tags=["oversight"], route_class=GuardedRoute)
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "No current client under this id, or no such decision for this client"},
-    409: {"description": "The lifecycle refuses it now (contest open, decision superseded, ...)"},
+    409: {"description": "The lifecycle refuses it now (`decision_changed`: the file changed since it was read; "
+          "contest open, decision superseded, ...)"},
     422: {"description": "Malformed id or body; the field is named"},
     503: {"description": "Audit trail (or the model) unavailable"},
 }
@@ -50,7 +56,7 @@ DecisionId = Path(ge=1, le=2**53, description="A decision id, from the client's 
 
 def _refuse(ctx: RequestContext, resource: str | None, exc: service.LifecycleError, **extra: Any) -> Exception:
     """Audit the refusal (nothing else is kept) and turn it into the HTTP answer."""
-    ctx.refuse(resource=resource, outcome="error", details={"reason": exc.code, **extra})
+    ctx.refuse(resource=resource, outcome="error", details={"reason": exc.code, **extra, **exc.details})
     if exc.status == 422:
         return RequestValidationError([{"loc": ("body", exc.field or "request"), "msg": exc.message,
                                         "type": exc.code}])
@@ -58,17 +64,20 @@ def _refuse(ctx: RequestContext, resource: str | None, exc: service.LifecycleErr
 
 
 def _problem(exc: service.LifecycleError) -> HTTPException:
-    """The lifecycle's refusal with its machine-readable code (``backend.errors.ErrorCode``)."""
+    """The lifecycle's refusal with its machine-readable code (``backend.errors.ErrorCode``).
+
+    A refusal whose code the enum does not list (yet) gets its status's code and names its rule
+    as a ``FieldError.reason`` (``errors``), so a consumer still branches on a stable name."""
     try:
-        code = ErrorCode(exc.code)
+        return ApiProblem(exc.status, ErrorCode(exc.code), exc.message)
     except ValueError:
-        code = default_code(exc.status)
-    return ApiProblem(exc.status, code, exc.message)
+        return ApiProblem(exc.status, default_code(exc.status), exc.message, field=exc.field or "request",
+                          reasons=(exc.code,))
 
 
 def _no_client_id_in(text: str | None, client_id: str, field: str) -> None:
     # Invariant 1: the bank's id must not reach a table through free text either.
-    if text and str(normalize_client_id(client_id)) in digits_joined(text):  # spaced ids too
+    if text and mentions_client_id(text, normalize_client_id(client_id)):  # spaced, full-width ids too
         raise RequestValidationError([{"loc": ("body", field), "msg": "must not contain the client id",
                                        "type": "contains_client_id"}])
 
@@ -100,7 +109,10 @@ def entry(row: AdvisorDecision, contests: list[DecisionContest], current: bool) 
     )
 
 
-@router.post("/clients/{client_id}/decision", response_model=DecisionRecord, status_code=201, responses=_ERRORS)
+@router.post("/clients/{client_id}/decision", response_model=DecisionRecord, status_code=201, responses={
+    **_ERRORS, 403: {"description": f"{AUTH_ERRORS['403']}; a review of this advisor's decision made or kept the one "
+                                    "in force (`review_final`): another advisor may revise it"},
+})
 def record_decision(
     client_id: str,
     body: DecisionRequest,
@@ -108,15 +120,18 @@ def record_decision(
 ) -> DecisionRecord:
     """The advisor's final decision (GDPR Art. 22, AI Act Art. 14), with a snapshot of what the
     model saw. A reason is mandatory when it departs from the model's recommendation, and when
-    the client already has a decision (then this one is a revision of it). Never the probability."""
+    the client already has a decision (then this one is a revision of it, and must change the
+    verdict). ``revises`` names the decision the advisor read as in force (null for none): another
+    one in force now is 409 ``decision_changed``. Never the probability."""
     client = ctx.client
     _no_client_id_in(body.reason, client_id, "reason")
     scored = _scored(ctx)
     try:
         row = service.decide(ctx.db, client=client, candidates=ctx.candidates(client_id), scored=scored,
-                             decision=body.decision, reason=body.reason, advisor=ctx.principal.username)
+                             decision=body.decision, reason=body.reason, advisor=ctx.principal.username,
+                             revises=body.revises)
     except service.LifecycleError as exc:
-        raise _refuse(ctx, client.pseudonym, exc, decision=body.decision) from None
+        raise _refuse(ctx, client.pseudonym, exc, decision=body.decision, revises=body.revises) from None
     ctx.audit(
         resource=client.pseudonym,
         model_version=scored.model_version, input_hash=scored.input_hash,
@@ -164,7 +179,7 @@ def contest_decision(
     client = ctx.client
     _no_client_id_in(body.statement, client_id, "statement")
     try:
-        row = service.contest(ctx.db, candidates=ctx.candidates(client_id), decision_id=decision_id,
+        row = service.contest(ctx.db, client=client, candidates=ctx.candidates(client_id), decision_id=decision_id,
                               statement=body.statement, recorded_by=ctx.principal.username)
     except service.LifecycleError as exc:
         raise _refuse(ctx, client.pseudonym, exc, decision_id=decision_id) from None
@@ -173,7 +188,9 @@ def contest_decision(
 
 
 @router.post("/clients/{client_id}/decisions/{decision_id}/review", response_model=ReviewResult,
-             responses={**_ERRORS, 403: {"description": "The reviewer took the contested decision"}})
+             responses={**_ERRORS, 403: {"description": "The reviewer took the contested decision "
+                                                        "(`reviewer_is_decider`), or a review of their decision "
+                                                        "made it (`review_final`)"}})
 def review_decision(
     client_id: str,
     body: ReviewRequest,
@@ -181,7 +198,8 @@ def review_decision(
     ctx: ClientContext = Depends(client_guard(Permission.decisions_record, AuditAction.decision_review)),
 ) -> ReviewResult:
     """Another advisor reviews the open contest: ``upheld`` keeps the decision, ``revised``
-    replaces it with ``decision`` (a revision with the reviewer's reason)."""
+    replaces it with ``decision`` (a revision with the reviewer's reason). ``contest``, when
+    given, is the open contest the reviewer read (409 ``decision_changed`` if another is open)."""
     client = ctx.client
     _no_client_id_in(body.reason, client_id, "reason")
     scored: list[service.Scored] = []
@@ -194,7 +212,7 @@ def review_decision(
         contest, revision = service.review(
             ctx.db, client=client, candidates=ctx.candidates(client_id), decision_id=decision_id,
             reviewer=ctx.principal.username, outcome=body.outcome, decision=body.decision, reason=body.reason,
-            scored=score_now,
+            scored=score_now, contest_id=body.contest,
         )
     except service.LifecycleError as exc:
         raise _refuse(ctx, client.pseudonym, exc, decision_id=decision_id) from None

@@ -9,9 +9,43 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from backend.privacy.schemas import REASON_MAX, Verdict
+from backend.privacy.schemas import DecisionRequest as _DecisionFields
+from security.pseudonym import visible_text
 
 STATEMENT_MAX = 2000
+ID_MAX = 2**53
 ContestStatus = Literal["open", "upheld", "revised"]
+
+
+def said(value: str) -> str:
+    """A reason or statement as a reader sees it (``security.pseudonym.visible_text``: invisible
+    characters gone, full-width folded), stripped; "" when nothing shows. A zero-width space or
+    a soft hyphen counted as the reason required to depart from the model, and "…" or "123"
+    says nothing either: what is left must hold a word (``no_words``)."""
+    value = visible_text(value).strip()
+    if value and not any(c.isalpha() for c in value):
+        raise PydanticCustomError("no_words", "must say why in words")
+    return value
+
+
+class DecisionRequest(_DecisionFields):
+    """The advisor's decision, and the decision they read as in force when they took it.
+
+    ``revises`` is required (null for a first decision): it is how the API knows what the
+    advisor saw. When another decision came into force meanwhile (a colleague's decision or
+    revision, a review's revision), the request is refused with 409 ``decision_changed`` and
+    changes nothing, instead of silently overturning a decision its author never read."""
+
+    revises: int | None = Field(
+        ge=1, le=ID_MAX,
+        description="The decision in force as the advisor read it (the history's `current.id`); null for a "
+        "first decision. 409 `decision_changed` when another one is in force now",
+    )
+
+    @field_validator("reason")
+    @classmethod
+    def _strip(cls, value: str | None) -> str | None:
+        return (said(value) or None) if value is not None else None
 
 
 class ContestRequest(BaseModel):
@@ -25,7 +59,7 @@ class ContestRequest(BaseModel):
     @field_validator("statement")
     @classmethod
     def _strip(cls, value: str) -> str:
-        value = value.strip()
+        value = said(value)
         if not value:
             raise PydanticCustomError("empty", "must not be empty: record the applicant's point of view")
         return value
@@ -37,11 +71,16 @@ class ReviewRequest(BaseModel):
     outcome: Literal["upheld", "revised"] = Field(description="Keep the contested decision, or revise it")
     decision: Verdict | None = Field(default=None, description="The new decision; required when revised")
     reason: str = Field(min_length=1, max_length=REASON_MAX, description="Why (given to the applicant)")
+    contest: int | None = Field(
+        default=None, ge=1, le=ID_MAX,
+        description="The open contest the reviewer read (its id in the history). When given and no longer the "
+        "open one (reviewed meanwhile, then contested anew): 409 `decision_changed`",
+    )
 
     @field_validator("reason")
     @classmethod
     def _strip(cls, value: str) -> str:
-        value = value.strip()
+        value = said(value)
         if not value:
             raise PydanticCustomError("empty", "must not be empty")
         return value

@@ -2,13 +2,29 @@
 
 - ``decide``: the advisor's decision beside the model's recommendation, with a snapshot of the
   application the model saw. When the client already has a decision the new one is a
-  *revision* of it and needs a reason; while a contest is open only its review may change it.
+  *revision* of it: it must change the verdict (``decision_unchanged`` otherwise: a revision
+  that keeps it would only inflate the compliance report's revisions) and needs a reason;
+  while a contest is open only its review may change it.
 - ``contest``: the applicant contests the decision in force (their point of view is recorded
   by an advisor; Consumer Credit Directive 2023/2225 art. 18, GDPR art. 22(3)).
 - ``review``: another advisor than the one who took the contested decision upholds it or
   revises it (a new decision, with the reviewer's reason).
 - ``reproduce``: recompute a past decision's score and explanation from its snapshot with its
   model version and say "identical" or exactly what differs.
+
+Every write names the state its advisor read, and is refused with 409 ``decision_changed``
+(changing nothing) when the client's file moved on meanwhile: ``decide`` the decision in force
+(``revises``, null for a first one), ``contest`` the decision contested (``decision_superseded``
+when a revision replaced it), ``review`` the contested decision and, optionally, the open
+contest read. The three take a per-client lock first (PostgreSQL advisory lock; SQLite's
+``BEGIN IMMEDIATE`` already serializes writers), so two advisors clicking at once are judged one
+after the other: the second one against what the first one did.
+
+A review's outcome is final for the advisor whose decision was contested (``review_final``,
+403): they may neither revise the decision the review kept or made, nor review a new contest of
+it. Another advisor may still revise it (a second pair of eyes, with a reason, like any
+revision), and the applicant may contest it again; so the four-eyes rule of the review cannot
+be undone by the one person it is there to check.
 
 Nothing here stores a probability or an explanation value (invariant 2).
 """
@@ -20,7 +36,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session
 
 from backend.audit.models import AuditEvent, AuditPending
@@ -35,12 +51,27 @@ DECISION_ACTIONS = ("decision.record", "decision.review")
 class LifecycleError(ValueError):
     """A request the lifecycle refuses: ``field`` names what is wrong, ``code`` is stable."""
 
-    def __init__(self, code: str, field: str | None, message: str, status: int = 422) -> None:
+    def __init__(self, code: str, field: str | None, message: str, status: int = 422, **details: Any) -> None:
         super().__init__(message)
         self.code = code
         self.field = field
         self.message = message
         self.status = status
+        self.details = details  # for the refusal's audit event (ids, never free text)
+
+
+# The lifecycle's advisory locks (PostgreSQL), one per client: (this space, hashtext(pseudonym)).
+# "octd" in ASCII; a two-key lock never meets the one-key locks of the audit chain or the users.
+CLIENT_LOCK_SPACE = 0x6F637464
+_LOCK_CLIENT = text("SELECT pg_advisory_xact_lock(CAST(:space AS integer), hashtext(:pseudonym))")
+
+
+def lock_client(db: Session, pseudonym: str) -> None:
+    """Serialize the lifecycle's writes on one client until the transaction ends (PostgreSQL;
+    on SQLite the request's ``BEGIN IMMEDIATE`` already holds the one write lock). Reads after
+    it see what a concurrent request committed (READ COMMITTED)."""
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(_LOCK_CLIENT, {"space": CLIENT_LOCK_SPACE, "pseudonym": pseudonym})
 
 
 # ----------------------------------------------------------------------------- reading
@@ -76,6 +107,32 @@ def open_contest(db: Session, decision_id: int) -> DecisionContest | None:
     ).first()
 
 
+def reviewed_authors(db: Session, row: AdvisorDecision) -> set[str]:
+    """The advisors whose contested decision a review turned into ``row``: its own author when a
+    review upheld it, the contested decision's author when ``row`` is a review's revision. The
+    review's outcome is final for them (``review_final``)."""
+    reviews = db.scalars(select(DecisionContest).where(or_(
+        (DecisionContest.decision_id == row.id) & (DecisionContest.status == "upheld"),
+        DecisionContest.revision_id == row.id,
+    ))).all()
+    authors: set[str] = set()
+    for review in reviews:
+        contested = row if review.decision_id == row.id else db.get(AdvisorDecision, review.decision_id)
+        if contested is not None:
+            authors.add(contested.advisor)
+    return authors
+
+
+def _in_force_changed(previous: AdvisorDecision | None, revises: int | None) -> LifecycleError:
+    read = f"decision {revises}" if revises is not None else "no decision"
+    now = f"decision {previous.id} ({previous.decision})" if previous is not None else "no decision"
+    return LifecycleError(
+        "decision_changed", "revises",
+        f"the client's file changed: you read {read} in force, {now} is in force now; read the history "
+        "again before deciding", status=409, in_force=previous.id if previous is not None else None,
+    )
+
+
 # ----------------------------------------------------------------------------- writing
 
 
@@ -108,16 +165,34 @@ class Scored:
 
 def decide(
     db: Session, *, client: StoredClient, candidates: list[str], scored: Scored, decision: str,
-    reason: str | None, advisor: str,
+    reason: str | None, advisor: str, revises: int | None,
 ) -> AdvisorDecision:
-    """A first decision, or a revision of the one in force. ``LifecycleError`` when refused."""
+    """A first decision, or a revision of the one in force. ``LifecycleError`` when refused.
+
+    ``revises`` is the decision the advisor read as in force (None: they read none); another one
+    in force now is ``decision_changed`` (409), checked first: every other answer would be about a
+    decision the advisor has not seen."""
+    lock_client(db, client.pseudonym)
     previous = current_decision(db, candidates)
+    if (previous.id if previous is not None else None) != revises:
+        raise _in_force_changed(previous, revises)
     is_override = decision != scored.recommendation
     if previous is not None:
         if open_contest(db, previous.id) is not None:
             raise LifecycleError(
                 "decision_contested", "decision",
                 f"decision {previous.id} is contested: another advisor must review it first", status=409,
+            )
+        if advisor in reviewed_authors(db, previous):
+            raise LifecycleError(
+                "review_final", "decision",
+                f"decision {previous.id} is the outcome of a review of your decision: another advisor may "
+                "revise it, or the applicant may contest it again", status=403,
+            )
+        if decision == previous.decision:
+            raise LifecycleError(
+                "decision_unchanged", "decision",
+                f"a revision must change the decision in force ({previous.decision}); nothing to revise",
             )
         if not reason:
             raise LifecycleError(
@@ -149,7 +224,12 @@ def _decision_of_client(db: Session, candidates: list[str], decision_id: int) ->
     return row
 
 
-def contest(db: Session, *, candidates: list[str], decision_id: int, statement: str, recorded_by: str) -> DecisionContest:
+def contest(
+    db: Session, *, client: StoredClient, candidates: list[str], decision_id: int, statement: str, recorded_by: str,
+) -> DecisionContest:
+    """The applicant contests ``decision_id``, which must be the decision in force (the one the
+    advisor read: ``decision_superseded`` once a revision replaced it)."""
+    lock_client(db, client.pseudonym)
     row = _decision_of_client(db, candidates, decision_id)
     current = current_decision(db, candidates)
     if current is None or current.id != row.id:
@@ -171,19 +251,35 @@ def contest(db: Session, *, candidates: list[str], decision_id: int, statement: 
 
 def review(
     db: Session, *, client: StoredClient, candidates: list[str], decision_id: int, reviewer: str, outcome: str,
-    decision: str | None, reason: str, scored: Callable[[], Scored],
+    decision: str | None, reason: str, scored: Callable[[], Scored], contest_id: int | None = None,
 ) -> tuple[DecisionContest, AdvisorDecision | None]:
-    """Close the open contest of ``decision_id``; ``scored()`` gives the model's view for a revision."""
+    """Close the open contest of ``decision_id``; ``scored()`` gives the model's view for a revision.
+
+    ``contest_id``, when given, is the open contest the reviewer read: a different one open now
+    (that one was reviewed meanwhile and the applicant contested again) is ``decision_changed``."""
+    lock_client(db, client.pseudonym)
     row = _decision_of_client(db, candidates, decision_id)
     entry = open_contest(db, row.id)
     if entry is None:
         raise LifecycleError("no_open_contest", "decision_id", f"decision {decision_id} has no open contest",
                              status=409)
+    if contest_id is not None and entry.id != contest_id:
+        raise LifecycleError(
+            "decision_changed", "contest",
+            f"contest {contest_id} is no longer the open one: contest {entry.id} is; read the history again",
+            status=409, open_contest=entry.id,
+        )
     if reviewer == row.advisor:
         raise LifecycleError(
             "reviewer_is_decider", "reviewer",
             "the review must be done by another advisor than the one who took the contested decision",
             status=403,
+        )
+    if reviewer in reviewed_authors(db, row):
+        raise LifecycleError(
+            "review_final", "reviewer",
+            f"decision {row.id} is the outcome of a review of your decision: another advisor must review "
+            "this contest", status=403,
         )
     revision = None
     if outcome == "revised":

@@ -7,6 +7,14 @@ reports: the first decision, a revision (reason mandatory), recording the applic
 contest, or reviewing an open contest (only another advisor may; the API answers 403
 otherwise). Compliance also gets the overrides' reasons and contest counts, and can reproduce
 any past decision from the data-subject page. Every sentence comes from ``frontend.i18n``.
+
+Two advisors may have one file open. Every run reads the history anew, except the run of a
+click on one of the forms: that click is judged against the history its advisor read, which the
+request names (``revises``: the decision read as in force; the contested decision; the open
+contest), and the API refuses it with 409 ``decision_changed`` when a colleague changed the file
+meanwhile. After any request, recorded or refused, the page runs again: the history shown is the
+one in force, a refusal is said above it, and a success banner goes once a later action (or a
+colleague's decision) makes it history.
 """
 
 from __future__ import annotations
@@ -17,18 +25,26 @@ import pandas as pd
 import streamlit as st
 
 from frontend import contract, ui
-from frontend.api import ApiError
+from frontend.api import ApiError, ErrorKind
 
 # The widgets of the decision, revision and review forms (about the client on screen).
 FORM_PREFIXES = ("final_", "revise_", "review_", "contest_")
-HISTORY_KEY = "decision_history"  # (client id, contract.DecisionHistory)
+HISTORY_KEY = "decision_history"  # (client id, contract.DecisionHistory): what the advisor last read
 FINAL_KEY = "advisor_final_decision"  # (client id, contract.DecisionRecord); = views.advisor.FINAL_KEY
 REPRODUCE_KEY = "decision_reproduce"  # (decision id, contract.Reproduction)
+SUBMITTED_KEY = "decision_submitted"  # client id whose decision form was just submitted (set by its button)
+NOTICE_KEY = "decision_notice"  # (client id, ApiError): a refusal, said above the history after the rerun
 OPTIONS = ("approve", "refuse")
+# The API's rules the section words itself (the code, or a generic code's FieldError.reason).
+_GENERIC = frozenset({"conflict", "forbidden", "validation_error", "bad_request"})
 
 
 def _verdict(value: Any) -> str:
     return ui.t(f"decision.{value}") if value in OPTIONS else "—"
+
+
+def _other(value: str) -> str:
+    return "refuse" if value == "approve" else "approve"
 
 
 def _history(client_id: str, refresh: bool = False) -> contract.DecisionHistory | None:
@@ -40,6 +56,34 @@ def _history(client_id: str, refresh: bool = False) -> contract.DecisionHistory 
         st.session_state[HISTORY_KEY] = (client_id, history)
         return history
     return stored[1]
+
+
+def _submitted(client_id: str) -> None:
+    """A form's button: the next run judges the click against the history read (no refetch)."""
+    st.session_state[SUBMITTED_KEY] = client_id
+
+
+def _me() -> str | None:
+    signed_in = ui.tokens()
+    return signed_in.username if signed_in is not None else None
+
+
+def review_authors(history: contract.DecisionHistory, decision: contract.DecisionEntry) -> set[str]:
+    """The advisors whose contested decision a review turned into ``decision`` (kept it, or
+    replaced it with it): the review's outcome is final for them (the API's ``review_final``)."""
+    authors = {decision.advisor for c in decision.contests if c.status == "upheld"}
+    for entry in history.entries:
+        if any(c.revision_id == decision.id for c in entry.contests):
+            authors.add(entry.advisor)
+    return authors
+
+
+def rule(error: ApiError) -> str | None:
+    """The refusal's machine-readable rule: its code, or for a status's generic code the rule its
+    first field names (``FieldError.reason``: how the API sends a rule its enum does not list)."""
+    if error.code in _GENERIC and error.reasons:
+        return error.reasons[0][1]
+    return error.code
 
 
 def render_history(history: contract.DecisionHistory) -> None:
@@ -70,115 +114,183 @@ def render_history(history: contract.DecisionHistory) -> None:
             (st.warning if c.status == "open" else st.info)(line, icon=":material/forum:")
 
 
-def _post(model: Any, path: str, payload: dict[str, Any]) -> Any | None:
-    """POST ``payload`` and parse the answer as ``model``; None (message shown) on failure."""
+def _post(model: Any, client_id: str, path: str, payload: dict[str, Any]) -> Any | None:
+    """POST ``payload`` and parse the answer as ``model``; None when refused (the refusal is kept
+    to be said above the history the next run reads). Either way an earlier success banner goes:
+    this action is the latest."""
+    st.session_state.pop(FINAL_KEY, None)
     try:
         answer = ui.client().post(path, payload)
     except ApiError as error:
-        if error.code == "reviewer_is_decider":
-            st.error(ui.t("lifecycle.review_self"), icon=":material/block:")
-        else:
-            ui.show_error(error)
+        if error.kind in (ErrorKind.session_expired, ErrorKind.password_change_required):
+            ui.show_error(error)  # back to the login page, or to the password change
+        st.session_state[NOTICE_KEY] = (client_id, error)
         return None
     return ui.parse(model, answer)
+
+
+def _refusal(error: ApiError) -> str:
+    """A refused request, said in the page's language: the file having changed meanwhile first."""
+    found = rule(error)
+    if found == "decision_changed":
+        return ui.t("lifecycle.decision_changed")
+    if found == "review_final":
+        return ui.t("lifecycle.review_final_refused")
+    if found == "reviewer_is_decider":
+        return ui.t("lifecycle.review_self")
+    message = ui.error_message(error)
+    if error.kind is ErrorKind.conflict:  # contested, superseded, reviewed meanwhile: the history shows it
+        message = f"{message.rstrip('.')}. {ui.t('lifecycle.history_reread')}"
+    return message
+
+
+def _show_notice(client_id: str) -> None:
+    stored = st.session_state.pop(NOTICE_KEY, None)
+    if stored and stored[0] == client_id:
+        st.error(_refusal(stored[1]), icon=":material/sync_problem:")
 
 
 def render_decision_section(client_id: str, score: contract.Score) -> None:
     """History first, then the one action the decision's state allows."""
     recommendation = score.decision
     st.subheader(ui.t("final.title"))
-    history = _history(client_id)
+    # A form's click is judged against the history read (the request names what it saw); any
+    # other run reads the history anew (a colleague's decision, contest or review shows).
+    submitted = st.session_state.pop(SUBMITTED_KEY, None) == client_id
+    history = _history(client_id, refresh=not submitted)
     if history is None:
         return
+    _show_notice(client_id)
     render_history(history)
+    st.button(ui.t("lifecycle.refresh"), key="decision_refresh", icon=":material/refresh:", type="tertiary")
     current = history.current
     open_contest = next((c for c in current.contests if c.status == "open"), None) if current else None
-    changed = False
+    sent = False
     if current is None:
         st.markdown(ui.t("final.intro", recommendation=_verdict(recommendation)))
-        changed = _decision_form(client_id, recommendation, recommendation, revision=False)
+        sent = _first_form(client_id, recommendation)
     elif open_contest is not None:
-        changed = _review_form(client_id, current)
+        sent = _review_form(client_id, history, current, open_contest)
     else:
         first, second = st.tabs([ui.t("lifecycle.revise_tab"), ui.t("lifecycle.contest_tab")])
         with first:
-            st.caption(ui.t("lifecycle.revise_intro", decision=_verdict(current.decision)))
-            changed = _decision_form(client_id, recommendation, current.decision, revision=True)
+            sent = _revise_form(client_id, history, current)
         with second:
-            changed = _contest_form(client_id, current) or changed
-    if changed:
-        _history(client_id, refresh=True)
+            sent = _contest_form(client_id, current) or sent
+    if sent:  # recorded or refused: read the file again, say the refusal above it
         st.rerun()
     stored = st.session_state.get(FINAL_KEY)
     if stored and stored[0] == client_id:
         record: contract.DecisionRecord = stored[1]
+        if current is None or current.id != record.id:  # a colleague's decision came after it
+            st.session_state.pop(FINAL_KEY, None)
+            return
         st.success(ui.t("final.recorded", ts=ui.when(record.decided_at), decision=_verdict(record.decision),
                         recommendation=_verdict(record.recommendation)), icon=":material/task_alt:")
         if record.is_override:
             st.caption(ui.t("final.override_note"))
 
 
-def _decision_form(client_id: str, recommendation: str, preset: str, *, revision: bool) -> bool:
-    key = "revise" if revision else "final"
-    with st.form(f"{key}_decision"):
-        decision = ui.choice(st.radio, ui.t("final.decision"), OPTIONS, index=OPTIONS.index(preset) if preset in OPTIONS else 0,
-                             format_func=_verdict, horizontal=True, key=ui.about_subject(f"{key}_decision_choice"))
-        reason = st.text_area(ui.t("final.reason"), max_chars=1000, key=ui.about_subject(f"{key}_reason"))
-        st.caption(ui.t("lifecycle.revise_reason_help" if revision else "final.reason_help"))
-        submitted = st.form_submit_button(ui.t("lifecycle.revise_submit" if revision else "final.submit"),
-                                          type="primary", icon=":material/how_to_reg:")
+def _first_form(client_id: str, recommendation: str) -> bool:
+    """The first decision (no decision in force as the advisor read the history)."""
+    with st.form("final_decision"):
+        decision = ui.choice(st.radio, ui.t("final.decision"), OPTIONS,
+                             index=OPTIONS.index(recommendation) if recommendation in OPTIONS else 0,
+                             format_func=_verdict, horizontal=True, key=ui.about_subject("final_decision_choice"))
+        reason = st.text_area(ui.t("final.reason"), max_chars=1000, key=ui.about_subject("final_reason"))
+        st.caption(ui.t("final.reason_help"))
+        submitted = st.form_submit_button(ui.t("final.submit"), type="primary", icon=":material/how_to_reg:",
+                                          on_click=_submitted, args=(client_id,))
     if not submitted:
         return False
-    payload = {"decision": decision, "reason": reason.strip() or None}
-    if payload["reason"] is None and (revision or decision != recommendation):
-        st.error(ui.t("lifecycle.revise_reason_required" if revision else "final.reason_required",
-                      decision=_verdict(decision), recommendation=_verdict(recommendation)), icon=":material/edit_note:")
+    reason = reason.strip() or None
+    if reason is None and decision != recommendation:
+        st.error(ui.t("final.reason_required", decision=_verdict(decision), recommendation=_verdict(recommendation)),
+                 icon=":material/edit_note:")
         return False
-    record = _post(contract.DecisionRecord, f"/clients/{client_id}/decision", payload)
+    payload = {"decision": decision, "reason": reason, "revises": None}
+    record = _post(contract.DecisionRecord, client_id, f"/clients/{client_id}/decision", payload)
     if record is not None:
         st.session_state[FINAL_KEY] = (client_id, record)
-        return True
-    return False
+    return True
+
+
+def _revise_form(client_id: str, history: contract.DecisionHistory, current: contract.DecisionEntry) -> bool:
+    """A revision of the decision in force: the other verdict (a revision that keeps it is
+    refused), with a reason, naming the decision it revises."""
+    if _me() in review_authors(history, current):
+        # The API refuses it (403 review_final): said, not offered.
+        st.info(ui.t("lifecycle.review_final", decision=_verdict(current.decision)), icon=":material/gavel:")
+        return False
+    new = _other(current.decision)
+    st.caption(ui.t("lifecycle.revise_intro", decision=_verdict(current.decision)))
+    with st.form("revise_decision"):
+        st.markdown(ui.t("lifecycle.revise_to", decision=_verdict(new)))
+        reason = st.text_area(ui.t("final.reason"), max_chars=1000, key=ui.about_subject("revise_reason"))
+        st.caption(ui.t("lifecycle.revise_reason_help"))
+        submitted = st.form_submit_button(ui.t("lifecycle.revise_submit"), type="primary", icon=":material/how_to_reg:",
+                                          on_click=_submitted, args=(client_id,))
+    if not submitted:
+        return False
+    if not reason.strip():
+        st.error(ui.t("lifecycle.revise_reason_required", decision=_verdict(new)), icon=":material/edit_note:")
+        return False
+    payload = {"decision": new, "reason": reason.strip(), "revises": current.id}
+    record = _post(contract.DecisionRecord, client_id, f"/clients/{client_id}/decision", payload)
+    if record is not None:
+        st.session_state[FINAL_KEY] = (client_id, record)
+    return True
 
 
 def _contest_form(client_id: str, current: contract.DecisionEntry) -> bool:
     st.caption(ui.t("lifecycle.contest_intro"))
     with st.form("contest_decision"):
         statement = st.text_area(ui.t("lifecycle.statement"), max_chars=2000, key=ui.about_subject("contest_statement"))
-        submitted = st.form_submit_button(ui.t("lifecycle.contest_submit"), icon=":material/forum:")
+        submitted = st.form_submit_button(ui.t("lifecycle.contest_submit"), icon=":material/forum:",
+                                          on_click=_submitted, args=(client_id,))
     if not submitted:
         return False
     if not statement.strip():
         st.error(ui.t("lifecycle.statement_required"))
         return False
     path = f"/clients/{client_id}/decisions/{current.id}/contest"
-    return _post(contract.ContestRecord, path, {"statement": statement.strip()}) is not None
+    _post(contract.ContestRecord, client_id, path, {"statement": statement.strip()})
+    return True
 
 
-def _review_form(client_id: str, current: contract.DecisionEntry) -> bool:
-    me = signed_in.username if (signed_in := ui.tokens()) is not None else None
+def _review_form(client_id: str, history: contract.DecisionHistory, current: contract.DecisionEntry,
+                 contest: contract.ContestRecord) -> bool:
+    me = _me()
     if me == current.advisor:
         # The API refuses the decider's own review (403 reviewer_is_decider): said, not offered.
         st.info(ui.t("lifecycle.review_by_another", advisor=current.advisor), icon=":material/gavel:")
+        return False
+    if me in review_authors(history, current):
+        # A review of their decision made this one (403 review_final): said, not offered.
+        st.info(ui.t("lifecycle.review_final", decision=_verdict(current.decision)), icon=":material/gavel:")
         return False
     st.warning(ui.t("lifecycle.review_intro", advisor=current.advisor), icon=":material/gavel:")
     with st.form("review_contest"):
         outcome = ui.choice(st.radio, ui.t("lifecycle.outcome"), ("upheld", "revised"), horizontal=True,
                             format_func=lambda v: ui.t(f"lifecycle.status_{v}"), key=ui.about_subject("review_outcome"))
-        other = "refuse" if current.decision == "approve" else "approve"
+        other = _other(current.decision)
         st.caption(ui.t("lifecycle.review_new_decision", decision=_verdict(other)))
         reason = st.text_area(ui.t("final.reason"), max_chars=1000, key=ui.about_subject("review_reason"))
-        submitted = st.form_submit_button(ui.t("lifecycle.review_submit"), type="primary", icon=":material/gavel:")
+        submitted = st.form_submit_button(ui.t("lifecycle.review_submit"), type="primary", icon=":material/gavel:",
+                                          on_click=_submitted, args=(client_id,))
     if not submitted:
         return False
     if not reason.strip():
         st.error(ui.t("lifecycle.review_reason_required"))
         return False
-    payload: dict[str, Any] = {"outcome": outcome, "reason": reason.strip()}
+    # The contest read: another one open by now (this one reviewed, the applicant contesting
+    # anew) is refused as decision_changed rather than reviewed unread.
+    payload: dict[str, Any] = {"outcome": outcome, "reason": reason.strip(), "contest": contest.id}
     if outcome == "revised":
         payload["decision"] = other
     path = f"/clients/{client_id}/decisions/{current.id}/review"
-    return _post(contract.ReviewResult, path, payload) is not None
+    _post(contract.ReviewResult, client_id, path, payload)
+    return True
 
 
 # ----------------------------------------------------------------------------- compliance
