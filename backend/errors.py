@@ -9,6 +9,7 @@ default code, and the 422 handler answers ``validation_error`` with one entry pe
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
@@ -19,7 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from backend.middleware import SECURITY_HEADERS
+from backend.middleware import REQUEST_ID_HEADER, SECURITY_HEADERS
 
 log = structlog.get_logger("octroi.errors")
 
@@ -61,6 +62,10 @@ class ErrorCode(StrEnum):
     reviewer_is_decider = "reviewer_is_decider"  # 403: another advisor must review
     snapshot_unavailable = "snapshot_unavailable"  # 409: erased client, or a decision older than snapshots
     model_version_unavailable = "model_version_unavailable"  # 409: the version is not in the registry
+    # Two advisors on one file: the decision in force (or the open contest) is not the one the
+    # request names as read (409); a review of this advisor's decision made the one in force (403).
+    decision_changed = "decision_changed"
+    review_final = "review_final"
     # Insider review (findings 3, 4): an admin's unlock refused after too many wrong passwords
     # in 24 h (409); a login session past OCTROI_SESSION_MAX_HOURS (401, sign in again).
     too_many_failures = "too_many_failures"
@@ -121,11 +126,45 @@ def error_body(status: int, detail: str, code: ErrorCode | str | None = None, **
 
 
 def _field_path(loc: tuple | list) -> str:
-    # Drop the "body"/"query"/"path" prefix: users care about the field, not the transport.
+    # Drop the "body"/"query"/"path" prefix: users care about the field, not the transport
+    # (the body as a whole, e.g. not JSON at all, is "body").
     parts = [str(p) for p in loc]
     if parts and parts[0] in {"body", "query", "path", "header", "cookie", "form"}:
-        parts = parts[1:]
+        return ".".join(parts[1:]) or parts[0]
     return ".".join(parts) or "request"
+
+
+_DATE_TYPES = {"datetime_parsing", "datetime_from_date_parsing", "datetime_type"}
+_DATE_EXAMPLE = ("expected an ISO 8601 date-time such as 2026-12-05T22:45:00+01:00 (with its UTC offset) "
+                 "or 2026-12-05T21:45:00Z (UTC)")
+_SPACE_FOR_PLUS = re.compile(r"\d \d{2}(?::?\d{2})?$")
+_OFFSET = re.compile(r"([+-])(\d{2}):?(\d{2})$")
+
+
+def _message(err: dict, body: Any) -> tuple[str, str]:
+    """(field, message) of one validation error, in words a person can act on."""
+    loc, message = tuple(err.get("loc", ())), str(err.get("msg", "invalid"))
+    kind, value = err.get("type"), err.get("input")
+    if kind == "json_invalid" and len(loc) == 2 and isinstance(loc[1], int):
+        # FastAPI puts the character offset where the field goes: say where, in the body.
+        position, error = loc[1], (err.get("ctx") or {}).get("error", "invalid JSON")
+        if isinstance(body, str | bytes):
+            newline = "\n" if isinstance(body, str) else b"\n"
+            line = body.count(newline, 0, position) + 1
+            column = position - (body.rfind(newline, 0, position) + 1) + 1
+            return "body", f"malformed JSON at line {line}, column {column}: {error}"
+        return "body", f"malformed JSON at character {position + 1}: {error}"
+    if kind in _DATE_TYPES and isinstance(value, str):
+        offset = _OFFSET.search(value)
+        if _SPACE_FOR_PLUS.search(value):
+            message = "a space where the UTC offset's sign should be: in a URL a '+' reads as a space, write it %2B"
+        elif offset and (int(offset.group(2)) > 23 or int(offset.group(3)) > 59):
+            sign, hours, minutes = offset.groups()
+            message = f"the UTC offset {sign}{hours}:{minutes} is out of range (-23:59 to +23:59)"
+        else:
+            message = message.removeprefix("Input should be a valid datetime or date, ")
+        message = f"{message}; {_DATE_EXAMPLE}"
+    return _field_path(loc), message
 
 
 _CODE_SCHEMA: dict = {"$ref": "#/components/schemas/ErrorCode"}
@@ -183,6 +222,8 @@ AUTH_ERRORS = {
     "403": "The role lacks the route's permission (`forbidden`), or a password change is "
     "pending (`password_change_required`)",
 }
+UNSUPPORTED_MEDIA_TYPE = ("The body is not sent in the route's content type (`unsupported_media_type`; the "
+                          "reason names the one expected: `expected_application_json`, `expected_form`)")
 _ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
 _VALIDATION_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}}
 
@@ -202,6 +243,11 @@ def _document_errors(schema: dict) -> None:
             if "requestBody" in operation:
                 # FastAPI answers 400 when a body cannot even be parsed (bad bytes).
                 responses.setdefault("400", {"description": "Unparseable request body"})
+                # backend/api/hygiene.py: a body of another type than the route's.
+                responses.setdefault("415", {"description": UNSUPPORTED_MEDIA_TYPE})
+            # Every route refuses a query parameter it does not declare and a control character
+            # in any string (backend/api/hygiene.py), parameterless routes too.
+            responses.setdefault("422", {"description": "Validation Error"})
             # Every route behind the bearer scheme can refuse a caller: say so in its contract.
             if operation.get("security"):
                 for status, text in AUTH_ERRORS.items():
@@ -254,21 +300,21 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"field": _field_path(err.get("loc", ())), "message": err.get("msg", "invalid"),
-             "reason": str(err.get("type", "invalid"))}
+            {"field": field, "message": message, "reason": str(err.get("type", "invalid"))}
             for err in exc.errors()
+            for field, message in [_message(err, getattr(exc, "body", None))]
         ]
         summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         return JSONResponse(status_code=422, content=error_body(422, summary, ErrorCode.validation_error, errors=errors))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        request_id = request.scope.get("state", {}).get("request_id")
         # Log the exception type only: messages may carry data we must not log.
-        log.error(
-            "unhandled_error",
-            error_type=type(exc).__name__,
-            request_id=request.scope.get("state", {}).get("request_id"),
-        )
-        # Starlette answers unhandled errors outside every middleware: add the headers here.
+        log.error("unhandled_error", error_type=type(exc).__name__, request_id=request_id)
+        # Starlette answers unhandled errors outside every middleware: add the headers here,
+        # and the request id (support ties the answer to its log line, as for any other).
         headers = {name.decode(): value.decode() for name, value in SECURITY_HEADERS}
+        if request_id:
+            headers[REQUEST_ID_HEADER] = request_id
         return JSONResponse(status_code=500, content=error_body(500, "Internal server error"), headers=headers)

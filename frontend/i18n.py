@@ -156,6 +156,16 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "problem.no_words": {"fr": "dites pourquoi avec des mots", "en": "say why in words"},
     "problem.string_too_short": {"fr": "trop court", "en": "too short"},
     "problem.string_too_long": {"fr": "trop long", "en": "too long"},
+    # backend/api/hygiene.py: what every route refuses before anything else.
+    "problem.control_character": {"fr": "contient un caractère de contrôle ou invisible interdit",
+                                  "en": "contains a forbidden control or invisible character"},
+    "problem.invalid_unicode": {"fr": "contient un caractère illisible", "en": "contains an unreadable character"},
+    "problem.unknown_parameter": {"fr": "paramètre inconnu", "en": "unknown parameter"},
+    "problem.json_invalid": {"fr": "corps de requête illisible", "en": "unreadable request body"},
+    "problem.expected_application_json": {"fr": "corps attendu en JSON", "en": "a JSON body was expected"},
+    "problem.expected_form": {"fr": "corps attendu en formulaire", "en": "a form body was expected"},
+    "problem.not_allowed_with_bundle": {"fr": "non permis avec l'export vérifiable",
+                                        "en": "not allowed with the verifiable export"},
     "problem.string_pattern_mismatch": {"fr": "format non valide", "en": "invalid format"},
     "problem.contains_client_id": {
         "fr": "ne doit pas contenir l'identifiant du client (il n'est conservé que sous pseudonyme)",

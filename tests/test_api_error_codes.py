@@ -72,6 +72,22 @@ def test_an_oversized_body_is_payload_too_large(client, auth_headers):
     assert response.status_code == 413 and _code(response) == "payload_too_large"
 
 
+def test_a_body_of_another_type_is_unsupported_media_type_and_every_route_documents_its_refusals(
+    client, auth_headers, app
+):
+    response = client.post(f"{API}/users", content=b"username=x&role=comex",
+                           headers={**auth_headers("admin"), "content-type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 415 and _code(response) == "unsupported_media_type"
+    assert response.json()["errors"][0]["reason"] == "expected_application_json"
+    unknown = client.get(f"{API}/auth/me", params={"user": "x"}, headers=auth_headers("admin"))
+    assert unknown.status_code == 422 and _code(unknown) == "validation_error"
+    assert unknown.json()["errors"][0]["reason"] == "unknown_parameter"
+    paths = app.openapi()["paths"]
+    assert "415" in paths["/api/v1/users"]["post"]["responses"]
+    # An unknown query parameter is refused on a route that takes none as well.
+    assert "422" in paths["/api/v1/auth/me"]["get"]["responses"]
+
+
 def test_every_documented_error_response_has_a_body_with_a_code_from_the_enum(app):
     schema = app.openapi()
     components = schema["components"]["schemas"]
@@ -114,6 +130,10 @@ def _octroi_reasons() -> set[str]:
         *re.findall(r'LifecycleError\(\s*"([a-z_]+)"', read("backend/decisions/service.py")),
         *re.findall(r'PydanticCustomError\("([a-z_]+)"', read("backend/decisions/schemas.py")),
         *re.findall(r'"type": "([a-z_]+)"', read("backend/decisions/routes.py")),
+        *re.findall(r'"type": "([a-z_]+)"', read("backend/api/hygiene.py")),
+        *re.findall(r'"(expected_[a-z_]+)"', read("backend/api/hygiene.py")),
+        *re.findall(r'"type": "([a-z_]+)"', read("backend/audit/routes.py")),
+        *re.findall(r'"(password_[a-z_]+)"', read("backend/auth/password_policy.py")),
     }
 
 

@@ -37,7 +37,7 @@ def _body_for(method: str, path: str, client_id: str) -> dict:
         return {"json": {"outcome": "upheld", "reason": "checked the file by hand"}}
     if method in {"POST", "PUT", "PATCH"}:
         # A body valid for the known write routes (human decision); the id is only in the path.
-        return {"json": {"decision": "approve", "reason": "checked the file by hand"}}
+        return {"json": {"decision": "approve", "reason": "checked the file by hand", "revises": None}}
     return {}
 
 
@@ -96,8 +96,10 @@ def test_users_cannot_reach_another_users_account_object(client, make_user, auth
     ]:
         assert client.request(method, path, headers=advisor, **kwargs).status_code == 403
     # The only self-service object is your own: /auth/me takes no id at all.
-    me = client.get(f"{API}/auth/me", headers=advisor, params={"username": "victim"})
-    assert me.json()["username"] == "advisor-user"
+    # A parameter it does not take is refused, not ignored (tests/test_input_hygiene.py).
+    asked = client.get(f"{API}/auth/me", headers=advisor, params={"username": "victim"})
+    assert asked.status_code == 422 and "victim" not in asked.text
+    assert client.get(f"{API}/auth/me", headers=advisor).json()["username"] == "advisor-user"
 
 
 def test_an_unknown_username_gets_404_from_an_admin_and_nothing_changes(client, auth_headers):

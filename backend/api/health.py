@@ -14,10 +14,11 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from backend.api.routing import CheckedRoute
 from backend.db import ping
 from backend.migrations import current_revisions, head_revisions
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=CheckedRoute)
 
 ReadinessCheck = Callable[[FastAPI], None]
 

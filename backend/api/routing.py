@@ -30,7 +30,11 @@ nothing else, ``/healthz`` included. Long-running routes, logins and audited ref
 their threads.
 
 Every router under ``/api/v1`` is created with ``route_class=GuardedRoute``; the route walk in
-``tests/test_rbac_routes.py`` proves it. Routes without a guard are left as they are.
+``tests/test_rbac_routes.py`` proves it. Routes without a guard make no trip of their own.
+
+Both route classes (``CheckedRoute``, and ``GuardedRoute`` built on it) screen the request first
+(``backend.api.hygiene``: control characters, undeclared query parameters, the body's content
+type), right after the guard's admission and before anything else the route depends on.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from fastapi import FastAPI
 from fastapi.params import Depends
 from fastapi.routing import APIRoute
 
+from backend.api.hygiene import screened
 from backend.auth.deps import GuardCall
 
 REQUEST_LIMITER = "request_limiter"
@@ -96,8 +101,19 @@ def one_trip(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     return route
 
 
-class GuardedRoute(APIRoute):
-    """An ``APIRoute`` whose guarded plain-``def`` endpoint makes one thread-pool trip."""
+class CheckedRoute(APIRoute):
+    """An ``APIRoute`` whose request is screened (``backend.api.hygiene``) before its
+    dependencies, right after its guard if it has one."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        super().__init__(path, one_trip(endpoint), **kwargs)
+        super().__init__(path, screened(self.prepare(endpoint), after=guard_parameter(endpoint)), **kwargs)
+
+    def prepare(self, endpoint: Callable[..., Any]) -> Callable[..., Any]:
+        return endpoint
+
+
+class GuardedRoute(CheckedRoute):
+    """A ``CheckedRoute`` whose guarded plain-``def`` endpoint makes one thread-pool trip."""
+
+    def prepare(self, endpoint: Callable[..., Any]) -> Callable[..., Any]:
+        return one_trip(endpoint)

@@ -62,7 +62,8 @@ def login(
     for field, value, limit in (("username", form.username, 64), ("password", form.password, 256)):
         if len(value) > limit:
             raise RequestValidationError(
-                [{"loc": ("body", field), "msg": f"at most {limit} characters", "type": "value_error"}]
+                [{"loc": ("body", field), "msg": f"String should have at most {limit} characters",
+                  "type": "string_too_long", "ctx": {"max_length": limit}}]
             )
     username = form.username.strip().lower()
     source = _spend_login_budget(request)
