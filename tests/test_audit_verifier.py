@@ -360,3 +360,22 @@ def test_an_export_is_named_by_the_head_it_signed(app, client, auth_headers, tmp
     assert response.headers["content-disposition"] == f'attachment; filename="audit-bundle-{signed}.jsonl"'
     result = _run_verifier(bundle, "--trusted-key", _public_key_hex(app), "--witness", _witness_dir(app))
     assert result.returncode == 0 and "valid: 5 events from seq 1 to 5" in result.stdout, result.stderr
+
+
+def test_an_export_the_file_system_refuses_records_nothing(app, cli, tmp_path):  # noqa: F811
+    """`octroi audit export --out /proc/nope/x` wrote an `audit.export` success event and signed a
+    checkpoint, then failed to write: the trail recorded an export that never happened."""
+    from sqlalchemy import func, select
+
+    from backend.audit.models import AuditCheckpoint, AuditEvent, AuditPending
+
+    def counts() -> tuple[int, int]:
+        with app.state.sessionmaker() as db:
+            events = db.scalar(select(func.count()).select_from(AuditEvent)) + \
+                db.scalar(select(func.count()).select_from(AuditPending))
+            return events, db.scalar(select(func.count()).select_from(AuditCheckpoint))
+
+    before = counts()
+    result = cli("audit", "export", "--out", str(tmp_path / "no-such-dir" / "bundle.jsonl"))
+    assert result.exit_code != 0 and "cannot write" in result.output
+    assert counts() == before

@@ -96,16 +96,22 @@ def export(
     except ConfigurationError as exc:
         fail(f"configuration error: {exc}")
     signer = signer_from_settings(settings)
+    # The file is opened before anything is recorded: an export the file system refuses wrote an
+    # `audit.export` success event and signed a checkpoint for a file that never existed.
+    try:
+        handle = out.open("w", encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {out}: {exc.strerror}")
     factory, engine = cli_sessionmaker(settings)
     try:
-        with factory() as db:
-            exported = commit_audited(
-                db, None, None, action="audit.export", actor=cli_operator(), role=CLI_ROLE,
-                details={"format": "bundle", "via": "cli"},
-            )
-            chained_seq(db, exported)  # the bundle holds the export's own event
-        head, bundle = bundle_lines(factory, signer, retired)
-        with out.open("w", encoding="utf-8") as handle:
+        with handle:
+            with factory() as db:
+                exported = commit_audited(
+                    db, None, None, action="audit.export", actor=cli_operator(), role=CLI_ROLE,
+                    details={"format": "bundle", "via": "cli"},
+                )
+                chained_seq(db, exported)  # the bundle holds the export's own event
+            head, bundle = bundle_lines(factory, signer, retired)
             lines = 0
             for line in bundle:
                 handle.write(line)
