@@ -343,6 +343,10 @@ def test_export_has_history_contests_and_snapshots_and_erasure_removes_snapshots
     client.post(f"{API}/clients/{raw}/decisions/{decision['id']}/contest", headers=alice,
                 json={"statement": "Please look again"})
     compliance = auth_headers("compliance")
+    # Reviewed: the review's reason is free text that may describe the person (kept by the erasure before).
+    reviewed = client.post(f"{API}/clients/{raw}/decisions/{decision['id']}/review", headers=advisors["bruno"],
+                           json={"outcome": "upheld", "reason": "Called Mme Dupont back, nothing new"})
+    assert reviewed.status_code == 200, reviewed.text
 
     export = client.get(f"{API}/privacy/clients/{raw}/export", headers=compliance)
     assert export.status_code == 200, export.text
@@ -361,6 +365,7 @@ def test_export_has_history_contests_and_snapshots_and_erasure_removes_snapshots
         assert db.scalar(select(func.count()).select_from(DecisionSnapshot)) == 0
         contest = db.scalars(select(DecisionContest)).one()
         assert contest.statement is None and contest.pseudonym is None and contest.anonymised_at is not None
+        assert contest.review_reason is None and contest.status == "upheld"  # the count stays, the words go
         assert db.get(ClientErasure, decision["pseudonym"]) is not None
         assert db.get(AdvisorDecision, decision["id"]).snapshot_id is None
     gone = client.get(f"{API}/privacy/decisions/{decision['id']}/reproduce", headers=compliance)

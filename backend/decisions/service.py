@@ -399,14 +399,15 @@ def _check(name: str, recorded: Any, recomputed: Any) -> dict[str, Any]:
 
 
 def erase(db: Session, candidates: list[str], now: datetime) -> tuple[int, int]:
-    """Art. 17: delete the snapshots, clear the contests' link and statement (caller commits).
-    Returns (snapshots deleted, contests anonymised)."""
+    """Art. 17: delete the snapshots, clear the contests' link, statement and review reason
+    (free text that may describe the person, as the decisions' own reasons are cleared; the
+    review reason was kept) (caller commits). Returns (snapshots deleted, contests anonymised)."""
     from sqlalchemy import delete, update
 
     deleted = db.execute(delete(DecisionSnapshot).where(DecisionSnapshot.pseudonym.in_(candidates))).rowcount
     anonymised = db.execute(
         update(DecisionContest).where(DecisionContest.pseudonym.in_(candidates))
-        .values(pseudonym=None, statement=None, anonymised_at=now)
+        .values(pseudonym=None, statement=None, review_reason=None, anonymised_at=now)
     ).rowcount
     db.execute(
         update(AdvisorDecision).where(AdvisorDecision.pseudonym.in_(candidates)).values(snapshot_id=None)
