@@ -429,7 +429,21 @@ def test_reproduce_is_identical_for_decisions_under_two_versions_after_the_featu
         db.commit()
     tampered = client.get(f"{API}/privacy/decisions/{d1['id']}/reproduce", headers=compliance).json()
     assert tampered["verdict"] == "differs"
-    assert [d["check"] for d in tampered["differences"]] == ["recommendation"]
+    assert [d["check"] for d in tampered["differences"]] == ["audit_recommendation", "recommendation"]
+
+    # The database owner rewrites what was decided and by whom (no hash of the inputs changes):
+    # the reproduction said identical. The chained event that recorded the decision says otherwise.
+    with app.state.sessionmaker() as db:
+        db.execute(text("UPDATE advisor_decisions SET decision = :d, is_override = :o, advisor = 'bruno', "
+                        "reason = 'forged' WHERE id = :i"),
+                   {"d": _other(d2["decision"]), "o": not d2["is_override"], "i": d2["id"]})
+        db.commit()
+    rewritten = client.get(f"{API}/privacy/decisions/{d2['id']}/reproduce", headers=compliance).json()
+    assert rewritten["verdict"] == "differs"
+    differences = {d["check"]: (d["recorded"], d["recomputed"]) for d in rewritten["differences"]}
+    assert differences == {"audit_advisor": ("bruno", "alice"),
+                           "audit_decision": (_other(d2["decision"]), d2["decision"]),
+                           "audit_override": (not d2["is_override"], d2["is_override"])}
 
     assert client.get(f"{API}/privacy/decisions/999999/reproduce", headers=compliance).status_code == 404
     assert client.get(f"{API}/privacy/decisions/{d1['id']}/reproduce", headers=alice).status_code == 403

@@ -367,6 +367,15 @@ def reproduce(
     if event is not None:
         checks.append(_check("audit_input_hash", event.input_hash, recomputed_hash))
         checks.append(_check("audit_model_version", event.model_version, bundle.version))
+        # What the row says was decided, by whom, against the chained event that recorded it:
+        # the database owner rewrote a refusal into an approval by another advisor, and the
+        # reproduction still said identical (it compared inputs only).
+        checks.append(_check("audit_advisor", row.advisor, event.actor))
+        details = event.details or {}
+        if event.action == "decision.record":
+            for name, column in (("decision", "decision"), ("recommendation", "recommendation"),
+                                 ("override", "is_override"), ("revises", "revises_id")):
+                checks.append(_check(f"audit_{name}", getattr(row, column), details.get(name)))
     checks.append(_check("recommendation", row.recommendation, score["decision"]))
     differences = [c for c in checks if not c["identical"]]
     return {
