@@ -58,6 +58,10 @@ log = structlog.get_logger("octroi.ratelimit")
 SCOPES: dict[str, tuple[str, int]] = {
     "scoring": ("rate_limit_scoring_per_minute", 60),
     "export": ("rate_limit_export_per_hour", 3600),
+    # A stolen compliance session: erasures are irreversible and the look-up maps bank ids; a
+    # rolling day each, counted apart (a look-up never spends an erasure).
+    "erasure": ("rate_limit_erasure_per_day", 86_400),
+    "erasure_status": ("rate_limit_erasure_status_per_day", 86_400),
 }
 REDIS_PREFIX = "octroi:rl"
 
@@ -336,7 +340,7 @@ def limit_for(settings: Settings, scope: str) -> tuple[int, int]:
 
 
 def _window_words(window: int) -> str:
-    return {60: "minute", 3600: "hour"}.get(window, f"{window} seconds")
+    return {60: "minute", 3600: "hour", 86_400: "day"}.get(window, f"{window} seconds")
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,11 @@ class Settings(BaseSettings):
     # Abuse limits (backend/ratelimit.py), per user, shared by every API process.
     rate_limit_scoring_per_minute: int = Field(default=60, ge=1, le=100_000)
     rate_limit_export_per_hour: int = Field(default=10, ge=1, le=10_000)
+    # A compliance officer's day (Art. 17 requests come a few a week; "was it erased?" a few a
+    # day): a stolen session erases at most this many files, or maps this many bank ids, per
+    # rolling 24 h, instead of the whole portfolio within the session's 12 h.
+    rate_limit_erasure_per_day: int = Field(default=20, ge=1, le=100_000)
+    rate_limit_erasure_status_per_day: int = Field(default=50, ge=1, le=100_000)
     # Failed logins per source address and minute, before any password hashing (issue 14).
     rate_limit_login_failures_per_minute: int = Field(default=30, ge=1, le=100_000)
     # Absolute lifetime of a login session (a refresh-token family), whatever its rotations:

@@ -348,6 +348,14 @@ Why; mandatory when the decision departs from the model's recommendation
 """
 
 
+Revises = TypeAliasType(
+    "Revises", Annotated[int, Field(ge=1, le=9007199254740992, title="Revises")]
+)
+"""
+The decision in force as the advisor read it (the history's `current.id`); null for a first decision. 409 `decision_changed` when another one is in force now
+"""
+
+
 class DecisionRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -359,6 +367,10 @@ class DecisionRequest(BaseModel):
     reason: Annotated[Reason | None, Field(title="Reason")] = None
     """
     Why; mandatory when the decision departs from the model's recommendation
+    """
+    revises: Annotated[Revises | None, Field(title="Revises")]
+    """
+    The decision in force as the advisor read it (the history's `current.id`); null for a first decision. 409 `decision_changed` when another one is in force now
     """
 
 
@@ -432,6 +444,13 @@ class ExclusionResult(BaseModel):
 
 class ExportAuditEvent(BaseModel):
     action: Annotated[str, Field(title="Action")]
+    """
+    The audit trail's action code
+    """
+    action_label: Annotated[str, Field(title="Action Label")]
+    """
+    What happened, in words, in the export's language
+    """
     actor_role: Annotated[str | None, Field(title="Actor Role")]
     outcome: Annotated[str, Field(title="Outcome")]
     ts: Annotated[AwareDatetime, Field(title="Ts")]
@@ -737,7 +756,7 @@ class GradeBacktest(BaseModel):
 
 class HTTPValidationError(BaseModel):
     code: Annotated[
-        Literal["bad_request", "validation_error", "invalid_credentials", "not_authenticated", "password_change_required", "forbidden", "not_found", "method_not_allowed", "conflict", "payload_too_large", "unsupported_media_type", "account_locked", "rate_limited", "audit_unavailable", "model_unavailable", "aggregates_not_computed", "aggregates_held", "service_unavailable", "internal_error", "approval_required", "four_eyes", "decision_contested", "contest_open", "decision_superseded", "no_open_contest", "reviewer_is_decider", "snapshot_unavailable", "model_version_unavailable", "too_many_failures", "session_expired"],
+        Literal["bad_request", "validation_error", "invalid_credentials", "not_authenticated", "password_change_required", "forbidden", "not_found", "method_not_allowed", "conflict", "payload_too_large", "unsupported_media_type", "account_locked", "rate_limited", "audit_unavailable", "model_unavailable", "aggregates_not_computed", "aggregates_held", "service_unavailable", "internal_error", "approval_required", "four_eyes", "decision_contested", "contest_open", "decision_superseded", "no_open_contest", "reviewer_is_decider", "snapshot_unavailable", "model_version_unavailable", "decision_changed", "review_final", "too_many_failures", "session_expired"],
         Field(title="ErrorCode"),
     ]
     """
@@ -1302,10 +1321,22 @@ class RetentionStatus(BaseModel):
     """
 
 
+Contest = TypeAliasType(
+    "Contest", Annotated[int, Field(ge=1, le=9007199254740992, title="Contest")]
+)
+"""
+The open contest the reviewer read (its id in the history). When given and no longer the open one (reviewed meanwhile, then contested anew): 409 `decision_changed`
+"""
+
+
 class ReviewRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
+    contest: Annotated[Contest | None, Field(title="Contest")] = None
+    """
+    The open contest the reviewer read (its id in the history). When given and no longer the open one (reviewed meanwhile, then contested anew): 409 `decision_changed`
+    """
     decision: Annotated[
         Literal["approve", "refuse"] | None, Field(title="Decision")
     ] = None
@@ -1500,7 +1531,17 @@ class StoredFeature(BaseModel):
     Column name in the application file
     """
     label: Annotated[str, Field(title="Label")]
-    value: Annotated[Any | None, Field(title="Value")] = None
+    """
+    What the value says, in the export's language (the age for DAYS_BIRTH, the days since for the other day counts)
+    """
+    raw_value: Annotated[Any | None, Field(title="Raw Value")] = None
+    """
+    The value as the bank's file holds it (codes, negative day counts): the machine-readable copy (Art. 20)
+    """
+    value: Annotated[str, Field(title="Value")]
+    """
+    The value as a person reads it, in the export's language: category levels in words, yes/no, amounts, ages and times employed in completed years, other day counts as positive days; 'non renseigné'/'not given' when the file has none
+    """
 
 
 class Thresholds(BaseModel):
@@ -1527,11 +1568,9 @@ class UserCreate(BaseModel):
     role: Annotated[
         Literal["advisor", "comex", "compliance", "admin"], Field(title="Role")
     ]
-    username: Annotated[
-        str, Field(pattern="^[a-z0-9][a-z0-9._-]{2,63}$", title="Username")
-    ]
+    username: Annotated[str, Field(max_length=256, title="Username")]
     """
-    lowercase, 3-64 characters
+    3 to 64 characters: lowercase letters, digits, '.', '_' or '-', starting with a letter or digit; read in NFKC form (full-width 'ｒｖｂ' is 'rvb'), control and format characters refused. A name breaking the rule is refused with reason `username_format`.
     """
 
 
@@ -1561,6 +1600,9 @@ class VerificationOut(BaseModel):
     first_invalid_seq: Annotated[int | None, Field(title="First Invalid Seq")]
     first_seq: Annotated[int | None, Field(title="First Seq")] = 1
     reason: Annotated[str | None, Field(title="Reason")]
+    reason_code: Literal["sequence_gap", "sequence_disorder", "link_broken", "content_edited", "checkpoint_signature", "checkpoint_mismatch", "tail_truncated", "anchor_signature", "anchor_retention", "purge_unanchored", "witness_unreadable", "witness_checkpoint_signature", "witness_anchor_invalid", "head_shortened", "witness_rewritten", "witness_checkpoint_missing", "witness_anchor_missing", "ts_backdated", "ts_future", "ts_not_canonical", "erasure_undone", "other"] | None = (
+        None
+    )
     sequencer_lag_seconds: Annotated[
         float | None, Field(title="Sequencer Lag Seconds")
     ] = 0.0
@@ -1667,7 +1709,7 @@ class Comparison(BaseModel):
 
 class ErrorBody(BaseModel):
     code: Annotated[
-        Literal["bad_request", "validation_error", "invalid_credentials", "not_authenticated", "password_change_required", "forbidden", "not_found", "method_not_allowed", "conflict", "payload_too_large", "unsupported_media_type", "account_locked", "rate_limited", "audit_unavailable", "model_unavailable", "aggregates_not_computed", "aggregates_held", "service_unavailable", "internal_error", "approval_required", "four_eyes", "decision_contested", "contest_open", "decision_superseded", "no_open_contest", "reviewer_is_decider", "snapshot_unavailable", "model_version_unavailable", "too_many_failures", "session_expired"],
+        Literal["bad_request", "validation_error", "invalid_credentials", "not_authenticated", "password_change_required", "forbidden", "not_found", "method_not_allowed", "conflict", "payload_too_large", "unsupported_media_type", "account_locked", "rate_limited", "audit_unavailable", "model_unavailable", "aggregates_not_computed", "aggregates_held", "service_unavailable", "internal_error", "approval_required", "four_eyes", "decision_contested", "contest_open", "decision_superseded", "no_open_contest", "reviewer_is_decider", "snapshot_unavailable", "model_version_unavailable", "decision_changed", "review_final", "too_many_failures", "session_expired"],
         Field(title="ErrorCode"),
     ]
     """

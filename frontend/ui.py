@@ -338,8 +338,20 @@ def error_message(error: ApiError) -> str:
     if error.kind is ErrorKind.locked and error.retry_after:
         return t("login.locked", minutes=max(1, round(error.retry_after / 60)))
     if error.kind is ErrorKind.rate_limited:
-        return t("error.rate_limited", seconds=error.retry_after or 60)
+        return t("error.rate_limited_wait", wait=wait_text(error.retry_after or 60))
     return t(f"error.{error.kind}")
+
+
+def wait_text(seconds: int) -> str:
+    """A Retry-After as a person reads it: seconds under a minute, else whole minutes rounded
+    up ("45 min", never "2681 s"), hours and minutes from an hour on ("2 h 05 min")."""
+    if seconds < 60:
+        return t("wait.seconds", seconds=max(1, seconds))
+    minutes = math.ceil(seconds / 60)
+    if minutes < 60:
+        return t("wait.minutes", minutes=minutes)
+    hours, rest = divmod(minutes, 60)
+    return t("wait.hours", hours=hours) if not rest else t("wait.hours_minutes", hours=hours, minutes=f"{rest:02d}")
 
 
 # Codes that name a status, not a rule: the English page keeps the API's own words for them.

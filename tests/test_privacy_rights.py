@@ -56,7 +56,7 @@ def test_export_holds_labelled_features_model_logic_live_score_decisions_and_aud
     raw = imported_clients[0]
     client.get(f"{API}/clients/{raw}/score", headers=advisor)
     client.post(f"{API}/clients/{raw}/decision", headers=advisor,
-                json={"decision": "approve", "reason": "Stable income confirmed by payslips"})
+                json={"decision": "approve", "reason": "Stable income confirmed by payslips", "revises": None})
 
     response = client.get(f"{API}/privacy/clients/{raw}/export", headers=compliance, params={"lang": "en"})
 
@@ -65,7 +65,8 @@ def test_export_holds_labelled_features_model_logic_live_score_decisions_and_aud
     assert str(raw) not in response.text
     assert body["subject"]["pseudonym"] == _pseudonym(settings, raw)
     stored = {f["feature"]: f for f in body["stored_data"]}
-    assert stored["AMT_INCOME_TOTAL"]["label"] == "Annual income" and stored["AMT_INCOME_TOTAL"]["value"] > 0
+    assert stored["AMT_INCOME_TOTAL"]["label"] == "Annual income" and stored["AMT_INCOME_TOTAL"]["raw_value"] > 0
+    assert stored["AMT_INCOME_TOTAL"]["value"].startswith("€")  # as the client reads it, in the export's language
     assert "SK_ID_CURR" not in stored and "TARGET" not in stored
     model = body["automated_decision"]
     assert model["model_version"] == model_bundle.version
@@ -127,7 +128,7 @@ def _client_routes(app) -> list[tuple[str, str, Permission]]:
 
 def _body_for(path: str) -> dict:
     if path.endswith("/decision"):
-        return {"json": {"decision": "approve", "reason": "test"}}
+        return {"json": {"decision": "approve", "reason": "test", "revises": None}}
     if path.endswith("/contest"):
         return {"json": {"statement": "I disagree"}}
     if path.endswith("/review"):
@@ -143,7 +144,7 @@ def test_erasure_removes_features_and_cache_keeps_a_tombstone_and_every_client_e
     assert client.get(f"{API}/clients/{raw}/score", headers=advisor).status_code == 200
     assert client.get(f"{API}/clients/{raw}/explanation", headers=advisor).status_code == 200
     client.post(f"{API}/clients/{raw}/decision", headers=advisor,
-                json={"decision": "refuse", "reason": "Applicant withdrew the request"})
+                json={"decision": "refuse", "reason": "Applicant withdrew the request", "revises": None})
     client.get(f"{API}/clients/{other}/score", headers=advisor)
     cache = app.state.result_cache
     version = app.state.model.bundle.version

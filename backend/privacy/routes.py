@@ -73,10 +73,15 @@ def export_client(
     return export
 
 
-@router.delete("/privacy/clients/{client_id}", response_model=ErasureResult, responses=_CLIENT_ERRORS)
+@router.delete("/privacy/clients/{client_id}", response_model=ErasureResult,
+               responses={**_CLIENT_ERRORS, **RATE_LIMITED_RESPONSES})
 def erase_client_data(
     client_id: str,
-    ctx: ClientContext = Depends(client_guard(Permission.privacy_manage, AuditAction.privacy_erase, model="none")),
+    # Irreversible: a daily budget per user (OCTROI_RATE_LIMIT_ERASURE_PER_DAY), so a stolen
+    # compliance session cannot erase the portfolio; a miss (404) spends it too.
+    ctx: ClientContext = Depends(
+        client_guard(Permission.privacy_manage, AuditAction.privacy_erase, rate="erasure", model="none")
+    ),
 ) -> ErasureResult:
     """Art. 17: delete the features and cached results, keep a tombstone of the pseudonym,
     detach the client's decisions. Afterwards every client endpoint answers 404 for the id."""
@@ -106,10 +111,14 @@ def erase_client_data(
 
 
 @router.get("/privacy/clients/{client_id}/erasure", response_model=ErasureStatus,
-            responses={422: _CLIENT_ERRORS[422], 503: {"description": "Audit trail unavailable"}})
+            responses={422: _CLIENT_ERRORS[422], **RATE_LIMITED_RESPONSES})
 def erasure_status(
     client_id: str,
-    ctx: RequestContext = Depends(guard(Permission.privacy_manage, AuditAction.privacy_erasure_status)),
+    # Each answer says whether a bank id is (or was) an applicant: a daily budget per user
+    # (OCTROI_RATE_LIMIT_ERASURE_STATUS_PER_DAY), apart from the erasures'.
+    ctx: RequestContext = Depends(
+        guard(Permission.privacy_manage, AuditAction.privacy_erasure_status, rate="erasure_status")
+    ),
     ring: PseudonymKeyRing = Depends(get_keyring),
 ) -> ErasureStatus:
     """Compliance only: was this bank id erased, and when? Erased, current client or unknown.

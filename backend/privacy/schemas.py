@@ -17,9 +17,16 @@ REASON_MAX = 1000
 
 
 class StoredFeature(BaseModel):
+    """One stored value, as a person reads it in the export's language and as the file holds it."""
+
     feature: str = Field(description="Column name in the application file")
-    label: str
-    value: Any = None
+    label: str = Field(description="What the value says, in the export's language (the age for DAYS_BIRTH, "
+                                   "the days since for the other day counts)")
+    value: str = Field(description="The value as a person reads it, in the export's language: category levels "
+                                   "in words, yes/no, amounts, ages and times employed in completed years, other "
+                                   "day counts as positive days; 'non renseigné'/'not given' when the file has none")
+    raw_value: Any = Field(default=None, description="The value as the bank's file holds it (codes, negative "
+                                                     "day counts): the machine-readable copy (Art. 20)")
 
 
 class ExportSubject(BaseModel):
@@ -97,7 +104,8 @@ class ExportHumanDecision(BaseModel):
 class ExportAuditEvent(BaseModel):
     ts: datetime
     actor_role: str | None
-    action: str
+    action: str = Field(description="The audit trail's action code")
+    action_label: str = Field(description="What happened, in words, in the export's language")
     outcome: str
 
 

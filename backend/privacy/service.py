@@ -7,6 +7,7 @@ them for its response only, and an advisor decision keeps the model's *recommend
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -52,7 +53,10 @@ from backend.privacy.schemas import (
 from backend.registry.challenger import forget_subjects
 from backend.scoring import service as scoring
 from backend.users.models import User
-from ml.labels import label
+from ml.bundle import format_value
+from ml.features import DAYS_PER_YEAR, DISPLAY_NEGATED, display_value, value_unit
+from ml.labels import feature_label, label, level_label
+from ml.schema import COLUMN_BY_NAME, DAYS_EMPLOYED_SENTINEL
 from security.audit_chain import CheckpointSigner
 from security.pseudonym import Pseudonym
 
@@ -74,16 +78,122 @@ CONTROLLER_NOTE = {
 
 # ----------------------------------------------------------------------------- export
 
+# What each audit action means, for the person reading their export (fr, en). An action added
+# since is shown as its code (``action_label``); tests/test_privacy_requests_more.py asks for
+# words for every member of ``AuditAction``.
+ACTION_WORDS: dict[str, tuple[str, str]] = {
+    "auth.login": ("Connexion", "Sign-in"),
+    "auth.refresh": ("Prolongation de session", "Session renewed"),
+    "auth.logout": ("Déconnexion", "Sign-out"),
+    "auth.token": ("Jeton d'accès expiré présenté", "Expired access token presented"),
+    "auth.password_change": ("Changement de mot de passe", "Password changed"),
+    "access.denied": ("Accès refusé", "Access refused"),
+    "rate.limited": ("Demande refusée (trop de demandes)", "Request refused (too many requests)"),
+    "client.read": ("Consultation du dossier", "File viewed"),
+    "client.compare": ("Comparaison avec les autres dossiers", "Compared with other files"),
+    "client.similar": ("Recherche de dossiers comparables", "Similar files looked up"),
+    "client.reimport_erased": ("Nouvelle importation après un effacement", "Imported again after an erasure"),
+    "score.compute": ("Calcul du score", "Score computed"),
+    "score.simulate": ("Simulation d'un score", "Score simulated"),
+    "explanation.read": ("Consultation de l'explication du score", "Score explanation viewed"),
+    "report.generate": ("Rapport PDF produit", "PDF report produced"),
+    "decision.record": ("Décision du conseiller enregistrée", "Advisor's decision recorded"),
+    "decision.history": ("Consultation de l'historique des décisions", "Decision history viewed"),
+    "decision.contest": ("Contestation de la décision", "Decision contested"),
+    "decision.review": ("Réexamen de la contestation", "Contest reviewed"),
+    "decision.reproduce": ("Décision recalculée pour contrôle (conformité)", "Decision recomputed for a check (compliance)"),
+    "model.read": ("Consultation du modèle", "Model viewed"),
+    "model.challenger": ("Comparaison avec le modèle candidat", "Challenger model compared"),
+    "model.promote": ("Mise en service d'une version du modèle", "Model version promoted"),
+    "model.rollback": ("Retour à une version antérieure du modèle", "Model version rolled back"),
+    "model.shadow": ("Version du modèle mise à l'essai", "Model version put on trial"),
+    "model.shadow_clear": ("Fin de l'essai d'une version du modèle", "Model trial ended"),
+    "portfolio.read": ("Consultation du portefeuille", "Portfolio viewed"),
+    "monitoring.read": ("Consultation du suivi du modèle", "Model monitoring viewed"),
+    "monitoring.job": ("Calcul du suivi du modèle", "Model monitoring computed"),
+    "audit.read": ("Consultation du journal d'audit", "Audit trail viewed"),
+    "audit.verify": ("Vérification du journal d'audit", "Audit trail verified"),
+    "audit.export": ("Export du journal d'audit", "Audit trail exported"),
+    "audit.purge": ("Application des durées de conservation", "Retention periods applied"),
+    "privacy.export": ("Export des données (RGPD art. 15 et 20)", "Data export (GDPR Art. 15 and 20)"),
+    "privacy.erase": ("Effacement des données (RGPD art. 17)", "Data erasure (GDPR Art. 17)"),
+    "privacy.erasure_status": ("Vérification d'un effacement", "Erasure checked"),
+    "privacy.overrides": ("Rapport des dérogations", "Overrides report"),
+    "privacy.retention": ("Consultation des durées de conservation", "Retention periods viewed"),
+    "privacy.register": ("Consultation du registre des traitements", "Processing register viewed"),
+    "user.list": ("Consultation des comptes", "Accounts listed"),
+    "user.create": ("Création d'un compte", "Account created"),
+    "user.update": ("Modification d'un compte", "Account changed"),
+    "user.unlock": ("Déverrouillage d'un compte", "Account unlocked"),
+    "user.reset_password": ("Réinitialisation d'un mot de passe", "Password reset"),
+    "user.access_request": ("Demande d'accès", "Access requested"),
+    "user.access_request_list": ("Consultation des demandes d'accès", "Access requests listed"),
+    "user.access_approve": ("Demande d'accès approuvée", "Access request approved"),
+    "user.access_reject": ("Demande d'accès rejetée", "Access request rejected"),
+    "user.access_decide": ("Décision sur une demande d'accès", "Access request decided"),
+}
+_NOT_GIVEN = {"fr": "non renseigné", "en": "not given"}
+_YES_NO = {"fr": ("oui", "non"), "en": ("yes", "no")}
+_YES_NO_LEVELS = frozenset({"N", "Y", "No", "Yes"})
+
+
+def action_label(action: str, lang: str) -> str:
+    """An audit action in words in ``lang``; an action without words yet, as its code."""
+    words = ACTION_WORDS.get(action)
+    return (words[1] if lang == "en" else words[0]) if words else action
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def readable_stored(name: str, value: Any, lang: str) -> tuple[str, str]:
+    """(label, value) of one stored column as a person reads it in ``lang``, as the advisor's
+    page and the explanations show it: a level by its words, Y/N and 0/1 flags as yes/no, the
+    age and the time employed in completed years (``DAYS_BIRTH``/``DAYS_EMPLOYED`` are negative
+    day counts in the bank's file), the other day counts as the positive days since
+    (``ml.features.DISPLAY_NEGATED``), amounts in euros, other numbers as the answers write them."""
+    column = COLUMN_BY_NAME.get(name)
+    if name == "DAYS_BIRTH":
+        words = label("AGE_YEARS", lang)
+        shown = None if _missing(value) else format_value(-float(value) / DAYS_PER_YEAR, lang, "years")
+    elif name == "DAYS_EMPLOYED":
+        words = label("YEARS_EMPLOYED", lang)
+        if not _missing(value) and float(value) == DAYS_EMPLOYED_SENTINEL:
+            shown = label("DAYS_EMPLOYED_ANOMALY", lang)
+        else:
+            shown = None if _missing(value) else format_value(-float(value) / DAYS_PER_YEAR, lang, "years")
+    elif name in DISPLAY_NEGATED:
+        words = feature_label(name, lang)
+        shown = None if _missing(value) else format_value(display_value(name, float(value)), lang, value_unit(name))
+    else:
+        words = label(name, lang)
+        if _missing(value):
+            shown = None
+        elif column is not None and column.levels and set(column.levels) <= _YES_NO_LEVELS:
+            shown = _YES_NO[lang][0 if value in ("Y", "Yes") else 1]
+        elif isinstance(value, str):
+            shown = level_label(value, lang)
+        elif column is not None and column.kind == "flag":
+            shown = _YES_NO[lang][0 if value else 1]
+        else:
+            shown = format_value(float(value), lang, value_unit(name))
+    return words, _NOT_GIVEN[lang] if shown is None else shown
+
+
+def _stored_feature(name: str, value: Any, lang: str) -> StoredFeature:
+    words, shown = readable_stored(name, value, lang)
+    return StoredFeature(feature=name, label=words, value=shown, raw_value=None if _missing(value) else value)
+
 
 def build_export(
     db: Session, client: StoredClient, candidates: list[str], bundle: Any | None, lang: str,
     unavailable_reason: str | None = None,
 ) -> ClientExport:
     """Everything Octroi holds on one client, and how the decision about them is made."""
-    stored = [
-        StoredFeature(feature=name, label=label(name, lang), value=value)
-        for name, value in sorted(client.features.items())
-    ]
+    # As a person reads their file (the export is written to be handed to them), the raw value
+    # beside it for portability.
+    stored = [_stored_feature(name, value, lang) for name, value in sorted(client.features.items())]
     automated = _automated_decision(bundle, client.features, lang) if bundle is not None else None
     decisions = db.scalars(
         select(AdvisorDecision)
@@ -118,7 +228,8 @@ def build_export(
         decision_snapshots=lifecycle.snapshots,
         # Time, role and action only: the names of the bank's staff are not the client's data.
         audit_events=[
-            ExportAuditEvent(ts=e.ts, actor_role=e.role, action=e.action, outcome=e.outcome)
+            ExportAuditEvent(ts=e.ts, actor_role=e.role, action=e.action, action_label=action_label(e.action, lang),
+                             outcome=e.outcome)
             for e in events
         ],
     )

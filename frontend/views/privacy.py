@@ -2,24 +2,31 @@
 report for the compliance role; the Art. 30 register for every role.
 
 The API audits each of these calls and refuses them fail-closed; this module only decides
-when to call. An export is fetched once per look-up (and language), not on every rerun, so
-the audit trail counts the exports a compliance officer actually asked for.
+when to call. An export is fetched once per look-up, not on every rerun nor on a language
+switch (then on request only), so the audit trail counts the exports a compliance officer
+actually asked for and the hourly export budget is not spent by the page itself. The
+erasure and reproduction tabs work without the export (its budget spent, say).
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import time
 from typing import Any
 
 import pandas as pd
 import streamlit as st
+from pydantic import ValidationError
 
 from frontend import charts, contract, ui
 from frontend.api import ApiError, ErrorKind
 from frontend.views import decisions as decisions_view
 
 SUBJECT_KEY = "privacy_subject_id"
-EXPORT_KEY = "privacy_export"  # (client id, lang, export) of the last look-up
+EXPORT_KEY = "privacy_export"  # (client id, lang, export) on screen
+EXPORTS_KEY = "privacy_exports"  # (client id, {lang: export}): the look-up's exports, each language once
+EXPORT_FAILED_KEY = "privacy_export_failed"  # (client id, lang, ApiError, time.time()) of a refused export
 ERASED_KEY = "privacy_erased"  # (client id, erasure result)
 STATUS_KEY = "privacy_status"  # (client id, erasure status) when no current client holds the id
 OVERRIDES_DAYS = 30
@@ -49,7 +56,7 @@ def _lookup() -> tuple[str | None, bool]:
     with st.form("subject_lookup"):
         raw = st.text_input(ui.t("client.lookup"), help=ui.t("client.lookup_help"), key="subject_lookup_id")
         if st.form_submit_button(ui.t("subject.open"), type="primary"):
-            for key in (SUBJECT_KEY, EXPORT_KEY, ERASED_KEY, STATUS_KEY):
+            for key in (SUBJECT_KEY, EXPORT_KEY, EXPORTS_KEY, EXPORT_FAILED_KEY, ERASED_KEY, STATUS_KEY):
                 st.session_state.pop(key, None)
             ui.new_subject()
             client_id = ui.valid_client_id(raw)
@@ -88,27 +95,96 @@ def _erasure_status(client_id: str) -> None:
         _show_status(client_id, status)
 
 
-def _load_export(client_id: str) -> contract.ClientExport | None:
-    stored = st.session_state.get(EXPORT_KEY)
-    if stored and stored[0] == client_id and stored[1] == ui.lang():
-        return stored[2]
-    status = st.session_state.get(STATUS_KEY)
-    if status and status[0] == client_id:
-        _show_status(client_id, status[1])  # already known to hold no current client
-        return None
+def _exports(client_id: str) -> dict[str, contract.ClientExport]:
+    """The exports of this look-up, by language."""
+    held = st.session_state.get(EXPORTS_KEY)
+    return held[1] if held and held[0] == client_id else {}
+
+
+def _fetch_export(client_id: str, lang: str) -> bool:
+    """Ask the API for the export in ``lang`` (audited, spends the hourly export budget).
+    False when the id holds no current client (then its erasure status is on screen)."""
+    st.session_state.pop(EXPORT_FAILED_KEY, None)
     try:
         with st.spinner(ui.t("common.loading")):
-            export = ui.client().get(f"/privacy/clients/{client_id}/export", {"lang": ui.lang()})
+            answer = ui.client().get(f"/privacy/clients/{client_id}/export", {"lang": lang})
+        export = contract.ClientExport.model_validate(answer)
     except ApiError as error:
         if error.kind is ErrorKind.not_found:
             _erasure_status(client_id)
-            return None
-        ui.show_error(error)
-        return None
-    export = ui.parse(contract.ClientExport, export)
+            return False
+        if error.kind in (ErrorKind.session_expired, ErrorKind.password_change_required):
+            ui.show_error(error)  # back to the login or password page
+        # Kept for the export tab, with when it happened: the other tabs go on without it.
+        st.session_state[EXPORT_FAILED_KEY] = (client_id, lang, error, time.time())
+        return True
+    except ValidationError:
+        st.session_state[EXPORT_FAILED_KEY] = (client_id, lang, ApiError(ErrorKind.malformed), time.time())
+        return True
+    st.session_state[EXPORTS_KEY] = (client_id, {**_exports(client_id), lang: export})
+    return True
+
+
+def _load_export(client_id: str) -> tuple[bool, contract.ClientExport | None]:
+    """(does a current client hold the id, the export to show). The export is fetched once per
+    look-up in the page's language; after a language switch the one already fetched stays
+    (``_export_tab`` offers it in the new language on request), after a refusal it waits for
+    the officer's retry: no rerun exports, audits or spends the budget by itself."""
+    status = st.session_state.get(STATUS_KEY)
+    if status and status[0] == client_id:
+        _show_status(client_id, status[1])  # already known to hold no current client
+        return False, None
+    held = _exports(client_id)
+    failed = st.session_state.get(EXPORT_FAILED_KEY)
+    if not held and not (failed and failed[0] == client_id) and not _fetch_export(client_id, ui.lang()):
+        return False, None
+    held = _exports(client_id)
+    lang = ui.lang() if ui.lang() in held else next(iter(held), None)
+    if lang is None:
+        st.session_state.pop(EXPORT_KEY, None)
+        return True, None
+    st.session_state[EXPORT_KEY] = (client_id, lang, held[lang])
+    return True, held[lang]
+
+
+def _export_tab(client_id: str, export: contract.ClientExport | None) -> None:
+    failed = st.session_state.get(EXPORT_FAILED_KEY)
+    if failed and failed[0] == client_id:
+        error = copy.copy(failed[2])
+        if error.retry_after:  # the wait still left, not the one said when it was refused
+            error.retry_after = max(1, round(error.retry_after - (time.time() - failed[3])))
+        st.error(ui.error_message(error))
+        again = ui.t("subject.export_retry") if export is None else ui.t("subject.export_in_lang")
+        if st.button(again, key="subject_export_retry", icon=":material/refresh:"):
+            _fetch_export(client_id, ui.lang())
+            st.rerun()
+    elif export is not None and export.lang != ui.lang():
+        # A language switch is not a request: the export on screen stays until asked for.
+        st.caption(ui.t("subject.export_other_lang", language=ui.t(f"subject.lang.{export.lang}")))
+        if st.button(ui.t("subject.export_in_lang"), key="subject_export_lang", icon=":material/translate:"):
+            _fetch_export(client_id, ui.lang())
+            st.rerun()
     if export is not None:
-        st.session_state[EXPORT_KEY] = (client_id, ui.lang(), export)
-    return export
+        render_export(export)
+
+
+def _reproduce_tab(export: contract.ClientExport | None) -> None:
+    """Compliance recomputes a past decision: picked from the export's decisions, or, without
+    the export, by its number."""
+    if export is not None:
+        if not any(d.id for d in export.human_decisions):
+            st.caption(ui.t("subject.human_none"))
+            return
+        decisions_view.render_reproduce(export)
+        return
+    st.caption(ui.t("subject.reproduce_by_id"))
+    typed = st.number_input(ui.t("lifecycle.decision_id"), min_value=1, step=1, value=None, format="%d",
+                            key=ui.about_subject("reproduce_decision_id"))
+    if typed is None:
+        return
+    # The reproduction reads only the decisions' numbers: one, the typed one.
+    one = contract.ClientExport.model_construct(human_decisions=[contract.ExportHumanDecision.model_construct(id=int(typed))])
+    decisions_view.render_reproduce(one)
 
 
 def render_export(export: contract.ClientExport) -> None:
@@ -134,19 +210,21 @@ def render_export(export: contract.ClientExport) -> None:
 
     stored = list(export.stored_data)
     with st.expander(f"{ui.t('subject.stored')} — {ui.t('subject.stored_count', count=len(stored))}", expanded=False):
+        # As the client reads them (the API words them in the export's language), the bank's
+        # own code beside for the officer.
         st.dataframe(
             _text_frame(
                 {
                     ui.t("field.label"): [f.label for f in stored],
-                    ui.t("field.feature"): [f.feature for f in stored],
                     ui.t("common.value"): [f.value for f in stored],
+                    ui.t("field.feature"): [f.feature for f in stored],
+                    ui.t("subject.raw_value"): [f.raw_value for f in stored],
                 }
             ),
             hide_index=True,
         )
     _automated(export)
     _human_decisions(export)
-    decisions_view.render_reproduce(export)
     _audit_events(export)
 
 
@@ -218,7 +296,7 @@ def _audit_events(export: contract.ClientExport) -> None:
             {
                 ui.t("field.when"): [_ts(r.ts) for r in rows],
                 ui.t("field.role"): [ui.role(r.actor_role) for r in rows],
-                ui.t("field.action"): [r.action for r in rows],
+                ui.t("field.action"): [r.action_label or r.action for r in rows],
                 ui.t("field.outcome"): [ui.t_or(f"outcome.{r.outcome}", r.outcome) for r in rows],
             }
         ),
@@ -268,7 +346,8 @@ def render_erasure(client_id: str) -> None:
     result = ui.parse(contract.ErasureResult, result)
     if result is None:
         return
-    st.session_state.pop(EXPORT_KEY, None)
+    for key in (EXPORT_KEY, EXPORTS_KEY, EXPORT_FAILED_KEY):
+        st.session_state.pop(key, None)
     st.session_state[ERASED_KEY] = (client_id, result)
     st.rerun()
 
@@ -314,13 +393,16 @@ def _subject_request() -> None:
     if erased and erased[0] == client_id:
         _show_erasure(erased[1])
         return
-    export = _load_export(client_id)
-    if export is None:
+    current, export = _load_export(client_id)
+    if not current:
         return
-    tabs = st.tabs([ui.t("subject.tab.export"), ui.t("subject.tab.erase")])
+    # The erasure and the reproduction do not need the export: they stay when it is refused.
+    tabs = st.tabs([ui.t("subject.tab.export"), ui.t("subject.tab.reproduce"), ui.t("subject.tab.erase")])
     with tabs[0]:
-        render_export(export)
+        _export_tab(client_id, export)
     with tabs[1]:
+        _reproduce_tab(export)
+    with tabs[2]:
         render_erasure(client_id)
 
 
