@@ -47,7 +47,7 @@ TABLE_CATEGORIES: dict[str, tuple[str, bool]] = {
     "audit_anchors": ("Signed anchors of retention purges (no personal data)", False),
     "service_meta": ("Installation facts (no personal data)", False),
     "login_throttles": ("Failed-login counters for names that are not accounts (SHA-256 of the name)", True),
-    "rate_limit_counters": ("Request counters per staff user and short time window (rate limits)", True),
+    "rate_limit_counters": ("Request counters per staff user and time window, a minute to a day (rate limits)", True),
     "outcomes": ("Realised loan outcomes (default or not, date known) by client pseudonym; erased with the client", True),
     "monitoring_aggregates": ("Batch-job aggregates (portfolio, drift, backtesting) over groups of 10 or more; "
                               "no client, no individual score; for each published result a 64-bit digest of "
@@ -84,7 +84,7 @@ TABLE_CATEGORIES_FR: dict[str, str] = {
     "audit_anchors": "Ancres signées des purges de conservation (aucune donnée personnelle)",
     "service_meta": "Informations d'installation (aucune donnée personnelle)",
     "login_throttles": "Compteurs d'échecs de connexion pour des noms qui ne sont pas des comptes (SHA-256 du nom)",
-    "rate_limit_counters": "Compteurs de requêtes par membre du personnel et courte fenêtre de temps (limites de débit)",
+    "rate_limit_counters": "Compteurs de requêtes par membre du personnel et fenêtre de temps, d'une minute à un jour (limites de débit)",
     "outcomes": "Issues réelles des prêts (défaut ou non, date connue) par pseudonyme ; effacées avec le client",
     "monitoring_aggregates": "Agrégats des traitements par lots (portefeuille, dérive, backtesting) sur des groupes "
                              "de 10 personnes ou plus ; aucun client, aucun score individuel ; pour chaque résultat "
