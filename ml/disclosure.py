@@ -18,6 +18,15 @@ served. Populations are compared through a digest of each row's content (``row_d
 pseudonym or id is kept, a key rotation changes nothing, and confirming that a given person was
 counted takes that person's whole row.
 
+Counting changed people in the whole population is not enough either: an import of 10
+applicants, one of them the only newcomer aged 65 or more, moved the *65+* row by that one
+person, and its count, approvals and summed probability gave that applicant's decision and
+probability. So each row's cells (its segment in every published table, its cohort) are kept
+beside its digest, and a job counts who moved in each cell since each published result
+(``cell_moves``): a cell that moved by 1 to 9 people is pooled like a small one, and the pool
+grows until it too moved by 0 or at least ``MIN_CELL`` (``pooled_cells(..., moves=...)``).
+The result is still published; only the rows a subtraction would open are pooled.
+
 Pure arithmetic on counts: ``backend.portfolio`` (segments), ``ml.monitoring`` (backtest
 rows) and ``backend.jobs`` (publication) use it.
 """
@@ -34,24 +43,84 @@ MIN_CELL = 10
 POOLED = "pooled"
 
 
-def pooled_cells(counts: Sequence[int], min_cell: int = MIN_CELL) -> tuple[list[int], list[int]]:
+# (gone, new): people a cell lost and gained since one published result.
+Move = tuple[int, int]
+
+
+def pooled_cells(
+    counts: Sequence[int], min_cell: int = MIN_CELL, moves: Sequence[Sequence[Move]] | None = None
+) -> tuple[list[int], list[int]]:
     """The indices of the cells to show and of the cells to pool (a cell of 0 people is neither).
 
     Every cell holding 1 to ``min_cell - 1`` people is pooled; if the pool then holds fewer than
     ``min_cell`` people, the smallest shown cells (first in order on a tie) join it until it
     holds ``min_cell`` or more, or nothing is left to show. The pool is therefore empty or holds
     at least ``min_cell`` people, unless the whole table does not.
-    """
-    shown = [i for i, count in enumerate(counts) if count >= min_cell]
-    pooled = [i for i, count in enumerate(counts) if 0 < count < min_cell]
-    size = sum(counts[i] for i in pooled)
-    by_size = sorted(shown, key=lambda i: (counts[i], i))
-    while pooled and size < min_cell and by_size:
-        smallest = by_size.pop(0)
-        pooled.append(smallest)
-        size += counts[smallest]
-    pooled_set = set(pooled)
-    return [i for i in shown if i not in pooled_set], sorted(pooled)
+
+    With ``moves`` (for each cell, its ``(gone, new)`` since each published result, in the same
+    order for every cell), a cell that moved by 1 to ``min_cell - 1`` people since any of them
+    is pooled too, whatever its size: the published result and this one would give those
+    people's figures by subtraction. The pool is everything not shown (the total minus the rows
+    shown), empty cells included, so it must have moved by 0 or at least ``min_cell`` as well:
+    the smallest shown cell that moved since a result the pool fails joins it (the smallest
+    shown cell when none did) until it has. Showing nothing is always safe when the whole
+    population moved by 0 or at least ``min_cell`` (the publication gate)."""
+    n = len(counts)
+    earlier = len(moves[0]) if moves and n else 0
+    if moves is not None and len(moves) != n:
+        raise ValueError("one list of moves per cell")
+
+    def changes(cells: Iterable[int]) -> list[int]:
+        cells = list(cells)
+        return [max(sum(moves[i][k][0] for i in cells), sum(moves[i][k][1] for i in cells))  # type: ignore[index]
+                for k in range(earlier)]
+
+    def fine(changed: list[int]) -> bool:
+        return all(c == 0 or c >= min_cell for c in changed)
+
+    shown = [i for i in range(n) if counts[i] >= min_cell and fine(changes([i]))]
+    while shown:
+        rest = [i for i in range(n) if i not in shown]
+        size = sum(counts[i] for i in rest)
+        changed = changes(rest)
+        if (size == 0 or size >= min_cell) and fine(changed):
+            break
+        candidates = shown
+        if size == 0 or size >= min_cell:  # the pool's change is what fails: a cell that moved helps
+            failing = [k for k, c in enumerate(changed) if 0 < c < min_cell]
+            candidates = [i for i in shown if any(max(moves[i][k]) > 0 for k in failing)] or shown  # type: ignore[index]
+        shown.remove(min(candidates, key=lambda i: (counts[i], i)))
+    return shown, [i for i in range(n) if i not in shown and counts[i] > 0]
+
+
+def cell_moves(before: np.ndarray, before_cells: np.ndarray, after: np.ndarray, after_cells: np.ndarray
+               ) -> dict[str, dict[int, Move]]:
+    """Who moved in each cell of each table between two populations: ``{table: {cell: (gone,
+    new)}}`` for the cells that moved. Populations are row digests (as ``changed_people``)
+    with each row's cells beside it (a structured array, one field per table, in the digests'
+    order); a person whose row changed counts as gone from their old cells and new in their new
+    ones. Fields only one side has are left out."""
+    def surplus(keys: np.ndarray, counts: np.ndarray, other_keys: np.ndarray, other_counts: np.ndarray) -> np.ndarray:
+        if not other_keys.size:
+            return counts
+        at = np.minimum(np.searchsorted(other_keys, keys), other_keys.size - 1)
+        there = np.where(other_keys[at] == keys, other_counts[at], 0)
+        return np.clip(counts - there, 0, None)
+
+    keys_b, first_b, counts_b = np.unique(np.asarray(before, dtype=np.uint64), return_index=True, return_counts=True)
+    keys_a, first_a, counts_a = np.unique(np.asarray(after, dtype=np.uint64), return_index=True, return_counts=True)
+    gone = surplus(keys_b, counts_b, keys_a, counts_a)
+    new = surplus(keys_a, counts_a, keys_b, counts_b)
+    tables = [name for name in (after_cells.dtype.names or ()) if name in (before_cells.dtype.names or ())]
+    out: dict[str, dict[int, Move]] = {}
+    for name in tables:
+        cells: dict[int, list[int]] = {}
+        for side, (rows, weights) in enumerate(((before_cells[name][first_b], gone), (after_cells[name][first_a], new))):
+            codes, where = np.unique(rows[weights > 0], return_inverse=True)
+            for code, people in zip(codes.tolist(), np.bincount(where, weights=weights[weights > 0]).tolist(), strict=True):
+                cells.setdefault(int(code), [0, 0])[side] += int(people)
+        out[name] = {code: (pair[0], pair[1]) for code, pair in cells.items()}
+    return out
 
 
 def row_digests(rows: Iterable[str]) -> np.ndarray:

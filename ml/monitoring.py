@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ml.disclosure import MIN_CELL, pooled_cells
+from ml.disclosure import MIN_CELL, Move, pooled_cells
 from ml.grades import GRADE_NAMES, grade
 from ml.schema import COLUMN_BY_NAME
 
@@ -484,13 +484,22 @@ def _round(obj: Any) -> Any:
     return obj
 
 
-def _protected(labels: Sequence[Any], values: np.ndarray) -> list[tuple[Any, np.ndarray]]:
+def _protected(labels: Sequence[Any], values: np.ndarray, moves: Mapping[str, Sequence[Move]] | None = None
+               ) -> list[tuple[Any, np.ndarray]]:
     """Each label with the mask of its people; a cell ``ml.disclosure`` pools (under
     ``MIN_CELL``, or the smallest others its pool needs) gets an empty mask, which ``_rates``
     suppresses: the overall count and defaults minus the cells shown never give fewer than
-    ``MIN_CELL`` people's outcomes."""
+    ``MIN_CELL`` people's outcomes. With ``moves`` (label: its (gone, new) since each published
+    result), a cell that moved by 1 to 9 people is pooled too, and the pool until it moved by 0
+    or at least ``MIN_CELL``; a label that emptied counts in the pool, without a row."""
     masks = [values == label for label in labels]
-    _, pooled = pooled_cells([int(mask.sum()) for mask in masks])
+    counts = [int(mask.sum()) for mask in masks]
+    emptied = sorted(set(moves or {}) - {str(label) for label in labels})
+    by_cell = None
+    if moves:
+        earlier = len(next(iter(moves.values())))
+        by_cell = [list(moves.get(str(label), [(0, 0)] * earlier)) for label in [*labels, *emptied]]
+    _, pooled = pooled_cells([*counts, *[0] * len(emptied)], MIN_CELL, by_cell)
     empty = np.zeros(len(values), dtype=bool)
     return [(label, empty if i in pooled else mask) for i, (label, mask) in enumerate(zip(labels, masks, strict=True))]
 
@@ -500,9 +509,13 @@ def backtest(
     p: np.ndarray,
     cohorts: Sequence[str] | np.ndarray,
     segments: Mapping[str, Sequence[str] | np.ndarray] | None = None,
+    moves: Mapping[str, Mapping[str, Sequence[Move]]] | None = None,
 ) -> dict[str, Any]:
     """Discrimination and calibration of ``p`` against outcomes ``y``, overall, per grade of
-    the PD master scale (``ml.grades``), per cohort and per segment; cells under ``MIN_CELL`` people hold only their size."""
+    the PD master scale (``ml.grades``), per cohort and per segment; cells under ``MIN_CELL`` people hold only their size.
+    ``moves`` (per table, "cohort" or a segmentation: each label's (gone, new) since each
+    published result) pools the cohorts and segments that moved by 1 to 9 people."""
+    moves = moves or {}
     y = np.asarray(y, dtype=np.int64)
     p = np.asarray(p, dtype=np.float64)
     cohorts = np.asarray(cohorts, dtype=object)
@@ -520,7 +533,7 @@ def backtest(
             row["underestimated"] = row["p_value"] < (1 - CONFIDENCE) / 2
         grades.append(row)
     cohort_rows = []
-    for cohort, mask in _protected(sorted(set(cohorts.tolist())), cohorts):
+    for cohort, mask in _protected(sorted(set(cohorts.tolist())), cohorts, moves.get("cohort")):
         row = {"cohort": cohort, **_rates(y[mask], p[mask])}
         if not row["suppressed"]:
             row["auc"] = auc_delong(y[mask], p[mask])
@@ -530,7 +543,7 @@ def backtest(
     for name, labels in (segments or {}).items():
         labels = np.asarray(labels, dtype=object)
         rows = []
-        for label, mask in _protected(sorted(set(labels.tolist())), labels):
+        for label, mask in _protected(sorted(set(labels.tolist())), labels, moves.get(name)):
             row = {"segment": str(label), **_rates(y[mask], p[mask])}
             if not row["suppressed"]:
                 row["auc"] = auc_delong(y[mask], p[mask])

@@ -28,7 +28,7 @@ from backend.jobs import tasks
 from backend.jobs.cluster import dask_client
 from backend.monitoring import service as stored
 from backend.monitoring.models import Outcome
-from backend.portfolio.service import add_partials, finish_aggregates
+from backend.portfolio.service import Moves, add_partials, finish_aggregates
 from backend.settings import Settings
 from ml import monitoring
 
@@ -136,11 +136,13 @@ def run_job(
         count = partitions or max(1, min(MAX_PARTITIONS, -(-rows // ROWS_PER_PARTITION)))
         bounds = tasks.partition_bounds(count)
         url = _worker_url(settings)
-        payload, members = _on_cluster(lambda: _compute(kind, client, bundle, bounds, url, previous))
-        rows = stored.population_size(payload)
-        seconds = time.perf_counter() - started
+        build, members, cells = _on_cluster(lambda: _compute(kind, client, bundle, bounds, url, previous))
         with session_scope(factory) as db:
-            publication = stored.publication(db, kind, members)
+            publication = stored.publication(db, kind, members, cells)
+            # Built once publication is decided: a segment that moved by 1 to 9 people is pooled.
+            payload = build(publication.moves)
+            rows = stored.population_size(payload)
+            seconds = time.perf_counter() - started
             row = stored.store(db, kind, bundle.version, revision, payload, seconds, publication)
             record_event(db, None, None, action="monitoring.job", actor="octroi jobs run",
                          model_version=bundle.version,
@@ -155,37 +157,49 @@ def run_job(
                      publication.published, publication.changed_people)
 
 
+Build = Callable[[Moves | None], dict[str, Any]]
+
+
 def _compute(kind: str, client: DaskClient, bundle: ModelBundle, bounds: list[tuple[str, str | None]],
-             url: str | None, previous: dict[str, Any] | None) -> tuple[dict[str, Any], np.ndarray]:
+             url: str | None, previous: dict[str, Any] | None) -> tuple[Build, np.ndarray, np.ndarray | None]:
     """Ship the model (and the drift reference) to the workers, map one task per partition and
-    reduce the results into the job's payload; with the digests of the rows it was computed on."""
+    reduce the results; return what builds the job's payload from the segments that moved since
+    the published results (``stored.publication``), with the digests and cells of the rows it
+    was computed on."""
     model = client.scatter(tasks.shipped_model(bundle), broadcast=True, hash=False)
     lows, highs = [b[0] for b in bounds], [b[1] for b in bounds]
     urls = [url] * len(bounds)
     if kind == "portfolio":
         futures = client.map(tasks.portfolio_task, urls, lows, highs, model=model,
                              threshold=float(bundle.threshold), pure=False)
-        parts, members = _split(client.gather(futures))
+        parts, members, cells = _split(client.gather(futures))
         total = add_partials(parts, float(bundle.threshold))
-        return finish_aggregates(total, float(bundle.threshold), bundle.version), members
+        return (lambda moves: finish_aggregates(total, float(bundle.threshold), bundle.version, moves),
+                members, cells)
     if kind == "drift":
         reference = client.scatter(bundle.monitoring_reference, broadcast=True, hash=False)
         futures = client.map(tasks.drift_task, urls, lows, highs, model=model, reference=reference, pure=False)
-        parts, members = _split(client.gather(futures))
+        parts, members, cells = _split(client.gather(futures))
         counts = monitoring.add_counts(parts)
         if counts["rows"] == 0:
             raise JobFailed("no client imported: nothing to compare with the training reference")
-        return monitoring.drift_report(bundle.monitoring_reference, counts, previous), members
+        report = monitoring.drift_report(bundle.monitoring_reference, counts, previous)
+        return (lambda moves: report), members, cells
     futures = client.map(tasks.backtest_task, urls, lows, highs, model=model, pure=False)
-    parts, members = _split(client.gather(futures))
-    return _backtest(parts), members
+    parts, members, cells = _split(client.gather(futures))
+    return (lambda moves: _backtest(parts, moves)), members, cells
 
 
-def _split(results: list[tasks.Digested]) -> tuple[list[dict[str, Any]], np.ndarray]:
-    """The partitions' results, and all their rows' digests in one array."""
+def _split(results: list[tasks.Digested]) -> tuple[list[dict[str, Any]], np.ndarray, np.ndarray | None]:
+    """The partitions' results, all their rows' digests in one array, and their cells (None
+    when a task gives none)."""
     parts = [part for part, _ in results]
-    digests = [digest for _, digest in results]
-    return parts, np.concatenate(digests) if digests else np.zeros(0, dtype=np.uint64)
+    digests = [members[0] for _, members in results]
+    cells = [members[1] for _, members in results]
+    all_digests = np.concatenate(digests) if digests else np.zeros(0, dtype=np.uint64)
+    if not cells or any(c is None for c in cells):
+        return parts, all_digests, None
+    return parts, all_digests, np.concatenate(cells)
 
 
 def _on_cluster(compute: Callable[[], T]) -> T:
@@ -208,7 +222,7 @@ def _on_cluster(compute: Callable[[], T]) -> T:
             logger.warning("job inputs lost on the cluster (%s); scattering them again", exc)
 
 
-def _backtest(parts: list[dict[str, Any]]) -> dict[str, Any]:
+def _backtest(parts: list[dict[str, Any]], moves: Moves | None = None) -> dict[str, Any]:
     parts = [part for part in parts if len(part["probability"])]
     if not parts:
         return monitoring.backtest(np.zeros(0), np.zeros(0), [])
@@ -216,7 +230,7 @@ def _backtest(parts: list[dict[str, Any]]) -> dict[str, Any]:
     y = np.concatenate([part["target"] for part in parts])
     cohorts = np.concatenate([part["cohort"] for part in parts])
     segments = {name: np.concatenate([part["segments"][name] for part in parts]) for name in parts[0]["segments"]}
-    return monitoring.backtest(y, p, cohorts, segments)
+    return monitoring.backtest(y, p, cohorts, segments, moves=moves)
 
 
 def run_jobs(kinds: list[str], settings: Settings, **options: Any) -> list[JobResult | JobFailed]:

@@ -7,7 +7,9 @@ the shipped model and returns only additive sums (portfolio, drift) or, for back
 the (probability, outcome, cohort, segment) arrays the driver needs for the AUC and its
 confidence interval; those live in memory for the length of the job and are never stored.
 Each also returns a digest of each of its rows' content (no pseudonym): the job publishes its
-result only if no published one was computed on a population 1 to 9 people apart.
+result only if no published one was computed on a population 1 to 9 people apart; portfolio and
+backtest tasks return each row's cells too (its segments, its cohort), so the job can pool a
+segment that moved by 1 to 9 people.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from sqlalchemy.pool import NullPool
 from backend.clients.models import Client
 from backend.clients.service import population_from_json_lines
 from backend.monitoring.models import Outcome
-from backend.portfolio.service import partial_aggregates, segment_values
+from backend.portfolio.service import cell_codes, partial_aggregates, segment_values
 from ml import monitoring
 from ml.disclosure import row_digests
 from ml.features import build_matrix
@@ -114,18 +116,23 @@ def _score(model: dict[str, Any], frame: pd.DataFrame) -> np.ndarray:
     return np.asarray(_booster(model).predict(x, num_threads=1), dtype=np.float64)
 
 
-# Each task returns its partition's result and its rows' digests (uint64).
-Digested = tuple[dict[str, Any], np.ndarray]
+# Each task returns its partition's result with its rows' digests (uint64) and, for the tables
+# published by segment, each row's cells (``cell_codes``; None for drift).
+Digested = tuple[dict[str, Any], tuple[np.ndarray, np.ndarray | None]]
+
+
+def _members(extra: pd.DataFrame, cells: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+    return extra["digest"].to_numpy(dtype=np.uint64), cells
 
 
 def portfolio_task(url: str | None, low: str, high: str | None, model: dict[str, str], threshold: float) -> Digested:
     frame, extra = read_partition(url, low, high)
-    return partial_aggregates(frame, _score(model, frame), threshold), extra["digest"].to_numpy(dtype=np.uint64)
+    return partial_aggregates(frame, _score(model, frame), threshold), _members(extra, cell_codes(frame))
 
 
 def drift_task(url: str | None, low: str, high: str | None, model: dict[str, str], reference: dict[str, Any]) -> Digested:
     frame, extra = read_partition(url, low, high)
-    return monitoring.count_partition(reference, frame, _score(model, frame)), extra["digest"].to_numpy(dtype=np.uint64)
+    return monitoring.count_partition(reference, frame, _score(model, frame)), _members(extra, None)
 
 
 def backtest_task(url: str | None, low: str, high: str | None, model: dict[str, str]) -> Digested:
@@ -135,7 +142,7 @@ def backtest_task(url: str | None, low: str, high: str | None, model: dict[str, 
         "target": extra["target"].to_numpy(),
         "cohort": extra["cohort"].to_numpy(dtype=object),
         "segments": segment_values(frame) if len(frame) else {},
-    }, extra["digest"].to_numpy(dtype=np.uint64)
+    }, _members(extra, cell_codes(frame, extra["cohort"].tolist()))
 
 
 def matrix_portfolio_task(matrix: np.ndarray, credit: np.ndarray, model: dict[str, str], threshold: float) -> dict[str, Any]:

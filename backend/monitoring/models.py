@@ -42,7 +42,8 @@ class MonitoringAggregate(Base):
 
     Served only when ``published``: a result whose population differs from a published one by
     1 to 9 people is held (``ml.disclosure.publishable``); ``members`` holds the digests of its
-    population's rows to compare the next results with (never loaded with the row)."""
+    population's rows to compare the next results with (never loaded with the row), and
+    ``member_cells`` each row's cells, to count who moved in each segment and cohort."""
 
     __tablename__ = "monitoring_aggregates"
     __table_args__ = (
@@ -59,3 +60,6 @@ class MonitoringAggregate(Base):
     published: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     changed_people: Mapped[int | None] = mapped_column(Integer, nullable=True)
     members: Mapped[bytes | None] = deferred(mapped_column(LargeBinary, nullable=True))
+    # Each member's cells (its segment in every segmentation, its cohort): a structured array
+    # saved as .npy (``backend.monitoring.service``), in the members' order.
+    member_cells: Mapped[bytes | None] = deferred(mapped_column(LargeBinary, nullable=True))

@@ -8,12 +8,15 @@ Only published results are served. A result whose population differs from a publ
 (of its kind, any model version) by 1 to 9 people is stored held: a subtraction between the
 two would give those people's figures (``ml.disclosure``). The published one stays served and
 its freshness says how many people wait (``pending_changes``); the next run that finds 10 or
-more changed publishes.
+more changed publishes. A published result's segments and cohorts are pooled where they moved
+by 1 to 9 people since any published one (``Publication.moves``, kept per cell beside the row
+digests in ``member_cells``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,7 +29,8 @@ from sqlalchemy.orm import Session, defer, undefer
 from backend.clients.service import clients_revision
 from backend.models import ServiceMeta
 from backend.monitoring.models import MonitoringAggregate
-from ml.disclosure import MIN_CELL, changed_people, publishable
+from backend.portfolio.service import Moves, cell_label
+from ml.disclosure import MIN_CELL, cell_moves, changed_people, publishable
 
 KINDS = ("portfolio", "drift", "backtest")
 # Two jobs deciding publication at once could each find the other's population 1 person away
@@ -72,22 +76,46 @@ class Publication:
     published: bool
     changed_people: int | None  # held: the change that holds it (1-9); else since the latest published
     members: np.ndarray  # the sorted row digests of the population it was computed on
+    cells: np.ndarray | None = None  # each member's cells (``cell_codes``), in the same order
+    # Each table's labels that moved since a published result (one (gone, new) per result that
+    # kept its cells): the result's builder pools them (``ml.disclosure.pooled_cells``).
+    moves: Moves | None = None
 
 
-def publication(db: Session, kind: str, digests: np.ndarray) -> Publication:
+def _cells_bytes(cells: np.ndarray) -> bytes:
+    """A structured array as .npy bytes (its field names in the header; no pickle)."""
+    buffer = io.BytesIO()
+    np.save(buffer, cells, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def _cells_of(blob: bytes | None) -> np.ndarray | None:
+    return None if blob is None else np.load(io.BytesIO(blob), allow_pickle=False)
+
+
+def publication(db: Session, kind: str, digests: np.ndarray, cells: np.ndarray | None = None) -> Publication:
     """May a result computed on the population of ``digests`` be published?
 
     Compared with every published result of the kind, whatever its model version (the counts
     in a table do not depend on the model): each must be 0 or at least ``MIN_CELL`` people
     away; so must the empty population (a result over 5 people gives their figures, even after
     ten erasures from 15). A result stored before digests were kept is compared by its size. Call it
-    in the transaction that stores the result: it holds the publication lock until commit."""
+    in the transaction that stores the result: it holds the publication lock until commit.
+
+    With ``cells`` (each row's cells, in the digests' order), ``moves`` says for every table which
+    labels moved since each published result that kept its cells (one stored before them is
+    compared by its population only)."""
     if db.get_bind().dialect.name == "postgresql":
         db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PUBLICATION_LOCK_KEY})
-    members = np.sort(np.asarray(digests, dtype=np.uint64))
+    digests = np.asarray(digests, dtype=np.uint64)
+    order = np.argsort(digests, kind="stable")
+    members = digests[order]
+    cells = None if cells is None else cells[order]
     earlier_rows = list(db.scalars(
         # Digests loaded, payloads not (read only for a result stored before digests were kept).
-        select(MonitoringAggregate).options(undefer(MonitoringAggregate.members), defer(MonitoringAggregate.payload))
+        select(MonitoringAggregate)
+        .options(undefer(MonitoringAggregate.members), undefer(MonitoringAggregate.member_cells),
+                 defer(MonitoringAggregate.payload))
         .where(MonitoringAggregate.kind == kind, MonitoringAggregate.published.is_(True))
         .order_by(MonitoringAggregate.computed_at.desc(), MonitoringAggregate.id.desc())
     ))
@@ -98,8 +126,26 @@ def publication(db: Session, kind: str, digests: np.ndarray) -> Publication:
     ]
     # The empty population too: a result over 1 to 9 people is those people's figures.
     if publishable([*changes, int(members.size)], MIN_CELL):
-        return Publication(True, changes[0] if changes else None, members)
-    return Publication(False, max(c for c in [*changes, int(members.size)] if 0 < c < MIN_CELL), members)
+        return Publication(True, changes[0] if changes else None, members, cells, _moves(earlier_rows, members, cells))
+    return Publication(False, max(c for c in [*changes, int(members.size)] if 0 < c < MIN_CELL), members, cells)
+
+
+def _moves(earlier_rows: list[MonitoringAggregate], members: np.ndarray, cells: np.ndarray | None) -> Moves | None:
+    """For every table, the labels that moved since each earlier result that kept its cells."""
+    if cells is None:
+        return None
+    per_result = []
+    for row in earlier_rows:
+        before = _cells_of(row.member_cells)
+        if before is not None and row.members is not None:
+            per_result.append(cell_moves(np.frombuffer(row.members, dtype=np.uint64), before, members, cells))
+    moves: Moves = {}
+    for k, result in enumerate(per_result):
+        for table, cells_moved in result.items():
+            into = moves.setdefault(table, {})
+            for code, move in cells_moved.items():
+                into.setdefault(cell_label(table, code), [(0, 0)] * len(per_result))[k] = move
+    return moves
 
 
 def store(
@@ -114,6 +160,8 @@ def store(
         published=published, changed_people=publication.changed_people if publication else None,
         # A held result is never compared with: its digests are not kept.
         members=publication.members.tobytes() if publication is not None and published else None,
+        member_cells=_cells_bytes(publication.cells)
+        if publication is not None and published and publication.cells is not None else None,
     )
     db.add(row)
     db.flush()

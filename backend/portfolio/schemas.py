@@ -98,7 +98,11 @@ class Segments(BaseModel):
     segments: list[Segment]
     suppressed: int = Field(description='Segments not shown on their own but in the "pooled" row: those under 10 '
                                         "applicants, and the smallest others the pool needed to reach 10 (else the "
-                                        "total minus the rows shown would give the figures of fewer people)")
+                                        "total minus the rows shown would give the figures of fewer people), and "
+                                        "those pooled because they moved (see moved)")
+    moved: int = Field(0, description="Of the suppressed segments, those pooled although they hold 10 or more: since "
+                                      "a published result, they (or the pool without them) gained or lost 1 to 9 "
+                                      "applicants, whose figures the two results would give by subtraction")
     rates_withheld: int = Field(0, description="Rows whose approval rate is withheld (null): those with 1 to 9 "
                                                 "approved or refused applicants, the smallest others needed so that "
                                                 "the withheld rows hold 0 or at least 10 of each, or every row when "

@@ -15,13 +15,13 @@ applied in ``with_lgd``, where the served answer is built, so stored results are
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ml.disclosure import MIN_CELL, POOLED, pooled_cells
+from ml.disclosure import MIN_CELL, POOLED, Move, pooled_cells
 from ml.grades import GRADE_NAMES, grade, grade_label, grade_range
 from ml.schema import LEVELS
 
@@ -67,6 +67,33 @@ def segment_values(population: pd.DataFrame) -> dict[str, np.ndarray]:
 def _codes(name: str, values: np.ndarray) -> np.ndarray:
     index = {label: i for i, label in enumerate(segment_labels(name))}
     return np.fromiter((index[v] for v in values), dtype=np.int64, count=len(values))
+
+
+COHORT = "cohort"
+
+
+def cell_codes(population: pd.DataFrame, cohorts: Sequence[str] | None = None) -> np.ndarray:
+    """Each row's cell in every table a job publishes by segment, stored beside its row digest
+    so the next job can count who moved in each cell (``ml.disclosure.cell_moves``): a
+    structured array with one uint16 field per segmentation (the index of its label in
+    ``segment_labels``) and, given ``cohorts`` (YYYY-MM), the cohort as months since year 0.
+    No pseudonym, no id."""
+    fields = [*SEGMENTS, *([COHORT] if cohorts is not None else [])]
+    out = np.zeros(len(population), dtype=[(name, np.uint16) for name in fields])
+    if len(population):
+        for name, values in segment_values(population).items():
+            out[name] = _codes(name, values)
+    if cohorts is not None:
+        out[COHORT] = [int(c[:4]) * 12 + int(c[5:7]) - 1 for c in cohorts]
+    return out
+
+
+def cell_label(table: str, code: int) -> str:
+    """The label a ``cell_codes`` code stands for in its table."""
+    if table == COHORT:
+        year, month = divmod(int(code), 12)
+        return f"{year:04d}-{month + 1:02d}"
+    return segment_labels(table)[int(code)]
 
 
 def histogram_edges(threshold: float) -> np.ndarray:
@@ -244,8 +271,15 @@ def add_partials(parts: Iterable[dict[str, Any]], threshold: float) -> dict[str,
     return total
 
 
-def finish_aggregates(total: dict[str, Any], threshold: float, model_version: str) -> dict[str, Any]:
-    """Everything COMEX can ask for, from the added partials (aggregates only)."""
+# For each table, each label that moved: its (gone, new) since each published result.
+Moves = dict[str, dict[str, list[Move]]]
+
+
+def finish_aggregates(total: dict[str, Any], threshold: float, model_version: str, moves: Moves | None = None
+                      ) -> dict[str, Any]:
+    """Everything COMEX can ask for, from the added partials (aggregates only); with ``moves``
+    (``backend.monitoring.service.publication``), a segment that moved by 1 to 9 people since a
+    published result is pooled (``ml.disclosure.pooled_cells``)."""
     n = total["applicants"]
     n_approved = total["approved"]
     edges = histogram_edges(threshold)
@@ -267,7 +301,7 @@ def finish_aggregates(total: dict[str, Any], threshold: float, model_version: st
             for band, count in zip(GRADE_NAMES, total["bands"], strict=True)
         ],
     }
-    tables = {name: _segments(name, sums) for name, sums in total["segments"].items()}
+    tables = {name: _segments(name, sums, (moves or {}).get(name)) for name, sums in total["segments"].items()}
     return {"summary": summary, "segments": tables}
 
 
@@ -278,17 +312,21 @@ def compute_aggregates(
     return finish_aggregates(partial_aggregates(population, probabilities, threshold), threshold, model_version)
 
 
-def _segments(name: str, sums: dict[str, list[float]]) -> dict[str, Any]:
+def _segments(name: str, sums: dict[str, list[float]], moves: dict[str, list[Move]] | None = None) -> dict[str, Any]:
     """A segmentation's rows, in its own order (age bands youngest first, the schema's levels,
     "unknown" last: sorting the labels as text put "<25" after "65+"), then the pooled row.
 
     Segments under ``MIN_SEGMENT`` applicants are not shown on their own but pooled under
     ``POOLED``, with the smallest shown segments when needed, so the pool holds at least
     ``MIN_SEGMENT`` applicants (``ml.disclosure``): the rows add up to the portfolio, and no
-    subtraction from its total gives the figures of fewer people."""
+    subtraction from its total gives the figures of fewer people. With ``moves``, a segment
+    that moved by 1 to 9 people since a published result is pooled too, and the pool grows until
+    it moved by 0 or at least ``MIN_SEGMENT``; ``moved`` counts the segments pooled for that
+    reason alone."""
     labels = segment_labels(name)
     counts = [int(c) for c in sums["count"]]
-    shown, pooled = pooled_cells(counts, MIN_SEGMENT)
+    shown, pooled = pooled_cells(counts, MIN_SEGMENT, _by_cell(labels, moves))
+    moved = len(set(pooled_cells(counts, MIN_SEGMENT)[0]) - set(shown)) if moves else 0
 
     def row(label: str, cells: list[int]) -> dict[str, Any]:
         count = sum(counts[i] for i in cells)
@@ -302,7 +340,15 @@ def _segments(name: str, sums: dict[str, list[float]]) -> dict[str, Any]:
     rows = [row(labels[i], [i]) for i in shown]
     if sum(counts[i] for i in pooled) >= MIN_SEGMENT:
         rows.append(row(POOLED, pooled))
-    return {"by": name, "segments": rows, "suppressed": len(pooled)}
+    return {"by": name, "segments": rows, "suppressed": len(pooled), "moved": moved}
+
+
+def _by_cell(labels: Sequence[str], moves: dict[str, list[Move]] | None) -> list[list[Move]] | None:
+    """``moves`` of one table as ``pooled_cells`` takes them: one list per label, in order."""
+    if not moves:
+        return None
+    earlier = len(next(iter(moves.values())))
+    return [list(moves.get(label, [(0, 0)] * earlier)) for label in labels]
 
 
 def protect_stored(table: dict[str, Any], applicants: int) -> dict[str, Any]:

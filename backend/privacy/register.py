@@ -52,7 +52,9 @@ TABLE_CATEGORIES: dict[str, tuple[str, bool]] = {
     "monitoring_aggregates": ("Batch-job aggregates (portfolio, drift, backtesting) over groups of 10 or more; "
                               "no client, no individual score; for each published result a 64-bit digest of "
                               "each row's content (no pseudonym, no id: linking one to a person takes that "
-                              "person's whole row), to hold results 1 to 9 people apart", False),
+                              "person's whole row), to hold results 1 to 9 people apart, and beside each digest "
+                              "the row's segment in each segmentation and its outcome cohort, to pool a segment "
+                              "that moved by 1 to 9 people", False),
     # Model lifecycle (backend/decisions, backend/registry).
     "decision_snapshots": ("Decision snapshots: the application as the model saw it when an advisor "
                            "decided (pseudonymized, immutable, erased under Art. 17)", True),

@@ -191,6 +191,8 @@ def _segments() -> None:
         pooled = any(r.segment == ui.POOLED for r in data.segments)
         key = "segments.suppressed" if pooled else "segments.hidden" if data.segments else "segments.suppressed_all"
         st.caption(ui.t(key, count=ui.num(data.suppressed)))
+        if data.moved:
+            st.caption(ui.t("segments.moved", count=ui.num(data.moved)))
 
 
 def model_page() -> None:

@@ -1,0 +1,135 @@
+"""Two published results one *cell* apart: the publication gate counts changed people in the
+whole population, so an import of 10 with one newcomer alone in a segment was published, and
+that segment's row moved by exactly that person (count, approvals, summed probability: the
+person's decision and probability of default). Each published result now keeps its rows'
+cells, and a job pools a segment or cohort that moved by 1 to 9 people since any published
+result (``ml.disclosure.cell_moves``, ``pooled_cells(..., moves=...)``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from backend.portfolio.service import SEGMENTS, cell_codes, cell_label, segment_values
+from ml.disclosure import MIN_CELL, POOLED, cell_moves, pooled_cells, row_digests
+from ml.monitoring import backtest
+from tests.fixtures.clients import import_file
+
+API = "/api/v1"
+
+
+def _change(moves, cells, k):
+    return max(sum(moves[i][k][0] for i in cells), sum(moves[i][k][1] for i in cells))
+
+
+def test_a_cell_that_moved_by_one_is_pooled_with_one_that_moved_enough():
+    # The 65+ row (15 people) gained one newcomer; nine others went to the first row.
+    assert pooled_cells([100, 50, 15], moves=[[(0, 9)], [(0, 0)], [(0, 1)]]) == ([1], [0, 2])
+    # The first row moved by 12 (shown alone it is fine), but the pool of 65+ alone moved by
+    # one: the row that moved joins it, the row that did not stays shown.
+    assert pooled_cells([100, 50, 15], moves=[[(0, 12)], [(0, 0)], [(0, 1)]]) == ([1], [0, 2])
+    # Moved by 0 or at least 10 everywhere: the same as without moves.
+    assert pooled_cells([100, 50, 15], moves=[[(0, 10)], [(0, 0)], [(10, 12)]]) == pooled_cells([100, 50, 15])
+    # A segment emptied by one erasure (0 people now) still counts in the pool.
+    assert pooled_cells([100, 50, 0], moves=[[(0, 20)], [(0, 0)], [(1, 0)]]) == ([1], [0])
+    # Against two published results, each must be 0 or 10 apart.
+    assert pooled_cells([100, 50, 30], moves=[[(0, 0), (0, 10)], [(0, 0), (0, 0)], [(0, 0), (0, 2)]]) == ([1], [0, 2])
+
+
+@given(st.lists(st.tuples(st.integers(0, 60), st.lists(st.tuples(st.integers(0, 12), st.integers(0, 12)),
+                                                       min_size=2, max_size=2)),
+                min_size=1, max_size=8))
+def test_no_two_results_give_fewer_than_ten_people_by_subtraction(cells):
+    counts = [count for count, _ in cells]
+    moves = [list(moved) for _, moved in cells]
+    shown, pooled = pooled_cells(counts, moves=moves)
+    everything = range(len(counts))
+    for k in range(2):
+        total = _change(moves, everything, k)
+        if 0 < total < MIN_CELL:
+            continue  # the publication gate holds such a result
+        for i in shown:
+            assert _change(moves, [i], k) in (0,) or _change(moves, [i], k) >= MIN_CELL
+        rest = [i for i in everything if i not in shown]
+        assert _change(moves, rest, k) == 0 or _change(moves, rest, k) >= MIN_CELL, (counts, moves, shown)
+    assert all(counts[i] >= MIN_CELL for i in shown)
+
+
+def test_cell_moves_counts_who_came_and_went_in_each_cell():
+    dtype = [("age_band", np.uint16)]
+    before = row_digests(["a", "b", "c"])
+    after = row_digests(["a", "b", "d", "e"])  # c gone, d and e new
+    moved = cell_moves(before, np.array([(0,), (1,), (1,)], dtype=dtype), after,
+                       np.array([(0,), (1,), (2,), (1,)], dtype=dtype))
+    assert moved == {"age_band": {1: (1, 1), 2: (0, 1)}}
+    # Two people alike (one row twice) are two people.
+    assert cell_moves(row_digests(["a"]), np.array([(0,)], dtype=dtype), row_digests(["a", "a"]),
+                      np.array([(0,), (0,)], dtype=dtype)) == {"age_band": {0: (0, 1)}}
+
+
+def test_cell_codes_name_every_segment_and_the_cohort():
+    frame = pd.DataFrame({"NAME_CONTRACT_TYPE": ["Cash loans"], "CODE_GENDER": ["F"], "DAYS_BIRTH": [-70 * 365.25],
+                          "NAME_INCOME_TYPE": [None], "NAME_EDUCATION_TYPE": ["Higher education"],
+                          "NAME_FAMILY_STATUS": ["Married"]})
+    codes = cell_codes(frame, ["2026-11"])
+    values = segment_values(frame)
+    assert {name: cell_label(name, codes[name][0]) for name in SEGMENTS} == {n: v[0] for n, v in values.items()}
+    assert cell_label("cohort", codes["cohort"][0]) == "2026-11"
+
+
+def test_a_backtest_cohort_one_outcome_apart_is_pooled():
+    rng = np.random.default_rng(1)
+    cohorts = np.array(["2026-09"] * 40 + ["2026-10"] * 30 + ["2026-11"] * 16, dtype=object)
+    y = rng.integers(0, 2, cohorts.size)
+    p = rng.uniform(0, 1, cohorts.size)
+    plain = {row["cohort"]: row["suppressed"] for row in backtest(y, p, cohorts)["cohorts"]}
+    assert plain == {"2026-09": False, "2026-10": False, "2026-11": False}
+    # 2026-11 gained one outcome since the published run, 2026-09 twelve.
+    moves = {"cohort": {"2026-11": [(0, 1)], "2026-09": [(0, 12)]}}
+    served = {row["cohort"]: row["suppressed"] for row in backtest(y, p, cohorts, moves=moves)["cohorts"]}
+    assert served == {"2026-09": True, "2026-10": False, "2026-11": True}
+
+
+@pytest.fixture
+def settings(db_url, make_settings, trained_bundle_dir):
+    return make_settings(db_url, model_dir=trained_bundle_dir)
+
+
+def test_an_import_of_ten_with_one_newcomer_alone_in_a_segment_does_not_give_that_person(
+    client, auth_headers, settings, applicants_csv, write_applicants, run_jobs, model_bundle
+):
+    """The reviewer's attack, on the API: a COMEX reader keeps every segmentation before an
+    import of 10 applicants, one of them the only newcomer in a shown segment, and subtracts."""
+    frame = pd.read_csv(applicants_csv)
+    labels = segment_values(frame)
+    # A segment shown before the import (10 or more without the newcomer) and one newcomer in it.
+    name, label = next((n, v) for n in SEGMENTS for v, c in pd.Series(labels[n]).value_counts().items()
+                       if c >= MIN_CELL + 3 and (pd.Series(labels[n]) != v).sum() >= 3 * MIN_CELL)
+    inside = np.flatnonzero(labels[name] == label)
+    outside = np.flatnonzero(labels[name] != label)
+    newcomers = [int(inside[0]), *outside[:MIN_CELL - 1].tolist()]
+    import_file(settings, write_applicants(lambda f: f.drop(index=newcomers)))
+    assert run_jobs(settings, "portfolio")["portfolio"].published
+    headers = auth_headers("comex")
+    before = {by: client.get(f"{API}/portfolio/segments?by={by}", headers=headers).json() for by in SEGMENTS}
+    assert any(row["segment"] == label for row in before[name]["segments"])
+
+    import_file(settings, applicants_csv)  # the 10 newcomers
+    result = run_jobs(settings, "portfolio")["portfolio"]
+    assert result.published and result.changed_people == MIN_CELL
+    after = {by: client.get(f"{API}/portfolio/segments?by={by}", headers=headers).json() for by in SEGMENTS}
+    assert not any(row["segment"] == label for row in after[name]["segments"])  # pooled
+    assert after[name]["moved"] >= 1
+    for by in SEGMENTS:
+        old = {row["segment"]: row for row in before[by]["segments"] if row["segment"] != POOLED}
+        new = {row["segment"]: row for row in after[by]["segments"] if row["segment"] != POOLED}
+        for common in old.keys() & new.keys():
+            moved = new[common]["count"] - old[common]["count"]
+            assert moved == 0 or moved >= MIN_CELL, (by, common, moved)
+        # What is not in a row shown by both (the total minus those rows) moved by 0 or 10+ too.
+        left = [sum(r["count"] for r in table[by]["segments"] if r["segment"] not in old.keys() & new.keys())
+                for table in (before, after)]
+        assert left[1] - left[0] in (0,) or left[1] - left[0] >= MIN_CELL, (by, left)
