@@ -39,6 +39,7 @@ from backend.privacy.models import AdvisorDecision
 from backend.privacy.schemas import DecisionRecord
 from backend.ratelimit import RATE_LIMITED_RESPONSES
 from backend.scoring import service as scoring
+from security.audit_chain import key_id_of
 from security.pseudonym import mentions_client_id, normalize_client_id
 from security.rbac import Permission
 
@@ -241,7 +242,10 @@ def reproduce_decision(
     and its audit event, and say "identical" or exactly what differs. Nothing is stored."""
     follower = ctx.request.app.state.model_follower
     try:
-        result = service.reproduce(ctx.db, decision_id, follower.bundle_for, lang, top)
+        state = ctx.request.app.state
+        keys = [*state.retired_audit_keys, state.checkpoint_signer.public_key]
+        result = service.reproduce(ctx.db, decision_id, follower.bundle_for, lang, top,
+                                   {key_id_of(key): key for key in keys})
     except service.LifecycleError as exc:
         ctx.refuse(outcome="error", details={"decision_id": decision_id, "reason": exc.code})
         if exc.status == 422:

@@ -144,6 +144,12 @@ class ReproducedScore(BaseModel):
     contributions: list[dict[str, Any]]
 
 
+class PurgedEvent(BaseModel):
+    through_seq: int = Field(description="The purge deleted the audit events up to this sequence number")
+    newest_purged_ts: datetime = Field(description="The date of the newest event it deleted")
+    retention_days: int = Field(description="The audit retention it applied")
+
+
 class Reproduction(BaseModel):
     decision_id: int
     model_version: str
@@ -151,5 +157,9 @@ class Reproduction(BaseModel):
     differences: list[ReproduceCheck] = Field(description="Every check that did not match (empty when identical)")
     checks: list[ReproduceCheck]
     snapshot_captured_at: datetime
+    audit_purged: PurgedEvent | None = Field(
+        None, description="The decision is older than the audit retention: its audit event was deleted by this signed "
+                          "retention purge, so the row was not compared with a chained event (no audit_* check); null "
+                          "when the event was found (or is missing, which is a difference)")
     recomputed: ReproducedScore = Field(description="Computed now from the snapshot with that version; stored nowhere")
     lang: Literal["fr", "en"]

@@ -31,7 +31,7 @@ Nothing here stores a probability or an explanation value (invariant 2).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -40,10 +40,11 @@ from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session
 
 from backend.audit.models import AuditEvent, AuditPending
-from backend.audit.service import events_where
+from backend.audit.service import anchor_dicts, events_where
 from backend.clients.models import StoredClient
 from backend.decisions.models import DecisionContest, DecisionSnapshot
 from backend.privacy.models import AdvisorDecision
+from security.audit_chain import anchor_problem
 
 DECISION_ACTIONS = ("decision.record", "decision.review")
 
@@ -334,8 +335,11 @@ def decision_event(db: Session, row: AdvisorDecision) -> AuditEvent | AuditPendi
 
 def reproduce(
     db: Session, decision_id: int, bundle_for: Callable[[str], Any], lang: str, top: int = 10,
+    public_keys: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Recompute a decision from its snapshot with its own model version; the differences."""
+    """Recompute a decision from its snapshot with its own model version; the differences.
+    ``public_keys`` (key id: Ed25519 public key) verify a retention purge that deleted the
+    decision's audit event; without them such an event is reported missing."""
     from backend.scoring import service as scoring
 
     row = db.get(AdvisorDecision, decision_id)
@@ -358,12 +362,16 @@ def reproduce(
     _, explanation = scoring.score_and_explain(bundle, shot.features, top, lang)
     recomputed_hash = bundle.input_hash(shot.features)
     event = decision_event(db, row)
+    purged = purge_covering(db, row.decided_at, public_keys) if event is None and public_keys else None
     checks = [
         _check("model_version", row.model_version, bundle.version),
         _check("snapshot_input_hash", shot.input_hash, recomputed_hash),
         _check("decision_input_hash", row.input_hash, recomputed_hash),
-        _check("audit_event", "present", "present" if event is not None else "missing"),
     ]
+    if purged is None:
+        # A decision older than the audit retention lost its event to the signed purge: that is
+        # said (``audit_purged``), not reported as a difference; any other missing event is one.
+        checks.append(_check("audit_event", "present", "present" if event is not None else "missing"))
     if event is not None:
         checks.append(_check("audit_input_hash", event.input_hash, recomputed_hash))
         checks.append(_check("audit_model_version", event.model_version, bundle.version))
@@ -385,6 +393,7 @@ def reproduce(
         "differences": differences,
         "checks": checks,
         "snapshot_captured_at": shot.captured_at,
+        "audit_purged": purged,
         "recomputed": {
             "probability": score["probability"], "decision": score["decision"], "threshold": score["threshold"],
             "risk_band": score["risk_band"], "display_score": score["display_score"],
@@ -398,6 +407,23 @@ def reproduce(
         "pseudonym": row.pseudonym,
         "input_hash": recomputed_hash,
     }
+
+
+def purge_covering(db: Session, when: datetime, public_keys: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The signed retention purge that deleted the audit events dated ``when`` (through which
+    event, the newest purged event's date, the retention), or None. Only an anchor the audit
+    verification accepts counts (signed by a known key, within its retention) and only if the
+    events it names are gone: a row inserted into ``audit_anchors`` by the database owner does
+    not excuse a missing event."""
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    first = db.scalar(select(func.min(AuditEvent.seq)))
+    for anchor in anchor_dicts(db):
+        newest = datetime.fromisoformat(anchor["newest_purged_ts"].replace("Z", "+00:00"))
+        gone = first is None or first > int(anchor["through_seq"])
+        if when <= newest and gone and anchor_problem(anchor, public_keys) is None:
+            return {"through_seq": int(anchor["through_seq"]), "newest_purged_ts": newest,
+                    "retention_days": int(anchor["retention_days"])}
+    return None
 
 
 def _check(name: str, recorded: Any, recomputed: Any) -> dict[str, Any]:

@@ -351,5 +351,9 @@ def render_reproduce(export: contract.ClientExport) -> None:
             ui.t("lifecycle.recorded"): [ui.value_text(d.recorded) for d in answer.differences],
             ui.t("lifecycle.recomputed"): [ui.value_text(d.recomputed) for d in answer.differences],
         }).astype(str))
+    if answer.audit_purged is not None:
+        purged = answer.audit_purged
+        st.info(ui.t("lifecycle.audit_purged", days=ui.num(purged.retention_days), seq=ui.num(purged.through_seq),
+                     when=ui.when(purged.newest_purged_ts)), icon=":material/auto_delete:")
     if recomputed.explanation_text:
         st.caption(recomputed.explanation_text)
