@@ -1133,6 +1133,21 @@ class ProxyCheck(BaseModel):
     rows: Annotated[int, Field(title="Rows")]
 
 
+class PurgedEvent(BaseModel):
+    newest_purged_ts: Annotated[AwareDatetime, Field(title="Newest Purged Ts")]
+    """
+    The date of the newest event it deleted
+    """
+    retention_days: Annotated[int, Field(title="Retention Days")]
+    """
+    The audit retention it applied
+    """
+    through_seq: Annotated[int, Field(title="Through Seq")]
+    """
+    The purge deleted the audit events up to this sequence number
+    """
+
+
 class Readiness(BaseModel):
     checks: Annotated[dict[str, str], Field(title="Checks")]
     status: Annotated[str, Field(title="Status")]
@@ -1255,6 +1270,10 @@ class ReproducedScore(BaseModel):
 
 
 class Reproduction(BaseModel):
+    audit_purged: PurgedEvent | None = None
+    """
+    The decision is older than the audit retention: its audit event was deleted by this signed retention purge, so the row was not compared with a chained event (no audit_* check); null when the event was found (or is missing, which is a difference)
+    """
     checks: Annotated[list[ReproduceCheck], Field(title="Checks")]
     decision_id: Annotated[int, Field(title="Decision Id")]
     differences: Annotated[list[ReproduceCheck], Field(title="Differences")]
@@ -1494,6 +1513,10 @@ class Segments(BaseModel):
     freshness: Freshness
     min_segment_size: Annotated[int, Field(title="Min Segment Size")]
     model_version: Annotated[str, Field(title="Model Version")]
+    moved: Annotated[int | None, Field(title="Moved")] = 0
+    """
+    Of the suppressed segments, those pooled although they hold 10 or more: since a published result, they (or the pool without them) gained or lost 1 to 9 applicants, whose figures the two results would give by subtraction
+    """
     rates_withheld: Annotated[int | None, Field(title="Rates Withheld")] = 0
     """
     Rows whose approval rate is withheld (null): those with 1 to 9 approved or refused applicants, the smallest others needed so that the withheld rows hold 0 or at least 10 of each, or every row when the portfolio's own approval rate is withheld
@@ -1501,7 +1524,7 @@ class Segments(BaseModel):
     segments: Annotated[list[Segment], Field(title="Segments")]
     suppressed: Annotated[int, Field(title="Suppressed")]
     """
-    Segments not shown on their own but in the "pooled" row: those under 10 applicants, and the smallest others the pool needed to reach 10 (else the total minus the rows shown would give the figures of fewer people)
+    Segments not shown on their own but in the "pooled" row: those under 10 applicants, and the smallest others the pool needed to reach 10 (else the total minus the rows shown would give the figures of fewer people), and those pooled because they moved (see moved)
     """
 
 

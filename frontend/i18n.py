@@ -655,6 +655,14 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "smallest others, so that the group holds at least 10 applicants. No figure is thus about fewer than 10 people, "
         "not even by subtraction from the portfolio's total.",
     },
+    "segments.moved": {
+        "fr": "Dont {count} segment(s) d'au moins 10 demandes, regroupé(s) parce que leur population a changé de 1 à 9 "
+        "personnes depuis un calcul publié : la différence entre les deux calculs donnerait les chiffres de ces "
+        "personnes. Ils réapparaîtront quand 10 personnes au moins y auront changé.",
+        "en": "Of which {count} segment(s) of 10 applicants or more, pooled because their population changed by 1 to 9 "
+        "people since a published computation: the difference between the two would give those people's figures. "
+        "They come back once at least 10 people in them have changed.",
+    },
     "segments.pooled": {"fr": "Autres (regroupés)", "en": "Other (pooled)"},  # the API's "pooled" row
     "segments.hidden": {
         "fr": "{count} segments ne sont pas affichés : ceux de moins de 10 demandes et, s'il le faut, les plus petits "
@@ -790,6 +798,13 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     },
     "audit.filters": {"fr": "Filtres", "en": "Filters"},
     "audit.actor": {"fr": "Acteur", "en": "Actor"},
+    "audit.client": {"fr": "N° client", "en": "Client no."},
+    "audit.client_help": {
+        "fr": "Les événements concernant ce client (consultations, scores, décisions, effacement) : qui l'a consulté "
+        "et quand. Le numéro est pseudonymisé par l'API ; le journal ne le contient jamais en clair.",
+        "en": "The events about this client (reads, scores, decisions, erasure): who looked at the file and when. The "
+        "API pseudonymizes the number; the trail never holds it in clear.",
+    },
     "audit.action": {"fr": "Action", "en": "Action"},
     "audit.outcome": {"fr": "Résultat", "en": "Outcome"},
     "audit.any": {"fr": "(tous)", "en": "(any)"},
@@ -1315,6 +1330,14 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     },
     "lifecycle.decision_id": {"fr": "Décision n°", "en": "Decision no."},
     "lifecycle.reproduce_button": {"fr": "Reproduire", "en": "Reproduce"},
+    "lifecycle.audit_purged": {
+        "fr": "Décision plus ancienne que la conservation du journal d'audit ({days} jours) : son événement a été "
+        "supprimé par la purge signée (événements jusqu'au n° {seq}, le plus récent du {when}). Les entrées et le "
+        "modèle sont vérifiés ; la ligne de décision n'a pas pu être comparée à un événement chaîné.",
+        "en": "Decision older than the audit trail's retention ({days} days): its event was deleted by the signed "
+        "purge (events up to no. {seq}, the newest dated {when}). The inputs and the model are checked; the decision "
+        "row could not be compared with a chained event.",
+    },
     "lifecycle.identical": {
         "fr": "Identique : la version {version} redonne « {decision} » (probabilité {probability}) ; les empreintes des données concordent avec le journal d'audit.",
         "en": "Identical: version {version} gives “{decision}” again (probability {probability}); the input hashes match the audit trail.",
@@ -1543,8 +1566,10 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "monitoring.cohorts": {"fr": "Par mois d'import", "en": "By month of import"},
     "monitoring.cohort": {"fr": "Mois", "en": "Month"},
     "monitoring.suppression": {
-        "fr": "Toute case de moins de 10 personnes est masquée.",
-        "en": "Every cell of fewer than 10 people is hidden.",
+        "fr": "Toute case de moins de 10 personnes est masquée, comme toute cohorte ou tout segment dont la population "
+        "a changé de 1 à 9 personnes depuis un calcul publié (la différence entre les deux donnerait leurs chiffres).",
+        "en": "Every cell of fewer than 10 people is hidden, as is every cohort or segment whose population changed by "
+        "1 to 9 people since a published computation (the difference between the two would give their figures).",
     },
     "monitoring.expected_auc": {
         "fr": "AUC attendue sur la population actuelle, avant tout défaut constaté (le modèle étant calibré) : {auc}.",

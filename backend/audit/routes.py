@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
@@ -27,7 +27,9 @@ from backend.audit.models import AuditEvent
 from backend.audit.schemas import AuditEventOut, AuditPage, VerificationOut
 from backend.audit.service import OUTCOMES, chained_seq, event_dict, result_dict, verify_trail
 from backend.auth.deps import RequestContext, guard
+from backend.clients.guard import malformed_client_id
 from backend.ratelimit import RATE_LIMITED_RESPONSES
+from security.pseudonym import MalformedClientId, PseudonymKeyRing
 from security.rbac import Permission
 
 router = APIRouter(prefix="/audit", tags=["audit"], route_class=GuardedRoute)
@@ -57,12 +59,28 @@ class ExportFormat(StrEnum):
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+CLIENT_HELP = ("the bank's client id: the events about that client (under every pseudonym key version); the id "
+               "is turned into its pseudonyms here and recorded as the current one, never as given")
+
+
+def _pseudonyms(ring: PseudonymKeyRing, client_id: str | None) -> list[str]:
+    """The pseudonyms (every key version, current first) of ``client_id``, or 422 naming it."""
+    if client_id is None:
+        return []
+    try:
+        return [p.value for p in ring.candidates(client_id)]
+    except MalformedClientId as exc:
+        raise malformed_client_id(exc, "query") from None
+
+
 def _filters(
     actor: str | None, action: str | None, outcome: Outcome | None,
-    start: datetime | None, end: datetime | None,
+    start: datetime | None, end: datetime | None, pseudonyms: list[str] | None = None,
 ) -> list[Any]:
     start, end = utc_period(start, end)
     conditions: list[Any] = []
+    if pseudonyms:
+        conditions.append(AuditEvent.resource.in_(pseudonyms))
     if actor:
         conditions.append(AuditEvent.actor == actor)
     if action:
@@ -83,12 +101,16 @@ def list_events(
     outcome: Outcome | None = None,
     start: datetime | None = Query(None, alias="from", description=FROM_HELP),
     end: datetime | None = Query(None, alias="to", description=TO_HELP),
+    client_id: str | None = Query(None, max_length=32, description=CLIENT_HELP),
     cursor: int | None = Query(None, ge=1, le=CURSOR_MAX, description="next_cursor of the previous page"),
     limit: int = Query(100, ge=1, le=MAX_PAGE),
     ctx: RequestContext = Depends(guard(Permission.audit_read, AuditAction.audit_read)),
 ) -> AuditPage:
-    """Newest first. Pass ``next_cursor`` back as ``cursor`` for the next page."""
-    conditions = _filters(actor, action, outcome, start, end)
+    """Newest first. Pass ``next_cursor`` back as ``cursor`` for the next page. ``client_id``
+    answers "who read, scored or decided about this client" (the events whose resource is one
+    of its pseudonyms)."""
+    pseudonyms = _pseudonyms(ctx.request.app.state.pseudonym_ring, client_id)
+    conditions = _filters(actor, action, outcome, start, end, pseudonyms)
     if cursor is not None:
         conditions.append(AuditEvent.seq < cursor)
     rows = ctx.db.execute(
@@ -100,6 +122,8 @@ def list_events(
         details={"filters": {k: v for k, v in {
             "actor": actor, "action": action, "outcome": outcome and outcome.value,
             "from": start and start.isoformat(), "to": end and end.isoformat(), "cursor": cursor,
+            # The client searched for, as every event names a client: its pseudonym, never the id.
+            "client": pseudonyms[0] if pseudonyms else None,
         }.items() if v is not None}, "returned": len(page)},
     )
     return AuditPage(events=page, next_cursor=next_cursor)
@@ -128,28 +152,33 @@ class ExportQuery:
 
     format: ExportFormat
     conditions: list[Any]
+    client: str | None = None  # the client filtered on, as its current pseudonym
 
 
 async def export_query(
+    request: Request,
     format: ExportFormat = Query(ExportFormat.jsonl),  # noqa: A002 - the public parameter name
     actor: str | None = Query(None, max_length=64),
     action: str | None = Query(None, max_length=64),
     outcome: Outcome | None = None,
     start: datetime | None = Query(None, alias="from", description=FROM_HELP),
     end: datetime | None = Query(None, alias="to", description=TO_HELP),
+    client_id: str | None = Query(None, max_length=32, description=CLIENT_HELP),
 ) -> ExportQuery:
     """The export's parameters, or a 422 naming each bad field. A dependency solved after the
     guard admitted the token (401/403 first) and before the guard's database part runs: a
     refused export is neither audited nor counted against the export budget (whichever
     limiter counts it)."""
-    given = {"actor": actor, "action": action, "outcome": outcome, "from": start, "to": end}
+    given = {"actor": actor, "action": action, "outcome": outcome, "from": start, "to": end, "client_id": client_id}
     if format is ExportFormat.bundle and any(v is not None for v in given.values()):
         raise RequestValidationError([
             {"loc": ("query", name), "type": "not_allowed_with_bundle",
              "msg": "filters are not allowed with format=bundle, which exports the whole chain"}
             for name, value in given.items() if value is not None
         ])
-    return ExportQuery(format, _filters(actor, action, outcome, start, end))
+    pseudonyms = _pseudonyms(request.app.state.pseudonym_ring, client_id)
+    return ExportQuery(format, _filters(actor, action, outcome, start, end, pseudonyms),
+                       pseudonyms[0] if pseudonyms else None)
 
 
 @router.get("/export", response_class=StreamingResponse, responses=RATE_LIMITED_RESPONSES)
@@ -165,7 +194,7 @@ def export(
     not counted against the export budget.
     """
     fmt, conditions = query.format, query.conditions
-    exported = ctx.audit(details={"format": fmt.value})
+    exported = ctx.audit(details={"format": fmt.value} | ({"client": query.client} if query.client else {}))
     # The export covers the chain up to and including its own audit event.
     head = chained_seq(ctx.db, exported)
     factory = ctx.request.app.state.sessionmaker

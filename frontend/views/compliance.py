@@ -76,14 +76,17 @@ def _filters() -> dict[str, Any]:
                               help=ui.t("audit.action_help"))
         outcome = ui.choice(c.selectbox, ui.t("audit.outcome"), OUTCOMES, index=OUTCOMES.index(applied.get("outcome", "")),
                             format_func=lambda o: ui.t(f"outcome.{o}") if o else ui.t("audit.any"), key="audit_outcome")
-        d, e, f = st.columns(3)
+        g, d, e, f = st.columns(4)
+        client_id = g.text_input(ui.t("audit.client"), value=applied.get("client_id", ""), key="audit_client",
+                                 help=ui.t("audit.client_help"))
         since = d.date_input(ui.t("audit.from"), value=applied.get("since"), key="audit_from", format="DD/MM/YYYY")
         until = e.date_input(ui.t("audit.to"), value=applied.get("until"), key="audit_to", format="DD/MM/YYYY")
         limit = f.selectbox(ui.t("audit.page_size"), PAGE_SIZES, index=PAGE_SIZES.index(applied.get("limit", 50)),
                             key="audit_limit")
         if st.form_submit_button(ui.t("audit.search"), type="primary"):
             applied = st.session_state[APPLIED_KEY] = {"actor": actor, "action": action, "outcome": outcome,
-                                                       "since": since, "until": until, "limit": limit}
+                                                       "client_id": client_id, "since": since, "until": until,
+                                                       "limit": limit}
             st.session_state[CURSORS_KEY] = [None]
     return _api_filters(applied)
 
@@ -95,6 +98,7 @@ def _api_filters(applied: dict[str, Any]) -> dict[str, Any]:
         "actor": (applied.get("actor") or "").strip() or None,
         "action": (applied.get("action") or "").strip() or None,
         "outcome": applied.get("outcome") or None,
+        "client_id": (applied.get("client_id") or "").strip() or None,
         "from": _day_bound(since, end=False) if since else None,
         "to": _day_bound(until, end=True) if until else None,
         "limit": applied.get("limit", 50),
