@@ -792,6 +792,17 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "fr": "l'effacement qu'il enregistre a été défait hors d'Octroi (trace d'effacement supprimée, ou client de nouveau présent).",
         "en": "the erasure it records was undone outside Octroi (tombstone deleted, or the client back).",
     },
+    "audit.reason.mac_invalid": {
+        "fr": "l'API n'a pas écrit cet événement : son sceau (MAC) ne correspond pas à son contenu ou à une clé "
+        "connue (ligne insérée à la main dans la base ?).",
+        "en": "the API did not write this event: its seal (MAC) matches neither its content nor a known key (a row "
+        "inserted by hand into the database?).",
+    },
+    "audit.reason.mac_missing": {
+        "fr": "cet événement n'a pas le sceau (MAC) que l'API appose à chaque événement (ligne insérée à la main dans "
+        "la base ?).",
+        "en": "this event lacks the seal (MAC) the API puts on every event (a row inserted by hand into the database?).",
+    },
     "audit.reason.other": {
         "fr": "raison que ce tableau de bord ne connaît pas ; « octroi audit verify » la détaille.",
         "en": "a reason this dashboard does not know; `octroi audit verify` details it.",

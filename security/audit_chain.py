@@ -9,6 +9,7 @@ caught. Pure code: the backend feeds rows in and reads a ``VerificationResult`` 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -61,6 +62,16 @@ def chain_hash(prev_hash: str, event: Mapping[str, Any]) -> str:
     return hashlib.sha256(prev_hash.encode("ascii") + canonical_json(hashable_event(event))).hexdigest()
 
 
+# What an event's MAC covers: everything hashed but ``seq`` (a pending event has none yet).
+MAC_FIELDS = tuple(name for name in HASHED_FIELDS if name != "seq")
+_MAC_LABEL = b"octroi-audit-event-mac/1"
+
+
+def mac_message(event: Mapping[str, Any]) -> bytes:
+    payload = hashable_event({**event, "seq": None})
+    return canonical_json({name: payload[name] for name in MAC_FIELDS})
+
+
 def checkpoint_message(seq: int, head_hash: str, created_at: datetime) -> bytes:
     return canonical_json({"seq": seq, "head_hash": head_hash, "created_at": canonical_ts(created_at)})
 
@@ -107,6 +118,16 @@ class CheckpointSigner:
         self._private = Ed25519PrivateKey.from_private_bytes(seed)
         self.public_key = self._private.public_key()
         self.key_id = key_id_of(self.public_key)
+        # A second key from the same secret (never the seed itself): each event's MAC proves the
+        # API wrote it, which the hash chain cannot (anyone can hash a row they insert).
+        self._mac_key = hmac.new(secret.encode("utf-8"), _MAC_LABEL, hashlib.sha256).digest()
+
+    def event_mac(self, event: Mapping[str, Any]) -> str:
+        """``key_id:HMAC-SHA256`` of the event's fields but ``seq`` (``MAC_FIELDS``)."""
+        return f"{self.key_id}:{hmac.new(self._mac_key, mac_message(event), hashlib.sha256).hexdigest()}"
+
+    def mac_matches(self, event: Mapping[str, Any], mac: str) -> bool:
+        return hmac.compare_digest(self.event_mac(event), mac)
 
     def sign(self, seq: int, head_hash: str, created_at: datetime) -> str:
         return self._private.sign(checkpoint_message(seq, head_hash, created_at)).hex()

@@ -191,14 +191,17 @@ def test_the_import_refuses_a_person_erased_under_an_older_key_version_with_no_t
 # ------------------------------------------------------------- 2. a backdated pending event
 
 
-def _slip_into_the_queue(app, ts: datetime, actor: str = "advisor-framed") -> None:
+def _slip_into_the_queue(app, ts: datetime, actor: str = "advisor-framed", *, genuine: bool = False) -> None:
     """What the database owner can do without touching a trigger: the API's role itself may
-    INSERT into ``audit_pending``."""
+    INSERT into ``audit_pending``. ``genuine``: as an API writer would, with its MAC (a
+    concurrent writer that dated its event before waiting for the lock)."""
+    fields = {"ts": ts, "request_id": None, "actor": actor, "role": "advisor", "action": "client.export",
+              "resource": "f" * 64, "outcome": "success", "ip": None, "model_version": None, "input_hash": None,
+              "details": {"rows": 5000}}
+    if genuine:
+        fields["mac"] = app.state.checkpoint_signer.event_mac(fields)
     with app.state.sessionmaker() as db:
-        db.execute(insert(AuditPending.__table__).values(
-            ts=ts, actor=actor, role="advisor", action="client.export", resource="f" * 64,
-            outcome="success", details={"rows": 5000},
-        ))
+        db.execute(insert(AuditPending.__table__).values(**fields))
         db.commit()
 
 
@@ -217,7 +220,7 @@ def test_an_event_dated_a_month_before_its_predecessor_is_reported(app):
 
 def test_events_a_few_seconds_out_of_order_are_concurrent_writers_not_tampering(app):
     _write_events(app, 2)
-    _slip_into_the_queue(app, datetime.now(UTC) - timedelta(seconds=20), actor="tester")
+    _slip_into_the_queue(app, datetime.now(UTC) - timedelta(seconds=20), actor="tester", genuine=True)
     _write_events(app, 1)
     result = _verify(app)
     assert result.valid, result.reason

@@ -37,6 +37,7 @@ def _fields(**changes):
         "ts": datetime(2026, 12, 4, 18, 40, 1, 123456, tzinfo=UTC), "request_id": "r-1", "actor": "alice",
         "role": "advisor", "action": "score.compute", "resource": "p" * 64, "outcome": "success",
         "ip": "127.0.0.1", "model_version": "v1", "input_hash": "h" * 64, "details": AWKWARD_DETAILS,
+        "mac": "k" * 16 + ":" + "m" * 64,
     }
     return {**fields, **changes}
 

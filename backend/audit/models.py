@@ -30,6 +30,9 @@ class AuditEvent(Base):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
     # The pending row it was chained from (migration 0012); None for an event appended inline.
     pending_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, unique=True)
+    # "key_id:HMAC" by the API under a key from its audit signing secret (migration 0016): the
+    # database owner can hash a row they insert, not MAC it. None before that migration.
+    mac: Mapped[str | None] = mapped_column(String(96), nullable=True)
 
 
 class AuditCheckpoint(Base):
@@ -86,3 +89,4 @@ class AuditPending(Base):
     model_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
     input_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    mac: Mapped[str | None] = mapped_column(String(96), nullable=True)  # as AuditEvent.mac

@@ -59,6 +59,9 @@ class VerificationCode(StrEnum):
     ts_backdated = "ts_backdated"  # dated well before the event chained just before it
     ts_future = "ts_future"  # dated after the verification itself
     ts_not_canonical = "ts_not_canonical"  # SQLite: the stored text is not the form searches compare
+    # Who wrote an event: the API's MAC (migration 0016)
+    mac_invalid = "mac_invalid"  # its MAC does not match, or names an unknown key
+    mac_missing = "mac_missing"  # no MAC, after events that have one
     # The trail against the database: an erasure it records was undone
     erasure_undone = "erasure_undone"
     other = "other"  # a reason this version does not name (a newer server)

@@ -59,6 +59,7 @@ from backend.audit.verification import (
     TS_TOLERANCE,
     AuditVerification,
     DateWatch,
+    MacWatch,
     Problem,
     coded,
     erasure_problems,
@@ -113,7 +114,7 @@ CHAIN_MODES = (SEQUENCER, INLINE)
 CHAIN_BATCH = 200
 EVENT_FIELDS = (
     "ts", "request_id", "actor", "role", "action", "resource", "outcome", "ip",
-    "model_version", "input_hash", "details",
+    "model_version", "input_hash", "details", "mac",
 )
 
 
@@ -134,6 +135,7 @@ class PendingEvent:
     model_version: str | None
     input_hash: str | None
     details: dict[str, Any] | None
+    mac: str | None  # the API's MAC of the event (``CheckpointSigner.event_mac``)
 
 
 # The request's append: one INSERT built once, run straight on the cursor (backend.prepared);
@@ -214,7 +216,10 @@ def _head(db: Session) -> tuple[int, str]:
 def _append(db: Session, fields: dict[str, Any]) -> AuditEvent | PendingEvent:
     """Write one event in ``db``'s transaction (the one step tests make fail).
 
-    Sequencer mode: one INSERT into ``audit_pending``, no lock. Inline mode: chained at once."""
+    Sequencer mode: one INSERT into ``audit_pending``, no lock. Inline mode: chained at once.
+    ``fields`` without a ``mac`` get none (``record_event`` always gives one when it can)."""
+    if "mac" not in fields:
+        fields = {**fields, "mac": None}
     if _chain_mode(db) == INLINE:
         return _append_inline(db, fields)
     # One prebuilt INSERT on the request's own connection (its transaction): no ORM unit of
@@ -288,6 +293,10 @@ def record_event(
         "input_hash": input_hash,
         "details": details,
     }
+    # The API's MAC under a key from its audit signing secret: the database owner, who can
+    # insert a row and hash it into the chain, cannot make one (verify: ``mac_invalid``).
+    signer = db.info.get(SIGNER_INFO_KEY)
+    fields["mac"] = signer.event_mac(fields) if signer is not None else None
     try:
         event = _append(db, fields)
     except AuditUnavailable:
@@ -462,6 +471,9 @@ def _chain_rows(
             seq += 1
             last_ts = _flag_backdated(seq, row, last_ts)
             fields = {name: row[name] for name in EVENT_FIELDS}
+            if signer is not None and fields["mac"] is not None and not signer.mac_matches(fields, fields["mac"]):
+                # Chained all the same (verify names it: mac_invalid); said at once in the log.
+                log.warning("audit_event_unauthenticated", seq=seq, pending_id=row["id"])
             fields["seq"] = seq
             digest = chain_hash(prev_hash, fields)
             values.append(fields | {"prev_hash": prev_hash, "hash": digest, "pending_id": row["id"]})
@@ -552,7 +564,7 @@ def _batch_chained(conn: Connection, count: int) -> None:
 
 
 def _log_payload(value: dict[str, Any]) -> dict[str, Any]:
-    return {name: value[name] for name in ("seq", *EVENT_FIELDS, "prev_hash", "hash")} | {
+    return {name: value[name] for name in ("seq", *EVENT_FIELDS, "prev_hash", "hash") if name != "mac"} | {
         "ts": canonical_ts(value["ts"])
     }
 
@@ -855,7 +867,7 @@ def iter_events(db: Session, batch: int = 1000, *, through: int | None = None) -
         if not rows:
             return
         for row in rows:
-            yield event_dict(row) | {"ts": row.ts}
+            yield event_dict(row) | {"ts": row.ts, "mac": row.mac}
         after = rows[-1].seq
         db.expunge_all()
 
@@ -915,6 +927,7 @@ def _verify_chained(
 ) -> AuditVerification:
     public_keys = {key_id_of(key): key for key in retired_keys} | {signer.key_id: signer.public_key}
     dates = DateWatch(datetime.now(UTC))
+    macs = MacWatch(signer, public_keys)
     checkpoints = checkpoint_dicts(db)
     anchors = anchor_dicts(db)
     start = _chain_start(db, anchors, public_keys)
@@ -922,7 +935,7 @@ def _verify_chained(
         return start
     first_seq, genesis = start
     result = coded(verify_chain(
-        dates.watch(iter_events(db)), checkpoints, public_keys, first_seq=first_seq, genesis_hash=genesis,
+        macs.watch(dates.watch(iter_events(db))), checkpoints, public_keys, first_seq=first_seq, genesis_hash=genesis,
     ))
     if not result.valid:
         return result
@@ -930,8 +943,9 @@ def _verify_chained(
         result = compare_with_witness(db, result, checkpoints, anchors, witness, public_keys)
     # The chain is what was hashed; now whether it was dated by the API and whether the
     # database still agrees with it (a failure found here never hides the witness's).
-    problems: list[Problem] = [*stored_ts_problems(db), *dates.problems, *erasure_problems(db)]
-    return with_problems(result, problems)
+    problems: list[Problem] = [*stored_ts_problems(db), *dates.problems, *macs.problems, *erasure_problems(db)]
+    result = with_problems(result, problems)
+    return replace(result, warnings=(*result.warnings, *macs.warnings())) if macs.unchecked else result
 
 
 def verify_prefix(

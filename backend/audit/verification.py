@@ -17,6 +17,14 @@ verification (``GET /audit/verify``, ``octroi audit verify``) also checks:
   that text: ``2026-12-01 10:38:32.123456``. Another spelling of the same instant
   (``2026-12-01T10:38:32.123456``) hashes the same (the hash covers the parsed time) but escapes
   searches and exports by date.
+- **Who wrote each event.** The API MACs every event it writes (``CheckpointSigner.event_mac``,
+  under a key derived from the audit signing secret, which the database never holds). The
+  database owner can INSERT a row into ``audit_pending`` or ``audit_events`` dated *now* and
+  hash it into the chain, but not MAC it: an event whose MAC does not match is ``mac_invalid``,
+  one without a MAC after the first event that has one is ``mac_missing`` (events written
+  before migration 0016 have none). An event MACed under a retired signing key cannot be
+  checked (only its public key is kept): counted in ``warnings``, unless it comes more than
+  ``ROTATION_GRACE`` after an event under the current key (keys do not go back): invalid.
 - **Erasures.** Every ``privacy.erase`` the trail records (and no ``client.reimport_erased``
   undid) must still have its tombstone, and its person must not be back in ``clients``
   (``backend.audit.erasures``).
@@ -157,6 +165,62 @@ class DateWatch:
                     f"({canonical_ts(ts)} after {canonical_ts(previous_ts)}): the API dates events "
                     "in the order it chains them (an event inserted with a false date?)")))
         self._previous = (seq, ts)
+
+
+# A rolling restart after a key rotation: replicas on the old key for a few minutes more.
+ROTATION_GRACE = timedelta(minutes=10)
+
+
+class MacWatch:
+    """Watches the events ``verify_chain`` reads for their MAC (see the module's docstring)."""
+
+    def __init__(self, signer: Any, retired_key_ids: Iterable[str]) -> None:
+        self.problems: list[Problem] = []
+        self.unchecked = 0  # MACed under a retired key
+        self._signer = signer
+        self._retired = set(retired_key_ids) - {signer.key_id}
+        self._macs_began = False
+        self._current_since: datetime | None = None
+
+    def watch(self, events: Iterable[Mapping[str, Any]]) -> Iterator[Mapping[str, Any]]:
+        for event in events:
+            self._check(event)
+            yield event
+
+    def warnings(self) -> tuple[str, ...]:
+        if not self.unchecked:
+            return ()
+        return (f"{self.unchecked} events are MACed under a retired audit signing key and were not checked "
+                "(only its public key is kept)",)
+
+    def _check(self, event: Mapping[str, Any]) -> None:
+        seq, mac = int(event["seq"]), event.get("mac")
+        if mac is None:
+            if self._macs_began:
+                self.problems.append(Problem(seq, VerificationCode.mac_missing, (
+                    f"seq {seq} carries no MAC although the API MACs every event it writes (inserted "
+                    "by hand into the database?)")))
+            return
+        self._macs_began = True
+        key_id = str(mac).partition(":")[0]
+        ts = _aware(event["ts"]) if isinstance(event["ts"], datetime) else None
+        if key_id == self._signer.key_id:
+            if self._current_since is None:
+                self._current_since = ts
+            if not self._signer.mac_matches(event, mac):
+                self.problems.append(Problem(seq, VerificationCode.mac_invalid, (
+                    f"seq {seq}: its MAC does not match its content: the API did not write this event "
+                    "(inserted by hand into the database, or edited before it was chained?)")))
+            return
+        late = self._current_since is not None and ts is not None and ts > self._current_since + ROTATION_GRACE
+        if key_id not in self._retired or late:
+            why = "a key this installation does not know" if key_id not in self._retired else (
+                "a retired key, after events under the current one")
+            self.problems.append(Problem(seq, VerificationCode.mac_invalid, (
+                f"seq {seq} is MACed under {why} ({key_id}): the API did not write this event "
+                "(inserted by hand into the database?)")))
+            return
+        self.unchecked += 1
 
 
 # SQLite keeps a time as this text (SQLAlchemy's form); searches compare it as text.
