@@ -1056,12 +1056,18 @@ class PortfolioSummary(BaseModel):
     """
     Credit amount over approved applicants; null when 1 to 9 are approved (split_withheld)
     """
+    approved_figures_moved: Annotated[
+        bool | None, Field(title="Approved Figures Moved")
+    ] = False
+    """
+    The approved applicants changed by 1 to 9 people since a published result: the figures over the approved (expected default rate, expected loss, approved credit) are null, since the difference between the two results would give those people's probability and credit amount
+    """
     executive_summary: Annotated[str, Field(title="Executive Summary")]
     expected_default_rate_approved: Annotated[
         float | None, Field(title="Expected Default Rate Approved")
     ]
     """
-    Mean probability among approved; null without approved, or when 1 to 9 are (split_withheld)
+    Mean probability among approved; null without approved, or when 1 to 9 are (split_withheld), or when they moved by 1 to 9 (approved_figures_moved)
     """
     expected_loss: Annotated[float | None, Field(title="Expected Loss")]
     """

@@ -339,6 +339,16 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "en": "Fewer than {minimum} applications would be refused: the approval rate is not published, so that no "
         "one is singled out.",
     },
+    "portfolio.approved_moved": {
+        "fr": "Les demandes accordées ont changé de 1 à {minimum_minus} personnes depuis un calcul publié : le défaut "
+        "attendu, la perte attendue et le crédit accordé ne sont pas publiés, car la différence entre les deux calculs "
+        "donnerait la probabilité et le montant de ces personnes. Ils le seront dès que {minimum} personnes au moins "
+        "auront changé parmi les accordées.",
+        "en": "The approved applications changed by 1 to {minimum_minus} people since a published computation: the "
+        "expected default, expected loss and approved credit are not published, since the difference between the two "
+        "would give those people's probability and amount. They will be once at least {minimum} people have changed "
+        "among the approved.",
+    },
     "portfolio.split_withheld.both": {
         "fr": "Moins de {minimum} demandes seraient accordées, et moins de {minimum} refusées : le taux d'accord, le "
         "défaut attendu, la perte attendue et le crédit accordé ne sont pas publiés, pour ne désigner personne.",

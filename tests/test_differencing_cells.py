@@ -133,3 +133,31 @@ def test_an_import_of_ten_with_one_newcomer_alone_in_a_segment_does_not_give_tha
         left = [sum(r["count"] for r in table[by]["segments"] if r["segment"] not in old.keys() & new.keys())
                 for table in (before, after)]
         assert left[1] - left[0] in (0,) or left[1] - left[0] >= MIN_CELL, (by, left)
+
+
+def test_an_import_of_ten_with_one_approved_withholds_the_figures_over_the_approved(
+    client, auth_headers, settings, applicants_csv, write_applicants, run_jobs, model_bundle
+):
+    """Ten newcomers, one of them approved: the approved side moves by that one person, and the
+    expected loss, expected default rate and approved credit before and after gave that
+    applicant's probability and credit amount (the whole population moved by ten)."""
+    from backend.clients.service import read_import_file
+
+    frame = read_import_file(applicants_csv)
+    approved = model_bundle.score(frame)["probability"].to_numpy() < model_bundle.threshold
+    newcomers = [int(np.flatnonzero(approved)[0]), *np.flatnonzero(~approved)[:MIN_CELL - 1].tolist()]
+    import_file(settings, write_applicants(lambda f: f.drop(index=newcomers)))
+    assert run_jobs(settings, "portfolio")["portfolio"].published
+    headers = auth_headers("comex")
+    before = client.get(f"{API}/portfolio/summary", headers=headers).json()
+    assert before["expected_loss"] is not None and before["approved_figures_moved"] is False
+
+    import_file(settings, applicants_csv)
+    assert run_jobs(settings, "portfolio")["portfolio"].published
+    after = client.get(f"{API}/portfolio/summary", headers=headers).json()
+    assert after["approved_figures_moved"] is True
+    assert after["expected_loss"] is None and after["approved_credit"] is None
+    assert after["expected_default_rate_approved"] is None
+    assert after["applicants"] == before["applicants"] + MIN_CELL and after["approval_rate"] is not None
+    assert "not published" in client.get(f"{API}/portfolio/summary", headers=headers,
+                                          params={"lang": "en"}).json()["executive_summary"]

@@ -127,7 +127,8 @@ def _members(extra: pd.DataFrame, cells: np.ndarray | None) -> tuple[np.ndarray,
 
 def portfolio_task(url: str | None, low: str, high: str | None, model: dict[str, str], threshold: float) -> Digested:
     frame, extra = read_partition(url, low, high)
-    return partial_aggregates(frame, _score(model, frame), threshold), _members(extra, cell_codes(frame))
+    p = _score(model, frame)
+    return partial_aggregates(frame, p, threshold), _members(extra, cell_codes(frame, approved=p < threshold))
 
 
 def drift_task(url: str | None, low: str, high: str | None, model: dict[str, str], reference: dict[str, Any]) -> Digested:

@@ -59,8 +59,14 @@ class PortfolioSummary(BaseModel):
         description="The side of the threshold holding 1 to 9 applicants (approved, refused or both), whose split "
                     "is not served: approval_rate is null and, when the approved side is small, so are every figure "
                     "over the approved (expected default rate, expected loss, approved credit); null otherwise")
+    approved_figures_moved: bool = Field(
+        default=False,
+        description="The approved applicants changed by 1 to 9 people since a published result: the figures over the "
+                    "approved (expected default rate, expected loss, approved credit) are null, since the difference "
+                    "between the two results would give those people's probability and credit amount")
     expected_default_rate_approved: float | None = Field(
-        description="Mean probability among approved; null without approved, or when 1 to 9 are (split_withheld)")
+        description="Mean probability among approved; null without approved, or when 1 to 9 are (split_withheld), "
+                    "or when they moved by 1 to 9 (approved_figures_moved)")
     expected_loss: float | None = Field(
         description="Sum over approved applicants of probability of default x loss given default (lgd) x "
                     "credit amount (the exposure), in euros; null when 1 to 9 are approved (split_withheld)")

@@ -72,19 +72,26 @@ def _codes(name: str, values: np.ndarray) -> np.ndarray:
 COHORT = "cohort"
 
 
-def cell_codes(population: pd.DataFrame, cohorts: Sequence[str] | None = None) -> np.ndarray:
+SIDE = "side"
+SIDES = ("approved", "refused")
+
+
+def cell_codes(population: pd.DataFrame, cohorts: Sequence[str] | None = None,
+               approved: np.ndarray | None = None) -> np.ndarray:
     """Each row's cell in every table a job publishes by segment, stored beside its row digest
     so the next job can count who moved in each cell (``ml.disclosure.cell_moves``): a
     structured array with one uint16 field per segmentation (the index of its label in
-    ``segment_labels``) and, given ``cohorts`` (YYYY-MM), the cohort as months since year 0.
-    No pseudonym, no id."""
-    fields = [*SEGMENTS, *([COHORT] if cohorts is not None else [])]
+    ``segment_labels``), given ``cohorts`` (YYYY-MM) the cohort as months since year 0, and given
+    ``approved`` its side of the threshold (0 approved, 1 refused). No pseudonym, no id."""
+    fields = [*SEGMENTS, *([COHORT] if cohorts is not None else []), *([SIDE] if approved is not None else [])]
     out = np.zeros(len(population), dtype=[(name, np.uint16) for name in fields])
     if len(population):
         for name, values in segment_values(population).items():
             out[name] = _codes(name, values)
     if cohorts is not None:
         out[COHORT] = [int(c[:4]) * 12 + int(c[5:7]) - 1 for c in cohorts]
+    if approved is not None:
+        out[SIDE] = np.where(np.asarray(approved, dtype=bool), 0, 1)
     return out
 
 
@@ -93,6 +100,8 @@ def cell_label(table: str, code: int) -> str:
     if table == COHORT:
         year, month = divmod(int(code), 12)
         return f"{year:04d}-{month + 1:02d}"
+    if table == SIDE:
+        return SIDES[int(code)]
     return segment_labels(table)[int(code)]
 
 
@@ -301,6 +310,11 @@ def finish_aggregates(total: dict[str, Any], threshold: float, model_version: st
             for band, count in zip(GRADE_NAMES, total["bands"], strict=True)
         ],
     }
+    # The approved changed by 1 to 9 people since a published result: the two results' figures
+    # over the approved would give those people's probability and credit by subtraction.
+    approved_moves = (moves or {}).get(SIDE, {}).get("approved", [])
+    if any(0 < max(move) < MIN_CELL for move in approved_moves):
+        summary.update(dict.fromkeys(APPROVED_FIGURES), approved_figures_moved=True)
     tables = {name: _segments(name, sums, (moves or {}).get(name)) for name, sums in total["segments"].items()}
     return {"summary": summary, "segments": tables}
 
@@ -537,6 +551,9 @@ def executive_summary(summary: dict[str, Any], lang: str) -> str:
             default = (summary["expected_default_rate_approved"] or 0.0) * 100
             split += (f"Taux de défaut attendu parmi les acceptés : {fr(default, 1)} %. Perte attendue (probabilité × "
                       f"perte en cas de défaut de {fr(lgd)} % × crédit, acceptés) : {fr(summary['expected_loss'])} €. ")
+        elif summary.get("approved_figures_moved") and not withheld:
+            split += ("Défaut et perte attendus des acceptés non publiés : les acceptés ont changé de moins de "
+                      f"{MIN_CELL} personnes depuis un calcul publié. ")
         return f"{split}Bande de risque la plus élevée représentée : {worst['band']} ({meaning('fr')})."
     threshold = f"{summary['threshold'] * 100:.1f}%"
     if withheld:
@@ -549,4 +566,7 @@ def executive_summary(summary: dict[str, Any], lang: str) -> str:
         default = (summary["expected_default_rate_approved"] or 0.0) * 100
         split += (f"Expected default rate among approved: {default:.1f}%. Expected loss (probability x {lgd:.0f}% "
                   f"loss given default x credit, approved): €{summary['expected_loss']:,.0f}. ")
+    elif summary.get("approved_figures_moved") and not withheld:
+        split += (f"Expected default and loss of the approved not published: the approved changed by fewer than "
+                  f"{MIN_CELL} people since a published computation. ")
     return f"{split}Highest risk band present: {worst['band']} ({meaning('en')})."

@@ -54,7 +54,8 @@ def _deltas(summary: contract.PortfolioSummary) -> list[dict[str, Any]]:
 def _kpis(summary: contract.PortfolioSummary) -> None:
     deltas = _deltas(summary)
     withheld = summary.split_withheld  # a side of the threshold holds 1 to 9 applicants
-    small_approved = withheld in ("approved", "both")
+    # Small, or changed by 1 to 9 people since a published result (approved_figures_moved).
+    small_approved = withheld in ("approved", "both") or summary.approved_figures_moved
 
     def shown(value: str, hidden: bool) -> str:
         return ui.t("kpi.withheld") if hidden else value
@@ -71,6 +72,8 @@ def _kpis(summary: contract.PortfolioSummary) -> None:
                     **deltas[3])
     if withheld is not None:
         st.caption(ui.t(f"portfolio.split_withheld.{withheld}", minimum=MIN_CELL))
+    elif summary.approved_figures_moved:
+        st.caption(ui.t("portfolio.approved_moved", minimum=MIN_CELL, minimum_minus=MIN_CELL - 1))
     st.caption(" · ".join((
         ui.t("kpi.lgd", lgd=ui.pct(summary.lgd, 0)),
         ui.t("kpi.approved_credit", amount=ui.money(summary.approved_credit),
