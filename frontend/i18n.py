@@ -180,6 +180,10 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "fr": "ne doit pas être un mot de passe à usage unique : un administrateur l'a vu",
         "en": "must not be a one-time password: an admin has seen it",
     },
+    "problem.password_in_history": {
+        "fr": "ne doit pas être l'un de vos 5 derniers mots de passe",
+        "en": "must not be one of your last 5 passwords",
+    },
     "problem.wrong_current_password": {"fr": "ce n'est pas votre mot de passe actuel", "en": "is not your current password"},
     "problem.username_format": {
         "fr": "3 à 64 caractères : minuscules, chiffres, « . », « _ » ou « - », en commençant par une lettre ou un chiffre",

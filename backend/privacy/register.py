@@ -46,6 +46,8 @@ TABLE_CATEGORIES: dict[str, tuple[str, bool]] = {
     "audit_checkpoints": ("Signed checkpoints of the audit chain (no personal data)", False),
     "audit_anchors": ("Signed anchors of retention purges (no personal data)", False),
     "service_meta": ("Installation facts (no personal data)", False),
+    "password_history": ("The argon2id hashes of a staff user's last 5 passwords, so a change cannot go back to "
+                         "one; deleted with the account", True),
     "login_throttles": ("Failed-login counters for names that are not accounts (SHA-256 of the name)", True),
     "rate_limit_counters": ("Request counters per staff user and time window, a minute to a day (rate limits)", True),
     "outcomes": ("Realised loan outcomes (default or not, date known) by client pseudonym; erased with the client", True),

@@ -12,14 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from backend.audit.actions import AuditAction
 from backend.audit.service import events_where
 from backend.auth.password_policy import check_password_policy, seen
 from backend.auth.service import as_utc, revoke_user_families, utcnow
-from backend.users.models import AccessRequest, User
+from backend.users.models import AccessRequest, PasswordHistory, User
 from security.passwords import (
     PasswordHasher,
     PasswordPolicyError,
@@ -346,10 +346,39 @@ def unlock_user(db: Session, username: str, *, ceiling: int, now: datetime | Non
     return unlocked
 
 
+# A change may not go back to one of the user's last passwords (the current one excluded,
+# which ``password_unchanged`` refuses): a forced change is otherwise undone by two changes.
+PASSWORD_HISTORY = 5
+
+
+def _in_history(db: Session, hasher: PasswordHasher, user: User, password: str) -> bool:
+    """Is ``password`` one of the user's last ``PASSWORD_HISTORY`` retired passwords? One
+    argon2id verification each (the change is rare; a login never pays it)."""
+    hashes = db.scalars(
+        select(PasswordHistory.password_hash).where(PasswordHistory.user_id == user.id)
+        .order_by(PasswordHistory.retired_at.desc(), PasswordHistory.id.desc()).limit(PASSWORD_HISTORY)
+    ).all()
+    forms = {password, seen(password)}  # as typed, and as seen (a zero-width space added is the same)
+    return any(hasher.verify(form, stored)[0] for stored in hashes for form in forms)
+
+
+def _retire_password(db: Session, user: User) -> None:
+    """Keep the current password's hash in the user's history; only the last ones stay."""
+    db.add(PasswordHistory(user_id=user.id, password_hash=user.password_hash, retired_at=utcnow()))
+    db.flush()
+    stale = db.scalars(
+        select(PasswordHistory.id).where(PasswordHistory.user_id == user.id)
+        .order_by(PasswordHistory.retired_at.desc(), PasswordHistory.id.desc()).offset(PASSWORD_HISTORY)
+    ).all()
+    if stale:
+        db.execute(delete(PasswordHistory).where(PasswordHistory.id.in_(stale)))
+
+
 def reset_password(db: Session, hasher: PasswordHasher, username: str) -> tuple[User, str]:
     """A new one-time password (returned once); sessions revoked, change forced at next login."""
     user = get_user(db, username, for_update=True)
     one_time = new_one_time_password()
+    _retire_password(db, user)  # a reset often follows a leak: the old password cannot come back
     user.password_hash = hasher.hash(one_time)
     user.must_change_password = True
     user.failed_attempts = 0
@@ -396,6 +425,10 @@ def change_own_password(
         # hold the account after the change the first login forces.
         raise UserError("new_password", "must not be a one-time password: an admin has seen it",
                         reason="password_reused")
+    if _in_history(db, hasher, user, new_password):
+        raise UserError("new_password", f"must not be one of your last {PASSWORD_HISTORY} passwords",
+                        reason="password_in_history")
+    _retire_password(db, user)
     user.password_hash = hasher.hash(new_password)
     user.must_change_password = False
     user.updated_at = utcnow()
