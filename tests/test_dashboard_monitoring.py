@@ -60,7 +60,7 @@ def test_monitoring_page_shows_drift_and_backtesting_in_french_without_error(mon
     assert not [e.value for e in at.error if "Action requise" not in e.value and "sous-estimé" not in e.value]
     # What the page said instead, when the drift part is missing (a report not computed, an error).
     said = [box.value for kind in ("info", "warning", "error") for box in getattr(at, kind)]
-    assert "Indice de stabilité" in text and "Toute case de moins de 10 personnes est masquée." in text, said
+    assert "Indice de stabilité" in text and "Toute case de moins de 10 personnes est masquée" in text, said
     labels = [m.label for m in at.metric]
     assert "Stabilité du score (PSI)" in labels and "AUC" in labels and "Gini" in labels
     assert len(at.get("plotly_chart")) >= 4  # PSI over time, score distribution, grades, AUC over time

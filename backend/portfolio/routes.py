@@ -25,11 +25,13 @@ from backend.portfolio.service import (
     MIN_SEGMENT,
     comparable,
     disclosed_rates,
+    drift_cumulative,
     executive_summary,
     protect_stored,
     with_lgd,
 )
 from backend.scoring.model import get_bundle
+from ml.monitoring import served_score
 from security.rbac import Permission
 
 router = APIRouter(prefix="/portfolio", tags=["portfolio"], route_class=GuardedRoute)
@@ -58,6 +60,16 @@ def _previous(db: Session, row: MonitoringAggregate, lgd: float) -> PortfolioPre
     return None
 
 
+def _drift_edges(db: Session, row: MonitoringAggregate) -> dict[float, int]:
+    """The counts the served drift report gives of the same applicants under the same model
+    (its training deciles), for ``aligned_cells``; none when it was computed on another population."""
+    drift = stored.latest(db, "drift", row.model_version)
+    if drift is None or drift.population_revision != row.population_revision or "score" not in drift.payload:
+        return {}
+    rows = int(drift.payload.get("rows") or 0)
+    return drift_cumulative(served_score(drift.payload["score"], rows), rows) if rows else {}
+
+
 @router.get("/summary", response_model=PortfolioSummary, responses=NOT_FOUND)
 def summary(
     lang: Lang = "fr",
@@ -68,7 +80,7 @@ def summary(
     risk bands, and the previous comparable run's headline figures (``previous``)."""
     row = _latest_row(ctx.db, bundle.version)
     lgd = ctx.request.app.state.settings.lgd
-    aggregates = with_lgd(row.payload["summary"], lgd)
+    aggregates = with_lgd(row.payload["summary"], lgd, _drift_edges(ctx.db, row))
     result = PortfolioSummary(**aggregates, executive_summary=executive_summary(aggregates, lang), lang=lang,
                               freshness=stored.freshness(ctx.db, row).as_dict(), previous=_previous(ctx.db, row, lgd))
     ctx.audit(model_version=bundle.version, details={"view": "summary"})

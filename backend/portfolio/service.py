@@ -413,8 +413,31 @@ def disclosed_rates(table: dict[str, Any], summary: dict[str, Any], min_cell: in
     return {**table, "segments": rows, "rates_withheld": len(withheld)}
 
 
+def drift_cumulative(score: dict[str, Any], rows: int) -> dict[float, int]:
+    """What a served drift report's score block (``ml.monitoring.served_score``) tells of the same
+    population's probabilities: how many applicants lie under each training decile edge, from the
+    bottom up to the first withheld decile and from the top down to the last (a decile ``i``
+    holds the probabilities in [edge ``i - 1``, edge ``i``), as the histogram's bars do)."""
+    edges, shares = [float(e) for e in score["edges"]], score["current_shares"]
+    known: dict[float, int] = {}
+    below = 0
+    for j, edge in enumerate(edges):
+        if shares[j] is None:
+            break
+        below += round(shares[j] * rows)
+        known[edge] = below
+    above = 0
+    for j in range(len(edges), 0, -1):
+        if shares[j] is None:
+            break
+        above += round(shares[j] * rows)
+        known[edges[j - 1]] = rows - above
+    return known
+
+
 def aligned_cells(
-    histogram: dict[str, Any], bands: list[dict[str, Any]], summary: dict[str, Any], min_cell: int = MIN_CELL
+    histogram: dict[str, Any], bands: list[dict[str, Any]], summary: dict[str, Any], min_cell: int = MIN_CELL,
+    elsewhere: dict[float, int] | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The served histogram and risk grades, merged further until no range of probabilities
     the two give together holds 1 to ``min_cell - 1`` applicants.
@@ -429,7 +452,11 @@ def aligned_cells(
     read as one), then the one whose range on the other side holds fewer; the range [0, 1] and
     the published threshold keep theirs (a side of the threshold under ``min_cell`` already
     withholds the split). Counts only merge, so every bin and grade still holds 0 or at least
-    ``min_cell``. Idempotent."""
+    ``min_cell``. Idempotent.
+
+    ``elsewhere``: edges another served result gives for the same applicants with the count
+    under each (the drift report's training deciles, ``drift_cumulative``): fixed edges too, so
+    a bar edge 0.017 points from a decile edge (6 applicants between them in the demo) goes."""
     cumulative: dict[float, int] = {0.0: 0}
     total = 0
     for high, count in zip(histogram["edges"][1:], histogram["counts"], strict=True):
@@ -448,6 +475,10 @@ def aligned_cells(
         threshold = float(summary["threshold"])
         fixed.add(threshold)
         cumulative.setdefault(threshold, round(summary["approval_rate"] * summary["applicants"]))
+    for edge, count in (elsewhere or {}).items():
+        if 0.0 < edge < 1.0:
+            fixed.add(edge)
+            cumulative.setdefault(edge, count)
 
     while True:
         edges = sorted(fixed | bins | grades)
@@ -481,7 +512,7 @@ def aligned_cells(
     return served_histogram, served_bands
 
 
-def with_lgd(summary: dict[str, Any], lgd: float) -> dict[str, Any]:
+def with_lgd(summary: dict[str, Any], lgd: float, elsewhere: dict[float, int] | None = None) -> dict[str, Any]:
     """The summary as served: expected loss = sum over approved applicants of PD x LGD x exposure,
     the histogram's small bins merged (``disclosed_histogram``), the risk grades' small ones
     merged with their neighbours (``disclosed_bands``) and the approved / refused split withheld
@@ -496,7 +527,8 @@ def with_lgd(summary: dict[str, Any], lgd: float) -> dict[str, Any]:
     served = disclosed_split(summary)
     loss = served["expected_loss"]
     histogram, bands = aligned_cells(disclosed_histogram(summary["histogram"], summary["threshold"]),
-                                     disclosed_bands(summary["risk_bands"], summary["applicants"]), summary)
+                                     disclosed_bands(summary["risk_bands"], summary["applicants"]), summary,
+                                     elsewhere=elsewhere)
     return {**served, "expected_loss": None if loss is None else round(loss * lgd, 2), "lgd": lgd,
             "histogram": histogram, "risk_bands": bands}
 
