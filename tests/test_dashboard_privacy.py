@@ -410,3 +410,23 @@ def test_the_subject_page_says_the_retention_period_and_how_many_files_it_will_d
     assert "Terme dans 30 jours" in tiles
     captions = " ".join(c.value for c in at.caption)
     assert "Aucune purge dans le journal d'audit." in captions or "Dernière purge le" in captions
+
+
+def test_the_audit_page_answers_who_looked_at_a_client_and_says_a_bad_number_in_its_words(
+    monkeypatch, live_api: LiveApi, applicant_ids
+):
+    client_id = str(applicant_ids[9])
+    advisor = {"Authorization": f"Bearer {api_token(live_api, 'advisor')}"}
+    assert httpx.get(f"{live_api.url}/api/v1/clients/{client_id}/score", headers=advisor, timeout=60).status_code == 200
+    at = _logged_in(monkeypatch, live_api, "compliance")
+    at.switch_page(AUDIT_PAGE).run()
+    at.text_input(key="audit_client").input(f"  00{client_id} ")
+    _click(at, "Rechercher")
+    assert not at.exception and not _errors(at), _errors(at)
+    shown = next(d for d in tables(at) if "Action" in d.columns)
+    assert len(shown) and set(shown["Action"]) == {"score.compute"}
+    at.text_input(key="audit_client").input("abc")
+    _click(at, "Rechercher")
+    assert [e.value for e in at.error] == ["L'identifiant client est un nombre entier positif d'au plus 12 chiffres, "
+                                           "par exemple 100001."]
+    assert not any("Action" in d.columns for d in tables(at))

@@ -98,7 +98,9 @@ def _api_filters(applied: dict[str, Any]) -> dict[str, Any]:
         "actor": (applied.get("actor") or "").strip() or None,
         "action": (applied.get("action") or "").strip() or None,
         "outcome": applied.get("outcome") or None,
-        "client_id": (applied.get("client_id") or "").strip() or None,
+        # As the look-ups read it ("00100006" is 100006); an id the API would refuse is said here.
+        "client_id": ui.valid_client_id(applied["client_id"]) if (applied.get("client_id") or "").strip() else None,
+        "client_id_typed": (applied.get("client_id") or "").strip() or None,
         "from": _day_bound(since, end=False) if since else None,
         "to": _day_bound(until, end=True) if until else None,
         "limit": applied.get("limit", 50),
@@ -156,6 +158,9 @@ def audit_page() -> None:
     st.title(ui.t("audit.title"))
     _verify()
     filters = _filters()
+    if filters.pop("client_id_typed") and filters["client_id"] is None:
+        st.error(ui.t("client.bad_id"))
+        return
     if filters["from"] and filters["to"] and filters["from"] >= filters["to"]:
         # "Du" after "Au": said here, not an empty table that would read "nothing happened".
         st.error(ui.t("audit.bad_period"))
