@@ -330,7 +330,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "are made; it is a setting of the installation (OCTROI_LGD).",
     },
     "kpi.lgd": {"fr": "Perte en cas de défaut : {lgd}", "en": "Loss given default: {lgd}"},
-    "kpi.withheld": {"fr": "Non publié", "en": "Not published"},
+    "kpi.withheld": {"fr": "Non publié", "en": "Withheld"},
     "portfolio.split_withheld.approved": {
         "fr": "Moins de {minimum} demandes seraient accordées : le taux d'accord, le défaut attendu, la perte attendue "
         "et le crédit accordé ne sont pas publiés, pour ne désigner personne.",
@@ -676,6 +676,14 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "en": "Of which {count} segment(s) of 10 applicants or more, pooled because their population changed by 1 to 9 "
         "people since a published computation: the difference between the two would give those people's figures. "
         "They come back once at least 10 people in them have changed.",
+    },
+    "segments.moved_only": {
+        "fr": "« Autres (regroupés) » réunit {count} segments d'au moins 10 demandes, regroupés parce que leur "
+        "population a changé de 1 à 9 personnes depuis un calcul publié : la différence entre les deux calculs "
+        "donnerait les chiffres de ces personnes. Ils réapparaîtront quand 10 personnes au moins y auront changé.",
+        "en": "\"Other (pooled)\" holds {count} segments of 10 applicants or more, pooled because their population "
+        "changed by 1 to 9 people since a published computation: the difference between the two would give those "
+        "people's figures. They come back once at least 10 people in them have changed.",
     },
     "segments.pooled": {"fr": "Autres (regroupés)", "en": "Other (pooled)"},  # the API's "pooled" row
     "segments.hidden": {

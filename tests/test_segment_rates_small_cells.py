@@ -129,7 +129,7 @@ def test_the_api_withholds_a_small_segment_rate_also_for_results_stored_before(
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
 def test_the_portfolio_page_shows_a_withheld_rate_as_not_published(monkeypatch, live_api, lang):
-    """The table says "Non publié" / "Not published", the chart leaves the row out (a bar at 0 %
+    """The table says "Non publié" / "Withheld", the chart leaves the row out (a bar at 0 %
     would read as "nobody approved") and a caption says why."""
     from backend.db import make_engine, make_sessionmaker
     from tests.fixtures.live import octroi
@@ -154,7 +154,7 @@ def test_the_portfolio_page_shows_a_withheld_rate_as_not_published(monkeypatch, 
         assert not at.exception and not _errors(at), _errors(at)
         rate = "Taux d'accord" if lang == "fr" else "Approval rate"
         segments = next(d for d in tables(at) if d.columns[0] == "Segment")
-        assert list(segments[rate]) == ["Non publié" if lang == "fr" else "Not published"] * 2
+        assert list(segments[rate]) == ["Non publié" if lang == "fr" else "Withheld"] * 2
         captions = "\n".join(c.value for c in at.caption)
         assert ("Taux d'accord non publié pour 2 segment(s)" if lang == "fr"
                 else "Approval rate not published for 2 segment(s)") in captions

@@ -193,9 +193,12 @@ def _segments() -> None:
         # A pooled row, or (a result stored before pooling) the small and smallest rows left out.
         pooled = any(r.segment == ui.POOLED for r in data.segments)
         key = "segments.suppressed" if pooled else "segments.hidden" if data.segments else "segments.suppressed_all"
-        st.caption(ui.t(key, count=ui.num(data.suppressed)))
-        if data.moved:
-            st.caption(ui.t("segments.moved", count=ui.num(data.moved)))
+        if pooled and data.moved == data.suppressed:  # none small: all pooled for having moved
+            st.caption(ui.t("segments.moved_only", count=ui.num(data.moved)))
+        else:
+            st.caption(ui.t(key, count=ui.num(data.suppressed)))
+            if data.moved:
+                st.caption(ui.t("segments.moved", count=ui.num(data.moved)))
 
 
 def model_page() -> None:
