@@ -161,3 +161,31 @@ def test_an_import_of_ten_with_one_approved_withholds_the_figures_over_the_appro
     assert after["applicants"] == before["applicants"] + MIN_CELL and after["approval_rate"] is not None
     assert "not published" in client.get(f"{API}/portfolio/summary", headers=headers,
                                           params={"lang": "en"}).json()["executive_summary"]
+
+
+def test_each_published_population_is_compared_once_however_many_results_were_computed_on_it(app):
+    """Reruns on the same people publish results with the same population; comparing each again
+    cost 0.1 to 0.2 s per result at 300,000 rows (``bench/bench_publication.py``)."""
+    from backend.monitoring import service as stored
+
+    rows = row_digests([f"row-{i}" for i in range(40)])
+    cells = np.zeros(40, dtype=[("age_band", np.uint16)])
+    cells["age_band"][:20] = 5
+    with app.state.sessionmaker() as db:
+        for _ in range(3):  # three runs on the same 40 people
+            stored.store(db, "portfolio", "v", "r", {"summary": {"applicants": 40}}, 0.1,
+                         stored.publication(db, "portfolio", rows, cells))
+        db.commit()
+    one_more = np.concatenate([rows, row_digests(["newcomer"])])
+    more_cells = np.concatenate([cells, np.array([(5,)], dtype=cells.dtype)])
+    with app.state.sessionmaker() as db:
+        decided = stored.publication(db, "portfolio", one_more, more_cells)
+        db.rollback()
+    assert not decided.published and decided.changed_people == 1  # the gate itself is unchanged
+    ten_more = np.concatenate([rows, row_digests([f"newcomer-{i}" for i in range(10)])])
+    ten_cells = np.concatenate([cells, np.array([(5,)] * 9 + [(0,)], dtype=cells.dtype)])
+    with app.state.sessionmaker() as db:
+        decided = stored.publication(db, "portfolio", ten_more, ten_cells)
+        db.rollback()
+    assert decided.published
+    assert decided.moves == {"age_band": {"65+": [(0, 9)], "<25": [(0, 1)]}}  # one list entry: one population

@@ -9,7 +9,9 @@ the same order, its segment in every segmentation and its cohort, as a structure
 in NumPy's .npy format (no pickle). Two results published around an import of 10, one of them
 alone in a segment, gave that person's figures by subtraction; a job now pools a segment or a
 cohort that moved by 1 to 9 people since a published result (``ml.disclosure.cell_moves``).
-Earlier results have none and are compared by their population only.
+Earlier results have none and are compared by their population only. ``population_digest``
+(a digest of both) lets the next job load and compare each population once, however many
+results were computed on it.
 """
 
 import sqlalchemy as sa
@@ -23,8 +25,10 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column("monitoring_aggregates", sa.Column("member_cells", sa.LargeBinary(), nullable=True))
+    op.add_column("monitoring_aggregates", sa.Column("population_digest", sa.String(32), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("monitoring_aggregates") as batch:
+        batch.drop_column("population_digest")
         batch.drop_column("member_cells")

@@ -63,3 +63,5 @@ class MonitoringAggregate(Base):
     # Each member's cells (its segment in every segmentation, its cohort): a structured array
     # saved as .npy (``backend.monitoring.service``), in the members' order.
     member_cells: Mapped[bytes | None] = deferred(mapped_column(LargeBinary, nullable=True))
+    # A digest of members and member_cells: the next job compares with each population once.
+    population_digest: Mapped[str | None] = mapped_column(String(32), nullable=True)
