@@ -87,6 +87,8 @@ TABLE_CATEGORIES_FR: dict[str, str] = {
     "audit_checkpoints": "Points de contrôle signés de la chaîne d'audit (aucune donnée personnelle)",
     "audit_anchors": "Ancres signées des purges de conservation (aucune donnée personnelle)",
     "service_meta": "Informations d'installation (aucune donnée personnelle)",
+    "password_history": "Empreintes argon2id des 5 derniers mots de passe d'un membre du personnel, pour qu'un "
+                        "changement n'y revienne pas ; supprimées avec le compte",
     "login_throttles": "Compteurs d'échecs de connexion pour des noms qui ne sont pas des comptes (SHA-256 du nom)",
     "rate_limit_counters": "Compteurs de requêtes par membre du personnel et fenêtre de temps, d'une minute à un jour (limites de débit)",
     "outcomes": "Issues réelles des prêts (défaut ou non, date connue) par pseudonyme ; effacées avec le client",
@@ -94,7 +96,9 @@ TABLE_CATEGORIES_FR: dict[str, str] = {
                              "de 10 personnes ou plus ; aucun client, aucun score individuel ; pour chaque résultat "
                              "publié, une empreinte de 64 bits du contenu de chaque ligne (ni pseudonyme ni "
                              "identifiant : la relier à une personne demande toute sa ligne), pour retenir les "
-                             "résultats distants de 1 à 9 personnes",
+                             "résultats distants de 1 à 9 personnes, et à côté de chaque empreinte le segment de la "
+                             "ligne dans chaque segmentation et sa cohorte, pour regrouper un segment qui a changé "
+                             "de 1 à 9 personnes",
     "decision_snapshots": "Instantanés de décision : la demande telle que le modèle l'a vue quand un conseiller a "
                           "décidé (pseudonymisée, immuable, effacée au titre de l'art. 17)",
     "decision_contests": "Contestations de décisions : le point de vue du demandeur, le réexamen par un autre "
