@@ -291,7 +291,8 @@ SMALL = "small"  # 1 to MIN_CELL - 1 people
 COMPLEMENT = "complement"  # withheld with the small ones: the shares add up to 1
 
 
-def protected_score(score: Mapping[str, Any], rows: int, min_cell: int = MIN_CELL) -> dict[str, Any]:
+def protected_score(score: Mapping[str, Any], rows: int, min_cell: int = MIN_CELL,
+                    beside: Mapping[float, int] | None = None) -> dict[str, Any]:
     """A drift report's score block as it may be served, also when it was stored before: the
     current share of a training decile held by 1 to ``min_cell - 1`` people is None
     (``current_withheld`` says ``"small"``, as ``served_share`` does for an input). The shares
@@ -299,30 +300,84 @@ def protected_score(score: Mapping[str, Any], rows: int, min_cell: int = MIN_CEL
     withheld with them (``"complement"``) until the withheld ones hold ``min_cell`` people or
     more (``ml.disclosure.pooled_cells``). Counts are read back from the shares and ``rows``.
     Idempotent: a block that says what it withheld is served as is. The PSI is kept (the
-    operator's ``octroi monitor drift`` prints it); ``served_score`` withholds it."""
+    operator's ``octroi monitor drift`` prints it); ``served_score`` withholds it.
+
+    ``beside``: probabilities another served figure gives with the count under each (the
+    portfolio's published threshold and its approved applicants): a decile edge whose count
+    under it is 1 to ``min_cell - 1`` away from one of them would give those people by
+    difference, so the deciles on both sides of that edge are withheld too (``"complement"``),
+    with the smallest others until the withheld hold ``min_cell`` or more."""
     out = dict(score)
-    if "current_withheld" in out or not rows:
-        out.setdefault("current_withheld", [None] * len(out["current_shares"]))
-        return out
-    shares: list[float | None] = list(out["current_shares"])
-    counts = [round(share * rows) for share in shares]
-    _, pooled = pooled_cells(counts, min_cell)
-    withheld: list[str | None] = [None] * len(shares)
-    for i in pooled:
-        withheld[i] = SMALL if counts[i] < min_cell else COMPLEMENT
-        shares[i] = None
-    out["current_shares"], out["current_withheld"] = shares, withheld
-    return out
+    if "current_withheld" not in out and rows:
+        shares: list[float | None] = list(out["current_shares"])
+        counts = [round(share * rows) for share in shares]
+        _, pooled = pooled_cells(counts, min_cell)
+        withheld: list[str | None] = [None] * len(shares)
+        for i in pooled:
+            withheld[i] = SMALL if counts[i] < min_cell else COMPLEMENT
+            shares[i] = None
+        out["current_shares"], out["current_withheld"] = shares, withheld
+    out.setdefault("current_withheld", [None] * len(out["current_shares"]))
+    return _apart_from(out, rows, beside, min_cell) if beside and rows else out
 
 
-def served_score(score: Mapping[str, Any], rows: int, min_cell: int = MIN_CELL) -> dict[str, Any]:
+def known_under(score: Mapping[str, Any], rows: int) -> dict[float, int]:
+    """What a served score block tells of the same population's probabilities: how many lie
+    under each training decile edge (a decile ``i`` holds [edge ``i - 1``, edge ``i``), as the
+    portfolio histogram's bars do), as far as the withheld deciles let a reader work it out."""
+    counts = [None if share is None else round(share * rows) for share in score["current_shares"]]
+    return _known_under([float(e) for e in score["edges"]], counts, rows)
+
+
+def _known_under(edges: Sequence[float], counts: Sequence[int | None], rows: int) -> dict[float, int]:
+    """The count under each decile edge a reader works out from the shares served: from the
+    bottom up to the first withheld decile, from the top down to the last."""
+    known: dict[float, int] = {}
+    below = 0
+    for j, edge in enumerate(edges):
+        if counts[j] is None:
+            break
+        below += counts[j]
+        known[float(edge)] = below
+    above = 0
+    for j in range(len(edges), 0, -1):
+        if counts[j] is None:
+            break
+        above += counts[j]
+        known[float(edges[j - 1])] = rows - above
+    return known
+
+
+def _apart_from(score: dict[str, Any], rows: int, beside: Mapping[float, int], min_cell: int) -> dict[str, Any]:
+    shares = list(score["current_shares"])
+    withheld = list(score["current_withheld"])
+    counts: list[int | None] = [None if share is None else round(share * rows) for share in shares]
+    edges = [float(e) for e in score["edges"]]
+    while True:
+        near = [edge for edge, under in _known_under(edges, counts, rows).items()
+                if any(0 < abs(under - other) < min_cell for other in beside.values())]
+        if not near:
+            break
+        j = edges.index(near[0])
+        for i in (j, j + 1):
+            if counts[i] is not None:
+                counts[i], shares[i], withheld[i] = None, None, COMPLEMENT
+        # What the withheld hold together is the rows minus the shown: 0 or at least min_cell.
+        while 0 < rows - sum(c for c in counts if c is not None) < min_cell and any(c is not None for c in counts):
+            smallest = min((i for i, c in enumerate(counts) if c is not None), key=lambda i: (counts[i], i))
+            counts[smallest], shares[smallest], withheld[smallest] = None, None, COMPLEMENT
+    return {**score, "current_shares": shares, "current_withheld": withheld}
+
+
+def served_score(score: Mapping[str, Any], rows: int, min_cell: int = MIN_CELL,
+                 beside: Mapping[float, int] | None = None) -> dict[str, Any]:
     """The score block as COMEX may read it: ``protected_score``, and with a decile's share
     withheld, the PSI withheld too (``psi`` and ``psi_previous_period`` None). With the shares
     shown and the withheld ones' total, the PSI is one more equation, and two withheld deciles are
     two unknowns (a decile of 1 person and one of 2 give PSIs 0.07 apart). Their levels are served
     instead (``psi_level``, ``psi_previous_level``, always given: the range each lies in).
     Idempotent."""
-    out = protected_score(score, rows, min_cell)
+    out = protected_score(score, rows, min_cell, beside)
     for value, level in (("psi", "psi_level"), ("psi_previous_period", "psi_previous_level")):
         if level not in out:
             out[level] = None if out.get(value) is None else status(out[value])

@@ -625,12 +625,12 @@ def test_a_drift_decile_edge_beside_a_bar_edge_gives_no_range_of_one_to_nine():
     """The drift report gives the applicants under each training decile edge (4.983 %), the
     histogram those under 5 %: 6 applicants lay between them in the demo. The served histogram
     takes the drift report's edges as fixed ones and gives way."""
-    from backend.portfolio.service import drift_cumulative
+    from ml.monitoring import known_under
 
     p = np.concatenate([np.full(200, 0.045), np.full(6, 0.0499), np.full(150, 0.07), np.full(80, 0.2)])
     summary = compute_aggregates(_population(p), p, 0.5, "v")["summary"]
     score = {"edges": [0.04983, 0.1], "current_shares": [200 / len(p), 156 / len(p), 80 / len(p)]}
-    elsewhere = drift_cumulative(score, len(p))
+    elsewhere = known_under(score, len(p))
     assert elsewhere == {0.04983: 200, 0.1: 356}
     alone = with_lgd(summary, 1.0)
     assert 0.05 in alone["histogram"]["edges"]  # 206 under 5 %: with the decile, the 6 people
@@ -643,11 +643,32 @@ def test_a_drift_decile_edge_beside_a_bar_edge_gives_no_range_of_one_to_nine():
     assert 0.05 not in served["histogram"]["edges"] and sum(served["histogram"]["counts"]) == len(p)
 
 
-def test_drift_cumulative_stops_at_a_withheld_decile_from_both_ends():
-    from backend.portfolio.service import drift_cumulative
+def test_known_under_stops_at_a_withheld_decile_from_both_ends():
+    from ml.monitoring import known_under
 
     score = {"edges": [0.1, 0.2, 0.3, 0.4], "current_shares": [0.2, None, None, 0.3, 0.5]}
-    assert drift_cumulative(score, 100) == {0.1: 20, 0.4: 50, 0.3: 20}
+    assert known_under(score, 100) == {0.1: 20, 0.4: 50, 0.3: 20}
+
+
+def test_no_decile_edge_is_served_within_nine_people_of_the_published_threshold():
+    """The portfolio publishes 189 applicants under its threshold (10.35 %), the drift report
+    194 under a decile edge (11.63 %): 5 people between them. The deciles on both sides of that
+    edge are withheld (and the score's PSI with them)."""
+    from ml.monitoring import known_under
+
+    edges = [0.02, 0.05, 0.0862, 0.1163, 0.1657]
+    counts = [30, 60, 70, 34, 20, 26]  # 194 under 0.1163
+    score = {"edges": edges, "current_shares": [c / 240 for c in counts], "psi": 0.04, "psi_previous_period": None}
+    assert 0.1163 in known_under(monitoring.served_score(score, 240), 240)
+    served = monitoring.served_score(score, 240, beside={0.1035: 189})
+    under = known_under(served, 240)
+    assert 0.1163 not in under and all(not 0 < abs(c - 189) < MIN_CELL for c in under.values()), under
+    assert served["current_withheld"][3] == served["current_withheld"][4] == "complement"
+    assert served["psi"] is None and served["psi_level"] == "ok"
+    left = 240 - sum(round(s * 240) for s in served["current_shares"] if s is not None)
+    assert left == 0 or left >= MIN_CELL
+    # Idempotent, and a block stored already protected gets the same answer.
+    assert monitoring.served_score(served, 240, beside={0.1035: 189}) == served
 
 
 def test_the_api_s_histogram_and_drift_deciles_read_together_give_no_range_of_one_to_nine(
@@ -657,12 +678,12 @@ def test_the_api_s_histogram_and_drift_deciles_read_together_give_no_range_of_on
     comex = auth_headers("comex")
     body = client.get(f"{API}/portfolio/summary", headers=comex).json()
     drift = client.get(f"{API}/monitoring/drift", headers=comex).json()
-    from backend.portfolio.service import drift_cumulative
+    from ml.monitoring import known_under
 
-    under = drift_cumulative(drift["score"], drift["rows"])
-    # The drift report's own deciles and the published threshold: neither is the histogram's to
-    # move (a decile edge beside the threshold is left open: README, "Not yet closed").
-    fixed = set(under) | ({body["threshold"]} if body["approval_rate"] is not None else set())
+    under = known_under(drift["score"], drift["rows"])
+    fixed = set(under)  # the drift report's own deciles: its own rule
+    if body["approval_rate"] is not None:
+        under[body["threshold"]] = round(body["approval_rate"] * body["applicants"])
     total = 0
     for high, count in zip(body["histogram"]["edges"][1:], body["histogram"]["counts"], strict=True):
         total += count

@@ -22,7 +22,7 @@ from backend.monitoring.schemas import BacktestReport, DriftReport
 from backend.portfolio.service import SEGMENTS, segment_labels
 from backend.scoring.model import get_bundle
 from ml.disclosure import MIN_CELL
-from ml.monitoring import served_score
+from ml.monitoring import protected_score, served_score
 from security.rbac import Permission
 
 router = APIRouter(prefix="/monitoring", tags=["monitoring"], route_class=GuardedRoute)
@@ -62,6 +62,10 @@ def drift(
     """Score PSI, input CSI and data quality against training and the previous run; alerts."""
     row = served(ctx.db, "drift", model_version or bundle.version)
     payload = {k: v for k, v in row.payload.items() if k != "distribution"}
+    if isinstance(payload.get("score"), dict) and payload.get("rows"):
+        # No decile edge within 9 people of the portfolio's published threshold (same people).
+        threshold = service.published_threshold(ctx.db, row.model_version, row.population_revision)
+        payload["score"] = protected_score(payload["score"], payload["rows"], beside=threshold)
     history = [
         {"computed_at": h.computed_at, "model_version": h.model_version, "rows": h.payload["rows"],
          "score_psi": served_score(h.payload["score"], h.payload["rows"])["psi"], "level": h.payload["level"],

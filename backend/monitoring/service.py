@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, defer, undefer
 from backend.clients.service import clients_revision
 from backend.models import ServiceMeta
 from backend.monitoring.models import MonitoringAggregate
-from backend.portfolio.service import Moves, cell_label
+from backend.portfolio.service import Moves, cell_label, disclosed_split
 from ml.disclosure import MIN_CELL, cell_moves, changed_people, publishable
 
 KINDS = ("portfolio", "drift", "backtest")
@@ -216,6 +216,19 @@ def latest(db: Session, kind: str, model_version: str, *, population_other_than:
     return db.scalars(
         query.order_by(MonitoringAggregate.computed_at.desc(), MonitoringAggregate.id.desc()).limit(1)
     ).first()
+
+
+def published_threshold(db: Session, model_version: str, population_revision: str) -> dict[float, int]:
+    """The threshold the served portfolio result publishes with its approved applicants, for the
+    same model and population (none when its split is withheld): the drift report's decile
+    edges must not come within 9 people of it (``ml.monitoring.protected_score``)."""
+    row = latest(db, "portfolio", model_version)
+    if row is None or row.population_revision != population_revision:
+        return {}
+    summary = disclosed_split(row.payload["summary"])
+    if summary["approval_rate"] is None:
+        return {}
+    return {float(summary["threshold"]): round(summary["approval_rate"] * summary["applicants"])}
 
 
 def history(db: Session, kind: str, model_version: str | None = None, limit: int = 50) -> list[MonitoringAggregate]:

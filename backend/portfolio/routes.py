@@ -25,13 +25,12 @@ from backend.portfolio.service import (
     MIN_SEGMENT,
     comparable,
     disclosed_rates,
-    drift_cumulative,
     executive_summary,
     protect_stored,
     with_lgd,
 )
 from backend.scoring.model import get_bundle
-from ml.monitoring import served_score
+from ml.monitoring import known_under, served_score
 from security.rbac import Permission
 
 router = APIRouter(prefix="/portfolio", tags=["portfolio"], route_class=GuardedRoute)
@@ -67,7 +66,10 @@ def _drift_edges(db: Session, row: MonitoringAggregate) -> dict[float, int]:
     if drift is None or drift.population_revision != row.population_revision or "score" not in drift.payload:
         return {}
     rows = int(drift.payload.get("rows") or 0)
-    return drift_cumulative(served_score(drift.payload["score"], rows), rows) if rows else {}
+    if not rows:
+        return {}
+    threshold = stored.published_threshold(db, drift.model_version, drift.population_revision)
+    return known_under(served_score(drift.payload["score"], rows, beside=threshold), rows)
 
 
 @router.get("/summary", response_model=PortfolioSummary, responses=NOT_FOUND)

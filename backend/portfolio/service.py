@@ -413,28 +413,6 @@ def disclosed_rates(table: dict[str, Any], summary: dict[str, Any], min_cell: in
     return {**table, "segments": rows, "rates_withheld": len(withheld)}
 
 
-def drift_cumulative(score: dict[str, Any], rows: int) -> dict[float, int]:
-    """What a served drift report's score block (``ml.monitoring.served_score``) tells of the same
-    population's probabilities: how many applicants lie under each training decile edge, from the
-    bottom up to the first withheld decile and from the top down to the last (a decile ``i``
-    holds the probabilities in [edge ``i - 1``, edge ``i``), as the histogram's bars do)."""
-    edges, shares = [float(e) for e in score["edges"]], score["current_shares"]
-    known: dict[float, int] = {}
-    below = 0
-    for j, edge in enumerate(edges):
-        if shares[j] is None:
-            break
-        below += round(shares[j] * rows)
-        known[edge] = below
-    above = 0
-    for j in range(len(edges), 0, -1):
-        if shares[j] is None:
-            break
-        above += round(shares[j] * rows)
-        known[edges[j - 1]] = rows - above
-    return known
-
-
 def aligned_cells(
     histogram: dict[str, Any], bands: list[dict[str, Any]], summary: dict[str, Any], min_cell: int = MIN_CELL,
     elsewhere: dict[float, int] | None = None,
@@ -455,7 +433,7 @@ def aligned_cells(
     ``min_cell``. Idempotent.
 
     ``elsewhere``: edges another served result gives for the same applicants with the count
-    under each (the drift report's training deciles, ``drift_cumulative``): fixed edges too, so
+    under each (the drift report's training deciles, ``ml.monitoring.known_under``): fixed edges too, so
     a bar edge 0.017 points from a decile edge (6 applicants between them in the demo) goes."""
     cumulative: dict[float, int] = {0.0: 0}
     total = 0
