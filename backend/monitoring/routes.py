@@ -62,13 +62,20 @@ def drift(
     """Score PSI, input CSI and data quality against training and the previous run; alerts."""
     row = served(ctx.db, "drift", model_version or bundle.version)
     payload = {k: v for k, v in row.payload.items() if k != "distribution"}
+    # No decile edge within 9 people of the portfolio's published threshold (same people); the
+    # history's points on the same people likewise, or its PSI would solve what is withheld.
+    threshold = service.published_threshold(ctx.db, row.model_version, row.population_revision)
     if isinstance(payload.get("score"), dict) and payload.get("rows"):
-        # No decile edge within 9 people of the portfolio's published threshold (same people).
-        threshold = service.published_threshold(ctx.db, row.model_version, row.population_revision)
         payload["score"] = protected_score(payload["score"], payload["rows"], beside=threshold)
+
+    def beside(h: Any) -> dict[float, int]:
+        same = h.model_version == row.model_version and h.population_revision == row.population_revision
+        return threshold if same else {}
+
     history = [
         {"computed_at": h.computed_at, "model_version": h.model_version, "rows": h.payload["rows"],
-         "score_psi": served_score(h.payload["score"], h.payload["rows"])["psi"], "level": h.payload["level"],
+         "score_psi": served_score(h.payload["score"], h.payload["rows"], beside=beside(h))["psi"],
+         "level": h.payload["level"],
          "alerts": len(h.payload["alerts"])}
         for h in service.history(ctx.db, "drift")
     ]
