@@ -128,7 +128,8 @@ def _members(extra: pd.DataFrame, cells: np.ndarray | None) -> tuple[np.ndarray,
 def portfolio_task(url: str | None, low: str, high: str | None, model: dict[str, str], threshold: float) -> Digested:
     frame, extra = read_partition(url, low, high)
     p = _score(model, frame)
-    return partial_aggregates(frame, p, threshold), _members(extra, cell_codes(frame, approved=p < threshold))
+    cells = cell_codes(frame, approved=p < threshold)
+    return partial_aggregates(frame, p, threshold, cells), _members(extra, cells)
 
 
 def drift_task(url: str | None, low: str, high: str | None, model: dict[str, str], reference: dict[str, Any]) -> Digested:

@@ -225,7 +225,13 @@ def published_threshold(db: Session, model_version: str, population_revision: st
     row = latest(db, "portfolio", model_version)
     if row is None or row.population_revision != population_revision:
         return {}
-    summary = disclosed_split(row.payload["summary"])
+    return threshold_count(row)
+
+
+def threshold_count(portfolio: MonitoringAggregate) -> dict[float, int]:
+    """A portfolio result's published threshold and its approved applicants (none when its
+    split is withheld)."""
+    summary = disclosed_split(portfolio.payload["summary"])
     if summary["approval_rate"] is None:
         return {}
     return {float(summary["threshold"]): round(summary["approval_rate"] * summary["applicants"])}

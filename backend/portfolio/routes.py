@@ -68,8 +68,8 @@ def _drift_edges(db: Session, row: MonitoringAggregate) -> dict[float, int]:
     rows = int(drift.payload.get("rows") or 0)
     if not rows:
         return {}
-    threshold = stored.published_threshold(db, drift.model_version, drift.population_revision)
-    return known_under(served_score(drift.payload["score"], rows, beside=threshold), rows)
+    # The drift route's rule against this very result's threshold (same model, same people).
+    return known_under(served_score(drift.payload["score"], rows, beside=stored.threshold_count(row)), rows)
 
 
 @router.get("/summary", response_model=PortfolioSummary, responses=NOT_FOUND)

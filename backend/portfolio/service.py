@@ -233,16 +233,20 @@ def disclosed_split(summary: dict[str, Any], min_cell: int = MIN_CELL) -> dict[s
     return out
 
 
-def partial_aggregates(population: pd.DataFrame, probabilities: np.ndarray, threshold: float) -> dict[str, Any]:
-    """Additive sums over one partition of the population (no row survives this function)."""
+def partial_aggregates(population: pd.DataFrame, probabilities: np.ndarray, threshold: float,
+                       cells: np.ndarray | None = None) -> dict[str, Any]:
+    """Additive sums over one partition of the population (no row survives this function);
+    ``cells``: its ``cell_codes`` when the caller has them already (the portfolio task)."""
     p = np.asarray(probabilities, dtype=np.float64)
     credit = population["AMT_CREDIT"].to_numpy(dtype=np.float64, na_value=np.nan)
     approved = p < threshold
     # Grades of the fixed PD master scale (ml.grades), not bands around the threshold.
     bands = grade(p) if p.size else np.zeros(0, dtype=object)
     segments: dict[str, Any] = {}
-    for name, values in segment_values(population).items():
-        codes = _codes(name, values)
+    if cells is None:
+        cells = cell_codes(population)
+    for name in SEGMENTS:
+        codes = cells[name].astype(np.int64)
         size = len(segment_labels(name))
         segments[name] = {
             "count": np.bincount(codes, minlength=size).tolist(),
