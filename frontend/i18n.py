@@ -825,6 +825,12 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "la base ?).",
         "en": "this event lacks the seal (MAC) the API puts on every event (a row inserted by hand into the database?).",
     },
+    "audit.reason.event_repeated": {
+        "fr": "cet événement est la copie exacte d'un événement antérieur (même heure, même requête, même sceau) : "
+        "l'API n'écrit jamais deux fois le même événement (copié dans la base ?).",
+        "en": "this event is an exact copy of an earlier one (same time, request and seal): the API never writes the "
+        "same event twice (copied into the database?).",
+    },
     "audit.reason.other": {
         "fr": "raison que ce tableau de bord ne connaît pas ; « octroi audit verify » la détaille.",
         "en": "a reason this dashboard does not know; `octroi audit verify` details it.",

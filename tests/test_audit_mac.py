@@ -7,13 +7,16 @@ one."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import structlog.testing
 from sqlalchemy import insert, select
 
 from backend.audit import service as audit_service
 from backend.audit.models import AuditEvent, AuditPending
+from backend.audit.service import commit_audited
 from security.audit_chain import CheckpointSigner, chain_hash
 from tests.test_audit_trail import _write_events
 
@@ -107,3 +110,57 @@ def test_a_key_nobody_knows_is_invalid_and_a_retired_one_is_a_warning_until_the_
     result = _verify(app, retired)
     assert not result.valid and result.reason_code == "mac_invalid"
     assert result.first_invalid_seq == _seq_of_actor(app, "late-old-key")
+
+
+def _copy_of(app, actor: str) -> dict:
+    """A genuine event's content and MAC, as the database owner reads them."""
+    with app.state.sessionmaker() as db:
+        event = db.scalars(select(AuditEvent).where(AuditEvent.actor == actor).order_by(AuditEvent.seq)).first()
+        return {name: getattr(event, name) for name in audit_service.EVENT_FIELDS}
+
+
+@pytest.mark.parametrize("where", ["queue", "chain"])
+def test_a_genuine_event_copied_whole_is_reported_as_a_repeat(app, where):
+    """An advisor's look-up copied once more, to make one consultation look like two: same
+    content, so a correct hash where it lands and a MAC that matches. The MAC occurs twice."""
+    _write_events(app, 2)
+    with app.state.sessionmaker() as db:
+        commit_audited(db, None, None, action="client.read", actor="advisor-framed", resource="c" * 64)
+    _write_events(app, 1)
+    audit_service.chain_committed(app.state.sessionmaker)
+    copy = _copy_of(app, "advisor-framed")
+    with app.state.sessionmaker() as db:
+        if where == "queue":
+            db.execute(insert(AuditPending.__table__).values(**copy))
+        else:
+            head = db.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc())).first()
+            fields = {**copy, "seq": head.seq + 1}
+            db.execute(insert(AuditEvent.__table__).values(
+                **fields, prev_hash=head.hash, hash=chain_hash(head.hash, fields)))
+        db.commit()
+    _write_events(app, 1)
+    result = _verify(app)
+    assert not result.valid and result.reason_code == "event_repeated", result.reason
+    with app.state.sessionmaker() as db:
+        seqs = db.scalars(select(AuditEvent.seq).where(AuditEvent.actor == "advisor-framed").order_by(AuditEvent.seq)).all()
+    assert len(seqs) == 2 and result.first_invalid_seq == seqs[1]
+    assert f"repeats seq {seqs[0]} exactly" in result.reason
+
+
+def test_one_process_never_dates_two_events_alike():
+    """What makes a repeat a copy: every time the event clock gives is later than the last,
+    across threads, even when asked faster than the system clock ticks."""
+    given: list[datetime] = []
+
+    def ask() -> None:
+        given.extend(audit_service._event_time() for _ in range(5_000))
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(given)) == len(given) == 20_000
+    mine = [audit_service._event_time() for _ in range(1_000)]
+    assert mine == sorted(mine) and all(a < b for a, b in zip(mine, mine[1:], strict=False))
+    assert mine[-1] - datetime.now(UTC) < timedelta(seconds=1)  # never runs ahead of the clock

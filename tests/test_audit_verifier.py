@@ -16,10 +16,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import insert
 
 from backend.audit import service as audit_service
+from backend.audit.models import AuditPending
 from backend.privacy.service import purge
 from security.audit_chain import CheckpointSigner, canonical_json
+from tests.test_audit_mac import _copy_of
 from tests.test_audit_trail import _write_events, cli  # noqa: F401 - the cli fixture
 
 VERIFIER = Path(__file__).resolve().parents[1] / "verifier" / "octroi_verify.py"
@@ -137,6 +140,22 @@ def test_the_verifier_fails_naming_the_first_bad_seq(app, cli, tmp_path, tamper,
     result = _run_verifier(bundle, "--trusted-key", _public_key_hex(app))
     assert result.returncode == 1, result.stdout
     assert f"INVALID at seq {first_bad}" in result.stderr
+
+
+def test_a_genuine_event_copied_in_the_database_before_the_export_is_invalid_offline(app, cli, tmp_path):  # noqa: F811
+    """The bundle carries no MAC: the third party sees the copy by its content, every hashed
+    field but seq equal to an earlier event's (the API never writes the same event twice)."""
+    _write_events(app, 3)
+    audit_service.chain_committed(app.state.sessionmaker)
+    copy = _copy_of(app, "tester")
+    with app.state.sessionmaker() as db:
+        db.execute(insert(AuditPending.__table__).values(**copy))  # the sequencer chains it as seq 4
+        db.commit()
+    _write_events(app, 1)
+    bundle = _export(cli, tmp_path)
+    result = _run_verifier(bundle, "--trusted-key", _public_key_hex(app))
+    assert result.returncode == 1, result.stdout
+    assert "INVALID at seq 4: seq 4 repeats seq 1 exactly" in result.stderr
 
 
 def test_a_bundle_signed_with_another_key_fails_against_the_banks_published_key(app, cli, tmp_path):  # noqa: F811

@@ -274,6 +274,8 @@ def verify(parts: dict, keys: dict, witness: list[dict] | None = None,
         prev = anchor["through_hash"]
     # 3. The chain: gapless, each event linked to and hashed with the previous one.
     hashes = {}
+    seen: dict[bytes, int] = {}  # each event's content but its place in the chain -> its seq
+    problems: list[tuple[int, str]] = []
     expected = first
     dated: list[tuple[int, datetime]] = []
     for event in events:
@@ -286,12 +288,16 @@ def verify(parts: dict, keys: dict, witness: list[dict] | None = None,
             raise Invalid(seq, f"seq {seq}: content does not match its hash (edited?)")
         hashes[seq] = prev = event["hash"]
         dated.append((seq, utc(event["ts"])))
+        content = hashlib.sha256(canonical_json({name: event.get(name) for name in HASHED_FIELDS[1:]})).digest()
+        if content in seen:
+            problems.append((seq, f"seq {seq} repeats seq {seen[content]} exactly (same time, request and "
+                                  "content): an event copied into the database?"))
+        seen.setdefault(content, seq)
         expected += 1
     last = expected - 1
     if last != head:
         raise Invalid(last + 1, f"the header says the export ends at seq {head}, the events at seq {last}")
     # 4. The dates: none well before the event chained just before it.
-    problems: list[tuple[int, str]] = []
     for (before, earlier), (seq, ts) in zip(dated, dated[1:], strict=False):
         if ts < earlier - TS_TOLERANCE:
             problems.append((seq, f"seq {seq} is dated {span(earlier - ts)} before seq {before} "

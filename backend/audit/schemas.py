@@ -62,6 +62,7 @@ class VerificationCode(StrEnum):
     # Who wrote an event: the API's MAC (migration 0016)
     mac_invalid = "mac_invalid"  # its MAC does not match, or names an unknown key
     mac_missing = "mac_missing"  # no MAC, after events that have one
+    event_repeated = "event_repeated"  # an exact copy of an earlier event (same MAC)
     # The trail against the database: an erasure it records was undone
     erasure_undone = "erasure_undone"
     other = "other"  # a reason this version does not name (a newer server)

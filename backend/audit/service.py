@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import getpass
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any
 
@@ -64,6 +65,7 @@ from backend.audit.verification import (
     coded,
     erasure_problems,
     failed,
+    repeated_problems,
     stored_ts_problems,
     with_problems,
 )
@@ -245,6 +247,24 @@ def _append_inline(db: Session, fields: dict[str, Any]) -> AuditEvent:
     return event
 
 
+class _EventClock:
+    """Now, and always later than the last time this process gave an event: two events one
+    process writes never share a time, so two genuine events never share their whole content
+    (an exact copy does: verification's ``event_repeated``)."""
+
+    def __init__(self) -> None:
+        self._last = datetime.min.replace(tzinfo=UTC)
+        self._lock = threading.Lock()
+
+    def __call__(self) -> datetime:
+        with self._lock:
+            self._last = max(datetime.now(UTC), self._last + timedelta(microseconds=1))
+            return self._last
+
+
+_event_time = _EventClock()
+
+
 def record_event(
     db: Session,
     request: Request | None,
@@ -279,9 +299,8 @@ def record_event(
             db.connection()
     except SQLAlchemyError as exc:
         raise AuditUnavailable(f"audit write failed: {type(exc).__name__}") from exc
-    now = datetime.now(UTC)
     fields: dict[str, Any] = {
-        "ts": now,
+        "ts": _event_time(),
         "request_id": _request_id(request),
         "actor": principal.username if principal else actor,
         "role": str(principal.role) if principal else role,
@@ -943,7 +962,9 @@ def _verify_chained(
         result = compare_with_witness(db, result, checkpoints, anchors, witness, public_keys)
     # The chain is what was hashed; now whether it was dated by the API and whether the
     # database still agrees with it (a failure found here never hides the witness's).
-    problems: list[Problem] = [*stored_ts_problems(db), *dates.problems, *macs.problems, *erasure_problems(db)]
+    problems: list[Problem] = [
+        *stored_ts_problems(db), *dates.problems, *macs.problems, *repeated_problems(db), *erasure_problems(db),
+    ]
     result = with_problems(result, problems)
     return replace(result, warnings=(*result.warnings, *macs.warnings())) if macs.unchecked else result
 

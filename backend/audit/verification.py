@@ -25,6 +25,11 @@ verification (``GET /audit/verify``, ``octroi audit verify``) also checks:
   before migration 0016 have none). An event MACed under a retired signing key cannot be
   checked (only its public key is kept): counted in ``warnings``, unless it comes more than
   ``ROTATION_GRACE`` after an event under the current key (keys do not go back): invalid.
+- **Copies.** A genuine event inserted a second time (its content and MAC copied whole) has a
+  valid MAC. No two events the API writes share their whole content: each process dates its
+  events strictly later than the one before, and a request's events carry its request id. A
+  MAC that occurs twice is ``event_repeated``, reported at the copy (every occurrence after
+  the first).
 - **Erasures.** Every ``privacy.erase`` the trail records (and no ``client.reimport_erased``
   undid) must still have its tombstone, and its person must not be back in ``clients``
   (``backend.audit.erasures``).
@@ -221,6 +226,24 @@ class MacWatch:
                 "(inserted by hand into the database?)")))
             return
         self.unchecked += 1
+
+
+_REPEATED = text(
+    "SELECT e.seq AS seq, d.first AS first FROM audit_events e JOIN ("
+    " SELECT mac, MIN(seq) AS first FROM audit_events WHERE mac IS NOT NULL"
+    " GROUP BY mac HAVING COUNT(*) > 1) d ON e.mac = d.mac "
+    "WHERE e.seq > d.first ORDER BY e.seq"
+)
+
+
+def repeated_problems(db: Session) -> list[Problem]:
+    """Every event whose MAC an earlier event already carries: an exact copy of it."""
+    return [
+        Problem(int(row.seq), VerificationCode.event_repeated, (
+            f"seq {row.seq} repeats seq {row.first} exactly (same time, request, content and MAC): "
+            "the API never writes the same event twice (copied into the database?)"))
+        for row in db.execute(_REPEATED)
+    ]
 
 
 # SQLite keeps a time as this text (SQLAlchemy's form); searches compare it as text.
