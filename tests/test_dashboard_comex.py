@@ -7,13 +7,14 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import httpx
 import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from backend.db import make_engine, make_sessionmaker
 from backend.monitoring.models import MonitoringAggregate
-from tests.fixtures.live import LiveApi, octroi
+from tests.fixtures.live import LiveApi, api_token, octroi
 from tests.test_dashboard_app import _errors, _logged_in, _texts
 
 
@@ -30,13 +31,29 @@ def _captions(at: AppTest) -> str:
     return "\n".join(c.value for c in at.caption)
 
 
+def _serving_version(live_api: LiveApi) -> str:
+    """Asked before a test session opens (on SQLite it holds the write lock the API's audited
+    answer needs)."""
+    comex = {"Authorization": f"Bearer {api_token(live_api, 'comex')}"}
+    return httpx.get(f"{live_api.url}/api/v1/portfolio/summary", headers=comex, timeout=60).json()["model_version"]
+
+
+def _served(db, version: str) -> MonitoringAggregate:
+    """The portfolio result the page serves: the serving model's newest published one, as the
+    API picks it (an earlier test's change to the population may have left a newer one held)."""
+    return db.scalars(select(MonitoringAggregate).where(
+        MonitoringAggregate.kind == "portfolio", MonitoringAggregate.model_version == version,
+        MonitoringAggregate.published.is_(True),
+    ).order_by(MonitoringAggregate.computed_at.desc(), MonitoringAggregate.id.desc())).first()
+
+
 def _older_run(live_api: LiveApi, approval_rate_change: float) -> None:
     """An earlier run of another model version, just before the latest one (aggregates only)."""
+    version = _serving_version(live_api)
     engine = make_engine(live_api.env["OCTROI_DATABASE_URL"])
     try:
         with make_sessionmaker(engine)() as db:
-            latest = db.scalars(select(MonitoringAggregate).where(MonitoringAggregate.kind == "portfolio")
-                                .order_by(MonitoringAggregate.computed_at.desc())).first()
+            latest = _served(db, version)
             summary = latest.payload["summary"]
             older = {**summary, "model_version": "comex-test-older", "applicants": summary["applicants"] - 25,
                      "approval_rate": summary["approval_rate"] - approval_rate_change,
@@ -102,11 +119,11 @@ def test_the_histogram_s_green_bars_count_the_approved_and_its_red_bars_the_refu
     at = _portfolio(monkeypatch, live_api)
     tiles = {m.label: m.value for m in at.metric}
     applicants = int(tiles["Demandes"].replace("\u202f", "").replace("\xa0", "").replace(" ", ""))
+    version = _serving_version(live_api)
     engine = make_engine(live_api.env["OCTROI_DATABASE_URL"])
     try:
         with make_sessionmaker(engine)() as db:
-            summary = db.scalars(select(MonitoringAggregate).where(MonitoringAggregate.kind == "portfolio")
-                                 .order_by(MonitoringAggregate.computed_at.desc())).first().payload["summary"]
+            summary = _served(db, version).payload["summary"]
     finally:
         engine.dispose()
     approved = round(summary["approval_rate"] * summary["applicants"])
@@ -117,11 +134,11 @@ def test_the_histogram_s_green_bars_count_the_approved_and_its_red_bars_the_refu
     # own grey bar, named, counted on neither side.
     edges = [i / 20 for i in range(21)]
     straddling = next(i for i in range(20) if edges[i] < summary["threshold"] < edges[i + 1])
+    version = _serving_version(live_api)
     engine = make_engine(live_api.env["OCTROI_DATABASE_URL"])
     try:
         with make_sessionmaker(engine)() as db:
-            latest = db.scalars(select(MonitoringAggregate).where(MonitoringAggregate.kind == "portfolio")
-                                .order_by(MonitoringAggregate.computed_at.desc())).first()
+            latest = _served(db, version)
             counts = [10] * 20
             latest.payload = {**latest.payload, "summary": {**summary, "histogram": {"edges": edges, "counts": counts}}}
             db.commit()
@@ -182,15 +199,14 @@ def test_a_held_run_leaves_the_published_figures_on_the_page_saying_why(monkeypa
     from backend.models import ServiceMeta
 
     octroi(live_api.env, "jobs", "run", "portfolio")
+    version = _serving_version(live_api)
     engine = make_engine(live_api.env["OCTROI_DATABASE_URL"])
     factory = make_sessionmaker(engine)
     try:
         with factory() as db:
             revision = db.get(ServiceMeta, CLIENTS_REVISION_KEY)
             today = revision.value
-            served = db.scalars(select(MonitoringAggregate).where(MonitoringAggregate.kind == "portfolio",
-                                                                  MonitoringAggregate.published.is_(True))
-                                .order_by(MonitoringAggregate.id.desc())).first()
+            served = _served(db, version)
             revision.value = "comex-test-held"  # the population changed since the published run
             held = MonitoringAggregate(kind="portfolio", model_version=served.model_version,
                                        population_revision="comex-test-held", computed_at=served.computed_at,
