@@ -93,6 +93,54 @@ def pooled_cells(
     return shown, [i for i in range(n) if i not in shown and counts[i] > 0]
 
 
+class Population:
+    """Row digests as a multiset: the distinct digests (sorted), how many rows carry each and
+    the first row of each (for its cells). Built once and compared with many: a job compares
+    today's population with every published one. Digests already in order (as stored) take one
+    pass, not a sort."""
+
+    def __init__(self, digests: np.ndarray) -> None:
+        digests = np.asarray(digests, dtype=np.uint64)
+        order = None
+        if digests.size > 1 and not bool(np.all(digests[1:] >= digests[:-1])):
+            order = np.argsort(digests, kind="stable")
+            digests = digests[order]
+        starts = np.flatnonzero(np.r_[True, digests[1:] != digests[:-1]]) if digests.size else np.zeros(0, np.int64)
+        self.keys = digests[starts]
+        self.counts = np.diff(np.r_[starts, digests.size])
+        self.first = starts if order is None else order[starts]
+
+    def surplus_over(self, other: Population) -> np.ndarray:
+        """For each distinct digest here, how many of its rows ``other`` lacks."""
+        if not other.keys.size:
+            return self.counts
+        at = np.minimum(np.searchsorted(other.keys, self.keys), other.keys.size - 1)
+        there = np.where(other.keys[at] == self.keys, other.counts[at], 0)
+        return np.clip(self.counts - there, 0, None)
+
+
+def compare(before: Population, after: Population, before_cells: np.ndarray | None = None,
+            after_cells: np.ndarray | None = None) -> tuple[int, dict[str, dict[int, Move]] | None]:
+    """``changed_people`` between two populations and, given both sides' cells (each row's
+    cells, in its digests' order), ``cell_moves``: one pass for both."""
+    gone, new = before.surplus_over(after), after.surplus_over(before)
+    changed = max(int(gone.sum()), int(new.sum()))
+    if before_cells is None or after_cells is None:
+        return changed, None
+    tables = [name for name in (after_cells.dtype.names or ()) if name in (before_cells.dtype.names or ())]
+    # Only the rows that moved are read (a few among hundreds of thousands).
+    sides = [(before_cells[before.first[gone > 0]], gone[gone > 0]), (after_cells[after.first[new > 0]], new[new > 0])]
+    out: dict[str, dict[int, Move]] = {}
+    for name in tables:
+        cells: dict[int, list[int]] = {}
+        for side, (rows, weights) in enumerate(sides):
+            codes, where = np.unique(rows[name], return_inverse=True)
+            for code, people in zip(codes.tolist(), np.bincount(where, weights=weights).tolist(), strict=True):
+                cells.setdefault(int(code), [0, 0])[side] += int(people)
+        out[name] = {code: (pair[0], pair[1]) for code, pair in cells.items()}
+    return changed, out
+
+
 def cell_moves(before: np.ndarray, before_cells: np.ndarray, after: np.ndarray, after_cells: np.ndarray
                ) -> dict[str, dict[int, Move]]:
     """Who moved in each cell of each table between two populations: ``{table: {cell: (gone,
@@ -100,27 +148,8 @@ def cell_moves(before: np.ndarray, before_cells: np.ndarray, after: np.ndarray, 
     with each row's cells beside it (a structured array, one field per table, in the digests'
     order); a person whose row changed counts as gone from their old cells and new in their new
     ones. Fields only one side has are left out."""
-    def surplus(keys: np.ndarray, counts: np.ndarray, other_keys: np.ndarray, other_counts: np.ndarray) -> np.ndarray:
-        if not other_keys.size:
-            return counts
-        at = np.minimum(np.searchsorted(other_keys, keys), other_keys.size - 1)
-        there = np.where(other_keys[at] == keys, other_counts[at], 0)
-        return np.clip(counts - there, 0, None)
-
-    keys_b, first_b, counts_b = np.unique(np.asarray(before, dtype=np.uint64), return_index=True, return_counts=True)
-    keys_a, first_a, counts_a = np.unique(np.asarray(after, dtype=np.uint64), return_index=True, return_counts=True)
-    gone = surplus(keys_b, counts_b, keys_a, counts_a)
-    new = surplus(keys_a, counts_a, keys_b, counts_b)
-    tables = [name for name in (after_cells.dtype.names or ()) if name in (before_cells.dtype.names or ())]
-    out: dict[str, dict[int, Move]] = {}
-    for name in tables:
-        cells: dict[int, list[int]] = {}
-        for side, (rows, weights) in enumerate(((before_cells[name][first_b], gone), (after_cells[name][first_a], new))):
-            codes, where = np.unique(rows[weights > 0], return_inverse=True)
-            for code, people in zip(codes.tolist(), np.bincount(where, weights=weights[weights > 0]).tolist(), strict=True):
-                cells.setdefault(int(code), [0, 0])[side] += int(people)
-        out[name] = {code: (pair[0], pair[1]) for code, pair in cells.items()}
-    return out
+    _, moves = compare(Population(before), Population(after), before_cells, after_cells)
+    return moves or {}
 
 
 def row_digests(rows: Iterable[str]) -> np.ndarray:
@@ -139,16 +168,8 @@ def changed_people(before: np.ndarray, after: np.ndarray) -> int:
     for imports alone or erasures alone). Rows are a multiset: two people with the same row
     count twice.
     """
-    keys_before, counts_before = np.unique(np.asarray(before, dtype=np.uint64), return_counts=True)
-    keys_after, counts_after = np.unique(np.asarray(after, dtype=np.uint64), return_counts=True)
-    keys = np.union1d(keys_before, keys_after)
-    n_before = np.zeros(keys.size, dtype=np.int64)
-    n_after = np.zeros(keys.size, dtype=np.int64)
-    n_before[np.searchsorted(keys, keys_before)] = counts_before
-    n_after[np.searchsorted(keys, keys_after)] = counts_after
-    gone = int(np.clip(n_before - n_after, 0, None).sum())
-    new = int(np.clip(n_after - n_before, 0, None).sum())
-    return max(gone, new)
+    changed, _ = compare(Population(before), Population(after))
+    return changed
 
 
 def publishable(changes: Iterable[int], min_cell: int = MIN_CELL) -> bool:

@@ -8,7 +8,15 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ml.disclosure import MIN_CELL, changed_people, pooled_cells, publishable, row_digests
+from ml.disclosure import (
+    MIN_CELL,
+    Population,
+    changed_people,
+    compare,
+    pooled_cells,
+    publishable,
+    row_digests,
+)
 
 
 def test_small_cells_are_pooled_and_the_pool_is_completed_by_the_smallest_shown_cells():
@@ -65,3 +73,36 @@ def test_changed_people_never_counts_more_people_than_changed(size, erased, impo
     after.update({size + i: "new" for i in range(imported)})
     bound = changed_people(_population(before), _population(after))
     assert max(erased + updated, imported + updated) == bound <= erased + imported + updated
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 30), st.integers(0, 3)), max_size=60),
+    st.lists(st.tuples(st.integers(0, 30), st.integers(0, 3)), max_size=60),
+    st.booleans(),
+)
+def test_one_pass_comparison_agrees_with_counting_row_by_row(before_rows, after_rows, stored_sorted):
+    """``compare`` (today's population indexed once, a stored one read in its stored order)
+    gives what counting rows one by one gives: people gone and new, and in which cell. Rows
+    are (digest, cell); twins (one digest twice) count twice; a digest keeps its cell."""
+    from collections import Counter
+
+    cell_of = {digest: cell for digest, cell in before_rows + after_rows}  # same row, same cells
+
+    def side(rows):
+        digests = np.array([d for d, _ in rows], dtype=np.uint64)
+        cells = np.array([(cell_of[d],) for d, _ in rows], dtype=[("segment", np.uint16)])
+        if stored_sorted:
+            order = np.argsort(digests, kind="stable")
+            digests, cells = digests[order], cells[order]
+        return digests, cells
+
+    (b, bc), (a, ac) = side(before_rows), side(after_rows)
+    changed, moves = compare(Population(b), Population(a), bc, ac)
+    before, after = Counter(d for d, _ in before_rows), Counter(d for d, _ in after_rows)
+    gone, new = before - after, after - before
+    assert changed == max(sum(gone.values()), sum(new.values())) == changed_people(b, a)
+    expected: dict[int, list[int]] = {}
+    for counts, index in ((gone, 0), (new, 1)):
+        for digest, people in counts.items():
+            expected.setdefault(cell_of[digest], [0, 0])[index] += people
+    assert moves == {"segment": {cell: tuple(pair) for cell, pair in expected.items()}}

@@ -30,7 +30,7 @@ from backend.clients.service import clients_revision
 from backend.models import ServiceMeta
 from backend.monitoring.models import MonitoringAggregate
 from backend.portfolio.service import Moves, cell_label, disclosed_split
-from ml.disclosure import MIN_CELL, cell_moves, changed_people, publishable
+from ml.disclosure import MIN_CELL, Move, Population, compare, publishable
 
 KINDS = ("portfolio", "drift", "backtest")
 # Two jobs deciding publication at once could each find the other's population 1 person away
@@ -129,15 +129,31 @@ def publication(db: Session, kind: str, digests: np.ndarray, cells: np.ndarray |
                  defer(MonitoringAggregate.payload))
         .where(MonitoringAggregate.id.in_(ids)).order_by(*newest_first)
     )) if ids else [])
-    changes = [
-        changed_people(np.frombuffer(row.members, dtype=np.uint64), members) if row.members is not None
-        else abs(population_size(row.payload) - members.size)
-        for row in earlier_rows
-    ]
+    changes, moved = _compared(earlier_rows, members, cells)
     # The empty population too: a result over 1 to 9 people is those people's figures.
     if publishable([*changes, int(members.size)], MIN_CELL):
-        return Publication(True, changes[0] if changes else None, members, cells, _moves(earlier_rows, members, cells))
+        return Publication(True, changes[0] if changes else None, members, cells, _moves(moved) if cells is not None else None)
     return Publication(False, max(c for c in [*changes, int(members.size)] if 0 < c < MIN_CELL), members, cells)
+
+
+def _compared(earlier_rows: list[MonitoringAggregate], members: np.ndarray, cells: np.ndarray | None
+              ) -> tuple[list[int], list[dict[str, dict[int, Move]]]]:
+    """How many people each earlier result's population is from this one, and for each that
+    kept its cells (when ``cells`` are given) who moved in which cell: one pass per result,
+    today's population indexed once (at 300,000 rows: 0.16 s a result before, two sorts each)."""
+    today = Population(members)
+    changes: list[int] = []
+    moved: list[dict[str, dict[int, Move]]] = []
+    for row in earlier_rows:
+        if row.members is None:  # stored before digests were kept: compared by its size
+            changes.append(abs(population_size(row.payload) - members.size))
+            continue
+        before_cells = _cells_of(row.member_cells) if cells is not None else None
+        changed, moves = compare(Population(np.frombuffer(row.members, dtype=np.uint64)), today, before_cells, cells)
+        changes.append(changed)
+        if moves is not None:
+            moved.append(moves)
+    return changes, moved
 
 
 def _distinct_populations(rows: list[MonitoringAggregate]) -> list[MonitoringAggregate]:
@@ -162,15 +178,8 @@ def population_digest(members: bytes, cells: bytes | None) -> str:
     return hashlib.blake2b(members + b"|" + (cells or b""), digest_size=16).hexdigest()
 
 
-def _moves(earlier_rows: list[MonitoringAggregate], members: np.ndarray, cells: np.ndarray | None) -> Moves | None:
+def _moves(per_result: list[dict[str, dict[int, Move]]]) -> Moves:
     """For every table, the labels that moved since each earlier result that kept its cells."""
-    if cells is None:
-        return None
-    per_result = []
-    for row in earlier_rows:
-        before = _cells_of(row.member_cells)
-        if before is not None and row.members is not None:
-            per_result.append(cell_moves(np.frombuffer(row.members, dtype=np.uint64), before, members, cells))
     moves: Moves = {}
     for k, result in enumerate(per_result):
         for table, cells_moved in result.items():
