@@ -386,6 +386,28 @@ class DriftHistoryPoint(BaseModel):
     """
 
 
+class ErasureRequestOut(BaseModel):
+    decided_at: Annotated[AwareDatetime | None, Field(title="Decided At")] = None
+    decided_by: Annotated[str | None, Field(title="Decided By")] = None
+    expires_at: Annotated[AwareDatetime, Field(title="Expires At")]
+    """
+    When a pending request lapses (30 days after it was made)
+    """
+    id: Annotated[int, Field(title="Id")]
+    pseudonym: Annotated[str, Field(title="Pseudonym")]
+    """
+    The client's pseudonym (never the bank id)
+    """
+    requested_at: Annotated[AwareDatetime, Field(title="Requested At")]
+    requested_by: Annotated[str, Field(title="Requested By")]
+    status: Annotated[
+        Literal["pending", "confirmed", "refused", "expired"], Field(title="Status")
+    ]
+    """
+    pending: waiting for another compliance officer; expired: pending for longer than expires_at allows, no longer confirmable
+    """
+
+
 class ErasureResult(BaseModel):
     cache_invalidated: Annotated[bool, Field(title="Cache Invalidated")]
     contests_anonymised: Annotated[int | None, Field(title="Contests Anonymised")] = 0
@@ -396,6 +418,14 @@ class ErasureResult(BaseModel):
     erased_at: Annotated[AwareDatetime, Field(title="Erased At")]
     features_deleted: Annotated[bool, Field(title="Features Deleted")]
     pseudonym: Annotated[str, Field(title="Pseudonym")]
+    request_id: Annotated[int | None, Field(title="Request Id")] = None
+    """
+    The erasure request this confirmed
+    """
+    requested_by: Annotated[str | None, Field(title="Requested By")] = None
+    """
+    The compliance officer who asked for the erasure (four-eyes); the caller confirmed it
+    """
     snapshots_deleted: Annotated[int | None, Field(title="Snapshots Deleted")] = 0
     """
     Decision snapshots (inputs the model saw) deleted
@@ -1734,6 +1764,16 @@ class Comparison(BaseModel):
     """
     Population sample for scatter plots (only when ``sample`` > 0)
     """
+
+
+class ErasureRequestList(BaseModel):
+    requests: Annotated[list[ErasureRequestOut], Field(title="Requests")]
+    """
+    Newest first, at most 200
+    """
+    status: Annotated[
+        Literal["pending", "confirmed", "refused", "expired"], Field(title="Status")
+    ]
 
 
 class ErrorBody(BaseModel):

@@ -1005,8 +1005,36 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "subject.events": {"fr": "Événements d'audit le concernant", "en": "Audit events about the client"},
     "subject.events_none": {"fr": "Aucun événement.", "en": "No event."},
     "subject.erase_intro": {
-        "fr": "L'effacement supprime les données du client et tout résultat en cache. Seul un pseudonyme (tombstone) est gardé pour qu'un import ultérieur ne le réintroduise pas sans autorisation explicite. Cette action est irréversible.",
-        "en": "Erasure deletes the client's data and any cached result. Only a pseudonym (tombstone) is kept so a later import does not bring the client back without explicit approval. This cannot be undone.",
+        "fr": "L'effacement supprime les données du client et tout résultat en cache. Seul un pseudonyme (tombstone) est gardé pour qu'un import ultérieur ne le réintroduise pas sans autorisation explicite. Cette action est irréversible. Elle se fait à deux : votre demande est enregistrée, puis un autre agent de conformité la confirme en effaçant à son tour ce client ici ; rien n'est effacé avant.",
+        "en": "Erasure deletes the client's data and any cached result. Only a pseudonym (tombstone) is kept so a later import does not bring the client back without explicit approval. This cannot be undone. It takes two: your request is recorded, then another compliance officer confirms it by erasing this client here in turn; nothing is erased before.",
+    },
+    "subject.erase_requested": {
+        "fr": "Demande d'effacement n° {number} enregistrée le {ts} (heure de Paris). Rien n'est effacé : un autre agent de conformité doit la confirmer en effaçant à son tour ce client, avant le {expires}.",
+        "en": "Erasure request no. {number} recorded on {ts} (Paris time). Nothing is erased: another compliance officer must confirm it by erasing this client in turn, before {expires}.",
+    },
+    "subject.erase_own_request": {
+        "fr": "Vous avez déjà demandé cet effacement : un autre agent de conformité doit le confirmer. Rien n'a été effacé.",
+        "en": "You already asked for this erasure: another compliance officer must confirm it. Nothing was erased.",
+    },
+    "erasure_requests.title": {"fr": "Demandes d'effacement en attente", "en": "Erasure requests pending"},
+    "erasure_requests.none": {
+        "fr": "Aucune demande d'effacement n'attend de confirmation.",
+        "en": "No erasure request is waiting for confirmation.",
+    },
+    "erasure_requests.intro": {
+        "fr": "Chacune attend un second agent de conformité, qui la confirme en effaçant le client (recherche ci-dessus, onglet « Effacement ») ; le numéro client n'est pas gardé, seul son pseudonyme. Son auteur peut la retirer, un autre agent la refuser.",
+        "en": "Each is waiting for a second compliance officer, who confirms it by erasing the client (look-up above, \"Erasure\" tab); the client number is not kept, only its pseudonym. Its author may withdraw it, another officer refuse it.",
+    },
+    "erasure_requests.number": {"fr": "N°", "en": "No."},
+    "erasure_requests.pseudonym": {"fr": "Pseudonyme", "en": "Pseudonym"},
+    "erasure_requests.by": {"fr": "Demandée par", "en": "Requested by"},
+    "erasure_requests.at": {"fr": "Le", "en": "On"},
+    "erasure_requests.expires": {"fr": "Expire le", "en": "Lapses on"},
+    "erasure_requests.choose": {"fr": "Demande", "en": "Request"},
+    "erasure_requests.refuse": {"fr": "Refuser ou retirer la demande", "en": "Refuse or withdraw the request"},
+    "erasure_requests.refused": {
+        "fr": "Demande n° {number} refusée : rien n'a été effacé.",
+        "en": "Request no. {number} refused: nothing was erased.",
     },
     "subject.erase_retype": {"fr": "Retapez l'identifiant client pour confirmer", "en": "Type the client id again to confirm"},
     "subject.erase_ack": {

@@ -60,11 +60,11 @@ def _seq_of(app, action: str, resource: str) -> int:
 # ------------------------------------------------------------- 1. an erasure the owner undid
 
 
-def _erase_then_delete_the_tombstone(app, client, auth_headers, imported_clients, settings, db_url):
+def _erase_then_delete_the_tombstone(app, client, auth_headers, imported_clients, settings, db_url, erase):
     compliance = auth_headers("compliance")
     raw = imported_clients[-1]
     pseudonym = keyring(settings).pseudonymize(raw).value
-    assert client.delete(f"{API}/privacy/clients/{raw}", headers=compliance).status_code == 200
+    assert erase(raw).status_code == 200
     erased_at = _seq_of(app, "privacy.erase", pseudonym)
     _owner_sql(db_url, f"DELETE FROM client_erasures WHERE pseudonym = '{pseudonym}'")
     with app.state.sessionmaker() as db:
@@ -73,10 +73,10 @@ def _erase_then_delete_the_tombstone(app, client, auth_headers, imported_clients
 
 
 def test_an_erasure_whose_tombstone_the_owner_deleted_is_reported_and_the_person_not_reimported(
-    app, client, auth_headers, imported_clients, settings, db_url, applicants_csv, cli  # noqa: F811
+    app, client, auth_headers, imported_clients, settings, db_url, applicants_csv, cli, erase  # noqa: F811
 ):
     compliance, raw, pseudonym, erased_at = _erase_then_delete_the_tombstone(
-        app, client, auth_headers, imported_clients, settings, db_url)
+        app, client, auth_headers, imported_clients, settings, db_url, erase)
 
     imported = cli("clients", "import", str(applicants_csv), "--no-jobs")
     assert imported.exit_code == 0, imported.output
@@ -95,12 +95,11 @@ def test_an_erasure_whose_tombstone_the_owner_deleted_is_reported_and_the_person
     assert f"INVALID at seq {erased_at}" in verified.output and "no tombstone" in verified.output
 
 
-def test_every_undone_erasure_is_named(app, client, auth_headers, imported_clients, settings, db_url):
-    compliance = auth_headers("compliance")
+def test_every_undone_erasure_is_named(app, client, auth_headers, imported_clients, settings, db_url, erase):
     ring = keyring(settings)
     pseudonyms = [ring.pseudonymize(raw).value for raw in imported_clients[-3:]]
     for raw in imported_clients[-3:]:
-        assert client.delete(f"{API}/privacy/clients/{raw}", headers=compliance).status_code == 200
+        assert erase(raw).status_code == 200
     seqs = [_seq_of(app, "privacy.erase", p) for p in pseudonyms]
     _owner_sql(db_url, *(f"DELETE FROM client_erasures WHERE pseudonym = '{p}'" for p in pseudonyms[:2]))
     result = _verify(app)
@@ -110,10 +109,10 @@ def test_every_undone_erasure_is_named(app, client, auth_headers, imported_clien
 
 
 def test_a_restore_on_purpose_accounts_for_the_missing_tombstone(
-    app, client, auth_headers, imported_clients, settings, db_url, applicants_csv, cli  # noqa: F811
+    app, client, auth_headers, imported_clients, settings, db_url, applicants_csv, cli, erase  # noqa: F811
 ):
     _, _, pseudonym, _ = _erase_then_delete_the_tombstone(
-        app, client, auth_headers, imported_clients, settings, db_url)
+        app, client, auth_headers, imported_clients, settings, db_url, erase)
     restored = cli("clients", "import", str(applicants_csv), "--no-jobs", "--allow-erased")
     assert restored.exit_code == 0, restored.output
     assert "1 erased clients brought back" in restored.output
@@ -126,14 +125,13 @@ def test_a_restore_on_purpose_accounts_for_the_missing_tombstone(
 
 
 def test_an_erased_person_put_back_into_the_clients_table_is_reported(
-    app, client, auth_headers, imported_clients, settings
+    app, client, auth_headers, imported_clients, settings, erase
 ):
-    compliance = auth_headers("compliance")
     raw = imported_clients[-1]
     pseudonym = keyring(settings).pseudonymize(raw).value
     with app.state.sessionmaker() as db:
         features = db.get(Client, pseudonym).features
-    assert client.delete(f"{API}/privacy/clients/{raw}", headers=compliance).status_code == 200
+    assert erase(raw).status_code == 200
     erased_at = _seq_of(app, "privacy.erase", pseudonym)
     # The owner keeps the tombstone and writes the row back (no trigger stands in the way).
     with app.state.sessionmaker() as db:

@@ -301,6 +301,25 @@ def test_erasure_needs_both_confirmations_then_the_client_is_gone(monkeypatch, l
     widget(at, "text_input", "erase_confirm_id").input(victim)
     widget(at, "checkbox", "erase_ack").check()
     _click(at, "Effacer les données")
+    # Four-eyes: the first officer's erasure is a request; nothing is erased yet.
+    assert not at.exception and not _errors(at), _errors(at)
+    requested = [i.value for i in at.info if "Demande d'effacement n°" in i.value]
+    assert requested and "un autre agent de conformité doit la confirmer" in requested[0], [i.value for i in at.info]
+    assert httpx.get(f"{live_api.url}/api/v1/clients/{victim}", headers=advisor, timeout=30).status_code == 200
+    listed = tables(at)
+    assert any("Demandée par" in d.columns and "live-compliance" in d["Demandée par"].tolist() for d in listed), listed
+    # Asked again by the same officer: refused in words, still nothing erased.
+    widget(at, "text_input", "erase_confirm_id").input(victim)
+    widget(at, "checkbox", "erase_ack").check()
+    _click(at, "Effacer les données")
+    assert any("Vous avez déjà demandé cet effacement" in w.value for w in at.warning), [w.value for w in at.warning]
+    assert httpx.get(f"{live_api.url}/api/v1/clients/{victim}", headers=advisor, timeout=30).status_code == 200
+
+    # A second officer confirms it: the same form, on the same client.
+    at = _lookup(_logged_in(monkeypatch, live_api, "compliance2"), victim)
+    widget(at, "text_input", "erase_confirm_id").input(victim)
+    widget(at, "checkbox", "erase_ack").check()
+    _click(at, "Effacer les données")
     assert not at.exception and not _errors(at), _errors(at)
     assert at.session_state[ERASED_KEY][0] == victim
     assert any("Données effacées" in s.value and "trace d'effacement conservée : oui" in s.value for s in at.success)

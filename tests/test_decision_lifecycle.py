@@ -335,7 +335,7 @@ def test_decision_snapshots_are_immutable_in_the_database(app, client, advisors,
 
 
 def test_export_has_history_contests_and_snapshots_and_erasure_removes_snapshots_keeping_the_tombstone(
-    app, client, advisors, auth_headers, imported_clients
+    app, client, advisors, auth_headers, imported_clients, erase
 ):
     raw = imported_clients[6]
     alice = advisors["alice"]
@@ -358,7 +358,7 @@ def test_export_has_history_contests_and_snapshots_and_erasure_removes_snapshots
         stored = db.get(Client, decision["pseudonym"]).features
     assert snapshot["features"] == json.loads(json.dumps(stored)) and snapshot["id"] == human["snapshot_id"]
 
-    erased = client.delete(f"{API}/privacy/clients/{raw}", headers=compliance)
+    erased = erase(raw)
     assert erased.status_code == 200, erased.text
     assert erased.json()["snapshots_deleted"] == 1 and erased.json()["contests_anonymised"] == 1
     with app.state.sessionmaker() as db:

@@ -71,7 +71,7 @@ def test_the_demo_sets_everything_up_serves_every_role_and_stops_on_sigterm(tmp_
         assert "[9/9] ready" in text
         api = f"http://127.0.0.1:{port}"
         passwords = json.loads((var_dir / "demo-users.json").read_text(encoding="utf-8"))
-        assert set(passwords) == {"conseiller", "conseiller2", "comex", "conformite", "admin", "admin2"}
+        assert set(passwords) == {"conseiller", "conseiller2", "comex", "conformite", "conformite2", "admin", "admin2"}
         assert oct((var_dir / "demo-users.json").stat().st_mode & 0o777) == "0o600"
 
         # The model lifecycle has something to show: the demo model is the champion and a

@@ -452,7 +452,7 @@ def test_an_applicant_counts_once_a_day_across_routes_and_replicas_and_simulatio
 
 
 def test_an_erasure_drops_the_challenger_s_digest_of_the_person_for_the_open_day(
-    app, client, auth_headers, imported_clients, registered
+    app, client, auth_headers, imported_clients, registered, erase
 ):
     """Until its day was sealed, ``challenger_seen`` kept a digest of (day, versions, pseudonym)
     of an erased person: whoever holds the pseudonym key could still tell they had been scored
@@ -467,7 +467,7 @@ def test_an_erasure_drops_the_challenger_s_digest_of_the_person_for_the_open_day
     with app.state.sessionmaker() as db:
         follower.monitor.flush(db)
         assert len(db.scalars(select(ChallengerSeen)).all()) == 2
-    response = client.delete(f"{API}/privacy/clients/{erased}", headers=auth_headers("compliance"))
+    response = erase(erased)
     assert response.status_code == 200, response.text
     pseudonym = response.json()["pseudonym"]
     with app.state.sessionmaker() as db:

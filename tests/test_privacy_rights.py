@@ -137,7 +137,7 @@ def _body_for(path: str) -> dict:
 
 
 def test_erasure_removes_features_and_cache_keeps_a_tombstone_and_every_client_endpoint_then_404s(
-    app, client, advisor, compliance, auth_headers, imported_clients, settings
+    app, client, advisor, compliance, auth_headers, imported_clients, settings, erase
 ):
     raw, other = imported_clients[0], imported_clients[1]
     pseudonym = _pseudonym(settings, raw)
@@ -150,7 +150,7 @@ def test_erasure_removes_features_and_cache_keeps_a_tombstone_and_every_client_e
     version = app.state.model.bundle.version
     assert cache.get(pseudonym, version, "score-fr") is not None
 
-    response = client.delete(f"{API}/privacy/clients/{raw}", headers=compliance)
+    response = erase(raw)
 
     assert response.status_code == 200, response.text
     body = response.json()
@@ -186,11 +186,11 @@ def test_erasure_removes_features_and_cache_keeps_a_tombstone_and_every_client_e
 
 
 def test_reimport_of_an_erased_client_is_refused_without_the_flag_and_audited_with_it(
-    app, client, compliance, imported_clients, settings, applicants_csv
+    app, client, compliance, imported_clients, settings, applicants_csv, erase
 ):
     raw = imported_clients[0]
     pseudonym = _pseudonym(settings, raw)
-    assert client.delete(f"{API}/privacy/clients/{raw}", headers=compliance).status_code == 200
+    assert erase(raw).status_code == 200
     env = {k: v for k, v in os.environ.items() if not k.startswith("OCTROI_")}
     env.update({"OCTROI_DATABASE_URL": settings.effective_database_url,
                 "OCTROI_VAR_DIR": str(settings.var_dir)})
@@ -218,25 +218,25 @@ def test_reimport_of_an_erased_client_is_refused_without_the_flag_and_audited_wi
 
 
 def test_erasing_an_unknown_or_already_erased_client_is_404_and_changes_nothing(
-    app, client, compliance, imported_clients
+    app, client, compliance, imported_clients, erase
 ):
     raw = imported_clients[0]
     assert client.delete(f"{API}/privacy/clients/999999999991", headers=compliance).status_code == 404
-    assert client.delete(f"{API}/privacy/clients/{raw}", headers=compliance).status_code == 200
+    assert erase(raw).status_code == 200
     again = client.delete(f"{API}/privacy/clients/{raw}", headers=compliance)
     assert again.status_code == 404
     malformed = client.delete(f"{API}/privacy/clients/12ab", headers=compliance)
     assert malformed.status_code == 422 and "client_id" in malformed.json()["detail"]
     with app.state.sessionmaker() as db:
         assert db.scalar(select(func.count()).select_from(ClientErasure)) == 1
-    assert len(_events(app, "privacy.erase")) == 3  # one success, two audited misses
+    assert len(_events(app, "privacy.erase")) == 3  # one success (confirmed by a second officer), two audited misses
 
 
 def test_compliance_learns_whether_an_id_was_erased_and_when_without_the_id_echoed(
-    app, client, compliance, auth_headers, imported_clients
+    app, client, compliance, auth_headers, imported_clients, erase
 ):
     raw, other, unknown = imported_clients[0], imported_clients[1], 999_999_999_991
-    erased = client.delete(f"{API}/privacy/clients/{raw}", headers=compliance).json()
+    erased = erase(raw).json()
 
     answers = {name: client.get(f"{API}/privacy/clients/{value}/erasure", headers=compliance)
                for name, value in (("erased", raw), ("current", other), ("unknown", unknown))}
@@ -378,6 +378,8 @@ def test_privacy_routes_declare_their_permissions(app):
         ("GET", "/api/v1/privacy/clients/{client_id}/export"): Permission.privacy_manage,
         ("DELETE", "/api/v1/privacy/clients/{client_id}"): Permission.privacy_manage,
         ("GET", "/api/v1/privacy/clients/{client_id}/erasure"): Permission.privacy_manage,
+        ("GET", "/api/v1/privacy/erasure-requests"): Permission.privacy_manage,
+        ("POST", "/api/v1/privacy/erasure-requests/{request_id}/refuse"): Permission.privacy_manage,
         ("POST", "/api/v1/clients/{client_id}/decision"): Permission.decisions_record,
         ("GET", "/api/v1/privacy/overrides"): Permission.privacy_manage,
         ("GET", "/api/v1/privacy/register"): Permission.privacy_read,

@@ -51,6 +51,9 @@ class AuditAction(StrEnum):
     audit_purge = "audit.purge"  # `octroi privacy purge`: the retention periods applied
     privacy_export = "privacy.export"
     privacy_erase = "privacy.erase"
+    privacy_erase_request = "privacy.erase_request"  # four-eyes: asked, another officer confirms
+    privacy_erase_refuse = "privacy.erase_refuse"
+    privacy_erasure_requests = "privacy.erasure_requests"
     privacy_erasure_status = "privacy.erasure_status"
     privacy_overrides = "privacy.overrides"
     privacy_retention = "privacy.retention"
@@ -83,6 +86,6 @@ _READ_ONLY = frozenset({
     AuditAction.model_read, AuditAction.model_challenger, AuditAction.portfolio_read,
     AuditAction.monitoring_read, AuditAction.audit_read, AuditAction.audit_verify,
     AuditAction.audit_export, AuditAction.privacy_export, AuditAction.privacy_erasure_status, AuditAction.privacy_overrides,
-    AuditAction.privacy_retention,
+    AuditAction.privacy_retention, AuditAction.privacy_erasure_requests,
     AuditAction.privacy_register, AuditAction.user_list, AuditAction.user_access_request_list,
 })

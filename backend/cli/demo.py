@@ -39,6 +39,8 @@ DEMO_USERS = {
     "conseiller2": "advisor",
     "comex": "comex",
     "conformite": "compliance",
+    # A second compliance officer: an erasure one asks for, the other confirms (four-eyes).
+    "conformite2": "compliance",
     "admin": "admin",
     # A second administrator: role changes that open personal data need two (four-eyes).
     "admin2": "admin",

@@ -36,3 +36,23 @@ class AdvisorDecision(Base):
     # this row revises (a decision's history is the chain of its rows).
     snapshot_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     revises_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
+
+
+class ErasureRequest(Base):
+    """Four-eyes on an erasure (alembic 0018): one compliance officer asks, another confirms.
+
+    ``pseudonym`` is the client's (never the bank id); the row stays once decided: who asked,
+    who confirmed or refused, when. A pending request lapses after
+    ``backend.privacy.erasure_requests.REQUEST_TTL``."""
+
+    __tablename__ = "erasure_requests"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    pseudonym: Mapped[str] = mapped_column(String(64), index=True)
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16), index=True)  # pending, confirmed, refused
+    decided_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -9,9 +9,11 @@ logged or echoed.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query
+from fastapi import Path as FastApiPath
+from fastapi.responses import JSONResponse
 
 from backend.api.period import utc_period
 from backend.api.routing import GuardedRoute
@@ -20,11 +22,15 @@ from backend.auth.deps import RequestContext, guard
 from backend.clients.guard import ClientContext, client_guard, malformed_client_id
 from backend.clients.schemas import Lang
 from backend.decisions import service as decisions_service
+from backend.errors import ApiProblem, ErrorCode
 from backend.jobs.trigger import spawn_after_change
-from backend.privacy import service
+from backend.privacy import erasure_requests, service
+from backend.privacy.models import ErasureRequest
 from backend.privacy.register import build_register
 from backend.privacy.schemas import (
     ClientExport,
+    ErasureRequestList,
+    ErasureRequestOut,
     ErasureResult,
     ErasureStatus,
     OverridesReport,
@@ -74,21 +80,39 @@ def export_client(
 
 
 @router.delete("/privacy/clients/{client_id}", response_model=ErasureResult,
-               responses={**_CLIENT_ERRORS, **RATE_LIMITED_RESPONSES})
+               responses={**_CLIENT_ERRORS, **RATE_LIMITED_RESPONSES,
+                          202: {"model": ErasureRequestOut, "description": "Erasure requested: another "
+                                "compliance officer must confirm it (the same call); nothing erased yet"},
+                          403: {"description": "four_eyes: you asked for this erasure; another officer confirms"}})
 def erase_client_data(
     client_id: str,
-    # Irreversible: a daily budget per user (OCTROI_RATE_LIMIT_ERASURE_PER_DAY), so a stolen
-    # compliance session cannot erase the portfolio; a miss (404) spends it too.
+    # Irreversible: a daily budget per user (OCTROI_RATE_LIMIT_ERASURE_PER_DAY), spent by the
+    # request and by the confirmation; a miss (404) spends it too.
     ctx: ClientContext = Depends(
         client_guard(Permission.privacy_manage, AuditAction.privacy_erase, rate="erasure", model="none")
     ),
-) -> ErasureResult:
-    """Art. 17: delete the features and cached results, keep a tombstone of the pseudonym,
-    detach the client's decisions. Afterwards every client endpoint answers 404 for the id."""
+) -> ErasureResult | JSONResponse:
+    """Art. 17, four-eyes (``backend.privacy.erasure_requests``): the first call records a
+    request (202) and erases nothing; the same call by another compliance officer confirms it
+    and erases: the features and cached results are deleted, a tombstone of the pseudonym
+    kept, the client's decisions detached. Afterwards every client endpoint answers 404 for
+    the id. The requester cannot confirm their own request (403 ``four_eyes``)."""
     client, cache = ctx.client, ctx.cache
     candidates = ctx.candidates(client_id)
+    now = datetime.now(UTC)
+    try:
+        request, confirmed = erasure_requests.ask_or_confirm(
+            ctx.db, candidates, client.pseudonym, ctx.principal.username, now)
+    except erasure_requests.SameOfficer as exc:
+        ctx.refuse(outcome="denied", resource=client.pseudonym,
+                   details={"request": exc.request.id, "reason": "four_eyes"})
+        raise ApiProblem(403, ErrorCode.four_eyes, str(exc)) from None
+    if not confirmed:
+        ctx.audit(action=AuditAction.privacy_erase_request, resource=client.pseudonym,
+                  details={"request": request.id})
+        return JSONResponse(_request_out(request, now).model_dump(mode="json"), status_code=202)
     # Decision snapshots go and contests lose their link first (backend/decisions), then the rest.
-    snapshots, contests = decisions_service.erase(ctx.db, candidates, datetime.now(UTC))
+    snapshots, contests = decisions_service.erase(ctx.db, candidates, now)
     erasure = service.erase(ctx.db, client, candidates, ctx.ring.candidates(client_id))
     # Before the commit: if the cache cannot be emptied, nothing is erased and the call fails.
     for pseudonym in candidates:
@@ -97,7 +121,8 @@ def erase_client_data(
         resource=erasure.pseudonym,
         details={"features_deleted": erasure.features_deleted,
                  "decisions_anonymised": erasure.decisions_anonymised,
-                 "snapshots_deleted": snapshots, "contests_anonymised": contests},
+                 "snapshots_deleted": snapshots, "contests_anonymised": contests,
+                 "request": request.id, "requested_by": request.requested_by},
     )
     # Again after it: a read that raced the commit may have cached a result meanwhile.
     for pseudonym in candidates:
@@ -106,8 +131,49 @@ def erase_client_data(
     return ErasureResult(
         pseudonym=erasure.pseudonym, erased_at=erasure.erased_at, features_deleted=erasure.features_deleted,
         tombstone_kept=True, cache_invalidated=True, decisions_anonymised=erasure.decisions_anonymised,
-        snapshots_deleted=snapshots, contests_anonymised=contests,
+        snapshots_deleted=snapshots, contests_anonymised=contests, requested_by=request.requested_by,
+        request_id=request.id,
     )
+
+
+def _request_out(request: ErasureRequest, now: datetime) -> ErasureRequestOut:
+    return ErasureRequestOut(
+        id=request.id, pseudonym=request.pseudonym, status=erasure_requests.status_of(request, now),
+        requested_by=request.requested_by, requested_at=request.requested_at,
+        expires_at=erasure_requests.expires_at(request), decided_by=request.decided_by,
+        decided_at=request.decided_at,
+    )
+
+
+@router.get("/privacy/erasure-requests", response_model=ErasureRequestList)
+def list_erasure_requests(
+    status: Literal["pending", "confirmed", "refused", "expired"] = Query(
+        "pending", description="pending (default): waiting for a second compliance officer"),
+    ctx: RequestContext = Depends(guard(Permission.privacy_manage, AuditAction.privacy_erasure_requests)),
+) -> ErasureRequestList:
+    """The erasure requests in a status, newest first (pseudonyms, never a bank id)."""
+    now = datetime.now(UTC)
+    requests = [_request_out(r, now) for r in erasure_requests.listing(ctx.db, status, now)]
+    ctx.audit(details={"status": status, "count": len(requests)})
+    return ErasureRequestList(status=status, requests=requests)
+
+
+@router.post("/privacy/erasure-requests/{request_id}/refuse", response_model=ErasureRequestOut,
+             responses={404: {"description": "No pending erasure request under this number"}})
+def refuse_erasure_request(
+    request_id: int = FastApiPath(ge=1, le=2**62, description="The request's number"),
+    ctx: RequestContext = Depends(guard(Permission.privacy_manage, AuditAction.privacy_erase_refuse)),
+) -> ErasureRequestOut:
+    """Refuse a pending erasure request (another officer), or withdraw it (its requester)."""
+    now = datetime.now(UTC)
+    try:
+        request = erasure_requests.refuse(ctx.db, request_id, ctx.principal.username, now)
+    except erasure_requests.NotPending as exc:
+        ctx.db.rollback()
+        raise ApiProblem(404, ErrorCode.not_found, str(exc)) from None
+    ctx.audit(resource=request.pseudonym,
+              details={"request": request.id, "requested_by": request.requested_by})
+    return _request_out(request, now)
 
 
 @router.get("/privacy/clients/{client_id}/erasure", response_model=ErasureStatus,

@@ -136,6 +136,29 @@ class ErasureResult(BaseModel):
     decisions_anonymised: int
     snapshots_deleted: int = Field(default=0, description="Decision snapshots (inputs the model saw) deleted")
     contests_anonymised: int = Field(default=0, description="Contests whose statement and link were cleared")
+    requested_by: str | None = Field(default=None, description="The compliance officer who asked for the "
+                                     "erasure (four-eyes); the caller confirmed it")
+    request_id: int | None = Field(default=None, description="The erasure request this confirmed")
+
+
+class ErasureRequestOut(BaseModel):
+    """An erasure asked for by one compliance officer, to be confirmed by another (four-eyes)."""
+
+    id: int
+    pseudonym: str = Field(description="The client's pseudonym (never the bank id)")
+    status: Literal["pending", "confirmed", "refused", "expired"] = Field(
+        description="pending: waiting for another compliance officer; expired: pending for longer than "
+                    "expires_at allows, no longer confirmable")
+    requested_by: str
+    requested_at: datetime
+    expires_at: datetime = Field(description="When a pending request lapses (30 days after it was made)")
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+
+
+class ErasureRequestList(BaseModel):
+    status: Literal["pending", "confirmed", "refused", "expired"]
+    requests: list[ErasureRequestOut] = Field(description="Newest first, at most 200")
 
 
 class ErasureStatus(BaseModel):

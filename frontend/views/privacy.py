@@ -28,6 +28,8 @@ EXPORT_KEY = "privacy_export"  # (client id, lang, export) on screen
 EXPORTS_KEY = "privacy_exports"  # (client id, {lang: export}): the look-up's exports, each language once
 EXPORT_FAILED_KEY = "privacy_export_failed"  # (client id, lang, ApiError, time.time()) of a refused export
 ERASED_KEY = "privacy_erased"  # (client id, erasure result)
+REQUESTED_KEY = "privacy_erase_requested"  # (client id, erasure request) this officer just made
+REFUSED_KEY = "privacy_erase_refused"  # the number of the request just refused (said once)
 STATUS_KEY = "privacy_status"  # (client id, erasure status) when no current client holds the id
 OVERRIDES_DAYS = 30
 
@@ -56,7 +58,7 @@ def _lookup() -> tuple[str | None, bool]:
     with st.form("subject_lookup"):
         raw = st.text_input(ui.t("client.lookup"), help=ui.t("client.lookup_help"), key="subject_lookup_id")
         if st.form_submit_button(ui.t("subject.open"), type="primary"):
-            for key in (SUBJECT_KEY, EXPORT_KEY, EXPORTS_KEY, EXPORT_FAILED_KEY, ERASED_KEY, STATUS_KEY):
+            for key in (SUBJECT_KEY, EXPORT_KEY, EXPORTS_KEY, EXPORT_FAILED_KEY, ERASED_KEY, REQUESTED_KEY, STATUS_KEY):
                 st.session_state.pop(key, None)
             ui.new_subject()
             client_id = ui.valid_client_id(raw)
@@ -319,6 +321,13 @@ def _show_erasure(result: contract.ErasureResult) -> None:
 
 
 def render_erasure(client_id: str) -> None:
+    """Four-eyes: the first officer's submission records a request, another officer's (the
+    same form, on the same client) confirms it and erases (``backend.privacy.erasure_requests``)."""
+    requested = st.session_state.get(REQUESTED_KEY)
+    if requested and requested[0] == client_id:
+        request = requested[1]
+        st.info(ui.t("subject.erase_requested", number=request.id, ts=_ts(request.requested_at),
+                     expires=ui.when(request.expires_at)), icon=":material/group:")
     st.warning(ui.t("subject.erase_intro"), icon=":material/warning:")
     with st.form("subject_erase", clear_on_submit=True):
         # Keyed by the subject looked up: another subject's erasure starts unconfirmed.
@@ -336,26 +345,71 @@ def render_erasure(client_id: str) -> None:
         return
     try:
         with st.spinner(ui.t("common.loading")):
-            result = ui.client().delete(f"/privacy/clients/{client_id}")
+            answer = ui.client().delete(f"/privacy/clients/{client_id}")
     except ApiError as error:
         if error.kind is ErrorKind.not_found:
             st.warning(ui.t("client.unknown", client_id=client_id))
             return
+        if error.code == "four_eyes":
+            st.warning(ui.t("subject.erase_own_request"), icon=":material/group:")
+            return
         ui.show_error(error)
         return
-    result = ui.parse(contract.ErasureResult, result)
+    if isinstance(answer, dict) and "erased_at" not in answer:
+        request = ui.parse(contract.ErasureRequestOut, answer)
+        if request is not None:
+            st.session_state[REQUESTED_KEY] = (client_id, request)
+            st.rerun()
+        return
+    result = ui.parse(contract.ErasureResult, answer)
     if result is None:
         return
-    for key in (EXPORT_KEY, EXPORTS_KEY, EXPORT_FAILED_KEY):
+    for key in (EXPORT_KEY, EXPORTS_KEY, EXPORT_FAILED_KEY, REQUESTED_KEY):
         st.session_state.pop(key, None)
     st.session_state[ERASED_KEY] = (client_id, result)
     st.rerun()
+
+
+def _erasure_requests() -> None:
+    """The erasure requests waiting for a second officer: who asked, when, until when; the
+    requester may withdraw one, another officer refuse it. Confirming is erasing the client
+    (its look-up, above): the bank id is not kept here."""
+    st.subheader(ui.t("erasure_requests.title"))
+    refused = st.session_state.pop(REFUSED_KEY, None)
+    if refused is not None:
+        st.success(ui.t("erasure_requests.refused", number=refused))
+    listing = ui.fetch_as(contract.ErasureRequestList, "/privacy/erasure-requests")
+    if listing is None:
+        return
+    if not listing.requests:
+        st.caption(ui.t("erasure_requests.none"))
+        return
+    st.caption(ui.t("erasure_requests.intro"))
+    ui.table(pd.DataFrame({
+        ui.t("erasure_requests.number"): [str(r.id) for r in listing.requests],
+        ui.t("erasure_requests.pseudonym"): [r.pseudonym[:12] + "…" for r in listing.requests],
+        ui.t("erasure_requests.by"): [r.requested_by for r in listing.requests],
+        ui.t("erasure_requests.at"): [_ts(r.requested_at) for r in listing.requests],
+        ui.t("erasure_requests.expires"): [_ts(r.expires_at) for r in listing.requests],
+    }))
+    with st.form("erasure_request_refuse"):
+        number = st.selectbox(ui.t("erasure_requests.choose"), [r.id for r in listing.requests],
+                              key="erasure_request_number")
+        refused = st.form_submit_button(ui.t("erasure_requests.refuse"), icon=":material/block:")
+    if not refused:
+        return
+    answer = ui.call(ui.client().post, f"/privacy/erasure-requests/{number}/refuse")
+    if answer is not None:
+        st.session_state.pop(REQUESTED_KEY, None)
+        st.session_state[REFUSED_KEY] = number  # said above the list, drawn again without it
+        st.rerun()
 
 
 def subject_request_page() -> None:
     st.title(ui.t("subject.title"))
     st.caption(ui.t("subject.intro"))
     _subject_request()
+    _erasure_requests()
     _retention()
 
 
