@@ -141,3 +141,20 @@ def test_the_requests_list_is_compliance_s_alone_and_refuses_an_unknown_status(c
         assert client.post(f"{API}/privacy/erasure-requests/1/refuse", headers=headers).status_code == 403
     bad = client.get(f"{API}/privacy/erasure-requests", params={"status": "all"}, headers=auth_headers("compliance"))
     assert bad.status_code == 422 and "status" in bad.text
+
+
+def test_two_officers_confirming_at_once_erase_once(app, client, auth_headers, imported_clients, settings):
+    """The request is confirmed once: the other call finds the client gone (404) or, on
+    PostgreSQL, the request decided while it waited on its row (409); one tombstone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    raw = imported_clients[4]
+    assert client.delete(f"{API}/privacy/clients/{raw}", headers=auth_headers("compliance")).status_code == 202
+    confirming = [auth_headers("compliance:2"), auth_headers("compliance:3")]
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda h: client.delete(f"{API}/privacy/clients/{raw}", headers=h), confirming))
+    assert sorted(a.status_code for a in answers) in ([200, 404], [200, 409]), [a.text for a in answers]
+    with app.state.sessionmaker() as db:
+        assert len(db.scalars(select(ClientErasure).where(
+            ClientErasure.pseudonym == _pseudonym(settings, raw))).all()) == 1
+    assert len([e for e in _events(app, "privacy.erase") if e.outcome == "success"]) == 1

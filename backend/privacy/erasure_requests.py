@@ -71,11 +71,14 @@ def ask_or_confirm(db: Session, pseudonyms: Sequence[str], pseudonym: str, offic
         return request, False
     if request.requested_by == officer:
         raise SameOfficer(request)
-    db.execute(
+    confirmed = db.execute(
         update(ErasureRequest)
         .where(ErasureRequest.pseudonym.in_(list(pseudonyms)), ErasureRequest.status == "pending")
         .values(status="confirmed", decided_by=officer, decided_at=now)
     )
+    if not confirmed.rowcount:  # type: ignore[attr-defined]
+        # PostgreSQL: another officer confirmed (or refused) it while this call waited on the rows.
+        raise NotPending(f"erasure request {request.id} was decided meanwhile")
     db.refresh(request)
     return request, True
 

@@ -83,7 +83,8 @@ def export_client(
                responses={**_CLIENT_ERRORS, **RATE_LIMITED_RESPONSES,
                           202: {"model": ErasureRequestOut, "description": "Erasure requested: another "
                                 "compliance officer must confirm it (the same call); nothing erased yet"},
-                          403: {"description": "four_eyes: you asked for this erasure; another officer confirms"}})
+                          403: {"description": "four_eyes: you asked for this erasure; another officer confirms"},
+                          409: {"description": "conflict: the request was decided while this call waited"}})
 def erase_client_data(
     client_id: str,
     # Irreversible: a daily budget per user (OCTROI_RATE_LIMIT_ERASURE_PER_DAY), spent by the
@@ -107,6 +108,9 @@ def erase_client_data(
         ctx.refuse(outcome="denied", resource=client.pseudonym,
                    details={"request": exc.request.id, "reason": "four_eyes"})
         raise ApiProblem(403, ErrorCode.four_eyes, str(exc)) from None
+    except erasure_requests.NotPending as exc:
+        ctx.db.rollback()
+        raise ApiProblem(409, ErrorCode.conflict, str(exc)) from None
     if not confirmed:
         ctx.audit(action=AuditAction.privacy_erase_request, resource=client.pseudonym,
                   details={"request": request.id})
