@@ -57,6 +57,24 @@ def test_a_what_if_needs_no_required_field_because_the_client_file_has_them(clie
     assert what_if.status_code == 200, what_if.text
 
 
+def test_a_what_if_may_change_a_required_field_not_blank_it(app, client, auth_headers, imported_clients):
+    """The income cleared in the what-if was scored as "unknown" (the model's branch for it was
+    learned from no one) and turned a refusal into an approval: refused now, naming the field,
+    nothing scored nor audited as a simulation."""
+    advisor = auth_headers("advisor")
+    raw = str(imported_clients[0])
+    refused = client.post(f"{API}/scoring/simulate", headers=advisor, json={
+        "client_id": raw, "overrides": {"AMT_INCOME_TOTAL": None, "AMT_ANNUITY": None, "EXT_SOURCE_1": None}})
+    assert refused.status_code == 422 and refused.json()["code"] == "validation_error", refused.text
+    assert [e["field"] for e in refused.json()["errors"]] == ["overrides.AMT_INCOME_TOTAL", "overrides.AMT_ANNUITY"]
+    with app.state.sessionmaker() as db:
+        assert db.scalars(select(AuditEvent).where(AuditEvent.action == "score.simulate")).all() == []
+    # Changed, not blanked: scored; an optional field may be blanked.
+    changed = client.post(f"{API}/scoring/simulate", headers=advisor, json={
+        "client_id": raw, "overrides": {"AMT_INCOME_TOTAL": 90000.0, "EXT_SOURCE_1": None}})
+    assert changed.status_code == 200, changed.text
+
+
 def test_a_blank_field_the_training_data_never_lacked_is_named_in_the_answer(client, auth_headers, app, imported_clients):
     """Decision 0030: "unknown" for a field (almost) never missing in training falls in a branch
     learned from (almost) no one. The answer names such blanks, in form order; a full form, or

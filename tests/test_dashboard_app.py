@@ -526,6 +526,27 @@ def test_another_client_opens_with_its_own_values_in_the_what_if_and_decision_fo
     assert widget(at, "radio", "final_decision_choice").value == own_choice
 
 
+def test_an_emptied_required_field_in_the_what_if_is_refused_in_words_not_scored(
+    monkeypatch, live_api: LiveApi, applicant_ids
+):
+    """Found in Chromium: the income cleared and "Simuler" gave a probability 4 points lower and
+    an approval (the model's "unknown" branch), with only a warning. Now refused, naming the
+    field, nothing scored; the file's value typed back, it simulates."""
+    at = _open(_own_advisor(monkeypatch, live_api, "whatif-blank"), str(applicant_ids[16]))
+    income = widget(at, "text_input", "whatif_AMT_INCOME_TOTAL")
+    own = income.value
+    income.input("")
+    widget(at, "text_input", "whatif_AMT_CREDIT").input("500 000")
+    next(b for b in at.button if b.label == "Simuler").click().run()
+    assert not at.exception
+    assert _errors(at) == ["Champs obligatoires à remplir : Revenu annuel. Rien n'a été évalué."], _errors(at)
+    assert not any("Nouvelle probabilité" in m.value for m in at.markdown)
+    widget(at, "text_input", "whatif_AMT_INCOME_TOTAL").input(own)
+    next(b for b in at.button if b.label == "Simuler").click().run()
+    assert not at.exception and not _errors(at), _errors(at)
+    assert any("Nouvelle probabilité" in m.value for m in at.markdown)
+
+
 def test_a_choice_follows_a_language_switch_and_keeps_what_the_page_used(
     monkeypatch, live_api: LiveApi, applicant_ids
 ):

@@ -70,6 +70,15 @@ def simulate(
         else:
             mode = "what_if"
             overrides = scoring.validate_fields(body.overrides or {}, spec, "overrides", bundle.policy.excluded_columns)
+            # A what-if may change a required field, not blank it: an income left unknown was
+            # scored in the model's "unknown" branch and turned a refusal into an approval.
+            blanked = [name for name in scoring.missing_required(overrides, spec) if name in overrides]
+            if blanked:
+                raise RequestValidationError([
+                    {"loc": ("body", "overrides", name), "msg": "required: a simulation may change it, not leave it blank",
+                     "type": "missing"}
+                    for name in blanked
+                ])
             client = load_client(ctx, ring, body.client_id or "")
             pseudonym = client.pseudonym
             features = {**client.features, **overrides}

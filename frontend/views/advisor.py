@@ -526,6 +526,12 @@ def render_whatif(client_id: str, profile: contract.ClientProfile, score: contra
     if not overrides:
         st.info(ui.t("whatif.unchanged"))
         return
+    blanked = [field for field, _ in fields if field.required and field.name in overrides
+               and overrides[field.name] in ("", None)]
+    if blanked:
+        # A required field may be changed, not emptied (the API refuses it the same way, 422).
+        st.error(ui.t("form.missing", fields=", ".join(_name(f) for f in blanked)))
+        return
     try:
         answer = ui.client().post("/scoring/simulate", {"client_id": client_id, "overrides": overrides, "lang": ui.lang()})
     except ApiError as error:
