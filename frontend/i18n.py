@@ -262,6 +262,14 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "en": "Required fields to fill in: {fields}. Nothing was scored.",
     },
     "form.unreadable": {"fr": "Valeurs à corriger (rien n'a été évalué) :", "en": "Values to correct (nothing was scored):"},
+    "form.employed_beyond_age": {
+        "fr": "plus longue que l'âge ne le permet (on ne travaille pas avant {years} ans)",
+        "en": "longer than the age allows (no one works before {years})",
+    },
+    "form.annuity_beyond_credit": {
+        "fr": "l'annuité (remboursement d'une année) dépasse le montant du crédit lui-même",
+        "en": "the annuity (a year's repayment) exceeds the credit amount itself",
+    },
     "entry.not_a_number": {
         "fr": "« {text} » n'est pas un nombre (par exemple 42 000 ou 0,62)",
         "en": "“{text}” is not a number (for instance 42,000 or 0.62)",

@@ -75,6 +75,33 @@ def test_a_what_if_may_change_a_required_field_not_blank_it(app, client, auth_he
     assert changed.status_code == 200, changed.text
 
 
+def test_values_impossible_together_are_refused_naming_the_field(app, client, auth_headers, imported_clients):
+    """Found in Chromium: 45 years in the job at 30 and an annuity of 90,000 on a credit of 1,000
+    were scored. Refused (422 naming the field); a what-if only for what it changed."""
+    advisor = auth_headers("advisor")
+    base = {"AMT_INCOME_TOTAL": 54000.0, "AMT_CREDIT": 250000.0, "AMT_ANNUITY": 15000.0,
+            "DAYS_BIRTH": -int(30 * 365.25), "NAME_CONTRACT_TYPE": "Cash loans"}
+    cases = {
+        "features.DAYS_EMPLOYED": {**base, "DAYS_EMPLOYED": -int(45 * 365.25)},
+        "features.AMT_ANNUITY": {**base, "AMT_CREDIT": 1000.0, "AMT_ANNUITY": 90000.0},
+    }
+    for field, features in cases.items():
+        refused = client.post(f"{API}/scoring/simulate", headers=advisor, json={"features": features})
+        assert refused.status_code == 422, refused.text
+        [error] = refused.json()["errors"]
+        assert error["field"] == field and ("age" in error["message"] or "credit" in error["message"]), error
+    # Within the rules: 15 years in the job at 30 (from 15), an annuity equal to the credit, not employed.
+    for fine in ({**base, "DAYS_EMPLOYED": -int(15 * 365.25)}, {**base, "AMT_ANNUITY": 250000.0},
+                 {**base, "DAYS_EMPLOYED": 365243}):
+        assert client.post(f"{API}/scoring/simulate", headers=advisor, json={"features": fine}).status_code == 200
+    raw = str(imported_clients[0])
+    aged = client.post(f"{API}/scoring/simulate", headers=advisor, json={
+        "client_id": raw, "overrides": {"DAYS_BIRTH": -int(18 * 365.25), "DAYS_EMPLOYED": -int(10 * 365.25)}})
+    assert aged.status_code == 422 and aged.json()["errors"][0]["field"] == "overrides.DAYS_EMPLOYED"
+    with app.state.sessionmaker() as db:
+        assert db.scalars(select(AuditEvent).where(AuditEvent.action == "score.simulate")).all() != []  # the fine ones
+
+
 def test_a_blank_field_the_training_data_never_lacked_is_named_in_the_answer(client, auth_headers, app, imported_clients):
     """Decision 0030: "unknown" for a field (almost) never missing in training falls in a branch
     learned from (almost) no one. The answer names such blanks, in form order; a full form, or

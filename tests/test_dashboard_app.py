@@ -612,6 +612,16 @@ def test_what_if_and_new_applicant_forms_show_a_new_score(monkeypatch, live_api:
     assert any("Champs obligatoires à remplir" in e.value and "Type de contrat" in e.value for e in at.error), \
         [e.value for e in at.error]
     at.selectbox(key="applicant_NAME_CONTRACT_TYPE.fr").set_value("Cash loans")
+    # Values impossible together (found in Chromium, both were scored): said, nothing scored.
+    at.text_input(key="applicant_DAYS_EMPLOYED.fr").input("30")
+    at.text_input(key="applicant_AMT_ANNUITY.fr").input("200 000")
+    next(b for b in at.button if b.label == "Évaluer la demande").click().run()
+    [impossible] = [e.value.replace("\\", "") for e in at.error]  # the markdown escapes read through
+    assert impossible.startswith("Valeurs à corriger") and "plus longue que l'âge ne le permet" in impossible
+    assert "dépasse le montant du crédit" in impossible, impossible
+    assert not any("Recommandation du modèle" in s.value for s in at.success)
+    at.text_input(key="applicant_DAYS_EMPLOYED.fr").input("")
+    at.text_input(key="applicant_AMT_ANNUITY.fr").input("9000")
     next(b for b in at.button if b.label == "Évaluer la demande").click().run()
     assert not at.exception and not _errors(at), _errors(at)
     # Scored, and told which blanks the model never learned (decision 0030), by their labels.

@@ -31,6 +31,13 @@ from security.rbac import Permission
 router = APIRouter(tags=["scoring"], route_class=GuardedRoute)
 
 
+def _refuse_implausible(found: list[tuple[str, str]], prefix: str) -> None:
+    if found:
+        raise RequestValidationError([
+            {"loc": ("body", prefix, name), "msg": why, "type": "value_error"} for name, why in found
+        ])
+
+
 def _invalid(field: str, message: str) -> RequestValidationError:
     return RequestValidationError([{"loc": ("body", *field.split(".", 1)), "msg": message, "type": "value_error"}])
 
@@ -67,6 +74,7 @@ def simulate(
                     for name in missing
                 ])
             overridden: list[str] = []
+            _refuse_implausible(scoring.implausible(features), "features")
         else:
             mode = "what_if"
             overrides = scoring.validate_fields(body.overrides or {}, spec, "overrides", bundle.policy.excluded_columns)
@@ -83,6 +91,7 @@ def simulate(
             pseudonym = client.pseudonym
             features = {**client.features, **overrides}
             overridden = sorted(overrides)
+            _refuse_implausible(scoring.implausible(features, set(overrides)), "overrides")
     except scoring.SimulationError as exc:
         raise _invalid(exc.field, exc.message) from None
     except RequestValidationError as exc:

@@ -496,6 +496,35 @@ def _unreadable(fields: list[contract.InputField], values: dict[str, Any]) -> bo
     return bool(problems)
 
 
+EARLIEST_WORKING_AGE_YEARS = 14  # the API's rule (backend.scoring.service.implausible)
+
+
+def _implausible(fields: list[contract.InputField], values: dict[str, Any], changed: set[str] | None = None) -> bool:
+    """Say which values cannot be true together (the API refuses them the same way, 422): years
+    in the job beyond the age minus 14, a yearly annuity above the credit. With ``changed`` (a
+    what-if), only what involves a changed field. True when there is one."""
+    def number(name: str) -> float | None:
+        value = values.get(name)
+        return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+    names = {f.name: _name(f) for f in fields}
+    problems = []
+    birth, employed = number("DAYS_BIRTH"), number("DAYS_EMPLOYED")
+    if (birth is not None and employed is not None and birth < 0 and employed < 0
+            and -employed > -birth - EARLIEST_WORKING_AGE_YEARS * 365.25
+            and (changed is None or changed & {"DAYS_BIRTH", "DAYS_EMPLOYED"})):
+        problems.append((names.get("DAYS_EMPLOYED", "DAYS_EMPLOYED"), ui.t("form.employed_beyond_age",
+                                                                            years=EARLIEST_WORKING_AGE_YEARS)))
+    credit, annuity = number("AMT_CREDIT"), number("AMT_ANNUITY")
+    if credit is not None and annuity is not None and annuity > credit and (
+            changed is None or changed & {"AMT_CREDIT", "AMT_ANNUITY"}):
+        problems.append((names.get("AMT_ANNUITY", "AMT_ANNUITY"), ui.t("form.annuity_beyond_credit")))
+    if problems:
+        st.error("\n".join([ui.t("form.unreadable"),
+                            *(f"- {ui.literal(name + ui.colon() + why)}" for name, why in problems)]))
+    return bool(problems)
+
+
 def _refusal_text(error: ApiError, spec: contract.InputSpec) -> str:
     """A refused simulation in the page's language: the fields by their label, never the
     API's English."""
@@ -531,6 +560,8 @@ def render_whatif(client_id: str, profile: contract.ClientProfile, score: contra
     if blanked:
         # A required field may be changed, not emptied (the API refuses it the same way, 422).
         st.error(ui.t("form.missing", fields=", ".join(_name(f) for f in blanked)))
+        return
+    if _implausible([field for field, _ in fields], values, set(overrides)):
         return
     try:
         answer = ui.client().post("/scoring/simulate", {"client_id": client_id, "overrides": overrides, "lang": ui.lang()})
@@ -722,6 +753,8 @@ def new_applicant_page() -> None:
     if missing:
         # Said at once, in the page's language; the API would refuse the same way (422).
         st.error(ui.t("form.missing", fields=", ".join(_name(f) for f in missing)))
+        return
+    if _implausible(form_fields(spec), features):
         return
     try:
         answer = ui.client().post("/scoring/simulate", {"features": features, "lang": ui.lang()})
