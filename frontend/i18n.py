@@ -1223,14 +1223,21 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "out; a group of fewer than 10 people is shown by its count only.",
     },
     "card.pooled": {
-        "fr": "« Autres (regroupés) » réunit les groupes de moins de 10 personnes et, pour qu'aucune soustraction "
+        "fr": "« {pool} » réunit les groupes de moins de 10 personnes et, pour qu'aucune soustraction "
         "depuis les totaux ne les isole, les plus petits groupes affichés à côté : {groups}. Ces groupes ne sont "
         "montrés que par leur effectif.",
-        "en": "\"Other (pooled)\" holds the groups of fewer than 10 people and, so that no subtraction from the "
+        "en": "\"{pool}\" holds the groups of fewer than 10 people and, so that no subtraction from the "
         "totals singles them out, the smallest groups shown beside them: {groups}. Those groups are shown by their "
         "count only.",
     },
     "card.in_pool": {"fr": "regroupé", "en": "pooled"},
+    "card.pool_of": {"fr": "{groups} (regroupés)", "en": "{groups} (pooled)"},
+    "card.ratio_pool_unknown": {
+        "fr": "Le groupe regroupé compte {count} « non renseigné » : ils entrent dans le ratio avec lui, pour "
+        "qu'aucun chiffre ne les isole.",
+        "en": "The pooled group holds {count} \"not given\": they enter the ratio with it, so that no figure "
+        "isolates them.",
+    },
     "card.approval_rate": {"fr": "Taux d'accord", "en": "Approval rate"},
     "card.default_rate": {"fr": "Défaut observé", "en": "Observed default"},
     "card.predicted_rate": {"fr": "Défaut prédit", "en": "Predicted default"},

@@ -309,8 +309,8 @@ def _fairness_page(report: dict) -> None:
     render_fairness(contract.FairnessReport.model_validate(report))
 
 
-@pytest.mark.parametrize(("lang", "pooled", "in_pool"), [("fr", "Autres (regroupés)", "regroupé"),
-                                                        ("en", "Other (pooled)", "pooled")])
+@pytest.mark.parametrize(("lang", "pooled", "in_pool"), [("fr", "Homme + Non renseigné (regroupés)", "regroupé"),
+                                                        ("en", "Male + Not given (pooled)", "pooled")])
 def test_the_model_card_page_names_the_pool_and_what_it_holds(lang, pooled, in_pool):
     """(``tests/conftest.py: _keep_main_module`` gives ``__main__`` back after the AppTest.)"""
     from streamlit.testing.v1 import AppTest
@@ -327,5 +327,10 @@ def test_the_model_card_page_names_the_pool_and_what_it_holds(lang, pooled, in_p
     shown = (table.to_string() if table is not None else text).replace("\\", "")
     assert pooled in shown and in_pool in shown, shown
     members = "Homme, Non renseigné" if lang == "fr" else "Male, Not given"
+    # Named by what it holds: "Autres (regroupés)" beside "Femme" read as another sex.
+    assert "Autres (regroupés)" not in shown and "Other (pooled)" not in shown
     assert any(c.value.startswith(f"« {pooled} »" if lang == "fr" else f'"{pooled}"') and members in c.value
                for c in at.caption), [c.value for c in at.caption]
+    # The 3 "not given" sit in the pool, which enters the ratio: said, not "left out".
+    assert any(("3 « non renseigné »" if lang == "fr" else '3 "not given"') in c.value for c in at.caption), \
+        [c.value for c in at.caption]

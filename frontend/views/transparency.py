@@ -34,6 +34,8 @@ def limits_section(markdown: str) -> str:
 # business cost depends on the training set's size and is left to the training report).
 METRICS = ("auc", "pr_auc", "brier", "recall", "precision", "refusal_rate", "business_cost_per_client", "evaluation")
 PERCENT_METRICS = frozenset({"recall", "precision", "refusal_rate"})
+# How the data spells "not given" for an attribute (the fairness report's "unknown" row).
+UNKNOWN_LEVELS = frozenset({"unknown", "XNA"})
 
 
 def render_fairness(fairness: contract.FairnessReport) -> None:
@@ -46,7 +48,11 @@ def render_fairness(fairness: contract.FairnessReport) -> None:
         rows = block.rows
         st.markdown(f"**{ui.t('card.attribute', name=ui.t_or(f'attribute.{name}', name))}**")
         left, right = st.columns([2, 3])
-        groups_text = [ui.level(r.group) for r in rows]
+        members = [ui.level(r.group) for r in rows if r.pooled]
+        # The pool named by what it holds: "Autres (regroupés)" beside "Femme" read as another
+        # sex, while it held the men and 3 "non renseigné" (found in Chromium).
+        groups_text = [ui.t("card.pool_of", groups=" + ".join(members)) if r.group == "pooled" and members
+                       else ui.level(r.group) for r in rows]
         with left:
             if block.disparate_impact is not None:
                 st.metric(ui.t("card.disparate_impact"), ui.num(block.disparate_impact, 3))
@@ -71,9 +77,12 @@ def render_fairness(fairness: contract.FairnessReport) -> None:
                 # The ratio leaves small groups out: said, or a reader dividing the table's
                 # extremes finds another verdict than the one above.
                 st.caption(ui.t("card.ratio_groups", count=ui.num(block.min_group_size)))
-            pooled = [text for text, r in zip(groups_text, rows, strict=True) if r.pooled]
-            if pooled:
-                st.caption(ui.t("card.pooled", groups=", ".join(pooled)))
+                unknown_pooled = [r for r in rows if r.pooled and r.group in UNKNOWN_LEVELS]
+                if unknown_pooled and any(r.group == "pooled" and r.in_ratio for r in rows):
+                    st.caption(ui.t("card.ratio_pool_unknown", count=ui.num(sum(r.count for r in unknown_pooled))))
+            if members:
+                st.caption(ui.t("card.pooled", pool=ui.t("card.pool_of", groups=" + ".join(members)),
+                                groups=", ".join(members)))
         with right:
             drawn = [(text, r.approval_rate) for text, r in zip(groups_text, rows, strict=True) if not r.masked]
             if drawn:
