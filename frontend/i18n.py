@@ -870,6 +870,14 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "audit.export": {"fr": "Exporter", "en": "Export"},
     "audit.export_format": {"fr": "Format", "en": "Format"},
     "audit.export_prepare": {"fr": "Préparer l'export", "en": "Prepare the export"},
+    "audit.export_filters": {
+        "fr": "L'export reprend les filtres du tableau ci-dessus (ceux de la dernière recherche) : {filters}.",
+        "en": "The export takes the filters of the table above (those of the last search): {filters}.",
+    },
+    "audit.export_all": {
+        "fr": "L'export reprend le tableau ci-dessus : aucun filtre, tout le journal.",
+        "en": "The export takes the table above: no filter, the whole trail.",
+    },
     "audit.export_download": {"fr": "Télécharger l'export", "en": "Download the export"},
     # -- admin -----------------------------------------------------------------------------
     "users.title": {"fr": "Utilisateurs", "en": "Users"},

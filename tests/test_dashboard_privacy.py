@@ -253,6 +253,22 @@ def test_the_audit_filters_still_say_what_the_table_shows_after_another_page(mon
     assert len(shown) and set(shown["Action"]) == {"auth.login"} and set(shown["Résultat"]) == {"Succès"}
 
 
+def test_the_audit_export_says_which_filters_it_takes(monkeypatch, live_api: LiveApi):
+    """Found in Chromium: an action typed and searched, then cleared without "Rechercher": the
+    table and the export still took it, and an empty file came under empty-looking fields. The
+    export now says the filters of the last search, in words."""
+    at = _logged_in(monkeypatch, live_api, "compliance")
+    at.switch_page(AUDIT_PAGE).run()
+    assert any(c.value == "L'export reprend le tableau ci-dessus : aucun filtre, tout le journal." for c in at.caption)
+    at.text_input(key="audit_action").input("zzz")
+    at.selectbox(key="audit_outcome.fr").set_value("denied")
+    _click(at, "Rechercher")
+    at.text_input(key="audit_action").input("")  # changed, not searched
+    at.run()
+    said = [c.value for c in at.caption if c.value.startswith("L'export reprend les filtres")]
+    assert said and "Action « zzz »" in said[0] and "Refusé" in said[0], [c.value for c in at.caption]
+
+
 def test_an_audit_period_that_ends_before_it_starts_is_said_not_shown_as_empty(monkeypatch, live_api: LiveApi):
     import datetime as dt
     from zoneinfo import ZoneInfo

@@ -138,8 +138,24 @@ def _events(filters: dict[str, Any]) -> None:
         st.rerun()
 
 
+def _filters_text(filters: dict[str, Any]) -> str:
+    """The filters the table (and so the export) applies, in words: the form's fields may have
+    been changed since without "Rechercher" (an export of none under empty-looking fields)."""
+    applied = st.session_state.get(APPLIED_KEY, {})
+    parts = [f"{ui.t(label)} « {value} »" if ui.lang() == "fr" else f"{ui.t(label)} “{value}”"
+             for label, value in (("audit.actor", filters.get("actor")), ("audit.action", filters.get("action")),
+                                  ("audit.client", filters.get("client_id"))) if value]
+    if filters.get("outcome"):
+        parts.append(ui.t("audit.outcome") + ui.colon() + ui.t("outcome." + str(filters["outcome"])))
+    for label, day in (("audit.from", applied.get("since")), ("audit.to", applied.get("until"))):
+        if day:
+            parts.append(f"{ui.t(label)} {ui.day(day)}")
+    return ui.t("audit.export_filters", filters=" · ".join(parts)) if parts else ui.t("audit.export_all")
+
+
 def _export(filters: dict[str, Any]) -> None:
     st.subheader(ui.t("audit.export"))
+    st.caption(_filters_text(filters))
     left, right = st.columns([1, 3])
     fmt = left.radio(ui.t("audit.export_format"), ("jsonl", "csv"), horizontal=True, key="audit_export_format",
                      format_func=lambda f: ui.t(f"audit.format.{f}"))
