@@ -7,11 +7,13 @@ process, and a cached answer fetched with one user's token must never reach anot
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import math
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -32,9 +34,23 @@ POOLED = "pooled"
 T = TypeVar("T")
 
 
+_SPEAKING: contextvars.ContextVar[str | None] = contextvars.ContextVar("octroi_speaking", default=None)
+
+
 def lang() -> str:
-    value = st.session_state.get(LANG_KEY, i18n.DEFAULT_LANGUAGE)
+    value = _SPEAKING.get() or st.session_state.get(LANG_KEY, i18n.DEFAULT_LANGUAGE)
     return value if value in i18n.LANGUAGES else i18n.DEFAULT_LANGUAGE
+
+
+@contextlib.contextmanager
+def speaking(language: str) -> Iterator[None]:
+    """Draw a document in its own language inside a page in another (a data-subject export
+    generated in French, kept on screen after a switch to English, read half in each)."""
+    token = _SPEAKING.set(language)
+    try:
+        yield
+    finally:
+        _SPEAKING.reset(token)
 
 
 def t(key: str, **values: object) -> str:

@@ -23,7 +23,7 @@ from frontend import i18n, ui
 from frontend.api import ApiError, ErrorKind, Tokens
 from frontend.views.privacy import EXPORT_KEY
 from tests.fixtures.live import LiveApi, api_token
-from tests.test_dashboard_app import TOKENS_KEY, _errors, _own_user, widget
+from tests.test_dashboard_app import TOKENS_KEY, _errors, _own_user, tables, widget
 
 SUBJECT_PAGE = "screens/compliance_subject.py"
 
@@ -129,6 +129,12 @@ def test_a_language_switch_does_not_export_again(monkeypatch, live_api: LiveApi,
     assert _exports_by(live_api, officer) == 1, "the switch exported (and spent the budget) again"
     assert at.get("download_button"), "the French export stays on screen"
     assert any(i18n.translate("en", "subject.export_other_lang", language="French") in c.value for c in at.caption)
+    # The French export reads in French whole (found in Chromium: its sentences in French, its
+    # values reformatted in English, "Not given", "€78,750", "Success" beside "Consultation").
+    shown = "\n".join(df.to_string() for df in tables(at))
+    assert "Success" not in shown and "Denied" not in shown, [df.columns.tolist() for df in tables(at)]
+    assert "Not given" not in shown and "Pseudonym" not in [m.label for m in at.metric]
+    assert i18n.translate("fr", "subject.pseudonym") in [m.label for m in at.metric]
     # In English when the officer asks for it, once; back in French, the French one again.
     _click(at, i18n.translate("en", "subject.export_in_lang"))
     assert not at.exception and not _errors(at), _errors(at)

@@ -167,7 +167,9 @@ def _export_tab(client_id: str, export: contract.ClientExport | None) -> None:
             _fetch_export(client_id, ui.lang())
             st.rerun()
     if export is not None:
-        render_export(export)
+        # In its own language, headings, values and amounts alike: the caption above says so.
+        with ui.speaking(export.lang):
+            render_export(export)
 
 
 def _reproduce_tab(export: contract.ClientExport | None) -> None:
