@@ -237,7 +237,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "client.age_unknown": {"fr": "âge inconnu", "en": "age unknown"},
     "client.imported": {"fr": "Dossier importé le {when} (heure de Paris).", "en": "File imported on {when} (Paris time)."},
     "form.age_years": {"fr": "Âge (années)", "en": "Age (years)"},
-    "form.employed_years": {"fr": "Ancienneté dans l'emploi (années)", "en": "Time in current job (years)"},
+    "form.employed_years": {"fr": "Ancienneté dans l'emploi (années)", "en": "Years employed"},
     "form.years_value": {"fr": "{years} ans", "en": "{years} years"},
     "form.years_help": {"fr": "En années, entre {low} et {high}.", "en": "In years, between {low} and {high}."},
     "form.not_employed": {"fr": "Sans emploi (retraité, etc.)", "en": "Not employed (pensioner, etc.)"},

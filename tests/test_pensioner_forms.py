@@ -25,7 +25,7 @@ TEXT = {
            "echo": "Valeurs simulées", "none": "sans emploi", "field": "Ancienneté dans l'emploi",
            "unlearned": "Laissés vides", "fix": "Valeurs à corriger"},
     "en": {"box": "Not employed (pensioner, etc.)", "simulate": "Simulate", "score": "Score the application",
-           "echo": "Values simulated", "none": "not employed", "field": "Time in current job",
+           "echo": "Values simulated", "none": "not employed", "field": "Years employed",
            "unlearned": "Left empty", "fix": "Values to correct"},
 }
 
