@@ -158,3 +158,27 @@ def test_two_officers_confirming_at_once_erase_once(app, client, auth_headers, i
         assert len(db.scalars(select(ClientErasure).where(
             ClientErasure.pseudonym == _pseudonym(settings, raw))).all()) == 1
     assert len([e for e in _events(app, "privacy.erase") if e.outcome == "success"]) == 1
+
+
+def test_the_retention_purge_takes_the_requests_as_old_as_the_events_that_record_them(
+    app, client, auth_headers, imported_clients
+):
+    from backend.privacy.service import purge
+
+    first, second = auth_headers("compliance"), auth_headers("compliance:2")
+    old, recent = imported_clients[5], imported_clients[6]
+    old_id = client.delete(f"{API}/privacy/clients/{old}", headers=first).json()["id"]
+    assert client.post(f"{API}/privacy/erasure-requests/{old_id}/refuse", headers=second).status_code == 200
+    recent_id = client.delete(f"{API}/privacy/clients/{recent}", headers=first).json()["id"]
+    long_ago = datetime.now(UTC) - timedelta(days=400)
+    with app.state.sessionmaker() as db:
+        db.execute(update(ErasureRequest).where(ErasureRequest.id == old_id)
+                   .values(requested_at=long_ago, decided_at=long_ago))
+        db.commit()
+    with app.state.sessionmaker() as db:
+        purge(db, app.state.checkpoint_signer, 365)
+        db.commit()
+    with app.state.sessionmaker() as db:
+        assert [r.id for r in db.scalars(select(ErasureRequest))] == [recent_id]
+    [event] = _events(app, "audit.purge")
+    assert event.details["erasure_requests_deleted"] == 1

@@ -34,7 +34,7 @@ from backend.clients.service import bump_clients_revision, erase_client
 from backend.decisions import service as decisions_service
 from backend.decisions.models import DecisionContest
 from backend.monitoring.outcomes import delete_outcomes
-from backend.privacy.models import AdvisorDecision
+from backend.privacy.models import AdvisorDecision, ErasureRequest
 from backend.privacy.schemas import (
     AdvisorOverrides,
     ClientExport,
@@ -521,7 +521,8 @@ def purge(
     2. Sessions: refresh-token families that can no longer be used (revoked, or every token
        expired) are deleted with their tokens.
     3. Lockouts: locks that ended are cleared; failure counters untouched for longer than the
-       retention period are reset.
+       retention period are reset. Erasure requests decided, or made, before the cut-off go
+       (a pending one lapsed after 30 days).
     4. Applicants (``client_retention_days``, unless None): ``expire_clients``.
     5. One ``audit.purge`` event records all this (and names the anchor for ``verify``).
     """
@@ -562,9 +563,15 @@ def purge(
             LoginThrottle.updated_at < cutoff,
         )
     ).rowcount or 0)
+    # Erasure requests (four-eyes) live as long as the audit events that record them: decided,
+    # or lapsed unconfirmed, before the cut-off.
+    requests = int(db.execute(
+        delete(ErasureRequest).where(or_(ErasureRequest.decided_at < cutoff, ErasureRequest.requested_at < cutoff))
+    ).rowcount or 0)
     details: dict[str, Any] = {
         "retention_days": retention_days,
         "cutoff": cutoff.isoformat(),
+        "erasure_requests_deleted": requests,
         "through_seq": through,
         "events_deleted": deleted,
         "sessions_deleted": sessions,
