@@ -49,7 +49,8 @@ TABLE_CATEGORIES: dict[str, tuple[str, bool]] = {
     "password_history": ("The argon2id hashes of a staff user's last 5 passwords, so a change cannot go back to "
                          "one; deleted with the account", True),
     "erasure_requests": ("Erasure requests under four-eyes: the client's pseudonym, the compliance officer who "
-                         "asked and when, who confirmed or refused and when; kept as the trail of the erasure", True),
+                         "asked and when, who confirmed or refused and when; deleted with the audit events of the "
+                         "same age (OCTROI_AUDIT_RETENTION_DAYS)", True),
     "login_throttles": ("Failed-login counters for names that are not accounts (SHA-256 of the name)", True),
     "rate_limit_counters": ("Request counters per staff user and time window, a minute to a day (rate limits)", True),
     "outcomes": ("Realised loan outcomes (default or not, date known) by client pseudonym; erased with the client", True),
@@ -92,8 +93,8 @@ TABLE_CATEGORIES_FR: dict[str, str] = {
     "password_history": "Empreintes argon2id des 5 derniers mots de passe d'un membre du personnel, pour qu'un "
                         "changement n'y revienne pas ; supprimées avec le compte",
     "erasure_requests": "Demandes d'effacement sous double contrôle : pseudonyme du client, agent de conformité "
-                        "qui l'a demandé et quand, qui l'a confirmé ou refusé et quand ; gardées comme trace de "
-                        "l'effacement",
+                        "qui l'a demandé et quand, qui l'a confirmé ou refusé et quand ; supprimées avec les "
+                        "événements d'audit du même âge (OCTROI_AUDIT_RETENTION_DAYS)",
     "login_throttles": "Compteurs d'échecs de connexion pour des noms qui ne sont pas des comptes (SHA-256 du nom)",
     "rate_limit_counters": "Compteurs de requêtes par membre du personnel et fenêtre de temps, d'une minute à un jour (limites de débit)",
     "outcomes": "Issues réelles des prêts (défaut ou non, date connue) par pseudonyme ; effacées avec le client",
