@@ -8,7 +8,8 @@ own request; either officer may refuse (or withdraw) it. A request left pending 
 ``REQUEST_TTL`` (the month the RGPD gives to answer), and the next call asks anew.
 
 Rows keep the client's pseudonym, never the bank id; they stay once decided (who asked, who
-confirmed or refused, when), like the audit events that record each step.
+confirmed or refused, when) as long as the audit events that record each step: the retention
+purge takes both (``backend.privacy.service.purge``).
 """
 
 from __future__ import annotations

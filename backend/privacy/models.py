@@ -41,8 +41,8 @@ class AdvisorDecision(Base):
 class ErasureRequest(Base):
     """Four-eyes on an erasure (alembic 0018): one compliance officer asks, another confirms.
 
-    ``pseudonym`` is the client's (never the bank id); the row stays once decided: who asked,
-    who confirmed or refused, when. A pending request lapses after
+    ``pseudonym`` is the client's (never the bank id); the row stays once decided (who asked,
+    who confirmed or refused, when) until the audit retention purge. A pending request lapses after
     ``backend.privacy.erasure_requests.REQUEST_TTL``."""
 
     __tablename__ = "erasure_requests"
