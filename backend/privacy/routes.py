@@ -109,7 +109,7 @@ def erase_client_data(
                    details={"request": exc.request.id, "reason": "four_eyes"})
         raise ApiProblem(403, ErrorCode.four_eyes, str(exc)) from None
     except erasure_requests.NotPending as exc:
-        ctx.db.rollback()
+        ctx.refuse(outcome="error", resource=client.pseudonym, details={"reason": "decided_meanwhile"})
         raise ApiProblem(409, ErrorCode.conflict, str(exc)) from None
     if not confirmed:
         ctx.audit(action=AuditAction.privacy_erase_request, resource=client.pseudonym,
@@ -173,7 +173,8 @@ def refuse_erasure_request(
     try:
         request = erasure_requests.refuse(ctx.db, request_id, ctx.principal.username, now)
     except erasure_requests.NotPending as exc:
-        ctx.db.rollback()
+        # Audited like a client route's miss: numbers probed show in the trail.
+        ctx.refuse(outcome="error", resource=f"erasure_request:{request_id}", details={"reason": "not_found"})
         raise ApiProblem(404, ErrorCode.not_found, str(exc)) from None
     ctx.audit(resource=request.pseudonym,
               details={"request": request.id, "requested_by": request.requested_by})
