@@ -51,11 +51,12 @@ T: dict[str, dict[str, str]] = {
         "met": "met", "not_met": "NOT met",
         "ci_note": "95 % intervals in brackets (Wilson for rates). Out-of-fold predictions at the threshold.",
         "pooled": "Other (pooled)",
+        "pool_of": "{groups} (pooled)",
         "unknown": "unknown",
         "policy_row": "policy",
         "colon": ":",
-        "pooled_cell": "in \"Other (pooled)\"",
-        "pooled_note": ("\"Other (pooled)\" holds the groups of fewer than {n} people and, so that no subtraction "
+        "pooled_cell": "in \"{pool}\"",
+        "pooled_note": ("\"{pool}\" holds the groups of fewer than {n} people and, so that no subtraction "
                         "from the totals singles them out, the smallest groups shown beside them: {groups}."),
         "proxy_head": "| excluded attribute | question | AUC of the model's inputs |",
         "proxy_note": "How well the model's own inputs predict each excluded attribute (3-fold LightGBM, "
@@ -76,11 +77,12 @@ T: dict[str, dict[str, str]] = {
         "met": "respectée", "not_met": "NON respectée",
         "ci_note": "Intervalles à 95 % entre crochets (Wilson pour les taux). Prédictions hors échantillon, au seuil.",
         "pooled": "Autres (regroupés)",
+        "pool_of": "{groups} (regroupés)",
         "unknown": "inconnu",
         "policy_row": "politique",
         "colon": " :",
-        "pooled_cell": "dans « Autres (regroupés) »",
-        "pooled_note": ("« Autres (regroupés) » réunit les groupes de moins de {n} personnes et, pour qu'aucune "
+        "pooled_cell": "dans « {pool} »",
+        "pooled_note": ("« {pool} » réunit les groupes de moins de {n} personnes et, pour qu'aucune "
                         "soustraction depuis les totaux ne les isole, les plus petits groupes affichés à côté : {groups}."),
         "proxy_head": "| attribut exclu | question | AUC des variables du modèle |",
         "proxy_note": "Capacité des variables du modèle à prédire chaque attribut exclu (LightGBM en 3 plis, "
@@ -140,10 +142,14 @@ def _fairness_md(fairness: dict[str, Any], lang: str = "en") -> str:
             lines.append(f"\n**{name}** — " + t["di"].format(di=_num(block["disparate_impact"], 3, lang), met=met) + "\n")
         lines.append(t["group_head"])
         lines.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+        # The pool named by what it holds, as the dashboard names it: "Other (pooled)" beside
+        # "Female" read as another sex.
+        pooled = [_group(r["group"], lang) for r in block["rows"] if r["pooled"]]
+        pool = t["pool_of"].format(groups=" + ".join(pooled)) if pooled else t["pooled"]
         for row in block["rows"]:
-            group = _group(row["group"], lang)
+            group = pool if row["group"] == POOLED else _group(row["group"], lang)
             if row["masked"]:
-                cell = t["pooled_cell"] if row["pooled"] else "-"
+                cell = t["pooled_cell"].format(pool=pool) if row["pooled"] else "-"
                 lines.append(f"| {group} | {row['count']} | {cell} | | | | | |")
             elif "approval_rate_ci" not in row:  # a report from before intervals were added
                 lines.append(f"| {group} | {row['count']} | {_pct(row.get('approval_rate'), lang)} | "
@@ -154,9 +160,8 @@ def _fairness_md(fairness: dict[str, Any], lang: str = "en") -> str:
                     f"{_ci(row, 'predicted_default_rate', lang)} | {_ci(row, 'true_positive_rate', lang)} | "
                     f"{_ci(row, 'false_positive_rate', lang)} | {_ci(row, 'predicted_to_observed', lang)} |"
                 )
-        pooled = [_group(r["group"], lang) for r in block["rows"] if r["pooled"]]
         if pooled:
-            lines.append("\n" + t["pooled_note"].format(n=SMALL_GROUP, groups=", ".join(pooled)))
+            lines.append("\n" + t["pooled_note"].format(pool=pool, n=SMALL_GROUP, groups=", ".join(pooled)))
     lines.append("\n" + t["ci_note"])
     proxies = fairness.get("proxies")
     if proxies:

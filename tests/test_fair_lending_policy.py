@@ -291,7 +291,10 @@ def test_the_markdown_card_prints_no_rate_of_a_small_group(lang):
     xna = next(line for line in text.splitlines() if line.startswith(f"| {xna_words} |"))
     male = next(line for line in text.splitlines() if line.startswith(f"| {male_words} |"))
     assert "%" not in xna and "%" not in male and "66" not in xna, xna
-    assert ("Autres (regroupés)" if lang == "fr" else "Other (pooled)") in text
+    # The pool named by what it holds, as the dashboard names it ("Other (pooled)" beside
+    # "Female" read as another sex).
+    assert f"| {male_words} + {xna_words} ({'regroupés' if lang == 'fr' else 'pooled'}) |" in text
+    assert "Autres (regroupés)" not in text and "Other (pooled)" not in text
     assert f"{male_words}, {xna_words}" in text  # the note names what the pool holds
 
 

@@ -156,8 +156,8 @@ def test_the_english_fairness_section_has_no_french():
 
 
 @pytest.mark.parametrize(("lang", "pool", "members"), [
-    ("fr", "Autres (regroupés)", "Homme, Non renseigné"),
-    ("en", "Other (pooled)", "Male, Not given"),
+    ("fr", "Homme + Non renseigné (regroupés)", "Homme, Non renseigné"),
+    ("en", "Male + Not given (pooled)", "Male, Not given"),
 ])  # fmt: skip
 def test_the_pooled_row_still_renders_with_its_members_in_words(lang, pool, members):
     small = {"groups": {"CODE_GENDER": {"disparate_impact": 0.97, "four_fifths_rule_met": True, "rows": [
