@@ -628,6 +628,7 @@ def test_what_if_and_new_applicant_forms_show_a_new_score(monkeypatch, live_api:
     unlearned = [w.value for w in at.warning if w.value.startswith("Laissés vides")]
     assert len(unlearned) == 1 and "Prix du bien financé" in unlearned[0] and "GOODS" not in unlearned[0], unlearned
     # And what the form does not ask, counted: the score of a new applicant is indicative.
+    assert "négatif" not in unlearned[0], unlearned[0]  # inputs named for an advisor, not how the API types them
     assert re.search(r"Inconnues aussi.*: \d+ variables que le formulaire ne demande pas \(dont [^_]+\)\. "
                      r"Ce score est indicatif\.", unlearned[0]), unlearned[0]
     assert any("Recommandation du modèle" in s.value for s in [*at.success, *at.error])
@@ -669,3 +670,14 @@ def test_a_what_if_sends_only_what_the_advisor_changed_even_for_a_pensioner(
     shown = [m.value for m in at.markdown]
     result = next(i for i, value in enumerate(shown) if value.startswith("Nouvelle probabilité"))
     assert shown[result + 1].startswith("Valeurs simulées"), shown[result:result + 3]
+
+
+def test_an_input_is_named_to_an_advisor_without_the_api_s_typing_note():
+    """Found in Chromium: « Ancienneté de la pièce d'identité (jours, négatif) » in a sentence to
+    an advisor; the note says how the API takes the value, not what it is."""
+    from frontend.views.advisor import _plain
+
+    assert _plain("Ancienneté de la pièce d'identité (jours, négatif)") == "Ancienneté de la pièce d'identité"
+    assert _plain("Days since ID document change (negative)") == "Days since ID document change"
+    assert _plain("Jours depuis le changement de téléphone (négatif)") == "Jours depuis le changement de téléphone"
+    assert _plain("Prix du bien financé") == "Prix du bien financé"

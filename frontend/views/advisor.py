@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -620,6 +621,16 @@ def _simulation_result(result: contract.Simulation, before: float | None,
     render_explanation(result.explanation, "simulation")
 
 
+# How the input spec says a day count is typed (negative days back from the application): a
+# note for the API's users, noise in a sentence naming the input to an advisor.
+_TYPING_NOTE = re.compile(r"\s*\((?:jours, négatif|négatif|days, negative|negative)\)$")
+
+
+def _plain(label: str) -> str:
+    """An input's label without its typing note: « Ancienneté de la pièce d'identité »."""
+    return _TYPING_NOTE.sub("", label)
+
+
 def _unlearned(names: list[str]) -> None:
     """Blanks the model never learned (decision 0030): the form's, by label, to fill in; the
     others (inputs the form does not ask, e.g. the bureau scores) counted, the score then said
@@ -632,7 +643,7 @@ def _unlearned(names: list[str]) -> None:
     if asked:
         lines.append(ui.t("simulation.unlearned", fields=", ".join(_name(f) for f in asked)))
     if others:
-        examples = ", ".join(fields[n].label if n in fields else n for n in others[:3])
+        examples = ", ".join(_plain(fields[n].label) if n in fields else n for n in others[:3])
         lines.append(ui.t("simulation.unlearned_others", count=ui.num(len(others)), examples=examples))
     st.warning("\n\n".join(lines), icon=":material/help:")
 
