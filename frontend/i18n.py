@@ -874,6 +874,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "fr": "L'export reprend les filtres du tableau ci-dessus (ceux de la dernière recherche) : {filters}.",
         "en": "The export takes the filters of the table above (those of the last search): {filters}.",
     },
+    "audit.export_filter": {"fr": "{field} « {value} »", "en": "{field} “{value}”"},
     "audit.export_all": {
         "fr": "L'export reprend le tableau ci-dessus : aucun filtre, tout le journal.",
         "en": "The export takes the table above: no filter, the whole trail.",

@@ -15,7 +15,7 @@ purge takes both (``backend.privacy.service.purge``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import select, update
@@ -40,7 +40,8 @@ class NotPending(Exception):
 
 
 def expires_at(request: ErasureRequest) -> datetime:
-    return _aware(request.requested_at) + REQUEST_TTL
+    # Loaded rows are UTC-aware on both engines (backend.db's load hook).
+    return request.requested_at + REQUEST_TTL
 
 
 def status_of(request: ErasureRequest, now: datetime) -> Status:
@@ -104,7 +105,3 @@ def listing(db: Session, status: Status, now: datetime, limit: int = 200) -> lis
         query = query.where(ErasureRequest.status == status)
     return list(db.scalars(query.order_by(ErasureRequest.requested_at.desc(), ErasureRequest.id.desc()).limit(limit)))
 
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite gives times back without their zone (stored in UTC)."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

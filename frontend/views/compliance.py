@@ -142,7 +142,7 @@ def _filters_text(filters: dict[str, Any]) -> str:
     """The filters the table (and so the export) applies, in words: the form's fields may have
     been changed since without "Rechercher" (an export of none under empty-looking fields)."""
     applied = st.session_state.get(APPLIED_KEY, {})
-    parts = [f"{ui.t(label)} « {value} »" if ui.lang() == "fr" else f"{ui.t(label)} “{value}”"
+    parts = [ui.t("audit.export_filter", field=ui.t(label), value=value)
              for label, value in (("audit.actor", filters.get("actor")), ("audit.action", filters.get("action")),
                                   ("audit.client", filters.get("client_id"))) if value]
     if filters.get("outcome"):
