@@ -115,7 +115,7 @@ class Calibration(BaseModel):
 class ChallengerDay(BaseModel):
     agreement_rate: Annotated[float | None, Field(title="Agreement Rate")]
     """
-    Share of applicants on whom both decide the same (null unless sealed with 10 applicants or more)
+    Share of applicants on whom both decide the same (null unless sealed with 10 applicants or more, and null when the count of agreements is withheld, as a flip count)
     """
     applicants: Annotated[int, Field(title="Applicants")]
     """
@@ -137,11 +137,11 @@ class ChallengerDay(BaseModel):
     """
     flips_to_approve: Annotated[int | None, Field(title="Flips To Approve")]
     """
-    Champion refuses, challenger would approve (null as agreement_rate)
+    Champion refuses, challenger would approve (null as flips_to_refuse)
     """
     flips_to_refuse: Annotated[int | None, Field(title="Flips To Refuse")]
     """
-    Champion approves, challenger would refuse (null as agreement_rate)
+    Champion approves, challenger would refuse. Null unless sealed with 10 applicants or more, and null when withheld: a count of 1 to 9 people, or one that applicants minus the counts shown would give back as 1 to 9 (agreements, flips each way: ml.disclosure.withheld_rows); 0 and counts of 10 or more are shown
     """
     late: Annotated[int, Field(title="Late")]
     """
@@ -149,19 +149,19 @@ class ChallengerDay(BaseModel):
     """
     mean_abs_shift: Annotated[float | None, Field(title="Mean Abs Shift")]
     """
-    Mean absolute shift (null as agreement_rate)
+    Mean absolute shift (null as mean_shift)
     """
     mean_shift: Annotated[float | None, Field(title="Mean Shift")]
     """
-    Mean of challenger - champion probability (null as agreement_rate)
+    Mean of challenger - champion probability (null unless sealed with 10 applicants or more; never withheld otherwise: a mean, not a count)
     """
     sealed: Annotated[bool, Field(title="Sealed")]
     """
     The day is over and its figures final; false: today (or just past midnight), whose outcomes are withheld until it is sealed
     """
-    shift_counts: Annotated[list[int] | None, Field(title="Shift Counts")]
+    shift_counts: Annotated[list[int | None] | None, Field(title="Shift Counts")]
     """
-    Applicants per shift bin (null as agreement_rate)
+    Applicants per shift bin (null as mean_shift); a bin is null when withheld, as a flip count: 1 to 9 applicants, or a bin that applicants minus the bins shown would give back as 1 to 9
     """
 
 
@@ -188,6 +188,10 @@ class CohortBacktest(BaseModel):
     defaults: Annotated[int | None, Field(title="Defaults")] = None
     n: Annotated[int | None, Field(title="N")]
     observed_rate: Annotated[float | None, Field(title="Observed Rate")] = None
+    outcomes_withheld: Annotated[bool | None, Field(title="Outcomes Withheld")] = False
+    """
+    Its defaults or non-defaults number 1 to 9, directly or by subtraction from the overall defaults: n and predicted_rate are shown, the outcome figures (defaults, observed rate, interval, test, AUC) are null
+    """
     predicted_rate: Annotated[float | None, Field(title="Predicted Rate")] = None
     suppressed: Annotated[bool, Field(title="Suppressed")]
 
@@ -626,6 +630,12 @@ class FairnessGroup(BaseModel):
     true_positive_rate_ci: Annotated[
         list[float | None] | None, Field(title="True Positive Rate Ci")
     ] = None
+    withheld: Annotated[
+        list[Literal["approval", "default", "errors"]] | None, Field(title="Withheld")
+    ] = None
+    """
+    Rates left out (null) because they give 1 to 9 people, in the group or by subtraction from the population: approval (approved / refused), default (defaulters / repayers: default rate, predicted/observed) or errors (refusals by outcome: true and false positive rates)
+    """
 
 
 Percentile1 = TypeAliasType(
@@ -772,6 +782,10 @@ class GradeBacktest(BaseModel):
     None when the cell holds fewer than 10 people (suppressed)
     """
     observed_rate: Annotated[float | None, Field(title="Observed Rate")] = None
+    outcomes_withheld: Annotated[bool | None, Field(title="Outcomes Withheld")] = False
+    """
+    Its defaults or non-defaults number 1 to 9, directly or by subtraction from the overall defaults: n and predicted_rate are shown, the outcome figures (defaults, observed rate, interval, test, AUC) are null
+    """
     p_value: Annotated[float | None, Field(title="P Value")] = None
     """
     One-sided Jeffreys test; < 0.025 (the predicted rate below the 95 % interval): PD underestimated
@@ -1536,6 +1550,10 @@ class SegmentBacktest(BaseModel):
     defaults: Annotated[int | None, Field(title="Defaults")] = None
     n: Annotated[int | None, Field(title="N")]
     observed_rate: Annotated[float | None, Field(title="Observed Rate")] = None
+    outcomes_withheld: Annotated[bool | None, Field(title="Outcomes Withheld")] = False
+    """
+    Its defaults or non-defaults number 1 to 9, directly or by subtraction from the overall defaults: n and predicted_rate are shown, the outcome figures (defaults, observed rate, interval, test, AUC) are null
+    """
     predicted_rate: Annotated[float | None, Field(title="Predicted Rate")] = None
     segment: Annotated[str, Field(title="Segment")]
     suppressed: Annotated[bool, Field(title="Suppressed")]
@@ -1734,6 +1752,10 @@ class BacktestReport(BaseModel):
     n: Annotated[int | None, Field(title="N")]
     """
     Clients with a known outcome (None under 10: suppressed)
+    """
+    outcomes_withheld: Annotated[bool | None, Field(title="Outcomes Withheld")] = False
+    """
+    The overall defaults or non-defaults number 1 to 9: defaults, AUC and calibration are null, and every row's outcomes with them
     """
     segments: Annotated[dict[str, list[SegmentBacktest]], Field(title="Segments")]
     suppressed: Annotated[bool, Field(title="Suppressed")]

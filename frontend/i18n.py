@@ -339,6 +339,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     },
     "kpi.lgd": {"fr": "Perte en cas de défaut : {lgd}", "en": "Loss given default: {lgd}"},
     "kpi.withheld": {"fr": "Non publié", "en": "Withheld"},
+    "withheld.cell": {"fr": "Non publié (< 10 pers.)", "en": "Withheld (< 10 people)"},
     "portfolio.split_withheld.approved": {
         "fr": "Moins de {minimum} demandes seraient accordées : le taux d'accord, le défaut attendu, la perte attendue "
         "et le crédit accordé ne sont pas publiés, pour ne désigner personne.",
@@ -1225,6 +1226,13 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "card.group": {"fr": "Groupe", "en": "Group"},
     "card.count": {"fr": "Clients", "en": "Clients"},
     "card.in_ratio": {"fr": "Dans le ratio", "en": "In the ratio"},
+    "card.withheld": {
+        "fr": "« Non publié » : le taux donnerait de 1 à 9 personnes (accordés ou refusés, défaillants ou non), dans "
+        "le groupe ou par soustraction depuis les totaux de la population. Un groupe sans son taux d'accord est exclu "
+        "du ratio.",
+        "en": "“Withheld”: the rate would give 1 to 9 people (approved or refused, defaulters or not), in the group "
+        "or by subtraction from the population's totals. A group without its approval rate is left out of the ratio.",
+    },
     "card.ratio_groups": {
         "fr": "L'impact disparate compare les groupes d'au moins {count} clients (1 % de tous), hors « non "
         "renseigné » ; un groupe de moins de 10 personnes n'est montré que par son effectif.",
@@ -1505,6 +1513,20 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "fr": "La distribution des écarts s'affiche pour un jour clos d'au moins 10 demandeurs.",
         "en": "The shift distribution is shown for a closed day of 10 applicants or more.",
     },
+    # A count of 1 to 9 people is withheld, and with it whatever the day's applicants minus the
+    # counts shown would give it back by (GET /model/challenger serves them null): the cell may
+    # hold more than 9 people (an agreement of 37 out of 40 beside 3 flips), so it says "not
+    # published", the rule (< 10 pers.) is in the note below the table.
+    "challenger.withheld": {"fr": "non publié", "en": "not published"},
+    "challenger.withheld_note": {
+        "fr": "« non publié » : un nombre de 1 à 9 personnes (<\u00a010\u00a0pers.) n'est pas publié, ni l'accord ou la bascule qui le redonnerait par différence avec le nombre de demandeurs : un jour de 40 demandeurs dont 3 bascules vers le refus ne publie ni ces bascules ni l'accord (40 − 3).",
+        "en": "\"not published\": a count of 1 to 9 people (< 10) is not published, nor the agreement or flip count that would give it back by difference with the number of applicants: a day of 40 applicants with 3 flips to refuse publishes neither those flips nor the agreement (40 − 3).",
+    },
+    "challenger.bands_withheld": {
+        "fr": "Tranches non publiées, sans barre (ce n'est pas 0) : {bands}. Chacune compte de 1 à 9 demandeurs (<\u00a010\u00a0pers.), ou redonnerait par différence avec le nombre de demandeurs une tranche qui en compte si peu.",
+        "en": "Bands not published, drawn without a bar (this is not 0): {bands}. Each holds 1 to 9 applicants (< 10), or would give back by difference with the number of applicants a band holding so few.",
+    },
+    "challenger.band_sep": {"fr": ", ", "en": "; "},
     # -- monitoring (issue #16): drift and backtesting, COMEX and compliance ----------------
     "nav.monitoring": {"fr": "Surveillance du modèle", "en": "Model monitoring"},
     "monitoring.title": {"fr": "Surveillance du modèle", "en": "Model monitoring"},
@@ -1650,6 +1672,18 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "ne sont pas affichées.",
         "en": "Whiskers give the 95% Jeffreys interval of the observed rate; grades with fewer than 10 people are not shown.",
     },
+    "monitoring.outcomes_withheld": {
+        "fr": "Moins de 10 défauts (ou de remboursements) constatés au total : le taux constaté, l'AUC et la "
+        "calibration ne sont pas publiés, pour ne désigner personne.",
+        "en": "Fewer than 10 defaults (or repayments) observed in all: the observed rate, the AUC and the "
+        "calibration are withheld so that no one can be singled out.",
+    },
+    "monitoring.grades_withheld": {
+        "fr": "Défaut constaté non publié (classes {grades}) : moins de 10 défauts ou moins de 10 remboursements, "
+        "directement ou par différence avec le total ; seul le taux prévu est montré.",
+        "en": "Observed default withheld (grades {grades}): fewer than 10 defaults or fewer than 10 repayments, "
+        "directly or by difference with the total; only the predicted rate is shown.",
+    },
     "monitoring.grade": {"fr": "Classe de risque", "en": "Risk grade"},
     "monitoring.predicted": {"fr": "Prévu", "en": "Predicted"},
     "monitoring.observed": {"fr": "Constaté", "en": "Observed"},
@@ -1658,9 +1692,11 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "monitoring.cohort": {"fr": "Mois", "en": "Month"},
     "monitoring.suppression": {
         "fr": "Toute case de moins de 10 personnes est masquée, comme toute cohorte ou tout segment dont la population "
-        "a changé de 1 à 9 personnes depuis un calcul publié (la différence entre les deux donnerait leurs chiffres).",
+        "a changé de 1 à 9 personnes depuis un calcul publié (la différence entre les deux donnerait leurs chiffres). "
+        "Le défaut constaté d'une case qui compte 1 à 9 défauts ou remboursements n'est pas publié non plus.",
         "en": "Every cell of fewer than 10 people is hidden, as is every cohort or segment whose population changed by "
-        "1 to 9 people since a published computation (the difference between the two would give their figures).",
+        "1 to 9 people since a published computation (the difference between the two would give their figures). "
+        "Nor is the observed default of a cell with 1 to 9 defaults or repayments published.",
     },
     "monitoring.expected_auc": {
         "fr": "AUC attendue sur la population actuelle, avant tout défaut constaté (le modèle étant calibré) : {auc}.",

@@ -27,8 +27,15 @@ beside its digest, and a job counts who moved in each cell since each published 
 grows until it too moved by 0 or at least ``MIN_CELL`` (``pooled_cells(..., moves=...)``).
 The result is still published; only the rows a subtraction would open are pooled.
 
+A row of 10 people or more can still hold fewer than 10 with an outcome: a backtest segment of
+151 with 3 defaults, a fairness group with 8 refused defaulters, a challenger day with 2 flips.
+Its rate times its size gives that count, so the rate is withheld like a small cell, and the
+table's total minus the rows shown must not give it back either (``withheld_rows``; the
+portfolio's approval rates follow the same rule).
+
 Pure arithmetic on counts: ``backend.portfolio`` (segments), ``ml.monitoring`` (backtest
-rows) and ``backend.jobs`` (publication) use it.
+rows), ``ml.fairness`` (the model card's groups), ``backend.registry`` (challenger days) and
+``backend.jobs`` (publication) use it.
 """
 
 from __future__ import annotations
@@ -177,3 +184,32 @@ def publishable(changes: Iterable[int], min_cell: int = MIN_CELL) -> bool:
     ``changes`` people (one figure per published result)? Only if none differs by 1 to
     ``min_cell - 1``: a subtraction between the two would give those few people's figures."""
     return all(change == 0 or change >= min_cell for change in changes)
+
+
+def withheld_rows(cells: Sequence[Sequence[int] | None], total: Sequence[int], min_cell: int = MIN_CELL) -> set[int]:
+    """The rows of a table whose outcome counts may not be shown, from each row's counts
+    (``cells``: one tuple per row, e.g. its defaults and its non-defaults; None for a row not
+    shown anyway, whose counts the reader lacks) and the table's published ``total`` (the same
+    counts over everyone).
+
+    A count of 1 to ``min_cell - 1`` people is withheld with its row: shown, it says that so few
+    people of the row had that outcome (a rate times the row's size gives it). The total minus
+    the rows shown gives everything withheld, together, so that must hold 0 or at least
+    ``min_cell`` people in each count as well: the smallest shown row (by people, first on a
+    tie) that holds some of a failing count joins the withheld ones until it does, or until no
+    row is shown. Idempotent: applied again to what it shows, it withholds nothing more."""
+    if any(row is not None and len(row) != len(total) for row in cells):
+        raise ValueError("one count per column of the total")
+
+    def small(counts: Iterable[int]) -> list[int]:
+        return [k for k, c in enumerate(counts) if 0 < c < min_cell]
+
+    withheld = {i for i, row in enumerate(cells) if row is None or small(row)}
+    while True:
+        shown = [i for i in range(len(cells)) if i not in withheld]
+        rest = [t - sum(cells[i][k] for i in shown) for k, t in enumerate(total)]  # type: ignore[index]
+        failing = small(rest)
+        if not failing or not shown:
+            return withheld
+        helping = [i for i in shown if any(cells[i][k] > 0 for k in failing)] or shown  # type: ignore[index]
+        withheld.add(min(helping, key=lambda i: (sum(cells[i]), i)))  # type: ignore[arg-type]

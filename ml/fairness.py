@@ -28,7 +28,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
 from ml.cost import business_cost, optimal_threshold
-from ml.disclosure import MIN_CELL, POOLED, pooled_cells
+from ml.disclosure import MIN_CELL, POOLED, pooled_cells, withheld_rows
 from ml.policy import PROTECTED_ATTRIBUTES, FairLendingPolicy
 
 AGE_BANDS = (("<30", 0, 30), ("30-39", 30, 40), ("40-49", 40, 50), ("50-59", 50, 60), ("60+", 60, 200))
@@ -42,6 +42,15 @@ RATIO_MIN_SHARE = 0.01
 SMALL_GROUP = MIN_CELL
 METRICS = ("approval_rate", "default_rate", "predicted_default_rate", "true_positive_rate",
            "false_positive_rate", "predicted_to_observed")  # fmt: skip
+# The rates a group shows by the counts of people they give (a rate times its group's size):
+# approved / refused; defaulters / repayers; and the four cells of refusals by outcome, which
+# the true and false positive rates give with the two before. The mean predicted probability
+# counts no one's outcome and is always shown.
+OUTCOMES = {
+    "approval": ("approval_rate", "approval_rate_ci"),
+    "default": ("default_rate", "default_rate_ci", "predicted_to_observed", "predicted_to_observed_ci"),
+    "errors": ("true_positive_rate", "true_positive_rate_ci", "false_positive_rate", "false_positive_rate_ci"),
+}
 
 
 def group_labels(protected: pd.DataFrame) -> dict[str, pd.Series]:
@@ -187,9 +196,11 @@ def disclosed(attribute: str, block: dict[str, Any]) -> dict[str, Any]:
     members = [rows[i] for i in pooled]
     if sum(counts[i] for i in pooled) >= SMALL_GROUP:
         out.append(_pooled_row(members))
+    _withhold_outcomes(out, [_people(r) for r in rows])
     for row in out:
-        row["in_ratio"] = not row["masked"] and counted_in_ratio(str(row["group"]), row["count"], total)
-    rates = [r["approval_rate"] for r in out if r["in_ratio"] and r.get("approval_rate") is not None]
+        row["in_ratio"] = (not row["masked"] and row.get("approval_rate") is not None
+                           and counted_in_ratio(str(row["group"]), row["count"], total))
+    rates = [r["approval_rate"] for r in out if r["in_ratio"]]
     ratio = min(rates) / max(rates) if rates and max(rates) > 0 else None
     return {
         **{k: v for k, v in block.items() if k != "rows"},
@@ -198,6 +209,52 @@ def disclosed(attribute: str, block: dict[str, Any]) -> dict[str, Any]:
         "four_fifths_rule_met": bool(ratio >= 0.8) if ratio is not None else None,
         "min_group_size": ratio_min_count(total) if total else None,
     }
+
+
+def _people(row: dict[str, Any]) -> dict[str, tuple[int, ...] | None]:
+    """The counts of people each family of ``OUTCOMES`` gives for a group (None: not shown)."""
+    n = int(row.get("count") or 0)
+
+    def times(rate: Any, size: int) -> int | None:
+        return None if rate is None else int(round(float(rate) * size))
+
+    approved, defaults = times(row.get("approval_rate"), n), times(row.get("default_rate"), n)
+    refused_defaulters = times(row.get("true_positive_rate"), defaults or 0) if defaults else 0
+    refused_payers = times(row.get("false_positive_rate"), n - (defaults or 0)) if defaults != n else 0
+    errors = None
+    if defaults is not None and refused_defaulters is not None and refused_payers is not None:
+        errors = (refused_defaulters, defaults - refused_defaulters, refused_payers, n - defaults - refused_payers)
+    return {
+        "approval": None if approved is None else (approved, n - approved),
+        "default": None if defaults is None else (defaults, n - defaults),
+        "errors": errors,
+    }
+
+
+def _withhold_outcomes(out: list[dict[str, Any]], everyone: list[dict[str, tuple[int, ...] | None]]) -> None:
+    """Withhold, in each row shown, the rates that give 1 to ``SMALL_GROUP - 1`` people: 9
+    refused defaulters in a group of 400 came back as its true positive rate times its
+    defaulters. The population's counts (``everyone``: each group's, before pooling) are
+    published through any other table, so the rows shown must not give a withheld one back by
+    subtraction either (``ml.disclosure.withheld_rows``). A group's refusals by outcome give its
+    approvals and defaults, so they are withheld wherever those are. ``withheld`` names the
+    families left out of each row."""
+    families: dict[str, set[int]] = {}
+    for family in OUTCOMES:
+        if any(people[family] is None for people in everyone):
+            families[family] = set(range(len(out)))  # a report from before the figure: nothing to weigh
+            continue
+        total = [sum(column) for column in zip(*(people[family] for people in everyone), strict=True)]
+        cells = [None if row["masked"] else _people(row)[family] for row in out]
+        if family == "errors":
+            cells = [None if i in families["approval"] | families["default"] else c for i, c in enumerate(cells)]
+        families[family] = withheld_rows(cells, total, SMALL_GROUP)
+    for i, row in enumerate(out):
+        if row["masked"]:
+            continue
+        row["withheld"] = [family for family in OUTCOMES if i in families[family]]
+        for family in row["withheld"]:
+            row.update({key: None for key in OUTCOMES[family]})
 
 
 def _pooled_row(members: list[dict[str, Any]]) -> dict[str, Any]:

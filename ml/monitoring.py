@@ -20,7 +20,10 @@ predicted PD; small means the PD underestimates risk), and calibration-in-the-la
 observed defaults against the sum of probabilities, normal approximation of the
 Poisson-binomial). Every cell that holds fewer than ``MIN_CELL`` people is suppressed, with the
 smallest others when needed (``ml.disclosure``: the totals minus the cells shown never give
-fewer people's outcomes).
+fewer people's outcomes). A cell of ``MIN_CELL`` people or more whose defaults or non-defaults
+number 1 to ``MIN_CELL - 1`` keeps its size and mean probability but not its outcomes
+(``disclosed_outcomes``: 3 defaults in a segment of 151 were those 3 people's outcome), with the
+smallest others when the total's defaults minus the rows shown would give them back.
 
 Performance before outcomes arrive (``expected_auc``): the probabilities are calibrated, so a
 client with probability p defaults with probability p, and the AUC the current population
@@ -40,7 +43,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ml.disclosure import MIN_CELL, Move, pooled_cells
+from ml.disclosure import MIN_CELL, Move, pooled_cells, withheld_rows
 from ml.grades import GRADE_NAMES, grade
 from ml.schema import COLUMN_BY_NAME
 
@@ -604,7 +607,7 @@ def backtest(
                 row["auc"] = auc_delong(y[mask], p[mask])
             rows.append(row)
         segment_tables[name] = rows
-    return _round({
+    return disclosed_outcomes(_round({
         "n": n,
         "suppressed": False,
         "min_cell": MIN_CELL,
@@ -616,4 +619,49 @@ def backtest(
         "grades": grades,
         "cohorts": cohort_rows,
         "segments": segment_tables,
-    })
+    }))
+
+
+# What a row says about its people's outcomes; its size and mean probability stay.
+_OUTCOME_FIELDS = ("defaults", "observed_rate", "low", "high", "p_value", "underestimated", "auc", "calibration")
+
+
+def disclosed_outcomes(result: Mapping[str, Any], min_cell: int = MIN_CELL) -> dict[str, Any]:
+    """A backtest as anyone may read it: no count of 1 to ``min_cell - 1`` defaults or
+    non-defaults, in a row or by subtraction (``ml.disclosure.withheld_rows``), in each table
+    (grades, cohorts, every segmentation) against the overall defaults. A row withheld keeps
+    ``n`` and ``predicted_rate``, its outcome figures are None and ``outcomes_withheld`` is true;
+    when the overall defaults are themselves 1 to 9 (or the non-defaults), the overall outcome
+    figures are withheld too (``outcomes_withheld`` at the top) and every row's with them.
+    Applied where the result is computed and again where it is served, so a result stored
+    before the rule is served by it. Idempotent."""
+    out = dict(result)
+    n = out.get("n")
+    if out.get("suppressed") or not n:
+        return out
+    if out.get("outcomes_withheld"):
+        total = None
+    else:
+        total = (int(out["defaults"]), int(n) - int(out["defaults"]))
+    if total is None or any(0 < c < min_cell for c in total):
+        out.update({"outcomes_withheld": True, "defaults": None, "auc": None, "calibration": None})
+    else:
+        out["outcomes_withheld"] = False
+
+    def table(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        rows = [dict(r) for r in rows]
+        cells = [None if r.get("suppressed") or r.get("outcomes_withheld") or r.get("defaults") is None
+                 else (int(r["defaults"]), int(r["n"]) - int(r["defaults"])) for r in rows]
+        withheld = set(range(len(rows))) if out["outcomes_withheld"] else withheld_rows(cells, total, min_cell)
+        for i, row in enumerate(rows):
+            if row.get("suppressed"):
+                continue
+            row["outcomes_withheld"] = i in withheld
+            if i in withheld:
+                row.update({key: None for key in _OUTCOME_FIELDS if key in row})
+        return rows
+
+    out["grades"] = table(out.get("grades") or [])
+    out["cohorts"] = table(out.get("cohorts") or [])
+    out["segments"] = {name: table(rows) for name, rows in (out.get("segments") or {}).items()}
+    return out

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ml import grades
-from ml.fairness import POOLED, PROXY_QUESTIONS, SMALL_GROUP, disclosed
+from ml.fairness import OUTCOMES, POOLED, PROXY_QUESTIONS, SMALL_GROUP, disclosed
 from ml.labels import label, labels_for, level_label
 from ml.policy import attribute_label, attribute_text
 
@@ -56,6 +56,11 @@ T: dict[str, dict[str, str]] = {
         "policy_row": "policy",
         "colon": ":",
         "pooled_cell": "in \"{pool}\"",
+        "withheld_cell": "withheld (< 10 people)",
+        "withheld_note": ("\"withheld\": the rate would give 1 to 9 people (approved or refused, defaulters or "
+                          "repayers, refused defaulters...), in the group or by subtraction from the population's "
+                          "totals, so it is not published; a group without its approval rate is left out of the "
+                          "disparate impact."),
         "pooled_note": ("\"{pool}\" holds the groups of fewer than {n} people and, so that no subtraction "
                         "from the totals singles them out, the smallest groups shown beside them: {groups}."),
         "proxy_head": "| excluded attribute | question | AUC of the model's inputs |",
@@ -82,6 +87,10 @@ T: dict[str, dict[str, str]] = {
         "policy_row": "politique",
         "colon": " :",
         "pooled_cell": "dans « {pool} »",
+        "withheld_cell": "non publié (< 10 pers.)",
+        "withheld_note": ("« non publié » : le taux donnerait de 1 à 9 personnes (accordés ou refusés, défaillants "
+                          "ou non, défaillants refusés...), dans le groupe ou par soustraction depuis les totaux de "
+                          "la population ; un groupe sans son taux d'accord est exclu de l'impact disparate."),
         "pooled_note": ("« {pool} » réunit les groupes de moins de {n} personnes et, pour qu'aucune "
                         "soustraction depuis les totaux ne les isole, les plus petits groupes affichés à côté : {groups}."),
         "proxy_head": "| attribut exclu | question | AUC des variables du modèle |",
@@ -132,6 +141,7 @@ def _question(question: str, lang: str) -> str:
 def _fairness_md(fairness: dict[str, Any], lang: str = "en") -> str:
     t = T[lang]
     lines = []
+    withheld = False
     for attribute, raw in fairness["groups"].items():
         block = disclosed(attribute, raw)  # no group under SMALL_GROUP people, even by subtraction
         name = GROUP_NAMES[lang].get(attribute, attribute)
@@ -155,13 +165,16 @@ def _fairness_md(fairness: dict[str, Any], lang: str = "en") -> str:
                 lines.append(f"| {group} | {row['count']} | {_pct(row.get('approval_rate'), lang)} | "
                              f"{_pct(row.get('default_rate'), lang)} | {_pct(row.get('predicted_default_rate'), lang)} | | | |")
             else:
-                lines.append(
-                    f"| {group} | {row['count']} | {_ci(row, 'approval_rate', lang)} | {_ci(row, 'default_rate', lang)} | "
-                    f"{_ci(row, 'predicted_default_rate', lang)} | {_ci(row, 'true_positive_rate', lang)} | "
-                    f"{_ci(row, 'false_positive_rate', lang)} | {_ci(row, 'predicted_to_observed', lang)} |"
-                )
+                hidden = {key for family in row.get("withheld") or () for key in OUTCOMES[family]}
+                cells = [t["withheld_cell"] if key in hidden else _ci(row, key, lang) for key in (
+                    "approval_rate", "default_rate", "predicted_default_rate", "true_positive_rate",
+                    "false_positive_rate", "predicted_to_observed")]
+                withheld = withheld or bool(hidden)
+                lines.append(f"| {group} | {row['count']} | " + " | ".join(cells) + " |")
         if pooled:
             lines.append("\n" + t["pooled_note"].format(pool=pool, n=SMALL_GROUP, groups=", ".join(pooled)))
+    if withheld:
+        lines.append("\n" + t["withheld_note"])
     lines.append("\n" + t["ci_note"])
     proxies = fairness.get("proxies")
     if proxies:

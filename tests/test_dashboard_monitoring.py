@@ -113,3 +113,28 @@ def test_the_auc_history_draws_only_runs_with_an_auc_on_an_axis_an_auc_can_take(
     (trace,) = fig.data
     assert list(trace.y) == [0.76, 0.74] and len(trace.x) == 2  # oldest first, no empty run
     assert tuple(fig.layout.yaxis.range) == (0.5, 1.0)
+
+
+def test_withheld_outcomes_are_said_not_drawn_as_figures(monkeypatch, live_with_outcomes):
+    """A grade or cohort whose defaults or repayments number 1 to 9 is served without its observed
+    rate (``ml.monitoring.disclosed_outcomes``): the page names the grades left out of the chart
+    and writes *Non publié* in the cohort table, never a rate or "calibration OK" it was not given."""
+    import httpx
+
+    from tests.fixtures.live import api_token
+
+    body = httpx.get(f"{live_with_outcomes.url}/api/v1/monitoring/backtest",
+                     headers={"Authorization": f"Bearer {api_token(live_with_outcomes, 'comex')}"}).json()
+    at = _page(monkeypatch, live_with_outcomes, "comex")
+    text = _texts(at)
+    withheld = [g["grade"] for g in body["grades"] if g.get("outcomes_withheld")]
+    # 240 outcomes drawn at 15 %: grades D to F hold 22 to 67 people but fewer than 10 defaults.
+    assert withheld and f"Défaut constaté non publié (classes {', '.join(withheld)})" in text
+    chart = next(c for c in at.get("plotly_chart") if "Classe de risque" in str(c.proto.spec))
+    assert not any(f'"{grade}"' in str(chart.proto.spec) for grade in withheld)
+    cohorts = [c for c in body["cohorts"] if not c["suppressed"]]
+    table = next(d for d in tables(at) if "Mois" in d.columns)
+    for cohort, observed in zip(cohorts, table["Constaté"], strict=True):
+        assert (observed == "Non publié (< 10 pers.)") == cohort["outcomes_withheld"], (cohort, observed)
+    assert ("Le taux de défaut constaté est compatible" in text) == (not body["outcomes_withheld"]
+                                                                     and body["calibration"]["p_value"] >= 0.05)

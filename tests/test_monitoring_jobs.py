@@ -190,6 +190,12 @@ def test_backtest_job_serves_auc_grades_and_cohorts_to_comex_and_compliance_only
             shown = [r for r in rows if not r["suppressed"]]
             left = body["n"] - sum(r["n"] for r in shown)
             assert left == 0 or left >= 10, (rows, left)
+            # Nor a count of 1 to 9 defaults or repayments, in a row or left to subtract.
+            told = [r for r in shown if not r["outcomes_withheld"]]
+            counts = [c for r in told for c in (r["defaults"], r["n"] - r["defaults"])]
+            counts += [body["defaults"] - sum(r["defaults"] for r in told),
+                       body["n"] - body["defaults"] - sum(r["n"] - r["defaults"] for r in told)]
+            assert not [c for c in counts if 0 < c < 10], (rows, counts)
         # Each segmentation in its own order, as the portfolio's ("<25" came after "65+").
         from backend.portfolio.service import segment_labels
 

@@ -49,20 +49,29 @@ def test_backtest_reproduces_a_hand_computed_cohort():
     report = monitoring.backtest(np.r_[y, np.zeros(10, dtype=int)], np.r_[p, np.full(10, 0.03)], ["2026-11"] * 30)
     grades = {g["grade"]: g for g in report["grades"]}
     assert grades["C"] == {"grade": "C", "n": None, "suppressed": True}
+    # E holds 15 people but only 5 defaults: its size and mean probability, not its outcomes.
     b = grades["E"]
-    assert (b["n"], b["defaults"]) == (15, 5)
-    assert b["observed_rate"] == pytest.approx(1 / 3) and b["predicted_rate"] == pytest.approx(0.1)
-    assert b["p_value"] == pytest.approx(stats.beta.cdf(0.1, 5.5, 10.5), abs=1e-6)
-    assert b["low"] == pytest.approx(stats.beta.ppf(0.025, 5.5, 10.5), abs=1e-6)
-    assert b["underestimated"] is True  # 5 defaults in 15 at a predicted 10 %
+    assert (b["n"], b["predicted_rate"], b["outcomes_withheld"]) == (15, pytest.approx(0.1), True)
+    assert b["defaults"] is b["observed_rate"] is b["low"] is b["p_value"] is b["underestimated"] is None
     assert grades["G"] == {"grade": "G", "n": None, "suppressed": True}  # 5 people: under 10
     assert grades["A"] == {"grade": "A", "n": None, "suppressed": True}  # nobody
+    # Twice E, five times G: E's 10 defaults in 30 are shown, with their Jeffreys interval.
+    y2, p2 = np.r_[y, y, np.zeros(20, dtype=int)], np.r_[p, p, np.full(20, 0.03)]
+    y2, p2 = np.r_[y2, np.ones(15, dtype=int)], np.r_[p2, np.full(15, 0.8)]
+    grades = {g["grade"]: g for g in monitoring.backtest(y2, p2, ["2026-11"] * y2.size)["grades"]}
+    b = grades["E"]
+    assert (b["n"], b["defaults"], b["outcomes_withheld"]) == (30, 10, False)
+    assert b["observed_rate"] == pytest.approx(1 / 3) and b["predicted_rate"] == pytest.approx(0.1)
+    assert b["p_value"] == pytest.approx(stats.beta.cdf(0.1, 10.5, 20.5), abs=1e-6)
+    assert b["low"] == pytest.approx(stats.beta.ppf(0.025, 10.5, 20.5), abs=1e-6)
+    assert b["underestimated"] is True  # 10 defaults in 30 at a predicted 10 %
+    assert (grades["G"]["n"], grades["G"]["defaults"]) == (25, 25)  # no non-default: nothing to withhold
 
 
 @pytest.mark.parametrize("defaults, n, predicted", [
     (66, 1000, 0.057),   # the demo's grade D: p = 0.039 one-sided, yet 5.7 % lies inside [5.6 %; 7.7 %]
     (66, 1000, 0.052),   # below the interval
-    (5, 15, 0.1), (0, 40, 0.03), (40, 40, 0.9), (29, 1000, 0.029136),
+    (10, 30, 0.1), (0, 40, 0.03), (40, 40, 0.9), (29, 1000, 0.029136),
 ])
 def test_a_grade_is_flagged_underestimated_exactly_when_its_prediction_lies_below_the_interval_drawn(
     defaults, n, predicted

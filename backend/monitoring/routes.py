@@ -22,7 +22,7 @@ from backend.monitoring.schemas import BacktestReport, DriftReport
 from backend.portfolio.service import SEGMENTS, segment_labels
 from backend.scoring.model import get_bundle
 from ml.disclosure import MIN_CELL
-from ml.monitoring import protected_score, served_score
+from ml.monitoring import disclosed_outcomes, protected_score, served_score
 from security.rbac import Permission
 
 router = APIRouter(prefix="/monitoring", tags=["monitoring"], route_class=GuardedRoute)
@@ -95,15 +95,16 @@ def backtest(
     row = served(ctx.db, "backtest", model_version or bundle.version)
     history = []
     for h in service.history(ctx.db, "backtest"):
-        auc = h.payload.get("auc") or {}
-        calibration = h.payload.get("calibration") or {}
+        earlier = disclosed_outcomes(h.payload)
+        auc = earlier.get("auc") or {}
+        calibration = earlier.get("calibration") or {}
         history.append({
             "computed_at": h.computed_at, "model_version": h.model_version, "n": h.payload.get("n"),
             "auc": auc.get("auc"), "gini": auc.get("gini"),
             "predicted_rate": calibration.get("predicted_rate"), "observed_rate": calibration.get("observed_rate"),
         })
-    payload = {**row.payload, "segments": {name: _in_segment_order(name, rows)
-                                           for name, rows in (row.payload.get("segments") or {}).items()}}
+    payload = disclosed_outcomes(row.payload)
+    payload["segments"] = {name: _in_segment_order(name, rows) for name, rows in (payload.get("segments") or {}).items()}
     result = BacktestReport(model_version=row.model_version, freshness=service.freshness(ctx.db, row).as_dict(),
                             history=history, **payload)
     ctx.audit(model_version=row.model_version, details={"view": "backtest"})

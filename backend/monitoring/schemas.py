@@ -175,6 +175,9 @@ class GradeBacktest(BaseModel):
     grade: str
     n: int | None = Field(description="None when the cell holds fewer than 10 people (suppressed)")
     suppressed: bool
+    outcomes_withheld: bool = Field(default=False, description="Its defaults or non-defaults number 1 to 9, directly "
+                                    "or by subtraction from the overall defaults: n and predicted_rate are shown, the "
+                                    "outcome figures (defaults, observed rate, interval, test, AUC) are null")
     defaults: int | None = None
     observed_rate: float | None = None
     predicted_rate: float | None = None
@@ -198,6 +201,9 @@ class CohortBacktest(BaseModel):
     cohort: str = Field(description="Month the client was imported (YYYY-MM)")
     n: int | None
     suppressed: bool
+    outcomes_withheld: bool = Field(default=False, description="Its defaults or non-defaults number 1 to 9, directly "
+                                    "or by subtraction from the overall defaults: n and predicted_rate are shown, the "
+                                    "outcome figures (defaults, observed rate, interval, test, AUC) are null")
     defaults: int | None = None
     observed_rate: float | None = None
     predicted_rate: float | None = None
@@ -209,6 +215,9 @@ class SegmentBacktest(BaseModel):
     segment: str
     n: int | None
     suppressed: bool
+    outcomes_withheld: bool = Field(default=False, description="Its defaults or non-defaults number 1 to 9, directly "
+                                    "or by subtraction from the overall defaults: n and predicted_rate are shown, the "
+                                    "outcome figures (defaults, observed rate, interval, test, AUC) are null")
     defaults: int | None = None
     observed_rate: float | None = None
     predicted_rate: float | None = None
@@ -231,6 +240,8 @@ class BacktestReport(BaseModel):
     n: int | None = Field(description="Clients with a known outcome (None under 10: suppressed)")
     suppressed: bool
     min_cell: int
+    outcomes_withheld: bool = Field(default=False, description="The overall defaults or non-defaults number 1 to 9: "
+                                    "defaults, AUC and calibration are null, and every row's outcomes with them")
     confidence: float | None = None
     defaults: int | None = None
     auc: AucInterval | None = None

@@ -15,7 +15,7 @@ from backend.registry import service
 from backend.registry.challenger import SHIFT_EDGES
 from backend.registry.models import ChallengerDaily
 from backend.timezone import bank_day
-from ml.disclosure import MIN_CELL
+from ml.disclosure import MIN_CELL, withheld_rows
 from security.rbac import Permission
 
 router = APIRouter(tags=["model lifecycle"], route_class=GuardedRoute)
@@ -51,13 +51,23 @@ class ChallengerDay(BaseModel):
                                      "midnight), whose outcomes are withheld until it is sealed")
     applicants: int = Field(description="Applicants whose file was scored by both that day, each counted once "
                                         "however often it was opened (simulations are not shadowed)")
-    agreement_rate: float | None = Field(description="Share of applicants on whom both decide the same "
-                                                     "(null unless sealed with 10 applicants or more)")
-    flips_to_refuse: int | None = Field(description="Champion approves, challenger would refuse (null as agreement_rate)")
-    flips_to_approve: int | None = Field(description="Champion refuses, challenger would approve (null as agreement_rate)")
-    mean_shift: float | None = Field(description="Mean of challenger - champion probability (null as agreement_rate)")
-    mean_abs_shift: float | None = Field(description="Mean absolute shift (null as agreement_rate)")
-    shift_counts: list[int] | None = Field(description="Applicants per shift bin (null as agreement_rate)")
+    agreement_rate: float | None = Field(description="Share of applicants on whom both decide the same (null unless "
+                                                     "sealed with 10 applicants or more, and null when the count of "
+                                                     "agreements is withheld, as a flip count)")
+    flips_to_refuse: int | None = Field(description="Champion approves, challenger would refuse. Null unless sealed with "
+                                                    "10 applicants or more, and null when withheld: a count of 1 to 9 "
+                                                    "people, or one that applicants minus the counts shown would give "
+                                                    "back as 1 to 9 (agreements, flips each way: ml.disclosure."
+                                                    "withheld_rows); 0 and counts of 10 or more are shown")
+    flips_to_approve: int | None = Field(description="Champion refuses, challenger would approve (null as "
+                                                     "flips_to_refuse)")
+    mean_shift: float | None = Field(description="Mean of challenger - champion probability (null unless sealed with "
+                                                 "10 applicants or more; never withheld otherwise: a mean, not a count)")
+    mean_abs_shift: float | None = Field(description="Mean absolute shift (null as mean_shift)")
+    shift_counts: list[int | None] | None = Field(description="Applicants per shift bin (null as mean_shift); a bin "
+                                                              "is null when withheld, as a flip count: 1 to 9 "
+                                                              "applicants, or a bin that applicants minus the bins "
+                                                              "shown would give back as 1 to 9")
     late: int = Field(description="Applicants scored after the day was sealed: counted, not compared")
     dropped: int = Field(description="Requests not shadowed because the challenger queue was full")
     errors: int = Field(description="Challenger failures (never seen by advisors)")
@@ -100,7 +110,9 @@ def challenger_report(
     """The challenger beside the champion, by day: agreement, decision flips each way, the
     distribution of probability shifts, over the applicants whose file was opened. Aggregates
     only, never a client or a score: a day's outcomes are served once it is sealed (never
-    changing after, so two readings give no one's result by difference) and from 10 applicants."""
+    changing after, so two readings give no one's result by difference) and from 10 applicants.
+    A count of 1 to 9 people (flips, agreements, a shift bin) is withheld, with whatever the
+    day's applicants minus the counts shown would give it back by (``_disclosed``)."""
     now = service.state(ctx.db)
     since = (date.fromisoformat(bank_day()) - timedelta(days=days - 1)).isoformat()
     rows = ctx.db.scalars(
@@ -111,18 +123,30 @@ def challenger_report(
     for r in rows:
         sealed = r.sealed_at is not None
         shown = sealed and r.requests >= MIN_APPLICANTS
+        decisions: list[int | None] = [None, None, None]
+        shifts: list[int | None] | None = None
+        if shown:
+            decisions = _disclosed([r.agreements, r.flips_to_refuse, r.flips_to_approve], r.requests)
+            shifts = _disclosed(list(r.shift_histogram), r.requests)
+        agreements, flips_to_refuse, flips_to_approve = decisions
         out.append(ChallengerDay(
             day=r.day, champion_version=r.champion_version, challenger_version=r.challenger_version,
             sealed=sealed, applicants=r.requests,
-            agreement_rate=round(r.agreements / r.requests, 4) if shown else None,
-            flips_to_refuse=r.flips_to_refuse if shown else None,
-            flips_to_approve=r.flips_to_approve if shown else None,
+            agreement_rate=round(agreements / r.requests, 4) if agreements is not None else None,
+            flips_to_refuse=flips_to_refuse, flips_to_approve=flips_to_approve,
             mean_shift=r.shift_sum / r.requests if shown else None,
             mean_abs_shift=r.shift_abs_sum / r.requests if shown else None,
-            shift_counts=list(r.shift_histogram) if shown else None, late=r.late or 0, dropped=r.dropped,
-            errors=r.errors,
+            shift_counts=shifts, late=r.late or 0, dropped=r.dropped, errors=r.errors,
         ))
     report = ChallengerReport(champion=now.champion, challenger=now.challenger, shift_edges=list(SHIFT_EDGES),
                               days=out)
     ctx.audit(details={"days": days})
     return report
+
+
+def _disclosed(counts: list[int], applicants: int) -> list[int | None]:
+    """A sealed day's counts of people as served: each a one-column row of the table whose
+    published total is the day's applicants, withheld (None) as ``ml.disclosure.withheld_rows``
+    says, so that no count shown, nor applicants minus those shown, is 1 to 9 people."""
+    hidden = withheld_rows([(count,) for count in counts], (applicants,))
+    return [None if i in hidden else count for i, count in enumerate(counts)]

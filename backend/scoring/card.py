@@ -8,7 +8,7 @@ a bundle trained before a measure existed still loads, and shows "—" for it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -57,6 +57,12 @@ class FairnessGroup(BaseModel):
                                                     "or pooled")
     pooled: bool = Field(default=False, description=f"Counted in the '{POOLED}' row: under {SMALL_GROUP} people, or "
                                                     "the smallest shown groups completing the pool to 10")
+    withheld: list[Literal["approval", "default", "errors"]] = Field(
+        default_factory=list,
+        description=f"Rates left out (null) because they give 1 to {SMALL_GROUP - 1} people, in the group or by "
+                    "subtraction from the population: approval (approved / refused), default (defaulters / "
+                    "repayers: default rate, predicted/observed) or errors (refusals by outcome: true and false "
+                    "positive rates)")
 
 
 class FairnessAttribute(BaseModel):

@@ -2,16 +2,24 @@
 
 Aggregates only (``GET /model/challenger``): applicants, agreement, decision flips each way and
 the distribution of probability shifts, by day, the outcomes once the day is sealed and from 10
-applicants; never a client or a score. Both answers are
-parsed with the contract's models (``ModelVersions``, ``ChallengerReport``).
+applicants; never a client or a score. A count of 1 to 9 people (flips, agreements, a shift
+band), or one the applicants minus the counts shown would give back, comes null: it reads "non
+publié", never 0. Both answers are parsed with the contract's models (``ModelVersions``,
+``ChallengerReport``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from frontend import charts, contract, ui
+
+V = TypeVar("V", int, float)
 
 
 def bins(edges: list[float]) -> list[str]:
@@ -44,11 +52,11 @@ def day_rows(rows: list[contract.ChallengerDay], current: tuple[str | None, str 
         frame[ui.t("challenger.pair")] = [f"{a} / {b}" for a, b in pairs]
     frame = frame.assign(**{
         ui.t("challenger.requests"): [ui.num(r.applicants) for r in rows],
-        ui.t("challenger.agreement"): [_withheld(r, ui.pct(r.agreement_rate)) for r in rows],
-        ui.t("challenger.flips_to_refuse"): [_withheld(r, ui.num(r.flips_to_refuse)) for r in rows],
-        ui.t("challenger.flips_to_approve"): [_withheld(r, ui.num(r.flips_to_approve)) for r in rows],
-        ui.t("challenger.mean_shift"): [_withheld(r, _points(r.mean_shift)) for r in rows],
-        ui.t("challenger.mean_abs_shift"): [_withheld(r, _points(r.mean_abs_shift, sign=False)) for r in rows],
+        ui.t("challenger.agreement"): [_outcome(r, r.agreement_rate, ui.pct) for r in rows],
+        ui.t("challenger.flips_to_refuse"): [_outcome(r, r.flips_to_refuse, ui.num) for r in rows],
+        ui.t("challenger.flips_to_approve"): [_outcome(r, r.flips_to_approve, ui.num) for r in rows],
+        ui.t("challenger.mean_shift"): [_outcome(r, r.mean_shift, _points) for r in rows],
+        ui.t("challenger.mean_abs_shift"): [_outcome(r, r.mean_abs_shift, _unsigned_points) for r in rows],
     })
     if any(r.late for r in rows):
         frame[ui.t("challenger.late")] = [ui.num(r.late) for r in rows]
@@ -58,11 +66,46 @@ def day_rows(rows: list[contract.ChallengerDay], current: tuple[str | None, str 
     })
 
 
-def _withheld(row: contract.ChallengerDay, text: str) -> str:
-    """A day's outcome as shown: "en cours" while the day is open, "—" under 10 applicants."""
+def _unsigned_points(value: float | None) -> str:
+    return _points(value, sign=False)
+
+
+def _served(row: contract.ChallengerDay) -> bool:
+    """The day's outcomes are served: sealed, of 10 applicants or more (its mean shift, never
+    withheld on such a day, says so)."""
+    return row.sealed and row.mean_shift is not None
+
+
+def _outcome(row: contract.ChallengerDay, value: V | None, show: Callable[[V], str]) -> str:
+    """A day's outcome as shown: "en cours" while the day is open, "—" under 10 applicants,
+    "non publié" for a count the API withholds (1 to 9 people, or one that would give such a
+    count back by difference with the applicants)."""
     if not row.sealed:
         return ui.t("challenger.open")
-    return "—" if row.agreement_rate is None else text
+    if not _served(row):
+        return "—"
+    return ui.t("challenger.withheld") if value is None else show(value)
+
+
+def withheld_outcomes(rows: list[contract.ChallengerDay]) -> bool:
+    """Some served day has a withheld agreement or flip count (the page then says why)."""
+    return any(_served(r) and None in (r.agreement_rate, r.flips_to_refuse, r.flips_to_approve) for r in rows)
+
+
+def shift_chart(labels: list[str], counts: list[int | None]) -> go.Figure:
+    """The shift bands of a day, a withheld band (null) drawn as no bar with "non publié" over
+    its place on the axis: never a bar of 0, which would be a figure of its own."""
+    fig = charts.shift_bars(labels, [c or 0 for c in counts], ui.t("challenger.shift_axis"), ui.t("challenger.requests"))
+    fig.update_traces(y=list(counts))  # the withheld ones back to null: Plotly draws no bar there
+    for label, count in zip(labels, counts, strict=True):
+        if count is None:
+            fig.add_annotation(x=label, y=0, yref="paper", yanchor="bottom", text=ui.t("challenger.withheld"),
+                               textangle=-90, showarrow=False)
+    return fig
+
+
+def withheld_bands(labels: list[str], counts: list[int | None]) -> list[str]:
+    return [label for label, count in zip(labels, counts, strict=True) if count is None]
 
 
 def version_rows(rows: list[contract.ModelVersion]) -> pd.DataFrame:
@@ -104,13 +147,18 @@ def challenger_page() -> None:
         return
     ui.table(day_rows(rows, (report.champion, report.challenger)))
     st.caption(ui.t("challenger.publication"))
+    if withheld_outcomes(rows):
+        st.caption(ui.t("challenger.withheld_note"))
     latest = next((r for r in rows if r.shift_counts is not None), None)
     if latest is not None and latest.shift_counts is not None:
         st.subheader(ui.t("challenger.shift_title", day=ui.day(latest.day)))
-        ui.plotly_chart(charts.shift_bars(bins(report.shift_edges), latest.shift_counts,
-                                          ui.t("challenger.shift_axis"), ui.t("challenger.requests")),
-                        key="challenger_shifts")
-        st.caption(ui.t("challenger.shift_caption"))
+        labels, counts = bins(report.shift_edges), latest.shift_counts
+        if any(c is not None for c in counts):
+            ui.plotly_chart(shift_chart(labels, counts), key="challenger_shifts")
+            st.caption(ui.t("challenger.shift_caption"))
+        hidden = withheld_bands(labels, counts)
+        if hidden:
+            st.caption(ui.t("challenger.bands_withheld", bands=ui.t("challenger.band_sep").join(hidden)))
     else:
         st.caption(ui.t("challenger.too_few"))
 

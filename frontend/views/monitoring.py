@@ -220,7 +220,9 @@ def backtest_tab() -> None:
     if report.expected_auc is not None and auc is not None:
         st.caption(ui.t("monitoring.expected_vs_realised", expected=ui.num(report.expected_auc, 3),
                         realised=ui.num(auc.auc, 3)))
-    if calibration is not None and calibration.p_value < 0.05:
+    if report.outcomes_withheld:
+        st.info(ui.t("monitoring.outcomes_withheld"))
+    elif calibration is not None and calibration.p_value < 0.05:
         st.warning(ui.t("monitoring.calibration_off", observed=ui.pct(calibration.observed_rate),
                         predicted=ui.pct(calibration.predicted_rate)))
     else:
@@ -234,6 +236,9 @@ def backtest_tab() -> None:
         st.subheader(ui.t("monitoring.by_grade"))
         ui.plotly_chart(_grades_chart(report.grades), key="backtest_grades")
         st.caption(ui.t("monitoring.grades_explained"))
+        withheld = [g.grade for g in report.grades if g.outcomes_withheld]
+        if withheld:
+            st.caption(ui.t("monitoring.grades_withheld", grades=", ".join(withheld)))
     with right:
         st.subheader(ui.t("monitoring.auc_over_time"))
         history = report.history
@@ -249,9 +254,11 @@ def backtest_tab() -> None:
         ui.table(pd.DataFrame({
             ui.t("monitoring.cohort"): [ui.month(c.cohort) for c in cohorts],
             ui.t("monitoring.outcomes"): [ui.num(c.n) for c in cohorts],
-            ui.t("monitoring.observed"): [ui.pct(c.observed_rate) for c in cohorts],
+            ui.t("monitoring.observed"): [ui.t("withheld.cell") if c.outcomes_withheld
+                                          else ui.pct(c.observed_rate) for c in cohorts],
             ui.t("monitoring.predicted"): [ui.pct(c.predicted_rate) for c in cohorts],
-            "AUC": [ui.num(c.auc.auc if c.auc else None, 3) for c in cohorts],
+            "AUC": [ui.t("withheld.cell") if c.outcomes_withheld
+                    else ui.num(c.auc.auc if c.auc else None, 3) for c in cohorts],
         }))
     st.caption(ui.t("monitoring.suppression"))
 

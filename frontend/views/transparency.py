@@ -66,9 +66,9 @@ def render_fairness(fairness: contract.FairnessReport) -> None:
                 pd.DataFrame({
                     ui.t("card.group"): groups_text,
                     ui.t("card.count"): [ui.num(r.count) for r in rows],
-                    ui.t("card.approval_rate"): [ui.t("card.in_pool") if r.pooled else ui.pct(r.approval_rate)
+                    ui.t("card.approval_rate"): [ui.t("card.in_pool") if r.pooled else _rate(r, "approval")
                                                  for r in rows],
-                    ui.t("card.default_rate"): [ui.pct(r.default_rate) for r in rows],
+                    ui.t("card.default_rate"): [_rate(r, "default") for r in rows],
                     ui.t("card.predicted_rate"): [ui.pct(r.predicted_default_rate) for r in rows],
                     ui.t("card.in_ratio"): [ui.show_value(r.in_ratio) if r.in_ratio is not None else "—" for r in rows],
                 }),
@@ -83,14 +83,25 @@ def render_fairness(fairness: contract.FairnessReport) -> None:
             if members:
                 st.caption(ui.t("card.pooled", pool=ui.t("card.pool_of", groups=" + ".join(members)),
                                 groups=", ".join(members)))
+            if any(r.withheld for r in rows):
+                st.caption(ui.t("card.withheld"))
         with right:
-            drawn = [(text, r.approval_rate) for text, r in zip(groups_text, rows, strict=True) if not r.masked]
+            # A withheld rate is not drawn as 0 %: its bar is left out.
+            drawn = [(text, r.approval_rate) for text, r in zip(groups_text, rows, strict=True)
+                     if not r.masked and r.approval_rate is not None]
             if drawn:
                 ui.plotly_chart(
                     charts.horizontal_bars([t for t, _ in drawn], [rate or 0.0 for _, rate in drawn],
                                            ui.t("card.approval_rate"), percent=True),
                     key=f"fairness_{name}",
                 )
+
+
+def _rate(row: contract.FairnessGroup, family: str) -> str:
+    """A group's approval or default rate, or that it is withheld (``ml.fairness.OUTCOMES``)."""
+    if family in (row.withheld or []):
+        return ui.t("withheld.cell")
+    return ui.pct(row.approval_rate if family == "approval" else row.default_rate)
 
 
 def _metric_text(name: str, value: float | str) -> str:
