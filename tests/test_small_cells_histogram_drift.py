@@ -696,3 +696,50 @@ def test_the_api_s_histogram_and_drift_deciles_read_together_give_no_range_of_on
         if {low, high} <= fixed:
             continue
         assert under[high] - under[low] == 0 or under[high] - under[low] >= MIN_CELL, (low, high, under)
+
+
+def test_a_histogram_read_before_the_drift_job_published_and_the_drift_report_give_no_range_of_one_to_nine(
+    app, client, auth_headers, imported_clients, run_jobs, settings
+):
+    """The portfolio gives way to a drift result published first (its bars align with the
+    deciles), but a reader who kept the summary read *before* the drift job published had the
+    bars unaligned: with the drift report read next, a decile edge 5 people from a bar edge gave
+    those 5. The one published second gives way, whichever it is: here the drift report's
+    deciles around that edge (``monitoring.service.published_edges``)."""
+    from datetime import timedelta
+
+    from ml.monitoring import known_under
+
+    run_jobs(settings, "portfolio")
+    comex = auth_headers("comex")
+    kept = client.get(f"{API}/portfolio/summary", headers=comex).json()  # read before the drift job ran
+    run_jobs(settings, "drift")
+    n = kept["applicants"]
+    under, total = {}, 0
+    for high, count in zip(kept["histogram"]["edges"][1:], kept["histogram"]["counts"], strict=True):
+        total += count
+        under[float(high)] = total
+    edge, count = next((e, c) for e, c in under.items() if 2 * MIN_CELL <= c <= n - 2 * MIN_CELL)
+    # A drift result on the same people whose decile edge lies 5 people below that bar edge.
+    score = {"edges": [edge - 1e-4], "current_shares": [(count - 5) / n, (n - count + 5) / n],
+             "reference_shares": [0.5, 0.5], "psi": 0.01, "psi_previous_period": None}
+    with app.state.sessionmaker() as db:
+        portfolio, drift = _latest(db, "portfolio"), _latest(db, "drift")
+        assert drift.population_revision == portfolio.population_revision
+        stored = {k: v for k, v in drift.payload["score"].items() if k != "current_withheld"}
+        drift.payload = {**drift.payload, "score": {**stored, **score}}
+        drift.computed_at = portfolio.computed_at + timedelta(seconds=1)  # published second
+        db.commit()
+    body = client.get(f"{API}/monitoring/drift", headers=comex).json()
+    assert body["score"]["current_shares"] == [None, None] and body["score"]["psi"] is None
+    told = known_under(body["score"], n)
+    assert not [c for c in told.values() for other in under.values() if 0 < abs(c - other) < MIN_CELL], told
+    # Published first, the same drift result is served whole and the portfolio gives way instead.
+    with app.state.sessionmaker() as db:
+        portfolio, drift = _latest(db, "portfolio"), _latest(db, "drift")
+        drift.computed_at = portfolio.computed_at - timedelta(seconds=1)
+        db.commit()
+    body = client.get(f"{API}/monitoring/drift", headers=comex).json()
+    assert body["score"]["current_shares"] == pytest.approx(score["current_shares"], abs=1e-6)
+    summary = client.get(f"{API}/portfolio/summary", headers=comex).json()
+    assert edge not in summary["histogram"]["edges"] and sum(summary["histogram"]["counts"]) == n

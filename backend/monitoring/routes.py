@@ -62,15 +62,16 @@ def drift(
     """Score PSI, input CSI and data quality against training and the previous run; alerts."""
     row = served(ctx.db, "drift", model_version or bundle.version)
     payload = {k: v for k, v in row.payload.items() if k != "distribution"}
-    # No decile edge within 9 people of the portfolio's published threshold (same people); the
-    # history's points on the same people likewise, or its PSI would solve what is withheld.
-    threshold = service.published_threshold(ctx.db, row.model_version, row.population_revision)
+    # No decile edge within 9 people of what the portfolio publishes of the same people (its
+    # threshold; its histogram and grades when it was published first); the history's points on
+    # the same people likewise, or their PSI would solve what is withheld.
     if isinstance(payload.get("score"), dict) and payload.get("rows"):
-        payload["score"] = protected_score(payload["score"], payload["rows"], beside=threshold)
+        payload["score"] = protected_score(payload["score"], payload["rows"],
+                                           beside=service.published_edges(ctx.db, row))
 
     def beside(h: Any) -> dict[float, int]:
         same = h.model_version == row.model_version and h.population_revision == row.population_revision
-        return threshold if same else {}
+        return service.published_edges(ctx.db, h) if same else {}
 
     history = [
         {"computed_at": h.computed_at, "model_version": h.model_version, "rows": h.payload["rows"],

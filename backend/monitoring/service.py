@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, defer, undefer
 from backend.clients.service import clients_revision
 from backend.models import ServiceMeta
 from backend.monitoring.models import MonitoringAggregate
-from backend.portfolio.service import Moves, cell_label, disclosed_split
+from backend.portfolio.service import Moves, cell_label, disclosed_split, served_edges
 from ml.disclosure import MIN_CELL, Move, Population, compare, publishable
 
 KINDS = ("portfolio", "drift", "backtest")
@@ -227,14 +227,31 @@ def latest(db: Session, kind: str, model_version: str, *, population_other_than:
     ).first()
 
 
-def published_threshold(db: Session, model_version: str, population_revision: str) -> dict[float, int]:
-    """The threshold the served portfolio result publishes with its approved applicants, for the
-    same model and population (none when its split is withheld): the drift report's decile
-    edges must not come within 9 people of it (``ml.monitoring.protected_score``)."""
-    row = latest(db, "portfolio", model_version)
-    if row is None or row.population_revision != population_revision:
+def published_edges(db: Session, drift: MonitoringAggregate) -> dict[float, int]:
+    """The counts under probability edges that the portfolio results on the same model and
+    people give, which ``drift``'s decile edges must not come within 9 people of
+    (``ml.monitoring.protected_score``): the published threshold with its approved applicants
+    always; and, when a portfolio result on these people was published before ``drift``, every
+    edge of its histogram and risk grades as served then. A reader may have kept that summary,
+    read before the drift result existed and so not aligned with its deciles (the portfolio
+    gives way to a drift result published first: ``portfolio.service.aligned_cells``): the first
+    published keeps what it showed and the second gives way, whichever it is."""
+    first = db.scalars(
+        select(MonitoringAggregate).where(
+            MonitoringAggregate.kind == "portfolio", MonitoringAggregate.model_version == drift.model_version,
+            MonitoringAggregate.population_revision == drift.population_revision,
+            MonitoringAggregate.published.is_(True),
+        ).order_by(MonitoringAggregate.computed_at, MonitoringAggregate.id).limit(1)
+    ).first()
+    if first is None:
         return {}
-    return threshold_count(row)
+    if _utc(first.computed_at) <= _utc(drift.computed_at):
+        return served_edges(first.payload["summary"])
+    return threshold_count(first)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def threshold_count(portfolio: MonitoringAggregate) -> dict[float, int]:

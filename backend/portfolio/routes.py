@@ -68,8 +68,8 @@ def _drift_edges(db: Session, row: MonitoringAggregate) -> dict[float, int]:
     rows = int(drift.payload.get("rows") or 0)
     if not rows:
         return {}
-    # The drift route's rule against this very result's threshold (same model, same people).
-    return known_under(served_score(drift.payload["score"], rows, beside=stored.threshold_count(row)), rows)
+    # The deciles as the drift route serves them (same model, same people).
+    return known_under(served_score(drift.payload["score"], rows, beside=stored.published_edges(db, drift)), rows)
 
 
 @router.get("/summary", response_model=PortfolioSummary, responses=NOT_FOUND)

@@ -515,6 +515,25 @@ def with_lgd(summary: dict[str, Any], lgd: float, elsewhere: dict[float, int] | 
             "histogram": histogram, "risk_bands": bands}
 
 
+def served_edges(summary: dict[str, Any]) -> dict[float, int]:
+    """What a served summary tells by itself of its applicants' probabilities: how many lie under
+    each edge of its histogram and of its risk grades, and under its threshold when the split is
+    published (as ``with_lgd`` serves it with no other result's edges to give way to)."""
+    served = with_lgd(summary, 1.0)
+    under: dict[float, int] = {}
+    total = 0
+    for high, count in zip(served["histogram"]["edges"][1:], served["histogram"]["counts"], strict=True):
+        total += int(count)
+        under[float(high)] = total
+    total = 0
+    for band in served["risk_bands"]:
+        total += int(band["count"])
+        under.setdefault(grade_range(band_grades(band)[-1])[1], total)
+    if served["approval_rate"] is not None:
+        under[float(served["threshold"])] = round(served["approval_rate"] * served["applicants"])
+    return under
+
+
 def comparable(current: dict[str, Any], candidate: dict[str, Any]) -> bool:
     """May COMEX see ``candidate`` (an earlier run's summary) beside ``current``?
 
