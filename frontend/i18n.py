@@ -352,6 +352,12 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "en": "Fewer than {minimum} applications would be refused: the approval rate is not published, so that no "
         "one is singled out.",
     },
+    "portfolio.split_withheld.beside": {
+        "fr": "Le taux d'accord n'est pas publié : avec le rapport de dérive publié avant sur les mêmes dossiers, il "
+        "désignerait moins de {minimum} personnes entre l'un de ses déciles et le seuil.",
+        "en": "The approval rate is not published: with the drift report published before on the same applicants, it "
+        "would single out fewer than {minimum} people between one of its deciles and the threshold.",
+    },
     "portfolio.approved_moved": {
         "fr": "Les demandes accordées ont changé de 1 à {minimum_minus} personnes depuis un calcul publié : le défaut "
         "attendu, la perte attendue et le crédit accordé ne sont pas publiés, car la différence entre les deux calculs "

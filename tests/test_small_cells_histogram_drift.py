@@ -743,3 +743,58 @@ def test_a_histogram_read_before_the_drift_job_published_and_the_drift_report_gi
     assert body["score"]["current_shares"] == pytest.approx(score["current_shares"], abs=1e-6)
     summary = client.get(f"{API}/portfolio/summary", headers=comex).json()
     assert edge not in summary["histogram"]["edges"] and sum(summary["histogram"]["counts"]) == n
+
+
+def test_a_drift_report_read_before_the_portfolio_published_withholds_the_split_it_would_complete(
+    app, client, auth_headers, imported_clients, run_jobs, settings
+):
+    """The other order: the drift report, published first, gave the applicants under a decile
+    edge; the portfolio then gave the approved ones, 5 more, under its threshold: those 5 people's
+    decision and probability range. A bar edge gives way; the threshold cannot, so the split is
+    withheld (``split_withheld`` "beside"), with every figure that adds up to it, and the drift
+    report keeps what it showed first."""
+    from datetime import timedelta
+
+    from ml.monitoring import known_under
+
+    run_jobs(settings, "portfolio", "drift")
+    comex = auth_headers("comex")
+    before = client.get(f"{API}/portfolio/summary", headers=comex).json()
+    assert before["approval_rate"] is not None
+    n, threshold = before["applicants"], before["threshold"]
+    approved = round(before["approval_rate"] * n)
+    score = {"edges": [threshold + 1e-4], "current_shares": [(approved + 5) / n, (n - approved - 5) / n],
+             "reference_shares": [0.5, 0.5], "psi": 0.01, "psi_previous_period": None}
+    with app.state.sessionmaker() as db:
+        portfolio, drift = _latest(db, "portfolio"), _latest(db, "drift")
+        stored = {k: v for k, v in drift.payload["score"].items() if k != "current_withheld"}
+        drift.payload = {**drift.payload, "score": {**stored, **score}}
+        drift.computed_at = portfolio.computed_at - timedelta(seconds=1)  # published first
+        db.commit()
+    drift = client.get(f"{API}/monitoring/drift", headers=comex).json()
+    assert drift["score"]["current_shares"] == pytest.approx(score["current_shares"], abs=1e-6)  # as read first
+    body = client.get(f"{API}/portfolio/summary", headers=comex).json()
+    assert body["approval_rate"] is None and body["split_withheld"] == "beside"
+    assert "publié avant" in body["executive_summary"]
+    # Nothing else gives the approved count: the threshold is no bar edge, no bar edge lies 1 to 9
+    # people from the decile's, no segment shows a rate.
+    (decile,) = known_under(drift["score"], n).values()
+    assert threshold not in body["histogram"]["edges"]
+    bars = np.cumsum(body["histogram"]["counts"]).tolist()
+    assert not [c for c in bars if 0 < abs(c - decile) < MIN_CELL], (decile, bars)
+    for by in ("gender", "age_band", "family_status"):
+        rows = client.get(f"{API}/portfolio/segments", params={"by": by}, headers=comex).json()["segments"]
+        assert all(r["approval_rate"] is None for r in rows), (by, rows)
+    english = client.get(f"{API}/portfolio/summary", params={"lang": "en"}, headers=comex).json()
+    assert "drift report published before" in english["executive_summary"]
+
+
+def test_every_reason_a_split_is_withheld_has_its_sentence_in_both_languages():
+    from typing import get_args
+
+    from backend.portfolio.schemas import SplitWithheld
+    from frontend.i18n import CATALOG
+
+    for reason in get_args(SplitWithheld):
+        entry = CATALOG[f"portfolio.split_withheld.{reason}"]
+        assert entry["fr"] and entry["en"] and entry["fr"] != entry["en"]

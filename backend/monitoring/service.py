@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, defer, undefer
 from backend.clients.service import clients_revision
 from backend.models import ServiceMeta
 from backend.monitoring.models import MonitoringAggregate
-from backend.portfolio.service import Moves, cell_label, disclosed_split, served_edges
+from backend.portfolio.service import Moves, cell_label, served_edges
 from ml.disclosure import MIN_CELL, Move, Population, compare, publishable
 
 KINDS = ("portfolio", "drift", "backtest")
@@ -230,37 +230,36 @@ def latest(db: Session, kind: str, model_version: str, *, population_other_than:
 def published_edges(db: Session, drift: MonitoringAggregate) -> dict[float, int]:
     """The counts under probability edges that the portfolio results on the same model and
     people give, which ``drift``'s decile edges must not come within 9 people of
-    (``ml.monitoring.protected_score``): the published threshold with its approved applicants
-    always; and, when a portfolio result on these people was published before ``drift``, every
-    edge of its histogram and risk grades as served then. A reader may have kept that summary,
-    read before the drift result existed and so not aligned with its deciles (the portfolio
-    gives way to a drift result published first: ``portfolio.service.aligned_cells``): the first
-    published keeps what it showed and the second gives way, whichever it is."""
-    first = db.scalars(
+    (``ml.monitoring.protected_score``): when a portfolio result on these people was published
+    before ``drift``, its threshold with its approved applicants and every edge of its histogram
+    and risk grades, as served then (a reader may have kept that summary, read before the drift
+    result existed); none when ``drift`` came first: the portfolio gives way to it instead (its
+    bars and grades in ``portfolio.service.aligned_cells``, its split in ``apart_from``). The
+    first published keeps what it showed and the second gives way, whichever it is."""
+    portfolio = first_published(db, "portfolio", drift.model_version, drift.population_revision)
+    earliest = first_published(db, "drift", drift.model_version, drift.population_revision) or drift
+    if portfolio is None or _order(earliest) < _order(portfolio):
+        return {}  # the drift result came first: the portfolio gives way (``portfolio.service.apart_from``)
+    return served_edges(portfolio.payload["summary"])
+
+
+def first_published(db: Session, kind: str, model_version: str, population_revision: str) -> MonitoringAggregate | None:
+    """The first result of ``kind`` published on these people under this model: reruns on the
+    same people give the same figures, so the first is when a reader could first read them."""
+    return db.scalars(
         select(MonitoringAggregate).where(
-            MonitoringAggregate.kind == "portfolio", MonitoringAggregate.model_version == drift.model_version,
-            MonitoringAggregate.population_revision == drift.population_revision,
-            MonitoringAggregate.published.is_(True),
+            MonitoringAggregate.kind == kind, MonitoringAggregate.model_version == model_version,
+            MonitoringAggregate.population_revision == population_revision, MonitoringAggregate.published.is_(True),
         ).order_by(MonitoringAggregate.computed_at, MonitoringAggregate.id).limit(1)
     ).first()
-    if first is None:
-        return {}
-    if _utc(first.computed_at) <= _utc(drift.computed_at):
-        return served_edges(first.payload["summary"])
-    return threshold_count(first)
+
+
+def _order(row: MonitoringAggregate) -> tuple[datetime, int]:
+    return _utc(row.computed_at), row.id
 
 
 def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def threshold_count(portfolio: MonitoringAggregate) -> dict[float, int]:
-    """A portfolio result's published threshold and its approved applicants (none when its
-    split is withheld)."""
-    summary = disclosed_split(portfolio.payload["summary"])
-    if summary["approval_rate"] is None:
-        return {}
-    return {float(summary["threshold"]): round(summary["approval_rate"] * summary["applicants"])}
 
 
 def history(db: Session, kind: str, model_version: str | None = None, limit: int = 50) -> list[MonitoringAggregate]:

@@ -24,6 +24,7 @@ from backend.portfolio.schemas import PortfolioPrevious, PortfolioSummary, Segme
 from backend.portfolio.service import (
     MIN_SEGMENT,
     comparable,
+    apart_from,
     disclosed_rates,
     executive_summary,
     protect_stored,
@@ -61,9 +62,10 @@ def _previous(db: Session, row: MonitoringAggregate, lgd: float) -> PortfolioPre
 
 def _drift_edges(db: Session, row: MonitoringAggregate) -> dict[float, int]:
     """The counts the served drift report gives of the same applicants under the same model
-    (its training deciles), for ``aligned_cells``; none when it was computed on another population."""
-    drift = stored.latest(db, "drift", row.model_version)
-    if drift is None or drift.population_revision != row.population_revision or "score" not in drift.payload:
+    (its training deciles), for ``aligned_cells`` and ``apart_from``; none without a drift result
+    on the same people. The first one published on them: a rerun gives the same figures."""
+    drift = stored.first_published(db, "drift", row.model_version, row.population_revision)
+    if drift is None or "score" not in drift.payload:
         return {}
     rows = int(drift.payload.get("rows") or 0)
     if not rows:
@@ -98,7 +100,7 @@ def segments(
     """Per segment: count, approval rate, mean probability; segments under 10 are pooled, and a rate
     that would give 1 to 9 approved or refused applicants is withheld (null)."""
     payload, freshness = _latest(ctx.db, bundle.version)
-    summary = payload["summary"]
+    summary = apart_from(payload["summary"], _drift_edges(ctx.db, _latest_row(ctx.db, bundle.version)))
     table = disclosed_rates(protect_stored(payload["segments"][by], summary["applicants"]), summary)
     result = Segments(model_version=bundle.version, min_segment_size=MIN_SEGMENT, freshness=freshness, **table)
     ctx.audit(model_version=bundle.version, details={"view": "segments", "by": by})

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from backend.monitoring.schemas import Freshness
 
-SplitWithheld = Literal["approved", "refused", "both"]
+SplitWithheld = Literal["approved", "refused", "both", "beside"]
 SegmentBy = Literal["contract_type", "gender", "age_band", "income_type", "education", "family_status"]
 
 
@@ -58,7 +58,10 @@ class PortfolioSummary(BaseModel):
         default=None,
         description="The side of the threshold holding 1 to 9 applicants (approved, refused or both), whose split "
                     "is not served: approval_rate is null and, when the approved side is small, so are every figure "
-                    "over the approved (expected default rate, expected loss, approved credit); null otherwise")
+                    "over the approved (expected default rate, expected loss, approved credit); \"beside\": a drift "
+                    "report published before on the same applicants gives a count under one of its deciles 1 to 9 "
+                    "from the approved applicants, so approval_rate and every segment's rate are null and the "
+                    "threshold is no histogram edge; null otherwise")
     approved_figures_moved: bool = Field(
         default=False,
         description="The approved applicants changed by 1 to 9 people since a published result: the figures over the "

@@ -233,6 +233,23 @@ def disclosed_split(summary: dict[str, Any], min_cell: int = MIN_CELL) -> dict[s
     return out
 
 
+def apart_from(summary: dict[str, Any], elsewhere: dict[float, int] | None, min_cell: int = MIN_CELL) -> dict[str, Any]:
+    """The summary with its split withheld (``split_withheld`` "beside") when another result
+    served on the same people and published first gives a count under one of its edges within 1
+    to ``min_cell - 1`` of the approved applicants (a drift report's training decile, read before
+    this result existed): the two counts together give the few people between that edge and the
+    threshold. A bar or grade edge gives way (``aligned_cells``); the threshold cannot, so the
+    approval rate goes, and with it every figure that adds up to the approved count (the
+    threshold as a bar edge, the segments' rates). Idempotent."""
+    served = disclosed_split(summary, min_cell)
+    if served["split_withheld"] or served["approval_rate"] is None or not elsewhere:
+        return summary
+    approved = round(served["approval_rate"] * served["applicants"])
+    if any(0 < abs(count - approved) < min_cell for count in elsewhere.values()):
+        return {**summary, "approval_rate": None, "split_withheld": "beside"}
+    return summary
+
+
 def partial_aggregates(population: pd.DataFrame, probabilities: np.ndarray, threshold: float,
                        cells: np.ndarray | None = None) -> dict[str, Any]:
     """Additive sums over one partition of the population (no row survives this function);
@@ -506,6 +523,7 @@ def with_lgd(summary: dict[str, Any], lgd: float, elsewhere: dict[float, int] | 
     job stores the histogram in its fine bins; they are merged here too, so a result stored
     before bins were merged is served merged as well; so are the grades and the split.
     """
+    summary = apart_from(summary, elsewhere)
     served = disclosed_split(summary)
     loss = served["expected_loss"]
     histogram, bands = aligned_cells(disclosed_histogram(summary["histogram"], summary["threshold"]),
@@ -574,7 +592,10 @@ def executive_summary(summary: dict[str, Any], lang: str) -> str:
             return f"{value:,.{decimals}f}".replace(",", "\u202f").replace(".", ",")
 
         threshold = f"{fr(summary['threshold'] * 100, 1)} %"
-        if withheld:
+        if withheld == "beside":
+            split = (f"{fr(n)} dossiers au seuil de {threshold} : le taux d'accord n'est pas publié, car avec le "
+                     f"rapport de dérive publié avant il désignerait moins de {MIN_CELL} personnes. ")
+        elif withheld:
             side = {"approved": "accordés", "refused": "refusés", "both": "accordés ou refusés"}[withheld]
             split = (f"{fr(n)} dossiers au seuil de {threshold} : moins de {MIN_CELL} seraient {side}, "
                      f"le taux d'accord n'est pas publié pour ne désigner personne. ")
@@ -589,7 +610,10 @@ def executive_summary(summary: dict[str, Any], lang: str) -> str:
                       f"{MIN_CELL} personnes depuis un calcul publié. ")
         return f"{split}Bande de risque la plus élevée représentée : {worst['band']} ({meaning('fr')})."
     threshold = f"{summary['threshold'] * 100:.1f}%"
-    if withheld:
+    if withheld == "beside":
+        split = (f"{n:,} applicants at the {threshold} threshold: the approval rate is not published, since with "
+                 f"the drift report published before it would single out fewer than {MIN_CELL} people. ")
+    elif withheld:
         side = {"approved": "approved", "refused": "refused", "both": "approved or refused"}[withheld]
         split = (f"{n:,} applicants at the {threshold} threshold: fewer than {MIN_CELL} would be {side}, so the "
                  f"approval rate is not published (no one is singled out). ")
