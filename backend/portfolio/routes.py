@@ -23,8 +23,8 @@ from backend.monitoring.routes import served
 from backend.portfolio.schemas import PortfolioPrevious, PortfolioSummary, SegmentBy, Segments
 from backend.portfolio.service import (
     MIN_SEGMENT,
-    comparable,
     apart_from,
+    comparable,
     disclosed_rates,
     executive_summary,
     protect_stored,
