@@ -41,7 +41,7 @@ rows), ``ml.fairness`` (the model card's groups), ``backend.registry`` (challeng
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -127,16 +127,20 @@ class Population:
 
 
 def compare(before: Population, after: Population, before_cells: np.ndarray | None = None,
-            after_cells: np.ndarray | None = None) -> tuple[int, dict[str, dict[int, Move]] | None]:
+            after_cells: np.ndarray | None = None, derive: Callable[[np.ndarray], np.ndarray] | None = None,
+            ) -> tuple[int, dict[str, dict[int, Move]] | None]:
     """``changed_people`` between two populations and, given both sides' cells (each row's
-    cells, in its digests' order), ``cell_moves``: one pass for both."""
+    cells, in its digests' order), ``cell_moves``: one pass for both. ``derive`` adds cells
+    computed from the stored ones (tables crossed with an outcome) to the rows that moved."""
     gone, new = before.surplus_over(after), after.surplus_over(before)
     changed = max(int(gone.sum()), int(new.sum()))
     if before_cells is None or after_cells is None:
         return changed, None
-    tables = [name for name in (after_cells.dtype.names or ()) if name in (before_cells.dtype.names or ())]
     # Only the rows that moved are read (a few among hundreds of thousands).
     sides = [(before_cells[before.first[gone > 0]], gone[gone > 0]), (after_cells[after.first[new > 0]], new[new > 0])]
+    if derive is not None:
+        sides = [(derive(rows), weights) for rows, weights in sides]
+    tables = [name for name in (sides[1][0].dtype.names or ()) if name in (sides[0][0].dtype.names or ())]
     out: dict[str, dict[int, Move]] = {}
     for name in tables:
         cells: dict[int, list[int]] = {}

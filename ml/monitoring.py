@@ -572,7 +572,9 @@ def backtest(
     """Discrimination and calibration of ``p`` against outcomes ``y``, overall, per grade of
     the PD master scale (``ml.grades``), per cohort and per segment; cells under ``MIN_CELL`` people hold only their size.
     ``moves`` (per table, "cohort" or a segmentation: each label's (gone, new) since each
-    published result) pools the cohorts and segments that moved by 1 to 9 people."""
+    published result, in as many columns as kinds of people counted apart) pools the cohorts
+    and segments that moved by 1 to 9 people in a column; "outcome" ("default", "repaid")
+    moved by 1 to 9 withholds the overall outcomes (``disclosed_outcomes``)."""
     moves = moves or {}
     y = np.asarray(y, dtype=np.int64)
     p = np.asarray(p, dtype=np.float64)
@@ -607,7 +609,11 @@ def backtest(
                 row["auc"] = auc_delong(y[mask], p[mask])
             rows.append(row)
         segment_tables[name] = rows
+    # The defaulters or the repaid moved by 1 to 9 since a published result: the two overall
+    # counts would give those people's outcomes by difference.
+    moved = any(0 < max(move) < MIN_CELL for people in (moves.get("outcome") or {}).values() for move in people)
     return disclosed_outcomes(_round({
+        "outcomes_withheld": moved,
         "n": n,
         "suppressed": False,
         "min_cell": MIN_CELL,

@@ -189,3 +189,42 @@ def test_each_published_population_is_compared_once_however_many_results_were_co
         db.rollback()
     assert decided.published
     assert decided.moves == {"age_band": {"65+": [(0, 9)], "<25": [(0, 1)]}}  # one list entry: one population
+
+
+def test_ten_newcomers_in_one_segment_three_of_them_refused_do_not_give_those_three(
+    client, auth_headers, settings, applicants_csv, write_applicants, run_jobs, model_bundle
+):
+    """The segment moved by 10 people, so it was shown before and after the import; its
+    approval rate times its count, before and after, gave how many of the 10 were approved (7)
+    and refused (3): an outcome count of 1 to 9. Each segment is now also counted by side of the
+    threshold (``cell_codes``: "age_band|side"), and one whose approved or refused moved by 1 to 9
+    is pooled like one that moved by 1 to 9 people."""
+    from backend.clients.service import read_import_file
+
+    frame = read_import_file(applicants_csv)
+    labels = segment_values(frame)
+    approved = model_bundle.score(frame)["probability"].to_numpy() < model_bundle.threshold
+    name = "gender"  # the women: 7 approved and 3 refused among 10 newcomers, both rates shown before
+    label = pd.Series(labels[name]).value_counts().index[0]
+    inside = np.flatnonzero(labels[name] == label)
+    newcomers = [*inside[approved[inside]][:7].tolist(), *inside[~approved[inside]][:3].tolist()]
+    assert len(newcomers) == MIN_CELL
+    import_file(settings, write_applicants(lambda f: f.drop(index=newcomers)))
+    assert run_jobs(settings, "portfolio")["portfolio"].published
+    headers = auth_headers("comex")
+    before = client.get(f"{API}/portfolio/segments?by={name}", headers=headers).json()["segments"]
+    import_file(settings, applicants_csv)
+    result = run_jobs(settings, "portfolio")["portfolio"]
+    assert result.published and result.changed_people == MIN_CELL
+    after = client.get(f"{API}/portfolio/segments?by={name}", headers=headers).json()["segments"]
+
+    def sides(rows):
+        return {r["segment"]: (round(r["approval_rate"] * r["count"]), r["count"] - round(r["approval_rate"] * r["count"]))
+                for r in rows if r["approval_rate"] is not None}
+
+    old, new = sides(before), sides(after)
+    assert label in old and label not in new, (before, after)  # shown before, pooled with others now
+    for common in old.keys() & new.keys():
+        for side in (0, 1):
+            moved = new[common][side] - old[common][side]
+            assert moved == 0 or moved >= MIN_CELL, (common, side, moved)

@@ -144,7 +144,7 @@ def backtest_task(url: str | None, low: str, high: str | None, model: dict[str, 
         "target": extra["target"].to_numpy(),
         "cohort": extra["cohort"].to_numpy(dtype=object),
         "segments": segment_values(frame) if len(frame) else {},
-    }, _members(extra, cell_codes(frame, extra["cohort"].tolist()))
+    }, _members(extra, cell_codes(frame, extra["cohort"].tolist(), outcomes=extra["target"].to_numpy()))
 
 
 def matrix_portfolio_task(matrix: np.ndarray, credit: np.ndarray, model: dict[str, str], threshold: float) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, defer, undefer
 from backend.clients.service import clients_revision
 from backend.models import ServiceMeta
 from backend.monitoring.models import MonitoringAggregate
-from backend.portfolio.service import Moves, cell_label, served_edges
+from backend.portfolio.service import CROSS, Moves, cell_label, crossed, served_edges
 from ml.disclosure import MIN_CELL, Move, Population, compare, publishable
 
 KINDS = ("portfolio", "drift", "backtest")
@@ -149,7 +149,9 @@ def _compared(earlier_rows: list[MonitoringAggregate], members: np.ndarray, cell
             changes.append(abs(population_size(row.payload) - members.size))
             continue
         before_cells = _cells_of(row.member_cells) if cells is not None else None
-        changed, moves = compare(Population(np.frombuffer(row.members, dtype=np.uint64)), today, before_cells, cells)
+        # Each table also crossed with the side or outcome the cells hold (portfolio.service.crossed).
+        changed, moves = compare(Population(np.frombuffer(row.members, dtype=np.uint64)), today, before_cells, cells,
+                                 derive=crossed)
         changes.append(changed)
         if moves is not None:
             moved.append(moves)
@@ -179,13 +181,23 @@ def population_digest(members: bytes, cells: bytes | None) -> str:
 
 
 def _moves(per_result: list[dict[str, dict[int, Move]]]) -> Moves:
-    """For every table, the labels that moved since each earlier result that kept its cells."""
+    """For every table, the labels that moved since each earlier result that kept its cells:
+    each label's (gone, new) since each result, then, from a table crossed with a side of the
+    threshold or an outcome (``portfolio.service.CROSS``), its approved (repaid) and its refused
+    (defaulted) people's since each result: one column per result and kind of people, each of
+    which must have moved by 0 or at least 10 (``ml.disclosure.pooled_cells``). A result stored
+    before the crossed tables were kept gives zeros there; a table crossed with nothing keeps
+    one column per result."""
+    width = len(per_result)
+    crossed = {table.partition(CROSS)[0] for result in per_result for table in result if CROSS in table}
     moves: Moves = {}
     for k, result in enumerate(per_result):
         for table, cells_moved in result.items():
-            into = moves.setdefault(table, {})
+            base = table.partition(CROSS)[0]
+            into = moves.setdefault(base, {})
             for code, move in cells_moved.items():
-                into.setdefault(cell_label(table, code), [(0, 0)] * len(per_result))[k] = move
+                column = width * (1 + int(code) % 2) + k if CROSS in table else k
+                into.setdefault(cell_label(table, code), [(0, 0)] * (width * (3 if base in crossed else 1)))[column] = move
     return moves
 
 

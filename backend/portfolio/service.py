@@ -74,16 +74,22 @@ COHORT = "cohort"
 
 SIDE = "side"
 SIDES = ("approved", "refused")
+OUTCOME = "outcome"
+OUTCOMES = ("repaid", "default")
+# A table crossed with a side of the threshold or an outcome ("age_band|side": ``crossed``).
+CROSS = "|"
 
 
 def cell_codes(population: pd.DataFrame, cohorts: Sequence[str] | None = None,
-               approved: np.ndarray | None = None) -> np.ndarray:
+               approved: np.ndarray | None = None, outcomes: np.ndarray | None = None) -> np.ndarray:
     """Each row's cell in every table a job publishes by segment, stored beside its row digest
     so the next job can count who moved in each cell (``ml.disclosure.cell_moves``): a
     structured array with one uint16 field per segmentation (the index of its label in
-    ``segment_labels``), given ``cohorts`` (YYYY-MM) the cohort as months since year 0, and given
-    ``approved`` its side of the threshold (0 approved, 1 refused). No pseudonym, no id."""
-    fields = [*SEGMENTS, *([COHORT] if cohorts is not None else []), *([SIDE] if approved is not None else [])]
+    ``segment_labels``), given ``cohorts`` (YYYY-MM) the cohort as months since year 0, given
+    ``approved`` its side of the threshold (0 approved, 1 refused) and given ``outcomes`` its
+    outcome (0 repaid, 1 default). No pseudonym, no id."""
+    fields = [*SEGMENTS, *([COHORT] if cohorts is not None else []), *([SIDE] if approved is not None else []),
+              *([OUTCOME] if outcomes is not None else [])]
     out = np.zeros(len(population), dtype=[(name, np.uint16) for name in fields])
     if len(population):
         for name, values in segment_values(population).items():
@@ -92,16 +98,44 @@ def cell_codes(population: pd.DataFrame, cohorts: Sequence[str] | None = None,
         out[COHORT] = [int(c[:4]) * 12 + int(c[5:7]) - 1 for c in cohorts]
     if approved is not None:
         out[SIDE] = np.where(np.asarray(approved, dtype=bool), 0, 1)
+    if outcomes is not None:
+        out[OUTCOME] = np.asarray(outcomes, dtype=np.int64) != 0
+    return out
+
+
+def crossed(cells: np.ndarray) -> np.ndarray:
+    """``cells`` with each table crossed with the side of the threshold or the outcome they
+    hold (``CROSS``: "age_band|side", the table's code times 2 plus the side): who moved in
+    each segment on each side, so a segment 10 newcomers joined, 3 of them refused, is seen as
+    3 refused people, not only 10 people. Derived when populations are compared, for the rows
+    that moved only, never stored: results stored before are crossed the same way."""
+    names = list(cells.dtype.names or ())
+    by = [name for name in (SIDE, OUTCOME) if name in names]
+    tables = [name for name in names if name not in (SIDE, OUTCOME) and CROSS not in name]
+    if not by:
+        return cells
+    extra = [f"{table}{CROSS}{name}" for name in by for table in tables]
+    out = np.zeros(len(cells), dtype=[(name, np.uint16) for name in [*names, *extra]])
+    for name in names:
+        out[name] = cells[name]
+    for name in by:
+        for table in tables:
+            out[f"{table}{CROSS}{name}"] = cells[table].astype(np.int64) * 2 + cells[name]
     return out
 
 
 def cell_label(table: str, code: int) -> str:
-    """The label a ``cell_codes`` code stands for in its table."""
+    """The label a ``cell_codes`` code stands for in its table (a crossed table's: its table's)."""
+    base, crossed, _ = table.partition(CROSS)
+    if crossed:
+        return cell_label(base, int(code) // 2)
     if table == COHORT:
         year, month = divmod(int(code), 12)
         return f"{year:04d}-{month + 1:02d}"
     if table == SIDE:
         return SIDES[int(code)]
+    if table == OUTCOME:
+        return OUTCOMES[int(code)]
     return segment_labels(table)[int(code)]
 
 
