@@ -189,7 +189,7 @@ def _moves(per_result: list[dict[str, dict[int, Move]]]) -> Moves:
     before the crossed tables were kept gives zeros there; a table crossed with nothing keeps
     one column per result."""
     width = len(per_result)
-    crossed = {table.partition(CROSS)[0] for result in per_result for table in result if CROSS in table}
+    crossing = {table.partition(CROSS)[0] for result in per_result for table in result if CROSS in table}
     moves: Moves = {}
     for k, result in enumerate(per_result):
         for table, cells_moved in result.items():
@@ -197,7 +197,7 @@ def _moves(per_result: list[dict[str, dict[int, Move]]]) -> Moves:
             into = moves.setdefault(base, {})
             for code, move in cells_moved.items():
                 column = width * (1 + int(code) % 2) + k if CROSS in table else k
-                into.setdefault(cell_label(table, code), [(0, 0)] * (width * (3 if base in crossed else 1)))[column] = move
+                into.setdefault(cell_label(table, code), [(0, 0)] * (width * (3 if base in crossing else 1)))[column] = move
     return moves
 
 

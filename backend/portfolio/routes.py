@@ -43,11 +43,6 @@ def _latest_row(db: Session, version: str) -> MonitoringAggregate:
     return served(db, "portfolio", version)
 
 
-def _latest(db: Session, version: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    row = _latest_row(db, version)
-    return row.payload, stored.freshness(db, row).as_dict()
-
-
 def _previous(db: Session, row: MonitoringAggregate, lgd: float) -> PortfolioPrevious | None:
     """The latest earlier run COMEX may compare with (``portfolio.service.comparable``)."""
     current = row.payload["summary"]
@@ -99,9 +94,11 @@ def segments(
 ) -> Segments:
     """Per segment: count, approval rate, mean probability; segments under 10 are pooled, and a rate
     that would give 1 to 9 approved or refused applicants is withheld (null)."""
-    payload, freshness = _latest(ctx.db, bundle.version)
-    summary = apart_from(payload["summary"], _drift_edges(ctx.db, _latest_row(ctx.db, bundle.version)))
-    table = disclosed_rates(protect_stored(payload["segments"][by], summary["applicants"]), summary)
-    result = Segments(model_version=bundle.version, min_segment_size=MIN_SEGMENT, freshness=freshness, **table)
+    row = _latest_row(ctx.db, bundle.version)
+    # Every rate withheld when the split is, also beside a drift report published first.
+    summary = apart_from(row.payload["summary"], _drift_edges(ctx.db, row))
+    table = disclosed_rates(protect_stored(row.payload["segments"][by], summary["applicants"]), summary)
+    result = Segments(model_version=bundle.version, min_segment_size=MIN_SEGMENT,
+                      freshness=stored.freshness(ctx.db, row).as_dict(), **table)
     ctx.audit(model_version=bundle.version, details={"view": "segments", "by": by})
     return result

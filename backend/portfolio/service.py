@@ -126,8 +126,8 @@ def crossed(cells: np.ndarray) -> np.ndarray:
 
 def cell_label(table: str, code: int) -> str:
     """The label a ``cell_codes`` code stands for in its table (a crossed table's: its table's)."""
-    base, crossed, _ = table.partition(CROSS)
-    if crossed:
+    base, cross, _ = table.partition(CROSS)
+    if cross:
         return cell_label(base, int(code) // 2)
     if table == COHORT:
         year, month = divmod(int(code), 12)
