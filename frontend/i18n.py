@@ -1242,7 +1242,7 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "card.ratio_groups": {
         "fr": "L'impact disparate compare les groupes d'au moins {count} clients (1 % de tous), hors « non "
         "renseigné » ; un groupe de moins de 10 personnes n'est montré que par son effectif.",
-        "en": "The disparate impact compares groups of at least {count} clients (1% of all), \"unknown\" left "
+        "en": "The disparate impact compares groups of at least {count} clients (1% of all), \"not given\" left "
         "out; a group of fewer than 10 people is shown by its count only.",
     },
     "card.pooled": {
@@ -1597,10 +1597,10 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "monitoring.psi_card.watch": {"fr": "0,10–0,25", "en": "0.10–0.25"},
     "monitoring.psi_card.act": {"fr": "≥ 0,25", "en": "≥ 0.25"},
     "monitoring.psi_withheld": {
-        "fr": "Indice de stabilité donné par sa plage : une tranche de score compte moins de {minimum} personnes, "
-        "et la valeur exacte, avec les parts publiées, permettrait de la retrouver.",
-        "en": "Stability index given by its range: a score decile holds fewer than {minimum} people, and the exact "
-        "value, with the shares published, would give it back.",
+        "fr": "Indice de stabilité donné par sa plage : des tranches de score ne sont pas publiées (ci-dessous), "
+        "et la valeur exacte, avec les parts publiées, permettrait de les retrouver.",
+        "en": "Stability index given by its range: some score deciles are withheld (below), and the exact value, "
+        "with the shares published, would give them back.",
     },
     "monitoring.more_alerts": {"fr": "… et {count} autres alertes.", "en": "… and {count} more alerts."},
     "monitoring.no_alert": {"fr": "Aucune alerte : la population est stable.", "en": "No alert: the population is stable."},
@@ -1629,10 +1629,14 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "monitoring.small_deciles": {
         "fr": "Aujourd'hui, un décile de 1 à {most} personnes n'est pas publié (« <\u00a0{minimum}\u00a0pers. »), ni "
         "les plus petits autres déciles qu'il faut taire avec lui (« non publié ») : les parts font 100\u00a0% et "
-        "le reste donnerait sinon le nombre exact.",
+        "le reste donnerait sinon le nombre exact. Deux déciles voisins sont aussi tus (« non publié ») quand leur "
+        "limite commune tombe à moins de {minimum} personnes d'une limite du portefeuille (barre, classe ou seuil) : "
+        "la différence désignerait ces personnes.",
         "en": "Today, a decile of 1 to {most} people is not published (\"fewer than {minimum}\"), nor the smallest "
         "other deciles withheld with it (\"not published\"): the shares add up to 100% and the rest would "
-        "otherwise give the exact number.",
+        "otherwise give the exact number. Two neighbouring deciles are also withheld (\"not published\") when "
+        "their shared edge lies fewer than {minimum} people from an edge of the portfolio (a bar, a grade or the "
+        "threshold): the difference would single those people out.",
     },
     "monitoring.training": {"fr": "Apprentissage", "en": "Training"},
     "monitoring.current": {"fr": "Aujourd'hui", "en": "Today"},

@@ -465,3 +465,20 @@ def test_the_audit_page_answers_who_looked_at_a_client_and_says_a_bad_number_in_
     assert [e.value for e in at.error] == ["L'identifiant client est un nombre entier positif d'au plus 12 chiffres, "
                                            "par exemple 100001."]
     assert not any("Action" in d.columns for d in tables(at))
+
+
+def test_an_export_prepared_in_one_format_is_not_offered_under_another(monkeypatch, live_api: LiveApi):
+    """Found in Chromium: a JSON Lines export prepared, then CSV chosen: the download button
+    stayed and gave the .jsonl file under the CSV choice. The button is offered only for the
+    format and filters it was prepared with."""
+    at = _logged_in(monkeypatch, live_api, "compliance")
+    at.switch_page(AUDIT_PAGE).run()
+    at.radio(key="audit_export_format").set_value("jsonl").run()
+    next(b for b in at.button if b.key == "audit_export_prepare").click().run()
+    assert not at.exception and at.get("download_button")
+    at.radio(key="audit_export_format").set_value("csv").run()
+    assert not at.get("download_button")
+    at.radio(key="audit_export_format").set_value("jsonl").run()
+    assert at.get("download_button")  # the one prepared, for the format it was prepared in
+    next(b for b in at.button if b.key == "audit_export_prepare").click().run()
+    assert at.get("download_button") and at.session_state["audit_export"][1].endswith(".jsonl")

@@ -159,14 +159,17 @@ def _export(filters: dict[str, Any]) -> None:
     left, right = st.columns([1, 3])
     fmt = left.radio(ui.t("audit.export_format"), ("jsonl", "csv"), horizontal=True, key="audit_export_format",
                      format_func=lambda f: ui.t(f"audit.format.{f}"))
+    params = {k: v for k, v in filters.items() if k != "limit"}
     if right.button(ui.t("audit.export_prepare"), key="audit_export_prepare", icon=":material/download:"):
-        params = {k: v for k, v in filters.items() if k != "limit"}
         export = ui.call(ui.client().download, "/audit/export", {"format": fmt, **params})
         if export is not None:
-            st.session_state[EXPORT_KEY] = (export.content, export.filename or f"octroi-audit.{fmt}", export.media_type)
+            st.session_state[EXPORT_KEY] = (export.content, export.filename or f"octroi-audit.{fmt}", export.media_type,
+                                            (fmt, repr(sorted(params.items()))))
             st.success(ui.t("audit.export_ready", size=ui.num(len(export.content) / 1024, 1)))
     stored = st.session_state.get(EXPORT_KEY)
-    if stored:
+    # Only the export prepared for the format and filters shown: a JSON Lines file kept after
+    # choosing CSV was downloaded under the CSV choice (found in Chromium).
+    if stored and stored[3:] == ((fmt, repr(sorted(params.items()))),):
         st.download_button(ui.t("audit.export_download"), data=stored[0], file_name=stored[1], mime=stored[2], key="audit_export_download")
 
 

@@ -83,7 +83,7 @@ def render_fairness(fairness: contract.FairnessReport) -> None:
             if members:
                 st.caption(ui.t("card.pooled", pool=ui.t("card.pool_of", groups=" + ".join(members)),
                                 groups=", ".join(members)))
-            if any(r.withheld for r in rows):
+            if any({"approval", "default"} & set(r.withheld or []) for r in rows):  # the columns this table shows
                 st.caption(ui.t("card.withheld"))
         with right:
             # A withheld rate is not drawn as 0 %: its bar is left out.
