@@ -78,3 +78,24 @@ def test_the_floor_of_10_people_is_enforced_when_fitting_and_loading(model_bundl
     reference["prototypes"][0]["size"] = 3
     with pytest.raises(ValueError, match="fewer people"):
         Prototypes(reference)
+
+
+def test_no_prototype_gives_a_count_of_1_to_9_defaulters_or_repaid(model_bundle):
+    """Found in Chromium: "Groupe 1 · 170 · 0,6 %" on the advisor's similar clients was 1
+    defaulter among 170 training clients. Groups are dissolved at training until each holds 0
+    or at least 10 defaulters and 0 or at least 10 repaid."""
+    from ml.disclosure import MIN_CELL
+
+    for prototype in model_bundle.prototypes.items:
+        defaulters = round(prototype["default_rate"] * prototype["size"])
+        for count in (defaulters, prototype["size"] - defaulters):
+            assert count == 0 or count >= MIN_CELL, prototype["size"]
+    # And on any small fit: 300 people, 1 in 15 defaulted.
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(300, 3))
+    y = (np.arange(300) % 15 == 0).astype(int)
+    reference = fit_prototypes(x, y, ["AMT_CREDIT", "AMT_ANNUITY", "AMT_GOODS_PRICE"],
+                               [{"feature": "AMT_CREDIT"}, {"feature": "AMT_ANNUITY"}], target_size=30)
+    counts = [(round(p["default_rate"] * p["size"]), p["size"]) for p in reference["prototypes"]]
+    assert sum(n for _, n in counts) == 300 and len(counts) >= 1
+    assert all(d == 0 or d >= MIN_CELL for d, _ in counts) or len(counts) == 1, counts
