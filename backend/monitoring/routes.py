@@ -65,13 +65,14 @@ def drift(
     # No decile edge within 9 people of what the portfolio publishes of the same people (its
     # threshold; its histogram and grades when it was published first); the history's points on
     # the same people likewise, or their PSI would solve what is withheld.
+    # One answer for every result on these people (the first published of each kind decides).
+    edges = service.published_edges(ctx.db, row)
     if isinstance(payload.get("score"), dict) and payload.get("rows"):
-        payload["score"] = protected_score(payload["score"], payload["rows"],
-                                           beside=service.published_edges(ctx.db, row))
+        payload["score"] = protected_score(payload["score"], payload["rows"], beside=edges)
 
     def beside(h: Any) -> dict[float, int]:
         same = h.model_version == row.model_version and h.population_revision == row.population_revision
-        return service.published_edges(ctx.db, h) if same else {}
+        return edges if same else {}
 
     history = [
         {"computed_at": h.computed_at, "model_version": h.model_version, "rows": h.payload["rows"],
