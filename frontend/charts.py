@@ -144,7 +144,7 @@ def contributions(
 
 def density(
     edges: Sequence[float],
-    series: Sequence[tuple[str, Sequence[int], str]],
+    series: Sequence[tuple[str, Sequence[int | None], str]],
     client_value: float | None,
     *,
     title: str,
@@ -156,18 +156,20 @@ def density(
     """The population's distribution split by outcome: one curve per (name, counts, dash),
     each normalised to its own total so the shapes compare; told apart by colour AND dash,
     named in the legend. The client's value and the medians are vertical lines whose labels
-    sit in the legend (no text printed over each other). Shares are in percentage points."""
+    sit in the legend (no text printed over each other). Shares are in percentage points, of
+    the bins shown: a bin withheld (None) is a gap in the curve."""
     centres = [(edges[i] + edges[i + 1]) / 2 for i in range(len(edges) - 1)]
     colours = (SAFE, RISK)
     fig = go.Figure()
-    for index, (name, counts, dash) in enumerate(series):
-        total = float(sum(counts)) or 1.0
+    shares = [[None if c is None else 100 * c / (float(sum(c for c in counts if c is not None)) or 1.0) for c in counts]
+              for _, counts, _ in series]
+    for index, ((name, _, dash), ys) in enumerate(zip(series, shares, strict=True)):
         fig.add_trace(go.Scatter(
-            x=centres, y=[100 * c / total for c in counts], mode="lines", name=name,
+            x=centres, y=ys, mode="lines", name=name, connectgaps=False,
             line={"color": colours[index % 2], "dash": dash, "width": 3, "shape": "spline"},
             hovertemplate="%{x:.3g}: %{y:.1f}" + PERCENT + "<extra>" + name + "</extra>",
         ))
-    top = max((100 * c / (float(sum(counts)) or 1.0) for _, counts, _ in series for c in counts), default=100.0)
+    top = max((y for ys in shares for y in ys if y is not None), default=100.0)
     for index, (name, value) in enumerate(medians):
         if value is not None:
             fig.add_trace(go.Scatter(x=[value, value], y=[0, top], mode="lines", name=name,

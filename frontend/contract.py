@@ -659,28 +659,30 @@ class FeatureComparison(BaseModel):
         extra="allow",
     )
     atypical: Annotated[bool, Field(title="Atypical")]
-    counts: Annotated[list[int] | None, Field(title="Counts")] = None
+    counts: Annotated[list[int | None] | None, Field(title="Counts")] = None
     """
-    Population count per level (categories)
+    Population count per level (categories); null for a level withheld: 1 to 9 people of one outcome, or what the totals minus the levels shown would give
     """
     default_rate: Annotated[list[float | None] | None, Field(title="Default Rate")] = (
         None
     )
     """
-    Default rate per level (categories)
+    Default rate per level (categories); null for a level withheld or with no one
     """
     feature: Annotated[str, Field(title="Feature")]
-    hist_defaulters: Annotated[list[int] | None, Field(title="Hist Defaulters")] = None
+    hist_defaulters: Annotated[
+        list[int | None] | None, Field(title="Hist Defaulters")
+    ] = None
     """
-    Defaulters per bin (numbers)
+    Defaulters per bin (numbers); null for a bin withheld so that the totals minus the bins shown give no count of 1 to 9 people with a missing value
     """
     hist_edges: Annotated[list[float] | None, Field(title="Hist Edges")] = None
     """
-    Histogram bin edges (numbers)
+    Histogram bin edges (numbers): equal bins, merged until each holds 0 or at least 10 people of each outcome
     """
-    hist_repaid: Annotated[list[int] | None, Field(title="Hist Repaid")] = None
+    hist_repaid: Annotated[list[int | None] | None, Field(title="Hist Repaid")] = None
     """
-    Repaid clients per bin (numbers)
+    Repaid clients per bin (numbers); null where ``hist_defaulters`` is
     """
     kind: Annotated[str, Field(title="Kind")]
     label: Annotated[str, Field(title="Label")]

@@ -289,6 +289,12 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "en": "{label}: repayers and defaulters compared",
     },
     "comparison.density_axis": {"fr": "Part des clients du groupe", "en": "Share of the group's clients"},
+    "comparison.bins_withheld": {
+        "fr": "Une tranche n'est pas montrée : avec les clients sans valeur renseignée, elle donnerait un "
+              "nombre de 1 à 9 personnes (non publié, < 10 pers.). Les parts sont celles des tranches montrées.",
+        "en": "One range is not shown: with the clients whose value is missing, it would give a count of 1 to "
+              "9 people (not given, < 10 people). The shares are of the ranges shown.",
+    },
     "comparison.similar_median": {"fr": "Clients similaires (médiane)", "en": "Similar clients (median)"},
     "comparison.percentile_axis": {
         "fr": "Centile dans la population (0 = plus petite valeur, 100 = plus grande)",

@@ -83,6 +83,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from ml.disclosure import disclosed_population
 from ml.features import (
     CATEGORICAL_FEATURES,
     DISPLAY_NEGATED,
@@ -363,7 +364,8 @@ class ModelBundle:
         self._protected = {name: self.policy.protected_attribute_of(name) for name in self.feature_names}
         self._contributions_one = _one_row_predictor(self.booster, len(self.feature_names), contrib=True)
         self._probability_one = _one_row_predictor(self.booster, len(self.feature_names), contrib=False)
-        self.population: dict[str, Any] = json.loads(blobs[POPULATION_FILE])
+        # A bundle trained before its reference was disclosed is served disclosed all the same.
+        self.population: dict[str, Any] = disclosed_population(json.loads(blobs[POPULATION_FILE]))
         self._importance: list[dict[str, Any]] = json.loads(blobs[IMPORTANCE_FILE])
         self._input_spec: dict[str, dict[str, Any]] = json.loads(blobs[INPUT_SPEC_FILE])
         self.report: dict[str, Any] = json.loads(blobs[REPORT_JSON])
@@ -806,17 +808,19 @@ class ModelBundle:
                     "missing_rate": ref["missing_rate"],
                 }
                 if ref["kind"] == "category":
+                    # A level withheld (1 to 9 people of one outcome, or what subtraction would
+                    # give) has no count: its share is not known either; ``rare`` is.
                     counts = ref["counts"]
-                    total = sum(counts) or 1
-                    share = None if np.isnan(value) else counts[int(value)] / total
+                    known = None if None in counts else sum(counts) or 1
+                    level = None if np.isnan(value) else int(value)
                     entry.update(
                         levels=ref["levels"],
                         counts=counts,
                         default_rate=ref["default_rate"],
-                        level_share=share,
+                        level_share=None if level is None or known is None else counts[level] / known,
                         percentile=None,
                         # A level held by under 1% of the population is unusual.
-                        atypical=bool(share is not None and share < 0.01),
+                        atypical=bool(level is not None and ref["rare"][level]),
                     )
                 else:
                     pct = self._percentile_of(name, shown)

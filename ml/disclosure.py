@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -217,3 +218,93 @@ def withheld_rows(cells: Sequence[Sequence[int] | None], total: Sequence[int], m
             return withheld
         helping = [i for i in shown if any(cells[i][k] > 0 for k in failing)] or shown  # type: ignore[index]
         withheld.add(min(helping, key=lambda i: (sum(cells[i]), i)))  # type: ignore[arg-type]
+
+
+# ----------------------------------------------------------------- the training population
+# The advisor compares a client with the training population (``ml.train._population``): per
+# numeric feature a histogram of defaulters and repaid clients, per category each level's count
+# and default rate, both beside the population's published size and default rate. A bin or a
+# level holding 1 to 9 people of one outcome gives them, and so does the missing-value group by
+# subtraction from the totals.
+DISCLOSED = "disclosed"  # the key a population reference already disclosed carries
+
+
+def _fine(count: int | float, min_cell: int) -> bool:
+    return count == 0 or count >= min_cell
+
+
+def coarsened_bins(defaulters: Sequence[int], repaid: Sequence[int], min_cell: int = MIN_CELL) -> int | None:
+    """How many adjacent equal bins of a histogram to merge (a divisor of its length, smallest
+    first) so that every merged bin holds 0 or at least ``min_cell`` defaulters and repaid
+    clients; None when even one bin over everything does not (its widths stay equal, so its
+    shape reads as before, only coarser)."""
+    n = len(defaulters)
+    for step in (s for s in range(1, n + 1) if n % s == 0):
+        merged = [(sum(defaulters[i:i + step]), sum(repaid[i:i + step])) for i in range(0, n, step)]
+        if all(_fine(d, min_cell) and _fine(r, min_cell) for d, r in merged):
+            return step
+    return None
+
+
+def disclosed_population(population: dict[str, Any], min_cell: int = MIN_CELL) -> dict[str, Any]:
+    """The training population reference with no outcome count of 1 to ``min_cell - 1`` people
+    shown or left to subtract (a copy; one already disclosed is returned as is).
+
+    - a numeric feature's histogram keeps equal bins, merged (``coarsened_bins``) until each
+      holds 0 or at least ``min_cell`` of each outcome; then the missing-value group, which the
+      totals give, is a row of ``withheld_rows``: when it fails, its ``missing_rate`` and the
+      smallest bins the rule picks are withheld (None). A median by outcome needs ``min_cell``
+      people of that outcome;
+    - a category's levels and its missing group are the rows of ``withheld_rows``: a withheld
+      level has neither count nor default rate. ``rare`` (under 1 % of the known values, what
+      makes a client's level atypical) is kept per level from the counts as they were.
+
+    What needs the rows themselves (quantiles kept between the 10th smallest and the 10th
+    largest value, a yes/no share withheld when 1 to 9 people gave one answer) is done at
+    training (``ml.train._population``); this part also applies to a bundle trained before."""
+    if population.get(DISCLOSED):
+        return population
+    rows = int(population["rows"])
+    total_defaulters = round(rows * float(population["default_rate"]))
+    total = (total_defaulters, rows - total_defaulters)
+    features = {}
+    for name, ref in population["features"].items():
+        ref = dict(ref)
+        if ref.get("kind") == "category":
+            counts = list(ref["counts"])
+            defaulters = [round((rate or 0.0) * count) for rate, count in zip(ref["default_rate"], counts, strict=True)]
+            known = sum(counts) or 1
+            ref.setdefault("rare", [count / known < 0.01 for count in counts])
+            cells = [(d, c - d) for d, c in zip(defaulters, counts, strict=True)]
+            cells.append((total[0] - sum(d for d, _ in cells), total[1] - sum(r for _, r in cells)))
+            withheld = withheld_rows(cells, total, min_cell)
+            ref["counts"] = [None if i in withheld else c for i, c in enumerate(counts)]
+            ref["default_rate"] = [None if i in withheld else r for i, r in enumerate(ref["default_rate"])]
+            if len(counts) in withheld:
+                ref["missing_rate"] = None
+        elif ref.get("hist_defaulters") is not None:
+            hist_d, hist_r = list(ref["hist_defaulters"]), list(ref["hist_repaid"])
+            if sum(hist_d) < min_cell:
+                ref["median_defaulters"] = None
+            if sum(hist_r) < min_cell:
+                ref["median_repaid"] = None
+            step = coarsened_bins(hist_d, hist_r, min_cell)
+            if step is None:
+                ref.update(hist_edges=None, hist_defaulters=None, hist_repaid=None, default_rate_by_bin=None)
+            else:
+                edges = list(ref["hist_edges"])[::step]
+                d = [sum(hist_d[i:i + step]) for i in range(0, len(hist_d), step)]
+                r = [sum(hist_r[i:i + step]) for i in range(0, len(hist_r), step)]
+                cells = [*zip(d, r, strict=True), (total[0] - sum(d), total[1] - sum(r))]
+                withheld = withheld_rows(cells, total, min_cell)
+                ref.update(
+                    hist_edges=edges,
+                    hist_defaulters=[None if i in withheld else c for i, c in enumerate(d)],
+                    hist_repaid=[None if i in withheld else c for i, c in enumerate(r)],
+                    default_rate_by_bin=[None if i in withheld or not dd + rr else dd / (dd + rr)
+                                         for i, (dd, rr) in enumerate(zip(d, r, strict=True))],
+                )
+                if len(d) in withheld:
+                    ref["missing_rate"] = None
+        features[name] = ref
+    return {**population, "features": features, DISCLOSED: min_cell}

@@ -51,11 +51,13 @@ from ml.cost import (
     threshold_interval,
 )
 from ml.data import load_applications, resolve_train_file, validate_applications
+from ml.disclosure import MIN_CELL, disclosed_population
 from ml.fairness import exclusion_impact, fairness_report
 from ml.features import (
     CATEGORICAL_FEATURES,
     FEATURE_NAMES,
     build_matrix,
+    value_unit,
 )
 from ml.grades import MASTER_SCALE_VERSION
 from ml.labels import label
@@ -198,7 +200,11 @@ def calibration_report(y: np.ndarray, p: np.ndarray, bins: int = 10) -> dict[str
 
 
 def _population(features: np.ndarray, y: np.ndarray, names: list[str]) -> dict[str, Any]:
-    """Per-feature reference from the training rows (no row-level data)."""
+    """Per-feature reference from the training rows (no row-level data, and no outcome count of
+    1 to 9 people: ``ml.disclosure.disclosed_population``). What only the rows allow is done
+    here: the quantiles are kept between the 10th smallest and the 10th largest value (the 0th
+    and 100th percentiles were one person's value each; below or above them a value reads 0 or
+    100, as before), and a yes/no's share is withheld when 1 to 9 people gave one answer."""
     out: dict[str, Any] = {"rows": len(y), "default_rate": float(y.mean()), "features": {}}
     qs = np.linspace(0, 100, 101)
     for j, name in enumerate(names):
@@ -218,11 +224,12 @@ def _population(features: np.ndarray, y: np.ndarray, names: list[str]) -> dict[s
             )
         else:
             values, target = col[seen], y[seen]
-            if len(values) == 0:
+            if len(values) < 2 * MIN_CELL:
                 entry.update(kind="number", quantiles=None)
                 out["features"][name] = entry
                 continue
-            quantiles = np.percentile(values, qs)
+            ordered = np.sort(values)
+            quantiles = np.clip(np.percentile(values, qs), ordered[MIN_CELL - 1], ordered[-MIN_CELL])
             lo, hi = quantiles[1], quantiles[99]
             if hi <= lo:
                 lo, hi = quantiles[0], quantiles[100]
@@ -234,10 +241,12 @@ def _population(features: np.ndarray, y: np.ndarray, names: list[str]) -> dict[s
             counts_default = np.bincount(idx[target == 1], minlength=HIST_BINS)
             counts_repaid = np.bincount(idx[target == 0], minlength=HIST_BINS)
             total = counts_default + counts_repaid
+            yes = int(np.count_nonzero(values))
+            rare_answer = value_unit(name) == "flag" and not all(c == 0 or c >= MIN_CELL for c in (yes, len(values) - yes))
             entry.update(
                 kind="number",
                 quantiles=quantiles.tolist(),
-                mean=float(values.mean()),
+                mean=None if rare_answer else float(values.mean()),
                 std=float(values.std()),
                 hist_edges=edges.tolist(),
                 hist_defaulters=counts_default.tolist(),
@@ -247,7 +256,7 @@ def _population(features: np.ndarray, y: np.ndarray, names: list[str]) -> dict[s
                 median_repaid=float(np.median(values[target == 0])) if (target == 0).any() else None,
             )
         out["features"][name] = entry
-    return out
+    return disclosed_population(out)
 
 
 def _importance(booster: lgb.Booster, features: np.ndarray, names: list[str], seed: int, sample: int) -> list[dict[str, Any]]:

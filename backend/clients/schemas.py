@@ -138,8 +138,13 @@ class FeatureComparison(BaseModel):
     atypical: bool
     # Documented so the dashboard reads them through the contract (issue 13), not as extras.
     levels: list[str] | None = Field(default=None, description="Category levels (categories)")
-    counts: list[int] | None = Field(default=None, description="Population count per level (categories)")
-    default_rate: list[float | None] | None = Field(default=None, description="Default rate per level (categories)")
+    counts: list[int | None] | None = Field(
+        default=None, description="Population count per level (categories); null for a level withheld: 1 to 9 people "
+        "of one outcome, or what the totals minus the levels shown would give",
+    )
+    default_rate: list[float | None] | None = Field(
+        default=None, description="Default rate per level (categories); null for a level withheld or with no one",
+    )
     quantiles: list[float] | None = Field(
         default=None,
         description="The population's 101 quantiles (0th to 100th) in the unit the value is shown in (numbers): "
@@ -150,9 +155,16 @@ class FeatureComparison(BaseModel):
         default=None, ge=0, le=1, description="A yes/no (unit flag, no percentile): the share of the population "
         "with the same answer (0-1)",
     )
-    hist_edges: list[float] | None = Field(default=None, description="Histogram bin edges (numbers)")
-    hist_defaulters: list[int] | None = Field(default=None, description="Defaulters per bin (numbers)")
-    hist_repaid: list[int] | None = Field(default=None, description="Repaid clients per bin (numbers)")
+    hist_edges: list[float] | None = Field(
+        default=None, description="Histogram bin edges (numbers): equal bins, merged until each holds 0 or at least 10 "
+        "people of each outcome",
+    )
+    hist_defaulters: list[int | None] | None = Field(
+        default=None, description="Defaulters per bin (numbers); null for a bin withheld so that the totals minus the "
+        "bins shown give no count of 1 to 9 people with a missing value",
+    )
+    hist_repaid: list[int | None] | None = Field(default=None, description="Repaid clients per bin (numbers); null "
+                                                 "where ``hist_defaulters`` is")
     median_defaulters: float | None = Field(default=None, description="Median among defaulters (numbers)")
     median_repaid: float | None = Field(default=None, description="Median among repaid clients (numbers)")
 

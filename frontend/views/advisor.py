@@ -201,7 +201,7 @@ def _to_days(years: float) -> int:
     return -math.ceil(years * DAYS_PER_YEAR - 1e-9)
 
 
-def _histograms(feature: contract.FeatureComparison) -> tuple[list[float], list[int], list[int]] | None:
+def _histograms(feature: contract.FeatureComparison) -> tuple[list[float], list[int | None], list[int | None]] | None:
     edges, defaulters, repaid = feature.hist_edges, feature.hist_defaulters, feature.hist_repaid
     if not edges or defaulters is None or repaid is None or not (len(edges) == len(defaulters) + 1 == len(repaid) + 1):
         return None
@@ -253,6 +253,8 @@ def render_comparison(comparison: contract.Comparison, similar: contract.Similar
             ),
             key="density",
         )
+        if None in defaulters:
+            st.caption(ui.t("comparison.bins_withheld"))
         if feature.percentile is not None:
             # The API's percentiles are on the 0-100 scale (ge=0, le=100 in its schema).
             st.markdown(ui.t("comparison.percentile", percentile=round(feature.percentile)))
@@ -336,6 +338,8 @@ def _same_share(feature: contract.FeatureComparison) -> float | None:
     levels, counts = feature.levels, feature.counts
     if not isinstance(feature.value, str) or not levels or not counts or feature.value not in levels:
         return None
+    if None in counts:
+        return None  # a level withheld (fewer than 10 people of one outcome): no share is given
     total = sum(counts)
     index = levels.index(feature.value)
     return counts[index] / total if total and index < len(counts) else None
