@@ -55,10 +55,10 @@ def test_a_rate_giving_one_refused_is_withheld_with_the_smallest_other_row():
     served = disclosed_rates(table, summary)
     rates = {r["segment"]: r["approval_rate"] for r in served["segments"]}
     assert rates["65+"] is None
-    # The smallest other (55-64, 30 approved out of 30): together 41 approved, 1 refused: still
-    # one person; the next smallest joins (45-54): 191 approved, 51 refused.
-    assert rates["55-64"] is None and rates["45-54"] is None and rates["35-44"] == 0.75
-    assert served["rates_withheld"] == 3
+    # The smallest other holding some refused joins (ml.disclosure.withheld_rows): not 55-64
+    # (30 approved out of 30, it would leave 1 refused) but 45-54: 161 approved, 51 refused.
+    assert rates["55-64"] == 1.0 and rates["45-54"] is None and rates["35-44"] == 0.75
+    assert served["rates_withheld"] == 2
     assert [r["count"] for r in served["segments"]] == [400, 200, 30, 12]  # counts still shown
     assert not _exposed(served, summary)
     assert disclosed_rates(served, summary) == served  # idempotent

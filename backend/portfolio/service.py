@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ml.disclosure import MIN_CELL, POOLED, Move, pooled_cells
+from ml.disclosure import MIN_CELL, POOLED, Move, pooled_cells, withheld_rows
 from ml.grades import GRADE_NAMES, grade, grade_label, grade_range
 from ml.schema import LEVELS
 
@@ -441,28 +441,23 @@ def disclosed_rates(table: dict[str, Any], summary: dict[str, Any], min_cell: in
     that segment's exact approved (and refused) count: a rate is withheld (None) when either
     holds 1 to ``min_cell - 1`` applicants. The rows add up to the portfolio, whose approved
     count the headline gives, so one withheld rate would come back by subtraction: the smallest
-    shown rows are withheld with it until the withheld rows' approved and refused applicants are
-    each 0 or at least ``min_cell`` (or no row is left). When the headline split itself is
+    shown rows holding some of the failing side are withheld with it until the withheld rows'
+    approved and refused applicants are each 0 or at least ``min_cell`` (or no row is left):
+    ``ml.disclosure.withheld_rows``, the one rule. When the headline split itself is
     withheld (``disclosed_split``), so is every rate (the rows would add up to it).
     ``rates_withheld`` counts the rows concerned. Idempotent."""
     rows = [dict(r) for r in table["segments"]]
-    withheld: set[int] = set()
-    if disclosed_split(summary, min_cell)["split_withheld"]:
+    if disclosed_split(summary, min_cell)["split_withheld"] or summary["approval_rate"] is None:
         withheld = set(range(len(rows)))
     else:
-        def split(i: int) -> tuple[int, int]:
-            approved = round(rows[i]["approval_rate"] * rows[i]["count"])
-            return approved, rows[i]["count"] - approved
+        def split(count: int, rate: float) -> tuple[int, int]:
+            approved = round(rate * count)
+            return approved, count - approved
 
-        def small(*counts: int) -> bool:
-            return any(0 < c < min_cell for c in counts)
-
-        withheld = {i for i, r in enumerate(rows) if r["approval_rate"] is None or small(*split(i))}
-        # A rate already withheld (the rule applied before) leaves its counts unknown: as served.
-        while withheld and len(withheld) < len(rows) and all(rows[i]["approval_rate"] is not None for i in withheld):
-            if not small(*(sum(split(i)[side] for i in withheld) for side in (0, 1))):
-                break
-            withheld.add(min(set(range(len(rows))) - withheld, key=lambda i: (rows[i]["count"], i)))
+        # The rows add up to the headline (approved, refused); a rate already withheld (the
+        # rule applied before) leaves its row's counts unknown, as served.
+        cells = [None if r["approval_rate"] is None else split(r["count"], r["approval_rate"]) for r in rows]
+        withheld = withheld_rows(cells, split(summary["applicants"], summary["approval_rate"]), min_cell)
     for i in withheld:
         rows[i]["approval_rate"] = None
     return {**table, "segments": rows, "rates_withheld": len(withheld)}
