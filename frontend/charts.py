@@ -164,8 +164,12 @@ def density(
     shares = [[None if c is None else 100 * c / (float(sum(c for c in counts if c is not None)) or 1.0) for c in counts]
               for _, counts, _ in series]
     for index, ((name, _, dash), ys) in enumerate(zip(series, shares, strict=True)):
+        # A bin alone between gaps (or an end) draws no line: a dot shows it.
+        alone = [y is not None and (i == 0 or ys[i - 1] is None) and (i == len(ys) - 1 or ys[i + 1] is None)
+                 for i, y in enumerate(ys)]
         fig.add_trace(go.Scatter(
-            x=centres, y=ys, mode="lines", name=name, connectgaps=False,
+            x=centres, y=ys, mode="lines+markers" if any(alone) else "lines", name=name, connectgaps=False,
+            marker={"size": [8 if a else 0 for a in alone], "color": colours[index % 2]},
             line={"color": colours[index % 2], "dash": dash, "width": 3, "shape": "spline"},
             hovertemplate="%{x:.3g}: %{y:.1f}" + PERCENT + "<extra>" + name + "</extra>",
         ))

@@ -187,6 +187,7 @@ def test_the_page_draws_a_withheld_bin_as_a_gap_and_gives_no_share_for_a_withhel
                             1.5, title="t", x_title="x", y_title="y", client_label="c")
     repaid = figure.data[0]
     assert list(repaid.y) == [75.0, None, 25.0] and repaid.connectgaps is False  # shares of the bins shown
+    assert list(repaid.marker.size) == [8, 0, 8]  # a bin alone draws no line: a dot shows it
     feature = contract.FeatureComparison(feature="NAME_FAMILY_STATUS", label="Situation", kind="category", value="Widow",
                                          unit="category", atypical=True, levels=["Married", "Widow"], counts=[500, None])
     assert advisor._same_share(feature) is None
