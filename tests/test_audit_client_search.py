@@ -74,3 +74,16 @@ def test_a_malformed_client_id_is_a_422_naming_it_and_nothing_is_audited(app, cl
                                                     AuditEvent.seq > (before or 0),
                                                     AuditEvent.outcome == "success")).all()
     assert reads == []
+
+
+def test_the_actor_filter_finds_a_user_however_the_name_is_typed(app, client, auth_headers, imported_clients):
+    """Usernames are lower case (the login folds them): "Advisor-User " finds advisor-user's
+    events, in the search and the export alike; another name still finds nothing."""
+    assert client.get(f"{API}/clients/{imported_clients[0]}/score", headers=auth_headers("advisor")).status_code == 200
+    compliance = auth_headers("compliance")
+    for typed in ("advisor-user", "Advisor-User", " ADVISOR-USER "):
+        events = client.get(f"{API}/audit/events", headers=compliance, params={"actor": typed}).json()["events"]
+        assert events and {e["actor"] for e in events} == {"advisor-user"}, typed
+        exported = client.get(f"{API}/audit/export", headers=compliance, params={"format": "jsonl", "actor": typed})
+        assert exported.status_code == 200 and exported.text.strip(), typed
+    assert client.get(f"{API}/audit/events", headers=compliance, params={"actor": "Advisor"}).json()["events"] == []

@@ -82,7 +82,10 @@ def _filters(
     if pseudonyms:
         conditions.append(AuditEvent.resource.in_(pseudonyms))
     if actor:
-        conditions.append(AuditEvent.actor == actor)
+        # Usernames are lower case (the login folds them): "Conseiller" finds "conseiller"; an
+        # actor written otherwise (a CLI operator "cli:Root") is still found as written.
+        actor = actor.strip()
+        conditions.append(AuditEvent.actor.in_(sorted({actor, actor.lower()})))
     if action:
         conditions.append(AuditEvent.action == action)
     if outcome:
