@@ -13,10 +13,17 @@ from ml.policy import attribute_label, attribute_text
 
 
 def _pct(value: float | None, lang: str = "en") -> str:
+    """A share as the pages write it: "69,8 %" (no-break space) in French, "69.8%" in English."""
     if value is None:
         return "-"
     text = f"{100 * value:.1f}"
-    return f"{text.replace('.', ',')} %" if lang == "fr" else f"{text} %"
+    return f"{text.replace('.', ',')}\u00a0%" if lang == "fr" else f"{text}%"
+
+
+def _int(value: int, lang: str = "en") -> str:
+    """A count as the pages write it: "50 000" (narrow no-break space) in French, "50,000" in English."""
+    text = f"{value:,}"
+    return text.replace(",", "\u202f") if lang == "fr" else text
 
 
 def _num(value: float | None, digits: int, lang: str) -> str:
@@ -49,7 +56,7 @@ T: dict[str, dict[str, str]] = {
         "true positive rate (defaulters refused) | false positive rate (good clients refused) | predicted / observed |",
         "di": "disparate impact {di} (lowest / highest approval rate), four-fifths rule {met}",
         "met": "met", "not_met": "NOT met",
-        "ci_note": "95 % intervals in brackets (Wilson for rates). Out-of-fold predictions at the threshold.",
+        "ci_note": "95% intervals in brackets (Wilson for rates). Out-of-fold predictions at the threshold.",
         "pooled": "Other (pooled)",
         "pool_of": "{groups} (pooled)",
         "unknown": "unknown",
@@ -80,7 +87,7 @@ T: dict[str, dict[str, str]] = {
         "taux de vrais positifs (défaillants refusés) | taux de faux positifs (bons clients refusés) | prédit / observé |",
         "di": "impact disparate {di} (taux d'accord le plus bas / le plus haut), règle des quatre cinquièmes {met}",
         "met": "respectée", "not_met": "NON respectée",
-        "ci_note": "Intervalles à 95 % entre crochets (Wilson pour les taux). Prédictions hors échantillon, au seuil.",
+        "ci_note": "Intervalles à 95\u00a0% entre crochets (Wilson pour les taux). Prédictions hors échantillon, au seuil.",
         "pooled": "Autres (regroupés)",
         "pool_of": "{groups} (regroupés)",
         "unknown": "inconnu",
@@ -160,9 +167,9 @@ def _fairness_md(fairness: dict[str, Any], lang: str = "en") -> str:
             group = pool if row["group"] == POOLED else _group(row["group"], lang)
             if row["masked"]:
                 cell = t["pooled_cell"].format(pool=pool) if row["pooled"] else "-"
-                lines.append(f"| {group} | {row['count']} | {cell} | | | | | |")
+                lines.append(f"| {group} | {_int(row['count'], lang)} | {cell} | | | | | |")
             elif "approval_rate_ci" not in row:  # a report from before intervals were added
-                lines.append(f"| {group} | {row['count']} | {_pct(row.get('approval_rate'), lang)} | "
+                lines.append(f"| {group} | {_int(row['count'], lang)} | {_pct(row.get('approval_rate'), lang)} | "
                              f"{_pct(row.get('default_rate'), lang)} | {_pct(row.get('predicted_default_rate'), lang)} | | | |")
             else:
                 hidden = {key for family in row.get("withheld") or () for key in OUTCOMES[family]}
@@ -170,7 +177,7 @@ def _fairness_md(fairness: dict[str, Any], lang: str = "en") -> str:
                     "approval_rate", "default_rate", "predicted_default_rate", "true_positive_rate",
                     "false_positive_rate", "predicted_to_observed")]
                 withheld = withheld or bool(hidden)
-                lines.append(f"| {group} | {row['count']} | " + " | ".join(cells) + " |")
+                lines.append(f"| {group} | {_int(row['count'], lang)} | " + " | ".join(cells) + " |")
         if pooled:
             lines.append("\n" + t["pooled_note"].format(pool=pool, n=SMALL_GROUP, groups=", ".join(pooled)))
     if withheld:
@@ -245,7 +252,7 @@ def _threshold_md(report: dict[str, Any], lang: str) -> str:
         return "-"
     b = tr["bootstrap"]
     rel = "\n".join(
-        f"| {_pct(r['mean_predicted'], lang)} | {_pct(r['observed'], lang)} | {r['count']} |" for r in cal["reliability"]
+        f"| {_pct(r['mean_predicted'], lang)} | {_pct(r['observed'], lang)} | {_int(r['count'], lang)} |" for r in cal["reliability"]
     )
     if lang == "fr":
         return f"""- seuil retenu (optimum du coût sur les prédictions hors échantillon) : **{_num(tr['chosen'], 4, lang)}** ;
@@ -326,7 +333,7 @@ def report_markdown(report: dict[str, Any]) -> str:
     b = report["baselines"]
     return f"""# Training report — model {report['version']}
 
-- rows: {report['rows']}, default rate {_pct(report['default_rate'])}
+- rows: {_int(report['rows'])}, default rate {_pct(report['default_rate'])}
 - evaluation: out-of-fold predictions, {report['folds']} stratified folds (seed {report['seed']})
 - business cost = {report['cost_fn']:g} x FN + {report['cost_fp']:g} x FP;
   cost-optimal threshold **{report['threshold']:.4f}** (refuse when probability >= threshold)
@@ -380,7 +387,7 @@ paiement (Home Credit `TARGET = 1`), pour éclairer, non remplacer, la décision
 Le seuil minimise le coût {report['cost_fn']:g} × défaillant accepté + {report['cost_fp']:g} × bon client refusé.
 
 ## Données
-{report['rows']} demandes au format Kaggle Home Credit `application_train.csv`, taux de défaut
+{_int(report['rows'], 'fr')} demandes au format Kaggle Home Credit `application_train.csv`, taux de défaut
 {_pct(report['default_rate'], 'fr')}. L'identifiant client est supprimé au chargement ; aucune ligne
 d'entraînement n'est conservée dans le modèle (les profils similaires sont des prototypes anonymes).
 
@@ -430,7 +437,7 @@ decision threshold minimises the business cost {report['cost_fn']:g} x missed de
 {report['cost_fp']:g} x refused good client.
 
 ## Data
-{report['rows']} application rows in the Kaggle Home Credit `application_train.csv` format,
+{_int(report['rows'])} application rows in the Kaggle Home Credit `application_train.csv` format,
 default rate {_pct(report['default_rate'])}. The client id is dropped at loading; no training row is
 kept in the bundle (similar profiles are anonymous prototypes).
 
