@@ -128,6 +128,8 @@ def test_a_language_switch_does_not_export_again(monkeypatch, live_api: LiveApi,
     assert not at.exception and not _errors(at), _errors(at)
     assert _exports_by(live_api, officer) == 1, "the switch exported (and spent the budget) again"
     assert at.get("download_button"), "the French export stays on screen"
+    # Its content in French, the page's own control in the page's language (it kept the export's).
+    assert [b.proto.label for b in at.get("download_button")] == [i18n.translate("en", "subject.download")]
     assert any(i18n.translate("en", "subject.export_other_lang", language="French") in c.value for c in at.caption)
     # The French export reads in French whole (found in Chromium: its sentences in French, its
     # values reformatted in English, "Not given", "€78,750", "Success" beside "Consultation").

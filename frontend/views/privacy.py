@@ -167,6 +167,7 @@ def _export_tab(client_id: str, export: contract.ClientExport | None) -> None:
             _fetch_export(client_id, ui.lang())
             st.rerun()
     if export is not None:
+        _download(export)  # the page's control, in the page's language
         # In its own language, headings, values and amounts alike: the caption above says so.
         with ui.speaking(export.lang):
             render_export(export)
@@ -191,19 +192,22 @@ def _reproduce_tab(export: contract.ClientExport | None) -> None:
     decisions_view.render_reproduce(one)
 
 
-def render_export(export: contract.ClientExport) -> None:
-    subject = export.subject
-    st.caption(ui.t("subject.generated", ts=_ts(export.generated_at)))
-    pseudonym = str(subject.pseudonym)
+def _download(export: contract.ClientExport) -> None:
     st.download_button(
         ui.t("subject.download"),
         data=export.model_dump_json(indent=2).encode("utf-8"),
         # Named after the pseudonym, not the bank id: the file may travel by e-mail.
-        file_name=f"octroi-export-{pseudonym[:12]}.json",
+        file_name=f"octroi-export-{str(export.subject.pseudonym)[:12]}.json",
         mime="application/json",
         key="subject_download",
         icon=":material/download:",
     )
+
+
+def render_export(export: contract.ClientExport) -> None:
+    subject = export.subject
+    st.caption(ui.t("subject.generated", ts=_ts(export.generated_at)))
+    pseudonym = str(subject.pseudonym)
     note = export.controller_note
     if note:
         st.info(str(note))
