@@ -1139,11 +1139,11 @@ class PortfolioSummary(BaseModel):
     Applicants per grade of the PD master scale, lowest risk first; a grade of 1 to 9 applicants merged with its neighbour grade (the one holding fewer) until every row holds 0 or at least 10
     """
     split_withheld: Annotated[
-        Literal["approved", "refused", "both", "beside"] | None,
+        Literal["approved", "refused", "both", "beside", "moved"] | None,
         Field(title="Split Withheld"),
     ] = None
     """
-    The side of the threshold holding 1 to 9 applicants (approved, refused or both), whose split is not served: approval_rate is null and, when the approved side is small, so are every figure over the approved (expected default rate, expected loss, approved credit); "beside": a drift report published before on the same applicants gives a count under one of its deciles 1 to 9 from the approved applicants, so approval_rate and every segment's rate are null and the threshold is no histogram edge; null otherwise
+    The side of the threshold holding 1 to 9 applicants (approved, refused or both), whose split is not served: approval_rate is null and, when the approved side is small, so are every figure over the approved (expected default rate, expected loss, approved credit); "beside": a drift report published before on the same applicants gives a count under one of its deciles 1 to 9 from the approved applicants, so approval_rate and every segment's rate are null and the threshold is no histogram edge; "moved": the approved or the refused changed by 1 to 9 people since a published result, whose approval rate with this one would give how those people were decided, so approval_rate and every segment's rate are null and the threshold is no histogram edge; null otherwise
     """
     threshold: Annotated[float, Field(title="Threshold")]
 

@@ -364,6 +364,14 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "en": "The approval rate is not published: with the drift report published before on the same applicants, it "
         "would single out fewer than {minimum} people between one of its deciles and the threshold.",
     },
+    "portfolio.split_withheld.moved": {
+        "fr": "Le taux d'accord n'est pas publié : les demandes accordées ou refusées ont changé de 1 à {minimum_minus} "
+        "personnes depuis un calcul publié, et les deux taux donneraient la décision de ces personnes. Il le sera dès "
+        "que l'écart atteindra {minimum} personnes au moins.",
+        "en": "The approval rate is not published: the approved or refused applications changed by 1 to {minimum_minus} "
+        "people since a published computation, and the two rates would give those people's decision. It will be once "
+        "the change reaches at least {minimum} people.",
+    },
     "portfolio.approved_moved": {
         "fr": "Les demandes accordées ont changé de 1 à {minimum_minus} personnes depuis un calcul publié : le défaut "
         "attendu, la perte attendue et le crédit accordé ne sont pas publiés, car la différence entre les deux calculs "

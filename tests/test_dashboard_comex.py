@@ -227,3 +227,17 @@ def test_a_held_run_leaves_the_published_figures_on_the_page_saying_why(monkeypa
                 db.commit()
     finally:
         engine.dispose()
+
+
+def test_every_reason_the_split_is_withheld_has_its_sentence_in_both_languages():
+    """The page writes ``portfolio.split_withheld.<reason>`` for the API's ``split_withheld``:
+    every reason the contract allows ("moved" was added) has its sentence, filled in."""
+    from typing import get_args
+
+    from backend.portfolio.schemas import SplitWithheld
+    from frontend import i18n
+
+    for reason in get_args(SplitWithheld):
+        for lang in ("fr", "en"):
+            text = i18n.translate(lang, f"portfolio.split_withheld.{reason}", minimum=10, minimum_minus=9)
+            assert text and "{" not in text and f"portfolio.split_withheld.{reason}" not in text, (reason, lang)

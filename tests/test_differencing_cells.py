@@ -158,9 +158,11 @@ def test_an_import_of_ten_with_one_approved_withholds_the_figures_over_the_appro
     assert after["approved_figures_moved"] is True
     assert after["expected_loss"] is None and after["approved_credit"] is None
     assert after["expected_default_rate_approved"] is None
-    assert after["applicants"] == before["applicants"] + MIN_CELL and after["approval_rate"] is not None
-    assert "not published" in client.get(f"{API}/portfolio/summary", headers=headers,
-                                          params={"lang": "en"}).json()["executive_summary"]
+    assert after["applicants"] == before["applicants"] + MIN_CELL
+    # The approval rate, before and after, gave the one approved too (and the 9 refused).
+    assert after["approval_rate"] is None and after["split_withheld"] == "moved"
+    text = client.get(f"{API}/portfolio/summary", headers=headers, params={"lang": "en"}).json()["executive_summary"]
+    assert "approval rate is not published" in text and "Expected default and loss of the approved not published" in text
 
 
 def test_each_published_population_is_compared_once_however_many_results_were_computed_on_it(app):
@@ -204,18 +206,29 @@ def test_ten_newcomers_in_one_segment_three_of_them_refused_do_not_give_those_th
     frame = read_import_file(applicants_csv)
     labels = segment_values(frame)
     approved = model_bundle.score(frame)["probability"].to_numpy() < model_bundle.threshold
-    name = "gender"  # the women: 7 approved and 3 refused among 10 newcomers, both rates shown before
-    label = pd.Series(labels[name]).value_counts().index[0]
+    # A segment (the women, in this population) that loses 7 approved and 3 refused newcomers and
+    # another that loses 3 and 7, each keeping 10 or more of each side before the import.
+    def enough(name: str, label: str) -> bool:
+        side = approved[labels[name] == label]
+        return int(side.sum()) >= 7 + MIN_CELL and int((~side).sum()) >= 7 + MIN_CELL
+
+    name, label, other = next((n, a, b) for n in ("gender", *SEGMENTS) for a, b in
+                              [pd.Series(labels[n]).value_counts().index[:2]] if enough(n, a) and enough(n, b))
     inside = np.flatnonzero(labels[name] == label)
     newcomers = [*inside[approved[inside]][:7].tolist(), *inside[~approved[inside]][:3].tolist()]
-    assert len(newcomers) == MIN_CELL
+    # And 3 approved, 7 refused men: the portfolio's approved and refused each move by 10 (its
+    # split stays published), the women's by 7 and 3.
+    beside = np.flatnonzero(labels[name] == other)
+    newcomers += [*beside[approved[beside]][:3].tolist(), *beside[~approved[beside]][:7].tolist()]
+    assert len(newcomers) == 2 * MIN_CELL
     import_file(settings, write_applicants(lambda f: f.drop(index=newcomers)))
     assert run_jobs(settings, "portfolio")["portfolio"].published
     headers = auth_headers("comex")
     before = client.get(f"{API}/portfolio/segments?by={name}", headers=headers).json()["segments"]
     import_file(settings, applicants_csv)
     result = run_jobs(settings, "portfolio")["portfolio"]
-    assert result.published and result.changed_people == MIN_CELL
+    assert result.published and result.changed_people == 2 * MIN_CELL
+    assert client.get(f"{API}/portfolio/summary", headers=headers).json()["split_withheld"] is None
     after = client.get(f"{API}/portfolio/segments?by={name}", headers=headers).json()["segments"]
 
     def sides(rows):
@@ -228,3 +241,44 @@ def test_ten_newcomers_in_one_segment_three_of_them_refused_do_not_give_those_th
         for side in (0, 1):
             moved = new[common][side] - old[common][side]
             assert moved == 0 or moved >= MIN_CELL, (common, side, moved)
+
+
+def test_ten_newcomers_three_of_them_refused_do_not_give_those_three_by_the_headline(
+    client, auth_headers, settings, applicants_csv, write_applicants, run_jobs, model_bundle
+):
+    """The portfolio's approval rate times its applicants, read before and after an import of
+    10 (7 approved, 3 refused), gave 7 and 3; so did the count under the threshold, a bar edge.
+    The split is now withheld ("moved") while the approved or the refused moved by 1 to 9 since
+    a published result, the threshold is no bar or grade edge, and every segment's rate goes."""
+    from backend.clients.service import read_import_file
+
+    frame = read_import_file(applicants_csv)
+    approved = model_bundle.score(frame)["probability"].to_numpy() < model_bundle.threshold
+    newcomers = [*np.flatnonzero(approved)[:7].tolist(), *np.flatnonzero(~approved)[:3].tolist()]
+    import_file(settings, write_applicants(lambda f: f.drop(index=newcomers)))
+    assert run_jobs(settings, "portfolio")["portfolio"].published
+    headers = auth_headers("comex")
+    before = client.get(f"{API}/portfolio/summary", headers=headers).json()
+    assert before["split_withheld"] is None and before["approval_rate"] is not None
+    import_file(settings, applicants_csv)
+    result = run_jobs(settings, "portfolio")["portfolio"]
+    assert result.published and result.changed_people == MIN_CELL
+    for lang in ("fr", "en"):
+        after = client.get(f"{API}/portfolio/summary?lang={lang}", headers=headers).json()
+        assert after["split_withheld"] == "moved" and after["approval_rate"] is None
+        assert {"fr": "taux d'accord n'est pas publié", "en": "approval rate is not published"}[lang] in \
+            after["executive_summary"]
+    threshold = after["threshold"]
+    assert threshold not in after["histogram"]["edges"]
+    under = 0
+    for low, high, count in zip(after["histogram"]["edges"], after["histogram"]["edges"][1:],
+                                after["histogram"]["counts"], strict=False):
+        assert not low < threshold < high or count  # the bar straddling the threshold holds people
+        under += count if high <= threshold else 0
+    approved_before = round(before["approval_rate"] * before["applicants"])
+    # Nothing under the threshold tells the approved now: the count under the last bar edge
+    # below it is not the approved count, before or after.
+    assert under != approved_before + 7
+    for by in ("gender", "age_band"):
+        rows = client.get(f"{API}/portfolio/segments?by={by}", headers=headers).json()["segments"]
+        assert all(r["approval_rate"] is None for r in rows), by

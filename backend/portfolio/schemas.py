@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from backend.monitoring.schemas import Freshness
 
-SplitWithheld = Literal["approved", "refused", "both", "beside"]
+SplitWithheld = Literal["approved", "refused", "both", "beside", "moved"]
 SegmentBy = Literal["contract_type", "gender", "age_band", "income_type", "education", "family_status"]
 
 
@@ -61,7 +61,10 @@ class PortfolioSummary(BaseModel):
                     "over the approved (expected default rate, expected loss, approved credit); \"beside\": a drift "
                     "report published before on the same applicants gives a count under one of its deciles 1 to 9 "
                     "from the approved applicants, so approval_rate and every segment's rate are null and the "
-                    "threshold is no histogram edge; null otherwise")
+                    "threshold is no histogram edge; \"moved\": the approved or the refused changed by 1 to 9 people since a "
+                    "published result, whose approval rate with this one would give how those people were decided, "
+                    "so approval_rate and every segment's rate are null and the threshold is no histogram edge; null "
+                    "otherwise")
     approved_figures_moved: bool = Field(
         default=False,
         description="The approved applicants changed by 1 to 9 people since a published result: the figures over the "

@@ -367,9 +367,17 @@ def finish_aggregates(total: dict[str, Any], threshold: float, model_version: st
     }
     # The approved changed by 1 to 9 people since a published result: the two results' figures
     # over the approved would give those people's probability and credit by subtraction.
-    approved_moves = (moves or {}).get(SIDE, {}).get("approved", [])
-    if any(0 < max(move) < MIN_CELL for move in approved_moves):
+    side_moves = (moves or {}).get(SIDE, {})
+    if any(0 < max(move) < MIN_CELL for move in side_moves.get("approved", [])):
         summary.update(dict.fromkeys(APPROVED_FIGURES), approved_figures_moved=True)
+    # The approved or the refused changed by 1 to 9 people since a published result: the two
+    # approval rates times their applicants would give how those few people were decided (10
+    # newcomers, 3 refused). The split is withheld ("moved"), and with it every figure that adds
+    # up to it (the threshold as an edge, the segments' rates: ``aligned_cells``, ``disclosed_rates``).
+    if summary["approval_rate"] is not None and any(
+        0 < max(move) < MIN_CELL for side in SIDES for move in side_moves.get(side, [])
+    ):
+        summary.update(approval_rate=None, split_withheld="moved")
     tables = {name: _segments(name, sums, (moves or {}).get(name)) for name, sums in total["segments"].items()}
     return {"summary": summary, "segments": tables}
 
@@ -499,10 +507,14 @@ def aligned_cells(
     bins = {float(e) for e in histogram["edges"][1:-1]}
     grades = set(uppers[:-1])
     fixed = {0.0, 1.0}
+    threshold = float(summary["threshold"])
     if disclosed_split(summary, min_cell)["split_withheld"] is None and summary["approval_rate"] is not None:
-        threshold = float(summary["threshold"])
         fixed.add(threshold)
         cumulative.setdefault(threshold, round(summary["approval_rate"] * summary["applicants"]))
+    elif 0.0 < threshold < 1.0:
+        # The split withheld: no bar or grade edge at the threshold gives it back.
+        bins.discard(threshold)
+        grades.discard(threshold)
     for edge, count in (elsewhere or {}).items():
         if 0.0 < edge < 1.0:
             fixed.add(edge)
@@ -624,6 +636,9 @@ def executive_summary(summary: dict[str, Any], lang: str) -> str:
         if withheld == "beside":
             split = (f"{fr(n)} dossiers au seuil de {threshold} : le taux d'accord n'est pas publié, car avec le "
                      f"rapport de dérive publié avant il désignerait moins de {MIN_CELL} personnes. ")
+        elif withheld == "moved":
+            split = (f"{fr(n)} dossiers au seuil de {threshold} : le taux d'accord n'est pas publié, car les accordés "
+                     f"ou les refusés ont changé de moins de {MIN_CELL} personnes depuis un calcul publié. ")
         elif withheld:
             side = {"approved": "accordés", "refused": "refusés", "both": "accordés ou refusés"}[withheld]
             split = (f"{fr(n)} dossiers au seuil de {threshold} : moins de {MIN_CELL} seraient {side}, "
@@ -634,7 +649,7 @@ def executive_summary(summary: dict[str, Any], lang: str) -> str:
             default = (summary["expected_default_rate_approved"] or 0.0) * 100
             split += (f"Taux de défaut attendu parmi les acceptés : {fr(default, 1)} %. Perte attendue (probabilité × "
                       f"perte en cas de défaut de {fr(lgd)} % × crédit, acceptés) : {fr(summary['expected_loss'])} €. ")
-        elif summary.get("approved_figures_moved") and not withheld:
+        elif summary.get("approved_figures_moved") and withheld not in ("approved", "both"):
             split += ("Défaut et perte attendus des acceptés non publiés : les acceptés ont changé de moins de "
                       f"{MIN_CELL} personnes depuis un calcul publié. ")
         return f"{split}Bande de risque la plus élevée représentée : {worst['band']} ({meaning('fr')})."
@@ -642,6 +657,9 @@ def executive_summary(summary: dict[str, Any], lang: str) -> str:
     if withheld == "beside":
         split = (f"{n:,} applicants at the {threshold} threshold: the approval rate is not published, since with "
                  f"the drift report published before it would single out fewer than {MIN_CELL} people. ")
+    elif withheld == "moved":
+        split = (f"{n:,} applicants at the {threshold} threshold: the approval rate is not published, since the "
+                 f"approved or refused changed by fewer than {MIN_CELL} people since a published computation. ")
     elif withheld:
         side = {"approved": "approved", "refused": "refused", "both": "approved or refused"}[withheld]
         split = (f"{n:,} applicants at the {threshold} threshold: fewer than {MIN_CELL} would be {side}, so the "
@@ -652,7 +670,7 @@ def executive_summary(summary: dict[str, Any], lang: str) -> str:
         default = (summary["expected_default_rate_approved"] or 0.0) * 100
         split += (f"Expected default rate among approved: {default:.1f}%. Expected loss (probability x {lgd:.0f}% "
                   f"loss given default x credit, approved): €{summary['expected_loss']:,.0f}. ")
-    elif summary.get("approved_figures_moved") and not withheld:
+    elif summary.get("approved_figures_moved") and withheld not in ("approved", "both"):
         split += (f"Expected default and loss of the approved not published: the approved changed by fewer than "
                   f"{MIN_CELL} people since a published computation. ")
     return f"{split}Highest risk band present: {worst['band']} ({meaning('en')})."

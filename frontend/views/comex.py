@@ -71,8 +71,8 @@ def _kpis(summary: contract.PortfolioSummary) -> None:
                     help=ui.t("kpi.expected_loss_help", lgd=ui.pct(summary.lgd, 0)) + f" ({ui.money(summary.expected_loss)})",
                     **deltas[3])
     if withheld is not None:
-        st.caption(ui.t(f"portfolio.split_withheld.{withheld}", minimum=MIN_CELL))
-    elif summary.approved_figures_moved:
+        st.caption(ui.t(f"portfolio.split_withheld.{withheld}", minimum=MIN_CELL, minimum_minus=MIN_CELL - 1))
+    if summary.approved_figures_moved and withheld not in ("approved", "both"):
         st.caption(ui.t("portfolio.approved_moved", minimum=MIN_CELL, minimum_minus=MIN_CELL - 1))
     st.caption(" · ".join((
         ui.t("kpi.lgd", lgd=ui.pct(summary.lgd, 0)),
