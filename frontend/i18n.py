@@ -419,8 +419,8 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "portfolio.straddling_merged": {"fr": "À cheval sur le seuil (moins de 10 demandes d'un côté, regroupées)",
                                     "en": "Straddling the threshold (fewer than 10 applications on one side, merged)"},
     "portfolio.merged_bins": {
-        "fr": "Les tranches de moins de {minimum} demandes sont regroupées avec leurs voisines, pour ne désigner personne : une barre plus large réunit plusieurs tranches et sa hauteur reste en demandes par point de pourcentage (le survol donne l'intervalle et le nombre).",
-        "en": "Ranges of fewer than {minimum} applications are merged with their neighbours so that no one can be singled out: a wider bar covers several ranges and its height is still in applications per percentage point (hover for the range and the count).",
+        "fr": "Les tranches de moins de {minimum} demandes, ou qui ont changé de 1 à {minimum_minus} demandes depuis un calcul publié, sont regroupées avec leurs voisines, pour ne désigner personne : une barre plus large réunit plusieurs tranches et sa hauteur reste en demandes par point de pourcentage (le survol donne l'intervalle et le nombre).",
+        "en": "Ranges of fewer than {minimum} applications, or that changed by 1 to {minimum_minus} applications since a published computation, are merged with their neighbours so that no one can be singled out: a wider bar covers several ranges and its height is still in applications per percentage point (hover for the range and the count).",
     },
     "portfolio.distribution_note": {
         "fr": "La surface de chaque barre compte les demandes d'une tranche de probabilité (les tranches n'ont pas toutes la même largeur : la hauteur est en demandes par point de pourcentage ; le nombre s'affiche au survol) ; le trait noir est le seuil de décision ({threshold}).",

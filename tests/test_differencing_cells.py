@@ -282,3 +282,52 @@ def test_ten_newcomers_three_of_them_refused_do_not_give_those_three_by_the_head
     for by in ("gender", "age_band"):
         rows = client.get(f"{API}/portfolio/segments?by={by}", headers=headers).json()["segments"]
         assert all(r["approval_rate"] is None for r in rows), by
+
+
+def _under(summary: dict) -> dict[float, int]:
+    """How many applicants a served summary puts under each edge of its bars and its grades."""
+    from ml.grades import grade_range
+
+    under, total = {}, 0
+    for high, count in zip(summary["histogram"]["edges"][1:], summary["histogram"]["counts"], strict=True):
+        total += count
+        under[round(high, 6)] = total
+    total = 0
+    for band in summary["risk_bands"]:
+        total += band["count"]
+        under.setdefault(round(grade_range(band["grades"][-1])[1], 6), total)
+    return under
+
+
+def test_ten_newcomers_in_two_bars_do_not_give_how_many_lie_in_each(
+    client, auth_headers, settings, applicants_csv, write_applicants, run_jobs, model_bundle
+):
+    """10 refused newcomers, 3 in one bar of the histogram and 7 in another: the portfolio moved
+    by 10 and each side by 0 or 10, so the summary was published; but each bar, read before and
+    after, said that 3 of them lie in its range. Each row's piece of the probability scale is now
+    counted (``cell_codes(..., piece=)``), and a range of bars or grades that moved by 1 to 9 is
+    merged where it is served (``aligned_cells``)."""
+    from backend.clients.service import read_import_file
+    from backend.portfolio.service import histogram_edges
+
+    frame = read_import_file(applicants_csv)
+    p = model_bundle.score(frame)["probability"].to_numpy()
+    refused = np.flatnonzero(p >= model_bundle.threshold)
+    bars = np.searchsorted(histogram_edges(model_bundle.threshold), p[refused], side="right")
+    crowded = pd.Series(bars).value_counts().index  # the refused side's fullest bars first
+    first, second = (refused[bars == b] for b in crowded[:2])
+    newcomers = [*first[:3].tolist(), *second[:7].tolist()]
+    assert len(newcomers) == MIN_CELL
+    import_file(settings, write_applicants(lambda f: f.drop(index=newcomers)))
+    assert run_jobs(settings, "portfolio")["portfolio"].published
+    headers = auth_headers("comex")
+    before = client.get(f"{API}/portfolio/summary", headers=headers).json()
+    import_file(settings, applicants_csv)
+    assert run_jobs(settings, "portfolio")["portfolio"].published
+    after = client.get(f"{API}/portfolio/summary", headers=headers).json()
+    assert after["split_withheld"] is None and "piece_moves" not in after  # who moved is never served
+    old, new = _under(before), _under(after)
+    common = sorted(old.keys() & new.keys())
+    for low, high in zip([0.0, *common], common, strict=False):
+        moved = (new[high] - new.get(low, 0)) - (old[high] - old.get(low, 0))
+        assert moved == 0 or moved >= MIN_CELL, (low, high, moved)

@@ -25,7 +25,7 @@ from sqlalchemy.pool import NullPool
 from backend.clients.models import Client
 from backend.clients.service import population_from_json_lines
 from backend.monitoring.models import Outcome
-from backend.portfolio.service import cell_codes, partial_aggregates, segment_values
+from backend.portfolio.service import cell_codes, partial_aggregates, piece_of, segment_values
 from ml import monitoring
 from ml.disclosure import row_digests
 from ml.features import build_matrix
@@ -128,7 +128,7 @@ def _members(extra: pd.DataFrame, cells: np.ndarray | None) -> tuple[np.ndarray,
 def portfolio_task(url: str | None, low: str, high: str | None, model: dict[str, str], threshold: float) -> Digested:
     frame, extra = read_partition(url, low, high)
     p = _score(model, frame)
-    cells = cell_codes(frame, approved=p < threshold)
+    cells = cell_codes(frame, approved=p < threshold, piece=piece_of(p, threshold))
     return partial_aggregates(frame, p, threshold, cells), _members(extra, cells)
 
 

@@ -78,18 +78,23 @@ OUTCOME = "outcome"
 OUTCOMES = ("repaid", "default")
 # A table crossed with a side of the threshold or an outcome ("age_band|side": ``crossed``).
 CROSS = "|"
+# Each row's piece of the probability scale between neighbouring edges of the histogram, the
+# grades and the threshold (``pieces``): who moved under each edge the summary may show.
+PIECE = "piece"
 
 
 def cell_codes(population: pd.DataFrame, cohorts: Sequence[str] | None = None,
-               approved: np.ndarray | None = None, outcomes: np.ndarray | None = None) -> np.ndarray:
+               approved: np.ndarray | None = None, outcomes: np.ndarray | None = None,
+               piece: np.ndarray | None = None) -> np.ndarray:
     """Each row's cell in every table a job publishes by segment, stored beside its row digest
     so the next job can count who moved in each cell (``ml.disclosure.cell_moves``): a
     structured array with one uint16 field per segmentation (the index of its label in
     ``segment_labels``), given ``cohorts`` (YYYY-MM) the cohort as months since year 0, given
     ``approved`` its side of the threshold (0 approved, 1 refused) and given ``outcomes`` its
-    outcome (0 repaid, 1 default). No pseudonym, no id."""
+    outcome (0 repaid, 1 default) and given ``piece`` its piece of the probability scale
+    (``pieces``). No pseudonym, no id."""
     fields = [*SEGMENTS, *([COHORT] if cohorts is not None else []), *([SIDE] if approved is not None else []),
-              *([OUTCOME] if outcomes is not None else [])]
+              *([OUTCOME] if outcomes is not None else []), *([PIECE] if piece is not None else [])]
     out = np.zeros(len(population), dtype=[(name, np.uint16) for name in fields])
     if len(population):
         for name, values in segment_values(population).items():
@@ -100,7 +105,22 @@ def cell_codes(population: pd.DataFrame, cohorts: Sequence[str] | None = None,
         out[SIDE] = np.where(np.asarray(approved, dtype=bool), 0, 1)
     if outcomes is not None:
         out[OUTCOME] = np.asarray(outcomes, dtype=np.int64) != 0
+    if piece is not None:
+        out[PIECE] = piece
     return out
+
+
+def pieces(threshold: float) -> np.ndarray:
+    """The edges of every range the portfolio summary may show a count for: the histogram's
+    (the threshold among them) and the grades' upper bounds."""
+    return np.union1d(histogram_edges(threshold), [grade_range(g)[1] for g in GRADE_NAMES[:-1]])
+
+
+def piece_of(probabilities: np.ndarray, threshold: float) -> np.ndarray:
+    """Each probability's piece between neighbouring ``pieces`` (as ``np.histogram`` bins them:
+    1.0 in the last)."""
+    edges = pieces(threshold)
+    return np.clip(np.searchsorted(edges, probabilities, side="right") - 1, 0, len(edges) - 2)
 
 
 def crossed(cells: np.ndarray) -> np.ndarray:
@@ -111,7 +131,7 @@ def crossed(cells: np.ndarray) -> np.ndarray:
     that moved only, never stored: results stored before are crossed the same way."""
     names = list(cells.dtype.names or ())
     by = [name for name in (SIDE, OUTCOME) if name in names]
-    tables = [name for name in names if name not in (SIDE, OUTCOME) and CROSS not in name]
+    tables = [name for name in names if name not in (SIDE, OUTCOME, PIECE) and CROSS not in name]
     if not by:
         return cells
     extra = [f"{table}{CROSS}{name}" for name in by for table in tables]
@@ -134,6 +154,8 @@ def cell_label(table: str, code: int) -> str:
         return f"{year:04d}-{month + 1:02d}"
     if table == SIDE:
         return SIDES[int(code)]
+    if table == PIECE:
+        return str(int(code))
     if table == OUTCOME:
         return OUTCOMES[int(code)]
     return segment_labels(table)[int(code)]
@@ -378,6 +400,14 @@ def finish_aggregates(total: dict[str, Any], threshold: float, model_version: st
         0 < max(move) < MIN_CELL for side in SIDES for move in side_moves.get(side, [])
     ):
         summary.update(approval_rate=None, split_withheld="moved")
+    piece_moves = (moves or {}).get(PIECE)
+    if piece_moves:
+        # Who moved in each piece of the probability scale since each published result: the bars
+        # and grades whose count moved by 1 to 9 are merged where they are served (``aligned_cells``).
+        summary["piece_moves"] = {
+            "edges": [float(e) if e == threshold else round(float(e), 6) for e in pieces(threshold)],
+            "moves": {label: [list(move) for move in moved] for label, moved in piece_moves.items()},
+        }
     tables = {name: _segments(name, sums, (moves or {}).get(name)) for name, sums in total["segments"].items()}
     return {"summary": summary, "segments": tables}
 
@@ -520,11 +550,22 @@ def aligned_cells(
             fixed.add(edge)
             cumulative.setdefault(edge, count)
 
+    moved_under = _moved_under(summary.get("piece_moves"))
+
+    def small(low: float, high: float, count: int) -> bool:
+        if 0 < count < min_cell:
+            return True
+        if low not in moved_under or high not in moved_under:
+            return False  # an edge another result gives: its own publication compares it
+        return any(0 < max(g2 - g1, n2 - n1) < min_cell
+                   for (g1, n1), (g2, n2) in zip(moved_under[low], moved_under[high], strict=True))
+
     while True:
         edges = sorted(fixed | bins | grades)
         ranges = [cumulative[high] - cumulative[low] for low, high in zip(edges, edges[1:], strict=False)]
         options = []
-        for i in sorted((k for k, count in enumerate(ranges) if 0 < count < min_cell), key=lambda k: (ranges[k], k)):
+        failing = (k for k, count in enumerate(ranges) if small(edges[k], edges[k + 1], count))
+        for i in sorted(failing, key=lambda k: (ranges[k], k)):
             options = [(edge in grades and edge not in bins, ranges[j], edge)
                        for edge, j in ((edges[i], i - 1), (edges[i + 1], i + 1)) if edge not in fixed]
             if options:
@@ -570,8 +611,25 @@ def with_lgd(summary: dict[str, Any], lgd: float, elsewhere: dict[float, int] | 
     histogram, bands = aligned_cells(disclosed_histogram(summary["histogram"], summary["threshold"]),
                                      disclosed_bands(summary["risk_bands"], summary["applicants"]), summary,
                                      elsewhere=elsewhere)
+    served = {key: value for key, value in served.items() if key != "piece_moves"}  # who moved: never served
     return {**served, "expected_loss": None if loss is None else round(loss * lgd, 2), "lgd": lgd,
             "histogram": histogram, "risk_bands": bands}
+
+
+def _moved_under(piece_moves: dict[str, Any] | None) -> dict[float, list[tuple[int, int]]]:
+    """Under each edge of the probability scale, who moved since each published result
+    (gone, new), from the job's ``piece_moves``; empty without them."""
+    if not piece_moves or not piece_moves["moves"]:
+        return {}
+    width = len(next(iter(piece_moves["moves"].values())))
+    running = [(0, 0)] * width
+    under = {float(piece_moves["edges"][0]): running}
+    for index, high in enumerate(piece_moves["edges"][1:]):
+        moved = piece_moves["moves"].get(str(index))
+        if moved:
+            running = [(g + a, n + b) for (g, n), (a, b) in zip(running, moved, strict=True)]
+        under[float(high)] = running
+    return under
 
 
 def served_edges(summary: dict[str, Any]) -> dict[float, int]:

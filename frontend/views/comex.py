@@ -100,7 +100,7 @@ def _histogram_notes(summary: contract.PortfolioSummary) -> tuple[str, str | Non
     straddling = ui.t("portfolio.straddling_merged" if small_side else "portfolio.straddling_threshold")
     merged = any(count and high - low > FINE_BIN + 1e-9
                  for low, high, count in zip(edges, edges[1:], counts, strict=False))
-    return straddling, ui.t("portfolio.merged_bins", minimum=MIN_CELL) if merged else None
+    return straddling, ui.t("portfolio.merged_bins", minimum=MIN_CELL, minimum_minus=MIN_CELL - 1) if merged else None
 
 
 def _grades(card: contract.ModelCard | None) -> dict[str, contract.Grade]:
