@@ -229,10 +229,6 @@ def withheld_rows(cells: Sequence[Sequence[int] | None], total: Sequence[int], m
 DISCLOSED = "disclosed"  # the key a population reference already disclosed carries
 
 
-def _fine(count: int | float, min_cell: int) -> bool:
-    return count == 0 or count >= min_cell
-
-
 def coarsened_bins(defaulters: Sequence[int], repaid: Sequence[int], min_cell: int = MIN_CELL) -> int | None:
     """How many adjacent equal bins of a histogram to merge (a divisor of its length, smallest
     first) so that every merged bin holds 0 or at least ``min_cell`` defaulters and repaid
@@ -241,7 +237,7 @@ def coarsened_bins(defaulters: Sequence[int], repaid: Sequence[int], min_cell: i
     n = len(defaulters)
     for step in (s for s in range(1, n + 1) if n % s == 0):
         merged = [(sum(defaulters[i:i + step]), sum(repaid[i:i + step])) for i in range(0, n, step)]
-        if all(_fine(d, min_cell) and _fine(r, min_cell) for d, r in merged):
+        if all(publishable(counts, min_cell) for counts in merged):
             return step
     return None
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ml import grades
+from ml.bundle import format_value
 from ml.fairness import OUTCOMES, POOLED, PROXY_QUESTIONS, SMALL_GROUP, disclosed
 from ml.labels import label, labels_for, level_label
 from ml.policy import attribute_label, attribute_text
@@ -22,8 +23,7 @@ def _pct(value: float | None, lang: str = "en") -> str:
 
 def _int(value: int, lang: str = "en") -> str:
     """A count as the pages write it: "50 000" (narrow no-break space) in French, "50,000" in English."""
-    text = f"{value:,}"
-    return text.replace(",", "\u202f") if lang == "fr" else text
+    return format_value(value, lang, "integer")
 
 
 def _num(value: float | None, digits: int, lang: str) -> str:

@@ -51,7 +51,7 @@ from ml.cost import (
     threshold_interval,
 )
 from ml.data import load_applications, resolve_train_file, validate_applications
-from ml.disclosure import MIN_CELL, disclosed_population
+from ml.disclosure import MIN_CELL, disclosed_population, publishable
 from ml.fairness import exclusion_impact, fairness_report
 from ml.features import (
     CATEGORICAL_FEATURES,
@@ -242,7 +242,7 @@ def _population(features: np.ndarray, y: np.ndarray, names: list[str]) -> dict[s
             counts_repaid = np.bincount(idx[target == 0], minlength=HIST_BINS)
             total = counts_default + counts_repaid
             yes = int(np.count_nonzero(values))
-            rare_answer = value_unit(name) == "flag" and not all(c == 0 or c >= MIN_CELL for c in (yes, len(values) - yes))
+            rare_answer = value_unit(name) == "flag" and not publishable((yes, len(values) - yes))
             entry.update(
                 kind="number",
                 quantiles=quantiles.tolist(),
