@@ -195,6 +195,15 @@ def write_bundle(
     return out_dir
 
 
+def published_population(directory: Path) -> tuple[str, dict[str, Any]]:
+    """A bundle's version and its population reference as it is served (disclosed), read from
+    its files without loading the model: what a new training is compared with
+    (``ml.disclosure.disclosed_across``). Raises ``OSError``/``ValueError`` on an unreadable one."""
+    directory = Path(directory)
+    manifest = json.loads((directory / MANIFEST_FILE).read_bytes())
+    return str(manifest["version"]), disclosed_population(json.loads((directory / POPULATION_FILE).read_bytes()))
+
+
 def _nan_to_none(obj: Any) -> Any:
     if isinstance(obj, float) and not math.isfinite(obj):
         return None

@@ -304,3 +304,150 @@ def disclosed_population(population: dict[str, Any], min_cell: int = MIN_CELL) -
                     ref["missing_rate"] = None
         features[name] = ref
     return {**population, "features": features, DISCLOSED: min_cell}
+
+
+# ------------------------------------------------------ the training population across retrainings
+# The registry keeps every bundle, each with its population reference, and ``GET /model/versions``
+# lists each one's training rows. Two bundles trained on populations 1 to 9 people apart (a
+# retraining after one erasure) gave those people's outcomes by subtraction: the totals, a bin or
+# a level that moved by them. A new reference is therefore compared with every one published
+# before it, on what a reader can subtract: the totals, each category level, and each numeric
+# histogram on the edges both share (the outer bins are open-ended, so the values seen are
+# always comparable as one bin). Differences are net, what two published tables give.
+
+
+def population_totals(population: dict[str, Any]) -> tuple[int, int]:
+    """(defaulters, repaid) of a population reference, as its size and default rate give them."""
+    rows = int(population["rows"])
+    defaulters = round(rows * float(population["default_rate"]))
+    return defaulters, rows - defaulters
+
+
+def too_close(totals: Sequence[int], earlier: Sequence[tuple[str, dict[str, Any]]], min_cell: int = MIN_CELL
+              ) -> str | None:
+    """Why a training population of ``totals`` (defaulters, repaid) may not be published beside
+    the references of ``earlier`` (``(version, population)`` pairs): the first one whose totals
+    differ by 1 to ``min_cell - 1`` of either outcome; None when none does."""
+    for version, population in earlier:
+        before = population_totals(population)
+        moved = [abs(now - then) for now, then in zip(totals, before, strict=True)]
+        if not publishable(moved, min_cell):
+            return (f"the training population is {moved[0]} defaulter(s) and {moved[1]} repaid client(s) away from "
+                    f"version {version}'s: published beside it, the difference would give those people's outcomes; "
+                    f"train on the same population or on one at least {min_cell} people of each outcome away")
+    return None
+
+
+def withheld_changes(new: Sequence[Sequence[int] | None], old: Sequence[Sequence[int] | None],
+                     total_new: Sequence[int], total_old: Sequence[int], min_cell: int = MIN_CELL) -> set[int]:
+    """The rows of a new table to withhold so that no difference with an older one is 1 to
+    ``min_cell - 1`` people (rows in the same order in both; None: not shown). A reader subtracts
+    the rows both show, and the totals minus those rows (everything else, together): each row
+    shown in both that moved by 1 to 9 of a count is withheld, then, while what is left moved by
+    1 to 9, the row shown in both that moved least and holds some of the failing count joins it.
+    With totals that moved by 0 or at least ``min_cell`` (``too_close``), withholding everything
+    is always safe. Rows withheld within one table already are kept withheld."""
+    def moved(i: int) -> list[int]:
+        return [a - b for a, b in zip(new[i], old[i], strict=True)]  # type: ignore[arg-type]
+
+    def small(values: Iterable[int]) -> list[int]:
+        return [k for k, v in enumerate(values) if 0 < abs(v) < min_cell]
+
+    withheld = {i for i, row in enumerate(new) if row is None}
+    while True:
+        both = [i for i in range(len(new)) if i not in withheld and old[i] is not None]
+        failing_rows = {i for i in both if small(moved(i))}
+        if failing_rows:
+            withheld |= failing_rows
+            continue
+        rest = [tn - to - sum(moved(i)[k] for i in both) for k, (tn, to) in enumerate(zip(total_new, total_old, strict=True))]
+        failing = small(rest)
+        if not failing or not both:
+            return withheld
+        helping = [i for i in both if any(moved(i)[k] for k in failing)] or both
+        withheld.add(min(helping, key=lambda i: (sum(abs(v) for v in moved(i)), i)))
+
+
+def _category_rows(ref: dict[str, Any], levels: Sequence[str]) -> list[tuple[int, int] | None]:
+    by_level = dict(zip(ref["levels"], zip(ref["counts"], ref["default_rate"], strict=True), strict=True))
+    rows: list[tuple[int, int] | None] = []
+    for level in levels:
+        count, rate = by_level.get(level, (None, None))
+        if count is None:
+            rows.append(None if level in by_level else (0, 0))
+        else:
+            defaulters = round((rate or 0.0) * count)
+            rows.append((defaulters, count - defaulters))
+    return rows
+
+
+def _shared_bins(new: dict[str, Any], old: dict[str, Any]) -> tuple[list[int], list[int], int]:
+    """Each bin's cell on the edges both histograms share (their interior edges in common; the
+    outer bins are open-ended), for the new one and the old one, and how many cells."""
+    common = sorted(set(new["hist_edges"][1:-1]) & set(old["hist_edges"][1:-1]))
+
+    def cells(edges: list[float]) -> list[int]:
+        return [0] + [int(np.searchsorted(common, edge, side="right")) for edge in edges[1:-1]]
+
+    return cells(new["hist_edges"]), cells(old["hist_edges"]), len(common) + 1
+
+
+def _in_cells(d: Sequence[int | None], r: Sequence[int | None], cell_of: list[int], n: int
+              ) -> list[tuple[int, int] | None]:
+    out: list[list[int] | None] = [[0, 0] for _ in range(n)]
+    for dd, rr, cell in zip(d, r, cell_of, strict=True):
+        if dd is None or rr is None or out[cell] is None:
+            out[cell] = None
+        else:
+            out[cell][0] += dd  # type: ignore[index]
+            out[cell][1] += rr  # type: ignore[index]
+    return [None if row is None else (row[0], row[1]) for row in out]
+
+
+def disclosed_across(population: dict[str, Any], earlier: Sequence[tuple[str, dict[str, Any]]],
+                     min_cell: int = MIN_CELL) -> tuple[dict[str, Any], list[str]]:
+    """A disclosed population reference (``disclosed_population``) with what a subtraction from
+    any of the ``earlier`` references (``(version, disclosed population)``, published before it)
+    would give of 1 to ``min_cell - 1`` people withheld too: the levels and histogram bins of
+    ``withheld_changes``, until none of the earlier references opens anything. Returns the new
+    reference (a copy, naming the versions it was compared with in ``compared_with``) and what it
+    withheld (``"feature (version)"``), empty when it was already safe to publish beside them.
+    The totals must already pass ``too_close``."""
+    features = {name: dict(ref) for name, ref in population["features"].items()}
+    total = population_totals(population)
+    changes: list[str] = []
+    changed = True
+    while changed:
+        changed = False
+        for version, before in earlier:
+            total_before = population_totals(before)
+            for name, ref in features.items():
+                old = before["features"].get(name)
+                if old is None or old.get("kind") != ref.get("kind"):
+                    continue
+                if ref.get("kind") == "category":
+                    levels = list(dict.fromkeys([*ref["levels"], *old["levels"]]))
+                    rows = _category_rows(ref, levels)
+                    withheld = withheld_changes(rows, _category_rows(old, levels), total, total_before, min_cell)
+                    drop = {levels[i] for i in withheld if rows[i] is not None}
+                    if drop:
+                        at = [i for i, level in enumerate(ref["levels"]) if level in drop]
+                        ref["counts"] = [None if i in at else c for i, c in enumerate(ref["counts"])]
+                        ref["default_rate"] = [None if i in at else v for i, v in enumerate(ref["default_rate"])]
+                elif ref.get("hist_defaulters") is not None and old.get("hist_defaulters") is not None:
+                    new_cell, old_cell, n = _shared_bins(ref, old)
+                    rows = _in_cells(ref["hist_defaulters"], ref["hist_repaid"], new_cell, n)
+                    withheld = withheld_changes(rows, _in_cells(old["hist_defaulters"], old["hist_repaid"], old_cell, n),
+                                                total, total_before, min_cell)
+                    drop = {cell for cell in withheld if rows[cell] is not None}
+                    if drop:
+                        at = [i for i, cell in enumerate(new_cell) if cell in drop]
+                        for key in ("hist_defaulters", "hist_repaid", "default_rate_by_bin"):
+                            ref[key] = [None if i in at else v for i, v in enumerate(ref[key])]
+                else:
+                    continue
+                if drop:
+                    changed = True
+                    changes.append(f"{name} ({version})")
+    compared = sorted({*population.get("compared_with", ()), *(version for version, _ in earlier)})
+    return {**population, "features": features, "compared_with": compared}, changes

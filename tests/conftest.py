@@ -178,3 +178,18 @@ def make_settings(tmp_path: Path):
         return Settings(**values).ensure_secrets()  # type: ignore[arg-type]
 
     return _make
+
+
+@pytest.fixture
+def isolated_var(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The CLI's var directory and model registry in the test's own folder: `octroi train`
+    compares a new population with every registered one, which must not be the checkout's."""
+    from backend.settings import get_settings
+
+    monkeypatch.setenv("OCTROI_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("OCTROI_REGISTRY_DIR", str(tmp_path / "registry"))
+    get_settings.cache_clear()
+    try:
+        yield tmp_path / "var"
+    finally:
+        get_settings.cache_clear()

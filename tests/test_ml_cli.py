@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from backend.cli import app
 
+pytestmark = pytest.mark.usefixtures("isolated_var")
 runner = CliRunner()
 KAGGLE_SAMPLE = Path(__file__).parent / "data" / "kaggle_sample_20.csv"
 
@@ -29,21 +31,14 @@ def test_synth_then_train_writes_a_bundle_and_a_report(tmp_path):
     assert (model / "report.md").read_text().startswith("# Training report")
 
 
-def test_train_without_out_adds_an_immutable_version_to_the_registry(tmp_path, monkeypatch, synthetic_data_dir):
-    from backend.settings import get_settings
-
-    monkeypatch.setenv("OCTROI_VAR_DIR", str(tmp_path / "var"))
-    monkeypatch.setenv("OCTROI_REGISTRY_DIR", str(tmp_path / "registry"))
-    get_settings.cache_clear()
-    try:
-        small = tmp_path / "small.csv"
-        lines = (synthetic_data_dir / "application_train.csv").read_text().splitlines()[:801]
-        small.write_text("\n".join(lines) + "\n")
-        result = runner.invoke(app, ["train", "--data", str(small), "--folds", "2"])
-    finally:
-        get_settings.cache_clear()
+def test_train_without_out_adds_an_immutable_version_to_the_registry(tmp_path, synthetic_data_dir):
+    small = tmp_path / "small.csv"
+    lines = (synthetic_data_dir / "application_train.csv").read_text().splitlines()[:801]
+    small.write_text("\n".join(lines) + "\n")
+    result = runner.invoke(app, ["train", "--data", str(small), "--folds", "2"])
     assert result.exit_code == 0, result.output
-    [version] = [p for p in (tmp_path / "registry").iterdir()]
+    # The scratch training directory is gone; the lock registrations take one at a time stays.
+    [version] = [p for p in (tmp_path / "registry").iterdir() if p.name != ".adding.lock"]
     assert (version / "manifest.json").is_file() and not version.name.startswith(".")
     assert json.loads((version / "manifest.json").read_text())["version"] == version.name
     assert f"octroi model promote {version.name}" in result.output

@@ -52,6 +52,23 @@ def _kept_features(dropped: list[str]) -> list[str] | None:
     return [name for name in FEATURE_NAMES if name not in set(dropped)]
 
 
+def _published_populations() -> list[tuple[str, dict]]:
+    """The population references a new bundle is published beside: every registered version's
+    and the served model directory's (what the API serves while nothing is promoted)."""
+    from backend.registry.store import ModelRegistry
+    from ml.bundle import published_population
+
+    settings = load_settings()
+    published = ModelRegistry(settings.effective_registry_dir).published_populations()
+    try:
+        version, reference = published_population(settings.effective_model_dir)
+    except (OSError, ValueError, KeyError):
+        return published  # no bundle there (yet)
+    if version not in {v for v, _ in published}:
+        published.append((version, reference))
+    return published
+
+
 def train(
     data: Path = typer.Option(..., "--data", help="application_train.csv, or a directory holding it."),
     out: Path | None = typer.Option(
@@ -111,7 +128,8 @@ def train(
         try:
             result = run_training(data, target, folds=folds, seed=seed, cost_fn=cost_fn, cost_fp=cost_fp,
                                   progress=progress, features=_kept_features(drop_feature),
-                                  fairness_policy=policy, measure_exclusions=measure_exclusions)
+                                  fairness_policy=policy, measure_exclusions=measure_exclusions,
+                                  published=_published_populations())
         except DataValidationError as exc:
             fail(str(exc))
         except ValueError as exc:

@@ -13,6 +13,8 @@ NFS); which version is champion or challenger lives in the database (``backend.r
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -20,6 +22,7 @@ import re
 import shutil
 import stat
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,6 +104,22 @@ class ModelRegistry:
                 continue  # unreadable manifest: `octroi model list` shows it through verify()
         return sorted(out, key=lambda v: (v.created_at or "", v.version))
 
+    def published_populations(self, *, excluding: str | None = None) -> list[tuple[str, dict[str, Any]]]:
+        """Every registered version's population reference as served (``(version, reference)``):
+        what a new training population is compared with. A version whose files cannot be read
+        is left out (it cannot be served either)."""
+        from ml.bundle import published_population
+
+        out = []
+        for info in self.versions():
+            if info.version == excluding:
+                continue
+            try:
+                out.append(published_population(info.path))
+            except (OSError, ValueError, KeyError):
+                continue
+        return out
+
     def load(self, version: str) -> Any:
         """The verified ``ml.bundle.ModelBundle`` of ``version``; ``VersionNotFound`` or
         ``ml.bundle.BundleIntegrityError`` (a modified or missing file)."""
@@ -141,6 +160,43 @@ class ModelRegistry:
                                     "versions are immutable")
             return existing, False
         self.root.mkdir(parents=True, exist_ok=True)
+        with self._adding():
+            self._check_population(version, bundle.population)
+            return self._copy_in(bundle_dir, bundle, target)
+
+    @contextlib.contextmanager
+    def _adding(self) -> Iterator[None]:
+        """One registration at a time (an exclusive lock on the registry directory), so two
+        bundles 1 to 9 people apart cannot each pass the check before the other is in."""
+        with open(self.root / ".adding.lock", "a+b") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _check_population(self, version: str, population: dict[str, Any]) -> None:
+        """Refuse a bundle whose population reference, beside a registered version's, would give
+        1 to 9 people's outcomes by subtraction (``ml.disclosure``): totals that moved by so few,
+        or a level or bin a training against this registry would have withheld."""
+        from ml.disclosure import disclosed_across, population_totals, too_close
+
+        earlier = self.published_populations(excluding=version)
+        refused = too_close(population_totals(population), earlier)
+        if refused is not None:
+            raise RegistryError(f"version {version}: {refused}")
+        _, withheld = disclosed_across(population, earlier)
+        if withheld:
+            shown = ", ".join(withheld[:5]) + (f" and {len(withheld) - 5} more" if len(withheld) > 5 else "")
+            raise RegistryError(
+                f"version {version}: its population reference, beside the registered versions', would give 1 to "
+                f"9 people's outcomes by subtraction ({shown}); train it against this registry (`octroi train` "
+                "without --out, or with OCTROI_REGISTRY_DIR set to it), which withholds them")
+
+    def _copy_in(self, bundle_dir: Path, bundle: Any, target: Path) -> tuple[VersionInfo, bool]:
+        from ml.bundle import ModelBundle
+
+        version = bundle.version
         incoming = self.root / f".incoming-{uuid.uuid4().hex}"
         try:
             incoming.mkdir()
@@ -153,7 +209,12 @@ class ModelRegistry:
             os.rename(incoming, target)
         except FileExistsError:
             # Another process registered the same version meanwhile: theirs stands if identical.
-            return self.add(bundle_dir)
+            existing = VersionInfo.read(target)
+            source_digest = hashlib.sha256((Path(bundle_dir) / MANIFEST).read_bytes()).hexdigest()
+            if existing.manifest_sha256 != source_digest:
+                raise RegistryError(f"version {version} is already registered with different content; "
+                                    "versions are immutable") from None
+            return existing, False
         finally:
             if incoming.exists():
                 _remove_tree(incoming)

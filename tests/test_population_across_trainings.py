@@ -1,0 +1,250 @@
+"""The training population reference across retrainings: no subtraction between two published
+bundles gives 1 to 9 people's outcomes.
+
+The registry keeps every bundle and lists each one's training rows; the advisor's *Comparaison*
+tab shows the champion's histograms and level counts. A retraining after one erasure published
+totals one person apart (the person's outcome), and an import of 12 repaid clients, each alone in
+a histogram bin, moved each bin by one. ``ml.disclosure.too_close`` refuses the first before
+anything is trained; ``disclosed_across`` withholds the second; the registry refuses a bundle
+trained elsewhere that would open either.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from backend.cli import app
+from backend.registry.store import ModelRegistry, RegistryError
+from ml.bundle import published_population
+from ml.disclosure import MIN_CELL, disclosed_across, population_totals, too_close, withheld_changes
+from tests.fixtures.ml import FAST_TRAINING
+
+runner = CliRunner()
+
+
+# ------------------------------------------------------------------ what a reader subtracts
+def _rows(ref: dict, cells_of: list[int] | None = None, n: int | None = None) -> list[tuple[int, int] | None]:
+    """A feature's rows as (defaulters, repaid), None where withheld; histogram bins grouped
+    into ``n`` cells by ``cells_of``."""
+    if ref["kind"] == "category":
+        return [None if c is None else (round((r or 0.0) * c), c - round((r or 0.0) * c))
+                for c, r in zip(ref["counts"], ref["default_rate"], strict=True)]
+    out: list[list[int] | None] = [[0, 0] for _ in range(n)]  # type: ignore[arg-type]
+    for d, r, cell in zip(ref["hist_defaulters"], ref["hist_repaid"], cells_of, strict=True):  # type: ignore[arg-type]
+        if d is None or out[cell] is None:
+            out[cell] = None
+        else:
+            out[cell] = [out[cell][0] + d, out[cell][1] + r]  # type: ignore[index]
+    return [None if row is None else (row[0], row[1]) for row in out]
+
+
+def differences(new: dict, old: dict) -> list[tuple[str, int]]:
+    """Every count a reader gets by subtracting ``old`` from ``new`` (two published references):
+    the totals, each level or common histogram cell both show, and the totals minus those."""
+    total_new, total_old = population_totals(new), population_totals(old)
+    out = [("total", a - b) for a, b in zip(total_new, total_old, strict=True)]
+    for name, ref in new["features"].items():
+        before = old["features"].get(name)
+        if before is None:
+            continue
+        if ref["kind"] == "category":
+            assert ref["levels"] == before["levels"]
+            rows_new, rows_old = _rows(ref), _rows(before)
+        elif ref.get("hist_defaulters") is not None and before.get("hist_defaulters") is not None:
+            # The outer bins are open-ended: the cells are the interior edges both have.
+            common = sorted(set(ref["hist_edges"][1:-1]) & set(before["hist_edges"][1:-1]))
+
+            def cells(edges: list[float]) -> list[int]:
+                return [0] + [sum(1 for c in common if c <= e) for e in edges[1:-1]]
+            rows_new = _rows(ref, cells(ref["hist_edges"]), len(common) + 1)
+            rows_old = _rows(before, cells(before["hist_edges"]), len(common) + 1)
+        else:
+            continue
+        both = [i for i, (a, b) in enumerate(zip(rows_new, rows_old, strict=True)) if a is not None and b is not None]
+        for i in both:
+            out += [(f"{name}[{i}]", a - b) for a, b in zip(rows_new[i], rows_old[i], strict=True)]
+        for k in range(2):
+            rest = total_new[k] - total_old[k] - sum(rows_new[i][k] - rows_old[i][k] for i in both)  # type: ignore[index]
+            out.append((f"{name}[rest]", rest))
+    return out
+
+
+def small_differences(new: dict, old: dict) -> list[tuple[str, int]]:
+    return [(where, d) for where, d in differences(new, old) if 0 < abs(d) < MIN_CELL]
+
+
+# ------------------------------------------------------------------ hand-made references
+def _reference(rows: int, defaulters: int, features: dict) -> dict:
+    return {"rows": rows, "default_rate": defaulters / rows, "features": features, "disclosed": MIN_CELL}
+
+
+def _category(levels: list[str], counts: list[int | None], defaulters: list[int]) -> dict:
+    return {"kind": "category", "levels": levels, "counts": counts, "missing_rate": 0.0,
+            "default_rate": [None if not c else d / c for c, d in zip(counts, defaulters, strict=True)]}
+
+
+def _histogram(edges: list[float], defaulters: list[int | None], repaid: list[int | None]) -> dict:
+    return {"kind": "number", "missing_rate": 0.0, "hist_edges": edges, "hist_defaulters": defaulters,
+            "hist_repaid": repaid,
+            "default_rate_by_bin": [None if d is None else d / (d + r) if d + r else None
+                                    for d, r in zip(defaulters, repaid, strict=True)]}
+
+
+def test_a_level_one_newcomer_joined_is_withheld_with_enough_to_hide_it():
+    # Before: 100 people; after, 20 repaid newcomers, one of them the only newcomer widowed.
+    before = _reference(100, 20, {"status": _category(["married", "single", "widow"], [50, 30, 20], [10, 10, 0])})
+    after = _reference(120, 20, {"status": _category(["married", "single", "widow"], [60, 39, 21], [10, 10, 0])})
+    assert small_differences(after, before)  # what it gave: the widow's outcome, and single's 9
+    safe, withheld = disclosed_across(after, [("v1", before)])
+    assert withheld == ["status (v1)"]
+    assert safe["features"]["status"]["counts"] == [60, None, None]
+    assert safe["features"]["status"]["default_rate"][1:] == [None, None]
+    assert small_differences(safe, before) == []
+    assert safe["compared_with"] == ["v1"]
+    # Applied again, it withholds nothing more (what the registry checks).
+    assert disclosed_across(safe, [("v1", before)])[1] == []
+
+
+def test_a_bin_on_shared_edges_and_the_seen_values_as_one_bin():
+    edges = [0.0, 1.0, 2.0, 3.0, 4.0]
+    before = _reference(200, 40, {"x": _histogram(edges, [10, 10, 10, 10], [40, 40, 40, 40])})
+    # 3 newcomer defaulters in the last bin (and 10 repaid spread over two bins).
+    after = _reference(213, 43, {"x": _histogram(edges, [10, 10, 10, 13], [45, 45, 40, 40])})
+    assert too_close(population_totals(after), [("v1", before)]) is not None  # 3 defaulters apart
+    # Same totals gap but 10 defaulters: the last bin's +3 still gives three people.
+    after = _reference(220, 50, {"x": _histogram(edges, [17, 10, 10, 13], [40, 40, 40, 40])})
+    assert too_close(population_totals(after), [("v1", before)]) is None
+    safe, _ = disclosed_across(after, [("v1", before)])
+    assert small_differences(safe, before) == []
+    assert safe["features"]["x"]["hist_defaulters"] == [None, 10, 10, None]
+    # Edges moved (another lo/hi): only the values seen, as one bin, compare; nothing small there.
+    moved = _reference(220, 50, {"x": _histogram([0.5, 1.5, 2.5, 3.5, 4.5], [17, 10, 10, 13], [40, 40, 40, 40])})
+    assert disclosed_across(moved, [("v1", before)])[1] == []
+
+
+def test_every_subtraction_from_every_earlier_reference_is_zero_or_ten_people():
+    """Random references (levels and histograms, some edges shared, some bins already
+    withheld), random imports and erasures between them: once disclosed across, nothing a
+    reader subtracts from any earlier one is 1 to 9 people."""
+    rng = random.Random(17)
+    grids = [[0.0, 1.0, 2.0, 3.0, 4.0, 5.0], [0.0, 2.0, 4.0, 5.0], [0.0, 1.0, 2.0, 3.0, 5.0], [0.5, 1.5, 2.5, 3.5, 4.5]]
+    for _ in range(300):
+        references = []
+        defaulters, repaid = rng.randint(60, 80), rng.randint(150, 300)
+        for _ in range(rng.randint(2, 4)):
+            if references:  # an import or an erasure of 0 or at least 10 of each outcome
+                defaulters += rng.choice([0, rng.randint(10, 25), -rng.randint(10, 15)])
+                repaid += rng.choice([0, rng.randint(10, 40), -rng.randint(10, 40)])
+            level_d = _split(rng, defaulters, 4)
+            level_r = _split(rng, repaid, 4)
+            counts: list[int | None] = [d + r for d, r in zip(level_d, level_r, strict=True)]
+            edges = rng.choice(grids)
+            hist_d = _split(rng, defaulters, len(edges) - 1)
+            hist_r = _split(rng, repaid, len(edges) - 1)
+            hist_d_shown: list[int | None] = list(hist_d)
+            if rng.random() < 0.3:  # a bin already withheld within its own table
+                i = rng.randrange(len(hist_d))
+                hist_d_shown[i] = None
+            ref = _reference(defaulters + repaid, defaulters, {
+                "status": _category(["a", "b", "c", "d"], counts, level_d),
+                "x": _histogram(edges, hist_d_shown, [None if d is None else r for d, r in zip(hist_d_shown, hist_r,
+                                                                                               strict=True)]),
+            })
+            earlier = [(f"v{i}", r) for i, r in enumerate(references)]
+            if too_close(population_totals(ref), earlier) is None:
+                ref, _ = disclosed_across(ref, earlier)
+                for _, before in earlier:
+                    assert small_differences(ref, before) == []
+                references.append(ref)
+
+
+def _split(rng: random.Random, total: int, parts: int) -> list[int]:
+    cuts = sorted(rng.randint(0, total) for _ in range(parts - 1))
+    return [b - a for a, b in zip([0, *cuts], [*cuts, total], strict=True)]
+
+
+def test_withheld_changes_keeps_what_its_own_table_withheld():
+    assert withheld_changes([None, (10, 10)], [(5, 5), (10, 10)], (30, 30), (20, 20)) == {0}
+    # Nothing moved: nothing more.
+    assert withheld_changes([(10, 10), (20, 0)], [(10, 10), (20, 0)], (30, 10), (30, 10)) == set()
+
+
+# ------------------------------------------------------------------ real trainings, CLI and registry
+@pytest.fixture(scope="module")
+def populations(synthetic_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The first 1,500 applicants; the same less one (an erasure); the same plus the next 12 repaid."""
+    root = tmp_path_factory.mktemp("populations")
+    frame = pd.read_csv(synthetic_data_dir / "application_train.csv")
+    base = frame.iloc[:1500]
+    newcomers = frame.iloc[1500:][frame.iloc[1500:]["TARGET"] == 0].iloc[:12]
+    out = {}
+    for name, rows in {"base": base, "erased": base.iloc[1:], "imported": pd.concat([base, newcomers])}.items():
+        (root / name).mkdir()
+        rows.to_csv(root / name / "application_train.csv", index=False)
+        out[name] = root / name
+    return out
+
+
+def _train(data: Path, out: Path, published=()) -> Path:
+    from ml.train import train
+
+    train(data, out, folds=2, seed=3, logistic_baseline=False, threshold_bootstrap=20, shap_sample=200,
+          published=published, **FAST_TRAINING)
+    return out
+
+
+def test_a_retraining_one_erasure_away_is_refused_before_training(populations, tmp_path, isolated_var):
+    first = runner.invoke(app, ["train", "--data", str(populations["base"]), "--folds", "2"])
+    assert first.exit_code == 0, first.output
+    [version] = ModelRegistry(tmp_path / "registry").versions()
+    result = runner.invoke(app, ["train", "--data", str(populations["erased"]), "--folds", "2"])
+    assert result.exit_code != 0
+    assert f"1 defaulter(s) and 0 repaid client(s) away from version {version.version}" in result.output \
+        or f"0 defaulter(s) and 1 repaid client(s) away from version {version.version}" in result.output
+    assert "Traceback" not in result.output
+    assert [v.version for v in ModelRegistry(tmp_path / "registry").versions()] == [version.version]
+    # Refused before any training: nothing was written where --out points.
+    result = runner.invoke(app, ["train", "--data", str(populations["erased"]), "--out", str(tmp_path / "m")])
+    assert result.exit_code != 0 and not (tmp_path / "m" / "manifest.json").exists()
+
+
+def test_an_import_of_twelve_is_published_without_a_bin_that_moved_by_few(populations, tmp_path):
+    registry = ModelRegistry(tmp_path / "registry")
+    base, _ = registry.add(_train(populations["base"], tmp_path / "base"))
+    # Trained elsewhere, without the registry: its reference shows bins the twelve moved by 1 or 2.
+    alone = _train(populations["imported"], tmp_path / "alone")
+    _, reference = published_population(alone)
+    _, earlier = published_population(base.path)
+    assert small_differences(reference, earlier)
+    with pytest.raises(RegistryError, match="would give 1 to 9 people's outcomes by subtraction"):
+        registry.add(alone)
+    assert [v.version for v in registry.versions()] == [base.version]
+    # Trained against the registry: the same twelve, the bins withheld; the registry takes it.
+    against = _train(populations["imported"], tmp_path / "against", published=registry.published_populations())
+    info, added = registry.add(against)
+    assert added
+    _, reference = published_population(info.path)
+    assert small_differences(reference, earlier) == []
+    assert reference["compared_with"] == [base.version]
+    withheld = [name for name, ref in reference["features"].items()
+                if ref.get("hist_defaulters") is not None and None in ref["hist_repaid"]]
+    assert withheld  # bins went; the comparison still serves the rest
+    # A bundle one erasure from a registered one is refused at the registry too.
+    with pytest.raises(RegistryError, match=f"away from version {base.version}"):
+        registry.add(_train(populations["erased"], tmp_path / "erased"))
+
+
+def test_the_same_population_retrained_withholds_nothing(synthetic_data_dir, trained_bundle_dir, other_features_bundle_dir):
+    """A challenger trained on the champion's population (the demo's) compares as equal."""
+    _, champion = published_population(trained_bundle_dir)
+    _, challenger = published_population(other_features_bundle_dir)
+    assert population_totals(champion) == population_totals(challenger)
+    _, withheld = disclosed_across(challenger, [("champion", champion)])
+    assert withheld == []
+    assert np.all([d == 0 for _, d in differences(challenger, champion)])
