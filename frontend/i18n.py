@@ -290,10 +290,12 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     },
     "comparison.density_axis": {"fr": "Part des clients du groupe", "en": "Share of the group's clients"},
     "comparison.bins_withheld": {
-        "fr": "Une tranche n'est pas montrée : avec les clients sans valeur renseignée, elle donnerait un "
-              "nombre de 1 à 9 personnes (non publié, < 10 pers.). Les parts sont celles des tranches montrées.",
-        "en": "One range is not shown: with the clients whose value is missing, it would give a count of 1 to "
-              "9 people (not given, < 10 people). The shares are of the ranges shown.",
+        "fr": "Une tranche n'est pas montrée : avec les clients sans valeur renseignée, ou comparée à la même "
+              "tranche d'une version précédente du modèle, elle donnerait un nombre de 1 à 9 personnes (non "
+              "publié, < 10 pers.). Les parts sont celles des tranches montrées.",
+        "en": "One range is not shown: with the clients whose value is missing, or compared with the same range "
+              "of an earlier version of the model, it would give a count of 1 to 9 people (not given, < 10 "
+              "people). The shares are of the ranges shown.",
     },
     "comparison.similar_median": {"fr": "Clients similaires (médiane)", "en": "Similar clients (median)"},
     "comparison.percentile_axis": {
@@ -1248,10 +1250,11 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "card.in_ratio": {"fr": "Dans le ratio", "en": "In the ratio"},
     "card.withheld": {
         "fr": "« Non publié » : le taux donnerait de 1 à 9 personnes (accordés ou refusés, défaillants ou non), dans "
-        "le groupe ou par soustraction depuis les totaux de la population. Un groupe sans son taux d'accord est exclu "
-        "du ratio.",
-        "en": "“Withheld”: the rate would give 1 to 9 people (approved or refused, defaulters or not), in the group "
-        "or by subtraction from the population's totals. A group without its approval rate is left out of the ratio.",
+        "le groupe, par soustraction depuis les totaux de la population ou depuis la fiche d'une version précédente "
+        "du modèle. Un groupe sans son taux d'accord est exclu du ratio.",
+        "en": "“Withheld”: the rate would give 1 to 9 people (approved or refused, defaulters or not), in the group, "
+        "by subtraction from the population's totals or from an earlier version's card. A group without its "
+        "approval rate is left out of the ratio.",
     },
     "card.ratio_groups": {
         "fr": "L'impact disparate compare les groupes d'au moins {count} clients (1 % de tous), hors « non "

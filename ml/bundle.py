@@ -76,6 +76,7 @@ import math
 import weakref
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -195,13 +196,25 @@ def write_bundle(
     return out_dir
 
 
-def published_population(directory: Path) -> tuple[str, dict[str, Any]]:
-    """A bundle's version and its population reference as it is served (disclosed), read from
-    its files without loading the model: what a new training is compared with
-    (``ml.disclosure.disclosed_across``). Raises ``OSError``/``ValueError`` on an unreadable one."""
-    directory = Path(directory)
-    manifest = json.loads((directory / MANIFEST_FILE).read_bytes())
-    return str(manifest["version"]), disclosed_population(json.loads((directory / POPULATION_FILE).read_bytes()))
+@dataclass(frozen=True)
+class Published:
+    """What a bundle publishes about its training population, read from its files without
+    loading the model: what a new training is compared with (``ml.disclosure.disclosed_across``,
+    ``ml.fairness.fairness_across``)."""
+
+    version: str
+    population: dict[str, Any]  # as served (disclosed)
+    fairness: dict[str, Any]  # as stored (the card discloses it when served)
+
+    @classmethod
+    def read(cls, directory: Path) -> Published:
+        """Raises ``OSError``/``ValueError``/``KeyError`` on an unreadable bundle."""
+        directory = Path(directory)
+        manifest = json.loads((directory / MANIFEST_FILE).read_bytes())
+        report = json.loads((directory / REPORT_JSON).read_bytes())
+        return cls(version=str(manifest["version"]),
+                   population=disclosed_population(json.loads((directory / POPULATION_FILE).read_bytes())),
+                   fairness=dict(report.get("fairness") or {}))
 
 
 def _nan_to_none(obj: Any) -> Any:

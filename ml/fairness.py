@@ -28,7 +28,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
 from ml.cost import business_cost, optimal_threshold
-from ml.disclosure import MIN_CELL, POOLED, pooled_cells, withheld_rows
+from ml.disclosure import MIN_CELL, POOLED, pooled_cells, withheld_changes, withheld_rows
 from ml.policy import PROTECTED_ATTRIBUTES, FairLendingPolicy
 
 AGE_BANDS = (("<30", 0, 30), ("30-39", 30, 40), ("40-49", 40, 50), ("50-59", 50, 60), ("60+", 60, 200))
@@ -196,7 +196,7 @@ def disclosed(attribute: str, block: dict[str, Any]) -> dict[str, Any]:
     members = [rows[i] for i in pooled]
     if sum(counts[i] for i in pooled) >= SMALL_GROUP:
         out.append(_pooled_row(members))
-    _withhold_outcomes(out, [_people(r) for r in rows])
+    _withhold_outcomes(out, [_people(r) for r in rows], set(block.get("withheld_across") or ()))
     for row in out:
         row["in_ratio"] = (not row["masked"] and row.get("approval_rate") is not None
                            and counted_in_ratio(str(row["group"]), row["count"], total))
@@ -231,21 +231,25 @@ def _people(row: dict[str, Any]) -> dict[str, tuple[int, ...] | None]:
     }
 
 
-def _withhold_outcomes(out: list[dict[str, Any]], everyone: list[dict[str, tuple[int, ...] | None]]) -> None:
+def _withhold_outcomes(out: list[dict[str, Any]], everyone: list[dict[str, tuple[int, ...] | None]],
+                       across: set[str] = frozenset()) -> None:  # type: ignore[assignment]
     """Withhold, in each row shown, the rates that give 1 to ``SMALL_GROUP - 1`` people: 9
     refused defaulters in a group of 400 came back as its true positive rate times its
     defaulters. The population's counts (``everyone``: each group's, before pooling) are
     published through any other table, so the rows shown must not give a withheld one back by
     subtraction either (``ml.disclosure.withheld_rows``). A group's refusals by outcome give its
     approvals and defaults, so they are withheld wherever those are. ``withheld`` names the
-    families left out of each row."""
+    families left out of each row. The groups of ``across`` (``withheld_across``) have their
+    defaults withheld whatever their size: a subtraction from an earlier version's card gives
+    1 to 9 people's outcomes there."""
     families: dict[str, set[int]] = {}
     for family in OUTCOMES:
         if any(people[family] is None for people in everyone):
             families[family] = set(range(len(out)))  # a report from before the figure: nothing to weigh
             continue
         total = [sum(column) for column in zip(*(people[family] for people in everyone), strict=True)]
-        cells = [None if row["masked"] else _people(row)[family] for row in out]
+        cells = [None if row["masked"] or (family == "default" and row["group"] in across) else _people(row)[family]
+                 for row in out]
         if family == "errors":
             cells = [None if i in families["approval"] | families["default"] else c for i, c in enumerate(cells)]
         families[family] = withheld_rows(cells, total, SMALL_GROUP)
@@ -255,6 +259,99 @@ def _withhold_outcomes(out: list[dict[str, Any]], everyone: list[dict[str, tuple
         row["withheld"] = [family for family in OUTCOMES if i in families[family]]
         for family in row["withheld"]:
             row.update({key: None for key in OUTCOMES[family]})
+
+
+# ------------------------------------------------------------------ across versions
+# Every version's card is served (the champion's, and each registered one's through the same
+# tables), and two versions trained on populations 10 or more people apart may still show a
+# group that moved by 1 to 9 people with their defaults: the subtraction gives those people's
+# outcomes. The defaults are the people's; approvals and errors are each model's own decisions
+# on its out-of-fold predictions, not a difference of people.
+
+
+Unit = tuple[str, frozenset[str], "tuple[int, int] | None"]  # row's group, the groups it covers, its people
+
+
+def _units(block: dict[str, Any]) -> list[Unit]:
+    """A served table's rows (the masked ones are the pool's) with the groups each covers (a
+    group, or the pool's members) and its (defaulters, repaid), None where not shown."""
+    pooled = frozenset(str(r["group"]) for r in block["rows"] if r.get("pooled"))
+    out: list[Unit] = []
+    for row in block["rows"]:
+        if row.get("masked"):
+            continue
+        n = int(row["count"])
+        covers = pooled if row["group"] == POOLED else frozenset([str(row["group"])])
+        rate = row.get("default_rate")
+        out.append((str(row["group"]), covers, None if rate is None else (round(rate * n), n - round(rate * n))))
+    return out
+
+
+def _totals(raw: dict[str, Any]) -> tuple[int, int]:
+    people = [_people(r)["default"] or (0, int(r.get("count") or 0)) for r in raw.get("rows") or []]
+    return sum(d for d, _ in people), sum(r for _, r in people)
+
+
+def _moved_groups(new: dict[str, Any], old: dict[str, Any], total_new: tuple[int, int], total_old: tuple[int, int]
+                  ) -> set[str]:
+    """The rows of the served table ``new`` whose defaults a subtraction from ``old`` would give
+    for 1 to 9 people (``ml.disclosure.withheld_changes``), compared on the finest grouping both
+    tables share (a pool in one is compared with its members' sum in the other; a group neither
+    row covers is left to the rest); named by their group (``POOLED`` for the pool)."""
+    units_new, units_old = _units(new), _units(old)
+    names = {str(r["group"]) for r in [*new["rows"], *old["rows"]] if r["group"] != POOLED}
+    parent = {name: name for name in names}
+
+    def find(name: str) -> str:
+        while parent[name] != name:
+            name = parent[name]
+        return name
+
+    for _, covers, _ in units_new + units_old:
+        first, *rest = sorted(covers)
+        for name in rest:
+            parent[find(name)] = find(first)
+    components = sorted({find(name) for name in names})
+
+    def rows(units: list[Unit]) -> list[tuple[int, int] | None]:
+        out: list[tuple[int, int] | None] = []
+        for component in components:
+            inside = [people for _, covers, people in units if find(next(iter(covers))) == component]
+            covered = {name for _, covers, _ in units for name in covers if find(name) == component}
+            whole = covered == {name for name in names if find(name) == component}
+            out.append(None if not whole or any(p is None for p in inside)
+                       else (sum(p[0] for p in inside), sum(p[1] for p in inside)))  # type: ignore[index]
+        return out
+
+    shown_new = rows(units_new)
+    withheld = withheld_changes(shown_new, rows(units_old), total_new, total_old, SMALL_GROUP)
+    drop = {components[i] for i in withheld if shown_new[i] is not None}
+    return {group for group, covers, _ in units_new if find(next(iter(covers))) in drop}
+
+
+def fairness_across(fairness: dict[str, Any], earlier: list[tuple[str, dict[str, Any]]]
+                    ) -> tuple[dict[str, Any], list[str]]:
+    """The fairness report (as stored: raw rows) with ``withheld_across`` set per attribute to
+    the groups whose defaults a subtraction from an earlier version's card (``earlier``:
+    ``(version, its stored fairness report)``) would give for 1 to 9 people, until none does;
+    and what it withheld (``"attribute (version)"``), empty when nothing more was needed."""
+    groups = {attribute: dict(block) for attribute, block in (fairness.get("groups") or {}).items()}
+    changes: list[str] = []
+    changed = True
+    while changed:
+        changed = False
+        for version, before in earlier:
+            for attribute, block in groups.items():
+                old = (before.get("groups") or {}).get(attribute)
+                if old is None:
+                    continue
+                moved = _moved_groups(disclosed(attribute, block), disclosed(attribute, old), _totals(block), _totals(old))
+                more = moved - set(block.get("withheld_across") or ())
+                if more:
+                    block["withheld_across"] = sorted({*(block.get("withheld_across") or ()), *more})
+                    changes.append(f"{attribute} ({version})")
+                    changed = True
+    return {**fairness, "groups": groups}, changes
 
 
 def _pooled_row(members: list[dict[str, Any]]) -> dict[str, Any]:

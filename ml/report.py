@@ -65,9 +65,9 @@ T: dict[str, dict[str, str]] = {
         "pooled_cell": "in \"{pool}\"",
         "withheld_cell": "withheld (< 10 people)",
         "withheld_note": ("\"withheld\": the rate would give 1 to 9 people (approved or refused, defaulters or "
-                          "repayers, refused defaulters...), in the group or by subtraction from the population's "
-                          "totals, so it is not published; a group without its approval rate is left out of the "
-                          "disparate impact."),
+                          "repayers, refused defaulters...), in the group, by subtraction from the population's "
+                          "totals or from an earlier version's card, so it is not published; a group without its "
+                          "approval rate is left out of the disparate impact."),
         "pooled_note": ("\"{pool}\" holds the groups of fewer than {n} people and, so that no subtraction "
                         "from the totals singles them out, the smallest groups shown beside them: {groups}."),
         "proxy_head": "| excluded attribute | question | AUC of the model's inputs |",
@@ -96,8 +96,9 @@ T: dict[str, dict[str, str]] = {
         "pooled_cell": "dans « {pool} »",
         "withheld_cell": "non publié (< 10 pers.)",
         "withheld_note": ("« non publié » : le taux donnerait de 1 à 9 personnes (accordés ou refusés, défaillants "
-                          "ou non, défaillants refusés...), dans le groupe ou par soustraction depuis les totaux de "
-                          "la population ; un groupe sans son taux d'accord est exclu de l'impact disparate."),
+                          "ou non, défaillants refusés...), dans le groupe, par soustraction depuis les totaux de "
+                          "la population ou depuis la fiche d'une version précédente ; un groupe sans son taux "
+                          "d'accord est exclu de l'impact disparate."),
         "pooled_note": ("« {pool} » réunit les groupes de moins de {n} personnes et, pour qu'aucune "
                         "soustraction depuis les totaux ne les isole, les plus petits groupes affichés à côté : {groups}."),
         "proxy_head": "| attribut exclu | question | AUC des variables du modèle |",

@@ -52,7 +52,7 @@ from ml.cost import (
 )
 from ml.data import load_applications, resolve_train_file, validate_applications
 from ml.disclosure import MIN_CELL, disclosed_across, disclosed_population, publishable, too_close
-from ml.fairness import exclusion_impact, fairness_report
+from ml.fairness import exclusion_impact, fairness_across, fairness_report
 from ml.features import (
     CATEGORICAL_FEATURES,
     FEATURE_NAMES,
@@ -288,7 +288,7 @@ def train(
     features: Sequence[str] | None = None,
     fairness_policy: FairLendingPolicy | None = None,
     measure_exclusions: bool = False,
-    published: Sequence[tuple[str, dict[str, Any]]] = (),
+    published: Sequence[bundle_mod.Published] = (),
 ) -> TrainResult:
     """Train, evaluate and write a bundle into ``out_dir``; see the module docstring.
 
@@ -326,7 +326,8 @@ def train(
     if y.min() == y.max():
         raise ValueError("TARGET holds a single class; both outcomes are needed to train")
     defaulters = int(y.sum())
-    refused = too_close((defaulters, len(y) - defaulters), published)
+    earlier = [(p.version, p.population) for p in published]
+    refused = too_close((defaulters, len(y) - defaulters), earlier)
     if refused is not None:
         raise ValueError(refused)
     fingerprint = data_fingerprint(source_path, raw)
@@ -414,7 +415,8 @@ def train(
     if measure_exclusions:
         fairness["exclusions"] = exclusion_impact(full, y, policy, cost_fn=cost_fn, cost_fp=cost_fp,
                                                   folds=min(folds, 3), seed=seed, params=params)
-    population, _ = disclosed_across(_population(x, y, names), published)
+    fairness, _ = fairness_across(fairness, [(p.version, p.fairness) for p in published])
+    population, _ = disclosed_across(_population(x, y, names), earlier)
     prototypes = fit_prototypes(x, y, names, importance, seed=seed)
     # Drift reference: OOF probabilities, what the model gives rows it has not seen.
     monitoring = training_reference(raw, oof, policy.input_columns)

@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from backend.cli import app
 from backend.registry.store import ModelRegistry, RegistryError
-from ml.bundle import published_population
+from ml.bundle import Published
 from ml.disclosure import MIN_CELL, disclosed_across, population_totals, too_close, withheld_changes
 from tests.fixtures.ml import FAST_TRAINING
 
@@ -219,18 +219,20 @@ def test_an_import_of_twelve_is_published_without_a_bin_that_moved_by_few(popula
     base, _ = registry.add(_train(populations["base"], tmp_path / "base"))
     # Trained elsewhere, without the registry: its reference shows bins the twelve moved by 1 or 2.
     alone = _train(populations["imported"], tmp_path / "alone")
-    _, reference = published_population(alone)
-    _, earlier = published_population(base.path)
+    reference, earlier = Published.read(alone).population, Published.read(base.path).population
     assert small_differences(reference, earlier)
     with pytest.raises(RegistryError, match="would give 1 to 9 people's outcomes by subtraction"):
         registry.add(alone)
     assert [v.version for v in registry.versions()] == [base.version]
     # Trained against the registry: the same twelve, the bins withheld; the registry takes it.
-    against = _train(populations["imported"], tmp_path / "against", published=registry.published_populations())
+    against = _train(populations["imported"], tmp_path / "against", published=registry.published())
     info, added = registry.add(against)
     assert added
-    _, reference = published_population(info.path)
+    reference = Published.read(info.path).population
     assert small_differences(reference, earlier) == []
+    # The model card's fairness tables too: trained alone, a group moved by a few repaid.
+    assert card_leaks(Published.read(alone).fairness, Published.read(base.path).fairness)
+    assert card_leaks(Published.read(info.path).fairness, Published.read(base.path).fairness) == []
     assert reference["compared_with"] == [base.version]
     withheld = [name for name, ref in reference["features"].items()
                 if ref.get("hist_defaulters") is not None and None in ref["hist_repaid"]]
@@ -242,9 +244,145 @@ def test_an_import_of_twelve_is_published_without_a_bin_that_moved_by_few(popula
 
 def test_the_same_population_retrained_withholds_nothing(synthetic_data_dir, trained_bundle_dir, other_features_bundle_dir):
     """A challenger trained on the champion's population (the demo's) compares as equal."""
-    _, champion = published_population(trained_bundle_dir)
-    _, challenger = published_population(other_features_bundle_dir)
+    champion = Published.read(trained_bundle_dir).population
+    challenger = Published.read(other_features_bundle_dir).population
     assert population_totals(champion) == population_totals(challenger)
     _, withheld = disclosed_across(challenger, [("champion", champion)])
     assert withheld == []
     assert np.all([d == 0 for _, d in differences(challenger, champion)])
+
+
+# ------------------------------------------------------------------ the model card's fairness tables
+def _group(name: str, count: int, defaults: int, approved: int) -> dict:
+    return {"group": name, "count": count, "approval_rate": approved / count, "default_rate": defaults / count,
+            "predicted_default_rate": 0.1, "true_positive_rate": None, "false_positive_rate": None,
+            "predicted_to_observed": None}
+
+
+def _card(rows: list[dict]) -> dict:
+    return {"groups": {"age_band": {"rows": rows, "disparate_impact": 1.0, "four_fifths_rule_met": True}}}
+
+
+def served_defaults(fairness: dict, attribute: str = "age_band") -> dict[frozenset, tuple[int, int]]:
+    """What the served card shows of each row's defaulters and repaid, keyed by the groups the
+    row covers (the pool: its members)."""
+    from backend.scoring.card import fairness_report
+
+    block = fairness_report(fairness).groups[attribute]
+    pooled = frozenset(r.group for r in block.rows if r.pooled)
+    out = {}
+    for row in block.rows:
+        if row.masked or row.default_rate is None:
+            continue
+        key = pooled if row.group == "pooled" else frozenset([row.group])
+        defaults = round(row.default_rate * row.count)
+        out[key] = (defaults, row.count - defaults)
+    return out
+
+
+def card_differences(new: dict, old: dict) -> list[tuple[str, int]]:
+    """Defaulters and repaid a reader gets by subtracting two served cards: each row both show
+    for the same groups, and the totals (published with the population) minus those rows."""
+    from ml.fairness import _totals
+
+    shown_new, shown_old = served_defaults(new), served_defaults(old)
+    both = [key for key in shown_new if key in shown_old]
+    out = [(",".join(sorted(key)), a - b) for key in both
+           for a, b in zip(shown_new[key], shown_old[key], strict=True)]
+    total_new, total_old = _totals(new["groups"]["age_band"]), _totals(old["groups"]["age_band"])
+    for k in range(2):
+        out.append(("rest", total_new[k] - total_old[k] - sum(shown_new[key][k] - shown_old[key][k] for key in both)))
+    return out
+
+
+def test_a_fairness_group_that_moved_by_few_keeps_its_count_and_loses_its_defaults():
+    from ml.fairness import fairness_across
+
+    before = _card([_group("<30", 200, 30, 150), _group("30-39", 300, 30, 250), _group("60+", 100, 10, 80)])
+    # 20 newcomers with 10 defaulters: 17 under 30 (7 defaulters), 3 aged 60+ (all defaulters).
+    after = _card([_group("<30", 217, 37, 160), _group("30-39", 300, 30, 250), _group("60+", 103, 13, 80)])
+    assert [d for d in card_differences(after, before) if 0 < abs(d[1]) < MIN_CELL]  # the three's outcomes
+    safe, changes = fairness_across(after, [("v1", before)])
+    assert changes == ["age_band (v1)"]
+    assert [d for d in card_differences(safe, before) if 0 < abs(d[1]) < MIN_CELL] == []
+    shown = served_defaults(safe)
+    assert frozenset(["60+"]) not in shown and frozenset(["30-39"]) in shown
+    # The count stays (a count without an outcome, as the card shows a pooled group's).
+    from backend.scoring.card import fairness_report
+
+    rows = {r.group: r for r in fairness_report(safe).groups["age_band"].rows}
+    assert rows["60+"].count == 103 and rows["60+"].default_rate is None and "default" in rows["60+"].withheld
+    assert fairness_across(safe, [("v1", before)])[1] == []
+
+
+def _subset_sums(shown: dict[frozenset, tuple[int, int]]) -> dict[frozenset, tuple[int, int]]:
+    """Every union of shown rows a reader can add up: the groups it covers and its people."""
+    keys = list(shown)
+    out: dict[frozenset, tuple[int, int]] = {}
+    for mask in range(1, 2 ** len(keys)):
+        chosen = [keys[i] for i in range(len(keys)) if mask >> i & 1]
+        covers = frozenset().union(*chosen)
+        if sum(len(k) for k in chosen) == len(covers):  # disjoint rows only
+            out[covers] = (sum(shown[k][0] for k in chosen), sum(shown[k][1] for k in chosen))
+    return out
+
+
+def card_leaks(new: dict, old: dict) -> list[tuple[str, int]]:
+    """Every difference of 1 to 9 defaulters or repaid a reader gets from two served cards: the
+    smallest unions of rows both add up (found by trying every union; every other union is a sum
+    of them) and the totals minus all of them, per attribute."""
+    from ml.fairness import _totals
+
+    leaks = []
+    for attribute, block in new["groups"].items():
+        if attribute not in old["groups"]:
+            continue
+        total_new, total_old = _totals(block), _totals(old["groups"][attribute])
+        sums_new = _subset_sums(served_defaults(new, attribute))
+        sums_old = _subset_sums(served_defaults(old, attribute))
+        common = set(sums_new) & set(sums_old)
+        atoms = [c for c in common if not any(other < c for other in common)]
+        for k in range(2):
+            moved = [sums_new[c][k] - sums_old[c][k] for c in atoms]
+            values = [*moved, total_new[k] - total_old[k] - sum(moved)]
+            leaks += [(attribute, v) for v in values if 0 < abs(v) < MIN_CELL]
+    return leaks
+
+
+def test_no_union_of_groups_subtracts_to_few_people_across_random_versions():
+    """Random age-band tables (small groups pooled, pools of other members in other versions),
+    random imports and erasures of 0 or at least 10 of each outcome: once ``fairness_across`` has
+    run, the smallest unions of rows both cards add up (found by trying every union) and what
+    the totals leave beside them each moved by 0 or at least 10 defaulters and repaid. (A union
+    of two that moved 12 up and 10 down nets 2: a balance of movements of 10 or more, known
+    from them, not a group of 2 people.)"""
+    from ml.fairness import _totals, fairness_across
+
+    rng = random.Random(29)
+    bands = ["<30", "30-39", "40-49", "50-59", "60+", "unknown"]
+    for _ in range(150):
+        cards: list[dict] = []
+        defaulters, repaid = rng.randint(40, 80), rng.randint(150, 300)
+        for _ in range(rng.randint(2, 4)):
+            if cards:
+                defaulters += rng.choice([0, rng.randint(10, 20), -rng.randint(10, 15)])
+                repaid += rng.choice([0, rng.randint(10, 30), -rng.randint(10, 30)])
+            d, r = _split(rng, defaulters, len(bands)), _split(rng, repaid, len(bands))
+            if rng.random() < 0.5:  # a small band, pooled
+                small = rng.randrange(len(bands))
+                moved_d, moved_r = d[small] - min(d[small], 2), r[small] - min(r[small], 3)
+                d[small] -= moved_d
+                r[small] -= moved_r
+                d[(small + 1) % len(bands)] += moved_d
+                r[(small + 1) % len(bands)] += moved_r
+            rows = [_group(name, dd + rr, dd, (dd + rr) // 2) for name, dd, rr in zip(bands, d, r, strict=True) if dd + rr]
+            card = _card(rows)
+            earlier = [(f"v{i}", c) for i, c in enumerate(cards)]
+            total_new = _totals(card["groups"]["age_band"])
+            if any(0 < abs(a - b) < MIN_CELL for _, before in earlier
+                   for a, b in zip(total_new, _totals(before["groups"]["age_band"]), strict=True)):
+                continue  # `too_close` refuses such a training
+            card, _ = fairness_across(card, earlier)
+            for _, before in earlier:
+                assert card_leaks(card, before) == []
+            cards.append(card)

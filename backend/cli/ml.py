@@ -52,20 +52,21 @@ def _kept_features(dropped: list[str]) -> list[str] | None:
     return [name for name in FEATURE_NAMES if name not in set(dropped)]
 
 
-def _published_populations() -> list[tuple[str, dict]]:
-    """The population references a new bundle is published beside: every registered version's
-    and the served model directory's (what the API serves while nothing is promoted)."""
+def _published() -> list:
+    """What the bundles a new one is published beside say of their training populations
+    (``ml.bundle.Published``): every registered version and the served model directory (what
+    the API serves while nothing is promoted)."""
     from backend.registry.store import ModelRegistry
-    from ml.bundle import published_population
+    from ml.bundle import Published
 
     settings = load_settings()
-    published = ModelRegistry(settings.effective_registry_dir).published_populations()
+    published = ModelRegistry(settings.effective_registry_dir).published()
     try:
-        version, reference = published_population(settings.effective_model_dir)
+        served = Published.read(settings.effective_model_dir)
     except (OSError, ValueError, KeyError):
         return published  # no bundle there (yet)
-    if version not in {v for v, _ in published}:
-        published.append((version, reference))
+    if served.version not in {p.version for p in published}:
+        published.append(served)
     return published
 
 
@@ -129,7 +130,7 @@ def train(
             result = run_training(data, target, folds=folds, seed=seed, cost_fn=cost_fn, cost_fp=cost_fp,
                                   progress=progress, features=_kept_features(drop_feature),
                                   fairness_policy=policy, measure_exclusions=measure_exclusions,
-                                  published=_published_populations())
+                                  published=_published())
         except DataValidationError as exc:
             fail(str(exc))
         except ValueError as exc:

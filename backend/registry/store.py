@@ -104,18 +104,18 @@ class ModelRegistry:
                 continue  # unreadable manifest: `octroi model list` shows it through verify()
         return sorted(out, key=lambda v: (v.created_at or "", v.version))
 
-    def published_populations(self, *, excluding: str | None = None) -> list[tuple[str, dict[str, Any]]]:
-        """Every registered version's population reference as served (``(version, reference)``):
-        what a new training population is compared with. A version whose files cannot be read
-        is left out (it cannot be served either)."""
-        from ml.bundle import published_population
+    def published(self, *, excluding: str | None = None) -> list[Any]:
+        """What every registered version publishes of its training population
+        (``ml.bundle.Published``): what a new training is compared with. A version whose files
+        cannot be read is left out (it cannot be served either)."""
+        from ml.bundle import Published
 
         out = []
         for info in self.versions():
             if info.version == excluding:
                 continue
             try:
-                out.append(published_population(info.path))
+                out.append(Published.read(info.path))
             except (OSError, ValueError, KeyError):
                 continue
         return out
@@ -161,7 +161,7 @@ class ModelRegistry:
             return existing, False
         self.root.mkdir(parents=True, exist_ok=True)
         with self._adding():
-            self._check_population(version, bundle.population)
+            self._check_population(version, bundle.population, bundle.report.get("fairness") or {})
             return self._copy_in(bundle_dir, bundle, target)
 
     @contextlib.contextmanager
@@ -175,21 +175,26 @@ class ModelRegistry:
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
-    def _check_population(self, version: str, population: dict[str, Any]) -> None:
-        """Refuse a bundle whose population reference, beside a registered version's, would give
-        1 to 9 people's outcomes by subtraction (``ml.disclosure``): totals that moved by so few,
-        or a level or bin a training against this registry would have withheld."""
+    def _check_population(self, version: str, population: dict[str, Any], fairness: dict[str, Any]) -> None:
+        """Refuse a bundle whose population reference or fairness tables, beside a registered
+        version's, would give 1 to 9 people's outcomes by subtraction (``ml.disclosure``): totals
+        that moved by so few, or a level, bin or group a training against this registry would
+        have withheld."""
         from ml.disclosure import disclosed_across, population_totals, too_close
+        from ml.fairness import fairness_across
 
-        earlier = self.published_populations(excluding=version)
+        published = self.published(excluding=version)
+        earlier = [(p.version, p.population) for p in published]
         refused = too_close(population_totals(population), earlier)
         if refused is not None:
             raise RegistryError(f"version {version}: {refused}")
-        _, withheld = disclosed_across(population, earlier)
+        withheld = disclosed_across(population, earlier)[1] + fairness_across(
+            fairness, [(p.version, p.fairness) for p in published])[1]
         if withheld:
             shown = ", ".join(withheld[:5]) + (f" and {len(withheld) - 5} more" if len(withheld) > 5 else "")
             raise RegistryError(
-                f"version {version}: its population reference, beside the registered versions', would give 1 to "
+                f"version {version}: its population reference or fairness tables, beside the registered versions', "
+                "would give 1 to "
                 f"9 people's outcomes by subtraction ({shown}); train it against this registry (`octroi train` "
                 "without --out, or with OCTROI_REGISTRY_DIR set to it), which withholds them")
 
