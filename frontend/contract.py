@@ -1943,7 +1943,12 @@ class InputDrift(BaseModel):
     """
     Share of missing values; null when 1 to 9 people (missing_suppressed): never an exact share of fewer than 10 people, 0 when none
     """
-    missing_share_training: Annotated[float, Field(title="Missing Share Training")]
+    missing_share_training: Annotated[
+        float | None, Field(title="Missing Share Training")
+    ]
+    """
+    Share of missing values in the training rows; null when 1 to 9 people (never an exact share of fewer than 10 people)
+    """
     missing_suppressed: Annotated[bool | None, Field(title="Missing Suppressed")] = (
         False
     )
@@ -2179,3 +2184,7 @@ class DriftReport(BaseModel):
     rows: Annotated[int, Field(title="Rows")]
     score: ScoreDrift
     thresholds: Thresholds
+    training_rows: Annotated[int | None, Field(title="Training Rows")] = None
+    """
+    Rows the model was trained on (its training reference); null when the version is no longer known
+    """

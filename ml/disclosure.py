@@ -404,50 +404,102 @@ def _in_cells(d: Sequence[int | None], r: Sequence[int | None], cell_of: list[in
     return [None if row is None else (row[0], row[1]) for row in out]
 
 
+def _level_drop(ref: dict[str, Any], old: dict[str, Any], total: tuple[int, int], total_before: tuple[int, int],
+                min_cell: int) -> set[str]:
+    """The levels of ``ref`` a subtraction from ``old`` opens (``withheld_changes``)."""
+    levels = list(dict.fromkeys([*ref["levels"], *old["levels"]]))
+    rows = _category_rows(ref, levels)
+    withheld = withheld_changes(rows, _category_rows(old, levels), total, total_before, min_cell)
+    return {levels[i] for i in withheld if rows[i] is not None}
+
+
+def _bin_drop(ref: dict[str, Any], old: dict[str, Any], total: tuple[int, int], total_before: tuple[int, int],
+              min_cell: int) -> set[int]:
+    """The bins of ``ref``'s histogram a subtraction from ``old``'s opens, on the edges both share."""
+    new_cell, old_cell, n = _shared_bins(ref, old)
+    rows = _in_cells(ref["hist_defaulters"], ref["hist_repaid"], new_cell, n)
+    withheld = withheld_changes(rows, _in_cells(old["hist_defaulters"], old["hist_repaid"], old_cell, n),
+                                total, total_before, min_cell)
+    drop = {cell for cell in withheld if rows[cell] is not None}
+    return {i for i, cell in enumerate(new_cell) if cell in drop}
+
+
+def _merged_bins(ref: dict[str, Any], step: int) -> dict[str, Any]:
+    """The histogram with each ``step`` adjacent bins merged (a bin withheld withholds its merge)."""
+    def merge(counts: list[int | None]) -> list[int | None]:
+        return [None if any(c is None for c in counts[i:i + step]) else sum(counts[i:i + step])  # type: ignore[misc]
+                for i in range(0, len(counts), step)]
+
+    d, r = merge(ref["hist_defaulters"]), merge(ref["hist_repaid"])
+    return {**ref, "hist_edges": list(ref["hist_edges"])[::step], "hist_defaulters": d, "hist_repaid": r,
+            "default_rate_by_bin": [None if dd is None or rr is None or not dd + rr else dd / (dd + rr)
+                                    for dd, rr in zip(d, r, strict=True)]}
+
+
+def _withheld_across(ref: dict[str, Any], olds: list[tuple[str, tuple[int, int], dict[str, Any]]],
+                     total: tuple[int, int], min_cell: int) -> tuple[dict[str, Any], list[str]]:
+    """``ref`` (a copy, changed) with the levels or bins withheld that a subtraction from any of
+    ``olds`` (version, its totals, its reference of the feature) opens, until none opens
+    anything; and the versions that made it withhold."""
+    versions: list[str] = []
+    changed = True
+    while changed:
+        changed = False
+        for version, total_before, old in olds:
+            if ref.get("kind") == "category":
+                drop = _level_drop(ref, old, total, total_before, min_cell)
+                at = [i for i, level in enumerate(ref["levels"]) if level in drop]
+                keys: tuple[str, ...] = ("counts", "default_rate")
+            else:
+                at = sorted(_bin_drop(ref, old, total, total_before, min_cell))
+                keys = ("hist_defaulters", "hist_repaid", "default_rate_by_bin")
+            if at:
+                for key in keys:
+                    ref[key] = [None if i in at else v for i, v in enumerate(ref[key])]
+                changed = True
+                versions.append(version)
+    return ref, sorted(set(versions))
+
+
+def _coarsened_across(ref: dict[str, Any], olds: list[tuple[str, tuple[int, int], dict[str, Any]]],
+                      total: tuple[int, int], min_cell: int) -> dict[str, Any] | None:
+    """The histogram merged into the finest coarser equal bins that no subtraction from any of
+    ``olds`` opens; None when even one bin does."""
+    n = len(ref["hist_defaulters"])
+    for step in (s for s in range(2, n + 1) if n % s == 0):
+        merged = _merged_bins(ref, step)
+        if not any(_bin_drop(merged, old, total, total_before, min_cell) for _, total_before, old in olds):
+            return merged
+    return None
+
+
 def disclosed_across(population: dict[str, Any], earlier: Sequence[tuple[str, dict[str, Any]]],
                      min_cell: int = MIN_CELL) -> tuple[dict[str, Any], list[str]]:
     """A disclosed population reference (``disclosed_population``) with what a subtraction from
     any of the ``earlier`` references (``(version, disclosed population)``, published before it)
-    would give of 1 to ``min_cell - 1`` people withheld too: the levels and histogram bins of
-    ``withheld_changes``, until none of the earlier references opens anything. Returns the new
-    reference (a copy, naming the versions it was compared with in ``compared_with``) and what it
-    withheld (``"feature (version)"``), empty when it was already safe to publish beside them.
-    The totals must already pass ``too_close``."""
-    features = {name: dict(ref) for name, ref in population["features"].items()}
+    would give of 1 to ``min_cell - 1`` people taken away too: the levels and histogram bins of
+    ``withheld_changes`` are withheld until none of the earlier references opens anything, or a
+    histogram is merged into coarser equal bins (20 -> 10 -> 5 ...), the finest that opens
+    nothing beside any of them, when that shows as many bins (each whole, the shape unbroken). Returns the new reference (a copy, naming the versions it was compared with
+    in ``compared_with``) and what it changed (``"feature (version)"``), empty when it was
+    already safe to publish beside them. The totals must already pass ``too_close``."""
     total = population_totals(population)
+    features = {}
     changes: list[str] = []
-    changed = True
-    while changed:
-        changed = False
-        for version, before in earlier:
-            total_before = population_totals(before)
-            for name, ref in features.items():
-                old = before["features"].get(name)
-                if old is None or old.get("kind") != ref.get("kind"):
-                    continue
-                if ref.get("kind") == "category":
-                    levels = list(dict.fromkeys([*ref["levels"], *old["levels"]]))
-                    rows = _category_rows(ref, levels)
-                    withheld = withheld_changes(rows, _category_rows(old, levels), total, total_before, min_cell)
-                    drop = {levels[i] for i in withheld if rows[i] is not None}
-                    if drop:
-                        at = [i for i, level in enumerate(ref["levels"]) if level in drop]
-                        ref["counts"] = [None if i in at else c for i, c in enumerate(ref["counts"])]
-                        ref["default_rate"] = [None if i in at else v for i, v in enumerate(ref["default_rate"])]
-                elif ref.get("hist_defaulters") is not None and old.get("hist_defaulters") is not None:
-                    new_cell, old_cell, n = _shared_bins(ref, old)
-                    rows = _in_cells(ref["hist_defaulters"], ref["hist_repaid"], new_cell, n)
-                    withheld = withheld_changes(rows, _in_cells(old["hist_defaulters"], old["hist_repaid"], old_cell, n),
-                                                total, total_before, min_cell)
-                    drop = {cell for cell in withheld if rows[cell] is not None}
-                    if drop:
-                        at = [i for i, cell in enumerate(new_cell) if cell in drop]
-                        for key in ("hist_defaulters", "hist_repaid", "default_rate_by_bin"):
-                            ref[key] = [None if i in at else v for i, v in enumerate(ref[key])]
-                else:
-                    continue
-                if drop:
-                    changed = True
-                    changes.append(f"{name} ({version})")
+    for name, ref in population["features"].items():
+        olds = [(version, population_totals(before), before["features"][name]) for version, before in earlier
+                if name in before["features"] and before["features"][name].get("kind") == ref.get("kind")]
+        histogram = ref.get("kind") != "category" and ref.get("hist_defaulters") is not None
+        if ref.get("kind") != "category":
+            olds = [o for o in olds if histogram and o[2].get("hist_defaulters") is not None]
+        withheld, withheld_from = _withheld_across(dict(ref), olds, total, min_cell)
+        best, changed_from = withheld, withheld_from
+        if histogram and withheld_from:
+            coarser = _coarsened_across(ref, olds, total, min_cell)
+            shown = [sum(c is not None for c in r["hist_defaulters"]) for r in (coarser, withheld) if r is not None]
+            if coarser is not None and shown[0] >= shown[1]:  # as many bins shown or more, each whole
+                best, changed_from = coarser, sorted({version for version, _, _ in olds})
+        features[name] = best
+        changes += [f"{name} ({version})" for version in changed_from]
     compared = sorted({*population.get("compared_with", ()), *(version for version, _ in earlier)})
     return {**population, "features": features, "compared_with": compared}, changes

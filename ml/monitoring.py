@@ -268,14 +268,22 @@ def served_share(count: int, rows: int, min_cell: int = MIN_CELL) -> tuple[float
     return round(count / rows, 6), False
 
 
-def protected_input(row: Mapping[str, Any], rows: int, min_cell: int = MIN_CELL) -> dict[str, Any]:
+def protected_input(row: Mapping[str, Any], rows: int, min_cell: int = MIN_CELL,
+                    training_rows: int | None = None) -> dict[str, Any]:
     """A drift report's input row as it may be served, also when it was stored before small
     shares were suppressed: a share of 1 to ``min_cell - 1`` people (read back from the share
     and ``rows``) becomes None with its flag set; an unseen level held by fewer than
     ``min_cell`` people is not named. A stored row that did not count its levels names none
     unless one level holds the whole unseen count (their counts are gone; the next drift run
-    names them again). Idempotent."""
+    names them again). The training share of missing values likewise, read back with
+    ``training_rows`` (None: unknown, and then no share under ``min_cell`` in 1,000 is served,
+    the fewest training rows a report could stand on being unknown too). Idempotent."""
     out = dict(row)
+    training = out.get("missing_share_training")
+    if training is not None and training > 0:
+        people = training * training_rows if training_rows else training * 1_000
+        if round(people) < min_cell:
+            out["missing_share_training"] = None
     for share_key, flag_key in SMALL_SHARES:
         share = out.get(share_key)
         if share is not None and share > 0 and round(share * rows) < min_cell:
@@ -422,7 +430,9 @@ def drift_report(
             "csi": round(csi, 6),
             "csi_previous_period": None if prev is None else round(prev, 6),
             "status": status(max(csi, prev or 0.0)),
-            "missing_share_training": round(ref["missing_share"], 6),
+            # Training's share too: 3 of 50,000 training rows without a value is 3 people.
+            "missing_share_training": served_share(round(ref["missing_share"] * reference["rows"]),
+                                                   reference["rows"])[0],
             **shares,
             "unseen_categories": sorted(k for k, v in unseen_levels.items() if v >= MIN_CELL),
             "unseen_categories_suppressed": sum(1 for v in unseen_levels.values() if v < MIN_CELL),
@@ -443,6 +453,7 @@ def drift_report(
     level = "act" if any(a["level"] == "act" for a in alerts) else "watch" if alerts else "ok"
     return {
         "rows": rows,
+        "training_rows": reference["rows"],
         "thresholds": {"watch": WATCH, "act": ACT},
         # Deciles of 1 to MIN_CELL - 1 people, and the smallest others with them, not served.
         "score": protected_score({

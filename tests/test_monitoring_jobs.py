@@ -266,6 +266,26 @@ def test_drift_job_serves_psi_csi_and_quality_with_history(app, client, auth_hea
     # Every model input (the fair-lending policy's excluded attributes are not inputs).
     assert len(body["inputs"]) == len(model_bundle.input_columns) and body["score"]["psi_previous_period"] is None
     assert "distribution" not in body and len(body["history"]) == 1
+    assert body["training_rows"] == model_bundle.monitoring_reference["rows"]
+
+
+def test_a_drift_report_stored_before_serves_no_training_share_of_1_to_9_people(
+        app, client, auth_headers, settings, imported_clients, run_jobs, model_bundle):
+    """A report stored before the training share was checked (no ``training_rows``, an exact
+    share of 3 training rows) is served with the share withheld: the route reads the training
+    rows from the bundle."""
+    from backend.monitoring.models import MonitoringAggregate
+
+    run_jobs(settings, "drift")
+    n = model_bundle.monitoring_reference["rows"]
+    with _session(app) as db:
+        row = db.query(MonitoringAggregate).filter_by(kind="drift").one()
+        payload = {k: v for k, v in row.payload.items() if k != "training_rows"}
+        payload["inputs"] = [dict(payload["inputs"][0], missing_share_training=round(3 / n, 6)), *payload["inputs"][1:]]
+        row.payload = payload
+        db.commit()
+    body = client.get(f"{API}/monitoring/drift", headers=auth_headers("comex")).json()
+    assert body["inputs"][0]["missing_share_training"] is None and body["training_rows"] == n
 
 
 def test_drift_compares_with_the_previous_period_after_an_import(app, settings, imported_clients, run_jobs, write_applicants):

@@ -229,3 +229,27 @@ def test_a_backtest_stored_with_the_old_flag_is_served_with_the_flag_the_chart_d
     assert GradeBacktest.model_validate(stored).underestimated is False
     assert GradeBacktest.model_validate({**stored, "predicted_rate": 0.05}).underestimated is True
     assert GradeBacktest.model_validate({"grade": "G", "n": None, "suppressed": True}).underestimated is None
+
+
+def test_the_training_share_of_missing_values_is_not_served_for_1_to_9_people(model_bundle, synthetic_data_dir):
+    """The drift report served each input's share of missing values in the training rows
+    beside today's: 3 of 6,000 training rows without a value read as 0,05 %, 3 people."""
+    fresh = load_applications(synthetic_data_dir / "application_test.csv", require_target=False)
+    reference = model_bundle.monitoring_reference
+    n = reference["rows"]
+    inputs = dict(reference["inputs"])
+    numeric = [name for name, entry in inputs.items() if entry["kind"] == "number"][:3]
+    for name, people in zip(numeric, (3, 0, 12), strict=True):
+        inputs[name] = {**inputs[name], "missing_share": people / n}
+    reference = {**reference, "inputs": inputs}
+    p = model_bundle.score(fresh)["probability"].to_numpy()
+    report = monitoring.drift_report(reference, monitoring.count_partition(reference, fresh, p))
+    rows = {row["input"]: row for row in report["inputs"]}
+    assert [rows[name]["missing_share_training"] for name in numeric] == [None, 0.0, round(12 / n, 6)]
+    assert report["training_rows"] == n
+    # A report stored before: read back with the training rows, or withheld under 1 % without them.
+    stored = {**rows[numeric[2]], "missing_share_training": round(3 / n, 6)}
+    assert monitoring.protected_input(stored, 1000, training_rows=n)["missing_share_training"] is None
+    assert monitoring.protected_input(stored, 1000)["missing_share_training"] is None
+    kept = {**stored, "missing_share_training": round(12 / n, 6)}
+    assert monitoring.protected_input(kept, 1000, training_rows=n)["missing_share_training"] == round(12 / n, 6)

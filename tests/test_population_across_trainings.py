@@ -123,6 +123,11 @@ def test_a_bin_on_shared_edges_and_the_seen_values_as_one_bin():
     safe, _ = disclosed_across(after, [("v1", before)])
     assert small_differences(safe, before) == []
     assert safe["features"]["x"]["hist_defaulters"] == [None, 10, 10, None]
+    # Two bins that moved by 5 each: merged, they moved by 10 and show as many bins, each whole.
+    after = _reference(220, 50, {"x": _histogram(edges, [15, 15, 10, 10], [40, 40, 40, 40])})
+    safe, changes = disclosed_across(after, [("v1", before)])
+    assert changes == ["x (v1)"] and safe["features"]["x"]["hist_edges"] == [0.0, 2.0, 4.0]
+    assert safe["features"]["x"]["hist_defaulters"] == [30, 20] and small_differences(safe, before) == []
     # Edges moved (another lo/hi): only the values seen, as one bin, compare; nothing small there.
     moved = _reference(220, 50, {"x": _histogram([0.5, 1.5, 2.5, 3.5, 4.5], [17, 10, 10, 13], [40, 40, 40, 40])})
     assert disclosed_across(moved, [("v1", before)])[1] == []

@@ -20,6 +20,7 @@ from backend.monitoring import service
 from backend.monitoring.models import MonitoringAggregate
 from backend.monitoring.schemas import BacktestReport, DriftReport
 from backend.portfolio.service import SEGMENTS, segment_labels
+from backend.registry.store import RegistryError
 from backend.scoring.model import get_bundle
 from ml.disclosure import MIN_CELL
 from ml.monitoring import disclosed_outcomes, protected_score, served_score
@@ -53,6 +54,19 @@ def served(db: Session, kind: str, version: str) -> MonitoringAggregate:
     )
 
 
+def _training_rows(ctx: RequestContext, bundle: Any, version: str) -> int | None:
+    """How many rows ``version`` was trained on: the served bundle's reference, else the
+    registry's manifest; None when neither knows the version."""
+    if version == bundle.version and bundle.monitoring_reference is not None:
+        return int(bundle.monitoring_reference["rows"])
+    registry = getattr(ctx.request.app.state.model_follower, "registry", None)
+    try:
+        rows = registry.info(version).training_data.get("rows") if registry is not None else None
+    except RegistryError:
+        return None
+    return int(rows) if rows is not None else None
+
+
 @router.get("/drift", response_model=DriftReport, responses=NOT_FOUND)
 def drift(
     model_version: str | None = VersionQuery,
@@ -62,6 +76,8 @@ def drift(
     """Score PSI, input CSI and data quality against training and the previous run; alerts."""
     row = served(ctx.db, "drift", model_version or bundle.version)
     payload = {k: v for k, v in row.payload.items() if k != "distribution"}
+    # A report stored before it named its training rows: the bundle's, served or registered.
+    payload.setdefault("training_rows", _training_rows(ctx, bundle, row.model_version))
     # No decile edge within 9 people of what the portfolio publishes of the same people (its
     # threshold; its histogram and grades when it was published first); the history's points on
     # the same people likewise, or their PSI would solve what is withheld.

@@ -77,7 +77,9 @@ class InputDrift(BaseModel):
         description="Share of missing values; null when 1 to 9 people (missing_suppressed): never an exact share "
                     "of fewer than 10 people, 0 when none")
     missing_suppressed: bool = Field(False, description="1 to 9 people: the share is not served")
-    missing_share_training: float
+    missing_share_training: float | None = Field(
+        description="Share of missing values in the training rows; null when 1 to 9 people (never an exact share "
+                    "of fewer than 10 people)")
     out_of_range_share: float | None = Field(
         description="Share outside the training minimum-maximum; null when 1 to 9 people (out_of_range_suppressed), "
                     "0 when none")
@@ -123,6 +125,8 @@ class DriftReport(BaseModel):
     model_version: str
     freshness: Freshness
     rows: int
+    training_rows: int | None = Field(None, description="Rows the model was trained on (its training reference); "
+                                                        "null when the version is no longer known")
     min_cell: int = Field(MIN_CELL, description="Shares of fewer people than this are not served exactly")
     thresholds: Thresholds
     level: Level = Field(description="Highest alert level: ok, watch (>= 0.10) or act (>= 0.25)")
@@ -137,8 +141,8 @@ class DriftReport(BaseModel):
         """Every input's shares and the score's deciles as they may be served (``ml.monitoring.protected_input``), also
         for a report stored before shares of fewer than 10 people were suppressed."""
         if isinstance(data, dict) and isinstance(data.get("inputs"), list) and data.get("rows"):
-            data = {**data, "inputs": [protected_input(row, data["rows"]) if isinstance(row, dict) else row
-                                       for row in data["inputs"]]}
+            data = {**data, "inputs": [protected_input(row, data["rows"], training_rows=data.get("training_rows"))
+                                       if isinstance(row, dict) else row for row in data["inputs"]]}
         # The score's deciles likewise, and its PSI when they are withheld (``ml.monitoring.served_score``).
         if isinstance(data, dict) and isinstance(data.get("score"), dict) and data.get("rows") \
                 and isinstance(data["score"].get("current_shares"), list):

@@ -170,13 +170,14 @@ def drift_tab() -> None:
                                           for r in rows],
         ui.t("monitoring.status"): [_level_text(r.status) for r in rows],
         # Today's share beside training's: "57,0 %" alone did not say whether it changed.
-        ui.t("monitoring.missing"): [f"{_share(r.missing_share, minimum)} ({ui.pct(r.missing_share_training)})"
+        ui.t("monitoring.missing"): [f"{_share(r.missing_share, minimum)} ({_share(r.missing_share_training, minimum)})"
                                      for r in rows],
         ui.t("monitoring.out_of_range"): [_out_of_range(r, minimum) for r in rows],
         ui.t("monitoring.unseen"): [_unseen(r, minimum) for r in rows],
         ui.t("monitoring.column"): [ui.identifiers([r.input]) for r in rows],
     }), code=(ui.t("monitoring.column"),))
-    if any(share is None for r in rows for share in (r.missing_share, r.out_of_range_share, r.unseen_category_share)) \
+    if any(share is None for r in rows
+           for share in (r.missing_share, r.missing_share_training, r.out_of_range_share, r.unseen_category_share)) \
             or any(r.unseen_categories_suppressed for r in rows):
         st.caption(ui.t("monitoring.small_shares", minimum=minimum, most=minimum - 1))
 
