@@ -1695,9 +1695,10 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     },
     "monitoring.by_grade": {"fr": "Défaut prévu et constaté par classe", "en": "Predicted and observed default by grade"},
     "monitoring.grades_explained": {
-        "fr": "Les traits donnent l'intervalle de Jeffreys à 95 % du taux constaté ; les classes de moins de 10 personnes "
-        "ne sont pas affichées.",
-        "en": "Whiskers give the 95% Jeffreys interval of the observed rate; grades with fewer than 10 people are not shown.",
+        "fr": "Les traits donnent l'intervalle de Jeffreys à 95 % du taux constaté ; les classes de moins de 10 personnes, "
+        "ou dont la population a changé de 1 à 9 personnes depuis un calcul publié, ne sont pas affichées.",
+        "en": "Whiskers give the 95% Jeffreys interval of the observed rate; grades with fewer than 10 people, or whose "
+        "population changed by 1 to 9 people since a published computation, are not shown.",
     },
     "monitoring.outcomes_withheld": {
         "fr": "Moins de 10 défauts (ou de remboursements) constatés au total : le taux constaté, l'AUC et la "
@@ -1718,11 +1719,13 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "monitoring.cohorts": {"fr": "Par mois d'import", "en": "By month of import"},
     "monitoring.cohort": {"fr": "Mois", "en": "Month"},
     "monitoring.suppression": {
-        "fr": "Toute case de moins de 10 personnes est masquée, comme toute cohorte ou tout segment dont la population "
-        "a changé de 1 à 9 personnes depuis un calcul publié (la différence entre les deux donnerait leurs chiffres). "
+        "fr": "Toute case de moins de 10 personnes est masquée, comme toute classe, cohorte ou tout segment dont la "
+        "population a changé de 1 à 9 personnes depuis un calcul publié (la différence entre les deux donnerait leurs "
+        "chiffres). "
         "Le défaut constaté d'une case qui compte 1 à 9 défauts ou remboursements n'est pas publié non plus.",
-        "en": "Every cell of fewer than 10 people is hidden, as is every cohort or segment whose population changed by "
-        "1 to 9 people since a published computation (the difference between the two would give their figures). "
+        "en": "Every cell of fewer than 10 people is hidden, as is every grade, cohort or segment whose population "
+        "changed by 1 to 9 people since a published computation (the difference between the two would give their "
+        "figures). "
         "Nor is the observed default of a cell with 1 to 9 defaults or repayments published.",
     },
     "monitoring.expected_auc": {

@@ -595,7 +595,7 @@ def backtest(
         return {"n": None, "suppressed": True, "min_cell": MIN_CELL, "grades": [], "cohorts": [], "segments": {}}
     grades_of = grade(p)
     grades = []
-    for name, mask in _protected(GRADE_NAMES, grades_of):
+    for name, mask in _protected(GRADE_NAMES, grades_of, moves.get("grade")):
         row = {"grade": name, **_rates(y[mask], p[mask])}
         if not row["suppressed"]:
             row.update(jeffreys(row["defaults"], row["n"], row["predicted_rate"]))

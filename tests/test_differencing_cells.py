@@ -93,6 +93,25 @@ def test_a_backtest_cohort_one_outcome_apart_is_pooled():
     assert served == {"2026-09": True, "2026-10": False, "2026-11": True}
 
 
+def test_a_backtest_grade_one_outcome_apart_is_pooled():
+    """The backtest's grades were not compared across time: ten outcomes imported, one of them
+    the only newcomer in grade F, and grade F's n and defaults before and after gave that
+    person's outcome. Each row's grade is now a stored cell (``cell_codes(..., grades=)``)."""
+    p = np.array([0.005] * 30 + [0.03] * 30 + [0.2] * 15, dtype=np.float64)  # grades A, C and F
+    y = np.array(([0] * 27 + [1] * 3) * 2 + [0] * 10 + [1] * 5)
+    cohorts = np.array(["2026-11"] * p.size, dtype=object)
+    plain = {row["grade"]: row["suppressed"] for row in backtest(y, p, cohorts)["grades"]}
+    assert (plain["A"], plain["C"], plain["F"]) == (False, False, False)
+    moves = {"grade": {"F": [(0, 1)], "A": [(0, 12)]}}
+    served = {row["grade"]: row["suppressed"] for row in backtest(y, p, cohorts, moves=moves)["grades"]}
+    assert (served["A"], served["C"], served["F"]) == (True, False, True)
+    frame = pd.DataFrame({"NAME_CONTRACT_TYPE": ["Cash loans"] * 3, "CODE_GENDER": ["F"] * 3,
+                          "DAYS_BIRTH": [-40 * 365.25] * 3, "NAME_INCOME_TYPE": [None] * 3,
+                          "NAME_EDUCATION_TYPE": ["Higher education"] * 3, "NAME_FAMILY_STATUS": ["Married"] * 3})
+    codes = cell_codes(frame, grades=np.array(["A", "F", "G"]))
+    assert [cell_label("grade", c) for c in codes["grade"]] == ["A", "F", "G"]
+
+
 @pytest.fixture
 def settings(db_url, make_settings, trained_bundle_dir):
     return make_settings(db_url, model_dir=trained_bundle_dir)

@@ -17,6 +17,8 @@ from backend.clients.service import ImportFailed, keyring, load_population
 from backend.monitoring.models import MonitoringAggregate, Outcome
 from backend.monitoring.outcomes import import_outcomes, read_outcomes_file
 from backend.settings import get_settings
+from ml.disclosure import MIN_CELL
+from ml.grades import grade
 from ml.schema import ID_COLUMN
 from tests.fixtures.clients import import_file
 
@@ -499,3 +501,39 @@ def test_a_job_whose_scattered_model_the_cluster_lost_is_submitted_again_and_sto
         run_jobs(settings, "portfolio")
     with _session(app) as db:
         assert db.query(MonitoringAggregate).filter_by(kind="portfolio").count() == 2  # nothing stored
+
+
+def test_ten_outcomes_one_of_them_alone_in_a_grade_do_not_give_that_outcome(
+        app, client, auth_headers, settings, imported_clients, run_jobs, tmp_path, model_bundle, applicants_csv):
+    """The backtest's grades across time: outcomes for 10 more clients, one of them the only
+    newcomer in a grade shown before, moved that grade's n and defaults by that person. The grade
+    is now pooled after such an import; every grade shown before and after moved by 0 or 10+."""
+    frame = pd.read_csv(applicants_csv)
+    grades = pd.Series(grade(model_bundle.score(frame)["probability"].to_numpy()))
+    sizes = grades.value_counts()
+    alone = next(g for g in ("F", "E", "D", "C", "B") if sizes.get(g, 0) >= MIN_CELL + 3)
+    crowd = sizes.index[0] if sizes.index[0] != alone else sizes.index[1]
+    newcomers = [int(np.flatnonzero(grades == alone)[0]), *np.flatnonzero(grades == crowd)[:MIN_CELL - 1].tolist()]
+    everyone = pd.read_csv(_outcomes_csv(tmp_path, applicants_csv, model_bundle))
+    headers = auth_headers("comex")
+
+    def imported(rows: pd.DataFrame) -> None:
+        path = tmp_path / "some-outcomes.csv"
+        rows.to_csv(path, index=False)
+        with _session(app) as db:
+            import_outcomes(db, keyring(settings), read_outcomes_file(path))
+            db.commit()
+
+    imported(everyone.drop(index=newcomers))
+    assert run_jobs(settings, "backtest")["backtest"].published
+    before = {g["grade"]: g for g in client.get(f"{API}/monitoring/backtest", headers=headers).json()["grades"]}
+    assert not before[alone]["suppressed"]
+    imported(everyone.iloc[newcomers])
+    result = run_jobs(settings, "backtest")["backtest"]
+    assert result.published and result.changed_people == MIN_CELL
+    after = {g["grade"]: g for g in client.get(f"{API}/monitoring/backtest", headers=headers).json()["grades"]}
+    assert after[alone]["suppressed"]
+    for name in before.keys() & after.keys():
+        if not before[name]["suppressed"] and not after[name]["suppressed"]:
+            moved = after[name]["n"] - before[name]["n"]
+            assert moved == 0 or moved >= MIN_CELL, (name, moved)

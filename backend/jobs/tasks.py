@@ -29,6 +29,7 @@ from backend.portfolio.service import cell_codes, partial_aggregates, piece_of, 
 from ml import monitoring
 from ml.disclosure import row_digests
 from ml.features import build_matrix
+from ml.grades import grade
 from ml.policy import FairLendingPolicy
 
 _SPACE = 16**4  # partitions split the first four hex digits of the pseudonym
@@ -139,12 +140,14 @@ def drift_task(url: str | None, low: str, high: str | None, model: dict[str, str
 
 def backtest_task(url: str | None, low: str, high: str | None, model: dict[str, str]) -> Digested:
     frame, extra = read_partition(url, low, high, outcomes=True)
+    p = _score(model, frame)
     return {
-        "probability": _score(model, frame),
+        "probability": p,
         "target": extra["target"].to_numpy(),
         "cohort": extra["cohort"].to_numpy(dtype=object),
         "segments": segment_values(frame) if len(frame) else {},
-    }, _members(extra, cell_codes(frame, extra["cohort"].tolist(), outcomes=extra["target"].to_numpy()))
+    }, _members(extra, cell_codes(frame, extra["cohort"].tolist(), outcomes=extra["target"].to_numpy(),
+                                  grades=grade(p)))
 
 
 def matrix_portfolio_task(matrix: np.ndarray, credit: np.ndarray, model: dict[str, str], threshold: float) -> dict[str, Any]:

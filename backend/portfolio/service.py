@@ -81,20 +81,24 @@ CROSS = "|"
 # Each row's piece of the probability scale between neighbouring edges of the histogram, the
 # grades and the threshold (``pieces``): who moved under each edge the summary may show.
 PIECE = "piece"
+# Each row's risk grade under the model (``ml.grades``): the backtest publishes by grade.
+GRADE = "grade"
 
 
 def cell_codes(population: pd.DataFrame, cohorts: Sequence[str] | None = None,
                approved: np.ndarray | None = None, outcomes: np.ndarray | None = None,
-               piece: np.ndarray | None = None) -> np.ndarray:
+               piece: np.ndarray | None = None, grades: np.ndarray | None = None) -> np.ndarray:
     """Each row's cell in every table a job publishes by segment, stored beside its row digest
     so the next job can count who moved in each cell (``ml.disclosure.cell_moves``): a
     structured array with one uint16 field per segmentation (the index of its label in
     ``segment_labels``), given ``cohorts`` (YYYY-MM) the cohort as months since year 0, given
     ``approved`` its side of the threshold (0 approved, 1 refused) and given ``outcomes`` its
-    outcome (0 repaid, 1 default) and given ``piece`` its piece of the probability scale
-    (``pieces``). No pseudonym, no id."""
+    outcome (0 repaid, 1 default), given ``piece`` its piece of the probability scale
+    (``pieces``) and given ``grades`` its risk grade (a name of ``GRADE_NAMES``). No pseudonym,
+    no id."""
     fields = [*SEGMENTS, *([COHORT] if cohorts is not None else []), *([SIDE] if approved is not None else []),
-              *([OUTCOME] if outcomes is not None else []), *([PIECE] if piece is not None else [])]
+              *([OUTCOME] if outcomes is not None else []), *([PIECE] if piece is not None else []),
+              *([GRADE] if grades is not None else [])]
     out = np.zeros(len(population), dtype=[(name, np.uint16) for name in fields])
     if len(population):
         for name, values in segment_values(population).items():
@@ -107,6 +111,9 @@ def cell_codes(population: pd.DataFrame, cohorts: Sequence[str] | None = None,
         out[OUTCOME] = np.asarray(outcomes, dtype=np.int64) != 0
     if piece is not None:
         out[PIECE] = piece
+    if grades is not None:
+        index = {name: i for i, name in enumerate(GRADE_NAMES)}
+        out[GRADE] = [index[g] for g in grades]
     return out
 
 
@@ -158,6 +165,8 @@ def cell_label(table: str, code: int) -> str:
         return str(int(code))
     if table == OUTCOME:
         return OUTCOMES[int(code)]
+    if table == GRADE:
+        return GRADE_NAMES[int(code)]
     return segment_labels(table)[int(code)]
 
 
