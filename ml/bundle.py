@@ -93,7 +93,6 @@ from ml.features import (
     FEATURE_SOURCES,
     build_matrix,
     build_row_values,
-    completed_years_of,
     display_value,
     value_unit,
 )
@@ -109,7 +108,7 @@ from ml.grades import (
     grade_of,
     threshold_side,
 )
-from ml.labels import labels_for, level_label
+from ml.labels import format_value, labels_for
 from ml.policy import FairLendingPolicy, PolicyError
 from ml.prototypes import Prototypes
 from ml.schema import COLUMN_BY_NAME, LEVELS
@@ -963,46 +962,6 @@ def _decode(name: str, value: float) -> float | str | None:
     if name in _CATEGORICAL:
         return LEVELS[name][int(value)]
     return float(value)
-
-
-def format_value(value: Any, lang: str, unit: str = "number") -> str:
-    """A feature's value in words, in its unit (``ml.features.VALUE_UNITS``), as the dashboard
-    writes it: ``450 000 €`` (fr) / ``€450,000`` (en), ``oui``/``yes``, a whole count, completed
-    years to one decimal (``ml.features.completed_years_of``: 48.9993 is 48,9), other numbers to
-    three significant digits, written out (never ``6,67e-09``)."""
-    fr = lang == "fr"
-    if value is None:
-        return "inconnu" if fr else "unknown"
-    if isinstance(value, str):
-        return level_label(value, lang)
-    if unit == "flag":
-        return ("oui" if value else "non") if fr else ("yes" if value else "no")
-    if unit in ("money", "integer") or abs(value) >= 1000:
-        text = f"{value:,.0f}"
-        if fr:
-            text = text.replace(",", "\u202f")
-        if unit == "money":
-            text = text + "\u00a0€" if fr else "€" + text
-        return text
-    if unit == "years":
-        # Completed years, as the profile and the header ("48 ans") state an age: never 49,0.
-        text = f"{completed_years_of(value):.1f}"
-    elif abs(value) >= 10:
-        text = f"{value:.1f}"
-    else:
-        text = _significant(value)
-    return text.replace(".", ",") if fr else text
-
-
-def _significant(value: float) -> str:
-    """Three significant digits written out, without an exponent and without trailing zeros
-    (``0.0937``, ``1.34``, ``0.3``, ``0.00000000667`` where ``.3g`` wrote ``6.67e-09``), as the
-    dashboard's ``i18n.significant`` writes a value below ten."""
-    if value == 0:
-        return "0"
-    decimals = max(0, 2 - math.floor(math.log10(abs(value))))
-    text = f"{value:.{decimals}f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def share_digits(share: float) -> int:

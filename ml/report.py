@@ -7,9 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from ml import grades
-from ml.bundle import format_value
 from ml.fairness import OUTCOMES, POOLED, PROXY_QUESTIONS, SMALL_GROUP, disclosed
-from ml.labels import label, labels_for, level_label
+from ml.labels import format_value, label, labels_for, level_label
 from ml.policy import attribute_label, attribute_text
 
 

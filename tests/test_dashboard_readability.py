@@ -15,8 +15,8 @@ from backend.reports.pdf import build_report
 from frontend import charts, contract, i18n, ui
 from frontend.views import monitoring
 from ml import labels as ml_labels
-from ml.bundle import format_value
 from ml.features import value_unit
+from ml.labels import format_value
 from tests.fixtures.pdf import drawn_strings
 
 FRENCH_PERCENT = i18n.percent(0.2, "fr", 0).removeprefix("20")  # what Babel puts after the digits

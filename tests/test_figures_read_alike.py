@@ -22,8 +22,9 @@ import pytest
 from backend.reports.pdf import build_report
 from frontend import contract, i18n, ui
 from frontend.views import advisor
-from ml.bundle import _explanation_text, format_value
+from ml.bundle import _explanation_text
 from ml.features import DAYS_PER_YEAR
+from ml.labels import format_value
 from tests.fixtures.pdf import drawn_strings
 
 # The demo's applicants the reviewer quoted: (days before the application, completed years).

@@ -161,7 +161,7 @@ def test_every_value_shown_carries_the_unit_it_is_counted_in(model_bundle, test_
 
 
 def test_the_plain_language_text_writes_a_value_in_its_unit():
-    from ml.bundle import format_value
+    from ml.labels import format_value
 
     assert format_value(1.0, "fr", "flag") == "oui" and format_value(0.0, "en", "flag") == "no"
     assert format_value(2.0, "fr", "integer") == "2"

@@ -53,9 +53,8 @@ from backend.privacy.schemas import (
 from backend.registry.challenger import forget_subjects
 from backend.scoring import service as scoring
 from backend.users.models import User
-from ml.bundle import format_value
 from ml.features import DAYS_PER_YEAR, DISPLAY_NEGATED, display_value, value_unit
-from ml.labels import feature_label, label, level_label
+from ml.labels import feature_label, format_value, label, level_label
 from ml.schema import COLUMN_BY_NAME, DAYS_EMPLOYED_SENTINEL
 from security.audit_chain import CheckpointSigner
 from security.pseudonym import Pseudonym

@@ -15,9 +15,8 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from backend.timezone import BANK_TIMEZONE
-from ml.bundle import format_value
 from ml.grades import distinct_digits
-from ml.labels import level_label
+from ml.labels import format_value, level_label
 
 # Issue 13: numbers the local way (Babel/CLDR) and the bank's local time on the page.
 LOCALES = {"fr": "fr_FR", "en": "en_GB"}
