@@ -391,3 +391,20 @@ def test_no_union_of_groups_subtracts_to_few_people_across_random_versions():
             for _, before in earlier:
                 assert card_leaks(card, before) == []
             cards.append(card)
+
+
+def test_the_served_model_directory_counts_as_published(populations, tmp_path, isolated_var):
+    """While nothing is promoted the API serves OCTROI_MODEL_DIR: a bundle one erasure from it
+    is refused by `octroi train` and by `octroi model add`, as if it were registered."""
+    served = isolated_var / "model"
+    first = runner.invoke(app, ["train", "--data", str(populations["base"]), "--out", str(served), "--folds", "2"])
+    assert first.exit_code == 0, first.output
+    version = Published.read(served).version
+    result = runner.invoke(app, ["train", "--data", str(populations["erased"]), "--out", str(tmp_path / "m")])
+    assert result.exit_code != 0 and f"away from version {version}" in result.output
+    elsewhere = _train(populations["erased"], tmp_path / "elsewhere")
+    result = runner.invoke(app, ["model", "add", str(elsewhere)])
+    assert result.exit_code != 0 and f"away from version {version}" in result.output, result.output
+    assert ModelRegistry(tmp_path / "registry").versions() == []
+    # The served bundle itself is registered as before (the demo's first step).
+    assert runner.invoke(app, ["model", "add", str(served)]).exit_code == 0

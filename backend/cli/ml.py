@@ -54,20 +54,14 @@ def _kept_features(dropped: list[str]) -> list[str] | None:
 
 def _published() -> list:
     """What the bundles a new one is published beside say of their training populations
-    (``ml.bundle.Published``): every registered version and the served model directory (what
-    the API serves while nothing is promoted)."""
+    (``ml.bundle.Published``): every registered version and the served model directory."""
+    from backend.registry.service import served_outside
     from backend.registry.store import ModelRegistry
-    from ml.bundle import Published
 
     settings = load_settings()
     published = ModelRegistry(settings.effective_registry_dir).published()
-    try:
-        served = Published.read(settings.effective_model_dir)
-    except (OSError, ValueError, KeyError):
-        return published  # no bundle there (yet)
-    if served.version not in {p.version for p in published}:
-        published.append(served)
-    return published
+    known = {p.version for p in published}
+    return published + [p for p in served_outside(settings) if p.version not in known]
 
 
 def train(
@@ -141,7 +135,10 @@ def train(
         from backend.registry.store import ModelRegistry, RegistryError
 
         try:
-            info, _ = ModelRegistry(load_settings().effective_registry_dir).add(result.out_dir)
+            from backend.registry.service import served_outside
+
+            settings = load_settings()
+            info, _ = ModelRegistry(settings.effective_registry_dir).add(result.out_dir, beside=served_outside(settings))
         except RegistryError as exc:
             fail(str(exc))
         finally:

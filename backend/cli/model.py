@@ -102,7 +102,7 @@ def add(directory: Path = typer.Argument(..., help="A bundle directory (e.g. one
     from ml.bundle import BundleIntegrityError
 
     try:
-        info, added = registry().add(directory)
+        info, added = registry().add(directory, beside=service.served_outside(load_settings()))
     except (BundleIntegrityError, RegistryError) as exc:
         fail(str(exc))
     typer.echo(f"{'registered' if added else 'already registered'} {info.version} in {info.path}")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -147,3 +147,15 @@ def champion_directory(settings: Settings) -> Path:
     if champion is not None and registry.has(champion):
         return registry.path(champion)
     return settings.effective_model_dir
+
+
+def served_outside(settings: Settings) -> list[Any]:
+    """What the served ``OCTROI_MODEL_DIR`` publishes of its training population
+    (``ml.bundle.Published``), when it holds a readable bundle: what the API serves while nothing
+    is promoted, which a new version is published beside as much as a registered one."""
+    from ml.bundle import Published
+
+    try:
+        return [Published.read(settings.effective_model_dir)]
+    except (OSError, ValueError, KeyError):
+        return []  # no bundle there (yet)

@@ -22,7 +22,7 @@ import re
 import shutil
 import stat
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -143,8 +143,10 @@ class ModelRegistry:
         return None
 
     # ------------------------------------------------------------------ writing
-    def add(self, bundle_dir: Path) -> tuple[VersionInfo, bool]:
-        """Copy a verified bundle in; returns (info, True when newly added)."""
+    def add(self, bundle_dir: Path, beside: Sequence[Any] = ()) -> tuple[VersionInfo, bool]:
+        """Copy a verified bundle in; returns (info, True when newly added). ``beside``: what
+        bundles served outside the registry publish (``ml.bundle.Published``: the served
+        ``OCTROI_MODEL_DIR``), compared with as the registered versions are."""
         from ml.bundle import ModelBundle
 
         bundle = ModelBundle.load(bundle_dir)  # BundleIntegrityError before anything is copied
@@ -161,7 +163,7 @@ class ModelRegistry:
             return existing, False
         self.root.mkdir(parents=True, exist_ok=True)
         with self._adding():
-            self._check_population(version, bundle.population, bundle.report.get("fairness") or {})
+            self._check_population(version, bundle.population, bundle.report.get("fairness") or {}, beside)
             return self._copy_in(bundle_dir, bundle, target)
 
     @contextlib.contextmanager
@@ -175,7 +177,8 @@ class ModelRegistry:
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
-    def _check_population(self, version: str, population: dict[str, Any], fairness: dict[str, Any]) -> None:
+    def _check_population(self, version: str, population: dict[str, Any], fairness: dict[str, Any],
+                          beside: Sequence[Any] = ()) -> None:
         """Refuse a bundle whose population reference or fairness tables, beside a registered
         version's, would give 1 to 9 people's outcomes by subtraction (``ml.disclosure``): totals
         that moved by so few, or a level, bin or group a training against this registry would
@@ -184,6 +187,8 @@ class ModelRegistry:
         from ml.fairness import fairness_across
 
         published = self.published(excluding=version)
+        known = {version, *(p.version for p in published)}
+        published += [p for p in beside if p.version not in known]
         earlier = [(p.version, p.population) for p in published]
         refused = too_close(population_totals(population), earlier)
         if refused is not None:
