@@ -205,19 +205,9 @@ def withheld_rows(cells: Sequence[Sequence[int] | None], total: Sequence[int], m
     row is shown. Idempotent: applied again to what it shows, it withholds nothing more."""
     if any(row is not None and len(row) != len(total) for row in cells):
         raise ValueError("one count per column of the total")
-
-    def small(counts: Iterable[int]) -> list[int]:
-        return [k for k, c in enumerate(counts) if 0 < c < min_cell]
-
-    withheld = {i for i, row in enumerate(cells) if row is None or small(row)}
-    while True:
-        shown = [i for i in range(len(cells)) if i not in withheld]
-        rest = [t - sum(cells[i][k] for i in shown) for k, t in enumerate(total)]  # type: ignore[index]
-        failing = small(rest)
-        if not failing or not shown:
-            return withheld
-        helping = [i for i in shown if any(cells[i][k] > 0 for k in failing)] or shown  # type: ignore[index]
-        withheld.add(min(helping, key=lambda i: (sum(cells[i]), i)))  # type: ignore[arg-type]
+    # The same rule as across two tables, against a table of no one (every count its own change).
+    nothing = [0] * len(total)
+    return withheld_changes(cells, [nothing] * len(cells), total, nothing, min_cell)
 
 
 # ----------------------------------------------------------------- the training population
@@ -360,7 +350,8 @@ def withheld_changes(new: Sequence[Sequence[int] | None], old: Sequence[Sequence
         if failing_rows:
             withheld |= failing_rows
             continue
-        rest = [tn - to - sum(moved(i)[k] for i in both) for k, (tn, to) in enumerate(zip(total_new, total_old, strict=True))]
+        rest = [tn - to - sum(moved(i)[k] for i in both)
+                for k, (tn, to) in enumerate(zip(total_new, total_old, strict=True))]
         failing = small(rest)
         if not failing or not both:
             return withheld
@@ -480,9 +471,10 @@ def disclosed_across(population: dict[str, Any], earlier: Sequence[tuple[str, di
     would give of 1 to ``min_cell - 1`` people taken away too: the levels and histogram bins of
     ``withheld_changes`` are withheld until none of the earlier references opens anything, or a
     histogram is merged into coarser equal bins (20 -> 10 -> 5 ...), the finest that opens
-    nothing beside any of them, when that shows as many bins (each whole, the shape unbroken). Returns the new reference (a copy, naming the versions it was compared with
-    in ``compared_with``) and what it changed (``"feature (version)"``), empty when it was
-    already safe to publish beside them. The totals must already pass ``too_close``."""
+    nothing beside any of them, when that shows as many bins (each whole, the shape unbroken).
+    Returns the new reference (a copy, naming the versions it was compared with in
+    ``compared_with``) and what it changed (``"feature (version)"``), empty when it was already
+    safe to publish beside them. The totals must already pass ``too_close``."""
     total = population_totals(population)
     features = {}
     changes: list[str] = []

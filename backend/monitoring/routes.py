@@ -77,7 +77,8 @@ def drift(
     row = served(ctx.db, "drift", model_version or bundle.version)
     payload = {k: v for k, v in row.payload.items() if k != "distribution"}
     # A report stored before it named its training rows: the bundle's, served or registered.
-    payload.setdefault("training_rows", _training_rows(ctx, bundle, row.model_version))
+    if "training_rows" not in payload:
+        payload["training_rows"] = _training_rows(ctx, bundle, row.model_version)
     # No decile edge within 9 people of what the portfolio publishes of the same people (its
     # threshold; its histogram and grades when it was published first); the history's points on
     # the same people likewise, or their PSI would solve what is withheld.
