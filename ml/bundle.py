@@ -204,6 +204,7 @@ class Published:
     version: str
     population: dict[str, Any]  # as served (disclosed)
     fairness: dict[str, Any]  # as stored (the card discloses it when served)
+    prototypes: dict[str, Any] | None = None  # the similar-profile groups, as served
 
     @classmethod
     def read(cls, directory: Path) -> Published:
@@ -211,9 +212,11 @@ class Published:
         directory = Path(directory)
         manifest = json.loads((directory / MANIFEST_FILE).read_bytes())
         report = json.loads((directory / REPORT_JSON).read_bytes())
+        prototypes = directory / PROTOTYPES_FILE
         return cls(version=str(manifest["version"]),
                    population=disclosed_population(json.loads((directory / POPULATION_FILE).read_bytes())),
-                   fairness=dict(report.get("fairness") or {}))
+                   fairness=dict(report.get("fairness") or {}),
+                   prototypes=json.loads(prototypes.read_bytes()) if prototypes.exists() else None)
 
 
 def _nan_to_none(obj: Any) -> Any:

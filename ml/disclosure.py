@@ -415,6 +415,30 @@ def _bin_drop(ref: dict[str, Any], old: dict[str, Any], total: tuple[int, int], 
     return {i for i, cell in enumerate(new_cell) if cell in drop}
 
 
+def same_people(population: dict[str, Any], other: dict[str, Any]) -> bool:
+    """Whether two population references give the same counts wherever both can be compared
+    (totals, each level, each histogram on the edges both share; withheld cells aside): what two
+    trainings on the same people publish, whatever their features."""
+    if population_totals(population) != population_totals(other):
+        return False
+    for name, ref in population["features"].items():
+        old = other["features"].get(name)
+        if old is None or old.get("kind") != ref.get("kind"):
+            continue
+        if ref.get("kind") == "category":
+            levels = list(dict.fromkeys([*ref["levels"], *old["levels"]]))
+            pairs = zip(_category_rows(ref, levels), _category_rows(old, levels), strict=True)
+        elif ref.get("hist_defaulters") is not None and old.get("hist_defaulters") is not None:
+            new_cell, old_cell, n = _shared_bins(ref, old)
+            pairs = zip(_in_cells(ref["hist_defaulters"], ref["hist_repaid"], new_cell, n),
+                        _in_cells(old["hist_defaulters"], old["hist_repaid"], old_cell, n), strict=True)
+        else:
+            continue
+        if any(a is not None and b is not None and a != b for a, b in pairs):
+            return False
+    return True
+
+
 def _merged_bins(ref: dict[str, Any], step: int) -> dict[str, Any]:
     """The histogram with each ``step`` adjacent bins merged (a bin withheld withholds its merge)."""
     def merge(counts: list[int | None]) -> list[int | None]:

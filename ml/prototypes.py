@@ -12,6 +12,12 @@ Now the training rows are grouped once, at training, and only group statistics a
 - k-means (scikit-learn) into about ``rows / target_size`` groups, then every group under
   ``min_size``, or holding 1 to 9 defaulters or 1 to 9 repaid (its default rate would give
   them), is dissolved into its nearest neighbours until none is left;
+- beside the groups earlier versions published (the registry keeps every bundle), every set of
+  groups that holds nearly the same people as a set of earlier groups (fewer than 10 apart,
+  counted on the training rows placed in the earlier groups by their centroids) must differ from
+  them by 0 or at least 10 defaulters and 10 repaid, else its groups are dissolved too
+  (``_opened``): two fits one import apart may come out with the same group, whose counts then
+  give the newcomers' outcomes by subtraction;
 - per prototype: size, default rate, centroid, and per feature the median and quartiles
   (numbers, rounded to 3 significant digits) or the most common level and its share
   (categories), plus the missing share.
@@ -22,6 +28,7 @@ outcome is stored (``prototypes.json``).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -90,11 +97,14 @@ class PrototypeSpace:
 
 
 def _dissolve_small(z: np.ndarray, labels: np.ndarray, centroids: np.ndarray, min_size: int,
-                    y: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                    y: np.ndarray | None = None, opened: Callable[[np.ndarray], set[int]] | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """Dissolve the smallest group under ``min_size`` into the nearest remaining centroids,
     recompute, repeat: every group ends with at least ``min_size`` members. Given the outcomes
     ``y``, a group whose defaulters or repaid number 1 to ``MIN_CELL - 1`` is dissolved too: its
-    default rate times its size would give them (a group of 170 at 0.6 % was 1 defaulter)."""
+    default rate times its size would give them (a group of 170 at 0.6 % was 1 defaulter). Then,
+    while ``opened(labels)`` names groups (a subtraction from an earlier version's), the smallest
+    of them goes the same way."""
     alive = np.ones(len(centroids), dtype=bool)
     while True:
         sizes = np.bincount(labels, minlength=len(centroids))
@@ -104,6 +114,8 @@ def _dissolve_small(z: np.ndarray, labels: np.ndarray, centroids: np.ndarray, mi
             for count in (defaulters, sizes - defaulters):
                 failing |= (count > 0) & (count < MIN_CELL)
         small = np.flatnonzero(alive & failing)
+        if len(small) == 0 and opened is not None and alive.sum() > 1:
+            small = np.asarray(sorted(opened(labels)), dtype=np.int64)
         if len(small) == 0 or alive.sum() <= 1:
             break
         victim = small[np.argmin(sizes[small])]
@@ -121,6 +133,57 @@ def _dissolve_small(z: np.ndarray, labels: np.ndarray, centroids: np.ndarray, mi
     return remap[labels], centroids[keep]
 
 
+class _Earlier:
+    """An earlier version's groups beside a new training: where its centroids place each new
+    training row, and the defaulters and repaid each group published."""
+
+    def __init__(self, version: str, reference: dict[str, Any], x: np.ndarray, names: list[str]) -> None:
+        earlier = Prototypes(reference)
+        unknown = [f for f in earlier.space.numeric + earlier.space.categorical if f not in names]
+        if unknown:
+            raise ValueError(f"the training rows cannot be placed in version {version}'s similar-profile groups: "
+                             f"feature(s) {', '.join(unknown)} unknown")
+        self.version = version
+        self.groups = earlier.nearest_group(x, names)
+        self.defaulters = np.rint(earlier._rates * earlier._sizes).astype(np.int64)
+        self.repaid = earlier._sizes - self.defaulters
+
+
+def _opened(labels: np.ndarray, y: np.ndarray, earlier: Sequence[_Earlier], groups: int,
+            min_cell: int = MIN_CELL) -> set[int]:
+    """The new groups (``labels`` of the training rows ``y``) a subtraction from an earlier
+    version's opens. New and earlier groups are joined where they share at least ``min_cell``
+    training rows (the earlier placed by their centroids); each joined set whose groups hold
+    fewer than ``min_cell`` rows outside it (so nearly the same people on both sides) must have
+    moved by 0 or at least ``min_cell`` defaulters and repaid, else its new groups are named.
+    A set that moved by 10 or more people is the difference of as many unknown people."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    sizes = np.bincount(labels, minlength=groups)
+    defaulters = np.bincount(labels, weights=(y == 1).astype(np.float64), minlength=groups).astype(np.int64)
+    repaid = sizes - defaulters
+    out: set[int] = set()
+    for before in earlier:
+        old = len(before.defaulters)
+        shared = np.zeros((groups, old), dtype=np.int64)
+        np.add.at(shared, (labels, before.groups), 1)
+        new_at, old_at = np.nonzero(shared >= min_cell)
+        graph = coo_matrix((np.ones(len(new_at)), (new_at, groups + old_at)), shape=(groups + old, groups + old))
+        _, component = connected_components(graph, directed=False)
+        for c in np.unique(component[:groups][sizes > 0]):
+            new_in, old_in = (component[:groups] == c) & (sizes > 0), component[groups:] == c
+            inside = shared[np.ix_(new_in, old_in)].sum()
+            apart = shared[new_in].sum() + shared[:, old_in].sum() - 2 * inside
+            if apart >= min_cell:
+                continue
+            moved = (defaulters[new_in].sum() - before.defaulters[old_in].sum(),
+                     repaid[new_in].sum() - before.repaid[old_in].sum())
+            if any(0 < abs(v) < min_cell for v in moved):
+                out |= {int(g) for g in np.flatnonzero(new_in)}
+    return out
+
+
 def fit_prototypes(
     x: np.ndarray,
     y: np.ndarray,
@@ -130,8 +193,13 @@ def fit_prototypes(
     seed: int = 0,
     min_size: int = MIN_PROTOTYPE_SIZE,
     target_size: int = TARGET_SIZE,
+    earlier: Sequence[tuple[str, dict[str, Any]]] = (),
+    placed: tuple[np.ndarray, list[str]] | None = None,
 ) -> dict[str, Any]:
-    """Group the training rows; return the JSON-ready prototype reference (no row inside)."""
+    """Group the training rows; return the JSON-ready prototype reference (no row inside).
+    ``earlier``: ``(version, prototype reference)`` published before, which no subtraction may
+    open (``_opened``); ``placed``: the same rows with more columns (``x`` and ``names`` by
+    default), for an earlier version whose groups used a feature this model does not."""
     from sklearn.cluster import KMeans
 
     if min_size < 10:
@@ -141,7 +209,11 @@ def fit_prototypes(
     n_clusters = int(max(1, min(MAX_PROTOTYPES, len(z) // target_size)))
     kmeans = KMeans(n_clusters=n_clusters, n_init=1, random_state=seed, max_iter=100).fit(z)
     y = np.asarray(y)
-    labels, centroids = _dissolve_small(z, kmeans.labels_.copy(), kmeans.cluster_centers_.copy(), min_size, y)
+    rows, columns = placed if placed is not None else (x, names)
+    befores = [_Earlier(version, reference, rows, columns) for version, reference in earlier]
+    opened = (lambda labels: _opened(labels, y, befores, n_clusters)) if befores else None
+    labels, centroids = _dissolve_small(z, kmeans.labels_.copy(), kmeans.cluster_centers_.copy(), min_size, y,
+                                        opened)
     features = space.numeric + space.categorical
     prototypes = []
     for c in range(len(centroids)):
@@ -169,7 +241,8 @@ def fit_prototypes(
                 summary.update(median=None, q25=None, q75=None)
             entry["features"][name] = summary
         prototypes.append(entry)
-    return {"space": space.meta, "features": features, "min_size": min_size, "prototypes": prototypes}
+    return {"space": space.meta, "features": features, "min_size": min_size, "prototypes": prototypes,
+            "compared_with": sorted({version for version, _ in earlier})}
 
 
 class Prototypes:
@@ -189,6 +262,11 @@ class Prototypes:
     def distances(self, x: np.ndarray, names: list[str]) -> np.ndarray:
         z = self.space.transform(x, names)
         return np.sqrt(((z[:, None, :] - self._centroids[None, :, :]) ** 2).sum(axis=2))
+
+    def nearest_group(self, x: np.ndarray, names: list[str], chunk: int = 2048) -> np.ndarray:
+        """The index of each row's nearest prototype (many rows: computed a chunk at a time)."""
+        return np.concatenate([np.argmin(self.distances(x[i:i + chunk], names), axis=1)
+                               for i in range(0, len(x), chunk)] or [np.zeros(0, dtype=np.int64)])
 
     def nearest(self, x: np.ndarray, names: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
         """(indices, distances) of the ``k`` nearest prototypes of each row, nearest first."""

@@ -417,7 +417,10 @@ def train(
                                                   folds=min(folds, 3), seed=seed, params=params)
     fairness, _ = fairness_across(fairness, [(p.version, p.fairness) for p in published])
     population, _ = disclosed_across(_population(x, y, names), earlier)
-    prototypes = fit_prototypes(x, y, names, importance, seed=seed)
+    earlier_groups = [(p.version, p.prototypes) for p in published if p.prototypes]
+    # An earlier version's groups may use a feature this model leaves out: the rows with every column.
+    placed = (np.hstack([x, full]), [*names, *FEATURE_NAMES]) if earlier_groups else None
+    prototypes = fit_prototypes(x, y, names, importance, seed=seed, earlier=earlier_groups, placed=placed)
     # Drift reference: OOF probabilities, what the model gives rows it has not seen.
     monitoring = training_reference(raw, oof, policy.input_columns)
     timings["reference"] = time.perf_counter() - t0

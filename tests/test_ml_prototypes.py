@@ -23,7 +23,7 @@ def training_rows(synthetic_data_dir: Path) -> pd.DataFrame:
 
 def test_the_bundle_keeps_groups_of_at_least_20_people_and_no_row(model_bundle, trained_bundle_dir):
     reference = json.loads((trained_bundle_dir / "prototypes.json").read_text())
-    assert set(reference) == {"space", "features", "min_size", "prototypes"}
+    assert set(reference) == {"space", "features", "min_size", "prototypes", "compared_with"}
     assert reference["min_size"] == MIN_PROTOTYPE_SIZE >= 10
     rows = model_bundle.manifest["training_data"]["rows"]
     sizes = [p["size"] for p in reference["prototypes"]]

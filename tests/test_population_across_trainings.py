@@ -239,6 +239,7 @@ def test_an_import_of_twelve_is_published_without_a_bin_that_moved_by_few(popula
     assert card_leaks(Published.read(alone).fairness, Published.read(base.path).fairness)
     assert card_leaks(Published.read(info.path).fairness, Published.read(base.path).fairness) == []
     assert reference["compared_with"] == [base.version]
+    assert Published.read(info.path).prototypes["compared_with"] == [base.version]
     withheld = [name for name, ref in reference["features"].items()
                 if ref.get("hist_defaulters") is not None and None in ref["hist_repaid"]]
     assert withheld  # bins went; the comparison still serves the rest
@@ -408,3 +409,109 @@ def test_the_served_model_directory_counts_as_published(populations, tmp_path, i
     assert ModelRegistry(tmp_path / "registry").versions() == []
     # The served bundle itself is registered as before (the demo's first step).
     assert runner.invoke(app, ["model", "add", str(served)]).exit_code == 0
+
+
+# ------------------------------------------------------------------ the similar-profile groups
+# Two k-means fits one import apart give different groups where the population is one cloud, but
+# a group apart from the rest (a rare profile) comes out the same in both: its size and default
+# rate then give the newcomers who joined it.
+
+def _clouds(rng: np.random.Generator, main: int, apart: int, apart_defaulters: int) -> tuple[np.ndarray, np.ndarray]:
+    x = np.vstack([rng.normal(0.0, 1.0, (main, 2)), rng.normal(8.0, 0.2, (apart, 2))])
+    y = np.concatenate([(rng.random(main) < 0.1).astype(int), np.r_[np.ones(apart_defaulters), np.zeros(apart - apart_defaulters)]])
+    return x, y.astype(int)
+
+
+GROUP_COLUMNS = ["AMT_CREDIT", "AMT_ANNUITY"]
+GROUP_IMPORTANCE = [{"feature": name} for name in GROUP_COLUMNS]
+
+
+def _counts(prototype: dict) -> tuple[int, int]:
+    defaulters = round(prototype["size"] * prototype["default_rate"])
+    return defaulters, prototype["size"] - defaulters
+
+
+def _apart(reference: dict) -> list[tuple[int, int]]:
+    """What a reader sees of the groups whose median lies in the cloud apart."""
+    return [_counts(p) for p in reference["prototypes"] if p["features"]["AMT_CREDIT"]["median"] > 4]
+
+
+@pytest.fixture(scope="module")
+def import_beside_a_rare_profile() -> dict:
+    from ml.prototypes import fit_prototypes
+
+    rng = np.random.default_rng(7)
+    x, y = _clouds(rng, 3000, 80, 30)
+    first = fit_prototypes(x, y, GROUP_COLUMNS, GROUP_IMPORTANCE, seed=0)
+    # 20 newcomers (10 defaulters, 10 repaid: totals far enough apart), 3 repaid of them in the cloud apart.
+    joined = np.vstack([x, rng.normal(8.0, 0.2, (3, 2)), rng.normal(0.0, 1.0, (17, 2))])
+    outcomes = np.concatenate([y, [0, 0, 0], np.r_[np.ones(10), np.zeros(7)].astype(int)])
+    return {"x": x, "y": y, "first": first, "joined": joined, "outcomes": outcomes}
+
+
+def test_a_group_apart_fitted_again_one_import_later_gives_its_newcomers_unless_compared(import_beside_a_rare_profile):
+    from ml.prototypes import fit_prototypes
+
+    case = import_beside_a_rare_profile
+    first = case["first"]
+    assert _apart(first) == [(30, 50)]
+    alone = fit_prototypes(case["joined"], case["outcomes"], GROUP_COLUMNS, GROUP_IMPORTANCE, seed=0)
+    assert _apart(alone) == [(30, 53)]  # the three repaid newcomers, by subtraction
+    beside = fit_prototypes(case["joined"], case["outcomes"], GROUP_COLUMNS, GROUP_IMPORTANCE, seed=0,
+                            earlier=[("v1", first)])
+    assert beside["compared_with"] == ["v1"]
+    assert _apart(beside) == []  # dissolved into the nearest groups of the main cloud
+    # The 83 are now in a group of at least as many people of the main cloud (its median there),
+    # and no other group reaches the cloud apart.
+    [holding] = [p for p in beside["prototypes"] if p["features"]["AMT_CREDIT"]["q75"] > 4]
+    assert holding["size"] >= 2 * 83
+    sizes = [p["size"] for p in beside["prototypes"]]
+    assert sum(sizes) == len(case["outcomes"]) and min(sizes) >= 20
+    # Every other group is still fitted as it would be alone.
+    assert len(beside["prototypes"]) >= len(alone["prototypes"]) - 2
+
+
+def test_the_same_population_fitted_beside_itself_keeps_every_group(import_beside_a_rare_profile):
+    from ml.prototypes import fit_prototypes
+
+    case = import_beside_a_rare_profile
+    again = fit_prototypes(case["x"], case["y"], GROUP_COLUMNS, GROUP_IMPORTANCE, seed=0,
+                           earlier=[("v1", case["first"])])
+    assert again["prototypes"] == case["first"]["prototypes"]
+
+
+def test_a_group_whose_people_moved_by_ten_or_more_is_kept(import_beside_a_rare_profile):
+    """Twelve repaid newcomers join the cloud apart: its group moved by 12, not by a few."""
+    from ml.prototypes import fit_prototypes
+
+    case = import_beside_a_rare_profile
+    rng = np.random.default_rng(8)
+    joined = np.vstack([case["x"], rng.normal(8.0, 0.2, (12, 2)), rng.normal(0.0, 1.0, (10, 2))])
+    outcomes = np.concatenate([case["y"], np.zeros(12, dtype=int), np.ones(10, dtype=int)])
+    beside = fit_prototypes(joined, outcomes, GROUP_COLUMNS, GROUP_IMPORTANCE, seed=0, earlier=[("v1", case["first"])])
+    assert _apart(beside) == [(30, 62)]
+
+
+def test_an_earlier_group_on_a_feature_no_longer_known_is_named(import_beside_a_rare_profile):
+    from ml.prototypes import fit_prototypes
+
+    case = import_beside_a_rare_profile
+    with pytest.raises(ValueError, match="version v1's similar-profile groups: feature"):
+        fit_prototypes(case["x"][:, :1], case["y"], GROUP_COLUMNS[:1], GROUP_IMPORTANCE[:1], seed=0,
+                       earlier=[("v1", case["first"])])
+
+
+def test_the_registry_takes_groups_fitted_elsewhere_only_beside_the_same_people(populations, tmp_path):
+    """The registry has no training row to place in the groups: a bundle whose groups were not
+    fitted beside a registered version trained on other people is refused."""
+    registry = ModelRegistry(tmp_path / "registry")
+    base, _ = registry.add(_train(populations["base"], tmp_path / "base"))
+    published = Published.read(base.path).population
+    defaulters, repaid = population_totals(published)
+    # Other people: 20 more of each outcome, nothing else a subtraction could open.
+    other = {"rows": defaulters + repaid + 40, "default_rate": (defaulters + 20) / (defaulters + repaid + 40),
+             "features": {}}
+    with pytest.raises(RegistryError, match=f"similar-profile groups were not fitted beside version\\(s\\) {base.version}"):
+        registry._check_population("v2", other, {}, groups_compared_with=())
+    registry._check_population("v2", other, {}, groups_compared_with=[base.version])
+    registry._check_population("v2", published, {}, groups_compared_with=())  # the same people

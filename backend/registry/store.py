@@ -163,7 +163,8 @@ class ModelRegistry:
             return existing, False
         self.root.mkdir(parents=True, exist_ok=True)
         with self._adding():
-            self._check_population(version, bundle.population, bundle.report.get("fairness") or {}, beside)
+            self._check_population(version, bundle.population, bundle.report.get("fairness") or {}, beside,
+                                   bundle.prototypes.reference.get("compared_with", ()))
             return self._copy_in(bundle_dir, bundle, target)
 
     @contextlib.contextmanager
@@ -178,12 +179,14 @@ class ModelRegistry:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
     def _check_population(self, version: str, population: dict[str, Any], fairness: dict[str, Any],
-                          beside: Sequence[Any] = ()) -> None:
+                          beside: Sequence[Any] = (), groups_compared_with: Sequence[str] = ()) -> None:
         """Refuse a bundle whose population reference or fairness tables, beside a registered
         version's, would give 1 to 9 people's outcomes by subtraction (``ml.disclosure``): totals
         that moved by so few, or a level, bin or group a training against this registry would
-        have withheld."""
-        from ml.disclosure import disclosed_across, population_totals, too_close
+        have withheld; or whose similar-profile groups were not fitted beside a registered
+        version trained on other people (the rows are needed to compare them:
+        ``ml.prototypes``)."""
+        from ml.disclosure import disclosed_across, population_totals, same_people, too_close
         from ml.fairness import fairness_across
 
         published = self.published(excluding=version)
@@ -202,6 +205,14 @@ class ModelRegistry:
                 "would give 1 to "
                 f"9 people's outcomes by subtraction ({shown}); train it against this registry (`octroi train` "
                 "without --out, or with OCTROI_REGISTRY_DIR set to it), which withholds them")
+        unfitted = [p.version for p in published if p.prototypes and p.version not in groups_compared_with
+                    and not same_people(population, p.population)]
+        if unfitted:
+            raise RegistryError(
+                f"version {version}: its similar-profile groups were not fitted beside version(s) "
+                f"{', '.join(unfitted)}, trained on other people (a group both fitted alike would give the people "
+                "between them by subtraction); train it against this registry (`octroi train` without --out, or "
+                "with OCTROI_REGISTRY_DIR set to it), which compares them")
 
     def _copy_in(self, bundle_dir: Path, bundle: Any, target: Path) -> tuple[VersionInfo, bool]:
         from ml.bundle import ModelBundle

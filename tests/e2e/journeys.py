@@ -314,8 +314,17 @@ def advisor_journey(page, client_id: str, unknown_id: str) -> list[str]:
     # PDF: generate, then a download button.
     page.get_by_role("tab", name="Rapport PDF").click()
     settle(page)
-    page.get_by_role("button", name="Générer le rapport").click()
-    page.get_by_role("button", name="Télécharger le PDF").wait_for(timeout=WAIT_MS)
+    # Under load a click can land while the page reruns and be lost: asked again (the report is
+    # made afresh each time), within the same minute in all.
+    download = page.get_by_role("button", name="Télécharger le PDF")
+    for attempt in range(3):
+        page.get_by_role("button", name="Générer le rapport").click()
+        try:
+            download.wait_for(timeout=WAIT_MS // 3)
+            break
+        except Exception:  # playwright's TimeoutError
+            if attempt == 2:
+                raise
     # Final decision: departing from the model without a reason is refused, with one works.
     page.get_by_role("tab", name="Décision finale").click()
     settle(page)
