@@ -190,7 +190,7 @@ class CohortBacktest(BaseModel):
     observed_rate: Annotated[float | None, Field(title="Observed Rate")] = None
     outcomes_withheld: Annotated[bool | None, Field(title="Outcomes Withheld")] = False
     """
-    Its defaults or non-defaults number 1 to 9, directly or by subtraction from the overall defaults: n and predicted_rate are shown, the outcome figures (defaults, observed rate, interval, test, AUC) are null
+    Its defaults or non-defaults number 1 to 9, directly or by subtraction from the overall defaults, or moved by 1 to 9 since a published result while its people moved by 0 or 10 or more: n and predicted_rate are shown, the outcome figures (defaults, observed rate, interval, test, AUC) are null
     """
     predicted_rate: Annotated[float | None, Field(title="Predicted Rate")] = None
     suppressed: Annotated[bool, Field(title="Suppressed")]
@@ -786,7 +786,7 @@ class GradeBacktest(BaseModel):
     observed_rate: Annotated[float | None, Field(title="Observed Rate")] = None
     outcomes_withheld: Annotated[bool | None, Field(title="Outcomes Withheld")] = False
     """
-    Its defaults or non-defaults number 1 to 9, directly or by subtraction from the overall defaults: n and predicted_rate are shown, the outcome figures (defaults, observed rate, interval, test, AUC) are null
+    Its defaults or non-defaults number 1 to 9, directly or by subtraction from the overall defaults, or moved by 1 to 9 since a published result while its people moved by 0 or 10 or more: n and predicted_rate are shown, the outcome figures (defaults, observed rate, interval, test, AUC) are null
     """
     p_value: Annotated[float | None, Field(title="P Value")] = None
     """
@@ -1555,7 +1555,7 @@ class SegmentBacktest(BaseModel):
     observed_rate: Annotated[float | None, Field(title="Observed Rate")] = None
     outcomes_withheld: Annotated[bool | None, Field(title="Outcomes Withheld")] = False
     """
-    Its defaults or non-defaults number 1 to 9, directly or by subtraction from the overall defaults: n and predicted_rate are shown, the outcome figures (defaults, observed rate, interval, test, AUC) are null
+    Its defaults or non-defaults number 1 to 9, directly or by subtraction from the overall defaults, or moved by 1 to 9 since a published result while its people moved by 0 or 10 or more: n and predicted_rate are shown, the outcome figures (defaults, observed rate, interval, test, AUC) are null
     """
     predicted_rate: Annotated[float | None, Field(title="Predicted Rate")] = None
     segment: Annotated[str, Field(title="Segment")]

@@ -1708,9 +1708,11 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     },
     "monitoring.grades_withheld": {
         "fr": "Défaut constaté non publié (classes {grades}) : moins de 10 défauts ou moins de 10 remboursements, "
-        "directement ou par différence avec le total ; seul le taux prévu est montré.",
+        "directement ou par différence avec le total, ou 1 à 9 de plus ou de moins depuis un calcul publié ; seuls "
+        "l'effectif et le taux prévu sont montrés.",
         "en": "Observed default withheld (grades {grades}): fewer than 10 defaults or fewer than 10 repayments, "
-        "directly or by difference with the total; only the predicted rate is shown.",
+        "directly or by difference with the total, or 1 to 9 more or fewer since a published computation; only the "
+        "size and the predicted rate are shown.",
     },
     "monitoring.grade": {"fr": "Classe de risque", "en": "Risk grade"},
     "monitoring.predicted": {"fr": "Prévu", "en": "Predicted"},
@@ -1722,11 +1724,13 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "fr": "Toute case de moins de 10 personnes est masquée, comme toute classe, cohorte ou tout segment dont la "
         "population a changé de 1 à 9 personnes depuis un calcul publié (la différence entre les deux donnerait leurs "
         "chiffres). "
-        "Le défaut constaté d'une case qui compte 1 à 9 défauts ou remboursements n'est pas publié non plus.",
+        "Le défaut constaté d'une case qui compte 1 à 9 défauts ou remboursements, ou dont les défauts ou les "
+        "remboursements ont changé de 1 à 9 depuis un calcul publié, n'est pas publié non plus (son effectif l'est).",
         "en": "Every cell of fewer than 10 people is hidden, as is every grade, cohort or segment whose population "
         "changed by 1 to 9 people since a published computation (the difference between the two would give their "
         "figures). "
-        "Nor is the observed default of a cell with 1 to 9 defaults or repayments published.",
+        "Nor is the observed default of a cell with 1 to 9 defaults or repayments, or whose defaults or repayments "
+        "changed by 1 to 9 since a published computation, published (its size is).",
     },
     "monitoring.expected_auc": {
         "fr": "AUC attendue sur la population actuelle, avant tout défaut constaté (le modèle étant calibré) : {auc}.",

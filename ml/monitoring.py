@@ -553,14 +553,19 @@ def _round(obj: Any) -> Any:
     return obj
 
 
-def _protected(labels: Sequence[Any], values: np.ndarray, moves: Mapping[str, Sequence[Move]] | None = None
-               ) -> list[tuple[Any, np.ndarray]]:
-    """Each label with the mask of its people; a cell ``ml.disclosure`` pools (under
-    ``MIN_CELL``, or the smallest others its pool needs) gets an empty mask, which ``_rates``
-    suppresses: the overall count and defaults minus the cells shown never give fewer than
-    ``MIN_CELL`` people's outcomes. With ``moves`` (label: its (gone, new) since each published
-    result), a cell that moved by 1 to 9 people is pooled too, and the pool until it moved by 0
-    or at least ``MIN_CELL``; a label that emptied counts in the pool, without a row."""
+def _protected(labels: Sequence[Any], values: np.ndarray, moves: Mapping[str, Sequence[Move]] | None = None,
+               people: int | None = None) -> list[tuple[Any, np.ndarray, bool]]:
+    """Each label with the mask of its people and whether its outcomes are withheld; a cell
+    ``ml.disclosure`` pools (under ``MIN_CELL``, or the smallest others its pool needs) gets an
+    empty mask, which ``_rates`` suppresses: the overall count and defaults minus the cells shown
+    never give fewer than ``MIN_CELL`` people's outcomes. With ``moves`` (label: its (gone, new)
+    since each published result), a cell that moved by 1 to 9 people is pooled too, and the pool
+    until it moved by 0 or at least ``MIN_CELL``; a label that emptied counts in the pool,
+    without a row. When the first ``people`` columns of ``moves`` count people and the rest their
+    outcomes, a cell is pooled on its people only, and one whose people moved by 0 or at least
+    ``MIN_CELL`` but its repaid or defaulters by 1 to 9 keeps its size and loses its outcomes
+    (with the smallest others until what hides its outcomes moved by 0 or at least
+    ``MIN_CELL``): its size moved by as many people as a reader cannot tell apart."""
     masks = [values == label for label in labels]
     counts = [int(mask.sum()) for mask in masks]
     emptied = sorted(set(moves or {}) - {str(label) for label in labels})
@@ -568,9 +573,30 @@ def _protected(labels: Sequence[Any], values: np.ndarray, moves: Mapping[str, Se
     if moves:
         earlier = len(next(iter(moves.values())))
         by_cell = [list(moves.get(str(label), [(0, 0)] * earlier)) for label in [*labels, *emptied]]
-    _, pooled = pooled_cells([*counts, *[0] * len(emptied)], MIN_CELL, by_cell)
+    cells = [*counts, *[0] * len(emptied)]
+    split = by_cell is not None and people is not None and 0 < people < len(by_cell[0])
+    if not split:
+        _, pooled = pooled_cells(cells, MIN_CELL, by_cell)
+        hidden: set[int] = set()
+    else:
+        shown, pooled = pooled_cells(cells, MIN_CELL, [row[:people] for row in by_cell])  # type: ignore[index]
+        # Outcomes: what is not shown of them (pooled cells and those withheld) must have moved
+        # by 0 or at least MIN_CELL too; the sizes kept are 10 or more each, so the pool's size never fails.
+        kept, _ = pooled_cells([c if i in shown else 0 for i, c in enumerate(cells)], MIN_CELL,
+                               [row[people:] for row in by_cell])  # type: ignore[index]
+        hidden = set(shown) - set(kept)
     empty = np.zeros(len(values), dtype=bool)
-    return [(label, empty if i in pooled else mask) for i, (label, mask) in enumerate(zip(labels, masks, strict=True))]
+    return [(label, empty if i in pooled else mask, i in hidden)
+            for i, (label, mask) in enumerate(zip(labels, masks, strict=True))]
+
+
+def _people_columns(moves: Mapping[str, Mapping[str, Sequence[Move]]]) -> int | None:
+    """How many leading columns of a table's moves count people, when the rest count them by
+    outcome (the tables crossed with the outcome: one column per published result, then as many
+    for the repaid and as many for the defaulters); None when that cannot be told."""
+    outcome = moves.get("outcome") or {}
+    widths = {len(columns) for columns in outcome.values()}
+    return widths.pop() if len(widths) == 1 else None
 
 
 def backtest(
@@ -582,10 +608,14 @@ def backtest(
 ) -> dict[str, Any]:
     """Discrimination and calibration of ``p`` against outcomes ``y``, overall, per grade of
     the PD master scale (``ml.grades``), per cohort and per segment; cells under ``MIN_CELL`` people hold only their size.
-    ``moves`` (per table, "cohort" or a segmentation: each label's (gone, new) since each
-    published result, in as many columns as kinds of people counted apart) pools the cohorts
-    and segments that moved by 1 to 9 people in a column; "outcome" ("default", "repaid")
-    moved by 1 to 9 withholds the overall outcomes (``disclosed_outcomes``)."""
+    ``moves`` (per table, "grade", "cohort" or a segmentation: each label's (gone, new) since
+    each published result, in as many columns as kinds of people counted apart) pools the
+    grades, cohorts and segments that moved by 1 to 9 people; when the table's columns are
+    crossed with the outcome (its people, then its repaid, then its defaulters, as many columns
+    each as "outcome" has), a row whose people moved by 0 or at least 10 but whose repaid or
+    defaulters moved by 1 to 9 keeps its size and loses its outcomes (``_protected``);
+    "outcome" ("default", "repaid") moved by 1 to 9 withholds the overall outcomes
+    (``disclosed_outcomes``)."""
     moves = moves or {}
     y = np.asarray(y, dtype=np.int64)
     p = np.asarray(p, dtype=np.float64)
@@ -594,9 +624,18 @@ def backtest(
     if n < MIN_CELL:
         return {"n": None, "suppressed": True, "min_cell": MIN_CELL, "grades": [], "cohorts": [], "segments": {}}
     grades_of = grade(p)
+    people = _people_columns(moves)
+
+    def protected(labels: Sequence[Any], values: np.ndarray, table: str) -> list[tuple[Any, np.ndarray, bool]]:
+        table_moves = moves.get(table)
+        crossed = table_moves and people and {len(c) for c in table_moves.values()} == {3 * people}
+        return _protected(labels, values, table_moves, people if crossed else None)
+
     grades = []
-    for name, mask in _protected(GRADE_NAMES, grades_of, moves.get("grade")):
+    for name, mask, hidden in protected(GRADE_NAMES, grades_of, "grade"):
         row = {"grade": name, **_rates(y[mask], p[mask])}
+        if hidden and not row["suppressed"]:
+            row["outcomes_withheld"] = True
         if not row["suppressed"]:
             row.update(jeffreys(row["defaults"], row["n"], row["predicted_rate"]))
             # The predicted rate below the interval drawn beside it (one-sided at half the
@@ -604,8 +643,10 @@ def backtest(
             row["underestimated"] = row["p_value"] < (1 - CONFIDENCE) / 2
         grades.append(row)
     cohort_rows = []
-    for cohort, mask in _protected(sorted(set(cohorts.tolist())), cohorts, moves.get("cohort")):
+    for cohort, mask, hidden in protected(sorted(set(cohorts.tolist())), cohorts, "cohort"):
         row = {"cohort": cohort, **_rates(y[mask], p[mask])}
+        if hidden and not row["suppressed"]:
+            row["outcomes_withheld"] = True
         if not row["suppressed"]:
             row["auc"] = auc_delong(y[mask], p[mask])
             row["calibration"] = calibration_in_the_large(y[mask], p[mask])
@@ -614,8 +655,10 @@ def backtest(
     for name, labels in (segments or {}).items():
         labels = np.asarray(labels, dtype=object)
         rows = []
-        for label, mask in _protected(sorted(set(labels.tolist())), labels, moves.get(name)):
+        for label, mask, hidden in protected(sorted(set(labels.tolist())), labels, name):
             row = {"segment": str(label), **_rates(y[mask], p[mask])}
+            if hidden and not row["suppressed"]:
+                row["outcomes_withheld"] = True
             if not row["suppressed"]:
                 row["auc"] = auc_delong(y[mask], p[mask])
             rows.append(row)

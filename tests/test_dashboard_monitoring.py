@@ -132,8 +132,8 @@ def test_withheld_outcomes_are_said_not_drawn_as_figures(monkeypatch, live_with_
         assert f"Défaut constaté non publié (classes {', '.join(withheld)})" in text
     # 240 outcomes drawn at 15 %: grades D to F hold 22 to 67 people but fewer than 10 defaults.
     # Against the backtest published before them (no outcome yet), each of those grades also
-    # moved by 1 to 9 defaulters, so it is pooled (suppressed) as a cohort would be, not only
-    # served without its rate; either way it is not drawn, and the caption says why.
+    # moved by 1 to 9 defaulters: served with its size and without its rate (pooled whole when
+    # its people moved by 1 to 9 too); either way it is not drawn, and the caption says why.
     hidden = [g["grade"] for g in body["grades"] if g.get("outcomes_withheld") or g["suppressed"]]
     assert {"D", "E", "F"} <= set(hidden), body["grades"]
     assert "ou dont la population a changé de 1 à 9 personnes depuis un calcul publié" in text

@@ -112,6 +112,30 @@ def test_a_backtest_grade_one_outcome_apart_is_pooled():
     assert [cell_label("grade", c) for c in codes["grade"]] == ["A", "F", "G"]
 
 
+def test_a_backtest_cohort_whose_people_moved_enough_but_its_outcomes_by_few_keeps_its_size():
+    """Moves crossed with the outcome (one column per published result for the people, then as
+    many for the repaid and for the defaulters): 2026-09 gained 15 people, 9 repaid and 6
+    defaulted; its size is shown and its outcomes withheld. What hides outcomes (2026-09 alone)
+    then moved by 9 and 6: 2026-10, which moved by 10 and 10, loses its outcomes with it;
+    2026-11, unmoved, keeps everything."""
+    rng = np.random.default_rng(1)
+    cohorts = np.array(["2026-09"] * 40 + ["2026-10"] * 30 + ["2026-11"] * 20, dtype=object)
+    y = np.r_[np.ones(12), np.zeros(28), np.ones(12), np.zeros(18), np.ones(10), np.zeros(10)].astype(int)
+    p = rng.uniform(0, 1, cohorts.size)
+    moves = {"outcome": {"repaid": [(0, 19)], "default": [(0, 16)]},
+             "cohort": {"2026-09": [(0, 15), (0, 9), (0, 6)], "2026-10": [(0, 20), (0, 10), (0, 10)]}}
+    result = backtest(y, p, cohorts, moves=moves)
+    rows = {row["cohort"]: row for row in result["cohorts"]}
+    assert not result["outcomes_withheld"] and result["defaults"] == 34
+    assert [rows[c]["n"] for c in ("2026-09", "2026-10", "2026-11")] == [40, 30, 20]
+    assert [rows[c]["outcomes_withheld"] for c in ("2026-09", "2026-10", "2026-11")] == [True, True, False]
+    assert rows["2026-09"]["defaults"] is None and rows["2026-09"]["auc"] is None
+    assert rows["2026-11"]["defaults"] == 10
+    # Moves that do not say how they split (no outcome table): pooled whole, as before.
+    plain = backtest(y, p, cohorts, moves={"cohort": moves["cohort"]})
+    assert {row["cohort"]: row["suppressed"] for row in plain["cohorts"]}["2026-09"]
+
+
 @pytest.fixture
 def settings(db_url, make_settings, trained_bundle_dir):
     return make_settings(db_url, model_dir=trained_bundle_dir)

@@ -18,7 +18,7 @@ from backend.monitoring.models import MonitoringAggregate, Outcome
 from backend.monitoring.outcomes import import_outcomes, read_outcomes_file
 from backend.settings import get_settings
 from ml.disclosure import MIN_CELL
-from ml.grades import grade
+from ml.grades import GRADE_NAMES, grade
 from ml.schema import ID_COLUMN
 from tests.fixtures.clients import import_file
 
@@ -537,3 +537,67 @@ def test_ten_outcomes_one_of_them_alone_in_a_grade_do_not_give_that_outcome(
         if not before[name]["suppressed"] and not after[name]["suppressed"]:
             moved = after[name]["n"] - before[name]["n"]
             assert moved == 0 or moved >= MIN_CELL, (name, moved)
+
+
+def test_a_grade_whose_people_moved_by_ten_but_its_defaulters_by_few_keeps_its_size(
+        app, client, auth_headers, settings, imported_clients, run_jobs, tmp_path, model_bundle, applicants_csv):
+    """Outcomes for 30 more clients in two grades, 10 repaid and 1 to 9 defaulted in each (10 in all).
+    Each grade moved by 10 or more people, so its size is still shown, but by few defaulters:
+    its defaults and rates are withheld, not the whole grade pooled (what the twenty-first session
+    did); no grade shown both times gives 1 to 9 of an outcome by subtraction, and neither do the
+    overall defaults less the grades shown."""
+    frame = pd.read_csv(applicants_csv)
+    grades = pd.Series(grade(model_bundle.score(frame)["probability"].to_numpy()))
+    everyone = pd.read_csv(_outcomes_csv(tmp_path, applicants_csv, model_bundle))
+    target = everyone["TARGET"].to_numpy()
+
+    # Two grades with 10 repaid to spare and the 10 defaulters between them, 1 to 9 each.
+    repaid = {g: np.flatnonzero((grades == g) & (target == 0)) for g in GRADE_NAMES}
+    defaulted = {g: np.flatnonzero((grades == g) & (target == 1)) for g in GRADE_NAMES}
+    roomy = sorted((g for g in GRADE_NAMES if len(repaid[g]) >= 2 * MIN_CELL and len(defaulted[g])),
+                   key=lambda g: -len(defaulted[g]))[:2]
+    assert len(roomy) == 2 and sum(min(len(defaulted[g]), 9) for g in roomy) >= 10, pd.crosstab(grades, target)
+    first = min(len(defaulted[roomy[0]]), 9)
+    split = {roomy[0]: (first, 10), roomy[1]: (10 - first, 10)}
+    newcomers = [i for g, (d, r) in split.items() for i in [*defaulted[g][:d], *repaid[g][:r]]]
+    headers = auth_headers("comex")
+
+    def imported(rows: pd.DataFrame) -> None:
+        path = tmp_path / "some-outcomes.csv"
+        rows.to_csv(path, index=False)
+        with _session(app) as db:
+            import_outcomes(db, keyring(settings), read_outcomes_file(path))
+            db.commit()
+
+    def served() -> dict:
+        return client.get(f"{API}/monitoring/backtest", headers=headers).json()
+
+    imported(everyone.drop(index=newcomers))
+    assert run_jobs(settings, "backtest")["backtest"].published
+    before = served()
+    imported(everyone.iloc[newcomers])
+    result = run_jobs(settings, "backtest")["backtest"]
+    assert result.published and result.changed_people == 30
+    after = served()
+    rows_before = {g["grade"]: g for g in before["grades"]}
+    rows_after = {g["grade"]: g for g in after["grades"]}
+    for g, (d, r) in split.items():
+        assert not rows_before[g]["suppressed"]
+        assert not rows_after[g]["suppressed"] and rows_after[g]["n"] == rows_before[g]["n"] + d + r
+        assert rows_after[g]["outcomes_withheld"] and rows_after[g]["defaults"] is None
+        assert rows_after[g]["observed_rate"] is None
+    assert after["defaults"] is not None  # the overall outcomes are shown: the grades' are withheld on their own
+    for g in rows_before.keys() & rows_after.keys():
+        b, a = rows_before[g], rows_after[g]
+        if b.get("defaults") is not None and a.get("defaults") is not None:
+            for moved in (a["defaults"] - b["defaults"], (a["n"] - a["defaults"]) - (b["n"] - b["defaults"])):
+                assert moved == 0 or abs(moved) >= MIN_CELL, (g, moved)
+
+    def rest(result: dict) -> tuple[int, int]:
+        shown = [g for g in result["grades"] if g.get("defaults") is not None]
+        defaults = result["defaults"] - sum(g["defaults"] for g in shown)
+        return defaults, result["n"] - result["defaults"] - sum(g["n"] - g["defaults"] for g in shown)
+
+    if before["defaults"] is not None:
+        for moved in np.subtract(rest(after), rest(before)):
+            assert moved == 0 or abs(moved) >= MIN_CELL

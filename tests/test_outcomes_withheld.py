@@ -259,7 +259,7 @@ def test_ten_new_outcomes_with_three_defaults_do_not_give_those_three(extra_defa
     """Ten outcomes arrived, all aged 70: the 65+ row moved by 10 people, so it was shown before
     and after, and its defaults (and the overall defaults) before and after gave how many of the
     ten defaulted. The backtest's cells are now also counted by outcome ("age_band|outcome",
-    "outcome"): defaults that moved by 1 to 9 pool their row and withhold the overall outcomes."""
+    "outcome"): defaults that moved by 1 to 9 withhold their row's outcomes and the overall ones."""
     from backend.monitoring.service import _moves
     from backend.portfolio.service import cell_codes, crossed, segment_values
     from ml.disclosure import Population, compare, row_digests
@@ -277,6 +277,9 @@ def test_ten_new_outcomes_with_three_defaults_do_not_give_those_three(extra_defa
     report = backtest(y, p, ["2026-11"] * len(y), {"age_band": segment_values(frame)["age_band"]}, moves=_moves([moved]))
     assert report["outcomes_withheld"] is withheld
     old = next(r for r in report["segments"]["age_band"] if r["segment"] == "65+")
-    assert old["suppressed"] is withheld  # pooled: its defaults moved by 3
+    # Its people moved by 10: its size is shown; its defaults moved by 3: its outcomes are not
+    # (the twenty-first session pooled it whole).
+    assert not old["suppressed"] and old["n"] == 60 + 10
+    assert old["outcomes_withheld"] is withheld and (old["defaults"] is None) is withheld
     if not withheld:
         assert old["defaults"] == 15 + extra_defaults

@@ -14,6 +14,12 @@ from ml.monitoring import protected_input, served_score
 Level = Literal["ok", "watch", "act"]
 
 
+
+ROW_OUTCOMES_WITHHELD = ("Its defaults or non-defaults number 1 to 9, directly or by subtraction from the overall "
+                         "defaults, or moved by 1 to 9 since a published result while its people moved by 0 or 10 "
+                         "or more: n and predicted_rate are shown, the outcome figures (defaults, observed rate, "
+                         "interval, test, AUC) are null")
+
 class InputLabel(BaseModel):
     """An input's name for people in each language of the dashboard (``ml.labels``)."""
 
@@ -179,9 +185,7 @@ class GradeBacktest(BaseModel):
     grade: str
     n: int | None = Field(description="None when the cell holds fewer than 10 people (suppressed)")
     suppressed: bool
-    outcomes_withheld: bool = Field(default=False, description="Its defaults or non-defaults number 1 to 9, directly "
-                                    "or by subtraction from the overall defaults: n and predicted_rate are shown, the "
-                                    "outcome figures (defaults, observed rate, interval, test, AUC) are null")
+    outcomes_withheld: bool = Field(default=False, description=ROW_OUTCOMES_WITHHELD)
     defaults: int | None = None
     observed_rate: float | None = None
     predicted_rate: float | None = None
@@ -205,9 +209,7 @@ class CohortBacktest(BaseModel):
     cohort: str = Field(description="Month the client was imported (YYYY-MM)")
     n: int | None
     suppressed: bool
-    outcomes_withheld: bool = Field(default=False, description="Its defaults or non-defaults number 1 to 9, directly "
-                                    "or by subtraction from the overall defaults: n and predicted_rate are shown, the "
-                                    "outcome figures (defaults, observed rate, interval, test, AUC) are null")
+    outcomes_withheld: bool = Field(default=False, description=ROW_OUTCOMES_WITHHELD)
     defaults: int | None = None
     observed_rate: float | None = None
     predicted_rate: float | None = None
@@ -219,9 +221,7 @@ class SegmentBacktest(BaseModel):
     segment: str
     n: int | None
     suppressed: bool
-    outcomes_withheld: bool = Field(default=False, description="Its defaults or non-defaults number 1 to 9, directly "
-                                    "or by subtraction from the overall defaults: n and predicted_rate are shown, the "
-                                    "outcome figures (defaults, observed rate, interval, test, AUC) are null")
+    outcomes_withheld: bool = Field(default=False, description=ROW_OUTCOMES_WITHHELD)
     defaults: int | None = None
     observed_rate: float | None = None
     predicted_rate: float | None = None
