@@ -1538,7 +1538,7 @@ class ScoreDrift(BaseModel):
 class Segment(BaseModel):
     approval_rate: Annotated[float | None, Field(title="Approval Rate")]
     """
-    Share of the segment's applicants under the threshold; null when withheld: it would give 1 to 9 approved or refused applicants, or come back by subtraction from the portfolio's approvals once another one is withheld (see rates_withheld)
+    Share of the segment's applicants under the threshold; null when withheld: it would give 1 to 9 approved or refused applicants, directly, by subtraction from a result published before (its approved or refused moved by 1 to 9 while its applicants moved by 0 or 10 or more), or by subtraction from the portfolio's approvals once another one is withheld (see rates_withheld)
     """
     count: Annotated[int, Field(title="Count")]
     mean_probability: Annotated[float, Field(title="Mean Probability")]

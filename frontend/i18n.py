@@ -686,11 +686,11 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     # needs them to hold 10 (a hidden segment was the total minus the rows shown: ml.disclosure).
     "segments.rates_withheld": {
         "fr": "Taux d'accord non publié pour {count} segment(s) : multiplié par le nombre de demandes, il donnerait "
-        "le nombre exact d'accords ou de refus de moins de {minimum} personnes, directement ou par différence avec le "
-        "taux du portefeuille.",
+        "le nombre exact d'accords ou de refus de moins de {minimum} personnes, directement, par différence avec le "
+        "taux du portefeuille ou avec un calcul publié avant (accords ou refus changés de 1 à 9).",
         "en": "Approval rate not published for {count} segment(s): times the number of applicants it would give the "
-        "exact number approved or refused of fewer than {minimum} people, directly or by difference with the "
-        "portfolio's rate.",
+        "exact number approved or refused of fewer than {minimum} people, directly, by difference with the "
+        "portfolio's rate or with a computation published before (approvals or refusals changed by 1 to 9).",
     },
     "segments.suppressed": {
         "fr": "« Autres (regroupés) » réunit {count} segments : ceux de moins de 10 demandes et, s'il le faut, "

@@ -101,6 +101,43 @@ def pooled_cells(
     return shown, [i for i in range(n) if i not in shown and counts[i] > 0]
 
 
+def crossed_width(moves: dict[str, dict[str, Sequence[Move]]] | Any, by: str) -> int | None:
+    """How many columns of a table's moves count its people, when the table is crossed with
+    ``by`` (the side of the threshold, or the outcome): ``by``'s own table has one column per
+    published result, and a crossed table three times as many (its people, then those of each
+    kind); None when that cannot be told (nothing moved in ``by``)."""
+    widths = {len(columns) for columns in ((moves or {}).get(by) or {}).values()}
+    return widths.pop() if len(widths) == 1 else None
+
+
+def pooled_apart(counts: Sequence[int], min_cell: int, moves: Sequence[Sequence[Move]] | None, people: int | None,
+                 pool_row: bool = False) -> tuple[list[int], list[int], set[int], bool]:
+    """``pooled_cells`` when each cell's ``moves`` hold ``people`` columns of people, then as many
+    of the same people of each of two kinds (approved and refused, or repaid and defaulted): cells
+    are pooled on their people only, and a shown cell whose people moved by 0 or at least
+    ``min_cell`` but whose kinds moved by 1 to ``min_cell - 1`` keeps its size and loses its
+    split by kind (a rate, a count of defaults). What loses its split (those cells, the pooled
+    ones, and the pool's row unless ``pool_row`` shows it with its own split) must have moved
+    by 0 or at least ``min_cell`` of each kind too: the smallest cell that moved joins it until
+    it has. Returns (shown, pooled, shown cells without their split, the pool's row without its
+    split). Without such columns (``people`` None), ``pooled_cells`` as is, nothing split."""
+    if not moves or not people or len(moves[0]) != 3 * people:
+        shown, pooled = pooled_cells(counts, min_cell, moves)
+        return shown, pooled, set(), False
+    shown, pooled = pooled_cells(counts, min_cell, [row[:people] for row in moves])
+    rest = [i for i in range(len(counts)) if i not in shown]
+    pool_size = sum(counts[i] for i in pooled)
+
+    def summed(cells: list[int]) -> list[Move]:
+        return [(sum(moves[i][k][0] for i in cells), sum(moves[i][k][1] for i in cells))
+                for k in range(people, len(moves[0]))]
+
+    # The pool as one more entry: kept with its split only where its row is shown.
+    sizes = [counts[i] for i in shown] + [pool_size if pool_row and pool_size >= min_cell else 0]
+    kept, _ = pooled_cells(sizes, min_cell, [summed([i]) for i in shown] + [summed(rest)])
+    return shown, pooled, {i for j, i in enumerate(shown) if j not in kept}, len(shown) not in kept
+
+
 class Population:
     """Row digests as a multiset: the distinct digests (sorted), how many rows carry each and
     the first row of each (for its cells). Built once and compared with many: a job compares

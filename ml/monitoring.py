@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ml.disclosure import MIN_CELL, Move, pooled_cells, withheld_rows
+from ml.disclosure import MIN_CELL, Move, crossed_width, pooled_apart, pooled_cells, withheld_rows
 from ml.grades import GRADE_NAMES, grade
 from ml.schema import COLUMN_BY_NAME
 
@@ -562,10 +562,10 @@ def _protected(labels: Sequence[Any], values: np.ndarray, moves: Mapping[str, Se
     since each published result), a cell that moved by 1 to 9 people is pooled too, and the pool
     until it moved by 0 or at least ``MIN_CELL``; a label that emptied counts in the pool,
     without a row. When the first ``people`` columns of ``moves`` count people and the rest their
-    outcomes, a cell is pooled on its people only, and one whose people moved by 0 or at least
-    ``MIN_CELL`` but its repaid or defaulters by 1 to 9 keeps its size and loses its outcomes
-    (with the smallest others until what hides its outcomes moved by 0 or at least
-    ``MIN_CELL``): its size moved by as many people as a reader cannot tell apart."""
+    repaid and defaulters (``ml.disclosure.pooled_apart``), a cell is pooled on its people only,
+    and one whose people moved by 0 or at least ``MIN_CELL`` but its repaid or defaulters by 1
+    to 9 keeps its size and loses its outcomes: its size moved by as many people as a reader
+    cannot tell apart."""
     masks = [values == label for label in labels]
     counts = [int(mask.sum()) for mask in masks]
     emptied = sorted(set(moves or {}) - {str(label) for label in labels})
@@ -573,30 +573,10 @@ def _protected(labels: Sequence[Any], values: np.ndarray, moves: Mapping[str, Se
     if moves:
         earlier = len(next(iter(moves.values())))
         by_cell = [list(moves.get(str(label), [(0, 0)] * earlier)) for label in [*labels, *emptied]]
-    cells = [*counts, *[0] * len(emptied)]
-    split = by_cell is not None and people is not None and 0 < people < len(by_cell[0])
-    if not split:
-        _, pooled = pooled_cells(cells, MIN_CELL, by_cell)
-        hidden: set[int] = set()
-    else:
-        shown, pooled = pooled_cells(cells, MIN_CELL, [row[:people] for row in by_cell])  # type: ignore[index]
-        # Outcomes: what is not shown of them (pooled cells and those withheld) must have moved
-        # by 0 or at least MIN_CELL too; the sizes kept are 10 or more each, so the pool's size never fails.
-        kept, _ = pooled_cells([c if i in shown else 0 for i, c in enumerate(cells)], MIN_CELL,
-                               [row[people:] for row in by_cell])  # type: ignore[index]
-        hidden = set(shown) - set(kept)
+    _, pooled, hidden, _ = pooled_apart([*counts, *[0] * len(emptied)], MIN_CELL, by_cell, people)
     empty = np.zeros(len(values), dtype=bool)
     return [(label, empty if i in pooled else mask, i in hidden)
             for i, (label, mask) in enumerate(zip(labels, masks, strict=True))]
-
-
-def _people_columns(moves: Mapping[str, Mapping[str, Sequence[Move]]]) -> int | None:
-    """How many leading columns of a table's moves count people, when the rest count them by
-    outcome (the tables crossed with the outcome: one column per published result, then as many
-    for the repaid and as many for the defaulters); None when that cannot be told."""
-    outcome = moves.get("outcome") or {}
-    widths = {len(columns) for columns in outcome.values()}
-    return widths.pop() if len(widths) == 1 else None
 
 
 def backtest(
@@ -624,12 +604,10 @@ def backtest(
     if n < MIN_CELL:
         return {"n": None, "suppressed": True, "min_cell": MIN_CELL, "grades": [], "cohorts": [], "segments": {}}
     grades_of = grade(p)
-    people = _people_columns(moves)
+    people = crossed_width(moves, "outcome")
 
     def protected(labels: Sequence[Any], values: np.ndarray, table: str) -> list[tuple[Any, np.ndarray, bool]]:
-        table_moves = moves.get(table)
-        crossed = table_moves and people and {len(c) for c in table_moves.values()} == {3 * people}
-        return _protected(labels, values, table_moves, people if crossed else None)
+        return _protected(labels, values, moves.get(table), people)
 
     grades = []
     for name, mask, hidden in protected(GRADE_NAMES, grades_of, "grade"):

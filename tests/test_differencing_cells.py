@@ -243,7 +243,8 @@ def test_ten_newcomers_in_one_segment_three_of_them_refused_do_not_give_those_th
     approval rate times its count, before and after, gave how many of the 10 were approved (7)
     and refused (3): an outcome count of 1 to 9. Each segment is now also counted by side of the
     threshold (``cell_codes``: "age_band|side"), and one whose approved or refused moved by 1 to 9
-    is pooled like one that moved by 1 to 9 people."""
+    loses its rate; since the twenty-second session it keeps its count (its people moved by 10),
+    where it was pooled whole before."""
     from backend.clients.service import read_import_file
 
     frame = read_import_file(applicants_csv)
@@ -279,7 +280,9 @@ def test_ten_newcomers_in_one_segment_three_of_them_refused_do_not_give_those_th
                 for r in rows if r["approval_rate"] is not None}
 
     old, new = sides(before), sides(after)
-    assert label in old and label not in new, (before, after)  # shown before, pooled with others now
+    assert label in old and label not in new, (before, after)  # its rate shown before, withheld now
+    [was], [now] = ([r for r in rows if r["segment"] == label] for rows in (before, after))
+    assert now["count"] == was["count"] + MIN_CELL and now["approval_rate"] is None  # its count still shown
     for common in old.keys() & new.keys():
         for side in (0, 1):
             moved = new[common][side] - old[common][side]

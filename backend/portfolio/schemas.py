@@ -98,9 +98,11 @@ class Segment(BaseModel):
                                      "smallest others when needed so that the pool holds at least 10")
     count: int
     approval_rate: float | None = Field(description="Share of the segment's applicants under the threshold; null when "
-                                                    "withheld: it would give 1 to 9 approved or refused applicants, or "
-                                                    "come back by subtraction from the portfolio's approvals once "
-                                                    "another one is withheld (see rates_withheld)")
+                                                    "withheld: it would give 1 to 9 approved or refused applicants, "
+                                                    "directly, by subtraction from a result published before (its "
+                                                    "approved or refused moved by 1 to 9 while its applicants moved by "
+                                                    "0 or 10 or more), or by subtraction from the portfolio's approvals "
+                                                    "once another one is withheld (see rates_withheld)")
     mean_probability: float
 
 

@@ -21,7 +21,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ml.disclosure import MIN_CELL, POOLED, Move, pooled_cells, withheld_rows
+from ml.disclosure import (
+    MIN_CELL,
+    POOLED,
+    Move,
+    crossed_width,
+    pooled_apart,
+    pooled_cells,
+    withheld_rows,
+)
 from ml.grades import GRADE_NAMES, grade, grade_label, grade_range
 from ml.schema import LEVELS
 
@@ -417,7 +425,8 @@ def finish_aggregates(total: dict[str, Any], threshold: float, model_version: st
             "edges": [float(e) if e == threshold else round(float(e), 6) for e in pieces(threshold)],
             "moves": {label: [list(move) for move in moved] for label, moved in piece_moves.items()},
         }
-    tables = {name: _segments(name, sums, (moves or {}).get(name)) for name, sums in total["segments"].items()}
+    people = crossed_width(moves, SIDE)
+    tables = {name: _segments(name, sums, (moves or {}).get(name), people) for name, sums in total["segments"].items()}
     return {"summary": summary, "segments": tables}
 
 
@@ -428,7 +437,8 @@ def compute_aggregates(
     return finish_aggregates(partial_aggregates(population, probabilities, threshold), threshold, model_version)
 
 
-def _segments(name: str, sums: dict[str, list[float]], moves: dict[str, list[Move]] | None = None) -> dict[str, Any]:
+def _segments(name: str, sums: dict[str, list[float]], moves: dict[str, list[Move]] | None = None,
+              people: int | None = None) -> dict[str, Any]:
     """A segmentation's rows, in its own order (age bands youngest first, the schema's levels,
     "unknown" last: sorting the labels as text put "<25" after "65+"), then the pooled row.
 
@@ -438,24 +448,28 @@ def _segments(name: str, sums: dict[str, list[float]], moves: dict[str, list[Mov
     subtraction from its total gives the figures of fewer people. With ``moves``, a segment
     that moved by 1 to 9 people since a published result is pooled too, and the pool grows until
     it moved by 0 or at least ``MIN_SEGMENT``; ``moved`` counts the segments pooled for that
-    reason alone."""
+    reason alone. When the moves also count each segment's approved and refused (``people``
+    columns of people first, ``ml.disclosure.pooled_apart``), a segment is pooled on its people
+    only, and one whose people moved by 0 or at least ``MIN_SEGMENT`` but whose approved or
+    refused moved by 1 to 9 keeps its count and loses its approval rate (the pool's row too)."""
     labels = segment_labels(name)
     counts = [int(c) for c in sums["count"]]
-    shown, pooled = pooled_cells(counts, MIN_SEGMENT, _by_cell(labels, moves))
+    shown, pooled, split_moved, pool_split_moved = pooled_apart(counts, MIN_SEGMENT, _by_cell(labels, moves), people,
+                                                                pool_row=True)
     moved = len(set(pooled_cells(counts, MIN_SEGMENT)[0]) - set(shown)) if moves else 0
 
-    def row(label: str, cells: list[int]) -> dict[str, Any]:
+    def row(label: str, cells: list[int], split: bool = True) -> dict[str, Any]:
         count = sum(counts[i] for i in cells)
         return {
             "segment": label,
             "count": count,
-            "approval_rate": round(float(sum(sums["approved"][i] for i in cells) / count), 6),
+            "approval_rate": round(float(sum(sums["approved"][i] for i in cells) / count), 6) if split else None,
             "mean_probability": round(float(sum(sums["probability_sum"][i] for i in cells) / count), 6),
         }
 
-    rows = [row(labels[i], [i]) for i in shown]
+    rows = [row(labels[i], [i], i not in split_moved) for i in shown]
     if sum(counts[i] for i in pooled) >= MIN_SEGMENT:
-        rows.append(row(POOLED, pooled))
+        rows.append(row(POOLED, pooled, not pool_split_moved))
     return {"by": name, "segments": rows, "suppressed": len(pooled), "moved": moved}
 
 
