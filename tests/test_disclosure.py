@@ -13,6 +13,7 @@ from ml.disclosure import (
     Population,
     changed_people,
     compare,
+    pooled_apart,
     pooled_cells,
     publishable,
     row_digests,
@@ -106,3 +107,49 @@ def test_one_pass_comparison_agrees_with_counting_row_by_row(before_rows, after_
         for digest, people in counts.items():
             expected.setdefault(cell_of[digest], [0, 0])[index] += people
     assert moves == {"segment": {cell: tuple(pair) for cell, pair in expected.items()}}
+
+
+# A cell's people by kind (approved/refused, or repaid/defaulted) before, and how many of each
+# kind came (an import) or left (erasures). One direction at a time, so that a difference a reader
+# takes (net) is the number of people who moved.
+_kinds = st.tuples(st.integers(0, 40), st.integers(0, 40), st.integers(0, 12), st.integers(0, 12))
+
+
+@given(st.lists(_kinds, min_size=1, max_size=8), st.booleans(), st.booleans())
+def test_a_split_withheld_across_time_gives_no_one_by_subtraction(cells, arrivals, pool_row):
+    """``pooled_apart`` against a reader who kept every figure of the result before (worst case)
+    and subtracts: every size shown, every split shown, the pool's row, and the totals minus the
+    rows shown (of people and of each kind) moved by 0 or at least 10 people."""
+    before = [(a, b) for a, b, _, _ in cells]
+    if arrivals:
+        gone, new = [(0, 0)] * len(cells), [(x, y) for _, _, x, y in cells]
+    else:
+        gone, new = [(min(x, a), min(y, b)) for a, b, x, y in cells], [(0, 0)] * len(cells)
+    after = [(a - ga + na, b - gb + nb) for (a, b), (ga, gb), (na, nb) in zip(before, gone, new, strict=True)]
+    moves = [[(ga + gb, na + nb), (ga, na), (gb, nb)] for (ga, gb), (na, nb) in zip(gone, new, strict=True)]
+    for column in range(3):  # the publication gate: each column of the whole moved by 0 or at least 10
+        whole = max(sum(m[column][0] for m in moves), sum(m[column][1] for m in moves))
+        if 0 < whole < MIN_CELL:
+            return
+    counts = [a + b for a, b in after]
+    shown, pooled, split_withheld, pool_withheld = pooled_apart(counts, MIN_CELL, moves, 1, pool_row=pool_row)
+
+    def fine(x: int) -> bool:
+        return x == 0 or abs(x) >= MIN_CELL
+
+    def moved(cells: list[int], k: int | None = None) -> int:
+        kinds = (0, 1) if k is None else (k,)
+        return sum(after[i][j] - before[i][j] for i in cells for j in kinds)
+
+    for i in shown:
+        assert counts[i] >= MIN_CELL and fine(moved([i]))
+        if i not in split_withheld:
+            assert fine(moved([i], 0)) and fine(moved([i], 1)), (cells, i)
+    rest = [i for i in range(len(cells)) if i not in shown]
+    assert fine(moved(rest))
+    split_shown = [i for i in shown if i not in split_withheld]
+    if pool_row and not pool_withheld and sum(counts[i] for i in pooled) >= MIN_CELL:
+        assert fine(moved(rest, 0)) and fine(moved(rest, 1))
+        split_shown += rest
+    hidden = [i for i in range(len(cells)) if i not in split_shown]
+    assert fine(moved(hidden, 0)) and fine(moved(hidden, 1)), (cells, arrivals, pool_row)
