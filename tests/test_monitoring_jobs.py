@@ -503,6 +503,15 @@ def test_a_job_whose_scattered_model_the_cluster_lost_is_submitted_again_and_sto
         assert db.query(MonitoringAggregate).filter_by(kind="portfolio").count() == 2  # nothing stored
 
 
+def _imported(app, settings, tmp_path: Path, rows: pd.DataFrame) -> None:
+    """Import these outcome rows (a CSV of the outcomes file's columns)."""
+    path = tmp_path / "some-outcomes.csv"
+    rows.to_csv(path, index=False)
+    with _session(app) as db:
+        import_outcomes(db, keyring(settings), read_outcomes_file(path))
+        db.commit()
+
+
 def test_ten_outcomes_one_of_them_alone_in_a_grade_do_not_give_that_outcome(
         app, client, auth_headers, settings, imported_clients, run_jobs, tmp_path, model_bundle, applicants_csv):
     """The backtest's grades across time: outcomes for 10 more clients, one of them the only
@@ -517,18 +526,11 @@ def test_ten_outcomes_one_of_them_alone_in_a_grade_do_not_give_that_outcome(
     everyone = pd.read_csv(_outcomes_csv(tmp_path, applicants_csv, model_bundle))
     headers = auth_headers("comex")
 
-    def imported(rows: pd.DataFrame) -> None:
-        path = tmp_path / "some-outcomes.csv"
-        rows.to_csv(path, index=False)
-        with _session(app) as db:
-            import_outcomes(db, keyring(settings), read_outcomes_file(path))
-            db.commit()
-
-    imported(everyone.drop(index=newcomers))
+    _imported(app, settings, tmp_path, everyone.drop(index=newcomers))
     assert run_jobs(settings, "backtest")["backtest"].published
     before = {g["grade"]: g for g in client.get(f"{API}/monitoring/backtest", headers=headers).json()["grades"]}
     assert not before[alone]["suppressed"]
-    imported(everyone.iloc[newcomers])
+    _imported(app, settings, tmp_path, everyone.iloc[newcomers])
     result = run_jobs(settings, "backtest")["backtest"]
     assert result.published and result.changed_people == MIN_CELL
     after = {g["grade"]: g for g in client.get(f"{API}/monitoring/backtest", headers=headers).json()["grades"]}
@@ -562,20 +564,13 @@ def test_a_grade_whose_people_moved_by_ten_but_its_defaulters_by_few_keeps_its_s
     newcomers = [i for g, (d, r) in split.items() for i in [*defaulted[g][:d], *repaid[g][:r]]]
     headers = auth_headers("comex")
 
-    def imported(rows: pd.DataFrame) -> None:
-        path = tmp_path / "some-outcomes.csv"
-        rows.to_csv(path, index=False)
-        with _session(app) as db:
-            import_outcomes(db, keyring(settings), read_outcomes_file(path))
-            db.commit()
-
     def served() -> dict:
         return client.get(f"{API}/monitoring/backtest", headers=headers).json()
 
-    imported(everyone.drop(index=newcomers))
+    _imported(app, settings, tmp_path, everyone.drop(index=newcomers))
     assert run_jobs(settings, "backtest")["backtest"].published
     before = served()
-    imported(everyone.iloc[newcomers])
+    _imported(app, settings, tmp_path, everyone.iloc[newcomers])
     result = run_jobs(settings, "backtest")["backtest"]
     assert result.published and result.changed_people == 30
     after = served()
