@@ -51,7 +51,7 @@ from ml.cost import (
     threshold_interval,
 )
 from ml.data import load_applications, resolve_train_file, validate_applications
-from ml.disclosure import MIN_CELL, disclosed_across, disclosed_population, publishable, too_close
+from ml.disclosure import MIN_CELL, disclosed_across, disclosed_population, publishable, same_people, too_close
 from ml.fairness import exclusion_impact, fairness_across, fairness_report
 from ml.features import (
     CATEGORICAL_FEATURES,
@@ -417,7 +417,9 @@ def train(
                                                   folds=min(folds, 3), seed=seed, params=params)
     fairness, _ = fairness_across(fairness, [(p.version, p.fairness) for p in published])
     population, _ = disclosed_across(_population(x, y, names), earlier)
-    earlier_groups = [(p.version, p.prototypes) for p in published if p.prototypes]
+    # A version trained on the same people (every table both publish agrees) opens no one.
+    earlier_groups = [(p.version, p.prototypes) for p in published
+                      if p.prototypes and not same_people(population, p.population)]
     # An earlier version's groups may use a feature this model leaves out: the rows with every column.
     placed = (np.hstack([x, full]), [*names, *FEATURE_NAMES]) if earlier_groups else None
     prototypes = fit_prototypes(x, y, names, importance, seed=seed, earlier=earlier_groups, placed=placed)

@@ -515,3 +515,13 @@ def test_the_registry_takes_groups_fitted_elsewhere_only_beside_the_same_people(
         registry._check_population("v2", other, {}, groups_compared_with=())
     registry._check_population("v2", other, {}, groups_compared_with=[base.version])
     registry._check_population("v2", published, {}, groups_compared_with=())  # the same people
+
+
+def test_a_retraining_on_the_same_people_fits_its_groups_as_alone(populations, tmp_path):
+    """Trained on the people of a registered version (every table both publish agrees), a bundle
+    opens no one by subtraction: its groups are fitted as they would be alone, not compared."""
+    registry = ModelRegistry(tmp_path / "registry")
+    base, _ = registry.add(_train(populations["base"], tmp_path / "base"))
+    again = Published.read(_train(populations["base"], tmp_path / "again", published=registry.published()))
+    assert again.prototypes["compared_with"] == []
+    assert again.prototypes["prototypes"] == Published.read(base.path).prototypes["prototypes"]
