@@ -51,7 +51,14 @@ from ml.cost import (
     threshold_interval,
 )
 from ml.data import load_applications, resolve_train_file, validate_applications
-from ml.disclosure import MIN_CELL, disclosed_across, disclosed_population, publishable, same_people, too_close
+from ml.disclosure import (
+    MIN_CELL,
+    disclosed_across,
+    disclosed_population,
+    publishable,
+    same_people,
+    too_close,
+)
 from ml.fairness import exclusion_impact, fairness_across, fairness_report
 from ml.features import (
     CATEGORICAL_FEATURES,
