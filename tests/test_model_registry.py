@@ -370,8 +370,9 @@ def _shadowed(app, follower, client, advisor, raws, route="score"):
     for raw in raws:
         assert client.get(f"{API}/clients/{raw}/{route}", headers=advisor).status_code == 200
     assert follower.monitor.drain()
-    # Twice: a flush that meets the follower's own background flush on the unique key keeps its
-    # observations for the next one (seen once under load on PostgreSQL: "late" read 0).
+    # A flush waits for the follower's own background flush under way (``ChallengerMonitor.flush``:
+    # before, one that found nothing returned while the other was still writing, and "late" read 0
+    # under load on PostgreSQL, twice); twice all the same, as a second replica's would.
     for _ in range(2):
         with app.state.sessionmaker() as db:
             follower.monitor.flush(db)

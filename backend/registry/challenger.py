@@ -145,6 +145,10 @@ class ChallengerMonitor:
         self.max_pending = max_pending
         self.batch_window = batch_window
         self._lock = threading.Lock()
+        # One flush at a time in a process: a flush that found nothing while the follower's own
+        # was still writing returned before those observations were in the table (a reading
+        # right after it missed them: seen under load on PostgreSQL).
+        self._flushing = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._idle = threading.Condition(self._lock)
         self._queue: list[tuple[Key, str, Any, dict[str, Any], float, str]] = []
@@ -233,7 +237,13 @@ class ChallengerMonitor:
     # ------------------------------------------------------------------ storage
     def flush(self, db: Session, now: datetime | None = None) -> int:
         """Add the observations to ``challenger_daily`` (each applicant once a day across
-        replicas), seal the days past their grace, commit; returns the rows touched."""
+        replicas), seal the days past their grace, commit; returns the rows touched. Waits for a
+        flush of this process already under way, so what was observed before the call is stored
+        when it returns."""
+        with self._flushing:
+            return self._flush(db, now)
+
+    def _flush(self, db: Session, now: datetime | None) -> int:
         cutoff = sealed_before(now)
         with self._lock:
             if not self._pending and cutoff == self._sealed_through:
