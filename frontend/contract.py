@@ -667,7 +667,7 @@ class FeatureComparison(BaseModel):
         None
     )
     """
-    Default rate per level (categories); null for a level withheld or with no one
+    Default rate per level (categories); null for a level withheld or with no one, and for a level whose count is shown but whose defaulters or repaid moved by 1 to 9 since an earlier version of the model published its own (its people moved by 0 or 10 or more)
     """
     feature: Annotated[str, Field(title="Feature")]
     hist_defaulters: Annotated[

@@ -397,16 +397,25 @@ def withheld_changes(new: Sequence[Sequence[int] | None], old: Sequence[Sequence
 
 
 def _category_rows(ref: dict[str, Any], levels: Sequence[str]) -> list[tuple[int, int] | None]:
+    """Each level's (defaulters, repaid) as published: None for a level withheld, or whose
+    count is shown without its default rate; (0, 0) for a level the reference does not have."""
     by_level = dict(zip(ref["levels"], zip(ref["counts"], ref["default_rate"], strict=True), strict=True))
     rows: list[tuple[int, int] | None] = []
     for level in levels:
         count, rate = by_level.get(level, (None, None))
-        if count is None:
+        if count is None or (rate is None and count):
             rows.append(None if level in by_level else (0, 0))
         else:
             defaulters = round((rate or 0.0) * count)
             rows.append((defaulters, count - defaulters))
     return rows
+
+
+def _category_counts(ref: dict[str, Any], levels: Sequence[str]) -> list[int | None]:
+    """Each level's count as published (with or without its default rate); None where withheld,
+    0 for a level the reference does not have."""
+    by_level = dict(zip(ref["levels"], ref["counts"], strict=True))
+    return [by_level[level] if level in by_level else 0 for level in levels]
 
 
 def _shared_bins(new: dict[str, Any], old: dict[str, Any]) -> tuple[list[int], list[int], int]:
@@ -433,12 +442,25 @@ def _in_cells(d: Sequence[int | None], r: Sequence[int | None], cell_of: list[in
 
 
 def _level_drop(ref: dict[str, Any], old: dict[str, Any], total: tuple[int, int], total_before: tuple[int, int],
-                min_cell: int) -> set[str]:
-    """The levels of ``ref`` a subtraction from ``old`` opens (``withheld_changes``)."""
+                min_cell: int) -> tuple[set[str], set[str]]:
+    """What of ``ref``'s levels a subtraction from ``old`` opens: the levels whose outcomes
+    ``withheld_changes`` withholds keep their count when their people moved by 0 or at least
+    ``min_cell`` (only their default rate goes), and go whole otherwise; a level shown without
+    its rate whose people moved by 1 to 9 goes whole too. Returns (whole, rate only)."""
     levels = list(dict.fromkeys([*ref["levels"], *old["levels"]]))
     rows = _category_rows(ref, levels)
-    withheld = withheld_changes(rows, _category_rows(old, levels), total, total_before, min_cell)
-    return {levels[i] for i in withheld if rows[i] is not None}
+    rates = withheld_changes(rows, _category_rows(old, levels), total, total_before, min_cell)
+    people, before = _category_counts(ref, levels), _category_counts(old, levels)
+    whole: set[str] = set()
+    rate_only: set[str] = set()
+    for i, level in enumerate(levels):
+        if people[i] is None or (i not in rates and rows[i] is not None):
+            continue  # withheld already, or shown whole
+        if people[i] == 0 or (before[i] is not None and 0 < abs(people[i] - before[i]) < min_cell):  # type: ignore[operator]
+            whole.add(level)  # a count of 0 would give its outcomes: none
+        elif rows[i] is not None:
+            rate_only.add(level)
+    return whole, rate_only
 
 
 def _bin_drop(ref: dict[str, Any], old: dict[str, Any], total: tuple[int, int], total_before: tuple[int, int],
@@ -464,7 +486,8 @@ def same_people(population: dict[str, Any], other: dict[str, Any]) -> bool:
             continue
         if ref.get("kind") == "category":
             levels = list(dict.fromkeys([*ref["levels"], *old["levels"]]))
-            pairs = zip(_category_rows(ref, levels), _category_rows(old, levels), strict=True)
+            pairs = zip([*_category_rows(ref, levels), *_category_counts(ref, levels)],
+                        [*_category_rows(old, levels), *_category_counts(old, levels)], strict=True)
         elif ref.get("hist_defaulters") is not None and old.get("hist_defaulters") is not None:
             new_cell, old_cell, n = _shared_bins(ref, old)
             pairs = zip(_in_cells(ref["hist_defaulters"], ref["hist_repaid"], new_cell, n),
@@ -499,15 +522,18 @@ def _withheld_across(ref: dict[str, Any], olds: list[tuple[str, tuple[int, int],
         changed = False
         for version, total_before, old in olds:
             if ref.get("kind") == "category":
-                drop = _level_drop(ref, old, total, total_before, min_cell)
-                at = [i for i, level in enumerate(ref["levels"]) if level in drop]
-                keys: tuple[str, ...] = ("counts", "default_rate")
+                whole, rate_only = _level_drop(ref, old, total, total_before, min_cell)
+                counts = [None if level in whole else c for level, c in zip(ref["levels"], ref["counts"], strict=True)]
+                rates = [None if level in whole | rate_only else r
+                         for level, r in zip(ref["levels"], ref["default_rate"], strict=True)]
+                opened = (counts, rates) != (ref["counts"], ref["default_rate"])
+                ref["counts"], ref["default_rate"] = counts, rates
             else:
                 at = sorted(_bin_drop(ref, old, total, total_before, min_cell))
-                keys = ("hist_defaulters", "hist_repaid", "default_rate_by_bin")
-            if at:
-                for key in keys:
+                for key in ("hist_defaulters", "hist_repaid", "default_rate_by_bin"):
                     ref[key] = [None if i in at else v for i, v in enumerate(ref[key])]
+                opened = bool(at)
+            if opened:
                 changed = True
                 versions.append(version)
     return ref, sorted(set(versions))

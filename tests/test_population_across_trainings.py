@@ -32,8 +32,8 @@ runner = CliRunner()
 def _rows(ref: dict, cells_of: list[int] | None = None, n: int | None = None) -> list[tuple[int, int] | None]:
     """A feature's rows as (defaulters, repaid), None where withheld; histogram bins grouped
     into ``n`` cells by ``cells_of``."""
-    if ref["kind"] == "category":
-        return [None if c is None else (round((r or 0.0) * c), c - round((r or 0.0) * c))
+    if ref["kind"] == "category":  # a count shown without its rate: its outcomes are not
+        return [None if c is None or (r is None and c) else (round((r or 0.0) * c), c - round((r or 0.0) * c))
                 for c, r in zip(ref["counts"], ref["default_rate"], strict=True)]
     out: list[list[int] | None] = [[0, 0] for _ in range(n)]  # type: ignore[arg-type]
     for d, r, cell in zip(ref["hist_defaulters"], ref["hist_repaid"], cells_of, strict=True):  # type: ignore[arg-type]
@@ -66,12 +66,22 @@ def differences(new: dict, old: dict) -> list[tuple[str, int]]:
             rows_old = _rows(before, cells(before["hist_edges"]), len(common) + 1)
         else:
             continue
-        both = [i for i, (a, b) in enumerate(zip(rows_new, rows_old, strict=True)) if a is not None and b is not None]
-        for i in both:
-            out += [(f"{name}[{i}]", a - b) for a, b in zip(rows_new[i], rows_old[i], strict=True)]
-        for k in range(2):
-            rest = total_new[k] - total_old[k] - sum(rows_new[i][k] - rows_old[i][k] for i in both)  # type: ignore[index]
-            out.append((f"{name}[rest]", rest))
+        out += _subtracted(name, rows_new, rows_old, total_new, total_old)
+        if ref["kind"] == "category":
+            # A count shown without its rate: the people who moved in that level, outcomes unknown.
+            out += [(f"{name}[{i}] people", c - b)
+                    for i, (c, b, rate) in enumerate(zip(ref["counts"], before["counts"], ref["default_rate"], strict=True))
+                    if c is not None and b is not None and rate is None and c]
+    return out
+
+
+def _subtracted(name: str, rows_new: list, rows_old: list, total_new, total_old) -> list[tuple[str, int]]:
+    """Each row both show, subtracted, and the totals minus those rows."""
+    both = [i for i, (a, b) in enumerate(zip(rows_new, rows_old, strict=True)) if a is not None and b is not None]
+    out = [(f"{name}[{i}]", a - b) for i in both for a, b in zip(rows_new[i], rows_old[i], strict=True)]
+    for k in range(len(total_new)):
+        rest = total_new[k] - total_old[k] - sum(rows_new[i][k] - rows_old[i][k] for i in both)
+        out.append((f"{name}[rest]", rest))
     return out
 
 
@@ -108,6 +118,20 @@ def test_a_level_one_newcomer_joined_is_withheld_with_enough_to_hide_it():
     assert small_differences(safe, before) == []
     assert safe["compared_with"] == ["v1"]
     # Applied again, it withholds nothing more (what the registry checks).
+    assert disclosed_across(safe, [("v1", before)])[1] == []
+
+
+def test_a_level_twelve_newcomers_joined_keeps_its_count_and_loses_its_rate():
+    """12 newcomers married (3 defaulted), 8 single (7 defaulted): the married moved by 12 people,
+    so their count is still shown, but by 3 defaulters, so their rate is not; the single moved by
+    8 people and go whole. What hides outcomes (both levels) moved by 10 and 10."""
+    before = _reference(100, 20, {"status": _category(["married", "single", "widow"], [50, 30, 20], [10, 10, 0])})
+    after = _reference(120, 30, {"status": _category(["married", "single", "widow"], [62, 38, 20], [13, 17, 0])})
+    safe, withheld = disclosed_across(after, [("v1", before)])
+    assert withheld == ["status (v1)"]
+    status = safe["features"]["status"]
+    assert status["counts"] == [62, None, 20] and status["default_rate"] == [None, None, 0.0]
+    assert small_differences(safe, before) == []
     assert disclosed_across(safe, [("v1", before)])[1] == []
 
 

@@ -143,7 +143,9 @@ class FeatureComparison(BaseModel):
         "of one outcome, or what the totals minus the levels shown would give",
     )
     default_rate: list[float | None] | None = Field(
-        default=None, description="Default rate per level (categories); null for a level withheld or with no one",
+        default=None, description="Default rate per level (categories); null for a level withheld or with no one, "
+        "and for a level whose count is shown but whose defaulters or repaid moved by 1 to 9 since an earlier version "
+        "of the model published its own (its people moved by 0 or 10 or more)",
     )
     quantiles: list[float] | None = Field(
         default=None,
