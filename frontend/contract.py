@@ -650,7 +650,7 @@ SameShare = TypeAliasType(
     "SameShare", Annotated[float, Field(ge=0.0, le=1.0, title="Same Share")]
 )
 """
-A yes/no (unit flag, no percentile): the share of the population with the same answer (0-1)
+A yes/no (unit flag, no percentile): the share of the population with the same answer (0-1); a category: the share of the people with a known value at the client's level (null when that level's count is withheld)
 """
 
 
@@ -708,7 +708,7 @@ class FeatureComparison(BaseModel):
     """
     same_share: Annotated[SameShare | None, Field(title="Same Share")] = None
     """
-    A yes/no (unit flag, no percentile): the share of the population with the same answer (0-1)
+    A yes/no (unit flag, no percentile): the share of the population with the same answer (0-1); a category: the share of the people with a known value at the client's level (null when that level's count is withheld)
     """
     unit: Annotated[
         Literal["money", "years", "flag", "integer", "number", "category"],

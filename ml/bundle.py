@@ -52,7 +52,7 @@ Methods
         percentile, atypical, quantiles (the 101 population quantiles in the shown unit, for
         ``percentile_rank``), same_share (yes/no), hist_edges, hist_defaulters, hist_repaid,
         default_rate_by_bin, median_defaulters, median_repaid} (numbers) or {levels,
-        counts, default_rate, level_share} (categories)], atypical_features, atypicality}.
+        counts, default_rate, level_share = same_share} (categories)], atypical_features, atypicality}.
         ``atypicality`` = share of the client's known numeric features outside the
         population's 1st-99th percentile band (0 = typical, 1 = everything unusual).
     ``similar(raw, k=3)`` -> per row {prototypes: [{size, default_rate, distance,
@@ -784,6 +784,13 @@ class ModelBundle:
         # bisect on the stored quantiles as a list of floats: no array for one value.
         return percentile_rank(q, value)
 
+    def _known(self, ref: dict[str, Any]) -> int | None:
+        """How many training clients have a known value of a category: the rows less the missing
+        share, or (no missing share served) the counts added up; None when neither is known."""
+        if ref.get("missing_rate") is not None:
+            return round(int(self.population["rows"]) * (1.0 - float(ref["missing_rate"]))) or None
+        return None if None in ref["counts"] else sum(ref["counts"]) or None
+
     def _same_share(self, name: str, value: float) -> float | None:
         """For a yes/no: the share of the population (0-1) with the same answer; else None."""
         yes = self._yes_share.get(name)
@@ -833,15 +840,19 @@ class ModelBundle:
                 }
                 if ref["kind"] == "category":
                     # A level withheld (1 to 9 people of one outcome, or what subtraction would
-                    # give) has no count: its share is not known either; ``rare`` is.
+                    # give) has no count: its share is not known either; ``rare`` is. Another
+                    # level's share is its count over the people with a known value (the rows
+                    # and the missing share give them, withheld levels or not).
                     counts = ref["counts"]
-                    known = None if None in counts else sum(counts) or 1
                     level = None if np.isnan(value) else int(value)
+                    known = self._known(ref)
+                    share = None if level is None or counts[level] is None or not known else counts[level] / known
                     entry.update(
                         levels=ref["levels"],
                         counts=counts,
                         default_rate=ref["default_rate"],
-                        level_share=None if level is None or known is None else counts[level] / known,
+                        level_share=share,
+                        same_share=share,
                         percentile=None,
                         # A level held by under 1% of the population is unusual.
                         atypical=bool(level is not None and ref["rare"][level]),

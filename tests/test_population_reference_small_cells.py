@@ -158,6 +158,7 @@ def test_the_trained_bundle_holds_and_serves_no_small_cell(model_bundle, trained
     assert stored[DISCLOSED] == MIN_CELL
     assert assert_no_small_cell(stored) > 50
     served = model_bundle.compare(rows_for_compare, list(model_bundle.feature_names))
+    shares_beside_withheld = 0
     for answer in served:
         for feature in answer["features"]:
             ref = stored["features"][feature["feature"]]
@@ -166,8 +167,20 @@ def test_the_trained_bundle_holds_and_serves_no_small_cell(model_bundle, trained
                     # The durations shown as days since are mirrored (ml.bundle._display_histogram).
                     mirrored = feature["feature"] in DISPLAY_NEGATED and key.startswith("hist")
                     assert feature[key] == (ref[key][::-1] if mirrored else ref[key]), (feature["feature"], key)
-            if feature["kind"] == "category" and None in feature["counts"]:
-                assert feature["level_share"] is None
+            if feature["kind"] == "category" and isinstance(feature["value"], str):
+                # The client's level: no share when its count is withheld; else its count over the
+                # people with a known value (the rows less the missing share), withheld levels or not.
+                level = feature["levels"].index(feature["value"])
+                count = feature["counts"][level]
+                known = round(stored["rows"] * (1 - ref["missing_rate"])) if ref["missing_rate"] is not None else None
+                expected = None if count is None or known is None else count / known
+                assert feature["same_share"] == feature["level_share"] == expected, feature["feature"]
+                if None not in feature["counts"]:
+                    assert feature["same_share"] == pytest.approx(count / sum(feature["counts"]))
+                elif expected is not None:
+                    shares_beside_withheld += 1
+    # Before, a share was given only when every level's count was (99 were not, on these rows).
+    assert shares_beside_withheld
     # Every comparison still validates against the API's schema (nulls where withheld).
     from backend.clients.schemas import FeatureComparison
 
@@ -191,3 +204,6 @@ def test_the_page_draws_a_withheld_bin_as_a_gap_and_gives_no_share_for_a_withhel
     feature = contract.FeatureComparison(feature="NAME_FAMILY_STATUS", label="Situation", kind="category", value="Widow",
                                          unit="category", atypical=True, levels=["Married", "Widow"], counts=[500, None])
     assert advisor._same_share(feature) is None
+    # A level shown beside a withheld one: the API's share (its count over the people with a known value).
+    married = feature.model_copy(update={"value": "Married", "atypical": False, "same_share": 0.98})
+    assert advisor._same_share(married) == 0.98

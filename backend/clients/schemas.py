@@ -155,7 +155,8 @@ class FeatureComparison(BaseModel):
     )
     same_share: float | None = Field(
         default=None, ge=0, le=1, description="A yes/no (unit flag, no percentile): the share of the population "
-        "with the same answer (0-1)",
+        "with the same answer (0-1); a category: the share of the people with a known value at the client's level "
+        "(null when that level's count is withheld)",
     )
     hist_edges: list[float] | None = Field(
         default=None, description="Histogram bin edges (numbers): equal bins, merged until each holds 0 or at least 10 "
