@@ -95,11 +95,17 @@ def completed_years(years: float) -> float:
     return math.floor(years * 10 + 1e-9) / 10
 
 
+# Under this share of the known values an answer is rare, atypical (``ml.disclosure.RARE_SHARE``).
+RARE_SHARE = 0.01
+
+
 def same_share(share: float) -> str:
     """The share of the population (0-1) with the same answer, as the plain-language text writes
     it (``ml.bundle.share_digits``, pinned by a test): whole percents, unless that would read
-    0 % or 100 % without being so (``0,01 %``), at most two decimals."""
-    digits = max(i18n.distinct_digits(share, 0.0, 0, 2), i18n.distinct_digits(share, 1.0, 0, 2))
+    0 % or 100 % without being so (``0,01 %``), or as the 1 % under which an answer is rare
+    (``0,6 %``, ``0,99 %``), at most two decimals."""
+    digits = max(i18n.distinct_digits(share, 0.0, 0, 2), i18n.distinct_digits(share, 1.0, 0, 2),
+                 i18n.distinct_digits(share, RARE_SHARE, 0, 2))
     return pct(share, digits)
 
 

@@ -84,7 +84,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from ml.disclosure import disclosed_population
+from ml.disclosure import RARE_SHARE, disclosed_population
 from ml.features import (
     CATEGORICAL_FEATURES,
     DISPLAY_NEGATED,
@@ -981,9 +981,11 @@ def _decode(name: str, value: float) -> float | str | None:
 def share_digits(share: float) -> int:
     """The decimals a share of the population (0-1) is written with, as a percentage: none,
     unless it would then read 0 % or 100 % without being so (a yes held by 0.012 % of the
-    population is "0,01 %", not "0 %"), at most two. The dashboard's ``ui.same_share`` writes
-    the same figure (a test pins them)."""
-    return max(distinct_digits(share, 0.0, 0, 2), distinct_digits(share, 1.0, 0, 2))
+    population is "0,01 %", not "0 %"), or read as the 1 % under which an answer is rare
+    (``RARE_SHARE``: an atypical level held by 0.57 % reads "0,6 %", not "1 %"), at most two.
+    The dashboard's ``ui.same_share`` writes the same figure (a test pins them)."""
+    return max(distinct_digits(share, 0.0, 0, 2), distinct_digits(share, 1.0, 0, 2),
+               distinct_digits(share, RARE_SHARE, 0, 2))
 
 
 def _pct_fr(value: float, digits: int = 1) -> str:

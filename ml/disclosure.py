@@ -47,6 +47,9 @@ from typing import Any
 import numpy as np
 
 MIN_CELL = 10
+# Under this share of the known values, a client's answer (a category level, a yes/no) is rare:
+# atypical on the comparison.
+RARE_SHARE = 0.01
 # The one row of the cells pooled by ``pooled_cells`` (portfolio segments, fairness groups): never a level.
 POOLED = "pooled"
 
@@ -297,7 +300,7 @@ def disclosed_population(population: dict[str, Any], min_cell: int = MIN_CELL) -
             counts = list(ref["counts"])
             defaulters = [round((rate or 0.0) * count) for rate, count in zip(ref["default_rate"], counts, strict=True)]
             known = sum(counts) or 1
-            ref.setdefault("rare", [count / known < 0.01 for count in counts])
+            ref.setdefault("rare", [count / known < RARE_SHARE for count in counts])
             cells = [(d, c - d) for d, c in zip(defaulters, counts, strict=True)]
             cells.append((total[0] - sum(d for d, _ in cells), total[1] - sum(r for _, r in cells)))
             withheld = withheld_rows(cells, total, min_cell)

@@ -184,7 +184,8 @@ def test_an_atypical_yes_no_reads_the_share_with_the_same_answer(monkeypatch, fr
     number = contract.FeatureComparison(feature="AMT_INCOME_TOTAL", label="Revenu", kind="number", unit="money",
                                         value=1_000_000.0, atypical=True, percentile=99.6)
     lines = _atypical_lines(monkeypatch, flag, rare, level, number)
-    assert lines[0] == "**Document n° 16 fourni**\u00a0: oui (même réponse que 1\u00a0% de la population)"
+    # Under the 1 % that makes an answer atypical, it does not read as 1 %.
+    assert lines[0] == "**Document n° 16 fourni**\u00a0: oui (même réponse que 0,99\u00a0% de la population)"
     # A share that rounds to 0 % says how small it is.
     assert lines[1] == "**Document n° 7 fourni**\u00a0: oui (même réponse que 0,01\u00a0% de la population)"
     assert lines[2] == "**Type de revenu**\u00a0: Sans emploi (même réponse que 0,4\u00a0% de la population)"
@@ -194,7 +195,10 @@ def test_an_atypical_yes_no_reads_the_share_with_the_same_answer(monkeypatch, fr
 
 def test_the_page_and_the_text_give_one_share_for_one_answer(monkeypatch, french):
     """The atypical list and the plain-language text write the same share (0,01 %, not 0 %)."""
-    for share in (0.23, 0.00986, 0.00012, 0.99988, 0.5, 0.0004, 1.0):
+    from ml.disclosure import RARE_SHARE
+
+    assert ui.RARE_SHARE == RARE_SHARE  # the page and the model read "rare" alike
+    for share in (0.23, 0.00986, 0.00012, 0.99988, 0.5, 0.0004, 1.0, 0.0057, 0.013, 0.01):
         reason = {"key": "F", "label": "Document", "features": ["F"], "value": 1.0, "unit": "flag",
                   "percentile": None, "same_share": share, "shap": 0.1, "effect": 0.005}
         e = {"probability": 0.05, "decision": "approve", "base_probability": 0.08, "reasons": [reason]}
