@@ -38,8 +38,8 @@ def test_advisor_opens_a_client_and_sees_gauge_decision_and_explanation(browser,
         # Two Plotly charts drawn in the first tab: the gauge and the contributions.
         page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 2", timeout=WAIT_MS)
         elapsed = time.perf_counter() - started
-        assert page.get_by_text("Recommandation du modèle").first.is_visible()
-        assert page.get_by_text("En clair").is_visible()
+        page.get_by_text("Recommandation du modèle").first.wait_for(state="visible", timeout=WAIT_MS)
+        page.get_by_text("En clair").wait_for(state="visible", timeout=WAIT_MS)
         # Streamlit scrolls inside its own container: a tall viewport shows the whole page.
         page.set_viewport_size({"width": 1400, "height": 2200})
         page.wait_for_timeout(800)  # let the charts finish their transition before the shot
@@ -60,8 +60,10 @@ def test_comex_logs_in_and_sees_the_kpis(browser, dashboard_url: str, live_api: 
     try:
         _login(page, dashboard_url, *live_api.credentials["comex"])
         page.get_by_text("Taux d'accord").first.wait_for(timeout=WAIT_MS)
+        # Each tile waited for: the page draws them one after another, and under load "Taux
+        # d'accord" could be on screen before "Défaut attendu (accordés)" (CI, once).
         for label in ("Demandes", "Défaut attendu (accordés)", "Perte attendue"):
-            assert page.get_by_text(label).first.is_visible()
+            page.get_by_text(label).first.wait_for(state="visible", timeout=WAIT_MS)
         page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 1", timeout=WAIT_MS)
         page.set_viewport_size({"width": 1400, "height": 2000})
         page.wait_for_timeout(800)
