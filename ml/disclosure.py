@@ -41,7 +41,7 @@ rows), ``ml.fairness`` (the model card's groups), ``backend.registry`` (challeng
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -104,7 +104,7 @@ def pooled_cells(
     return shown, [i for i in range(n) if i not in shown and counts[i] > 0]
 
 
-def crossed_width(moves: dict[str, dict[str, Sequence[Move]]] | Any, by: str) -> int | None:
+def crossed_width(moves: Mapping[str, Mapping[str, Sequence[Move]]] | None, by: str) -> int | None:
     """How many columns of a table's moves count its people, when the table is crossed with
     ``by`` (the side of the threshold, or the outcome): ``by``'s own table has one column per
     published result, and a crossed table three times as many (its people, then those of each

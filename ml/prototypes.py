@@ -143,7 +143,6 @@ class _Earlier:
         if unknown:
             raise ValueError(f"the training rows cannot be placed in version {version}'s similar-profile groups: "
                              f"feature(s) {', '.join(unknown)} unknown")
-        self.version = version
         self.groups = earlier.nearest_group(x, names)
         self.defaulters = np.rint(earlier._rates * earlier._sizes).astype(np.int64)
         self.repaid = earlier._sizes - self.defaulters
@@ -166,8 +165,7 @@ def _opened(labels: np.ndarray, y: np.ndarray, earlier: Sequence[_Earlier], grou
     out: set[int] = set()
     for before in earlier:
         old = len(before.defaulters)
-        shared = np.zeros((groups, old), dtype=np.int64)
-        np.add.at(shared, (labels, before.groups), 1)
+        shared = np.bincount(labels * old + before.groups, minlength=groups * old).reshape(groups, old)
         new_at, old_at = np.nonzero(shared >= min_cell)
         graph = coo_matrix((np.ones(len(new_at)), (new_at, groups + old_at)), shape=(groups + old, groups + old))
         _, component = connected_components(graph, directed=False)
