@@ -281,9 +281,12 @@ def disclosed_population(population: dict[str, Any], min_cell: int = MIN_CELL) -
       totals give, is a row of ``withheld_rows``: when it fails, its ``missing_rate`` and the
       smallest bins the rule picks are withheld (None). A median by outcome needs ``min_cell``
       people of that outcome;
-    - a category's levels and its missing group are the rows of ``withheld_rows``: a withheld
-      level has neither count nor default rate. ``rare`` (under 1 % of the known values, what
-      makes a client's level atypical) is kept per level from the counts as they were.
+    - a category's levels and its missing group are the rows of ``withheld_rows``, twice: on
+      their outcomes (a level failing it loses its default rate) and on their people alone (a
+      level of 1 to 9 people, or one the sizes left to subtract need, loses its count and rate;
+      the missing group its ``missing_rate``). A level of 50 people with 3 defaulters keeps its
+      count. ``rare`` (under 1 % of the known values, what makes a client's level atypical) is
+      kept per level from the counts as they were.
 
     What needs the rows themselves (quantiles kept between the 10th smallest and the 10th
     largest value, a yes/no share withheld when 1 to 9 people gave one answer) is done at
@@ -303,10 +306,13 @@ def disclosed_population(population: dict[str, Any], min_cell: int = MIN_CELL) -
             ref.setdefault("rare", [count / known < RARE_SHARE for count in counts])
             cells = [(d, c - d) for d, c in zip(defaulters, counts, strict=True)]
             cells.append((total[0] - sum(d for d, _ in cells), total[1] - sum(r for _, r in cells)))
-            withheld = withheld_rows(cells, total, min_cell)
-            ref["counts"] = [None if i in withheld else c for i, c in enumerate(counts)]
-            ref["default_rate"] = [None if i in withheld else r for i, r in enumerate(ref["default_rate"])]
-            if len(counts) in withheld:
+            split = withheld_rows(cells, total, min_cell)
+            # A level's size alone says nothing of its outcomes: it goes only when it, or what the
+            # rows less the sizes shown leave, holds 1 to 9 people (the missing group a row too).
+            whole = withheld_rows([(d + r,) for d, r in cells], (rows,), min_cell)
+            ref["counts"] = [None if i in whole else c for i, c in enumerate(counts)]
+            ref["default_rate"] = [None if i in split | whole else r for i, r in enumerate(ref["default_rate"])]
+            if len(counts) in whole:
                 ref["missing_rate"] = None
         elif ref.get("hist_defaulters") is not None:
             hist_d, hist_r = list(ref["hist_defaulters"]), list(ref["hist_repaid"])
@@ -463,7 +469,19 @@ def _level_drop(ref: dict[str, Any], old: dict[str, Any], total: tuple[int, int]
             whole.add(level)  # a count of 0 would give its outcomes: none
         elif rows[i] is not None:
             rate_only.add(level)
-    return whole, rate_only
+    # The sizes alone: the rows less the counts both show (the levels withheld whole and the
+    # missing group, together) must not have moved by 1 to 9 people either, unless that is the
+    # rows' own move (the totals say it; the gate holds each outcome's move to 0 or 10+).
+    shown = [i for i, level in enumerate(levels) if level not in whole and people[i] is not None and before[i] is not None]
+    while shown:
+        moved = sum(people[i] - before[i] for i in shown)  # type: ignore[operator]
+        if not moved or not 0 < abs(sum(total) - sum(total_before) - moved) < min_cell:
+            break
+        helping = [i for i in shown if people[i] != before[i]]
+        joining = min(helping, key=lambda i: (abs(people[i] - before[i]), i))  # type: ignore[operator]
+        whole.add(levels[joining])
+        shown.remove(joining)
+    return whole, rate_only - whole
 
 
 def _bin_drop(ref: dict[str, Any], old: dict[str, Any], total: tuple[int, int], total_before: tuple[int, int],

@@ -72,6 +72,14 @@ def differences(new: dict, old: dict) -> list[tuple[str, int]]:
             out += [(f"{name}[{i}] people", c - b)
                     for i, (c, b, rate) in enumerate(zip(ref["counts"], before["counts"], ref["default_rate"], strict=True))
                     if c is not None and b is not None and rate is None and c]
+            # The sizes alone: the rows less every count both show (the levels withheld and the
+            # missing group, together), outcomes unknown; when those moved by no one, the rest's
+            # move is the rows' own, which the totals give (their outcomes are checked above).
+            both = [i for i, (c, b) in enumerate(zip(ref["counts"], before["counts"], strict=True))
+                    if c is not None and b is not None]
+            moved = sum(ref["counts"][i] - before["counts"][i] for i in both)
+            if moved:
+                out.append((f"{name}[rest] people", new["rows"] - old["rows"] - moved))
     return out
 
 
@@ -121,16 +129,22 @@ def test_a_level_one_newcomer_joined_is_withheld_with_enough_to_hide_it():
     assert disclosed_across(safe, [("v1", before)])[1] == []
 
 
-def test_a_level_twelve_newcomers_joined_keeps_its_count_and_loses_its_rate():
+def test_a_level_twelve_newcomers_joined_keeps_no_count_the_sizes_left_would_give_back():
     """12 newcomers married (3 defaulted), 8 single (7 defaulted): the married moved by 12 people,
-    so their count is still shown, but by 3 defaulters, so their rate is not; the single moved by
-    8 people and go whole. What hides outcomes (both levels) moved by 10 and 10."""
+    so their count could be shown, but by 3 defaulters, so their rate is not; the single moved by
+    8 people and go whole. What hides outcomes (both levels) moved by 10 and 10. But the rows less
+    the counts shown (the married, the widowed) then give the single's 8: the married go whole
+    too, and what hides sizes (both levels) moved by 20."""
     before = _reference(100, 20, {"status": _category(["married", "single", "widow"], [50, 30, 20], [10, 10, 0])})
     after = _reference(120, 30, {"status": _category(["married", "single", "widow"], [62, 38, 20], [13, 17, 0])})
+    withheld_sizes_before_too = {**after, "features": {"status": {**after["features"]["status"],
+                                                                  "counts": [62, None, 20],
+                                                                  "default_rate": [None, None, 0.0]}}}
+    assert ("status[rest] people", 8) in small_differences(withheld_sizes_before_too, before)
     safe, withheld = disclosed_across(after, [("v1", before)])
     assert withheld == ["status (v1)"]
     status = safe["features"]["status"]
-    assert status["counts"] == [62, None, 20] and status["default_rate"] == [None, None, 0.0]
+    assert status["counts"] == [None, None, 20] and status["default_rate"] == [None, None, 0.0]
     assert small_differences(safe, before) == []
     assert disclosed_across(safe, [("v1", before)])[1] == []
 

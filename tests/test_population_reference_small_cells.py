@@ -37,9 +37,14 @@ def assert_no_small_cell(population: dict[str, Any]) -> int:
     checked = 0
     for name, ref in population["features"].items():
         if ref["kind"] == "category":
-            shown = [(round((rate or 0) * count), count - round((rate or 0) * count))
-                     for count, rate in zip(ref["counts"], ref["default_rate"], strict=True) if count is not None]
+            shown = [(round(rate * count), count - round(rate * count))
+                     for count, rate in zip(ref["counts"], ref["default_rate"], strict=True) if rate is not None]
             assert all((c is None) <= (r is None) for c, r in zip(ref["counts"], ref["default_rate"], strict=True)), name
+            # A count shown without its rate: the people alone, and what the sizes shown leave.
+            sizes = [count for count in ref["counts"] if count is not None]
+            assert all(_fine(count) for count in sizes), (name, sizes)
+            missing = round(rows * ref["missing_rate"]) if ref["missing_rate"] is not None else 0
+            assert _fine(rows - sum(sizes) - missing), (name, rows - sum(sizes) - missing)
         elif ref.get("hist_defaulters") is not None:
             hist_d, hist_r = ref["hist_defaulters"], ref["hist_repaid"]
             assert [d is None for d in hist_d] == [r is None for r in hist_r], name
@@ -101,6 +106,28 @@ def test_a_level_of_4_people_has_neither_count_nor_rate_and_stays_atypical():
     # The totals minus the three levels left would give the 4 widows: one more joins them.
     assert sum(c is None for c in status["counts"]) >= 2
     assert status["rare"][widow] is True and status["rare"][0] is False
+
+
+def test_a_level_of_50_people_with_3_defaulters_keeps_its_count_not_its_rate():
+    """Its 3 defaulters are what its rate gives (and, with one more rate withheld, what the
+    totals leave); its 50 people say nothing of anyone's outcome. The advisor reads the share of
+    the population giving that answer beside a level that was shown as a dash."""
+    raw = {"rows": 600, "default_rate": 48 / 600, "features": {"status": {
+        "kind": "category", "missing_rate": 0.0, "levels": ["a", "b", "c", "d"], "counts": [396, 150, 50, 4],
+        "default_rate": [30 / 396, 14 / 150, 3 / 50, 1 / 4]}}}
+    status = disclosed_population(raw)["features"]["status"]
+    # c's 3 defaulters go with its rate; b's rate joins them (the totals would give c's back).
+    assert status["default_rate"][0] == pytest.approx(30 / 396)
+    assert status["default_rate"][1:] == [None, None, None]
+    # d's 4 people go whole; the rows less the counts shown would give them: c's 50 join.
+    assert status["counts"] == [396, 150, None, None]
+    assert assert_no_small_cell(disclosed_population(raw)) == 1
+    # Without d, nothing asks for c's size: it is shown, its rate not.
+    raw["features"]["status"].update(levels=["a", "b", "c"], counts=[400, 150, 50],
+                                     default_rate=[31 / 400, 14 / 150, 3 / 50])
+    status = disclosed_population(raw)["features"]["status"]
+    assert status["counts"] == [400, 150, 50] and status["default_rate"][1:] == [None, None]
+    assert assert_no_small_cell(disclosed_population(raw)) == 1
 
 
 def test_histogram_bins_merge_until_each_holds_0_or_10_of_each_outcome():
