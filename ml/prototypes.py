@@ -11,7 +11,9 @@ Now the training rows are grouped once, at training, and only group statistics a
   (a missing level is its own column), each block weighted so that no block dominates;
 - k-means (scikit-learn) into about ``rows / target_size`` groups, then every group under
   ``min_size``, or holding 1 to 9 defaulters or 1 to 9 repaid (its default rate would give
-  them), is dissolved into its nearest neighbours until none is left;
+  them), is dissolved into its nearest neighbours until none is left. The centroids stay where
+  k-means put them: a group is exactly the training rows nearest its published centroid, so
+  the same rows placed by the centroids later fall in the groups they were counted in;
 - beside the groups earlier versions published (the registry keeps every bundle), every set of
   groups that holds nearly the same people as a set of earlier groups (fewer than 10 apart,
   counted on the training rows placed in the earlier groups by their centroids) must differ from
@@ -96,11 +98,21 @@ class PrototypeSpace:
         return np.hstack(blocks)
 
 
+def _nearest(z: np.ndarray, centroids: np.ndarray, chunk: int = 64) -> np.ndarray:
+    """The index of each row's nearest centroid (first on a tie), a chunk of rows at a time (64
+    keeps the differences in cache: 52,000 rows by 226 centroids in 0.7 s, 1.7 s by 2,048): the
+    one computation the fit's groups and every later placement share, so both agree exactly."""
+    return np.concatenate([np.argmin(((z[i:i + chunk, None, :] - centroids[None, :, :]) ** 2).sum(axis=2), axis=1)
+                           for i in range(0, len(z), chunk)] or [np.zeros(0, dtype=np.int64)])
+
+
 def _dissolve_small(z: np.ndarray, labels: np.ndarray, centroids: np.ndarray, min_size: int,
                     y: np.ndarray | None = None, opened: Callable[[np.ndarray], set[int]] | None = None
                     ) -> tuple[np.ndarray, np.ndarray]:
     """Dissolve the smallest group under ``min_size`` into the nearest remaining centroids,
-    recompute, repeat: every group ends with at least ``min_size`` members. Given the outcomes
+    repeat: every group ends with at least ``min_size`` members. The centroids do not move, so
+    with ``labels`` each row's nearest centroid, every row stays in its nearest remaining one
+    (a dissolved group's members go to theirs; no one else's changes). Given the outcomes
     ``y``, a group whose defaulters or repaid number 1 to ``MIN_CELL - 1`` is dissolved too: its
     default rate times its size would give them (a group of 170 at 0.6 % was 1 defaulter). Then,
     while ``opened(labels)`` names groups (a subtraction from an earlier version's), the smallest
@@ -123,10 +135,7 @@ def _dissolve_small(z: np.ndarray, labels: np.ndarray, centroids: np.ndarray, mi
         members = np.flatnonzero(labels == victim)
         if len(members):
             candidates = np.flatnonzero(alive)
-            d = ((z[members, None, :] - centroids[None, candidates, :]) ** 2).sum(axis=2)
-            labels[members] = candidates[np.argmin(d, axis=1)]
-            for c in np.unique(labels[members]):
-                centroids[c] = z[labels == c].mean(axis=0)
+            labels[members] = candidates[_nearest(z[members], centroids[candidates])]
     keep = np.flatnonzero(alive & (np.bincount(labels, minlength=len(centroids)) > 0))
     remap = np.full(len(centroids), -1)
     remap[keep] = np.arange(len(keep))
@@ -210,8 +219,8 @@ def fit_prototypes(
     rows, columns = placed if placed is not None else (x, names)
     befores = [_Earlier(version, reference, rows, columns) for version, reference in earlier]
     opened = (lambda labels: _opened(labels, y, befores, n_clusters)) if befores else None
-    labels, centroids = _dissolve_small(z, kmeans.labels_.copy(), kmeans.cluster_centers_.copy(), min_size, y,
-                                        opened)
+    centroids = kmeans.cluster_centers_.copy()
+    labels, centroids = _dissolve_small(z, _nearest(z, centroids), centroids, min_size, y, opened)
     features = space.numeric + space.categorical
     prototypes = []
     for c in range(len(centroids)):
@@ -261,10 +270,10 @@ class Prototypes:
         z = self.space.transform(x, names)
         return np.sqrt(((z[:, None, :] - self._centroids[None, :, :]) ** 2).sum(axis=2))
 
-    def nearest_group(self, x: np.ndarray, names: list[str], chunk: int = 2048) -> np.ndarray:
-        """The index of each row's nearest prototype (many rows: computed a chunk at a time)."""
-        return np.concatenate([np.argmin(self.distances(x[i:i + chunk], names), axis=1)
-                               for i in range(0, len(x), chunk)] or [np.zeros(0, dtype=np.int64)])
+    def nearest_group(self, x: np.ndarray, names: list[str]) -> np.ndarray:
+        """The index of each row's nearest prototype: for a training row of a bundle fitted since
+        the twenty-third session, the group it was counted in."""
+        return _nearest(self.space.transform(x, names), self._centroids)
 
     def nearest(self, x: np.ndarray, names: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
         """(indices, distances) of the ``k`` nearest prototypes of each row, nearest first."""
