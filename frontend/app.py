@@ -58,6 +58,16 @@ _PAGE_FIX = """
   window.octroiLang = "{lang}";
   window.octroiNames = {names};
   window.octroiPrefixes = {prefixes};
+  window.octroiSuffixes = {suffixes};
+  // Streamlit hands its widgets the browser's language (the date field's calendar: month and
+  // day names, the first day of the week, its accessible names), read at each render of the
+  // app: the page's language instead, so a French page has a French calendar on any browser.
+  window.octroiLocale = "{locale}";
+  if (!window.octroiLocaleSet) {{
+    window.octroiLocaleSet = true;
+    Object.defineProperty(navigator, "language", {{configurable: true, get: () => window.octroiLocale}});
+    Object.defineProperty(navigator, "languages", {{configurable: true, get: () => [window.octroiLocale]}});
+  }}
   // Streamlit's own accessible names (help icons, sidebar, table toolbar, a selectbox's
   // placeholder) are English in every
   // language and no option changes them: relabel them, both ways, whenever the page changes.
@@ -65,16 +75,26 @@ _PAGE_FIX = """
     const relabel = () => {{
       const french = window.octroiLang === "fr";
       const prefixes = window.octroiPrefixes.map(([en, fr]) => french ? [en, fr] : [fr, en]);
+      const suffixes = window.octroiSuffixes.map(([en, fr]) => french ? [en, fr] : [fr, en]);
       const names = french ? window.octroiNames
         : Object.fromEntries(Object.entries(window.octroiNames).map(([en, fr]) => [fr, en]));
       for (const attribute of ["aria-label", "title", "placeholder", "aria-valuetext"]) {{
         document.querySelectorAll("[" + attribute + "]").forEach((node) => {{
           const text = node.getAttribute(attribute);
           if (Object.hasOwn(names, text)) {{ node.setAttribute(attribute, names[text]); return; }}
-          const prefix = prefixes.find(([from]) => text.startsWith(from));
-          if (prefix) node.setAttribute(attribute, prefix[1] + text.slice(prefix[0].length));
+          // "day, Période start date": a prefix, a suffix, or both around the widget's label.
+          let relabelled = text;
+          const prefix = prefixes.find(([from]) => relabelled.startsWith(from));
+          if (prefix) relabelled = prefix[1] + relabelled.slice(prefix[0].length);
+          const suffix = suffixes.find(([from]) => relabelled.endsWith(from));
+          if (suffix) relabelled = relabelled.slice(0, relabelled.length - suffix[0].length) + suffix[1];
+          if (relabelled !== text) node.setAttribute(attribute, relabelled);
         }});
       }}
+      // The calendar's instructions are a hidden text, not an attribute.
+      document.querySelectorAll("[id$='-calendar-desc']").forEach((node) => {{
+        if (Object.hasOwn(names, node.textContent)) node.textContent = names[node.textContent];
+      }});
     }};
     window.octroiRelabel = new MutationObserver(relabel);
     window.octroiRelabel.observe(document.body, {{subtree: true, childList: true, attributes: true,
@@ -105,8 +125,10 @@ _FRENCH_DATE_PLACEHOLDERS = "\n".join(
 
 
 def _page_language() -> None:
-    st.html(_PAGE_FIX.format(lang=ui.lang(), names=json.dumps(i18n.accessible_names()),
+    st.html(_PAGE_FIX.format(lang=ui.lang(), locale=i18n.LOCALES[ui.lang()].replace("_", "-"),
+                             names=json.dumps(i18n.accessible_names()),
                              prefixes=json.dumps(i18n.accessible_prefixes()),
+                             suffixes=json.dumps(i18n.accessible_suffixes()),
                              date_placeholders=_FRENCH_DATE_PLACEHOLDERS if ui.lang() == "fr" else ""),
             unsafe_allow_javascript=True)
 

@@ -1780,6 +1780,17 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "a11y.show_hide_columns": {"fr": "Afficher ou masquer des colonnes", "en": "Show/hide columns"},
     "a11y.column_menu": {"fr": "Menu de la colonne", "en": "Dataframe column menu"},
     "a11y.choose_date": {"fr": "Choisir une date", "en": "Choose date"},
+    # The calendar's grid: "Choose date, décembre 2026" (a prefix, the month follows).
+    "a11y.prefix_choose_date": {"fr": "Choisir une date, ", "en": "Choose date, "},
+    "a11y.prefix_choose_date_range": {"fr": "Choisir une période, ", "en": "Choose date range, "},
+    "a11y.choose_date_range": {"fr": "Choisir une période", "en": "Choose date range"},
+    "a11y.quick_select_range": {"fr": "Choisir une période prédéfinie", "en": "Quick select a date range"},
+    # A range's two fields: "Période start date" (suffixes, the field's label before them).
+    "a11y.suffix_start_date": {"fr": " (début)", "en": " start date"},
+    "a11y.suffix_end_date": {"fr": " (fin)", "en": " end date"},
+    # The calendar's instructions, read by a screen reader (a hidden text, not an attribute).
+    "a11y.calendar_keys": {"fr": "Flèches pour parcourir les dates, Entrée pour choisir, Échap pour fermer.",
+                           "en": "Use arrow keys to navigate dates. Enter to select. Escape to close."},
     "a11y.choose_option": {"fr": "Choisir une option", "en": "Choose an option"},
     "a11y.previous_month": {"fr": "Mois précédent", "en": "Previous month"},
     "a11y.next_month": {"fr": "Mois suivant", "en": "Next month"},
@@ -1793,15 +1804,22 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
 def accessible_names() -> dict[str, str]:
     """Streamlit's English accessible names -> French (the ``a11y.*`` entries, prefixes aside)."""
     return {entry["en"]: entry["fr"] for key, entry in CATALOG.items()
-            if key.startswith("a11y.") and key not in _A11Y_PREFIXES}
+            if key.startswith("a11y.") and key not in _A11Y_PREFIXES + _A11Y_SUFFIXES}
 
 
-_A11Y_PREFIXES = ("a11y.help_for", "a11y.prefix_day", "a11y.prefix_month", "a11y.prefix_year")
+_A11Y_PREFIXES = ("a11y.help_for", "a11y.prefix_day", "a11y.prefix_month", "a11y.prefix_year",
+                  "a11y.prefix_choose_date", "a11y.prefix_choose_date_range")
+_A11Y_SUFFIXES = ("a11y.suffix_start_date", "a11y.suffix_end_date")
 
 
 def accessible_prefixes() -> list[tuple[str, str]]:
     """Streamlit's English prefixes of accessible names (the widget's label follows) and French."""
     return [(CATALOG[key]["en"], CATALOG[key]["fr"]) for key in _A11Y_PREFIXES]
+
+
+def accessible_suffixes() -> list[tuple[str, str]]:
+    """Streamlit's English suffixes of accessible names (the widget's label before them) and French."""
+    return [(CATALOG[key]["en"], CATALOG[key]["fr"]) for key in _A11Y_SUFFIXES]
 
 
 def translate(lang: str, key: str, **values: object) -> str:

@@ -82,6 +82,7 @@ def english_accessible_names(page) -> list[str]:
     return [
         f"English accessible name: {name!r}" for name in sorted(accessible_names(page))
         if name in streamlit_names or name.startswith(tuple(en for en, _ in i18n.accessible_prefixes()))
+        or name.endswith(tuple(en for en, _ in i18n.accessible_suffixes()))
         or any(marker in name for marker in markers)
     ]
 
@@ -108,7 +109,8 @@ def english_problems(page) -> list[str]:
     found += [f"a French colon in English: {m.group(0)!r}" for m in re.finditer(r"\w+[\u00a0 ]:[\u00a0 ]\w+", text)]
     french_names = set(i18n.accessible_names().values())
     found += [f"French accessible name in English mode: {name!r}" for name in sorted(accessible_names(page))
-              if name in french_names or name.startswith(tuple(fr for _, fr in i18n.accessible_prefixes()))]
+              if name in french_names or name.startswith(tuple(fr for _, fr in i18n.accessible_prefixes()))
+              or name.endswith(tuple(fr for _, fr in i18n.accessible_suffixes()))]
     if page.evaluate("document.documentElement.lang") != "en":
         found.append("<html lang> is not 'en' in English mode")
     return found

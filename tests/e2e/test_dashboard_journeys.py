@@ -55,6 +55,57 @@ def test_a_field_being_typed_in_says_how_to_validate_in_french(page, dashboard_u
     journeys.shot(page, "advisor-typing-hint")
 
 
+def test_the_calendar_speaks_the_pages_language_whatever_the_browsers(browser, dashboard_url, live_api):
+    """Streamlit gives its date field's calendar the browser's language, not the page's: on an
+    English browser the French audit page's calendar read "December", "S M T W T F S" (the week
+    from Sunday) and, to a screen reader, "Choose date, December 2026" and "Next"; a French
+    browser gave an English page a French calendar. ``frontend/app.py`` hands Streamlit the
+    page's locale (fr-FR, en-GB) and relabels the grid's English prefix."""
+    import datetime as dt
+
+    from babel.dates import format_date
+
+    from frontend import i18n
+
+    context = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 1600})
+    page = context.new_page()
+    page.set_default_timeout(journeys.WAIT_MS)
+    try:
+        _signed_in(page, dashboard_url, live_api, "compliance")
+        journeys.open_page(page, "Journal d'audit")
+        for lang, locale, first_day in (("fr", "fr_FR", "L"), ("en", "en_GB", "M")):
+            if lang == "en":
+                page.keyboard.press("Escape")
+                page.get_by_text("English", exact=True).click()
+                journeys.settle(page)
+            page.locator('[data-testid="stDateInput"]').first.click()
+            grid = page.get_by_role("grid")
+            grid.wait_for()
+            month = format_date(dt.date.today(), "LLLL", locale=locale)
+            label = grid.get_attribute("aria-label") or ""
+            assert label.startswith(i18n.CATALOG["a11y.prefix_choose_date"][lang] + month), (lang, label)
+            days = page.evaluate("Array.from(document.querySelectorAll('[role=grid] th')).map(e => e.textContent)")
+            assert days[0] == first_day and len(days) == 7, (lang, days)  # the week from Monday, in both
+            if lang == "fr":
+                assert journeys.english_accessible_names(page) == []
+            journeys.shot(page, f"compliance-calendar-{lang}")
+        # A period's calendar ("Choose date range, …", "Période start date", "Quick select a
+        # date range" were English on the French overrides page).
+        page.keyboard.press("Escape")
+        page.get_by_text("Français", exact=True).click()
+        journeys.settle(page)
+        journeys.open_page(page, "Dérogations au modèle")
+        page.locator('[data-testid="stDateInput"]').first.click()
+        grid = page.get_by_role("grid")
+        grid.wait_for()
+        assert (grid.get_attribute("aria-label") or "").startswith(i18n.CATALOG["a11y.prefix_choose_date_range"]["fr"])
+        assert journeys.english_accessible_names(page) == []
+        assert {"Période (début)", "Période (fin)"} <= journeys.accessible_names(page)
+        journeys.shot(page, "compliance-period-calendar-fr")
+    finally:
+        context.close()
+
+
 def _signed_in(page, url: str, live_api: LiveApi, role: str) -> None:
     journeys.login(page, url, *live_api.credentials[role])
     page.locator('[data-testid="stSidebarNavLink"]').first.wait_for()
