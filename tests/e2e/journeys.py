@@ -201,8 +201,24 @@ def service_failure_boxes(page) -> list[str]:
     return [text[:200] for text in texts if any(start and start in text for start in starts)]
 
 
+def at_rest(page, timeout_ms: int = 3000) -> None:
+    """Wait for the page's finite CSS transitions and animations to end. Streamlit fades the
+    elements of a run under way and brings them back with an opacity transition once it has
+    ended: read during it (a loaded machine, a page that reran itself), axe measured text at
+    half opacity as failing its contrast ("final decision: axe serious color-contrast")."""
+    page.evaluate(
+        """(ms) => Promise.race([
+             Promise.all(document.getAnimations()
+               .filter(a => a.effect && a.effect.getComputedTiming().iterations !== Infinity)
+               .map(a => a.finished.catch(() => null))),
+             new Promise(resolve => setTimeout(resolve, ms))])""",
+        timeout_ms,
+    )
+
+
 def problems(page, *, french: bool = True, axe: bool = True) -> list[str]:
-    """What is wrong on the page as a person would see it."""
+    """What is wrong on the page as a person would see it, once it is at rest."""
+    at_rest(page)
     found = []
     if page.locator('[data-testid="stException"]').count():
         found.append("exception box: " + page.locator('[data-testid="stException"]').first.inner_text()[:300])
