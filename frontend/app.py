@@ -91,10 +91,6 @@ _PAGE_FIX = """
           if (relabelled !== text) node.setAttribute(attribute, relabelled);
         }});
       }}
-      // The calendar's instructions are a hidden text, not an attribute.
-      document.querySelectorAll("[id$='-calendar-desc']").forEach((node) => {{
-        if (Object.hasOwn(names, node.textContent)) node.textContent = names[node.textContent];
-      }});
     }};
     window.octroiRelabel = new MutationObserver(relabel);
     window.octroiRelabel.observe(document.body, {{subtree: true, childList: true, attributes: true,

@@ -1788,9 +1788,6 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     # A range's two fields: "Période start date" (suffixes, the field's label before them).
     "a11y.suffix_start_date": {"fr": " (début)", "en": " start date"},
     "a11y.suffix_end_date": {"fr": " (fin)", "en": " end date"},
-    # The calendar's instructions, read by a screen reader (a hidden text, not an attribute).
-    "a11y.calendar_keys": {"fr": "Flèches pour parcourir les dates, Entrée pour choisir, Échap pour fermer.",
-                           "en": "Use arrow keys to navigate dates. Enter to select. Escape to close."},
     "a11y.choose_option": {"fr": "Choisir une option", "en": "Choose an option"},
     "a11y.previous_month": {"fr": "Mois précédent", "en": "Previous month"},
     "a11y.next_month": {"fr": "Mois suivant", "en": "Next month"},
