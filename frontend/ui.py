@@ -15,10 +15,11 @@ import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import streamlit as st
 from pydantic import TypeAdapter, ValidationError
+from streamlit.errors import StreamlitAPIException
 
 from frontend import charts, i18n
 from frontend.api import ApiClient, ApiError, ErrorKind, Tokens
@@ -415,6 +416,16 @@ def show_error(error: ApiError) -> None:
             _store_tokens(replace(current, must_change_password=True))
         st.rerun()
     st.error(error_message(error))
+
+
+def rerun_part() -> NoReturn:
+    """Run again the fragment this is called from (``st.fragment``: the part of the page a
+    click changed), or the whole page where there is none to run alone: outside a fragment, or
+    when the fragment ran as part of the page (Streamlit refuses a fragment's rerun then, and
+    AppTest always runs the page)."""
+    with contextlib.suppress(StreamlitAPIException):
+        st.rerun(scope="fragment")
+    st.rerun()
 
 
 def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:

@@ -3,6 +3,13 @@ PDF report, final decision) and the new-applicant form.
 
 Every API answer is parsed with the contract's models (``frontend.contract``, generated from
 ``docs/openapi.json``): a renamed field fails loudly in the tests, never shows "—" silently.
+
+One look at a file reads it once. The client's file is read (and audited: a score computed, an
+explanation read, each spending the advisor's scoring budget) when it is opened, on a language
+switch and when the advisor opens it again; the parts an advisor works in (the explanation's
+slider, the what-if form, the report, the final decision) are Streamlit fragments: using one
+runs that part alone, so simulating, generating the report or recording a decision no longer
+reads the score and the rest of the file again. Downloading a file runs nothing.
 """
 
 from __future__ import annotations
@@ -543,6 +550,7 @@ def _refusal_text(error: ApiError, spec: contract.InputSpec) -> str:
     return ui.t("form.refused", fields=", ".join(_name(f) for f in named))
 
 
+@st.fragment
 def render_whatif(client_id: str, profile: contract.ClientProfile, score: contract.Score) -> None:
     st.caption(ui.t("whatif.intro"))
     spec = input_spec()
@@ -661,6 +669,7 @@ def _unlearned_in_file(names: list[str]) -> None:
     st.warning(ui.t("score.unlearned", fields=", ".join(named)), icon=":material/help:")
 
 
+@st.fragment
 def render_report(client_id: str) -> None:
     st.caption(ui.t("report.intro"))
     if st.button(ui.t("report.generate"), key="report_generate", icon=":material/picture_as_pdf:"):
@@ -669,7 +678,8 @@ def render_report(client_id: str) -> None:
             st.session_state[REPORT_KEY] = (client_id, report.content, report.filename or f"octroi-{client_id}.pdf")
     stored = st.session_state.get(REPORT_KEY)
     if stored and stored[0] == client_id:
-        st.download_button(ui.t("report.download"), data=stored[1], file_name=stored[2], mime="application/pdf", key="report_download")
+        st.download_button(ui.t("report.download"), data=stored[1], file_name=stored[2], mime="application/pdf",
+                           key="report_download", on_click="ignore")
 
 
 def _forget_client() -> None:
@@ -729,10 +739,7 @@ def client_page() -> None:
         render_score(score)
         if score.unlearned_unknowns:
             _unlearned_in_file(score.unlearned_unknowns)
-        top = st.slider(ui.t("explanation.top"), 3, 20, 10, key="explain_top")
-        explanation = ui.fetch_as(contract.Explanation, f"/clients/{client_id}/explanation", top=top, lang=ui.lang())
-        if explanation is not None:
-            render_explanation(explanation)
+        _explanation_part(client_id)
     with tabs[2]:
         k = st.slider(ui.t("similar.k"), 3, MAX_SIMILAR, 10, key="similar_k")
         similar = ui.fetch_as(contract.Similar, f"/clients/{client_id}/similar", k=k, lang=ui.lang())
@@ -749,6 +756,16 @@ def client_page() -> None:
     with tabs[5]:
         # The decision history, revision, contest and review (issue 15).
         decisions_view.render_decision_section(client_id, score)
+
+
+@st.fragment
+def _explanation_part(client_id: str) -> None:
+    """The contributions, as many as the advisor asks for: moving the slider reads the
+    explanation again, and nothing else of the file (module docstring)."""
+    top = st.slider(ui.t("explanation.top"), 3, 20, 10, key="explain_top")
+    explanation = ui.fetch_as(contract.Explanation, f"/clients/{client_id}/explanation", top=top, lang=ui.lang())
+    if explanation is not None:
+        render_explanation(explanation)
 
 
 def new_applicant_page() -> None:

@@ -170,7 +170,8 @@ def _export(filters: dict[str, Any]) -> None:
     # Only the export prepared for the format and filters shown: a JSON Lines file kept after
     # choosing CSV was downloaded under the CSV choice (found in Chromium).
     if stored and stored[3:] == ((fmt, repr(sorted(params.items()))),):
-        st.download_button(ui.t("audit.export_download"), data=stored[0], file_name=stored[1], mime=stored[2], key="audit_export_download")
+        st.download_button(ui.t("audit.export_download"), data=stored[0], file_name=stored[1], mime=stored[2], key="audit_export_download",
+                           on_click="ignore")
 
 
 def audit_page() -> None:

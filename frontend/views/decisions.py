@@ -150,8 +150,10 @@ def _show_notice(client_id: str) -> None:
         st.error(_refusal(stored[1]), icon=":material/sync_problem:")
 
 
+@st.fragment
 def render_decision_section(client_id: str, score: contract.Score) -> None:
-    """History first, then the one action the decision's state allows."""
+    """History first, then the one action the decision's state allows. A fragment: a click
+    here reads the history again, not the rest of the client's file."""
     recommendation = score.decision
     st.subheader(ui.t("final.title"))
     # A form's click is judged against the history read (the request names what it saw); any
@@ -177,8 +179,8 @@ def render_decision_section(client_id: str, score: contract.Score) -> None:
             sent = _revise_form(client_id, history, current)
         with second:
             sent = _contest_form(client_id, current) or sent
-    if sent:  # recorded or refused: read the file again, say the refusal above it
-        st.rerun()
+    if sent:  # recorded or refused: read the history again, say the refusal above it
+        ui.rerun_part()
     stored = st.session_state.get(FINAL_KEY)
     if stored and stored[0] == client_id:
         record: contract.DecisionRecord = stored[1]

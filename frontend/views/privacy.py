@@ -4,7 +4,8 @@ report for the compliance role; the Art. 30 register for every role.
 The API audits each of these calls and refuses them fail-closed; this module only decides
 when to call. An export is fetched once per look-up, not on every rerun nor on a language
 switch (then on request only), so the audit trail counts the exports a compliance officer
-actually asked for and the hourly export budget is not spent by the page itself. The
+actually asked for and the hourly export budget is not spent by the page itself; a look-up
+runs its own part of the page (a fragment), not the pending requests' and the retention's reads. The
 erasure and reproduction tabs work without the export (its budget spent, say).
 """
 
@@ -159,13 +160,13 @@ def _export_tab(client_id: str, export: contract.ClientExport | None) -> None:
         again = ui.t("subject.export_retry") if export is None else ui.t("subject.export_in_lang")
         if st.button(again, key="subject_export_retry", icon=":material/refresh:"):
             _fetch_export(client_id, ui.lang())
-            st.rerun()
+            ui.rerun_part()
     elif export is not None and export.lang != ui.lang():
         # A language switch is not a request: the export on screen stays until asked for.
         st.caption(ui.t("subject.export_other_lang", language=ui.t(f"subject.lang.{export.lang}")))
         if st.button(ui.t("subject.export_in_lang"), key="subject_export_lang", icon=":material/translate:"):
             _fetch_export(client_id, ui.lang())
-            st.rerun()
+            ui.rerun_part()
     if export is not None:
         _download(export)  # the page's control, in the page's language
         # In its own language, headings, values and amounts alike: the caption above says so.
@@ -201,6 +202,7 @@ def _download(export: contract.ClientExport) -> None:
         mime="application/json",
         key="subject_download",
         icon=":material/download:",
+        on_click="ignore",  # a download reads nothing again
     )
 
 
@@ -443,7 +445,11 @@ def _retention() -> None:
         st.warning(ui.t("retention.run", count=ui.num(status.clients_due)), icon=":material/auto_delete:")
 
 
+@st.fragment
 def _subject_request() -> None:
+    """The look-up and its tabs, a fragment: a look-up, an export or a refused erasure runs
+    this part alone, without reading the pending requests and the retention summary again; an
+    erasure requested or done runs the whole page (both change)."""
     client_id, refused = _lookup()
     if not client_id:
         if not refused:
