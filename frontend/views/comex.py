@@ -159,7 +159,10 @@ def portfolio_page() -> None:
     _segments()
 
 
+@st.fragment
 def _segments() -> None:
+    """The segments by the axis chosen, a fragment: choosing another reads the segments again,
+    not the summary and the model card above them."""
     st.subheader(ui.t("segments.title"))
     by = ui.choice(st.selectbox, ui.t("segments.by"), SEGMENT_AXES, format_func=lambda axis: ui.t(f"segments.{axis}"),
                    key="segments_by")

@@ -1,4 +1,6 @@
-"""Compliance page: the audit trail, its verification and its export."""
+"""Compliance page: the audit trail, its verification and its export. The verification and the
+export are fragments (``frontend/views/advisor.py`` says why): using either reads the trail's
+page no second time."""
 
 from __future__ import annotations
 
@@ -22,9 +24,11 @@ OUTCOMES = ("", "success", "denied", "error")
 PAGE_SIZES = (25, 50, 100, 500)
 
 
+@st.fragment
 def _verify() -> None:
     """The button, then the last verification's result and when it was made: it stays on the
-    page while the officer searches and exports, until the next verification (or sign-out)."""
+    page while the officer searches and exports, until the next verification (or sign-out). A
+    fragment: verifying reads the trail's page below no second time."""
     if st.button(ui.t("audit.verify"), key="audit_verify", icon=":material/verified:"):
         result = ui.call_as(contract.VerificationOut, ui.client().get, "/audit/verify")
         if result is not None:
@@ -153,7 +157,10 @@ def _filters_text(filters: dict[str, Any]) -> str:
     return ui.t("audit.export_filters", filters=" · ".join(parts)) if parts else ui.t("audit.export_all")
 
 
+@st.fragment
 def _export(filters: dict[str, Any]) -> None:
+    """A fragment: choosing the format or preparing the export reads the trail's page above no
+    second time (its filters change only with the search form, which runs the whole page)."""
     st.subheader(ui.t("audit.export"))
     st.caption(_filters_text(filters))
     left, right = st.columns([1, 3])

@@ -133,6 +133,13 @@ def challenger_page() -> None:
     versions = ui.fetch_as(contract.ModelVersions, "/model/versions")
     if versions is not None:
         _versions(versions)
+    _challenger_days()
+
+
+@st.fragment
+def _challenger_days() -> None:
+    """The champion and challenger over the days asked for, a fragment: the slider reads the
+    report again, not the versions above it."""
     days = st.slider(ui.t("challenger.days"), min_value=1, max_value=90, value=30, key="challenger_days")
     report = ui.fetch_as(contract.ChallengerReport, "/model/challenger", days=days)
     if report is None:

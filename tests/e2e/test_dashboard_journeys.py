@@ -252,6 +252,53 @@ def test_a_subject_look_up_reads_the_subject_not_the_rest_of_the_page(page, dash
     assert journeys.problems(page) == []
 
 
+def test_verifying_exporting_and_choosing_days_read_only_their_part(page, dashboard_url, live_api):
+    """The compliance officer's verification and export, and the challenger's days, each read
+    again the whole page (the trail's page, the model versions) before they became fragments."""
+    actor = live_api.credentials["compliance"][0]
+    _signed_in(page, dashboard_url, live_api, "compliance")
+    journeys.open_page(page, "Journal d'audit")
+    page.get_by_role("button", name="Vérifier la chaîne").wait_for()
+    journeys.settle(page)
+    before = _audited(live_api, actor)
+    page.get_by_role("button", name="Vérifier la chaîne").click()
+    page.get_by_text("Chaîne intègre").first.wait_for()
+    page.get_by_role("button", name="Préparer l'export").click()
+    download = page.get_by_role("button", name="Télécharger l'export")
+    download.wait_for()
+    with page.expect_download():
+        download.click()
+    journeys.settle(page)
+    assert page.get_by_text("Chaîne intègre").count(), "the verification left the page"
+    journeys.open_page(page, "Modèle challenger")
+    page.get_by_role("slider").first.wait_for()
+    journeys.settle(page)
+    opened = _audited(live_api, actor)
+    page.get_by_role("slider").first.focus()
+    page.keyboard.press("ArrowLeft")
+    journeys.settle(page)
+    worked = _audited(live_api, actor)
+    audit = opened - before
+    assert (audit["audit.verify"], audit["audit.export"], audit["audit.read"]) == (1, 1, 0), audit
+    days = worked - opened
+    assert (days["model.challenger"], days["model.read"]) == (1, 0), days
+    assert journeys.problems(page) == []
+
+
+def test_choosing_a_segment_axis_reads_the_segments_alone(page, dashboard_url, live_api):
+    """COMEX's segments by another axis read the portfolio summary and the model card again."""
+    actor = live_api.credentials["comex"][0]
+    _signed_in(page, dashboard_url, live_api, "comex")  # the portfolio is COMEX's first page
+    page.get_by_label("Segmenter par", exact=True).wait_for()
+    journeys.settle(page)
+    before = _audited(live_api, actor)
+    journeys.choose(page, "Segmenter par", "Type de revenu")
+    journeys.settle(page)
+    chosen = _audited(live_api, actor) - before
+    assert (chosen["portfolio.read"], chosen["model.read"]) == (1, 0), chosen
+    assert journeys.problems(page) == []
+
+
 def test_a_new_applicant_with_missing_fields_is_refused_then_scored_once_filled(page, dashboard_url, live_api):
     _signed_in(page, dashboard_url, live_api, "advisor")
     assert journeys.new_applicant_journey(page) == []
