@@ -14,7 +14,7 @@ from contextlib import closing
 import pytest
 
 from tests.e2e import journeys
-from tests.fixtures.live import LiveApi
+from tests.fixtures.live import LIVE_PASSWORD, LiveApi, octroi
 
 pytestmark = pytest.mark.e2e
 
@@ -153,6 +153,18 @@ def test_advisor_opens_a_client_then_a_bad_id_simulates_decides_and_gets_the_pdf
     assert journeys.advisor_journey(page, live_api.client_id, live_api.unknown_client_id) == []
 
 
+def _own_signed_in(page, url: str, live_api: LiveApi, name: str, role: str) -> str:
+    """Signed in as a user of the test's own, created on the live API: its trail is its own to
+    count, and its budgets (compliance's 10 exports an hour) are not those the other dashboard
+    tests share as ``live-<role>`` (CI saw an audit export refused in a later test)."""
+    password = LIVE_PASSWORD.format(role=f"own-{role}")
+    octroi(live_api.env, "users", "create", name, "--role", role, "--password-stdin", stdin=password + "\n")
+    journeys.login(page, url, name, password)
+    page.locator('[data-testid="stSidebarNavLink"]').first.wait_for()
+    journeys.settle(page)
+    return name
+
+
 def _audited(live_api: LiveApi, actor: str) -> Counter[str]:
     """The trail's events of ``actor`` by action, chained or still pending (committed, not yet
     chained by the sequencer: an event is in one table or, while being chained, in both once)."""
@@ -172,9 +184,8 @@ def test_working_in_an_open_file_reads_only_what_the_advisor_asked_for(page, das
     download, a decision each read the score and the rest of the file again, audited as scores
     computed and explanations read and spent from the advisor's scoring budget (8 scores
     computed for one look at one client in the demo's walk). Now each part runs alone."""
-    actor = live_api.credentials["advisor"][0]
+    actor = _own_signed_in(page, dashboard_url, live_api, "e2e-one-look", "advisor")
     client_id = str(applicant_ids[20])  # no other test's
-    _signed_in(page, dashboard_url, live_api, "advisor")
     before = _audited(live_api, actor)
     journeys.open_client(page, client_id)
     page.get_by_text("Ce qui a pesé dans la décision").wait_for()
@@ -202,7 +213,7 @@ def test_working_in_an_open_file_reads_only_what_the_advisor_asked_for(page, das
     with page.expect_download():
         download.click()
     journeys.settle(page)
-    # A decision, refused without a reason then recorded with one.
+    # The decision, recorded with a reason (the model's recommendation, as the form is pre-set).
     page.get_by_role("tab", name="Décision finale").click()
     page.get_by_role("button", name="Enregistrer la décision").wait_for()
     page.get_by_role("textbox", name="Motif").fill("Pièces justificatives vérifiées")
@@ -226,8 +237,7 @@ def test_a_subject_look_up_reads_the_subject_not_the_rest_of_the_page(page, dash
     retention summary were read (and audited) again at each look-up, download or refused
     erasure. Now the look-up and its tabs run alone; an erasure asked for still runs the whole
     page, whose pending list then holds it."""
-    actor = live_api.credentials["compliance"][0]
-    _signed_in(page, dashboard_url, live_api, "compliance")
+    actor = _own_signed_in(page, dashboard_url, live_api, "e2e-subject-look", "compliance")
     journeys.open_page(page, "Droits des personnes")
     page.get_by_text("Durée de conservation").first.wait_for()
     before = _audited(live_api, actor)
@@ -255,8 +265,7 @@ def test_a_subject_look_up_reads_the_subject_not_the_rest_of_the_page(page, dash
 def test_verifying_exporting_and_choosing_days_read_only_their_part(page, dashboard_url, live_api):
     """The compliance officer's verification and export, and the challenger's days, each read
     again the whole page (the trail's page, the model versions) before they became fragments."""
-    actor = live_api.credentials["compliance"][0]
-    _signed_in(page, dashboard_url, live_api, "compliance")
+    actor = _own_signed_in(page, dashboard_url, live_api, "e2e-verify-export", "compliance")
     journeys.open_page(page, "Journal d'audit")
     page.get_by_role("button", name="Vérifier la chaîne").wait_for()
     journeys.settle(page)
@@ -287,8 +296,7 @@ def test_verifying_exporting_and_choosing_days_read_only_their_part(page, dashbo
 
 def test_choosing_a_segment_axis_reads_the_segments_alone(page, dashboard_url, live_api):
     """COMEX's segments by another axis read the portfolio summary and the model card again."""
-    actor = live_api.credentials["comex"][0]
-    _signed_in(page, dashboard_url, live_api, "comex")  # the portfolio is COMEX's first page
+    actor = _own_signed_in(page, dashboard_url, live_api, "e2e-segments", "comex")  # the portfolio comes first
     page.get_by_label("Segmenter par", exact=True).wait_for()
     journeys.settle(page)
     before = _audited(live_api, actor)
