@@ -5,8 +5,8 @@ The API audits each of these calls and refuses them fail-closed; this module onl
 when to call. An export is fetched once per look-up, not on every rerun nor on a language
 switch (then on request only), so the audit trail counts the exports a compliance officer
 actually asked for and the hourly export budget is not spent by the page itself; a look-up
-runs its own part of the page (a fragment), not the pending requests' and the retention's reads. The
-erasure and reproduction tabs work without the export (its budget spent, say).
+runs its own part of the page (a fragment), not the pending requests' and the retention's
+reads. The erasure and reproduction tabs work without the export (its budget spent, say).
 """
 
 from __future__ import annotations
