@@ -7,9 +7,10 @@ Every API answer is parsed with the contract's models (``frontend.contract``, ge
 One look at a file reads it once. The client's file is read (and audited: a score computed, an
 explanation read, each spending the advisor's scoring budget) when it is opened, on a language
 switch and when the advisor opens it again; the parts an advisor works in (the explanation's
-slider, the what-if form, the report, the final decision) are Streamlit fragments: using one
-runs that part alone, so simulating, generating the report or recording a decision no longer
-reads the score and the rest of the file again. Downloading a file runs nothing.
+slider, the comparison and the similar clients, the what-if form, the report, the final
+decision) are Streamlit fragments: using one runs that part alone, so choosing a feature,
+simulating, generating the report or recording a decision no longer reads the score and the
+rest of the file again. Downloading a file runs nothing.
 """
 
 from __future__ import annotations
@@ -740,15 +741,7 @@ def client_page() -> None:
         if score.unlearned_unknowns:
             _unlearned_in_file(score.unlearned_unknowns)
         _explanation_part(client_id)
-    with tabs[2]:
-        k = st.slider(ui.t("similar.k"), 3, MAX_SIMILAR, 10, key="similar_k")
-        similar = ui.fetch_as(contract.Similar, f"/clients/{client_id}/similar", k=k, lang=ui.lang())
-        if similar is not None:
-            render_similar(similar)
-    with tabs[1]:
-        comparison = ui.fetch_as(contract.Comparison, f"/clients/{client_id}/comparison", lang=ui.lang(), sample=SAMPLE_SIZE)
-        if comparison is not None:
-            render_comparison(comparison, similar)
+    _comparison_and_similar(client_id, tabs[1], tabs[2])
     with tabs[3]:
         render_whatif(client_id, profile, score)
     with tabs[4]:
@@ -766,6 +759,22 @@ def _explanation_part(client_id: str) -> None:
     explanation = ui.fetch_as(contract.Explanation, f"/clients/{client_id}/explanation", top=top, lang=ui.lang())
     if explanation is not None:
         render_explanation(explanation)
+
+
+@st.fragment
+def _comparison_and_similar(client_id: str, comparison_tab: Any, similar_tab: Any) -> None:
+    """The similar clients (as many as the advisor asks for) and the comparison, which draws
+    them as an overlay: one fragment writing into both tabs, so a choice in either (the
+    slider, a feature, the scatter's axes) reads these two again and the two tabs agree."""
+    with similar_tab:
+        k = st.slider(ui.t("similar.k"), 3, MAX_SIMILAR, 10, key="similar_k")
+        similar = ui.fetch_as(contract.Similar, f"/clients/{client_id}/similar", k=k, lang=ui.lang())
+        if similar is not None:
+            render_similar(similar)
+    with comparison_tab:
+        comparison = ui.fetch_as(contract.Comparison, f"/clients/{client_id}/comparison", lang=ui.lang(), sample=SAMPLE_SIZE)
+        if comparison is not None:
+            render_comparison(comparison, similar)
 
 
 def new_applicant_page() -> None:

@@ -181,9 +181,10 @@ def _audited(live_api: LiveApi, actor: str) -> Counter[str]:
 def test_working_in_an_open_file_reads_only_what_the_advisor_asked_for(page, dashboard_url, live_api, applicant_ids):
     """Opening a file reads it once (profile, score, explanation, comparison, similar clients,
     decisions). Before, every click in it ran the whole page again: a simulation, a report, its
-    download, a decision each read the score and the rest of the file again, audited as scores
-    computed and explanations read and spent from the advisor's scoring budget (8 scores
-    computed for one look at one client in the demo's walk). Now each part runs alone."""
+    download, a decision, a feature chosen on the comparison each read the score and the rest
+    of the file again, audited as scores computed and explanations read and spent from the
+    advisor's scoring budget (8 scores computed for one look at one client in the demo's walk).
+    Now each part runs alone."""
     actor = _own_signed_in(page, dashboard_url, live_api, "e2e-one-look", "advisor")
     client_id = str(applicant_ids[20])  # no other test's
     before = _audited(live_api, actor)
@@ -229,6 +230,16 @@ def test_working_in_an_open_file_reads_only_what_the_advisor_asked_for(page, das
     assert worked["decision.history"] == 1, worked  # read again once the decision is recorded
     for read in ("score.compute", "client.read", "client.compare", "client.similar"):
         assert worked[read] == 0, worked
+
+    # Another feature on the comparison: the comparison and the similar clients it overlays
+    # are read again, together (one fragment draws both tabs), and nothing else.
+    page.get_by_role("tab", name="Comparaison").click()
+    page.get_by_label("Caractéristique", exact=True).click()
+    page.get_by_role("option").nth(1).click()
+    journeys.settle(page)
+    compared = _audited(live_api, actor) - opened - worked
+    assert (compared["client.compare"], compared["client.similar"]) == (1, 1), compared
+    assert sum(compared.values()) == 2, compared
     assert journeys.problems(page) == []
 
 
