@@ -109,8 +109,8 @@ def test_the_calendar_speaks_the_pages_language_whatever_the_browsers(browser, d
         context.close()
 
 
-def _signed_in(page, url: str, live_api: LiveApi, role: str) -> None:
-    journeys.login(page, url, *live_api.credentials[role])
+def _signed_in(page, url: str, live_api: LiveApi, role: str, credentials: tuple[str, str] | None = None) -> None:
+    journeys.login(page, url, *(credentials or live_api.credentials[role]))
     page.locator('[data-testid="stSidebarNavLink"]').first.wait_for()
     journeys.settle(page)
 
@@ -159,9 +159,7 @@ def _own_signed_in(page, url: str, live_api: LiveApi, name: str, role: str) -> s
     tests share as ``live-<role>`` (CI saw an audit export refused in a later test)."""
     password = LIVE_PASSWORD.format(role=f"own-{role}")
     octroi(live_api.env, "users", "create", name, "--role", role, "--password-stdin", stdin=password + "\n")
-    journeys.login(page, url, name, password)
-    page.locator('[data-testid="stSidebarNavLink"]').first.wait_for()
-    journeys.settle(page)
+    _signed_in(page, url, live_api, role, (name, password))
     return name
 
 
