@@ -1491,11 +1491,11 @@ class ScoreDrift(BaseModel):
     Today's share per training decile; null when withheld (current_withheld): never an exact share of fewer than 10 people, nor one that 1 minus the others would give
     """
     current_withheld: Annotated[
-        list[Literal["small", "complement"] | None] | None,
+        list[Literal["small", "complement", "moved"] | None] | None,
         Field(title="Current Withheld"),
     ] = None
     """
-    Per decile, why its current share is null: "small" (1 to 9 people), "complement" (the smallest other deciles, withheld with them until the withheld ones hold at least 10 people, since the shares add up to 1); null when served
+    Per decile, why its current share is null: "small" (1 to 9 people), "moved" (its people changed by 1 to 9 since a published report: the two shares would say how many of the newcomers lie in it), "complement" (the smallest other deciles, withheld with them until the withheld ones hold at least 10 people, and changed by 0 or at least 10, since the shares add up to 1); null when served
     """
     edges: Annotated[list[float], Field(title="Edges")]
     """

@@ -367,12 +367,14 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "would single out fewer than {minimum} people between one of its deciles and the threshold.",
     },
     "portfolio.split_withheld.moved": {
-        "fr": "Le taux d'accord n'est pas publié : les demandes accordées ou refusées ont changé de 1 à {minimum_minus} "
-        "personnes depuis un calcul publié, et les deux taux donneraient la décision de ces personnes. Il le sera dès "
-        "que l'écart atteindra {minimum} personnes au moins.",
-        "en": "The approval rate is not published: the approved or refused applications changed by 1 to {minimum_minus} "
-        "people since a published computation, and the two rates would give those people's decision. It will be once "
-        "the change reaches at least {minimum} people.",
+        "fr": "Le taux d'accord n'est pas publié : les demandes accordées ou refusées (ou celles entre le seuil et un "
+        "décile du rapport de dérive) ont changé de 1 à {minimum_minus} personnes depuis un calcul publié, et les deux "
+        "taux donneraient la décision de ces personnes. Il le sera dès que l'écart atteindra {minimum} personnes au "
+        "moins.",
+        "en": "The approval rate is not published: the approved or refused applications (or those between the "
+        "threshold and a decile of the drift report) changed by 1 to {minimum_minus} people since a published "
+        "computation, and the two rates would give those people's decision. It will be once the change reaches at "
+        "least {minimum} people.",
     },
     "portfolio.approved_moved": {
         "fr": "Les demandes accordées ont changé de 1 à {minimum_minus} personnes depuis un calcul publié : le défaut "
@@ -1643,6 +1645,15 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "monitoring.score_bins": {"fr": "Déciles de l'apprentissage", "en": "Training deciles"},
     "monitoring.decile": {"fr": "D{n}", "en": "D{n}"},
     "monitoring.decile_withheld": {"fr": "non publié", "en": "not published"},
+    "monitoring.decile_moved": {"fr": "a changé de <\u00a0{minimum}\u00a0pers.", "en": "changed by fewer than {minimum}"},
+    "monitoring.moved_deciles": {
+        "fr": "Un décile dont les dossiers ont changé de 1 à {most} personnes depuis un rapport publié n'est pas "
+        "publié non plus (« a changé de <\u00a0{minimum}\u00a0pers. ») : les deux rapports diraient combien des "
+        "nouveaux dossiers y tombent. Il le sera dès que {minimum} personnes au moins y auront changé.",
+        "en": "A decile whose applicants changed by 1 to {most} people since a published report is not published "
+        "either (\"changed by fewer than {minimum}\"): the two reports would say how many of the new applicants "
+        "fall in it. It will be once at least {minimum} people have changed in it.",
+    },
     "monitoring.small_deciles": {
         "fr": "Aujourd'hui, un décile de 1 à {most} personnes n'est pas publié (« <\u00a0{minimum}\u00a0pers. »), ni "
         "les plus petits autres déciles qu'il faut taire avec lui (« non publié ») : les parts font 100\u00a0% et "

@@ -204,6 +204,37 @@ def cell_moves(before: np.ndarray, before_cells: np.ndarray, after: np.ndarray, 
     return moves or {}
 
 
+def moved_under(piece_moves: Mapping[str, Any] | None) -> dict[float, list[Move]]:
+    """Under each edge of the probability scale, who moved since each published result (gone,
+    new), from a job's ``piece_moves`` (``{"edges": [...], "moves": {piece index: [(gone, new)
+    per published result]}}``, the pieces lying between neighbouring edges); empty without them."""
+    if not piece_moves or not piece_moves["moves"]:
+        return {}
+    width = len(next(iter(piece_moves["moves"].values())))
+    running: list[Move] = [(0, 0)] * width
+    under = {float(piece_moves["edges"][0]): running}
+    for index, high in enumerate(piece_moves["edges"][1:]):
+        moved = piece_moves["moves"].get(str(index))
+        if moved:
+            running = [(g + a, n + b) for (g, n), (a, b) in zip(running, moved, strict=True)]
+        under[float(high)] = running
+    return under
+
+
+def range_moves(under: Mapping[float, Sequence[Move]], low: float, high: float) -> list[Move] | None:
+    """Who moved between two edges of ``moved_under`` since each published result (gone, new);
+    None when either edge was not counted (a result stored before it was)."""
+    if low not in under or high not in under:
+        return None
+    low, high = min(low, high), max(low, high)
+    return [(g2 - g1, n2 - n1) for (g1, n1), (g2, n2) in zip(under[low], under[high], strict=True)]
+
+
+def moved_few(moves: Iterable[Move] | None, min_cell: int = MIN_CELL) -> bool:
+    """Did some published result see 1 to ``min_cell - 1`` people move (``max(gone, new)``)?"""
+    return any(0 < max(move) < min_cell for move in moves or ())
+
+
 def row_digests(rows: Iterable[str]) -> np.ndarray:
     """One 64-bit digest of each row's content (uint64, in the rows' order)."""
     return np.fromiter(

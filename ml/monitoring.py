@@ -43,7 +43,17 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ml.disclosure import MIN_CELL, Move, crossed_width, pooled_apart, pooled_cells, withheld_rows
+from ml.disclosure import (
+    MIN_CELL,
+    Move,
+    crossed_width,
+    moved_few,
+    moved_under,
+    pooled_apart,
+    pooled_cells,
+    range_moves,
+    withheld_rows,
+)
 from ml.grades import GRADE_NAMES, grade
 from ml.schema import COLUMN_BY_NAME
 
@@ -300,10 +310,12 @@ def protected_input(row: Mapping[str, Any], rows: int, min_cell: int = MIN_CELL,
 # Why a score decile's current share is not served (``protected_score``).
 SMALL = "small"  # 1 to MIN_CELL - 1 people
 COMPLEMENT = "complement"  # withheld with the small ones: the shares add up to 1
+MOVED = "moved"  # its people moved by 1 to MIN_CELL - 1 since a published report
 
 
 def protected_score(score: Mapping[str, Any], rows: int, min_cell: int = MIN_CELL,
-                    beside: Mapping[float, int] | None = None) -> dict[str, Any]:
+                    beside: Mapping[float, int] | None = None, moved: Mapping[str, Any] | None = None
+                    ) -> dict[str, Any]:
     """A drift report's score block as it may be served, also when it was stored before: the
     current share of a training decile held by 1 to ``min_cell - 1`` people is None
     (``current_withheld`` says ``"small"``, as ``served_share`` does for an input). The shares
@@ -317,7 +329,14 @@ def protected_score(score: Mapping[str, Any], rows: int, min_cell: int = MIN_CEL
     portfolio's published threshold and its approved applicants): a decile edge whose count
     under it is 1 to ``min_cell - 1`` away from one of them would give those people by
     difference, so the deciles on both sides of that edge are withheld too (``"complement"``),
-    with the smallest others until the withheld hold ``min_cell`` or more."""
+    with the smallest others until the withheld hold ``min_cell`` or more.
+
+    ``moved``: the report's ``piece_moves`` (who moved in each piece of the probability scale
+    since each published report, the pieces cut at the deciles and at the portfolio's edges):
+    a decile whose people moved by 1 to ``min_cell - 1`` since one of them is withheld (``"moved"``:
+    the two reports' shares would say how many of the newcomers lie in it), and with it the
+    smallest others until the withheld ones moved by 0 or ``min_cell`` or more together; so are
+    the deciles beside an edge whose range to one of ``beside`` moved by 1 to ``min_cell - 1``."""
     out = dict(score)
     if "current_withheld" not in out and rows:
         shares: list[float | None] = list(out["current_shares"])
@@ -329,7 +348,7 @@ def protected_score(score: Mapping[str, Any], rows: int, min_cell: int = MIN_CEL
             shares[i] = None
         out["current_shares"], out["current_withheld"] = shares, withheld
     out.setdefault("current_withheld", [None] * len(out["current_shares"]))
-    return _apart_from(out, rows, beside, min_cell) if beside and rows else out
+    return _apart_from(out, rows, beside or {}, moved_under(moved), min_cell) if (beside or moved) and rows else out
 
 
 def known_under(score: Mapping[str, Any], rows: int) -> dict[float, int]:
@@ -359,36 +378,68 @@ def _known_under(edges: Sequence[float], counts: Sequence[int | None], rows: int
     return known
 
 
-def _apart_from(score: dict[str, Any], rows: int, beside: Mapping[float, int], min_cell: int) -> dict[str, Any]:
+def _apart_from(score: dict[str, Any], rows: int, beside: Mapping[float, int], under: Mapping[float, Sequence[Move]],
+                min_cell: int) -> dict[str, Any]:
     shares = list(score["current_shares"])
     withheld = list(score["current_withheld"])
     counts: list[int | None] = [None if share is None else round(share * rows) for share in shares]
     edges = [float(e) for e in score["edges"]]
+    bounds = [0.0, *edges, 1.0]  # decile j holds [bounds[j], bounds[j + 1])
+
+    def moves(j: int) -> list[Move] | None:
+        return range_moves(under, bounds[j], bounds[j + 1])
+
+    def hide(i: int, why: str) -> None:
+        counts[i], shares[i], withheld[i] = None, None, why
+
     while True:
-        near = [edge for edge, under in _known_under(edges, counts, rows).items()
-                if any(0 < abs(under - other) < min_cell for other in beside.values())]
+        shown = [i for i, c in enumerate(counts) if c is not None]
+        # A decile shown whose people moved by 1 to 9 since a published report.
+        few = [i for i in shown if moved_few(moves(i), min_cell)]
+        if few:
+            for i in few:
+                hide(i, MOVED)
+            continue
+        # What the withheld hold together (the rows minus the shown): 0 or at least min_cell
+        # people, who moved by 0 or at least min_cell since each published report.
+        together = _summed([moves(i) for i, c in enumerate(counts) if c is None])
+        short = 0 < rows - sum(counts[i] for i in shown) < min_cell
+        if shown and (short or moved_few(together, min_cell)):
+            # Any decile adds to their size; to their change, one whose people moved there.
+            failing = [k for k, move in enumerate(together or []) if 0 < max(move) < min_cell]
+            helping = [i for i in shown if any(max(moves(i)[k]) > 0 for k in failing)]  # type: ignore[index]
+            hide(min(helping if helping and not short else shown, key=lambda i: (counts[i], i)), COMPLEMENT)
+            continue
+        # An edge whose count is within 9 of one ``beside`` gives, or whose range to one moved by 1 to 9.
+        near = [edge for edge, count in _known_under(edges, counts, rows).items()
+                if any(0 < abs(count - other) < min_cell or moved_few(range_moves(under, edge, at), min_cell)
+                       for at, other in beside.items())]
         if not near:
             break
         j = edges.index(near[0])
         for i in (j, j + 1):
             if counts[i] is not None:
-                counts[i], shares[i], withheld[i] = None, None, COMPLEMENT
-        # What the withheld hold together is the rows minus the shown: 0 or at least min_cell.
-        while 0 < rows - sum(c for c in counts if c is not None) < min_cell and any(c is not None for c in counts):
-            smallest = min((i for i, c in enumerate(counts) if c is not None), key=lambda i: (counts[i], i))
-            counts[smallest], shares[smallest], withheld[smallest] = None, None, COMPLEMENT
+                hide(i, COMPLEMENT)
     return {**score, "current_shares": shares, "current_withheld": withheld}
 
 
+def _summed(parts: Sequence[Sequence[Move] | None]) -> list[Move] | None:
+    """Who moved in ranges taken together (per published result); None for none or one not counted."""
+    if not parts or any(part is None for part in parts):
+        return None
+    return [(sum(part[k][0] for part in parts), sum(part[k][1] for part in parts))  # type: ignore[index]
+            for k in range(len(parts[0]))]  # type: ignore[arg-type]
+
+
 def served_score(score: Mapping[str, Any], rows: int, min_cell: int = MIN_CELL,
-                 beside: Mapping[float, int] | None = None) -> dict[str, Any]:
+                 beside: Mapping[float, int] | None = None, moved: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The score block as COMEX may read it: ``protected_score``, and with a decile's share
     withheld, the PSI withheld too (``psi`` and ``psi_previous_period`` None). With the shares
     shown and the withheld ones' total, the PSI is one more equation, and two withheld deciles are
     two unknowns (a decile of 1 person and one of 2 give PSIs 0.07 apart). Their levels are served
     instead (``psi_level``, ``psi_previous_level``, always given: the range each lies in).
     Idempotent."""
-    out = protected_score(score, rows, min_cell, beside)
+    out = protected_score(score, rows, min_cell, beside, moved)
     for value, level in (("psi", "psi_level"), ("psi_previous_period", "psi_previous_level")):
         if level not in out:
             out[level] = None if out.get(value) is None else status(out[value])
@@ -398,10 +449,13 @@ def served_score(score: Mapping[str, Any], rows: int, min_cell: int = MIN_CELL,
 
 
 def drift_report(
-    reference: Mapping[str, Any], counts: Mapping[str, Any], previous: Mapping[str, Any] | None = None
+    reference: Mapping[str, Any], counts: Mapping[str, Any], previous: Mapping[str, Any] | None = None,
+    piece_moves: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """PSI of the score, CSI and data quality of every input, against the training reference
-    and (when ``previous`` is a stored ``distribution``) against the previous period."""
+    and (when ``previous`` is a stored ``distribution``) against the previous period. With
+    ``piece_moves`` (the job's, kept in the report and never served), a decile whose people moved
+    by 1 to 9 since a published report is withheld (``protected_score(..., moved=)``)."""
     rows = counts["rows"]
     if rows == 0:
         raise ValueError("the population is empty: nothing to compare")
@@ -466,11 +520,12 @@ def drift_report(
             "mean_probability_training": reference["score"]["mean"],
             "mean_probability": round(counts["score_sum"] / rows, 6),
             "expected_auc": _round(expected_auc(counts["score_moments"])),
-        }, rows),
+        }, rows, moved=piece_moves),
         "inputs": inputs,
         "alerts": alerts,
         "level": level,
         "distribution": current,
+        **({"piece_moves": dict(piece_moves)} if piece_moves else {}),
     }
 
 

@@ -128,7 +128,7 @@ def drift(
     result = _run_one("drift", as_json)
     report = result.payload
     if as_json:
-        typer.echo(json.dumps({k: v for k, v in report.items() if k != "distribution"} |
+        typer.echo(json.dumps({k: v for k, v in report.items() if k not in ("distribution", "piece_moves")} |
                               {"model_version": result.model_version}, indent=1))
     else:
         score = report["score"]

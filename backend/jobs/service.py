@@ -28,7 +28,13 @@ from backend.jobs import tasks
 from backend.jobs.cluster import dask_client
 from backend.monitoring import service as stored
 from backend.monitoring.models import Outcome
-from backend.portfolio.service import Moves, add_partials, finish_aggregates
+from backend.portfolio.service import (
+    Moves,
+    add_partials,
+    decile_edges,
+    finish_aggregates,
+    piece_moves,
+)
 from backend.settings import Settings
 from ml import monitoring
 
@@ -169,22 +175,25 @@ def _compute(kind: str, client: DaskClient, bundle: ModelBundle, bounds: list[tu
     model = client.scatter(tasks.shipped_model(bundle), broadcast=True, hash=False)
     lows, highs = [b[0] for b in bounds], [b[1] for b in bounds]
     urls = [url] * len(bounds)
+    # Both cut the probability scale at the model's training deciles too (the drift report's):
+    # a range between a decile edge and a bar edge is counted across results as well.
+    threshold, deciles = float(bundle.threshold), decile_edges(bundle.monitoring_reference)
     if kind == "portfolio":
-        futures = client.map(tasks.portfolio_task, urls, lows, highs, model=model,
-                             threshold=float(bundle.threshold), pure=False)
+        futures = client.map(tasks.portfolio_task, urls, lows, highs, model=model, threshold=threshold,
+                             deciles=deciles, pure=False)
         parts, members, cells = _split(client.gather(futures))
-        total = add_partials(parts, float(bundle.threshold))
-        return (lambda moves: finish_aggregates(total, float(bundle.threshold), bundle.version, moves),
-                members, cells)
+        total = add_partials(parts, threshold)
+        return (lambda moves: finish_aggregates(total, threshold, bundle.version, moves, deciles)), members, cells
     if kind == "drift":
         reference = client.scatter(bundle.monitoring_reference, broadcast=True, hash=False)
-        futures = client.map(tasks.drift_task, urls, lows, highs, model=model, reference=reference, pure=False)
+        futures = client.map(tasks.drift_task, urls, lows, highs, model=model, reference=reference,
+                             threshold=threshold, pure=False)
         parts, members, cells = _split(client.gather(futures))
         counts = monitoring.add_counts(parts)
         if counts["rows"] == 0:
             raise JobFailed("no client imported: nothing to compare with the training reference")
-        report = monitoring.drift_report(bundle.monitoring_reference, counts, previous)
-        return (lambda moves: report), members, cells
+        return (lambda moves: monitoring.drift_report(bundle.monitoring_reference, counts, previous,
+                                                      piece_moves(moves, threshold, deciles)), members, cells)
     futures = client.map(tasks.backtest_task, urls, lows, highs, model=model, pure=False)
     parts, members, cells = _split(client.gather(futures))
     return (lambda moves: _backtest(parts, moves)), members, cells

@@ -25,7 +25,14 @@ from sqlalchemy.pool import NullPool
 from backend.clients.models import Client
 from backend.clients.service import population_from_json_lines
 from backend.monitoring.models import Outcome
-from backend.portfolio.service import cell_codes, partial_aggregates, piece_of, segment_values
+from backend.portfolio.service import (
+    cell_codes,
+    decile_edges,
+    partial_aggregates,
+    piece_cells,
+    piece_of,
+    segment_values,
+)
 from ml import monitoring
 from ml.disclosure import row_digests
 from ml.features import build_matrix
@@ -126,16 +133,22 @@ def _members(extra: pd.DataFrame, cells: np.ndarray | None) -> tuple[np.ndarray,
     return extra["digest"].to_numpy(dtype=np.uint64), cells
 
 
-def portfolio_task(url: str | None, low: str, high: str | None, model: dict[str, str], threshold: float) -> Digested:
+def portfolio_task(url: str | None, low: str, high: str | None, model: dict[str, str], threshold: float,
+                   deciles: list[float] | None = None) -> Digested:
     frame, extra = read_partition(url, low, high)
     p = _score(model, frame)
-    cells = cell_codes(frame, approved=p < threshold, piece=piece_of(p, threshold))
+    cells = cell_codes(frame, approved=p < threshold, piece=piece_of(p, threshold, deciles or ()))
     return partial_aggregates(frame, p, threshold, cells), _members(extra, cells)
 
 
-def drift_task(url: str | None, low: str, high: str | None, model: dict[str, str], reference: dict[str, Any]) -> Digested:
+def drift_task(url: str | None, low: str, high: str | None, model: dict[str, str], reference: dict[str, Any],
+               threshold: float) -> Digested:
+    """The partition's counts against the training reference, each row's piece of the probability
+    scale as its cells (cut at the deciles and at the portfolio's edges: ``piece_of``)."""
     frame, extra = read_partition(url, low, high)
-    return monitoring.count_partition(reference, frame, _score(model, frame)), _members(extra, None)
+    p = _score(model, frame)
+    cells = piece_cells(piece_of(p, threshold, decile_edges(reference)))
+    return monitoring.count_partition(reference, frame, p), _members(extra, cells)
 
 
 def backtest_task(url: str | None, low: str, high: str | None, model: dict[str, str]) -> Digested:

@@ -75,7 +75,7 @@ def drift(
 ) -> DriftReport:
     """Score PSI, input CSI and data quality against training and the previous run; alerts."""
     row = served(ctx.db, "drift", model_version or bundle.version)
-    payload = {k: v for k, v in row.payload.items() if k != "distribution"}
+    payload = {k: v for k, v in row.payload.items() if k not in ("distribution", "piece_moves")}  # never served
     # A report stored before it named its training rows: the bundle's, served or registered.
     if "training_rows" not in payload:
         payload["training_rows"] = _training_rows(ctx, bundle, row.model_version)
@@ -85,7 +85,8 @@ def drift(
     # One answer for every result on these people (the first published of each kind decides).
     edges = service.published_edges(ctx.db, row)
     if isinstance(payload.get("score"), dict) and payload.get("rows"):
-        payload["score"] = protected_score(payload["score"], payload["rows"], beside=edges)
+        payload["score"] = protected_score(payload["score"], payload["rows"], beside=edges,
+                                           moved=row.payload.get("piece_moves"))
 
     def beside(h: Any) -> dict[float, int]:
         same = h.model_version == row.model_version and h.population_revision == row.population_revision
@@ -93,7 +94,8 @@ def drift(
 
     history = [
         {"computed_at": h.computed_at, "model_version": h.model_version, "rows": h.payload["rows"],
-         "score_psi": served_score(h.payload["score"], h.payload["rows"], beside=beside(h))["psi"],
+         "score_psi": served_score(h.payload["score"], h.payload["rows"], beside=beside(h),
+                                   moved=h.payload.get("piece_moves"))["psi"],
          "level": h.payload["level"],
          "alerts": len(h.payload["alerts"])}
         for h in service.history(ctx.db, "drift")

@@ -62,11 +62,13 @@ class ScoreDrift(BaseModel):
     current_shares: list[float | None] = Field(
         description="Today's share per training decile; null when withheld (current_withheld): never an exact "
                     "share of fewer than 10 people, nor one that 1 minus the others would give")
-    current_withheld: list[Literal["small", "complement"] | None] = Field(
+    current_withheld: list[Literal["small", "complement", "moved"] | None] = Field(
         default_factory=list,
-        description='Per decile, why its current share is null: "small" (1 to 9 people), "complement" (the '
-                    "smallest other deciles, withheld with them until the withheld ones hold at least 10 people, "
-                    "since the shares add up to 1); null when served")
+        description='Per decile, why its current share is null: "small" (1 to 9 people), "moved" (its people '
+                    "changed by 1 to 9 since a published report: the two shares would say how many of the "
+                    'newcomers lie in it), "complement" (the smallest other deciles, withheld with them until the '
+                    "withheld ones hold at least 10 people, and changed by 0 or at least 10, since the shares add "
+                    "up to 1); null when served")
     mean_probability_training: float | None
     mean_probability: float
     expected_auc: float | None = Field(

@@ -66,7 +66,8 @@ def _drift_edges(db: Session, row: MonitoringAggregate) -> dict[float, int]:
     if not rows:
         return {}
     # The deciles as the drift route serves them (same model, same people).
-    return known_under(served_score(drift.payload["score"], rows, beside=stored.published_edges(db, drift)), rows)
+    return known_under(served_score(drift.payload["score"], rows, beside=stored.published_edges(db, drift),
+                                    moved=drift.payload.get("piece_moves")), rows)
 
 
 @router.get("/summary", response_model=PortfolioSummary, responses=NOT_FOUND)

@@ -26,8 +26,11 @@ from ml.disclosure import (
     POOLED,
     Move,
     crossed_width,
+    moved_few,
+    moved_under,
     pooled_apart,
     pooled_cells,
+    range_moves,
     withheld_rows,
 )
 from ml.grades import GRADE_NAMES, grade, grade_label, grade_range
@@ -125,17 +128,48 @@ def cell_codes(population: pd.DataFrame, cohorts: Sequence[str] | None = None,
     return out
 
 
-def pieces(threshold: float) -> np.ndarray:
-    """The edges of every range the portfolio summary may show a count for: the histogram's
-    (the threshold among them) and the grades' upper bounds."""
-    return np.union1d(histogram_edges(threshold), [grade_range(g)[1] for g in GRADE_NAMES[:-1]])
+def pieces(threshold: float, deciles: Sequence[float] = ()) -> np.ndarray:
+    """The edges of every range the portfolio summary or the drift report may show a count for:
+    the histogram's (the threshold among them), the grades' upper bounds and the model's
+    training deciles of the score (the drift report's; ``decile_edges``)."""
+    inner = [float(d) for d in deciles if 0.0 < float(d) < 1.0]
+    return np.union1d(histogram_edges(threshold), [*(grade_range(g)[1] for g in GRADE_NAMES[:-1]), *inner])
 
 
-def piece_of(probabilities: np.ndarray, threshold: float) -> np.ndarray:
+def piece_of(probabilities: np.ndarray, threshold: float, deciles: Sequence[float] = ()) -> np.ndarray:
     """Each probability's piece between neighbouring ``pieces`` (as ``np.histogram`` bins them:
     1.0 in the last)."""
-    edges = pieces(threshold)
+    edges = pieces(threshold, deciles)
     return np.clip(np.searchsorted(edges, probabilities, side="right") - 1, 0, len(edges) - 2)
+
+
+def piece_edges(threshold: float, deciles: Sequence[float] = ()) -> list[float]:
+    """``pieces`` as stored beside a result's ``piece_moves``: the equal edges read as such (0.15,
+    not 0.15000000000000002), the threshold and the deciles exactly (the served edges they meet)."""
+    exact = {float(threshold), *(float(d) for d in deciles)}
+    return [float(e) if float(e) in exact else round(float(e), 6) for e in pieces(threshold, deciles)]
+
+
+def decile_edges(reference: dict[str, Any] | None) -> list[float]:
+    """The training deciles of the score a model's drift report serves (none without a reference)."""
+    return [float(e) for e in ((reference or {}).get("score") or {}).get("edges") or []]
+
+
+def piece_cells(piece: np.ndarray) -> np.ndarray:
+    """``cell_codes`` holding each row's piece only (the drift job's rows)."""
+    out = np.zeros(len(piece), dtype=[(PIECE, np.uint16)])
+    out[PIECE] = piece
+    return out
+
+
+def piece_moves(moves: Moves | None, threshold: float, deciles: Sequence[float] = ()) -> dict[str, Any] | None:
+    """Who moved in each piece of the probability scale since each published result, as a
+    result stores it (never served): its edges and, per piece, (gone, new) per result."""
+    moved = (moves or {}).get(PIECE)
+    if not moved:
+        return None
+    return {"edges": piece_edges(threshold, deciles),
+            "moves": {label: [list(move) for move in per] for label, per in moved.items()}}
 
 
 def crossed(cells: np.ndarray) -> np.ndarray:
@@ -313,13 +347,18 @@ def apart_from(summary: dict[str, Any], elsewhere: dict[float, int] | None, min_
     this result existed): the two counts together give the few people between that edge and the
     threshold. A bar or grade edge gives way (``aligned_cells``); the threshold cannot, so the
     approval rate goes, and with it every figure that adds up to the approved count (the
-    threshold as a bar edge, the segments' rates). Idempotent."""
+    threshold as a bar edge, the segments' rates). So it does ("moved") when the people between
+    such an edge and the threshold moved by 1 to ``min_cell - 1`` since a published result: the
+    two results' counts, each with its drift report's, would give how those people lie. Idempotent."""
     served = disclosed_split(summary, min_cell)
     if served["split_withheld"] or served["approval_rate"] is None or not elsewhere:
         return summary
     approved = round(served["approval_rate"] * served["applicants"])
     if any(0 < abs(count - approved) < min_cell for count in elsewhere.values()):
         return {**summary, "approval_rate": None, "split_withheld": "beside"}
+    under, threshold = moved_under(summary.get("piece_moves")), float(summary["threshold"])
+    if any(moved_few(range_moves(under, threshold, edge), min_cell) for edge in elsewhere):
+        return {**summary, "approval_rate": None, "split_withheld": "moved"}
     return summary
 
 
@@ -378,11 +417,12 @@ def add_partials(parts: Iterable[dict[str, Any]], threshold: float) -> dict[str,
 Moves = dict[str, dict[str, list[Move]]]
 
 
-def finish_aggregates(total: dict[str, Any], threshold: float, model_version: str, moves: Moves | None = None
-                      ) -> dict[str, Any]:
+def finish_aggregates(total: dict[str, Any], threshold: float, model_version: str, moves: Moves | None = None,
+                      deciles: Sequence[float] = ()) -> dict[str, Any]:
     """Everything COMEX can ask for, from the added partials (aggregates only); with ``moves``
     (``backend.monitoring.service.publication``), a segment that moved by 1 to 9 people since a
-    published result is pooled (``ml.disclosure.pooled_cells``)."""
+    published result is pooled (``ml.disclosure.pooled_cells``). ``deciles``: the model's
+    training deciles, pieces of the scale as the rows were cut (``piece_of``)."""
     n = total["applicants"]
     n_approved = total["approved"]
     edges = histogram_edges(threshold)
@@ -417,14 +457,11 @@ def finish_aggregates(total: dict[str, Any], threshold: float, model_version: st
         0 < max(move) < MIN_CELL for side in SIDES for move in side_moves.get(side, [])
     ):
         summary.update(approval_rate=None, split_withheld="moved")
-    piece_moves = (moves or {}).get(PIECE)
-    if piece_moves:
+    moved = piece_moves(moves, threshold, deciles)
+    if moved:
         # Who moved in each piece of the probability scale since each published result: the bars
         # and grades whose count moved by 1 to 9 are merged where they are served (``aligned_cells``).
-        summary["piece_moves"] = {
-            "edges": [float(e) if e == threshold else round(float(e), 6) for e in pieces(threshold)],
-            "moves": {label: [list(move) for move in moved] for label, moved in piece_moves.items()},
-        }
+        summary["piece_moves"] = moved
     people = crossed_width(moves, SIDE)
     tables = {name: _segments(name, sums, (moves or {}).get(name), people) for name, sums in total["segments"].items()}
     return {"summary": summary, "segments": tables}
@@ -573,15 +610,12 @@ def aligned_cells(
             fixed.add(edge)
             cumulative.setdefault(edge, count)
 
-    moved_under = _moved_under(summary.get("piece_moves"))
+    under = moved_under(summary.get("piece_moves"))
 
     def small(low: float, high: float, count: int) -> bool:
-        if 0 < count < min_cell:
-            return True
-        if low not in moved_under or high not in moved_under:
-            return False  # an edge another result gives: its own publication compares it
-        return any(0 < max(g2 - g1, n2 - n1) < min_cell
-                   for (g1, n1), (g2, n2) in zip(moved_under[low], moved_under[high], strict=True))
+        # A range moved by 1 to 9 since a published result, a decile edge's included (pieces are
+        # cut there too); an edge not counted (a result stored before) is left to its own result.
+        return 0 < count < min_cell or moved_few(range_moves(under, low, high), min_cell)
 
     while True:
         edges = sorted(fixed | bins | grades)
@@ -637,22 +671,6 @@ def with_lgd(summary: dict[str, Any], lgd: float, elsewhere: dict[float, int] | 
     served = {key: value for key, value in served.items() if key != "piece_moves"}  # who moved: never served
     return {**served, "expected_loss": None if loss is None else round(loss * lgd, 2), "lgd": lgd,
             "histogram": histogram, "risk_bands": bands}
-
-
-def _moved_under(piece_moves: dict[str, Any] | None) -> dict[float, list[tuple[int, int]]]:
-    """Under each edge of the probability scale, who moved since each published result
-    (gone, new), from the job's ``piece_moves``; empty without them."""
-    if not piece_moves or not piece_moves["moves"]:
-        return {}
-    width = len(next(iter(piece_moves["moves"].values())))
-    running = [(0, 0)] * width
-    under = {float(piece_moves["edges"][0]): running}
-    for index, high in enumerate(piece_moves["edges"][1:]):
-        moved = piece_moves["moves"].get(str(index))
-        if moved:
-            running = [(g + a, n + b) for (g, n), (a, b) in zip(running, moved, strict=True)]
-        under[float(high)] = running
-    return under
 
 
 def served_edges(summary: dict[str, Any]) -> dict[float, int]:

@@ -58,14 +58,15 @@ def _history_chart(times: list[Any], values: list[float | None], title: str, thr
 def _score_distribution(score: contract.ScoreDrift, minimum: int) -> go.Figure:
     """Training and today's shares per training decile; a decile whose share today is withheld
     (``current_withheld``) has no bar today and says why under its name: "< 10 pers." (1 to 9
-    people) or "not published" (withheld with those, since the shares add up to 100 %)."""
+    people), "changed by fewer than 10" (its people changed by 1 to 9 since a published report) or
+    "not published" (withheld with those, since the shares add up to 100 %)."""
     withheld = list(score.current_withheld or []) + [None] * len(score.reference_shares)
+    reasons = {"small": "monitoring.fewer_than", "moved": "monitoring.decile_moved"}
     labels = []
     for i in range(len(score.reference_shares)):
         label = ui.t("monitoring.decile", n=i + 1)
         if withheld[i] is not None:
-            why = ui.t("monitoring.fewer_than", minimum=minimum) if withheld[i] == "small" \
-                else ui.t("monitoring.decile_withheld")
+            why = ui.t(reasons.get(withheld[i], "monitoring.decile_withheld"), minimum=minimum)
             label = f"{label}<br>{why}"
         labels.append(label)
     return charts.grouped_shares(
@@ -161,6 +162,8 @@ def drift_tab() -> None:
         ui.plotly_chart(_score_distribution(score, minimum), key="drift_distribution")
         if any(score.current_withheld or []):
             st.caption(ui.t("monitoring.small_deciles", minimum=minimum, most=minimum - 1))
+        if "moved" in (score.current_withheld or []):
+            st.caption(ui.t("monitoring.moved_deciles", minimum=minimum, most=minimum - 1))
     st.subheader(ui.t("monitoring.inputs"))
     rows = report.inputs[:TOP_INPUTS]
     ui.table(pd.DataFrame({

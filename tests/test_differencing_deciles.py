@@ -1,0 +1,239 @@
+"""Two drift reports one import of 10 apart: the publication gate counted the whole population
+(10 people), so both were published, and each training decile of the score, read before and
+after, said how many of the newcomers lie in its range (3 in one, 7 in another). The portfolio's
+bars had the same gap closed in the twentieth session (``piece_moves``); the drift report's
+deciles, and a range between a decile edge and a bar edge, had not. Each drift result now keeps
+its rows' pieces of the probability scale, cut at the deciles as well as at the portfolio's
+edges, and a decile whose people moved by 1 to 9 since a published result is withheld with
+the smallest others (``ml.monitoring.protected_score(..., moved=)``); the portfolio counts the
+same pieces, so a bar edge beside a decile edge gives way when the range between them moved by
+1 to 9 (``portfolio.service.aligned_cells``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ml.disclosure import MIN_CELL
+from tests.fixtures.clients import import_file
+
+API = "/api/v1"
+
+
+@pytest.fixture
+def settings(db_url, make_settings, trained_bundle_dir):
+    return make_settings(db_url, model_dir=trained_bundle_dir)
+
+
+def _decile_under(drift: dict) -> dict[float, int]:
+    """What the served deciles tell, as ``ml.monitoring.known_under`` works it out."""
+    from ml.monitoring import known_under
+
+    return known_under(drift["score"], drift["rows"])
+
+
+def _shown(drift: dict) -> dict[int, int]:
+    rows = drift["rows"]
+    return {j: round(share * rows) for j, share in enumerate(drift["score"]["current_shares"]) if share is not None}
+
+
+def _probabilities(model_bundle, applicants_csv) -> np.ndarray:
+    from backend.clients.service import read_import_file
+
+    return model_bundle.score(read_import_file(applicants_csv))["probability"].to_numpy()
+
+
+def test_ten_newcomers_in_two_deciles_do_not_give_how_many_lie_in_each(
+    client, auth_headers, settings, applicants_csv, write_applicants, run_jobs, model_bundle
+):
+    p = _probabilities(model_bundle, applicants_csv)
+    edges = np.asarray(model_bundle.monitoring_reference["score"]["edges"])
+    deciles = np.searchsorted(edges, p, side="right")
+    crowded = pd.Series(deciles).value_counts().index  # the fullest deciles first
+    first, second = (np.flatnonzero(deciles == d) for d in crowded[:2])
+    newcomers = [*first[:3].tolist(), *second[:7].tolist()]
+    import_file(settings, write_applicants(lambda f: f.drop(index=newcomers)))
+    assert run_jobs(settings, "drift")["drift"].published
+    headers = auth_headers("comex")
+    before = client.get(f"{API}/monitoring/drift", headers=headers).json()
+    import_file(settings, applicants_csv)
+    assert run_jobs(settings, "drift")["drift"].published
+    after = client.get(f"{API}/monitoring/drift", headers=headers).json()
+    assert after["rows"] == before["rows"] + MIN_CELL and "piece_moves" not in after  # who moved: never served
+    old, new = _shown(before), _shown(after)
+    for j in old.keys() & new.keys():
+        assert new[j] - old[j] == 0 or new[j] - old[j] >= MIN_CELL, (j, old[j], new[j])
+    old_under, new_under = _decile_under(before), _decile_under(after)
+    common = sorted(old_under.keys() & new_under.keys())
+    for low, high in zip(common, common[1:], strict=False):
+        moved = (new_under[high] - new_under[low]) - (old_under[high] - old_under[low])
+        assert moved == 0 or moved >= MIN_CELL, (low, high, moved)
+    # What the withheld deciles hold together moved by 0 or 10 or more too.
+    withheld = [r["rows"] - sum(_shown(r).values()) for r in (before, after)]
+    assert withheld[1] - withheld[0] == 0 or withheld[1] - withheld[0] >= MIN_CELL, withheld
+    assert sum(share is None for share in after["score"]["current_shares"]) >= 2  # the two deciles went
+
+
+# ----------------------------------------------------------------------------- the portfolio beside the deciles
+
+
+def _population(p: np.ndarray) -> pd.DataFrame:
+    n = len(p)
+    return pd.DataFrame({
+        "AMT_CREDIT": np.full(n, 1000.0), "NAME_CONTRACT_TYPE": ["Cash loans"] * n, "CODE_GENDER": ["F"] * n,
+        "DAYS_BIRTH": np.full(n, -40 * 365.25), "NAME_INCOME_TYPE": ["Working"] * n,
+        "NAME_EDUCATION_TYPE": ["Higher education"] * n, "NAME_FAMILY_STATUS": ["Married"] * n,
+    })
+
+
+def _with_moves(p: np.ndarray, threshold: float, deciles: list[float], newcomers: dict[float, int]) -> dict:
+    """The stored summary of ``p`` whose job saw ``newcomers`` (a probability: how many there)
+    arrive since one published result, pieces cut at ``deciles`` as the job cuts them."""
+    from backend.portfolio.service import PIECE, compute_aggregates, piece_moves, piece_of
+
+    summary = compute_aggregates(_population(p), p, threshold, "v")["summary"]
+    at = piece_of(np.array(list(newcomers)), threshold, deciles)
+    moves = {PIECE: {str(int(k)): [(0, n)] for k, n in zip(at, newcomers.values(), strict=True)}}
+    return {**summary, "piece_moves": piece_moves(moves, threshold, deciles)}
+
+
+def test_a_bar_edge_gives_way_when_the_people_between_it_and_a_decile_edge_moved_by_one_to_nine():
+    """The drift report (published first on these people) gives how many lie under its decile
+    edge 4.983 %, the histogram how many under 5 %: 30 between them, enough to read. But 3 of the
+    30 are newcomers since the last published summary, and 7 more arrived just under 4.983 %:
+    the bar moved by 10 and the decile below by 7 + 3 = 10, each safe, while the two summaries,
+    each read with its drift report, said that 3 newcomers lie between 4.983 % and 5 %. The pieces
+    are now cut at the deciles, so the bar edge at 5 % gives way."""
+    from backend.portfolio.service import with_lgd
+
+    p = np.concatenate([np.full(200, 0.045), np.full(30, 0.0499), np.full(150, 0.07), np.full(80, 0.2)])
+    deciles = [0.04983, 0.1]
+    elsewhere = {0.04983: 200, 0.1: 380}
+    summary = _with_moves(p, 0.5, deciles, {0.0499: 3, 0.045: 7})
+    served = with_lgd(summary, 1.0, elsewhere)
+    assert 0.05 not in served["histogram"]["edges"] and sum(served["histogram"]["counts"]) == len(p)
+    # Cut as before (no decile among the pieces), the range was not counted and 5 % stayed.
+    before = _with_moves(p, 0.5, [], {0.0499: 3, 0.045: 7})
+    assert 0.05 in with_lgd(before, 1.0, elsewhere)["histogram"]["edges"]
+    # Newcomers that moved the range by 10 leave the bar where it was.
+    assert 0.05 in with_lgd(_with_moves(p, 0.5, deciles, {0.0499: 10}), 1.0, elsewhere)["histogram"]["edges"]
+
+
+def test_the_split_is_withheld_when_the_people_between_the_threshold_and_a_decile_edge_moved_by_one_to_nine():
+    """The threshold cannot give way: the approval rate goes ("moved") instead."""
+    from backend.portfolio.service import with_lgd
+
+    p = np.concatenate([np.full(200, 0.045), np.full(30, 0.0499), np.full(150, 0.07), np.full(80, 0.2)])
+    elsewhere = {0.04983: 200, 0.1: 380}
+    served = with_lgd(_with_moves(p, 0.05, [0.04983, 0.1], {0.0499: 3, 0.045: 7}), 1.0, elsewhere)
+    assert served["approval_rate"] is None and served["split_withheld"] == "moved"
+    kept = with_lgd(_with_moves(p, 0.05, [0.04983, 0.1], {0.0499: 10, 0.045: 10}), 1.0, elsewhere)
+    assert kept["split_withheld"] is None and kept["approval_rate"] == round(230 / len(p), 6)
+
+
+def test_a_decile_moved_by_one_to_nine_goes_with_the_smallest_others_until_the_withheld_moved_enough():
+    """The rule on its own: shares of 5 deciles, one moved by 3 (withheld, "moved"); the withheld
+    then moved by 3 together, so the smallest other deciles that moved join them until they
+    moved by 10 or more; and a decile beside a portfolio edge whose range to it moved by 1 to 9
+    goes too."""
+    from backend.portfolio.service import piece_moves
+    from ml.monitoring import MOVED, protected_score
+
+    edges = [0.1, 0.2, 0.3, 0.4]
+    score = {"edges": edges, "current_shares": [0.2, 0.2, 0.2, 0.2, 0.2], "current_withheld": [None] * 5}
+    pieces = [0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 1.0]
+    moved = {"edges": pieces, "moves": {"2": [[0, 3]], "4": [[0, 12]]}}  # [0.1, 0.2): 3; [0.3, 0.4): 12
+    out = protected_score(score, 500, moved=moved)
+    assert out["current_withheld"][1] == MOVED
+    hidden = [j for j, why in enumerate(out["current_withheld"]) if why]
+    assert 3 in hidden  # the 12 who moved joined the 3: together 15
+    assert out["current_shares"][0] == 0.2 and out["current_shares"][4] == 0.2
+    # A portfolio edge at 0.05 (published first) and 3 newcomers between it and 0.1.
+    beside_moved = {"edges": pieces, "moves": {"1": [[0, 3]], "0": [[0, 12]]}}
+    near = protected_score(score, 500, beside={0.05: 40}, moved=beside_moved)
+    assert near["current_shares"][0] is None and near["current_shares"][1] is None
+    # The job's own cut (``piece_moves``) names the same edges the drift report serves.
+    stored = piece_moves({"piece": {"0": [(0, 1)]}}, 0.5, [0.04983, 0.1])
+    assert 0.04983 in stored["edges"] and 0.05 in stored["edges"] and 0.5 in stored["edges"]
+
+
+def _read_together(summary: dict, drift: dict) -> dict[float, int]:
+    """The applicants under every edge the served summary (bars, grades, threshold) and the
+    served drift report (deciles) give, read together."""
+    from backend.portfolio.service import band_grades
+    from ml.grades import grade_range
+
+    under = {0.0: 0}
+    total = 0
+    for high, count in zip(summary["histogram"]["edges"][1:], summary["histogram"]["counts"], strict=True):
+        total += count
+        under[float(high)] = total
+    total = 0
+    for band in summary["risk_bands"]:
+        total += band["count"]
+        under.setdefault(grade_range(band_grades(band)[-1])[1], total)
+    if summary["approval_rate"] is not None:
+        under[float(summary["threshold"])] = round(summary["approval_rate"] * summary["applicants"])
+    under.update(_decile_under(drift))
+    return under
+
+
+def test_the_portfolio_and_the_drift_report_read_before_and_after_an_import_give_no_range_of_one_to_nine(
+    client, auth_headers, settings, applicants_csv, write_applicants, run_jobs, model_bundle
+):
+    """The reviewer's attack across both reports: the drift report published first on each
+    population, then the portfolio (whose bars give way to its deciles); 10 newcomers, 3 just
+    above a decile edge and 7 just under it, all in one piece of the portfolio's scale. Every
+    range between two edges that the four answers give moved by 0 or at least 10."""
+    from backend.portfolio.service import pieces
+
+    p = _probabilities(model_bundle, applicants_csv)
+    deciles = [float(e) for e in model_bundle.monitoring_reference["score"]["edges"]]
+    cut = pieces(float(model_bundle.threshold))  # the portfolio's own edges
+    piece = np.searchsorted(cut, p, side="right")
+
+    def around(edge: float) -> tuple[np.ndarray, np.ndarray]:
+        same = piece == np.searchsorted(cut, edge, side="right")
+        return np.flatnonzero(same & (p >= edge)), np.flatnonzero(same & (p < edge))
+
+    edge = max(deciles, key=lambda e: min(len(side) for side in around(e)))
+    above, below = around(edge)
+    assert len(above) >= 3 and len(below) >= 7
+    newcomers = [*above[:3].tolist(), *below[:7].tolist()]
+    import_file(settings, write_applicants(lambda f: f.drop(index=newcomers)))
+    headers = auth_headers("comex")
+
+    def read() -> dict[float, int]:
+        results = run_jobs(settings, "drift", "portfolio")
+        assert all(r.published for r in results.values())
+        drift = client.get(f"{API}/monitoring/drift", headers=headers).json()
+        summary = client.get(f"{API}/portfolio/summary", headers=headers).json()
+        return _read_together(summary, drift)
+
+    old = read()
+    import_file(settings, applicants_csv)
+    new = read()
+    common = sorted(old.keys() & new.keys())
+    for low, high in zip(common, common[1:], strict=False):
+        moved = (new[high] - new[low]) - (old[high] - old[low])
+        assert moved == 0 or moved >= MIN_CELL, (low, high, moved)
+
+
+def test_the_monitoring_chart_names_why_each_decile_is_withheld_in_both_languages(monkeypatch):
+    from frontend import contract, ui
+    from frontend.views import monitoring as page
+
+    score = contract.ScoreDrift.model_validate({
+        "psi": None, "psi_previous_period": None, "psi_level": "ok", "psi_previous_level": None, "status": "ok",
+        "edges": [0.1, 0.2, 0.3], "reference_shares": [0.25] * 4, "current_shares": [0.5, None, None, None],
+        "current_withheld": [None, "moved", "complement", "small"], "mean_probability_training": 0.2,
+        "mean_probability": 0.2})
+    expected = {"fr": ["D1", "D2<br>a changé de <\u00a010\u00a0pers.", "D3<br>non publié", "D4<br><\u00a010\u00a0pers."],
+                "en": ["D1", "D2<br>changed by fewer than 10", "D3<br>not published", "D4<br>fewer than 10"]}
+    for lang, labels in expected.items():
+        monkeypatch.setattr(ui, "lang", lambda lang=lang: lang)
+        figure = page._score_distribution(score, MIN_CELL)
+        assert list(figure.data[1].x) == labels and list(figure.data[1].y) == [50.0, None, None, None]  # in %
+        assert ("depuis un rapport publié" if lang == "fr" else "since a published report") in \
+            ui.t("monitoring.moved_deciles", minimum=MIN_CELL, most=MIN_CELL - 1)
