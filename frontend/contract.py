@@ -1941,7 +1941,7 @@ class InputDrift(BaseModel):
     """
     missing_share: Annotated[float | None, Field(title="Missing Share")]
     """
-    Share of missing values; null when 1 to 9 people (missing_suppressed): never an exact share of fewer than 10 people, 0 when none
+    Share of missing values; null when 1 to 9 people (missing_suppressed) or when it changed by 1 to 9 since a published report (moved_shares): never an exact share of fewer than 10 people, 0 when none
     """
     missing_share_training: Annotated[
         float | None, Field(title="Missing Share Training")
@@ -1955,9 +1955,16 @@ class InputDrift(BaseModel):
     """
     1 to 9 people: the share is not served
     """
+    moved_shares: Annotated[
+        list[Literal["missing_share", "out_of_range_share", "unseen_category_share"]] | None,
+        Field(title="Moved Shares"),
+    ] = None
+    """
+    Shares not served (null) because they, or the rows beside them, changed by 1 to 9 people since a published report: the two shares would say how many of the new or gone applicants hold them (missing values compared with every report, the others with the same model's)
+    """
     out_of_range_share: Annotated[float | None, Field(title="Out Of Range Share")]
     """
-    Share outside the training minimum-maximum; null when 1 to 9 people (out_of_range_suppressed), 0 when none
+    Share outside the training minimum-maximum; null when 1 to 9 people (out_of_range_suppressed) or changed by 1 to 9 since a published report (moved_shares), 0 when none
     """
     out_of_range_suppressed: Annotated[
         bool | None, Field(title="Out Of Range Suppressed")
@@ -1980,7 +1987,7 @@ class InputDrift(BaseModel):
     """
     unseen_category_share: Annotated[float | None, Field(title="Unseen Category Share")]
     """
-    Share with a level the training rows never held; null when 1 to 9 people (unseen_category_suppressed), 0 when none
+    Share with a level the training rows never held; null when 1 to 9 people (unseen_category_suppressed) or changed by 1 to 9 since a published report (moved_shares), 0 when none
     """
     unseen_category_suppressed: Annotated[
         bool | None, Field(title="Unseen Category Suppressed")

@@ -1666,6 +1666,14 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "their shared edge lies fewer than {minimum} people from an edge of the portfolio (a bar, a grade or the "
         "threshold): the difference would single those people out.",
     },
+    "monitoring.moved_shares": {
+        "fr": "« a changé de <\u00a0{minimum}\u00a0pers. » : cette part a changé de 1 à {most} personnes depuis un "
+        "rapport publié (ou le reste des dossiers à côté d'elle) ; les deux rapports diraient combien des dossiers "
+        "nouveaux ou partis la portent. Elle sera publiée dès que l'écart atteindra {minimum} personnes au moins.",
+        "en": "\"changed by fewer than {minimum}\": this share changed by 1 to {most} people since a published "
+        "report (or the rest of the applicants beside it did); the two reports would say how many of the new or gone "
+        "applicants hold it. It will be published once the change reaches at least {minimum} people.",
+    },
     "monitoring.training": {"fr": "Apprentissage", "en": "Training"},
     "monitoring.current": {"fr": "Aujourd'hui", "en": "Today"},
     "monitoring.inputs": {"fr": "Variables les plus instables", "en": "Least stable inputs"},

@@ -294,16 +294,58 @@ def protected_input(row: Mapping[str, Any], rows: int, min_cell: int = MIN_CELL,
         people = training * training_rows if training_rows else training * 1_000
         if round(people) < min_cell:
             out["missing_share_training"] = None
+    moved = out.get("moved_shares") or []
     for share_key, flag_key in SMALL_SHARES:
         share = out.get(share_key)
         if share is not None and share > 0 and round(share * rows) < min_cell:
             out[share_key], out[flag_key] = None, True
         else:
-            out[flag_key] = bool(out.get(flag_key)) or share is None
+            out[flag_key] = bool(out.get(flag_key)) or (share is None and share_key not in moved)
     if "unseen_categories_suppressed" not in out:
         levels = list(out.get("unseen_categories") or [])
         if out["unseen_category_suppressed"] or len(levels) > 1:
             out["unseen_categories"], out["unseen_categories_suppressed"] = [], len(levels)
+    return out
+
+
+# An earlier published report, as ``apart_inputs`` compares with it: (same model, rows, its input
+# rows by name as stored).
+Earlier = tuple[bool, int, Mapping[str, Mapping[str, Any]]]
+
+
+def apart_inputs(inputs: Sequence[dict[str, Any]], rows: int, earlier: Sequence[Earlier],
+                 min_cell: int = MIN_CELL) -> list[dict[str, Any]]:
+    """Input rows with each share of people (missing, out of range, unseen) withheld when it, or
+    the rest of the rows beside it, moved by 1 to ``min_cell - 1`` people since a published
+    report that showed it: 10 newcomers, 3 of them without a value, moved the missing share by
+    3, and the two reports said so (7 blank: the rest beside the share, 3 with a value, moved by
+    3). The share is None and named in ``moved_shares`` (its
+    ``_suppressed`` flag, which means 1 to 9 people, stays False). Missing values are compared
+    with every report (a column's blanks do not depend on the model); out of range and unseen
+    with the same model's only (the training range and levels define them)."""
+    out = []
+    for row in inputs:
+        row = dict(row)
+        moved = list(row.get("moved_shares") or [])
+        for key, _ in SMALL_SHARES:
+            share = row.get(key)
+            if share is None or key in moved:
+                continue
+            count = round(share * rows)
+            for same_model, then_rows, then_inputs in earlier:
+                then = (then_inputs.get(row["input"]) or {}).get(key)
+                if then is None or not (same_model or key == "missing_share"):
+                    continue
+                # The rest beside it too (10 newcomers, 7 blank: 3 with a value); unless the share
+                # did not move, when the rest moved as the rows did, which every report shows.
+                then_count = round(then * then_rows)
+                change, rest = count - then_count, (rows - count) - (then_rows - then_count)
+                if 0 < abs(change) < min_cell or (change and 0 < abs(rest) < min_cell):
+                    row[key] = None
+                    moved.append(key)
+                    break
+        row["moved_shares"] = moved
+        out.append(row)
     return out
 
 
@@ -450,12 +492,13 @@ def served_score(score: Mapping[str, Any], rows: int, min_cell: int = MIN_CELL,
 
 def drift_report(
     reference: Mapping[str, Any], counts: Mapping[str, Any], previous: Mapping[str, Any] | None = None,
-    piece_moves: Mapping[str, Any] | None = None,
+    piece_moves: Mapping[str, Any] | None = None, earlier: Sequence[Earlier] = (),
 ) -> dict[str, Any]:
     """PSI of the score, CSI and data quality of every input, against the training reference
     and (when ``previous`` is a stored ``distribution``) against the previous period. With
     ``piece_moves`` (the job's, kept in the report and never served), a decile whose people moved
-    by 1 to 9 since a published report is withheld (``protected_score(..., moved=)``)."""
+    by 1 to 9 since a published report is withheld (``protected_score(..., moved=)``); with
+    ``earlier`` (the published reports), so is an input's share that did (``apart_inputs``)."""
     rows = counts["rows"]
     if rows == 0:
         raise ValueError("the population is empty: nothing to compare")
@@ -492,6 +535,7 @@ def drift_report(
             "unseen_categories_suppressed": sum(1 for v in unseen_levels.values() if v < MIN_CELL),
         })
     inputs.sort(key=lambda row: -max(row["csi"], row["csi_previous_period"] or 0.0))
+    inputs = apart_inputs(inputs, rows, earlier)
     alerts = []
     if status(score_psi) != "ok":
         alerts.append({"subject": "score", "measure": "psi", "value": round(score_psi, 6),

@@ -237,3 +237,89 @@ def test_the_monitoring_chart_names_why_each_decile_is_withheld_in_both_language
         assert list(figure.data[1].x) == labels and list(figure.data[1].y) == [50.0, None, None, None]  # in %
         assert ("depuis un rapport publié" if lang == "fr" else "since a published report") in \
             ui.t("monitoring.moved_deciles", minimum=MIN_CELL, most=MIN_CELL - 1)
+
+
+# ----------------------------------------------------------------------------- the drift report's input shares
+
+
+def test_ten_newcomers_three_without_a_value_do_not_give_those_three_by_the_missing_share(
+    client, auth_headers, settings, applicants_csv, write_applicants, run_jobs
+):
+    """Each input's missing share, read before and after an import of 10 (3 of them without a
+    value), said that 3 newcomers left it blank. The share is now withheld (``moved_shares``)
+    while it, or the rows beside it, moved by 1 to 9 since a published report."""
+    frame = pd.read_csv(applicants_csv, dtype=str, keep_default_na=False)
+    column = max((c for c in frame.columns if c.startswith("AMT_") or c.startswith("EXT_")),
+                 key=lambda c: min((frame[c] == "").sum(), (frame[c] != "").sum()))
+    filled = frame.loc[frame[column] != "", column].iloc[0]
+    newcomers = list(range(10))
+
+    def edited(f: pd.DataFrame) -> pd.DataFrame:
+        f.loc[newcomers, column] = filled
+        f.loc[newcomers[:3], column] = ""  # 3 of the 10 without a value
+        return f
+
+    full = write_applicants(edited)
+    import_file(settings, write_applicants(lambda f: edited(f).drop(index=newcomers)))
+    assert run_jobs(settings, "drift")["drift"].published
+    headers = auth_headers("comex")
+
+    def row(report: dict) -> dict:
+        return next(r for r in report["inputs"] if r["input"] == column)
+
+    before = client.get(f"{API}/monitoring/drift", headers=headers).json()
+    assert row(before)["missing_share"] is not None and row(before)["missing_share"] * before["rows"] >= MIN_CELL
+    import_file(settings, full)
+    assert run_jobs(settings, "drift")["drift"].published
+    after = client.get(f"{API}/monitoring/drift", headers=headers).json()
+    assert after["rows"] == before["rows"] + MIN_CELL
+    assert row(after)["missing_share"] is None and row(after)["moved_shares"] == ["missing_share"]
+    assert row(after)["missing_suppressed"] is False  # not "1 to 9 people": it holds more
+    for r in after["inputs"]:  # no share shown before and after moved by 1 to 9, nor the rest beside it
+        old = row(before) if r["input"] == column else next(o for o in before["inputs"] if o["input"] == r["input"])
+        for key in ("missing_share", "out_of_range_share", "unseen_category_share"):
+            if r[key] is not None and old[key] is not None:
+                moved = round(r[key] * after["rows"]) - round(old[key] * before["rows"])
+                rest = MIN_CELL - moved  # the rows grew by 10
+                assert moved == 0 or (abs(moved) >= MIN_CELL and (rest == 0 or abs(rest) >= MIN_CELL)), \
+                    (r["input"], key, moved)
+
+
+def test_an_input_share_is_compared_with_every_report_for_blanks_and_the_same_model_s_for_the_rest():
+    from ml.monitoring import apart_inputs
+
+    row = {"input": "X", "missing_share": 0.2, "out_of_range_share": 0.2, "unseen_category_share": 0.0}
+    earlier_row = {"input": "X", "missing_share": 0.19, "out_of_range_share": 0.19, "unseen_category_share": 0.0}
+    # 100 rows today, 95 then: 20 against 18 (moved by 2) and the rest 80 against 77 (by 3).
+    same = apart_inputs([row], 100, [(True, 95, {"X": {**earlier_row, "missing_share": 18 / 95,
+                                                       "out_of_range_share": 18 / 95}})])[0]
+    assert same["missing_share"] is None and same["out_of_range_share"] is None
+    # A share of 0 then and now: the rest moved as the rows did (public), nothing to withhold.
+    assert same["moved_shares"] == ["missing_share", "out_of_range_share"] and same["unseen_category_share"] == 0.0
+    other = apart_inputs([row], 100, [(False, 95, {"X": {**earlier_row, "missing_share": 18 / 95,
+                                                         "out_of_range_share": 18 / 95}})])[0]
+    assert other["missing_share"] is None and other["out_of_range_share"] == 0.2  # another model's range
+    # 10 newcomers, all blank: the share moved by 10 and the rest by 0: shown.
+    assert apart_inputs([row], 100, [(True, 90, {"X": {**earlier_row, "missing_share": 10 / 90,
+                                                       "out_of_range_share": 10 / 90}})])[0]["missing_share"] == 0.2
+    # 10 newcomers, 3 blank: the share moved by 3... and a withheld share then is not compared.
+    assert apart_inputs([row], 100, [(True, 90, {"X": {**earlier_row, "missing_share": 17 / 90}})])[0][
+        "missing_share"] is None
+    assert apart_inputs([row], 100, [(True, 90, {"X": {**earlier_row, "missing_share": None,
+                                                       "out_of_range_share": None}})])[0]["missing_share"] == 0.2
+
+
+def test_the_monitoring_table_says_a_moved_share_changed_and_a_small_one_holds_fewer_than_ten(monkeypatch):
+    from frontend import contract, ui
+    from frontend.views import monitoring as page
+
+    row = contract.InputDrift.model_validate({
+        "input": "AMT_INCOME_TOTAL", "kind": "number", "csi": 0.01, "csi_previous_period": None, "status": "ok",
+        "missing_share": None, "missing_suppressed": False, "missing_share_training": 0.1,
+        "out_of_range_share": None, "out_of_range_suppressed": True, "unseen_category_share": 0.0,
+        "unseen_categories": [], "moved_shares": ["missing_share"], "label": {"fr": "Revenu", "en": "Income"}})
+    for lang, moved, small in (("fr", "a changé de <\u00a010\u00a0pers.", "<\u00a010\u00a0pers."),
+                               ("en", "changed by fewer than 10", "fewer than 10")):
+        monkeypatch.setattr(ui, "lang", lambda lang=lang: lang)
+        assert page._input_share(row, "missing_share", MIN_CELL) == moved
+        assert page._out_of_range(row, MIN_CELL) == small

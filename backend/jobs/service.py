@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from backend.audit.service import record_event
 from backend.audit.setup import cli_sessionmaker
@@ -145,8 +146,9 @@ def run_job(
         build, members, cells = _on_cluster(lambda: _compute(kind, client, bundle, bounds, url, previous))
         with session_scope(factory) as db:
             publication = stored.publication(db, kind, members, cells)
-            # Built once publication is decided: a segment that moved by 1 to 9 people is pooled.
-            payload = build(publication.moves)
+            # Built once publication is decided, under its lock: a segment that moved by 1 to 9
+            # people is pooled, a drift share that did is withheld.
+            payload = build(publication.moves, db)
             rows = stored.population_size(payload)
             seconds = time.perf_counter() - started
             row = stored.store(db, kind, bundle.version, revision, payload, seconds, publication)
@@ -163,7 +165,9 @@ def run_job(
                      publication.published, publication.changed_people)
 
 
-Build = Callable[[Moves | None], dict[str, Any]]
+# The job's payload from the segments that moved since the published results, in the transaction
+# that decided its publication (the drift report reads the published reports there).
+Build = Callable[[Moves | None, Session], dict[str, Any]]
 
 
 def _compute(kind: str, client: DaskClient, bundle: ModelBundle, bounds: list[tuple[str, str | None]],
@@ -183,7 +187,7 @@ def _compute(kind: str, client: DaskClient, bundle: ModelBundle, bounds: list[tu
                              deciles=deciles, pure=False)
         parts, members, cells = _split(client.gather(futures))
         total = add_partials(parts, threshold)
-        return (lambda moves: finish_aggregates(total, threshold, bundle.version, moves, deciles)), members, cells
+        return (lambda moves, _: finish_aggregates(total, threshold, bundle.version, moves, deciles)), members, cells
     if kind == "drift":
         reference = client.scatter(bundle.monitoring_reference, broadcast=True, hash=False)
         futures = client.map(tasks.drift_task, urls, lows, highs, model=model, reference=reference,
@@ -192,11 +196,12 @@ def _compute(kind: str, client: DaskClient, bundle: ModelBundle, bounds: list[tu
         counts = monitoring.add_counts(parts)
         if counts["rows"] == 0:
             raise JobFailed("no client imported: nothing to compare with the training reference")
-        return (lambda moves: monitoring.drift_report(bundle.monitoring_reference, counts, previous,
-                                                      piece_moves(moves, threshold, deciles)), members, cells)
+        return (lambda moves, db: monitoring.drift_report(
+            bundle.monitoring_reference, counts, previous, piece_moves(moves, threshold, deciles),
+            stored.published_inputs(db, bundle.version))), members, cells
     futures = client.map(tasks.backtest_task, urls, lows, highs, model=model, pure=False)
     parts, members, cells = _split(client.gather(futures))
-    return (lambda moves: _backtest(parts, moves)), members, cells
+    return (lambda moves, _: _backtest(parts, moves)), members, cells
 
 
 def _split(results: list[tasks.Digested]) -> tuple[list[dict[str, Any]], np.ndarray, np.ndarray | None]:

@@ -82,23 +82,30 @@ class InputDrift(BaseModel):
     csi_previous_period: float | None
     status: Level | Literal["unknown"]
     missing_share: float | None = Field(
-        description="Share of missing values; null when 1 to 9 people (missing_suppressed): never an exact share "
-                    "of fewer than 10 people, 0 when none")
+        description="Share of missing values; null when 1 to 9 people (missing_suppressed) or when it changed by "
+                    "1 to 9 since a published report (moved_shares): never an exact share of fewer than 10 people, "
+                    "0 when none")
     missing_suppressed: bool = Field(False, description="1 to 9 people: the share is not served")
     missing_share_training: float | None = Field(
         description="Share of missing values in the training rows; null when 1 to 9 people (never an exact share "
                     "of fewer than 10 people)")
     out_of_range_share: float | None = Field(
-        description="Share outside the training minimum-maximum; null when 1 to 9 people (out_of_range_suppressed), "
-                    "0 when none")
+        description="Share outside the training minimum-maximum; null when 1 to 9 people (out_of_range_suppressed) "
+                    "or changed by 1 to 9 since a published report (moved_shares), 0 when none")
     out_of_range_suppressed: bool = Field(False, description="1 to 9 people: the share is not served")
     unseen_category_share: float | None = Field(
         description="Share with a level the training rows never held; null when 1 to 9 people "
-                    "(unseen_category_suppressed), 0 when none")
+                    "(unseen_category_suppressed) or changed by 1 to 9 since a published report (moved_shares), "
+                    "0 when none")
     unseen_category_suppressed: bool = Field(False, description="1 to 9 people: the share is not served")
     unseen_categories: list[str] = Field(description="The unseen levels held by at least 10 people each")
     unseen_categories_suppressed: int = Field(
         0, description="Unseen levels not named: each held by fewer than 10 people")
+    moved_shares: list[Literal["missing_share", "out_of_range_share", "unseen_category_share"]] = Field(
+        default_factory=list,
+        description="Shares not served (null) because they, or the rows beside them, changed by 1 to 9 people "
+                    "since a published report: the two shares would say how many of the new or gone applicants "
+                    "hold them (missing values compared with every report, the others with the same model's)")
 
     @computed_field(description="The input's name for people; `input` is the raw column")  # type: ignore[prop-decorator]
     @property

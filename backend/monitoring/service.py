@@ -31,6 +31,7 @@ from backend.models import ServiceMeta
 from backend.monitoring.models import MonitoringAggregate
 from backend.portfolio.service import CROSS, Moves, cell_label, crossed, served_edges
 from ml.disclosure import MIN_CELL, Move, Population, compare, publishable
+from ml.monitoring import Earlier
 
 KINDS = ("portfolio", "drift", "backtest")
 # Two jobs deciding publication at once could each find the other's population 1 person away
@@ -272,6 +273,24 @@ def _order(row: MonitoringAggregate) -> tuple[datetime, int]:
 
 def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def published_inputs(db: Session, model_version: str) -> list[Earlier]:
+    """Every published drift report's input rows, one per model and population (reruns show
+    the same), for ``ml.monitoring.apart_inputs``: (same model as ``model_version``, rows, rows
+    by input)."""
+    query = select(MonitoringAggregate).where(MonitoringAggregate.kind == "drift",
+                                               MonitoringAggregate.published.is_(True))
+    out: list[Earlier] = []
+    seen: set[tuple[str, str]] = set()
+    for row in db.scalars(query.order_by(MonitoringAggregate.computed_at, MonitoringAggregate.id)):
+        if row.population_digest is not None:
+            if (row.model_version, row.population_digest) in seen:
+                continue
+            seen.add((row.model_version, row.population_digest))
+        inputs = {str(r["input"]): r for r in row.payload.get("inputs") or [] if isinstance(r, dict)}
+        out.append((row.model_version == model_version, int(row.payload.get("rows") or 0), inputs))
+    return out
 
 
 def history(db: Session, kind: str, model_version: str | None = None, limit: int = 50) -> list[MonitoringAggregate]:

@@ -92,13 +92,21 @@ def _unseen(row: contract.InputDrift, minimum: int) -> str:
     named = [ui.level(c) for c in row.unseen_categories]
     if row.unseen_categories_suppressed:
         named.append(ui.t("monitoring.unseen_hidden", count=ui.num(row.unseen_categories_suppressed), minimum=minimum))
-    share = _share(row.unseen_category_share, minimum)
+    share = _input_share(row, "unseen_category_share", minimum)
     return f"{share} ({', '.join(named)})" if named else share
 
 
 def _out_of_range(row: contract.InputDrift, minimum: int) -> str:
     """A number's share outside the training range; "—" for a category (no range)."""
-    return _share(row.out_of_range_share, minimum) if row.kind == "number" else "—"
+    return _input_share(row, "out_of_range_share", minimum) if row.kind == "number" else "—"
+
+
+def _input_share(row: contract.InputDrift, key: str, minimum: int) -> str:
+    """One of an input's shares of people: "a changé de < 10 pers." when it moved by 1 to 9 since
+    a published report (``moved_shares``), else as ``_share``."""
+    if key in (row.moved_shares or []):
+        return ui.t("monitoring.decile_moved", minimum=minimum)
+    return _share(getattr(row, key), minimum)
 
 
 def _alert_sentence(alert: contract.Alert) -> str:
@@ -173,16 +181,18 @@ def drift_tab() -> None:
                                           for r in rows],
         ui.t("monitoring.status"): [_level_text(r.status) for r in rows],
         # Today's share beside training's: "57,0 %" alone did not say whether it changed.
-        ui.t("monitoring.missing"): [f"{_share(r.missing_share, minimum)} ({_share(r.missing_share_training, minimum)})"
-                                     for r in rows],
+        ui.t("monitoring.missing"): [f"{_input_share(r, 'missing_share', minimum)} "
+                                     f"({_share(r.missing_share_training, minimum)})" for r in rows],
         ui.t("monitoring.out_of_range"): [_out_of_range(r, minimum) for r in rows],
         ui.t("monitoring.unseen"): [_unseen(r, minimum) for r in rows],
         ui.t("monitoring.column"): [ui.identifiers([r.input]) for r in rows],
     }), code=(ui.t("monitoring.column"),))
-    if any(share is None for r in rows
-           for share in (r.missing_share, r.missing_share_training, r.out_of_range_share, r.unseen_category_share)) \
-            or any(r.unseen_categories_suppressed for r in rows):
+    # A share of 1 to 9 people (its flag; the training's has none), or an unseen level not named.
+    if any(r.missing_suppressed or r.out_of_range_suppressed or r.unseen_category_suppressed
+           or r.missing_share_training is None or r.unseen_categories_suppressed for r in rows):
         st.caption(ui.t("monitoring.small_shares", minimum=minimum, most=minimum - 1))
+    if any(r.moved_shares for r in rows):
+        st.caption(ui.t("monitoring.moved_shares", minimum=minimum, most=minimum - 1))
 
 
 def _grades_chart(grades: list[contract.GradeBacktest]) -> go.Figure:
