@@ -1645,13 +1645,14 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "monitoring.score_bins": {"fr": "Déciles de l'apprentissage", "en": "Training deciles"},
     "monitoring.decile": {"fr": "D{n}", "en": "D{n}"},
     "monitoring.decile_withheld": {"fr": "non publié", "en": "not published"},
-    "monitoring.decile_moved": {"fr": "a changé de <\u00a0{minimum}\u00a0pers.", "en": "changed by fewer than {minimum}"},
+    "monitoring.decile_moved": {"fr": "a changé", "en": "changed"},
+    "monitoring.share_moved": {"fr": "a changé de <\u00a0{minimum}\u00a0pers.", "en": "changed by fewer than {minimum}"},
     "monitoring.moved_deciles": {
         "fr": "Un décile dont les dossiers ont changé de 1 à {most} personnes depuis un rapport publié n'est pas "
-        "publié non plus (« a changé de <\u00a0{minimum}\u00a0pers. ») : les deux rapports diraient combien des "
+        "publié non plus (« a changé ») : les deux rapports diraient combien des "
         "nouveaux dossiers y tombent. Il le sera dès que {minimum} personnes au moins y auront changé.",
         "en": "A decile whose applicants changed by 1 to {most} people since a published report is not published "
-        "either (\"changed by fewer than {minimum}\"): the two reports would say how many of the new applicants "
+        "either (\"changed\"): the two reports would say how many of the new applicants "
         "fall in it. It will be once at least {minimum} people have changed in it.",
     },
     "monitoring.small_deciles": {

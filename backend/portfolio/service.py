@@ -737,7 +737,8 @@ def executive_summary(summary: dict[str, Any], lang: str) -> str:
                      f"rapport de dérive publié avant il désignerait moins de {MIN_CELL} personnes. ")
         elif withheld == "moved":
             split = (f"{fr(n)} dossiers au seuil de {threshold} : le taux d'accord n'est pas publié, car les accordés "
-                     f"ou les refusés ont changé de moins de {MIN_CELL} personnes depuis un calcul publié. ")
+                     f"ou les refusés (ou ceux entre le seuil et un décile du rapport de dérive) ont changé de moins "
+                     f"de {MIN_CELL} personnes depuis un calcul publié. ")
         elif withheld:
             side = {"approved": "accordés", "refused": "refusés", "both": "accordés ou refusés"}[withheld]
             split = (f"{fr(n)} dossiers au seuil de {threshold} : moins de {MIN_CELL} seraient {side}, "
@@ -758,7 +759,8 @@ def executive_summary(summary: dict[str, Any], lang: str) -> str:
                  f"the drift report published before it would single out fewer than {MIN_CELL} people. ")
     elif withheld == "moved":
         split = (f"{n:,} applicants at the {threshold} threshold: the approval rate is not published, since the "
-                 f"approved or refused changed by fewer than {MIN_CELL} people since a published computation. ")
+                 f"approved or refused (or those between the threshold and a decile of the drift report) changed by "
+                 f"fewer than {MIN_CELL} people since a published computation. ")
     elif withheld:
         side = {"approved": "approved", "refused": "refused", "both": "approved or refused"}[withheld]
         split = (f"{n:,} applicants at the {threshold} threshold: fewer than {MIN_CELL} would be {side}, so the "

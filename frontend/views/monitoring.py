@@ -58,7 +58,7 @@ def _history_chart(times: list[Any], values: list[float | None], title: str, thr
 def _score_distribution(score: contract.ScoreDrift, minimum: int) -> go.Figure:
     """Training and today's shares per training decile; a decile whose share today is withheld
     (``current_withheld``) has no bar today and says why under its name: "< 10 pers." (1 to 9
-    people), "changed by fewer than 10" (its people changed by 1 to 9 since a published report) or
+    people), "changed" (its people changed by 1 to 9 since a published report) or
     "not published" (withheld with those, since the shares add up to 100 %)."""
     withheld = list(score.current_withheld or []) + [None] * len(score.reference_shares)
     reasons = {"small": "monitoring.fewer_than", "moved": "monitoring.decile_moved"}
@@ -105,7 +105,7 @@ def _input_share(row: contract.InputDrift, key: str, minimum: int) -> str:
     """One of an input's shares of people: "a changé de < 10 pers." when it moved by 1 to 9 since
     a published report (``moved_shares``), else as ``_share``."""
     if key in (row.moved_shares or []):
-        return ui.t("monitoring.decile_moved", minimum=minimum)
+        return ui.t("monitoring.share_moved", minimum=minimum)
     return _share(getattr(row, key), minimum)
 
 
@@ -168,7 +168,7 @@ def drift_tab() -> None:
     with right:
         st.subheader(ui.t("monitoring.score_distribution"))
         ui.plotly_chart(_score_distribution(score, minimum), key="drift_distribution")
-        if any(score.current_withheld or []):
+        if {"small", "complement"} & set(score.current_withheld or []):
             st.caption(ui.t("monitoring.small_deciles", minimum=minimum, most=minimum - 1))
         if "moved" in (score.current_withheld or []):
             st.caption(ui.t("monitoring.moved_deciles", minimum=minimum, most=minimum - 1))
