@@ -1649,11 +1649,13 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "monitoring.share_moved": {"fr": "a changé de <\u00a0{minimum}\u00a0pers.", "en": "changed by fewer than {minimum}"},
     "monitoring.moved_deciles": {
         "fr": "Un décile dont les dossiers ont changé de 1 à {most} personnes depuis un rapport publié n'est pas "
-        "publié non plus (« a changé ») : les deux rapports diraient combien des "
-        "nouveaux dossiers y tombent. Il le sera dès que {minimum} personnes au moins y auront changé.",
+        "publié non plus (« a changé »), ni au besoin les plus petits autres déciles avec lui (« non publié ») : les "
+        "deux rapports diraient combien des nouveaux dossiers y tombent. Il le sera dès que {minimum} personnes au "
+        "moins y auront changé.",
         "en": "A decile whose applicants changed by 1 to {most} people since a published report is not published "
-        "either (\"changed\"): the two reports would say how many of the new applicants "
-        "fall in it. It will be once at least {minimum} people have changed in it.",
+        "either (\"changed\"), nor where needed the smallest other deciles with it (\"not published\"): the two "
+        "reports would say how many of the new applicants fall in it. It will be once at least {minimum} people have "
+        "changed in it.",
     },
     "monitoring.small_deciles": {
         "fr": "Aujourd'hui, un décile de 1 à {most} personnes n'est pas publié (« <\u00a0{minimum}\u00a0pers. »), ni "

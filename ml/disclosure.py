@@ -204,35 +204,53 @@ def cell_moves(before: np.ndarray, before_cells: np.ndarray, after: np.ndarray, 
     return moves or {}
 
 
-def moved_under(piece_moves: Mapping[str, Any] | None) -> dict[float, list[Move]]:
+def moved_under(piece_moves: Mapping[str, Any] | None) -> dict[float, list[Move | None]]:
     """Under each edge of the probability scale, who moved since each published result (gone,
     new), from a job's ``piece_moves`` (``{"edges": [...], "moves": {piece index: [(gone, new)
-    per published result]}}``, the pieces lying between neighbouring edges); empty without them."""
+    per published result]}, "blind": {result index: [edges]}}``, the pieces lying between
+    neighbouring edges); None under an edge a result did not cut at (``blind``: it was cut
+    otherwise, its people are known on each side of its own edges only); empty without them."""
     if not piece_moves or not piece_moves["moves"]:
         return {}
     width = len(next(iter(piece_moves["moves"].values())))
     running: list[Move] = [(0, 0)] * width
-    under = {float(piece_moves["edges"][0]): running}
+    under: dict[float, list[Move | None]] = {float(piece_moves["edges"][0]): list(running)}
     for index, high in enumerate(piece_moves["edges"][1:]):
         moved = piece_moves["moves"].get(str(index))
         if moved:
             running = [(g + a, n + b) for (g, n), (a, b) in zip(running, moved, strict=True)]
-        under[float(high)] = running
+        under[float(high)] = list(running)
+    for column, edges in (piece_moves.get("blind") or {}).items():
+        for edge in edges:
+            if float(edge) in under:
+                under[float(edge)][int(column)] = None
     return under
 
 
-def range_moves(under: Mapping[float, Sequence[Move]], low: float, high: float) -> list[Move] | None:
-    """Who moved between two edges of ``moved_under`` since each published result (gone, new);
-    None when either edge was not counted (a result stored before it was)."""
+def range_moves(under: Mapping[float, Sequence[Move | None]], low: float, high: float) -> list[Move | None] | None:
+    """Who moved between two edges of ``moved_under`` since each published result (gone, new;
+    None for a result that did not cut at one of them); None when either edge was not counted
+    (a result stored before it was)."""
     if low not in under or high not in under:
         return None
     low, high = min(low, high), max(low, high)
-    return [(g2 - g1, n2 - n1) for (g1, n1), (g2, n2) in zip(under[low], under[high], strict=True)]
+    return [None if a is None or b is None else (b[0] - a[0], b[1] - a[1])
+            for a, b in zip(under[low], under[high], strict=True)]
 
 
-def moved_few(moves: Iterable[Move] | None, min_cell: int = MIN_CELL) -> bool:
+def summed_moves(parts: Sequence[Sequence[Move | None] | None]) -> list[Move | None] | None:
+    """Who moved in ranges taken together, per published result (None for a result one of them
+    does not know); None for no range, or one not counted."""
+    if not parts or any(part is None for part in parts):
+        return None
+    columns = zip(*parts, strict=True)  # type: ignore[misc]
+    return [None if any(m is None for m in column) else (sum(m[0] for m in column), sum(m[1] for m in column))
+            for column in columns]
+
+
+def moved_few(moves: Iterable[Move | None] | None, min_cell: int = MIN_CELL) -> bool:
     """Did some published result see 1 to ``min_cell - 1`` people move (``max(gone, new)``)?"""
-    return any(0 < max(move) < min_cell for move in moves or ())
+    return any(move is not None and 0 < max(move) < min_cell for move in moves or ())
 
 
 def row_digests(rows: Iterable[str]) -> np.ndarray:

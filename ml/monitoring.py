@@ -35,6 +35,7 @@ the relation between inputs and default has changed, not only the population.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -52,6 +53,7 @@ from ml.disclosure import (
     pooled_apart,
     pooled_cells,
     range_moves,
+    summed_moves,
     withheld_rows,
 )
 from ml.grades import GRADE_NAMES, grade
@@ -129,6 +131,11 @@ def training_reference(raw: pd.DataFrame, probabilities: np.ndarray, columns: Se
                   "source": "out-of-fold probabilities of the training rows"},
         "inputs": inputs,
     }
+
+
+def score_deciles(reference: Mapping[str, Any] | None) -> list[float]:
+    """The training deciles of the score a model's drift report serves (none without a reference)."""
+    return [float(e) for e in ((reference or {}).get("score") or {}).get("edges") or []]
 
 
 # ----------------------------------------------------------------------------- counting
@@ -308,45 +315,60 @@ def protected_input(row: Mapping[str, Any], rows: int, min_cell: int = MIN_CELL,
     return out
 
 
-# An earlier published report, as ``apart_inputs`` compares with it: (same model, rows, its input
-# rows by name as stored).
-Earlier = tuple[bool, int, Mapping[str, Mapping[str, Any]]]
+# An earlier published report, as ``apart_inputs`` compares with it: (rows, its input rows by
+# name as stored, each input's ``definition`` then: empty for a report stored before they were kept).
+Earlier = tuple[int, Mapping[str, Mapping[str, Any]], Mapping[str, str]]
+
+
+def definition(ref: Mapping[str, Any]) -> str:
+    """What defines an input's out-of-range and unseen shares in a training reference: its range
+    (a number) or its levels (a category), as a short key stored with each report's row."""
+    if ref["kind"] == "number":
+        return f"{ref.get('min')!r}..{ref.get('max')!r}"
+    return hashlib.sha256("\n".join(ref.get("levels") or []).encode()).hexdigest()[:16]
 
 
 def apart_inputs(inputs: Sequence[dict[str, Any]], rows: int, earlier: Sequence[Earlier],
-                 min_cell: int = MIN_CELL) -> list[dict[str, Any]]:
-    """Input rows with each share of people (missing, out of range, unseen) withheld when it, or
-    the rest of the rows beside it, moved by 1 to ``min_cell - 1`` people since a published
-    report that showed it: 10 newcomers, 3 of them without a value, moved the missing share by
-    3, and the two reports said so (7 blank: the rest beside the share, 3 with a value, moved by
-    3). The share is None and named in ``moved_shares`` (its
-    ``_suppressed`` flag, which means 1 to 9 people, stays False). Missing values are compared
-    with every report (a column's blanks do not depend on the model); out of range and unseen
-    with the same model's only (the training range and levels define them)."""
+                 definitions: Mapping[str, str] | None = None, min_cell: int = MIN_CELL) -> list[dict[str, Any]]:
+    """Input rows with each share of people (missing, out of range, unseen) withheld when it
+    moved by 1 to ``min_cell - 1`` people since a published report that showed it: 10 newcomers,
+    3 of them without a value, moved the missing share by 3, and the two reports said so. The
+    shares split the rows (missing, out of range or unseen, and the rest): the rest beside the
+    shares both reports show must not have moved by 1 to 9 either when they moved (10 newcomers,
+    7 blank: 3 with a value), or the share that moved least goes too. A withheld share is None
+    and named in ``moved_shares`` (its ``_suppressed`` flag, which means 1 to 9 people, stays
+    False). Missing values are compared with every report; out of range and unseen with the
+    reports whose training range or levels were the same (``definitions``, today's by input; a
+    report stored before they were kept is compared as if they were)."""
     out = []
     for row in inputs:
         row = dict(row)
         moved = list(row.get("moved_shares") or [])
-        for key, _ in SMALL_SHARES:
-            share = row.get(key)
-            if share is None or key in moved:
-                continue
-            count = round(share * rows)
-            for same_model, then_rows, then_inputs in earlier:
-                then = (then_inputs.get(row["input"]) or {}).get(key)
-                if then is None or not (same_model or key == "missing_share"):
-                    continue
-                # The rest beside it too (10 newcomers, 7 blank: 3 with a value); unless the share
-                # did not move, when the rest moved as the rows did, which every report shows.
-                then_count = round(then * then_rows)
-                change, rest = count - then_count, (rows - count) - (then_rows - then_count)
-                if 0 < abs(change) < min_cell or (change and 0 < abs(rest) < min_cell):
+        for then_rows, then_inputs, then_definitions in earlier:
+            then = then_inputs.get(row["input"]) or {}
+            same = then_definitions.get(row["input"]) in (None, (definitions or {}).get(row["input"]))
+            while True:
+                both = [key for key, _ in SMALL_SHARES if key not in moved and row.get(key) is not None
+                        and then.get(key) is not None and (same or key == "missing_share")]
+                change = {key: round(row[key] * rows) - round(then[key] * then_rows) for key in both}
+                failing = [key for key in both if 0 < abs(change[key]) < min_cell]
+                rest = (rows - then_rows) - sum(change.values())
+                if not failing and any(change.values()) and 0 < abs(rest) < min_cell:
+                    failing = [min((key for key in both if change[key]), key=lambda key: abs(change[key]))]
+                if not failing:
+                    break
+                for key in failing:
                     row[key] = None
                     moved.append(key)
-                    break
         row["moved_shares"] = moved
         out.append(row)
     return out
+
+
+# What a stored drift report keeps for the next job and never serves: the population's shares
+# (the next period's comparison), what defined each input's shares, who moved in each piece of
+# the scale and where it was cut.
+NEVER_SERVED = ("distribution", "definitions", "piece_moves", "piece_edges")
 
 
 # Why a score decile's current share is not served (``protected_score``).
@@ -420,7 +442,8 @@ def _known_under(edges: Sequence[float], counts: Sequence[int | None], rows: int
     return known
 
 
-def _apart_from(score: dict[str, Any], rows: int, beside: Mapping[float, int], under: Mapping[float, Sequence[Move]],
+def _apart_from(score: dict[str, Any], rows: int, beside: Mapping[float, int],
+                under: Mapping[float, Sequence[Move | None]],
                 min_cell: int) -> dict[str, Any]:
     shares = list(score["current_shares"])
     withheld = list(score["current_withheld"])
@@ -428,7 +451,7 @@ def _apart_from(score: dict[str, Any], rows: int, beside: Mapping[float, int], u
     edges = [float(e) for e in score["edges"]]
     bounds = [0.0, *edges, 1.0]  # decile j holds [bounds[j], bounds[j + 1])
 
-    def moves(j: int) -> list[Move] | None:
+    def moves(j: int) -> list[Move | None] | None:
         return range_moves(under, bounds[j], bounds[j + 1])
 
     def hide(i: int, why: str) -> None:
@@ -444,12 +467,12 @@ def _apart_from(score: dict[str, Any], rows: int, beside: Mapping[float, int], u
             continue
         # What the withheld hold together (the rows minus the shown): 0 or at least min_cell
         # people, who moved by 0 or at least min_cell since each published report.
-        together = _summed([moves(i) for i, c in enumerate(counts) if c is None])
+        together = summed_moves([moves(i) for i, c in enumerate(counts) if c is None])
         short = 0 < rows - sum(counts[i] for i in shown) < min_cell
         if shown and (short or moved_few(together, min_cell)):
             # Any decile adds to their size; to their change, one whose people moved there.
-            failing = [k for k, move in enumerate(together or []) if 0 < max(move) < min_cell]
-            helping = [i for i in shown if any(max(moves(i)[k]) > 0 for k in failing)]  # type: ignore[index]
+            failing = [k for k, move in enumerate(together or []) if move is not None and 0 < max(move) < min_cell]
+            helping = [i for i in shown if any(max((moves(i) or [])[k] or (0, 0)) > 0 for k in failing)]
             hide(min(helping if helping and not short else shown, key=lambda i: (counts[i], i)), COMPLEMENT)
             continue
         # An edge whose count is within 9 of one ``beside`` gives, or whose range to one moved by 1 to 9.
@@ -463,14 +486,6 @@ def _apart_from(score: dict[str, Any], rows: int, beside: Mapping[float, int], u
             if counts[i] is not None:
                 hide(i, COMPLEMENT)
     return {**score, "current_shares": shares, "current_withheld": withheld}
-
-
-def _summed(parts: Sequence[Sequence[Move] | None]) -> list[Move] | None:
-    """Who moved in ranges taken together (per published result); None for none or one not counted."""
-    if not parts or any(part is None for part in parts):
-        return None
-    return [(sum(part[k][0] for part in parts), sum(part[k][1] for part in parts))  # type: ignore[index]
-            for k in range(len(parts[0]))]  # type: ignore[arg-type]
 
 
 def served_score(score: Mapping[str, Any], rows: int, min_cell: int = MIN_CELL,
@@ -495,7 +510,10 @@ def drift_report(
     piece_moves: Mapping[str, Any] | None = None, earlier: Sequence[Earlier] = (),
 ) -> dict[str, Any]:
     """PSI of the score, CSI and data quality of every input, against the training reference
-    and (when ``previous`` is a stored ``distribution``) against the previous period. With
+    and (when ``previous`` is a stored ``distribution``) against the previous period; the
+    score's PSI against it is withheld (its level given) when that report served a decile
+    withheld (``previous["score_withheld"]``): with today's deciles shown, it would solve for
+    the withheld one (3 newcomers in a decile withheld as "moved"). With
     ``piece_moves`` (the job's, kept in the report and never served), a decile whose people moved
     by 1 to 9 since a published report is withheld (``protected_score(..., moved=)``); with
     ``earlier`` (the published reports), so is an input's share that did (``apart_inputs``)."""
@@ -505,6 +523,7 @@ def drift_report(
     current = distribution(counts)
     score_psi = psi(reference["score"]["shares"], current["score"])
     score_prev = _period_psi(previous["score"], current["score"]) if previous else None
+    hidden_prev = bool(previous and previous.get("score_withheld"))
     inputs = []
     for name, ref in reference["inputs"].items():
         entry = counts["inputs"][name]
@@ -535,7 +554,8 @@ def drift_report(
             "unseen_categories_suppressed": sum(1 for v in unseen_levels.values() if v < MIN_CELL),
         })
     inputs.sort(key=lambda row: -max(row["csi"], row["csi_previous_period"] or 0.0))
-    inputs = apart_inputs(inputs, rows, earlier)
+    definitions = {name: definition(ref) for name, ref in reference["inputs"].items()}
+    inputs = apart_inputs(inputs, rows, earlier, definitions)
     alerts = []
     if status(score_psi) != "ok":
         alerts.append({"subject": "score", "measure": "psi", "value": round(score_psi, 6),
@@ -556,7 +576,8 @@ def drift_report(
         # Deciles of 1 to MIN_CELL - 1 people, and the smallest others with them, not served.
         "score": protected_score({
             "psi": round(score_psi, 6),
-            "psi_previous_period": None if score_prev is None else round(score_prev, 6),
+            "psi_previous_period": None if score_prev is None or hidden_prev else round(score_prev, 6),
+            **({"psi_previous_level": status(score_prev)} if score_prev is not None and hidden_prev else {}),
             "status": status(max(score_psi, score_prev or 0.0)),
             "edges": reference["score"]["edges"],
             "reference_shares": reference["score"]["shares"],
@@ -569,6 +590,7 @@ def drift_report(
         "alerts": alerts,
         "level": level,
         "distribution": current,
+        "definitions": definitions,  # what defined each input's shares: the next report compares by them
         **({"piece_moves": dict(piece_moves)} if piece_moves else {}),
     }
 

@@ -285,28 +285,41 @@ def test_ten_newcomers_three_without_a_value_do_not_give_those_three_by_the_miss
                     (r["input"], key, moved)
 
 
-def test_an_input_share_is_compared_with_every_report_for_blanks_and_the_same_model_s_for_the_rest():
+def test_an_input_share_is_compared_with_every_report_for_blanks_and_with_the_same_definition_for_the_rest():
     from ml.monitoring import apart_inputs
 
     row = {"input": "X", "missing_share": 0.2, "out_of_range_share": 0.2, "unseen_category_share": 0.0}
-    earlier_row = {"input": "X", "missing_share": 0.19, "out_of_range_share": 0.19, "unseen_category_share": 0.0}
-    # 100 rows today, 95 then: 20 against 18 (moved by 2) and the rest 80 against 77 (by 3).
-    same = apart_inputs([row], 100, [(True, 95, {"X": {**earlier_row, "missing_share": 18 / 95,
-                                                       "out_of_range_share": 18 / 95}})])[0]
+    then = {"input": "X", "missing_share": 18 / 95, "out_of_range_share": 18 / 95, "unseen_category_share": 0.0}
+    today = {"X": "1.0..9.0"}
+    # 100 rows today, 95 then: 20 against 18 (moved by 2) in both shares.
+    same = apart_inputs([row], 100, [(95, {"X": then}, {"X": "1.0..9.0"})], today)[0]
     assert same["missing_share"] is None and same["out_of_range_share"] is None
-    # A share of 0 then and now: the rest moved as the rows did (public), nothing to withhold.
+    # A share of 0 then and now did not move: the rest moved as the rows did (public).
     assert same["moved_shares"] == ["missing_share", "out_of_range_share"] and same["unseen_category_share"] == 0.0
-    other = apart_inputs([row], 100, [(False, 95, {"X": {**earlier_row, "missing_share": 18 / 95,
-                                                         "out_of_range_share": 18 / 95}})])[0]
-    assert other["missing_share"] is None and other["out_of_range_share"] == 0.2  # another model's range
+    # Another training range (a retrain on other rows): out of range counted other people.
+    other = apart_inputs([row], 100, [(95, {"X": then}, {"X": "0.0..9.0"})], today)[0]
+    assert other["missing_share"] is None and other["out_of_range_share"] == 0.2
+    # A report stored before definitions were kept: compared as the same.
+    assert apart_inputs([row], 100, [(95, {"X": then}, {})], today)[0]["out_of_range_share"] is None
     # 10 newcomers, all blank: the share moved by 10 and the rest by 0: shown.
-    assert apart_inputs([row], 100, [(True, 90, {"X": {**earlier_row, "missing_share": 10 / 90,
-                                                       "out_of_range_share": 10 / 90}})])[0]["missing_share"] == 0.2
-    # 10 newcomers, 3 blank: the share moved by 3... and a withheld share then is not compared.
-    assert apart_inputs([row], 100, [(True, 90, {"X": {**earlier_row, "missing_share": 17 / 90}})])[0][
-        "missing_share"] is None
-    assert apart_inputs([row], 100, [(True, 90, {"X": {**earlier_row, "missing_share": None,
-                                                       "out_of_range_share": None}})])[0]["missing_share"] == 0.2
+    ten = {**then, "missing_share": 10 / 90, "out_of_range_share": 20 / 90}
+    assert apart_inputs([row], 100, [(90, {"X": ten}, today)], today)[0]["missing_share"] == 0.2
+    # A share withheld then is not compared.
+    held = {**then, "missing_share": None, "out_of_range_share": None}
+    assert apart_inputs([row], 100, [(90, {"X": held}, today)], today)[0]["missing_share"] == 0.2
+
+
+def test_the_rows_in_range_beside_two_shares_that_moved_enough_do_not_give_three_people():
+    """A number's rows are blank, out of range or in range: with 23 newcomers, 10 blank, 10 out
+    of range and 3 in range, each share moved by 10 and the rows in range (the rest) by 3. The
+    share that moved least goes, and the rest beside what is left moved by 13."""
+    from ml.monitoring import apart_inputs
+
+    then = {"input": "X", "missing_share": 0.2, "out_of_range_share": 0.3, "unseen_category_share": 0.0}
+    row = {"input": "X", "missing_share": 30 / 123, "out_of_range_share": 40 / 123, "unseen_category_share": 0.0}
+    out = apart_inputs([row], 123, [(100, {"X": then}, {})])[0]
+    assert out["moved_shares"] == ["missing_share"] and out["missing_share"] is None
+    assert out["out_of_range_share"] == 40 / 123  # beside it: 83 against 70 then, 13 people
 
 
 def test_the_monitoring_table_says_a_moved_share_changed_and_a_small_one_holds_fewer_than_ten(monkeypatch):
@@ -323,3 +336,84 @@ def test_the_monitoring_table_says_a_moved_share_changed_and_a_small_one_holds_f
         monkeypatch.setattr(ui, "lang", lambda lang=lang: lang)
         assert page._input_share(row, "missing_share", MIN_CELL) == moved
         assert page._out_of_range(row, MIN_CELL) == small
+
+
+# ----------------------------------------------------------------------------- results cut otherwise
+
+
+def test_people_gone_since_a_result_cut_otherwise_are_counted_in_today_s_pieces():
+    """A result stored before the deciles were a cut numbered its pieces at the bars, grades and
+    threshold only. Compared by number with today's pieces, 10 erasures (3 in the bar [10 %, 15 %),
+    7 at 2 %) were counted in the wrong pieces, and the bar, served 50 then 47, gave those 3
+    (the reviewer's finding). Its pieces are now put in today's cut (``recut``): under each of its
+    own edges who moved is exact, under a decile it did not cut at it is unknown (blind)."""
+    from types import SimpleNamespace
+
+    from backend.monitoring.service import _in_cut, _moves
+    from backend.portfolio.service import (
+        PIECE,
+        compute_aggregates,
+        piece_cells,
+        piece_edges,
+        piece_moves,
+        piece_of,
+        with_lgd,
+    )
+    from ml.disclosure import Population, compare
+
+    threshold, deciles = 0.5, [0.03, 0.06]
+    p = np.concatenate([np.full(100, 0.02), np.full(100, 0.07), np.full(50, 0.12), np.full(100, 0.3),
+                        np.full(100, 0.7)])
+    digests = np.arange(len(p), dtype=np.uint64) + 1
+    erased = np.r_[np.flatnonzero(p == 0.12)[:3], np.flatnonzero(p == 0.02)[:7]]
+    keep = np.setdiff1d(np.arange(len(p)), erased)
+    legacy = SimpleNamespace(payload={"summary": {"threshold": threshold}})  # no "piece_edges": cut before
+    cut = piece_edges(threshold, deciles)
+    old_cells, blind = _in_cut(legacy, piece_cells(piece_of(p, threshold)), cut)
+    assert blind == [0.03, 0.06]
+    _, moved = compare(Population(digests), Population(digests[keep]), old_cells,
+                       piece_cells(piece_of(p[keep], threshold, deciles)))
+    moves = _moves([moved])
+    summary = compute_aggregates(_population(p[keep]), p[keep], threshold, "v")["summary"]
+    served = with_lgd({**summary, "piece_moves": piece_moves(moves, threshold, deciles, [blind])}, 1.0)
+    before = with_lgd(compute_aggregates(_population(p), p, threshold, "v")["summary"], 1.0)
+    old = dict(zip(before["histogram"]["edges"][1:], np.cumsum(before["histogram"]["counts"]).tolist(), strict=True))
+    new = dict(zip(served["histogram"]["edges"][1:], np.cumsum(served["histogram"]["counts"]).tolist(), strict=True))
+    common = sorted(old.keys() & new.keys())
+    for low, high in zip([0.0, *common], common, strict=False):
+        change = (new[high] - new.get(low, 0)) - (old[high] - old.get(low, 0))
+        assert change == 0 or abs(change) >= MIN_CELL, (low, high, change)
+    # A result cut as today is compared as it is; a piece's people land under its own top edge.
+    same = SimpleNamespace(payload={"piece_edges": cut})
+    cells = piece_cells(piece_of(p, threshold, deciles))
+    assert _in_cut(same, cells, cut)[0] is cells
+    # At 2 %, in [2 %, 4 %) then: today in [3 %, 4 %), the top of that piece (4 % is an edge of both).
+    assert np.unique(old_cells[PIECE][p == 0.02]).tolist() == [int(piece_of(np.array([0.035]), threshold, deciles)[0])]
+    # Blind edges: unknown, not "nobody moved".
+    from ml.disclosure import moved_under
+    under = moved_under(piece_moves(moves, threshold, deciles, [blind]))
+    assert under[0.03] == [None] and under[0.06] == [None] and under[0.05] is not None
+
+
+def test_the_psi_against_a_report_that_withheld_a_decile_is_withheld_too():
+    """The next report's PSI against the previous period, with every decile of today shown, had
+    one solution for the decile the previous report withheld (the reviewer's finding: 3
+    newcomers in it). It is withheld when that report withheld any, its level given."""
+    from ml.monitoring import (
+        add_counts,
+        count_partition,
+        drift_report,
+        served_score,
+        training_reference,
+    )
+
+    rng = np.random.default_rng(3)
+    train, today = rng.beta(1.5, 12, 2000), rng.beta(1.5, 10, 500)
+    reference = training_reference(pd.DataFrame(index=range(train.size)), train, [])
+    counts = add_counts([count_partition(reference, pd.DataFrame(index=range(today.size)), today)])
+    previous = {"rows": 490, "score": [0.1] * 10, "inputs": {}}
+    shown = drift_report(reference, counts, previous)["score"]
+    assert shown["psi_previous_period"] is not None
+    hidden = drift_report(reference, counts, {**previous, "score_withheld": True})["score"]
+    assert hidden["psi_previous_period"] is None and hidden["psi"] == shown["psi"]
+    assert served_score(hidden, 500)["psi_previous_level"] == served_score(shown, 500)["psi_previous_level"] is not None

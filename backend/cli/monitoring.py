@@ -13,6 +13,7 @@ import typer
 from backend.cli.common import fail, import_pseudonymized, load_settings
 from backend.jobs.trigger import run_after_change
 from ml.disclosure import MIN_CELL
+from ml.monitoring import NEVER_SERVED
 
 outcomes_app = typer.Typer(no_args_is_help=True)
 monitor_app = typer.Typer(no_args_is_help=True)
@@ -128,7 +129,7 @@ def drift(
     result = _run_one("drift", as_json)
     report = result.payload
     if as_json:
-        typer.echo(json.dumps({k: v for k, v in report.items() if k not in ("distribution", "piece_moves")} |
+        typer.echo(json.dumps({k: v for k, v in report.items() if k not in NEVER_SERVED} |
                               {"model_version": result.model_version}, indent=1))
     else:
         score = report["score"]

@@ -32,8 +32,8 @@ from backend.monitoring.models import Outcome
 from backend.portfolio.service import (
     Moves,
     add_partials,
-    decile_edges,
     finish_aggregates,
+    piece_edges,
     piece_moves,
 )
 from backend.settings import Settings
@@ -137,18 +137,26 @@ def run_job(
                 # The previous period: the newest run on another population (a rerun on the same
                 # one, from a scheduler, compared nothing and showed "—").
                 last = stored.latest(db, "drift", bundle.version, population_other_than=revision)
-                if last is not None:
-                    previous = last.payload.get("distribution")
+                if last is not None and last.payload.get("distribution"):
+                    # What that report served withheld: the PSI against it would solve for it.
+                    served = monitoring.protected_score(last.payload["score"], int(last.payload["rows"]),
+                                             beside=stored.published_edges(db, last),
+                                             moved=last.payload.get("piece_moves"))
+                    previous = {**last.payload["distribution"],
+                                "score_withheld": any(served.get("current_withheld") or [])}
             db.rollback()
         count = partitions or max(1, min(MAX_PARTITIONS, -(-rows // ROWS_PER_PARTITION)))
         bounds = tasks.partition_bounds(count)
         url = _worker_url(settings)
         build, members, cells = _on_cluster(lambda: _compute(kind, client, bundle, bounds, url, previous))
+        # Where the portfolio and drift jobs cut the probability scale (stored with the result).
+        cut = None if kind == "backtest" else piece_edges(float(bundle.threshold),
+                                                          monitoring.score_deciles(bundle.monitoring_reference))
         with session_scope(factory) as db:
-            publication = stored.publication(db, kind, members, cells)
+            publication = stored.publication(db, kind, members, cells, cut)
             # Built once publication is decided, under its lock: a segment that moved by 1 to 9
             # people is pooled, a drift share that did is withheld.
-            payload = build(publication.moves, db)
+            payload = build(publication, db)
             rows = stored.population_size(payload)
             seconds = time.perf_counter() - started
             row = stored.store(db, kind, bundle.version, revision, payload, seconds, publication)
@@ -165,9 +173,9 @@ def run_job(
                      publication.published, publication.changed_people)
 
 
-# The job's payload from the segments that moved since the published results, in the transaction
-# that decided its publication (the drift report reads the published reports there).
-Build = Callable[[Moves | None, Session], dict[str, Any]]
+# The job's payload from what moved since the published results (``stored.Publication``), in the
+# transaction that decided its publication (the drift report reads the published reports there).
+Build = Callable[[stored.Publication, Session], dict[str, Any]]
 
 
 def _compute(kind: str, client: DaskClient, bundle: ModelBundle, bounds: list[tuple[str, str | None]],
@@ -181,13 +189,15 @@ def _compute(kind: str, client: DaskClient, bundle: ModelBundle, bounds: list[tu
     urls = [url] * len(bounds)
     # Both cut the probability scale at the model's training deciles too (the drift report's):
     # a range between a decile edge and a bar edge is counted across results as well.
-    threshold, deciles = float(bundle.threshold), decile_edges(bundle.monitoring_reference)
+    threshold, deciles = float(bundle.threshold), monitoring.score_deciles(bundle.monitoring_reference)
     if kind == "portfolio":
         futures = client.map(tasks.portfolio_task, urls, lows, highs, model=model, threshold=threshold,
                              deciles=deciles, pure=False)
         parts, members, cells = _split(client.gather(futures))
         total = add_partials(parts, threshold)
-        return (lambda moves, _: finish_aggregates(total, threshold, bundle.version, moves, deciles)), members, cells
+        cut = piece_edges(threshold, deciles)
+        return (lambda published, _: {**finish_aggregates(total, threshold, bundle.version, published.moves, deciles,
+                                                          published.blind), "piece_edges": cut}), members, cells
     if kind == "drift":
         reference = client.scatter(bundle.monitoring_reference, broadcast=True, hash=False)
         futures = client.map(tasks.drift_task, urls, lows, highs, model=model, reference=reference,
@@ -196,12 +206,13 @@ def _compute(kind: str, client: DaskClient, bundle: ModelBundle, bounds: list[tu
         counts = monitoring.add_counts(parts)
         if counts["rows"] == 0:
             raise JobFailed("no client imported: nothing to compare with the training reference")
-        return (lambda moves, db: monitoring.drift_report(
-            bundle.monitoring_reference, counts, previous, piece_moves(moves, threshold, deciles),
-            stored.published_inputs(db, bundle.version))), members, cells
+        return (lambda published, db: {**monitoring.drift_report(
+            bundle.monitoring_reference, counts, previous, piece_moves(published.moves, threshold, deciles,
+                                                                       published.blind),
+            stored.published_inputs(db)), "piece_edges": piece_edges(threshold, deciles)}), members, cells
     futures = client.map(tasks.backtest_task, urls, lows, highs, model=model, pure=False)
     parts, members, cells = _split(client.gather(futures))
-    return (lambda moves, _: _backtest(parts, moves)), members, cells
+    return (lambda published, _: _backtest(parts, published.moves)), members, cells
 
 
 def _split(results: list[tasks.Digested]) -> tuple[list[dict[str, Any]], np.ndarray, np.ndarray | None]:

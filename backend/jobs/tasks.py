@@ -27,7 +27,6 @@ from backend.clients.service import population_from_json_lines
 from backend.monitoring.models import Outcome
 from backend.portfolio.service import (
     cell_codes,
-    decile_edges,
     partial_aggregates,
     piece_cells,
     piece_of,
@@ -134,10 +133,12 @@ def _members(extra: pd.DataFrame, cells: np.ndarray | None) -> tuple[np.ndarray,
 
 
 def portfolio_task(url: str | None, low: str, high: str | None, model: dict[str, str], threshold: float,
-                   deciles: list[float] | None = None) -> Digested:
+                   deciles: list[float]) -> Digested:
+    """The partition's sums, each row's cells: its segments, its side of the threshold and its
+    piece of the probability scale (cut at the deciles too, as the drift job cuts it)."""
     frame, extra = read_partition(url, low, high)
     p = _score(model, frame)
-    cells = cell_codes(frame, approved=p < threshold, piece=piece_of(p, threshold, deciles or ()))
+    cells = cell_codes(frame, approved=p < threshold, piece=piece_of(p, threshold, deciles))
     return partial_aggregates(frame, p, threshold, cells), _members(extra, cells)
 
 
@@ -147,7 +148,7 @@ def drift_task(url: str | None, low: str, high: str | None, model: dict[str, str
     scale as its cells (cut at the deciles and at the portfolio's edges: ``piece_of``)."""
     frame, extra = read_partition(url, low, high)
     p = _score(model, frame)
-    cells = piece_cells(piece_of(p, threshold, decile_edges(reference)))
+    cells = piece_cells(piece_of(p, threshold, monitoring.score_deciles(reference)))
     return monitoring.count_partition(reference, frame, p), _members(extra, cells)
 
 

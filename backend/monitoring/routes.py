@@ -23,7 +23,7 @@ from backend.portfolio.service import SEGMENTS, segment_labels
 from backend.registry.store import RegistryError
 from backend.scoring.model import get_bundle
 from ml.disclosure import MIN_CELL
-from ml.monitoring import disclosed_outcomes, protected_score, served_score
+from ml.monitoring import NEVER_SERVED, disclosed_outcomes, protected_score, served_score
 from security.rbac import Permission
 
 router = APIRouter(prefix="/monitoring", tags=["monitoring"], route_class=GuardedRoute)
@@ -75,7 +75,7 @@ def drift(
 ) -> DriftReport:
     """Score PSI, input CSI and data quality against training and the previous run; alerts."""
     row = served(ctx.db, "drift", model_version or bundle.version)
-    payload = {k: v for k, v in row.payload.items() if k not in ("distribution", "piece_moves")}  # never served
+    payload = {k: v for k, v in row.payload.items() if k not in NEVER_SERVED}
     # A report stored before it named its training rows: the bundle's, served or registered.
     if "training_rows" not in payload:
         payload["training_rows"] = _training_rows(ctx, bundle, row.model_version)

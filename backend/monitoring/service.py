@@ -29,7 +29,16 @@ from sqlalchemy.orm import Session, defer, undefer
 from backend.clients.service import clients_revision
 from backend.models import ServiceMeta
 from backend.monitoring.models import MonitoringAggregate
-from backend.portfolio.service import CROSS, Moves, cell_label, crossed, served_edges
+from backend.portfolio.service import (
+    CROSS,
+    PIECE,
+    Moves,
+    cell_label,
+    crossed,
+    piece_edges,
+    recut,
+    served_edges,
+)
 from ml.disclosure import MIN_CELL, Move, Population, compare, publishable
 from ml.monitoring import Earlier
 
@@ -81,6 +90,9 @@ class Publication:
     # Each table's labels that moved since a published result (one (gone, new) per result that
     # kept its cells): the result's builder pools them (``ml.disclosure.pooled_cells``).
     moves: Moves | None = None
+    # Per result of ``moves``, the edges of today's cut of the probability scale it did not cut
+    # at (``portfolio.service.recut``): who moved is unknown there.
+    blind: tuple[list[float], ...] = ()
 
 
 def _cells_bytes(cells: np.ndarray) -> bytes:
@@ -94,7 +106,8 @@ def _cells_of(blob: bytes | None) -> np.ndarray | None:
     return None if blob is None else np.load(io.BytesIO(blob), allow_pickle=False)
 
 
-def publication(db: Session, kind: str, digests: np.ndarray, cells: np.ndarray | None = None) -> Publication:
+def publication(db: Session, kind: str, digests: np.ndarray, cells: np.ndarray | None = None,
+                cut: list[float] | None = None) -> Publication:
     """May a result computed on the population of ``digests`` be published?
 
     Compared with every published result of the kind, whatever its model version (the counts
@@ -105,7 +118,9 @@ def publication(db: Session, kind: str, digests: np.ndarray, cells: np.ndarray |
 
     With ``cells`` (each row's cells, in the digests' order), ``moves`` says for every table which
     labels moved since each published result that kept its cells (one stored before them is
-    compared by its population only)."""
+    compared by its population only). ``cut``: the edges today's pieces of the probability scale
+    lie between (``portfolio.service.piece_edges``); a result cut otherwise has its pieces put
+    in today's (``portfolio.service.recut``), blind at the edges it lacks."""
     if db.get_bind().dialect.name == "postgresql":
         db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PUBLICATION_LOCK_KEY})
     digests = np.asarray(digests, dtype=np.uint64)
@@ -130,33 +145,55 @@ def publication(db: Session, kind: str, digests: np.ndarray, cells: np.ndarray |
                  defer(MonitoringAggregate.payload))
         .where(MonitoringAggregate.id.in_(ids)).order_by(*newest_first)
     )) if ids else [])
-    changes, moved = _compared(earlier_rows, members, cells)
+    changes, moved, blind = _compared(earlier_rows, members, cells, cut)
     # The empty population too: a result over 1 to 9 people is those people's figures.
     if publishable([*changes, int(members.size)], MIN_CELL):
-        return Publication(True, changes[0] if changes else None, members, cells, _moves(moved) if cells is not None else None)
+        return Publication(True, changes[0] if changes else None, members, cells,
+                           _moves(moved) if cells is not None else None, tuple(blind))
     return Publication(False, max(c for c in [*changes, int(members.size)] if 0 < c < MIN_CELL), members, cells)
 
 
-def _compared(earlier_rows: list[MonitoringAggregate], members: np.ndarray, cells: np.ndarray | None
-              ) -> tuple[list[int], list[dict[str, dict[int, Move]]]]:
+def _compared(earlier_rows: list[MonitoringAggregate], members: np.ndarray, cells: np.ndarray | None,
+              cut: list[float] | None = None) -> tuple[list[int], list[dict[str, dict[int, Move]]], list[list[float]]]:
     """How many people each earlier result's population is from this one, and for each that
-    kept its cells (when ``cells`` are given) who moved in which cell: one pass per result,
-    today's population indexed once (at 300,000 rows: 0.16 s a result before, two sorts each)."""
+    kept its cells (when ``cells`` are given) who moved in which cell, with the edges of ``cut``
+    it is blind at: one pass per result, today's population indexed once (at 300,000 rows:
+    0.16 s a result before, two sorts each)."""
     today = Population(members)
     changes: list[int] = []
     moved: list[dict[str, dict[int, Move]]] = []
+    blind: list[list[float]] = []
     for row in earlier_rows:
         if row.members is None:  # stored before digests were kept: compared by its size
             changes.append(abs(population_size(row.payload) - members.size))
             continue
         before_cells = _cells_of(row.member_cells) if cells is not None else None
+        lacking: list[float] = []
+        if cut is not None and before_cells is not None and PIECE in (before_cells.dtype.names or ()):
+            before_cells, lacking = _in_cut(row, before_cells, cut)
         # Each table also crossed with the side or outcome the cells hold (portfolio.service.crossed).
         changed, moves = compare(Population(np.frombuffer(row.members, dtype=np.uint64)), today, before_cells, cells,
                                  derive=crossed)
         changes.append(changed)
         if moves is not None:
             moved.append(moves)
-    return changes, moved
+            blind.append(lacking)
+    return changes, moved, blind
+
+
+def _in_cut(row: MonitoringAggregate, cells: np.ndarray, cut: list[float]) -> tuple[np.ndarray, list[float]]:
+    """A result's cells with its pieces in today's ``cut``, and the edges of ``cut`` it lacks. Its
+    own cut is stored with it; one stored before (a portfolio summary) was cut at its bars,
+    grades and threshold only."""
+    own = row.payload.get("piece_edges")
+    if own is None:
+        own = piece_edges(float(row.payload["summary"]["threshold"])) if "summary" in row.payload else cut
+    if len(own) == len(cut) and np.allclose(own, cut, rtol=0.0, atol=1e-9):
+        return cells, []
+    pieces, lacking = recut(cells[PIECE], own, cut)
+    cells = cells.copy()
+    cells[PIECE] = pieces
+    return cells, lacking
 
 
 def _distinct_populations(rows: list[MonitoringAggregate]) -> list[MonitoringAggregate]:
@@ -275,10 +312,9 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def published_inputs(db: Session, model_version: str) -> list[Earlier]:
+def published_inputs(db: Session) -> list[Earlier]:
     """Every published drift report's input rows, one per model and population (reruns show
-    the same), for ``ml.monitoring.apart_inputs``: (same model as ``model_version``, rows, rows
-    by input)."""
+    the same), for ``ml.monitoring.apart_inputs``: (rows, rows by input, their definitions)."""
     query = select(MonitoringAggregate).where(MonitoringAggregate.kind == "drift",
                                                MonitoringAggregate.published.is_(True))
     out: list[Earlier] = []
@@ -289,7 +325,7 @@ def published_inputs(db: Session, model_version: str) -> list[Earlier]:
                 continue
             seen.add((row.model_version, row.population_digest))
         inputs = {str(r["input"]): r for r in row.payload.get("inputs") or [] if isinstance(r, dict)}
-        out.append((row.model_version == model_version, int(row.payload.get("rows") or 0), inputs))
+        out.append((int(row.payload.get("rows") or 0), inputs, dict(row.payload.get("definitions") or {})))
     return out
 
 

@@ -50,8 +50,11 @@ def _previous(db: Session, row: MonitoringAggregate, lgd: float) -> PortfolioPre
         summary = candidate.payload["summary"]
         if comparable(current, summary):
             computed = candidate.computed_at if candidate.computed_at.tzinfo else candidate.computed_at.replace(tzinfo=UTC)
+            # As it was served when it was the latest: beside its own drift report (a split withheld
+            # then, "beside" or "moved", is not given back now).
+            served = with_lgd(summary, lgd, _drift_edges(db, candidate))
             return PortfolioPrevious(computed_at=computed, **{
-                key: with_lgd(summary, lgd)[key] for key in PortfolioPrevious.model_fields if key != "computed_at"})
+                key: served[key] for key in PortfolioPrevious.model_fields if key != "computed_at"})
     return None
 
 

@@ -131,7 +131,7 @@ def cell_codes(population: pd.DataFrame, cohorts: Sequence[str] | None = None,
 def pieces(threshold: float, deciles: Sequence[float] = ()) -> np.ndarray:
     """The edges of every range the portfolio summary or the drift report may show a count for:
     the histogram's (the threshold among them), the grades' upper bounds and the model's
-    training deciles of the score (the drift report's; ``decile_edges``)."""
+    training deciles of the score (the drift report's; ``ml.monitoring.score_deciles``)."""
     inner = [float(d) for d in deciles if 0.0 < float(d) < 1.0]
     return np.union1d(histogram_edges(threshold), [*(grade_range(g)[1] for g in GRADE_NAMES[:-1]), *inner])
 
@@ -150,11 +150,6 @@ def piece_edges(threshold: float, deciles: Sequence[float] = ()) -> list[float]:
     return [float(e) if float(e) in exact else round(float(e), 6) for e in pieces(threshold, deciles)]
 
 
-def decile_edges(reference: dict[str, Any] | None) -> list[float]:
-    """The training deciles of the score a model's drift report serves (none without a reference)."""
-    return [float(e) for e in ((reference or {}).get("score") or {}).get("edges") or []]
-
-
 def piece_cells(piece: np.ndarray) -> np.ndarray:
     """``cell_codes`` holding each row's piece only (the drift job's rows)."""
     out = np.zeros(len(piece), dtype=[(PIECE, np.uint16)])
@@ -162,14 +157,30 @@ def piece_cells(piece: np.ndarray) -> np.ndarray:
     return out
 
 
-def piece_moves(moves: Moves | None, threshold: float, deciles: Sequence[float] = ()) -> dict[str, Any] | None:
+def piece_moves(moves: Moves | None, threshold: float, deciles: Sequence[float] = (),
+                blind: Sequence[Sequence[float]] = ()) -> dict[str, Any] | None:
     """Who moved in each piece of the probability scale since each published result, as a
-    result stores it (never served): its edges and, per piece, (gone, new) per result."""
+    result stores it (never served): its edges, per piece (gone, new) per result and, per result
+    cut otherwise (another threshold or model, or stored before the deciles were a cut), the
+    edges it did not cut at (``blind``: who moved is unknown there, ``ml.disclosure.moved_under``)."""
     moved = (moves or {}).get(PIECE)
     if not moved:
         return None
-    return {"edges": piece_edges(threshold, deciles),
-            "moves": {label: [list(move) for move in per] for label, per in moved.items()}}
+    out: dict[str, Any] = {"edges": piece_edges(threshold, deciles),
+                           "moves": {label: [list(move) for move in per] for label, per in moved.items()}}
+    if any(blind):
+        out["blind"] = {str(k): list(edges) for k, edges in enumerate(blind) if edges}
+    return out
+
+
+def recut(codes: np.ndarray, cut: Sequence[float], into: Sequence[float]) -> tuple[np.ndarray, list[float]]:
+    """Pieces of one cut of the scale (``piece_edges``) given in another: each piece goes to the
+    piece of ``into`` holding its top (its people are known to lie under its upper edge, not
+    where inside), and the edges of ``into`` that ``cut`` lacks are blind (returned)."""
+    old, new = np.round(np.asarray(cut, dtype=np.float64), 9), np.round(np.asarray(into, dtype=np.float64), 9)
+    tops = np.clip(np.searchsorted(new, old[1:], side="left") - 1, 0, len(new) - 2)
+    blind = [float(e) for e, rounded in zip(into, new, strict=True) if 0.0 < rounded < 1.0 and rounded not in set(old)]
+    return tops[np.clip(codes.astype(np.int64), 0, len(tops) - 1)].astype(codes.dtype), blind
 
 
 def crossed(cells: np.ndarray) -> np.ndarray:
@@ -418,7 +429,7 @@ Moves = dict[str, dict[str, list[Move]]]
 
 
 def finish_aggregates(total: dict[str, Any], threshold: float, model_version: str, moves: Moves | None = None,
-                      deciles: Sequence[float] = ()) -> dict[str, Any]:
+                      deciles: Sequence[float] = (), blind: Sequence[Sequence[float]] = ()) -> dict[str, Any]:
     """Everything COMEX can ask for, from the added partials (aggregates only); with ``moves``
     (``backend.monitoring.service.publication``), a segment that moved by 1 to 9 people since a
     published result is pooled (``ml.disclosure.pooled_cells``). ``deciles``: the model's
@@ -457,7 +468,7 @@ def finish_aggregates(total: dict[str, Any], threshold: float, model_version: st
         0 < max(move) < MIN_CELL for side in SIDES for move in side_moves.get(side, [])
     ):
         summary.update(approval_rate=None, split_withheld="moved")
-    moved = piece_moves(moves, threshold, deciles)
+    moved = piece_moves(moves, threshold, deciles, blind)
     if moved:
         # Who moved in each piece of the probability scale since each published result: the bars
         # and grades whose count moved by 1 to 9 are merged where they are served (``aligned_cells``).

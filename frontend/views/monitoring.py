@@ -168,9 +168,11 @@ def drift_tab() -> None:
     with right:
         st.subheader(ui.t("monitoring.score_distribution"))
         ui.plotly_chart(_score_distribution(score, minimum), key="drift_distribution")
-        if {"small", "complement"} & set(score.current_withheld or []):
+        reasons = set(score.current_withheld or [])
+        # "complement" beside a decile that changed is that one's (its caption says so).
+        if "small" in reasons or ("complement" in reasons and "moved" not in reasons):
             st.caption(ui.t("monitoring.small_deciles", minimum=minimum, most=minimum - 1))
-        if "moved" in (score.current_withheld or []):
+        if "moved" in reasons:
             st.caption(ui.t("monitoring.moved_deciles", minimum=minimum, most=minimum - 1))
     st.subheader(ui.t("monitoring.inputs"))
     rows = report.inputs[:TOP_INPUTS]
