@@ -17,6 +17,7 @@ import pytest
 
 from ml.disclosure import MIN_CELL
 from tests.fixtures.clients import import_file
+from tests.test_small_cells_histogram_drift import _population, under_read_together
 
 API = "/api/v1"
 
@@ -76,15 +77,6 @@ def test_ten_newcomers_in_two_deciles_do_not_give_how_many_lie_in_each(
 
 
 # ----------------------------------------------------------------------------- the portfolio beside the deciles
-
-
-def _population(p: np.ndarray) -> pd.DataFrame:
-    n = len(p)
-    return pd.DataFrame({
-        "AMT_CREDIT": np.full(n, 1000.0), "NAME_CONTRACT_TYPE": ["Cash loans"] * n, "CODE_GENDER": ["F"] * n,
-        "DAYS_BIRTH": np.full(n, -40 * 365.25), "NAME_INCOME_TYPE": ["Working"] * n,
-        "NAME_EDUCATION_TYPE": ["Higher education"] * n, "NAME_FAMILY_STATUS": ["Married"] * n,
-    })
 
 
 def _with_moves(p: np.ndarray, threshold: float, deciles: list[float], newcomers: dict[float, int]) -> dict:
@@ -161,22 +153,7 @@ def test_a_decile_moved_by_one_to_nine_goes_with_the_smallest_others_until_the_w
 def _read_together(summary: dict, drift: dict) -> dict[float, int]:
     """The applicants under every edge the served summary (bars, grades, threshold) and the
     served drift report (deciles) give, read together."""
-    from backend.portfolio.service import band_grades
-    from ml.grades import grade_range
-
-    under = {0.0: 0}
-    total = 0
-    for high, count in zip(summary["histogram"]["edges"][1:], summary["histogram"]["counts"], strict=True):
-        total += count
-        under[float(high)] = total
-    total = 0
-    for band in summary["risk_bands"]:
-        total += band["count"]
-        under.setdefault(grade_range(band_grades(band)[-1])[1], total)
-    if summary["approval_rate"] is not None:
-        under[float(summary["threshold"])] = round(summary["approval_rate"] * summary["applicants"])
-    under.update(_decile_under(drift))
-    return under
+    return {**under_read_together(summary), **_decile_under(drift)}
 
 
 def test_the_portfolio_and_the_drift_report_read_before_and_after_an_import_give_no_range_of_one_to_nine(

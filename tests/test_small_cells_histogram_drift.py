@@ -565,6 +565,13 @@ def test_the_api_serves_merged_bands_and_withholds_a_small_side_also_for_results
 def _ranges_read_together(served: dict) -> list[tuple[float, float, int]]:
     """What a reader works out from the served histogram, grades and approval rate together:
     the applicants under every edge any of them gives, hence between any two neighbouring ones."""
+    under = under_read_together(served)
+    edges = sorted(under)
+    return [(low, high, under[high] - under[low]) for low, high in zip(edges, edges[1:], strict=False)]
+
+
+def under_read_together(served: dict) -> dict[float, int]:
+    """The applicants under every edge the served histogram, grades and approval rate give."""
     from ml.grades import grade_range
 
     under = {0.0: 0}
@@ -578,8 +585,7 @@ def _ranges_read_together(served: dict) -> list[tuple[float, float, int]]:
         under[grade_range(band["grades"][-1])[1]] = total
     if served["approval_rate"] is not None:
         under[served["threshold"]] = round(served["approval_rate"] * served["applicants"])
-    edges = sorted(under)
-    return [(low, high, under[high] - under[low]) for low, high in zip(edges, edges[1:], strict=False)]
+    return under
 
 
 def test_the_histogram_and_the_grades_together_give_no_range_of_one_to_nine():
