@@ -404,3 +404,25 @@ def test_the_psi_against_a_report_that_withheld_a_decile_is_withheld_too():
     hidden = drift_report(reference, counts, {**previous, "score_withheld": True})["score"]
     assert hidden["psi_previous_period"] is None and hidden["psi"] == shown["psi"]
     assert served_score(hidden, 500)["psi_previous_level"] == served_score(shown, 500)["psi_previous_level"] is not None
+
+
+def test_a_history_point_keeps_the_psi_its_run_withheld_beside_the_portfolio(
+    client, auth_headers, settings, applicants_csv, write_applicants, run_jobs
+):
+    """The portfolio published first on the test population, then the drift report: a decile
+    edge 5 people from the threshold withholds two deciles, and the PSI with them. Once a later
+    run is served, that run's point in the history served its PSI again (compared with no
+    portfolio edge: the reviewer's finding). It is now served beside the portfolio published
+    on its own people."""
+    import_file(settings, applicants_csv)
+    run_jobs(settings, "portfolio", "drift")
+    comex = auth_headers("comex")
+    first = client.get(f"{API}/monitoring/drift", headers=comex).json()
+    assert first["score"]["psi"] is None and first["history"][0]["score_psi"] is None  # beside the threshold
+    import_file(settings, write_applicants(lambda f: f.head(MIN_CELL).assign(
+        SK_ID_CURR=[str(990_000 + i) for i in range(MIN_CELL)])))
+    run_jobs(settings, "portfolio", "drift")
+    later = client.get(f"{API}/monitoring/drift", headers=comex).json()
+    assert later["rows"] == first["rows"] + MIN_CELL
+    [point] = [p for p in later["history"] if p["rows"] == first["rows"]]
+    assert point["score_psi"] is None

@@ -89,8 +89,10 @@ def drift(
                                            moved=row.payload.get("piece_moves"))
 
     def beside(h: Any) -> dict[float, int]:
+        """What the portfolio published on that run's people, as when it was the latest: its PSI
+        is served as it was then (one withheld beside the portfolio's edges stays withheld)."""
         same = h.model_version == row.model_version and h.population_revision == row.population_revision
-        return edges if same else {}
+        return edges if same else service.published_edges(ctx.db, h)
 
     history = [
         {"computed_at": h.computed_at, "model_version": h.model_version, "rows": h.payload["rows"],
