@@ -139,9 +139,9 @@ def run_job(
                 last = stored.latest(db, "drift", bundle.version, population_other_than=revision)
                 if last is not None and last.payload.get("distribution"):
                     # What that report served withheld: the PSI against it would solve for it.
-                    served = monitoring.protected_score(last.payload["score"], int(last.payload["rows"]),
-                                             beside=stored.published_edges(db, last),
-                                             moved=last.payload.get("piece_moves"))
+                    served = monitoring.protected_score(
+                        last.payload["score"], int(last.payload["rows"]), beside=stored.published_edges(db, last),
+                        moved=last.payload.get("piece_moves"))
                     previous = {**last.payload["distribution"],
                                 "score_withheld": any(served.get("current_withheld") or [])}
             db.rollback()

@@ -179,7 +179,8 @@ def recut(codes: np.ndarray, cut: Sequence[float], into: Sequence[float]) -> tup
     where inside), and the edges of ``into`` that ``cut`` lacks are blind (returned)."""
     old, new = np.round(np.asarray(cut, dtype=np.float64), 9), np.round(np.asarray(into, dtype=np.float64), 9)
     tops = np.clip(np.searchsorted(new, old[1:], side="left") - 1, 0, len(new) - 2)
-    blind = [float(e) for e, rounded in zip(into, new, strict=True) if 0.0 < rounded < 1.0 and rounded not in set(old)]
+    known = set(old.tolist())
+    blind = [float(e) for e, rounded in zip(into, new.tolist(), strict=True) if 0.0 < rounded < 1.0 and rounded not in known]
     return tops[np.clip(codes.astype(np.int64), 0, len(tops) - 1)].astype(codes.dtype), blind
 
 
