@@ -472,7 +472,8 @@ def _apart_from(score: dict[str, Any], rows: int, beside: Mapping[float, int],
         if shown and (short or moved_few(together, min_cell)):
             # Any decile adds to their size; to their change, one whose people moved there.
             failing = [k for k, move in enumerate(together or []) if move is not None and 0 < max(move) < min_cell]
-            helping = [i for i in shown if any(max((moves(i) or [])[k] or (0, 0)) > 0 for k in failing)]
+            helping = [i for i in shown
+                       if any(max(move or (0, 0)) > 0 for k, move in enumerate(moves(i) or []) if k in failing)]
             hide(min(helping if helping and not short else shown, key=lambda i: (counts[i], i)), COMPLEMENT)
             continue
         # An edge whose count is within 9 of one ``beside`` gives, or whose range to one moved by 1 to 9.
@@ -507,12 +508,12 @@ def served_score(score: Mapping[str, Any], rows: int, min_cell: int = MIN_CELL,
 
 def drift_report(
     reference: Mapping[str, Any], counts: Mapping[str, Any], previous: Mapping[str, Any] | None = None,
-    piece_moves: Mapping[str, Any] | None = None, earlier: Sequence[Earlier] = (),
+    piece_moves: Mapping[str, Any] | None = None, earlier: Sequence[Earlier] = (), previous_withheld: bool = False,
 ) -> dict[str, Any]:
     """PSI of the score, CSI and data quality of every input, against the training reference
     and (when ``previous`` is a stored ``distribution``) against the previous period; the
     score's PSI against it is withheld (its level given) when that report served a decile
-    withheld (``previous["score_withheld"]``): with today's deciles shown, it would solve for
+    withheld (``previous_withheld``): with today's deciles shown, it would solve for
     the withheld one (3 newcomers in a decile withheld as "moved"). With
     ``piece_moves`` (the job's, kept in the report and never served), a decile whose people moved
     by 1 to 9 since a published report is withheld (``protected_score(..., moved=)``); with
@@ -523,7 +524,7 @@ def drift_report(
     current = distribution(counts)
     score_psi = psi(reference["score"]["shares"], current["score"])
     score_prev = _period_psi(previous["score"], current["score"]) if previous else None
-    hidden_prev = bool(previous and previous.get("score_withheld"))
+    hidden_prev = bool(previous) and previous_withheld
     inputs = []
     for name, ref in reference["inputs"].items():
         entry = counts["inputs"][name]

@@ -401,7 +401,7 @@ def test_the_psi_against_a_report_that_withheld_a_decile_is_withheld_too():
     previous = {"rows": 490, "score": [0.1] * 10, "inputs": {}}
     shown = drift_report(reference, counts, previous)["score"]
     assert shown["psi_previous_period"] is not None
-    hidden = drift_report(reference, counts, {**previous, "score_withheld": True})["score"]
+    hidden = drift_report(reference, counts, previous, previous_withheld=True)["score"]
     assert hidden["psi_previous_period"] is None and hidden["psi"] == shown["psi"]
     assert served_score(hidden, 500)["psi_previous_level"] == served_score(shown, 500)["psi_previous_level"] is not None
 

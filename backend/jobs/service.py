@@ -132,7 +132,7 @@ def run_job(
             revision = stored.population_revision(db, kind)
             counted = Outcome if kind == "backtest" else Client
             rows = int(db.scalar(select(func.count()).select_from(counted)) or 0)
-            previous = None
+            previous, previous_withheld = None, False
             if kind == "drift":
                 # The previous period: the newest run on another population (a rerun on the same
                 # one, from a scheduler, compared nothing and showed "—").
@@ -142,21 +142,24 @@ def run_job(
                     served = monitoring.protected_score(
                         last.payload["score"], int(last.payload["rows"]), beside=stored.published_edges(db, last),
                         moved=last.payload.get("piece_moves"))
-                    previous = {**last.payload["distribution"],
-                                "score_withheld": any(served.get("current_withheld") or [])}
+                    previous = last.payload["distribution"]
+                    previous_withheld = any(served.get("current_withheld") or [])
             db.rollback()
         count = partitions or max(1, min(MAX_PARTITIONS, -(-rows // ROWS_PER_PARTITION)))
         bounds = tasks.partition_bounds(count)
         url = _worker_url(settings)
-        build, members, cells = _on_cluster(lambda: _compute(kind, client, bundle, bounds, url, previous))
-        # Where the portfolio and drift jobs cut the probability scale (stored with the result).
+        build, members, cells = _on_cluster(
+            lambda: _compute(kind, client, bundle, bounds, url, previous, previous_withheld))
+        # Where the portfolio and drift jobs cut the probability scale (stored with the result):
+        # at the model's training deciles too, so a range between a decile edge and a bar edge is
+        # counted across results as well.
         cut = None if kind == "backtest" else piece_edges(float(bundle.threshold),
                                                           monitoring.score_deciles(bundle.monitoring_reference))
         with session_scope(factory) as db:
             publication = stored.publication(db, kind, members, cells, cut)
             # Built once publication is decided, under its lock: a segment that moved by 1 to 9
             # people is pooled, a drift share that did is withheld.
-            payload = build(publication, db)
+            payload = build(publication, db) | ({"piece_edges": cut} if cut is not None else {})
             rows = stored.population_size(payload)
             seconds = time.perf_counter() - started
             row = stored.store(db, kind, bundle.version, revision, payload, seconds, publication)
@@ -179,7 +182,8 @@ Build = Callable[[stored.Publication, Session], dict[str, Any]]
 
 
 def _compute(kind: str, client: DaskClient, bundle: ModelBundle, bounds: list[tuple[str, str | None]],
-             url: str | None, previous: dict[str, Any] | None) -> tuple[Build, np.ndarray, np.ndarray | None]:
+             url: str | None, previous: dict[str, Any] | None, previous_withheld: bool = False,
+             ) -> tuple[Build, np.ndarray, np.ndarray | None]:
     """Ship the model (and the drift reference) to the workers, map one task per partition and
     reduce the results; return what builds the job's payload from the segments that moved since
     the published results (``stored.publication``), with the digests and cells of the rows it
@@ -187,17 +191,14 @@ def _compute(kind: str, client: DaskClient, bundle: ModelBundle, bounds: list[tu
     model = client.scatter(tasks.shipped_model(bundle), broadcast=True, hash=False)
     lows, highs = [b[0] for b in bounds], [b[1] for b in bounds]
     urls = [url] * len(bounds)
-    # Both cut the probability scale at the model's training deciles too (the drift report's):
-    # a range between a decile edge and a bar edge is counted across results as well.
     threshold, deciles = float(bundle.threshold), monitoring.score_deciles(bundle.monitoring_reference)
     if kind == "portfolio":
         futures = client.map(tasks.portfolio_task, urls, lows, highs, model=model, threshold=threshold,
                              deciles=deciles, pure=False)
         parts, members, cells = _split(client.gather(futures))
         total = add_partials(parts, threshold)
-        cut = piece_edges(threshold, deciles)
-        return (lambda published, _: {**finish_aggregates(total, threshold, bundle.version, published.moves, deciles,
-                                                          published.blind), "piece_edges": cut}), members, cells
+        return (lambda published, _: finish_aggregates(total, threshold, bundle.version, published.moves, deciles,
+                                                       published.blind)), members, cells
     if kind == "drift":
         reference = client.scatter(bundle.monitoring_reference, broadcast=True, hash=False)
         futures = client.map(tasks.drift_task, urls, lows, highs, model=model, reference=reference,
@@ -206,10 +207,10 @@ def _compute(kind: str, client: DaskClient, bundle: ModelBundle, bounds: list[tu
         counts = monitoring.add_counts(parts)
         if counts["rows"] == 0:
             raise JobFailed("no client imported: nothing to compare with the training reference")
-        return (lambda published, db: {**monitoring.drift_report(
+        return (lambda published, db: monitoring.drift_report(
             bundle.monitoring_reference, counts, previous, piece_moves(published.moves, threshold, deciles,
                                                                        published.blind),
-            stored.published_inputs(db)), "piece_edges": piece_edges(threshold, deciles)}), members, cells
+            stored.published_inputs(db), previous_withheld)), members, cells
     futures = client.map(tasks.backtest_task, urls, lows, highs, model=model, pure=False)
     parts, members, cells = _split(client.gather(futures))
     return (lambda published, _: _backtest(parts, published.moves)), members, cells
