@@ -322,10 +322,10 @@ Earlier = tuple[int, Mapping[str, Mapping[str, Any]], Mapping[str, str]]
 
 def definition(ref: Mapping[str, Any]) -> str:
     """What defines an input's out-of-range and unseen shares in a training reference: its range
-    (a number) or its levels (a category), as a short key stored with each report's row."""
-    if ref["kind"] == "number":
-        return f"{ref.get('min')!r}..{ref.get('max')!r}"
-    return hashlib.sha256("\n".join(ref.get("levels") or []).encode()).hexdigest()[:16]
+    (a number) or its levels (a category), as a short digest stored with each report (the
+    training minimum and maximum are one person's values each: not copied out of the bundle)."""
+    text = f"{ref.get('min')!r}..{ref.get('max')!r}" if ref["kind"] == "number" else "\n".join(ref.get("levels") or [])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def apart_inputs(inputs: Sequence[dict[str, Any]], rows: int, earlier: Sequence[Earlier],
