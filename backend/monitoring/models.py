@@ -65,3 +65,6 @@ class MonitoringAggregate(Base):
     member_cells: Mapped[bytes | None] = deferred(mapped_column(LargeBinary, nullable=True))
     # A digest of members and member_cells: the next job compares with each population once.
     population_digest: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # What a history lists of this result, as served when it was the latest (drift, backtest):
+    # set by the job that stores it (``backend.monitoring.service.point_of``), a few numbers.
+    point: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)

@@ -23,7 +23,7 @@ from backend.portfolio.service import SEGMENTS, segment_labels
 from backend.registry.store import RegistryError
 from backend.scoring.model import get_bundle
 from ml.disclosure import MIN_CELL
-from ml.monitoring import NEVER_SERVED, disclosed_outcomes, protected_score, served_score
+from ml.monitoring import NEVER_SERVED, disclosed_outcomes, protected_score
 from security.rbac import Permission
 
 router = APIRouter(prefix="/monitoring", tags=["monitoring"], route_class=GuardedRoute)
@@ -80,28 +80,16 @@ def drift(
     if "training_rows" not in payload:
         payload["training_rows"] = _training_rows(ctx, bundle, row.model_version)
     # No decile edge within 9 people of what the portfolio publishes of the same people (its
-    # threshold; its histogram and grades when it was published first); the history's points on
-    # the same people likewise, or their PSI would solve what is withheld.
+    # threshold; its histogram and grades when it was published first).
     # One answer for every result on these people (the first published of each kind decides).
     edges = service.published_edges(ctx.db, row)
     if isinstance(payload.get("score"), dict) and payload.get("rows"):
         payload["score"] = protected_score(payload["score"], payload["rows"], beside=edges,
                                            moved=row.payload.get("piece_moves"))
 
-    def beside(h: Any) -> dict[float, int]:
-        """What the portfolio published on that run's people, as when it was the latest: its PSI
-        is served as it was then (one withheld beside the portfolio's edges stays withheld)."""
-        same = h.model_version == row.model_version and h.population_revision == row.population_revision
-        return edges if same else service.published_edges(ctx.db, h)
-
-    history = [
-        {"computed_at": h.computed_at, "model_version": h.model_version, "rows": h.payload["rows"],
-         "score_psi": served_score(h.payload["score"], h.payload["rows"], beside=beside(h),
-                                   moved=h.payload.get("piece_moves"))["psi"],
-         "level": h.payload["level"],
-         "alerts": len(h.payload["alerts"])}
-        for h in service.history(ctx.db, "drift")
-    ]
+    # Each point as served when its run was the latest (``service.point_of``): a PSI withheld
+    # then, beside what the portfolio published on that run's people, stays withheld.
+    history = service.history(ctx.db, "drift")
     result = DriftReport(model_version=row.model_version, freshness=service.freshness(ctx.db, row).as_dict(),
                          history=history, **payload)
     ctx.audit(model_version=row.model_version, details={"view": "drift"})
@@ -116,16 +104,7 @@ def backtest(
 ) -> BacktestReport:
     """AUC/Gini with CIs, predicted vs observed by grade, calibration, cohorts and segments."""
     row = served(ctx.db, "backtest", model_version or bundle.version)
-    history = []
-    for h in service.history(ctx.db, "backtest"):
-        earlier = disclosed_outcomes(h.payload)
-        auc = earlier.get("auc") or {}
-        calibration = earlier.get("calibration") or {}
-        history.append({
-            "computed_at": h.computed_at, "model_version": h.model_version, "n": h.payload.get("n"),
-            "auc": auc.get("auc"), "gini": auc.get("gini"),
-            "predicted_rate": calibration.get("predicted_rate"), "observed_rate": calibration.get("observed_rate"),
-        })
+    history = service.history(ctx.db, "backtest")
     payload = disclosed_outcomes(row.payload)
     payload["segments"] = {name: _in_segment_order(name, rows) for name, rows in (payload.get("segments") or {}).items()}
     result = BacktestReport(model_version=row.model_version, freshness=service.freshness(ctx.db, row).as_dict(),

@@ -40,7 +40,7 @@ from backend.portfolio.service import (
     served_edges,
 )
 from ml.disclosure import MIN_CELL, Move, Population, compare, publishable
-from ml.monitoring import Earlier
+from ml.monitoring import Earlier, disclosed_outcomes, served_score
 
 KINDS = ("portfolio", "drift", "backtest")
 # Two jobs deciding publication at once could each find the other's population 1 person away
@@ -258,6 +258,10 @@ def store(
         row.population_digest = population_digest(row.members, row.member_cells)
     db.add(row)
     db.flush()
+    if published and kind in HISTORY_KINDS:
+        row.point = point_of(db, row)
+        fill_points(db, kind)
+        db.flush()
     return row
 
 
@@ -329,12 +333,15 @@ def published_inputs(db: Session) -> list[Earlier]:
     return out
 
 
-def history(db: Session, kind: str, model_version: str | None = None, limit: int = 50) -> list[MonitoringAggregate]:
+def history(db: Session, kind: str, model_version: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
     """Published results, most recent first, every model version unless one is given: one per
-    real change. A rerun of the same model on the same people (``changed_people`` 0 from the
-    result before it: a clients import reruns the backtest on unchanged outcomes) repeats its
-    figures and is left out; the first of the run stays, dated when those figures appeared."""
-    query = select(MonitoringAggregate).where(MonitoringAggregate.kind == kind, MonitoringAggregate.published.is_(True))
+    real change, each as its point (``point_of``) with its time and model. A rerun of the same
+    model on the same people (``changed_people`` 0 from the result before it: a clients import
+    reruns the backtest on unchanged outcomes) repeats its figures and is left out; the first of
+    the run stays, dated when those figures appeared. Payloads are not read: a result stored
+    before its point was kept (none since its kind's next job) has its point worked out here."""
+    query = select(MonitoringAggregate).options(defer(MonitoringAggregate.payload)).where(
+        MonitoringAggregate.kind == kind, MonitoringAggregate.published.is_(True))
     query = query.order_by(MonitoringAggregate.computed_at.desc(), MonitoringAggregate.id.desc()).limit(limit)
     rows = list(db.scalars(query))
     kept: list[MonitoringAggregate] = []
@@ -342,7 +349,44 @@ def history(db: Session, kind: str, model_version: str | None = None, limit: int
         if older is not None and row.changed_people == 0 and row.model_version == older.model_version:
             continue
         kept.append(row)
-    return [row for row in kept[::-1] if model_version is None or row.model_version == model_version]
+    return [{"computed_at": row.computed_at, "model_version": row.model_version,
+             **(row.point if row.point is not None else point_of(db, row))}
+            for row in kept[::-1] if model_version is None or row.model_version == model_version]
+
+
+HISTORY_KINDS = ("drift", "backtest")
+
+
+def point_of(db: Session, row: MonitoringAggregate) -> dict[str, Any]:
+    """What a history lists of a published result, as it was served when it was the latest: a
+    drift report's rows, level, number of alerts and its score's PSI, withheld (None) when the
+    report withheld a decile beside what the portfolio published on the same people, or one that
+    moved (``ml.monitoring.served_score``: it would solve for it); a backtest's size, AUC, Gini and
+    rates as disclosed (``ml.monitoring.disclosed_outcomes``). Fixed once the result is published:
+    the result's payload never changes, and what it is served beside is decided by whichever of
+    the portfolio and drift results on its people was published first, under the publication
+    lock. So the job that stores the result works it out once (``store``), not every view."""
+    payload = row.payload
+    if row.kind == "drift":
+        rows = payload["rows"]
+        psi = served_score(payload["score"], rows, beside=published_edges(db, row),
+                           moved=payload.get("piece_moves"))["psi"]
+        return {"rows": rows, "score_psi": psi, "level": payload["level"], "alerts": len(payload["alerts"])}
+    shown = disclosed_outcomes(payload)
+    auc, calibration = shown.get("auc") or {}, shown.get("calibration") or {}
+    return {"n": payload.get("n"), "auc": auc.get("auc"), "gini": auc.get("gini"),
+            "predicted_rate": calibration.get("predicted_rate"), "observed_rate": calibration.get("observed_rate")}
+
+
+def fill_points(db: Session, kind: str, limit: int = 50) -> None:
+    """Give the newest published results of ``kind`` stored before their point was kept (at most
+    ``limit``, what a history lists) their point: after an upgrade, the first job of each kind."""
+    for row in db.scalars(
+        select(MonitoringAggregate).where(MonitoringAggregate.kind == kind, MonitoringAggregate.published.is_(True),
+                                          MonitoringAggregate.point.is_(None))
+        .order_by(MonitoringAggregate.computed_at.desc(), MonitoringAggregate.id.desc()).limit(limit)
+    ):
+        row.point = point_of(db, row)
 
 
 def earlier(db: Session, row: MonitoringAggregate, limit: int = 100) -> list[MonitoringAggregate]:
