@@ -12,13 +12,35 @@ import json
 import streamlit as st
 
 from frontend import i18n, ui
-from frontend.navigation import PageSpec, pages_for
+from frontend.navigation import PageSpec, pages_behind_login, pages_for
+from frontend.views.session import login_page
 
 st.set_page_config(page_title="Octroi", page_icon=":material/credit_score:", layout="wide")
 
 
 def _page(spec: PageSpec, *, default: bool = False) -> st.Page:
     return st.Page(spec.file, title=ui.t(spec.title_key), icon=spec.icon, url_path=spec.url_path, default=default)
+
+
+def _stand_in(spec: PageSpec, *, signed_in: bool, explain: bool) -> st.Page:
+    """A page this session is not given (before login, every page; after, another role's),
+    under its own address and out of the menu. A reloaded page or an opened link ends on the
+    login page (the session lives in the browser tab's connection): Streamlit then said, in
+    English whatever the language, that a real page "does not seem to exist", and ran another.
+    This shows nothing of the page it stands for: before login, the login form, which leads to
+    the page once the role has it (with why the session ended, unless the page already said,
+    after a logout); after, a sentence pointing to the menu."""
+
+    def stand_in() -> None:
+        if signed_in:
+            st.warning(ui.t("app.not_in_this_session"))
+            return
+        if explain:
+            st.info(ui.t("app.sign_in_again"))
+        login_page()
+
+    return st.Page(stand_in, title=ui.t(spec.title_key), icon=spec.icon, url_path=spec.url_path,
+                   visibility="hidden")
 
 
 def _sidebar() -> None:
@@ -145,10 +167,13 @@ def main() -> None:
         current.role if current else None,
         must_change_password=bool(current and current.must_change_password),
     )
-    navigation = st.navigation([_page(spec, default=index == 0) for index, spec in enumerate(specs)])
     message = ui.pop_flash()
     if message:
         st.info(ui.t(message))
+    given = {spec.url_path for spec in specs}
+    stand_ins = [_stand_in(spec, signed_in=current is not None, explain=message is None)
+                 for spec in pages_behind_login() if spec.url_path not in given]
+    navigation = st.navigation([*(_page(spec, default=index == 0) for index, spec in enumerate(specs)), *stand_ins])
     try:
         navigation.run()
     except (KeyError, TypeError, ValueError, AttributeError, IndexError):

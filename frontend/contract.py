@@ -388,6 +388,12 @@ class DriftHistoryPoint(BaseModel):
     """
     null when that run's PSI is withheld (ScoreDrift.psi)
     """
+    score_psi_level: Annotated[
+        Literal["ok", "watch", "act"] | None, Field(title="Score Psi Level")
+    ] = None
+    """
+    The range score_psi lies in, given also when it is withheld (ScoreDrift.psi_level)
+    """
 
 
 class ErasureRequestOut(BaseModel):

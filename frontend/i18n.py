@@ -35,6 +35,14 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "app.signed_in_as": {"fr": "Connecté : **{username}** ({role})", "en": "Signed in: **{username}** ({role})"},
     "app.logout": {"fr": "Se déconnecter", "en": "Log out"},
     "app.logged_out": {"fr": "Vous êtes déconnecté.", "en": "You are logged out."},
+    "app.sign_in_again": {
+        "fr": "Connectez-vous pour ouvrir cette page (recharger la page ou ouvrir un lien termine la session).",
+        "en": "Log in to open this page (reloading the page or opening a link ends the session).",
+    },
+    "app.not_in_this_session": {
+        "fr": "Cette page n'est pas ouverte à votre rôle : choisissez une page dans le menu.",
+        "en": "This page is not open to your role: choose a page in the menu.",
+    },
     "role.advisor": {"fr": "conseiller", "en": "advisor"},
     "role.comex": {"fr": "COMEX", "en": "executive"},
     "role.compliance": {"fr": "conformité", "en": "compliance"},
@@ -1620,6 +1628,13 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "et la valeur exacte, avec les parts publiées, permettrait de les retrouver.",
         "en": "Stability index given by its range: some score deciles are withheld (below), and the exact value, "
         "with the shares published, would give them back.",
+    },
+    "monitoring.psi_range_only": {"fr": "plage seule (valeur non publiée)", "en": "range only (value not published)"},
+    "monitoring.psi_history_withheld": {
+        "fr": "Une barre grise donne la plage de l'indice d'une exécution dont la valeur exacte n'est pas publiée : "
+        "avec les parts publiées, elle permettrait de retrouver des tranches de score retenues.",
+        "en": "A grey bar gives the range of a run's index whose exact value is not published: with the shares "
+        "published, it would give back withheld score deciles.",
     },
     "monitoring.more_alerts": {"fr": "… et {count} autres alertes.", "en": "… and {count} more alerts."},
     "monitoring.no_alert": {"fr": "Aucune alerte : la population est stable.", "en": "No alert: the population is stable."},

@@ -73,3 +73,11 @@ def pages_for(role: str | None, *, must_change_password: bool = False) -> tuple[
     if must_change_password:
         return (CHANGE_PASSWORD,)
     return (*ROLE_PAGES.get(role, ()), *shared_pages(role), ACCOUNT)
+
+
+
+def pages_behind_login() -> tuple[PageSpec, ...]:
+    """Every page a login leads to, whichever role has it (not the login and password forms a
+    session leaves as it logs in)."""
+    roles = tuple(spec for specs in ROLE_PAGES.values() for spec in specs)
+    return (*roles, MONITORING, MODEL_CARD, CHALLENGER, REGISTER, ACCOUNT)

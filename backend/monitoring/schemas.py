@@ -132,6 +132,8 @@ class DriftHistoryPoint(BaseModel):
     model_version: str
     rows: int
     score_psi: float | None = Field(description="null when that run's PSI is withheld (ScoreDrift.psi)")
+    score_psi_level: Level | None = Field(None, description="The range score_psi lies in, given also when it is "
+                                                            "withheld (ScoreDrift.psi_level)")
     level: Level
     alerts: int
 

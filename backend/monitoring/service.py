@@ -350,18 +350,26 @@ def history(db: Session, kind: str, model_version: str | None = None, limit: int
             continue
         kept.append(row)
     return [{"computed_at": row.computed_at, "model_version": row.model_version,
-             **(row.point if row.point is not None else point_of(db, row))}
+             **{k: v for k, v in (row.point if _current(row.point) else point_of(db, row)).items() if k != "version"}}
             for row in kept[::-1] if model_version is None or row.model_version == model_version]
 
 
 HISTORY_KINDS = ("drift", "backtest")
+# Raised whenever a point gains or changes a figure: a point of another version is worked out
+# again (by the route, until the next job of its kind stores it).
+POINT_VERSION = 1
+
+
+def _current(point: dict[str, Any] | None) -> bool:
+    return point is not None and point.get("version") == POINT_VERSION
 
 
 def point_of(db: Session, row: MonitoringAggregate) -> dict[str, Any]:
     """What a history lists of a published result, as it was served when it was the latest: a
-    drift report's rows, level, number of alerts and its score's PSI, withheld (None) when the
-    report withheld a decile beside what the portfolio published on the same people, or one that
-    moved (``ml.monitoring.served_score``: it would solve for it); a backtest's size, AUC, Gini and
+    drift report's rows, level, number of alerts and its score's PSI with its range, the PSI
+    withheld (None) when the report withheld a decile beside what the portfolio published on the
+    same people, or one that moved (``ml.monitoring.served_score``: it would solve for it), its
+    range given still; a backtest's size, AUC, Gini and
     rates as disclosed (``ml.monitoring.disclosed_outcomes``). Fixed once the result is published:
     the result's payload never changes, and what it is served beside is decided by whichever of
     the portfolio and drift results on its people was published first, under the publication
@@ -369,24 +377,26 @@ def point_of(db: Session, row: MonitoringAggregate) -> dict[str, Any]:
     payload = row.payload
     if row.kind == "drift":
         rows = payload["rows"]
-        psi = served_score(payload["score"], rows, beside=published_edges(db, row),
-                           moved=payload.get("piece_moves"))["psi"]
-        return {"rows": rows, "score_psi": psi, "level": payload["level"], "alerts": len(payload["alerts"])}
+        score = served_score(payload["score"], rows, beside=published_edges(db, row), moved=payload.get("piece_moves"))
+        return {"version": POINT_VERSION, "rows": rows, "score_psi": score["psi"],
+                "score_psi_level": score.get("psi_level"), "level": payload["level"], "alerts": len(payload["alerts"])}
     shown = disclosed_outcomes(payload)
     auc, calibration = shown.get("auc") or {}, shown.get("calibration") or {}
-    return {"n": payload.get("n"), "auc": auc.get("auc"), "gini": auc.get("gini"),
+    return {"version": POINT_VERSION, "n": payload.get("n"), "auc": auc.get("auc"), "gini": auc.get("gini"),
             "predicted_rate": calibration.get("predicted_rate"), "observed_rate": calibration.get("observed_rate")}
 
 
 def fill_points(db: Session, kind: str, limit: int = 50) -> None:
-    """Give the newest published results of ``kind`` stored before their point was kept (at most
-    ``limit``, what a history lists) their point: after an upgrade, the first job of each kind."""
+    """Give the newest published results of ``kind`` (at most ``limit``, what a history lists)
+    their point where they have none (stored before points were kept) or one of another version:
+    after an upgrade, the first job of each kind. Only those results' payloads are read."""
     for row in db.scalars(
-        select(MonitoringAggregate).where(MonitoringAggregate.kind == kind, MonitoringAggregate.published.is_(True),
-                                          MonitoringAggregate.point.is_(None))
+        select(MonitoringAggregate).options(defer(MonitoringAggregate.payload))
+        .where(MonitoringAggregate.kind == kind, MonitoringAggregate.published.is_(True))
         .order_by(MonitoringAggregate.computed_at.desc(), MonitoringAggregate.id.desc()).limit(limit)
     ):
-        row.point = point_of(db, row)
+        if not _current(row.point):
+            row.point = point_of(db, row)
 
 
 def earlier(db: Session, row: MonitoringAggregate, limit: int = 100) -> list[MonitoringAggregate]:

@@ -35,15 +35,32 @@ def input_label(label: contract.InputLabel | None, raw: str) -> str:
     return label.en if ui.lang() == "en" else label.fr
 
 
+# The range a withheld PSI lies in (``psi_level``), drawn as a bar over it: "act" has no top.
+PSI_RANGES = {"ok": (0.0, 0.10), "watch": (0.10, 0.25), "act": (0.25, 0.35)}
+
+
 def _history_chart(times: list[Any], values: list[float | None], title: str, thresholds: bool,
-                   y_range: tuple[float, float] | None = None) -> go.Figure:
+                   y_range: tuple[float, float] | None = None, ranges: list[str | None] | None = None) -> go.Figure:
     """Oldest run first; ``times`` and ``values`` come newest first, as the API gives them. A run
-    with no figure (a backtest before any outcome) is left out, not drawn as an empty date."""
-    runs = [(moment, value) for moment, value in reversed(list(zip(times, values, strict=True))) if value is not None]
+    with no figure (a backtest before any outcome) is left out, not drawn as an empty date; one
+    whose figure is withheld but its range given (``ranges``: a PSI's level) is drawn as a bar
+    over that range, not as a value."""
+    ranges = ranges or [None] * len(values)
+    runs = [(moment, value, level) for moment, value, level in reversed(list(zip(times, values, ranges, strict=True)))
+            if value is not None or level in PSI_RANGES]
+    x = [ui.when(moment) for moment, _, _ in runs]
     fig = go.Figure(go.Scatter(
-        x=[ui.when(moment) for moment, _ in runs], y=[value for _, value in runs],
-        mode="lines+markers", line={"color": charts.CLIENT}, name=title,
+        x=x, y=[value for _, value, _ in runs], mode="lines+markers", line={"color": charts.CLIENT}, name=title,
+        connectgaps=True,
     ))
+    withheld = [(when, PSI_RANGES[level]) for when, (_, value, level) in zip(x, runs, strict=True) if value is None]
+    if withheld:
+        fig.add_trace(go.Bar(
+            x=[when for when, _ in withheld], y=[high - low for _, (low, high) in withheld],
+            base=[low for _, (low, _) in withheld], width=0.15, marker={"color": charts.NEUTRAL, "opacity": 0.6},
+            name=ui.t("monitoring.psi_range_only"), hovertemplate="%{base:.2f}–%{y:.2f}<extra></extra>",
+        ))
+        fig.update_layout(showlegend=True, legend={"orientation": "h", "y": -0.25})
     if thresholds:
         fig.add_hline(y=0.10, line_dash="dot", line_color=charts.WATCH, annotation_text=ui.t("monitoring.watch_line"))
         fig.add_hline(y=0.25, line_dash="dash", line_color=charts.RISK, annotation_text=ui.t("monitoring.act_line"))
@@ -164,7 +181,10 @@ def drift_tab() -> None:
         st.subheader(ui.t("monitoring.psi_over_time"))
         history = report.history
         ui.plotly_chart(_history_chart([p.computed_at for p in history], [p.score_psi for p in history],
-                                       ui.t("monitoring.score_psi"), True), key="drift_history")
+                                       ui.t("monitoring.score_psi"), True,
+                                       ranges=[p.score_psi_level for p in history]), key="drift_history")
+        if any(p.score_psi is None for p in history):
+            st.caption(ui.t("monitoring.psi_history_withheld"))
     with right:
         st.subheader(ui.t("monitoring.score_distribution"))
         ui.plotly_chart(_score_distribution(score, minimum), key="drift_distribution")

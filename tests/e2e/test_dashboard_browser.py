@@ -72,3 +72,29 @@ def test_comex_logs_in_and_sees_the_kpis(browser, dashboard_url: str, live_api: 
         assert page.get_by_role("link", name="Dossier client").count() == 0
     finally:
         page.close()
+
+
+def test_a_reloaded_page_asks_in_french_to_log_in_then_opens_it_and_another_roles_shows_nothing(
+    browser, dashboard_url: str, live_api: LiveApi
+):
+    """Reloading a page, or opening a link to one, starts a new session: Streamlit said in
+    English that the page "does not seem to exist" and ran the login page. It now asks to log
+    in again under the page's own address and opens it once logged in; another role's page
+    shows a sentence and nothing of that page."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(f"{dashboard_url}/new-applicant", wait_until="domcontentloaded")
+        page.get_by_text("Connectez-vous pour ouvrir cette page").wait_for(timeout=WAIT_MS)
+        username, password = live_api.credentials["advisor"]
+        page.get_by_role("textbox", name="Identifiant", exact=True).fill(username)
+        page.get_by_role("textbox", name="Mot de passe", exact=True).fill(password)
+        page.get_by_role("button", name="Se connecter").click()
+        page.get_by_text("Saisissez les informations du demandeur").wait_for(timeout=WAIT_MS)
+        assert page.url.endswith("/new-applicant") and page.get_by_text("Page not found").count() == 0
+
+        _login(page, f"{dashboard_url}/portfolio", username, password)
+        page.get_by_text("Cette page n'est pas ouverte à votre rôle").wait_for(timeout=WAIT_MS)
+        assert page.get_by_text("Taux d'accord").count() == 0 and page.get_by_text("Page not found").count() == 0
+        assert page.get_by_role("link", name="Portefeuille").count() == 0  # still out of the menu
+    finally:
+        page.close()
