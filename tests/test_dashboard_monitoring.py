@@ -115,6 +115,25 @@ def test_the_auc_history_draws_only_runs_with_an_auc_on_an_axis_an_auc_can_take(
     assert tuple(fig.layout.yaxis.range) == (0.5, 1.0)
 
 
+def test_a_withheld_psi_is_drawn_as_its_range_never_as_a_value():
+    """Every point of the PSI history was withheld (the demo's only run, beside the portfolio's
+    threshold): the chart was empty, its axis from 0.10, and nothing said why. A withheld PSI
+    whose range is given is a bar over that range, apart from the line of exact values."""
+    from datetime import UTC, datetime, timedelta
+
+    from frontend.views.monitoring import PSI_RANGES, _history_chart
+
+    start = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    times = [start + timedelta(days=d) for d in (2, 1, 0)]  # newest first, as the API answers
+    fig = _history_chart(times, [None, 0.04, None], "PSI", True, ranges=["watch", "ok", "ok"])
+    line, bars = fig.data
+    assert [v for v in line.y if v is not None] == [0.04]  # the one exact value, and no other
+    assert list(bars.base) == [0.0, 0.10] and [round(b + h, 2) for b, h in zip(bars.base, bars.y, strict=True)] == [
+        PSI_RANGES["ok"][1], PSI_RANGES["watch"][1]]
+    assert list(bars.x) == [line.x[0], line.x[2]]  # oldest first, at their runs
+    assert len(_history_chart(times[:1], [None], "PSI", True, ranges=[None]).data) == 1  # no range: not drawn
+
+
 def test_withheld_outcomes_are_said_not_drawn_as_figures(monkeypatch, live_with_outcomes):
     """A grade or cohort whose defaults or repayments number 1 to 9 is served without its observed
     rate (``ml.monitoring.disclosed_outcomes``): the page names the grades left out of the chart
