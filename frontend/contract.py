@@ -86,6 +86,17 @@ class BandCount(BaseModel):
     share: Annotated[float, Field(title="Share")]
 
 
+class BeyondTraining(BaseModel):
+    feature: Annotated[str, Field(title="Feature")]
+    """
+    A numeric model input (a derived ratio included)
+    """
+    label: Annotated[str, Field(title="Label")]
+    """
+    Its name for people, in the request's language
+    """
+
+
 GrantType = TypeAliasType(
     "GrantType", Annotated[str, Field(pattern="^password$", title="Grant Type")]
 )
@@ -1440,6 +1451,12 @@ class ReviewResult(BaseModel):
 
 
 class Score(BaseModel):
+    beyond_training: Annotated[
+        list[BeyondTraining] | None, Field(title="Beyond Training")
+    ] = None
+    """
+    Model inputs (derived ratios included) whose value lies below the smallest or above the largest of the training population: the trees score it like the most extreme case they learned from, whatever the value (an income of 1, an annuity 19 times the income), so the score there is an extrapolation to check. The model's most important first
+    """
     borderline: Annotated[bool, Field(title="Borderline")]
     """
     True when the probability lies inside the bootstrap interval of the cost-optimal threshold (borderline_interval): the recommendation depends on sampling noise, a human review is due

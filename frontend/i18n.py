@@ -633,6 +633,14 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "fr": "Inconnues dans ce dossier, et presque jamais manquantes dans les données d'apprentissage : {fields}. Le modèle n'a pas appris ce que « inconnu » y signifie : ce score est indicatif ; complétez le dossier.",
         "en": "Unknown in this file, and almost never missing in the training data: {fields}. The model has not learned what \"unknown\" means there: this score is indicative; complete the file.",
     },
+    "simulation.beyond_training": {
+        "fr": "Hors de ce que le modèle a appris : {fields}. Personne dans les données d'apprentissage n'avait une valeur aussi extrême ; le modèle la traite comme la plus extrême qu'il a vue, quelle qu'elle soit : ce score est une extrapolation. Vérifiez la saisie.",
+        "en": "Beyond what the model learned from: {fields}. No one in the training data had so extreme a value; the model treats it as the most extreme one it saw, whatever it is: this score is an extrapolation. Check what was typed.",
+    },
+    "score.beyond_training": {
+        "fr": "Hors de ce que le modèle a appris : {fields}. Personne dans les données d'apprentissage n'avait une valeur aussi extrême ; le modèle la traite comme la plus extrême qu'il a vue, quelle qu'elle soit : ce score est une extrapolation. Vérifiez le dossier.",
+        "en": "Beyond what the model learned from: {fields}. No one in the training data had so extreme a value; the model treats it as the most extreme one it saw, whatever it is: this score is an extrapolation. Check the file.",
+    },
     "simulation.unlearned_others": {
         "fr": "Inconnues aussi, et presque jamais manquantes à l'apprentissage : {count} variables que le formulaire ne demande pas (dont {examples}). Ce score est indicatif.",
         "en": "Also unknown, and almost never missing in training: {count} inputs the form does not ask (including {examples}). This score is indicative.",

@@ -352,6 +352,11 @@ def _one_row_predictor(booster: lgb.Booster, ncol: int, contrib: bool) -> Any:
                                     dtype=np.float64).reshape(1, -1)
 
 
+# Features that count an applicant's blanks (not beyond anything the model learned: see
+# ``ModelBundle.beyond_training``).
+BLANK_COUNTS = frozenset({"EXT_SOURCE_MISSING"})
+
+
 class ModelBundle:
     """A verified, loaded bundle; see the module docstring for the full interface."""
 
@@ -434,6 +439,14 @@ class ModelBundle:
         }
         self._p01 = np.array([self._quantiles[n][1] for n in self._numeric])
         self._p99 = np.array([self._quantiles[n][99] for n in self._numeric])
+        # The ends of the training population's values: beyond them the trees extrapolate.
+        self._lowest = np.array([self._quantiles[n][0] for n in self._numeric])
+        self._highest = np.array([self._quantiles[n][-1] for n in self._numeric])
+        rank = {row["feature"]: i for i, row in enumerate(self._importance)}
+        # A count of blanks is left out: blanks the model never learned are named apart
+        # (``unlearned_unknowns``), whatever their number.
+        self._by_importance = sorted((j for j, n in enumerate(self._numeric) if n not in BLANK_COUNTS),
+                                     key=lambda j: rank.get(self._numeric[j], len(rank)))
         # input_hash's canonical JSON in pieces: '"NAME":' already encoded, in sorted order.
         self._hash_columns = [
             (_json_str(name) + ":", COLUMN_BY_NAME[name].is_categorical, name)
@@ -576,6 +589,17 @@ class ModelBundle:
                 if x[j] == level:
                     x[j] = target
         return np.array([x], dtype=np.float64)
+
+    def beyond_training(self, record: Mapping[str, Any]) -> list[str]:
+        """The numeric model inputs of one client (the derived ratios included) whose value lies
+        below the smallest or above the largest value of the training population (the ends of
+        its stored quantiles, which ``compare`` already gives), the model's most important
+        first. A tree holds its outermost split there: an income of 1 or an annuity 19 times the
+        income is scored like the most extreme case it learned from, whatever the value."""
+        values = self._row(record)[0, self._numeric_idx]
+        with np.errstate(invalid="ignore"):
+            outside = (values < self._lowest) | (values > self._highest)
+        return [self._numeric[j] for j in self._by_importance if outside[j]]
 
     def _scores(self, p: np.ndarray) -> dict[str, np.ndarray]:
         return {

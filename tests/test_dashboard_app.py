@@ -577,6 +577,21 @@ def _click_label(at: AppTest, label: str) -> AppTest:
     return at
 
 
+def test_a_what_if_beyond_the_training_values_says_the_score_is_an_extrapolation(monkeypatch, live_api: LiveApi):
+    """An income of 1 EUR was an approval like any other, and nothing said the model had never
+    seen such a value (the twenty-sixth session's walk)."""
+    at = _logged_in(monkeypatch, live_api, "advisor")
+    at.session_state[CLIENT_KEY] = live_api.client_id
+    at.run()
+    widget(at, "text_input", "whatif_AMT_INCOME_TOTAL").input("1")
+    next(b for b in at.button if b.label == "Simuler").click().run()
+    assert not at.exception and not _errors(at), _errors(at)
+    # The simulation's (the stored file's own, in the first tab, asks to check the file).
+    [beyond] = [w.value for w in at.warning
+                if w.value.startswith("Hors de ce que le modèle a appris") and w.value.endswith("Vérifiez la saisie.")]
+    assert "Revenu annuel" in beyond and "Taux d'effort" in beyond and "extrapolation" in beyond, beyond
+
+
 def test_what_if_and_new_applicant_forms_show_a_new_score(monkeypatch, live_api: LiveApi):
     at = _logged_in(monkeypatch, live_api, "advisor")
     at.session_state[CLIENT_KEY] = live_api.client_id

@@ -28,6 +28,11 @@ class ClientProfile(BaseModel):
     profile: list[ProfileField]
 
 
+class BeyondTraining(BaseModel):
+    feature: str = Field(description="A numeric model input (a derived ratio included)")
+    label: str = Field(description="Its name for people, in the request's language")
+
+
 class Score(BaseModel):
     pseudonym: str | None = None
     probability: float = Field(description="Probability of default (0-1); never stored")
@@ -56,6 +61,13 @@ class Score(BaseModel):
         "1 % of rows): the model learned what 'unknown' means for them from almost no one, so their effect on "
         "this score is not reliable and the score is indicative until the file is completed. The new-applicant "
         "form's fields first (form order), then the others (the model's most important first)",
+    )
+    beyond_training: list[BeyondTraining] = Field(
+        default_factory=list,
+        description="Model inputs (derived ratios included) whose value lies below the smallest or above the "
+        "largest of the training population: the trees score it like the most extreme case they learned from, "
+        "whatever the value (an income of 1, an annuity 19 times the income), so the score there is an "
+        "extrapolation to check. The model's most important first",
     )
 
 

@@ -79,14 +79,22 @@ def _explanation_dict(explanation: dict[str, Any], bundle: Bundle, lang: str) ->
 # Every one-client score or explanation goes through the bundle's one-row path (no pandas
 # frame: the frame cost more than the model on one row); the batch path gives the same numbers.
 def score(bundle: Bundle, features: dict[str, Any], lang: str = "fr") -> dict[str, Any]:
-    return _score_dict(bundle.score_one(features), bundle, lang)
+    return _score_dict(bundle.score_one(features), bundle, lang) | beyond_training(bundle, features, lang)
 
 
 def score_and_explain(
     bundle: Bundle, features: dict[str, Any], top: int, lang: str
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     row, explanation = bundle.score_and_explain_one(features, top=top, lang=lang)
-    return _score_dict(row, bundle, lang), _explanation_dict(explanation, bundle, lang)
+    return (_score_dict(row, bundle, lang) | beyond_training(bundle, features, lang),
+            _explanation_dict(explanation, bundle, lang))
+
+
+def beyond_training(bundle: Bundle, features: dict[str, Any], lang: str) -> dict[str, list[dict[str, str]]]:
+    """``Score.beyond_training``: the inputs valued beyond anything the model learned from."""
+    names = bundle.beyond_training(features)
+    labels = bundle.feature_labels(lang) if names else {}
+    return {"beyond_training": [{"feature": name, "label": labels.get(name, name)} for name in names]}
 
 
 def client_score(cache: ResultCache, bundle: Bundle, pseudonym: str, features: dict[str, Any],

@@ -631,6 +631,7 @@ def _simulation_result(result: contract.Simulation, before: float | None,
     render_score(scored, "simulation")
     if result.unlearned_unknowns:
         _unlearned(result.unlearned_unknowns)
+    _beyond_training(scored, "simulation.beyond_training")
     render_explanation(result.explanation, "simulation")
 
 
@@ -659,6 +660,14 @@ def _unlearned(names: list[str]) -> None:
         examples = ", ".join(_plain(fields[n].label) if n in fields else n for n in others[:3])
         lines.append(ui.t("simulation.unlearned_others", count=ui.num(len(others)), examples=examples))
     st.warning("\n\n".join(lines), icon=":material/help:")
+
+
+def _beyond_training(score: contract.Score, key: str) -> None:
+    """The inputs valued beyond anything the model learned from (``Score.beyond_training``):
+    the score extrapolates there (an income of 1 EUR was an approval like any other)."""
+    if score.beyond_training:
+        st.warning(ui.t(key, fields=", ".join(_plain(item.label) for item in score.beyond_training)),
+                   icon=":material/warning:")
 
 
 def _unlearned_in_file(names: list[str]) -> None:
@@ -740,6 +749,7 @@ def client_page() -> None:
         render_score(score)
         if score.unlearned_unknowns:
             _unlearned_in_file(score.unlearned_unknowns)
+        _beyond_training(score, "score.beyond_training")
         _explanation_part(client_id)
     _comparison_and_similar(client_id, tabs[1], tabs[2])
     with tabs[3]:

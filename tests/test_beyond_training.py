@@ -1,0 +1,68 @@
+"""An applicant who cannot pay was scored like any other (the twenty-sixth session's walk): the
+income of client 100006 set to 1 EUR (or 1,200) gave *« Nouvelle probabilité 6,0 % : Accord »*,
+its annuity 19 times its income; a goods price of 1 EUR on a 571,500 EUR credit gave 4 %. A tree
+holds its outermost split beyond the values it learned from, so the model scored the most
+extreme case it had seen, whatever the value, and nothing said so. The score now names the
+inputs valued beyond anything in the training population (``Score.beyond_training``), and the
+advisor's pages say the score is an extrapolation."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+API = "/api/v1"
+APPLICANT = {"AMT_INCOME_TOTAL": 54000.0, "AMT_CREDIT": 250000.0, "AMT_ANNUITY": 15000.0, "DAYS_BIRTH": -12000,
+             "NAME_CONTRACT_TYPE": "Cash loans"}
+
+
+@pytest.fixture
+def settings(db_url, make_settings, trained_bundle_dir):
+    return make_settings(db_url, model_dir=trained_bundle_dir)
+
+
+def _beyond(body: dict) -> list[str]:
+    return [item["feature"] for item in body["beyond_training"]]
+
+
+def test_an_income_of_one_euro_is_named_beyond_training_with_the_ratios_it_makes(client, auth_headers, imported_clients):
+    advisor = auth_headers("advisor")
+    raw = str(imported_clients[0])
+    own = _beyond(client.get(f"{API}/clients/{raw}/score", headers=advisor).json())
+    assert not {"AMT_INCOME_TOTAL", "ANNUITY_INCOME_RATIO", "CREDIT_INCOME_RATIO"} & set(own), own
+    for income in (1.0, 1200.0):
+        what_if = client.post(f"{API}/scoring/simulate", headers=advisor,
+                              json={"client_id": raw, "overrides": {"AMT_INCOME_TOTAL": income}})
+        assert what_if.status_code == 200, what_if.text
+        named = _beyond(what_if.json()["score"])
+        assert {"AMT_INCOME_TOTAL", "ANNUITY_INCOME_RATIO", "CREDIT_INCOME_RATIO"} <= set(named), named
+        labels = {item["feature"]: item["label"] for item in what_if.json()["score"]["beyond_training"]}
+        assert labels["AMT_INCOME_TOTAL"] == "Revenu annuel" and labels["ANNUITY_INCOME_RATIO"].startswith("Taux d'effort")
+    english = client.post(f"{API}/scoring/simulate", headers=advisor, json={
+        "client_id": raw, "overrides": {"AMT_GOODS_PRICE": 1.0}, "lang": "en"}).json()["score"]
+    assert {"AMT_GOODS_PRICE", "CREDIT_GOODS_RATIO"} <= set(_beyond(english))
+    assert {i["feature"]: i["label"] for i in english["beyond_training"]}["AMT_GOODS_PRICE"] == "Price of the goods financed"
+
+
+def test_a_typical_new_applicant_is_beyond_nothing_and_the_list_is_in_importance_order(client, auth_headers,
+                                                                                        model_bundle):
+    advisor = auth_headers("advisor")
+    typical = client.post(f"{API}/scoring/simulate", headers=advisor, json={"features": APPLICANT}).json()
+    # Its blank bureau scores are named apart (unlearned_unknowns), not as beyond anything.
+    assert typical["score"]["beyond_training"] == [] and typical["unlearned_unknowns"]
+    extreme = client.post(f"{API}/scoring/simulate", headers=advisor,
+                          json={"features": {**APPLICANT, "AMT_INCOME_TOTAL": 1.0}}).json()["score"]
+    rank = {row["feature"]: i for i, row in enumerate(model_bundle.global_importance())}
+    named = _beyond(extreme)
+    assert named == sorted(named, key=lambda n: rank.get(n, len(rank)))
+
+
+def test_the_bundles_check_is_the_training_populations_own_ends(model_bundle, applicants_csv):
+    """Exactly beyond the smallest or largest stored value: at the largest income nothing, a
+    cent above it the income (the population quantiles' ends, which the comparison serves)."""
+    record = {k: (None if pd.isna(v) else v) for k, v in pd.read_csv(applicants_csv).iloc[0].items()}
+    quantiles = model_bundle.population["features"]["AMT_INCOME_TOTAL"]["quantiles"]
+    at_top = model_bundle.beyond_training({**record, "AMT_INCOME_TOTAL": quantiles[-1]})
+    above = model_bundle.beyond_training({**record, "AMT_INCOME_TOTAL": quantiles[-1] + 0.01})
+    assert "AMT_INCOME_TOTAL" not in at_top and "AMT_INCOME_TOTAL" in above
+    assert model_bundle.beyond_training({k: None for k in record}) == []  # unknowns are not beyond anything
