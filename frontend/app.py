@@ -7,37 +7,58 @@ pages. The API base URL comes from ``OCTROI_API_URL``.
 
 from __future__ import annotations
 
+import functools
 import json
 
 import streamlit as st
+from PIL import Image, ImageDraw
 
-from frontend import i18n, ui
+from frontend import charts, i18n, ui
 from frontend.navigation import PageSpec, pages_behind_login, pages_for
-from frontend.views.session import login_page
+from frontend.views.session import change_password_page, login_page
 
-st.set_page_config(page_title="Octroi", page_icon=":material/credit_score:", layout="wide")
+
+@functools.cache
+def _favicon() -> Image.Image:
+    """The tab's icon, drawn here and served by the dashboard itself: a ``:material/...:`` icon
+    was fetched from fonts.gstatic.com by every browser that opened a page (none offline, and a
+    bank's browsers told Google each time)."""
+    icon = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(icon)
+    draw.rounded_rectangle((2, 10, 62, 54), radius=8, fill=charts.CLIENT)
+    draw.rectangle((2, 20, 62, 28), fill="#1f2328")
+    draw.rounded_rectangle((10, 38, 30, 46), radius=2, fill="#ffffff")
+    return icon
+
+
+st.set_page_config(page_title="Octroi", page_icon=_favicon(), layout="wide")
 
 
 def _page(spec: PageSpec, *, default: bool = False) -> st.Page:
     return st.Page(spec.file, title=ui.t(spec.title_key), icon=spec.icon, url_path=spec.url_path, default=default)
 
 
-def _stand_in(spec: PageSpec, *, signed_in: bool, explain: bool) -> st.Page:
+def _stand_in(spec: PageSpec, *, home: st.Page, state: str, explain: bool) -> st.Page:
     """A page this session is not given (before login, every page; after, another role's),
     under its own address and out of the menu. A reloaded page or an opened link ends on the
     login page (the session lives in the browser tab's connection): Streamlit then said, in
     English whatever the language, that a real page "does not seem to exist", and ran another.
-    This shows nothing of the page it stands for: before login, the login form, which leads to
-    the page once the role has it (with why the session ended, unless the page already said,
-    after a logout); after, a sentence pointing to the menu."""
+    This shows nothing of the page it stands for. ``state``: ``anonymous``, the login form, which
+    leads to the page once the role has it (with why the session ended, unless the page already
+    said, after a logout); ``password``, a one-time password in use, the password form (the
+    session's only page: there is no menu to choose it from); ``signed_in``, a sentence and a
+    link to the session's first page."""
 
     def stand_in() -> None:
-        if signed_in:
+        if state == "password":
+            change_password_page(forced=True)
+        elif state == "signed_in":
             st.warning(ui.t("app.not_in_this_session"))
-            return
-        if explain:
-            st.info(ui.t("app.sign_in_again"))
-        login_page()
+            st.page_link(home)
+        else:
+            if explain:
+                st.info(ui.t("app.sign_in_again"))
+            login_page()
 
     return st.Page(stand_in, title=ui.t(spec.title_key), icon=spec.icon, url_path=spec.url_path,
                    visibility="hidden")
@@ -170,10 +191,12 @@ def main() -> None:
     message = ui.pop_flash()
     if message:
         st.info(ui.t(message))
+    pages = [_page(spec, default=index == 0) for index, spec in enumerate(specs)]
+    state = "anonymous" if current is None else "password" if current.must_change_password else "signed_in"
     given = {spec.url_path for spec in specs}
-    stand_ins = [_stand_in(spec, signed_in=current is not None, explain=message is None)
+    stand_ins = [_stand_in(spec, home=pages[0], state=state, explain=message is None)
                  for spec in pages_behind_login() if spec.url_path not in given]
-    navigation = st.navigation([*(_page(spec, default=index == 0) for index, spec in enumerate(specs)), *stand_ins])
+    navigation = st.navigation([*pages, *stand_ins])
     try:
         navigation.run()
     except (KeyError, TypeError, ValueError, AttributeError, IndexError):

@@ -40,8 +40,8 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "en": "Log in to open this page (reloading the page or opening a link ends the session).",
     },
     "app.not_in_this_session": {
-        "fr": "Cette page n'est pas ouverte à votre rôle : choisissez une page dans le menu.",
-        "en": "This page is not open to your role: choose a page in the menu.",
+        "fr": "Cette page n'est pas ouverte à votre rôle : choisissez une page dans le menu ou ouvrez la première.",
+        "en": "This page is not open to your role: choose a page in the menu or open the first one.",
     },
     "role.advisor": {"fr": "conseiller", "en": "advisor"},
     "role.comex": {"fr": "COMEX", "en": "executive"},
@@ -634,12 +634,12 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "en": "Unknown in this file, and almost never missing in the training data: {fields}. The model has not learned what \"unknown\" means there: this score is indicative; complete the file.",
     },
     "simulation.beyond_training": {
-        "fr": "Hors de ce que le modèle a appris : {fields}. Personne dans les données d'apprentissage n'avait une valeur aussi extrême ; le modèle la traite comme la plus extrême qu'il a vue, quelle qu'elle soit : ce score est une extrapolation. Vérifiez la saisie.",
-        "en": "Beyond what the model learned from: {fields}. No one in the training data had so extreme a value; the model treats it as the most extreme one it saw, whatever it is: this score is an extrapolation. Check what was typed.",
+        "fr": "Hors de ce que le modèle a appris : {fields}. Moins de 10 personnes des données d'apprentissage avaient une valeur aussi extrême : le modèle n'a rien pu apprendre au-delà et la traite comme les plus extrêmes qu'il a vues, quelle qu'elle soit ; ce score est une extrapolation. Vérifiez la saisie.",
+        "en": "Beyond what the model learned from: {fields}. Fewer than 10 people in the training data had so extreme a value: the model could learn nothing beyond it and treats it like the most extreme ones it saw, whatever it is; this score is an extrapolation. Check what was typed.",
     },
     "score.beyond_training": {
-        "fr": "Hors de ce que le modèle a appris : {fields}. Personne dans les données d'apprentissage n'avait une valeur aussi extrême ; le modèle la traite comme la plus extrême qu'il a vue, quelle qu'elle soit : ce score est une extrapolation. Vérifiez le dossier.",
-        "en": "Beyond what the model learned from: {fields}. No one in the training data had so extreme a value; the model treats it as the most extreme one it saw, whatever it is: this score is an extrapolation. Check the file.",
+        "fr": "Hors de ce que le modèle a appris : {fields}. Moins de 10 personnes des données d'apprentissage avaient une valeur aussi extrême : le modèle n'a rien pu apprendre au-delà et la traite comme les plus extrêmes qu'il a vues, quelle qu'elle soit ; ce score est une extrapolation. Vérifiez le dossier.",
+        "en": "Beyond what the model learned from: {fields}. Fewer than 10 people in the training data had so extreme a value: the model could learn nothing beyond it and treats it like the most extreme ones it saw, whatever it is; this score is an extrapolation. Check the file.",
     },
     "simulation.unlearned_others": {
         "fr": "Inconnues aussi, et presque jamais manquantes à l'apprentissage : {count} variables que le formulaire ne demande pas (dont {examples}). Ce score est indicatif.",

@@ -444,8 +444,10 @@ class ModelBundle:
         self._highest = np.array([self._quantiles[n][-1] for n in self._numeric])
         rank = {row["feature"]: i for i, row in enumerate(self._importance)}
         # A count of blanks is left out: blanks the model never learned are named apart
-        # (``unlearned_unknowns``), whatever their number.
-        self._by_importance = sorted((j for j, n in enumerate(self._numeric) if n not in BLANK_COUNTS),
+        # (``unlearned_unknowns``), whatever their number. So is a yes/no: its ends are 0 or 1,
+        # and a rare answer (a document 6 people gave) lies beyond ends clipped to the 10th.
+        self._by_importance = sorted((j for j, n in enumerate(self._numeric)
+                                      if n not in BLANK_COUNTS and n not in self._flags),
                                      key=lambda j: rank.get(self._numeric[j], len(rank)))
         # input_hash's canonical JSON in pieces: '"NAME":' already encoded, in sorted order.
         self._hash_columns = [
@@ -591,11 +593,13 @@ class ModelBundle:
         return np.array([x], dtype=np.float64)
 
     def beyond_training(self, record: Mapping[str, Any]) -> list[str]:
-        """The numeric model inputs of one client (the derived ratios included) whose value lies
-        below the smallest or above the largest value of the training population (the ends of
-        its stored quantiles, which ``compare`` already gives), the model's most important
-        first. A tree holds its outermost split there: an income of 1 or an annuity 19 times the
-        income is scored like the most extreme case it learned from, whatever the value."""
+        """The numeric model inputs of one client (the derived ratios included; not a yes/no nor
+        a count of blanks) whose value lies beyond the ends of the training population's stored
+        quantiles, which ``compare`` already gives: its 10th smallest and 10th largest values
+        (``ml.train`` clips them so that no end is one person's), so fewer than 10 people lay
+        beyond. The model's most important first. No split of at least ``min_child_samples``
+        people separates values there: an income of 1 or an annuity 19 times the income is
+        scored like the most extreme cases it learned from, whatever the value."""
         values = self._row(record)[0, self._numeric_idx]
         with np.errstate(invalid="ignore"):
             outside = (values < self._lowest) | (values > self._highest)

@@ -38,7 +38,11 @@ def _statements(app, client, url: str, headers: dict) -> list[str]:
     seen: list[str] = []
 
     def record(_conn, _cursor, statement, *_args) -> None:
-        seen.append(" ".join(statement.split()).lower())
+        statement = " ".join(statement.split()).lower()
+        # Not the audit trail's: the sequencer chains the previous request's event on its own
+        # connection of the same engine, whenever it wakes.
+        if "audit" not in statement and statement not in ("begin", "commit", "rollback", "begin immediate"):
+            seen.append(statement)
 
     event.listen(app.state.engine, "before_cursor_execute", record)
     try:
@@ -82,8 +86,10 @@ def test_a_result_stored_before_its_point_or_its_version_is_listed_the_same_then
                 if row.kind in ("drift", "backtest")}
         assert all(kept.values()), kept  # the job stored each one's point
         rows = list(db.scalars(select(MonitoringAggregate).order_by(MonitoringAggregate.id)))
-        rows[1].point = None  # as stored before migration 0019
-        rows[2].point = {k: v for k, v in rows[2].point.items() if k != "version"}  # a point of another version
+        # Worked out by rules since changed (``point_version``: a digest of their code): its PSI
+        # was shown then, the rules now withhold it. Served as the rules now say, not as stored.
+        rows[1].point = {**rows[1].point, "score_psi": 0.5, "version": "rules-of-before"}
+        rows[2].point = None  # as stored before migration 0019
         assert [r.kind for r in rows] == ["portfolio", "drift", "backtest"]
         db.commit()
     for kind in ("drift", "backtest"):  # worked out by the route meanwhile, the same

@@ -148,7 +148,7 @@ def test_erasure_removes_features_and_cache_keeps_a_tombstone_and_every_client_e
     client.get(f"{API}/clients/{other}/score", headers=advisor)
     cache = app.state.result_cache
     version = app.state.model.bundle.version
-    assert cache.get(pseudonym, version, "score-fr") is not None
+    assert cache.get(pseudonym, version, "score-2-fr") is not None
 
     response = erase(raw)
 
@@ -166,8 +166,8 @@ def test_erasure_removes_features_and_cache_keeps_a_tombstone_and_every_client_e
         features_left = [c.features for c in db.scalars(select(Client))]
     assert len(features_left) == len(imported_clients) - 1
     assert all(cache.get(pseudonym, version, kind) is None
-               for kind in ("score-fr", "score-en", "explanation-10-fr"))
-    assert cache.get(_pseudonym(settings, other), version, "score-fr") is not None  # others untouched
+               for kind in ("score-2-fr", "score-2-en", "explanation-10-fr"))
+    assert cache.get(_pseudonym(settings, other), version, "score-2-fr") is not None  # others untouched
     [event] = _events(app, "privacy.erase")
     assert event.resource == pseudonym and event.role == "compliance"
 

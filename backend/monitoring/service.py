@@ -15,8 +15,11 @@ digests in ``member_cells``).
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import inspect
 import io
+import sys
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -355,13 +358,34 @@ def history(db: Session, kind: str, model_version: str | None = None, limit: int
 
 
 HISTORY_KINDS = ("drift", "backtest")
-# Raised whenever a point gains or changes a figure: a point of another version is worked out
-# again (by the route, until the next job of its kind stores it).
-POINT_VERSION = 1
+
+
+@functools.cache
+def point_version() -> str:
+    """The version of the rules a point was worked out by: a digest of the code that decides what
+    a history serves (this module, ``ml.monitoring``, ``ml.disclosure``, ``ml.grades`` and
+    ``backend.portfolio.service``, whose edges a drift report is served beside). A point of
+    another version is worked out again (by the route, until the next job of its kind stores
+    it): a rule tightened after a result was published (a PSI withheld that was shown) applies to
+    its point too, as it did when every view worked each point out, without anyone having to
+    remember to raise a number. Any change to that code does the same, a refactor included: one
+    history read as before the points were kept, until the next job. Without the source (a
+    deployment of compiled files only), a version no point has: every point worked out."""
+    from backend.portfolio import service as portfolio
+    from ml import disclosure, grades
+    from ml import monitoring as rules
+
+    digest = hashlib.sha256()
+    for module in (sys.modules[__name__], rules, disclosure, grades, portfolio):
+        try:
+            digest.update(inspect.getsource(module).encode())
+        except (OSError, TypeError):
+            return uuid.uuid4().hex
+    return digest.hexdigest()[:16]
 
 
 def _current(point: dict[str, Any] | None) -> bool:
-    return point is not None and point.get("version") == POINT_VERSION
+    return point is not None and point.get("version") == point_version()
 
 
 def point_of(db: Session, row: MonitoringAggregate) -> dict[str, Any]:
@@ -378,11 +402,11 @@ def point_of(db: Session, row: MonitoringAggregate) -> dict[str, Any]:
     if row.kind == "drift":
         rows = payload["rows"]
         score = served_score(payload["score"], rows, beside=published_edges(db, row), moved=payload.get("piece_moves"))
-        return {"version": POINT_VERSION, "rows": rows, "score_psi": score["psi"],
+        return {"version": point_version(), "rows": rows, "score_psi": score["psi"],
                 "score_psi_level": score.get("psi_level"), "level": payload["level"], "alerts": len(payload["alerts"])}
     shown = disclosed_outcomes(payload)
     auc, calibration = shown.get("auc") or {}, shown.get("calibration") or {}
-    return {"version": POINT_VERSION, "n": payload.get("n"), "auc": auc.get("auc"), "gini": auc.get("gini"),
+    return {"version": point_version(), "n": payload.get("n"), "auc": auc.get("auc"), "gini": auc.get("gini"),
             "predicted_rate": calibration.get("predicted_rate"), "observed_rate": calibration.get("observed_rate")}
 
 

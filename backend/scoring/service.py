@@ -97,9 +97,15 @@ def beyond_training(bundle: Bundle, features: dict[str, Any], lang: str) -> dict
     return {"beyond_training": [{"feature": name, "label": labels.get(name, name)} for name in names]}
 
 
+# The score's kind in the result cache; its number changes with what a cached score holds (2:
+# ``beyond_training``), so an entry cached by an earlier release (or by a replica still running
+# it, on a shared Redis) is never served without it.
+SCORE_KIND = "score-2"
+
+
 def client_score(cache: ResultCache, bundle: Bundle, pseudonym: str, features: dict[str, Any],
                  input_hash: str, lang: str) -> dict[str, Any]:
-    return cached(cache, pseudonym, bundle.version, f"score-{lang}", input_hash,
+    return cached(cache, pseudonym, bundle.version, f"{SCORE_KIND}-{lang}", input_hash,
                   lambda: score(bundle, features, lang))
 
 
@@ -108,7 +114,7 @@ def client_explanation(cache: ResultCache, bundle: Bundle, pseudonym: str, featu
     def compute() -> dict[str, Any]:
         score_value, explanation = score_and_explain(bundle, features, top, lang)
         # One pred_contrib pass gave both: keep the score warm for the score endpoint too.
-        cache.set(pseudonym, bundle.version, f"score-{lang}", {"input_hash": input_hash, "value": score_value})
+        cache.set(pseudonym, bundle.version, f"{SCORE_KIND}-{lang}", {"input_hash": input_hash, "value": score_value})
         return explanation
 
     return cached(cache, pseudonym, bundle.version, f"explanation-{top}-{lang}", input_hash, compute)

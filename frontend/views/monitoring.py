@@ -51,14 +51,16 @@ def _history_chart(times: list[Any], values: list[float | None], title: str, thr
     x = [ui.when(moment) for moment, _, _ in runs]
     fig = go.Figure(go.Scatter(
         x=x, y=[value for _, value, _ in runs], mode="lines+markers", line={"color": charts.CLIENT}, name=title,
-        connectgaps=True,
     ))
-    withheld = [(when, PSI_RANGES[level]) for when, (_, value, level) in zip(x, runs, strict=True) if value is None]
+    withheld = [(when, level) for when, (_, value, level) in zip(x, runs, strict=True) if value is None]
     if withheld:
         fig.add_trace(go.Bar(
-            x=[when for when, _ in withheld], y=[high - low for _, (low, high) in withheld],
-            base=[low for _, (low, _) in withheld], width=0.15, marker={"color": charts.NEUTRAL, "opacity": 0.6},
-            name=ui.t("monitoring.psi_range_only"), hovertemplate="%{base:.2f}–%{y:.2f}<extra></extra>",
+            x=[when for when, _ in withheld], y=[PSI_RANGES[level][1] - PSI_RANGES[level][0] for _, level in withheld],
+            base=[PSI_RANGES[level][0] for _, level in withheld], width=0.15,
+            marker={"color": charts.NEUTRAL, "opacity": 0.6}, name=ui.t("monitoring.psi_range_only"),
+            # The range as the card says it ("≥ 0,25": the bar's top is only where the axis ends).
+            customdata=[ui.t(f"monitoring.psi_card.{level}") for _, level in withheld],
+            hovertemplate="%{customdata}<extra></extra>",
         ))
         fig.update_layout(showlegend=True, legend={"orientation": "h", "y": -0.25})
     if thresholds:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -82,6 +83,9 @@ def test_a_reloaded_page_asks_in_french_to_log_in_then_opens_it_and_another_role
     in again under the page's own address and opens it once logged in; another role's page
     shows a sentence and nothing of that page."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    # Nothing is fetched from elsewhere (the tab's icon came from fonts.gstatic.com).
+    hosts: set[str] = set()
+    page.on("request", lambda request: hosts.add(urlsplit(request.url).hostname or urlsplit(request.url).scheme))
     try:
         page.goto(f"{dashboard_url}/new-applicant", wait_until="domcontentloaded")
         page.get_by_text("Connectez-vous pour ouvrir cette page").wait_for(timeout=WAIT_MS)
@@ -96,5 +100,32 @@ def test_a_reloaded_page_asks_in_french_to_log_in_then_opens_it_and_another_role
         page.get_by_text("Cette page n'est pas ouverte à votre rôle").wait_for(timeout=WAIT_MS)
         assert page.get_by_text("Taux d'accord").count() == 0 and page.get_by_text("Page not found").count() == 0
         assert page.get_by_role("link", name="Portefeuille").count() == 0  # still out of the menu
+        assert hosts <= {urlsplit(dashboard_url).hostname, "data", "blob"}, hosts
+    finally:
+        page.close()
+
+
+def test_a_one_time_password_opened_on_a_deep_link_is_asked_to_change_not_left_on_a_dead_end(
+    browser, dashboard_url: str, live_api: LiveApi
+):
+    """A new COMEX account opened its bookmark ``/portfolio`` and logged in with its one-time
+    password: the stand-in said the page was not open to its role, with no menu (the password
+    page is the session's only one) and no password form. It now shows the password form."""
+    import uuid
+
+    import httpx
+
+    from tests.fixtures.live import api_token
+
+    name = f"otp-{uuid.uuid4().hex[:8]}"
+    created = httpx.post(f"{live_api.url}/api/v1/users", json={"username": name, "role": "comex"}, timeout=30,
+                         headers={"Authorization": f"Bearer {api_token(live_api, 'admin')}"})
+    assert created.status_code == 201, created.text
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        _login(page, f"{dashboard_url}/portfolio", name, created.json()["one_time_password"])
+        page.get_by_text("Changer le mot de passe").first.wait_for(timeout=WAIT_MS)
+        assert page.get_by_text("n'est pas ouverte à votre rôle").count() == 0
+        assert page.get_by_text("Taux d'accord").count() == 0
     finally:
         page.close()
