@@ -10,7 +10,8 @@ backtest lists as many with their AUC and rates as disclosed. The route read eac
 (a drift report is about 70 KB) and redid that work for every point on every view: 0.26 s with
 50 points. ``point`` keeps those few figures, computed by the job that stores the result
 (``backend.monitoring.service.point_of``); a result stored before it gets its point from the
-next job of its kind, and until then the route computes it as before.
+next published job of its kind (or one of another rules version: ``point_version``), and until
+then the route computes it as before.
 """
 
 import sqlalchemy as sa
