@@ -393,11 +393,12 @@ def point_of(db: Session, row: MonitoringAggregate) -> dict[str, Any]:
     drift report's rows, level, number of alerts and its score's PSI with its range, the PSI
     withheld (None) when the report withheld a decile beside what the portfolio published on the
     same people, or one that moved (``ml.monitoring.served_score``: it would solve for it), its
-    range given still; a backtest's size, AUC, Gini and
-    rates as disclosed (``ml.monitoring.disclosed_outcomes``). Fixed once the result is published:
-    the result's payload never changes, and what it is served beside is decided by whichever of
-    the portfolio and drift results on its people was published first, under the publication
-    lock. So the job that stores the result works it out once (``store``), not every view."""
+    range given still; a backtest's size, AUC, Gini and rates as disclosed
+    (``ml.monitoring.disclosed_outcomes``). Its inputs are fixed once the result is published: the
+    payload never changes, and what it is served beside is decided by whichever of the portfolio
+    and drift results on its people was published first, under the publication lock; the rules
+    that turn them into figures are versioned (``point_version``). So the job that stores the
+    result works it out once (``store``), not every view."""
     payload = row.payload
     if row.kind == "drift":
         rows = payload["rows"]
