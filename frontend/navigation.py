@@ -75,7 +75,6 @@ def pages_for(role: str | None, *, must_change_password: bool = False) -> tuple[
     return (*ROLE_PAGES.get(role, ()), *shared_pages(role), ACCOUNT)
 
 
-
 def pages_behind_login() -> tuple[PageSpec, ...]:
     """Every page a login leads to, whichever role has it (not the login and password forms a
     session leaves as it logs in)."""
