@@ -219,7 +219,7 @@ def route_breakdown(
 
         def compute():
             score = scoring._score_dict(row, bundle, "fr")
-            cache.set(PSEUDONYM, bundle.version, "score-fr", {"input_hash": "h", "value": score})
+            cache.set(PSEUDONYM, bundle.version, f"{scoring.SCORE_KIND}-fr", {"input_hash": "h", "value": score})
             return scoring._explanation_dict(explanation, bundle, "fr")
 
         return scoring.cached(cache, PSEUDONYM, bundle.version, "explanation-10-fr", "h", compute)

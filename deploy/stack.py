@@ -62,6 +62,7 @@ from sqlalchemy.engine import make_url
 
 from backend.audit.models import AuditEvent
 from backend.auth.models import RefreshFamily
+from backend.scoring.service import SCORE_KIND
 from backend.users.models import User
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -572,7 +573,7 @@ def check_cache_across_processes(cluster: Cluster, users: Users, client_id: str,
                              events=AUDITED, token=token, phase=phase)
         if first is None or first.status_code != 200:
             return Check(name, False, "score on process 1 failed")
-        key = f"{CACHE_PREFIX}:{pseudonym}:{first.json()['model_version']}:score-fr"
+        key = f"{CACHE_PREFIX}:{pseudonym}:{first.json()['model_version']}:{SCORE_KIND}-fr"
         raw = store.get(key)
         ttl = store.ttl(key)
         hits_before = _hits(store)
