@@ -222,7 +222,7 @@ def route_breakdown(
             cache.set(PSEUDONYM, bundle.version, f"{scoring.SCORE_KIND}-fr", {"input_hash": "h", "value": score})
             return scoring._explanation_dict(explanation, bundle, "fr")
 
-        return scoring.cached(cache, PSEUDONYM, bundle.version, "explanation-10-fr", "h", compute)
+        return scoring.cached(cache, PSEUDONYM, bundle.version, f"{scoring.EXPLANATION_KIND}-10-fr", "h", compute)
 
     fns = {
         "floor1": lambda i: (

@@ -1885,6 +1885,12 @@ class Explanation(BaseModel):
 
 
 class ExportAutomatedDecision(BaseModel):
+    beyond_training: Annotated[
+        list[ExportUnknown] | None, Field(title="Beyond Training")
+    ] = None
+    """
+    Inputs (derived ratios included) valued beyond what fewer than 10 people of the training data had: the model learned nothing beyond them, so this score is an extrapolation
+    """
     contributions: Annotated[list[ExportContribution], Field(title="Contributions")]
     cost_fn: Annotated[float, Field(title="Cost Fn")]
     """

@@ -406,6 +406,11 @@ class ModelBundle:
         self.population_default_rate = float(self.population["default_rate"])
         self._labels = {lang: labels_for(self.feature_names, lang) for lang in ("fr", "en")}
         self._reason_keys, self._reason_matrix = _reason_groups(self.feature_names, self._protected)
+        # features x justified protected attributes: what the reasons leave out, summed per attribute.
+        attributes = sorted({a for a in self._protected.values() if a})
+        self._protected_matrix = np.array(
+            [[float(self._protected[name] == a) for a in attributes] for name in self.feature_names]
+        ).reshape(len(self.feature_names), len(attributes))
         # Per reason: its member features and, for a one-feature reason, that feature's column.
         self._reason_members = [
             (members, self.feature_names.index(members[0]))
@@ -769,7 +774,10 @@ class ModelBundle:
             "other": {"shap": other, "effect": other * slope, "count": len(names) - k},
         }
         explanation["reasons"] = self._reasons(row_x, row_shap, slope, k, lang)
-        explanation["text"] = _explanation_text(explanation, self.threshold, lang)
+        # The weight of the heaviest justified protected attribute (log-odds, absolute): never
+        # a reason, but the text says when it weighed more than a factor it names.
+        left_out = float(np.abs(row_shap @ self._protected_matrix).max()) if self._protected_matrix.size else 0.0
+        explanation["text"] = _explanation_text(explanation, self.threshold, lang, left_out)
         return explanation
 
     def _reasons(self, x: list[float], shap_row: np.ndarray, slope: float, top: int, lang: str) -> list[dict[str, Any]]:
@@ -1026,10 +1034,25 @@ def _points(effect: float, lang: str) -> str:
     return (text.replace(".", ",") + " pt de probabilité") if lang == "fr" else (text + " probability pts")
 
 
-def _explanation_text(e: dict[str, Any], threshold: float, lang: str) -> str:
+# Said when a justified protected attribute weighed more than a factor the text names: the
+# "main factors" are then the main ones that may be given as reasons, not the main ones.
+PROTECTED_LEFT_OUT = {
+    "fr": " Un critère protégé, justifié dans la fiche du modèle et jamais cité comme motif, a pesé davantage "
+          "que certains de ces facteurs.",
+    "en": " A protected attribute, justified in the model card and never given as a reason, weighed more than "
+          "some of these factors.",
+}
+
+
+def _explanation_text(e: dict[str, Any], threshold: float, lang: str, left_out: float = 0.0) -> str:
+    """The plain-language explanation: the probability against the threshold in words, then the
+    three biggest reasons. ``left_out``: the absolute log-odds contribution of the heaviest
+    justified protected attribute, which is never a reason; when it exceeds a named reason's,
+    one more sentence says so (without naming it)."""
     p, decision = e["probability"], e["decision"]
     # Reasons, not raw contributions: no protected attribute, external scores as one.
     top = e["reasons"][:3]
+    tail = PROTECTED_LEFT_OUT[lang] if top and left_out > min(abs(c["shap"]) for c in top) else ""
     parts = []
     for c in top:
         # A family (several features) has no single value to quote.
@@ -1060,10 +1083,10 @@ def _explanation_text(e: dict[str, Any], threshold: float, lang: str) -> str:
             f"Risque de défaut estimé à {_pct_fr(p, digits)}, {side} : "
             f"{verdict}. Risque moyen de la population : {_pct_fr(e['base_probability'])}."
         )
-        return head + " Principaux facteurs : " + " ; ".join(parts) + "."
+        return head + " Principaux facteurs : " + " ; ".join(parts) + "." + tail
     side = THRESHOLD_SIDE[threshold_side(p, threshold)]["en"].format(threshold=f"{100 * threshold:.{digits}f}%")
     head = (
         f"Estimated default risk {100 * p:.{digits}f}%, {side}: "
         f"{verdict}. Population average risk: {100 * e['base_probability']:.1f}%."
     )
-    return head + " Main factors: " + "; ".join(parts) + "."
+    return head + " Main factors: " + "; ".join(parts) + "." + tail

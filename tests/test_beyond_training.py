@@ -72,3 +72,31 @@ def test_the_bundles_check_is_the_training_populations_published_ends(model_bund
     assert flags and model_bundle.beyond_training({**record, **dict.fromkeys(flags, 1)}) == \
         model_bundle.beyond_training({**record, **dict.fromkeys(flags, 0)})
     assert not set(model_bundle.beyond_training({**record, **dict.fromkeys(flags, 1)})) & set(flags)
+
+
+def test_the_report_and_the_data_subject_export_name_what_the_score_extrapolates(
+    client, auth_headers, settings, write_applicants
+):
+    """The client file said so, the PDF and the data-subject export (Art. 15: what the model says
+    now) did not: both now name the inputs valued beyond what the model learned from."""
+    from tests.fixtures.clients import import_file
+    from tests.fixtures.pdf import drawn_strings
+
+    def one_euro(frame: pd.DataFrame) -> None:
+        frame.loc[0, "AMT_INCOME_TOTAL"] = "1"
+
+    import_file(settings, write_applicants(one_euro, rows=1))
+    raw = str(pd.read_csv(write_applicants(rows=1))["SK_ID_CURR"][0])
+    advisor, compliance = auth_headers("advisor"), auth_headers("compliance")
+    for lang, income, sentence in (("fr", "Revenu annuel", "ce score est une extrapolation"),
+                                   ("en", "Annual income", "this score is an extrapolation")):
+        score = client.get(f"{API}/clients/{raw}/score", headers=advisor, params={"lang": lang}).json()
+        assert "AMT_INCOME_TOTAL" in _beyond(score)
+        pdf = client.get(f"{API}/clients/{raw}/report.pdf", headers=advisor, params={"lang": lang})
+        assert pdf.status_code == 200
+        text = " ".join(" ".join(drawn_strings(pdf.content)).split())
+        assert sentence in text and income in text[text.index(sentence) - 300: text.index(sentence)], text
+        export = client.get(f"{API}/privacy/clients/{raw}/export", headers=compliance, params={"lang": lang})
+        assert export.status_code == 200, export.text
+        named = export.json()["automated_decision"]["beyond_training"]
+        assert named == score["beyond_training"]

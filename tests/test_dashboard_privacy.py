@@ -482,3 +482,19 @@ def test_an_export_prepared_in_one_format_is_not_offered_under_another(monkeypat
     assert at.get("download_button")  # the one prepared, for the format it was prepared in
     next(b for b in at.button if b.key == "audit_export_prepare").click().run()
     assert at.get("download_button") and at.session_state["audit_export"][1].endswith(".jsonl")
+
+
+def test_the_readable_export_says_the_score_extrapolates_as_the_client_file_does(monkeypatch, live_api: LiveApi):
+    """The export names the inputs valued beyond what the model learned from (``beyond_training``):
+    the officer's readable page says so in the advisor's words, by label."""
+    from frontend import contract
+    from frontend.views import privacy
+
+    body = httpx.get(f"{live_api.url}/api/v1/privacy/clients/{live_api.client_id}/export",
+                     headers=_auth(live_api, "compliance"), timeout=60).json()
+    body["automated_decision"]["beyond_training"] = [{"feature": "AMT_INCOME_TOTAL", "label": "Revenu annuel"}]
+    shown: list[str] = []
+    monkeypatch.setattr(privacy.st, "warning", lambda text, **_: shown.append(text))
+    privacy._automated(contract.ClientExport.model_validate(body))
+    assert [text for text in shown if text.startswith("Hors de ce que le modèle a appris : Revenu annuel.")], shown
+    assert any("ce score est une extrapolation" in text for text in shown)

@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from backend.cli import app as cli
-from ml.bundle import MANIFEST_FILE, BundleIntegrityError, ModelBundle
+from ml.bundle import MANIFEST_FILE, PROTECTED_LEFT_OUT, BundleIntegrityError, ModelBundle
 from ml.data import load_applications
 from ml.features import FEATURE_SOURCES
 from ml.policy import (
@@ -167,6 +167,25 @@ def test_no_protected_attribute_is_given_as_a_reason(model_bundle, rows):
                 assert labels[lang][feature] not in e["text"]
     # The advisor's detailed view does see them, marked as justified attributes.
     assert seen_in_contributions == JUSTIFIED_FEATURES
+
+
+def test_the_text_says_when_a_protected_attribute_outweighed_a_named_factor(model_bundle, rows):
+    """The text names three reasons as the "main factors"; a justified protected attribute is
+    never one. When one weighed more than a factor the text names, the "main factors" would
+    mislead: the text then says that a protected attribute weighed more, without naming it."""
+    said = {"fr": PROTECTED_LEFT_OUT["fr"].strip(), "en": PROTECTED_LEFT_OUT["en"].strip()}
+    seen = {True: 0, False: 0}
+    for lang in ("fr", "en"):
+        for e in model_bundle.explain(rows, top=len(model_bundle.feature_names), lang=lang):
+            weights: dict[str, float] = {}
+            for c in e["contributions"]:
+                if c["protected"]:
+                    weights[c["protected"]] = weights.get(c["protected"], 0.0) + c["shap"]
+            heaviest = max((abs(w) for w in weights.values()), default=0.0)
+            outweighed = heaviest > min(abs(r["shap"]) for r in e["reasons"][:3])
+            assert (said[lang] in e["text"]) == outweighed, (heaviest, e["text"])
+            seen[outweighed] += 1
+    assert seen[True] and seen[False]  # both cases occur in the test rows
 
 
 def test_external_scores_are_one_reason(model_bundle, rows):

@@ -68,6 +68,11 @@ class ExportAutomatedDecision(BaseModel):
         description="Inputs the stored file leaves unknown that the training data (almost) never lacked: the "
         "model learned what 'unknown' means for them from almost no one, so this score is indicative",
     )
+    beyond_training: list[ExportUnknown] = Field(
+        default_factory=list,
+        description="Inputs (derived ratios included) valued beyond what fewer than 10 people of the training "
+        "data had: the model learned nothing beyond them, so this score is an extrapolation",
+    )
 
 
 class ExportContest(BaseModel):

@@ -264,6 +264,7 @@ def _automated_decision(bundle: Any, features: dict[str, Any], lang: str) -> Exp
             ExportUnknown(feature=name, label=label)
             for name, label in scoring.unlearned_labelled(bundle, features, lang)
         ],
+        beyond_training=[ExportUnknown(feature=item["feature"], label=item["label"]) for item in score["beyond_training"]],
     )
 
 

@@ -52,6 +52,10 @@ LABELS: dict[str, dict[str, str]] = {
                         "d'apprentissage\u00a0: {fields}. Le modèle n'a pas appris ce que « inconnu » y signifie.",
                   "en": "Indicative score: unknown in this file, and almost never missing in the training data: {fields}. "
                         "The model has not learned what \"unknown\" means there."},
+    "beyond": {"fr": "Hors de ce que le modèle a appris\u00a0: {fields}. Moins de 10 personnes des données "
+                     "d'apprentissage avaient une valeur aussi extrême\u00a0: ce score est une extrapolation.",
+               "en": "Beyond what the model learned from: {fields}. Fewer than 10 people in the training data had "
+                     "so extreme a value: this score is an extrapolation."},
     "approve": {"fr": "ACCORDÉ", "en": "APPROVED"},
     "refuse": {"fr": "REFUSÉ", "en": "REFUSED"},
     "profile": {"fr": "Profil", "en": "Profile"},
@@ -274,6 +278,12 @@ def build_report(
         # As under the dashboard's gauge: the blanks the model never learned (GET .../score).
         pdf.set_font("Helvetica", "I", 8.5)
         pdf.multi_cell(0, 4.2, _text(_label("unlearned", lang, fields=", ".join(unlearned))),
+                       new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    beyond = [str(_get(item, "label", "feature", default="?")) for item in _get(score, "beyond_training", default=[])]
+    if beyond:
+        # As on the client file: the inputs valued beyond the training population's ends.
+        pdf.set_font("Helvetica", "I", 8.5)
+        pdf.multi_cell(0, 4.2, _text(_label("beyond", lang, fields=", ".join(beyond))),
                        new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     # The advisor's decision (GDPR Art. 22): the one recorded, or a place to write it.

@@ -101,6 +101,8 @@ def beyond_training(bundle: Bundle, features: dict[str, Any], lang: str) -> dict
 # ``beyond_training``), so an entry cached by an earlier release (or by a replica still running
 # it, on a shared Redis) is never served without it.
 SCORE_KIND = "score-2"
+# The same for an explanation (2: its text says when a protected attribute outweighed a reason).
+EXPLANATION_KIND = "explanation-2"
 
 
 def client_score(cache: ResultCache, bundle: Bundle, pseudonym: str, features: dict[str, Any],
@@ -117,7 +119,7 @@ def client_explanation(cache: ResultCache, bundle: Bundle, pseudonym: str, featu
         cache.set(pseudonym, bundle.version, f"{SCORE_KIND}-{lang}", {"input_hash": input_hash, "value": score_value})
         return explanation
 
-    return cached(cache, pseudonym, bundle.version, f"explanation-{top}-{lang}", input_hash, compute)
+    return cached(cache, pseudonym, bundle.version, f"{EXPLANATION_KIND}-{top}-{lang}", input_hash, compute)
 
 
 # A fixed seed: every client and every replica draws the same population sample, so the

@@ -258,6 +258,10 @@ def _automated(export: contract.ClientExport) -> None:
         # As on the advisor's file: blanks the model never learned make the score indicative.
         st.warning(ui.t("score.unlearned", fields=", ".join(u.label for u in automated.unlearned_unknowns)),
                    icon=":material/help:")
+    if automated.beyond_training:
+        # As on the advisor's file: values beyond the training population's ends make it an extrapolation.
+        st.warning(ui.t("score.beyond_training", fields=", ".join(u.label for u in automated.beyond_training)),
+                   icon=":material/warning:")
     text = automated.explanation_text
     if text:
         st.info(str(text))
