@@ -452,6 +452,38 @@ def test_two_jobs_deciding_at_once_never_both_publish_populations_one_person_apa
     assert decided.published and outcome["second"].published is False and outcome["second"].changed_people == 1
 
 
+def test_a_job_host_whose_clock_lags_dates_its_result_after_the_one_stored_before(settings, monkeypatch):
+    """Results are ordered by their dates (the previous period, which of two came first). Two
+    job hosts whose clocks differ by an hour dated the newer result before the older one, and
+    the older was served as the latest. A result is now never dated before one stored earlier."""
+    from datetime import UTC, datetime, timedelta
+
+    from backend.audit.setup import cli_sessionmaker
+    from backend.monitoring import service as stored
+
+    factory, engine = cli_sessionmaker(settings)
+    real = datetime.now(UTC)
+
+    class LaggingClock(datetime):
+        @classmethod
+        def now(cls, tz=None):  # the second host's clock, an hour behind
+            return real - timedelta(hours=1)
+
+    try:
+        with factory() as db:
+            first = stored.store(db, "portfolio", "v-clock", "r1", {"summary": {"applicants": 200}}, 0.1)
+            db.commit()
+            monkeypatch.setattr(stored, "datetime", LaggingClock)
+            second = stored.store(db, "portfolio", "v-clock", "r2", {"summary": {"applicants": 300}}, 0.1)
+            db.commit()
+            assert stored._utc(second.computed_at) > stored._utc(first.computed_at)
+            assert stored._utc(second.computed_at) - stored._utc(first.computed_at) < timedelta(seconds=1)
+            assert stored.latest(db, "portfolio", "v-clock").population_revision == "r2"
+            assert stored.first_published(db, "portfolio", "v-clock", "r1").id == first.id
+    finally:
+        engine.dispose()
+
+
 def test_a_run_stored_before_digests_were_kept_is_compared_by_its_size(
     app, client, auth_headers, imported_clients, model_bundle, portfolio_job, run_jobs, settings
 ):

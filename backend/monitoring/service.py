@@ -22,11 +22,11 @@ import io
 import sys
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import and_, or_, select, text
+from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.orm import Session, defer, undefer
 
 from backend.clients.service import clients_revision
@@ -250,7 +250,7 @@ def store(
     published = publication is None or publication.published
     row = MonitoringAggregate(
         kind=kind, model_version=model_version, population_revision=revision,
-        computed_at=datetime.now(UTC), duration_seconds=round(duration, 3), payload=payload,
+        computed_at=publication_time(db), duration_seconds=round(duration, 3), payload=payload,
         published=published, changed_people=publication.changed_people if publication else None,
         # A held result is never compared with: its digests are not kept.
         members=publication.members.tobytes() if publication is not None and published else None,
@@ -266,6 +266,17 @@ def store(
         fill_points(db, kind)
         db.flush()
     return row
+
+
+def publication_time(db: Session) -> datetime:
+    """When a result stored now is dated: this host's clock, but never before a result stored
+    earlier (one microsecond after the newest, if this clock is behind). Results are stored one
+    at a time under the publication lock, and their order (the previous period, which of two
+    results came first) is read from these dates: a job host whose clock lags another's would
+    otherwise date its newer result before the older one."""
+    now = datetime.now(UTC)
+    newest = db.scalar(select(func.max(MonitoringAggregate.computed_at)))
+    return now if newest is None or _utc(newest) < now else _utc(newest) + timedelta(microseconds=1)
 
 
 def latest(db: Session, kind: str, model_version: str, *, population_other_than: str | None = None
