@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 
 import streamlit as st
 from PIL import Image, ImageDraw
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from frontend import charts, i18n, ui
 from frontend.navigation import PageSpec, pages_behind_login, pages_for
@@ -172,6 +174,31 @@ def _page_language() -> None:
             unsafe_allow_javascript=True)
 
 
+# An address a page could have: one path segment of letters, digits, "_" and "-".
+_ADDRESS = re.compile(r"[A-Za-z0-9_-]{1,100}")
+
+
+def _requested_address() -> str:
+    """The page address the browser asked for (``""`` for the root or when unknown), as
+    Streamlit's navigation will look it up (``PagesManager.intended_page_name``)."""
+    manager = getattr(get_script_run_ctx(), "pages_manager", None)
+    name = getattr(manager, "intended_page_name", None)
+    return name if isinstance(name, str) else ""
+
+
+def _no_such_page(address: str, home: st.Page) -> st.Page:
+    """A hidden page under an address that is no page at all (a mistyped or outdated link):
+    Streamlit said so in English whatever the language, in a box, then ran the first page.
+    This says it in the page's language, with a link to the session's first page."""
+
+    def no_such_page() -> None:
+        st.warning(ui.t("app.no_such_page"))
+        st.page_link(home)
+
+    return st.Page(no_such_page, title=ui.t("app.no_such_page_title"), icon=":material/link_off:",
+                   url_path=address, visibility="hidden")
+
+
 def main() -> None:
     if ui.LANG_KEY not in st.session_state:
         st.session_state[ui.LANG_KEY] = i18n.DEFAULT_LANGUAGE
@@ -196,7 +223,10 @@ def main() -> None:
     given = {spec.url_path for spec in specs}
     stand_ins = [_stand_in(spec, home=pages[0], state=state, explain=message is None)
                  for spec in pages_behind_login() if spec.url_path not in given]
-    navigation = st.navigation([*pages, *stand_ins])
+    known = {spec.url_path for spec in pages_behind_login()} | given
+    address = _requested_address()
+    unknown = [_no_such_page(address, pages[0])] if address not in known and _ADDRESS.fullmatch(address) else []
+    navigation = st.navigation([*pages, *stand_ins, *unknown])
     try:
         navigation.run()
     except (KeyError, TypeError, ValueError, AttributeError, IndexError):

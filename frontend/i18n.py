@@ -39,6 +39,11 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "fr": "Connectez-vous pour ouvrir cette page (recharger la page ou ouvrir un lien termine la session).",
         "en": "Log in to open this page (reloading the page or opening a link ends the session).",
     },
+    "app.no_such_page": {
+        "fr": "Aucune page d'Octroi à cette adresse : vérifiez le lien, ou ouvrez la première page.",
+        "en": "No Octroi page at this address: check the link, or open the first page.",
+    },
+    "app.no_such_page_title": {"fr": "Adresse inconnue", "en": "Unknown address"},
     "app.not_in_this_session": {
         "fr": "Cette page n'est pas ouverte à votre rôle : choisissez une page dans le menu ou ouvrez la première.",
         "en": "This page is not open to your role: choose a page in the menu or open the first one.",
@@ -584,8 +589,8 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "comparison.feature": {"fr": "Caractéristique", "en": "Feature"},
     "comparison.density": {"fr": "Distribution dans la population", "en": "Distribution in the population"},
     "comparison.percentile": {
-        "fr": "Le client se situe au {percentile}e centile de la population.",
-        "en": "The client stands at the {percentile}th percentile of the population.",
+        "fr": "Le client se situe au {percentile} centile de la population.",
+        "en": "The client stands at the {percentile} percentile of the population.",
     },
     "comparison.client": {"fr": "Client", "en": "Client"},
     "comparison.population": {"fr": "Population", "en": "Population"},
@@ -1910,6 +1915,14 @@ def number(value: float | int | None, lang: str, digits: int = 0) -> str:
     if value is None:
         return "—"
     return format_decimal(value, _with_digits("#,##0", digits), locale=_locale(lang))
+
+
+def ordinal(rank: int, lang: str) -> str:
+    """A whole rank as an ordinal: ``1er``, ``2e`` (fr); ``1st``, ``22nd``, ``13th`` (en)."""
+    if lang == "fr":
+        return f"{rank}{'er' if rank == 1 else 'e'}"
+    suffix = "th" if rank % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(rank % 10, "th")
+    return f"{rank}{suffix}"
 
 
 def significant(value: float | int | None, lang: str) -> str:

@@ -58,6 +58,12 @@ def t(key: str, **values: object) -> str:
     return i18n.translate(lang(), key, **values)
 
 
+def recommendation(value: str | None) -> str:
+    """The model's side as a recommendation (*Refus*), never as a decision taken (*Refusé*): the
+    advisor decides (GDPR Art. 22). A value the catalog does not know is shown as sent."""
+    return t(f"recommendation.{value}") if value in ("approve", "refuse") else "—" if value is None else str(value)
+
+
 def role(name: str | None) -> str:
     """A role in the page's language ("conseiller"), a role the catalog does not know as sent,
     no role as a dash."""
@@ -517,7 +523,8 @@ def feature_text(value: Any, unit: str | None) -> str:
     if not _is_number(value):
         return value_text(value)
     if unit == "money":
-        return money(value)
+        # Cents when there are (an annuity of 7 942,50 € read 7 942 €), as the API's text writes it.
+        return money(value, 2 if round(value, 2) != round(value) else 0)
     if unit == "years":
         return num(completed_years(value), 1)
     if unit == "flag" and value in (0, 1):

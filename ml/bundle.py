@@ -444,9 +444,13 @@ class ModelBundle:
         }
         self._p01 = np.array([self._quantiles[n][1] for n in self._numeric])
         self._p99 = np.array([self._quantiles[n][99] for n in self._numeric])
-        # The ends of the training population's values: beyond them the trees extrapolate.
-        self._lowest = np.array([self._quantiles[n][0] for n in self._numeric])
-        self._highest = np.array([self._quantiles[n][-1] for n in self._numeric])
+        # The ends of the training population's values (its 10th smallest and largest), pushed
+        # out by the span of the outermost percentile (end to the 1st or 99th): beyond them the
+        # trees extrapolate. Just past an end, 9 training people still lie (a building's area
+        # 0.0002 above it was said to make the score an extrapolation).
+        ends = np.array([[self._quantiles[n][k] for k in (0, 1, 99, 100)] for n in self._numeric]).reshape(-1, 4)
+        self._lowest = ends[:, 0] - (ends[:, 1] - ends[:, 0])
+        self._highest = ends[:, 3] + (ends[:, 3] - ends[:, 2])
         rank = {row["feature"]: i for i, row in enumerate(self._importance)}
         # A count of blanks is left out: blanks the model never learned are named apart
         # (``unlearned_unknowns``), whatever their number. So is a yes/no: its ends are 0 or 1,
@@ -602,7 +606,9 @@ class ModelBundle:
         a count of blanks) whose value lies beyond the ends of the training population's stored
         quantiles, which ``compare`` already gives: its 10th smallest and 10th largest values
         (``ml.train`` clips them so that no end is one person's), so fewer than 10 people lay
-        beyond. The model's most important first. No split of at least ``min_child_samples``
+        beyond, and by more than the span of the outermost percentile (the end to the 1st or
+        the 99th), so that a value a hair past an end, among those 9, is not named. The model's
+        most important first. No split of at least ``min_child_samples``
         people separates values there: an income of 1 or an annuity 19 times the income is
         scored like the most extreme cases it learned from, whatever the value."""
         values = self._row(record)[0, self._numeric_idx]

@@ -290,7 +290,8 @@ def level_label(value: object, lang: str = "fr") -> str:
 
 def format_value(value: Any, lang: str, unit: str = "number") -> str:
     """A feature's value in words, in its unit (``ml.features.VALUE_UNITS``), as the dashboard
-    writes it: ``450 000 €`` (fr) / ``€450,000`` (en), ``oui``/``yes``, a whole count, completed
+    writes it: ``450 000 €`` (fr) / ``€450,000`` (en), cents when there are (``7 942,50 €``),
+    ``oui``/``yes``, a whole count, completed
     years to one decimal (``ml.features.completed_years_of``: 48.9993 is 48,9), other numbers to
     three significant digits, written out (never ``6,67e-09``)."""
     fr = lang == "fr"
@@ -301,9 +302,11 @@ def format_value(value: Any, lang: str, unit: str = "number") -> str:
     if unit == "flag":
         return ("oui" if value else "non") if fr else ("yes" if value else "no")
     if unit in ("money", "integer") or abs(value) >= 1000:
-        text = f"{value:,.0f}"
+        # An amount with cents keeps them (an annuity of 7 942,50 € read 7 942 €, rounded to even).
+        cents = unit == "money" and round(value, 2) != round(value)
+        text = f"{value:,.2f}" if cents else f"{value:,.0f}"
         if fr:
-            text = text.replace(",", "\u202f")
+            text = text.replace(",", "\u202f").replace(".", ",")
         if unit == "money":
             text = text + "\u00a0€" if fr else "€" + text
         return text

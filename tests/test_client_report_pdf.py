@@ -200,3 +200,24 @@ def test_amounts_print_the_euro_sign_and_stay_whole():
         narrow.multi_cell(width, 5, _text("montant de 50\u202f094\u00a0€ : risque", "fr"))
     lines = drawn_strings(bytes(narrow.output()))
     assert all("50 094 €" in line for line in lines if "094" in line or "50" in line), lines
+
+
+def test_the_report_names_the_atypical_values_its_table_leaves_out():
+    """The comparison lists the atypical features after the top ones; the report's table kept
+    the first eight, all « Atypique : non », while the client file flagged three others
+    (client 100347, the validator's walk). They are now named under the table."""
+    top = [{"feature": f"F{i}", "label": f"Facteur {i}", "value": float(i), "percentile": 50.0, "atypical": False}
+           for i in range(8)]
+    odd = [{"feature": "NONLIVINGAREA_AVG", "label": "Surface non habitable", "value": 0.1098, "percentile": 100.0,
+            "atypical": True},
+           {"feature": "G", "label": "Pas atypique", "value": 1.0, "percentile": 40.0, "atypical": False}]
+    text = " ".join(_text(build_report(client_id="100002", profile=[], score=SCORE, explanation=EXPLANATION,
+                                       comparison={"features": top + odd}, generated_by="conseiller",
+                                       lang="fr")).split())
+    assert "Autres valeurs atypiques : Surface non habitable = 0,11 (centile 100)." in text, text
+    assert "Pas atypique" not in text
+    assert "Autres valeurs atypiques" not in _report()
+    english = " ".join(_text(build_report(client_id="100002", profile=[], score=SCORE, explanation=EXPLANATION,
+                                          comparison={"features": top + odd}, generated_by="advisor",
+                                          lang="en")).split())
+    assert "Other atypical values: Surface non habitable = 0.11 (percentile 100)." in english, english

@@ -213,7 +213,8 @@ def test_a_feature_value_reads_in_the_unit_the_api_gives_beside_it():
     def shown(name: str, value: object) -> str:
         return ui.feature_text(value, value_unit(name))
 
-    assert shown("AMT_ANNUITY", 11245.5) == "11\u202f246\xa0€"
+    # An amount keeps its cents (7 942,50 € read 7 942 €: rounded to even, the validator's walk).
+    assert shown("AMT_ANNUITY", 11245.5) == "11\u202f245,50\xa0€" and shown("AMT_ANNUITY", 7942.0) == "7\u202f942\xa0€"
     assert shown("INCOME_PER_PERSON", 67500.0) == "67\u202f500\xa0€"
     # Completed years, as the profile and the header state them (9.9512 years in a job is not 10).
     assert shown("YEARS_EMPLOYED", 9.9512) == "9,9"
@@ -227,7 +228,7 @@ def test_a_feature_value_reads_in_the_unit_the_api_gives_beside_it():
     assert shown("AMT_CREDIT", None) == "—"
     # A group's median between two whole values stays what it is.
     assert shown("REG_CITY_NOT_WORK_CITY", 0.5) == "0,5" and shown("CNT_FAM_MEMBERS", 2.5) == "2,5"
-    for name, value in (("ANNUITY_INCOME_RATIO", 0.0937), ("AMT_REQ_CREDIT_BUREAU_YEAR", 3.0),
+    for name, value in (("ANNUITY_INCOME_RATIO", 0.0937), ("AMT_REQ_CREDIT_BUREAU_YEAR", 3.0), ("AMT_ANNUITY", 7942.5),
                         ("CREDIT_GOODS_RATIO", 1.3412), ("AGE_YEARS", 54.83), ("YEARS_EMPLOYED", 17.12)):
         assert shown(name, value) == format_value(value, "fr", value_unit(name)), name
 

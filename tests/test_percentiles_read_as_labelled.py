@@ -199,3 +199,14 @@ def test_the_french_ordinal_of_the_first_percentile():
     e = {"probability": 0.05, "decision": "approve", "base_probability": 0.08, "reasons": [reason]}
     assert "= 136, 1er centile de la population" in _explanation_text(e, 0.083, "fr")
     assert all(n in FEATURE_NAMES for n in NEGATED)
+
+
+def test_the_comparison_sentence_writes_the_percentile_as_an_ordinal_in_each_language():
+    """« au 1e centile » and "the 22th percentile" (the validator's walk): ordinals now."""
+    from frontend import i18n
+
+    assert [i18n.ordinal(n, "fr") for n in (0, 1, 2, 22, 100)] == ["0e", "1er", "2e", "22e", "100e"]
+    assert [i18n.ordinal(n, "en") for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 100, 101, 111)] == [
+        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd", "100th", "101st", "111th"]
+    text = i18n.translate("en", "comparison.percentile", percentile=i18n.ordinal(22, "en"))
+    assert text == "The client stands at the 22nd percentile of the population."

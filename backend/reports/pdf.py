@@ -68,6 +68,8 @@ LABELS: dict[str, dict[str, str]] = {
     "comparison": {"fr": "Comparaison avec la population", "en": "Comparison with the population"},
     "percentile": {"fr": "Centile", "en": "Percentile"},
     "atypical": {"fr": "Atypique", "en": "Atypical"},
+    "atypical_others": {"fr": "Autres valeurs atypiques\u00a0: {items}.", "en": "Other atypical values: {items}."},
+    "atypical_item": {"fr": "{label} = {value} (centile {percentile})", "en": "{label} = {value} (percentile {percentile})"},
     "yes": {"fr": "oui", "en": "yes"},
     "no": {"fr": "non", "en": "no"},
     "footer": {
@@ -353,7 +355,8 @@ def build_report(
         pdf.cell(w, 5, _text(title), border="B")
     pdf.ln(5)
     pdf.set_font("Helvetica", size=8.5)
-    for feature in list(_get(comparison, "features", default=[]))[:8]:
+    compared = list(_get(comparison, "features", default=[]))
+    for feature in compared[:8]:
         # The API's percentiles are on the 0-100 scale: printed as they are.
         percentile = _get(feature, "percentile")
         cells = (
@@ -365,4 +368,16 @@ def build_report(
         for value, w in zip(cells, columns, strict=True):
             pdf.cell(w, 4.6, _text(value, lang))
         pdf.ln(4.6)
+    # The comparison lists the atypical features after the top ones: the table above said
+    # "Atypique : non" on every row while the client file flagged three others.
+    others = [f for f in compared[8:] if _get(f, "atypical", default=False)]
+    if others:
+        pdf.set_font("Helvetica", "I", 8.5)
+        named = [_label("atypical_item", lang, label=str(_get(f, "label", "feature", default="?")),
+                        value=_fmt(_get(f, "client_value", "value"), lang, _get(f, "unit")),
+                        percentile="-" if _get(f, "percentile") is None else f"{_get(f, 'percentile'):.0f}")
+                 for f in others]
+        items = (" ; " if lang == "fr" else "; ").join(named)
+        pdf.multi_cell(0, 4.2, _text(_label("atypical_others", lang, items=items), lang),
+                       new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     return bytes(pdf.output())

@@ -24,6 +24,7 @@ from backend.decisions import service as decisions
 from backend.ratelimit import RATE_LIMITED_RESPONSES
 from backend.reports.pdf import build_report
 from backend.scoring import service as scoring
+from backend.timezone import BANK_TIMEZONE
 from security.rbac import Permission
 
 router = APIRouter(prefix="/clients", tags=["reports"], route_class=GuardedRoute)
@@ -83,7 +84,8 @@ def client_report(
             yield pdf[start : start + PDF_CHUNK]
 
     # The file name carries no client id: downloads folders and proxies log file names.
-    filename = f"octroi-rapport-{now:%Y%m%d-%H%M%S}.pdf"
+    # Named in the report's language and dated in the bank's time, as the page it holds.
+    filename = f"octroi-{'rapport' if lang == 'fr' else 'report'}-{now.astimezone(BANK_TIMEZONE):%Y%m%d-%H%M%S}.pdf"
     return StreamingResponse(
         chunks(),
         media_type="application/pdf",

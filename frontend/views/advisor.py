@@ -74,11 +74,6 @@ def form_fields(spec: contract.InputSpec) -> list[contract.InputField]:
     return sorted(asked, key=lambda f: f.form_order or 0)
 
 
-def _recommendation_label(decision: str) -> str:
-    """The model's side as a recommendation (*Refus*), never as a decision taken (*Refusé*)."""
-    return ui.t(f"recommendation.{decision}") if decision in ("approve", "refuse") else str(decision)
-
-
 def gauge_text(score: contract.Score) -> str:
     """The gauge in words: the probability, which side of the threshold in words, both with
     enough decimals to differ (8,33 % above 8,33 %, never 8,3 % against 8,3 %), the grade."""
@@ -113,7 +108,7 @@ def render_score(score: contract.Score, key: str = "client") -> None:
     with right:
         # The model recommends; the advisor decides (the "Décision finale" tab records it).
         box = st.success if score.decision == "approve" else st.error
-        box(f"**{ui.t('score.decision')}{ui.colon()}{_recommendation_label(score.decision)}**",
+        box(f"**{ui.t('score.decision')}{ui.colon()}{ui.recommendation(score.decision)}**",
             icon=":material/gavel:")
         if score.borderline:
             # A flag with one stated meaning (see the API's Score schema), not a percentage.
@@ -183,7 +178,7 @@ def _header(client_id: str, profile: contract.ClientProfile, score: contract.Sco
     age = _age(profile)
     st.subheader(ui.t("client.header", client_id=client_id,
                       age=ui.t("client.age", years=age) if age is not None else ui.t("client.age_unknown"),
-                      decision=_recommendation_label(score.decision)))
+                      decision=ui.recommendation(score.decision)))
     st.caption(ui.t("client.imported", when=ui.when(profile.imported_at)))
 
 
@@ -265,7 +260,7 @@ def render_comparison(comparison: contract.Comparison, similar: contract.Similar
             st.caption(ui.t("comparison.bins_withheld"))
         if feature.percentile is not None:
             # The API's percentiles are on the 0-100 scale (ge=0, le=100 in its schema).
-            st.markdown(ui.t("comparison.percentile", percentile=round(feature.percentile)))
+            st.markdown(ui.t("comparison.percentile", percentile=i18n.ordinal(round(feature.percentile), ui.lang())))
     _atypical(comparison)
     _scatter(comparison, similar)
     _profile_chart(comparison, similar)
@@ -625,7 +620,7 @@ def _simulation_result(result: contract.Simulation, before: float | None,
         if scored.probability >= before:
             delta = "+" + delta
         st.markdown(ui.t("whatif.result", probability=ui.pct(scored.probability), delta=delta,
-                         decision=_recommendation_label(scored.decision)))
+                         decision=ui.recommendation(scored.decision)))
     if changes:
         _simulated_changes(changes)
     render_score(scored, "simulation")

@@ -98,7 +98,7 @@ def render_history(history: contract.DecisionHistory) -> None:
             ui.t("lifecycle.kind"): [ui.t(f"lifecycle.kind_{e.kind}") for e in entries],
             ui.t("lifecycle.who"): [e.advisor for e in entries],
             ui.t("field.decision"): [_verdict(e.decision) for e in entries],
-            ui.t("field.recommendation"): [_verdict(e.recommendation) for e in entries],
+            ui.t("field.recommendation"): [ui.recommendation(e.recommendation) for e in entries],
             ui.t("field.reason"): [e.reason or "—" for e in entries],
             ui.t("field.model_version"): [e.model_version for e in entries],
             ui.t("lifecycle.in_force"): [ui.show_value(e.current) for e in entries],
@@ -169,7 +169,7 @@ def render_decision_section(client_id: str, score: contract.Score) -> None:
     open_contest = next((c for c in current.contests if c.status == "open"), None) if current else None
     sent = False
     if current is None:
-        st.markdown(ui.t("final.intro", recommendation=_verdict(recommendation)))
+        st.markdown(ui.t("final.intro", recommendation=ui.recommendation(recommendation)))
         sent = _first_form(client_id, recommendation)
     elif open_contest is not None:
         sent = _review_form(client_id, history, current, open_contest)
@@ -188,7 +188,7 @@ def render_decision_section(client_id: str, score: contract.Score) -> None:
             st.session_state.pop(FINAL_KEY, None)
             return
         st.success(ui.t("final.recorded", ts=ui.when(record.decided_at), decision=_verdict(record.decision),
-                        recommendation=_verdict(record.recommendation)), icon=":material/task_alt:")
+                        recommendation=ui.recommendation(record.recommendation)), icon=":material/task_alt:")
         if record.is_override:
             st.caption(ui.t("final.override_note"))
 
@@ -207,7 +207,7 @@ def _first_form(client_id: str, recommendation: str) -> bool:
         return False
     reason = reason.strip() or None
     if reason is None and decision != recommendation:
-        st.error(ui.t("final.reason_required", decision=_verdict(decision), recommendation=_verdict(recommendation)),
+        st.error(ui.t("final.reason_required", decision=_verdict(decision), recommendation=ui.recommendation(recommendation)),
                  icon=":material/edit_note:")
         return False
     payload = {"decision": decision, "reason": reason, "revises": None}
@@ -317,7 +317,7 @@ def render_override_extras(report: contract.OverridesReport) -> None:
             ui.t("lifecycle.when"): [ui.when(r.decided_at) for r in reasons],
             ui.t("overrides.advisor"): [r.advisor for r in reasons],
             ui.t("field.decision"): [_verdict(r.decision) for r in reasons],
-            ui.t("field.recommendation"): [_verdict(r.recommendation) for r in reasons],
+            ui.t("field.recommendation"): [ui.recommendation(r.recommendation) for r in reasons],
             ui.t("field.reason"): [r.reason or ui.t("lifecycle.reason_erased") for r in reasons],
         }).astype(str),
         hide_index=True,

@@ -245,7 +245,7 @@ def _automated(export: contract.ClientExport) -> None:
         st.info(ui.t("subject.automated_none", reason=export.automated_decision_unavailable))
         return
     cols = st.columns(4)
-    cols[0].metric(ui.t("field.recommendation"), _verdict(automated.recommendation))
+    cols[0].metric(ui.t("field.recommendation"), ui.recommendation(automated.recommendation))
     cols[1].metric(ui.t("score.title"), ui.pct(automated.probability))
     cols[2].metric(ui.t("model.threshold"), ui.pct(automated.threshold))
     cols[3].metric(ui.t("score.display"), ui.num(automated.display_score))
@@ -290,7 +290,7 @@ def _human_decisions(export: contract.ClientExport) -> None:
             {
                 ui.t("field.when"): [_ts(r.decided_at) for r in rows],
                 ui.t("field.decision"): [_verdict(r.decision) for r in rows],
-                ui.t("field.recommendation"): [_verdict(r.recommendation) for r in rows],
+                ui.t("field.recommendation"): [ui.recommendation(r.recommendation) for r in rows],
                 ui.t("field.override"): [ui.show_value(bool(r.is_override)) for r in rows],
                 ui.t("field.reason"): [r.reason for r in rows],
                 ui.t("field.model_version"): [r.model_version for r in rows],

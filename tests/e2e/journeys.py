@@ -346,7 +346,7 @@ def advisor_journey(page, client_id: str, unknown_id: str) -> list[str]:
     # Final decision: departing from the model without a reason is refused, with one works.
     page.get_by_role("tab", name="Décision finale").click()
     settle(page)
-    recommendation_refuse = page.get_by_text("Le modèle recommande : Refusé").count() > 0
+    recommendation_refuse = page.get_by_text("Le modèle recommande : Refus", exact=False).count() > 0
     other = "Accordé" if recommendation_refuse else "Refusé"
     page.get_by_role("radiogroup").get_by_text(other, exact=True).click()
     page.get_by_role("button", name="Enregistrer la décision").click()

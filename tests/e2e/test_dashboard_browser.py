@@ -105,6 +105,20 @@ def test_a_reloaded_page_asks_in_french_to_log_in_then_opens_it_and_another_role
         page.close()
 
 
+def test_an_address_that_is_no_page_says_so_in_french_with_a_link_to_the_first_page(browser, dashboard_url: str):
+    """A mistyped or outdated link (no page has that address) got Streamlit's English box "Page
+    not found", over the login page. It now says so in the page's language, with a link."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(f"{dashboard_url}/portefeuile", wait_until="domcontentloaded")
+        page.get_by_text("Aucune page d'Octroi à cette adresse").wait_for(timeout=WAIT_MS)
+        assert page.get_by_text("Page not found").count() == 0
+        page.get_by_role("link").filter(has_text="Connexion").first.click()
+        page.get_by_role("textbox", name="Identifiant", exact=True).wait_for(timeout=WAIT_MS)
+    finally:
+        page.close()
+
+
 def test_a_one_time_password_opened_on_a_deep_link_is_asked_to_change_not_left_on_a_dead_end(
     browser, dashboard_url: str, live_api: LiveApi
 ):
