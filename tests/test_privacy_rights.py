@@ -20,7 +20,7 @@ from backend.clients.service import keyring
 from backend.db import Base
 from backend.privacy.models import AdvisorDecision
 from backend.privacy.register import TABLE_CATEGORIES, TABLE_CATEGORIES_FR
-from backend.scoring.service import EXPLANATION_KIND
+from backend.scoring.service import EXPLANATION_KIND, SCORE_KIND
 from security.rbac import ROLE_PERMISSIONS, Permission, Role, has_permission
 from tests.fixtures.clients import import_file
 
@@ -149,7 +149,7 @@ def test_erasure_removes_features_and_cache_keeps_a_tombstone_and_every_client_e
     client.get(f"{API}/clients/{other}/score", headers=advisor)
     cache = app.state.result_cache
     version = app.state.model.bundle.version
-    assert cache.get(pseudonym, version, "score-2-fr") is not None
+    assert cache.get(pseudonym, version, f"{SCORE_KIND}-fr") is not None
 
     response = erase(raw)
 
@@ -167,8 +167,8 @@ def test_erasure_removes_features_and_cache_keeps_a_tombstone_and_every_client_e
         features_left = [c.features for c in db.scalars(select(Client))]
     assert len(features_left) == len(imported_clients) - 1
     assert all(cache.get(pseudonym, version, kind) is None
-               for kind in ("score-2-fr", "score-2-en", f"{EXPLANATION_KIND}-10-fr"))
-    assert cache.get(_pseudonym(settings, other), version, "score-2-fr") is not None  # others untouched
+               for kind in (f"{SCORE_KIND}-fr", f"{SCORE_KIND}-en", f"{EXPLANATION_KIND}-10-fr"))
+    assert cache.get(_pseudonym(settings, other), version, f"{SCORE_KIND}-fr") is not None  # others untouched
     [event] = _events(app, "privacy.erase")
     assert event.resource == pseudonym and event.role == "compliance"
 

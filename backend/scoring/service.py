@@ -98,9 +98,10 @@ def beyond_training(bundle: Bundle, features: dict[str, Any], lang: str) -> dict
 
 
 # The score's kind in the result cache; its number changes with what a cached score holds (2:
-# ``beyond_training``), so an entry cached by an earlier release (or by a replica still running
-# it, on a shared Redis) is never served without it.
-SCORE_KIND = "score-2"
+# ``beyond_training``; 3: named only beyond an end pushed out by a percentile's step), so an
+# entry cached by an earlier release (or by a replica still running it, on a shared Redis) is
+# never served as this release's.
+SCORE_KIND = "score-3"
 # The same for an explanation (2: its text says when a protected attribute outweighed a reason).
 EXPLANATION_KIND = "explanation-2"
 
