@@ -1703,7 +1703,7 @@ class VerificationOut(BaseModel):
     first_invalid_seq: Annotated[int | None, Field(title="First Invalid Seq")]
     first_seq: Annotated[int | None, Field(title="First Seq")] = 1
     reason: Annotated[str | None, Field(title="Reason")]
-    reason_code: Literal["sequence_gap", "sequence_disorder", "link_broken", "content_edited", "checkpoint_signature", "checkpoint_mismatch", "tail_truncated", "anchor_signature", "anchor_retention", "purge_unanchored", "witness_unreadable", "witness_checkpoint_signature", "witness_anchor_invalid", "head_shortened", "witness_rewritten", "witness_checkpoint_missing", "witness_anchor_missing", "ts_backdated", "ts_future", "ts_not_canonical", "mac_invalid", "mac_missing", "event_repeated", "erasure_undone", "other"] | None = (
+    reason_code: Literal["sequence_gap", "sequence_disorder", "link_broken", "content_edited", "checkpoint_signature", "checkpoint_mismatch", "tail_truncated", "anchor_signature", "anchor_retention", "purge_unanchored", "witness_unreadable", "witness_checkpoint_signature", "witness_anchor_invalid", "head_shortened", "witness_rewritten", "witness_checkpoint_missing", "witness_anchor_missing", "ts_backdated", "ts_future", "ts_not_canonical", "mac_invalid", "mac_missing", "event_repeated", "erasure_undone", "decision_altered", "other"] | None = (
         None
     )
     sequencer_lag_seconds: Annotated[

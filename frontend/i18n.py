@@ -868,6 +868,10 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "fr": "l'effacement qu'il enregistre a été défait hors d'Octroi (trace d'effacement supprimée, ou client de nouveau présent).",
         "en": "the erasure it records was undone outside Octroi (tombstone deleted, or the client back).",
     },
+    "audit.reason.decision_altered": {
+        "fr": "une décision de conseiller qu'il enregistre a été réécrite ou supprimée hors d'Octroi, ou une décision qu'aucun événement n'enregistre a été ajoutée.",
+        "en": "an advisor's decision it records was rewritten or deleted outside Octroi, or a decision no event records was added.",
+    },
     "audit.reason.mac_invalid": {
         "fr": "l'API n'a pas écrit cet événement : son sceau (MAC) ne correspond pas à son contenu ou à une clé "
         "connue (ligne insérée à la main dans la base ?).",
@@ -1484,8 +1488,8 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "row could not be compared with a chained event.",
     },
     "lifecycle.identical": {
-        "fr": "Identique : la version {version} redonne « {decision} » (probabilité {probability}) ; les empreintes des données concordent avec le journal d'audit.",
-        "en": "Identical: version {version} gives “{decision}” again (probability {probability}); the input hashes match the audit trail.",
+        "fr": "Identique : la version {version} recommande à nouveau « {decision} » (probabilité {probability}) ; les empreintes des données concordent avec le journal d'audit.",
+        "en": "Identical: version {version} recommends “{decision}” again (probability {probability}); the input hashes match the audit trail.",
     },
     "lifecycle.differs": {
         "fr": "Différences constatées avec la version {version} :",

@@ -381,3 +381,4 @@ def test_the_dashboard_words_the_failure_in_the_page_s_language(lang, expected):
     [error] = at.error
     assert expected in error.value and "231" in error.value
     assert "does not match its hash (edited?)" not in error.value
+

@@ -9,8 +9,10 @@ import json
 
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
+from backend.audit import service as audit_service
 from backend.audit.models import AuditEvent
 from backend.clients.models import Client, ClientErasure
 from backend.decisions.models import DecisionContest, DecisionSnapshot
@@ -18,6 +20,8 @@ from backend.privacy.models import AdvisorDecision
 from backend.registry import service as registry_service
 from backend.registry.store import ModelRegistry
 from tests.fixtures.clients import import_file
+from tests.test_audit_insider import _owner_sql
+from tests.test_audit_trail import cli  # noqa: F401 - the cli fixture
 
 API = "/api/v1"
 
@@ -447,3 +451,58 @@ def test_reproduce_is_identical_for_decisions_under_two_versions_after_the_featu
 
     assert client.get(f"{API}/privacy/decisions/999999/reproduce", headers=compliance).status_code == 404
     assert client.get(f"{API}/privacy/decisions/{d1['id']}/reproduce", headers=alice).status_code == 403
+
+
+# ------------------------------------------------ advisors' decisions against the trail
+
+
+def test_a_decision_the_owner_rewrote_deleted_or_inserted_is_reported_and_an_erasure_is_not(
+    app, client, auth_headers, imported_clients, db_url, erase, cli  # noqa: F811
+):
+    """The database owner rewrote a refusal into an approval (the overrides report changed),
+    deleted a decision, or added one: the chain stayed valid, and only a reproduction of that
+    very decision said anything (a deleted one was "not found"). ``verify`` now compares the
+    decisions with the events that recorded them (the compliance walk of the twenty-seventh
+    session)."""
+    advisor = auth_headers("advisor")
+    ids = []
+    for raw in imported_clients[:3]:
+        answer = client.post(f"{API}/clients/{raw}/decision", headers=advisor,
+                             json={"decision": "refuse", "reason": "Revenus non justifiés", "revises": None})
+        assert answer.status_code == 201, answer.text
+        ids.append(answer.json()["id"])
+    # An erasure clears the decision's pseudonym and reason: not tampering.
+    assert erase(imported_clients[2]).status_code == 200
+    assert _verify(app).valid, _verify(app).reason
+    recorded = {}
+    with app.state.sessionmaker() as db:
+        for event in db.scalars(select(AuditEvent).where(AuditEvent.action == "decision.record")):
+            recorded[event.details["decision_id"]] = event.seq
+
+    _owner_sql(db_url, f"UPDATE advisor_decisions SET decision = 'approve', is_override = {_false(db_url)} "
+                       f"WHERE id = {ids[0]}")
+    result = _verify(app)
+    assert not result.valid and result.reason_code == "decision_altered"
+    assert result.first_invalid_seq == recorded[ids[0]]
+    assert f"decision {ids[0]} now reads decision 'approve', not 'refuse'" in result.reason, result.reason
+
+    _owner_sql(db_url, f"DELETE FROM advisor_decisions WHERE id = {ids[1]}")
+    result = _verify(app)
+    assert f"decision {ids[1]} recorded here is no longer in advisor_decisions" in " ".join(result.warnings)
+
+    _owner_sql(db_url, "INSERT INTO advisor_decisions (id, decision, recommendation, is_override, model_version, "
+                       f"advisor, decided_at) VALUES ({ids[-1] + 5}, 'approve', 'approve', {_false(db_url)}, 'v', "
+                       "'advisor', '2026-12-07 10:00:00')")
+    result = _verify(app)
+    assert f"decision {ids[-1] + 5} in advisor_decisions is recorded by no event" in " ".join(result.warnings)
+    verified = cli("audit", "verify")
+    assert verified.exit_code == 1 and f"INVALID at seq {recorded[ids[0]]}" in verified.output
+
+
+def _false(db_url: str) -> str:
+    return "0" if make_url(db_url).get_backend_name() == "sqlite" else "false"
+
+
+def _verify(app):
+    with app.state.sessionmaker() as db:
+        return audit_service.verify_trail(db, app.state.checkpoint_signer, (), app.state.audit_witness)

@@ -65,6 +65,8 @@ class VerificationCode(StrEnum):
     event_repeated = "event_repeated"  # an exact copy of an earlier event (same MAC)
     # The trail against the database: an erasure it records was undone
     erasure_undone = "erasure_undone"
+    # ... or an advisor's decision it records was rewritten, deleted or inserted
+    decision_altered = "decision_altered"
     other = "other"  # a reason this version does not name (a newer server)
 
 

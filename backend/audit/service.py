@@ -63,6 +63,7 @@ from backend.audit.verification import (
     MacWatch,
     Problem,
     coded,
+    decision_problems,
     erasure_problems,
     failed,
     repeated_problems,
@@ -964,6 +965,7 @@ def _verify_chained(
     # database still agrees with it (a failure found here never hides the witness's).
     problems: list[Problem] = [
         *stored_ts_problems(db), *dates.problems, *macs.problems, *repeated_problems(db), *erasure_problems(db),
+        *decision_problems(db),
     ]
     result = with_problems(result, problems)
     return replace(result, warnings=(*result.warnings, *macs.warnings())) if macs.unchecked else result

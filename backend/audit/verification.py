@@ -33,6 +33,14 @@ verification (``GET /audit/verify``, ``octroi audit verify``) also checks:
 - **Erasures.** Every ``privacy.erase`` the trail records (and no ``client.reimport_erased``
   undid) must still have its tombstone, and its person must not be back in ``clients``
   (``backend.audit.erasures``).
+- **Advisors' decisions.** Every decision the trail records (``decision.record``, naming its
+  id, verdict, the model's recommendation, override and what it revises; ``decision.review``
+  naming a revision) must still be in ``advisor_decisions`` as recorded, by the advisor who
+  recorded it; and every decision row must be recorded by the trail, unless its id is below
+  the first one the trail names (decisions whose events a signed retention purge deleted, or
+  recorded before events named their decision). The database owner rewrote a refusal into an
+  approval, or deleted a decision, and the overrides report changed while the chain stayed
+  valid (``decision_altered``).
 
 Each failure carries a ``reason_code`` (``backend.audit.schemas.VerificationCode``) beside its
 English ``reason``; a failure found after the first one is listed in ``warnings``.
@@ -50,8 +58,10 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from backend.audit.erasures import standing_erasures
+from backend.audit.models import AuditEvent
 from backend.audit.schemas import VerificationCode
 from backend.clients.models import Client, ClientErasure
+from backend.privacy.models import AdvisorDecision
 from security.audit_chain import VerificationResult, canonical_ts
 
 # How much earlier than the event chained before it an event may be dated (see above).
@@ -313,4 +323,55 @@ def erasure_problems(db: Session) -> list[Problem]:
             problems.append(Problem(seq, VerificationCode.erasure_undone, (
                 f"seq {seq}: the client {pseudonym} erased here is back in the clients table "
                 "(erasure undone outside Octroi?)")))
+    return problems
+
+
+# --------------------------------------------------------------------------- decisions
+
+# What a decision.record event says of its row: (details key, row column).
+_RECORDED = (("decision", "decision"), ("recommendation", "recommendation"), ("override", "is_override"),
+             ("revises", "revises_id"))
+
+
+def decision_problems(db: Session) -> list[Problem]:
+    """Every advisor's decision the chained trail records that ``advisor_decisions`` no longer
+    holds as recorded, and every decision row the trail does not record (see the module
+    docstring)."""
+    recorded: dict[int, tuple[int, str | None, dict[str, Any]]] = {}  # id -> (seq, actor, what was said)
+    for seq, action, actor, details in db.execute(
+        select(AuditEvent.seq, AuditEvent.action, AuditEvent.actor, AuditEvent.details).where(
+            AuditEvent.action.in_(("decision.record", "decision.review")), AuditEvent.outcome == "success")
+    ):
+        details = details if isinstance(details, dict) else {}
+        if action == "decision.record" and isinstance(details.get("decision_id"), int):
+            said = {key: details[key] for key, _ in _RECORDED if key in details}
+            recorded[details["decision_id"]] = (seq, actor, said)
+        elif action == "decision.review" and isinstance(details.get("revision_id"), int):
+            # A revision made by a review: it revises the contested decision.
+            said = {"revises": details["decision_id"]} if isinstance(details.get("decision_id"), int) else {}
+            recorded[details["revision_id"]] = (seq, actor, said)
+    rows = {row.id: row for row in db.scalars(select(AdvisorDecision))}
+    problems = []
+    for decision_id, (seq, actor, said) in recorded.items():
+        row = rows.get(decision_id)
+        if row is None:
+            problems.append(Problem(seq, VerificationCode.decision_altered, (
+                f"seq {seq}: decision {decision_id} recorded here is no longer in advisor_decisions "
+                "(deleted outside Octroi?)")))
+            continue
+        now = {key: getattr(row, column) for key, column in _RECORDED} | {"advisor": row.advisor}
+        differ = [f"{key} {now[key]!r}, not {value!r}" for key, value in (said | {"advisor": actor}).items()
+                  if now[key] != value]
+        if differ:
+            problems.append(Problem(seq, VerificationCode.decision_altered, (
+                f"seq {seq}: decision {decision_id} now reads {'; '.join(differ)} as recorded here "
+                "(rewritten outside Octroi?)")))
+    if recorded:
+        head = db.scalar(select(AuditEvent.seq).order_by(AuditEvent.seq.desc()).limit(1)) or 0
+        first = min(recorded)
+        for decision_id in sorted(set(rows) - set(recorded)):
+            if decision_id > first:
+                problems.append(Problem(head, VerificationCode.decision_altered, (
+                    f"decision {decision_id} in advisor_decisions is recorded by no event of the trail "
+                    "(inserted outside Octroi?)")))
     return problems

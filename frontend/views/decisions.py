@@ -344,7 +344,7 @@ def render_reproduce(export: contract.ClientExport) -> None:
     recomputed = answer.recomputed
     if answer.verdict == "identical":
         st.success(ui.t("lifecycle.identical", version=answer.model_version,
-                        decision=_verdict(recomputed.decision), probability=ui.pct(recomputed.probability)),
+                        decision=ui.recommendation(recomputed.decision), probability=ui.pct(recomputed.probability)),
                    icon=":material/verified:")
     else:
         st.error(ui.t("lifecycle.differs", version=answer.model_version), icon=":material/report:")
