@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from frontend import charts, i18n, ui
-from frontend.navigation import PageSpec, pages_behind_login, pages_for
+from frontend.navigation import CHANGE_PASSWORD, LOGIN, PageSpec, pages_behind_login, pages_for
 from frontend.views.session import change_password_page, login_page
 
 
@@ -223,7 +223,7 @@ def main() -> None:
     given = {spec.url_path for spec in specs}
     stand_ins = [_stand_in(spec, home=pages[0], state=state, explain=message is None)
                  for spec in pages_behind_login() if spec.url_path not in given]
-    known = {spec.url_path for spec in pages_behind_login()} | given
+    known = {spec.url_path for spec in (*pages_behind_login(), LOGIN, CHANGE_PASSWORD)} | given
     address = _requested_address()
     unknown = [_no_such_page(address, pages[0])] if address not in known and _ADDRESS.fullmatch(address) else []
     navigation = st.navigation([*pages, *stand_ins, *unknown])

@@ -524,7 +524,7 @@ def feature_text(value: Any, unit: str | None) -> str:
         return value_text(value)
     if unit == "money":
         # Cents when there are (an annuity of 7 942,50 € read 7 942 €), as the API's text writes it.
-        return money(value, 2 if round(value, 2) != round(value) else 0)
+        return money(value, 2 if math.isfinite(value) and round(value, 2) != round(value) else 0)
     if unit == "years":
         return num(completed_years(value), 1)
     if unit == "flag" and value in (0, 1):

@@ -303,7 +303,7 @@ def format_value(value: Any, lang: str, unit: str = "number") -> str:
         return ("oui" if value else "non") if fr else ("yes" if value else "no")
     if unit in ("money", "integer") or abs(value) >= 1000:
         # An amount with cents keeps them (an annuity of 7 942,50 € read 7 942 €, rounded to even).
-        cents = unit == "money" and round(value, 2) != round(value)
+        cents = unit == "money" and math.isfinite(value) and round(value, 2) != round(value)
         text = f"{value:,.2f}" if cents else f"{value:,.0f}"
         if fr:
             text = text.replace(",", "\u202f").replace(".", ",")

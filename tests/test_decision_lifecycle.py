@@ -499,6 +499,65 @@ def test_a_decision_the_owner_rewrote_deleted_or_inserted_is_reported_and_an_era
     assert verified.exit_code == 1 and f"INVALID at seq {recorded[ids[0]]}" in verified.output
 
 
+
+def test_a_review_s_revision_rewritten_a_reused_id_and_a_pending_decision_against_the_trail(
+    app, client, advisors, auth_headers, imported_clients, db_url
+):
+    """The independent review of that check: a review's revision was compared by what it revises
+    only (its verdict could be rewritten), a deleted decision whose id the next one took
+    verified valid, and a decision whose event still waited for the sequencer would read as
+    inserted by the owner."""
+    raw = imported_clients[1]
+    alice, bruno = advisors["alice"], advisors["bruno"]
+    recommendation = _score(client, alice, raw)["decision"]
+    decision = _decide(client, alice, raw, recommendation).json()
+    base = f"{API}/clients/{raw}/decisions/{decision['id']}"
+    assert client.post(f"{base}/contest", headers=alice, json={"statement": "Please review"}).status_code == 201
+    review = client.post(f"{base}/review", headers=bruno, json={
+        "outcome": "revised", "decision": _other(recommendation), "reason": "New payslips"}).json()
+    revision = review["revision"]["id"]
+    assert _verify(app).valid, _verify(app).reason
+    _owner_sql(db_url, f"UPDATE advisor_decisions SET decision = '{recommendation}' WHERE id = {revision}")
+    result = _verify(app)
+    assert not result.valid and result.reason_code == "decision_altered"
+    assert f"decision {revision} now reads decision '{recommendation}'" in result.reason, result.reason
+    _owner_sql(db_url, f"UPDATE advisor_decisions SET decision = '{_other(recommendation)}' WHERE id = {revision}")
+    assert _verify(app).valid
+
+    # The newest decision deleted, and the next one given its id (SQLite reuses the highest id).
+    other = imported_clients[2]
+    newest = _decide(client, alice, other, _score(client, alice, other)["decision"]).json()["id"]
+    _owner_sql(db_url, f"DELETE FROM advisor_decisions WHERE id = {newest}",
+               "DELETE FROM decision_snapshots WHERE id = (SELECT max(id) FROM decision_snapshots)")
+    again = imported_clients[3]
+    reused = _decide(client, alice, again, _score(client, alice, again)["decision"]).json()["id"]
+    if reused == newest:  # PostgreSQL's sequence never gives an id twice: the row stays missing
+        result = _verify(app)
+        assert f"decision {newest} recorded here was recorded again" in " ".join([result.reason or "",
+                                                                                   *result.warnings])
+    else:
+        assert f"decision {newest} recorded here is no longer" in (_verify(app).reason or "")
+
+    # A decision whose event still waits for the sequencer is not one the owner inserted (the
+    # rows are read before the queue, the queue before the chain).
+    from backend.audit.models import AuditPending
+    from backend.audit.verification import decision_problems
+
+    with app.state.sessionmaker() as db:
+        row = db.get(AdvisorDecision, reused)
+        waiting = AdvisorDecision(pseudonym=row.pseudonym, decision=row.decision, recommendation=row.recommendation,
+                                  is_override=row.is_override, model_version=row.model_version, advisor="alice",
+                                  decided_at=row.decided_at)
+        db.add(waiting)
+        db.flush()
+        db.add(AuditPending(ts=row.decided_at, actor="alice", role="advisor", action="decision.record",
+                            resource=row.pseudonym, outcome="success", details={"decision_id": waiting.id}))
+        db.flush()
+        reasons = " ".join(p.reason for p in decision_problems(db))
+        assert f"decision {waiting.id} in advisor_decisions is recorded by no event" not in reasons, reasons
+        db.rollback()
+
+
 def _false(db_url: str) -> str:
     return "0" if make_url(db_url).get_backend_name() == "sqlite" else "false"
 

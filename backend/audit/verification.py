@@ -58,7 +58,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from backend.audit.erasures import standing_erasures
-from backend.audit.models import AuditEvent
+from backend.audit.models import AuditEvent, AuditPending
 from backend.audit.schemas import VerificationCode
 from backend.clients.models import Client, ClientErasure
 from backend.privacy.models import AdvisorDecision
@@ -328,49 +328,84 @@ def erasure_problems(db: Session) -> list[Problem]:
 
 # --------------------------------------------------------------------------- decisions
 
-# What a decision.record event says of its row: (details key, row column).
+# What a decision.record event says of its row: (details key, row column). A decision.review
+# that made a revision says the same of it under ``revision_<key>`` (events before that say less).
 _RECORDED = (("decision", "decision"), ("recommendation", "recommendation"), ("override", "is_override"),
              ("revises", "revises_id"))
+_DECISION_ACTIONS = ("decision.record", "decision.review")
+
+
+def _recorded_id(action: str, details: dict[str, Any]) -> int | None:
+    key = "decision_id" if action == "decision.record" else "revision_id"
+    value = details.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _said(action: str, details: dict[str, Any]) -> dict[str, Any]:
+    """What a recording event says of its decision's row, by details key."""
+    if action == "decision.record":
+        return {key: details[key] for key, _ in _RECORDED if key in details}
+    said = {key: details[f"revision_{key}"] for key, _ in _RECORDED if f"revision_{key}" in details}
+    if isinstance(details.get("decision_id"), int):
+        said["revises"] = details["decision_id"]  # a review's revision revises the contested decision
+    return said
 
 
 def decision_problems(db: Session) -> list[Problem]:
     """Every advisor's decision the chained trail records that ``advisor_decisions`` no longer
     holds as recorded, and every decision row the trail does not record (see the module
-    docstring)."""
-    recorded: dict[int, tuple[int, str | None, dict[str, Any]]] = {}  # id -> (seq, actor, what was said)
-    for seq, action, actor, details in db.execute(
-        select(AuditEvent.seq, AuditEvent.action, AuditEvent.actor, AuditEvent.details).where(
-            AuditEvent.action.in_(("decision.record", "decision.review")), AuditEvent.outcome == "success")
-    ):
-        details = details if isinstance(details, dict) else {}
-        if action == "decision.record" and isinstance(details.get("decision_id"), int):
-            said = {key: details[key] for key, _ in _RECORDED if key in details}
-            recorded[details["decision_id"]] = (seq, actor, said)
-        elif action == "decision.review" and isinstance(details.get("revision_id"), int):
-            # A revision made by a review: it revises the contested decision.
-            said = {"revises": details["decision_id"]} if isinstance(details.get("decision_id"), int) else {}
-            recorded[details["revision_id"]] = (seq, actor, said)
+    docstring). The rows are read first, then the events still waiting for the sequencer, then
+    the chain: a decision committed meanwhile, or an event chained meanwhile, is never taken
+    for a row no event records."""
     rows = {row.id: row for row in db.scalars(select(AdvisorDecision))}
+    waiting: set[int] = set()
+    for action, details in db.execute(select(AuditPending.action, AuditPending.details).where(
+            AuditPending.action.in_(_DECISION_ACTIONS), AuditPending.outcome == "success")):
+        decision_id = _recorded_id(action, details if isinstance(details, dict) else {})
+        if decision_id is not None:
+            waiting.add(decision_id)
     problems = []
-    for decision_id, (seq, actor, said) in recorded.items():
+    recorded: dict[int, int] = {}  # decision id -> the seq that recorded it
+    for event in db.scalars(select(AuditEvent).where(
+            AuditEvent.action.in_(_DECISION_ACTIONS), AuditEvent.outcome == "success").order_by(AuditEvent.seq)):
+        details = event.details if isinstance(event.details, dict) else {}
+        decision_id = _recorded_id(event.action, details)
+        if decision_id is None:
+            continue
+        seq = event.seq
+        if decision_id in recorded:
+            # Ids are never reused: one was deleted and its id given to a new decision.
+            problems.append(Problem(recorded[decision_id], VerificationCode.decision_altered, (
+                f"seq {recorded[decision_id]}: decision {decision_id} recorded here was recorded again at seq {seq} "
+                "(deleted outside Octroi, and its id reused?)")))
+        recorded[decision_id] = seq
         row = rows.get(decision_id)
         if row is None:
             problems.append(Problem(seq, VerificationCode.decision_altered, (
                 f"seq {seq}: decision {decision_id} recorded here is no longer in advisor_decisions "
                 "(deleted outside Octroi?)")))
             continue
-        now = {key: getattr(row, column) for key, column in _RECORDED} | {"advisor": row.advisor}
-        differ = [f"{key} {now[key]!r}, not {value!r}" for key, value in (said | {"advisor": actor}).items()
-                  if now[key] != value]
+        columns = dict(_RECORDED)
+        differ = [f"{key} {getattr(row, columns[key])!r}, not {said!r}"
+                  for key, said in _said(event.action, details).items() if getattr(row, columns[key]) != said]
+        differ += [f"{name} {now!r}, not {said!r}" for name, now, said in (
+            ("advisor", row.advisor, event.actor), ("model_version", row.model_version, event.model_version),
+            ("input_hash", row.input_hash, event.input_hash)) if now != said]
+        if row.pseudonym is not None and row.pseudonym != event.resource:  # an erasure clears it
+            differ.append(f"client {row.pseudonym!r}, not {event.resource!r}")
+        if abs(_aware(row.decided_at) - _aware(event.ts)) > TS_TOLERANCE:
+            differ.append(f"decided_at {_aware(row.decided_at).isoformat()}, not about {_aware(event.ts).isoformat()}")
         if differ:
             problems.append(Problem(seq, VerificationCode.decision_altered, (
                 f"seq {seq}: decision {decision_id} now reads {'; '.join(differ)} as recorded here "
                 "(rewritten outside Octroi?)")))
     if recorded:
-        head = db.scalar(select(AuditEvent.seq).order_by(AuditEvent.seq.desc()).limit(1)) or 0
+        head = max(recorded.values())
         first = min(recorded)
-        for decision_id in sorted(set(rows) - set(recorded)):
-            if decision_id > first:
+        for decision_id in sorted(set(rows) - set(recorded) - waiting):
+            # Below the first id the trail names: recorded by events a signed purge deleted, or
+            # before events named their decision. An id is never 0 or negative.
+            if decision_id > first or decision_id <= 0:
                 problems.append(Problem(head, VerificationCode.decision_altered, (
                     f"decision {decision_id} in advisor_decisions is recorded by no event of the trail "
                     "(inserted outside Octroi?)")))

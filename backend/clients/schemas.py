@@ -66,7 +66,8 @@ class Score(BaseModel):
         default_factory=list,
         description="Numeric model inputs (derived ratios included; not yes/no answers nor counts of blanks) "
         "whose value lies beyond the training population's published ends (its 10th smallest and 10th largest "
-        "values, the ends of the comparison's quantiles: fewer than 10 people lay beyond): the trees score it "
+        "values, the ends of the comparison's quantiles: fewer than 10 people lay beyond), by more than the span "
+        "of the outermost percentile (the end to the 1st or 99th): the trees score it "
         "like the most extreme cases they learned from, whatever the value (an income of 1, an annuity 19 "
         "times the income), so the score there is an extrapolation to check. The model's most important first",
     )

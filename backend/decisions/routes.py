@@ -221,8 +221,11 @@ def review_decision(
         resource=client.pseudonym,
         model_version=scored[-1].model_version if scored else None,
         input_hash=scored[-1].input_hash if scored else None,
+        # A revision's verdict as recorded: ``octroi audit verify`` compares its row with it.
         details={"decision_id": decision_id, "contest_id": contest.id, "outcome": contest.status,
-                 "revision_id": revision.id if revision is not None else None},
+                 "revision_id": revision.id if revision is not None else None}
+        | ({"revision_decision": revision.decision, "revision_recommendation": revision.recommendation,
+            "revision_override": revision.is_override} if revision is not None else {}),
     )
     return ReviewResult(contest=contest_record(contest),
                         revision=entry(revision, [], True) if revision is not None else None)
