@@ -35,9 +35,12 @@ verification (``GET /audit/verify``, ``octroi audit verify``) also checks:
   (``backend.audit.erasures``).
 - **Advisors' decisions.** Every decision the trail records (``decision.record``, naming its
   id, verdict, the model's recommendation, override and what it revises; ``decision.review``
-  naming a revision) must still be in ``advisor_decisions`` as recorded, by the advisor who
-  recorded it; and every decision row must be recorded by the trail, unless its id is below
-  the first one the trail names (decisions whose events a signed retention purge deleted, or
+  naming a revision and, since it records them, its verdict, recommendation and override) must
+  still be in ``advisor_decisions`` as recorded, by the event's actor, with its model version,
+  input hash, client (unless an erasure cleared it) and date (within ``TS_TOLERANCE``); no id
+  may be recorded twice (ids are never reused); and every decision row must be recorded by the
+  trail, unless its event still waits for the sequencer or its id is positive and below the
+  first one the trail names (decisions whose events a signed retention purge deleted, or
   recorded before events named their decision). The database owner rewrote a refusal into an
   approval, or deleted a decision, and the overrides report changed while the chain stayed
   valid (``decision_altered``).
