@@ -331,10 +331,11 @@ def erasure_problems(db: Session) -> list[Problem]:
 
 # --------------------------------------------------------------------------- decisions
 
-# What a decision.record event says of its row: (details key, row column). A decision.review
-# that made a revision says the same of it under ``revision_<key>`` (events before that say less).
-_RECORDED = (("decision", "decision"), ("recommendation", "recommendation"), ("override", "is_override"),
-             ("revises", "revises_id"))
+# What a decision.record event says of its row: details key -> row column (the reproduction
+# compares them too). A decision.review that made a revision says the same of it under
+# ``revision_<key>`` (events before that say less).
+RECORDED_DECISION = {"decision": "decision", "recommendation": "recommendation", "override": "is_override",
+                     "revises": "revises_id"}
 _DECISION_ACTIONS = ("decision.record", "decision.review")
 
 
@@ -347,8 +348,8 @@ def _recorded_id(action: str, details: dict[str, Any]) -> int | None:
 def _said(action: str, details: dict[str, Any]) -> dict[str, Any]:
     """What a recording event says of its decision's row, by details key."""
     if action == "decision.record":
-        return {key: details[key] for key, _ in _RECORDED if key in details}
-    said = {key: details[f"revision_{key}"] for key, _ in _RECORDED if f"revision_{key}" in details}
+        return {key: details[key] for key in RECORDED_DECISION if key in details}
+    said = {key: details[f"revision_{key}"] for key in RECORDED_DECISION if f"revision_{key}" in details}
     if isinstance(details.get("decision_id"), int):
         said["revises"] = details["decision_id"]  # a review's revision revises the contested decision
     return said
@@ -388,9 +389,8 @@ def decision_problems(db: Session) -> list[Problem]:
                 f"seq {seq}: decision {decision_id} recorded here is no longer in advisor_decisions "
                 "(deleted outside Octroi?)")))
             continue
-        columns = dict(_RECORDED)
-        differ = [f"{key} {getattr(row, columns[key])!r}, not {said!r}"
-                  for key, said in _said(event.action, details).items() if getattr(row, columns[key]) != said]
+        differ = [f"{key} {getattr(row, RECORDED_DECISION[key])!r}, not {said!r}"
+                  for key, said in _said(event.action, details).items() if getattr(row, RECORDED_DECISION[key]) != said]
         differ += [f"{name} {now!r}, not {said!r}" for name, now, said in (
             ("advisor", row.advisor, event.actor), ("model_version", row.model_version, event.model_version),
             ("input_hash", row.input_hash, event.input_hash)) if now != said]

@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session
 
 from backend.audit.models import AuditEvent, AuditPending
 from backend.audit.service import anchor_dicts, events_where
+from backend.audit.verification import RECORDED_DECISION
 from backend.clients.models import StoredClient
 from backend.decisions.models import DecisionContest, DecisionSnapshot
 from backend.privacy.models import AdvisorDecision
@@ -381,8 +382,7 @@ def reproduce(
         checks.append(_check("audit_advisor", row.advisor, event.actor))
         details = event.details or {}
         if event.action == "decision.record":
-            for name, column in (("decision", "decision"), ("recommendation", "recommendation"),
-                                 ("override", "is_override"), ("revises", "revises_id")):
+            for name, column in RECORDED_DECISION.items():
                 checks.append(_check(f"audit_{name}", getattr(row, column), details.get(name)))
     checks.append(_check("recommendation", row.recommendation, score["decision"]))
     differences = [c for c in checks if not c["identical"]]
