@@ -500,6 +500,65 @@ def test_a_decision_the_owner_rewrote_deleted_or_inserted_is_reported_and_an_era
 
 
 
+def _no_event(result, decision_id: int) -> bool:
+    return f"decision {decision_id} in advisor_decisions is recorded by no event" in " ".join(
+        [result.reason or "", *result.warnings])
+
+
+def test_a_decision_inserted_below_the_first_recorded_id_is_reported_and_an_earlier_release_s_is_matched(
+    app, client, auth_headers, imported_clients, db_url
+):
+    """A row no event records passed the check when its id was below the first one the trail
+    names (taken for a decision whose event a retention purge deleted, or one recorded before
+    events named their decision): the database owner could slip a decision into a client's
+    history under any free id there (the twenty-seventh session's list). Now such a row must be
+    older than the newest event a signed purge deleted, or be paired with a ``decision.record``
+    event of an earlier release (same advisor, client, verdict and time; no id)."""
+    sqlite = make_url(db_url).get_backend_name() == "sqlite"
+    # Free ids below the first decision the trail will name.
+    _owner_sql(db_url, "INSERT INTO advisor_decisions (id, decision, recommendation, is_override, model_version, "
+                       f"advisor, decided_at) VALUES (20, 'approve', 'approve', {_false(db_url)}, 'v', 'x', "
+                       "'2026-01-01 10:00:00')" if sqlite else "SELECT setval('advisor_decisions_id_seq', 20)")
+    advisor = auth_headers("advisor")
+    raw = imported_clients[0]
+    first = client.post(f"{API}/clients/{raw}/decision", headers=advisor,
+                        json={"decision": "refuse", "reason": "Revenus non justifiés", "revises": None}).json()["id"]
+    assert first > 20
+    if sqlite:
+        _owner_sql(db_url, "DELETE FROM advisor_decisions WHERE id = 20")
+    assert _verify(app).valid, _verify(app).reason
+
+    # The owner's approval under id 7, dated today or backdated: nobody's decision.
+    for decided_at in ("2026-12-07 10:00:00", "2019-03-01 09:00:00"):
+        _owner_sql(db_url, "INSERT INTO advisor_decisions (id, pseudonym, decision, recommendation, is_override, "
+                           f"model_version, advisor, decided_at) VALUES (7, 'p', 'approve', 'approve', "
+                           f"{_false(db_url)}, 'v', 'advisor', '{decided_at}')")
+        result = _verify(app)
+        assert not result.valid and result.reason_code == "decision_altered" and _no_event(result, 7), result.reason
+        _owner_sql(db_url, "DELETE FROM advisor_decisions WHERE id = 7")
+    assert _verify(app).valid
+
+    # An earlier release recorded its decisions without their id: its row is matched by the
+    # event (advisor, client, verdict, recommendation, override, time), and a rewrite is not.
+    with app.state.sessionmaker() as db:
+        stored = db.scalars(select(Client)).first()
+        event = audit_service.commit_audited(
+            db, None, None, action="decision.record", resource=stored.pseudonym, actor="legacy", role="advisor",
+            model_version="v0", details={"decision": "refuse", "recommendation": "approve", "override": True})
+        audit_service.chain_pending(db)
+        db.commit()
+        db.add(AdvisorDecision(id=8, pseudonym=stored.pseudonym, decision="refuse", recommendation="approve",
+                               is_override=True, model_version="v0", advisor="legacy", decided_at=event.ts))
+        db.commit()
+    assert _verify(app).valid, _verify(app).reason
+    _owner_sql(db_url, "UPDATE advisor_decisions SET decision = 'approve', is_override = "
+                       f"{_false(db_url)} WHERE id = 8")
+    result = _verify(app)
+    assert not result.valid and _no_event(result, 8)
+    assert "recorded here (by an earlier release, without its id) is no longer" in " ".join(
+        [result.reason or "", *result.warnings])
+
+
 def test_a_review_s_revision_rewritten_a_reused_id_and_a_pending_decision_against_the_trail(
     app, client, advisors, auth_headers, imported_clients, db_url
 ):

@@ -39,9 +39,10 @@ verification (``GET /audit/verify``, ``octroi audit verify``) also checks:
   still be in ``advisor_decisions`` as recorded, by the event's actor, with its model version,
   input hash, client (unless an erasure cleared it) and date (within ``TS_TOLERANCE``); no id
   may be recorded twice (ids are never reused); and every decision row must be recorded by the
-  trail, unless its event still waits for the sequencer or its id is positive and below the
-  first one the trail names (decisions whose events a signed retention purge deleted, or
-  recorded before events named their decision). The database owner rewrote a refusal into an
+  trail, unless its event still waits for the sequencer, an earlier release's event that did not
+  name the id records it (``_match_unnamed``), or a signed retention purge deleted its event (it
+  is dated no later than the newest event the purge deleted, with an id below the first one the
+  trail names). The database owner rewrote a refusal into an
   approval, or deleted a decision, and the overrides report changed while the chain stayed
   valid (``decision_altered``).
 
@@ -57,11 +58,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from backend.audit.erasures import standing_erasures
-from backend.audit.models import AuditEvent, AuditPending
+from backend.audit.models import AuditAnchor, AuditEvent, AuditPending
 from backend.audit.schemas import VerificationCode
 from backend.clients.models import Client, ClientErasure
 from backend.privacy.models import AdvisorDecision
@@ -355,6 +356,31 @@ def _said(action: str, details: dict[str, Any]) -> dict[str, Any]:
     return said
 
 
+def _match_unnamed(
+    rows: list[AdvisorDecision], events: list[AuditEvent]
+) -> tuple[list[AdvisorDecision], list[AuditEvent]]:
+    """Pair decisions with the ``decision.record`` events of releases that did not name the
+    decision's id (before the model lifecycle): same advisor, same client (unless an erasure
+    cleared it), what the event says of the verdict, recommendation and override, model version
+    and input hash where it says them, and the date within ``TS_TOLERANCE``; each event records
+    one decision. (the rows left, the events left)."""
+    left = list(events)
+    unpaired = []
+    for row in rows:
+        for index, event in enumerate(left):
+            details = event.details if isinstance(event.details, dict) else {}
+            if (event.actor == row.advisor and row.pseudonym in (None, event.resource)
+                    and all(getattr(row, RECORDED_DECISION[key]) == said for key, said in _said(event.action, details).items())
+                    and all(said is None or said == now for said, now in (
+                        (event.model_version, row.model_version), (event.input_hash, row.input_hash)))
+                    and abs(_aware(row.decided_at) - _aware(event.ts)) <= TS_TOLERANCE):
+                del left[index]
+                break
+        else:
+            unpaired.append(row)
+    return unpaired, left
+
+
 def decision_problems(db: Session) -> list[Problem]:
     """Every advisor's decision the chained trail records that ``advisor_decisions`` no longer
     holds as recorded, and every decision row the trail does not record (see the module
@@ -370,11 +396,14 @@ def decision_problems(db: Session) -> list[Problem]:
             waiting.add(decision_id)
     problems = []
     recorded: dict[int, int] = {}  # decision id -> the seq that recorded it
+    unnamed: list[AuditEvent] = []  # decision.record events of releases that did not name the decision
     for event in db.scalars(select(AuditEvent).where(
             AuditEvent.action.in_(_DECISION_ACTIONS), AuditEvent.outcome == "success").order_by(AuditEvent.seq)):
         details = event.details if isinstance(event.details, dict) else {}
         decision_id = _recorded_id(event.action, details)
         if decision_id is None:
+            if event.action == "decision.record":
+                unnamed.append(event)
             continue
         seq = event.seq
         if decision_id in recorded:
@@ -402,14 +431,22 @@ def decision_problems(db: Session) -> list[Problem]:
             problems.append(Problem(seq, VerificationCode.decision_altered, (
                 f"seq {seq}: decision {decision_id} now reads {'; '.join(differ)} as recorded here "
                 "(rewritten outside Octroi?)")))
-    if recorded:
-        head = max(recorded.values())
-        first = min(recorded)
-        for decision_id in sorted(set(rows) - set(recorded) - waiting):
-            # Below the first id the trail names: recorded by events a signed purge deleted, or
-            # before events named their decision. An id is never 0 or negative.
-            if decision_id > first or decision_id <= 0:
-                problems.append(Problem(head, VerificationCode.decision_altered, (
-                    f"decision {decision_id} in advisor_decisions is recorded by no event of the trail "
-                    "(inserted outside Octroi?)")))
+    unrecorded = [rows[i] for i in sorted(set(rows) - set(recorded) - waiting)]
+    unrecorded, unmatched = _match_unnamed(unrecorded, unnamed)
+    for event in unmatched:
+        problems.append(Problem(event.seq, VerificationCode.decision_altered, (
+            f"seq {event.seq}: the decision recorded here (by an earlier release, without its id) is no longer "
+            "in advisor_decisions as recorded (deleted or rewritten outside Octroi?)")))
+    # Decided no later than the newest event a signed retention purge deleted, and below the first
+    # id the trail names: recorded by an event that purge took. Anything else is nobody's decision.
+    horizon = db.scalar(select(func.max(AuditAnchor.newest_purged_ts)))
+    first = min(recorded, default=None)
+    head = max(recorded.values(), default=None) or db.scalar(select(func.max(AuditEvent.seq))) or 0
+    for row in unrecorded:
+        purged = (horizon is not None and _aware(row.decided_at) <= _aware(horizon) + TS_TOLERANCE
+                  and (first is None or row.id < first))
+        if row.id <= 0 or not purged:
+            problems.append(Problem(head, VerificationCode.decision_altered, (
+                f"decision {row.id} in advisor_decisions is recorded by no event of the trail "
+                "(inserted outside Octroi?)")))
     return problems
