@@ -208,6 +208,18 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "fr": "le dernier administrateur actif ne peut être ni rétrogradé ni désactivé",
         "en": "the last active admin can be neither demoted nor disabled",
     },
+    "problem.own_account": {
+        "fr": "un administrateur ne change ni son propre rôle ni son propre statut : un autre administrateur le fait",
+        "en": "an admin changes neither their own role nor their own status: another admin does it",
+    },
+    "users.own_account": {
+        "fr": "Votre propre rôle et votre statut sont changés par un autre administrateur, jamais par vous-même : seul, un administrateur ne pourrait plus rien faire approuver.",
+        "en": "Your own role and status are changed by another admin, never by yourself: alone, an admin could no longer have anything approved.",
+    },
+    "users.one_admin": {
+        "fr": "Un seul administrateur actif : aucune demande (compte, rôle, réactivation, réinitialisation) ne peut être approuvée, il en faut un second. L'opérateur le crée : octroi users create <nom> --role admin.",
+        "en": "Only one active admin: no request (account, role, enabling, reset) can be approved, a second one is needed. The operator creates one: octroi users create <name> --role admin.",
+    },
     "problem.approval_required": {"fr": "demande à approuver par un second administrateur", "en": "needs a second admin's approval"},
     "problem.request_pending": {
         "fr": "une demande d'accès est en attente : un second administrateur doit d'abord la traiter",
@@ -591,6 +603,14 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "comparison.percentile": {
         "fr": "Le client se situe au {percentile} centile de la population.",
         "en": "The client stands at the {percentile} percentile of the population.",
+    },
+    "comparison.percentile_lowest": {
+        "fr": "Le client se situe sous le 1er centile de la population : moins de 1 % des clients ont une valeur plus basse.",
+        "en": "The client stands below the 1st percentile of the population: fewer than 1% of clients have a lower value.",
+    },
+    "comparison.percentile_highest": {
+        "fr": "Le client se situe au-dessus du 99e centile de la population : moins de 1 % des clients ont une valeur plus haute.",
+        "en": "The client stands above the 99th percentile of the population: fewer than 1% of clients have a higher value.",
     },
     "comparison.client": {"fr": "Client", "en": "Client"},
     "comparison.population": {"fr": "Population", "en": "Population"},
@@ -1072,8 +1092,8 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "subject.events": {"fr": "Événements d'audit le concernant", "en": "Audit events about the client"},
     "subject.events_none": {"fr": "Aucun événement.", "en": "No event."},
     "subject.erase_intro": {
-        "fr": "L'effacement supprime les données du client et tout résultat en cache. Seul un pseudonyme (tombstone) est gardé pour qu'un import ultérieur ne le réintroduise pas sans autorisation explicite. Cette action est irréversible. Elle se fait à deux : votre demande est enregistrée, puis un autre agent de conformité la confirme en effaçant à son tour ce client ici ; rien n'est effacé avant.",
-        "en": "Erasure deletes the client's data and any cached result. Only a pseudonym (tombstone) is kept so a later import does not bring the client back without explicit approval. This cannot be undone. It takes two: your request is recorded, then another compliance officer confirms it by erasing this client here in turn; nothing is erased before.",
+        "fr": "L'effacement supprime les données du client et tout résultat en cache. Restent, sous son pseudonyme et sans ses données : une trace d'effacement (tombstone), pour qu'un import ultérieur ne le réintroduise pas sans autorisation explicite, et les événements du journal d'audit le concernant, gardés jusqu'au terme de la conservation de l'audit (obligation légale) et toujours retrouvés par son identifiant ; ses décisions restent, anonymisées, dans les statistiques. Cette action est irréversible. Elle se fait à deux : votre demande est enregistrée, puis un autre agent de conformité la confirme en effaçant à son tour ce client ici ; rien n'est effacé avant.",
+        "en": "Erasure deletes the client's data and any cached result. What remains, under their pseudonym and without their data: an erasure tombstone, so a later import does not bring the client back without explicit approval, and the audit trail's events about them, kept until the audit retention ends (a legal obligation) and still found by their id; their decisions stay, anonymised, in the statistics. This cannot be undone. It takes two: your request is recorded, then another compliance officer confirms it by erasing this client here in turn; nothing is erased before.",
     },
     "subject.erase_requested": {
         "fr": "Demande d'effacement n° {number} enregistrée le {ts} (heure de Paris). Rien n'est effacé : un autre agent de conformité doit la confirmer en effaçant à son tour ce client, avant le {expires}.",
@@ -1122,8 +1142,8 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "en": "Data erased on {ts} (Paris time). Features deleted: {features}; cache emptied: {cache}; tombstone kept: {tombstone}; decisions anonymised: {decisions}.",
     },
     "subject.status_erased": {
-        "fr": "Le client {client_id} a été effacé le {ts} (heure de Paris) : ses données ne sont plus détenues, seule une trace d'effacement (pseudonyme) est conservée pour qu'il ne soit pas réimporté.",
-        "en": "Client {client_id} was erased on {ts} (Paris time): their data is no longer held, only an erasure tombstone (pseudonym) is kept so they are not imported again.",
+        "fr": "Le client {client_id} a été effacé le {ts} (heure de Paris) : ses données ne sont plus détenues ; restent, sous son pseudonyme, une trace d'effacement (pour qu'il ne soit pas réimporté) et les événements d'audit le concernant, jusqu'au terme de la conservation de l'audit.",
+        "en": "Client {client_id} was erased on {ts} (Paris time): their data is no longer held; under their pseudonym remain an erasure tombstone (so they are not imported again) and the audit events about them, until the audit retention ends.",
     },
     "subject.status_unknown": {
         "fr": "Aucun client avec l'identifiant {client_id}, ni aujourd'hui ni effacé (vérifié sous {versions} version(s) de clé de pseudonymisation).",

@@ -1065,15 +1065,19 @@ def _explanation_text(e: dict[str, Any], threshold: float, lang: str, left_out: 
         value = "" if len(c["features"]) > 1 else " = " + format_value(c["value"], lang, c["unit"])
         # A yes/no has no percentile: the share of the population with the same answer.
         pct, same = c["percentile"], c.get("same_share")
+        # A rank that rounds to 0 or 100 is said as below the 1st or above the 99th (« 0e centile »).
+        rank = f"{pct:.0f}" if pct is not None else ""
         if lang == "fr":
-            rank = f"{pct:.0f}" if pct is not None else ""
-            where = f", {rank}{'er' if rank == '1' else 'e'} centile de la population" if pct is not None else ""
+            where = {"": "", "0": ", sous le 1er centile de la population",
+                     "100": ", au-dessus du 99e centile de la population"}.get(
+                rank, f", {rank}{'er' if rank == '1' else 'e'} centile de la population")
             if same is not None:
                 where = f", même réponse que {_pct_fr(same, share_digits(same))} de la population"
             verb = "augmente" if c["shap"] > 0 else "réduit"
             parts.append(f"{c['label']}{value}{where} : {verb} le risque ({_points(c['effect'], lang)})")
         else:
-            where = f", population percentile {pct:.0f}" if pct is not None else ""
+            where = {"": "", "0": ", below the population's 1st percentile",
+                     "100": ", above the population's 99th percentile"}.get(rank, f", population percentile {rank}")
             if same is not None:
                 where = f", the same answer as {100 * same:.{share_digits(same)}f}% of the population"
             verb = "raises" if c["shap"] > 0 else "lowers"

@@ -95,3 +95,35 @@ def test_an_account_with_a_pending_request_offers_no_other_change_until_it_is_de
     at.selectbox(key="manage_user").select(username).run()
     assert not at.exception and not [i for i in at.info if "en attente pour" in i.value]
     assert "Réinitialiser le mot de passe" in {b.label for b in at.button}
+
+
+def test_an_admin_is_not_offered_to_change_their_own_role_and_a_lone_admin_is_told(monkeypatch, live_api: LiveApi):
+    """One of two admins demoted themselves from this page, and the other was left with
+    requests nobody could approve, under « En attente d'un second administrateur » forever. The
+    page now offers no change of one's own role or status (the API refuses it, 409
+    own_account), and says when fewer than two admins are active, and what the operator does."""
+    at = _admin_page(monkeypatch, live_api, "admin")
+    me = live_api.credentials["admin"][0]
+    at.selectbox(key="manage_user").select(me).run()
+    assert not at.exception and not at.error, at.exception
+    assert any("changés par un autre administrateur" in i.value for i in at.info), [i.value for i in at.info]
+    labels = {b.label for b in at.button}
+    assert not labels & {"Changer le rôle", "Demander ce rôle", "Désactiver"}, labels
+    assert not [w for w in at.warning if "Un seul administrateur actif" in w.value]
+
+    # The users as the API lists them with one active admin (the other disabled): said, with the way out.
+    from frontend import ui
+
+    real = ui.fetch_as
+
+    def one_admin(model, path, **params):
+        answer = real(model, path, **params)
+        if path == "/users" and answer:
+            return [u.model_copy(update={"active": False}) if u.role == "admin" and u.username != me else u
+                    for u in answer]
+        return answer
+
+    monkeypatch.setattr(ui, "fetch_as", one_admin)
+    at.run()
+    said = [w.value for w in at.warning if "Un seul administrateur actif" in w.value]
+    assert said and "octroi users create" in said[0], [w.value for w in at.warning]

@@ -210,3 +210,34 @@ def test_the_comparison_sentence_writes_the_percentile_as_an_ordinal_in_each_lan
         "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd", "100th", "101st", "111th"]
     text = i18n.translate("en", "comparison.percentile", percentile=i18n.ordinal(22, "en"))
     assert text == "The client stands at the 22nd percentile of the population."
+
+
+def test_a_rank_that_rounds_to_0_or_100_reads_below_the_first_or_above_the_99th_percentile():
+    """« Le client se situe au 0e centile » and « = 1 €, 0e centile de la population » (the
+    twenty-seventh session's list): a rank that rounds to 0 or 100 now reads below the 1st or
+    above the 99th percentile, in the page's sentence and in the model's plain-language text."""
+    from frontend import ui
+
+    with ui.speaking("fr"):
+        assert advisor.percentile_sentence(0.3) == (
+            "Le client se situe sous le 1er centile de la population : moins de 1 % des clients ont une valeur plus basse.")
+        assert advisor.percentile_sentence(99.6).startswith("Le client se situe au-dessus du 99e centile")
+        assert advisor.percentile_sentence(0.6) == "Le client se situe au 1er centile de la population."
+        assert advisor.percentile_sentence(99.4) == "Le client se situe au 99e centile de la population."
+    with ui.speaking("en"):
+        assert advisor.percentile_sentence(0.0).startswith("The client stands below the 1st percentile")
+        assert advisor.percentile_sentence(100.0).startswith("The client stands above the 99th percentile")
+
+    def text(pct: float, lang: str) -> str:
+        reason = {"key": "AMT_INCOME_TOTAL", "label": "Revenu", "features": ["AMT_INCOME_TOTAL"], "value": 1.0,
+                  "unit": "money", "percentile": pct, "shap": 0.4, "effect": 0.05}
+        e = {"probability": 0.2, "decision": "refuse", "base_probability": 0.08, "reasons": [reason]}
+        return _explanation_text(e, 0.083, lang)
+
+    assert "Revenu = 1\u00a0€, sous le 1er centile de la population : augmente" in text(0.2, "fr"), text(0.2, "fr")
+    assert ", au-dessus du 99e centile de la population" in text(99.7, "fr")
+    assert ", 1er centile de la population" in text(0.5001, "fr") and ", 37e centile" in text(37.2, "fr")
+    assert ", below the population's 1st percentile: raises" in text(0.2, "en")
+    assert ", above the population's 99th percentile" in text(99.7, "en")
+    assert ", population percentile 37:" in text(37.2, "en")
+    assert "0e centile" not in text(0.2, "fr") + text(0.4999, "fr") and "100e" not in text(99.5, "fr")

@@ -109,3 +109,28 @@ def test_cli_creates_users_with_a_one_time_password_or_from_stdin_and_lists_them
         events = db.execute(select(AuditEvent.resource).where(AuditEvent.action == "user.create")).scalars().all()
     assert frank.must_change_password and app.state.password_hasher.verify(one_time, frank.password_hash)[0]
     assert events == ["user:frank", "user:grace"]
+
+
+def test_an_admin_changes_neither_their_own_role_nor_their_own_status(app, client, auth_headers, make_user):
+    """One of two admins demoted themselves (PATCH /users/<self> {"role": "comex"}, 200): the
+    other was left alone, and four-eyes with nobody to approve any grant, enabling or reset
+    (the twenty-eighth session's compliance walk). Refused now, 409 ``own_account``, naming the
+    field; nothing changes; another admin may still demote or disable them at once."""
+    make_user("second-admin", "admin")
+    admin = auth_headers("admin")
+    for body, field in (({"role": "comex"}, "role"), ({"active": False}, "active"),
+                        ({"role": "advisor", "active": False}, "role")):
+        refused = client.patch("/api/v1/users/admin-user", json=body, headers=admin)
+        assert refused.status_code == 409, refused.text
+        problem = refused.json()
+        assert problem["code"] == "conflict" and problem["errors"][0]["field"] == field
+        assert problem["errors"][0]["reason"] == "own_account" and "their own role" in problem["detail"]
+    # An unchanged value changes nothing and is not refused.
+    assert client.patch("/api/v1/users/admin-user", json={"role": "admin"}, headers=admin).status_code == 200
+    with app.state.sessionmaker() as db:
+        me = db.scalars(select(User).where(User.username == "admin-user")).one()
+        assert (me.role, me.active) == ("admin", True)
+        refusals = db.scalars(select(AuditEvent.outcome).where(AuditEvent.action == "user.update",
+                                                               AuditEvent.resource == "user:admin-user")).all()
+    assert refusals == ["success"]  # the unchanged role; a refusal changes nothing, as any bad input
+    assert client.patch("/api/v1/users/second-admin", json={"role": "comex"}, headers=admin).status_code == 200

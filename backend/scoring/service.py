@@ -102,8 +102,9 @@ def beyond_training(bundle: Bundle, features: dict[str, Any], lang: str) -> dict
 # entry cached by an earlier release (or by a replica still running it, on a shared Redis) is
 # never served as this release's.
 SCORE_KIND = "score-3"
-# The same for an explanation (2: its text says when a protected attribute outweighed a reason).
-EXPLANATION_KIND = "explanation-2"
+# The same for an explanation (2: its text says when a protected attribute outweighed a reason;
+# 3: a rank that rounds to 0 or 100 reads "below the 1st" / "above the 99th" percentile).
+EXPLANATION_KIND = "explanation-3"
 
 
 def client_score(cache: ResultCache, bundle: Bundle, pseudonym: str, features: dict[str, Any],

@@ -157,7 +157,8 @@ def update_user(
 ) -> UserOut:
     """Change role and/or active. Sessions of the user end at once."""
     try:
-        user, changes = service.update_user(ctx.db, username, role=body.role, active=body.active)
+        user, changes = service.update_user(ctx.db, username, role=body.role, active=body.active,
+                                            actor=ctx.principal.username)
     except service.UserError as exc:
         raise _refuse(ctx.db, exc) from exc
     ctx.audit(

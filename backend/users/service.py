@@ -216,11 +216,15 @@ def _active_admins(db: Session) -> int:
 
 
 def update_user(
-    db: Session, username: str, *, role: Role | str | None = None, active: bool | None = None
+    db: Session, username: str, *, role: Role | str | None = None, active: bool | None = None,
+    actor: str | None = None,
 ) -> tuple[User, dict[str, list[object]]]:
     """Change role and/or active; returns the user and ``{field: [old, new]}``.
 
-    Any change revokes the user's sessions at once. The last active admin stays one.
+    Any change revokes the user's sessions at once. The last active admin stays one, and an
+    admin (``actor``) changes neither their own role nor their own status (409 ``own_account``):
+    one of two admins who demoted themselves left four-eyes with nobody to approve anything
+    (the twenty-eighth session's compliance walk); another admin, or the operator, does it.
 
     Granting (a role reaching personal data, or admin) and enabling such an account take a
     second admin (``ApprovalRequired``). Taking access away (demoting to comex, disabling) is
@@ -248,6 +252,14 @@ def update_user(
             "the last active admin cannot be demoted or disabled",
             409,
             "last_admin",
+        )
+    if actor == user.username and ((new_role is not None and new_role != user.role)
+                                   or (active is not None and active != user.active)):
+        raise UserError(
+            "role" if new_role is not None and new_role != user.role else "active",
+            "an admin changes neither their own role nor their own status: another admin does it",
+            409,
+            "own_account",
         )
     if new_role is not None and new_role != user.role and new_role in ROLES_NEEDING_APPROVAL:
         raise ApprovalRequired(

@@ -130,11 +130,15 @@ def _manage(users: list[contract.UserOut], pending: list[contract.AccessRequestO
     st.markdown(ui.t("users.current", username=user.username, role=ui.role(user.role),
                      state=ui.t("users.state_active") if user.active else ui.t("users.state_disabled")))
     waiting = next((r for r in pending if r.username == username), None)
+    current = ui.tokens()
     if waiting is not None:
         # The API refuses every change beside a pending request (409 request_pending): the
         # approver must decide on the account as it was asked for. Said, not offered.
         st.info(ui.t("users.pending_block", id=waiting.id, kind=ui.t(f"access.kind.{waiting.kind}"),
                      username=username))
+    elif current is not None and current.username == username:
+        # The API refuses it (409 own_account): said, not offered.
+        st.info(ui.t("users.own_account"))
     else:
         # One row per action: what it will do (confirmation box), then the button.
         _role_row(username, user)
@@ -235,6 +239,8 @@ def users_page() -> None:
             }),
             hide_index=True,
         )
+        if sum(u.role == "admin" and u.active for u in users) < 2:
+            st.warning(ui.t("users.one_admin"), icon=":material/group_off:")
     pending = _pending_requests()
     _create()
     _manage(users, pending)

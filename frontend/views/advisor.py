@@ -260,10 +260,21 @@ def render_comparison(comparison: contract.Comparison, similar: contract.Similar
             st.caption(ui.t("comparison.bins_withheld"))
         if feature.percentile is not None:
             # The API's percentiles are on the 0-100 scale (ge=0, le=100 in its schema).
-            st.markdown(ui.t("comparison.percentile", percentile=i18n.ordinal(round(feature.percentile), ui.lang())))
+            st.markdown(percentile_sentence(feature.percentile))
     _atypical(comparison)
     _scatter(comparison, similar)
     _profile_chart(comparison, similar)
+
+
+def percentile_sentence(percentile: float) -> str:
+    """Where the client stands, in words: an ordinal centile, or beyond the 1st / 99th when the
+    rounded rank would read « 0e » or « 100e » (below or above almost everyone)."""
+    rank = round(percentile)
+    if rank < 1:
+        return ui.t("comparison.percentile_lowest")
+    if rank > 99:
+        return ui.t("comparison.percentile_highest")
+    return ui.t("comparison.percentile", percentile=i18n.ordinal(rank, ui.lang()))
 
 
 def _scatter(comparison: contract.Comparison, similar: contract.Similar | None) -> None:
