@@ -146,16 +146,22 @@ def mentions_client_id(text: str, client_id: int | str) -> bool:
     read together. Numbers next to it do not hide it ("106202 le 11/06/2026"), and it is never
     read across other numbers' digits: the date "11/06/2026" holds "106202" only by gluing its
     day, month and year, which the old check did, refusing a reason for client 106202."""
-    wanted = str(client_id)
+    wanted = str(int(client_id))
     for run in _DIGIT_RUN.finditer(visible_text(text)):
-        chunks = _CHUNK.findall(run.group(0))
+        # Any script's decimal digits ("١٨٤١٣٢") read as the API reads them, and leading zeros
+        # dropped: "0184107" is client 184107 to the API, so it is to this check too.
+        chunks = [_ascii_digits(chunk) for chunk in _CHUNK.findall(run.group(0))]
         for start in range(len(chunks)):
             joined = ""
             for chunk in chunks[start:]:
-                joined += chunk
+                joined = (joined + chunk).lstrip("0")
                 if joined == wanted:
                     return True
                 if len(joined) >= len(wanted):
                     break
     return False
+
+
+def _ascii_digits(chunk: str) -> str:
+    return "".join(str(unicodedata.decimal(c)) for c in chunk)
 

@@ -624,3 +624,20 @@ def _false(db_url: str) -> str:
 def _verify(app):
     with app.state.sessionmaker() as db:
         return audit_service.verify_trail(db, app.state.checkpoint_signer, (), app.state.audit_witness)
+
+
+def test_revises_and_contest_are_decision_ids_never_a_boolean_or_a_string(app, client, advisors, imported_clients):
+    """Lax parsing read ``"revises": true`` and ``"1"`` as decision 1 (the API sweep of the
+    twenty-eighth session): on a client whose decision in force is id 1 a boolean passed as
+    having read it. A 422 naming the field now, and nothing recorded."""
+    alice = advisors["alice"]
+    raw = imported_clients[0]
+    before = _count(app, AdvisorDecision)
+    for value in (True, "1", 1.0):
+        refused = _decide(client, alice, raw, "refuse", reason="Revenus non justifiés", revises=value)
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["errors"][0]["field"] == "revises"
+        review = client.post(f"{API}/clients/{raw}/decisions/1/review", headers=alice,
+                             json={"outcome": "upheld", "reason": "Vu", "contest": value})
+        assert review.status_code == 422 and review.json()["errors"][0]["field"] == "contest", review.text
+    assert _count(app, AdvisorDecision) == before

@@ -187,10 +187,16 @@ def test_env_example_copied_as_is_starts_once_its_secrets_are_filled(tmp_path, m
 
 
 def test_an_out_of_range_date_is_a_422_naming_the_field(client, auth_headers):
+    """With an offset, the calendar's edges are no UTC time at all: a 500 until the
+    twenty-eighth session's API sweep (``OverflowError`` converting to UTC)."""
     compliance = auth_headers("compliance")
-    for params, field in (({"to": "0001-01-01T00:00:00"}, "to"), ({"from": "0001-01-01T00:00:00"}, "from")):
-        response = client.get(f"{API}/privacy/overrides", params=params, headers=compliance)
-        assert response.status_code == 422 and response.json()["errors"][0]["field"] == field
+    for params, field in (({"to": "0001-01-01T00:00:00"}, "to"), ({"from": "0001-01-01T00:00:00"}, "from"),
+                          ({"from": "0001-01-01T00:00:00+01:00"}, "from"), ({"to": "9999-12-31T23:59:59-01:00"}, "to"),
+                          ({"from": "0001-01-01T00:30:00+00:31"}, "from")):
+        for path in ("/privacy/overrides", "/audit/events"):
+            response = client.get(f"{API}{path}", params=params, headers=compliance)
+            assert response.status_code == 422, (path, params, response.text)
+            assert response.json()["errors"][0]["field"] == field and "between 1970-01-01" in response.text
 
 
 def test_the_servers_traceback_of_an_unhandled_error_never_carries_the_message(capsys):

@@ -27,9 +27,15 @@ def utc_bound(value: datetime | None, field: str) -> datetime | None:
     period can mean."""
     if value is None:
         return None
-    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    out_of_range = _invalid(field, f"must be between {MIN_DATE:%Y-%m-%d} and {MAX_DATE:%Y-%m-%d}")
+    try:
+        # Year 1 at +01:00, or 9999-12-31 at -01:00, is no UTC time at all (OverflowError: a
+        # 500 until the twenty-eighth session's API sweep).
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:
+        raise out_of_range from None
     if not MIN_DATE <= value <= MAX_DATE:
-        raise _invalid(field, f"must be between {MIN_DATE:%Y-%m-%d} and {MAX_DATE:%Y-%m-%d}")
+        raise out_of_range
     return value
 
 

@@ -36,8 +36,10 @@ class DecisionRequest(_DecisionFields):
     revision, a review's revision), the request is refused with 409 ``decision_changed`` and
     changes nothing, instead of silently overturning a decision its author never read."""
 
+    # Strict: lax parsing read ``true`` and ``"1"`` as decision 1 (the API sweep of the
+    # twenty-eighth session): a boolean would pass as having read decision 1 in force.
     revises: int | None = Field(
-        ge=1, le=ID_MAX,
+        ge=1, le=ID_MAX, strict=True,
         description="The decision in force as the advisor read it (the history's `current.id`); null for a "
         "first decision. 409 `decision_changed` when another one is in force now",
     )
@@ -72,7 +74,7 @@ class ReviewRequest(BaseModel):
     decision: Verdict | None = Field(default=None, description="The new decision; required when revised")
     reason: str = Field(min_length=1, max_length=REASON_MAX, description="Why (given to the applicant)")
     contest: int | None = Field(
-        default=None, ge=1, le=ID_MAX,
+        default=None, ge=1, le=ID_MAX, strict=True,
         description="The open contest the reviewer read (its id in the history). When given and no longer the "
         "open one (reviewed meanwhile, then contested anew): 409 `decision_changed`",
     )
