@@ -999,9 +999,12 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "en": "#{id}: {kind} for {username} ({role}), asked by {requested_by}",
     },
     "access.waiting": {
-        "fr": "En attente d'un second administrateur (vous ne pouvez pas la décider) :",
-        "en": "Waiting for a second admin (you cannot decide it):",
+        "fr": "En attente d'un second administrateur (vous ne pouvez pas l'approuver) :",
+        "en": "Waiting for a second admin (you cannot approve it):",
     },
+    "access.withdraw_pick": {"fr": "Votre demande à retirer", "en": "Your request to withdraw"},
+    "access.withdraw": {"fr": "Retirer ma demande", "en": "Withdraw my request"},
+    "access.withdrawn": {"fr": "Demande n° {id} retirée : rien n'a été accordé.", "en": "Request #{id} withdrawn: nothing was granted."},
     "access.none_to_decide": {
         "fr": "Aucune demande d'un autre administrateur à décider.",
         "en": "No request from another admin to decide.",
@@ -1025,9 +1028,9 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "access.request_role": {"fr": "Demander ce rôle", "en": "Request this role"},
     "users.pending_block": {
         "fr": "Demande n° {id} ({kind}) en attente pour {username} : aucune autre modification de ce compte "
-        "avant qu'un second administrateur l'ait approuvée ou refusée.",
+        "avant qu'un second administrateur l'ait approuvée ou refusée, sauf le désactiver, ce qui retire la demande.",
         "en": "Request #{id} ({kind}) is pending for {username}: no other change to this account until a "
-        "second administrator approves or rejects it.",
+        "second administrator approves or rejects it, except disabling it, which withdraws the request.",
     },
     "access.request_enable": {"fr": "Demander la réactivation", "en": "Request re-enabling"},
     "access.requested": {"fr": "Demande n° {id} envoyée pour {username}.", "en": "Request #{id} sent for {username}."},

@@ -86,7 +86,7 @@ def test_an_account_with_a_pending_request_offers_no_other_change_until_it_is_de
     said = [i.value for i in at.info if f"Demande n° {request_id} (nouveau compte) en attente pour {username}" in i.value]
     assert said, [i.value for i in at.info]
     labels = {b.label for b in at.button}
-    assert not labels & {"Demander ce rôle", "Changer le rôle", "Désactiver", "Demander la réactivation", "Réactiver",
+    assert not labels & {"Demander ce rôle", "Changer le rôle", "Demander la réactivation", "Réactiver",
                          "Réinitialiser le mot de passe"}, labels
     # Once decided, the account is managed as any other.
     at.selectbox(key="access_pick.fr").select(request_id).run()
@@ -127,3 +127,19 @@ def test_an_admin_is_not_offered_to_change_their_own_role_and_a_lone_admin_is_to
     at.run()
     said = [w.value for w in at.warning if "Un seul administrateur actif" in w.value]
     assert said and "octroi users create" in said[0], [w.value for w in at.warning]
+
+
+def test_the_admin_who_asked_withdraws_their_request_in_the_dashboard(monkeypatch, live_api: LiveApi):
+    """Its requester could neither decide nor withdraw a request (403 four_eyes on reject too):
+    with one admin left it stood forever. The page offers its requester « Retirer ma demande »."""
+    username, created = _asked_for(live_api, "withdrawn")
+    request_id = created["access_request"]["id"]
+    at = _admin_page(monkeypatch, live_api, "admin")
+    pick = next(s for s in at.selectbox if s.key.startswith("access_withdraw_pick"))
+    pick.select(request_id).run()
+    next(b for b in at.button if b.label == "Retirer ma demande").click().run()
+    assert not at.exception and not at.error, (at.exception, [e.value for e in at.error])
+    assert any(f"Demande n° {request_id} retirée" in s.value for s in at.success), [s.value for s in at.success]
+    listed = httpx.get(f"{live_api.url}/api/v1/users/access-requests", params={"status": "pending"},
+                       headers={"Authorization": f"Bearer {api_token(live_api, 'admin2')}"}, timeout=30).json()
+    assert request_id not in [r["id"] for r in listed] and username

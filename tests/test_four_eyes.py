@@ -170,3 +170,42 @@ def test_two_admins_disabling_each_other_at_once_leave_one_active_admin(app, db_
     assert outcome["second"] == 409
     with app.state.sessionmaker() as db:
         assert db.scalars(select(User.username).where(User.role == "admin", User.active)).all() == ["ann-admin"]
+
+
+def test_taking_access_away_goes_through_a_pending_request_and_its_requester_may_withdraw_it(
+    app, client, admins, make_user
+):
+    """A pending request froze its account (the API sweep of the twenty-eighth session): nobody
+    could disable or demote it until a second admin decided, so a leaver kept their access,
+    and its requester could not even withdraw it. Disabling or demoting now goes through and
+    withdraws the request (an approval would undo it); its requester may reject it, never
+    approve it; a grant beside it is still refused."""
+    alice, bruno = admins
+    make_user("walter", "advisor")
+    asked = client.post(f"{API}/users/walter/access-requests", headers=alice, json={"kind": "role", "role": "compliance"})
+    assert asked.status_code == 201, asked.text
+    request_id = asked.json()["id"]
+    # A reset beside it is still refused (the approver decides on the account as it was asked for).
+    assert client.post(f"{API}/users/walter/reset-password", headers=alice).status_code == 409
+    disabled = client.patch(f"{API}/users/walter", headers=alice, json={"active": False})
+    assert disabled.status_code == 200 and disabled.json()["active"] is False
+    listed = client.get(f"{API}/users/access-requests", params={"status": "pending"}, headers=bruno).json()
+    assert request_id not in [r["id"] for r in listed]
+    late = client.post(f"{API}/users/access-requests/{request_id}/approve", headers=bruno)
+    assert late.status_code == 409 and late.json()["errors"][0]["reason"] == "request_decided"
+    with app.state.sessionmaker() as db:
+        assert db.scalar(select(User.role).where(User.username == "walter")) == "advisor"
+        event = db.scalars(select(AuditEvent).where(AuditEvent.action == "user.update",
+                                                    AuditEvent.resource == "user:walter")).one()
+    assert event.details["changes"]["access_request"] == [request_id, "rejected"]
+
+    # Its requester withdraws one (reject), and may not approve it.
+    make_user("xena", "comex")
+    again = client.post(f"{API}/users/xena/access-requests", headers=alice, json={"kind": "role", "role": "advisor"}).json()
+    own = client.post(f"{API}/users/access-requests/{again['id']}/approve", headers=alice)
+    assert own.status_code == 403 and own.json()["code"] == "four_eyes"
+    withdrawn = client.post(f"{API}/users/access-requests/{again['id']}/reject", headers=alice)
+    assert withdrawn.status_code == 200 and withdrawn.json()["request"]["status"] == "rejected"
+    # Any other change beside a pending request stays refused (the approver decides on the account as asked).
+    client.post(f"{API}/users/xena/access-requests", headers=alice, json={"kind": "role", "role": "advisor"})
+    assert client.patch(f"{API}/users/xena", headers=alice, json={"active": True}).status_code == 409

@@ -235,13 +235,21 @@ def update_user(
     that held such a role in the last 90 days is a request another admin approves.
     """
     user = get_user(db, username, for_update=True)
-    _refuse_while_pending(db, username)
     new_role = None
     if role is not None:
         try:
             new_role = Role(role).value
         except ValueError as exc:
             raise UserError("role", f"must be one of {', '.join(r.value for r in Role)}") from exc
+    # Taking access away only (demoting to a role that needs no approval, disabling) goes through
+    # a pending request, and withdraws it: an approval would otherwise undo it. It used to be
+    # refused until a second admin decided, so a pending request kept a leaver's access.
+    takes_away_only = (new_role is None or new_role == user.role or new_role not in ROLES_NEEDING_APPROVAL) and (
+        active is None or active == user.active or active is False) and (
+        (new_role is not None and new_role != user.role) or active is False)
+    pending = _pending_for(db, username)
+    if pending is not None and not takes_away_only:
+        _refuse_while_pending(db, username)
     # A disabled admin is no active admin: demoting one leaves the count as it is.
     demoted = (new_role is not None and user.role == Role.admin.value and new_role != Role.admin.value
                and user.active)
@@ -281,6 +289,9 @@ def update_user(
     if changes:
         user.updated_at = utcnow()
         revoke_user_families(db, user.id, "role or status changed")
+        if pending is not None:
+            pending.status, pending.decided_by, pending.decided_at = "rejected", actor, utcnow()
+            changes["access_request"] = [pending.id, "rejected"]
     db.flush()
     return user, changes
 
@@ -595,8 +606,9 @@ def decide_request(
     if request.status != "pending":
         raise UserError("request_id", f"access request {request_id} is already {request.status}", 409,
                         "request_decided")
-    if decided_by == request.requested_by:
-        raise FourEyes("the admin who made the request cannot decide it: another admin must")
+    if decided_by == request.requested_by and approve:
+        # Its requester may withdraw it (reject), never approve it.
+        raise FourEyes("the admin who made the request cannot approve it: another admin must")
     if decided_by == request.username:
         raise FourEyes("nobody decides a request about their own account")
     request.status = "approved" if approve else "rejected"

@@ -136,6 +136,9 @@ def _manage(users: list[contract.UserOut], pending: list[contract.AccessRequestO
         # approver must decide on the account as it was asked for. Said, not offered.
         st.info(ui.t("users.pending_block", id=waiting.id, kind=ui.t(f"access.kind.{waiting.kind}"),
                      username=username))
+        if user.active and (current is None or current.username != username):
+            # Taking access away goes through, and withdraws the request (the API's rule).
+            _active_row(username, user)
     elif current is not None and current.username == username:
         # The API refuses it (409 own_account): said, not offered.
         st.info(ui.t("users.own_account"))
@@ -192,7 +195,16 @@ def _pending_requests() -> list[contract.AccessRequestOut]:
     me = current.username if (current := ui.tokens()) is not None else None
     mine = [r.id for r in pending if me in (r.requested_by, r.username)]
     if mine:
-        st.markdown(ui.t("access.waiting") + "\n" + "\n".join(f"- {labels.pop(i)}" for i in mine))
+        st.markdown(ui.t("access.waiting") + "\n" + "\n".join(f"- {labels[i]}" for i in mine))
+        # Its requester may withdraw it (the API's reject), never approve it.
+        asked = [r.id for r in pending if r.requested_by == me]
+        if asked:
+            left, right = st.columns([3, 1], vertical_alignment="bottom")
+            withdrawn = ui.choice(left.selectbox, ui.t("access.withdraw_pick"), asked, format_func=labels.__getitem__,
+                                  key="access_withdraw_pick")
+            right.button(ui.t("access.withdraw"), key="access_withdraw", on_click=_clicked, args=(withdrawn, "withdraw"))
+        for i in mine:
+            labels.pop(i)
     if not labels:
         st.info(ui.t("access.none_to_decide"))
         return pending
@@ -212,13 +224,15 @@ def _clicked(chosen: int, decision: str) -> None:
 
 
 def _decide(chosen: int, decision: str) -> None:
-    result = ui.call_as(contract.AccessDecision, ui.client().post, f"/users/access-requests/{chosen}/{decision}")
+    """``decision``: approve, reject, or withdraw (its requester's reject)."""
+    route = "reject" if decision == "withdraw" else decision
+    result = ui.call_as(contract.AccessDecision, ui.client().post, f"/users/access-requests/{chosen}/{route}")
     if result is None:
         return
     if result.one_time_password:
         st.session_state[OTP_STATE_KEY] = ("access.approved_otp", result.request.username, result.one_time_password)
         st.rerun()
-    _done(ui.t("access.rejected", id=chosen))
+    _done(ui.t("access.withdrawn" if decision == "withdraw" else "access.rejected", id=chosen))
 
 
 def users_page() -> None:
