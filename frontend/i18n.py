@@ -1459,6 +1459,18 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "en": "You took the contested decision: another advisor must review it.",
     },
     # Two advisors on one file (the API's decision_changed, review_final): frontend/views/decisions.py
+    "lifecycle.contest_recorded": {
+        "fr": "Contestation enregistrée : un autre conseiller doit maintenant la réviser.",
+        "en": "Contest recorded: another advisor must now review it.",
+    },
+    "lifecycle.review_recorded_upheld": {
+        "fr": "Réexamen enregistré : la décision contestée est maintenue.",
+        "en": "Review recorded: the contested decision is upheld.",
+    },
+    "lifecycle.review_recorded_revised": {
+        "fr": "Réexamen enregistré : la décision contestée est remplacée (voir l'historique).",
+        "en": "Review recorded: the contested decision is replaced (see the history).",
+    },
     "lifecycle.decision_changed": {
         "fr": "Un autre conseiller a enregistré une décision entre-temps : relisez l'historique ci-dessous. "
         "Votre saisie n'a pas été enregistrée.",

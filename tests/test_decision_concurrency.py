@@ -268,3 +268,59 @@ def test_the_dashboard_words_the_new_refusals_whether_the_code_or_a_field_names_
     plain = ApiError(ErrorKind.conflict, "x", code="contest_open")
     assert decisions._refusal(plain) == ("Action refused: the decision is already contested. "
                                          "The history below is up to date: read it again.")
+
+
+def test_a_double_click_is_said_as_recorded_not_as_a_colleague_s_decision(monkeypatch, live_api, applicant_ids):
+    """A double click on « Enregistrer la décision » recorded it, then the second request was
+    refused (the file changed: by that very decision) and the page said « Un autre conseiller a
+    enregistré une décision entre-temps… Votre saisie n'a pas été enregistrée » under the
+    advisor's own decision; the same for a review (« aucune contestation ouverte ») and a
+    contest (the validator's walk, twenty-eighth session). The first click is played here
+    through the API with the advisor's own token, the second by the page: it now reads
+    the history again, finds its own action as sent, and says it was recorded."""
+    import httpx
+
+    from frontend.views.advisor import FINAL_KEY
+    from tests.test_dashboard_app import _errors, _logged_in, widget
+    from tests.test_dashboard_privacy import _click
+
+    client_id = str(applicant_ids[20])
+
+    def mine(path: str, body: dict, role: str = "advisor") -> dict:
+        answer = httpx.post(f"{live_api.url}/api/v1{path}", headers=_api(live_api, role), json=body, timeout=60)
+        assert answer.status_code in (200, 201), answer.text
+        return answer.json()
+
+    at = _open(monkeypatch, live_api, client_id)
+    first = mine(f"/clients/{client_id}/decision", {"decision": "refuse", "reason": "Dossier incomplet.", "revises": None})
+    widget(at, "radio", "final_decision_choice").set_value("refuse")
+    widget(at, "text_area", "final_reason").input("Dossier incomplet.")
+    _click(at, "Enregistrer la décision")
+    assert not at.exception and not _errors(at), _errors(at)
+    assert not [e.value for e in at.error if "Un autre conseiller" in e.value]
+    assert at.session_state[FINAL_KEY][1].id == first["id"]
+    assert any(s.value.startswith("Décision enregistrée") for s in at.success)
+    assert len(_history_table(at)) == 1
+
+    mine(f"/clients/{client_id}/decisions/{first['id']}/contest", {"statement": "Je conteste."})
+    widget(at, "text_area", "contest_statement").input("Je conteste.")
+    _click(at, "Enregistrer la contestation")
+    assert not at.exception and not _errors(at), _errors(at)
+    assert any(s.value.startswith("Contestation enregistrée") for s in at.success), [s.value for s in at.success]
+
+    # The review, by another advisor, double-clicked the same way.
+    other = _logged_in(monkeypatch, live_api, "advisor2")
+    from frontend.views.advisor import CLIENT_KEY
+
+    other.session_state[CLIENT_KEY] = client_id
+    other.run()
+    history = httpx.get(f"{live_api.url}/api/v1/clients/{client_id}/decisions", headers=_api(live_api, "advisor2"),
+                        timeout=60).json()
+    contest = history["current"]["contests"][0]["id"]
+    mine(f"/clients/{client_id}/decisions/{first['id']}/review",
+         {"outcome": "upheld", "reason": "Pièces toujours manquantes.", "contest": contest}, "advisor2")
+    widget(other, "text_area", "review_reason").input("Pièces toujours manquantes.")
+    _click(other, "Enregistrer le réexamen")
+    assert not other.exception and not _errors(other), _errors(other)
+    assert any(s.value.startswith("Réexamen enregistré : la décision contestée est maintenue")
+               for s in other.success), [s.value for s in other.success]

@@ -19,6 +19,7 @@ colleague's decision) makes it history.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -34,6 +35,7 @@ FINAL_KEY = "advisor_final_decision"  # (client id, contract.DecisionRecord); = 
 REPRODUCE_KEY = "decision_reproduce"  # (decision id, contract.Reproduction)
 SUBMITTED_KEY = "decision_submitted"  # client id whose decision form was just submitted (set by its button)
 NOTICE_KEY = "decision_notice"  # (client id, ApiError): a refusal, said above the history after the rerun
+DONE_KEY = "decision_done"  # (client id, message): a contest or review recorded, said above the history
 OPTIONS = ("approve", "refuse")
 # The API's rules the section words itself (the code, or a generic code's FieldError.reason).
 _GENERIC = frozenset({"conflict", "forbidden", "validation_error", "bad_request"})
@@ -114,19 +116,65 @@ def render_history(history: contract.DecisionHistory) -> None:
             (st.warning if c.status == "open" else st.info)(line, icon=":material/forum:")
 
 
-def _post(model: Any, client_id: str, path: str, payload: dict[str, Any]) -> Any | None:
+def _post(model: Any, client_id: str, path: str, payload: dict[str, Any],
+          landed: Callable[[contract.DecisionHistory], Any] | None = None) -> Any | None:
     """POST ``payload`` and parse the answer as ``model``; None when refused (the refusal is kept
     to be said above the history the next run reads). Either way an earlier success banner goes:
-    this action is the latest."""
+    this action is the latest.
+
+    A double click sends the form twice: the first request is recorded, the second refused as
+    the file having changed, and the page said « Un autre conseiller a enregistré une décision
+    entre-temps… Votre saisie n'a pas été enregistrée » under the advisor's own decision (the
+    validator's walk, twenty-eighth session). On a conflict the history is read again, and when
+    ``landed`` finds this very action in it (by this advisor, as sent), that is the answer."""
     st.session_state.pop(FINAL_KEY, None)
     try:
         answer = ui.client().post(path, payload)
     except ApiError as error:
         if error.kind in (ErrorKind.session_expired, ErrorKind.password_change_required):
             ui.show_error(error)  # back to the login page, or to the password change
+        if landed is not None and error.kind is ErrorKind.conflict:
+            history = _history(client_id, refresh=True)
+            found = landed(history) if history is not None else None
+            if found is not None:
+                return found
         st.session_state[NOTICE_KEY] = (client_id, error)
         return None
     return ui.parse(model, answer)
+
+
+def _said_alike(sent: str | None, stored: str | None) -> bool:
+    """A reason as sent and as stored (the API keeps what a reader sees, stripped)."""
+    return (sent or "").split() == (stored or "").split()
+
+
+def _decision_landed(decision: str, reason: str | None, revises: int | None
+                     ) -> Callable[[contract.DecisionHistory], contract.DecisionEntry | None]:
+    """The decision in force, when it is this advisor's, as sent: the first click's."""
+    def landed(history: contract.DecisionHistory) -> contract.DecisionEntry | None:
+        current = history.current
+        if (current is not None and current.advisor == _me() and current.decision == decision
+                and current.revises == revises and _said_alike(reason, current.reason)):
+            return current
+        return None
+    return landed
+
+
+def _contest_landed(decision_id: int, statement: str) -> Callable[[contract.DecisionHistory], bool | None]:
+    def landed(history: contract.DecisionHistory) -> bool | None:
+        entry = next((e for e in history.entries if e.id == decision_id), None)
+        return True if entry is not None and any(
+            c.status == "open" and c.recorded_by == _me() and _said_alike(statement, c.statement)
+            for c in entry.contests) else None
+    return landed
+
+
+def _review_landed(contest_id: int, outcome: str, reason: str) -> Callable[[contract.DecisionHistory], bool | None]:
+    def landed(history: contract.DecisionHistory) -> bool | None:
+        return True if any(
+            c.id == contest_id and c.status == outcome and c.reviewer == _me() and _said_alike(reason, c.review_reason)
+            for e in history.entries for c in e.contests) else None
+    return landed
 
 
 def _refusal(error: ApiError) -> str:
@@ -148,6 +196,9 @@ def _show_notice(client_id: str) -> None:
     stored = st.session_state.pop(NOTICE_KEY, None)
     if stored and stored[0] == client_id:
         st.error(_refusal(stored[1]), icon=":material/sync_problem:")
+    done = st.session_state.pop(DONE_KEY, None)
+    if done and done[0] == client_id:
+        st.success(done[1], icon=":material/task_alt:")
 
 
 @st.fragment
@@ -211,7 +262,8 @@ def _first_form(client_id: str, recommendation: str) -> bool:
                  icon=":material/edit_note:")
         return False
     payload = {"decision": decision, "reason": reason, "revises": None}
-    record = _post(contract.DecisionRecord, client_id, f"/clients/{client_id}/decision", payload)
+    record = _post(contract.DecisionRecord, client_id, f"/clients/{client_id}/decision", payload,
+                   _decision_landed(decision, reason, None))
     if record is not None:
         st.session_state[FINAL_KEY] = (client_id, record)
     return True
@@ -238,7 +290,8 @@ def _revise_form(client_id: str, history: contract.DecisionHistory, current: con
         st.error(ui.t("lifecycle.revise_reason_required", decision=_verdict(new)), icon=":material/edit_note:")
         return False
     payload = {"decision": new, "reason": reason.strip(), "revises": current.id}
-    record = _post(contract.DecisionRecord, client_id, f"/clients/{client_id}/decision", payload)
+    record = _post(contract.DecisionRecord, client_id, f"/clients/{client_id}/decision", payload,
+                   _decision_landed(new, reason.strip(), current.id))
     if record is not None:
         st.session_state[FINAL_KEY] = (client_id, record)
     return True
@@ -256,7 +309,9 @@ def _contest_form(client_id: str, current: contract.DecisionEntry) -> bool:
         st.error(ui.t("lifecycle.statement_required"))
         return False
     path = f"/clients/{client_id}/decisions/{current.id}/contest"
-    _post(contract.ContestRecord, client_id, path, {"statement": statement.strip()})
+    if _post(contract.ContestRecord, client_id, path, {"statement": statement.strip()},
+             _contest_landed(current.id, statement.strip())) is not None:
+        st.session_state[DONE_KEY] = (client_id, ui.t("lifecycle.contest_recorded"))
     return True
 
 
@@ -291,7 +346,9 @@ def _review_form(client_id: str, history: contract.DecisionHistory, current: con
     if outcome == "revised":
         payload["decision"] = other
     path = f"/clients/{client_id}/decisions/{current.id}/review"
-    _post(contract.ReviewResult, client_id, path, payload)
+    if _post(contract.ReviewResult, client_id, path, payload,
+             _review_landed(contest.id, outcome, reason.strip())) is not None:
+        st.session_state[DONE_KEY] = (client_id, ui.t(f"lifecycle.review_recorded_{outcome}"))
     return True
 
 
