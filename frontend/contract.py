@@ -1573,7 +1573,15 @@ class Segment(BaseModel):
 
 class SegmentBacktest(BaseModel):
     auc: AucInterval | None = None
+    calibration: Calibration | None = None
+    """
+    Observed against predicted defaults in the segment (None in a result stored before segments carried it)
+    """
     defaults: Annotated[int | None, Field(title="Defaults")] = None
+    miscalibrated: Annotated[bool | None, Field(title="Miscalibrated")] = None
+    """
+    The segment's observed defaults differ from its predicted ones beyond chance: the calibration test's p-value under 0.05 divided by the number of segments tested in the segmentation (Bonferroni)
+    """
     n: Annotated[int | None, Field(title="N")]
     observed_rate: Annotated[float | None, Field(title="Observed Rate")] = None
     outcomes_withheld: Annotated[bool | None, Field(title="Outcomes Withheld")] = False

@@ -713,6 +713,26 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     "portfolio.band": {"fr": "Classe", "en": "Band"},
     "portfolio.share": {"fr": "Part", "en": "Share"},
     "portfolio.summary": {"fr": "Synthèse", "en": "Executive summary"},
+    "monitoring.by_segment": {"fr": "Par segment", "en": "By segment"},
+    "monitoring.segment_gap": {"fr": "Écart au-delà du hasard", "en": "Gap beyond chance"},
+    "monitoring.segment_gap_yes": {"fr": "oui", "en": "yes"},
+    "monitoring.segment_gap_no": {"fr": "non", "en": "no"},
+    "monitoring.segment_under": {"fr": "le risque de ce segment est sous-estimé", "en": "this segment's risk is underestimated"},
+    "monitoring.segment_over": {"fr": "le risque de ce segment est surestimé", "en": "this segment's risk is overestimated"},
+    "monitoring.segment_off": {
+        "fr": "{axis} « {segment} » : {observed} de défauts observés contre {predicted} prédits ; {direction}, au-delà du hasard.",
+        "en": "{axis} \"{segment}\": {observed} observed defaults against {predicted} predicted; {direction}, beyond chance.",
+    },
+    "monitoring.segments_explained": {
+        "fr": "Défauts observés et prédits (moyenne des probabilités) des clients au devenir connu, par segment. "
+        "« Écart au-delà du hasard » : le test d'étalonnage (observés contre somme des probabilités) rejette l'égalité "
+        "au seuil de 5 % divisé par le nombre de segments testés de la segmentation (correction de Bonferroni). "
+        "Le modèle n'utilise pas le genre ; un écart par genre dit que d'autres variables ne le remplacent pas.",
+        "en": "Observed and predicted defaults (mean probability) of the clients with a known outcome, by segment. "
+        "\"Gap beyond chance\": the calibration test (observed against the sum of probabilities) rejects equality "
+        "at 5 % divided by the number of segments tested in the segmentation (Bonferroni correction). "
+        "The model does not use gender; a gap by gender says other inputs do not stand in for it.",
+    },
     "segments.title": {"fr": "Segments", "en": "Segments"},
     "segments.by": {"fr": "Segmenter par", "en": "Segment by"},
     "segments.contract_type": {"fr": "Type de contrat", "en": "Contract type"},

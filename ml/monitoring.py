@@ -761,7 +761,14 @@ def backtest(
                 row["outcomes_withheld"] = True
             if not row["suppressed"]:
                 row["auc"] = auc_delong(y[mask], p[mask])
+                row["calibration"] = calibration_in_the_large(y[mask], p[mask])
             rows.append(row)
+        # A segment's predicted rate off its observed one beyond chance, each segmentation's
+        # rows tested together (Bonferroni: 6 segmentations of 2 to 8 rows at 5 % each would
+        # flag one segment in most runs by chance alone).
+        tested = [row for row in rows if row.get("calibration")]
+        for row in tested:
+            row["miscalibrated"] = row["calibration"]["p_value"] < (1 - CONFIDENCE) / len(tested)
         segment_tables[name] = rows
     # The defaulters or the repaid moved by 1 to 9 since a published result: the two overall
     # counts would give those people's outcomes by difference.
@@ -783,7 +790,8 @@ def backtest(
 
 
 # What a row says about its people's outcomes; its size and mean probability stay.
-_OUTCOME_FIELDS = ("defaults", "observed_rate", "low", "high", "p_value", "underestimated", "auc", "calibration")
+_OUTCOME_FIELDS = ("defaults", "observed_rate", "low", "high", "p_value", "underestimated", "auc", "calibration",
+                   "miscalibrated")
 
 
 def disclosed_outcomes(result: Mapping[str, Any], min_cell: int = MIN_CELL) -> dict[str, Any]:

@@ -64,6 +64,10 @@ def test_monitoring_page_shows_drift_and_backtesting_in_french_without_error(mon
     labels = [m.label for m in at.metric]
     assert "Stabilité du score (PSI)" in labels and "AUC" in labels and "Gini" in labels
     assert len(at.get("plotly_chart")) >= 4  # PSI over time, score distribution, grades, AUC over time
+    # The backtest by segment, which the API computed and the page did not show.
+    assert "Par segment" in [h.value for h in at.subheader], [h.value for h in at.subheader]
+    by_segment = next(d for d in tables(at) if "Écart au-delà du hasard" in d.columns)
+    assert set(by_segment["Écart au-delà du hasard"]) <= {"oui", "non", "—", "Non publié (< 10 pers.)"}, by_segment
     # Tiles hold short values (they are cut at 1400 px otherwise); the state is a banner.
     assert all(len(str(m.value)) <= 10 for m in at.metric), [m.value for m in at.metric]
     assert any(box.value.startswith("**État : ") for kind in ("success", "warning", "error") for box in getattr(at, kind))

@@ -253,3 +253,39 @@ def test_the_training_share_of_missing_values_is_not_served_for_1_to_9_people(mo
     assert monitoring.protected_input(stored, 1000)["missing_share_training"] is None
     kept = {**stored, "missing_share_training": round(12 / n, 6)}
     assert monitoring.protected_input(kept, 1000, training_rows=n)["missing_share_training"] == round(12 / n, 6)
+
+
+def test_a_segment_off_its_prediction_beyond_chance_is_flagged_with_the_segmentation_s_rows_tested_together():
+    """The API computed the backtest by segment and the page never showed it, while the demo's
+    model predicted 7,9 % for men who defaulted at 10,7 % (the validator's walk, twenty-eighth
+    session). Each segment now carries its calibration test, and ``miscalibrated`` when its
+    p-value is under 5 % divided by the number of segments tested in that segmentation."""
+    rng = np.random.default_rng(3)
+    n = 6000
+    gender = np.where(np.arange(n) % 3 == 0, "M", "F")
+    p = np.full(n, 0.08)
+    y = (rng.random(n) < np.where(gender == "M", 0.107, 0.08)).astype(int)
+    report = monitoring.backtest(y, p, ["2026-11"] * n, {"gender": gender})
+    rows = {r["segment"]: r for r in report["segments"]["gender"]}
+    assert rows["M"]["miscalibrated"] is True and rows["M"]["calibration"]["difference"] > 0
+    assert rows["F"]["miscalibrated"] is (rows["F"]["calibration"]["p_value"] < 0.025)
+    for row in rows.values():
+        c = row["calibration"]
+        assert math.isclose(c["observed_rate"], row["observed_rate"], abs_tol=1e-6)
+        assert math.isclose(c["predicted_rate"], row["predicted_rate"], abs_tol=1e-6)
+
+    # Bonferroni: a p-value of 0.03 in a segmentation of two is no flag (it is at 5 % alone).
+    m = 2000
+    labels = np.array(["a"] * m + ["b"] * m)
+    p2 = np.full(2 * m, 0.10)
+    y2 = np.zeros(2 * m, dtype=int)
+    y2[:233] = 1  # a: 233 defaults against 200 expected, z = 2.46: p = 0.014 < 0.025
+    y2[m:m + 200] = 1
+    flagged = {r["segment"]: (r["calibration"]["p_value"], r["miscalibrated"])
+               for r in monitoring.backtest(y2, p2, ["2026-11"] * (2 * m), {"s": labels})["segments"]["s"]}
+    assert flagged["a"][0] < 0.025 and flagged["a"][1] is True and flagged["b"][1] is False
+    y2[:233] = 0
+    y2[:228] = 1  # 228: z = 2.09, p = 0.037: flagged at 5 % alone, not among two
+    flagged = {r["segment"]: (r["calibration"]["p_value"], r["miscalibrated"])
+               for r in monitoring.backtest(y2, p2, ["2026-11"] * (2 * m), {"s": labels})["segments"]["s"]}
+    assert 0.025 < flagged["a"][0] < 0.05 and flagged["a"][1] is False, flagged

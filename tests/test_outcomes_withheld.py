@@ -78,9 +78,9 @@ def test_a_stored_backtest_from_before_the_rule_is_served_by_it(app, client, aut
     for role in ("comex", "compliance"):
         body = client.get(f"{API}/monitoring/backtest", headers=auth_headers(role)).json()
         rows = {r["segment"]: r for r in body["segments"]["age_band"]}
-        assert rows["65+"] | {"auc": None} == {
+        assert rows["65+"] | {"auc": None, "calibration": None, "miscalibrated": None} == {
             "segment": "65+", "n": 151, "suppressed": False, "outcomes_withheld": True, "defaults": None,
-            "observed_rate": None, "predicted_rate": 0.05, "auc": None}
+            "observed_rate": None, "predicted_rate": 0.05, "auc": None, "calibration": None, "miscalibrated": None}
         assert rows["25-34"]["defaults"] is None  # 40 - 37 = 3
         assert body["cohorts"][0]["defaults"] == 40 and body["cohorts"][0]["outcomes_withheld"] is False
         for counts in (_derivable(body["segments"]["age_band"], 500, 40), _derivable(body["cohorts"], 500, 40)):

@@ -237,6 +237,13 @@ class SegmentBacktest(BaseModel):
     observed_rate: float | None = None
     predicted_rate: float | None = None
     auc: AucInterval | None = None
+    calibration: Calibration | None = Field(
+        default=None, description="Observed against predicted defaults in the segment (None in a result stored "
+        "before segments carried it)")
+    miscalibrated: bool | None = Field(
+        default=None, description="The segment's observed defaults differ from its predicted ones beyond chance: "
+        "the calibration test's p-value under 0.05 divided by the number of segments tested in the "
+        "segmentation (Bonferroni)")
 
 
 class BacktestHistoryPoint(BaseModel):
