@@ -186,3 +186,31 @@ def test_the_retention_purge_takes_the_requests_as_old_as_the_events_that_record
         assert [r.id for r in db.scalars(select(ErasureRequest))] == [recent_id]
     [event] = _events(app, "audit.purge")
     assert event.details["erasure_requests_deleted"] == 1
+
+
+def test_a_request_whose_requester_the_owner_rewrote_is_not_confirmed_by_its_real_requester(
+    app, client, auth_headers, imported_clients, settings, db_url
+):
+    """The database owner rewrote ``erasure_requests.requested_by`` to another officer's name and
+    the officer who asked confirmed their own request: one person, two logins' worth of four
+    eyes, and the trail contradicting itself (the twenty-eighth session's insider walk). The
+    requester is now the one the trail recorded: 409 naming the request as unrecorded, audited,
+    nothing erased; and a row no event records cannot be confirmed either."""
+    from tests.test_audit_insider import _owner_sql
+
+    raw = imported_clients[2]
+    pseudonym = _pseudonym(settings, raw)
+    first, second = auth_headers("compliance"), auth_headers("compliance:2")
+    request = client.delete(f"{API}/privacy/clients/{raw}", headers=first).json()
+    _owner_sql(db_url, f"UPDATE erasure_requests SET requested_by = 'compliance-user-2' WHERE id = {request['id']}")
+    refused = client.delete(f"{API}/privacy/clients/{raw}", headers=first)
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["errors"][0]["reason"] == "request_unrecorded" and _still_there(app, pseudonym)
+    assert client.delete(f"{API}/privacy/clients/{raw}", headers=second).status_code == 409
+    assert _still_there(app, pseudonym)
+    denied = [e for e in _events(app, "privacy.erase") if e.outcome == "denied"]
+    assert denied and denied[-1].details["reason"] == "request_unrecorded"
+    # Put back as recorded, the second officer confirms.
+    _owner_sql(db_url, f"UPDATE erasure_requests SET requested_by = 'compliance-user' WHERE id = {request['id']}")
+    assert client.delete(f"{API}/privacy/clients/{raw}", headers=second).status_code == 200
+    assert not _still_there(app, pseudonym)

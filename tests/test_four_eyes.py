@@ -209,3 +209,26 @@ def test_taking_access_away_goes_through_a_pending_request_and_its_requester_may
     # Any other change beside a pending request stays refused (the approver decides on the account as asked).
     client.post(f"{API}/users/xena/access-requests", headers=alice, json={"kind": "role", "role": "advisor"})
     assert client.patch(f"{API}/users/xena", headers=alice, json={"active": True}).status_code == 409
+
+
+def test_a_request_whose_requester_the_owner_rewrote_is_not_approved_by_its_real_requester(
+    app, client, admins, db_url
+):
+    """The database owner rewrote ``access_requests.requested_by`` and the admin who asked
+    approved their own request (200, a one-time password): four-eyes by one person (the
+    twenty-eighth session's insider walk). The requester is the one the trail recorded now."""
+    from tests.test_audit_insider import _owner_sql
+
+    alice, bruno = admins
+    created = client.post(f"{API}/users", headers=alice, json={"username": "yannick", "role": "compliance"}).json()
+    request_id = created["access_request"]["id"]
+    _owner_sql(db_url, f"UPDATE access_requests SET requested_by = 'bruno-admin' WHERE id = {request_id}")
+    for who in (alice, bruno):
+        refused = client.post(f"{API}/users/access-requests/{request_id}/approve", headers=who)
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["errors"][0]["reason"] == "request_unrecorded"
+    with app.state.sessionmaker() as db:
+        assert db.scalar(select(User.active).where(User.username == "yannick")) is False
+    _owner_sql(db_url, f"UPDATE access_requests SET requested_by = 'alice-admin' WHERE id = {request_id}")
+    assert client.post(f"{API}/users/access-requests/{request_id}/approve", headers=alice).status_code == 403
+    assert client.post(f"{API}/users/access-requests/{request_id}/approve", headers=bruno).status_code == 200

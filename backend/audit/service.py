@@ -26,7 +26,7 @@ import getpass
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import Enum
@@ -786,6 +786,21 @@ def events_where(
     ).all()
     seen = {event.pending_id for event in chained if event.pending_id is not None}
     return [*chained, *(row for row in pending if row.id not in seen)]
+
+
+def recorded_actor(db: Session, keys: Mapping[str, str], resource: str, value: int) -> str | None:
+    """Who the trail says did it: the actor of the first successful event (chained, or still
+    waiting for the sequencer) among ``keys``' actions on ``resource`` whose
+    ``details[keys[action]]`` is ``value``. A four-eyes rule compares with this, not with a
+    ``requested_by`` column the database owner may rewrite (one person then asked and approved:
+    the twenty-eighth session's insider walk). None: no such event."""
+    for event in events_where(db, lambda model: [model.action.in_(list(keys)), model.resource == resource,
+                                                 model.outcome == "success"]):
+        details = event.details if isinstance(event.details, dict) else {}
+        found = details.get(keys[event.action])
+        if isinstance(found, int) and not isinstance(found, bool) and found == value:
+            return event.actor
+    return None
 
 
 def chain_backlog(db: Session) -> tuple[int, float]:

@@ -21,6 +21,8 @@ from typing import Literal
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from backend.audit.actions import AuditAction
+from backend.audit.service import recorded_actor
 from backend.privacy.models import ErasureRequest
 
 REQUEST_TTL = timedelta(days=30)
@@ -37,6 +39,10 @@ class SameOfficer(Exception):
 
 class NotPending(Exception):
     """No pending request under that number (unknown, decided or lapsed)."""
+
+
+class NotRecorded(Exception):
+    """The request's row says another requester than the audit trail recorded (rewritten)."""
 
 
 def expires_at(request: ErasureRequest) -> datetime:
@@ -71,7 +77,13 @@ def ask_or_confirm(db: Session, pseudonyms: Sequence[str], pseudonym: str, offic
         db.add(request)
         db.flush()
         return request, False
-    if request.requested_by == officer:
+    # Who asked, as the trail recorded it (``requested_by`` is a column the database owner may
+    # rewrite to confirm their own request).
+    requester = recorded_actor(db, {AuditAction.privacy_erase_request.value: "request"}, request.pseudonym, request.id)
+    if requester is None or requester != request.requested_by:
+        raise NotRecorded(f"erasure request {request.id} is not the one the audit trail recorded: it cannot be "
+                          "confirmed (verify the trail)")
+    if requester == officer:
         raise SameOfficer(request)
     confirmed = db.execute(
         update(ErasureRequest)

@@ -111,6 +111,9 @@ def erase_client_data(
     except erasure_requests.NotPending as exc:
         ctx.refuse(outcome="error", resource=client.pseudonym, details={"reason": "decided_meanwhile"})
         raise ApiProblem(409, ErrorCode.conflict, str(exc)) from None
+    except erasure_requests.NotRecorded as exc:
+        ctx.refuse(outcome="denied", resource=client.pseudonym, details={"reason": "request_unrecorded"})
+        raise ApiProblem.for_field(409, "client_id", str(exc), ("request_unrecorded",)) from None
     if not confirmed:
         ctx.audit(action=AuditAction.privacy_erase_request, resource=client.pseudonym,
                   details={"request": request.id})

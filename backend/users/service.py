@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from backend.audit.actions import AuditAction
-from backend.audit.service import events_where
+from backend.audit.service import events_where, recorded_actor
 from backend.auth.password_policy import check_password_policy, seen
 from backend.auth.service import as_utc, revoke_user_families, utcnow
 from backend.users.models import AccessRequest, PasswordHistory, User
@@ -593,6 +593,11 @@ def list_requests(db: Session, status: str | None = None) -> Sequence[AccessRequ
     return db.execute(query.limit(500)).scalars().all()
 
 
+# The events that record an access request, by the details key naming it.
+REQUEST_EVENTS = {AuditAction.user_access_request.value: "request", AuditAction.user_create.value: "access_request",
+                  AuditAction.user_reset_password.value: "access_request"}
+
+
 def decide_request(
     db: Session, hasher: PasswordHasher, decided_by: str, request_id: int, *, approve: bool
 ) -> tuple[AccessRequest, str | None]:
@@ -606,7 +611,13 @@ def decide_request(
     if request.status != "pending":
         raise UserError("request_id", f"access request {request_id} is already {request.status}", 409,
                         "request_decided")
-    if decided_by == request.requested_by and approve:
+    # Who asked, as the trail recorded it: ``requested_by`` is a column the database owner may
+    # rewrite to approve their own request.
+    requester = recorded_actor(db, REQUEST_EVENTS, f"user:{request.username}", request.id)
+    if requester is None or requester != request.requested_by:
+        raise UserError("request_id", f"access request {request_id} is not the one the audit trail recorded: "
+                        "it cannot be decided (verify the trail)", 409, "request_unrecorded")
+    if decided_by == requester and approve:
         # Its requester may withdraw it (reject), never approve it.
         raise FourEyes("the admin who made the request cannot approve it: another admin must")
     if decided_by == request.username:
