@@ -232,3 +232,40 @@ def test_a_request_whose_requester_the_owner_rewrote_is_not_approved_by_its_real
     _owner_sql(db_url, f"UPDATE access_requests SET requested_by = 'alice-admin' WHERE id = {request_id}")
     assert client.post(f"{API}/users/access-requests/{request_id}/approve", headers=alice).status_code == 403
     assert client.post(f"{API}/users/access-requests/{request_id}/approve", headers=bruno).status_code == 200
+
+
+def test_a_role_or_status_the_owner_changed_outside_octroi_makes_the_trail_invalid(app, client, admins, db_url, cli):  # noqa: F811
+    """The database owner made an advisor an admin (or enabled a disabled account): the account
+    logged in and acted as admin, and ``audit verify`` said valid (the twenty-eighth session's
+    insider walk). Every account whose role or status the trail set is now compared with
+    ``users`` (``account_altered``), at the event that set it; an account no event set (created
+    straight in the database by a test fixture, or before events named it) is not judged."""
+    from backend.audit import service as audit_service
+    from tests.test_audit_insider import _owner_sql
+
+    def verify():
+        with app.state.sessionmaker() as db:
+            return audit_service.verify_trail(db, app.state.checkpoint_signer, (), app.state.audit_witness)
+
+    alice, bruno = admins
+    created = client.post(f"{API}/users", headers=alice, json={"username": "zoe", "role": "advisor"}).json()
+    assert client.post(f"{API}/users/access-requests/{created['access_request']['id']}/approve",
+                       headers=bruno).status_code == 200
+    comex = client.post(f"{API}/users", headers=alice, json={"username": "yves", "role": "comex"}).json()
+    assert client.patch(f"{API}/users/yves", headers=alice, json={"active": False}).status_code == 200
+    assert verify().valid, verify().reason
+
+    _owner_sql(db_url, "UPDATE users SET role = 'admin' WHERE username = 'zoe'")
+    result = verify()
+    assert not result.valid and result.reason_code == "account_altered"
+    assert "account 'zoe' now reads role 'admin', not 'advisor'" in result.reason, result.reason
+    _owner_sql(db_url, "UPDATE users SET role = 'advisor' WHERE username = 'zoe'")
+    assert verify().valid
+
+    _owner_sql(db_url, f"UPDATE users SET active = {'1' if 'sqlite' in db_url else 'true'} WHERE username = 'yves'")
+    result = verify()
+    assert not result.valid and "account 'yves' now reads active True, not False" in result.reason, result.reason
+    verified = cli("audit", "verify")
+    assert verified.exit_code == 1 and "account 'yves'" in verified.output
+    _owner_sql(db_url, f"UPDATE users SET active = {'0' if 'sqlite' in db_url else 'false'} WHERE username = 'yves'")
+    assert verify().valid and comex["username"] == "yves"

@@ -67,6 +67,8 @@ class VerificationCode(StrEnum):
     erasure_undone = "erasure_undone"
     # ... or an advisor's decision it records was rewritten, deleted or inserted
     decision_altered = "decision_altered"
+    # ... or an account's role or status the trail set was changed outside it (or the account deleted)
+    account_altered = "account_altered"
     other = "other"  # a reason this version does not name (a newer server)
 
 

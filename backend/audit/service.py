@@ -62,6 +62,7 @@ from backend.audit.verification import (
     DateWatch,
     MacWatch,
     Problem,
+    account_problems,
     coded,
     decision_problems,
     erasure_problems,
@@ -980,7 +981,7 @@ def _verify_chained(
     # database still agrees with it (a failure found here never hides the witness's).
     problems: list[Problem] = [
         *stored_ts_problems(db), *dates.problems, *macs.problems, *repeated_problems(db), *erasure_problems(db),
-        *decision_problems(db),
+        *decision_problems(db), *account_problems(db),
     ]
     result = with_problems(result, problems)
     return replace(result, warnings=(*result.warnings, *macs.warnings())) if macs.unchecked else result

@@ -66,6 +66,7 @@ from backend.audit.models import AuditAnchor, AuditEvent, AuditPending
 from backend.audit.schemas import VerificationCode
 from backend.clients.models import Client, ClientErasure
 from backend.privacy.models import AdvisorDecision
+from backend.users.models import User
 from security.audit_chain import VerificationResult, canonical_ts
 
 # How much earlier than the event chained before it an event may be dated (see above).
@@ -354,6 +355,62 @@ def _said(action: str, details: dict[str, Any]) -> dict[str, Any]:
     if isinstance(details.get("decision_id"), int):
         said["revises"] = details["decision_id"]  # a review's revision revises the contested decision
     return said
+
+
+_ACCOUNT_ACTIONS = ("user.create", "user.access_approve", "user.update")
+
+
+def _account_sets(action: str, details: Mapping[str, Any]) -> dict[str, Any]:
+    """What an event says an account's role and status now are (only what it sets)."""
+    if action == "user.create":
+        # Through the API an account that needs a second admin starts disabled with a request.
+        return {"role": details.get("role"), "active": details.get("access_request") is None}
+    if action == "user.access_approve":
+        return {"role": details.get("role")} | ({"active": True} if details.get("kind") in ("create", "enable") else {})
+    changes = details.get("changes") if isinstance(details.get("changes"), dict) else {}
+    return {field: change[1] for field, change in changes.items()
+            if field in ("role", "active") and isinstance(change, list) and len(change) == 2}
+
+
+def account_problems(db: Session) -> list[Problem]:
+    """Every account whose role or status the trail set (its creation, an approved request, an
+    admin's change) and that ``users`` no longer holds so: the database owner made an advisor an
+    admin, or enabled a disabled account, and every check said valid (the twenty-eighth
+    session's insider walk). The rows are read first, then the events still waiting for the
+    sequencer, then the chain, each event setting what it names, in order. An account no event
+    ever set (created before events named it, or by a purged event) is not judged."""
+    rows = {row.username: row for row in db.scalars(select(User))}
+    waiting = db.scalars(select(AuditPending).where(
+        AuditPending.action.in_(_ACCOUNT_ACTIONS), AuditPending.outcome == "success").order_by(AuditPending.id)).all()
+    chained = db.scalars(select(AuditEvent).where(
+        AuditEvent.action.in_(_ACCOUNT_ACTIONS), AuditEvent.outcome == "success").order_by(AuditEvent.seq)).all()
+    said: dict[str, dict[str, tuple[Any, int]]] = {}  # username -> field -> (value, seq that set it)
+    head = chained[-1].seq if chained else 0
+    seen = {event.pending_id for event in chained if event.pending_id is not None}
+    for event in [*chained, *(row for row in waiting if row.id not in seen)]:
+        resource = event.resource or ""
+        if not resource.startswith("user:"):
+            continue
+        seq = getattr(event, "seq", None) or head
+        details = event.details if isinstance(event.details, dict) else {}
+        state = said.setdefault(resource.removeprefix("user:"), {})
+        for field, value in _account_sets(event.action, details).items():
+            if value is not None:
+                state[field] = (value, seq)
+    problems = []
+    for username, state in said.items():
+        row = rows.get(username)
+        if row is None:
+            seq = max(seq for _, seq in state.values()) if state else head
+            problems.append(Problem(seq, VerificationCode.account_altered, (
+                f"seq {seq}: account {username!r} set here is no longer in users (deleted outside Octroi?)")))
+            continue
+        for field, (value, seq) in state.items():
+            if getattr(row, field) != value:
+                problems.append(Problem(seq, VerificationCode.account_altered, (
+                    f"seq {seq}: account {username!r} now reads {field} {getattr(row, field)!r}, not {value!r} as "
+                    "set here (changed outside Octroi?)")))
+    return problems
 
 
 def _match_unnamed(
