@@ -1711,7 +1711,7 @@ class VerificationOut(BaseModel):
     first_invalid_seq: Annotated[int | None, Field(title="First Invalid Seq")]
     first_seq: Annotated[int | None, Field(title="First Seq")] = 1
     reason: Annotated[str | None, Field(title="Reason")]
-    reason_code: Literal["sequence_gap", "sequence_disorder", "link_broken", "content_edited", "checkpoint_signature", "checkpoint_mismatch", "tail_truncated", "anchor_signature", "anchor_retention", "purge_unanchored", "witness_unreadable", "witness_checkpoint_signature", "witness_anchor_invalid", "head_shortened", "witness_rewritten", "witness_checkpoint_missing", "witness_anchor_missing", "ts_backdated", "ts_future", "ts_not_canonical", "mac_invalid", "mac_missing", "event_repeated", "erasure_undone", "decision_altered", "other"] | None = (
+    reason_code: Literal["sequence_gap", "sequence_disorder", "link_broken", "content_edited", "checkpoint_signature", "checkpoint_mismatch", "tail_truncated", "anchor_signature", "anchor_retention", "purge_unanchored", "witness_unreadable", "witness_checkpoint_signature", "witness_anchor_invalid", "head_shortened", "witness_rewritten", "witness_checkpoint_missing", "witness_anchor_missing", "ts_backdated", "ts_future", "ts_not_canonical", "mac_invalid", "mac_missing", "event_repeated", "erasure_undone", "decision_altered", "account_altered", "other"] | None = (
         None
     )
     sequencer_lag_seconds: Annotated[
@@ -1893,6 +1893,10 @@ class Explanation(BaseModel):
 
 
 class ExportAutomatedDecision(BaseModel):
+    base_probability: Annotated[float | None, Field(title="Base Probability")] = None
+    """
+    The training population's observed default rate (the 'average risk' quoted)
+    """
     beyond_training: Annotated[
         list[ExportUnknown] | None, Field(title="Beyond Training")
     ] = None
@@ -1912,10 +1916,24 @@ class ExportAutomatedDecision(BaseModel):
     explanation_text: Annotated[str, Field(title="Explanation Text")]
     features_used: Annotated[list[str], Field(title="Features Used")]
     model_version: Annotated[str, Field(title="Model Version")]
+    other_count: Annotated[int | None, Field(title="Other Count")] = None
+    """
+    How many factors other_effect covers
+    """
+    other_effect: Annotated[float | None, Field(title="Other Effect")] = None
+    """
+    The effect of every factor not listed (protected attributes included), together
+    """
     probability: Annotated[float, Field(title="Probability")]
     recommendation: Annotated[
         Literal["approve", "refuse"], Field(title="Recommendation")
     ]
+    reference_probability: Annotated[
+        float | None, Field(title="Reference Probability")
+    ] = None
+    """
+    The model's reference point: reference_probability + the contributions' effects + other_effect = probability
+    """
     risk_band: Annotated[str, Field(title="Risk Band")]
     threshold: Annotated[float, Field(title="Threshold")]
     """

@@ -912,6 +912,10 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "fr": "une décision de conseiller qu'il enregistre a été réécrite ou supprimée hors d'Octroi, ou une décision qu'aucun événement n'enregistre a été ajoutée.",
         "en": "an advisor's decision it records was rewritten or deleted outside Octroi, or a decision no event records was added.",
     },
+    "audit.reason.account_altered": {
+        "fr": "le rôle ou le statut d'un compte qu'il fixe a été changé hors d'Octroi (droits accordés sans approbation ?), ou le compte supprimé.",
+        "en": "an account's role or status it sets was changed outside Octroi (access granted without approval?), or the account deleted.",
+    },
     "audit.reason.mac_invalid": {
         "fr": "l'API n'a pas écrit cet événement : son sceau (MAC) ne correspond pas à son contenu ou à une clé "
         "connue (ligne insérée à la main dans la base ?).",

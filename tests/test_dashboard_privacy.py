@@ -503,3 +503,35 @@ def test_the_readable_export_says_the_score_extrapolates_as_the_client_file_does
     privacy._automated(SimpleNamespace(automated_decision=automated, automated_decision_unavailable=None))
     assert [text for text in shown if text.startswith("Hors de ce que le modèle a appris : Revenu annuel.")], shown
     assert any("ce score est une extrapolation" in text for text in shown)
+
+
+def test_the_readable_export_s_effects_add_up_to_the_probability(monkeypatch):
+    """The export quoted the population's average risk (8,3 %) beside effects that add up from
+    the model's reference point (5,55 %), and listed only the main factors: an applicant could
+    not get from its figures to their 2,6 % (the twenty-eighth session's compliance walk). The
+    table ends with the other factors together, and a caption names both starting points."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from frontend import contract
+    from frontend.views import privacy
+
+    reason = contract.ExportContribution(feature="EXT_SOURCE_MEAN", label="Scores externes", value=0.7,
+                                         unit="number", shap=-0.5, effect=-0.021)
+    automated = contract.ExportAutomatedDecision(
+        model_version="v1", features_used=["EXT_SOURCE_MEAN"], threshold=0.0833, cost_fn=10.0, cost_fp=1.0,
+        probability=0.026, recommendation="approve", display_score=600, risk_band="C",
+        explanation_text="Risque de défaut estimé à 2,6 %.", contributions=[reason], base_probability=0.083,
+        reference_probability=0.0555, other_effect=0.026 - 0.0555 + 0.021, other_count=41)
+    tables: list[pd.DataFrame] = []
+    captions: list[str] = []
+    monkeypatch.setattr(privacy.ui, "table", lambda frame, **_: tables.append(frame))
+    monkeypatch.setattr(privacy.st, "caption", lambda text, **_: captions.append(text))
+    monkeypatch.setattr(privacy.st, "info", lambda *_, **__: None)
+    privacy._automated(SimpleNamespace(automated_decision=automated, automated_decision_unavailable=None))
+    [frame] = tables
+    rows = frame.to_dict("records")
+    assert rows[-1] == {"Libellé": "Les 41 autres facteurs, ensemble", "Valeur": "—", "Effet (points)": "-0,9"}, rows
+    assert any(c.startswith("Risque moyen de la population : 8,3\u00a0%. Les effets s'additionnent à partir du point "
+                            "de référence du modèle (5,6\u00a0%)") for c in captions), captions

@@ -185,6 +185,7 @@ def test_a_colleague_s_decision_meanwhile_is_said_and_shown_not_turned_into_a_si
     theirs = _colleague(live_api, "POST", f"/clients/{client_id}/decision",
                         {"decision": "refuse", "reason": "Taux d'endettement trop élevé", "revises": None})
 
+    widget(at, "text_area", "final_reason").input("Garant ajouté.")
     _click(at, "Enregistrer la décision")
     assert not at.exception
     errors = _errors(at)  # the model's verdict, in red with a gavel, left out
@@ -196,6 +197,8 @@ def test_a_colleague_s_decision_meanwhile_is_said_and_shown_not_turned_into_a_si
     table = _history_table(at)
     assert list(table["Conseiller"]) == [live_api.credentials["advisor2"][0]] and list(table["Décision"]) == ["Refusé"]
     assert any("Nouvelle décision : **Accordé**" in m.value for m in at.markdown)
+    # The reason A typed is kept for the revision (it was lost: the validator's walk).
+    assert widget(at, "text_area", "revise_reason").value == "Garant ajouté."
 
     # Having read it, A may revise the colleague's refusal: a revision of it, by name.
     widget(at, "text_area", "revise_reason").input("Garant ajouté au dossier.")

@@ -76,6 +76,13 @@ def test_export_holds_labelled_features_model_logic_live_score_decisions_and_aud
     assert (model["cost_fn"], model["cost_fp"]) == (model_bundle.cost_fn, model_bundle.cost_fp)
     assert model["recommendation"] == ("refuse" if model["probability"] >= model["threshold"] else "approve")
     assert model["contributions"] and model["explanation_text"]
+    # The figures add up (the twenty-eighth session's compliance walk): the effects start from
+    # the model's reference point, not from the population's average risk the text quotes.
+    assert model["base_probability"] == pytest.approx(model_bundle.population_default_rate)
+    total = model["reference_probability"] + sum(c["effect"] for c in model["contributions"]) + model["other_effect"]
+    assert total == pytest.approx(model["probability"], abs=1e-12)
+    assert 0 < model["other_count"] < len(model_bundle.feature_names)
+    assert f"{100 * model['base_probability']:.1f}" in model["explanation_text"]
     [decision] = body["human_decisions"]
     assert decision["decision"] == "approve" and decision["reason"].startswith("Stable income")
     # Audit history: time, role and action, never the staff member's name.

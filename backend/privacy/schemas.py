@@ -63,6 +63,17 @@ class ExportAutomatedDecision(BaseModel):
     risk_band: str
     explanation_text: str
     contributions: list[ExportContribution]
+    # The effects only add up from the model's reference point, not from the population's
+    # average risk the text quotes: an applicant could not get from the figures to their
+    # probability (the twenty-eighth session's compliance walk).
+    base_probability: float | None = Field(
+        default=None, description="The training population's observed default rate (the 'average risk' quoted)")
+    reference_probability: float | None = Field(
+        default=None, description="The model's reference point: reference_probability + the contributions' "
+        "effects + other_effect = probability")
+    other_effect: float | None = Field(
+        default=None, description="The effect of every factor not listed (protected attributes included), together")
+    other_count: int | None = Field(default=None, description="How many factors other_effect covers")
     unlearned_unknowns: list[ExportUnknown] = Field(
         default_factory=list,
         description="Inputs the stored file leaves unknown that the training data (almost) never lacked: the "

@@ -260,6 +260,12 @@ def _automated_decision(bundle: Any, features: dict[str, Any], lang: str) -> Exp
             )
             for r in explanation["reasons"]
         ],
+        base_probability=explanation["base_probability"],
+        reference_probability=explanation["reference_probability"],
+        # Everything the listed reasons leave out: p - reference - their effects, so the figures add up.
+        other_effect=score["probability"] - explanation["reference_probability"]
+        - sum(r["effect"] for r in explanation["reasons"]),
+        other_count=len(bundle.feature_names) - sum(len(r["features"]) for r in explanation["reasons"]),
         unlearned_unknowns=[
             ExportUnknown(feature=name, label=label)
             for name, label in scoring.unlearned_labelled(bundle, features, lang)

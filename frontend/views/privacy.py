@@ -267,16 +267,27 @@ def _automated(export: contract.ClientExport) -> None:
         st.info(str(text))
     rows = list(automated.contributions)
     if rows:
+        labels = [r.label for r in rows]
+        values = [ui.feature_text(r.value, r.unit) for r in rows]
+        effects = [ui.signed(100 * float(r.effect), 1) for r in rows]
+        if automated.other_effect is not None and automated.other_count:
+            # What the listed reasons leave out, so the effects add up to the probability.
+            labels.append(ui.t("explanation.rest", count=automated.other_count))
+            values.append("—")
+            effects.append(ui.signed(100 * automated.other_effect, 1))
         ui.table(
             _text_frame(
                 {
-                    ui.t("field.label"): [r.label for r in rows],
+                    ui.t("field.label"): labels,
                     # Category levels in the page's language, as in the explanation sentence above.
-                    ui.t("common.value"): [ui.feature_text(r.value, r.unit) for r in rows],
-                    ui.t("field.effect"): [ui.signed(100 * float(r.effect), 1) for r in rows],
+                    ui.t("common.value"): values,
+                    ui.t("field.effect"): effects,
                 }
             ),
         )
+        if automated.base_probability is not None and automated.reference_probability is not None:
+            st.caption(ui.t("explanation.base", base=ui.pct(automated.base_probability),
+                            reference=ui.pct(automated.reference_probability), probability=ui.pct(automated.probability)))
 
 
 def _human_decisions(export: contract.ClientExport) -> None:
