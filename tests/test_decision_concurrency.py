@@ -287,7 +287,7 @@ def test_a_double_click_is_said_as_recorded_not_as_a_colleague_s_decision(monkey
     from tests.test_dashboard_app import _errors, _logged_in, widget
     from tests.test_dashboard_privacy import _click
 
-    client_id = str(applicant_ids[20])
+    client_id = str(applicant_ids[30])  # no other test's
 
     def mine(path: str, body: dict, role: str = "advisor") -> dict:
         answer = httpx.post(f"{live_api.url}/api/v1{path}", headers=_api(live_api, role), json=body, timeout=60)
