@@ -191,7 +191,10 @@ def test_compliance_looks_a_client_up_and_sees_the_readable_export(monkeypatch, 
     # "compliance", "success").
     automated = export.automated_decision
     effects = next(d for d in tables(at) if "Effet (points)" in d.columns)
-    for row, shown in zip(automated.contributions, effects.itertuples(index=False), strict=True):
+    # The listed reasons, then the other factors together (so the effects add up).
+    assert len(effects) == len(automated.contributions) + 1
+    assert effects.iloc[-1, 0] == f"Les {automated.other_count} autres facteurs, ensemble"
+    for row, shown in zip(automated.contributions, effects.iloc[:-1].itertuples(index=False), strict=True):
         expected = 100 * float(row.effect)
         assert shown[2] == ("+" if expected > 0 else "") + i18n.number(expected, "fr", 1), (shown, row.effect)
         if isinstance(row.value, str):

@@ -232,6 +232,11 @@ def test_a_request_whose_requester_the_owner_rewrote_is_not_approved_by_its_real
     _owner_sql(db_url, f"UPDATE access_requests SET requested_by = 'alice-admin' WHERE id = {request_id}")
     assert client.post(f"{API}/users/access-requests/{request_id}/approve", headers=alice).status_code == 403
     assert client.post(f"{API}/users/access-requests/{request_id}/approve", headers=bruno).status_code == 200
+    # Such a request can still be rejected (it grants nothing): the account is not stuck.
+    other = client.post(f"{API}/users", headers=alice, json={"username": "ysolde", "role": "advisor"}).json()
+    _owner_sql(db_url, f"UPDATE access_requests SET requested_by = 'bruno-admin' WHERE id = {other['access_request']['id']}")
+    rejected = client.post(f"{API}/users/access-requests/{other['access_request']['id']}/reject", headers=alice)
+    assert rejected.status_code == 200 and rejected.json()["request"]["status"] == "rejected"
 
 
 def test_a_role_or_status_the_owner_changed_outside_octroi_makes_the_trail_invalid(app, client, admins, db_url, cli):  # noqa: F811

@@ -373,6 +373,14 @@ def _account_sets(action: str, details: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def account_problems(db: Session) -> list[Problem]:
+    """:func:`_account_problems`, read twice when the first reading finds any: on PostgreSQL each
+    statement reads at its own time, so an admin's change committed between the reading of
+    ``users`` and of the trail would read as tampering; tampering reads the same twice."""
+    found = _account_problems(db)
+    return _account_problems(db) if found else found
+
+
+def _account_problems(db: Session) -> list[Problem]:
     """Every account whose role or status the trail set (its creation, an approved request, an
     admin's change) and that ``users`` no longer holds so: the database owner made an advisor an
     admin, or enabled a disabled account, and every check said valid (the twenty-eighth

@@ -234,6 +234,9 @@ def update_user(
     it, sign in as them) is closed in ``reset_password_four_eyes`` instead: resetting an account
     that held such a role in the last 90 days is a request another admin approves.
     """
+    # The pending request first, then the user: the order an approval takes them (request, then
+    # the user it resets), so a disable and an approval at once never deadlock on PostgreSQL.
+    pending = _pending_for(db, username, for_update=True)
     user = get_user(db, username, for_update=True)
     new_role = None
     if role is not None:
@@ -247,7 +250,6 @@ def update_user(
     takes_away_only = (new_role is None or new_role == user.role or new_role not in ROLES_NEEDING_APPROVAL) and (
         active is None or active == user.active or active is False) and (
         (new_role is not None and new_role != user.role) or active is False)
-    pending = _pending_for(db, username)
     if pending is not None and not takes_away_only:
         _refuse_while_pending(db, username)
     # A disabled admin is no active admin: demoting one leaves the count as it is.
@@ -466,10 +468,9 @@ def change_own_password(
 REQUEST_KINDS = ("create", "role", "enable", "reset")
 
 
-def _pending_for(db: Session, username: str) -> AccessRequest | None:
-    return db.execute(
-        select(AccessRequest).where(AccessRequest.username == username, AccessRequest.status == "pending")
-    ).scalars().first()
+def _pending_for(db: Session, username: str, for_update: bool = False) -> AccessRequest | None:
+    query = select(AccessRequest).where(AccessRequest.username == username, AccessRequest.status == "pending")
+    return db.execute(query.with_for_update() if for_update else query).scalars().first()
 
 
 def _refuse_while_pending(db: Session, username: str) -> None:
@@ -613,13 +614,17 @@ def decide_request(
                         "request_decided")
     # Who asked, as the trail recorded it: ``requested_by`` is a column the database owner may
     # rewrite to approve their own request.
-    requester = recorded_actor(db, REQUEST_EVENTS, f"user:{request.username}", request.id)
-    if requester is None or requester != request.requested_by:
-        raise UserError("request_id", f"access request {request_id} is not the one the audit trail recorded: "
-                        "it cannot be decided (verify the trail)", 409, "request_unrecorded")
-    if decided_by == requester and approve:
-        # Its requester may withdraw it (reject), never approve it.
-        raise FourEyes("the admin who made the request cannot approve it: another admin must")
+    # A rejection grants nothing: anyone may reject (its requester withdraws it), even a request
+    # the trail does not record as it reads (rewritten, or its event purged by the retention).
+    if approve:
+        requester = recorded_actor(db, REQUEST_EVENTS, f"user:{request.username}", request.id)
+        if requester is None or requester != request.requested_by:
+            raise UserError("request_id", f"access request {request_id} is not as the audit trail recorded it "
+                            "(its requester rewritten, or its event gone): it can only be rejected", 409,
+                            "request_unrecorded")
+        if decided_by == requester:
+            # Its requester may withdraw it (reject), never approve it.
+            raise FourEyes("the admin who made the request cannot approve it: another admin must")
     if decided_by == request.username:
         raise FourEyes("nobody decides a request about their own account")
     request.status = "approved" if approve else "rejected"

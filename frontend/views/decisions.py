@@ -266,7 +266,7 @@ def _first_form(client_id: str, recommendation: str) -> bool:
                    _decision_landed(decision, reason, None))
     if record is not None:
         st.session_state[FINAL_KEY] = (client_id, record)
-    elif reason:
+    elif reason and (notice := st.session_state.get(NOTICE_KEY)) and rule(notice[1]) == "decision_changed":
         # A colleague decided meanwhile: the revision form comes next; the reason typed is kept
         # for it rather than lost (the validator's walk, twenty-eighth session).
         st.session_state[ui.about_subject("revise_reason")] = reason
