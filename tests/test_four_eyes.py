@@ -274,3 +274,44 @@ def test_a_role_or_status_the_owner_changed_outside_octroi_makes_the_trail_inval
     assert verified.exit_code == 1 and "account 'yves'" in verified.output
     _owner_sql(db_url, f"UPDATE users SET active = {'0' if 'sqlite' in db_url else 'false'} WHERE username = 'yves'")
     assert verify().valid and comex["username"] == "yves"
+
+
+def test_a_disable_and_an_approval_at_once_never_deadlock(app, client, admins, make_user, db_url):
+    """Disabling an account took the user then its pending request; an approval takes the
+    request then the user: on PostgreSQL the two at once deadlocked (the review of the
+    twenty-eighth session reproduced ``DeadlockDetected``). Both now take the request first: the
+    disable waits, then finds the request decided and disables the account."""
+    import time
+
+    from backend.users.models import AccessRequest
+
+    if "postgresql" not in db_url:
+        pytest.skip("SQLite serialises writers: no row locks to take in the wrong order")
+    alice, _ = admins
+    make_user("wanda", "advisor")
+    request_id = client.post(f"{API}/users/wanda/access-requests", headers=alice,
+                             json={"kind": "role", "role": "compliance"}).json()["id"]
+    approving, disabling = app.state.sessionmaker(), app.state.sessionmaker()
+    approving.execute(select(AccessRequest).where(AccessRequest.id == request_id).with_for_update()).scalar_one()
+    outcome: dict[str, str] = {}
+
+    def disable() -> None:
+        try:
+            service.update_user(disabling, "wanda", active=False, actor="alice-admin")
+            disabling.commit()
+            outcome["disable"] = "ok"
+        except Exception as exc:  # noqa: BLE001 - reported below
+            outcome["disable"] = repr(exc)
+            disabling.rollback()
+
+    worker = threading.Thread(target=disable)
+    worker.start()
+    time.sleep(0.5)  # the disable now waits on the request's lock
+    service.decide_request(approving, app.state.password_hasher, "bruno-admin", request_id, approve=True)
+    approving.commit()
+    worker.join(30)
+    approving.close()
+    disabling.close()
+    assert outcome == {"disable": "ok"}, outcome
+    with app.state.sessionmaker() as db:
+        assert db.scalar(select(User.active).where(User.username == "wanda")) is False
