@@ -1028,6 +1028,10 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
     },
     "access.withdraw_pick": {"fr": "Votre demande à retirer", "en": "Your request to withdraw"},
     "access.withdraw": {"fr": "Retirer ma demande", "en": "Withdraw my request"},
+    "access.withdraw_confirm": {
+        "fr": "Je retire cette demande : rien ne sera accordé, une nouvelle demande serait à refaire.",
+        "en": "I withdraw this request: nothing will be granted, a new request would be needed.",
+    },
     "access.withdrawn": {"fr": "Demande n° {id} retirée : rien n'a été accordé.", "en": "Request #{id} withdrawn: nothing was granted."},
     "access.none_to_decide": {
         "fr": "Aucune demande d'un autre administrateur à décider.",

@@ -137,6 +137,8 @@ def test_the_admin_who_asked_withdraws_their_request_in_the_dashboard(monkeypatc
     at = _admin_page(monkeypatch, live_api, "admin")
     pick = next(s for s in at.selectbox if s.key.startswith("access_withdraw_pick"))
     pick.select(request_id).run()
+    assert next(b for b in at.button if b.label == "Retirer ma demande").disabled  # not without the box
+    at.checkbox(key=f"access_withdraw_confirm_{request_id}").check().run()
     next(b for b in at.button if b.label == "Retirer ma demande").click().run()
     assert not at.exception and not at.error, (at.exception, [e.value for e in at.error])
     assert any(f"Demande n° {request_id} retirée" in s.value for s in at.success), [s.value for s in at.success]

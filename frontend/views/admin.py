@@ -202,7 +202,10 @@ def _pending_requests() -> list[contract.AccessRequestOut]:
             left, right = st.columns([3, 1], vertical_alignment="bottom")
             withdrawn = ui.choice(left.selectbox, ui.t("access.withdraw_pick"), asked, format_func=labels.__getitem__,
                                   key="access_withdraw_pick")
-            right.button(ui.t("access.withdraw"), key="access_withdraw", on_click=_clicked, args=(withdrawn, "withdraw"))
+            # Withdrawn is final (asking again is a new request): confirmed first, as a decision is.
+            sure = left.checkbox(ui.t("access.withdraw_confirm"), key=f"access_withdraw_confirm_{withdrawn}")
+            right.button(ui.t("access.withdraw"), key="access_withdraw", disabled=not sure, on_click=_clicked,
+                         args=(withdrawn, "withdraw"))
         for i in mine:
             labels.pop(i)
     if not labels:
