@@ -208,6 +208,12 @@ CATALOG: Final[dict[str, dict[str, str]]] = {
         "fr": "le dernier administrateur actif ne peut être ni rétrogradé ni désactivé",
         "en": "the last active admin can be neither demoted nor disabled",
     },
+    "problem.request_unrecorded": {
+        "fr": "cette demande ne correspond pas à ce que le journal d'audit a enregistré (demandeur réécrit, ou "
+        "événement purgé) : elle peut seulement être refusée",
+        "en": "this request is not as the audit trail recorded it (its requester rewritten, or its event purged): "
+        "it can only be rejected",
+    },
     "problem.own_account": {
         "fr": "un administrateur ne change ni son propre rôle ni son propre statut : un autre administrateur le fait",
         "en": "an admin changes neither their own role nor their own status: another admin does it",
