@@ -434,16 +434,30 @@ def _match_unnamed(
     for row in rows:
         for index, event in enumerate(left):
             details = event.details if isinstance(event.details, dict) else {}
-            if (event.actor == row.advisor and row.pseudonym in (None, event.resource)
-                    and all(getattr(row, RECORDED_DECISION[key]) == said for key, said in _said(event.action, details).items())
-                    and all(said is None or said == now for said, now in (
-                        (event.model_version, row.model_version), (event.input_hash, row.input_hash)))
-                    and abs(_aware(row.decided_at) - _aware(event.ts)) <= TS_TOLERANCE):
+            if not _differences(row, event, details, unsaid_ok=True):
                 del left[index]
                 break
         else:
             unpaired.append(row)
     return unpaired, left
+
+
+def _differences(row: AdvisorDecision, event: AuditEvent, details: Mapping[str, Any],
+                 unsaid_ok: bool = False) -> list[str]:
+    """How a decision row differs from the event that recorded it: what the event says of it,
+    the advisor, model version and input hash (``unsaid_ok``: an earlier release's event that
+    names neither is not contradicted), the client unless an erasure cleared it, the date."""
+    differ = [f"{key} {getattr(row, RECORDED_DECISION[key])!r}, not {said!r}"
+              for key, said in _said(event.action, details).items() if getattr(row, RECORDED_DECISION[key]) != said]
+    differ += [f"{name} {now!r}, not {said!r}" for name, now, said in (
+        ("advisor", row.advisor, event.actor), ("model_version", row.model_version, event.model_version),
+        ("input_hash", row.input_hash, event.input_hash))
+        if now != said and not (unsaid_ok and name != "advisor" and said is None)]
+    if row.pseudonym is not None and row.pseudonym != event.resource:  # an erasure clears it
+        differ.append(f"client {row.pseudonym!r}, not {event.resource!r}")
+    if abs(_aware(row.decided_at) - _aware(event.ts)) > TS_TOLERANCE:
+        differ.append(f"decided_at {_aware(row.decided_at).isoformat()}, not about {_aware(event.ts).isoformat()}")
+    return differ
 
 
 def decision_problems(db: Session) -> list[Problem]:
@@ -483,15 +497,7 @@ def decision_problems(db: Session) -> list[Problem]:
                 f"seq {seq}: decision {decision_id} recorded here is no longer in advisor_decisions "
                 "(deleted outside Octroi?)")))
             continue
-        differ = [f"{key} {getattr(row, RECORDED_DECISION[key])!r}, not {said!r}"
-                  for key, said in _said(event.action, details).items() if getattr(row, RECORDED_DECISION[key]) != said]
-        differ += [f"{name} {now!r}, not {said!r}" for name, now, said in (
-            ("advisor", row.advisor, event.actor), ("model_version", row.model_version, event.model_version),
-            ("input_hash", row.input_hash, event.input_hash)) if now != said]
-        if row.pseudonym is not None and row.pseudonym != event.resource:  # an erasure clears it
-            differ.append(f"client {row.pseudonym!r}, not {event.resource!r}")
-        if abs(_aware(row.decided_at) - _aware(event.ts)) > TS_TOLERANCE:
-            differ.append(f"decided_at {_aware(row.decided_at).isoformat()}, not about {_aware(event.ts).isoformat()}")
+        differ = _differences(row, event, details)
         if differ:
             problems.append(Problem(seq, VerificationCode.decision_altered, (
                 f"seq {seq}: decision {decision_id} now reads {'; '.join(differ)} as recorded here "

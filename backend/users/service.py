@@ -247,9 +247,9 @@ def update_user(
     # Taking access away only (demoting to a role that needs no approval, disabling) goes through
     # a pending request, and withdraws it: an approval would otherwise undo it. It used to be
     # refused until a second admin decided, so a pending request kept a leaver's access.
-    takes_away_only = (new_role is None or new_role == user.role or new_role not in ROLES_NEEDING_APPROVAL) and (
-        active is None or active == user.active or active is False) and (
-        (new_role is not None and new_role != user.role) or active is False)
+    role_changes = new_role is not None and new_role != user.role
+    grants = (role_changes and new_role in ROLES_NEEDING_APPROVAL) or (active is True and not user.active)
+    takes_away_only = not grants and (role_changes or active is False)
     if pending is not None and not takes_away_only:
         _refuse_while_pending(db, username)
     # A disabled admin is no active admin: demoting one leaves the count as it is.
